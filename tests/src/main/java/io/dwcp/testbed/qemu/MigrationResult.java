@@ -1,0 +1,33 @@
+package io.dwcp.testbed.qemu;
+
+/**
+ * What one migration measured.
+ *
+ * @param status        {@code completed}, {@code not-converged} (cancelled at its time limit; the
+ *                      source kept running), or {@code failed}
+ * @param totalMs       from the {@code migrate} command to the destination's RESUME event (-1 unless completed)
+ * @param downtimeMs    from the source's STOP event to the destination's RESUME event, both
+ *                      timestamped by QEMU on the same host clock (-1 unless completed)
+ * @param qemuDowntimeMs QEMU's own downtime figure from the source's {@code query-migrate}
+ * @param wireBytes     bytes that left the source host's interface during the migration (harness-measured)
+ * @param reverseWireBytes bytes that left the destination host's interface (acknowledgements, return path)
+ * @param guestRamBytes the guest's RAM size
+ * @param pagesNormal   pages QEMU sent in full (query-migrate ram.normal)
+ * @param pagesZero     zero pages (ram.duplicate)
+ * @param iterations    dirty bitmap syncs (ram.dirty-sync-count)
+ * @param guestIntact   the workload's own verdict where the VM runs afterwards (the destination when
+ *                      completed, the source otherwise)
+ * @param detail        the verdict line, or the error
+ */
+public record MigrationResult(String status, long totalMs, long downtimeMs, long qemuDowntimeMs,
+                              long wireBytes, long reverseWireBytes, long guestRamBytes,
+                              long pagesNormal, long pagesZero, long iterations,
+                              boolean guestIntact, String detail) {
+    public static final String COMPLETED = "completed";
+    public static final String NOT_CONVERGED = "not-converged";
+    public static final String FAILED = "failed";
+
+    public boolean completed() {
+        return COMPLETED.equals(status);
+    }
+}

@@ -1,0 +1,196 @@
+package io.dwcp.testbed.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A QMP client over QEMU's unix monitor socket: the greeting, {@code qmp_capabilities}, then
+ * commands matched to their replies by {@code id}. Asynchronous events are queued for
+ * {@link #nextEvent}. One reader thread per connection; commands may be sent from any thread.
+ */
+public final class Qmp implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String name;
+    private final SocketChannel channel;
+    private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+    private final BlockingQueue<JsonNode> events = new LinkedBlockingQueue<>();
+    private final AtomicLong ids = new AtomicLong();
+    private final Thread reader;
+    private volatile IOException failure;
+
+    private Qmp(String name, SocketChannel channel) {
+        this.name = name;
+        this.channel = channel;
+        this.reader = new Thread(this::readLoop, "qmp-" + name);
+        this.reader.setDaemon(true);
+    }
+
+    /** Connects to {@code socket}, waiting up to {@code timeout} for QEMU to create it, and negotiates capabilities. */
+    public static Qmp connect(String name, Path socket, Duration timeout) {
+        requireNonNull(socket, "socket is null");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        IOException last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+                try {
+                    channel.connect(UnixDomainSocketAddress.of(socket));
+                } catch (IOException e) {
+                    channel.close();
+                    throw e;
+                }
+                Qmp qmp = new Qmp(name, channel);
+                qmp.handshake(timeout);
+                return qmp;
+            } catch (IOException e) {
+                last = e;
+                sleep(50);
+            }
+        }
+        throw new QmpException(name + ": no QMP monitor at " + socket + " after " + timeout.toSeconds() + " s"
+                + (last == null ? "" : ": " + last.getMessage()));
+    }
+
+    private void handshake(Duration timeout) throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+        String greeting = in.readLine();
+        if (greeting == null || !greeting.contains("\"QMP\"")) {
+            throw new IOException("not a QMP greeting: " + greeting);
+        }
+        readerInput = in;
+        reader.start();
+        execute("qmp_capabilities", null, timeout);
+    }
+
+    private BufferedReader readerInput;
+
+    private void readLoop() {
+        try {
+            for (String line; (line = readerInput.readLine()) != null; ) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode message = JSON.readTree(line);
+                JsonNode id = message.get("id");
+                if (id != null) {
+                    CompletableFuture<JsonNode> future = pending.remove(id.asText());
+                    if (future != null) {
+                        future.complete(message);
+                    }
+                } else if (message.has("event")) {
+                    events.add(message);
+                }
+            }
+            failure = new IOException("QMP connection closed by QEMU");
+        } catch (IOException e) {
+            failure = e;
+        }
+        IOException cause = failure;
+        pending.values().forEach(f -> f.completeExceptionally(cause));
+        pending.clear();
+    }
+
+    /** Runs a command and returns its {@code return} value; a QMP error becomes a {@link QmpException}. */
+    public JsonNode execute(String command, Map<String, ?> arguments, Duration timeout) {
+        ObjectNode request = JSON.createObjectNode();
+        request.put("execute", command);
+        if (arguments != null && !arguments.isEmpty()) {
+            request.set("arguments", JSON.valueToTree(arguments));
+        }
+        String id = Long.toString(ids.incrementAndGet());
+        request.put("id", id);
+        CompletableFuture<JsonNode> reply = new CompletableFuture<>();
+        pending.put(id, reply);
+        if (failure != null) {
+            pending.remove(id);
+            throw new QmpException(name + ": QMP connection lost before '" + command + "': " + failure.getMessage());
+        }
+        try {
+            byte[] bytes = (JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8);
+            synchronized (channel) {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+            }
+            JsonNode message = reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            JsonNode error = message.get("error");
+            if (error != null) {
+                throw new QmpException(name + ": '" + command + "' failed: " + error.path("class").asText()
+                        + ": " + error.path("desc").asText());
+            }
+            return message.path("return");
+        } catch (IOException e) {
+            throw new UncheckedIOException(name + ": cannot send '" + command + "'", e);
+        } catch (TimeoutException e) {
+            pending.remove(id);
+            throw new QmpException(name + ": no reply to '" + command + "' within " + timeout.toSeconds() + " s");
+        } catch (ExecutionException e) {
+            throw new QmpException(name + ": '" + command + "' lost: " + e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new QmpException(name + ": interrupted waiting for '" + command + "'");
+        }
+    }
+
+    public JsonNode execute(String command, Map<String, ?> arguments) {
+        return execute(command, arguments, Duration.ofSeconds(30));
+    }
+
+    public JsonNode execute(String command) {
+        return execute(command, null);
+    }
+
+    /** The next asynchronous event, or null after {@code timeout}. */
+    public JsonNode nextEvent(Duration timeout) throws InterruptedException {
+        return events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public boolean isConnected() {
+        return failure == null && channel.isOpen();
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // already gone with its QEMU
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new QmpException("interrupted while connecting to QMP");
+        }
+    }
+}
