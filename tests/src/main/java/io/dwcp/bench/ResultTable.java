@@ -1,0 +1,65 @@
+package io.dwcp.bench;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToLongFunction;
+
+/**
+ * The side-by-side table: one row per scenario, workload, QEMU and mode; median, min and max of
+ * each measure over the completed repetitions; how many converged and how many guests were intact;
+ * and ratios against plain precopy of the same scenario, workload and QEMU.
+ */
+final class ResultTable {
+    private ResultTable() {}
+
+    record Cell(String scenario, String workload, String qemu, String mode) {}
+
+    static String render(Collection<BenchRun> runs) {
+        Map<Cell, List<BenchRun>> cells = new LinkedHashMap<>();
+        for (BenchRun run : runs) {
+            cells.computeIfAbsent(new Cell(run.scenario(), run.workload(), run.qemu(), run.mode()), c -> new ArrayList<>())
+                    .add(run);
+        }
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-14s %-9s %-7s %-26s %-22s %-26s %-14s%n",
+                "scen", "load", "qemu", "mode", "converged", "intact", "total s (med [min-max])",
+                "downtime ms (med)", "wire MiB (med [min-max])", "vs precopy t/B"));
+        for (Map.Entry<Cell, List<BenchRun>> entry : cells.entrySet()) {
+            Cell cell = entry.getKey();
+            List<BenchRun> all = entry.getValue();
+            List<BenchRun> done = all.stream().filter(BenchRun::completed).toList();
+            long intact = all.stream().filter(BenchRun::guestIntact).count();
+            String total = done.isEmpty() ? "not-converged" : triple(done, BenchRun::totalMs, 1000.0, "%.1f");
+            String downtime = done.isEmpty() ? "-" : String.format(Locale.ROOT, "%d", median(done, BenchRun::downtimeMs));
+            String wire = done.isEmpty() ? "-" : triple(done, BenchRun::wireBytes, 1 << 20, "%.0f");
+            List<BenchRun> baseline = cells.getOrDefault(new Cell(cell.scenario(), cell.workload(), cell.qemu(), "precopy"),
+                    List.of()).stream().filter(BenchRun::completed).toList();
+            String ratio = "-";
+            if (!done.isEmpty() && !baseline.isEmpty()) {
+                ratio = String.format(Locale.ROOT, "%.2f/%.2f",
+                        (double) median(done, BenchRun::totalMs) / median(baseline, BenchRun::totalMs),
+                        (double) median(done, BenchRun::wireBytes) / median(baseline, BenchRun::wireBytes));
+            }
+            out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-14s %-9s %-7s %-26s %-22s %-26s %-14s%n",
+                    cell.scenario(), cell.workload(), cell.qemu(), cell.mode(),
+                    done.size() + "/" + all.size(), intact + "/" + all.size(), total, downtime, wire, ratio));
+        }
+        return out.toString();
+    }
+
+    private static String triple(List<BenchRun> runs, ToLongFunction<BenchRun> measure, double unit, String format) {
+        long[] values = runs.stream().mapToLong(measure).sorted().toArray();
+        return String.format(Locale.ROOT, format + " [" + format + "-" + format + "]",
+                median(runs, measure) / unit, values[0] / unit, values[values.length - 1] / unit);
+    }
+
+    static long median(List<BenchRun> runs, ToLongFunction<BenchRun> measure) {
+        long[] values = runs.stream().mapToLong(measure).sorted().toArray();
+        int n = values.length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+}
