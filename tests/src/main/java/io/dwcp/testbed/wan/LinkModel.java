@@ -146,7 +146,12 @@ public final class LinkModel {
                 high = middle;
             }
         }
-        return loop * traceNanos.length + low; // low == length rolls over into the next loop
+        long index = loop * traceNanos.length + low; // low == length rolls over into the next loop
+        // an opportunity at exactly the period belongs to the loop before
+        while (index > 0 && opportunityTime(index - 1) >= now) {
+            index--;
+        }
+        return index;
     }
 
     private void enqueue(long departure, int bytes) {

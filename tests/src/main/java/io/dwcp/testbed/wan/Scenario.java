@@ -1,0 +1,131 @@
+package io.dwcp.testbed.wan;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The benchmark's WAN scenarios. Delay and loss apply to both directions, the RTT split equally;
+ * the rate limits both directions too (the B→A direction mostly carries ACKs and the return path).
+ *
+ * <p><b>Queue:</b> a drop-tail queue of {@code min(RTT, 100 ms)} at the link's rate: one
+ * bandwidth-delay product is what a single loss-based (CUBIC/Reno) flow needs to keep the link
+ * busy after halving its window (the classic router-buffer rule), and 50–100 ms of line rate is
+ * what WAN routers are typically given; past 100 ms (S2–S4) a full BDP would only add
+ * bufferbloat, and several streams fill the link with less.
+ *
+ * <p>S1's rate is 1 Gbit/s: {@link EmulatorCapacity} measured 1.7–2.0 Gbit/s of bulk TCP through
+ * the emulator on the 2-core test machine, so the emulator is not the bottleneck.
+ */
+public enum Scenario {
+    /** Same site: a plain veth pair, no emulation. */
+    S0_LOCAL(Duration.ZERO, 0, 0, Duration.ZERO, null, null),
+    /** Continental: 70 ms RTT, 1 Gbit/s, 0.01 % loss. */
+    S1_CONTINENTAL(Duration.ofMillis(70), 1_000_000_000L, 0.0001, Duration.ZERO, null, null),
+    /** Transatlantic: 140 ms RTT, 500 Mbit/s, 0.05 % loss. */
+    S2_TRANSATLANTIC(Duration.ofMillis(140), 500_000_000L, 0.0005, Duration.ZERO, null, null),
+    /** Intercontinental: 300 ms RTT, 200 Mbit/s, 0.1 % loss, 5 ms jitter. */
+    S3_INTERCONTINENTAL(Duration.ofMillis(300), 200_000_000L, 0.001, Duration.ofMillis(5), null, null),
+    /**
+     * Varying: 100 ms RTT, the rate following mahimahi's TMobile-LTE-short traces (.down for A→B,
+     * .up for B→A: 140 s, both very bursty), scaled to a 200 Mbit/s mean; no random loss.
+     */
+    S4_VARYING(Duration.ofMillis(100), 200_000_000L, 0, Duration.ZERO,
+            "TMobile-LTE-short.down", "TMobile-LTE-short.up");
+
+    /** The system property naming the shared folder (DESIGN.md, traces/...). */
+    public static final String SHARED_DIR_PROPERTY = "dwcp.shared.dir";
+    private static final Duration MAX_QUEUE = Duration.ofMillis(100);
+
+    private final Duration rtt;
+    private final long rateBitsPerSecond;
+    private final double lossProbability;
+    private final Duration jitter;
+    private final String traceAtoB;
+    private final String traceBtoA;
+
+    Scenario(Duration rtt, long rateBitsPerSecond, double lossProbability, Duration jitter,
+             String traceAtoB, String traceBtoA) {
+        this.rtt = rtt;
+        this.rateBitsPerSecond = rateBitsPerSecond;
+        this.lossProbability = lossProbability;
+        this.jitter = jitter;
+        this.traceAtoB = traceAtoB;
+        this.traceBtoA = traceBtoA;
+    }
+
+    public Duration rtt() {
+        return rtt;
+    }
+
+    /** The rate, or a trace's mean rate; 0 for S0. */
+    public long rateBitsPerSecond() {
+        return rateBitsPerSecond;
+    }
+
+    public double lossProbability() {
+        return lossProbability;
+    }
+
+    public Duration jitter() {
+        return jitter;
+    }
+
+    /** True when the scenario reads rate traces from the shared folder. */
+    public boolean needsTraces() {
+        return traceAtoB != null;
+    }
+
+    /** A→B, traces (if any) from the folder {@value #SHARED_DIR_PROPERTY} names. */
+    public LinkProfile aToB() {
+        return aToB(sharedDir());
+    }
+
+    /** B→A, traces (if any) from the folder {@value #SHARED_DIR_PROPERTY} names. */
+    public LinkProfile bToA() {
+        return bToA(sharedDir());
+    }
+
+    public LinkProfile aToB(Path sharedDir) {
+        return profile(sharedDir, traceAtoB, 1);
+    }
+
+    public LinkProfile bToA(Path sharedDir) {
+        return profile(sharedDir, traceBtoA, 2);
+    }
+
+    /** The mahimahi trace folder under {@code sharedDir}. */
+    public static Path tracesDir(Path sharedDir) {
+        return sharedDir.resolve("traces").resolve("mahimahi");
+    }
+
+    /** The shared folder: system property {@value #SHARED_DIR_PROPERTY}, else {@code ../shared}. */
+    public static Path sharedDir() {
+        return Path.of(System.getProperty(SHARED_DIR_PROPERTY, "../shared")).toAbsolutePath().normalize();
+    }
+
+    private LinkProfile profile(Path sharedDir, String trace, long seed) {
+        if (rtt.isZero()) {
+            return LinkProfile.direct();
+        }
+        Duration queue = rtt.compareTo(MAX_QUEUE) < 0 ? rtt : MAX_QUEUE;
+        LinkProfile profile = LinkProfile.delay(rtt.dividedBy(2))
+                .withJitter(jitter)
+                .withLoss(lossProbability)
+                .withRate(rateBitsPerSecond)
+                .withQueueTime(queue)
+                .withSeed(seed);
+        if (trace != null) {
+            requireNonNull(sharedDir, "sharedDir is null");
+            Path file = tracesDir(sharedDir).resolve(trace);
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalStateException("scenario " + this + " needs the rate trace " + file
+                        + " (set -D" + SHARED_DIR_PROPERTY + " to the shared folder)");
+            }
+            profile = profile.withRateTrace(file);
+        }
+        return profile;
+    }
+}
