@@ -1,0 +1,73 @@
+package io.dwcp.daemon;
+
+import io.dwcp.config.Config;
+import io.dwcp.config.ConfigurationException;
+
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+/** Who this dwcpd is and where it keeps its sockets and state (one set per network namespace). */
+public class NodeConfig
+{
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+    private String name;
+    private Path runDirectory = Path.of("/run/dwcp");
+    private Path stateDirectory = Path.of("/var/lib/dwcp");
+
+    public String getName()
+    {
+        return name;
+    }
+
+    @Config(value = "node.name", description = "this host's name; its TLS certificate's CN must be the same (required)")
+    public NodeConfig setName(String name)
+    {
+        checkName(name, "node.name");
+        this.name = name;
+        return this;
+    }
+
+    public Path getRunDirectory()
+    {
+        return runDirectory;
+    }
+
+    @Config(value = "node.run-dir", description = "QEMU-facing sockets live in <run-dir>/peer/<peer>.sock")
+    public NodeConfig setRunDirectory(Path runDirectory)
+    {
+        this.runDirectory = runDirectory;
+        return this;
+    }
+
+    public Path getStateDirectory()
+    {
+        return stateDirectory;
+    }
+
+    @Config(value = "node.state-dir", description = "persistent state (created if missing)")
+    public NodeConfig setStateDirectory(Path stateDirectory)
+    {
+        this.stateDirectory = stateDirectory;
+        return this;
+    }
+
+    public Path peerSocket(String peer)
+    {
+        return runDirectory.resolve("peer").resolve(peer + ".sock");
+    }
+
+    public void validate()
+    {
+        if (name == null) {
+            throw new ConfigurationException("node.name is required");
+        }
+    }
+
+    public static void checkName(String name, String what)
+    {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new ConfigurationException(what + " must be 1-63 characters of [A-Za-z0-9._-], starting with a letter or digit: '" + name + "'");
+        }
+    }
+}

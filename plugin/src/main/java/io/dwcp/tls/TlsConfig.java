@@ -1,0 +1,49 @@
+package io.dwcp.tls;
+
+import io.dwcp.config.Config;
+
+import java.nio.file.Path;
+
+/** Mutual TLS between dwcpd peers: one CA, one certificate per host (CN = node.name). */
+public class TlsConfig
+{
+    private Path caFile = Path.of("/etc/dwcp/tls/ca.pem");
+    private Path certificateFile = Path.of("/etc/dwcp/tls/host.pem");
+    private Path keyFile = Path.of("/etc/dwcp/tls/host.key");
+
+    public Path getCaFile()
+    {
+        return caFile;
+    }
+
+    @Config(value = "tls.ca-file", description = "PEM of the CA that signs every peer's certificate")
+    public TlsConfig setCaFile(Path caFile)
+    {
+        this.caFile = caFile;
+        return this;
+    }
+
+    public Path getCertificateFile()
+    {
+        return certificateFile;
+    }
+
+    @Config(value = "tls.cert-file", description = "PEM certificate (chain) of this host, CN = node.name")
+    public TlsConfig setCertificateFile(Path certificateFile)
+    {
+        this.certificateFile = certificateFile;
+        return this;
+    }
+
+    public Path getKeyFile()
+    {
+        return keyFile;
+    }
+
+    @Config(value = "tls.key-file", description = "PEM PKCS#8 private key of this host")
+    public TlsConfig setKeyFile(Path keyFile)
+    {
+        this.keyFile = keyFile;
+        return this;
+    }
+}

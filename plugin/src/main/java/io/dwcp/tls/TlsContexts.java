@@ -1,0 +1,97 @@
+package io.dwcp.tls;
+
+import io.dwcp.config.ConfigurationException;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.Optional;
+
+/**
+ * The TLS contexts of the tunnel: TLS 1.3 only, both sides present a certificate signed by the
+ * configured CA (mutual authentication); the peer's identity is its certificate's CN.
+ */
+public final class TlsContexts
+{
+    private final SslContext server;
+    private final SslContext client;
+
+    public TlsContexts(TlsConfig config)
+    {
+        for (Path file : new Path[] {config.getCaFile(), config.getCertificateFile(), config.getKeyFile()}) {
+            if (!Files.isReadable(file)) {
+                throw new ConfigurationException("TLS file missing or unreadable: " + file
+                        + " (tls.ca-file, tls.cert-file, tls.key-file; create them with 'dwcpd tls')");
+            }
+        }
+        try {
+            server = SslContextBuilder.forServer(config.getCertificateFile().toFile(), config.getKeyFile().toFile())
+                    .sslProvider(SslProvider.JDK)
+                    .trustManager(config.getCaFile().toFile())
+                    .clientAuth(ClientAuth.REQUIRE)
+                    .protocols("TLSv1.3")
+                    .build();
+            client = SslContextBuilder.forClient()
+                    .sslProvider(SslProvider.JDK)
+                    .keyManager(config.getCertificateFile().toFile(), config.getKeyFile().toFile())
+                    .trustManager(config.getCaFile().toFile())
+                    .protocols("TLSv1.3")
+                    .build();
+        }
+        catch (Exception e) {
+            throw new ConfigurationException("cannot load TLS material (" + config.getCertificateFile() + ", "
+                    + config.getKeyFile() + ", " + config.getCaFile() + "): " + e.getMessage(), e);
+        }
+    }
+
+    public SslContext server()
+    {
+        return server;
+    }
+
+    public SslContext client()
+    {
+        return client;
+    }
+
+    /** The CN of the peer's certificate of an established TLS session. */
+    public static Optional<String> peerName(SSLSession session)
+    {
+        try {
+            Certificate[] chain = session.getPeerCertificates();
+            if (chain.length == 0 || !(chain[0] instanceof X509Certificate certificate)) {
+                return Optional.empty();
+            }
+            return commonName(certificate);
+        }
+        catch (SSLPeerUnverifiedException e) {
+            return Optional.empty();
+        }
+    }
+
+    public static Optional<String> commonName(X509Certificate certificate)
+    {
+        try {
+            for (Rdn rdn : new LdapName(certificate.getSubjectX500Principal().getName()).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    return Optional.of(rdn.getValue().toString());
+                }
+            }
+            return Optional.empty();
+        }
+        catch (InvalidNameException e) {
+            return Optional.empty();
+        }
+    }
+}

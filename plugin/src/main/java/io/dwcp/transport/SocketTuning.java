@@ -1,0 +1,90 @@
+package io.dwcp.transport;
+
+import io.netty.channel.Channel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.unix.RawUnixChannelOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Congestion control and pacing of tunnel sockets, set with setsockopt on the epoll channel's fd:
+ * {@code TCP_CONGESTION} (IPPROTO_TCP 6, option 13) and {@code SO_MAX_PACING_RATE} (SOL_SOCKET 1,
+ * option 47). BBR paces on its own (kernel TCP pacing); the rate cap is for operators who must
+ * leave room on a shared link.
+ */
+public final class SocketTuning
+{
+    private static final Logger log = LoggerFactory.getLogger(SocketTuning.class);
+    private static final int IPPROTO_TCP = 6;
+    private static final int TCP_CONGESTION = 13;
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_MAX_PACING_RATE = 47;
+    private static final int TCP_CA_NAME_MAX = 16;
+
+    public static final RawUnixChannelOption CONGESTION_CONTROL = new RawUnixChannelOption("TCP_CONGESTION", IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX);
+    public static final IntegerUnixChannelOption MAX_PACING_RATE = new IntegerUnixChannelOption("SO_MAX_PACING_RATE", SOL_SOCKET, SO_MAX_PACING_RATE);
+
+    private final String congestionControl;
+    private final long maxPacingRate;
+    private final AtomicBoolean warned = new AtomicBoolean();
+
+    public SocketTuning(String congestionControl, long maxPacingRate)
+    {
+        this.congestionControl = congestionControl == null ? "" : congestionControl.trim();
+        this.maxPacingRate = maxPacingRate;
+    }
+
+    /** Applies the settings to a connected (or accepted) TCP channel; failures are logged once. */
+    public void apply(Channel channel)
+    {
+        if (!(channel instanceof EpollSocketChannel socket)) {
+            return;
+        }
+        try {
+            if (!congestionControl.isEmpty()) {
+                ByteBuffer name = ByteBuffer.allocateDirect(congestionControl.length() + 1);
+                name.put(congestionControl.getBytes(StandardCharsets.US_ASCII)).put((byte) 0).flip();
+                socket.config().setOption(CONGESTION_CONTROL, name);
+            }
+            if (maxPacingRate > 0) {
+                socket.config().setOption(MAX_PACING_RATE, (int) Math.min(Integer.MAX_VALUE, maxPacingRate));
+            }
+        }
+        catch (RuntimeException e) {
+            if (warned.compareAndSet(false, true)) {
+                log.warn("cannot set congestion control '{}' / pacing on tunnel sockets, using the system default: {}", congestionControl, e.toString());
+            }
+        }
+    }
+
+    /** The congestion control algorithm of a socket as the kernel reports it, or "unknown". */
+    public static String congestionControl(Channel channel)
+    {
+        if (!(channel instanceof EpollSocketChannel socket) || !socket.isOpen()) {
+            return "unknown";
+        }
+        try {
+            ByteBuffer buffer = ByteBuffer.allocateDirect(TCP_CA_NAME_MAX);
+            ByteBuffer value = socket.config().getOption(new RawUnixChannelOption("TCP_CONGESTION", IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX));
+            if (value == null) {
+                return "unknown";
+            }
+            byte[] bytes = new byte[value.remaining()];
+            value.get(bytes);
+            int end = 0;
+            while (end < bytes.length && bytes[end] != 0) {
+                end++;
+            }
+            buffer.clear();
+            return new String(bytes, 0, end, StandardCharsets.US_ASCII);
+        }
+        catch (RuntimeException e) {
+            return "unknown";
+        }
+    }
+}

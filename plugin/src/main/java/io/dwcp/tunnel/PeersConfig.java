@@ -1,0 +1,91 @@
+package io.dwcp.tunnel;
+
+import io.dwcp.config.ConfigurationException;
+import io.dwcp.config.HostAndPort;
+import io.dwcp.daemon.NodeConfig;
+
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+
+/**
+ * The peers, from keys {@code peer.<name>.address = host:port} (required) and
+ * {@code peer.<name>.qemu-port = port} (optional).
+ */
+public final class PeersConfig
+{
+    private final Map<String, PeerConfig> peers;
+
+    public PeersConfig(Collection<PeerConfig> peers)
+    {
+        Map<String, PeerConfig> map = new LinkedHashMap<>();
+        for (PeerConfig peer : peers) {
+            map.put(peer.name(), peer);
+        }
+        this.peers = Map.copyOf(map);
+    }
+
+    /** Parses the properties below {@code peer.} (keys without the prefix). */
+    public static PeersConfig fromProperties(Map<String, String> properties)
+    {
+        Map<String, String> addresses = new TreeMap<>();
+        Map<String, Integer> ports = new TreeMap<>();
+        for (Map.Entry<String, String> entry : properties.entrySet()) {
+            String key = entry.getKey();
+            int dot = key.lastIndexOf('.');
+            if (dot <= 0) {
+                throw new ConfigurationException("peer keys are peer.<name>.address and peer.<name>.qemu-port: peer." + key);
+            }
+            String name = key.substring(0, dot);
+            NodeConfig.checkName(name, "peer name in peer." + key);
+            String field = key.substring(dot + 1);
+            switch (field) {
+                case "address" -> addresses.put(name, entry.getValue());
+                case "qemu-port" -> {
+                    try {
+                        int port = Integer.parseInt(entry.getValue());
+                        if (port < 1 || port > 65535) {
+                            throw new NumberFormatException();
+                        }
+                        ports.put(name, port);
+                    }
+                    catch (NumberFormatException e) {
+                        throw new ConfigurationException("invalid value for peer." + key + ": '" + entry.getValue() + "': not a port");
+                    }
+                }
+                default -> throw new ConfigurationException("unknown peer key peer." + key + " (peer.<name>.address, peer.<name>.qemu-port)");
+            }
+        }
+        Map<String, PeerConfig> peers = new LinkedHashMap<>();
+        for (String name : ports.keySet()) {
+            if (!addresses.containsKey(name)) {
+                throw new ConfigurationException("peer." + name + ".address is required");
+            }
+        }
+        for (Map.Entry<String, String> entry : addresses.entrySet()) {
+            HostAndPort address;
+            try {
+                address = HostAndPort.valueOf(entry.getValue());
+            }
+            catch (IllegalArgumentException e) {
+                throw new ConfigurationException("invalid value for peer." + entry.getKey() + ".address: " + e.getMessage());
+            }
+            Integer port = ports.get(entry.getKey());
+            peers.put(entry.getKey(), new PeerConfig(entry.getKey(), address, port == null ? OptionalInt.empty() : OptionalInt.of(port)));
+        }
+        return new PeersConfig(peers.values());
+    }
+
+    public Optional<PeerConfig> get(String name)
+    {
+        return Optional.ofNullable(peers.get(name));
+    }
+
+    public Collection<PeerConfig> all()
+    {
+        return peers.values();
+    }
+}
