@@ -17,8 +17,10 @@ import static java.util.Objects.requireNonNull;
 /**
  * A long-running process the test bed started (QEMU, the WAN emulator, ...), recorded in a pid file
  * under {@link #STATE_DIR} so that a later run can end it if this JVM died before closing it.
- * Only processes recorded there are ever ended, and only after their command line is checked,
- * so a recycled pid is never hit.
+ * Only processes recorded there are ever ended, only when the JVM that started them is gone
+ * (so two test JVMs running at once never end each other's), and only after their command line
+ * is checked, so a recycled pid is never hit. A record is {@code owner=<pid>} on its first line,
+ * then the command line, NUL-separated.
  */
 public final class TrackedProcess implements AutoCloseable {
     public static final Path STATE_DIR = Path.of(System.getProperty("dwcp.testbed.state", "/run/dwcp-testbed"));
@@ -43,7 +45,8 @@ public final class TrackedProcess implements AutoCloseable {
             Files.createDirectories(PID_DIR);
             Process process = builder.start();
             Path pidFile = PID_DIR.resolve(Long.toString(process.pid()));
-            Files.writeString(pidFile, String.join("\0", argv), StandardCharsets.UTF_8);
+            Files.writeString(pidFile, "owner=" + ProcessHandle.current().pid() + "\n" + String.join("\0", argv),
+                    StandardCharsets.UTF_8);
             return new TrackedProcess(process, argv, pidFile);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + String.join(" ", argv), e);
@@ -93,8 +96,9 @@ public final class TrackedProcess implements AutoCloseable {
     }
 
     /**
-     * Ends the processes that an earlier, crashed run recorded and never closed. Returns how many it
-     * ended. A pid whose command line is no longer the recorded one is only forgotten.
+     * Ends the processes that an earlier, crashed run recorded and never closed: those whose owner
+     * JVM is no longer alive. Returns how many it ended. A pid whose command line is no longer the
+     * recorded one is only forgotten.
      */
     public static int cleanupLeftovers() {
         if (!Files.isDirectory(PID_DIR)) {
@@ -115,7 +119,17 @@ public final class TrackedProcess implements AutoCloseable {
                 continue;
             }
             try {
-                String recorded = Files.readString(file, StandardCharsets.UTF_8);
+                String record = Files.readString(file, StandardCharsets.UTF_8);
+                int newline = record.indexOf('\n');
+                if (newline < 0 || !record.startsWith("owner=")) {
+                    Files.deleteIfExists(file);
+                    continue;
+                }
+                long owner = Long.parseLong(record.substring("owner=".length(), newline));
+                if (ownerIsAlive(owner)) {
+                    continue;
+                }
+                String recorded = record.substring(newline + 1);
                 Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
                 if (Files.exists(cmdline)) {
                     String actual = new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8);
@@ -132,10 +146,19 @@ public final class TrackedProcess implements AutoCloseable {
                     }
                 }
                 Files.deleteIfExists(file);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot clean up leftover process record " + file, e);
+            } catch (IOException | NumberFormatException e) {
+                throw new IllegalStateException("cannot clean up leftover process record " + file + ": " + e, e);
             }
         }
         return ended;
+    }
+
+    private static boolean ownerIsAlive(long owner) {
+        if (owner == ProcessHandle.current().pid()) {
+            return true;
+        }
+        return ProcessHandle.of(owner)
+                .map(handle -> handle.isAlive() && handle.info().command().map(c -> c.endsWith("java")).orElse(true))
+                .orElse(false);
     }
 }

@@ -1,0 +1,247 @@
+package io.dwcp.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.dwcp.testbed.guest.GuestConsole;
+import io.dwcp.testbed.guest.GuestImage;
+import io.dwcp.testbed.guest.Verdict;
+import io.dwcp.testbed.guest.WorkloadSpec;
+import io.dwcp.testbed.net.Host;
+import io.dwcp.testbed.net.TwoHostNetwork;
+import io.dwcp.testbed.qemu.Accelerator;
+import io.dwcp.testbed.qemu.MigrationResult;
+import io.dwcp.testbed.qemu.MigrationRun;
+import io.dwcp.testbed.qemu.NativeMode;
+import io.dwcp.testbed.qemu.QemuBinary;
+import io.dwcp.testbed.qemu.QemuVm;
+import io.dwcp.testbed.sys.TrackedProcess;
+import io.dwcp.testbed.wan.Scenario;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tests/bench}: migrates the same guest state with each mode over each emulated WAN
+ * scenario, in one run on one machine, and prints a side-by-side table (median, min, max per
+ * cell) plus a JSON file with every run. A migration that does not converge within its time
+ * limit is cancelled and reported as {@code not-converged}; nothing is dropped from the output.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Benchmark live migration modes side by side over emulated WAN scenarios.")
+public final class Bench implements Callable<Integer> {
+    @Option(names = "--scenario", split = ",", paramLabel = "S",
+            description = "Scenarios: S0 (local), S1 (70 ms, 1 Gbit/s), S2 (140 ms, 500 Mbit/s), S3 (300 ms, 200 Mbit/s), "
+                    + "S4 (100 ms, trace-driven 200 Mbit/s mean). Default: all.")
+    List<String> scenarios;
+
+    @Option(names = "--workload", split = ",", paramLabel = "W", description = "light, heavy. Default: both.")
+    List<String> workloads;
+
+    @Option(names = "--modes", split = ",", paramLabel = "M",
+            description = "precopy, multifd, multifd-zstd, xbzrle. Default: all.")
+    List<String> modes;
+
+    @Option(names = "--repeat", paramLabel = "N", description = "Repetitions per cell. Default: 3.")
+    Integer repeat;
+
+    @Option(names = "--qemu", split = ",", paramLabel = "V", description = "7.2, 10 (or both: 7.2,10). Default: 10.")
+    List<String> qemus;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Where to write every run as JSON. Default: bench-results/bench-<time>.json.")
+    Path json;
+
+    @Option(names = "--quick", description = "A preset that finishes in a few minutes: S0 and S2, light, precopy and multifd, once, QEMU 10.")
+    boolean quick;
+
+    @Option(names = "--time-limit", paramLabel = "SECONDS",
+            description = "Cancel a migration still running after this long (reported not-converged). "
+                    + "Default: max(60 s, 3 x the time one full copy of guest RAM takes at the link's rate).")
+    Integer timeLimitSeconds;
+
+    @Option(names = "--guest-ram", paramLabel = "MiB", description = "Guest RAM. Default: 1024.")
+    int guestRamMiB = 1024;
+
+    private final PrintStream out = System.out;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Bench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (quick) {
+            scenarios = scenarios != null ? scenarios : List.of("S0", "S2");
+            workloads = workloads != null ? workloads : List.of("light");
+            modes = modes != null ? modes : List.of("precopy", "multifd");
+            repeat = repeat != null ? repeat : 1;
+        }
+        List<Scenario> scenarioList = (scenarios == null ? List.of("S0", "S1", "S2", "S3", "S4") : scenarios).stream()
+                .map(Bench::scenario).toList();
+        List<String> workloadList = workloads == null ? List.of("light", "heavy") : workloads;
+        List<NativeMode> modeList = (modes == null ? NativeMode.labels() : modes).stream().map(NativeMode::fromLabel).toList();
+        List<QemuBinary> qemuList = (qemus == null ? List.of("10") : qemus).stream().map(QemuBinary::fromLabel).toList();
+        int repeats = repeat == null ? 3 : repeat;
+        if (json == null) {
+            json = Path.of("bench-results", "bench-" + Instant.now().toString().replace(':', '-') + ".json");
+        }
+        for (String w : workloadList) {
+            workload(w);
+        }
+        qemuList.forEach(QemuBinary::requireInstalled);
+
+        TwoHostNetwork.cleanupLeftovers();
+        TrackedProcess.cleanupLeftovers();
+        GuestImage image = GuestImage.build();
+        Accelerator accelerator = Accelerator.detect();
+        int total = scenarioList.size() * workloadList.size() * qemuList.size() * modeList.size() * repeats;
+        out.printf("bench: %d migrations (%s x %s x QEMU %s x %s x %d), accelerator %s, guest %d MiB%n", total,
+                scenarioList, workloadList, qemuList.stream().map(QemuBinary::label).toList(),
+                modeList.stream().map(NativeMode::label).toList(), repeats, accelerator, guestRamMiB);
+
+        List<BenchRun> runs = new ArrayList<>();
+        int index = 0;
+        for (Scenario scenario : scenarioList) {
+            try (TwoHostNetwork network = TwoHostNetwork.create("bench", scenario.aToB(), scenario.bToA())) {
+                Duration limit = timeLimit(scenario);
+                out.printf("bench: scenario %s, time limit %d s%n", scenario, limit.toSeconds());
+                for (String workloadName : workloadList) {
+                    for (QemuBinary qemu : qemuList) {
+                        for (NativeMode mode : modeList) {
+                            for (int r = 1; r <= repeats; r++) {
+                                index++;
+                                String label = String.format(Locale.ROOT, "[%d/%d] %s %s qemu-%s %s #%d",
+                                        index, total, shortName(scenario), workloadName, qemu.label(), mode.label(), r);
+                                out.println("bench: " + label + " ...");
+                                BenchRun run = runOne(network, image, accelerator, scenario, workloadName, qemu, mode, r, limit);
+                                runs.add(run);
+                                out.printf("bench: %s -> %s total=%.1fs downtime=%dms wire=%.0fMiB intact=%s%n", label,
+                                        run.status(), run.totalMs() / 1000.0, run.downtimeMs(),
+                                        run.wireBytes() / 1048576.0, run.guestIntact());
+                                writeJson(runs);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out.println();
+        out.print(ResultTable.render(runs));
+        out.println("bench: runs written to " + json.toAbsolutePath());
+        boolean allIntact = runs.stream().allMatch(BenchRun::guestIntact);
+        if (!allIntact) {
+            out.println("bench: WARNING: at least one guest was not intact afterwards (see guest_intact and detail in the JSON)");
+        }
+        return allIntact ? 0 : 3;
+    }
+
+    private BenchRun runOne(TwoHostNetwork network, GuestImage image, Accelerator accelerator, Scenario scenario,
+                            String workloadName, QemuBinary qemu, NativeMode mode, int repeat, Duration limit) {
+        WorkloadSpec spec = workload(workloadName);
+        String cmdline = image.kernelCommandLine(spec, qemu.needsTcgDirtyBitmapWorkaround());
+        Host a = network.hostA();
+        Host b = network.hostB();
+        Path work = TrackedProcess.STATE_DIR.resolve("vms");
+        QemuVm.Config sourceConfig = new QemuVm.Config("src", qemu, accelerator, guestRamMiB, image.kernel(), image.initrd(),
+                cmdline, false, work.resolve("src"), argv -> a.command(argv.toArray(String[]::new)));
+        QemuVm.Config destinationConfig = new QemuVm.Config("dst", qemu, accelerator, guestRamMiB, image.kernel(),
+                image.initrd(), cmdline, true, work.resolve("dst"), argv -> b.command(argv.toArray(String[]::new)));
+        try (QemuVm source = QemuVm.start(sourceConfig);
+             GuestConsole sourceConsole = new GuestConsole("src", source.consoleInput(), source.consoleOutput())) {
+            sourceConsole.awaitReady(Duration.ofMinutes(5));
+            try (QemuVm destination = QemuVm.start(destinationConfig);
+                 GuestConsole destinationConsole = new GuestConsole("dst", destination.consoleInput(), destination.consoleOutput())) {
+                // Let the dirtying settle into its steady rate before the migration starts.
+                Thread.sleep(3000);
+                mode.configure(source.qmp());
+                mode.configure(destination.qmp());
+                String uri = "tcp:" + b.address() + ":4444";
+                MigrationResult result = MigrationRun.run(source, destination, uri, uri, limit,
+                        new MigrationRun.WireCounter() {
+                            @Override
+                            public long forwardBytes() {
+                                return network.bytesAtoB();
+                            }
+
+                            @Override
+                            public long reverseBytes() {
+                                return network.bytesBtoA();
+                            }
+                        },
+                        vm -> check(vm == destination ? destinationConsole : sourceConsole),
+                        (status, elapsedMs, transferred, remaining, iterations) -> out.printf(
+                                "bench:   %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
+                                elapsedMs / 1000.0, status, transferred / 1048576.0, remaining / 1048576.0, iterations));
+                return BenchRun.of(shortName(scenario), workloadName, mode.label(), qemu.label(), repeat, result);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return BenchRun.error(shortName(scenario), workloadName, mode.label(), qemu.label(), repeat, "interrupted");
+        } catch (RuntimeException e) {
+            out.println("bench:   error: " + e.getMessage());
+            return BenchRun.error(shortName(scenario), workloadName, mode.label(), qemu.label(), repeat, String.valueOf(e.getMessage()));
+        }
+    }
+
+    private static MigrationRun.Check check(GuestConsole console) {
+        Verdict verdict = console.requestVerdict(Duration.ofMinutes(2));
+        return new MigrationRun.Check(verdict.intact(), verdict.detail());
+    }
+
+    private Duration timeLimit(Scenario scenario) {
+        if (timeLimitSeconds != null) {
+            return Duration.ofSeconds(timeLimitSeconds);
+        }
+        long rate = scenario.rateBitsPerSecond();
+        if (rate <= 0) {
+            return Duration.ofSeconds(60);
+        }
+        long onePassSeconds = ((long) guestRamMiB << 23) / rate;
+        return Duration.ofSeconds(Math.max(60, 3 * onePassSeconds));
+    }
+
+    /** S0 ... S4: the short names used on the command line and in results. */
+    static String shortName(Scenario scenario) {
+        return scenario.name().substring(0, scenario.name().indexOf('_'));
+    }
+
+    static Scenario scenario(String name) {
+        for (Scenario scenario : Scenario.values()) {
+            if (shortName(scenario).equalsIgnoreCase(name) || scenario.name().equalsIgnoreCase(name)) {
+                return scenario;
+            }
+        }
+        throw new IllegalArgumentException("unknown scenario '" + name + "' (expected S0, S1, S2, S3 or S4)");
+    }
+
+    private static WorkloadSpec workload(String name) {
+        return switch (name) {
+            case "light" -> WorkloadSpec.light();
+            case "heavy" -> WorkloadSpec.heavy();
+            default -> throw new CommandLine.ParameterException(new CommandLine(new Bench()),
+                    "unknown workload '" + name + "' (expected light or heavy)");
+        };
+    }
+
+    private void writeJson(List<BenchRun> runs) {
+        try {
+            Path parent = json.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Path tmp = parent.resolve(json.getFileName() + ".tmp");
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), runs);
+            Files.move(tmp, json, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + json, e);
+        }
+    }
+}

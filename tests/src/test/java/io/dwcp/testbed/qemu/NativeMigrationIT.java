@@ -1,0 +1,194 @@
+package io.dwcp.testbed.qemu;
+
+import io.dwcp.testbed.guest.GuestConsole;
+import io.dwcp.testbed.guest.GuestImage;
+import io.dwcp.testbed.guest.Verdict;
+import io.dwcp.testbed.guest.WorkloadSpec;
+import io.dwcp.testbed.net.Host;
+import io.dwcp.testbed.net.TwoHostNetwork;
+import io.dwcp.testbed.sys.TrackedProcess;
+import io.dwcp.testbed.wan.LinkProfile;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A real guest migrated with QEMU's own modes across an emulated WAN link, on both QEMU versions,
+ * and verified intact by its own workload; and a migration whose destination dies mid-way leaves
+ * the source running and intact.
+ */
+class NativeMigrationIT {
+    private static final int GUEST_RAM_MIB = 256;
+    private static final WorkloadSpec WORKLOAD = new WorkloadSpec(128, 2000, 10, 42);
+
+    private static TwoHostNetwork network;
+    private static GuestImage image;
+
+    @BeforeAll
+    static void setUp() {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root: network namespaces and QEMU");
+        TwoHostNetwork.cleanupLeftovers();
+        TrackedProcess.cleanupLeftovers();
+        image = GuestImage.build();
+        // 20 ms RTT, 400 Mbit/s, a little loss: a WAN, small enough to keep the test short.
+        LinkProfile link = LinkProfile.direct()
+                .withDelay(Duration.ofMillis(10))
+                .withRate(400_000_000L)
+                .withLoss(0.0001);
+        network = TwoHostNetwork.create("nativeit", link, link);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (network != null) {
+            network.close();
+        }
+    }
+
+    static Stream<Arguments> versionsAndModes() {
+        return Stream.of(
+                Arguments.of(QemuBinary.QEMU_7_2, NativeMode.PRECOPY),
+                Arguments.of(QemuBinary.QEMU_7_2, NativeMode.MULTIFD),
+                Arguments.of(QemuBinary.QEMU_10, NativeMode.PRECOPY),
+                Arguments.of(QemuBinary.QEMU_10, NativeMode.MULTIFD_ZSTD));
+    }
+
+    @ParameterizedTest(name = "QEMU {0} {1}")
+    @MethodSource("versionsAndModes")
+    void migratesAGuestIntact(QemuBinary qemu, NativeMode mode) throws Exception {
+        try (Pair pair = Pair.start(qemu)) {
+            mode.configure(pair.source.qmp());
+            mode.configure(pair.destination.qmp());
+            MigrationResult result = pair.migrate(Duration.ofMinutes(4));
+
+            assertEquals(MigrationResult.COMPLETED, result.status(), result.detail());
+            assertTrue(result.guestIntact(), "destination guest: " + result.detail());
+            assertEquals("running", pair.destination.runState());
+            assertEquals("postmigrate", pair.source.runState());
+            // Every page QEMU says it sent in full crossed the network: the harness's count must cover it.
+            assertTrue(result.wireBytes() >= result.pagesNormal() * 4096,
+                    "wire bytes " + result.wireBytes() + " < " + result.pagesNormal() + " pages");
+            assertTrue(result.pagesNormal() > (WORKLOAD.memoryMiB() << 8) / 2,
+                    "too few pages sent for a " + WORKLOAD.memoryMiB() + " MiB workload: " + result.pagesNormal());
+            assertTrue(result.totalMs() > 0 && result.downtimeMs() >= 0 && result.downtimeMs() <= result.totalMs(),
+                    "times: total " + result.totalMs() + " ms, downtime " + result.downtimeMs() + " ms");
+        }
+    }
+
+    @ParameterizedTest(name = "QEMU {0}")
+    @MethodSource("versions")
+    void destinationDyingMidMigrationLeavesTheSourceRunningAndIntact(QemuBinary qemu) throws Exception {
+        try (Pair pair = Pair.start(qemu)) {
+            NativeMode.PRECOPY.configure(pair.source.qmp());
+            NativeMode.PRECOPY.configure(pair.destination.qmp());
+            Thread killer = new Thread(() -> {
+                try {
+                    // Wait until the stream is flowing, then kill the destination QEMU.
+                    long start = network.bytesAtoB();
+                    while (network.bytesAtoB() - start < (8L << 20)) {
+                        Thread.sleep(20);
+                    }
+                    ProcessHandle.of(pair.destination.pid()).ifPresent(ProcessHandle::destroyForcibly);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            killer.start();
+            MigrationResult result = pair.migrate(Duration.ofMinutes(4));
+            killer.join(60_000);
+
+            assertEquals(MigrationResult.FAILED, result.status(), result.detail());
+            assertTrue(result.guestIntact(), "source guest after the failed migration: " + result.detail());
+            assertEquals("running", pair.source.runState());
+        }
+    }
+
+    static Stream<QemuBinary> versions() {
+        return Stream.of(QemuBinary.values());
+    }
+
+    /** A source guest booted to its running workload on host A and a destination waiting on host B. */
+    private static final class Pair implements AutoCloseable {
+        final QemuVm source;
+        final GuestConsole sourceConsole;
+        final QemuVm destination;
+        final GuestConsole destinationConsole;
+
+        private Pair(QemuVm source, GuestConsole sourceConsole, QemuVm destination, GuestConsole destinationConsole) {
+            this.source = source;
+            this.sourceConsole = sourceConsole;
+            this.destination = destination;
+            this.destinationConsole = destinationConsole;
+        }
+
+        static Pair start(QemuBinary qemu) {
+            Host a = network.hostA();
+            Host b = network.hostB();
+            String cmdline = image.kernelCommandLine(WORKLOAD, qemu.needsTcgDirtyBitmapWorkaround());
+            Path work = TrackedProcess.STATE_DIR.resolve("vms-it");
+            QemuVm source = QemuVm.start(new QemuVm.Config("src", qemu, Accelerator.detect(), GUEST_RAM_MIB,
+                    image.kernel(), image.initrd(), cmdline, false, work.resolve("src"),
+                    argv -> a.command(argv.toArray(String[]::new))));
+            GuestConsole sourceConsole = null;
+            QemuVm destination = null;
+            try {
+                sourceConsole = new GuestConsole("src", source.consoleInput(), source.consoleOutput());
+                sourceConsole.awaitReady(Duration.ofMinutes(3));
+                destination = QemuVm.start(new QemuVm.Config("dst", qemu, Accelerator.detect(), GUEST_RAM_MIB,
+                        image.kernel(), image.initrd(), cmdline, true, work.resolve("dst"),
+                        argv -> b.command(argv.toArray(String[]::new))));
+                GuestConsole destinationConsole = new GuestConsole("dst", destination.consoleInput(), destination.consoleOutput());
+                return new Pair(source, sourceConsole, destination, destinationConsole);
+            } catch (RuntimeException e) {
+                if (destination != null) {
+                    destination.close();
+                }
+                if (sourceConsole != null) {
+                    sourceConsole.close();
+                }
+                source.close();
+                throw e;
+            }
+        }
+
+        MigrationResult migrate(Duration limit) {
+            String uri = "tcp:" + network.hostB().address() + ":4444";
+            return MigrationRun.run(source, destination, uri, uri, limit,
+                    new MigrationRun.WireCounter() {
+                        @Override
+                        public long forwardBytes() {
+                            return network.bytesAtoB();
+                        }
+
+                        @Override
+                        public long reverseBytes() {
+                            return network.bytesBtoA();
+                        }
+                    },
+                    vm -> {
+                        Verdict verdict = (vm == destination ? destinationConsole : sourceConsole)
+                                .requestVerdict(Duration.ofMinutes(2));
+                        return new MigrationRun.Check(verdict.intact(), verdict.detail());
+                    },
+                    null);
+        }
+
+        @Override
+        public void close() {
+            destinationConsole.close();
+            destination.close();
+            sourceConsole.close();
+            source.close();
+        }
+    }
+}
