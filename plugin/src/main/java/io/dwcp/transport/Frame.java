@@ -1,6 +1,7 @@
 package io.dwcp.transport;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
 
 import static java.util.Objects.requireNonNull;
@@ -9,6 +10,7 @@ import static java.util.Objects.requireNonNull;
  * One AMST frame: see {@link FrameCodec} for the wire grammar. Owns one reference of its payload.
  */
 public final class Frame
+        implements ByteBufHolder
 {
     private final FrameType type;
     private final long sequence;
@@ -70,9 +72,74 @@ public final class Frame
         return new Frame(type, sequence, channel, payload.retainedDuplicate());
     }
 
-    public void release()
+    @Override
+    public ByteBuf content()
     {
-        payload.release();
+        return payload;
+    }
+
+    @Override
+    public Frame copy()
+    {
+        return replace(payload.copy());
+    }
+
+    @Override
+    public Frame duplicate()
+    {
+        return replace(payload.duplicate());
+    }
+
+    @Override
+    public Frame replace(ByteBuf content)
+    {
+        return new Frame(type, sequence, channel, content);
+    }
+
+    @Override
+    public int refCnt()
+    {
+        return payload.refCnt();
+    }
+
+    @Override
+    public Frame retain()
+    {
+        payload.retain();
+        return this;
+    }
+
+    @Override
+    public Frame retain(int increment)
+    {
+        payload.retain(increment);
+        return this;
+    }
+
+    @Override
+    public Frame touch()
+    {
+        payload.touch();
+        return this;
+    }
+
+    @Override
+    public Frame touch(Object hint)
+    {
+        payload.touch(hint);
+        return this;
+    }
+
+    @Override
+    public boolean release()
+    {
+        return payload.release();
+    }
+
+    @Override
+    public boolean release(int decrement)
+    {
+        return payload.release(decrement);
     }
 
     @Override

@@ -1,0 +1,50 @@
+package io.dwcp.daemon;
+
+import com.google.inject.AbstractModule;
+import io.dwcp.config.ConfigurationBinder;
+import io.dwcp.metrics.MetricsConfig;
+import io.dwcp.tls.TlsConfig;
+import io.dwcp.transport.AmstConfig;
+import io.dwcp.tunnel.PeersConfig;
+import io.dwcp.tunnel.TunnelConfig;
+
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/** Binds every configuration class, bound from the properties and validated before anything starts. */
+public final class ConfigModule
+        extends AbstractModule
+{
+    private final Map<String, String> properties;
+
+    public ConfigModule(Map<String, String> properties)
+    {
+        this.properties = Map.copyOf(requireNonNull(properties, "properties is null"));
+    }
+
+    @Override
+    protected void configure()
+    {
+        ConfigurationBinder binder = new ConfigurationBinder(properties);
+        NodeConfig node = binder.bind(NodeConfig.class);
+        TunnelConfig tunnel = binder.bind(TunnelConfig.class);
+        AmstConfig amst = binder.bind(AmstConfig.class);
+        TlsConfig tls = binder.bind(TlsConfig.class);
+        MetricsConfig metrics = binder.bind(MetricsConfig.class);
+        PeersConfig peers = PeersConfig.fromProperties(binder.claimPrefix("peer."));
+        binder.checkAllUsed();
+        node.validate();
+        tunnel.validate();
+        amst.validate();
+        if (peers.get(node.getName()).isPresent()) {
+            throw new io.dwcp.config.ConfigurationException("node.name '" + node.getName() + "' must not also be a peer");
+        }
+        bind(NodeConfig.class).toInstance(node);
+        bind(TunnelConfig.class).toInstance(tunnel);
+        bind(AmstConfig.class).toInstance(amst);
+        bind(TlsConfig.class).toInstance(tls);
+        bind(MetricsConfig.class).toInstance(metrics);
+        bind(PeersConfig.class).toInstance(peers);
+    }
+}

@@ -1,0 +1,128 @@
+package io.dwcp.daemon;
+
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import com.google.inject.Module;
+import com.google.inject.Stage;
+import com.google.inject.util.Modules;
+import io.dwcp.metrics.MetricsModule;
+import io.dwcp.metrics.MetricsServer;
+import io.dwcp.tunnel.QemuListeners;
+import io.dwcp.tunnel.SessionManager;
+import io.dwcp.tunnel.TunnelModule;
+import io.dwcp.tunnel.TunnelServer;
+import io.netty.channel.EventLoopGroup;
+import jakarta.inject.Inject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static java.util.Objects.requireNonNull;
+
+/** dwcpd: both roles in one process. {@code LATENT -> STARTED -> CLOSED}. */
+public final class DwcpDaemon
+        implements Closeable
+{
+    private static final Logger log = LoggerFactory.getLogger(DwcpDaemon.class);
+
+    public enum State
+    {
+        LATENT, STARTED, CLOSED
+    }
+
+    private final NodeConfig node;
+    private final EventLoopGroup group;
+    private final SessionManager sessions;
+    private final TunnelServer tunnelServer;
+    private final QemuListeners qemuListeners;
+    private final MetricsServer metrics;
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+
+    @Inject
+    public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics)
+    {
+        this.node = requireNonNull(node, "node is null");
+        this.group = requireNonNull(group, "group is null");
+        this.sessions = requireNonNull(sessions, "sessions is null");
+        this.tunnelServer = requireNonNull(tunnelServer, "tunnelServer is null");
+        this.qemuListeners = requireNonNull(qemuListeners, "qemuListeners is null");
+        this.metrics = requireNonNull(metrics, "metrics is null");
+    }
+
+    /** Builds a daemon from properties; modules override bindings (tests plug in stream codecs). */
+    public static DwcpDaemon create(Map<String, String> properties, Module... overrides)
+    {
+        List<Module> modules = List.of(new ConfigModule(properties), new TunnelModule(), new MetricsModule());
+        Injector injector = Guice.createInjector(Stage.PRODUCTION, Modules.override(modules).with(overrides));
+        return injector.getInstance(DwcpDaemon.class);
+    }
+
+    public void start()
+    {
+        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+            throw new IllegalStateException("already started or closed");
+        }
+        try {
+            Files.createDirectories(node.getStateDirectory());
+            tunnelServer.start();
+            qemuListeners.start();
+            metrics.start();
+        }
+        catch (IOException e) {
+            close();
+            throw new UncheckedIOException(e);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new IllegalStateException("interrupted while starting", e);
+        }
+        catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        log.info("dwcpd {} started", node.getName());
+    }
+
+    public State state()
+    {
+        return state.get();
+    }
+
+    public SessionManager sessions()
+    {
+        return sessions;
+    }
+
+    public TunnelServer tunnelServer()
+    {
+        return tunnelServer;
+    }
+
+    public MetricsServer metrics()
+    {
+        return metrics;
+    }
+
+    @Override
+    public void close()
+    {
+        if (state.getAndSet(State.CLOSED) == State.CLOSED) {
+            return;
+        }
+        qemuListeners.close();
+        tunnelServer.close();
+        sessions.closeAll();
+        metrics.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        log.info("dwcpd {} stopped", node.getName());
+    }
+}

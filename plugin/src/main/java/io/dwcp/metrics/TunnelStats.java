@@ -1,0 +1,40 @@
+package io.dwcp.metrics;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of the tunnel, exported by {@link MetricsServer}. */
+public final class TunnelStats
+{
+    public final LongAdder qemuBytesRead = new LongAdder();
+    public final LongAdder qemuBytesWritten = new LongAdder();
+    public final LongAdder tunnelBytesSent = new LongAdder();
+    public final LongAdder tunnelBytesReceived = new LongAdder();
+    public final LongAdder framesSent = new LongAdder();
+    public final LongAdder framesResent = new LongAdder();
+    public final LongAdder framesDuplicate = new LongAdder();
+    public final LongAdder sessionsStarted = new LongAdder();
+    public final LongAdder sessionsCompleted = new LongAdder();
+    public final LongAdder sessionsFailed = new LongAdder();
+    public final LongAdder streamsOpened = new LongAdder();
+    public final LongAdder streamsFailed = new LongAdder();
+    public final LongAdder digestMismatches = new LongAdder();
+    private final Map<String, LongAdder> connectionsRefused = new ConcurrentHashMap<>();
+
+    public void refused(String reason)
+    {
+        connectionsRefused.computeIfAbsent(reason, ignored -> new LongAdder()).increment();
+    }
+
+    public Map<String, LongAdder> connectionsRefused()
+    {
+        return connectionsRefused;
+    }
+
+    public long refusedCount(String reason)
+    {
+        LongAdder adder = connectionsRefused.get(reason);
+        return adder == null ? 0 : adder.sum();
+    }
+}

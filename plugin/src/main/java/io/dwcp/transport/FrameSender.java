@@ -1,0 +1,247 @@
+package io.dwcp.transport;
+
+import io.dwcp.metrics.TunnelStats;
+import io.netty.buffer.ByteBuf;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+import static io.dwcp.transport.FrameCodec.HEADER_LENGTH;
+import static io.dwcp.transport.FrameCodec.frameCost;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The sending half of a session: numbers sequenced frames, stripes them over the streams, keeps
+ * each until it is acknowledged, and re-sends a failed stream's unacknowledged frames on the
+ * others. The window bounds the credit (payload + {@link FrameCodec#FRAME_COST_OVERHEAD} per
+ * frame) sent but not yet consumed by the receiver; {@link #canAcceptMore()} tells the session
+ * when to stop reading QEMU. Not thread-safe: used on the session's event loop.
+ */
+public final class FrameSender
+{
+    private final long window;
+    private final TunnelStats stats;
+    private final ArrayDeque<InFlight> unacknowledged = new ArrayDeque<>();
+    private final List<TunnelStream> streams = new ArrayList<>();
+    private long nextSequence;
+    private long sentCredit;
+    private long consumedCredit;
+    private int cursor;
+    private int unassigned;
+
+    public FrameSender(long window, TunnelStats stats)
+    {
+        this.window = window;
+        this.stats = requireNonNull(stats, "stats is null");
+    }
+
+    /** Sends a sequenced frame; takes ownership of the payload. */
+    public void send(FrameType type, int channel, ByteBuf payload)
+    {
+        if (!type.isSequenced()) {
+            throw new IllegalArgumentException("not a sequenced frame type: " + type);
+        }
+        Frame frame = new Frame(type, nextSequence++, channel, payload);
+        sentCredit += frameCost(frame.payloadLength());
+        InFlight inFlight = new InFlight(frame);
+        unacknowledged.addLast(inFlight);
+        write(inFlight);
+    }
+
+    /** Sends an unsequenced control frame on some stream (dropped if there is none); takes ownership. */
+    public boolean sendControl(Frame frame)
+    {
+        TunnelStream stream = pick();
+        if (stream == null) {
+            frame.release();
+            return false;
+        }
+        stream.recordSent(HEADER_LENGTH + frame.payloadLength());
+        stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
+        stream.channel().writeAndFlush(frame, stream.channel().voidPromise());
+        return true;
+    }
+
+    /** True while the window has room and some stream can take more bytes without queueing. */
+    public boolean canAcceptMore()
+    {
+        return inFlight() < window && hasWritableStream();
+    }
+
+    public boolean isWindowFull()
+    {
+        return inFlight() >= window;
+    }
+
+    public boolean hasWritableStream()
+    {
+        for (TunnelStream stream : streams) {
+            if (!stream.isDraining() && stream.channel().isWritable()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public long inFlight()
+    {
+        return sentCredit - consumedCredit;
+    }
+
+    public long window()
+    {
+        return window;
+    }
+
+    public long consumedCredit()
+    {
+        return consumedCredit;
+    }
+
+    public long nextSequence()
+    {
+        return nextSequence;
+    }
+
+    public int unacknowledgedCount()
+    {
+        return unacknowledged.size();
+    }
+
+    public List<TunnelStream> streams()
+    {
+        return streams;
+    }
+
+    /** An ACK arrived: frames below {@code next} were received, {@code consumed} credit is free again. */
+    public void acknowledge(long next, long consumed)
+    {
+        while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().frame.sequence() < next) {
+            InFlight inFlight = unacknowledged.pollFirst();
+            if (inFlight.stream == null) {
+                unassigned--;
+            }
+            inFlight.frame.release();
+        }
+        if (consumed > consumedCredit) {
+            consumedCredit = Math.min(consumed, sentCredit);
+        }
+    }
+
+    /** Whether the stream still carries unacknowledged frames (a draining stream closes when not). */
+    public boolean hasUnacknowledged(TunnelStream stream)
+    {
+        for (InFlight inFlight : unacknowledged) {
+            if (inFlight.stream == stream) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public void streamUp(TunnelStream stream)
+    {
+        streams.add(stream);
+        if (unassigned > 0) {
+            for (InFlight inFlight : unacknowledged) {
+                if (inFlight.stream == null) {
+                    unassigned--;
+                    stats.framesResent.increment();
+                    write(inFlight);
+                }
+            }
+        }
+    }
+
+    /** The stream failed or closed: its unacknowledged frames go out again on the others, in order. */
+    public void streamDown(TunnelStream stream)
+    {
+        if (!streams.remove(stream)) {
+            return;
+        }
+        cursor = 0;
+        List<InFlight> orphans = new ArrayList<>();
+        for (InFlight inFlight : unacknowledged) {
+            if (inFlight.stream == stream) {
+                inFlight.stream = null;
+                unassigned++;
+                orphans.add(inFlight);
+            }
+        }
+        if (streams.isEmpty()) {
+            return;
+        }
+        for (InFlight inFlight : orphans) {
+            unassigned--;
+            stats.framesResent.increment();
+            write(inFlight);
+        }
+    }
+
+    public void releaseAll()
+    {
+        Iterator<InFlight> iterator = unacknowledged.iterator();
+        while (iterator.hasNext()) {
+            iterator.next().frame.release();
+            iterator.remove();
+        }
+        unassigned = 0;
+    }
+
+    private void write(InFlight inFlight)
+    {
+        TunnelStream stream = pick();
+        if (stream == null) {
+            inFlight.stream = null;
+            unassigned++;
+            return;
+        }
+        inFlight.stream = stream;
+        Frame frame = inFlight.frame;
+        stream.recordSent(HEADER_LENGTH + frame.payloadLength());
+        stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
+        stats.framesSent.increment();
+        stream.channel().writeAndFlush(frame.retainedDuplicate(), stream.channel().voidPromise());
+    }
+
+    /** Round robin over writable streams that are not draining; when none is writable, any live one. */
+    private TunnelStream pick()
+    {
+        int count = streams.size();
+        if (count == 0) {
+            return null;
+        }
+        TunnelStream fallback = null;
+        for (int i = 0; i < count; i++) {
+            TunnelStream stream = streams.get((cursor + i) % count);
+            if (stream.isDraining()) {
+                continue;
+            }
+            if (stream.channel().isWritable()) {
+                cursor = (cursor + i + 1) % count;
+                return stream;
+            }
+            if (fallback == null) {
+                fallback = stream;
+            }
+        }
+        if (fallback == null) {
+            fallback = streams.get(cursor % count);
+        }
+        cursor = (cursor + 1) % count;
+        return fallback;
+    }
+
+    private static final class InFlight
+    {
+        private final Frame frame;
+        private TunnelStream stream;
+
+        private InFlight(Frame frame)
+        {
+            this.frame = frame;
+        }
+    }
+}

@@ -1,0 +1,353 @@
+package io.dwcp.tunnel;
+
+import io.dwcp.codec.StreamDecoder;
+import io.dwcp.codec.StreamEncoder;
+import io.dwcp.transport.FrameCodec;
+import io.dwcp.transport.FrameType;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.socket.DuplexChannel;
+
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
+import java.util.HexFormat;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One QEMU connection of a session, both directions. Touched on the session's event loop only.
+ *
+ * <p>From QEMU: bytes go through the {@link StreamEncoder} into DATA frames; a running SHA-256
+ * of the raw bytes is sent in a CHECKPOINT whenever QEMU's socket is drained and at least every
+ * {@code amst.checkpoint-interval}, and in the FIN at the end.
+ *
+ * <p>To QEMU: DATA is decoded and <em>held back</em> until a CHECKPOINT or FIN whose offset and
+ * digest match what was received; only verified bytes reach QEMU. So the final bytes of a stream
+ * are delivered only after the end-to-end digest matched, and a mismatch fails the session
+ * without delivering anything after the last good checkpoint.
+ */
+final class QemuChannel
+{
+    private final Session session;
+    private final int index;
+    private final StreamEncoder encoder;
+    private final StreamDecoder decoder;
+    private final long checkpointInterval;
+    private final int maxPayload;
+    private Channel channel;
+
+    // from QEMU
+    private final MessageDigest inboundDigest = sha256();
+    private long inboundOffset;
+    private long sinceCheckpoint;
+    private boolean inboundEnded;
+
+    // to QEMU
+    private final MessageDigest outboundDigest = sha256();
+    private long outboundOffset;
+    private final ArrayDeque<Pending> held = new ArrayDeque<>();
+    private final ArrayDeque<Pending> verified = new ArrayDeque<>();
+    private boolean finVerified;
+    private boolean outboundEnded;
+    private boolean outboundBroken;
+    private int writesInFlight;
+
+    QemuChannel(Session session, int index, StreamEncoder encoder, StreamDecoder decoder, long checkpointInterval, int maxPayload)
+    {
+        this.session = requireNonNull(session, "session is null");
+        this.index = index;
+        this.encoder = requireNonNull(encoder, "encoder is null");
+        this.decoder = requireNonNull(decoder, "decoder is null");
+        this.checkpointInterval = checkpointInterval;
+        this.maxPayload = maxPayload;
+    }
+
+    int index()
+    {
+        return index;
+    }
+
+    Channel channel()
+    {
+        return channel;
+    }
+
+    void attach(Channel channel)
+    {
+        this.channel = requireNonNull(channel, "channel is null");
+        flushVerified();
+    }
+
+    boolean isInboundEnded()
+    {
+        return inboundEnded;
+    }
+
+    boolean isDone()
+    {
+        return inboundEnded && (outboundEnded || outboundBroken);
+    }
+
+    long heldBytes()
+    {
+        long bytes = 0;
+        for (Pending pending : held) {
+            bytes += pending.buffer == null ? 0 : pending.buffer.readableBytes();
+        }
+        return bytes;
+    }
+
+    // ---- from QEMU to the tunnel ----
+
+    void fromQemu(ByteBuf raw)
+    {
+        if (inboundEnded) {
+            raw.release();
+            return;
+        }
+        int length = raw.readableBytes();
+        update(inboundDigest, raw);
+        inboundOffset += length;
+        sinceCheckpoint += length;
+        session.stats().qemuBytesRead.add(length);
+        encoder.encode(raw, this::sendData);
+        if (sinceCheckpoint >= checkpointInterval) {
+            checkpoint();
+        }
+    }
+
+    /** QEMU's socket is drained for now (or the window closed): let the receiver release what it holds. */
+    void fromQemuPaused()
+    {
+        if (!inboundEnded && sinceCheckpoint > 0) {
+            checkpoint();
+        }
+    }
+
+    void fromQemuEnded()
+    {
+        if (inboundEnded) {
+            return;
+        }
+        encoder.flush(this::sendData);
+        inboundEnded = true;
+        ByteBuf payload = Unpooled.buffer(8 + FrameCodec.SHA256_LENGTH);
+        payload.writeLong(inboundOffset);
+        payload.writeBytes(inboundDigest.digest());
+        session.sender().send(FrameType.FIN, index, payload);
+    }
+
+    private void checkpoint()
+    {
+        encoder.flush(this::sendData);
+        sinceCheckpoint = 0;
+        ByteBuf payload = Unpooled.buffer(8 + FrameCodec.SHA256_LENGTH);
+        payload.writeLong(inboundOffset);
+        payload.writeBytes(snapshot(inboundDigest));
+        session.sender().send(FrameType.CHECKPOINT, index, payload);
+    }
+
+    private void sendData(ByteBuf encoded)
+    {
+        while (encoded.readableBytes() > maxPayload) {
+            session.sender().send(FrameType.DATA, index, encoded.readRetainedSlice(maxPayload));
+        }
+        if (encoded.isReadable()) {
+            session.sender().send(FrameType.DATA, index, encoded);
+        }
+        else {
+            encoded.release();
+        }
+    }
+
+    // ---- from the tunnel to QEMU ----
+
+    void onData(ByteBuf payload, long cost)
+    {
+        if (finVerified) {
+            payload.release();
+            throw new SessionFailure("DATA for channel " + index + " after its FIN");
+        }
+        int[] produced = {0};
+        decoder.decode(payload, raw -> {
+            produced[0]++;
+            update(outboundDigest, raw);
+            outboundOffset += raw.readableBytes();
+            held.addLast(new Pending(raw, 0));
+        });
+        // the frame's credit is returned once its bytes (or the last of them) reached QEMU
+        held.addLast(new Pending(null, cost));
+    }
+
+    void onCheckpoint(ByteBuf payload)
+    {
+        verify(payload, "CHECKPOINT", snapshot(outboundDigest));
+        verified.addAll(held);
+        held.clear();
+        flushVerified();
+    }
+
+    void onFin(ByteBuf payload)
+    {
+        verify(payload, "FIN", outboundDigest.digest());
+        finVerified = true;
+        verified.addAll(held);
+        held.clear();
+        flushVerified();
+    }
+
+    private void verify(ByteBuf payload, String what, byte[] actual)
+    {
+        if (payload.readableBytes() != 8 + FrameCodec.SHA256_LENGTH) {
+            throw new SessionFailure(what + " of channel " + index + ": payload length: expected " + (8 + FrameCodec.SHA256_LENGTH) + ", found " + payload.readableBytes());
+        }
+        long offset = payload.readLong();
+        byte[] expected = new byte[FrameCodec.SHA256_LENGTH];
+        payload.readBytes(expected);
+        if (offset != outboundOffset) {
+            session.stats().digestMismatches.increment();
+            throw new SessionFailure("end-to-end check failed on channel " + index + ": " + what + " at stream offset " + offset
+                    + ", but " + outboundOffset + " bytes were rebuilt; holding back " + heldBytes() + " bytes");
+        }
+        if (!MessageDigest.isEqual(expected, actual)) {
+            session.stats().digestMismatches.increment();
+            throw new SessionFailure("end-to-end digest mismatch on channel " + index + " at stream offset " + offset
+                    + ": expected SHA-256 " + HexFormat.of().formatHex(expected) + ", found " + HexFormat.of().formatHex(actual)
+                    + "; holding back " + heldBytes() + " bytes");
+        }
+    }
+
+    private void flushVerified()
+    {
+        if (channel == null) {
+            return;
+        }
+        boolean wrote = false;
+        while (!verified.isEmpty()) {
+            Pending pending = verified.pollFirst();
+            if (pending.buffer == null) {
+                if (writesInFlight == 0) {
+                    session.consumed(pending.cost);
+                }
+                else {
+                    // returned when the writes before it completed
+                    Pending marker = pending;
+                    channel.write(Unpooled.EMPTY_BUFFER).addListener(future -> session.run(() -> writeDone(0, marker.cost)));
+                    writesInFlight++;
+                }
+                continue;
+            }
+            if (outboundBroken || !channel.isActive()) {
+                pending.buffer.release();
+                continue;
+            }
+            int length = pending.buffer.readableBytes();
+            writesInFlight++;
+            ChannelFuture future = channel.write(pending.buffer);
+            future.addListener(done -> session.run(() -> {
+                if (!done.isSuccess()) {
+                    writeFailed(done.cause());
+                }
+                writeDone(length, 0);
+            }));
+            wrote = true;
+        }
+        if (wrote || writesInFlight > 0) {
+            channel.flush();
+        }
+        maybeShutdownOutput();
+    }
+
+    private void writeDone(int length, long cost)
+    {
+        writesInFlight--;
+        session.stats().qemuBytesWritten.add(length);
+        if (cost > 0) {
+            session.consumed(cost);
+        }
+        maybeShutdownOutput();
+        session.checkDone();
+    }
+
+    private void writeFailed(Throwable cause)
+    {
+        if (outboundBroken) {
+            return;
+        }
+        outboundBroken = true;
+        session.qemuWriteFailed(this, cause);
+    }
+
+    private void maybeShutdownOutput()
+    {
+        if (finVerified && !outboundEnded && verified.isEmpty() && writesInFlight == 0 && channel != null) {
+            outboundEnded = true;
+            if (channel instanceof DuplexChannel duplex && channel.isActive()) {
+                duplex.shutdownOutput();
+            }
+            session.checkDone();
+        }
+    }
+
+    /** Drops everything not yet delivered (the session failed): the tail never reaches QEMU. */
+    void discard()
+    {
+        for (Pending pending : held) {
+            if (pending.buffer != null) {
+                pending.buffer.release();
+            }
+        }
+        held.clear();
+        for (Pending pending : verified) {
+            if (pending.buffer != null) {
+                pending.buffer.release();
+            }
+        }
+        verified.clear();
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    void markOutboundBroken()
+    {
+        outboundBroken = true;
+    }
+
+    private static void update(MessageDigest digest, ByteBuf buffer)
+    {
+        if (buffer.nioBufferCount() == 1) {
+            digest.update(buffer.nioBuffer());
+            return;
+        }
+        for (ByteBuffer part : buffer.nioBuffers()) {
+            digest.update(part);
+        }
+    }
+
+    private static byte[] snapshot(MessageDigest digest)
+    {
+        try {
+            return ((MessageDigest) digest.clone()).digest();
+        }
+        catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("SHA-256 implementation cannot be cloned", e);
+        }
+    }
+
+    private static MessageDigest sha256()
+    {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        }
+        catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private record Pending(ByteBuf buffer, long cost) {}
+}

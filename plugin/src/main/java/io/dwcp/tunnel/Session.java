@@ -1,0 +1,750 @@
+package io.dwcp.tunnel;
+
+import io.dwcp.metrics.TunnelStats;
+import io.dwcp.transport.Frame;
+import io.dwcp.transport.FrameCodec;
+import io.dwcp.transport.FrameSender;
+import io.dwcp.transport.FrameType;
+import io.dwcp.transport.ReorderBuffer;
+import io.dwcp.transport.StreamCountController;
+import io.dwcp.transport.TunnelStream;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One migration: the QEMU connections of one migration (main channel first, then multifd and
+ * other channels, in the order the source accepted them) and the tunnel streams carrying them.
+ *
+ * <p>A session starts at the source when QEMU connects to a listener with no joinable session,
+ * and every connection accepted on that listener while the session's main channel (its first)
+ * has not ended joins it. When the main channel's stream ended, the migration is over: a later
+ * connection starts a new session. The session ends when every channel ended in both directions
+ * and all frames were acknowledged, or fails (both ends close every QEMU connection).
+ *
+ * <p>All state is touched on one event loop ({@link #run}); handlers of other channels hop here.
+ */
+public final class Session
+{
+    private static final Logger log = LoggerFactory.getLogger(Session.class);
+
+    public enum Role
+    {
+        SOURCE, DESTINATION
+    }
+
+    public enum State
+    {
+        OPEN, COMPLETED, FAILED
+    }
+
+    private final SessionManager manager;
+    private final long id;
+    private final Role role;
+    private final PeerConfig peer;
+    private final EventLoop loop;
+    private final FrameSender sender;
+    private final ReorderBuffer reorder;
+    private final long receiveWindow;
+    private final String context;
+    private final Map<Integer, QemuChannel> channels = new TreeMap<>();
+    private final AtomicInteger channelCount = new AtomicInteger();
+    private final List<ScheduledFuture<?>> timers = new ArrayList<>();
+    private final long startNanos = System.nanoTime();
+
+    private volatile State state = State.OPEN;
+    private volatile boolean joinable = true;
+    private volatile String failure;
+    private Target target;
+    private long receivedCredit;
+    private long consumedCredit;
+    private boolean ackScheduled;
+    private boolean reading = true;
+    private long lastStreamNanos = System.nanoTime();
+    private long pausedSinceNanos;
+    private long pausedNanos;
+
+    // destination: channels opened to QEMU one at a time, in sequence order
+    private final java.util.ArrayDeque<QemuChannel> toConnect = new java.util.ArrayDeque<>();
+    private boolean connecting;
+
+    // source: stream slots and the stream count controller
+    private final StreamCountController controller;
+    private final Map<Integer, TunnelStream> streamSlots = new TreeMap<>();
+    private final Map<Integer, Boolean> connectingSlots = new TreeMap<>();
+    private final Map<Integer, Integer> reconnectAttempts = new TreeMap<>();
+    private int desiredStreams;
+    private long lastConsumedCredit;
+    private long lastAdaptNanos = System.nanoTime();
+    private long lastRetransmits;
+    private long lastSegments;
+
+    Session(SessionManager manager, long id, Role role, PeerConfig peer, EventLoop loop, Target target, long window)
+    {
+        this.manager = requireNonNull(manager, "manager is null");
+        this.id = id;
+        this.role = requireNonNull(role, "role is null");
+        this.peer = requireNonNull(peer, "peer is null");
+        this.loop = requireNonNull(loop, "loop is null");
+        this.target = target;
+        // both directions use the window the source announced (the destination checked it against its limit)
+        this.receiveWindow = window;
+        this.sender = new FrameSender(window, manager.stats());
+        this.reorder = new ReorderBuffer(ReorderBuffer.capacityFor(receiveWindow), receiveWindow + FrameCodec.frameCost(manager.amst().getMaxFramePayload().toIntBytes()));
+        this.context = String.format("[session=%016x peer=%s role=%s]", id, peer.name(), role.name().toLowerCase(java.util.Locale.ROOT));
+        this.controller = new StreamCountController(manager.amst().getMinStreams(), manager.amst().getMaxStreams(), manager.amst().getInitialStreams());
+        this.desiredStreams = controller.count();
+    }
+
+    // ---- identity and state ----
+
+    public long id()
+    {
+        return id;
+    }
+
+    public Role role()
+    {
+        return role;
+    }
+
+    public PeerConfig peer()
+    {
+        return peer;
+    }
+
+    public State state()
+    {
+        return state;
+    }
+
+    public Optional<String> failure()
+    {
+        return Optional.ofNullable(failure);
+    }
+
+    public String context()
+    {
+        return context;
+    }
+
+    EventLoop loop()
+    {
+        return loop;
+    }
+
+    FrameSender sender()
+    {
+        return sender;
+    }
+
+    TunnelStats stats()
+    {
+        return manager.stats();
+    }
+
+    /** Whether a connection accepted now joins this session (its main channel has not ended). */
+    boolean isJoinable()
+    {
+        return joinable && state == State.OPEN;
+    }
+
+    int reserveChannelIndex()
+    {
+        return channelCount.getAndIncrement();
+    }
+
+    /** Snapshot of the live streams, for metrics (any thread; best effort). */
+    public List<TunnelStream> streamsSnapshot()
+    {
+        try {
+            return List.copyOf(sender.streams());
+        }
+        catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+
+    public int desiredStreams()
+    {
+        return desiredStreams;
+    }
+
+    public long inFlight()
+    {
+        return sender.inFlight();
+    }
+
+    /** Runs the task on the session's event loop. */
+    void run(Runnable task)
+    {
+        if (loop.inEventLoop()) {
+            guarded(task);
+        }
+        else {
+            loop.execute(() -> guarded(task));
+        }
+    }
+
+    private void guarded(Runnable task)
+    {
+        try {
+            task.run();
+        }
+        catch (SessionFailure e) {
+            fail(e.getMessage(), true);
+        }
+        catch (ReorderBuffer.ReorderOverflowException e) {
+            fail("peer broke the window: " + e.getMessage(), true);
+        }
+        catch (RuntimeException e) {
+            log.error("{} internal error", context, e);
+            fail("internal error: " + e, true);
+        }
+    }
+
+    // ---- start ----
+
+    void start()
+    {
+        long keepalive = manager.tunnel().getKeepaliveInterval().toNanos();
+        timers.add(loop.scheduleAtFixedRate(() -> guarded(this::tick), keepalive, keepalive, TimeUnit.NANOSECONDS));
+        if (role == Role.SOURCE) {
+            log.info("{} migration session started, target {}", context, target);
+            sender.send(FrameType.OPEN, 0, target.encode());
+            ensureStreams();
+            long adapt = manager.amst().getAdaptInterval().toNanos();
+            if (adapt > 0) {
+                timers.add(loop.scheduleAtFixedRate(() -> guarded(this::adapt), adapt, adapt, TimeUnit.NANOSECONDS));
+            }
+        }
+    }
+
+    // ---- QEMU side ----
+
+    /** Source: a QEMU connection accepted on the session's listener (called in accept order). */
+    void addSourceChannel(int index, Channel channel)
+    {
+        if (state != State.OPEN) {
+            channel.close();
+            return;
+        }
+        QemuChannel qemu = newChannel(index);
+        channels.put(index, qemu);
+        channel.config().setAutoRead(reading);
+        qemu.attach(channel);
+        channel.pipeline().addLast("qemu", new QemuChannelHandler(this, qemu));
+        sender.send(FrameType.CHANNEL_OPEN, index, Unpooled.EMPTY_BUFFER);
+        log.info("{} QEMU connection {} joined ({}){}", context, index, channel.localAddress(), index == 0 ? ": main channel" : "");
+    }
+
+    private QemuChannel newChannel(int index)
+    {
+        return new QemuChannel(this, index, manager.codec().newEncoder(index), manager.codec().newDecoder(index),
+                manager.amst().getCheckpointInterval().bytes(), manager.amst().getMaxFramePayload().toIntBytes());
+    }
+
+    void qemuEnded(QemuChannel channel)
+    {
+        channel.fromQemuEnded();
+        if (channel.index() == 0) {
+            joinable = false;
+        }
+        updateReading();
+        checkDone();
+    }
+
+    void qemuClosed(QemuChannel channel)
+    {
+        if (state != State.OPEN) {
+            return;
+        }
+        if (!channel.isInboundEnded()) {
+            throw new SessionFailure("QEMU connection " + channel.index() + " closed abruptly (no end of stream)");
+        }
+        channel.markOutboundBroken();
+        checkDone();
+    }
+
+    void qemuWriteFailed(QemuChannel channel, Throwable cause)
+    {
+        if (state != State.OPEN) {
+            return;
+        }
+        if (role == Role.DESTINATION) {
+            throw new SessionFailure("destination QEMU connection " + channel.index() + " failed: " + cause);
+        }
+        // the source QEMU closed its socket: what it no longer reads is dropped, as without dwcpd
+        log.debug("{} source QEMU connection {} no longer accepts return-path bytes: {}", context, channel.index(), cause.toString());
+    }
+
+    /** Reads QEMU only while the window has room and some stream takes bytes. */
+    void updateReading()
+    {
+        boolean shouldRead = state == State.OPEN && sender.canAcceptMore();
+        if (shouldRead == reading) {
+            return;
+        }
+        reading = shouldRead;
+        if (!reading) {
+            pausedSinceNanos = System.nanoTime();
+            // let the receiver release what it holds back, or a full window could wait forever for a checkpoint
+            for (QemuChannel channel : channels.values()) {
+                channel.fromQemuPaused();
+            }
+        }
+        else if (pausedSinceNanos != 0) {
+            pausedNanos += System.nanoTime() - pausedSinceNanos;
+            pausedSinceNanos = 0;
+        }
+        for (QemuChannel channel : channels.values()) {
+            Channel netty = channel.channel();
+            if (netty != null && !channel.isInboundEnded()) {
+                netty.config().setAutoRead(reading);
+            }
+        }
+    }
+
+    // ---- tunnel side ----
+
+    void streamUp(TunnelStream stream)
+    {
+        if (state != State.OPEN) {
+            stream.channel().close();
+            return;
+        }
+        lastStreamNanos = System.nanoTime();
+        stats().streamsOpened.increment();
+        if (role == Role.SOURCE) {
+            streamSlots.put(stream.index(), stream);
+            connectingSlots.remove(stream.index());
+            reconnectAttempts.remove(stream.index());
+        }
+        sender.streamUp(stream);
+        sendAck();
+        updateReading();
+        log.debug("{} {} up ({} streams)", context, stream, sender.streams().size());
+    }
+
+    void streamDown(TunnelStream stream, String reason)
+    {
+        sender.streamDown(stream);
+        if (role == Role.SOURCE && streamSlots.get(stream.index()) == stream) {
+            streamSlots.remove(stream.index());
+        }
+        if (state != State.OPEN) {
+            return;
+        }
+        if (!stream.isDraining()) {
+            stats().streamsFailed.increment();
+            log.info("{} {} failed ({}); its unacknowledged frames were re-sent on {} other streams", context, stream, reason, sender.streams().size());
+            if (role == Role.SOURCE) {
+                scheduleReconnect(stream.index());
+            }
+        }
+        if (!sender.streams().isEmpty()) {
+            lastStreamNanos = System.nanoTime();
+        }
+        updateReading();
+    }
+
+    void streamWritabilityChanged()
+    {
+        updateReading();
+    }
+
+    /** A frame from the peer (sequenced or control) on one of the streams. */
+    void onFrame(TunnelStream stream, Frame frame)
+    {
+        if (state != State.OPEN) {
+            frame.release();
+            return;
+        }
+        lastStreamNanos = System.nanoTime();
+        FrameType type = frame.type();
+        if (!type.isSequenced()) {
+            try {
+                onControl(stream, frame);
+            }
+            finally {
+                frame.release();
+            }
+            return;
+        }
+        long cost = FrameCodec.frameCost(frame.payloadLength());
+        if (frame.sequence() >= reorder.next()) {
+            if (receivedCredit + cost - consumedCredit > receiveWindow + FrameCodec.frameCost(manager.amst().getMaxFramePayload().toIntBytes())) {
+                frame.release();
+                throw new SessionFailure("peer exceeded the window it announced (" + receiveWindow + " bytes): "
+                        + (receivedCredit + cost - consumedCredit) + " bytes unconsumed at sequence " + frame.sequence());
+            }
+        }
+        if (!reorder.add(frame)) {
+            stats().framesDuplicate.increment();
+            return;
+        }
+        receivedCredit += cost;
+        Frame next;
+        while (state == State.OPEN && (next = reorder.poll()) != null) {
+            try {
+                deliver(next);
+            }
+            finally {
+                next.release();
+            }
+        }
+        scheduleAck();
+    }
+
+    private void onControl(TunnelStream stream, Frame frame)
+    {
+        ByteBuf payload = frame.payload();
+        switch (frame.type()) {
+            case ACK -> {
+                if (payload.readableBytes() != 16) {
+                    throw new SessionFailure("ACK payload length: expected 16, found " + payload.readableBytes());
+                }
+                sender.acknowledge(payload.readLong(), payload.readLong());
+                closeDrainedStreams();
+                updateReading();
+                checkDone();
+            }
+            case PING -> {
+                ByteBuf pong = Unpooled.buffer(8).writeLong(payload.readableBytes() >= 8 ? payload.readLong() : 0);
+                stream.channel().writeAndFlush(Frame.control(FrameType.PONG, pong), stream.channel().voidPromise());
+            }
+            case PONG -> {
+                if (payload.readableBytes() >= 8) {
+                    stream.recordRtt(System.nanoTime() - payload.readLong());
+                }
+            }
+            case ABORT -> {
+                String reason = payload.toString(StandardCharsets.UTF_8);
+                fail("peer aborted the session: " + reason, false);
+            }
+            case HELLO -> throw new SessionFailure("HELLO on an established stream");
+            case OPEN, CHANNEL_OPEN, DATA, CHECKPOINT, FIN -> throw new IllegalStateException("sequenced " + frame.type());
+        }
+    }
+
+    /** Sequenced frames, in order. */
+    private void deliver(Frame frame)
+    {
+        long cost = FrameCodec.frameCost(frame.payloadLength());
+        switch (frame.type()) {
+            case OPEN -> {
+                if (role != Role.DESTINATION || target != null) {
+                    throw new SessionFailure("unexpected OPEN");
+                }
+                try {
+                    target = Target.decode(frame.payload());
+                }
+                catch (IllegalArgumentException e) {
+                    throw new SessionFailure("bad OPEN: " + e.getMessage());
+                }
+                log.info("{} migration session opened by the source, target {}", context, target);
+                consumed(cost);
+            }
+            case CHANNEL_OPEN -> {
+                if (role != Role.DESTINATION || target == null) {
+                    throw new SessionFailure("CHANNEL_OPEN before OPEN");
+                }
+                int index = frame.channel();
+                if (channels.containsKey(index) || index != channels.size()) {
+                    throw new SessionFailure("CHANNEL_OPEN " + index + ": expected channel " + channels.size());
+                }
+                QemuChannel channel = newChannel(index);
+                channels.put(index, channel);
+                toConnect.addLast(channel);
+                consumed(cost);
+                connectNext();
+            }
+            case DATA -> channel(frame).onData(frame.payload().retain(), cost);
+            case CHECKPOINT -> {
+                channel(frame).onCheckpoint(frame.payload());
+                consumed(cost);
+            }
+            case FIN -> {
+                channel(frame).onFin(frame.payload());
+                consumed(cost);
+                checkDone();
+            }
+            case HELLO, ACK, PING, PONG, ABORT -> throw new IllegalStateException("control " + frame.type());
+        }
+    }
+
+    private QemuChannel channel(Frame frame)
+    {
+        QemuChannel channel = channels.get(frame.channel());
+        if (channel == null) {
+            throw new SessionFailure(frame.type() + " for unknown channel " + frame.channel());
+        }
+        return channel;
+    }
+
+    /** Window credit the local QEMU side consumed: returned to the peer with the next ACK. */
+    void consumed(long cost)
+    {
+        consumedCredit += cost;
+        scheduleAck();
+    }
+
+    private void scheduleAck()
+    {
+        if (!ackScheduled) {
+            ackScheduled = true;
+            loop.execute(() -> {
+                ackScheduled = false;
+                if (state == State.OPEN) {
+                    sendAck();
+                }
+            });
+        }
+    }
+
+    private void sendAck()
+    {
+        sender.sendControl(ackFrame());
+    }
+
+    private Frame ackFrame()
+    {
+        return Frame.control(FrameType.ACK, Unpooled.buffer(16).writeLong(reorder.next()).writeLong(consumedCredit));
+    }
+
+    // ---- destination: connecting to QEMU in order ----
+
+    private void connectNext()
+    {
+        if (connecting || toConnect.isEmpty() || state != State.OPEN) {
+            return;
+        }
+        QemuChannel channel = toConnect.pollFirst();
+        connecting = true;
+        manager.connectToQemu(this, target, channel.index(), System.nanoTime() + manager.tunnel().getQemuConnectTimeout().toNanos(), result -> run(() -> {
+            connecting = false;
+            if (state != State.OPEN) {
+                if (result != null) {
+                    result.close();
+                }
+                return;
+            }
+            if (result == null) {
+                throw new SessionFailure("cannot connect to the destination QEMU at " + manager.describe(target)
+                        + " within " + manager.tunnel().getQemuConnectTimeout().toSeconds() + "s");
+            }
+            result.config().setAutoRead(reading);
+            channel.attach(result);
+            result.pipeline().addLast("qemu", new QemuChannelHandler(this, channel));
+            log.info("{} connected QEMU connection {} to {}", context, channel.index(), manager.describe(target));
+            connectNext();
+        }));
+    }
+
+    // ---- source: stream management ----
+
+    private void ensureStreams()
+    {
+        if (role != Role.SOURCE || state != State.OPEN) {
+            return;
+        }
+        for (int index = 0; index < desiredStreams; index++) {
+            if (!streamSlots.containsKey(index) && !connectingSlots.containsKey(index)) {
+                connectingSlots.put(index, true);
+                int slot = index;
+                manager.connectStream(this, slot, failure -> run(() -> {
+                    connectingSlots.remove(slot);
+                    scheduleReconnect(slot);
+                }));
+            }
+        }
+    }
+
+    private void scheduleReconnect(int index)
+    {
+        if (state != State.OPEN || index >= desiredStreams || connectingSlots.containsKey(index)) {
+            return;
+        }
+        int attempt = reconnectAttempts.merge(index, 1, Integer::sum);
+        long delayMillis = Math.min(1000, 50L << Math.min(attempt, 5));
+        connectingSlots.put(index, true);
+        loop.schedule(() -> guarded(() -> {
+            if (state != State.OPEN || index >= desiredStreams) {
+                connectingSlots.remove(index);
+                return;
+            }
+            manager.connectStream(this, index, failure -> run(() -> {
+                connectingSlots.remove(index);
+                scheduleReconnect(index);
+            }));
+        }), delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void adapt()
+    {
+        if (state != State.OPEN) {
+            return;
+        }
+        long now = System.nanoTime();
+        double seconds = (now - lastAdaptNanos) / 1e9;
+        long paused = pausedNanos + (pausedSinceNanos != 0 ? now - pausedSinceNanos : 0);
+        pausedNanos = 0;
+        if (pausedSinceNanos != 0) {
+            pausedSinceNanos = now;
+        }
+        lastAdaptNanos = now;
+        double throughput = (sender.consumedCredit() - lastConsumedCredit) / seconds;
+        lastConsumedCredit = sender.consumedCredit();
+        long retransmits = 0;
+        long segments = 0;
+        for (TunnelStream stream : sender.streams()) {
+            stream.measureThroughput(seconds);
+            var info = stream.tcpInfo();
+            if (info.isPresent()) {
+                retransmits += info.get().totalRetrans();
+                segments += info.get().sndMss() == 0 ? 0 : stream.bytesSent() / info.get().sndMss();
+            }
+        }
+        double loss = segments > lastSegments ? Math.max(0, retransmits - lastRetransmits) / (double) (segments - lastSegments) : 0;
+        lastRetransmits = retransmits;
+        lastSegments = segments;
+        double limited = Math.min(1, paused / 1e9 / seconds);
+        int before = desiredStreams;
+        desiredStreams = controller.update(throughput, limited, loss);
+        if (desiredStreams != before) {
+            log.info("{} streams {} -> {} ({}; goodput {} MB/s, tunnel-limited {}%, loss {}%)", context, before, desiredStreams,
+                    controller.lastReason(), String.format("%.1f", throughput / 1e6), Math.round(limited * 100), String.format("%.2f", loss * 100));
+            for (Map.Entry<Integer, TunnelStream> entry : streamSlots.entrySet()) {
+                if (entry.getKey() >= desiredStreams) {
+                    entry.getValue().setDraining();
+                }
+            }
+            closeDrainedStreams();
+            ensureStreams();
+        }
+    }
+
+    private void closeDrainedStreams()
+    {
+        for (TunnelStream stream : List.copyOf(sender.streams())) {
+            if (stream.isDraining() && !sender.hasUnacknowledged(stream)) {
+                stream.channel().close();
+            }
+        }
+    }
+
+    // ---- timers, completion, failure ----
+
+    private void tick()
+    {
+        if (state != State.OPEN) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (TunnelStream stream : sender.streams()) {
+            stream.channel().writeAndFlush(Frame.control(FrameType.PING, Unpooled.buffer(8).writeLong(now)), stream.channel().voidPromise());
+        }
+        sendAck();
+        if (sender.streams().isEmpty() && now - lastStreamNanos > manager.tunnel().getReconnectTimeout().toNanos()) {
+            throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for " + manager.tunnel().getReconnectTimeout().toSeconds() + "s");
+        }
+        if (role == Role.DESTINATION && target == null && now - startNanos > manager.tunnel().getHandshakeTimeout().toNanos()) {
+            throw new SessionFailure("no OPEN from the source within " + manager.tunnel().getHandshakeTimeout().toSeconds() + "s");
+        }
+        if (role == Role.SOURCE) {
+            ensureStreams();
+        }
+    }
+
+    void checkDone()
+    {
+        if (state != State.OPEN || channels.isEmpty() || sender.unacknowledgedCount() > 0) {
+            return;
+        }
+        if (role == Role.SOURCE && joinable) {
+            return;
+        }
+        if (role == Role.DESTINATION && (connecting || !toConnect.isEmpty())) {
+            return;
+        }
+        for (QemuChannel channel : channels.values()) {
+            if (!channel.isDone()) {
+                return;
+            }
+        }
+        state = State.COMPLETED;
+        stats().sessionsCompleted.increment();
+        log.info("{} migration session completed: {} QEMU connections, {} ms", context, channels.size(), (System.nanoTime() - startNanos) / 1_000_000);
+        for (TunnelStream stream : List.copyOf(sender.streams())) {
+            // the peer may still wait for this acknowledgement of its last frames
+            stream.channel().writeAndFlush(ackFrame()).addListener(ChannelFutureListener.CLOSE);
+        }
+        for (QemuChannel channel : channels.values()) {
+            if (channel.channel() != null) {
+                channel.channel().close();
+            }
+        }
+        cleanup();
+    }
+
+    /** Fails the session: every QEMU connection is closed without the bytes still held back. */
+    void fail(String reason, boolean notifyPeer)
+    {
+        if (state != State.OPEN) {
+            return;
+        }
+        state = State.FAILED;
+        failure = reason;
+        stats().sessionsFailed.increment();
+        log.error("{} migration session failed: {}", context, reason);
+        for (QemuChannel channel : channels.values()) {
+            channel.discard();
+        }
+        for (QemuChannel channel : toConnect) {
+            channel.discard();
+        }
+        for (TunnelStream stream : List.copyOf(sender.streams())) {
+            if (notifyPeer) {
+                Frame abort = Frame.control(FrameType.ABORT, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+                stream.channel().writeAndFlush(abort).addListener(ChannelFutureListener.CLOSE);
+            }
+            else {
+                stream.channel().close();
+            }
+        }
+        cleanup();
+    }
+
+    /** Fails the session from any thread. */
+    public void abort(String reason)
+    {
+        run(() -> fail(reason, true));
+    }
+
+    private void cleanup()
+    {
+        joinable = false;
+        for (ScheduledFuture<?> timer : timers) {
+            timer.cancel(false);
+        }
+        sender.releaseAll();
+        reorder.releaseAll();
+        manager.removed(this);
+    }
+}

@@ -1,0 +1,331 @@
+package io.dwcp.tunnel;
+
+import io.dwcp.codec.StreamCodec;
+import io.dwcp.daemon.NodeConfig;
+import io.dwcp.metrics.TunnelStats;
+import io.dwcp.tls.TlsContexts;
+import io.dwcp.transport.AmstConfig;
+import io.dwcp.transport.Frame;
+import io.dwcp.transport.FrameDecoder;
+import io.dwcp.transport.FrameEncoder;
+import io.dwcp.transport.FrameType;
+import io.dwcp.transport.SocketTuning;
+import io.dwcp.transport.TunnelStream;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import jakarta.inject.Inject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.security.SecureRandom;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import static java.util.Objects.requireNonNull;
+
+/** Creates, finds and forgets sessions; opens their tunnel streams and destination QEMU connections. */
+public final class SessionManager
+{
+    private static final Logger log = LoggerFactory.getLogger(SessionManager.class);
+    static final FrameEncoder FRAME_ENCODER = new FrameEncoder();
+
+    private final NodeConfig node;
+    private final TunnelConfig tunnel;
+    private final AmstConfig amst;
+    private final TlsContexts tls;
+    private final TunnelStats stats;
+    private final StreamCodec codec;
+    private final EventLoopGroup group;
+    private final SocketTuning tuning;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+
+    @Inject
+    public SessionManager(NodeConfig node, TunnelConfig tunnel, AmstConfig amst, TlsContexts tls, TunnelStats stats, StreamCodec codec, EventLoopGroup group)
+    {
+        this.node = requireNonNull(node, "node is null");
+        this.tunnel = requireNonNull(tunnel, "tunnel is null");
+        this.amst = requireNonNull(amst, "amst is null");
+        this.tls = requireNonNull(tls, "tls is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.codec = requireNonNull(codec, "codec is null");
+        this.group = requireNonNull(group, "group is null");
+        this.tuning = new SocketTuning(amst.getCongestionControl(), amst.getMaxPacingRate().bytes());
+    }
+
+    NodeConfig node()
+    {
+        return node;
+    }
+
+    TunnelConfig tunnel()
+    {
+        return tunnel;
+    }
+
+    AmstConfig amst()
+    {
+        return amst;
+    }
+
+    public TunnelStats stats()
+    {
+        return stats;
+    }
+
+    StreamCodec codec()
+    {
+        return codec;
+    }
+
+    TlsContexts tls()
+    {
+        return tls;
+    }
+
+    SocketTuning tuning()
+    {
+        return tuning;
+    }
+
+    EventLoopGroup group()
+    {
+        return group;
+    }
+
+    public Collection<Session> sessions()
+    {
+        return List.copyOf(sessions.values());
+    }
+
+    private static String key(String peer, long id)
+    {
+        return peer + "/" + Long.toHexString(id);
+    }
+
+    /** A new source session towards the peer, or empty when too many sessions are open. */
+    Optional<Session> newSourceSession(PeerConfig peer, Target target)
+    {
+        if (sessions.size() >= tunnel.getMaxSessions()) {
+            return Optional.empty();
+        }
+        long id = random.nextLong() & Long.MAX_VALUE;
+        Session session = new Session(this, id, Session.Role.SOURCE, peer, group.next(), target, amst.getWindow().bytes());
+        sessions.put(key(peer.name(), id), session);
+        stats.sessionsStarted.increment();
+        session.run(session::start);
+        return Optional.of(session);
+    }
+
+    /** The destination session a HELLO names, created on its first stream; empty when too many are open. */
+    synchronized Optional<Session> destinationSession(PeerConfig peer, long id, long window)
+    {
+        Session existing = sessions.get(key(peer.name(), id));
+        if (existing != null) {
+            return Optional.of(existing);
+        }
+        if (sessions.size() >= tunnel.getMaxSessions()) {
+            return Optional.empty();
+        }
+        Session session = new Session(this, id, Session.Role.DESTINATION, peer, group.next(), null, window);
+        sessions.put(key(peer.name(), id), session);
+        stats.sessionsStarted.increment();
+        session.run(session::start);
+        return Optional.of(session);
+    }
+
+    void removed(Session session)
+    {
+        sessions.remove(key(session.peer().name(), session.id()));
+    }
+
+    /** Opens stream {@code index} of a source session: TCP, TLS (peer must be who we dialled), HELLO. */
+    void connectStream(Session session, int index, Consumer<Throwable> onFailure)
+    {
+        PeerConfig peer = session.peer();
+        Bootstrap bootstrap = new Bootstrap()
+                .group(group)
+                .channel(EpollSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) tunnel.getHandshakeTimeout().toMillis())
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
+                .handler(new ChannelInitializer<Channel>()
+                {
+                    @Override
+                    protected void initChannel(Channel channel)
+                    {
+                        tuning.apply(channel);
+                        SslHandler ssl = tls.client().newHandler(channel.alloc(), peer.address().host(), peer.address().port());
+                        ssl.setHandshakeTimeoutMillis(tunnel.getHandshakeTimeout().toMillis());
+                        channel.pipeline().addLast("tls", ssl);
+                        addFraming(channel);
+                        channel.pipeline().addLast("handshake", new ClientHandshake(session, index, onFailure));
+                    }
+                });
+        ChannelFuture future = bootstrap.connect(peer.address().toSocketAddress());
+        future.addListener(done -> {
+            if (!done.isSuccess()) {
+                onFailure.accept(done.cause());
+            }
+        });
+    }
+
+    void addFraming(Channel channel)
+    {
+        channel.pipeline().addLast("idle", new IdleStateHandler(tunnel.getIdleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        channel.pipeline().addLast("frameDecoder", new FrameDecoder(amst.getMaxFramePayload().toIntBytes()));
+        channel.pipeline().addLast("frameEncoder", FRAME_ENCODER);
+    }
+
+    WriteBufferWaterMark waterMark()
+    {
+        int high = amst.getStreamWriteBuffer().toIntBytes();
+        return new WriteBufferWaterMark(high / 2, high);
+    }
+
+    /** Connects to the destination QEMU, retrying until the deadline; the callback gets null on failure. */
+    void connectToQemu(Session session, Target target, int index, long deadlineNanos, Consumer<Channel> result)
+    {
+        SocketAddress address = address(target);
+        Bootstrap bootstrap = new Bootstrap()
+                .group(session.loop())
+                .channel(target.kind() == Target.Kind.UNIX ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .handler(new ChannelInboundHandlerAdapter());
+        if (target.kind() == Target.Kind.TCP) {
+            bootstrap.option(ChannelOption.TCP_NODELAY, true);
+        }
+        bootstrap.connect(address).addListener((ChannelFuture done) -> {
+            if (done.isSuccess()) {
+                result.accept(done.channel());
+            }
+            else if (System.nanoTime() < deadlineNanos && session.state() == Session.State.OPEN) {
+                log.debug("{} destination QEMU at {} not ready: {}", session.context(), describe(target), done.cause().toString());
+                session.loop().schedule(() -> connectToQemu(session, target, index, deadlineNanos, result), 100, TimeUnit.MILLISECONDS);
+            }
+            else {
+                result.accept(null);
+            }
+        });
+    }
+
+    SocketAddress address(Target target)
+    {
+        return switch (target.kind()) {
+            case UNIX -> new DomainSocketAddress(node.peerSocket(target.value()).toFile());
+            case TCP -> new InetSocketAddress(tunnel.getIncomingQemuHost(), Integer.parseInt(target.value()) + tunnel.getIncomingPortOffset());
+        };
+    }
+
+    String describe(Target target)
+    {
+        return switch (target.kind()) {
+            case UNIX -> "unix:" + node.peerSocket(target.value());
+            case TCP -> "tcp:" + tunnel.getIncomingQemuHost() + ":" + (Integer.parseInt(target.value()) + tunnel.getIncomingPortOffset());
+        };
+    }
+
+    /** Closes every session (daemon shutdown). */
+    public void closeAll()
+    {
+        for (Session session : sessions()) {
+            session.abort("dwcpd is shutting down");
+        }
+    }
+
+    /** The source side of the stream set-up: checks the server's identity, sends HELLO. */
+    private final class ClientHandshake
+            extends ChannelInboundHandlerAdapter
+    {
+        private final Session session;
+        private final int index;
+        private final Consumer<Throwable> onFailure;
+        private boolean settled;
+
+        private ClientHandshake(Session session, int index, Consumer<Throwable> onFailure)
+        {
+            this.session = session;
+            this.index = index;
+            this.onFailure = onFailure;
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext context, Object event)
+        {
+            if (!(event instanceof SslHandshakeCompletionEvent completion)) {
+                context.fireUserEventTriggered(event);
+                return;
+            }
+            PeerConfig peer = session.peer();
+            if (!completion.isSuccess()) {
+                log.warn("{} cannot open tunnel stream {} to {} at {}: TLS handshake failed: {}", session.context(), index, peer.name(),
+                        peer.address(), completion.cause().getMessage());
+                settle(context, completion.cause());
+                return;
+            }
+            SslHandler ssl = context.pipeline().get(SslHandler.class);
+            Optional<String> name = TlsContexts.peerName(ssl.engine().getSession());
+            if (name.isEmpty() || !name.get().equals(peer.name())) {
+                log.error("{} refused tunnel peer at {}: its certificate names '{}', expected '{}'", session.context(), peer.address(),
+                        name.orElse("nobody"), peer.name());
+                stats.refused("wrong-peer");
+                settle(context, new IllegalStateException("wrong peer certificate"));
+                return;
+            }
+            settled = true;
+            Channel channel = context.channel();
+            TunnelStream stream = new TunnelStream(index, channel);
+            context.pipeline().replace(this, "stream", new TunnelStreamHandler(session, stream));
+            channel.writeAndFlush(Frame.control(FrameType.HELLO, Unpooled.buffer(20)
+                    .writeLong(session.id()).writeInt(index).writeLong(amst.getWindow().bytes())), channel.voidPromise());
+            session.run(() -> session.streamUp(stream));
+        }
+
+        private void settle(ChannelHandlerContext context, Throwable cause)
+        {
+            if (!settled) {
+                settled = true;
+                onFailure.accept(cause);
+            }
+            context.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext context)
+        {
+            if (!settled) {
+                settled = true;
+                onFailure.accept(new IllegalStateException("closed before the TLS handshake completed"));
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause)
+        {
+            log.debug("{} stream {} set-up: {}", session.context(), index, cause.toString());
+            settle(context, cause);
+        }
+    }
+}

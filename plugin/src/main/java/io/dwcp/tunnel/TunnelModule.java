@@ -1,0 +1,48 @@
+package io.dwcp.tunnel;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import io.dwcp.codec.IdentityStreamCodec;
+import io.dwcp.codec.StreamCodec;
+import io.dwcp.metrics.TunnelStats;
+import io.dwcp.tls.TlsConfig;
+import io.dwcp.tls.TlsContexts;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/** The tunnel: event loops (epoll), TLS, sessions, the tunnel port and the QEMU listeners. */
+public final class TunnelModule
+        extends AbstractModule
+{
+    @Override
+    protected void configure()
+    {
+        bind(TunnelStats.class).in(Singleton.class);
+        bind(StreamCodec.class).to(IdentityStreamCodec.class).in(Singleton.class);
+        bind(SessionManager.class).in(Singleton.class);
+        bind(TunnelServer.class).in(Singleton.class);
+        bind(QemuListeners.class).in(Singleton.class);
+    }
+
+    @Provides
+    @Singleton
+    public static EventLoopGroup eventLoopGroup(TunnelConfig config)
+    {
+        if (!Epoll.isAvailable()) {
+            throw new IllegalStateException("dwcpd needs Linux epoll (Netty native transport): " + Epoll.unavailabilityCause());
+        }
+        int threads = config.getIoThreads() == 0 ? 2 * Runtime.getRuntime().availableProcessors() : config.getIoThreads();
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("dwcpd-io", true), EpollIoHandler.newFactory());
+    }
+
+    @Provides
+    @Singleton
+    public static TlsContexts tlsContexts(TlsConfig config)
+    {
+        return new TlsContexts(config);
+    }
+}

@@ -1,0 +1,219 @@
+package io.dwcp.tunnel;
+
+import io.dwcp.tls.TlsContexts;
+import io.dwcp.transport.Frame;
+import io.dwcp.transport.FrameType;
+import io.dwcp.transport.TunnelStream;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.concurrent.ScheduledFuture;
+import jakarta.inject.Inject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Closeable;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The tunnel port: accepts peers' streams. A connection must complete TLS with a certificate of
+ * the CA whose CN is a configured peer, then send HELLO, within {@code tunnel.handshake-timeout};
+ * anything else is refused with one log line naming the address and the reason, and the daemon
+ * goes on serving the others. At most {@code tunnel.max-pending-connections} may be in that
+ * phase at once, and no connection buffers more than one maximum-size frame.
+ */
+public final class TunnelServer
+        implements Closeable
+{
+    private static final Logger log = LoggerFactory.getLogger(TunnelServer.class);
+
+    private final SessionManager manager;
+    private final PeersConfig peers;
+    private final AtomicInteger pending = new AtomicInteger();
+    private Channel serverChannel;
+
+    @Inject
+    public TunnelServer(SessionManager manager, PeersConfig peers)
+    {
+        this.manager = requireNonNull(manager, "manager is null");
+        this.peers = requireNonNull(peers, "peers is null");
+    }
+
+    public void start()
+            throws InterruptedException
+    {
+        TunnelConfig config = manager.tunnel();
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(manager.group())
+                .channel(EpollServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, manager.waterMark())
+                .childHandler(new ChannelInitializer<Channel>()
+                {
+                    @Override
+                    protected void initChannel(Channel channel)
+                    {
+                        if (pending.incrementAndGet() > config.getMaxPendingConnections()) {
+                            pending.decrementAndGet();
+                            manager.stats().refused("too-many-pending");
+                            log.warn("refused tunnel connection from {}: {} connections are already being set up", channel.remoteAddress(), config.getMaxPendingConnections());
+                            channel.close();
+                            return;
+                        }
+                        manager.tuning().apply(channel);
+                        SslHandler ssl = manager.tls().server().newHandler(channel.alloc());
+                        ssl.setHandshakeTimeoutMillis(config.getHandshakeTimeout().toMillis());
+                        channel.pipeline().addLast("tls", ssl);
+                        manager.addFraming(channel);
+                        channel.pipeline().addLast("accept", new AcceptHandler());
+                    }
+                });
+        serverChannel = bootstrap.bind(config.getListen().toSocketAddress()).sync().channel();
+        log.info("tunnel port listening on {}", serverChannel.localAddress());
+    }
+
+    public InetSocketAddress localAddress()
+    {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    @Override
+    public void close()
+    {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+
+    private final class AcceptHandler
+            extends ChannelInboundHandlerAdapter
+    {
+        private PeerConfig peer;
+        private boolean done;
+        private String refusal;
+        private ScheduledFuture<?> helloTimeout;
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext context, Object event)
+        {
+            if (!(event instanceof SslHandshakeCompletionEvent completion)) {
+                context.fireUserEventTriggered(event);
+                return;
+            }
+            if (!completion.isSuccess()) {
+                Throwable cause = completion.cause();
+                refuse(context, "tls", cause instanceof NotSslRecordException ? "not a TLS client (" + cause.getMessage() + ")"
+                        : "TLS handshake failed: " + cause.getMessage());
+                return;
+            }
+            SslHandler ssl = context.pipeline().get(SslHandler.class);
+            Optional<String> name = TlsContexts.peerName(ssl.engine().getSession());
+            Optional<PeerConfig> configured = name.flatMap(peers::get);
+            if (configured.isEmpty()) {
+                refuse(context, "unknown-peer", "certificate CN '" + name.orElse("") + "' is not a configured peer");
+                return;
+            }
+            peer = configured.get();
+            long timeout = manager.tunnel().getHandshakeTimeout().toMillis();
+            helloTimeout = context.executor().schedule(() -> refuse(context, "no-hello", "no HELLO within " + timeout + " ms"), timeout, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext context, Object message)
+        {
+            Frame frame = (Frame) message;
+            try {
+                if (done) {
+                    return;
+                }
+                if (peer == null || frame.type() != FrameType.HELLO) {
+                    refuse(context, "protocol", "expected HELLO, found " + frame.type());
+                    return;
+                }
+                ByteBuf payload = frame.payload();
+                if (payload.readableBytes() != 20) {
+                    refuse(context, "protocol", "HELLO payload length: expected 20, found " + payload.readableBytes());
+                    return;
+                }
+                long sessionId = payload.readLong();
+                int index = payload.readInt();
+                long window = payload.readLong();
+                long limit = manager.amst().getMaxReceiveWindow().bytes();
+                if (window < 4L * manager.amst().getMaxFramePayload().bytes() || window > limit) {
+                    refuse(context, "protocol", "HELLO window " + window + ": expected between " + 4L * manager.amst().getMaxFramePayload().bytes() + " and amst.max-receive-window " + limit);
+                    return;
+                }
+                if (index < 0 || index >= 256) {
+                    refuse(context, "protocol", "HELLO stream index: expected 0..255, found " + index);
+                    return;
+                }
+                Optional<Session> session = manager.destinationSession(peer, sessionId, window);
+                if (session.isEmpty()) {
+                    refuse(context, "too-many-sessions", "tunnel.max-sessions (" + manager.tunnel().getMaxSessions() + ") sessions are open");
+                    return;
+                }
+                settle();
+                TunnelStream stream = new TunnelStream(index, context.channel());
+                context.pipeline().replace(this, "stream", new TunnelStreamHandler(session.get(), stream));
+                session.get().run(() -> session.get().streamUp(stream));
+            }
+            finally {
+                frame.release();
+            }
+        }
+
+        private void settle()
+        {
+            if (!done) {
+                done = true;
+                pending.decrementAndGet();
+                if (helloTimeout != null) {
+                    helloTimeout.cancel(false);
+                }
+            }
+        }
+
+        private void refuse(ChannelHandlerContext context, String reason, String message)
+        {
+            if (refusal == null) {
+                refusal = message;
+                manager.stats().refused(reason);
+                log.warn("refused tunnel connection from {}{}: {}", context.channel().remoteAddress(), peer == null ? "" : " (peer " + peer.name() + ")", message);
+            }
+            settle();
+            context.close();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause)
+        {
+            if (cause instanceof DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
+                // reported with the handshake failure
+                context.close();
+                return;
+            }
+            refuse(context, "protocol", cause.getMessage() == null ? cause.toString() : cause.getMessage());
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext context)
+        {
+            settle();
+        }
+    }
+}
