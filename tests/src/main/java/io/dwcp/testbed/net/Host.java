@@ -1,6 +1,7 @@
 package io.dwcp.testbed.net;
 
 import io.dwcp.testbed.sys.Command;
+import io.dwcp.testbed.sys.TrackedProcess;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +43,13 @@ public final class Host {
         return address;
     }
 
-    /** A process builder that runs {@code argv} inside this host's namespace. */
+    /**
+     * A process builder that runs {@code argv} inside this host's namespace, through
+     * {@code ip netns exec} (which also remounts /sys for the namespace). Its process replaces
+     * {@code ip} by exec, so its command line is {@code argv}, not the builder's: to run a
+     * long-lived process that {@link TrackedProcess} must recognise after a crash, use
+     * {@link #startTracked} instead.
+     */
     public ProcessBuilder command(String... argv) {
         return new ProcessBuilder(wrap(argv));
     }
@@ -50,6 +57,18 @@ public final class Host {
     /** Runs a short command inside the namespace; throws a CommandException unless it exits 0. */
     public Command.Result run(String... argv) {
         return Command.run(Command.DEFAULT_TIMEOUT, wrap(argv));
+    }
+
+    /**
+     * Starts {@code builder} inside this host's namespace as a {@link TrackedProcess}: it is spawned
+     * by a thread that has entered the namespace (a child inherits the network namespace of the
+     * thread that spawns it), so its command line is exactly the builder's and a later
+     * {@link TrackedProcess#cleanupLeftovers()} recognises it. Unlike {@code ip netns exec}, /sys
+     * is not remounted (it still shows the root namespace's interfaces).
+     */
+    public TrackedProcess startTracked(ProcessBuilder builder) {
+        requireNonNull(builder, "builder is null");
+        return call(() -> TrackedProcess.start(builder));
     }
 
     /** Runs {@code task} on a thread inside this host's namespace (its sockets are the host's). */

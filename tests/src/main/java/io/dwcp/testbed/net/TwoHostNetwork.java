@@ -82,6 +82,8 @@ public final class TwoHostNetwork implements AutoCloseable {
     public static final String CLEANUP_TRACKED_PROPERTY = "dwcp.testbed.cleanupTracked";
 
     private static final Logger LOG = Logger.getLogger(TwoHostNetwork.class.getName());
+    /** The emulator's stderr: {@code java.io.tmpdir/dwcp-wan-<owner pid>-<name>-*.log}, removed by close(). */
+    private static final String LOG_PREFIX = "dwcp-wan-";
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,23})");
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
     private static final Set<TwoHostNetwork> OPEN = ConcurrentHashMap.newKeySet();
@@ -297,17 +299,27 @@ public final class TwoHostNetwork implements AutoCloseable {
             TrackedProcess.cleanupLeftovers();
         }
         for (String netns : Netns.list()) {
-            if (netns.startsWith(PREFIX) && !ownerIsAlive(netns)) {
+            if (netns.startsWith(PREFIX) && !ownerIsAlive(netns.substring(PREFIX.length()))) {
                 Netns.delete(netns);
                 LOG.info("removed leftover network namespace " + netns);
                 removed++;
             }
         }
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (var logs = Files.newDirectoryStream(tmp, LOG_PREFIX + "*.log")) {
+            for (Path log : logs) {
+                if (!ownerIsAlive(log.getFileName().toString().substring(LOG_PREFIX.length()))) {
+                    Files.deleteIfExists(log);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warning("cannot remove leftover emulator logs in " + tmp + ": " + e);
+        }
         return removed;
     }
 
-    private static boolean ownerIsAlive(String netns) {
-        String rest = netns.substring(PREFIX.length());
+    /** {@code rest} starts with the owner's pid and a dash. */
+    private static boolean ownerIsAlive(String rest) {
         int dash = rest.indexOf('-');
         long pid;
         try {
@@ -405,7 +417,7 @@ public final class TwoHostNetwork implements AutoCloseable {
             argv.add(link);
         }
         try {
-            emulatorLog = Files.createTempFile("dwcp-wan-" + name + "-", ".log");
+            emulatorLog = Files.createTempFile(LOG_PREFIX + ProcessHandle.current().pid() + "-" + name + "-", ".log");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the emulator's log file", e);
         }

@@ -64,6 +64,15 @@ class TwoHostNetworkIT {
             // 1514 bytes a 1448-byte segment: A's counter counts every packet's headers (TSO off)
             assertTrue(wire >= received * 1514 / 1448, "wire bytes " + wire + " for " + received + " payload bytes");
             assertTrue(network.bytesBtoA() > 0);
+
+            ProcessBuilder sleeper = new ProcessBuilder("sleep", "30");
+            try (TrackedProcess tracked = network.hostB().startTracked(sleeper)) {
+                Path netnsOfSleeper = Path.of("/proc", Long.toString(tracked.pid()), "ns", "net");
+                assertEquals(Files.readSymbolicLink(netnsOfSleeper), Netns.call(network.hostB().netns(),
+                        () -> Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net"))), "started inside B's namespace");
+                String cmdline = Files.readString(Path.of("/proc", Long.toString(tracked.pid()), "cmdline"));
+                assertEquals("sleep\0" + "30\0", cmdline, "the command line TrackedProcess recorded");
+            }
         }
     }
 
@@ -118,7 +127,7 @@ class TwoHostNetworkIT {
     @Test
     void leftoversOfACrashedOwnerAreCleanedUp() throws Exception {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), NetworkOwnerMain.class.getName());
+                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"), "-cp", System.getProperty("java.class.path"), NetworkOwnerMain.class.getName());
         Process owner = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String line;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8))) {
@@ -140,6 +149,9 @@ class TwoHostNetworkIT {
 
         assertTrue(removed >= 3, "removed " + removed);
         assertNoneLeft(namespaces, emulatorPid);
+        try (var logs = Files.newDirectoryStream(Path.of(System.getProperty("java.io.tmpdir")), "dwcp-wan-" + owner.pid() + "-*")) {
+            assertFalse(logs.iterator().hasNext(), "the crashed owner's emulator log is removed");
+        }
     }
 
     private static void assertNoneLeft(List<String> namespaces, long emulatorPid) {
