@@ -225,6 +225,11 @@ public final class MigrationStreamTokenizer {
         return statistics;
     }
 
+    /** The carry buffer's current capacity (never above {@link #MAX_CARRY}): what bounds memory. */
+    int carryCapacity() {
+        return carry.length;
+    }
+
     /** Bytes returned in tokens so far. */
     public long position() {
         return streamOffset;
