@@ -11,7 +11,6 @@ import io.dwcp.testbed.net.TwoHostNetwork;
 import io.dwcp.testbed.qemu.Accelerator;
 import io.dwcp.testbed.qemu.MigrationResult;
 import io.dwcp.testbed.qemu.MigrationRun;
-import io.dwcp.testbed.qemu.NativeMode;
 import io.dwcp.testbed.qemu.QemuBinary;
 import io.dwcp.testbed.qemu.QemuVm;
 import io.dwcp.testbed.sys.TrackedProcess;
@@ -30,6 +29,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code tests/bench}: migrates the same guest state with each mode over each emulated WAN
@@ -49,7 +52,8 @@ public final class Bench implements Callable<Integer> {
     List<String> workloads;
 
     @Option(names = "--modes", split = ",", paramLabel = "M",
-            description = "precopy, multifd, multifd-zstd, xbzrle. Default: all.")
+            description = "precopy, multifd, multifd-zstd, xbzrle; any of them with -bbr for BBR instead of the stock "
+                    + "CUBIC on both hosts. Default: precopy, multifd, multifd-zstd, xbzrle, precopy-bbr.")
     List<String> modes;
 
     @Option(names = "--repeat", paramLabel = "N", description = "Repetitions per cell. Default: 3.")
@@ -69,6 +73,11 @@ public final class Bench implements Callable<Integer> {
                     + "Default: max(60 s, 3 x the time one full copy of guest RAM takes at the link's rate).")
     Integer timeLimitSeconds;
 
+    @Option(names = "--parallel", paramLabel = "N",
+            description = "Run up to N emulated scenarios at the same time, each on its own hosts (they are bound by "
+                    + "their links, not the CPU); S0 always runs alone. Default: 1.")
+    int parallel = 1;
+
     @Option(names = "--guest-ram", paramLabel = "MiB", description = "Guest RAM. Default: 1024.")
     int guestRamMiB = 1024;
 
@@ -79,7 +88,7 @@ public final class Bench implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         if (quick) {
             scenarios = scenarios != null ? scenarios : List.of("S0", "S2");
             workloads = workloads != null ? workloads : List.of("light");
@@ -89,7 +98,7 @@ public final class Bench implements Callable<Integer> {
         List<Scenario> scenarioList = (scenarios == null ? List.of("S0", "S1", "S2", "S3", "S4") : scenarios).stream()
                 .map(Bench::scenario).toList();
         List<String> workloadList = workloads == null ? List.of("light", "heavy") : workloads;
-        List<NativeMode> modeList = (modes == null ? NativeMode.labels() : modes).stream().map(NativeMode::fromLabel).toList();
+        List<BenchMode> modeList = (modes == null ? BenchMode.DEFAULTS : modes).stream().map(BenchMode::parse).toList();
         List<QemuBinary> qemuList = (qemus == null ? List.of("10") : qemus).stream().map(QemuBinary::fromLabel).toList();
         int repeats = repeat == null ? 3 : repeat;
         if (json == null) {
@@ -99,44 +108,48 @@ public final class Bench implements Callable<Integer> {
             workload(w);
         }
         qemuList.forEach(QemuBinary::requireInstalled);
+        if (parallel < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--parallel must be at least 1");
+        }
 
         TwoHostNetwork.cleanupLeftovers();
         TrackedProcess.cleanupLeftovers();
         GuestImage image = GuestImage.build();
         Accelerator accelerator = Accelerator.detect();
         int total = scenarioList.size() * workloadList.size() * qemuList.size() * modeList.size() * repeats;
-        out.printf("bench: %d migrations (%s x %s x QEMU %s x %s x %d), accelerator %s, guest %d MiB%n", total,
-                scenarioList, workloadList, qemuList.stream().map(QemuBinary::label).toList(),
-                modeList.stream().map(NativeMode::label).toList(), repeats, accelerator, guestRamMiB);
+        out.printf("bench: %d migrations (%s x %s x QEMU %s x %s x %d), accelerator %s, guest %d MiB, %s%n", total,
+                scenarioList.stream().map(Bench::shortName).toList(), workloadList,
+                qemuList.stream().map(QemuBinary::label).toList(), modeList.stream().map(BenchMode::label).toList(),
+                repeats, accelerator, guestRamMiB,
+                parallel == 1 ? "one migration at a time"
+                        : "emulated scenarios up to " + parallel + " at a time (S0 alone)");
 
-        List<BenchRun> runs = new ArrayList<>();
-        int index = 0;
-        for (Scenario scenario : scenarioList) {
-            try (TwoHostNetwork network = TwoHostNetwork.create("bench", scenario.aToB(), scenario.bToA())) {
-                Duration limit = timeLimit(scenario);
-                out.printf("bench: scenario %s, time limit %d s%n", scenario, limit.toSeconds());
-                for (String workloadName : workloadList) {
-                    for (QemuBinary qemu : qemuList) {
-                        for (NativeMode mode : modeList) {
-                            for (int r = 1; r <= repeats; r++) {
-                                index++;
-                                String label = String.format(Locale.ROOT, "[%d/%d] %s %s qemu-%s %s #%d",
-                                        index, total, shortName(scenario), workloadName, qemu.label(), mode.label(), r);
-                                out.println("bench: " + label + " ...");
-                                BenchRun run = runOne(network, image, accelerator, scenario, workloadName, qemu, mode, r, limit);
-                                runs.add(run);
-                                out.printf("bench: %s -> %s total=%.1fs downtime=%dms wire=%.0fMiB intact=%s%n", label,
-                                        run.status(), run.totalMs() / 1000.0, run.downtimeMs(),
-                                        run.wireBytes() / 1048576.0, run.guestIntact());
-                                writeJson(runs);
-                            }
-                        }
-                    }
+        Plan plan = new Plan(image, accelerator, workloadList, qemuList, modeList, repeats, total);
+        // S0 is CPU-bound: it always runs alone. The emulated scenarios are bound by their links
+        // and may run side by side (--parallel), each on its own pair of hosts.
+        List<Scenario> alone = scenarioList.stream().filter(s -> parallel == 1 || s.aToB().isDirect()).toList();
+        List<Scenario> together = scenarioList.stream().filter(s -> parallel > 1 && !s.aToB().isDirect()).toList();
+        for (Scenario scenario : alone) {
+            runScenario(plan, scenario, 1);
+        }
+        if (!together.isEmpty()) {
+            ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallel, together.size()));
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (Scenario scenario : together) {
+                    futures.add(pool.submit(() -> runScenario(plan, scenario, Math.min(parallel, together.size()))));
                 }
+                for (Future<?> future : futures) {
+                    future.get();
+                }
+            } finally {
+                pool.shutdownNow();
             }
         }
+        List<BenchRun> runs = plan.runs();
         out.println();
         out.print(ResultTable.render(runs));
+        out.println("bench: 'n/c' = not converged within the time limit: how long it ran and its median goodput on the wire.");
         out.println("bench: runs written to " + json.toAbsolutePath());
         boolean allIntact = runs.stream().allMatch(BenchRun::guestIntact);
         if (!allIntact) {
@@ -145,26 +158,96 @@ public final class Bench implements Callable<Integer> {
         return allIntact ? 0 : 3;
     }
 
-    private BenchRun runOne(TwoHostNetwork network, GuestImage image, Accelerator accelerator, Scenario scenario,
-                            String workloadName, QemuBinary qemu, NativeMode mode, int repeat, Duration limit) {
+    /** What every scenario runs, and the runs collected so far (from one or several threads). */
+    private final class Plan {
+        final GuestImage image;
+        final Accelerator accelerator;
+        final List<String> workloads;
+        final List<QemuBinary> qemus;
+        final List<BenchMode> modes;
+        final int repeats;
+        final int total;
+        private final List<BenchRun> runs = new ArrayList<>();
+        private int started;
+
+        Plan(GuestImage image, Accelerator accelerator, List<String> workloads, List<QemuBinary> qemus,
+             List<BenchMode> modes, int repeats, int total) {
+            this.image = image;
+            this.accelerator = accelerator;
+            this.workloads = workloads;
+            this.qemus = qemus;
+            this.modes = modes;
+            this.repeats = repeats;
+            this.total = total;
+        }
+
+        synchronized int nextIndex() {
+            return ++started;
+        }
+
+        synchronized void add(BenchRun run) {
+            runs.add(run);
+            writeJson(runs);
+        }
+
+        synchronized List<BenchRun> runs() {
+            return List.copyOf(runs);
+        }
+    }
+
+    private void runScenario(Plan plan, Scenario scenario, int parallelScenarios) {
+        String name = shortName(scenario);
+        try (TwoHostNetwork network = TwoHostNetwork.create("bench-" + name.toLowerCase(Locale.ROOT),
+                scenario.aToB(), scenario.bToA())) {
+            Duration limit = timeLimit(scenario);
+            out.printf("bench: scenario %s, time limit %d s%n", scenario, limit.toSeconds());
+            for (String workloadName : plan.workloads) {
+                for (QemuBinary qemu : plan.qemus) {
+                    for (BenchMode mode : plan.modes) {
+                        for (int r = 1; r <= plan.repeats; r++) {
+                            String label = String.format(Locale.ROOT, "[%d/%d] %s %s qemu-%s %s #%d",
+                                    plan.nextIndex(), plan.total, name, workloadName, qemu.label(), mode.label(), r);
+                            out.println("bench: " + label + " ...");
+                            BenchRun run = runOne(network, plan, scenario, workloadName, qemu, mode, r, limit,
+                                    parallelScenarios, label);
+                            plan.add(run);
+                            out.printf(Locale.ROOT, "bench: %s -> %s total=%.1fs downtime=%dms wire=%.0fMiB (%.1f Mbit/s) intact=%s%n",
+                                    label, run.status(), run.totalMs() / 1000.0, run.downtimeMs(),
+                                    run.wireBytes() / 1048576.0, run.wireMbitPerSecond(), run.guestIntact());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private BenchRun runOne(TwoHostNetwork network, Plan plan, Scenario scenario, String workloadName,
+                            QemuBinary qemu, BenchMode mode, int repeat, Duration limit, int parallelScenarios,
+                            String label) {
+        String name = shortName(scenario);
         WorkloadSpec spec = workload(workloadName);
+        GuestImage image = plan.image;
         String cmdline = image.kernelCommandLine(spec, qemu.needsTcgDirtyBitmapWorkaround());
         Host a = network.hostA();
         Host b = network.hostB();
-        Path work = TrackedProcess.STATE_DIR.resolve("vms");
-        QemuVm.Config sourceConfig = new QemuVm.Config("src", qemu, accelerator, guestRamMiB, image.kernel(), image.initrd(),
-                cmdline, false, work.resolve("src"), argv -> a.command(argv.toArray(String[]::new)));
-        QemuVm.Config destinationConfig = new QemuVm.Config("dst", qemu, accelerator, guestRamMiB, image.kernel(),
+        Path work = TrackedProcess.STATE_DIR.resolve("vms").resolve(name);
+        QemuVm.Config sourceConfig = new QemuVm.Config("src", qemu, plan.accelerator, guestRamMiB, image.kernel(),
+                image.initrd(), cmdline, false, work.resolve("src"), argv -> a.command(argv.toArray(String[]::new)));
+        QemuVm.Config destinationConfig = new QemuVm.Config("dst", qemu, plan.accelerator, guestRamMiB, image.kernel(),
                 image.initrd(), cmdline, true, work.resolve("dst"), argv -> b.command(argv.toArray(String[]::new)));
+        setCongestionControl(network, mode.congestionControl());
         try (QemuVm source = QemuVm.start(sourceConfig);
              GuestConsole sourceConsole = new GuestConsole("src", source.consoleInput(), source.consoleOutput())) {
             sourceConsole.awaitReady(Duration.ofMinutes(5));
+            long readyNanos = System.nanoTime();
+            AtomicReference<Verdict> verdict = new AtomicReference<>();
             try (QemuVm destination = QemuVm.start(destinationConfig);
-                 GuestConsole destinationConsole = new GuestConsole("dst", destination.consoleInput(), destination.consoleOutput())) {
+                 GuestConsole destinationConsole = new GuestConsole("dst", destination.consoleInput(),
+                         destination.consoleOutput())) {
                 // Let the dirtying settle into its steady rate before the migration starts.
                 Thread.sleep(3000);
-                mode.configure(source.qmp());
-                mode.configure(destination.qmp());
+                mode.nativeMode().configure(source.qmp());
+                mode.nativeMode().configure(destination.qmp());
                 String uri = "tcp:" + b.address() + ":4444";
                 MigrationResult result = MigrationRun.run(source, destination, uri, uri, limit,
                         new MigrationRun.WireCounter() {
@@ -178,23 +261,38 @@ public final class Bench implements Callable<Integer> {
                                 return network.bytesBtoA();
                             }
                         },
-                        vm -> check(vm == destination ? destinationConsole : sourceConsole),
-                        (status, elapsedMs, transferred, remaining, iterations) -> out.printf(
-                                "bench:   %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
-                                elapsedMs / 1000.0, status, transferred / 1048576.0, remaining / 1048576.0, iterations));
-                return BenchRun.of(shortName(scenario), workloadName, mode.label(), qemu.label(), repeat, result);
+                        vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
+                        (status, elapsedMs, transferred, remaining, iterations) -> out.printf(Locale.ROOT,
+                                "bench:   %s %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
+                                label, elapsedMs / 1000.0, status, transferred / 1048576.0, remaining / 1048576.0,
+                                iterations));
+                long seconds = Math.max(1, (System.nanoTime() - readyNanos) / 1_000_000_000L);
+                long dirtyRate = verdict.get() == null ? -1 : verdict.get().writes() / seconds;
+                return BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, dirtyRate,
+                        result);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return BenchRun.error(shortName(scenario), workloadName, mode.label(), qemu.label(), repeat, "interrupted");
+            return BenchRun.error(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, "interrupted");
         } catch (RuntimeException e) {
-            out.println("bench:   error: " + e.getMessage());
-            return BenchRun.error(shortName(scenario), workloadName, mode.label(), qemu.label(), repeat, String.valueOf(e.getMessage()));
+            out.println("bench:   " + label + " error: " + e.getMessage());
+            return BenchRun.error(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios,
+                    String.valueOf(e.getMessage()));
+        } finally {
+            setCongestionControl(network, BenchMode.STOCK_CONGESTION_CONTROL);
         }
     }
 
-    private static MigrationRun.Check check(GuestConsole console) {
+    /** Both hosts' default TCP congestion control (a per-namespace setting). */
+    private static void setCongestionControl(TwoHostNetwork network, String algorithm) {
+        for (Host host : List.of(network.hostA(), network.hostB())) {
+            host.run("sysctl", "-q", "-w", "net.ipv4.tcp_congestion_control=" + algorithm);
+        }
+    }
+
+    private static MigrationRun.Check check(GuestConsole console, AtomicReference<Verdict> holder) {
         Verdict verdict = console.requestVerdict(Duration.ofMinutes(2));
+        holder.set(verdict);
         return new MigrationRun.Check(verdict.intact(), verdict.detail());
     }
 
@@ -233,7 +331,7 @@ public final class Bench implements Callable<Integer> {
         };
     }
 
-    private void writeJson(List<BenchRun> runs) {
+    private synchronized void writeJson(List<BenchRun> runs) {
         try {
             Path parent = json.toAbsolutePath().getParent();
             Files.createDirectories(parent);

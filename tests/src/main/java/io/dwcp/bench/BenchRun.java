@@ -21,18 +21,31 @@ public record BenchRun(
         @JsonProperty("pages_zero") long pagesZero,
         @JsonProperty("iterations") long iterations,
         @JsonProperty("guest_intact") boolean guestIntact,
-        @JsonProperty("detail") String detail) {
+        @JsonProperty("detail") String detail,
+        @JsonProperty("elapsed_ms") long elapsedMs,
+        @JsonProperty("qemu_remaining_bytes") long qemuRemainingBytes,
+        @JsonProperty("parallel_scenarios") int parallelScenarios,
+        @JsonProperty("dirty_pages_per_s") long achievedDirtyPagesPerSecond) {
 
-    static BenchRun of(String scenario, String workload, String mode, String qemu, int repeat, MigrationResult r) {
+    /** @param dirtyRate the hot-page writes per second the guest achieved from READY to its verdict */
+    static BenchRun of(String scenario, String workload, String mode, String qemu, int repeat, int parallel,
+                       long dirtyRate, MigrationResult r) {
         return new BenchRun(scenario, workload, mode, qemu, repeat, r.status(), r.totalMs(), r.downtimeMs(),
                 r.qemuDowntimeMs(), r.wireBytes(), r.reverseWireBytes(), r.guestRamBytes(), r.pagesNormal(),
-                r.pagesZero(), r.iterations(), r.guestIntact(), r.detail());
+                r.pagesZero(), r.iterations(), r.guestIntact(), r.detail(), r.elapsedMs(), r.qemuRemainingBytes(),
+                parallel, dirtyRate);
     }
 
     /** A run that could not even start its migration (a guest that did not boot, ...): kept, never hidden. */
-    static BenchRun error(String scenario, String workload, String mode, String qemu, int repeat, String detail) {
+    static BenchRun error(String scenario, String workload, String mode, String qemu, int repeat, int parallel,
+                          String detail) {
         return new BenchRun(scenario, workload, mode, qemu, repeat, "error", -1, -1, -1, 0, 0, 0, 0, 0, 0,
-                false, detail);
+                false, detail, -1, -1, parallel, -1);
+    }
+
+    /** Goodput on the wire in Mbit/s over the whole migration (or until it was cancelled). */
+    double wireMbitPerSecond() {
+        return elapsedMs <= 0 ? 0 : wireBytes * 8.0 / 1000.0 / elapsedMs;
     }
 
     boolean completed() {

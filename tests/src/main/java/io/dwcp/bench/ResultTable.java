@@ -33,7 +33,7 @@ final class ResultTable {
             List<BenchRun> all = entry.getValue();
             List<BenchRun> done = all.stream().filter(BenchRun::completed).toList();
             long intact = all.stream().filter(BenchRun::guestIntact).count();
-            String total = done.isEmpty() ? "not-converged" : triple(done, BenchRun::totalMs, 1000.0, "%.1f");
+            String total = done.isEmpty() ? notConverged(all) : triple(done, BenchRun::totalMs, 1000.0, "%.1f");
             String downtime = done.isEmpty() ? "-" : String.format(Locale.ROOT, "%d", median(done, BenchRun::downtimeMs));
             String wire = done.isEmpty() ? "-" : triple(done, BenchRun::wireBytes, 1 << 20, "%.0f");
             List<BenchRun> baseline = cells.getOrDefault(new Cell(cell.scenario(), cell.workload(), cell.qemu(), "precopy"),
@@ -49,6 +49,17 @@ final class ResultTable {
                     done.size() + "/" + all.size(), intact + "/" + all.size(), total, downtime, wire, ratio));
         }
         return out.toString();
+    }
+
+    /** What the runs that did not complete achieved: the median wire goodput, and how long they ran. */
+    private static String notConverged(List<BenchRun> runs) {
+        List<BenchRun> measured = runs.stream().filter(r -> r.elapsedMs() > 0).toList();
+        if (measured.isEmpty()) {
+            return runs.get(0).status();
+        }
+        double[] rates = measured.stream().mapToDouble(BenchRun::wireMbitPerSecond).sorted().toArray();
+        return String.format(Locale.ROOT, "n/c %.0fs @%.1f Mbit/s", median(measured, BenchRun::elapsedMs) / 1000.0,
+                rates[rates.length / 2]);
     }
 
     private static String triple(List<BenchRun> runs, ToLongFunction<BenchRun> measure, double unit, String format) {

@@ -84,12 +84,13 @@ public final class MigrationRun {
                 break;
             }
             if (elapsedMs > timeLimit.toMillis()) {
-                return cancel(source, destination, info, wire, forward0, reverse0, timeLimit, guestCheck);
+                return cancel(source, info, wire, forward0, reverse0, startNanos, timeLimit, guestCheck);
             }
         }
         if (!status.equals("completed")) {
             String error = info.path("error-desc").asText("QEMU reported " + status);
-            return failed(source, destination, info, wire, forward0, reverse0, "source: " + error, guestCheck);
+            return notCompleted(MigrationResult.FAILED, source, info, wire, forward0, reverse0, startNanos,
+                    "source: " + error, guestCheck);
         }
         long deadline = System.nanoTime() + RESUME_GRACE.toNanos();
         while (resumeAt < 0 && System.nanoTime() < deadline) {
@@ -104,7 +105,8 @@ public final class MigrationRun {
             String detail = destination.isAlive()
                     ? "destination did not resume within " + RESUME_GRACE.toSeconds() + " s of the source completing"
                     : "destination QEMU exited: " + destination.stderr().strip();
-            return failed(source, destination, info, wire, forward0, reverse0, detail, guestCheck);
+            return notCompleted(MigrationResult.FAILED, source, info, wire, forward0, reverse0, startNanos, detail,
+                    guestCheck);
         }
         long forward = settledForward(wire) - forward0;
         long reverse = wire.reverseBytes() - reverse0;
@@ -116,11 +118,11 @@ public final class MigrationRun {
                 info.path("downtime").asLong(-1),
                 forward, reverse, guestRam(source),
                 ram.path("normal").asLong(), zeroPages(ram), ram.path("dirty-sync-count").asLong(),
-                verdict.intact(), verdict.detail());
+                verdict.intact(), verdict.detail(), (System.nanoTime() - startNanos) / 1_000_000, 0);
     }
 
-    private static MigrationResult cancel(QemuVm source, QemuVm destination, JsonNode info, WireCounter wire,
-                                          long forward0, long reverse0, Duration timeLimit, GuestCheck guestCheck) {
+    private static MigrationResult cancel(QemuVm source, JsonNode info, WireCounter wire, long forward0, long reverse0,
+                                          long startNanos, Duration timeLimit, GuestCheck guestCheck) {
         LOG.info(source.name() + ": not converged after " + timeLimit.toSeconds() + " s, cancelling");
         source.qmp().execute("migrate_cancel");
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -133,18 +135,15 @@ public final class MigrationRun {
             }
             sleep(POLL);
         }
-        return notCompleted(MigrationResult.NOT_CONVERGED, source, info, wire, forward0, reverse0,
+        return notCompleted(MigrationResult.NOT_CONVERGED, source, info, wire, forward0, reverse0, startNanos,
                 "cancelled at the time limit of " + timeLimit.toSeconds() + " s", guestCheck);
-    }
-
-    private static MigrationResult failed(QemuVm source, QemuVm destination, JsonNode info, WireCounter wire,
-                                          long forward0, long reverse0, String detail, GuestCheck guestCheck) {
-        return notCompleted(MigrationResult.FAILED, source, info, wire, forward0, reverse0, detail, guestCheck);
     }
 
     /** A migration that did not complete must leave the source VM running and intact: that is checked too. */
     private static MigrationResult notCompleted(String status, QemuVm source, JsonNode info, WireCounter wire,
-                                                long forward0, long reverse0, String detail, GuestCheck guestCheck) {
+                                                long forward0, long reverse0, long startNanos, String detail,
+                                                GuestCheck guestCheck) {
+        long elapsedMs = (System.nanoTime() - startNanos) / 1_000_000;
         long forward = wire.forwardBytes() - forward0;
         long reverse = wire.reverseBytes() - reverse0;
         boolean intact = false;
@@ -165,7 +164,7 @@ public final class MigrationRun {
         JsonNode ram = info.path("ram");
         return new MigrationResult(status, -1, -1, -1, forward, reverse, guestRam(source),
                 ram.path("normal").asLong(), zeroPages(ram), ram.path("dirty-sync-count").asLong(),
-                intact, detail + "; " + verdict);
+                intact, detail + "; " + verdict, elapsedMs, ram.path("remaining").asLong());
     }
 
     /** The forward counter once the last segments have left (it stops growing), at most a second later. */
