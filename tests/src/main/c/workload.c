@@ -23,6 +23,7 @@
  *   out  DWCP-WORKLOAD STATS ...
  *   in   anything else
  *   out  DWCP-WORKLOAD UNKNOWN-COMMAND <line>
+ *   out  DWCP-WORKLOAD STOPPED stdin closed   (only when stdin is not a terminal, i.e. run on a host)
  * The request id is echoed so a caller can pair a verdict with its request ("-" when absent).
  *
  * Content. Every page's initial content is a pure function of (seed, page index): text (log lines
@@ -626,7 +627,11 @@ int main(int argc, char **argv) {
             ssize_t got = read(STDIN_FILENO, input + input_len, sizeof input - 1 - input_len);
             if (got <= 0) {
                 if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-                stdin_open = 0; /* no console input: keep dirtying */
+                if (!isatty(STDIN_FILENO)) { /* run on a host and its caller went away: do not linger */
+                    say("DWCP-WORKLOAD STOPPED stdin closed");
+                    return 0;
+                }
+                stdin_open = 0; /* a console without input: keep dirtying */
                 continue;
             }
             input_len += (size_t)got;

@@ -40,7 +40,7 @@ import static java.util.Objects.requireNonNull;
  * <p>Built at test time and cached in a folder named by a SHA-256 of every input (kernel, busybox,
  * workload source, init script, format version), so a second build only hashes the inputs. Builds
  * go into a temporary folder renamed into place atomically: JVMs building at once are safe, the
- * loser of the rename uses the winner's image.
+ * loser of the rename uses the winner's image. Images unused for a week are removed by the next build.
  *
  * <p>Where things are found (system property, then environment variable, then default):
  * <ul>
@@ -61,6 +61,7 @@ public final class GuestImage {
     private static final String RESOURCES = "/io/dwcp/testbed/guest/";
     private static final Duration COMPILE_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration STALE_TEMPORARY = Duration.ofHours(1);
+    private static final Duration UNUSED_IMAGE = Duration.ofDays(7);
 
     private final Path directory;
     private final String key;
@@ -90,10 +91,11 @@ public final class GuestImage {
         String key = cacheKey(kernel, busybox, workload, init);
         Path target = cacheDirectory.resolve(key);
         if (Files.isRegularFile(target.resolve("initrd.img"))) {
+            markUsed(target);
             return new GuestImage(target, key);
         }
         createDirectories(cacheDirectory);
-        removeStaleTemporaries(cacheDirectory);
+        removeStale(cacheDirectory);
         Path temporary = cacheDirectory.resolve(".tmp-" + key.substring(0, 16) + "-" + ProcessHandle.current().pid()
                 + "-" + Long.toHexString(System.nanoTime()));
         Instant start = Instant.now();
@@ -478,12 +480,28 @@ public final class GuestImage {
         }
     }
 
-    /** Temporary folders of builds that died (older than an hour) are removed. */
-    private static void removeStaleTemporaries(Path cache) {
-        Instant limit = Instant.now().minus(STALE_TEMPORARY);
+    /** A cache hit refreshes the image's time, so that {@link #removeStale} keeps images in use. */
+    private static void markUsed(Path image) {
+        try {
+            Files.setLastModifiedTime(image, java.nio.file.attribute.FileTime.from(Instant.now()));
+        } catch (IOException e) {
+            LOG.fine("cannot touch " + image + ": " + e);
+        }
+    }
+
+    /**
+     * Removes temporary folders of builds that died (older than an hour) and images unused for a
+     * week (built from other inputs: an older workload or kernel).
+     */
+    private static void removeStale(Path cache) {
+        Instant now = Instant.now();
         try (Stream<Path> entries = Files.list(cache)) {
-            for (Path entry : entries.filter(e -> e.getFileName().toString().startsWith(".tmp-")).toList()) {
-                if (Files.getLastModifiedTime(entry).toInstant().isBefore(limit)) {
+            for (Path entry : entries.toList()) {
+                String name = entry.getFileName().toString();
+                Instant modified = Files.getLastModifiedTime(entry).toInstant();
+                boolean staleTemporary = name.startsWith(".tmp-") && modified.isBefore(now.minus(STALE_TEMPORARY));
+                boolean unusedImage = name.matches("[0-9a-f]{64}") && modified.isBefore(now.minus(UNUSED_IMAGE));
+                if (staleTemporary || unusedImage) {
                     deleteTree(entry);
                 }
             }
