@@ -25,9 +25,9 @@ final class ResultTable {
                     .add(run);
         }
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-14s %-9s %-7s %-26s %-22s %-26s %-14s%n",
+        out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-14s %-9s %-7s %-26s %-12s %-22s %-14s %-9s%n",
                 "scen", "load", "qemu", "mode", "converged", "intact", "total s (med [min-max])",
-                "downtime ms (med)", "wire MiB (med [min-max])", "vs precopy t/B"));
+                "downtime ms", "wire MiB (med [min-max])", "vs precopy t/B", "dirty/s"));
         for (Map.Entry<Cell, List<BenchRun>> entry : cells.entrySet()) {
             Cell cell = entry.getKey();
             List<BenchRun> all = entry.getValue();
@@ -44,9 +44,11 @@ final class ResultTable {
                         (double) median(done, BenchRun::totalMs) / median(baseline, BenchRun::totalMs),
                         (double) median(done, BenchRun::wireBytes) / median(baseline, BenchRun::wireBytes));
             }
-            out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-14s %-9s %-7s %-26s %-22s %-26s %-14s%n",
+            List<BenchRun> rated = all.stream().filter(r -> r.achievedDirtyPagesPerSecond() >= 0).toList();
+            String dirty = rated.isEmpty() ? "-" : Long.toString(median(rated, BenchRun::achievedDirtyPagesPerSecond));
+            out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-14s %-9s %-7s %-26s %-12s %-22s %-14s %-9s%n",
                     cell.scenario(), cell.workload(), cell.qemu(), cell.mode(),
-                    done.size() + "/" + all.size(), intact + "/" + all.size(), total, downtime, wire, ratio));
+                    done.size() + "/" + all.size(), intact + "/" + all.size(), total, downtime, wire, ratio, dirty));
         }
         return out.toString();
     }

@@ -118,7 +118,7 @@ public final class MigrationRun {
                 info.path("downtime").asLong(-1),
                 forward, reverse, guestRam(source),
                 ram.path("normal").asLong(), zeroPages(ram), ram.path("dirty-sync-count").asLong(),
-                verdict.intact(), verdict.detail(), (System.nanoTime() - startNanos) / 1_000_000, 0);
+                verdict.intact(), verdict.detail(), resumeAt - startMillis, 0);
     }
 
     private static MigrationResult cancel(QemuVm source, JsonNode info, WireCounter wire, long forward0, long reverse0,
