@@ -35,8 +35,8 @@ class RoundTripFuzzTest {
             for (Path channel : Fixtures.channels(fixture)) {
                 byte[] b = Fixtures.read(channel);
                 CORPUS.add(Arrays.copyOf(b, Math.min(b.length, 16 << 10)));
-                if (b.length > 16 << 10 && fixture.getFileName().toString().contains("multifd")) {
-                    continue;
+                if (b.length > 16 << 10 && Fixtures.channels(fixture).indexOf(channel) > 0) {
+                    continue; // a multifd channel's tail is mid-packet: its head says more
                 }
                 CORPUS.add(Arrays.copyOfRange(b, Math.max(0, b.length - (14 << 10)), b.length)); // device sections, EOF, vmdesc
             }
