@@ -31,6 +31,8 @@ public final class LinuxCalls {
     public static final short POLLNVAL = 0x20;
     public static final int PR_SET_TIMERSLACK = 29;
     public static final int IFNAMSIZ = 16;
+    public static final int SCHED_OTHER = 0;
+    public static final int SCHED_FIFO = 1;
 
     static {
         if (!Platform.isLinux()) {
@@ -59,4 +61,18 @@ public final class LinuxCalls {
     public static native int ppoll(long fds, long nfds, long timeout, long sigmask);
 
     public static native int prctl(int option, long arg2, long arg3, long arg4, long arg5);
+
+    /** {@code sched_setscheduler(pid, policy, &param)}; pid 0 is the calling thread. */
+    public static native int sched_setscheduler(int pid, int policy, long param);
+
+    /**
+     * Gives the calling thread real-time priority {@code priority} (SCHED_FIFO), or back the normal
+     * policy when {@code priority} is 0. Returns false when the kernel refused.
+     */
+    public static boolean setThisThreadRealtime(int priority) {
+        try (com.sun.jna.Memory param = new com.sun.jna.Memory(4)) {
+            param.setInt(0, priority);
+            return sched_setscheduler(0, priority > 0 ? SCHED_FIFO : SCHED_OTHER, com.sun.jna.Pointer.nativeValue(param)) == 0;
+        }
+    }
 }

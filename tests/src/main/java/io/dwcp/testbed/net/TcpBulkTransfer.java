@@ -35,6 +35,15 @@ public final class TcpBulkTransfer implements AutoCloseable {
 
     /** Connects {@code streams} connections from {@code sender} to {@code receiver}:{@code port} and starts sending. */
     public static TcpBulkTransfer start(Host sender, Host receiver, int port, int streams) {
+        return start(sender, receiver, port, streams, 0);
+    }
+
+    /**
+     * As {@link #start(Host, Host, int, int)}, the sending and receiving threads at SCHED_FIFO
+     * {@code realtimePriority} (best effort; 0 = normal): for measuring the emulated link rather
+     * than how much CPU the endpoints get on a busy machine.
+     */
+    public static TcpBulkTransfer start(Host sender, Host receiver, int port, int streams, int realtimePriority) {
         requireNonNull(sender, "sender is null");
         requireNonNull(receiver, "receiver is null");
         if (streams < 1) {
@@ -53,8 +62,8 @@ public final class TcpBulkTransfer implements AutoCloseable {
                 transfer.channels.add(outgoing);
                 SocketChannel incoming = server.accept();
                 transfer.channels.add(incoming);
-                transfer.thread("bulk-receive-" + i, () -> transfer.receive(incoming));
-                transfer.thread("bulk-send-" + i, () -> transfer.send(outgoing));
+                transfer.thread("bulk-receive-" + i, realtimePriority, () -> transfer.receive(incoming));
+                transfer.thread("bulk-send-" + i, realtimePriority, () -> transfer.send(outgoing));
             }
         } catch (IOException | RuntimeException e) {
             transfer.close();
@@ -79,8 +88,13 @@ public final class TcpBulkTransfer implements AutoCloseable {
         return bytes * 8e9 / elapsed;
     }
 
-    private void thread(String name, Runnable body) {
-        Thread thread = new Thread(body, name);
+    private void thread(String name, int realtimePriority, Runnable body) {
+        Thread thread = new Thread(() -> {
+            if (realtimePriority > 0) {
+                LinuxCalls.setThisThreadRealtime(realtimePriority);
+            }
+            body.run();
+        }, name);
         thread.setDaemon(true);
         thread.start();
         threads.add(thread);

@@ -80,6 +80,11 @@ public final class TwoHostNetwork implements AutoCloseable {
     static final String SUBNET_B = "10.231.2.0/24";
     /** The system property that, set to false, keeps {@link #cleanupLeftovers()} from calling {@link TrackedProcess#cleanupLeftovers()}. */
     public static final String CLEANUP_TRACKED_PROPERTY = "dwcp.testbed.cleanupTracked";
+    /**
+     * The system property giving the emulator threads' SCHED_FIFO priority (default 10; 0 = normal
+     * priority): the emulated WAN keeps its timing while QEMU guests load the CPUs.
+     */
+    public static final String WAN_REALTIME_PROPERTY = "dwcp.testbed.wanRealtimePriority";
 
     private static final Logger LOG = Logger.getLogger(TwoHostNetwork.class.getName());
     /** The emulator's stderr: {@code java.io.tmpdir/dwcp-wan-<owner pid>-<name>-*.log}, removed by close(). */
@@ -411,7 +416,8 @@ public final class TwoHostNetwork implements AutoCloseable {
         argv.addAll(List.of("-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", "-Xss512k",
                 "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
                 "-cp", System.getProperty("java.class.path"),
-                WanEmulatorMain.class.getName(), "--netns", routerNetns));
+                WanEmulatorMain.class.getName(), "--netns", routerNetns,
+                "--realtime", Integer.toString(Integer.getInteger(WAN_REALTIME_PROPERTY, 10))));
         for (String link : links) {
             argv.add("--link");
             argv.add(link);

@@ -21,10 +21,12 @@ import static java.util.Objects.requireNonNull;
  * one-way delivery counts (a counter on the far host). A probe is 64 bytes of UDP payload
  * (92-byte IP packets, like ping's default). Runs inside this JVM, with sockets made in the hosts'
  * namespaces; the echo answers on its own thread, so an RTT includes a thread wake-up there and
- * here (tens of microseconds).
+ * here (tens of microseconds). The probe threads ask for real-time priority (SCHED_FIFO, best
+ * effort), since ping's kernel-side echo and receive timestamps do not wait for a busy CPU either.
  */
 public final class UdpProbe {
     private static final int PAYLOAD = 64;
+    private static final int PROBE_PRIORITY = 5;
 
     private UdpProbe() {}
 
@@ -39,6 +41,7 @@ public final class UdpProbe {
         requireNonNull(to, "to is null");
         DatagramChannel echo = to.call(() -> DatagramChannel.open().bind(new InetSocketAddress(to.address(), port)));
         Thread echoThread = new Thread(() -> {
+            LinuxCalls.setThisThreadRealtime(PROBE_PRIORITY);
             ByteBuffer buffer = ByteBuffer.allocate(2048);
             try {
                 while (true) {
@@ -62,6 +65,7 @@ public final class UdpProbe {
                 .bind(new InetSocketAddress(from.address(), 0))
                 .connect(new InetSocketAddress(to.address(), port)))) {
             Thread receiver = new Thread(() -> {
+                LinuxCalls.setThisThreadRealtime(PROBE_PRIORITY);
                 ByteBuffer buffer = ByteBuffer.allocate(2048);
                 try {
                     while (true) {
@@ -81,13 +85,18 @@ public final class UdpProbe {
             receiver.start();
             ByteBuffer probe = ByteBuffer.allocate(PAYLOAD);
             long next = System.nanoTime();
-            for (int i = 0; i < count; i++) {
-                sleepUntil(next);
-                probe.clear();
-                probe.putInt(0, i);
-                sent.set(i, System.nanoTime());
-                client.write(probe);
-                next += interval.toNanos();
+            LinuxCalls.setThisThreadRealtime(PROBE_PRIORITY);
+            try {
+                for (int i = 0; i < count; i++) {
+                    sleepUntil(next);
+                    probe.clear();
+                    probe.putInt(0, i);
+                    sent.set(i, System.nanoTime());
+                    client.write(probe);
+                    next += interval.toNanos();
+                }
+            } finally {
+                LinuxCalls.setThisThreadRealtime(0);
             }
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline && !allAnswered(rtt)) {

@@ -37,7 +37,7 @@ public final class EmulatorCapacity {
         try (TwoHostNetwork network = TwoHostNetwork.create("capacity", link, link)) {
             int port = 5001;
             for (int streams : streamCounts) {
-                try (TcpBulkTransfer transfer = TcpBulkTransfer.start(network.hostA(), network.hostB(), port++, streams)) {
+                try (TcpBulkTransfer transfer = TcpBulkTransfer.start(network.hostA(), network.hostB(), port++, streams, 5)) {
                     Thread.sleep(3000);
                     WanStats before = network.wanStats();
                     long wireBefore = network.bytesAtoB();

@@ -15,7 +15,7 @@ import java.util.List;
  * apart from the test's JVM). Started by {@link io.dwcp.testbed.net.TwoHostNetwork}:
  * <pre>
  * java -cp ... io.dwcp.testbed.wan.WanEmulatorMain --netns ROUTER_NS
- *      --link NAME,TUN_DEVICE,BUFFER_BYTES,PROFILE_SPEC ...
+ *      [--realtime PRIORITY] --link NAME,TUN_DEVICE,BUFFER_BYTES,PROFILE_SPEC ...
  * </pre>
  * It enters ROUTER_NS itself (the process's command line stays the one its pid file records, see
  * {@link io.dwcp.testbed.sys.TrackedProcess}), attaches to each (existing) TUN device and runs one
@@ -34,11 +34,13 @@ public final class WanEmulatorMain {
     public static void main(String[] args) throws IOException, InterruptedException {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         String netns = null;
+        int realtimePriority = 0;
         List<String[]> links = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--netns" -> netns = args[++i];
                 case "--link" -> links.add(args[++i].split(",", 4));
+                case "--realtime" -> realtimePriority = Integer.parseInt(args[++i]);
                 default -> {
                     out.println("FAILED unknown argument " + args[i]);
                     System.exit(2);
@@ -58,7 +60,7 @@ public final class WanEmulatorMain {
                 }
                 LinkProfile profile = LinkProfile.parse(link[3]);
                 DirectionPump pump = new DirectionPump(link[0], TunDevice.attach(link[1]),
-                        new LinkModel(profile, origin), Long.parseLong(link[2]));
+                        new LinkModel(profile, origin), Long.parseLong(link[2]), realtimePriority);
                 pumps.add(pump);
             }
             for (DirectionPump pump : pumps) {
@@ -70,6 +72,10 @@ public final class WanEmulatorMain {
         } catch (RuntimeException e) {
             out.println("FAILED " + e.getMessage());
             System.exit(1);
+        }
+        if (realtimePriority > 0) {
+            // answers to "stats" must not wait behind a busy CPU: the harness times its windows by them
+            io.dwcp.testbed.net.LinuxCalls.setThisThreadRealtime(realtimePriority);
         }
         out.println("READY");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -19,6 +19,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Does the emulated WAN do what its profile says? Real namespaces, real TCP and UDP, the emulator
  * in its own process. Bounds: RTT within ±1 ms, TCP goodput within ±3 % of the rate (less the
  * TCP/IP headers: 1448 payload bytes a 1500-byte packet), loss within a 99 % binomial bound.
+ * Probe and bulk threads run at real-time priority (as the emulator does), so that what is measured
+ * is the emulated link, not how much CPU the endpoints got on a machine shared with QEMU guests.
  */
 @Timeout(value = 90)
 class WanFidelityIT {
@@ -84,7 +86,7 @@ class WanFidelityIT {
         LinkProfile forward = LinkProfile.delay(oneWay).withRate(rate).withQueueTime(oneWay.multipliedBy(2));
         LinkProfile reverse = LinkProfile.delay(oneWay);
         try (TwoHostNetwork network = TwoHostNetwork.create(name, forward, reverse);
-             TcpBulkTransfer transfer = TcpBulkTransfer.start(network.hostA(), network.hostB(), 7003, streams)) {
+             TcpBulkTransfer transfer = TcpBulkTransfer.start(network.hostA(), network.hostB(), 7003, streams, 5)) {
             Thread.sleep(5000); // warm-up: slow start, first losses
             WanStats before = network.wanStats();
             long start = System.nanoTime();
