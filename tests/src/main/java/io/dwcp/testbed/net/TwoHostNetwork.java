@@ -78,8 +78,6 @@ public final class TwoHostNetwork implements AutoCloseable {
     static final String ROUTER_B = "10.231.2.1";
     static final String SUBNET_A = "10.231.1.0/24";
     static final String SUBNET_B = "10.231.2.0/24";
-    /** The system property that, set to false, keeps {@link #cleanupLeftovers()} from calling {@link TrackedProcess#cleanupLeftovers()}. */
-    public static final String CLEANUP_TRACKED_PROPERTY = "dwcp.testbed.cleanupTracked";
     /**
      * The system property giving the emulator threads' SCHED_FIFO priority (default 10; 0 = normal
      * priority): the emulated WAN keeps its timing while QEMU guests load the CPUs.
@@ -290,19 +288,16 @@ public final class TwoHostNetwork implements AutoCloseable {
 
     /**
      * Removes what crashed runs left: namespaces named {@value #PREFIX}{@code <pid>-...} whose
-     * owner process is gone (or is no longer a JVM), and the processes recorded by
-     * {@link TrackedProcess} (unless the system property {@value #CLEANUP_TRACKED_PROPERTY} is
-     * {@code false}: that call also ends live processes of another test JVM running at the same
-     * time). Returns the number of namespaces removed.
+     * owner process is gone (or is no longer a JVM), their emulators' logs, and the processes
+     * {@link TrackedProcess} recorded for dead owners. Networks of live test JVMs (several may run
+     * at once) are left alone. Returns the number of namespaces removed.
      */
     public static int cleanupLeftovers() {
         int removed = 0;
         if (whyUnavailable().isPresent()) {
             return 0;
         }
-        if (!"false".equals(System.getProperty(CLEANUP_TRACKED_PROPERTY))) {
-            TrackedProcess.cleanupLeftovers();
-        }
+        TrackedProcess.cleanupLeftovers();
         for (String netns : Netns.list()) {
             if (netns.startsWith(PREFIX) && !ownerIsAlive(netns.substring(PREFIX.length()))) {
                 Netns.delete(netns);
