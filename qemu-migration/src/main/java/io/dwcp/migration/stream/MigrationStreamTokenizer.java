@@ -78,7 +78,10 @@ import static java.util.Objects.requireNonNull;
  *          | normal * 4096 bytes                      if flags &amp; 0x3e == 0 (no compression)
  *          | next_packet_size bytes                   otherwise (zlib/zstd/...: one stream per channel, opaque)
  * </pre>
- * A channel is identified by its first four bytes ({@link ChannelKind}).
+ * A channel is identified by its first four bytes ({@link ChannelKind}). After a header that does
+ * not fit, a lenient tokenizer passes bytes as literals up to the next plausible packet header
+ * (magic, version 1, known flags, page counts within the packet, page-aligned offsets, printable
+ * block name or idstr).
  */
 public final class MigrationStreamTokenizer {
     /** Target page size (x86). */
@@ -123,10 +126,13 @@ public final class MigrationStreamTokenizer {
 
     private static final int VALID = -1;
     private static final int INVALID = -2;
+    /** A scan found where to resume: dispatch again at the same position. */
+    private static final int RESYNCED = -3;
+    private static final int MULTIFD_KNOWN_FLAGS = 0x7f;
 
     private enum State {
         DETECT, MAIN_HEADER, TOP, RAM_RECORD, RAM_BLOCK_LIST, OPAQUE, LOST, BODY,
-        MULTIFD_INIT, MULTIFD_PACKET, MULTIFD_PAGES, LITERAL_TO_END
+        MULTIFD_INIT, MULTIFD_PACKET, MULTIFD_PAGES, MULTIFD_LOST, LITERAL_TO_END
     }
 
     private final boolean strict;
@@ -171,6 +177,7 @@ public final class MigrationStreamTokenizer {
     private int packetPageIndex;
     private final byte[] multifdBlockBytes = new byte[256];
     private int multifdBlockLength = -1;
+    private long multifdResyncOffset = -1;
 
     public MigrationStreamTokenizer(TokenizerOptions options) {
         requireNonNull(options, "options is null");
@@ -322,7 +329,7 @@ public final class MigrationStreamTokenizer {
             }
             case DETECT -> throw new MalformedStreamException(streamOffset, "a channel magic", "end of input");
             case MAIN_HEADER, RAM_RECORD, RAM_BLOCK_LIST, OPAQUE, LOST, BODY, MULTIFD_INIT, MULTIFD_PAGES,
-                 LITERAL_TO_END -> throw new MalformedStreamException(streamOffset, "the rest of the " + describe(state),
+                 MULTIFD_LOST, LITERAL_TO_END -> throw new MalformedStreamException(streamOffset, "the rest of the " + describe(state),
                     "end of input");
         }
     }
@@ -340,6 +347,7 @@ public final class MigrationStreamTokenizer {
             case MULTIFD_INIT -> "multifd init packet";
             case MULTIFD_PACKET -> "multifd packet";
             case MULTIFD_PAGES -> "multifd packet pages";
+            case MULTIFD_LOST -> "multifd channel";
             case LITERAL_TO_END -> "stream";
         };
     }
@@ -426,9 +434,8 @@ public final class MigrationStreamTokenizer {
                     }
                     int version = Bytes.be32(a, p + 4);
                     if (version != MULTIFD_VERSION) {
-                        if (invalid(p, p + 4, "multifd version 1", Bytes.hex(version & 0xffffffffL, 4), -1)) {
-                            continue;
-                        }
+                        multifdInvalid(p, p + 4, "multifd version 1", Bytes.hex(version & 0xffffffffL, 4));
+                        continue;
                     }
                     state = State.MULTIFD_PACKET;
                     emit(TokenType.MULTIFD_INIT, a, p, MULTIFD_INIT_SIZE);
@@ -457,6 +464,12 @@ public final class MigrationStreamTokenizer {
                         state = State.MULTIFD_PACKET;
                     }
                     return PAGE_SIZE;
+                }
+                case MULTIFD_LOST -> {
+                    int r = multifdScan(a, p, lim, eof);
+                    if (r != RESYNCED) {
+                        return r;
+                    }
                 }
                 case LITERAL_TO_END -> {
                     return emitLiteral(a, p, lim - p);
@@ -1111,9 +1124,95 @@ public final class MigrationStreamTokenizer {
         if (strict) {
             throw new MalformedStreamException(streamOffset + (at - p), expected, found);
         }
-        // Packets are self-delimiting only through their headers: without one, the rest is opaque.
-        state = State.LITERAL_TO_END;
+        // Packets are self-delimiting only through their headers: look for the next plausible one.
+        state = State.MULTIFD_LOST;
         return INVALID;
+    }
+
+    /**
+     * Literal bytes up to the next plausible multifd packet header: magic, version 1, known flags,
+     * and (RAM packets) page counts within the packet, page-aligned offsets and a printable block
+     * name, or (device state) a printable idstr.
+     */
+    private int multifdScan(byte[] a, int p, int lim, boolean eof) {
+        // Never resume twice at the same place.
+        int i = streamOffset == multifdResyncOffset ? p + 1 : p;
+        while (true) {
+            while (i < lim && a[i] != 0x11) {
+                i++;
+            }
+            if (i == lim) {
+                return emitLiteral(a, p, lim - p);
+            }
+            int verdict = plausiblePacket(a, i, lim, eof);
+            if (verdict >= 0) {
+                if (i > p) {
+                    return emitLiteral(a, p, i - p);
+                }
+                need = verdict;
+                return 0;
+            }
+            if (verdict == VALID) {
+                if (i > p) {
+                    return emitLiteral(a, p, i - p);
+                }
+                state = State.MULTIFD_PACKET;
+                multifdResyncOffset = streamOffset;
+                return RESYNCED;
+            }
+            i++;
+        }
+    }
+
+    private int plausiblePacket(byte[] a, int q, int lim, boolean eof) {
+        int available = lim - q;
+        if (available < 12) {
+            return eof ? INVALID : 12;
+        }
+        if (Bytes.be32(a, q) != ChannelKind.MULTIFD_MAGIC || Bytes.be32(a, q + 4) != MULTIFD_VERSION) {
+            return INVALID;
+        }
+        int flags = Bytes.be32(a, q + 8);
+        if ((flags & ~MULTIFD_KNOWN_FLAGS) != 0) {
+            return INVALID;
+        }
+        if ((flags & MULTIFD_FLAG_DEVICE_STATE) != 0) {
+            if (available < MULTIFD_DEVICE_STATE_HEADER) {
+                return eof ? INVALID : MULTIFD_DEVICE_STATE_HEADER;
+            }
+            int length = cStringLength(a, q + 12, 256);
+            return length > 0 && length < 256 && printable(a, q + 12, length) ? VALID : INVALID;
+        }
+        int size = MULTIFD_PACKET_FIXED + 8 * pagesPerPacket;
+        if (available < size) {
+            return eof ? INVALID : size;
+        }
+        int allocated = Bytes.be32(a, q + 12);
+        int normal = Bytes.be32(a, q + 16);
+        int nextPacketSize = Bytes.be32(a, q + 20);
+        int zero = Bytes.be32(a, q + 32);
+        if (allocated < 0 || allocated > pagesPerPacket || normal < 0 || zero < 0 || (long) normal + zero > pagesPerPacket) {
+            return INVALID;
+        }
+        if ((flags & MULTIFD_FLAG_COMPRESSION_MASK) != 0 && normal > 0
+                && (nextPacketSize < 0 || nextPacketSize > MULTIFD_MAX_COMPRESSED)) {
+            return INVALID;
+        }
+        for (int i = 0; i < normal + zero; i++) {
+            if ((Bytes.be64(a, q + MULTIFD_PACKET_FIXED + 8 * i) & RAM_FLAGS_MASK) != 0) {
+                return INVALID;
+            }
+        }
+        int length = cStringLength(a, q + 64, 256);
+        return length < 256 && printable(a, q + 64, length) ? VALID : INVALID;
+    }
+
+    private static int cStringLength(byte[] a, int at, int max) {
+        int length = 0;
+        while (length < max && a[at + length] != 0) {
+            length++;
+        }
+        return length;
     }
 
     private String multifdBlockName(byte[] a, int at) {

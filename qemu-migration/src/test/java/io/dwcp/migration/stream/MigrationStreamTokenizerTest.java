@@ -215,6 +215,27 @@ class MigrationStreamTokenizerTest {
     }
 
     @Test
+    void multifdResynchronizesAtTheNextPlausiblePacket() throws IOException {
+        byte[] good = multifdChannel();
+        byte[] in = new Wire()
+                .bytes(java.util.Arrays.copyOf(good, 64))           // init
+                .be32(0x11223344).be32(1).be32(0).be32(999)         // a packet claiming 999 pages allocated
+                .fill(100, 0x11)                                    // and bytes that start like a magic
+                .bytes(java.util.Arrays.copyOfRange(good, 64, good.length)) // then the real packets
+                .toBytes();
+        for (int piece : new int[] {in.length, 1, 13, 1000}) {
+            List<Token> tokens = tokenize(in, TokenizerOptions.lenient(), piece);
+            assertArrayEquals(in, concat(tokens));
+            assertEquals(List.of(MULTIFD_INIT, MULTIFD_PACKET, RAM_PAGE, RAM_PAGE, MULTIFD_PACKET, MULTIFD_PACKET,
+                    MULTIFD_DEVICE_STATE),
+                    tokens.stream().map(Token::type).filter(t -> t != LITERAL && t != MULTIFD_COMPRESSED_DATA
+                            && t != MULTIFD_DEVICE_STATE_DATA).toList(), "pieces of " + piece);
+            assertEquals(116, lastStatistics.literalBytes());
+            assertEquals(2, lastStatistics.pages());
+        }
+    }
+
+    @Test
     void unknownChannelIsLiteral() throws IOException {
         byte[] in = new Wire().ascii("GET / HTTP/1.0\r\n").toBytes();
         List<Token> tokens = tokenize(in, TokenizerOptions.lenient(), 5);
