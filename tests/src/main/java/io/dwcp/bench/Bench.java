@@ -232,9 +232,9 @@ public final class Bench implements Callable<Integer> {
         Host b = network.hostB();
         Path work = TrackedProcess.STATE_DIR.resolve("vms").resolve(name);
         QemuVm.Config sourceConfig = new QemuVm.Config("src", qemu, plan.accelerator, guestRamMiB, image.kernel(),
-                image.initrd(), cmdline, false, work.resolve("src"), argv -> a.command(argv.toArray(String[]::new)));
+                image.initrd(), cmdline, false, work.resolve("src"), a::startTracked);
         QemuVm.Config destinationConfig = new QemuVm.Config("dst", qemu, plan.accelerator, guestRamMiB, image.kernel(),
-                image.initrd(), cmdline, true, work.resolve("dst"), argv -> b.command(argv.toArray(String[]::new)));
+                image.initrd(), cmdline, true, work.resolve("dst"), b::startTracked);
         setCongestionControl(network, mode.congestionControl());
         try (QemuVm source = QemuVm.start(sourceConfig);
              GuestConsole sourceConsole = new GuestConsole("src", source.consoleInput(), source.consoleOutput())) {

@@ -33,12 +33,12 @@ public final class QemuVm implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(QemuVm.class.getName());
 
     /**
-     * @param launcher turns a command line into a process started where the VM lives (for example
-     *                 inside a host's network namespace); {@code ProcessBuilder::new} for this host
+     * @param starter starts QEMU where the VM lives and records it: {@code TrackedProcess::start} on
+     *                this host, {@code host::startTracked} inside a test host's network namespace
      */
     public record Config(String name, QemuBinary binary, Accelerator accelerator, int ramMiB, Path kernel,
                          Path initrd, String kernelCommandLine, boolean incoming, Path workDir,
-                         Function<List<String>, ProcessBuilder> launcher) {
+                         Function<ProcessBuilder, TrackedProcess> starter) {
         public Config {
             requireNonNull(name, "name is null");
             requireNonNull(binary, "binary is null");
@@ -47,7 +47,7 @@ public final class QemuVm implements AutoCloseable {
             requireNonNull(initrd, "initrd is null");
             requireNonNull(kernelCommandLine, "kernelCommandLine is null");
             requireNonNull(workDir, "workDir is null");
-            requireNonNull(launcher, "launcher is null");
+            requireNonNull(starter, "starter is null");
             if (ramMiB < 64) {
                 throw new IllegalArgumentException("ramMiB must be at least 64, not " + ramMiB);
             }
@@ -91,10 +91,10 @@ public final class QemuVm implements AutoCloseable {
         if (config.incoming()) {
             argv.addAll(List.of("-incoming", "defer"));
         }
-        ProcessBuilder builder = config.launcher().apply(argv)
+        ProcessBuilder builder = new ProcessBuilder(argv)
                 .redirectOutput(dir.resolve("qemu.out").toFile())
                 .redirectError(dir.resolve("qemu.err").toFile());
-        TrackedProcess process = TrackedProcess.start(builder);
+        TrackedProcess process = config.starter().apply(builder);
         Qmp qmp = null;
         try {
             qmp = Qmp.connect(config.name(), qmpSocket, Duration.ofSeconds(20));

@@ -145,7 +145,7 @@ class NativeMigrationIT {
             Path work = TrackedProcess.STATE_DIR.resolve("vms-it");
             QemuVm source = QemuVm.start(new QemuVm.Config("src", qemu, Accelerator.detect(), GUEST_RAM_MIB,
                     image.kernel(), image.initrd(), cmdline, false, work.resolve("src"),
-                    argv -> a.command(argv.toArray(String[]::new))));
+                    a::startTracked));
             GuestConsole sourceConsole = null;
             QemuVm destination = null;
             try {
@@ -153,7 +153,7 @@ class NativeMigrationIT {
                 sourceConsole.awaitReady(Duration.ofMinutes(3));
                 destination = QemuVm.start(new QemuVm.Config("dst", qemu, Accelerator.detect(), GUEST_RAM_MIB,
                         image.kernel(), image.initrd(), cmdline, true, work.resolve("dst"),
-                        argv -> b.command(argv.toArray(String[]::new))));
+                        b::startTracked));
                 GuestConsole destinationConsole = new GuestConsole("dst", destination.consoleInput(), destination.consoleOutput());
                 return new Pair(source, sourceConsole, destination, destinationConsole);
             } catch (RuntimeException e) {
