@@ -50,7 +50,8 @@ import static java.util.Objects.requireNonNull;
  * content       = ram-records                 ; section "ram"
  *               | opaque                      ; any other section: not self-delimiting
  * ram-records   = *record  be64 EOS(0x10)
- * record        = be64 (total | MEM_SIZE 0x04)  *( u8 len idstr[len] be64 used_length )   ; until the lengths sum to total
+ * record        = be64 (total | MEM_SIZE 0x04)  *( u8 len idstr[len] be64 used_length [be64 addr] )
+ *                 ; until the lengths sum to total; addr only with the x-ignore-shared capability
  *               | be64 MULTIFD_FLUSH(0x200)
  *               | be64 (offset | kind [| CONTINUE 0x20])  [ u8 len idstr[len] ]  payload   ; block named only without CONTINUE
  * payload       = ZERO 0x02: u8 fill | PAGE 0x08: 4096 bytes | XBZRLE 0x40: u8 0x01 be16 n bytes[n] (n &lt;= 4096)
@@ -161,6 +162,7 @@ public final class MigrationStreamTokenizer {
     private int scanSectionId = -1;
     private boolean configurationAllowed;
     private boolean eofSeen;
+    private boolean ignoreShared;
     private long blockListRemaining;
     private String lastBlockName;
     private byte[] lastBlockBytes = new byte[0];
@@ -713,6 +715,15 @@ public final class MigrationStreamTokenizer {
         if (lim - p < size) {
             return needMore(a, p, lim, size, eof, "a configuration subsection");
         }
+        if (name.equals("configuration/capabilities")) {
+            for (int at = p + headerSize + 4; at < p + size; at += 1 + (a[at] & 0xff)) {
+                String capability = new String(a, at + 1, a[at] & 0xff, StandardCharsets.ISO_8859_1);
+                if (capability.equals("x-ignore-shared")) {
+                    // each RAM block entry of the setup then carries its memory region's address too
+                    ignoreShared = true;
+                }
+            }
+        }
         return emit(TokenType.CONFIGURATION, a, p, size);
     }
 
@@ -873,7 +884,7 @@ public final class MigrationStreamTokenizer {
             return needMore(a, p, lim, 1, eof, "a RAM block entry");
         }
         int nameLength = a[p] & 0xff;
-        int size = 1 + nameLength + 8;
+        int size = 1 + nameLength + 8 + (ignoreShared ? 8 : 0);
         if (lim - p < size) {
             return needMore(a, p, lim, size, eof, "a RAM block entry");
         }

@@ -236,6 +236,26 @@ class MigrationStreamTokenizerTest {
     }
 
     @Test
+    void ignoreSharedBlockEntriesCarryAnAddress() throws IOException {
+        byte[] in = new Wire()
+                .ascii("QEVM").be32(3)
+                .u8(0x07).be32(4).ascii("pc-q")                      // configuration
+                .u8(0x05).name("configuration/capabilities").be32(1) // subsection, version 1
+                .be32(1).name("x-ignore-shared")                     //   1 capability
+                .u8(0x01).be32(1).name("ram").be32(0).be32(4)        // START ram
+                .be64(0x1000 | 0x04).name("pc.ram").be64(0x1000).be64(0xfe000000L) // block: length, address
+                .be64(0x10).u8(0x7e).be32(1)                         // EOS, footer
+                .u8(0x03).be32(1).be64(0x08).name("pc.ram").fill(PAGE, 7).be64(0x10).u8(0x7e).be32(1)
+                .u8(0x00)
+                .toBytes();
+        List<Token> tokens = tokenize(in, TokenizerOptions.strict(), 17);
+        assertArrayEquals(in, concat(tokens));
+        assertEquals(List.of(FILE_HEADER, CONFIGURATION, CONFIGURATION, SECTION_START, RAM_MEM_SIZE, RAM_BLOCK, RAM_EOS,
+                SECTION_FOOTER, SECTION_END, RAM_PAGE, RAM_EOS, SECTION_FOOTER, EOF), tokens.stream().map(Token::type).toList());
+        assertEquals(23, tokens.get(5).length());
+    }
+
+    @Test
     void unknownChannelIsLiteral() throws IOException {
         byte[] in = new Wire().ascii("GET / HTTP/1.0\r\n").toBytes();
         List<Token> tokens = tokenize(in, TokenizerOptions.lenient(), 5);

@@ -14,12 +14,17 @@ final class StreamGenerator {
 
     byte[] mainChannel() {
         Wire w = new Wire().ascii("QEVM").be32(3);
+        boolean ignoreShared = false;
         if (random.nextInt(4) > 0) {
             String machine = "pc-i440fx-" + random.nextInt(11) + "." + random.nextInt(3);
             w.u8(0x07).be32(machine.length()).ascii(machine);
             switch (random.nextInt(4)) {
                 case 0 -> w.u8(0x05).name("configuration/target-page-bits").be32(1).be32(12);
-                case 1 -> w.u8(0x05).name("configuration/capabilities").be32(1).be32(1).name("x-ignore-shared");
+                case 1 -> {
+                    ignoreShared = random.nextBoolean();
+                    w.u8(0x05).name("configuration/capabilities").be32(1).be32(1)
+                            .name(ignoreShared ? "x-ignore-shared" : "validate-uuid");
+                }
                 case 2 -> w.u8(0x05).name("configuration/uuid").be32(1).fill(16, random.nextInt(256));
                 default -> {
                 }
@@ -36,6 +41,9 @@ final class StreamGenerator {
         w.u8(0x01).be32(ram).name("ram").be32(0).be32(4).be64(total | 0x04);
         for (int i = 0; i < blocks; i++) {
             w.name(BLOCKS[i]).be64(sizes[i]);
+            if (ignoreShared) {
+                w.be64(0x100000000L * (i + 1));
+            }
         }
         w.be64(0x10).u8(0x7e).be32(ram);
         int items = random.nextInt(8);
