@@ -667,7 +667,7 @@ public final class MigrationStreamTokenizer {
         bodyType = type;
         bodyRemaining = length;
         bodyNext = next;
-        state = State.BODY;
+        state = length == 0 ? next : State.BODY;
     }
 
     private int footer(byte[] a, int p, int id) {

@@ -200,6 +200,18 @@ class StrictModeTest {
     }
 
     @Test
+    void emptyPayloadsEndCleanly() throws IOException {
+        byte[] main = header().u8(0x00).u8(0x06).be32(0).toBytes();                    // EOF, empty VM description
+        byte[] multifd = packet(multifdInit(), 4, 128, 1, 0, 0, 0)                     // zstd packet with 0 bytes
+                .be32(0x11223344).be32(1).be32(0x40).padded("dev", 256).be32(0).be32(0) // device state, 0 bytes
+                .toBytes();
+        for (byte[] in : List.of(main, multifd)) {
+            assertArrayEquals(in, MigrationStreamTokenizerTest.concat(
+                    MigrationStreamTokenizerTest.tokenize(in, TokenizerOptions.strict(), in.length)));
+        }
+    }
+
+    @Test
     void validStreamsPassStrictMode() throws IOException {
         for (byte[] in : List.of(MigrationStreamTokenizerTest.mainChannel(), MigrationStreamTokenizerTest.multifdChannel())) {
             assertArrayEquals(in, MigrationStreamTokenizerTest.concat(
