@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -26,6 +27,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
@@ -38,7 +40,8 @@ import static java.util.Objects.requireNonNull;
  * runs the workload on the serial console.
  *
  * <p>Built at test time and cached in a folder named by a SHA-256 of every input (kernel, busybox,
- * workload source, init script, format version), so a second build only hashes the inputs. Builds
+ * workload source, init script, format version), so a second build only hashes the inputs (the
+ * digests of kernel and busybox are remembered by path, size, time and inode). Builds
  * go into a temporary folder renamed into place atomically: JVMs building at once are safe, the
  * loser of the rename uses the winner's image. Images unused for a week are removed by the next build.
  *
@@ -88,13 +91,13 @@ public final class GuestImage {
         requireStaticBusybox(busybox);
         byte[] workload = workloadSource();
         byte[] init = resource("init");
-        String key = cacheKey(kernel, busybox, workload, init);
+        createDirectories(cacheDirectory);
+        String key = cacheKey(fileDigest(kernel, cacheDirectory), fileDigest(busybox, cacheDirectory), workload, init);
         Path target = cacheDirectory.resolve(key);
         if (Files.isRegularFile(target.resolve("initrd.img"))) {
             markUsed(target);
             return new GuestImage(target, key);
         }
-        createDirectories(cacheDirectory);
         removeStale(cacheDirectory);
         Path temporary = cacheDirectory.resolve(".tmp-" + key.substring(0, 16) + "-" + ProcessHandle.current().pid()
                 + "-" + Long.toHexString(System.nanoTime()));
@@ -207,18 +210,15 @@ public final class GuestImage {
         Files.delete(source);
     }
 
-    static String cacheKey(Path kernel, Path busybox, byte[] workloadSource, byte[] init) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            update(digest, FORMAT.getBytes(StandardCharsets.UTF_8));
-            digestFile(digest, kernel);
-            digestFile(digest, busybox);
-            update(digest, workloadSource);
-            update(digest, init);
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("no SHA-256 in this JVM", e);
-        }
+    /** SHA-256 over the SHA-256 of each input, each input's length-prefixed. */
+    static String cacheKey(byte[] kernelDigest, byte[] busyboxDigest, byte[] workloadSource, byte[] init) {
+        MessageDigest digest = sha256();
+        update(digest, FORMAT.getBytes(StandardCharsets.UTF_8));
+        update(digest, kernelDigest);
+        update(digest, busyboxDigest);
+        update(digest, workloadSource);
+        update(digest, init);
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     private static void update(MessageDigest digest, byte[] part) {
@@ -226,9 +226,48 @@ public final class GuestImage {
         digest.update(part);
     }
 
-    private static void digestFile(MessageDigest digest, Path file) {
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-256 in this JVM", e);
+        }
+    }
+
+    /**
+     * The SHA-256 of a file's content, remembered in the cache under its path, size, time and
+     * inode, so that a cached build does not read the 14 MB kernel again (a cold JVM needs about a
+     * second for that).
+     */
+    static byte[] fileDigest(Path file, Path cache) {
+        try {
+            Path real = file.toRealPath();
+            BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class);
+            String stamp = real + "\0" + attributes.size() + "\0"
+                    + attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS) + "\0" + attributes.fileKey();
+            Path memo = cache.resolve(".digests").resolve(
+                    HexFormat.of().formatHex(sha256().digest(stamp.getBytes(StandardCharsets.UTF_8))));
+            if (Files.isRegularFile(memo)) {
+                String remembered = Files.readString(memo, StandardCharsets.US_ASCII).strip();
+                if (remembered.matches("[0-9a-f]{64}")) {
+                    return HexFormat.of().parseHex(remembered);
+                }
+            }
+            byte[] digest = contentDigest(real);
+            Files.createDirectories(memo.getParent());
+            Path temporary = memo.resolveSibling(memo.getFileName() + ".tmp-" + ProcessHandle.current().pid()
+                    + "-" + Thread.currentThread().getId());
+            Files.writeString(temporary, HexFormat.of().formatHex(digest), StandardCharsets.US_ASCII);
+            Files.move(temporary, memo, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return digest;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot fingerprint " + file + " (cache " + cache + ")", e);
+        }
+    }
+
+    static byte[] contentDigest(Path file) {
+        MessageDigest digest = sha256();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            digest.update(ByteBuffer.allocate(8).putLong(channel.size()).array());
             ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
             while (channel.read(buffer) >= 0) {
                 buffer.flip();
@@ -238,6 +277,7 @@ public final class GuestImage {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
+        return digest.digest();
     }
 
     // ---- inputs ----

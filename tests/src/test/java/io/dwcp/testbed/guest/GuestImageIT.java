@@ -119,7 +119,7 @@ class GuestImageIT {
         assertEquals(key, cached.cacheKey());
         assertTrue(millis < 2_000, "a cached build took " + millis + " ms");
         try (var entries = Files.list(cache)) {
-            assertEquals(List.of(key), entries.map(p -> p.getFileName().toString()).toList(),
+            assertEquals(List.of(".digests", key), entries.map(p -> p.getFileName().toString()).sorted().toList(),
                     "temporary folders left in the cache");
         }
     }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -46,9 +47,9 @@ class GuestImageTest {
     }
 
     @Test
-    void cacheKeyChangesWithEveryInput(@TempDir Path dir) throws Exception {
-        Path kernel = Files.write(dir.resolve("vmlinuz"), new byte[] {1, 2, 3});
-        Path busybox = Files.write(dir.resolve("busybox"), new byte[] {4, 5});
+    void cacheKeyChangesWithEveryInput() {
+        byte[] kernel = {1, 2, 3};
+        byte[] busybox = {4, 5};
         byte[] workload = "int main(){}".getBytes(StandardCharsets.UTF_8);
         byte[] init = "#!/bin/sh".getBytes(StandardCharsets.UTF_8);
         String key = GuestImage.cacheKey(kernel, busybox, workload, init);
@@ -56,8 +57,23 @@ class GuestImageTest {
         assertEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init));
         assertNotEquals(key, GuestImage.cacheKey(busybox, kernel, workload, init));
         assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, init, workload));
-        Files.write(kernel, new byte[] {1, 2, 4});
-        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init));
+        assertNotEquals(key, GuestImage.cacheKey(new byte[] {1, 2, 4}, busybox, workload, init));
+        // lengths are part of the key: moving a byte from one input to the next changes it
+        assertNotEquals(key, GuestImage.cacheKey(new byte[] {1, 2}, new byte[] {3, 4, 5}, workload, init));
+    }
+
+    @Test
+    void fileDigestIsRememberedAndRenewedWhenTheFileChanges(@TempDir Path dir) throws Exception {
+        Path cache = dir.resolve("cache");
+        Path file = Files.write(dir.resolve("vmlinuz"), new byte[] {1, 2, 3});
+        byte[] first = GuestImage.fileDigest(file, cache);
+        assertArrayEquals(GuestImage.contentDigest(file), first);
+        assertArrayEquals(first, GuestImage.fileDigest(file, cache));
+        try (var memos = Files.list(cache.resolve(".digests"))) {
+            assertEquals(1, memos.count());
+        }
+        Files.write(file, new byte[] {1, 2, 3, 4});
+        assertArrayEquals(GuestImage.contentDigest(file), GuestImage.fileDigest(file, cache));
     }
 
     @Test
