@@ -47,11 +47,16 @@ class RoundTripFuzzTest {
     void generatedChannelsAreWellFormed() {
         Random random = new Random(SEED);
         StreamGenerator generator = new StreamGenerator(random);
-        for (int i = 0; i < 2000; i++) {
+        for (int i = 0; i < 10_000; i++) {
             byte[] in = i % 2 == 0 ? generator.mainChannel() : generator.multifdChannel();
             StreamStatistics s = Fixtures.statistics(in, TokenizerOptions.strict());
-            assertEquals(0, s.literalBytes(), "case " + i);
-            assertEquals(in.length, s.bytes());
+            String c = "case " + i;
+            assertEquals(0, s.literalBytes(), c);
+            assertEquals(in.length, s.bytes(), c);
+            assertEquals(generator.pages, s.pages(), c);
+            assertEquals(generator.zeroPages, s.zeroPages(), c);
+            assertEquals(generator.xbzrlePages, s.xbzrlePages(), c);
+            assertEquals(generator.compressedPages, s.compressedPages(), c);
         }
     }
 

@@ -7,12 +7,18 @@ final class StreamGenerator {
     private static final String[] DEVICES = {"timer", "cpu_common", "cpu", "apic", "fw_cfg", "0000:00:01.1/ide", "i8259"};
     private static final String[] BLOCKS = {"pc.ram", "pc.bios", "/rom@etc/acpi/tables", "vga.vram"};
     private final Random random;
+    /** What the last generated channel holds: pages, zero pages, XBZRLE pages, compressed pages. */
+    long pages;
+    long zeroPages;
+    long xbzrlePages;
+    long compressedPages;
 
     StreamGenerator(Random random) {
         this.random = random;
     }
 
     byte[] mainChannel() {
+        pages = zeroPages = xbzrlePages = compressedPages = 0;
         Wire w = new Wire().ascii("QEVM").be32(3);
         boolean ignoreShared = false;
         if (random.nextInt(4) > 0) {
@@ -88,15 +94,23 @@ final class StreamGenerator {
                 named = true;
             }
             switch (kind) {
-                case 0 -> w.bytes(content(4096));
-                case 1 -> w.u8(0);
+                case 0 -> {
+                    w.bytes(content(4096));
+                    pages++;
+                }
+                case 1 -> {
+                    w.u8(0);
+                    zeroPages++;
+                }
                 case 2 -> {
                     int n2 = random.nextInt(200);
                     w.u8(1).be16(n2).bytes(content(n2));
+                    xbzrlePages++;
                 }
                 default -> {
                     int n3 = random.nextInt(300);
                     w.be32(n3).bytes(content(n3));
+                    compressedPages++;
                 }
             }
         }
@@ -115,6 +129,7 @@ final class StreamGenerator {
     }
 
     byte[] multifdChannel() {
+        pages = zeroPages = xbzrlePages = compressedPages = 0;
         Wire w = new Wire().be32(0x11223344).be32(1).bytes(content(16)).u8(random.nextInt(8)).fill(7, 0).fill(32, 0);
         for (int n = random.nextInt(6); n > 0; n--) {
             switch (random.nextInt(5)) {
@@ -124,18 +139,26 @@ final class StreamGenerator {
                     int zero = random.nextInt(4);
                     packet(w, random.nextInt(2), normal, zero, normal * 4096, normal);
                     w.bytes(content(normal * 4096));
+                    pages += normal;
+                    zeroPages += zero;
                 }
                 case 2 -> {
                     int size = random.nextInt(500);
-                    packet(w, 4, 1 + random.nextInt(3), 0, size, 1);
+                    int normal = 1 + random.nextInt(3);
+                    packet(w, 4, normal, 0, size, 1);
                     w.bytes(content(size));
+                    compressedPages += normal;
                 }
                 case 3 -> {
                     int size = random.nextInt(300);
                     w.be32(0x11223344).be32(1).be32(0x40).padded("0000:00:05.0/vfio", 256).be32(0).be32(size)
                             .bytes(content(size));
                 }
-                default -> packet(w, 0, 0, random.nextInt(5), 0, 0);                        // zero pages only
+                default -> {                                                                 // zero pages only
+                    int zero = random.nextInt(5);
+                    packet(w, 0, 0, zero, 0, 0);
+                    zeroPages += zero;
+                }
             }
         }
         return w.toBytes();
