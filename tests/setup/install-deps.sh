@@ -7,6 +7,11 @@
 #                    /opt/dwcp/qemu-10); its shared libraries are met by bookworm's
 #   guest kernel     Debian's cloud kernel unpacked into $DWCP_GUEST_DIR (default /opt/dwcp/guest)
 #   tools            busybox-static, cpio, iproute2, gcc/libc6-dev (static workload), maven, JDK 17
+#   libvirt          libvirtd, virtlogd, virsh (the libvirt test bed starts its own daemons inside its
+#                    namespaces; installing never starts them in the root namespace of a machine
+#                    whose PID 1 is not systemd, see below)
+#   packaging        curl (the libvirt hook), rpm (rpmbuild for the RPM), shellcheck and ruby (checks
+#                    of the hook, the Vagrantfile and its provisioning script)
 set -euo pipefail
 
 QEMU10_DIR=${DWCP_QEMU10_DIR:-/opt/dwcp/qemu-10}
@@ -41,16 +46,29 @@ SRC
 fi
 
 want=(qemu-system-x86 qemu-utils busybox-static cpio iproute2 gcc libc6-dev maven openjdk-17-jdk-headless
-      procps psmisc kmod zstd)
+      procps psmisc kmod zstd
+      libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+      curl rpm shellcheck ruby)
+# libvirt's init flavour follows PID 1: without systemd, the sysv one (else apt pulls in systemd-sysv).
+if [ -d /run/systemd/system ]; then want+=(libvirt-daemon-system-systemd); else want+=(libvirt-daemon-system-sysv); fi
 missing=()
 for p in "${want[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   apt_update
   log "installing ${missing[*]}"
+  # Without systemd, invoke-rc.d would start libvirtd/virtlogd in the root namespace: a temporary
+  # policy-rc.d forbids it (one already there, e.g. a container's, is left as it is).
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -d /run/systemd/system ] && [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# dwcp install-deps: no services started during the install\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   # qemu-system-x86 from the release itself: that is the 7.2 the tests call "QEMU 7.2".
   apt-get install -y -q --no-install-recommends -t "$codename" "${missing[@]}" >/dev/null \
     || apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install ${missing[*]} failed"
+  if grep -qs 'dwcp install-deps' "$policy"; then rm -f "$policy"; trap - EXIT; fi
 fi
 
 # QEMU 10 from backports, unpacked side by side with the packaged 7.2.
