@@ -1,7 +1,14 @@
 package io.dwcp.migration.stream;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /** Big-endian reads over a byte array. */
 final class Bytes {
+    private static final VarHandle BE32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle BE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
     private Bytes() {
     }
 
@@ -10,11 +17,11 @@ final class Bytes {
     }
 
     static int be32(byte[] a, int p) {
-        return ((a[p] & 0xff) << 24) | ((a[p + 1] & 0xff) << 16) | ((a[p + 2] & 0xff) << 8) | (a[p + 3] & 0xff);
+        return (int) BE32.get(a, p);
     }
 
     static long be64(byte[] a, int p) {
-        return ((long) be32(a, p) << 32) | (be32(a, p + 4) & 0xffffffffL);
+        return (long) BE64.get(a, p);
     }
 
     static String hex(long value, int bytes) {
