@@ -33,6 +33,7 @@ import static java.util.Objects.requireNonNull;
  * Tokens point into the caller's array whenever they lie wholly in one fed piece (page content is
  * never copied then); an item split across pieces is assembled in a carry buffer of at most
  * {@link #MAX_CARRY} bytes, the whole of the tokenizer's memory besides a 128-entry offset array.
+ * One tokenizer reads one channel from one thread; it is not thread-safe.
  *
  * <h2>Main channel grammar</h2>
  * <pre>

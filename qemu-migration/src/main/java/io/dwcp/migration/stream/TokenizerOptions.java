@@ -14,6 +14,8 @@ package io.dwcp.migration.stream;
  */
 public final class TokenizerOptions {
     public static final int DEFAULT_PAGES_PER_MULTIFD_PACKET = 128;
+    /** Keeps a packet header (320 + 8 per page bytes) within the tokenizer's carry bound. */
+    public static final int MAX_PAGES_PER_MULTIFD_PACKET = 4096;
     private static final TokenizerOptions LENIENT = new TokenizerOptions(false, DEFAULT_PAGES_PER_MULTIFD_PACKET);
     private static final TokenizerOptions STRICT = new TokenizerOptions(true, DEFAULT_PAGES_PER_MULTIFD_PACKET);
 
@@ -21,8 +23,9 @@ public final class TokenizerOptions {
     private final int pagesPerMultifdPacket;
 
     private TokenizerOptions(boolean strict, int pagesPerMultifdPacket) {
-        if (pagesPerMultifdPacket < 1 || pagesPerMultifdPacket > 8192) {
-            throw new IllegalArgumentException("pagesPerMultifdPacket must be 1..8192, got " + pagesPerMultifdPacket);
+        if (pagesPerMultifdPacket < 1 || pagesPerMultifdPacket > MAX_PAGES_PER_MULTIFD_PACKET) {
+            throw new IllegalArgumentException("pagesPerMultifdPacket must be 1.." + MAX_PAGES_PER_MULTIFD_PACKET
+                    + ", got " + pagesPerMultifdPacket);
         }
         this.strict = strict;
         this.pagesPerMultifdPacket = pagesPerMultifdPacket;
