@@ -237,13 +237,12 @@ public final class Bench implements Callable<Integer> {
                 image.initrd(), cmdline, true, work.resolve("dst"), b::startTracked);
         setCongestionControl(network, mode.congestionControl());
         try (QemuVm source = QemuVm.start(sourceConfig);
-             GuestConsole sourceConsole = new GuestConsole("src", source.consoleInput(), source.consoleOutput())) {
+             GuestConsole sourceConsole = GuestConsole.attach("src", source.consoleChannel())) {
             sourceConsole.awaitReady(Duration.ofMinutes(5));
             long readyNanos = System.nanoTime();
             AtomicReference<Verdict> verdict = new AtomicReference<>();
             try (QemuVm destination = QemuVm.start(destinationConfig);
-                 GuestConsole destinationConsole = new GuestConsole("dst", destination.consoleInput(),
-                         destination.consoleOutput())) {
+                 GuestConsole destinationConsole = GuestConsole.attach("dst", destination.consoleChannel())) {
                 // Let the dirtying settle into its steady rate before the migration starts.
                 Thread.sleep(3000);
                 mode.nativeMode().configure(source.qmp());

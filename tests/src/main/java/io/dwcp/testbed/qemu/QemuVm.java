@@ -4,12 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.dwcp.testbed.sys.TrackedProcess;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,14 +130,13 @@ public final class QemuVm implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** Bytes the guest writes on its serial console. */
-    public InputStream consoleInput() {
-        return Channels.newInputStream(console);
-    }
-
-    /** Bytes typed on the guest's serial console. */
-    public OutputStream consoleOutput() {
-        return Channels.newOutputStream(console);
+    /**
+     * The guest's serial console, connected. Read and write it directly (for example through
+     * {@code GuestConsole.attach}): the JDK's stream adapters of one blocking channel share a lock,
+     * so a write would wait behind a pending read.
+     */
+    public SocketChannel consoleChannel() {
+        return console;
     }
 
     /** The whole serial console output so far (QEMU's own log of the chardev). */

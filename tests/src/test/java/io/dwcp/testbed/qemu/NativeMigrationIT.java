@@ -149,12 +149,12 @@ class NativeMigrationIT {
             GuestConsole sourceConsole = null;
             QemuVm destination = null;
             try {
-                sourceConsole = new GuestConsole("src", source.consoleInput(), source.consoleOutput());
+                sourceConsole = GuestConsole.attach("src", source.consoleChannel());
                 sourceConsole.awaitReady(Duration.ofMinutes(3));
                 destination = QemuVm.start(new QemuVm.Config("dst", qemu, Accelerator.detect(), GUEST_RAM_MIB,
                         image.kernel(), image.initrd(), cmdline, true, work.resolve("dst"),
                         b::startTracked));
-                GuestConsole destinationConsole = new GuestConsole("dst", destination.consoleInput(), destination.consoleOutput());
+                GuestConsole destinationConsole = GuestConsole.attach("dst", destination.consoleChannel());
                 return new Pair(source, sourceConsole, destination, destinationConsole);
             } catch (RuntimeException e) {
                 if (destination != null) {
