@@ -24,6 +24,9 @@ public final class FrameSender
     private final long window;
     private final TunnelStats stats;
     private final ArrayDeque<InFlight> unacknowledged = new ArrayDeque<>();
+    // sequenced but not yet transmitted: the window was full (QEMU reads in flight when it closed)
+    private final ArrayDeque<InFlight> held = new ArrayDeque<>();
+    private long transmittedCredit;
     private final List<TunnelStream> streams = new ArrayList<>();
     private long nextSequence;
     private long sentCredit;
@@ -47,7 +50,21 @@ public final class FrameSender
         sentCredit += frameCost(frame.payloadLength());
         InFlight inFlight = new InFlight(frame);
         unacknowledged.addLast(inFlight);
-        write(inFlight);
+        held.addLast(inFlight);
+        transmitHeld();
+    }
+
+    /**
+     * Transmits held frames, in order, while the credit transmitted and not consumed is below the
+     * window: the receiver never holds more than the window plus one frame.
+     */
+    private void transmitHeld()
+    {
+        while (!held.isEmpty() && transmittedCredit - consumedCredit < window) {
+            InFlight inFlight = held.pollFirst();
+            transmittedCredit += frameCost(inFlight.frame.payloadLength());
+            write(inFlight);
+        }
     }
 
     /** Sends an unsequenced control frame on some stream (dropped if there is none); takes ownership. */
@@ -118,7 +135,7 @@ public final class FrameSender
     /** An ACK arrived: frames below {@code next} were received, {@code consumed} credit is free again. */
     public void acknowledge(long next, long consumed)
     {
-        while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().frame.sequence() < next) {
+        while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().frame.sequence() < next && !unacknowledged.peekFirst().held) {
             InFlight inFlight = unacknowledged.pollFirst();
             if (inFlight.stream == null) {
                 unassigned--;
@@ -126,8 +143,9 @@ public final class FrameSender
             inFlight.frame.release();
         }
         if (consumed > consumedCredit) {
-            consumedCredit = Math.min(consumed, sentCredit);
+            consumedCredit = Math.min(consumed, transmittedCredit);
         }
+        transmitHeld();
     }
 
     /** Whether the stream still carries unacknowledged frames (a draining stream closes when not). */
@@ -146,7 +164,7 @@ public final class FrameSender
         streams.add(stream);
         if (unassigned > 0) {
             for (InFlight inFlight : unacknowledged) {
-                if (inFlight.stream == null) {
+                if (inFlight.stream == null && !inFlight.held) {
                     unassigned--;
                     stats.framesResent.increment();
                     write(inFlight);
@@ -164,7 +182,7 @@ public final class FrameSender
         cursor = 0;
         List<InFlight> orphans = new ArrayList<>();
         for (InFlight inFlight : unacknowledged) {
-            if (inFlight.stream == stream) {
+            if (inFlight.stream == stream && !inFlight.held) {
                 inFlight.stream = null;
                 unassigned++;
                 orphans.add(inFlight);
@@ -187,11 +205,13 @@ public final class FrameSender
             iterator.next().frame.release();
             iterator.remove();
         }
+        held.clear();
         unassigned = 0;
     }
 
     private void write(InFlight inFlight)
     {
+        inFlight.held = false;
         TunnelStream stream = pick();
         if (stream == null) {
             inFlight.stream = null;
@@ -238,6 +258,7 @@ public final class FrameSender
     {
         private final Frame frame;
         private TunnelStream stream;
+        private boolean held = true;
 
         private InFlight(Frame frame)
         {

@@ -47,8 +47,11 @@ public final class SocketTuning
         }
         try {
             if (!congestionControl.isEmpty()) {
-                ByteBuffer name = ByteBuffer.allocateDirect(congestionControl.length() + 1);
-                name.put(congestionControl.getBytes(StandardCharsets.US_ASCII)).put((byte) 0).flip();
+                // the option has a fixed length: the name, NUL-padded to TCP_CA_NAME_MAX
+                ByteBuffer name = ByteBuffer.allocateDirect(TCP_CA_NAME_MAX);
+                byte[] bytes = congestionControl.getBytes(StandardCharsets.US_ASCII);
+                name.put(bytes, 0, Math.min(bytes.length, TCP_CA_NAME_MAX - 1));
+                name.position(TCP_CA_NAME_MAX).flip();
                 socket.config().setOption(CONGESTION_CONTROL, name);
             }
             if (maxPacingRate > 0) {
@@ -69,7 +72,6 @@ public final class SocketTuning
             return "unknown";
         }
         try {
-            ByteBuffer buffer = ByteBuffer.allocateDirect(TCP_CA_NAME_MAX);
             ByteBuffer value = socket.config().getOption(new RawUnixChannelOption("TCP_CONGESTION", IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX));
             if (value == null) {
                 return "unknown";
@@ -80,7 +82,6 @@ public final class SocketTuning
             while (end < bytes.length && bytes[end] != 0) {
                 end++;
             }
-            buffer.clear();
             return new String(bytes, 0, end, StandardCharsets.US_ASCII);
         }
         catch (RuntimeException e) {

@@ -60,7 +60,7 @@ public final class StreamCountController
     {
         if (probing) {
             probing = false;
-            if (throughput >= previousThroughput * GAIN) {
+            if (throughput > 0 && throughput >= previousThroughput * GAIN) {
                 lastReason = "probe helped";
                 previousThroughput = throughput;
                 previousCount = count;

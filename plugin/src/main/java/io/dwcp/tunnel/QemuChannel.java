@@ -87,9 +87,10 @@ final class QemuChannel
         return inboundEnded;
     }
 
+    /** Both directions ended: QEMU's stream was sent with its FIN, and the peer's FIN was verified and delivered (or dropped: QEMU is gone). */
     boolean isDone()
     {
-        return inboundEnded && (outboundEnded || outboundBroken);
+        return inboundEnded && outboundEnded;
     }
 
     long heldBytes()
@@ -242,7 +243,12 @@ final class QemuChannel
                 continue;
             }
             if (outboundBroken || !channel.isActive()) {
+                int dropped = pending.buffer.readableBytes();
                 pending.buffer.release();
+                if (session.role() == Session.Role.DESTINATION) {
+                    throw new SessionFailure("destination QEMU closed connection " + index + " before the end of the stream ("
+                            + dropped + " bytes could not be delivered)");
+                }
                 continue;
             }
             int length = pending.buffer.readableBytes();
@@ -284,9 +290,9 @@ final class QemuChannel
 
     private void maybeShutdownOutput()
     {
-        if (finVerified && !outboundEnded && verified.isEmpty() && writesInFlight == 0 && channel != null) {
+        if (finVerified && !outboundEnded && verified.isEmpty() && writesInFlight == 0 && (channel != null || outboundBroken)) {
             outboundEnded = true;
-            if (channel instanceof DuplexChannel duplex && channel.isActive()) {
+            if (channel instanceof DuplexChannel duplex && channel.isActive() && !outboundBroken) {
                 duplex.shutdownOutput();
             }
             session.checkDone();
@@ -308,14 +314,14 @@ final class QemuChannel
             }
         }
         verified.clear();
-        if (channel != null) {
-            channel.close();
-        }
+        Channels.close(channel);
     }
 
+    /** QEMU closed the connection: what still arrives for it is dropped (the source QEMU is done). */
     void markOutboundBroken()
     {
         outboundBroken = true;
+        flushVerified();
     }
 
     private static void update(MessageDigest digest, ByteBuf buffer)

@@ -17,11 +17,19 @@ final class QemuChannelHandler
 
     private final Session session;
     private final QemuChannel channel;
+    private Throwable error;
 
     QemuChannelHandler(Session session, QemuChannel channel)
     {
         this.session = requireNonNull(session, "session is null");
         this.channel = requireNonNull(channel, "channel is null");
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext context)
+    {
+        session.run(() -> session.qemuChannelActive(channel));
+        context.fireChannelActive();
     }
 
     @Override
@@ -64,13 +72,17 @@ final class QemuChannelHandler
     @Override
     public void channelInactive(ChannelHandlerContext context)
     {
-        session.run(() -> session.qemuClosed(channel));
+        Throwable cause = error;
+        session.run(() -> session.qemuClosed(channel, cause));
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause)
     {
         log.debug("{} QEMU connection {}: {}", session.context(), channel.index(), cause.toString());
+        if (error == null) {
+            error = cause;
+        }
         context.close();
     }
 }

@@ -62,13 +62,13 @@ public final class QemuListeners
             catch (IOException e) {
                 throw new UncheckedIOException("cannot prepare " + socket, e);
             }
-            listeners.add(bootstrap(peer, Target.unix(peer.name()), EpollServerDomainSocketChannel.class)
+            listeners.add(bootstrap(peer, Target.unix(peer.name()))
                     .bind(new DomainSocketAddress(socket.toFile())).sync().channel());
             socketFiles.add(socket);
             log.info("QEMU migrations to {}: unix:{}", peer.name(), socket);
             if (peer.qemuPort().isPresent()) {
                 int port = peer.qemuPort().getAsInt();
-                listeners.add(bootstrap(peer, Target.tcp(port), EpollServerSocketChannel.class)
+                listeners.add(bootstrap(peer, Target.tcp(port))
                         .option(ChannelOption.SO_REUSEADDR, true)
                         .bind(new InetSocketAddress(manager.tunnel().getQemuListenHost(), port)).sync().channel());
                 log.info("QEMU migrations to {}: tcp:{}:{}", peer.name(), manager.tunnel().getQemuListenHost(), port);
@@ -76,15 +76,14 @@ public final class QemuListeners
         }
     }
 
-    private ServerBootstrap bootstrap(PeerConfig peer, Target target, Class<? extends io.netty.channel.ServerChannel> type)
+    private ServerBootstrap bootstrap(PeerConfig peer, Target target)
     {
         return new ServerBootstrap()
                 .group(manager.group())
-                .channel(type)
+                .channel(target.kind() == Target.Kind.UNIX ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
                 .handler(new AcceptOrder(peer, target))
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.AUTO_READ, false)
-                .childHandler(new ChannelInboundHandlerAdapter());
+                .childHandler(Channels.NO_OP);
     }
 
     @Override
@@ -133,8 +132,9 @@ public final class QemuListeners
                 current = session.get();
             }
             Session session = current;
-            int index = session.reserveChannelIndex();
-            session.run(() -> session.addSourceChannel(index, child));
+            QemuChannel qemu = session.newChannel(session.reserveChannelIndex());
+            child.pipeline().addLast("qemu", new QemuChannelHandler(session, qemu));
+            session.run(() -> session.addSourceChannel(qemu, child));
             context.fireChannelRead(child);
         }
     }

@@ -94,6 +94,7 @@ public final class Session
     private long lastAdaptNanos = System.nanoTime();
     private long lastRetransmits;
     private long lastSegments;
+    private boolean warnedStreamSetup;
 
     Session(SessionManager manager, long id, Role role, PeerConfig peer, EventLoop loop, Target target, long window)
     {
@@ -165,6 +166,14 @@ public final class Session
         return joinable && state == State.OPEN;
     }
 
+    /** The first failure to set up a stream is worth a WARN; the retries are not. */
+    boolean firstStreamSetupFailure()
+    {
+        boolean first = !warnedStreamSetup;
+        warnedStreamSetup = true;
+        return first;
+    }
+
     int reserveChannelIndex()
     {
         return channelCount.getAndIncrement();
@@ -224,37 +233,46 @@ public final class Session
     void start()
     {
         long keepalive = manager.tunnel().getKeepaliveInterval().toNanos();
-        timers.add(loop.scheduleAtFixedRate(() -> guarded(this::tick), keepalive, keepalive, TimeUnit.NANOSECONDS));
+        timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::tick), keepalive, keepalive, TimeUnit.NANOSECONDS));
         if (role == Role.SOURCE) {
             log.info("{} migration session started, target {}", context, target);
             sender.send(FrameType.OPEN, 0, target.encode());
             ensureStreams();
             long adapt = manager.amst().getAdaptInterval().toNanos();
             if (adapt > 0) {
-                timers.add(loop.scheduleAtFixedRate(() -> guarded(this::adapt), adapt, adapt, TimeUnit.NANOSECONDS));
+                timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::adapt), adapt, adapt, TimeUnit.NANOSECONDS));
             }
         }
     }
 
     // ---- QEMU side ----
 
-    /** Source: a QEMU connection accepted on the session's listener (called in accept order). */
-    void addSourceChannel(int index, Channel channel)
+    /**
+     * Source: a QEMU connection accepted on the session's listener, called in accept order (so the
+     * CHANNEL_OPENs are in that order); the connection may not be registered yet, it starts
+     * reading in {@link #qemuChannelActive}.
+     */
+    void addSourceChannel(QemuChannel qemu, Channel channel)
     {
         if (state != State.OPEN) {
-            channel.close();
+            Channels.close(channel);
             return;
         }
-        QemuChannel qemu = newChannel(index);
-        channels.put(index, qemu);
-        channel.config().setAutoRead(reading);
+        channels.put(qemu.index(), qemu);
         qemu.attach(channel);
-        channel.pipeline().addLast("qemu", new QemuChannelHandler(this, qemu));
-        sender.send(FrameType.CHANNEL_OPEN, index, Unpooled.EMPTY_BUFFER);
-        log.info("{} QEMU connection {} joined ({}){}", context, index, channel.localAddress(), index == 0 ? ": main channel" : "");
+        sender.send(FrameType.CHANNEL_OPEN, qemu.index(), Unpooled.EMPTY_BUFFER);
+        log.info("{} QEMU connection {} joined{}", context, qemu.index(), qemu.index() == 0 ? ": main channel" : "");
     }
 
-    private QemuChannel newChannel(int index)
+    void qemuChannelActive(QemuChannel qemu)
+    {
+        Channel channel = qemu.channel();
+        if (state == State.OPEN && channel != null && !qemu.isInboundEnded()) {
+            channel.config().setAutoRead(reading);
+        }
+    }
+
+    QemuChannel newChannel(int index)
     {
         return new QemuChannel(this, index, manager.codec().newEncoder(index), manager.codec().newDecoder(index),
                 manager.amst().getCheckpointInterval().bytes(), manager.amst().getMaxFramePayload().toIntBytes());
@@ -270,13 +288,21 @@ public final class Session
         checkDone();
     }
 
-    void qemuClosed(QemuChannel channel)
+    /**
+     * QEMU closed the connection. QEMU does not half-close its migration sockets: a clean close
+     * ends its stream (FIN), and nothing more can be delivered to it; an error (reset) fails the
+     * session.
+     */
+    void qemuClosed(QemuChannel channel, Throwable error)
     {
         if (state != State.OPEN) {
             return;
         }
         if (!channel.isInboundEnded()) {
-            throw new SessionFailure("QEMU connection " + channel.index() + " closed abruptly (no end of stream)");
+            if (error != null) {
+                throw new SessionFailure("QEMU connection " + channel.index() + " failed: " + error.getMessage());
+            }
+            qemuEnded(channel);
         }
         channel.markOutboundBroken();
         checkDone();
@@ -288,6 +314,7 @@ public final class Session
             return;
         }
         if (role == Role.DESTINATION) {
+            log.debug("{} write to destination QEMU connection {} failed", context, channel.index(), cause);
             throw new SessionFailure("destination QEMU connection " + channel.index() + " failed: " + cause);
         }
         // the source QEMU closed its socket: what it no longer reads is dropped, as without dwcpd
@@ -315,7 +342,7 @@ public final class Session
         }
         for (QemuChannel channel : channels.values()) {
             Channel netty = channel.channel();
-            if (netty != null && !channel.isInboundEnded()) {
+            if (netty != null && netty.isRegistered() && !channel.isInboundEnded()) {
                 netty.config().setAutoRead(reading);
             }
         }
@@ -598,11 +625,14 @@ public final class Session
 
     private void adapt()
     {
-        if (state != State.OPEN) {
+        if (state != State.OPEN || sender.streams().isEmpty()) {
             return;
         }
         long now = System.nanoTime();
         double seconds = (now - lastAdaptNanos) / 1e9;
+        if (seconds < manager.amst().getAdaptInterval().toNanos() / 2e9) {
+            return;
+        }
         long paused = pausedNanos + (pausedSinceNanos != 0 ? now - pausedSinceNanos : 0);
         pausedNanos = 0;
         if (pausedSinceNanos != 0) {
@@ -621,7 +651,8 @@ public final class Session
                 segments += info.get().sndMss() == 0 ? 0 : stream.bytesSent() / info.get().sndMss();
             }
         }
-        double loss = segments > lastSegments ? Math.max(0, retransmits - lastRetransmits) / (double) (segments - lastSegments) : 0;
+        // too few segments say nothing about loss
+        double loss = segments - lastSegments >= 1000 ? Math.max(0, retransmits - lastRetransmits) / (double) (segments - lastSegments) : 0;
         lastRetransmits = retransmits;
         lastSegments = segments;
         double limited = Math.min(1, paused / 1e9 / seconds);
@@ -696,9 +727,7 @@ public final class Session
             stream.channel().writeAndFlush(ackFrame()).addListener(ChannelFutureListener.CLOSE);
         }
         for (QemuChannel channel : channels.values()) {
-            if (channel.channel() != null) {
-                channel.channel().close();
-            }
+            Channels.close(channel.channel());
         }
         cleanup();
     }

@@ -114,6 +114,8 @@ public final class SessionManager
         return group;
     }
 
+
+
     public Collection<Session> sessions()
     {
         return List.copyOf(sessions.values());
@@ -211,9 +213,8 @@ public final class SessionManager
         Bootstrap bootstrap = new Bootstrap()
                 .group(session.loop())
                 .channel(target.kind() == Target.Kind.UNIX ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.AUTO_READ, false)
-                .handler(new ChannelInboundHandlerAdapter());
+                .handler(Channels.NO_OP);
         if (target.kind() == Target.Kind.TCP) {
             bootstrap.option(ChannelOption.TCP_NODELAY, true);
         }
@@ -280,8 +281,13 @@ public final class SessionManager
             }
             PeerConfig peer = session.peer();
             if (!completion.isSuccess()) {
-                log.warn("{} cannot open tunnel stream {} to {} at {}: TLS handshake failed: {}", session.context(), index, peer.name(),
-                        peer.address(), completion.cause().getMessage());
+                String message = "{} cannot open tunnel stream {} to {} at {}: TLS handshake failed: {} (retrying)";
+                if (session.firstStreamSetupFailure()) {
+                    log.warn(message, session.context(), index, peer.name(), peer.address(), completion.cause().getMessage());
+                }
+                else {
+                    log.debug(message, session.context(), index, peer.name(), peer.address(), completion.cause().getMessage());
+                }
                 settle(context, completion.cause());
                 return;
             }

@@ -1,0 +1,111 @@
+package io.dwcp.tunnel;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static io.dwcp.tunnel.TestBed.readAndVerify;
+import static io.dwcp.tunnel.TestBed.writeStream;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two daemons on loopback, real TLS, fake QEMU endpoints: a migration with a main channel and two
+ * multifd channels (a few hundred MiB of pseudo-random bytes) and a return path on the main
+ * channel; every byte arrives exactly, and the destination sees the connections in source order.
+ */
+class TwoDaemonTransferTest
+{
+    private static final int CHANNELS = 3;
+    private static final long BYTES_PER_CHANNEL = 100L << 20;
+    private static final long RETURN_PATH_BYTES = 4L << 20;
+
+    @Test
+    void multifdMigrationWithReturnPathIsByteExactAndOrdered()
+            throws Exception
+    {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        ExecutorService executor = Executors.newCachedThreadPool();
+        try (TestBed bed = new TestBed(Map.of("amst.initial-streams", "4", "amst.max-streams", "16")); ServerSocketChannel destination = bed.listenAsDestinationQemu()) {
+            // destination QEMU: accept CHANNELS connections, note their order by the id at the start of each stream
+            Future<List<Long>> destinationSide = executor.submit(() -> {
+                List<Future<Long>> readers = new ArrayList<>();
+                List<Long> order = new ArrayList<>();
+                for (int i = 0; i < CHANNELS; i++) {
+                    SocketChannel channel = destination.accept();
+                    ByteBuffer id = ByteBuffer.allocate(8);
+                    while (id.hasRemaining()) {
+                        if (channel.read(id) < 0) {
+                            throw new AssertionError("EOF before the channel id");
+                        }
+                    }
+                    long channelId = id.flip().getLong();
+                    order.add(channelId);
+                    readers.add(executor.submit(() -> {
+                        // like QEMU -incoming: the return path flows while the stream is read; close at its end
+                        Future<?> returnPath = channelId == 0 ? executor.submit(() -> {
+                            writeStream(channel, seed + 1000, RETURN_PATH_BYTES);
+                            return null;
+                        }) : null;
+                        long read = readAndVerify(channel, seed + channelId, BYTES_PER_CHANNEL, true);
+                        if (returnPath != null) {
+                            returnPath.get(60, TimeUnit.SECONDS);
+                        }
+                        channel.close();
+                        return read;
+                    }));
+                }
+                for (Future<Long> reader : readers) {
+                    assertEquals(BYTES_PER_CHANNEL, reader.get(60, TimeUnit.SECONDS));
+                }
+                return order;
+            });
+
+            long start = System.nanoTime();
+            List<Future<Long>> sources = new ArrayList<>();
+            for (int i = 0; i < CHANNELS; i++) {
+                SocketChannel channel = bed.connectAsSourceQemu();
+                long channelId = i;
+                channel.write(ByteBuffer.allocate(8).putLong(0, channelId));
+                sources.add(executor.submit(() -> {
+                    // like a source QEMU: write the stream, read the return path, then close
+                    Future<Long> returnPath = executor.submit(() -> channelId == 0 ? readAndVerify(channel, seed + 1000, RETURN_PATH_BYTES, false) : 0L);
+                    writeStream(channel, seed + channelId, BYTES_PER_CHANNEL);
+                    long back = returnPath.get(60, TimeUnit.SECONDS);
+                    channel.close();
+                    return back;
+                }));
+            }
+            assertEquals(RETURN_PATH_BYTES, sources.get(0).get(90, TimeUnit.SECONDS));
+            for (int i = 1; i < CHANNELS; i++) {
+                assertEquals(0L, sources.get(i).get(90, TimeUnit.SECONDS));
+            }
+            assertEquals(List.of(0L, 1L, 2L), destinationSide.get(90, TimeUnit.SECONDS), "destination accept order");
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long total = CHANNELS * (BYTES_PER_CHANNEL + 8);
+            System.out.printf("tunnel throughput: %d MiB in %.2f s = %.0f MB/s%n", total >> 20, seconds, total / seconds / 1e6);
+
+            TestBed.await("sessions to complete", Duration.ofSeconds(10),
+                    () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
+            assertEquals(1, bed.alpha.sessions().stats().sessionsCompleted.sum());
+            assertEquals(1, bed.beta.sessions().stats().sessionsCompleted.sum());
+            assertEquals(0, bed.alpha.sessions().stats().sessionsFailed.sum());
+            String metrics = bed.alpha.metrics().render();
+            assertTrue(metrics.contains("dwcp_sessions_completed_total 1"), metrics);
+        }
+        finally {
+            executor.shutdownNow();
+        }
+    }
+}
