@@ -455,7 +455,7 @@ public final class MigrationStreamTokenizer {
                     if (lim - p < PAGE_SIZE) {
                         return needMore(a, p, lim, PAGE_SIZE, eof, "a multifd page");
                     }
-                    emit(TokenType.RAM_PAGE, a, p, PAGE_SIZE);
+                    token.set(TokenType.RAM_PAGE, a, p, PAGE_SIZE, streamOffset);
                     token.contentOffset = p;
                     token.contentLength = PAGE_SIZE;
                     token.blockName = packetBlockName;
@@ -510,6 +510,7 @@ public final class MigrationStreamTokenizer {
 
     private int emit(TokenType type, byte[] a, int p, int length) {
         token.set(type, a, p, length, streamOffset);
+        token.detailed(); // rare tokens: let the next one clear every field
         return length;
     }
 

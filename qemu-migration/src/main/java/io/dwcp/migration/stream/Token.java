@@ -39,6 +39,7 @@ public final class Token {
     long packetNumber;
     long[] packetOffsets;
     long declaredLength;
+    private boolean detailed;
 
     Token() {
     }
@@ -56,17 +57,27 @@ public final class Token {
         this.ramFlags = 0;
         this.sectionId = -1;
         this.sectionName = null;
-        this.instanceId = 0;
-        this.versionId = 0;
-        this.command = 0;
-        this.multifdFlags = 0;
-        this.pagesAllocated = 0;
-        this.normalPages = 0;
-        this.zeroPages = 0;
-        this.nextPacketSize = 0;
-        this.packetNumber = 0;
-        this.packetOffsets = null;
-        this.declaredLength = 0;
+        if (detailed) {
+            // fields only section, command and multifd tokens set (see detailed())
+            detailed = false;
+            this.instanceId = 0;
+            this.versionId = 0;
+            this.command = 0;
+            this.multifdFlags = 0;
+            this.pagesAllocated = 0;
+            this.normalPages = 0;
+            this.zeroPages = 0;
+            this.nextPacketSize = 0;
+            this.packetNumber = 0;
+            this.packetOffsets = null;
+            this.declaredLength = 0;
+        }
+    }
+
+    /** Marks that this token sets fields beyond the page ones, so that the next {@link #set} clears them. */
+    Token detailed() {
+        detailed = true;
+        return this;
     }
 
     public TokenType type() {
