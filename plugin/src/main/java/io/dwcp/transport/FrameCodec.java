@@ -5,7 +5,7 @@ package io.dwcp.transport;
  *
  * <pre>
  * Frame =&gt;
- *   Length    =&gt; int32   bytes after this field: 16 + length of Payload
+ *   Length    =&gt; int32   bytes after this field: 20 + length of Payload
  *   Crc       =&gt; uint32  CRC32C (Castagnoli) of every byte from Magic to the end of Payload
  *   Magic     =&gt; int8    1 (the frame format version)
  *   Type      =&gt; int8    a {@link FrameType} code
@@ -13,7 +13,7 @@ package io.dwcp.transport;
  *   Sequence  =&gt; int64   session-level sequence number of sequenced types, 0 otherwise
  *   Channel   =&gt; int32   QEMU connection index within the session (0 = the main channel),
  *                          0 for frames that are not about one channel
- *   Payload   =&gt; bytes   Length - 16 bytes, at most the configured maximum payload
+ *   Payload   =&gt; bytes   Length - 20 bytes, at most the configured maximum payload
  *
  * Payloads by type:
  *   HELLO        =&gt; SessionId int64, StreamIndex int32, Window int64 (the sender's in-flight bound)
@@ -29,7 +29,7 @@ package io.dwcp.transport;
  *   FIN          =&gt; Length int64 (the whole stream), Sha256 32 bytes of the whole stream
  * </pre>
  *
- * A receiver reads the 4 bytes of Length first and refuses a frame whose Length is below 16 or
+ * A receiver reads the 4 bytes of Length first and refuses a frame whose Length is below 20 or
  * whose payload would exceed its maximum before buffering anything more, so a peer cannot make it
  * hold more than one maximum-size frame per stream.
  */

@@ -30,8 +30,9 @@ public final class ReorderBuffer
     /** The capacity needed for a window: the most frames that window can hold, rounded up to a power of two. */
     public static int capacityFor(long window)
     {
+        // frames are transmitted while the credit in flight is below the window: at most window / overhead + 1
         long frames = Math.max(16, window / FrameCodec.FRAME_COST_OVERHEAD + 1);
-        return toIntExact(Long.highestOneBit(frames - 1) << 1);
+        return toIntExact(1L << (64 - Long.numberOfLeadingZeros(frames - 1)));
     }
 
     /** The next sequence number to deliver: every lower one was delivered. */
