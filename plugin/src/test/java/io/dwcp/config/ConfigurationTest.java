@@ -1,0 +1,118 @@
+package io.dwcp.config;
+
+import io.dwcp.daemon.NodeConfig;
+import io.dwcp.metrics.MetricsConfig;
+import io.dwcp.transport.AmstConfig;
+import io.dwcp.tunnel.PeersConfig;
+import io.dwcp.tunnel.TunnelConfig;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.OptionalInt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigurationTest
+{
+    @Test
+    void defaults()
+    {
+        AmstConfig amst = new AmstConfig();
+        assertEquals(DataSize.ofMiB(64), amst.getWindow());
+        assertEquals(DataSize.ofKiB(256), amst.getMaxFramePayload());
+        assertEquals(DataSize.ofMiB(4), amst.getCheckpointInterval());
+        assertEquals(4, amst.getInitialStreams());
+        assertEquals(1, amst.getMinStreams());
+        assertEquals(256, amst.getMaxStreams());
+        assertEquals("bbr", amst.getCongestionControl());
+        amst.validate();
+
+        TunnelConfig tunnel = new TunnelConfig();
+        assertEquals(HostAndPort.valueOf("0.0.0.0:7470"), tunnel.getListen());
+        assertEquals("127.0.0.1", tunnel.getQemuListenHost());
+        assertEquals(Duration.ofSeconds(10), tunnel.getHandshakeTimeout());
+
+        NodeConfig node = new NodeConfig();
+        assertEquals(Path.of("/run/dwcp"), node.getRunDirectory());
+        assertEquals(Path.of("/run/dwcp/peer/hostB.sock"), node.peerSocket("hostB"));
+        assertThrows(ConfigurationException.class, node::validate);
+
+        MetricsConfig metrics = new MetricsConfig();
+        assertEquals(HostAndPort.valueOf("127.0.0.1:9470"), metrics.getListen());
+        assertTrue(metrics.isEnabled());
+    }
+
+    @Test
+    void explicitMapping()
+    {
+        ConfigurationBinder binder = new ConfigurationBinder(Map.of(
+                "amst.window", "8MiB",
+                "amst.max-frame-payload", "64KiB",
+                "amst.checkpoint-interval", "1MiB",
+                "amst.initial-streams", "2",
+                "amst.adapt-interval", "500ms",
+                "amst.congestion-control", "cubic",
+                "node.name", "hostA",
+                "node.run-dir", "/tmp/a/run",
+                "peer.hostB.address", "10.0.0.2:7470",
+                "peer.hostB.qemu-port", "4444"));
+        AmstConfig amst = binder.bind(AmstConfig.class);
+        NodeConfig node = binder.bind(NodeConfig.class);
+        PeersConfig peers = PeersConfig.fromProperties(binder.claimPrefix("peer."));
+        binder.checkAllUsed();
+        assertEquals(8L << 20, amst.getWindow().bytes());
+        assertEquals(64 << 10, amst.getMaxFramePayload().toIntBytes());
+        assertEquals(Duration.ofMillis(500), amst.getAdaptInterval());
+        assertEquals("cubic", amst.getCongestionControl());
+        assertEquals("hostA", node.getName());
+        assertEquals(Path.of("/tmp/a/run/peer/hostB.sock"), node.peerSocket("hostB"));
+        assertEquals(HostAndPort.valueOf("10.0.0.2:7470"), peers.get("hostB").orElseThrow().address());
+        assertEquals(OptionalInt.of(4444), peers.get("hostB").orElseThrow().qemuPort());
+        assertFalse(peers.get("hostC").isPresent());
+        amst.validate();
+    }
+
+    @Test
+    void errorsNameTheKey()
+    {
+        ConfigurationException unknown = assertThrows(ConfigurationException.class, () -> {
+            ConfigurationBinder binder = new ConfigurationBinder(Map.of("amst.windw", "1MiB"));
+            binder.bind(AmstConfig.class);
+            binder.checkAllUsed();
+        });
+        assertEquals("unknown configuration keys: [amst.windw] (see dwcpd --help-config)", unknown.getMessage());
+
+        ConfigurationException badSize = assertThrows(ConfigurationException.class,
+                () -> new ConfigurationBinder(Map.of("amst.window", "lots")).bind(AmstConfig.class));
+        assertEquals("invalid value for amst.window: 'lots': not a size (like 64MiB, 512KiB, 4096B): lots", badSize.getMessage());
+
+        ConfigurationException badName = assertThrows(ConfigurationException.class,
+                () -> new ConfigurationBinder(Map.of("node.name", "a/b")).bind(NodeConfig.class));
+        assertTrue(badName.getMessage().startsWith("invalid value for node.name: 'a/b': node.name must be"), badName.getMessage());
+
+        ConfigurationException checkpoint = assertThrows(ConfigurationException.class,
+                () -> new AmstConfig().setWindow(DataSize.ofMiB(8)).validate());
+        assertTrue(checkpoint.getMessage().startsWith("amst.checkpoint-interval must be between 1B and amst.window / 4"), checkpoint.getMessage());
+
+        ConfigurationException peer = assertThrows(ConfigurationException.class,
+                () -> PeersConfig.fromProperties(Map.of("hostB.qemu-port", "4444")));
+        assertEquals("peer.hostB.address is required", peer.getMessage());
+    }
+
+    @Test
+    void sizesAndDurations()
+    {
+        assertEquals(4096, DataSize.valueOf("4096").bytes());
+        assertEquals(4096, DataSize.valueOf("4KiB").bytes());
+        assertEquals(3L << 30, DataSize.valueOf("3GB").bytes());
+        assertEquals("64MiB", DataSize.ofMiB(64).toString());
+        assertEquals(Duration.ofMillis(1500), ConfigurationBinder.parseDuration("1.5s"));
+        assertEquals(Duration.ofMinutes(2), ConfigurationBinder.parseDuration("2m"));
+        assertEquals(new HostAndPort("::1", 80), HostAndPort.valueOf("[::1]:80"));
+    }
+}

@@ -1,0 +1,109 @@
+package io.dwcp.transport;
+
+import io.dwcp.metrics.TunnelStats;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The sender over real (embedded) Netty channels: window, striping, re-sending. */
+class FrameSenderTest
+{
+    private static final int PAYLOAD = 1000;
+    private static final long COST = FrameCodec.frameCost(PAYLOAD);
+
+    @Test
+    void windowStopsTransmissionAndAcksReopenIt()
+    {
+        TunnelStats stats = new TunnelStats();
+        FrameSender sender = new FrameSender(10 * COST, stats);
+        EmbeddedChannel channel = new EmbeddedChannel();
+        sender.streamUp(new TunnelStream(0, channel));
+        int sent = 0;
+        while (sender.canAcceptMore()) {
+            sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
+            sent++;
+        }
+        assertEquals(10, sent);
+        assertTrue(sender.isWindowFull());
+        // frames beyond the window (QEMU reads already in flight) are held, not transmitted
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
+        assertEquals(10, drain(channel).size());
+        assertEquals(12 * COST, sender.inFlight());
+
+        // the receiver consumed 2 frames: the 2 held frames go out, the window is full again
+        sender.acknowledge(5, 2 * COST);
+        List<Frame> more = drain(channel);
+        assertEquals(List.of(10L, 11L), more.stream().map(Frame::sequence).toList());
+        assertFalse(sender.canAcceptMore());
+        sender.acknowledge(12, 12 * COST);
+        assertTrue(sender.canAcceptMore());
+        assertEquals(0, sender.unacknowledgedCount());
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void stripesOverStreamsAndResendsAFailedStreamsFrames()
+    {
+        TunnelStats stats = new TunnelStats();
+        FrameSender sender = new FrameSender(1000 * COST, stats);
+        List<EmbeddedChannel> channels = new ArrayList<>();
+        List<TunnelStream> streams = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            EmbeddedChannel channel = new EmbeddedChannel();
+            channels.add(channel);
+            TunnelStream stream = new TunnelStream(i, channel);
+            streams.add(stream);
+            sender.streamUp(stream);
+        }
+        for (int i = 0; i < 30; i++) {
+            sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
+        }
+        List<Long> onFailed = drain(channels.get(1)).stream().map(Frame::sequence).toList();
+        assertEquals(10, onFailed.size());
+        assertEquals(10, drain(channels.get(0)).size());
+        assertEquals(10, drain(channels.get(2)).size());
+
+        // frames up to 14 are acknowledged; stream 1 fails: its unacknowledged frames (15..29) go out on the others, in order
+        sender.acknowledge(15, 15 * COST);
+        sender.streamDown(streams.get(1));
+        List<Long> resent = new ArrayList<>();
+        resent.addAll(drain(channels.get(0)).stream().map(Frame::sequence).toList());
+        resent.addAll(drain(channels.get(2)).stream().map(Frame::sequence).toList());
+        List<Long> expected = onFailed.stream().filter(sequence -> sequence >= 15).toList();
+        assertEquals(expected, resent.stream().sorted().toList());
+        assertEquals(expected.size(), stats.framesResent.sum());
+
+        // with no stream left, frames wait and go out when one comes back
+        sender.streamDown(streams.get(0));
+        sender.streamDown(streams.get(2));
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
+        EmbeddedChannel fresh = new EmbeddedChannel();
+        sender.streamUp(new TunnelStream(1, fresh));
+        List<Long> afterReconnect = drain(fresh).stream().map(Frame::sequence).toList();
+        assertEquals(15 + 1, afterReconnect.size());
+        assertEquals(30L, afterReconnect.get(afterReconnect.size() - 1));
+        sender.releaseAll();
+        channels.forEach(EmbeddedChannel::finishAndReleaseAll);
+        fresh.finishAndReleaseAll();
+    }
+
+    private static List<Frame> drain(EmbeddedChannel channel)
+    {
+        List<Frame> frames = new ArrayList<>();
+        Object message;
+        while ((message = channel.readOutbound()) != null) {
+            Frame frame = (Frame) message;
+            frames.add(frame);
+            frame.release();
+        }
+        return frames;
+    }
+}
