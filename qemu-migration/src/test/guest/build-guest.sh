@@ -5,5 +5,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-memfill.elf}
 gcc -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
     -O2 -nostdlib -c "$here/memfill.c" -o "$out.o"
-ld -m elf_i386 -T "$here/link.ld" -nostdlib -o "$out" "$out.o"
+ld -m elf_i386 --no-warn-rwx-segments -T "$here/link.ld" -nostdlib -o "$out" "$out.o"
 rm -f "$out.o"
