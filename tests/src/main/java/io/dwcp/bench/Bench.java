@@ -114,7 +114,9 @@ public final class Bench implements Callable<Integer> {
 
         TwoHostNetwork.cleanupLeftovers();
         TrackedProcess.cleanupLeftovers();
-        GuestImage image = GuestImage.build();
+        Path runFolder = TrackedProcess.STATE_DIR.resolve("bench-" + ProcessHandle.current().pid());
+        GuestImage image = GuestImage.build().copyTo(runFolder.resolve("guest"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(runFolder)));
         Accelerator accelerator = Accelerator.detect();
         int total = scenarioList.size() * workloadList.size() * qemuList.size() * modeList.size() * repeats;
         out.printf("bench: %d migrations (%s x %s x QEMU %s x %s x %d), accelerator %s, guest %d MiB, %s%n", total,
@@ -279,6 +281,16 @@ public final class Bench implements Callable<Integer> {
                     String.valueOf(e.getMessage()));
         } finally {
             setCongestionControl(network, BenchMode.STOCK_CONGESTION_CONTROL);
+        }
+    }
+
+    private static void deleteQuietly(Path folder) {
+        try (java.util.stream.Stream<Path> walk = Files.walk(folder)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // /run is a tmpfs: what remains goes with the next boot
         }
     }
 

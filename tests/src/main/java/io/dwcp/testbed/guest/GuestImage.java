@@ -134,6 +134,22 @@ public final class GuestImage {
         return directory.resolve("vmlinuz");
     }
 
+    /**
+     * A copy of this image's kernel and initramfs in {@code folder}, owned by the caller: a long run
+     * (the benchmark) keeps its guest even if the shared cache is pruned meanwhile.
+     */
+    public GuestImage copyTo(Path folder) {
+        try {
+            Files.createDirectories(folder);
+            for (Path file : List.of(kernel(), initrd())) {
+                Files.copy(file, folder.resolve(file.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy the guest image to " + folder, e);
+        }
+        return new GuestImage(folder, key);
+    }
+
     /** The initramfs ({@code -initrd}): gzip'ed cpio with busybox, the workload and /init. */
     public Path initrd() {
         return directory.resolve("initrd.img");
