@@ -122,6 +122,14 @@ public final class FrameSender
         return nextSequence;
     }
 
+    @Override
+    public String toString()
+    {
+        return "sender[next=" + nextSequence + " inFlight=" + inFlight() + " window=" + window + " unacknowledged=" + unacknowledged.size()
+                + " held=" + held.size() + " unassigned=" + unassigned + " transmitted=" + transmittedCredit + " consumed=" + consumedCredit
+                + " streams=" + streams.size() + " writable=" + hasWritableStream() + "]";
+    }
+
     public int unacknowledgedCount()
     {
         return unacknowledged.size();

@@ -692,6 +692,9 @@ public final class Session
             stream.channel().writeAndFlush(Frame.control(FrameType.PING, Unpooled.buffer(8).writeLong(now)), stream.channel().voidPromise());
         }
         sendAck();
+        if (log.isDebugEnabled()) {
+            log.debug("{} {} receiver[next={} received={} consumed={} buffered={}] reading={}", context, sender, reorder.next(), receivedCredit, consumedCredit, reorder.count(), reading);
+        }
         if (sender.streams().isEmpty() && now - lastStreamNanos > manager.tunnel().getReconnectTimeout().toNanos()) {
             throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for " + manager.tunnel().getReconnectTimeout().toSeconds() + "s");
         }

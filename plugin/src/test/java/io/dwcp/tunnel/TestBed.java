@@ -111,6 +111,32 @@ final class TestBed
         return SocketChannel.open(UnixDomainSocketAddress.of(sourceSocket()));
     }
 
+    /**
+     * One migration of a single connection, {@code bytes} of the seeded stream, through the two
+     * daemons; returns once the destination read all of it (verified) and both sides closed.
+     */
+    void transfer(long seed, long bytes)
+            throws Exception
+    {
+        java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newCachedThreadPool();
+        try (ServerSocketChannel destination = listenAsDestinationQemu()) {
+            java.util.concurrent.Future<Long> received = executor.submit(() -> {
+                try (SocketChannel channel = destination.accept()) {
+                    return readAndVerify(channel, seed, bytes, true);
+                }
+            });
+            try (SocketChannel source = connectAsSourceQemu()) {
+                writeStream(source, seed, bytes);
+            }
+            if (received.get(120, java.util.concurrent.TimeUnit.SECONDS) != bytes) {
+                throw new AssertionError("destination received fewer bytes than sent");
+            }
+        }
+        finally {
+            executor.shutdownNow();
+        }
+    }
+
     @Override
     public void close()
             throws IOException
