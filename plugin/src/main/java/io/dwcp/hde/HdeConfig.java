@@ -1,0 +1,241 @@
+package io.dwcp.hde;
+
+import io.dwcp.config.Config;
+import io.dwcp.config.ConfigurationException;
+import io.dwcp.config.DataSize;
+
+import java.nio.file.Path;
+
+/**
+ * HDE page encoding: tiers and zstd levels, cache sizes, the dictionary, baselines.
+ *
+ * <p>Cache sizes are per stream (one QEMU channel) and count 4 KiB per entry. Both ends must use
+ * the same entry counts: the encoder announces its own in the START frame and the decoder refuses
+ * counts above its own configuration (so a destination bounds its memory): configure both hosts
+ * alike. Memory at the destination is at most delta + hash cache size per stream (less when both
+ * hold the same page); the source holds the delta cache and 16 bytes per hash-cache entry.
+ */
+public class HdeConfig
+{
+    private int tier = LinkTier.WAN.number();
+    private int tier2Level = 1;
+    private int tier3InitialLevel = 3;
+    private int tier3MinLevel = 1;
+    private int tier3MaxLevel = 19;
+    private int controllerHeadroomPercent = 20;
+    private DataSize deltaCacheSize = DataSize.ofMiB(128);
+    private DataSize hashCacheSize = DataSize.ofMiB(128);
+    private DataSize frameSize = DataSize.ofKiB(256);
+    private DataSize dictionarySize = DataSize.ofKiB(64);
+    private DataSize dictionarySample = DataSize.ofMiB(4);
+    private Path baselineDirectory = Path.of("/var/lib/dwcp/baselines");
+    private DataSize baselineSizeLimit = DataSize.valueOf("16GiB");
+
+    public int getTier()
+    {
+        return tier;
+    }
+
+    @Config(value = "hde.tier", description = "link tier when not measured: 1 local (raw frames), 2 regional, 3 WAN")
+    public HdeConfig setTier(int tier)
+    {
+        this.tier = tier;
+        return this;
+    }
+
+    public LinkTier linkTier()
+    {
+        return LinkTier.ofNumber(tier);
+    }
+
+    public int getTier2Level()
+    {
+        return tier2Level;
+    }
+
+    @Config(value = "hde.tier2-level", description = "zstd level of tier 2 (regional) links, -7..22")
+    public HdeConfig setTier2Level(int tier2Level)
+    {
+        this.tier2Level = tier2Level;
+        return this;
+    }
+
+    public int getTier3InitialLevel()
+    {
+        return tier3InitialLevel;
+    }
+
+    @Config(value = "hde.tier3-initial-level", description = "zstd level a tier 3 (WAN) stream starts with, before the controller adjusts it")
+    public HdeConfig setTier3InitialLevel(int tier3InitialLevel)
+    {
+        this.tier3InitialLevel = tier3InitialLevel;
+        return this;
+    }
+
+    public int getTier3MinLevel()
+    {
+        return tier3MinLevel;
+    }
+
+    @Config(value = "hde.tier3-min-level", description = "lowest zstd level the tier 3 controller picks")
+    public HdeConfig setTier3MinLevel(int tier3MinLevel)
+    {
+        this.tier3MinLevel = tier3MinLevel;
+        return this;
+    }
+
+    public int getTier3MaxLevel()
+    {
+        return tier3MaxLevel;
+    }
+
+    @Config(value = "hde.tier3-max-level", description = "highest zstd level the tier 3 controller picks (<= 22)")
+    public HdeConfig setTier3MaxLevel(int tier3MaxLevel)
+    {
+        this.tier3MaxLevel = tier3MaxLevel;
+        return this;
+    }
+
+    public int getControllerHeadroomPercent()
+    {
+        return controllerHeadroomPercent;
+    }
+
+    @Config(value = "hde.controller-headroom-percent", description = "CPU speed a level needs above the link's drain rate to count as keeping up")
+    public HdeConfig setControllerHeadroomPercent(int controllerHeadroomPercent)
+    {
+        this.controllerHeadroomPercent = controllerHeadroomPercent;
+        return this;
+    }
+
+    public DataSize getDeltaCacheSize()
+    {
+        return deltaCacheSize;
+    }
+
+    @Config(value = "hde.delta-cache-size", description = "previous-version cache per stream (4KiB per page; 0 = no deltas)")
+    public HdeConfig setDeltaCacheSize(DataSize deltaCacheSize)
+    {
+        this.deltaCacheSize = deltaCacheSize;
+        return this;
+    }
+
+    public DataSize getHashCacheSize()
+    {
+        return hashCacheSize;
+    }
+
+    @Config(value = "hde.hash-cache-size", description = "content-hash cache per stream (4KiB per page at the destination; 0 = no references within a migration)")
+    public HdeConfig setHashCacheSize(DataSize hashCacheSize)
+    {
+        this.hashCacheSize = hashCacheSize;
+        return this;
+    }
+
+    public DataSize getFrameSize()
+    {
+        return frameSize;
+    }
+
+    @Config(value = "hde.frame-size", description = "records batched per frame, uncompressed (4KiB..4MiB)")
+    public HdeConfig setFrameSize(DataSize frameSize)
+    {
+        this.frameSize = frameSize;
+        return this;
+    }
+
+    public DataSize getDictionarySize()
+    {
+        return dictionarySize;
+    }
+
+    @Config(value = "hde.dictionary-size", description = "zstd dictionary trained on the first pages (0 = none, at most 1MiB)")
+    public HdeConfig setDictionarySize(DataSize dictionarySize)
+    {
+        this.dictionarySize = dictionarySize;
+        return this;
+    }
+
+    public DataSize getDictionarySample()
+    {
+        return dictionarySample;
+    }
+
+    @Config(value = "hde.dictionary-sample", description = "bytes of literal pages the dictionary is trained on (>= 8 x hde.dictionary-size)")
+    public HdeConfig setDictionarySample(DataSize dictionarySample)
+    {
+        this.dictionarySample = dictionarySample;
+        return this;
+    }
+
+    public Path getBaselineDirectory()
+    {
+        return baselineDirectory;
+    }
+
+    @Config(value = "hde.baseline-dir", description = "where baselines (earlier copies of VM memory) are kept")
+    public HdeConfig setBaselineDirectory(Path baselineDirectory)
+    {
+        this.baselineDirectory = baselineDirectory;
+        return this;
+    }
+
+    public DataSize getBaselineSizeLimit()
+    {
+        return baselineSizeLimit;
+    }
+
+    @Config(value = "hde.baseline-size-limit", description = "disk space of all baselines; the oldest are removed to make room")
+    public HdeConfig setBaselineSizeLimit(DataSize baselineSizeLimit)
+    {
+        this.baselineSizeLimit = baselineSizeLimit;
+        return this;
+    }
+
+    /** Pages the previous-version cache holds. */
+    public int deltaCacheEntries()
+    {
+        return entries(deltaCacheSize);
+    }
+
+    /** Pages the content-hash cache holds. */
+    public int hashCacheEntries()
+    {
+        return entries(hashCacheSize);
+    }
+
+    private static int entries(DataSize size)
+    {
+        return (int) Math.min(Integer.MAX_VALUE, size.bytes() / HdeFrame.PAGE_SIZE);
+    }
+
+    public void validate()
+    {
+        if (tier < 1 || tier > 3) {
+            throw new ConfigurationException("hde.tier must be 1, 2 or 3: " + tier);
+        }
+        if (tier2Level < -7 || tier2Level > 22) {
+            throw new ConfigurationException("hde.tier2-level must be between -7 and 22: " + tier2Level);
+        }
+        if (tier3MinLevel < 1 || tier3MaxLevel > 22 || tier3MinLevel > tier3InitialLevel || tier3InitialLevel > tier3MaxLevel) {
+            throw new ConfigurationException("need 1 <= hde.tier3-min-level <= hde.tier3-initial-level <= hde.tier3-max-level <= 22, got "
+                    + tier3MinLevel + ", " + tier3InitialLevel + ", " + tier3MaxLevel);
+        }
+        if (controllerHeadroomPercent < 0 || controllerHeadroomPercent > 1000) {
+            throw new ConfigurationException("hde.controller-headroom-percent must be between 0 and 1000: " + controllerHeadroomPercent);
+        }
+        if (deltaCacheSize.bytes() / HdeFrame.PAGE_SIZE > Integer.MAX_VALUE || hashCacheSize.bytes() / HdeFrame.PAGE_SIZE > Integer.MAX_VALUE) {
+            throw new ConfigurationException("hde.delta-cache-size and hde.hash-cache-size must be below 8TiB");
+        }
+        if (frameSize.bytes() < 4096 || frameSize.bytes() > (4 << 20)) {
+            throw new ConfigurationException("hde.frame-size must be between 4KiB and 4MiB: " + frameSize);
+        }
+        if (dictionarySize.bytes() != 0 && (dictionarySize.bytes() < 1024 || dictionarySize.bytes() > HdeFrame.MAX_DICTIONARY_LENGTH)) {
+            throw new ConfigurationException("hde.dictionary-size must be 0 or between 1KiB and 1MiB: " + dictionarySize);
+        }
+        if (dictionarySize.bytes() != 0 && (dictionarySample.bytes() < 8 * dictionarySize.bytes() || dictionarySample.bytes() > (256L << 20))) {
+            throw new ConfigurationException("hde.dictionary-sample must be between 8 x hde.dictionary-size ("
+                    + DataSize.ofBytes(8 * dictionarySize.bytes()) + ") and 256MiB: " + dictionarySample);
+        }
+    }
+}

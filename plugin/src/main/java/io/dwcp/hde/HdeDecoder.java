@@ -1,0 +1,565 @@
+package io.dwcp.hde;
+
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdDictDecompress;
+import com.github.luben.zstd.ZstdException;
+import io.dwcp.migration.stream.MigrationStreamWriter;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+import static io.dwcp.hde.HdeFrame.HEADER_LENGTH;
+import static io.dwcp.hde.HdeFrame.PAGE_SIZE;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The destination side of HDE: reads the {@link HdeFrame}s of one stream and hands out, in order,
+ * each page's record header and exact 4096 bytes, and every other byte, so that {@link
+ * MigrationStreamWriter} rebuilds the bytes QEMU wrote ({@link #toWriter}).
+ *
+ * <p>Input may be split anywhere: {@link #feed} keeps a partial frame until the rest arrives (a
+ * whole header first, then a whole payload). Anything wrong — a corrupt frame, a lost or
+ * reordered one, a reference to a page it does not hold, a page whose content does not match its
+ * hash — throws {@link HdeDecodeException}; the decoder then refuses further input. One thread; not
+ * thread-safe.
+ */
+public final class HdeDecoder
+        implements Closeable
+{
+    private static final byte[] ZERO_PAGE = new byte[PAGE_SIZE];
+
+    /** Where decoded bytes go, in stream order. Arrays are valid only during the call and must not be modified. */
+    public interface Sink
+    {
+        /** A page: its record header (possibly empty) then its 4096 bytes {@code content[0 .. 4096)}. */
+        void page(byte[] header, int headerOffset, int headerLength, byte[] content)
+                throws IOException;
+
+        void raw(byte[] bytes, int offset, int length)
+                throws IOException;
+    }
+
+    /** A sink that rebuilds the stream with {@link MigrationStreamWriter#writeRecord} and {@link MigrationStreamWriter#writeRaw}. */
+    public static Sink toWriter(MigrationStreamWriter writer)
+    {
+        requireNonNull(writer, "writer is null");
+        return new Sink()
+        {
+            @Override
+            public void page(byte[] header, int headerOffset, int headerLength, byte[] content)
+                    throws IOException
+            {
+                writer.writeRecord(header, headerOffset, headerLength, content, 0, PAGE_SIZE);
+            }
+
+            @Override
+            public void raw(byte[] bytes, int offset, int length)
+                    throws IOException
+            {
+                writer.writeRaw(bytes, offset, length);
+            }
+        };
+    }
+
+    private final HdeStats stats;
+    private final Sink sink;
+    private final List<Baseline> offeredBaselines;
+    private final int maxDeltaCacheEntries;
+    private final int maxHashCacheEntries;
+    private final PageHasher hasher = new PageHasher();
+    private final CRC32C crc = new CRC32C();
+    private final ZstdDecompressCtx zstd = new ZstdDecompressCtx();
+    private final ZstdDecompressCtx zstdWithDictionary = new ZstdDecompressCtx();
+    private final List<String> blocks = new ArrayList<>();
+    private final List<Baseline> baselines = new ArrayList<>();
+
+    private LruCache<PageKey, byte[]> previousVersions;
+    private LruCache<PageHash, byte[]> hashes;
+    private ZstdDictDecompress dictionary;
+    private int dictionaryNumber;
+
+    private byte[] input = new byte[64 << 10];
+    private int inputStart;
+    private int inputEnd;
+    /** Stream offset of input[inputStart]. */
+    private long streamOffset;
+    private long sequence;
+    private byte[] body = new byte[0];
+    private Exception failure;
+    private boolean closed;
+
+    /**
+     * @param config this host's limits: a START frame asking for larger caches is refused
+     * @param baselines the baselines this host announced; a START frame names those the stream uses
+     */
+    public HdeDecoder(HdeConfig config, HdeStats stats, List<? extends Baseline> baselines, Sink sink)
+    {
+        requireNonNull(config, "config is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.sink = requireNonNull(sink, "sink is null");
+        this.offeredBaselines = List.copyOf(requireNonNull(baselines, "baselines is null"));
+        this.maxDeltaCacheEntries = config.deltaCacheEntries();
+        this.maxHashCacheEntries = config.hashCacheEntries();
+    }
+
+    public HdeDecoder(HdeConfig config, HdeStats stats, Sink sink)
+    {
+        this(config, stats, List.of(), sink);
+    }
+
+    /** Decodes the whole frames in what has arrived so far; keeps the rest for the next call. */
+    public void feed(byte[] bytes, int offset, int length)
+            throws IOException
+    {
+        checkUsable();
+        java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
+        append(bytes, offset, length);
+        try {
+            while (decodeNextFrame()) {
+                // next frame
+            }
+        }
+        catch (IOException | RuntimeException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    /** The stream has ended: a partial frame left over is an error. */
+    public void endOfInput()
+            throws HdeDecodeException
+    {
+        checkUsable();
+        if (inputEnd > inputStart) {
+            HdeDecodeException e = error(-1, "frame", "a whole frame before the end of the stream",
+                    (inputEnd - inputStart) + " bytes of a partial frame");
+            failure = e;
+            throw e;
+        }
+    }
+
+    /** Frames decoded so far. */
+    public long frames()
+    {
+        return sequence;
+    }
+
+    @Override
+    public void close()
+    {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        zstd.close();
+        zstdWithDictionary.close();
+        if (dictionary != null) {
+            dictionary.close();
+        }
+    }
+
+    // ---- for tests: the caches the encoder mirrors ----
+
+    List<PageKey> previousVersionKeys()
+    {
+        return previousVersions == null ? List.of() : previousVersions.keys();
+    }
+
+    List<PageHash> hashKeys()
+    {
+        return hashes == null ? List.of() : hashes.keys();
+    }
+
+    private void checkUsable()
+    {
+        if (closed) {
+            throw new IllegalStateException("decoder is closed");
+        }
+        if (failure != null) {
+            throw new IllegalStateException("decoder failed earlier: " + failure.getMessage(), failure);
+        }
+    }
+
+    private void append(byte[] bytes, int offset, int length)
+    {
+        if (input.length - inputEnd < length) {
+            int pending = inputEnd - inputStart;
+            if (input.length - pending < length) {
+                input = Arrays.copyOfRange(input, inputStart, inputStart + Math.max(input.length * 2, pending + length));
+            }
+            else {
+                System.arraycopy(input, inputStart, input, 0, pending);
+            }
+            inputStart = 0;
+            inputEnd = pending;
+        }
+        System.arraycopy(bytes, offset, input, inputEnd, length);
+        inputEnd += length;
+    }
+
+    // ---- frames ----
+
+    private boolean decodeNextFrame()
+            throws IOException
+    {
+        int available = inputEnd - inputStart;
+        if (available < HEADER_LENGTH) {
+            return false;
+        }
+        int h = inputStart;
+        int magic = Bytes.getInt(input, h + HdeFrame.MAGIC_OFFSET);
+        if (magic != HdeFrame.MAGIC) {
+            throw error(-1, "magic", hex(HdeFrame.MAGIC), hex(magic));
+        }
+        int type = input[h + HdeFrame.TYPE_OFFSET] & 0xff;
+        if (type != HdeFrame.TYPE_START && type != HdeFrame.TYPE_DICTIONARY && type != HdeFrame.TYPE_PAGES) {
+            throw error(-1, "type", "START (1), DICTIONARY (2) or PAGES (3)", Integer.toString(type));
+        }
+        int codec = input[h + HdeFrame.CODEC_OFFSET] & 0xff;
+        if (codec > HdeFrame.CODEC_ZSTD_DICTIONARY || (type != HdeFrame.TYPE_PAGES && codec != HdeFrame.CODEC_NONE)) {
+            throw error(-1, "codec", type == HdeFrame.TYPE_PAGES ? "NONE (0), ZSTD (1) or ZSTD_DICTIONARY (2)" : "NONE (0) for " + HdeFrame.typeName(type),
+                    Integer.toString(codec));
+        }
+        int flags = input[h + HdeFrame.FLAGS_OFFSET] & 0xff;
+        if (flags != 0) {
+            throw error(-1, "flags", "0", Integer.toString(flags));
+        }
+        int frameSequence = Bytes.getInt(input, h + HdeFrame.SEQUENCE_OFFSET);
+        if (frameSequence != (int) sequence) {
+            throw error(-1, "sequence", Long.toString(sequence), Integer.toUnsignedString(frameSequence));
+        }
+        int records = Bytes.getInt(input, h + HdeFrame.RECORDS_OFFSET);
+        int bodyLength = Bytes.getInt(input, h + HdeFrame.BODY_LENGTH_OFFSET);
+        if (bodyLength < 0 || bodyLength > HdeFrame.MAX_BODY_LENGTH) {
+            throw error(-1, "bodyLength", "at most " + HdeFrame.MAX_BODY_LENGTH, Integer.toUnsignedString(bodyLength));
+        }
+        if (records < 0 || records > bodyLength || (type != HdeFrame.TYPE_PAGES && records != 0)) {
+            throw error(-1, "records", type == HdeFrame.TYPE_PAGES ? "at most bodyLength (" + bodyLength + ")" : "0 for " + HdeFrame.typeName(type),
+                    Integer.toUnsignedString(records));
+        }
+        int payloadLength = Bytes.getInt(input, h + HdeFrame.PAYLOAD_LENGTH_OFFSET);
+        if (payloadLength < 0 || payloadLength > HdeFrame.MAX_PAYLOAD_LENGTH) {
+            throw error(-1, "payloadLength", "at most " + HdeFrame.MAX_PAYLOAD_LENGTH, Integer.toUnsignedString(payloadLength));
+        }
+        if (codec == HdeFrame.CODEC_NONE && payloadLength != bodyLength) {
+            throw error(-1, "payloadLength", "bodyLength (" + bodyLength + ") for codec NONE", Integer.toString(payloadLength));
+        }
+        if (available < HEADER_LENGTH + payloadLength) {
+            return false;
+        }
+        long start = System.nanoTime();
+        int payload = h + HEADER_LENGTH;
+        crc.reset();
+        crc.update(input, h, HdeFrame.CRC_OFFSET);
+        crc.update(input, payload, payloadLength);
+        int expectedCrc = (int) crc.getValue();
+        int foundCrc = Bytes.getInt(input, h + HdeFrame.CRC_OFFSET);
+        if (foundCrc != expectedCrc) {
+            throw error(-1, "crc", hex(expectedCrc), hex(foundCrc));
+        }
+        if (sequence == 0 && type != HdeFrame.TYPE_START) {
+            throw error(-1, "type", "START (the first frame of a stream)", HdeFrame.typeName(type));
+        }
+        if (sequence != 0 && type == HdeFrame.TYPE_START) {
+            throw error(-1, "type", "DICTIONARY or PAGES (START only as the first frame)", "START");
+        }
+        long output = 0;
+        switch (type) {
+            case HdeFrame.TYPE_START -> readStart(input, payload, payloadLength);
+            case HdeFrame.TYPE_DICTIONARY -> readDictionary(input, payload, payloadLength);
+            default -> output = readPages(codec, records, payload, payloadLength, bodyLength);
+        }
+        int frameLength = HEADER_LENGTH + payloadLength;
+        inputStart += frameLength;
+        streamOffset += frameLength;
+        sequence++;
+        stats.frameDecoded(frameLength, output, System.nanoTime() - start);
+        return true;
+    }
+
+    private void readStart(byte[] bytes, int at, int length)
+            throws HdeDecodeException
+    {
+        int end = at + length;
+        if (length < 14) {
+            throw error(0, "START body", "at least 14 bytes", length + " bytes");
+        }
+        int version = Bytes.getInt(bytes, at);
+        if (version != HdeFrame.FORMAT_VERSION) {
+            throw error(0, "formatVersion", Integer.toString(HdeFrame.FORMAT_VERSION), Integer.toString(version));
+        }
+        int deltaEntries = Bytes.getInt(bytes, at + 4);
+        if (deltaEntries < 0 || deltaEntries > maxDeltaCacheEntries) {
+            throw error(4, "deltaCacheEntries", "at most " + maxDeltaCacheEntries + " (hde.delta-cache-size of this host)", Integer.toUnsignedString(deltaEntries));
+        }
+        int hashEntries = Bytes.getInt(bytes, at + 8);
+        if (hashEntries < 0 || hashEntries > maxHashCacheEntries) {
+            throw error(8, "hashCacheEntries", "at most " + maxHashCacheEntries + " (hde.hash-cache-size of this host)", Integer.toUnsignedString(hashEntries));
+        }
+        int count = ((bytes[at + 12] & 0xff) << 8) | (bytes[at + 13] & 0xff);
+        if (count > HdeFrame.MAX_BASELINES) {
+            throw error(12, "baselineCount", "at most " + HdeFrame.MAX_BASELINES, Integer.toString(count));
+        }
+        int p = at + 14;
+        for (int i = 0; i < count; i++) {
+            if (p + 2 > end || p + 2 + (((bytes[p] & 0xff) << 8) | (bytes[p + 1] & 0xff)) > end) {
+                throw error(p - at, "baseline id " + i, "a length-prefixed id within the body", "the body's end");
+            }
+            int idLength = ((bytes[p] & 0xff) << 8) | (bytes[p + 1] & 0xff);
+            String id = new String(bytes, p + 2, idLength, StandardCharsets.UTF_8);
+            Baseline baseline = offeredBaselines.stream().filter(b -> b.id().equals(id)).findFirst()
+                    .orElseThrow(() -> error(0, "baseline", "one of " + offeredBaselines.stream().map(Baseline::id).toList() + " (the baselines this host announced)", id));
+            baselines.add(baseline);
+            p += 2 + idLength;
+        }
+        if (p != end) {
+            throw error(p - at, "START body", "its end", (end - p) + " more bytes");
+        }
+        previousVersions = new LruCache<>(deltaEntries);
+        hashes = new LruCache<>(hashEntries);
+    }
+
+    private void readDictionary(byte[] bytes, int at, int length)
+            throws HdeDecodeException
+    {
+        if (length < 5 || length - 4 > HdeFrame.MAX_DICTIONARY_LENGTH) {
+            throw error(0, "DICTIONARY body", "a number and 1 to " + HdeFrame.MAX_DICTIONARY_LENGTH + " bytes of dictionary", length + " bytes");
+        }
+        int number = Bytes.getInt(bytes, at);
+        if (number != dictionaryNumber + 1) {
+            throw error(0, "dictionaryNumber", Integer.toString(dictionaryNumber + 1), Integer.toUnsignedString(number));
+        }
+        ZstdDictDecompress loaded;
+        try {
+            loaded = new ZstdDictDecompress(Arrays.copyOfRange(bytes, at + 4, at + length));
+            zstdWithDictionary.loadDict(loaded);
+        }
+        catch (ZstdException e) {
+            throw error(4, "dictionary", "a zstd dictionary", e.getMessage());
+        }
+        if (dictionary != null) {
+            dictionary.close();
+        }
+        dictionary = loaded;
+        dictionaryNumber = number;
+    }
+
+    private long readPages(int codec, int records, int payload, int payloadLength, int bodyLength)
+            throws IOException
+    {
+        byte[] bytes;
+        int at;
+        if (codec == HdeFrame.CODEC_NONE) {
+            bytes = input;
+            at = payload;
+        }
+        else {
+            if (codec == HdeFrame.CODEC_ZSTD_DICTIONARY && dictionary == null) {
+                throw error(-1, "codec", "ZSTD or NONE (no DICTIONARY frame came before)", "ZSTD_DICTIONARY");
+            }
+            if (body.length < bodyLength) {
+                body = new byte[Math.max(bodyLength, 64 << 10)];
+            }
+            ZstdDecompressCtx context = codec == HdeFrame.CODEC_ZSTD ? zstd : zstdWithDictionary;
+            int length;
+            try {
+                length = context.decompressByteArray(body, 0, bodyLength, input, payload, payloadLength);
+            }
+            catch (ZstdException e) {
+                throw error(-1, "payload", "a zstd frame of " + bodyLength + " bytes", "zstd error: " + e.getMessage());
+            }
+            if (length != bodyLength) {
+                throw error(-1, "payload", "a zstd frame of bodyLength (" + bodyLength + ") bytes", length + " bytes");
+            }
+            bytes = body;
+            at = 0;
+        }
+        return readRecords(bytes, at, at + bodyLength, records);
+    }
+
+    private long readRecords(byte[] bytes, int bodyStart, int end, int records)
+            throws IOException
+    {
+        long output = 0;
+        int at = bodyStart;
+        for (int r = 0; r < records; r++) {
+            int recordStart = at;
+            if (at >= end) {
+                throw error(at - bodyStart, "records", records + " records", r + " records before the body's end");
+            }
+            int kind = bytes[at++] & 0xff;
+            switch (kind) {
+                case HdeFrame.RECORD_RAW -> {
+                    long length = Varint.read(bytes, at, end);
+                    if (length < 0 || at + Varint.length(length) + length > end) {
+                        throw error(recordStart - bodyStart, "RAW length", "a varint length within the body", describeVarint(length));
+                    }
+                    at += Varint.length(length);
+                    sink.raw(bytes, at, (int) length);
+                    at += (int) length;
+                    output += length;
+                }
+                case HdeFrame.RECORD_BLOCK -> at = readBlock(bytes, bodyStart, recordStart, at, end);
+                case HdeFrame.RECORD_ZERO, HdeFrame.RECORD_REF, HdeFrame.RECORD_DELTA, HdeFrame.RECORD_PAGE -> {
+                    at = readPage(kind, bytes, bodyStart, recordStart, at, end);
+                    output += pageOutput;
+                }
+                default -> throw error(recordStart - bodyStart, "record kind", "RAW, ZERO, REF, DELTA, PAGE or BLOCK (1..6)", Integer.toString(kind));
+            }
+        }
+        if (at != end) {
+            throw error(at - bodyStart, "body", "its end after " + records + " records", (end - at) + " more bytes");
+        }
+        return output;
+    }
+
+    private int readBlock(byte[] bytes, int bodyStart, int recordStart, int at, int end)
+            throws HdeDecodeException
+    {
+        long id = Varint.read(bytes, at, end);
+        if (id != blocks.size()) {
+            throw error(recordStart - bodyStart, "BLOCK id", Integer.toString(blocks.size()) + " (the next block number)", describeVarint(id));
+        }
+        at += Varint.length(id);
+        long length = Varint.read(bytes, at, end);
+        if (length < 0 || length > 1024 || at + Varint.length(length) + length > end) {
+            throw error(recordStart - bodyStart, "BLOCK name length", "at most 1024, within the body", describeVarint(length));
+        }
+        at += Varint.length(length);
+        blocks.add(new String(bytes, at, (int) length, StandardCharsets.UTF_8));
+        return at + (int) length;
+    }
+
+    /** Bytes the last {@link #readPage} handed out (header + 4096). */
+    private long pageOutput;
+
+    private int readPage(int kind, byte[] bytes, int bodyStart, int recordStart, int at, int end)
+            throws IOException
+    {
+        int offsetInBody = recordStart - bodyStart;
+        long blockId = Varint.read(bytes, at, end);
+        if (blockId < 0 || blockId >= blocks.size()) {
+            throw error(offsetInBody, "blockId", "a defined block (0.." + (blocks.size() - 1) + ")", describeVarint(blockId));
+        }
+        at += Varint.length(blockId);
+        long pageOffset = Varint.read(bytes, at, end);
+        if (pageOffset < 0) {
+            throw error(offsetInBody, "page offset", "a varint within the body", describeVarint(pageOffset));
+        }
+        at += Varint.length(pageOffset);
+        long headerLength = Varint.read(bytes, at, end);
+        if (headerLength < 0 || headerLength > HdeEncoder.MAX_PAGE_HEADER || at + Varint.length(headerLength) + headerLength > end) {
+            throw error(offsetInBody, "header length", "at most " + HdeEncoder.MAX_PAGE_HEADER + ", within the body", describeVarint(headerLength));
+        }
+        at += Varint.length(headerLength);
+        int header = at;
+        at += (int) headerLength;
+        PageKey key = new PageKey((int) blockId, pageOffset);
+        byte[] content;
+        PageHash hash = null;
+        switch (kind) {
+            case HdeFrame.RECORD_ZERO -> {
+                previousVersions.remove(key);
+                content = ZERO_PAGE;
+            }
+            case HdeFrame.RECORD_REF -> {
+                if (at + PageHash.BYTES > end) {
+                    throw error(offsetInBody, "REF hash", "16 bytes within the body", (end - at) + " bytes");
+                }
+                hash = PageHash.read(bytes, at);
+                at += PageHash.BYTES;
+                content = resolve(hash, key, offsetInBody);
+            }
+            case HdeFrame.RECORD_DELTA -> {
+                long length = Varint.read(bytes, at, end);
+                if (length < 0 || length > XorDelta.MAX_LENGTH || at + Varint.length(length) + length > end) {
+                    throw error(offsetInBody, "DELTA length", "at most " + XorDelta.MAX_LENGTH + ", within the body", describeVarint(length));
+                }
+                at += Varint.length(length);
+                byte[] previous = previousVersions.peek(key);
+                if (previous == null) {
+                    throw error(offsetInBody, "DELTA previous version", "a previous version of " + describe(key) + " in the cache",
+                            "none (never sent, sent as zero, or evicted)");
+                }
+                content = new byte[PAGE_SIZE];
+                int bad = XorDelta.apply(previous, bytes, at, (int) length, content);
+                if (bad >= 0) {
+                    throw error(bad - bodyStart, "DELTA run", "runs within the page and the delta", "a run past the end");
+                }
+                at += (int) length;
+            }
+            default -> {
+                if (at + PAGE_SIZE > end) {
+                    throw error(offsetInBody, "PAGE content", "4096 bytes within the body", (end - at) + " bytes");
+                }
+                content = Arrays.copyOfRange(bytes, at, at + PAGE_SIZE);
+                at += PAGE_SIZE;
+            }
+        }
+        if (kind != HdeFrame.RECORD_ZERO) {
+            if (hash == null) {
+                hash = hasher.hash(content, 0);
+            }
+            byte[] held = hashes.peek(hash);
+            if (held != null) {
+                content = held;   // the same bytes: share one array
+            }
+            previousVersions.put(key, content);
+            hashes.put(hash, content);
+        }
+        sink.page(bytes, header, (int) headerLength, content);
+        pageOutput = headerLength + PAGE_SIZE;
+        return at;
+    }
+
+    private byte[] resolve(PageHash hash, PageKey key, int offsetInBody)
+            throws IOException
+    {
+        byte[] content = hashes.peek(hash);
+        String source = "the hash cache";
+        if (content == null) {
+            for (Baseline baseline : baselines) {
+                content = baseline.read(hash);
+                if (content != null) {
+                    source = "baseline " + baseline.id();
+                    break;
+                }
+            }
+        }
+        if (content == null) {
+            throw error(offsetInBody, "REF hash", "a page this decoder holds (for " + describe(key) + ")",
+                    "unknown hash " + hash + " (not in the hash cache" + (baselines.isEmpty() ? "" : " nor in " + baselines.stream().map(Baseline::id).toList()) + ")");
+        }
+        PageHash actual = hasher.hash(content, 0);
+        if (!actual.equals(hash)) {
+            throw error(offsetInBody, "REF content", "content hashing to " + hash + " (for " + describe(key) + ")",
+                    "content hashing to " + actual + " in " + source);
+        }
+        return content;
+    }
+
+    private String describe(PageKey key)
+    {
+        return "block '" + blocks.get(key.blockId()) + "' offset 0x" + Long.toHexString(key.offset());
+    }
+
+    private static String describeVarint(long value)
+    {
+        return value < 0 ? "a malformed or truncated varint" : Long.toString(value);
+    }
+
+    private static String hex(int value)
+    {
+        return "0x" + String.format("%08x", value);
+    }
+
+    private HdeDecodeException error(long bodyOffset, String field, String expected, String found)
+    {
+        return new HdeDecodeException(streamOffset, sequence, bodyOffset, field, expected, found);
+    }
+}

@@ -1,0 +1,529 @@
+package io.dwcp.hde;
+
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDictCompress;
+import com.github.luben.zstd.ZstdDictTrainer;
+import com.github.luben.zstd.ZstdException;
+import io.dwcp.migration.stream.Token;
+import io.dwcp.migration.stream.TokenType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Closeable;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.zip.CRC32C;
+
+import static io.dwcp.hde.HdeFrame.HEADER_LENGTH;
+import static io.dwcp.hde.HdeFrame.PAGE_SIZE;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The source side of HDE: turns one QEMU channel's pages and other bytes into {@link HdeFrame}s.
+ *
+ * <p>Give it, in stream order, every {@code RAM_PAGE} token as a page ({@link #page}) and every
+ * other byte as raw bytes ({@link #raw}), or simply every token ({@link #token}); call {@link
+ * #flush} before each digest checkpoint and at the end of the stream. Each page goes at the
+ * cheapest level the destination can decode (see {@link PageLevel}); records are batched into
+ * frames of {@code hde.frame-size} bytes, compressed as the tier and level say, and handed to the
+ * frame consumer as exact-length arrays. The first frame is START; a DICTIONARY frame follows once
+ * the first {@code hde.dictionary-sample} bytes of literal pages have been seen (training takes
+ * some 100 ms, once, on the encoding thread).
+ *
+ * <p>One thread, in stream order; not thread-safe. The arrays given to {@link #page} and {@link
+ * #raw} may be reused once the call returns. {@link #setTier} and {@link #setLevel} may be called
+ * between calls (on the same thread) and apply from the next frame.
+ */
+public final class HdeEncoder
+        implements Closeable
+{
+    private static final Logger log = LoggerFactory.getLogger(HdeEncoder.class);
+    private static final byte[] ZERO_PAGE = new byte[PAGE_SIZE];
+    /** Largest header of a page record ({@code be64}, u8 length, 255-byte block name, with room to spare). */
+    public static final int MAX_PAGE_HEADER = 1024;
+    private static final int MAX_PAGE_RECORD = 1 + 3 * Varint.MAX_LENGTH + MAX_PAGE_HEADER + Varint.MAX_LENGTH + XorDelta.MAX_LENGTH;
+    private static final int MAX_BLOCK_NAME = 1024;
+
+    private final HdeStats stats;
+    private final Consumer<byte[]> frames;
+    private final List<BaselineAnnouncement> baselines;
+    private final int frameSize;
+    private final int tier2Level;
+    private final int tier3InitialLevel;
+    private final PageHasher hasher = new PageHasher();
+    private final LruCache<PageKey, byte[]> previousVersions;
+    private final LruCache<PageHash, Boolean> hashes;
+    private final Map<String, Integer> blockIds = new HashMap<>();
+    private final CRC32C crc = new CRC32C();
+    private final byte[] delta = new byte[XorDelta.MAX_LENGTH];
+    private final ZstdCompressCtx zstd = new ZstdCompressCtx();
+    private final Map<Integer, ZstdDictCompress> dictionaryByLevel = new HashMap<>();
+
+    private byte[] body;
+    private int bodyLength;
+    private int records;
+    private byte[] compressed = new byte[0];
+    private long sequence;
+    private boolean started;
+    private boolean closed;
+    private LinkTier tier;
+    private int level;
+
+    private ZstdDictTrainer trainer;
+    private final long dictionarySample;
+    private final int dictionarySize;
+    private long sampledBytes;
+    private byte[] dictionary;
+    private int dictionaryNumber;
+    private ZstdDictCompress loadedDictionary;
+
+    public HdeEncoder(HdeConfig config, HdeStats stats, Consumer<byte[]> frames)
+    {
+        this(config, stats, List.of(), frames);
+    }
+
+    /**
+     * @param baselines what the destination announced it holds; pages with these hashes are sent as
+     * references (the decoder must be given the same baselines, in the same order)
+     */
+    public HdeEncoder(HdeConfig config, HdeStats stats, List<BaselineAnnouncement> baselines, Consumer<byte[]> frames)
+    {
+        requireNonNull(config, "config is null");
+        config.validate();
+        this.stats = requireNonNull(stats, "stats is null");
+        this.frames = requireNonNull(frames, "frames is null");
+        this.baselines = List.copyOf(requireNonNull(baselines, "baselines is null"));
+        if (this.baselines.size() > HdeFrame.MAX_BASELINES) {
+            throw new IllegalArgumentException("at most " + HdeFrame.MAX_BASELINES + " baselines: " + baselines.size());
+        }
+        this.frameSize = config.getFrameSize().toIntBytes();
+        this.tier2Level = config.getTier2Level();
+        this.tier3InitialLevel = config.getTier3InitialLevel();
+        this.previousVersions = new LruCache<>(config.deltaCacheEntries());
+        this.hashes = new LruCache<>(config.hashCacheEntries());
+        this.body = new byte[frameSize + MAX_PAGE_RECORD + MAX_BLOCK_NAME + 32];
+        this.dictionarySize = config.getDictionarySize().toIntBytes();
+        this.dictionarySample = config.getDictionarySample().bytes();
+        setTier(config.linkTier());
+    }
+
+    /** Sets the link tier; the level becomes the tier's default (tier 3: hde.tier3-initial-level). */
+    public void setTier(LinkTier tier)
+    {
+        requireNonNull(tier, "tier is null");
+        if (tier == this.tier) {
+            return;
+        }
+        this.tier = tier;
+        this.level = switch (tier) {
+            case LOCAL -> 0;
+            case REGIONAL -> tier2Level;
+            case WAN -> tier3InitialLevel;
+        };
+    }
+
+    public LinkTier tier()
+    {
+        return tier;
+    }
+
+    /** Sets the zstd level of the next frames (tiers 2 and 3; tier 1 frames stay raw). */
+    public void setLevel(int level)
+    {
+        if (level < -7 || level > 22) {
+            throw new IllegalArgumentException("zstd level must be between -7 and 22: " + level);
+        }
+        this.level = level;
+    }
+
+    /** The zstd level of the next frames, or {@link HdeStats#NO_COMPRESSION} in tier 1. */
+    public int level()
+    {
+        return tier == LinkTier.LOCAL ? HdeStats.NO_COMPRESSION : level;
+    }
+
+    /** Hands a token on: a whole RAM page as a page, anything else as raw bytes. */
+    public void token(Token token)
+    {
+        if (token.type() == TokenType.RAM_PAGE && token.contentLength() == PAGE_SIZE) {
+            page(token.blockName(), token.pageOffset(), token.array(), token.offset(), token.headerLength(), token.array(), token.contentOffset());
+        }
+        else {
+            raw(token.array(), token.offset(), token.length());
+        }
+    }
+
+    /**
+     * Encodes one RAM page.
+     *
+     * @param blockName the RAM block ({@code null}: unknown, e.g. a stream joined midway)
+     * @param pageOffset the page's offset in the block
+     * @param header the page record's header as QEMU wrote it (empty for multifd pages), at most
+     * {@link #MAX_PAGE_HEADER} bytes
+     * @param content the page: {@code content[contentOffset .. contentOffset + 4096)}
+     */
+    public void page(String blockName, long pageOffset, byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset)
+    {
+        checkOpen();
+        if (headerLength < 0 || headerLength > MAX_PAGE_HEADER) {
+            throw new IllegalArgumentException("page header of " + headerLength + " bytes (at most " + MAX_PAGE_HEADER + ")");
+        }
+        long start = System.nanoTime();
+        int blockId = blockId(blockName == null ? "" : blockName);
+        PageKey key = new PageKey(blockId, pageOffset);
+        int recordStart = bodyLength;
+        PageLevel pageLevel;
+        if (Arrays.mismatch(content, contentOffset, contentOffset + PAGE_SIZE, ZERO_PAGE, 0, PAGE_SIZE) < 0) {
+            pageLevel = PageLevel.ZERO;
+            writePageHead(HdeFrame.RECORD_ZERO, key, header, headerOffset, headerLength);
+            previousVersions.remove(key);
+        }
+        else {
+            PageHash hash = hasher.hash(content, contentOffset);
+            byte[] previous = previousVersions.peek(key);
+            int deltaLength = previous == null ? Integer.MAX_VALUE : XorDelta.encode(previous, 0, content, contentOffset, delta, 0);
+            boolean referable = hashes.contains(hash) || inBaselines(hash);
+            boolean deltaBeatsReference = previous != null && deltaLength + Varint.length(deltaLength) <= PageHash.BYTES;
+            if (referable && !deltaBeatsReference) {
+                pageLevel = PageLevel.REFERENCE;
+                writePageHead(HdeFrame.RECORD_REF, key, header, headerOffset, headerLength);
+                hash.write(body, bodyLength);
+                bodyLength += PageHash.BYTES;
+            }
+            else if (previous != null && (deltaLength <= PAGE_SIZE / 2 || referable)) {
+                // beyond half a page a delta rarely beats the page: the XOR of two unrelated
+                // versions compresses worse than either
+                pageLevel = PageLevel.DELTA;
+                writePageHead(HdeFrame.RECORD_DELTA, key, header, headerOffset, headerLength);
+                bodyLength = Varint.write(body, bodyLength, deltaLength);
+                System.arraycopy(delta, 0, body, bodyLength, deltaLength);
+                bodyLength += deltaLength;
+            }
+            else {
+                pageLevel = PageLevel.PAGE;
+                writePageHead(HdeFrame.RECORD_PAGE, key, header, headerOffset, headerLength);
+                System.arraycopy(content, contentOffset, body, bodyLength, PAGE_SIZE);
+                bodyLength += PAGE_SIZE;
+                sample(content, contentOffset);
+            }
+            rememberPreviousVersion(key, previous, content, contentOffset);
+            hashes.put(hash, Boolean.TRUE);
+        }
+        records++;
+        stats.page(pageLevel, headerLength + PAGE_SIZE, bodyLength - recordStart);
+        stats.input(level(), headerLength + PAGE_SIZE, System.nanoTime() - start);
+        if (bodyLength >= frameSize) {
+            emitPages();
+        }
+    }
+
+    /** Encodes bytes that are not a page (section headers, device state, anything else), in order. */
+    public void raw(byte[] bytes, int offset, int length)
+    {
+        checkOpen();
+        java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
+        long start = System.nanoTime();
+        int total = length;
+        while (length > 0) {
+            int piece = Math.min(length, Math.max(1, frameSize - bodyLength));
+            int recordStart = bodyLength;
+            body[bodyLength++] = HdeFrame.RECORD_RAW;
+            bodyLength = Varint.write(body, bodyLength, piece);
+            System.arraycopy(bytes, offset, body, bodyLength, piece);
+            bodyLength += piece;
+            records++;
+            stats.raw(piece, bodyLength - recordStart);
+            offset += piece;
+            length -= piece;
+            if (bodyLength >= frameSize) {
+                stats.input(level(), 0, System.nanoTime() - start);
+                start = System.nanoTime();
+                emitPages();
+            }
+        }
+        stats.input(level(), total, System.nanoTime() - start);
+    }
+
+    /** Emits the records given so far (START and DICTIONARY frames first if due). */
+    public void flush()
+    {
+        checkOpen();
+        ensureStarted();
+        emitPages();
+    }
+
+    /**
+     * Uses a dictionary trained elsewhere (e.g. on the VM's image) instead of training one: the
+     * DICTIONARY frame is emitted at once and the next frames use it.
+     */
+    public void useDictionary(byte[] dictionary)
+    {
+        checkOpen();
+        requireNonNull(dictionary, "dictionary is null");
+        if (dictionary.length == 0 || dictionary.length > HdeFrame.MAX_DICTIONARY_LENGTH) {
+            throw new IllegalArgumentException("dictionary of " + dictionary.length + " bytes (1.." + HdeFrame.MAX_DICTIONARY_LENGTH + ")");
+        }
+        trainer = null;
+        sampledBytes = Long.MAX_VALUE;
+        installDictionary(dictionary.clone());
+    }
+
+    /** The dictionary in use, or {@code null}. */
+    public byte[] dictionary()
+    {
+        return dictionary == null ? null : dictionary.clone();
+    }
+
+    @Override
+    public void close()
+    {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        zstd.close();
+        dictionaryByLevel.values().forEach(ZstdDictCompress::close);
+        dictionaryByLevel.clear();
+    }
+
+    // ---- for tests: the caches the decoder must mirror ----
+
+    List<PageKey> previousVersionKeys()
+    {
+        return previousVersions.keys();
+    }
+
+    List<PageHash> hashKeys()
+    {
+        return hashes.keys();
+    }
+
+    // ---- records ----
+
+    private boolean inBaselines(PageHash hash)
+    {
+        for (BaselineAnnouncement baseline : baselines) {
+            if (baseline.contains(hash)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private int blockId(String name)
+    {
+        Integer id = blockIds.get(name);
+        if (id != null) {
+            return id;
+        }
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length > MAX_BLOCK_NAME) {
+            throw new IllegalArgumentException("RAM block name of " + utf8.length + " bytes (at most " + MAX_BLOCK_NAME + ")");
+        }
+        int newId = blockIds.size();
+        blockIds.put(name, newId);
+        body[bodyLength++] = HdeFrame.RECORD_BLOCK;
+        bodyLength = Varint.write(body, bodyLength, newId);
+        bodyLength = Varint.write(body, bodyLength, utf8.length);
+        System.arraycopy(utf8, 0, body, bodyLength, utf8.length);
+        bodyLength += utf8.length;
+        records++;
+        return newId;
+    }
+
+    private void writePageHead(int kind, PageKey key, byte[] header, int headerOffset, int headerLength)
+    {
+        body[bodyLength++] = (byte) kind;
+        bodyLength = Varint.write(body, bodyLength, key.blockId());
+        bodyLength = Varint.write(body, bodyLength, key.offset());
+        bodyLength = Varint.write(body, bodyLength, headerLength);
+        System.arraycopy(header, headerOffset, body, bodyLength, headerLength);
+        bodyLength += headerLength;
+    }
+
+    private void rememberPreviousVersion(PageKey key, byte[] previous, byte[] content, int contentOffset)
+    {
+        if (previousVersions.capacity() == 0) {
+            return;
+        }
+        byte[] copy = previous;
+        if (copy == null) {
+            // the decoder's put() evicts the same entry: reuse its array here
+            copy = previousVersions.evictForInsert(key);
+            if (copy == null) {
+                copy = new byte[PAGE_SIZE];
+            }
+        }
+        System.arraycopy(content, contentOffset, copy, 0, PAGE_SIZE);
+        previousVersions.put(key, copy);
+    }
+
+    // ---- dictionary ----
+
+    private void sample(byte[] content, int contentOffset)
+    {
+        if (dictionarySize == 0 || sampledBytes >= dictionarySample || tier == LinkTier.LOCAL) {
+            return;
+        }
+        if (trainer == null) {
+            trainer = new ZstdDictTrainer(Math.toIntExact(dictionarySample), dictionarySize);
+        }
+        trainer.addSample(Arrays.copyOfRange(content, contentOffset, contentOffset + PAGE_SIZE));
+        sampledBytes += PAGE_SIZE;
+    }
+
+    private void trainDictionaryIfDue()
+    {
+        if (trainer == null || sampledBytes < dictionarySample) {
+            return;
+        }
+        ZstdDictTrainer samples = trainer;
+        trainer = null;
+        long start = System.nanoTime();
+        byte[] trained;
+        try {
+            trained = samples.trainSamples();
+        }
+        catch (ZstdException e) {
+            // e.g. incompressible samples: frames go on without a dictionary
+            stats.dictionaryTrainingFailed(System.nanoTime() - start);
+            log.info("zstd dictionary training on {} bytes of pages failed ({}); frames are compressed without a dictionary", sampledBytes, e.getMessage());
+            return;
+        }
+        stats.dictionaryTrained(System.nanoTime() - start);
+        log.debug("trained a {}-byte zstd dictionary on {} bytes of pages in {} ms", trained.length, sampledBytes, (System.nanoTime() - start) / 1_000_000);
+        installDictionary(trained);
+    }
+
+    private void installDictionary(byte[] trained)
+    {
+        ensureStarted();
+        dictionaryNumber++;
+        byte[] frameBody = new byte[4 + trained.length];
+        Bytes.putInt(frameBody, 0, dictionaryNumber);
+        System.arraycopy(trained, 0, frameBody, 4, trained.length);
+        emitControl(HdeFrame.TYPE_DICTIONARY, frameBody);
+        dictionary = trained;
+        dictionaryByLevel.values().forEach(ZstdDictCompress::close);
+        dictionaryByLevel.clear();
+        loadedDictionary = null;
+    }
+
+    // ---- frames ----
+
+    private void ensureStarted()
+    {
+        if (started) {
+            return;
+        }
+        started = true;
+        int length = 4 + 4 + 4 + 2;
+        byte[][] ids = new byte[baselines.size()][];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = baselines.get(i).id().getBytes(StandardCharsets.UTF_8);
+            length += 2 + ids[i].length;
+        }
+        byte[] start = new byte[length];
+        Bytes.putInt(start, 0, HdeFrame.FORMAT_VERSION);
+        Bytes.putInt(start, 4, previousVersions.capacity());
+        Bytes.putInt(start, 8, hashes.capacity());
+        start[12] = (byte) (ids.length >>> 8);
+        start[13] = (byte) ids.length;
+        int at = 14;
+        for (byte[] id : ids) {
+            start[at] = (byte) (id.length >>> 8);
+            start[at + 1] = (byte) id.length;
+            System.arraycopy(id, 0, start, at + 2, id.length);
+            at += 2 + id.length;
+        }
+        emitControl(HdeFrame.TYPE_START, start);
+    }
+
+    private void emitControl(int type, byte[] frameBody)
+    {
+        byte[] frame = new byte[HEADER_LENGTH + frameBody.length];
+        System.arraycopy(frameBody, 0, frame, HEADER_LENGTH, frameBody.length);
+        writeHeader(frame, type, HdeFrame.CODEC_NONE, 0, 0, frameBody.length, frameBody.length);
+        stats.controlFrameEncoded(frame.length);
+        frames.accept(frame);
+    }
+
+    private void emitPages()
+    {
+        if (records == 0) {
+            return;
+        }
+        ensureStarted();
+        trainDictionaryIfDue();
+        long start = System.nanoTime();
+        int statsLevel = level();
+        byte[] frame = null;
+        if (tier != LinkTier.LOCAL) {
+            int bound = (int) Zstd.compressBound(bodyLength);
+            if (compressed.length < HEADER_LENGTH + bound) {
+                compressed = new byte[HEADER_LENGTH + bound];
+            }
+            int codec = prepareCompressor(level);
+            int length = zstd.compressByteArray(compressed, HEADER_LENGTH, bound, body, 0, bodyLength);
+            if (length < bodyLength) {
+                frame = Arrays.copyOf(compressed, HEADER_LENGTH + length);
+                writeHeader(frame, HdeFrame.TYPE_PAGES, codec, level, records, bodyLength, length);
+            }
+        }
+        if (frame == null) {
+            // tier 1, or a body zstd could not shrink (random pages): stored as it is
+            frame = new byte[HEADER_LENGTH + bodyLength];
+            System.arraycopy(body, 0, frame, HEADER_LENGTH, bodyLength);
+            writeHeader(frame, HdeFrame.TYPE_PAGES, HdeFrame.CODEC_NONE, 0, records, bodyLength, bodyLength);
+        }
+        stats.frameEncoded(statsLevel, bodyLength, frame.length, System.nanoTime() - start);
+        bodyLength = 0;
+        records = 0;
+        frames.accept(frame);
+    }
+
+    private int prepareCompressor(int zstdLevel)
+    {
+        if (dictionary == null) {
+            zstd.setLevel(zstdLevel);
+            return HdeFrame.CODEC_ZSTD;
+        }
+        // a digested dictionary carries its level's parameters: one per level used
+        ZstdDictCompress digested = dictionaryByLevel.computeIfAbsent(zstdLevel, l -> new ZstdDictCompress(dictionary, l));
+        if (digested != loadedDictionary) {
+            zstd.loadDict(digested);
+            loadedDictionary = digested;
+        }
+        zstd.setLevel(zstdLevel);
+        return HdeFrame.CODEC_ZSTD_DICTIONARY;
+    }
+
+    private void writeHeader(byte[] frame, int type, int codec, int zstdLevel, int recordCount, int bodyBytes, int payloadLength)
+    {
+        Bytes.putInt(frame, HdeFrame.MAGIC_OFFSET, HdeFrame.MAGIC);
+        frame[HdeFrame.TYPE_OFFSET] = (byte) type;
+        frame[HdeFrame.CODEC_OFFSET] = (byte) codec;
+        frame[HdeFrame.LEVEL_OFFSET] = (byte) (codec == HdeFrame.CODEC_NONE ? 0 : zstdLevel);
+        frame[HdeFrame.FLAGS_OFFSET] = 0;
+        Bytes.putInt(frame, HdeFrame.SEQUENCE_OFFSET, (int) sequence++);
+        Bytes.putInt(frame, HdeFrame.RECORDS_OFFSET, recordCount);
+        Bytes.putInt(frame, HdeFrame.BODY_LENGTH_OFFSET, bodyBytes);
+        Bytes.putInt(frame, HdeFrame.PAYLOAD_LENGTH_OFFSET, payloadLength);
+        crc.reset();
+        crc.update(frame, 0, HdeFrame.CRC_OFFSET);
+        crc.update(frame, HEADER_LENGTH, payloadLength);
+        Bytes.putInt(frame, HdeFrame.CRC_OFFSET, (int) crc.getValue());
+    }
+
+    private void checkOpen()
+    {
+        if (closed) {
+            throw new IllegalStateException("encoder is closed");
+        }
+    }
+}

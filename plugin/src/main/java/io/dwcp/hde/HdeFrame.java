@@ -1,0 +1,125 @@
+package io.dwcp.hde;
+
+/**
+ * The HDE wire format: what {@link HdeEncoder} writes and {@link HdeDecoder} reads, one stream per
+ * encoder/decoder pair (one QEMU channel), frames back to back. All integers are big-endian
+ * unless named varint (unsigned LEB128, shortest form, see {@link Varint}).
+ *
+ * <h2>Frame</h2>
+ * <pre>
+ * frame          = header payload
+ * header         =                                        ; 28 bytes
+ *   be32  magic             0x48444531 "HDE1"
+ *   u8    type              1 START | 2 DICTIONARY | 3 PAGES
+ *   u8    codec             0 NONE | 1 ZSTD | 2 ZSTD_DICTIONARY (the last DICTIONARY frame's)
+ *   i8    level             zstd level the payload was compressed at (0 with NONE; informational)
+ *   u8    flags             0 (reserved)
+ *   be32  sequence          0, 1, 2, ... per stream: a lost, repeated or reordered frame is an error
+ *   be32  records           number of records in the body (PAGES), 0 otherwise
+ *   be32  bodyLength        the body's length once decompressed (&lt;= {@link #MAX_BODY_LENGTH})
+ *   be32  payloadLength     the bytes that follow the header (&lt;= {@link #MAX_PAYLOAD_LENGTH})
+ *   be32  crc               CRC-32C of header bytes [0, 24) and of the payload
+ * payload        = body                                   ; codec NONE
+ *                | zstd-frame(body)                       ; codec ZSTD, ZSTD_DICTIONARY
+ * </pre>
+ *
+ * <h2>Bodies</h2>
+ * <pre>
+ * START body     = be32 formatVersion (1)
+ *                  be32 deltaCacheEntries  be32 hashCacheEntries
+ *                  u16 baselineCount  baselineCount * ( u16 idLength  id[idLength] (UTF-8) )
+ *                  ; the first frame of every stream (sequence 0), and only there
+ * DICTIONARY body= be32 dictionaryNumber (1, 2, ...)  zstd-dictionary   ; always codec NONE
+ * PAGES body     = records * record                       ; exactly {@code records} of them, nothing after
+ * record         = 0x01 RAW    varint length  bytes[length]                ; non-page bytes, in stream order
+ *                | 0x02 ZERO   page                                        ; level 1: 4096 zero bytes
+ *                | 0x03 REF    page  hash[16]                              ; level 2: content the decoder holds
+ *                | 0x04 DELTA  page  varint length  xor-delta[length]      ; level 3: see {@link XorDelta}
+ *                | 0x05 PAGE   page  content[4096]                         ; level 4
+ *                | 0x06 BLOCK  varint blockId  varint nameLength  name[nameLength] (UTF-8)
+ * page           = varint blockId  varint offset  varint headerLength  header[headerLength]
+ * </pre>
+ * {@code header} is the page record's header as QEMU wrote it ({@code be64 offset|flags} and the
+ * block name, or nothing for multifd pages), so the decoder rebuilds the exact record. {@code
+ * blockId}s are numbered 0, 1, ... by BLOCK records in order of first use; a page names a defined
+ * one. {@code hash} is a {@link PageHash}. The decoder hands out, in order, each RAW record's bytes
+ * and each page's header followed by its 4096 bytes.
+ *
+ * <h2>Cache rules</h2>
+ * Both ends keep a previous-version cache (page key to content, {@code deltaCacheEntries}) and a
+ * content-hash cache (hash to content, {@code hashCacheEntries}; the encoder keeps only the
+ * hashes), both {@link LruCache}s, and apply, for every page record in order:
+ * <pre>
+ * ZERO     remove key from the previous-version cache
+ * REF h    resolve h: the hash cache, else the START frame's baselines in order (unknown: error);
+ *          the content's hash must be h (else: error)
+ * DELTA    previous = the previous-version cache's entry of key (absent: error); content = previous XOR delta
+ * PAGE     content as sent
+ * then, for REF, DELTA and PAGE: previous-version cache put(key, content), hash cache put(hash(content))
+ * </pre>
+ * Lookups never change recency; only puts do. So after the same records both ends hold the same
+ * keys in the same order, and the encoder references only what the decoder holds.
+ */
+public final class HdeFrame
+{
+    public static final int PAGE_SIZE = 4096;
+    public static final int MAGIC = 0x48444531;
+    public static final int FORMAT_VERSION = 1;
+
+    static final int MAGIC_OFFSET = 0;
+    static final int MAGIC_LENGTH = 4;
+    static final int TYPE_OFFSET = MAGIC_OFFSET + MAGIC_LENGTH;
+    static final int TYPE_LENGTH = 1;
+    static final int CODEC_OFFSET = TYPE_OFFSET + TYPE_LENGTH;
+    static final int CODEC_LENGTH = 1;
+    static final int LEVEL_OFFSET = CODEC_OFFSET + CODEC_LENGTH;
+    static final int LEVEL_LENGTH = 1;
+    static final int FLAGS_OFFSET = LEVEL_OFFSET + LEVEL_LENGTH;
+    static final int FLAGS_LENGTH = 1;
+    static final int SEQUENCE_OFFSET = FLAGS_OFFSET + FLAGS_LENGTH;
+    static final int SEQUENCE_LENGTH = 4;
+    static final int RECORDS_OFFSET = SEQUENCE_OFFSET + SEQUENCE_LENGTH;
+    static final int RECORDS_LENGTH = 4;
+    static final int BODY_LENGTH_OFFSET = RECORDS_OFFSET + RECORDS_LENGTH;
+    static final int BODY_LENGTH_LENGTH = 4;
+    static final int PAYLOAD_LENGTH_OFFSET = BODY_LENGTH_OFFSET + BODY_LENGTH_LENGTH;
+    static final int PAYLOAD_LENGTH_LENGTH = 4;
+    static final int CRC_OFFSET = PAYLOAD_LENGTH_OFFSET + PAYLOAD_LENGTH_LENGTH;
+    static final int CRC_LENGTH = 4;
+    public static final int HEADER_LENGTH = CRC_OFFSET + CRC_LENGTH;
+
+    /** The largest body a decoder accepts (an encoder's frame size is at most 4 MiB plus one record). */
+    public static final int MAX_BODY_LENGTH = 8 << 20;
+    /** The largest payload: zstd's bound for the largest body. */
+    public static final int MAX_PAYLOAD_LENGTH = MAX_BODY_LENGTH + (MAX_BODY_LENGTH >> 7) + 1024;
+    /** The largest dictionary a decoder accepts. */
+    public static final int MAX_DICTIONARY_LENGTH = 1 << 20;
+    public static final int MAX_BASELINES = 16;
+
+    static final int TYPE_START = 1;
+    static final int TYPE_DICTIONARY = 2;
+    static final int TYPE_PAGES = 3;
+
+    static final int CODEC_NONE = 0;
+    static final int CODEC_ZSTD = 1;
+    static final int CODEC_ZSTD_DICTIONARY = 2;
+
+    static final int RECORD_RAW = 0x01;
+    static final int RECORD_ZERO = 0x02;
+    static final int RECORD_REF = 0x03;
+    static final int RECORD_DELTA = 0x04;
+    static final int RECORD_PAGE = 0x05;
+    static final int RECORD_BLOCK = 0x06;
+
+    private HdeFrame() {}
+
+    static String typeName(int type)
+    {
+        return switch (type) {
+            case TYPE_START -> "START";
+            case TYPE_DICTIONARY -> "DICTIONARY";
+            case TYPE_PAGES -> "PAGES";
+            default -> "unknown type " + type;
+        };
+    }
+}

@@ -1,0 +1,267 @@
+package io.dwcp.hde;
+
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters and timings of HDE encoders and decoders; one instance may be shared by the streams of
+ * a daemon (thread-safe). Per page level: pages, bytes in (header + 4096) and bytes out (the
+ * record in the uncompressed body). Per compression level ({@link #NO_COMPRESSION} for raw
+ * frames): frames, body and frame bytes, stream bytes in and encoder time spent while that level
+ * was set (what {@link LevelController} measures speed and ratio from).
+ */
+public final class HdeStats
+{
+    /** The compression level of raw (tier 1, or incompressible) frames. */
+    public static final int NO_COMPRESSION = Integer.MIN_VALUE;
+    private static final int MIN_LEVEL = -7;
+    private static final int MAX_LEVEL = 22;
+    private static final int LEVEL_SLOTS = MAX_LEVEL - MIN_LEVEL + 2;
+
+    private final AtomicLongArray pages = new AtomicLongArray(PageLevel.values().length);
+    private final AtomicLongArray pageBytesIn = new AtomicLongArray(PageLevel.values().length);
+    private final AtomicLongArray pageBytesOut = new AtomicLongArray(PageLevel.values().length);
+    private final LongAdder rawBytesIn = new LongAdder();
+    private final LongAdder rawBytesOut = new LongAdder();
+
+    private final AtomicLongArray levelFrames = new AtomicLongArray(LEVEL_SLOTS);
+    private final AtomicLongArray levelBodyBytes = new AtomicLongArray(LEVEL_SLOTS);
+    private final AtomicLongArray levelFrameBytes = new AtomicLongArray(LEVEL_SLOTS);
+    private final AtomicLongArray levelInputBytes = new AtomicLongArray(LEVEL_SLOTS);
+    private final AtomicLongArray levelEncodeNanos = new AtomicLongArray(LEVEL_SLOTS);
+
+    private final LongAdder framesEncoded = new LongAdder();
+    private final LongAdder frameBytesEncoded = new LongAdder();
+    private final LongAdder encodeNanos = new LongAdder();
+    private final LongAdder framesDecoded = new LongAdder();
+    private final LongAdder frameBytesDecoded = new LongAdder();
+    private final LongAdder bytesDecoded = new LongAdder();
+    private final LongAdder decodeNanos = new LongAdder();
+    private final LongAdder dictionariesTrained = new LongAdder();
+    private final LongAdder dictionaryTrainingFailures = new LongAdder();
+    private final LongAdder dictionaryTrainingNanos = new LongAdder();
+
+    /** One measured compression level, for {@link LevelController}. */
+    public record LevelSample(int level, long inputBytes, long frameBytes, long encodeNanos)
+    {
+        /** Stream bytes encoded per second of encoder time; 0 if nothing measured. */
+        public double inputBytesPerSecond()
+        {
+            return encodeNanos == 0 ? 0 : inputBytes * 1e9 / encodeNanos;
+        }
+
+        /** Frame bytes per stream byte (lower is better); 1 if nothing measured. */
+        public double ratio()
+        {
+            return inputBytes == 0 ? 1 : (double) frameBytes / inputBytes;
+        }
+    }
+
+    static int slot(int level)
+    {
+        if (level == NO_COMPRESSION) {
+            return 0;
+        }
+        if (level < MIN_LEVEL || level > MAX_LEVEL) {
+            throw new IllegalArgumentException("zstd level out of range: " + level);
+        }
+        return level - MIN_LEVEL + 1;
+    }
+
+    void page(PageLevel level, long bytesIn, long bytesOut)
+    {
+        pages.incrementAndGet(level.ordinal());
+        pageBytesIn.addAndGet(level.ordinal(), bytesIn);
+        pageBytesOut.addAndGet(level.ordinal(), bytesOut);
+    }
+
+    void raw(long bytesIn, long bytesOut)
+    {
+        rawBytesIn.add(bytesIn);
+        rawBytesOut.add(bytesOut);
+    }
+
+    void input(int level, long bytes, long nanos)
+    {
+        levelInputBytes.addAndGet(slot(level), bytes);
+        levelEncodeNanos.addAndGet(slot(level), nanos);
+        encodeNanos.add(nanos);
+    }
+
+    void frameEncoded(int level, long bodyBytes, long frameBytes, long nanos)
+    {
+        int slot = slot(level);
+        levelFrames.incrementAndGet(slot);
+        levelBodyBytes.addAndGet(slot, bodyBytes);
+        levelFrameBytes.addAndGet(slot, frameBytes);
+        levelEncodeNanos.addAndGet(slot, nanos);
+        framesEncoded.increment();
+        frameBytesEncoded.add(frameBytes);
+        encodeNanos.add(nanos);
+    }
+
+    void controlFrameEncoded(long frameBytes)
+    {
+        framesEncoded.increment();
+        frameBytesEncoded.add(frameBytes);
+    }
+
+    void frameDecoded(long frameBytes, long outputBytes, long nanos)
+    {
+        framesDecoded.increment();
+        frameBytesDecoded.add(frameBytes);
+        bytesDecoded.add(outputBytes);
+        decodeNanos.add(nanos);
+    }
+
+    void dictionaryTrained(long nanos)
+    {
+        dictionariesTrained.increment();
+        dictionaryTrainingNanos.add(nanos);
+    }
+
+    void dictionaryTrainingFailed(long nanos)
+    {
+        dictionaryTrainingFailures.increment();
+        dictionaryTrainingNanos.add(nanos);
+    }
+
+    public long pages(PageLevel level)
+    {
+        return pages.get(level.ordinal());
+    }
+
+    public long pageBytesIn(PageLevel level)
+    {
+        return pageBytesIn.get(level.ordinal());
+    }
+
+    public long pageBytesOut(PageLevel level)
+    {
+        return pageBytesOut.get(level.ordinal());
+    }
+
+    public long rawBytesIn()
+    {
+        return rawBytesIn.sum();
+    }
+
+    public long rawBytesOut()
+    {
+        return rawBytesOut.sum();
+    }
+
+    /** Stream bytes given to encoders (pages with their headers, and raw bytes). */
+    public long bytesIn()
+    {
+        long sum = rawBytesIn.sum();
+        for (PageLevel level : PageLevel.values()) {
+            sum += pageBytesIn(level);
+        }
+        return sum;
+    }
+
+    public long framesEncoded()
+    {
+        return framesEncoded.sum();
+    }
+
+    /** Bytes of all frames written (what the tunnel carries). */
+    public long frameBytesEncoded()
+    {
+        return frameBytesEncoded.sum();
+    }
+
+    public long encodeNanos()
+    {
+        return encodeNanos.sum();
+    }
+
+    public long framesDecoded()
+    {
+        return framesDecoded.sum();
+    }
+
+    public long frameBytesDecoded()
+    {
+        return frameBytesDecoded.sum();
+    }
+
+    /** Stream bytes handed out by decoders. */
+    public long bytesDecoded()
+    {
+        return bytesDecoded.sum();
+    }
+
+    public long decodeNanos()
+    {
+        return decodeNanos.sum();
+    }
+
+    public long dictionariesTrained()
+    {
+        return dictionariesTrained.sum();
+    }
+
+    public long dictionaryTrainingFailures()
+    {
+        return dictionaryTrainingFailures.sum();
+    }
+
+    public long dictionaryTrainingNanos()
+    {
+        return dictionaryTrainingNanos.sum();
+    }
+
+    public long levelFrames(int level)
+    {
+        return levelFrames.get(slot(level));
+    }
+
+    public long levelBodyBytes(int level)
+    {
+        return levelBodyBytes.get(slot(level));
+    }
+
+    public long levelFrameBytes(int level)
+    {
+        return levelFrameBytes.get(slot(level));
+    }
+
+    public LevelSample levelSample(int level)
+    {
+        int slot = slot(level);
+        return new LevelSample(level, levelInputBytes.get(slot), levelFrameBytes.get(slot), levelEncodeNanos.get(slot));
+    }
+
+    /** Appends the counters in Prometheus text format (names {@code dwcp_hde_*}). */
+    public void appendPrometheus(StringBuilder out)
+    {
+        for (PageLevel level : PageLevel.values()) {
+            String label = "{level=\"" + level.name().toLowerCase(Locale.ROOT) + "\"}";
+            out.append("dwcp_hde_pages_total").append(label).append(' ').append(pages(level)).append('\n');
+            out.append("dwcp_hde_page_bytes_in_total").append(label).append(' ').append(pageBytesIn(level)).append('\n');
+            out.append("dwcp_hde_page_bytes_out_total").append(label).append(' ').append(pageBytesOut(level)).append('\n');
+        }
+        out.append("dwcp_hde_raw_bytes_in_total ").append(rawBytesIn()).append('\n');
+        out.append("dwcp_hde_raw_bytes_out_total ").append(rawBytesOut()).append('\n');
+        for (int slot = 0; slot < LEVEL_SLOTS; slot++) {
+            if (levelFrames.get(slot) == 0 && levelInputBytes.get(slot) == 0) {
+                continue;
+            }
+            String label = "{zstd_level=\"" + (slot == 0 ? "none" : Integer.toString(slot - 1 + MIN_LEVEL)) + "\"}";
+            out.append("dwcp_hde_frames_total").append(label).append(' ').append(levelFrames.get(slot)).append('\n');
+            out.append("dwcp_hde_body_bytes_total").append(label).append(' ').append(levelBodyBytes.get(slot)).append('\n');
+            out.append("dwcp_hde_frame_bytes_total").append(label).append(' ').append(levelFrameBytes.get(slot)).append('\n');
+            out.append("dwcp_hde_input_bytes_total").append(label).append(' ').append(levelInputBytes.get(slot)).append('\n');
+            out.append("dwcp_hde_encode_seconds_total").append(label).append(' ').append(levelEncodeNanos.get(slot) / 1e9).append('\n');
+        }
+        out.append("dwcp_hde_encode_seconds_total ").append(encodeNanos() / 1e9).append('\n');
+        out.append("dwcp_hde_decode_seconds_total ").append(decodeNanos() / 1e9).append('\n');
+        out.append("dwcp_hde_frames_decoded_total ").append(framesDecoded()).append('\n');
+        out.append("dwcp_hde_bytes_decoded_total ").append(bytesDecoded()).append('\n');
+        out.append("dwcp_hde_dictionaries_trained_total ").append(dictionariesTrained()).append('\n');
+        out.append("dwcp_hde_dictionary_training_failures_total ").append(dictionaryTrainingFailures()).append('\n');
+    }
+}

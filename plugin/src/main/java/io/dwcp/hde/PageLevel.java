@@ -1,0 +1,14 @@
+package io.dwcp.hde;
+
+/** How a page was sent: the four levels of hierarchical delta encoding. */
+public enum PageLevel
+{
+    /** Level 1: an all-zero page, a token. */
+    ZERO,
+    /** Level 2: content the destination holds (this migration's hash cache, or a baseline). */
+    REFERENCE,
+    /** Level 3: XOR against the page's previous version. */
+    DELTA,
+    /** Level 4: the content itself, zstd-compressed with the frame. */
+    PAGE
+}
