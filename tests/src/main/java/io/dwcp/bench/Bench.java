@@ -13,6 +13,7 @@ import io.dwcp.testbed.qemu.MigrationResult;
 import io.dwcp.testbed.qemu.MigrationRun;
 import io.dwcp.testbed.qemu.QemuBinary;
 import io.dwcp.testbed.qemu.QemuVm;
+import io.dwcp.testbed.sys.Folders;
 import io.dwcp.testbed.sys.TrackedProcess;
 import io.dwcp.testbed.wan.Scenario;
 import picocli.CommandLine;
@@ -116,7 +117,7 @@ public final class Bench implements Callable<Integer> {
         TrackedProcess.cleanupLeftovers();
         Path runFolder = TrackedProcess.STATE_DIR.resolve("bench-" + ProcessHandle.current().pid());
         GuestImage image = GuestImage.build().copyTo(runFolder.resolve("guest"));
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(runFolder)));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> Folders.deleteTree(runFolder)));
         Accelerator accelerator = Accelerator.detect();
         int total = scenarioList.size() * workloadList.size() * qemuList.size() * modeList.size() * repeats;
         out.printf("bench: %d migrations (%s x %s x QEMU %s x %s x %d), accelerator %s, guest %d MiB, %s%n", total,
@@ -251,17 +252,7 @@ public final class Bench implements Callable<Integer> {
                 mode.nativeMode().configure(destination.qmp());
                 String uri = "tcp:" + b.address() + ":4444";
                 MigrationResult result = MigrationRun.run(source, destination, uri, uri, limit,
-                        new MigrationRun.WireCounter() {
-                            @Override
-                            public long forwardBytes() {
-                                return network.bytesAtoB();
-                            }
-
-                            @Override
-                            public long reverseBytes() {
-                                return network.bytesBtoA();
-                            }
-                        },
+                        MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
                         vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
                         (status, elapsedMs, transferred, remaining, iterations) -> out.printf(Locale.ROOT,
                                 "bench:   %s %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
@@ -281,16 +272,6 @@ public final class Bench implements Callable<Integer> {
                     String.valueOf(e.getMessage()));
         } finally {
             setCongestionControl(network, BenchMode.STOCK_CONGESTION_CONTROL);
-        }
-    }
-
-    private static void deleteQuietly(Path folder) {
-        try (java.util.stream.Stream<Path> walk = Files.walk(folder)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            // /run is a tmpfs: what remains goes with the next boot
         }
     }
 

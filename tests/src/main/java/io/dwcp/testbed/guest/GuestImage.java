@@ -1,5 +1,7 @@
 package io.dwcp.testbed.guest;
 
+import io.dwcp.testbed.sys.Folders;
+
 import io.dwcp.testbed.sys.Command;
 
 import java.io.ByteArrayOutputStream;
@@ -121,7 +123,7 @@ public final class GuestImage {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot build the guest image in " + temporary, e);
         } finally {
-            deleteTree(temporary);
+            Folders.deleteTree(temporary);
         }
         if (!Files.isRegularFile(target.resolve("initrd.img"))) {
             throw new IllegalStateException("guest image " + target + " is incomplete after its build");
@@ -350,7 +352,7 @@ public final class GuestImage {
         createDirectories(kernels);
         Path temporary = kernels.resolve(".tmp-" + name + "-" + ProcessHandle.current().pid());
         try {
-            deleteTree(temporary);
+            Folders.deleteTree(temporary);
             Path extracted = temporary.resolve("x");
             createDirectories(extracted);
             Command.run(Duration.ofMinutes(2), List.of("dpkg-deb", "-x", deb.toString(), extracted.toString()));
@@ -371,7 +373,7 @@ public final class GuestImage {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot unpack the guest kernel from " + deb, e);
         } finally {
-            deleteTree(temporary);
+            Folders.deleteTree(temporary);
         }
         return newest(target, "vmlinuz-").orElseThrow(() ->
                 new IllegalStateException("no vmlinuz-* in " + target + " after unpacking " + deb));
@@ -558,24 +560,11 @@ public final class GuestImage {
                 boolean staleTemporary = name.startsWith(".tmp-") && modified.isBefore(now.minus(STALE_TEMPORARY));
                 boolean unusedImage = name.matches("[0-9a-f]{64}") && modified.isBefore(now.minus(UNUSED_IMAGE));
                 if (staleTemporary || unusedImage) {
-                    deleteTree(entry);
+                    Folders.deleteTree(entry);
                 }
             }
         } catch (IOException e) {
             LOG.fine("cannot tidy " + cache + ": " + e);
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            LOG.warning("cannot remove " + dir + ": " + e);
         }
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
 import static java.util.Objects.requireNonNull;
@@ -24,6 +25,20 @@ public final class MigrationRun {
         long forwardBytes();
 
         long reverseBytes();
+
+        static WireCounter of(LongSupplier forward, LongSupplier reverse) {
+            return new WireCounter() {
+                @Override
+                public long forwardBytes() {
+                    return forward.getAsLong();
+                }
+
+                @Override
+                public long reverseBytes() {
+                    return reverse.getAsLong();
+                }
+            };
+        }
     }
 
     /** The workload's own integrity verdict on a running VM. */

@@ -1,6 +1,7 @@
 package io.dwcp.testbed.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.dwcp.testbed.sys.Folders;
 import io.dwcp.testbed.sys.TrackedProcess;
 
 import java.io.IOException;
@@ -12,11 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
 import java.util.logging.Logger;
-import java.util.stream.Stream;
 
 import static java.util.Objects.requireNonNull;
 
@@ -173,7 +172,7 @@ public final class QemuVm implements AutoCloseable {
         }
         process.stop(Duration.ofSeconds(5));
         if (!Boolean.getBoolean("dwcp.keepVmFiles")) {
-            deleteTree(config.workDir());
+            Folders.deleteTree(config.workDir());
         }
     }
 
@@ -182,19 +181,6 @@ public final class QemuVm implements AutoCloseable {
             return Files.exists(file) ? Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1) : "";
         } catch (IOException e) {
             return "";
-        }
-    }
-
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            LOG.warning("cannot remove " + dir + ": " + e);
         }
     }
 }

@@ -171,17 +171,7 @@ class NativeMigrationIT {
         MigrationResult migrate(Duration limit) {
             String uri = "tcp:" + network.hostB().address() + ":4444";
             return MigrationRun.run(source, destination, uri, uri, limit,
-                    new MigrationRun.WireCounter() {
-                        @Override
-                        public long forwardBytes() {
-                            return network.bytesAtoB();
-                        }
-
-                        @Override
-                        public long reverseBytes() {
-                            return network.bytesBtoA();
-                        }
-                    },
+                    MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
                     vm -> {
                         Verdict verdict = (vm == destination ? destinationConsole : sourceConsole)
                                 .requestVerdict(Duration.ofMinutes(2));
