@@ -294,8 +294,13 @@ public final class SessionManager
             SslHandler ssl = context.pipeline().get(SslHandler.class);
             Optional<String> name = TlsContexts.peerName(ssl.engine().getSession());
             if (name.isEmpty() || !name.get().equals(peer.name())) {
-                log.error("{} refused tunnel peer at {}: its certificate names '{}', expected '{}'", session.context(), peer.address(),
-                        name.orElse("nobody"), peer.name());
+                String message = "{} refused tunnel peer at {}: its certificate names '{}', expected '{}'";
+                if (session.firstStreamSetupFailure()) {
+                    log.error(message, session.context(), peer.address(), name.orElse("nobody"), peer.name());
+                }
+                else {
+                    log.debug(message, session.context(), peer.address(), name.orElse("nobody"), peer.name());
+                }
                 stats.refused("wrong-peer");
                 settle(context, new IllegalStateException("wrong peer certificate"));
                 return;

@@ -100,6 +100,11 @@ public final class TunnelServer
         }
     }
 
+    private static String abbreviate(String message)
+    {
+        return message == null || message.length() <= 120 ? message : message.substring(0, 120) + "...";
+    }
+
     private final class AcceptHandler
             extends ChannelInboundHandlerAdapter
     {
@@ -117,8 +122,8 @@ public final class TunnelServer
             }
             if (!completion.isSuccess()) {
                 Throwable cause = completion.cause();
-                refuse(context, "tls", cause instanceof NotSslRecordException ? "not a TLS client (" + cause.getMessage() + ")"
-                        : "TLS handshake failed: " + cause.getMessage());
+                refuse(context, "tls", cause instanceof NotSslRecordException ? "not a TLS client (" + abbreviate(cause.getMessage()) + ")"
+                        : "TLS handshake failed: " + abbreviate(cause.getMessage()));
                 return;
             }
             SslHandler ssl = context.pipeline().get(SslHandler.class);
