@@ -101,8 +101,14 @@ class TwoDaemonTransferTest
             assertEquals(1, bed.alpha.sessions().stats().sessionsCompleted.sum());
             assertEquals(1, bed.beta.sessions().stats().sessionsCompleted.sum());
             assertEquals(0, bed.alpha.sessions().stats().sessionsFailed.sum());
-            String metrics = bed.alpha.metrics().render();
+            // the Prometheus endpoint, over HTTP on loopback
+            java.net.HttpURLConnection http = (java.net.HttpURLConnection) new java.net.URL("http://127.0.0.1:" + bed.alpha.metrics().address().getPort() + "/metrics").openConnection();
+            assertEquals(200, http.getResponseCode());
+            assertTrue(http.getContentType().startsWith("text/plain; version=0.0.4"), http.getContentType());
+            String metrics = new String(http.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             assertTrue(metrics.contains("dwcp_sessions_completed_total 1"), metrics);
+            assertTrue(metrics.contains("dwcp_qemu_bytes_read_total " + (CHANNELS * (BYTES_PER_CHANNEL + 8))), metrics);
+            assertTrue(metrics.contains("dwcp_qemu_bytes_written_total " + RETURN_PATH_BYTES), metrics);
         }
         finally {
             executor.shutdownNow();
