@@ -1,0 +1,279 @@
+package io.dwcp.hde;
+
+import io.dwcp.migration.stream.Token;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.CRC32C;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Records the memory a migration moved (the last version of every page) and commits it as a
+ * baseline. The source records what it sends: after the migration the VM runs elsewhere, and a
+ * later migration back to this host references these pages. Zero pages are not stored.
+ *
+ * <p>Distinct page contents are spooled to {@code <id>.spool} as they come (at most the store's
+ * size limit; superseded versions are compacted away when it fills); memory holds a hash per page
+ * and per distinct content. One thread; not thread-safe.
+ */
+public final class BaselineRecorder
+        implements Closeable
+{
+    private static final Logger log = LoggerFactory.getLogger(BaselineRecorder.class);
+    private static final byte[] ZERO_PAGE = new byte[HdeFrame.PAGE_SIZE];
+
+    private record BlockPage(String block, long offset) {}
+
+    private final BaselineStore store;
+    private final String id;
+    private final PageHasher hasher = new PageHasher();
+    private final Map<BlockPage, PageHash> pages = new HashMap<>();
+    private Map<PageHash, Long> spooled = new HashMap<>();
+    private Path spoolFile;
+    private FileChannel spool;
+    private long spoolLength;
+    private boolean done;
+
+    BaselineRecorder(BaselineStore store, String id)
+            throws BaselineStoreException
+    {
+        this.store = requireNonNull(store, "store is null");
+        this.id = requireNonNull(id, "id is null");
+        this.spoolFile = store.spoolFile(id);
+        try {
+            this.spool = FileChannel.open(spoolFile, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.READ, StandardOpenOption.WRITE);
+        }
+        catch (IOException e) {
+            throw new BaselineStoreException("cannot create " + spoolFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Records a token: RAM pages and zero pages; a page QEMU sent in its own encoding (XBZRLE, compressed) is forgotten. */
+    public void token(Token token)
+            throws BaselineStoreException
+    {
+        switch (token.type()) {
+            case RAM_PAGE -> {
+                if (token.contentLength() == HdeFrame.PAGE_SIZE) {
+                    page(token.blockName(), token.pageOffset(), token.array(), token.contentOffset());
+                }
+            }
+            case ZERO_PAGE -> {
+                byte fill = token.array()[token.offset() + token.length() - 1];
+                if (fill == 0) {
+                    zero(token.blockName(), token.pageOffset());
+                }
+                else {
+                    byte[] filled = new byte[HdeFrame.PAGE_SIZE];
+                    Arrays.fill(filled, fill);
+                    page(token.blockName(), token.pageOffset(), filled, 0);
+                }
+            }
+            case XBZRLE_PAGE, COMPRESSED_PAGE -> pages.remove(new BlockPage(blockName(token.blockName()), token.pageOffset()));
+            default -> {
+                // not a page
+            }
+        }
+    }
+
+    /** The page's latest content. */
+    public void page(String block, long offset, byte[] content, int contentOffset)
+            throws BaselineStoreException
+    {
+        checkOpen();
+        BlockPage key = new BlockPage(blockName(block), offset);
+        if (Arrays.mismatch(content, contentOffset, contentOffset + HdeFrame.PAGE_SIZE, ZERO_PAGE, 0, HdeFrame.PAGE_SIZE) < 0) {
+            pages.remove(key);
+            return;
+        }
+        PageHash hash = hasher.hash(content, contentOffset);
+        pages.put(key, hash);
+        if (spooled.containsKey(hash)) {
+            return;
+        }
+        if (spoolLength + HdeFrame.PAGE_SIZE > store.sizeLimit()) {
+            compact();
+            if (spoolLength + HdeFrame.PAGE_SIZE > store.sizeLimit()) {
+                throw new BaselineStoreException("baseline '" + id + "' holds more than hde.baseline-size-limit ("
+                        + store.sizeLimit() + " bytes) of distinct pages");
+            }
+        }
+        try {
+            write(spool, ByteBuffer.wrap(content, contentOffset, HdeFrame.PAGE_SIZE), spoolLength);
+        }
+        catch (IOException e) {
+            throw failed("spooling a page to " + spoolFile, e);
+        }
+        spooled.put(hash, spoolLength);
+        spoolLength += HdeFrame.PAGE_SIZE;
+    }
+
+    /** The page is now zero. */
+    public void zero(String block, long offset)
+    {
+        checkOpen();
+        pages.remove(new BlockPage(blockName(block), offset));
+    }
+
+    /** Distinct non-zero pages recorded. */
+    public int distinctPages()
+    {
+        return (int) pages.values().stream().distinct().count();
+    }
+
+    /** Writes the baseline (removing the oldest ones to stay within the limit) and returns it. */
+    public BaselineStore.BaselineInfo commit()
+            throws BaselineStoreException
+    {
+        checkOpen();
+        PageHash[] hashes = new HashSet<>(pages.values()).toArray(PageHash[]::new);
+        Arrays.sort(hashes);
+        long bytes = BaselineStore.HEADER_LENGTH + (long) hashes.length * BaselineStore.ENTRY_LENGTH;
+        store.reserve(id, bytes);
+        Path temporary = store.file(id).resolveSibling(id + ".baseline.tmp");
+        long created = System.currentTimeMillis();
+        try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            ByteBuffer hashBytes = ByteBuffer.allocate(hashes.length * PageHash.BYTES);
+            for (PageHash hash : hashes) {
+                hashBytes.putLong(hash.high()).putLong(hash.low());
+            }
+            CRC32C crc = new CRC32C();
+            crc.update(hashBytes.array(), 0, hashBytes.capacity());
+            ByteBuffer header = ByteBuffer.allocate(BaselineStore.HEADER_LENGTH)
+                    .putLong(BaselineStore.MAGIC).putInt(hashes.length).putLong(created).putInt((int) crc.getValue());
+            write(out, header.flip(), 0);
+            write(out, hashBytes.flip(), BaselineStore.HEADER_LENGTH);
+            long position = BaselineStore.HEADER_LENGTH + (long) hashes.length * PageHash.BYTES;
+            ByteBuffer page = ByteBuffer.allocate(HdeFrame.PAGE_SIZE);
+            for (PageHash hash : hashes) {
+                page.clear();
+                BaselineStore.readFully(spool, page, spooled.get(hash), spoolFile);
+                write(out, page, position);
+                position += HdeFrame.PAGE_SIZE;
+            }
+            out.force(true);
+        }
+        catch (IOException e) {
+            deleteQuietly(temporary, e);
+            throw failed("writing baseline " + temporary + " (" + bytes + " bytes)", e);
+        }
+        try {
+            store.publish(id, temporary);
+        }
+        catch (IOException e) {
+            deleteQuietly(temporary, e);
+            throw failed("renaming " + temporary + " to " + store.file(id), e);
+        }
+        close();
+        log.info("baseline {} committed: {} distinct pages, {} bytes", id, hashes.length, bytes);
+        return new BaselineStore.BaselineInfo(id, hashes.length, bytes, created);
+    }
+
+    /** Drops the recording (nothing is committed). */
+    @Override
+    public void close()
+    {
+        if (done) {
+            return;
+        }
+        done = true;
+        try {
+            spool.close();
+            Files.deleteIfExists(spoolFile);
+        }
+        catch (IOException e) {
+            log.warn("cannot remove {}: {} (it is removed when the store next opens)", spoolFile, e.getMessage());
+        }
+    }
+
+    /** Rewrites the spool with only the contents some page still has. */
+    private void compact()
+            throws BaselineStoreException
+    {
+        Set<PageHash> live = new HashSet<>(pages.values());
+        if (live.size() == spooled.size()) {
+            return;
+        }
+        Path compacted = spoolFile.resolveSibling(id + ".compact.spool");
+        Map<PageHash, Long> positions = new HashMap<>();
+        long length = 0;
+        try (FileChannel out = FileChannel.open(compacted, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer page = ByteBuffer.allocate(HdeFrame.PAGE_SIZE);
+            for (PageHash hash : live) {
+                page.clear();
+                BaselineStore.readFully(spool, page, spooled.get(hash), spoolFile);
+                write(out, page, length);
+                positions.put(hash, length);
+                length += HdeFrame.PAGE_SIZE;
+            }
+        }
+        catch (IOException e) {
+            deleteQuietly(compacted, e);
+            throw failed("compacting " + spoolFile, e);
+        }
+        try {
+            spool.close();
+            Files.move(compacted, spoolFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            spool = FileChannel.open(spoolFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        }
+        catch (IOException e) {
+            throw failed("replacing " + spoolFile, e);
+        }
+        spooled = positions;
+        spoolLength = length;
+    }
+
+    private BaselineStoreException failed(String what, IOException e)
+    {
+        if (e instanceof BaselineStoreException bse) {
+            return bse;
+        }
+        String reason = e.getMessage() != null && e.getMessage().contains("No space left") ? "disk full" : e.getMessage();
+        return new BaselineStoreException("baseline '" + id + "': " + what + " failed: " + reason, e);
+    }
+
+    private static void write(FileChannel channel, ByteBuffer buffer, long position)
+            throws IOException
+    {
+        while (buffer.hasRemaining()) {
+            position += channel.write(buffer, position);
+        }
+    }
+
+    private static void deleteQuietly(Path file, Exception cause)
+    {
+        try {
+            Files.deleteIfExists(file);
+        }
+        catch (IOException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    private static String blockName(String block)
+    {
+        return block == null ? "" : block;
+    }
+
+    private void checkOpen()
+    {
+        if (done) {
+            throw new IllegalStateException("baseline recording of '" + id + "' is finished");
+        }
+    }
+}

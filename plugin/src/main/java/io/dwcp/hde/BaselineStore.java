@@ -1,0 +1,353 @@
+package io.dwcp.hde;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
+import java.util.zip.CRC32C;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A content-addressed, bounded, on-disk store of baselines: copies of VM memory (page hash to
+ * content) that a later migration to this host can reference instead of sending the pages.
+ *
+ * <h2>Files</h2>
+ * One file per baseline, {@code <dir>/<id>.baseline}, written to {@code <id>.baseline.tmp}, forced
+ * to disk and renamed, so a crash never leaves a half baseline under its real name:
+ * <pre>
+ * file      = be64 magic 0x4457435042534c31 ("DWCPBSL1")  be32 pages  be64 createdMillis
+ *             be32 crc (CRC-32C of hashes)  hashes  contents          ; header: 24 bytes
+ * hashes    = pages * hash[16]          ; {@link PageHash}, ascending unsigned, distinct
+ * contents  = pages * page[4096]        ; in the order of hashes; no zero page
+ * </pre>
+ * The file's length must be {@code 24 + pages * 4112}. Opening reads the hashes (checked against
+ * the CRC) into memory; each page read is checked against its hash by the decoder, so a flipped
+ * bit on disk is an error, never a wrong page.
+ *
+ * <h2>Bounds</h2>
+ * All baselines together stay within {@code hde.baseline-size-limit}: committing a new one first
+ * removes the oldest (by creation time) that are not open, and a baseline larger than the limit
+ * is refused. Before writing, the store checks the file system has room ({@link
+ * BaselineStoreException} naming the bytes needed and usable); a write that still fails (disk
+ * full) removes its temporary file. Recording spools to {@code <id>.spool}, also bounded by the
+ * limit; leftover {@code .tmp} and {@code .spool} files are removed when the store opens.
+ *
+ * <p>Thread-safe.
+ */
+public final class BaselineStore
+{
+    private static final Logger log = LoggerFactory.getLogger(BaselineStore.class);
+    static final long MAGIC = 0x4457435042534c31L;
+    static final int HEADER_LENGTH = 8 + 4 + 8 + 4;
+    static final int ENTRY_LENGTH = PageHash.BYTES + HdeFrame.PAGE_SIZE;
+    private static final String SUFFIX = ".baseline";
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+    private final Path directory;
+    private final long sizeLimit;
+    private final LongSupplier usableSpace;
+    private final Map<String, Integer> pinned = new HashMap<>();
+
+    /** A committed baseline. */
+    public record BaselineInfo(String id, int pages, long bytes, long createdMillis) {}
+
+    public BaselineStore(HdeConfig config)
+            throws BaselineStoreException
+    {
+        this(config.getBaselineDirectory(), config.getBaselineSizeLimit().bytes());
+    }
+
+    public BaselineStore(Path directory, long sizeLimit)
+            throws BaselineStoreException
+    {
+        this(directory, sizeLimit, null);
+    }
+
+    /** {@code usableSpace}: the file system's free bytes for this user ({@code null}: ask the file system). */
+    BaselineStore(Path directory, long sizeLimit, LongSupplier usableSpace)
+            throws BaselineStoreException
+    {
+        this.directory = requireNonNull(directory, "directory is null");
+        if (sizeLimit < 0) {
+            throw new IllegalArgumentException("size limit is negative: " + sizeLimit);
+        }
+        this.sizeLimit = sizeLimit;
+        this.usableSpace = usableSpace != null ? usableSpace : () -> {
+            try {
+                return Files.getFileStore(directory).getUsableSpace();
+            }
+            catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        try {
+            Files.createDirectories(directory);
+            try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(directory, "*.{tmp,spool}")) {
+                for (Path leftover : leftovers) {
+                    log.info("removing {} left by an interrupted baseline write", leftover);
+                    Files.deleteIfExists(leftover);
+                }
+            }
+        }
+        catch (IOException e) {
+            throw new BaselineStoreException("cannot use baseline directory " + directory + " (hde.baseline-dir): " + e.getMessage(), e);
+        }
+    }
+
+    public Path directory()
+    {
+        return directory;
+    }
+
+    public long sizeLimit()
+    {
+        return sizeLimit;
+    }
+
+    static void checkId(String id)
+    {
+        requireNonNull(id, "id is null");
+        if (!ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("baseline id must be 1 to 128 characters of [A-Za-z0-9._-], not starting with . _ or -: '" + id + "'");
+        }
+    }
+
+    Path file(String id)
+    {
+        return directory.resolve(id + SUFFIX);
+    }
+
+    Path spoolFile(String id)
+    {
+        return directory.resolve(id + ".spool");
+    }
+
+    /** The committed baselines, oldest first. */
+    public synchronized List<BaselineInfo> list()
+            throws BaselineStoreException
+    {
+        List<BaselineInfo> result = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*" + SUFFIX)) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                String id = name.substring(0, name.length() - SUFFIX.length());
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                    ByteBuffer header = readHeader(id, channel);
+                    result.add(new BaselineInfo(id, header.getInt(8), channel.size(), header.getLong(12)));
+                }
+            }
+        }
+        catch (BaselineStoreException e) {
+            throw e;
+        }
+        catch (IOException e) {
+            throw new BaselineStoreException("cannot list baselines in " + directory + ": " + e.getMessage(), e);
+        }
+        result.sort(Comparator.comparingLong(BaselineInfo::createdMillis).thenComparing(BaselineInfo::id));
+        return result;
+    }
+
+    /** Bytes used by committed baselines. */
+    public long usedBytes()
+            throws BaselineStoreException
+    {
+        return list().stream().mapToLong(BaselineInfo::bytes).sum();
+    }
+
+    /**
+     * Opens a baseline for a migration: its hashes are read into memory and it is not removed until
+     * closed.
+     */
+    public StoredBaseline open(String id)
+            throws BaselineStoreException
+    {
+        checkId(id);
+        Path file = file(id);
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        }
+        catch (NoSuchFileException e) {
+            throw new BaselineStoreException("no baseline '" + id + "' in " + directory);
+        }
+        catch (IOException e) {
+            throw new BaselineStoreException("cannot open baseline " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            ByteBuffer header = readHeader(id, channel);
+            int pages = header.getInt(8);
+            int expectedCrc = header.getInt(20);
+            ByteBuffer hashes = ByteBuffer.allocate(pages * PageHash.BYTES);
+            readFully(channel, hashes, HEADER_LENGTH, file);
+            CRC32C crc = new CRC32C();
+            crc.update(hashes.array(), 0, hashes.capacity());
+            if ((int) crc.getValue() != expectedCrc) {
+                throw new BaselineStoreException("baseline file " + file + " is corrupt: CRC-32C of its hashes: expected "
+                        + Integer.toHexString(expectedCrc) + ", found " + Integer.toHexString((int) crc.getValue()));
+            }
+            long[] high = new long[pages];
+            long[] low = new long[pages];
+            for (int i = 0; i < pages; i++) {
+                high[i] = hashes.getLong(i * PageHash.BYTES);
+                low[i] = hashes.getLong(i * PageHash.BYTES + 8);
+            }
+            BaselineAnnouncement announcement;
+            try {
+                announcement = new BaselineAnnouncement(id, high, low);
+            }
+            catch (IllegalArgumentException e) {
+                throw new BaselineStoreException("baseline file " + file + " is corrupt: " + e.getMessage());
+            }
+            synchronized (this) {
+                pinned.merge(id, 1, Integer::sum);
+            }
+            return new StoredBaseline(this, channel, file, announcement);
+        }
+        catch (BaselineStoreException e) {
+            closeQuietly(channel, e);
+            throw e;
+        }
+        catch (IOException e) {
+            closeQuietly(channel, e);
+            throw new BaselineStoreException("cannot read baseline " + file + ": " + e.getMessage(), e);
+        }
+        catch (RuntimeException e) {
+            closeQuietly(channel, e);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel, Exception cause)
+    {
+        try {
+            channel.close();
+        }
+        catch (IOException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    synchronized void unpin(String id)
+    {
+        pinned.computeIfPresent(id, (key, count) -> count == 1 ? null : count - 1);
+    }
+
+    /** Starts recording a baseline (committed under {@code id}, replacing one of that id). */
+    public BaselineRecorder record(String id)
+            throws BaselineStoreException
+    {
+        checkId(id);
+        return new BaselineRecorder(this, id);
+    }
+
+    public synchronized void delete(String id)
+            throws BaselineStoreException
+    {
+        checkId(id);
+        if (pinned.containsKey(id)) {
+            throw new BaselineStoreException("baseline '" + id + "' is in use by a migration");
+        }
+        try {
+            Files.deleteIfExists(file(id));
+        }
+        catch (IOException e) {
+            throw new BaselineStoreException("cannot delete baseline " + file(id) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Makes room for {@code bytes} more: checks the limit, removes the oldest unused baselines, checks the disk. */
+    synchronized void reserve(String id, long bytes)
+            throws BaselineStoreException
+    {
+        if (bytes > sizeLimit) {
+            throw new BaselineStoreException("baseline '" + id + "' needs " + bytes + " bytes, more than hde.baseline-size-limit ("
+                    + sizeLimit + " bytes)");
+        }
+        List<BaselineInfo> baselines = list();
+        long used = baselines.stream().filter(b -> !b.id().equals(id)).mapToLong(BaselineInfo::bytes).sum();
+        for (BaselineInfo oldest : baselines) {
+            if (used + bytes <= sizeLimit) {
+                break;
+            }
+            if (oldest.id().equals(id) || pinned.containsKey(oldest.id())) {
+                continue;
+            }
+            log.info("removing baseline {} ({} bytes, the oldest) to make room for {} within hde.baseline-size-limit", oldest.id(), oldest.bytes(), id);
+            delete(oldest.id());
+            used -= oldest.bytes();
+        }
+        if (used + bytes > sizeLimit) {
+            throw new BaselineStoreException("baseline '" + id + "' needs " + bytes + " bytes; baselines in use by migrations hold "
+                    + used + " of hde.baseline-size-limit (" + sizeLimit + " bytes)");
+        }
+        long usable;
+        try {
+            usable = usableSpace.getAsLong();
+        }
+        catch (UncheckedIOException e) {
+            throw new BaselineStoreException("cannot tell the free space of " + directory + ": " + e.getCause().getMessage(), e.getCause());
+        }
+        if (usable < bytes) {
+            throw new BaselineStoreException("disk full: baseline '" + id + "' needs " + bytes + " bytes in " + directory
+                    + ", the file system has " + usable + " usable");
+        }
+    }
+
+    /** Moves a finished temporary file to its name. */
+    synchronized void publish(String id, Path temporary)
+            throws IOException
+    {
+        Files.move(temporary, file(id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private ByteBuffer readHeader(String id, FileChannel channel)
+            throws IOException
+    {
+        Path file = file(id);
+        ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH);
+        if (channel.size() < HEADER_LENGTH) {
+            throw new BaselineStoreException("baseline file " + file + " is corrupt: " + channel.size() + " bytes, shorter than its header");
+        }
+        readFully(channel, header, 0, file);
+        if (header.getLong(0) != MAGIC) {
+            throw new BaselineStoreException("baseline file " + file + " is corrupt: magic: expected " + Long.toHexString(MAGIC)
+                    + ", found " + Long.toHexString(header.getLong(0)));
+        }
+        int pages = header.getInt(8);
+        long expectedSize = HEADER_LENGTH + (long) pages * ENTRY_LENGTH;
+        if (pages < 0 || channel.size() != expectedSize) {
+            throw new BaselineStoreException("baseline file " + file + " is corrupt: length: expected " + expectedSize + " bytes for "
+                    + Integer.toUnsignedString(pages) + " pages, found " + channel.size());
+        }
+        return header;
+    }
+
+    static void readFully(FileChannel channel, ByteBuffer buffer, long position, Path file)
+            throws IOException
+    {
+        while (buffer.hasRemaining()) {
+            int n = channel.read(buffer, position + buffer.position());
+            if (n < 0) {
+                throw new BaselineStoreException("baseline file " + file + " is truncated at " + (position + buffer.position()));
+            }
+        }
+        buffer.flip();
+    }
+}

@@ -1,0 +1,115 @@
+package io.dwcp.hde;
+
+import io.dwcp.config.ConfigurationBinder;
+import io.dwcp.config.ConfigurationException;
+import io.dwcp.config.DataSize;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HdeConfigTest
+{
+    @Test
+    void defaults()
+    {
+        HdeConfig config = new HdeConfig();
+        assertEquals(3, config.getTier());
+        assertEquals(LinkTier.WAN, config.linkTier());
+        assertEquals(1, config.getTier2Level());
+        assertEquals(3, config.getTier3InitialLevel());
+        assertEquals(1, config.getTier3MinLevel());
+        assertEquals(19, config.getTier3MaxLevel());
+        assertEquals(20, config.getControllerHeadroomPercent());
+        assertEquals(DataSize.ofMiB(128), config.getDeltaCacheSize());
+        assertEquals(DataSize.ofMiB(128), config.getHashCacheSize());
+        assertEquals(32768, config.deltaCacheEntries());
+        assertEquals(32768, config.hashCacheEntries());
+        assertEquals(DataSize.ofKiB(256), config.getFrameSize());
+        assertEquals(DataSize.ofKiB(64), config.getDictionarySize());
+        assertEquals(DataSize.ofMiB(4), config.getDictionarySample());
+        assertEquals(Path.of("/var/lib/dwcp/baselines"), config.getBaselineDirectory());
+        assertEquals(DataSize.valueOf("16GiB"), config.getBaselineSizeLimit());
+        config.validate();
+    }
+
+    @Test
+    void explicitMapping()
+    {
+        ConfigurationBinder binder = new ConfigurationBinder(Map.ofEntries(
+                Map.entry("hde.tier", "2"),
+                Map.entry("hde.tier2-level", "-3"),
+                Map.entry("hde.tier3-initial-level", "6"),
+                Map.entry("hde.tier3-min-level", "2"),
+                Map.entry("hde.tier3-max-level", "12"),
+                Map.entry("hde.controller-headroom-percent", "50"),
+                Map.entry("hde.delta-cache-size", "1GiB"),
+                Map.entry("hde.hash-cache-size", "512MiB"),
+                Map.entry("hde.frame-size", "1MiB"),
+                Map.entry("hde.dictionary-size", "112KiB"),
+                Map.entry("hde.dictionary-sample", "16MiB"),
+                Map.entry("hde.baseline-dir", "/srv/dwcp/baselines"),
+                Map.entry("hde.baseline-size-limit", "100GiB")));
+        HdeConfig config = binder.bind(HdeConfig.class);
+        binder.checkAllUsed();
+        assertEquals(LinkTier.REGIONAL, config.linkTier());
+        assertEquals(-3, config.getTier2Level());
+        assertEquals(6, config.getTier3InitialLevel());
+        assertEquals(2, config.getTier3MinLevel());
+        assertEquals(12, config.getTier3MaxLevel());
+        assertEquals(50, config.getControllerHeadroomPercent());
+        assertEquals(262144, config.deltaCacheEntries());
+        assertEquals(131072, config.hashCacheEntries());
+        assertEquals(DataSize.ofMiB(1), config.getFrameSize());
+        assertEquals(DataSize.ofKiB(112), config.getDictionarySize());
+        assertEquals(DataSize.ofMiB(16), config.getDictionarySample());
+        assertEquals(Path.of("/srv/dwcp/baselines"), config.getBaselineDirectory());
+        assertEquals(DataSize.valueOf("100GiB"), config.getBaselineSizeLimit());
+        config.validate();
+    }
+
+    @Test
+    void everyKeyIsDescribed()
+    {
+        List<String> lines = ConfigurationBinder.describe(HdeConfig.class);
+        assertEquals(13, lines.size());
+        assertTrue(lines.stream().allMatch(line -> line.trim().startsWith("hde.")), lines.toString());
+    }
+
+    @Test
+    void validation()
+    {
+        assertInvalid(new HdeConfig().setTier(4), "hde.tier must be 1, 2 or 3: 4");
+        assertInvalid(new HdeConfig().setTier2Level(23), "hde.tier2-level must be between -7 and 22: 23");
+        assertInvalid(new HdeConfig().setTier3MinLevel(5).setTier3InitialLevel(3),
+                "need 1 <= hde.tier3-min-level <= hde.tier3-initial-level <= hde.tier3-max-level <= 22, got 5, 3, 19");
+        assertInvalid(new HdeConfig().setTier3MaxLevel(23), "need 1 <= hde.tier3-min-level <= hde.tier3-initial-level <= hde.tier3-max-level <= 22, got 1, 3, 23");
+        assertInvalid(new HdeConfig().setFrameSize(DataSize.ofKiB(2)), "hde.frame-size must be between 4KiB and 4MiB: 2KiB");
+        assertInvalid(new HdeConfig().setFrameSize(DataSize.ofMiB(8)), "hde.frame-size must be between 4KiB and 4MiB: 8MiB");
+        assertInvalid(new HdeConfig().setDictionarySize(DataSize.ofMiB(2)), "hde.dictionary-size must be 0 or between 1KiB and 1MiB: 2MiB");
+        assertInvalid(new HdeConfig().setDictionarySample(DataSize.ofKiB(256)),
+                "hde.dictionary-sample must be between 8 x hde.dictionary-size (512KiB) and 256MiB: 256KiB");
+        assertInvalid(new HdeConfig().setControllerHeadroomPercent(-1), "hde.controller-headroom-percent must be between 0 and 1000: -1");
+        new HdeConfig().setDictionarySize(DataSize.ofBytes(0)).setDictionarySample(DataSize.ofBytes(0)).validate();
+        new HdeConfig().setDeltaCacheSize(DataSize.ofBytes(0)).setHashCacheSize(DataSize.ofBytes(0)).validate();
+    }
+
+    @Test
+    void invalidValuesNameTheKey()
+    {
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> new ConfigurationBinder(Map.of("hde.delta-cache-size", "lots")).bind(HdeConfig.class));
+        assertTrue(e.getMessage().startsWith("invalid value for hde.delta-cache-size: 'lots'"), e.getMessage());
+    }
+
+    private static void assertInvalid(HdeConfig config, String message)
+    {
+        ConfigurationException e = assertThrows(ConfigurationException.class, config::validate);
+        assertEquals(message, e.getMessage());
+    }
+}
