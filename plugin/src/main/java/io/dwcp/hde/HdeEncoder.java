@@ -66,6 +66,8 @@ public final class HdeEncoder
 
     private byte[] body;
     private int bodyLength;
+    private final byte[] pendingRaw;
+    private int pendingRawLength;
     private int records;
     private byte[] compressed = new byte[0];
     private long sequence;
@@ -107,6 +109,7 @@ public final class HdeEncoder
         this.previousVersions = new LruCache<>(config.deltaCacheEntries());
         this.hashes = new LruCache<>(config.hashCacheEntries());
         this.body = new byte[frameSize + MAX_PAGE_RECORD + MAX_BLOCK_NAME + 32];
+        this.pendingRaw = new byte[frameSize];
         this.dictionarySize = config.getDictionarySize().toIntBytes();
         this.dictionarySample = config.getDictionarySample().bytes();
         setTier(config.linkTier());
@@ -174,6 +177,7 @@ public final class HdeEncoder
             throw new IllegalArgumentException("page header of " + headerLength + " bytes (at most " + MAX_PAGE_HEADER + ")");
         }
         long start = System.nanoTime();
+        writePendingRaw();
         int blockId = blockId(blockName == null ? "" : blockName);
         PageKey key = new PageKey(blockId, pageOffset);
         int recordStart = bodyLength;
@@ -228,25 +232,37 @@ public final class HdeEncoder
         checkOpen();
         java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
         long start = System.nanoTime();
+        stats.raw(length, 0);
         int total = length;
         while (length > 0) {
-            int piece = Math.min(length, Math.max(1, frameSize - bodyLength));
-            int recordStart = bodyLength;
-            body[bodyLength++] = HdeFrame.RECORD_RAW;
-            bodyLength = Varint.write(body, bodyLength, piece);
-            System.arraycopy(bytes, offset, body, bodyLength, piece);
-            bodyLength += piece;
-            records++;
-            stats.raw(piece, bodyLength - recordStart);
+            // consecutive raw bytes (e.g. zero-page records, section headers) share one RAW record
+            int piece = Math.min(length, Math.max(1, frameSize - bodyLength - pendingRawLength));
+            System.arraycopy(bytes, offset, pendingRaw, pendingRawLength, piece);
+            pendingRawLength += piece;
             offset += piece;
             length -= piece;
-            if (bodyLength >= frameSize) {
+            if (bodyLength + pendingRawLength >= frameSize) {
                 stats.input(level(), 0, System.nanoTime() - start);
                 start = System.nanoTime();
                 emitPages();
             }
         }
         stats.input(level(), total, System.nanoTime() - start);
+    }
+
+    private void writePendingRaw()
+    {
+        if (pendingRawLength == 0) {
+            return;
+        }
+        int recordStart = bodyLength;
+        body[bodyLength++] = HdeFrame.RECORD_RAW;
+        bodyLength = Varint.write(body, bodyLength, pendingRawLength);
+        System.arraycopy(pendingRaw, 0, body, bodyLength, pendingRawLength);
+        bodyLength += pendingRawLength;
+        pendingRawLength = 0;
+        records++;
+        stats.raw(0, bodyLength - recordStart);
     }
 
     /** Emits the records given so far (START and DICTIONARY frames first if due). */
@@ -455,6 +471,7 @@ public final class HdeEncoder
 
     private void emitPages()
     {
+        writePendingRaw();
         if (records == 0) {
             return;
         }
