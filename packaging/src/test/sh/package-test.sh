@@ -1,0 +1,250 @@
+#!/bin/bash
+# Tests the dwcp packages on this machine without changing it:
+#
+#   package-test.sh DEB [RPM]
+#
+# The DEB is installed, run, upgraded and purged inside a throw-away copy of this machine's root
+# file system: an overlay (lower: /, upper: a tmpfs) in private mount, network, UTS and PID
+# namespaces, entered with chroot. Everything the package does lands in the tmpfs and vanishes
+# with the namespaces; dwcpd listens only in the private network namespace; the PID namespace
+# ends every process when the test ends. What the purge leaves is read from the overlay's upper
+# layer: any file that differs from this machine's is a leftover.
+# With an RPM: its layout, configuration files, requirements and scripts (rpm -qp), then an
+# install and an erase with rpm --nodeps in the same overlay, which runs the shared scripts with
+# RPM's arguments.
+#
+# Output: one line per check, "ok - WHAT" or "not ok - WHAT: WHY", details as "# ..." lines.
+# Exit status: 0 when every check passed, 1 otherwise, 2 when it cannot run.
+set -u
+
+if [ "${1:-}" != --inside ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "package-test: must run as root (namespaces, overlay mounts, chroot)" >&2; exit 2; }
+  [ $# -ge 1 ] && [ -f "$1" ] || { echo "usage: package-test.sh DEB [RPM]" >&2; exit 2; }
+  deb=$(readlink -f "$1"); rpm=; [ $# -ge 2 ] && rpm=$(readlink -f "$2")
+  work=$(mktemp -d /run/dwcp-pkgtest.XXXXXX) || exit 2
+  trap 'rmdir "$work" 2>/dev/null' EXIT
+  unshare --mount --net --uts --pid --fork --kill-child --mount-proc --propagation private \
+    "$(readlink -f "$0")" --inside "$work" "$deb" "$rpm"
+  exit $?
+fi
+
+work=$2 deb=$3 rpm=${4:-}
+failures=0
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1"; failures=$((failures + 1)); }
+detail() { sed 's/^/# /'; }
+check() { # check WHAT COMMAND...: ok when COMMAND exits 0
+  local what=$1; shift
+  if out=$("$@" 2>&1); then ok "$what"; else not_ok "$what: exit $? ${out:+($(printf '%s' "$out" | head -c 400 | tr '\n' ' '))}"; fi
+}
+
+# ---- the throw-away root ----
+mount -t tmpfs -o size=4g,mode=0755 tmpfs "$work" || exit 2
+mkdir -p "$work/upper" "$work/work" "$work/root"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/work" "$work/root" || exit 2
+root=$work/root
+mount -t proc proc "$root/proc"
+mount --rbind /dev "$root/dev"
+mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+hostname dwcp-pkgtest
+ip link set lo up
+cp "$deb" "$root/tmp/dwcp.deb"
+[ -n "$rpm" ] && cp "$rpm" "$root/tmp/dwcp.rpm"
+# what existed before, for the purge audit (the overlay hides nothing of the lower layer)
+had_hooks_qemu=no; [ -e /etc/libvirt/hooks/qemu ] && had_hooks_qemu=yes
+had_qemu_d=no; [ -e /etc/libvirt/hooks/qemu.d ] && had_qemu_d=yes
+in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/root "$@"; }
+mode_of() { in_root stat -c '%a %U:%G' "$1" 2>&1; }
+expect_mode() { # PATH MODE OWNER:GROUP
+  local actual; actual=$(mode_of "$1")
+  if [ "$actual" = "$2 $3" ]; then ok "$1 is $2 $3"; else not_ok "$1 is $2 $3: it is '$actual'"; fi
+}
+
+# ---- install ----
+if install_out=$(in_root dpkg -i /tmp/dwcp.deb 2>&1); then
+  ok "dpkg -i installs the DEB"
+else
+  not_ok "dpkg -i installs the DEB: exit $?"; printf '%s\n' "$install_out" | detail
+  echo "# cannot go on without the package installed"; exit 1
+fi
+printf '%s\n' "$install_out" | detail
+case $install_out in
+  *"Restart libvirtd when convenient"*"does not restart it"*) ok "post-install tells the administrator to restart libvirtd" ;;
+  *) not_ok "post-install tells the administrator to restart libvirtd" ;;
+esac
+if pgrep -x libvirtd >/dev/null || pgrep -x dwcpd >/dev/null; then
+  not_ok "installing starts no daemon: $(pgrep -a 'libvirtd|java' | tr '\n' ' ')"
+else
+  ok "installing starts no daemon"
+fi
+
+# ---- layout ----
+expect_mode /usr/bin/dwcp 755 root:root
+expect_mode /usr/bin/dwcpd 755 root:root
+expect_mode /usr/lib/systemd/system/dwcpd.service 644 root:root
+expect_mode /etc/default/dwcpd 644 root:root
+expect_mode /etc/dwcp 750 root:dwcp
+expect_mode /etc/dwcp/tls 750 root:dwcp
+expect_mode /etc/dwcp/dwcpd.properties 640 root:dwcp
+expect_mode /etc/dwcp/hook.conf 644 root:root
+expect_mode /etc/libvirt/hooks/qemu.d/50-dwcp 755 root:root
+expect_mode /var/lib/dwcp 750 dwcp:dwcp
+expect_mode /etc 755 root:root
+expect_mode /var/lib 755 root:root
+for jar in dwcp-plugin dwcp-qemu-migration netty-transport-native-epoll guice picocli bcpkix-jdk18on slf4j-simple; do
+  check "/usr/share/dwcp/lib holds $jar" sh -c "ls '$root'/usr/share/dwcp/lib/$jar-*.jar"
+done
+if [ "$had_hooks_qemu" = yes ]; then
+  check "the existing /etc/libvirt/hooks/qemu is untouched" cmp /etc/libvirt/hooks/qemu "$root/etc/libvirt/hooks/qemu"
+else
+  check "no /etc/libvirt/hooks/qemu is created" test ! -e "$root/etc/libvirt/hooks/qemu"
+fi
+conffiles=$(in_root dpkg-query -W -f='${Conffiles}\n' dwcp | awk 'NF {print $1}' | sort | tr '\n' ' ')
+expected_conffiles="/etc/default/dwcpd /etc/dwcp/dwcpd.properties /etc/dwcp/hook.conf /etc/libvirt/hooks/qemu.d/50-dwcp "
+if [ "$conffiles" = "$expected_conffiles" ]; then ok "conffiles: $conffiles"; else not_ok "conffiles are $expected_conffiles: they are '$conffiles'"; fi
+user=$(in_root getent passwd dwcp)
+uid=$(printf '%s' "$user" | cut -d: -f3)
+case $user in
+  dwcp:*:/var/lib/dwcp:/usr/sbin/nologin) [ "$uid" -lt 1000 ] && ok "system user dwcp: $user" || not_ok "dwcp is a system user: uid $uid" ;;
+  *) not_ok "system user dwcp with home /var/lib/dwcp and no shell: '$user'" ;;
+esac
+unit=$root/usr/lib/systemd/system/dwcpd.service
+for line in "User=dwcp" "EnvironmentFile=-/etc/default/dwcpd" "SuccessExitStatus=143" "After=network-online.target" \
+    "Wants=network-online.target" "ExecStart=/usr/bin/dwcpd \$DWCPD_OPTS" "RuntimeDirectory=dwcp" "WantedBy=multi-user.target"; do
+  check "dwcpd.service has $line" grep -qxF "$line" "$unit"
+done
+
+# ---- commands ----
+for command in "dwcpd --help" "dwcp --help" "/etc/libvirt/hooks/qemu.d/50-dwcp --help"; do
+  # shellcheck disable=SC2086 # the command and its option
+  if out=$(in_root $command 2>&1) && printf '%s' "$out" | grep -q 'Usage'; then
+    ok "$command answers with its usage"
+  else
+    not_ok "$command answers with its usage: $(printf '%s' "$out" | head -c 300 | tr '\n' ' ')"
+  fi
+done
+for command in "dwcp --version" "dwcpd --version"; do
+  # shellcheck disable=SC2086
+  if out=$(in_root $command 2>&1) && [ -n "$out" ]; then
+    ok "$command answers: $(printf '%s' "$out" | head -1)"
+  else
+    not_ok "$command answers: exit $?: $(printf '%s' "$out" | head -c 300 | tr '\n' ' ')"
+  fi
+done
+
+# ---- the daemon, started as dwcpd.service would start it ----
+# what an administrator does first: node.name and TLS (files of their own under /etc/dwcp)
+in_root sed -i 's/^#node.name=$/node.name=pkgtest/' /etc/dwcp/dwcpd.properties
+check "dwcpd tls-ca creates the site CA" in_root dwcpd tls-ca --dir /etc/dwcp/tls
+check "dwcpd tls-host issues the host certificate" in_root dwcpd tls-host --name pkgtest --ca-dir /etc/dwcp/tls
+in_root chgrp dwcp /etc/dwcp/tls/host.key /etc/dwcp/tls/host.pem /etc/dwcp/tls/ca.pem 2>/dev/null
+in_root chmod 0640 /etc/dwcp/tls/host.key 2>/dev/null
+# what systemd does: RuntimeDirectory, User/Group, EnvironmentFile, WorkingDirectory, ExecStart
+unit_value() { sed -n "s/^$1=//p" "$unit" | head -1; }
+exec_start=$(unit_value ExecStart) unit_user=$(unit_value User) unit_group=$(unit_value Group)
+environment_file=$(unit_value EnvironmentFile) working_directory=$(unit_value WorkingDirectory)
+environment_file=${environment_file#-}
+in_root install -d -o "$unit_user" -g "$unit_group" -m "$(unit_value RuntimeDirectoryMode)" /run/dwcp
+cat > "$root/tmp/start-unit" <<START
+#!/bin/sh
+set -a; [ -r "$environment_file" ] && . "$environment_file"; set +a
+cd "$working_directory" || exit 1
+eval "exec $exec_start"
+START
+chmod 755 "$root/tmp/start-unit"
+chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+  setpriv --reuid="$unit_user" --regid="$unit_group" --init-groups /tmp/start-unit > "$work/dwcpd.log" 2>&1 &
+daemon=$!
+started=no
+for _ in $(seq 1 120); do
+  if in_root curl -sf -o /dev/null --max-time 1 http://127.0.0.1:9470/metrics; then started=yes; break; fi
+  kill -0 $daemon 2>/dev/null || break
+  sleep 0.5
+done
+if [ $started = yes ]; then
+  ok "dwcpd starts as the unit's ExecStart ($exec_start), user $unit_user, and serves /metrics"
+  # ps names users with this machine's /etc/passwd: compare uids with the overlay's
+  daemon_uid=$(ps -o uid= -p "$(pgrep -f io.dwcp.daemon.DwcpdCommand | head -1)" 2>/dev/null | tr -d ' ')
+  if [ -n "$daemon_uid" ] && [ "$daemon_uid" = "$(in_root id -u dwcp)" ]; then ok "dwcpd runs as dwcp"; else not_ok "dwcpd runs as dwcp: uid '$daemon_uid'"; fi
+  kill -TERM $daemon; wait $daemon; status=$?
+  case $status in 0 | 143) ok "dwcpd stops on SIGTERM with status $status (SuccessExitStatus=143)" ;; *) not_ok "dwcpd stops on SIGTERM with 0 or 143: $status" ;; esac
+else
+  not_ok "dwcpd starts as the unit's ExecStart ($exec_start) and serves /metrics"
+  kill -KILL $daemon 2>/dev/null; wait $daemon 2>/dev/null
+fi
+detail < "$work/dwcpd.log" | tail -20
+
+# ---- upgrade: a newer package whose default configuration changed ----
+in_root dpkg-deb -R /tmp/dwcp.deb /tmp/upgrade
+version=$(sed -n 's/^Version: //p' "$root/tmp/upgrade/DEBIAN/control")
+sed -i "s/^Version: .*/Version: $version+upgradetest/" "$root/tmp/upgrade/DEBIAN/control"
+echo "# changed by the upgrade" >> "$root/tmp/upgrade/etc/dwcp/dwcpd.properties"
+echo "# changed by the upgrade" >> "$root/tmp/upgrade/etc/dwcp/hook.conf"
+(cd "$root/tmp/upgrade" && find . -type f ! -path './DEBIAN/*' -printf '%P\n' | sort | xargs md5sum > DEBIAN/md5sums)
+in_root dpkg-deb -b /tmp/upgrade /tmp/dwcp-upgrade.deb >/dev/null
+if out=$(in_root dpkg -i --force-confold /tmp/dwcp-upgrade.deb 2>&1); then ok "dpkg -i upgrades to $version+upgradetest"; else not_ok "dpkg -i upgrades: exit $?"; fi
+printf '%s\n' "$out" | detail
+check "the administrator's dwcpd.properties is kept on upgrade" grep -qx 'node.name=pkgtest' "$root/etc/dwcp/dwcpd.properties"
+check "the new default of a changed conffile is left beside it" grep -q 'changed by the upgrade' "$root/etc/dwcp/dwcpd.properties.dpkg-dist"
+check "an unchanged conffile (hook.conf) is upgraded" grep -q 'changed by the upgrade' "$root/etc/dwcp/hook.conf"
+
+# ---- purge ----
+if out=$(in_root dpkg --purge dwcp 2>&1); then ok "dpkg --purge removes the package"; else not_ok "dpkg --purge: exit $?"; fi
+printf '%s\n' "$out" | detail
+check "user dwcp is gone" sh -c "! chroot '$root' getent passwd dwcp"
+check "group dwcp is gone" sh -c "! chroot '$root' getent group dwcp"
+if [ "$had_qemu_d" = no ]; then check "/etc/libvirt/hooks/qemu.d is gone" test ! -e "$root/etc/libvirt/hooks/qemu.d"; fi
+# The audit: every file of the upper layer that differs from this machine's. Left alone: dpkg's and
+# the shadow tools' own records, and this test's files in /tmp and /run (tmpfs mounts, not upper).
+admin_files="etc/dwcp/tls/ca.key etc/dwcp/tls/ca.pem etc/dwcp/tls/host.key etc/dwcp/tls/host.pem"
+leftovers=
+while IFS= read -r -d '' path; do
+  relative=${path#"$work/upper/"}
+  case $relative in
+    var/lib/dpkg/* | var/log/dpkg.log | var/log/lastlog | var/log/faillog | \
+    etc/passwd- | etc/group- | etc/shadow- | etc/gshadow- | etc/subuid- | etc/subgid- | \
+    var/cache/debconf/* | var/cache/ldconfig/* | etc/ld.so.cache) continue ;;
+  esac
+  if [ -c "$path" ]; then leftovers="$leftovers deleted:/$relative"; continue; fi
+  if [ -d "$path" ]; then [ -d "/$relative" ] || leftovers="$leftovers dir:/$relative"; continue; fi
+  if [ -e "/$relative" ] && cmp -s "$path" "/$relative"; then continue; fi
+  case " $admin_files " in *" $relative "*) continue ;; esac
+  leftovers="$leftovers /$relative"
+done < <(find "$work/upper" -mindepth 1 -print0)
+expected_dirs=" dir:/etc/dwcp dir:/etc/dwcp/tls"
+if [ "$leftovers" = "$expected_dirs" ]; then
+  ok "purge leaves only what the administrator added (/etc/dwcp/tls/{ca,host}.{pem,key} and their folders)"
+else
+  not_ok "purge leaves only what the administrator added: also left:${leftovers#"$expected_dirs"}"
+fi
+for file in $admin_files; do check "the administrator's /$file is kept" test -f "$root/$file"; done
+
+# ---- RPM ----
+if [ -n "$rpm" ]; then
+  files=$(rpm -qlp "$rpm" 2>/dev/null | grep -v '^/usr/share/dwcp/lib/.' | tr '\n' ' ')
+  expected="/etc/default/dwcpd /etc/dwcp /etc/dwcp/dwcpd.properties /etc/dwcp/hook.conf /etc/dwcp/tls /etc/libvirt/hooks/qemu.d /etc/libvirt/hooks/qemu.d/50-dwcp /usr/bin/dwcp /usr/bin/dwcpd /usr/lib/systemd/system/dwcpd.service /usr/share/doc/dwcp /usr/share/doc/dwcp/README.md /usr/share/dwcp /usr/share/dwcp/lib /var/lib/dwcp "
+  if [ "$files" = "$expected" ]; then ok "rpm -qlp shows the layout: $files"; else not_ok "rpm -qlp shows $expected: it shows $files"; fi
+  check "rpm -qlp shows the jars under /usr/share/dwcp/lib" sh -c "rpm -qlp '$rpm' 2>/dev/null | grep -q '^/usr/share/dwcp/lib/dwcp-plugin-.*\.jar$'"
+  config=$(rpm -qp --configfiles "$rpm" 2>/dev/null | sort | tr '\n' ' ')
+  [ "$config" = "$expected_conffiles" ] && ok "RPM %config files: $config" || not_ok "RPM %config files are $expected_conffiles: $config"
+  check "RPM: /etc/dwcp/dwcpd.properties is %config(noreplace)" sh -c "rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' '$rpm' 2>/dev/null | grep -qx '/etc/dwcp/dwcpd.properties cn'"
+  check "RPM requires java-17-openjdk-headless and curl" sh -c "rpm -qpR '$rpm' 2>/dev/null | grep -qx java-17-openjdk-headless && rpm -qpR '$rpm' 2>/dev/null | grep -qx curl"
+  check "RPM scripts are the shared install scripts" sh -c "rpm -qp --scripts '$rpm' 2>/dev/null | grep -q 'One script for DEB (preinst) and RPM (%pre)'"
+  # install and erase with rpm itself: the shared scripts with RPM's arguments (1, then 0)
+  rpm_db="--dbpath /var/lib/dwcp-rpm-test"
+  # shellcheck disable=SC2086
+  if out=$(in_root rpm -i --nodeps $rpm_db /tmp/dwcp.rpm 2>&1); then ok "rpm -i installs the RPM (scripts with \$1=1)"; else not_ok "rpm -i installs the RPM: exit $?"; fi
+  printf '%s\n' "$out" | detail
+  check "RPM install created user dwcp" in_root getent passwd dwcp
+  expect_mode /etc/dwcp/dwcpd.properties 640 root:dwcp
+  expect_mode /var/lib/dwcp 750 dwcp:dwcp
+  check "RPM: dwcpd --help answers" in_root dwcpd --help
+  # shellcheck disable=SC2086
+  if out=$(in_root rpm -e --nodeps $rpm_db dwcp 2>&1); then ok "rpm -e erases the RPM (scripts with \$1=0)"; else not_ok "rpm -e erases the RPM: exit $?"; fi
+  printf '%s\n' "$out" | detail
+  check "RPM erase removed the files" test ! -e "$root/usr/bin/dwcpd"
+fi
+
+echo "# $failures failed"
+[ $failures -eq 0 ]
