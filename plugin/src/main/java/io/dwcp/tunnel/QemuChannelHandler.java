@@ -36,7 +36,13 @@ final class QemuChannelHandler
     public void channelRead(ChannelHandlerContext context, Object message)
     {
         ByteBuf bytes = (ByteBuf) message;
+        int length = bytes.readableBytes();
+        // back-pressure on this connection's own event loop: the session's loop may be behind
+        if (session.queueFromQemu(length)) {
+            context.channel().config().setAutoRead(false);
+        }
         session.run(() -> {
+            session.dequeueFromQemu(length);
             if (session.state() != Session.State.OPEN) {
                 bytes.release();
                 return;

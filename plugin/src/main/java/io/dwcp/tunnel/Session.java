@@ -68,6 +68,8 @@ public final class Session
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
     private final long startNanos = System.nanoTime();
 
+    private final java.util.concurrent.atomic.AtomicLong queuedFromQemu = new java.util.concurrent.atomic.AtomicLong();
+    private final long queueLimit;
     private volatile State state = State.OPEN;
     private volatile boolean joinable = true;
     private volatile String failure;
@@ -109,6 +111,8 @@ public final class Session
         this.sender = new FrameSender(window, manager.stats());
         this.reorder = new ReorderBuffer(ReorderBuffer.capacityFor(receiveWindow), receiveWindow + FrameCodec.frameCost(manager.amst().getMaxFramePayload().toIntBytes()));
         this.context = String.format("[session=%016x peer=%s role=%s]", id, peer.name(), role.name().toLowerCase(java.util.Locale.ROOT));
+        // bytes read from QEMU but not yet taken by this loop; small against the window
+        this.queueLimit = Math.max(1 << 20, window / 16);
         this.controller = new StreamCountController(manager.amst().getMinStreams(), manager.amst().getMaxStreams(), manager.amst().getInitialStreams());
         this.desiredStreams = controller.count();
     }
@@ -321,11 +325,34 @@ public final class Session
         log.debug("{} source QEMU connection {} no longer accepts return-path bytes: {}", context, channel.index(), cause.toString());
     }
 
-    /** Reads QEMU only while the window has room and some stream takes bytes. */
+    /** Counts bytes read from QEMU on its own loop; true when that connection must stop reading. */
+    boolean queueFromQemu(int bytes)
+    {
+        return queuedFromQemu.addAndGet(bytes) >= queueLimit;
+    }
+
+    void dequeueFromQemu(int bytes)
+    {
+        queuedFromQemu.addAndGet(-bytes);
+    }
+
+    /**
+     * Reads QEMU only while the window has room, some stream takes bytes and this loop keeps up
+     * with what was read.
+     */
     void updateReading()
     {
-        boolean shouldRead = state == State.OPEN && sender.canAcceptMore();
+        boolean shouldRead = state == State.OPEN && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit;
         if (shouldRead == reading) {
+            if (reading) {
+                // a connection may have paused itself for the queue limit
+                for (QemuChannel channel : channels.values()) {
+                    Channel netty = channel.channel();
+                    if (netty != null && netty.isRegistered() && !channel.isInboundEnded() && !netty.config().isAutoRead()) {
+                        netty.config().setAutoRead(true);
+                    }
+                }
+            }
             return;
         }
         reading = shouldRead;
