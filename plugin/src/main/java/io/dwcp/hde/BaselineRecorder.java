@@ -101,10 +101,11 @@ public final class BaselineRecorder
             return;
         }
         PageHash hash = hasher.hash(content, contentOffset);
-        pages.put(key, hash);
         if (spooled.containsKey(hash)) {
+            pages.put(key, hash);
             return;
         }
+        pages.remove(key);   // its earlier version is superseded: compaction may drop it
         if (spoolLength + HdeFrame.PAGE_SIZE > store.sizeLimit()) {
             compact();
             if (spoolLength + HdeFrame.PAGE_SIZE > store.sizeLimit()) {
@@ -120,6 +121,7 @@ public final class BaselineRecorder
         }
         spooled.put(hash, spoolLength);
         spoolLength += HdeFrame.PAGE_SIZE;
+        pages.put(key, hash);
     }
 
     /** The page is now zero. */

@@ -1,0 +1,85 @@
+package io.dwcp.hde;
+
+import io.dwcp.config.DataSize;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two migrations of one VM: the first records a baseline at the source (host A); the VM runs on B,
+ * changes a tenth of its memory, and migrates back to A, which announces the baseline. The second
+ * migration sends references for what A still holds and must be far smaller.
+ */
+class BaselineMigrationTest
+{
+    private static final int PAGES = 4096;        // a 16 MiB guest
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void secondMigrationUsesTheBaseline()
+            throws IOException
+    {
+        HdeConfig config = new HdeConfig().setBaselineDirectory(directory).setBaselineSizeLimit(DataSize.ofMiB(64));
+        WorkloadPages workload = new WorkloadPages(42);
+        byte[][] memory = new byte[PAGES][];
+        for (int p = 0; p < PAGES; p++) {
+            memory[p] = workload.page(p);
+        }
+        BaselineStore hostA = new BaselineStore(config);
+
+        // A -> B: no baseline; A records what it sends
+        long firstBytes;
+        try (Loopback first = new Loopback(config); BaselineRecorder recorder = hostA.record("vm-42")) {
+            for (int p = 0; p < PAGES; p++) {
+                first.page("pc.ram", p * 4096L, new byte[0], memory[p]);
+                recorder.page("pc.ram", p * 4096L, memory[p], 0);
+            }
+            first.encoder.flush();
+            assertArrayEquals(first.original.toByteArray(), first.decoded.toByteArray());
+            firstBytes = first.frameBytes;
+            recorder.commit();
+        }
+
+        // on B: 10 % of the pages get a record written, 2 % are replaced by new content
+        Random random = new Random(42);
+        for (int i = 0; i < PAGES / 10; i++) {
+            int p = random.nextInt(PAGES);
+            workload.write(p, i + 1, memory[p], 0);
+        }
+        for (int i = 0; i < PAGES / 50; i++) {
+            memory[random.nextInt(PAGES)] = workload.page(PAGES + i);
+        }
+
+        // B -> A: A announces the baseline, B's encoder references it, A's decoder reads it
+        long secondBytes;
+        long withoutBaselineBytes;
+        HdeStats secondStats;
+        try (StoredBaseline baseline = hostA.open("vm-42");
+                Loopback second = new Loopback(config, List.of(baseline.announcement()), List.of(baseline), false);
+                Loopback control = new Loopback(config)) {
+            for (int p = 0; p < PAGES; p++) {
+                second.page("pc.ram", p * 4096L, new byte[0], memory[p]);
+                control.page("pc.ram", p * 4096L, new byte[0], memory[p]);
+            }
+            second.encoder.flush();
+            control.encoder.flush();
+            assertArrayEquals(second.original.toByteArray(), second.decoded.toByteArray());
+            secondBytes = second.frameBytes;
+            withoutBaselineBytes = control.frameBytes;
+            secondStats = second.stats;
+        }
+        System.out.printf("baseline migration, %d pages (%d MiB): first %d bytes, second without baseline %d, with baseline %d (%.1f%% of first; %d references)%n",
+                PAGES, PAGES * 4096L >> 20, firstBytes, withoutBaselineBytes, secondBytes, 100.0 * secondBytes / firstBytes,
+                secondStats.pages(PageLevel.REFERENCE));
+        assertTrue(secondBytes * 5 < firstBytes, "with a baseline: " + secondBytes + " bytes, first migration: " + firstBytes);
+    }
+}

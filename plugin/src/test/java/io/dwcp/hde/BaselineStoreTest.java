@@ -1,0 +1,242 @@
+package io.dwcp.hde;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BaselineStoreTest
+{
+    private static final long ENTRY = BaselineStore.ENTRY_LENGTH;
+    private static final long HEADER = BaselineStore.HEADER_LENGTH;
+
+    @TempDir
+    Path directory;
+
+    private static byte[] page(long seed)
+    {
+        byte[] page = new byte[4096];
+        new Random(seed).nextBytes(page);
+        return page;
+    }
+
+    private static BaselineStore.BaselineInfo commit(BaselineStore store, String id, int pages, long seed)
+            throws IOException
+    {
+        try (BaselineRecorder recorder = store.record(id)) {
+            for (int i = 0; i < pages; i++) {
+                recorder.page("pc.ram", i * 4096L, page(seed + i), 0);
+            }
+            return recorder.commit();
+        }
+    }
+
+    @Test
+    void roundTrip()
+            throws IOException
+    {
+        BaselineStore store = new BaselineStore(directory, 1 << 20);
+        byte[] a = page(1);
+        byte[] b = page(2);
+        byte[] c = page(3);
+        try (BaselineRecorder recorder = store.record("vm1")) {
+            recorder.page("pc.ram", 0, a, 0);
+            recorder.page("pc.ram", 4096, a, 0);          // the same content twice: stored once
+            recorder.page("pc.ram", 8192, b, 0);
+            recorder.page("pc.ram", 8192, c, 0);          // superseded: b is not in the baseline
+            recorder.page("pc.ram", 12288, new byte[4096], 0);   // zero pages are not stored
+            recorder.page("pc.bios", 0, b, 0);
+            recorder.zero("pc.bios", 0);                  // ... nor pages that became zero
+            assertEquals(2, recorder.distinctPages());
+            BaselineStore.BaselineInfo info = recorder.commit();
+            assertEquals("vm1", info.id());
+            assertEquals(2, info.pages());
+            assertEquals(HEADER + 2 * ENTRY, info.bytes());
+        }
+        assertEquals(List.of("vm1"), store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
+        assertEquals(HEADER + 2 * ENTRY, store.usedBytes());
+        assertFalse(Files.exists(directory.resolve("vm1.spool")));
+        PageHasher hasher = new PageHasher();
+        try (StoredBaseline baseline = store.open("vm1")) {
+            assertEquals(2, baseline.announcement().pages());
+            assertArrayEquals(a, baseline.read(hasher.hash(a, 0)));
+            assertArrayEquals(c, baseline.read(hasher.hash(c, 0)));
+            assertNull(baseline.read(hasher.hash(b, 0)));
+            assertTrue(baseline.announcement().contains(hasher.hash(c, 0)));
+            assertFalse(baseline.announcement().contains(hasher.hash(b, 0)));
+            // what the destination sends the source
+            List<BaselineAnnouncement> parsed = BaselineAnnouncement.parse(BaselineAnnouncement.serialize(List.of(baseline.announcement())));
+            assertEquals(List.of(baseline.announcement()), parsed);
+        }
+    }
+
+    @Test
+    void oldestBaselinesMakeRoom()
+            throws IOException
+    {
+        BaselineStore store = new BaselineStore(directory, 2 * (HEADER + 10 * ENTRY));
+        commit(store, "a", 10, 100);
+        commit(store, "b", 10, 200);
+        commit(store, "c", 10, 300);
+        assertEquals(List.of("b", "c"), store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
+        // the same id replaces its earlier version without counting it
+        commit(store, "c", 10, 400);
+        assertEquals(List.of("b", "c"), store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
+        assertTrue(store.usedBytes() <= store.sizeLimit());
+    }
+
+    @Test
+    void baselinesInUseAreKept()
+            throws IOException
+    {
+        BaselineStore store = new BaselineStore(directory, 2 * (HEADER + 10 * ENTRY));
+        commit(store, "a", 10, 100);
+        commit(store, "b", 10, 200);
+        try (StoredBaseline a = store.open("a"); StoredBaseline b = store.open("b")) {
+            BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> commit(store, "c", 10, 300));
+            assertEquals("baseline 'c' needs " + (HEADER + 10 * ENTRY) + " bytes; baselines in use by migrations hold " + 2 * (HEADER + 10 * ENTRY)
+                    + " of hde.baseline-size-limit (" + store.sizeLimit() + " bytes)", e.getMessage());
+            assertThrows(BaselineStoreException.class, () -> store.delete("a"));
+        }
+        commit(store, "c", 10, 300);
+        assertEquals(List.of("b", "c"), store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
+    }
+
+    @Test
+    void baselineLargerThanTheLimit()
+            throws IOException
+    {
+        BaselineStore store = new BaselineStore(directory, 5 * ENTRY);
+        BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> commit(store, "big", 5, 1));
+        assertEquals("baseline 'big' needs " + (HEADER + 5 * ENTRY) + " bytes, more than hde.baseline-size-limit (" + 5 * ENTRY + " bytes)", e.getMessage());
+        assertEquals(List.of(), store.list());
+        try (Stream files = new Stream(directory)) {
+            assertEquals(List.of(), files.names());
+        }
+    }
+
+    @Test
+    void fullDisk()
+            throws IOException
+    {
+        BaselineStore store = new BaselineStore(directory, 1 << 20, () -> 5000);
+        BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> commit(store, "vm1", 3, 1));
+        assertEquals("disk full: baseline 'vm1' needs " + (HEADER + 3 * ENTRY) + " bytes in " + directory + ", the file system has 5000 usable", e.getMessage());
+        try (Stream files = new Stream(directory)) {
+            assertEquals(List.of(), files.names(), "the spool and temporary files are removed");
+        }
+    }
+
+    @Test
+    void recordingCompactsSupersededVersions()
+            throws IOException
+    {
+        // room for 8 pages: 40 versions of 4 pages fit because superseded versions are dropped
+        BaselineStore store = new BaselineStore(directory, HEADER + 8 * ENTRY);
+        try (BaselineRecorder recorder = store.record("vm1")) {
+            for (int version = 0; version < 10; version++) {
+                for (int p = 0; p < 4; p++) {
+                    recorder.page("pc.ram", p * 4096L, page(version * 10L + p), 0);
+                }
+            }
+            assertEquals(4, recorder.commit().pages());
+        }
+        try (BaselineRecorder recorder = store.record("vm2")) {
+            for (int p = 0; p < 8; p++) {
+                recorder.page("pc.ram", p * 4096L, page(1000 + p), 0);
+            }
+            BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> recorder.page("pc.ram", 9 * 4096L, page(2000), 0));
+            assertEquals("baseline 'vm2' holds more than hde.baseline-size-limit (" + (HEADER + 8 * ENTRY) + " bytes) of distinct pages", e.getMessage());
+        }
+    }
+
+    @Test
+    void corruptFiles()
+            throws IOException
+    {
+        BaselineStore store = new BaselineStore(directory, 1 << 20);
+        commit(store, "vm1", 3, 1);
+        Path file = directory.resolve("vm1.baseline");
+        byte[] bytes = Files.readAllBytes(file);
+
+        bytes[(int) HEADER + 3] ^= 1;                   // a hash bit
+        Files.write(file, bytes);
+        BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
+        assertTrue(e.getMessage().startsWith("baseline file " + file + " is corrupt: CRC-32C of its hashes: expected "), e.getMessage());
+
+        bytes[(int) HEADER + 3] ^= 1;
+        Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 1));
+        e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
+        assertEquals("baseline file " + file + " is corrupt: length: expected " + bytes.length + " bytes for 3 pages, found " + (bytes.length - 1), e.getMessage());
+
+        e = assertThrows(BaselineStoreException.class, () -> store.open("vm2"));
+        assertEquals("no baseline 'vm2' in " + directory, e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> store.open("../etc/passwd"));
+    }
+
+    @Test
+    void leftoversOfAnInterruptedWriteAreRemoved()
+            throws IOException
+    {
+        Files.write(directory.resolve("vm1.baseline.tmp"), new byte[10]);
+        Files.write(directory.resolve("vm2.spool"), new byte[10]);
+        new BaselineStore(directory, 1 << 20);
+        try (Stream files = new Stream(directory)) {
+            assertEquals(List.of(), files.names());
+        }
+    }
+
+    @Test
+    void malformedAnnouncements()
+    {
+        byte[] good = BaselineAnnouncement.serialize(List.of(BaselineAnnouncement.of("vm1", List.of(new PageHash(1, 2), new PageHash(3, 4)))));
+        assertEquals("baseline announcement: pages of baseline 0: expected at most 1 (the bytes left), found 2",
+                assertThrows(BaselineStoreException.class, () -> BaselineAnnouncement.parse(java.util.Arrays.copyOf(good, good.length - 1))).getMessage());
+        assertEquals("baseline announcement: truncated (6 bytes)",
+                assertThrows(BaselineStoreException.class, () -> BaselineAnnouncement.parse(java.util.Arrays.copyOf(good, 6))).getMessage());
+        byte[] badMagic = good.clone();
+        badMagic[0] = 0;
+        assertEquals("baseline announcement: magic: expected 0x48444541, found 0x444541",
+                assertThrows(BaselineStoreException.class, () -> BaselineAnnouncement.parse(badMagic)).getMessage());
+        byte[] unsorted = good.clone();
+        unsorted[unsorted.length - 1] = 0;        // the second hash becomes (3, 0) ... still above (1, 2)
+        unsorted[unsorted.length - 9] = 0;        // ... and now (0, 0): below the first
+        assertEquals("baseline announcement: hashes of baseline vm1 are not ascending and distinct at index 1",
+                assertThrows(BaselineStoreException.class, () -> BaselineAnnouncement.parse(unsorted)).getMessage());
+    }
+
+    /** The names in a directory. */
+    private static final class Stream
+            implements AutoCloseable
+    {
+        private final java.util.stream.Stream<Path> files;
+
+        Stream(Path directory)
+                throws IOException
+        {
+            this.files = Files.list(directory);
+        }
+
+        List<String> names()
+        {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+
+        @Override
+        public void close()
+        {
+            files.close();
+        }
+    }
+}
