@@ -140,6 +140,13 @@ check "dwcpd tls-ca creates the site CA" in_root dwcpd tls-ca --dir /etc/dwcp/tl
 check "dwcpd tls-host issues the host certificate" in_root dwcpd tls-host --name pkgtest --ca-dir /etc/dwcp/tls
 in_root chgrp dwcp /etc/dwcp/tls/host.key /etc/dwcp/tls/host.pem /etc/dwcp/tls/ca.pem 2>/dev/null
 in_root chmod 0640 /etc/dwcp/tls/host.key 2>/dev/null
+# the vagrant test bed makes its CA with openssl (vagrant/make-ca.sh): dwcpd must accept it
+make_ca=$(dirname "$(readlink -f "$0")")/../../../../vagrant/make-ca.sh
+if [ -x "$make_ca" ] && command -v openssl >/dev/null; then
+  cp "$make_ca" "$root/tmp/make-ca.sh"
+  check "dwcpd tls-host issues a certificate with the vagrant test bed's openssl CA" \
+    in_root sh -c '/tmp/make-ca.sh /tmp/vagrant-ca >/dev/null && dwcpd tls-host --name r1h1 --ca-dir /tmp/vagrant-ca'
+fi
 # what systemd does: RuntimeDirectory, User/Group, EnvironmentFile, WorkingDirectory, ExecStart
 unit_value() { sed -n "s/^$1=//p" "$unit" | head -1; }
 exec_start=$(unit_value ExecStart) unit_user=$(unit_value User) unit_group=$(unit_value Group)
