@@ -18,4 +18,10 @@ public interface StreamEncoder
      * checkpoint and at the end of the stream.
      */
     void flush(Consumer<ByteBuf> out);
+
+    /** One line about the stream for the log at its end (what it carried), or null. */
+    default String summary()
+    {
+        return null;
+    }
 }

@@ -136,6 +136,10 @@ final class QemuChannel
         }
         encoder.flush(this::sendData);
         inboundEnded = true;
+        String summary = encoder.summary();
+        if (summary != null) {
+            session.logChannelSummary(index, summary);
+        }
         ByteBuf payload = Unpooled.buffer(8 + FrameCodec.SHA256_LENGTH);
         payload.writeLong(inboundOffset);
         payload.writeBytes(inboundDigest.digest());

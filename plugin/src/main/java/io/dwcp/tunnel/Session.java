@@ -282,6 +282,11 @@ public final class Session
                 manager.amst().getCheckpointInterval().bytes(), manager.amst().getMaxFramePayload().toIntBytes());
     }
 
+    void logChannelSummary(int channel, String summary)
+    {
+        log.info("{} QEMU connection {} ended: {}", context, channel, summary);
+    }
+
     void qemuEnded(QemuChannel channel)
     {
         channel.fromQemuEnded();

@@ -21,6 +21,7 @@ public class TunnelConfig
     private int maxSessions = 16;
     private int maxPendingConnections = 64;
     private int ioThreads;
+    private boolean tokenizeSource = true;
 
     public HostAndPort getListen()
     {
@@ -163,6 +164,18 @@ public class TunnelConfig
     public TunnelConfig setIoThreads(int ioThreads)
     {
         this.ioThreads = ioThreads;
+        return this;
+    }
+
+    public boolean isTokenizeSource()
+    {
+        return tokenizeSource;
+    }
+
+    @Config(value = "tunnel.tokenize-source", description = "run the source's QEMU bytes through the migration stream tokenizer (pass-through)")
+    public TunnelConfig setTokenizeSource(boolean tokenizeSource)
+    {
+        this.tokenizeSource = tokenizeSource;
         return this;
     }
 

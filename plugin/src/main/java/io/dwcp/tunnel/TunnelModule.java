@@ -5,6 +5,7 @@ import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import io.dwcp.codec.IdentityStreamCodec;
 import io.dwcp.codec.StreamCodec;
+import io.dwcp.codec.TokenizingStreamCodec;
 import io.dwcp.metrics.TunnelStats;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tls.TlsContexts;
@@ -22,10 +23,16 @@ public final class TunnelModule
     protected void configure()
     {
         bind(TunnelStats.class).in(Singleton.class);
-        bind(StreamCodec.class).to(IdentityStreamCodec.class).in(Singleton.class);
         bind(SessionManager.class).in(Singleton.class);
         bind(TunnelServer.class).in(Singleton.class);
         bind(QemuListeners.class).in(Singleton.class);
+    }
+
+    @Provides
+    @Singleton
+    public static StreamCodec streamCodec(TunnelConfig config)
+    {
+        return config.isTokenizeSource() ? new TokenizingStreamCodec() : new IdentityStreamCodec();
     }
 
     @Provides

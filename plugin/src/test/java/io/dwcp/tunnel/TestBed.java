@@ -193,6 +193,7 @@ final class TestBed
             random = new SplittableRandom(seed);
         }
 
+        /** Fills the buffer with the next bytes; the bytes do not depend on how the stream is cut into buffers. */
         void fill(ByteBuffer buffer)
         {
             while (buffer.hasRemaining()) {
@@ -204,8 +205,9 @@ final class TestBed
                     word = random.nextLong();
                     left = 8;
                 }
-                buffer.put((byte) word);
-                word >>>= 8;
+                // the same byte order as putLong: most significant byte first
+                buffer.put((byte) (word >>> 56));
+                word <<= 8;
                 left--;
             }
         }

@@ -60,14 +60,14 @@ class TwoDaemonTransferTest
                         }) : null;
                         long read = readAndVerify(channel, seed + channelId, BYTES_PER_CHANNEL, true);
                         if (returnPath != null) {
-                            returnPath.get(60, TimeUnit.SECONDS);
+                            returnPath.get(300, TimeUnit.SECONDS);
                         }
                         channel.close();
                         return read;
                     }));
                 }
                 for (Future<Long> reader : readers) {
-                    assertEquals(BYTES_PER_CHANNEL, reader.get(60, TimeUnit.SECONDS));
+                    assertEquals(BYTES_PER_CHANNEL, reader.get(300, TimeUnit.SECONDS));
                 }
                 return order;
             });
@@ -82,16 +82,16 @@ class TwoDaemonTransferTest
                     // like a source QEMU: write the stream, read the return path, then close
                     Future<Long> returnPath = executor.submit(() -> channelId == 0 ? readAndVerify(channel, seed + 1000, RETURN_PATH_BYTES, false) : 0L);
                     writeStream(channel, seed + channelId, BYTES_PER_CHANNEL);
-                    long back = returnPath.get(60, TimeUnit.SECONDS);
+                    long back = returnPath.get(300, TimeUnit.SECONDS);
                     channel.close();
                     return back;
                 }));
             }
-            assertEquals(RETURN_PATH_BYTES, sources.get(0).get(90, TimeUnit.SECONDS));
+            assertEquals(RETURN_PATH_BYTES, sources.get(0).get(300, TimeUnit.SECONDS));
             for (int i = 1; i < CHANNELS; i++) {
-                assertEquals(0L, sources.get(i).get(90, TimeUnit.SECONDS));
+                assertEquals(0L, sources.get(i).get(300, TimeUnit.SECONDS));
             }
-            assertEquals(List.of(0L, 1L, 2L), destinationSide.get(90, TimeUnit.SECONDS), "destination accept order");
+            assertEquals(List.of(0L, 1L, 2L), destinationSide.get(300, TimeUnit.SECONDS), "destination accept order");
             double seconds = (System.nanoTime() - start) / 1e9;
             long total = CHANNELS * (BYTES_PER_CHANNEL + 8);
             System.out.printf("tunnel throughput: %d MiB in %.2f s = %.0f MB/s%n", total >> 20, seconds, total / seconds / 1e6);
