@@ -122,7 +122,8 @@ public final class DwcpDaemon
         tunnelServer.close();
         sessions.closeAll();
         metrics.close();
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        // a short quiet period lets the ABORT frames of failed sessions reach the peers
+        group.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         log.info("dwcpd {} stopped", node.getName());
     }
 }

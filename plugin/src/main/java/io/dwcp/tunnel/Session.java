@@ -795,10 +795,10 @@ public final class Session
         cleanup();
     }
 
-    /** Fails the session from any thread. */
-    public void abort(String reason)
+    /** Fails the session from any thread; the future completes once the session loop did it. */
+    public io.netty.util.concurrent.Future<?> abort(String reason)
     {
-        run(() -> fail(reason, true));
+        return loop.submit(() -> guarded(() -> fail(reason, true)));
     }
 
     private void cleanup()

@@ -248,11 +248,16 @@ public final class SessionManager
         };
     }
 
-    /** Closes every session (daemon shutdown). */
+    /** Fails every session (daemon shutdown), telling the peers; waits up to two seconds. */
     public void closeAll()
     {
+        List<io.netty.util.concurrent.Future<?>> aborts = new java.util.ArrayList<>();
         for (Session session : sessions()) {
-            session.abort("dwcpd is shutting down");
+            aborts.add(session.abort("dwcpd is shutting down"));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        for (io.netty.util.concurrent.Future<?> abort : aborts) {
+            abort.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
     }
 

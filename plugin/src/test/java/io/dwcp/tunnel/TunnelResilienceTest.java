@@ -184,6 +184,30 @@ class TunnelResilienceTest
         }
     }
 
+    @Test
+    void destinationQemuNotListeningFailsTheMigrationAtTheSource()
+            throws Exception
+    {
+        try (TestBed bed = new TestBed(Map.of("amst.adapt-interval", "0s"), Map.of("tunnel.qemu-connect-timeout", "1s"))) {
+            // nobody listens on beta's side: beta retries for 1 s, fails, and tells alpha, which closes QEMU's connection
+            try (SocketChannel source = bed.connectAsSourceQemu()) {
+                source.write(ByteBuffer.wrap(new byte[64 * 1024]));
+                ByteBuffer buffer = ByteBuffer.allocate(16);
+                int read;
+                try {
+                    read = source.read(buffer);
+                }
+                catch (IOException reset) {
+                    read = -1;
+                }
+                assertEquals(-1, read, "the source QEMU's connection was closed");
+            }
+            await("both sessions to fail", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
+            assertEquals(1, bed.alpha.sessions().stats().sessionsFailed.sum());
+            assertEquals(1, bed.beta.sessions().stats().sessionsFailed.sum());
+        }
+    }
+
     private static long awaitStall(AtomicLong counter, Duration timeout)
             throws InterruptedException
     {
