@@ -9,8 +9,10 @@ package io.dwcp.transport;
  * <li>after a probe, if goodput grew by at least {@code GAIN} (10%) the count stays and the
  * next interval probes again; otherwise the count goes back to what it was and probing pauses
  * for {@code HOLD_INTERVALS} intervals;</li>
- * <li>when streams retransmit more than {@code LOSS_THRESHOLD} (2%) of what they send and
- * goodput did not grow, one stream in four is shed: more streams only add to the loss;</li>
+ * <li>when streams retransmit more than {@code LOSS_THRESHOLD} (2%) of what they send, or their
+ * RTT rose above {@code RTT_INFLATION} (2) times the lowest seen on a WAN path (minimum RTT of at
+ * least 1 ms), and goodput did not grow, one stream in four is shed: more streams only add to the
+ * loss or fill the bottleneck's queue;</li>
  * <li>when QEMU is the bottleneck (never paused), nothing changes.</li>
  * </ul>
  * Always within [min, max].
@@ -20,6 +22,8 @@ public final class StreamCountController
     static final double GAIN = 1.10;
     static final double LOSS_THRESHOLD = 0.02;
     static final int HOLD_INTERVALS = 5;
+    static final double RTT_INFLATION = 2.0;
+    static final long WAN_MIN_RTT_MICROS = 1000;
 
     private final int min;
     private final int max;
@@ -58,6 +62,16 @@ public final class StreamCountController
      */
     public int update(double throughput, double tunnelLimitedFraction, double lossRate)
     {
+        return update(throughput, tunnelLimitedFraction, lossRate, 0, 0);
+    }
+
+    /**
+     * As {@link #update(double, double, double)}, with the streams' smoothed RTT and the lowest RTT
+     * seen (microseconds, 0 when unknown).
+     */
+    public int update(double throughput, double tunnelLimitedFraction, double lossRate, long rttMicros, long minRttMicros)
+    {
+        boolean queueing = minRttMicros >= WAN_MIN_RTT_MICROS && rttMicros > RTT_INFLATION * minRttMicros;
         if (probing) {
             probing = false;
             if (throughput > 0 && throughput >= previousThroughput * GAIN) {
@@ -71,8 +85,8 @@ public final class StreamCountController
             hold = HOLD_INTERVALS;
             return count;
         }
-        if (lossRate > LOSS_THRESHOLD && throughput < previousThroughput * GAIN && count > min) {
-            lastReason = "loss";
+        if ((lossRate > LOSS_THRESHOLD || queueing) && throughput < previousThroughput * GAIN && count > min) {
+            lastReason = lossRate > LOSS_THRESHOLD ? "loss" : "rtt inflation";
             count = Math.max(min, count - Math.max(1, count / 4));
             previousCount = count;
             previousThroughput = throughput;

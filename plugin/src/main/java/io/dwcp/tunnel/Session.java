@@ -97,6 +97,7 @@ public final class Session
     private long lastRetransmits;
     private long lastSegments;
     private boolean warnedStreamSetup;
+    private long minRttMicros;
 
     Session(SessionManager manager, long id, Role role, PeerConfig peer, EventLoop loop, Target target, long window)
     {
@@ -675,13 +676,23 @@ public final class Session
         lastConsumedCredit = sender.consumedCredit();
         long retransmits = 0;
         long segments = 0;
+        long rttSum = 0;
+        int rttCount = 0;
         for (TunnelStream stream : sender.streams()) {
             stream.measureThroughput(seconds);
             var info = stream.tcpInfo();
             if (info.isPresent()) {
                 retransmits += info.get().totalRetrans();
                 segments += info.get().sndMss() == 0 ? 0 : stream.bytesSent() / info.get().sndMss();
+                if (info.get().rtt() > 0) {
+                    rttSum += info.get().rtt();
+                    rttCount++;
+                }
             }
+        }
+        long rtt = rttCount == 0 ? 0 : rttSum / rttCount;
+        if (rtt > 0 && (minRttMicros == 0 || rtt < minRttMicros)) {
+            minRttMicros = rtt;
         }
         // too few segments say nothing about loss
         double loss = segments - lastSegments >= 1000 ? Math.max(0, retransmits - lastRetransmits) / (double) (segments - lastSegments) : 0;
@@ -689,10 +700,11 @@ public final class Session
         lastSegments = segments;
         double limited = Math.min(1, paused / 1e9 / seconds);
         int before = desiredStreams;
-        desiredStreams = controller.update(throughput, limited, loss);
+        desiredStreams = controller.update(throughput, limited, loss, rtt, minRttMicros);
         if (desiredStreams != before) {
-            log.info("{} streams {} -> {} ({}; goodput {} MB/s, tunnel-limited {}%, loss {}%)", context, before, desiredStreams,
-                    controller.lastReason(), String.format("%.1f", throughput / 1e6), Math.round(limited * 100), String.format("%.2f", loss * 100));
+            log.info("{} streams {} -> {} ({}; goodput {} MB/s, tunnel-limited {}%, loss {}%, rtt {} ms, min {} ms)", context, before, desiredStreams,
+                    controller.lastReason(), String.format("%.1f", throughput / 1e6), Math.round(limited * 100), String.format("%.2f", loss * 100),
+                    String.format("%.1f", rtt / 1000.0), String.format("%.1f", minRttMicros / 1000.0));
             for (Map.Entry<Integer, TunnelStream> entry : streamSlots.entrySet()) {
                 if (entry.getKey() >= desiredStreams) {
                     entry.getValue().setDraining();

@@ -38,6 +38,8 @@ class SocketTuningTest
                         .handler(new ChannelInboundHandlerAdapter()).connect(server.localAddress()).sync().channel();
                 tuning.apply(client);
                 assertEquals(algorithm, SocketTuning.congestionControl(client));
+                new SocketTuning(algorithm, 12_500_000).apply(client);
+                assertEquals(12_500_000, client.config().getOption(SocketTuning.MAX_PACING_RATE));
                 client.close().sync();
             }
             server.close().sync();

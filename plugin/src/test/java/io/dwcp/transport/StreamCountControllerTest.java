@@ -42,6 +42,20 @@ class StreamCountControllerTest
     }
 
     @Test
+    void shrinksWhenRttInflatesOnAWan()
+    {
+        StreamCountController controller = new StreamCountController(1, 256, 16);
+        assertEquals(16, controller.update(100, 0.0, 0, 50_000, 50_000));
+        // the queue fills: RTT 120 ms against 50 ms at best, no more goodput
+        assertEquals(12, controller.update(100, 1.0, 0, 120_000, 50_000));
+        assertEquals("rtt inflation", controller.lastReason());
+        // loopback RTTs (microseconds) are noise, not queueing
+        StreamCountController loopback = new StreamCountController(1, 256, 16);
+        assertEquals(16, loopback.update(100, 0.0, 0, 50, 10));
+        assertEquals(32, loopback.update(100, 1.0, 0, 500, 10));
+    }
+
+    @Test
     void staysWithinBounds()
     {
         StreamCountController controller = new StreamCountController(2, 5, 4);
