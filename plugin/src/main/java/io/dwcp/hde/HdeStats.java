@@ -255,7 +255,7 @@ public final class HdeStats
             out.append("dwcp_hde_body_bytes_total").append(label).append(' ').append(levelBodyBytes.get(slot)).append('\n');
             out.append("dwcp_hde_frame_bytes_total").append(label).append(' ').append(levelFrameBytes.get(slot)).append('\n');
             out.append("dwcp_hde_input_bytes_total").append(label).append(' ').append(levelInputBytes.get(slot)).append('\n');
-            out.append("dwcp_hde_encode_seconds_total").append(label).append(' ').append(levelEncodeNanos.get(slot) / 1e9).append('\n');
+            out.append("dwcp_hde_level_encode_seconds_total").append(label).append(' ').append(levelEncodeNanos.get(slot) / 1e9).append('\n');
         }
         out.append("dwcp_hde_encode_seconds_total ").append(encodeNanos() / 1e9).append('\n');
         out.append("dwcp_hde_decode_seconds_total ").append(decodeNanos() / 1e9).append('\n');
