@@ -13,7 +13,8 @@ import java.nio.file.Path;
  * the same entry counts: the encoder announces its own in the START frame and the decoder refuses
  * counts above its own configuration (so a destination bounds its memory): configure both hosts
  * alike. Memory at the destination is at most delta + hash cache size per stream (less when both
- * hold the same page); the source holds the delta cache and 16 bytes per hash-cache entry.
+ * hold the same page); the source holds the delta cache and about 100 bytes per hash-cache entry
+ * (the hash and its map entry). Cache contents follow from what was sent, never from guest size.
  */
 public class HdeConfig
 {

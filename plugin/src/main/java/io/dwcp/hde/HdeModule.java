@@ -1,0 +1,27 @@
+package io.dwcp.hde;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+
+/**
+ * HDE for dwcpd: one {@link HdeStats} for all streams and the host's {@link BaselineStore}. Needs
+ * {@link HdeConfig} bound (bound and validated with the other configuration classes).
+ */
+public final class HdeModule
+        extends AbstractModule
+{
+    @Override
+    protected void configure()
+    {
+        bind(HdeStats.class).in(Singleton.class);
+    }
+
+    @Provides
+    @Singleton
+    BaselineStore baselineStore(HdeConfig config)
+            throws BaselineStoreException
+    {
+        return new BaselineStore(config);
+    }
+}

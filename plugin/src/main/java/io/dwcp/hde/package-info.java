@@ -1,0 +1,28 @@
+/**
+ * HDE, hierarchical delta encoding of guest pages: the source sends each RAM page at the cheapest
+ * level the destination can decode exactly (zero token, reference by content hash, XOR delta
+ * against its previous version, zstd with a trained dictionary), batched into frames.
+ *
+ * <h2>Plugging it into the tunnel</h2>
+ * One {@link io.dwcp.hde.HdeEncoder} / {@link io.dwcp.hde.HdeDecoder} pair per ordered stream
+ * (per QEMU connection), both fed in stream order on one thread.
+ * <pre>{@code
+ * // source, per QEMU channel
+ * HdeEncoder encoder = new HdeEncoder(config, stats, destinationBaselines, frame -> send(frame));
+ * for (Token t; (t = tokenizer.next()) != null; ) {
+ *     encoder.token(t);                 // RAM_PAGE -> page(block, offset, header, content); anything else -> raw(bytes)
+ * }
+ * encoder.flush();                      // before each digest checkpoint and at the end
+ * controller.adjust(encoder, stats, linkBytesPerSecond);   // periodically, on the same thread
+ *
+ * // destination, per channel
+ * HdeDecoder decoder = new HdeDecoder(config, stats, heldBaselines, HdeDecoder.toWriter(new MigrationStreamWriter(sink)));
+ * decoder.feed(bytes, offset, length);  // frames split anywhere; HdeDecodeException on anything wrong
+ * decoder.endOfInput();
+ * }</pre>
+ * The wire format and the cache rules are in {@link io.dwcp.hde.HdeFrame}; baselines (an earlier
+ * copy of a VM's memory on the destination) in {@link io.dwcp.hde.BaselineStore} and {@link
+ * io.dwcp.hde.BaselineAnnouncement}; configuration keys ({@code hde.*}) in {@link
+ * io.dwcp.hde.HdeConfig}; the level choice in {@link io.dwcp.hde.LevelController}.
+ */
+package io.dwcp.hde;
