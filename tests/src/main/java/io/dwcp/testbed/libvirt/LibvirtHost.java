@@ -101,6 +101,7 @@ public final class LibvirtHost implements AutoCloseable {
     }
 
     private final Host host;
+    private final List<Path> qemuHooks;
     private final String name;
     private final String hostname;
     private final UUID hostUuid;
@@ -112,8 +113,9 @@ public final class LibvirtHost implements AutoCloseable {
     private TrackedProcess libvirtd;
     private boolean closed;
 
-    private LibvirtHost(Host host, String name) {
+    private LibvirtHost(Host host, String name, List<Path> qemuHooks) {
         this.host = host;
+        this.qemuHooks = List.copyOf(qemuHooks);
         this.name = name;
         String id = ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet() + "-" + name;
         this.hostname = PREFIX + id;
@@ -126,7 +128,16 @@ public final class LibvirtHost implements AutoCloseable {
      * answers. {@code name} (a-z, 0-9, at most 12 characters) names it in hostnames and logs.
      */
     public static LibvirtHost start(Host host, String name) {
+        return start(host, name, List.of());
+    }
+
+    /**
+     * Like {@link #start(Host, String)}, with executables installed into the host's
+     * {@code /etc/libvirt/hooks/qemu.d/} before libvirtd starts (libvirtd finds hooks only then).
+     */
+    public static LibvirtHost start(Host host, String name, List<Path> qemuHooks) {
         requireNonNull(host, "host is null");
+        requireNonNull(qemuHooks, "qemuHooks is null");
         requireNonNull(name, "name is null");
         if (!name.matches("[a-z0-9]{1,12}")) {
             throw new IllegalArgumentException("name must be 1-12 characters of a-z0-9: " + name);
@@ -135,7 +146,7 @@ public final class LibvirtHost implements AutoCloseable {
         if (unavailable.isPresent()) {
             throw new IllegalStateException(unavailable.get());
         }
-        LibvirtHost libvirtHost = new LibvirtHost(host, name);
+        LibvirtHost libvirtHost = new LibvirtHost(host, name, qemuHooks);
         OPEN.add(libvirtHost);
         try {
             libvirtHost.startDaemons();
@@ -282,6 +293,17 @@ public final class LibvirtHost implements AutoCloseable {
         return tail(outside("/var/log/libvirt/qemu/" + domain + ".log"), 30);
     }
 
+    /** What libvirtd logged of the commands it ran (hook calls among them): "About to run ..." lines. */
+    public List<String> commandsRun() {
+        Path log = outside("/var/log/libvirt/libvirtd-commands.log");
+        try {
+            return Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                    .filter(line -> line.contains("About to run")).toList() : List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + log, e);
+        }
+    }
+
     /** The end of libvirtd's stderr. */
     public String libvirtdLog() {
         return tail(state.resolve("libvirtd.log"), 30);
@@ -319,6 +341,14 @@ public final class LibvirtHost implements AutoCloseable {
         Files.writeString(etc.resolve("qemu.conf"), qemuConf(host.address()), StandardCharsets.UTF_8);
         Files.writeString(etc.resolve("virtlogd.conf"), "# dwcp test bed: defaults\n", StandardCharsets.UTF_8);
         Files.writeString(etc.resolve("libvirt.conf"), "# dwcp test bed: defaults\n", StandardCharsets.UTF_8);
+        if (!qemuHooks.isEmpty()) {
+            Path hooks = Files.createDirectories(etc.resolve("hooks").resolve("qemu.d"));
+            for (Path hook : qemuHooks) {
+                Path installed = hooks.resolve(hook.getFileName());
+                Files.copy(hook, installed);
+                installed.toFile().setExecutable(true, false);
+            }
+        }
     }
 
     static String libvirtdConf(UUID hostUuid, String address) {
@@ -333,7 +363,9 @@ public final class LibvirtHost implements AutoCloseable {
                 "auth_unix_ro = \"none\"",
                 "auth_unix_rw = \"none\"",
                 "unix_sock_group = \"root\"",
-                "log_outputs = \"3:stderr\"",
+                // warnings and errors on stderr; every command libvirtd runs (hooks too) in libvirtd-commands.log
+                "log_filters = \"1:util.command\"",
+                "log_outputs = \"3:stderr 1:file:/var/log/libvirt/libvirtd-commands.log\"",
                 "") ;
     }
 

@@ -3,6 +3,9 @@ package io.dwcp.testbed.libvirt;
 import io.dwcp.testbed.net.TwoHostNetwork;
 import io.dwcp.testbed.wan.LinkProfile;
 
+import java.nio.file.Path;
+import java.util.List;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -23,12 +26,17 @@ public final class LibvirtTestBed implements AutoCloseable {
 
     /** Builds the network, then starts libvirt on both hosts. */
     public static LibvirtTestBed create(String name, LinkProfile aToB, LinkProfile bToA) {
+        return create(name, aToB, bToA, List.of());
+    }
+
+    /** Like {@link #create(String, LinkProfile, LinkProfile)}, with these QEMU hooks installed on both hosts. */
+    public static LibvirtTestBed create(String name, LinkProfile aToB, LinkProfile bToA, List<Path> qemuHooks) {
         requireNonNull(name, "name is null");
         TwoHostNetwork network = TwoHostNetwork.create(name, aToB, bToA);
         LibvirtHost a = null;
         try {
-            a = LibvirtHost.start(network.hostA(), "a");
-            LibvirtHost b = LibvirtHost.start(network.hostB(), "b");
+            a = LibvirtHost.start(network.hostA(), "a", qemuHooks);
+            LibvirtHost b = LibvirtHost.start(network.hostB(), "b", qemuHooks);
             return new LibvirtTestBed(network, a, b);
         } catch (RuntimeException e) {
             try {
