@@ -41,7 +41,12 @@ public final class StreamTool {
     }
 
     public static void main(String[] args) {
-        System.exit(new StreamTool(System.out, System.err).run(args));
+        System.exit(execute(args));
+    }
+
+    /** Runs the tool on the standard streams and returns its exit status (for embedding commands, e.g. {@code dwcp stream}). */
+    public static int execute(String... args) {
+        return new StreamTool(System.out, System.err).run(args);
     }
 
     int run(String[] args) {

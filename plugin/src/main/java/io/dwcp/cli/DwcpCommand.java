@@ -1,0 +1,50 @@
+package io.dwcp.cli;
+
+import io.dwcp.migration.cli.StreamTool;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * The operator's {@code dwcp} command. Today it inspects captured migration streams
+ * ({@code dwcp stream}); {@code dwcp migrate} arrives with the libvirt integration.
+ */
+@Command(name = "dwcp", mixinStandardHelpOptions = true, version = "dwcp 0.1.0",
+        description = "DWCP: fast, safe live migration of KVM virtual machines across wide-area networks.",
+        subcommands = {DwcpCommand.Stream.class, CommandLine.HelpCommand.class},
+        exitCodeOnInvalidInput = 2)
+public final class DwcpCommand implements Callable<Integer> {
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new DwcpCommand()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        // No subcommand: show what there is, and say it was a usage error.
+        new CommandLine(this).usage(System.err);
+        return 2;
+    }
+
+    /** {@code dwcp stream inspect|copy ...}: the qemu-migration stream tool. */
+    @Command(name = "stream",
+            description = {
+                    "Inspect or copy captured QEMU migration channels (QEMU 7.2 to 10.x).",
+                    "  dwcp stream inspect [--json] [--strict] FILE...   per-channel summary and round-trip check",
+                    "  dwcp stream copy [--strict] IN OUT                tokenize IN and write the tokens to OUT",
+                    "Exit status: 0 fine, 1 malformed (--strict) or a round trip that differs, 2 usage or I/O error."})
+    static final class Stream implements Callable<Integer> {
+        @Parameters(arity = "1..*", paramLabel = "ARGS", description = "inspect|copy and their arguments")
+        List<String> arguments;
+
+        @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
+
+        @Override
+        public Integer call() {
+            return StreamTool.execute(arguments.toArray(String[]::new));
+        }
+    }
+}
