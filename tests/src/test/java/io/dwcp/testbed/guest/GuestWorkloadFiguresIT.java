@@ -11,17 +11,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Measures the full-size guest under TCG: boot to READY, verification time, achieved dirty rate,
- * for the light and heavy workloads in both QEMU versions. About two minutes; runs only with
- * {@code -Ddwcp.guest.figures=true}. Prints a table.
+ * for the light and heavy workloads in both QEMU versions. About two minutes; not part of the
+ * default run (tests/pom.xml excludes *FiguresIT): run it with {@code -Dit.test=GuestWorkloadFiguresIT}.
+ * Prints a table.
  */
 class GuestWorkloadFiguresIT {
     @Test
     void measure(@TempDir Path dir) throws Exception {
-        assumeTrue(Boolean.getBoolean("dwcp.guest.figures"), "set -Ddwcp.guest.figures=true to measure");
         GuestImage image = GuestImage.build();
         List<String> rows = new ArrayList<>();
         rows.add(String.format("%-5s %-6s %9s %9s %9s %9s %9s %9s", "qemu", "spec", "ready_s", "fill_ms",
