@@ -402,7 +402,11 @@ public final class Session
         log.debug("{} {} up ({} streams)", context, stream, sender.streams().size());
     }
 
-    void streamDown(TunnelStream stream, String reason)
+    /**
+     * A stream closed. The source retires streams the controller no longer wants by closing them
+     * once they carry no unacknowledged frame: at the destination a clean close is not a failure.
+     */
+    void streamDown(TunnelStream stream, String reason, boolean clean)
     {
         sender.streamDown(stream);
         if (role == Role.SOURCE && streamSlots.get(stream.index()) == stream) {
@@ -411,7 +415,10 @@ public final class Session
         if (state != State.OPEN) {
             return;
         }
-        if (!stream.isDraining()) {
+        if (role == Role.DESTINATION && clean) {
+            log.debug("{} {} closed by the source ({} streams left)", context, stream, sender.streams().size());
+        }
+        else if (!stream.isDraining()) {
             stats().streamsFailed.increment();
             log.info("{} {} failed ({}); its unacknowledged frames were re-sent on {} other streams", context, stream, reason, sender.streams().size());
             if (role == Role.SOURCE) {

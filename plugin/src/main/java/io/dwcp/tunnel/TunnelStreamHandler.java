@@ -21,6 +21,7 @@ final class TunnelStreamHandler
     private final Session session;
     private final TunnelStream stream;
     private String closeReason = "connection closed";
+    private boolean clean = true;
 
     TunnelStreamHandler(Session session, TunnelStream stream)
     {
@@ -47,7 +48,8 @@ final class TunnelStreamHandler
     public void userEventTriggered(ChannelHandlerContext context, Object event)
     {
         if (event instanceof IdleStateEvent) {
-            closeReason = "nothing received for " + session.peer().name() + "'s idle timeout";
+            closeReason = "nothing received within the idle timeout";
+            clean = false;
             context.close();
             return;
         }
@@ -58,7 +60,8 @@ final class TunnelStreamHandler
     public void channelInactive(ChannelHandlerContext context)
     {
         String reason = closeReason;
-        session.run(() -> session.streamDown(stream, reason));
+        boolean closedCleanly = clean;
+        session.run(() -> session.streamDown(stream, reason, closedCleanly));
     }
 
     @Override
@@ -66,6 +69,7 @@ final class TunnelStreamHandler
     {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null && !(cause instanceof CorruptFrameException) ? cause.getCause() : cause;
         closeReason = root.getMessage() == null ? root.toString() : root.getMessage();
+        clean = false;
         if (cause instanceof CorruptFrameException) {
             log.warn("{} {} from {}: {}; closing the stream", session.context(), stream, context.channel().remoteAddress(), cause.getMessage());
         }
