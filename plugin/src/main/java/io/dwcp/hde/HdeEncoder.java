@@ -16,6 +16,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
@@ -32,8 +34,8 @@ import static java.util.Objects.requireNonNull;
  * cheapest level the destination can decode (see {@link PageLevel}); records are batched into
  * frames of {@code hde.frame-size} bytes, compressed as the tier and level say, and handed to the
  * frame consumer as exact-length arrays. The first frame is START; a DICTIONARY frame follows once
- * the first {@code hde.dictionary-sample} bytes of literal pages have been seen (training takes
- * some 100 ms, once, on the encoding thread).
+ * the first {@code hde.dictionary-sample} bytes of literal pages have been seen and a dictionary
+ * trained on them (off the encoding thread); frames after it use it.
  *
  * <p>One thread, in stream order; not thread-safe. The arrays given to {@link #page} and {@link
  * #raw} may be reused once the call returns. {@link #setTier} and {@link #setLevel} may be called
@@ -77,6 +79,8 @@ public final class HdeEncoder
     private int level;
 
     private ZstdDictTrainer trainer;
+    private final Executor trainingExecutor;
+    private CompletableFuture<byte[]> training;
     private final long dictionarySample;
     private final int dictionarySize;
     private long sampledBytes;
@@ -95,7 +99,18 @@ public final class HdeEncoder
      */
     public HdeEncoder(HdeConfig config, HdeStats stats, List<BaselineAnnouncement> baselines, Consumer<byte[]> frames)
     {
+        this(config, stats, baselines, frames, HdeEncoder::trainOnNewThread);
+    }
+
+    /**
+     * @param training runs the dictionary training (some 100 ms to 1 s of CPU, once per stream) off
+     * the encoding thread; frames go on without a dictionary until it is done ({@code Runnable::run}
+     * trains synchronously, at the frame that completes the sample)
+     */
+    public HdeEncoder(HdeConfig config, HdeStats stats, List<BaselineAnnouncement> baselines, Consumer<byte[]> frames, Executor training)
+    {
         requireNonNull(config, "config is null");
+        this.trainingExecutor = requireNonNull(training, "training is null");
         config.validate();
         this.stats = requireNonNull(stats, "stats is null");
         this.frames = requireNonNull(frames, "frames is null");
@@ -285,6 +300,7 @@ public final class HdeEncoder
             throw new IllegalArgumentException("dictionary of " + dictionary.length + " bytes (1.." + HdeFrame.MAX_DICTIONARY_LENGTH + ")");
         }
         trainer = null;
+        training = null;
         sampledBytes = Long.MAX_VALUE;
         installDictionary(dictionary.clone());
     }
@@ -393,27 +409,43 @@ public final class HdeEncoder
         sampledBytes += PAGE_SIZE;
     }
 
+    private static void trainOnNewThread(Runnable task)
+    {
+        Thread thread = new Thread(task, "hde-dictionary-training");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Starts training once the sample is complete; installs the dictionary once training is done. */
     private void trainDictionaryIfDue()
     {
-        if (trainer == null || sampledBytes < dictionarySample) {
-            return;
+        if (trainer != null && sampledBytes >= dictionarySample) {
+            ZstdDictTrainer samples = trainer;
+            long sampled = sampledBytes;
+            trainer = null;
+            training = CompletableFuture.supplyAsync(() -> {
+                long start = System.nanoTime();
+                try {
+                    byte[] trained = samples.trainSamples();
+                    stats.dictionaryTrained(System.nanoTime() - start);
+                    log.debug("trained a {}-byte zstd dictionary on {} bytes of pages in {} ms", trained.length, sampled, (System.nanoTime() - start) / 1_000_000);
+                    return trained;
+                }
+                catch (ZstdException e) {
+                    // e.g. incompressible samples: frames go on without a dictionary
+                    stats.dictionaryTrainingFailed(System.nanoTime() - start);
+                    log.info("zstd dictionary training on {} bytes of pages failed ({}); frames are compressed without a dictionary", sampled, e.getMessage());
+                    return null;
+                }
+            }, trainingExecutor);
         }
-        ZstdDictTrainer samples = trainer;
-        trainer = null;
-        long start = System.nanoTime();
-        byte[] trained;
-        try {
-            trained = samples.trainSamples();
+        if (training != null && training.isDone()) {
+            byte[] trained = training.join();
+            training = null;
+            if (trained != null) {
+                installDictionary(trained);
+            }
         }
-        catch (ZstdException e) {
-            // e.g. incompressible samples: frames go on without a dictionary
-            stats.dictionaryTrainingFailed(System.nanoTime() - start);
-            log.info("zstd dictionary training on {} bytes of pages failed ({}); frames are compressed without a dictionary", sampledBytes, e.getMessage());
-            return;
-        }
-        stats.dictionaryTrained(System.nanoTime() - start);
-        log.debug("trained a {}-byte zstd dictionary on {} bytes of pages in {} ms", trained.length, sampledBytes, (System.nanoTime() - start) / 1_000_000);
-        installDictionary(trained);
     }
 
     private void installDictionary(byte[] trained)

@@ -30,7 +30,7 @@ class HdeConfigTest
         assertEquals(DataSize.ofMiB(128), config.getHashCacheSize());
         assertEquals(32768, config.deltaCacheEntries());
         assertEquals(32768, config.hashCacheEntries());
-        assertEquals(DataSize.ofKiB(256), config.getFrameSize());
+        assertEquals(DataSize.ofMiB(1), config.getFrameSize());
         assertEquals(DataSize.ofKiB(64), config.getDictionarySize());
         assertEquals(DataSize.ofMiB(4), config.getDictionarySample());
         assertEquals(Path.of("/var/lib/dwcp/baselines"), config.getBaselineDirectory());
@@ -50,7 +50,7 @@ class HdeConfigTest
                 Map.entry("hde.controller-headroom-percent", "50"),
                 Map.entry("hde.delta-cache-size", "1GiB"),
                 Map.entry("hde.hash-cache-size", "512MiB"),
-                Map.entry("hde.frame-size", "1MiB"),
+                Map.entry("hde.frame-size", "256KiB"),
                 Map.entry("hde.dictionary-size", "112KiB"),
                 Map.entry("hde.dictionary-sample", "16MiB"),
                 Map.entry("hde.baseline-dir", "/srv/dwcp/baselines"),
@@ -65,7 +65,7 @@ class HdeConfigTest
         assertEquals(50, config.getControllerHeadroomPercent());
         assertEquals(262144, config.deltaCacheEntries());
         assertEquals(131072, config.hashCacheEntries());
-        assertEquals(DataSize.ofMiB(1), config.getFrameSize());
+        assertEquals(DataSize.ofKiB(256), config.getFrameSize());
         assertEquals(DataSize.ofKiB(112), config.getDictionarySize());
         assertEquals(DataSize.ofMiB(16), config.getDictionarySample());
         assertEquals(Path.of("/srv/dwcp/baselines"), config.getBaselineDirectory());

@@ -202,4 +202,44 @@ class HdeRoundTripTest
             assertTrue(loop.stats.framesEncoded() > 20);
         }
     }
+
+    @Test
+    void dictionaryTrainedOffThreadArrivesMidStream()
+    {
+        // the training task waits in a queue until the test runs it: frames before use no dictionary
+        java.util.ArrayDeque<Runnable> queued = new java.util.ArrayDeque<>();
+        HdeConfig config = new HdeConfig().setFrameSize(DataSize.ofKiB(64)).setDictionarySize(DataSize.ofKiB(8)).setDictionarySample(DataSize.ofKiB(256));
+        WorkloadPages workload = WORKLOAD;
+        HdeStats stats = new HdeStats();
+        java.io.ByteArrayOutputStream original = new java.io.ByteArrayOutputStream();
+        HdeDecoderTest.Output decoded = new HdeDecoderTest.Output();
+        java.util.List<Integer> types = new java.util.ArrayList<>();
+        try (HdeDecoder decoder = new HdeDecoder(config, stats, decoded);
+                HdeEncoder encoder = new HdeEncoder(config, stats, java.util.List.of(), frame -> {
+                    types.add(frame[HdeFrame.TYPE_OFFSET] * 10 + frame[HdeFrame.CODEC_OFFSET]);
+                    try {
+                        decoder.feed(frame, 0, frame.length);
+                    }
+                    catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, queued::add)) {
+            for (int p = 0; p < 512; p++) {
+                byte[] page = workload.page(p);
+                original.write(page, 0, 4096);
+                encoder.page("pc.ram", p * 4096L, new byte[0], 0, 0, page, 0);
+                if (p == 300) {
+                    assertEquals(1, queued.size(), "training was started once the sample was complete");
+                    queued.remove().run();
+                }
+            }
+            encoder.flush();
+        }
+        assertArrayEquals(original.toByteArray(), decoded.bytes.toByteArray());
+        int dictionaryFrame = types.indexOf(HdeFrame.TYPE_DICTIONARY * 10);
+        assertTrue(dictionaryFrame > 3, types.toString());
+        assertTrue(types.subList(1, dictionaryFrame).stream().allMatch(t -> t == 31 || t == 30), "before: zstd without dictionary " + types);
+        assertTrue(types.subList(dictionaryFrame + 1, types.size()).stream().allMatch(t -> t == 32 || t == 30), "after: with the dictionary " + types);
+        assertEquals(1, stats.dictionariesTrained());
+    }
 }

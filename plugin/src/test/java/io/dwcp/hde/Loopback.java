@@ -48,6 +48,7 @@ final class Loopback
                 decoded.write(bytes, offset, length);
             }
         });
+        // dictionary training on the encoding thread: the frames are the same on every run
         this.encoder = new HdeEncoder(config, stats, announced, frame -> {
             frameBytes += frame.length;
             if (this.keepFrames) {
@@ -59,7 +60,7 @@ final class Loopback
             catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        });
+        }, Runnable::run);
     }
 
     void page(String block, long offset, byte[] header, byte[] content)
