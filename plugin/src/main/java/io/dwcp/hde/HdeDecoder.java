@@ -422,6 +422,9 @@ public final class HdeDecoder
             throws HdeDecodeException
     {
         long id = Varint.read(bytes, at, end);
+        if (blocks.size() == HdeFrame.MAX_BLOCKS) {
+            throw error(recordStart - bodyStart, "BLOCK id", "at most " + HdeFrame.MAX_BLOCKS + " blocks per stream", describeVarint(id));
+        }
         if (id != blocks.size()) {
             throw error(recordStart - bodyStart, "BLOCK id", Integer.toString(blocks.size()) + " (the next block number)", describeVarint(id));
         }

@@ -357,6 +357,9 @@ public final class HdeEncoder
         if (utf8.length > MAX_BLOCK_NAME) {
             throw new IllegalArgumentException("RAM block name of " + utf8.length + " bytes (at most " + MAX_BLOCK_NAME + ")");
         }
+        if (blockIds.size() == HdeFrame.MAX_BLOCKS) {
+            throw new IllegalArgumentException("more than " + HdeFrame.MAX_BLOCKS + " RAM blocks in one stream");
+        }
         int newId = blockIds.size();
         blockIds.put(name, newId);
         body[bodyLength++] = HdeFrame.RECORD_BLOCK;

@@ -41,8 +41,8 @@ package io.dwcp.hde;
  * </pre>
  * {@code header} is the page record's header as QEMU wrote it ({@code be64 offset|flags} and the
  * block name, or nothing for multifd pages), so the decoder rebuilds the exact record. {@code
- * blockId}s are numbered 0, 1, ... by BLOCK records in order of first use; a page names a defined
- * one. {@code hash} is a {@link PageHash}. The decoder hands out, in order, each RAW record's bytes
+ * blockId}s are numbered 0, 1, ... by BLOCK records in order of first use (at most {@link
+ * #MAX_BLOCKS}); a page names a defined one. {@code hash} is a {@link PageHash}. The decoder hands out, in order, each RAW record's bytes
  * and each page's header followed by its 4096 bytes.
  *
  * <h2>Cache rules</h2>
@@ -95,6 +95,8 @@ public final class HdeFrame
     /** The largest dictionary a decoder accepts. */
     public static final int MAX_DICTIONARY_LENGTH = 1 << 20;
     public static final int MAX_BASELINES = 16;
+    /** RAM blocks per stream (QEMU has a few dozen): bounds the decoder's block table. */
+    public static final int MAX_BLOCKS = 4096;
 
     static final int TYPE_START = 1;
     static final int TYPE_DICTIONARY = 2;

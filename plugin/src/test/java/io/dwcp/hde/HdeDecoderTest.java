@@ -279,6 +279,17 @@ class HdeDecoderTest
     }
 
     @Test
+    void tooManyBlocks()
+    {
+        Body body = body();
+        for (int id = 0; id <= HdeFrame.MAX_BLOCKS; id++) {
+            body.u8(0x06).varint(id).varint(0);
+        }
+        // 128 one-byte ids, then two-byte ids: the last record starts at 3 x 128 + 4 x (4096 - 128)
+        assertBodyError(body, HdeFrame.MAX_BLOCKS + 1, 3 * 128 + 4 * (HdeFrame.MAX_BLOCKS - 128), "BLOCK id", "at most 4096 blocks per stream", "4096");
+    }
+
+    @Test
     void referenceToAnUnknownHash()
     {
         PageHash hash = new PageHasher().hash(new byte[4096], 0);
