@@ -83,6 +83,7 @@ public final class QemuListeners
                 .channel(target.kind() == Target.Kind.UNIX ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
                 .handler(new AcceptOrder(peer, target))
                 .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.RECVBUF_ALLOCATOR, SessionManager.QEMU_READS)
                 .childHandler(Channels.NO_OP);
     }
 
