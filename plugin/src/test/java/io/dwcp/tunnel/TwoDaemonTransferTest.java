@@ -114,4 +114,19 @@ class TwoDaemonTransferTest
             executor.shutdownNow();
         }
     }
+
+    @Test
+    void consecutiveMigrationsAreSeparateSessions()
+            throws Exception
+    {
+        try (TestBed bed = new TestBed(Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2"))) {
+            // the first migration's main channel ended: the next connection on the listener opens a new session
+            bed.transfer(System.nanoTime(), 8 << 20);
+            bed.transfer(System.nanoTime(), 8 << 20);
+            TestBed.await("sessions to complete", Duration.ofSeconds(30),
+                    () -> bed.alpha.sessions().stats().sessionsCompleted.sum() == 2 && bed.beta.sessions().stats().sessionsCompleted.sum() == 2);
+            assertEquals(2, bed.alpha.sessions().stats().sessionsStarted.sum());
+            assertEquals(0, bed.alpha.sessions().stats().sessionsFailed.sum());
+        }
+    }
 }
