@@ -27,7 +27,8 @@ public final class FrameSender
     // sequenced but not yet transmitted: the window was full (QEMU reads in flight when it closed)
     private final ArrayDeque<InFlight> held = new ArrayDeque<>();
     private long transmittedCredit;
-    private final List<TunnelStream> streams = new ArrayList<>();
+    // copy-on-write: the metrics endpoint lists the streams from its own thread; changes are rare
+    private final List<TunnelStream> streams = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long nextSequence;
     private long sentCredit;
     private long consumedCredit;

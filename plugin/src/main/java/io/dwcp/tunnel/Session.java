@@ -187,12 +187,7 @@ public final class Session
     /** Snapshot of the live streams, for metrics (any thread; best effort). */
     public List<TunnelStream> streamsSnapshot()
     {
-        try {
-            return List.copyOf(sender.streams());
-        }
-        catch (RuntimeException e) {
-            return List.of();
-        }
+        return List.copyOf(sender.streams());
     }
 
     public int desiredStreams()
