@@ -79,6 +79,10 @@ public final class Bench implements Callable<Integer> {
                     + "their links, not the CPU); S0 always runs alone. Default: 1.")
     int parallel = 1;
 
+    @Option(names = "--report", arity = "1..*", paramLabel = "JSON",
+            description = "Run nothing: print the table of the runs stored in these JSON files (from --json).")
+    List<Path> reports;
+
     @Option(names = "--guest-ram", paramLabel = "MiB", description = "Guest RAM. Default: 1024.")
     int guestRamMiB = 1024;
 
@@ -90,6 +94,16 @@ public final class Bench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (reports != null) {
+            List<BenchRun> stored = new ArrayList<>();
+            ObjectMapper mapper = new ObjectMapper();
+            for (Path report : reports) {
+                stored.addAll(List.of(mapper.readValue(report.toFile(), BenchRun[].class)));
+            }
+            out.print(ResultTable.render(stored));
+            out.println("bench: 'n/c' = not converged within the time limit: how long it ran and its median goodput on the wire.");
+            return 0;
+        }
         if (quick) {
             scenarios = scenarios != null ? scenarios : List.of("S0", "S2");
             workloads = workloads != null ? workloads : List.of("light");

@@ -2,6 +2,7 @@ package io.dwcp.bench;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +21,13 @@ final class ResultTable {
 
     static String render(Collection<BenchRun> runs) {
         Map<Cell, List<BenchRun>> cells = new LinkedHashMap<>();
-        for (BenchRun run : runs) {
+        List<BenchRun> ordered = runs.stream().sorted(Comparator
+                .comparing(BenchRun::scenario)
+                .thenComparing(r -> r.workload().equals("light") ? 0 : r.workload().equals("heavy") ? 1 : 2)
+                .thenComparing(BenchRun::qemu)
+                .thenComparing(r -> modeRank(r.mode()))
+                .thenComparing(BenchRun::mode)).toList();
+        for (BenchRun run : ordered) {
             cells.computeIfAbsent(new Cell(run.scenario(), run.workload(), run.qemu(), run.mode()), c -> new ArrayList<>())
                     .add(run);
         }
@@ -51,6 +58,11 @@ final class ResultTable {
                     done.size() + "/" + all.size(), intact + "/" + all.size(), total, downtime, wire, ratio, dirty));
         }
         return out.toString();
+    }
+
+    private static int modeRank(String mode) {
+        int rank = BenchMode.DEFAULTS.indexOf(mode);
+        return rank < 0 ? Integer.MAX_VALUE : rank;
     }
 
     /** What the runs that did not complete achieved: the median wire goodput, and how long they ran. */
