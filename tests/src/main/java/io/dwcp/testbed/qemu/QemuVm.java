@@ -72,6 +72,15 @@ public final class QemuVm implements AutoCloseable {
         }
         Path qmpSocket = dir.resolve("qmp.sock");
         Path consoleSocket = dir.resolve("console.sock");
+        try {
+            // A socket file left by an earlier QEMU in this folder could be reached before the new
+            // QEMU replaces it: remove it first, so connecting can only reach this QEMU.
+            Files.deleteIfExists(qmpSocket);
+            Files.deleteIfExists(consoleSocket);
+            Files.deleteIfExists(dir.resolve("console.log"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + dir, e);
+        }
         List<String> argv = new ArrayList<>(config.binary().command());
         argv.addAll(List.of("-name", config.name(), "-nodefaults", "-nographic", "-no-reboot", "-no-user-config"));
         argv.addAll(config.accelerator().arguments());
