@@ -42,7 +42,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * limit is cancelled and reported as {@code not-converged}; nothing is dropped from the output.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Benchmark live migration modes side by side over emulated WAN scenarios.")
+        description = "Benchmark live migration modes side by side over emulated WAN scenarios.",
+        exitCodeListHeading = "Exit status:%n",
+        exitCodeList = {"0:every run migrated or was reported not-converged, every guest intact",
+                "2:usage error", "3:a guest was not intact after a migration", "4:a run could not migrate at all"})
 public final class Bench implements Callable<Integer> {
     @Option(names = "--scenario", split = ",", paramLabel = "S",
             description = "Scenarios: S0 (local), S1 (70 ms, 1 Gbit/s), S2 (140 ms, 500 Mbit/s), S3 (300 ms, 200 Mbit/s), "
@@ -168,11 +171,15 @@ public final class Bench implements Callable<Integer> {
         out.print(ResultTable.render(runs));
         out.println("bench: 'n/c' = not converged within the time limit: how long it ran and its median goodput on the wire.");
         out.println("bench: runs written to " + json.toAbsolutePath());
-        boolean allIntact = runs.stream().allMatch(BenchRun::guestIntact);
-        if (!allIntact) {
-            out.println("bench: WARNING: at least one guest was not intact afterwards (see guest_intact and detail in the JSON)");
+        long errors = runs.stream().filter(r -> r.status().equals("error")).count();
+        long corrupt = runs.stream().filter(r -> !r.status().equals("error") && !r.guestIntact()).count();
+        if (errors > 0) {
+            out.println("bench: WARNING: " + errors + " run(s) could not migrate at all (status error; see detail in the JSON)");
         }
-        return allIntact ? 0 : 3;
+        if (corrupt > 0) {
+            out.println("bench: WARNING: " + corrupt + " guest(s) were not intact after their migration (guest_intact false)");
+        }
+        return corrupt > 0 ? 3 : errors > 0 ? 4 : 0;
     }
 
     /** What every scenario runs, and the runs collected so far (from one or several threads). */
