@@ -28,6 +28,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +53,6 @@ import java.util.concurrent.TimeUnit;
  *     io.dwcp.hde.bench.HdeBenchmark [encode|decode]
  * </pre>
  */
-@State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)
@@ -63,65 +63,112 @@ public class HdeBenchmark
     static final int PAGES = 2048;
     static final int PAGE_SIZE = 4096;
 
-    @Param({"0", "1", "3", "6", "9", "15", "19"})
-    public int level;
-
-    @Param({"first", "dirty"})
-    public String pass;
-
-    private byte[][] firstPass;
-    private byte[][] dirtyPass;
-    private byte[] dictionary;
-    private byte[] firstFrames;
-    private byte[] dirtyFrames;
-    private HdeConfig config;
-    private long frameBytes;
-
-    // per invocation (dirty pass): an encoder / decoder that has seen the first pass
-    private HdeEncoder warmEncoder;
-    private HdeDecoder warmDecoder;
-
-    @Setup(Level.Trial)
-    public void setUp()
-            throws IOException
+    /** The pages, the dictionary and the frames of both passes, per level and pass. */
+    @State(Scope.Thread)
+    public static class Data
     {
-        WorkloadPages workload = new WorkloadPages(1);
-        firstPass = new byte[PAGES][];
-        dirtyPass = new byte[PAGES][];
-        for (int p = 0; p < PAGES; p++) {
-            firstPass[p] = workload.page(p);
-            dirtyPass[p] = firstPass[p].clone();
-            workload.write(p, 1, dirtyPass[p], 0);
+        @Param({"0", "1", "3", "6", "9", "15", "19"})
+        public int level;
+
+        @Param({"first", "dirty"})
+        public String pass;
+
+        byte[][] firstPass;
+        byte[][] dirtyPass;
+        byte[] dictionary;
+        byte[] firstFrames;
+        byte[] dirtyFrames;
+        HdeConfig config;
+
+        @Setup(Level.Trial)
+        public void setUp()
+        {
+            WorkloadPages workload = new WorkloadPages(1);
+            firstPass = new byte[PAGES][];
+            dirtyPass = new byte[PAGES][];
+            for (int p = 0; p < PAGES; p++) {
+                firstPass[p] = workload.page(p);
+                dirtyPass[p] = firstPass[p].clone();
+                workload.write(p, 1, dirtyPass[p], 0);
+            }
+            ZstdDictTrainer trainer = new ZstdDictTrainer(PAGES * PAGE_SIZE, 64 << 10);
+            for (byte[] page : firstPass) {
+                trainer.addSample(page);
+            }
+            dictionary = trainer.trainSamples();
+            config = new HdeConfig().setTier(level == 0 ? LinkTier.LOCAL.number() : LinkTier.WAN.number());
+            ByteArrayOutputStream first = new ByteArrayOutputStream();
+            ByteArrayOutputStream dirty = new ByteArrayOutputStream();
+            ByteArrayOutputStream[] target = {first};
+            try (HdeEncoder encoder = newEncoder(frame -> target[0].write(frame, 0, frame.length))) {
+                encode(encoder, firstPass);
+                target[0] = dirty;
+                encode(encoder, dirtyPass);
+            }
+            firstFrames = first.toByteArray();
+            dirtyFrames = dirty.toByteArray();
         }
-        ZstdDictTrainer trainer = new ZstdDictTrainer(PAGES * PAGE_SIZE, 64 << 10);
-        for (byte[] page : firstPass) {
-            trainer.addSample(page);
+
+        HdeEncoder newEncoder(java.util.function.Consumer<byte[]> frames)
+        {
+            HdeEncoder encoder = new HdeEncoder(config, new HdeStats(), List.of(), frames, Runnable::run);
+            if (level != 0) {
+                encoder.useDictionary(dictionary);
+                encoder.setLevel(level);
+            }
+            return encoder;
         }
-        dictionary = trainer.trainSamples();
-        config = new HdeConfig().setTier(level == 0 ? LinkTier.LOCAL.number() : LinkTier.WAN.number());
-        ByteArrayOutputStream first = new ByteArrayOutputStream();
-        ByteArrayOutputStream dirty = new ByteArrayOutputStream();
-        ByteArrayOutputStream[] target = {first};
-        try (HdeEncoder encoder = newEncoder(frame -> target[0].write(frame, 0, frame.length))) {
-            encode(encoder, firstPass);
-            target[0] = dirty;
-            encode(encoder, dirtyPass);
-        }
-        firstFrames = first.toByteArray();
-        dirtyFrames = dirty.toByteArray();
     }
 
-    private HdeEncoder newEncoder(java.util.function.Consumer<byte[]> frames)
+    /** For the dirty pass: an encoder that has encoded the first pass (untimed). */
+    @State(Scope.Thread)
+    public static class Encoder
     {
-        HdeEncoder encoder = new HdeEncoder(config, new HdeStats(), frames);
-        if (level != 0) {
-            encoder.useDictionary(dictionary);
-            encoder.setLevel(level);
+        HdeEncoder encoder;
+        long frameBytes;
+
+        @Setup(Level.Invocation)
+        public void setUp(Data data)
+        {
+            frameBytes = 0;
+            encoder = data.newEncoder(frame -> frameBytes += frame.length);
+            if (data.pass.equals("dirty")) {
+                encode(encoder, data.firstPass);
+            }
         }
-        return encoder;
+
+        @TearDown(Level.Invocation)
+        public void tearDown()
+        {
+            encoder.close();
+        }
     }
 
-    private static void encode(HdeEncoder encoder, byte[][] pages)
+    /** For the dirty pass: a decoder that has decoded the first pass (untimed). */
+    @State(Scope.Thread)
+    public static class Decoder
+    {
+        HdeDecoder decoder;
+        final NullSink sink = new NullSink();
+
+        @Setup(Level.Invocation)
+        public void setUp(Data data)
+                throws IOException
+        {
+            decoder = new HdeDecoder(data.config, new HdeStats(), sink);
+            if (data.pass.equals("dirty")) {
+                decoder.feed(data.firstFrames, 0, data.firstFrames.length);
+            }
+        }
+
+        @TearDown(Level.Invocation)
+        public void tearDown()
+        {
+            decoder.close();
+        }
+    }
+
+    static void encode(HdeEncoder encoder, byte[][] pages)
     {
         byte[] header = new byte[8];
         for (int p = 0; p < pages.length; p++) {
@@ -134,60 +181,23 @@ public class HdeBenchmark
         encoder.flush();
     }
 
-    @Setup(Level.Invocation)
-    public void warmUpStream()
-            throws IOException
+    @Benchmark
+    public long encode(Data data, Encoder state)
     {
-        if (!pass.equals("dirty")) {
-            return;
-        }
-        warmEncoder = newEncoder(frame -> frameBytes += frame.length);
-        encode(warmEncoder, firstPass);
-        warmDecoder = new HdeDecoder(config, new HdeStats(), new NullSink());
-        warmDecoder.feed(firstFrames, 0, firstFrames.length);
-    }
-
-    @TearDown(Level.Invocation)
-    public void closeStream()
-    {
-        if (warmEncoder != null) {
-            warmEncoder.close();
-            warmDecoder.close();
-            warmEncoder = null;
-            warmDecoder = null;
-        }
+        encode(state.encoder, data.pass.equals("dirty") ? data.dirtyPass : data.firstPass);
+        return state.frameBytes;
     }
 
     @Benchmark
-    public long encode()
-    {
-        frameBytes = 0;
-        if (pass.equals("dirty")) {
-            encode(warmEncoder, dirtyPass);
-            return frameBytes;
-        }
-        try (HdeEncoder encoder = newEncoder(frame -> frameBytes += frame.length)) {
-            encode(encoder, firstPass);
-        }
-        return frameBytes;
-    }
-
-    @Benchmark
-    public long decode()
+    public long decode(Data data, Decoder state)
             throws IOException
     {
-        NullSink sink = new NullSink();
-        if (pass.equals("dirty")) {
-            warmDecoder.feed(dirtyFrames, 0, dirtyFrames.length);
-            return warmDecoder.frames();
-        }
-        try (HdeDecoder decoder = new HdeDecoder(config, new HdeStats(), sink)) {
-            decoder.feed(firstFrames, 0, firstFrames.length);
-            return decoder.frames() + sink.bytes;
-        }
+        byte[] frames = data.pass.equals("dirty") ? data.dirtyFrames : data.firstFrames;
+        state.decoder.feed(frames, 0, frames.length);
+        return state.decoder.frames() + state.sink.bytes;
     }
 
-    private static final class NullSink
+    static final class NullSink
             implements HdeDecoder.Sink
     {
         long bytes;
@@ -235,23 +245,31 @@ public class HdeBenchmark
             }
             for (String pass : new String[] {"first", "dirty"}) {
                 for (String levelText : levels) {
+                    Data data = new Data();
+                    data.level = Integer.parseInt(levelText);
+                    data.pass = pass;
+                    data.setUp();
                     HdeBenchmark b = new HdeBenchmark();
-                    b.level = Integer.parseInt(levelText);
-                    b.pass = pass;
-                    b.setUp();
                     long cpu = 0;
                     int ops = 0;
                     for (int round = 0; cpu < 3_000_000_000L || round < 4; round++) {
-                        b.warmUpStream();
-                        long start = threads.getCurrentThreadCpuTime();
+                        long used;
                         if (bench.equals("encode")) {
-                            b.encode();
+                            Encoder state = new Encoder();
+                            state.setUp(data);
+                            long start = threads.getCurrentThreadCpuTime();
+                            b.encode(data, state);
+                            used = threads.getCurrentThreadCpuTime() - start;
+                            state.tearDown();
                         }
                         else {
-                            b.decode();
+                            Decoder state = new Decoder();
+                            state.setUp(data);
+                            long start = threads.getCurrentThreadCpuTime();
+                            b.decode(data, state);
+                            used = threads.getCurrentThreadCpuTime() - start;
+                            state.tearDown();
                         }
-                        long used = threads.getCurrentThreadCpuTime() - start;
-                        b.closeStream();
                         if (round >= 2) {   // the first rounds warm the JIT
                             cpu += used;
                             ops++;
@@ -259,8 +277,8 @@ public class HdeBenchmark
                     }
                     double cpuMillis = cpu / 1e6 / ops;
                     Double wall = wallMillis.get(bench + "/" + pass + "/" + levelText);
-                    long frames = pass.equals("dirty") ? b.dirtyFrames.length : b.firstFrames.length;
-                    System.out.printf("%-7s %-6s %5s %12s %14.1f %12.2f %13.1f%%%n", bench, pass, b.level == 0 ? "raw" : levelText,
+                    long frames = pass.equals("dirty") ? data.dirtyFrames.length : data.firstFrames.length;
+                    System.out.printf("%-7s %-6s %5s %12s %14.1f %12.2f %13.1f%%%n", bench, pass, data.level == 0 ? "raw" : levelText,
                             wall == null ? "-" : String.format("%.1f", stream / wall / 1e3), stream / cpuMillis / 1e3, cpuMillis, 100.0 * frames / stream);
                 }
             }
