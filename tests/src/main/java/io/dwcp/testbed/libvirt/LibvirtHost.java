@@ -1,5 +1,8 @@
 package io.dwcp.testbed.libvirt;
 
+import io.dwcp.testbed.sys.Folders;
+import io.dwcp.testbed.sys.Owners;
+
 import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.sys.Command;
 import io.dwcp.testbed.sys.CommandException;
@@ -519,7 +522,7 @@ public final class LibvirtHost implements AutoCloseable {
             holder.stop(Duration.ofSeconds(5));
         }
         removeCgroupFolders(hostname, ProcessHandle.current().pid());
-        deleteTree(state);
+        Folders.deleteTree(state);
         OPEN.remove(this);
     }
 
@@ -547,7 +550,7 @@ public final class LibvirtHost implements AutoCloseable {
             } catch (NumberFormatException e) {
                 continue;
             }
-            if (ownerIsAlive(owner)) {
+            if (Owners.isAlive(owner)) {
                 continue;
             }
             Properties record = new Properties();
@@ -579,7 +582,7 @@ public final class LibvirtHost implements AutoCloseable {
                 }
             }
             removeCgroupFolders(record.getProperty("hostname", PREFIX + id), owner);
-            deleteTree(folder);
+            Folders.deleteTree(folder);
             LOG.info("removed leftover libvirt host " + id);
             cleaned++;
         }
@@ -639,15 +642,6 @@ public final class LibvirtHost implements AutoCloseable {
         }
     }
 
-    private static boolean ownerIsAlive(long owner) {
-        if (owner == ProcessHandle.current().pid()) {
-            return true;
-        }
-        return ProcessHandle.of(owner)
-                .map(handle -> handle.isAlive() && handle.info().command().map(c -> c.endsWith("java")).orElse(true))
-                .orElse(false);
-    }
-
     private static void closeAllOpen() {
         for (LibvirtHost host : List.copyOf(OPEN)) {
             try {
@@ -655,19 +649,6 @@ public final class LibvirtHost implements AutoCloseable {
             } catch (RuntimeException e) {
                 System.err.println("cannot close libvirt host " + host.name + ": " + e);
             }
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> tree = Files.walk(root)) {
-            for (Path path : tree.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException e) {
-            LOG.warning("cannot remove " + root + ": " + e);
         }
     }
 

@@ -3,6 +3,7 @@ package io.dwcp.testbed.net;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.testbed.sys.Command;
+import io.dwcp.testbed.sys.Owners;
 import io.dwcp.testbed.sys.TrackedProcess;
 import io.dwcp.testbed.wan.LinkProfile;
 import io.dwcp.testbed.wan.WanEmulatorMain;
@@ -327,12 +328,7 @@ public final class TwoHostNetwork implements AutoCloseable {
         } catch (NumberFormatException e) {
             return false;
         }
-        if (pid == ProcessHandle.current().pid()) {
-            return true; // ours: closed by close() or the shutdown hook
-        }
-        return ProcessHandle.of(pid)
-                .map(handle -> handle.isAlive() && handle.info().command().map(c -> c.endsWith("java")).orElse(true))
-                .orElse(false);
+        return Owners.isAlive(pid); // ours are closed by close() or the shutdown hook
     }
 
     private static void closeAllOpen() {

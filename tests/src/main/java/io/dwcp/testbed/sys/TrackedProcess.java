@@ -126,7 +126,7 @@ public final class TrackedProcess implements AutoCloseable {
                     continue;
                 }
                 long owner = Long.parseLong(record.substring("owner=".length(), newline));
-                if (ownerIsAlive(owner)) {
+                if (Owners.isAlive(owner)) {
                     continue;
                 }
                 String recorded = record.substring(newline + 1);
@@ -151,14 +151,5 @@ public final class TrackedProcess implements AutoCloseable {
             }
         }
         return ended;
-    }
-
-    private static boolean ownerIsAlive(long owner) {
-        if (owner == ProcessHandle.current().pid()) {
-            return true;
-        }
-        return ProcessHandle.of(owner)
-                .map(handle -> handle.isAlive() && handle.info().command().map(c -> c.endsWith("java")).orElse(true))
-                .orElse(false);
     }
 }
