@@ -47,10 +47,10 @@ import java.util.concurrent.TimeUnit;
  * Level 0 is tier 1 (raw frames). Stream bytes per second count each page as 4096 bytes.
  *
  * <pre>
- * mvn -B -q -pl plugin -am test-compile -DskipTests
- * mvn -B -q -pl plugin dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test
+ * mvn -B -q -pl plugin -am test-compile
+ * mvn -B -q -pl plugin -am dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test
  * nice java -cp plugin/target/test-classes:plugin/target/classes:qemu-migration/target/classes:$(cat plugin/target/test-classpath.txt) \
- *     io.dwcp.hde.bench.HdeBenchmark [encode|decode]
+ *     io.dwcp.hde.bench.HdeBenchmark [encode|decode|cpu-only] [level...]
  * </pre>
  */
 @BenchmarkMode(Mode.AverageTime)
