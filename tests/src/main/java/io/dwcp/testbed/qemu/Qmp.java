@@ -38,6 +38,8 @@ public final class Qmp implements AutoCloseable {
 
     private final String name;
     private final SocketChannel channel;
+    /** Read by the handshake, then only by the reader thread. */
+    private final BufferedReader input;
     private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
     private final BlockingQueue<JsonNode> events = new LinkedBlockingQueue<>();
     private final AtomicLong ids = new AtomicLong();
@@ -47,6 +49,7 @@ public final class Qmp implements AutoCloseable {
     private Qmp(String name, SocketChannel channel) {
         this.name = name;
         this.channel = channel;
+        this.input = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
         this.reader = new Thread(this::readLoop, "qmp-" + name);
         this.reader.setDaemon(true);
     }
@@ -78,21 +81,17 @@ public final class Qmp implements AutoCloseable {
     }
 
     private void handshake(Duration timeout) throws IOException {
-        BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
-        String greeting = in.readLine();
+        String greeting = input.readLine();
         if (greeting == null || !greeting.contains("\"QMP\"")) {
             throw new IOException("not a QMP greeting: " + greeting);
         }
-        readerInput = in;
         reader.start();
         execute("qmp_capabilities", null, timeout);
     }
 
-    private BufferedReader readerInput;
-
     private void readLoop() {
         try {
-            for (String line; (line = readerInput.readLine()) != null; ) {
+            for (String line; (line = input.readLine()) != null; ) {
                 if (line.isBlank()) {
                     continue;
                 }
