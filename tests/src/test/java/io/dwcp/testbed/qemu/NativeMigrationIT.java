@@ -1,10 +1,7 @@
 package io.dwcp.testbed.qemu;
 
-import io.dwcp.testbed.guest.GuestConsole;
 import io.dwcp.testbed.guest.GuestImage;
-import io.dwcp.testbed.guest.Verdict;
 import io.dwcp.testbed.guest.WorkloadSpec;
-import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.net.TwoHostNetwork;
 import io.dwcp.testbed.sys.TrackedProcess;
 import io.dwcp.testbed.wan.LinkProfile;
@@ -14,7 +11,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Stream;
 
@@ -66,15 +62,14 @@ class NativeMigrationIT {
     @ParameterizedTest(name = "QEMU {0} {1}")
     @MethodSource("versionsAndModes")
     void migratesAGuestIntact(QemuBinary qemu, NativeMode mode) throws Exception {
-        try (Pair pair = Pair.start(qemu)) {
-            mode.configure(pair.source.qmp());
-            mode.configure(pair.destination.qmp());
-            MigrationResult result = pair.migrate(Duration.ofMinutes(4));
+        try (GuestPair pair = startPair(qemu)) {
+            pair.configure(mode);
+            MigrationResult result = pair.migrateDirect(Duration.ofMinutes(4));
 
             assertEquals(MigrationResult.COMPLETED, result.status(), result.detail());
             assertTrue(result.guestIntact(), "destination guest: " + result.detail());
-            assertEquals("running", pair.destination.runState());
-            assertEquals("postmigrate", pair.source.runState());
+            assertEquals("running", pair.destination().runState());
+            assertEquals("postmigrate", pair.source().runState());
             long pageBytes = result.pagesNormal() * 4096;
             if (mode == NativeMode.MULTIFD_ZSTD) {
                 // QEMU counts pages before compression: on the wire, zstd must have shrunk them.
@@ -95,9 +90,8 @@ class NativeMigrationIT {
     @ParameterizedTest(name = "QEMU {0}")
     @MethodSource("versions")
     void destinationDyingMidMigrationLeavesTheSourceRunningAndIntact(QemuBinary qemu) throws Exception {
-        try (Pair pair = Pair.start(qemu)) {
-            NativeMode.PRECOPY.configure(pair.source.qmp());
-            NativeMode.PRECOPY.configure(pair.destination.qmp());
+        try (GuestPair pair = startPair(qemu)) {
+            pair.configure(NativeMode.PRECOPY);
             Thread killer = new Thread(() -> {
                 try {
                     // Wait until the stream is flowing, then kill the destination QEMU.
@@ -105,18 +99,18 @@ class NativeMigrationIT {
                     while (network.bytesAtoB() - start < (8L << 20)) {
                         Thread.sleep(20);
                     }
-                    ProcessHandle.of(pair.destination.pid()).ifPresent(ProcessHandle::destroyForcibly);
+                    ProcessHandle.of(pair.destination().pid()).ifPresent(ProcessHandle::destroyForcibly);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             });
             killer.start();
-            MigrationResult result = pair.migrate(Duration.ofMinutes(4));
+            MigrationResult result = pair.migrateDirect(Duration.ofMinutes(4));
             killer.join(60_000);
 
             assertEquals(MigrationResult.FAILED, result.status(), result.detail());
             assertTrue(result.guestIntact(), "source guest after the failed migration: " + result.detail());
-            assertEquals("running", pair.source.runState());
+            assertEquals("running", pair.source().runState());
         }
     }
 
@@ -124,68 +118,7 @@ class NativeMigrationIT {
         return Stream.of(QemuBinary.values());
     }
 
-    /** A source guest booted to its running workload on host A and a destination waiting on host B. */
-    private static final class Pair implements AutoCloseable {
-        final QemuVm source;
-        final GuestConsole sourceConsole;
-        final QemuVm destination;
-        final GuestConsole destinationConsole;
-
-        private Pair(QemuVm source, GuestConsole sourceConsole, QemuVm destination, GuestConsole destinationConsole) {
-            this.source = source;
-            this.sourceConsole = sourceConsole;
-            this.destination = destination;
-            this.destinationConsole = destinationConsole;
-        }
-
-        static Pair start(QemuBinary qemu) {
-            Host a = network.hostA();
-            Host b = network.hostB();
-            String cmdline = image.kernelCommandLine(WORKLOAD, qemu.needsTcgDirtyBitmapWorkaround());
-            Path work = TrackedProcess.STATE_DIR.resolve("vms-it");
-            QemuVm source = QemuVm.start(new QemuVm.Config("src", qemu, Accelerator.detect(), GUEST_RAM_MIB,
-                    image.kernel(), image.initrd(), cmdline, false, work.resolve("src"),
-                    a::startTracked));
-            GuestConsole sourceConsole = null;
-            QemuVm destination = null;
-            try {
-                sourceConsole = GuestConsole.attach("src", source.consoleChannel());
-                sourceConsole.awaitReady(Duration.ofMinutes(3));
-                destination = QemuVm.start(new QemuVm.Config("dst", qemu, Accelerator.detect(), GUEST_RAM_MIB,
-                        image.kernel(), image.initrd(), cmdline, true, work.resolve("dst"),
-                        b::startTracked));
-                GuestConsole destinationConsole = GuestConsole.attach("dst", destination.consoleChannel());
-                return new Pair(source, sourceConsole, destination, destinationConsole);
-            } catch (RuntimeException e) {
-                if (destination != null) {
-                    destination.close();
-                }
-                if (sourceConsole != null) {
-                    sourceConsole.close();
-                }
-                source.close();
-                throw e;
-            }
-        }
-
-        MigrationResult migrate(Duration limit) {
-            String uri = "tcp:" + network.hostB().address() + ":4444";
-            return MigrationRun.run(source, destination, uri, uri, limit,
-                    MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
-                    vm -> {
-                        Verdict verdict = (vm == destination ? destinationConsole : sourceConsole)
-                                .requestVerdict(Duration.ofMinutes(2));
-                        return new MigrationRun.Check(verdict.intact(), verdict.detail());
-                    },
-                    null);
-        }
-
-        @Override
-        public void close() {
-            destinationConsole.close();
-            destination.close();
-            sourceConsole.close();
-            source.close();
-        }
+    private static GuestPair startPair(QemuBinary qemu) {
+        return GuestPair.start(network, image, qemu, WORKLOAD, GUEST_RAM_MIB, TrackedProcess.STATE_DIR.resolve("vms-it"));
     }
 }

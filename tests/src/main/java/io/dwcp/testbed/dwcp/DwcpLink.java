@@ -1,0 +1,116 @@
+package io.dwcp.testbed.dwcp;
+
+import io.dwcp.testbed.net.Host;
+import io.dwcp.testbed.net.TwoHostNetwork;
+import io.dwcp.testbed.sys.Folders;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Two dwcpd across a test bed network: one on host A (the source side, node name {@value #A}),
+ * one on host B ({@value #B}), each the other's peer, with certificates from one CA made for this
+ * link. A source QEMU on A migrates to {@link #sourceUri()}; the destination QEMU on B listens on
+ * {@link #destinationUri()}: the same path scheme libvirt uses ({@code <run-dir>/peer/<dest>.sock}
+ * on both hosts).
+ */
+public final class DwcpLink implements AutoCloseable {
+    public static final String A = "a";
+    public static final String B = "b";
+
+    private final TwoHostNetwork network;
+    private final Path dir;
+    private final Map<String, String> settings;
+    private Dwcpd source;
+    private Dwcpd destination;
+
+    private DwcpLink(TwoHostNetwork network, Path dir, Map<String, String> settings) {
+        this.network = network;
+        this.dir = dir;
+        this.settings = settings;
+    }
+
+    /**
+     * Starts both daemons with the same extra {@code settings} (configuration keys), keeping their
+     * files under {@code dir} (removed on close).
+     */
+    public static DwcpLink start(TwoHostNetwork network, Path dir, Map<String, String> settings) {
+        requireNonNull(network, "network is null");
+        DwcpLink link = new DwcpLink(network, dir, Map.copyOf(settings));
+        try {
+            Folders.deleteTree(dir);
+            Dwcpd.createCa(dir.resolve("ca"));
+            link.source = link.startDaemon(network.hostA(), A, B, network.hostB());
+            link.destination = link.startDaemon(network.hostB(), B, A, network.hostA());
+            return link;
+        } catch (RuntimeException e) {
+            link.close();
+            throw e;
+        }
+    }
+
+    private Dwcpd startDaemon(Host host, String name, String peer, Host peerHost) {
+        Map<String, String> peers = new LinkedHashMap<>();
+        peers.put(peer, peerHost.address() + ":" + Dwcpd.TUNNEL_PORT);
+        return Dwcpd.start(host, name, dir.resolve(name), dir.resolve("ca"), peers, settings);
+    }
+
+    /** The source-side daemon, on host A. */
+    public Dwcpd source() {
+        return source;
+    }
+
+    /** The destination-side daemon, on host B. */
+    public Dwcpd destination() {
+        return destination;
+    }
+
+    /** The folder of the link's CA (ca.pem, ca.key). */
+    public Path caDir() {
+        return dir.resolve("ca");
+    }
+
+    /** What the source QEMU on A migrates to. */
+    public String sourceUri() {
+        return "unix:" + source.peerSocket(B);
+    }
+
+    /** What the destination QEMU on B listens on (dwcpd B connects to it). */
+    public String destinationUri() {
+        return "unix:" + destination.peerSocket(B);
+    }
+
+    /** Starts the destination daemon again after it was killed or stopped (same files, same configuration). */
+    public Dwcpd restartDestination() {
+        destination.close();
+        destination = startDaemon(network.hostB(), B, A, network.hostA());
+        return destination;
+    }
+
+    /** Both daemons' logs, for failure messages. */
+    public String logs() {
+        return "--- dwcpd " + A + " ---\n" + tail(source) + "\n--- dwcpd " + B + " ---\n" + tail(destination);
+    }
+
+    private static String tail(Dwcpd daemon) {
+        if (daemon == null) {
+            return "(not started)";
+        }
+        String log = daemon.log();
+        return log.length() <= 6000 ? log : "..." + log.substring(log.length() - 6000);
+    }
+
+    @Override
+    public void close() {
+        if (destination != null) {
+            destination.close();
+        }
+        if (source != null) {
+            source.close();
+        }
+        Folders.deleteTree(dir);
+    }
+}

@@ -1,0 +1,300 @@
+package io.dwcp.testbed.dwcp;
+
+import io.dwcp.testbed.net.Host;
+import io.dwcp.testbed.sys.Command;
+import io.dwcp.testbed.sys.TrackedProcess;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One dwcpd, the real daemon from the plugin module's build, running as its own JVM inside a test
+ * bed host's network namespace with a folder of its own: configuration, run-dir (the QEMU-facing
+ * sockets {@code run/peer/<peer>.sock}), state-dir, TLS files and log. Started as a
+ * {@link TrackedProcess}, so a crashed test run's daemons are ended by the next run.
+ *
+ * <p>The plugin's build is found through the system property {@value #HOME_PROPERTY} (a folder with
+ * {@code classes/} and {@code lib/}, i.e. {@code plugin/target}), else {@code plugin/target} above
+ * the working directory.
+ */
+public final class Dwcpd implements AutoCloseable {
+    public static final String HOME_PROPERTY = "dwcp.plugin.home";
+    /** The tunnel port every test bed daemon listens on (each host has its own addresses). */
+    public static final int TUNNEL_PORT = 7470;
+    /** The metrics port, on the host's own loopback. */
+    public static final int METRICS_PORT = 9470;
+    private static final String MAIN_CLASS = "io.dwcp.daemon.DwcpdCommand";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final Logger LOG = Logger.getLogger(Dwcpd.class.getName());
+
+    private final Host host;
+    private final String name;
+    private final Path dir;
+    private final TrackedProcess process;
+
+    private Dwcpd(Host host, String name, Path dir, TrackedProcess process) {
+        this.host = host;
+        this.name = name;
+        this.dir = dir;
+        this.process = process;
+    }
+
+    /** A site's CA: one per test, in {@code dir}; every daemon's certificate is issued by it. */
+    public static Path createCa(Path dir) {
+        run(List.of("tls-ca", "--dir", dir.toString(), "--days", "2"));
+        return dir;
+    }
+
+    /** Issues a host certificate for {@code name} into {@code out} (host.pem, host.key). */
+    public static void issueHostCertificate(Path caDir, String name, Path out) {
+        run(List.of("tls-host", "--ca-dir", caDir.toString(), "--name", name, "--out", out.toString(), "--days", "2"));
+    }
+
+    /**
+     * Starts a dwcpd named {@code name} on {@code host}, with its certificate issued by the CA in
+     * {@code caDir}, knowing {@code peers} (name → tunnel address host:port); {@code settings} adds
+     * or overrides configuration keys. Returns once the daemon says it has started.
+     */
+    public static Dwcpd start(Host host, String name, Path dir, Path caDir, Map<String, String> peers,
+                              Map<String, String> settings) {
+        requireNonNull(host, "host is null");
+        requireNonNull(name, "name is null");
+        try {
+            Files.createDirectories(dir.resolve("tls"));
+            Files.createDirectories(dir.resolve("run"));
+            Files.createDirectories(dir.resolve("state"));
+            Files.deleteIfExists(dir.resolve("dwcpd.log"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare " + dir, e);
+        }
+        Path tls = dir.resolve("tls");
+        if (!Files.exists(tls.resolve("host.pem"))) {
+            issueHostCertificate(caDir, name, tls);
+        }
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("node.name", name);
+        config.put("node.run-dir", dir.resolve("run").toString());
+        config.put("node.state-dir", dir.resolve("state").toString());
+        config.put("tunnel.listen", "0.0.0.0:" + TUNNEL_PORT);
+        config.put("metrics.listen", "127.0.0.1:" + METRICS_PORT);
+        config.put("tls.ca-file", caDir.resolve("ca.pem").toString());
+        config.put("tls.cert-file", tls.resolve("host.pem").toString());
+        config.put("tls.key-file", tls.resolve("host.key").toString());
+        peers.forEach((peer, address) -> config.put("peer." + peer + ".address", address));
+        config.putAll(settings);
+        StringBuilder text = new StringBuilder("# written by the test bed\n");
+        config.forEach((key, value) -> text.append(key).append(" = ").append(value).append('\n'));
+        Path file = dir.resolve("dwcpd.properties");
+        try {
+            Files.writeString(file, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+        List<String> argv = javaCommand("-Xmx768m", "-XX:MaxDirectMemorySize=1g");
+        argv.addAll(List.of("--config", file.toString()));
+        Path log = dir.resolve("dwcpd.log");
+        ProcessBuilder builder = new ProcessBuilder(argv)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        TrackedProcess process = host.startTracked(builder);
+        Dwcpd daemon = new Dwcpd(host, name, dir, process);
+        try {
+            daemon.awaitLog("dwcpd " + name + " started", START_TIMEOUT);
+        } catch (RuntimeException e) {
+            daemon.close();
+            throw e;
+        }
+        LOG.fine(() -> "dwcpd " + name + " started on " + host + ", pid " + process.pid());
+        return daemon;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Host host() {
+        return host;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** The folder that holds the daemon's configuration, sockets, state and log. */
+    public Path dir() {
+        return dir;
+    }
+
+    /** The unix socket a source QEMU on this host connects to for migrations to {@code peer}. */
+    public Path peerSocket(String peer) {
+        return dir.resolve("run").resolve("peer").resolve(peer + ".sock");
+    }
+
+    /** The daemon's log so far (stdout and stderr). */
+    public String log() {
+        try {
+            Path file = dir.resolve("dwcpd.log");
+            return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits until the log holds {@code text}; fails at once if the daemon exits. */
+    public void awaitLog(String text, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!log().contains(text)) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("dwcpd " + name + " exited (" + process.process().exitValue()
+                        + ") before logging '" + text + "':\n" + tail(log()));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("dwcpd " + name + " did not log '" + text + "' within "
+                        + timeout.toSeconds() + " s:\n" + tail(log()));
+            }
+            sleep(50);
+        }
+    }
+
+    /** The Prometheus text the daemon serves on its host's loopback. */
+    public String metrics() {
+        return host.call(() -> httpGet(METRICS_PORT, "/metrics"));
+    }
+
+    /**
+     * The sum of a metric's samples whose labels contain {@code labelFilter} (empty: all), or empty
+     * when the daemon serves no such sample.
+     */
+    public OptionalDouble metric(String metricName, String labelFilter) {
+        Pattern line = Pattern.compile("^" + Pattern.quote(metricName) + "(\\{[^}]*})?\\s+(\\S+)$", Pattern.MULTILINE);
+        Matcher matcher = line.matcher(metrics());
+        double sum = 0;
+        boolean found = false;
+        while (matcher.find()) {
+            String labels = matcher.group(1) == null ? "" : matcher.group(1);
+            if (labels.contains(labelFilter)) {
+                sum += Double.parseDouble(matcher.group(2));
+                found = true;
+            }
+        }
+        return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
+    }
+
+    /** Kills the daemon at once (SIGKILL), as a crash would. */
+    public void kill() {
+        process.process().destroyForcibly();
+        try {
+            process.process().waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        process.stop(Duration.ofSeconds(10));
+    }
+
+    @Override
+    public String toString() {
+        return "dwcpd " + name + " on " + host.name() + " (pid " + process.pid() + ")";
+    }
+
+    /** The plugin build's {@code classes/} and {@code lib/} folder. */
+    public static Path pluginHome() {
+        String property = System.getProperty(HOME_PROPERTY);
+        if (property != null && !property.isBlank()) {
+            return requireBuilt(Path.of(property));
+        }
+        for (Path at = Path.of("").toAbsolutePath(); at != null; at = at.getParent()) {
+            Path candidate = at.resolve("plugin").resolve("target");
+            if (Files.isDirectory(candidate.resolve("classes"))) {
+                return requireBuilt(candidate);
+            }
+        }
+        throw new IllegalStateException("the plugin build was not found: set -D" + HOME_PROPERTY
+                + "=<repo>/plugin/target (build it with: mvn -B -pl plugin -am package -DskipTests)");
+    }
+
+    private static Path requireBuilt(Path home) {
+        if (!Files.isDirectory(home.resolve("classes").resolve("io").resolve("dwcp").resolve("daemon"))
+                || !Files.isDirectory(home.resolve("lib"))) {
+            throw new IllegalStateException(home + " has no classes/ or lib/ of the plugin: build it with "
+                    + "mvn -B -pl plugin -am package -DskipTests");
+        }
+        return home;
+    }
+
+    private static List<String> javaCommand(String... jvmOptions) {
+        Path home = pluginHome();
+        List<String> argv = new ArrayList<>();
+        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        argv.addAll(List.of(jvmOptions));
+        argv.addAll(List.of(
+                "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
+                "-Dorg.slf4j.simpleLogger.log.io.netty=warn",
+                "-cp", home.resolve("classes") + ":" + home.resolve("lib") + "/*",
+                MAIN_CLASS));
+        return argv;
+    }
+
+    private static void run(List<String> arguments) {
+        List<String> argv = javaCommand("-Xmx256m");
+        argv.addAll(arguments);
+        Command.run(Command.DEFAULT_TIMEOUT, argv);
+    }
+
+    private static String httpGet(int port, String path) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            int body = response.indexOf("\r\n\r\n");
+            if (!response.startsWith("HTTP/1.1 200") || body < 0) {
+                throw new IOException("GET " + path + ": " + response.lines().findFirst().orElse("no answer"));
+            }
+            return response.substring(body + 4);
+        }
+    }
+
+    private static String tail(String log) {
+        return log.length() <= 4000 ? log : "..." + log.substring(log.length() - 4000);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}
