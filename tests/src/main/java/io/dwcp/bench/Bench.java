@@ -2,11 +2,13 @@ package io.dwcp.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.dwcp.testbed.dwcp.DwcpLink;
 import io.dwcp.testbed.guest.GuestConsole;
 import io.dwcp.testbed.guest.GuestImage;
 import io.dwcp.testbed.guest.Verdict;
 import io.dwcp.testbed.guest.WorkloadSpec;
 import io.dwcp.testbed.net.Host;
+import io.dwcp.testbed.net.TcpBulkTransfer;
 import io.dwcp.testbed.net.TwoHostNetwork;
 import io.dwcp.testbed.qemu.Accelerator;
 import io.dwcp.testbed.qemu.MigrationResult;
@@ -56,8 +58,10 @@ public final class Bench implements Callable<Integer> {
     List<String> workloads;
 
     @Option(names = "--modes", split = ",", paramLabel = "M",
-            description = "precopy, multifd, multifd-zstd, xbzrle; any of them with -bbr for BBR instead of the stock "
-                    + "CUBIC on both hosts. Default: precopy, multifd, multifd-zstd, xbzrle, precopy-bbr.")
+            description = "QEMU's own: precopy, multifd, multifd-zstd, xbzrle; any of them with -bbr for BBR instead of the "
+                    + "stock CUBIC on both hosts. Through dwcpd: dwcp-passthrough (the tunnel alone), dwcp (with HDE). "
+                    + "Transport only (bulk goodput, no guest): tcp-cubic, tcp-bbr, amst. "
+                    + "Default: precopy, multifd, multifd-zstd, xbzrle, precopy-bbr.")
     List<String> modes;
 
     @Option(names = "--repeat", paramLabel = "N", description = "Repetitions per cell. Default: 3.")
@@ -88,6 +92,11 @@ public final class Bench implements Callable<Integer> {
 
     @Option(names = "--guest-ram", paramLabel = "MiB", description = "Guest RAM. Default: 1024.")
     int guestRamMiB = 1024;
+
+    /** A transport run's time to reach its steady rate (slow start, the stream count controller). */
+    static final Duration TRANSPORT_WARM_UP = Duration.ofSeconds(10);
+    /** A transport run's measured window. */
+    static final Duration TRANSPORT_WINDOW = Duration.ofSeconds(20);
 
     private final PrintStream out = System.out;
 
@@ -136,7 +145,9 @@ public final class Bench implements Callable<Integer> {
         GuestImage image = GuestImage.build().copyTo(runFolder.resolve("guest"));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> Folders.deleteTree(runFolder)));
         Accelerator accelerator = Accelerator.detect();
-        int total = scenarioList.size() * workloadList.size() * qemuList.size() * modeList.size() * repeats;
+        long transportModes = modeList.stream().filter(BenchMode::isTransport).count();
+        int total = (int) (scenarioList.size() * repeats
+                * (workloadList.size() * qemuList.size() * (modeList.size() - transportModes) + transportModes));
         out.printf("bench: %d migrations (%s x %s x QEMU %s x %s x %d), accelerator %s, guest %d MiB, %s%n", total,
                 scenarioList.stream().map(Bench::shortName).toList(), workloadList,
                 qemuList.stream().map(QemuBinary::label).toList(), modeList.stream().map(BenchMode::label).toList(),
@@ -225,9 +236,20 @@ public final class Bench implements Callable<Integer> {
                 scenario.aToB(), scenario.bToA())) {
             Duration limit = timeLimit(scenario);
             out.printf("bench: scenario %s, time limit %d s%n", scenario, limit.toSeconds());
+            for (BenchMode mode : plan.modes.stream().filter(BenchMode::isTransport).toList()) {
+                for (int r = 1; r <= plan.repeats; r++) {
+                    String label = String.format(Locale.ROOT, "[%d/%d] %s %s #%d", plan.nextIndex(), plan.total, name,
+                            mode.label(), r);
+                    out.println("bench: " + label + " ...");
+                    BenchRun run = runTransport(network, scenario, mode, r, parallelScenarios);
+                    plan.add(run);
+                    out.printf(Locale.ROOT, "bench: %s -> %s goodput %.1f Mbit/s (%s)%n", label, run.status(),
+                            run.goodputBitsPerSecond() / 1e6, run.detail());
+                }
+            }
             for (String workloadName : plan.workloads) {
                 for (QemuBinary qemu : plan.qemus) {
-                    for (BenchMode mode : plan.modes) {
+                    for (BenchMode mode : plan.modes.stream().filter(m -> !m.isTransport()).toList()) {
                         for (int r = 1; r <= plan.repeats; r++) {
                             String label = String.format(Locale.ROOT, "[%d/%d] %s %s qemu-%s %s #%d",
                                     plan.nextIndex(), plan.total, name, workloadName, qemu.label(), mode.label(), r);
@@ -260,7 +282,10 @@ public final class Bench implements Callable<Integer> {
         QemuVm.Config destinationConfig = new QemuVm.Config("dst", qemu, plan.accelerator, guestRamMiB, image.kernel(),
                 image.initrd(), cmdline, true, work.resolve("dst"), b::startTracked);
         setCongestionControl(network, mode.congestionControl());
-        try (QemuVm source = QemuVm.start(sourceConfig);
+        try (DwcpLink link = mode.kind() == BenchMode.Kind.TUNNEL
+                ? DwcpLink.start(network, TrackedProcess.STATE_DIR.resolve("bench-dwcp").resolve(name), mode.dwcpSettings())
+                : null;
+             QemuVm source = QemuVm.start(sourceConfig);
              GuestConsole sourceConsole = GuestConsole.attach("src", source.consoleChannel())) {
             sourceConsole.awaitReady(Duration.ofMinutes(5));
             long readyNanos = System.nanoTime();
@@ -272,7 +297,9 @@ public final class Bench implements Callable<Integer> {
                 mode.nativeMode().configure(source.qmp());
                 mode.nativeMode().configure(destination.qmp());
                 String uri = "tcp:" + b.address() + ":4444";
-                MigrationResult result = MigrationRun.run(source, destination, uri, uri, limit,
+                String listenUri = link == null ? uri : link.destinationUri();
+                String connectUri = link == null ? uri : link.sourceUri();
+                MigrationResult result = MigrationRun.run(source, destination, listenUri, connectUri, limit,
                         MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
                         vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
                         (status, elapsedMs, transferred, remaining, iterations) -> out.printf(Locale.ROOT,
@@ -294,6 +321,55 @@ public final class Bench implements Callable<Integer> {
         } finally {
             setCongestionControl(network, BenchMode.STOCK_CONGESTION_CONTROL);
         }
+    }
+
+    /**
+     * Bulk data from A to B for {@link #TRANSPORT_WARM_UP} + {@link #TRANSPORT_WINDOW}: over one
+     * TCP stream ({@code tcp-cubic}, {@code tcp-bbr}) or through two dwcpd ({@code amst}); the
+     * goodput counts the payload that arrived during the window.
+     */
+    private BenchRun runTransport(TwoHostNetwork network, Scenario scenario, BenchMode mode, int repeat,
+                                  int parallelScenarios) {
+        String name = shortName(scenario);
+        setCongestionControl(network, mode.congestionControl());
+        try {
+            if (mode.dwcpSettings() == null) {
+                try (TcpBulkTransfer transfer = TcpBulkTransfer.start(network.hostA(), network.hostB(), 5201, 1)) {
+                    return measure(transfer, name, mode, repeat, parallelScenarios, scenario,
+                            "1 TCP stream, " + mode.congestionControl());
+                }
+            }
+            try (DwcpLink link = DwcpLink.start(network, TrackedProcess.STATE_DIR.resolve("bench-dwcp").resolve(name),
+                    mode.dwcpSettings());
+                 TcpBulkTransfer transfer = TcpBulkTransfer.overUnixSockets(link.destination().peerSocket(DwcpLink.B),
+                         link.source().peerSocket(DwcpLink.B), Duration.ofSeconds(30))) {
+                BenchRun run = measure(transfer, name, mode, repeat, parallelScenarios, scenario, "");
+                String streams = link.source().metric("dwcp_session_streams", "").stream()
+                        .mapToObj(v -> String.format(Locale.ROOT, "%.0f", v)).findFirst().orElse("?");
+                return BenchRun.transport(run.scenario(), run.mode(), repeat, parallelScenarios, run.wireBytes(),
+                        run.elapsedMs(), run.linkBitsPerSecond(), "dwcpd tunnel, " + streams + " streams at the end");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return BenchRun.error(name, "-", mode.label(), "-", repeat, parallelScenarios, "interrupted");
+        } catch (RuntimeException e) {
+            out.println("bench:   " + mode.label() + " error: " + e.getMessage());
+            return BenchRun.error(name, "-", mode.label(), "-", repeat, parallelScenarios, String.valueOf(e.getMessage()));
+        } finally {
+            setCongestionControl(network, BenchMode.STOCK_CONGESTION_CONTROL);
+        }
+    }
+
+    private static BenchRun measure(TcpBulkTransfer transfer, String name, BenchMode mode, int repeat,
+                                    int parallelScenarios, Scenario scenario, String detail) throws InterruptedException {
+        Thread.sleep(TRANSPORT_WARM_UP.toMillis());
+        long startBytes = transfer.receivedBytes();
+        long start = System.nanoTime();
+        Thread.sleep(TRANSPORT_WINDOW.toMillis());
+        long bytes = transfer.receivedBytes() - startBytes;
+        long windowMs = (System.nanoTime() - start) / 1_000_000;
+        return BenchRun.transport(name, mode.label(), repeat, parallelScenarios, bytes, windowMs,
+                scenario.rateBitsPerSecond(), detail);
     }
 
     /** Both hosts' default TCP congestion control (a per-namespace setting). */

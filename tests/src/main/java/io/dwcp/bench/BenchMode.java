@@ -3,19 +3,48 @@ package io.dwcp.bench;
 import io.dwcp.testbed.qemu.NativeMode;
 
 import java.util.List;
+import java.util.Map;
 
 /**
- * A mode of the benchmark: one of QEMU's own migration modes, run with the TCP congestion control
- * of a stock KVM host (CUBIC) or, as an extra row, with BBR on both hosts ({@code precopy-bbr}).
+ * A mode of the benchmark, of one of three kinds:
+ * <ul>
+ *   <li>{@link Kind#NATIVE}: one of QEMU's own migration modes, straight over TCP with the
+ *       congestion control of a stock KVM host (CUBIC) or, as an extra row, with BBR on both hosts
+ *       ({@code precopy-bbr});</li>
+ *   <li>{@link Kind#TUNNEL}: QEMU precopy through two dwcpd, with the tunnel's page encoding off
+ *       ({@code dwcp-passthrough}) or on ({@code dwcp});</li>
+ *   <li>{@link Kind#TRANSPORT}: no guest, the link's goodput for bulk data: one TCP stream with
+ *       CUBIC ({@code tcp-cubic}) or BBR ({@code tcp-bbr}), or the AMST tunnel between two dwcpd
+ *       ({@code amst}).</li>
+ * </ul>
  */
-record BenchMode(String label, NativeMode nativeMode, String congestionControl) {
+record BenchMode(String label, Kind kind, NativeMode nativeMode, String congestionControl, Map<String, String> dwcpSettings) {
+    enum Kind { NATIVE, TUNNEL, TRANSPORT }
+
     static final String STOCK_CONGESTION_CONTROL = "cubic";
     static final List<String> DEFAULTS = List.of("precopy", "multifd", "multifd-zstd", "xbzrle", "precopy-bbr");
+    /** The order of rows in the tables (then alphabetical). */
+    static final List<String> ORDER = List.of("precopy", "multifd", "multifd-zstd", "xbzrle", "precopy-bbr",
+            "dwcp-passthrough", "dwcp", "tcp-cubic", "tcp-bbr", "amst");
+    /** dwcpd settings of the pass-through tunnel: QEMU's bytes as they are. */
+    static final Map<String, String> PASSTHROUGH = Map.of("tunnel.tokenize-source", "true");
+    /** dwcpd settings with HDE page encoding. */
+    static final Map<String, String> HDE = Map.of("tunnel.tokenize-source", "true");
 
     static BenchMode parse(String label) {
-        if (label.endsWith("-bbr")) {
-            return new BenchMode(label, NativeMode.fromLabel(label.substring(0, label.length() - 4)), "bbr");
-        }
-        return new BenchMode(label, NativeMode.fromLabel(label), STOCK_CONGESTION_CONTROL);
+        return switch (label) {
+            case "tcp-cubic" -> new BenchMode(label, Kind.TRANSPORT, null, "cubic", null);
+            case "tcp-bbr" -> new BenchMode(label, Kind.TRANSPORT, null, "bbr", null);
+            case "amst" -> new BenchMode(label, Kind.TRANSPORT, null, STOCK_CONGESTION_CONTROL, PASSTHROUGH);
+            case "dwcp-passthrough" -> new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, PASSTHROUGH);
+            case "dwcp" -> new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, HDE);
+            default -> label.endsWith("-bbr")
+                    ? new BenchMode(label, Kind.NATIVE, NativeMode.fromLabel(label.substring(0, label.length() - 4)), "bbr", null)
+                    : new BenchMode(label, Kind.NATIVE, NativeMode.fromLabel(label), STOCK_CONGESTION_CONTROL, null);
+        };
+    }
+
+    boolean isTransport() {
+        return kind == Kind.TRANSPORT;
     }
 }

@@ -25,7 +25,12 @@ public record BenchRun(
         @JsonProperty("elapsed_ms") long elapsedMs,
         @JsonProperty("qemu_remaining_bytes") long qemuRemainingBytes,
         @JsonProperty("parallel_scenarios") int parallelScenarios,
-        @JsonProperty("dirty_pages_per_s") long achievedDirtyPagesPerSecond) {
+        @JsonProperty("dirty_pages_per_s") long achievedDirtyPagesPerSecond,
+        @JsonProperty("goodput_bps") long goodputBitsPerSecond,
+        @JsonProperty("link_bps") long linkBitsPerSecond) {
+
+    /** The status of a transport run (a goodput measurement, no guest). */
+    static final String MEASURED = "measured";
 
     /** @param dirtyRate the hot-page writes per second the guest achieved from READY to its verdict */
     static BenchRun of(String scenario, String workload, String mode, String qemu, int repeat, int parallel,
@@ -33,19 +38,34 @@ public record BenchRun(
         return new BenchRun(scenario, workload, mode, qemu, repeat, r.status(), r.totalMs(), r.downtimeMs(),
                 r.qemuDowntimeMs(), r.wireBytes(), r.reverseWireBytes(), r.guestRamBytes(), r.pagesNormal(),
                 r.pagesZero(), r.iterations(), r.guestIntact(), r.detail(), r.elapsedMs(), r.qemuRemainingBytes(),
-                parallel, dirtyRate);
+                parallel, dirtyRate, 0, 0);
+    }
+
+    /**
+     * A transport run: {@code bytes} of payload arrived in {@code windowMs} over a link of
+     * {@code linkBps} (its configured rate, the mean for a trace).
+     */
+    static BenchRun transport(String scenario, String mode, int repeat, int parallel, long bytes, long windowMs,
+                              long linkBps, String detail) {
+        long goodput = windowMs <= 0 ? 0 : bytes * 8000 / windowMs;
+        return new BenchRun(scenario, "-", mode, "-", repeat, MEASURED, -1, -1, -1, bytes, 0, 0, 0, 0, 0,
+                true, detail, windowMs, -1, parallel, -1, goodput, linkBps);
     }
 
     /** A run that could not even start its migration (a guest that did not boot, ...): kept, never hidden. */
     static BenchRun error(String scenario, String workload, String mode, String qemu, int repeat, int parallel,
                           String detail) {
         return new BenchRun(scenario, workload, mode, qemu, repeat, "error", -1, -1, -1, 0, 0, 0, 0, 0, 0,
-                false, detail, -1, -1, parallel, -1);
+                false, detail, -1, -1, parallel, -1, 0, 0);
     }
 
     /** Goodput on the wire in Mbit/s over the whole migration (or until it was cancelled). */
     double wireMbitPerSecond() {
         return elapsedMs <= 0 ? 0 : wireBytes * 8.0 / 1000.0 / elapsedMs;
+    }
+
+    boolean isTransport() {
+        return MEASURED.equals(status) || "-".equals(workload);
     }
 
     boolean completed() {

@@ -19,7 +19,38 @@ final class ResultTable {
 
     record Cell(String scenario, String workload, String qemu, String mode) {}
 
-    static String render(Collection<BenchRun> runs) {
+    static String render(Collection<BenchRun> all) {
+        List<BenchRun> transport = all.stream().filter(BenchRun::isTransport).toList();
+        List<BenchRun> runs = all.stream().filter(r -> !r.isTransport()).toList();
+        String migrations = runs.isEmpty() ? "" : renderMigrations(runs);
+        return transport.isEmpty() ? migrations : migrations + (migrations.isEmpty() ? "" : "\n") + renderTransport(transport);
+    }
+
+    /**
+     * The transport table: per scenario and mode, the goodput of bulk data (median, min, max over
+     * the repetitions) and the median as a share of the link's rate.
+     */
+    static String renderTransport(Collection<BenchRun> runs) {
+        Map<Cell, List<BenchRun>> cells = new LinkedHashMap<>();
+        runs.stream().sorted(Comparator.comparing(BenchRun::scenario).thenComparing(r -> modeRank(r.mode())))
+                .forEach(run -> cells.computeIfAbsent(new Cell(run.scenario(), "-", "-", run.mode()), c -> new ArrayList<>()).add(run));
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "%-4s %-10s %-10s %-30s %-10s%n",
+                "scen", "transport", "link", "goodput Mbit/s (med [min-max])", "of link"));
+        for (Map.Entry<Cell, List<BenchRun>> entry : cells.entrySet()) {
+            List<BenchRun> measured = entry.getValue().stream().filter(r -> r.goodputBitsPerSecond() > 0).toList();
+            long link = entry.getValue().get(0).linkBitsPerSecond();
+            String goodput = measured.isEmpty() ? entry.getValue().get(0).status() + ": " + entry.getValue().get(0).detail()
+                    : triple(measured, BenchRun::goodputBitsPerSecond, 1e6, "%.0f");
+            String share = measured.isEmpty() || link <= 0 ? "-"
+                    : String.format(Locale.ROOT, "%.0f %%", 100.0 * median(measured, BenchRun::goodputBitsPerSecond) / link);
+            out.append(String.format(Locale.ROOT, "%-4s %-10s %-10s %-30s %-10s%n", entry.getKey().scenario(),
+                    entry.getKey().mode(), link <= 0 ? "-" : String.format(Locale.ROOT, "%.0f M", link / 1e6), goodput, share));
+        }
+        return out.toString();
+    }
+
+    private static String renderMigrations(Collection<BenchRun> runs) {
         Map<Cell, List<BenchRun>> cells = new LinkedHashMap<>();
         List<BenchRun> ordered = runs.stream().sorted(Comparator
                 .comparing(BenchRun::scenario)
@@ -32,9 +63,9 @@ final class ResultTable {
                     .add(run);
         }
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-14s %-9s %-7s %-26s %-12s %-22s %-14s %-9s%n",
+        out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s%n",
                 "scen", "load", "qemu", "mode", "converged", "intact", "total s (med [min-max])",
-                "downtime ms", "wire MiB (med [min-max])", "vs precopy t/B", "dirty/s"));
+                "downtime ms", "wire MiB (med [min-max])", "vs precopy t/B", "vs best t", "dirty/s"));
         for (Map.Entry<Cell, List<BenchRun>> entry : cells.entrySet()) {
             Cell cell = entry.getKey();
             List<BenchRun> all = entry.getValue();
@@ -51,17 +82,40 @@ final class ResultTable {
                         (double) median(done, BenchRun::totalMs) / median(baseline, BenchRun::totalMs),
                         (double) median(done, BenchRun::wireBytes) / median(baseline, BenchRun::wireBytes));
             }
+            String best = "-";
+            long bestNative = bestNativeTotal(cells, cell);
+            if (!done.isEmpty() && bestNative > 0) {
+                best = String.format(Locale.ROOT, "%.2f", (double) median(done, BenchRun::totalMs) / bestNative);
+            }
             List<BenchRun> rated = all.stream().filter(r -> r.achievedDirtyPagesPerSecond() >= 0).toList();
             String dirty = rated.isEmpty() ? "-" : Long.toString(median(rated, BenchRun::achievedDirtyPagesPerSecond));
-            out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-14s %-9s %-7s %-26s %-12s %-22s %-14s %-9s%n",
+            out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s%n",
                     cell.scenario(), cell.workload(), cell.qemu(), cell.mode(),
-                    done.size() + "/" + all.size(), intact + "/" + all.size(), total, downtime, wire, ratio, dirty));
+                    done.size() + "/" + all.size(), intact + "/" + all.size(), total, downtime, wire, ratio, best, dirty));
         }
         return out.toString();
     }
 
+    /**
+     * The shortest median total time among QEMU's native modes (every mode not through dwcpd) of the
+     * same scenario, workload and QEMU whose runs all converged; 0 when there is none.
+     */
+    private static long bestNativeTotal(Map<Cell, List<BenchRun>> cells, Cell cell) {
+        long best = 0;
+        for (Map.Entry<Cell, List<BenchRun>> entry : cells.entrySet()) {
+            Cell other = entry.getKey();
+            if (other.scenario().equals(cell.scenario()) && other.workload().equals(cell.workload())
+                    && other.qemu().equals(cell.qemu()) && !other.mode().startsWith("dwcp")
+                    && entry.getValue().stream().allMatch(BenchRun::completed)) {
+                long total = median(entry.getValue(), BenchRun::totalMs);
+                best = best == 0 ? total : Math.min(best, total);
+            }
+        }
+        return best;
+    }
+
     private static int modeRank(String mode) {
-        int rank = BenchMode.DEFAULTS.indexOf(mode);
+        int rank = BenchMode.ORDER.indexOf(mode);
         return rank < 0 ? Integer.MAX_VALUE : rank;
     }
 

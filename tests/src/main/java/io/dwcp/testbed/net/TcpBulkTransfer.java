@@ -3,13 +3,18 @@ package io.dwcp.testbed.net;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.atomic.LongAdder;
 
 import static java.util.Objects.requireNonNull;
@@ -28,6 +33,7 @@ public final class TcpBulkTransfer implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final LongAdder received = new LongAdder();
     private volatile boolean closed;
+    private boolean random;
 
     private TcpBulkTransfer(ServerSocketChannel server) {
         this.server = server;
@@ -72,6 +78,53 @@ public final class TcpBulkTransfer implements AutoCloseable {
         return transfer;
     }
 
+    /**
+     * One bulk stream between two unix sockets: this JVM listens on {@code listenPath} and sends into
+     * {@code connectPath}, with something in between that connects {@code connectPath} to
+     * {@code listenPath} (a dwcpd tunnel: the source daemon's peer socket and the path the
+     * destination daemon connects to). The payload is random (incompressible).
+     */
+    public static TcpBulkTransfer overUnixSockets(Path listenPath, Path connectPath, Duration acceptTimeout) {
+        requireNonNull(listenPath, "listenPath is null");
+        requireNonNull(connectPath, "connectPath is null");
+        ServerSocketChannel server;
+        try {
+            Files.deleteIfExists(listenPath);
+            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(listenPath), 1);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + listenPath, e);
+        }
+        TcpBulkTransfer transfer = new TcpBulkTransfer(server);
+        transfer.random = true;
+        try {
+            SocketChannel outgoing = SocketChannel.open(UnixDomainSocketAddress.of(connectPath));
+            transfer.channels.add(outgoing);
+            transfer.thread("bulk-send", 0, () -> transfer.send(outgoing));
+            server.configureBlocking(false);
+            long deadline = System.nanoTime() + acceptTimeout.toNanos();
+            SocketChannel incoming;
+            while ((incoming = server.accept()) == null) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("nothing connected to " + listenPath + " within " + acceptTimeout.toSeconds() + " s");
+                }
+                Thread.sleep(20);
+            }
+            incoming.configureBlocking(true);
+            transfer.channels.add(incoming);
+            SocketChannel accepted = incoming;
+            transfer.thread("bulk-receive", 0, () -> transfer.receive(accepted));
+            return transfer;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            transfer.close();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw e instanceof RuntimeException r ? r : new UncheckedIOException(
+                    new IOException("bulk transfer " + connectPath + " -> " + listenPath + ": " + e.getMessage(), e));
+        }
+    }
+
     /** Payload bytes received so far, all streams. */
     public long receivedBytes() {
         return received.sum();
@@ -102,6 +155,11 @@ public final class TcpBulkTransfer implements AutoCloseable {
 
     private void send(SocketChannel channel) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
+        if (random) {
+            byte[] bytes = new byte[CHUNK];
+            new Random(1).nextBytes(bytes);
+            buffer.put(bytes);
+        }
         try {
             while (!closed) {
                 buffer.clear();

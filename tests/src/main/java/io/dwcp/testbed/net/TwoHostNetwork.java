@@ -192,6 +192,39 @@ public final class TwoHostNetwork implements AutoCloseable {
         return Optional.ofNullable(routerNetns);
     }
 
+    /**
+     * Cuts the link between the hosts (both directions: the router drops every packet it would
+     * forward, as a failed WAN would, with no error reaching the hosts) or restores it. Needs an
+     * emulated link (a router namespace).
+     */
+    public synchronized void setCut(boolean cut) {
+        String router = routerNetns().orElseThrow(() -> new IllegalStateException(name + ": a direct veth has no router to cut"));
+        Command.run(Command.DEFAULT_TIMEOUT, List.of("ip", "netns", "exec", router, "iptables", "-w", "5",
+                cut ? "-I" : "-D", "FORWARD", "-j", "DROP"));
+    }
+
+    /**
+     * Corrupts the next TCP segment with a payload that the emulated link carries from A to B
+     * ({@code aToB}) or from B to A: one bit of its payload flipped, its TCP checksum fixed up, so
+     * that only the application can notice. Returns at once; {@link #corruptedSegments} tells when
+     * it happened.
+     */
+    public synchronized void corruptNextSegment(boolean aToB) {
+        if (emulator == null) {
+            throw new IllegalStateException(name + ": a direct veth cannot corrupt packets");
+        }
+        askEmulator("corrupt " + (aToB ? "ab" : "ba"));
+    }
+
+    /** Segments corrupted so far on the link from A to B ({@code aToB}) or from B to A. */
+    public synchronized long corruptedSegments(boolean aToB) {
+        if (emulator == null) {
+            return 0;
+        }
+        String[] answer = askEmulator("corrupted " + (aToB ? "ab" : "ba")).split(" ");
+        return Long.parseLong(answer[answer.length - 1]);
+    }
+
     /** Every namespace this network made. */
     public List<String> namespaces() {
         List<String> all = new ArrayList<>(List.of(hostA.netns(), hostB.netns()));

@@ -56,6 +56,8 @@ final class DirectionPump implements Runnable {
     private long droppedByQueue;
     private long bytesIn;
     private long bytesOut;
+    private volatile boolean corruptArmed;
+    private volatile long corrupted;
     private volatile WanStats.Direction published = new WanStats.Direction(true, 0, 0, 0, 0, 0, 0);
     private final int realtimePriority;
     private long wakeUpLateness = 100_000L;
@@ -85,6 +87,20 @@ final class DirectionPump implements Runnable {
 
     String failure() {
         return failure;
+    }
+
+    /**
+     * Arms a one-shot corruption: the next TCP segment with a payload this direction forwards gets
+     * one payload bit flipped and its TCP checksum recomputed, so that the receiving host's TCP
+     * accepts it and only the application can notice (a fault below TCP that its checksum misses).
+     */
+    void armCorruption() {
+        corruptArmed = true;
+    }
+
+    /** Segments corrupted so far by {@link #armCorruption}. */
+    long corrupted() {
+        return corrupted;
     }
 
     void stop() {
@@ -135,6 +151,10 @@ final class DirectionPump implements Runnable {
             long now = System.nanoTime();
             for (int i = 0; i < BATCH && count > 0 && releases[head] <= now; i++) {
                 int length = lengths[head];
+                if (corruptArmed && PacketCorruption.corruptTcpPayload(base + offsets[head], length)) {
+                    corruptArmed = false;
+                    corrupted++;
+                }
                 if (LinuxCalls.write(tun.fd(), base + offsets[head], length) == length) {
                     packetsOut++;
                     bytesOut += length;

@@ -24,6 +24,9 @@ import java.util.List;
  *   <li>it prints {@code READY} once every device is attached;</li>
  *   <li>{@code stats} answers {@code STATS NAME in out lossDrops queueDrops bytesIn bytesOut ...}, one
  *       group of seven per link;</li>
+ *   <li>{@code corrupt NAME} arms a one-shot corruption of the next TCP payload on that link (one
+ *       bit flipped, TCP checksum fixed up) and answers {@code ARMED NAME count};
+ *       {@code corrupted NAME} answers {@code CORRUPTED NAME count}, the segments corrupted so far;</li>
  *   <li>{@code stop}, or the end of stdin (the harness closed it, or died), ends the process.</li>
  * </ul>
  * A failure is printed as {@code FAILED reason} and ends the process with status 1.
@@ -94,6 +97,25 @@ public final class WanEmulatorMain {
                     }
                 }
                 out.println(answer);
+            } else if (command.startsWith("corrupt ")) {
+                String link = command.substring("corrupt ".length()).strip();
+                int index = -1;
+                for (int i = 0; i < links.size(); i++) {
+                    index = links.get(i)[0].equals(link) ? i : index;
+                }
+                if (index < 0) {
+                    out.println("FAILED unknown link " + link);
+                } else {
+                    pumps.get(index).armCorruption();
+                    out.println("ARMED " + link + " " + pumps.get(index).corrupted());
+                }
+            } else if (command.startsWith("corrupted ")) {
+                String link = command.substring("corrupted ".length()).strip();
+                long count = -1;
+                for (int i = 0; i < links.size(); i++) {
+                    count = links.get(i)[0].equals(link) ? pumps.get(i).corrupted() : count;
+                }
+                out.println(count < 0 ? "FAILED unknown link " + link : "CORRUPTED " + link + " " + count);
             } else if (!command.isEmpty()) {
                 out.println("FAILED unknown command " + command);
             }

@@ -7,6 +7,7 @@ import io.dwcp.testbed.qemu.GuestPair;
 import io.dwcp.testbed.qemu.MigrationResult;
 import io.dwcp.testbed.qemu.NativeMode;
 import io.dwcp.testbed.qemu.QemuBinary;
+import io.dwcp.testbed.sys.Folders;
 import io.dwcp.testbed.sys.TrackedProcess;
 import io.dwcp.testbed.wan.Scenario;
 import org.junit.jupiter.api.AfterAll;
@@ -54,6 +55,7 @@ class DwcpMigrationIT {
         networks.values().forEach(TwoHostNetwork::close);
         links.clear();
         networks.clear();
+        Folders.deleteTree(DIR);
     }
 
     /** One network and one pair of daemons per scenario, made when first needed and kept for the class. */

@@ -1,0 +1,331 @@
+package io.dwcp.testbed.dwcp;
+
+import io.dwcp.testbed.guest.GuestImage;
+import io.dwcp.testbed.guest.WorkloadSpec;
+import io.dwcp.testbed.net.TwoHostNetwork;
+import io.dwcp.testbed.qemu.GuestPair;
+import io.dwcp.testbed.qemu.MigrationResult;
+import io.dwcp.testbed.qemu.NativeMode;
+import io.dwcp.testbed.qemu.QemuBinary;
+import io.dwcp.testbed.sys.Folders;
+import io.dwcp.testbed.sys.TrackedProcess;
+import io.dwcp.testbed.wan.LinkProfile;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Faults while a real guest migrates through two dwcpd across an emulated WAN: a tunnel stream
+ * killed, the WAN cut for 10 s, the destination daemon killed, a segment corrupted below TCP, a
+ * peer with a certificate of another CA, and junk on the tunnel port. Whatever happens, the source
+ * guest keeps running intact unless the destination guest runs intact.
+ */
+class DwcpFaultsIT {
+    private static final int GUEST_RAM_MIB = 256;
+    private static final WorkloadSpec WORKLOAD = new WorkloadSpec(128, 2000, 10, 43);
+    private static final Path DIR = TrackedProcess.STATE_DIR.resolve("dwcp-faults-" + ProcessHandle.current().pid());
+    /** Slow enough that a migration lasts long enough to be hit mid-way (about 10 s for the workload). */
+    private static final LinkProfile LINK = LinkProfile.direct()
+            .withDelay(Duration.ofMillis(20))
+            .withRate(100_000_000L)
+            .withLoss(0.0001);
+
+    private static TwoHostNetwork network;
+    private static GuestImage image;
+    private DwcpLink link;
+
+    @BeforeAll
+    static void setUp() {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root: network namespaces and QEMU");
+        TwoHostNetwork.cleanupLeftovers();
+        TrackedProcess.cleanupLeftovers();
+        image = GuestImage.build();
+        network = TwoHostNetwork.create("dwcpfault", LINK, LINK);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (network != null) {
+            network.close();
+        }
+        Folders.deleteTree(DIR);
+    }
+
+    @BeforeEach
+    void startDaemons() {
+        // a session left without streams fails after 10 s (the default is 30 s)
+        link = DwcpLink.start(network, DIR.resolve("link"), Map.of("tunnel.reconnect-timeout", "10s"));
+    }
+
+    @AfterEach
+    void stopDaemons() {
+        if (link != null) {
+            link.close();
+        }
+        // a test that failed half-way may have left the link cut
+        try {
+            network.setCut(false);
+        } catch (RuntimeException expected) {
+            // there was no cut to remove
+        }
+    }
+
+    @Test
+    void aKilledTunnelStreamIsReplacedAndTheMigrationCompletes() throws Exception {
+        double failedBefore = link.source().metric("dwcp_streams_failed_total", "").orElse(0);
+        try (GuestPair pair = startPair()) {
+            MigrationResult result = migrateWithFault(pair, 16L << 20, () -> {
+                // one established tunnel connection of dwcpd a, destroyed by the kernel (ss -K)
+                String port = tunnelConnectionPorts().get(0);
+                network.hostA().run("ss", "-K", "-t", "state", "established", "dst", network.hostB().address(),
+                        "dport", "=", ":" + Dwcpd.TUNNEL_PORT, "sport", "=", ":" + port);
+            });
+
+            assertCompletedIntact(result, pair);
+            assertTrue(link.source().metric("dwcp_streams_failed_total", "").orElse(0) > failedBefore,
+                    "dwcpd a counted no failed stream:\n" + link.logs());
+        }
+    }
+
+    @Test
+    void theWanCutForTenSecondsDelaysTheMigrationWhichThenCompletes() throws Exception {
+        try (GuestPair pair = startPair()) {
+            long[] cutAt = new long[1];
+            MigrationResult result = migrateWithFault(pair, 16L << 20, () -> {
+                network.setCut(true);
+                cutAt[0] = System.nanoTime();
+                sleep(10_000);
+                network.setCut(false);
+            });
+
+            assertCompletedIntact(result, pair);
+            assertTrue(cutAt[0] > 0, "the cut never happened");
+            assertTrue(result.totalMs() >= 10_000, "a migration across a 10 s cut took " + result.totalMs() + " ms");
+        }
+    }
+
+    @Test
+    void aKilledDestinationDaemonFailsTheMigrationAndTheSourceRunsOnAndMigratesAgain() throws Exception {
+        GuestPair pair = startPair();
+        try {
+            MigrationResult result = migrateWithFault(pair, 16L << 20, () -> link.destination().kill());
+
+            assertEquals(MigrationResult.FAILED, result.status(), result.detail() + "\n" + link.logs());
+            assertTrue(result.guestIntact(), "source guest after the failed migration: " + result.detail());
+            assertEquals("running", pair.source().runState());
+            assertTrue(link.source().isAlive(), "dwcpd a must survive its peer's death");
+            assertTrue(link.source().log().contains("failed"), "dwcpd a said nothing of the failed session:\n" + link.logs());
+
+            link.restartDestination();
+            pair = pair.retryWithNewDestination(DIR.resolve("vms").resolve("dst-again"));
+            pair.configure(NativeMode.PRECOPY);
+            MigrationResult again = pair.migrate(link.destinationUri(), link.sourceUri(), Duration.ofMinutes(4), null);
+            assertCompletedIntact(again, pair);
+        } finally {
+            pair.close();
+        }
+    }
+
+    @Test
+    void aSegmentCorruptedBelowTcpIsDetectedAndNeverReachesTheGuest() throws Exception {
+        double failedBefore = link.source().metric("dwcp_streams_failed_total", "").orElse(0)
+                + link.destination().metric("dwcp_streams_failed_total", "").orElse(0);
+        try (GuestPair pair = startPair()) {
+            MigrationResult result = migrateWithFault(pair, 16L << 20, () -> network.corruptNextSegment(true));
+
+            assertEquals(1, network.corruptedSegments(true), "the emulator corrupted no segment");
+            // TLS authenticates every record: the corrupted one fails its stream, whose frames
+            // are sent again on the others. The guest is exact (the digest and its own verdict).
+            assertCompletedIntact(result, pair);
+            double failedAfter = link.source().metric("dwcp_streams_failed_total", "").orElse(0)
+                    + link.destination().metric("dwcp_streams_failed_total", "").orElse(0);
+            assertTrue(failedAfter > failedBefore, "no stream failed after a corrupted segment:\n" + link.logs());
+            assertEquals(0.0, link.destination().metric("dwcp_digest_mismatches_total", "").orElse(0));
+        }
+    }
+
+    @Test
+    void aPeerWithACertificateOfAnotherCaIsRefused() throws Exception {
+        Path foreignCa = Dwcpd.createCa(DIR.resolve("foreign-ca"));
+        // a daemon that calls itself "a" (dwcpd b's known peer), with a certificate b cannot verify
+        try (Dwcpd mallory = Dwcpd.start(network.hostA(), DwcpLink.A, DIR.resolve("mallory"), foreignCa,
+                Map.of(DwcpLink.B, network.hostB().address() + ":" + Dwcpd.TUNNEL_PORT),
+                Map.of("tunnel.listen", "0.0.0.0:7471", "metrics.listen", "127.0.0.1:9471"))) {
+            try (SocketChannel fakeQemu = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                fakeQemu.connect(UnixDomainSocketAddress.of(mallory.peerSocket(DwcpLink.B)));
+                fakeQemu.write(ByteBuffer.wrap("QEVM\0\0\0\3".getBytes(StandardCharsets.ISO_8859_1)));
+                link.destination().awaitLog("refused tunnel connection", Duration.ofSeconds(30));
+            }
+            assertTrue(link.destination().metric("dwcp_sessions_started_total", "").orElse(0) == 0,
+                    "dwcpd b started a session for an unverified peer:\n" + link.logs());
+            // the genuine peer is still served
+            try (GuestPair pair = startPair()) {
+                MigrationResult result = pair.migrate(link.destinationUri(), link.sourceUri(), Duration.ofMinutes(4), null);
+                assertCompletedIntact(result, pair);
+            }
+        }
+    }
+
+    @Test
+    void junkOnTheTunnelPortIsRefusedWhileAMigrationCompletes() throws Exception {
+        String b = network.hostB().address();
+        List<Thread> hostile = new ArrayList<>();
+        AtomicReference<Throwable> hostileFailure = new AtomicReference<>();
+        Random random = new Random(11);
+        byte[] junk = new byte[1 << 20];
+        random.nextBytes(junk);
+        // a TLS record header that announces a 16 MiB record, then nothing
+        byte[] oversized = {0x16, 0x03, 0x03, (byte) 0xff, (byte) 0xff, 0x01, 0x00, 0x00, 0x00};
+        hostile.add(network.hostA().start("junk", () -> sendQuietly(b, junk, Duration.ZERO, hostileFailure)));
+        hostile.add(network.hostA().start("oversized", () -> sendQuietly(b, oversized, Duration.ZERO, hostileFailure)));
+        hostile.add(network.hostA().start("slow", () -> sendQuietly(b, new byte[40], Duration.ofMillis(500), hostileFailure)));
+        try (GuestPair pair = startPair()) {
+            MigrationResult result = pair.migrate(link.destinationUri(), link.sourceUri(), Duration.ofMinutes(4), null);
+            assertCompletedIntact(result, pair);
+        }
+        for (Thread thread : hostile) {
+            thread.join(60_000);
+            assertFalse(thread.isAlive(), "dwcpd b never closed a hostile connection (" + thread.getName() + ")");
+        }
+        assertNull(hostileFailure.get(), "a hostile client failed: " + hostileFailure.get());
+        String log = link.destination().log();
+        long refusals = log.lines().filter(line -> line.contains("refused tunnel connection")).count();
+        assertTrue(refusals >= 3, "expected a refusal per hostile connection, found " + refusals + ":\n" + log);
+        assertTrue(link.destination().isAlive());
+        long rssKiB = residentKiB(link.destination().pid());
+        assertTrue(rssKiB < 1_500_000, "dwcpd b resident memory " + rssKiB + " KiB");
+    }
+
+    private GuestPair startPair() {
+        GuestPair pair = GuestPair.start(network, image, QemuBinary.QEMU_10, WORKLOAD, GUEST_RAM_MIB, DIR.resolve("vms"));
+        pair.configure(NativeMode.PRECOPY);
+        return pair;
+    }
+
+    /** Migrates through the link and runs {@code fault} once {@code afterBytes} have left host A. */
+    private MigrationResult migrateWithFault(GuestPair pair, long afterBytes, ThrowingRunnable fault) throws Exception {
+        AtomicReference<Throwable> faultFailure = new AtomicReference<>();
+        long start = network.bytesAtoB();
+        Thread injector = new Thread(() -> {
+            try {
+                while (network.bytesAtoB() - start < afterBytes) {
+                    Thread.sleep(20);
+                }
+                fault.run();
+            } catch (Throwable e) {
+                faultFailure.set(e);
+            }
+        }, "fault");
+        injector.start();
+        MigrationResult result = pair.migrate(link.destinationUri(), link.sourceUri(), Duration.ofMinutes(4), null);
+        injector.join(60_000);
+        if (faultFailure.get() != null) {
+            throw new AssertionError("the fault could not be injected", faultFailure.get());
+        }
+        assertFalse(injector.isAlive(), "the fault was never injected: the migration sent less than " + afterBytes + " bytes");
+        return result;
+    }
+
+    private void assertCompletedIntact(MigrationResult result, GuestPair pair) {
+        assertEquals(MigrationResult.COMPLETED, result.status(), result.detail() + "\n" + link.logs());
+        assertTrue(result.guestIntact(), "destination guest: " + result.detail());
+        assertEquals("running", pair.destination().runState());
+    }
+
+    /** Local ports of dwcpd a's established tunnel connections. */
+    private List<String> tunnelConnectionPorts() {
+        String out = network.hostA().run("ss", "-H", "-t", "-n", "state", "established", "dst",
+                network.hostB().address(), "dport", "=", ":" + Dwcpd.TUNNEL_PORT).stdout();
+        List<String> ports = new ArrayList<>();
+        for (String line : out.split("\n")) {
+            for (String field : line.trim().split("\\s+")) {
+                if (field.startsWith(network.hostA().address() + ":")) {
+                    ports.add(field.substring(field.lastIndexOf(':') + 1));
+                }
+            }
+        }
+        assertFalse(ports.isEmpty(), "dwcpd a has no tunnel connection:\n" + out);
+        return ports;
+    }
+
+    /** Writes {@code bytes} to b's tunnel port ({@code pause} between bytes when not zero), then reads until b closes. */
+    private static void sendQuietly(String address, byte[] bytes, Duration pause, AtomicReference<Throwable> failure) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(address, Dwcpd.TUNNEL_PORT), 5000);
+            socket.setSoTimeout(60_000);
+            OutputStream out = socket.getOutputStream();
+            try {
+                if (pause.isZero()) {
+                    out.write(bytes);
+                } else {
+                    for (byte b : bytes) {
+                        out.write(b);
+                        out.flush();
+                        Thread.sleep(pause.toMillis());
+                    }
+                }
+            } catch (IOException closedByPeer) {
+                return; // what a refusing daemon does
+            }
+            byte[] sink = new byte[4096];
+            while (socket.getInputStream().read(sink) >= 0) {
+                // the daemon's alert, if any, until it closes
+            }
+        } catch (IOException e) {
+            // a reset is a refusal too
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            failure.set(e);
+        }
+    }
+
+    private static long residentKiB(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IOException("no VmRSS for " + pid);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+}
