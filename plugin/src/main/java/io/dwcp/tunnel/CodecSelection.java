@@ -30,8 +30,14 @@ public final class CodecSelection
     @Inject
     public CodecSelection(CodecConfig config, StreamCodec passthroughCodec, HdeSessionCodecs hde)
     {
-        this.mode = requireNonNull(config, "config is null").codecMode();
-        this.passthrough = new PassthroughSessionCodecs(requireNonNull(passthroughCodec, "passthroughCodec is null"));
+        this(requireNonNull(config, "config is null").codecMode(), new PassthroughSessionCodecs(requireNonNull(passthroughCodec, "passthroughCodec is null")), hde);
+    }
+
+    /** With the session codecs of each mode given (tests wrap them). */
+    public CodecSelection(CodecMode mode, SessionCodecs passthrough, SessionCodecs hde)
+    {
+        this.mode = requireNonNull(mode, "mode is null");
+        this.passthrough = requireNonNull(passthrough, "passthrough is null");
         this.hde = requireNonNull(hde, "hde is null");
     }
 

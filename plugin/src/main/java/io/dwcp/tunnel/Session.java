@@ -908,6 +908,7 @@ public final class Session
         failure = reason;
         stats().sessionsFailed.increment();
         log.error("{} migration session failed: {}", context, reason);
+        manager.failed(this, reason);
         for (QemuChannel channel : channels.values()) {
             channel.discard();
         }

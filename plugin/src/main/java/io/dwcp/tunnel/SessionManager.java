@@ -158,8 +158,38 @@ public final class SessionManager
         return Optional.of(session);
     }
 
+    private volatile String lastFailure;
+
+    void failed(Session session, String reason)
+    {
+        lastFailure = session.context() + " " + reason;
+    }
+
+    /** The context and reason of the last session that failed here, or null (for tests and diagnostics). */
+    public String lastFailure()
+    {
+        return lastFailure;
+    }
+
+    /** Sessions that ended here, newest last (bounded): a late stream of one must not start it again. */
+    private final Map<String, String> ended = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, false)
+    {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest)
+        {
+            return size() > 4096;
+        }
+    });
+
+    /** Empty if the session did not end here; else its failure reason, or "" if it completed. */
+    Optional<String> ended(PeerConfig peer, long id)
+    {
+        return Optional.ofNullable(ended.get(key(peer.name(), id)));
+    }
+
     void removed(Session session)
     {
+        ended.put(key(session.peer().name(), session.id()), session.failure().orElse(""));
         sessions.remove(key(session.peer().name(), session.id()));
     }
 
