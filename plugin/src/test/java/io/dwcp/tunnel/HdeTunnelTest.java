@@ -162,12 +162,12 @@ class HdeTunnelTest
         byte[] second = dirtyPages(first, 0.10, new Random(seed));
         Map<String, String> properties = with(with(COMMON, "hde.baseline-record", "both"), "codec.mode", "hde");
         try (TestBed bed = new TestBed(properties, Map.of(), Map.of(), true)) {
-            long toBeta = sent(bed.alpha, () -> migrate(bed, "alpha", "beta", List.of(first)));
+            long toBeta = sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", List.of(first)));
             // both ends stored the memory: alpha what it sent, beta what it verified
             awaitBaselines(bed, "alpha");
             awaitBaselines(bed, "beta");
-            long backToAlpha = sent(bed.beta, () -> migrate(bed, "beta", "alpha", List.of(second)));
-            long againToBeta = sent(bed.alpha, () -> migrate(bed, "alpha", "beta", List.of(second)));
+            long backToAlpha = sent(bed, bed.beta, () -> migrate(bed, "beta", "alpha", List.of(second)));
+            long againToBeta = sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", List.of(second)));
             System.out.printf("A->B %d tunnel bytes, then B->A %d (%.1f%%), A->B %d (%.1f%%)%n", toBeta, backToAlpha, 100.0 * backToAlpha / toBeta,
                     againToBeta, 100.0 * againToBeta / toBeta);
             assertTrue(backToAlpha < toBeta * 0.7, "B->A against alpha's baseline: " + backToAlpha + " tunnel bytes, A->B without: " + toBeta);
@@ -186,14 +186,14 @@ class HdeTunnelTest
         List<byte[]> channels = channels(fixture("qemu-7.2-multifd"));
         // beta is configured for passthrough, alpha for hde: the session is hde at both ends
         try (TestBed bed = new TestBed(COMMON, Map.of("codec.mode", "hde"), Map.of("codec.mode", "passthrough"), false)) {
-            long sent = sent(bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
+            long sent = sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
             long raw = channels.stream().mapToLong(c -> c.length).sum();
             assertTrue(sent < raw / 4, "HDE-encoded: " + sent + " tunnel bytes for " + raw + " QEMU bytes");
             assertEquals(1, bed.beta.sessions().stats().sessionsCompleted.sum());
         }
         // and the other way round: a passthrough source, an hde destination
         try (TestBed bed = new TestBed(COMMON, Map.of("codec.mode", "passthrough"), Map.of("codec.mode", "hde"), false)) {
-            long sent = sent(bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
+            long sent = sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
             long raw = channels.stream().mapToLong(c -> c.length).sum();
             assertTrue(sent > raw, "passed through: " + sent + " tunnel bytes for " + raw + " QEMU bytes");
         }
@@ -299,13 +299,15 @@ class HdeTunnelTest
     }
 
     /** Tunnel bytes the daemon sent for one migration (once its sessions ended). */
-    private static long sent(io.dwcp.daemon.DwcpDaemon daemon, Migration migration)
+    private static long sent(TestBed bed, io.dwcp.daemon.DwcpDaemon daemon, Migration migration)
             throws Exception
     {
+        awaitIdle(bed, Duration.ofSeconds(30));
         long completed = daemon.sessions().stats().sessionsCompleted.sum();
         long before = daemon.sessions().stats().tunnelBytesSent.sum();
         migration.run();
-        TestBed.await("the session to complete", Duration.ofSeconds(30), () -> daemon.sessions().stats().sessionsCompleted.sum() == completed + 1);
+        awaitIdle(bed, Duration.ofSeconds(30));
+        assertEquals(completed + 1, daemon.sessions().stats().sessionsCompleted.sum(), "sessions completed");
         return daemon.sessions().stats().tunnelBytesSent.sum() - before;
     }
 
