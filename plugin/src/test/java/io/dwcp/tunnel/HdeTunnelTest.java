@@ -200,6 +200,28 @@ class HdeTunnelTest
     }
 
     @Test
+    void theAutomaticTierFollowsTheMeasuredRtt()
+            throws Exception
+    {
+        List<byte[]> channels = channels(fixture("qemu-7.2-precopy"));
+        // loopback: an RTT far below hde.tier1-max-rtt, so tier 1 (raw frames); the threshold is
+        // high because the first RTT sample follows the TLS handshake on a loaded machine (2.3 ms seen)
+        try (TestBed bed = new TestBed(with(with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "50ms"), "hde.tier2-max-rtt", "100ms"))) {
+            sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
+            String metrics = bed.alpha.metrics().render();
+            assertTrue(metrics.contains("dwcp_hde_frames_total{zstd_level=\"none\"}"), metrics);
+            assertTrue(!metrics.contains("dwcp_hde_frames_total{zstd_level=\"3\"}"), metrics);
+        }
+        // every RTT above the thresholds: tier 3, zstd from hde.tier3-initial-level
+        try (TestBed bed = new TestBed(with(with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "0s"), "hde.tier2-max-rtt", "0s"))) {
+            sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
+            String metrics = bed.alpha.metrics().render();
+            assertTrue(metrics.contains("dwcp_hde_frames_total{zstd_level=\"3\"}"), metrics);
+            assertTrue(!metrics.contains("dwcp_hde_frames_total{zstd_level=\"none\"}"), metrics);
+        }
+    }
+
+    @Test
     void aDestinationRefusesCachesLargerThanItsOwn()
             throws Exception
     {
