@@ -1,7 +1,9 @@
 package io.dwcp.daemon;
 
 import com.google.inject.AbstractModule;
+import io.dwcp.codec.CodecConfig;
 import io.dwcp.config.ConfigurationBinder;
+import io.dwcp.hde.HdeConfig;
 import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.transport.AmstConfig;
@@ -32,11 +34,18 @@ public final class ConfigModule
         AmstConfig amst = binder.bind(AmstConfig.class);
         TlsConfig tls = binder.bind(TlsConfig.class);
         MetricsConfig metrics = binder.bind(MetricsConfig.class);
+        CodecConfig codec = binder.bind(CodecConfig.class);
+        HdeConfig hde = binder.bind(HdeConfig.class);
         PeersConfig peers = PeersConfig.fromProperties(binder.claimPrefix("peer."));
         binder.checkAllUsed();
         node.validate();
         tunnel.validate();
         amst.validate();
+        codec.validate();
+        hde.validate();
+        if (hde.getBaselineDirectory() == null) {
+            hde.setBaselineDirectory(node.getStateDirectory().resolve("baselines"));
+        }
         if (peers.get(node.getName()).isPresent()) {
             throw new io.dwcp.config.ConfigurationException("node.name '" + node.getName() + "' must not also be a peer");
         }
@@ -45,6 +54,8 @@ public final class ConfigModule
         bind(AmstConfig.class).toInstance(amst);
         bind(TlsConfig.class).toInstance(tls);
         bind(MetricsConfig.class).toInstance(metrics);
+        bind(CodecConfig.class).toInstance(codec);
+        bind(HdeConfig.class).toInstance(hde);
         bind(PeersConfig.class).toInstance(peers);
     }
 }

@@ -5,6 +5,7 @@ import com.google.inject.Injector;
 import com.google.inject.Module;
 import com.google.inject.Stage;
 import com.google.inject.util.Modules;
+import io.dwcp.hde.HdeModule;
 import io.dwcp.metrics.MetricsModule;
 import io.dwcp.metrics.MetricsServer;
 import io.dwcp.tunnel.QemuListeners;
@@ -60,7 +61,7 @@ public final class DwcpDaemon
     /** Builds a daemon from properties; modules override bindings (tests plug in stream codecs). */
     public static DwcpDaemon create(Map<String, String> properties, Module... overrides)
     {
-        List<Module> modules = List.of(new ConfigModule(properties), new TunnelModule(), new MetricsModule());
+        List<Module> modules = List.of(new ConfigModule(properties), new TunnelModule(), new HdeModule(), new MetricsModule());
         Injector injector = Guice.createInjector(Stage.PRODUCTION, Modules.override(modules).with(overrides));
         return injector.getInstance(DwcpDaemon.class);
     }

@@ -142,8 +142,43 @@ public final class BaselineRecorder
             throws BaselineStoreException
     {
         checkOpen();
+        return commitAs(id, sortedHashes());
+    }
+
+    /**
+     * Writes the baseline under an id made of its content, {@code c-} and 32 hex digits of the
+     * SHA-256 of its sorted page hashes (the same memory gives the same id, and replaces it).
+     */
+    public BaselineStore.BaselineInfo commitContentAddressed()
+            throws BaselineStoreException
+    {
+        checkOpen();
+        PageHash[] hashes = sortedHashes();
+        java.security.MessageDigest sha256;
+        try {
+            sha256 = java.security.MessageDigest.getInstance("SHA-256");
+        }
+        catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] hashBytes = new byte[PageHash.BYTES];
+        for (PageHash hash : hashes) {
+            hash.write(hashBytes, 0);
+            sha256.update(hashBytes);
+        }
+        return commitAs("c-" + java.util.HexFormat.of().formatHex(sha256.digest(), 0, 16), hashes);
+    }
+
+    private PageHash[] sortedHashes()
+    {
         PageHash[] hashes = new HashSet<>(pages.values()).toArray(PageHash[]::new);
         Arrays.sort(hashes);
+        return hashes;
+    }
+
+    private BaselineStore.BaselineInfo commitAs(String id, PageHash[] hashes)
+            throws BaselineStoreException
+    {
         long bytes = BaselineStore.HEADER_LENGTH + (long) hashes.length * BaselineStore.ENTRY_LENGTH;
         store.reserve(id, bytes);
         Path temporary = store.file(id).resolveSibling(id + ".baseline.tmp");

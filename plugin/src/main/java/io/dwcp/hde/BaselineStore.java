@@ -71,7 +71,7 @@ public final class BaselineStore
     public BaselineStore(HdeConfig config)
             throws BaselineStoreException
     {
-        this(config.getBaselineDirectory(), config.getBaselineSizeLimit().bytes());
+        this(requireNonNull(config.getBaselineDirectory(), "hde.baseline-dir is not set"), config.getBaselineSizeLimit().bytes());
     }
 
     public BaselineStore(Path directory, long sizeLimit)

@@ -5,6 +5,8 @@ import io.dwcp.config.ConfigurationException;
 import io.dwcp.config.DataSize;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
 
 /**
  * HDE page encoding: tiers and zstd levels, cache sizes, the dictionary, baselines.
@@ -18,7 +20,33 @@ import java.nio.file.Path;
  */
 public class HdeConfig
 {
-    private int tier = LinkTier.WAN.number();
+    /** Where baselines are recorded ({@code hde.baseline-record}). */
+    public enum BaselineRecording
+    {
+        /** Nothing is recorded. */
+        NONE,
+        /** The source records what it sent: a later migration back to it (A to B to A) references it. */
+        SOURCE,
+        /** The destination records what it verified: a later migration to it again references it. */
+        DESTINATION,
+        BOTH;
+
+        public boolean atSource()
+        {
+            return this == SOURCE || this == BOTH;
+        }
+
+        public boolean atDestination()
+        {
+            return this == DESTINATION || this == BOTH;
+        }
+    }
+
+    private String tier = "auto";
+    private Duration tier1MaxRtt = Duration.ofMillis(2);
+    private Duration tier2MaxRtt = Duration.ofMillis(20);
+    private String baselineRecord = "both";
+    private int baselineAnnounceLimit = 4;
     private int tier2Level = 1;
     private int tier3InitialLevel = 3;
     private int tier3MinLevel = 1;
@@ -29,24 +57,101 @@ public class HdeConfig
     private DataSize frameSize = DataSize.ofMiB(1);
     private DataSize dictionarySize = DataSize.ofKiB(64);
     private DataSize dictionarySample = DataSize.ofMiB(4);
-    private Path baselineDirectory = Path.of("/var/lib/dwcp/baselines");
+    private Path baselineDirectory;
     private DataSize baselineSizeLimit = DataSize.valueOf("16GiB");
 
-    public int getTier()
+    public String getTier()
     {
         return tier;
     }
 
-    @Config(value = "hde.tier", description = "link tier when not measured: 1 local (raw frames), 2 regional, 3 WAN")
-    public HdeConfig setTier(int tier)
+    @Config(value = "hde.tier", description = "link tier: auto (from the session's measured RTT, see hde.tier1-max-rtt and hde.tier2-max-rtt), 1 local (raw frames), 2 regional, 3 WAN")
+    public HdeConfig setTier(String tier)
     {
         this.tier = tier;
         return this;
     }
 
+    public HdeConfig setTier(int tier)
+    {
+        this.tier = Integer.toString(tier);
+        return this;
+    }
+
+    public boolean isTierAuto()
+    {
+        return "auto".equals(tier);
+    }
+
+    /** The configured tier; with {@code auto}, the tier used until the RTT is measured (3, WAN). */
     public LinkTier linkTier()
     {
-        return LinkTier.ofNumber(tier);
+        return isTierAuto() ? LinkTier.WAN : LinkTier.ofNumber(Integer.parseInt(tier));
+    }
+
+    /** The tier of a link with this RTT ({@code auto}): {@code <= hde.tier1-max-rtt} 1, {@code <= hde.tier2-max-rtt} 2, else 3. */
+    public LinkTier tierOfRtt(long rttMicros)
+    {
+        if (rttMicros <= 0) {
+            return LinkTier.WAN;
+        }
+        if (rttMicros <= tier1MaxRtt.toNanos() / 1000) {
+            return LinkTier.LOCAL;
+        }
+        return rttMicros <= tier2MaxRtt.toNanos() / 1000 ? LinkTier.REGIONAL : LinkTier.WAN;
+    }
+
+    public Duration getTier1MaxRtt()
+    {
+        return tier1MaxRtt;
+    }
+
+    @Config(value = "hde.tier1-max-rtt", description = "hde.tier=auto: a link up to this RTT is tier 1 (same site: raw frames)")
+    public HdeConfig setTier1MaxRtt(Duration tier1MaxRtt)
+    {
+        this.tier1MaxRtt = tier1MaxRtt;
+        return this;
+    }
+
+    public Duration getTier2MaxRtt()
+    {
+        return tier2MaxRtt;
+    }
+
+    @Config(value = "hde.tier2-max-rtt", description = "hde.tier=auto: a link up to this RTT is tier 2 (regional: hde.tier2-level), above it tier 3 (WAN)")
+    public HdeConfig setTier2MaxRtt(Duration tier2MaxRtt)
+    {
+        this.tier2MaxRtt = tier2MaxRtt;
+        return this;
+    }
+
+    public String getBaselineRecord()
+    {
+        return baselineRecord;
+    }
+
+    @Config(value = "hde.baseline-record", description = "which end stores a completed migration's memory as a baseline: both, source, destination or none")
+    public HdeConfig setBaselineRecord(String baselineRecord)
+    {
+        this.baselineRecord = baselineRecord;
+        return this;
+    }
+
+    public BaselineRecording baselineRecording()
+    {
+        return BaselineRecording.valueOf(baselineRecord.toUpperCase(Locale.ROOT));
+    }
+
+    public int getBaselineAnnounceLimit()
+    {
+        return baselineAnnounceLimit;
+    }
+
+    @Config(value = "hde.baseline-announce-limit", description = "newest baselines a destination offers a source (0..16; each costs 16 bytes per page at session start)")
+    public HdeConfig setBaselineAnnounceLimit(int baselineAnnounceLimit)
+    {
+        this.baselineAnnounceLimit = baselineAnnounceLimit;
+        return this;
     }
 
     public int getTier2Level()
@@ -174,7 +279,7 @@ public class HdeConfig
         return baselineDirectory;
     }
 
-    @Config(value = "hde.baseline-dir", description = "where baselines (earlier copies of VM memory) are kept")
+    @Config(value = "hde.baseline-dir", description = "where baselines (earlier copies of VM memory) are kept (default: <node.state-dir>/baselines)")
     public HdeConfig setBaselineDirectory(Path baselineDirectory)
     {
         this.baselineDirectory = baselineDirectory;
@@ -186,7 +291,7 @@ public class HdeConfig
         return baselineSizeLimit;
     }
 
-    @Config(value = "hde.baseline-size-limit", description = "disk space of all baselines; the oldest are removed to make room")
+    @Config(value = "hde.baseline-size-limit", description = "disk space of all baselines; the oldest are removed to make room (0 = no baselines)")
     public HdeConfig setBaselineSizeLimit(DataSize baselineSizeLimit)
     {
         this.baselineSizeLimit = baselineSizeLimit;
@@ -212,8 +317,20 @@ public class HdeConfig
 
     public void validate()
     {
-        if (tier < 1 || tier > 3) {
-            throw new ConfigurationException("hde.tier must be 1, 2 or 3: " + tier);
+        if (!isTierAuto() && !tier.matches("[123]")) {
+            throw new ConfigurationException("hde.tier must be auto, 1, 2 or 3: " + tier);
+        }
+        if (tier1MaxRtt.isNegative() || tier2MaxRtt.compareTo(tier1MaxRtt) < 0) {
+            throw new ConfigurationException("need 0 <= hde.tier1-max-rtt <= hde.tier2-max-rtt, got " + tier1MaxRtt + ", " + tier2MaxRtt);
+        }
+        try {
+            baselineRecording();
+        }
+        catch (IllegalArgumentException e) {
+            throw new ConfigurationException("hde.baseline-record must be both, source, destination or none: " + baselineRecord);
+        }
+        if (baselineAnnounceLimit < 0 || baselineAnnounceLimit > HdeFrame.MAX_BASELINES) {
+            throw new ConfigurationException("hde.baseline-announce-limit must be between 0 and " + HdeFrame.MAX_BASELINES + ": " + baselineAnnounceLimit);
         }
         if (tier2Level < -7 || tier2Level > 22) {
             throw new ConfigurationException("hde.tier2-level must be between -7 and 22: " + tier2Level);

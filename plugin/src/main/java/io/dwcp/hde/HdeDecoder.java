@@ -40,6 +40,13 @@ public final class HdeDecoder
         void page(byte[] header, int headerOffset, int headerLength, byte[] content)
                 throws IOException;
 
+        /** A page with its RAM block's name ("" when the source did not know it) and offset: by default {@link #page(byte[], int, int, byte[])}. */
+        default void page(String blockName, long pageOffset, byte[] header, int headerOffset, int headerLength, byte[] content)
+                throws IOException
+        {
+            page(header, headerOffset, headerLength, content);
+        }
+
         void raw(byte[] bytes, int offset, int length)
                 throws IOException;
     }
@@ -515,7 +522,7 @@ public final class HdeDecoder
             previousVersions.put(key, content);
             hashes.put(hash, content);
         }
-        sink.page(bytes, header, (int) headerLength, content);
+        sink.page(blocks.get(key.blockId()), pageOffset, bytes, header, (int) headerLength, content);
         pageOutput = headerLength + PAGE_SIZE;
         return at;
     }

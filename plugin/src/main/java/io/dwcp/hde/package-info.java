@@ -3,6 +3,12 @@
  * level the destination can decode exactly (zero token, reference by content hash, XOR delta
  * against its previous version, zstd with a trained dictionary), batched into frames.
  *
+ * <h2>In the tunnel</h2>
+ * {@link io.dwcp.hde.HdeSessionCodecs} (the session handshake: cache sizes offered, baselines
+ * answered, tier from the measured RTT, baseline recording) and {@link io.dwcp.hde.HdeStreamCodec}
+ * (the tunnel's {@code StreamCodec}: tokenizer, flushes that send the tokenizer's held-back bytes
+ * as RAW, decode errors as {@code CodecException}) do what follows for every QEMU connection.
+ *
  * <h2>Plugging it into the tunnel</h2>
  * One {@link io.dwcp.hde.HdeEncoder} / {@link io.dwcp.hde.HdeDecoder} pair per ordered stream
  * (per QEMU connection), both fed in stream order on one thread.

@@ -1,6 +1,7 @@
 package io.dwcp.metrics;
 
 import com.sun.net.httpserver.HttpServer;
+import io.dwcp.hde.HdeStats;
 import io.dwcp.transport.SocketTuning;
 import io.dwcp.transport.TunnelStream;
 import io.dwcp.tunnel.Session;
@@ -31,11 +32,13 @@ public final class MetricsServer
     private final MetricsConfig config;
     private final TunnelStats stats;
     private final SessionManager sessions;
+    private final HdeStats hde;
     private HttpServer server;
 
     @Inject
-    public MetricsServer(MetricsConfig config, TunnelStats stats, SessionManager sessions)
+    public MetricsServer(MetricsConfig config, TunnelStats stats, SessionManager sessions, HdeStats hde)
     {
+        this.hde = requireNonNull(hde, "hde is null");
         this.config = requireNonNull(config, "config is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
@@ -116,7 +119,18 @@ public final class MetricsServer
         gauge(out, "dwcp_stream_throughput_bytes_per_second", "Send rate of a stream over the last controller interval", rate);
         out.append("# HELP dwcp_stream_retransmits_total Retransmitted segments of a stream's socket (TCP_INFO)\n# TYPE dwcp_stream_retransmits_total counter\n").append(retrans);
         out.append("# HELP dwcp_stream_bytes_sent_total Frame bytes sent on a stream\n# TYPE dwcp_stream_bytes_sent_total counter\n").append(sent);
+        appendHde(out);
         return out.toString();
+    }
+
+    /** HDE: pages and bytes per level, frames per zstd level, and the ratio of frame bytes to QEMU bytes. */
+    private void appendHde(StringBuilder out)
+    {
+        out.append("# HELP dwcp_hde_pages_total Pages encoded, by HDE level (zero, reference, delta, page)\n# TYPE dwcp_hde_pages_total counter\n");
+        hde.appendPrometheus(out);
+        long in = hde.bytesIn();
+        out.append("# HELP dwcp_hde_ratio HDE frame bytes per QEMU byte encoded (lower is better)\n# TYPE dwcp_hde_ratio gauge\n");
+        out.append("dwcp_hde_ratio ").append(in == 0 ? 0 : (double) hde.frameBytesEncoded() / in).append('\n');
     }
 
     private static void counter(StringBuilder out, String name, String help, LongAdder adder)

@@ -21,8 +21,11 @@ package io.dwcp.transport;
  *                   ConsumedCredit int64 (cumulative window credit returned, see {@link #frameCost})
  *   PING, PONG   =&gt; TimestampNanos int64 (a PONG echoes its PING)
  *   ABORT        =&gt; Reason: UTF-8 bytes (the rest of the payload)
- *   OPEN         =&gt; TargetKind int8 (0 = unix socket, 1 = TCP port), Target: UTF-8 bytes
- *                   (a socket name, or the decimal port)
+ *   OPEN         =&gt; TargetKind int8 (0 = unix socket, 1 = TCP port), TargetLength int16, Target:
+ *                   UTF-8 bytes (a socket name, or the decimal port), CodecOffer: the rest
+ *                   (int8 mode, then the mode's parameters; see io.dwcp.codec.SessionCodecs)
+ *   ACCEPT       =&gt; from the destination: a piece of its codec answer; the pieces concatenated
+ *                   are the answer; the header's channel is 1 while more pieces follow, 0 on the last
  *   CHANNEL_OPEN =&gt; empty (the channel is in the header; channels open in sequence order)
  *   DATA         =&gt; the channel's bytes (as produced by the stream encoder)
  *   CHECKPOINT   =&gt; Offset int64 (decoded stream bytes so far), Sha256 32 bytes of those bytes

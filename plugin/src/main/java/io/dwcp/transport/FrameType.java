@@ -25,7 +25,12 @@ public enum FrameType
     /** Offset and SHA-256 of the channel's stream so far: bytes up to here may be released. */
     CHECKPOINT(0x13, true),
     /** End of the channel's stream in this direction: total length and SHA-256 of the whole stream. */
-    FIN(0x14, true);
+    FIN(0x14, true),
+    /**
+     * The destination's answer to the codec the source offered in OPEN (e.g. the baselines it
+     * holds), in one or more frames: channel 1 = more follows, 0 = the last piece.
+     */
+    ACCEPT(0x15, true);
 
     private final int code;
     private final boolean sequenced;

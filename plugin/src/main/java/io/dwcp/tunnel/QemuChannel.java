@@ -1,5 +1,6 @@
 package io.dwcp.tunnel;
 
+import io.dwcp.codec.CodecException;
 import io.dwcp.codec.StreamDecoder;
 import io.dwcp.codec.StreamEncoder;
 import io.dwcp.transport.FrameCodec;
@@ -177,13 +178,17 @@ final class QemuChannel
             payload.release();
             throw new SessionFailure("DATA for channel " + index + " after its FIN");
         }
-        int[] produced = {0};
-        decoder.decode(payload, raw -> {
-            produced[0]++;
-            update(outboundDigest, raw);
-            outboundOffset += raw.readableBytes();
-            held.addLast(new Pending(raw, 0));
-        });
+        try {
+            decoder.decode(payload, raw -> {
+                update(outboundDigest, raw);
+                outboundOffset += raw.readableBytes();
+                held.addLast(new Pending(raw, 0));
+            });
+        }
+        catch (CodecException e) {
+            // nothing since the last verified checkpoint reaches QEMU: the session fails with the bytes held back
+            throw new SessionFailure(e.getMessage() + "; holding back " + heldBytes() + " bytes");
+        }
         // the frame's credit is returned once its bytes (or the last of them) reached QEMU
         held.addLast(new Pending(null, cost));
     }

@@ -1,5 +1,9 @@
 package io.dwcp.tunnel;
 
+import io.dwcp.codec.CodecException;
+import io.dwcp.codec.DestinationCodec;
+import io.dwcp.codec.LinkMeasurement;
+import io.dwcp.codec.SourceCodec;
 import io.dwcp.metrics.TunnelStats;
 import io.dwcp.transport.Frame;
 import io.dwcp.transport.FrameCodec;
@@ -98,6 +102,15 @@ public final class Session
     private long lastSegments;
     private boolean warnedStreamSetup;
     private long minRttMicros;
+    private double linkBytesPerSecond;
+
+    // the codec: the source's choice, told in OPEN; the destination's answer (ACCEPT) before the source reads QEMU
+    /** The largest codec answer a source accepts (baseline announcements: 16 bytes per page). */
+    static final int MAX_CODEC_ANSWER = 256 << 20;
+    private final SourceCodec sourceCodec;
+    private DestinationCodec destinationCodec;
+    private boolean codecReady;
+    private java.io.ByteArrayOutputStream answer;
 
     Session(SessionManager manager, long id, Role role, PeerConfig peer, EventLoop loop, Target target, long window)
     {
@@ -116,6 +129,9 @@ public final class Session
         this.queueLimit = Math.max(1 << 20, window / 16);
         this.controller = new StreamCountController(manager.amst().getMinStreams(), manager.amst().getMaxStreams(), manager.amst().getInitialStreams());
         this.desiredStreams = controller.count();
+        this.sourceCodec = role == Role.SOURCE ? manager.codecs().newSource(context) : null;
+        this.codecReady = role == Role.DESTINATION || !sourceCodec.awaitsAnswer();
+        this.reading = codecReady;
     }
 
     // ---- identity and state ----
@@ -235,8 +251,8 @@ public final class Session
         long keepalive = manager.tunnel().getKeepaliveInterval().toNanos();
         timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::tick), keepalive, keepalive, TimeUnit.NANOSECONDS));
         if (role == Role.SOURCE) {
-            log.info("{} migration session started, target {}", context, target);
-            sender.send(FrameType.OPEN, 0, target.encode());
+            log.info("{} migration session started, target {}, codec {}", context, target, sourceCodec.mode().configName());
+            sender.send(FrameType.OPEN, 0, Unpooled.wrappedBuffer(target.encode(), Unpooled.wrappedBuffer(CodecSelection.offer(sourceCodec))));
             ensureStreams();
             long adapt = manager.amst().getAdaptInterval().toNanos();
             if (adapt > 0) {
@@ -274,7 +290,10 @@ public final class Session
 
     QemuChannel newChannel(int index)
     {
-        return new QemuChannel(this, index, manager.codec().newEncoder(index), manager.codec().newDecoder(index),
+        // the source's encoders start once the destination answered (QEMU is not read before)
+        boolean source = role == Role.SOURCE;
+        return new QemuChannel(this, index, source ? sourceCodec.newEncoder(index) : destinationCodec.newEncoder(index),
+                source ? sourceCodec.newDecoder(index) : destinationCodec.newDecoder(index),
                 manager.amst().getCheckpointInterval().bytes(), manager.amst().getMaxFramePayload().toIntBytes());
     }
 
@@ -343,7 +362,7 @@ public final class Session
      */
     void updateReading()
     {
-        boolean shouldRead = state == State.OPEN && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit;
+        boolean shouldRead = state == State.OPEN && codecReady && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit;
         if (shouldRead == reading) {
             if (reading) {
                 // a connection may have paused itself for the queue limit
@@ -501,7 +520,7 @@ public final class Session
                 fail("peer aborted the session: " + reason, false);
             }
             case HELLO -> throw new SessionFailure("HELLO on an established stream");
-            case OPEN, CHANNEL_OPEN, DATA, CHECKPOINT, FIN -> throw new IllegalStateException("sequenced " + frame.type());
+            case OPEN, CHANNEL_OPEN, DATA, CHECKPOINT, FIN, ACCEPT -> throw new IllegalStateException("sequenced " + frame.type());
         }
     }
 
@@ -514,13 +533,31 @@ public final class Session
                 if (role != Role.DESTINATION || target != null) {
                     throw new SessionFailure("unexpected OPEN");
                 }
+                Target opened;
                 try {
-                    target = Target.decode(frame.payload());
+                    opened = Target.decode(frame.payload());
                 }
                 catch (IllegalArgumentException e) {
                     throw new SessionFailure("bad OPEN: " + e.getMessage());
                 }
-                log.info("{} migration session opened by the source, target {}", context, target);
+                byte[] offer = new byte[frame.payload().readableBytes()];
+                frame.payload().readBytes(offer);
+                try {
+                    destinationCodec = manager.codecs().newDestination(context, offer);
+                }
+                catch (CodecException e) {
+                    throw new SessionFailure("refused the source's codec: " + e.getMessage());
+                }
+                target = opened;
+                String configured = manager.codecs().mode().configName();
+                String chosen = destinationCodec.mode().configName();
+                log.info("{} migration session opened by the source, target {}, codec {}{}", context, target, chosen,
+                        chosen.equals(configured) ? "" : " (the source's choice; this host's codec.mode is " + configured + ")");
+                sendAnswer(destinationCodec.answer());
+                consumed(cost);
+            }
+            case ACCEPT -> {
+                onAnswer(frame);
                 consumed(cost);
             }
             case CHANNEL_OPEN -> {
@@ -549,6 +586,70 @@ public final class Session
             }
             case HELLO, ACK, PING, PONG, ABORT -> throw new IllegalStateException("control " + frame.type());
         }
+    }
+
+    /** Destination: the codec's answer, in pieces of at most one frame payload. */
+    private void sendAnswer(byte[] bytes)
+    {
+        int piece = manager.amst().getMaxFramePayload().toIntBytes();
+        int at = 0;
+        do {
+            int length = Math.min(piece, bytes.length - at);
+            boolean last = at + length == bytes.length;
+            sender.send(FrameType.ACCEPT, last ? 0 : 1, Unpooled.wrappedBuffer(bytes, at, length));
+            at += length;
+        }
+        while (at < bytes.length);
+    }
+
+    /** Source: a piece of the destination's codec answer; with the last, the codec starts and QEMU is read. */
+    private void onAnswer(Frame frame)
+    {
+        if (role != Role.SOURCE || codecReady && answer == null && sourceCodec.awaitsAnswer()) {
+            throw new SessionFailure("unexpected ACCEPT");
+        }
+        if (answer == null) {
+            answer = new java.io.ByteArrayOutputStream();
+        }
+        ByteBuf payload = frame.payload();
+        if (answer.size() + (long) payload.readableBytes() > MAX_CODEC_ANSWER) {
+            throw new SessionFailure("the destination's codec answer exceeds " + MAX_CODEC_ANSWER + " bytes");
+        }
+        try {
+            payload.readBytes(answer, payload.readableBytes());
+        }
+        catch (java.io.IOException e) {
+            throw new IllegalStateException("writing to memory", e);
+        }
+        if (frame.channel() != 0) {
+            return;
+        }
+        byte[] bytes = answer.toByteArray();
+        answer = null;
+        if (codecReady) {
+            return;   // passthrough: nothing awaited
+        }
+        sourceCodec.linkMeasured(new LinkMeasurement(measureMinRtt(), linkBytesPerSecond));
+        try {
+            sourceCodec.answer(bytes);
+        }
+        catch (CodecException e) {
+            throw new SessionFailure(e.getMessage());
+        }
+        codecReady = true;
+        updateReading();
+    }
+
+    /** The lowest smoothed RTT of the streams so far (TCP_INFO), in microseconds; 0 if none yet. */
+    private long measureMinRtt()
+    {
+        for (TunnelStream stream : sender.streams()) {
+            var info = stream.tcpInfo();
+            if (info.isPresent() && info.get().rtt() > 0 && (minRttMicros == 0 || info.get().rtt() < minRttMicros)) {
+                minRttMicros = info.get().rtt();
+            }
+        }
+        return minRttMicros;
     }
 
     private QemuChannel channel(Frame frame)
@@ -680,10 +781,15 @@ public final class Session
         long segments = 0;
         long rttSum = 0;
         int rttCount = 0;
+        // what the streams' congestion windows allow per RTT: the link's rate when the tunnel is not what limits
+        double windowRate = 0;
         for (TunnelStream stream : sender.streams()) {
             stream.measureThroughput(seconds);
             var info = stream.tcpInfo();
             if (info.isPresent()) {
+                if (info.get().rtt() > 0) {
+                    windowRate += (double) info.get().sndCwnd() * info.get().sndMss() * 1e6 / info.get().rtt();
+                }
                 retransmits += info.get().totalRetrans();
                 segments += info.get().sndMss() == 0 ? 0 : stream.bytesSent() / info.get().sndMss();
                 if (info.get().rtt() > 0) {
@@ -701,6 +807,10 @@ public final class Session
         lastRetransmits = retransmits;
         lastSegments = segments;
         double limited = Math.min(1, paused / 1e9 / seconds);
+        linkBytesPerSecond = Math.max(throughput, windowRate);
+        if (codecReady) {
+            sourceCodec.linkMeasured(new LinkMeasurement(minRttMicros, linkBytesPerSecond));
+        }
         int before = desiredStreams;
         desiredStreams = controller.update(throughput, limited, loss, rtt, minRttMicros);
         if (desiredStreams != before) {
@@ -770,6 +880,13 @@ public final class Session
         }
         state = State.COMPLETED;
         stats().sessionsCompleted.increment();
+        // the destination verified every stream (the source: its FINs were acknowledged after verification)
+        if (sourceCodec != null) {
+            sourceCodec.completed();
+        }
+        if (destinationCodec != null) {
+            destinationCodec.completed();
+        }
         log.info("{} migration session completed: {} QEMU connections, {} ms", context, channels.size(), (System.nanoTime() - startNanos) / 1_000_000);
         for (TunnelStream stream : List.copyOf(sender.streams())) {
             // the peer may still wait for this acknowledgement of its last frames
@@ -791,6 +908,7 @@ public final class Session
         failure = reason;
         stats().sessionsFailed.increment();
         log.error("{} migration session failed: {}", context, reason);
+        manager.failed(this, reason);
         for (QemuChannel channel : channels.values()) {
             channel.discard();
         }
@@ -823,6 +941,12 @@ public final class Session
         }
         sender.releaseAll();
         reorder.releaseAll();
+        if (sourceCodec != null) {
+            sourceCodec.close();
+        }
+        if (destinationCodec != null) {
+            destinationCodec.close();
+        }
         manager.removed(this);
     }
 }

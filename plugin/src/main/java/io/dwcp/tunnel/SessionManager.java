@@ -1,6 +1,5 @@
 package io.dwcp.tunnel;
 
-import io.dwcp.codec.StreamCodec;
 import io.dwcp.daemon.NodeConfig;
 import io.dwcp.metrics.TunnelStats;
 import io.dwcp.tls.TlsContexts;
@@ -57,21 +56,21 @@ public final class SessionManager
     private final AmstConfig amst;
     private final TlsContexts tls;
     private final TunnelStats stats;
-    private final StreamCodec codec;
+    private final CodecSelection codecs;
     private final EventLoopGroup group;
     private final SocketTuning tuning;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
 
     @Inject
-    public SessionManager(NodeConfig node, TunnelConfig tunnel, AmstConfig amst, TlsContexts tls, TunnelStats stats, StreamCodec codec, EventLoopGroup group)
+    public SessionManager(NodeConfig node, TunnelConfig tunnel, AmstConfig amst, TlsContexts tls, TunnelStats stats, CodecSelection codecs, EventLoopGroup group)
     {
         this.node = requireNonNull(node, "node is null");
         this.tunnel = requireNonNull(tunnel, "tunnel is null");
         this.amst = requireNonNull(amst, "amst is null");
         this.tls = requireNonNull(tls, "tls is null");
         this.stats = requireNonNull(stats, "stats is null");
-        this.codec = requireNonNull(codec, "codec is null");
+        this.codecs = requireNonNull(codecs, "codecs is null");
         this.group = requireNonNull(group, "group is null");
         this.tuning = new SocketTuning(amst.getCongestionControl(), amst.getMaxPacingRate().bytes());
     }
@@ -96,9 +95,9 @@ public final class SessionManager
         return stats;
     }
 
-    StreamCodec codec()
+    CodecSelection codecs()
     {
-        return codec;
+        return codecs;
     }
 
     TlsContexts tls()
@@ -159,8 +158,38 @@ public final class SessionManager
         return Optional.of(session);
     }
 
+    private volatile String lastFailure;
+
+    void failed(Session session, String reason)
+    {
+        lastFailure = session.context() + " " + reason;
+    }
+
+    /** The context and reason of the last session that failed here, or null (for tests and diagnostics). */
+    public String lastFailure()
+    {
+        return lastFailure;
+    }
+
+    /** Sessions that ended here, newest last (bounded): a late stream of one must not start it again. */
+    private final Map<String, String> ended = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, false)
+    {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest)
+        {
+            return size() > 4096;
+        }
+    });
+
+    /** Empty if the session did not end here; else its failure reason, or "" if it completed. */
+    Optional<String> ended(PeerConfig peer, long id)
+    {
+        return Optional.ofNullable(ended.get(key(peer.name(), id)));
+    }
+
     void removed(Session session)
     {
+        ended.put(key(session.peer().name(), session.id()), session.failure().orElse(""));
         sessions.remove(key(session.peer().name(), session.id()));
     }
 

@@ -41,23 +41,29 @@ public record Target(Kind kind, String value)
         return new Target(Kind.TCP, Integer.toString(port));
     }
 
+    /** The start of an OPEN payload: {@code u8 kind, be16 length, value (UTF-8)}. */
     public ByteBuf encode()
     {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-        ByteBuf buffer = Unpooled.buffer(1 + bytes.length);
+        ByteBuf buffer = Unpooled.buffer(3 + bytes.length);
         buffer.writeByte(kind.code);
+        buffer.writeShort(bytes.length);
         buffer.writeBytes(bytes);
         return buffer;
     }
 
-    /** Decodes an OPEN payload; throws IllegalArgumentException with what is wrong. */
+    /** Decodes the start of an OPEN payload (what follows stays unread); throws IllegalArgumentException with what is wrong. */
     public static Target decode(ByteBuf payload)
     {
-        if (payload.readableBytes() < 2) {
+        if (payload.readableBytes() < 4) {
             throw new IllegalArgumentException("OPEN payload too short: " + payload.readableBytes() + " bytes");
         }
         int code = payload.readUnsignedByte();
-        String value = payload.readCharSequence(payload.readableBytes(), StandardCharsets.UTF_8).toString();
+        int length = payload.readUnsignedShort();
+        if (length < 1 || length > payload.readableBytes()) {
+            throw new IllegalArgumentException("OPEN target length: expected 1.." + payload.readableBytes() + ", found " + length);
+        }
+        String value = payload.readCharSequence(length, StandardCharsets.UTF_8).toString();
         return switch (code) {
             case 0 -> {
                 io.dwcp.daemon.NodeConfig.checkName(value, "OPEN unix target");

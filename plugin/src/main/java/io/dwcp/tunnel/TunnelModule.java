@@ -26,8 +26,10 @@ public final class TunnelModule
         bind(SessionManager.class).in(Singleton.class);
         bind(TunnelServer.class).in(Singleton.class);
         bind(QemuListeners.class).in(Singleton.class);
+        bind(CodecSelection.class).in(Singleton.class);
     }
 
+    /** The codec of {@code codec.mode = passthrough}: tokenized at the source (statistics) or not at all. */
     @Provides
     @Singleton
     public static StreamCodec streamCodec(TunnelConfig config)

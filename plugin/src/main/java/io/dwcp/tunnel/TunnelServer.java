@@ -167,6 +167,21 @@ public final class TunnelServer
                     refuse(context, "protocol", "HELLO stream index: expected 0..255, found " + index);
                     return;
                 }
+                Optional<String> ended = manager.ended(peer, sessionId);
+                if (ended.isPresent()) {
+                    // a late stream of a session that already ended here is not a new session; if it
+                    // failed, the source learns why (its ABORT may not have reached it)
+                    log.debug("late tunnel stream of ended session {} from peer {}", Long.toHexString(sessionId), peer.name());
+                    settle();
+                    if (ended.get().isEmpty()) {
+                        context.close();
+                    }
+                    else {
+                        context.writeAndFlush(Frame.control(FrameType.ABORT, io.netty.buffer.Unpooled.copiedBuffer(ended.get(), java.nio.charset.StandardCharsets.UTF_8)))
+                                .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+                    }
+                    return;
+                }
                 Optional<Session> session = manager.destinationSession(peer, sessionId, window);
                 if (session.isEmpty()) {
                     refuse(context, "too-many-sessions", "tunnel.max-sessions (" + manager.tunnel().getMaxSessions() + ") sessions are open");

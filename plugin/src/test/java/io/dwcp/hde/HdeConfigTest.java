@@ -19,8 +19,13 @@ class HdeConfigTest
     void defaults()
     {
         HdeConfig config = new HdeConfig();
-        assertEquals(3, config.getTier());
+        assertEquals("auto", config.getTier());
+        assertTrue(config.isTierAuto());
         assertEquals(LinkTier.WAN, config.linkTier());
+        assertEquals(java.time.Duration.ofMillis(2), config.getTier1MaxRtt());
+        assertEquals(java.time.Duration.ofMillis(20), config.getTier2MaxRtt());
+        assertEquals(HdeConfig.BaselineRecording.BOTH, config.baselineRecording());
+        assertEquals(4, config.getBaselineAnnounceLimit());
         assertEquals(1, config.getTier2Level());
         assertEquals(3, config.getTier3InitialLevel());
         assertEquals(1, config.getTier3MinLevel());
@@ -33,7 +38,8 @@ class HdeConfigTest
         assertEquals(DataSize.ofMiB(1), config.getFrameSize());
         assertEquals(DataSize.ofKiB(64), config.getDictionarySize());
         assertEquals(DataSize.ofMiB(4), config.getDictionarySample());
-        assertEquals(Path.of("/var/lib/dwcp/baselines"), config.getBaselineDirectory());
+        // unset: dwcpd's configuration makes it <node.state-dir>/baselines
+        assertEquals(null, config.getBaselineDirectory());
         assertEquals(DataSize.valueOf("16GiB"), config.getBaselineSizeLimit());
         config.validate();
     }
@@ -54,7 +60,11 @@ class HdeConfigTest
                 Map.entry("hde.dictionary-size", "112KiB"),
                 Map.entry("hde.dictionary-sample", "16MiB"),
                 Map.entry("hde.baseline-dir", "/srv/dwcp/baselines"),
-                Map.entry("hde.baseline-size-limit", "100GiB")));
+                Map.entry("hde.baseline-size-limit", "100GiB"),
+                Map.entry("hde.tier1-max-rtt", "1ms"),
+                Map.entry("hde.tier2-max-rtt", "30ms"),
+                Map.entry("hde.baseline-record", "destination"),
+                Map.entry("hde.baseline-announce-limit", "2")));
         HdeConfig config = binder.bind(HdeConfig.class);
         binder.checkAllUsed();
         assertEquals(LinkTier.REGIONAL, config.linkTier());
@@ -70,6 +80,10 @@ class HdeConfigTest
         assertEquals(DataSize.ofMiB(16), config.getDictionarySample());
         assertEquals(Path.of("/srv/dwcp/baselines"), config.getBaselineDirectory());
         assertEquals(DataSize.valueOf("100GiB"), config.getBaselineSizeLimit());
+        assertEquals(java.time.Duration.ofMillis(1), config.getTier1MaxRtt());
+        assertEquals(java.time.Duration.ofMillis(30), config.getTier2MaxRtt());
+        assertEquals(HdeConfig.BaselineRecording.DESTINATION, config.baselineRecording());
+        assertEquals(2, config.getBaselineAnnounceLimit());
         config.validate();
     }
 
@@ -77,14 +91,19 @@ class HdeConfigTest
     void everyKeyIsDescribed()
     {
         List<String> lines = ConfigurationBinder.describe(HdeConfig.class);
-        assertEquals(13, lines.size());
+        assertEquals(17, lines.size());
         assertTrue(lines.stream().allMatch(line -> line.trim().startsWith("hde.")), lines.toString());
     }
 
     @Test
     void validation()
     {
-        assertInvalid(new HdeConfig().setTier(4), "hde.tier must be 1, 2 or 3: 4");
+        assertInvalid(new HdeConfig().setTier(4), "hde.tier must be auto, 1, 2 or 3: 4");
+        assertInvalid(new HdeConfig().setTier("fast"), "hde.tier must be auto, 1, 2 or 3: fast");
+        assertInvalid(new HdeConfig().setBaselineRecord("sometimes"), "hde.baseline-record must be both, source, destination or none: sometimes");
+        assertInvalid(new HdeConfig().setBaselineAnnounceLimit(17), "hde.baseline-announce-limit must be between 0 and 16: 17");
+        assertInvalid(new HdeConfig().setTier1MaxRtt(java.time.Duration.ofMillis(30)),
+                "need 0 <= hde.tier1-max-rtt <= hde.tier2-max-rtt, got PT0.03S, PT0.02S");
         assertInvalid(new HdeConfig().setTier2Level(23), "hde.tier2-level must be between -7 and 22: 23");
         assertInvalid(new HdeConfig().setTier3MinLevel(5).setTier3InitialLevel(3),
                 "need 1 <= hde.tier3-min-level <= hde.tier3-initial-level <= hde.tier3-max-level <= 22, got 5, 3, 19");
@@ -97,6 +116,19 @@ class HdeConfigTest
         assertInvalid(new HdeConfig().setControllerHeadroomPercent(-1), "hde.controller-headroom-percent must be between 0 and 1000: -1");
         new HdeConfig().setDictionarySize(DataSize.ofBytes(0)).setDictionarySample(DataSize.ofBytes(0)).validate();
         new HdeConfig().setDeltaCacheSize(DataSize.ofBytes(0)).setHashCacheSize(DataSize.ofBytes(0)).validate();
+    }
+
+    @Test
+    void tierOfMeasuredRtt()
+    {
+        HdeConfig config = new HdeConfig();
+        assertEquals(LinkTier.WAN, config.tierOfRtt(0), "not measured yet");
+        assertEquals(LinkTier.LOCAL, config.tierOfRtt(150));
+        assertEquals(LinkTier.LOCAL, config.tierOfRtt(2_000));
+        assertEquals(LinkTier.REGIONAL, config.tierOfRtt(2_001));
+        assertEquals(LinkTier.REGIONAL, config.tierOfRtt(20_000));
+        assertEquals(LinkTier.WAN, config.tierOfRtt(20_001));
+        assertEquals(LinkTier.WAN, config.tierOfRtt(140_000));
     }
 
     @Test

@@ -43,6 +43,14 @@ final class TestBed
     TestBed(Map<String, String> extra, Map<String, String> betaExtra, Module... alphaOverrides)
             throws IOException
     {
+        this(extra, Map.of(), betaExtra, false, alphaOverrides);
+    }
+
+    /** {@code bothWays}: beta knows alpha's tunnel port too, so either can be the source. */
+    TestBed(Map<String, String> extra, Map<String, String> alphaExtra, Map<String, String> betaExtra, boolean bothWays, Module... alphaOverrides)
+            throws IOException
+    {
+        int alphaPort = bothWays ? freePort() : 0;
         directory = Files.createTempDirectory("dwcp-testbed");
         tls = directory.resolve("tls");
         CertificateAuthority ca = certificateAuthority(tls);
@@ -50,7 +58,7 @@ final class TestBed
         ca.issue("beta", tls.resolve("beta.pem"), tls.resolve("beta.key"), Duration.ofDays(1));
 
         Map<String, String> betaProperties = properties("beta", extra);
-        betaProperties.put("peer.alpha.address", "127.0.0.1:1");
+        betaProperties.put("peer.alpha.address", "127.0.0.1:" + (bothWays ? alphaPort : 1));
         betaProperties.putAll(betaExtra);
         beta = DwcpDaemon.create(betaProperties);
         beta.start();
@@ -58,6 +66,10 @@ final class TestBed
 
         Map<String, String> alphaProperties = properties("alpha", extra);
         alphaProperties.put("peer.beta.address", "127.0.0.1:" + betaPort);
+        if (bothWays) {
+            alphaProperties.put("tunnel.listen", "127.0.0.1:" + alphaPort);
+        }
+        alphaProperties.putAll(alphaExtra);
         alpha = DwcpDaemon.create(alphaProperties, alphaOverrides);
         alpha.start();
     }
@@ -98,11 +110,26 @@ final class TestBed
     ServerSocketChannel listenAsDestinationQemu()
             throws IOException
     {
-        Files.createDirectories(destinationSocket().getParent());
-        Files.deleteIfExists(destinationSocket());
+        return listenAsDestinationQemu("beta");
+    }
+
+    /** The destination QEMU on host {@code to} (its dwcpd connects to {@code <to>-run/peer/<to>.sock}). */
+    ServerSocketChannel listenAsDestinationQemu(String to)
+            throws IOException
+    {
+        Path socket = directory.resolve(to + "-run/peer/" + to + ".sock");
+        Files.createDirectories(socket.getParent());
+        Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(destinationSocket()));
+        server.bind(UnixDomainSocketAddress.of(socket));
         return server;
+    }
+
+    /** A source QEMU on host {@code from} migrating to host {@code to}. */
+    SocketChannel connectAsSourceQemu(String from, String to)
+            throws IOException
+    {
+        return SocketChannel.open(UnixDomainSocketAddress.of(directory.resolve(from + "-run/peer/" + to + ".sock")));
     }
 
     SocketChannel connectAsSourceQemu()

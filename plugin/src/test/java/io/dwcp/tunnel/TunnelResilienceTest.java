@@ -140,7 +140,7 @@ class TunnelResilienceTest
         long bytes = 8 * MIB;
         Module faultyEncoder = binder -> binder.bind(StreamCodec.class).toInstance(new CorruptingCodec(corruptOffset));
         ExecutorService executor = Executors.newCachedThreadPool();
-        try (TestBed bed = new TestBed(Map.of("amst.window", "8MiB", "amst.checkpoint-interval", "1MiB", "amst.adapt-interval", "0s"), faultyEncoder);
+        try (TestBed bed = new TestBed(Map.of("amst.window", "8MiB", "amst.checkpoint-interval", "1MiB", "amst.adapt-interval", "0s", "codec.mode", "passthrough"), faultyEncoder);
                 ServerSocketChannel destination = bed.listenAsDestinationQemu()) {
             Future<Long> received = executor.submit(() -> {
                 try (SocketChannel channel = destination.accept()) {

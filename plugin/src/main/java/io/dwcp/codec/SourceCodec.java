@@ -1,0 +1,29 @@
+package io.dwcp.codec;
+
+/** The source side of one session's codec: encoders of QEMU's streams, decoders of the return path. On the session's loop. */
+public interface SourceCodec
+{
+    CodecMode mode();
+
+    /** What the destination needs to decode (see {@link SessionCodecs}). */
+    byte[] offer();
+
+    /** True when QEMU must not be read before the destination's {@link #answer}. */
+    boolean awaitsAnswer();
+
+    /** The destination's answer to the offer. @throws CodecException if it is malformed */
+    void answer(byte[] answer);
+
+    StreamEncoder newEncoder(int channel);
+
+    StreamDecoder newDecoder(int channel);
+
+    /** The link as measured now (periodically, and once before the answer is applied). */
+    default void linkMeasured(LinkMeasurement link) {}
+
+    /** The destination verified every stream: the migration completed. */
+    default void completed() {}
+
+    /** The session ended (completed or failed): releases what the codec holds. */
+    default void close() {}
+}

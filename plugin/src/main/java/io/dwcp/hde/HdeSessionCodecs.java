@@ -1,0 +1,303 @@
+package io.dwcp.hde;
+
+import io.dwcp.codec.CodecException;
+import io.dwcp.codec.CodecMode;
+import io.dwcp.codec.DestinationCodec;
+import io.dwcp.codec.IdentityStreamCodec;
+import io.dwcp.codec.LinkMeasurement;
+import io.dwcp.codec.SessionCodecs;
+import io.dwcp.codec.SourceCodec;
+import io.dwcp.codec.StreamDecoder;
+import io.dwcp.codec.StreamEncoder;
+import jakarta.inject.Inject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * {@link CodecMode#HDE} sessions: one {@link HdeStreamCodec} per session, QEMU's streams HDE-encoded
+ * from source to destination, the return path as it is.
+ *
+ * <h2>Handshake</h2>
+ * <pre>
+ * offer  (source, in OPEN)  = be32 formatVersion ({@link HdeFrame#FORMAT_VERSION})
+ *                             be32 deltaCacheEntries  be32 hashCacheEntries   ; per QEMU connection
+ * answer (destination)      = {@link BaselineAnnouncement} of the baselines it holds (possibly none)
+ * </pre>
+ * The destination refuses (the session fails at once, with the reason at both ends) a format it
+ * does not know, or caches larger than its own {@code hde.delta-cache-size} / {@code
+ * hde.hash-cache-size}: its memory stays bounded by its own configuration. The source reads QEMU
+ * only once it has the answer, and references pages of the announced baselines by content hash.
+ *
+ * <h2>Baselines</h2>
+ * Identified by content only: a destination offers its {@code hde.baseline-announce-limit} newest
+ * baselines, whatever VM they came from, and the source references the pages whose hashes are in
+ * them (each reference is checked against its hash at the destination). So no VM identity is
+ * needed and a wrong guess costs nothing but the announcement. After a completed migration the
+ * source (what it sent) and/or the destination (what it verified) stores the last version of
+ * every page as a new baseline ({@code hde.baseline-record}), under the hash of its content.
+ *
+ * <h2>Tier and level</h2>
+ * {@code hde.tier} 1, 2 or 3, or {@code auto}: the tier of the session's lowest measured RTT
+ * ({@link HdeConfig#tierOfRtt}), measured before the first byte is encoded and again at every
+ * stream-count adaptation; the zstd level of tier 3 then follows {@link LevelController} with the
+ * link rate the session measured.
+ */
+public final class HdeSessionCodecs
+        implements SessionCodecs
+{
+    private static final Logger log = LoggerFactory.getLogger(HdeSessionCodecs.class);
+    static final int OFFER_LENGTH = 12;
+
+    private final HdeConfig config;
+    private final HdeStats stats;
+    private final BaselineStore store;
+    private final IdentityStreamCodec identity = new IdentityStreamCodec();
+    private final AtomicLong recordings = new AtomicLong();
+
+    @Inject
+    public HdeSessionCodecs(HdeConfig config, HdeStats stats, BaselineStore store)
+    {
+        this.config = requireNonNull(config, "config is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.store = requireNonNull(store, "store is null");
+    }
+
+    @Override
+    public SourceCodec newSource(String context)
+    {
+        return new Source(context);
+    }
+
+    @Override
+    public DestinationCodec newDestination(String context, byte[] offer)
+    {
+        if (offer.length != OFFER_LENGTH) {
+            throw new CodecException("HDE offer: expected " + OFFER_LENGTH + " bytes, found " + offer.length);
+        }
+        ByteBuffer parameters = ByteBuffer.wrap(offer);
+        int version = parameters.getInt();
+        int deltaEntries = parameters.getInt();
+        int hashEntries = parameters.getInt();
+        if (version != HdeFrame.FORMAT_VERSION) {
+            throw new CodecException("HDE offer: format version " + version + ", this host knows " + HdeFrame.FORMAT_VERSION);
+        }
+        if (deltaEntries < 0 || deltaEntries > config.deltaCacheEntries()) {
+            throw new CodecException("the source's HDE delta cache (" + Integer.toUnsignedString(deltaEntries) + " pages) is larger than this host's hde.delta-cache-size ("
+                    + config.deltaCacheEntries() + " pages): configure both hosts alike");
+        }
+        if (hashEntries < 0 || hashEntries > config.hashCacheEntries()) {
+            throw new CodecException("the source's HDE hash cache (" + Integer.toUnsignedString(hashEntries) + " pages) is larger than this host's hde.hash-cache-size ("
+                    + config.hashCacheEntries() + " pages): configure both hosts alike");
+        }
+        return new Destination(context);
+    }
+
+    private SessionRecording recording(String context, boolean enabled)
+    {
+        if (!enabled || config.getBaselineSizeLimit().bytes() == 0) {
+            return null;
+        }
+        try {
+            return new SessionRecording(context, store.record("recording-" + ProcessHandle.current().pid() + "-" + recordings.incrementAndGet()));
+        }
+        catch (BaselineStoreException e) {
+            log.info("{} no baseline recorded for this migration: {}", context, e.getMessage());
+            return null;
+        }
+    }
+
+    private final class Source
+            implements SourceCodec
+    {
+        private final String context;
+        private final SessionRecording recording;
+        private final HdeStreamCodec codec;
+        private volatile LinkTier tier = config.linkTier();
+
+        private Source(String context)
+        {
+            this.context = context;
+            this.recording = recording(context, config.baselineRecording().atSource());
+            this.codec = new HdeStreamCodec(config, stats, context, List.of(), List.of(), recording, () -> tier);
+        }
+
+        @Override
+        public CodecMode mode()
+        {
+            return CodecMode.HDE;
+        }
+
+        @Override
+        public byte[] offer()
+        {
+            return ByteBuffer.allocate(OFFER_LENGTH)
+                    .putInt(HdeFrame.FORMAT_VERSION)
+                    .putInt(config.deltaCacheEntries())
+                    .putInt(config.hashCacheEntries())
+                    .array();
+        }
+
+        @Override
+        public boolean awaitsAnswer()
+        {
+            return true;
+        }
+
+        @Override
+        public void answer(byte[] answer)
+        {
+            List<BaselineAnnouncement> baselines;
+            try {
+                baselines = BaselineAnnouncement.parse(answer);
+            }
+            catch (BaselineStoreException e) {
+                throw new CodecException("HDE answer of the destination: " + e.getMessage(), e);
+            }
+            codec.destinationBaselines(baselines);
+            log.info("{} HDE at tier {}{}", context, tier.number(), baselines.isEmpty() ? ", the destination holds no baseline" : ", referencing the destination's " + baselines);
+        }
+
+        @Override
+        public StreamEncoder newEncoder(int channel)
+        {
+            return codec.newEncoder(channel);
+        }
+
+        @Override
+        public StreamDecoder newDecoder(int channel)
+        {
+            return identity.newDecoder(channel);
+        }
+
+        @Override
+        public void linkMeasured(LinkMeasurement link)
+        {
+            if (config.isTierAuto() && link.minRttMicros() > 0) {
+                LinkTier measured = config.tierOfRtt(link.minRttMicros());
+                if (measured != tier) {
+                    log.info("{} HDE tier {} -> {} (RTT {} ms)", context, tier.number(), measured.number(), String.format("%.2f", link.minRttMicros() / 1000.0));
+                    tier = measured;
+                }
+            }
+            codec.adjust(link.bytesPerSecond());
+        }
+
+        @Override
+        public void completed()
+        {
+            if (recording != null) {
+                recording.commit();
+            }
+        }
+
+        @Override
+        public void close()
+        {
+            codec.close();
+            if (recording != null) {
+                recording.close();
+            }
+        }
+    }
+
+    private final class Destination
+            implements DestinationCodec
+    {
+        private final String context;
+        private final List<StoredBaseline> baselines;
+        private final SessionRecording recording;
+        private final HdeStreamCodec codec;
+
+        private Destination(String context)
+        {
+            this.context = context;
+            this.baselines = openNewestBaselines(context);
+            this.recording = recording(context, config.baselineRecording().atDestination());
+            this.codec = new HdeStreamCodec(config, stats, context, List.of(), baselines, recording, config::linkTier);
+        }
+
+        @Override
+        public CodecMode mode()
+        {
+            return CodecMode.HDE;
+        }
+
+        @Override
+        public byte[] answer()
+        {
+            return BaselineAnnouncement.serialize(baselines.stream().map(StoredBaseline::announcement).toList());
+        }
+
+        @Override
+        public StreamDecoder newDecoder(int channel)
+        {
+            return codec.newDecoder(channel);
+        }
+
+        @Override
+        public StreamEncoder newEncoder(int channel)
+        {
+            return identity.newEncoder(channel);
+        }
+
+        @Override
+        public void completed()
+        {
+            if (recording != null) {
+                recording.commit();
+            }
+        }
+
+        @Override
+        public void close()
+        {
+            codec.close();
+            if (recording != null) {
+                recording.close();
+            }
+            for (StoredBaseline baseline : baselines) {
+                try {
+                    baseline.close();
+                }
+                catch (IOException e) {
+                    log.info("{} cannot close baseline {}: {}", context, baseline.id(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    private List<StoredBaseline> openNewestBaselines(String context)
+    {
+        List<StoredBaseline> opened = new ArrayList<>();
+        List<BaselineStore.BaselineInfo> all;
+        try {
+            all = store.list();
+        }
+        catch (BaselineStoreException e) {
+            log.warn("{} no baseline offered: {}", context, e.getMessage());
+            return opened;
+        }
+        List<BaselineStore.BaselineInfo> newest = all.stream()
+                .sorted(Comparator.comparingLong(BaselineStore.BaselineInfo::createdMillis).reversed())
+                .limit(config.getBaselineAnnounceLimit())
+                .toList();
+        for (BaselineStore.BaselineInfo info : newest) {
+            try {
+                opened.add(store.open(info.id()));
+            }
+            catch (BaselineStoreException e) {
+                log.warn("{} baseline {} not offered: {}", context, info.id(), e.getMessage());
+            }
+        }
+        return opened;
+    }
+}

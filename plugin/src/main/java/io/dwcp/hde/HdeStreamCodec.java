@@ -1,0 +1,376 @@
+package io.dwcp.hde;
+
+import io.dwcp.codec.CodecException;
+import io.dwcp.codec.StreamCodec;
+import io.dwcp.codec.StreamDecoder;
+import io.dwcp.codec.StreamEncoder;
+import io.dwcp.migration.stream.MigrationStreamTokenizer;
+import io.dwcp.migration.stream.StreamStatistics;
+import io.dwcp.migration.stream.Token;
+import io.dwcp.migration.stream.TokenType;
+import io.dwcp.migration.stream.TokenizerOptions;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * HDE in the tunnel, for one session: one {@link HdeEncoder} per QEMU connection at the source,
+ * one {@link HdeDecoder} per connection at the destination (each connection is decoded in its own
+ * order, so the caches of each pair stay in step).
+ *
+ * <p><b>Source.</b> QEMU's bytes go through the lenient {@link MigrationStreamTokenizer}: whole RAM
+ * pages (main channel and multifd packets) become HDE page records, every other token a RAW
+ * record; frames are zstd-compressed as the link tier says (raw at tier 1). The tokenizer holds
+ * back up to {@link MigrationStreamTokenizer#MAX_CARRY} bytes it cannot tokenize yet; {@link
+ * StreamEncoder#flush} sends those as RAW, and the part of a later token that was already sent is
+ * sent again only as its remaining bytes (RAW), so the tokenizer's parsing is untouched and every
+ * byte goes exactly once. If the tokenizer ever throws, the rest of the stream goes as RAW.
+ *
+ * <p><b>Destination.</b> Frames are decoded into the exact bytes QEMU wrote; anything wrong (CRC,
+ * sequence, unknown reference, hash mismatch) throws {@link CodecException}, which fails the
+ * session before the bytes since the last verified checkpoint reach QEMU.
+ */
+public final class HdeStreamCodec
+        implements StreamCodec
+{
+    private static final Logger log = LoggerFactory.getLogger(HdeStreamCodec.class);
+    private static final int SCRATCH = 64 * 1024;
+
+    private final HdeConfig config;
+    private final HdeStats stats;
+    private final String context;
+    private List<BaselineAnnouncement> destinationBaselines;
+    private final List<? extends Baseline> heldBaselines;
+    private final SessionRecording recording;
+    private final Supplier<LinkTier> tier;
+    private final List<Encoder> encoders = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Decoder> decoders = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * @param destinationBaselines source side: what the destination announced (pages referenced by hash)
+     * @param heldBaselines destination side: the baselines this host announced
+     * @param recording the session's baseline recording, or {@code null}
+     * @param tier the link tier now (asked when an encoder starts and at each {@link #adjust})
+     */
+    HdeStreamCodec(HdeConfig config, HdeStats stats, String context, List<BaselineAnnouncement> destinationBaselines,
+            List<? extends Baseline> heldBaselines, SessionRecording recording, Supplier<LinkTier> tier)
+    {
+        this.config = requireNonNull(config, "config is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.context = requireNonNull(context, "context is null");
+        this.destinationBaselines = List.copyOf(requireNonNull(destinationBaselines, "destinationBaselines is null"));
+        this.heldBaselines = List.copyOf(requireNonNull(heldBaselines, "heldBaselines is null"));
+        this.recording = recording;
+        this.tier = requireNonNull(tier, "tier is null");
+    }
+
+    /** Source side: what the destination announced; applies to the encoders that have not started yet. */
+    void destinationBaselines(List<BaselineAnnouncement> baselines)
+    {
+        this.destinationBaselines = List.copyOf(baselines);
+    }
+
+    @Override
+    public StreamEncoder newEncoder(int channel)
+    {
+        Encoder encoder = new Encoder(channel);
+        encoders.add(encoder);
+        return encoder;
+    }
+
+    @Override
+    public StreamDecoder newDecoder(int channel)
+    {
+        Decoder decoder = new Decoder(channel);
+        decoders.add(decoder);
+        return decoder;
+    }
+
+    /** Applies the link's tier and rate to every encoder (on the thread that drives them). */
+    void adjust(double linkBytesPerSecond)
+    {
+        LinkTier now = tier.get();
+        for (Encoder encoder : encoders) {
+            encoder.adjust(now, linkBytesPerSecond);
+        }
+    }
+
+    void close()
+    {
+        encoders.forEach(Encoder::close);
+        decoders.forEach(Decoder::close);
+    }
+
+    private final class Encoder
+            implements StreamEncoder
+    {
+        private final int channel;
+        private final MigrationStreamTokenizer tokenizer = new MigrationStreamTokenizer(TokenizerOptions.lenient());
+        private final byte[] scratch = new byte[SCRATCH];
+        /** The bytes the tokenizer holds back: stream offsets [fed - tailLength, fed). */
+        private final byte[] tail = new byte[MigrationStreamTokenizer.MAX_CARRY + SCRATCH];
+        private final LevelController controller = new LevelController(config);
+        private int tailLength;
+        private long fed;
+        /** Every byte below this stream offset was given to the HDE encoder. */
+        private long sent;
+        private long frameBytes;
+        private HdeEncoder encoder;
+        private Consumer<ByteBuf> out;
+        private boolean tokenizerFailed;
+        private boolean closed;
+
+        private Encoder(int channel)
+        {
+            this.channel = channel;
+        }
+
+        private HdeEncoder encoder()
+        {
+            if (encoder == null) {
+                encoder = new HdeEncoder(config, stats, destinationBaselines, this::frame);
+                encoder.setTier(tier.get());
+            }
+            return encoder;
+        }
+
+        private void frame(byte[] frame)
+        {
+            frameBytes += frame.length;
+            out.accept(Unpooled.wrappedBuffer(frame));
+        }
+
+        @Override
+        public void encode(ByteBuf raw, Consumer<ByteBuf> out)
+        {
+            this.out = out;
+            try {
+                HdeEncoder hde = encoder();
+                int index = raw.readerIndex();
+                int end = raw.writerIndex();
+                while (index < end) {
+                    int length = Math.min(SCRATCH, end - index);
+                    raw.getBytes(index, scratch, 0, length);
+                    index += length;
+                    long fedBefore = fed;
+                    fed += length;
+                    if (tokenizerFailed) {
+                        hde.raw(scratch, 0, length);
+                        sent = fed;
+                        continue;
+                    }
+                    try {
+                        tokenizer.feed(scratch, 0, length);
+                        for (Token token = tokenizer.next(); token != null; token = tokenizer.next()) {
+                            token(hde, token);
+                        }
+                    }
+                    catch (RuntimeException e) {
+                        if (e instanceof CodecException) {
+                            throw e;
+                        }
+                        tokenizerFailed = true;
+                        log.warn("{} QEMU connection {}: the migration stream tokenizer failed at stream offset {}, sending the rest without page encoding: {}",
+                                context, channel, tokenizer.position(), e.toString());
+                        sendUnsent(hde, fedBefore, length);
+                        continue;
+                    }
+                    keepTail(length);
+                }
+            }
+            finally {
+                raw.release();
+                this.out = null;
+            }
+        }
+
+        private void token(HdeEncoder hde, Token token)
+        {
+            long start = token.streamOffset();
+            long end = start + token.length();
+            if (end <= sent) {
+                return;
+            }
+            if (start < sent) {
+                // its first bytes went as RAW at a flush: the rest goes as RAW too
+                int skip = (int) (sent - start);
+                hde.raw(token.array(), token.offset() + skip, token.length() - skip);
+                sent = end;
+                return;
+            }
+            if (recording != null) {
+                recording.token(token);
+            }
+            if (token.type() == TokenType.RAM_PAGE && token.contentLength() == HdeFrame.PAGE_SIZE) {
+                hde.page(token.blockName(), token.pageOffset(), token.array(), token.offset(), token.headerLength(), token.array(), token.contentOffset());
+            }
+            else {
+                hde.raw(token.array(), token.offset(), token.length());
+            }
+            sent = end;
+        }
+
+        /** After a tokenizer failure: the bytes of the tail and of the current piece not sent yet. */
+        private void sendUnsent(HdeEncoder hde, long fedBefore, int pieceLength)
+        {
+            long tailStart = fedBefore - tailLength;
+            if (sent < fedBefore) {
+                int from = (int) (sent - tailStart);
+                hde.raw(tail, from, tailLength - from);
+                sent = fedBefore;
+            }
+            int from = (int) (sent - fedBefore);
+            hde.raw(scratch, from, pieceLength - from);
+            sent = fed;
+            tailLength = 0;
+        }
+
+        private void keepTail(int pieceLength)
+        {
+            int held = (int) (fed - tokenizer.position());
+            if (held > pieceLength) {
+                int keep = held - pieceLength;
+                System.arraycopy(tail, tailLength - keep, tail, 0, keep);
+                System.arraycopy(scratch, 0, tail, keep, pieceLength);
+            }
+            else {
+                System.arraycopy(scratch, pieceLength - held, tail, 0, held);
+            }
+            tailLength = held;
+        }
+
+        @Override
+        public void flush(Consumer<ByteBuf> out)
+        {
+            this.out = out;
+            try {
+                HdeEncoder hde = encoder();
+                int held = (int) (fed - sent);
+                if (held > 0) {
+                    // held back by the tokenizer: decodable now, re-parsed later without being sent twice
+                    hde.raw(tail, tailLength - held, held);
+                    sent = fed;
+                }
+                hde.flush();
+            }
+            finally {
+                this.out = null;
+            }
+        }
+
+        void adjust(LinkTier now, double linkBytesPerSecond)
+        {
+            if (encoder == null || closed) {
+                return;
+            }
+            encoder.setTier(now);
+            if (linkBytesPerSecond > 0) {
+                controller.adjust(encoder, stats, linkBytesPerSecond);
+            }
+        }
+
+        void close()
+        {
+            closed = true;
+            if (encoder != null) {
+                encoder.close();
+            }
+        }
+
+        @Override
+        public String summary()
+        {
+            StreamStatistics statistics = tokenizer.statistics();
+            return String.format("kind %s, %d bytes in %d HDE frame bytes (%.1f%%), %d pages (%d zero), %d sections, %d multifd packets, %d literal bytes%s",
+                    tokenizer.channelKind(), fed, frameBytes, fed == 0 ? 0.0 : 100.0 * frameBytes / fed, statistics.pages(), statistics.zeroPages(),
+                    statistics.sections(), statistics.multifdPackets(), statistics.literalBytes(), tokenizerFailed ? " (tokenizer failed: partial)" : "");
+        }
+    }
+
+    private final class Decoder
+            implements StreamDecoder, HdeDecoder.Sink
+    {
+        private final int channel;
+        private final HdeDecoder decoder;
+        private final byte[] scratch = new byte[SCRATCH];
+        private ByteBuf decoded;
+
+        private Decoder(int channel)
+        {
+            this.channel = channel;
+            this.decoder = new HdeDecoder(config, stats, heldBaselines, this);
+        }
+
+        @Override
+        public void decode(ByteBuf encoded, Consumer<ByteBuf> out)
+        {
+            try {
+                int index = encoded.readerIndex();
+                int end = encoded.writerIndex();
+                while (index < end) {
+                    int length = Math.min(SCRATCH, end - index);
+                    encoded.getBytes(index, scratch, 0, length);
+                    index += length;
+                    decoder.feed(scratch, 0, length);
+                }
+            }
+            catch (IOException | RuntimeException e) {
+                if (decoded != null) {
+                    decoded.release();
+                    decoded = null;
+                }
+                throw new CodecException("HDE decoding of QEMU connection " + channel + " failed: " + e.getMessage(), e);
+            }
+            finally {
+                encoded.release();
+            }
+            if (decoded != null) {
+                out.accept(decoded);
+                decoded = null;
+            }
+        }
+
+        private ByteBuf output(int bytes)
+        {
+            if (decoded == null) {
+                decoded = Unpooled.buffer(Math.max(bytes, 64 * 1024));
+            }
+            return decoded;
+        }
+
+        @Override
+        public void page(String blockName, long pageOffset, byte[] header, int headerOffset, int headerLength, byte[] content)
+        {
+            output(headerLength + HdeFrame.PAGE_SIZE).writeBytes(header, headerOffset, headerLength).writeBytes(content, 0, HdeFrame.PAGE_SIZE);
+            if (recording != null) {
+                recording.page(blockName, pageOffset, content);
+            }
+        }
+
+        @Override
+        public void page(byte[] header, int headerOffset, int headerLength, byte[] content)
+        {
+            page(null, -1, header, headerOffset, headerLength, content);
+        }
+
+        @Override
+        public void raw(byte[] bytes, int offset, int length)
+        {
+            output(length).writeBytes(bytes, offset, length);
+        }
+
+        void close()
+        {
+            decoder.close();
+        }
+    }
+}
