@@ -1,6 +1,7 @@
 package io.dwcp.daemon;
 
 import com.google.inject.AbstractModule;
+import io.dwcp.control.ControlConfig;
 import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.tls.TlsConfig;
@@ -32,11 +33,13 @@ public final class ConfigModule
         AmstConfig amst = binder.bind(AmstConfig.class);
         TlsConfig tls = binder.bind(TlsConfig.class);
         MetricsConfig metrics = binder.bind(MetricsConfig.class);
+        ControlConfig control = binder.bind(ControlConfig.class);
         PeersConfig peers = PeersConfig.fromProperties(binder.claimPrefix("peer."));
         binder.checkAllUsed();
         node.validate();
         tunnel.validate();
         amst.validate();
+        control.validate();
         if (peers.get(node.getName()).isPresent()) {
             throw new io.dwcp.config.ConfigurationException("node.name '" + node.getName() + "' must not also be a peer");
         }
@@ -45,6 +48,7 @@ public final class ConfigModule
         bind(AmstConfig.class).toInstance(amst);
         bind(TlsConfig.class).toInstance(tls);
         bind(MetricsConfig.class).toInstance(metrics);
+        bind(ControlConfig.class).toInstance(control);
         bind(PeersConfig.class).toInstance(peers);
     }
 }

@@ -65,7 +65,13 @@ public final class QemuListeners
             listeners.add(bootstrap(peer, Target.unix(peer.name()))
                     .bind(new DomainSocketAddress(socket.toFile())).sync().channel());
             socketFiles.add(socket);
-            log.info("QEMU migrations to {}: unix:{}", peer.name(), socket);
+            try {
+                node.peerSocketPermissions().apply(socket);
+            }
+            catch (IOException e) {
+                throw new UncheckedIOException("cannot set the mode of " + socket, e);
+            }
+            log.info("QEMU migrations to {}: unix:{} ({})", peer.name(), socket, node.peerSocketPermissions());
             if (peer.qemuPort().isPresent()) {
                 int port = peer.qemuPort().getAsInt();
                 listeners.add(bootstrap(peer, Target.tcp(port))
