@@ -351,7 +351,13 @@ class ControlSocketTest
             throws Exception
     {
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(alpha.control().socket()))) {
-            channel.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8)));
+            try {
+                channel.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8)));
+            }
+            catch (IOException e) {
+                // closed by dwcpd before the request was written (a refused connection)
+                return new ControlClient.Reply(-1, "", "");
+            }
             Future<byte[]> answer = executor.submit(() -> {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 try (InputStream in = java.nio.channels.Channels.newInputStream(channel)) {
