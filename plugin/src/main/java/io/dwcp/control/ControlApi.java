@@ -36,6 +36,7 @@ import static java.util.Objects.requireNonNull;
  *           sessions: [Session], incoming: [{domain, uuid, createdAtMillis}], migrations: [Migration]}
  * POST /v1/migrations           protocol=1&amp;domain=NAME&amp;peer=PEER    (dwcp migrate, source)
  *      201 Migration, Location: /v1/migrations/ID | 400 | 404 unknown peer | 409 that domain is already migrating | 503
+ *      (an earlier announcement of the domain whose migration never started is replaced)
  * GET  /v1/migrations                                                   200 [Migration]
  * GET  /v1/migrations/ID                                                200 Migration | 404
  *

@@ -116,9 +116,17 @@ public final class MigrationRegistry
     public synchronized Announcement announceOutgoing(String domain, PeerConfig peer)
     {
         expire();
-        for (Outgoing existing : outgoing.values()) {
-            if (existing.domain().equals(domain) && (existing.session == null || existing.session.state() == Session.State.OPEN)) {
+        for (Iterator<Outgoing> iterator = outgoing.values().iterator(); iterator.hasNext(); ) {
+            Outgoing existing = iterator.next();
+            if (!existing.domain().equals(domain)) {
+                continue;
+            }
+            if (existing.session != null && existing.session.state() == Session.State.OPEN) {
                 return new Announcement(Outcome.ALREADY_KNOWN, Optional.of(existing));
+            }
+            if (existing.session == null) {
+                // announced, but its migration never started (libvirt refused it): a new attempt replaces it
+                iterator.remove();
             }
         }
         if (incoming.size() + outgoing.size() >= config.getMaxRecords()) {
