@@ -20,11 +20,15 @@ import static java.util.Objects.requireNonNull;
 public final class LibvirtJava
         implements Libvirt
 {
+    // libvirt prints every error on stderr unless an error callback is set: dwcp reports them itself
+    private static final org.libvirt.ErrorCallback QUIET = new org.libvirt.ErrorCallback();
+
     @Override
     public Connection open(String uri)
             throws LibvirtException
     {
         try {
+            Connect.setErrorCallback(QUIET);
             return new JavaConnection(new Connect(uri, false));
         }
         catch (org.libvirt.LibvirtException e) {

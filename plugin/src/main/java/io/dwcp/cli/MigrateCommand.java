@@ -31,20 +31,26 @@ import static java.util.Objects.requireNonNull;
 /** {@code dwcp migrate DOMAIN dwcp://HOST[:PORT][?OPTIONS]}: a live migration through the local dwcpd. */
 @Command(name = "migrate", mixinStandardHelpOptions = true,
         description = {
-                "Live-migrates DOMAIN to HOST through the local dwcpd: libvirt (peer-to-peer) migrates it with",
-                "  --migrateuri unix://<run-dir>/peer/<peer>.sock, so QEMU's stream goes through the DWCP tunnel.",
-                "Shows progress (guest data sent, bytes on the wire, rate, compression, iteration, ETA) and a summary.",
-                "Ctrl-C aborts the migration job; the domain keeps running here.",
+                "Live-migrates DOMAIN to HOST through the local dwcpd. libvirt migrates it",
+                "peer-to-peer with --migrateuri unix://<run-dir>/peer/<peer>.sock, so QEMU's",
+                "stream goes through the DWCP tunnel. Shows guest data sent, bytes on the wire,",
+                "rate, compression, iteration and ETA, then a summary. Ctrl-C aborts the",
+                "migration job; the domain keeps running here.",
                 "",
                 "TARGET: dwcp://HOST[:PORT][?peer=NAME&parallel=N&bandwidth=MIB&dest-uri=URI]",
-                "  HOST   the destination; the dwcpd peer is the one named HOST (or peer=NAME), or whose",
-                "         tunnel address is HOST[:PORT]",
-                "Settings: /etc/dwcp/dwcp.properties (migrate.connect, migrate.dest-uri, control.socket, node.run-dir).",
+                "  the dwcpd peer is the one named HOST (or NAME), else the one whose tunnel",
+                "  address is HOST[:PORT].",
+                "Settings: /etc/dwcp/dwcp.properties: migrate.connect, migrate.dest-uri,",
+                "  control.socket, node.run-dir.",
                 ""},
         footer = {"",
-                "Exit status: 0 migrated; 2 usage; 3 dwcpd not running, unreachable, or without that peer;",
-                "  4 libvirt error before the migration started (connection, domain); 5 migration failed or",
-                "  timed out (the domain keeps running here); 130 interrupted (Ctrl-C, the job was aborted)."})
+                "Exit status:",
+                "  0    migrated",
+                "  2    usage: options, TARGET or settings file",
+                "  3    dwcpd not running, not answering, without that peer, or refusing",
+                "  4    libvirt error before the migration started (connection, domain)",
+                "  5    migration failed or timed out; the domain keeps running here",
+                "  130  interrupted (Ctrl-C): the job was aborted; the domain keeps running here"})
 public final class MigrateCommand
         implements Callable<Integer>
 {

@@ -95,21 +95,45 @@ public final class SocketPermissions
     public void apply(Path socket)
             throws IOException
     {
-        Files.setPosixFilePermissions(socket, mode);
+        apply(socket, mode);
+    }
+
+    /**
+     * Applies the group, and the mode with search permission wherever it grants read or write, to
+     * the folder of the sockets: at the destination QEMU creates its incoming socket there.
+     */
+    public void applyToDirectory(Path directory)
+            throws IOException
+    {
+        Set<PosixFilePermission> folder = EnumSet.copyOf(mode);
+        folder.add(PosixFilePermission.OWNER_EXECUTE);
+        if (mode.contains(PosixFilePermission.GROUP_READ) || mode.contains(PosixFilePermission.GROUP_WRITE)) {
+            folder.add(PosixFilePermission.GROUP_EXECUTE);
+        }
+        if (mode.contains(PosixFilePermission.OTHERS_READ) || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
+            folder.add(PosixFilePermission.OTHERS_EXECUTE);
+        }
+        apply(directory, folder);
+    }
+
+    private void apply(Path path, Set<PosixFilePermission> permissions)
+            throws IOException
+    {
+        Files.setPosixFilePermissions(path, permissions);
         if (group.isEmpty()) {
             return;
         }
-        PosixFileAttributeView view = Files.getFileAttributeView(socket, PosixFileAttributeView.class);
+        PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class);
         try {
-            GroupPrincipal principal = socket.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
+            GroupPrincipal principal = path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
             view.setGroup(principal);
         }
         catch (UserPrincipalNotFoundException e) {
-            log.warn("{} keeps dwcpd's group: group '{}' ({}) does not exist; set {} to the group QEMU runs with, or empty", socket, group, groupKey, groupKey);
+            log.warn("{} keeps dwcpd's group: group '{}' ({}) does not exist; set {} to the group QEMU runs with, or empty", path, group, groupKey, groupKey);
         }
         catch (FileSystemException e) {
             log.warn("{} keeps dwcpd's group: cannot give it group '{}' ({}): {}; add dwcpd's user to that group (usermod -a -G {} dwcp) and restart dwcpd",
-                    socket, group, groupKey, e.getReason() == null ? e.toString() : e.getReason(), group);
+                    path, group, groupKey, e.getReason() == null ? e.toString() : e.getReason(), group);
         }
     }
 

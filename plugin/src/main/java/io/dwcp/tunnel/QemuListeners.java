@@ -53,6 +53,16 @@ public final class QemuListeners
     public void start()
             throws InterruptedException
     {
+        if (!peers.all().isEmpty()) {
+            Path folder = node.getRunDirectory().resolve("peer");
+            try {
+                Files.createDirectories(folder);
+                node.peerSocketPermissions().applyToDirectory(folder);
+            }
+            catch (IOException e) {
+                throw new UncheckedIOException("cannot prepare " + folder, e);
+            }
+        }
         for (PeerConfig peer : peers.all()) {
             Path socket = node.peerSocket(peer.name());
             try {
