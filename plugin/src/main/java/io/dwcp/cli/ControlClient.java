@@ -110,6 +110,10 @@ public final class ControlClient
     private Reply exchange(FullHttpRequest request)
             throws UnavailableException, InterruptedException
     {
+        if (!java.nio.file.Files.exists(socket)) {
+            request.release();
+            throw new UnavailableException("no control socket " + socket, null);
+        }
         request.headers().set(HttpHeaderNames.HOST, "dwcpd");
         request.headers().set(HttpHeaderNames.USER_AGENT, "dwcp/0.1.0");
         request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -208,6 +208,15 @@ class ControlSocketTest
     }
 
     @Test
+    void dwcpsClientSaysWhenThereIsNoSocket()
+    {
+        try (ControlClient missing = new ControlClient(directory.resolve("none.sock"), Duration.ofSeconds(1))) {
+            ControlClient.UnavailableException e = org.junit.jupiter.api.Assertions.assertThrows(ControlClient.UnavailableException.class, () -> missing.get("/v1/status"));
+            assertEquals("no control socket " + directory.resolve("none.sock"), e.getMessage());
+        }
+    }
+
+    @Test
     void curlSpeaksToIt()
             throws Exception
     {
