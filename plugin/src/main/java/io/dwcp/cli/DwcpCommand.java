@@ -9,12 +9,12 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * The operator's {@code dwcp} command. Today it inspects captured migration streams
- * ({@code dwcp stream}); {@code dwcp migrate} arrives with the libvirt integration.
+ * The operator's {@code dwcp} command: {@code dwcp migrate} (a live migration through the local
+ * dwcpd, with progress) and {@code dwcp stream} (inspects captured migration streams).
  */
 @Command(name = "dwcp", mixinStandardHelpOptions = true, version = "dwcp 0.1.0",
         description = "DWCP: fast, safe live migration of KVM virtual machines across wide-area networks.",
-        subcommands = {DwcpCommand.Stream.class, CommandLine.HelpCommand.class},
+        subcommands = {MigrateCommand.class, DwcpCommand.Stream.class, CommandLine.HelpCommand.class},
         exitCodeOnInvalidInput = 2)
 public final class DwcpCommand implements Callable<Integer> {
     public static void main(String[] args) {

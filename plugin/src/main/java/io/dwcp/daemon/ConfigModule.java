@@ -2,6 +2,7 @@ package io.dwcp.daemon;
 
 import com.google.inject.AbstractModule;
 import io.dwcp.codec.CodecConfig;
+import io.dwcp.control.ControlConfig;
 import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.hde.HdeConfig;
 import io.dwcp.metrics.MetricsConfig;
@@ -36,6 +37,7 @@ public final class ConfigModule
         MetricsConfig metrics = binder.bind(MetricsConfig.class);
         CodecConfig codec = binder.bind(CodecConfig.class);
         HdeConfig hde = binder.bind(HdeConfig.class);
+        ControlConfig control = binder.bind(ControlConfig.class);
         PeersConfig peers = PeersConfig.fromProperties(binder.claimPrefix("peer."));
         binder.checkAllUsed();
         node.validate();
@@ -46,6 +48,7 @@ public final class ConfigModule
         if (hde.getBaselineDirectory() == null) {
             hde.setBaselineDirectory(node.getStateDirectory().resolve("baselines"));
         }
+        control.validate();
         if (peers.get(node.getName()).isPresent()) {
             throw new io.dwcp.config.ConfigurationException("node.name '" + node.getName() + "' must not also be a peer");
         }
@@ -56,6 +59,7 @@ public final class ConfigModule
         bind(MetricsConfig.class).toInstance(metrics);
         bind(CodecConfig.class).toInstance(codec);
         bind(HdeConfig.class).toInstance(hde);
+        bind(ControlConfig.class).toInstance(control);
         bind(PeersConfig.class).toInstance(peers);
     }
 }

@@ -6,6 +6,8 @@ import com.google.inject.Module;
 import com.google.inject.Stage;
 import com.google.inject.util.Modules;
 import io.dwcp.hde.HdeModule;
+import io.dwcp.control.ControlModule;
+import io.dwcp.control.ControlServer;
 import io.dwcp.metrics.MetricsModule;
 import io.dwcp.metrics.MetricsServer;
 import io.dwcp.tunnel.QemuListeners;
@@ -45,10 +47,11 @@ public final class DwcpDaemon
     private final TunnelServer tunnelServer;
     private final QemuListeners qemuListeners;
     private final MetricsServer metrics;
+    private final ControlServer control;
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
 
     @Inject
-    public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics)
+    public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics, ControlServer control)
     {
         this.node = requireNonNull(node, "node is null");
         this.group = requireNonNull(group, "group is null");
@@ -56,12 +59,13 @@ public final class DwcpDaemon
         this.tunnelServer = requireNonNull(tunnelServer, "tunnelServer is null");
         this.qemuListeners = requireNonNull(qemuListeners, "qemuListeners is null");
         this.metrics = requireNonNull(metrics, "metrics is null");
+        this.control = requireNonNull(control, "control is null");
     }
 
     /** Builds a daemon from properties; modules override bindings (tests plug in stream codecs). */
     public static DwcpDaemon create(Map<String, String> properties, Module... overrides)
     {
-        List<Module> modules = List.of(new ConfigModule(properties), new TunnelModule(), new HdeModule(), new MetricsModule());
+        List<Module> modules = List.of(new ConfigModule(properties), new TunnelModule(), new HdeModule(), new MetricsModule(), new ControlModule());
         Injector injector = Guice.createInjector(Stage.PRODUCTION, Modules.override(modules).with(overrides));
         return injector.getInstance(DwcpDaemon.class);
     }
@@ -76,6 +80,8 @@ public final class DwcpDaemon
             tunnelServer.start();
             qemuListeners.start();
             metrics.start();
+            // last: the hook and the CLI see the socket once the daemon can serve them
+            control.start();
         }
         catch (IOException e) {
             close();
@@ -113,12 +119,19 @@ public final class DwcpDaemon
         return metrics;
     }
 
+    public ControlServer control()
+    {
+        return control;
+    }
+
     @Override
     public void close()
     {
         if (state.getAndSet(State.CLOSED) == State.CLOSED) {
             return;
         }
+        // first: a hook or CLI asking now gets "no socket" instead of a daemon going away
+        control.close();
         qemuListeners.close();
         tunnelServer.close();
         sessions.closeAll();

@@ -1,6 +1,7 @@
 package io.dwcp.daemon;
 
 import io.dwcp.config.ConfigurationBinder;
+import io.dwcp.control.ControlConfig;
 import io.dwcp.config.ConfigurationException;
 import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.tls.CertificateAuthority;
@@ -59,7 +60,7 @@ public final class DwcpdCommand
         if (helpConfig) {
             System.out.println("Configuration keys (file " + DEFAULT_CONFIG + ", or --config; --set key=value overrides):");
             for (Class<?> type : List.of(NodeConfig.class, TunnelConfig.class, AmstConfig.class, TlsConfig.class, MetricsConfig.class,
-                    io.dwcp.codec.CodecConfig.class, io.dwcp.hde.HdeConfig.class)) {
+                    ControlConfig.class, io.dwcp.codec.CodecConfig.class, io.dwcp.hde.HdeConfig.class)) {
                 ConfigurationBinder.describe(type).forEach(System.out::println);
             }
             System.out.printf("  %-34s %-16s %s%n", "peer.<name>.address", "(none)", "host:port of that peer's tunnel port (one entry per peer)");

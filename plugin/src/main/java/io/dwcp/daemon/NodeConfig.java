@@ -14,6 +14,8 @@ public class NodeConfig
     private String name;
     private Path runDirectory = Path.of("/run/dwcp");
     private Path stateDirectory = Path.of("/var/lib/dwcp");
+    private String socketGroup = "kvm";
+    private String socketMode = "0660";
 
     public String getName()
     {
@@ -50,6 +52,37 @@ public class NodeConfig
     {
         this.stateDirectory = stateDirectory;
         return this;
+    }
+
+    public String getSocketGroup()
+    {
+        return socketGroup;
+    }
+
+    @Config(value = "node.socket-group", description = "group of <run-dir>/peer/*.sock, so QEMU run by libvirt can connect (Debian: kvm; empty: dwcpd's own group)")
+    public NodeConfig setSocketGroup(String socketGroup)
+    {
+        this.socketGroup = SocketPermissions.checkGroup(socketGroup, "node.socket-group");
+        return this;
+    }
+
+    public String getSocketMode()
+    {
+        return socketMode;
+    }
+
+    @Config(value = "node.socket-mode", description = "octal mode of <run-dir>/peer/*.sock (connecting needs write permission)")
+    public NodeConfig setSocketMode(String socketMode)
+    {
+        SocketPermissions.parseMode(socketMode, "node.socket-mode");
+        this.socketMode = socketMode;
+        return this;
+    }
+
+    /** Owner group and mode of the QEMU-facing sockets. */
+    public SocketPermissions peerSocketPermissions()
+    {
+        return new SocketPermissions(socketMode, socketGroup, "node.socket-mode", "node.socket-group");
     }
 
     public Path peerSocket(String peer)

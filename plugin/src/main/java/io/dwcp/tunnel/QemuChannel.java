@@ -116,6 +116,7 @@ final class QemuChannel
         inboundOffset += length;
         sinceCheckpoint += length;
         session.stats().qemuBytesRead.add(length);
+        session.countQemuRead(length);
         encoder.encode(raw, this::sendData);
         if (sinceCheckpoint >= checkpointInterval) {
             checkpoint();
@@ -281,6 +282,7 @@ final class QemuChannel
     {
         writesInFlight--;
         session.stats().qemuBytesWritten.add(length);
+        session.countQemuWritten(length);
         if (cost > 0) {
             session.consumed(cost);
         }

@@ -53,6 +53,16 @@ public final class QemuListeners
     public void start()
             throws InterruptedException
     {
+        if (!peers.all().isEmpty()) {
+            Path folder = node.getRunDirectory().resolve("peer");
+            try {
+                Files.createDirectories(folder);
+                node.peerSocketPermissions().applyToDirectory(folder);
+            }
+            catch (IOException e) {
+                throw new UncheckedIOException("cannot prepare " + folder, e);
+            }
+        }
         for (PeerConfig peer : peers.all()) {
             Path socket = node.peerSocket(peer.name());
             try {
@@ -65,7 +75,13 @@ public final class QemuListeners
             listeners.add(bootstrap(peer, Target.unix(peer.name()))
                     .bind(new DomainSocketAddress(socket.toFile())).sync().channel());
             socketFiles.add(socket);
-            log.info("QEMU migrations to {}: unix:{}", peer.name(), socket);
+            try {
+                node.peerSocketPermissions().apply(socket);
+            }
+            catch (IOException e) {
+                throw new UncheckedIOException("cannot set the mode of " + socket, e);
+            }
+            log.info("QEMU migrations to {}: unix:{} ({})", peer.name(), socket, node.peerSocketPermissions());
             if (peer.qemuPort().isPresent()) {
                 int port = peer.qemuPort().getAsInt();
                 listeners.add(bootstrap(peer, Target.tcp(port))

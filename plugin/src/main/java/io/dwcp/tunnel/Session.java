@@ -71,6 +71,12 @@ public final class Session
     private final AtomicInteger channelCount = new AtomicInteger();
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
     private final long startNanos = System.nanoTime();
+    private final long startMillis = System.currentTimeMillis();
+    // this session's own byte counts, for the control socket (TunnelStats counts the whole daemon)
+    private final java.util.concurrent.atomic.LongAdder qemuBytesRead = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder qemuBytesWritten = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder tunnelBytesReceived = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder retiredStreamBytesSent = new java.util.concurrent.atomic.LongAdder();
 
     private final java.util.concurrent.atomic.AtomicLong queuedFromQemu = new java.util.concurrent.atomic.AtomicLong();
     private final long queueLimit;
@@ -214,6 +220,55 @@ public final class Session
     public long inFlight()
     {
         return sender.inFlight();
+    }
+
+    // ---- this session's counters (any thread; best effort, like the metrics) ----
+
+    public long startMillis()
+    {
+        return startMillis;
+    }
+
+    /** Bytes read from the local QEMU connections (the guest's migration stream, before encoding). */
+    public long qemuBytesRead()
+    {
+        return qemuBytesRead.sum();
+    }
+
+    /** Bytes written to the local QEMU connections. */
+    public long qemuBytesWritten()
+    {
+        return qemuBytesWritten.sum();
+    }
+
+    /** Frame bytes sent on this session's tunnel streams, re-sends and control frames included. */
+    public long tunnelBytesSent()
+    {
+        long bytes = retiredStreamBytesSent.sum();
+        for (TunnelStream stream : sender.streams()) {
+            bytes += stream.bytesSent();
+        }
+        return bytes;
+    }
+
+    public long tunnelBytesReceived()
+    {
+        return tunnelBytesReceived.sum();
+    }
+
+    void countQemuRead(int bytes)
+    {
+        qemuBytesRead.add(bytes);
+    }
+
+    void countQemuWritten(int bytes)
+    {
+        qemuBytesWritten.add(bytes);
+    }
+
+    void countTunnelReceived(long bytes)
+    {
+        tunnelBytesReceived.add(bytes);
     }
 
     /** Runs the task on the session's event loop. */
@@ -422,6 +477,9 @@ public final class Session
      */
     void streamDown(TunnelStream stream, String reason, boolean clean)
     {
+        if (sender.streams().contains(stream)) {
+            retiredStreamBytesSent.add(stream.bytesSent());
+        }
         sender.streamDown(stream);
         if (role == Role.SOURCE && streamSlots.get(stream.index()) == stream) {
             streamSlots.remove(stream.index());

@@ -61,6 +61,7 @@ public final class SessionManager
     private final SocketTuning tuning;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final List<Consumer<Session>> sessionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Inject
     public SessionManager(NodeConfig node, TunnelConfig tunnel, AmstConfig amst, TlsContexts tls, TunnelStats stats, CodecSelection codecs, EventLoopGroup group)
@@ -117,6 +118,19 @@ public final class SessionManager
 
 
 
+    /** Called with every new session, on the thread that creates it (an event loop: keep it short). */
+    public void addSessionListener(Consumer<Session> listener)
+    {
+        sessionListeners.add(requireNonNull(listener, "listener is null"));
+    }
+
+    private void started(Session session)
+    {
+        for (Consumer<Session> listener : sessionListeners) {
+            listener.accept(session);
+        }
+    }
+
     public Collection<Session> sessions()
     {
         return List.copyOf(sessions.values());
@@ -137,6 +151,7 @@ public final class SessionManager
         Session session = new Session(this, id, Session.Role.SOURCE, peer, group.next(), target, amst.getWindow().bytes());
         sessions.put(key(peer.name(), id), session);
         stats.sessionsStarted.increment();
+        started(session);
         session.run(session::start);
         return Optional.of(session);
     }
@@ -154,6 +169,7 @@ public final class SessionManager
         Session session = new Session(this, id, Session.Role.DESTINATION, peer, group.next(), null, window);
         sessions.put(key(peer.name(), id), session);
         stats.sessionsStarted.increment();
+        started(session);
         session.run(session::start);
         return Optional.of(session);
     }

@@ -34,6 +34,7 @@ final class TunnelStreamHandler
     {
         Frame frame = (Frame) message;
         session.stats().tunnelBytesReceived.add(frame.payloadLength() + io.dwcp.transport.FrameCodec.HEADER_LENGTH);
+        session.countTunnelReceived(frame.payloadLength() + io.dwcp.transport.FrameCodec.HEADER_LENGTH);
         session.run(() -> session.onFrame(stream, frame));
     }
 

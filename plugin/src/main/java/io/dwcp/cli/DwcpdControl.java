@@ -1,0 +1,114 @@
+package io.dwcp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+import static java.util.Objects.requireNonNull;
+
+/** {@link Dwcpd} over the control socket (protocol 1, see io.dwcp.control.ControlApi). */
+public final class DwcpdControl
+        implements Dwcpd
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ControlClient client;
+
+    public DwcpdControl(ControlClient client)
+    {
+        this.client = requireNonNull(client, "client is null");
+    }
+
+    @Override
+    public Status status()
+            throws UnavailableException
+    {
+        JsonNode status = json(exchange(() -> client.get("/v1/status")), 200, "/v1/status");
+        List<Peer> peers = new ArrayList<>();
+        for (JsonNode peer : status.path("peers")) {
+            peers.add(new Peer(peer.path("name").asText(), peer.path("address").asText(), peer.path("socket").asText()));
+        }
+        return new Status(status.path("node").asText(), peers);
+    }
+
+    @Override
+    public Migration announce(String domain, String peer)
+            throws UnavailableException
+    {
+        Map<String, String> form = new LinkedHashMap<>();
+        form.put("protocol", "1");
+        form.put("domain", domain);
+        form.put("peer", peer);
+        return migration(json(exchange(() -> client.postForm("/v1/migrations", form)), 201, "/v1/migrations"));
+    }
+
+    @Override
+    public Optional<Migration> migration(String id)
+            throws UnavailableException
+    {
+        ControlClient.Reply reply = exchange(() -> client.get("/v1/migrations/" + id));
+        if (reply.status() == 404) {
+            return Optional.empty();
+        }
+        return Optional.of(migration(json(reply, 200, "/v1/migrations/" + id)));
+    }
+
+    @Override
+    public void close()
+    {
+        client.close();
+    }
+
+    private static Migration migration(JsonNode migration)
+    {
+        JsonNode session = migration.path("session");
+        JsonNode ratio = session.path("compressionRatio");
+        JsonNode failure = session.path("failure");
+        return new Migration(migration.path("id").asText(), migration.path("socket").asText(), migration.path("state").asText(),
+                session.path("qemuBytesRead").asLong(0), session.path("tunnelBytesSent").asLong(0), session.path("streams").asInt(0),
+                ratio.isNumber() ? OptionalDouble.of(ratio.asDouble()) : OptionalDouble.empty(),
+                failure.isTextual() ? Optional.of(failure.asText()) : Optional.empty());
+    }
+
+    private interface Request
+    {
+        ControlClient.Reply send()
+                throws ControlClient.UnavailableException, InterruptedException;
+    }
+
+    private ControlClient.Reply exchange(Request request)
+            throws UnavailableException
+    {
+        try {
+            return request.send();
+        }
+        catch (ControlClient.UnavailableException e) {
+            throw new UnavailableException(e.getMessage() + " (is dwcpd running? systemctl status dwcpd)", e);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnavailableException("interrupted while asking dwcpd", e);
+        }
+    }
+
+    private JsonNode json(ControlClient.Reply reply, int expected, String what)
+            throws UnavailableException
+    {
+        if (reply.status() != expected) {
+            throw new UnavailableException("dwcpd at unix:" + client.socket() + " answered " + reply.status() + " to " + what + ": " + reply.body().strip());
+        }
+        try {
+            return JSON.readTree(reply.body());
+        }
+        catch (IOException e) {
+            throw new UnavailableException("dwcpd at unix:" + client.socket() + " answered " + what + " with malformed JSON: " + e.getMessage(), e);
+        }
+    }
+}

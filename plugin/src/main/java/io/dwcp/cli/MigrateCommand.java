@@ -1,0 +1,526 @@
+package io.dwcp.cli;
+
+import io.dwcp.config.ConfigurationBinder;
+import io.dwcp.config.ConfigurationException;
+import io.dwcp.daemon.DwcpdCommand;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/** {@code dwcp migrate DOMAIN dwcp://HOST[:PORT][?OPTIONS]}: a live migration through the local dwcpd. */
+@Command(name = "migrate", mixinStandardHelpOptions = true,
+        description = {
+                "Live-migrates DOMAIN to HOST through the local dwcpd. libvirt migrates it",
+                "peer-to-peer with --migrateuri unix://<run-dir>/peer/<peer>.sock, so QEMU's",
+                "stream goes through the DWCP tunnel. Shows guest data sent, bytes on the wire,",
+                "rate, compression, iteration and ETA, then a summary. Ctrl-C aborts the",
+                "migration job; the domain keeps running here.",
+                "",
+                "TARGET: dwcp://HOST[:PORT][?peer=NAME&parallel=N&bandwidth=MIB&dest-uri=URI]",
+                "  the dwcpd peer is the one named HOST (or NAME), else the one whose tunnel",
+                "  address is HOST[:PORT].",
+                "Settings: /etc/dwcp/dwcp.properties: migrate.connect, migrate.dest-uri,",
+                "  control.socket, node.run-dir.",
+                ""},
+        footer = {"",
+                "Exit status:",
+                "  0    migrated",
+                "  2    usage: options, TARGET or settings file",
+                "  3    dwcpd not running, not answering, without that peer, or refusing",
+                "  4    libvirt error before the migration started (connection, domain)",
+                "  5    migration failed or timed out; the domain keeps running here",
+                "  130  interrupted (Ctrl-C): the job was aborted; the domain keeps running here"})
+public final class MigrateCommand
+        implements Callable<Integer>
+{
+    static final Path DEFAULT_CONFIG = Path.of("/etc/dwcp/dwcp.properties");
+    private static final Pattern PEER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+    /** Registers what Ctrl-C does. */
+    public interface Interrupts
+    {
+        void onInterrupt(Runnable handler);
+    }
+
+    /** What the command talks to and writes on; tests give fakes. */
+    public record Environment(Libvirt libvirt, Function<Path, Dwcpd> dwcpd, Interrupts interrupts, PrintStream out, PrintStream err,
+            boolean terminal, int columns, Duration pollInterval, Duration lineInterval)
+    {
+        public Environment
+        {
+            requireNonNull(libvirt, "libvirt is null");
+            requireNonNull(dwcpd, "dwcpd is null");
+            requireNonNull(interrupts, "interrupts is null");
+            requireNonNull(out, "out is null");
+            requireNonNull(err, "err is null");
+            requireNonNull(pollInterval, "pollInterval is null");
+            requireNonNull(lineInterval, "lineInterval is null");
+        }
+
+        @SuppressWarnings("sunapi")
+        static Environment system()
+        {
+            int columns = 100;
+            try {
+                columns = Integer.parseInt(System.getenv().getOrDefault("COLUMNS", "100"));
+            }
+            catch (NumberFormatException ignored) {
+                // not a number: keep 100
+            }
+            return new Environment(new LibvirtJava(), socket -> new DwcpdControl(new ControlClient(socket, Duration.ofSeconds(5))),
+                    handler -> sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> handler.run()),
+                    System.out, System.err, System.console() != null, columns, Duration.ofSeconds(1), Duration.ofSeconds(10));
+        }
+    }
+
+    public enum Progress
+    {
+        AUTO, BAR, LINES, NONE
+    }
+
+    @Parameters(index = "0", paramLabel = "DOMAIN", description = "the libvirt domain (name) to migrate")
+    String domain;
+
+    @Parameters(index = "1", paramLabel = "TARGET", description = "dwcp://HOST[:PORT][?OPTIONS]")
+    String target;
+
+    @Option(names = {"-c", "--connect"}, paramLabel = "URI", description = "local libvirt URI (default: migrate.connect, qemu:///system)")
+    String connect;
+
+    @Option(names = "--dest-uri", paramLabel = "URI", description = "destination libvirt URI (default: dest-uri in TARGET, else migrate.dest-uri, qemu+ssh://{host}/system)")
+    String destinationUri;
+
+    @Option(names = "--parallel", paramLabel = "N", description = "multifd: N parallel connections (1-255), all through dwcpd")
+    Integer parallel;
+
+    @Option(names = "--bandwidth", paramLabel = "MIB", description = "libvirt's bandwidth limit in MiB/s (of guest data, before DWCP's encoding)")
+    Long bandwidth;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "abort the migration if it has not finished after this many seconds (exit 5)")
+    Long timeoutSeconds;
+
+    @Option(names = "--keep-source", description = "keep the domain's definition here (no VIR_MIGRATE_UNDEFINE_SOURCE)")
+    boolean keepSource;
+
+    @Option(names = "--transient", description = "do not define the domain at the destination (no VIR_MIGRATE_PERSIST_DEST)")
+    boolean transientDestination;
+
+    @Option(names = "--dry-run", description = "print the equivalent virsh command line and exit (contacts neither libvirt nor dwcpd)")
+    boolean dryRun;
+
+    @Option(names = "--control-socket", paramLabel = "PATH", description = "the local dwcpd's control socket (default: control.socket, /run/dwcp/control.sock)")
+    Path controlSocket;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "settings file (default: /etc/dwcp/dwcp.properties, optional)")
+    Path configFile;
+
+    @Option(names = "--progress", paramLabel = "MODE", description = "auto (a bar on a terminal, else lines), bar, lines, none (default: ${DEFAULT-VALUE})", defaultValue = "auto")
+    String progressMode;
+
+    private final Environment environment;
+
+    public MigrateCommand()
+    {
+        this(null);
+    }
+
+    /** With a null environment the real one is made when the command runs. */
+    public MigrateCommand(Environment environment)
+    {
+        this.environment = environment;
+    }
+
+    /** The flags of virDomainMigrateToURI3 (VIR_MIGRATE_*). */
+    static final int LIVE = 1;
+    static final int PEER2PEER = 2;
+    static final int PERSIST_DEST = 8;
+    static final int UNDEFINE_SOURCE = 16;
+    static final int PARALLEL = 1 << 17;
+
+    /** What will be done: the same for --dry-run and a real run. */
+    record Plan(String domain, String peer, String connectUri, String destinationUri, String migrateUri, int flags,
+            OptionalInt parallel, OptionalLong bandwidthMiB, OptionalLong timeoutSeconds)
+    {
+        List<String> virshCommand()
+        {
+            List<String> command = new ArrayList<>(List.of("virsh", "-c", connectUri, "migrate", "--live", "--p2p"));
+            if ((flags & PERSIST_DEST) != 0) {
+                command.add("--persistent");
+            }
+            if ((flags & UNDEFINE_SOURCE) != 0) {
+                command.add("--undefinesource");
+            }
+            command.addAll(List.of(domain, destinationUri, "--migrateuri", migrateUri));
+            parallel.ifPresent(connections -> command.addAll(List.of("--parallel", "--parallel-connections", Integer.toString(connections))));
+            bandwidthMiB.ifPresent(mib -> command.addAll(List.of("--bandwidth", Long.toString(mib))));
+            return command;
+        }
+
+        Libvirt.MigrationParameters parameters()
+        {
+            return new Libvirt.MigrationParameters(migrateUri, parallel, bandwidthMiB);
+        }
+    }
+
+    /** A usage error: exit 2 with the message. */
+    private static final class UsageException
+            extends Exception
+    {
+        UsageException(String message)
+        {
+            super(message);
+        }
+    }
+
+    @Override
+    public Integer call()
+    {
+        Environment env = environment != null ? environment : Environment.system();
+        try {
+            return run(env).code();
+        }
+        catch (UsageException e) {
+            env.err().println("dwcp migrate: " + e.getMessage());
+            return ExitCode.USAGE.code();
+        }
+    }
+
+    private ExitCode run(Environment env)
+            throws UsageException
+    {
+        CliConfig config = config();
+        MigrationTarget destination;
+        try {
+            destination = MigrationTarget.parse(target);
+        }
+        catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        Progress progress;
+        try {
+            progress = Progress.valueOf(progressMode.toUpperCase(java.util.Locale.ROOT));
+        }
+        catch (IllegalArgumentException e) {
+            throw new UsageException("--progress must be auto, bar, lines or none: '" + progressMode + "'");
+        }
+        OptionalInt parallelConnections = parallel != null ? OptionalInt.of(checked(() -> MigrationTarget.parallel(parallel.toString()))) : destination.parallel();
+        OptionalLong bandwidthMiB = bandwidth != null ? OptionalLong.of(checked(() -> MigrationTarget.bandwidth(bandwidth.toString()))) : destination.bandwidthMiB();
+        if (timeoutSeconds != null && timeoutSeconds < 1) {
+            throw new UsageException("--timeout must be at least 1 second: " + timeoutSeconds);
+        }
+        String connectUri = connect != null ? connect : config.getConnect();
+        String destUri = destinationUri != null ? destinationUri
+                : destination.destinationUri().orElseGet(() -> CliConfig.destinationUri(config.getDestinationUri(), destination.uriHost()));
+        int flags = LIVE | PEER2PEER | (transientDestination ? 0 : PERSIST_DEST) | (keepSource ? 0 : UNDEFINE_SOURCE)
+                | (parallelConnections.isPresent() ? PARALLEL : 0);
+        OptionalLong timeout = timeoutSeconds == null ? OptionalLong.empty() : OptionalLong.of(timeoutSeconds);
+
+        if (dryRun) {
+            String peer = destination.peer().orElse(destination.host());
+            if (!PEER_NAME.matcher(peer).matches()) {
+                throw new UsageException("'" + destination.host() + "' is not a dwcpd peer name: give it with dwcp://HOST?peer=NAME");
+            }
+            Path socket = config.getRunDirectory().resolve("peer").resolve(peer + ".sock");
+            Plan plan = new Plan(domain, peer, connectUri, destUri, migrateUri(socket.toString()), flags, parallelConnections, bandwidthMiB, timeout);
+            env.out().println(shellJoin(plan.virshCommand()));
+            timeout.ifPresent(seconds -> env.err().println("# --timeout " + seconds + ": dwcp aborts the job after that (virsh domjobabort " + shellQuote(domain) + "); virsh's --timeout differs"));
+            return ExitCode.OK;
+        }
+
+        Path socket = controlSocket != null ? controlSocket : config.getControlSocket();
+        try (Dwcpd dwcpd = env.dwcpd().apply(socket)) {
+            Dwcpd.Peer peer;
+            try {
+                peer = peer(dwcpd.status(), destination);
+            }
+            catch (Dwcpd.UnavailableException e) {
+                env.err().println("dwcp migrate: " + e.getMessage());
+                return ExitCode.DWCPD_UNAVAILABLE;
+            }
+            try (Libvirt.Connection connection = env.libvirt().open(connectUri);
+                    Libvirt.Connection monitorConnection = env.libvirt().open(connectUri)) {
+                Libvirt.Domain migrating = connection.domain(domain);
+                Libvirt.Domain monitored = monitorConnection.domain(domain);
+                if (!migrating.isActive()) {
+                    env.err().println("dwcp migrate: domain '" + domain + "' is not running (a live migration needs a running domain)");
+                    return ExitCode.LIBVIRT_ERROR;
+                }
+                Dwcpd.Migration announced;
+                try {
+                    announced = dwcpd.announce(domain, peer.name());
+                }
+                catch (Dwcpd.UnavailableException e) {
+                    env.err().println("dwcp migrate: " + e.getMessage());
+                    return ExitCode.DWCPD_UNAVAILABLE;
+                }
+                Plan plan = new Plan(domain, peer.name(), connectUri, destUri, migrateUri(announced.socket()), flags, parallelConnections, bandwidthMiB, timeout);
+                return migrate(env, dwcpd, announced.id(), plan, migrating, monitored, progress);
+            }
+            catch (Libvirt.LibvirtException e) {
+                env.err().println("dwcp migrate: " + e.getMessage());
+                return ExitCode.LIBVIRT_ERROR;
+            }
+        }
+    }
+
+    private ExitCode migrate(Environment env, Dwcpd dwcpd, String migrationId, Plan plan, Libvirt.Domain migrating, Libvirt.Domain monitored, Progress progress)
+    {
+        boolean bar = progress == Progress.BAR || (progress == Progress.AUTO && env.terminal());
+        boolean lines = progress == Progress.LINES || (progress == Progress.AUTO && !env.terminal());
+        ProgressView view = new ProgressView(plan.domain(), plan.peer());
+        AtomicInteger interrupts = new AtomicInteger();
+        if (!bar && progress != Progress.NONE) {
+            env.out().println("Migrating " + plan.domain() + " to " + plan.peer() + " (" + plan.destinationUri() + ") through " + plan.migrateUri());
+        }
+        ExecutorService executor = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "dwcp-migrate");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            env.interrupts().onInterrupt(interrupts::incrementAndGet);
+            long start = System.nanoTime();
+            long deadline = plan.timeoutSeconds().isPresent() ? start + TimeUnit.SECONDS.toNanos(plan.timeoutSeconds().getAsLong()) : Long.MAX_VALUE;
+            Future<?> job = executor.submit(() -> {
+                migrating.migrate(plan.destinationUri(), plan.parameters(), plan.flags());
+                return null;
+            });
+            boolean abortRequested = false;
+            boolean timedOut = false;
+            boolean statsNoted = false;
+            long lastLine = Long.MIN_VALUE;
+            while (!job.isDone()) {
+                try {
+                    job.get(env.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+                    break;
+                }
+                catch (TimeoutException e) {
+                    // still running: sample and draw
+                }
+                catch (ExecutionException e) {
+                    break;
+                }
+                catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    interrupts.incrementAndGet();
+                }
+                if (interrupts.get() >= 2) {
+                    env.err().println();
+                    env.err().println("dwcp migrate: interrupted again: no longer waiting for libvirt to cancel the job (virsh domjobinfo " + shellQuote(plan.domain()) + ")");
+                    return ExitCode.INTERRUPTED;
+                }
+                boolean timeUp = System.nanoTime() - deadline > 0;
+                if (!abortRequested && (interrupts.get() > 0 || timeUp)) {
+                    abortRequested = true;
+                    timedOut = interrupts.get() == 0;
+                    if (bar) {
+                        env.out().println();
+                    }
+                    env.err().println(timedOut
+                            ? "dwcp migrate: not finished after " + plan.timeoutSeconds().getAsLong() + " s: aborting the migration job of " + plan.domain()
+                            : "dwcp migrate: interrupted: aborting the migration job of " + plan.domain() + " (Ctrl-C again: stop waiting)");
+                    try {
+                        monitored.abortJob();
+                    }
+                    catch (Libvirt.LibvirtException e) {
+                        env.err().println("dwcp migrate: " + e.getMessage());
+                    }
+                }
+                JobStats stats = JobStats.NONE;
+                try {
+                    stats = monitored.jobStats();
+                }
+                catch (Libvirt.LibvirtException e) {
+                    if (!statsNoted) {
+                        statsNoted = true;
+                        env.err().println("dwcp migrate: no job statistics: " + e.getMessage());
+                    }
+                }
+                long now = System.nanoTime();
+                view.update(now, stats, sample(dwcpd, migrationId));
+                if (abortRequested) {
+                    continue;
+                }
+                if (bar) {
+                    env.out().print("\r" + view.bar(env.columns() - 1) + "\033[K");
+                    env.out().flush();
+                }
+                else if (lines && (lastLine == Long.MIN_VALUE || now - lastLine >= env.lineInterval().toNanos())) {
+                    lastLine = now;
+                    env.out().println(view.line());
+                }
+            }
+            if (bar && !abortRequested) {
+                env.out().println();
+            }
+            try {
+                job.get();
+            }
+            catch (ExecutionException e) {
+                String message = e.getCause().getMessage();
+                Optional<Dwcpd.Migration> tunnel = sample(dwcpd, migrationId);
+                if (abortRequested && !timedOut) {
+                    env.err().println("dwcp migrate: migration of " + plan.domain() + " aborted; it keeps running on this host");
+                    return ExitCode.INTERRUPTED;
+                }
+                if (timedOut) {
+                    env.err().println("dwcp migrate: migration of " + plan.domain() + " did not finish within " + plan.timeoutSeconds().getAsLong()
+                            + " s and was aborted; it keeps running on this host");
+                    return ExitCode.MIGRATION_FAILED;
+                }
+                env.err().println("dwcp migrate: " + message);
+                tunnel.flatMap(Dwcpd.Migration::failure).ifPresent(failure -> env.err().println("dwcp migrate: dwcpd: " + failure));
+                env.err().println("dwcp migrate: " + plan.domain() + " keeps running on this host");
+                return ExitCode.MIGRATION_FAILED;
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return ExitCode.INTERRUPTED;
+            }
+            // the session ends a moment after libvirt's job: wait briefly for its final byte counts
+            Optional<Dwcpd.Migration> tunnel = sample(dwcpd, migrationId);
+            for (int i = 0; i < 20 && tunnel.isPresent() && tunnel.get().state().equals("open"); i++) {
+                sleep(Duration.ofMillis(100));
+                tunnel = sample(dwcpd, migrationId);
+            }
+            view.update(System.nanoTime(), JobStats.NONE, tunnel);
+            if (abortRequested) {
+                env.err().println("dwcp migrate: the migration completed before it could be aborted");
+            }
+            if (progress != Progress.NONE) {
+                env.out().println(view.summary(System.nanoTime()));
+            }
+            return ExitCode.OK;
+        }
+        finally {
+            executor.shutdownNow();
+        }
+    }
+
+    private static Optional<Dwcpd.Migration> sample(Dwcpd dwcpd, String id)
+    {
+        try {
+            return dwcpd.migration(id);
+        }
+        catch (Dwcpd.UnavailableException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void sleep(Duration duration)
+    {
+        try {
+            Thread.sleep(duration.toMillis());
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The peer of dwcpd that the target names: by ?peer=, by name, then by tunnel address. */
+    static Dwcpd.Peer peer(Dwcpd.Status status, MigrationTarget target)
+            throws Dwcpd.UnavailableException
+    {
+        List<Dwcpd.Peer> peers = status.peers();
+        if (target.peer().isPresent()) {
+            for (Dwcpd.Peer peer : peers) {
+                if (peer.name().equals(target.peer().get())) {
+                    return peer;
+                }
+            }
+        }
+        else {
+            for (Dwcpd.Peer peer : peers) {
+                if (peer.name().equals(target.host()) && target.port().isEmpty()) {
+                    return peer;
+                }
+            }
+            for (Dwcpd.Peer peer : peers) {
+                int colon = peer.address().lastIndexOf(':');
+                String host = peer.address().substring(0, Math.max(0, colon)).replace("[", "").replace("]", "");
+                String port = peer.address().substring(colon + 1);
+                if (host.equalsIgnoreCase(target.host()) && (target.port().isEmpty() || port.equals(Integer.toString(target.port().getAsInt())))) {
+                    return peer;
+                }
+            }
+        }
+        List<String> known = new ArrayList<>();
+        peers.forEach(peer -> known.add(peer.name() + " (" + peer.address() + ")"));
+        String wanted = target.peer().map(name -> "peer '" + name + "'")
+                .orElse("peer for " + target.uriHost() + (target.port().isPresent() ? ":" + target.port().getAsInt() : ""));
+        throw new Dwcpd.UnavailableException("dwcpd " + status.node() + " has no " + wanted + " (peers: "
+                + (known.isEmpty() ? "none" : String.join(", ", known)) + "); add peer.NAME.address to its configuration, or name one with dwcp://HOST?peer=NAME");
+    }
+
+    static String migrateUri(String socket)
+    {
+        return "unix://" + Path.of(socket).toAbsolutePath();
+    }
+
+    private CliConfig config()
+            throws UsageException
+    {
+        Path file = configFile != null ? configFile : DEFAULT_CONFIG;
+        try {
+            ConfigurationBinder binder = new ConfigurationBinder(DwcpdCommand.loadProperties(file, configFile != null, List.of()));
+            CliConfig config = binder.bind(CliConfig.class);
+            binder.checkAllUsed();
+            return config;
+        }
+        catch (ConfigurationException e) {
+            throw new UsageException(file + ": " + e.getMessage().replace("(see dwcpd --help-config)", "(migrate.connect, migrate.dest-uri, control.socket, node.run-dir)"));
+        }
+    }
+
+    private interface Check<T>
+    {
+        T get();
+    }
+
+    private static <T> T checked(Check<T> check)
+            throws UsageException
+    {
+        try {
+            return check.get();
+        }
+        catch (IllegalArgumentException e) {
+            throw new UsageException("--" + e.getMessage());
+        }
+    }
+
+    static String shellJoin(List<String> words)
+    {
+        List<String> quoted = new ArrayList<>();
+        words.forEach(word -> quoted.add(shellQuote(word)));
+        return String.join(" ", quoted);
+    }
+
+    static String shellQuote(String word)
+    {
+        if (!word.isEmpty() && word.matches("[A-Za-z0-9_@%+=:,./-]+")) {
+            return word;
+        }
+        return "'" + word.replace("'", "'\\''") + "'";
+    }
+}

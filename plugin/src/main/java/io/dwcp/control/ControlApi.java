@@ -1,0 +1,343 @@
+package io.dwcp.control;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dwcp.daemon.NodeConfig;
+import io.dwcp.tunnel.PeerConfig;
+import io.dwcp.tunnel.PeersConfig;
+import io.dwcp.tunnel.Session;
+import io.dwcp.tunnel.SessionManager;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import jakarta.inject.Inject;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The control protocol, version 1: requests in, answers out (the Netty glue is
+ * {@link ControlServer}). Request bodies are {@code application/x-www-form-urlencoded} UTF-8,
+ * every field exactly once; answers are JSON, or {@code text/plain} for errors.
+ *
+ * <pre>
+ * POST /v1/incoming-migrations  protocol=1&amp;domain=NAME&amp;uuid=UUID   (the libvirt hook, destination)
+ *      204 expected | 400 malformed, unknown protocol | 409 domain or UUID already expected | 503 too many records
+ * GET  /v1/status                                                       (dwcp, anyone allowed on the socket)
+ *      200 {protocol, node, controlSocket, peers: [{name, address, socket, qemuPort}],
+ *           sessions: [Session], incoming: [{domain, uuid, createdAtMillis}], migrations: [Migration]}
+ * POST /v1/migrations           protocol=1&amp;domain=NAME&amp;peer=PEER    (dwcp migrate, source)
+ *      201 Migration, Location: /v1/migrations/ID | 400 | 404 unknown peer | 409 that domain is already migrating | 503
+ *      (an earlier announcement of the domain whose migration never started is replaced)
+ * GET  /v1/migrations                                                   200 [Migration]
+ * GET  /v1/migrations/ID                                                200 Migration | 404
+ *
+ * Migration => {id, domain, peer, socket, state: waiting|open|completed|failed, createdAtMillis, session: Session|null}
+ * Session   => {id (16 hex digits), peer, role: source|destination, state: open|completed|failed, failure,
+ *               startedAtMillis, qemuBytesRead, qemuBytesWritten, tunnelBytesSent, tunnelBytesReceived,
+ *               streams, compressionRatio (source: qemuBytesRead / tunnelBytesSent, null before any byte)}
+ * </pre>
+ * Other paths answer 404, other methods 405 (with {@code Allow}).
+ */
+public final class ControlApi
+{
+    public static final int PROTOCOL = 1;
+    private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final int MAX_DOMAIN_LENGTH = 1024;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** An answer; {@code body} is UTF-8 text. */
+    public record Response(int status, String contentType, String body, Map<String, String> headers)
+    {
+        public Response
+        {
+            requireNonNull(contentType, "contentType is null");
+            requireNonNull(body, "body is null");
+            headers = Map.copyOf(headers);
+        }
+
+        public static Response text(int status, String message)
+        {
+            return new Response(status, "text/plain; charset=utf-8", message + "\n", Map.of());
+        }
+
+        static Response json(int status, Object value)
+        {
+            try {
+                return new Response(status, "application/json", JSON.writeValueAsString(value) + "\n", Map.of());
+            }
+            catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        Response withHeader(String name, String value)
+        {
+            Map<String, String> all = new LinkedHashMap<>(headers);
+            all.put(name, value);
+            return new Response(status, contentType, body, all);
+        }
+
+        public byte[] bodyBytes()
+        {
+            return body.getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** A request the protocol refuses; the message goes to the client as the answer's body. */
+    private static final class Refused
+            extends Exception
+    {
+        private final int status;
+
+        Refused(int status, String message)
+        {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+
+    private final NodeConfig node;
+    private final PeersConfig peers;
+    private final ControlConfig config;
+    private final SessionManager sessions;
+    private final MigrationRegistry registry;
+
+    @Inject
+    public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry)
+    {
+        this.node = requireNonNull(node, "node is null");
+        this.peers = requireNonNull(peers, "peers is null");
+        this.config = requireNonNull(config, "config is null");
+        this.sessions = requireNonNull(sessions, "sessions is null");
+        this.registry = requireNonNull(registry, "registry is null");
+    }
+
+    public Response handle(String method, String uri, String contentType, String body)
+    {
+        try {
+            return route(method, new QueryStringDecoder(uri).path(), contentType, body);
+        }
+        catch (Refused e) {
+            return Response.text(e.status, e.getMessage());
+        }
+        catch (IllegalArgumentException e) {
+            // QueryStringDecoder: a broken %-escape in the path or the form
+            return Response.text(400, "malformed request: " + e.getMessage());
+        }
+    }
+
+    private Response route(String method, String path, String contentType, String body)
+            throws Refused
+    {
+        if (path.equals("/v1/incoming-migrations")) {
+            requireMethod(method, "POST");
+            return expectIncoming(form(contentType, body, "protocol", "domain", "uuid"));
+        }
+        if (path.equals("/v1/status")) {
+            requireMethod(method, "GET");
+            return Response.json(200, status());
+        }
+        if (path.equals("/v1/migrations")) {
+            requireMethod(method, "GET", "POST");
+            if (method.equals("GET")) {
+                ArrayNode list = JSON.createArrayNode();
+                registry.outgoing().forEach(migration -> list.add(migration(migration)));
+                return Response.json(200, list);
+            }
+            return announceOutgoing(form(contentType, body, "protocol", "domain", "peer"));
+        }
+        if (path.startsWith("/v1/migrations/")) {
+            requireMethod(method, "GET");
+            String id = path.substring("/v1/migrations/".length());
+            return registry.outgoing(id)
+                    .map(migration -> Response.json(200, migration(migration)))
+                    .orElseGet(() -> Response.text(404, "no migration " + id + " (unknown, or forgotten after " + config.getExpectationTimeout().toSeconds() + " s)"));
+        }
+        return Response.text(404, "no such resource: " + path + " (protocol " + PROTOCOL + ": /v1/status, /v1/migrations, /v1/incoming-migrations)");
+    }
+
+    private static void requireMethod(String method, String... allowed)
+            throws Refused
+    {
+        if (!List.of(allowed).contains(method)) {
+            throw new Refused(405, method + " is not allowed here (" + String.join(", ", allowed) + ")");
+        }
+    }
+
+    private Response expectIncoming(Map<String, String> form)
+            throws Refused
+    {
+        String domain = domain(form.get("domain"));
+        String uuid = form.get("uuid");
+        if (!UUID.matcher(uuid).matches()) {
+            throw new Refused(400, "uuid must be 8-4-4-4-12 hexadecimal digits: '" + printable(uuid) + "'");
+        }
+        return switch (registry.expectIncoming(domain, uuid)) {
+            case ACCEPTED -> new Response(204, "text/plain; charset=utf-8", "", Map.of());
+            case ALREADY_KNOWN -> Response.text(409, "domain '" + printable(domain) + "' (or UUID " + uuid + ") is already expected here");
+            case FULL -> Response.text(503, "dwcpd keeps " + config.getMaxRecords() + " migration records (control.max-records): try again later");
+        };
+    }
+
+    private Response announceOutgoing(Map<String, String> form)
+            throws Refused
+    {
+        String domain = domain(form.get("domain"));
+        String peerName = form.get("peer");
+        PeerConfig peer = peers.get(peerName).orElseThrow(() -> new Refused(404,
+                "dwcpd " + node.getName() + " has no peer '" + printable(peerName) + "' (peers: " + peerNames() + ")"));
+        MigrationRegistry.Announcement announcement = registry.announceOutgoing(domain, peer);
+        return switch (announcement.outcome()) {
+            case ACCEPTED -> {
+                MigrationRegistry.Outgoing migration = announcement.migration().orElseThrow();
+                yield Response.json(201, migration(migration)).withHeader("Location", "/v1/migrations/" + migration.id());
+            }
+            case ALREADY_KNOWN -> Response.text(409, "domain '" + printable(domain) + "' is already migrating through this dwcpd (migration "
+                    + announcement.migration().map(MigrationRegistry.Outgoing::id).orElse("?") + ")");
+            case FULL -> Response.text(503, "dwcpd keeps " + config.getMaxRecords() + " migration records (control.max-records): try again later");
+        };
+    }
+
+    private String peerNames()
+    {
+        Set<String> names = new TreeSet<>();
+        peers.all().forEach(peer -> names.add(peer.name()));
+        return names.isEmpty() ? "none configured" : String.join(", ", names);
+    }
+
+    private static String domain(String domain)
+            throws Refused
+    {
+        if (domain.isEmpty() || domain.length() > MAX_DOMAIN_LENGTH || domain.indexOf('\0') >= 0 || domain.indexOf('\n') >= 0) {
+            throw new Refused(400, "domain must be 1 to " + MAX_DOMAIN_LENGTH + " characters without NUL or newline");
+        }
+        return domain;
+    }
+
+    /** The form's fields: exactly the expected ones, each once, protocol first checked. */
+    private static Map<String, String> form(String contentType, String body, String... fields)
+            throws Refused
+    {
+        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+            throw new Refused(400, "the body must be application/x-www-form-urlencoded, not " + (contentType == null ? "missing" : "'" + printable(contentType) + "'"));
+        }
+        Map<String, List<String>> parameters = new QueryStringDecoder(body, StandardCharsets.UTF_8, false).parameters();
+        Map<String, String> form = new LinkedHashMap<>();
+        for (String field : fields) {
+            List<String> values = parameters.get(field);
+            if (values == null || values.size() != 1) {
+                throw new Refused(400, "field '" + field + "' must be given exactly once (fields: " + String.join(", ", fields) + ")");
+            }
+            form.put(field, values.get(0));
+        }
+        for (String name : parameters.keySet()) {
+            if (!form.containsKey(name)) {
+                throw new Refused(400, "unknown field '" + printable(name) + "' (fields: " + String.join(", ", fields) + ")");
+            }
+        }
+        if (!form.get("protocol").equals(Integer.toString(PROTOCOL))) {
+            throw new Refused(400, "unknown protocol '" + printable(form.get("protocol")) + "': this dwcpd speaks protocol " + PROTOCOL);
+        }
+        return form;
+    }
+
+    /** At most 200 characters, control characters shown as '?': safe to quote in an answer or a log. */
+    private static String printable(String text)
+    {
+        String shortened = text.length() > 200 ? text.substring(0, 200) + "..." : text;
+        StringBuilder out = new StringBuilder(shortened.length());
+        shortened.codePoints().forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return out.toString();
+    }
+
+    private ObjectNode status()
+    {
+        ObjectNode status = JSON.createObjectNode();
+        status.put("protocol", PROTOCOL);
+        status.put("node", node.getName());
+        status.put("controlSocket", config.socketIn(node.getRunDirectory()).toString());
+        ArrayNode peerList = status.putArray("peers");
+        for (PeerConfig peer : peers.all()) {
+            ObjectNode entry = peerList.addObject();
+            entry.put("name", peer.name());
+            entry.put("address", peer.address().toString());
+            entry.put("socket", node.peerSocket(peer.name()).toString());
+            if (peer.qemuPort().isPresent()) {
+                entry.put("qemuPort", peer.qemuPort().getAsInt());
+            }
+            else {
+                entry.putNull("qemuPort");
+            }
+        }
+        ArrayNode sessionList = status.putArray("sessions");
+        sessions.sessions().forEach(session -> sessionList.add(session(session)));
+        ArrayNode incomingList = status.putArray("incoming");
+        for (MigrationRegistry.Incoming incoming : registry.incoming()) {
+            ObjectNode entry = incomingList.addObject();
+            entry.put("domain", incoming.domain());
+            entry.put("uuid", incoming.uuid());
+            entry.put("createdAtMillis", incoming.createdMillis());
+        }
+        ArrayNode migrationList = status.putArray("migrations");
+        registry.outgoing().forEach(migration -> migrationList.add(migration(migration)));
+        return status;
+    }
+
+    private ObjectNode migration(MigrationRegistry.Outgoing migration)
+    {
+        ObjectNode entry = JSON.createObjectNode();
+        entry.put("id", migration.id());
+        entry.put("domain", migration.domain());
+        entry.put("peer", migration.peer().name());
+        entry.put("socket", node.peerSocket(migration.peer().name()).toString());
+        Optional<Session> session = migration.session();
+        entry.put("state", session.map(value -> lower(value.state())).orElse("waiting"));
+        entry.put("createdAtMillis", migration.createdMillis());
+        if (session.isPresent()) {
+            entry.set("session", session(session.get()));
+        }
+        else {
+            entry.putNull("session");
+        }
+        return entry;
+    }
+
+    private static ObjectNode session(Session session)
+    {
+        ObjectNode entry = JSON.createObjectNode();
+        entry.put("id", String.format("%016x", session.id()));
+        entry.put("peer", session.peer().name());
+        entry.put("role", lower(session.role()));
+        entry.put("state", lower(session.state()));
+        entry.put("failure", session.failure().orElse(null));
+        entry.put("startedAtMillis", session.startMillis());
+        long read = session.qemuBytesRead();
+        long sent = session.tunnelBytesSent();
+        entry.put("qemuBytesRead", read);
+        entry.put("qemuBytesWritten", session.qemuBytesWritten());
+        entry.put("tunnelBytesSent", sent);
+        entry.put("tunnelBytesReceived", session.tunnelBytesReceived());
+        entry.put("streams", session.streamsSnapshot().size());
+        if (session.role() == Session.Role.SOURCE && read > 0 && sent > 0) {
+            entry.put("compressionRatio", Math.round(1000.0 * read / sent) / 1000.0);
+        }
+        else {
+            entry.putNull("compressionRatio");
+        }
+        return entry;
+    }
+
+    private static String lower(Enum<?> value)
+    {
+        return value.name().toLowerCase(Locale.ROOT);
+    }
+}

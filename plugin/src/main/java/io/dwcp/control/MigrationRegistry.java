@@ -1,0 +1,193 @@
+package io.dwcp.control;
+
+import io.dwcp.tunnel.PeerConfig;
+import io.dwcp.tunnel.Session;
+import io.dwcp.tunnel.SessionManager;
+import jakarta.inject.Inject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What the control socket was told: incoming migrations the libvirt hook announced (this host is
+ * their destination), and outgoing migrations {@code dwcp migrate} announced. An outgoing
+ * migration is bound to the first source session towards its peer that starts after it (the
+ * tunnel protocol does not carry domain names): a migration to the same peer started by other
+ * means meanwhile would be taken for it. Records are forgotten after
+ * {@code control.expectation-timeout} (a running session's record is kept while it runs), and
+ * at most {@code control.max-records} are kept. Thread-safe.
+ */
+public final class MigrationRegistry
+{
+    private static final Logger log = LoggerFactory.getLogger(MigrationRegistry.class);
+
+    public enum Outcome
+    {
+        ACCEPTED, ALREADY_KNOWN, FULL
+    }
+
+    public record Incoming(String domain, String uuid, long createdMillis, long expiresNanos) {}
+
+    /** An outgoing migration; {@link #session()} is empty until its source session starts. */
+    public static final class Outgoing
+    {
+        private final String id;
+        private final String domain;
+        private final PeerConfig peer;
+        private final long createdMillis;
+        private final long expiresNanos;
+        private volatile Session session;
+
+        private Outgoing(String id, String domain, PeerConfig peer, long createdMillis, long expiresNanos)
+        {
+            this.id = id;
+            this.domain = domain;
+            this.peer = peer;
+            this.createdMillis = createdMillis;
+            this.expiresNanos = expiresNanos;
+        }
+
+        public String id()
+        {
+            return id;
+        }
+
+        public String domain()
+        {
+            return domain;
+        }
+
+        public PeerConfig peer()
+        {
+            return peer;
+        }
+
+        public long createdMillis()
+        {
+            return createdMillis;
+        }
+
+        public Optional<Session> session()
+        {
+            return Optional.ofNullable(session);
+        }
+    }
+
+    public record Announcement(Outcome outcome, Optional<Outgoing> migration) {}
+
+    private final ControlConfig config;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<String, Incoming> incoming = new LinkedHashMap<>();
+    private final Map<String, Outgoing> outgoing = new LinkedHashMap<>();
+
+    @Inject
+    public MigrationRegistry(ControlConfig config, SessionManager sessions)
+    {
+        this.config = requireNonNull(config, "config is null");
+        requireNonNull(sessions, "sessions is null").addSessionListener(this::sessionStarted);
+    }
+
+    /** The hook's announcement: this host is about to receive the domain. */
+    public synchronized Outcome expectIncoming(String domain, String uuid)
+    {
+        expire();
+        for (Incoming existing : incoming.values()) {
+            if (existing.domain().equals(domain) || existing.uuid().equalsIgnoreCase(uuid)) {
+                return Outcome.ALREADY_KNOWN;
+            }
+        }
+        if (incoming.size() + outgoing.size() >= config.getMaxRecords()) {
+            return Outcome.FULL;
+        }
+        incoming.put(domain, new Incoming(domain, uuid, System.currentTimeMillis(), System.nanoTime() + config.getExpectationTimeout().toNanos()));
+        log.info("[domain={} uuid={}] incoming migration expected", domain, uuid);
+        return Outcome.ACCEPTED;
+    }
+
+    /** dwcp migrate's announcement: the domain is about to migrate to the peer through this dwcpd. */
+    public synchronized Announcement announceOutgoing(String domain, PeerConfig peer)
+    {
+        expire();
+        for (Iterator<Outgoing> iterator = outgoing.values().iterator(); iterator.hasNext(); ) {
+            Outgoing existing = iterator.next();
+            if (!existing.domain().equals(domain)) {
+                continue;
+            }
+            if (existing.session != null && existing.session.state() == Session.State.OPEN) {
+                return new Announcement(Outcome.ALREADY_KNOWN, Optional.of(existing));
+            }
+            if (existing.session == null) {
+                // announced, but its migration never started (libvirt refused it): a new attempt replaces it
+                iterator.remove();
+            }
+        }
+        if (incoming.size() + outgoing.size() >= config.getMaxRecords()) {
+            return new Announcement(Outcome.FULL, Optional.empty());
+        }
+        String id = String.format("%016x", random.nextLong());
+        Outgoing migration = new Outgoing(id, domain, peer, System.currentTimeMillis(), System.nanoTime() + config.getExpectationTimeout().toNanos());
+        outgoing.put(id, migration);
+        log.info("[domain={} migration={}] outgoing migration to {} announced", domain, id, peer.name());
+        return new Announcement(Outcome.ACCEPTED, Optional.of(migration));
+    }
+
+    public synchronized Optional<Outgoing> outgoing(String id)
+    {
+        expire();
+        return Optional.ofNullable(outgoing.get(id));
+    }
+
+    public synchronized List<Incoming> incoming()
+    {
+        expire();
+        return List.copyOf(incoming.values());
+    }
+
+    public synchronized List<Outgoing> outgoing()
+    {
+        expire();
+        return List.copyOf(outgoing.values());
+    }
+
+    private synchronized void sessionStarted(Session session)
+    {
+        if (session.role() != Session.Role.SOURCE) {
+            return;
+        }
+        for (Outgoing migration : outgoing.values()) {
+            if (migration.session == null && migration.peer().name().equals(session.peer().name())) {
+                migration.session = session;
+                log.info("[domain={} migration={}] {} carries it", migration.domain(), migration.id(), session.context());
+                return;
+            }
+        }
+    }
+
+    private void expire()
+    {
+        long now = System.nanoTime();
+        incoming.values().removeIf(record -> now - record.expiresNanos() > 0);
+        for (Iterator<Outgoing> iterator = outgoing.values().iterator(); iterator.hasNext(); ) {
+            Outgoing migration = iterator.next();
+            boolean running = migration.session != null && migration.session.state() == Session.State.OPEN;
+            if (!running && now - migration.expiresNanos > 0) {
+                iterator.remove();
+            }
+        }
+    }
+
+    /** Forgets every record (the daemon stops). */
+    public synchronized void clear()
+    {
+        incoming.clear();
+        outgoing.clear();
+    }
+}

@@ -1,0 +1,53 @@
+package io.dwcp.cli;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** A hand-written local dwcpd for the CLI's tests: node alpha with peer beta, scripted session samples. */
+final class FakeDwcpd
+        implements Dwcpd
+{
+    final List<String> calls = new CopyOnWriteArrayList<>();
+    final Deque<Migration> samples = new ArrayDeque<>();
+    String down;
+    List<Peer> peers = List.of(new Peer("beta", "192.0.2.20:7470", "/run/dwcp/peer/beta.sock"));
+    private Migration last = migration("waiting", 0, 0);
+
+    static Migration migration(String state, long qemuBytes, long wireBytes)
+    {
+        return new Migration("m1", "/run/dwcp/peer/beta.sock", state, qemuBytes, wireBytes, 4,
+                wireBytes > 0 ? OptionalDouble.of((double) qemuBytes / wireBytes) : OptionalDouble.empty(),
+                state.equals("failed") ? Optional.of("digest mismatch on channel 0") : Optional.empty());
+    }
+
+    @Override
+    public Status status()
+            throws UnavailableException
+    {
+        calls.add("status");
+        if (down != null) {
+            throw new UnavailableException(down);
+        }
+        return new Status("alpha", peers);
+    }
+
+    @Override
+    public Migration announce(String domain, String peer)
+    {
+        calls.add("announce " + domain + " " + peer);
+        return last;
+    }
+
+    @Override
+    public synchronized Optional<Migration> migration(String id)
+    {
+        if (!samples.isEmpty()) {
+            last = samples.poll();
+        }
+        return Optional.of(last);
+    }
+}

@@ -1,0 +1,69 @@
+package io.dwcp.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class ProgressViewTest
+{
+    private static final long SECOND = 1_000_000_000L;
+    private static final long MIB = 1L << 20;
+
+    @Test
+    void jobStatsFromLibvirtFields()
+    {
+        JobStats stats = JobStats.of(2, Map.of("time_elapsed", 5000L, "data_total", 1024 * MIB, "data_processed", 300 * MIB,
+                "data_remaining", 724 * MIB, "memory_iteration", 3L, "memory_dirty_rate", 100L, "memory_page_size", 4096L));
+        assertEquals(JobStats.Type.UNBOUNDED, stats.type());
+        assertEquals(5000, stats.elapsedMillis());
+        assertEquals(OptionalLong.of(3), stats.memoryIteration());
+        assertEquals(OptionalLong.of(409600), stats.dirtyBytesPerSecond());
+        assertEquals(OptionalLong.empty(), stats.memoryBytesPerSecond());
+        assertEquals(JobStats.Type.NONE, JobStats.of(0, Map.of()).type());
+    }
+
+    @Test
+    void ratesFromDeltasAndEta()
+    {
+        ProgressView view = new ProgressView("vm1", "beta");
+        view.update(0, stats(100 * MIB, 900 * MIB, 1), Optional.of(FakeDwcpd.migration("open", 100 * MIB, 25 * MIB)));
+        view.update(SECOND, stats(200 * MIB, 800 * MIB, 1), Optional.of(FakeDwcpd.migration("open", 200 * MIB, 50 * MIB)));
+        assertEquals("vm1 -> beta [####----------------]  20% 200.0 MiB wire 50.0 MiB x4.00 100.0 MiB/s iter 1 ETA 0:08", view.bar(200));
+        // the rate is smoothed: 0.4 x 300 MiB/s + 0.6 x 100 MiB/s
+        view.update(2 * SECOND, stats(500 * MIB, 500 * MIB, 2), Optional.of(FakeDwcpd.migration("open", 500 * MIB, 125 * MIB)));
+        assertEquals("[0:02] vm1 -> beta: 50% of 1000.0 MiB, 500.0 MiB sent, wire 125.0 MiB (ratio 4.00), 180.0 MiB/s, iteration 2, ETA 0:03", view.line());
+        assertEquals("vm1 -> beta [##########----------]  50% 500.0 MiB ", view.bar(50));
+        assertEquals("Migrated vm1 to beta in 4.0 s: guest data 500.0 MiB, on the wire 125.0 MiB (ratio 4.00), 125.0 MiB/s average, 2 iterations.",
+                view.summary(4 * SECOND));
+    }
+
+    @Test
+    void withoutTunnelOrRateYet()
+    {
+        ProgressView view = new ProgressView("vm1", "beta");
+        view.update(0, JobStats.NONE, Optional.empty());
+        assertEquals("vm1 -> beta [--------------------]   0% 0 B -- B/s ETA --:--", view.bar(200));
+        assertEquals("Migrated vm1 to beta in 0.0 s: guest data 0 B.", view.summary(0));
+    }
+
+    @Test
+    void formats()
+    {
+        assertEquals("1023 B", ProgressView.bytes(1023));
+        assertEquals("1.0 KiB", ProgressView.bytes(1024));
+        assertEquals("1.5 GiB", ProgressView.bytes(1.5 * (1L << 30)));
+        assertEquals("0:59", ProgressView.duration(59.4));
+        assertEquals("1:00", ProgressView.duration(59.6));
+        assertEquals("1:01:05", ProgressView.duration(3665));
+    }
+
+    private static JobStats stats(long processed, long remaining, long iteration)
+    {
+        return new JobStats(JobStats.Type.UNBOUNDED, iteration * 1000, processed + remaining, processed, remaining,
+                OptionalLong.of(iteration), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty());
+    }
+}

@@ -1,0 +1,84 @@
+package io.dwcp.control;
+
+import io.dwcp.config.ConfigurationBinder;
+import io.dwcp.config.ConfigurationException;
+import io.dwcp.config.DataSize;
+import io.dwcp.daemon.NodeConfig;
+import io.dwcp.daemon.SocketPermissions;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The control socket's and the peer sockets' configuration: defaults, mapping, refusals. */
+class ControlConfigTest
+{
+    @Test
+    void defaults()
+    {
+        ControlConfig control = new ControlConfig();
+        assertEquals(true, control.isEnabled());
+        assertNull(control.getSocket());
+        assertEquals(Path.of("/run/dwcp/control.sock"), control.socketIn(Path.of("/run/dwcp")));
+        assertEquals("0660", control.getSocketMode());
+        assertEquals("", control.getSocketGroup());
+        assertEquals(DataSize.ofKiB(16), control.getMaxRequestSize());
+        assertEquals(Duration.ofSeconds(5), control.getRequestTimeout());
+        assertEquals(32, control.getMaxConnections());
+        assertEquals(Duration.ofMinutes(30), control.getExpectationTimeout());
+        assertEquals(1024, control.getMaxRecords());
+        NodeConfig node = new NodeConfig();
+        assertEquals("kvm", node.getSocketGroup());
+        assertEquals("0660", node.getSocketMode());
+    }
+
+    @Test
+    void mapping()
+    {
+        ConfigurationBinder binder = new ConfigurationBinder(Map.of(
+                "control.socket", "/run/dwcp-a/ctl.sock", "control.socket-mode", "0600", "control.socket-group", "adm",
+                "control.max-request-size", "8KiB", "control.request-timeout", "2s", "control.max-connections", "8",
+                "control.expectation-timeout", "10m", "control.max-records", "64", "control.enabled", "false"));
+        ControlConfig control = binder.bind(ControlConfig.class);
+        binder.checkAllUsed();
+        control.validate();
+        assertEquals(Path.of("/run/dwcp-a/ctl.sock"), control.socketIn(Path.of("/run/dwcp")));
+        assertEquals("rw-------", PosixFilePermissions.toString(control.socketPermissions().mode()));
+        assertEquals("adm", control.socketPermissions().group());
+        assertEquals(false, control.isEnabled());
+        assertEquals(8, control.getMaxConnections());
+    }
+
+    @Test
+    void refusals()
+    {
+        assertRefused("invalid value for node.socket-mode: '0668': node.socket-mode must be an octal file mode like 0660 (no setuid, setgid or sticky bits): '0668'",
+                Map.of("node.socket-mode", "0668"), NodeConfig.class);
+        assertRefused("invalid value for node.socket-mode: '4770': node.socket-mode must be an octal file mode like 0660 (no setuid, setgid or sticky bits): '4770'",
+                Map.of("node.socket-mode", "4770"), NodeConfig.class);
+        assertRefused("invalid value for control.socket-mode: '0460': control.socket-mode must let the owner (dwcpd) write: '0460'",
+                Map.of("control.socket-mode", "0460"), ControlConfig.class);
+        assertRefused("invalid value for node.socket-group: 'kvm users': node.socket-group must be a group name or empty (dwcpd's own group): 'kvm users'",
+                Map.of("node.socket-group", "kvm users"), NodeConfig.class);
+        ControlConfig tooBig = new ControlConfig().setMaxRequestSize(DataSize.ofMiB(2));
+        assertEquals("control.max-request-size must be 1KiB to 1MiB: 2MiB", assertThrows(ConfigurationException.class, tooBig::validate).getMessage());
+    }
+
+    @Test
+    void modes()
+    {
+        assertEquals("rw-rw-rw-", PosixFilePermissions.toString(SocketPermissions.parseMode("666", "k")));
+        assertEquals("rw-rw----", PosixFilePermissions.toString(SocketPermissions.parseMode("0660", "k")));
+    }
+
+    private static void assertRefused(String message, Map<String, String> properties, Class<?> type)
+    {
+        assertEquals(message, assertThrows(ConfigurationException.class, () -> new ConfigurationBinder(properties).bind(type)).getMessage());
+    }
+}
