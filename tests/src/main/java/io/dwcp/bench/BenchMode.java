@@ -27,9 +27,9 @@ record BenchMode(String label, Kind kind, NativeMode nativeMode, String congesti
     static final List<String> ORDER = List.of("precopy", "multifd", "multifd-zstd", "xbzrle", "precopy-bbr",
             "dwcp-passthrough", "dwcp", "tcp-cubic", "tcp-bbr", "amst");
     /** dwcpd settings of the pass-through tunnel: QEMU's bytes as they are. */
-    static final Map<String, String> PASSTHROUGH = Map.of("tunnel.tokenize-source", "true");
+    static final Map<String, String> PASSTHROUGH = Map.of("codec.mode", "passthrough");
     /** dwcpd settings with HDE page encoding. */
-    static final Map<String, String> HDE = Map.of("tunnel.tokenize-source", "true");
+    static final Map<String, String> HDE = Map.of("codec.mode", "hde");
 
     static BenchMode parse(String label) {
         return switch (label) {

@@ -83,6 +83,16 @@ public final class DwcpLink implements AutoCloseable {
         return "unix:" + destination.peerSocket(B);
     }
 
+    /** The way back: what a source QEMU on B migrates to (towards A). */
+    public String reverseSourceUri() {
+        return "unix:" + destination.peerSocket(A);
+    }
+
+    /** The way back: what the destination QEMU on A listens on. */
+    public String reverseDestinationUri() {
+        return "unix:" + source.peerSocket(A);
+    }
+
     /** Starts the destination daemon again after it was killed or stopped (same files, same configuration). */
     public Dwcpd restartDestination() {
         destination.close();

@@ -24,10 +24,13 @@ public final class GuestPair implements AutoCloseable {
     private final GuestConsole sourceConsole;
     private final QemuVm destination;
     private final GuestConsole destinationConsole;
+    /** The source runs on host B and the destination on host A. */
+    private final boolean reversed;
 
     private GuestPair(TwoHostNetwork network, QemuVm source, GuestConsole sourceConsole, QemuVm destination,
-                      GuestConsole destinationConsole) {
+                      GuestConsole destinationConsole, boolean reversed) {
         this.network = network;
+        this.reversed = reversed;
         this.source = source;
         this.sourceConsole = sourceConsole;
         this.destination = destination;
@@ -46,7 +49,7 @@ public final class GuestPair implements AutoCloseable {
         try {
             sourceConsole = GuestConsole.attach("src", source.consoleChannel());
             sourceConsole.awaitReady(Duration.ofMinutes(3));
-            return withNewDestination(network, source, sourceConsole, workDir.resolve("dst"));
+            return withNewDestination(network, source, sourceConsole, workDir.resolve("dst"), false);
         } catch (RuntimeException e) {
             if (sourceConsole != null) {
                 sourceConsole.close();
@@ -57,15 +60,16 @@ public final class GuestPair implements AutoCloseable {
     }
 
     private static GuestPair withNewDestination(TwoHostNetwork network, QemuVm source, GuestConsole sourceConsole,
-                                                Path dir) {
+                                                Path dir, boolean reversed) {
         QemuVm.Config config = source.config();
-        Host b = network.hostB();
-        QemuVm destination = QemuVm.start(new QemuVm.Config("dst", config.binary(), config.accelerator(),
+        Host host = reversed ? network.hostA() : network.hostB();
+        String name = reversed ? "back" : "dst";
+        QemuVm destination = QemuVm.start(new QemuVm.Config(name, config.binary(), config.accelerator(),
                 config.ramMiB(), config.kernel(), config.initrd(), config.kernelCommandLine(), true, dir,
-                b::startTracked));
+                host::startTracked));
         try {
-            GuestConsole destinationConsole = GuestConsole.attach("dst", destination.consoleChannel());
-            return new GuestPair(network, source, sourceConsole, destination, destinationConsole);
+            GuestConsole destinationConsole = GuestConsole.attach(name, destination.consoleChannel());
+            return new GuestPair(network, source, sourceConsole, destination, destinationConsole, reversed);
         } catch (RuntimeException e) {
             destination.close();
             throw e;
@@ -80,7 +84,18 @@ public final class GuestPair implements AutoCloseable {
     public GuestPair retryWithNewDestination(Path dir) {
         destinationConsole.close();
         destination.close();
-        return withNewDestination(network, source, sourceConsole, dir);
+        return withNewDestination(network, source, sourceConsole, dir, reversed);
+    }
+
+    /**
+     * After a completed migration: the way back. The guest now running at the destination becomes
+     * the source, and a fresh destination QEMU waits on the host the guest came from; the old
+     * source is closed. This pair must not be used afterwards except to close the returned one.
+     */
+    public GuestPair reverse(Path dir) {
+        sourceConsole.close();
+        source.close();
+        return withNewDestination(network, destination, destinationConsole, dir, !reversed);
     }
 
     public QemuVm source() {
@@ -103,7 +118,8 @@ public final class GuestPair implements AutoCloseable {
      */
     public MigrationResult migrate(String listenUri, String connectUri, Duration limit, MigrationRun.Progress progress) {
         return MigrationRun.run(source, destination, listenUri, connectUri, limit,
-                MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
+                reversed ? MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB)
+                        : MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
                 vm -> {
                     Verdict verdict = (vm == destination ? destinationConsole : sourceConsole)
                             .requestVerdict(Duration.ofMinutes(2));
@@ -112,9 +128,9 @@ public final class GuestPair implements AutoCloseable {
                 progress);
     }
 
-    /** A direct TCP migration to host B (QEMU's own data path). */
+    /** A direct TCP migration to the destination's host (QEMU's own data path). */
     public MigrationResult migrateDirect(Duration limit) {
-        String uri = "tcp:" + network.hostB().address() + ":4444";
+        String uri = "tcp:" + (reversed ? network.hostA() : network.hostB()).address() + ":4444";
         return migrate(uri, uri, limit, null);
     }
 
