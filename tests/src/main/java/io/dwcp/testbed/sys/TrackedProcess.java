@@ -27,6 +27,17 @@ public final class TrackedProcess implements AutoCloseable {
     private static final Path PID_DIR = STATE_DIR.resolve("pids");
     private static final Logger LOG = Logger.getLogger(TrackedProcess.class.getName());
 
+    /** Started by this JVM and not yet stopped: ended by a shutdown hook if the JVM exits first (SIGTERM, Ctrl-C). */
+    private static final java.util.Set<TrackedProcess> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (TrackedProcess open : List.copyOf(OPEN)) {
+                open.stop(Duration.ofSeconds(2));
+            }
+        }, "tracked-process-cleanup"));
+    }
+
     private final Process process;
     private final List<String> argv;
     private final Path pidFile;
@@ -47,7 +58,9 @@ public final class TrackedProcess implements AutoCloseable {
             Path pidFile = PID_DIR.resolve(Long.toString(process.pid()));
             Files.writeString(pidFile, "owner=" + ProcessHandle.current().pid() + "\n" + String.join("\0", argv),
                     StandardCharsets.UTF_8);
-            return new TrackedProcess(process, argv, pidFile);
+            TrackedProcess tracked = new TrackedProcess(process, argv, pidFile);
+            OPEN.add(tracked);
+            return tracked;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + String.join(" ", argv), e);
         }
@@ -88,6 +101,7 @@ public final class TrackedProcess implements AutoCloseable {
         } catch (IOException e) {
             LOG.warning("cannot remove " + pidFile + ": " + e);
         }
+        OPEN.remove(this);
     }
 
     @Override
