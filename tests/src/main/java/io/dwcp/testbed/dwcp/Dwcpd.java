@@ -289,17 +289,17 @@ public final class Dwcpd implements AutoCloseable {
 
     /** The command line of the dwcp CLI ({@code plugin/bin/dwcp}'s main class) from the plugin's build, with {@code arguments}. */
     public static List<String> cliCommand(List<String> arguments) {
-        List<String> argv = javaCommand(CLI_MAIN_CLASS, "-Xmx256m", "-XX:TieredStopAtLevel=1",
+        List<String> argv = javaCommandOf(CLI_MAIN_CLASS, "-Xmx256m", "-XX:TieredStopAtLevel=1",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         argv.addAll(arguments);
         return argv;
     }
 
     private static List<String> javaCommand(String... jvmOptions) {
-        return javaCommand(MAIN_CLASS, jvmOptions);
+        return javaCommandOf(MAIN_CLASS, jvmOptions);
     }
 
-    private static List<String> javaCommand(String mainClass, String... jvmOptions) {
+    private static List<String> javaCommandOf(String mainClass, String... jvmOptions) {
         Path home = pluginHome();
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

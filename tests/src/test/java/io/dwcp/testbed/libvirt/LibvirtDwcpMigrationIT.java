@@ -20,6 +20,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
+import java.net.URLEncoder;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -209,7 +210,9 @@ class LibvirtDwcpMigrationIT {
 
     /** {@code dwcp migrate} run inside A's namespaces, as an operator on A would. */
     private static Command.Result dwcpMigrate(LibvirtHost a, LibvirtHost b, String domain) {
-        List<String> arguments = List.of("migrate", domain, "dwcp://" + b.name() + "?dest-uri=" + b.tcpUri(),
+        // the query is form-encoded: a literal '+' (qemu+tcp) would read as a space
+        String target = "dwcp://" + b.name() + "?dest-uri=" + URLEncoder.encode(b.tcpUri(), StandardCharsets.UTF_8);
+        List<String> arguments = List.of("migrate", domain, target,
                 "--connect", "qemu:///system", "--control-socket", RUN_DIR + "/control.sock",
                 "--progress", "lines", "--timeout", Long.toString(MIGRATION_LIMIT.toSeconds() - 30));
         return a.runInside(MIGRATION_LIMIT, Dwcpd.cliCommand(arguments));
