@@ -92,7 +92,8 @@ expect_mode /etc/libvirt/hooks/qemu.d/50-dwcp 755 root:root
 expect_mode /var/lib/dwcp 750 dwcp:dwcp
 expect_mode /etc 755 root:root
 expect_mode /var/lib 755 root:root
-for jar in dwcp-plugin dwcp-qemu-migration netty-transport-native-epoll guice picocli bcpkix-jdk18on slf4j-simple; do
+for jar in dwcp-plugin dwcp-qemu-migration netty-transport-native-epoll guice picocli bcpkix-jdk18on slf4j-simple \
+    libvirt jna jackson-databind netty-codec-http; do
   check "/usr/share/dwcp/lib holds $jar" sh -c "ls '$root'/usr/share/dwcp/lib/$jar-*.jar"
 done
 if [ "$had_hooks_qemu" = yes ]; then
@@ -116,7 +117,7 @@ for line in "User=dwcp" "EnvironmentFile=-/etc/default/dwcpd" "SuccessExitStatus
 done
 
 # ---- commands ----
-for command in "dwcpd --help" "dwcp --help" "/etc/libvirt/hooks/qemu.d/50-dwcp --help"; do
+for command in "dwcpd --help" "dwcp --help" "dwcp migrate --help" "/etc/libvirt/hooks/qemu.d/50-dwcp --help"; do
   # shellcheck disable=SC2086 # the command and its option
   if out=$(in_root $command 2>&1) && printf '%s' "$out" | grep -q 'Usage'; then
     ok "$command answers with its usage"
@@ -132,6 +133,16 @@ for command in "dwcp --version" "dwcpd --version"; do
     not_ok "$command answers: exit $?: $(printf '%s' "$out" | head -c 300 | tr '\n' ' ')"
   fi
 done
+
+# dwcp migrate --dry-run prints the virsh command line and contacts neither libvirt nor dwcpd
+dry_run_expected="virsh -c qemu:///system migrate --live --p2p --persistent --undefinesource vm1 qemu+tcp://dest/system --migrateuri unix:///run/dwcp/peer/dest1.sock"
+if out=$(in_root dwcp migrate --dry-run vm1 'dwcp://dest?peer=dest1&dest-uri=qemu%2Btcp%3A%2F%2Fdest%2Fsystem' 2>&1) \
+    && [ "$out" = "$dry_run_expected" ]; then
+  ok "dwcp migrate --dry-run prints the virsh command line: $out"
+else
+  not_ok "dwcp migrate --dry-run prints '$dry_run_expected' with exit 0: exit $? '$(printf '%s' "$out" | head -c 300 | tr '\n' ' ')'"
+fi
+check "the DEB depends on libvirt0 (libvirt-java loads libvirt.so.0)" sh -c "dpkg-deb -f '$deb' Depends | grep -qw libvirt0"
 
 # ---- the daemon, started as dwcpd.service would start it ----
 # what an administrator does first: node.name and TLS (files of their own under /etc/dwcp)
@@ -174,8 +185,16 @@ if [ $started = yes ]; then
   # ps names users with this machine's /etc/passwd: compare uids with the overlay's
   daemon_uid=$(ps -o uid= -p "$(pgrep -f io.dwcp.daemon.DwcpdCommand | head -1)" 2>/dev/null | tr -d ' ')
   if [ -n "$daemon_uid" ] && [ "$daemon_uid" = "$(in_root id -u dwcp)" ]; then ok "dwcpd runs as dwcp"; else not_ok "dwcpd runs as dwcp: uid '$daemon_uid'"; fi
+  check "dwcpd creates its control socket /run/dwcp/control.sock" test -S "$root/run/dwcp/control.sock"
+  code=$(in_root curl -s -o /tmp/status.json -w '%{http_code}' --max-time 5 --unix-socket /run/dwcp/control.sock http://dwcpd/v1/status 2>&1)
+  if [ "$code" = 200 ] && grep -q '"node":"pkgtest"' "$root/tmp/status.json"; then
+    ok "GET /v1/status on the control socket answers 200"
+  else
+    not_ok "GET /v1/status on the control socket answers 200 with node pkgtest: '$code' $(head -c 300 "$root/tmp/status.json" 2>/dev/null)"
+  fi
   kill -TERM $daemon; wait $daemon; status=$?
   case $status in 0 | 143) ok "dwcpd stops on SIGTERM with status $status (SuccessExitStatus=143)" ;; *) not_ok "dwcpd stops on SIGTERM with 0 or 143: $status" ;; esac
+  check "the control socket is gone after dwcpd stopped" test ! -e "$root/run/dwcp/control.sock"
 else
   not_ok "dwcpd starts as the unit's ExecStart ($exec_start) and serves /metrics"
   kill -KILL $daemon 2>/dev/null; wait $daemon 2>/dev/null
@@ -237,6 +256,7 @@ if [ -n "$rpm" ]; then
   [ "$config" = "$expected_conffiles" ] && ok "RPM %config files: $config" || not_ok "RPM %config files are $expected_conffiles: $config"
   check "RPM: /etc/dwcp/dwcpd.properties is %config(noreplace)" sh -c "rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' '$rpm' 2>/dev/null | grep -qx '/etc/dwcp/dwcpd.properties cn'"
   check "RPM requires java-17-openjdk-headless and curl" sh -c "rpm -qpR '$rpm' 2>/dev/null | grep -qx java-17-openjdk-headless && rpm -qpR '$rpm' 2>/dev/null | grep -qx curl"
+  check "RPM requires libvirt-libs (libvirt-java loads libvirt.so.0)" sh -c "rpm -qpR '$rpm' 2>/dev/null | grep -qx libvirt-libs"
   check "RPM scripts are the shared install scripts" sh -c "rpm -qp --scripts '$rpm' 2>/dev/null | grep -q 'One script for DEB (preinst) and RPM (%pre)'"
   # install and erase with rpm itself: the shared scripts with RPM's arguments (1, then 0)
   rpm_db="--dbpath /var/lib/dwcp-rpm-test"

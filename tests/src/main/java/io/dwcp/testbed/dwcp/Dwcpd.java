@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.function.Function;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,19 +43,40 @@ public final class Dwcpd implements AutoCloseable {
     /** The metrics port, on the host's own loopback. */
     public static final int METRICS_PORT = 9470;
     private static final String MAIN_CLASS = "io.dwcp.daemon.DwcpdCommand";
+    private static final String CLI_MAIN_CLASS = "io.dwcp.cli.DwcpCommand";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Logger LOG = Logger.getLogger(Dwcpd.class.getName());
 
     private final Host host;
     private final String name;
     private final Path dir;
+    private final Path runDirectory;
     private final TrackedProcess process;
 
-    private Dwcpd(Host host, String name, Path dir, TrackedProcess process) {
+    private Dwcpd(Host host, String name, Path dir, Path runDirectory, TrackedProcess process) {
         this.host = host;
         this.name = name;
         this.dir = dir;
+        this.runDirectory = runDirectory;
         this.process = process;
+    }
+
+    /**
+     * Where a daemon runs: how its process is started and where its run-dir is, as the daemon sees
+     * it ({@code node.run-dir}) and as the test JVM sees it.
+     */
+    public record Placement(Function<ProcessBuilder, TrackedProcess> starter, String runDirectory, Path runDirectoryOutside) {
+        public Placement {
+            requireNonNull(starter, "starter is null");
+            requireNonNull(runDirectory, "runDirectory is null");
+            requireNonNull(runDirectoryOutside, "runDirectoryOutside is null");
+        }
+
+        /** In {@code host}'s network namespace, sharing the test JVM's mount namespace, run-dir {@code dir/run}. */
+        public static Placement inNetworkNamespace(Host host, Path dir) {
+            Path run = dir.resolve("run");
+            return new Placement(host::startTracked, run.toString(), run);
+        }
     }
 
     /** A site's CA: one per test, in {@code dir}; every daemon's certificate is issued by it. */
@@ -75,11 +97,24 @@ public final class Dwcpd implements AutoCloseable {
      */
     public static Dwcpd start(Host host, String name, Path dir, Path caDir, Map<String, String> peers,
                               Map<String, String> settings) {
+        requireNonNull(dir, "dir is null");
+        return start(host, Placement.inNetworkNamespace(host, dir), name, dir, caDir, peers, settings);
+    }
+
+    /**
+     * Like {@link #start(Host, String, Path, Path, Map, Map)}, started and with its run-dir as
+     * {@code placement} says (e.g. inside a libvirt host's mount namespace, run-dir /run/dwcp, where
+     * that host's QEMU and libvirt hook look for it). {@code host} is the network namespace the
+     * process ends up in (for {@link #metrics()}).
+     */
+    public static Dwcpd start(Host host, Placement placement, String name, Path dir, Path caDir, Map<String, String> peers,
+                              Map<String, String> settings) {
         requireNonNull(host, "host is null");
+        requireNonNull(placement, "placement is null");
         requireNonNull(name, "name is null");
         try {
             Files.createDirectories(dir.resolve("tls"));
-            Files.createDirectories(dir.resolve("run"));
+            Files.createDirectories(placement.runDirectoryOutside());
             Files.createDirectories(dir.resolve("state"));
             Files.deleteIfExists(dir.resolve("dwcpd.log"));
         } catch (IOException e) {
@@ -91,7 +126,7 @@ public final class Dwcpd implements AutoCloseable {
         }
         Map<String, String> config = new LinkedHashMap<>();
         config.put("node.name", name);
-        config.put("node.run-dir", dir.resolve("run").toString());
+        config.put("node.run-dir", placement.runDirectory());
         config.put("node.state-dir", dir.resolve("state").toString());
         config.put("tunnel.listen", "0.0.0.0:" + TUNNEL_PORT);
         config.put("metrics.listen", "127.0.0.1:" + METRICS_PORT);
@@ -114,8 +149,8 @@ public final class Dwcpd implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(argv)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
-        TrackedProcess process = host.startTracked(builder);
-        Dwcpd daemon = new Dwcpd(host, name, dir, process);
+        TrackedProcess process = placement.starter().apply(builder);
+        Dwcpd daemon = new Dwcpd(host, name, dir, placement.runDirectoryOutside(), process);
         try {
             daemon.awaitLog("dwcpd " + name + " started", START_TIMEOUT);
         } catch (RuntimeException e) {
@@ -147,9 +182,14 @@ public final class Dwcpd implements AutoCloseable {
         return dir;
     }
 
-    /** The unix socket a source QEMU on this host connects to for migrations to {@code peer}. */
+    /** The unix socket a source QEMU on this host connects to for migrations to {@code peer} (as the test JVM sees it). */
     public Path peerSocket(String peer) {
-        return dir.resolve("run").resolve("peer").resolve(peer + ".sock");
+        return runDirectory.resolve("peer").resolve(peer + ".sock");
+    }
+
+    /** The control socket (the libvirt hook's and dwcp migrate's), as the test JVM sees it. */
+    public Path controlSocket() {
+        return runDirectory.resolve("control.sock");
     }
 
     /** The daemon's log so far (stdout and stderr). */
@@ -247,7 +287,19 @@ public final class Dwcpd implements AutoCloseable {
         return home;
     }
 
+    /** The command line of the dwcp CLI ({@code plugin/bin/dwcp}'s main class) from the plugin's build, with {@code arguments}. */
+    public static List<String> cliCommand(List<String> arguments) {
+        List<String> argv = javaCommandOf(CLI_MAIN_CLASS, "-Xmx256m", "-XX:TieredStopAtLevel=1",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+        argv.addAll(arguments);
+        return argv;
+    }
+
     private static List<String> javaCommand(String... jvmOptions) {
+        return javaCommandOf(MAIN_CLASS, jvmOptions);
+    }
+
+    private static List<String> javaCommandOf(String mainClass, String... jvmOptions) {
         Path home = pluginHome();
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -257,7 +309,7 @@ public final class Dwcpd implements AutoCloseable {
                 "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
                 "-Dorg.slf4j.simpleLogger.log.io.netty=warn",
                 "-cp", home.resolve("classes") + ":" + home.resolve("lib") + "/*",
-                MAIN_CLASS));
+                mainClass));
         return argv;
     }
 

@@ -49,10 +49,12 @@ import static java.util.Objects.requireNonNull;
  *                             STATE/lib   over /var/lib/libvirt
  *                             STATE/cache over /var/cache/libvirt  (QEMU capabilities are probed afresh)
  *                             STATE/log   over /var/log/libvirt    (qemu/DOMAIN.log)
+ *                             STATE/dwcp  over /run/dwcp           (a dwcpd's run-dir: control.sock, peer/PEER.sock)
  *        hostname             dwcpl-OWNERPID-N-NAME
  *   ├─ virtlogd -p STATE/virtlogd.pid   (nsenter into the holder's namespaces)
- *   └─ libvirtd --listen -p STATE/libvirtd.pid
- *        └─ QEMU of each domain (as root, no cgroups, no per-domain namespaces)
+ *   ├─ libvirtd --listen -p STATE/libvirtd.pid
+ *   │    └─ QEMU of each domain (as root, no cgroups, no per-domain namespaces)
+ *   └─ what a test starts inside ({@link #startInside(ProcessBuilder)}, {@link #runInside}): a dwcpd, dwcp migrate
  * </pre>
  * STATE is {@code /run/dwcp-testbed/libvirt/OWNERPID-N-NAME}. The configuration is written from
  * scratch, never copied from the machine's /etc/libvirt (whose domains must not appear here):
@@ -72,8 +74,9 @@ import static java.util.Objects.requireNonNull;
  * this configuration; libvirt leaves them behind when cgroups are on) and the state folder. A JVM
  * shutdown hook closes what is still open, and {@link #cleanupLeftovers()} does the same for hosts
  * whose owner JVM died (it finds their processes by mount namespace, since libvirtd, virtlogd and
- * QEMU have no command line the test bed recorded). The empty mount point /run/libvirt is created
- * in the root namespace when missing and never removed (removing a mount point would detach the
+ * QEMU have no command line the test bed recorded; a process a test starts inside is found that way
+ * when its command line names the state folder). The empty mount points /run/libvirt and /run/dwcp
+ * are created in the root namespace when missing and never removed (removing a mount point would detach the
  * mounts of hosts of other JVMs running at the same time).
  */
 public final class LibvirtHost implements AutoCloseable {
@@ -87,7 +90,8 @@ public final class LibvirtHost implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration VIRSH_TIMEOUT = Duration.ofSeconds(60);
     private static final List<String> PRIVATE_DIRECTORIES = List.of(
-            "etc:/etc/libvirt", "run:/run/libvirt", "lib:/var/lib/libvirt", "cache:/var/cache/libvirt", "log:/var/log/libvirt");
+            "etc:/etc/libvirt", "run:/run/libvirt", "lib:/var/lib/libvirt", "cache:/var/cache/libvirt", "log:/var/log/libvirt",
+            "dwcp:/run/dwcp");
     private static final String RECORD = "host.properties";
     /** The holder's script: $1 = state folder, $2 = hostname. Prints READY and its pid, then sleeps. */
     private static final String HOLDER_SCRIPT = String.join("\n",
@@ -320,7 +324,7 @@ public final class LibvirtHost implements AutoCloseable {
                 Files.createDirectories(state.resolve(mapping.substring(0, mapping.indexOf(':'))));
                 Path mountPoint = Path.of(mapping.substring(mapping.indexOf(':') + 1));
                 if (!Files.isDirectory(mountPoint)) {
-                    // only /run/libvirt can be missing (a runtime folder of the package), see the class comment
+                    // only /run/libvirt and /run/dwcp can be missing (runtime folders of packages), see the class comment
                     Files.createDirectories(mountPoint);
                 }
             }
@@ -442,15 +446,40 @@ public final class LibvirtHost implements AutoCloseable {
 
     /** Starts {@code argv} inside the holder's mount, UTS and network namespaces, its output in STATE/NAME.log. */
     private TrackedProcess startInside(String what, List<String> argv) {
-        List<String> command = new ArrayList<>(List.of("/usr/bin/nsenter", "--target", Long.toString(insidePid),
-                "--mount", "--uts", "--net", "--"));
-        command.addAll(argv);
         Path log = state.resolve(what + ".log");
-        ProcessBuilder builder = new ProcessBuilder(command)
+        ProcessBuilder builder = new ProcessBuilder(argv)
                 .redirectOutput(log.toFile())
                 .redirectErrorStream(true);
         builder.environment().put("LC_ALL", "C");
+        return startInside(builder);
+    }
+
+    /**
+     * Starts {@code builder}'s command inside the host's mount, UTS and network namespaces as a
+     * {@link TrackedProcess} (nsenter execs the command: the tracked pid is the command's), with
+     * the builder's redirections and environment. It sees the host's private /run/libvirt,
+     * /run/dwcp, ...; {@link #close()} ends it with everything else left in the mount namespace.
+     */
+    public TrackedProcess startInside(ProcessBuilder builder) {
+        requireNonNull(builder, "builder is null");
+        builder.command(inside(builder.command()));
         return TrackedProcess.start(builder);
+    }
+
+    /** Runs {@code argv} inside the host's namespaces (see {@link #startInside(ProcessBuilder)}) and returns whatever it exited with. */
+    public Command.Result runInside(Duration timeout, List<String> argv) {
+        requireNonNull(argv, "argv is null");
+        return Command.runAllowingFailure(timeout, inside(argv));
+    }
+
+    private List<String> inside(List<String> argv) {
+        if (insidePid == 0) {
+            throw new IllegalStateException("libvirt host " + name + " has no namespaces yet");
+        }
+        List<String> command = new ArrayList<>(List.of("/usr/bin/nsenter", "--target", Long.toString(insidePid),
+                "--mount", "--uts", "--net", "--"));
+        command.addAll(argv);
+        return command;
     }
 
     private void awaitFile(Path file, TrackedProcess process, String what) {
