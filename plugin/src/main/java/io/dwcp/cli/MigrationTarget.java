@@ -119,13 +119,22 @@ public record MigrationTarget(String host, OptionalInt port, Optional<String> pe
             if (equals <= 0) {
                 throw new IllegalArgumentException("dwcp URI options are KEY=VALUE joined by '&': '" + pair + "'");
             }
-            String key = URLDecoder.decode(pair.substring(0, equals), StandardCharsets.UTF_8);
-            String value = URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8);
+            String key = percentDecode(pair.substring(0, equals));
+            String value = percentDecode(pair.substring(equals + 1));
             if (query.put(key, value) != null) {
                 throw new IllegalArgumentException("option '" + key + "' is given twice in the dwcp URI");
             }
         }
         return query;
+    }
+
+    /**
+     * %XX escapes decoded; a '+' stays a '+' (a URI query is not a form: libvirt URIs such as
+     * {@code qemu+ssh://} must survive unescaped).
+     */
+    private static String percentDecode(String text)
+    {
+        return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     /** The HOST as it goes into a URI (IPv6 in brackets). */

@@ -12,6 +12,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class MigrationTargetTest
 {
     @Test
+    void aPlusInAnOptionStaysAPlus()
+    {
+        MigrationTarget target = MigrationTarget.parse("dwcp://b?dest-uri=qemu+tcp://10.0.0.2/system");
+        assertEquals(Optional.of("qemu+tcp://10.0.0.2/system"), target.destinationUri());
+    }
+
+    @Test
     void hostOnly()
     {
         assertEquals(new MigrationTarget("dest1", OptionalInt.empty(), Optional.empty(), OptionalInt.empty(), OptionalLong.empty(), Optional.empty()),

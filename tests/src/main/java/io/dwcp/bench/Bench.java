@@ -59,7 +59,8 @@ public final class Bench implements Callable<Integer> {
 
     @Option(names = "--modes", split = ",", paramLabel = "M",
             description = "QEMU's own: precopy, multifd, multifd-zstd, xbzrle; any of them with -bbr for BBR instead of the "
-                    + "stock CUBIC on both hosts. Through dwcpd: dwcp-passthrough (the tunnel alone), dwcp (with HDE). "
+                    + "stock CUBIC on both hosts. Through dwcpd: dwcp-passthrough (the tunnel alone), dwcp (with HDE), dwcp-back (a round trip "
+                    + "A->B->A with HDE; the row is the way back, which uses the baseline the way there left). "
                     + "Transport only (bulk goodput, no guest): tcp-cubic, tcp-bbr, amst. "
                     + "Default: precopy, multifd, multifd-zstd, xbzrle, precopy-bbr.")
     List<String> modes;
@@ -312,6 +313,10 @@ public final class Bench implements Callable<Integer> {
                                 iterations));
                 long seconds = Math.max(1, (System.nanoTime() - readyNanos) / 1_000_000_000L);
                 long dirtyRate = verdict.get() == null ? -1 : verdict.get().writes() / seconds;
+                if (mode.roundTrip()) {
+                    return migrateBack(network, link, destination, destinationConsole, destinationConfig, work, limit,
+                            name, workloadName, qemu, mode, repeat, parallelScenarios, label, result);
+                }
                 return BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, dirtyRate,
                         result);
             }
@@ -324,6 +329,43 @@ public final class Bench implements Callable<Integer> {
                     String.valueOf(e.getMessage()));
         } finally {
             setCongestionControl(network, BenchMode.STOCK_CONGESTION_CONTROL);
+        }
+    }
+
+    /**
+     * The way back of a round trip: the guest that {@code there} brought to B migrates back to a
+     * fresh destination QEMU on A, through the same two dwcpd, which now hold the first leg's
+     * baseline. The row is the way back; its detail says what the way there took.
+     */
+    private BenchRun migrateBack(TwoHostNetwork network, DwcpLink link, QemuVm guest, GuestConsole guestConsole,
+                                 QemuVm.Config config, Path work, Duration limit, String name, String workloadName,
+                                 QemuBinary qemu, BenchMode mode, int repeat, int parallelScenarios, String label,
+                                 MigrationResult there) throws InterruptedException {
+        if (!there.status().equals(MigrationResult.COMPLETED) || !there.guestIntact()) {
+            return BenchRun.error(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios,
+                    "the way there did not complete intact: " + there.status() + " " + there.detail());
+        }
+        String thereSummary = String.format(Locale.ROOT, "way there %.1f s, %.0f MiB on the wire", there.totalMs() / 1000.0,
+                there.wireBytes() / 1048576.0);
+        out.println("bench:   " + label + " " + thereSummary + "; now back from B to A");
+        // the destination records the baseline in the background once its session completed
+        Thread.sleep(3000);
+        QemuVm.Config backConfig = new QemuVm.Config("back", config.binary(), config.accelerator(), config.ramMiB(),
+                config.kernel(), config.initrd(), config.kernelCommandLine(), true, work.resolve("back"),
+                network.hostA()::startTracked);
+        AtomicReference<Verdict> verdict = new AtomicReference<>();
+        try (QemuVm back = QemuVm.start(backConfig);
+             GuestConsole backConsole = GuestConsole.attach("back", back.consoleChannel())) {
+            mode.nativeMode().configure(back.qmp());
+            MigrationResult result = MigrationRun.run(guest, back, link.reverseDestinationUri(), link.reverseSourceUri(),
+                    limit, MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB),
+                    vm -> check(vm == back ? backConsole : guestConsole, verdict), null);
+            BenchRun run = BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, -1, result);
+            return new BenchRun(run.scenario(), run.workload(), run.mode(), run.qemu(), run.repeat(), run.status(),
+                    run.totalMs(), run.downtimeMs(), run.qemuDowntimeMs(), run.wireBytes(), run.reverseWireBytes(),
+                    run.guestRamBytes(), run.pagesNormal(), run.pagesZero(), run.iterations(), run.guestIntact(),
+                    thereSummary + "; " + run.detail(), run.elapsedMs(), run.qemuRemainingBytes(),
+                    run.parallelScenarios(), run.achievedDirtyPagesPerSecond(), 0, 0);
         }
     }
 

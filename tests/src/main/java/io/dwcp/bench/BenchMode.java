@@ -12,7 +12,8 @@ import java.util.Map;
  *       congestion control of a stock KVM host (CUBIC) or, as an extra row, with BBR on both hosts
  *       ({@code precopy-bbr});</li>
  *   <li>{@link Kind#TUNNEL}: QEMU precopy through two dwcpd, with the tunnel's page encoding off
- *       ({@code dwcp-passthrough}) or on ({@code dwcp});</li>
+ *       ({@code dwcp-passthrough}) or on ({@code dwcp}), and a round trip A→B→A with HDE whose
+ *       row is the way back, with the baseline the way there left ({@code dwcp-back});</li>
  *   <li>{@link Kind#TRANSPORT}: no guest, the link's goodput for bulk data: one TCP stream with
  *       CUBIC ({@code tcp-cubic}) or BBR ({@code tcp-bbr}), or the AMST tunnel between two dwcpd
  *       ({@code amst}).</li>
@@ -25,7 +26,7 @@ record BenchMode(String label, Kind kind, NativeMode nativeMode, String congesti
     static final List<String> DEFAULTS = List.of("precopy", "multifd", "multifd-zstd", "xbzrle", "precopy-bbr");
     /** The order of rows in the tables (then alphabetical). */
     static final List<String> ORDER = List.of("precopy", "multifd", "multifd-zstd", "xbzrle", "precopy-bbr",
-            "dwcp-passthrough", "dwcp", "tcp-cubic", "tcp-bbr", "amst");
+            "dwcp-passthrough", "dwcp", "dwcp-back", "tcp-cubic", "tcp-bbr", "amst");
     /** dwcpd settings of the pass-through tunnel: QEMU's bytes as they are. */
     static final Map<String, String> PASSTHROUGH = Map.of("codec.mode", "passthrough");
     /** dwcpd settings with HDE page encoding. */
@@ -37,11 +38,16 @@ record BenchMode(String label, Kind kind, NativeMode nativeMode, String congesti
             case "tcp-bbr" -> new BenchMode(label, Kind.TRANSPORT, null, "bbr", null);
             case "amst" -> new BenchMode(label, Kind.TRANSPORT, null, STOCK_CONGESTION_CONTROL, PASSTHROUGH);
             case "dwcp-passthrough" -> new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, PASSTHROUGH);
-            case "dwcp" -> new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, HDE);
+            case "dwcp", "dwcp-back" -> new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, HDE);
             default -> label.endsWith("-bbr")
                     ? new BenchMode(label, Kind.NATIVE, NativeMode.fromLabel(label.substring(0, label.length() - 4)), "bbr", null)
                     : new BenchMode(label, Kind.NATIVE, NativeMode.fromLabel(label), STOCK_CONGESTION_CONTROL, null);
         };
+    }
+
+    /** A round trip whose reported leg is the way back (with the baseline the way there left). */
+    boolean roundTrip() {
+        return label.equals("dwcp-back");
     }
 
     boolean isTransport() {

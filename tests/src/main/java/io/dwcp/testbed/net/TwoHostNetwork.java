@@ -216,6 +216,23 @@ public final class TwoHostNetwork implements AutoCloseable {
         askEmulator("corrupt " + (aToB ? "ab" : "ba"));
     }
 
+    /**
+     * Starts counting the packets the emulated link carries from A to B ({@code aToB}) or back that
+     * contain {@code pattern} (a capture, reduced to one question); the count restarts at 0.
+     */
+    public synchronized void scanFor(boolean aToB, byte[] pattern) {
+        if (emulator == null) {
+            throw new IllegalStateException(name + ": a direct veth cannot be captured");
+        }
+        askEmulator("scan " + (aToB ? "ab" : "ba") + " " + java.util.HexFormat.of().formatHex(pattern));
+    }
+
+    /** Packets that contained the pattern of {@link #scanFor} since it was called. */
+    public synchronized long scanHits(boolean aToB) {
+        String[] answer = askEmulator("scanned " + (aToB ? "ab" : "ba")).split(" ");
+        return Long.parseLong(answer[answer.length - 1]);
+    }
+
     /** Segments corrupted so far on the link from A to B ({@code aToB}) or from B to A. */
     public synchronized long corruptedSegments(boolean aToB) {
         if (emulator == null) {

@@ -57,6 +57,8 @@ final class DirectionPump implements Runnable {
     private long bytesIn;
     private long bytesOut;
     private volatile boolean corruptArmed;
+    private volatile byte[] scanPattern;
+    private volatile long scanHits;
     private volatile long corrupted;
     private volatile WanStats.Direction published = new WanStats.Direction(true, 0, 0, 0, 0, 0, 0);
     private final int realtimePriority;
@@ -96,6 +98,20 @@ final class DirectionPump implements Runnable {
      */
     void armCorruption() {
         corruptArmed = true;
+    }
+
+    /**
+     * From now on, counts the packets this direction forwards that contain {@code pattern} (a
+     * capture of the link, reduced to what a test asks of it); null stops and resets the count.
+     */
+    void scanFor(byte[] pattern) {
+        scanPattern = pattern == null ? null : pattern.clone();
+        scanHits = 0;
+    }
+
+    /** Packets that contained the pattern since {@link #scanFor}. */
+    long scanHits() {
+        return scanHits;
     }
 
     /** Segments corrupted so far by {@link #armCorruption}. */
@@ -151,6 +167,10 @@ final class DirectionPump implements Runnable {
             long now = System.nanoTime();
             for (int i = 0; i < BATCH && count > 0 && releases[head] <= now; i++) {
                 int length = lengths[head];
+                byte[] pattern = scanPattern;
+                if (pattern != null && PacketScan.contains(base + offsets[head], length, pattern)) {
+                    scanHits++;
+                }
                 if (corruptArmed && PacketCorruption.corruptTcpPayload(base + offsets[head], length)) {
                     corruptArmed = false;
                     corrupted++;

@@ -27,6 +27,8 @@ import java.util.List;
  *   <li>{@code corrupt NAME} arms a one-shot corruption of the next TCP payload on that link (one
  *       bit flipped, TCP checksum fixed up) and answers {@code ARMED NAME count};
  *       {@code corrupted NAME} answers {@code CORRUPTED NAME count}, the segments corrupted so far;</li>
+ *   <li>{@code scan NAME HEX} counts from now on the packets on that link that contain the bytes HEX
+ *       ({@code scan NAME} alone stops); {@code scanned NAME} answers {@code SCANNED NAME count};</li>
  *   <li>{@code stop}, or the end of stdin (the harness closed it, or died), ends the process.</li>
  * </ul>
  * A failure is printed as {@code FAILED reason} and ends the process with status 1.
@@ -108,6 +110,20 @@ public final class WanEmulatorMain {
                 } else {
                     pumps.get(index).armCorruption();
                     out.println("ARMED " + link + " " + pumps.get(index).corrupted());
+                }
+            } else if (command.startsWith("scan ") || command.startsWith("scanned ")) {
+                String[] words = command.split(" ");
+                int index = -1;
+                for (int i = 0; i < links.size(); i++) {
+                    index = words.length > 1 && links.get(i)[0].equals(words[1]) ? i : index;
+                }
+                if (index < 0) {
+                    out.println("FAILED unknown link in: " + command);
+                } else if (words[0].equals("scanned")) {
+                    out.println("SCANNED " + words[1] + " " + pumps.get(index).scanHits());
+                } else {
+                    pumps.get(index).scanFor(words.length > 2 ? java.util.HexFormat.of().parseHex(words[2]) : null);
+                    out.println("SCANNING " + words[1]);
                 }
             } else if (command.startsWith("corrupted ")) {
                 String link = command.substring("corrupted ".length()).strip();

@@ -171,6 +171,30 @@ class DwcpFaultsIT {
     }
 
     @Test
+    void guestMemoryNeverCrossesTheWireInClear() {
+        // The guest kernel's banner is in guest RAM: QEMU's own stream carries it in clear.
+        byte[] banner = "Linux version ".getBytes(StandardCharsets.US_ASCII);
+        network.scanFor(true, banner);
+        // BBR on both hosts for this one: CUBIC crawls on the lossy link and QEMU would take minutes
+        setCongestionControl("bbr");
+        try (GuestPair pair = startPair()) {
+            MigrationResult direct = pair.migrateDirect(Duration.ofMinutes(4));
+            assertEquals(MigrationResult.COMPLETED, direct.status(), direct.detail());
+        } finally {
+            setCongestionControl("cubic");
+        }
+        long clear = network.scanHits(true);
+        assertTrue(clear > 0, "the capture did not see the banner in QEMU's own stream: it proves nothing");
+
+        network.scanFor(true, banner);
+        try (GuestPair pair = startPair()) {
+            MigrationResult tunnelled = pair.migrate(link.destinationUri(), link.sourceUri(), Duration.ofMinutes(4), null);
+            assertCompletedIntact(tunnelled, pair);
+        }
+        assertEquals(0, network.scanHits(true), "guest memory crossed the tunnel in clear (" + clear + " packets without it)");
+    }
+
+    @Test
     void aPeerWithACertificateOfAnotherCaIsRefused() throws Exception {
         Path foreignCa = Dwcpd.createCa(DIR.resolve("foreign-ca"));
         // a daemon that calls itself "a" (dwcpd b's known peer), with a certificate b cannot verify
@@ -220,6 +244,12 @@ class DwcpFaultsIT {
         assertTrue(link.destination().isAlive());
         long rssKiB = residentKiB(link.destination().pid());
         assertTrue(rssKiB < 1_500_000, "dwcpd b resident memory " + rssKiB + " KiB");
+    }
+
+    private static void setCongestionControl(String algorithm) {
+        for (var host : List.of(network.hostA(), network.hostB())) {
+            host.run("sysctl", "-q", "-w", "net.ipv4.tcp_congestion_control=" + algorithm);
+        }
     }
 
     private GuestPair startPair() {
