@@ -20,6 +20,7 @@ public class AmstConfig
     private String congestionControl = "bbr";
     private DataSize maxPacingRate = DataSize.ofBytes(0);
     private DataSize streamWriteBuffer = DataSize.ofMiB(1);
+    private DataSize rawWindow = DataSize.ofMiB(64);
 
     public DataSize getWindow()
     {
@@ -30,6 +31,18 @@ public class AmstConfig
     public AmstConfig setWindow(DataSize window)
     {
         this.window = window;
+        return this;
+    }
+
+    public DataSize getRawWindow()
+    {
+        return rawWindow;
+    }
+
+    @Config(value = "amst.raw-window", description = "bytes of QEMU's stream read but not yet delivered to the peer's QEMU, per session and direction (QEMU is paused beyond): bounds what the destination has to catch up on at the switch-over when encoding shrinks the frames")
+    public AmstConfig setRawWindow(DataSize rawWindow)
+    {
+        this.rawWindow = rawWindow;
         return this;
     }
 
@@ -155,6 +168,9 @@ public class AmstConfig
 
     public void validate()
     {
+        if (rawWindow.bytes() < 2 * checkpointInterval.bytes()) {
+            throw new ConfigurationException("amst.raw-window must be at least 2 x amst.checkpoint-interval: " + rawWindow);
+        }
         if (minStreams < 1 || maxStreams > 256 || minStreams > maxStreams || initialStreams < minStreams || initialStreams > maxStreams) {
             throw new ConfigurationException("need 1 <= amst.min-streams <= amst.initial-streams <= amst.max-streams <= 256, got "
                     + minStreams + ", " + initialStreams + ", " + maxStreams);

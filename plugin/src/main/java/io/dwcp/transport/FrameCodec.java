@@ -18,7 +18,9 @@ package io.dwcp.transport;
  * Payloads by type:
  *   HELLO        =&gt; SessionId int64, StreamIndex int32, Window int64 (the sender's in-flight bound)
  *   ACK          =&gt; NextSequence int64 (every sequence below it was received),
- *                   ConsumedCredit int64 (cumulative window credit returned, see {@link #frameCost})
+ *                   ConsumedCredit int64 (cumulative window credit returned, see {@link #frameCost}),
+ *                   Delivered int64 (cumulative bytes of the peer's stream written into the local
+ *                   QEMU: the peer reads its QEMU while less than amst.raw-window is undelivered)
  *   PING, PONG   =&gt; TimestampNanos int64 (a PONG echoes its PING)
  *   ABORT        =&gt; Reason: UTF-8 bytes (the rest of the payload)
  *   OPEN         =&gt; TargetKind int8 (0 = unix socket, 1 = TCP port), TargetLength int16, Target:

@@ -86,6 +86,8 @@ public final class Session
     private Target target;
     private long receivedCredit;
     private long consumedCredit;
+    // bytes of this direction's stream the peer wrote into its QEMU (from its ACKs)
+    private long peerDelivered;
     private boolean ackScheduled;
     private boolean reading = true;
     private long lastStreamNanos = System.nanoTime();
@@ -264,6 +266,8 @@ public final class Session
     void countQemuWritten(int bytes)
     {
         qemuBytesWritten.add(bytes);
+        // the peer's raw window opens by what reached QEMU here
+        scheduleAck();
     }
 
     void countTunnelReceived(long bytes)
@@ -417,7 +421,8 @@ public final class Session
      */
     void updateReading()
     {
-        boolean shouldRead = state == State.OPEN && codecReady && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit;
+        boolean shouldRead = state == State.OPEN && codecReady && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit
+                && qemuBytesRead.sum() - peerDelivered < manager.amst().getRawWindow().bytes();
         if (shouldRead == reading) {
             if (reading) {
                 // a connection may have paused itself for the queue limit
@@ -556,10 +561,11 @@ public final class Session
         ByteBuf payload = frame.payload();
         switch (frame.type()) {
             case ACK -> {
-                if (payload.readableBytes() != 16) {
-                    throw new SessionFailure("ACK payload length: expected 16, found " + payload.readableBytes());
+                if (payload.readableBytes() != 24) {
+                    throw new SessionFailure("ACK payload length: expected 24, found " + payload.readableBytes());
                 }
                 sender.acknowledge(payload.readLong(), payload.readLong());
+                peerDelivered = Math.max(peerDelivered, payload.readLong());
                 closeDrainedStreams();
                 updateReading();
                 checkDone();
@@ -746,7 +752,8 @@ public final class Session
 
     private Frame ackFrame()
     {
-        return Frame.control(FrameType.ACK, Unpooled.buffer(16).writeLong(reorder.next()).writeLong(consumedCredit));
+        return Frame.control(FrameType.ACK, Unpooled.buffer(24).writeLong(reorder.next()).writeLong(consumedCredit)
+                .writeLong(qemuBytesWritten.sum()));
     }
 
     // ---- destination: connecting to QEMU in order ----

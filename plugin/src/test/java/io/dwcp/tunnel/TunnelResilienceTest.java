@@ -81,6 +81,64 @@ class TunnelResilienceTest
     }
 
     @Test
+    void rawWindowStopsReadingQemuWhenEncodingShrinksTheFrames()
+            throws Exception
+    {
+        long bytes = 512 * MIB;
+        ExecutorService executor = Executors.newCachedThreadPool();
+        // zeros: HDE shrinks them to almost nothing, so only the raw window can hold QEMU back
+        try (TestBed bed = new TestBed(Map.of("codec.mode", "hde", "hde.tier", "3", "amst.raw-window", "8MiB",
+                "amst.checkpoint-interval", "1MiB", "amst.adapt-interval", "0s"));
+                ServerSocketChannel destination = bed.listenAsDestinationQemu()) {
+            Future<SocketChannel> accepted = executor.submit(() -> destination.accept());
+            AtomicLong written = new AtomicLong();
+            SocketChannel source = bed.connectAsSourceQemu();
+            Future<?> writer = executor.submit(() -> {
+                ByteBuffer buffer = ByteBuffer.allocateDirect(64 * 1024);
+                while (written.get() < bytes) {
+                    buffer.clear();
+                    while (buffer.hasRemaining()) {
+                        written.addAndGet(source.write(buffer));
+                    }
+                }
+                return null;
+            });
+            long stalledAt = awaitStall(written, Duration.ofSeconds(60));
+            Session session = bed.alpha.sessions().sessions().iterator().next();
+            System.out.printf("source QEMU could write %.1f MiB with an 8 MiB raw window; frames in flight %d bytes%n",
+                    stalledAt / (double) MIB, session.inFlight());
+            assertTrue(stalledAt < 32 * MIB, "QEMU was not held back: " + stalledAt + " bytes written");
+
+            try (SocketChannel channel = accepted.get(10, TimeUnit.SECONDS)) {
+                Future<Long> received = executor.submit(() -> {
+                    ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+                    long total = 0;
+                    while (total < bytes) {
+                        buffer.clear();
+                        int n = channel.read(buffer);
+                        if (n < 0) {
+                            break;
+                        }
+                        for (int i = 0; i < n; i++) {
+                            if (buffer.get(i) != 0) {
+                                throw new AssertionError("byte " + (total + i) + " is not zero");
+                            }
+                        }
+                        total += n;
+                    }
+                    return total;
+                });
+                writer.get(120, TimeUnit.SECONDS);
+                assertEquals(bytes, received.get(120, TimeUnit.SECONDS));
+                source.close();
+            }
+        }
+        finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
     void fullWindowStopsReadingQemu()
             throws Exception
     {
