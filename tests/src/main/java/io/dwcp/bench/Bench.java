@@ -29,7 +29,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -91,6 +93,11 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--report", arity = "1..*", paramLabel = "JSON",
             description = "Run nothing: print the table of the runs stored in these JSON files (from --json).")
     List<Path> reports;
+
+    @Option(names = "--dwcpd-set", paramLabel = "KEY=VALUE",
+            description = "A dwcpd configuration key for the modes through dwcpd (repeatable), e.g. --dwcpd-set hde.tier3-max-level=3; "
+                    + "see plugin/bin/dwcpd --help-config.")
+    Map<String, String> dwcpdSettings = new LinkedHashMap<>();
 
     @Option(names = "--guest-ram", paramLabel = "MiB", description = "Guest RAM. Default: 1024.")
     int guestRamMiB = 1024;
@@ -288,7 +295,7 @@ public final class Bench implements Callable<Integer> {
                 image.initrd(), cmdline, true, work.resolve("dst"), b::startTracked);
         setCongestionControl(network, mode.congestionControl());
         try (DwcpLink link = mode.kind() == BenchMode.Kind.TUNNEL
-                ? DwcpLink.start(network, TrackedProcess.STATE_DIR.resolve("bench-dwcp").resolve(name), mode.dwcpSettings())
+                ? DwcpLink.start(network, TrackedProcess.STATE_DIR.resolve("bench-dwcp").resolve(name), dwcpSettings(mode))
                 : null;
              QemuVm source = QemuVm.start(sourceConfig);
              GuestConsole sourceConsole = GuestConsole.attach("src", source.consoleChannel())) {
@@ -386,7 +393,7 @@ public final class Bench implements Callable<Integer> {
                 }
             }
             try (DwcpLink link = DwcpLink.start(network, TrackedProcess.STATE_DIR.resolve("bench-dwcp").resolve(name),
-                    mode.dwcpSettings());
+                    dwcpSettings(mode));
                  TcpBulkTransfer transfer = TcpBulkTransfer.overUnixSockets(link.destination().peerSocket(DwcpLink.B),
                          link.source().peerSocket(DwcpLink.B), Duration.ofSeconds(30))) {
                 BenchRun run = measure(transfer, name, mode, repeat, parallelScenarios, scenario, "");
@@ -416,6 +423,13 @@ public final class Bench implements Callable<Integer> {
         long windowMs = (System.nanoTime() - start) / 1_000_000;
         return BenchRun.transport(name, mode.label(), repeat, parallelScenarios, bytes, windowMs,
                 scenario.rateBitsPerSecond(), detail);
+    }
+
+    /** The mode's dwcpd settings with the --dwcpd-set ones over them. */
+    private Map<String, String> dwcpSettings(BenchMode mode) {
+        Map<String, String> settings = new LinkedHashMap<>(mode.dwcpSettings());
+        settings.putAll(dwcpdSettings);
+        return settings;
     }
 
     /** Both hosts' default TCP congestion control (a per-namespace setting). */
