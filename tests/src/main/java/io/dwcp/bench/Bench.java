@@ -269,9 +269,12 @@ public final class Bench implements Callable<Integer> {
                             BenchRun run = runOne(network, plan, scenario, workloadName, qemu, mode, r, limit,
                                     parallelScenarios, label);
                             plan.add(run);
-                            out.printf(Locale.ROOT, "bench: %s -> %s total=%.1fs downtime=%dms wire=%.0fMiB (%.1f Mbit/s) intact=%s%n",
-                                    label, run.status(), run.totalMs() / 1000.0, run.downtimeMs(),
-                                    run.wireBytes() / 1048576.0, run.wireMbitPerSecond(), run.guestIntact());
+                            String times = run.completed()
+                                    ? String.format(Locale.ROOT, "total=%.1fs downtime=%dms", run.totalMs() / 1000.0, run.downtimeMs())
+                                    : String.format(Locale.ROOT, "after %.1fs", run.elapsedMs() / 1000.0);
+                            out.printf(Locale.ROOT, "bench: %s -> %s %s wire=%.0fMiB (%.1f Mbit/s) intact=%s%n",
+                                    label, run.status(), times, run.wireBytes() / 1048576.0, run.wireMbitPerSecond(),
+                                    run.guestIntact());
                         }
                     }
                 }
