@@ -32,11 +32,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (fed in random pieces) and the stream rebuilt with MigrationStreamWriter: byte for byte the
  * capture. Prints the compression per fixture and tier.
  */
-class HdeFixtureTest
+public class HdeFixtureTest
 {
     private static final List<String> REPORT = new ArrayList<>();
 
-    static Path fixturesRoot()
+    /** The qemu-migration module's golden captures, found above the working directory. */
+    public static Path fixturesRoot()
     {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             Path candidate = dir.resolve("qemu-migration/src/test/resources/fixtures");

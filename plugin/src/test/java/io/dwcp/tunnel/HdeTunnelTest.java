@@ -13,6 +13,7 @@ import io.dwcp.codec.StreamEncoder;
 import io.dwcp.codec.LinkMeasurement;
 import io.dwcp.hde.BaselineStore;
 import io.dwcp.hde.HdeConfig;
+import io.dwcp.hde.HdeFixtureTest;
 import io.dwcp.hde.HdeSessionCodecs;
 import io.dwcp.hde.HdeStats;
 import io.dwcp.migration.stream.MigrationStreamTokenizer;
@@ -404,21 +405,10 @@ class HdeTunnelTest
         return result;
     }
 
-    static Path fixturesRoot()
-    {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("qemu-migration/src/test/resources/fixtures");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("qemu-migration/src/test/resources/fixtures not found above " + Path.of("").toAbsolutePath());
-    }
-
     static List<Path> fixtures()
             throws IOException
     {
-        try (Stream<Path> dirs = Files.list(fixturesRoot())) {
+        try (Stream<Path> dirs = Files.list(HdeFixtureTest.fixturesRoot())) {
             List<Path> all = dirs.filter(Files::isDirectory).sorted().toList();
             assertEquals(8, all.size(), "golden captures");
             return all;
@@ -427,7 +417,7 @@ class HdeTunnelTest
 
     static Path fixture(String name)
     {
-        return fixturesRoot().resolve(name);
+        return HdeFixtureTest.fixturesRoot().resolve(name);
     }
 
     static List<byte[]> channels(Path fixture)

@@ -370,12 +370,8 @@ public final class Bench implements Callable<Integer> {
             MigrationResult result = MigrationRun.run(guest, back, link.reverseDestinationUri(), link.reverseSourceUri(),
                     limit, MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB),
                     vm -> check(vm == back ? backConsole : guestConsole, verdict), null);
-            BenchRun run = BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, -1, result);
-            return new BenchRun(run.scenario(), run.workload(), run.mode(), run.qemu(), run.repeat(), run.status(),
-                    run.totalMs(), run.downtimeMs(), run.qemuDowntimeMs(), run.wireBytes(), run.reverseWireBytes(),
-                    run.guestRamBytes(), run.pagesNormal(), run.pagesZero(), run.iterations(), run.guestIntact(),
-                    thereSummary + "; " + run.detail(), run.elapsedMs(), run.qemuRemainingBytes(),
-                    run.parallelScenarios(), run.achievedDirtyPagesPerSecond(), 0, 0);
+            return BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, -1, result)
+                    .withDetailPrefix(thereSummary + "; ");
         }
     }
 

@@ -64,6 +64,13 @@ public record BenchRun(
         return elapsedMs <= 0 ? 0 : wireBytes * 8.0 / 1000.0 / elapsedMs;
     }
 
+    /** The same run with {@code prefix} put before its detail. */
+    BenchRun withDetailPrefix(String prefix) {
+        return new BenchRun(scenario, workload, mode, qemu, repeat, status, totalMs, downtimeMs, qemuDowntimeMs, wireBytes,
+                reverseWireBytes, guestRamBytes, pagesNormal, pagesZero, iterations, guestIntact, prefix + detail, elapsedMs,
+                qemuRemainingBytes, parallelScenarios, achievedDirtyPagesPerSecond, goodputBitsPerSecond, linkBitsPerSecond);
+    }
+
     boolean isTransport() {
         return MEASURED.equals(status) || "-".equals(workload);
     }
