@@ -1,6 +1,7 @@
 package io.dwcp.tls;
 
 import io.dwcp.config.Config;
+import io.dwcp.config.ConfigurationException;
 
 import java.nio.file.Path;
 
@@ -10,6 +11,18 @@ public class TlsConfig
     private Path caFile = Path.of("/etc/dwcp/tls/ca.pem");
     private Path certificateFile = Path.of("/etc/dwcp/tls/host.pem");
     private Path keyFile = Path.of("/etc/dwcp/tls/host.key");
+    private String provider = "auto";
+
+    /** Which TLS implementation carries the tunnel. */
+    public enum Provider
+    {
+        /** BoringSSL through Netty's tcnative where it loads, else the JDK's. */
+        AUTO,
+        /** BoringSSL (netty-tcnative-boringssl-static); dwcpd refuses to start where it does not load. */
+        OPENSSL,
+        /** The JDK's own engine (several times the CPU per byte). */
+        JDK
+    }
 
     public Path getCaFile()
     {
@@ -45,5 +58,27 @@ public class TlsConfig
     {
         this.keyFile = keyFile;
         return this;
+    }
+
+    public String getProvider()
+    {
+        return provider;
+    }
+
+    @Config(value = "tls.provider", description = "auto (BoringSSL where it loads, else the JDK's engine), openssl (BoringSSL or refuse to start) or jdk")
+    public TlsConfig setProvider(String provider)
+    {
+        this.provider = provider;
+        return this;
+    }
+
+    public Provider provider()
+    {
+        try {
+            return Provider.valueOf(provider.toUpperCase(java.util.Locale.ROOT));
+        }
+        catch (IllegalArgumentException e) {
+            throw new ConfigurationException("tls.provider=" + provider + ": expected auto, openssl or jdk");
+        }
     }
 }

@@ -52,6 +52,9 @@ public final class TunnelModule
     @Singleton
     public static TlsContexts tlsContexts(TlsConfig config)
     {
-        return new TlsContexts(config);
+        TlsContexts contexts = new TlsContexts(config);
+        org.slf4j.LoggerFactory.getLogger(TunnelModule.class).info("tunnel TLS: {} (tls.provider={})",
+                contexts.provider() == io.netty.handler.ssl.SslProvider.OPENSSL ? "BoringSSL" : "the JDK's engine", config.getProvider());
+        return contexts;
     }
 }

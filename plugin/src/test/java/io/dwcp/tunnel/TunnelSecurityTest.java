@@ -263,4 +263,16 @@ class TunnelSecurityTest
             // closed with a reset: refused as well
         }
     }
+
+    /** A host on the JDK's engine and one on BoringSSL (tls.provider) carry a migration between them. */
+    @Test
+    void boringSslAndJdkPeersInteroperate()
+            throws Exception
+    {
+        try (TestBed mixed = new TestBed(Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2"),
+                Map.of("tls.provider", "jdk"), Map.of("tls.provider", "openssl"), true)) {
+            mixed.transfer(41, 8 << 20);
+            await("the destination's session completed", Duration.ofSeconds(10), () -> mixed.beta.sessions().stats().sessionsCompleted.sum() == 1);
+        }
+    }
 }

@@ -62,7 +62,9 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--modes", split = ",", paramLabel = "M",
             description = "QEMU's own: precopy, multifd, multifd-zstd, xbzrle; any of them with -bbr for BBR instead of the "
                     + "stock CUBIC on both hosts. Through dwcpd: dwcp-passthrough (the tunnel alone), dwcp (with HDE), dwcp-back (a round trip "
-                    + "A->B->A with HDE; the row is the way back, which uses the baseline the way there left). "
+                    + "A->B->A with HDE; the row is the way back, which uses the baseline the way there left), dwcp-multifd (QEMU "
+                    + "multifd through dwcpd with HDE on every channel); any of these with -warm (e.g. dwcp-warm): the daemons first carry "
+                    + "a warm-up migration of another guest, so the row measures daemons the JIT has warmed, as on a long-running host. "
                     + "Transport only (bulk goodput, no guest): tcp-cubic, tcp-bbr, amst. "
                     + "Default: precopy, multifd, multifd-zstd, xbzrle, precopy-bbr.")
     List<String> modes;
@@ -302,6 +304,9 @@ public final class Bench implements Callable<Integer> {
                 : null;
              QemuVm source = QemuVm.start(sourceConfig);
              GuestConsole sourceConsole = GuestConsole.attach("src", source.consoleChannel())) {
+            if (mode.warm()) {
+                warmUp(network, link, plan, qemu, work, label);
+            }
             sourceConsole.awaitReady(Duration.ofMinutes(5));
             long readyNanos = System.nanoTime();
             AtomicReference<Verdict> verdict = new AtomicReference<>();
@@ -314,21 +319,29 @@ public final class Bench implements Callable<Integer> {
                 String uri = "tcp:" + b.address() + ":4444";
                 String listenUri = link == null ? uri : link.destinationUri();
                 String connectUri = link == null ? uri : link.sourceUri();
-                MigrationResult result = MigrationRun.run(source, destination, listenUri, connectUri, limit,
-                        MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
-                        vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
-                        (status, elapsedMs, transferred, remaining, iterations) -> out.printf(Locale.ROOT,
-                                "bench:   %s %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
-                                label, elapsedMs / 1000.0, status, transferred / 1048576.0, remaining / 1048576.0,
-                                iterations));
+                ProcessCpu.Meter cpu = cpuMeter(source, destination, link).start();
+                MigrationResult result;
+                long bulkBps;
+                try (WireSampler wire = WireSampler.start(network::bytesAtoB)) {
+                    result = MigrationRun.run(source, destination, listenUri, connectUri, limit,
+                            MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
+                            vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
+                            (status, elapsedMs, transferred, remaining, iterations) -> out.printf(Locale.ROOT,
+                                    "bench:   %s %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
+                                    label, elapsedMs / 1000.0, status, transferred / 1048576.0, remaining / 1048576.0,
+                                    iterations));
+                    wire.close();
+                    bulkBps = wire.bulkBitsPerSecond();
+                }
+                Map<String, Double> cpuSeconds = cpu.stop();
                 long seconds = Math.max(1, (System.nanoTime() - readyNanos) / 1_000_000_000L);
                 long dirtyRate = verdict.get() == null ? -1 : verdict.get().writes() / seconds;
                 if (mode.roundTrip()) {
                     return migrateBack(network, link, destination, destinationConsole, destinationConfig, work, limit,
-                            name, workloadName, qemu, mode, repeat, parallelScenarios, label, result);
+                            name, workloadName, qemu, mode, repeat, parallelScenarios, label, result, scenario.rateBitsPerSecond());
                 }
                 return BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, dirtyRate,
-                        result);
+                        result).withResources(cpuSeconds, bulkBps, scenario.rateBitsPerSecond());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -342,6 +355,52 @@ public final class Bench implements Callable<Integer> {
         }
     }
 
+    /** RAM of the warm-up guest of the -warm modes. */
+    static final int WARM_UP_RAM_MIB = 256;
+    /** The warm-up guest's workload: 128 MiB written, 2,000 dirty pages/s (the integration tests' guest). */
+    static final WorkloadSpec WARM_UP_WORKLOAD = new WorkloadSpec(128, 2000, 10, 42);
+
+    /**
+     * The warm-up of a -warm mode: another guest ({@value #WARM_UP_RAM_MIB} MiB, light workload)
+     * migrated from A to B through the same two dwcpd, so that the measured migration runs on code
+     * the JIT has compiled in both roles' paths. It must complete intact, or the run is an error.
+     */
+    private void warmUp(TwoHostNetwork network, DwcpLink link, Plan plan, QemuBinary qemu, Path work, String label)
+            throws InterruptedException {
+        String cmdline = plan.image.kernelCommandLine(WARM_UP_WORKLOAD, qemu.needsTcgDirtyBitmapWorkaround());
+        QemuVm.Config from = new QemuVm.Config("warm-src", qemu, plan.accelerator, WARM_UP_RAM_MIB, plan.image.kernel(),
+                plan.image.initrd(), cmdline, false, work.resolve("warm-src"), network.hostA()::startTracked);
+        QemuVm.Config to = new QemuVm.Config("warm-dst", qemu, plan.accelerator, WARM_UP_RAM_MIB, plan.image.kernel(),
+                plan.image.initrd(), cmdline, true, work.resolve("warm-dst"), network.hostB()::startTracked);
+        long start = System.nanoTime();
+        AtomicReference<Verdict> verdict = new AtomicReference<>();
+        try (QemuVm source = QemuVm.start(from);
+             GuestConsole sourceConsole = GuestConsole.attach("warm-src", source.consoleChannel());
+             QemuVm destination = QemuVm.start(to);
+             GuestConsole destinationConsole = GuestConsole.attach("warm-dst", destination.consoleChannel())) {
+            sourceConsole.awaitReady(Duration.ofMinutes(5));
+            MigrationResult result = MigrationRun.run(source, destination, link.destinationUri(), link.sourceUri(),
+                    Duration.ofMinutes(5), MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
+                    vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict), null);
+            if (!result.completed() || !result.guestIntact()) {
+                throw new IllegalStateException("the warm-up migration did not complete intact: " + result.status() + " " + result.detail());
+            }
+            out.printf(Locale.ROOT, "bench:   %s warm-up: a %d MiB guest migrated through the same dwcpd in %.1f s (%.1f s with its boot)%n",
+                    label, WARM_UP_RAM_MIB, result.totalMs() / 1000.0, (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /** The processes whose CPU time a migration run reports: both QEMUs and, through the tunnel, both dwcpd. */
+    private static ProcessCpu.Meter cpuMeter(QemuVm source, QemuVm destination, DwcpLink link) {
+        ProcessCpu.Meter meter = new ProcessCpu.Meter()
+                .add(BenchRun.CPU_QEMU_SOURCE, source.pid())
+                .add(BenchRun.CPU_QEMU_DESTINATION, destination.pid());
+        if (link != null) {
+            meter.add(BenchRun.CPU_DWCPD_SOURCE, link.source().pid()).add(BenchRun.CPU_DWCPD_DESTINATION, link.destination().pid());
+        }
+        return meter;
+    }
+
     /**
      * The way back of a round trip: the guest that {@code there} brought to B migrates back to a
      * fresh destination QEMU on A, through the same two dwcpd, which now hold the first leg's
@@ -350,7 +409,7 @@ public final class Bench implements Callable<Integer> {
     private BenchRun migrateBack(TwoHostNetwork network, DwcpLink link, QemuVm guest, GuestConsole guestConsole,
                                  QemuVm.Config config, Path work, Duration limit, String name, String workloadName,
                                  QemuBinary qemu, BenchMode mode, int repeat, int parallelScenarios, String label,
-                                 MigrationResult there) throws InterruptedException {
+                                 MigrationResult there, long linkBps) throws InterruptedException {
         if (!there.status().equals(MigrationResult.COMPLETED) || !there.guestIntact()) {
             return BenchRun.error(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios,
                     "the way there did not complete intact: " + there.status() + " " + there.detail());
@@ -367,10 +426,22 @@ public final class Bench implements Callable<Integer> {
         try (QemuVm back = QemuVm.start(backConfig);
              GuestConsole backConsole = GuestConsole.attach("back", back.consoleChannel())) {
             mode.nativeMode().configure(back.qmp());
-            MigrationResult result = MigrationRun.run(guest, back, link.reverseDestinationUri(), link.reverseSourceUri(),
-                    limit, MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB),
-                    vm -> check(vm == back ? backConsole : guestConsole, verdict), null);
+            // the way back: B's dwcpd is the source end, A's the destination end
+            ProcessCpu.Meter cpu = new ProcessCpu.Meter()
+                    .add(BenchRun.CPU_QEMU_SOURCE, guest.pid()).add(BenchRun.CPU_QEMU_DESTINATION, back.pid())
+                    .add(BenchRun.CPU_DWCPD_SOURCE, link.destination().pid()).add(BenchRun.CPU_DWCPD_DESTINATION, link.source().pid())
+                    .start();
+            MigrationResult result;
+            long bulkBps;
+            try (WireSampler wire = WireSampler.start(network::bytesBtoA)) {
+                result = MigrationRun.run(guest, back, link.reverseDestinationUri(), link.reverseSourceUri(),
+                        limit, MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB),
+                        vm -> check(vm == back ? backConsole : guestConsole, verdict), null);
+                wire.close();
+                bulkBps = wire.bulkBitsPerSecond();
+            }
             return BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, -1, result)
+                    .withResources(cpu.stop(), bulkBps, linkBps)
                     .withDetailPrefix(thereSummary + "; ");
         }
     }

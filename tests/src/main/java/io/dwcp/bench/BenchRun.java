@@ -27,7 +27,19 @@ public record BenchRun(
         @JsonProperty("parallel_scenarios") int parallelScenarios,
         @JsonProperty("dirty_pages_per_s") long achievedDirtyPagesPerSecond,
         @JsonProperty("goodput_bps") long goodputBitsPerSecond,
-        @JsonProperty("link_bps") long linkBitsPerSecond) {
+        @JsonProperty("link_bps") long linkBitsPerSecond,
+        @JsonProperty("cpu_seconds") java.util.Map<String, Double> cpuSeconds,
+        @JsonProperty("bulk_wire_bps") long bulkWireBitsPerSecond) {
+
+    /** Keys of {@link #cpuSeconds}: CPU seconds (user + system) each process spent during the migration. */
+    static final String CPU_QEMU_SOURCE = "qemu-src";
+    static final String CPU_QEMU_DESTINATION = "qemu-dst";
+    static final String CPU_DWCPD_SOURCE = "dwcpd-src";
+    static final String CPU_DWCPD_DESTINATION = "dwcpd-dst";
+
+    public BenchRun {
+        cpuSeconds = cpuSeconds == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(cpuSeconds));
+    }
 
     /** The status of a transport run (a goodput measurement, no guest). */
     static final String MEASURED = "measured";
@@ -38,7 +50,7 @@ public record BenchRun(
         return new BenchRun(scenario, workload, mode, qemu, repeat, r.status(), r.totalMs(), r.downtimeMs(),
                 r.qemuDowntimeMs(), r.wireBytes(), r.reverseWireBytes(), r.guestRamBytes(), r.pagesNormal(),
                 r.pagesZero(), r.iterations(), r.guestIntact(), r.detail(), r.elapsedMs(), r.qemuRemainingBytes(),
-                parallel, dirtyRate, 0, 0);
+                parallel, dirtyRate, 0, 0, null, 0);
     }
 
     /**
@@ -49,14 +61,14 @@ public record BenchRun(
                               long linkBps, String detail) {
         long goodput = windowMs <= 0 ? 0 : bytes * 8000 / windowMs;
         return new BenchRun(scenario, "-", mode, "-", repeat, MEASURED, -1, -1, -1, bytes, 0, 0, 0, 0, 0,
-                true, detail, windowMs, -1, parallel, -1, goodput, linkBps);
+                true, detail, windowMs, -1, parallel, -1, goodput, linkBps, null, 0);
     }
 
     /** A run that could not even start its migration (a guest that did not boot, ...): kept, never hidden. */
     static BenchRun error(String scenario, String workload, String mode, String qemu, int repeat, int parallel,
                           String detail) {
         return new BenchRun(scenario, workload, mode, qemu, repeat, "error", -1, -1, -1, 0, 0, 0, 0, 0, 0,
-                false, detail, -1, -1, parallel, -1, 0, 0);
+                false, detail, -1, -1, parallel, -1, 0, 0, null, 0);
     }
 
     /** Goodput on the wire in Mbit/s over the whole migration (or until it was cancelled). */
@@ -68,7 +80,30 @@ public record BenchRun(
     BenchRun withDetailPrefix(String prefix) {
         return new BenchRun(scenario, workload, mode, qemu, repeat, status, totalMs, downtimeMs, qemuDowntimeMs, wireBytes,
                 reverseWireBytes, guestRamBytes, pagesNormal, pagesZero, iterations, guestIntact, prefix + detail, elapsedMs,
-                qemuRemainingBytes, parallelScenarios, achievedDirtyPagesPerSecond, goodputBitsPerSecond, linkBitsPerSecond);
+                qemuRemainingBytes, parallelScenarios, achievedDirtyPagesPerSecond, goodputBitsPerSecond, linkBitsPerSecond,
+                cpuSeconds, bulkWireBitsPerSecond);
+    }
+
+    /** The same run with the CPU seconds of its processes and the wire rate of its bulk phase over a link of {@code linkBps}. */
+    BenchRun withResources(java.util.Map<String, Double> cpu, long bulkBps, long linkBps) {
+        return new BenchRun(scenario, workload, mode, qemu, repeat, status, totalMs, downtimeMs, qemuDowntimeMs, wireBytes,
+                reverseWireBytes, guestRamBytes, pagesNormal, pagesZero, iterations, guestIntact, detail, elapsedMs,
+                qemuRemainingBytes, parallelScenarios, achievedDirtyPagesPerSecond, goodputBitsPerSecond, linkBps,
+                cpu, bulkBps);
+    }
+
+    /** CPU seconds of one process per GiB of guest RAM, or -1 when not measured. */
+    double cpuSecondsPerGiB(String process) {
+        Double seconds = cpuSeconds.get(process);
+        if (seconds == null || seconds < 0 || guestRamBytes <= 0) {
+            return -1;
+        }
+        return seconds / (guestRamBytes / (double) (1L << 30));
+    }
+
+    /** The bulk phase's wire rate as a share of the link's rate, or -1 when either is unknown. */
+    double bulkLinkUse() {
+        return bulkWireBitsPerSecond <= 0 || linkBitsPerSecond <= 0 ? -1 : (double) bulkWireBitsPerSecond / linkBitsPerSecond;
     }
 
     boolean isTransport() {

@@ -63,9 +63,10 @@ final class ResultTable {
                     .add(run);
         }
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s%n",
+        out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s %-23s %-8s%n",
                 "scen", "load", "qemu", "mode", "converged", "intact", "total s (med [min-max])",
-                "downtime ms", "wire MiB (med [min-max])", "vs precopy t/B", "vs best t", "dirty/s"));
+                "downtime ms", "wire MiB (med [min-max])", "vs precopy t/B", "vs best t", "dirty/s",
+                "dwcpd CPU-s/GiB src/dst", "bulk link use"));
         for (Map.Entry<Cell, List<BenchRun>> entry : cells.entrySet()) {
             Cell cell = entry.getKey();
             List<BenchRun> all = entry.getValue();
@@ -89,11 +90,35 @@ final class ResultTable {
             }
             List<BenchRun> rated = all.stream().filter(r -> r.achievedDirtyPagesPerSecond() >= 0).toList();
             String dirty = rated.isEmpty() ? "-" : Long.toString(median(rated, BenchRun::achievedDirtyPagesPerSecond));
-            out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s%n",
+            out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s %-23s %-8s%n",
                     cell.scenario(), cell.workload(), cell.qemu(), cell.mode(),
-                    done.size() + "/" + all.size(), intact + "/" + all.size(), total, downtime, wire, ratio, best, dirty));
+                    done.size() + "/" + all.size(), intact + "/" + all.size(), total, downtime, wire, ratio, best, dirty,
+                    dwcpdCpu(all), linkUse(all)));
         }
         return out.toString();
+    }
+
+    /** The median CPU seconds per GiB of guest RAM of the source and destination dwcpd ("-" for the native modes). */
+    static String dwcpdCpu(List<BenchRun> runs) {
+        double source = medianOf(runs, r -> r.cpuSecondsPerGiB(BenchRun.CPU_DWCPD_SOURCE));
+        double destination = medianOf(runs, r -> r.cpuSecondsPerGiB(BenchRun.CPU_DWCPD_DESTINATION));
+        return source < 0 && destination < 0 ? "-" : String.format(Locale.ROOT, "%.1f/%.1f", source, destination);
+    }
+
+    /** The median share of the link's rate used while the bulk of the migration was sent ("-" on an unlimited link). */
+    static String linkUse(List<BenchRun> runs) {
+        double use = medianOf(runs, BenchRun::bulkLinkUse);
+        return use < 0 ? "-" : String.format(Locale.ROOT, "%.0f %%", 100 * use);
+    }
+
+    /** The median of the values that were measured (non-negative), or -1 when none was. */
+    private static double medianOf(List<BenchRun> runs, java.util.function.ToDoubleFunction<BenchRun> measure) {
+        double[] values = runs.stream().mapToDouble(measure).filter(v -> v >= 0).sorted().toArray();
+        int n = values.length;
+        if (n == 0) {
+            return -1;
+        }
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     /**

@@ -143,7 +143,9 @@ public final class Dwcpd implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
-        List<String> argv = javaCommand("-Xmx768m", "-XX:MaxDirectMemorySize=1g");
+        List<String> jvm = new ArrayList<>(List.of("-Xmx768m", "-XX:MaxDirectMemorySize=1g"));
+        jvm.addAll(extraJvmOptions(name, dir));
+        List<String> argv = javaCommand(jvm.toArray(String[]::new));
         argv.addAll(List.of("--config", file.toString()));
         Path log = dir.resolve("dwcpd.log");
         ProcessBuilder builder = new ProcessBuilder(argv)
@@ -293,6 +295,25 @@ public final class Dwcpd implements AutoCloseable {
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         argv.addAll(arguments);
         return argv;
+    }
+
+    /** The system property with extra JVM options for every daemon (whitespace-separated), e.g. a Flight Recorder. */
+    public static final String JVM_OPTIONS_PROPERTY = "dwcp.dwcpd.jvm-options";
+
+    /**
+     * Extra JVM options from {@link #JVM_OPTIONS_PROPERTY}; {@code {name}} and {@code {dir}} in them
+     * become the daemon's name and folder (so each daemon writes its own recording).
+     */
+    static List<String> extraJvmOptions(String name, Path dir) {
+        String options = System.getProperty(JVM_OPTIONS_PROPERTY, "").strip();
+        if (options.isEmpty()) {
+            return List.of();
+        }
+        List<String> result = new ArrayList<>();
+        for (String option : options.split("\\s+")) {
+            result.add(option.replace("{name}", name).replace("{dir}", dir.toString()));
+        }
+        return result;
     }
 
     private static List<String> javaCommand(String... jvmOptions) {

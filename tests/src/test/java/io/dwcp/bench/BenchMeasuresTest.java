@@ -1,0 +1,63 @@
+package io.dwcp.bench;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BenchMeasuresTest {
+    @Test
+    void statLineCountsFieldsFromTheLastParenthesis() {
+        // a command name with spaces and a ')' inside, as /proc allows
+        String stat = "4242 (java (dwcpd) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 567 0 0 20 0 40 0 100 0 0";
+        assertEquals(18.01, ProcessCpu.parseStat(stat), 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> ProcessCpu.parseStat("garbage"));
+    }
+
+    @Test
+    void ownProcessCpuGrowsWithWork() {
+        long pid = ProcessHandle.current().pid();
+        ProcessCpu.Meter meter = new ProcessCpu.Meter().add("self", pid).add("gone", Long.MAX_VALUE).start();
+        long deadline = System.nanoTime() + 300_000_000L;
+        long x = 0;
+        while (System.nanoTime() < deadline) {
+            x += Long.numberOfTrailingZeros(x + System.nanoTime());
+        }
+        Map<String, Double> used = meter.stop();
+        assertTrue(used.get("self") > 0.1, "busy 0.3 s, measured " + used.get("self") + " (" + x + ")");
+        assertEquals(-1.0, used.get("gone"));
+    }
+
+    @Test
+    void bulkRateIgnoresTheSlowStartAndTheTail() {
+        List<WireSampler.Sample> samples = new ArrayList<>();
+        long second = 1_000_000_000L;
+        long bytes = 0;
+        // 10 s of set-up at 1 MB/s, 10 s of bulk at 100 MB/s, 10 s of tail at 1 MB/s
+        for (int t = 0; t <= 30; t++) {
+            samples.add(new WireSampler.Sample(t * second, bytes));
+            bytes += t < 10 || t >= 20 ? 1_000_000 : 100_000_000;
+        }
+        long bulk = WireSampler.bulkBitsPerSecond(samples);
+        assertTrue(bulk >= 700_000_000L && bulk <= 800_000_000L, "bulk rate " + bulk);
+        assertEquals(0, WireSampler.bulkBitsPerSecond(List.of(new WireSampler.Sample(0, 0))));
+    }
+
+    @Test
+    void tableShowsDwcpdCpuPerGibAndLinkUse() {
+        BenchRun run = BenchRun.error("S2", "light", "dwcp", "10", 1, 1, "x")
+                .withResources(Map.of(BenchRun.CPU_DWCPD_SOURCE, 3.0, BenchRun.CPU_DWCPD_DESTINATION, 1.5), 400_000_000L, 500_000_000L);
+        BenchRun sized = new BenchRun(run.scenario(), run.workload(), run.mode(), run.qemu(), 1, "completed", 10_000, 100, 100,
+                1 << 30, 0, 2L << 30, 0, 0, 1, true, "", 10_000, 0, 1, 1, 0, run.linkBitsPerSecond(), run.cpuSeconds(),
+                run.bulkWireBitsPerSecond());
+        assertEquals("1.5/0.8", ResultTable.dwcpdCpu(List.of(sized)));
+        assertEquals("80 %", ResultTable.linkUse(List.of(sized)));
+        String table = ResultTable.render(List.of(sized));
+        assertTrue(table.contains("dwcpd CPU-s/GiB") && table.contains("1.5/0.8") && table.contains("80 %"), table);
+    }
+}
