@@ -37,6 +37,8 @@ public final class BaselineRecorder
 
     private record BlockPage(String block, long offset) {}
 
+    static final int SPOOL_BATCH_PAGES = 256;
+
     private final BaselineStore store;
     private final String id;
     private final PageHasher hasher = new PageHasher();
@@ -44,6 +46,10 @@ public final class BaselineRecorder
     private Map<PageHash, Long> spooled = new HashMap<>();
     private Path spoolFile;
     private FileChannel spool;
+    // spooled pages not yet written: one write per SPOOL_BATCH_PAGES pages instead of one per page
+    private final ByteBuffer spoolBuffer = ByteBuffer.allocateDirect(SPOOL_BATCH_PAGES * HdeFrame.PAGE_SIZE);
+    // spool file offset of the first page in spoolBuffer
+    private long spoolBufferStart;
     private long spoolLength;
     private boolean done;
 
@@ -66,10 +72,17 @@ public final class BaselineRecorder
     public void token(Token token)
             throws BaselineStoreException
     {
+        token(token, null);
+    }
+
+    /** {@link #token(Token)}, with the content hash of a RAM page token when the caller computed it already. */
+    public void token(Token token, PageHash pageHash)
+            throws BaselineStoreException
+    {
         switch (token.type()) {
             case RAM_PAGE -> {
                 if (token.contentLength() == HdeFrame.PAGE_SIZE) {
-                    page(token.blockName(), token.pageOffset(), token.array(), token.contentOffset());
+                    page(token.blockName(), token.pageOffset(), token.array(), token.contentOffset(), pageHash);
                 }
             }
             case ZERO_PAGE -> {
@@ -94,13 +107,25 @@ public final class BaselineRecorder
     public void page(String block, long offset, byte[] content, int contentOffset)
             throws BaselineStoreException
     {
+        page(block, offset, content, contentOffset, null);
+    }
+
+    /**
+     * The page's latest content, with its content hash when the caller computed it already
+     * ({@code null}: computed here). A wrong hash would store a baseline whose pages do not match
+     * their hashes; a destination reading it verifies every page it uses, so it would fail that
+     * migration's REF, never deliver wrong bytes.
+     */
+    public void page(String block, long offset, byte[] content, int contentOffset, PageHash knownHash)
+            throws BaselineStoreException
+    {
         checkOpen();
         BlockPage key = new BlockPage(blockName(block), offset);
         if (Arrays.mismatch(content, contentOffset, contentOffset + HdeFrame.PAGE_SIZE, ZERO_PAGE, 0, HdeFrame.PAGE_SIZE) < 0) {
             pages.remove(key);
             return;
         }
-        PageHash hash = hasher.hash(content, contentOffset);
+        PageHash hash = knownHash != null ? knownHash : hasher.hash(content, contentOffset);
         if (spooled.containsKey(hash)) {
             pages.put(key, hash);
             return;
@@ -113,12 +138,10 @@ public final class BaselineRecorder
                         + store.sizeLimit() + " bytes) of distinct pages");
             }
         }
-        try {
-            write(spool, ByteBuffer.wrap(content, contentOffset, HdeFrame.PAGE_SIZE), spoolLength);
+        if (!spoolBuffer.hasRemaining()) {
+            flushSpool();
         }
-        catch (IOException e) {
-            throw failed("spooling a page to " + spoolFile, e);
-        }
+        spoolBuffer.put(content, contentOffset, HdeFrame.PAGE_SIZE);
         spooled.put(hash, spoolLength);
         spoolLength += HdeFrame.PAGE_SIZE;
         pages.put(key, hash);
@@ -179,6 +202,7 @@ public final class BaselineRecorder
     private BaselineStore.BaselineInfo commitAs(String id, PageHash[] hashes)
             throws BaselineStoreException
     {
+        flushSpool();
         long bytes = BaselineStore.HEADER_LENGTH + (long) hashes.length * BaselineStore.ENTRY_LENGTH;
         store.reserve(id, bytes);
         Path temporary = store.file(id).resolveSibling(id + ".baseline.tmp");
@@ -237,10 +261,28 @@ public final class BaselineRecorder
         }
     }
 
+    /** Writes the batched pages to the spool file (before it is read, and when the batch is full). */
+    private void flushSpool()
+            throws BaselineStoreException
+    {
+        spoolBuffer.flip();
+        try {
+            write(spool, spoolBuffer, spoolBufferStart);
+        }
+        catch (IOException e) {
+            throw failed("spooling pages to " + spoolFile, e);
+        }
+        finally {
+            spoolBuffer.clear();
+        }
+        spoolBufferStart = spoolLength;
+    }
+
     /** Rewrites the spool with only the contents some page still has. */
     private void compact()
             throws BaselineStoreException
     {
+        flushSpool();
         Set<PageHash> live = new HashSet<>(pages.values());
         if (live.size() == spooled.size()) {
             return;
@@ -273,6 +315,7 @@ public final class BaselineRecorder
         }
         spooled = positions;
         spoolLength = length;
+        spoolBufferStart = length;
     }
 
     private BaselineStoreException failed(String what, IOException e)

@@ -58,6 +58,8 @@ public final class HdeEncoder
     private final int tier2Level;
     private final int tier3InitialLevel;
     private final PageHasher hasher = new PageHasher();
+    // the content hash of the last page given to page(), null when it was a zero page
+    private PageHash lastPageHash;
     private final LruCache<PageKey, byte[]> previousVersions;
     private final LruCache<PageHash, Boolean> hashes;
     private final Map<String, Integer> blockIds = new HashMap<>();
@@ -197,6 +199,7 @@ public final class HdeEncoder
         PageKey key = new PageKey(blockId, pageOffset);
         int recordStart = bodyLength;
         PageLevel pageLevel;
+        lastPageHash = null;
         if (Arrays.mismatch(content, contentOffset, contentOffset + PAGE_SIZE, ZERO_PAGE, 0, PAGE_SIZE) < 0) {
             pageLevel = PageLevel.ZERO;
             writePageHead(HdeFrame.RECORD_ZERO, key, header, headerOffset, headerLength);
@@ -204,6 +207,7 @@ public final class HdeEncoder
         }
         else {
             PageHash hash = hasher.hash(content, contentOffset);
+            lastPageHash = hash;
             byte[] previous = previousVersions.peek(key);
             int deltaLength = previous == null ? Integer.MAX_VALUE : XorDelta.encode(previous, 0, content, contentOffset, delta, 0);
             boolean referable = hashes.contains(hash) || inBaselines(hash);
@@ -239,6 +243,15 @@ public final class HdeEncoder
         if (bodyLength >= frameSize) {
             emitPages();
         }
+    }
+
+    /**
+     * The content hash of the page last given to {@link #page}, or {@code null} when it was a zero
+     * page: a baseline recording of the same page uses it instead of hashing the page again.
+     */
+    public PageHash lastPageHash()
+    {
+        return lastPageHash;
     }
 
     /** Encodes bytes that are not a page (section headers, device state, anything else), in order. */

@@ -207,13 +207,17 @@ public final class HdeStreamCodec
                 sent = end;
                 return;
             }
-            if (recording != null) {
-                recording.token(token);
-            }
             if (token.type() == TokenType.RAM_PAGE && token.contentLength() == HdeFrame.PAGE_SIZE) {
                 hde.page(token.blockName(), token.pageOffset(), token.array(), token.offset(), token.headerLength(), token.array(), token.contentOffset());
+                if (recording != null) {
+                    // the page was hashed once, by the encoder
+                    recording.token(token, hde.lastPageHash());
+                }
             }
             else {
+                if (recording != null) {
+                    recording.token(token, null);
+                }
                 hde.raw(token.array(), token.offset(), token.length());
             }
             sent = end;
@@ -299,6 +303,9 @@ public final class HdeStreamCodec
     private final class Decoder
             implements StreamDecoder, HdeDecoder.Sink
     {
+        /** First capacity of a decoded output buffer: one frame's worth of pages at the default frame size. */
+        private static final int DECODED_CHUNK = 1 << 20;
+
         private final int channel;
         private final HdeDecoder decoder;
         private final byte[] scratch = new byte[SCRATCH];
@@ -342,7 +349,9 @@ public final class HdeStreamCodec
         private ByteBuf output(int bytes)
         {
             if (decoded == null) {
-                decoded = Unpooled.buffer(Math.max(bytes, 64 * 1024));
+                // direct and pooled: it is written to QEMU's socket as it is (a heap buffer would be
+                // copied there, and a new one zeroed for every frame)
+                decoded = io.netty.buffer.ByteBufAllocator.DEFAULT.directBuffer(Math.max(bytes, DECODED_CHUNK));
             }
             return decoded;
         }
@@ -352,7 +361,7 @@ public final class HdeStreamCodec
         {
             output(headerLength + HdeFrame.PAGE_SIZE).writeBytes(header, headerOffset, headerLength).writeBytes(content, 0, HdeFrame.PAGE_SIZE);
             if (recording != null) {
-                recording.page(blockName, pageOffset, content);
+                recording.page(blockName, pageOffset, content, decoder.lastPageHash());
             }
         }
 

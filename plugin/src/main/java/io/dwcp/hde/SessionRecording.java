@@ -25,26 +25,27 @@ final class SessionRecording
         this.recorder = requireNonNull(recorder, "recorder is null");
     }
 
-    void token(Token token)
+    /** @param pageHash the content hash of a RAM page token when the caller has it (else it is computed) */
+    void token(Token token, PageHash pageHash)
     {
         if (recorder == null) {
             return;
         }
         try {
-            recorder.token(token);
+            recorder.token(token, pageHash);
         }
         catch (BaselineStoreException | RuntimeException e) {
             abandon(e);
         }
     }
 
-    void page(String blockName, long pageOffset, byte[] content)
+    void page(String blockName, long pageOffset, byte[] content, PageHash hash)
     {
         if (recorder == null || pageOffset < 0) {
             return;
         }
         try {
-            recorder.page(blockName, pageOffset, content, 0);
+            recorder.page(blockName, pageOffset, content, 0, hash);
         }
         catch (BaselineStoreException | RuntimeException e) {
             abandon(e);

@@ -239,4 +239,34 @@ class BaselineStoreTest
             files.close();
         }
     }
+
+    /** Spooled pages are written in batches: a baseline spanning several batches, compacted midway, reads back every page. */
+    @Test
+    void pagesSpanningSeveralSpoolBatchesAndACompactionReadBack()
+            throws IOException
+    {
+        int pages = BaselineRecorder.SPOOL_BATCH_PAGES * 2 + 17;
+        // room for the final baseline, but not for every version spooled: the recorder compacts
+        BaselineStore store = new BaselineStore(directory, (long) (pages + 10) * ENTRY + HEADER);
+        PageHasher hasher = new PageHasher();
+        try (BaselineRecorder recorder = store.record("vm1")) {
+            // first versions of 30 pages, superseded later: compaction drops them
+            for (int i = 0; i < 30; i++) {
+                recorder.page("pc.ram", i * 4096L, page(100_000 + i), 0);
+            }
+            for (int i = 0; i < pages; i++) {
+                byte[] content = page(i);
+                // the caller's hash for half the pages, the recorder's own for the others
+                recorder.page("pc.ram", i * 4096L, content, 0, i % 2 == 0 ? hasher.hash(content, 0) : null);
+            }
+            assertEquals(pages, recorder.commit().pages());
+        }
+        try (StoredBaseline baseline = store.open("vm1")) {
+            for (int i = 0; i < pages; i++) {
+                byte[] content = page(i);
+                assertArrayEquals(content, baseline.read(hasher.hash(content, 0)), "page " + i);
+            }
+            assertNull(baseline.read(hasher.hash(page(100_000), 0)));
+        }
+    }
 }
