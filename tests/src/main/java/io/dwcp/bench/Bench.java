@@ -274,9 +274,10 @@ public final class Bench implements Callable<Integer> {
                             String times = run.completed()
                                     ? String.format(Locale.ROOT, "total=%.1fs downtime=%dms", run.totalMs() / 1000.0, run.downtimeMs())
                                     : String.format(Locale.ROOT, "after %.1fs", run.elapsedMs() / 1000.0);
-                            out.printf(Locale.ROOT, "bench: %s -> %s %s wire=%.0fMiB (%.1f Mbit/s) intact=%s%n",
+                            out.printf(Locale.ROOT, "bench: %s -> %s %s wire=%.0fMiB (%.1f Mbit/s; first 5 s %.1f, bulk %.1f) intact=%s%s%n",
                                     label, run.status(), times, run.wireBytes() / 1048576.0, run.wireMbitPerSecond(),
-                                    run.guestIntact());
+                                    run.first5sWireBitsPerSecond() / 1e6, run.bulkWireBitsPerSecond() / 1e6, run.guestIntact(),
+                                    run.cpuSeconds().isEmpty() ? "" : " cpu-s " + run.cpuSeconds());
                         }
                     }
                 }
@@ -322,6 +323,7 @@ public final class Bench implements Callable<Integer> {
                 ProcessCpu.Meter cpu = cpuMeter(source, destination, link).start();
                 MigrationResult result;
                 long bulkBps;
+                long first5sBps;
                 try (WireSampler wire = WireSampler.start(network::bytesAtoB)) {
                     result = MigrationRun.run(source, destination, listenUri, connectUri, limit,
                             MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
@@ -332,6 +334,7 @@ public final class Bench implements Callable<Integer> {
                                     iterations));
                     wire.close();
                     bulkBps = wire.bulkBitsPerSecond();
+                    first5sBps = wire.firstSecondsBitsPerSecond(5);
                 }
                 Map<String, Double> cpuSeconds = cpu.stop();
                 long seconds = Math.max(1, (System.nanoTime() - readyNanos) / 1_000_000_000L);
@@ -341,7 +344,7 @@ public final class Bench implements Callable<Integer> {
                             name, workloadName, qemu, mode, repeat, parallelScenarios, label, result, scenario.rateBitsPerSecond());
                 }
                 return BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, dirtyRate,
-                        result).withResources(cpuSeconds, bulkBps, scenario.rateBitsPerSecond());
+                        result).withResources(cpuSeconds, bulkBps, scenario.rateBitsPerSecond(), first5sBps);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -29,7 +29,8 @@ public record BenchRun(
         @JsonProperty("goodput_bps") long goodputBitsPerSecond,
         @JsonProperty("link_bps") long linkBitsPerSecond,
         @JsonProperty("cpu_seconds") java.util.Map<String, Double> cpuSeconds,
-        @JsonProperty("bulk_wire_bps") long bulkWireBitsPerSecond) {
+        @JsonProperty("bulk_wire_bps") long bulkWireBitsPerSecond,
+        @JsonProperty("first_5s_wire_bps") long first5sWireBitsPerSecond) {
 
     /** Keys of {@link #cpuSeconds}: CPU seconds (user + system) each process spent during the migration. */
     static final String CPU_QEMU_SOURCE = "qemu-src";
@@ -50,7 +51,7 @@ public record BenchRun(
         return new BenchRun(scenario, workload, mode, qemu, repeat, r.status(), r.totalMs(), r.downtimeMs(),
                 r.qemuDowntimeMs(), r.wireBytes(), r.reverseWireBytes(), r.guestRamBytes(), r.pagesNormal(),
                 r.pagesZero(), r.iterations(), r.guestIntact(), r.detail(), r.elapsedMs(), r.qemuRemainingBytes(),
-                parallel, dirtyRate, 0, 0, null, 0);
+                parallel, dirtyRate, 0, 0, null, 0, 0);
     }
 
     /**
@@ -61,14 +62,14 @@ public record BenchRun(
                               long linkBps, String detail) {
         long goodput = windowMs <= 0 ? 0 : bytes * 8000 / windowMs;
         return new BenchRun(scenario, "-", mode, "-", repeat, MEASURED, -1, -1, -1, bytes, 0, 0, 0, 0, 0,
-                true, detail, windowMs, -1, parallel, -1, goodput, linkBps, null, 0);
+                true, detail, windowMs, -1, parallel, -1, goodput, linkBps, null, 0, 0);
     }
 
     /** A run that could not even start its migration (a guest that did not boot, ...): kept, never hidden. */
     static BenchRun error(String scenario, String workload, String mode, String qemu, int repeat, int parallel,
                           String detail) {
         return new BenchRun(scenario, workload, mode, qemu, repeat, "error", -1, -1, -1, 0, 0, 0, 0, 0, 0,
-                false, detail, -1, -1, parallel, -1, 0, 0, null, 0);
+                false, detail, -1, -1, parallel, -1, 0, 0, null, 0, 0);
     }
 
     /** Goodput on the wire in Mbit/s over the whole migration (or until it was cancelled). */
@@ -81,15 +82,20 @@ public record BenchRun(
         return new BenchRun(scenario, workload, mode, qemu, repeat, status, totalMs, downtimeMs, qemuDowntimeMs, wireBytes,
                 reverseWireBytes, guestRamBytes, pagesNormal, pagesZero, iterations, guestIntact, prefix + detail, elapsedMs,
                 qemuRemainingBytes, parallelScenarios, achievedDirtyPagesPerSecond, goodputBitsPerSecond, linkBitsPerSecond,
-                cpuSeconds, bulkWireBitsPerSecond);
+                cpuSeconds, bulkWireBitsPerSecond, first5sWireBitsPerSecond);
     }
 
     /** The same run with the CPU seconds of its processes and the wire rate of its bulk phase over a link of {@code linkBps}. */
     BenchRun withResources(java.util.Map<String, Double> cpu, long bulkBps, long linkBps) {
+        return withResources(cpu, bulkBps, linkBps, 0);
+    }
+
+    /** {@link #withResources(java.util.Map, long, long)} with the wire rate of the first 5 s (the ramp-up). */
+    BenchRun withResources(java.util.Map<String, Double> cpu, long bulkBps, long linkBps, long first5sBps) {
         return new BenchRun(scenario, workload, mode, qemu, repeat, status, totalMs, downtimeMs, qemuDowntimeMs, wireBytes,
                 reverseWireBytes, guestRamBytes, pagesNormal, pagesZero, iterations, guestIntact, detail, elapsedMs,
                 qemuRemainingBytes, parallelScenarios, achievedDirtyPagesPerSecond, goodputBitsPerSecond, linkBps,
-                cpu, bulkBps);
+                cpu, bulkBps, first5sBps);
     }
 
     /** CPU seconds of one process per GiB of guest RAM, or -1 when not measured. */

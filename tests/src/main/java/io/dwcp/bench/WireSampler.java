@@ -70,6 +70,25 @@ final class WireSampler implements AutoCloseable {
         record();
     }
 
+    /** The rate in bit/s over the first {@code seconds} of the migration (its ramp-up); 0 when it ran shorter. */
+    long firstSecondsBitsPerSecond(int seconds) {
+        return firstSecondsBitsPerSecond(samples(), seconds);
+    }
+
+    static long firstSecondsBitsPerSecond(List<Sample> samples, int seconds) {
+        if (samples.isEmpty()) {
+            return 0;
+        }
+        Sample first = samples.get(0);
+        long until = first.nanos() + seconds * 1_000_000_000L;
+        for (Sample sample : samples) {
+            if (sample.nanos() >= until) {
+                return (sample.bytes() - first.bytes()) * 8_000_000_000L / (sample.nanos() - first.nanos());
+            }
+        }
+        return 0;
+    }
+
     /** The rate in bit/s while the middle 80 % of the bytes were sent (from 10 % to 90 % of the total); 0 when unknown. */
     long bulkBitsPerSecond() {
         return bulkBitsPerSecond(samples());
