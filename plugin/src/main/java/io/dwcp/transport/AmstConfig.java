@@ -21,6 +21,7 @@ public class AmstConfig
     private DataSize maxPacingRate = DataSize.ofBytes(0);
     private DataSize streamWriteBuffer = DataSize.ofMiB(1);
     private DataSize rawWindow = DataSize.ofMiB(64);
+    private Duration switchoverDrain = Duration.ofMillis(150);
 
     public DataSize getWindow()
     {
@@ -43,6 +44,18 @@ public class AmstConfig
     public AmstConfig setRawWindow(DataSize rawWindow)
     {
         this.rawWindow = rawWindow;
+        return this;
+    }
+
+    public Duration getSwitchoverDrain()
+    {
+        return switchoverDrain;
+    }
+
+    @Config(value = "amst.switchover-drain", description = "how long QEMU's last bytes may queue behind earlier ones at the switch-over: the raw window follows the measured delivery rate x (2 RTT + this), within amst.raw-window (0s = always amst.raw-window)")
+    public AmstConfig setSwitchoverDrain(Duration switchoverDrain)
+    {
+        this.switchoverDrain = switchoverDrain;
         return this;
     }
 
@@ -184,6 +197,9 @@ public class AmstConfig
         if (checkpointInterval.bytes() < 1 || checkpointInterval.bytes() > window.bytes() / 4) {
             throw new ConfigurationException("amst.checkpoint-interval must be between 1B and amst.window / 4 ("
                     + window.bytes() / 4 + "B), or the held-back tail could fill the window: " + checkpointInterval);
+        }
+        if (switchoverDrain.isNegative()) {
+            throw new ConfigurationException("amst.switchover-drain must not be negative: " + switchoverDrain);
         }
         if (maxReceiveWindow.bytes() < window.bytes()) {
             throw new ConfigurationException("amst.max-receive-window must be at least amst.window");

@@ -100,6 +100,8 @@ public final class Session
 
     // source: stream slots and the stream count controller
     private final StreamCountController controller;
+    // bytes read from QEMU and not yet in the peer's QEMU: follows the measured delivery rate (downtime bound)
+    private final io.dwcp.transport.RawWindow rawWindow;
     private final Map<Integer, TunnelStream> streamSlots = new TreeMap<>();
     private final Map<Integer, Boolean> connectingSlots = new TreeMap<>();
     private final Map<Integer, Integer> reconnectAttempts = new TreeMap<>();
@@ -137,6 +139,9 @@ public final class Session
         this.queueLimit = Math.max(1 << 20, window / 16);
         this.controller = new StreamCountController(manager.amst().getMinStreams(), manager.amst().getMaxStreams(), manager.amst().getInitialStreams());
         this.desiredStreams = controller.count();
+        this.rawWindow = new io.dwcp.transport.RawWindow(manager.amst().getRawWindow().bytes(),
+                Math.min(manager.amst().getRawWindow().bytes(), 2 * manager.amst().getCheckpointInterval().bytes()),
+                manager.amst().getSwitchoverDrain().toNanos());
         this.sourceCodec = role == Role.SOURCE ? manager.codecs().newSource(context) : null;
         this.codecReady = role == Role.DESTINATION || !sourceCodec.awaitsAnswer();
         this.reading = codecReady;
@@ -422,7 +427,7 @@ public final class Session
     void updateReading()
     {
         boolean shouldRead = state == State.OPEN && codecReady && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit
-                && qemuBytesRead.sum() - peerDelivered < manager.amst().getRawWindow().bytes();
+                && qemuBytesRead.sum() - peerDelivered < rawWindow.limit();
         if (shouldRead == reading) {
             if (reading) {
                 // a connection may have paused itself for the queue limit
@@ -873,6 +878,11 @@ public final class Session
         lastSegments = segments;
         double limited = Math.min(1, paused / 1e9 / seconds);
         linkBytesPerSecond = Math.max(throughput, windowRate);
+        long rawBefore = rawWindow.limit();
+        rawWindow.sample(now, peerDelivered, minRttMicros);
+        if (rawWindow.limit() != rawBefore && log.isDebugEnabled()) {
+            log.debug("{} raw window {} -> {} bytes", context, rawBefore, rawWindow.limit());
+        }
         if (codecReady) {
             sourceCodec.linkMeasured(new LinkMeasurement(minRttMicros, linkBytesPerSecond));
         }
