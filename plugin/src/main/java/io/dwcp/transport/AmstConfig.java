@@ -22,6 +22,7 @@ public class AmstConfig
     private DataSize streamWriteBuffer = DataSize.ofMiB(1);
     private DataSize rawWindow = DataSize.ofMiB(64);
     private Duration switchoverDrain = Duration.ofMillis(150);
+    private Duration headResend = Duration.ofMillis(100);
 
     public DataSize getWindow()
     {
@@ -56,6 +57,18 @@ public class AmstConfig
     public AmstConfig setSwitchoverDrain(Duration switchoverDrain)
     {
         this.switchoverDrain = switchoverDrain;
+        return this;
+    }
+
+    public Duration getHeadResend()
+    {
+        return headResend;
+    }
+
+    @Config(value = "amst.head-resend", description = "the frame the receiver waits for is sent again on another stream once it has been out for 3 RTT + this (0s = never)")
+    public AmstConfig setHeadResend(Duration headResend)
+    {
+        this.headResend = headResend;
         return this;
     }
 
@@ -197,6 +210,9 @@ public class AmstConfig
         if (checkpointInterval.bytes() < 1 || checkpointInterval.bytes() > window.bytes() / 4) {
             throw new ConfigurationException("amst.checkpoint-interval must be between 1B and amst.window / 4 ("
                     + window.bytes() / 4 + "B), or the held-back tail could fill the window: " + checkpointInterval);
+        }
+        if (headResend.isNegative()) {
+            throw new ConfigurationException("amst.head-resend must not be negative: " + headResend);
         }
         if (switchoverDrain.isNegative()) {
             throw new ConfigurationException("amst.switchover-drain must not be negative: " + switchoverDrain);

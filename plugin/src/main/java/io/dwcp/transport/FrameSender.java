@@ -17,7 +17,15 @@ import static java.util.Objects.requireNonNull;
  * each until it is acknowledged, and re-sends a failed stream's unacknowledged frames on the
  * others. The window bounds the credit (payload + {@link FrameCodec#FRAME_COST_OVERHEAD} per
  * frame) sent but not yet consumed by the receiver; {@link #canAcceptMore()} tells the session
- * when to stop reading QEMU. Not thread-safe: used on the session's event loop.
+ * when to stop reading QEMU.
+ *
+ * <p>The receiver delivers in sequence order, so one frame stuck on a stream (a loss the stream's
+ * TCP recovers slowly, a stream whose queue drains slowly) holds back every frame after it, on
+ * every stream. {@link #resendStalledHead} sends the frame the receiver waits for again, on
+ * another stream, once it has been out for longer than a threshold; the receiver drops whichever
+ * copy arrives second.
+ *
+ * <p>Not thread-safe: used on the session's event loop.
  */
 public final class FrameSender
 {
@@ -34,11 +42,66 @@ public final class FrameSender
     private long consumedCredit;
     private int cursor;
     private int unassigned;
+    private final java.util.function.LongSupplier clock;
 
     public FrameSender(long window, TunnelStats stats)
     {
+        this(window, stats, System::nanoTime);
+    }
+
+    /** @param clock nanoseconds, for the time a frame has been out (tests give their own) */
+    public FrameSender(long window, TunnelStats stats, java.util.function.LongSupplier clock)
+    {
         this.window = window;
         this.stats = requireNonNull(stats, "stats is null");
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    /**
+     * If the oldest unacknowledged frame (the one the receiver waits for) was written more than
+     * {@code thresholdNanos} ago, writes it again on the least loaded other stream and returns
+     * true. The copy restarts its clock, so a frame is sent again at most once per threshold.
+     */
+    public boolean resendStalledHead(long thresholdNanos)
+    {
+        InFlight head = unacknowledged.peekFirst();
+        if (head == null || head.held || head.stream == null || streams.size() < 2) {
+            return false;
+        }
+        long now = clock.getAsLong();
+        if (now - head.writtenNanos < thresholdNanos) {
+            return false;
+        }
+        TunnelStream other = leastLoadedExcept(head.stream);
+        if (other == null) {
+            return false;
+        }
+        stats.framesResent.increment();
+        head.stream = other;
+        head.writtenNanos = now;
+        Frame frame = head.frame;
+        other.recordSent(HEADER_LENGTH + frame.payloadLength());
+        stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
+        other.channel().writeAndFlush(frame.retainedDuplicate(), other.channel().voidPromise());
+        return true;
+    }
+
+    /** The live stream, other than {@code excluded}, with the most room before it counts as full. */
+    private TunnelStream leastLoadedExcept(TunnelStream excluded)
+    {
+        TunnelStream best = null;
+        long bestRoom = -1;
+        for (TunnelStream stream : streams) {
+            if (stream == excluded || stream.isDraining() || !stream.channel().isActive()) {
+                continue;
+            }
+            long room = stream.channel().bytesBeforeUnwritable();
+            if (room > bestRoom) {
+                best = stream;
+                bestRoom = room;
+            }
+        }
+        return best;
     }
 
     /** Sends a sequenced frame; takes ownership of the payload. */
@@ -228,6 +291,7 @@ public final class FrameSender
             return;
         }
         inFlight.stream = stream;
+        inFlight.writtenNanos = clock.getAsLong();
         Frame frame = inFlight.frame;
         stream.recordSent(HEADER_LENGTH + frame.payloadLength());
         stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
@@ -268,6 +332,7 @@ public final class FrameSender
         private final Frame frame;
         private TunnelStream stream;
         private boolean held = true;
+        private long writtenNanos;
 
         private InFlight(Frame frame)
         {

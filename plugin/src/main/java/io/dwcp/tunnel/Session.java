@@ -318,6 +318,10 @@ public final class Session
             log.info("{} migration session started, target {}, codec {}", context, target, sourceCodec.mode().configName());
             sender.send(FrameType.OPEN, 0, Unpooled.wrappedBuffer(target.encode(), Unpooled.wrappedBuffer(CodecSelection.offer(sourceCodec))));
             ensureStreams();
+            if (!manager.amst().getHeadResend().isZero()) {
+                timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::resendStalledHead), HEAD_CHECK_MILLIS, HEAD_CHECK_MILLIS,
+                        TimeUnit.MILLISECONDS));
+            }
             long adapt = manager.amst().getAdaptInterval().toNanos();
             if (adapt > 0) {
                 timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::adapt), adapt, adapt, TimeUnit.NANOSECONDS));
@@ -899,6 +903,22 @@ public final class Session
             }
             closeDrainedStreams();
             ensureStreams();
+        }
+    }
+
+    /** How often the source checks whether the frame the receiver waits for is stuck. */
+    private static final long HEAD_CHECK_MILLIS = 50;
+
+    /** Source: the frame the receiver waits for goes again on another stream once out for 3 RTT + amst.head-resend. */
+    private void resendStalledHead()
+    {
+        if (state != State.OPEN) {
+            return;
+        }
+        long rttMicros = minRttMicros != 0 ? minRttMicros : measureMinRtt();
+        long threshold = 3 * rttMicros * 1000 + manager.amst().getHeadResend().toNanos();
+        if (sender.resendStalledHead(threshold)) {
+            log.debug("{} re-sent the frame the receiver waits for (out for more than {} ms)", context, threshold / 1_000_000);
         }
     }
 

@@ -106,4 +106,53 @@ class FrameSenderTest
         }
         return frames;
     }
+
+    /** The frame the receiver waits for, out longer than the threshold, goes again on the least loaded other stream, once per threshold. */
+    @Test
+    void stalledHeadIsResentOnAnotherStream()
+    {
+        TunnelStats stats = new TunnelStats();
+        long[] now = {0};
+        FrameSender sender = new FrameSender(1000 * COST, stats, () -> now[0]);
+        EmbeddedChannel slow = new EmbeddedChannel();
+        EmbeddedChannel fast = new EmbeddedChannel();
+        sender.streamUp(new TunnelStream(0, slow));
+        sender.streamUp(new TunnelStream(1, fast));
+        for (int i = 0; i < 4; i++) {
+            sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
+        }
+        assertEquals(List.of(0L, 2L), drain(slow).stream().map(Frame::sequence).toList());
+        assertEquals(List.of(1L, 3L), drain(fast).stream().map(Frame::sequence).toList());
+        // the receiver got 1..3 but not 0: its ACK says next = 0
+        sender.acknowledge(0, 0);
+        now[0] = 99;
+        assertFalse(sender.resendStalledHead(100));
+        now[0] = 100;
+        assertTrue(sender.resendStalledHead(100));
+        assertEquals(List.of(0L), drain(fast).stream().map(Frame::sequence).toList());
+        assertEquals(1, stats.framesResent.sum());
+        // its clock restarted: not again before another threshold
+        now[0] = 150;
+        assertFalse(sender.resendStalledHead(100));
+        // everything acknowledged: nothing is stalled
+        sender.acknowledge(4, 4 * COST);
+        now[0] = 1000;
+        assertFalse(sender.resendStalledHead(100));
+        assertEquals(0, sender.unacknowledgedCount());
+        slow.finishAndReleaseAll();
+        fast.finishAndReleaseAll();
+    }
+
+    @Test
+    void noResendWithASingleStream()
+    {
+        long[] now = {0};
+        FrameSender sender = new FrameSender(1000 * COST, new TunnelStats(), () -> now[0]);
+        EmbeddedChannel only = new EmbeddedChannel();
+        sender.streamUp(new TunnelStream(0, only));
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
+        now[0] = 1_000_000;
+        assertFalse(sender.resendStalledHead(1));
+        only.finishAndReleaseAll();
+    }
 }
