@@ -1,18 +1,16 @@
 package io.dwcp.daemon;
 
 import io.dwcp.config.ConfigurationBinder;
-import io.dwcp.control.ControlConfig;
 import io.dwcp.config.ConfigurationException;
-import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.tls.CertificateAuthority;
-import io.dwcp.tls.TlsConfig;
-import io.dwcp.transport.AmstConfig;
-import io.dwcp.tunnel.TunnelConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,9 +46,30 @@ public final class DwcpdCommand
     @Option(names = "--help-config", description = "list every configuration key with its default and exit")
     boolean helpConfig;
 
+    @Spec
+    CommandSpec spec;
+
     public static void main(String[] args)
     {
-        System.exit(new CommandLine(new DwcpdCommand()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The command line as {@link #main} runs it. A configuration error, also one a subcommand
+     * meets, is one line on stderr ({@code dwcpd: key=value: rule}) and exit status 2.
+     */
+    public static CommandLine commandLine()
+    {
+        CommandLine commandLine = new CommandLine(new DwcpdCommand());
+        commandLine.setExecutionExceptionHandler((exception, command, parseResult) -> {
+            if (exception instanceof ConfigurationException) {
+                command.getErr().println("dwcpd: " + exception.getMessage());
+                command.getErr().flush();
+                return 2;
+            }
+            throw exception;
+        });
+        return commandLine;
     }
 
     @Override
@@ -58,26 +77,25 @@ public final class DwcpdCommand
             throws Exception
     {
         if (helpConfig) {
-            System.out.println("Configuration keys (file " + DEFAULT_CONFIG + ", or --config; --set key=value overrides):");
-            for (Class<?> type : List.of(NodeConfig.class, TunnelConfig.class, AmstConfig.class, TlsConfig.class, MetricsConfig.class,
-                    ControlConfig.class, io.dwcp.codec.CodecConfig.class, io.dwcp.hde.HdeConfig.class)) {
-                ConfigurationBinder.describe(type).forEach(System.out::println);
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("Configuration keys (file " + DEFAULT_CONFIG + ", or --config; --set key=value overrides):");
+            for (Class<?> type : DaemonConfiguration.CONFIG_CLASSES) {
+                ConfigurationBinder.describe(type).forEach(out::println);
             }
-            System.out.printf("  %-34s %-16s %s%n", "peer.<name>.address", "(none)", "host:port of that peer's tunnel port (one entry per peer)");
-            System.out.printf("  %-34s %-16s %s%n", "peer.<name>.qemu-port", "(none)", "loopback TCP port QEMU uses for migrations to that peer");
+            out.printf("  %-34s %-16s %s%n", "peer.<name>.address", "(none)", "host:port of that peer's tunnel port (one entry per peer)");
+            out.printf("  %-34s %-16s %s%n", "peer.<name>.qemu-port", "(none)", "loopback TCP port QEMU uses for migrations to that peer");
+            out.flush();
             return 0;
         }
-        Map<String, String> properties;
-        try {
-            properties = loadProperties(configFile, !configFile.equals(DEFAULT_CONFIG), overrides);
-        }
-        catch (ConfigurationException e) {
-            System.err.println("dwcpd: " + e.getMessage());
-            return 2;
-        }
+        PrintWriter err = spec.commandLine().getErr();
         DwcpDaemon daemon;
         try {
-            daemon = DwcpDaemon.create(properties);
+            daemon = DwcpDaemon.create(loadProperties(configFile, !configFile.equals(DEFAULT_CONFIG), overrides));
+        }
+        catch (ConfigurationException e) {
+            err.println("dwcpd: " + e.getMessage());
+            err.flush();
+            return 2;
         }
         catch (com.google.inject.CreationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -87,7 +105,8 @@ public final class DwcpdCommand
                     break;
                 }
             }
-            System.err.println("dwcpd: " + cause.getMessage());
+            err.println("dwcpd: " + cause.getMessage());
+            err.flush();
             return 2;
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -99,7 +118,8 @@ public final class DwcpdCommand
             daemon.start();
         }
         catch (RuntimeException e) {
-            System.err.println("dwcpd: cannot start: " + e.getMessage());
+            err.println("dwcpd: cannot start: " + e.getMessage());
+            err.flush();
             return 1;
         }
         stopped.await();
