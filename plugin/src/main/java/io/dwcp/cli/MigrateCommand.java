@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
 import static java.util.Objects.requireNonNull;
 
 /** {@code dwcp migrate DOMAIN dwcp://HOST[:PORT][?OPTIONS]}: a live migration through the local dwcpd. */
-@Command(name = "migrate", mixinStandardHelpOptions = true,
+@Command(name = "migrate", mixinStandardHelpOptions = true, version = "dwcp 0.1.0",
         header = "Live-migrate a libvirt domain to another host through the local dwcpd.",
         description = {
                 "Live-migrates DOMAIN to HOST through the local dwcpd. libvirt migrates the domain peer-to-peer with "

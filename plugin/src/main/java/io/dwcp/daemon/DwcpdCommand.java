@@ -158,7 +158,7 @@ public final class DwcpdCommand
         return properties;
     }
 
-    @Command(name = "tls-ca", mixinStandardHelpOptions = true, header = "Create a CA (ca.pem, ca.key) for the dwcpd hosts of a site.",
+    @Command(name = "tls-ca", mixinStandardHelpOptions = true, version = "dwcpd 0.1.0", header = "Create a CA (ca.pem, ca.key) for the dwcpd hosts of a site.",
             description = "Creates a certificate authority (ca.pem, ca.key) for the dwcpd hosts of a site. Keep ca.key off the hosts.")
     static final class TlsCa
             implements Callable<Integer>
@@ -181,7 +181,7 @@ public final class DwcpdCommand
         }
     }
 
-    @Command(name = "tls-host", mixinStandardHelpOptions = true, header = "Issue a host certificate (CN = node.name) signed by the CA.",
+    @Command(name = "tls-host", mixinStandardHelpOptions = true, version = "dwcpd 0.1.0", header = "Issue a host certificate (CN = node.name) signed by the CA.",
             description = "Issues a host certificate and key (host.pem, host.key) whose CN is the host's node.name, signed by the site's CA.")
     static final class TlsHost
             implements Callable<Integer>

@@ -46,6 +46,9 @@ class HelpTextTest
     {
         CommandSpec spec = command.getCommandSpec();
         String name = spec.qualifiedName();
+        if (spec.mixinStandardHelpOptions() && spec.version().length == 0) {
+            problems.add(name + ": --version prints nothing (no version)");
+        }
         String[] header = spec.usageMessage().header();
         if (header.length != 1 || !header[0].endsWith(".")) {
             problems.add(name + ": header is not one sentence: " + List.of(header));
