@@ -35,8 +35,12 @@ public final class DwcpCommand implements Callable<Integer> {
             header = "Inspect or copy captured QEMU migration channels (QEMU 7.2 to 10.x).",
             description = {
                     "Inspects or copies captured QEMU migration channels (QEMU 7.2 to 10.x).",
-                    "  dwcp stream inspect [--json] [--strict] FILE...   per-channel summary and round-trip check",
-                    "  dwcp stream copy [--strict] IN OUT                tokenize IN and write the tokens to OUT",
+                    "",
+                    "'dwcp stream inspect [--json] [--strict] FILE...' prints a summary of each channel and checks that "
+                            + "writing its tokens back gives the input, byte for byte.",
+                    "",
+                    "'dwcp stream copy [--strict] IN OUT' tokenizes IN and writes the tokens to OUT.",
+                    "",
                     "Exit status: 0 fine, 1 malformed (--strict) or a round trip that differs, 2 usage or I/O error."})
     static final class Stream implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "ARGS", description = "inspect or copy, and their arguments.")
