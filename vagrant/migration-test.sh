@@ -5,7 +5,7 @@
 # host of the route, migrates it live from host to host along the route with libvirt
 # (virsh migrate --live --p2p), and asks the guest to verify its memory after every hop.
 # --via-dwcp sends QEMU's stream through dwcpd (--migrateuri unix:///run/dwcp/peer/DEST.sock, see
-# DESIGN.md) instead of QEMU's own TCP connection.
+# plugin/README.md) instead of QEMU's own TCP connection.
 # The guest console is a raw TCP serial port (4555) on whichever host runs the guest.
 set -euo pipefail
 

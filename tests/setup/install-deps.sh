@@ -10,8 +10,9 @@
 #   libvirt          libvirtd, virtlogd, virsh (the libvirt test bed starts its own daemons inside its
 #                    namespaces; installing never starts them in the root namespace of a machine
 #                    whose PID 1 is not systemd, see below)
-#   packaging        curl (the libvirt hook), rpm (rpmbuild for the RPM), shellcheck and ruby (checks
-#                    of the hook, the Vagrantfile and its provisioning script)
+#   packaging        curl (the libvirt hook), rpm (rpmbuild for the RPM), asciidoctor (the man pages),
+#                    shellcheck and ruby (checks of the hook, the Vagrantfile and its provisioning
+#                    script)
 set -euo pipefail
 
 QEMU10_DIR=${DWCP_QEMU10_DIR:-/opt/dwcp/qemu-10}
@@ -48,7 +49,7 @@ fi
 want=(qemu-system-x86 qemu-utils busybox-static cpio iproute2 iptables gcc libc6-dev maven openjdk-17-jdk-headless
       procps psmisc kmod zstd
       libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
-      curl rpm shellcheck ruby)
+      curl rpm shellcheck ruby asciidoctor)
 # libvirt's init flavour follows PID 1: without systemd, the sysv one (else apt pulls in systemd-sysv).
 if [ -d /run/systemd/system ]; then want+=(libvirt-daemon-system-systemd); else want+=(libvirt-daemon-system-sysv); fi
 missing=()

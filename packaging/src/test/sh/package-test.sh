@@ -96,6 +96,44 @@ for jar in dwcp-plugin dwcp-qemu-migration netty-transport-native-epoll guice pi
     libvirt jna jackson-databind netty-codec-http; do
   check "/usr/share/dwcp/lib holds $jar" sh -c "ls '$root'/usr/share/dwcp/lib/$jar-*.jar"
 done
+# documentation: licences (DEP-5), man pages (gzipped, section 1 for dwcp, 8 for the daemon), bash completions
+contents=$(dpkg -c "$deb" | awk '{print $NF}')
+man_pages="/usr/share/man/man1/dwcp.1.gz /usr/share/man/man1/dwcp-migrate.1.gz /usr/share/man/man1/dwcp-stream.1.gz
+  /usr/share/man/man8/dwcpd.8.gz /usr/share/man/man8/dwcpd-tls-ca.8.gz /usr/share/man/man8/dwcpd-tls-host.8.gz"
+completions="/usr/share/bash-completion/completions/dwcp /usr/share/bash-completion/completions/dwcpd"
+for file in /usr/share/doc/dwcp/copyright $man_pages $completions; do
+  check "dpkg -c lists $file" sh -c "printf '%s\n' '$contents' | grep -qxF '.$file'"
+  expect_mode "$file" 644 root:root
+done
+copyright=$root/usr/share/doc/dwcp/copyright
+check "copyright is machine-readable (DEP-5)" grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' "$copyright"
+check "copyright: dwcp is Apache-2.0" sh -c "grep -A2 -x 'Files: \*' '$copyright' | grep -qx 'License: Apache-2.0'"
+# every bundled jar is named by a Files: pattern of its own (a new dependency needs its licence here)
+patterns=$(awk '/^Files:/ {sub(/^Files: */, ""); print; more=1; next} more && /^ +[^ ]/ {sub(/^ +/, ""); print; next} {more=0}' "$copyright" | grep -v '^\*$')
+unnamed=
+for jar in "$root"/usr/share/dwcp/lib/*.jar; do
+  relative=${jar#"$root/"}
+  case ${relative##*/} in dwcp-*) continue ;; esac   # DWCP's own jars: "Files: *"
+  named=no
+  for pattern in $patterns; do
+    # shellcheck disable=SC2254 # the pattern is a glob
+    case $relative in $pattern) named=yes; break ;; esac
+  done
+  [ $named = yes ] || unnamed="$unnamed ${relative##*/}"
+done
+if [ -z "$unnamed" ]; then ok "copyright names the licence of every bundled jar"; else not_ok "copyright names the licence of every bundled jar: not of$unnamed"; fi
+for page in $man_pages; do
+  name=${page##*/}; name=${name%.gz}; section=${name##*.}; name=${name%.*}
+  check "$page is gzip" gzip -t "$root$page"
+  # .TH "NAME" "SECTION" ...: roff writes the name in capitals, a hyphen as \-
+  title=$(zcat "$root$page" | sed -n 's/\\-/-/g; s/^\.TH "\([^"]*\)" "\([^"]*\)".*/\1(\2)/p' | head -1 | tr '[:upper:]' '[:lower:]')
+  if [ "$title" = "$name($section)" ]; then ok "$page is the roff page $name($section)"; else not_ok "$page is the roff page $name($section): .TH says '$title'"; fi
+done
+check "dwcpd(8) lists the configuration keys" sh -c "zcat '$root/usr/share/man/man8/dwcpd.8.gz' | grep -q 'amst.window'"
+for command in dwcp dwcpd; do
+  check "bash completes $command (complete -p $command)" \
+    in_root bash -c ". /usr/share/bash-completion/completions/$command && complete -p $command | grep -q _complete_$command"
+done
 if [ "$had_hooks_qemu" = yes ]; then
   check "the existing /etc/libvirt/hooks/qemu is untouched" cmp /etc/libvirt/hooks/qemu "$root/etc/libvirt/hooks/qemu"
 else
@@ -230,7 +268,7 @@ while IFS= read -r -d '' path; do
   case $relative in
     var/lib/dpkg/* | var/log/dpkg.log | var/log/lastlog | var/log/faillog | \
     etc/passwd- | etc/group- | etc/shadow- | etc/gshadow- | etc/subuid- | etc/subgid- | \
-    var/cache/debconf/* | var/cache/ldconfig/* | etc/ld.so.cache) continue ;;
+    var/cache/debconf/* | var/cache/ldconfig/* | etc/ld.so.cache | var/cache/man/*) continue ;;
   esac
   if [ -c "$path" ]; then leftovers="$leftovers deleted:/$relative"; continue; fi
   if [ -d "$path" ]; then [ -d "/$relative" ] || leftovers="$leftovers dir:/$relative"; continue; fi
@@ -249,13 +287,15 @@ for file in $admin_files; do check "the administrator's /$file is kept" test -f 
 # ---- RPM ----
 if [ -n "$rpm" ]; then
   files=$(rpm -qlp "$rpm" 2>/dev/null | grep -v '^/usr/share/dwcp/lib/.' | tr '\n' ' ')
-  expected="/etc/default/dwcpd /etc/dwcp /etc/dwcp/dwcpd.properties /etc/dwcp/hook.conf /etc/dwcp/tls /etc/libvirt/hooks/qemu.d /etc/libvirt/hooks/qemu.d/50-dwcp /usr/bin/dwcp /usr/bin/dwcpd /usr/lib/systemd/system/dwcpd.service /usr/share/doc/dwcp /usr/share/doc/dwcp/README.md /usr/share/dwcp /usr/share/dwcp/lib /var/lib/dwcp "
+  expected="/etc/default/dwcpd /etc/dwcp /etc/dwcp/dwcpd.properties /etc/dwcp/hook.conf /etc/dwcp/tls /etc/libvirt/hooks/qemu.d /etc/libvirt/hooks/qemu.d/50-dwcp /usr/bin/dwcp /usr/bin/dwcpd /usr/lib/systemd/system/dwcpd.service /usr/share/bash-completion/completions/dwcp /usr/share/bash-completion/completions/dwcpd /usr/share/doc/dwcp /usr/share/doc/dwcp/LICENSE /usr/share/doc/dwcp/README.md /usr/share/dwcp /usr/share/dwcp/lib /usr/share/man/man1/dwcp-migrate.1.gz /usr/share/man/man1/dwcp-stream.1.gz /usr/share/man/man1/dwcp.1.gz /usr/share/man/man8/dwcpd-tls-ca.8.gz /usr/share/man/man8/dwcpd-tls-host.8.gz /usr/share/man/man8/dwcpd.8.gz /var/lib/dwcp "
   if [ "$files" = "$expected" ]; then ok "rpm -qlp shows the layout: $files"; else not_ok "rpm -qlp shows $expected: it shows $files"; fi
   check "rpm -qlp shows the jars under /usr/share/dwcp/lib" sh -c "rpm -qlp '$rpm' 2>/dev/null | grep -q '^/usr/share/dwcp/lib/dwcp-plugin-.*\.jar$'"
   config=$(rpm -qp --configfiles "$rpm" 2>/dev/null | sort | tr '\n' ' ')
   [ "$config" = "$expected_conffiles" ] && ok "RPM %config files: $config" || not_ok "RPM %config files are $expected_conffiles: $config"
   check "RPM: /etc/dwcp/dwcpd.properties is %config(noreplace)" sh -c "rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' '$rpm' 2>/dev/null | grep -qx '/etc/dwcp/dwcpd.properties cn'"
   check "RPM requires java-17-openjdk-headless and curl" sh -c "rpm -qpR '$rpm' 2>/dev/null | grep -qx java-17-openjdk-headless && rpm -qpR '$rpm' 2>/dev/null | grep -qx curl"
+  check "RPM: LICENSE and the man pages are documentation" sh -c "rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' '$rpm' 2>/dev/null | grep -qx '/usr/share/doc/dwcp/LICENSE d' && rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' '$rpm' 2>/dev/null | grep -qx '/usr/share/man/man8/dwcpd.8.gz d'"
+  check "RPM licence is Apache-2.0" sh -c "rpm -qp --qf '%{LICENSE}' '$rpm' 2>/dev/null | grep -qx Apache-2.0"
   check "RPM requires libvirt-libs (libvirt-java loads libvirt.so.0)" sh -c "rpm -qpR '$rpm' 2>/dev/null | grep -qx libvirt-libs"
   check "RPM scripts are the shared install scripts" sh -c "rpm -qp --scripts '$rpm' 2>/dev/null | grep -q 'One script for DEB (preinst) and RPM (%pre)'"
   # install and erase with rpm itself: the shared scripts with RPM's arguments (1, then 0)

@@ -13,7 +13,9 @@ import java.util.concurrent.Callable;
  * dwcpd, with progress) and {@code dwcp stream} (inspects captured migration streams).
  */
 @Command(name = "dwcp", mixinStandardHelpOptions = true, version = "dwcp 0.1.0",
-        description = "DWCP: fast, safe live migration of KVM virtual machines across wide-area networks.",
+        header = "Migrate KVM virtual machines live across wide-area networks through dwcpd.",
+        description = "DWCP makes live migration of KVM virtual machines fast and safe across wide-area networks. "
+                + "'dwcp migrate' has libvirt migrate a domain through the local dwcpd; 'dwcp stream' inspects captured migration streams.",
         subcommands = {MigrateCommand.class, DwcpCommand.Stream.class, CommandLine.HelpCommand.class},
         exitCodeOnInvalidInput = 2)
 public final class DwcpCommand implements Callable<Integer> {
@@ -30,13 +32,18 @@ public final class DwcpCommand implements Callable<Integer> {
 
     /** {@code dwcp stream inspect|copy ...}: the qemu-migration stream tool. */
     @Command(name = "stream",
+            header = "Inspect or copy captured QEMU migration channels (QEMU 7.2 to 10.x).",
             description = {
-                    "Inspect or copy captured QEMU migration channels (QEMU 7.2 to 10.x).",
-                    "  dwcp stream inspect [--json] [--strict] FILE...   per-channel summary and round-trip check",
-                    "  dwcp stream copy [--strict] IN OUT                tokenize IN and write the tokens to OUT",
+                    "Inspects or copies captured QEMU migration channels (QEMU 7.2 to 10.x).",
+                    "",
+                    "'dwcp stream inspect [--json] [--strict] FILE...' prints a summary of each channel and checks that "
+                            + "writing its tokens back gives the input, byte for byte.",
+                    "",
+                    "'dwcp stream copy [--strict] IN OUT' tokenizes IN and writes the tokens to OUT.",
+                    "",
                     "Exit status: 0 fine, 1 malformed (--strict) or a round trip that differs, 2 usage or I/O error."})
     static final class Stream implements Callable<Integer> {
-        @Parameters(arity = "1..*", paramLabel = "ARGS", description = "inspect|copy and their arguments")
+        @Parameters(arity = "1..*", paramLabel = "ARGS", description = "inspect or copy, and their arguments.")
         List<String> arguments;
 
         @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")

@@ -29,19 +29,20 @@ import java.util.regex.Pattern;
 import static java.util.Objects.requireNonNull;
 
 /** {@code dwcp migrate DOMAIN dwcp://HOST[:PORT][?OPTIONS]}: a live migration through the local dwcpd. */
-@Command(name = "migrate", mixinStandardHelpOptions = true,
+@Command(name = "migrate", mixinStandardHelpOptions = true, version = "dwcp 0.1.0",
+        header = "Live-migrate a libvirt domain to another host through the local dwcpd.",
         description = {
-                "Live-migrates DOMAIN to HOST through the local dwcpd. libvirt migrates it",
-                "peer-to-peer with --migrateuri unix://<run-dir>/peer/<peer>.sock, so QEMU's",
-                "stream goes through the DWCP tunnel. Shows guest data sent, bytes on the wire,",
-                "rate, compression, iteration and ETA, then a summary. Ctrl-C aborts the",
-                "migration job; the domain keeps running here.",
+                "Live-migrates DOMAIN to HOST through the local dwcpd. libvirt migrates the domain peer-to-peer with "
+                        + "--migrateuri unix://<run-dir>/peer/<peer>.sock, so QEMU's stream goes through the DWCP tunnel. "
+                        + "The command shows guest data sent, bytes on the wire, rate, compression, iteration and ETA, then a summary. "
+                        + "Ctrl-C aborts the migration job; the domain keeps running here.",
                 "",
-                "TARGET: dwcp://HOST[:PORT][?peer=NAME&parallel=N&bandwidth=MIB&dest-uri=URI]",
-                "  the dwcpd peer is the one named HOST (or NAME), else the one whose tunnel",
-                "  address is HOST[:PORT].",
-                "Settings: /etc/dwcp/dwcp.properties: migrate.connect, migrate.dest-uri,",
-                "  control.socket, node.run-dir.",
+                "TARGET is dwcp://HOST[:PORT][?peer=NAME&parallel=N&bandwidth=MIB&dest-uri=URI]. The dwcpd peer is the one "
+                        + "named HOST (or NAME), else the one whose tunnel address is HOST[:PORT]. Options in the query are "
+                        + "percent-decoded.",
+                "",
+                "Settings come from /etc/dwcp/dwcp.properties (keys migrate.connect, migrate.dest-uri, control.socket "
+                        + "and node.run-dir); options override them.",
                 ""},
         footer = {"",
                 "Exit status:",
@@ -99,43 +100,43 @@ public final class MigrateCommand
         AUTO, BAR, LINES, NONE
     }
 
-    @Parameters(index = "0", paramLabel = "DOMAIN", description = "the libvirt domain (name) to migrate")
+    @Parameters(index = "0", paramLabel = "DOMAIN", description = "The libvirt domain (its name) to migrate.")
     String domain;
 
-    @Parameters(index = "1", paramLabel = "TARGET", description = "dwcp://HOST[:PORT][?OPTIONS]")
+    @Parameters(index = "1", paramLabel = "TARGET", description = "Where to: dwcp://HOST[:PORT][?OPTIONS].")
     String target;
 
-    @Option(names = {"-c", "--connect"}, paramLabel = "URI", description = "local libvirt URI (default: migrate.connect, qemu:///system)")
+    @Option(names = {"-c", "--connect"}, paramLabel = "URI", description = "The local libvirt URI (default: migrate.connect, else qemu:///system).")
     String connect;
 
-    @Option(names = "--dest-uri", paramLabel = "URI", description = "destination libvirt URI (default: dest-uri in TARGET, else migrate.dest-uri, qemu+ssh://{host}/system)")
+    @Option(names = "--dest-uri", paramLabel = "URI", description = "The destination's libvirt URI (default: dest-uri in TARGET, else migrate.dest-uri, else qemu+ssh://{host}/system).")
     String destinationUri;
 
-    @Option(names = "--parallel", paramLabel = "N", description = "multifd: N parallel connections (1-255), all through dwcpd")
+    @Option(names = "--parallel", paramLabel = "N", description = "Migrate with multifd over N parallel connections (1-255), all through dwcpd.")
     Integer parallel;
 
-    @Option(names = "--bandwidth", paramLabel = "MIB", description = "libvirt's bandwidth limit in MiB/s (of guest data, before DWCP's encoding)")
+    @Option(names = "--bandwidth", paramLabel = "MIB", description = "libvirt's bandwidth limit in MiB/s, of guest data before DWCP's encoding.")
     Long bandwidth;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "abort the migration if it has not finished after this many seconds (exit 5)")
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Abort the migration if it has not finished after this many seconds (exit status 5).")
     Long timeoutSeconds;
 
-    @Option(names = "--keep-source", description = "keep the domain's definition here (no VIR_MIGRATE_UNDEFINE_SOURCE)")
+    @Option(names = "--keep-source", description = "Keep the domain's definition here (no VIR_MIGRATE_UNDEFINE_SOURCE).")
     boolean keepSource;
 
-    @Option(names = "--transient", description = "do not define the domain at the destination (no VIR_MIGRATE_PERSIST_DEST)")
+    @Option(names = "--transient", description = "Do not define the domain at the destination (no VIR_MIGRATE_PERSIST_DEST).")
     boolean transientDestination;
 
-    @Option(names = "--dry-run", description = "print the equivalent virsh command line and exit (contacts neither libvirt nor dwcpd)")
+    @Option(names = "--dry-run", description = "Print the equivalent virsh command line and exit; contacts neither libvirt nor dwcpd.")
     boolean dryRun;
 
-    @Option(names = "--control-socket", paramLabel = "PATH", description = "the local dwcpd's control socket (default: control.socket, /run/dwcp/control.sock)")
+    @Option(names = "--control-socket", paramLabel = "PATH", description = "The local dwcpd's control socket (default: control.socket, else /run/dwcp/control.sock).")
     Path controlSocket;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "settings file (default: /etc/dwcp/dwcp.properties, optional)")
+    @Option(names = "--config", paramLabel = "FILE", description = "The settings file (default: /etc/dwcp/dwcp.properties, used when present).")
     Path configFile;
 
-    @Option(names = "--progress", paramLabel = "MODE", description = "auto (a bar on a terminal, else lines), bar, lines, none (default: ${DEFAULT-VALUE})", defaultValue = "auto")
+    @Option(names = "--progress", paramLabel = "MODE", description = "How to show progress: auto (a bar on a terminal, else lines), bar, lines or none (default: ${DEFAULT-VALUE}).", defaultValue = "auto")
     String progressMode;
 
     private final Environment environment;

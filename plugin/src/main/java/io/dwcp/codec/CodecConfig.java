@@ -20,6 +20,12 @@ public class CodecConfig
     @Config(value = "codec.mode", description = "hde (page encoding) or passthrough (QEMU's bytes as they are, see tunnel.tokenize-source); the source's mode is the session's")
     public CodecConfig setMode(String mode)
     {
+        try {
+            CodecMode.ofConfigName(mode);
+        }
+        catch (IllegalArgumentException e) {
+            throw ConfigurationException.invalidValue("codec.mode", mode, "expected hde or passthrough");
+        }
         this.mode = mode;
         return this;
     }

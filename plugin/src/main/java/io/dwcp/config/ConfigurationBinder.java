@@ -18,7 +18,14 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Maps properties onto configuration classes through their {@link Config} setters. Keys no class
- * claims are reported (a typo must not silently fall back to a default).
+ * claims are reported (a typo must not silently fall back to a default). A value that does not
+ * convert to the setter's type, or that the setter refuses, fails as
+ * {@code key=value: rule} ({@link ConfigurationException#invalidValue}).
+ *
+ * <p>Types and their rules: {@code int}, {@code long} (decimal integers), {@code boolean}
+ * ({@code true} or {@code false}), {@link Duration} ({@code 500ms}, {@code 10s}, {@code 5m},
+ * {@code 2h}, {@code 1d}), {@link DataSize}, {@link HostAndPort}, {@link Path} (absolute: dwcpd
+ * runs from any folder), {@link String} (the setter checks it).
  */
 public final class ConfigurationBinder
 {
@@ -52,18 +59,22 @@ public final class ConfigurationBinder
                 continue;
             }
             used.add(config.value());
+            Class<?> parameterType = method.getParameterTypes()[0];
             Object converted;
             try {
-                converted = convert(method.getParameterTypes()[0], value.trim());
+                converted = convert(parameterType, value.trim());
             }
             catch (RuntimeException e) {
-                throw new ConfigurationException("invalid value for " + config.value() + ": '" + value + "': " + e.getMessage(), e);
+                throw ConfigurationException.invalidValue(config.value(), value, rule(parameterType));
             }
             try {
                 method.invoke(instance, converted);
             }
             catch (InvocationTargetException e) {
-                throw new ConfigurationException("invalid value for " + config.value() + ": '" + value + "': " + e.getCause().getMessage(), e.getCause());
+                if (e.getCause() instanceof ConfigurationException refused) {
+                    throw refused; // names the key already
+                }
+                throw ConfigurationException.invalidValue(config.value(), value, e.getCause().getMessage());
             }
             catch (IllegalAccessException e) {
                 throw new IllegalStateException(e);
@@ -144,6 +155,30 @@ public final class ConfigurationBinder
         return value.toString();
     }
 
+    /** What a value of the type must look like, for the error message. */
+    static String rule(Class<?> type)
+    {
+        if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
+            return "expected an integer";
+        }
+        if (type == boolean.class || type == Boolean.class) {
+            return "expected true or false";
+        }
+        if (type == Duration.class) {
+            return "expected a duration such as 500ms, 10s or 5m";
+        }
+        if (type == DataSize.class) {
+            return "expected a size such as 64MiB, 512KiB or 4096B";
+        }
+        if (type == Path.class) {
+            return "expected an absolute path";
+        }
+        if (type == HostAndPort.class) {
+            return "expected host:port such as 127.0.0.1:7470 or [::1]:7470 (port 0 to 65535)";
+        }
+        return "not a valid " + type.getSimpleName();
+    }
+
     static Object convert(Class<?> type, String value)
     {
         if (type == String.class) {
@@ -169,7 +204,11 @@ public final class ConfigurationBinder
             return DataSize.valueOf(value);
         }
         if (type == Path.class) {
-            return Path.of(value);
+            Path path = Path.of(value);
+            if (!path.isAbsolute()) {
+                throw new IllegalArgumentException("not absolute: " + value);
+            }
+            return path;
         }
         if (type == HostAndPort.class) {
             return HostAndPort.valueOf(value);

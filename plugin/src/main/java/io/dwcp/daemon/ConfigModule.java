@@ -3,7 +3,6 @@ package io.dwcp.daemon;
 import com.google.inject.AbstractModule;
 import io.dwcp.codec.CodecConfig;
 import io.dwcp.control.ControlConfig;
-import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.hde.HdeConfig;
 import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.tls.TlsConfig;
@@ -11,55 +10,30 @@ import io.dwcp.transport.AmstConfig;
 import io.dwcp.tunnel.PeersConfig;
 import io.dwcp.tunnel.TunnelConfig;
 
-import java.util.Map;
-
 import static java.util.Objects.requireNonNull;
 
-/** Binds every configuration class, bound from the properties and validated before anything starts. */
+/** Binds every configuration class, already bound from the properties and validated ({@link DaemonConfiguration}). */
 public final class ConfigModule
         extends AbstractModule
 {
-    private final Map<String, String> properties;
+    private final DaemonConfiguration configuration;
 
-    public ConfigModule(Map<String, String> properties)
+    public ConfigModule(DaemonConfiguration configuration)
     {
-        this.properties = Map.copyOf(requireNonNull(properties, "properties is null"));
+        this.configuration = requireNonNull(configuration, "configuration is null");
     }
 
     @Override
     protected void configure()
     {
-        ConfigurationBinder binder = new ConfigurationBinder(properties);
-        NodeConfig node = binder.bind(NodeConfig.class);
-        TunnelConfig tunnel = binder.bind(TunnelConfig.class);
-        AmstConfig amst = binder.bind(AmstConfig.class);
-        TlsConfig tls = binder.bind(TlsConfig.class);
-        MetricsConfig metrics = binder.bind(MetricsConfig.class);
-        CodecConfig codec = binder.bind(CodecConfig.class);
-        HdeConfig hde = binder.bind(HdeConfig.class);
-        ControlConfig control = binder.bind(ControlConfig.class);
-        PeersConfig peers = PeersConfig.fromProperties(binder.claimPrefix("peer."));
-        binder.checkAllUsed();
-        node.validate();
-        tunnel.validate();
-        amst.validate();
-        codec.validate();
-        hde.validate();
-        if (hde.getBaselineDirectory() == null) {
-            hde.setBaselineDirectory(node.getStateDirectory().resolve("baselines"));
-        }
-        control.validate();
-        if (peers.get(node.getName()).isPresent()) {
-            throw new io.dwcp.config.ConfigurationException("node.name '" + node.getName() + "' must not also be a peer");
-        }
-        bind(NodeConfig.class).toInstance(node);
-        bind(TunnelConfig.class).toInstance(tunnel);
-        bind(AmstConfig.class).toInstance(amst);
-        bind(TlsConfig.class).toInstance(tls);
-        bind(MetricsConfig.class).toInstance(metrics);
-        bind(CodecConfig.class).toInstance(codec);
-        bind(HdeConfig.class).toInstance(hde);
-        bind(ControlConfig.class).toInstance(control);
-        bind(PeersConfig.class).toInstance(peers);
+        bind(NodeConfig.class).toInstance(configuration.node());
+        bind(TunnelConfig.class).toInstance(configuration.tunnel());
+        bind(AmstConfig.class).toInstance(configuration.amst());
+        bind(TlsConfig.class).toInstance(configuration.tls());
+        bind(MetricsConfig.class).toInstance(configuration.metrics());
+        bind(CodecConfig.class).toInstance(configuration.codec());
+        bind(HdeConfig.class).toInstance(configuration.hde());
+        bind(ControlConfig.class).toInstance(configuration.control());
+        bind(PeersConfig.class).toInstance(configuration.peers());
     }
 }

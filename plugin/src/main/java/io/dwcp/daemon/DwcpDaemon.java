@@ -62,10 +62,15 @@ public final class DwcpDaemon
         this.control = requireNonNull(control, "control is null");
     }
 
-    /** Builds a daemon from properties; modules override bindings (tests plug in stream codecs). */
+    /**
+     * Builds a daemon from properties; modules override bindings (tests plug in stream codecs).
+     * The configuration is checked first: a bad key or value throws
+     * {@link io.dwcp.config.ConfigurationException} before the injector exists.
+     */
     public static DwcpDaemon create(Map<String, String> properties, Module... overrides)
     {
-        List<Module> modules = List.of(new ConfigModule(properties), new TunnelModule(), new HdeModule(), new MetricsModule(), new ControlModule());
+        DaemonConfiguration configuration = DaemonConfiguration.bind(properties);
+        List<Module> modules = List.of(new ConfigModule(configuration), new TunnelModule(), new HdeModule(), new MetricsModule(), new ControlModule());
         Injector injector = Guice.createInjector(Stage.PRODUCTION, Modules.override(modules).with(overrides));
         return injector.getInstance(DwcpDaemon.class);
     }

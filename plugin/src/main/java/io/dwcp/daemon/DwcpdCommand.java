@@ -1,18 +1,16 @@
 package io.dwcp.daemon;
 
 import io.dwcp.config.ConfigurationBinder;
-import io.dwcp.control.ControlConfig;
 import io.dwcp.config.ConfigurationException;
-import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.tls.CertificateAuthority;
-import io.dwcp.tls.TlsConfig;
-import io.dwcp.transport.AmstConfig;
-import io.dwcp.tunnel.TunnelConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,11 +25,16 @@ import java.util.concurrent.CountDownLatch;
 
 /** The {@code dwcpd} command line. */
 @Command(name = "dwcpd", mixinStandardHelpOptions = true, version = "dwcpd 0.1.0",
+        header = "The DWCP daemon: carries QEMU live migrations through an encrypted, adaptive multi-stream tunnel.",
         description = {
-                "DWCP daemon: carries QEMU live migrations through an encrypted, adaptive multi-stream tunnel.",
-                "Source role: QEMU migrates to unix:<run-dir>/peer/<peer>.sock (or tcp:127.0.0.1:<peer.<peer>.qemu-port>).",
-                "Destination role: the tunnel port; connects to QEMU -incoming on the same socket name or port.",
-                "Configuration: a properties file, then --set overrides; 'dwcpd --help-config' lists the keys."},
+                "dwcpd carries QEMU live migrations between KVM hosts through an encrypted, adaptive multi-stream tunnel. "
+                        + "One daemon plays both roles.",
+                "As the source, it takes QEMU's migration stream on unix:<run-dir>/peer/<peer>.sock "
+                        + "(or tcp:127.0.0.1:<peer.<peer>.qemu-port>) and sends it to that peer.",
+                "As the destination, it accepts the peer's streams on the tunnel port and connects to QEMU -incoming "
+                        + "on the same socket name or port.",
+                "The configuration is a properties file, then --set overrides; 'dwcpd --help-config' lists the keys. "
+                        + "A bad key or value is reported in one line, with exit status 2."},
         subcommands = {DwcpdCommand.TlsCa.class, DwcpdCommand.TlsHost.class},
         exitCodeOnInvalidInput = 2)
 public final class DwcpdCommand
@@ -39,18 +42,39 @@ public final class DwcpdCommand
 {
     static final Path DEFAULT_CONFIG = Path.of("/etc/dwcp/dwcpd.properties");
 
-    @Option(names = {"-c", "--config"}, description = "configuration file (default: ${DEFAULT-VALUE}; optional when absent)", defaultValue = "/etc/dwcp/dwcpd.properties")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "The configuration file (default: ${DEFAULT-VALUE}, optional when absent).", defaultValue = "/etc/dwcp/dwcpd.properties")
     Path configFile;
 
-    @Option(names = {"-s", "--set"}, description = "key=value, overrides the file (repeatable), e.g. --set node.run-dir=/run/dwcp-a")
+    @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "Set a key: key=value overrides the file (repeatable), e.g. --set node.run-dir=/run/dwcp-a.")
     List<String> overrides = List.of();
 
-    @Option(names = "--help-config", description = "list every configuration key with its default and exit")
+    @Option(names = "--help-config", description = "List every configuration key with its default and exit.")
     boolean helpConfig;
+
+    @Spec
+    CommandSpec spec;
 
     public static void main(String[] args)
     {
-        System.exit(new CommandLine(new DwcpdCommand()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The command line as {@link #main} runs it. A configuration error, also one a subcommand
+     * meets, is one line on stderr ({@code dwcpd: key=value: rule}) and exit status 2.
+     */
+    public static CommandLine commandLine()
+    {
+        CommandLine commandLine = new CommandLine(new DwcpdCommand());
+        commandLine.setExecutionExceptionHandler((exception, command, parseResult) -> {
+            if (exception instanceof ConfigurationException) {
+                command.getErr().println("dwcpd: " + exception.getMessage());
+                command.getErr().flush();
+                return 2;
+            }
+            throw exception;
+        });
+        return commandLine;
     }
 
     @Override
@@ -58,26 +82,25 @@ public final class DwcpdCommand
             throws Exception
     {
         if (helpConfig) {
-            System.out.println("Configuration keys (file " + DEFAULT_CONFIG + ", or --config; --set key=value overrides):");
-            for (Class<?> type : List.of(NodeConfig.class, TunnelConfig.class, AmstConfig.class, TlsConfig.class, MetricsConfig.class,
-                    ControlConfig.class, io.dwcp.codec.CodecConfig.class, io.dwcp.hde.HdeConfig.class)) {
-                ConfigurationBinder.describe(type).forEach(System.out::println);
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("Configuration keys (file " + DEFAULT_CONFIG + ", or --config; --set key=value overrides):");
+            for (Class<?> type : DaemonConfiguration.CONFIG_CLASSES) {
+                ConfigurationBinder.describe(type).forEach(out::println);
             }
-            System.out.printf("  %-34s %-16s %s%n", "peer.<name>.address", "(none)", "host:port of that peer's tunnel port (one entry per peer)");
-            System.out.printf("  %-34s %-16s %s%n", "peer.<name>.qemu-port", "(none)", "loopback TCP port QEMU uses for migrations to that peer");
+            out.printf("  %-34s %-16s %s%n", "peer.<name>.address", "(none)", "host:port of that peer's tunnel port (one entry per peer)");
+            out.printf("  %-34s %-16s %s%n", "peer.<name>.qemu-port", "(none)", "loopback TCP port QEMU uses for migrations to that peer");
+            out.flush();
             return 0;
         }
-        Map<String, String> properties;
-        try {
-            properties = loadProperties(configFile, !configFile.equals(DEFAULT_CONFIG), overrides);
-        }
-        catch (ConfigurationException e) {
-            System.err.println("dwcpd: " + e.getMessage());
-            return 2;
-        }
+        PrintWriter err = spec.commandLine().getErr();
         DwcpDaemon daemon;
         try {
-            daemon = DwcpDaemon.create(properties);
+            daemon = DwcpDaemon.create(loadProperties(configFile, !configFile.equals(DEFAULT_CONFIG), overrides));
+        }
+        catch (ConfigurationException e) {
+            err.println("dwcpd: " + e.getMessage());
+            err.flush();
+            return 2;
         }
         catch (com.google.inject.CreationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -87,7 +110,8 @@ public final class DwcpdCommand
                     break;
                 }
             }
-            System.err.println("dwcpd: " + cause.getMessage());
+            err.println("dwcpd: " + cause.getMessage());
+            err.flush();
             return 2;
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -99,7 +123,8 @@ public final class DwcpdCommand
             daemon.start();
         }
         catch (RuntimeException e) {
-            System.err.println("dwcpd: cannot start: " + e.getMessage());
+            err.println("dwcpd: cannot start: " + e.getMessage());
+            err.flush();
             return 1;
         }
         stopped.await();
@@ -133,17 +158,18 @@ public final class DwcpdCommand
         return properties;
     }
 
-    @Command(name = "tls-ca", mixinStandardHelpOptions = true, description = "Create a CA (ca.pem, ca.key) for the dwcpd hosts of a site.")
+    @Command(name = "tls-ca", mixinStandardHelpOptions = true, version = "dwcpd 0.1.0", header = "Create a CA (ca.pem, ca.key) for the dwcpd hosts of a site.",
+            description = "Creates a certificate authority (ca.pem, ca.key) for the dwcpd hosts of a site. Keep ca.key off the hosts.")
     static final class TlsCa
             implements Callable<Integer>
     {
-        @Option(names = "--dir", description = "where to write ca.pem and ca.key (default: ${DEFAULT-VALUE})", defaultValue = "/etc/dwcp/tls")
+        @Option(names = "--dir", paramLabel = "DIR", description = "Where to write ca.pem and ca.key (default: ${DEFAULT-VALUE}).", defaultValue = "/etc/dwcp/tls")
         Path directory;
 
-        @Option(names = "--name", description = "CA name (default: ${DEFAULT-VALUE})", defaultValue = "DWCP CA")
+        @Option(names = "--name", paramLabel = "NAME", description = "The CA's name (default: ${DEFAULT-VALUE}).", defaultValue = "DWCP CA")
         String name;
 
-        @Option(names = "--days", defaultValue = "3650", description = "validity in days (default: ${DEFAULT-VALUE})")
+        @Option(names = "--days", paramLabel = "DAYS", defaultValue = "3650", description = "Validity in days (default: ${DEFAULT-VALUE}).")
         int days;
 
         @Override
@@ -155,20 +181,21 @@ public final class DwcpdCommand
         }
     }
 
-    @Command(name = "tls-host", mixinStandardHelpOptions = true, description = "Issue a host certificate (CN = node.name) signed by the CA.")
+    @Command(name = "tls-host", mixinStandardHelpOptions = true, version = "dwcpd 0.1.0", header = "Issue a host certificate (CN = node.name) signed by the CA.",
+            description = "Issues a host certificate and key (host.pem, host.key) whose CN is the host's node.name, signed by the site's CA.")
     static final class TlsHost
             implements Callable<Integer>
     {
-        @Option(names = "--ca-dir", description = "directory with ca.pem and ca.key (default: ${DEFAULT-VALUE})", defaultValue = "/etc/dwcp/tls")
+        @Option(names = "--ca-dir", paramLabel = "DIR", description = "The folder with ca.pem and ca.key (default: ${DEFAULT-VALUE}).", defaultValue = "/etc/dwcp/tls")
         Path caDirectory;
 
-        @Option(names = "--name", required = true, description = "the host's node.name")
+        @Option(names = "--name", paramLabel = "NAME", required = true, description = "The host's node.name.")
         String name;
 
-        @Option(names = "--out", description = "output directory for host.pem and host.key (default: the CA directory)")
+        @Option(names = "--out", paramLabel = "DIR", description = "Where to write host.pem and host.key (default: the CA's folder).")
         Path out;
 
-        @Option(names = "--days", defaultValue = "825", description = "validity in days (default: ${DEFAULT-VALUE})")
+        @Option(names = "--days", paramLabel = "DAYS", defaultValue = "825", description = "Validity in days (default: ${DEFAULT-VALUE}).")
         int days;
 
         @Override

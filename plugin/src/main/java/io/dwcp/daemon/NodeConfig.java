@@ -25,7 +25,9 @@ public class NodeConfig
     @Config(value = "node.name", description = "this host's name; its TLS certificate's CN must be the same (required)")
     public NodeConfig setName(String name)
     {
-        checkName(name, "node.name");
+        if (!isName(name)) {
+            throw ConfigurationException.invalidValue("node.name", name, NAME_RULE);
+        }
         this.name = name;
         return this;
     }
@@ -95,6 +97,15 @@ public class NodeConfig
         if (name == null) {
             throw new ConfigurationException("node.name is required");
         }
+    }
+
+    /** What {@link #isName} accepts, for error messages. */
+    public static final String NAME_RULE = "expected 1-63 characters of [A-Za-z0-9._-], starting with a letter or digit";
+
+    /** A node name: this host's {@code node.name}, a peer's name, a certificate's CN. */
+    public static boolean isName(String name)
+    {
+        return name != null && NAME.matcher(name).matches();
     }
 
     public static void checkName(String name, String what)

@@ -54,7 +54,7 @@ public final class SocketPermissions
     public static Set<PosixFilePermission> parseMode(String mode, String key)
     {
         if (mode == null || !MODE.matcher(mode).matches()) {
-            throw new ConfigurationException(key + " must be an octal file mode like 0660 (no setuid, setgid or sticky bits): '" + mode + "'");
+            throw ConfigurationException.invalidValue(key, mode, "expected an octal file mode such as 0660 (no setuid, setgid or sticky bits)");
         }
         int bits = Integer.parseInt(mode, 8);
         Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
@@ -64,7 +64,7 @@ public final class SocketPermissions
             }
         }
         if (!permissions.contains(PosixFilePermission.OWNER_WRITE)) {
-            throw new ConfigurationException(key + " must let the owner (dwcpd) write: '" + mode + "'");
+            throw ConfigurationException.invalidValue(key, mode, "the mode must let the owner (dwcpd) write");
         }
         return permissions;
     }
@@ -72,7 +72,7 @@ public final class SocketPermissions
     public static String checkGroup(String group, String key)
     {
         if (group == null || (!group.isEmpty() && !GROUP.matcher(group).matches())) {
-            throw new ConfigurationException(key + " must be a group name or empty (dwcpd's own group): '" + group + "'");
+            throw ConfigurationException.invalidValue(key, group, "expected a group name, or empty for dwcpd's own group");
         }
         return group;
     }

@@ -37,7 +37,7 @@ public final class TlsContexts
         for (Path file : new Path[] {config.getCaFile(), config.getCertificateFile(), config.getKeyFile()}) {
             if (!Files.isReadable(file)) {
                 throw new ConfigurationException("TLS file missing or unreadable: " + file
-                        + " (tls.ca-file, tls.cert-file, tls.key-file; create them with 'dwcpd tls')");
+                        + " (tls.ca-file, tls.cert-file, tls.key-file; create them with 'dwcpd tls-ca' and 'dwcpd tls-host')");
             }
         }
         provider = choose(config.provider());

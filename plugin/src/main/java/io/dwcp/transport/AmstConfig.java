@@ -164,6 +164,11 @@ public class AmstConfig
     @Config(value = "amst.congestion-control", description = "TCP_CONGESTION of tunnel sockets (empty = system default)")
     public AmstConfig setCongestionControl(String congestionControl)
     {
+        // Linux's TCP_CONGESTION names: at most 15 characters (TCP_CA_NAME_MAX); empty keeps the system's
+        if (congestionControl == null || !congestionControl.matches("[a-z0-9_]{0,15}")) {
+            throw ConfigurationException.invalidValue("amst.congestion-control", congestionControl,
+                    "expected a TCP congestion control name such as bbr or cubic, or empty for the system's default");
+        }
         this.congestionControl = congestionControl;
         return this;
     }

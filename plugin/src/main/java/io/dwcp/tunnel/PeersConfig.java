@@ -37,10 +37,13 @@ public final class PeersConfig
             String key = entry.getKey();
             int dot = key.lastIndexOf('.');
             if (dot <= 0) {
-                throw new ConfigurationException("peer keys are peer.<name>.address and peer.<name>.qemu-port: peer." + key);
+                throw new ConfigurationException("unknown configuration key peer." + key + " (peer keys are peer.<name>.address and peer.<name>.qemu-port)");
             }
             String name = key.substring(0, dot);
-            NodeConfig.checkName(name, "peer name in peer." + key);
+            if (!NodeConfig.isName(name)) {
+                throw new ConfigurationException("peer." + key + ": the peer name '" + ConfigurationException.oneLineValue(name) + "' is not a node name: "
+                        + NodeConfig.NAME_RULE);
+            }
             String field = key.substring(dot + 1);
             switch (field) {
                 case "address" -> addresses.put(name, entry.getValue());
@@ -53,7 +56,7 @@ public final class PeersConfig
                         ports.put(name, port);
                     }
                     catch (NumberFormatException e) {
-                        throw new ConfigurationException("invalid value for peer." + key + ": '" + entry.getValue() + "': not a port");
+                        throw ConfigurationException.invalidValue("peer." + key, entry.getValue(), "expected a TCP port, 1 to 65535");
                     }
                 }
                 default -> throw new ConfigurationException("unknown peer key peer." + key + " (peer.<name>.address, peer.<name>.qemu-port)");
@@ -71,7 +74,8 @@ public final class PeersConfig
                 address = HostAndPort.valueOf(entry.getValue());
             }
             catch (IllegalArgumentException e) {
-                throw new ConfigurationException("invalid value for peer." + entry.getKey() + ".address: " + e.getMessage());
+                throw ConfigurationException.invalidValue("peer." + entry.getKey() + ".address", entry.getValue(),
+                        "expected host:port such as 192.0.2.7:7470 or [2001:db8::7]:7470 (the peer's tunnel.listen)");
             }
             Integer port = ports.get(entry.getKey());
             peers.put(entry.getKey(), new PeerConfig(entry.getKey(), address, port == null ? OptionalInt.empty() : OptionalInt.of(port)));

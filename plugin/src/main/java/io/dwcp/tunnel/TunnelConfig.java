@@ -43,6 +43,9 @@ public class TunnelConfig
     @Config(value = "tunnel.qemu-listen-host", description = "address of the per-peer TCP ports QEMU connects to")
     public TunnelConfig setQemuListenHost(String qemuListenHost)
     {
+        if (!HostAndPort.isHost(qemuListenHost)) {
+            throw ConfigurationException.invalidValue("tunnel.qemu-listen-host", qemuListenHost, HostAndPort.HOST_RULE);
+        }
         this.qemuListenHost = qemuListenHost;
         return this;
     }
@@ -55,6 +58,9 @@ public class TunnelConfig
     @Config(value = "tunnel.incoming-qemu-host", description = "at the destination, where QEMU -incoming tcp listens")
     public TunnelConfig setIncomingQemuHost(String incomingQemuHost)
     {
+        if (!HostAndPort.isHost(incomingQemuHost)) {
+            throw ConfigurationException.invalidValue("tunnel.incoming-qemu-host", incomingQemuHost, HostAndPort.HOST_RULE);
+        }
         this.incomingQemuHost = incomingQemuHost;
         return this;
     }

@@ -89,11 +89,19 @@ class ConfigurationTest
 
         ConfigurationException badSize = assertThrows(ConfigurationException.class,
                 () -> new ConfigurationBinder(Map.of("amst.window", "lots")).bind(AmstConfig.class));
-        assertEquals("invalid value for amst.window: 'lots': not a size (like 64MiB, 512KiB, 4096B): lots", badSize.getMessage());
+        assertEquals("amst.window=lots: expected a size such as 64MiB, 512KiB or 4096B", badSize.getMessage());
 
         ConfigurationException badName = assertThrows(ConfigurationException.class,
                 () -> new ConfigurationBinder(Map.of("node.name", "a/b")).bind(NodeConfig.class));
-        assertTrue(badName.getMessage().startsWith("invalid value for node.name: 'a/b': node.name must be"), badName.getMessage());
+        assertEquals("node.name=a/b: expected 1-63 characters of [A-Za-z0-9._-], starting with a letter or digit", badName.getMessage());
+
+        ConfigurationException relative = assertThrows(ConfigurationException.class,
+                () -> new ConfigurationBinder(Map.of("node.run-dir", "run/dwcp")).bind(NodeConfig.class));
+        assertEquals("node.run-dir=run/dwcp: expected an absolute path", relative.getMessage());
+
+        ConfigurationException twoLines = assertThrows(ConfigurationException.class,
+                () -> new ConfigurationBinder(Map.of("amst.initial-streams", "4\n5")).bind(AmstConfig.class));
+        assertEquals("amst.initial-streams=4?5: expected an integer", twoLines.getMessage());
 
         ConfigurationException checkpoint = assertThrows(ConfigurationException.class,
                 () -> new AmstConfig().setWindow(DataSize.ofMiB(8)).validate());

@@ -58,13 +58,13 @@ class ControlConfigTest
     @Test
     void refusals()
     {
-        assertRefused("invalid value for node.socket-mode: '0668': node.socket-mode must be an octal file mode like 0660 (no setuid, setgid or sticky bits): '0668'",
+        assertRefused("node.socket-mode=0668: expected an octal file mode such as 0660 (no setuid, setgid or sticky bits)",
                 Map.of("node.socket-mode", "0668"), NodeConfig.class);
-        assertRefused("invalid value for node.socket-mode: '4770': node.socket-mode must be an octal file mode like 0660 (no setuid, setgid or sticky bits): '4770'",
+        assertRefused("node.socket-mode=4770: expected an octal file mode such as 0660 (no setuid, setgid or sticky bits)",
                 Map.of("node.socket-mode", "4770"), NodeConfig.class);
-        assertRefused("invalid value for control.socket-mode: '0460': control.socket-mode must let the owner (dwcpd) write: '0460'",
+        assertRefused("control.socket-mode=0460: the mode must let the owner (dwcpd) write",
                 Map.of("control.socket-mode", "0460"), ControlConfig.class);
-        assertRefused("invalid value for node.socket-group: 'kvm users': node.socket-group must be a group name or empty (dwcpd's own group): 'kvm users'",
+        assertRefused("node.socket-group=kvm users: expected a group name, or empty for dwcpd's own group",
                 Map.of("node.socket-group", "kvm users"), NodeConfig.class);
         ControlConfig tooBig = new ControlConfig().setMaxRequestSize(DataSize.ofMiB(2));
         assertEquals("control.max-request-size must be 1KiB to 1MiB: 2MiB", assertThrows(ConfigurationException.class, tooBig::validate).getMessage());

@@ -1,10 +1,16 @@
 package io.dwcp.testbed.wan;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-
-import static java.util.Objects.requireNonNull;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The benchmark's WAN scenarios. Delay and loss apply to both directions, the RTT split equally;
@@ -20,6 +26,12 @@ import static java.util.Objects.requireNonNull;
  * the emulator, unrestricted, on the 2-core test machine. Known gap: with the rate set to 500 Mbit/s
  * or 1 Gbit/s, bulk TCP runs have seen it deliver only about 97 % of the configured IP rate
  * (see WanFidelityIT), so S1 and S2 run about 3 % below nominal until that is found.
+ *
+ * <p><b>Traces:</b> the rate traces S4 replays ship in this module's resources
+ * ({@value #TRACES_RESOURCE}, with their licence and provenance), so a scenario needs nothing
+ * outside the project. The WAN emulator runs as its own process and reads a file: a trace is used
+ * in place when the classes run from a folder, and copied once to a temporary file when they run
+ * from a jar.
  */
 public enum Scenario {
     /** Same site: a plain veth pair, no emulation. */
@@ -37,8 +49,8 @@ public enum Scenario {
     S4_VARYING(Duration.ofMillis(100), 200_000_000L, 0, Duration.ZERO,
             "TMobile-LTE-short.down", "TMobile-LTE-short.up");
 
-    /** The system property naming the shared folder (DESIGN.md, traces/...). */
-    public static final String SHARED_DIR_PROPERTY = "dwcp.shared.dir";
+    /** The classpath folder of the bundled rate traces. */
+    public static final String TRACES_RESOURCE = "/io/dwcp/testbed/wan/traces/";
     private static final Duration MAX_QUEUE = Duration.ofMillis(100);
 
     private final Duration rtt;
@@ -47,6 +59,8 @@ public enum Scenario {
     private final Duration jitter;
     private final String traceAtoB;
     private final String traceBtoA;
+
+    private static final Map<String, Path> TRACE_FILES = new ConcurrentHashMap<>();
 
     Scenario(Duration rtt, long rateBitsPerSecond, double lossProbability, Duration jitter,
              String traceAtoB, String traceBtoA) {
@@ -75,40 +89,20 @@ public enum Scenario {
         return jitter;
     }
 
-    /** True when the scenario reads rate traces from the shared folder. */
+    /** True when the scenario replays rate traces. */
     public boolean needsTraces() {
         return traceAtoB != null;
     }
 
-    /** A→B, traces (if any) from the folder {@value #SHARED_DIR_PROPERTY} names. */
     public LinkProfile aToB() {
-        return aToB(sharedDir());
+        return profile(traceAtoB, 1);
     }
 
-    /** B→A, traces (if any) from the folder {@value #SHARED_DIR_PROPERTY} names. */
     public LinkProfile bToA() {
-        return bToA(sharedDir());
+        return profile(traceBtoA, 2);
     }
 
-    public LinkProfile aToB(Path sharedDir) {
-        return profile(sharedDir, traceAtoB, 1);
-    }
-
-    public LinkProfile bToA(Path sharedDir) {
-        return profile(sharedDir, traceBtoA, 2);
-    }
-
-    /** The mahimahi trace folder under {@code sharedDir}. */
-    public static Path tracesDir(Path sharedDir) {
-        return sharedDir.resolve("traces").resolve("mahimahi");
-    }
-
-    /** The shared folder: system property {@value #SHARED_DIR_PROPERTY}, else {@code ../shared}. */
-    public static Path sharedDir() {
-        return Path.of(System.getProperty(SHARED_DIR_PROPERTY, "../shared")).toAbsolutePath().normalize();
-    }
-
-    private LinkProfile profile(Path sharedDir, String trace, long seed) {
+    private LinkProfile profile(String trace, long seed) {
         if (rtt.isZero()) {
             return LinkProfile.direct();
         }
@@ -120,14 +114,36 @@ public enum Scenario {
                 .withQueueTime(queue)
                 .withSeed(seed);
         if (trace != null) {
-            requireNonNull(sharedDir, "sharedDir is null");
-            Path file = tracesDir(sharedDir).resolve(trace);
-            if (!Files.isRegularFile(file)) {
-                throw new IllegalStateException("scenario " + this + " needs the rate trace " + file
-                        + " (set -D" + SHARED_DIR_PROPERTY + " to the shared folder)");
-            }
-            profile = profile.withRateTrace(file);
+            profile = profile.withRateTrace(traceFile(trace));
         }
         return profile;
+    }
+
+    /** A bundled trace as a file the emulator can read; fails naming the resource when it is missing. */
+    static Path traceFile(String name) {
+        return TRACE_FILES.computeIfAbsent(name, Scenario::locateTrace);
+    }
+
+    private static Path locateTrace(String name) {
+        String resource = TRACES_RESOURCE + name;
+        URL url = Scenario.class.getResource(resource);
+        if (url == null) {
+            throw new IllegalStateException("the rate trace " + resource + " is not on the classpath (tests/src/main/resources)");
+        }
+        try {
+            if (url.getProtocol().equals("file")) {
+                return Path.of(url.toURI());
+            }
+            Path copy = Files.createTempFile("dwcp-trace-", "-" + name);
+            copy.toFile().deleteOnExit();
+            try (InputStream in = url.openStream()) {
+                Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy the rate trace " + url + " to a file", e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException("not a file path: " + url, e);
+        }
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LinkModelTest {
@@ -135,16 +136,32 @@ class LinkModelTest {
     }
 
     @Test
-    void scenariosSplitTheRttAndBoundTheQueue(@TempDir Path shared) throws IOException {
-        assertTrue(Scenario.S0_LOCAL.aToB(shared).isDirect());
-        LinkProfile s2 = Scenario.S2_TRANSATLANTIC.aToB(shared);
+    void scenariosSplitTheRttAndBoundTheQueue() {
+        assertTrue(Scenario.S0_LOCAL.aToB().isDirect());
+        LinkProfile s2 = Scenario.S2_TRANSATLANTIC.aToB();
         assertEquals(Duration.ofMillis(70), s2.delay());
         assertEquals(0.0005, s2.lossProbability());
         assertEquals(Duration.ofMillis(100), s2.queueLimitTime());
-        assertEquals(Duration.ofMillis(70), Scenario.S1_CONTINENTAL.bToA(shared).queueLimitTime());
-        Path traces = Files.createDirectories(Scenario.tracesDir(shared));
-        Files.writeString(traces.resolve("TMobile-LTE-short.down"), "1\n");
-        Files.writeString(traces.resolve("TMobile-LTE-short.up"), "1\n");
-        assertEquals(traces.resolve("TMobile-LTE-short.down"), Scenario.S4_VARYING.aToB(shared).rateTrace());
+        assertEquals(Duration.ofMillis(70), Scenario.S1_CONTINENTAL.bToA().queueLimitTime());
+        assertNull(s2.rateTrace());
+    }
+
+    @Test
+    void theVaryingScenarioReplaysItsBundledTraces() {
+        // S4 needs nothing beside the project: both traces ship in the test bed's resources
+        LinkProfile aToB = Scenario.S4_VARYING.aToB();
+        LinkProfile bToA = Scenario.S4_VARYING.bToA();
+        assertTrue(aToB.rateTrace().toString().endsWith("TMobile-LTE-short.down"), aToB.rateTrace().toString());
+        assertTrue(bToA.rateTrace().toString().endsWith("TMobile-LTE-short.up"), bToA.rateTrace().toString());
+        RateTrace down = RateTrace.load(aToB.rateTrace());
+        RateTrace up = RateTrace.load(bToA.rateTrace());
+        // the recording: about 140 s per direction, a mean of a few Mbit/s before scaling
+        assertEquals(139_986, down.periodMillis());
+        assertTrue(up.periodMillis() > 130_000 && up.periodMillis() < 150_000, "up period " + up.periodMillis());
+        assertTrue(down.meanBitsPerSecond() > 1e6 && down.meanBitsPerSecond() < 20e6, "down mean " + down.meanBitsPerSecond());
+        // the emulator scales it to the scenario's mean
+        LinkModel model = new LinkModel(aToB, 0);
+        assertTrue(model.arrive(0, 1500) >= aToB.delay().toNanos());
+        assertEquals(Scenario.S4_VARYING.rateBitsPerSecond(), aToB.rateBitsPerSecond());
     }
 }

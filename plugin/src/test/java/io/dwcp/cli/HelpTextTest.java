@@ -1,0 +1,75 @@
+package io.dwcp.cli;
+
+import io.dwcp.daemon.DwcpdCommand;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The help of {@code dwcp} and {@code dwcpd} reads as whole sentences: every command has a
+ * one-sentence header (the command lists and the man pages' NAME use it), its description's
+ * paragraphs and every option's description end as sentences, not mid-phrase.
+ */
+class HelpTextTest
+{
+    @Test
+    void everyCommandAndOptionIsDescribedInWholeSentences()
+    {
+        List<String> problems = new ArrayList<>();
+        check(new CommandLine(new DwcpCommand()), problems);
+        check(DwcpdCommand.commandLine(), problems);
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void theCommandListShowsWholeHeaders()
+    {
+        StringWriter help = new StringWriter();
+        CommandLine dwcp = new CommandLine(new DwcpCommand());
+        dwcp.setOut(new PrintWriter(help));
+        assertEquals(0, dwcp.execute("--help"));
+        String text = help.toString().replaceAll("\\s+", " ");
+        assertTrue(text.contains(" migrate Live-migrate a libvirt domain to another host through the local dwcpd. "), text);
+        assertTrue(text.contains(" stream Inspect or copy captured QEMU migration channels (QEMU 7.2 to 10.x). "), text);
+    }
+
+    private static void check(CommandLine command, List<String> problems)
+    {
+        CommandSpec spec = command.getCommandSpec();
+        String name = spec.qualifiedName();
+        if (spec.mixinStandardHelpOptions() && spec.version().length == 0) {
+            problems.add(name + ": --version prints nothing (no version)");
+        }
+        String[] header = spec.usageMessage().header();
+        if (header.length != 1 || !header[0].endsWith(".")) {
+            problems.add(name + ": header is not one sentence: " + List.of(header));
+        }
+        for (String line : spec.usageMessage().description()) {
+            String paragraph = line.replaceAll("(%n)+$", ""); // picocli's line-break format specifier
+            // indented lines are examples or tables, blank lines separate paragraphs
+            if (!paragraph.isBlank() && !paragraph.startsWith(" ") && !paragraph.endsWith(".")) {
+                problems.add(name + ": description does not end a sentence: " + paragraph);
+            }
+        }
+        List<ArgSpec> arguments = new ArrayList<>(spec.options());
+        arguments.addAll(spec.positionalParameters());
+        for (ArgSpec argument : arguments) {
+            String description = String.join(" ", argument.description());
+            if (description.isBlank() || !description.endsWith(".")) {
+                problems.add(name + " " + argument.paramLabel() + ": description is not a sentence: '" + description + "'");
+            }
+        }
+        for (CommandLine subcommand : command.getSubcommands().values()) {
+            check(subcommand, problems);
+        }
+    }
+}
