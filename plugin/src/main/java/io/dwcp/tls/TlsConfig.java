@@ -68,6 +68,12 @@ public class TlsConfig
     @Config(value = "tls.provider", description = "auto (BoringSSL where it loads, else the JDK's engine), openssl (BoringSSL or refuse to start) or jdk")
     public TlsConfig setProvider(String provider)
     {
+        try {
+            Provider.valueOf(provider.toUpperCase(java.util.Locale.ROOT));
+        }
+        catch (IllegalArgumentException e) {
+            throw ConfigurationException.invalidValue("tls.provider", provider, "expected auto, openssl or jdk");
+        }
         this.provider = provider;
         return this;
     }
@@ -78,7 +84,7 @@ public class TlsConfig
             return Provider.valueOf(provider.toUpperCase(java.util.Locale.ROOT));
         }
         catch (IllegalArgumentException e) {
-            throw new ConfigurationException("tls.provider=" + provider + ": expected auto, openssl or jdk");
+            throw ConfigurationException.invalidValue("tls.provider", provider, "expected auto, openssl or jdk");
         }
     }
 }

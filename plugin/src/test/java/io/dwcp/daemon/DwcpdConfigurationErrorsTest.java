@@ -46,7 +46,8 @@ class DwcpdConfigurationErrorsTest
             Map.entry("control.socket-group", "kvm users"),
             Map.entry("codec.mode", "banana"),
             Map.entry("hde.tier", "banana"),
-            Map.entry("hde.baseline-record", "banana"));
+            Map.entry("hde.baseline-record", "banana"),
+            Map.entry("tls.provider", "gnutls"));
 
     /** What every run has besides the bad key, so that the bad key is the only error. */
     private static final Map<String, String> VALID = Map.of("node.name", "hostA");

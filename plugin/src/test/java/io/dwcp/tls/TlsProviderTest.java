@@ -41,7 +41,7 @@ class TlsProviderTest
     @Test
     void unknownProviderIsAConfigurationError()
     {
-        ConfigurationException e = assertThrows(ConfigurationException.class, () -> new TlsConfig().setProvider("gnutls").provider());
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> new TlsConfig().setProvider("gnutls"));
         assertTrue(e.getMessage().contains("tls.provider=gnutls"), e.getMessage());
     }
 }
