@@ -59,31 +59,52 @@ public final class FrameSender
 
     /**
      * If the oldest unacknowledged frame (the one the receiver waits for) was written more than
-     * {@code thresholdNanos} ago, writes it again on the least loaded other stream and returns
-     * true. The copy restarts its clock, so a frame is sent again at most once per threshold.
+     * {@code thresholdNanos} ago, its stream is stalled: that frame and every other frame on the
+     * same stream out for as long are written again on the least loaded other streams (the frames
+     * behind a loss on one stream are every N-th frame of the session: re-sending only the head
+     * would cost a threshold per frame). Each copy restarts its frame's clock, so a frame is sent
+     * again at most once per threshold. Returns how many frames were sent again.
      */
-    public boolean resendStalledHead(long thresholdNanos)
+    public int resendStalledHead(long thresholdNanos)
     {
         InFlight head = unacknowledged.peekFirst();
         if (head == null || head.held || head.stream == null || streams.size() < 2) {
-            return false;
+            return 0;
         }
         long now = clock.getAsLong();
         if (now - head.writtenNanos < thresholdNanos) {
-            return false;
+            return 0;
         }
-        TunnelStream other = leastLoadedExcept(head.stream);
-        if (other == null) {
-            return false;
+        TunnelStream stalled = head.stream;
+        int resent = 0;
+        for (InFlight inFlight : unacknowledged) {
+            if (inFlight.held) {
+                break;
+            }
+            if (inFlight.stream != stalled || now - inFlight.writtenNanos < thresholdNanos) {
+                continue;
+            }
+            TunnelStream other = leastLoadedExcept(stalled);
+            if (other == null) {
+                break;
+            }
+            stats.framesResent.increment();
+            inFlight.stream = other;
+            inFlight.writtenNanos = now;
+            Frame frame = inFlight.frame;
+            other.recordSent(HEADER_LENGTH + frame.payloadLength());
+            stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
+            other.channel().write(frame.retainedDuplicate(), other.channel().voidPromise());
+            resent++;
         }
-        stats.framesResent.increment();
-        head.stream = other;
-        head.writtenNanos = now;
-        Frame frame = head.frame;
-        other.recordSent(HEADER_LENGTH + frame.payloadLength());
-        stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
-        other.channel().writeAndFlush(frame.retainedDuplicate(), other.channel().voidPromise());
-        return true;
+        if (resent > 0) {
+            for (TunnelStream stream : streams) {
+                if (stream != stalled) {
+                    stream.channel().flush();
+                }
+            }
+        }
+        return resent;
     }
 
     /** The live stream, other than {@code excluded}, with the most room before it counts as full. */

@@ -917,8 +917,9 @@ public final class Session
         }
         long rttMicros = minRttMicros != 0 ? minRttMicros : measureMinRtt();
         long threshold = 3 * rttMicros * 1000 + manager.amst().getHeadResend().toNanos();
-        if (sender.resendStalledHead(threshold)) {
-            log.debug("{} re-sent the frame the receiver waits for (out for more than {} ms)", context, threshold / 1_000_000);
+        int resent = sender.resendStalledHead(threshold);
+        if (resent > 0) {
+            log.debug("{} re-sent {} frames of a stalled stream on the others (out for more than {} ms)", context, resent, threshold / 1_000_000);
         }
     }
 

@@ -107,7 +107,7 @@ class FrameSenderTest
         return frames;
     }
 
-    /** The frame the receiver waits for, out longer than the threshold, goes again on the least loaded other stream, once per threshold. */
+    /** The frames of the stream holding the one the receiver waits for, out longer than the threshold, go again on another stream, once per threshold. */
     @Test
     void stalledHeadIsResentOnAnotherStream()
     {
@@ -126,18 +126,19 @@ class FrameSenderTest
         // the receiver got 1..3 but not 0: its ACK says next = 0
         sender.acknowledge(0, 0);
         now[0] = 99;
-        assertFalse(sender.resendStalledHead(100));
+        assertEquals(0, sender.resendStalledHead(100));
         now[0] = 100;
-        assertTrue(sender.resendStalledHead(100));
-        assertEquals(List.of(0L), drain(fast).stream().map(Frame::sequence).toList());
-        assertEquals(1, stats.framesResent.sum());
-        // its clock restarted: not again before another threshold
+        // frame 0 and frame 2, both stuck on the slow stream, go on the fast one
+        assertEquals(2, sender.resendStalledHead(100));
+        assertEquals(List.of(0L, 2L), drain(fast).stream().map(Frame::sequence).toList());
+        assertEquals(2, stats.framesResent.sum());
+        // their clocks restarted: not again before another threshold
         now[0] = 150;
-        assertFalse(sender.resendStalledHead(100));
+        assertEquals(0, sender.resendStalledHead(100));
         // everything acknowledged: nothing is stalled
         sender.acknowledge(4, 4 * COST);
         now[0] = 1000;
-        assertFalse(sender.resendStalledHead(100));
+        assertEquals(0, sender.resendStalledHead(100));
         assertEquals(0, sender.unacknowledgedCount());
         slow.finishAndReleaseAll();
         fast.finishAndReleaseAll();
@@ -152,7 +153,7 @@ class FrameSenderTest
         sender.streamUp(new TunnelStream(0, only));
         sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
         now[0] = 1_000_000;
-        assertFalse(sender.resendStalledHead(1));
+        assertEquals(0, sender.resendStalledHead(1));
         only.finishAndReleaseAll();
     }
 }
