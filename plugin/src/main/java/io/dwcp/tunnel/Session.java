@@ -431,7 +431,7 @@ public final class Session
     void updateReading()
     {
         boolean shouldRead = state == State.OPEN && codecReady && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit
-                && qemuBytesRead.sum() - peerDelivered < rawWindow.limit();
+                && qemuBytesRead.sum() - peerDelivered < rawWindowLimit();
         if (shouldRead == reading) {
             if (reading) {
                 // a connection may have paused itself for the queue limit
@@ -462,6 +462,18 @@ public final class Session
                 netty.config().setAutoRead(reading);
             }
         }
+    }
+
+    /**
+     * The raw window in force. With several QEMU connections (multifd) the destination QEMU reads
+     * them in an order of its own (the main channel waits for every channel's sync packet): a
+     * session-wide bound small enough to follow the delivery rate can hold back the one packet
+     * the destination waits for behind bytes it will not read yet, and the migration stalls
+     * (seen on S1 through dwcp-multifd). Such sessions keep the configured amst.raw-window.
+     */
+    private long rawWindowLimit()
+    {
+        return channels.size() > 1 ? manager.amst().getRawWindow().bytes() : rawWindow.limit();
     }
 
     // ---- tunnel side ----
