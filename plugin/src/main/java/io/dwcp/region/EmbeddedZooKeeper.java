@@ -1,0 +1,66 @@
+package io.dwcp.region;
+
+import io.dwcp.config.HostAndPort;
+import org.apache.zookeeper.server.embedded.ExitHandler;
+import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
+
+import java.io.Closeable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A single-node ZooKeeper inside dwcpd ({@code region.zookeeper.embedded=true}): for one host and
+ * demos, so nothing else needs installing. Data under {@code region.zookeeper.data-dir}; no admin
+ * HTTP server; a fatal server error is logged, never exits dwcpd. Production regions use an
+ * ensemble of three or five servers instead: a single server is a single point of failure.
+ */
+public final class EmbeddedZooKeeper
+        implements Closeable
+{
+    private final ZooKeeperServerEmbedded server;
+    private final HostAndPort listen;
+
+    public EmbeddedZooKeeper(Path dataDirectory, HostAndPort listen)
+            throws Exception
+    {
+        this.listen = requireNonNull(listen, "listen is null");
+        Files.createDirectories(dataDirectory);
+        Properties configuration = new Properties();
+        configuration.setProperty("clientPort", Integer.toString(listen.port()));
+        configuration.setProperty("clientPortAddress", listen.host());
+        // 2 s ticks: sessions of 4 s to 40 s are granted (region.session-timeout)
+        configuration.setProperty("tickTime", "2000");
+        configuration.setProperty("initLimit", "10");
+        configuration.setProperty("syncLimit", "5");
+        configuration.setProperty("admin.enableServer", "false");
+        configuration.setProperty("dataDir", dataDirectory.resolve("data").toString());
+        configuration.setProperty("autopurge.snapRetainCount", "3");
+        configuration.setProperty("autopurge.purgeInterval", "24");
+        this.server = ZooKeeperServerEmbedded.builder()
+                .baseDir(dataDirectory)
+                .configuration(configuration)
+                .exitHandler(ExitHandler.LOG_ONLY)
+                .build();
+    }
+
+    public void start(Duration timeout)
+            throws Exception
+    {
+        server.start(timeout.toMillis());
+    }
+
+    public String connectString()
+    {
+        return listen.toString();
+    }
+
+    @Override
+    public void close()
+    {
+        server.close();
+    }
+}

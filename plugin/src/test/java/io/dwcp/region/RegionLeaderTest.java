@@ -1,0 +1,252 @@
+package io.dwcp.region;
+
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.KillSession;
+import org.apache.curator.test.TestingCluster;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Leader election and terms on real ZooKeeper servers (curator-test): failover when the
+ * leader's session is killed (expired by the server) or the server it is connected to stops;
+ * after each seeded schedule, no accepted leader write is lost and no term has two leaders acting
+ * in it. Failover times are printed ({@code FAILOVER ...}) for the report.
+ */
+class RegionLeaderTest
+{
+    private static final long SEED = Long.getLong("dwcp.test.seed", 1313L);
+    private static final Duration SESSION = Duration.ofSeconds(4);
+    private static final Duration CONNECTION = Duration.ofSeconds(2);
+    private static final long WAIT_SECONDS = 30;
+
+    /** One accepted leader write: which host, in which term, to which path. */
+    private record Write(String host, long epoch, String path) {}
+
+    /** A term change one candidate saw. */
+    private record Event(String host, boolean acquired, LeaderTerm term, long atNanos) {}
+
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final List<Write> journal = Collections.synchronizedList(new ArrayList<>());
+
+    private final class Candidate
+    {
+        final String host;
+        final CuratorFramework client;
+        final RegionLeader leader;
+        int written;
+
+        Candidate(String connect, String host)
+                throws Exception
+        {
+            this.host = host;
+            this.client = CuratorClients.create(connect, SESSION, CONNECTION);
+            client.start();
+            resources.add(client);
+            this.leader = new RegionLeader(client, new RegionPaths("/dwcp", "test"), host, new RegionStats(), System::currentTimeMillis);
+            resources.add(leader);
+            leader.addListener(new RegionLeader.Listener()
+            {
+                @Override
+                public void acquired(LeaderTerm term)
+                {
+                    events.add(new Event(host, true, term, System.nanoTime()));
+                }
+
+                @Override
+                public void lost(LeaderTerm term)
+                {
+                    events.add(new Event(host, false, term, System.nanoTime()));
+                }
+            });
+        }
+
+        /** One fenced write if this candidate believes it leads; journaled only if ZooKeeper accepted it. */
+        void tryWrite()
+        {
+            leader.term().ifPresent(term -> {
+                String path = "/dwcp/regions/test/leader/records/" + host + "-" + written++;
+                try {
+                    leader.write(term, path, Long.toString(term.epoch()).getBytes(StandardCharsets.UTF_8));
+                    synchronized (journal) {
+                        journal.add(new Write(host, term.epoch(), path));
+                        journal.notifyAll();
+                    }
+                }
+                catch (NotLeaderException e) {
+                    // refused: exactly what the fence is for
+                }
+                catch (Exception e) {
+                    // connection trouble: not accepted, not journaled
+                }
+            });
+        }
+    }
+
+    @AfterEach
+    void closeAll()
+            throws Exception
+    {
+        Collections.reverse(resources);
+        for (AutoCloseable resource : resources) {
+            resource.close();
+        }
+    }
+
+    private ScheduledExecutorService writers(List<Candidate> candidates)
+    {
+        ScheduledExecutorService writers = Executors.newSingleThreadScheduledExecutor();
+        resources.add(() -> {
+            writers.shutdownNow();
+            assertTrue(writers.awaitTermination(10, TimeUnit.SECONDS), "writers did not stop");
+        });
+        writers.scheduleWithFixedDelay(() -> candidates.forEach(Candidate::tryWrite), 0, 5, TimeUnit.MILLISECONDS);
+        return writers;
+    }
+
+    private Event next(boolean acquired)
+            throws InterruptedException
+    {
+        while (true) {
+            Event event = events.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertNotNull(event, "no leader event within " + WAIT_SECONDS + " s");
+            if (event.acquired() == acquired) {
+                return event;
+            }
+        }
+    }
+
+    private static Candidate byHost(List<Candidate> candidates, String host)
+    {
+        return candidates.stream().filter(candidate -> candidate.host.equals(host)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void killedSessionsHandLeadershipOnWithoutTwoLeadersInATerm()
+            throws Exception
+    {
+        TestingServer server = new TestingServer();
+        resources.add(server);
+        List<Candidate> candidates = new ArrayList<>();
+        for (String host : List.of("host-a", "host-b", "host-c")) {
+            candidates.add(new Candidate(server.getConnectString(), host));
+        }
+        for (Candidate candidate : candidates) {
+            candidate.leader.start();
+        }
+        writers(candidates);
+        Random random = new Random(SEED);
+        Event leader = next(true);
+        List<Long> failovers = new ArrayList<>();
+        LeaderTerm deposed = null;
+        for (int round = 0; round < 6; round++) {
+            // let the leader write a little, then expire its session on the server
+            awaitWriteIn(leader.term().epoch());
+            Candidate victim = byHost(candidates, leader.host());
+            deposed = leader.term();
+            long killedAt = System.nanoTime();
+            KillSession.kill(victim.client.getZookeeperClient().getZooKeeper());
+            leader = next(true);
+            assertTrue(leader.term().epoch() > deposed.epoch(), "epochs grow: " + deposed + " then " + leader.term());
+            failovers.add(TimeUnit.NANOSECONDS.toMillis(leader.atNanos() - killedAt));
+            if (random.nextBoolean()) {
+                // the deposed leader, reconnected with a new session, still holds its old term: refused
+                LeaderTerm old = deposed;
+                String path = "/dwcp/regions/test/leader/records/stale-" + round;
+                NotLeaderException refused = assertThrows(NotLeaderException.class, () -> victim.leader.write(old, path, new byte[0]));
+                assertTrue(refused.getMessage().contains("term " + old.epoch() + " of " + old.leader() + " is over"), refused.getMessage());
+            }
+        }
+        System.out.println("FAILOVER kill-session (ms from expiry to the new leader acting): " + failovers + " seed " + SEED);
+        checkJournal(candidates.get(0).client);
+    }
+
+    @Test
+    void stoppingTheLeadersServerMovesLeadershipToANewTerm()
+            throws Exception
+    {
+        TestingCluster cluster = new TestingCluster(3);
+        resources.add(cluster);
+        cluster.start();
+        List<Candidate> candidates = new ArrayList<>();
+        for (String host : List.of("host-a", "host-b", "host-c")) {
+            candidates.add(new Candidate(cluster.getConnectString(), host));
+        }
+        for (Candidate candidate : candidates) {
+            candidate.leader.start();
+        }
+        writers(candidates);
+        Event leader = next(true);
+        awaitWriteIn(leader.term().epoch());
+        Candidate victim = byHost(candidates, leader.host());
+        InstanceSpec server = cluster.findConnectionInstance(victim.client.getZookeeperClient().getZooKeeper());
+        long killedAt = System.nanoTime();
+        assertTrue(cluster.killServer(server));
+        Event lost = next(false);
+        assertEquals(leader.host(), lost.host());
+        Event successor = next(true);
+        long failoverMillis = TimeUnit.NANOSECONDS.toMillis(successor.atNanos() - killedAt);
+        System.out.println("FAILOVER server-stop (ms from stopping the leader's server to a leader acting in term "
+                + successor.term().epoch() + "): " + failoverMillis + " (old leader stopped acting after "
+                + TimeUnit.NANOSECONDS.toMillis(lost.atNanos() - killedAt) + " ms)");
+        assertTrue(successor.term().epoch() > leader.term().epoch());
+        // writes keep being accepted in the new term
+        awaitWriteIn(successor.term().epoch());
+        checkJournal(byHost(candidates, successor.host()).client);
+    }
+
+    private void awaitWriteIn(long epoch)
+            throws InterruptedException
+    {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        synchronized (journal) {
+            while (journal.stream().noneMatch(write -> write.epoch() == epoch)) {
+                long left = deadline - System.nanoTime();
+                assertTrue(left > 0, "no write accepted in term " + epoch + " within " + WAIT_SECONDS + " s");
+                TimeUnit.NANOSECONDS.timedWait(journal, left);
+            }
+        }
+    }
+
+    /** No term has two writers, and every accepted write is in ZooKeeper. */
+    private void checkJournal(CuratorFramework client)
+            throws Exception
+    {
+        List<Write> writes;
+        synchronized (journal) {
+            writes = List.copyOf(journal);
+        }
+        Map<Long, Set<String>> writersByEpoch = new TreeMap<>();
+        for (Write write : writes) {
+            writersByEpoch.computeIfAbsent(write.epoch(), ignored -> new TreeSet<>()).add(write.host());
+        }
+        writersByEpoch.forEach((epoch, hosts) -> assertEquals(1, hosts.size(), "term " + epoch + " had writers " + hosts));
+        for (Write write : writes) {
+            assertNotNull(client.checkExists().forPath(write.path()), "accepted write lost: " + write);
+        }
+        assertTrue(writersByEpoch.size() >= 2, "several terms wrote: " + writersByEpoch);
+    }
+}
