@@ -32,8 +32,9 @@ public final class EmbeddedZooKeeper
         Properties configuration = new Properties();
         configuration.setProperty("clientPort", Integer.toString(listen.port()));
         configuration.setProperty("clientPortAddress", listen.host());
-        // 2 s ticks: sessions of 4 s to 40 s are granted (region.session-timeout)
-        configuration.setProperty("tickTime", "2000");
+        // 1 s ticks: sessions of 2 s to 20 s are granted, and expire within a second of their
+        // timeout (the server expires sessions in tick-sized buckets): see RegionConfig
+        configuration.setProperty("tickTime", "1000");
         configuration.setProperty("initLimit", "10");
         configuration.setProperty("syncLimit", "5");
         configuration.setProperty("admin.enableServer", "false");

@@ -12,19 +12,21 @@ import java.util.regex.Pattern;
  * The control plane of a region: its ZooKeeper (an existing ensemble, or one embedded in dwcpd),
  * the timeouts that decide how fast a dead leader is replaced, and the staleness bound.
  *
- * <p><b>Timeouts.</b> When a leader host dies, ZooKeeper removes its latch node only once its
- * session expires, so failover takes about {@code region.session-timeout} (plus an election of a
- * few milliseconds). Curator's default of 60 s would leave a region without a leader for a minute;
- * 4 s keeps failover under the 5 s aim and is the smallest session a server with the default
- * {@code tickTime=2000} grants (2 x tickTime; servers clamp to that range). The ZooKeeper client
+ * <p><b>Timeouts.</b> When a leader host dies (or is cut off), ZooKeeper removes its latch node
+ * only once its session expires, so failover takes the session timeout, plus up to one server
+ * tick (the server expires sessions in tick-sized buckets), plus an election of milliseconds.
+ * Curator's default session of 60 s would leave a region without a leader for a minute. 3 s with
+ * {@code tickTime=1000} (what the embedded server uses; an ensemble should too) gives failover in
+ * 3 to 4 s, under the 5 s aim; with ZooKeeper's default {@code tickTime=2000} the smallest
+ * session a server grants is 4 s (2 x tickTime) and failover takes 4 to 6 s. The ZooKeeper client
  * pings every third of the session and reports a disconnection after two thirds of it without an
- * answer: a leader cut off from its ensemble turns SUSPENDED (and stops acting as leader) after
- * about 2.7 s, before the ensemble expires its session at 4 s and elects another: the old and the
- * new leader never overlap in time, and the term fence refuses the old one's writes if they did.
- * Within a region (sub-millisecond to a few ms of RTT) a 4 s session is not at risk from network
- * jitter; a JVM pause longer than about 2.7 s costs that host its leadership, which is the safe
- * outcome. {@code region.connection-timeout} (2 s) bounds how long an operation waits for a
- * connection before failing (and how long start-up waits for ZooKeeper).
+ * answer: a leader cut off from its ensemble turns SUSPENDED and stops acting after about 2 s,
+ * before the ensemble expires its session and elects another, so the old and the new leader do
+ * not overlap in time, and the term fence refuses the old one's writes if they ever did. Within a
+ * region (RTT of a few ms at most) a 3 s session is not at risk from network jitter; a JVM pause
+ * longer than about 2 s costs that host its leadership, which is the safe outcome.
+ * {@code region.connection-timeout} (2 s) bounds how long an operation waits for a connection
+ * before failing (and how long start-up waits for ZooKeeper).
  */
 public class RegionConfig
 {
@@ -36,7 +38,7 @@ public class RegionConfig
     private HostAndPort zookeeperEmbeddedListen = new HostAndPort("127.0.0.1", 2181);
     private Path zookeeperDataDirectory;
     private String zookeeperRoot = "/dwcp";
-    private Duration sessionTimeout = Duration.ofSeconds(4);
+    private Duration sessionTimeout = Duration.ofSeconds(3);
     private Duration connectionTimeout = Duration.ofSeconds(2);
     private Duration stalenessBound = Duration.ofSeconds(5);
     private HostAndPort advertisedAddress;

@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RegionLeaderTest
 {
     private static final long SEED = Long.getLong("dwcp.test.seed", 1313L);
-    private static final Duration SESSION = Duration.ofSeconds(4);
+    private static final Duration SESSION = new RegionConfig().getSessionTimeout();
     private static final Duration CONNECTION = Duration.ofSeconds(2);
     private static final long WAIT_SECONDS = 30;
 
@@ -216,6 +216,42 @@ class RegionLeaderTest
         // writes keep being accepted in the new term
         awaitWriteIn(successor.term().epoch());
         checkJournal(byHost(candidates, successor.host()).client);
+    }
+
+    @Test
+    void aLeaderCutOffWithoutClosingIsReplacedAfterTheSessionTimeout()
+            throws Exception
+    {
+        // the tick of the embedded server (and the one RegionConfig recommends for an ensemble)
+        TestingServer server = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, 1000, -1), true);
+        resources.add(server);
+        FreezableProxy proxy = new FreezableProxy(new java.net.InetSocketAddress("127.0.0.1", server.getPort()));
+        resources.add(proxy);
+        // host-a reaches ZooKeeper through the proxy and leads first
+        List<Candidate> candidates = new ArrayList<>();
+        candidates.add(new Candidate(proxy.connectString(), "host-a"));
+        candidates.get(0).leader.start();
+        Event first = next(true);
+        assertEquals("host-a", first.host());
+        for (String host : List.of("host-b", "host-c")) {
+            Candidate candidate = new Candidate(server.getConnectString(), host);
+            candidates.add(candidate);
+            candidate.leader.start();
+        }
+        writers(candidates);
+        awaitWriteIn(first.term().epoch());
+        long frozenAt = System.nanoTime();
+        proxy.freeze();
+        Event lost = next(false);
+        Event successor = next(true);
+        long lostMillis = TimeUnit.NANOSECONDS.toMillis(lost.atNanos() - frozenAt);
+        long failoverMillis = TimeUnit.NANOSECONDS.toMillis(successor.atNanos() - frozenAt);
+        System.out.println("FAILOVER crash (host cut off, session " + SESSION.toMillis() + " ms): old leader stopped acting after "
+                + lostMillis + " ms, new leader " + successor.host() + " acting in term " + successor.term().epoch() + " after " + failoverMillis + " ms");
+        assertEquals("host-a", lost.host());
+        assertTrue(successor.term().epoch() > first.term().epoch());
+        awaitWriteIn(successor.term().epoch());
+        checkJournal(candidates.get(1).client);
     }
 
     private void awaitWriteIn(long epoch)
