@@ -153,6 +153,21 @@ public final class GossipNode
         apply(new GossipUpdate(new Dot(id, clock.get(id) + 1), key, delta));
     }
 
+    /**
+     * Starts from a state held elsewhere (a new region leader takes what its region's ZooKeeper
+     * holds): merged as a snapshot received from a peer.
+     */
+    public void restore(GossipMessage.Snapshot snapshot)
+    {
+        apply(snapshot);
+    }
+
+    /** This node's whole map and clock, as a peer far behind would receive it. */
+    public GossipMessage.Snapshot snapshot()
+    {
+        return GossipMessage.Snapshot.of(clock, state);
+    }
+
     /** One anti-entropy round: this node's digest to {@code fanout} random peers. */
     public void round()
     {

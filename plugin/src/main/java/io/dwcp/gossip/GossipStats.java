@@ -12,6 +12,7 @@ public final class GossipStats
     private final LongAdder bytesReceived = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
     private final LongAdder malformed = new LongAdder();
+    private final LongAdder peersRefused = new LongAdder();
     private final LongAdder updatesApplied = new LongAdder();
     private final LongAdder duplicates = new LongAdder();
     private final LongAdder outOfOrder = new LongAdder();
@@ -45,6 +46,17 @@ public final class GossipStats
     public void malformed()
     {
         malformed.increment();
+    }
+
+    /** A connection refused: TLS failed (unknown CA), or the certificate is not the peer's. */
+    public void peerRefused()
+    {
+        peersRefused.increment();
+    }
+
+    public long peersRefused()
+    {
+        return peersRefused.sum();
     }
 
     void applied()
@@ -141,6 +153,7 @@ public final class GossipStats
         out.append("dwcp_gossip_bytes_received_total ").append(bytesReceived()).append('\n');
         out.append("dwcp_gossip_send_failures_total ").append(sendFailures()).append('\n');
         out.append("dwcp_gossip_malformed_messages_total ").append(malformedMessages()).append('\n');
+        out.append("dwcp_gossip_peers_refused_total ").append(peersRefused()).append('\n');
         out.append("dwcp_gossip_updates_applied_total ").append(updatesApplied()).append('\n');
         out.append("dwcp_gossip_duplicate_updates_total ").append(duplicates()).append('\n');
         out.append("dwcp_gossip_out_of_order_updates_total ").append(outOfOrder()).append('\n');
