@@ -4,8 +4,10 @@ import com.google.inject.AbstractModule;
 import io.dwcp.codec.CodecConfig;
 import io.dwcp.control.ControlConfig;
 import io.dwcp.config.ConfigurationBinder;
+import io.dwcp.gossip.GossipConfig;
 import io.dwcp.hde.HdeConfig;
 import io.dwcp.metrics.MetricsConfig;
+import io.dwcp.region.RegionConfig;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.transport.AmstConfig;
 import io.dwcp.tunnel.PeersConfig;
@@ -38,6 +40,9 @@ public final class ConfigModule
         CodecConfig codec = binder.bind(CodecConfig.class);
         HdeConfig hde = binder.bind(HdeConfig.class);
         ControlConfig control = binder.bind(ControlConfig.class);
+        RegionConfig region = binder.bind(RegionConfig.class);
+        GossipConfig gossip = binder.bind(GossipConfig.class);
+        gossip.setPeers(GossipConfig.parsePeers(binder.claimPrefix("gossip.peer.")));
         PeersConfig peers = PeersConfig.fromProperties(binder.claimPrefix("peer."));
         binder.checkAllUsed();
         node.validate();
@@ -49,6 +54,11 @@ public final class ConfigModule
             hde.setBaselineDirectory(node.getStateDirectory().resolve("baselines"));
         }
         control.validate();
+        region.validate();
+        gossip.validate();
+        if (region.getZookeeperDataDirectory() == null) {
+            region.setZookeeperDataDirectory(node.getStateDirectory().resolve("zookeeper"));
+        }
         if (peers.get(node.getName()).isPresent()) {
             throw new io.dwcp.config.ConfigurationException("node.name '" + node.getName() + "' must not also be a peer");
         }
@@ -61,5 +71,7 @@ public final class ConfigModule
         bind(HdeConfig.class).toInstance(hde);
         bind(ControlConfig.class).toInstance(control);
         bind(PeersConfig.class).toInstance(peers);
+        bind(RegionConfig.class).toInstance(region);
+        bind(GossipConfig.class).toInstance(gossip);
     }
 }

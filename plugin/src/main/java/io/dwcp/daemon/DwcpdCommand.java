@@ -60,11 +60,13 @@ public final class DwcpdCommand
         if (helpConfig) {
             System.out.println("Configuration keys (file " + DEFAULT_CONFIG + ", or --config; --set key=value overrides):");
             for (Class<?> type : List.of(NodeConfig.class, TunnelConfig.class, AmstConfig.class, TlsConfig.class, MetricsConfig.class,
-                    ControlConfig.class, io.dwcp.codec.CodecConfig.class, io.dwcp.hde.HdeConfig.class)) {
+                    ControlConfig.class, io.dwcp.codec.CodecConfig.class, io.dwcp.hde.HdeConfig.class, io.dwcp.region.RegionConfig.class,
+                    io.dwcp.gossip.GossipConfig.class)) {
                 ConfigurationBinder.describe(type).forEach(System.out::println);
             }
             System.out.printf("  %-34s %-16s %s%n", "peer.<name>.address", "(none)", "host:port of that peer's tunnel port (one entry per peer)");
             System.out.printf("  %-34s %-16s %s%n", "peer.<name>.qemu-port", "(none)", "loopback TCP port QEMU uses for migrations to that peer");
+            System.out.printf("  %-34s %-16s %s%n", "gossip.peer.<name>", "(none)", "host:port of another region's host to gossip with (name = its certificate's CN)");
             return 0;
         }
         Map<String, String> properties;

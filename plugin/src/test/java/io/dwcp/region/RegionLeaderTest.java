@@ -31,7 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Leader election and terms on real ZooKeeper servers (curator-test): failover when the
- * leader's session is killed (expired by the server) or the server it is connected to stops;
+ * leader's session is killed (Curator's KillSession expires it in the client, which reconnects
+ * with a new session and its latch drops the old node), when the server it is connected to stops,
+ * and when the leader is cut off without closing anything (the server expires its session);
  * after each seeded schedule, no accepted leader write is lost and no term has two leaders acting
  * in it. Failover times are printed ({@code FAILOVER ...}) for the report.
  */

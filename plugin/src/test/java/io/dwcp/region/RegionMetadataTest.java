@@ -106,12 +106,18 @@ class RegionMetadataTest
         beta.lockVm("db1", "beta", "9c5c").close();
         lock.close();
         VmLock second = beta.lockVm("web1", "beta", "8e4b");
-        // the holder's session expires: the lock goes with it
-        KillSession.kill(client().getZookeeperClient().getZooKeeper());
+        assertEquals("beta", second.holder().host());
         second.close();
+        // alpha's host dies holding the lock: the server expires its session after the session
+        // timeout, and the lock goes with it
         VmLock third = alpha.lockVm("web1", "alpha", "aa01");
         KillSession.kill(alphaClient.getZookeeperClient().getZooKeeper());
-        alphaClient.blockUntilConnected();
+        CuratorFramework observer = client();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (observer.checkExists().forPath("/dwcp/regions/eu-west/locks/web1") != null) {
+            assertTrue(System.nanoTime() < deadline, "the dead host's lock was not released");
+            java.util.concurrent.TimeUnit.MILLISECONDS.sleep(50);
+        }
         VmLock fourth = beta.lockVm("web1", "beta", "bb02");
         assertEquals("beta", fourth.holder().host());
         third.close();
