@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -147,12 +148,12 @@ class RegionLeaderTest
     }
 
     @Test
-    void killedSessionsHandLeadershipOnWithoutTwoLeadersInATerm()
+    void seededFailureSchedulesNeverPutTwoLeadersInATerm()
             throws Exception
     {
         TestingServer server = new TestingServer();
         resources.add(server);
-        List<Candidate> candidates = new ArrayList<>();
+        List<Candidate> candidates = new java.util.concurrent.CopyOnWriteArrayList<>();
         for (String host : List.of("host-a", "host-b", "host-c")) {
             candidates.add(new Candidate(server.getConnectString(), host));
         }
@@ -162,28 +163,76 @@ class RegionLeaderTest
         writers(candidates);
         Random random = new Random(SEED);
         Event leader = next(true);
-        List<Long> failovers = new ArrayList<>();
-        LeaderTerm deposed = null;
-        for (int round = 0; round < 6; round++) {
-            // let the leader write a little, then expire its session on the server
+        Map<String, List<Long>> handovers = new TreeMap<>();
+        List<String> schedule = new ArrayList<>();
+        for (int round = 0; round < 8; round++) {
+            // the leader writes a little, then one seeded failure
             awaitWriteIn(leader.term().epoch());
-            Candidate victim = byHost(candidates, leader.host());
-            deposed = leader.term();
-            long killedAt = System.nanoTime();
-            KillSession.kill(victim.client.getZookeeperClient().getZooKeeper());
+            Candidate current = byHost(candidates, leader.host());
+            LeaderTerm deposed = leader.term();
+            int action = random.nextInt(3);
+            long startedAt = System.nanoTime();
+            switch (action) {
+                case 0 -> {
+                    schedule.add("kill-leader-session");
+                    KillSession.kill(current.client.getZookeeperClient().getZooKeeper());
+                }
+                case 1 -> {
+                    schedule.add("restart-leader");
+                    // a clean shutdown (dwcpd stopping), then the host comes back
+                    current.leader.close();
+                    current.client.close();
+                    candidates.remove(current);
+                    Candidate restarted = new Candidate(server.getConnectString(), current.host);
+                    candidates.add(restarted);
+                    restarted.leader.start();
+                }
+                default -> {
+                    schedule.add("kill-follower-session");
+                    List<Candidate> followers = candidates.stream().filter(candidate -> candidate != current).toList();
+                    Candidate follower = followers.get(random.nextInt(followers.size()));
+                    KillSession.kill(follower.client.getZookeeperClient().getZooKeeper());
+                    assertTrue(follower.client.blockUntilConnected((int) WAIT_SECONDS, TimeUnit.SECONDS));
+                    // the leader is not disturbed: still acting, same term, still writing
+                    assertEquals(Optional.of(deposed), current.leader.term(), "a follower's session loss moved leadership");
+                    int before = writesIn(deposed.epoch());
+                    awaitWrites(deposed.epoch(), before + 1);
+                    continue;
+                }
+            }
             leader = next(true);
             assertTrue(leader.term().epoch() > deposed.epoch(), "epochs grow: " + deposed + " then " + leader.term());
-            failovers.add(TimeUnit.NANOSECONDS.toMillis(leader.atNanos() - killedAt));
-            if (random.nextBoolean()) {
+            handovers.computeIfAbsent(schedule.get(schedule.size() - 1), ignored -> new ArrayList<>())
+                    .add(TimeUnit.NANOSECONDS.toMillis(leader.atNanos() - startedAt));
+            if (action == 0 && random.nextBoolean()) {
                 // the deposed leader, reconnected with a new session, still holds its old term: refused
-                LeaderTerm old = deposed;
                 String path = "/dwcp/regions/test/leader/records/stale-" + round;
-                NotLeaderException refused = assertThrows(NotLeaderException.class, () -> victim.leader.write(old, path, new byte[0]));
-                assertTrue(refused.getMessage().contains("term " + old.epoch() + " of " + old.leader() + " is over"), refused.getMessage());
+                NotLeaderException refused = assertThrows(NotLeaderException.class, () -> current.leader.write(deposed, path, new byte[0]));
+                assertTrue(refused.getMessage().contains("term " + deposed.epoch() + " of " + deposed.leader() + " is over"), refused.getMessage());
             }
         }
-        System.out.println("FAILOVER kill-session (ms from expiry to the new leader acting): " + failovers + " seed " + SEED);
+        System.out.println("FAILOVER schedule " + schedule + " seed " + SEED + ": ms from the failure to the new leader acting " + handovers);
         checkJournal(candidates.get(0).client);
+    }
+
+    private int writesIn(long epoch)
+    {
+        synchronized (journal) {
+            return (int) journal.stream().filter(write -> write.epoch() == epoch).count();
+        }
+    }
+
+    private void awaitWrites(long epoch, int count)
+            throws InterruptedException
+    {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        synchronized (journal) {
+            while (writesIn(epoch) < count) {
+                long left = deadline - System.nanoTime();
+                assertTrue(left > 0, "fewer than " + count + " writes in term " + epoch + " within " + WAIT_SECONDS + " s");
+                TimeUnit.NANOSECONDS.timedWait(journal, left);
+            }
+        }
     }
 
     @Test

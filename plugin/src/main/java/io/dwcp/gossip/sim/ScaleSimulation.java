@@ -41,8 +41,9 @@ import static java.util.Objects.requireNonNull;
  * staleness a host's read of a region summary has (how old the oldest update it does not see yet
  * is, 0 when it sees everything), sampled at random times.
  *
- * <p>Run: {@code mvn -B -ntp -q -pl plugin -am compile exec:java -Dexec.mainClass=io.dwcp.gossip.sim.ScaleSimulation
- * -Dexec.args="--regions 50 --hosts-per-region 200 --seconds 120 --seed 1"}.
+ * <p>Run: {@code mvn -B -ntp -q -pl plugin -am package -DskipTests}, then {@code java -cp
+ * "plugin/target/classes:plugin/target/lib/*" io.dwcp.gossip.sim.ScaleSimulation --regions 50
+ * --hosts-per-region 200 --seconds 120 --seed 1}.
  */
 public final class ScaleSimulation
 {
