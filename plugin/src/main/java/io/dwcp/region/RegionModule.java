@@ -3,9 +3,11 @@ package io.dwcp.region;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
+import com.google.inject.multibindings.Multibinder;
 import io.dwcp.daemon.NodeConfig;
 import io.dwcp.gossip.GossipConfig;
 import io.dwcp.gossip.GossipStats;
+import io.dwcp.metrics.MetricsSource;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tunnel.TunnelConfig;
 
@@ -24,6 +26,7 @@ public final class RegionModule
     {
         bind(RegionStats.class).in(Singleton.class);
         bind(GossipStats.class).in(Singleton.class);
+        Multibinder.newSetBinder(binder(), MetricsSource.class).addBinding().to(RegionMetrics.class);
     }
 
     @Provides

@@ -59,6 +59,7 @@ class DaemonControlPlaneTest
             ControlClient.Reply reply = client.get("/v1/regions");
             assertEquals(404, reply.status());
             assertEquals("dwcpd plain runs no control plane (set region.name)\n", reply.body());
+            assertTrue(!daemon.metrics().render().contains("dwcp_region_"), "no control plane metrics");
         }
     }
 
@@ -84,6 +85,9 @@ class DaemonControlPlaneTest
             }
             assertTrue(reply.body().contains("\"region\":\"lab\""), reply.body());
             assertTrue(reply.body().contains("\"term\":1"), reply.body());
+            String metrics = daemon.metrics().render();
+            assertTrue(metrics.contains("dwcp_region_leaderships_acquired_total 1\n"), metrics);
+            assertTrue(metrics.contains("dwcp_gossip_rounds_total "), metrics);
         }
     }
 }
