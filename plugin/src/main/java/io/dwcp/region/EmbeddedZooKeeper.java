@@ -5,6 +5,8 @@ import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 
 import java.io.Closeable;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +53,14 @@ public final class EmbeddedZooKeeper
     public void start(Duration timeout)
             throws Exception
     {
+        // ZooKeeper's embedded server cannot be closed cleanly after a failed bind: check first
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(listen.toSocketAddress());
+        }
+        catch (IOException e) {
+            throw new IllegalStateException("the embedded ZooKeeper cannot listen on " + listen + " (region.zookeeper.embedded-listen): " + e.getMessage(), e);
+        }
         server.start(timeout.toMillis());
     }
 
