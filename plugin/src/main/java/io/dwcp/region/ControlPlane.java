@@ -208,16 +208,6 @@ public final class ControlPlane
         }
     }
 
-    public RegionMetadata metadata()
-    {
-        return metadata;
-    }
-
-    public RegionLeader leader()
-    {
-        return leader;
-    }
-
     /** On the gossip thread: a round, if this host leads. */
     private void round()
     {
@@ -283,11 +273,10 @@ public final class ControlPlane
         }
         remoteRegions = remoteViews();
         try {
-            Map<String, Object> remote = new LinkedHashMap<>();
-            gossip.get("summary/" + region).ifPresent(summary -> remote.put("summary", ((LwwRegister) summary).value()));
-            gossip.get("hosts/" + region).ifPresent(hosts -> remote.put("hosts", ((OrSet) hosts).elements()));
-            remote.put("receivedAtMillis", System.currentTimeMillis());
-            leader.write(term.get(), metadata.paths().remote(region), JSON.writeValueAsBytes(remote));
+            String summary = gossip.get("summary/" + region).map(value2 -> ((LwwRegister) value2).value()).orElse("");
+            List<String> hosts = gossip.get("hosts/" + region).map(set -> List.copyOf(((OrSet) set).elements())).orElse(List.of());
+            Records.RemoteRecord remote = new Records.RemoteRecord(region, summary, hosts, System.currentTimeMillis());
+            leader.write(term.get(), metadata.paths().remote(region), Records.toJson(remote));
         }
         catch (NotLeaderException e) {
             log.info("[region={} host={}] {}", config.getName(), node.getName(), e.getMessage());

@@ -60,6 +60,17 @@ public final class Records
         }
     }
 
+    /** Another region as its leader's gossip described it, stored by this region's leader for its hosts. */
+    public record RemoteRecord(String region, String summary, java.util.List<String> hosts, long receivedAtMillis)
+    {
+        public RemoteRecord
+        {
+            requireNonNull(region, "region is null");
+            requireNonNull(summary, "summary is null");
+            hosts = java.util.List.copyOf(hosts);
+        }
+    }
+
     static byte[] toJson(Object value)
     {
         try {

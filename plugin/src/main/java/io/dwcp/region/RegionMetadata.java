@@ -126,6 +126,13 @@ public final class RegionMetadata
         return within("migrations", bound, () -> readChildren(paths.migrations(), MigrationRecord.class));
     }
 
+    /** The other regions, as this region's leader stored what gossip brought (leader/remote/REGION). */
+    public Stamped<List<Records.RemoteRecord>> remoteRegions(Duration bound)
+            throws StaleMetadataException
+    {
+        return within("remote regions", bound, () -> readChildren(paths.remote(), Records.RemoteRecord.class));
+    }
+
     /** Takes the VM's lock, or throws {@link VmLockedException} naming the holder. */
     public VmLock lockVm(String vm, String host, String migration)
             throws VmLockedException, Exception

@@ -1,6 +1,5 @@
 package io.dwcp.region;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.config.HostAndPort;
 import io.dwcp.daemon.NodeConfig;
 import io.dwcp.gossip.GossipConfig;
@@ -106,9 +105,13 @@ class ControlPlaneTest
         usClient.start();
         resources.add(usClient);
         await(() -> exists(usClient, "/dwcp/regions/us/leader/remote/eu"), "eu stored in us's ZooKeeper");
-        Map<?, ?> stored = new ObjectMapper().readValue(usClient.getData().forPath("/dwcp/regions/us/leader/remote/eu"), Map.class);
-        assertEquals(List.of("eu-1", "eu-2"), stored.get("hosts"));
-        assertTrue(String.valueOf(stored.get("summary")).contains("\"leader\":\"eu-1\""), stored.toString());
+        // what us's hosts read, with its age
+        RegionMetadata usMetadata = new RegionMetadata(usClient, new RegionPaths("/dwcp", "us"), Duration.ofSeconds(2), new RegionStats(), System::currentTimeMillis);
+        await(() -> remoteHosts(usMetadata).equals(List.of("eu-1", "eu-2")), "us's ZooKeeper holds eu's two hosts");
+        Records.RemoteRecord stored = usMetadata.remoteRegions(Duration.ofSeconds(5)).value().get(0);
+        assertEquals("eu", stored.region());
+        assertEquals(List.of("eu-1", "eu-2"), stored.hosts());
+        assertTrue(stored.summary().contains("\"leader\":\"eu-1\""), stored.toString());
 
         // eu's leader leaves: eu-2 leads in term 2, and us sees it
         eu1.close();
@@ -139,6 +142,18 @@ class ControlPlaneTest
         assertTrue(controlPlane.status().hosts().get(0).certificateFingerprint().startsWith("sha256:"));
         controlPlane.close();
         assertEquals(ControlPlane.State.CLOSED, controlPlane.state());
+    }
+
+    private static List<String> remoteHosts(RegionMetadata metadata)
+    {
+        try {
+            // a bound of 1 ms: every call reads ZooKeeper
+            return metadata.remoteRegions(Duration.ofMillis(1)).value().stream().filter(remote -> remote.region().equals("eu"))
+                    .findFirst().map(Records.RemoteRecord::hosts).orElse(List.of());
+        }
+        catch (StaleMetadataException e) {
+            return List.of();
+        }
     }
 
     private static boolean exists(CuratorFramework client, String path)
