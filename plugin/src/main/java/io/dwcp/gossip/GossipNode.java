@@ -147,6 +147,18 @@ public final class GossipNode
         }
     }
 
+    /**
+     * Assigns a multi-value register (an {@link OrSet} replacing what this node observes): a
+     * value assigned concurrently elsewhere survives next to this one until a node that saw both
+     * assigns again; {@link OrSet#isConcurrent()} tells.
+     */
+    public void assign(String key, String value)
+    {
+        Crdt current = state.get(key);
+        OrSet observed = current instanceof OrSet set ? set : OrSet.empty();
+        update(key, observed.assignment(value, new Dot(id, clock.get(id) + 1)));
+    }
+
     /** Applies a local change as the next update of this node. */
     public void update(String key, Crdt delta)
     {

@@ -60,6 +60,24 @@ public final class OrSet
         return of(Map.of(), dots);
     }
 
+    /**
+     * A delta that replaces every element this set observes by the given one: the OR-set used as
+     * a multi-value register. Two assignments made without seeing each other both survive the
+     * merge, so a concurrent write is never lost and shows as two values ({@link #isConcurrent}).
+     */
+    public OrSet assignment(String element, Dot dot)
+    {
+        TreeSet<Dot> observed = new TreeSet<>();
+        adds.values().forEach(observed::addAll);
+        return of(Map.of(element, Set.of(dot)), observed);
+    }
+
+    /** As a multi-value register: more than one value means concurrent assignments. */
+    public boolean isConcurrent()
+    {
+        return elements().size() > 1;
+    }
+
     public boolean contains(String element)
     {
         SortedSet<Dot> dots = adds.get(element);

@@ -6,7 +6,9 @@
  * <h2>Pieces</h2>
  * <ul>
  * <li>{@link io.dwcp.gossip.Crdt}: the values, {@link io.dwcp.gossip.LwwRegister} and
- * {@link io.dwcp.gossip.OrSet} (merges are joins: commutative, associative, idempotent);
+ * {@link io.dwcp.gossip.OrSet} (merges are joins: commutative, associative, idempotent; an OR-set
+ * also serves as a multi-value register, {@code GossipNode.assign}, where concurrent writes are
+ * kept side by side and detected instead of one silently winning);
  * {@link io.dwcp.gossip.VectorClock} and {@link io.dwcp.gossip.Dot} for what each node holds.</li>
  * <li>{@link io.dwcp.gossip.GossipNode}: one replica of the map and the protocol of
  * {@link io.dwcp.gossip.GossipMessage}; wire format {@link io.dwcp.gossip.GossipCodec}.</li>

@@ -96,6 +96,38 @@ class GossipConvergenceTest
     }
 
     @Test
+    void concurrentAssignmentsAreKeptAndDetectedUntilOneNodeSawBoth()
+    {
+        Random random = new Random(SEED);
+        Cluster cluster = cluster(random, 4, 0.05, 64);
+        SimulatedNetwork network = cluster.network();
+        List<GossipNode> nodes = cluster.nodes();
+        nodes.get(0).assign("vm/web1", "host-a");
+        network.runUntil(3_000);
+        // a sequential assignment (it saw host-a) replaces it
+        nodes.get(1).assign("vm/web1", "host-b");
+        network.runUntil(6_000);
+        assertSameState(nodes, "seed " + SEED);
+        assertEquals(java.util.Set.of("host-b"), ((OrSet) nodes.get(3).get("vm/web1").orElseThrow()).elements());
+        // cut in two, each side assigns: both values survive the heal, and the conflict shows
+        network.partition(List.of(List.of(nodes.get(0).id(), nodes.get(1).id()), List.of(nodes.get(2).id(), nodes.get(3).id())));
+        nodes.get(0).assign("vm/web1", "host-c");
+        nodes.get(2).assign("vm/web1", "host-d");
+        network.runUntil(9_000);
+        network.heal();
+        network.runUntil(12_000);
+        assertSameState(nodes, "seed " + SEED);
+        OrSet merged = (OrSet) nodes.get(1).get("vm/web1").orElseThrow();
+        assertTrue(merged.isConcurrent());
+        assertEquals(java.util.Set.of("host-c", "host-d"), merged.elements());
+        // a node that saw both resolves it
+        nodes.get(3).assign("vm/web1", "host-d");
+        network.runUntil(15_000);
+        assertSameState(nodes, "seed " + SEED);
+        assertEquals(java.util.Set.of("host-d"), ((OrSet) nodes.get(0).get("vm/web1").orElseThrow()).elements());
+    }
+
+    @Test
     void aNodeFarBehindTheLogsCatchesUpBySnapshot()
     {
         Random random = new Random(SEED);
