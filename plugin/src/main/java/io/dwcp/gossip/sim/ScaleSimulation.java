@@ -460,6 +460,8 @@ public final class ScaleSimulation
         int hostsPerRegion = 200;
         long seconds = 120;
         long seed = 1;
+        Integer leaderCrashes = null;
+        Double loss = null;
         for (int i = 0; i < args.length; i += 2) {
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException("option without a value: " + args[i]);
@@ -469,11 +471,22 @@ public final class ScaleSimulation
                 case "--hosts-per-region" -> hostsPerRegion = Integer.parseInt(args[i + 1]);
                 case "--seconds" -> seconds = Long.parseLong(args[i + 1]);
                 case "--seed" -> seed = Long.parseLong(args[i + 1]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--regions, --hosts-per-region, --seconds, --seed)");
+                case "--leader-crashes" -> leaderCrashes = Integer.parseInt(args[i + 1]);
+                case "--loss" -> loss = Double.parseDouble(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--regions, --hosts-per-region, --seconds, --seed, --leader-crashes, --loss)");
             }
         }
         long started = System.nanoTime();
-        Report report = run(Parameters.of(regions, hostsPerRegion, seed, seconds * 1000));
+        Parameters parameters = Parameters.of(regions, hostsPerRegion, seed, seconds * 1000);
+        if (leaderCrashes != null || loss != null) {
+            Parameters p = parameters;
+            parameters = new Parameters(p.regions(), p.hostsPerRegion(), p.seed(), p.durationMillis(), p.gossipIntervalMillis(), p.fanout(), p.logCapacity(),
+                    loss != null ? loss : p.loss(), p.minLatencyMillis(), p.maxLatencyMillis(), p.updateIntervalMillis(), p.summaryBytes(), p.hostFailureFraction(),
+                    leaderCrashes != null ? leaderCrashes : p.leaderFailures(), p.sessionTimeoutMillis(), p.tickMillis(), p.electionMillis(),
+                    p.minZooKeeperDelayMillis(), p.maxZooKeeperDelayMillis(), p.zooKeeperRequestBytes(), p.zooKeeperPingBytesPerSecond(),
+                    p.hostReadIntervalMillis(), p.staleReads());
+        }
+        Report report = run(parameters);
         System.out.print(report.table());
         System.out.printf(Locale.ROOT, "(computed in %.1f s)%n", (System.nanoTime() - started) / 1e9);
     }
