@@ -71,6 +71,9 @@ public final class RegionLeader
     // written on the leader thread (term) and Curator's event thread (suspended); read anywhere
     private volatile LeaderTerm current;
     private volatile boolean suspended;
+    // the term a suspension ended: never acted in again, even if the connection comes back before
+    // the latch's own callback has run on the leader thread
+    private volatile LeaderTerm revoked;
     private volatile long lostAtMillis = -1;
 
     public RegionLeader(CuratorFramework client, RegionPaths paths, String host, RegionStats stats, LongSupplier clockMillis)
@@ -138,7 +141,7 @@ public final class RegionLeader
     public Optional<LeaderTerm> term()
     {
         LeaderTerm term = current;
-        return suspended || state.get() != State.STARTED ? Optional.empty() : Optional.ofNullable(term);
+        return suspended || term == revoked || state.get() != State.STARTED ? Optional.empty() : Optional.ofNullable(term);
     }
 
     /** Who holds the latch, as ZooKeeper sees it now (empty when nobody does). */
@@ -190,6 +193,7 @@ public final class RegionLeader
                     log.warn("[region={} host={}] ZooKeeper connection {}: acting as leader stops (term {})", paths.region(), host, newState, current.epoch());
                 }
                 suspended = true;
+                revoked = current;
                 if (newState == ConnectionState.LOST) {
                     stats.sessionLost();
                 }
@@ -198,7 +202,10 @@ public final class RegionLeader
                 }
             }
             case CONNECTED, RECONNECTED -> suspended = false;
-            case READ_ONLY -> suspended = true;
+            case READ_ONLY -> {
+                suspended = true;
+                revoked = current;
+            }
         }
     }
 
