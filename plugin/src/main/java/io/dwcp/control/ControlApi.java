@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dwcp.daemon.NodeConfig;
+import io.dwcp.region.RegionStatus;
 import io.dwcp.tunnel.PeerConfig;
 import io.dwcp.tunnel.PeersConfig;
 import io.dwcp.tunnel.Session;
@@ -39,6 +40,10 @@ import static java.util.Objects.requireNonNull;
  *      (an earlier announcement of the domain whose migration never started is replaced)
  * GET  /v1/migrations                                                   200 [Migration]
  * GET  /v1/migrations/ID                                                200 Migration | 404
+ * GET  /v1/regions                                                      (dwcp, anyone allowed on the socket)
+ *      200 {region, host, leader, leaderAgeMillis, thisHostLeads, term, hosts: [Host], hostsAgeMillis,
+ *           links: [Link], linksAgeMillis, regions: [{region, summary, hosts, ageMillis}], counters: {...}}
+ *      | 404 no control plane (region.name not set)
  *
  * Migration => {id, domain, peer, socket, state: waiting|open|completed|failed, createdAtMillis, session: Session|null}
  * Session   => {id (16 hex digits), peer, role: source|destination, state: open|completed|failed, failure,
@@ -110,15 +115,22 @@ public final class ControlApi
     private final ControlConfig config;
     private final SessionManager sessions;
     private final MigrationRegistry registry;
+    private final Optional<RegionStatus> regions;
+
+    public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry)
+    {
+        this(node, peers, config, sessions, registry, Optional.empty());
+    }
 
     @Inject
-    public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry)
+    public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions)
     {
         this.node = requireNonNull(node, "node is null");
         this.peers = requireNonNull(peers, "peers is null");
         this.config = requireNonNull(config, "config is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
         this.registry = requireNonNull(registry, "registry is null");
+        this.regions = requireNonNull(regions, "regions is null");
     }
 
     public Response handle(String method, String uri, String contentType, String body)
@@ -145,6 +157,12 @@ public final class ControlApi
         if (path.equals("/v1/status")) {
             requireMethod(method, "GET");
             return Response.json(200, status());
+        }
+        if (path.equals("/v1/regions")) {
+            requireMethod(method, "GET");
+            return regions
+                    .map(source -> Response.json(200, JSON.valueToTree(source.status())))
+                    .orElseGet(() -> Response.text(404, "dwcpd " + node.getName() + " runs no control plane (set region.name)"));
         }
         if (path.equals("/v1/migrations")) {
             requireMethod(method, "GET", "POST");

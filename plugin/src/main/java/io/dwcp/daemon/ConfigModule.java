@@ -3,8 +3,10 @@ package io.dwcp.daemon;
 import com.google.inject.AbstractModule;
 import io.dwcp.codec.CodecConfig;
 import io.dwcp.control.ControlConfig;
+import io.dwcp.gossip.GossipConfig;
 import io.dwcp.hde.HdeConfig;
 import io.dwcp.metrics.MetricsConfig;
+import io.dwcp.region.RegionConfig;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.transport.AmstConfig;
 import io.dwcp.tunnel.PeersConfig;
@@ -35,5 +37,7 @@ public final class ConfigModule
         bind(HdeConfig.class).toInstance(configuration.hde());
         bind(ControlConfig.class).toInstance(configuration.control());
         bind(PeersConfig.class).toInstance(configuration.peers());
+        bind(RegionConfig.class).toInstance(configuration.region());
+        bind(GossipConfig.class).toInstance(configuration.gossip());
     }
 }

@@ -10,6 +10,8 @@ import io.dwcp.control.ControlModule;
 import io.dwcp.control.ControlServer;
 import io.dwcp.metrics.MetricsModule;
 import io.dwcp.metrics.MetricsServer;
+import io.dwcp.region.ControlPlane;
+import io.dwcp.region.RegionModule;
 import io.dwcp.tunnel.QemuListeners;
 import io.dwcp.tunnel.SessionManager;
 import io.dwcp.tunnel.TunnelModule;
@@ -25,6 +27,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -48,10 +51,17 @@ public final class DwcpDaemon
     private final QemuListeners qemuListeners;
     private final MetricsServer metrics;
     private final ControlServer control;
+    private final Optional<ControlPlane> controlPlane;
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
 
-    @Inject
     public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics, ControlServer control)
+    {
+        this(node, group, sessions, tunnelServer, qemuListeners, metrics, control, Optional.empty());
+    }
+
+    @Inject
+    public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics, ControlServer control,
+            Optional<ControlPlane> controlPlane)
     {
         this.node = requireNonNull(node, "node is null");
         this.group = requireNonNull(group, "group is null");
@@ -60,6 +70,7 @@ public final class DwcpDaemon
         this.qemuListeners = requireNonNull(qemuListeners, "qemuListeners is null");
         this.metrics = requireNonNull(metrics, "metrics is null");
         this.control = requireNonNull(control, "control is null");
+        this.controlPlane = requireNonNull(controlPlane, "controlPlane is null");
     }
 
     /**
@@ -70,7 +81,8 @@ public final class DwcpDaemon
     public static DwcpDaemon create(Map<String, String> properties, Module... overrides)
     {
         DaemonConfiguration configuration = DaemonConfiguration.bind(properties);
-        List<Module> modules = List.of(new ConfigModule(configuration), new TunnelModule(), new HdeModule(), new MetricsModule(), new ControlModule());
+        List<Module> modules = List.of(new ConfigModule(configuration), new TunnelModule(), new HdeModule(), new MetricsModule(), new ControlModule(),
+                new RegionModule());
         Injector injector = Guice.createInjector(Stage.PRODUCTION, Modules.override(modules).with(overrides));
         return injector.getInstance(DwcpDaemon.class);
     }
@@ -85,6 +97,10 @@ public final class DwcpDaemon
             tunnelServer.start();
             qemuListeners.start();
             metrics.start();
+            // only with region.name: ZooKeeper, this host's record, the election, gossip
+            if (controlPlane.isPresent()) {
+                controlPlane.get().start();
+            }
             // last: the hook and the CLI see the socket once the daemon can serve them
             control.start();
         }
@@ -100,6 +116,10 @@ public final class DwcpDaemon
         catch (RuntimeException e) {
             close();
             throw e;
+        }
+        catch (Exception e) {
+            close();
+            throw new IllegalStateException("cannot start the control plane: " + e.getMessage(), e);
         }
         log.info("dwcpd {} started", node.getName());
     }
@@ -129,6 +149,12 @@ public final class DwcpDaemon
         return control;
     }
 
+    /** Present when {@code region.name} is set. */
+    public Optional<ControlPlane> controlPlane()
+    {
+        return controlPlane;
+    }
+
     @Override
     public void close()
     {
@@ -137,6 +163,8 @@ public final class DwcpDaemon
         }
         // first: a hook or CLI asking now gets "no socket" instead of a daemon going away
         control.close();
+        // early: leaving the election now hands leadership on at once
+        controlPlane.ifPresent(ControlPlane::close);
         qemuListeners.close();
         tunnelServer.close();
         sessions.closeAll();

@@ -89,6 +89,7 @@ public final class DwcpdCommand
             }
             out.printf("  %-34s %-16s %s%n", "peer.<name>.address", "(none)", "host:port of that peer's tunnel port (one entry per peer)");
             out.printf("  %-34s %-16s %s%n", "peer.<name>.qemu-port", "(none)", "loopback TCP port QEMU uses for migrations to that peer");
+            out.printf("  %-34s %-16s %s%n", "gossip.peer.<name>", "(none)", "host:port of another region's host to gossip with (name = its certificate's CN)");
             out.flush();
             return 0;
         }

@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
 import static java.util.Objects.requireNonNull;
@@ -33,11 +34,18 @@ public final class MetricsServer
     private final TunnelStats stats;
     private final SessionManager sessions;
     private final HdeStats hde;
+    private final Set<MetricsSource> sources;
     private HttpServer server;
 
-    @Inject
     public MetricsServer(MetricsConfig config, TunnelStats stats, SessionManager sessions, HdeStats hde)
     {
+        this(config, stats, sessions, hde, Set.of());
+    }
+
+    @Inject
+    public MetricsServer(MetricsConfig config, TunnelStats stats, SessionManager sessions, HdeStats hde, Set<MetricsSource> sources)
+    {
+        this.sources = Set.copyOf(sources);
         this.hde = requireNonNull(hde, "hde is null");
         this.config = requireNonNull(config, "config is null");
         this.stats = requireNonNull(stats, "stats is null");
@@ -120,6 +128,9 @@ public final class MetricsServer
         out.append("# HELP dwcp_stream_retransmits_total Retransmitted segments of a stream's socket (TCP_INFO)\n# TYPE dwcp_stream_retransmits_total counter\n").append(retrans);
         out.append("# HELP dwcp_stream_bytes_sent_total Frame bytes sent on a stream\n# TYPE dwcp_stream_bytes_sent_total counter\n").append(sent);
         appendHde(out);
+        for (MetricsSource source : sources) {
+            source.appendPrometheus(out);
+        }
         return out.toString();
     }
 

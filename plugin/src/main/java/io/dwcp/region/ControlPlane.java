@@ -1,0 +1,386 @@
+package io.dwcp.region;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dwcp.config.HostAndPort;
+import io.dwcp.daemon.NodeConfig;
+import io.dwcp.gossip.Crdt;
+import io.dwcp.gossip.GossipConfig;
+import io.dwcp.gossip.GossipNode;
+import io.dwcp.gossip.GossipStats;
+import io.dwcp.gossip.GossipTransport;
+import io.dwcp.gossip.LwwRegister;
+import io.dwcp.gossip.OrSet;
+import io.dwcp.gossip.netty.TlsGossipTransport;
+import io.dwcp.region.Records.HostRecord;
+import io.dwcp.region.Records.LinkRecord;
+import io.dwcp.tls.TlsConfig;
+import io.dwcp.tls.TlsContexts;
+import io.dwcp.tunnel.TunnelConfig;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * dwcpd's control plane (on when {@code region.name} is set): the region's ZooKeeper (embedded or
+ * an ensemble), this host's record, the leader election and, on the leader, gossip with the
+ * other regions. The leader publishes its region's summary ({@code summary/REGION}, an LWW
+ * register stamped with its term, and {@code hosts/REGION}, an OR-set) and writes what gossip
+ * brings of other regions into its ZooKeeper ({@code leader/remote/REGION}, fenced by its term),
+ * where every host of the region reads it.
+ *
+ * <p>{@code LATENT -> STARTED -> CLOSED}. Owns one thread, {@code dwcp-gossip}: the gossip node,
+ * the rounds, the publishing and the status snapshot live on it; the leader election has its own
+ * ({@link RegionLeader}); the TLS transport its event loop. {@link #close()} ends them in order.
+ */
+public final class ControlPlane
+        implements RegionStatus, Closeable
+{
+    private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration PUBLISH_INTERVAL = Duration.ofSeconds(1);
+
+    public enum State
+    {
+        LATENT, STARTED, CLOSED
+    }
+
+    private final NodeConfig node;
+    private final RegionConfig config;
+    private final GossipConfig gossipConfig;
+    private final TlsConfig tlsConfig;
+    private final TunnelConfig tunnel;
+    private final RegionStats stats;
+    private final GossipStats gossipStats;
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+
+    private EmbeddedZooKeeper embedded;
+    private CuratorFramework client;
+    private RegionMetadata metadata;
+    private PersistentNode registration;
+    private RegionLeader leader;
+    private ScheduledExecutorService gossipThread;
+    private TlsGossipTransport transport;
+    // owned by the gossip thread
+    private GossipNode gossip;
+    private String publishedSummary;
+    // written by the gossip thread, read by status()
+    private volatile String leaderName = "";
+    private volatile long leaderReadAtMillis = -1;
+    private volatile List<RemoteView> remoteRegions = List.of();
+
+    /** Another region as the gossip thread last saw it; {@code writtenMillis} from its LWW timestamp. */
+    private record RemoteView(String region, String summary, List<String> hosts, long writtenMillis) {}
+
+    public ControlPlane(NodeConfig node, RegionConfig config, GossipConfig gossipConfig, TlsConfig tlsConfig, TunnelConfig tunnel, RegionStats stats, GossipStats gossipStats)
+    {
+        this.node = requireNonNull(node, "node is null");
+        this.config = requireNonNull(config, "config is null");
+        this.gossipConfig = requireNonNull(gossipConfig, "gossipConfig is null");
+        this.tlsConfig = requireNonNull(tlsConfig, "tlsConfig is null");
+        this.tunnel = requireNonNull(tunnel, "tunnel is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.gossipStats = requireNonNull(gossipStats, "gossipStats is null");
+    }
+
+    public State state()
+    {
+        return state.get();
+    }
+
+    /** Starts everything, or fails with a message for the operator (and leaves nothing running). */
+    public void start()
+            throws Exception
+    {
+        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+            throw new IllegalStateException("already started or closed");
+        }
+        try {
+            String connect = config.getZookeeperConnect();
+            if (config.isZookeeperEmbedded()) {
+                embedded = new EmbeddedZooKeeper(config.getZookeeperDataDirectory(), config.getZookeeperEmbeddedListen());
+                embedded.start(config.getSessionTimeout().multipliedBy(5));
+                if (connect == null) {
+                    connect = embedded.connectString();
+                }
+            }
+            client = CuratorClients.create(connect, config.getSessionTimeout(), config.getConnectionTimeout());
+            client.start();
+            if (!client.blockUntilConnected(Math.toIntExact(config.getConnectionTimeout().toMillis()), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("cannot reach the ZooKeeper of region " + config.getName() + " at " + connect
+                        + " within " + config.getConnectionTimeout().toMillis() + " ms (region.zookeeper.connect, region.connection-timeout)");
+            }
+            RegionPaths paths = new RegionPaths(config.getZookeeperRoot(), config.getName());
+            metadata = new RegionMetadata(client, paths, config.getConnectionTimeout(), stats, System::currentTimeMillis);
+            registration = metadata.registerHost(hostRecord());
+
+            gossipThread = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "dwcp-gossip");
+                thread.setDaemon(true);
+                return thread;
+            });
+            GossipTransport gossipTransport;
+            if (gossipConfig.getPeers().isEmpty()) {
+                // a region on its own: nobody to gossip with
+                gossipTransport = (peer, message) -> gossipStats.sendFailed();
+            }
+            else {
+                transport = new TlsGossipTransport(node.getName(), gossipConfig.getListen(), gossipConfig.getPeers(), new TlsContexts(tlsConfig),
+                        gossipThread, gossipStats, gossipConfig.getMaxMessageSize().toIntBytes());
+                gossipTransport = transport;
+            }
+            gossip = new GossipNode(node.getName(), gossipTransport, System::currentTimeMillis, new Random(), gossipStats, gossipConfig.getFanout(), gossipConfig.getLogCapacity());
+            gossip.setPeers(List.copyOf(gossipConfig.getPeers().keySet()));
+            gossip.addListener(this::gossiped);
+            if (transport != null) {
+                transport.start(gossip::receive);
+            }
+
+            leader = new RegionLeader(client, paths, node.getName(), stats, System::currentTimeMillis);
+            leader.addListener(new RegionLeader.Listener()
+            {
+                @Override
+                public void acquired(LeaderTerm term)
+                {
+                    gossipThread.execute(() -> publish(true));
+                }
+
+                @Override
+                public void lost(LeaderTerm term)
+                {
+                    // nothing to undo: the next leader's term wins every key this one wrote
+                }
+            });
+            leader.start();
+            long interval = gossipConfig.getInterval().toMillis();
+            gossipThread.scheduleWithFixedDelay(this::round, interval, interval, TimeUnit.MILLISECONDS);
+            gossipThread.scheduleWithFixedDelay(() -> publish(false), 0, PUBLISH_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+            log.info("[region={} host={}] control plane started (ZooKeeper {}, {} gossip peers)", config.getName(), node.getName(), connect, gossipConfig.getPeers().size());
+        }
+        catch (Exception | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    private HostRecord hostRecord()
+    {
+        HostAndPort address = config.getAdvertisedAddress() != null ? config.getAdvertisedAddress() : tunnel.getListen();
+        String version = Optional.ofNullable(ControlPlane.class.getPackage().getImplementationVersion()).orElse("0.1.0-SNAPSHOT");
+        return new HostRecord(node.getName(), address.toString(), config.getCapacity(), version, certificateFingerprint(), System.currentTimeMillis());
+    }
+
+    private String certificateFingerprint()
+    {
+        if (!Files.isReadable(tlsConfig.getCertificateFile())) {
+            return "none";
+        }
+        try (InputStream in = Files.newInputStream(tlsConfig.getCertificateFile())) {
+            byte[] der = CertificateFactory.getInstance("X.509").generateCertificate(in).getEncoded();
+            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(der));
+        }
+        catch (IOException | java.security.GeneralSecurityException e) {
+            log.warn("[region={} host={}] cannot read {} for its fingerprint: {}", config.getName(), node.getName(), tlsConfig.getCertificateFile(), e.getMessage());
+            return "unreadable";
+        }
+    }
+
+    /** On the gossip thread: a round, if this host leads. */
+    private void round()
+    {
+        if (leader.term().isPresent()) {
+            gossip.round();
+        }
+    }
+
+    /** On the gossip thread: refresh what status shows; as leader, publish the region's summary. */
+    private void publish(boolean newTerm)
+    {
+        try {
+            leader.leaderName().ifPresentOrElse(name -> leaderName = name, () -> leaderName = "");
+            leaderReadAtMillis = System.currentTimeMillis();
+            remoteRegions = remoteViews();
+            Stamped<List<HostRecord>> hosts = metadata.hosts(config.getStalenessBound());
+            metadata.links(config.getStalenessBound());
+            Optional<LeaderTerm> term = leader.term();
+            if (term.isEmpty()) {
+                return;
+            }
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("leader", node.getName());
+            summary.put("term", term.get().epoch());
+            summary.put("hosts", hosts.value().size());
+            summary.put("capacity", hosts.value().stream().mapToLong(HostRecord::capacity).sum());
+            String text = JSON.writeValueAsString(summary);
+            if (newTerm || !text.equals(publishedSummary)) {
+                gossip.write("summary/" + config.getName(), text, term.get().gossipTimestamp(System.currentTimeMillis()));
+                publishedSummary = text;
+            }
+            String hostsKey = "hosts/" + config.getName();
+            Set<String> names = new TreeSet<>();
+            hosts.value().forEach(host -> names.add(host.name()));
+            OrSet published = gossip.get(hostsKey).map(OrSet.class::cast).orElse(OrSet.empty());
+            for (String name : names) {
+                if (!published.contains(name)) {
+                    gossip.add(hostsKey, name);
+                }
+            }
+            for (String name : published.elements()) {
+                if (!names.contains(name)) {
+                    gossip.remove(hostsKey, name);
+                }
+            }
+        }
+        catch (StaleMetadataException e) {
+            log.warn("[region={} host={}] not publishing: {}", config.getName(), node.getName(), e.getMessage());
+        }
+        catch (Exception e) {
+            log.warn("[region={} host={}] publishing the region's summary failed: {}", config.getName(), node.getName(), e.toString());
+        }
+    }
+
+    /** On the gossip thread: another region's key changed; the leader stores it for its region's hosts. */
+    private void gossiped(String key, Crdt value, Optional<io.dwcp.gossip.Dot> dot)
+    {
+        int slash = key.indexOf('/');
+        String region = slash < 0 ? "" : key.substring(slash + 1);
+        Optional<LeaderTerm> term = leader == null ? Optional.empty() : leader.term();
+        if (region.equals(config.getName()) || term.isEmpty()) {
+            return;
+        }
+        remoteRegions = remoteViews();
+        try {
+            String summary = gossip.get("summary/" + region).map(value2 -> ((LwwRegister) value2).value()).orElse("");
+            List<String> hosts = gossip.get("hosts/" + region).map(set -> List.copyOf(((OrSet) set).elements())).orElse(List.of());
+            Records.RemoteRecord remote = new Records.RemoteRecord(region, summary, hosts, System.currentTimeMillis());
+            leader.write(term.get(), metadata.paths().remote(region), Records.toJson(remote));
+        }
+        catch (NotLeaderException e) {
+            log.info("[region={} host={}] {}", config.getName(), node.getName(), e.getMessage());
+        }
+        catch (Exception e) {
+            log.warn("[region={} host={}] cannot store what gossip brought of region {}: {}", config.getName(), node.getName(), region, e.toString());
+        }
+    }
+
+    @Override
+    public Snapshot status()
+    {
+        long now = System.currentTimeMillis();
+        Optional<LeaderTerm> term = leader == null ? Optional.empty() : leader.term();
+        List<HostRecord> hosts = List.of();
+        long hostsAge = -1;
+        List<LinkRecord> links = List.of();
+        long linksAge = -1;
+        if (metadata != null) {
+            Optional<Stamped<?>> lastHosts = metadata.lastRead("hosts");
+            if (lastHosts.isPresent()) {
+                hosts = castList(lastHosts.get().value(), HostRecord.class);
+                hostsAge = lastHosts.get().age(now).toMillis();
+            }
+            Optional<Stamped<?>> lastLinks = metadata.lastRead("links");
+            if (lastLinks.isPresent()) {
+                links = castList(lastLinks.get().value(), LinkRecord.class);
+                linksAge = lastLinks.get().age(now).toMillis();
+            }
+        }
+        List<Remote> regions = new ArrayList<>();
+        for (RemoteView view : remoteRegions) {
+            regions.add(new Remote(view.region(), view.summary(), view.hosts(), Math.max(0, now - view.writtenMillis())));
+        }
+        return new Snapshot(config.getName(), node.getName(), leaderName, leaderReadAtMillis < 0 ? -1 : now - leaderReadAtMillis,
+                term.isPresent(), term.map(LeaderTerm::epoch).orElse(0L), hosts, hostsAge, links, linksAge, regions,
+                new Counters(stats.leadershipsAcquired(), stats.leaderWritesAccepted(), stats.leaderWritesRefused(), stats.staleRefusals(),
+                        gossipStats.rounds(), gossipStats.bytesSent(), gossipStats.bytesReceived(), gossipStats.updatesApplied(), gossipStats.peersRefused()));
+    }
+
+    /** On the gossip thread: the other regions as this host's gossip node holds them. */
+    private List<RemoteView> remoteViews()
+    {
+        List<RemoteView> regions = new ArrayList<>();
+        gossip.state().forEach((key, value) -> {
+            if (key.startsWith("summary/") && value instanceof LwwRegister summary && !key.equals("summary/" + config.getName())) {
+                String region = key.substring("summary/".length());
+                List<String> hosts = gossip.get("hosts/" + region).map(set -> List.copyOf(((OrSet) set).elements())).orElse(List.of());
+                regions.add(new RemoteView(region, summary.value(), hosts, summary.timestamp() & ((1L << 42) - 1)));
+            }
+        });
+        return List.copyOf(regions);
+    }
+
+    private static <T> List<T> castList(Object value, Class<T> type)
+    {
+        List<T> list = new ArrayList<>();
+        for (Object item : (List<?>) value) {
+            list.add(type.cast(item));
+        }
+        return list;
+    }
+
+    /**
+     * Gossip stops first (no round starts on a leadership being given up), then the election is
+     * left (a successor is elected at once, not after a session timeout), then the host record,
+     * the ZooKeeper client and the embedded server go.
+     */
+    @Override
+    public void close()
+    {
+        if (state.getAndSet(State.CLOSED) == State.CLOSED) {
+            return;
+        }
+        if (gossipThread != null) {
+            gossipThread.shutdownNow();
+            try {
+                if (!gossipThread.awaitTermination(5, TimeUnit.SECONDS)) {
+                    log.warn("[region={} host={}] gossip thread still busy after 5 s", config.getName(), node.getName());
+                }
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (transport != null) {
+            transport.close();
+        }
+        if (leader != null) {
+            leader.close();
+        }
+        if (registration != null) {
+            try {
+                registration.close();
+            }
+            catch (IOException e) {
+                log.warn("[region={} host={}] removing the host record: {}", config.getName(), node.getName(), e.toString());
+            }
+        }
+        if (client != null) {
+            client.close();
+        }
+        if (embedded != null) {
+            embedded.close();
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.dwcp.region;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+import static java.util.Objects.requireNonNull;
+
+/** The metadata records (JSON in znodes) and their one mapper. */
+public final class Records
+{
+    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private Records() {}
+
+    /** A host of the region (ephemeral: present while its dwcpd's session lives). */
+    public record HostRecord(String name, String address, int capacity, String dwcpVersion, String certificateFingerprint, long registeredAtMillis)
+    {
+        public HostRecord
+        {
+            requireNonNull(name, "name is null");
+            requireNonNull(address, "address is null");
+            requireNonNull(dwcpVersion, "dwcpVersion is null");
+            requireNonNull(certificateFingerprint, "certificateFingerprint is null");
+        }
+    }
+
+    /** A measurement of the link from one host to another. */
+    public record LinkRecord(String from, String to, long rttMicros, long goodputBytesPerSecond, int lossPpm, long measuredAtMillis)
+    {
+        public LinkRecord
+        {
+            requireNonNull(from, "from is null");
+            requireNonNull(to, "to is null");
+        }
+    }
+
+    /** A baseline (earlier copy of a VM's memory) a host holds. */
+    public record BaselineRecord(String vm, String host, long sizeBytes, long createdAtMillis)
+    {
+        public BaselineRecord
+        {
+            requireNonNull(vm, "vm is null");
+            requireNonNull(host, "host is null");
+        }
+    }
+
+    /** One migration as the region records it. */
+    public record MigrationRecord(String id, String vm, String source, String destination, String state, long startedAtMillis, long updatedAtMillis)
+    {
+        public MigrationRecord
+        {
+            requireNonNull(id, "id is null");
+            requireNonNull(vm, "vm is null");
+            requireNonNull(source, "source is null");
+            requireNonNull(destination, "destination is null");
+            requireNonNull(state, "state is null");
+        }
+    }
+
+    /** Another region as its leader's gossip described it, stored by this region's leader for its hosts. */
+    public record RemoteRecord(String region, String summary, java.util.List<String> hosts, long receivedAtMillis)
+    {
+        public RemoteRecord
+        {
+            requireNonNull(region, "region is null");
+            requireNonNull(summary, "summary is null");
+            hosts = java.util.List.copyOf(hosts);
+        }
+    }
+
+    static byte[] toJson(Object value)
+    {
+        try {
+            return JSON.writeValueAsBytes(value);
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static <T> T fromJson(byte[] bytes, Class<T> type, String path)
+    {
+        try {
+            return JSON.readValue(bytes, type);
+        }
+        catch (IOException e) {
+            throw new IllegalStateException("znode " + path + " does not hold a " + type.getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+}

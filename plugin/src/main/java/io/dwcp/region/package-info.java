@@ -1,0 +1,36 @@
+/**
+ * The control plane of a region, on ZooKeeper through Curator: one leader per region, the host
+ * registry, link measurements, the baseline catalogue, migration records and VM locks, every read
+ * stamped with its age and checked against a staleness bound. Across regions the leaders gossip
+ * ({@link io.dwcp.gossip}). Off unless {@code region.name} is set ({@link io.dwcp.region.RegionModule}).
+ *
+ * <h2>Pieces</h2>
+ * <ul>
+ * <li>{@link io.dwcp.region.RegionConfig} ({@code region.*}, with the reasoning behind the
+ * timeouts), {@link io.dwcp.region.CuratorClients}, {@link io.dwcp.region.EmbeddedZooKeeper}.</li>
+ * <li>{@link io.dwcp.region.RegionLeader}: LeaderLatch, SUSPENDED = lost, a {@link
+ * io.dwcp.region.LeaderTerm} per leadership taken by a CAS on the term znode; leader writes are
+ * transactions that check it ({@link io.dwcp.region.NotLeaderException} once deposed).</li>
+ * <li>{@link io.dwcp.region.RegionMetadata} (layout in {@link io.dwcp.region.RegionPaths},
+ * records in {@link io.dwcp.region.Records}), {@link io.dwcp.region.Stamped} reads and
+ * {@link io.dwcp.region.StaleMetadataException}; {@link io.dwcp.region.VmLock} and
+ * {@link io.dwcp.region.VmLockedException}.</li>
+ * <li>{@link io.dwcp.region.ControlPlane}: what dwcpd starts and closes; {@link
+ * io.dwcp.region.RegionStatus} for the control socket's {@code GET /v1/regions};
+ * {@link io.dwcp.region.RegionStats}.</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * <ul>
+ * <li>{@code dwcp-region-leader-*} (one per {@link io.dwcp.region.RegionLeader}, owned and ended
+ * by it): latch callbacks, the term CAS, the leader listeners. The current term is a volatile
+ * field written there; Curator's event thread only sets the volatile "suspended" flag.</li>
+ * <li>{@code dwcp-gossip} (owned by {@link io.dwcp.region.ControlPlane}): the gossip node, its
+ * rounds, publishing the region's summary, storing other regions' summaries, and the status
+ * snapshot (volatile fields, read by the control socket's event loop without I/O).</li>
+ * <li>Curator's own threads run its recipes (latch, the host's {@code PersistentNode}).</li>
+ * <li>{@link io.dwcp.region.RegionMetadata} is thread-safe and blocks its caller on ZooKeeper:
+ * never call it on an event loop. Its cache of last reads is a concurrent map.</li>
+ * </ul>
+ */
+package io.dwcp.region;
