@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "pba-eval", mixinStandardHelpOptions = true,
         description = {
-                "Score the bandwidth predictors (PBA) on link traces: MAE, MAPE, share within +-20%, band coverage.",
+                "Score the bandwidth predictors (PBA) on link traces: MAE, MAPE, share within +-20%%, band coverage.",
                 "TRACE: a mahimahi trace (one ms timestamp per 1500-byte delivery opportunity), or FILE.csv",
                 "with the header time_ms,bits_per_second (measurements recorded by dwcpd).",
                 "Exit status: 0 fine, 2 usage error or unreadable trace."})
