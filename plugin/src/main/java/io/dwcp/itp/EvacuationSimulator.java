@@ -22,7 +22,8 @@ import static java.util.Objects.requireNonNull;
  * <p>A migration follows {@link PrecopyModel} with the rates it actually gets: round 0 sends the
  * first-round bytes; when a round ends after {@code T} seconds the guest has dirtied {@code min(M,
  * d T)}; if that can be sent within the downtime limit at the rate the migration just had, the
- * guest pauses and it is sent (downtime = pause to last byte + RTT), otherwise it is the next
+ * guest pauses and it is sent, and one RTT later it runs on the destination (downtime = pause to
+ * last byte + RTT; the migration ends then and is counted as running until then), otherwise it is the next
  * round; after {@code maxRounds} rounds the migration is cancelled and its destination's memory
  * and slot are given back. Each link estimate is PBA's {@link GoodputPredictors#forLinks()}
  * predictor, fed the link's capacity once per interval (as a bandwidth probe would measure it),
@@ -60,7 +61,9 @@ public final class EvacuationSimulator
     private enum Phase
     {
         PRECOPY,
-        STOP_AND_COPY
+        STOP_AND_COPY,
+        /** Last byte sent; the destination confirms one RTT later and the VM resumes there. */
+        HANDOVER
     }
 
     private static final class Migration
@@ -73,6 +76,7 @@ public final class EvacuationSimulator
         double remaining;
         double roundStart;
         double pausedAt;
+        double handoverEnd;
         double sent;
         double rate;
 
@@ -141,7 +145,10 @@ public final class EvacuationSimulator
                 allocate();
                 double next = Math.min(capacity.nextChange(now), estimate ? nextEstimate : NEVER);
                 for (Migration migration : running.values()) {
-                    if (migration.rate > 0) {
+                    if (migration.phase == Phase.HANDOVER) {
+                        next = Math.min(next, migration.handoverEnd);
+                    }
+                    else if (migration.rate > 0) {
                         next = Math.min(next, now + migration.remaining / migration.rate);
                     }
                 }
@@ -188,11 +195,19 @@ public final class EvacuationSimulator
 
         private void allocate()
         {
-            List<Migration> migrations = new ArrayList<>(running.values());
+            List<Migration> migrations = new ArrayList<>();
+            Map<String, Integer> sending = new HashMap<>();
+            for (Migration migration : running.values()) {
+                migration.rate = 0;
+                if (migration.phase != Phase.HANDOVER) {
+                    migrations.add(migration);
+                    sending.merge(migration.link.destination(), 1, Integer::sum);
+                }
+            }
             double[] shares = new double[migrations.size()];
             for (int i = 0; i < shares.length; i++) {
                 Link link = migrations.get(i).link;
-                int sharing = runningTo(link.destination());
+                int sharing = sending.get(link.destination());
                 shares[i] = Math.min(link.perMigrationBytesPerSecond(), capacity.linkBytesPerSecond(link.destination(), now) / sharing);
             }
             double[] rates = RateAllocation.allocate(shares, capacity.uplinkBytesPerSecond(now));
@@ -207,6 +222,12 @@ public final class EvacuationSimulator
             double before = now;
             now = next;
             for (Migration migration : new ArrayList<>(running.values())) {
+                if (migration.phase == Phase.HANDOVER) {
+                    if (migration.handoverEnd <= next) {
+                        end(migration, SimulationResult.Status.CONVERGED, migration.handoverEnd, migration.handoverEnd - migration.pausedAt);
+                    }
+                    continue;
+                }
                 double moved = migration.rate * elapsed;
                 // a round whose end defined this event ends now, whatever the rounding (the same
                 // expression as in run(), so a round too short to move the clock still ends)
@@ -224,12 +245,15 @@ public final class EvacuationSimulator
         private void endRound(Migration migration)
         {
             Vm vm = migration.vm;
-            migration.rounds++;
             if (migration.phase == Phase.STOP_AND_COPY) {
-                double downtime = now - migration.pausedAt + migration.link.rttSeconds();
-                end(migration, SimulationResult.Status.CONVERGED, now + migration.link.rttSeconds(), downtime);
+                migration.phase = Phase.HANDOVER;
+                migration.handoverEnd = now + migration.link.rttSeconds();
+                if (migration.handoverEnd <= now) {
+                    end(migration, SimulationResult.Status.CONVERGED, now, now - migration.pausedAt);
+                }
                 return;
             }
+            migration.rounds++;
             double dirty = Math.min(vm.memoryBytes(), vm.dirtyBytesPerSecond() * (now - migration.roundStart));
             if (migration.rate > 0 && dirty / migration.rate <= evacuation.downtimeLimitSeconds()) {
                 migration.phase = Phase.STOP_AND_COPY;

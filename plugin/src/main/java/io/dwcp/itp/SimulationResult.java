@@ -16,7 +16,7 @@ public record SimulationResult(String policy, double makespanSeconds, int conver
         NOT_STARTED
     }
 
-    /** One VM: when it started and ended, its downtime (NaN unless converged), rounds and bytes sent. */
+    /** One VM: when it started and ended, its downtime (NaN unless converged), pre-copy rounds (the stop-and-copy not counted) and bytes sent. */
     public record Outcome(String vm, String destination, Status status, double startSeconds, double endSeconds,
             double downtimeSeconds, int rounds, double bytesSent)
     {

@@ -58,6 +58,10 @@ public final class PlannerComparison
     @Option(names = "--seeds", split = ",", defaultValue = "1,2,3", description = "scenario seeds (default ${DEFAULT-VALUE})")
     List<Long> seeds;
 
+    @Option(names = "--fill-headroom", defaultValue = "" + Planner.FILL_HEADROOM,
+            description = "planner: migrations per link beyond what fills it at its estimate (default ${DEFAULT-VALUE})")
+    double fillHeadroom;
+
     @Option(names = "--dry-run", description = "also print the plan of the first seed, as dwcp evacuate --dry-run would")
     boolean dryRun;
 
@@ -87,8 +91,8 @@ public final class PlannerComparison
             case "large" -> ScenarioGenerator.Spec.large();
             default -> null;
         };
-        if (spec == null) {
-            System.err.println("itp-compare: --scenario must be small, medium or large, not '" + scenario + "'");
+        if (spec == null || !(fillHeadroom >= 1)) {
+            System.err.println("itp-compare: need --scenario small, medium or large (not '" + scenario + "') and --fill-headroom >= 1");
             return 2;
         }
         GoodputSeries shape;
@@ -104,9 +108,9 @@ public final class PlannerComparison
         for (long seed : seeds) {
             ScenarioGenerator.Scenario generated = generator.generate(spec, seed);
             if (dryRun && seed == seeds.get(0)) {
-                out.println(PlanRenderer.render(new Planner().plan(generated.evacuation())));
+                out.println(PlanRenderer.render(new Planner(PrecopyModel.DEFAULT_MAX_ROUNDS, fillHeadroom).plan(generated.evacuation())));
             }
-            rows.addAll(compare(generated));
+            rows.addAll(compare(generated, new Planner(PrecopyModel.DEFAULT_MAX_ROUNDS, fillHeadroom)));
         }
         out.print(table(rows));
         return 0;
@@ -115,12 +119,17 @@ public final class PlannerComparison
     /** The two naive policies and the planner (re-planning) on one scenario. */
     public static List<Row> compare(ScenarioGenerator.Scenario scenario)
     {
+        return compare(scenario, new Planner());
+    }
+
+    /** As {@link #compare(ScenarioGenerator.Scenario)}, with this planner. */
+    public static List<Row> compare(ScenarioGenerator.Scenario scenario, Planner planner)
+    {
         EvacuationSimulator simulator = EvacuationSimulator.withPredictions();
         List<Row> rows = new ArrayList<>();
         for (MigrationPolicy naive : List.of(new SequentialPolicy(), new AllAtOncePolicy())) {
             rows.add(new Row(scenario.name(), scenario.seed(), simulator.run(scenario.evacuation(), scenario.capacity(), naive), Double.NaN, 0));
         }
-        Planner planner = new Planner(PrecopyModel.DEFAULT_MAX_ROUNDS, Double.parseDouble(System.getProperty("itp.headroom", "" + Planner.FILL_HEADROOM)));
         Plan plan = planner.plan(scenario.evacuation());
         PlanPolicy policy = new PlanPolicy(planner, plan, REPLAN_THRESHOLD);
         SimulationResult result = simulator.run(scenario.evacuation(), scenario.capacity(), policy);
