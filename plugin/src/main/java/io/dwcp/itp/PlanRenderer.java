@@ -2,6 +2,7 @@ package io.dwcp.itp;
 
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The text of a {@link Plan}, as {@code dwcp evacuate --dry-run} prints it: the estimates planned
@@ -20,7 +21,7 @@ public final class PlanRenderer
         out.append(String.format(Locale.ROOT, "Evacuation plan: %d VMs to move, %d refused; predicted makespan %s%n",
                 plan.steps().size(), plan.refused().size(), duration(plan.predictedMakespanSeconds())));
         out.append("Links (estimate, most migrations at once):");
-        for (Map.Entry<String, Double> link : new java.util.TreeMap<>(plan.linkBytesPerSecond()).entrySet()) {
+        for (Map.Entry<String, Double> link : new TreeMap<>(plan.linkBytesPerSecond()).entrySet()) {
             out.append(String.format(Locale.ROOT, " %s %s x%d;", link.getKey(), rate(link.getValue()), plan.concurrency().get(link.getKey())));
         }
         out.append(String.format(Locale.ROOT, " uplink %s%n", rate(plan.uplinkBytesPerSecond())));

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.io.Writer;
 import java.time.Duration;
+import java.util.Arrays;
 
 /**
  * Goodput measurements as recorded by the daemon, one per line:
@@ -83,8 +84,8 @@ public final class GoodputCsv
             int index = Math.toIntExact((millis - origin) / bucketMillis);
             if (index >= sums.length) {
                 int length = Math.max(sums.length * 2, index + 1);
-                sums = java.util.Arrays.copyOf(sums, length);
-                counts = java.util.Arrays.copyOf(counts, length);
+                sums = Arrays.copyOf(sums, length);
+                counts = Arrays.copyOf(counts, length);
             }
             sums[index] += bitsPerSecond;
             counts[index]++;

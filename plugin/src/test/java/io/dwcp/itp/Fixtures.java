@@ -1,6 +1,7 @@
 package io.dwcp.itp;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,7 @@ final class Fixtures
     /** {@code hosts} destinations (h1..), each with room for 100 GiB and 100 VMs and a link of {@code rate} B/s, p = {@code perMigration}. */
     static Evacuation evacuation(List<Vm> vms, int hosts, double rate, double perMigration, double uplink, List<OrderConstraint> orders)
     {
-        List<Destination> destinations = new java.util.ArrayList<>();
+        List<Destination> destinations = new ArrayList<>();
         Map<String, Link> links = new HashMap<>();
         for (int h = 1; h <= hosts; h++) {
             destinations.add(new Destination("h" + h, 100 * GIB, 100));
@@ -64,7 +65,7 @@ final class Fixtures
                 }
                 Map<String, Long> memory = new HashMap<>();
                 Map<String, Integer> slots = new HashMap<>();
-                List<Start> starts = new java.util.ArrayList<>();
+                List<Start> starts = new ArrayList<>();
                 for (Vm vm : view.waiting()) {
                     String destination = destinations.get(vm.id());
                     if (destination == null) {

@@ -146,7 +146,6 @@ public final class ScenarioGenerator
     private static void groups(List<Vm> vms, Random random)
     {
         int groups = (int) Math.round(vms.size() * 0.06 / 2.5);
-        int next = 0;
         for (int g = 1; g <= groups; g++) {
             int size = 2 + random.nextInt(2);
             for (int k = 0; k < size; k++) {
@@ -155,7 +154,6 @@ public final class ScenarioGenerator
                     vms.set(index, vms.get(index).inGroup("g" + g));
                 }
             }
-            next++;
         }
     }
 }
