@@ -1,5 +1,9 @@
 package io.dwcp.itp;
 
+import io.dwcp.pba.EwmaPredictor;
+import io.dwcp.pba.GoodputPredictor;
+
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -17,23 +21,34 @@ import static java.util.Objects.requireNonNull;
  * <li>its destination still has room (free RAM, a slot);</li>
  * <li>its link runs fewer than the plan's concurrency {@code k_d} (counting those just started);</li>
  * <li>with it, every migration on its link still gets a share of at least {@link Planner#MARGIN}
- * times its dirty rate: {@code min(p_d, C_d / (n_d + 1), U / (N + 1)) >= MARGIN x max dirty} over
- * the link's running VMs and this one, with {@code C_d} and {@code U} the current PBA estimates;</li>
+ * times its dirty rate, or, for a VM that dirties faster than half of what it could get alone, all
+ * of that ({@code alone_d = min(p_d, C'_d)}: such a VM runs alone):
+ * {@code min(p_d, C'_d / (n_d + 1)) >= min(alone_d, MARGIN x max dirty)} over the link's running VMs
+ * and this one, with {@code C'_d = min(C_d, U C_d / sum C)} the link's part of the uplink, from the
+ * PBA estimates smoothed over {@link #SMOOTHING} (as the planner sizes {@code k_d});</li>
  * <li>for a group, all its waiting members pass together (they start together).</li>
  * </ul>
  * A step that cannot start blocks the later steps on its link (so a heavy VM is not starved by
  * light ones that keep the link full); steps waiting for an order constraint do not. When nothing
  * runs at all, the first startable step starts whatever its share (the evacuation must go on).
  *
- * <p>Re-planning: when a link or uplink estimate differs from the one the plan was made with by
- * more than {@code replanThreshold} (relative), the waiting VMs are planned again with the current
- * estimates and the destinations' current room.
+ * <p>Re-planning: when a smoothed link or uplink estimate differs from the one the plan was made
+ * with by more than {@code replanThreshold} (relative), the waiting VMs are planned again with the
+ * smoothed estimates and the destinations' current room.
  */
 public final class PlanPolicy
         implements MigrationPolicy
 {
+    /**
+     * Admission and re-plans use the PBA estimates smoothed over this: a migration lasts minutes,
+     * while a 10 s prediction of a cellular-like path swings by half from one second to the next.
+     */
+    public static final Duration SMOOTHING = Duration.ofSeconds(60);
+
     private final Planner planner;
     private final double replanThreshold;
+    private final Map<String, GoodputPredictor> smoothedLinks = new HashMap<>();
+    private final GoodputPredictor smoothedUplink = new EwmaPredictor(SMOOTHING);
     private Plan plan;
     private int replans;
 
@@ -66,7 +81,8 @@ public final class PlanPolicy
     @Override
     public List<Start> decide(SimulationView view)
     {
-        if (linksMoved(view)) {
+        smooth(view);
+        if (linksMoved()) {
             replan(view);
         }
         Evacuation evacuation = view.evacuation();
@@ -78,7 +94,7 @@ public final class PlanPolicy
             onLink.merge(destination, 1, Integer::sum);
             maxDirty.merge(destination, vms.get(id).dirtyBytesPerSecond(), Math::max);
         });
-        int total = view.running().size();
+        Map<String, Double> parts = parts(view.evacuation());
         Set<String> waiting = new HashSet<>();
         view.waiting().forEach(vm -> waiting.add(vm.id()));
         Map<String, List<Plan.Step>> groups = new HashMap<>();
@@ -100,12 +116,11 @@ public final class PlanPolicy
             if (!together.stream().allMatch(s -> predecessorsDone(s.vm().id(), evacuation, view))) {
                 continue;
             }
-            boolean forced = total == 0 && starts.isEmpty();
+            boolean forced = view.running().isEmpty() && starts.isEmpty();
             Map<String, Integer> trialLink = new HashMap<>(onLink);
             Map<String, Double> trialDirty = new HashMap<>(maxDirty);
             Map<String, Long> memory = new HashMap<>();
             Map<String, Integer> slots = new HashMap<>();
-            int trialTotal = total;
             boolean fits = true;
             for (Plan.Step s : together) {
                 String destination = s.destination();
@@ -118,10 +133,10 @@ public final class PlanPolicy
                 memory.put(destination, free - s.vm().memoryBytes());
                 slots.put(destination, freeSlots - 1);
                 int n = trialLink.getOrDefault(destination, 0) + 1;
-                double need = Planner.MARGIN * Math.max(s.vm().dirtyBytesPerSecond(), trialDirty.getOrDefault(destination, 0.0));
                 Link link = evacuation.link(destination);
-                double share = Math.min(link.perMigrationBytesPerSecond(),
-                        Math.min(view.estimatedLinkBytesPerSecond(destination) / n, view.estimatedUplinkBytesPerSecond() / (trialTotal + 1)));
+                double alone = Math.min(link.perMigrationBytesPerSecond(), parts.get(destination));
+                double need = Math.min(alone, Planner.MARGIN * Math.max(s.vm().dirtyBytesPerSecond(), trialDirty.getOrDefault(destination, 0.0)));
+                double share = Math.min(link.perMigrationBytesPerSecond(), parts.get(destination) / n);
                 int limit = plan.concurrency().getOrDefault(destination, 1);
                 if (!forced && (n > Math.max(limit, together.size()) || share < need)) {
                     fits = false;
@@ -129,7 +144,6 @@ public final class PlanPolicy
                 }
                 trialLink.put(destination, n);
                 trialDirty.merge(destination, s.vm().dirtyBytesPerSecond(), Math::max);
-                trialTotal++;
             }
             if (!fits) {
                 together.forEach(s -> blocked.add(s.destination()));
@@ -142,7 +156,6 @@ public final class PlanPolicy
             onLink.putAll(trialLink);
             maxDirty.clear();
             maxDirty.putAll(trialDirty);
-            total = trialTotal;
         }
         return starts;
     }
@@ -168,17 +181,51 @@ public final class PlanPolicy
         return false;
     }
 
-    private boolean linksMoved(SimulationView view)
+    /** Per link, its part of the uplink by the smoothed estimates: {@code C'_d = min(C_d, U C_d / sum C)}. */
+    private Map<String, Double> parts(Evacuation evacuation)
+    {
+        Map<String, Double> estimates = new HashMap<>();
+        double total = 0;
+        for (Destination destination : evacuation.destinations()) {
+            double estimate = smoothed(smoothedLinks.get(destination.id()));
+            estimates.put(destination.id(), estimate);
+            total += estimate;
+        }
+        double uplink = smoothed(smoothedUplink);
+        Map<String, Double> parts = new HashMap<>();
+        for (Map.Entry<String, Double> estimate : estimates.entrySet()) {
+            parts.put(estimate.getKey(), total > 0 ? Math.min(estimate.getValue(), uplink * estimate.getValue() / total) : 0);
+        }
+        return parts;
+    }
+
+    private void smooth(SimulationView view)
+    {
+        long nanos = Math.round(view.time() * 1e9);
+        for (Destination destination : view.evacuation().destinations()) {
+            smoothedLinks.computeIfAbsent(destination.id(), id -> new EwmaPredictor(SMOOTHING))
+                    .observe(nanos, 8 * view.estimatedLinkBytesPerSecond(destination.id()));
+        }
+        smoothedUplink.observe(nanos, 8 * view.estimatedUplinkBytesPerSecond());
+    }
+
+    private boolean linksMoved()
     {
         if (replanThreshold == Double.POSITIVE_INFINITY) {
             return false;
         }
         for (Map.Entry<String, Double> planned : plan.linkBytesPerSecond().entrySet()) {
-            if (moved(planned.getValue(), view.estimatedLinkBytesPerSecond(planned.getKey()))) {
+            GoodputPredictor smoothed = smoothedLinks.get(planned.getKey());
+            if (smoothed != null && moved(planned.getValue(), smoothed(smoothed))) {
                 return true;
             }
         }
-        return moved(plan.uplinkBytesPerSecond(), view.estimatedUplinkBytesPerSecond());
+        return moved(plan.uplinkBytesPerSecond(), smoothed(smoothedUplink));
+    }
+
+    private static double smoothed(GoodputPredictor predictor)
+    {
+        return predictor.predict(Duration.ZERO).bitsPerSecond() / 8;
     }
 
     private boolean moved(double planned, double now)
@@ -192,11 +239,11 @@ public final class PlanPolicy
         Map<String, Double> estimates = new HashMap<>();
         List<Destination> destinations = new ArrayList<>();
         for (Destination destination : evacuation.destinations()) {
-            estimates.put(destination.id(), view.estimatedLinkBytesPerSecond(destination.id()));
+            estimates.put(destination.id(), smoothed(smoothedLinks.get(destination.id())));
             destinations.add(new Destination(destination.id(), view.freeMemoryBytes(destination.id()), view.freeSlots(destination.id())));
         }
         Evacuation remaining = evacuation.remaining(view.waiting(), destinations)
-                .withLinkRates(estimates, Math.max(view.estimatedUplinkBytesPerSecond(), 1));
+                .withLinkRates(estimates, Math.max(smoothed(smoothedUplink), 1));
         plan = planner.planWithoutTimeline(remaining);
         replans++;
     }

@@ -27,8 +27,9 @@ import java.util.Map;
  * A baseline held at a destination shrinks the first round there, so it is favoured unless its
  * link is busier by more than the baseline saves (longest-processing-time-first list scheduling,
  * a classic for makespan).</li>
- * <li><b>Order.</b> By order-constraint level first, then heavy VMs (they start while links are
- * empty), then by the link time they need, longest first.</li>
+ * <li><b>Order.</b> Longest tail first: a VM's tail is its estimated duration plus the longest
+ * tail of the VMs that must come after it (critical-path list scheduling; without constraints,
+ * longest first). A VM thus always comes before those that wait for it.</li>
  * <li><b>Timeline.</b> The plan is run through the {@link EvacuationSimulator} at the estimated
  * rates, which gives each step's predicted start, end and downtime and the predicted makespan.</li>
  * </ol>
@@ -137,10 +138,12 @@ public final class Planner
             freeSlots.merge(id, -unit.vms.size(), Integer::sum);
             chosen.add(new Chosen(unit, best, bestFinish, load.get(id)));
         }
-        chosen.sort(Comparator.comparingInt((Chosen c) -> c.unit.level)
-                .thenComparing(c -> !c.placement.heavy)
-                .thenComparingDouble(c -> -c.placement.linkSeconds)
-                .thenComparing(c -> c.unit.name));
+        Map<String, Double> tails = tails(chosen, evacuation);
+        Map<Chosen, Double> priority = new HashMap<>();
+        for (Chosen c : chosen) {
+            priority.put(c, c.unit.vms.stream().mapToDouble(vm -> tails.get(vm.id())).max().orElse(0));
+        }
+        chosen.sort(Comparator.comparingDouble((Chosen c) -> -priority.get(c)).thenComparing(c -> c.unit.name));
         List<Plan.Step> steps = new ArrayList<>();
         for (Chosen c : chosen) {
             for (Vm vm : c.unit.vms) {
@@ -151,6 +154,45 @@ public final class Planner
         Map<String, Double> rates = new LinkedHashMap<>();
         evacuation.destinations().forEach(d -> rates.put(d.id(), evacuation.link(d.id()).bytesPerSecond()));
         return new Plan(steps, refused, links.concurrency, rates, evacuation.uplinkBytesPerSecond(), Double.NaN);
+    }
+
+    /**
+     * Per VM, the time from its start to the end of the longest chain of order constraints that
+     * follows it: {@code tail(v) = T(v) + max tail(w)} over the VMs {@code w} that come after
+     * {@code v}, with {@code T} the migration's estimated duration at its share.
+     */
+    private static Map<String, Double> tails(List<Chosen> chosen, Evacuation evacuation)
+    {
+        Map<String, Double> durations = new HashMap<>();
+        for (Chosen c : chosen) {
+            c.unit.vms.forEach(vm -> durations.put(vm.id(), c.placement.seconds));
+        }
+        Map<String, List<String>> after = new HashMap<>();
+        for (OrderConstraint order : evacuation.orders()) {
+            after.computeIfAbsent(order.before(), k -> new ArrayList<>()).add(order.after());
+        }
+        Map<String, Double> tails = new HashMap<>();
+        for (String vm : durations.keySet()) {
+            tail(vm, durations, after, tails);
+        }
+        return tails;
+    }
+
+    private static double tail(String vm, Map<String, Double> durations, Map<String, List<String>> after, Map<String, Double> tails)
+    {
+        Double known = tails.get(vm);
+        if (known != null) {
+            return known;
+        }
+        double longest = 0;
+        for (String next : after.getOrDefault(vm, List.of())) {
+            if (durations.containsKey(next)) {
+                longest = Math.max(longest, tail(next, durations, after, tails));
+            }
+        }
+        double tail = durations.getOrDefault(vm, 0.0) + longest;
+        tails.put(vm, tail);
+        return tail;
     }
 
     /** Per link: its part of the uplink, the concurrency that fills it, the share each then gets. */
@@ -279,7 +321,7 @@ public final class Planner
                 destination, PlanRenderer.duration(chosen.finish)));
         double full = links.fullShare.get(destination);
         if (chosen.placement.heavy && MARGIN * vm.dirtyBytesPerSecond() > full) {
-            reasons.add(String.format(Locale.ROOT, "heavy: dirties %s, needs a share >= %s, more than %s in a full link: fewer peers, starts early",
+            reasons.add(String.format(Locale.ROOT, "heavy: dirties %s, needs a share >= %s, more than %s in a full link: runs with fewer peers",
                     PlanRenderer.rate(vm.dirtyBytesPerSecond()), PlanRenderer.rate(MARGIN * vm.dirtyBytesPerSecond()), PlanRenderer.rate(full)));
         }
         else {

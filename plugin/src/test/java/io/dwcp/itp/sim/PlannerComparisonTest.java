@@ -46,7 +46,7 @@ class PlannerComparisonTest
     @Test
     void plannerBeatsBothNaivePoliciesAcrossHosts()
     {
-        for (long seed = 1; seed <= 4; seed++) {
+        for (long seed = 1; seed <= 5; seed++) {
             Outcome outcome = run(ScenarioGenerator.Spec.medium(), seed);
             String context = "40 VMs / 5 hosts, seed " + seed;
             assertTrue(outcome.planner().makespanSeconds() < outcome.bestNaive(), context + ": " + outcome);
@@ -65,20 +65,14 @@ class PlannerComparisonTest
     }
 
     @Test
-    void onOneLinkThePlannerIsNeverMuchWorseAndBetterOverall()
+    void plannerBeatsBothNaivePoliciesOnOneLink()
     {
-        // one link, 6 VMs: the largest VM at its per-migration rate often bounds the makespan for every policy
-        double planner = 0;
-        double naive = 0;
         for (long seed = 1; seed <= 5; seed++) {
             Outcome outcome = run(ScenarioGenerator.Spec.small(), seed);
             String context = "6 VMs / 1 link, seed " + seed;
-            assertTrue(outcome.planner().makespanSeconds() <= 1.01 * outcome.bestNaive(), context + ": " + outcome);
+            assertTrue(outcome.planner().makespanSeconds() < outcome.bestNaive(), context + ": " + outcome);
             noMoreLeftBehind(outcome, context);
-            planner += outcome.planner().makespanSeconds();
-            naive += outcome.bestNaive();
         }
-        assertTrue(planner < naive, planner + " s against " + naive + " s");
     }
 
     @Test
