@@ -79,7 +79,7 @@ public final class Planner
     {
         Links links = new Links(evacuation, fillHeadroom);
         Map<String, Integer> levels = evacuation.levels();
-        List<Unit> units = units(evacuation, levels);
+        List<Unit> units = units(evacuation);
         List<Plan.Refusal> refused = new ArrayList<>();
         Map<String, Double> load = new HashMap<>();
         Map<String, Long> freeMemory = new HashMap<>();
@@ -136,7 +136,7 @@ public final class Planner
             load.merge(id, best.linkSeconds, Double::sum);
             freeMemory.merge(id, -unit.memory(), Long::sum);
             freeSlots.merge(id, -unit.vms.size(), Integer::sum);
-            chosen.add(new Chosen(unit, best, bestFinish, load.get(id)));
+            chosen.add(new Chosen(unit, best, bestFinish));
         }
         Map<String, Double> tails = tails(chosen, evacuation);
         Map<Chosen, Double> priority = new HashMap<>();
@@ -223,12 +223,11 @@ public final class Planner
         }
     }
 
-    private record Placement(String destination, boolean heavy, double linkSeconds, double seconds, double share,
-            double firstRoundBytes)
+    private record Placement(String destination, boolean heavy, double linkSeconds, double seconds)
     {
     }
 
-    private record Chosen(Unit unit, Placement placement, double finish, double loadAfter)
+    private record Chosen(Unit unit, Placement placement, double finish)
     {
     }
 
@@ -236,14 +235,12 @@ public final class Planner
     {
         final String name;
         final List<Vm> vms;
-        final int level;
         double bestCost;
 
-        Unit(String name, List<Vm> vms, int level)
+        Unit(String name, List<Vm> vms)
         {
             this.name = name;
             this.vms = vms;
-            this.level = level;
         }
 
         long memory()
@@ -252,17 +249,16 @@ public final class Planner
         }
     }
 
-    private static List<Unit> units(Evacuation evacuation, Map<String, Integer> levels)
+    private static List<Unit> units(Evacuation evacuation)
     {
         List<Unit> units = new ArrayList<>();
         Map<String, List<Vm>> groups = evacuation.groups();
         for (Vm vm : evacuation.vms()) {
             if (vm.group().isEmpty()) {
-                units.add(new Unit(vm.id(), List.of(vm), levels.get(vm.id())));
+                units.add(new Unit(vm.id(), List.of(vm)));
             }
         }
-        groups.forEach((group, members) -> units.add(new Unit("group " + group, members,
-                members.stream().mapToInt(vm -> levels.get(vm.id())).max().orElse(0))));
+        groups.forEach((group, members) -> units.add(new Unit("group " + group, members)));
         return units;
     }
 
@@ -277,8 +273,6 @@ public final class Planner
         boolean heavy = false;
         double linkSeconds = 0;
         double seconds = 0;
-        double share = links.fullShare.get(destination);
-        double firstRound = 0;
         for (Vm vm : unit.vms) {
             boolean vmHeavy = MARGIN * vm.dirtyBytesPerSecond() > links.fullShare.get(destination);
             double vmShare = vmHeavy ? links.aloneShare.get(destination) : links.fullShare.get(destination);
@@ -288,12 +282,10 @@ public final class Planner
                 return null;
             }
             heavy |= vmHeavy;
-            share = Math.min(share, vmShare);
             linkSeconds += estimate.bytesSent() / effective;
             seconds = Math.max(seconds, estimate.seconds());
-            firstRound += vm.firstRoundBytes(destination);
         }
-        return new Placement(destination, heavy, linkSeconds, seconds, share, firstRound);
+        return new Placement(destination, heavy, linkSeconds, seconds);
     }
 
     private String cannotConverge(Vm vm, Unit unit, Links links)
