@@ -1,0 +1,28 @@
+/**
+ * ITP, migration planning for many migrations at once (a host evacuation): which destination,
+ * in which order and how many at a time.
+ *
+ * <h2>Pieces</h2>
+ * <ul>
+ * <li>The model: {@link io.dwcp.itp.Evacuation} (VMs, destinations, links, order constraints, the
+ * downtime limit), {@link io.dwcp.itp.Vm}, {@link io.dwcp.itp.Destination}, {@link
+ * io.dwcp.itp.Link}, {@link io.dwcp.itp.OrderConstraint}.</li>
+ * <li>The cost of one pre-copy migration: {@link io.dwcp.itp.PrecopyModel} (rounds, convergence,
+ * downtime), and how concurrent migrations share links: {@link io.dwcp.itp.RateAllocation}.</li>
+ * <li>{@link io.dwcp.itp.EvacuationSimulator}: a discrete-event (fluid) simulation of an evacuation
+ * under a {@link io.dwcp.itp.MigrationPolicy} and a {@link io.dwcp.itp.Capacity} that may follow a
+ * trace; link estimates come from PBA ({@code io.dwcp.pba}).</li>
+ * <li>{@link io.dwcp.itp.Planner}: the heuristic planner, its {@link io.dwcp.itp.Plan} (per VM:
+ * destination, order, reasons; predicted makespan), {@link io.dwcp.itp.PlanPolicy} that carries a
+ * plan out and re-plans when a link estimate moves, and {@link io.dwcp.itp.PlanRenderer} (the
+ * text of {@code dwcp evacuate --dry-run}).</li>
+ * </ul>
+ * Scenarios, trace-driven capacities, the naive policies and the comparison are in {@code
+ * io.dwcp.itp.sim}.
+ *
+ * <h2>Threads</h2>
+ * Single-threaded value code: records are immutable; a simulator run, a planner call and a
+ * {@link io.dwcp.itp.PlanPolicy} belong to the one thread that calls them. Nothing here is
+ * thread-safe, nothing starts a thread, nothing reads a clock: time is simulated seconds.
+ */
+package io.dwcp.itp;

@@ -1,0 +1,103 @@
+package io.dwcp.itp.sim;
+
+import io.dwcp.itp.SimulationResult;
+import io.dwcp.pba.BundledTraces;
+import io.dwcp.pba.GoodputSeries;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The planner against the naive policies, on seeded scenarios whose links follow a real cellular
+ * trace (scaled): every figure comes from the simulation. Seeds are fixed so a failure replays.
+ */
+class PlannerComparisonTest
+{
+    private static final GoodputSeries SHAPE = BundledTraces.raw("TMobile-UMTS-driving.down", Duration.ofSeconds(1));
+    private static final ScenarioGenerator GENERATOR = new ScenarioGenerator(SHAPE);
+
+    private record Outcome(SimulationResult sequential, SimulationResult allAtOnce, SimulationResult planner)
+    {
+        double bestNaive()
+        {
+            return Math.min(sequential.makespanSeconds(), allAtOnce.makespanSeconds());
+        }
+    }
+
+    private static Outcome run(ScenarioGenerator.Spec spec, long seed)
+    {
+        List<PlannerComparison.Row> rows = PlannerComparison.compare(GENERATOR.generate(spec, seed));
+        assertEquals("one at a time", rows.get(0).result().policy());
+        assertEquals("all at once", rows.get(1).result().policy());
+        assertEquals("planner", rows.get(2).result().policy());
+        return new Outcome(rows.get(0).result(), rows.get(1).result(), rows.get(2).result());
+    }
+
+    private static void noMoreLeftBehind(Outcome outcome, String context)
+    {
+        assertTrue(outcome.planner().notMoved() <= outcome.sequential().notMoved(), context + ": " + outcome);
+        assertTrue(outcome.planner().notMoved() <= outcome.allAtOnce().notMoved(), context + ": " + outcome);
+    }
+
+    @Test
+    void plannerBeatsBothNaivePoliciesAcrossHosts()
+    {
+        for (long seed = 1; seed <= 5; seed++) {
+            Outcome outcome = run(ScenarioGenerator.Spec.medium(), seed);
+            String context = "40 VMs / 5 hosts, seed " + seed;
+            assertTrue(outcome.planner().makespanSeconds() < outcome.bestNaive(), context + ": " + outcome);
+            noMoreLeftBehind(outcome, context);
+        }
+    }
+
+    @Test
+    void plannerBeatsBothNaivePoliciesAtScale()
+    {
+        Outcome outcome = run(ScenarioGenerator.Spec.large(), 1);
+        assertTrue(outcome.planner().makespanSeconds() < outcome.bestNaive(), "200 VMs / 20 hosts: " + outcome);
+        noMoreLeftBehind(outcome, "200 VMs / 20 hosts");
+        // all at once starves the heavy guests: longer downtimes than the planner's
+        assertTrue(outcome.planner().worstDowntimeSeconds() < outcome.allAtOnce().worstDowntimeSeconds(), outcome.toString());
+    }
+
+    @Test
+    void plannerBeatsBothNaivePoliciesOnOneLink()
+    {
+        for (long seed = 1; seed <= 5; seed++) {
+            Outcome outcome = run(ScenarioGenerator.Spec.small(), seed);
+            String context = "6 VMs / 1 link, seed " + seed;
+            assertTrue(outcome.planner().makespanSeconds() < outcome.bestNaive(), context + ": " + outcome);
+            noMoreLeftBehind(outcome, context);
+        }
+    }
+
+    @Test
+    void aSeedIsAScenario()
+    {
+        ScenarioGenerator.Scenario first = GENERATOR.generate(ScenarioGenerator.Spec.medium(), 42);
+        ScenarioGenerator.Scenario again = GENERATOR.generate(ScenarioGenerator.Spec.medium(), 42);
+        assertEquals(first.evacuation(), again.evacuation());
+        assertEquals(PlannerComparison.compare(first).get(2).result().makespanSeconds(),
+                PlannerComparison.compare(again).get(2).result().makespanSeconds());
+    }
+
+    @Test
+    void linksFollowTheTraceAroundTheirMean()
+    {
+        ScenarioGenerator.Scenario scenario = GENERATOR.generate(ScenarioGenerator.Spec.medium(), 7);
+        String host = scenario.evacuation().destinations().get(0).id();
+        double mean = scenario.evacuation().link(host).bytesPerSecond();
+        double sum = 0;
+        for (int second = 0; second < SHAPE.size(); second++) {
+            sum += scenario.capacity().linkBytesPerSecond(host, second + 0.5);
+        }
+        // one whole loop of the trace averages to the link's mean
+        assertEquals(mean, sum / SHAPE.size(), mean * 1e-9);
+        assertEquals(3.0, scenario.capacity().nextChange(2.0));
+        assertEquals(3.0, scenario.capacity().nextChange(2.5));
+    }
+}
