@@ -31,6 +31,9 @@ import java.util.regex.Pattern;
 public class RegionConfig
 {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    // ZooKeeper's connect string: comma-separated host:port, an optional chroot path after the last port
+    private static final java.util.regex.Pattern CONNECT = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9.\\[\\]:_-]+:[0-9]{1,5}(,[A-Za-z0-9.\\[\\]:_-]+:[0-9]{1,5})*(/[A-Za-z0-9._/-]*)?");
 
     private String name;
     private String zookeeperConnect;
@@ -59,7 +62,7 @@ public class RegionConfig
     public RegionConfig setName(String name)
     {
         if (name != null && !NAME.matcher(name).matches()) {
-            throw new ConfigurationException("region.name must be 1-63 characters of [A-Za-z0-9._-], starting with a letter or digit: '" + name + "'");
+            throw ConfigurationException.invalidValue("region.name", name, "expected 1-63 characters of [A-Za-z0-9._-], starting with a letter or digit");
         }
         this.name = name;
         return this;
@@ -73,6 +76,10 @@ public class RegionConfig
     @Config(value = "region.zookeeper.connect", description = "the region's ZooKeeper ensemble, host:port,host:port,... (default with embedded: the embedded server)")
     public RegionConfig setZookeeperConnect(String zookeeperConnect)
     {
+        if (zookeeperConnect != null && !zookeeperConnect.isEmpty() && !CONNECT.matcher(zookeeperConnect).matches()) {
+            throw ConfigurationException.invalidValue("region.zookeeper.connect", zookeeperConnect,
+                    "expected host:port[,host:port...][/chroot] such as zk1:2181,zk2:2181,zk3:2181");
+        }
         this.zookeeperConnect = zookeeperConnect;
         return this;
     }
@@ -122,6 +129,9 @@ public class RegionConfig
     @Config(value = "region.zookeeper.root", description = "znode under which DWCP keeps its regions (an ensemble shared with other users)")
     public RegionConfig setZookeeperRoot(String zookeeperRoot)
     {
+        if (!zookeeperRoot.startsWith("/") || zookeeperRoot.endsWith("/") || zookeeperRoot.contains("//")) {
+            throw ConfigurationException.invalidValue("region.zookeeper.root", zookeeperRoot, "expected an absolute znode path without a trailing slash, such as /dwcp");
+        }
         this.zookeeperRoot = zookeeperRoot;
         return this;
     }

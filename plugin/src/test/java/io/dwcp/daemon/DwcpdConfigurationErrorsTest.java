@@ -47,7 +47,10 @@ class DwcpdConfigurationErrorsTest
             Map.entry("codec.mode", "banana"),
             Map.entry("hde.tier", "banana"),
             Map.entry("hde.baseline-record", "banana"),
-            Map.entry("tls.provider", "gnutls"));
+            Map.entry("tls.provider", "gnutls"),
+            Map.entry("region.name", "-east"),
+            Map.entry("region.zookeeper.connect", "zk1 zk2"),
+            Map.entry("region.zookeeper.root", "dwcp/"));
 
     /** What every run has besides the bad key, so that the bad key is the only error. */
     private static final Map<String, String> VALID = Map.of("node.name", "hostA");

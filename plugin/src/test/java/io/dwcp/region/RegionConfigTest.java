@@ -103,8 +103,11 @@ class RegionConfigTest
                 assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu").setZookeeperEmbedded(true).setSessionTimeout(Duration.ofMillis(500)).validate()).getMessage());
         assertEquals("region.connection-timeout must be positive and at most region.session-timeout: 4000ms",
                 assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu").setZookeeperEmbedded(true).setConnectionTimeout(Duration.ofSeconds(4)).validate()).getMessage());
-        assertEquals("region.zookeeper.root must be an absolute znode path without a trailing slash: 'dwcp/'",
-                assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu").setZookeeperEmbedded(true).setZookeeperRoot("dwcp/").validate()).getMessage());
+        assertEquals("region.zookeeper.root=dwcp/: expected an absolute znode path without a trailing slash, such as /dwcp",
+                assertThrows(ConfigurationException.class, () -> new RegionConfig().setZookeeperRoot("dwcp/")).getMessage());
+        assertEquals("region.zookeeper.connect=zk1 zk2: expected host:port[,host:port...][/chroot] such as zk1:2181,zk2:2181,zk3:2181",
+                assertThrows(ConfigurationException.class, () -> new RegionConfig().setZookeeperConnect("zk1 zk2")).getMessage());
+        new RegionConfig().setZookeeperConnect("zk1:2181,10.0.0.2:2181,[::1]:2181/dwcp");
         assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu west"));
         assertEquals("invalid value for gossip.peer.us-1: 'nowhere': not host:port: nowhere",
                 assertThrows(ConfigurationException.class, () -> GossipConfig.parsePeers(Map.of("us-1", "nowhere"))).getMessage());
