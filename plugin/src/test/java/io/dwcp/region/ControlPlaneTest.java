@@ -9,6 +9,7 @@ import io.dwcp.tls.TlsConfig;
 import io.dwcp.tunnel.TunnelConfig;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.TestingServer;
+import io.dwcp.TestResources;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,16 +38,13 @@ class ControlPlaneTest
     @TempDir
     Path directory;
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final TestResources resources = new TestResources();
 
     @AfterEach
     void closeAll()
             throws Exception
     {
-        Collections.reverse(resources);
-        for (AutoCloseable resource : resources) {
-            resource.close();
-        }
+        resources.close();
     }
 
     private static int freePort()

@@ -5,6 +5,7 @@ import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.KillSession;
 import org.apache.curator.test.TestingCluster;
 import org.apache.curator.test.TestingServer;
+import io.dwcp.TestResources;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -51,7 +52,7 @@ class RegionLeaderTest
     /** A term change one candidate saw. */
     private record Event(String host, boolean acquired, LeaderTerm term, long atNanos) {}
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final TestResources resources = new TestResources();
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final List<Write> journal = Collections.synchronizedList(new ArrayList<>());
 
@@ -113,10 +114,7 @@ class RegionLeaderTest
     void closeAll()
             throws Exception
     {
-        Collections.reverse(resources);
-        for (AutoCloseable resource : resources) {
-            resource.close();
-        }
+        resources.close();
     }
 
     private ScheduledExecutorService writers(List<Candidate> candidates)

@@ -8,6 +8,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.test.KillSession;
 import org.apache.curator.test.TestingServer;
+import io.dwcp.TestResources;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class RegionMetadataTest
 {
     private static final Duration BOUND = Duration.ofSeconds(5);
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final TestResources resources = new TestResources();
     // the clock the metadata stamps with: moved by hand, so ages are exact
     private final AtomicLong now = new AtomicLong(1_000_000);
     private TestingServer server;
@@ -45,10 +46,7 @@ class RegionMetadataTest
     void closeAll()
             throws Exception
     {
-        Collections.reverse(resources);
-        for (AutoCloseable resource : resources) {
-            resource.close();
-        }
+        resources.close();
     }
 
     private CuratorFramework client()

@@ -7,6 +7,7 @@ import io.dwcp.gossip.OrSet;
 import io.dwcp.tls.CertificateAuthority;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tls.TlsContexts;
+import io.dwcp.TestResources;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,16 +34,13 @@ class TlsGossipTransportTest
     @TempDir
     Path directory;
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final TestResources resources = new TestResources();
 
     @AfterEach
     void closeAll()
             throws Exception
     {
-        Collections.reverse(resources);
-        for (AutoCloseable resource : resources) {
-            resource.close();
-        }
+        resources.close();
     }
 
     private TlsContexts tls(CertificateAuthority ca, Path caDirectory, String host)
