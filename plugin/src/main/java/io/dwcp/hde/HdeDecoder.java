@@ -47,6 +47,16 @@ public final class HdeDecoder
             page(header, headerOffset, headerLength, content);
         }
 
+        /**
+         * A page with its block and offset and its content hash ({@code null} for a zero page),
+         * which the decoder verified or computed: by default {@link #page(String, long, byte[], int, int, byte[])}.
+         */
+        default void page(String blockName, long pageOffset, PageHash hash, byte[] header, int headerOffset, int headerLength, byte[] content)
+                throws IOException
+        {
+            page(blockName, pageOffset, header, headerOffset, headerLength, content);
+        }
+
         void raw(byte[] bytes, int offset, int length)
                 throws IOException;
     }
@@ -79,8 +89,6 @@ public final class HdeDecoder
     private final int maxDeltaCacheEntries;
     private final int maxHashCacheEntries;
     private final PageHasher hasher = new PageHasher();
-    // the content hash of the page last given to the sink, null when it was a zero page
-    private PageHash lastPageHash;
     private final CRC32C crc = new CRC32C();
     private final ZstdDecompressCtx zstd = new ZstdDecompressCtx();
     private final ZstdDecompressCtx zstdWithDictionary = new ZstdDecompressCtx();
@@ -524,19 +532,9 @@ public final class HdeDecoder
             previousVersions.put(key, content);
             hashes.put(hash, content);
         }
-        lastPageHash = kind == HdeFrame.RECORD_ZERO ? null : hash;
-        sink.page(blocks.get(key.blockId()), pageOffset, bytes, header, (int) headerLength, content);
+        sink.page(blocks.get(key.blockId()), pageOffset, kind == HdeFrame.RECORD_ZERO ? null : hash, bytes, header, (int) headerLength, content);
         pageOutput = headerLength + PAGE_SIZE;
         return at;
-    }
-
-    /**
-     * The content hash of the page the sink is being given ({@code null} for a zero page), valid
-     * during the sink's {@code page} call: a baseline recording uses it instead of hashing again.
-     */
-    public PageHash lastPageHash()
-    {
-        return lastPageHash;
     }
 
     private byte[] resolve(PageHash hash, PageKey key, int offsetInBody)

@@ -58,8 +58,6 @@ public final class HdeEncoder
     private final int tier2Level;
     private final int tier3InitialLevel;
     private final PageHasher hasher = new PageHasher();
-    // the content hash of the last page given to page(), null when it was a zero page
-    private PageHash lastPageHash;
     private final LruCache<PageKey, byte[]> previousVersions;
     private final LruCache<PageHash, Boolean> hashes;
     private final Map<String, Integer> blockIds = new HashMap<>();
@@ -186,8 +184,10 @@ public final class HdeEncoder
      * @param header the page record's header as QEMU wrote it (empty for multifd pages), at most
      * {@link #MAX_PAGE_HEADER} bytes
      * @param content the page: {@code content[contentOffset .. contentOffset + 4096)}
+     * @return the page's content hash, or {@code null} for a zero page (a baseline recording of the
+     * same page uses it instead of hashing the page again)
      */
-    public void page(String blockName, long pageOffset, byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset)
+    public PageHash page(String blockName, long pageOffset, byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset)
     {
         checkOpen();
         if (headerLength < 0 || headerLength > MAX_PAGE_HEADER) {
@@ -199,15 +199,14 @@ public final class HdeEncoder
         PageKey key = new PageKey(blockId, pageOffset);
         int recordStart = bodyLength;
         PageLevel pageLevel;
-        lastPageHash = null;
+        PageHash hash = null;
         if (Arrays.mismatch(content, contentOffset, contentOffset + PAGE_SIZE, ZERO_PAGE, 0, PAGE_SIZE) < 0) {
             pageLevel = PageLevel.ZERO;
             writePageHead(HdeFrame.RECORD_ZERO, key, header, headerOffset, headerLength);
             previousVersions.remove(key);
         }
         else {
-            PageHash hash = hasher.hash(content, contentOffset);
-            lastPageHash = hash;
+            hash = hasher.hash(content, contentOffset);
             byte[] previous = previousVersions.peek(key);
             int deltaLength = previous == null ? Integer.MAX_VALUE : XorDelta.encode(previous, 0, content, contentOffset, delta, 0);
             boolean referable = hashes.contains(hash) || inBaselines(hash);
@@ -243,15 +242,7 @@ public final class HdeEncoder
         if (bodyLength >= frameSize) {
             emitPages();
         }
-    }
-
-    /**
-     * The content hash of the page last given to {@link #page}, or {@code null} when it was a zero
-     * page: a baseline recording of the same page uses it instead of hashing the page again.
-     */
-    public PageHash lastPageHash()
-    {
-        return lastPageHash;
+        return hash;
     }
 
     /** Encodes bytes that are not a page (section headers, device state, anything else), in order. */

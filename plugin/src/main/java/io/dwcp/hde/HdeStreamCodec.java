@@ -10,6 +10,7 @@ import io.dwcp.migration.stream.Token;
 import io.dwcp.migration.stream.TokenType;
 import io.dwcp.migration.stream.TokenizerOptions;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -207,18 +208,16 @@ public final class HdeStreamCodec
                 sent = end;
                 return;
             }
+            PageHash hash = null;
             if (token.type() == TokenType.RAM_PAGE && token.contentLength() == HdeFrame.PAGE_SIZE) {
-                hde.page(token.blockName(), token.pageOffset(), token.array(), token.offset(), token.headerLength(), token.array(), token.contentOffset());
-                if (recording != null) {
-                    // the page was hashed once, by the encoder
-                    recording.token(token, hde.lastPageHash());
-                }
+                hash = hde.page(token.blockName(), token.pageOffset(), token.array(), token.offset(), token.headerLength(), token.array(), token.contentOffset());
             }
             else {
-                if (recording != null) {
-                    recording.token(token, null);
-                }
                 hde.raw(token.array(), token.offset(), token.length());
+            }
+            if (recording != null) {
+                // a page was hashed once, by the encoder
+                recording.token(token, hash);
             }
             sent = end;
         }
@@ -351,24 +350,24 @@ public final class HdeStreamCodec
             if (decoded == null) {
                 // direct and pooled: it is written to QEMU's socket as it is (a heap buffer would be
                 // copied there, and a new one zeroed for every frame)
-                decoded = io.netty.buffer.ByteBufAllocator.DEFAULT.directBuffer(Math.max(bytes, DECODED_CHUNK));
+                decoded = ByteBufAllocator.DEFAULT.directBuffer(Math.max(bytes, DECODED_CHUNK));
             }
             return decoded;
         }
 
         @Override
-        public void page(String blockName, long pageOffset, byte[] header, int headerOffset, int headerLength, byte[] content)
+        public void page(String blockName, long pageOffset, PageHash hash, byte[] header, int headerOffset, int headerLength, byte[] content)
         {
             output(headerLength + HdeFrame.PAGE_SIZE).writeBytes(header, headerOffset, headerLength).writeBytes(content, 0, HdeFrame.PAGE_SIZE);
             if (recording != null) {
-                recording.page(blockName, pageOffset, content, decoder.lastPageHash());
+                recording.page(blockName, pageOffset, content, hash);
             }
         }
 
         @Override
         public void page(byte[] header, int headerOffset, int headerLength, byte[] content)
         {
-            page(null, -1, header, headerOffset, headerLength, content);
+            page(null, -1, null, header, headerOffset, headerLength, content);
         }
 
         @Override

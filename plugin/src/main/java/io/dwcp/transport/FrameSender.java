@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 import static io.dwcp.transport.FrameCodec.HEADER_LENGTH;
 import static io.dwcp.transport.FrameCodec.frameCost;
@@ -42,7 +43,7 @@ public final class FrameSender
     private long consumedCredit;
     private int cursor;
     private int unassigned;
-    private final java.util.function.LongSupplier clock;
+    private final LongSupplier clock;
 
     public FrameSender(long window, TunnelStats stats)
     {
@@ -50,7 +51,7 @@ public final class FrameSender
     }
 
     /** @param clock nanoseconds, for the time a frame has been out (tests give their own) */
-    public FrameSender(long window, TunnelStats stats, java.util.function.LongSupplier clock)
+    public FrameSender(long window, TunnelStats stats, LongSupplier clock)
     {
         this.window = window;
         this.stats = requireNonNull(stats, "stats is null");
@@ -89,12 +90,7 @@ public final class FrameSender
                 break;
             }
             stats.framesResent.increment();
-            inFlight.stream = other;
-            inFlight.writtenNanos = now;
-            Frame frame = inFlight.frame;
-            other.recordSent(HEADER_LENGTH + frame.payloadLength());
-            stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
-            other.channel().write(frame.retainedDuplicate(), other.channel().voidPromise());
+            transmit(inFlight, other, false);
             resent++;
         }
         if (resent > 0) {
@@ -311,13 +307,24 @@ public final class FrameSender
             unassigned++;
             return;
         }
+        stats.framesSent.increment();
+        transmit(inFlight, stream, true);
+    }
+
+    /** Writes a frame on a stream (a copy of it: the frame stays here until acknowledged) and counts it. */
+    private void transmit(InFlight inFlight, TunnelStream stream, boolean flush)
+    {
         inFlight.stream = stream;
         inFlight.writtenNanos = clock.getAsLong();
         Frame frame = inFlight.frame;
         stream.recordSent(HEADER_LENGTH + frame.payloadLength());
         stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
-        stats.framesSent.increment();
-        stream.channel().writeAndFlush(frame.retainedDuplicate(), stream.channel().voidPromise());
+        if (flush) {
+            stream.channel().writeAndFlush(frame.retainedDuplicate(), stream.channel().voidPromise());
+        }
+        else {
+            stream.channel().write(frame.retainedDuplicate(), stream.channel().voidPromise());
+        }
     }
 
     /** Round robin over writable streams that are not draining; when none is writable, any live one. */

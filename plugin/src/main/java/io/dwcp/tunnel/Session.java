@@ -9,6 +9,7 @@ import io.dwcp.transport.Frame;
 import io.dwcp.transport.FrameCodec;
 import io.dwcp.transport.FrameSender;
 import io.dwcp.transport.FrameType;
+import io.dwcp.transport.RawWindow;
 import io.dwcp.transport.ReorderBuffer;
 import io.dwcp.transport.StreamCountController;
 import io.dwcp.transport.TunnelStream;
@@ -101,7 +102,7 @@ public final class Session
     // source: stream slots and the stream count controller
     private final StreamCountController controller;
     // bytes read from QEMU and not yet in the peer's QEMU: follows the measured delivery rate (downtime bound)
-    private final io.dwcp.transport.RawWindow rawWindow;
+    private final RawWindow rawWindow;
     private final Map<Integer, TunnelStream> streamSlots = new TreeMap<>();
     private final Map<Integer, Boolean> connectingSlots = new TreeMap<>();
     private final Map<Integer, Integer> reconnectAttempts = new TreeMap<>();
@@ -139,7 +140,7 @@ public final class Session
         this.queueLimit = Math.max(1 << 20, window / 16);
         this.controller = new StreamCountController(manager.amst().getMinStreams(), manager.amst().getMaxStreams(), manager.amst().getInitialStreams());
         this.desiredStreams = controller.count();
-        this.rawWindow = new io.dwcp.transport.RawWindow(manager.amst().getRawWindow().bytes(),
+        this.rawWindow = new RawWindow(manager.amst().getRawWindow().bytes(),
                 Math.min(manager.amst().getRawWindow().bytes(), 2 * manager.amst().getCheckpointInterval().bytes()),
                 manager.amst().getSwitchoverDrain().toNanos());
         this.sourceCodec = role == Role.SOURCE ? manager.codecs().newSource(context) : null;

@@ -13,7 +13,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import org.slf4j.LoggerFactory;
 
 /** The tunnel: event loops (epoll), TLS, sessions, the tunnel port and the QEMU listeners. */
 public final class TunnelModule
@@ -53,8 +55,8 @@ public final class TunnelModule
     public static TlsContexts tlsContexts(TlsConfig config)
     {
         TlsContexts contexts = new TlsContexts(config);
-        org.slf4j.LoggerFactory.getLogger(TunnelModule.class).info("tunnel TLS: {} (tls.provider={})",
-                contexts.provider() == io.netty.handler.ssl.SslProvider.OPENSSL ? "BoringSSL" : "the JDK's engine", config.getProvider());
+        LoggerFactory.getLogger(TunnelModule.class).info("tunnel TLS: {} (tls.provider={})",
+                contexts.provider() == SslProvider.OPENSSL ? "BoringSSL" : "the JDK's engine", config.getProvider());
         return contexts;
     }
 }

@@ -38,6 +38,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * {@code tests/bench}: migrates the same guest state with each mode over each emulated WAN
@@ -320,31 +322,23 @@ public final class Bench implements Callable<Integer> {
                 String uri = "tcp:" + b.address() + ":4444";
                 String listenUri = link == null ? uri : link.destinationUri();
                 String connectUri = link == null ? uri : link.sourceUri();
-                ProcessCpu.Meter cpu = cpuMeter(source, destination, link).start();
-                MigrationResult result;
-                long bulkBps;
-                long first5sBps;
-                try (WireSampler wire = WireSampler.start(network::bytesAtoB)) {
-                    result = MigrationRun.run(source, destination, listenUri, connectUri, limit,
-                            MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
-                            vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
-                            (status, elapsedMs, transferred, remaining, iterations) -> out.printf(Locale.ROOT,
-                                    "bench:   %s %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
-                                    label, elapsedMs / 1000.0, status, transferred / 1048576.0, remaining / 1048576.0,
-                                    iterations));
-                    wire.close();
-                    bulkBps = wire.bulkBitsPerSecond();
-                    first5sBps = wire.firstSecondsBitsPerSecond(5);
-                }
-                Map<String, Double> cpuSeconds = cpu.stop();
+                Measured measured = measured(cpuMeter(source, destination, link), network::bytesAtoB,
+                        () -> MigrationRun.run(source, destination, listenUri, connectUri, limit,
+                                MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
+                                vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
+                                (status, elapsedMs, transferred, remaining, iterations) -> out.printf(Locale.ROOT,
+                                        "bench:   %s %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
+                                        label, elapsedMs / 1000.0, status, transferred / 1048576.0, remaining / 1048576.0,
+                                        iterations)));
+                MigrationResult result = measured.result();
                 long seconds = Math.max(1, (System.nanoTime() - readyNanos) / 1_000_000_000L);
                 long dirtyRate = verdict.get() == null ? -1 : verdict.get().writes() / seconds;
                 if (mode.roundTrip()) {
                     return migrateBack(network, link, destination, destinationConsole, destinationConfig, work, limit,
                             name, workloadName, qemu, mode, repeat, parallelScenarios, label, result, scenario.rateBitsPerSecond());
                 }
-                return BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, dirtyRate,
-                        result).withResources(cpuSeconds, bulkBps, scenario.rateBitsPerSecond(), first5sBps);
+                return measured.on(BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, dirtyRate,
+                        result), scenario.rateBitsPerSecond());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -393,6 +387,26 @@ public final class Bench implements Callable<Integer> {
         }
     }
 
+    /** A migration and what it cost: CPU-seconds per process, the bulk phase's and the first 5 s's wire rates. */
+    private record Measured(MigrationResult result, Map<String, Double> cpuSeconds, long bulkBps, long first5sBps) {
+        BenchRun on(BenchRun run, long linkBps) {
+            return run.withResources(cpuSeconds, bulkBps, linkBps, first5sBps);
+        }
+    }
+
+    /** Runs {@code migration} while metering the processes' CPU and sampling the link's byte counter. */
+    private static Measured measured(ProcessCpu.Meter cpu, LongSupplier wireCounter, Supplier<MigrationResult> migration) {
+        cpu.start();
+        WireSampler wire = WireSampler.start(wireCounter);
+        MigrationResult result;
+        try {
+            result = migration.get();
+        } finally {
+            wire.close();
+        }
+        return new Measured(result, cpu.stop(), wire.bulkBitsPerSecond(), wire.firstSecondsBitsPerSecond(5));
+    }
+
     /** The processes whose CPU time a migration run reports: both QEMUs and, through the tunnel, both dwcpd. */
     private static ProcessCpu.Meter cpuMeter(QemuVm source, QemuVm destination, DwcpLink link) {
         ProcessCpu.Meter meter = new ProcessCpu.Meter()
@@ -432,19 +446,13 @@ public final class Bench implements Callable<Integer> {
             // the way back: B's dwcpd is the source end, A's the destination end
             ProcessCpu.Meter cpu = new ProcessCpu.Meter()
                     .add(BenchRun.CPU_QEMU_SOURCE, guest.pid()).add(BenchRun.CPU_QEMU_DESTINATION, back.pid())
-                    .add(BenchRun.CPU_DWCPD_SOURCE, link.destination().pid()).add(BenchRun.CPU_DWCPD_DESTINATION, link.source().pid())
-                    .start();
-            MigrationResult result;
-            long bulkBps;
-            try (WireSampler wire = WireSampler.start(network::bytesBtoA)) {
-                result = MigrationRun.run(guest, back, link.reverseDestinationUri(), link.reverseSourceUri(),
-                        limit, MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB),
-                        vm -> check(vm == back ? backConsole : guestConsole, verdict), null);
-                wire.close();
-                bulkBps = wire.bulkBitsPerSecond();
-            }
-            return BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, -1, result)
-                    .withResources(cpu.stop(), bulkBps, linkBps)
+                    .add(BenchRun.CPU_DWCPD_SOURCE, link.destination().pid()).add(BenchRun.CPU_DWCPD_DESTINATION, link.source().pid());
+            Measured measured = measured(cpu, network::bytesBtoA,
+                    () -> MigrationRun.run(guest, back, link.reverseDestinationUri(), link.reverseSourceUri(),
+                            limit, MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB),
+                            vm -> check(vm == back ? backConsole : guestConsole, verdict), null));
+            return measured.on(BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, -1,
+                            measured.result()), linkBps)
                     .withDetailPrefix(thereSummary + "; ");
         }
     }

@@ -85,12 +85,10 @@ public record BenchRun(
                 cpuSeconds, bulkWireBitsPerSecond, first5sWireBitsPerSecond);
     }
 
-    /** The same run with the CPU seconds of its processes and the wire rate of its bulk phase over a link of {@code linkBps}. */
-    BenchRun withResources(java.util.Map<String, Double> cpu, long bulkBps, long linkBps) {
-        return withResources(cpu, bulkBps, linkBps, 0);
-    }
-
-    /** {@link #withResources(java.util.Map, long, long)} with the wire rate of the first 5 s (the ramp-up). */
+    /**
+     * The same run with the CPU seconds of its processes, the wire rates of its bulk phase and of
+     * its first 5 s (the ramp-up), over a link of {@code linkBps}.
+     */
     BenchRun withResources(java.util.Map<String, Double> cpu, long bulkBps, long linkBps, long first5sBps) {
         return new BenchRun(scenario, workload, mode, qemu, repeat, status, totalMs, downtimeMs, qemuDowntimeMs, wireBytes,
                 reverseWireBytes, guestRamBytes, pagesNormal, pagesZero, iterations, guestIntact, detail, elapsedMs,

@@ -57,7 +57,7 @@ final class WireSampler implements AutoCloseable {
         }
     }
 
-    /** Stops sampling (after one last sample) and returns the bulk-phase rate. */
+    /** Stops sampling, after one last sample; the rates are read afterwards. */
     @Override
     public void close() {
         running = false;

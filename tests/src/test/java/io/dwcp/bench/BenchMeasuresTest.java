@@ -56,7 +56,7 @@ class BenchMeasuresTest {
     @Test
     void tableShowsDwcpdCpuPerGibAndLinkUse() {
         BenchRun run = BenchRun.error("S2", "light", "dwcp", "10", 1, 1, "x")
-                .withResources(Map.of(BenchRun.CPU_DWCPD_SOURCE, 3.0, BenchRun.CPU_DWCPD_DESTINATION, 1.5), 400_000_000L, 500_000_000L);
+                .withResources(Map.of(BenchRun.CPU_DWCPD_SOURCE, 3.0, BenchRun.CPU_DWCPD_DESTINATION, 1.5), 400_000_000L, 500_000_000L, 0);
         BenchRun sized = new BenchRun(run.scenario(), run.workload(), run.mode(), run.qemu(), 1, "completed", 10_000, 100, 100,
                 1 << 30, 0, 2L << 30, 0, 0, 1, true, "", 10_000, 0, 1, 1, 0, run.linkBitsPerSecond(), run.cpuSeconds(),
                 run.bulkWireBitsPerSecond(), 0);

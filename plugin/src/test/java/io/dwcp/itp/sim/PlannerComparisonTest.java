@@ -37,6 +37,15 @@ class PlannerComparisonTest
         return new Outcome(rows.get(0).result(), rows.get(1).result(), rows.get(2).result());
     }
 
+    /** The planner finishes strictly sooner than both naive policies and leaves no more VMs behind. */
+    private static Outcome plannerBeatsBothNaivePolicies(ScenarioGenerator.Spec spec, long seed, String context)
+    {
+        Outcome outcome = run(spec, seed);
+        assertTrue(outcome.planner().makespanSeconds() < outcome.bestNaive(), context + ": " + outcome);
+        noMoreLeftBehind(outcome, context);
+        return outcome;
+    }
+
     private static void noMoreLeftBehind(Outcome outcome, String context)
     {
         assertTrue(outcome.planner().notMoved() <= outcome.sequential().notMoved(), context + ": " + outcome);
@@ -47,19 +56,14 @@ class PlannerComparisonTest
     void plannerBeatsBothNaivePoliciesAcrossHosts()
     {
         for (long seed = 1; seed <= 5; seed++) {
-            Outcome outcome = run(ScenarioGenerator.Spec.medium(), seed);
-            String context = "40 VMs / 5 hosts, seed " + seed;
-            assertTrue(outcome.planner().makespanSeconds() < outcome.bestNaive(), context + ": " + outcome);
-            noMoreLeftBehind(outcome, context);
+            plannerBeatsBothNaivePolicies(ScenarioGenerator.Spec.medium(), seed, "40 VMs / 5 hosts, seed " + seed);
         }
     }
 
     @Test
     void plannerBeatsBothNaivePoliciesAtScale()
     {
-        Outcome outcome = run(ScenarioGenerator.Spec.large(), 1);
-        assertTrue(outcome.planner().makespanSeconds() < outcome.bestNaive(), "200 VMs / 20 hosts: " + outcome);
-        noMoreLeftBehind(outcome, "200 VMs / 20 hosts");
+        Outcome outcome = plannerBeatsBothNaivePolicies(ScenarioGenerator.Spec.large(), 1, "200 VMs / 20 hosts");
         // all at once starves the heavy guests: longer downtimes than the planner's
         assertTrue(outcome.planner().worstDowntimeSeconds() < outcome.allAtOnce().worstDowntimeSeconds(), outcome.toString());
     }
@@ -68,10 +72,7 @@ class PlannerComparisonTest
     void plannerBeatsBothNaivePoliciesOnOneLink()
     {
         for (long seed = 1; seed <= 5; seed++) {
-            Outcome outcome = run(ScenarioGenerator.Spec.small(), seed);
-            String context = "6 VMs / 1 link, seed " + seed;
-            assertTrue(outcome.planner().makespanSeconds() < outcome.bestNaive(), context + ": " + outcome);
-            noMoreLeftBehind(outcome, context);
+            plannerBeatsBothNaivePolicies(ScenarioGenerator.Spec.small(), seed, "6 VMs / 1 link, seed " + seed);
         }
     }
 
