@@ -44,7 +44,10 @@ import static java.util.Objects.requireNonNull;
  * needed and a wrong guess costs nothing but the announcement. After a completed migration the
  * source (what it sent) and/or the destination (what it verified) stores the last version of
  * every page as a new baseline ({@code hde.baseline-record}), under the hash of its content, with
- * where each page was in guest memory.
+ * where each page was in guest memory. A session that fails or is cancelled stores what it
+ * recorded the same way: the next attempt to the same destination then sends only what that
+ * partial baseline lacks or what changed since (a resume; each page is still checked against its
+ * hash, so a partial baseline only ever stands for the pages it holds).
  *
  * <p>The source opens its own newest baselines too ({@code hde.baseline-announce-limit} of them):
  * a page that is neither referable nor in the stream's previous-version cache, but that one of them
@@ -222,7 +225,9 @@ public final class HdeSessionCodecs
         {
             codec.close();
             if (recording != null) {
-                recording.close();
+                // after a completed session there is nothing left to keep; after a failed one, what
+                // was sent is kept for the next attempt's deltas
+                recording.keepPartial();
             }
             closeAll(context, ownBaselines);
         }
@@ -281,7 +286,8 @@ public final class HdeSessionCodecs
         {
             codec.close();
             if (recording != null) {
-                recording.close();
+                // a failed session's verified pages become a baseline: the next attempt resumes
+                recording.keepPartial();
             }
             closeAll(context, baselines);
         }

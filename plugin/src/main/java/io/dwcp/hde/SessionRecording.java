@@ -8,7 +8,7 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The baseline one session records (the pages it moved, last version of each), committed under a
- * content-addressed id once the migration completed. Recording is best effort: a failure (size
+ * content-addressed id once the migration completed, or when it failed ({@link #keepPartial}). Recording is best effort: a failure (size
  * limit, disk) is logged once and ends the recording, never the migration. On the session's loop;
  * the commit runs on a thread of its own (it writes the whole baseline).
  */
@@ -74,7 +74,23 @@ final class SessionRecording
         thread.start();
     }
 
-    /** The session ended without completing: nothing is stored. */
+    /**
+     * The session ended without completing: what it recorded is stored as a baseline all the same,
+     * so that the next attempt to the same destination resumes from it (the destination announces
+     * it; the source finds its versions for deltas). Safe however the session failed: every page is
+     * stored under the hash of its own content and every use of it is checked against that hash,
+     * so a partial baseline only ever stands for the pages it holds.
+     */
+    void keepPartial()
+    {
+        if (recorder != null && recorder.distinctPages() == 0) {
+            close();
+            return;
+        }
+        commit();
+    }
+
+    /** The session ended without completing and nothing is to be kept. */
     void close()
     {
         if (recorder != null) {
