@@ -60,25 +60,27 @@ public final class HdeSessionCodecs
     private final HdeConfig config;
     private final HdeStats stats;
     private final BaselineStore store;
+    private final BaselineJobs jobs;
     private final IdentityStreamCodec identity = new IdentityStreamCodec();
     private final AtomicLong recordings = new AtomicLong();
 
     @Inject
-    public HdeSessionCodecs(HdeConfig config, HdeStats stats, BaselineStore store)
+    public HdeSessionCodecs(HdeConfig config, HdeStats stats, BaselineStore store, BaselineJobs jobs)
     {
         this.config = requireNonNull(config, "config is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.store = requireNonNull(store, "store is null");
+        this.jobs = requireNonNull(jobs, "jobs is null");
     }
 
     @Override
-    public SourceCodec newSource(String context)
+    public SourceCodec newSource(long sessionId, String context)
     {
-        return new Source(context);
+        return new Source(sessionId, context);
     }
 
     @Override
-    public DestinationCodec newDestination(String context, byte[] offer)
+    public DestinationCodec newDestination(long sessionId, String context, byte[] offer)
     {
         if (offer.length != OFFER_LENGTH) {
             throw new CodecException("HDE offer: expected " + OFFER_LENGTH + " bytes, found " + offer.length);
@@ -98,16 +100,16 @@ public final class HdeSessionCodecs
             throw new CodecException("the source's HDE hash cache (" + Integer.toUnsignedString(hashEntries) + " pages) is larger than this host's hde.hash-cache-size ("
                     + config.hashCacheEntries() + " pages): configure both hosts alike");
         }
-        return new Destination(context);
+        return new Destination(sessionId, context);
     }
 
-    private SessionRecording recording(String context, boolean enabled)
+    private SessionRecording recording(long sessionId, String role, String context, boolean enabled)
     {
         if (!enabled || config.getBaselineSizeLimit().bytes() == 0) {
             return null;
         }
         try {
-            return new SessionRecording(context, store.record("recording-" + ProcessHandle.current().pid() + "-" + recordings.incrementAndGet()));
+            return new SessionRecording(jobs, sessionId, role, context, store.record("recording-" + ProcessHandle.current().pid() + "-" + recordings.incrementAndGet()));
         }
         catch (BaselineStoreException e) {
             log.info("{} no baseline recorded for this migration: {}", context, e.getMessage());
@@ -123,10 +125,10 @@ public final class HdeSessionCodecs
         private final HdeStreamCodec codec;
         private volatile LinkTier tier = config.linkTier();
 
-        private Source(String context)
+        private Source(long sessionId, String context)
         {
             this.context = context;
-            this.recording = recording(context, config.baselineRecording().atSource());
+            this.recording = recording(sessionId, "source", context, config.baselineRecording().atSource());
             this.codec = new HdeStreamCodec(config, stats, context, List.of(), List.of(), recording, () -> tier);
         }
 
@@ -217,11 +219,11 @@ public final class HdeSessionCodecs
         private final SessionRecording recording;
         private final HdeStreamCodec codec;
 
-        private Destination(String context)
+        private Destination(long sessionId, String context)
         {
             this.context = context;
             this.baselines = openNewestBaselines(context);
-            this.recording = recording(context, config.baselineRecording().atDestination());
+            this.recording = recording(sessionId, "destination", context, config.baselineRecording().atDestination());
             this.codec = new HdeStreamCodec(config, stats, context, List.of(), baselines, recording, config::linkTier);
         }
 
