@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
                 + "'dwcp migrate' has libvirt migrate a domain through the local dwcpd; 'dwcp baselines' lists or removes the copies of "
                 + "VM memory dwcpd keeps for later migrations; 'dwcp stream' inspects captured migration streams.",
         subcommands = {MigrateCommand.class, BaselinesCommand.class, DwcpCommand.Stream.class, CommandLine.HelpCommand.class},
-        exitCodeOnInvalidInput = 2)
+        exitCodeOnInvalidInput = 2, usageHelpWidth = 100)
 public final class DwcpCommand implements Callable<Integer> {
     public static void main(String[] args) {
         System.exit(new CommandLine(new DwcpCommand()).execute(args));
