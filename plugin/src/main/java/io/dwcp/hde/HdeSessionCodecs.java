@@ -43,7 +43,8 @@ import static java.util.Objects.requireNonNull;
  * them (each reference is checked against its hash at the destination). So no VM identity is
  * needed and a wrong guess costs nothing but the announcement. After a completed migration the
  * source (what it sent) and/or the destination (what it verified) stores the last version of
- * every page as a new baseline ({@code hde.baseline-record}), under the hash of its content.
+ * every page as a new baseline ({@code hde.baseline-record}), under the hash of its content,
+ * written by {@link BaselineJobs} (which publishes how each session's baseline ended).
  *
  * <h2>Tier and level</h2>
  * {@code hde.tier} 1, 2 or 3, or {@code auto}: the tier of the session's lowest measured RTT

@@ -56,6 +56,7 @@ class ControlSocketTest
     private DwcpDaemon alpha;
     private DwcpDaemon beta;
     private ControlClient client;
+    private ControlClient betaClient;
     private final ExecutorService executor = Executors.newCachedThreadPool();
 
     @BeforeAll
@@ -79,6 +80,7 @@ class ControlSocketTest
         alpha = DwcpDaemon.create(alphaProperties);
         alpha.start();
         client = new ControlClient(alpha.control().socket(), Duration.ofSeconds(5));
+        betaClient = new ControlClient(beta.control().socket(), Duration.ofSeconds(5));
     }
 
     private Map<String, String> properties(String name, Path tls)
@@ -102,6 +104,7 @@ class ControlSocketTest
             throws IOException
     {
         client.close();
+        betaClient.close();
         alpha.close();
         beta.close();
         executor.shutdownNow();
@@ -296,6 +299,10 @@ class ControlSocketTest
         migration = JSON.readTree(again.body());
         id = migration.get("id").asText();
 
+        // the libvirt hook tells beta, the destination, which VM comes
+        String vmUuid = "0f0e0d0c-0b0a-0908-0706-050403020100";
+        assertEquals(204, betaClient.postForm("/v1/incoming-migrations", form("protocol", "1", "domain", "vm-out", "uuid", vmUuid)).status());
+
         // a fake QEMU pair migrates 8 MiB through alpha and beta
         int length = 8 << 20;
         Path destination = directory.resolve("beta-run/peer/beta.sock");
@@ -389,6 +396,25 @@ class ControlSocketTest
         assertAnswer(404, "no baseline of 'vm-out' (neither its id nor its VM's domain name or UUID)",
                 client.postForm("/v1/baselines/remove", form("protocol", "1", "vm", "vm-out")));
         assertFalse(JSON.readTree(client.get("/v1/baselines").body()).get("baselines").toString().contains(baselineId));
+
+        // beta stored what it received, labelled with the domain and UUID the hook announced
+        JsonNode atBeta = JSON.readTree(betaClient.get("/v1/baselines").body());
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!atBeta.get("commits").toString().contains("\"state\":\"committed\"")) {
+            assertTrue(System.nanoTime() < deadline, "beta did not commit its baseline within 30 s: " + atBeta);
+            Thread.sleep(20);
+            atBeta = JSON.readTree(betaClient.get("/v1/baselines").body());
+        }
+        JsonNode betaCommit = atBeta.get("commits").get(0);
+        assertEquals(sessionId, betaCommit.get("session").asText());
+        assertEquals("destination", betaCommit.get("role").asText());
+        atBeta = JSON.readTree(betaClient.get("/v1/baselines").body());
+        JsonNode betaBaseline = atBeta.get("baselines").get(0);
+        assertEquals(betaCommit.get("baseline").asText(), betaBaseline.get("id").asText());
+        assertEquals("vm-out", betaBaseline.get("domain").asText());
+        assertEquals(vmUuid, betaBaseline.get("uuid").asText());
+        ControlClient.Reply removedAtBeta = betaClient.postForm("/v1/baselines/remove", form("protocol", "1", "vm", vmUuid.toUpperCase(java.util.Locale.ROOT)));
+        assertEquals(200, removedAtBeta.status(), removedAtBeta.body());
     }
 
     private static Map<String, String> form(String... pairs)

@@ -103,11 +103,11 @@ class HdeTunnelTest
     {
         byte[] stream = channels(fixture("qemu-7.2-precopy")).get(0);
         Path baselines = Files.createTempDirectory("dwcp-baselines");
-        try {
+        HdeConfig config = new HdeConfig().setTier(3).setBaselineDirectory(baselines).setBaselineRecord("none");
+        BaselineStore store = new BaselineStore(config);
+        try (BaselineJobs jobs = new BaselineJobs(config, store)) {
             // the 4th frame of the source's HDE stream has a byte flipped after its CRC was computed
-            HdeConfig config = new HdeConfig().setTier(3).setBaselineDirectory(baselines).setBaselineRecord("none");
-            BaselineStore store = new BaselineStore(config);
-            HdeSessionCodecs hde = new HdeSessionCodecs(config, new HdeStats(), store, new BaselineJobs(config, store));
+            HdeSessionCodecs hde = new HdeSessionCodecs(config, new HdeStats(), store, jobs);
             Module corrupting = binder -> binder.bind(CodecSelection.class).toInstance(
                     new CodecSelection(CodecMode.HDE, new PassthroughSessionCodecs(new IdentityStreamCodec()), new CorruptingSessionCodecs(hde, 3, false)));
             assertSessionFails(stream, corrupting, "HDE decoding of QEMU connection 0 failed: ");
