@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -236,7 +237,7 @@ public final class BaselinesCommand
     static final class Remove
             implements Callable<Integer>
     {
-        @picocli.CommandLine.ParentCommand
+        @ParentCommand
         BaselinesCommand parent;
 
         @Mixin

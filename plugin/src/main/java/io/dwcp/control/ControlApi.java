@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
@@ -136,7 +137,7 @@ public final class ControlApi
     private final Optional<RegionStatus> regions;
     private final BaselineStore baselines;
     private final BaselineJobs baselineJobs;
-    private final java.util.function.LongSupplier clock;
+    private final LongSupplier clock;
 
     @Inject
     public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
@@ -147,7 +148,7 @@ public final class ControlApi
 
     /** {@code clock}: milliseconds since the epoch, for the baselines' ages. */
     ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
-            BaselineStore baselines, BaselineJobs baselineJobs, java.util.function.LongSupplier clock)
+            BaselineStore baselines, BaselineJobs baselineJobs, LongSupplier clock)
     {
         this.baselines = requireNonNull(baselines, "baselines is null");
         this.baselineJobs = requireNonNull(baselineJobs, "baselineJobs is null");

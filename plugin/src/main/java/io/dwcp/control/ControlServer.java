@@ -32,6 +32,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -62,7 +65,7 @@ public final class ControlServer
     private final EventLoopGroup group;
     private final ControlApi api;
     private final AtomicInteger connections = new AtomicInteger();
-    private final java.util.concurrent.ExecutorService blockingRequests = java.util.concurrent.Executors.newSingleThreadExecutor(runnable -> {
+    private final ExecutorService blockingRequests = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "dwcp-control-io");
         thread.setDaemon(true);
         return thread;
@@ -170,7 +173,7 @@ public final class ControlServer
                         context.executor().execute(() -> answer(context, method, uri, answer));
                     });
                 }
-                catch (java.util.concurrent.RejectedExecutionException e) {
+                catch (RejectedExecutionException e) {
                     answer(context, method, uri, ControlApi.Response.text(503, "dwcpd is stopping"));
                 }
                 return;

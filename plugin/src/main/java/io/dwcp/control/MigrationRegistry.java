@@ -10,11 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -106,7 +109,7 @@ public final class MigrationRegistry
         }
     };
     // incoming announcements already taken by a destination session
-    private final java.util.Set<Incoming> takenIncoming = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final Set<Incoming> takenIncoming = Collections.newSetFromMap(new IdentityHashMap<>());
 
     @Inject
     public MigrationRegistry(ControlConfig config, SessionManager sessions, BaselineJobs baselineJobs)

@@ -9,9 +9,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -163,7 +165,7 @@ public final class BaselineJobs
     public synchronized void start()
     {
         if (lifecycle != Lifecycle.LATENT) {
-            throw new IllegalStateException("baseline jobs already " + lifecycle.name().toLowerCase(java.util.Locale.ROOT));
+            throw new IllegalStateException("baseline jobs already " + lifecycle.name().toLowerCase(Locale.ROOT));
         }
         lifecycle = Lifecycle.STARTED;
         executor.scheduleWithFixedDelay(this::check, 0, checkInterval.toMillis(), TimeUnit.MILLISECONDS);
@@ -188,7 +190,7 @@ public final class BaselineJobs
         try {
             executor.submit(this::check).get();
         }
-        catch (java.util.concurrent.ExecutionException e) {
+        catch (ExecutionException e) {
             throw new IllegalStateException("baseline check failed", e.getCause());
         }
         catch (RejectedExecutionException e) {

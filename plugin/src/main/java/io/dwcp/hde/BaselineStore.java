@@ -4,17 +4,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -473,7 +476,7 @@ public final class BaselineStore
     {
         Properties meta = new Properties();
         Path file = metaFile(id);
-        try (var in = Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             meta.load(in);
         }
         catch (NoSuchFileException e) {
@@ -491,7 +494,7 @@ public final class BaselineStore
         Path file = metaFile(id);
         Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            try (var out = Files.newBufferedWriter(temporary, java.nio.charset.StandardCharsets.UTF_8)) {
+            try (Writer out = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8)) {
                 meta.store(out, "what dwcpd knows about baseline " + id);
             }
             Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
