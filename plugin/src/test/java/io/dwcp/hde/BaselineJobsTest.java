@@ -68,7 +68,8 @@ class BaselineJobsTest
             BaselineStore.BaselineInfo info = outcome.baseline().orElseThrow();
             assertTrue(info.id().startsWith("c-"), info.id());
             assertEquals(5, info.pages());
-            assertEquals(HEADER + 5 * ENTRY, info.bytes());
+            assertTrue(info.bytes() >= HEADER + 5 * ENTRY, info.toString());
+            assertEquals(store.list().get(0).bytes(), info.bytes(), "the outcome names the file's size");
             assertEquals(OptionalLong.of(now.get()), outcome.endedMillis());
             assertEquals(Optional.of(new BaselineStore.Owner("web1", Optional.empty())), store.entries().get(0).owner());
             // the session's close after its commit changes nothing
