@@ -51,7 +51,8 @@ public final class BaselineJobs
 {
     private static final Logger log = LoggerFactory.getLogger(BaselineJobs.class);
     static final int KEPT_OUTCOMES = 256;
-    static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** Within systemd's TimeoutStopSec (30 s, dwcpd.service), with room for the rest of the shutdown. */
+    static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(20);
 
     public enum State
     {
