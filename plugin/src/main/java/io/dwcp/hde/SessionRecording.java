@@ -10,19 +10,25 @@ import static java.util.Objects.requireNonNull;
  * The baseline one session records (the pages it moved, last version of each), committed under a
  * content-addressed id once the migration completed, or when it failed ({@link #keepPartial}). Recording is best effort: a failure (size
  * limit, disk) is logged once and ends the recording, never the migration. On the session's loop;
- * the commit runs on a thread of its own (it writes the whole baseline).
+ * the commit runs on the daemon's {@link BaselineJobs} (it writes the whole baseline), which also
+ * publishes how the session's baseline ended.
  */
 final class SessionRecording
 {
     private static final Logger log = LoggerFactory.getLogger(SessionRecording.class);
 
+    private final BaselineJobs jobs;
+    private final long sessionId;
     private final String context;
     private BaselineRecorder recorder;
 
-    SessionRecording(String context, BaselineRecorder recorder)
+    SessionRecording(BaselineJobs jobs, long sessionId, String role, String context, BaselineRecorder recorder)
     {
+        this.jobs = requireNonNull(jobs, "jobs is null");
+        this.sessionId = sessionId;
         this.context = requireNonNull(context, "context is null");
         this.recorder = requireNonNull(recorder, "recorder is null");
+        jobs.recordingStarted(sessionId, requireNonNull(role, "role is null"));
     }
 
     /** @param pageHash the content hash of a RAM page token when the caller has it (else it is computed) */
@@ -60,18 +66,7 @@ final class SessionRecording
         if (committing == null) {
             return;
         }
-        Thread thread = new Thread(() -> {
-            try {
-                BaselineStore.BaselineInfo info = committing.commitContentAddressed();
-                log.info("{} baseline {} stored: {} distinct pages, {} bytes", context, info.id(), info.pages(), info.bytes());
-            }
-            catch (BaselineStoreException | RuntimeException e) {
-                committing.close();
-                log.info("{} baseline not stored: {}", context, e.getMessage());
-            }
-        }, "hde-baseline-commit");
-        thread.setDaemon(true);
-        thread.start();
+        jobs.commit(sessionId, context, committing);
     }
 
     /**
@@ -96,6 +91,7 @@ final class SessionRecording
         if (recorder != null) {
             recorder.close();
             recorder = null;
+            jobs.recordingEnded(sessionId, BaselineJobs.State.NONE, "the migration did not complete");
         }
     }
 
@@ -104,5 +100,6 @@ final class SessionRecording
         log.info("{} baseline recording stopped (the migration goes on): {}", context, e.getMessage());
         recorder.close();
         recorder = null;
+        jobs.recordingEnded(sessionId, BaselineJobs.State.FAILED, "recording stopped: " + e.getMessage());
     }
 }

@@ -143,7 +143,7 @@ public final class Session
         this.rawWindow = new RawWindow(manager.amst().getRawWindow().bytes(),
                 Math.min(manager.amst().getRawWindow().bytes(), 2 * manager.amst().getCheckpointInterval().bytes()),
                 manager.amst().getSwitchoverDrain().toNanos());
-        this.sourceCodec = role == Role.SOURCE ? manager.codecs().newSource(context) : null;
+        this.sourceCodec = role == Role.SOURCE ? manager.codecs().newSource(id, context) : null;
         this.codecReady = role == Role.DESTINATION || !sourceCodec.awaitsAnswer();
         this.reading = codecReady;
     }
@@ -629,7 +629,7 @@ public final class Session
                 byte[] offer = new byte[frame.payload().readableBytes()];
                 frame.payload().readBytes(offer);
                 try {
-                    destinationCodec = manager.codecs().newDestination(context, offer);
+                    destinationCodec = manager.codecs().newDestination(id, context, offer);
                 }
                 catch (CodecException e) {
                     throw new SessionFailure("refused the source's codec: " + e.getMessage());
