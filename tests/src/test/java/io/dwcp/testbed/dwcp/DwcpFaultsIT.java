@@ -169,14 +169,15 @@ class DwcpFaultsIT {
             assertTrue(first.guestIntact(), "source guest after the failed migration: " + first.detail());
             assertEquals("running", pair.source().runState());
             // the destination daemon stores what it received as a baseline once the session failed
-            link.destination().awaitLog(" stored: ", Duration.ofSeconds(60));
+            List<Dwcpd.BaselineCommit> partial = link.destination().awaitBaselineCommits(1, Duration.ofSeconds(120));
+            assertTrue(partial.stream().anyMatch(Dwcpd.BaselineCommit::committed), "no partial baseline at b: " + partial);
 
             pair = pair.retryWithNewDestination(DIR.resolve("vms").resolve("dst-resume"));
             pair.configure(NativeMode.PRECOPY);
-            double referencesBefore = link.source().metric("dwcp_hde_pages_total", "level=\"reference\"").orElse(0);
+            double referencesBefore = link.source().metric("dwcp_hde_baseline_references_total", "").orElse(0);
             MigrationResult again = pair.migrate(link.destinationUri(), link.sourceUri(), Duration.ofMinutes(4), null);
             assertCompletedIntact(again, pair);
-            double references = link.source().metric("dwcp_hde_pages_total", "level=\"reference\"").orElse(0) - referencesBefore;
+            double references = link.source().metric("dwcp_hde_baseline_references_total", "").orElse(0) - referencesBefore;
             System.out.printf("resume: first attempt %d bytes on the wire before it failed, second %d bytes (%.1f %%), %.0f pages"
                     + " sent as references to what the first left%n", firstBytes, again.wireBytes(),
                     100.0 * again.wireBytes() / firstBytes, references);
