@@ -62,8 +62,9 @@ import static java.util.Objects.requireNonNull;
  * Commit    => {session (16 hex digits), role: source|destination, state: recording|committing|committed|failed|none,
  *               baseline: ID|null, pages, bytes, reason|null, startedAtMillis, endedAtMillis|null}
  *              (the baseline a session leaves here, see {@code io.dwcp.hde.BaselineJobs}: committing and recording
- *              change, the other states are final; a migration without a session, or a session that records
- *              nothing, has {state: none, session: null or its id, role: null, ...})
+ *              change, the other states are final; a failed session keeps what it recorded, so it ends
+ *              committed too unless it recorded no page: none; a migration without a session, or a session
+ *              that records nothing here, has {state: none, session: null or its id, role: null, ...})
  * Baseline  => {id, domain|null, uuid|null, pages, bytes, createdAtMillis, ageMillis, lastUsedAtMillis|null, inUse}
  * Session   => {id (16 hex digits), peer, role: source|destination, state: open|completed|failed, failure,
  *               startedAtMillis, qemuBytesRead, qemuBytesWritten, tunnelBytesSent, tunnelBytesReceived,
