@@ -309,16 +309,7 @@ class ControlSocketTest
         Files.createDirectories(destination.getParent());
         try (ServerSocketChannel qemuIncoming = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             qemuIncoming.bind(UnixDomainSocketAddress.of(destination));
-            Future<Long> received = executor.submit(() -> {
-                try (SocketChannel channel = qemuIncoming.accept()) {
-                    long total = 0;
-                    ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
-                    while (channel.read(buffer.clear()) >= 0) {
-                        total += buffer.position();
-                    }
-                    return total;
-                }
-            });
+            Future<Long> received = executor.submit(() -> drain(qemuIncoming));
             try (SocketChannel source = SocketChannel.open(UnixDomainSocketAddress.of(Path.of(migration.get("socket").asText())))) {
                 ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
                 new java.util.Random(7).nextBytes(chunk.array());
