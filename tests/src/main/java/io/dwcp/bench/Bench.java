@@ -476,6 +476,7 @@ public final class Bench implements Callable<Integer> {
                                        Duration limit, String name, String workloadName, QemuBinary qemu, BenchMode mode,
                                        int repeat, int parallelScenarios, String label, long linkBps) throws InterruptedException {
         long wire0 = network.bytesAtoB();
+        long start = System.nanoTime();
         AtomicReference<String> cut = new AtomicReference<>();
         Thread canceller = new Thread(() -> {
             try {
@@ -486,7 +487,8 @@ public final class Bench implements Callable<Integer> {
                     if (total > 0 && total - ram.path("remaining").asLong() >= RESUME_CUT_AT * total) {
                         network.setCut(true);
                         source.qmp().execute("migrate_cancel");
-                        cut.set(String.format(Locale.ROOT, "%.0f MiB on the wire", (network.bytesAtoB() - wire0) / 1048576.0));
+                        cut.set(String.format(Locale.ROOT, "cut at %.1f s, %.0f MiB on the wire", (System.nanoTime() - start) / 1e9,
+                                (network.bytesAtoB() - wire0) / 1048576.0));
                     }
                 }
             } catch (InterruptedException e) {
@@ -508,8 +510,8 @@ public final class Bench implements Callable<Integer> {
             canceller.join(10_000);
             network.setCut(false);
         }
-        String firstSummary = String.format(Locale.ROOT, "first attempt %s after %.1f s (%s), %.0f MiB on the wire",
-                first.status(), first.totalMs() / 1000.0, cut.get(), (network.bytesAtoB() - wire0) / 1048576.0);
+        String firstSummary = String.format(Locale.ROOT, "first attempt %s (%s), %.0f MiB on the wire in all",
+                first.status(), cut.get(), (network.bytesAtoB() - wire0) / 1048576.0);
         out.println("bench:   " + label + " " + firstSummary + "; now again");
         if (first.status().equals(MigrationResult.COMPLETED)) {
             return BenchRun.error(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios,
