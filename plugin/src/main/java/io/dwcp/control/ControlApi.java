@@ -44,11 +44,15 @@ import static java.util.Objects.requireNonNull;
  *      200 {region, host, leader, leaderAgeMillis, thisHostLeads, term, hosts: [Host], hostsAgeMillis,
  *           links: [Link], linksAgeMillis, regions: [{region, summary, hosts, ageMillis}], counters: {...}}
  *      | 404 no control plane (region.name not set)
+ *      (leader: who holds the region's latch, "" if nobody; term: this host's term while it leads, else the
+ *       region's latest term, 0 before the first; *AgeMillis: since dwcpd last made sure of the figure, -1 never)
  *
  * Migration => {id, domain, peer, socket, state: waiting|open|completed|failed, createdAtMillis, session: Session|null}
  * Session   => {id (16 hex digits), peer, role: source|destination, state: open|completed|failed, failure,
  *               startedAtMillis, qemuBytesRead, qemuBytesWritten, tunnelBytesSent, tunnelBytesReceived,
  *               streams, compressionRatio (source: qemuBytesRead / tunnelBytesSent, null before any byte)}
+ * Host      => {name, address, capacity, dwcpVersion, certificateFingerprint, registeredAtMillis}
+ * Link      => {from, to, rttMicros, goodputBytesPerSecond, lossPpm, measuredAtMillis (the measuring host's clock)}
  * </pre>
  * Other paths answer 404, other methods 405 (with {@code Allow}).
  */
@@ -180,7 +184,7 @@ public final class ControlApi
                     .map(migration -> Response.json(200, migration(migration)))
                     .orElseGet(() -> Response.text(404, "no migration " + id + " (unknown, or forgotten after " + config.getExpectationTimeout().toSeconds() + " s)"));
         }
-        return Response.text(404, "no such resource: " + path + " (protocol " + PROTOCOL + ": /v1/status, /v1/migrations, /v1/incoming-migrations)");
+        return Response.text(404, "no such resource: " + path + " (protocol " + PROTOCOL + ": /v1/status, /v1/regions, /v1/migrations, /v1/incoming-migrations)");
     }
 
     private static void requireMethod(String method, String... allowed)

@@ -90,6 +90,7 @@ public final class ControlPlane
     // written by the gossip thread, read by status()
     private volatile String leaderName = "";
     private volatile long leaderReadAtMillis = -1;
+    private volatile long regionTerm;
     private volatile List<RemoteView> remoteRegions = List.of();
 
     /** Another region as the gossip thread last saw it; {@code writtenMillis} from its LWW timestamp. */
@@ -221,6 +222,7 @@ public final class ControlPlane
     {
         try {
             leader.leaderName().ifPresentOrElse(name -> leaderName = name, () -> leaderName = "");
+            regionTerm = leader.regionTerm().map(LeaderTerm::epoch).orElse(0L);
             leaderReadAtMillis = System.currentTimeMillis();
             remoteRegions = remoteViews();
             Stamped<List<HostRecord>> hosts = metadata.hosts(config.getStalenessBound());
@@ -312,7 +314,7 @@ public final class ControlPlane
             regions.add(new Remote(view.region(), view.summary(), view.hosts(), Math.max(0, now - view.writtenMillis())));
         }
         return new Snapshot(config.getName(), node.getName(), leaderName, leaderReadAtMillis < 0 ? -1 : now - leaderReadAtMillis,
-                term.isPresent(), term.map(LeaderTerm::epoch).orElse(0L), hosts, hostsAge, links, linksAge, regions,
+                term.isPresent(), term.map(LeaderTerm::epoch).orElse(regionTerm), hosts, hostsAge, links, linksAge, regions,
                 new Counters(stats.leadershipsAcquired(), stats.leaderWritesAccepted(), stats.leaderWritesRefused(), stats.staleRefusals(),
                         gossipStats.rounds(), gossipStats.bytesSent(), gossipStats.bytesReceived(), gossipStats.updatesApplied(), gossipStats.peersRefused()));
     }

@@ -15,6 +15,7 @@ final class FakeDwcpd
     final Deque<Migration> samples = new ArrayDeque<>();
     String down;
     List<Peer> peers = List.of(new Peer("beta", "192.0.2.20:7470", "/run/dwcp/peer/beta.sock"));
+    Optional<Region> region = Optional.empty();
     private Migration last = migration("waiting", 0, 0);
 
     static Migration migration(String state, long qemuBytes, long wireBytes)
@@ -33,6 +34,17 @@ final class FakeDwcpd
             throw new UnavailableException(down);
         }
         return new Status("alpha", peers);
+    }
+
+    @Override
+    public Optional<Region> region()
+            throws UnavailableException
+    {
+        calls.add("region");
+        if (down != null) {
+            throw new UnavailableException(down);
+        }
+        return region;
     }
 
     @Override
