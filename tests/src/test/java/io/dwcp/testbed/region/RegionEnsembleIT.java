@@ -81,8 +81,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * alpha's term, and takes over (a higher term again) when alpha leaves.</li>
  * </ol>
  * Throughout, a poller and the daemons' logs check that no term ever had two leaders acting in it.
- * The schedule (who starts first, records written, how long the cut lasts) comes from a printed
- * seed: replay with {@code -Ddwcp.test.seed=N}.
+ * The schedule (who starts first, records written, how long the cut lasts at least) comes from a
+ * printed seed: replay with {@code -Ddwcp.test.seed=N}. About a minute.
  */
 class RegionEnsembleIT {
     private static final long SEED = Long.getLong("dwcp.test.seed", new Random().nextLong());
@@ -282,8 +282,9 @@ class RegionEnsembleIT {
 
         // heal: one leader again, beta follows; the deposed term's write is refused; nothing lost
         View healed = awaitOneLeader("alpha");
-        System.out.println("HEAL one leader (alpha, term " + healed.term() + ") on both daemons after "
-                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healedAt) + " ms");
+        System.out.println("HEAL after a cut of " + TimeUnit.NANOSECONDS.toMillis(healedAt - cutAt) + " ms (the schedule's "
+                + cutMillis + " ms, or longer while the minority's write gave up): one leader (alpha, term " + healed.term()
+                + ") on both daemons after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healedAt) + " ms");
         String refused = awaitOutcome("the deposed term's write refused after the heal", () -> probeB.write(betaTerm, lateWrite),
                 outcome -> outcome.startsWith("refused"));
         assertTrue(refused.contains("term " + betaTerm.epoch() + " of beta is over"), refused);
