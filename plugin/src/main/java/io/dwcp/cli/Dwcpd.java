@@ -12,7 +12,11 @@ public interface Dwcpd
     Status status()
             throws UnavailableException;
 
-    /** Announces an outgoing migration of the domain to the peer; returns its id and socket. */
+    /**
+     * Announces an outgoing migration of the domain to the peer; returns its id and socket. With a
+     * control plane dwcpd also takes the VM's lock in the region: refused (naming the holder) while
+     * another migration of the VM holds it.
+     */
     Migration announce(String domain, String peer)
             throws UnavailableException;
 
@@ -25,6 +29,13 @@ public interface Dwcpd
 
     /** The announced migration's tunnel side, or empty when dwcpd forgot it. */
     Optional<Migration> migration(String id)
+            throws UnavailableException;
+
+    /**
+     * Tells dwcpd that dwcp migrate is done with the announced migration: it forgets it and lets go
+     * of the VM's lock in the region (if it took one).
+     */
+    void release(String id)
             throws UnavailableException;
 
     @Override

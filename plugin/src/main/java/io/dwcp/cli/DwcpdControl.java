@@ -90,6 +90,17 @@ public final class DwcpdControl
         return Optional.of(migration(json(reply, 200, "/v1/migrations/" + id)));
     }
 
+    /** 404 (forgotten already) and 409 (its session still runs: dwcpd lets go of the lock when it ends) are fine. */
+    @Override
+    public void release(String id)
+            throws UnavailableException
+    {
+        ControlClient.Reply reply = exchange(() -> client.delete("/v1/migrations/" + id));
+        if (reply.status() != 204 && reply.status() != 404 && reply.status() != 409) {
+            throw new UnavailableException("dwcpd at unix:" + client.socket() + " answered " + reply.status() + " to DELETE /v1/migrations/" + id + ": " + reply.body().strip());
+        }
+    }
+
     @Override
     public void close()
     {

@@ -32,6 +32,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -43,7 +46,10 @@ import static java.util.Objects.requireNonNull;
  * A bad client cannot hold the daemon: request line ≤ 4 KiB, headers ≤ 8 KiB, body ≤
  * {@code control.max-request-size} (else 414, 431, 413), the whole exchange within
  * {@code control.request-timeout}, at most {@code control.max-connections} at once (more are
- * closed without an answer).
+ * closed without an answer). Requests are answered one at a time on the thread
+ * {@code dwcp-control-api}, owned by the server: {@link ControlApi} may block on ZooKeeper (a VM
+ * lock), which an event loop must never do. The same thread lets go of the VM locks of ended
+ * migrations every second.
  */
 public final class ControlServer
         implements Closeable
@@ -57,6 +63,11 @@ public final class ControlServer
     private final EventLoopGroup group;
     private final ControlApi api;
     private final AtomicInteger connections = new AtomicInteger();
+    private final ScheduledExecutorService requests = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "dwcp-control-api");
+        thread.setDaemon(true);
+        return thread;
+    });
     private Channel listener;
     private Path socket;
 
@@ -110,6 +121,7 @@ public final class ControlServer
                 .bind(new DomainSocketAddress(path.toFile())).sync().channel();
         socket = path;
         config.socketPermissions().apply(path);
+        requests.scheduleWithFixedDelay(api::releaseLocks, 1, 1, TimeUnit.SECONDS);
         log.info("control socket unix:{} ({})", path, config.socketPermissions());
     }
 
@@ -119,12 +131,24 @@ public final class ControlServer
         return socket;
     }
 
+    /** Stops listening, then lets the request being answered finish (a ZooKeeper call is bounded by its timeouts). */
     @Override
     public void close()
     {
         if (listener != null) {
             listener.close().syncUninterruptibly();
             listener = null;
+        }
+        requests.shutdown();
+        try {
+            if (!requests.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("a control request is still being answered after 10 s");
+                requests.shutdownNow();
+            }
+        }
+        catch (InterruptedException e) {
+            requests.shutdownNow();
+            Thread.currentThread().interrupt();
         }
         if (socket != null) {
             try {
@@ -142,17 +166,40 @@ public final class ControlServer
         @Override
         protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request)
         {
-            ControlApi.Response response;
             if (request.decoderResult().isFailure()) {
                 Throwable cause = request.decoderResult().cause();
                 int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431 : 400;
-                response = ControlApi.Response.text(status, "malformed HTTP request: " + cause.getMessage());
+                answer(context, request.method().name(), request.uri(), ControlApi.Response.text(status, "malformed HTTP request: " + cause.getMessage()));
+                return;
             }
-            else {
-                response = api.handle(request.method().name(), request.uri(), request.headers().get(HttpHeaderNames.CONTENT_TYPE),
-                        request.content().toString(StandardCharsets.UTF_8));
+            // copied here: the request is released when this method returns
+            String method = request.method().name();
+            String uri = request.uri();
+            String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+            String body = request.content().toString(StandardCharsets.UTF_8);
+            try {
+                requests.execute(() -> {
+                    ControlApi.Response response;
+                    try {
+                        response = api.handle(method, uri, contentType, body);
+                    }
+                    catch (RuntimeException e) {
+                        log.warn("control {} {} failed", method, uri, e);
+                        response = ControlApi.Response.text(500, "dwcpd failed to answer: " + e);
+                    }
+                    answer(context, method, uri, response);
+                });
             }
-            log.debug("control {} {} -> {}", request.method(), request.uri(), response.status());
+            catch (RejectedExecutionException e) {
+                // the server is closing
+                context.close();
+            }
+        }
+
+        /** On any thread: Netty hands the write to the channel's event loop. */
+        private void answer(ChannelHandlerContext context, String method, String uri, ControlApi.Response response)
+        {
+            log.debug("control {} {} -> {}", method, uri, response.status());
             byte[] body = response.bodyBytes();
             FullHttpResponse answer = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(response.status()), Unpooled.wrappedBuffer(body));
             if (body.length > 0) {

@@ -57,7 +57,7 @@ import static java.util.Objects.requireNonNull;
  * ({@link RegionLeader}); the TLS transport its event loop. {@link #close()} ends them in order.
  */
 public final class ControlPlane
-        implements RegionStatus, Closeable
+        implements RegionStatus, VmLocks, Closeable
 {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -79,7 +79,7 @@ public final class ControlPlane
 
     private EmbeddedZooKeeper embedded;
     private CuratorFramework client;
-    private RegionMetadata metadata;
+    private volatile RegionMetadata metadata;
     private PersistentNode registration;
     private RegionLeader leader;
     private ScheduledExecutorService gossipThread;
@@ -207,6 +207,17 @@ public final class ControlPlane
             log.warn("[region={} host={}] cannot read {} for its fingerprint: {}", config.getName(), node.getName(), tlsConfig.getCertificateFile(), e.getMessage());
             return "unreadable";
         }
+    }
+
+    @Override
+    public VmLock lock(String vm, String migration)
+            throws VmLockedException, Exception
+    {
+        RegionMetadata started = metadata;
+        if (started == null || state.get() == State.CLOSED) {
+            throw new IllegalStateException("the control plane of region " + config.getName() + " is not running");
+        }
+        return started.lockVm(vm, node.getName(), migration);
     }
 
     /** On the gossip thread: a round, if this host leads. */

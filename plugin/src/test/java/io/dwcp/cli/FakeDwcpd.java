@@ -55,6 +55,12 @@ final class FakeDwcpd
     }
 
     @Override
+    public void release(String id)
+    {
+        calls.add("release " + id);
+    }
+
+    @Override
     public synchronized Optional<Migration> migration(String id)
     {
         if (!samples.isEmpty()) {

@@ -1,0 +1,18 @@
+/**
+ * The control socket: the protocol ({@link io.dwcp.control.ControlApi}, its grammar in the javadoc),
+ * its HTTP/1.1 glue on a unix socket ({@link io.dwcp.control.ControlServer}), and what it was told
+ * ({@link io.dwcp.control.MigrationRegistry}). Clients: the libvirt hook and the dwcp CLI.
+ *
+ * <h2>Threads</h2>
+ * <ul>
+ * <li>The daemon's event loops read requests and write answers; they never run the protocol.</li>
+ * <li>{@code dwcp-control-api} (one thread, owned and ended by {@link io.dwcp.control.ControlServer}):
+ * every request's {@link io.dwcp.control.ControlApi#handle}, one at a time (it may block on
+ * ZooKeeper to take or let go of a VM lock), and every second the letting go of locks whose
+ * migration ended.</li>
+ * <li>{@link io.dwcp.control.MigrationRegistry} is guarded by its monitor (also entered by the
+ * tunnel's session listener when a source session starts); it never does I/O under it: the VM
+ * locks it lets go of wait for {@code dwcp-control-api} to close them.</li>
+ * </ul>
+ */
+package io.dwcp.control;
