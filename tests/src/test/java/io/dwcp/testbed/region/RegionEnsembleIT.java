@@ -78,7 +78,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * during the cut and is refused after the heal, records written before the cut are all there on
  * both sides;</li>
  * <li>(d) beta's session expired during the cut: it counted the loss, registered again, follows
- * alpha's term, and takes over (a higher term again) when alpha leaves.</li>
+ * alpha's term, and takes over (a higher term again) when alpha leaves;</li>
+ * <li>one migration per VM: while alpha's announced migration holds a VM's lock, beta's is refused
+ * naming alpha; it goes when alpha lets go, or when alpha stops.</li>
  * </ol>
  * Throughout, a poller and the daemons' logs check that no term ever had two leaders acting in it.
  * The schedule (who starts first, records written, how long the cut lasts at least) comes from a
@@ -311,12 +313,26 @@ class RegionEnsembleIT {
         assertTrue(status.stdout().contains("Hosts (2, read "), status.stdout());
         assertTrue(Pattern.compile("\n  alpha \\*  10\\.231\\.1\\.2:7470 .*sha256:[0-9a-f]{64}\n").matcher(status.stdout()).find(), status.stdout());
         assertTrue(Pattern.compile("\n  alpha  beta +[0-9.]+ ms ").matcher(status.stdout()).find(), status.stdout());
+        // one migration per VM across the region: beta is refused while alpha's announcement holds vm1's lock
+        ControlClient.Reply held = alphaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "beta"));
+        assertEquals(201, held.status(), held.body());
+        String heldId = JSON.readTree(held.body()).path("id").asText();
+        ControlClient.Reply refusedLock = betaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "alpha"));
+        assertEquals(409, refusedLock.status(), refusedLock.body());
+        assertTrue(refusedLock.body().startsWith("VM 'vm1' is already being migrated by host alpha (migration " + heldId + ", since "), refusedLock.body());
+        assertEquals(204, alphaClient.delete("/v1/migrations/" + heldId).status());
+        ControlClient.Reply betaTakes = betaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "alpha"));
+        assertEquals(201, betaTakes.status(), "alpha let go of vm1: " + betaTakes.body());
+        // alpha's lock of vm2 goes with alpha (its session closes when it stops)
+        assertEquals(201, alphaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm2", "peer", "beta")).status());
         long lastTerm = healed.term();
         long stoppedAt = System.nanoTime();
         stop("alpha");
         View betaAgain = await("beta leads again after alpha leaves", () -> view("beta").filter(view -> view.leads() && view.term() > lastTerm));
         System.out.println("HANDOVER after the expiry: beta leads term " + betaAgain.term() + " "
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt) + " ms after alpha stopped");
+        ControlClient.Reply afterAlpha = betaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm2", "peer", "alpha"));
+        assertEquals(201, afterAlpha.status(), "vm2's lock went with alpha: " + afterAlpha.body());
 
         // never two leaders acting in one term: what the poller saw, and what the daemons logged
         Map<Long, Set<String>> logged = new TreeMap<>();
