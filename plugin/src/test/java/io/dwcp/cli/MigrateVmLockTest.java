@@ -15,6 +15,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +28,12 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -167,6 +177,83 @@ class MigrateVmLockTest
         ControlClient.Reply again = alpha.postForm("/v1/migrations", announcement("vm1", "beta"));
         assertEquals(201, again.status(), "beta's dwcp migrate let go of the lock when it ended: " + again.body());
         assertFalse(beta.get("/v1/migrations").body().contains("\"domain\":\"vm1\""), "beta forgot its vm1 migration");
+    }
+
+    /**
+     * The lock of a migration whose session runs is held until the session ends (a fake QEMU pair
+     * migrates through alpha and beta): DELETE is refused meanwhile, and dwcpd lets go of the lock
+     * by itself (its once-a-second sweep, nobody asking it anything) soon after the session ends.
+     */
+    @Test
+    void aRunningMigrationKeepsItsLockUntilItsSessionEnds()
+            throws Exception
+    {
+        int port = freePort();
+        Map<String, String> betaProperties = properties("beta", "alpha");
+        betaProperties.put("region.zookeeper.embedded", "true");
+        betaProperties.put("region.zookeeper.embedded-listen", "127.0.0.1:" + port);
+        DwcpDaemon betaDaemon = start(betaProperties);
+        Map<String, String> alphaProperties = properties("alpha", "beta");
+        alphaProperties.put("peer.beta.address", "127.0.0.1:" + betaDaemon.tunnelServer().localAddress().getPort());
+        alphaProperties.put("region.zookeeper.connect", "127.0.0.1:" + port);
+        start(alphaProperties);
+        ControlClient alpha = client("alpha");
+        ControlClient beta = client("beta");
+
+        ControlClient.Reply created = alpha.postForm("/v1/migrations", announcement("vm1", "beta"));
+        assertEquals(201, created.status(), created.body());
+        JsonNode migration = JSON.readTree(created.body());
+        String id = migration.path("id").asText();
+        Path destination = directory.resolve("beta-run/peer/beta.sock");
+        Files.createDirectories(destination.getParent());
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        opened.push(executor::shutdownNow);
+        try (ServerSocketChannel qemuIncoming = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            qemuIncoming.bind(UnixDomainSocketAddress.of(destination));
+            Future<Long> received = executor.submit(() -> {
+                try (SocketChannel channel = qemuIncoming.accept()) {
+                    long total = 0;
+                    ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+                    while (channel.read(buffer.clear()) >= 0) {
+                        total += buffer.position();
+                    }
+                    return total;
+                }
+            });
+            try (SocketChannel source = SocketChannel.open(UnixDomainSocketAddress.of(Path.of(migration.path("socket").asText())))) {
+                source.write(ByteBuffer.wrap(new byte[1 << 20]));
+                awaitState(alpha, id, "open");
+                ControlClient.Reply running = alpha.delete("/v1/migrations/" + id);
+                assertEquals(409, running.status(), running.body());
+                assertEquals("migration " + id + " still runs: its VM lock is let go of when its session ends\n", running.body());
+                assertEquals(409, beta.postForm("/v1/migrations", announcement("vm1", "alpha")).status(), "held while the session runs");
+            }
+            assertEquals(1 << 20, received.get(60, TimeUnit.SECONDS));
+        }
+        // no request to alpha from here on: only its once-a-second sweep lets go of the lock
+        long ended = System.nanoTime();
+        ControlClient.Reply taken = beta.postForm("/v1/migrations", announcement("vm1", "alpha"));
+        while (taken.status() == 409 && System.nanoTime() - ended < TimeUnit.SECONDS.toNanos(10)) {
+            Thread.sleep(50);
+            taken = beta.postForm("/v1/migrations", announcement("vm1", "alpha"));
+        }
+        assertEquals(201, taken.status(), "alpha let go of vm1 after its session ended: " + taken.body());
+        System.out.println("VM lock let go of " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - ended)
+                + " ms after the destination QEMU received the last byte");
+        awaitState(alpha, id, "completed");
+        assertEquals(204, alpha.delete("/v1/migrations/" + id).status(), "an ended migration is forgotten at once");
+    }
+
+    private static void awaitState(ControlClient client, String id, String state)
+            throws Exception
+    {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String body = client.get("/v1/migrations/" + id).body();
+        while (!JSON.readTree(body).path("state").asText().equals(state)) {
+            assertTrue(System.nanoTime() < deadline, "migration " + id + " not " + state + " within 30 s: " + body);
+            Thread.sleep(20);
+            body = client.get("/v1/migrations/" + id).body();
+        }
     }
 
     @Test
