@@ -250,6 +250,10 @@ class RegionEnsembleIT {
             return null;
         });
 
+        StringBuilder roles = new StringBuilder();
+        ensemble.members().forEach(member -> roles.append(" server ").append(member.id()).append(" (host ").append(member.host().name())
+                .append("): ").append(ensemble.mode(member).orElse("not serving")).append(';'));
+        System.out.println("ENSEMBLE before the cut:" + roles);
         long cutAt = System.nanoTime();
         long cutAtMillis = System.currentTimeMillis();
         network.setCut(true);
