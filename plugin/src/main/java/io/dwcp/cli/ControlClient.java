@@ -79,6 +79,12 @@ public final class ControlClient
         return exchange(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path));
     }
 
+    public Reply delete(String path)
+            throws UnavailableException, InterruptedException
+    {
+        return exchange(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.DELETE, path));
+    }
+
     public Reply postForm(String path, Map<String, String> form)
             throws UnavailableException, InterruptedException
     {

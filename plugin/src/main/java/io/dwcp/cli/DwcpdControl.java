@@ -40,6 +40,36 @@ public final class DwcpdControl
     }
 
     @Override
+    public Optional<Region> region()
+            throws UnavailableException
+    {
+        ControlClient.Reply reply = exchange(() -> client.get("/v1/regions"));
+        if (reply.status() == 404) {
+            return Optional.empty();
+        }
+        JsonNode region = json(reply, 200, "/v1/regions");
+        List<Host> hosts = new ArrayList<>();
+        for (JsonNode host : region.path("hosts")) {
+            hosts.add(new Host(host.path("name").asText(), host.path("address").asText(), host.path("capacity").asInt(),
+                    host.path("dwcpVersion").asText(), host.path("certificateFingerprint").asText(), host.path("registeredAtMillis").asLong()));
+        }
+        List<Link> links = new ArrayList<>();
+        for (JsonNode link : region.path("links")) {
+            links.add(new Link(link.path("from").asText(), link.path("to").asText(), link.path("rttMicros").asLong(),
+                    link.path("goodputBytesPerSecond").asLong(), link.path("lossPpm").asInt(), link.path("measuredAtMillis").asLong()));
+        }
+        List<RemoteRegion> regions = new ArrayList<>();
+        for (JsonNode remote : region.path("regions")) {
+            List<String> names = new ArrayList<>();
+            remote.path("hosts").forEach(name -> names.add(name.asText()));
+            regions.add(new RemoteRegion(remote.path("region").asText(), remote.path("summary").asText(), names, remote.path("ageMillis").asLong(-1)));
+        }
+        return Optional.of(new Region(region.path("region").asText(), region.path("host").asText(), region.path("leader").asText(),
+                region.path("leaderAgeMillis").asLong(-1), region.path("thisHostLeads").asBoolean(), region.path("term").asLong(),
+                hosts, region.path("hostsAgeMillis").asLong(-1), links, region.path("linksAgeMillis").asLong(-1), regions));
+    }
+
+    @Override
     public Migration announce(String domain, String peer)
             throws UnavailableException
     {
@@ -59,6 +89,17 @@ public final class DwcpdControl
             return Optional.empty();
         }
         return Optional.of(migration(json(reply, 200, "/v1/migrations/" + id)));
+    }
+
+    /** 404 (forgotten already) and 409 (its session still runs: dwcpd lets go of the lock when it ends) are fine. */
+    @Override
+    public void release(String id)
+            throws UnavailableException
+    {
+        ControlClient.Reply reply = exchange(() -> client.delete("/v1/migrations/" + id));
+        if (reply.status() != 204 && reply.status() != 404 && reply.status() != 409) {
+            throw new UnavailableException("dwcpd at unix:" + client.socket() + " answered " + reply.status() + " to DELETE /v1/migrations/" + id + ": " + reply.body().strip());
+        }
     }
 
     @Override

@@ -276,7 +276,16 @@ public final class MigrateCommand
                     return ExitCode.DWCPD_UNAVAILABLE;
                 }
                 Plan plan = new Plan(domain, peer.name(), connectUri, destUri, migrateUri(announced.socket()), flags, parallelConnections, bandwidthMiB, timeout);
-                return migrate(env, dwcpd, announced.id(), plan, migrating, monitored, progress);
+                ExitCode exit = migrate(env, dwcpd, announced.id(), plan, migrating, monitored, progress);
+                // done with it: dwcpd forgets it and lets go of the VM's lock (or, if its session still runs
+                // after a second Ctrl-C, lets go when the session ends)
+                try {
+                    dwcpd.release(announced.id());
+                }
+                catch (Dwcpd.UnavailableException e) {
+                    env.err().println("dwcp migrate: " + e.getMessage() + " (dwcpd lets go of the VM's lock when the announcement expires)");
+                }
+                return exit;
             }
             catch (Libvirt.LibvirtException e) {
                 env.err().println("dwcp migrate: " + e.getMessage());

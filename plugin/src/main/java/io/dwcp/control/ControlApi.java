@@ -9,6 +9,9 @@ import io.dwcp.hde.BaselineJobs;
 import io.dwcp.hde.BaselineStore;
 import io.dwcp.hde.BaselineStoreException;
 import io.dwcp.region.RegionStatus;
+import io.dwcp.region.VmLock;
+import io.dwcp.region.VmLockedException;
+import io.dwcp.region.VmLocks;
 import io.dwcp.tunnel.PeerConfig;
 import io.dwcp.tunnel.PeersConfig;
 import io.dwcp.codec.SourceCodec;
@@ -16,6 +19,8 @@ import io.dwcp.tunnel.Session;
 import io.dwcp.tunnel.SessionManager;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import jakarta.inject.Inject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -42,8 +47,10 @@ import static java.util.Objects.requireNonNull;
  *      200 {protocol, node, controlSocket, peers: [{name, address, socket, qemuPort}],
  *           sessions: [Session], incoming: [{domain, uuid, createdAtMillis}], migrations: [Migration]}
  * POST /v1/migrations           protocol=1&amp;domain=NAME&amp;peer=PEER    (dwcp migrate, source)
- *      201 Migration, Location: /v1/migrations/ID | 400 | 404 unknown peer | 409 that domain is already migrating | 503
- *      (an earlier announcement of the domain whose migration never started is replaced)
+ *      201 Migration, Location: /v1/migrations/ID | 400 | 404 unknown peer | 409 that domain is already migrating,
+ *      here or (with a control plane) anywhere in the region: the body names the host and migration holding it | 503
+ *      (an earlier announcement of the domain whose migration never started is replaced; with a control plane the
+ *      migration holds the VM's lock in the region until its session ends or it is deleted)
  * GET  /v1/migrations                                                   200 [Migration]
  * GET  /v1/migrations/ID                                                200 Migration | 404
  * GET  /v1/baselines                                                    (dwcp baselines, anyone allowed on the socket)
@@ -52,10 +59,14 @@ import static java.util.Objects.requireNonNull;
  * POST /v1/baselines/remove     protocol=1&amp;vm=VM                        (dwcp baselines remove)
  *      200 {vm, removed: [ID]}: every baseline whose id is VM, or whose VM has the domain name or UUID VM
  *      | 400 | 404 no baseline of VM | 409 one of them is in use by a migration (none removed) | 500
+ * DELETE /v1/migrations/ID      (dwcp migrate, done: forgets it, lets go of the VM's lock)
+ *      204 | 404 | 409 its session still runs (the lock goes when the session ends)
  * GET  /v1/regions                                                      (dwcp, anyone allowed on the socket)
  *      200 {region, host, leader, leaderAgeMillis, thisHostLeads, term, hosts: [Host], hostsAgeMillis,
  *           links: [Link], linksAgeMillis, regions: [{region, summary, hosts, ageMillis}], counters: {...}}
  *      | 404 no control plane (region.name not set)
+ *      (leader: who holds the region's latch, "" if nobody; term: this host's term while it leads, else the
+ *       region's latest term, 0 before the first; *AgeMillis: since dwcpd last made sure of the figure, -1 never)
  *
  * Migration => {id, domain, peer, socket, state: waiting|open|completed|failed, createdAtMillis, session: Session|null,
  *               baseline: Commit}
@@ -70,13 +81,18 @@ import static java.util.Objects.requireNonNull;
  *               startedAtMillis, qemuBytesRead, qemuBytesWritten, tunnelBytesSent, tunnelBytesReceived,
  *               streams, compressionRatio (source: qemuBytesRead / tunnelBytesSent, null before any byte),
  *               reuse (source: {baselinePages the destination held, referencedPages, deltaPages}; null otherwise)}
+ * Host      => {name, address, capacity, dwcpVersion, certificateFingerprint, registeredAtMillis}
+ * Link      => {from, to, rttMicros, goodputBytesPerSecond, lossPpm, measuredAtMillis (the measuring host's clock)}
  * </pre>
- * Other paths answer 404, other methods 405 (with {@code Allow}). The baseline resources read the
- * disk: {@link #blocks} tells the server to run them off its event loop.
+ * Other paths answer 404, other methods 405 (with {@code Allow}).
+ *
+ * <p>{@link #handle} may block on ZooKeeper (the VM lock) and reads the disk (the baselines): call it
+ * off event loops, one request at a time ({@link ControlServer} runs it on its own thread).
  */
 public final class ControlApi
 {
     public static final int PROTOCOL = 1;
+    private static final Logger log = LoggerFactory.getLogger(ControlApi.class);
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final int MAX_DOMAIN_LENGTH = 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -138,20 +154,21 @@ public final class ControlApi
     private final SessionManager sessions;
     private final MigrationRegistry registry;
     private final Optional<RegionStatus> regions;
+    private final Optional<VmLocks> locks;
     private final BaselineStore baselines;
     private final BaselineJobs baselineJobs;
     private final LongSupplier clock;
 
     @Inject
     public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
-            BaselineStore baselines, BaselineJobs baselineJobs)
+            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs)
     {
-        this(node, peers, config, sessions, registry, regions, baselines, baselineJobs, System::currentTimeMillis);
+        this(node, peers, config, sessions, registry, regions, locks, baselines, baselineJobs, System::currentTimeMillis);
     }
 
     /** {@code clock}: milliseconds since the epoch, for the baselines' ages. */
     ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
-            BaselineStore baselines, BaselineJobs baselineJobs, LongSupplier clock)
+            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, LongSupplier clock)
     {
         this.baselines = requireNonNull(baselines, "baselines is null");
         this.baselineJobs = requireNonNull(baselineJobs, "baselineJobs is null");
@@ -162,13 +179,7 @@ public final class ControlApi
         this.sessions = requireNonNull(sessions, "sessions is null");
         this.registry = requireNonNull(registry, "registry is null");
         this.regions = requireNonNull(regions, "regions is null");
-    }
-
-    /** True when answering reads or writes files: the server runs it off its event loop. */
-    public static boolean blocks(String uri)
-    {
-        String path = uri.split("[?#]", 2)[0];
-        return path.equals("/v1/baselines") || path.startsWith("/v1/baselines/");
+        this.locks = requireNonNull(locks, "locks is null");
     }
 
     public Response handle(String method, String uri, String contentType, String body)
@@ -182,6 +193,26 @@ public final class ControlApi
         catch (IllegalArgumentException e) {
             // QueryStringDecoder: a broken %-escape in the path or the form
             return Response.text(400, "malformed request: " + e.getMessage());
+        }
+        finally {
+            releaseLocks();
+        }
+    }
+
+    /**
+     * Closes the VM locks the registry let go of (ZooKeeper I/O, outside the registry's monitor):
+     * after every request, and every second ({@link ControlServer}), so a lock goes soon after its
+     * session ends even when nobody asks.
+     */
+    void releaseLocks()
+    {
+        for (AutoCloseable lock : registry.takeReleased()) {
+            try {
+                lock.close();
+            }
+            catch (Exception e) {
+                log.warn("letting go of a VM lock: {}", e.getMessage());
+            }
         }
     }
 
@@ -220,13 +251,20 @@ public final class ControlApi
             return announceOutgoing(form(contentType, body, "protocol", "domain", "peer"));
         }
         if (path.startsWith("/v1/migrations/")) {
-            requireMethod(method, "GET");
+            requireMethod(method, "GET", "DELETE");
             String id = path.substring("/v1/migrations/".length());
+            if (method.equals("DELETE")) {
+                return switch (registry.forgetUnlessRunning(id)) {
+                    case FORGOTTEN -> new Response(204, "text/plain; charset=utf-8", "", Map.of());
+                    case RUNNING -> Response.text(409, "migration " + id + " still runs: its VM lock is let go of when its session ends");
+                    case UNKNOWN -> Response.text(404, "no migration " + id + " (unknown, or forgotten after " + config.getExpectationTimeout().toSeconds() + " s)");
+                };
+            }
             return registry.outgoing(id)
                     .map(migration -> Response.json(200, migration(migration)))
                     .orElseGet(() -> Response.text(404, "no migration " + id + " (unknown, or forgotten after " + config.getExpectationTimeout().toSeconds() + " s)"));
         }
-        return Response.text(404, "no such resource: " + path + " (protocol " + PROTOCOL + ": /v1/status, /v1/migrations, /v1/incoming-migrations, /v1/baselines)");
+        return Response.text(404, "no such resource: " + path + " (protocol " + PROTOCOL + ": /v1/status, /v1/regions, /v1/migrations, /v1/incoming-migrations, /v1/baselines)");
     }
 
     private static void requireMethod(String method, String... allowed)
@@ -263,6 +301,9 @@ public final class ControlApi
         return switch (announcement.outcome()) {
             case ACCEPTED -> {
                 MigrationRegistry.Outgoing migration = announcement.migration().orElseThrow();
+                if (locks.isPresent()) {
+                    lockVm(locks.get(), migration);
+                }
                 yield Response.json(201, migration(migration)).withHeader("Location", "/v1/migrations/" + migration.id());
             }
             case ALREADY_KNOWN -> Response.text(409, "domain '" + printable(domain) + "' is already migrating through this dwcpd (migration "
@@ -377,6 +418,35 @@ public final class ControlApi
         entry.putNull("startedAtMillis");
         entry.putNull("endedAtMillis");
         return entry;
+    }
+
+    /** The VM's lock in the region for the announced migration, or the announcement is withdrawn and refused. */
+    private void lockVm(VmLocks source, MigrationRegistry.Outgoing migration)
+            throws Refused
+    {
+        releaseLocks(); // a replaced announcement's lock goes first
+        VmLock lock;
+        try {
+            lock = source.lock(migration.domain(), migration.id());
+        }
+        catch (VmLockedException e) {
+            registry.forget(migration.id());
+            throw new Refused(409, e.getMessage());
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            registry.forget(migration.id());
+            throw new Refused(503, "interrupted while taking the lock of VM '" + printable(migration.domain()) + "'");
+        }
+        catch (Exception e) {
+            registry.forget(migration.id());
+            throw new Refused(503, "cannot take the lock of VM '" + printable(migration.domain()) + "' in the region: " + e.getMessage()
+                    + " (is ZooKeeper reachable? dwcp status)");
+        }
+        if (!registry.attachLock(migration.id(), lock)) {
+            lock.close();
+            throw new Refused(503, "migration " + migration.id() + " was forgotten while its VM lock was taken: try again");
+        }
     }
 
     private String peerNames()

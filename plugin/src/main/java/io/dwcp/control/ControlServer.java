@@ -32,7 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -46,12 +46,10 @@ import static java.util.Objects.requireNonNull;
  * A bad client cannot hold the daemon: request line ≤ 4 KiB, headers ≤ 8 KiB, body ≤
  * {@code control.max-request-size} (else 414, 431, 413), the whole exchange within
  * {@code control.request-timeout}, at most {@code control.max-connections} at once (more are
- * closed without an answer).
- *
- * <p>Threads: requests are read and answered on the channel's event loop; requests whose answer
- * reads the disk ({@link ControlApi#blocks}: the baselines) are computed on one thread of this
- * server's own ({@code dwcp-control-io}, ended by {@link #close}), and the answer written back
- * from the event loop.
+ * closed without an answer). Requests are answered one at a time on the thread
+ * {@code dwcp-control-api}, owned by the server: {@link ControlApi} may block on ZooKeeper (a VM
+ * lock), which an event loop must never do. The same thread lets go of the VM locks of ended
+ * migrations every second.
  */
 public final class ControlServer
         implements Closeable
@@ -65,8 +63,8 @@ public final class ControlServer
     private final EventLoopGroup group;
     private final ControlApi api;
     private final AtomicInteger connections = new AtomicInteger();
-    private final ExecutorService blockingRequests = Executors.newSingleThreadExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "dwcp-control-io");
+    private final ScheduledExecutorService requests = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "dwcp-control-api");
         thread.setDaemon(true);
         return thread;
     });
@@ -123,6 +121,7 @@ public final class ControlServer
                 .bind(new DomainSocketAddress(path.toFile())).sync().channel();
         socket = path;
         config.socketPermissions().apply(path);
+        requests.scheduleWithFixedDelay(api::releaseLocks, 1, 1, TimeUnit.SECONDS);
         log.info("control socket unix:{} ({})", path, config.socketPermissions());
     }
 
@@ -132,13 +131,24 @@ public final class ControlServer
         return socket;
     }
 
+    /** Stops listening, then lets the request being answered finish (a ZooKeeper call is bounded by its timeouts). */
     @Override
     public void close()
     {
-        blockingRequests.shutdownNow();
         if (listener != null) {
             listener.close().syncUninterruptibly();
             listener = null;
+        }
+        requests.shutdown();
+        try {
+            if (!requests.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("a control request is still being answered after 10 s");
+                requests.shutdownNow();
+            }
+        }
+        catch (InterruptedException e) {
+            requests.shutdownNow();
+            Thread.currentThread().interrupt();
         }
         if (socket != null) {
             try {
@@ -156,35 +166,37 @@ public final class ControlServer
         @Override
         protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request)
         {
-            ControlApi.Response response;
             if (request.decoderResult().isFailure()) {
                 Throwable cause = request.decoderResult().cause();
                 int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431 : 400;
-                response = ControlApi.Response.text(status, "malformed HTTP request: " + cause.getMessage());
-            }
-            else if (ControlApi.blocks(request.uri())) {
-                String method = request.method().name();
-                String uri = request.uri();
-                String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
-                String body = request.content().toString(StandardCharsets.UTF_8);
-                try {
-                    blockingRequests.execute(() -> {
-                        ControlApi.Response answer = api.handle(method, uri, contentType, body);
-                        context.executor().execute(() -> answer(context, method, uri, answer));
-                    });
-                }
-                catch (RejectedExecutionException e) {
-                    answer(context, method, uri, ControlApi.Response.text(503, "dwcpd is stopping"));
-                }
+                answer(context, request.method().name(), request.uri(), ControlApi.Response.text(status, "malformed HTTP request: " + cause.getMessage()));
                 return;
             }
-            else {
-                response = api.handle(request.method().name(), request.uri(), request.headers().get(HttpHeaderNames.CONTENT_TYPE),
-                        request.content().toString(StandardCharsets.UTF_8));
+            // copied here: the request is released when this method returns
+            String method = request.method().name();
+            String uri = request.uri();
+            String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+            String body = request.content().toString(StandardCharsets.UTF_8);
+            try {
+                requests.execute(() -> {
+                    ControlApi.Response response;
+                    try {
+                        response = api.handle(method, uri, contentType, body);
+                    }
+                    catch (RuntimeException e) {
+                        log.warn("control {} {} failed", method, uri, e);
+                        response = ControlApi.Response.text(500, "dwcpd failed to answer: " + e);
+                    }
+                    answer(context, method, uri, response);
+                });
             }
-            answer(context, request.method().name(), request.uri(), response);
+            catch (RejectedExecutionException e) {
+                // the server is closing
+                context.close();
+            }
         }
 
+        /** On any thread: Netty hands the write to the channel's event loop. */
         private void answer(ChannelHandlerContext context, String method, String uri, ControlApi.Response response)
         {
             log.debug("control {} {} -> {}", method, uri, response.status());

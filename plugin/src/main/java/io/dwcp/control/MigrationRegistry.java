@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.security.SecureRandom;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +36,12 @@ import static java.util.Objects.requireNonNull;
  * destination session's is the oldest incoming announcement (domain and UUID) not yet taken by an
  * earlier destination session, the same first-come guess as for outgoing migrations. The newest
  * {@value #KEPT_OWNERS} sessions' VMs are remembered. Thread-safe.
+ *
+ * <p>An outgoing migration may hold its VM's lock in the region ({@link #attachLock}): held while
+ * the migration is announced and while its session runs, let go when the session ends, when the
+ * record is forgotten ({@link #forget}, expiry, a new announcement of the domain replacing one that
+ * never started) or cleared. Letting go of a lock blocks on ZooKeeper, so the registry never does
+ * it under its monitor: the locks let go of wait in {@link #takeReleased} for the caller to close.
  */
 public final class MigrationRegistry
 {
@@ -56,6 +63,7 @@ public final class MigrationRegistry
         private final long createdMillis;
         private final long expiresNanos;
         private volatile Session session;
+        private AutoCloseable lock; // guarded by the registry
 
         private Outgoing(String id, String domain, PeerConfig peer, long createdMillis, long expiresNanos)
         {
@@ -110,6 +118,7 @@ public final class MigrationRegistry
     };
     // incoming announcements already taken by a destination session
     private final Set<Incoming> takenIncoming = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final List<AutoCloseable> released = new ArrayList<>();
 
     @Inject
     public MigrationRegistry(ControlConfig config, SessionManager sessions, BaselineJobs baselineJobs)
@@ -157,6 +166,7 @@ public final class MigrationRegistry
             if (existing.session == null) {
                 // announced, but its migration never started (libvirt refused it): a new attempt replaces it
                 iterator.remove();
+                letGo(existing);
             }
         }
         if (incoming.size() + outgoing.size() >= config.getMaxRecords()) {
@@ -167,6 +177,62 @@ public final class MigrationRegistry
         outgoing.put(id, migration);
         log.info("[domain={} migration={}] outgoing migration to {} announced", domain, id, peer.name());
         return new Announcement(Outcome.ACCEPTED, Optional.of(migration));
+    }
+
+    /**
+     * Gives the announced migration its VM's lock; false (and the caller closes the lock) when the
+     * record is gone meanwhile.
+     */
+    public synchronized boolean attachLock(String id, AutoCloseable lock)
+    {
+        requireNonNull(lock, "lock is null");
+        Outgoing migration = outgoing.get(id);
+        if (migration == null) {
+            return false;
+        }
+        letGo(migration);
+        migration.lock = lock;
+        return true;
+    }
+
+    /** Forgets the outgoing migration (dwcp migrate is done with it); its lock waits in {@link #takeReleased}. */
+    public synchronized Optional<Outgoing> forget(String id)
+    {
+        Outgoing migration = outgoing.remove(id);
+        if (migration != null) {
+            letGo(migration);
+            log.info("[domain={} migration={}] outgoing migration forgotten", migration.domain(), id);
+        }
+        return Optional.ofNullable(migration);
+    }
+
+    /** What {@link #forgetUnlessRunning} did. */
+    public enum Forgotten
+    {
+        FORGOTTEN, RUNNING, UNKNOWN
+    }
+
+    /** {@link #forget}s the outgoing migration unless its session runs. */
+    public synchronized Forgotten forgetUnlessRunning(String id)
+    {
+        Outgoing migration = outgoing.get(id);
+        if (migration == null) {
+            return Forgotten.UNKNOWN;
+        }
+        if (migration.session != null && migration.session.state() == Session.State.OPEN) {
+            return Forgotten.RUNNING;
+        }
+        forget(id);
+        return Forgotten.FORGOTTEN;
+    }
+
+    /** The locks let go of since the last call, for the caller to close off the registry's monitor. */
+    public synchronized List<AutoCloseable> takeReleased()
+    {
+        expire();
+        List<AutoCloseable> locks = List.copyOf(released);
+        released.clear();
+        return locks;
     }
 
     public synchronized Optional<Outgoing> outgoing(String id)
@@ -220,6 +286,11 @@ public final class MigrationRegistry
             boolean running = migration.session != null && migration.session.state() == Session.State.OPEN;
             if (!running && now - migration.expiresNanos > 0) {
                 iterator.remove();
+                letGo(migration);
+            }
+            else if (migration.session != null && !running) {
+                // its session ended: the VM may migrate again
+                letGo(migration);
             }
         }
     }
@@ -228,8 +299,17 @@ public final class MigrationRegistry
     public synchronized void clear()
     {
         incoming.clear();
+        outgoing.values().forEach(this::letGo);
         outgoing.clear();
         takenIncoming.clear();
         owners.clear();
+    }
+
+    private void letGo(Outgoing migration)
+    {
+        if (migration.lock != null) {
+            released.add(migration.lock);
+            migration.lock = null;
+        }
     }
 }

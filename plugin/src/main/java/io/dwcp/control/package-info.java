@@ -1,15 +1,19 @@
 /**
- * The control socket: the libvirt hook and the {@code dwcp} CLI talk to dwcpd over HTTP/1.1 on a
- * unix socket. {@link io.dwcp.control.ControlApi} is the protocol as plain code (its grammar in
- * the javadoc), {@link io.dwcp.control.ControlServer} the Netty glue, {@link
- * io.dwcp.control.MigrationRegistry} what the socket was told.
+ * The control socket: the protocol ({@link io.dwcp.control.ControlApi}, its grammar in the javadoc),
+ * its HTTP/1.1 glue on a unix socket ({@link io.dwcp.control.ControlServer}), and what it was told
+ * ({@link io.dwcp.control.MigrationRegistry}). Clients: the libvirt hook and the dwcp CLI.
  *
  * <h2>Threads</h2>
- * Requests are read, answered and written on the daemon's event loops; {@code ControlApi} keeps
- * no state of its own. Requests that read the disk (the baselines, {@link
- * io.dwcp.control.ControlApi#blocks}) are answered on the server's own {@code dwcp-control-io}
- * thread and written back from the channel's loop. {@code MigrationRegistry} is thread-safe (one
- * lock): the socket's requests, the session listener (event loops) and the baseline job thread
- * (asking which VM a session carried) all call it.
+ * <ul>
+ * <li>The daemon's event loops read requests and write answers; they never run the protocol.</li>
+ * <li>{@code dwcp-control-api} (one thread, owned and ended by {@link io.dwcp.control.ControlServer}):
+ * every request's {@link io.dwcp.control.ControlApi#handle}, one at a time (it may block on
+ * ZooKeeper to take or let go of a VM lock, and the baseline resources read the disk), and every
+ * second the letting go of locks whose migration ended.</li>
+ * <li>{@link io.dwcp.control.MigrationRegistry} is guarded by its monitor (also entered by the
+ * tunnel's session listener when a source session starts, and by the baseline job thread asking
+ * which VM a session carried); it never does I/O under it: the VM locks it lets go of wait for
+ * {@code dwcp-control-api} to close them.</li>
+ * </ul>
  */
 package io.dwcp.control;

@@ -57,7 +57,7 @@ import static java.util.Objects.requireNonNull;
  * ({@link RegionLeader}); the TLS transport its event loop. {@link #close()} ends them in order.
  */
 public final class ControlPlane
-        implements RegionStatus, Closeable
+        implements RegionStatus, VmLocks, Closeable
 {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -79,7 +79,7 @@ public final class ControlPlane
 
     private EmbeddedZooKeeper embedded;
     private CuratorFramework client;
-    private RegionMetadata metadata;
+    private volatile RegionMetadata metadata;
     private PersistentNode registration;
     private RegionLeader leader;
     private ScheduledExecutorService gossipThread;
@@ -90,6 +90,7 @@ public final class ControlPlane
     // written by the gossip thread, read by status()
     private volatile String leaderName = "";
     private volatile long leaderReadAtMillis = -1;
+    private volatile long regionTerm;
     private volatile List<RemoteView> remoteRegions = List.of();
 
     /** Another region as the gossip thread last saw it; {@code writtenMillis} from its LWW timestamp. */
@@ -208,6 +209,17 @@ public final class ControlPlane
         }
     }
 
+    @Override
+    public VmLock lock(String vm, String migration)
+            throws VmLockedException, Exception
+    {
+        RegionMetadata started = metadata;
+        if (started == null || state.get() == State.CLOSED) {
+            throw new IllegalStateException("the control plane of region " + config.getName() + " is not running");
+        }
+        return started.lockVm(vm, node.getName(), migration);
+    }
+
     /** On the gossip thread: a round, if this host leads. */
     private void round()
     {
@@ -221,6 +233,7 @@ public final class ControlPlane
     {
         try {
             leader.leaderName().ifPresentOrElse(name -> leaderName = name, () -> leaderName = "");
+            regionTerm = leader.regionTerm().map(LeaderTerm::epoch).orElse(0L);
             leaderReadAtMillis = System.currentTimeMillis();
             remoteRegions = remoteViews();
             Stamped<List<HostRecord>> hosts = metadata.hosts(config.getStalenessBound());
@@ -312,7 +325,7 @@ public final class ControlPlane
             regions.add(new Remote(view.region(), view.summary(), view.hosts(), Math.max(0, now - view.writtenMillis())));
         }
         return new Snapshot(config.getName(), node.getName(), leaderName, leaderReadAtMillis < 0 ? -1 : now - leaderReadAtMillis,
-                term.isPresent(), term.map(LeaderTerm::epoch).orElse(0L), hosts, hostsAge, links, linksAge, regions,
+                term.isPresent(), term.map(LeaderTerm::epoch).orElse(regionTerm), hosts, hostsAge, links, linksAge, regions,
                 new Counters(stats.leadershipsAcquired(), stats.leaderWritesAccepted(), stats.leaderWritesRefused(), stats.staleRefusals(),
                         gossipStats.rounds(), gossipStats.bytesSent(), gossipStats.bytesReceived(), gossipStats.updatesApplied(), gossipStats.peersRefused()));
     }

@@ -4,6 +4,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.StandardConnectionStateErrorPolicy;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.client.ZKClientConfig;
 
 import java.time.Duration;
 
@@ -16,6 +17,7 @@ public final class CuratorClients
     public static CuratorFramework create(String connectString, Duration sessionTimeout, Duration connectionTimeout)
     {
         return CuratorFrameworkFactory.builder()
+                .zkClientConfig(clientConfig())
                 .connectString(connectString)
                 .sessionTimeoutMs(Math.toIntExact(sessionTimeout.toMillis()))
                 .connectionTimeoutMs(Math.toIntExact(connectionTimeout.toMillis()))
@@ -24,5 +26,19 @@ public final class CuratorClients
                 // SUSPENDED is an error state: recipes (the leader latch) give up leadership on it
                 .connectionStateErrorPolicy(new StandardConnectionStateErrorPolicy())
                 .build();
+    }
+
+    /**
+     * No SASL: DWCP does not authenticate to ZooKeeper with it, and ZooKeeper's client, when SASL
+     * is on, looks up the server's host name by reverse DNS before every connection attempt. Where
+     * that lookup times out (servers named by addresses without PTR records, a resolver that does
+     * not answer) each attempt waits for it: 5 s in the test bed's namespaces, longer than
+     * region.connection-timeout and the session itself.
+     */
+    static ZKClientConfig clientConfig()
+    {
+        ZKClientConfig config = new ZKClientConfig();
+        config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+        return config;
     }
 }

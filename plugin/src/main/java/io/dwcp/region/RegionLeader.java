@@ -152,6 +152,23 @@ public final class RegionLeader
         return id.isEmpty() ? Optional.empty() : Optional.of(id);
     }
 
+    /**
+     * The region's latest term as the term znode records it ({@code "epoch leader"}): the epoch
+     * and the host that took it, whoever that is; empty before any term was taken. Blocks on
+     * ZooKeeper.
+     */
+    public Optional<LeaderTerm> regionTerm()
+            throws Exception
+    {
+        Stat stat = new Stat();
+        String[] fields = new String(client.getData().storingStatIn(stat).forPath(paths.term()), StandardCharsets.UTF_8).split(" ", 2);
+        long epoch = Long.parseLong(fields[0]);
+        if (epoch == 0 || fields.length < 2) {
+            return Optional.empty();
+        }
+        return Optional.of(new LeaderTerm(paths.region(), epoch, stat.getVersion(), fields[1], stat.getMtime()));
+    }
+
     /** When this host last lost (or gave up) leadership, local clock; -1 if never. */
     public long lostAtMillis()
     {

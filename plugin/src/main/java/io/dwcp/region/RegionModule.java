@@ -45,4 +45,11 @@ public final class RegionModule
     {
         return controlPlane.map(RegionStatus.class::cast);
     }
+
+    @Provides
+    @Singleton
+    Optional<VmLocks> vmLocks(Optional<ControlPlane> controlPlane)
+    {
+        return controlPlane.map(VmLocks.class::cast);
+    }
 }

@@ -11,7 +11,11 @@ public interface RegionStatus
 {
     Snapshot status();
 
-    /** Ages are milliseconds since this host made sure of the figure (-1: never). */
+    /**
+     * Ages are milliseconds since this host made sure of the figure (-1: never). {@code term} is
+     * this host's own term while it leads, else the region's latest term as the term znode held it
+     * when the leader was read (0: none taken yet).
+     */
     record Snapshot(
             String region,
             String host,

@@ -14,7 +14,8 @@
  * <li>{@link io.dwcp.region.RegionMetadata} (layout in {@link io.dwcp.region.RegionPaths},
  * records in {@link io.dwcp.region.Records}), {@link io.dwcp.region.Stamped} reads and
  * {@link io.dwcp.region.StaleMetadataException}; {@link io.dwcp.region.VmLock} and
- * {@link io.dwcp.region.VmLockedException}.</li>
+ * {@link io.dwcp.region.VmLockedException}; {@link io.dwcp.region.VmLocks}, what the control
+ * socket takes a VM's lock through.</li>
  * <li>{@link io.dwcp.region.ControlPlane}: what dwcpd starts and closes; {@link
  * io.dwcp.region.RegionStatus} for the control socket's {@code GET /v1/regions};
  * {@link io.dwcp.region.RegionStats}.</li>
@@ -27,10 +28,11 @@
  * field written there; Curator's event thread only sets the volatile "suspended" flag.</li>
  * <li>{@code dwcp-gossip} (owned by {@link io.dwcp.region.ControlPlane}): the gossip node, its
  * rounds, publishing the region's summary, storing other regions' summaries, and the status
- * snapshot (volatile fields, read by the control socket's event loop without I/O).</li>
+ * snapshot (volatile fields, read by the control socket's {@code dwcp-control-api} thread without I/O).</li>
  * <li>Curator's own threads run its recipes (latch, the host's {@code PersistentNode}).</li>
  * <li>{@link io.dwcp.region.RegionMetadata} is thread-safe and blocks its caller on ZooKeeper:
- * never call it on an event loop. Its cache of last reads is a concurrent map.</li>
+ * never call it on an event loop. Its cache of last reads is a concurrent map. VM locks are taken
+ * and let go of on the control socket's {@code dwcp-control-api} thread.</li>
  * </ul>
  */
 package io.dwcp.region;

@@ -15,6 +15,7 @@ final class FakeDwcpd
     final Deque<Migration> samples = new ArrayDeque<>();
     String down;
     List<Peer> peers = List.of(new Peer("beta", "192.0.2.20:7470", "/run/dwcp/peer/beta.sock"));
+    Optional<Region> region = Optional.empty();
     private Migration last = migration("waiting", 0, 0);
     Baselines baselines = new Baselines("/var/lib/dwcp/baselines", 16L << 30, 7 * 86400, 0, List.of(), "{\"baselines\":[]}");
     Removal removal = new Removal(Removal.Outcome.NO_SUCH_BASELINE, List.of(), "no baseline");
@@ -38,10 +39,27 @@ final class FakeDwcpd
     }
 
     @Override
+    public Optional<Region> region()
+            throws UnavailableException
+    {
+        calls.add("region");
+        if (down != null) {
+            throw new UnavailableException(down);
+        }
+        return region;
+    }
+
+    @Override
     public Migration announce(String domain, String peer)
     {
         calls.add("announce " + domain + " " + peer);
         return last;
+    }
+
+    @Override
+    public void release(String id)
+    {
+        calls.add("release " + id);
     }
 
     @Override

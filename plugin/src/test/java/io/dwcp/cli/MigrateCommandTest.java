@@ -189,7 +189,7 @@ class MigrateCommandTest
         assertEquals("qemu+ssh://beta/system", domain.destinationUri);
         assertEquals(new Libvirt.MigrationParameters("unix:///run/dwcp/peer/beta.sock", OptionalInt.of(4), OptionalLong.of(500)), domain.parameters);
         assertEquals(MigrateCommand.LIVE | MigrateCommand.PEER2PEER | MigrateCommand.PERSIST_DEST | MigrateCommand.UNDEFINE_SOURCE | MigrateCommand.PARALLEL, domain.flags);
-        assertEquals(List.of("status", "announce vm1 beta"), dwcpd.calls);
+        assertEquals(List.of("status", "announce vm1 beta", "release m1"), dwcpd.calls, "done with the migration: dwcpd lets go of the VM lock");
         String[] lines = out().split("\n");
         assertEquals("Migrating vm1 to beta (qemu+ssh://beta/system) through unix:///run/dwcp/peer/beta.sock", lines[0]);
         assertTrue(lines[1].startsWith("[0:01] vm1 -> beta: 25% of 1.0 GiB, 256.0 MiB sent, wire 128.0 MiB (ratio 2.00), -- B/s, iteration 1, dirty 10.0 MiB/s"), lines[1]);
@@ -222,6 +222,7 @@ class MigrateCommandTest
         dwcpd.samples.add(FakeDwcpd.migration("failed", 1L << 20, 1L << 19));
         assertEquals(5, run("vm1", "dwcp://beta", "--progress", "none"));
         assertEquals("", out());
+        assertEquals("release m1", dwcpd.calls.get(dwcpd.calls.size() - 1), "a failed migration lets go of the VM lock too");
         assertEquals("dwcp migrate: migration of 'vm1' to qemu+ssh://beta/system: operation failed: migration out job: unexpectedly failed\n"
                 + "dwcp migrate: dwcpd: digest mismatch on channel 0\n"
                 + "dwcp migrate: vm1 keeps running on this host\n", err());

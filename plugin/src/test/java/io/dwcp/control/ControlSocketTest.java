@@ -174,7 +174,7 @@ class ControlSocketTest
         assertAnswer(400, "the body must be application/x-www-form-urlencoded, not 'application/json'",
                 raw("POST /v1/incoming-migrations HTTP/1.1\r\nHost: dwcpd\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
         assertAnswer(405, "GET is not allowed here (POST)", client.get("/v1/incoming-migrations"));
-        assertAnswer(404, "no such resource: /v2/status (protocol 1: /v1/status, /v1/migrations, /v1/incoming-migrations, /v1/baselines)", client.get("/v2/status"));
+        assertAnswer(404, "no such resource: /v2/status (protocol 1: /v1/status, /v1/regions, /v1/migrations, /v1/incoming-migrations, /v1/baselines)", client.get("/v2/status"));
         assertAnswer(404, "no migration 0123 (unknown, or forgotten after 1800 s)", client.get("/v1/migrations/0123"));
     }
 

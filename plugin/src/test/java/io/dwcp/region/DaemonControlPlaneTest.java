@@ -1,6 +1,8 @@
 package io.dwcp.region;
 
 import io.dwcp.cli.ControlClient;
+import io.dwcp.cli.DwcpdControl;
+import io.dwcp.cli.StatusCommand;
 import io.dwcp.daemon.DwcpDaemon;
 import io.dwcp.tls.CertificateAuthority;
 import org.junit.jupiter.api.Test;
@@ -40,6 +42,22 @@ class DaemonControlPlaneTest
         return properties;
     }
 
+    /** {@code dwcp status} as an operator runs it, through the real control socket; its output, or its exit status and errors. */
+    private String dwcpStatus(Path socket)
+            throws java.io.IOException
+    {
+        Path settings = directory.resolve("dwcp.properties");
+        java.nio.file.Files.writeString(settings, "control.socket=" + socket + "\n");
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        StatusCommand.Environment environment = new StatusCommand.Environment(
+                path -> new DwcpdControl(new ControlClient(path, Duration.ofSeconds(5))),
+                new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8),
+                new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8), System::currentTimeMillis);
+        int exit = new picocli.CommandLine(new StatusCommand(environment)).execute("--config", settings.toString());
+        return exit == 0 ? out.toString(java.nio.charset.StandardCharsets.UTF_8) : "exit " + exit + ": " + err.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private static int freePort()
             throws java.io.IOException
     {
@@ -60,6 +78,9 @@ class DaemonControlPlaneTest
             assertEquals(404, reply.status());
             assertEquals("dwcpd plain runs no control plane (set region.name)\n", reply.body());
             assertTrue(!daemon.metrics().render().contains("dwcp_region_"), "no control plane metrics");
+            String status = dwcpStatus(directory.resolve("plain-run").resolve("control.sock"));
+            assertEquals("dwcpd plain runs no control plane (region.name is not set): it migrates to its static peers only\n"
+                    + "Static peers (0):\n  none (peer.NAME.address)\n", status);
         }
     }
 
@@ -85,6 +106,10 @@ class DaemonControlPlaneTest
             }
             assertTrue(reply.body().contains("\"region\":\"lab\""), reply.body());
             assertTrue(reply.body().contains("\"term\":1"), reply.body());
+            String status = dwcpStatus(directory.resolve("solo-run").resolve("control.sock"));
+            assertTrue(status.startsWith("Region lab, host solo\nLeader:  solo (this host), term 1 (read "), status);
+            assertTrue(status.contains("Hosts (1, read "), status);
+            assertTrue(status.matches("(?s).*\n  solo \\*  127\\.0\\.0\\.1:\\d+ +\\d+ +\\S+ +sha256:[0-9a-f]{64}\n.*"), status);
             String metrics = daemon.metrics().render();
             assertTrue(metrics.contains("dwcp_region_leaderships_acquired_total 1\n"), metrics);
             assertTrue(metrics.contains("dwcp_gossip_rounds_total "), metrics);

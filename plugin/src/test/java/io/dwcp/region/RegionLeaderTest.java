@@ -250,6 +250,10 @@ class RegionLeaderTest
         writers(candidates);
         Event leader = next(true);
         awaitWriteIn(leader.term().epoch());
+        // every candidate reads the region's term (what dwcp status shows on a host that does not lead)
+        for (Candidate candidate : candidates) {
+            awaitRegionTerm(candidate, leader.term());
+        }
         Candidate victim = byHost(candidates, leader.host());
         InstanceSpec server = cluster.findConnectionInstance(victim.client.getZookeeperClient().getZooKeeper());
         long killedAt = System.nanoTime();
@@ -301,6 +305,20 @@ class RegionLeaderTest
         assertTrue(successor.term().epoch() > first.term().epoch());
         awaitWriteIn(successor.term().epoch());
         checkJournal(candidates.get(1).client);
+    }
+
+    /** The candidate's server may lag the ensemble's leader by a moment: poll until it shows the term, 10 s at most. */
+    private static void awaitRegionTerm(Candidate candidate, LeaderTerm expected)
+            throws Exception
+    {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        Optional<LeaderTerm> seen = candidate.leader.regionTerm();
+        while (seen.map(LeaderTerm::epoch).orElse(0L) < expected.epoch() && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(20);
+            seen = candidate.leader.regionTerm();
+        }
+        assertEquals(Optional.of(expected.epoch()), seen.map(LeaderTerm::epoch), candidate.host + " reads the region's term");
+        assertEquals(expected.leader(), seen.get().leader(), candidate.host + " reads who took it");
     }
 
     private void awaitWriteIn(long epoch)
