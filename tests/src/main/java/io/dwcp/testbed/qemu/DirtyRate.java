@@ -34,7 +34,8 @@ public final class DirtyRate {
             if (status.equals("measured")) {
                 return result.path("dirty-rate").asLong();
             }
-            if (!status.equals("measuring")) {
+            // "unstarted" until QEMU's measuring thread has begun, just after the command
+            if (!status.equals("measuring") && !status.equals("unstarted")) {
                 throw new QmpException("query-dirty-rate: status '" + status + "' after calc-dirty-rate: " + result);
             }
             if (System.nanoTime() > deadline) {
