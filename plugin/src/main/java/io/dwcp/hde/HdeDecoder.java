@@ -26,8 +26,11 @@ import static java.util.Objects.requireNonNull;
  * <p>Input may be split anywhere: {@link #feed} keeps a partial frame until the rest arrives (a
  * whole header first, then a whole payload). Anything wrong — a corrupt frame, a lost or
  * reordered one, a reference to a page it does not hold, a page whose content does not match its
- * hash — throws {@link HdeDecodeException}; the decoder then refuses further input. One thread; not
- * thread-safe.
+ * hash — throws {@link HdeDecodeException}; the decoder then refuses further input. Lengths are
+ * checked against their limits and against the bytes present before anything is sized from them:
+ * the decoder holds at most one maximum-size frame of input, and a compressed body's buffer grows
+ * with what the payload really decompresses to ({@code HdeFuzzTest} holds it to that). One thread;
+ * not thread-safe.
  */
 public final class HdeDecoder
         implements Closeable
@@ -446,7 +449,8 @@ public final class HdeDecoder
             switch (kind) {
                 case HdeFrame.RECORD_RAW -> {
                     long length = Varint.read(bytes, at, end);
-                    if (length < 0 || at + Varint.length(length) + length > end) {
+                    // not at + length > end: a length near 2^63 would overflow the sum
+                    if (length < 0 || length > end - at - Varint.length(length)) {
                         throw error(recordStart - bodyStart, "RAW length", "a varint length within the body", describeVarint(length));
                     }
                     at += Varint.length(length);
