@@ -53,23 +53,30 @@ class AmstPayloadsTest
             0x00,                      // CodecOffer: mode 0, no parameters
     };
 
-    private static final byte[] CHECKPOINT = checkpointBytes(0x1000, 0x00);
-    private static final byte[] FIN = checkpointBytes(0x2000, 0xa0);
+    private static final byte[] CHECKPOINT = {
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, // Offset: 4096
+            0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,  // Sha256
+            0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+            0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+            0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+    };
 
-    /** Offset/Length int64, then a 32-byte SHA-256 whose bytes count up from {@code first}. */
-    private static byte[] checkpointBytes(long offset, int first)
-    {
-        byte[] bytes = new byte[40];
-        Unpooled.wrappedBuffer(bytes).writerIndex(0).writeLong(offset);   // Offset (CHECKPOINT) or Length (FIN)
-        for (int i = 0; i < 32; i++) {
-            bytes[8 + i] = (byte) (first + i);                           // Sha256
-        }
-        return bytes;
-    }
+    private static final byte[] FIN = {
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, // Length: 8192
+            (byte) 0xa0, (byte) 0xa1, (byte) 0xa2, (byte) 0xa3, (byte) 0xa4, (byte) 0xa5, (byte) 0xa6, (byte) 0xa7,  // Sha256
+            (byte) 0xa8, (byte) 0xa9, (byte) 0xaa, (byte) 0xab, (byte) 0xac, (byte) 0xad, (byte) 0xae, (byte) 0xaf,
+            (byte) 0xb0, (byte) 0xb1, (byte) 0xb2, (byte) 0xb3, (byte) 0xb4, (byte) 0xb5, (byte) 0xb6, (byte) 0xb7,
+            (byte) 0xb8, (byte) 0xb9, (byte) 0xba, (byte) 0xbb, (byte) 0xbc, (byte) 0xbd, (byte) 0xbe, (byte) 0xbf,
+    };
 
+    /** 32 bytes counting up from {@code first}: the Sha256 of the golden CHECKPOINT (0x00) and FIN (0xa0). */
     private static byte[] sha(int first)
     {
-        return Arrays.copyOfRange(checkpointBytes(0, first), 8, 40);
+        byte[] sha = new byte[32];
+        for (int i = 0; i < sha.length; i++) {
+            sha[i] = (byte) (first + i);
+        }
+        return sha;
     }
 
     @Test
