@@ -6,7 +6,7 @@
 #   QEMU 10.x        bookworm-backports' packages unpacked into $DWCP_QEMU10_DIR (default
 #                    /opt/dwcp/qemu-10); its shared libraries are met by bookworm's
 #   guest kernel     Debian's cloud kernel unpacked into $DWCP_GUEST_DIR (default /opt/dwcp/guest)
-#   tools            busybox-static, cpio, iproute2, iptables (link cuts), gcc/libc6-dev (static workload), maven, JDK 17
+#   tools            busybox-static, cpio, iproute2, iptables (link cuts), gcc/libc6-dev/libsqlite3-dev (static workloads), maven, JDK 17
 #   libvirt          libvirtd, virtlogd, virsh (the libvirt test bed starts its own daemons inside its
 #                    namespaces; installing never starts them in the root namespace of a machine
 #                    whose PID 1 is not systemd, see below)
@@ -46,7 +46,7 @@ SRC
   fi
 fi
 
-want=(qemu-system-x86 qemu-utils busybox-static cpio iproute2 iptables gcc libc6-dev maven openjdk-17-jdk-headless
+want=(qemu-system-x86 qemu-utils busybox-static cpio iproute2 iptables gcc libc6-dev libsqlite3-dev maven openjdk-17-jdk-headless
       procps psmisc kmod zstd
       libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
       curl rpm shellcheck ruby asciidoctor)

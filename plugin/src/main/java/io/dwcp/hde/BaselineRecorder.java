@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32C;
@@ -203,7 +204,8 @@ public final class BaselineRecorder
             throws BaselineStoreException
     {
         flushSpool();
-        long bytes = BaselineStore.HEADER_LENGTH + (long) hashes.length * BaselineStore.ENTRY_LENGTH;
+        ByteBuffer addresses = addressSection(hashes);
+        long bytes = BaselineStore.HEADER_LENGTH + (long) hashes.length * BaselineStore.ENTRY_LENGTH + addresses.remaining();
         store.reserve(id, bytes);
         Path temporary = store.file(id).resolveSibling(id + ".baseline.tmp");
         long created = System.currentTimeMillis();
@@ -215,7 +217,7 @@ public final class BaselineRecorder
             CRC32C crc = new CRC32C();
             crc.update(hashBytes.array(), 0, hashBytes.capacity());
             ByteBuffer header = ByteBuffer.allocate(BaselineStore.HEADER_LENGTH)
-                    .putLong(BaselineStore.MAGIC).putInt(hashes.length).putLong(created).putInt((int) crc.getValue());
+                    .putLong(BaselineStore.MAGIC_2).putInt(hashes.length).putLong(created).putInt((int) crc.getValue());
             write(out, header.flip(), 0);
             write(out, hashBytes.flip(), BaselineStore.HEADER_LENGTH);
             long position = BaselineStore.HEADER_LENGTH + (long) hashes.length * PageHash.BYTES;
@@ -226,6 +228,7 @@ public final class BaselineRecorder
                 write(out, page, position);
                 position += HdeFrame.PAGE_SIZE;
             }
+            write(out, addresses, position);
             out.force(true);
         }
         catch (IOException e) {
@@ -343,6 +346,41 @@ public final class BaselineRecorder
         catch (IOException e) {
             cause.addSuppressed(e);
         }
+    }
+
+    /**
+     * The address section ({@link BaselineStore}): where each page of the baseline was in guest
+     * memory, so that a later migration from this host can send a page that changed since as a
+     * delta against this version.
+     */
+    private ByteBuffer addressSection(PageHash[] hashes)
+    {
+        // QEMU's page offsets are page-aligned; one that is not is left out (its page goes whole)
+        List<Map.Entry<BlockPage, PageHash>> entries = pages.entrySet().stream()
+                .filter(e -> (e.getKey().offset() & (HdeFrame.PAGE_SIZE - 1)) == 0 && e.getKey().offset() >= 0).toList();
+        Map<String, Integer> blocks = new java.util.LinkedHashMap<>();
+        for (Map.Entry<BlockPage, PageHash> entry : entries) {
+            blocks.putIfAbsent(entry.getKey().block(), blocks.size());
+        }
+        int namesLength = 0;
+        for (String block : blocks.keySet()) {
+            namesLength += 2 + block.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        }
+        ByteBuffer section = ByteBuffer.allocate(4 + namesLength + 4 + entries.size() * BaselineStore.ADDRESS_ENTRY_LENGTH + 4);
+        section.putInt(blocks.size());
+        for (String block : blocks.keySet()) {
+            byte[] name = block.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            section.putShort((short) name.length).put(name);
+        }
+        section.putInt(entries.size());
+        for (Map.Entry<BlockPage, PageHash> entry : entries) {
+            int index = Arrays.binarySearch(hashes, entry.getValue());
+            section.putShort((short) (int) blocks.get(entry.getKey().block())).putLong(entry.getKey().offset()).putInt(index);
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(section.array(), 0, section.position());
+        section.putInt((int) crc.getValue());
+        return section.flip();
     }
 
     private static String blockName(String block)

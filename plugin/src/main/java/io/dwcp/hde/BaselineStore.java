@@ -32,14 +32,22 @@ import static java.util.Objects.requireNonNull;
  * One file per baseline, {@code <dir>/<id>.baseline}, written to {@code <id>.baseline.tmp}, forced
  * to disk and renamed, so a crash never leaves a half baseline under its real name:
  * <pre>
- * file      = be64 magic 0x4457435042534c31 ("DWCPBSL1")  be32 pages  be64 createdMillis
- *             be32 crc (CRC-32C of hashes)  hashes  contents          ; header: 24 bytes
+ * file      = be64 magic  be32 pages  be64 createdMillis  be32 crc (CRC-32C of hashes)   ; header: 24 bytes
+ *             hashes  contents  [addresses]
+ * magic     = 0x4457435042534c31 ("DWCPBSL1"): no addresses | 0x4457435042534c32 ("DWCPBSL2"): addresses
  * hashes    = pages * hash[16]          ; {@link PageHash}, ascending unsigned, distinct
  * contents  = pages * page[4096]        ; in the order of hashes; no zero page
+ * addresses = be32 blocks  blocks * (be16 nameLength  name[nameLength] (UTF-8))
+ *             be32 entries  entries * (be16 block  be64 offset  be32 hashIndex)
+ *             be32 crc (CRC-32C of the section before it)
  * </pre>
- * The file's length must be {@code 24 + pages * 4112}. Opening reads the hashes (checked against
- * the CRC) into memory; each page read is checked against its hash by the decoder, so a flipped
- * bit on disk is an error, never a wrong page.
+ * A version 1 file's length must be {@code 24 + pages * 4112}; a version 2 file's address section
+ * must end at the file's end. {@code addresses} say where each page was in guest memory (a RAM
+ * block's name and the page's offset in it; {@code hashIndex} names its content), so that a later
+ * migration from this host can send a page changed since as a delta against this version
+ * ({@link StoredBaseline#versionAt}); only that source side reads them, on first use. Opening reads
+ * the hashes (checked against the CRC) into memory; each page read is checked against its hash by
+ * the decoder, so a flipped bit on disk is an error, never a wrong page.
  *
  * <h2>Bounds</h2>
  * All baselines together stay within {@code hde.baseline-size-limit}: committing a new one first
@@ -55,6 +63,8 @@ public final class BaselineStore
 {
     private static final Logger log = LoggerFactory.getLogger(BaselineStore.class);
     static final long MAGIC = 0x4457435042534c31L;
+    static final long MAGIC_2 = 0x4457435042534c32L;
+    static final int ADDRESS_ENTRY_LENGTH = 2 + 8 + 4;
     static final int HEADER_LENGTH = 8 + 4 + 8 + 4;
     static final int ENTRY_LENGTH = PageHash.BYTES + HdeFrame.PAGE_SIZE;
     private static final String SUFFIX = ".baseline";
@@ -218,7 +228,8 @@ public final class BaselineStore
             synchronized (this) {
                 pinned.merge(id, 1, Integer::sum);
             }
-            return new StoredBaseline(this, channel, file, announcement);
+            long addresses = header.getLong(0) == MAGIC_2 ? HEADER_LENGTH + (long) pages * ENTRY_LENGTH : -1;
+            return new StoredBaseline(this, channel, file, announcement, addresses);
         }
         catch (BaselineStoreException e) {
             closeQuietly(channel, e);
@@ -326,14 +337,16 @@ public final class BaselineStore
             throw new BaselineStoreException("baseline file " + file + " is corrupt: " + channel.size() + " bytes, shorter than its header");
         }
         readFully(channel, header, 0, file);
-        if (header.getLong(0) != MAGIC) {
+        long magic = header.getLong(0);
+        if (magic != MAGIC && magic != MAGIC_2) {
             throw new BaselineStoreException("baseline file " + file + " is corrupt: magic: expected " + Long.toHexString(MAGIC)
-                    + ", found " + Long.toHexString(header.getLong(0)));
+                    + " or " + Long.toHexString(MAGIC_2) + ", found " + Long.toHexString(magic));
         }
         int pages = header.getInt(8);
         long expectedSize = HEADER_LENGTH + (long) pages * ENTRY_LENGTH;
-        if (pages < 0 || channel.size() != expectedSize) {
-            throw new BaselineStoreException("baseline file " + file + " is corrupt: length: expected " + expectedSize + " bytes for "
+        if (pages < 0 || (magic == MAGIC ? channel.size() != expectedSize : channel.size() < expectedSize + 12)) {
+            throw new BaselineStoreException("baseline file " + file + " is corrupt: length: expected "
+                    + (magic == MAGIC ? expectedSize : "at least " + (expectedSize + 12)) + " bytes for "
                     + Integer.toUnsignedString(pages) + " pages, found " + channel.size());
         }
         return header;

@@ -459,11 +459,11 @@ public final class HdeDecoder
                     output += length;
                 }
                 case HdeFrame.RECORD_BLOCK -> at = readBlock(bytes, bodyStart, recordStart, at, end);
-                case HdeFrame.RECORD_ZERO, HdeFrame.RECORD_REF, HdeFrame.RECORD_DELTA, HdeFrame.RECORD_PAGE -> {
+                case HdeFrame.RECORD_ZERO, HdeFrame.RECORD_REF, HdeFrame.RECORD_DELTA, HdeFrame.RECORD_PAGE, HdeFrame.RECORD_BASE_DELTA -> {
                     at = readPage(kind, bytes, bodyStart, recordStart, at, end);
                     output += pageOutput;
                 }
-                default -> throw error(recordStart - bodyStart, "record kind", "RAW, ZERO, REF, DELTA, PAGE or BLOCK (1..6)", Integer.toString(kind));
+                default -> throw error(recordStart - bodyStart, "record kind", "RAW, ZERO, REF, DELTA, PAGE, BLOCK or BASE_DELTA (1..7)", Integer.toString(kind));
             }
         }
         if (at != end) {
@@ -549,6 +549,26 @@ public final class HdeDecoder
                     throw error(bad - bodyStart, "DELTA run", "runs within the page and the delta", "a run past the end");
                 }
                 at += (int) length;
+            }
+            case HdeFrame.RECORD_BASE_DELTA -> {
+                if (at + PageHash.BYTES > end) {
+                    throw error(offsetInBody, "BASE_DELTA hash", "16 bytes within the body", (end - at) + " bytes");
+                }
+                hash = PageHash.read(bytes, at);
+                at += PageHash.BYTES;
+                long length = Varint.read(bytes, at, end);
+                if (length < 0 || length > XorDelta.MAX_LENGTH || at + Varint.length(length) + length > end) {
+                    throw error(offsetInBody, "BASE_DELTA length", "at most " + XorDelta.MAX_LENGTH + ", within the body", describeVarint(length));
+                }
+                at += Varint.length(length);
+                byte[] base = resolve(hash, key, offsetInBody);
+                content = new byte[PAGE_SIZE];
+                int bad = XorDelta.apply(base, bytes, at, (int) length, content);
+                if (bad >= 0) {
+                    throw error(bad - bodyStart, "BASE_DELTA run", "runs within the page and the delta", "a run past the end");
+                }
+                at += (int) length;
+                hash = null;   // the hash named the base; the page's own is computed below
             }
             default -> {
                 if (at + PAGE_SIZE > end) {

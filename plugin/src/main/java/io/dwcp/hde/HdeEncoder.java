@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -54,6 +55,8 @@ public final class HdeEncoder
     private final HdeStats stats;
     private final Consumer<byte[]> frames;
     private final List<BaselineAnnouncement> baselines;
+    private BaselineVersions versions = BaselineVersions.NONE;
+    private boolean versionsFailed;
     private final int frameSize;
     private final int tier2Level;
     private final int tier3InitialLevel;
@@ -128,6 +131,19 @@ public final class HdeEncoder
         this.dictionarySize = config.getDictionarySize().toIntBytes();
         this.dictionarySample = config.getDictionarySample().bytes();
         setTier(config.linkTier());
+    }
+
+    /**
+     * This host's earlier versions of the VM's pages: a page that is neither referable nor in the
+     * previous-version cache goes as a delta against its earlier version when the destination holds
+     * that version. Before the first page only.
+     */
+    public void useBaselineVersions(BaselineVersions versions)
+    {
+        if (started) {
+            throw new IllegalStateException("baseline versions are given before the first frame");
+        }
+        this.versions = requireNonNull(versions, "versions is null");
     }
 
     /** Sets the link tier; the level becomes the tier's default (tier 3: hde.tier3-initial-level). */
@@ -227,11 +243,24 @@ public final class HdeEncoder
                 bodyLength += deltaLength;
             }
             else {
-                pageLevel = PageLevel.PAGE;
-                writePageHead(HdeFrame.RECORD_PAGE, key, header, headerOffset, headerLength);
-                System.arraycopy(content, contentOffset, body, bodyLength, PAGE_SIZE);
-                bodyLength += PAGE_SIZE;
-                sample(content, contentOffset);
+                BaselineVersions.Version base = previous == null && !referable ? baseVersion(blockName, pageOffset) : null;
+                int baseDeltaLength = base == null ? Integer.MAX_VALUE : XorDelta.encode(base.content(), 0, content, contentOffset, delta, 0);
+                if (baseDeltaLength <= PAGE_SIZE / 2) {
+                    pageLevel = PageLevel.BASELINE_DELTA;
+                    writePageHead(HdeFrame.RECORD_BASE_DELTA, key, header, headerOffset, headerLength);
+                    base.hash().write(body, bodyLength);
+                    bodyLength += PageHash.BYTES;
+                    bodyLength = Varint.write(body, bodyLength, baseDeltaLength);
+                    System.arraycopy(delta, 0, body, bodyLength, baseDeltaLength);
+                    bodyLength += baseDeltaLength;
+                }
+                else {
+                    pageLevel = PageLevel.PAGE;
+                    writePageHead(HdeFrame.RECORD_PAGE, key, header, headerOffset, headerLength);
+                    System.arraycopy(content, contentOffset, body, bodyLength, PAGE_SIZE);
+                    bodyLength += PAGE_SIZE;
+                    sample(content, contentOffset);
+                }
             }
             rememberPreviousVersion(key, previous, content, contentOffset);
             hashes.put(hash, Boolean.TRUE);
@@ -340,6 +369,28 @@ public final class HdeEncoder
     }
 
     // ---- records ----
+
+    /** The page's earlier version from this host's baselines, if the decoder holds it too; else null. */
+    private BaselineVersions.Version baseVersion(String blockName, long pageOffset)
+    {
+        if (versions == BaselineVersions.NONE || versionsFailed) {
+            return null;
+        }
+        BaselineVersions.Version version;
+        try {
+            version = versions.versionAt(blockName, pageOffset);
+        }
+        catch (IOException e) {
+            // the page goes whole; so do the rest, rather than failing the same way for each page
+            log.warn("earlier page versions unusable for the rest of this stream: {}", e.getMessage());
+            versionsFailed = true;
+            return null;
+        }
+        if (version == null || !(hashes.contains(version.hash()) || inBaselines(version.hash()))) {
+            return null;
+        }
+        return version;
+    }
 
     private boolean inBaselines(PageHash hash)
     {

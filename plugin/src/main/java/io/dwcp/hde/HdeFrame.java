@@ -25,7 +25,7 @@ package io.dwcp.hde;
  *
  * <h2>Bodies</h2>
  * <pre>
- * START body     = be32 formatVersion (1)
+ * START body     = be32 formatVersion (2)
  *                  be32 deltaCacheEntries  be32 hashCacheEntries
  *                  u16 baselineCount  baselineCount * ( u16 idLength  id[idLength] (UTF-8) )
  *                  ; the first frame of every stream (sequence 0), and only there
@@ -37,6 +37,8 @@ package io.dwcp.hde;
  *                | 0x04 DELTA  page  varint length  xor-delta[length]      ; level 3: see {@link XorDelta}
  *                | 0x05 PAGE   page  content[4096]                         ; level 4
  *                | 0x06 BLOCK  varint blockId  varint nameLength  name[nameLength] (UTF-8)
+ *                | 0x07 BASE_DELTA  page  hash[16]  varint length  xor-delta[length]
+ *                                                          ; level 3 against an earlier version the decoder holds
  * page           = varint blockId  varint offset  varint headerLength  header[headerLength]
  * </pre>
  * {@code header} is the page record's header as QEMU wrote it ({@code be64 offset|flags} and the
@@ -54,8 +56,10 @@ package io.dwcp.hde;
  * REF h    resolve h: the hash cache, else the START frame's baselines in order (unknown: error);
  *          the content's hash must be h (else: error)
  * DELTA    previous = the previous-version cache's entry of key (absent: error); content = previous XOR delta
+ * BASE_DELTA  base = resolve h as for REF; content = base XOR delta (the source's earlier version of the
+ *          page at this address, from a baseline it recorded, that the decoder holds by content)
  * PAGE     content as sent
- * then, for REF, DELTA and PAGE: previous-version cache put(key, content), hash cache put(hash(content))
+ * then, for REF, DELTA, PAGE and BASE_DELTA: previous-version cache put(key, content), hash cache put(hash(content))
  * </pre>
  * Lookups never change recency; only puts do. So after the same records both ends hold the same
  * keys in the same order, and the encoder references only what the decoder holds.
@@ -64,7 +68,8 @@ public final class HdeFrame
 {
     public static final int PAGE_SIZE = 4096;
     public static final int MAGIC = 0x48444531;
-    public static final int FORMAT_VERSION = 1;
+    /** 2: BASE_DELTA records (version 1 had none); both ends must speak the same version. */
+    public static final int FORMAT_VERSION = 2;
 
     static final int MAGIC_OFFSET = 0;
     static final int MAGIC_LENGTH = 4;
@@ -112,6 +117,7 @@ public final class HdeFrame
     static final int RECORD_DELTA = 0x04;
     static final int RECORD_PAGE = 0x05;
     static final int RECORD_BLOCK = 0x06;
+    static final int RECORD_BASE_DELTA = 0x07;
 
     private HdeFrame() {}
 

@@ -43,7 +43,15 @@ import static java.util.Objects.requireNonNull;
  * them (each reference is checked against its hash at the destination). So no VM identity is
  * needed and a wrong guess costs nothing but the announcement. After a completed migration the
  * source (what it sent) and/or the destination (what it verified) stores the last version of
- * every page as a new baseline ({@code hde.baseline-record}), under the hash of its content.
+ * every page as a new baseline ({@code hde.baseline-record}), under the hash of its content, with
+ * where each page was in guest memory.
+ *
+ * <p>The source opens its own newest baselines too ({@code hde.baseline-announce-limit} of them):
+ * a page that is neither referable nor in the stream's previous-version cache, but that one of them
+ * holds at the same guest address in an earlier version which the destination holds as well (by
+ * hash), goes as a delta against that version ({@link BaselineVersions}). The hash names the
+ * version, so the ends agree on it without a round trip; a baseline of another VM only costs a
+ * delta that is not taken (larger than half a page).
  *
  * <h2>Tier and level</h2>
  * {@code hde.tier} 1, 2 or 3, or {@code auto}: the tier of the session's lowest measured RTT
@@ -123,11 +131,16 @@ public final class HdeSessionCodecs
         private final HdeStreamCodec codec;
         private volatile LinkTier tier = config.linkTier();
 
+        private final List<StoredBaseline> ownBaselines;
+
         private Source(String context)
         {
             this.context = context;
             this.recording = recording(context, config.baselineRecording().atSource());
             this.codec = new HdeStreamCodec(config, stats, context, List.of(), List.of(), recording, () -> tier);
+            List<StoredBaseline> newest = openNewestBaselines(context);
+            this.ownBaselines = newest.stream().filter(StoredBaseline::hasAddresses).toList();
+            closeAll(context, newest.stream().filter(b -> !b.hasAddresses()).toList());
         }
 
         @Override
@@ -163,7 +176,12 @@ public final class HdeSessionCodecs
                 throw new CodecException("HDE answer of the destination: " + e.getMessage(), e);
             }
             codec.destinationBaselines(baselines);
-            log.info("{} HDE at tier {}{}", context, tier.number(), baselines.isEmpty() ? ", the destination holds no baseline" : ", referencing the destination's " + baselines);
+            if (!baselines.isEmpty() && !ownBaselines.isEmpty()) {
+                // a page changed since a version both hosts hold goes as a delta against that version
+                codec.baselineVersions(new RecordedVersions(ownBaselines));
+            }
+            log.info("{} HDE at tier {}{}{}", context, tier.number(), baselines.isEmpty() ? ", the destination holds no baseline" : ", referencing the destination's " + baselines,
+                    baselines.isEmpty() || ownBaselines.isEmpty() ? "" : ", deltas against this host's " + ownBaselines.stream().map(StoredBaseline::id).toList());
         }
 
         @Override
@@ -206,6 +224,7 @@ public final class HdeSessionCodecs
             if (recording != null) {
                 recording.close();
             }
+            closeAll(context, ownBaselines);
         }
     }
 
@@ -264,13 +283,18 @@ public final class HdeSessionCodecs
             if (recording != null) {
                 recording.close();
             }
-            for (StoredBaseline baseline : baselines) {
-                try {
-                    baseline.close();
-                }
-                catch (IOException e) {
-                    log.info("{} cannot close baseline {}: {}", context, baseline.id(), e.getMessage());
-                }
+            closeAll(context, baselines);
+        }
+    }
+
+    private static void closeAll(String context, List<StoredBaseline> baselines)
+    {
+        for (StoredBaseline baseline : baselines) {
+            try {
+                baseline.close();
+            }
+            catch (IOException e) {
+                log.info("{} cannot close baseline {}: {}", context, baseline.id(), e.getMessage());
             }
         }
     }

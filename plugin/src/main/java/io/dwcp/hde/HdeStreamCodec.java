@@ -74,6 +74,14 @@ public final class HdeStreamCodec
         this.tier = requireNonNull(tier, "tier is null");
     }
 
+    private volatile BaselineVersions versions = BaselineVersions.NONE;
+
+    /** Source side: this host's earlier versions of the pages; applies to the encoders that have not started yet. */
+    void baselineVersions(BaselineVersions versions)
+    {
+        this.versions = requireNonNull(versions, "versions is null");
+    }
+
     /** Source side: what the destination announced; applies to the encoders that have not started yet. */
     void destinationBaselines(List<BaselineAnnouncement> baselines)
     {
@@ -139,6 +147,7 @@ public final class HdeStreamCodec
         {
             if (encoder == null) {
                 encoder = new HdeEncoder(config, stats, destinationBaselines, this::frame);
+                encoder.useBaselineVersions(versions);
                 encoder.setTier(tier.get());
             }
             return encoder;

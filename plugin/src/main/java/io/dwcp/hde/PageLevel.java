@@ -10,5 +10,10 @@ public enum PageLevel
     /** Level 3: XOR against the page's previous version. */
     DELTA,
     /** Level 4: the content itself, zstd-compressed with the frame. */
-    PAGE
+    PAGE,
+    /**
+     * Level 3 against a baseline: XOR against the page's earlier version that this host recorded
+     * and the destination holds (named by its hash).
+     */
+    BASELINE_DELTA
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -60,26 +61,46 @@ class BaselineMigrationTest
         }
 
         // B -> A: A announces the baseline, B's encoder references it, A's decoder reads it
+        // and with deltas: B's own copy of that memory (here the same file) says what each page was
         long secondBytes;
         long withoutBaselineBytes;
+        long withDeltasBytes;
         HdeStats secondStats;
+        HdeStats deltaStats;
         try (StoredBaseline baseline = hostA.open("vm-42");
                 Loopback second = new Loopback(config, List.of(baseline.announcement()), List.of(baseline), false);
+                Loopback withDeltas = new Loopback(config, List.of(baseline.announcement()), List.of(baseline), false);
                 Loopback control = new Loopback(config)) {
+            withDeltas.encoder.useBaselineVersions(new RecordedVersions(List.of(baseline)));
             for (int p = 0; p < PAGES; p++) {
                 second.page("pc.ram", p * 4096L, new byte[0], memory[p]);
+                withDeltas.page("pc.ram", p * 4096L, new byte[0], memory[p]);
                 control.page("pc.ram", p * 4096L, new byte[0], memory[p]);
             }
             second.encoder.flush();
+            withDeltas.encoder.flush();
             control.encoder.flush();
             assertArrayEquals(second.original.toByteArray(), second.decoded.toByteArray());
+            assertArrayEquals(withDeltas.original.toByteArray(), withDeltas.decoded.toByteArray());
             secondBytes = second.frameBytes;
+            withDeltasBytes = withDeltas.frameBytes;
             withoutBaselineBytes = control.frameBytes;
             secondStats = second.stats;
+            deltaStats = withDeltas.stats;
         }
         System.out.printf("baseline migration, %d pages (%d MiB): first %d bytes, second without baseline %d, with baseline %d (%.1f%% of first; %d references)%n",
                 PAGES, PAGES * 4096L >> 20, firstBytes, withoutBaselineBytes, secondBytes, 100.0 * secondBytes / firstBytes,
                 secondStats.pages(PageLevel.REFERENCE));
         assertTrue(secondBytes * 5 < firstBytes, "with a baseline: " + secondBytes + " bytes, first migration: " + firstBytes);
+        System.out.printf("with deltas against the baseline's versions: %d bytes (%.1f%% of first; %d references, %d deltas, %d whole pages)%n",
+                withDeltasBytes, 100.0 * withDeltasBytes / firstBytes, deltaStats.pages(PageLevel.REFERENCE),
+                deltaStats.pages(PageLevel.BASELINE_DELTA), deltaStats.pages(PageLevel.PAGE));
+        // most pages that got a record written go as deltas (not those the baseline held as zero,
+        // nor the replaced ones)
+        assertTrue(deltaStats.pages(PageLevel.BASELINE_DELTA) > PAGES / 20, "deltas: " + deltaStats.pages(PageLevel.BASELINE_DELTA));
+        assertTrue(deltaStats.pages(PageLevel.PAGE) < deltaStats.pages(PageLevel.BASELINE_DELTA),
+                "whole pages: " + deltaStats.pages(PageLevel.PAGE) + ", deltas: " + deltaStats.pages(PageLevel.BASELINE_DELTA));
+        assertEquals(0, secondStats.pages(PageLevel.BASELINE_DELTA), "no deltas without the source's own versions");
+        assertTrue(withDeltasBytes * 3 < secondBytes, "with deltas: " + withDeltasBytes + " bytes, references alone: " + secondBytes);
     }
 }

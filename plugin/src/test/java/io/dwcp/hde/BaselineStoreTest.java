@@ -24,6 +24,13 @@ class BaselineStoreTest
     @TempDir
     Path directory;
 
+    /** A baseline file's length: {@code pages} distinct pages at {@code addresses} addresses of block "pc.ram". */
+    private static long size(int pages, int addresses)
+    {
+        // header, hashes and contents; then the address section: block count, "pc.ram", entry count, entries, CRC
+        return HEADER + pages * ENTRY + 4 + 2 + 6 + 4 + addresses * (long) BaselineStore.ADDRESS_ENTRY_LENGTH + 4;
+    }
+
     private static byte[] page(long seed)
     {
         byte[] page = new byte[4096];
@@ -62,10 +69,10 @@ class BaselineStoreTest
             BaselineStore.BaselineInfo info = recorder.commit();
             assertEquals("vm1", info.id());
             assertEquals(2, info.pages());
-            assertEquals(HEADER + 2 * ENTRY, info.bytes());
+            assertEquals(size(2, 3), info.bytes());
         }
         assertEquals(List.of("vm1"), store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
-        assertEquals(HEADER + 2 * ENTRY, store.usedBytes());
+        assertEquals(size(2, 3), store.usedBytes());
         assertFalse(Files.exists(directory.resolve("vm1.spool")));
         PageHasher hasher = new PageHasher();
         try (StoredBaseline baseline = store.open("vm1")) {
@@ -75,6 +82,15 @@ class BaselineStoreTest
             assertNull(baseline.read(hasher.hash(b, 0)));
             assertTrue(baseline.announcement().contains(hasher.hash(c, 0)));
             assertFalse(baseline.announcement().contains(hasher.hash(b, 0)));
+            // where each page was: a later migration from this host sends changes as deltas against them
+            assertTrue(baseline.hasAddresses());
+            assertEquals(hasher.hash(a, 0), baseline.versionAt("pc.ram", 0));
+            assertEquals(hasher.hash(a, 0), baseline.versionAt("pc.ram", 4096));
+            assertEquals(hasher.hash(c, 0), baseline.versionAt("pc.ram", 8192));
+            assertNull(baseline.versionAt("pc.ram", 12288));   // zero
+            assertNull(baseline.versionAt("pc.bios", 0));      // became zero
+            assertNull(baseline.versionAt("pc.ram", 4097));    // not a page's offset
+            assertNull(baseline.versionAt("other", 0));
             // what the destination sends the source
             List<BaselineAnnouncement> parsed = BaselineAnnouncement.parse(BaselineAnnouncement.serialize(List.of(baseline.announcement())));
             assertEquals(List.of(baseline.announcement()), parsed);
@@ -85,7 +101,7 @@ class BaselineStoreTest
     void oldestBaselinesMakeRoom()
             throws IOException
     {
-        BaselineStore store = new BaselineStore(directory, 2 * (HEADER + 10 * ENTRY));
+        BaselineStore store = new BaselineStore(directory, 2 * size(10, 10));
         commit(store, "a", 10, 100);
         commit(store, "b", 10, 200);
         commit(store, "c", 10, 300);
@@ -100,12 +116,12 @@ class BaselineStoreTest
     void baselinesInUseAreKept()
             throws IOException
     {
-        BaselineStore store = new BaselineStore(directory, 2 * (HEADER + 10 * ENTRY));
+        BaselineStore store = new BaselineStore(directory, 2 * size(10, 10));
         commit(store, "a", 10, 100);
         commit(store, "b", 10, 200);
         try (StoredBaseline a = store.open("a"); StoredBaseline b = store.open("b")) {
             BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> commit(store, "c", 10, 300));
-            assertEquals("baseline 'c' needs " + (HEADER + 10 * ENTRY) + " bytes; baselines in use by migrations hold " + 2 * (HEADER + 10 * ENTRY)
+            assertEquals("baseline 'c' needs " + size(10, 10) + " bytes; baselines in use by migrations hold " + 2 * size(10, 10)
                     + " of hde.baseline-size-limit (" + store.sizeLimit() + " bytes)", e.getMessage());
             assertThrows(BaselineStoreException.class, () -> store.delete("a"));
         }
@@ -119,7 +135,7 @@ class BaselineStoreTest
     {
         BaselineStore store = new BaselineStore(directory, 5 * ENTRY);
         BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> commit(store, "big", 5, 1));
-        assertEquals("baseline 'big' needs " + (HEADER + 5 * ENTRY) + " bytes, more than hde.baseline-size-limit (" + 5 * ENTRY + " bytes)", e.getMessage());
+        assertEquals("baseline 'big' needs " + size(5, 5) + " bytes, more than hde.baseline-size-limit (" + 5 * ENTRY + " bytes)", e.getMessage());
         assertEquals(List.of(), store.list());
         try (Stream files = new Stream(directory)) {
             assertEquals(List.of(), files.names());
@@ -132,7 +148,7 @@ class BaselineStoreTest
     {
         BaselineStore store = new BaselineStore(directory, 1 << 20, () -> 5000);
         BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> commit(store, "vm1", 3, 1));
-        assertEquals("disk full: baseline 'vm1' needs " + (HEADER + 3 * ENTRY) + " bytes in " + directory + ", the file system has 5000 usable", e.getMessage());
+        assertEquals("disk full: baseline 'vm1' needs " + size(3, 3) + " bytes in " + directory + ", the file system has 5000 usable", e.getMessage());
         try (Stream files = new Stream(directory)) {
             assertEquals(List.of(), files.names(), "the spool and temporary files are removed");
         }
@@ -176,9 +192,30 @@ class BaselineStoreTest
         assertTrue(e.getMessage().startsWith("baseline file " + file + " is corrupt: CRC-32C of its hashes: expected "), e.getMessage());
 
         bytes[(int) HEADER + 3] ^= 1;
-        Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 1));
+        long pagesEnd = HEADER + 3 * ENTRY;
+        Files.write(file, java.util.Arrays.copyOf(bytes, (int) pagesEnd - 1));
         e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
-        assertEquals("baseline file " + file + " is corrupt: length: expected " + bytes.length + " bytes for 3 pages, found " + (bytes.length - 1), e.getMessage());
+        assertEquals("baseline file " + file + " is corrupt: length: expected at least " + (pagesEnd + 12) + " bytes for 3 pages, found "
+                + (pagesEnd - 1), e.getMessage());
+
+        // the address section is checked when first used: a flipped bit there costs the deltas, not a wrong page
+        bytes[bytes.length - 10] ^= 1;
+        Files.write(file, bytes);
+        try (StoredBaseline baseline = store.open("vm1")) {
+            e = assertThrows(BaselineStoreException.class, () -> baseline.versionAt("pc.ram", 0));
+            assertEquals("baseline file " + file + " is corrupt: CRC-32C of its address section", e.getMessage());
+        }
+        bytes[bytes.length - 10] ^= 1;
+
+        // a version 1 file (no address section) still opens: its pages are referenced, never delta bases
+        byte[] version1 = java.util.Arrays.copyOf(bytes, (int) pagesEnd);
+        java.nio.ByteBuffer.wrap(version1).putLong(0, BaselineStore.MAGIC);
+        Files.write(file, version1);
+        try (StoredBaseline baseline = store.open("vm1")) {
+            assertFalse(baseline.hasAddresses());
+            assertNull(baseline.versionAt("pc.ram", 0));
+            assertEquals(3, baseline.announcement().pages());
+        }
 
         e = assertThrows(BaselineStoreException.class, () -> store.open("vm2"));
         assertEquals("no baseline 'vm2' in " + directory, e.getMessage());
@@ -247,7 +284,7 @@ class BaselineStoreTest
     {
         int pages = BaselineRecorder.SPOOL_BATCH_PAGES * 2 + 17;
         // room for the final baseline, but not for every version spooled: the recorder compacts
-        BaselineStore store = new BaselineStore(directory, (long) (pages + 10) * ENTRY + HEADER);
+        BaselineStore store = new BaselineStore(directory, size(pages + 10, pages + 40));
         PageHasher hasher = new PageHasher();
         try (BaselineRecorder recorder = store.record("vm1")) {
             // first versions of 30 pages, superseded later: compaction drops them

@@ -34,7 +34,7 @@ class HdeDecoderTest
             0, 0, 0, 14,                // bodyLength 14
             0, 0, 0, 14,                // payloadLength 14
             0, 0, 0, 0,                 // crc (filled in by withCrc)
-            0, 0, 0, 1,                 // formatVersion 1
+            0, 0, 0, 2,                 // formatVersion 2
             0, 0, 0, 4,                 // deltaCacheEntries 4
             0, 0, 0, 4,                 // hashCacheEntries 4
             0, 0,                       // no baselines
@@ -245,7 +245,7 @@ class HdeDecoderTest
     @Test
     void unknownRecordKind()
     {
-        assertBodyError(body().u8(0x07), 1, 0, "record kind", "RAW, ZERO, REF, DELTA, PAGE or BLOCK (1..6)", "7");
+        assertBodyError(body().u8(0x08), 1, 0, "record kind", "RAW, ZERO, REF, DELTA, PAGE, BLOCK or BASE_DELTA (1..7)", "8");
     }
 
     @Test

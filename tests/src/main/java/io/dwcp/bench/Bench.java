@@ -11,6 +11,7 @@ import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.net.TcpBulkTransfer;
 import io.dwcp.testbed.net.TwoHostNetwork;
 import io.dwcp.testbed.qemu.Accelerator;
+import io.dwcp.testbed.qemu.DirtyRate;
 import io.dwcp.testbed.qemu.MigrationResult;
 import io.dwcp.testbed.qemu.MigrationRun;
 import io.dwcp.testbed.qemu.QemuBinary;
@@ -58,7 +59,7 @@ public final class Bench implements Callable<Integer> {
                     + "S4 (100 ms, trace-driven 200 Mbit/s mean). Default: all.")
     List<String> scenarios;
 
-    @Option(names = "--workload", split = ",", paramLabel = "W", description = "light, heavy. Default: both.")
+    @Option(names = "--workload", split = ",", paramLabel = "W", description = "light, heavy, app (a SQLite database under transfers). Default: light and heavy.")
     List<String> workloads;
 
     @Option(names = "--modes", split = ",", paramLabel = "M",
@@ -315,8 +316,14 @@ public final class Bench implements Callable<Integer> {
             AtomicReference<Verdict> verdict = new AtomicReference<>();
             try (QemuVm destination = QemuVm.start(destinationConfig);
                  GuestConsole destinationConsole = GuestConsole.attach("dst", destination.consoleChannel())) {
-                // Let the dirtying settle into its steady rate before the migration starts.
-                Thread.sleep(3000);
+                // Let the dirtying settle into its steady rate before the migration starts; for the
+                // application workload, whose writes are transactions, QEMU measures the page rate meanwhile.
+                long sampledDirtyRate = -1;
+                if (spec.program() == WorkloadSpec.Program.SQLITE) {
+                    sampledDirtyRate = DirtyRate.measureMiBPerSecond(source.qmp(), 3) * 256;
+                } else {
+                    Thread.sleep(3000);
+                }
                 mode.nativeMode().configure(source.qmp());
                 mode.nativeMode().configure(destination.qmp());
                 String uri = "tcp:" + b.address() + ":4444";
@@ -332,7 +339,8 @@ public final class Bench implements Callable<Integer> {
                                         iterations)));
                 MigrationResult result = measured.result();
                 long seconds = Math.max(1, (System.nanoTime() - readyNanos) / 1_000_000_000L);
-                long dirtyRate = verdict.get() == null ? -1 : verdict.get().writes() / seconds;
+                long dirtyRate = sampledDirtyRate >= 0 ? sampledDirtyRate
+                        : verdict.get() == null ? -1 : verdict.get().writes() / seconds;
                 if (mode.roundTrip()) {
                     return migrateBack(network, link, destination, destinationConsole, destinationConfig, work, limit,
                             name, workloadName, qemu, mode, repeat, parallelScenarios, label, result, scenario.rateBitsPerSecond());
@@ -556,8 +564,9 @@ public final class Bench implements Callable<Integer> {
         return switch (name) {
             case "light" -> WorkloadSpec.light();
             case "heavy" -> WorkloadSpec.heavy();
+            case "app" -> WorkloadSpec.app();
             default -> throw new CommandLine.ParameterException(new CommandLine(new Bench()),
-                    "unknown workload '" + name + "' (expected light or heavy)");
+                    "unknown workload '" + name + "' (expected light, heavy or app)");
         };
     }
 

@@ -16,6 +16,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -37,9 +38,12 @@ import java.util.zip.GZIPOutputStream;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The test guest: Debian's cloud kernel plus an initramfs of busybox-static and the workload
- * ({@code tests/src/main/c/workload.c}, compiled with {@code gcc -static -O2}), whose {@code /init}
- * runs the workload on the serial console.
+ * The test guest: Debian's cloud kernel plus an initramfs of busybox-static and two workloads, both
+ * compiled with {@code gcc -static -O2}: the synthetic one ({@code tests/src/main/c/workload.c}) and
+ * the application one ({@code tests/src/main/c/appload.c}: a SQLite database from Debian's
+ * {@code libsqlite3-dev} under transactions, its text from the licences in
+ * {@code /usr/share/common-licenses}, copied into the guest's {@code /usr/share/corpus}). The
+ * {@code /init} runs one of them on the serial console ({@link WorkloadSpec#program()}).
  *
  * <p>Built at test time and cached in a folder named by a SHA-256 of every input (kernel, busybox,
  * workload source, init script, format version), so a second build only hashes the inputs (the
@@ -62,7 +66,8 @@ import static java.util.Objects.requireNonNull;
 public final class GuestImage {
     private static final Logger LOG = Logger.getLogger(GuestImage.class.getName());
     /** Bump when the way the image is assembled changes, so old cache entries are not reused. */
-    private static final String FORMAT = "dwcp-guest-image-1";
+    private static final String FORMAT = "dwcp-guest-image-2";
+    private static final Path CORPUS = Path.of("/usr/share/common-licenses");
     private static final String RESOURCES = "/io/dwcp/testbed/guest/";
     private static final Duration COMPILE_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration STALE_TEMPORARY = Duration.ofHours(1);
@@ -91,10 +96,13 @@ public final class GuestImage {
             throw new IllegalStateException("guest kernel " + kernel + " is not a file");
         }
         requireStaticBusybox(busybox);
-        byte[] workload = workloadSource();
+        byte[] workload = cSource("workload.c", "dwcp.guest.workload.source");
+        byte[] app = cSource("appload.c", "dwcp.guest.app.source");
+        List<CorpusFile> corpus = corpus();
         byte[] init = resource("init");
         createDirectories(cacheDirectory);
-        String key = cacheKey(fileDigest(kernel, cacheDirectory), fileDigest(busybox, cacheDirectory), workload, init);
+        String key = cacheKey(fileDigest(kernel, cacheDirectory), fileDigest(busybox, cacheDirectory), workload, init,
+                app, corpusBytes(corpus));
         Path target = cacheDirectory.resolve(key);
         if (Files.isRegularFile(target.resolve("initrd.img"))) {
             markUsed(target);
@@ -106,7 +114,7 @@ public final class GuestImage {
         Instant start = Instant.now();
         try {
             createDirectories(temporary);
-            assemble(temporary, kernel, busybox, workload, init);
+            assemble(temporary, kernel, busybox, workload, app, corpus, init);
             try {
                 Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
                 LOG.info("built guest image " + target + " in " + Duration.between(start, Instant.now()).toMillis()
@@ -162,6 +170,11 @@ public final class GuestImage {
         return directory.resolve("workload");
     }
 
+    /** The application workload's binary (static, SQLite inside; also runs on a host: {@code appload "dwcp.mem=32 dwcp.db=... dwcp.corpus=..."}). */
+    public Path appBinary() {
+        return directory.resolve("appload");
+    }
+
     /** SHA-256 of the inputs, in hex: the name of the cache folder. */
     public String cacheKey() {
         return key;
@@ -191,25 +204,24 @@ public final class GuestImage {
 
     // ---- building ----
 
-    private static void assemble(Path dir, Path kernel, Path busybox, byte[] workloadSource, byte[] init)
-            throws IOException {
+    private static void assemble(Path dir, Path kernel, Path busybox, byte[] workloadSource, byte[] appSource,
+                                 List<CorpusFile> corpus, byte[] init) throws IOException {
         Files.copy(kernel, dir.resolve("vmlinuz"));
-        Path source = dir.resolve("workload.c");
-        Files.write(source, workloadSource);
-        Path binary = dir.resolve("workload");
         if (!Files.isExecutable(Path.of("/usr/bin/gcc")) && !onPath("gcc")) {
             throw new IllegalStateException("gcc is not installed: run tests/setup/install-deps.sh as root"
                     + " (it needs gcc and libc6-dev for the static workload)");
         }
-        String warnings = Command.run(COMPILE_TIMEOUT, List.of("gcc", "-static", "-O2", "-Wall", "-Wextra",
-                "-o", binary.toString(), source.toString())).stderr();
-        if (!warnings.isBlank()) {
-            LOG.warning("gcc warnings for the workload:\n" + warnings.strip());
+        Path binary = compile(dir, "workload", workloadSource, List.of());
+        if (!Files.isRegularFile(Path.of("/usr/lib/x86_64-linux-gnu/libsqlite3.a"))
+                && !Files.isRegularFile(Path.of("/usr/lib/libsqlite3.a"))) {
+            throw new IllegalStateException("libsqlite3.a is missing: run tests/setup/install-deps.sh as root"
+                    + " (the application workload links Debian's libsqlite3-dev statically)");
         }
+        Path appBinary = compile(dir, "appload", appSource, List.of("-lsqlite3", "-lm"));
         ByteArrayOutputStream cpio = new ByteArrayOutputStream(4 << 20);
         Cpio archive = new Cpio(cpio);
         for (String d : List.of("bin", "dev", "etc", "proc", "root", "sbin", "sys", "tmp", "usr", "usr/bin",
-                "usr/sbin")) {
+                "usr/sbin", "usr/share", "usr/share/corpus", "var", "var/app")) {
             archive.directory(d, d.equals("tmp") ? 01777 : 0755);
         }
         archive.characterDevice("dev/console", 0600, 5, 1);
@@ -218,6 +230,10 @@ public final class GuestImage {
         archive.file("init", 0755, init);
         archive.file("bin/busybox", 0755, Files.readAllBytes(busybox));
         archive.file("bin/workload", 0755, Files.readAllBytes(binary));
+        archive.file("bin/appload", 0755, Files.readAllBytes(appBinary));
+        for (CorpusFile file : corpus) {
+            archive.file("usr/share/corpus/" + file.name(), 0644, file.content());
+        }
         archive.finish();
         Path initrd = dir.resolve("initrd.img");
         try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(initrd), 1 << 16)) {
@@ -225,17 +241,70 @@ public final class GuestImage {
         }
         Files.writeString(dir.resolve("inputs.txt"), FORMAT + "\nkernel " + kernel + "\nbusybox " + busybox
                 + "\n", StandardCharsets.UTF_8);
-        Files.delete(source);
+    }
+
+    /** Compiles {@code source} statically into {@code dir/name}, logging gcc's warnings. */
+    private static Path compile(Path dir, String name, byte[] source, List<String> libraries) throws IOException {
+        Path file = dir.resolve(name + ".c");
+        Files.write(file, source);
+        Path binary = dir.resolve(name);
+        List<String> command = new ArrayList<>(List.of("gcc", "-static", "-O2", "-Wall", "-Wextra", "-o", binary.toString(),
+                file.toString()));
+        command.addAll(libraries);
+        String warnings = Command.run(COMPILE_TIMEOUT, command).stderr();
+        // a static libsqlite3 always warns that dlopen needs glibc's shared objects at run time:
+        // the workload loads no extension, so that one is expected
+        boolean unexpected = warnings.lines().anyMatch(l -> !l.isBlank() && !l.contains("dlopen") && !l.contains("unixDlOpen"));
+        if (unexpected) {
+            LOG.warning("gcc warnings for " + name + ":\n" + warnings.strip());
+        }
+        Files.delete(file);
+        return binary;
+    }
+
+    /** A text file of the application workload's corpus. */
+    record CorpusFile(String name, byte[] content) {}
+
+    /** The corpus: the regular files (not the links) of {@code /usr/share/common-licenses}, by name. */
+    static List<CorpusFile> corpus() {
+        Path folder = Path.of(System.getProperty("dwcp.guest.corpus", CORPUS.toString()));
+        try (Stream<Path> files = Files.list(folder)) {
+            List<CorpusFile> corpus = new ArrayList<>();
+            for (Path file : files.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).sorted().toList()) {
+                corpus.add(new CorpusFile(file.getFileName().toString(), Files.readAllBytes(file)));
+            }
+            if (corpus.stream().mapToLong(f -> f.content().length).sum() < 64 * 1024) {
+                throw new IllegalStateException("the corpus folder " + folder + " holds less than 64 KiB of text"
+                        + " (Debian's base-files puts the licences there; -Ddwcp.guest.corpus=FOLDER to choose another)");
+            }
+            return corpus;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the corpus folder " + folder, e);
+        }
+    }
+
+    private static byte[] corpusBytes(List<CorpusFile> corpus) {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (CorpusFile file : corpus) {
+            byte[] name = file.name().getBytes(StandardCharsets.UTF_8);
+            all.writeBytes(ByteBuffer.allocate(8).putInt(name.length).putInt(file.content().length).array());
+            all.writeBytes(name);
+            all.writeBytes(file.content());
+        }
+        return all.toByteArray();
     }
 
     /** SHA-256 over the SHA-256 of each input, each input's length-prefixed. */
-    static String cacheKey(byte[] kernelDigest, byte[] busyboxDigest, byte[] workloadSource, byte[] init) {
+    static String cacheKey(byte[] kernelDigest, byte[] busyboxDigest, byte[] workloadSource, byte[] init,
+                           byte[] appSource, byte[] corpus) {
         MessageDigest digest = sha256();
         update(digest, FORMAT.getBytes(StandardCharsets.UTF_8));
         update(digest, kernelDigest);
         update(digest, busyboxDigest);
         update(digest, workloadSource);
         update(digest, init);
+        update(digest, appSource);
+        update(digest, corpus);
         return HexFormat.of().formatHex(digest.digest());
     }
 
@@ -422,24 +491,25 @@ public final class GuestImage {
         }
     }
 
-    static byte[] workloadSource() {
-        String configured = System.getProperty("dwcp.guest.workload.source");
+    /** A workload's C source: the file named by {@code property}, the class path, or the module's src/main/c. */
+    static byte[] cSource(String name, String property) {
+        String configured = System.getProperty(property);
         if (configured != null) {
             return readAll(Path.of(configured));
         }
-        try (InputStream in = GuestImage.class.getResourceAsStream(RESOURCES + "workload.c")) {
+        try (InputStream in = GuestImage.class.getResourceAsStream(RESOURCES + name)) {
             if (in != null) {
                 return in.readAllBytes();
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the workload source from the class path", e);
+            throw new UncheckedIOException("cannot read " + name + " from the class path", e);
         }
         // Running from a checkout: target/classes (or target/test-classes) -> ../../src/main/c
         try {
             Path classes = Path.of(GuestImage.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             Path module = classes.getParent() != null ? classes.getParent().getParent() : null;
             if (module != null) {
-                Path source = module.resolve("src/main/c/workload.c");
+                Path source = module.resolve("src/main/c/" + name);
                 if (Files.isRegularFile(source)) {
                     return readAll(source);
                 }
@@ -447,8 +517,8 @@ public final class GuestImage {
         } catch (URISyntaxException | RuntimeException e) {
             // not loaded from a folder: fall through to the error below
         }
-        throw new IllegalStateException("cannot find workload.c: not on the class path and not in the tests"
-                + " module's src/main/c; set -Ddwcp.guest.workload.source=PATH");
+        throw new IllegalStateException("cannot find " + name + ": not on the class path and not in the tests"
+                + " module's src/main/c; set -D" + property + "=PATH");
     }
 
     private static byte[] resource(String name) {

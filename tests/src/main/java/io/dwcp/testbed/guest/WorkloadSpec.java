@@ -1,17 +1,34 @@
 package io.dwcp.testbed.guest;
 
 /**
- * What the guest's workload does: fill {@code memoryMiB} of memory with a mix of text, binary,
- * structured and zero pages, then rewrite pages of a hot set ({@code hotPercent} of them) at
- * {@code pagesPerSecond}. All content derives from {@code seed}. Reaches the guest through the
- * kernel command line ({@link GuestImage#kernelCommandLine}).
+ * What the guest's workload does. The synthetic program fills {@code memoryMiB} of memory with a
+ * mix of text, binary, structured and zero pages, then rewrites pages of a hot set
+ * ({@code hotPercent} of them) at {@code pagesPerSecond}. The SQLite program builds a database of
+ * {@code memoryMiB} in the guest's page cache and runs {@code pagesPerSecond} transfers a second
+ * against it ({@code hotPercent} is unused). All content derives from {@code seed}. Reaches the
+ * guest through the kernel command line ({@link GuestImage#kernelCommandLine}).
  *
  * <p>The guest needs about {@code memoryMiB + 200} MiB of RAM (kernel, page cache, tables).
  */
-public record WorkloadSpec(int memoryMiB, int pagesPerSecond, int hotPercent, long seed) {
+public record WorkloadSpec(int memoryMiB, int pagesPerSecond, int hotPercent, long seed, Program program) {
     public static final int PAGE_SIZE = 4096;
 
+    /** Which program the guest runs. */
+    public enum Program {
+        /** {@code tests/src/main/c/workload.c}: page classes of a server's heap, a paced hot set. */
+        SYNTHETIC,
+        /** {@code tests/src/main/c/appload.c}: a SQLite database of real text under transfers. */
+        SQLITE
+    }
+
+    public WorkloadSpec(int memoryMiB, int pagesPerSecond, int hotPercent, long seed) {
+        this(memoryMiB, pagesPerSecond, hotPercent, seed, Program.SYNTHETIC);
+    }
+
     public WorkloadSpec {
+        if (program == null) {
+            throw new IllegalArgumentException("program is null");
+        }
         if (memoryMiB < 1 || memoryMiB > 1 << 20) {
             throw new IllegalArgumentException("memoryMiB must be 1..1048576, not " + memoryMiB);
         }
@@ -36,16 +53,25 @@ public record WorkloadSpec(int memoryMiB, int pagesPerSecond, int hotPercent, lo
         return new WorkloadSpec(512, 40_000, 25, 1);
     }
 
+    /**
+     * A server's database: SQLite (Debian's library) with 256 MiB of accounts whose profiles are
+     * real English text, in the page cache, under 300 transfers a second (two UPDATEs and two
+     * INSERTs each, WAL journal); checked by SQLite's quick_check and sums the program keeps.
+     */
+    public static WorkloadSpec app() {
+        return new WorkloadSpec(256, 300, 0, 1, Program.SQLITE);
+    }
+
     public WorkloadSpec withMemoryMiB(int memoryMiB) {
-        return new WorkloadSpec(memoryMiB, pagesPerSecond, hotPercent, seed);
+        return new WorkloadSpec(memoryMiB, pagesPerSecond, hotPercent, seed, program);
     }
 
     public WorkloadSpec withPagesPerSecond(int pagesPerSecond) {
-        return new WorkloadSpec(memoryMiB, pagesPerSecond, hotPercent, seed);
+        return new WorkloadSpec(memoryMiB, pagesPerSecond, hotPercent, seed, program);
     }
 
     public WorkloadSpec withSeed(long seed) {
-        return new WorkloadSpec(memoryMiB, pagesPerSecond, hotPercent, seed);
+        return new WorkloadSpec(memoryMiB, pagesPerSecond, hotPercent, seed, program);
     }
 
     /** Pages the workload fills. */
@@ -55,7 +81,7 @@ public record WorkloadSpec(int memoryMiB, int pagesPerSecond, int hotPercent, lo
 
     /** The workload's parameters, as they appear on the kernel command line. */
     public String kernelParameters() {
-        return "dwcp.mem=" + memoryMiB + " dwcp.rate=" + pagesPerSecond + " dwcp.hot=" + hotPercent
+        return (program == Program.SQLITE ? "dwcp.program=sqlite " : "") + "dwcp.mem=" + memoryMiB + " dwcp.rate=" + pagesPerSecond + " dwcp.hot=" + hotPercent
                 + " dwcp.seed=" + seed;
     }
 }

@@ -101,6 +101,51 @@ class GuestImageIT {
     }
 
     @Test
+    void appWorkloadRunsOnTheHostAndDetectsCorruption(@TempDir Path dir) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(image.appBinary().toString(),
+                "dwcp.mem=16 dwcp.rate=500 dwcp.seed=3 dwcp.stats=1 dwcp.db=" + dir.resolve("db/app.db")
+                        + " dwcp.corpus=/usr/share/common-licenses");
+        builder.redirectErrorStream(true);
+        try (TrackedProcess process = TrackedProcess.start(builder);
+             GuestConsole console = new GuestConsole("host-appload", process.process().getInputStream(),
+                     process.process().getOutputStream())) {
+            GuestConsole.Ready ready = console.awaitReady(Duration.ofSeconds(60));
+            assertTrue(ready.line().contains(" program=sqlite "), ready.line());
+            assertTrue(ready.pages() * 4096 >= 16L << 20, "a database of " + ready.pages() + " pages: " + ready.line());
+            long stats = console.lineCount();
+            String line = console.awaitLine(stats, l -> GuestConsole.workloadLine(l).startsWith("STATS ")
+                    && GuestConsole.field(l, "writes").orElse(0) > 0, "STATS with transfers", Duration.ofSeconds(20));
+            assertTrue(GuestConsole.field(line, "rate").orElseThrow() > 0, line);
+            Verdict intact = console.requestVerdict(Duration.ofSeconds(60));
+            assertTrue(intact.intact(), intact.detail());
+            assertTrue(intact.writes() > 0, intact.detail());
+            assertTrue((intact.detail() + " ").contains(" ledger_rows=" + 2 * intact.writes() + " "), intact.detail());
+            console.injectTestFault(Duration.ofSeconds(30));
+            Verdict verdict = console.requestVerdict(Duration.ofSeconds(60));
+            assertFalse(verdict.intact(), "a database with a flipped byte was found intact: " + verdict.detail());
+            assertTrue(verdict.detail().contains(" check="), verdict.detail());
+        }
+    }
+
+    @Test
+    void appGuestBootsIntactAndAFaultIsFound(@TempDir Path dir) throws Exception {
+        WorkloadSpec app = WorkloadSpec.app().withMemoryMiB(24).withPagesPerSecond(100);
+        try (BootedGuest guest = BootedGuest.boot(QemuBinary.QEMU_10, image, app, dir)) {
+            GuestConsole.Ready ready = guest.console().awaitReady(BOOT);
+            assertTrue(ready.line().contains(" program=sqlite "), ready.line());
+            long stats = guest.console().lineCount();
+            guest.console().awaitLine(stats, l -> GuestConsole.field(l, "writes").orElse(0) > 0, "a committed transfer",
+                    Duration.ofSeconds(30));
+            Verdict verdict = guest.console().requestVerdict(VERIFY);
+            assertTrue(verdict.intact(), verdict.detail());
+            assertTrue(verdict.writes() > 0, "no transfers: " + verdict);
+            guest.console().injectTestFault(VERIFY);
+            Verdict corrupt = guest.console().requestVerdict(VERIFY);
+            assertFalse(corrupt.intact(), "a database with a flipped byte was found intact: " + corrupt.detail());
+        }
+    }
+
+    @Test
     void concurrentBuildsIntoAnEmptyCacheAgreeAndTheNextIsCached(@TempDir Path cache) throws Exception {
         Path kernel = image.kernel();
         Path busybox = GuestImage.findBusybox();

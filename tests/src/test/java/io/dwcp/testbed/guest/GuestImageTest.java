@@ -26,6 +26,8 @@ class GuestImageTest {
                 + " dwcp.seed=1 pti=on nopcid", GuestImage.commandLine(WorkloadSpec.heavy(), true));
         assertEquals("console=ttyS0 panic=-1 oops=panic quiet loglevel=3 dwcp.mem=64 dwcp.rate=0 dwcp.hot=0"
                 + " dwcp.seed=99", GuestImage.commandLine(new WorkloadSpec(64, 0, 0, 99), false));
+        assertEquals("console=ttyS0 panic=-1 oops=panic quiet loglevel=3 dwcp.program=sqlite dwcp.mem=256 dwcp.rate=300"
+                + " dwcp.hot=0 dwcp.seed=1", GuestImage.commandLine(WorkloadSpec.app(), false));
     }
 
     @Test
@@ -52,14 +54,18 @@ class GuestImageTest {
         byte[] busybox = {4, 5};
         byte[] workload = "int main(){}".getBytes(StandardCharsets.UTF_8);
         byte[] init = "#!/bin/sh".getBytes(StandardCharsets.UTF_8);
-        String key = GuestImage.cacheKey(kernel, busybox, workload, init);
+        byte[] app = "int main(){return 1;}".getBytes(StandardCharsets.UTF_8);
+        byte[] corpus = "GNU GENERAL PUBLIC LICENSE".getBytes(StandardCharsets.UTF_8);
+        String key = GuestImage.cacheKey(kernel, busybox, workload, init, app, corpus);
         assertEquals(64, key.length());
-        assertEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init));
-        assertNotEquals(key, GuestImage.cacheKey(busybox, kernel, workload, init));
-        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, init, workload));
-        assertNotEquals(key, GuestImage.cacheKey(new byte[] {1, 2, 4}, busybox, workload, init));
+        assertEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init, app, corpus));
+        assertNotEquals(key, GuestImage.cacheKey(busybox, kernel, workload, init, app, corpus));
+        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, init, workload, app, corpus));
+        assertNotEquals(key, GuestImage.cacheKey(new byte[] {1, 2, 4}, busybox, workload, init, app, corpus));
+        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init, workload, corpus));
+        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init, app, new byte[] {'G'}));
         // lengths are part of the key: moving a byte from one input to the next changes it
-        assertNotEquals(key, GuestImage.cacheKey(new byte[] {1, 2}, new byte[] {3, 4, 5}, workload, init));
+        assertNotEquals(key, GuestImage.cacheKey(new byte[] {1, 2}, new byte[] {3, 4, 5}, workload, init, app, corpus));
     }
 
     @Test
