@@ -17,6 +17,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -63,6 +64,12 @@ class HdeFuzzTest
         long seed = Long.getLong("dwcp.fuzz.seed", DEFAULT_SEED);
         System.out.println("HdeFuzzTest: seed " + seed + " (replay with -Ddwcp.fuzz.seed=" + seed + ")");
         List<List<Spec>> corpus = List.of(encode(1, new Random(seed)), encode(3, new Random(seed + 1)));
+        for (List<Spec> stream : corpus) {
+            ByteArrayOutputStream valid = new ByteArrayOutputStream();
+            stream.forEach(spec -> valid.writeBytes(spec.serialize()));
+            Result result = run(valid.toByteArray(), new Random(seed));
+            assertEquals(new Result(Outcome.DECODED, stream.size(), result.decompressed), result, "the unmutated stream decodes");
+        }
         Random warmUp = new Random(~seed);
         for (int i = 0; i < WARM_UP_INPUTS; i++) {
             byte[] input = generate(warmUp, corpus);
@@ -210,17 +217,18 @@ class HdeFuzzTest
 
     /**
      * A stream of the real encoder at a tier (1: raw frames, 3: zstd): RAW bytes, two RAM blocks,
-     * and pages sent as PAGE, ZERO, REF (the same content elsewhere) and many small DELTAs.
+     * and pages sent as PAGE, ZERO, REF (the same content elsewhere) and many small DELTAs; then a
+     * frame with a BASE_DELTA against the last page.
      */
     private static List<Spec> encode(int tier, Random random)
     {
         List<byte[]> frames = new ArrayList<>();
         HdeConfig config = new HdeConfig().setTier(tier)
                 .setDeltaCacheSize(DataSize.ofKiB(64)).setHashCacheSize(DataSize.ofKiB(64)).setDictionarySize(DataSize.ofBytes(0));
+        byte[] page = new byte[HdeFrame.PAGE_SIZE];
+        random.nextBytes(page);
+        byte[] header = {0, 0, 0, 0, 0, 0, 0x20, 0x08};
         try (HdeEncoder encoder = new HdeEncoder(config, new HdeStats(), frames::add)) {
-            byte[] page = new byte[HdeFrame.PAGE_SIZE];
-            random.nextBytes(page);
-            byte[] header = {0, 0, 0, 0, 0, 0, 0x20, 0x08};
             for (int round = 0; round < 3; round++) {
                 byte[] raw = new byte[1 + random.nextInt(40)];
                 random.nextBytes(raw);
@@ -239,6 +247,27 @@ class HdeFuzzTest
         for (byte[] frame : frames) {
             specs.add(Spec.parse(frame));
         }
+        // the encoder writes BASE_DELTA only against a recorded baseline; one by hand against a page in the hash cache
+        Spec baseDelta = new Spec();
+        baseDelta.type = HdeFrame.TYPE_PAGES;
+        baseDelta.codec = specs.get(specs.size() - 1).codec;
+        baseDelta.sequence = specs.size();
+        baseDelta.records = 1;
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write(HdeFrame.RECORD_BASE_DELTA);
+        body.write(0);                                   // blockId 0
+        body.writeBytes(new byte[] {(byte) 0x80, 0x60}); // offset 0x3000
+        body.write(header.length);
+        body.writeBytes(header);
+        byte[] hash = new byte[PageHash.BYTES];
+        new PageHasher().hash(page, 0).write(hash, 0);
+        body.writeBytes(hash);
+        body.write(10);                                  // delta length: one run of one literal word
+        body.write(3);                                   // 3 unchanged words
+        body.write(1);                                   // 1 changed word
+        body.writeBytes(new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        baseDelta.body = body.toByteArray();
+        specs.add(baseDelta);
         return specs;
     }
 
