@@ -193,7 +193,18 @@ class HdeFuzzTest
             return spec;
         }
 
+        /** The corpus's frames are never changed (mutations work on copies): their bytes are kept. */
+        private byte[] serialized;
+
         byte[] serialize()
+        {
+            if (serialized == null) {
+                serialized = encode();
+            }
+            return serialized;
+        }
+
+        private byte[] encode()
         {
             byte[] payload = codec == HdeFrame.CODEC_ZSTD ? Zstd.compress(body, 1) : body;
             byte[] frame = new byte[HdeFrame.HEADER_LENGTH + payload.length];
