@@ -10,14 +10,16 @@ import java.util.concurrent.Callable;
 
 /**
  * The operator's {@code dwcp} command: {@code dwcp migrate} (a live migration through the local
- * dwcpd, with progress) and {@code dwcp stream} (inspects captured migration streams).
+ * dwcpd, with progress), {@code dwcp baselines} (the baselines dwcpd keeps) and {@code dwcp stream}
+ * (inspects captured migration streams).
  */
 @Command(name = "dwcp", mixinStandardHelpOptions = true, version = "dwcp 0.1.0",
         header = "Migrate KVM virtual machines live across wide-area networks through dwcpd.",
         description = "DWCP makes live migration of KVM virtual machines fast and safe across wide-area networks. "
-                + "'dwcp migrate' has libvirt migrate a domain through the local dwcpd; 'dwcp stream' inspects captured migration streams.",
-        subcommands = {MigrateCommand.class, DwcpCommand.Stream.class, CommandLine.HelpCommand.class},
-        exitCodeOnInvalidInput = 2)
+                + "'dwcp migrate' has libvirt migrate a domain through the local dwcpd; 'dwcp baselines' lists or removes the copies of "
+                + "VM memory dwcpd keeps for later migrations; 'dwcp stream' inspects captured migration streams.",
+        subcommands = {MigrateCommand.class, BaselinesCommand.class, DwcpCommand.Stream.class, CommandLine.HelpCommand.class},
+        exitCodeOnInvalidInput = 2, usageHelpWidth = 100)
 public final class DwcpCommand implements Callable<Integer> {
     public static void main(String[] args) {
         System.exit(new CommandLine(new DwcpCommand()).execute(args));

@@ -3,8 +3,9 @@ package io.dwcp.cli;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 
-/** What {@code dwcp migrate} asks the local dwcpd (its control socket); tests use a fake. */
+/** What {@code dwcp migrate} and {@code dwcp baselines} ask the local dwcpd (its control socket); tests use a fake. */
 public interface Dwcpd
         extends AutoCloseable
 {
@@ -20,9 +21,33 @@ public interface Dwcpd
     Optional<Migration> migration(String id)
             throws UnavailableException;
 
+    /** The baselines dwcpd keeps. */
+    Baselines baselines()
+            throws UnavailableException;
+
+    /** Removes every baseline of the VM (a domain name, a UUID or a baseline id); none when one is in use. */
+    Removal removeBaselines(String vm)
+            throws UnavailableException;
+
     @Override
     default void close()
     {
+    }
+
+    /** A baseline: the VM it came from when dwcpd knows it, its size, age and last use. */
+    record Baseline(String id, Optional<String> domain, Optional<String> uuid, int pages, long bytes, long createdAtMillis, long ageMillis,
+            OptionalLong lastUsedAtMillis, boolean inUse) {}
+
+    /** dwcpd's baselines, its limits ({@code maxAgeSeconds} 0: none), and its answer as it came ({@code json}). */
+    record Baselines(String directory, long sizeLimitBytes, long maxAgeSeconds, long usedBytes, List<Baseline> baselines, String json) {}
+
+    /** How a removal ended: {@code removed} the ids; {@code message} dwcpd's reason when nothing was removed. */
+    record Removal(Outcome outcome, List<String> removed, String message)
+    {
+        public enum Outcome
+        {
+            REMOVED, NO_SUCH_BASELINE, IN_USE
+        }
     }
 
     record Peer(String name, String address, String socket) {}

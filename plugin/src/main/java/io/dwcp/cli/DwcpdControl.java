@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 
 import static java.util.Objects.requireNonNull;
 
@@ -58,6 +59,47 @@ public final class DwcpdControl
             return Optional.empty();
         }
         return Optional.of(migration(json(reply, 200, "/v1/migrations/" + id)));
+    }
+
+    @Override
+    public Baselines baselines()
+            throws UnavailableException
+    {
+        ControlClient.Reply reply = exchange(() -> client.get("/v1/baselines"));
+        JsonNode answer = json(reply, 200, "/v1/baselines");
+        List<Baseline> baselines = new ArrayList<>();
+        for (JsonNode entry : answer.path("baselines")) {
+            JsonNode lastUsed = entry.path("lastUsedAtMillis");
+            baselines.add(new Baseline(entry.path("id").asText(), text(entry.path("domain")), text(entry.path("uuid")), entry.path("pages").asInt(),
+                    entry.path("bytes").asLong(), entry.path("createdAtMillis").asLong(), entry.path("ageMillis").asLong(),
+                    lastUsed.isNumber() ? OptionalLong.of(lastUsed.asLong()) : OptionalLong.empty(), entry.path("inUse").asBoolean()));
+        }
+        return new Baselines(answer.path("directory").asText(), answer.path("sizeLimitBytes").asLong(), answer.path("maxAgeSeconds").asLong(),
+                answer.path("usedBytes").asLong(), baselines, reply.body().strip());
+    }
+
+    @Override
+    public Removal removeBaselines(String vm)
+            throws UnavailableException
+    {
+        Map<String, String> form = new LinkedHashMap<>();
+        form.put("protocol", "1");
+        form.put("vm", vm);
+        ControlClient.Reply reply = exchange(() -> client.postForm("/v1/baselines/remove", form));
+        return switch (reply.status()) {
+            case 404 -> new Removal(Removal.Outcome.NO_SUCH_BASELINE, List.of(), reply.body().strip());
+            case 409 -> new Removal(Removal.Outcome.IN_USE, List.of(), reply.body().strip());
+            default -> {
+                List<String> removed = new ArrayList<>();
+                json(reply, 200, "/v1/baselines/remove").path("removed").forEach(id -> removed.add(id.asText()));
+                yield new Removal(Removal.Outcome.REMOVED, removed, "");
+            }
+        };
+    }
+
+    private static Optional<String> text(JsonNode node)
+    {
+        return node.isTextual() ? Optional.of(node.asText()) : Optional.empty();
     }
 
     @Override

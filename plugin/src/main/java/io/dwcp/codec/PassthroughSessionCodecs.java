@@ -16,7 +16,7 @@ public final class PassthroughSessionCodecs
     }
 
     @Override
-    public SourceCodec newSource(String context)
+    public SourceCodec newSource(long sessionId, String context)
     {
         return new SourceCodec()
         {
@@ -56,7 +56,7 @@ public final class PassthroughSessionCodecs
     }
 
     @Override
-    public DestinationCodec newDestination(String context, byte[] offer)
+    public DestinationCodec newDestination(long sessionId, String context, byte[] offer)
     {
         if (offer.length != 0) {
             throw new CodecException("passthrough offer: expected no parameters, found " + offer.length + " bytes");

@@ -10,13 +10,13 @@ package io.dwcp.codec;
  */
 public interface SessionCodecs
 {
-    /** A session starts at this host as the source. */
-    SourceCodec newSource(String context);
+    /** A session starts at this host as the source; {@code sessionId} names it here and at the peer. */
+    SourceCodec newSource(long sessionId, String context);
 
     /**
      * A session starts at this host as the destination, with the source's offer.
      *
      * @throws CodecException naming why this host cannot decode what the source offers
      */
-    DestinationCodec newDestination(String context, byte[] offer);
+    DestinationCodec newDestination(long sessionId, String context, byte[] offer);
 }

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dwcp.daemon.NodeConfig;
+import io.dwcp.hde.BaselineInUseException;
+import io.dwcp.hde.BaselineJobs;
+import io.dwcp.hde.BaselineStore;
+import io.dwcp.hde.BaselineStoreException;
 import io.dwcp.region.RegionStatus;
 import io.dwcp.tunnel.PeerConfig;
 import io.dwcp.tunnel.PeersConfig;
@@ -20,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
@@ -40,17 +45,31 @@ import static java.util.Objects.requireNonNull;
  *      (an earlier announcement of the domain whose migration never started is replaced)
  * GET  /v1/migrations                                                   200 [Migration]
  * GET  /v1/migrations/ID                                                200 Migration | 404
+ * GET  /v1/baselines                                                    (dwcp baselines, anyone allowed on the socket)
+ *      200 {directory, sizeLimitBytes, maxAgeSeconds (0: no age limit), usedBytes, baselines: [Baseline], commits: [Commit]}
+ *      | 500 the baseline directory cannot be read
+ * POST /v1/baselines/remove     protocol=1&amp;vm=VM                        (dwcp baselines remove)
+ *      200 {vm, removed: [ID]}: every baseline whose id is VM, or whose VM has the domain name or UUID VM
+ *      | 400 | 404 no baseline of VM | 409 one of them is in use by a migration (none removed) | 500
  * GET  /v1/regions                                                      (dwcp, anyone allowed on the socket)
  *      200 {region, host, leader, leaderAgeMillis, thisHostLeads, term, hosts: [Host], hostsAgeMillis,
  *           links: [Link], linksAgeMillis, regions: [{region, summary, hosts, ageMillis}], counters: {...}}
  *      | 404 no control plane (region.name not set)
  *
- * Migration => {id, domain, peer, socket, state: waiting|open|completed|failed, createdAtMillis, session: Session|null}
+ * Migration => {id, domain, peer, socket, state: waiting|open|completed|failed, createdAtMillis, session: Session|null,
+ *               baseline: Commit}
+ * Commit    => {session (16 hex digits), role: source|destination, state: recording|committing|committed|failed|none,
+ *               baseline: ID|null, pages, bytes, reason|null, startedAtMillis, endedAtMillis|null}
+ *              (the baseline a session leaves here, see {@code io.dwcp.hde.BaselineJobs}: committing and recording
+ *              change, the other states are final; a migration without a session, or a session that records
+ *              nothing, has {state: none, session: null or its id, role: null, ...})
+ * Baseline  => {id, domain|null, uuid|null, pages, bytes, createdAtMillis, ageMillis, lastUsedAtMillis|null, inUse}
  * Session   => {id (16 hex digits), peer, role: source|destination, state: open|completed|failed, failure,
  *               startedAtMillis, qemuBytesRead, qemuBytesWritten, tunnelBytesSent, tunnelBytesReceived,
  *               streams, compressionRatio (source: qemuBytesRead / tunnelBytesSent, null before any byte)}
  * </pre>
- * Other paths answer 404, other methods 405 (with {@code Allow}).
+ * Other paths answer 404, other methods 405 (with {@code Allow}). The baseline resources read the
+ * disk: {@link #blocks} tells the server to run them off its event loop.
  */
 public final class ControlApi
 {
@@ -116,21 +135,37 @@ public final class ControlApi
     private final SessionManager sessions;
     private final MigrationRegistry registry;
     private final Optional<RegionStatus> regions;
-
-    public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry)
-    {
-        this(node, peers, config, sessions, registry, Optional.empty());
-    }
+    private final BaselineStore baselines;
+    private final BaselineJobs baselineJobs;
+    private final LongSupplier clock;
 
     @Inject
-    public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions)
+    public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
+            BaselineStore baselines, BaselineJobs baselineJobs)
     {
+        this(node, peers, config, sessions, registry, regions, baselines, baselineJobs, System::currentTimeMillis);
+    }
+
+    /** {@code clock}: milliseconds since the epoch, for the baselines' ages. */
+    ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
+            BaselineStore baselines, BaselineJobs baselineJobs, LongSupplier clock)
+    {
+        this.baselines = requireNonNull(baselines, "baselines is null");
+        this.baselineJobs = requireNonNull(baselineJobs, "baselineJobs is null");
+        this.clock = requireNonNull(clock, "clock is null");
         this.node = requireNonNull(node, "node is null");
         this.peers = requireNonNull(peers, "peers is null");
         this.config = requireNonNull(config, "config is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
         this.registry = requireNonNull(registry, "registry is null");
         this.regions = requireNonNull(regions, "regions is null");
+    }
+
+    /** True when answering reads or writes files: the server runs it off its event loop. */
+    public static boolean blocks(String uri)
+    {
+        String path = uri.split("[?#]", 2)[0];
+        return path.equals("/v1/baselines") || path.startsWith("/v1/baselines/");
     }
 
     public Response handle(String method, String uri, String contentType, String body)
@@ -158,6 +193,14 @@ public final class ControlApi
             requireMethod(method, "GET");
             return Response.json(200, status());
         }
+        if (path.equals("/v1/baselines")) {
+            requireMethod(method, "GET");
+            return baselineList();
+        }
+        if (path.equals("/v1/baselines/remove")) {
+            requireMethod(method, "POST");
+            return removeBaselines(form(contentType, body, "protocol", "vm"));
+        }
         if (path.equals("/v1/regions")) {
             requireMethod(method, "GET");
             return regions
@@ -180,7 +223,7 @@ public final class ControlApi
                     .map(migration -> Response.json(200, migration(migration)))
                     .orElseGet(() -> Response.text(404, "no migration " + id + " (unknown, or forgotten after " + config.getExpectationTimeout().toSeconds() + " s)"));
         }
-        return Response.text(404, "no such resource: " + path + " (protocol " + PROTOCOL + ": /v1/status, /v1/migrations, /v1/incoming-migrations)");
+        return Response.text(404, "no such resource: " + path + " (protocol " + PROTOCOL + ": /v1/status, /v1/migrations, /v1/incoming-migrations, /v1/baselines)");
     }
 
     private static void requireMethod(String method, String... allowed)
@@ -223,6 +266,114 @@ public final class ControlApi
                     + announcement.migration().map(MigrationRegistry.Outgoing::id).orElse("?") + ")");
             case FULL -> Response.text(503, "dwcpd keeps " + config.getMaxRecords() + " migration records (control.max-records): try again later");
         };
+    }
+
+    private Response baselineList()
+            throws Refused
+    {
+        List<BaselineStore.Entry> entries;
+        long used;
+        try {
+            entries = baselines.entries();
+        }
+        catch (BaselineStoreException e) {
+            throw new Refused(500, e.getMessage());
+        }
+        long now = clock.getAsLong();
+        ObjectNode answer = JSON.createObjectNode();
+        answer.put("directory", baselines.directory().toString());
+        answer.put("sizeLimitBytes", baselines.sizeLimit());
+        answer.put("maxAgeSeconds", baselines.maxAge().toSeconds());
+        used = entries.stream().mapToLong(entry -> entry.info().bytes()).sum();
+        answer.put("usedBytes", used);
+        ArrayNode list = answer.putArray("baselines");
+        for (BaselineStore.Entry entry : entries) {
+            ObjectNode item = list.addObject();
+            item.put("id", entry.info().id());
+            item.put("domain", entry.owner().map(BaselineStore.Owner::domain).orElse(null));
+            item.put("uuid", entry.owner().flatMap(BaselineStore.Owner::uuid).orElse(null));
+            item.put("pages", entry.info().pages());
+            item.put("bytes", entry.info().bytes());
+            item.put("createdAtMillis", entry.info().createdMillis());
+            item.put("ageMillis", Math.max(0, now - entry.info().createdMillis()));
+            if (entry.lastUsedMillis().isPresent()) {
+                item.put("lastUsedAtMillis", entry.lastUsedMillis().getAsLong());
+            }
+            else {
+                item.putNull("lastUsedAtMillis");
+            }
+            item.put("inUse", entry.inUse());
+        }
+        ArrayNode commits = answer.putArray("commits");
+        baselineJobs.outcomes().forEach(outcome -> commits.add(commit(outcome)));
+        return Response.json(200, answer);
+    }
+
+    private Response removeBaselines(Map<String, String> form)
+            throws Refused
+    {
+        String vm = form.get("vm");
+        if (vm.isEmpty() || vm.length() > MAX_DOMAIN_LENGTH || vm.indexOf('\0') >= 0 || vm.indexOf('\n') >= 0) {
+            throw new Refused(400, "vm must be a domain name, a UUID or a baseline id: 1 to " + MAX_DOMAIN_LENGTH + " characters without NUL or newline");
+        }
+        List<String> removed;
+        try {
+            removed = baselines.removeOwnedBy(vm);
+        }
+        catch (BaselineInUseException e) {
+            throw new Refused(409, e.getMessage());
+        }
+        catch (BaselineStoreException e) {
+            throw new Refused(500, e.getMessage());
+        }
+        if (removed.isEmpty()) {
+            throw new Refused(404, "no baseline of '" + printable(vm) + "' (neither its id nor its VM's domain name or UUID)");
+        }
+        ObjectNode answer = JSON.createObjectNode();
+        answer.put("vm", vm);
+        ArrayNode ids = answer.putArray("removed");
+        removed.forEach(ids::add);
+        return Response.json(200, answer);
+    }
+
+    private static ObjectNode commit(BaselineJobs.Outcome outcome)
+    {
+        ObjectNode entry = JSON.createObjectNode();
+        entry.put("session", String.format("%016x", outcome.sessionId()));
+        entry.put("role", outcome.role());
+        entry.put("state", lower(outcome.state()));
+        entry.put("baseline", outcome.baseline().map(BaselineStore.BaselineInfo::id).orElse(null));
+        entry.put("pages", outcome.baseline().map(BaselineStore.BaselineInfo::pages).orElse(0));
+        entry.put("bytes", outcome.baseline().map(BaselineStore.BaselineInfo::bytes).orElse(0L));
+        entry.put("reason", outcome.reason().orElse(null));
+        entry.put("startedAtMillis", outcome.startedMillis());
+        if (outcome.endedMillis().isPresent()) {
+            entry.put("endedAtMillis", outcome.endedMillis().getAsLong());
+        }
+        else {
+            entry.putNull("endedAtMillis");
+        }
+        return entry;
+    }
+
+    /** A migration's baseline: its session's outcome, or state none. */
+    private ObjectNode migrationBaseline(Optional<Session> session)
+    {
+        Optional<BaselineJobs.Outcome> outcome = session.flatMap(value -> baselineJobs.outcome(value.id()));
+        if (outcome.isPresent()) {
+            return commit(outcome.get());
+        }
+        ObjectNode entry = JSON.createObjectNode();
+        entry.put("session", session.map(value -> String.format("%016x", value.id())).orElse(null));
+        entry.putNull("role");
+        entry.put("state", "none");
+        entry.putNull("baseline");
+        entry.put("pages", 0);
+        entry.put("bytes", 0L);
+        entry.put("reason", session.isPresent() ? "this session records no baseline here" : "no session yet");
+        entry.putNull("startedAtMillis");
+        entry.putNull("endedAtMillis");
+        return entry;
     }
 
     private String peerNames()
@@ -326,6 +477,7 @@ public final class ControlApi
         else {
             entry.putNull("session");
         }
+        entry.set("baseline", migrationBaseline(session));
         return entry;
     }
 

@@ -32,6 +32,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -44,6 +47,11 @@ import static java.util.Objects.requireNonNull;
  * {@code control.max-request-size} (else 414, 431, 413), the whole exchange within
  * {@code control.request-timeout}, at most {@code control.max-connections} at once (more are
  * closed without an answer).
+ *
+ * <p>Threads: requests are read and answered on the channel's event loop; requests whose answer
+ * reads the disk ({@link ControlApi#blocks}: the baselines) are computed on one thread of this
+ * server's own ({@code dwcp-control-io}, ended by {@link #close}), and the answer written back
+ * from the event loop.
  */
 public final class ControlServer
         implements Closeable
@@ -57,6 +65,11 @@ public final class ControlServer
     private final EventLoopGroup group;
     private final ControlApi api;
     private final AtomicInteger connections = new AtomicInteger();
+    private final ExecutorService blockingRequests = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "dwcp-control-io");
+        thread.setDaemon(true);
+        return thread;
+    });
     private Channel listener;
     private Path socket;
 
@@ -122,6 +135,7 @@ public final class ControlServer
     @Override
     public void close()
     {
+        blockingRequests.shutdownNow();
         if (listener != null) {
             listener.close().syncUninterruptibly();
             listener = null;
@@ -148,11 +162,32 @@ public final class ControlServer
                 int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431 : 400;
                 response = ControlApi.Response.text(status, "malformed HTTP request: " + cause.getMessage());
             }
+            else if (ControlApi.blocks(request.uri())) {
+                String method = request.method().name();
+                String uri = request.uri();
+                String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+                String body = request.content().toString(StandardCharsets.UTF_8);
+                try {
+                    blockingRequests.execute(() -> {
+                        ControlApi.Response answer = api.handle(method, uri, contentType, body);
+                        context.executor().execute(() -> answer(context, method, uri, answer));
+                    });
+                }
+                catch (RejectedExecutionException e) {
+                    answer(context, method, uri, ControlApi.Response.text(503, "dwcpd is stopping"));
+                }
+                return;
+            }
             else {
                 response = api.handle(request.method().name(), request.uri(), request.headers().get(HttpHeaderNames.CONTENT_TYPE),
                         request.content().toString(StandardCharsets.UTF_8));
             }
-            log.debug("control {} {} -> {}", request.method(), request.uri(), response.status());
+            answer(context, request.method().name(), request.uri(), response);
+        }
+
+        private void answer(ChannelHandlerContext context, String method, String uri, ControlApi.Response response)
+        {
+            log.debug("control {} {} -> {}", method, uri, response.status());
             byte[] body = response.bodyBytes();
             FullHttpResponse answer = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(response.status()), Unpooled.wrappedBuffer(body));
             if (body.length > 0) {

@@ -1,5 +1,7 @@
 package io.dwcp.control;
 
+import io.dwcp.hde.BaselineJobs;
+import io.dwcp.hde.BaselineStore;
 import io.dwcp.tunnel.PeerConfig;
 import io.dwcp.tunnel.Session;
 import io.dwcp.tunnel.SessionManager;
@@ -8,11 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -23,7 +28,13 @@ import static java.util.Objects.requireNonNull;
  * tunnel protocol does not carry domain names): a migration to the same peer started by other
  * means meanwhile would be taken for it. Records are forgotten after
  * {@code control.expectation-timeout} (a running session's record is kept while it runs), and
- * at most {@code control.max-records} are kept. Thread-safe.
+ * at most {@code control.max-records} are kept.
+ *
+ * <p>It also tells {@link BaselineJobs} which VM a session carried, so that the baseline it leaves
+ * is labelled: a source session's VM is the outgoing migration bound to it (domain name only); a
+ * destination session's is the oldest incoming announcement (domain and UUID) not yet taken by an
+ * earlier destination session, the same first-come guess as for outgoing migrations. The newest
+ * {@value #KEPT_OWNERS} sessions' VMs are remembered. Thread-safe.
  */
 public final class MigrationRegistry
 {
@@ -87,12 +98,31 @@ public final class MigrationRegistry
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Incoming> incoming = new LinkedHashMap<>();
     private final Map<String, Outgoing> outgoing = new LinkedHashMap<>();
+    static final int KEPT_OWNERS = 256;
+    // the VM each recent session carried, by session id (both roles)
+    private final Map<Long, BaselineStore.Owner> owners = new LinkedHashMap<>(16, 0.75f, false)
+    {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, BaselineStore.Owner> eldest)
+        {
+            return size() > KEPT_OWNERS;
+        }
+    };
+    // incoming announcements already taken by a destination session
+    private final Set<Incoming> takenIncoming = Collections.newSetFromMap(new IdentityHashMap<>());
 
     @Inject
-    public MigrationRegistry(ControlConfig config, SessionManager sessions)
+    public MigrationRegistry(ControlConfig config, SessionManager sessions, BaselineJobs baselineJobs)
     {
         this.config = requireNonNull(config, "config is null");
         requireNonNull(sessions, "sessions is null").addSessionListener(this::sessionStarted);
+        requireNonNull(baselineJobs, "baselineJobs is null").setOwners(this::ownerOf);
+    }
+
+    /** The VM the session carried, if this host was told (dwcp migrate at the source, the libvirt hook at the destination). */
+    public synchronized Optional<BaselineStore.Owner> ownerOf(long sessionId)
+    {
+        return Optional.ofNullable(owners.get(sessionId));
     }
 
     /** The hook's announcement: this host is about to receive the domain. */
@@ -160,11 +190,20 @@ public final class MigrationRegistry
     private synchronized void sessionStarted(Session session)
     {
         if (session.role() != Session.Role.SOURCE) {
+            expire();
+            for (Incoming expected : incoming.values()) {
+                if (takenIncoming.add(expected)) {
+                    owners.put(session.id(), new BaselineStore.Owner(expected.domain(), Optional.of(expected.uuid())));
+                    log.info("[domain={} uuid={}] {} carries it, as far as this host can tell", expected.domain(), expected.uuid(), session.context());
+                    return;
+                }
+            }
             return;
         }
         for (Outgoing migration : outgoing.values()) {
             if (migration.session == null && migration.peer().name().equals(session.peer().name())) {
                 migration.session = session;
+                owners.put(session.id(), new BaselineStore.Owner(migration.domain(), Optional.empty()));
                 log.info("[domain={} migration={}] {} carries it", migration.domain(), migration.id(), session.context());
                 return;
             }
@@ -175,6 +214,7 @@ public final class MigrationRegistry
     {
         long now = System.nanoTime();
         incoming.values().removeIf(record -> now - record.expiresNanos() > 0);
+        takenIncoming.retainAll(incoming.values());
         for (Iterator<Outgoing> iterator = outgoing.values().iterator(); iterator.hasNext(); ) {
             Outgoing migration = iterator.next();
             boolean running = migration.session != null && migration.session.state() == Session.State.OPEN;
@@ -189,5 +229,7 @@ public final class MigrationRegistry
     {
         incoming.clear();
         outgoing.clear();
+        takenIncoming.clear();
+        owners.clear();
     }
 }

@@ -5,6 +5,7 @@ import com.google.inject.Injector;
 import com.google.inject.Module;
 import com.google.inject.Stage;
 import com.google.inject.util.Modules;
+import io.dwcp.hde.BaselineJobs;
 import io.dwcp.hde.HdeModule;
 import io.dwcp.control.ControlModule;
 import io.dwcp.control.ControlServer;
@@ -52,16 +53,12 @@ public final class DwcpDaemon
     private final MetricsServer metrics;
     private final ControlServer control;
     private final Optional<ControlPlane> controlPlane;
+    private final BaselineJobs baselineJobs;
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
-
-    public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics, ControlServer control)
-    {
-        this(node, group, sessions, tunnelServer, qemuListeners, metrics, control, Optional.empty());
-    }
 
     @Inject
     public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics, ControlServer control,
-            Optional<ControlPlane> controlPlane)
+            Optional<ControlPlane> controlPlane, BaselineJobs baselineJobs)
     {
         this.node = requireNonNull(node, "node is null");
         this.group = requireNonNull(group, "group is null");
@@ -71,6 +68,7 @@ public final class DwcpDaemon
         this.metrics = requireNonNull(metrics, "metrics is null");
         this.control = requireNonNull(control, "control is null");
         this.controlPlane = requireNonNull(controlPlane, "controlPlane is null");
+        this.baselineJobs = requireNonNull(baselineJobs, "baselineJobs is null");
     }
 
     /**
@@ -94,6 +92,8 @@ public final class DwcpDaemon
         }
         try {
             Files.createDirectories(node.getStateDirectory());
+            // the periodic removal of expired baselines; commits run on its thread whenever a session completes
+            baselineJobs.start();
             tunnelServer.start();
             qemuListeners.start();
             metrics.start();
@@ -168,6 +168,8 @@ public final class DwcpDaemon
         qemuListeners.close();
         tunnelServer.close();
         sessions.closeAll();
+        // after the sessions: waits for baseline commits in flight (bounded), then interrupts them
+        baselineJobs.close();
         metrics.close();
         // a short quiet period lets the ABORT frames of failed sessions reach the peers
         group.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();

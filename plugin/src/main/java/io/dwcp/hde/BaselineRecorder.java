@@ -208,7 +208,7 @@ public final class BaselineRecorder
         long bytes = BaselineStore.HEADER_LENGTH + (long) hashes.length * BaselineStore.ENTRY_LENGTH + addresses.remaining();
         store.reserve(id, bytes);
         Path temporary = store.file(id).resolveSibling(id + ".baseline.tmp");
-        long created = System.currentTimeMillis();
+        long created = store.nowMillis();
         try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             ByteBuffer hashBytes = ByteBuffer.allocate(hashes.length * PageHash.BYTES);
             for (PageHash hash : hashes) {

@@ -4,20 +4,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Properties;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
@@ -49,10 +57,18 @@ import static java.util.Objects.requireNonNull;
  * the hashes (checked against the CRC) into memory; each page read is checked against its hash by
  * the decoder, so a flipped bit on disk is an error, never a wrong page.
  *
+ * Beside it, {@code <id>.meta} (Java properties, written to {@code .meta.tmp} and renamed) says
+ * what the store learnt about it later: {@code domain} and {@code uuid} of the VM whose memory it
+ * is (when the control socket knew them), {@code lastUsedMillis} (when a migration last opened it;
+ * kept in memory and written by {@link #saveUsage()}). A baseline without a {@code .meta} is one
+ * of an unknown VM; a {@code .meta} without its baseline is removed when the store opens.
+ *
  * <h2>Bounds</h2>
  * All baselines together stay within {@code hde.baseline-size-limit}: committing a new one first
  * removes the oldest (by creation time) that are not open, and a baseline larger than the limit
- * is refused. Before writing, the store checks the file system has room ({@link
+ * is refused. A baseline created longer than {@code hde.baseline-max-age} ago is removed (when not
+ * open) before every commit and by {@link #removeExpired()}, which the daemon runs periodically
+ * ({@link BaselineJobs}); {@code 0} means no age limit. Before writing, the store checks the file system has room ({@link
  * BaselineStoreException} naming the bytes needed and usable); a write that still fails (disk
  * full) removes its temporary file. Recording spools to {@code <id>.spool}, also bounded by the
  * limit; leftover {@code .tmp} and {@code .spool} files are removed when the store opens.
@@ -68,30 +84,62 @@ public final class BaselineStore
     static final int HEADER_LENGTH = 8 + 4 + 8 + 4;
     static final int ENTRY_LENGTH = PageHash.BYTES + HdeFrame.PAGE_SIZE;
     private static final String SUFFIX = ".baseline";
+    private static final String META_SUFFIX = ".meta";
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final Path directory;
     private final long sizeLimit;
+    private final Duration maxAge;
     private final LongSupplier usableSpace;
+    private final LongSupplier clock;
     private final Map<String, Integer> pinned = new HashMap<>();
+    // when a migration last opened each baseline, since the store opened (saved by saveUsage)
+    private final Map<String, Long> lastUsed = new HashMap<>();
+    private final Map<String, Long> unsavedUsage = new HashMap<>();
 
     /** A committed baseline. */
     public record BaselineInfo(String id, int pages, long bytes, long createdMillis) {}
 
+    /** The VM whose memory a baseline holds, as far as this host was told: a libvirt domain name and, when known, its UUID. */
+    public record Owner(String domain, Optional<String> uuid)
+    {
+        public Owner
+        {
+            requireNonNull(domain, "domain is null");
+            requireNonNull(uuid, "uuid is null");
+        }
+    }
+
+    /** A committed baseline with what the store knows about it: its VM, when last opened, whether a migration has it open now. */
+    public record Entry(BaselineInfo info, Optional<Owner> owner, OptionalLong lastUsedMillis, boolean inUse) {}
+
     public BaselineStore(HdeConfig config)
             throws BaselineStoreException
     {
-        this(requireNonNull(config.getBaselineDirectory(), "hde.baseline-dir is not set"), config.getBaselineSizeLimit().bytes());
+        this(requireNonNull(config.getBaselineDirectory(), "hde.baseline-dir is not set"), config.getBaselineSizeLimit().bytes(),
+                config.getBaselineMaxAge(), null, System::currentTimeMillis);
     }
 
+    /** Without an age limit. */
     public BaselineStore(Path directory, long sizeLimit)
             throws BaselineStoreException
     {
-        this(directory, sizeLimit, null);
+        this(directory, sizeLimit, Duration.ZERO, null, System::currentTimeMillis);
     }
 
     /** {@code usableSpace}: the file system's free bytes for this user ({@code null}: ask the file system). */
     BaselineStore(Path directory, long sizeLimit, LongSupplier usableSpace)
+            throws BaselineStoreException
+    {
+        this(directory, sizeLimit, Duration.ZERO, usableSpace, System::currentTimeMillis);
+    }
+
+    /**
+     * @param maxAge baselines created longer ago are removed ({@link Duration#ZERO}: no age limit)
+     * @param usableSpace the file system's free bytes for this user ({@code null}: ask the file system)
+     * @param clock milliseconds since the epoch: creation times, ages and last use
+     */
+    BaselineStore(Path directory, long sizeLimit, Duration maxAge, LongSupplier usableSpace, LongSupplier clock)
             throws BaselineStoreException
     {
         this.directory = requireNonNull(directory, "directory is null");
@@ -99,6 +147,11 @@ public final class BaselineStore
             throw new IllegalArgumentException("size limit is negative: " + sizeLimit);
         }
         this.sizeLimit = sizeLimit;
+        this.maxAge = requireNonNull(maxAge, "maxAge is null");
+        if (maxAge.isNegative()) {
+            throw new IllegalArgumentException("max age is negative: " + maxAge);
+        }
+        this.clock = requireNonNull(clock, "clock is null");
         this.usableSpace = usableSpace != null ? usableSpace : () -> {
             try {
                 return Files.getFileStore(directory).getUsableSpace();
@@ -113,6 +166,15 @@ public final class BaselineStore
                 for (Path leftover : leftovers) {
                     log.info("removing {} left by an interrupted baseline write", leftover);
                     Files.deleteIfExists(leftover);
+                }
+            }
+            try (DirectoryStream<Path> metas = Files.newDirectoryStream(directory, "*" + META_SUFFIX)) {
+                for (Path meta : metas) {
+                    String name = meta.getFileName().toString();
+                    if (!Files.exists(directory.resolve(name.substring(0, name.length() - META_SUFFIX.length()) + SUFFIX))) {
+                        log.info("removing {}: its baseline is gone", meta);
+                        Files.deleteIfExists(meta);
+                    }
                 }
             }
         }
@@ -131,6 +193,18 @@ public final class BaselineStore
         return sizeLimit;
     }
 
+    /** Baselines created longer ago are removed; {@link Duration#ZERO}: no age limit. */
+    public Duration maxAge()
+    {
+        return maxAge;
+    }
+
+    /** Now, by the store's clock (creation times and ages). */
+    long nowMillis()
+    {
+        return clock.getAsLong();
+    }
+
     static void checkId(String id)
     {
         requireNonNull(id, "id is null");
@@ -142,6 +216,11 @@ public final class BaselineStore
     Path file(String id)
     {
         return directory.resolve(id + SUFFIX);
+    }
+
+    private Path metaFile(String id)
+    {
+        return directory.resolve(id + META_SUFFIX);
     }
 
     Path spoolFile(String id)
@@ -227,6 +306,8 @@ public final class BaselineStore
             }
             synchronized (this) {
                 pinned.merge(id, 1, Integer::sum);
+                lastUsed.put(id, nowMillis());
+                unsavedUsage.put(id, nowMillis());
             }
             long addresses = header.getLong(0) == MAGIC_2 ? HEADER_LENGTH + (long) pages * ENTRY_LENGTH : -1;
             return new StoredBaseline(this, channel, file, announcement, addresses);
@@ -273,13 +354,170 @@ public final class BaselineStore
     {
         checkId(id);
         if (pinned.containsKey(id)) {
-            throw new BaselineStoreException("baseline '" + id + "' is in use by a migration");
+            throw new BaselineInUseException("baseline '" + id + "' is in use by a migration");
         }
         try {
             Files.deleteIfExists(file(id));
+            Files.deleteIfExists(metaFile(id));
         }
         catch (IOException e) {
             throw new BaselineStoreException("cannot delete baseline " + file(id) + ": " + e.getMessage(), e);
+        }
+        lastUsed.remove(id);
+        unsavedUsage.remove(id);
+    }
+
+    /** The committed baselines with their VM, last use and whether a migration has them open; oldest first. */
+    public synchronized List<Entry> entries()
+            throws BaselineStoreException
+    {
+        List<Entry> entries = new ArrayList<>();
+        for (BaselineInfo info : list()) {
+            Properties meta = readMeta(info.id());
+            String domain = meta.getProperty("domain");
+            Optional<Owner> owner = domain == null ? Optional.empty() : Optional.of(new Owner(domain, Optional.ofNullable(meta.getProperty("uuid"))));
+            OptionalLong used = OptionalLong.empty();
+            if (lastUsed.containsKey(info.id())) {
+                used = OptionalLong.of(lastUsed.get(info.id()));
+            }
+            else if (meta.getProperty("lastUsedMillis") != null) {
+                try {
+                    used = OptionalLong.of(Long.parseLong(meta.getProperty("lastUsedMillis")));
+                }
+                catch (NumberFormatException e) {
+                    log.info("{}: lastUsedMillis is not a number: '{}' (ignored)", metaFile(info.id()), meta.getProperty("lastUsedMillis"));
+                }
+            }
+            entries.add(new Entry(info, owner, used, pinned.containsKey(info.id())));
+        }
+        return entries;
+    }
+
+    /** Records which VM's memory the baseline holds (shown by {@link #entries()}, matched by {@link #removeOwnedBy}). */
+    public synchronized void setOwner(String id, Owner owner)
+            throws BaselineStoreException
+    {
+        checkId(id);
+        requireNonNull(owner, "owner is null");
+        if (!Files.exists(file(id))) {
+            throw new BaselineStoreException("no baseline '" + id + "' in " + directory);
+        }
+        Properties meta = readMeta(id);
+        meta.setProperty("domain", owner.domain());
+        owner.uuid().ifPresentOrElse(uuid -> meta.setProperty("uuid", uuid), () -> meta.remove("uuid"));
+        writeMeta(id, meta);
+    }
+
+    /** Writes when each baseline was last opened to its {@code .meta} (the daemon's periodic job, and when it stops). */
+    public synchronized void saveUsage()
+            throws BaselineStoreException
+    {
+        for (Map.Entry<String, Long> used : Map.copyOf(unsavedUsage).entrySet()) {
+            if (!Files.exists(file(used.getKey()))) {
+                unsavedUsage.remove(used.getKey());
+                continue;
+            }
+            Properties meta = readMeta(used.getKey());
+            meta.setProperty("lastUsedMillis", Long.toString(used.getValue()));
+            writeMeta(used.getKey(), meta);
+            unsavedUsage.remove(used.getKey());
+        }
+    }
+
+    /**
+     * Removes every baseline of the VM: whose id is {@code vm}, or whose VM has the domain name or
+     * the UUID {@code vm} (case-insensitive). All or nothing: when any of them is in use by a
+     * migration, none is removed.
+     *
+     * @return the ids removed (empty: no baseline of that VM)
+     * @throws BaselineInUseException naming the baselines a migration has open
+     */
+    public synchronized List<String> removeOwnedBy(String vm)
+            throws BaselineStoreException
+    {
+        requireNonNull(vm, "vm is null");
+        List<String> matching = new ArrayList<>();
+        for (Entry entry : entries()) {
+            boolean owned = entry.owner()
+                    .map(owner -> owner.domain().equals(vm) || owner.uuid().map(uuid -> uuid.equalsIgnoreCase(vm)).orElse(false))
+                    .orElse(false);
+            if (owned || entry.info().id().equals(vm)) {
+                matching.add(entry.info().id());
+            }
+        }
+        List<String> inUse = matching.stream().filter(pinned::containsKey).toList();
+        if (!inUse.isEmpty()) {
+            throw new BaselineInUseException("baseline" + (inUse.size() == 1 ? " " : "s ") + String.join(", ", inUse) + " of '" + vm
+                    + "' in use by a migration: nothing removed, try again once it ended");
+        }
+        for (String id : matching) {
+            delete(id);
+            log.info("baseline {} of {} removed on request", id, vm);
+        }
+        return matching;
+    }
+
+    /**
+     * Removes the baselines created longer than {@code hde.baseline-max-age} ago that no migration
+     * has open (those go once closed, at a later call).
+     *
+     * @return the ids removed
+     */
+    public synchronized List<String> removeExpired()
+            throws BaselineStoreException
+    {
+        if (maxAge.isZero()) {
+            return List.of();
+        }
+        long oldest = nowMillis() - maxAge.toMillis();
+        List<String> removed = new ArrayList<>();
+        for (BaselineInfo info : list()) {
+            if (info.createdMillis() < oldest && !pinned.containsKey(info.id())) {
+                delete(info.id());
+                removed.add(info.id());
+                log.info("baseline {} removed: created {} s ago, older than hde.baseline-max-age ({})", info.id(),
+                        (nowMillis() - info.createdMillis()) / 1000, maxAge.toString().substring(2).toLowerCase(Locale.ROOT));
+            }
+        }
+        return removed;
+    }
+
+    private Properties readMeta(String id)
+            throws BaselineStoreException
+    {
+        Properties meta = new Properties();
+        Path file = metaFile(id);
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            meta.load(in);
+        }
+        catch (NoSuchFileException e) {
+            // no .meta: nothing known beyond the baseline itself
+        }
+        catch (IOException | IllegalArgumentException e) {
+            throw new BaselineStoreException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return meta;
+    }
+
+    private void writeMeta(String id, Properties meta)
+            throws BaselineStoreException
+    {
+        Path file = metaFile(id);
+        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            try (Writer out = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8)) {
+                meta.store(out, "what dwcpd knows about baseline " + id);
+            }
+            Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        catch (IOException e) {
+            try {
+                Files.deleteIfExists(temporary);
+            }
+            catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new BaselineStoreException("cannot write " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -291,6 +529,7 @@ public final class BaselineStore
             throw new BaselineStoreException("baseline '" + id + "' needs " + bytes + " bytes, more than hde.baseline-size-limit ("
                     + sizeLimit + " bytes)");
         }
+        removeExpired();
         List<BaselineInfo> baselines = list();
         long used = baselines.stream().filter(b -> !b.id().equals(id)).mapToLong(BaselineInfo::bytes).sum();
         for (BaselineInfo oldest : baselines) {

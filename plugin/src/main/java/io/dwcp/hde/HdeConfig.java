@@ -59,6 +59,7 @@ public class HdeConfig
     private DataSize dictionarySample = DataSize.ofMiB(4);
     private Path baselineDirectory;
     private DataSize baselineSizeLimit = DataSize.valueOf("16GiB");
+    private Duration baselineMaxAge = Duration.ofDays(7);
 
     public String getTier()
     {
@@ -295,6 +296,21 @@ public class HdeConfig
     public HdeConfig setBaselineSizeLimit(DataSize baselineSizeLimit)
     {
         this.baselineSizeLimit = baselineSizeLimit;
+        return this;
+    }
+
+    public Duration getBaselineMaxAge()
+    {
+        return baselineMaxAge;
+    }
+
+    @Config(value = "hde.baseline-max-age", description = "a baseline recorded longer ago is removed, at the next commit and by dwcpd's periodic check (0 = no age limit)")
+    public HdeConfig setBaselineMaxAge(Duration baselineMaxAge)
+    {
+        if (baselineMaxAge.isNegative()) {
+            throw ConfigurationException.invalidValue("hde.baseline-max-age", baselineMaxAge.toString(), "must not be negative (0 = no age limit)");
+        }
+        this.baselineMaxAge = baselineMaxAge;
         return this;
     }
 

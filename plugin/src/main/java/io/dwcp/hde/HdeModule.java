@@ -5,7 +5,8 @@ import com.google.inject.Provides;
 import com.google.inject.Singleton;
 
 /**
- * HDE for dwcpd: one {@link HdeStats} for all streams and the host's {@link BaselineStore}. Needs
+ * HDE for dwcpd: one {@link HdeStats} for all streams, the host's {@link BaselineStore} and the
+ * {@link BaselineJobs} that write and expire its baselines (the daemon starts and closes them). Needs
  * {@link HdeConfig} bound (bound and validated with the other configuration classes).
  */
 public final class HdeModule
@@ -15,6 +16,7 @@ public final class HdeModule
     protected void configure()
     {
         bind(HdeStats.class).in(Singleton.class);
+        bind(BaselineJobs.class).in(Singleton.class);
     }
 
     @Provides

@@ -44,7 +44,11 @@ import static java.util.Objects.requireNonNull;
  * needed and a wrong guess costs nothing but the announcement. After a completed migration the
  * source (what it sent) and/or the destination (what it verified) stores the last version of
  * every page as a new baseline ({@code hde.baseline-record}), under the hash of its content, with
- * where each page was in guest memory.
+ * where each page was in guest memory, written by {@link BaselineJobs} (which publishes how each
+ * session's baseline ended). A session that fails or is cancelled stores what it recorded the
+ * same way: the next attempt to the same destination then sends only what that partial baseline
+ * lacks or what changed since (a resume; each page is still checked against its hash, so a
+ * partial baseline only ever stands for the pages it holds).
  *
  * <p>The source opens its own newest baselines too ({@code hde.baseline-announce-limit} of them):
  * a page that is neither referable nor in the stream's previous-version cache, but that one of them
@@ -68,25 +72,27 @@ public final class HdeSessionCodecs
     private final HdeConfig config;
     private final HdeStats stats;
     private final BaselineStore store;
+    private final BaselineJobs jobs;
     private final IdentityStreamCodec identity = new IdentityStreamCodec();
     private final AtomicLong recordings = new AtomicLong();
 
     @Inject
-    public HdeSessionCodecs(HdeConfig config, HdeStats stats, BaselineStore store)
+    public HdeSessionCodecs(HdeConfig config, HdeStats stats, BaselineStore store, BaselineJobs jobs)
     {
         this.config = requireNonNull(config, "config is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.store = requireNonNull(store, "store is null");
+        this.jobs = requireNonNull(jobs, "jobs is null");
     }
 
     @Override
-    public SourceCodec newSource(String context)
+    public SourceCodec newSource(long sessionId, String context)
     {
-        return new Source(context);
+        return new Source(sessionId, context);
     }
 
     @Override
-    public DestinationCodec newDestination(String context, byte[] offer)
+    public DestinationCodec newDestination(long sessionId, String context, byte[] offer)
     {
         if (offer.length != OFFER_LENGTH) {
             throw new CodecException("HDE offer: expected " + OFFER_LENGTH + " bytes, found " + offer.length);
@@ -106,16 +112,16 @@ public final class HdeSessionCodecs
             throw new CodecException("the source's HDE hash cache (" + Integer.toUnsignedString(hashEntries) + " pages) is larger than this host's hde.hash-cache-size ("
                     + config.hashCacheEntries() + " pages): configure both hosts alike");
         }
-        return new Destination(context);
+        return new Destination(sessionId, context);
     }
 
-    private SessionRecording recording(String context, boolean enabled)
+    private SessionRecording recording(long sessionId, String role, String context, boolean enabled)
     {
         if (!enabled || config.getBaselineSizeLimit().bytes() == 0) {
             return null;
         }
         try {
-            return new SessionRecording(context, store.record("recording-" + ProcessHandle.current().pid() + "-" + recordings.incrementAndGet()));
+            return new SessionRecording(jobs, sessionId, role, context, store.record("recording-" + ProcessHandle.current().pid() + "-" + recordings.incrementAndGet()));
         }
         catch (BaselineStoreException e) {
             log.info("{} no baseline recorded for this migration: {}", context, e.getMessage());
@@ -133,10 +139,10 @@ public final class HdeSessionCodecs
 
         private final List<StoredBaseline> ownBaselines;
 
-        private Source(String context)
+        private Source(long sessionId, String context)
         {
             this.context = context;
-            this.recording = recording(context, config.baselineRecording().atSource());
+            this.recording = recording(sessionId, "source", context, config.baselineRecording().atSource());
             this.codec = new HdeStreamCodec(config, stats, context, List.of(), List.of(), recording, () -> tier);
             List<StoredBaseline> newest = openNewestBaselines(context);
             this.ownBaselines = newest.stream().filter(StoredBaseline::hasAddresses).toList();
@@ -222,7 +228,9 @@ public final class HdeSessionCodecs
         {
             codec.close();
             if (recording != null) {
-                recording.close();
+                // after a completed session there is nothing left to keep; after a failed one, what
+                // was sent is kept for the next attempt's deltas
+                recording.keepPartial();
             }
             closeAll(context, ownBaselines);
         }
@@ -236,11 +244,11 @@ public final class HdeSessionCodecs
         private final SessionRecording recording;
         private final HdeStreamCodec codec;
 
-        private Destination(String context)
+        private Destination(long sessionId, String context)
         {
             this.context = context;
             this.baselines = openNewestBaselines(context);
-            this.recording = recording(context, config.baselineRecording().atDestination());
+            this.recording = recording(sessionId, "destination", context, config.baselineRecording().atDestination());
             this.codec = new HdeStreamCodec(config, stats, context, List.of(), baselines, recording, config::linkTier);
         }
 
@@ -281,7 +289,8 @@ public final class HdeSessionCodecs
         {
             codec.close();
             if (recording != null) {
-                recording.close();
+                // a failed session's verified pages become a baseline: the next attempt resumes
+                recording.keepPartial();
             }
             closeAll(context, baselines);
         }

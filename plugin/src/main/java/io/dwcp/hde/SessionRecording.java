@@ -8,21 +8,27 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The baseline one session records (the pages it moved, last version of each), committed under a
- * content-addressed id once the migration completed. Recording is best effort: a failure (size
+ * content-addressed id once the migration completed, or when it failed ({@link #keepPartial}). Recording is best effort: a failure (size
  * limit, disk) is logged once and ends the recording, never the migration. On the session's loop;
- * the commit runs on a thread of its own (it writes the whole baseline).
+ * the commit runs on the daemon's {@link BaselineJobs} (it writes the whole baseline), which also
+ * publishes how the session's baseline ended.
  */
 final class SessionRecording
 {
     private static final Logger log = LoggerFactory.getLogger(SessionRecording.class);
 
+    private final BaselineJobs jobs;
+    private final long sessionId;
     private final String context;
     private BaselineRecorder recorder;
 
-    SessionRecording(String context, BaselineRecorder recorder)
+    SessionRecording(BaselineJobs jobs, long sessionId, String role, String context, BaselineRecorder recorder)
     {
+        this.jobs = requireNonNull(jobs, "jobs is null");
+        this.sessionId = sessionId;
         this.context = requireNonNull(context, "context is null");
         this.recorder = requireNonNull(recorder, "recorder is null");
+        jobs.recordingStarted(sessionId, requireNonNull(role, "role is null"));
     }
 
     /** @param pageHash the content hash of a RAM page token when the caller has it (else it is computed) */
@@ -60,26 +66,32 @@ final class SessionRecording
         if (committing == null) {
             return;
         }
-        Thread thread = new Thread(() -> {
-            try {
-                BaselineStore.BaselineInfo info = committing.commitContentAddressed();
-                log.info("{} baseline {} stored: {} distinct pages, {} bytes", context, info.id(), info.pages(), info.bytes());
-            }
-            catch (BaselineStoreException | RuntimeException e) {
-                committing.close();
-                log.info("{} baseline not stored: {}", context, e.getMessage());
-            }
-        }, "hde-baseline-commit");
-        thread.setDaemon(true);
-        thread.start();
+        jobs.commit(sessionId, context, committing);
     }
 
-    /** The session ended without completing: nothing is stored. */
+    /**
+     * The session ended without completing: what it recorded is stored as a baseline all the same,
+     * so that the next attempt to the same destination resumes from it (the destination announces
+     * it; the source finds its versions for deltas). Safe however the session failed: every page is
+     * stored under the hash of its own content and every use of it is checked against that hash,
+     * so a partial baseline only ever stands for the pages it holds.
+     */
+    void keepPartial()
+    {
+        if (recorder != null && recorder.distinctPages() == 0) {
+            close();
+            return;
+        }
+        commit();
+    }
+
+    /** The session ended without completing and nothing is to be kept. */
     void close()
     {
         if (recorder != null) {
             recorder.close();
             recorder = null;
+            jobs.recordingEnded(sessionId, BaselineJobs.State.NONE, "the migration did not complete");
         }
     }
 
@@ -88,5 +100,6 @@ final class SessionRecording
         log.info("{} baseline recording stopped (the migration goes on): {}", context, e.getMessage());
         recorder.close();
         recorder = null;
+        jobs.recordingEnded(sessionId, BaselineJobs.State.FAILED, "recording stopped: " + e.getMessage());
     }
 }

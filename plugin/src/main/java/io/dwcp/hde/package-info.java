@@ -30,5 +30,15 @@
  * copy of a VM's memory on the destination) in {@link io.dwcp.hde.BaselineStore} and {@link
  * io.dwcp.hde.BaselineAnnouncement}; configuration keys ({@code hde.*}) in {@link
  * io.dwcp.hde.HdeConfig}; the level choice in {@link io.dwcp.hde.LevelController}.
+ *
+ * <h2>Threads</h2>
+ * Encoders, decoders, a session's {@code SessionRecording} and its {@link
+ * io.dwcp.hde.BaselineRecorder} belong to the session's event loop. Writing a recording as a
+ * baseline (the commit), expiring old baselines and saving their last use run on the single
+ * {@code hde-baseline-jobs} thread of {@link io.dwcp.hde.BaselineJobs}, which the daemon starts
+ * and closes; the recorder is handed over to it at the commit and never touched by the loop
+ * again. {@link io.dwcp.hde.BaselineStore} (its pins, last-use times and files) is thread-safe
+ * (one lock); so are the outcomes {@code BaselineJobs} publishes, read by the control socket.
+ * Opening the baselines a destination offers still reads their hashes on the session's loop.
  */
 package io.dwcp.hde;

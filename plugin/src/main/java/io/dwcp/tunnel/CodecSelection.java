@@ -46,9 +46,9 @@ public final class CodecSelection
         return mode;
     }
 
-    SourceCodec newSource(String context)
+    SourceCodec newSource(long sessionId, String context)
     {
-        return codecs(mode).newSource(context);
+        return codecs(mode).newSource(sessionId, context);
     }
 
     /** The OPEN's offer: the mode's code, then its parameters. */
@@ -62,7 +62,7 @@ public final class CodecSelection
     }
 
     /** @throws CodecException naming what this host cannot decode */
-    DestinationCodec newDestination(String context, byte[] offer)
+    DestinationCodec newDestination(long sessionId, String context, byte[] offer)
     {
         if (offer.length == 0) {
             throw new CodecException("the source named no codec");
@@ -71,7 +71,7 @@ public final class CodecSelection
         if (offered == null) {
             throw new CodecException("the source asks for codec " + (offer[0] & 0xff) + ", which this host does not know (it knows hde and passthrough)");
         }
-        return codecs(offered).newDestination(context, Arrays.copyOfRange(offer, 1, offer.length));
+        return codecs(offered).newDestination(sessionId, context, Arrays.copyOfRange(offer, 1, offer.length));
     }
 
     private SessionCodecs codecs(CodecMode mode)

@@ -154,7 +154,7 @@ public final class Session
         this.rawWindow = new RawWindow(manager.amst().getRawWindow().bytes(),
                 Math.min(manager.amst().getRawWindow().bytes(), 2 * manager.amst().getCheckpointInterval().bytes()),
                 manager.amst().getSwitchoverDrain().toNanos());
-        this.sourceCodec = role == Role.SOURCE ? manager.codecs().newSource(context) : null;
+        this.sourceCodec = role == Role.SOURCE ? manager.codecs().newSource(id, context) : null;
         this.codecReady = role == Role.DESTINATION || !sourceCodec.awaitsAnswer();
         this.reading = codecReady;
     }
@@ -659,7 +659,7 @@ public final class Session
                 throw new SessionFailure("bad OPEN: " + e.getMessage());
             }
             try {
-                destinationCodec = manager.codecs().newDestination(context, open.codecOffer());
+                destinationCodec = manager.codecs().newDestination(id, context, open.codecOffer());
             }
             catch (CodecException e) {
                 throw new SessionFailure("refused the source's codec: " + e.getMessage());

@@ -16,6 +16,8 @@ final class FakeDwcpd
     String down;
     List<Peer> peers = List.of(new Peer("beta", "192.0.2.20:7470", "/run/dwcp/peer/beta.sock"));
     private Migration last = migration("waiting", 0, 0);
+    Baselines baselines = new Baselines("/var/lib/dwcp/baselines", 16L << 30, 7 * 86400, 0, List.of(), "{\"baselines\":[]}");
+    Removal removal = new Removal(Removal.Outcome.NO_SUCH_BASELINE, List.of(), "no baseline");
 
     static Migration migration(String state, long qemuBytes, long wireBytes)
     {
@@ -49,5 +51,27 @@ final class FakeDwcpd
             last = samples.poll();
         }
         return Optional.of(last);
+    }
+
+    @Override
+    public Baselines baselines()
+            throws UnavailableException
+    {
+        calls.add("baselines");
+        if (down != null) {
+            throw new UnavailableException(down);
+        }
+        return baselines;
+    }
+
+    @Override
+    public Removal removeBaselines(String vm)
+            throws UnavailableException
+    {
+        calls.add("remove " + vm);
+        if (down != null) {
+            throw new UnavailableException(down);
+        }
+        return removal;
     }
 }

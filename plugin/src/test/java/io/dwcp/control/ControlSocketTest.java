@@ -56,6 +56,7 @@ class ControlSocketTest
     private DwcpDaemon alpha;
     private DwcpDaemon beta;
     private ControlClient client;
+    private ControlClient betaClient;
     private final ExecutorService executor = Executors.newCachedThreadPool();
 
     @BeforeAll
@@ -79,6 +80,7 @@ class ControlSocketTest
         alpha = DwcpDaemon.create(alphaProperties);
         alpha.start();
         client = new ControlClient(alpha.control().socket(), Duration.ofSeconds(5));
+        betaClient = new ControlClient(beta.control().socket(), Duration.ofSeconds(5));
     }
 
     private Map<String, String> properties(String name, Path tls)
@@ -102,6 +104,7 @@ class ControlSocketTest
             throws IOException
     {
         client.close();
+        betaClient.close();
         alpha.close();
         beta.close();
         executor.shutdownNow();
@@ -171,7 +174,7 @@ class ControlSocketTest
         assertAnswer(400, "the body must be application/x-www-form-urlencoded, not 'application/json'",
                 raw("POST /v1/incoming-migrations HTTP/1.1\r\nHost: dwcpd\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
         assertAnswer(405, "GET is not allowed here (POST)", client.get("/v1/incoming-migrations"));
-        assertAnswer(404, "no such resource: /v2/status (protocol 1: /v1/status, /v1/migrations, /v1/incoming-migrations)", client.get("/v2/status"));
+        assertAnswer(404, "no such resource: /v2/status (protocol 1: /v1/status, /v1/migrations, /v1/incoming-migrations, /v1/baselines)", client.get("/v2/status"));
         assertAnswer(404, "no migration 0123 (unknown, or forgotten after 1800 s)", client.get("/v1/migrations/0123"));
     }
 
@@ -296,6 +299,10 @@ class ControlSocketTest
         migration = JSON.readTree(again.body());
         id = migration.get("id").asText();
 
+        // the libvirt hook tells beta, the destination, which VM comes
+        String vmUuid = "0f0e0d0c-0b0a-0908-0706-050403020100";
+        assertEquals(204, betaClient.postForm("/v1/incoming-migrations", form("protocol", "1", "domain", "vm-out", "uuid", vmUuid)).status());
+
         // a fake QEMU pair migrates 8 MiB through alpha and beta
         int length = 8 << 20;
         Path destination = directory.resolve("beta-run/peer/beta.sock");
@@ -338,6 +345,76 @@ class ControlSocketTest
         assertTrue(session.get("compressionRatio").asDouble() > 0.9 && session.get("compressionRatio").asDouble() <= 1.0, session.toString());
         JsonNode list = JSON.readTree(client.get("/v1/migrations").body());
         assertTrue(list.toString().contains("\"id\":\"" + id + "\""), list.toString());
+
+        // the source's baseline is written in the background: its state says when it is done
+        String sessionId = session.get("id").asText();
+        JsonNode baseline = done.get("baseline");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (baseline.get("state").asText().equals("recording") || baseline.get("state").asText().equals("committing")) {
+            assertTrue(System.nanoTime() < deadline, "the baseline was not committed within 30 s: " + baseline);
+            Thread.sleep(20);
+            baseline = JSON.readTree(client.get("/v1/migrations/" + id).body()).get("baseline");
+        }
+        assertEquals("committed", baseline.get("state").asText(), baseline.toString());
+        assertEquals(sessionId, baseline.get("session").asText());
+        assertEquals("source", baseline.get("role").asText());
+        assertTrue(baseline.get("reason").isNull(), baseline.toString());
+        assertTrue(baseline.get("endedAtMillis").asLong() >= baseline.get("startedAtMillis").asLong(), baseline.toString());
+        String baselineId = baseline.get("baseline").asText();
+
+        // listed, labelled with the migration's domain
+        ControlClient.Reply listed = client.get("/v1/baselines");
+        assertEquals(200, listed.status(), listed.body());
+        assertEquals("application/json", listed.contentType());
+        JsonNode baselines = JSON.readTree(listed.body());
+        assertEquals(directory.resolve("alpha-state/baselines").toString(), baselines.get("directory").asText());
+        assertEquals(16L << 30, baselines.get("sizeLimitBytes").asLong());
+        assertEquals(7 * 86400, baselines.get("maxAgeSeconds").asLong());
+        JsonNode entry = null;
+        for (JsonNode candidate : baselines.get("baselines")) {
+            if (candidate.get("id").asText().equals(baselineId)) {
+                entry = candidate;
+            }
+        }
+        assertTrue(entry != null, baselines.toString());
+        assertEquals("vm-out", entry.get("domain").asText());
+        assertTrue(entry.get("uuid").isNull(), entry.toString());
+        assertEquals(baseline.get("pages").asInt(), entry.get("pages").asInt());
+        assertEquals(baseline.get("bytes").asLong(), entry.get("bytes").asLong());
+        assertEquals(baselines.get("usedBytes").asLong(), entry.get("bytes").asLong());
+        assertTrue(entry.get("ageMillis").asLong() >= 0, entry.toString());
+        assertTrue(entry.get("lastUsedAtMillis").isNull(), entry.toString());
+        assertFalse(entry.get("inUse").asBoolean());
+        assertTrue(baselines.get("commits").toString().contains("\"session\":\"" + sessionId + "\""), baselines.toString());
+
+        // removed by the domain name, then there is none
+        assertAnswer(400, "field 'vm' must be given exactly once (fields: protocol, vm)", client.postForm("/v1/baselines/remove", form("protocol", "1")));
+        assertAnswer(405, "GET is not allowed here (POST)", client.get("/v1/baselines/remove"));
+        ControlClient.Reply removed = client.postForm("/v1/baselines/remove", form("protocol", "1", "vm", "vm-out"));
+        assertEquals(200, removed.status(), removed.body());
+        assertEquals("{\"vm\":\"vm-out\",\"removed\":[\"" + baselineId + "\"]}\n", removed.body());
+        assertAnswer(404, "no baseline of 'vm-out' (neither its id nor its VM's domain name or UUID)",
+                client.postForm("/v1/baselines/remove", form("protocol", "1", "vm", "vm-out")));
+        assertFalse(JSON.readTree(client.get("/v1/baselines").body()).get("baselines").toString().contains(baselineId));
+
+        // beta stored what it received, labelled with the domain and UUID the hook announced
+        JsonNode atBeta = JSON.readTree(betaClient.get("/v1/baselines").body());
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!atBeta.get("commits").toString().contains("\"state\":\"committed\"")) {
+            assertTrue(System.nanoTime() < deadline, "beta did not commit its baseline within 30 s: " + atBeta);
+            Thread.sleep(20);
+            atBeta = JSON.readTree(betaClient.get("/v1/baselines").body());
+        }
+        JsonNode betaCommit = atBeta.get("commits").get(0);
+        assertEquals(sessionId, betaCommit.get("session").asText());
+        assertEquals("destination", betaCommit.get("role").asText());
+        atBeta = JSON.readTree(betaClient.get("/v1/baselines").body());
+        JsonNode betaBaseline = atBeta.get("baselines").get(0);
+        assertEquals(betaCommit.get("baseline").asText(), betaBaseline.get("id").asText());
+        assertEquals("vm-out", betaBaseline.get("domain").asText());
+        assertEquals(vmUuid, betaBaseline.get("uuid").asText());
+        ControlClient.Reply removedAtBeta = betaClient.postForm("/v1/baselines/remove", form("protocol", "1", "vm", vmUuid.toUpperCase(java.util.Locale.ROOT)));
+        assertEquals(200, removedAtBeta.status(), removedAtBeta.body());
     }
 
     private static Map<String, String> form(String... pairs)

@@ -6,8 +6,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -127,6 +131,105 @@ class BaselineStoreTest
         }
         commit(store, "c", 10, 300);
         assertEquals(List.of("b", "c"), store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
+    }
+
+    @Test
+    void baselinesOlderThanTheMaxAgeGoAtTheNextCommitAndCheck()
+            throws IOException
+    {
+        AtomicLong now = new AtomicLong(1_000_000_000L);
+        BaselineStore store = new BaselineStore(directory, 1 << 20, Duration.ofHours(1), null, now::get);
+        commit(store, "old", 2, 100);
+        now.addAndGet(Duration.ofMinutes(40).toMillis());
+        commit(store, "newer", 2, 200);
+        assertEquals(1_000_000_000L, store.list().get(0).createdMillis(), "created at the store's clock");
+        // 61 minutes: "old" has expired, "newer" not; nothing is removed until a commit or a check
+        now.addAndGet(Duration.ofMinutes(21).toMillis());
+        assertEquals(List.of("old", "newer"), ids(store));
+        commit(store, "newest", 2, 300);
+        assertEquals(List.of("newer", "newest"), ids(store));
+        // a baseline a migration has open stays past its age until closed
+        now.addAndGet(Duration.ofMinutes(50).toMillis());
+        try (StoredBaseline newer = store.open("newer")) {
+            assertEquals(List.of(), store.removeExpired());
+            assertEquals(List.of("newer", "newest"), ids(store));
+        }
+        assertEquals(List.of("newer"), store.removeExpired());
+        assertEquals(List.of("newest"), ids(store));
+        // exactly the max age is not older than it
+        now.addAndGet(Duration.ofMinutes(10).toMillis());
+        assertEquals(List.of(), store.removeExpired());
+        now.addAndGet(1);
+        assertEquals(List.of("newest"), store.removeExpired());
+        assertEquals(List.of(), ids(store));
+        // no age limit: nothing expires
+        BaselineStore unlimited = new BaselineStore(directory, 1 << 20, Duration.ZERO, null, now::get);
+        commit(unlimited, "kept", 1, 400);
+        now.addAndGet(Duration.ofDays(3650).toMillis());
+        assertEquals(List.of(), unlimited.removeExpired());
+        assertEquals(List.of("kept"), ids(unlimited));
+    }
+
+    @Test
+    void ownersLastUseAndRemovalOfAVmsBaselines()
+            throws IOException
+    {
+        AtomicLong now = new AtomicLong(5_000_000L);
+        BaselineStore store = new BaselineStore(directory, 1 << 20, Duration.ofDays(7), null, now::get);
+        commit(store, "c-1", 2, 100);
+        commit(store, "c-2", 2, 200);
+        commit(store, "c-3", 2, 300);
+        store.setOwner("c-1", new BaselineStore.Owner("web1", Optional.of("c7a5fdbd-cdaf-9455-926a-d65c16db1809")));
+        store.setOwner("c-2", new BaselineStore.Owner("web1", Optional.empty()));
+        assertThrows(BaselineStoreException.class, () -> store.setOwner("c-9", new BaselineStore.Owner("web1", Optional.empty())));
+        List<BaselineStore.Entry> entries = store.entries();
+        assertEquals(Optional.of(new BaselineStore.Owner("web1", Optional.of("c7a5fdbd-cdaf-9455-926a-d65c16db1809"))), entries.get(0).owner());
+        assertEquals(Optional.of(new BaselineStore.Owner("web1", Optional.empty())), entries.get(1).owner());
+        assertEquals(Optional.empty(), entries.get(2).owner());
+        assertTrue(entries.stream().allMatch(entry -> entry.lastUsedMillis().isEmpty() && !entry.inUse()));
+
+        now.addAndGet(1000);
+        try (StoredBaseline used = store.open("c-2")) {
+            BaselineStore.Entry entry = store.entries().get(1);
+            assertTrue(entry.inUse());
+            assertEquals(OptionalLong.of(5_001_000L), entry.lastUsedMillis());
+            // all or nothing: c-1 is not removed either while c-2 is open
+            BaselineInUseException e = assertThrows(BaselineInUseException.class, () -> store.removeOwnedBy("web1"));
+            assertEquals("baseline c-2 of 'web1' in use by a migration: nothing removed, try again once it ended", e.getMessage());
+            assertEquals(List.of("c-1", "c-2", "c-3"), ids(store));
+        }
+        // last use survives a restart once saved
+        store.saveUsage();
+        BaselineStore reopened = new BaselineStore(directory, 1 << 20, Duration.ofDays(7), null, now::get);
+        assertEquals(OptionalLong.of(5_001_000L), reopened.entries().get(1).lastUsedMillis());
+        assertEquals(Optional.of(new BaselineStore.Owner("web1", Optional.empty())), reopened.entries().get(1).owner());
+
+        // by UUID (any case), by domain name, by id
+        assertEquals(List.of("c-1"), reopened.removeOwnedBy("C7A5FDBD-CDAF-9455-926A-D65C16DB1809"));
+        assertEquals(List.of("c-2"), reopened.removeOwnedBy("web1"));
+        assertEquals(List.of(), reopened.removeOwnedBy("web1"));
+        assertEquals(List.of("c-3"), reopened.removeOwnedBy("c-3"));
+        try (Stream files = new Stream(directory)) {
+            assertEquals(List.of(), files.names(), "baselines and their .meta are gone");
+        }
+    }
+
+    @Test
+    void aMetaFileWithoutItsBaselineIsRemovedWhenTheStoreOpens()
+            throws IOException
+    {
+        Files.writeString(directory.resolve("c-gone.meta"), "domain=web1\n");
+        Files.writeString(directory.resolve("c-x.meta.tmp"), "domain=web");
+        new BaselineStore(directory, 1 << 20);
+        try (Stream files = new Stream(directory)) {
+            assertEquals(List.of(), files.names());
+        }
+    }
+
+    private static List<String> ids(BaselineStore store)
+            throws BaselineStoreException
+    {
+        return store.list().stream().map(BaselineStore.BaselineInfo::id).toList();
     }
 
     @Test

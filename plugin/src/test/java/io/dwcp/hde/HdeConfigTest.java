@@ -41,6 +41,7 @@ class HdeConfigTest
         // unset: dwcpd's configuration makes it <node.state-dir>/baselines
         assertEquals(null, config.getBaselineDirectory());
         assertEquals(DataSize.valueOf("16GiB"), config.getBaselineSizeLimit());
+        assertEquals(java.time.Duration.ofDays(7), config.getBaselineMaxAge());
         config.validate();
     }
 
@@ -64,7 +65,8 @@ class HdeConfigTest
                 Map.entry("hde.tier1-max-rtt", "1ms"),
                 Map.entry("hde.tier2-max-rtt", "30ms"),
                 Map.entry("hde.baseline-record", "destination"),
-                Map.entry("hde.baseline-announce-limit", "2")));
+                Map.entry("hde.baseline-announce-limit", "2"),
+                Map.entry("hde.baseline-max-age", "36h")));
         HdeConfig config = binder.bind(HdeConfig.class);
         binder.checkAllUsed();
         assertEquals(LinkTier.REGIONAL, config.linkTier());
@@ -84,6 +86,7 @@ class HdeConfigTest
         assertEquals(java.time.Duration.ofMillis(30), config.getTier2MaxRtt());
         assertEquals(HdeConfig.BaselineRecording.DESTINATION, config.baselineRecording());
         assertEquals(2, config.getBaselineAnnounceLimit());
+        assertEquals(java.time.Duration.ofHours(36), config.getBaselineMaxAge());
         config.validate();
     }
 
@@ -91,7 +94,7 @@ class HdeConfigTest
     void everyKeyIsDescribed()
     {
         List<String> lines = ConfigurationBinder.describe(HdeConfig.class);
-        assertEquals(17, lines.size());
+        assertEquals(18, lines.size());
         assertTrue(lines.stream().allMatch(line -> line.trim().startsWith("hde.")), lines.toString());
     }
 
@@ -114,6 +117,9 @@ class HdeConfigTest
         assertInvalid(new HdeConfig().setDictionarySample(DataSize.ofKiB(256)),
                 "hde.dictionary-sample must be between 8 x hde.dictionary-size (512KiB) and 256MiB: 256KiB");
         assertInvalid(new HdeConfig().setControllerHeadroomPercent(-1), "hde.controller-headroom-percent must be between 0 and 1000: -1");
+        ConfigurationException negativeAge = assertThrows(ConfigurationException.class, () -> new HdeConfig().setBaselineMaxAge(java.time.Duration.ofSeconds(-1)));
+        assertEquals("hde.baseline-max-age=PT-1S: must not be negative (0 = no age limit)", negativeAge.getMessage());
+        new HdeConfig().setBaselineMaxAge(java.time.Duration.ZERO).validate();
         new HdeConfig().setDictionarySize(DataSize.ofBytes(0)).setDictionarySample(DataSize.ofBytes(0)).validate();
         new HdeConfig().setDeltaCacheSize(DataSize.ofBytes(0)).setHashCacheSize(DataSize.ofBytes(0)).validate();
     }

@@ -11,6 +11,7 @@ import io.dwcp.codec.SourceCodec;
 import io.dwcp.codec.StreamDecoder;
 import io.dwcp.codec.StreamEncoder;
 import io.dwcp.codec.LinkMeasurement;
+import io.dwcp.hde.BaselineJobs;
 import io.dwcp.hde.BaselineStore;
 import io.dwcp.hde.HdeConfig;
 import io.dwcp.hde.HdeFixtureTest;
@@ -102,10 +103,11 @@ class HdeTunnelTest
     {
         byte[] stream = channels(fixture("qemu-7.2-precopy")).get(0);
         Path baselines = Files.createTempDirectory("dwcp-baselines");
-        try {
+        HdeConfig config = new HdeConfig().setTier(3).setBaselineDirectory(baselines).setBaselineRecord("none");
+        BaselineStore store = new BaselineStore(config);
+        try (BaselineJobs jobs = new BaselineJobs(config, store)) {
             // the 4th frame of the source's HDE stream has a byte flipped after its CRC was computed
-            HdeConfig config = new HdeConfig().setTier(3).setBaselineDirectory(baselines).setBaselineRecord("none");
-            HdeSessionCodecs hde = new HdeSessionCodecs(config, new HdeStats(), new BaselineStore(config));
+            HdeSessionCodecs hde = new HdeSessionCodecs(config, new HdeStats(), store, jobs);
             Module corrupting = binder -> binder.bind(CodecSelection.class).toInstance(
                     new CodecSelection(CodecMode.HDE, new PassthroughSessionCodecs(new IdentityStreamCodec()), new CorruptingSessionCodecs(hde, 3, false)));
             assertSessionFails(stream, corrupting, "HDE decoding of QEMU connection 0 failed: ");
@@ -452,9 +454,9 @@ class HdeTunnelTest
         }
 
         @Override
-        public SourceCodec newSource(String context)
+        public SourceCodec newSource(long sessionId, String context)
         {
-            SourceCodec source = hde.newSource(context);
+            SourceCodec source = hde.newSource(sessionId, context);
             return new SourceCodec()
             {
                 @Override
@@ -541,9 +543,9 @@ class HdeTunnelTest
         }
 
         @Override
-        public DestinationCodec newDestination(String context, byte[] offer)
+        public DestinationCodec newDestination(long sessionId, String context, byte[] offer)
         {
-            return hde.newDestination(context, offer);
+            return hde.newDestination(sessionId, context, offer);
         }
     }
 }

@@ -3,6 +3,7 @@ package io.dwcp.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.dwcp.testbed.dwcp.DwcpLink;
+import io.dwcp.testbed.dwcp.Dwcpd;
 import io.dwcp.testbed.guest.GuestConsole;
 import io.dwcp.testbed.guest.GuestImage;
 import io.dwcp.testbed.guest.Verdict;
@@ -112,6 +113,8 @@ public final class Bench implements Callable<Integer> {
 
     /** A transport run's time to reach its steady rate (slow start, the stream count controller). */
     static final Duration TRANSPORT_WARM_UP = Duration.ofSeconds(10);
+    /** How long a dwcpd may take to write a migration's baselines (a 1 GiB guest's on a slow disk). */
+    static final Duration BASELINE_COMMIT_TIMEOUT = Duration.ofMinutes(2);
     /** A transport run's measured window. */
     static final Duration TRANSPORT_WINDOW = Duration.ofSeconds(20);
 
@@ -393,6 +396,29 @@ public final class Bench implements Callable<Integer> {
             out.printf(Locale.ROOT, "bench:   %s warm-up: a %d MiB guest migrated through the same dwcpd in %.1f s (%.1f s with its boot)%n",
                     label, WARM_UP_RAM_MIB, result.totalMs() / 1000.0, (System.nanoTime() - start) / 1e9);
         }
+        // the warm-up's baselines are written in the background: not while the measured migration runs
+        awaitBaselines(link);
+    }
+
+    /**
+     * Waits until neither dwcpd records or writes a baseline any more (the states they publish on
+     * their control sockets), so that no baseline write overlaps the next migration.
+     */
+    private void awaitBaselines(DwcpLink link) {
+        long start = System.nanoTime();
+        List<Dwcpd.BaselineCommit> atA = link.source().awaitBaselineCommits(0, BASELINE_COMMIT_TIMEOUT);
+        List<Dwcpd.BaselineCommit> atB = link.destination().awaitBaselineCommits(0, BASELINE_COMMIT_TIMEOUT);
+        out.printf(Locale.ROOT, "bench:   baselines written after %.1f s: A %s, B %s%n", (System.nanoTime() - start) / 1e9,
+                describe(atA), describe(atB));
+    }
+
+    private static String describe(List<Dwcpd.BaselineCommit> commits) {
+        if (commits.isEmpty()) {
+            return "none";
+        }
+        Dwcpd.BaselineCommit last = commits.get(commits.size() - 1);
+        return last.committed() ? String.format(Locale.ROOT, "%s %d pages", last.state(), last.pages())
+                : last.state() + (last.reason() == null ? "" : " (" + last.reason() + ")");
     }
 
     /** A migration and what it cost: CPU-seconds per process, the bulk phase's and the first 5 s's wire rates. */
@@ -442,8 +468,9 @@ public final class Bench implements Callable<Integer> {
         String thereSummary = String.format(Locale.ROOT, "way there %.1f s, %.0f MiB on the wire", there.totalMs() / 1000.0,
                 there.wireBytes() / 1048576.0);
         out.println("bench:   " + label + " " + thereSummary + "; now back from B to A");
-        // the destination records the baseline in the background once its session completed
-        Thread.sleep(3000);
+        // both dwcpd write their baselines in the background once the session completed: the way
+        // back starts when each says it is done (A's is the one the way back refers to)
+        awaitBaselines(link);
         QemuVm.Config backConfig = new QemuVm.Config("back", config.binary(), config.accelerator(), config.ramMiB(),
                 config.kernel(), config.initrd(), config.kernelCommandLine(), true, work.resolve("back"),
                 network.hostA()::startTracked);

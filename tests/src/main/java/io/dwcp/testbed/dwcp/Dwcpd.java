@@ -4,12 +4,20 @@ import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.sys.Command;
 import io.dwcp.testbed.sys.TrackedProcess;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +54,7 @@ public final class Dwcpd implements AutoCloseable {
     private static final String CLI_MAIN_CLASS = "io.dwcp.cli.DwcpCommand";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Logger LOG = Logger.getLogger(Dwcpd.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Host host;
     private final String name;
@@ -192,6 +201,68 @@ public final class Dwcpd implements AutoCloseable {
     /** The control socket (the libvirt hook's and dwcp migrate's), as the test JVM sees it. */
     public Path controlSocket() {
         return runDirectory.resolve("control.sock");
+    }
+
+    /**
+     * GETs {@code path} from the daemon's control socket (protocol 1, {@code io.dwcp.control.ControlApi})
+     * and returns the body of its 200 answer.
+     */
+    public String control(String path) {
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            channel.connect(UnixDomainSocketAddress.of(controlSocket()));
+            channel.write(ByteBuffer.wrap(("GET " + path + " HTTP/1.1\r\nHost: dwcpd\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII)));
+            String response = new String(Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8);
+            int body = response.indexOf("\r\n\r\n");
+            if (!response.startsWith("HTTP/1.1 200") || body < 0) {
+                throw new IllegalStateException(this + ": GET " + path + " answered " + response.strip());
+            }
+            return response.substring(body + 4);
+        } catch (IOException e) {
+            throw new UncheckedIOException(this + ": GET " + path + " on " + controlSocket(), e);
+        }
+    }
+
+    /** How the baseline of one session ended at this daemon, as {@code GET /v1/baselines} lists it. */
+    public record BaselineCommit(String session, String role, String state, String baseline, long pages, long bytes,
+                                 String reason) {
+        public boolean committed() {
+            return state.equals("committed");
+        }
+    }
+
+    /**
+     * Waits until the daemon lists at least {@code atLeast} baseline commits and none of them is
+     * still recording or being written (the states dwcpd publishes, no guessing how long a commit
+     * takes), and returns them, oldest first. Fails if the daemon exits or the timeout passes.
+     */
+    public List<BaselineCommit> awaitBaselineCommits(int atLeast, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<BaselineCommit> commits = new ArrayList<>();
+            try {
+                for (JsonNode commit : JSON.readTree(control("/v1/baselines")).path("commits")) {
+                    commits.add(new BaselineCommit(commit.path("session").asText(), commit.path("role").asText(),
+                            commit.path("state").asText(), commit.path("baseline").asText(null),
+                            commit.path("pages").asLong(), commit.path("bytes").asLong(), commit.path("reason").asText(null)));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(this + ": GET /v1/baselines answered malformed JSON", e);
+            }
+            boolean settled = commits.size() >= atLeast
+                    && commits.stream().noneMatch(c -> c.state().equals("recording") || c.state().equals("committing"));
+            if (settled) {
+                return commits;
+            }
+            if (!process.isAlive()) {
+                throw new IllegalStateException(this + " exited while baselines were being written: " + commits + "\n" + tail(log()));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(this + ": baseline commits not done within " + timeout.toSeconds() + " s: "
+                        + commits + "\n" + tail(log()));
+            }
+            sleep(100);
+        }
     }
 
     /** The daemon's log so far (stdout and stderr). */

@@ -152,6 +152,43 @@ class DwcpFaultsIT {
         }
     }
 
+    /**
+     * A resume: the WAN is cut after about 80 % of a whole migration's bytes and stays cut past the
+     * reconnect timeout, so the migration fails (the source guest runs on); what the destination
+     * daemon had verified becomes a baseline, and the next attempt sends only what it lacks.
+     */
+    @Test
+    void aMigrationFailedByALongWanCutResumesOnTheNextAttempt() throws Exception {
+        GuestPair pair = startPair();
+        try {
+            long start = network.bytesAtoB();
+            MigrationResult first = migrateWithFault(pair, 78L << 20, () -> network.setCut(true));
+            long firstBytes = network.bytesAtoB() - start;
+            network.setCut(false);
+            assertEquals(MigrationResult.FAILED, first.status(), first.detail() + "\n" + link.logs());
+            assertTrue(first.guestIntact(), "source guest after the failed migration: " + first.detail());
+            assertEquals("running", pair.source().runState());
+            // the destination daemon stores what it received as a baseline once the session failed
+            link.destination().awaitLog(" stored: ", Duration.ofSeconds(60));
+
+            pair = pair.retryWithNewDestination(DIR.resolve("vms").resolve("dst-resume"));
+            pair.configure(NativeMode.PRECOPY);
+            double referencesBefore = link.source().metric("dwcp_hde_pages_total", "level=\"reference\"").orElse(0);
+            MigrationResult again = pair.migrate(link.destinationUri(), link.sourceUri(), Duration.ofMinutes(4), null);
+            assertCompletedIntact(again, pair);
+            double references = link.source().metric("dwcp_hde_pages_total", "level=\"reference\"").orElse(0) - referencesBefore;
+            System.out.printf("resume: first attempt %d bytes on the wire before it failed, second %d bytes (%.1f %%), %.0f pages"
+                    + " sent as references to what the first left%n", firstBytes, again.wireBytes(),
+                    100.0 * again.wireBytes() / firstBytes, references);
+            assertTrue(references > (WORKLOAD.memoryMiB() << 8) / 2, "the second attempt referenced only " + references
+                    + " pages:\n" + link.logs());
+            assertTrue(again.wireBytes() * 100 <= firstBytes * 30, "the second attempt sent " + again.wireBytes()
+                    + " bytes, the first " + firstBytes + " before it failed: more than 30 %");
+        } finally {
+            pair.close();
+        }
+    }
+
     @Test
     void aSegmentCorruptedBelowTcpIsDetectedAndNeverReachesTheGuest() throws Exception {
         double failedBefore = link.source().metric("dwcp_streams_failed_total", "").orElse(0)

@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -146,8 +147,15 @@ class DwcpMigrationIT {
             try {
                 MigrationResult there = migrate(link, pair, NativeMode.PRECOPY, "A->B with HDE");
                 double referencesBefore = link.destination().metric("dwcp_hde_pages_total", "level=\"reference\"").orElse(0);
-                // the baseline is written in the background once the session completed
-                Thread.sleep(3000);
+                // both ends write their baseline in the background once the session completed: wait
+                // until each dwcpd says it is done; A's (what it sent) is what the way back refers to
+                List<Dwcpd.BaselineCommit> atA = link.source().awaitBaselineCommits(1, Duration.ofSeconds(120));
+                List<Dwcpd.BaselineCommit> atB = link.destination().awaitBaselineCommits(1, Duration.ofSeconds(120));
+                assertTrue(atA.stream().anyMatch(c -> c.role().equals("source") && c.committed() && c.pages() > 0),
+                        "A stored no baseline of what it sent: " + atA + "\n" + link.logs());
+                assertTrue(atB.stream().anyMatch(c -> c.role().equals("destination") && c.committed() && c.pages() > 0),
+                        "B stored no baseline of what it received: " + atB + "\n" + link.logs());
+                LOG.info("baselines after A->B: A " + atA + ", B " + atB);
                 pair = pair.reverse(DIR.resolve("vms").resolve("back"));
                 pair.configure(NativeMode.PRECOPY);
                 MigrationResult back = pair.migrate(link.reverseDestinationUri(), link.reverseSourceUri(),
@@ -167,9 +175,6 @@ class DwcpMigrationIT {
                         "B->A referred to only " + references + " pages of A's baseline:\n" + link.logs());
                 assertTrue(back.wireBytes() * 2 < there.wireBytes(),
                         "B->A sent " + back.wireBytes() + " bytes, A->B " + there.wireBytes() + ": the baseline did not help");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
             } finally {
                 pair.close();
             }
