@@ -57,6 +57,8 @@
 
 #include <sqlite3.h>
 
+#include "guest_console.h"
+
 #define PROFILE_BYTES 1200u
 #define MEMO_BYTES 96u
 #define INITIAL_BALANCE 100000
@@ -80,28 +82,8 @@ static uint64_t start_ns;
 static uint64_t rng_state;
 static const char *verdict_id = "-";
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* One line, one write(). */
-static void say(const char *fmt, ...) {
-    char line[768];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    for (int off = 0; off < n;) {
-        ssize_t w = write(STDOUT_FILENO, line + off, (size_t)(n - off));
-        if (w < 0) { if (errno == EINTR) continue; return; }
-        off += (int)w;
-    }
-}
 
 static void die(const char *what) {
     say("DWCP-WORKLOAD ERROR %s: %s", what, db ? sqlite3_errmsg(db) : strerror(errno));
@@ -420,21 +402,10 @@ static void parse_params(const char *line) {
     }
 }
 
-static void read_params(int argc, char **argv) {
-    if (argc > 1) { parse_params(argv[1]); return; }
-    char line[4096] = {0};
-    int fd = open("/proc/cmdline", O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n = read(fd, line, sizeof line - 1);
-        if (n > 0) line[n] = 0;
-        close(fd);
-    }
-    parse_params(line);
-}
 
 int main(int argc, char **argv) {
     start_ns = now_ns();
-    read_params(argc, argv);
+    read_params(argc, argv, parse_params);
     struct termios tio;
     if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &tio) == 0) {
         tio.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);

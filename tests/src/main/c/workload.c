@@ -51,6 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest_console.h"
+
 #define PAGE_SIZE 4096u
 #define PAGE_WORDS (PAGE_SIZE / 8)
 #define CLASS_RUN 16           /* pages per run of one content class */
@@ -296,28 +298,8 @@ static enum page_class fill_page(uint8_t *page, uint64_t p) {
 
 /* ---- output ---- */
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* One line, one write(): never interleaved with other output of ours. */
-static void say(const char *fmt, ...) {
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    for (int off = 0; off < n;) {
-        ssize_t w = write(STDOUT_FILENO, line + off, (size_t)(n - off));
-        if (w < 0) { if (errno == EINTR) continue; return; }
-        off += (int)w;
-    }
-}
 
 static void *alloc_or_die(size_t bytes, const char *what) {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -358,23 +340,6 @@ static void parse_params(const char *line) {
     }
 }
 
-static void read_params(int argc, char **argv) {
-    if (argc > 1) {
-        parse_params(argv[1]);
-        return;
-    }
-    char line[4096] = { 0 };
-    int fd = open("/proc/cmdline", O_RDONLY);
-    if (fd < 0) {
-        say("DWCP-WORKLOAD ERROR cannot open /proc/cmdline: %s", strerror(errno));
-        exit(2);
-    }
-    ssize_t n = read(fd, line, sizeof line - 1);
-    close(fd);
-    if (n < 0) n = 0;
-    line[n] = 0;
-    parse_params(line);
-}
 
 /* ---- setup ---- */
 
@@ -578,7 +543,7 @@ static int command(char *line, uint64_t *period_start, uint64_t *period_writes) 
 
 int main(int argc, char **argv) {
     start_ns = now_ns();
-    read_params(argc, argv);
+    read_params(argc, argv, parse_params);
 
     struct termios tio;
     if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &tio) == 0) {

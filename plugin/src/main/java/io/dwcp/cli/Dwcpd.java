@@ -59,12 +59,28 @@ public interface Dwcpd
      * completed, failed; byte counts are those of its session (0 before it starts).
      */
     record Migration(String id, String socket, String state, long qemuBytes, long tunnelBytesSent, int streams,
-            OptionalDouble compressionRatio, Optional<String> failure)
+            OptionalDouble compressionRatio, Optional<String> failure, Reuse reuse)
     {
+        public Migration(String id, String socket, String state, long qemuBytes, long tunnelBytesSent, int streams,
+                OptionalDouble compressionRatio, Optional<String> failure)
+        {
+            this(id, socket, state, qemuBytes, tunnelBytesSent, streams, compressionRatio, failure, Reuse.NONE);
+        }
+
         public boolean hasSession()
         {
             return !state.equals("waiting");
         }
+    }
+
+    /**
+     * What a migration reused of the destination's baselines (an earlier migration of this VM, a
+     * failed attempt, another VM of the same image): pages it held, pages sent as references to
+     * them and as deltas against them.
+     */
+    record Reuse(long baselinePages, long referencedPages, long deltaPages)
+    {
+        public static final Reuse NONE = new Reuse(0, 0, 0);
     }
 
     /** dwcpd is not there, does not answer, or refused (the message says which). */

@@ -113,10 +113,13 @@ public final class DwcpdControl
         JsonNode session = migration.path("session");
         JsonNode ratio = session.path("compressionRatio");
         JsonNode failure = session.path("failure");
+        JsonNode reuse = session.path("reuse");
         return new Migration(migration.path("id").asText(), migration.path("socket").asText(), migration.path("state").asText(),
                 session.path("qemuBytesRead").asLong(0), session.path("tunnelBytesSent").asLong(0), session.path("streams").asInt(0),
                 ratio.isNumber() ? OptionalDouble.of(ratio.asDouble()) : OptionalDouble.empty(),
-                failure.isTextual() ? Optional.of(failure.asText()) : Optional.empty());
+                failure.isTextual() ? Optional.of(failure.asText()) : Optional.empty(),
+                reuse.isObject() ? new Dwcpd.Reuse(reuse.path("baselinePages").asLong(0), reuse.path("referencedPages").asLong(0),
+                        reuse.path("deltaPages").asLong(0)) : Dwcpd.Reuse.NONE);
     }
 
     private interface Request

@@ -146,6 +146,11 @@ public final class ProgressView
         tunnel.ifPresent(migration -> {
             line.append(", on the wire ").append(bytes(migration.tunnelBytesSent()));
             compressionRatio().ifPresent(ratio -> line.append(String.format(Locale.ROOT, " (ratio %.2f)", ratio)));
+            Dwcpd.Reuse reuse = migration.reuse();
+            if (reuse.referencedPages() + reuse.deltaPages() > 0) {
+                line.append(String.format(Locale.ROOT, "; reused %s the destination held (%d pages as references, %d as deltas)",
+                        bytes(4096.0 * (reuse.referencedPages() + reuse.deltaPages())), reuse.referencedPages(), reuse.deltaPages()));
+            }
         });
         if (seconds > 0) {
             line.append(", ").append(rate(job.dataProcessed() / seconds)).append(" average");

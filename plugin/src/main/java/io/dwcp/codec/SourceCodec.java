@@ -21,6 +21,26 @@ public interface SourceCodec
     /** The link as measured now (periodically, and once before the answer is applied). */
     default void linkMeasured(LinkMeasurement link) {}
 
+    /**
+     * What this session's encoding reused of what the destination held before it began, for the
+     * operator ({@code dwcp migrate}, the control socket); {@link Reuse#NONE} when the codec reuses
+     * nothing. Any thread.
+     */
+    default Reuse reuse()
+    {
+        return Reuse.NONE;
+    }
+
+    /**
+     * @param baselinePages pages the destination announced it holds
+     * @param referencedPages pages sent as references to them (16 bytes instead of a page)
+     * @param deltaPages pages sent as deltas against an earlier version of theirs
+     */
+    record Reuse(long baselinePages, long referencedPages, long deltaPages)
+    {
+        public static final Reuse NONE = new Reuse(0, 0, 0);
+    }
+
     /** The destination verified every stream: the migration completed. */
     default void completed() {}
 

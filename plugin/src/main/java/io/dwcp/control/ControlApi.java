@@ -11,6 +11,7 @@ import io.dwcp.hde.BaselineStoreException;
 import io.dwcp.region.RegionStatus;
 import io.dwcp.tunnel.PeerConfig;
 import io.dwcp.tunnel.PeersConfig;
+import io.dwcp.codec.SourceCodec;
 import io.dwcp.tunnel.Session;
 import io.dwcp.tunnel.SessionManager;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -61,12 +62,14 @@ import static java.util.Objects.requireNonNull;
  * Commit    => {session (16 hex digits), role: source|destination, state: recording|committing|committed|failed|none,
  *               baseline: ID|null, pages, bytes, reason|null, startedAtMillis, endedAtMillis|null}
  *              (the baseline a session leaves here, see {@code io.dwcp.hde.BaselineJobs}: committing and recording
- *              change, the other states are final; a migration without a session, or a session that records
- *              nothing, has {state: none, session: null or its id, role: null, ...})
+ *              change, the other states are final; a failed session keeps what it recorded, so it ends
+ *              committed too unless it recorded no page: none; a migration without a session, or a session
+ *              that records nothing here, has {state: none, session: null or its id, role: null, ...})
  * Baseline  => {id, domain|null, uuid|null, pages, bytes, createdAtMillis, ageMillis, lastUsedAtMillis|null, inUse}
  * Session   => {id (16 hex digits), peer, role: source|destination, state: open|completed|failed, failure,
  *               startedAtMillis, qemuBytesRead, qemuBytesWritten, tunnelBytesSent, tunnelBytesReceived,
- *               streams, compressionRatio (source: qemuBytesRead / tunnelBytesSent, null before any byte)}
+ *               streams, compressionRatio (source: qemuBytesRead / tunnelBytesSent, null before any byte),
+ *               reuse (source: {baselinePages the destination held, referencedPages, deltaPages}; null otherwise)}
  * </pre>
  * Other paths answer 404, other methods 405 (with {@code Allow}). The baseline resources read the
  * disk: {@link #blocks} tells the server to run them off its event loop.
@@ -502,6 +505,16 @@ public final class ControlApi
         }
         else {
             entry.putNull("compressionRatio");
+        }
+        if (session.role() == Session.Role.SOURCE) {
+            SourceCodec.Reuse reuse = session.reuse();
+            ObjectNode reused = entry.putObject("reuse");
+            reused.put("baselinePages", reuse.baselinePages());
+            reused.put("referencedPages", reuse.referencedPages());
+            reused.put("deltaPages", reuse.deltaPages());
+        }
+        else {
+            entry.putNull("reuse");
         }
         return entry;
     }

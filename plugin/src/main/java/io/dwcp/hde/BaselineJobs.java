@@ -24,7 +24,8 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * dwcpd's background work on baselines, on one thread this class owns ({@code hde-baseline-jobs}):
- * writing a completed migration's recording as a baseline (the commit), and a periodic check that
+ * writing a migration's recording as a baseline (the commit: once it completed, or what a failed
+ * one moved, see {@code SessionRecording#keepPartial}), and a periodic check that
  * removes baselines older than {@code hde.baseline-max-age} and saves when each was last used.
  * {@code LATENT -> STARTED -> CLOSED}: the daemon starts it and closes it with itself.
  *
@@ -32,7 +33,7 @@ import static java.util.Objects.requireNonNull;
  * <pre>
  * RECORDING --completed--> COMMITTING --> COMMITTED (id, pages, bytes) | FAILED (reason)
  * RECORDING --recording stopped (size limit, disk)--> FAILED (reason)
- * RECORDING --the session did not complete--> NONE (reason)
+ * RECORDING --the session ended having recorded no page--> NONE (reason)
  * </pre>
  * A session that recorded nothing (recording off, no room to start) has no outcome. The newest
  * {@value #KEPT_OUTCOMES} outcomes are kept. A committed baseline is labelled with the VM the
@@ -204,7 +205,7 @@ public final class BaselineJobs
         outcomes.put(sessionId, new Outcome(sessionId, role, State.RECORDING, Optional.empty(), Optional.empty(), clock.getAsLong(), OptionalLong.empty()));
     }
 
-    /** The recording ended without a commit: FAILED (it stopped) or NONE (the session did not complete). */
+    /** The recording ended without a commit: FAILED (it stopped) or NONE (the session ended having recorded nothing to keep). */
     synchronized void recordingEnded(long sessionId, State state, String reason)
     {
         if (state != State.FAILED && state != State.NONE) {

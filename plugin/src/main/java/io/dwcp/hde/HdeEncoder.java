@@ -229,6 +229,9 @@ public final class HdeEncoder
             boolean deltaBeatsReference = previous != null && deltaLength + Varint.length(deltaLength) <= PageHash.BYTES;
             if (referable && !deltaBeatsReference) {
                 pageLevel = PageLevel.REFERENCE;
+                if (!hashes.contains(hash)) {
+                    stats.baselineReference();
+                }
                 writePageHead(HdeFrame.RECORD_REF, key, header, headerOffset, headerLength);
                 hash.write(body, bodyLength);
                 bodyLength += PageHash.BYTES;

@@ -138,12 +138,15 @@ public final class HdeSessionCodecs
         private volatile LinkTier tier = config.linkTier();
 
         private final List<StoredBaseline> ownBaselines;
+        // this session's counters (the daemon's count them too): its level control and its report
+        private final HdeStats sessionStats = new HdeStats(stats);
+        private volatile long baselinePages;
 
         private Source(long sessionId, String context)
         {
             this.context = context;
             this.recording = recording(sessionId, "source", context, config.baselineRecording().atSource());
-            this.codec = new HdeStreamCodec(config, stats, context, List.of(), List.of(), recording, () -> tier);
+            this.codec = new HdeStreamCodec(config, sessionStats, context, List.of(), List.of(), recording, () -> tier);
             List<StoredBaseline> newest = openNewestBaselines(context);
             this.ownBaselines = newest.stream().filter(StoredBaseline::hasAddresses).toList();
             closeAll(context, newest.stream().filter(b -> !b.hasAddresses()).toList());
@@ -182,6 +185,7 @@ public final class HdeSessionCodecs
                 throw new CodecException("HDE answer of the destination: " + e.getMessage(), e);
             }
             codec.destinationBaselines(baselines);
+            baselinePages = baselines.stream().mapToLong(BaselineAnnouncement::pages).sum();
             if (!baselines.isEmpty() && !ownBaselines.isEmpty()) {
                 // a page changed since a version both hosts hold goes as a delta against that version
                 codec.baselineVersions(new RecordedVersions(ownBaselines));
@@ -194,6 +198,12 @@ public final class HdeSessionCodecs
         public StreamEncoder newEncoder(int channel)
         {
             return codec.newEncoder(channel);
+        }
+
+        @Override
+        public Reuse reuse()
+        {
+            return new Reuse(baselinePages, sessionStats.baselineReferences(), sessionStats.pages(PageLevel.BASELINE_DELTA));
         }
 
         @Override
@@ -249,7 +259,7 @@ public final class HdeSessionCodecs
             this.context = context;
             this.baselines = openNewestBaselines(context);
             this.recording = recording(sessionId, "destination", context, config.baselineRecording().atDestination());
-            this.codec = new HdeStreamCodec(config, stats, context, List.of(), baselines, recording, config::linkTier);
+            this.codec = new HdeStreamCodec(config, new HdeStats(stats), context, List.of(), baselines, recording, config::linkTier);
         }
 
         @Override

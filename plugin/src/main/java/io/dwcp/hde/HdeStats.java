@@ -5,8 +5,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counters and timings of HDE encoders and decoders; one instance may be shared by the streams of
- * a daemon (thread-safe). Per page level: pages, bytes in (header + 4096) and bytes out (the
+ * Counters and timings of HDE encoders and decoders (thread-safe): one per session, adding
+ * everything it counts to the daemon's as well ({@link #HdeStats(HdeStats)}), so that a session's
+ * zstd level follows its own figures ({@link LevelController}) and its report is its own. Per page level: pages, bytes in (header + 4096) and bytes out (the
  * record in the uncompressed body). Per compression level ({@link #NO_COMPRESSION} for raw
  * frames): frames, body and frame bytes, stream bytes in and encoder time spent while that level
  * was set (what {@link LevelController} measures speed and ratio from).
@@ -41,6 +42,20 @@ public final class HdeStats
     private final LongAdder dictionariesTrained = new LongAdder();
     private final LongAdder dictionaryTrainingFailures = new LongAdder();
     private final LongAdder dictionaryTrainingNanos = new LongAdder();
+    private final LongAdder baselineReferences = new LongAdder();
+    private final HdeStats parent;
+
+    /** Counters of their own (a daemon's). */
+    public HdeStats()
+    {
+        this.parent = null;
+    }
+
+    /** A session's counters: whatever they count is counted by {@code parent} too. */
+    public HdeStats(HdeStats parent)
+    {
+        this.parent = java.util.Objects.requireNonNull(parent, "parent is null");
+    }
 
     /** One measured compression level, for {@link LevelController}. */
     public record LevelSample(int level, long inputBytes, long frameBytes, long encodeNanos)
@@ -74,12 +89,33 @@ public final class HdeStats
         pages.incrementAndGet(level.ordinal());
         pageBytesIn.addAndGet(level.ordinal(), bytesIn);
         pageBytesOut.addAndGet(level.ordinal(), bytesOut);
+        if (parent != null) {
+            parent.page(level, bytesIn, bytesOut);
+        }
+    }
+
+    /** A REF record whose content came from a baseline the destination announced (not this migration's cache). */
+    void baselineReference()
+    {
+        baselineReferences.increment();
+        if (parent != null) {
+            parent.baselineReference();
+        }
+    }
+
+    /** Pages sent as references to a baseline the destination held before the migration. */
+    public long baselineReferences()
+    {
+        return baselineReferences.sum();
     }
 
     void raw(long bytesIn, long bytesOut)
     {
         rawBytesIn.add(bytesIn);
         rawBytesOut.add(bytesOut);
+        if (parent != null) {
+            parent.raw(bytesIn, bytesOut);
+        }
     }
 
     void input(int level, long bytes, long nanos)
@@ -87,6 +123,9 @@ public final class HdeStats
         levelInputBytes.addAndGet(slot(level), bytes);
         levelEncodeNanos.addAndGet(slot(level), nanos);
         encodeNanos.add(nanos);
+        if (parent != null) {
+            parent.input(level, bytes, nanos);
+        }
     }
 
     void frameEncoded(int level, long bodyBytes, long frameBytes, long nanos)
@@ -99,12 +138,18 @@ public final class HdeStats
         framesEncoded.increment();
         frameBytesEncoded.add(frameBytes);
         encodeNanos.add(nanos);
+        if (parent != null) {
+            parent.frameEncoded(level, bodyBytes, frameBytes, nanos);
+        }
     }
 
     void controlFrameEncoded(long frameBytes)
     {
         framesEncoded.increment();
         frameBytesEncoded.add(frameBytes);
+        if (parent != null) {
+            parent.controlFrameEncoded(frameBytes);
+        }
     }
 
     void frameDecoded(long frameBytes, long outputBytes, long nanos)
@@ -113,18 +158,27 @@ public final class HdeStats
         frameBytesDecoded.add(frameBytes);
         bytesDecoded.add(outputBytes);
         decodeNanos.add(nanos);
+        if (parent != null) {
+            parent.frameDecoded(frameBytes, outputBytes, nanos);
+        }
     }
 
     void dictionaryTrained(long nanos)
     {
         dictionariesTrained.increment();
         dictionaryTrainingNanos.add(nanos);
+        if (parent != null) {
+            parent.dictionaryTrained(nanos);
+        }
     }
 
     void dictionaryTrainingFailed(long nanos)
     {
         dictionaryTrainingFailures.increment();
         dictionaryTrainingNanos.add(nanos);
+        if (parent != null) {
+            parent.dictionaryTrainingFailed(nanos);
+        }
     }
 
     public long pages(PageLevel level)
@@ -244,6 +298,7 @@ public final class HdeStats
             out.append("dwcp_hde_page_bytes_in_total").append(label).append(' ').append(pageBytesIn(level)).append('\n');
             out.append("dwcp_hde_page_bytes_out_total").append(label).append(' ').append(pageBytesOut(level)).append('\n');
         }
+        out.append("dwcp_hde_baseline_references_total ").append(baselineReferences()).append('\n');
         out.append("dwcp_hde_raw_bytes_in_total ").append(rawBytesIn()).append('\n');
         out.append("dwcp_hde_raw_bytes_out_total ").append(rawBytesOut()).append('\n');
         for (int slot = 0; slot < LEVEL_SLOTS; slot++) {

@@ -260,6 +260,12 @@ public final class Session
         return qemuBytesWritten.sum();
     }
 
+    /** Source: what the session's encoding reused of the destination's baselines; {@link SourceCodec.Reuse#NONE} otherwise. */
+    public SourceCodec.Reuse reuse()
+    {
+        return sourceCodec == null ? SourceCodec.Reuse.NONE : sourceCodec.reuse();
+    }
+
     /** Frame bytes sent on this session's tunnel streams, re-sends and control frames included. */
     public long tunnelBytesSent()
     {

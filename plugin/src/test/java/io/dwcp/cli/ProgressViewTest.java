@@ -42,6 +42,22 @@ class ProgressViewTest
     }
 
     @Test
+    void summarySaysWhatWasReused()
+    {
+        ProgressView view = new ProgressView("vm1", "beta");
+        Dwcpd.Migration done = FakeDwcpd.migration("completed", 1000 * MIB, 100 * MIB);
+        Dwcpd.Migration reused = new Dwcpd.Migration(done.id(), done.socket(), done.state(), done.qemuBytes(), done.tunnelBytesSent(),
+                done.streams(), done.compressionRatio(), done.failure(), new Dwcpd.Reuse(250_000, 200_000, 3_000));
+        view.update(0, stats(1000 * MIB, 0, 1), Optional.of(reused));
+        assertEquals("Migrated vm1 to beta in 2.0 s: guest data 1000.0 MiB, on the wire 100.0 MiB (ratio 10.00); reused 793.0 MiB the"
+                + " destination held (200000 pages as references, 3000 as deltas), 500.0 MiB/s average, 1 iteration.", view.summary(2 * SECOND));
+        // nothing reused: nothing said
+        view.update(0, stats(1000 * MIB, 0, 1), Optional.of(done));
+        assertEquals("Migrated vm1 to beta in 2.0 s: guest data 1000.0 MiB, on the wire 100.0 MiB (ratio 10.00), 500.0 MiB/s average, 1 iteration.",
+                view.summary(2 * SECOND));
+    }
+
+    @Test
     void withoutTunnelOrRateYet()
     {
         ProgressView view = new ProgressView("vm1", "beta");

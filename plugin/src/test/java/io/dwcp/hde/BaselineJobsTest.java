@@ -121,6 +121,24 @@ class BaselineJobsTest
     }
 
     @Test
+    void aFailedSessionKeepsWhatItRecordedUnlessItRecordedNothing()
+            throws Exception
+    {
+        BaselineStore store = new BaselineStore(directory, 1 << 20, Duration.ofDays(7), null, now::get);
+        try (BaselineJobs jobs = new BaselineJobs(store, Duration.ofHours(1), Duration.ofSeconds(30), now::get)) {
+            recording(jobs, store, 1, 3).keepPartial();
+            recording(jobs, store, 2, 0).keepPartial();
+            jobs.checkNow();
+            BaselineJobs.Outcome partial = jobs.outcome(1).orElseThrow();
+            assertEquals(BaselineJobs.State.COMMITTED, partial.state(), partial.toString());
+            assertEquals(3, partial.baseline().orElseThrow().pages());
+            BaselineJobs.Outcome empty = jobs.outcome(2).orElseThrow();
+            assertEquals(BaselineJobs.State.NONE, empty.state(), empty.toString());
+            assertEquals(1, store.list().size());
+        }
+    }
+
+    @Test
     void closingWaitsForCommitsInFlightAndRefusesLaterOnes()
             throws Exception
     {

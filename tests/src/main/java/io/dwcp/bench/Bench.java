@@ -69,6 +69,9 @@ public final class Bench implements Callable<Integer> {
                     + "A->B->A with HDE; the row is the way back, which uses the baseline the way there left), dwcp-multifd (QEMU "
                     + "multifd through dwcpd with HDE on every channel); any of these with -warm (e.g. dwcp-warm): the daemons first carry "
                     + "a warm-up migration of another guest, so the row measures daemons the JIT has warmed, as on a long-running host. "
+                    + "Resume: dwcp-resume, precopy-resume (any mode but the transport ones with -resume) cut the WAN and cancel the migration once QEMU has gone through 80 % "
+                    + "of the guest's pages, heal the link and migrate again; the row is the second attempt (through dwcpd it "
+                    + "reuses what the first left at the destination, QEMU alone starts from zero). "
                     + "Transport only (bulk goodput, no guest): tcp-cubic, tcp-bbr, amst. "
                     + "Default: precopy, multifd, multifd-zstd, xbzrle, precopy-bbr.")
     List<String> modes;
@@ -332,6 +335,11 @@ public final class Bench implements Callable<Integer> {
                 String uri = "tcp:" + b.address() + ":4444";
                 String listenUri = link == null ? uri : link.destinationUri();
                 String connectUri = link == null ? uri : link.sourceUri();
+                if (mode.resume()) {
+                    return resumeAfterCancel(network, link, source, sourceConsole, destination, destinationConfig, listenUri,
+                            connectUri, limit, name, workloadName, qemu, mode, repeat, parallelScenarios, label,
+                            scenario.rateBitsPerSecond());
+                }
                 Measured measured = measured(cpuMeter(source, destination, link), network::bytesAtoB,
                         () -> MigrationRun.run(source, destination, listenUri, connectUri, limit,
                                 MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
@@ -450,6 +458,83 @@ public final class Bench implements Callable<Integer> {
             meter.add(BenchRun.CPU_DWCPD_SOURCE, link.source().pid()).add(BenchRun.CPU_DWCPD_DESTINATION, link.destination().pid());
         }
         return meter;
+    }
+
+    /** The share of the guest's pages QEMU has gone through when a resume mode's first attempt is cut. */
+    static final double RESUME_CUT_AT = 0.8;
+
+    /**
+     * A resume mode's run: the first attempt is cut when QEMU has gone through {@link #RESUME_CUT_AT}
+     * of the guest's pages (the WAN cut, then the operator's cancel, as {@code dwcp migrate}'s
+     * Ctrl-C does), the link is healed, and the second attempt starts to a fresh destination QEMU.
+     * Through dwcpd it begins once both daemons have stored what the first attempt left (a partial
+     * baseline); QEMU alone starts from zero. The row is the second attempt; its detail says what
+     * the first took.
+     */
+    private BenchRun resumeAfterCancel(TwoHostNetwork network, DwcpLink link, QemuVm source, GuestConsole sourceConsole,
+                                       QemuVm destination, QemuVm.Config destinationConfig, String listenUri, String connectUri,
+                                       Duration limit, String name, String workloadName, QemuBinary qemu, BenchMode mode,
+                                       int repeat, int parallelScenarios, String label, long linkBps) throws InterruptedException {
+        long wire0 = network.bytesAtoB();
+        long start = System.nanoTime();
+        AtomicReference<String> cut = new AtomicReference<>();
+        Thread canceller = new Thread(() -> {
+            try {
+                while (cut.get() == null) {
+                    Thread.sleep(100);
+                    var ram = source.qmp().execute("query-migrate").path("ram");
+                    long total = ram.path("total").asLong();
+                    if (total > 0 && total - ram.path("remaining").asLong() >= RESUME_CUT_AT * total) {
+                        network.setCut(true);
+                        source.qmp().execute("migrate_cancel");
+                        cut.set(String.format(Locale.ROOT, "cut at %.1f s, %.0f MiB on the wire", (System.nanoTime() - start) / 1e9,
+                                (network.bytesAtoB() - wire0) / 1048576.0));
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                cut.compareAndSet(null, "the cut failed: " + e.getMessage());
+            }
+        }, "bench-resume-cut");
+        canceller.setDaemon(true);
+        canceller.start();
+        MigrationResult first;
+        try {
+            first = MigrationRun.run(source, destination, listenUri, connectUri, limit,
+                    MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA), vm -> check(sourceConsole, new AtomicReference<>()),
+                    null);
+        } finally {
+            cut.compareAndSet(null, "never cut");
+            canceller.interrupt();
+            canceller.join(10_000);
+            network.setCut(false);
+        }
+        String firstSummary = String.format(Locale.ROOT, "first attempt %s (%s), %.0f MiB on the wire in all",
+                first.status(), cut.get(), (network.bytesAtoB() - wire0) / 1048576.0);
+        out.println("bench:   " + label + " " + firstSummary + "; now again");
+        if (first.status().equals(MigrationResult.COMPLETED)) {
+            return BenchRun.error(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios,
+                    "the first attempt completed before the cut: " + firstSummary);
+        }
+        if (link != null) {
+            awaitBaselines(link);
+        }
+        destination.close();
+        QemuVm.Config againConfig = new QemuVm.Config("again", destinationConfig.binary(), destinationConfig.accelerator(),
+                destinationConfig.ramMiB(), destinationConfig.kernel(), destinationConfig.initrd(), destinationConfig.kernelCommandLine(),
+                true, destinationConfig.workDir().resolveSibling("again"), network.hostB()::startTracked);
+        AtomicReference<Verdict> verdict = new AtomicReference<>();
+        try (QemuVm again = QemuVm.start(againConfig);
+             GuestConsole againConsole = GuestConsole.attach("again", again.consoleChannel())) {
+            mode.nativeMode().configure(again.qmp());
+            Measured measured = measured(cpuMeter(source, again, link), network::bytesAtoB,
+                    () -> MigrationRun.run(source, again, listenUri, connectUri, limit,
+                            MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
+                            vm -> check(vm == again ? againConsole : sourceConsole, verdict), null));
+            return measured.on(BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, -1,
+                    measured.result()), linkBps).withDetailPrefix(firstSummary + "; ");
+        }
     }
 
     /**

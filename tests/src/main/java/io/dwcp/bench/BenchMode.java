@@ -14,7 +14,10 @@ import java.util.Map;
  *   <li>{@link Kind#TUNNEL}: QEMU precopy through two dwcpd, with the tunnel's page encoding off
  *       ({@code dwcp-passthrough}) or on ({@code dwcp}), and a round trip A→B→A with HDE whose
  *       row is the way back, with the baseline the way there left ({@code dwcp-back}); QEMU multifd
- *       through the tunnel with HDE on every channel ({@code dwcp-multifd}). Any of them with
+ *       through the tunnel with HDE on every channel ({@code dwcp-multifd}); a migration cut and
+ *       cancelled at 80 % of the guest's pages, then started again, whose row is the second
+ *       attempt ({@code dwcp-resume}, and QEMU alone starting over: {@code precopy-resume},
+ *       {@code multifd-zstd-resume}, any native mode with {@code -resume}). Any of them with
  *       {@code -warm}: the two dwcpd first carry a warm-up migration of another guest, so the row
  *       measures daemons whose code the JIT has already compiled, as on a host where dwcpd runs
  *       for days; the warm-up's baseline is never offered ({@code hde.baseline-announce-limit=0}),
@@ -31,8 +34,11 @@ record BenchMode(String label, Kind kind, NativeMode nativeMode, String congesti
     static final List<String> DEFAULTS = List.of("precopy", "multifd", "multifd-zstd", "xbzrle", "precopy-bbr");
     /** The order of rows in the tables (then alphabetical). */
     static final List<String> ORDER = List.of("precopy", "multifd", "multifd-zstd", "xbzrle", "precopy-bbr",
-            "dwcp-passthrough", "dwcp-passthrough-warm", "dwcp", "dwcp-warm", "dwcp-multifd", "dwcp-multifd-warm", "dwcp-back",
+            "precopy-resume", "multifd-resume", "multifd-zstd-resume", "dwcp-passthrough", "dwcp-passthrough-warm", "dwcp", "dwcp-warm", "dwcp-multifd", "dwcp-multifd-warm",
+            "dwcp-back", "dwcp-resume",
             "tcp-cubic", "tcp-bbr", "amst");
+    /** Suffix of a mode whose first attempt is cut at 80 % of the pages, then started again. */
+    static final String RESUME_SUFFIX = "-resume";
     /** Suffix of a tunnel mode whose daemons carried a warm-up migration first. */
     static final String WARM_SUFFIX = "-warm";
     /** dwcpd settings added for a warm mode: the warm-up guest's baseline is recorded as usual but never offered. */
@@ -43,7 +49,7 @@ record BenchMode(String label, Kind kind, NativeMode nativeMode, String congesti
     static final Map<String, String> HDE = Map.of("codec.mode", "hde");
 
     static BenchMode parse(String label) {
-        if (label.endsWith(WARM_SUFFIX) && !label.equals("dwcp-back" + WARM_SUFFIX)) {
+        if (label.endsWith(WARM_SUFFIX) && !label.equals("dwcp-back" + WARM_SUFFIX) && !label.endsWith(RESUME_SUFFIX)) {
             BenchMode cold = parse(label.substring(0, label.length() - WARM_SUFFIX.length()));
             if (cold.kind() != Kind.TUNNEL) {
                 throw new IllegalArgumentException("'" + label + "': only modes through dwcpd have a warm variant");
@@ -51,6 +57,14 @@ record BenchMode(String label, Kind kind, NativeMode nativeMode, String congesti
             Map<String, String> settings = new java.util.LinkedHashMap<>(cold.dwcpSettings());
             settings.putAll(NO_BASELINE_OFFER);
             return new BenchMode(label, Kind.TUNNEL, cold.nativeMode(), cold.congestionControl(), Map.copyOf(settings));
+        }
+        if (label.endsWith(RESUME_SUFFIX)) {
+            BenchMode once = parse(label.substring(0, label.length() - RESUME_SUFFIX.length()));
+            if (once.isTransport() || once.roundTrip() || once.warm()) {
+                throw new IllegalArgumentException("'" + label + "': only QEMU's modes and dwcp, dwcp-passthrough, dwcp-multifd have a"
+                        + " resume variant");
+            }
+            return new BenchMode(label, once.kind(), once.nativeMode(), once.congestionControl(), once.dwcpSettings());
         }
         return switch (label) {
             case "tcp-cubic" -> new BenchMode(label, Kind.TRANSPORT, null, "cubic", null);
@@ -68,6 +82,15 @@ record BenchMode(String label, Kind kind, NativeMode nativeMode, String congesti
     /** A round trip whose reported leg is the way back (with the baseline the way there left). */
     boolean roundTrip() {
         return label.equals("dwcp-back");
+    }
+
+    /**
+     * A migration cut and cancelled at {@link Bench#RESUME_CUT_AT} of the guest's pages, then started
+     * again; the row is the second attempt ({@code dwcp-resume}: from what the first left at the
+     * destination; a native mode's, e.g. {@code precopy-resume}: QEMU from zero).
+     */
+    boolean resume() {
+        return label.endsWith(RESUME_SUFFIX);
     }
 
     /** Whether the daemons carry a warm-up migration before the measured one. */

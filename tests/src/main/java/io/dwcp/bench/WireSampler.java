@@ -40,7 +40,13 @@ final class WireSampler implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            record();
+            synchronized (this) {
+                // close() interrupts only a sleep, never a sample under way (the counter runs a command)
+                if (!running) {
+                    return;
+                }
+                record();
+            }
         }
     }
 
@@ -60,8 +66,10 @@ final class WireSampler implements AutoCloseable {
     /** Stops sampling, after one last sample; the rates are read afterwards. */
     @Override
     public void close() {
-        running = false;
-        thread.interrupt();
+        synchronized (this) {
+            running = false;
+            thread.interrupt();
+        }
         try {
             thread.join();
         } catch (InterruptedException e) {

@@ -46,7 +46,7 @@ import static java.util.Objects.requireNonNull;
  * {@code /init} runs one of them on the serial console ({@link WorkloadSpec#program()}).
  *
  * <p>Built at test time and cached in a folder named by a SHA-256 of every input (kernel, busybox,
- * workload source, init script, format version), so a second build only hashes the inputs (the
+ * workload sources and their header, init script, corpus, format version), so a second build only hashes the inputs (the
  * digests of kernel and busybox are remembered by path, size, time and inode). Builds
  * go into a temporary folder renamed into place atomically: JVMs building at once are safe, the
  * loser of the rename uses the winner's image. Images unused for a week are removed by the next build.
@@ -68,6 +68,8 @@ public final class GuestImage {
     /** Bump when the way the image is assembled changes, so old cache entries are not reused. */
     private static final String FORMAT = "dwcp-guest-image-2";
     private static final Path CORPUS = Path.of("/usr/share/common-licenses");
+    /** What both workloads include (clock, console output, parameters). */
+    private static final String HEADER = "guest_console.h";
     private static final String RESOURCES = "/io/dwcp/testbed/guest/";
     private static final Duration COMPILE_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration STALE_TEMPORARY = Duration.ofHours(1);
@@ -98,11 +100,12 @@ public final class GuestImage {
         requireStaticBusybox(busybox);
         byte[] workload = cSource("workload.c", "dwcp.guest.workload.source");
         byte[] app = cSource("appload.c", "dwcp.guest.app.source");
+        byte[] header = cSource(HEADER, "dwcp.guest.header.source");
         List<CorpusFile> corpus = corpus();
         byte[] init = resource("init");
         createDirectories(cacheDirectory);
         String key = cacheKey(fileDigest(kernel, cacheDirectory), fileDigest(busybox, cacheDirectory), workload, init,
-                app, corpusBytes(corpus));
+                app, corpusBytes(corpus), header);
         Path target = cacheDirectory.resolve(key);
         if (Files.isRegularFile(target.resolve("initrd.img"))) {
             markUsed(target);
@@ -114,7 +117,7 @@ public final class GuestImage {
         Instant start = Instant.now();
         try {
             createDirectories(temporary);
-            assemble(temporary, kernel, busybox, workload, app, corpus, init);
+            assemble(temporary, kernel, busybox, workload, app, header, corpus, init);
             try {
                 Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
                 LOG.info("built guest image " + target + " in " + Duration.between(start, Instant.now()).toMillis()
@@ -204,9 +207,10 @@ public final class GuestImage {
 
     // ---- building ----
 
-    private static void assemble(Path dir, Path kernel, Path busybox, byte[] workloadSource, byte[] appSource,
+    private static void assemble(Path dir, Path kernel, Path busybox, byte[] workloadSource, byte[] appSource, byte[] header,
                                  List<CorpusFile> corpus, byte[] init) throws IOException {
         Files.copy(kernel, dir.resolve("vmlinuz"));
+        Files.write(dir.resolve(HEADER), header);
         if (!Files.isExecutable(Path.of("/usr/bin/gcc")) && !onPath("gcc")) {
             throw new IllegalStateException("gcc is not installed: run tests/setup/install-deps.sh as root"
                     + " (it needs gcc and libc6-dev for the static workload)");
@@ -218,6 +222,7 @@ public final class GuestImage {
                     + " (the application workload links Debian's libsqlite3-dev statically)");
         }
         Path appBinary = compile(dir, "appload", appSource, List.of("-lsqlite3", "-lm"));
+        Files.delete(dir.resolve(HEADER));
         ByteArrayOutputStream cpio = new ByteArrayOutputStream(4 << 20);
         Cpio archive = new Cpio(cpio);
         for (String d : List.of("bin", "dev", "etc", "proc", "root", "sbin", "sys", "tmp", "usr", "usr/bin",
@@ -248,8 +253,8 @@ public final class GuestImage {
         Path file = dir.resolve(name + ".c");
         Files.write(file, source);
         Path binary = dir.resolve(name);
-        List<String> command = new ArrayList<>(List.of("gcc", "-static", "-O2", "-Wall", "-Wextra", "-o", binary.toString(),
-                file.toString()));
+        List<String> command = new ArrayList<>(List.of("gcc", "-static", "-O2", "-Wall", "-Wextra", "-I", dir.toString(),
+                "-o", binary.toString(), file.toString()));
         command.addAll(libraries);
         String warnings = Command.run(COMPILE_TIMEOUT, command).stderr();
         // a static libsqlite3 always warns that dlopen needs glibc's shared objects at run time:
@@ -296,7 +301,7 @@ public final class GuestImage {
 
     /** SHA-256 over the SHA-256 of each input, each input's length-prefixed. */
     static String cacheKey(byte[] kernelDigest, byte[] busyboxDigest, byte[] workloadSource, byte[] init,
-                           byte[] appSource, byte[] corpus) {
+                           byte[] appSource, byte[] corpus, byte[] header) {
         MessageDigest digest = sha256();
         update(digest, FORMAT.getBytes(StandardCharsets.UTF_8));
         update(digest, kernelDigest);
@@ -305,6 +310,7 @@ public final class GuestImage {
         update(digest, init);
         update(digest, appSource);
         update(digest, corpus);
+        update(digest, header);
         return HexFormat.of().formatHex(digest.digest());
     }
 

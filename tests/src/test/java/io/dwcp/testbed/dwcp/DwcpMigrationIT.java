@@ -139,6 +139,34 @@ class DwcpMigrationIT {
         }
     }
 
+    /**
+     * Two VMs of one image (same kernel and initramfs, other workload data) migrated one after the
+     * other to the same host: the second references the pages the first left there.
+     */
+    @Test
+    void aSecondGuestOfTheSameImageReusesWhatTheFirstLeftAtTheDestination() {
+        TwoHostNetwork network = network(Scenario.S2_TRANSATLANTIC);
+        try (DwcpLink link = DwcpLink.start(network, DIR.resolve("link"), HDE)) {
+            MigrationResult first;
+            try (GuestPair pair = GuestPair.start(network, image, QemuBinary.QEMU_10, WORKLOAD, GUEST_RAM_MIB, DIR.resolve("vms"))) {
+                first = migrate(link, pair, NativeMode.PRECOPY, "first guest of the image");
+            }
+            List<Dwcpd.BaselineCommit> atB = link.destination().awaitBaselineCommits(1, Duration.ofSeconds(120));
+            assertTrue(atB.stream().anyMatch(Dwcpd.BaselineCommit::committed), "B stored no baseline: " + atB);
+            double before = link.source().metric("dwcp_hde_baseline_references_total", "").orElse(0);
+            MigrationResult second;
+            try (GuestPair pair = GuestPair.start(network, image, QemuBinary.QEMU_10, WORKLOAD.withSeed(4242), GUEST_RAM_MIB,
+                    DIR.resolve("vms").resolve("second"))) {
+                second = migrate(link, pair, NativeMode.PRECOPY, "second guest of the image");
+            }
+            double references = link.source().metric("dwcp_hde_baseline_references_total", "").orElse(0) - before;
+            LOG.info(String.format("two guests of one image: first %d bytes on the wire, second %d (%.1f %%), %.0f pages of the"
+                    + " second sent as references to the first's baseline", first.wireBytes(), second.wireBytes(),
+                    100.0 * second.wireBytes() / first.wireBytes(), references));
+            assertTrue(references > 0, "the second guest referenced nothing of the first's baseline:\n" + link.logs());
+        }
+    }
+
     @Test
     void aRoundTripUsesTheBaselineTheFirstLegLeft() {
         TwoHostNetwork network = network(Scenario.S2_TRANSATLANTIC);

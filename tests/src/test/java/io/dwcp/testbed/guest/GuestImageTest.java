@@ -56,16 +56,18 @@ class GuestImageTest {
         byte[] init = "#!/bin/sh".getBytes(StandardCharsets.UTF_8);
         byte[] app = "int main(){return 1;}".getBytes(StandardCharsets.UTF_8);
         byte[] corpus = "GNU GENERAL PUBLIC LICENSE".getBytes(StandardCharsets.UTF_8);
-        String key = GuestImage.cacheKey(kernel, busybox, workload, init, app, corpus);
+        byte[] header = "static void say(void);".getBytes(StandardCharsets.UTF_8);
+        String key = GuestImage.cacheKey(kernel, busybox, workload, init, app, corpus, header);
         assertEquals(64, key.length());
-        assertEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init, app, corpus));
-        assertNotEquals(key, GuestImage.cacheKey(busybox, kernel, workload, init, app, corpus));
-        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, init, workload, app, corpus));
-        assertNotEquals(key, GuestImage.cacheKey(new byte[] {1, 2, 4}, busybox, workload, init, app, corpus));
-        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init, workload, corpus));
-        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init, app, new byte[] {'G'}));
+        assertEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init, app, corpus, header));
+        assertNotEquals(key, GuestImage.cacheKey(busybox, kernel, workload, init, app, corpus, header));
+        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, init, workload, app, corpus, header));
+        assertNotEquals(key, GuestImage.cacheKey(new byte[] {1, 2, 4}, busybox, workload, init, app, corpus, header));
+        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init, workload, corpus, header));
+        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init, app, new byte[] {'G'}, header));
+        assertNotEquals(key, GuestImage.cacheKey(kernel, busybox, workload, init, app, corpus, init));
         // lengths are part of the key: moving a byte from one input to the next changes it
-        assertNotEquals(key, GuestImage.cacheKey(new byte[] {1, 2}, new byte[] {3, 4, 5}, workload, init, app, corpus));
+        assertNotEquals(key, GuestImage.cacheKey(new byte[] {1, 2}, new byte[] {3, 4, 5}, workload, init, app, corpus, header));
     }
 
     @Test
