@@ -7,6 +7,7 @@ import io.dwcp.migration.stream.MigrationStreamWriter;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,8 +26,11 @@ import static java.util.Objects.requireNonNull;
  * <p>Input may be split anywhere: {@link #feed} keeps a partial frame until the rest arrives (a
  * whole header first, then a whole payload). Anything wrong — a corrupt frame, a lost or
  * reordered one, a reference to a page it does not hold, a page whose content does not match its
- * hash — throws {@link HdeDecodeException}; the decoder then refuses further input. One thread; not
- * thread-safe.
+ * hash — throws {@link HdeDecodeException}; the decoder then refuses further input. Lengths are
+ * checked against their limits and against the bytes present before anything is sized from them:
+ * the decoder holds at most one maximum-size frame of input, and a compressed body's buffer grows
+ * with what the payload really decompresses to ({@code HdeFuzzTest} holds it to that). One thread;
+ * not thread-safe.
  */
 public final class HdeDecoder
         implements Closeable
@@ -106,7 +110,9 @@ public final class HdeDecoder
     /** Stream offset of input[inputStart]. */
     private long streamOffset;
     private long sequence;
+    /** Decompressed bodies: grows with what payloads really decompress to, never past {@link HdeFrame#MAX_BODY_LENGTH}. */
     private byte[] body = new byte[0];
+    private static final int INITIAL_BODY_CAPACITY = 64 << 10;
     private Exception failure;
     private boolean closed;
 
@@ -379,24 +385,54 @@ public final class HdeDecoder
             if (codec == HdeFrame.CODEC_ZSTD_DICTIONARY && dictionary == null) {
                 throw error(-1, "codec", "ZSTD or NONE (no DICTIONARY frame came before)", "ZSTD_DICTIONARY");
             }
-            if (body.length < bodyLength) {
-                body = new byte[Math.max(bodyLength, 64 << 10)];
-            }
             ZstdDecompressCtx context = codec == HdeFrame.CODEC_ZSTD ? zstd : zstdWithDictionary;
-            int length;
-            try {
-                length = context.decompressByteArray(body, 0, bodyLength, input, payload, payloadLength);
-            }
-            catch (ZstdException e) {
-                throw error(-1, "payload", "a zstd frame of " + bodyLength + " bytes", "zstd error: " + e.getMessage());
-            }
-            if (length != bodyLength) {
-                throw error(-1, "payload", "a zstd frame of bodyLength (" + bodyLength + ") bytes", length + " bytes");
-            }
+            decompress(context, payload, payloadLength, bodyLength);
             bytes = body;
             at = 0;
         }
         return readRecords(bytes, at, at + bodyLength, records);
+    }
+
+    /**
+     * Decompresses the payload's one zstd frame into {@link #body}, which grows with the output
+     * (doubling, up to bodyLength) instead of being sized from the header's bodyLength: a frame
+     * claiming a large body costs memory only as far as its payload really decompresses.
+     */
+    private void decompress(ZstdDecompressCtx context, int payload, int payloadLength, int bodyLength)
+            throws HdeDecodeException
+    {
+        ByteBuffer source = ByteBuffer.wrap(input, payload, payloadLength);
+        int produced = 0;
+        try {
+            while (true) {
+                if (produced == body.length && body.length < bodyLength) {
+                    body = Arrays.copyOf(body, Math.min(bodyLength, Math.max(2 * body.length, INITIAL_BODY_CAPACITY)));
+                }
+                ByteBuffer target = ByteBuffer.wrap(body, produced, Math.min(body.length, bodyLength) - produced);
+                int consumedBefore = source.position();
+                boolean frameEnded = context.decompressByteBufferStream(target, source);
+                boolean progressed = target.position() != produced || source.position() != consumedBefore;
+                produced = target.position();
+                if (frameEnded) {
+                    break;
+                }
+                // zstd makes progress whenever it can: none means the frame wants more room or more input
+                if (!progressed) {
+                    throw produced == bodyLength
+                            ? error(-1, "payload", "a zstd frame of bodyLength (" + bodyLength + ") bytes", "a zstd frame of more bytes")
+                            : error(-1, "payload", "a whole zstd frame", "a zstd frame cut short after " + produced + " bytes");
+                }
+            }
+        }
+        catch (ZstdException e) {
+            throw error(-1, "payload", "a zstd frame of " + bodyLength + " bytes", "zstd error: " + e.getMessage());
+        }
+        if (produced != bodyLength) {
+            throw error(-1, "payload", "a zstd frame of bodyLength (" + bodyLength + ") bytes", produced + " bytes");
+        }
+        if (source.hasRemaining()) {
+            throw error(-1, "payload", "one zstd frame", source.remaining() + " bytes after the zstd frame");
+        }
     }
 
     private long readRecords(byte[] bytes, int bodyStart, int end, int records)
@@ -413,7 +449,8 @@ public final class HdeDecoder
             switch (kind) {
                 case HdeFrame.RECORD_RAW -> {
                     long length = Varint.read(bytes, at, end);
-                    if (length < 0 || at + Varint.length(length) + length > end) {
+                    // not at + length > end: a length near 2^63 would overflow the sum
+                    if (length < 0 || length > end - at - Varint.length(length)) {
                         throw error(recordStart - bodyStart, "RAW length", "a varint length within the body", describeVarint(length));
                     }
                     at += Varint.length(length);

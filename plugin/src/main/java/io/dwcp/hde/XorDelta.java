@@ -75,7 +75,8 @@ final class XorDelta
                 return runStart;
             }
             at += Varint.length(literalWords);
-            if (word + zeroWords + literalWords > WORDS || at + literalWords * 8 > end) {
+            // compared without sums or products: the varints go up to 2^63 - 1, which would overflow them
+            if (zeroWords > WORDS - word || literalWords > WORDS - word - zeroWords || literalWords > (end - at) / 8) {
                 return runStart;
             }
             word += (int) zeroWords;

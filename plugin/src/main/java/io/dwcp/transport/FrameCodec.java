@@ -15,23 +15,14 @@ package io.dwcp.transport;
  *                          0 for frames that are not about one channel
  *   Payload   =&gt; bytes   Length - 20 bytes, at most the configured maximum payload
  *
- * Payloads by type:
- *   HELLO        =&gt; SessionId int64, StreamIndex int32, Window int64 (the sender's in-flight bound)
- *   ACK          =&gt; NextSequence int64 (every sequence below it was received),
- *                   ConsumedCredit int64 (cumulative window credit returned, see {@link #frameCost}),
- *                   Delivered int64 (cumulative bytes of the peer's stream written into the local
- *                   QEMU: the peer reads its QEMU while less than amst.raw-window is undelivered)
- *   PING, PONG   =&gt; TimestampNanos int64 (a PONG echoes its PING)
- *   ABORT        =&gt; Reason: UTF-8 bytes (the rest of the payload)
- *   OPEN         =&gt; TargetKind int8 (0 = unix socket, 1 = TCP port), TargetLength int16, Target:
- *                   UTF-8 bytes (a socket name, or the decimal port), CodecOffer: the rest
- *                   (int8 mode, then the mode's parameters; see io.dwcp.codec.SessionCodecs)
- *   ACCEPT       =&gt; from the destination: a piece of its codec answer; the pieces concatenated
- *                   are the answer; the header's channel is 1 while more pieces follow, 0 on the last
+ * Payloads by type (each record's javadoc is its grammar; {@link AmstFrameReader} reads them all,
+ * and also checks the Sequence and Channel each type allows):
+ *   HELLO        =&gt; {@link AmstHello}       PING, PONG =&gt; {@link AmstPing}, {@link AmstPong}
+ *   ACK          =&gt; {@link AmstAck}         ABORT      =&gt; {@link AmstAbort}
+ *   OPEN         =&gt; {@link AmstOpen}        ACCEPT     =&gt; {@link AmstAccept}
+ *   CHECKPOINT   =&gt; {@link AmstCheckpoint}  FIN        =&gt; {@link AmstFin}
  *   CHANNEL_OPEN =&gt; empty (the channel is in the header; channels open in sequence order)
  *   DATA         =&gt; the channel's bytes (as produced by the stream encoder)
- *   CHECKPOINT   =&gt; Offset int64 (decoded stream bytes so far), Sha256 32 bytes of those bytes
- *   FIN          =&gt; Length int64 (the whole stream), Sha256 32 bytes of the whole stream
  * </pre>
  *
  * A receiver reads the 4 bytes of Length first and refuses a frame whose Length is below 20 or

@@ -26,12 +26,17 @@ import static java.util.Objects.requireNonNull;
  * another stream, once it has been out for longer than a threshold; the receiver drops whichever
  * copy arrives second.
  *
+ * <p>Every frame of the session goes out through here, control frames too ({@link #sendControl},
+ * written by its {@link ControlWriter}), so that {@code tunnelBytesSent} and each stream's byte
+ * count are every byte written.
+ *
  * <p>Not thread-safe: used on the session's event loop.
  */
 public final class FrameSender
 {
     private final long window;
     private final TunnelStats stats;
+    private final ControlWriter control;
     private final ArrayDeque<InFlight> unacknowledged = new ArrayDeque<>();
     // sequenced but not yet transmitted: the window was full (QEMU reads in flight when it closed)
     private final ArrayDeque<InFlight> held = new ArrayDeque<>();
@@ -55,6 +60,7 @@ public final class FrameSender
     {
         this.window = window;
         this.stats = requireNonNull(stats, "stats is null");
+        this.control = new ControlWriter(stats);
         this.clock = requireNonNull(clock, "clock is null");
     }
 
@@ -148,18 +154,25 @@ public final class FrameSender
         }
     }
 
-    /** Sends an unsequenced control frame on some stream (dropped if there is none); takes ownership. */
-    public boolean sendControl(Frame frame)
+    /** Sends an unsequenced control frame on some stream (dropped if there is none). */
+    public boolean sendControl(ControlPayload payload)
     {
         TunnelStream stream = pick();
         if (stream == null) {
-            frame.release();
             return false;
         }
-        stream.recordSent(HEADER_LENGTH + frame.payloadLength());
-        stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
-        stream.channel().writeAndFlush(frame, stream.channel().voidPromise());
+        control.write(stream, payload, false);
         return true;
+    }
+
+    /**
+     * Sends an unsequenced control frame on the given stream: the first HELLO on a stream the
+     * session is taking up, a PONG on the PING's stream, the PINGs of every stream; with {@code
+     * close}, the stream closes once it is written (ABORT, the last ACK).
+     */
+    public void sendControl(TunnelStream stream, ControlPayload payload, boolean close)
+    {
+        control.write(stream, payload, close);
     }
 
     /** True while the window has room and some stream can take more bytes without queueing. */

@@ -3,7 +3,8 @@ package io.dwcp.tunnel;
 import io.dwcp.codec.CodecException;
 import io.dwcp.codec.StreamDecoder;
 import io.dwcp.codec.StreamEncoder;
-import io.dwcp.transport.FrameCodec;
+import io.dwcp.transport.AmstCheckpoint;
+import io.dwcp.transport.AmstFin;
 import io.dwcp.transport.FrameType;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -142,20 +143,14 @@ final class QemuChannel
         if (summary != null) {
             session.logChannelSummary(index, summary);
         }
-        ByteBuf payload = Unpooled.buffer(8 + FrameCodec.SHA256_LENGTH);
-        payload.writeLong(inboundOffset);
-        payload.writeBytes(inboundDigest.digest());
-        session.sender().send(FrameType.FIN, index, payload);
+        session.sender().send(FrameType.FIN, index, new AmstFin(inboundOffset, inboundDigest.digest()).encode());
     }
 
     private void checkpoint()
     {
         encoder.flush(this::sendData);
         sinceCheckpoint = 0;
-        ByteBuf payload = Unpooled.buffer(8 + FrameCodec.SHA256_LENGTH);
-        payload.writeLong(inboundOffset);
-        payload.writeBytes(snapshot(inboundDigest));
-        session.sender().send(FrameType.CHECKPOINT, index, payload);
+        session.sender().send(FrameType.CHECKPOINT, index, new AmstCheckpoint(inboundOffset, snapshot(inboundDigest)).encode());
     }
 
     private void sendData(ByteBuf encoded)
@@ -194,31 +189,25 @@ final class QemuChannel
         held.addLast(new Pending(null, cost));
     }
 
-    void onCheckpoint(ByteBuf payload)
+    void onCheckpoint(AmstCheckpoint checkpoint)
     {
-        verify(payload, "CHECKPOINT", snapshot(outboundDigest));
+        verify(checkpoint.offset(), checkpoint.sha256(), "CHECKPOINT", snapshot(outboundDigest));
         verified.addAll(held);
         held.clear();
         flushVerified();
     }
 
-    void onFin(ByteBuf payload)
+    void onFin(AmstFin fin)
     {
-        verify(payload, "FIN", outboundDigest.digest());
+        verify(fin.length(), fin.sha256(), "FIN", outboundDigest.digest());
         finVerified = true;
         verified.addAll(held);
         held.clear();
         flushVerified();
     }
 
-    private void verify(ByteBuf payload, String what, byte[] actual)
+    private void verify(long offset, byte[] expected, String what, byte[] actual)
     {
-        if (payload.readableBytes() != 8 + FrameCodec.SHA256_LENGTH) {
-            throw new SessionFailure(what + " of channel " + index + ": payload length: expected " + (8 + FrameCodec.SHA256_LENGTH) + ", found " + payload.readableBytes());
-        }
-        long offset = payload.readLong();
-        byte[] expected = new byte[FrameCodec.SHA256_LENGTH];
-        payload.readBytes(expected);
         if (offset != outboundOffset) {
             session.stats().digestMismatches.increment();
             throw new SessionFailure("end-to-end check failed on channel " + index + ": " + what + " at stream offset " + offset

@@ -5,6 +5,18 @@ import io.dwcp.codec.DestinationCodec;
 import io.dwcp.codec.LinkMeasurement;
 import io.dwcp.codec.SourceCodec;
 import io.dwcp.metrics.TunnelStats;
+import io.dwcp.transport.AmstAbort;
+import io.dwcp.transport.AmstAccept;
+import io.dwcp.transport.AmstAck;
+import io.dwcp.transport.AmstCheckpoint;
+import io.dwcp.transport.AmstFin;
+import io.dwcp.transport.AmstFrameListener;
+import io.dwcp.transport.AmstFrameReader;
+import io.dwcp.transport.AmstHello;
+import io.dwcp.transport.AmstOpen;
+import io.dwcp.transport.AmstPing;
+import io.dwcp.transport.AmstPong;
+import io.dwcp.transport.AmstProtocolException;
 import io.dwcp.transport.Frame;
 import io.dwcp.transport.FrameCodec;
 import io.dwcp.transport.FrameSender;
@@ -16,13 +28,11 @@ import io.dwcp.transport.TunnelStream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -65,6 +75,7 @@ public final class Session
     private final PeerConfig peer;
     private final EventLoop loop;
     private final FrameSender sender;
+    private final AmstFrameListener frames = new PeerFrames();
     private final ReorderBuffer reorder;
     private final long receiveWindow;
     private final String context;
@@ -306,6 +317,9 @@ public final class Session
         catch (SessionFailure e) {
             fail(e.getMessage(), true);
         }
+        catch (AmstProtocolException e) {
+            fail("protocol error from the peer: " + e.getMessage(), true);
+        }
         catch (ReorderBuffer.ReorderOverflowException e) {
             fail("peer broke the window: " + e.getMessage(), true);
         }
@@ -323,7 +337,7 @@ public final class Session
         timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::tick), keepalive, keepalive, TimeUnit.NANOSECONDS));
         if (role == Role.SOURCE) {
             log.info("{} migration session started, target {}, codec {}", context, target, sourceCodec.mode().configName());
-            sender.send(FrameType.OPEN, 0, Unpooled.wrappedBuffer(target.encode(), Unpooled.wrappedBuffer(CodecSelection.offer(sourceCodec))));
+            sender.send(FrameType.OPEN, 0, target.open(CodecSelection.offer(sourceCodec)).encode());
             ensureStreams();
             if (!manager.amst().getHeadResend().isZero()) {
                 timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::resendStalledHead), HEAD_CHECK_MILLIS, HEAD_CHECK_MILLIS,
@@ -485,6 +499,15 @@ public final class Session
 
     // ---- tunnel side ----
 
+    /** Source: a stream this side connected (TLS done, peer checked); its first frame is the HELLO. */
+    void streamConnected(TunnelStream stream, AmstHello hello)
+    {
+        if (state == State.OPEN) {
+            sender.sendControl(stream, hello, false);
+        }
+        streamUp(stream);
+    }
+
     void streamUp(TunnelStream stream)
     {
         if (state != State.OPEN) {
@@ -552,7 +575,7 @@ public final class Session
         FrameType type = frame.type();
         if (!type.isSequenced()) {
             try {
-                onControl(stream, frame);
+                AmstFrameReader.readControl(stream, frame, frames);
             }
             finally {
                 frame.release();
@@ -584,99 +607,120 @@ public final class Session
         scheduleAck();
     }
 
-    private void onControl(TunnelStream stream, Frame frame)
-    {
-        ByteBuf payload = frame.payload();
-        switch (frame.type()) {
-            case ACK -> {
-                if (payload.readableBytes() != 24) {
-                    throw new SessionFailure("ACK payload length: expected 24, found " + payload.readableBytes());
-                }
-                sender.acknowledge(payload.readLong(), payload.readLong());
-                peerDelivered = Math.max(peerDelivered, payload.readLong());
-                closeDrainedStreams();
-                updateReading();
-                checkDone();
-            }
-            case PING -> {
-                ByteBuf pong = Unpooled.buffer(8).writeLong(payload.readableBytes() >= 8 ? payload.readLong() : 0);
-                stream.channel().writeAndFlush(Frame.control(FrameType.PONG, pong), stream.channel().voidPromise());
-            }
-            case PONG -> {
-                if (payload.readableBytes() >= 8) {
-                    stream.recordRtt(System.nanoTime() - payload.readLong());
-                }
-            }
-            case ABORT -> {
-                String reason = payload.toString(StandardCharsets.UTF_8);
-                fail("peer aborted the session: " + reason, false);
-            }
-            case HELLO -> throw new SessionFailure("HELLO on an established stream");
-            case OPEN, CHANNEL_OPEN, DATA, CHECKPOINT, FIN, ACCEPT -> throw new IllegalStateException("sequenced " + frame.type());
-        }
-    }
-
     /** Sequenced frames, in order. */
     private void deliver(Frame frame)
     {
-        long cost = FrameCodec.frameCost(frame.payloadLength());
-        switch (frame.type()) {
-            case OPEN -> {
-                if (role != Role.DESTINATION || target != null) {
-                    throw new SessionFailure("unexpected OPEN");
-                }
-                Target opened;
-                try {
-                    opened = Target.decode(frame.payload());
-                }
-                catch (IllegalArgumentException e) {
-                    throw new SessionFailure("bad OPEN: " + e.getMessage());
-                }
-                byte[] offer = new byte[frame.payload().readableBytes()];
-                frame.payload().readBytes(offer);
-                try {
-                    destinationCodec = manager.codecs().newDestination(id, context, offer);
-                }
-                catch (CodecException e) {
-                    throw new SessionFailure("refused the source's codec: " + e.getMessage());
-                }
-                target = opened;
-                String configured = manager.codecs().mode().configName();
-                String chosen = destinationCodec.mode().configName();
-                log.info("{} migration session opened by the source, target {}, codec {}{}", context, target, chosen,
-                        chosen.equals(configured) ? "" : " (the source's choice; this host's codec.mode is " + configured + ")");
-                sendAnswer(destinationCodec.answer());
-                consumed(cost);
+        AmstFrameReader.readSequenced(frame, frames);
+    }
+
+    /** The peer's frames, read by {@link AmstFrameReader}: on the session's loop. */
+    private final class PeerFrames
+            implements AmstFrameListener
+    {
+        @Override
+        public void onHello(TunnelStream stream, AmstHello hello)
+        {
+            throw new SessionFailure("HELLO on an established stream");
+        }
+
+        @Override
+        public void onAck(TunnelStream stream, AmstAck ack)
+        {
+            sender.acknowledge(ack.nextSequence(), ack.consumedCredit());
+            peerDelivered = Math.max(peerDelivered, ack.delivered());
+            closeDrainedStreams();
+            updateReading();
+            checkDone();
+        }
+
+        @Override
+        public void onPing(TunnelStream stream, AmstPing ping)
+        {
+            sender.sendControl(stream, new AmstPong(ping.timestampNanos()), false);
+        }
+
+        @Override
+        public void onPong(TunnelStream stream, AmstPong pong)
+        {
+            stream.recordRtt(System.nanoTime() - pong.timestampNanos());
+        }
+
+        @Override
+        public void onAbort(TunnelStream stream, AmstAbort abort)
+        {
+            fail("peer aborted the session: " + abort.reason(), false);
+        }
+
+        @Override
+        public void onOpen(AmstOpen open, long credit)
+        {
+            if (role != Role.DESTINATION || target != null) {
+                throw new SessionFailure("unexpected OPEN");
             }
-            case ACCEPT -> {
-                onAnswer(frame);
-                consumed(cost);
+            Target opened;
+            try {
+                opened = Target.of(open);
             }
-            case CHANNEL_OPEN -> {
-                if (role != Role.DESTINATION || target == null) {
-                    throw new SessionFailure("CHANNEL_OPEN before OPEN");
-                }
-                int index = frame.channel();
-                if (channels.containsKey(index) || index != channels.size()) {
-                    throw new SessionFailure("CHANNEL_OPEN " + index + ": expected channel " + channels.size());
-                }
-                QemuChannel channel = newChannel(index);
-                channels.put(index, channel);
-                toConnect.addLast(channel);
-                consumed(cost);
-                connectNext();
+            catch (IllegalArgumentException e) {
+                throw new SessionFailure("bad OPEN: " + e.getMessage());
             }
-            case DATA -> channel(frame).onData(frame.payload().retain(), cost);
-            case CHECKPOINT -> {
-                channel(frame).onCheckpoint(frame.payload());
-                consumed(cost);
+            try {
+                destinationCodec = manager.codecs().newDestination(id, context, open.codecOffer());
             }
-            case FIN -> {
-                channel(frame).onFin(frame.payload());
-                consumed(cost);
-                checkDone();
+            catch (CodecException e) {
+                throw new SessionFailure("refused the source's codec: " + e.getMessage());
             }
-            case HELLO, ACK, PING, PONG, ABORT -> throw new IllegalStateException("control " + frame.type());
+            target = opened;
+            String configured = manager.codecs().mode().configName();
+            String chosen = destinationCodec.mode().configName();
+            log.info("{} migration session opened by the source, target {}, codec {}{}", context, target, chosen,
+                    chosen.equals(configured) ? "" : " (the source's choice; this host's codec.mode is " + configured + ")");
+            sendAnswer(destinationCodec.answer());
+            consumed(credit);
+        }
+
+        @Override
+        public void onAccept(AmstAccept accept, long credit)
+        {
+            onAnswer(accept);
+            consumed(credit);
+        }
+
+        @Override
+        public void onChannelOpen(int index, long credit)
+        {
+            if (role != Role.DESTINATION || target == null) {
+                throw new SessionFailure("CHANNEL_OPEN before OPEN");
+            }
+            if (channels.containsKey(index) || index != channels.size()) {
+                throw new SessionFailure("CHANNEL_OPEN " + index + ": expected channel " + channels.size());
+            }
+            QemuChannel channel = newChannel(index);
+            channels.put(index, channel);
+            toConnect.addLast(channel);
+            consumed(credit);
+            connectNext();
+        }
+
+        @Override
+        public void onData(int channel, ByteBuf data, long credit)
+        {
+            channel(FrameType.DATA, channel).onData(data.retain(), credit);
+        }
+
+        @Override
+        public void onCheckpoint(int channel, AmstCheckpoint checkpoint, long credit)
+        {
+            channel(FrameType.CHECKPOINT, channel).onCheckpoint(checkpoint);
+            consumed(credit);
+        }
+
+        @Override
+        public void onFin(int channel, AmstFin fin, long credit)
+        {
+            channel(FrameType.FIN, channel).onFin(fin);
+            consumed(credit);
+            checkDone();
         }
     }
 
@@ -688,14 +732,15 @@ public final class Session
         do {
             int length = Math.min(piece, bytes.length - at);
             boolean last = at + length == bytes.length;
-            sender.send(FrameType.ACCEPT, last ? 0 : 1, Unpooled.wrappedBuffer(bytes, at, length));
+            AmstAccept accept = new AmstAccept(Unpooled.wrappedBuffer(bytes, at, length), last);
+            sender.send(FrameType.ACCEPT, accept.channel(), accept.encode());
             at += length;
         }
         while (at < bytes.length);
     }
 
     /** Source: a piece of the destination's codec answer; with the last, the codec starts and QEMU is read. */
-    private void onAnswer(Frame frame)
+    private void onAnswer(AmstAccept accept)
     {
         if (role != Role.SOURCE || codecReady && answer == null && sourceCodec.awaitsAnswer()) {
             throw new SessionFailure("unexpected ACCEPT");
@@ -703,7 +748,7 @@ public final class Session
         if (answer == null) {
             answer = new java.io.ByteArrayOutputStream();
         }
-        ByteBuf payload = frame.payload();
+        ByteBuf payload = accept.piece();
         if (answer.size() + (long) payload.readableBytes() > MAX_CODEC_ANSWER) {
             throw new SessionFailure("the destination's codec answer exceeds " + MAX_CODEC_ANSWER + " bytes");
         }
@@ -713,7 +758,7 @@ public final class Session
         catch (java.io.IOException e) {
             throw new IllegalStateException("writing to memory", e);
         }
-        if (frame.channel() != 0) {
+        if (!accept.last()) {
             return;
         }
         byte[] bytes = answer.toByteArray();
@@ -744,11 +789,11 @@ public final class Session
         return minRttMicros;
     }
 
-    private QemuChannel channel(Frame frame)
+    private QemuChannel channel(FrameType type, int index)
     {
-        QemuChannel channel = channels.get(frame.channel());
+        QemuChannel channel = channels.get(index);
         if (channel == null) {
-            throw new SessionFailure(frame.type() + " for unknown channel " + frame.channel());
+            throw new SessionFailure(type + " for unknown channel " + index);
         }
         return channel;
     }
@@ -775,13 +820,12 @@ public final class Session
 
     private void sendAck()
     {
-        sender.sendControl(ackFrame());
+        sender.sendControl(ack());
     }
 
-    private Frame ackFrame()
+    private AmstAck ack()
     {
-        return Frame.control(FrameType.ACK, Unpooled.buffer(24).writeLong(reorder.next()).writeLong(consumedCredit)
-                .writeLong(qemuBytesWritten.sum()));
+        return new AmstAck(reorder.next(), consumedCredit, qemuBytesWritten.sum());
     }
 
     // ---- destination: connecting to QEMU in order ----
@@ -960,7 +1004,7 @@ public final class Session
         }
         long now = System.nanoTime();
         for (TunnelStream stream : sender.streams()) {
-            stream.channel().writeAndFlush(Frame.control(FrameType.PING, Unpooled.buffer(8).writeLong(now)), stream.channel().voidPromise());
+            sender.sendControl(stream, new AmstPing(now), false);
         }
         sendAck();
         if (log.isDebugEnabled()) {
@@ -1005,7 +1049,7 @@ public final class Session
         log.info("{} migration session completed: {} QEMU connections, {} ms", context, channels.size(), (System.nanoTime() - startNanos) / 1_000_000);
         for (TunnelStream stream : List.copyOf(sender.streams())) {
             // the peer may still wait for this acknowledgement of its last frames
-            stream.channel().writeAndFlush(ackFrame()).addListener(ChannelFutureListener.CLOSE);
+            sender.sendControl(stream, ack(), true);
         }
         for (QemuChannel channel : channels.values()) {
             Channels.close(channel.channel());
@@ -1032,8 +1076,7 @@ public final class Session
         }
         for (TunnelStream stream : List.copyOf(sender.streams())) {
             if (notifyPeer) {
-                Frame abort = Frame.control(FrameType.ABORT, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
-                stream.channel().writeAndFlush(abort).addListener(ChannelFutureListener.CLOSE);
+                sender.sendControl(stream, new AmstAbort(reason), true);
             }
             else {
                 stream.channel().close();

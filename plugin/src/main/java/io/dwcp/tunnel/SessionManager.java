@@ -4,14 +4,12 @@ import io.dwcp.daemon.NodeConfig;
 import io.dwcp.metrics.TunnelStats;
 import io.dwcp.tls.TlsContexts;
 import io.dwcp.transport.AmstConfig;
-import io.dwcp.transport.Frame;
+import io.dwcp.transport.AmstHello;
 import io.dwcp.transport.FrameDecoder;
 import io.dwcp.transport.FrameEncoder;
-import io.dwcp.transport.FrameType;
 import io.dwcp.transport.SocketTuning;
 import io.dwcp.transport.TunnelStream;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -362,9 +360,8 @@ public final class SessionManager
             Channel channel = context.channel();
             TunnelStream stream = new TunnelStream(index, channel);
             context.pipeline().replace(this, "stream", new TunnelStreamHandler(session, stream));
-            channel.writeAndFlush(Frame.control(FrameType.HELLO, Unpooled.buffer(20)
-                    .writeLong(session.id()).writeInt(index).writeLong(amst.getWindow().bytes())), channel.voidPromise());
-            session.run(() -> session.streamUp(stream));
+            AmstHello hello = new AmstHello(session.id(), index, amst.getWindow().bytes());
+            session.run(() -> session.streamConnected(stream, hello));
         }
 
         private void settle(ChannelHandlerContext context, Throwable cause)

@@ -1,11 +1,14 @@
 package io.dwcp.tunnel;
 
 import io.dwcp.tls.TlsContexts;
+import io.dwcp.transport.AmstAbort;
+import io.dwcp.transport.AmstHello;
+import io.dwcp.transport.AmstProtocolException;
+import io.dwcp.transport.ControlWriter;
 import io.dwcp.transport.Frame;
 import io.dwcp.transport.FrameType;
 import io.dwcp.transport.TunnelStream;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -44,6 +47,8 @@ public final class TunnelServer
     private final SessionManager manager;
     private final PeersConfig peers;
     private final AtomicInteger pending = new AtomicInteger();
+    // frames written before a stream belongs to a session (counted in the daemon's tunnelBytesSent)
+    private final ControlWriter control;
     private Channel serverChannel;
 
     @Inject
@@ -51,6 +56,7 @@ public final class TunnelServer
     {
         this.manager = requireNonNull(manager, "manager is null");
         this.peers = requireNonNull(peers, "peers is null");
+        this.control = new ControlWriter(manager.stats());
     }
 
     public void start()
@@ -150,21 +156,20 @@ public final class TunnelServer
                     refuse(context, "protocol", "expected HELLO, found " + frame.type());
                     return;
                 }
-                ByteBuf payload = frame.payload();
-                if (payload.readableBytes() != 20) {
-                    refuse(context, "protocol", "HELLO payload length: expected 20, found " + payload.readableBytes());
+                AmstHello hello;
+                try {
+                    hello = AmstHello.decode(frame.payload());
+                }
+                catch (AmstProtocolException e) {
+                    refuse(context, "protocol", e.getMessage());
                     return;
                 }
-                long sessionId = payload.readLong();
-                int index = payload.readInt();
-                long window = payload.readLong();
+                long sessionId = hello.sessionId();
+                int index = hello.streamIndex();
+                long window = hello.window();
                 long limit = manager.amst().getMaxReceiveWindow().bytes();
                 if (window < 4L * manager.amst().getMaxFramePayload().bytes() || window > limit) {
                     refuse(context, "protocol", "HELLO window " + window + ": expected between " + 4L * manager.amst().getMaxFramePayload().bytes() + " and amst.max-receive-window " + limit);
-                    return;
-                }
-                if (index < 0 || index >= 256) {
-                    refuse(context, "protocol", "HELLO stream index: expected 0..255, found " + index);
                     return;
                 }
                 Optional<String> ended = manager.ended(peer, sessionId);
@@ -177,8 +182,7 @@ public final class TunnelServer
                         context.close();
                     }
                     else {
-                        context.writeAndFlush(Frame.control(FrameType.ABORT, io.netty.buffer.Unpooled.copiedBuffer(ended.get(), java.nio.charset.StandardCharsets.UTF_8)))
-                                .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+                        control.writeUnattached(context.channel(), new AmstAbort(ended.get()), true);
                     }
                     return;
                 }

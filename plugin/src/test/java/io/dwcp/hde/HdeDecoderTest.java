@@ -266,6 +266,13 @@ class HdeDecoderTest
         assertBodyError(body().u8(0x01).varint(10).u8('x'), 1, 0, "RAW length", "a varint length within the body", "10");
     }
 
+    /** Found by HdeFuzzTest: a length near 2^63 overflowed the bounds check and reached the sink as -1. */
+    @Test
+    void rawRecordOfALengthNearTwoToThe63()
+    {
+        assertBodyError(body().u8(0x01).varint(Long.MAX_VALUE).u8('x'), 1, 0, "RAW length", "a varint length within the body", "9223372036854775807");
+    }
+
     @Test
     void pageOfAnUndefinedBlock()
     {
@@ -317,6 +324,22 @@ class HdeDecoderTest
                 .u8(0x04).varint(0).varint(0).varint(0).varint(3).varint(600).varint(0);
         // the PAGE record is 4100 bytes after the 9-byte BLOCK; the run starts 5 bytes into the DELTA record
         assertBodyError(body, 3, 9 + 4100 + 5, "DELTA run", "runs within the page and the delta", "a run past the end");
+    }
+
+    /** Found by HdeFuzzTest: run lengths near 2^63 overflowed the run check and read past the delta (ArrayIndexOutOfBoundsException). */
+    @Test
+    void deltaRunsOfLengthsNearTwoToThe63()
+            throws IOException
+    {
+        byte[] page = new byte[4096];
+        page[0] = 1;
+        Body pageThenDelta = block().u8(0x05).varint(0).varint(0).varint(0).bytes(page)
+                .u8(0x04).varint(0).varint(0).varint(0).varint(18).varint(Long.MAX_VALUE).varint(1).bytes(new byte[8]);
+        assertBodyError(pageThenDelta, 3, 9 + 4100 + 5, "DELTA run", "runs within the page and the delta", "a run past the end");
+        // 2^61 literal words: 8 times that is 0 in a long
+        Body literals = block().u8(0x05).varint(0).varint(0).varint(0).bytes(page)
+                .u8(0x04).varint(0).varint(0).varint(0).varint(10).varint(0).varint(1L << 61);
+        assertBodyError(literals, 3, 9 + 4100 + 5, "DELTA run", "runs within the page and the delta", "a run past the end");
     }
 
     @Test
@@ -386,6 +409,36 @@ class HdeDecoderTest
         assertEquals("payload", e.field());
         assertEquals("a zstd frame of bodyLength (14) bytes", e.expected());
         assertEquals("9 bytes", e.found());
+    }
+
+    @Test
+    void compressedFrameOfMoreBytesThanDeclared()
+    {
+        byte[] body = block().toByteArray();
+        byte[] frame = frame(HdeFrame.TYPE_PAGES, HdeFrame.CODEC_ZSTD, 1, 1, 1, body.length - 4, Zstd.compress(body, 1));
+        assertError(List.of(withCrc(GOLDEN_START), frame), GOLDEN_START.length, 1, -1, "payload", "a zstd frame of bodyLength (5) bytes", "a zstd frame of more bytes");
+    }
+
+    @Test
+    void compressedFrameCutShort()
+    {
+        byte[] body = new byte[5000];
+        new java.util.Random(1).nextBytes(body);
+        byte[] compressed = Zstd.compress(body, 1);
+        byte[] frame = frame(HdeFrame.TYPE_PAGES, HdeFrame.CODEC_ZSTD, 1, 1, 1, body.length, Arrays.copyOf(compressed, compressed.length - 100));
+        HdeDecodeException e = assertThrows(HdeDecodeException.class, () -> decode(List.of(withCrc(GOLDEN_START), frame), List.of()));
+        assertEquals("payload", e.field());
+        assertEquals("a whole zstd frame", e.expected());
+        assertTrue(e.found().startsWith("a zstd frame cut short after "), e.found());
+    }
+
+    @Test
+    void bytesAfterTheZstdFrame()
+    {
+        byte[] body = block().toByteArray();
+        byte[] compressed = Zstd.compress(body, 1);
+        byte[] frame = frame(HdeFrame.TYPE_PAGES, HdeFrame.CODEC_ZSTD, 1, 1, 1, body.length, Arrays.copyOf(compressed, compressed.length + 3));
+        assertError(List.of(withCrc(GOLDEN_START), frame), GOLDEN_START.length, 1, -1, "payload", "one zstd frame", "3 bytes after the zstd frame");
     }
 
     // ---- helpers ----

@@ -6,6 +6,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,10 +30,10 @@ class FrameCodecTest
             'a', 'b', 'c',                                   // Payload
     };
 
-    /** ACK: next sequence 7, consumed credit 1000. */
+    /** ACK: next sequence 7, consumed credit 1000, 4096 bytes delivered: what a session sends and accepts. */
     private static final byte[] ACK_FRAME = {
-            0x00, 0x00, 0x00, 0x24,                          // Length: 20 + 16
-            (byte) 0xdc, 0x17, (byte) 0xb1, 0x2d,            // Crc
+            0x00, 0x00, 0x00, 0x2c,                          // Length: 20 + 24
+            0x1d, 0x2c, 0x21, (byte) 0xb6,                   // Crc
             0x01,                                            // Magic
             0x02,                                            // Type: ACK
             0x00, 0x00,                                      // Flags
@@ -39,13 +41,15 @@ class FrameCodecTest
             0x00, 0x00, 0x00, 0x00,                          // Channel
             0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07,  // NextSequence
             0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, (byte) 0xe8, // ConsumedCredit
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00,  // Delivered
     };
 
     @Test
     void encodesGoldenBytes()
     {
         assertArrayEquals(DATA_FRAME, encode(new Frame(FrameType.DATA, 5, 1, Unpooled.copiedBuffer("abc", StandardCharsets.US_ASCII))));
-        assertArrayEquals(ACK_FRAME, encode(Frame.control(FrameType.ACK, Unpooled.buffer().writeLong(7).writeLong(1000))));
+        AmstAck ack = new AmstAck(7, 1000, 4096);
+        assertArrayEquals(ACK_FRAME, encode(Frame.control(ack.type(), ack.encode())));
     }
 
     @Test
@@ -58,10 +62,19 @@ class FrameCodecTest
         assertEquals("abc", frame.payload().toString(StandardCharsets.US_ASCII));
         frame.release();
 
+        // the frame the session reads: the reader hands the listener the typed ACK
         Frame ack = new FrameDecoder(1024).decode(Unpooled.wrappedBuffer(ACK_FRAME));
         assertEquals(FrameType.ACK, ack.type());
-        assertEquals(7, ack.payload().readLong());
-        assertEquals(1000, ack.payload().readLong());
+        List<AmstAck> read = new ArrayList<>();
+        AmstFrameReader.readControl(null, ack, new AmstFrameListenerAdapter()
+        {
+            @Override
+            public void onAck(TunnelStream stream, AmstAck payload)
+            {
+                read.add(payload);
+            }
+        });
+        assertEquals(List.of(new AmstAck(7, 1000, 4096)), read);
         ack.release();
     }
 
@@ -168,8 +181,8 @@ class FrameCodecTest
         decoder.decode(input).release();
         decoder.decode(input).release();
         CorruptFrameException exception = assertThrows(CorruptFrameException.class, () -> decoder.decode(input));
-        assertEquals("corrupt frame at stream offset 67: Magic: expected 1, found 9", exception.getMessage());
-        assertEquals(67, exception.offset());
+        assertEquals("corrupt frame at stream offset 75: Magic: expected 1, found 9", exception.getMessage());
+        assertEquals(75, exception.offset());
     }
 
     @Test

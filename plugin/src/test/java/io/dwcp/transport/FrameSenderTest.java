@@ -156,4 +156,53 @@ class FrameSenderTest
         assertEquals(0, sender.resendStalledHead(1));
         only.finishAndReleaseAll();
     }
+
+    /** Control frames are counted like data: tunnelBytesSent and the stream's count are the bytes the encoder put on the wire. */
+    @Test
+    void countsEveryByteOnTheWireControlFramesIncluded()
+    {
+        TunnelStats stats = new TunnelStats();
+        FrameSender sender = new FrameSender(1000 * COST, stats);
+        EmbeddedChannel wire = new EmbeddedChannel(new FrameEncoder());
+        TunnelStream stream = new TunnelStream(0, wire);
+        sender.sendControl(stream, new AmstHello(42, 0, 1000 * COST), false);
+        sender.streamUp(stream);
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
+        assertTrue(sender.sendControl(new AmstAck(1, 0, 0)));
+        sender.sendControl(stream, new AmstPing(123), false);
+        sender.sendControl(stream, new AmstPong(456), false);
+        long beforeClose = wireBytes(wire);
+        assertEquals(24 + 20 + 24 + PAYLOAD + 24 + 24 + 24 + 8 + 24 + 8, beforeClose);
+        assertEquals(beforeClose, stats.tunnelBytesSent.sum());
+        assertEquals(beforeClose, stream.bytesSent());
+        assertEquals(5, stream.framesSent());
+
+        sender.sendControl(stream, new AmstAbort("stop"), true);
+        long abort = wireBytes(wire);
+        assertEquals(24 + 4, abort);
+        assertFalse(wire.isOpen(), "the stream closes after the ABORT");
+        assertEquals(beforeClose + abort, stats.tunnelBytesSent.sum());
+        assertEquals(beforeClose + abort, stream.bytesSent());
+
+        // before a stream belongs to a session (the tunnel port's late ABORT): the daemon's total still counts it
+        EmbeddedChannel unattached = new EmbeddedChannel(new FrameEncoder());
+        new ControlWriter(stats).writeUnattached(unattached, new AmstAbort("ended"), true);
+        assertEquals(24 + 5, wireBytes(unattached));
+        assertEquals(beforeClose + abort + 24 + 5, stats.tunnelBytesSent.sum());
+        sender.releaseAll();
+        wire.finishAndReleaseAll();
+        unattached.finishAndReleaseAll();
+    }
+
+    private static long wireBytes(EmbeddedChannel channel)
+    {
+        long bytes = 0;
+        Object message;
+        while ((message = channel.readOutbound()) != null) {
+            io.netty.buffer.ByteBuf buffer = (io.netty.buffer.ByteBuf) message;
+            bytes += buffer.readableBytes();
+            buffer.release();
+        }
+        return bytes;
+    }
 }

@@ -5,6 +5,12 @@ import io.dwcp.tls.CertificateAuthority;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tls.TlsContexts;
 import io.netty.bootstrap.Bootstrap;
+import io.dwcp.transport.AmstHello;
+import io.dwcp.transport.Frame;
+import io.dwcp.transport.FrameEncoder;
+import io.dwcp.transport.FrameType;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -180,6 +186,49 @@ class TunnelSecurityTest
         Channel channel = connectTls(alpha, new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2, 3, 4});
         assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the connection");
         await("the frame to be refused", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().refusedCount("protocol") > before);
+    }
+
+    /** A frame that passes the CRC but breaks its payload's grammar fails the session, with the reader's message, and the peer is told. */
+    @Test
+    void malformedControlPayloadFailsTheSessionWithAClearMessage()
+            throws Exception
+    {
+        TlsContexts alpha = new TlsContexts(new TlsConfig()
+                .setCaFile(bed.tls.resolve("ca.pem")).setCertificateFile(bed.tls.resolve("alpha.pem")).setKeyFile(bed.tls.resolve("alpha.key")));
+        long failedBefore = bed.beta.sessions().stats().sessionsFailed.sum();
+        // a valid HELLO, then the 16-byte ACK of an older draft (no Delivered field)
+        ByteBuf wire = Unpooled.buffer();
+        write(wire, Frame.control(FrameType.HELLO, new AmstHello(0x7e57_0001L, 0, 64 << 20).encode()));
+        write(wire, Frame.control(FrameType.ACK, Unpooled.buffer().writeLong(0).writeLong(0)));
+        Channel channel = connectTls(alpha, ByteBufUtil.getBytes(wire));
+        wire.release();
+        assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the stream");
+        await("the session to fail", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().sessionsFailed.sum() > failedBefore);
+        String failure = bed.beta.sessions().lastFailure();
+        assertTrue(failure.endsWith("protocol error from the peer: malformed ACK frame: payload length: expected 24 bytes, found 16 bytes"), failure);
+    }
+
+    @Test
+    void malformedHelloIsRefused()
+            throws Exception
+    {
+        long before = bed.beta.sessions().stats().refusedCount("protocol");
+        TlsContexts alpha = new TlsContexts(new TlsConfig()
+                .setCaFile(bed.tls.resolve("ca.pem")).setCertificateFile(bed.tls.resolve("alpha.pem")).setKeyFile(bed.tls.resolve("alpha.key")));
+        ByteBuf wire = Unpooled.buffer();
+        // stream index 300: beyond the 256 streams a session may have
+        write(wire, Frame.control(FrameType.HELLO, Unpooled.buffer().writeLong(0x7e57_0002L).writeInt(300).writeLong(64 << 20)));
+        Channel channel = connectTls(alpha, ByteBufUtil.getBytes(wire));
+        wire.release();
+        assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the connection");
+        await("the HELLO to be refused", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().refusedCount("protocol") > before);
+    }
+
+    private static void write(ByteBuf wire, Frame frame)
+    {
+        FrameEncoder.writeHeader(wire, frame);
+        wire.writeBytes(frame.payload());
+        frame.release();
     }
 
     @Test

@@ -101,6 +101,14 @@ class TwoDaemonTransferTest
             assertEquals(1, bed.alpha.sessions().stats().sessionsCompleted.sum());
             assertEquals(1, bed.beta.sessions().stats().sessionsCompleted.sum());
             assertEquals(0, bed.alpha.sessions().stats().sessionsFailed.sum());
+            // every frame a daemon read was counted as sent by the other, control frames (PONG, the last ACK) included
+            long alphaSent = bed.alpha.sessions().stats().tunnelBytesSent.sum();
+            long betaSent = bed.beta.sessions().stats().tunnelBytesSent.sum();
+            long alphaReceived = bed.alpha.sessions().stats().tunnelBytesReceived.sum();
+            long betaReceived = bed.beta.sessions().stats().tunnelBytesReceived.sum();
+            assertTrue(betaReceived <= alphaSent, "beta received " + betaReceived + " bytes, alpha counted " + alphaSent + " sent");
+            assertTrue(alphaReceived <= betaSent, "alpha received " + alphaReceived + " bytes, beta counted " + betaSent + " sent");
+            System.out.printf("tunnel bytes: alpha sent %d, beta received %d; beta sent %d, alpha received %d%n", alphaSent, betaReceived, betaSent, alphaReceived);
             // the Prometheus endpoint, over HTTP on loopback
             java.net.HttpURLConnection http = (java.net.HttpURLConnection) new java.net.URL("http://127.0.0.1:" + bed.alpha.metrics().address().getPort() + "/metrics").openConnection();
             assertEquals(200, http.getResponseCode());

@@ -1,0 +1,28 @@
+/**
+ * Migration sessions over the AMST tunnel: the QEMU connections of a migration at both ends, the
+ * tunnel port and the streams of each session.
+ *
+ * <ul>
+ * <li>{@link io.dwcp.tunnel.SessionManager}: creates, finds and forgets sessions, dials their
+ * streams (TLS, then the HELLO the session sends first) and the destination QEMU.</li>
+ * <li>{@link io.dwcp.tunnel.TunnelServer}: the tunnel port; a connection becomes a session's
+ * stream after TLS and a HELLO it decodes with {@link io.dwcp.transport.AmstHello}.</li>
+ * <li>{@link io.dwcp.tunnel.Session}: one migration; reads the peer's frames through
+ * {@link io.dwcp.transport.AmstFrameReader} (a malformed one fails the session with the reader's
+ * message) and writes every frame through its {@link io.dwcp.transport.FrameSender}.</li>
+ * <li>{@code TunnelStreamHandler}, {@code QemuChannelHandler}: Netty glue that hands what arrives
+ * to the session.</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * <ul>
+ * <li>A {@link io.dwcp.tunnel.Session}'s state, its {@code QemuChannel}s, its sender and
+ * receiver: its own event loop ({@code Session.run} hops there from the stream and QEMU
+ * handlers; tasks run guarded, so a failure fails the session). Its byte counters, state and
+ * failure are also read by the control socket and the metrics endpoint from their threads.</li>
+ * <li>{@link io.dwcp.tunnel.SessionManager}'s maps are concurrent; its stream set-up handlers run on
+ * the new connection's event loop and hand the stream to the session's loop.</li>
+ * <li>{@link io.dwcp.tunnel.TunnelServer}'s accept handler: the accepted connection's event loop.</li>
+ * </ul>
+ */
+package io.dwcp.tunnel;
