@@ -27,9 +27,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * 0.4-1 ms together, and now and then a probe waits 2 ms more for a CPU (the hypervisor's, not
  * ours: real-time priority does not help). That noise only ever adds. So the RTT tests measure the
  * floor first, on an emulated link of negligible delay built the same way, and hold the emulator to
- * its profile with statistics that one late probe cannot move: no probe comes back sooner than the
+ * its profile with statistics that late probes cannot move: no probe comes back sooner than the
  * profile allows (an emulator that releases early fails), the median less the floor's median is
- * within ±1 ms, and on a jitter-free link the middle half of the probes spans under 1 ms.
+ * within ±1 ms, and on a jitter-free link the fastest quarter of the probes lies within 0.5 ms of
+ * the fastest. (A CI run saw the middle half span 1.2 ms from noise alone, probes up to 3.7 ms late.)
  */
 @Timeout(value = 90)
 class WanFidelityIT {
@@ -57,9 +58,12 @@ class WanFidelityIT {
             long configured = scenario.rtt().toNanos();
             assertTrue(answered[0] >= configured, "a probe came back sooner than " + scenario.rtt() + "; " + seen);
             assertEquals(configured + floor, answered[answered.length / 2], 1_000_000, "median RTT less the floor; " + seen);
-            long middleHalf = answered[answered.length * 3 / 4] - answered[answered.length / 4];
-            assertTrue(middleHalf < 1_000_000, "the middle half of the RTTs spans " + middleHalf / 1e6 + " ms on a link without jitter; "
-                    + seen);
+            // no jitter on this link: the fastest quarter of the probes lies within 0.5 ms of the
+            // fastest one (the machine's noise delays some probes, never most of them; a link that
+            // jittered by ±1 ms would spread that quarter over about 0.5 ms)
+            long fastQuarter = answered[answered.length / 4] - answered[0];
+            assertTrue(fastQuarter <= 500_000, "the fastest quarter of the RTTs spans " + fastQuarter / 1e6
+                    + " ms on a link without jitter; " + seen);
         }
     }
 
