@@ -99,6 +99,7 @@ done
 # documentation: licences (DEP-5), man pages (gzipped, section 1 for dwcp, 8 for the daemon), bash completions
 contents=$(dpkg -c "$deb" | awk '{print $NF}')
 man_pages="/usr/share/man/man1/dwcp.1.gz /usr/share/man/man1/dwcp-migrate.1.gz /usr/share/man/man1/dwcp-status.1.gz /usr/share/man/man1/dwcp-stream.1.gz
+  /usr/share/man/man1/dwcp-baselines.1.gz /usr/share/man/man1/dwcp-baselines-remove.1.gz
   /usr/share/man/man8/dwcpd.8.gz /usr/share/man/man8/dwcpd-tls-ca.8.gz /usr/share/man/man8/dwcpd-tls-host.8.gz"
 completions="/usr/share/bash-completion/completions/dwcp /usr/share/bash-completion/completions/dwcpd"
 for file in /usr/share/doc/dwcp/copyright $man_pages $completions; do
@@ -155,7 +156,7 @@ for line in "User=dwcp" "EnvironmentFile=-/etc/default/dwcpd" "SuccessExitStatus
 done
 
 # ---- commands ----
-for command in "dwcpd --help" "dwcp --help" "dwcp migrate --help" "dwcp status --help" "/etc/libvirt/hooks/qemu.d/50-dwcp --help"; do
+for command in "dwcpd --help" "dwcp --help" "dwcp migrate --help" "dwcp status --help" "dwcp baselines --help" "/etc/libvirt/hooks/qemu.d/50-dwcp --help"; do
   # shellcheck disable=SC2086 # the command and its option
   if out=$(in_root $command 2>&1) && printf '%s' "$out" | grep -q 'Usage'; then
     ok "$command answers with its usage"
@@ -287,7 +288,7 @@ for file in $admin_files; do check "the administrator's /$file is kept" test -f 
 # ---- RPM ----
 if [ -n "$rpm" ]; then
   files=$(rpm -qlp "$rpm" 2>/dev/null | grep -v '^/usr/share/dwcp/lib/.' | tr '\n' ' ')
-  expected="/etc/default/dwcpd /etc/dwcp /etc/dwcp/dwcpd.properties /etc/dwcp/hook.conf /etc/dwcp/tls /etc/libvirt/hooks/qemu.d /etc/libvirt/hooks/qemu.d/50-dwcp /usr/bin/dwcp /usr/bin/dwcpd /usr/lib/systemd/system/dwcpd.service /usr/share/bash-completion/completions/dwcp /usr/share/bash-completion/completions/dwcpd /usr/share/doc/dwcp /usr/share/doc/dwcp/LICENSE /usr/share/doc/dwcp/README.md /usr/share/dwcp /usr/share/dwcp/lib /usr/share/man/man1/dwcp-migrate.1.gz /usr/share/man/man1/dwcp-status.1.gz /usr/share/man/man1/dwcp-stream.1.gz /usr/share/man/man1/dwcp.1.gz /usr/share/man/man8/dwcpd-tls-ca.8.gz /usr/share/man/man8/dwcpd-tls-host.8.gz /usr/share/man/man8/dwcpd.8.gz /var/lib/dwcp "
+  expected="/etc/default/dwcpd /etc/dwcp /etc/dwcp/dwcpd.properties /etc/dwcp/hook.conf /etc/dwcp/tls /etc/libvirt/hooks/qemu.d /etc/libvirt/hooks/qemu.d/50-dwcp /usr/bin/dwcp /usr/bin/dwcpd /usr/lib/systemd/system/dwcpd.service /usr/share/bash-completion/completions/dwcp /usr/share/bash-completion/completions/dwcpd /usr/share/doc/dwcp /usr/share/doc/dwcp/LICENSE /usr/share/doc/dwcp/README.md /usr/share/dwcp /usr/share/dwcp/lib /usr/share/man/man1/dwcp-baselines-remove.1.gz /usr/share/man/man1/dwcp-baselines.1.gz /usr/share/man/man1/dwcp-migrate.1.gz /usr/share/man/man1/dwcp-status.1.gz /usr/share/man/man1/dwcp-stream.1.gz /usr/share/man/man1/dwcp.1.gz /usr/share/man/man8/dwcpd-tls-ca.8.gz /usr/share/man/man8/dwcpd-tls-host.8.gz /usr/share/man/man8/dwcpd.8.gz /var/lib/dwcp "
   if [ "$files" = "$expected" ]; then ok "rpm -qlp shows the layout: $files"; else not_ok "rpm -qlp shows $expected: it shows $files"; fi
   check "rpm -qlp shows the jars under /usr/share/dwcp/lib" sh -c "rpm -qlp '$rpm' 2>/dev/null | grep -q '^/usr/share/dwcp/lib/dwcp-plugin-.*\.jar$'"
   config=$(rpm -qp --configfiles "$rpm" 2>/dev/null | sort | tr '\n' ' ')

@@ -116,8 +116,17 @@ class DwcpMigrationIT {
              GuestPair pair = GuestPair.start(network, image, qemu, WORKLOAD, GUEST_RAM_MIB, DIR.resolve("vms"))) {
             MigrationResult result = migrate(link, pair, mode, scenario + " HDE QEMU " + qemu.label() + " " + mode);
             long pageBytes = result.pagesNormal() * 4096;
-            // The workload's pages are a quarter random: HDE must still send far less than QEMU's pages.
-            assertTrue(result.wireBytes() < pageBytes * 3 / 4,
+            double frameBytes = link.source().metric("dwcp_hde_frame_bytes_total", "").orElse(-1);
+            double resent = link.source().metric("dwcp_frames_resent_total", "").orElse(0);
+            LOG.info(scenario + " HDE QEMU " + qemu.label() + " " + mode + ": HDE frames " + (long) frameBytes + " bytes, "
+                    + (long) resent + " AMST frames re-sent");
+            // The workload's pages are a quarter random: HDE's frames must be far smaller than QEMU's
+            // pages. Wire bytes also count AMST's re-sends of frames stuck on a stream: on S4's bursty
+            // link one CI rehearsal put 85 % of the page bytes on the wire, where a run just after put
+            // 49 % with HDE frames at 42 %; so the wire is held only to less than the pages.
+            assertTrue(frameBytes > 0 && frameBytes < pageBytes * 3 / 4,
+                    "HDE encoded " + frameBytes + " frame bytes for " + pageBytes + " bytes of pages");
+            assertTrue(result.wireBytes() < pageBytes,
                     "HDE sent " + result.wireBytes() + " bytes on the wire for " + pageBytes + " bytes of pages");
             assertTrue(link.source().metric("dwcp_hde_pages_total", "level=\"page\"").orElse(0) > 0,
                     "dwcpd a encoded no page with HDE:\n" + link.source().metrics());
