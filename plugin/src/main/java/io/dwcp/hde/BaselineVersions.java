@@ -12,15 +12,17 @@ import java.io.IOException;
 public interface BaselineVersions
 {
     /** Holds no version of any page. */
-    BaselineVersions NONE = (block, offset) -> null;
+    BaselineVersions NONE = (block, offset, wanted) -> null;
 
     /** An earlier version of a page: its content hash and its 4096 bytes (verified against the hash). */
     record Version(PageHash hash, byte[] content) {}
 
     /**
-     * The earlier version of the page at {@code offset} of RAM block {@code block}, or {@code null}.
-     * Called on the encoder's thread.
+     * The earlier version of the page at {@code offset} of RAM block {@code block} whose hash
+     * {@code wanted} accepts (the decoder holds it), or {@code null}. Only such a version's content
+     * is read, so a page whose version the destination lacks costs a lookup, not a read. Called on
+     * the encoder's thread.
      */
-    Version versionAt(String block, long offset)
+    Version versionAt(String block, long offset, java.util.function.Predicate<PageHash> wanted)
             throws IOException;
 }

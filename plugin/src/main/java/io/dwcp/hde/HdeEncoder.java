@@ -379,9 +379,8 @@ public final class HdeEncoder
         if (versions == BaselineVersions.NONE || versionsFailed) {
             return null;
         }
-        BaselineVersions.Version version;
         try {
-            version = versions.versionAt(blockName, pageOffset);
+            return versions.versionAt(blockName, pageOffset, held -> hashes.contains(held) || inBaselines(held));
         }
         catch (IOException e) {
             // the page goes whole; so do the rest, rather than failing the same way for each page
@@ -389,10 +388,6 @@ public final class HdeEncoder
             versionsFailed = true;
             return null;
         }
-        if (version == null || !(hashes.contains(version.hash()) || inBaselines(version.hash()))) {
-            return null;
-        }
-        return version;
     }
 
     private boolean inBaselines(PageHash hash)

@@ -2,6 +2,7 @@ package io.dwcp.hde;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
 
@@ -24,13 +25,16 @@ final class RecordedVersions
     }
 
     @Override
-    public Version versionAt(String block, long offset)
+    public Version versionAt(String block, long offset, Predicate<PageHash> wanted)
             throws IOException
     {
         for (StoredBaseline baseline : baselines) {
             PageHash hash = baseline.versionAt(block, offset);
             if (hash == null) {
                 continue;
+            }
+            if (!wanted.test(hash)) {
+                return null;   // the newest version here is the one to send against; the decoder lacks it
             }
             byte[] content = baseline.read(hash);
             if (content == null || !HASHER.get().hash(content, 0).equals(hash)) {
