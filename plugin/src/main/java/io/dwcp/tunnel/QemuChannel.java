@@ -56,6 +56,7 @@ final class QemuChannel
     private boolean finVerified;
     private boolean outboundEnded;
     private boolean outboundBroken;
+    private long undelivered;
     private int writesInFlight;
 
     QemuChannel(Session session, int index, StreamEncoder encoder, StreamDecoder decoder, long checkpointInterval, int maxPayload)
@@ -245,8 +246,12 @@ final class QemuChannel
                 int dropped = pending.buffer.readableBytes();
                 pending.buffer.release();
                 if (session.role() == Session.Role.DESTINATION) {
-                    throw new SessionFailure("destination QEMU closed connection " + index + " before the end of the stream ("
-                            + dropped + " bytes could not be delivered)");
+                    undelivered += dropped;
+                    session.countQemuWritten(dropped);
+                    if (index == 0) {
+                        throw new SessionFailure("destination QEMU closed connection " + index + " before the end of the stream ("
+                                + dropped + " bytes could not be delivered)");
+                    }
                 }
                 continue;
             }
@@ -255,9 +260,10 @@ final class QemuChannel
             ChannelFuture future = channel.write(pending.buffer);
             future.addListener(done -> session.run(() -> {
                 if (!done.isSuccess()) {
+                    undelivered += length;
                     writeFailed(done.cause());
                 }
-                writeDone(length, 0);
+                writeDone(length, 0, done.isSuccess());
             }));
             wrote = true;
         }
@@ -269,8 +275,16 @@ final class QemuChannel
 
     private void writeDone(int length, long cost)
     {
+        writeDone(length, cost, true);
+    }
+
+    /** A write ended; bytes QEMU did not take still leave the window (they are gone, not held). */
+    private void writeDone(int length, long cost, boolean delivered)
+    {
         writesInFlight--;
-        session.stats().qemuBytesWritten.add(length);
+        if (delivered) {
+            session.stats().qemuBytesWritten.add(length);
+        }
         session.countQemuWritten(length);
         if (cost > 0) {
             session.consumed(cost);
@@ -315,6 +329,15 @@ final class QemuChannel
         }
         verified.clear();
         Channels.close(channel);
+    }
+
+    /**
+     * Destination: bytes of the source's stream the destination QEMU never read, because it closed
+     * the connection first (only a multifd connection may end so; see {@link Session#qemuClosed}).
+     */
+    long undeliveredBytes()
+    {
+        return undelivered;
     }
 
     /** QEMU closed the connection: what still arrives for it is dropped (the source QEMU is done). */

@@ -404,7 +404,8 @@ public final class Session
     /**
      * QEMU closed the connection. QEMU does not half-close its migration sockets: a clean close
      * ends its stream (FIN), and nothing more can be delivered to it; an error (reset) fails the
-     * session.
+     * session, except where the destination QEMU reset a multifd connection (see
+     * {@link #multifdEndedEarly}).
      */
     void qemuClosed(QemuChannel channel, Throwable error)
     {
@@ -413,7 +414,9 @@ public final class Session
         }
         if (!channel.isInboundEnded()) {
             if (error != null) {
-                throw new SessionFailure("QEMU connection " + channel.index() + " failed: " + error.getMessage());
+                if (!multifdEndedEarly(channel, error)) {
+                    throw new SessionFailure("QEMU connection " + channel.index() + " failed: " + error.getMessage());
+                }
             }
             qemuEnded(channel);
         }
@@ -428,10 +431,36 @@ public final class Session
         }
         if (role == Role.DESTINATION) {
             log.debug("{} write to destination QEMU connection {} failed", context, channel.index(), cause);
-            throw new SessionFailure("destination QEMU connection " + channel.index() + " failed: " + cause);
+            if (channel.index() == 0) {
+                throw new SessionFailure("destination QEMU connection " + channel.index() + " failed: " + cause);
+            }
+            // a multifd connection: see multifdEndedEarly (the connection's close follows)
+            log.warn("{} destination QEMU connection {} no longer accepts bytes ({}); the rest of its stream is dropped", context,
+                    channel.index(), cause.toString());
+            return;
         }
         // the source QEMU closed its socket: what it no longer reads is dropped, as without dwcpd
         log.debug("{} source QEMU connection {} no longer accepts return-path bytes: {}", context, channel.index(), cause.toString());
+    }
+
+    /**
+     * Destination: the QEMU closed a multifd connection abruptly (a reset: it closed the socket with
+     * bytes it had not read). The destination QEMU tears its multifd channels down as soon as the
+     * main channel says the migration is complete, and may leave unread a tail it no longer needs;
+     * over a direct connection the source QEMU would see that reset only if it still wrote. The
+     * migration's outcome is the QEMU's to decide, on the main channel: the session goes on, the
+     * tail is dropped and counted, and the main channel still fails the session if its own stream
+     * cannot be delivered.
+     */
+    private boolean multifdEndedEarly(QemuChannel channel, Throwable cause)
+    {
+        if (role != Role.DESTINATION || channel.index() == 0) {
+            return false;
+        }
+        log.warn("{} destination QEMU reset connection {} ({}); the rest of its stream is dropped", context, channel.index(),
+                cause.getMessage());
+        channel.markOutboundBroken();
+        return true;
     }
 
     /** Counts bytes read from QEMU on its own loop; true when that connection must stop reading. */
@@ -1047,6 +1076,12 @@ public final class Session
             destinationCodec.completed();
         }
         log.info("{} migration session completed: {} QEMU connections, {} ms", context, channels.size(), (System.nanoTime() - startNanos) / 1_000_000);
+        for (QemuChannel channel : channels.values()) {
+            if (channel.undeliveredBytes() > 0) {
+                log.warn("{} the destination QEMU closed connection {} without reading the last {} bytes of its stream", context,
+                        channel.index(), channel.undeliveredBytes());
+            }
+        }
         for (TunnelStream stream : List.copyOf(sender.streams())) {
             // the peer may still wait for this acknowledgement of its last frames
             sender.sendControl(stream, ack(), true);
