@@ -85,6 +85,9 @@ public final class MetricsServer
         counter(out, "dwcp_tunnel_bytes_received_total", "Frame bytes received on tunnel streams", stats.tunnelBytesReceived);
         counter(out, "dwcp_frames_sent_total", "Sequenced frames sent (first transmissions and re-sends)", stats.framesSent);
         counter(out, "dwcp_frames_resent_total", "Frames re-sent after a stream failed", stats.framesResent);
+        counter(out, "dwcp_frame_resends_withheld_total",
+                "Times the stream holding the oldest frame stalled while no other stream moved bytes either (nothing re-sent)",
+                stats.resendsWithheld);
         counter(out, "dwcp_frames_duplicate_total", "Received frames dropped as duplicates", stats.framesDuplicate);
         counter(out, "dwcp_sessions_started_total", "Migration sessions started", stats.sessionsStarted);
         counter(out, "dwcp_sessions_completed_total", "Migration sessions completed", stats.sessionsCompleted);

@@ -13,6 +13,7 @@ public final class TunnelStats
     public final LongAdder tunnelBytesReceived = new LongAdder();
     public final LongAdder framesSent = new LongAdder();
     public final LongAdder framesResent = new LongAdder();
+    public final LongAdder resendsWithheld = new LongAdder();
     public final LongAdder framesDuplicate = new LongAdder();
     public final LongAdder sessionsStarted = new LongAdder();
     public final LongAdder sessionsCompleted = new LongAdder();

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 import static io.dwcp.transport.FrameCodec.HEADER_LENGTH;
 import static io.dwcp.transport.FrameCodec.frameCost;
@@ -74,6 +75,18 @@ public final class FrameSender
      */
     public int resendStalledHead(long thresholdNanos)
     {
+        return resendStalledHead(thresholdNanos, stream -> true);
+    }
+
+    /**
+     * As {@link #resendStalledHead(long)}, onto streams that {@code flowing} says still move bytes.
+     * When the whole link stalls (a burst of loss or an outage on the path every stream shares),
+     * a copy on another stream only queues behind the same bottleneck and doubles the bytes the
+     * link must carry once it recovers: then nothing is re-sent, and the head waits for its own
+     * stream's TCP to recover it.
+     */
+    public int resendStalledHead(long thresholdNanos, Predicate<TunnelStream> flowing)
+    {
         InFlight head = unacknowledged.peekFirst();
         if (head == null || head.held || head.stream == null || streams.size() < 2) {
             return 0;
@@ -83,6 +96,16 @@ public final class FrameSender
             return 0;
         }
         TunnelStream stalled = head.stream;
+        List<TunnelStream> targets = new ArrayList<>(streams.size());
+        for (TunnelStream stream : streams) {
+            if (stream != stalled && !stream.isDraining() && stream.channel().isActive() && flowing.test(stream)) {
+                targets.add(stream);
+            }
+        }
+        if (targets.isEmpty()) {
+            stats.resendsWithheld.increment();
+            return 0;
+        }
         int resent = 0;
         for (InFlight inFlight : unacknowledged) {
             if (inFlight.held) {
@@ -91,10 +114,7 @@ public final class FrameSender
             if (inFlight.stream != stalled || now - inFlight.writtenNanos < thresholdNanos) {
                 continue;
             }
-            TunnelStream other = leastLoadedExcept(stalled);
-            if (other == null) {
-                break;
-            }
+            TunnelStream other = leastLoaded(targets);
             stats.framesResent.increment();
             transmit(inFlight, other, false);
             resent++;
@@ -109,15 +129,12 @@ public final class FrameSender
         return resent;
     }
 
-    /** The live stream, other than {@code excluded}, with the most room before it counts as full. */
-    private TunnelStream leastLoadedExcept(TunnelStream excluded)
+    /** The stream with the most room before it counts as full. */
+    private static TunnelStream leastLoaded(List<TunnelStream> candidates)
     {
         TunnelStream best = null;
         long bestRoom = -1;
-        for (TunnelStream stream : streams) {
-            if (stream == excluded || stream.isDraining() || !stream.channel().isActive()) {
-                continue;
-            }
+        for (TunnelStream stream : candidates) {
             long room = stream.channel().bytesBeforeUnwritable();
             if (room > bestRoom) {
                 best = stream;

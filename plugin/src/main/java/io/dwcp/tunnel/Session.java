@@ -1009,10 +1009,21 @@ public final class Session
         }
         long rttMicros = minRttMicros != 0 ? minRttMicros : measureMinRtt();
         long threshold = 3 * rttMicros * 1000 + manager.amst().getHeadResend().toNanos();
-        int resent = sender.resendStalledHead(threshold);
+        int resent = sender.resendStalledHead(threshold, stream -> isFlowing(stream, threshold));
         if (resent > 0) {
             log.debug("{} re-sent {} frames of a stalled stream on the others (out for more than {} ms)", context, resent, threshold / 1_000_000);
         }
+    }
+
+    /**
+     * Whether a stream's TCP still moves bytes: nothing of its own waits for the peer's TCP, or the
+     * peer acknowledged something within {@code thresholdNanos}. Without TCP_INFO it counts as moving.
+     */
+    private static boolean isFlowing(TunnelStream stream, long thresholdNanos)
+    {
+        return stream.tcpInfo()
+                .map(info -> info.unacked() == 0 || TimeUnit.MILLISECONDS.toNanos(info.lastAckRecv()) < thresholdNanos)
+                .orElse(true);
     }
 
     private void closeDrainedStreams()

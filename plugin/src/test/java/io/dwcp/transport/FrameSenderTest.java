@@ -144,6 +144,40 @@ class FrameSenderTest
         fast.finishAndReleaseAll();
     }
 
+    /** When no other stream moves bytes either (the whole link stalls), a copy would only queue behind the same bottleneck. */
+    @Test
+    void noResendWhileEveryStreamIsStalled()
+    {
+        TunnelStats stats = new TunnelStats();
+        long[] now = {0};
+        FrameSender sender = new FrameSender(1000 * COST, stats, () -> now[0]);
+        EmbeddedChannel first = new EmbeddedChannel();
+        EmbeddedChannel second = new EmbeddedChannel();
+        TunnelStream slow = new TunnelStream(0, first);
+        TunnelStream other = new TunnelStream(1, second);
+        sender.streamUp(slow);
+        sender.streamUp(other);
+        for (int i = 0; i < 2; i++) {
+            sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
+        }
+        assertEquals(List.of(0L), drain(first).stream().map(Frame::sequence).toList());
+        assertEquals(List.of(1L), drain(second).stream().map(Frame::sequence).toList());
+        boolean[] otherFlows = {false};
+        now[0] = 100;
+        assertEquals(0, sender.resendStalledHead(100, stream -> stream == other && otherFlows[0]));
+        assertEquals(1, stats.resendsWithheld.sum());
+        assertEquals(0, stats.framesResent.sum());
+        assertTrue(drain(second).isEmpty());
+        // the other stream's TCP moves again: the head goes on it
+        otherFlows[0] = true;
+        assertEquals(1, sender.resendStalledHead(100, stream -> stream == other && otherFlows[0]));
+        assertEquals(List.of(0L), drain(second).stream().map(Frame::sequence).toList());
+        assertEquals(1, stats.framesResent.sum());
+        sender.releaseAll();
+        first.finishAndReleaseAll();
+        second.finishAndReleaseAll();
+    }
+
     @Test
     void noResendWithASingleStream()
     {
