@@ -1,10 +1,6 @@
 package io.dwcp.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-
-import java.util.Arrays;
-import java.util.HexFormat;
 
 import static java.util.Objects.requireNonNull;
 
@@ -17,28 +13,31 @@ import static java.util.Objects.requireNonNull;
  *   Offset =&gt; int64   0..2^63-1   bytes of the channel's stream (as QEMU wrote them) so far
  *   Sha256 =&gt; 32 bytes          SHA-256 of those bytes
  * </pre>
+ * (the body is a {@link StreamDigest}).
  */
-public record AmstCheckpoint(long offset, byte[] sha256)
+public record AmstCheckpoint(StreamDigest digest)
         implements ControlPayload
 {
-    public static final int LENGTH = 8 + FrameCodec.SHA256_LENGTH;
+    public static final int LENGTH = StreamDigest.LENGTH;
 
     public AmstCheckpoint
     {
-        if (offset < 0) {
-            throw new IllegalArgumentException("offset is negative: " + offset);
-        }
-        requireNonNull(sha256, "sha256 is null");
-        if (sha256.length != FrameCodec.SHA256_LENGTH) {
-            throw new IllegalArgumentException("sha256 must be " + FrameCodec.SHA256_LENGTH + " bytes: " + sha256.length);
-        }
-        sha256 = sha256.clone();
+        requireNonNull(digest, "digest is null");
     }
 
-    @Override
+    public AmstCheckpoint(long offset, byte[] sha256)
+    {
+        this(new StreamDigest(offset, sha256));
+    }
+
+    public long offset()
+    {
+        return digest.offset();
+    }
+
     public byte[] sha256()
     {
-        return sha256.clone();
+        return digest.sha256();
     }
 
     @Override
@@ -50,33 +49,11 @@ public record AmstCheckpoint(long offset, byte[] sha256)
     @Override
     public ByteBuf encode()
     {
-        return Unpooled.buffer(LENGTH, LENGTH).writeLong(offset).writeBytes(sha256);
+        return digest.encode();
     }
 
     public static AmstCheckpoint decode(ByteBuf payload)
     {
-        AmstProtocolException.checkLength(FrameType.CHECKPOINT, payload, LENGTH);
-        long offset = AmstProtocolException.readNonNegativeLong(FrameType.CHECKPOINT, payload, "Offset");
-        byte[] sha256 = new byte[FrameCodec.SHA256_LENGTH];
-        payload.readBytes(sha256);
-        return new AmstCheckpoint(offset, sha256);
-    }
-
-    @Override
-    public boolean equals(Object other)
-    {
-        return other instanceof AmstCheckpoint that && offset == that.offset && Arrays.equals(sha256, that.sha256);
-    }
-
-    @Override
-    public int hashCode()
-    {
-        return Long.hashCode(offset) * 31 + Arrays.hashCode(sha256);
-    }
-
-    @Override
-    public String toString()
-    {
-        return "AmstCheckpoint[offset=" + offset + " sha256=" + HexFormat.of().formatHex(sha256) + "]";
+        return new AmstCheckpoint(StreamDigest.decode(FrameType.CHECKPOINT, payload, "Offset"));
     }
 }

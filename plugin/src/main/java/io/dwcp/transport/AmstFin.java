@@ -1,10 +1,6 @@
 package io.dwcp.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-
-import java.util.Arrays;
-import java.util.HexFormat;
 
 import static java.util.Objects.requireNonNull;
 
@@ -17,28 +13,31 @@ import static java.util.Objects.requireNonNull;
  *   Length =&gt; int64   0..2^63-1   bytes of the whole stream (as QEMU wrote them)
  *   Sha256 =&gt; 32 bytes          SHA-256 of the whole stream
  * </pre>
+ * (the body is a {@link StreamDigest}).
  */
-public record AmstFin(long length, byte[] sha256)
+public record AmstFin(StreamDigest digest)
         implements ControlPayload
 {
-    public static final int LENGTH = 8 + FrameCodec.SHA256_LENGTH;
+    public static final int LENGTH = StreamDigest.LENGTH;
 
     public AmstFin
     {
-        if (length < 0) {
-            throw new IllegalArgumentException("length is negative: " + length);
-        }
-        requireNonNull(sha256, "sha256 is null");
-        if (sha256.length != FrameCodec.SHA256_LENGTH) {
-            throw new IllegalArgumentException("sha256 must be " + FrameCodec.SHA256_LENGTH + " bytes: " + sha256.length);
-        }
-        sha256 = sha256.clone();
+        requireNonNull(digest, "digest is null");
     }
 
-    @Override
+    public AmstFin(long length, byte[] sha256)
+    {
+        this(new StreamDigest(length, sha256));
+    }
+
+    public long length()
+    {
+        return digest.offset();
+    }
+
     public byte[] sha256()
     {
-        return sha256.clone();
+        return digest.sha256();
     }
 
     @Override
@@ -50,33 +49,11 @@ public record AmstFin(long length, byte[] sha256)
     @Override
     public ByteBuf encode()
     {
-        return Unpooled.buffer(LENGTH, LENGTH).writeLong(length).writeBytes(sha256);
+        return digest.encode();
     }
 
     public static AmstFin decode(ByteBuf payload)
     {
-        AmstProtocolException.checkLength(FrameType.FIN, payload, LENGTH);
-        long length = AmstProtocolException.readNonNegativeLong(FrameType.FIN, payload, "Length");
-        byte[] sha256 = new byte[FrameCodec.SHA256_LENGTH];
-        payload.readBytes(sha256);
-        return new AmstFin(length, sha256);
-    }
-
-    @Override
-    public boolean equals(Object other)
-    {
-        return other instanceof AmstFin that && length == that.length && Arrays.equals(sha256, that.sha256);
-    }
-
-    @Override
-    public int hashCode()
-    {
-        return Long.hashCode(length) * 31 + Arrays.hashCode(sha256);
-    }
-
-    @Override
-    public String toString()
-    {
-        return "AmstFin[length=" + length + " sha256=" + HexFormat.of().formatHex(sha256) + "]";
+        return new AmstFin(StreamDigest.decode(FrameType.FIN, payload, "Length"));
     }
 }

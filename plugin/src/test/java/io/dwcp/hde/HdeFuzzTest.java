@@ -2,6 +2,7 @@ package io.dwcp.hde;
 
 import com.github.luben.zstd.Zstd;
 import io.dwcp.config.DataSize;
+import io.dwcp.fuzz.Mutations;
 import io.dwcp.migration.stream.ByteSink;
 import io.dwcp.migration.stream.MigrationStreamWriter;
 import org.junit.jupiter.api.Test;
@@ -348,23 +349,12 @@ class HdeFuzzTest
                     System.arraycopy(value, 0, body, at, Math.min(value.length, body.length - at));
                 }
             }
-            case 2 -> body = Arrays.copyOf(body, random.nextInt(body.length + 1));
-            case 3 -> {
-                byte[] longer = Arrays.copyOf(body, body.length + 1 + random.nextInt(64));
-                for (int i = body.length; i < longer.length; i++) {
-                    longer[i] = (byte) random.nextInt(256);
-                }
-                body = longer;
-            }
+            case 2 -> body = Mutations.truncate(random, body);
+            case 3 -> body = Mutations.extend(random, body, 64);
             case 4 -> {
                 // a slice written twice (a repeated record or field), the record count possibly following it
                 if (body.length > 0) {
-                    int from = random.nextInt(body.length);
-                    int length = 1 + random.nextInt(Math.min(64, body.length - from));
-                    byte[] repeated = new byte[body.length + length];
-                    System.arraycopy(body, 0, repeated, 0, from + length);
-                    System.arraycopy(body, from, repeated, from + length, body.length - from);
-                    body = repeated;
+                    body = Mutations.repeatSlice(random, body, 64);
                     if (random.nextBoolean()) {
                         spec.records++;
                     }

@@ -1,5 +1,6 @@
 package io.dwcp.transport;
 
+import io.dwcp.fuzz.Mutations;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -401,25 +402,10 @@ class AmstFuzzTest
                     }
                 }
             }
-            case 2 -> payload = Arrays.copyOf(payload, random.nextInt(payload.length + 1));
-            case 3 -> {
-                byte[] longer = Arrays.copyOf(payload, payload.length + 1 + random.nextInt(16));
-                for (int i = payload.length; i < longer.length; i++) {
-                    longer[i] = (byte) random.nextInt(256);
-                }
-                payload = longer;
-            }
-            case 4 -> {
-                // a repeated field: a slice of the payload written twice
-                if (payload.length > 0) {
-                    int from = random.nextInt(payload.length);
-                    int length = 1 + random.nextInt(Math.min(16, payload.length - from));
-                    byte[] repeated = new byte[payload.length + length];
-                    System.arraycopy(payload, 0, repeated, 0, from + length);
-                    System.arraycopy(payload, from, repeated, from + length, payload.length - from);
-                    payload = repeated;
-                }
-            }
+            case 2 -> payload = Mutations.truncate(random, payload);
+            case 3 -> payload = Mutations.extend(random, payload, 16);
+            // a repeated field: a slice of the payload written twice
+            case 4 -> payload = Mutations.repeatSlice(random, payload, 16);
             case 5 -> {
                 // a header field another type or an extreme value
                 switch (random.nextInt(5)) {
