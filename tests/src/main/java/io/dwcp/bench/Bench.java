@@ -69,7 +69,7 @@ public final class Bench implements Callable<Integer> {
                     + "A->B->A with HDE; the row is the way back, which uses the baseline the way there left), dwcp-multifd (QEMU "
                     + "multifd through dwcpd with HDE on every channel); any of these with -warm (e.g. dwcp-warm): the daemons first carry "
                     + "a warm-up migration of another guest, so the row measures daemons the JIT has warmed, as on a long-running host. "
-                    + "Resume: dwcp-resume, precopy-resume (any mode but the transport ones with -resume) cut the WAN and cancel the migration once QEMU has gone through 80 % "
+                    + "Resume: dwcp-resume, precopy-resume (any mode but the transport ones with -resume) cut the WAN and cancel the migration once QEMU has gone through 80 %% "
                     + "of the guest's pages, heal the link and migrate again; the row is the second attempt (through dwcpd it "
                     + "reuses what the first left at the destination, QEMU alone starts from zero). "
                     + "Transport only (bulk goodput, no guest): tcp-cubic, tcp-bbr, amst. "
