@@ -67,23 +67,20 @@ public final class FrameSender
 
     /**
      * If the oldest unacknowledged frame (the one the receiver waits for) was written more than
-     * {@code thresholdNanos} ago, its stream is stalled: that frame and every other frame on the
-     * same stream out for as long are written again on the least loaded other streams (the frames
-     * behind a loss on one stream are every N-th frame of the session: re-sending only the head
-     * would cost a threshold per frame). Each copy restarts its frame's clock, so a frame is sent
-     * again at most once per threshold. Returns how many frames were sent again.
-     */
-    public int resendStalledHead(long thresholdNanos)
-    {
-        return resendStalledHead(thresholdNanos, stream -> true);
-    }
-
-    /**
-     * As {@link #resendStalledHead(long)}, onto streams that {@code flowing} says still move bytes.
-     * When the whole link stalls (a burst of loss or an outage on the path every stream shares),
-     * a copy on another stream only queues behind the same bottleneck and doubles the bytes the
-     * link must carry once it recovers: then nothing is re-sent, and the head waits for its own
-     * stream's TCP to recover it.
+     * {@code thresholdNanos} ago and its stream's TCP is stalled ({@code flowing} says no: data out
+     * and no acknowledgement from the peer's TCP within the threshold, as while TCP waits for a
+     * retransmission timeout), that frame and every other frame on the same stream out for as long
+     * are written again on the least loaded streams that still flow (the frames behind a loss on
+     * one stream are every N-th frame of the session: re-sending only the head would cost a
+     * threshold per frame). Each copy restarts its frame's clock, so a frame is sent again at most
+     * once per threshold. Returns how many frames were sent again.
+     * <p>
+     * A head that is merely queued behind earlier bytes of a stream whose TCP still moves (a deep
+     * send queue on a long, fat link) is not re-sent: a copy would duplicate the queue, not skip it.
+     * When the whole link stalls (a burst of loss or an outage on the path every stream shares), a
+     * copy on another stream would only queue behind the same bottleneck and double the bytes the
+     * link must carry once it recovers: then nothing is re-sent, counted in
+     * {@link TunnelStats#resendsWithheld}.
      */
     public int resendStalledHead(long thresholdNanos, Predicate<TunnelStream> flowing)
     {
@@ -92,7 +89,7 @@ public final class FrameSender
             return 0;
         }
         long now = clock.getAsLong();
-        if (now - head.writtenNanos < thresholdNanos) {
+        if (now - head.writtenNanos < thresholdNanos || flowing.test(head.stream)) {
             return 0;
         }
         TunnelStream stalled = head.stream;

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -116,8 +117,12 @@ class FrameSenderTest
         FrameSender sender = new FrameSender(1000 * COST, stats, () -> now[0]);
         EmbeddedChannel slow = new EmbeddedChannel();
         EmbeddedChannel fast = new EmbeddedChannel();
-        sender.streamUp(new TunnelStream(0, slow));
+        TunnelStream slowStream = new TunnelStream(0, slow);
+        sender.streamUp(slowStream);
         sender.streamUp(new TunnelStream(1, fast));
+        // the slow stream's TCP hears nothing from the peer (say, waiting for a retransmission timeout)
+        boolean[] slowFlows = {false};
+        Predicate<TunnelStream> flowing = stream -> stream != slowStream || slowFlows[0];
         for (int i = 0; i < 4; i++) {
             sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
         }
@@ -126,19 +131,24 @@ class FrameSenderTest
         // the receiver got 1..3 but not 0: its ACK says next = 0
         sender.acknowledge(0, 0);
         now[0] = 99;
-        assertEquals(0, sender.resendStalledHead(100));
+        assertEquals(0, sender.resendStalledHead(100, flowing));
         now[0] = 100;
+        // a head queued behind earlier bytes of a stream whose TCP still moves is not copied
+        slowFlows[0] = true;
+        assertEquals(0, sender.resendStalledHead(100, flowing));
+        assertTrue(drain(fast).isEmpty());
+        slowFlows[0] = false;
         // frame 0 and frame 2, both stuck on the slow stream, go on the fast one
-        assertEquals(2, sender.resendStalledHead(100));
+        assertEquals(2, sender.resendStalledHead(100, flowing));
         assertEquals(List.of(0L, 2L), drain(fast).stream().map(Frame::sequence).toList());
         assertEquals(2, stats.framesResent.sum());
         // their clocks restarted: not again before another threshold
         now[0] = 150;
-        assertEquals(0, sender.resendStalledHead(100));
+        assertEquals(0, sender.resendStalledHead(100, flowing));
         // everything acknowledged: nothing is stalled
         sender.acknowledge(4, 4 * COST);
         now[0] = 1000;
-        assertEquals(0, sender.resendStalledHead(100));
+        assertEquals(0, sender.resendStalledHead(100, flowing));
         assertEquals(0, sender.unacknowledgedCount());
         slow.finishAndReleaseAll();
         fast.finishAndReleaseAll();
@@ -187,7 +197,7 @@ class FrameSenderTest
         sender.streamUp(new TunnelStream(0, only));
         sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
         now[0] = 1_000_000;
-        assertEquals(0, sender.resendStalledHead(1));
+        assertEquals(0, sender.resendStalledHead(1, stream -> false));
         only.finishAndReleaseAll();
     }
 
