@@ -20,6 +20,7 @@ public class AmstConfig
     private String congestionControl = "bbr";
     private DataSize maxPacingRate = DataSize.ofBytes(0);
     private DataSize streamWriteBuffer = DataSize.ofMiB(1);
+    private DataSize notsentLowat = DataSize.ofBytes(0);
     private DataSize rawWindow = DataSize.ofMiB(64);
     private Duration switchoverDrain = Duration.ofMillis(150);
     private Duration headResend = Duration.ofMillis(100);
@@ -194,6 +195,21 @@ public class AmstConfig
     public AmstConfig setStreamWriteBuffer(DataSize streamWriteBuffer)
     {
         this.streamWriteBuffer = streamWriteBuffer;
+        return this;
+    }
+
+    public DataSize getNotsentLowat()
+    {
+        return notsentLowat;
+    }
+
+    @Config(value = "amst.notsent-lowat", description = "TCP_NOTSENT_LOWAT of tunnel sockets: unsent bytes the kernel queues per stream before it counts as full, so frames do not wait behind a deep send queue on a slow stream (0 = the kernel's default, unbounded)")
+    public AmstConfig setNotsentLowat(DataSize notsentLowat)
+    {
+        if (notsentLowat.bytes() > Integer.MAX_VALUE) {
+            throw ConfigurationException.invalidValue("amst.notsent-lowat", notsentLowat.toString(), "expected at most 2GiB");
+        }
+        this.notsentLowat = notsentLowat;
         return this;
     }
 

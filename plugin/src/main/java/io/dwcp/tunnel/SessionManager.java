@@ -71,7 +71,7 @@ public final class SessionManager
         this.stats = requireNonNull(stats, "stats is null");
         this.codecs = requireNonNull(codecs, "codecs is null");
         this.group = requireNonNull(group, "group is null");
-        this.tuning = new SocketTuning(amst.getCongestionControl(), amst.getMaxPacingRate().bytes());
+        this.tuning = new SocketTuning(amst.getCongestionControl(), amst.getMaxPacingRate().bytes(), (int) amst.getNotsentLowat().bytes());
     }
 
     NodeConfig node()

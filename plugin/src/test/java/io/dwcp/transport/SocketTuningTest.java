@@ -40,6 +40,8 @@ class SocketTuningTest
                 assertEquals(algorithm, SocketTuning.congestionControl(client));
                 new SocketTuning(algorithm, 12_500_000).apply(client);
                 assertEquals(12_500_000, client.config().getOption(SocketTuning.MAX_PACING_RATE));
+                new SocketTuning(algorithm, 0, 262_144).apply(client);
+                assertEquals(262_144, client.config().getOption(SocketTuning.NOTSENT_LOWAT));
                 client.close().sync();
             }
             server.close().sync();
