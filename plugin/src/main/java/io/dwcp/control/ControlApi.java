@@ -12,8 +12,11 @@ import io.dwcp.region.RegionStatus;
 import io.dwcp.region.VmLock;
 import io.dwcp.region.VmLockedException;
 import io.dwcp.region.VmLocks;
+import io.dwcp.tunnel.MigrationListener;
 import io.dwcp.tunnel.PeerConfig;
 import io.dwcp.tunnel.PeersConfig;
+import io.dwcp.tunnel.QemuListeners;
+import io.dwcp.tunnel.Target;
 import io.dwcp.codec.SourceCodec;
 import io.dwcp.tunnel.Session;
 import io.dwcp.tunnel.SessionManager;
@@ -22,6 +25,7 @@ import jakarta.inject.Inject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,8 +53,11 @@ import static java.util.Objects.requireNonNull;
  * POST /v1/migrations           protocol=1&amp;domain=NAME&amp;peer=PEER    (dwcp migrate, source)
  *      201 Migration, Location: /v1/migrations/ID | 400 | 404 unknown peer | 409 that domain is already migrating,
  *      here or (with a control plane) anywhere in the region: the body names the host and migration holding it | 503
- *      (an earlier announcement of the domain whose migration never started is replaced; with a control plane the
+ *      (the migration's own socket, where its source QEMU connects, is open from now until its session ends, it is
+ *      deleted or forgotten unused; its connections form one session, which names the migration to the destination;
+ *      an earlier announcement of the domain whose migration never started is replaced; with a control plane the
  *      migration holds the VM's lock in the region until its session ends or it is deleted)
+ *      | 500 its socket cannot be opened
  * GET  /v1/migrations                                                   200 [Migration]
  * GET  /v1/migrations/ID                                                200 Migration | 404
  * GET  /v1/baselines                                                    (dwcp baselines, anyone allowed on the socket)
@@ -59,7 +66,7 @@ import static java.util.Objects.requireNonNull;
  * POST /v1/baselines/remove     protocol=1&amp;vm=VM                        (dwcp baselines remove)
  *      200 {vm, removed: [ID]}: every baseline whose id is VM, or whose VM has the domain name or UUID VM
  *      | 400 | 404 no baseline of VM | 409 one of them is in use by a migration (none removed) | 500
- * DELETE /v1/migrations/ID      (dwcp migrate, done: forgets it, lets go of the VM's lock)
+ * DELETE /v1/migrations/ID      (dwcp migrate, done: forgets it, closes its socket, lets go of the VM's lock)
  *      204 | 404 | 409 its session still runs (the lock goes when the session ends)
  * GET  /v1/regions                                                      (dwcp, anyone allowed on the socket)
  *      200 {region, host, leader, leaderAgeMillis, thisHostLeads, term, hosts: [Host], hostsAgeMillis,
@@ -68,7 +75,8 @@ import static java.util.Objects.requireNonNull;
  *      (leader: who holds the region's latch, "" if nobody; term: this host's term while it leads, else the
  *       region's latest term, 0 before the first; *AgeMillis: since dwcpd last made sure of the figure, -1 never)
  *
- * Migration => {id, domain, peer, socket, state: waiting|open|completed|failed, createdAtMillis, session: Session|null,
+ * Migration => {id, domain, peer, socket (&lt;run-dir&gt;/peer/&lt;peer&gt;/&lt;id&gt;.sock), state: waiting|open|completed|failed,
+ *               createdAtMillis, session: Session|null,
  *               baseline: Commit}
  * Commit    => {session (16 hex digits), role: source|destination, state: recording|committing|committed|failed|none,
  *               baseline: ID|null, pages, bytes, reason|null, startedAtMillis, endedAtMillis|null}
@@ -157,19 +165,21 @@ public final class ControlApi
     private final Optional<VmLocks> locks;
     private final BaselineStore baselines;
     private final BaselineJobs baselineJobs;
+    private final QemuListeners qemuListeners;
     private final LongSupplier clock;
 
     @Inject
     public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
-            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs)
+            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners)
     {
-        this(node, peers, config, sessions, registry, regions, locks, baselines, baselineJobs, System::currentTimeMillis);
+        this(node, peers, config, sessions, registry, regions, locks, baselines, baselineJobs, qemuListeners, System::currentTimeMillis);
     }
 
     /** {@code clock}: milliseconds since the epoch, for the baselines' ages. */
     ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
-            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, LongSupplier clock)
+            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners, LongSupplier clock)
     {
+        this.qemuListeners = requireNonNull(qemuListeners, "qemuListeners is null");
         this.baselines = requireNonNull(baselines, "baselines is null");
         this.baselineJobs = requireNonNull(baselineJobs, "baselineJobs is null");
         this.clock = requireNonNull(clock, "clock is null");
@@ -200,18 +210,19 @@ public final class ControlApi
     }
 
     /**
-     * Closes the VM locks the registry let go of (ZooKeeper I/O, outside the registry's monitor):
-     * after every request, and every second ({@link ControlServer}), so a lock goes soon after its
-     * session ends even when nobody asks.
+     * Closes the VM locks and migration sockets the registry let go of (ZooKeeper I/O, waits for an
+     * event loop: outside the registry's monitor): after every request, and every second
+     * ({@link ControlServer}), so they go soon after their session ends, or their announcement
+     * expires, even when nobody asks.
      */
     void releaseLocks()
     {
-        for (AutoCloseable lock : registry.takeReleased()) {
+        for (AutoCloseable resource : registry.takeReleased()) {
             try {
-                lock.close();
+                resource.close();
             }
             catch (Exception e) {
-                log.warn("letting go of a VM lock: {}", e.getMessage());
+                log.warn("letting go of {}: {}", resource instanceof MigrationListener listener ? "migration socket " + listener.socket() : "a VM lock", e.getMessage());
             }
         }
     }
@@ -304,6 +315,7 @@ public final class ControlApi
                 if (locks.isPresent()) {
                     lockVm(locks.get(), migration);
                 }
+                openSocket(migration);
                 yield Response.json(201, migration(migration)).withHeader("Location", "/v1/migrations/" + migration.id());
             }
             case ALREADY_KNOWN -> Response.text(409, "domain '" + printable(domain) + "' is already migrating through this dwcpd (migration "
@@ -449,6 +461,29 @@ public final class ControlApi
         }
     }
 
+    /** The migration's own socket, where its source QEMU connects; or the announcement is withdrawn and refused. */
+    private void openSocket(MigrationRegistry.Outgoing migration)
+            throws Refused
+    {
+        MigrationListener listener;
+        try {
+            listener = qemuListeners.openMigration(migration.peer(), migration.id());
+        }
+        catch (IOException e) {
+            registry.forget(migration.id());
+            throw new Refused(500, "cannot open the socket of migration " + migration.id() + ": " + e.getMessage());
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            registry.forget(migration.id());
+            throw new Refused(503, "interrupted while opening the socket of migration " + migration.id());
+        }
+        if (!registry.attachListener(migration.id(), listener)) {
+            listener.close();
+            throw new Refused(503, "migration " + migration.id() + " was forgotten while its socket was opened: try again");
+        }
+    }
+
     private String peerNames()
     {
         Set<String> names = new TreeSet<>();
@@ -540,7 +575,7 @@ public final class ControlApi
         entry.put("id", migration.id());
         entry.put("domain", migration.domain());
         entry.put("peer", migration.peer().name());
-        entry.put("socket", node.peerSocket(migration.peer().name()).toString());
+        entry.put("socket", node.peerSocket(Target.migration(migration.peer().name(), migration.id()).value()).toString());
         Optional<Session> session = migration.session();
         entry.put("state", session.map(value -> lower(value.state())).orElse("waiting"));
         entry.put("createdAtMillis", migration.createdMillis());

@@ -25,9 +25,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * What the control socket was told: incoming migrations the libvirt hook announced (this host is
  * their destination), and outgoing migrations {@code dwcp migrate} announced. An outgoing
- * migration is bound to the first source session towards its peer that starts after it (the
- * tunnel protocol does not carry domain names): a migration to the same peer started by other
- * means meanwhile would be taken for it. Records are forgotten after
+ * migration has its own socket ({@link #attachListener}, {@code <run-dir>/peer/<peer>/<id>.sock}),
+ * and is bound to the one source session that came through it ({@link Session#migrationId()});
+ * sessions through the per-peer socket carry no announced migration. Records are forgotten after
  * {@code control.expectation-timeout} (a running session's record is kept while it runs), and
  * at most {@code control.max-records} are kept.
  *
@@ -37,11 +37,12 @@ import static java.util.Objects.requireNonNull;
  * earlier destination session, the same first-come guess as for outgoing migrations. The newest
  * {@value #KEPT_OWNERS} sessions' VMs are remembered. Thread-safe.
  *
- * <p>An outgoing migration may hold its VM's lock in the region ({@link #attachLock}): held while
- * the migration is announced and while its session runs, let go when the session ends, when the
- * record is forgotten ({@link #forget}, expiry, a new announcement of the domain replacing one that
- * never started) or cleared. Letting go of a lock blocks on ZooKeeper, so the registry never does
- * it under its monitor: the locks let go of wait in {@link #takeReleased} for the caller to close.
+ * <p>An outgoing migration holds its socket's listener and may hold its VM's lock in the region
+ * ({@link #attachLock}): both held while the migration is announced and while its session runs,
+ * let go when the session ends, when the record is forgotten ({@link #forget}, expiry, a new
+ * announcement of the domain replacing one that never started) or cleared. Letting go of a lock
+ * blocks on ZooKeeper and closing a listener waits for its event loop, so the registry never does
+ * it under its monitor: what it let go of waits in {@link #takeReleased} for the caller to close.
  */
 public final class MigrationRegistry
 {
@@ -64,6 +65,7 @@ public final class MigrationRegistry
         private final long expiresNanos;
         private volatile Session session;
         private AutoCloseable lock; // guarded by the registry
+        private AutoCloseable listener; // guarded by the registry
 
         private Outgoing(String id, String domain, PeerConfig peer, long createdMillis, long expiresNanos)
         {
@@ -195,7 +197,25 @@ public final class MigrationRegistry
         return true;
     }
 
-    /** Forgets the outgoing migration (dwcp migrate is done with it); its lock waits in {@link #takeReleased}. */
+    /**
+     * Gives the announced migration the listener of its own socket; false (and the caller closes
+     * the listener) when the record is gone meanwhile, or its session already ended.
+     */
+    public synchronized boolean attachListener(String id, AutoCloseable listener)
+    {
+        requireNonNull(listener, "listener is null");
+        Outgoing migration = outgoing.get(id);
+        if (migration == null || (migration.session != null && migration.session.state() != Session.State.OPEN)) {
+            return false;
+        }
+        if (migration.listener != null) {
+            released.add(migration.listener);
+        }
+        migration.listener = listener;
+        return true;
+    }
+
+    /** Forgets the outgoing migration (dwcp migrate is done with it); its lock and listener wait in {@link #takeReleased}. */
     public synchronized Optional<Outgoing> forget(String id)
     {
         Outgoing migration = outgoing.remove(id);
@@ -226,7 +246,7 @@ public final class MigrationRegistry
         return Forgotten.FORGOTTEN;
     }
 
-    /** The locks let go of since the last call, for the caller to close off the registry's monitor. */
+    /** The locks and listeners let go of since the last call, for the caller to close off the registry's monitor. */
     public synchronized List<AutoCloseable> takeReleased()
     {
         expire();
@@ -266,13 +286,12 @@ public final class MigrationRegistry
             }
             return;
         }
-        for (Outgoing migration : outgoing.values()) {
-            if (migration.session == null && migration.peer().name().equals(session.peer().name())) {
-                migration.session = session;
-                owners.put(session.id(), new BaselineStore.Owner(migration.domain(), Optional.empty()));
-                log.info("[domain={} migration={}] {} carries it", migration.domain(), migration.id(), session.context());
-                return;
-            }
+        // only the session that came through the migration's own socket carries it
+        Outgoing migration = session.migrationId().map(outgoing::get).orElse(null);
+        if (migration != null && migration.session == null && migration.peer().name().equals(session.peer().name())) {
+            migration.session = session;
+            owners.put(session.id(), new BaselineStore.Owner(migration.domain(), Optional.empty()));
+            log.info("[domain={} migration={}] {} carries it", migration.domain(), migration.id(), session.context());
         }
     }
 
@@ -307,6 +326,10 @@ public final class MigrationRegistry
 
     private void letGo(Outgoing migration)
     {
+        if (migration.listener != null) {
+            released.add(migration.listener);
+            migration.listener = null;
+        }
         if (migration.lock != null) {
             released.add(migration.lock);
             migration.lock = null;

@@ -16,9 +16,12 @@ import static java.util.Objects.requireNonNull;
  * Open =&gt;
  *   TargetKind   =&gt; int8    0 = unix socket name, 1 = TCP port
  *   TargetLength =&gt; uint16  1..255
- *   Target       =&gt; bytes   TargetLength bytes of UTF-8: a socket name (the destination applies
- *                            the host name rule, io.dwcp.daemon.NodeConfig#checkName), or the TCP
- *                            port in decimal, 1..65535, digits only, no leading zero
+ *   Target       =&gt; bytes   TargetLength bytes of UTF-8: a unix target, NAME (the socket
+ *                            &lt;run-dir&gt;/peer/NAME.sock) or NAME "/" MIGRATION-ID (one announced
+ *                            migration's socket &lt;run-dir&gt;/peer/NAME/MIGRATION-ID.sock, NAME the
+ *                            destination's own), each part under the host name rule (the
+ *                            destination checks it, io.dwcp.tunnel.Target#of); or the TCP port in
+ *                            decimal, 1..65535, digits only, no leading zero
  *   CodecOffer   =&gt; bytes   the rest, at least 1 byte: int8 mode, then the mode's parameters
  *                            (see io.dwcp.codec.SessionCodecs; the codec checks them)
  * </pre>

@@ -3,6 +3,7 @@ package io.dwcp.tunnel;
 import io.dwcp.daemon.NodeConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -17,19 +18,32 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static java.util.Objects.requireNonNull;
 
 /**
  * Where source QEMUs connect: per peer, the unix socket {@code <run-dir>/peer/<peer>.sock} and,
- * if configured, a TCP port on {@code tunnel.qemu-listen-host}. Connections are assigned to
- * sessions in accept order on the listener's own event loop (before they are registered), so
- * the destination replays them in the same order.
+ * if configured, a TCP port on {@code tunnel.qemu-listen-host}; per announced migration, its own
+ * socket {@code <run-dir>/peer/<peer>/<migration-id>.sock} ({@link #openMigration}). Connections
+ * are assigned to sessions in accept order on the listener's own event loop (before they are
+ * registered), so the destination replays them in the same order.
+ *
+ * <p>On a per-peer listener, every connection accepted while its session is joinable joins it, so
+ * two migrations to one peer started together through it merge into one session: concurrent
+ * migrations need a socket each. On a migration's own listener the connections form exactly one
+ * session (main channel, then multifd channels) and later ones are refused.
+ *
+ * <p>At start it also prepares {@code <run-dir>/peer/<peer>/} for every peer and
+ * {@code <run-dir>/peer/<node.name>/}, where a destination QEMU binds an announced migration's
+ * incoming socket, with the mode and group of {@link NodeConfig#peerSocketPermissions()}.
  */
 public final class QemuListeners
         implements Closeable
@@ -41,6 +55,8 @@ public final class QemuListeners
     private final NodeConfig node;
     private final List<Channel> listeners = new ArrayList<>();
     private final List<Path> socketFiles = new ArrayList<>();
+    private final Set<MigrationListener> migrations = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     @Inject
     public QemuListeners(SessionManager manager, PeersConfig peers, NodeConfig node)
@@ -55,12 +71,15 @@ public final class QemuListeners
     {
         if (!peers.all().isEmpty()) {
             Path folder = node.getRunDirectory().resolve("peer");
-            try {
-                Files.createDirectories(folder);
-                node.peerSocketPermissions().applyToDirectory(folder);
-            }
-            catch (IOException e) {
-                throw new UncheckedIOException("cannot prepare " + folder, e);
+            prepareDirectory(folder);
+            // where destination QEMUs bind the incoming sockets of announced migrations; left as it is
+            // otherwise: a QEMU may wait there for its migration while this dwcpd restarts
+            prepareDirectory(folder.resolve(node.getName()));
+            for (PeerConfig peer : peers.all()) {
+                if (!peer.name().equals(node.getName())) {
+                    prepareDirectory(folder.resolve(peer.name()));
+                    removeStaleSockets(folder.resolve(peer.name()));
+                }
             }
         }
         for (PeerConfig peer : peers.all()) {
@@ -92,12 +111,89 @@ public final class QemuListeners
         }
     }
 
+    private void prepareDirectory(Path folder)
+    {
+        try {
+            Files.createDirectories(folder);
+            node.peerSocketPermissions().applyToDirectory(folder);
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare " + folder, e);
+        }
+    }
+
+    /** Migration sockets a dwcpd that did not stop cleanly left behind (nobody listens on them). */
+    private static void removeStaleSockets(Path folder)
+    {
+        try (DirectoryStream<Path> sockets = Files.newDirectoryStream(folder, "*.sock")) {
+            for (Path socket : sockets) {
+                Files.deleteIfExists(socket);
+                log.info("removed {}, left by an earlier dwcpd", socket);
+            }
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot clean " + folder, e);
+        }
+    }
+
+    /**
+     * Opens the socket of one announced migration to the peer, {@code <run-dir>/peer/<peer>/<migrationId>.sock};
+     * its connections form one session whose OPEN names the target {@code <peer>/<migrationId>}.
+     * Blocks until bound: call it off event loops. The caller closes the listener (at the latest,
+     * {@link #close} does).
+     *
+     * @throws IllegalArgumentException if the migration id breaks the name rule
+     * @throws IOException if the socket cannot be bound or given its mode
+     */
+    public MigrationListener openMigration(PeerConfig peer, String migrationId)
+            throws IOException, InterruptedException
+    {
+        Target target = Target.migration(peer.name(), migrationId);
+        Path socket = node.peerSocket(target.value());
+        if (closed) {
+            throw new IOException("dwcpd is stopping: no new migration socket " + socket);
+        }
+        Files.createDirectories(socket.getParent());
+        Files.deleteIfExists(socket);
+        MigrationListener listener = new MigrationListener(migrationId, socket, migrations::remove);
+        ChannelFuture bound = bootstrap(peer, target, listener).bind(new DomainSocketAddress(socket.toFile())).await();
+        if (!bound.isSuccess()) {
+            Files.deleteIfExists(socket);
+            throw new IOException("cannot listen on " + socket + ": " + bound.cause().getMessage(), bound.cause());
+        }
+        listener.bound(bound.channel());
+        migrations.add(listener);
+        try {
+            node.peerSocketPermissions().apply(socket);
+            if (closed) {
+                throw new IOException("dwcpd is stopping: no new migration socket " + socket);
+            }
+        }
+        catch (IOException e) {
+            listener.close();
+            throw e;
+        }
+        log.info("[migration={}] QEMU migration to {}: unix:{} ({})", migrationId, peer.name(), socket, node.peerSocketPermissions());
+        return listener;
+    }
+
+    /** The migration sockets open now. */
+    public Set<MigrationListener> migrationListeners()
+    {
+        return Set.copyOf(migrations);
+    }
+
     private ServerBootstrap bootstrap(PeerConfig peer, Target target)
+    {
+        return bootstrap(peer, target, null);
+    }
+
+    private ServerBootstrap bootstrap(PeerConfig peer, Target target, MigrationListener migration)
     {
         return new ServerBootstrap()
                 .group(manager.group())
                 .channel(target.kind() == Target.Kind.UNIX ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
-                .handler(new AcceptOrder(peer, target))
+                .handler(new AcceptOrder(peer, target, migration))
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.RECVBUF_ALLOCATOR, SessionManager.QEMU_READS)
                 .childHandler(Channels.NO_OP);
@@ -106,6 +202,10 @@ public final class QemuListeners
     @Override
     public void close()
     {
+        closed = true;
+        for (MigrationListener migration : List.copyOf(migrations)) {
+            migration.close();
+        }
         for (Channel listener : listeners) {
             listener.close().syncUninterruptibly();
         }
@@ -127,18 +227,28 @@ public final class QemuListeners
     {
         private final PeerConfig peer;
         private final Target target;
+        // null on a per-peer listener
+        private final MigrationListener migration;
         private Session current;
 
-        private AcceptOrder(PeerConfig peer, Target target)
+        private AcceptOrder(PeerConfig peer, Target target, MigrationListener migration)
         {
             this.peer = peer;
             this.target = target;
+            this.migration = migration;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext context, Object message)
         {
             Channel child = (Channel) message;
+            if (migration != null && current != null && !current.isJoinable()) {
+                // one migration, one session: its main channel ended, so this connection belongs to no migration
+                log.error("[migration={}] refused QEMU connection on {}: the migration's session {} (announce a new migration)",
+                        migration.migrationId(), migration.socket(), current.state() == Session.State.OPEN ? "no longer takes connections" : "ended");
+                child.unsafe().closeForcibly();
+                return;
+            }
             if (current == null || !current.isJoinable()) {
                 Optional<Session> session = manager.newSourceSession(peer, target);
                 if (session.isEmpty()) {

@@ -96,6 +96,8 @@ public final class Session
     private volatile boolean joinable = true;
     private volatile String failure;
     private Target target;
+    // source: the announced migration whose own socket this session came through (fixed at creation)
+    private final Optional<String> migrationId;
     private long receivedCredit;
     private long consumedCredit;
     // bytes of this direction's stream the peer wrote into its QEMU (from its ACKs)
@@ -142,6 +144,7 @@ public final class Session
         this.peer = requireNonNull(peer, "peer is null");
         this.loop = requireNonNull(loop, "loop is null");
         this.target = target;
+        this.migrationId = target == null ? Optional.empty() : target.migrationId();
         // both directions use the window the source announced (the destination checked it against its limit)
         this.receiveWindow = window;
         this.sender = new FrameSender(window, manager.stats());
@@ -174,6 +177,12 @@ public final class Session
     public PeerConfig peer()
     {
         return peer;
+    }
+
+    /** A source session's announced migration (it came through that migration's own socket); empty otherwise. */
+    public Optional<String> migrationId()
+    {
+        return migrationId;
     }
 
     public State state()
@@ -688,7 +697,7 @@ public final class Session
             }
             Target opened;
             try {
-                opened = Target.of(open);
+                opened = Target.of(open, manager.node().getName());
             }
             catch (IllegalArgumentException e) {
                 throw new SessionFailure("bad OPEN: " + e.getMessage());

@@ -23,6 +23,10 @@
  * <li>{@link io.dwcp.tunnel.SessionManager}'s maps are concurrent; its stream set-up handlers run on
  * the new connection's event loop and hand the stream to the session's loop.</li>
  * <li>{@link io.dwcp.tunnel.TunnelServer}'s accept handler: the accepted connection's event loop.</li>
+ * <li>{@link io.dwcp.tunnel.QemuListeners}: started and closed by the daemon; a listener's accept
+ * handler (its session so far) on that listener's event loop. A {@link io.dwcp.tunnel.MigrationListener}
+ * is opened and closed off event loops (the control thread, or the daemon stopping; closing waits
+ * for its event loop), its closed flag is atomic, and the set of open ones is concurrent.</li>
  * </ul>
  */
 package io.dwcp.tunnel;

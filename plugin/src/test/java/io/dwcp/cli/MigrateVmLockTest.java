@@ -204,8 +204,8 @@ class MigrateVmLockTest
         assertEquals(201, created.status(), created.body());
         JsonNode migration = JSON.readTree(created.body());
         String id = migration.path("id").asText();
-        Path destination = directory.resolve("beta-run/peer/beta.sock");
-        Files.createDirectories(destination.getParent());
+        // the migration's own socket at beta, where its destination QEMU listens
+        Path destination = directory.resolve("beta-run/peer/beta/" + id + ".sock");
         ExecutorService executor = Executors.newSingleThreadExecutor();
         opened.push(executor::shutdownNow);
         try (ServerSocketChannel qemuIncoming = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {

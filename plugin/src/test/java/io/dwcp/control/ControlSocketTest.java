@@ -290,12 +290,16 @@ class ControlSocketTest
         JsonNode migration = JSON.readTree(created.body());
         String id = migration.get("id").asText();
         assertEquals("waiting", migration.get("state").asText());
-        assertEquals(directory.resolve("alpha-run/peer/beta.sock").toString(), migration.get("socket").asText());
+        // the migration's own socket, open while it is announced
+        Path firstSocket = directory.resolve("alpha-run/peer/beta/" + id + ".sock");
+        assertEquals(firstSocket.toString(), migration.get("socket").asText());
+        assertTrue(Files.exists(firstSocket), firstSocket.toString());
         assertTrue(migration.get("session").isNull());
         // announced again before its migration started (libvirt refused the first attempt): replaced
         ControlClient.Reply again = client.postForm("/v1/migrations", form("protocol", "1", "domain", "vm-out", "peer", "beta"));
         assertEquals(201, again.status(), again.body());
         assertEquals(404, client.get("/v1/migrations/" + id).status());
+        assertFalse(Files.exists(firstSocket), "the replaced announcement's socket is gone");
         migration = JSON.readTree(again.body());
         id = migration.get("id").asText();
 
@@ -305,8 +309,8 @@ class ControlSocketTest
 
         // a fake QEMU pair migrates 8 MiB through alpha and beta
         int length = 8 << 20;
-        Path destination = directory.resolve("beta-run/peer/beta.sock");
-        Files.createDirectories(destination.getParent());
+        // beta connects the migration to its own socket there, where the destination QEMU listens
+        Path destination = directory.resolve("beta-run/peer/beta/" + id + ".sock");
         try (ServerSocketChannel qemuIncoming = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             qemuIncoming.bind(UnixDomainSocketAddress.of(destination));
             Future<Long> received = executor.submit(() -> drain(qemuIncoming));
@@ -328,6 +332,12 @@ class ControlSocketTest
             Thread.sleep(100);
         }
         assertEquals("completed", done.get("state").asText(), done.toString());
+        // its session ended: its socket goes (the registry lets go of it within a second)
+        Path socket = Path.of(migration.get("socket").asText());
+        for (int i = 0; i < 100 && Files.exists(socket); i++) {
+            Thread.sleep(50);
+        }
+        assertFalse(Files.exists(socket), socket + " is still there after its session completed");
         JsonNode session = done.get("session");
         assertEquals("source", session.get("role").asText());
         assertEquals("beta", session.get("peer").asText());

@@ -46,6 +46,14 @@ class AmstPayloadsTest
             0x01, 0x00, 0x10,          // CodecOffer: mode 1, parameters 00 10
     };
 
+    private static final byte[] OPEN_UNIX_MIGRATION = {
+            0x00,                      // TargetKind: unix socket
+            0x00, 0x15,                // TargetLength: 21
+            'b', 'e', 't', 'a', '/',   // Target: "beta/" then the migration id
+            '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f',
+            0x00,                      // CodecOffer: mode 0, no parameters
+    };
+
     private static final byte[] OPEN_TCP = {
             0x01,                      // TargetKind: TCP port
             0x00, 0x04,                // TargetLength: 4
@@ -129,6 +137,8 @@ class AmstPayloadsTest
     void open()
     {
         assertGolden(OPEN_UNIX, new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, "beta", new byte[] {1, 0, 0x10}), AmstOpen::decode);
+        AmstOpen migration = assertGolden(OPEN_UNIX_MIGRATION, new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, "beta/0123456789abcdef", new byte[] {0}), AmstOpen::decode);
+        assertEquals("beta/0123456789abcdef", migration.target());
         AmstOpen tcp = assertGolden(OPEN_TCP, new AmstOpen(AmstOpen.TargetKind.TCP_PORT, "4444", new byte[] {0}), AmstOpen::decode);
         assertEquals(4444, tcp.port());
 
