@@ -32,8 +32,10 @@ import static java.util.Objects.requireNonNull;
 @Command(name = "migrate", mixinStandardHelpOptions = true, version = "dwcp 0.1.0",
         header = "Live-migrate a libvirt domain to another host through the local dwcpd.",
         description = {
-                "Live-migrates DOMAIN to HOST through the local dwcpd. libvirt migrates the domain peer-to-peer with "
-                        + "--migrateuri unix://<run-dir>/peer/<peer>.sock, so QEMU's stream goes through the DWCP tunnel. "
+                "Live-migrates DOMAIN to HOST through the local dwcpd. The command announces the migration to dwcpd, which "
+                        + "opens a socket for it alone, and libvirt migrates the domain peer-to-peer with "
+                        + "--migrateuri unix://<run-dir>/peer/<peer>/<migration-id>.sock, so QEMU's stream goes through the DWCP "
+                        + "tunnel as a session of its own: several migrations may run at once. "
                         + "The command shows guest data sent, bytes on the wire, rate, compression, iteration and ETA, then a summary. "
                         + "Ctrl-C aborts the migration job; the domain keeps running here.",
                 "",

@@ -244,7 +244,7 @@ public final class QemuListeners
             Channel child = (Channel) message;
             if (migration != null && current != null && !current.isJoinable()) {
                 // one migration, one session: its main channel ended, so this connection belongs to no migration
-                log.error("[migration={}] refused QEMU connection on {}: the migration's session {} (announce a new migration)",
+                log.warn("[migration={}] refused QEMU connection on {}: the migration's session {} (announce a new migration)",
                         migration.migrationId(), migration.socket(), current.state() == Session.State.OPEN ? "no longer takes connections" : "ended");
                 child.unsafe().closeForcibly();
                 return;

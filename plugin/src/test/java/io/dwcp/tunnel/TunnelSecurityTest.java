@@ -6,6 +6,7 @@ import io.dwcp.tls.TlsConfig;
 import io.dwcp.tls.TlsContexts;
 import io.netty.bootstrap.Bootstrap;
 import io.dwcp.transport.AmstHello;
+import io.dwcp.transport.AmstOpen;
 import io.dwcp.transport.Frame;
 import io.dwcp.transport.FrameEncoder;
 import io.dwcp.transport.FrameType;
@@ -206,6 +207,30 @@ class TunnelSecurityTest
         await("the session to fail", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().sessionsFailed.sum() > failedBefore);
         String failure = bed.beta.sessions().lastFailure();
         assertTrue(failure.endsWith("protocol error from the peer: malformed ACK frame: payload length: expected 24 bytes, found 16 bytes"), failure);
+    }
+
+    /** An OPEN whose unix target would leave its folder, or names another host, fails the session with the reason and beta closes the stream. */
+    @Test
+    void anOpenNamingASocketOutsideThePeerFolderFailsTheSession()
+            throws Exception
+    {
+        TlsContexts alpha = new TlsContexts(new TlsConfig()
+                .setCaFile(bed.tls.resolve("ca.pem")).setCertificateFile(bed.tls.resolve("alpha.pem")).setKeyFile(bed.tls.resolve("alpha.key")));
+        for (String target : new String[] {"beta/../../control", "beta/x/y", "alpha/0123456789abcdef"}) {
+            long failedBefore = bed.beta.sessions().stats().sessionsFailed.sum();
+            ByteBuf wire = Unpooled.buffer();
+            write(wire, Frame.control(FrameType.HELLO, new AmstHello(0x7e57_0003L + failedBefore, 0, 64 << 20).encode()));
+            write(wire, new Frame(FrameType.OPEN, 0, 0, new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, target, new byte[] {0}).encode()));
+            Channel channel = connectTls(alpha, ByteBufUtil.getBytes(wire));
+            wire.release();
+            assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the stream");
+            await("the session to fail", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().sessionsFailed.sum() > failedBefore);
+            String failure = bed.beta.sessions().lastFailure();
+            String reason = target.startsWith("alpha/")
+                    ? "names the migration socket of host 'alpha', but this host is 'beta'"
+                    : "is neither NAME nor NAME/MIGRATION-ID, each 1-63 characters of [A-Za-z0-9._-], starting with a letter or digit";
+            assertTrue(failure.endsWith("bad OPEN: unix target '" + target + "' " + reason), failure);
+        }
     }
 
     @Test
