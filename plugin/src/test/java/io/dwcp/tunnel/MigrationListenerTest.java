@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The life of an announced migration's socket at the source: opened by {@code POST /v1/migrations},
- * gone after {@code DELETE}, after the announcement expired unused, and when dwcpd stops.
+ * gone after {@code DELETE}, after the announcement expired unused, and when dwcpd stops; a stale
+ * file is removed at start; one session only.
  */
 class MigrationListenerTest
 {
@@ -58,6 +59,15 @@ class MigrationListenerTest
             bed.alpha.close();
             assertFalse(Files.exists(atStop), atStop + " after dwcpd stopped");
             assertTrue(Files.isDirectory(atStop.getParent()));
+
+            // a socket file a crashed dwcpd left is removed when dwcpd starts again
+            Path stale = Files.createFile(atStop.getParent().resolve("0123456789abcdef.sock"));
+            Map<String, String> again = bed.properties("alpha", Map.of("node.socket-group", ""));
+            again.put("peer.beta.address", "127.0.0.1:" + bed.beta.tunnelServer().localAddress().getPort());
+            try (io.dwcp.daemon.DwcpDaemon restarted = io.dwcp.daemon.DwcpDaemon.create(again)) {
+                restarted.start();
+                assertFalse(Files.exists(stale), stale + " after dwcpd started");
+            }
         }
     }
 
