@@ -2,6 +2,7 @@ package io.dwcp.daemon;
 
 import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.config.ConfigurationException;
+import io.dwcp.node.NodeConfig;
 import io.dwcp.tls.CertificateAuthority;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
