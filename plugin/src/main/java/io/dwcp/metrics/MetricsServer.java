@@ -6,6 +6,7 @@ import io.dwcp.transport.SocketTuning;
 import io.dwcp.transport.TunnelStream;
 import io.dwcp.tunnel.Session;
 import io.dwcp.tunnel.SessionManager;
+import io.dwcp.tunnel.TunnelStats;
 import jakarta.inject.Inject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

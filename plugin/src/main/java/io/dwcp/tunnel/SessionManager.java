@@ -1,6 +1,5 @@
 package io.dwcp.tunnel;
 
-import io.dwcp.metrics.TunnelStats;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.tls.TlsContexts;
 import io.dwcp.transport.AmstConfig;

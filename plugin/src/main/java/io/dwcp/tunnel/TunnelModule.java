@@ -6,7 +6,6 @@ import com.google.inject.Singleton;
 import io.dwcp.codec.IdentityStreamCodec;
 import io.dwcp.codec.StreamCodec;
 import io.dwcp.codec.TokenizingStreamCodec;
-import io.dwcp.metrics.TunnelStats;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tls.TlsContexts;
 import io.netty.channel.EventLoopGroup;
