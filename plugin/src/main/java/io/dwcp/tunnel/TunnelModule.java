@@ -3,9 +3,11 @@ package io.dwcp.tunnel;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
+import com.google.inject.multibindings.Multibinder;
 import io.dwcp.codec.IdentityStreamCodec;
 import io.dwcp.codec.StreamCodec;
 import io.dwcp.codec.TokenizingStreamCodec;
+import io.dwcp.metrics.MetricsSource;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tls.TlsContexts;
 import io.netty.channel.EventLoopGroup;
@@ -16,7 +18,7 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.LoggerFactory;
 
-/** The tunnel: event loops (epoll), TLS, sessions, the tunnel port and the QEMU listeners. */
+/** The tunnel: event loops (epoll), TLS, sessions, the tunnel port, the QEMU listeners and its metrics. */
 public final class TunnelModule
         extends AbstractModule
 {
@@ -28,6 +30,7 @@ public final class TunnelModule
         bind(TunnelServer.class).in(Singleton.class);
         bind(QemuListeners.class).in(Singleton.class);
         bind(CodecSelection.class).in(Singleton.class);
+        Multibinder.newSetBinder(binder(), MetricsSource.class).addBinding().to(TunnelMetrics.class);
     }
 
     /** The codec of {@code codec.mode = passthrough}: tokenized at the source (statistics) or not at all. */

@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Counters of the daemon's tunnel (thread-safe): what its senders count ({@link SenderStats}), and
  * QEMU bytes, frames received, sessions, streams, digest checks and refused connections. Exported
- * on {@code /metrics}.
+ * on {@code /metrics} by {@link TunnelMetrics}.
  */
 public final class TunnelStats
         extends SenderStats
