@@ -3,8 +3,12 @@ package io.dwcp.tunnel;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
+import com.google.inject.multibindings.MapBinder;
 import com.google.inject.multibindings.Multibinder;
+import io.dwcp.codec.CodecMode;
 import io.dwcp.codec.IdentityStreamCodec;
+import io.dwcp.codec.PassthroughSessionCodecs;
+import io.dwcp.codec.SessionCodecs;
 import io.dwcp.codec.StreamCodec;
 import io.dwcp.codec.TokenizingStreamCodec;
 import io.dwcp.metrics.MetricsSource;
@@ -30,6 +34,8 @@ public final class TunnelModule
         bind(TunnelServer.class).in(Singleton.class);
         bind(QemuListeners.class).in(Singleton.class);
         bind(CodecSelection.class).in(Singleton.class);
+        // the session codecs of each codec.mode, which CodecSelection picks from; HdeModule binds HDE's
+        MapBinder.newMapBinder(binder(), CodecMode.class, SessionCodecs.class).addBinding(CodecMode.PASSTHROUGH).to(PassthroughSessionCodecs.class);
         Multibinder.newSetBinder(binder(), MetricsSource.class).addBinding().to(TunnelMetrics.class);
     }
 
