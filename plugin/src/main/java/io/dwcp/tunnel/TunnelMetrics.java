@@ -15,8 +15,9 @@ import static java.util.Objects.requireNonNull;
  * sessions, streams, refused connections), the open sessions, and per stream the kernel's RTT and
  * retransmissions (TCP_INFO), the PING RTT, the send rate and the bytes sent.
  *
- * <p>Called on the metrics server's thread: reads only counters, the sessions' concurrent map,
- * their copy-on-write stream lists and the streams' volatile figures.
+ * <p>Called on the metrics server's thread: reads counters, the sessions' concurrent map, their
+ * copy-on-write stream lists, the streams' volatile figures and each sender's in-flight credit
+ * (written on the session's loop without a barrier: a figure that may be a moment old).
  */
 public final class TunnelMetrics
         implements MetricsSource
