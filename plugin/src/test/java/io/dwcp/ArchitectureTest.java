@@ -59,6 +59,20 @@ class ArchitectureTest
     }
 
     @Test
+    void nothingDependsOnTheCompositionRoot()
+            throws IOException
+    {
+        SortedMap<String, SortedMap<String, SortedSet<String>>> graph = packageGraph(mainSources());
+        SortedMap<String, SortedSet<String>> users = new TreeMap<>();
+        graph.forEach((from, edges) -> {
+            if (edges.containsKey("io.dwcp.daemon")) {
+                users.put(from, edges.get("io.dwcp.daemon"));
+            }
+        });
+        assertEquals(Map.of(), users, "packages that use io.dwcp.daemon (the files), which only composes the others");
+    }
+
+    @Test
     void findsACycleAndTheFilesThatMakeIt()
     {
         Map<String, String> sources = Map.of(
