@@ -79,7 +79,7 @@ public final class FrameSender
      * When the whole link stalls (a burst of loss or an outage on the path every stream shares), a
      * copy on another stream would only queue behind the same bottleneck and double the bytes the
      * link must carry once it recovers: then nothing is re-sent, counted in
-     * {@link TunnelStats#resendsWithheld}.
+     * {@link SenderStats#resendsWithheld}.
      */
     public int resendStalledHead(long thresholdNanos, Predicate<TunnelStream> flowing)
     {
