@@ -17,7 +17,7 @@ import static java.util.Objects.requireNonNull;
  *   TargetKind   =&gt; int8    0 = unix socket name, 1 = TCP port
  *   TargetLength =&gt; uint16  1..255
  *   Target       =&gt; bytes   TargetLength bytes of UTF-8: a socket name (the destination applies
- *                            the host name rule, io.dwcp.daemon.NodeConfig#checkName), or the TCP
+ *                            the host name rule, io.dwcp.node.NodeConfig#checkName), or the TCP
  *                            port in decimal, 1..65535, digits only, no leading zero
  *   CodecOffer   =&gt; bytes   the rest, at least 1 byte: int8 mode, then the mode's parameters
  *                            (see io.dwcp.codec.SessionCodecs; the codec checks them)

@@ -4,7 +4,6 @@ import io.dwcp.codec.CodecException;
 import io.dwcp.codec.DestinationCodec;
 import io.dwcp.codec.LinkMeasurement;
 import io.dwcp.codec.SourceCodec;
-import io.dwcp.metrics.TunnelStats;
 import io.dwcp.transport.AmstAbort;
 import io.dwcp.transport.AmstAccept;
 import io.dwcp.transport.AmstAck;

@@ -48,7 +48,7 @@ public record Target(Kind kind, String value)
     {
         return switch (open.targetKind()) {
             case UNIX_SOCKET -> {
-                io.dwcp.daemon.NodeConfig.checkName(open.target(), "OPEN unix target");
+                io.dwcp.node.NodeConfig.checkName(open.target(), "OPEN unix target");
                 yield unix(open.target());
             }
             case TCP_PORT -> tcp(open.port());

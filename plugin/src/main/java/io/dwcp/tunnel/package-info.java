@@ -12,6 +12,12 @@
  * message) and writes every frame through its {@link io.dwcp.transport.FrameSender}.</li>
  * <li>{@code TunnelStreamHandler}, {@code QemuChannelHandler}: Netty glue that hands what arrives
  * to the session.</li>
+ * <li>{@link io.dwcp.tunnel.CodecSelection}: a session's codec, picked from each mode's
+ * {@link io.dwcp.codec.SessionCodecs} as bound in Guice (the tunnel imports no codec's
+ * implementation).</li>
+ * <li>{@link io.dwcp.tunnel.TunnelStats}: the daemon's tunnel counters (extending what the AMST
+ * sender counts); {@link io.dwcp.tunnel.TunnelMetrics} puts them, the sessions and their streams
+ * on {@code /metrics}.</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -23,6 +29,11 @@
  * <li>{@link io.dwcp.tunnel.SessionManager}'s maps are concurrent; its stream set-up handlers run on
  * the new connection's event loop and hand the stream to the session's loop.</li>
  * <li>{@link io.dwcp.tunnel.TunnelServer}'s accept handler: the accepted connection's event loop.</li>
+ * <li>{@link io.dwcp.tunnel.TunnelStats} is thread-safe; {@link io.dwcp.tunnel.TunnelMetrics} runs
+ * on the metrics endpoint's thread and reads those counters, the session map, the sessions'
+ * copy-on-write stream lists, the streams' volatile figures, and each sender's in-flight credit
+ * (plain fields of the session's loop: a figure that may be a moment old).</li>
+ * <li>{@link io.dwcp.tunnel.CodecSelection} is immutable.</li>
  * </ul>
  */
 package io.dwcp.tunnel;
