@@ -2,7 +2,7 @@ package io.dwcp.cli;
 
 import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.config.ConfigurationException;
-import io.dwcp.daemon.DwcpdCommand;
+import io.dwcp.config.ConfigurationFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -89,7 +89,7 @@ public final class BaselinesCommand
             }
             Path file = configFile != null ? configFile : MigrateCommand.DEFAULT_CONFIG;
             try {
-                ConfigurationBinder binder = new ConfigurationBinder(DwcpdCommand.loadProperties(file, configFile != null, List.of()));
+                ConfigurationBinder binder = new ConfigurationBinder(ConfigurationFile.load(file, configFile != null, List.of()));
                 CliConfig config = binder.bind(CliConfig.class);
                 binder.checkAllUsed();
                 return config.getControlSocket();

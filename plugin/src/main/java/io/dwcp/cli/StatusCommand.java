@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.config.ConfigurationException;
-import io.dwcp.daemon.DwcpdCommand;
+import io.dwcp.config.ConfigurationFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -98,7 +98,7 @@ public final class StatusCommand
         Path file = configFile != null ? configFile : MigrateCommand.DEFAULT_CONFIG;
         CliConfig config;
         try {
-            ConfigurationBinder binder = new ConfigurationBinder(DwcpdCommand.loadProperties(file, configFile != null, List.of()));
+            ConfigurationBinder binder = new ConfigurationBinder(ConfigurationFile.load(file, configFile != null, List.of()));
             config = binder.bind(CliConfig.class);
             binder.checkAllUsed();
         }

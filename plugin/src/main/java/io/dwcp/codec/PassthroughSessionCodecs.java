@@ -1,5 +1,7 @@
 package io.dwcp.codec;
 
+import jakarta.inject.Inject;
+
 import static java.util.Objects.requireNonNull;
 
 /** {@link CodecMode#PASSTHROUGH}: the bound {@link StreamCodec} in both directions, no parameters, no answer awaited. */
@@ -10,6 +12,7 @@ public final class PassthroughSessionCodecs
 
     private final StreamCodec codec;
 
+    @Inject
     public PassthroughSessionCodecs(StreamCodec codec)
     {
         this.codec = requireNonNull(codec, "codec is null");

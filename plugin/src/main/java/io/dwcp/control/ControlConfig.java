@@ -3,7 +3,7 @@ package io.dwcp.control;
 import io.dwcp.config.Config;
 import io.dwcp.config.ConfigurationException;
 import io.dwcp.config.DataSize;
-import io.dwcp.daemon.SocketPermissions;
+import io.dwcp.node.SocketPermissions;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.dwcp.control;
 
-import io.dwcp.daemon.NodeConfig;
+import io.dwcp.node.NodeConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

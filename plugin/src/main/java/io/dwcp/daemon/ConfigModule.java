@@ -6,6 +6,7 @@ import io.dwcp.control.ControlConfig;
 import io.dwcp.gossip.GossipConfig;
 import io.dwcp.hde.HdeConfig;
 import io.dwcp.metrics.MetricsConfig;
+import io.dwcp.node.NodeConfig;
 import io.dwcp.region.RegionConfig;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.transport.AmstConfig;

@@ -1,6 +1,7 @@
 package io.dwcp.daemon;
 
 import io.dwcp.gossip.GossipConfig;
+import io.dwcp.node.NodeConfig;
 import io.dwcp.region.RegionConfig;
 import io.dwcp.codec.CodecConfig;
 import io.dwcp.config.Config;

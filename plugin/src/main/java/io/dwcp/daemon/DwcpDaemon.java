@@ -11,6 +11,7 @@ import io.dwcp.control.ControlModule;
 import io.dwcp.control.ControlServer;
 import io.dwcp.metrics.MetricsModule;
 import io.dwcp.metrics.MetricsServer;
+import io.dwcp.node.NodeConfig;
 import io.dwcp.region.ControlPlane;
 import io.dwcp.region.RegionModule;
 import io.dwcp.tunnel.QemuListeners;

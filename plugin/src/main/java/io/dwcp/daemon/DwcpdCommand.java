@@ -2,6 +2,8 @@ package io.dwcp.daemon;
 
 import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.config.ConfigurationException;
+import io.dwcp.config.ConfigurationFile;
+import io.dwcp.node.NodeConfig;
 import io.dwcp.tls.CertificateAuthority;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -9,17 +11,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -96,7 +91,7 @@ public final class DwcpdCommand
         PrintWriter err = spec.commandLine().getErr();
         DwcpDaemon daemon;
         try {
-            daemon = DwcpDaemon.create(loadProperties(configFile, !configFile.equals(DEFAULT_CONFIG), overrides));
+            daemon = DwcpDaemon.create(ConfigurationFile.load(configFile, !configFile.equals(DEFAULT_CONFIG), overrides));
         }
         catch (ConfigurationException e) {
             err.println("dwcpd: " + e.getMessage());
@@ -130,33 +125,6 @@ public final class DwcpdCommand
         }
         stopped.await();
         return 0;
-    }
-
-    /** The file's properties (if it exists, or must) with the key=value overrides on top. */
-    public static Map<String, String> loadProperties(Path file, boolean required, List<String> overrides)
-    {
-        Map<String, String> properties = new LinkedHashMap<>();
-        if (Files.exists(file)) {
-            Properties loaded = new Properties();
-            try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-                loaded.load(reader);
-            }
-            catch (IOException e) {
-                throw new ConfigurationException("cannot read " + file + ": " + e.getMessage(), e);
-            }
-            loaded.stringPropertyNames().forEach(key -> properties.put(key, loaded.getProperty(key)));
-        }
-        else if (required) {
-            throw new ConfigurationException("configuration file not found: " + file);
-        }
-        for (String override : overrides) {
-            int equals = override.indexOf('=');
-            if (equals <= 0) {
-                throw new ConfigurationException("--set expects key=value: " + override);
-            }
-            properties.put(override.substring(0, equals).trim(), override.substring(equals + 1));
-        }
-        return properties;
     }
 
     @Command(name = "tls-ca", mixinStandardHelpOptions = true, version = "dwcpd 0.1.0", header = "Create a CA (ca.pem, ca.key) for the dwcpd hosts of a site.",

@@ -7,7 +7,9 @@
  * {@link io.dwcp.hde.HdeSessionCodecs} (the session handshake: cache sizes offered, baselines
  * answered, tier from the measured RTT, baseline recording) and {@link io.dwcp.hde.HdeStreamCodec}
  * (the tunnel's {@code StreamCodec}: tokenizer, flushes that send the tokenizer's held-back bytes
- * as RAW, decode errors as {@code CodecException}) do what follows for every QEMU connection.
+ * as RAW, decode errors as {@code CodecException}) do what follows for every QEMU connection. The tunnel
+ * finds them only as {@code SessionCodecs}, bound for {@code codec.mode = hde} by
+ * {@link io.dwcp.hde.HdeModule}.
  *
  * <h2>Plugging it into the tunnel</h2>
  * One {@link io.dwcp.hde.HdeEncoder} / {@link io.dwcp.hde.HdeDecoder} pair per ordered stream
@@ -39,6 +41,8 @@
  * and closes; the recorder is handed over to it at the commit and never touched by the loop
  * again. {@link io.dwcp.hde.BaselineStore} (its pins, last-use times and files) is thread-safe
  * (one lock); so are the outcomes {@code BaselineJobs} publishes, read by the control socket.
+ * {@link io.dwcp.hde.HdeStats} is thread-safe; {@link io.dwcp.hde.HdeMetrics} reads it on the
+ * metrics endpoint's thread.
  * Opening the baselines a destination offers still reads their hashes on the session's loop.
  */
 package io.dwcp.hde;

@@ -12,7 +12,7 @@ public final class MetricsModule
     protected void configure()
     {
         bind(MetricsServer.class).in(Singleton.class);
-        // other modules add their own sources to this set (none by default)
+        // each component's module adds its own sources to this set (tunnel, HDE, region)
         Multibinder.newSetBinder(binder(), MetricsSource.class);
     }
 }

@@ -1,11 +1,6 @@
 package io.dwcp.metrics;
 
 import com.sun.net.httpserver.HttpServer;
-import io.dwcp.hde.HdeStats;
-import io.dwcp.transport.SocketTuning;
-import io.dwcp.transport.TunnelStream;
-import io.dwcp.tunnel.Session;
-import io.dwcp.tunnel.SessionManager;
 import jakarta.inject.Inject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,15 +10,15 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
+import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.LongAdder;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * {@code GET /metrics} in Prometheus text format: bytes in and out, sessions, streams, and per
- * stream the kernel's RTT and retransmissions (TCP_INFO), the PING RTT and the send rate.
+ * {@code GET /metrics} in Prometheus text format: what each component's {@link MetricsSource}
+ * appends (the tunnel's, HDE's, the control plane's), one after the other in the order their
+ * modules bind them. It knows none of them.
  */
 public final class MetricsServer
         implements Closeable
@@ -31,25 +26,15 @@ public final class MetricsServer
     private static final Logger log = LoggerFactory.getLogger(MetricsServer.class);
 
     private final MetricsConfig config;
-    private final TunnelStats stats;
-    private final SessionManager sessions;
-    private final HdeStats hde;
-    private final Set<MetricsSource> sources;
+    private final List<MetricsSource> sources;
     private HttpServer server;
 
-    public MetricsServer(MetricsConfig config, TunnelStats stats, SessionManager sessions, HdeStats hde)
-    {
-        this(config, stats, sessions, hde, Set.of());
-    }
-
     @Inject
-    public MetricsServer(MetricsConfig config, TunnelStats stats, SessionManager sessions, HdeStats hde, Set<MetricsSource> sources)
+    public MetricsServer(MetricsConfig config, Set<MetricsSource> sources)
     {
-        this.sources = Set.copyOf(sources);
-        this.hde = requireNonNull(hde, "hde is null");
         this.config = requireNonNull(config, "config is null");
-        this.stats = requireNonNull(stats, "stats is null");
-        this.sessions = requireNonNull(sessions, "sessions is null");
+        // a list: the multibinder's set iterates in binding order, which the output keeps
+        this.sources = List.copyOf(requireNonNull(sources, "sources is null"));
     }
 
     public void start()
@@ -79,87 +64,10 @@ public final class MetricsServer
     public String render()
     {
         StringBuilder out = new StringBuilder(4096);
-        counter(out, "dwcp_qemu_bytes_read_total", "Bytes read from local QEMU connections (into the tunnel)", stats.qemuBytesRead);
-        counter(out, "dwcp_qemu_bytes_written_total", "Bytes written to local QEMU connections (out of the tunnel)", stats.qemuBytesWritten);
-        counter(out, "dwcp_tunnel_bytes_sent_total", "Frame bytes sent on tunnel streams", stats.tunnelBytesSent);
-        counter(out, "dwcp_tunnel_bytes_received_total", "Frame bytes received on tunnel streams", stats.tunnelBytesReceived);
-        counter(out, "dwcp_frames_sent_total", "Sequenced frames sent (first transmissions and re-sends)", stats.framesSent);
-        counter(out, "dwcp_frames_resent_total", "Frames re-sent after a stream failed", stats.framesResent);
-        counter(out, "dwcp_frame_resends_withheld_total",
-                "Times the stream holding the oldest frame stalled while no other stream moved bytes either (nothing re-sent)",
-                stats.resendsWithheld);
-        counter(out, "dwcp_frames_duplicate_total", "Received frames dropped as duplicates", stats.framesDuplicate);
-        counter(out, "dwcp_sessions_started_total", "Migration sessions started", stats.sessionsStarted);
-        counter(out, "dwcp_sessions_completed_total", "Migration sessions completed", stats.sessionsCompleted);
-        counter(out, "dwcp_sessions_failed_total", "Migration sessions failed", stats.sessionsFailed);
-        counter(out, "dwcp_streams_opened_total", "Tunnel streams established", stats.streamsOpened);
-        counter(out, "dwcp_streams_failed_total", "Tunnel streams that failed", stats.streamsFailed);
-        counter(out, "dwcp_digest_mismatches_total", "End-to-end digest checks that failed", stats.digestMismatches);
-        out.append("# HELP dwcp_connections_refused_total Tunnel connections refused, by reason\n# TYPE dwcp_connections_refused_total counter\n");
-        for (Map.Entry<String, LongAdder> entry : stats.connectionsRefused().entrySet()) {
-            out.append("dwcp_connections_refused_total{reason=\"").append(entry.getKey()).append("\"} ").append(entry.getValue().sum()).append('\n');
-        }
-        out.append("# HELP dwcp_sessions_active Open migration sessions\n# TYPE dwcp_sessions_active gauge\n");
-        out.append("dwcp_sessions_active ").append(sessions.sessions().size()).append('\n');
-        StringBuilder streams = new StringBuilder();
-        StringBuilder rtt = new StringBuilder();
-        StringBuilder pingRtt = new StringBuilder();
-        StringBuilder retrans = new StringBuilder();
-        StringBuilder rate = new StringBuilder();
-        StringBuilder sent = new StringBuilder();
-        StringBuilder inFlight = new StringBuilder();
-        for (Session session : sessions.sessions()) {
-            String sessionLabels = String.format("session=\"%016x\",peer=\"%s\",role=\"%s\"", session.id(), session.peer().name(), session.role().name().toLowerCase(java.util.Locale.ROOT));
-            streams.append("dwcp_session_streams{").append(sessionLabels).append("} ").append(session.streamsSnapshot().size()).append('\n');
-            inFlight.append("dwcp_session_in_flight_bytes{").append(sessionLabels).append("} ").append(session.inFlight()).append('\n');
-            for (TunnelStream stream : session.streamsSnapshot()) {
-                String labels = "{" + sessionLabels + ",stream=\"" + stream.index() + "\",cc=\"" + SocketTuning.congestionControl(stream.channel()) + "\"}";
-                stream.tcpInfo().ifPresent(info -> {
-                    rtt.append("dwcp_stream_rtt_seconds").append(labels).append(' ').append(info.rtt() / 1e6).append('\n');
-                    retrans.append("dwcp_stream_retransmits_total").append(labels).append(' ').append(info.totalRetrans()).append('\n');
-                });
-                pingRtt.append("dwcp_stream_ping_rtt_seconds").append(labels).append(' ').append(stream.rttNanos() / 1e9).append('\n');
-                rate.append("dwcp_stream_throughput_bytes_per_second").append(labels).append(' ').append(Math.round(stream.throughput())).append('\n');
-                sent.append("dwcp_stream_bytes_sent_total").append(labels).append(' ').append(stream.bytesSent()).append('\n');
-            }
-        }
-        gauge(out, "dwcp_session_streams", "Live tunnel streams of a session", streams);
-        gauge(out, "dwcp_session_in_flight_bytes", "Window credit sent but not yet consumed by the peer", inFlight);
-        gauge(out, "dwcp_stream_rtt_seconds", "Smoothed RTT of a stream's socket (TCP_INFO)", rtt);
-        gauge(out, "dwcp_stream_ping_rtt_seconds", "RTT of the last PING on a stream, queueing included", pingRtt);
-        gauge(out, "dwcp_stream_throughput_bytes_per_second", "Send rate of a stream over the last controller interval", rate);
-        out.append("# HELP dwcp_stream_retransmits_total Retransmitted segments of a stream's socket (TCP_INFO)\n# TYPE dwcp_stream_retransmits_total counter\n").append(retrans);
-        out.append("# HELP dwcp_stream_bytes_sent_total Frame bytes sent on a stream\n# TYPE dwcp_stream_bytes_sent_total counter\n").append(sent);
-        appendHde(out);
         for (MetricsSource source : sources) {
             source.appendPrometheus(out);
         }
         return out.toString();
-    }
-
-    /** HDE: pages and bytes per level, frames per zstd level, and the ratio of frame bytes to QEMU bytes. */
-    private void appendHde(StringBuilder out)
-    {
-        out.append("# HELP dwcp_hde_pages_total Pages encoded, by HDE level (zero, reference, delta, page)\n# TYPE dwcp_hde_pages_total counter\n");
-        hde.appendPrometheus(out);
-        long in = hde.bytesIn();
-        out.append("# HELP dwcp_hde_ratio HDE frame bytes per QEMU byte encoded (lower is better)\n# TYPE dwcp_hde_ratio gauge\n");
-        out.append("dwcp_hde_ratio ").append(in == 0 ? 0 : (double) hde.frameBytesEncoded() / in).append('\n');
-    }
-
-    private static void counter(StringBuilder out, String name, String help, LongAdder adder)
-    {
-        long value = adder.sum();
-        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        out.append("# TYPE ").append(name).append(" counter\n");
-        out.append(name).append(' ').append(value).append('\n');
-    }
-
-    private static void gauge(StringBuilder out, String name, String help, CharSequence samples)
-    {
-        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        out.append("# TYPE ").append(name).append(" gauge\n");
-        out.append(samples);
     }
 
     @Override

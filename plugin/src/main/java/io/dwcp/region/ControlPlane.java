@@ -2,7 +2,6 @@ package io.dwcp.region;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.config.HostAndPort;
-import io.dwcp.daemon.NodeConfig;
 import io.dwcp.gossip.Crdt;
 import io.dwcp.gossip.GossipConfig;
 import io.dwcp.gossip.GossipNode;
@@ -11,6 +10,7 @@ import io.dwcp.gossip.GossipTransport;
 import io.dwcp.gossip.LwwRegister;
 import io.dwcp.gossip.OrSet;
 import io.dwcp.gossip.netty.TlsGossipTransport;
+import io.dwcp.node.NodeConfig;
 import io.dwcp.region.Records.HostRecord;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.tls.TlsConfig;

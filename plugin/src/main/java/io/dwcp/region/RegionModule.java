@@ -4,10 +4,10 @@ import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import com.google.inject.multibindings.Multibinder;
-import io.dwcp.daemon.NodeConfig;
 import io.dwcp.gossip.GossipConfig;
 import io.dwcp.gossip.GossipStats;
 import io.dwcp.metrics.MetricsSource;
+import io.dwcp.node.NodeConfig;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tunnel.TunnelConfig;
 

@@ -1,6 +1,5 @@
 package io.dwcp.transport;
 
-import io.dwcp.metrics.TunnelStats;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 
@@ -17,9 +16,9 @@ import static java.util.Objects.requireNonNull;
  */
 public final class ControlWriter
 {
-    private final TunnelStats stats;
+    private final SenderStats stats;
 
-    public ControlWriter(TunnelStats stats)
+    public ControlWriter(SenderStats stats)
     {
         this.stats = requireNonNull(stats, "stats is null");
     }

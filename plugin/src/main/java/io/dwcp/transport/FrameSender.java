@@ -1,6 +1,5 @@
 package io.dwcp.transport;
 
-import io.dwcp.metrics.TunnelStats;
 import io.netty.buffer.ByteBuf;
 
 import java.util.ArrayDeque;
@@ -36,7 +35,7 @@ import static java.util.Objects.requireNonNull;
 public final class FrameSender
 {
     private final long window;
-    private final TunnelStats stats;
+    private final SenderStats stats;
     private final ControlWriter control;
     private final ArrayDeque<InFlight> unacknowledged = new ArrayDeque<>();
     // sequenced but not yet transmitted: the window was full (QEMU reads in flight when it closed)
@@ -51,13 +50,13 @@ public final class FrameSender
     private int unassigned;
     private final LongSupplier clock;
 
-    public FrameSender(long window, TunnelStats stats)
+    public FrameSender(long window, SenderStats stats)
     {
         this(window, stats, System::nanoTime);
     }
 
     /** @param clock nanoseconds, for the time a frame has been out (tests give their own) */
-    public FrameSender(long window, TunnelStats stats, LongSupplier clock)
+    public FrameSender(long window, SenderStats stats, LongSupplier clock)
     {
         this.window = window;
         this.stats = requireNonNull(stats, "stats is null");
@@ -80,7 +79,7 @@ public final class FrameSender
      * When the whole link stalls (a burst of loss or an outage on the path every stream shares), a
      * copy on another stream would only queue behind the same bottleneck and double the bytes the
      * link must carry once it recovers: then nothing is re-sent, counted in
-     * {@link TunnelStats#resendsWithheld}.
+     * {@link SenderStats#resendsWithheld}.
      */
     public int resendStalledHead(long thresholdNanos, Predicate<TunnelStream> flowing)
     {

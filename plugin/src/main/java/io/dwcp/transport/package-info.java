@@ -21,7 +21,8 @@
  * <li>Writing: {@link io.dwcp.transport.FrameSender} sends every frame of a session (sequenced
  * frames with window, striping and re-sending; control frames through its
  * {@link io.dwcp.transport.ControlWriter}), so {@code tunnelBytesSent} counts every byte;
- * {@link io.dwcp.transport.FrameEncoder} writes the header in the pipeline.</li>
+ * {@link io.dwcp.transport.FrameEncoder} writes the header in the pipeline. What the sending side
+ * counts is a {@link io.dwcp.transport.SenderStats}, which the tunnel's statistics extend.</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -37,6 +38,8 @@
  * session's loop, the tunnel port's on the connection's loop.</li>
  * <li>{@link io.dwcp.transport.AmstFrameReader} and the payload records: stateless and immutable
  * (an {@link io.dwcp.transport.AmstAccept} holds a slice of a frame that its reader owns).</li>
+ * <li>{@link io.dwcp.transport.SenderStats}: thread-safe counters, added to from every session's
+ * loop and the tunnel port's connections, read by the metrics endpoint.</li>
  * <li>{@link io.dwcp.transport.AmstConfig}: set while the daemon is configured, read-only after.</li>
  * </ul>
  */

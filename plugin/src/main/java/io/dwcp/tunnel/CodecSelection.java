@@ -4,14 +4,13 @@ import io.dwcp.codec.CodecConfig;
 import io.dwcp.codec.CodecException;
 import io.dwcp.codec.CodecMode;
 import io.dwcp.codec.DestinationCodec;
-import io.dwcp.codec.PassthroughSessionCodecs;
 import io.dwcp.codec.SessionCodecs;
 import io.dwcp.codec.SourceCodec;
-import io.dwcp.codec.StreamCodec;
-import io.dwcp.hde.HdeSessionCodecs;
 import jakarta.inject.Inject;
 
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
 
 import static java.util.Objects.requireNonNull;
 
@@ -20,25 +19,32 @@ import static java.util.Objects.requireNonNull;
  * sets up whatever mode the source's offer names (the source's choice wins; the destination only
  * refuses parameters it cannot honour). The offer travels in the OPEN frame as {@code u8 mode}
  * followed by the mode's parameters (see {@link SessionCodecs}).
+ *
+ * <p>It knows the codecs only through {@link SessionCodecs}: each mode's are bound in a Guice map
+ * by the module that owns them ({@code TunnelModule} passthrough, {@code HdeModule} HDE), and every
+ * mode must have them, since a source may offer any.
  */
 public final class CodecSelection
 {
     private final CodecMode mode;
-    private final SessionCodecs passthrough;
-    private final SessionCodecs hde;
+    private final Map<CodecMode, SessionCodecs> codecs;
 
     @Inject
-    public CodecSelection(CodecConfig config, StreamCodec passthroughCodec, HdeSessionCodecs hde)
+    public CodecSelection(CodecConfig config, Map<CodecMode, SessionCodecs> codecs)
     {
-        this(requireNonNull(config, "config is null").codecMode(), new PassthroughSessionCodecs(requireNonNull(passthroughCodec, "passthroughCodec is null")), hde);
+        this(requireNonNull(config, "config is null").codecMode(), codecs);
     }
 
     /** With the session codecs of each mode given (tests wrap them). */
-    public CodecSelection(CodecMode mode, SessionCodecs passthrough, SessionCodecs hde)
+    public CodecSelection(CodecMode mode, Map<CodecMode, SessionCodecs> codecs)
     {
         this.mode = requireNonNull(mode, "mode is null");
-        this.passthrough = requireNonNull(passthrough, "passthrough is null");
-        this.hde = requireNonNull(hde, "hde is null");
+        this.codecs = new EnumMap<>(requireNonNull(codecs, "codecs is null"));
+        for (CodecMode each : CodecMode.values()) {
+            if (this.codecs.get(each) == null) {
+                throw new IllegalArgumentException("no session codecs for codec mode " + each.configName());
+            }
+        }
     }
 
     public CodecMode mode()
@@ -76,9 +82,6 @@ public final class CodecSelection
 
     private SessionCodecs codecs(CodecMode mode)
     {
-        return switch (mode) {
-            case PASSTHROUGH -> passthrough;
-            case HDE -> hde;
-        };
+        return codecs.get(mode);
     }
 }

@@ -2,7 +2,7 @@ package io.dwcp.tunnel;
 
 import io.dwcp.config.ConfigurationException;
 import io.dwcp.config.HostAndPort;
-import io.dwcp.daemon.NodeConfig;
+import io.dwcp.node.NodeConfig;
 
 import java.util.Collection;
 import java.util.LinkedHashMap;

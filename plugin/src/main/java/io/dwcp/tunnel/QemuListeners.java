@@ -1,6 +1,6 @@
 package io.dwcp.tunnel;
 
-import io.dwcp.daemon.NodeConfig;
+import io.dwcp.node.NodeConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

@@ -4,7 +4,6 @@ import io.dwcp.codec.CodecException;
 import io.dwcp.codec.DestinationCodec;
 import io.dwcp.codec.LinkMeasurement;
 import io.dwcp.codec.SourceCodec;
-import io.dwcp.metrics.TunnelStats;
 import io.dwcp.transport.AmstAbort;
 import io.dwcp.transport.AmstAccept;
 import io.dwcp.transport.AmstAck;
@@ -19,6 +18,7 @@ import io.dwcp.transport.AmstPong;
 import io.dwcp.transport.AmstProtocolException;
 import io.dwcp.transport.Frame;
 import io.dwcp.transport.FrameCodec;
+import io.dwcp.transport.DeliveryClock;
 import io.dwcp.transport.FrameSender;
 import io.dwcp.transport.FrameType;
 import io.dwcp.transport.RawWindow;
@@ -102,6 +102,7 @@ public final class Session
     private long consumedCredit;
     // bytes of this direction's stream the peer wrote into its QEMU (from its ACKs)
     private long peerDelivered;
+    private final DeliveryClock deliveryClock = new DeliveryClock();
     private boolean ackScheduled;
     private boolean reading = true;
     private long lastStreamNanos = System.nanoTime();
@@ -293,6 +294,9 @@ public final class Session
     void countQemuRead(int bytes)
     {
         qemuBytesRead.add(bytes);
+        if (role == Role.SOURCE) {
+            deliveryClock.read(qemuBytesRead.sum(), System.nanoTime());
+        }
     }
 
     void countQemuWritten(int bytes)
@@ -316,6 +320,16 @@ public final class Session
         else {
             loop.execute(() -> guarded(task));
         }
+    }
+
+    /** Runs {@code task} on the session's loop after {@code delayMicros}, unless the session ended by then. */
+    void later(Runnable task, long delayMicros)
+    {
+        loop.schedule(() -> {
+            if (state == State.OPEN) {
+                guarded(task);
+            }
+        }, delayMicros, TimeUnit.MICROSECONDS);
     }
 
     private void guarded(Runnable task)
@@ -666,6 +680,7 @@ public final class Session
         {
             sender.acknowledge(ack.nextSequence(), ack.consumedCredit());
             peerDelivered = Math.max(peerDelivered, ack.delivered());
+            deliveryClock.delivered(peerDelivered, System.nanoTime());
             closeDrainedStreams();
             updateReading();
             checkDone();
@@ -984,7 +999,7 @@ public final class Session
         double limited = Math.min(1, paused / 1e9 / seconds);
         linkBytesPerSecond = Math.max(throughput, windowRate);
         long rawBefore = rawWindow.limit();
-        rawWindow.sample(now, peerDelivered, minRttMicros);
+        rawWindow.sample(now, peerDelivered, minRttMicros, deliveryClock.takeIntervalMinMicros());
         if (rawWindow.limit() != rawBefore && log.isDebugEnabled()) {
             log.debug("{} raw window {} -> {} bytes", context, rawBefore, rawWindow.limit());
         }

@@ -1,7 +1,6 @@
 package io.dwcp.tunnel;
 
-import io.dwcp.daemon.NodeConfig;
-import io.dwcp.metrics.TunnelStats;
+import io.dwcp.node.NodeConfig;
 import io.dwcp.tls.TlsContexts;
 import io.dwcp.transport.AmstConfig;
 import io.dwcp.transport.AmstHello;

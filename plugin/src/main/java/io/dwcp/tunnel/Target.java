@@ -1,6 +1,6 @@
 package io.dwcp.tunnel;
 
-import io.dwcp.daemon.NodeConfig;
+import io.dwcp.node.NodeConfig;
 import io.dwcp.transport.AmstOpen;
 
 import java.util.Optional;

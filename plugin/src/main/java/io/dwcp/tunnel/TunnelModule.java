@@ -3,10 +3,15 @@ package io.dwcp.tunnel;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
+import com.google.inject.multibindings.MapBinder;
+import com.google.inject.multibindings.Multibinder;
+import io.dwcp.codec.CodecMode;
 import io.dwcp.codec.IdentityStreamCodec;
+import io.dwcp.codec.PassthroughSessionCodecs;
+import io.dwcp.codec.SessionCodecs;
 import io.dwcp.codec.StreamCodec;
 import io.dwcp.codec.TokenizingStreamCodec;
-import io.dwcp.metrics.TunnelStats;
+import io.dwcp.metrics.MetricsSource;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tls.TlsContexts;
 import io.netty.channel.EventLoopGroup;
@@ -17,7 +22,7 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.LoggerFactory;
 
-/** The tunnel: event loops (epoll), TLS, sessions, the tunnel port and the QEMU listeners. */
+/** The tunnel: event loops (epoll), TLS, sessions, the tunnel port, the QEMU listeners and its metrics. */
 public final class TunnelModule
         extends AbstractModule
 {
@@ -29,6 +34,9 @@ public final class TunnelModule
         bind(TunnelServer.class).in(Singleton.class);
         bind(QemuListeners.class).in(Singleton.class);
         bind(CodecSelection.class).in(Singleton.class);
+        // the session codecs of each codec.mode, which CodecSelection picks from; HdeModule binds HDE's
+        MapBinder.newMapBinder(binder(), CodecMode.class, SessionCodecs.class).addBinding(CodecMode.PASSTHROUGH).to(PassthroughSessionCodecs.class);
+        Multibinder.newSetBinder(binder(), MetricsSource.class).addBinding().to(TunnelMetrics.class);
     }
 
     /** The codec of {@code codec.mode = passthrough}: tokenized at the source (statistics) or not at all. */

@@ -1,7 +1,7 @@
 package io.dwcp.config;
 
-import io.dwcp.daemon.NodeConfig;
 import io.dwcp.metrics.MetricsConfig;
+import io.dwcp.node.NodeConfig;
 import io.dwcp.transport.AmstConfig;
 import io.dwcp.tunnel.PeersConfig;
 import io.dwcp.tunnel.TunnelConfig;

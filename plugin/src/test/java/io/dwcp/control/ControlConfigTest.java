@@ -3,8 +3,8 @@ package io.dwcp.control;
 import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.config.ConfigurationException;
 import io.dwcp.config.DataSize;
-import io.dwcp.daemon.NodeConfig;
-import io.dwcp.daemon.SocketPermissions;
+import io.dwcp.node.NodeConfig;
+import io.dwcp.node.SocketPermissions;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

@@ -3,10 +3,18 @@ package io.dwcp.hde;
 import com.google.inject.AbstractModule;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
+import com.google.inject.Key;
+import com.google.inject.TypeLiteral;
+import io.dwcp.codec.CodecMode;
+import io.dwcp.codec.SessionCodecs;
+import io.dwcp.metrics.MetricsSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -17,7 +25,7 @@ class HdeModuleTest
     Path directory;
 
     @Test
-    void bindsStatsAndTheBaselineStore()
+    void bindsStatsTheBaselineStoreTheSessionCodecsAndTheMetrics()
     {
         HdeConfig config = new HdeConfig().setBaselineDirectory(directory.resolve("baselines"));
         Injector injector = Guice.createInjector(new HdeModule(), new AbstractModule()
@@ -33,5 +41,11 @@ class HdeModuleTest
         assertSame(store, injector.getInstance(BaselineStore.class));
         assertEquals(directory.resolve("baselines"), store.directory());
         assertEquals(config.getBaselineSizeLimit().bytes(), store.sizeLimit());
+        // the tunnel finds HDE's session codecs through the codec interface, and its metrics through the endpoint's
+        Map<CodecMode, SessionCodecs> codecs = injector.getInstance(Key.get(new TypeLiteral<Map<CodecMode, SessionCodecs>>() {}));
+        assertEquals(Set.of(CodecMode.HDE), codecs.keySet());
+        assertSame(injector.getInstance(HdeSessionCodecs.class), codecs.get(CodecMode.HDE));
+        Set<MetricsSource> sources = injector.getInstance(Key.get(new TypeLiteral<Set<MetricsSource>>() {}));
+        assertEquals(List.of(HdeMetrics.class), sources.stream().map(Object::getClass).toList());
     }
 }

@@ -1,9 +1,9 @@
 package io.dwcp.region;
 
 import io.dwcp.config.HostAndPort;
-import io.dwcp.daemon.NodeConfig;
 import io.dwcp.gossip.GossipConfig;
 import io.dwcp.gossip.GossipStats;
+import io.dwcp.node.NodeConfig;
 import io.dwcp.tls.CertificateAuthority;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tunnel.TunnelConfig;

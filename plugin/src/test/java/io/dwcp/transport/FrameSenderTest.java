@@ -1,6 +1,5 @@
 package io.dwcp.transport;
 
-import io.dwcp.metrics.TunnelStats;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
@@ -22,7 +21,7 @@ class FrameSenderTest
     @Test
     void windowStopsTransmissionAndAcksReopenIt()
     {
-        TunnelStats stats = new TunnelStats();
+        SenderStats stats = new SenderStats();
         FrameSender sender = new FrameSender(10 * COST, stats);
         EmbeddedChannel channel = new EmbeddedChannel();
         sender.streamUp(new TunnelStream(0, channel));
@@ -53,7 +52,7 @@ class FrameSenderTest
     @Test
     void stripesOverStreamsAndResendsAFailedStreamsFrames()
     {
-        TunnelStats stats = new TunnelStats();
+        SenderStats stats = new SenderStats();
         FrameSender sender = new FrameSender(1000 * COST, stats);
         List<EmbeddedChannel> channels = new ArrayList<>();
         List<TunnelStream> streams = new ArrayList<>();
@@ -112,7 +111,7 @@ class FrameSenderTest
     @Test
     void stalledHeadIsResentOnAnotherStream()
     {
-        TunnelStats stats = new TunnelStats();
+        SenderStats stats = new SenderStats();
         long[] now = {0};
         FrameSender sender = new FrameSender(1000 * COST, stats, () -> now[0]);
         EmbeddedChannel slow = new EmbeddedChannel();
@@ -158,7 +157,7 @@ class FrameSenderTest
     @Test
     void noResendWhileEveryStreamIsStalled()
     {
-        TunnelStats stats = new TunnelStats();
+        SenderStats stats = new SenderStats();
         long[] now = {0};
         FrameSender sender = new FrameSender(1000 * COST, stats, () -> now[0]);
         EmbeddedChannel first = new EmbeddedChannel();
@@ -192,7 +191,7 @@ class FrameSenderTest
     void noResendWithASingleStream()
     {
         long[] now = {0};
-        FrameSender sender = new FrameSender(1000 * COST, new TunnelStats(), () -> now[0]);
+        FrameSender sender = new FrameSender(1000 * COST, new SenderStats(), () -> now[0]);
         EmbeddedChannel only = new EmbeddedChannel();
         sender.streamUp(new TunnelStream(0, only));
         sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
@@ -205,7 +204,7 @@ class FrameSenderTest
     @Test
     void countsEveryByteOnTheWireControlFramesIncluded()
     {
-        TunnelStats stats = new TunnelStats();
+        SenderStats stats = new SenderStats();
         FrameSender sender = new FrameSender(1000 * COST, stats);
         EmbeddedChannel wire = new EmbeddedChannel(new FrameEncoder());
         TunnelStream stream = new TunnelStream(0, wire);

@@ -112,12 +112,14 @@ class HdeTunnelTest
             // the 4th frame of the source's HDE stream has a byte flipped after its CRC was computed
             HdeSessionCodecs hde = new HdeSessionCodecs(config, new HdeStats(), store, jobs);
             Module corrupting = binder -> binder.bind(CodecSelection.class).toInstance(
-                    new CodecSelection(CodecMode.HDE, new PassthroughSessionCodecs(new IdentityStreamCodec()), new CorruptingSessionCodecs(hde, 3, false)));
+                    new CodecSelection(CodecMode.HDE, Map.of(CodecMode.PASSTHROUGH, new PassthroughSessionCodecs(new IdentityStreamCodec()),
+                            CodecMode.HDE, new CorruptingSessionCodecs(hde, 3, false))));
             assertSessionFails(stream, corrupting, "HDE decoding of QEMU connection 0 failed: ");
             // a frame whose CRC was recomputed: HDE decodes a wrong page; the end-to-end digest catches it
             config.setTier(1);
             Module wrongPage = binder -> binder.bind(CodecSelection.class).toInstance(
-                    new CodecSelection(CodecMode.HDE, new PassthroughSessionCodecs(new IdentityStreamCodec()), new CorruptingSessionCodecs(hde, 3, true)));
+                    new CodecSelection(CodecMode.HDE, Map.of(CodecMode.PASSTHROUGH, new PassthroughSessionCodecs(new IdentityStreamCodec()),
+                            CodecMode.HDE, new CorruptingSessionCodecs(hde, 3, true))));
             assertSessionFails(stream, wrongPage, "end-to-end digest mismatch on channel 0");
         }
         finally {

@@ -28,7 +28,7 @@ class TargetTest
         assertEquals(Optional.of("0123456789abcdef"), migration.migrationId());
         assertEquals("unix:beta/0123456789abcdef", migration.toString());
         assertEquals(migration, Target.migration("beta", "0123456789abcdef"));
-        assertEquals(Path.of("/run/dwcp/peer/beta/0123456789abcdef.sock"), new io.dwcp.daemon.NodeConfig().peerSocket(migration.value()));
+        assertEquals(Path.of("/run/dwcp/peer/beta/0123456789abcdef.sock"), new io.dwcp.node.NodeConfig().peerSocket(migration.value()));
 
         Target tcp = Target.of(new AmstOpen(AmstOpen.TargetKind.TCP_PORT, "4444", OFFER), "beta");
         assertEquals(Target.tcp(4444), tcp);

@@ -1,4 +1,4 @@
-package io.dwcp.daemon;
+package io.dwcp.node;
 
 import io.dwcp.config.Config;
 import io.dwcp.config.ConfigurationException;

@@ -1,19 +1,22 @@
-package io.dwcp.metrics;
+package io.dwcp.tunnel;
+
+import io.dwcp.transport.SenderStats;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
-/** Counters of the tunnel, exported by {@link MetricsServer}. */
+/**
+ * Counters of the daemon's tunnel (thread-safe): what its senders count ({@link SenderStats}), and
+ * QEMU bytes, frames received, sessions, streams, digest checks and refused connections. Exported
+ * on {@code /metrics} by {@link TunnelMetrics}.
+ */
 public final class TunnelStats
+        extends SenderStats
 {
     public final LongAdder qemuBytesRead = new LongAdder();
     public final LongAdder qemuBytesWritten = new LongAdder();
-    public final LongAdder tunnelBytesSent = new LongAdder();
     public final LongAdder tunnelBytesReceived = new LongAdder();
-    public final LongAdder framesSent = new LongAdder();
-    public final LongAdder framesResent = new LongAdder();
-    public final LongAdder resendsWithheld = new LongAdder();
     public final LongAdder framesDuplicate = new LongAdder();
     public final LongAdder sessionsStarted = new LongAdder();
     public final LongAdder sessionsCompleted = new LongAdder();
