@@ -230,6 +230,8 @@ public final class QemuListeners
         // null on a per-peer listener
         private final MigrationListener migration;
         private Session current;
+        // a migration's listener whose one session was refused (tunnel.max-sessions)
+        private boolean spent;
 
         private AcceptOrder(PeerConfig peer, Target target, MigrationListener migration)
         {
@@ -242,10 +244,10 @@ public final class QemuListeners
         public void channelRead(ChannelHandlerContext context, Object message)
         {
             Channel child = (Channel) message;
-            if (migration != null && current != null && !current.isJoinable()) {
-                // one migration, one session: its main channel ended, so this connection belongs to no migration
-                log.warn("[migration={}] refused QEMU connection on {}: the migration's session {} (announce a new migration)",
-                        migration.migrationId(), migration.socket(), current.state() == Session.State.OPEN ? "no longer takes connections" : "ended");
+            if (migration != null && (spent || current != null && !current.isJoinable())) {
+                // one migration, one session: its main channel ended (or was refused), so this connection belongs to no migration
+                log.warn("[migration={}] refused QEMU connection on {}: the migration's session {} (announce a new migration)", migration.migrationId(),
+                        migration.socket(), current == null ? "was refused" : current.state() == Session.State.OPEN ? "no longer takes connections" : "ended");
                 child.unsafe().closeForcibly();
                 return;
             }
@@ -254,6 +256,8 @@ public final class QemuListeners
                 if (session.isEmpty()) {
                     log.error("refused QEMU connection for {}: tunnel.max-sessions ({}) sessions are open", peer.name(), manager.tunnel().getMaxSessions());
                     child.unsafe().closeForcibly();
+                    // a migration's later connections (multifd) must not start a session of their own without its main channel
+                    spent = migration != null;
                     return;
                 }
                 current = session.get();

@@ -116,6 +116,51 @@ class MigrationListenerTest
         }
     }
 
+    @Test
+    void aMigrationRefusedForTooManySessionsStartsNoSessionFromItsLaterConnections()
+            throws Exception
+    {
+        try (TestBed bed = new TestBed(Map.of("node.socket-group", "", "tunnel.max-sessions", "1", "tunnel.qemu-connect-timeout", "30s"));
+                ControlClient control = new ControlClient(bed.alpha.control().socket(), Duration.ofSeconds(10));
+                // a plain migration through the per-peer socket holds the one session (nobody listens at beta yet)
+                SocketChannel plain = bed.connectAsSourceQemu()) {
+            await("the plain session", Duration.ofSeconds(10), () -> bed.alpha.sessions().stats().sessionsStarted.sum() == 1);
+            Path socket = announce(bed, control, "vm-refused");
+            // its main channel is refused
+            try (SocketChannel main = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                assertEquals(-1, readOrReset(main), "the main channel was closed");
+            }
+            // the plain session is unharmed: its destination QEMU comes and it completes, freeing the slot
+            try (java.nio.channels.ServerSocketChannel destination = bed.listenAsDestinationQemu()) {
+                TestBed.writeStream(plain, 1, 4096);
+                plain.close();
+                try (SocketChannel channel = destination.accept()) {
+                    assertEquals(4096, TestBed.readAndVerify(channel, 1, 4096, true));
+                }
+            }
+            await("the plain session to complete", Duration.ofSeconds(20),
+                    () -> bed.alpha.sessions().stats().sessionsCompleted.sum() == 1 && bed.alpha.sessions().sessions().isEmpty());
+            // the migration's multifd channels come now: refused too, none may become the main channel of a session
+            for (int channel = 1; channel < 3; channel++) {
+                try (SocketChannel connection = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                    assertEquals(-1, readOrReset(connection), "connection " + channel + " was closed");
+                }
+            }
+            assertEquals(1, bed.alpha.sessions().stats().sessionsStarted.sum());
+        }
+    }
+
+    private static int readOrReset(SocketChannel channel)
+    {
+        try {
+            channel.write(ByteBuffer.wrap(new byte[16]));
+            return channel.read(ByteBuffer.allocate(16));
+        }
+        catch (java.io.IOException reset) {
+            return -1;
+        }
+    }
+
     private static Path announce(TestBed bed, ControlClient control, String domain)
             throws Exception
     {
