@@ -18,7 +18,6 @@ import io.dwcp.transport.AmstPong;
 import io.dwcp.transport.AmstProtocolException;
 import io.dwcp.transport.Frame;
 import io.dwcp.transport.FrameCodec;
-import io.dwcp.transport.DeliveryClock;
 import io.dwcp.transport.FrameSender;
 import io.dwcp.transport.FrameType;
 import io.dwcp.transport.RawWindow;
@@ -100,7 +99,6 @@ public final class Session
     private long consumedCredit;
     // bytes of this direction's stream the peer wrote into its QEMU (from its ACKs)
     private long peerDelivered;
-    private final DeliveryClock deliveryClock = new DeliveryClock();
     private boolean ackScheduled;
     private boolean reading = true;
     private long lastStreamNanos = System.nanoTime();
@@ -285,9 +283,6 @@ public final class Session
     void countQemuRead(int bytes)
     {
         qemuBytesRead.add(bytes);
-        if (role == Role.SOURCE) {
-            deliveryClock.read(qemuBytesRead.sum(), System.nanoTime());
-        }
     }
 
     void countQemuWritten(int bytes)
@@ -671,7 +666,6 @@ public final class Session
         {
             sender.acknowledge(ack.nextSequence(), ack.consumedCredit());
             peerDelivered = Math.max(peerDelivered, ack.delivered());
-            deliveryClock.delivered(peerDelivered, System.nanoTime());
             closeDrainedStreams();
             updateReading();
             checkDone();
@@ -990,7 +984,7 @@ public final class Session
         double limited = Math.min(1, paused / 1e9 / seconds);
         linkBytesPerSecond = Math.max(throughput, windowRate);
         long rawBefore = rawWindow.limit();
-        rawWindow.sample(now, peerDelivered, minRttMicros, deliveryClock.takeIntervalMinMicros());
+        rawWindow.sample(now, peerDelivered, minRttMicros);
         if (rawWindow.limit() != rawBefore && log.isDebugEnabled()) {
             log.debug("{} raw window {} -> {} bytes", context, rawBefore, rawWindow.limit());
         }
