@@ -1057,7 +1057,16 @@ public final class Session
         }
         sendAck();
         if (log.isDebugEnabled()) {
-            log.debug("{} {} receiver[next={} received={} consumed={} buffered={}] reading={}", context, sender, reorder.next(), receivedCredit, consumedCredit, reorder.count(), reading);
+            long held = 0;
+            long verified = 0;
+            int writes = 0;
+            for (QemuChannel channel : channels.values()) {
+                held += channel.heldBytes();
+                verified += channel.verifiedBytes();
+                writes += channel.writesInFlight();
+            }
+            log.debug("{} {} receiver[next={} received={} consumed={} buffered={} held={} verified={} writes={}] reading={}", context, sender,
+                    reorder.next(), receivedCredit, consumedCredit, reorder.count(), held, verified, writes, reading);
         }
         if (sender.streams().isEmpty() && now - lastStreamNanos > manager.tunnel().getReconnectTimeout().toNanos()) {
             throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for " + manager.tunnel().getReconnectTimeout().toSeconds() + "s");
