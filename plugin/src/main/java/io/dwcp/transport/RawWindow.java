@@ -8,13 +8,9 @@ package io.dwcp.transport;
  * encoding tunnel: QEMU can write only as fast as the peer's QEMU receives.
  *
  * <p>The bound is the largest delivery rate seen over the last {@link #RATE_SAMPLES} samples
- * times (two pipeline delays + the drain target): two delays keep a path of that rate full (as
+ * times (two round trips + the drain target): two round trips keep a path of that rate full (as
  * BBR keeps two bandwidth-delay products in flight), and the drain target is the time the last
- * bytes may queue behind earlier ones. The pipeline delay is the lowest delay from reading QEMU
- * to the peer's QEMU over the same samples ({@link DeliveryClock}), at least the link's RTT: the
- * RTT alone leaves out the receiver's checkpoint wait and the destination QEMU, and a bound made
- * from it throttles the delivery rate it is then computed from (seen on S2: the bound fell to its
- * minimum within 2 s and held the link at a third of its rate). It stays between a minimum (two digest checkpoints, so the
+ * bytes may queue behind earlier ones. It stays between a minimum (two digest checkpoints, so the
  * receiver can always release what it holds back) and the configured maximum, and is the maximum
  * until the first rate is measured.
  *
@@ -29,7 +25,6 @@ public final class RawWindow
     private final long minBytes;
     private final long drainNanos;
     private final double[] rates = new double[RATE_SAMPLES];
-    private final long[] delays = new long[RATE_SAMPLES];
     private int nextRate;
     private long lastNanos;
     private long lastDelivered = -1;
@@ -57,19 +52,12 @@ public final class RawWindow
         return limit;
     }
 
-    /** As {@link #sample(long, long, long, long)} without a measured pipeline delay. */
-    public void sample(long nowNanos, long delivered, long minRttMicros)
-    {
-        sample(nowNanos, delivered, minRttMicros, 0);
-    }
-
     /**
      * A measurement: {@code delivered} bytes of this direction's stream reached the peer's QEMU so
      * far (cumulative, from the peer's ACKs); {@code minRttMicros} is the path's lowest RTT (0:
-     * unknown); {@code delayMicros} the lowest delay from reading QEMU to the peer's QEMU since the
-     * last sample (0: none measured).
+     * unknown).
      */
-    public void sample(long nowNanos, long delivered, long minRttMicros, long delayMicros)
+    public void sample(long nowNanos, long delivered, long minRttMicros)
     {
         if (drainNanos == 0) {
             return;
@@ -77,7 +65,6 @@ public final class RawWindow
         if (lastDelivered >= 0 && nowNanos > lastNanos) {
             double rate = (delivered - lastDelivered) * 1e9 / (nowNanos - lastNanos);
             rates[nextRate] = Math.max(0, rate);
-            delays[nextRate] = Math.max(0, delayMicros);
             nextRate = (nextRate + 1) % RATE_SAMPLES;
         }
         lastDelivered = delivered;
@@ -89,13 +76,7 @@ public final class RawWindow
         if (maxRate <= 0) {
             return;   // nothing delivered yet: keep the maximum, so the start is not throttled
         }
-        long minDelay = 0;
-        for (long delay : delays) {
-            if (delay > 0 && (minDelay == 0 || delay < minDelay)) {
-                minDelay = delay;
-            }
-        }
-        double seconds = 2 * Math.max(minRttMicros, minDelay) / 1e6 + drainNanos / 1e9;
+        double seconds = 2 * minRttMicros / 1e6 + drainNanos / 1e9;
         limit = Math.max(minBytes, Math.min(maxBytes, (long) (maxRate * seconds)));
     }
 }

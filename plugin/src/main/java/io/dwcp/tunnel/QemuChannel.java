@@ -109,6 +109,21 @@ final class QemuChannel
         return bytes;
     }
 
+    /** Bytes verified and not yet written to QEMU (queued here, not counting Netty's buffer). */
+    long verifiedBytes()
+    {
+        long bytes = 0;
+        for (Pending pending : verified) {
+            bytes += pending.buffer == null ? 0 : pending.buffer.readableBytes();
+        }
+        return bytes;
+    }
+
+    int writesInFlight()
+    {
+        return writesInFlight;
+    }
+
     // ---- from QEMU to the tunnel ----
 
     void fromQemu(ByteBuf raw)

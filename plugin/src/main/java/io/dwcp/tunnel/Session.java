@@ -18,7 +18,6 @@ import io.dwcp.transport.AmstPong;
 import io.dwcp.transport.AmstProtocolException;
 import io.dwcp.transport.Frame;
 import io.dwcp.transport.FrameCodec;
-import io.dwcp.transport.DeliveryClock;
 import io.dwcp.transport.FrameSender;
 import io.dwcp.transport.FrameType;
 import io.dwcp.transport.RawWindow;
@@ -102,7 +101,6 @@ public final class Session
     private long consumedCredit;
     // bytes of this direction's stream the peer wrote into its QEMU (from its ACKs)
     private long peerDelivered;
-    private final DeliveryClock deliveryClock = new DeliveryClock();
     private boolean ackScheduled;
     private boolean reading = true;
     private long lastStreamNanos = System.nanoTime();
@@ -294,9 +292,6 @@ public final class Session
     void countQemuRead(int bytes)
     {
         qemuBytesRead.add(bytes);
-        if (role == Role.SOURCE) {
-            deliveryClock.read(qemuBytesRead.sum(), System.nanoTime());
-        }
     }
 
     void countQemuWritten(int bytes)
@@ -680,7 +675,6 @@ public final class Session
         {
             sender.acknowledge(ack.nextSequence(), ack.consumedCredit());
             peerDelivered = Math.max(peerDelivered, ack.delivered());
-            deliveryClock.delivered(peerDelivered, System.nanoTime());
             closeDrainedStreams();
             updateReading();
             checkDone();
@@ -999,7 +993,7 @@ public final class Session
         double limited = Math.min(1, paused / 1e9 / seconds);
         linkBytesPerSecond = Math.max(throughput, windowRate);
         long rawBefore = rawWindow.limit();
-        rawWindow.sample(now, peerDelivered, minRttMicros, deliveryClock.takeIntervalMinMicros());
+        rawWindow.sample(now, peerDelivered, minRttMicros);
         if (rawWindow.limit() != rawBefore && log.isDebugEnabled()) {
             log.debug("{} raw window {} -> {} bytes", context, rawBefore, rawWindow.limit());
         }
@@ -1072,7 +1066,16 @@ public final class Session
         }
         sendAck();
         if (log.isDebugEnabled()) {
-            log.debug("{} {} receiver[next={} received={} consumed={} buffered={}] reading={}", context, sender, reorder.next(), receivedCredit, consumedCredit, reorder.count(), reading);
+            long held = 0;
+            long verified = 0;
+            int writes = 0;
+            for (QemuChannel channel : channels.values()) {
+                held += channel.heldBytes();
+                verified += channel.verifiedBytes();
+                writes += channel.writesInFlight();
+            }
+            log.debug("{} {} receiver[next={} received={} consumed={} buffered={} held={} verified={} writes={}] reading={}", context, sender,
+                    reorder.next(), receivedCredit, consumedCredit, reorder.count(), held, verified, writes, reading);
         }
         if (sender.streams().isEmpty() && now - lastStreamNanos > manager.tunnel().getReconnectTimeout().toNanos()) {
             throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for " + manager.tunnel().getReconnectTimeout().toSeconds() + "s");
