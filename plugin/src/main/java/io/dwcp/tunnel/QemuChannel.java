@@ -34,9 +34,6 @@ import static java.util.Objects.requireNonNull;
  */
 final class QemuChannel
 {
-    /** How long after QEMU's socket drained the bytes read since the last checkpoint are checkpointed. */
-    static final long PAUSE_CHECKPOINT_DELAY_MICROS = 2_000;
-
     private final Session session;
     private final int index;
     private final StreamEncoder encoder;
@@ -50,7 +47,6 @@ final class QemuChannel
     private long inboundOffset;
     private long sinceCheckpoint;
     private boolean inboundEnded;
-    private boolean checkpointScheduled;
 
     // to QEMU
     private final MessageDigest outboundDigest = sha256();
@@ -144,37 +140,12 @@ final class QemuChannel
         }
     }
 
-    /**
-     * The session stopped reading QEMU (the window or the raw window closed): nothing more is read
-     * until the receiver releases bytes, so what was read since the last checkpoint is checkpointed
-     * now, or a full window could wait for a checkpoint that never comes.
-     */
+    /** QEMU's socket is drained for now (or the window closed): let the receiver release what it holds. */
     void fromQemuPaused()
     {
         if (!inboundEnded && sinceCheckpoint > 0) {
             checkpoint();
         }
-    }
-
-    /**
-     * QEMU's socket is drained for now: the bytes read since the last checkpoint are checkpointed
-     * {@link #PAUSE_CHECKPOINT_DELAY_MICROS} later. QEMU writes in bursts and its socket drains
-     * between them hundreds of times a second: a checkpoint at every drain would cut the encoder's
-     * frames and cost a digest snapshot each time; the short delay lets a burst that goes on join
-     * the next checkpoint, and still releases a real pause's bytes.
-     */
-    void fromQemuDrained()
-    {
-        if (inboundEnded || sinceCheckpoint == 0 || checkpointScheduled) {
-            return;
-        }
-        checkpointScheduled = true;
-        session.later(() -> {
-            checkpointScheduled = false;
-            if (!inboundEnded && sinceCheckpoint > 0) {
-                checkpoint();
-            }
-        }, PAUSE_CHECKPOINT_DELAY_MICROS);
     }
 
     void fromQemuEnded()

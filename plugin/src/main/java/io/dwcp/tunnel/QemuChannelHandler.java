@@ -57,7 +57,7 @@ final class QemuChannelHandler
     {
         session.run(() -> {
             if (session.state() == Session.State.OPEN) {
-                channel.fromQemuDrained();
+                channel.fromQemuPaused();
             }
         });
     }

@@ -317,16 +317,6 @@ public final class Session
         }
     }
 
-    /** Runs {@code task} on the session's loop after {@code delayMicros}, unless the session ended by then. */
-    void later(Runnable task, long delayMicros)
-    {
-        loop.schedule(() -> {
-            if (state == State.OPEN) {
-                guarded(task);
-            }
-        }, delayMicros, TimeUnit.MICROSECONDS);
-    }
-
     private void guarded(Runnable task)
     {
         try {
