@@ -3,6 +3,8 @@ package io.dwcp.control;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dwcp.codec.SourceCodec;
+import io.dwcp.config.Printable;
 import io.dwcp.hde.BaselineInUseException;
 import io.dwcp.hde.BaselineJobs;
 import io.dwcp.hde.BaselineStore;
@@ -16,10 +18,9 @@ import io.dwcp.tunnel.MigrationListener;
 import io.dwcp.tunnel.PeerConfig;
 import io.dwcp.tunnel.PeersConfig;
 import io.dwcp.tunnel.QemuListeners;
-import io.dwcp.tunnel.Target;
-import io.dwcp.codec.SourceCodec;
 import io.dwcp.tunnel.Session;
 import io.dwcp.tunnel.SessionManager;
+import io.dwcp.tunnel.Target;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import jakarta.inject.Inject;
 import org.slf4j.Logger;
@@ -530,10 +531,7 @@ public final class ControlApi
     /** At most 200 characters, control characters shown as '?': safe to quote in an answer or a log. */
     private static String printable(String text)
     {
-        String shortened = text.length() > 200 ? text.substring(0, 200) + "..." : text;
-        StringBuilder out = new StringBuilder(shortened.length());
-        shortened.codePoints().forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-        return out.toString();
+        return Printable.of(text, 200);
     }
 
     private ObjectNode status()

@@ -54,12 +54,6 @@ public final class MigrationListener
         return socket;
     }
 
-    public boolean isOpen()
-    {
-        Channel bound = channel;
-        return !closed.get() && bound != null && bound.isOpen();
-    }
-
     /** Stops listening and removes the socket file; waits for the listener to close unless called on its event loop. */
     @Override
     public void close()

@@ -98,18 +98,19 @@ final class QemuChannel
 
     long heldBytes()
     {
-        long bytes = 0;
-        for (Pending pending : held) {
-            bytes += pending.buffer == null ? 0 : pending.buffer.readableBytes();
-        }
-        return bytes;
+        return bytes(held);
     }
 
     /** Bytes verified and not yet written to QEMU (queued here, not counting Netty's buffer). */
     long verifiedBytes()
     {
+        return bytes(verified);
+    }
+
+    private static long bytes(ArrayDeque<Pending> queue)
+    {
         long bytes = 0;
-        for (Pending pending : verified) {
+        for (Pending pending : queue) {
             bytes += pending.buffer == null ? 0 : pending.buffer.readableBytes();
         }
         return bytes;
@@ -261,12 +262,12 @@ final class QemuChannel
                 int dropped = pending.buffer.readableBytes();
                 pending.buffer.release();
                 if (session.role() == Session.Role.DESTINATION) {
-                    undelivered += dropped;
-                    session.countQemuWritten(dropped);
-                    if (index == 0) {
+                    if (!session.mayEndEarly(this)) {
                         throw new SessionFailure("destination QEMU closed connection " + index + " before the end of the stream ("
                                 + dropped + " bytes could not be delivered)");
                     }
+                    undelivered += dropped;
+                    session.countQemuWritten(dropped);
                 }
                 continue;
             }
@@ -348,7 +349,7 @@ final class QemuChannel
 
     /**
      * Destination: bytes of the source's stream the destination QEMU never read, because it closed
-     * the connection first (only a multifd connection may end so; see {@link Session#qemuClosed}).
+     * the connection first (only a multifd connection may end so; see {@link Session#mayEndEarly}).
      */
     long undeliveredBytes()
     {

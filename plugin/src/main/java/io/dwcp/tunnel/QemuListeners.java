@@ -177,12 +177,6 @@ public final class QemuListeners
         return listener;
     }
 
-    /** The migration sockets open now. */
-    public Set<MigrationListener> migrationListeners()
-    {
-        return Set.copyOf(migrations);
-    }
-
     private ServerBootstrap bootstrap(PeerConfig peer, Target target)
     {
         return bootstrap(peer, target, null);

@@ -413,7 +413,7 @@ public final class Session
      * QEMU closed the connection. QEMU does not half-close its migration sockets: a clean close
      * ends its stream (FIN), and nothing more can be delivered to it; an error (reset) fails the
      * session, except where the destination QEMU reset a multifd connection (see
-     * {@link #multifdEndedEarly}).
+     * {@link #mayEndEarly}).
      */
     void qemuClosed(QemuChannel channel, Throwable error)
     {
@@ -422,9 +422,11 @@ public final class Session
         }
         if (!channel.isInboundEnded()) {
             if (error != null) {
-                if (!multifdEndedEarly(channel, error)) {
+                if (!mayEndEarly(channel)) {
                     throw new SessionFailure("QEMU connection " + channel.index() + " failed: " + error.getMessage());
                 }
+                log.warn("{} destination QEMU reset connection {} ({}); the rest of its stream is dropped", context, channel.index(),
+                        error.getMessage());
             }
             qemuEnded(channel);
         }
@@ -439,10 +441,10 @@ public final class Session
         }
         if (role == Role.DESTINATION) {
             log.debug("{} write to destination QEMU connection {} failed", context, channel.index(), cause);
-            if (channel.index() == 0) {
+            if (!mayEndEarly(channel)) {
                 throw new SessionFailure("destination QEMU connection " + channel.index() + " failed: " + cause);
             }
-            // a multifd connection: see multifdEndedEarly (the connection's close follows)
+            // the connection's close follows
             log.warn("{} destination QEMU connection {} no longer accepts bytes ({}); the rest of its stream is dropped", context,
                     channel.index(), cause.toString());
             return;
@@ -452,23 +454,17 @@ public final class Session
     }
 
     /**
-     * Destination: the QEMU closed a multifd connection abruptly (a reset: it closed the socket with
-     * bytes it had not read). The destination QEMU tears its multifd channels down as soon as the
-     * main channel says the migration is complete, and may leave unread a tail it no longer needs;
-     * over a direct connection the source QEMU would see that reset only if it still wrote. The
-     * migration's outcome is the QEMU's to decide, on the main channel: the session goes on, the
-     * tail is dropped and counted, and the main channel still fails the session if its own stream
-     * cannot be delivered.
+     * Whether the QEMU may end this connection before the whole stream reached it: a destination's
+     * multifd connection. The destination QEMU tears its multifd channels down as soon as the main
+     * channel says the migration is complete, and may close one with a tail it no longer needs
+     * unread (a reset), or before that tail arrives; over a direct connection the source QEMU would
+     * see that only if it still wrote. The migration's outcome is the QEMU's to decide, on the main
+     * channel: such a tail is dropped and counted, and the main channel still fails the session if
+     * its own stream cannot be delivered.
      */
-    private boolean multifdEndedEarly(QemuChannel channel, Throwable cause)
+    boolean mayEndEarly(QemuChannel channel)
     {
-        if (role != Role.DESTINATION || channel.index() == 0) {
-            return false;
-        }
-        log.warn("{} destination QEMU reset connection {} ({}); the rest of its stream is dropped", context, channel.index(),
-                cause.getMessage());
-        channel.markOutboundBroken();
-        return true;
+        return role == Role.DESTINATION && channel.index() != 0;
     }
 
     /** Counts bytes read from QEMU on its own loop; true when that connection must stop reading. */

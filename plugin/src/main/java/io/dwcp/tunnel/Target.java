@@ -1,5 +1,6 @@
 package io.dwcp.tunnel;
 
+import io.dwcp.config.Printable;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.transport.AmstOpen;
 
@@ -108,10 +109,7 @@ public record Target(Kind kind, String value)
     /** At most 100 characters, control characters shown as '?': safe to quote in a log or an ABORT. */
     private static String printable(String text)
     {
-        String shortened = text.length() > 100 ? text.substring(0, 100) + "..." : text;
-        StringBuilder out = new StringBuilder(shortened.length());
-        shortened.codePoints().forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-        return out.toString();
+        return Printable.of(text, 100);
     }
 
     @Override
