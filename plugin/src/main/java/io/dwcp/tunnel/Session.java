@@ -54,7 +54,9 @@ import static java.util.Objects.requireNonNull;
  * connection starts a new session. The session ends when every channel ended in both directions
  * and all frames were acknowledged, or fails (both ends close every QEMU connection).
  *
- * <p>All state is touched on one event loop ({@link #run}); handlers of other channels hop here.
+ * <p>Its state is owned by one event loop ({@link #run}): the stream and QEMU handlers hop here.
+ * The control socket and the metrics endpoint read its counters, state and failure from their
+ * own threads (volatile fields, adders, copy-on-write lists).
  */
 public final class Session
 {
@@ -70,7 +72,8 @@ public final class Session
         OPEN, COMPLETED, FAILED
     }
 
-    private final SessionManager manager;
+    private final SessionSettings settings;
+    private final SessionHost host;
     private final long id;
     private final Role role;
     private final PeerConfig peer;
@@ -124,9 +127,10 @@ public final class Session
     private boolean codecReady;
     private java.io.ByteArrayOutputStream answer;
 
-    Session(SessionManager manager, long id, Role role, PeerConfig peer, EventLoop loop, Target target, long window)
+    Session(SessionSettings settings, SessionHost host, long id, Role role, PeerConfig peer, EventLoop loop, Target target, long window)
     {
-        this.manager = requireNonNull(manager, "manager is null");
+        this.settings = requireNonNull(settings, "settings is null");
+        this.host = requireNonNull(host, "host is null");
         this.id = id;
         this.role = requireNonNull(role, "role is null");
         this.peer = requireNonNull(peer, "peer is null");
@@ -134,21 +138,21 @@ public final class Session
         this.target = target;
         this.migrationId = target == null ? Optional.empty() : target.migrationId();
         // both directions use the window the source announced (the destination checked it against its limit)
-        this.sender = new FrameSender(window, manager.stats());
-        this.receiver = new Receiver(window, manager.amst().getMaxFramePayload().toIntBytes());
+        this.sender = new FrameSender(window, settings.stats());
+        this.receiver = new Receiver(window, settings.amst().getMaxFramePayload().toIntBytes());
         this.context = String.format("[session=%016x peer=%s role=%s]", id, peer.name(), role.name().toLowerCase(java.util.Locale.ROOT));
         // bytes read from QEMU but not yet taken by this loop; small against the window
         this.queueLimit = Math.max(1 << 20, window / 16);
-        this.controller = new StreamCountController(manager.amst().getMinStreams(), manager.amst().getMaxStreams(), manager.amst().getInitialStreams());
+        this.controller = new StreamCountController(settings.amst().getMinStreams(), settings.amst().getMaxStreams(), settings.amst().getInitialStreams());
         this.pool = new StreamPool(controller.count(),
-                (slot, failed) -> manager.connectStream(this, slot, failure -> run(failed)),
+                (slot, failed) -> host.connectStream(this, slot, failure -> run(failed)),
                 (task, delayMillis) -> loop.schedule(() -> guarded(task), delayMillis, TimeUnit.MILLISECONDS),
                 () -> state == State.OPEN);
-        this.rawWindow = new RawWindow(manager.amst().getRawWindow().bytes(),
-                Math.min(manager.amst().getRawWindow().bytes(), 2 * manager.amst().getCheckpointInterval().bytes()),
-                manager.amst().getSwitchoverDrain().toNanos());
-        this.link = new LinkMonitor(startNanos, Math.max(1, manager.amst().getAdaptInterval().toNanos()));
-        this.sourceCodec = role == Role.SOURCE ? manager.codecs().newSource(id, context) : null;
+        this.rawWindow = new RawWindow(settings.amst().getRawWindow().bytes(),
+                Math.min(settings.amst().getRawWindow().bytes(), 2 * settings.amst().getCheckpointInterval().bytes()),
+                settings.amst().getSwitchoverDrain().toNanos());
+        this.link = new LinkMonitor(startNanos, Math.max(1, settings.amst().getAdaptInterval().toNanos()));
+        this.sourceCodec = role == Role.SOURCE ? settings.codecs().newSource(id, context) : null;
         this.codecReady = role == Role.DESTINATION || !sourceCodec.awaitsAnswer();
         this.reading = codecReady;
     }
@@ -203,7 +207,7 @@ public final class Session
 
     TunnelStats stats()
     {
-        return manager.stats();
+        return settings.stats();
     }
 
     /** Whether a connection accepted now joins this session (its main channel has not ended). */
@@ -331,17 +335,17 @@ public final class Session
 
     void start()
     {
-        long keepalive = manager.tunnel().getKeepaliveInterval().toNanos();
+        long keepalive = settings.tunnel().getKeepaliveInterval().toNanos();
         timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::tick), keepalive, keepalive, TimeUnit.NANOSECONDS));
         if (role == Role.SOURCE) {
             log.info("{} migration session started, target {}, codec {}", context, target, sourceCodec.mode().configName());
             sender.send(FrameType.OPEN, 0, target.open(CodecSelection.offer(sourceCodec)).encode());
             pool.fill();
-            if (!manager.amst().getHeadResend().isZero()) {
+            if (!settings.amst().getHeadResend().isZero()) {
                 timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::resendStalledHead), HEAD_CHECK_MILLIS, HEAD_CHECK_MILLIS,
                         TimeUnit.MILLISECONDS));
             }
-            long adapt = manager.amst().getAdaptInterval().toNanos();
+            long adapt = settings.amst().getAdaptInterval().toNanos();
             if (adapt > 0) {
                 timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::adapt), adapt, adapt, TimeUnit.NANOSECONDS));
             }
@@ -381,7 +385,7 @@ public final class Session
         boolean source = role == Role.SOURCE;
         return new QemuChannel(this, index, source ? sourceCodec.newEncoder(index) : destinationCodec.newEncoder(index),
                 source ? sourceCodec.newDecoder(index) : destinationCodec.newDecoder(index),
-                manager.amst().getCheckpointInterval().bytes(), manager.amst().getMaxFramePayload().toIntBytes());
+                settings.amst().getCheckpointInterval().bytes(), settings.amst().getMaxFramePayload().toIntBytes());
     }
 
     void logChannelSummary(int channel, String summary)
@@ -516,7 +520,7 @@ public final class Session
      */
     private long rawWindowLimit()
     {
-        return channels.size() > 1 ? manager.amst().getRawWindow().bytes() : rawWindow.limit();
+        return channels.size() > 1 ? settings.amst().getRawWindow().bytes() : rawWindow.limit();
     }
 
     // ---- tunnel side ----
@@ -670,19 +674,19 @@ public final class Session
             }
             Target opened;
             try {
-                opened = Target.of(open, manager.node().getName());
+                opened = Target.of(open, settings.nodeName());
             }
             catch (IllegalArgumentException e) {
                 throw new SessionFailure("bad OPEN: " + e.getMessage());
             }
             try {
-                destinationCodec = manager.codecs().newDestination(id, context, open.codecOffer());
+                destinationCodec = settings.codecs().newDestination(id, context, open.codecOffer());
             }
             catch (CodecException e) {
                 throw new SessionFailure("refused the source's codec: " + e.getMessage());
             }
             target = opened;
-            String configured = manager.codecs().mode().configName();
+            String configured = settings.codecs().mode().configName();
             String chosen = destinationCodec.mode().configName();
             log.info("{} migration session opened by the source, target {}, codec {}{}", context, target, chosen,
                     chosen.equals(configured) ? "" : " (the source's choice; this host's codec.mode is " + configured + ")");
@@ -738,7 +742,7 @@ public final class Session
     /** Destination: the codec's answer, in pieces of at most one frame payload. */
     private void sendAnswer(byte[] bytes)
     {
-        int piece = manager.amst().getMaxFramePayload().toIntBytes();
+        int piece = settings.amst().getMaxFramePayload().toIntBytes();
         int at = 0;
         do {
             int length = Math.min(piece, bytes.length - at);
@@ -847,7 +851,7 @@ public final class Session
         }
         QemuChannel channel = toConnect.pollFirst();
         connecting = true;
-        manager.connectToQemu(this, target, channel.index(), System.nanoTime() + manager.tunnel().getQemuConnectTimeout().toNanos(), result -> run(() -> {
+        host.connectToQemu(this, target, channel.index(), System.nanoTime() + settings.tunnel().getQemuConnectTimeout().toNanos(), result -> run(() -> {
             connecting = false;
             if (state != State.OPEN) {
                 if (result != null) {
@@ -856,13 +860,13 @@ public final class Session
                 return;
             }
             if (result == null) {
-                throw new SessionFailure("cannot connect to the destination QEMU at " + manager.describe(target)
-                        + " within " + manager.tunnel().getQemuConnectTimeout().toSeconds() + "s");
+                throw new SessionFailure("cannot connect to the destination QEMU at " + host.describe(target)
+                        + " within " + settings.tunnel().getQemuConnectTimeout().toSeconds() + "s");
             }
             result.config().setAutoRead(reading);
             channel.attach(result);
             result.pipeline().addLast("qemu", new QemuChannelHandler(this, channel));
-            log.info("{} connected QEMU connection {} to {}", context, channel.index(), manager.describe(target));
+            log.info("{} connected QEMU connection {} to {}", context, channel.index(), host.describe(target));
             connectNext();
         }));
     }
@@ -914,7 +918,7 @@ public final class Session
             return;
         }
         long rttMicros = minRttMicros();
-        long threshold = 3 * rttMicros * 1000 + manager.amst().getHeadResend().toNanos();
+        long threshold = 3 * rttMicros * 1000 + settings.amst().getHeadResend().toNanos();
         int resent = sender.resendStalledHead(threshold, stream -> isFlowing(stream, threshold));
         if (resent > 0) {
             log.debug("{} re-sent {} frames of a stalled stream on the others (out for more than {} ms)", context, resent, threshold / 1_000_000);
@@ -965,11 +969,11 @@ public final class Session
             log.debug("{} {} receiver[next={} received={} consumed={} buffered={} held={} verified={} writes={}] reading={}", context, sender,
                     receiver.next(), receiver.receivedCredit(), receiver.consumedCredit(), receiver.waiting(), held, verified, writes, reading);
         }
-        if (sender.streams().isEmpty() && now - lastStreamNanos > manager.tunnel().getReconnectTimeout().toNanos()) {
-            throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for " + manager.tunnel().getReconnectTimeout().toSeconds() + "s");
+        if (sender.streams().isEmpty() && now - lastStreamNanos > settings.tunnel().getReconnectTimeout().toNanos()) {
+            throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for " + settings.tunnel().getReconnectTimeout().toSeconds() + "s");
         }
-        if (role == Role.DESTINATION && target == null && now - startNanos > manager.tunnel().getHandshakeTimeout().toNanos()) {
-            throw new SessionFailure("no OPEN from the source within " + manager.tunnel().getHandshakeTimeout().toSeconds() + "s");
+        if (role == Role.DESTINATION && target == null && now - startNanos > settings.tunnel().getHandshakeTimeout().toNanos()) {
+            throw new SessionFailure("no OPEN from the source within " + settings.tunnel().getHandshakeTimeout().toSeconds() + "s");
         }
         if (role == Role.SOURCE) {
             pool.fill();
@@ -1028,7 +1032,7 @@ public final class Session
         failure = reason;
         stats().sessionsFailed.increment();
         log.error("{} migration session failed: {}", context, reason);
-        manager.failed(this, reason);
+        host.failed(this, reason);
         for (QemuChannel channel : channels.values()) {
             channel.discard();
         }
@@ -1066,6 +1070,6 @@ public final class Session
         if (destinationCodec != null) {
             destinationCodec.close();
         }
-        manager.removed(this);
+        host.removed(this);
     }
 }
