@@ -3,13 +3,21 @@
  * tunnel port and the streams of each session.
  *
  * <ul>
- * <li>{@link io.dwcp.tunnel.SessionManager}: creates, finds and forgets sessions, dials their
- * streams (TLS, then the HELLO the session sends first) and the destination QEMU.</li>
+ * <li>{@link io.dwcp.tunnel.SessionManager}: creates, finds and forgets sessions; as their
+ * {@code SessionHost}, dials their streams (TLS, then the HELLO the session sends first) and the
+ * destination QEMU.</li>
  * <li>{@link io.dwcp.tunnel.TunnelServer}: the tunnel port; a connection becomes a session's
  * stream after TLS and a HELLO it decodes with {@link io.dwcp.transport.AmstHello}.</li>
  * <li>{@link io.dwcp.tunnel.Session}: one migration; reads the peer's frames through
  * {@link io.dwcp.transport.AmstFrameReader} (a malformed one fails the session with the reader's
- * message) and writes every frame through its {@link io.dwcp.transport.FrameSender}.</li>
+ * message) and writes every frame through its {@link io.dwcp.transport.FrameSender}. Its pieces
+ * are the transport's: {@link io.dwcp.transport.Receiver} (reorder, window, ACK),
+ * {@link io.dwcp.transport.StreamPool} (the source's streams), {@link io.dwcp.transport.LinkMonitor}
+ * (TCP_INFO to link figures). It gets what it needs at construction: {@code SessionSettings}
+ * (configuration, counters, codecs) and a {@code SessionHost} (its owner, which dials for it and
+ * hears that it ended), not the manager itself.</li>
+ * <li>{@link io.dwcp.tunnel.StreamPipeline}: a stream's pipeline at either end (socket tuning,
+ * TLS, idle timeout, framing, write buffer marks).</li>
  * <li>{@code TunnelStreamHandler}, {@code QemuChannelHandler}: Netty glue that hands what arrives
  * to the session.</li>
  * <li>{@link io.dwcp.tunnel.CodecSelection}: a session's codec, picked from each mode's
@@ -38,7 +46,8 @@
  * run at each scrape on the metrics exporter's thread and read those counters, the session map,
  * the sessions' copy-on-write stream lists, the streams' volatile figures, and each sender's
  * in-flight credit (plain fields of the session's loop: a figure that may be a moment old).</li>
- * <li>{@link io.dwcp.tunnel.CodecSelection} is immutable.</li>
+ * <li>{@link io.dwcp.tunnel.CodecSelection}, {@code SessionSettings} and
+ * {@link io.dwcp.tunnel.StreamPipeline} are immutable.</li>
  * </ul>
  */
 package io.dwcp.tunnel;

@@ -78,15 +78,15 @@ class HdeTunnelTest
             try (TestBed bed = new TestBed(with(COMMON, "codec.mode", mode))) {
                 for (Path fixture : fixtures()) {
                     List<byte[]> channels = channels(fixture);
-                    long before = bed.alpha.sessions().stats().tunnelBytesSent.sum();
+                    long before = bed.alpha.tunnelStats().tunnelBytesSent.sum();
                     migrate(bed, "alpha", "beta", channels);
                     awaitIdle(bed, Duration.ofSeconds(30));
-                    long sent = bed.alpha.sessions().stats().tunnelBytesSent.sum() - before;
+                    long sent = bed.alpha.tunnelStats().tunnelBytesSent.sum() - before;
                     long raw = channels.stream().mapToLong(c -> c.length).sum();
                     bytes.computeIfAbsent(fixture.getFileName().toString(), k -> new long[] {raw, 0, 0})[mode.equals("hde") ? 2 : 1] = sent;
                 }
-                assertEquals(0, bed.alpha.sessions().stats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
-                assertEquals(0, bed.beta.sessions().stats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
+                assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
+                assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
                 if (mode.equals("hde")) {
                     ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
                     assertTrue(metrics.value("dwcp_hde_pages_total", "level", "zero").isPresent(), metrics.toString());
@@ -150,12 +150,12 @@ class HdeTunnelTest
             assertTrue(delivered.length < stream.length, "the destination QEMU must not get the whole stream: " + delivered.length);
             assertArrayEquals(Arrays.copyOf(stream, delivered.length), delivered, "what reached the destination QEMU is a verified prefix");
             TestBed.await("both sessions to fail", Duration.ofSeconds(30),
-                    () -> bed.alpha.sessions().stats().sessionsFailed.sum() == 1 && bed.beta.sessions().stats().sessionsFailed.sum() == 1);
+                    () -> bed.alpha.tunnelStats().sessionsFailed.sum() == 1 && bed.beta.tunnelStats().sessionsFailed.sum() == 1);
             String failure = bed.beta.sessions().lastFailure();
             assertNotNull(failure);
             assertTrue(failure.contains(reason), failure);
             assertTrue(bed.alpha.sessions().lastFailure().contains("peer aborted the session: " ), bed.alpha.sessions().lastFailure());
-            assertEquals(0, bed.beta.sessions().stats().sessionsCompleted.sum());
+            assertEquals(0, bed.beta.tunnelStats().sessionsCompleted.sum());
         }
         finally {
             executor.shutdownNow();
@@ -185,8 +185,8 @@ class HdeTunnelTest
             assertTrue(againToBeta < toBeta * 0.7, "A->B against beta's baseline: " + againToBeta + " tunnel bytes, the first A->B: " + toBeta);
             ScrapedMetrics metrics = ScrapedMetrics.parse(bed.beta.metrics().render());
             assertTrue(metrics.require("dwcp_hde_pages_total", "level", "reference") > 0, metrics.toString());
-            assertEquals(0, bed.alpha.sessions().stats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
-            assertEquals(0, bed.beta.sessions().stats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
+            assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
+            assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
         }
     }
 
@@ -200,7 +200,7 @@ class HdeTunnelTest
             long sent = sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
             long raw = channels.stream().mapToLong(c -> c.length).sum();
             assertTrue(sent < raw / 4, "HDE-encoded: " + sent + " tunnel bytes for " + raw + " QEMU bytes");
-            assertEquals(1, bed.beta.sessions().stats().sessionsCompleted.sum());
+            assertEquals(1, bed.beta.tunnelStats().sessionsCompleted.sum());
         }
         // and the other way round: a passthrough source, an hde destination
         try (TestBed bed = new TestBed(COMMON, Map.of("codec.mode", "passthrough"), Map.of("codec.mode", "hde"), false)) {
@@ -244,7 +244,7 @@ class HdeTunnelTest
                 assertClosed(source);
             }
             TestBed.await("both sessions to fail", Duration.ofSeconds(30),
-                    () -> bed.alpha.sessions().stats().sessionsFailed.sum() == 1 && bed.beta.sessions().stats().sessionsFailed.sum() == 1);
+                    () -> bed.alpha.tunnelStats().sessionsFailed.sum() == 1 && bed.beta.tunnelStats().sessionsFailed.sum() == 1);
             String expected = "refused the source's codec: the source's HDE hash cache (65536 pages) is larger than this host's hde.hash-cache-size (16384 pages): configure both hosts alike";
             assertTrue(bed.beta.sessions().lastFailure().endsWith(expected), bed.beta.sessions().lastFailure());
             assertTrue(bed.alpha.sessions().lastFailure().endsWith("peer aborted the session: " + expected), bed.alpha.sessions().lastFailure());
@@ -336,12 +336,12 @@ class HdeTunnelTest
             throws Exception
     {
         awaitIdle(bed, Duration.ofSeconds(30));
-        long completed = daemon.sessions().stats().sessionsCompleted.sum();
-        long before = daemon.sessions().stats().tunnelBytesSent.sum();
+        long completed = daemon.tunnelStats().sessionsCompleted.sum();
+        long before = daemon.tunnelStats().tunnelBytesSent.sum();
         migration.run();
         awaitIdle(bed, Duration.ofSeconds(30));
-        assertEquals(completed + 1, daemon.sessions().stats().sessionsCompleted.sum(), "sessions completed");
-        return daemon.sessions().stats().tunnelBytesSent.sum() - before;
+        assertEquals(completed + 1, daemon.tunnelStats().sessionsCompleted.sum(), "sessions completed");
+        return daemon.tunnelStats().tunnelBytesSent.sum() - before;
     }
 
     private static void awaitIdle(TestBed bed, Duration timeout)
