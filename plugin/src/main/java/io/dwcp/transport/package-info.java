@@ -46,8 +46,9 @@
  * session's loop, the tunnel port's on the connection's loop.</li>
  * <li>{@link io.dwcp.transport.AmstFrameReader} and the payload records: stateless and immutable
  * (an {@link io.dwcp.transport.AmstAccept} holds a slice of a frame that its reader owns).</li>
- * <li>{@link io.dwcp.transport.SenderStats}: thread-safe counters, added to from every session's
- * loop and the tunnel port's connections, read by the metrics endpoint.</li>
+ * <li>{@link io.dwcp.transport.SenderStats}: thread-safe counters and a histogram (frame delivery
+ * times), added to from every session's loop and the tunnel port's connections, read by the
+ * metrics exporter's thread at each scrape.</li>
  * <li>{@link io.dwcp.transport.AmstConfig}: set while the daemon is configured, read-only after.</li>
  * </ul>
  */

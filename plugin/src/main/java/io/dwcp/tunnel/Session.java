@@ -657,7 +657,9 @@ public final class Session
         @Override
         public void onPong(TunnelStream stream, AmstPong pong)
         {
-            stream.recordRtt(System.nanoTime() - pong.timestampNanos());
+            long rttNanos = System.nanoTime() - pong.timestampNanos();
+            stream.recordRtt(rttNanos);
+            stats().pingRtt(peer.name(), rttNanos);
         }
 
         @Override

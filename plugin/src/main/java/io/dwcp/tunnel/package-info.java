@@ -24,8 +24,8 @@
  * {@link io.dwcp.codec.SessionCodecs} as bound in Guice (the tunnel imports no codec's
  * implementation).</li>
  * <li>{@link io.dwcp.tunnel.TunnelStats}: the daemon's tunnel counters (extending what the AMST
- * sender counts); {@link io.dwcp.tunnel.TunnelMetrics} puts them, the sessions and their streams
- * on {@code /metrics}.</li>
+ * sender counts); {@link io.dwcp.tunnel.TunnelMetrics} puts them, their histograms, the sessions
+ * and their streams on {@code /metrics}.</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -41,10 +41,11 @@
  * handler (its session so far) on that listener's event loop. A {@link io.dwcp.tunnel.MigrationListener}
  * is opened and closed off event loops (the control thread, or the daemon stopping; closing waits
  * for its event loop), its closed flag is atomic, and the set of open ones is concurrent.</li>
- * <li>{@link io.dwcp.tunnel.TunnelStats} is thread-safe; {@link io.dwcp.tunnel.TunnelMetrics} runs
- * on the metrics endpoint's thread and reads those counters, the session map, the sessions'
- * copy-on-write stream lists, the streams' volatile figures, and each sender's in-flight credit
- * (plain fields of the session's loop: a figure that may be a moment old).</li>
+ * <li>{@link io.dwcp.tunnel.TunnelStats} is thread-safe (its counters and its PING RTT histogram,
+ * observed on the session's loop); the collectors {@link io.dwcp.tunnel.TunnelMetrics} registers
+ * run at each scrape on the metrics exporter's thread and read those counters, the session map,
+ * the sessions' copy-on-write stream lists, the streams' volatile figures, and each sender's
+ * in-flight credit (plain fields of the session's loop: a figure that may be a moment old).</li>
  * <li>{@link io.dwcp.tunnel.CodecSelection}, {@code SessionSettings} and
  * {@link io.dwcp.tunnel.StreamPipeline} are immutable.</li>
  * </ul>

@@ -17,6 +17,7 @@ import io.dwcp.hde.HdeConfig;
 import io.dwcp.hde.HdeFixtureTest;
 import io.dwcp.hde.HdeSessionCodecs;
 import io.dwcp.hde.HdeStats;
+import io.dwcp.metrics.ScrapedMetrics;
 import io.dwcp.migration.stream.MigrationStreamTokenizer;
 import io.dwcp.migration.stream.Token;
 import io.dwcp.migration.stream.TokenType;
@@ -87,9 +88,11 @@ class HdeTunnelTest
                 assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
                 assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
                 if (mode.equals("hde")) {
-                    String metrics = bed.alpha.metrics().render();
-                    assertTrue(metrics.contains("dwcp_hde_pages_total{level=\"zero\"}"), metrics);
-                    assertTrue(metrics.contains("dwcp_hde_ratio 0."), metrics);
+                    ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
+                    assertTrue(metrics.value("dwcp_hde_pages_total", "level", "zero").isPresent(), metrics.toString());
+                    assertTrue(metrics.require("dwcp_hde_pages_total", "level", "page") > 0, metrics.toString());
+                    double ratio = metrics.require("dwcp_hde_ratio");
+                    assertTrue(ratio > 0 && ratio < 1, metrics.toString());
                 }
             }
         }
@@ -180,8 +183,8 @@ class HdeTunnelTest
                     againToBeta, 100.0 * againToBeta / toBeta);
             assertTrue(backToAlpha < toBeta * 0.7, "B->A against alpha's baseline: " + backToAlpha + " tunnel bytes, A->B without: " + toBeta);
             assertTrue(againToBeta < toBeta * 0.7, "A->B against beta's baseline: " + againToBeta + " tunnel bytes, the first A->B: " + toBeta);
-            String metrics = bed.beta.metrics().render();
-            assertTrue(!metrics.contains("dwcp_hde_pages_total{level=\"reference\"} 0\n"), metrics);
+            ScrapedMetrics metrics = ScrapedMetrics.parse(bed.beta.metrics().render());
+            assertTrue(metrics.require("dwcp_hde_pages_total", "level", "reference") > 0, metrics.toString());
             assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
             assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
         }
@@ -216,16 +219,16 @@ class HdeTunnelTest
         // high because the first RTT sample follows the TLS handshake on a loaded machine (2.3 ms seen)
         try (TestBed bed = new TestBed(with(with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "50ms"), "hde.tier2-max-rtt", "100ms"))) {
             sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
-            String metrics = bed.alpha.metrics().render();
-            assertTrue(metrics.contains("dwcp_hde_frames_total{zstd_level=\"none\"}"), metrics);
-            assertTrue(!metrics.contains("dwcp_hde_frames_total{zstd_level=\"3\"}"), metrics);
+            ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
+            assertTrue(metrics.require("dwcp_hde_frames_total", "zstd_level", "none") > 0, metrics.toString());
+            assertTrue(metrics.value("dwcp_hde_frames_total", "zstd_level", "3").isEmpty(), metrics.toString());
         }
         // every RTT above the thresholds: tier 3, zstd from hde.tier3-initial-level
         try (TestBed bed = new TestBed(with(with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "0s"), "hde.tier2-max-rtt", "0s"))) {
             sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
-            String metrics = bed.alpha.metrics().render();
-            assertTrue(metrics.contains("dwcp_hde_frames_total{zstd_level=\"3\"}"), metrics);
-            assertTrue(!metrics.contains("dwcp_hde_frames_total{zstd_level=\"none\"}"), metrics);
+            ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
+            assertTrue(metrics.require("dwcp_hde_frames_total", "zstd_level", "3") > 0, metrics.toString());
+            assertTrue(metrics.value("dwcp_hde_frames_total", "zstd_level", "none").isEmpty(), metrics.toString());
         }
     }
 

@@ -1,5 +1,6 @@
 package io.dwcp.tunnel;
 
+import io.dwcp.metrics.ScrapedMetrics;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -113,10 +114,13 @@ class TwoDaemonTransferTest
             java.net.HttpURLConnection http = (java.net.HttpURLConnection) new java.net.URL("http://127.0.0.1:" + bed.alpha.metrics().address().getPort() + "/metrics").openConnection();
             assertEquals(200, http.getResponseCode());
             assertTrue(http.getContentType().startsWith("text/plain; version=0.0.4"), http.getContentType());
-            String metrics = new String(http.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertTrue(metrics.contains("dwcp_sessions_completed_total 1"), metrics);
-            assertTrue(metrics.contains("dwcp_qemu_bytes_read_total " + (CHANNELS * (BYTES_PER_CHANNEL + 8))), metrics);
-            assertTrue(metrics.contains("dwcp_qemu_bytes_written_total " + RETURN_PATH_BYTES), metrics);
+            ScrapedMetrics metrics = ScrapedMetrics.parse(new String(http.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1, metrics.require("dwcp_sessions_completed_total"), metrics.toString());
+            assertEquals(CHANNELS * (BYTES_PER_CHANNEL + 8), metrics.require("dwcp_qemu_bytes_read_total"), metrics.toString());
+            assertEquals(RETURN_PATH_BYTES, metrics.require("dwcp_qemu_bytes_written_total"), metrics.toString());
+            // alpha's frames were acknowledged: their delivery times are in the histogram
+            assertTrue(metrics.require("dwcp_frame_delivery_seconds_count") > 0, metrics.toString());
+            assertEquals("histogram", metrics.type("dwcp_frame_delivery_seconds"));
         }
         finally {
             executor.shutdownNow();
