@@ -105,6 +105,21 @@ public final class DwcpLink implements AutoCloseable {
         return "--- dwcpd " + A + " ---\n" + tail(source) + "\n--- dwcpd " + B + " ---\n" + tail(destination);
     }
 
+    /** Copies both daemons' whole logs into {@code dir} (a failed test keeps them for a reader: the link's own folder goes). */
+    public void saveLogs(Path dir) {
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            if (source != null) {
+                java.nio.file.Files.writeString(dir.resolve("dwcpd-" + A + ".log"), source.log());
+            }
+            if (destination != null) {
+                java.nio.file.Files.writeString(dir.resolve("dwcpd-" + B + ".log"), destination.log());
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static String tail(Dwcpd daemon) {
         if (daemon == null) {
             return "(not started)";

@@ -44,23 +44,23 @@ public enum NativeMode {
 
     /** Sets capabilities and parameters; call on the source and on the destination before migrating. */
     public void configure(Qmp qmp) {
+        // every capability a mode may set is set either way: a guest migrated before keeps what its
+        // earlier migration set (a multifd source cannot migrate to a precopy destination)
         Map<String, Boolean> capabilities = new LinkedHashMap<>();
-        switch (this) {
-            case PRECOPY -> { }
-            case MULTIFD, MULTIFD_ZSTD -> capabilities.put("multifd", true);
-            case XBZRLE -> capabilities.put("xbzrle", true);
-        }
-        if (!capabilities.isEmpty()) {
-            qmp.execute("migrate-set-capabilities", Map.of("capabilities",
-                    capabilities.entrySet().stream()
-                            .map(e -> Map.of("capability", e.getKey(), "state", e.getValue()))
-                            .toList()));
-        }
+        capabilities.put("multifd", this == MULTIFD || this == MULTIFD_ZSTD);
+        capabilities.put("xbzrle", this == XBZRLE);
+        qmp.execute("migrate-set-capabilities", Map.of("capabilities",
+                capabilities.entrySet().stream()
+                        .map(e -> Map.of("capability", e.getKey(), "state", e.getValue()))
+                        .toList()));
         Map<String, Object> parameters = new LinkedHashMap<>();
         parameters.put("max-bandwidth", UNLIMITED_BANDWIDTH);
         switch (this) {
             case PRECOPY -> { }
-            case MULTIFD -> parameters.put("multifd-channels", MULTIFD_CHANNELS);
+            case MULTIFD -> {
+                parameters.put("multifd-channels", MULTIFD_CHANNELS);
+                parameters.put("multifd-compression", "none");
+            }
             case MULTIFD_ZSTD -> {
                 parameters.put("multifd-channels", MULTIFD_CHANNELS);
                 parameters.put("multifd-compression", "zstd");

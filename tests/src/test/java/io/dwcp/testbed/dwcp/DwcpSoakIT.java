@@ -1,0 +1,270 @@
+package io.dwcp.testbed.dwcp;
+
+import io.dwcp.testbed.guest.GuestImage;
+import io.dwcp.testbed.guest.WorkloadSpec;
+import io.dwcp.testbed.net.Host;
+import io.dwcp.testbed.net.TwoHostNetwork;
+import io.dwcp.testbed.qemu.GuestPair;
+import io.dwcp.testbed.qemu.MigrationResult;
+import io.dwcp.testbed.qemu.NativeMode;
+import io.dwcp.testbed.qemu.QemuBinary;
+import io.dwcp.testbed.sys.Command;
+import io.dwcp.testbed.sys.Folders;
+import io.dwcp.testbed.sys.TrackedProcess;
+import io.dwcp.testbed.wan.Scenario;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The same two dwcpd carry 30 migrations back and forth across the emulated S1 link: two guests,
+ * one on QEMU 10 and one on QEMU 7.2, each moved A→B→A… in turn, with precopy and multifd, HDE on,
+ * and one tunnel stream killed by the kernel in every fifth migration. Every guest is intact after
+ * every migration, both daemons count 30 completed sessions and no failed one, and afterwards
+ * each daemon's resident memory, open file descriptors and threads are back within 5 % of what
+ * they were after the first migration (memory compared after a full collection at both points,
+ * so that garbage not yet collected does not count as a leak).
+ */
+class DwcpSoakIT {
+    private static final Logger LOG = Logger.getLogger(DwcpSoakIT.class.getName());
+    private static final Path DIR = TrackedProcess.STATE_DIR.resolve("dwcp-soak-" + ProcessHandle.current().pid());
+    private static final int MIGRATIONS = 30;
+    private static final int GUEST_RAM_MIB = 256;
+    private static final WorkloadSpec WORKLOAD = new WorkloadSpec(64, 2000, 10, 7);
+    private static final double TOLERANCE = 0.05;
+    /** Where a failed run leaves the daemons' logs (the build's folder, not the test bed's). */
+    private static final Path LOGS = Path.of("target", "dwcp-soak-logs");
+
+    private static GuestImage image;
+    private static TwoHostNetwork network;
+
+    @BeforeAll
+    static void setUp() {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root: network namespaces and QEMU");
+        TwoHostNetwork.cleanupLeftovers();
+        TrackedProcess.cleanupLeftovers();
+        image = GuestImage.build();
+        Scenario scenario = Scenario.S1_CONTINENTAL;
+        network = TwoHostNetwork.create("dwcpsoak", scenario.aToB(), scenario.bToA());
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (network != null) {
+            network.close();
+        }
+        Folders.deleteTree(DIR);
+    }
+
+    /** A guest and where it is: {@code there} when it runs on host B. */
+    private static final class Guest {
+        final String name;
+        GuestPair pair;
+        boolean there;
+
+        Guest(String name, GuestPair pair) {
+            this.name = name;
+            this.pair = pair;
+        }
+    }
+
+    @Test
+    void thirtyMigrationsBackAndForthLeaveTheDaemonsAsTheyWere() throws Exception {
+        List<Guest> guests = new ArrayList<>();
+        try (DwcpLink link = DwcpLink.start(network, DIR.resolve("link"), Map.of("codec.mode", "hde"))) {
+            guests.add(new Guest("QEMU 10", GuestPair.start(network, image, QemuBinary.QEMU_10, WORKLOAD, GUEST_RAM_MIB,
+                    DIR.resolve("vms-10").resolve("0"))));
+            guests.add(new Guest("QEMU 7.2", GuestPair.start(network, image, QemuBinary.QEMU_7_2, WORKLOAD.withSeed(8),
+                    GUEST_RAM_MIB, DIR.resolve("vms-7.2").resolve("0"))));
+            List<Dwcpd> daemons = List.of(link.source(), link.destination());
+            List<Figures> afterFirst = null;
+            int killed = 0;
+            for (int i = 0; i < MIGRATIONS; i++) {
+                Guest guest = guests.get(i % 2);
+                NativeMode mode = (i / 2) % 2 == 0 ? NativeMode.PRECOPY : NativeMode.MULTIFD;
+                boolean killStream = i % 5 == 4;
+                MigrationResult result;
+                try {
+                    result = migrate(link, guest, mode, killStream);
+                } catch (AssertionError e) {
+                    link.saveLogs(LOGS);
+                    throw new AssertionError("migration " + (i + 1) + " of " + MIGRATIONS + " (the daemons' logs are in " + LOGS.toAbsolutePath()
+                            + ")", e);
+                }
+                killed += killStream ? 1 : 0;
+                LOG.info(String.format("soak %d/%d: %s %s %s%s: %d ms, downtime %d ms, %d bytes on the wire", i + 1, MIGRATIONS,
+                        guest.name, guest.there ? "A->B" : "B->A", mode, killStream ? ", a stream killed" : "", result.totalMs(),
+                        result.downtimeMs(), result.wireBytes()));
+                for (Dwcpd daemon : daemons) {
+                    DwcpMigrationIT.awaitMetric(daemon, "dwcp_sessions_completed_total", i + 1);
+                }
+                if (i == 0) {
+                    afterFirst = figuresOf(daemons);
+                    LOG.info("after the first migration: " + afterFirst);
+                }
+                guest.pair = guest.pair.reverse(DIR.resolve("vms-" + guest.name.substring(5)).resolve(Integer.toString(i + 1)));
+            }
+            for (Dwcpd daemon : daemons) {
+                assertEquals(MIGRATIONS, daemon.metric("dwcp_sessions_completed_total", "").orElse(-1), daemon + "\n" + daemon.log());
+                assertEquals(0, daemon.metric("dwcp_sessions_failed_total", "").orElse(-1), daemon + "\n" + daemon.log());
+            }
+            assertTrue(link.source().metric("dwcp_streams_failed_total", "").orElse(0)
+                    + link.destination().metric("dwcp_streams_failed_total", "").orElse(0) >= killed,
+                    "the daemons counted fewer failed streams than the " + killed + " killed");
+            List<Figures> expected = afterFirst;
+            List<Figures> last = awaitWithin(daemons, expected, Duration.ofSeconds(60));
+            LOG.info("after " + MIGRATIONS + " migrations: " + last + " (after the first: " + expected + ")");
+        } finally {
+            for (Guest guest : guests) {
+                guest.pair.close();
+            }
+        }
+    }
+
+    /** One migration of the guest the way it is not, through the daemons, optionally killing a stream mid-way. */
+    private static MigrationResult migrate(DwcpLink link, Guest guest, NativeMode mode, boolean killStream) throws Exception {
+        guest.pair.configure(mode);
+        boolean toB = !guest.there;
+        Host from = toB ? network.hostA() : network.hostB();
+        Host to = toB ? network.hostB() : network.hostA();
+        AtomicReference<Throwable> faultFailure = new AtomicReference<>();
+        Thread injector = null;
+        if (killStream) {
+            long start = sent(toB);
+            injector = new Thread(() -> {
+                try {
+                    while (sent(toB) - start < (1L << 20)) {
+                        Thread.sleep(20);
+                    }
+                    String port = tunnelConnectionPorts(from, to).get(0);
+                    from.run("ss", "-K", "-t", "state", "established", "dst", to.address(), "dport", "=", ":" + Dwcpd.TUNNEL_PORT,
+                            "sport", "=", ":" + port);
+                } catch (Throwable e) {
+                    faultFailure.set(e);
+                }
+            }, "kill-stream");
+            injector.start();
+        }
+        MigrationResult result = toB
+                ? guest.pair.migrate(link.destinationUri(), link.sourceUri(), Duration.ofMinutes(4), null)
+                : guest.pair.migrate(link.reverseDestinationUri(), link.reverseSourceUri(), Duration.ofMinutes(4), null);
+        if (injector != null) {
+            injector.join(60_000);
+            assertFalse(injector.isAlive(), "the stream was never killed: the migration sent less than 1 MiB");
+            if (faultFailure.get() != null) {
+                throw new AssertionError("the stream could not be killed", faultFailure.get());
+            }
+        }
+        assertEquals(MigrationResult.COMPLETED, result.status(), guest.name + ": " + result.detail() + "\n" + link.logs());
+        assertTrue(result.guestIntact(), guest.name + " at the destination: " + result.detail());
+        guest.there = toB;
+        return result;
+    }
+
+    private static long sent(boolean aToB) {
+        return aToB ? network.bytesAtoB() : network.bytesBtoA();
+    }
+
+    private static List<String> tunnelConnectionPorts(Host from, Host to) {
+        String out = from.run("ss", "-H", "-t", "-n", "state", "established", "dst", to.address(), "dport", "=",
+                ":" + Dwcpd.TUNNEL_PORT).stdout();
+        List<String> ports = new ArrayList<>();
+        for (String line : out.split("\n")) {
+            for (String field : line.trim().split("\\s+")) {
+                if (field.startsWith(from.address() + ":")) {
+                    ports.add(field.substring(field.lastIndexOf(':') + 1));
+                }
+            }
+        }
+        assertFalse(ports.isEmpty(), "no tunnel connection from " + from.address() + ":\n" + out);
+        return ports;
+    }
+
+    /** A daemon's resident memory (after a full collection), open file descriptors and threads. */
+    record Figures(String daemon, long residentKiB, long fileDescriptors, long threads) {
+        boolean within(Figures expected, double tolerance) {
+            return residentKiB <= expected.residentKiB * (1 + tolerance)
+                    && fileDescriptors <= Math.ceil(expected.fileDescriptors * (1 + tolerance))
+                    && threads <= Math.ceil(expected.threads * (1 + tolerance));
+        }
+
+        @Override
+        public String toString() {
+            return daemon + ": " + residentKiB + " KiB resident, " + fileDescriptors + " fds, " + threads + " threads";
+        }
+    }
+
+    private static List<Figures> figuresOf(List<Dwcpd> daemons) {
+        List<Figures> figures = new ArrayList<>();
+        for (Dwcpd daemon : daemons) {
+            collectGarbage(daemon.pid());
+            figures.add(new Figures(daemon.name(), status(daemon.pid(), "VmRSS:"), fileDescriptors(daemon.pid()),
+                    status(daemon.pid(), "Threads:")));
+        }
+        return figures;
+    }
+
+    /** Waits until every daemon's figures are within the tolerance of {@code expected} (sessions may still be closing). */
+    private static List<Figures> awaitWithin(List<Dwcpd> daemons, List<Figures> expected, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<Figures> now = figuresOf(daemons);
+            boolean within = true;
+            for (int i = 0; i < now.size(); i++) {
+                within &= now.get(i).within(expected.get(i), TOLERANCE);
+            }
+            if (within) {
+                return now;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("after " + MIGRATIONS + " migrations the daemons did not come back within "
+                        + Math.round(TOLERANCE * 100) + " % of their figures after the first: " + now + ", expected at most "
+                        + expected);
+            }
+            Thread.sleep(1000);
+        }
+    }
+
+    private static void collectGarbage(long pid) {
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        Command.run(jcmd.toString(), Long.toString(pid), "GC.run");
+    }
+
+    private static long status(long pid, String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith(field)) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new AssertionError("no " + field + " in /proc/" + pid + "/status");
+    }
+
+    private static long fileDescriptors(long pid) {
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+            return fds.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
