@@ -1,5 +1,6 @@
 package io.dwcp.control;
 
+import io.dwcp.config.Printable;
 import io.dwcp.hde.BaselineJobs;
 import io.dwcp.hde.BaselineStore;
 import io.dwcp.tunnel.PeerConfig;
@@ -290,8 +291,9 @@ public final class MigrationRegistry
             }
             Optional<String> uuid = Optional.ofNullable(announced).map(Incoming::uuid);
             owners.put(session.id(), new BaselineStore.Owner(vm.get(), uuid));
-            log.info("[domain={} uuid={} migration={}] {} carries it", vm.get(), uuid.orElse("unannounced"), session.migrationId().orElse("none"),
-                    session.context());
+            // the name comes from the peer: quoted, as every outside text in a log
+            log.info("[domain={} uuid={} migration={}] {} carries it", Printable.of(vm.get(), 200), uuid.orElse("not announced here"),
+                    session.migrationId().orElse("none"), session.context());
             return;
         }
         for (Incoming expected : incoming.values()) {

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * socket; the destination QEMU of one of them is killed while its migration is in flight. The other
  * three complete with their guests intact at the destination, the one that failed runs on intact at
  * the source, each daemon counts three sessions completed and one failed, and each destination
- * session delivered only to its own migration's destination QEMU.
+ * session delivered only to its own migration's destination QEMU. The VMs are also announced at
+ * the destination as the libvirt hook does, in the other order: each destination session takes
+ * its own VM (which labels the baseline it leaves), not the oldest announcement.
  */
 class ConcurrentGuestsIT {
     private static final int GUEST_RAM_MIB = 256;
@@ -58,6 +61,11 @@ class ConcurrentGuestsIT {
         WorkloadSpec workload() {
             // small and slow: four TCG guests share two cores with the daemons and the WAN emulator
             return new WorkloadSpec(64, 1000, 10, seed);
+        }
+
+        /** The UUID the libvirt hook would announce for it at the destination. */
+        String uuid() {
+            return String.format("00000000-0000-4000-8000-%012d", seed);
         }
     }
 
@@ -103,6 +111,14 @@ class ConcurrentGuestsIT {
             }
             assertEquals(GUESTS.size(), announced.values().stream().map(Dwcpd.Announced::id).distinct().count(),
                     "two migrations got the same id: " + announced);
+            // the libvirt hook's announcements at the destination, in the other order
+            List<Guest> newestFirst = new ArrayList<>(GUESTS);
+            Collections.reverse(newestFirst);
+            for (Guest guest : newestFirst) {
+                Dwcpd.ControlAnswer expected = link.destination().control("POST", "/v1/incoming-migrations",
+                        "protocol=1&domain=" + guest.name() + "&uuid=" + guest.uuid());
+                assertEquals(204, expected.status(), guest + ": " + expected.body());
+            }
 
             long wireBefore = network.bytesAtoB();
             Map<Guest, Future<MigrationResult>> running = new LinkedHashMap<>();
@@ -157,6 +173,13 @@ class ConcurrentGuestsIT {
                 sessions.put(guest, migration.path("session"));
             }
             assertEachSessionDeliveredToItsOwnDestination(link, announced, sessions);
+            // each destination session knows its own VM (what labels the baseline it leaves), not the oldest announcement
+            String destinationLog = link.destination().log();
+            for (Guest guest : GUESTS) {
+                String carries = "[domain=" + guest.name() + " uuid=" + guest.uuid() + " migration=" + announced.get(guest).id()
+                        + "] [session=" + sessions.get(guest).path("id").asText() + " peer=a role=destination] carries it";
+                assertTrue(destinationLog.contains(carries), guest + ": dwcpd b never said '" + carries + "':\n" + link.logs());
+            }
 
             // what dwcpd a read from the three completed QEMUs, dwcpd b wrote into QEMUs; of the failed
             // one's stream at most what a read (nothing went to another guest's QEMU on top of its own)
