@@ -14,6 +14,7 @@ import io.dwcp.region.RegionStatus;
 import io.dwcp.region.VmLock;
 import io.dwcp.region.VmLockedException;
 import io.dwcp.region.VmLocks;
+import io.dwcp.transport.AmstOpen;
 import io.dwcp.tunnel.MigrationListener;
 import io.dwcp.tunnel.PeerConfig;
 import io.dwcp.tunnel.PeersConfig;
@@ -306,6 +307,12 @@ public final class ControlApi
             throws Refused
     {
         String domain = domain(form.get("domain"));
+        try {
+            AmstOpen.checkVm(domain); // the session's OPEN names it to the destination
+        }
+        catch (IllegalArgumentException e) {
+            throw new Refused(400, "domain '" + printable(domain) + "': " + e.getMessage());
+        }
         String peerName = form.get("peer");
         PeerConfig peer = peers.get(peerName).orElseThrow(() -> new Refused(404,
                 "dwcpd " + node.getName() + " has no peer '" + printable(peerName) + "' (peers: " + peerNames() + ")"));
@@ -468,7 +475,11 @@ public final class ControlApi
     {
         MigrationListener listener;
         try {
-            listener = qemuListeners.openMigration(migration.peer(), migration.id());
+            listener = qemuListeners.openMigration(migration.peer(), migration.id(), migration.domain());
+        }
+        catch (IllegalArgumentException e) {
+            registry.forget(migration.id());
+            throw new Refused(400, "cannot open the socket of migration " + migration.id() + ": " + e.getMessage());
         }
         catch (IOException e) {
             registry.forget(migration.id());

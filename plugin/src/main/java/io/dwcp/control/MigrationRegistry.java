@@ -1,5 +1,6 @@
 package io.dwcp.control;
 
+import io.dwcp.config.Printable;
 import io.dwcp.hde.BaselineJobs;
 import io.dwcp.hde.BaselineStore;
 import io.dwcp.tunnel.PeerConfig;
@@ -32,10 +33,14 @@ import static java.util.Objects.requireNonNull;
  * at most {@code control.max-records} are kept.
  *
  * <p>It also tells {@link BaselineJobs} which VM a session carried, so that the baseline it leaves
- * is labelled: a source session's VM is the outgoing migration bound to it (domain name only); a
- * destination session's is the oldest incoming announcement (domain and UUID) not yet taken by an
- * earlier destination session, the same first-come guess as for outgoing migrations. The newest
- * {@value #KEPT_OWNERS} sessions' VMs are remembered. Thread-safe.
+ * is labelled: a source session's VM is the outgoing migration bound to it (domain name only). A
+ * destination session's is the one its OPEN names ({@link Session#vm()}, the domain its source
+ * announced), with the UUID of the incoming announcement of that domain if the hook made one; so
+ * concurrent migrations each label their own baseline. A session whose OPEN names no VM (a
+ * migration through the peer's socket, not announced at the source) gets the oldest incoming
+ * announcement not yet taken by another destination session: a first-come guess, right when such
+ * migrations arrive one at a time. The newest {@value #KEPT_OWNERS} sessions' VMs are remembered.
+ * Thread-safe.
  *
  * <p>An outgoing migration holds its socket's listener and may hold its VM's lock in the region
  * ({@link #attachLock}): both held while the migration is announced and while its session runs,
@@ -127,6 +132,7 @@ public final class MigrationRegistry
     {
         this.config = requireNonNull(config, "config is null");
         requireNonNull(sessions, "sessions is null").addSessionListener(this::sessionStarted);
+        sessions.addOpenListener(this::destinationOpened);
         requireNonNull(baselineJobs, "baselineJobs is null").setOwners(this::ownerOf);
     }
 
@@ -273,18 +279,36 @@ public final class MigrationRegistry
         return List.copyOf(outgoing.values());
     }
 
+    /** A destination session's OPEN arrived: the VM it names, or else a first-come guess. */
+    private synchronized void destinationOpened(Session session)
+    {
+        expire();
+        Optional<String> vm = session.vm();
+        if (vm.isPresent()) {
+            Incoming announced = incoming.get(vm.get());
+            if (announced != null) {
+                takenIncoming.add(announced);
+            }
+            Optional<String> uuid = Optional.ofNullable(announced).map(Incoming::uuid);
+            owners.put(session.id(), new BaselineStore.Owner(vm.get(), uuid));
+            // the name comes from the peer: quoted, as every outside text in a log
+            log.info("[domain={} uuid={} migration={}] {} carries it", Printable.of(vm.get(), 200), uuid.orElse("not announced here"),
+                    session.migrationId().orElse("none"), session.context());
+            return;
+        }
+        for (Incoming expected : incoming.values()) {
+            if (takenIncoming.add(expected)) {
+                owners.put(session.id(), new BaselineStore.Owner(expected.domain(), Optional.of(expected.uuid())));
+                log.info("[domain={} uuid={}] {} carries it, as far as this host can tell", expected.domain(), expected.uuid(), session.context());
+                return;
+            }
+        }
+    }
+
     private synchronized void sessionStarted(Session session)
     {
         if (session.role() != Session.Role.SOURCE) {
-            expire();
-            for (Incoming expected : incoming.values()) {
-                if (takenIncoming.add(expected)) {
-                    owners.put(session.id(), new BaselineStore.Owner(expected.domain(), Optional.of(expected.uuid())));
-                    log.info("[domain={} uuid={}] {} carries it, as far as this host can tell", expected.domain(), expected.uuid(), session.context());
-                    return;
-                }
-            }
-            return;
+            return; // its VM is known once its OPEN arrives (destinationOpened)
         }
         // only the session that came through the migration's own socket carries it
         Outgoing migration = session.migrationId().map(outgoing::get).orElse(null);

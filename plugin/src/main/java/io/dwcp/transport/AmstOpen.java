@@ -10,8 +10,8 @@ import java.util.HexFormat;
 import static java.util.Objects.requireNonNull;
 
 /**
- * OPEN: sequence 0 of the source, channel 0: what the destination connects to and the codec the
- * source chose.
+ * OPEN: sequence 0 of the source, channel 0: what the destination connects to, the VM the
+ * migration carries (when the source was told) and the codec the source chose.
  * <pre>
  * Open =&gt;
  *   TargetKind   =&gt; int8    0 = unix socket name, 1 = TCP port
@@ -22,14 +22,21 @@ import static java.util.Objects.requireNonNull;
  *                            destination's own), each part under the host name rule (the
  *                            destination checks it, io.dwcp.tunnel.Target#of); or the TCP port in
  *                            decimal, 1..65535, digits only, no leading zero
+ *   VmLength     =&gt; uint16  0..1024; 0 when the source knows no VM (a migration through the
+ *                            peer's socket rather than an announced one)
+ *   Vm           =&gt; bytes   VmLength bytes of UTF-8 without NUL or newline: the domain name the
+ *                            migration was announced with at the source (dwcp migrate), by which
+ *                            the destination finds the libvirt hook's announcement of it
  *   CodecOffer   =&gt; bytes   the rest, at least 1 byte: int8 mode, then the mode's parameters
  *                            (see io.dwcp.codec.SessionCodecs; the codec checks them)
  * </pre>
  */
-public record AmstOpen(TargetKind targetKind, String target, byte[] codecOffer)
+public record AmstOpen(TargetKind targetKind, String target, String vm, byte[] codecOffer)
         implements ControlPayload
 {
     public static final int MAX_TARGET_LENGTH = 255;
+    /** The longest VM name in bytes (the control socket's limit on a domain name). */
+    public static final int MAX_VM_LENGTH = 1024;
 
     public enum TargetKind
     {
@@ -52,6 +59,7 @@ public record AmstOpen(TargetKind targetKind, String target, byte[] codecOffer)
     {
         requireNonNull(targetKind, "targetKind is null");
         requireNonNull(target, "target is null");
+        requireNonNull(vm, "vm is null");
         requireNonNull(codecOffer, "codecOffer is null");
         int length = target.getBytes(StandardCharsets.UTF_8).length;
         if (length < 1 || length > MAX_TARGET_LENGTH) {
@@ -60,10 +68,25 @@ public record AmstOpen(TargetKind targetKind, String target, byte[] codecOffer)
         if (targetKind == TargetKind.TCP_PORT && parsePort(target) < 0) {
             throw new IllegalArgumentException("TCP port target is not a port: '" + target + "'");
         }
+        checkVm(vm);
         if (codecOffer.length == 0) {
             throw new IllegalArgumentException("codecOffer is empty");
         }
         codecOffer = codecOffer.clone();
+    }
+
+    /** Throws IllegalArgumentException unless {@code vm} fits in an OPEN: at most {@value #MAX_VM_LENGTH} bytes of UTF-8, no NUL or newline. */
+    public static void checkVm(String vm)
+    {
+        if (vm.getBytes(StandardCharsets.UTF_8).length > MAX_VM_LENGTH || vm.indexOf('\0') >= 0 || vm.indexOf('\n') >= 0) {
+            throw new IllegalArgumentException("a VM name must be at most " + MAX_VM_LENGTH + " bytes of UTF-8 without NUL or newline");
+        }
+    }
+
+    /** An OPEN that names no VM. */
+    public AmstOpen(TargetKind targetKind, String target, byte[] codecOffer)
+    {
+        this(targetKind, target, "", codecOffer);
     }
 
     @Override
@@ -91,10 +114,13 @@ public record AmstOpen(TargetKind targetKind, String target, byte[] codecOffer)
     public ByteBuf encode()
     {
         byte[] bytes = target.getBytes(StandardCharsets.UTF_8);
-        return Unpooled.buffer(3 + bytes.length + codecOffer.length)
+        byte[] vmBytes = vm.getBytes(StandardCharsets.UTF_8);
+        return Unpooled.buffer(5 + bytes.length + vmBytes.length + codecOffer.length)
                 .writeByte(targetKind.code)
                 .writeShort(bytes.length)
                 .writeBytes(bytes)
+                .writeShort(vmBytes.length)
+                .writeBytes(vmBytes)
                 .writeBytes(codecOffer);
     }
 
@@ -120,12 +146,26 @@ public record AmstOpen(TargetKind targetKind, String target, byte[] codecOffer)
         if (kind == TargetKind.TCP_PORT && parsePort(target) < 0) {
             throw new AmstProtocolException(FrameType.OPEN, "Target", "a TCP port 1..65535 in decimal", "'" + target + "'");
         }
+        if (payload.readableBytes() < 2) {
+            throw new AmstProtocolException(FrameType.OPEN, "VmLength", "2 bytes", payload.readableBytes() + " bytes before the payload's end");
+        }
+        int vmLength = payload.readUnsignedShort();
+        if (vmLength > MAX_VM_LENGTH) {
+            throw new AmstProtocolException(FrameType.OPEN, "VmLength", "0.." + MAX_VM_LENGTH, Integer.toString(vmLength));
+        }
+        if (vmLength > payload.readableBytes()) {
+            throw new AmstProtocolException(FrameType.OPEN, "Vm", vmLength + " bytes (VmLength)", payload.readableBytes() + " bytes before the payload's end");
+        }
+        String vm = Utf8.decode(FrameType.OPEN, "Vm", payload, vmLength);
+        if (vm.indexOf('\0') >= 0 || vm.indexOf('\n') >= 0) {
+            throw new AmstProtocolException(FrameType.OPEN, "Vm", "a name without NUL or newline", "a NUL or newline");
+        }
         if (!payload.isReadable()) {
             throw new AmstProtocolException(FrameType.OPEN, "CodecOffer", "at least 1 byte (the mode)", "0 bytes");
         }
         byte[] offer = new byte[payload.readableBytes()];
         payload.readBytes(offer);
-        return new AmstOpen(kind, target, offer);
+        return new AmstOpen(kind, target, vm, offer);
     }
 
     /** The port, or -1 unless the text is 1..65535 in decimal digits without a leading zero. */
@@ -148,18 +188,19 @@ public record AmstOpen(TargetKind targetKind, String target, byte[] codecOffer)
     @Override
     public boolean equals(Object other)
     {
-        return other instanceof AmstOpen that && targetKind == that.targetKind && target.equals(that.target) && Arrays.equals(codecOffer, that.codecOffer);
+        return other instanceof AmstOpen that && targetKind == that.targetKind && target.equals(that.target) && vm.equals(that.vm)
+                && Arrays.equals(codecOffer, that.codecOffer);
     }
 
     @Override
     public int hashCode()
     {
-        return (targetKind.hashCode() * 31 + target.hashCode()) * 31 + Arrays.hashCode(codecOffer);
+        return ((targetKind.hashCode() * 31 + target.hashCode()) * 31 + vm.hashCode()) * 31 + Arrays.hashCode(codecOffer);
     }
 
     @Override
     public String toString()
     {
-        return "AmstOpen[" + targetKind + " '" + target + "' codecOffer=" + HexFormat.of().formatHex(codecOffer) + "]";
+        return "AmstOpen[" + targetKind + " '" + target + "' vm '" + vm + "' codecOffer=" + HexFormat.of().formatHex(codecOffer) + "]";
     }
 }

@@ -26,14 +26,16 @@ public final class MigrationListener
     private static final Logger log = LoggerFactory.getLogger(MigrationListener.class);
 
     private final String migrationId;
+    private final String vm;
     private final Path socket;
     private final Consumer<MigrationListener> onClose;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile Channel channel;
 
-    MigrationListener(String migrationId, Path socket, Consumer<MigrationListener> onClose)
+    MigrationListener(String migrationId, String vm, Path socket, Consumer<MigrationListener> onClose)
     {
         this.migrationId = requireNonNull(migrationId, "migrationId is null");
+        this.vm = requireNonNull(vm, "vm is null");
         this.socket = requireNonNull(socket, "socket is null");
         this.onClose = requireNonNull(onClose, "onClose is null");
     }
@@ -46,6 +48,12 @@ public final class MigrationListener
     public String migrationId()
     {
         return migrationId;
+    }
+
+    /** The domain name of the VM the migration carries, as announced; its session's OPEN names it to the destination. */
+    public String vm()
+    {
+        return vm;
     }
 
     /** Where the source QEMU connects: {@code <run-dir>/peer/<peer>/<migration-id>.sock}. */

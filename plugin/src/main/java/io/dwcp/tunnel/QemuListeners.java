@@ -1,6 +1,7 @@
 package io.dwcp.tunnel;
 
 import io.dwcp.node.NodeConfig;
+import io.dwcp.transport.AmstOpen;
 import io.netty.channel.EventLoopGroup;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -143,24 +144,27 @@ public final class QemuListeners
 
     /**
      * Opens the socket of one announced migration to the peer, {@code <run-dir>/peer/<peer>/<migrationId>.sock};
-     * its connections form one session whose OPEN names the target {@code <peer>/<migrationId>}.
+     * its connections form one session whose OPEN names the target {@code <peer>/<migrationId>} and
+     * the migration's VM, {@code vm} (its domain name, at most {@value AmstOpen#MAX_VM_LENGTH} bytes
+     * without NUL or newline).
      * Blocks until bound: call it off event loops. The caller closes the listener (at the latest,
      * {@link #close} does).
      *
-     * @throws IllegalArgumentException if the migration id breaks the name rule
+     * @throws IllegalArgumentException if the migration id breaks the name rule, or the VM name the OPEN limits
      * @throws IOException if the socket cannot be bound or given its mode
      */
-    public MigrationListener openMigration(PeerConfig peer, String migrationId)
+    public MigrationListener openMigration(PeerConfig peer, String migrationId, String vm)
             throws IOException, InterruptedException
     {
         Target target = Target.migration(peer.name(), migrationId);
+        AmstOpen.checkVm(vm); // checked here, not when its session starts
         Path socket = node.peerSocket(target.value());
         if (closed) {
             throw new IOException("dwcpd is stopping: no new migration socket " + socket);
         }
         Files.createDirectories(socket.getParent());
         Files.deleteIfExists(socket);
-        MigrationListener listener = new MigrationListener(migrationId, socket, migrations::remove);
+        MigrationListener listener = new MigrationListener(migrationId, vm, socket, migrations::remove);
         ChannelFuture bound = bootstrap(peer, target, listener).bind(new DomainSocketAddress(socket.toFile())).await();
         if (!bound.isSuccess()) {
             Files.deleteIfExists(socket);
@@ -251,7 +255,7 @@ public final class QemuListeners
                 return;
             }
             if (current == null || !current.isJoinable()) {
-                Optional<Session> session = manager.newSourceSession(peer, target);
+                Optional<Session> session = manager.newSourceSession(peer, target, migration == null ? "" : migration.vm());
                 if (session.isEmpty()) {
                     log.error("refused QEMU connection for {}: tunnel.max-sessions ({}) sessions are open", peer.name(), tunnel.getMaxSessions());
                     child.unsafe().closeForcibly();

@@ -99,8 +99,10 @@ public final class Session
     private volatile boolean joinable = true;
     private volatile String failure;
     private Target target;
-    // source: the announced migration whose own socket this session came through (fixed at creation)
-    private final Optional<String> migrationId;
+    // the announced migration this session carries and its VM's domain name: the source's fixed at
+    // creation (the migration whose own socket it came through), the destination's set once by OPEN
+    private volatile Optional<String> migrationId;
+    private volatile Optional<String> vm;
     // bytes of this direction's stream the peer wrote into its QEMU (from its ACKs)
     private long peerDelivered;
     private boolean ackScheduled;
@@ -127,7 +129,8 @@ public final class Session
     private boolean codecReady;
     private java.io.ByteArrayOutputStream answer;
 
-    Session(SessionSettings settings, SessionHost host, long id, Role role, PeerConfig peer, EventLoop loop, Target target, long window)
+    /** {@code vm}: a source session's VM (its announced migration's domain name), "" if unknown; "" for a destination. */
+    Session(SessionSettings settings, SessionHost host, long id, Role role, PeerConfig peer, EventLoop loop, Target target, String vm, long window)
     {
         this.settings = requireNonNull(settings, "settings is null");
         this.host = requireNonNull(host, "host is null");
@@ -137,6 +140,7 @@ public final class Session
         this.loop = requireNonNull(loop, "loop is null");
         this.target = target;
         this.migrationId = target == null ? Optional.empty() : target.migrationId();
+        this.vm = requireNonNull(vm, "vm is null").isEmpty() ? Optional.empty() : Optional.of(vm);
         // both directions use the window the source announced (the destination checked it against its limit)
         this.sender = new FrameSender(window, settings.stats());
         this.receiver = new Receiver(window, settings.amst().getMaxFramePayload().toIntBytes());
@@ -174,10 +178,24 @@ public final class Session
         return peer;
     }
 
-    /** A source session's announced migration (it came through that migration's own socket); empty otherwise. */
+    /**
+     * The announced migration this session carries: at the source, the one through whose own
+     * socket it came; at the destination, the one its OPEN named (empty before OPEN). Empty for a
+     * migration through the peer's socket.
+     */
     public Optional<String> migrationId()
     {
         return migrationId;
+    }
+
+    /**
+     * The domain name of the VM this session carries, as the source was told (the announced
+     * migration's domain; at the destination, from OPEN). Empty when not told, and at the
+     * destination before OPEN.
+     */
+    public Optional<String> vm()
+    {
+        return vm;
     }
 
     public State state()
@@ -339,7 +357,7 @@ public final class Session
         timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::tick), keepalive, keepalive, TimeUnit.NANOSECONDS));
         if (role == Role.SOURCE) {
             log.info("{} migration session started, target {}, codec {}", context, target, sourceCodec.mode().configName());
-            sender.send(FrameType.OPEN, 0, target.open(CodecSelection.offer(sourceCodec)).encode());
+            sender.send(FrameType.OPEN, 0, target.open(vm.orElse(""), CodecSelection.offer(sourceCodec)).encode());
             pool.fill();
             if (!settings.amst().getHeadResend().isZero()) {
                 timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::resendStalledHead), HEAD_CHECK_MILLIS, HEAD_CHECK_MILLIS,
@@ -688,6 +706,9 @@ public final class Session
                 throw new SessionFailure("refused the source's codec: " + e.getMessage());
             }
             target = opened;
+            migrationId = opened.migrationId();
+            vm = open.vm().isEmpty() ? Optional.empty() : Optional.of(open.vm());
+            host.opened(Session.this);
             String configured = settings.codecs().mode().configName();
             String chosen = destinationCodec.mode().configName();
             log.info("{} migration session opened by the source, target {}, codec {}{}", context, target, chosen,

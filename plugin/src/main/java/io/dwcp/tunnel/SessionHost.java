@@ -21,6 +21,9 @@ interface SessionHost
     /** Where a target's QEMU is, for messages. */
     String describe(Target target);
 
+    /** A destination session learned from the source's OPEN which migration (and VM) it carries. */
+    void opened(Session session);
+
     void failed(Session session, String reason);
 
     /** The session ended (completed or failed) and holds nothing any more. */

@@ -53,6 +53,7 @@ public final class SessionManager
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final List<Consumer<Session>> sessionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<Session>> openListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Inject
     public SessionManager(NodeConfig node, TunnelConfig tunnel, AmstConfig amst, StreamPipeline pipeline, TunnelStats stats, CodecSelection codecs,
@@ -80,6 +81,23 @@ public final class SessionManager
         }
     }
 
+    /**
+     * Called with every destination session once its OPEN arrived (its {@link Session#migrationId()}
+     * and {@link Session#vm()} are then known), on the session's event loop: keep it short.
+     */
+    public void addOpenListener(Consumer<Session> listener)
+    {
+        openListeners.add(requireNonNull(listener, "listener is null"));
+    }
+
+    @Override
+    public void opened(Session session)
+    {
+        for (Consumer<Session> listener : openListeners) {
+            listener.accept(session);
+        }
+    }
+
     public Collection<Session> sessions()
     {
         return List.copyOf(sessions.values());
@@ -90,14 +108,14 @@ public final class SessionManager
         return peer + "/" + Long.toHexString(id);
     }
 
-    /** A new source session towards the peer, or empty when too many sessions are open. */
-    Optional<Session> newSourceSession(PeerConfig peer, Target target)
+    /** A new source session towards the peer carrying {@code vm} ("" if unknown), or empty when too many sessions are open. */
+    Optional<Session> newSourceSession(PeerConfig peer, Target target, String vm)
     {
         if (sessions.size() >= tunnel.getMaxSessions()) {
             return Optional.empty();
         }
         long id = random.nextLong() & Long.MAX_VALUE;
-        Session session = new Session(settings, this, id, Session.Role.SOURCE, peer, group.next(), target, amst.getWindow().bytes());
+        Session session = new Session(settings, this, id, Session.Role.SOURCE, peer, group.next(), target, vm, amst.getWindow().bytes());
         sessions.put(key(peer.name(), id), session);
         stats.sessionsStarted.increment();
         started(session);
@@ -115,7 +133,7 @@ public final class SessionManager
         if (sessions.size() >= tunnel.getMaxSessions()) {
             return Optional.empty();
         }
-        Session session = new Session(settings, this, id, Session.Role.DESTINATION, peer, group.next(), null, window);
+        Session session = new Session(settings, this, id, Session.Role.DESTINATION, peer, group.next(), null, "", window);
         sessions.put(key(peer.name(), id), session);
         stats.sessionsStarted.increment();
         started(session);

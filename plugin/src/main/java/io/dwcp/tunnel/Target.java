@@ -63,13 +63,13 @@ public record Target(Kind kind, String value)
         return kind == Kind.UNIX && slash >= 0 ? Optional.of(value.substring(slash + 1)) : Optional.empty();
     }
 
-    /** The OPEN that names this target, with the source's codec offer. */
-    public AmstOpen open(byte[] codecOffer)
+    /** The OPEN that names this target and the migration's VM ("" if unknown), with the source's codec offer. */
+    public AmstOpen open(String vm, byte[] codecOffer)
     {
         return new AmstOpen(switch (kind) {
             case UNIX -> AmstOpen.TargetKind.UNIX_SOCKET;
             case TCP -> AmstOpen.TargetKind.TCP_PORT;
-        }, value, codecOffer);
+        }, value, vm, codecOffer);
     }
 
     /**

@@ -33,7 +33,9 @@
  * <li>A {@link io.dwcp.tunnel.Session}'s state, its {@code QemuChannel}s, its sender and
  * receiver: its own event loop ({@code Session.run} hops there from the stream and QEMU
  * handlers; tasks run guarded, so a failure fails the session). Its byte counters, state and
- * failure are also read by the control socket and the metrics endpoint from their threads.</li>
+ * failure are also read by the control socket and the metrics endpoint from their threads, and
+ * so are its migration id and VM (volatile, set once: the source's at creation, the destination's
+ * by OPEN on its loop, which then calls the session manager's open listeners there).</li>
  * <li>{@link io.dwcp.tunnel.SessionManager}'s maps are concurrent; its stream set-up handlers run on
  * the new connection's event loop and hand the stream to the session's loop.</li>
  * <li>{@link io.dwcp.tunnel.TunnelServer}'s accept handler: the accepted connection's event loop.</li>

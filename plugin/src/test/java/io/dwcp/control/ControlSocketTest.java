@@ -168,6 +168,9 @@ class ControlSocketTest
                 client.postForm("/v1/incoming-migrations", form("protocol", "1", "domain", "vm", "uuid", "not-a-uuid")));
         assertAnswer(400, "domain must be 1 to 1024 characters without NUL or newline",
                 client.postForm("/v1/incoming-migrations", form("protocol", "1", "domain", "two\nlines", "uuid", UUID)));
+        // 600 characters, 1200 bytes of UTF-8: more than the OPEN that names the VM to the destination carries
+        assertAnswer(400, "domain '" + "é".repeat(200) + "...': a VM name must be at most 1024 bytes of UTF-8 without NUL or newline",
+                client.postForm("/v1/migrations", form("protocol", "1", "domain", "é".repeat(600), "peer", "beta")));
         String duplicate = "protocol=1&domain=a&domain=b&uuid=" + UUID;
         assertAnswer(400, "field 'domain' must be given exactly once (fields: protocol, domain, uuid)",
                 raw("POST /v1/incoming-migrations HTTP/1.1\r\nHost: dwcpd\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + duplicate.length() + "\r\n\r\n" + duplicate));

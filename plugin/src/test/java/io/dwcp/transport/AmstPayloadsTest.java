@@ -43,6 +43,7 @@ class AmstPayloadsTest
             0x00,                      // TargetKind: unix socket
             0x00, 0x04,                // TargetLength: 4
             'b', 'e', 't', 'a',        // Target
+            0x00, 0x00,                // VmLength: 0 (no VM named)
             0x01, 0x00, 0x10,          // CodecOffer: mode 1, parameters 00 10
     };
 
@@ -51,6 +52,8 @@ class AmstPayloadsTest
             0x00, 0x15,                // TargetLength: 21
             'b', 'e', 't', 'a', '/',   // Target: "beta/" then the migration id
             '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f',
+            0x00, 0x04,                // VmLength: 4
+            'v', 'm', '-', '1',        // Vm: the announced domain "vm-1"
             0x00,                      // CodecOffer: mode 0, no parameters
     };
 
@@ -58,6 +61,7 @@ class AmstPayloadsTest
             0x01,                      // TargetKind: TCP port
             0x00, 0x04,                // TargetLength: 4
             '4', '4', '4', '4',        // Target: port 4444
+            0x00, 0x00,                // VmLength: 0
             0x00,                      // CodecOffer: mode 0, no parameters
     };
 
@@ -137,8 +141,10 @@ class AmstPayloadsTest
     void open()
     {
         assertGolden(OPEN_UNIX, new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, "beta", new byte[] {1, 0, 0x10}), AmstOpen::decode);
-        AmstOpen migration = assertGolden(OPEN_UNIX_MIGRATION, new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, "beta/0123456789abcdef", new byte[] {0}), AmstOpen::decode);
+        AmstOpen migration = assertGolden(OPEN_UNIX_MIGRATION, new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, "beta/0123456789abcdef", "vm-1", new byte[] {0}),
+                AmstOpen::decode);
         assertEquals("beta/0123456789abcdef", migration.target());
+        assertEquals("vm-1", migration.vm());
         AmstOpen tcp = assertGolden(OPEN_TCP, new AmstOpen(AmstOpen.TargetKind.TCP_PORT, "4444", new byte[] {0}), AmstOpen::decode);
         assertEquals(4444, tcp.port());
 
@@ -146,9 +152,17 @@ class AmstPayloadsTest
         assertRefused(with(OPEN_UNIX, 0, 2), AmstOpen::decode, "malformed OPEN frame: TargetKind: expected 0 (unix socket) or 1 (TCP port), found 2");
         assertRefused(with(OPEN_UNIX, 1, 0, 0), AmstOpen::decode, "malformed OPEN frame: TargetLength: expected 1..255, found 0");
         assertRefused(with(OPEN_UNIX, 1, 0xff, 0xff), AmstOpen::decode, "malformed OPEN frame: TargetLength: expected 1..255, found 65535");
-        assertRefused(with(OPEN_UNIX, 1, 0, 0xff), AmstOpen::decode, "malformed OPEN frame: Target: expected 255 bytes (TargetLength), found 7 bytes before the payload's end");
+        assertRefused(with(OPEN_UNIX, 1, 0, 0xff), AmstOpen::decode, "malformed OPEN frame: Target: expected 255 bytes (TargetLength), found 9 bytes before the payload's end");
         assertRefused(with(OPEN_UNIX, 3, 0xe2, 0x82), AmstOpen::decode, "malformed OPEN frame: Target: expected UTF-8, found malformed UTF-8 (Input length = 2)");
-        assertRefused(Arrays.copyOf(OPEN_UNIX, 7), AmstOpen::decode, "malformed OPEN frame: CodecOffer: expected at least 1 byte (the mode), found 0 bytes");
+        assertRefused(Arrays.copyOf(OPEN_UNIX, 8), AmstOpen::decode, "malformed OPEN frame: VmLength: expected 2 bytes, found 1 bytes before the payload's end");
+        assertRefused(Arrays.copyOf(OPEN_UNIX, 9), AmstOpen::decode, "malformed OPEN frame: CodecOffer: expected at least 1 byte (the mode), found 0 bytes");
+        assertRefused(with(OPEN_UNIX, 7, 0x04, 0x01), AmstOpen::decode, "malformed OPEN frame: VmLength: expected 0..1024, found 1025");
+        assertRefused(with(OPEN_UNIX, 7, 0x00, 0x04), AmstOpen::decode, "malformed OPEN frame: Vm: expected 4 bytes (VmLength), found 3 bytes before the payload's end");
+        int vm = OPEN_UNIX_MIGRATION.length - 5;
+        assertRefused(with(OPEN_UNIX_MIGRATION, vm + 2, '\n'), AmstOpen::decode, "malformed OPEN frame: Vm: expected a name without NUL or newline, found a NUL or newline");
+        assertRefused(with(OPEN_UNIX_MIGRATION, vm + 2, 0xe2, 0x82), AmstOpen::decode, "malformed OPEN frame: Vm: expected UTF-8, found malformed UTF-8 (Input length = 2)");
+        assertThrows(IllegalArgumentException.class, () -> new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, "beta/0123456789abcdef", "a\nb", new byte[] {0}));
+        assertThrows(IllegalArgumentException.class, () -> new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, "beta", "é".repeat(513), new byte[] {0}));
         for (String port : List.of("0444", "+444", "4a44", "0000")) {
             assertRefused(with(OPEN_TCP, 3, port.getBytes(StandardCharsets.US_ASCII)), AmstOpen::decode,
                     "malformed OPEN frame: Target: expected a TCP port 1..65535 in decimal, found '" + port + "'");
@@ -272,7 +286,7 @@ class AmstPayloadsTest
                 "stream 2 AmstPing[timestampNanos=-2]",
                 "stream 2 AmstPong[timestampNanos=-2]",
                 "stream 2 AmstAbort[reason=disk full é]",
-                "AmstOpen[TCP_PORT '4444' codecOffer=00] 264",
+                "AmstOpen[TCP_PORT '4444' vm '' codecOffer=00] 266",
                 "accept 5 last=false 261",
                 "channel-open 3 256",
                 "data 3 xyz 259",

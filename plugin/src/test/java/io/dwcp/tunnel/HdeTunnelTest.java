@@ -1,7 +1,10 @@
 package io.dwcp.tunnel;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.luben.zstd.ZstdInputStream;
 import com.google.inject.Module;
+import io.dwcp.cli.ControlClient;
 import io.dwcp.codec.CodecMode;
 import io.dwcp.codec.DestinationCodec;
 import io.dwcp.codec.IdentityStreamCodec;
@@ -29,6 +32,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,6 +63,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class HdeTunnelTest
 {
+    private static final ObjectMapper JSON = new ObjectMapper();
     // these tests compare the tunnel bytes of migrations: no head-of-line re-sends, which a loaded
     // machine triggers on loopback and which count the same frames twice (FrameSenderTest tests them)
     private static final Map<String, String> COMMON = Map.of(
@@ -188,6 +193,150 @@ class HdeTunnelTest
             assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
             assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
         }
+    }
+
+    /**
+     * Two announced migrations at once, their VMs announced at the destination by the hook in the
+     * other order: each destination session's baseline is labelled with its own VM (the one its
+     * OPEN names), not with the oldest announcement.
+     */
+    @Test
+    void concurrentMigrationsEachLabelTheirBaselineWithTheirOwnVm()
+            throws Exception
+    {
+        long seed = System.nanoTime();
+        System.out.println("seed " + seed);
+        byte[] vmA = channels(fixture("qemu-7.2-precopy")).get(0);
+        byte[] vmB = dirtyPages(vmA, 0.10, new Random(seed));
+        String uuidA = "aaaaaaaa-0000-4000-8000-00000000000a";
+        String uuidB = "bbbbbbbb-0000-4000-8000-00000000000b";
+        Map<String, String> properties = with(with(COMMON, "hde.baseline-record", "destination"), "codec.mode", "hde");
+        ExecutorService executor = Executors.newCachedThreadPool();
+        try (TestBed bed = new TestBed(properties);
+                ControlClient alpha = new ControlClient(bed.alpha.control().socket(), Duration.ofSeconds(10));
+                ControlClient beta = new ControlClient(bed.beta.control().socket(), Duration.ofSeconds(10))) {
+            // the hook at beta: vm-b first, so it is the oldest announcement
+            for (Map.Entry<String, String> vm : List.of(Map.entry("vm-b", uuidB), Map.entry("vm-a", uuidA))) {
+                ControlClient.Reply reply = beta.postForm("/v1/incoming-migrations", Map.of("protocol", "1", "domain", vm.getKey(), "uuid", vm.getValue()));
+                assertEquals(204, reply.status(), reply.body());
+            }
+            // dwcp migrate at alpha: vm-a, then vm-b
+            String idA = announce(alpha, "vm-a");
+            String idB = announce(alpha, "vm-b");
+            try (ServerSocketChannel destinationA = bindDestination(bed, idA);
+                    ServerSocketChannel destinationB = bindDestination(bed, idB)) {
+                java.util.concurrent.CountDownLatch aConnected = new java.util.concurrent.CountDownLatch(1);
+                Future<byte[]> receivedA = executor.submit(() -> {
+                    try (var channel = destinationA.accept()) {
+                        aConnected.countDown();
+                        return readAll(channel);
+                    }
+                });
+                Future<byte[]> receivedB = executor.submit(() -> {
+                    try (var channel = destinationB.accept()) {
+                        return readAll(channel);
+                    }
+                });
+                // vm-a's session opens at beta first (it connected to vm-a's destination), then vm-b's runs, then vm-a's ends
+                try (var sourceA = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(bed.directory.resolve("alpha-run/peer/beta/" + idA + ".sock")))) {
+                    ByteBuffer first = ByteBuffer.wrap(vmA, 0, vmA.length / 2);
+                    while (first.hasRemaining()) {
+                        sourceA.write(first);
+                    }
+                    assertTrue(aConnected.await(60, TimeUnit.SECONDS), "vm-a's destination was never connected");
+                    try (var sourceB = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(bed.directory.resolve("alpha-run/peer/beta/" + idB + ".sock")))) {
+                        writeAndAwaitClose(sourceB, ByteBuffer.wrap(vmB));
+                    }
+                    writeAndAwaitClose(sourceA, ByteBuffer.wrap(vmA, vmA.length / 2, vmA.length - vmA.length / 2));
+                }
+                assertArrayEquals(vmA, receivedA.get(120, TimeUnit.SECONDS), "vm-a at its destination");
+                assertArrayEquals(vmB, receivedB.get(120, TimeUnit.SECONDS), "vm-b at its destination");
+            }
+            String sessionA = awaitSession(alpha, idA);
+            String sessionB = awaitSession(alpha, idB);
+            Map<String, JsonNode> bySession = awaitDestinationBaselines(beta, 2);
+            assertVm(bySession.get(sessionA), "vm-a", uuidA, bySession);
+            assertVm(bySession.get(sessionB), "vm-b", uuidB, bySession);
+        }
+        finally {
+            executor.shutdownNow();
+        }
+    }
+
+    private static String announce(ControlClient control, String domain)
+            throws Exception
+    {
+        ControlClient.Reply reply = control.postForm("/v1/migrations", Map.of("protocol", "1", "domain", domain, "peer", "beta"));
+        assertEquals(201, reply.status(), reply.body());
+        return JSON.readTree(reply.body()).get("id").asText();
+    }
+
+    /** The destination QEMU of an announced migration: it listens where beta connects for that migration. */
+    private static ServerSocketChannel bindDestination(TestBed bed, String id)
+            throws IOException
+    {
+        ServerSocketChannel server = ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        server.bind(java.net.UnixDomainSocketAddress.of(bed.directory.resolve("beta-run/peer/beta/" + id + ".sock")));
+        return server;
+    }
+
+    /** Writes the rest of the stream, ends it, and waits until dwcpd closes the connection (the migration completed). */
+    private static void writeAndAwaitClose(java.nio.channels.SocketChannel source, ByteBuffer bytes)
+            throws IOException
+    {
+        while (bytes.hasRemaining()) {
+            source.write(bytes);
+        }
+        source.shutdownOutput();
+        assertClosed(source);
+    }
+
+    private static String awaitSession(ControlClient control, String id)
+            throws Exception
+    {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        JsonNode migration = null;
+        while (System.nanoTime() < deadline) {
+            migration = JSON.readTree(control.get("/v1/migrations/" + id).body());
+            if (migration.get("state").asText().equals("completed")) {
+                return migration.get("session").get("id").asText();
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("migration " + id + " did not complete: " + migration);
+    }
+
+    /** Beta's committed baselines by the session that left them (each with its VM), once {@code count} are committed. */
+    private static Map<String, JsonNode> awaitDestinationBaselines(ControlClient control, int count)
+            throws Exception
+    {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        JsonNode answer = null;
+        while (System.nanoTime() < deadline) {
+            answer = JSON.readTree(control.get("/v1/baselines").body());
+            Map<String, JsonNode> bySession = new LinkedHashMap<>();
+            for (JsonNode commit : answer.get("commits")) {
+                if (commit.get("state").asText().equals("committed")) {
+                    for (JsonNode baseline : answer.get("baselines")) {
+                        if (baseline.get("id").asText().equals(commit.get("baseline").asText())) {
+                            bySession.put(commit.get("session").asText(), baseline);
+                        }
+                    }
+                }
+            }
+            if (bySession.size() >= count) {
+                return bySession;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("beta did not commit " + count + " baselines: " + answer);
+    }
+
+    private static void assertVm(JsonNode baseline, String domain, String uuid, Map<String, JsonNode> all)
+    {
+        assertNotNull(baseline, "no baseline of the session that carried " + domain + ": " + all);
+        assertEquals(domain, baseline.get("domain").asText(), "the VM of " + baseline);
+        assertEquals(uuid, baseline.get("uuid").asText(), "the VM of " + baseline);
     }
 
     @Test

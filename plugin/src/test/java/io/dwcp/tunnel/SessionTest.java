@@ -87,6 +87,14 @@ class SessionTest
             return "unix:" + target.value();
         }
 
+        final List<Session> opened = new ArrayList<>();
+
+        @Override
+        public void opened(Session session)
+        {
+            opened.add(session);
+        }
+
         @Override
         public void failed(Session session, String reason)
         {
@@ -112,7 +120,7 @@ class SessionTest
     {
         SessionSettings settings = new SessionSettings(NODE, new TunnelConfig(), new AmstConfig(), stats,
                 new CodecSelection(CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
-        Session session = new Session(settings, host, 0x42, Session.Role.DESTINATION, SOURCE, wire.eventLoop(), null, WINDOW);
+        Session session = new Session(settings, host, 0x42, Session.Role.DESTINATION, SOURCE, wire.eventLoop(), null, "", WINDOW);
         session.run(session::start);
         session.run(() -> session.streamUp(stream));
         return session;
@@ -126,6 +134,8 @@ class SessionTest
         assertEquals(1, count(FrameType.ACCEPT), "the destination answers the codec offer");
         channelOpen(session, 0);
         assertEquals(List.of("beta/0123abcd"), host.qemuConnects.stream().map(Target::value).toList());
+        assertEquals(List.of(session), host.opened, "the owner hears which migration the session carries");
+        assertEquals(java.util.Optional.of("0123abcd"), session.migrationId());
 
         byte[] first = "the first part of the stream ".getBytes(StandardCharsets.UTF_8);
         byte[] second = "and its end".getBytes(StandardCharsets.UTF_8);
@@ -238,7 +248,7 @@ class SessionTest
                 new CodecSelection(CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
         PeerConfig destination = new PeerConfig(NODE, new HostAndPort("192.0.2.2", 7470), OptionalInt.empty());
         Session session = new Session(settings, host, 0x43, Session.Role.SOURCE, destination, wire.eventLoop(),
-                Target.migration(NODE, "0123abcd"), WINDOW);
+                Target.migration(NODE, "0123abcd"), "guest-1", WINDOW);
         session.run(session::start);
         return session;
     }
@@ -255,7 +265,9 @@ class SessionTest
         assertEquals(FrameType.HELLO, sent.isEmpty() ? firstSent().type() : sent.get(0).type(), "a stream's first frame is its HELLO");
         assertEquals(1, count(FrameType.OPEN));
         Frame open = sent.stream().filter(frame -> frame.type() == FrameType.OPEN).findFirst().orElseThrow();
-        assertEquals("beta/0123abcd", AmstOpen.decode(open.payload().duplicate()).target(), "the OPEN names the migration");
+        AmstOpen decoded = AmstOpen.decode(open.payload().duplicate());
+        assertEquals("beta/0123abcd", decoded.target(), "the OPEN names the migration");
+        assertEquals("guest-1", decoded.vm(), "and its VM");
 
         // stream 1 cannot be set up: it is dialled again after a backoff
         Consumer<Throwable> failure = host.dials.remove(1);
@@ -309,7 +321,7 @@ class SessionTest
     private void open(Session session, String target)
     {
         byte[] offer = CodecSelection.offer(PASSTHROUGH.newSource(1, "test"));
-        deliver(session, FrameType.OPEN, 0, new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, target, offer).encode());
+        deliver(session, FrameType.OPEN, 0, new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, target, "", offer).encode());
     }
 
     private void channelOpen(Session session, int channel)

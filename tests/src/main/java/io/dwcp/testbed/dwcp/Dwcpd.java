@@ -208,19 +208,93 @@ public final class Dwcpd implements AutoCloseable {
      * and returns the body of its 200 answer.
      */
     public String control(String path) {
+        ControlAnswer answer = control("GET", path, null);
+        if (answer.status() != 200) {
+            throw new IllegalStateException(this + ": GET " + path + " answered " + answer.status() + " " + answer.body().strip());
+        }
+        return answer.body();
+    }
+
+    /** A control socket answer: its status code and body. */
+    public record ControlAnswer(int status, String body) {}
+
+    /**
+     * One request on the daemon's control socket: {@code method} on {@code path}, with {@code form}
+     * (an {@code application/x-www-form-urlencoded} body, already encoded) unless null.
+     */
+    public ControlAnswer control(String method, String path, String form) {
+        StringBuilder request = new StringBuilder(method).append(' ').append(path)
+                .append(" HTTP/1.1\r\nHost: dwcpd\r\nConnection: close\r\n");
+        byte[] body = form == null ? new byte[0] : form.getBytes(StandardCharsets.UTF_8);
+        if (form != null) {
+            request.append("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ").append(body.length).append("\r\n");
+        }
+        request.append("\r\n");
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(controlSocket()));
-            channel.write(ByteBuffer.wrap(("GET " + path + " HTTP/1.1\r\nHost: dwcpd\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII)));
+            channel.write(ByteBuffer.wrap(request.toString().getBytes(StandardCharsets.US_ASCII)));
+            channel.write(ByteBuffer.wrap(body));
             String response = new String(Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8);
-            int body = response.indexOf("\r\n\r\n");
-            if (!response.startsWith("HTTP/1.1 200") || body < 0) {
-                throw new IllegalStateException(this + ": GET " + path + " answered " + response.strip());
+            int end = response.indexOf("\r\n\r\n");
+            Matcher status = Pattern.compile("^HTTP/1\\.1 (\\d{3})").matcher(response);
+            if (end < 0 || !status.find()) {
+                throw new IllegalStateException(this + ": " + method + " " + path + " answered no HTTP response: " + response.strip());
             }
-            return response.substring(body + 4);
+            return new ControlAnswer(Integer.parseInt(status.group(1)), response.substring(end + 4));
         } catch (IOException e) {
-            throw new UncheckedIOException(this + ": GET " + path + " on " + controlSocket(), e);
+            throw new UncheckedIOException(this + ": " + method + " " + path + " on " + controlSocket(), e);
         }
+    }
+
+    /** An outgoing migration announced on the control socket, as {@code dwcp migrate} does. */
+    public record Announced(String id, String domain, String peer, Path socket) {}
+
+    /**
+     * Announces the migration of {@code domain} to {@code peer} ({@code POST /v1/migrations}, what
+     * {@code dwcp migrate} does before it starts libvirt's migration): the daemon opens a socket for
+     * it alone, returned with its id; the source QEMU migrates to {@code unix:<socket>}.
+     */
+    public Announced announceMigration(String domain, String peer) {
+        ControlAnswer answer = control("POST", "/v1/migrations", "protocol=1&domain=" + urlEncode(domain) + "&peer=" + urlEncode(peer));
+        if (answer.status() != 201) {
+            throw new IllegalStateException(this + ": announcing the migration of " + domain + " answered " + answer.status() + " "
+                    + answer.body().strip());
+        }
+        try {
+            JsonNode migration = JSON.readTree(answer.body());
+            String id = migration.path("id").asText();
+            Path socket = migrationSocket(peer, id);
+            // the daemon names it as it sees its run-dir (the same folder seen from another mount namespace, with libvirt)
+            if (!migration.path("socket").asText().endsWith("/peer/" + peer + "/" + id + ".sock")) {
+                throw new IllegalStateException(this + ": migration " + id + " has the socket " + migration.path("socket").asText()
+                        + ", expected <run-dir>/peer/" + peer + "/" + id + ".sock");
+            }
+            return new Announced(id, domain, peer, socket);
+        } catch (IOException e) {
+            throw new UncheckedIOException(this + ": POST /v1/migrations answered malformed JSON: " + answer.body(), e);
+        }
+    }
+
+    /** {@code GET /v1/migrations/ID}: the announced migration, with its session once it started. */
+    public JsonNode migration(String id) {
+        try {
+            return JSON.readTree(control("/v1/migrations/" + id));
+        } catch (IOException e) {
+            throw new UncheckedIOException(this + ": GET /v1/migrations/" + id + " answered malformed JSON", e);
+        }
+    }
+
+    /**
+     * The socket of one announced migration to {@code peer}, {@code <run-dir>/peer/<peer>/<id>.sock}
+     * (as the test JVM sees it): where the source QEMU connects on the source host, and where the
+     * destination QEMU listens on the destination host (with {@code peer} the destination's own name).
+     */
+    public Path migrationSocket(String peer, String id) {
+        return runDirectory.resolve("peer").resolve(peer).resolve(id + ".sock");
+    }
+
+    private static String urlEncode(String text) {
+        return java.net.URLEncoder.encode(text, StandardCharsets.UTF_8);
     }
 
     /** How the baseline of one session ended at this daemon, as {@code GET /v1/baselines} lists it. */
