@@ -1,8 +1,5 @@
 package io.dwcp.tunnel;
 
-import io.dwcp.codec.CodecException;
-import io.dwcp.codec.DestinationCodec;
-import io.dwcp.codec.LinkMeasurement;
 import io.dwcp.codec.SourceCodec;
 import io.dwcp.transport.AmstAbort;
 import io.dwcp.transport.AmstAccept;
@@ -23,8 +20,6 @@ import io.dwcp.transport.LinkMonitor;
 import io.dwcp.transport.RawWindow;
 import io.dwcp.transport.Receiver;
 import io.dwcp.transport.ReorderBuffer;
-import io.dwcp.transport.StreamCountController;
-import io.dwcp.transport.StreamPool;
 import io.dwcp.transport.TunnelStream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -109,25 +104,14 @@ public final class Session
     private boolean reading = true;
     private long lastStreamNanos = System.nanoTime();
 
-    // destination: channels opened to QEMU one at a time, in sequence order
-    private final java.util.ArrayDeque<QemuChannel> toConnect = new java.util.ArrayDeque<>();
-    private boolean connecting;
-
-    // source: stream slots and the stream count controller
-    private final StreamCountController controller;
     // bytes read from QEMU and not yet in the peer's QEMU: follows the measured delivery rate (downtime bound)
     private final RawWindow rawWindow;
-    private final StreamPool pool;
     // TCP_INFO and acknowledgements -> the link's figures (the source's controller; both ends' min RTT)
     private final LinkMonitor link;
 
-    // the codec: the source's choice, told in OPEN; the destination's answer (ACCEPT) before the source reads QEMU
-    /** The largest codec answer a source accepts (baseline announcements: 16 bytes per page). */
-    static final int MAX_CODEC_ANSWER = 256 << 20;
-    private final SourceCodec sourceCodec;
-    private DestinationCodec destinationCodec;
-    private boolean codecReady;
-    private java.io.ByteArrayOutputStream answer;
+    // what only one role does: exactly one of the two is set
+    private final SourceSide source;
+    private final DestinationSide destination;
 
     /** {@code vm}: a source session's VM (its announced migration's domain name), "" if unknown; "" for a destination. */
     Session(SessionSettings settings, SessionHost host, long id, Role role, PeerConfig peer, EventLoop loop, Target target, String vm, long window)
@@ -147,18 +131,13 @@ public final class Session
         this.context = String.format("[session=%016x peer=%s role=%s]", id, peer.name(), role.name().toLowerCase(java.util.Locale.ROOT));
         // bytes read from QEMU but not yet taken by this loop; small against the window
         this.queueLimit = Math.max(1 << 20, window / 16);
-        this.controller = new StreamCountController(settings.amst().getMinStreams(), settings.amst().getMaxStreams(), settings.amst().getInitialStreams());
-        this.pool = new StreamPool(controller.count(),
-                (slot, failed) -> host.connectStream(this, slot, failure -> run(failed)),
-                (task, delayMillis) -> loop.schedule(() -> guarded(task), delayMillis, TimeUnit.MILLISECONDS),
-                () -> state == State.OPEN);
         this.rawWindow = new RawWindow(settings.amst().getRawWindow().bytes(),
                 Math.min(settings.amst().getRawWindow().bytes(), 2 * settings.amst().getCheckpointInterval().bytes()),
                 settings.amst().getSwitchoverDrain().toNanos());
         this.link = new LinkMonitor(startNanos, Math.max(1, settings.amst().getAdaptInterval().toNanos()));
-        this.sourceCodec = role == Role.SOURCE ? settings.codecs().newSource(id, context) : null;
-        this.codecReady = role == Role.DESTINATION || !sourceCodec.awaitsAnswer();
-        this.reading = codecReady;
+        this.source = role == Role.SOURCE ? new SourceSide(this, settings, host) : null;
+        this.destination = role == Role.DESTINATION ? new DestinationSide(this, settings, host) : null;
+        this.reading = codecReady();
     }
 
     // ---- identity and state ----
@@ -237,7 +216,7 @@ public final class Session
     /** The first failure to set up a stream is worth a WARN; the retries are not. */
     boolean firstStreamSetupFailure()
     {
-        return pool.firstSetupFailure();
+        return source != null && source.pool().firstSetupFailure();
     }
 
     int reserveChannelIndex()
@@ -253,7 +232,7 @@ public final class Session
 
     public int desiredStreams()
     {
-        return pool.desired();
+        return source == null ? 0 : source.pool().desired();
     }
 
     public long inFlight()
@@ -283,7 +262,7 @@ public final class Session
     /** Source: what the session's encoding reused of the destination's baselines; {@link SourceCodec.Reuse#NONE} otherwise. */
     public SourceCodec.Reuse reuse()
     {
-        return sourceCodec == null ? SourceCodec.Reuse.NONE : sourceCodec.reuse();
+        return source == null ? SourceCodec.Reuse.NONE : source.codec().reuse();
     }
 
     /** Frame bytes sent on this session's tunnel streams, re-sends and control frames included. */
@@ -355,19 +334,27 @@ public final class Session
     {
         long keepalive = settings.tunnel().getKeepaliveInterval().toNanos();
         timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::tick), keepalive, keepalive, TimeUnit.NANOSECONDS));
-        if (role == Role.SOURCE) {
-            log.info("{} migration session started, target {}, codec {}", context, target, sourceCodec.mode().configName());
-            sender.send(FrameType.OPEN, 0, target.open(vm.orElse(""), CodecSelection.offer(sourceCodec)).encode());
-            pool.fill();
-            if (!settings.amst().getHeadResend().isZero()) {
-                timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::resendStalledHead), HEAD_CHECK_MILLIS, HEAD_CHECK_MILLIS,
-                        TimeUnit.MILLISECONDS));
-            }
-            long adapt = settings.amst().getAdaptInterval().toNanos();
-            if (adapt > 0) {
-                timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::adapt), adapt, adapt, TimeUnit.NANOSECONDS));
-            }
+        if (source != null) {
+            source.start(target, vm.orElse(""));
         }
+    }
+
+    /** Runs the task on this session's loop after a delay, guarded. */
+    void schedule(Runnable task, long delayNanos)
+    {
+        loop.schedule(() -> guarded(task), delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Runs the task on this session's loop every {@code periodNanos} until the session ends, guarded. */
+    void scheduleAtFixedDelay(Runnable task, long periodNanos)
+    {
+        timers.add(loop.scheduleWithFixedDelay(() -> guarded(task), periodNanos, periodNanos, TimeUnit.NANOSECONDS));
+    }
+
+    /** Whether the codec may run: always at the destination; at the source once the destination answered. */
+    private boolean codecReady()
+    {
+        return source == null || source.codecReady();
     }
 
     // ---- QEMU side ----
@@ -400,9 +387,8 @@ public final class Session
     QemuChannel newChannel(int index)
     {
         // the source's encoders start once the destination answered (QEMU is not read before)
-        boolean source = role == Role.SOURCE;
-        return new QemuChannel(this, index, source ? sourceCodec.newEncoder(index) : destinationCodec.newEncoder(index),
-                source ? sourceCodec.newDecoder(index) : destinationCodec.newDecoder(index),
+        return new QemuChannel(this, index, source != null ? source.codec().newEncoder(index) : destination.codec().newEncoder(index),
+                source != null ? source.codec().newDecoder(index) : destination.codec().newDecoder(index),
                 settings.amst().getCheckpointInterval().bytes(), settings.amst().getMaxFramePayload().toIntBytes());
     }
 
@@ -496,7 +482,7 @@ public final class Session
      */
     void updateReading()
     {
-        boolean shouldRead = state == State.OPEN && codecReady && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit
+        boolean shouldRead = state == State.OPEN && codecReady() && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit
                 && qemuBytesRead.sum() - peerDelivered < rawWindowLimit();
         if (shouldRead == reading) {
             if (reading) {
@@ -560,8 +546,8 @@ public final class Session
         }
         lastStreamNanos = System.nanoTime();
         stats().streamsOpened.increment();
-        if (role == Role.SOURCE) {
-            pool.up(stream);
+        if (source != null) {
+            source.pool().up(stream);
         }
         sender.streamUp(stream);
         sendAck();
@@ -579,8 +565,8 @@ public final class Session
             retiredStreamBytesSent.add(stream.bytesSent());
         }
         sender.streamDown(stream);
-        if (role == Role.SOURCE) {
-            pool.down(stream);
+        if (source != null) {
+            source.pool().down(stream);
         }
         if (state != State.OPEN) {
             return;
@@ -591,8 +577,8 @@ public final class Session
         else if (!stream.isDraining()) {
             stats().streamsFailed.increment();
             log.info("{} {} failed ({}); its unacknowledged frames were re-sent on {} other streams", context, stream, reason, sender.streams().size());
-            if (role == Role.SOURCE) {
-                pool.failed(stream.index());
+            if (source != null) {
+                source.pool().failed(stream.index());
             }
         }
         if (!sender.streams().isEmpty()) {
@@ -689,45 +675,27 @@ public final class Session
         @Override
         public void onOpen(AmstOpen open, long credit)
         {
-            if (role != Role.DESTINATION || target != null) {
+            if (destination == null) {
                 throw new SessionFailure("unexpected OPEN");
             }
-            Target opened;
-            try {
-                opened = Target.of(open, settings.nodeName());
-            }
-            catch (IllegalArgumentException e) {
-                throw new SessionFailure("bad OPEN: " + e.getMessage());
-            }
-            try {
-                destinationCodec = settings.codecs().newDestination(id, context, open.codecOffer());
-            }
-            catch (CodecException e) {
-                throw new SessionFailure("refused the source's codec: " + e.getMessage());
-            }
-            target = opened;
-            migrationId = opened.migrationId();
-            vm = open.vm().isEmpty() ? Optional.empty() : Optional.of(open.vm());
-            host.opened(Session.this);
-            String configured = settings.codecs().mode().configName();
-            String chosen = destinationCodec.mode().configName();
-            log.info("{} migration session opened by the source, target {}, codec {}{}", context, target, chosen,
-                    chosen.equals(configured) ? "" : " (the source's choice; this host's codec.mode is " + configured + ")");
-            sendAnswer(destinationCodec.answer());
+            destination.onOpen(open);
             consumed(credit);
         }
 
         @Override
         public void onAccept(AmstAccept accept, long credit)
         {
-            onAnswer(accept);
+            if (source == null) {
+                throw new SessionFailure("unexpected ACCEPT");
+            }
+            source.onAnswer(accept);
             consumed(credit);
         }
 
         @Override
         public void onChannelOpen(int index, long credit)
         {
-            if (role != Role.DESTINATION || target == null) {
+            if (destination == null || !destination.isOpened()) {
                 throw new SessionFailure("CHANNEL_OPEN before OPEN");
             }
             if (channels.containsKey(index) || index != channels.size()) {
@@ -735,9 +703,8 @@ public final class Session
             }
             QemuChannel channel = newChannel(index);
             channels.put(index, channel);
-            toConnect.addLast(channel);
             consumed(credit);
-            connectNext();
+            destination.onChannelOpen(channel);
         }
 
         @Override
@@ -762,61 +729,8 @@ public final class Session
         }
     }
 
-    /** Destination: the codec's answer, in pieces of at most one frame payload. */
-    private void sendAnswer(byte[] bytes)
-    {
-        int piece = settings.amst().getMaxFramePayload().toIntBytes();
-        int at = 0;
-        do {
-            int length = Math.min(piece, bytes.length - at);
-            boolean last = at + length == bytes.length;
-            AmstAccept accept = new AmstAccept(Unpooled.wrappedBuffer(bytes, at, length), last);
-            sender.send(FrameType.ACCEPT, accept.channel(), accept.encode());
-            at += length;
-        }
-        while (at < bytes.length);
-    }
-
-    /** Source: a piece of the destination's codec answer; with the last, the codec starts and QEMU is read. */
-    private void onAnswer(AmstAccept accept)
-    {
-        if (role != Role.SOURCE || codecReady && answer == null && sourceCodec.awaitsAnswer()) {
-            throw new SessionFailure("unexpected ACCEPT");
-        }
-        if (answer == null) {
-            answer = new java.io.ByteArrayOutputStream();
-        }
-        ByteBuf payload = accept.piece();
-        if (answer.size() + (long) payload.readableBytes() > MAX_CODEC_ANSWER) {
-            throw new SessionFailure("the destination's codec answer exceeds " + MAX_CODEC_ANSWER + " bytes");
-        }
-        try {
-            payload.readBytes(answer, payload.readableBytes());
-        }
-        catch (java.io.IOException e) {
-            throw new IllegalStateException("writing to memory", e);
-        }
-        if (!accept.last()) {
-            return;
-        }
-        byte[] bytes = answer.toByteArray();
-        answer = null;
-        if (codecReady) {
-            return;   // passthrough: nothing awaited
-        }
-        sourceCodec.linkMeasured(new LinkMeasurement(minRttMicros(), link.linkBytesPerSecond()));
-        try {
-            sourceCodec.answer(bytes);
-        }
-        catch (CodecException e) {
-            throw new SessionFailure(e.getMessage());
-        }
-        codecReady = true;
-        updateReading();
-    }
-
     /** The lowest smoothed RTT of the streams so far (TCP_INFO), in microseconds; 0 if none yet. */
-    private long minRttMicros()
+    long minRttMicros()
     {
         if (link.minRttMicros() == 0) {
             for (TunnelStream stream : sender.streams()) {
@@ -865,101 +779,45 @@ public final class Session
         return receiver.ack(qemuBytesWritten.sum());
     }
 
-    // ---- destination: connecting to QEMU in order ----
-
-    private void connectNext()
+    /** The destination's OPEN named this session's target and VM. */
+    void opened(Target opened, String openedVm)
     {
-        if (connecting || toConnect.isEmpty() || state != State.OPEN) {
-            return;
-        }
-        QemuChannel channel = toConnect.pollFirst();
-        connecting = true;
-        host.connectToQemu(this, target, channel.index(), System.nanoTime() + settings.tunnel().getQemuConnectTimeout().toNanos(), result -> run(() -> {
-            connecting = false;
-            if (state != State.OPEN) {
-                if (result != null) {
-                    result.close();
-                }
-                return;
-            }
-            if (result == null) {
-                throw new SessionFailure("cannot connect to the destination QEMU at " + host.describe(target)
-                        + " within " + settings.tunnel().getQemuConnectTimeout().toSeconds() + "s");
-            }
-            result.config().setAutoRead(reading);
-            channel.attach(result);
-            result.pipeline().addLast("qemu", new QemuChannelHandler(this, channel));
-            log.info("{} connected QEMU connection {} to {}", context, channel.index(), host.describe(target));
-            connectNext();
-        }));
+        target = opened;
+        migrationId = opened.migrationId();
+        vm = openedVm.isEmpty() ? Optional.empty() : Optional.of(openedVm);
+        host.opened(this);
     }
 
-    // ---- source: stream management ----
-
-    private void adapt()
+    /** The QEMU the source dialled (null at a destination before OPEN). */
+    Target target()
     {
-        long now = System.nanoTime();
-        if (state != State.OPEN || sender.streams().isEmpty() || !link.due(now)) {
-            return;
-        }
-        List<TunnelStream> streams = List.copyOf(sender.streams());
-        List<LinkMonitor.StreamReading> readings = new ArrayList<>(streams.size());
-        for (TunnelStream stream : streams) {
-            stream.tcpInfo().ifPresent(info -> readings.add(LinkMonitor.StreamReading.of(info, stream.bytesSent())));
-        }
-        LinkMonitor.Sample sample = link.sample(now, sender.consumedCredit(), readings);
-        for (TunnelStream stream : streams) {
-            stream.measureThroughput(sample.seconds());
-        }
-        long rawBefore = rawWindow.limit();
-        rawWindow.sample(now, peerDelivered, sample.minRttMicros());
-        if (rawWindow.limit() != rawBefore && log.isDebugEnabled()) {
-            log.debug("{} raw window {} -> {} bytes", context, rawBefore, rawWindow.limit());
-        }
-        if (codecReady) {
-            sourceCodec.linkMeasured(new LinkMeasurement(sample.minRttMicros(), sample.linkBytesPerSecond()));
-        }
-        int before = pool.desired();
-        int desired = controller.update(sample.goodput(), sample.tunnelLimited(), sample.loss(), sample.rttMicros(), sample.minRttMicros());
-        if (desired != before) {
-            log.info("{} streams {} -> {} ({}; goodput {} MB/s, tunnel-limited {}%, loss {}%, rtt {} ms, min {} ms)", context, before, desired,
-                    controller.lastReason(), String.format("%.1f", sample.goodput() / 1e6), Math.round(sample.tunnelLimited() * 100),
-                    String.format("%.2f", sample.loss() * 100), String.format("%.1f", sample.rttMicros() / 1000.0),
-                    String.format("%.1f", sample.minRttMicros() / 1000.0));
-            pool.resize(desired);
-            closeDrainedStreams();
+        return target;
+    }
+
+    /** Destination: the QEMU connection for a channel is open: it takes what was verified and reads QEMU's return path. */
+    void attachQemu(QemuChannel channel, Channel netty)
+    {
+        netty.config().setAutoRead(reading);
+        channel.attach(netty);
+        netty.pipeline().addLast("qemu", new QemuChannelHandler(this, channel));
+    }
+
+    LinkMonitor link()
+    {
+        return link;
+    }
+
+    /** The source's controller interval: the raw window follows what the destination wrote into its QEMU. */
+    void sampleRawWindow(long nowNanos, long minRttMicros)
+    {
+        long before = rawWindow.limit();
+        rawWindow.sample(nowNanos, peerDelivered, minRttMicros);
+        if (rawWindow.limit() != before && log.isDebugEnabled()) {
+            log.debug("{} raw window {} -> {} bytes", context, before, rawWindow.limit());
         }
     }
 
-    /** How often the source checks whether the frame the receiver waits for is stuck. */
-    private static final long HEAD_CHECK_MILLIS = 50;
-
-    /** Source: the frame the receiver waits for goes again on another stream once out for 3 RTT + amst.head-resend. */
-    private void resendStalledHead()
-    {
-        if (state != State.OPEN) {
-            return;
-        }
-        long rttMicros = minRttMicros();
-        long threshold = 3 * rttMicros * 1000 + settings.amst().getHeadResend().toNanos();
-        int resent = sender.resendStalledHead(threshold, stream -> isFlowing(stream, threshold));
-        if (resent > 0) {
-            log.debug("{} re-sent {} frames of a stalled stream on the others (out for more than {} ms)", context, resent, threshold / 1_000_000);
-        }
-    }
-
-    /**
-     * Whether a stream's TCP still moves bytes: nothing of its own waits for the peer's TCP, or the
-     * peer acknowledged something within {@code thresholdNanos}. Without TCP_INFO it counts as moving.
-     */
-    private static boolean isFlowing(TunnelStream stream, long thresholdNanos)
-    {
-        return stream.tcpInfo()
-                .map(info -> info.unacked() == 0 || TimeUnit.MILLISECONDS.toNanos(info.lastAckRecv()) < thresholdNanos)
-                .orElse(true);
-    }
-
-    private void closeDrainedStreams()
+    void closeDrainedStreams()
     {
         for (TunnelStream stream : List.copyOf(sender.streams())) {
             if (stream.isDraining() && !sender.hasUnacknowledged(stream)) {
@@ -995,11 +853,11 @@ public final class Session
         if (sender.streams().isEmpty() && now - lastStreamNanos > settings.tunnel().getReconnectTimeout().toNanos()) {
             throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for " + settings.tunnel().getReconnectTimeout().toSeconds() + "s");
         }
-        if (role == Role.DESTINATION && target == null && now - startNanos > settings.tunnel().getHandshakeTimeout().toNanos()) {
+        if (destination != null && destination.handshakeExpired(now, startNanos)) {
             throw new SessionFailure("no OPEN from the source within " + settings.tunnel().getHandshakeTimeout().toSeconds() + "s");
         }
-        if (role == Role.SOURCE) {
-            pool.fill();
+        if (source != null) {
+            source.pool().fill();
         }
     }
 
@@ -1011,7 +869,7 @@ public final class Session
         if (role == Role.SOURCE && joinable) {
             return;
         }
-        if (role == Role.DESTINATION && (connecting || !toConnect.isEmpty())) {
+        if (destination != null && destination.connecting()) {
             return;
         }
         for (QemuChannel channel : channels.values()) {
@@ -1022,11 +880,11 @@ public final class Session
         state = State.COMPLETED;
         stats().sessionsCompleted.increment();
         // the destination verified every stream (the source: its FINs were acknowledged after verification)
-        if (sourceCodec != null) {
-            sourceCodec.completed();
+        if (source != null) {
+            source.codec().completed();
         }
-        if (destinationCodec != null) {
-            destinationCodec.completed();
+        if (destination != null && destination.codec() != null) {
+            destination.codec().completed();
         }
         log.info("{} migration session completed: {} QEMU connections, {} ms", context, channels.size(), (System.nanoTime() - startNanos) / 1_000_000);
         for (QemuChannel channel : channels.values()) {
@@ -1059,8 +917,8 @@ public final class Session
         for (QemuChannel channel : channels.values()) {
             channel.discard();
         }
-        for (QemuChannel channel : toConnect) {
-            channel.discard();
+        if (destination != null) {
+            destination.discard();
         }
         for (TunnelStream stream : List.copyOf(sender.streams())) {
             if (notifyPeer) {
@@ -1087,11 +945,11 @@ public final class Session
         }
         sender.releaseAll();
         receiver.releaseAll();
-        if (sourceCodec != null) {
-            sourceCodec.close();
+        if (source != null) {
+            source.codec().close();
         }
-        if (destinationCodec != null) {
-            destinationCodec.close();
+        if (destination != null && destination.codec() != null) {
+            destination.codec().close();
         }
         host.removed(this);
     }

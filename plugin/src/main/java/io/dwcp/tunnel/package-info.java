@@ -10,7 +10,10 @@
  * stream after TLS and a HELLO it decodes with {@link io.dwcp.transport.AmstHello}.</li>
  * <li>{@link io.dwcp.tunnel.Session}: one migration; reads the peer's frames through
  * {@link io.dwcp.transport.AmstFrameReader} (a malformed one fails the session with the reader's
- * message) and writes every frame through its {@link io.dwcp.transport.FrameSender}. Its pieces
+ * message) and writes every frame through its {@link io.dwcp.transport.FrameSender}. What only
+ * one role does lives in {@code SourceSide} (OPEN, the codec answer awaited, the stream pool and
+ * controller, the head re-send) or {@code DestinationSide} (OPEN checked, the codec answered, QEMU
+ * connections opened in order, the handshake timeout). Its pieces
  * are the transport's: {@link io.dwcp.transport.Receiver} (reorder, window, ACK),
  * {@link io.dwcp.transport.StreamPool} (the source's streams), {@link io.dwcp.transport.LinkMonitor}
  * (TCP_INFO to link figures). It gets what it needs at construction: {@code SessionSettings}
@@ -30,7 +33,8 @@
  *
  * <h2>Threads</h2>
  * <ul>
- * <li>A {@link io.dwcp.tunnel.Session}'s state, its {@code QemuChannel}s, its sender and
+ * <li>A {@link io.dwcp.tunnel.Session}'s state, its {@code SourceSide} or {@code DestinationSide},
+ * its {@code QemuChannel}s, its sender and
  * receiver: its own event loop ({@code Session.run} hops there from the stream and QEMU
  * handlers; tasks run guarded, so a failure fails the session). Its byte counters, state and
  * failure are also read by the control socket and the metrics endpoint from their threads, and
