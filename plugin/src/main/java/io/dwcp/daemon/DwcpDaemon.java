@@ -55,11 +55,12 @@ public final class DwcpDaemon
     private final ControlServer control;
     private final Optional<ControlPlane> controlPlane;
     private final BaselineJobs baselineJobs;
+    private final RegionPublishing regionPublishing;
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
 
     @Inject
     public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics, ControlServer control,
-            Optional<ControlPlane> controlPlane, BaselineJobs baselineJobs)
+            Optional<ControlPlane> controlPlane, BaselineJobs baselineJobs, RegionPublishing regionPublishing)
     {
         this.node = requireNonNull(node, "node is null");
         this.group = requireNonNull(group, "group is null");
@@ -70,6 +71,7 @@ public final class DwcpDaemon
         this.control = requireNonNull(control, "control is null");
         this.controlPlane = requireNonNull(controlPlane, "controlPlane is null");
         this.baselineJobs = requireNonNull(baselineJobs, "baselineJobs is null");
+        this.regionPublishing = requireNonNull(regionPublishing, "regionPublishing is null");
     }
 
     /**
@@ -101,6 +103,8 @@ public final class DwcpDaemon
             // only with region.name: ZooKeeper, this host's record, the election, gossip
             if (controlPlane.isPresent()) {
                 controlPlane.get().start();
+                // the data path's links, migrations and baselines into the region's metadata
+                regionPublishing.start();
             }
             // last: the hook and the CLI see the socket once the daemon can serve them
             control.start();

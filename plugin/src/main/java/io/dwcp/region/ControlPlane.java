@@ -57,7 +57,7 @@ import static java.util.Objects.requireNonNull;
  * ({@link RegionLeader}); the TLS transport its event loop. {@link #close()} ends them in order.
  */
 public final class ControlPlane
-        implements RegionStatus, VmLocks, Closeable
+        implements RegionStatus, VmLocks, RegionRecords, RegionView, Closeable
 {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -81,6 +81,8 @@ public final class ControlPlane
     private CuratorFramework client;
     private volatile RegionMetadata metadata;
     private PersistentNode registration;
+    private volatile RegionPublisher publisher;
+    private volatile LinkSource linkSource = now -> List.of();
     private RegionLeader leader;
     private ScheduledExecutorService gossipThread;
     private TlsGossipTransport transport;
@@ -137,6 +139,9 @@ public final class ControlPlane
             RegionPaths paths = new RegionPaths(config.getZookeeperRoot(), config.getName());
             metadata = new RegionMetadata(client, paths, config.getConnectionTimeout(), stats, System::currentTimeMillis);
             registration = metadata.registerHost(hostRecord());
+            publisher = new RegionPublisher("[region=" + config.getName() + " host=" + node.getName() + "]", node.getName(), metadata, stats,
+                    config.getLinkPublishInterval(), System::currentTimeMillis);
+            publisher.setLinkSource(linkSource);
 
             gossipThread = Executors.newSingleThreadScheduledExecutor(runnable -> {
                 Thread thread = new Thread(runnable, "dwcp-gossip");
@@ -218,6 +223,98 @@ public final class ControlPlane
             throw new IllegalStateException("the control plane of region " + config.getName() + " is not running");
         }
         return started.lockVm(vm, node.getName(), migration);
+    }
+
+    @Override
+    public void linkMeasured(LinkRecord link)
+    {
+        RegionPublisher started = publisher;
+        if (started != null) {
+            started.linkMeasured(link);
+        }
+    }
+
+    @Override
+    public void migration(Records.MigrationRecord migration)
+    {
+        RegionPublisher started = publisher;
+        if (started != null) {
+            started.migration(migration);
+        }
+    }
+
+    @Override
+    public void baseline(String vm, Optional<Records.BaselineRecord> newest)
+    {
+        RegionPublisher started = publisher;
+        if (started != null) {
+            started.baseline(vm, newest);
+        }
+    }
+
+    @Override
+    public void setLinkSource(LinkSource source)
+    {
+        linkSource = requireNonNull(source, "source is null");
+        RegionPublisher started = publisher;
+        if (started != null) {
+            started.setLinkSource(source);
+        }
+    }
+
+    @Override
+    public String region()
+    {
+        return config.getName();
+    }
+
+    @Override
+    public String host()
+    {
+        return node.getName();
+    }
+
+    @Override
+    public Duration stalenessBound()
+    {
+        return config.getStalenessBound();
+    }
+
+    @Override
+    public Stamped<List<HostRecord>> hosts()
+            throws StaleMetadataException
+    {
+        return running().hosts(config.getStalenessBound());
+    }
+
+    @Override
+    public Stamped<List<LinkRecord>> links()
+            throws StaleMetadataException
+    {
+        return running().links(config.getStalenessBound());
+    }
+
+    @Override
+    public Stamped<List<Records.BaselineRecord>> baselines(String vm)
+            throws StaleMetadataException
+    {
+        return running().baselines(vm, config.getStalenessBound());
+    }
+
+    @Override
+    public Stamped<List<Records.RemoteRecord>> remoteRegions()
+            throws StaleMetadataException
+    {
+        return running().remoteRegions(config.getStalenessBound());
+    }
+
+    private RegionMetadata running()
+    {
+        RegionMetadata started = metadata;
+        if (started == null || state.get() != State.STARTED) {
+            throw new IllegalStateException("the control plane of region " + config.getName() + " is not running");
+        }
+        return started;
     }
 
     /** On the gossip thread: a round, if this host leads. */
@@ -355,8 +452,9 @@ public final class ControlPlane
 
     /**
      * Gossip stops first (no round starts on a leadership being given up), then the election is
-     * left (a successor is elected at once, not after a session timeout), then the host record,
-     * the ZooKeeper client and the embedded server go.
+     * left (a successor is elected at once, not after a session timeout), then the records queued
+     * for publishing are written (bounded), then the host record, the ZooKeeper client and the
+     * embedded server go.
      */
     @Override
     public void close()
@@ -377,6 +475,10 @@ public final class ControlPlane
         }
         if (transport != null) {
             transport.close();
+        }
+        // before the client: a migration's end or a baseline's removal queued now is still written
+        if (publisher != null) {
+            publisher.close();
         }
         if (leader != null) {
             leader.close();

@@ -16,6 +16,8 @@ public final class RegionStats
     private final LongAdder vmLocksRefused = new LongAdder();
     private final LongAdder connectionSuspensions = new LongAdder();
     private final LongAdder sessionsLost = new LongAdder();
+    private final LongAdder recordsPublished = new LongAdder();
+    private final LongAdder recordsPublishFailed = new LongAdder();
     private final AtomicLong lastTermAcquireMillis = new AtomicLong(-1);
 
     void leadershipAcquired(long acquireMillis)
@@ -57,6 +59,22 @@ public final class RegionStats
     void sessionLost()
     {
         sessionsLost.increment();
+    }
+
+    void recordPublished(boolean written)
+    {
+        (written ? recordsPublished : recordsPublishFailed).increment();
+    }
+
+    /** Links, baselines and migration records the data path published into the region (written to ZooKeeper). */
+    public long recordsPublished()
+    {
+        return recordsPublished.sum();
+    }
+
+    public long recordsPublishFailed()
+    {
+        return recordsPublishFailed.sum();
     }
 
     public long leadershipsAcquired()
@@ -106,6 +124,8 @@ public final class RegionStats
         out.append("dwcp_region_vm_locks_refused_total ").append(vmLocksRefused()).append('\n');
         out.append("dwcp_region_connection_suspensions_total ").append(connectionSuspensions.sum()).append('\n');
         out.append("dwcp_region_sessions_lost_total ").append(sessionsLost.sum()).append('\n');
+        out.append("dwcp_region_records_published_total ").append(recordsPublished()).append('\n');
+        out.append("dwcp_region_records_publish_failed_total ").append(recordsPublishFailed()).append('\n');
         out.append("dwcp_region_term_acquire_seconds ").append(lastTermAcquireMillis.get() < 0 ? "NaN" : Double.toString(lastTermAcquireMillis.get() / 1000.0)).append('\n');
     }
 }

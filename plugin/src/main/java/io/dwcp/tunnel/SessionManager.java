@@ -59,6 +59,7 @@ public final class SessionManager
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final List<Consumer<Session>> sessionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<Session>> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Inject
     public SessionManager(NodeConfig node, TunnelConfig tunnel, AmstConfig amst, TlsContexts tls, TunnelStats stats, CodecSelection codecs, EventLoopGroup group)
@@ -119,6 +120,15 @@ public final class SessionManager
     public void addSessionListener(Consumer<Session> listener)
     {
         sessionListeners.add(requireNonNull(listener, "listener is null"));
+    }
+
+    /**
+     * Called with every session that ended (completed or failed: {@link Session#state()}), on its
+     * event loop once it let go of its streams and buffers: keep it short, never block.
+     */
+    public void addSessionEndListener(Consumer<Session> listener)
+    {
+        endListeners.add(requireNonNull(listener, "listener is null"));
     }
 
     private void started(Session session)
@@ -204,6 +214,14 @@ public final class SessionManager
     {
         ended.put(key(session.peer().name(), session.id()), session.failure().orElse(""));
         sessions.remove(key(session.peer().name(), session.id()));
+        for (Consumer<Session> listener : endListeners) {
+            try {
+                listener.accept(session);
+            }
+            catch (RuntimeException e) {
+                log.warn("{} a listener of the session's end failed: {}", session.context(), e.toString());
+            }
+        }
     }
 
     /** Opens stream {@code index} of a source session: TCP, TLS (peer must be who we dialled), HELLO. */
