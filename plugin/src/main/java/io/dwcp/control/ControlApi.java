@@ -33,8 +33,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
@@ -168,18 +166,20 @@ public final class ControlApi
     private final BaselineJobs baselineJobs;
     private final QemuListeners qemuListeners;
     private final LongSupplier clock;
+    private final PeerResolver resolver;
 
     @Inject
     public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
-            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners)
+            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners, PeerResolver resolver)
     {
-        this(node, peers, config, sessions, registry, regions, locks, baselines, baselineJobs, qemuListeners, System::currentTimeMillis);
+        this(node, peers, config, sessions, registry, regions, locks, baselines, baselineJobs, qemuListeners, resolver, System::currentTimeMillis);
     }
 
     /** {@code clock}: milliseconds since the epoch, for the baselines' ages. */
     ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
-            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners, LongSupplier clock)
+            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners, PeerResolver resolver, LongSupplier clock)
     {
+        this.resolver = requireNonNull(resolver, "resolver is null");
         this.qemuListeners = requireNonNull(qemuListeners, "qemuListeners is null");
         this.baselines = requireNonNull(baselines, "baselines is null");
         this.baselineJobs = requireNonNull(baselineJobs, "baselineJobs is null");
@@ -307,8 +307,17 @@ public final class ControlApi
     {
         String domain = domain(form.get("domain"));
         String peerName = form.get("peer");
-        PeerConfig peer = peers.get(peerName).orElseThrow(() -> new Refused(404,
-                "dwcpd " + node.getName() + " has no peer '" + printable(peerName) + "' (peers: " + peerNames() + ")"));
+        if (peerName.isEmpty()) {
+            throw new Refused(400, "peer is empty");
+        }
+        PeerConfig peer;
+        try {
+            // a configured peer, else a host of the region
+            peer = resolver.resolve(peerName);
+        }
+        catch (PeerResolver.UnresolvedPeerException e) {
+            throw new Refused(e.status(), e.getMessage());
+        }
         MigrationRegistry.Announcement announcement = registry.announceOutgoing(domain, peer);
         return switch (announcement.outcome()) {
             case ACCEPTED -> {
@@ -483,13 +492,6 @@ public final class ControlApi
             listener.close();
             throw new Refused(503, "migration " + migration.id() + " was forgotten while its socket was opened: try again");
         }
-    }
-
-    private String peerNames()
-    {
-        Set<String> names = new TreeSet<>();
-        peers.all().forEach(peer -> names.add(peer.name()));
-        return names.isEmpty() ? "none configured" : String.join(", ", names);
     }
 
     private static String domain(String domain)

@@ -97,6 +97,8 @@ public final class DwcpDaemon
             Files.createDirectories(node.getStateDirectory());
             // the periodic removal of expired baselines; commits run on its thread whenever a session completes
             baselineJobs.start();
+            // hosts of the region that are no configured peer may connect (their records name them)
+            controlPlane.ifPresent(tunnelServer::setPeerDirectory);
             tunnelServer.start();
             qemuListeners.start();
             metrics.start();

@@ -15,6 +15,8 @@ import io.dwcp.region.Records.HostRecord;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tls.TlsContexts;
+import io.dwcp.tunnel.PeerConfig;
+import io.dwcp.tunnel.PeerDirectory;
 import io.dwcp.tunnel.TunnelConfig;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
@@ -25,11 +27,9 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,7 +57,7 @@ import static java.util.Objects.requireNonNull;
  * ({@link RegionLeader}); the TLS transport its event loop. {@link #close()} ends them in order.
  */
 public final class ControlPlane
-        implements RegionStatus, VmLocks, RegionRecords, RegionView, Closeable
+        implements RegionStatus, VmLocks, RegionRecords, RegionView, PeerDirectory, Closeable
 {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -205,8 +205,8 @@ public final class ControlPlane
             return "none";
         }
         try (InputStream in = Files.newInputStream(tlsConfig.getCertificateFile())) {
-            byte[] der = CertificateFactory.getInstance("X.509").generateCertificate(in).getEncoded();
-            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(der));
+            // the same rule as the TLS peers' check
+            return TlsContexts.fingerprint(CertificateFactory.getInstance("X.509").generateCertificate(in));
         }
         catch (IOException | java.security.GeneralSecurityException e) {
             log.warn("[region={} host={}] cannot read {} for its fingerprint: {}", config.getName(), node.getName(), tlsConfig.getCertificateFile(), e.getMessage());
@@ -308,6 +308,63 @@ public final class ControlPlane
         return running().remoteRegions(config.getStalenessBound());
     }
 
+    /**
+     * A host of the region as a tunnel peer, from the hosts last read (no I/O: the gossip thread
+     * refreshes them every second once older than half the bound); empty when unknown, when the
+     * record's address is not host:port, or when that read is older than the staleness bound.
+     */
+    @Override
+    public Optional<PeerConfig> peer(String name)
+    {
+        RegionMetadata started = metadata;
+        if (started == null || state.get() != State.STARTED || name.equals(node.getName())) {
+            return Optional.empty();
+        }
+        Optional<Stamped<?>> last = started.lastRead("hosts");
+        if (last.isEmpty() || !last.get().isWithin(config.getStalenessBound(), System.currentTimeMillis())) {
+            return Optional.empty();
+        }
+        for (HostRecord host : castList(last.get().value(), HostRecord.class)) {
+            if (host.name().equals(name)) {
+                return asPeer(host);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The host as a tunnel peer: its address, and its certificate's fingerprint when it published one. */
+    public static Optional<PeerConfig> asPeer(HostRecord host)
+    {
+        HostAndPort address;
+        try {
+            address = HostAndPort.valueOf(host.address());
+        }
+        catch (RuntimeException e) {
+            return Optional.empty();
+        }
+        if (address.port() == 0) {
+            return Optional.empty();
+        }
+        Optional<String> fingerprint = host.certificateFingerprint().startsWith("sha256:") ? Optional.of(host.certificateFingerprint()) : Optional.empty();
+        return Optional.of(new PeerConfig(host.name(), address, java.util.OptionalInt.empty(), fingerprint));
+    }
+
+    @Override
+    public String describe()
+    {
+        RegionMetadata started = metadata;
+        Optional<Stamped<?>> last = started == null ? Optional.empty() : started.lastRead("hosts");
+        if (last.isEmpty()) {
+            return " nor a host of region " + config.getName() + " (its hosts not read yet)";
+        }
+        long age = last.get().age(System.currentTimeMillis()).toMillis();
+        if (age > config.getStalenessBound().toMillis()) {
+            return " and region " + config.getName() + "'s hosts were read " + age + " ms ago, older than region.staleness-bound ("
+                    + config.getStalenessBound().toMillis() + " ms): is its ZooKeeper reachable?";
+        }
+        return " nor a host of region " + config.getName() + " (hosts read " + age + " ms ago)";
+    }
+
     private RegionMetadata running()
     {
         RegionMetadata started = metadata;
@@ -333,7 +390,8 @@ public final class ControlPlane
             regionTerm = leader.regionTerm().map(LeaderTerm::epoch).orElse(0L);
             leaderReadAtMillis = System.currentTimeMillis();
             remoteRegions = remoteViews();
-            Stamped<List<HostRecord>> hosts = metadata.hosts(config.getStalenessBound());
+            // refreshed at half the bound, so that what the tunnel's peer lookups answer from stays within it
+            Stamped<List<HostRecord>> hosts = metadata.hosts(config.getStalenessBound().dividedBy(2));
             metadata.links(config.getStalenessBound());
             Optional<LeaderTerm> term = leader.term();
             if (term.isEmpty()) {

@@ -373,6 +373,19 @@ public final class SessionManager
                 settle(context, new IllegalStateException("wrong peer certificate"));
                 return;
             }
+            Optional<String> fingerprint = TlsContexts.peerFingerprint(ssl.engine().getSession());
+            if (!peer.acceptsFingerprint(fingerprint)) {
+                String message = "{} refused tunnel peer {} at {}: its certificate's fingerprint is {}, the region's host record says {}";
+                if (session.firstStreamSetupFailure()) {
+                    log.error(message, session.context(), peer.name(), peer.address(), fingerprint.orElse("none"), peer.certificateFingerprint().orElse(""));
+                }
+                else {
+                    log.debug(message, session.context(), peer.name(), peer.address(), fingerprint.orElse("none"), peer.certificateFingerprint().orElse(""));
+                }
+                stats.refused("wrong-peer");
+                settle(context, new IllegalStateException("wrong peer certificate fingerprint"));
+                return;
+            }
             settled = true;
             Channel channel = context.channel();
             TunnelStream stream = new TunnelStream(index, channel);
