@@ -302,6 +302,13 @@ public final class ControlPlane
     }
 
     @Override
+    public Stamped<List<Records.MigrationRecord>> migrations()
+            throws StaleMetadataException
+    {
+        return running().migrations(config.getStalenessBound());
+    }
+
+    @Override
     public Stamped<List<Records.RemoteRecord>> remoteRegions()
             throws StaleMetadataException
     {

@@ -34,6 +34,10 @@ public interface RegionView
     Stamped<List<BaselineRecord>> baselines(String vm)
             throws StaleMetadataException;
 
+    /** The migrations recorded in the region (running, completed, failed). */
+    Stamped<List<Records.MigrationRecord>> migrations()
+            throws StaleMetadataException;
+
     /** The other regions, as this region's leader stored what gossip brought of them. */
     Stamped<List<RemoteRecord>> remoteRegions()
             throws StaleMetadataException;
