@@ -53,7 +53,10 @@ import static java.util.Objects.requireNonNull;
  *      200 {protocol, node, controlSocket, peers: [{name, address, socket, qemuPort}],
  *           sessions: [Session], incoming: [{domain, uuid, createdAtMillis}], migrations: [Migration]}
  * POST /v1/migrations           protocol=1&amp;domain=NAME&amp;peer=PEER    (dwcp migrate, source)
- *      201 Migration, Location: /v1/migrations/ID | 400 | 404 unknown peer | 409 that domain is already migrating,
+ *      (PEER: a configured peer, else, with a control plane, a host of the region: its record's address, and the
+ *      certificate fingerprint its TLS peer must show; see PeerResolver)
+ *      201 Migration, Location: /v1/migrations/ID | 400 | 404 unknown peer (neither configured nor a host of the
+ *      region: the body says where it looked) | 409 that domain is already migrating,
  *      here or (with a control plane) anywhere in the region: the body names the host and migration holding it | 503
  *      (the migration's own socket, where its source QEMU connects, is open from now until its session ends, it is
  *      deleted or forgotten unused; its connections form one session, which names the migration to the destination;

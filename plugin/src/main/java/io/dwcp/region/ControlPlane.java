@@ -83,8 +83,9 @@ public final class ControlPlane
     private PersistentNode registration;
     private volatile RegionPublisher publisher;
     private volatile LinkSource linkSource = now -> List.of();
+    private final java.util.concurrent.atomic.AtomicLong lastForcedHostsRead = new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(1));
     private RegionLeader leader;
-    private ScheduledExecutorService gossipThread;
+    private volatile ScheduledExecutorService gossipThread;
     private TlsGossipTransport transport;
     // owned by the gossip thread
     private GossipNode gossip;
@@ -336,7 +337,35 @@ public final class ControlPlane
                 return asPeer(host);
             }
         }
+        refreshHostsSoon();
         return Optional.empty();
+    }
+
+    /**
+     * A host that just joined is not in the last read yet: the gossip thread reads the hosts again
+     * now (at most every 200 ms), so that its next stream, a moment later, finds it.
+     */
+    private void refreshHostsSoon()
+    {
+        long now = System.nanoTime();
+        long last = lastForcedHostsRead.get();
+        ScheduledExecutorService thread = gossipThread;
+        if (thread == null || now - last < TimeUnit.MILLISECONDS.toNanos(200) || !lastForcedHostsRead.compareAndSet(last, now)) {
+            return;
+        }
+        try {
+            thread.execute(() -> {
+                try {
+                    metadata.hosts(Duration.ZERO);
+                }
+                catch (StaleMetadataException e) {
+                    log.debug("[region={} host={}] reading the hosts again: {}", config.getName(), node.getName(), e.getMessage());
+                }
+            });
+        }
+        catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
     }
 
     /** The host as a tunnel peer: its address, and its certificate's fingerprint when it published one. */

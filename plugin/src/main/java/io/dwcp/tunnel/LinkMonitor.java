@@ -20,7 +20,8 @@ import java.util.TreeMap;
  * <li>{@link #sample}: the source sessions open now, per peer: goodput = tunnel bytes sent since
  * the last sample (or the session's start) per second, summed over the peer's sessions; RTT = the
  * smallest smoothed RTT of their streams; loss = retransmitted segments per million sent in the
- * interval (0 when fewer than 1000 segments were sent: too few to say).</li>
+ * interval (0 when fewer than 1000 segments were sent: too few to say). A peer whose sessions sent
+ * nothing in the interval gives no measurement.</li>
  * <li>{@link #ended}: one source session that ended: goodput = all its tunnel bytes over its whole
  * life; RTT = the smallest seen by any sample or now; loss over its whole life.</li>
  * </ul>
@@ -33,6 +34,7 @@ import java.util.TreeMap;
 public final class LinkMonitor
 {
     static final long MIN_SEGMENTS_FOR_LOSS = 1000;
+    static final long FORGET_AFTER_MILLIS = 60_000;
 
     /** A measurement of the link from this host to {@code peer}. */
     public record Measurement(String peer, long rttMicros, long goodputBytesPerSecond, int lossPpm, long measuredAtMillis) {}
@@ -125,10 +127,16 @@ public final class LinkMonitor
             peer[2] += retransmits;
             peer[3] += segments;
         }
-        // sessions no longer open are not sampled again (ended() takes what it needs first)
-        tracked.keySet().retainAll(open);
+        // a session that ended is forgotten by ended(), which needs what was sampled (its streams are
+        // closed by then); one whose end was never told is forgotten after a minute without a sample
+        tracked.entrySet().removeIf(entry -> !open.contains(entry.getKey()) && nowMillis - entry.getValue().lastMillis > FORGET_AFTER_MILLIS);
         List<Measurement> measurements = new ArrayList<>();
-        peers.forEach((peer, figures) -> measurements.add(new Measurement(peer, figures[1], figures[0], lossPpm(figures[2], figures[3]), nowMillis)));
+        peers.forEach((peer, figures) -> {
+            // nothing sent in the interval (QEMU paused, the tail being acknowledged): it says nothing of the link
+            if (figures[0] > 0) {
+                measurements.add(new Measurement(peer, figures[1], figures[0], lossPpm(figures[2], figures[3]), nowMillis));
+            }
+        });
         return measurements;
     }
 

@@ -198,6 +198,16 @@ class RegionDataPathTest
         assertEquals("", record.failure());
         assertTrue(record.bytes() >= BYTES, "tunnel bytes sent: " + record.bytes());
         assertTrue(record.endedAtMillis() >= record.startedAtMillis() && record.startedAtMillis() > 0, record.toString());
+        // the session's measurement over its life: written once the rate limit lets it (region.link-publish-interval)
+        await("the session's link measurement", Duration.ofSeconds(10), () -> {
+            try {
+                return metadata.links(Duration.ZERO).value().stream()
+                        .anyMatch(measured -> measured.from().equals("alpha") && measured.to().equals("beta") && measured.measuredAtMillis() >= record.endedAtMillis());
+            }
+            catch (StaleMetadataException e) {
+                return false;
+            }
+        });
         long now = System.currentTimeMillis();
         List<LinkRecord> links = metadata.links(Duration.ZERO).value();
         Optional<LinkRecord> link = links.stream().filter(measured -> measured.from().equals("alpha") && measured.to().equals("beta")).findFirst();

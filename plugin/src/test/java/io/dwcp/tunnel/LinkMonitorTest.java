@@ -28,6 +28,8 @@ class LinkMonitorTest
                 new Figures(1, "beta", 1000, 30_000_000, 50_000, 0, 15_000)), 3000);
         // only what was sent since the last sample, and the loss of that interval
         assertEquals(List.of(new Measurement("beta", 50_000, 20_000_000, 0, 3000)), second);
+        // nothing sent since: no measurement (an idle session says nothing of the link)
+        assertEquals(List.of(), monitor.sample(List.of(new Figures(1, "beta", 1000, 30_000_000, 50_000, 0, 15_000)), 4000));
     }
 
     @Test
