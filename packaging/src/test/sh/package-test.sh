@@ -93,7 +93,8 @@ expect_mode /var/lib/dwcp 750 dwcp:dwcp
 expect_mode /etc 755 root:root
 expect_mode /var/lib 755 root:root
 for jar in dwcp-plugin dwcp-qemu-migration netty-transport-native-epoll guice picocli bcpkix-jdk18on slf4j-simple \
-    libvirt jna jackson-databind netty-codec-http; do
+    libvirt jna jackson-databind netty-codec-http \
+    prometheus-metrics-core prometheus-metrics-exposition-textformats prometheus-metrics-exporter-httpserver; do
   check "/usr/share/dwcp/lib holds $jar" sh -c "ls '$root'/usr/share/dwcp/lib/$jar-*.jar"
 done
 # documentation: licences (DEP-5), man pages (gzipped, section 1 for dwcp, 8 for the daemon), bash completions

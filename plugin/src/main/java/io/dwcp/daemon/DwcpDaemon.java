@@ -18,6 +18,7 @@ import io.dwcp.tunnel.QemuListeners;
 import io.dwcp.tunnel.SessionManager;
 import io.dwcp.tunnel.TunnelModule;
 import io.dwcp.tunnel.TunnelServer;
+import io.dwcp.tunnel.TunnelStats;
 import io.netty.channel.EventLoopGroup;
 import jakarta.inject.Inject;
 import org.slf4j.Logger;
@@ -49,6 +50,7 @@ public final class DwcpDaemon
     private final NodeConfig node;
     private final EventLoopGroup group;
     private final SessionManager sessions;
+    private final TunnelStats tunnelStats;
     private final TunnelServer tunnelServer;
     private final QemuListeners qemuListeners;
     private final MetricsServer metrics;
@@ -59,12 +61,13 @@ public final class DwcpDaemon
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
 
     @Inject
-    public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics, ControlServer control,
+    public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelStats tunnelStats, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics, ControlServer control,
             Optional<ControlPlane> controlPlane, BaselineJobs baselineJobs, RegionPublishing regionPublishing)
     {
         this.node = requireNonNull(node, "node is null");
         this.group = requireNonNull(group, "group is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
+        this.tunnelStats = requireNonNull(tunnelStats, "tunnelStats is null");
         this.tunnelServer = requireNonNull(tunnelServer, "tunnelServer is null");
         this.qemuListeners = requireNonNull(qemuListeners, "qemuListeners is null");
         this.metrics = requireNonNull(metrics, "metrics is null");
@@ -139,6 +142,12 @@ public final class DwcpDaemon
     public SessionManager sessions()
     {
         return sessions;
+    }
+
+    /** The daemon's tunnel counters (what {@code /metrics} shows as {@code dwcp_*_total}). */
+    public TunnelStats tunnelStats()
+    {
+        return tunnelStats;
     }
 
     public TunnelServer tunnelServer()

@@ -8,7 +8,7 @@ import io.dwcp.region.RegionRecords;
 import io.dwcp.region.Records.BaselineRecord;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.region.Records.MigrationRecord;
-import io.dwcp.tunnel.LinkMonitor;
+import io.dwcp.tunnel.LinkSampler;
 import io.dwcp.tunnel.Session;
 import io.dwcp.tunnel.SessionManager;
 import jakarta.inject.Inject;
@@ -25,7 +25,7 @@ import static java.util.Objects.requireNonNull;
  * Connects the data path to the region's metadata (only with {@code region.name}): the tunnel's
  * source sessions give migration records (when one starts, and its end: outcome, bytes, failure)
  * and link measurements (each session's at its end, and the open ones' every
- * {@code region.link-publish-interval}, measured by a {@link LinkMonitor}); the baseline store's
+ * {@code region.link-publish-interval}, measured by a {@link LinkSampler}); the baseline store's
  * changes give this host's entries of the baseline catalogue. The region and the data path know
  * nothing of each other: this class is the one place that knows both.
  *
@@ -42,7 +42,7 @@ final class RegionPublishing
     private final BaselineStore baselines;
     private final MigrationRegistry registry;
     private final Optional<RegionRecords> records;
-    private final LinkMonitor links = new LinkMonitor();
+    private final LinkSampler links = new LinkSampler();
 
     @Inject
     RegionPublishing(NodeConfig node, SessionManager sessions, BaselineStore baselines, MigrationRegistry registry, Optional<RegionRecords> records)
@@ -90,7 +90,7 @@ final class RegionPublishing
         }
     }
 
-    private LinkRecord link(LinkMonitor.Measurement measured)
+    private LinkRecord link(LinkSampler.Measurement measured)
     {
         return new LinkRecord(node.getName(), measured.peer(), measured.rttMicros(), measured.goodputBytesPerSecond(), measured.lossPpm(), measured.measuredAtMillis());
     }

@@ -143,21 +143,4 @@ public final class GossipStats
     {
         return snapshotsApplied.sum();
     }
-
-    public void appendPrometheus(StringBuilder out)
-    {
-        out.append("dwcp_gossip_rounds_total ").append(rounds()).append('\n');
-        out.append("dwcp_gossip_messages_sent_total ").append(messagesSent()).append('\n');
-        out.append("dwcp_gossip_messages_received_total ").append(messagesReceived()).append('\n');
-        out.append("dwcp_gossip_bytes_sent_total ").append(bytesSent()).append('\n');
-        out.append("dwcp_gossip_bytes_received_total ").append(bytesReceived()).append('\n');
-        out.append("dwcp_gossip_send_failures_total ").append(sendFailures()).append('\n');
-        out.append("dwcp_gossip_malformed_messages_total ").append(malformedMessages()).append('\n');
-        out.append("dwcp_gossip_peers_refused_total ").append(peersRefused()).append('\n');
-        out.append("dwcp_gossip_updates_applied_total ").append(updatesApplied()).append('\n');
-        out.append("dwcp_gossip_duplicate_updates_total ").append(duplicates()).append('\n');
-        out.append("dwcp_gossip_out_of_order_updates_total ").append(outOfOrder()).append('\n');
-        out.append("dwcp_gossip_snapshots_sent_total ").append(snapshotsSent()).append('\n');
-        out.append("dwcp_gossip_snapshots_applied_total ").append(snapshotsApplied()).append('\n');
-    }
 }

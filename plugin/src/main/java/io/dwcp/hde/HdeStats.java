@@ -1,6 +1,7 @@
 package io.dwcp.hde;
 
-import java.util.Locale;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -289,34 +290,18 @@ public final class HdeStats
         return new LevelSample(level, levelInputBytes.get(slot), levelFrameBytes.get(slot), levelEncodeNanos.get(slot));
     }
 
-    /** Appends the counters in Prometheus text format (names {@code dwcp_hde_*}). */
-    public void appendPrometheus(StringBuilder out)
+    /**
+     * Every compression level that frames were encoded or stream bytes given at, in slot order:
+     * {@link #NO_COMPRESSION} first, then zstd's levels from the lowest.
+     */
+    public List<Integer> levelsUsed()
     {
-        for (PageLevel level : PageLevel.values()) {
-            String label = "{level=\"" + level.name().toLowerCase(Locale.ROOT) + "\"}";
-            out.append("dwcp_hde_pages_total").append(label).append(' ').append(pages(level)).append('\n');
-            out.append("dwcp_hde_page_bytes_in_total").append(label).append(' ').append(pageBytesIn(level)).append('\n');
-            out.append("dwcp_hde_page_bytes_out_total").append(label).append(' ').append(pageBytesOut(level)).append('\n');
-        }
-        out.append("dwcp_hde_baseline_references_total ").append(baselineReferences()).append('\n');
-        out.append("dwcp_hde_raw_bytes_in_total ").append(rawBytesIn()).append('\n');
-        out.append("dwcp_hde_raw_bytes_out_total ").append(rawBytesOut()).append('\n');
+        List<Integer> used = new ArrayList<>();
         for (int slot = 0; slot < LEVEL_SLOTS; slot++) {
-            if (levelFrames.get(slot) == 0 && levelInputBytes.get(slot) == 0) {
-                continue;
+            if (levelFrames.get(slot) != 0 || levelInputBytes.get(slot) != 0) {
+                used.add(slot == 0 ? NO_COMPRESSION : slot - 1 + MIN_LEVEL);
             }
-            String label = "{zstd_level=\"" + (slot == 0 ? "none" : Integer.toString(slot - 1 + MIN_LEVEL)) + "\"}";
-            out.append("dwcp_hde_frames_total").append(label).append(' ').append(levelFrames.get(slot)).append('\n');
-            out.append("dwcp_hde_body_bytes_total").append(label).append(' ').append(levelBodyBytes.get(slot)).append('\n');
-            out.append("dwcp_hde_frame_bytes_total").append(label).append(' ').append(levelFrameBytes.get(slot)).append('\n');
-            out.append("dwcp_hde_input_bytes_total").append(label).append(' ').append(levelInputBytes.get(slot)).append('\n');
-            out.append("dwcp_hde_level_encode_seconds_total").append(label).append(' ').append(levelEncodeNanos.get(slot) / 1e9).append('\n');
         }
-        out.append("dwcp_hde_encode_seconds_total ").append(encodeNanos() / 1e9).append('\n');
-        out.append("dwcp_hde_decode_seconds_total ").append(decodeNanos() / 1e9).append('\n');
-        out.append("dwcp_hde_frames_decoded_total ").append(framesDecoded()).append('\n');
-        out.append("dwcp_hde_bytes_decoded_total ").append(bytesDecoded()).append('\n');
-        out.append("dwcp_hde_dictionaries_trained_total ").append(dictionariesTrained()).append('\n');
-        out.append("dwcp_hde_dictionary_training_failures_total ").append(dictionaryTrainingFailures()).append('\n');
+        return used;
     }
 }

@@ -12,7 +12,7 @@ public final class MetricsModule
     protected void configure()
     {
         bind(MetricsServer.class).in(Singleton.class);
-        // each component's module adds its own sources to this set (tunnel, HDE, region)
+        // each component's module adds its own sources to this set (tunnel, HDE, region); each registers its collectors in the daemon's registry
         Multibinder.newSetBinder(binder(), MetricsSource.class);
     }
 }

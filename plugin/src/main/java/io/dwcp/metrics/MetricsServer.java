@@ -1,24 +1,32 @@
 package io.dwcp.metrics;
 
-import com.sun.net.httpserver.HttpServer;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import jakarta.inject.Inject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Set;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 /**
- * {@code GET /metrics} in Prometheus text format: what each component's {@link MetricsSource}
- * appends (the tunnel's, HDE's, the control plane's), one after the other in the order their
- * modules bind them. It knows none of them.
+ * {@code GET /metrics}: the daemon's {@link PrometheusRegistry}, into which every component's
+ * {@link MetricsSource} registered its collectors (the tunnel's, HDE's, the control plane's), served
+ * by the Prometheus client library's HTTP exporter on {@code metrics.listen}. It knows none of
+ * the sources. The exporter answers in the format the scraper asks for (Prometheus text 0.0.4 by
+ * default, OpenMetrics or protobuf on request, gzip if accepted); metric families come out sorted
+ * by name. Any other path is 404.
+ *
+ * <p>The registry is the daemon's own, not the library's default one: two daemons in one JVM (the
+ * tests) keep their figures apart.
  */
 public final class MetricsServer
         implements Closeable
@@ -26,55 +34,72 @@ public final class MetricsServer
     private static final Logger log = LoggerFactory.getLogger(MetricsServer.class);
 
     private final MetricsConfig config;
-    private final List<MetricsSource> sources;
-    private HttpServer server;
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private volatile HTTPServer server;
 
     @Inject
     public MetricsServer(MetricsConfig config, Set<MetricsSource> sources)
     {
         this.config = requireNonNull(config, "config is null");
-        // a list: the multibinder's set iterates in binding order, which the output keeps
-        this.sources = List.copyOf(requireNonNull(sources, "sources is null"));
+        for (MetricsSource source : requireNonNull(sources, "sources is null")) {
+            source.register(registry);
+        }
     }
 
+    /** Serves {@code /metrics} on {@code metrics.listen}, on the exporter's own threads; nothing if disabled. */
     public void start()
             throws IOException
     {
         if (!config.isEnabled()) {
             return;
         }
-        server = HttpServer.create(config.getListen().toSocketAddress(), 16);
-        server.createContext("/metrics", exchange -> {
-            byte[] body = render().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        server.start();
-        log.info("metrics on http://{}/metrics", config.getListen().host() + ":" + server.getAddress().getPort());
+        InetSocketAddress listen = config.getListen().toSocketAddress();
+        if (listen.isUnresolved()) {
+            // the exporter would take a null address as "every interface"
+            throw new IOException("metrics.listen: cannot resolve " + config.getListen().host());
+        }
+        server = HTTPServer.builder()
+                .inetAddress(listen.getAddress())
+                .port(listen.getPort())
+                .registry(registry)
+                .metricsHandlerPath("/metrics")
+                .registerHealthHandler(false)
+                .defaultHandler(exchange -> {
+                    exchange.sendResponseHeaders(404, -1);
+                    exchange.close();
+                })
+                .buildAndStart();
+        log.info("metrics on http://{}/metrics", address().getHostString() + ":" + server.getPort());
     }
 
+    /** Where {@code /metrics} is served (the port the system chose, for port 0); only once started. */
     public InetSocketAddress address()
     {
-        return server.getAddress();
+        if (server == null) {
+            throw new IllegalStateException("the metrics endpoint is not serving");
+        }
+        return new InetSocketAddress(config.getListen().toSocketAddress().getAddress(), server.getPort());
     }
 
+    /** What a scrape without an {@code Accept} header gets: every source's figures in Prometheus text format. */
     public String render()
     {
-        StringBuilder out = new StringBuilder(4096);
-        for (MetricsSource source : sources) {
-            source.appendPrometheus(out);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        try {
+            PrometheusTextFormatWriter.create().write(out, registry.scrape());
         }
-        return out.toString();
+        catch (IOException e) {
+            throw new UncheckedIOException(e);   // a ByteArrayOutputStream does not fail
+        }
+        return out.toString(UTF_8);
     }
 
     @Override
     public void close()
     {
         if (server != null) {
-            server.stop(0);
+            // stops accepting, then shuts the exporter's thread pool down
+            server.close();
         }
     }
 }

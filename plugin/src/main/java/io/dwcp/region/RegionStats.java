@@ -112,20 +112,25 @@ public final class RegionStats
         return vmLocksRefused.sum();
     }
 
-    public void appendPrometheus(StringBuilder out)
+    public long vmLocksTaken()
     {
-        out.append("dwcp_region_leaderships_acquired_total ").append(leadershipsAcquired()).append('\n');
-        out.append("dwcp_region_leaderships_lost_total ").append(leadershipsLost()).append('\n');
-        out.append("dwcp_region_leader_writes_accepted_total ").append(leaderWritesAccepted()).append('\n');
-        out.append("dwcp_region_leader_writes_refused_total ").append(leaderWritesRefused()).append('\n');
-        out.append("dwcp_region_metadata_refreshes_total ").append(metadataRefreshes()).append('\n');
-        out.append("dwcp_region_stale_refusals_total ").append(staleRefusals()).append('\n');
-        out.append("dwcp_region_vm_locks_taken_total ").append(vmLocksTaken.sum()).append('\n');
-        out.append("dwcp_region_vm_locks_refused_total ").append(vmLocksRefused()).append('\n');
-        out.append("dwcp_region_connection_suspensions_total ").append(connectionSuspensions.sum()).append('\n');
-        out.append("dwcp_region_sessions_lost_total ").append(sessionsLost.sum()).append('\n');
-        out.append("dwcp_region_records_published_total ").append(recordsPublished()).append('\n');
-        out.append("dwcp_region_records_publish_failed_total ").append(recordsPublishFailed()).append('\n');
-        out.append("dwcp_region_term_acquire_seconds ").append(lastTermAcquireMillis.get() < 0 ? "NaN" : Double.toString(lastTermAcquireMillis.get() / 1000.0)).append('\n');
+        return vmLocksTaken.sum();
+    }
+
+    public long connectionSuspensions()
+    {
+        return connectionSuspensions.sum();
+    }
+
+    public long sessionsLost()
+    {
+        return sessionsLost.sum();
+    }
+
+    /** How long the last leadership took to acquire, in seconds; NaN before the first one. */
+    public double lastTermAcquireSeconds()
+    {
+        long millis = lastTermAcquireMillis.get();
+        return millis < 0 ? Double.NaN : millis / 1000.0;
     }
 }

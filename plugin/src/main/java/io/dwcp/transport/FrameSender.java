@@ -247,13 +247,21 @@ public final class FrameSender
         return streams;
     }
 
-    /** An ACK arrived: frames below {@code next} were received, {@code consumed} credit is free again. */
+    /**
+     * An ACK arrived: frames below {@code next} were received, {@code consumed} credit is free again.
+     * Each frame it covers adds its time since its first transmission to
+     * {@link SenderStats#frameDeliverySeconds} (one clock read per ACK).
+     */
     public void acknowledge(long next, long consumed)
     {
+        long now = clock.getAsLong();
         while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().frame.sequence() < next && !unacknowledged.peekFirst().held) {
             InFlight inFlight = unacknowledged.pollFirst();
             if (inFlight.stream == null) {
                 unassigned--;
+            }
+            if (inFlight.transmitted) {
+                stats.frameDelivered(now - inFlight.firstWrittenNanos);
             }
             inFlight.frame.release();
         }
@@ -342,6 +350,10 @@ public final class FrameSender
     {
         inFlight.stream = stream;
         inFlight.writtenNanos = clock.getAsLong();
+        if (!inFlight.transmitted) {
+            inFlight.transmitted = true;
+            inFlight.firstWrittenNanos = inFlight.writtenNanos;
+        }
         Frame frame = inFlight.frame;
         stream.recordSent(HEADER_LENGTH + frame.payloadLength());
         stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
@@ -386,7 +398,10 @@ public final class FrameSender
         private final Frame frame;
         private TunnelStream stream;
         private boolean held = true;
+        // the last copy's time (for re-sending), and the first one's (for the delivery time)
         private long writtenNanos;
+        private boolean transmitted;
+        private long firstWrittenNanos;
 
         private InFlight(Frame frame)
         {

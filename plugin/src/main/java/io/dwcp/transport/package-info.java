@@ -18,6 +18,12 @@
  * the others), then {@link io.dwcp.transport.AmstFrameReader} (frame to one typed call of an
  * {@link io.dwcp.transport.AmstFrameListener}; a payload that breaks its grammar is an
  * {@link io.dwcp.transport.AmstProtocolException}: the session fails).</li>
+ * <li>A session's window, in two halves: {@link io.dwcp.transport.FrameSender} (below) and
+ * {@link io.dwcp.transport.Receiver} (reordering, the peer held to its window, what an ACK
+ * carries). Its streams: {@link io.dwcp.transport.StreamPool} (the source dials, re-dials and
+ * drains them), {@link io.dwcp.transport.LinkMonitor} (TCP_INFO and ACKs to goodput, loss, RTT),
+ * {@link io.dwcp.transport.StreamCountController} (how many), {@link io.dwcp.transport.RawWindow}
+ * (how much raw stream in flight).</li>
  * <li>Writing: {@link io.dwcp.transport.FrameSender} sends every frame of a session (sequenced
  * frames with window, striping and re-sending; control frames through its
  * {@link io.dwcp.transport.ControlWriter}), so {@code tunnelBytesSent} counts every byte;
@@ -29,8 +35,10 @@
  * <ul>
  * <li>{@link io.dwcp.transport.FrameDecoder}: one per stream, on that stream's event loop.
  * {@link io.dwcp.transport.FrameEncoder} is stateless and shared.</li>
- * <li>{@link io.dwcp.transport.FrameSender}, {@link io.dwcp.transport.ReorderBuffer},
- * {@link io.dwcp.transport.RawWindow}, {@link io.dwcp.transport.StreamCountController} and the
+ * <li>{@link io.dwcp.transport.FrameSender}, {@link io.dwcp.transport.Receiver} (with its
+ * {@link io.dwcp.transport.ReorderBuffer}), {@link io.dwcp.transport.StreamPool},
+ * {@link io.dwcp.transport.LinkMonitor}, {@link io.dwcp.transport.RawWindow},
+ * {@link io.dwcp.transport.StreamCountController} and the
  * non-volatile fields of {@link io.dwcp.transport.TunnelStream}: the session's event loop only
  * (the sender's stream list is copy-on-write, and a stream's counters volatile, for the metrics
  * endpoint, which reads them from its own thread).</li>
@@ -38,8 +46,9 @@
  * session's loop, the tunnel port's on the connection's loop.</li>
  * <li>{@link io.dwcp.transport.AmstFrameReader} and the payload records: stateless and immutable
  * (an {@link io.dwcp.transport.AmstAccept} holds a slice of a frame that its reader owns).</li>
- * <li>{@link io.dwcp.transport.SenderStats}: thread-safe counters, added to from every session's
- * loop and the tunnel port's connections, read by the metrics endpoint.</li>
+ * <li>{@link io.dwcp.transport.SenderStats}: thread-safe counters and a histogram (frame delivery
+ * times), added to from every session's loop and the tunnel port's connections, read by the
+ * metrics exporter's thread at each scrape.</li>
  * <li>{@link io.dwcp.transport.AmstConfig}: set while the daemon is configured, read-only after.</li>
  * </ul>
  */

@@ -1,6 +1,7 @@
 package io.dwcp.tunnel;
 
 import io.dwcp.node.NodeConfig;
+import io.netty.channel.EventLoopGroup;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -53,14 +54,18 @@ public final class QemuListeners
     private final SessionManager manager;
     private final PeersConfig peers;
     private final NodeConfig node;
+    private final TunnelConfig tunnel;
+    private final EventLoopGroup group;
     private final List<Channel> listeners = new ArrayList<>();
     private final List<Path> socketFiles = new ArrayList<>();
     private final Set<MigrationListener> migrations = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     @Inject
-    public QemuListeners(SessionManager manager, PeersConfig peers, NodeConfig node)
+    public QemuListeners(SessionManager manager, PeersConfig peers, NodeConfig node, TunnelConfig tunnel, EventLoopGroup group)
     {
+        this.tunnel = requireNonNull(tunnel, "tunnel is null");
+        this.group = requireNonNull(group, "group is null");
         this.manager = requireNonNull(manager, "manager is null");
         this.peers = requireNonNull(peers, "peers is null");
         this.node = requireNonNull(node, "node is null");
@@ -104,8 +109,8 @@ public final class QemuListeners
                 int port = peer.qemuPort().getAsInt();
                 listeners.add(bootstrap(peer, Target.tcp(port))
                         .option(ChannelOption.SO_REUSEADDR, true)
-                        .bind(new InetSocketAddress(manager.tunnel().getQemuListenHost(), port)).sync().channel());
-                log.info("QEMU migrations to {}: tcp:{}:{}", peer.name(), manager.tunnel().getQemuListenHost(), port);
+                        .bind(new InetSocketAddress(tunnel.getQemuListenHost(), port)).sync().channel());
+                log.info("QEMU migrations to {}: tcp:{}:{}", peer.name(), tunnel.getQemuListenHost(), port);
             }
         }
     }
@@ -192,7 +197,7 @@ public final class QemuListeners
     private ServerBootstrap bootstrap(PeerConfig peer, Target target, MigrationListener migration)
     {
         return new ServerBootstrap()
-                .group(manager.group())
+                .group(group)
                 .channel(target.kind() == Target.Kind.UNIX ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
                 .handler(new AcceptOrder(peer, target, migration))
                 .childOption(ChannelOption.AUTO_READ, false)
@@ -255,7 +260,7 @@ public final class QemuListeners
             if (current == null || !current.isJoinable()) {
                 Optional<Session> session = manager.newSourceSession(peer, target);
                 if (session.isEmpty()) {
-                    log.error("refused QEMU connection for {}: tunnel.max-sessions ({}) sessions are open", peer.name(), manager.tunnel().getMaxSessions());
+                    log.error("refused QEMU connection for {}: tunnel.max-sessions ({}) sessions are open", peer.name(), tunnel.getMaxSessions());
                     child.unsafe().closeForcibly();
                     // a migration's later connections (multifd) must not start a session of their own without its main channel
                     spent = migration != null;

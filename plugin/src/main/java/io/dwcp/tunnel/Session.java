@@ -17,12 +17,14 @@ import io.dwcp.transport.AmstPing;
 import io.dwcp.transport.AmstPong;
 import io.dwcp.transport.AmstProtocolException;
 import io.dwcp.transport.Frame;
-import io.dwcp.transport.FrameCodec;
 import io.dwcp.transport.FrameSender;
 import io.dwcp.transport.FrameType;
+import io.dwcp.transport.LinkMonitor;
 import io.dwcp.transport.RawWindow;
+import io.dwcp.transport.Receiver;
 import io.dwcp.transport.ReorderBuffer;
 import io.dwcp.transport.StreamCountController;
+import io.dwcp.transport.StreamPool;
 import io.dwcp.transport.TunnelStream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -52,7 +54,9 @@ import static java.util.Objects.requireNonNull;
  * connection starts a new session. The session ends when every channel ended in both directions
  * and all frames were acknowledged, or fails (both ends close every QEMU connection).
  *
- * <p>All state is touched on one event loop ({@link #run}); handlers of other channels hop here.
+ * <p>Its state is owned by one event loop ({@link #run}): the stream and QEMU handlers hop here.
+ * The control socket and the metrics endpoint read its counters, state and failure from their
+ * own threads (volatile fields, adders, copy-on-write lists).
  */
 public final class Session
 {
@@ -68,15 +72,15 @@ public final class Session
         OPEN, COMPLETED, FAILED
     }
 
-    private final SessionManager manager;
+    private final SessionSettings settings;
+    private final SessionHost host;
     private final long id;
     private final Role role;
     private final PeerConfig peer;
     private final EventLoop loop;
     private final FrameSender sender;
     private final AmstFrameListener frames = new PeerFrames();
-    private final ReorderBuffer reorder;
-    private final long receiveWindow;
+    private final Receiver receiver;
     private final String context;
     private final Map<Integer, QemuChannel> channels = new TreeMap<>();
     private final AtomicInteger channelCount = new AtomicInteger();
@@ -97,15 +101,11 @@ public final class Session
     private Target target;
     // source: the announced migration whose own socket this session came through (fixed at creation)
     private final Optional<String> migrationId;
-    private long receivedCredit;
-    private long consumedCredit;
     // bytes of this direction's stream the peer wrote into its QEMU (from its ACKs)
     private long peerDelivered;
     private boolean ackScheduled;
     private boolean reading = true;
     private long lastStreamNanos = System.nanoTime();
-    private long pausedSinceNanos;
-    private long pausedNanos;
 
     // destination: channels opened to QEMU one at a time, in sequence order
     private final java.util.ArrayDeque<QemuChannel> toConnect = new java.util.ArrayDeque<>();
@@ -115,17 +115,9 @@ public final class Session
     private final StreamCountController controller;
     // bytes read from QEMU and not yet in the peer's QEMU: follows the measured delivery rate (downtime bound)
     private final RawWindow rawWindow;
-    private final Map<Integer, TunnelStream> streamSlots = new TreeMap<>();
-    private final Map<Integer, Boolean> connectingSlots = new TreeMap<>();
-    private final Map<Integer, Integer> reconnectAttempts = new TreeMap<>();
-    private int desiredStreams;
-    private long lastConsumedCredit;
-    private long lastAdaptNanos = System.nanoTime();
-    private long lastRetransmits;
-    private long lastSegments;
-    private boolean warnedStreamSetup;
-    private long minRttMicros;
-    private double linkBytesPerSecond;
+    private final StreamPool pool;
+    // TCP_INFO and acknowledgements -> the link's figures (the source's controller; both ends' min RTT)
+    private final LinkMonitor link;
 
     // the codec: the source's choice, told in OPEN; the destination's answer (ACCEPT) before the source reads QEMU
     /** The largest codec answer a source accepts (baseline announcements: 16 bytes per page). */
@@ -135,9 +127,10 @@ public final class Session
     private boolean codecReady;
     private java.io.ByteArrayOutputStream answer;
 
-    Session(SessionManager manager, long id, Role role, PeerConfig peer, EventLoop loop, Target target, long window)
+    Session(SessionSettings settings, SessionHost host, long id, Role role, PeerConfig peer, EventLoop loop, Target target, long window)
     {
-        this.manager = requireNonNull(manager, "manager is null");
+        this.settings = requireNonNull(settings, "settings is null");
+        this.host = requireNonNull(host, "host is null");
         this.id = id;
         this.role = requireNonNull(role, "role is null");
         this.peer = requireNonNull(peer, "peer is null");
@@ -145,18 +138,21 @@ public final class Session
         this.target = target;
         this.migrationId = target == null ? Optional.empty() : target.migrationId();
         // both directions use the window the source announced (the destination checked it against its limit)
-        this.receiveWindow = window;
-        this.sender = new FrameSender(window, manager.stats());
-        this.reorder = new ReorderBuffer(ReorderBuffer.capacityFor(receiveWindow), receiveWindow + FrameCodec.frameCost(manager.amst().getMaxFramePayload().toIntBytes()));
+        this.sender = new FrameSender(window, settings.stats());
+        this.receiver = new Receiver(window, settings.amst().getMaxFramePayload().toIntBytes());
         this.context = String.format("[session=%016x peer=%s role=%s]", id, peer.name(), role.name().toLowerCase(java.util.Locale.ROOT));
         // bytes read from QEMU but not yet taken by this loop; small against the window
         this.queueLimit = Math.max(1 << 20, window / 16);
-        this.controller = new StreamCountController(manager.amst().getMinStreams(), manager.amst().getMaxStreams(), manager.amst().getInitialStreams());
-        this.desiredStreams = controller.count();
-        this.rawWindow = new RawWindow(manager.amst().getRawWindow().bytes(),
-                Math.min(manager.amst().getRawWindow().bytes(), 2 * manager.amst().getCheckpointInterval().bytes()),
-                manager.amst().getSwitchoverDrain().toNanos());
-        this.sourceCodec = role == Role.SOURCE ? manager.codecs().newSource(id, context) : null;
+        this.controller = new StreamCountController(settings.amst().getMinStreams(), settings.amst().getMaxStreams(), settings.amst().getInitialStreams());
+        this.pool = new StreamPool(controller.count(),
+                (slot, failed) -> host.connectStream(this, slot, failure -> run(failed)),
+                (task, delayMillis) -> loop.schedule(() -> guarded(task), delayMillis, TimeUnit.MILLISECONDS),
+                () -> state == State.OPEN);
+        this.rawWindow = new RawWindow(settings.amst().getRawWindow().bytes(),
+                Math.min(settings.amst().getRawWindow().bytes(), 2 * settings.amst().getCheckpointInterval().bytes()),
+                settings.amst().getSwitchoverDrain().toNanos());
+        this.link = new LinkMonitor(startNanos, Math.max(1, settings.amst().getAdaptInterval().toNanos()));
+        this.sourceCodec = role == Role.SOURCE ? settings.codecs().newSource(id, context) : null;
         this.codecReady = role == Role.DESTINATION || !sourceCodec.awaitsAnswer();
         this.reading = codecReady;
     }
@@ -211,7 +207,7 @@ public final class Session
 
     TunnelStats stats()
     {
-        return manager.stats();
+        return settings.stats();
     }
 
     /** Whether a connection accepted now joins this session (its main channel has not ended). */
@@ -223,9 +219,7 @@ public final class Session
     /** The first failure to set up a stream is worth a WARN; the retries are not. */
     boolean firstStreamSetupFailure()
     {
-        boolean first = !warnedStreamSetup;
-        warnedStreamSetup = true;
-        return first;
+        return pool.firstSetupFailure();
     }
 
     int reserveChannelIndex()
@@ -241,7 +235,7 @@ public final class Session
 
     public int desiredStreams()
     {
-        return desiredStreams;
+        return pool.desired();
     }
 
     public long inFlight()
@@ -341,17 +335,17 @@ public final class Session
 
     void start()
     {
-        long keepalive = manager.tunnel().getKeepaliveInterval().toNanos();
+        long keepalive = settings.tunnel().getKeepaliveInterval().toNanos();
         timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::tick), keepalive, keepalive, TimeUnit.NANOSECONDS));
         if (role == Role.SOURCE) {
             log.info("{} migration session started, target {}, codec {}", context, target, sourceCodec.mode().configName());
             sender.send(FrameType.OPEN, 0, target.open(CodecSelection.offer(sourceCodec)).encode());
-            ensureStreams();
-            if (!manager.amst().getHeadResend().isZero()) {
+            pool.fill();
+            if (!settings.amst().getHeadResend().isZero()) {
                 timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::resendStalledHead), HEAD_CHECK_MILLIS, HEAD_CHECK_MILLIS,
                         TimeUnit.MILLISECONDS));
             }
-            long adapt = manager.amst().getAdaptInterval().toNanos();
+            long adapt = settings.amst().getAdaptInterval().toNanos();
             if (adapt > 0) {
                 timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::adapt), adapt, adapt, TimeUnit.NANOSECONDS));
             }
@@ -391,7 +385,7 @@ public final class Session
         boolean source = role == Role.SOURCE;
         return new QemuChannel(this, index, source ? sourceCodec.newEncoder(index) : destinationCodec.newEncoder(index),
                 source ? sourceCodec.newDecoder(index) : destinationCodec.newDecoder(index),
-                manager.amst().getCheckpointInterval().bytes(), manager.amst().getMaxFramePayload().toIntBytes());
+                settings.amst().getCheckpointInterval().bytes(), settings.amst().getMaxFramePayload().toIntBytes());
     }
 
     void logChannelSummary(int channel, String summary)
@@ -500,15 +494,14 @@ public final class Session
         }
         reading = shouldRead;
         if (!reading) {
-            pausedSinceNanos = System.nanoTime();
+            link.readingPaused(System.nanoTime());
             // let the receiver release what it holds back, or a full window could wait forever for a checkpoint
             for (QemuChannel channel : channels.values()) {
                 channel.fromQemuPaused();
             }
         }
-        else if (pausedSinceNanos != 0) {
-            pausedNanos += System.nanoTime() - pausedSinceNanos;
-            pausedSinceNanos = 0;
+        else {
+            link.readingResumed(System.nanoTime());
         }
         for (QemuChannel channel : channels.values()) {
             Channel netty = channel.channel();
@@ -527,7 +520,7 @@ public final class Session
      */
     private long rawWindowLimit()
     {
-        return channels.size() > 1 ? manager.amst().getRawWindow().bytes() : rawWindow.limit();
+        return channels.size() > 1 ? settings.amst().getRawWindow().bytes() : rawWindow.limit();
     }
 
     // ---- tunnel side ----
@@ -550,9 +543,7 @@ public final class Session
         lastStreamNanos = System.nanoTime();
         stats().streamsOpened.increment();
         if (role == Role.SOURCE) {
-            streamSlots.put(stream.index(), stream);
-            connectingSlots.remove(stream.index());
-            reconnectAttempts.remove(stream.index());
+            pool.up(stream);
         }
         sender.streamUp(stream);
         sendAck();
@@ -570,8 +561,8 @@ public final class Session
             retiredStreamBytesSent.add(stream.bytesSent());
         }
         sender.streamDown(stream);
-        if (role == Role.SOURCE && streamSlots.get(stream.index()) == stream) {
-            streamSlots.remove(stream.index());
+        if (role == Role.SOURCE) {
+            pool.down(stream);
         }
         if (state != State.OPEN) {
             return;
@@ -583,7 +574,7 @@ public final class Session
             stats().streamsFailed.increment();
             log.info("{} {} failed ({}); its unacknowledged frames were re-sent on {} other streams", context, stream, reason, sender.streams().size());
             if (role == Role.SOURCE) {
-                scheduleReconnect(stream.index());
+                pool.failed(stream.index());
             }
         }
         if (!sender.streams().isEmpty()) {
@@ -615,21 +606,12 @@ public final class Session
             }
             return;
         }
-        long cost = FrameCodec.frameCost(frame.payloadLength());
-        if (frame.sequence() >= reorder.next()) {
-            if (receivedCredit + cost - consumedCredit > receiveWindow + FrameCodec.frameCost(manager.amst().getMaxFramePayload().toIntBytes())) {
-                frame.release();
-                throw new SessionFailure("peer exceeded the window it announced (" + receiveWindow + " bytes): "
-                        + (receivedCredit + cost - consumedCredit) + " bytes unconsumed at sequence " + frame.sequence());
-            }
-        }
-        if (!reorder.add(frame)) {
+        if (!receiver.add(frame)) {
             stats().framesDuplicate.increment();
             return;
         }
-        receivedCredit += cost;
         Frame next;
-        while (state == State.OPEN && (next = reorder.poll()) != null) {
+        while (state == State.OPEN && (next = receiver.poll()) != null) {
             try {
                 deliver(next);
             }
@@ -675,7 +657,9 @@ public final class Session
         @Override
         public void onPong(TunnelStream stream, AmstPong pong)
         {
-            stream.recordRtt(System.nanoTime() - pong.timestampNanos());
+            long rttNanos = System.nanoTime() - pong.timestampNanos();
+            stream.recordRtt(rttNanos);
+            stats().pingRtt(peer.name(), rttNanos);
         }
 
         @Override
@@ -692,19 +676,19 @@ public final class Session
             }
             Target opened;
             try {
-                opened = Target.of(open, manager.node().getName());
+                opened = Target.of(open, settings.nodeName());
             }
             catch (IllegalArgumentException e) {
                 throw new SessionFailure("bad OPEN: " + e.getMessage());
             }
             try {
-                destinationCodec = manager.codecs().newDestination(id, context, open.codecOffer());
+                destinationCodec = settings.codecs().newDestination(id, context, open.codecOffer());
             }
             catch (CodecException e) {
                 throw new SessionFailure("refused the source's codec: " + e.getMessage());
             }
             target = opened;
-            String configured = manager.codecs().mode().configName();
+            String configured = settings.codecs().mode().configName();
             String chosen = destinationCodec.mode().configName();
             log.info("{} migration session opened by the source, target {}, codec {}{}", context, target, chosen,
                     chosen.equals(configured) ? "" : " (the source's choice; this host's codec.mode is " + configured + ")");
@@ -760,7 +744,7 @@ public final class Session
     /** Destination: the codec's answer, in pieces of at most one frame payload. */
     private void sendAnswer(byte[] bytes)
     {
-        int piece = manager.amst().getMaxFramePayload().toIntBytes();
+        int piece = settings.amst().getMaxFramePayload().toIntBytes();
         int at = 0;
         do {
             int length = Math.min(piece, bytes.length - at);
@@ -799,7 +783,7 @@ public final class Session
         if (codecReady) {
             return;   // passthrough: nothing awaited
         }
-        sourceCodec.linkMeasured(new LinkMeasurement(measureMinRtt(), linkBytesPerSecond));
+        sourceCodec.linkMeasured(new LinkMeasurement(minRttMicros(), link.linkBytesPerSecond()));
         try {
             sourceCodec.answer(bytes);
         }
@@ -811,15 +795,14 @@ public final class Session
     }
 
     /** The lowest smoothed RTT of the streams so far (TCP_INFO), in microseconds; 0 if none yet. */
-    private long measureMinRtt()
+    private long minRttMicros()
     {
-        for (TunnelStream stream : sender.streams()) {
-            var info = stream.tcpInfo();
-            if (info.isPresent() && info.get().rtt() > 0 && (minRttMicros == 0 || info.get().rtt() < minRttMicros)) {
-                minRttMicros = info.get().rtt();
+        if (link.minRttMicros() == 0) {
+            for (TunnelStream stream : sender.streams()) {
+                stream.tcpInfo().ifPresent(info -> link.observeRtt(info.rtt()));
             }
         }
-        return minRttMicros;
+        return link.minRttMicros();
     }
 
     private QemuChannel channel(FrameType type, int index)
@@ -834,7 +817,7 @@ public final class Session
     /** Window credit the local QEMU side consumed: returned to the peer with the next ACK. */
     void consumed(long cost)
     {
-        consumedCredit += cost;
+        receiver.consumed(cost);
         scheduleAck();
     }
 
@@ -858,7 +841,7 @@ public final class Session
 
     private AmstAck ack()
     {
-        return new AmstAck(reorder.next(), consumedCredit, qemuBytesWritten.sum());
+        return receiver.ack(qemuBytesWritten.sum());
     }
 
     // ---- destination: connecting to QEMU in order ----
@@ -870,7 +853,7 @@ public final class Session
         }
         QemuChannel channel = toConnect.pollFirst();
         connecting = true;
-        manager.connectToQemu(this, target, channel.index(), System.nanoTime() + manager.tunnel().getQemuConnectTimeout().toNanos(), result -> run(() -> {
+        host.connectToQemu(this, target, channel.index(), System.nanoTime() + settings.tunnel().getQemuConnectTimeout().toNanos(), result -> run(() -> {
             connecting = false;
             if (state != State.OPEN) {
                 if (result != null) {
@@ -879,126 +862,51 @@ public final class Session
                 return;
             }
             if (result == null) {
-                throw new SessionFailure("cannot connect to the destination QEMU at " + manager.describe(target)
-                        + " within " + manager.tunnel().getQemuConnectTimeout().toSeconds() + "s");
+                throw new SessionFailure("cannot connect to the destination QEMU at " + host.describe(target)
+                        + " within " + settings.tunnel().getQemuConnectTimeout().toSeconds() + "s");
             }
             result.config().setAutoRead(reading);
             channel.attach(result);
             result.pipeline().addLast("qemu", new QemuChannelHandler(this, channel));
-            log.info("{} connected QEMU connection {} to {}", context, channel.index(), manager.describe(target));
+            log.info("{} connected QEMU connection {} to {}", context, channel.index(), host.describe(target));
             connectNext();
         }));
     }
 
     // ---- source: stream management ----
 
-    private void ensureStreams()
-    {
-        if (role != Role.SOURCE || state != State.OPEN) {
-            return;
-        }
-        for (int index = 0; index < desiredStreams; index++) {
-            if (!streamSlots.containsKey(index) && !connectingSlots.containsKey(index)) {
-                connectingSlots.put(index, true);
-                int slot = index;
-                manager.connectStream(this, slot, failure -> run(() -> {
-                    connectingSlots.remove(slot);
-                    scheduleReconnect(slot);
-                }));
-            }
-        }
-    }
-
-    private void scheduleReconnect(int index)
-    {
-        if (state != State.OPEN || index >= desiredStreams || connectingSlots.containsKey(index)) {
-            return;
-        }
-        int attempt = reconnectAttempts.merge(index, 1, Integer::sum);
-        long delayMillis = Math.min(1000, 50L << Math.min(attempt, 5));
-        connectingSlots.put(index, true);
-        loop.schedule(() -> guarded(() -> {
-            if (state != State.OPEN || index >= desiredStreams) {
-                connectingSlots.remove(index);
-                return;
-            }
-            manager.connectStream(this, index, failure -> run(() -> {
-                connectingSlots.remove(index);
-                scheduleReconnect(index);
-            }));
-        }), delayMillis, TimeUnit.MILLISECONDS);
-    }
-
     private void adapt()
     {
-        if (state != State.OPEN || sender.streams().isEmpty()) {
-            return;
-        }
         long now = System.nanoTime();
-        double seconds = (now - lastAdaptNanos) / 1e9;
-        if (seconds < manager.amst().getAdaptInterval().toNanos() / 2e9) {
+        if (state != State.OPEN || sender.streams().isEmpty() || !link.due(now)) {
             return;
         }
-        long paused = pausedNanos + (pausedSinceNanos != 0 ? now - pausedSinceNanos : 0);
-        pausedNanos = 0;
-        if (pausedSinceNanos != 0) {
-            pausedSinceNanos = now;
+        List<TunnelStream> streams = List.copyOf(sender.streams());
+        List<LinkMonitor.StreamReading> readings = new ArrayList<>(streams.size());
+        for (TunnelStream stream : streams) {
+            stream.tcpInfo().ifPresent(info -> readings.add(LinkMonitor.StreamReading.of(info, stream.bytesSent())));
         }
-        lastAdaptNanos = now;
-        double throughput = (sender.consumedCredit() - lastConsumedCredit) / seconds;
-        lastConsumedCredit = sender.consumedCredit();
-        long retransmits = 0;
-        long segments = 0;
-        long rttSum = 0;
-        int rttCount = 0;
-        // what the streams' congestion windows allow per RTT: the link's rate when the tunnel is not what limits
-        double windowRate = 0;
-        for (TunnelStream stream : sender.streams()) {
-            stream.measureThroughput(seconds);
-            var info = stream.tcpInfo();
-            if (info.isPresent()) {
-                if (info.get().rtt() > 0) {
-                    windowRate += (double) info.get().sndCwnd() * info.get().sndMss() * 1e6 / info.get().rtt();
-                }
-                retransmits += info.get().totalRetrans();
-                segments += info.get().sndMss() == 0 ? 0 : stream.bytesSent() / info.get().sndMss();
-                if (info.get().rtt() > 0) {
-                    rttSum += info.get().rtt();
-                    rttCount++;
-                }
-            }
+        LinkMonitor.Sample sample = link.sample(now, sender.consumedCredit(), readings);
+        for (TunnelStream stream : streams) {
+            stream.measureThroughput(sample.seconds());
         }
-        long rtt = rttCount == 0 ? 0 : rttSum / rttCount;
-        if (rtt > 0 && (minRttMicros == 0 || rtt < minRttMicros)) {
-            minRttMicros = rtt;
-        }
-        // too few segments say nothing about loss
-        double loss = segments - lastSegments >= 1000 ? Math.max(0, retransmits - lastRetransmits) / (double) (segments - lastSegments) : 0;
-        lastRetransmits = retransmits;
-        lastSegments = segments;
-        double limited = Math.min(1, paused / 1e9 / seconds);
-        linkBytesPerSecond = Math.max(throughput, windowRate);
         long rawBefore = rawWindow.limit();
-        rawWindow.sample(now, peerDelivered, minRttMicros);
+        rawWindow.sample(now, peerDelivered, sample.minRttMicros());
         if (rawWindow.limit() != rawBefore && log.isDebugEnabled()) {
             log.debug("{} raw window {} -> {} bytes", context, rawBefore, rawWindow.limit());
         }
         if (codecReady) {
-            sourceCodec.linkMeasured(new LinkMeasurement(minRttMicros, linkBytesPerSecond));
+            sourceCodec.linkMeasured(new LinkMeasurement(sample.minRttMicros(), sample.linkBytesPerSecond()));
         }
-        int before = desiredStreams;
-        desiredStreams = controller.update(throughput, limited, loss, rtt, minRttMicros);
-        if (desiredStreams != before) {
-            log.info("{} streams {} -> {} ({}; goodput {} MB/s, tunnel-limited {}%, loss {}%, rtt {} ms, min {} ms)", context, before, desiredStreams,
-                    controller.lastReason(), String.format("%.1f", throughput / 1e6), Math.round(limited * 100), String.format("%.2f", loss * 100),
-                    String.format("%.1f", rtt / 1000.0), String.format("%.1f", minRttMicros / 1000.0));
-            for (Map.Entry<Integer, TunnelStream> entry : streamSlots.entrySet()) {
-                if (entry.getKey() >= desiredStreams) {
-                    entry.getValue().setDraining();
-                }
-            }
+        int before = pool.desired();
+        int desired = controller.update(sample.goodput(), sample.tunnelLimited(), sample.loss(), sample.rttMicros(), sample.minRttMicros());
+        if (desired != before) {
+            log.info("{} streams {} -> {} ({}; goodput {} MB/s, tunnel-limited {}%, loss {}%, rtt {} ms, min {} ms)", context, before, desired,
+                    controller.lastReason(), String.format("%.1f", sample.goodput() / 1e6), Math.round(sample.tunnelLimited() * 100),
+                    String.format("%.2f", sample.loss() * 100), String.format("%.1f", sample.rttMicros() / 1000.0),
+                    String.format("%.1f", sample.minRttMicros() / 1000.0));
+            pool.resize(desired);
             closeDrainedStreams();
-            ensureStreams();
         }
     }
 
@@ -1011,8 +919,8 @@ public final class Session
         if (state != State.OPEN) {
             return;
         }
-        long rttMicros = minRttMicros != 0 ? minRttMicros : measureMinRtt();
-        long threshold = 3 * rttMicros * 1000 + manager.amst().getHeadResend().toNanos();
+        long rttMicros = minRttMicros();
+        long threshold = 3 * rttMicros * 1000 + settings.amst().getHeadResend().toNanos();
         int resent = sender.resendStalledHead(threshold, stream -> isFlowing(stream, threshold));
         if (resent > 0) {
             log.debug("{} re-sent {} frames of a stalled stream on the others (out for more than {} ms)", context, resent, threshold / 1_000_000);
@@ -1061,16 +969,16 @@ public final class Session
                 writes += channel.writesInFlight();
             }
             log.debug("{} {} receiver[next={} received={} consumed={} buffered={} held={} verified={} writes={}] reading={}", context, sender,
-                    reorder.next(), receivedCredit, consumedCredit, reorder.count(), held, verified, writes, reading);
+                    receiver.next(), receiver.receivedCredit(), receiver.consumedCredit(), receiver.waiting(), held, verified, writes, reading);
         }
-        if (sender.streams().isEmpty() && now - lastStreamNanos > manager.tunnel().getReconnectTimeout().toNanos()) {
-            throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for " + manager.tunnel().getReconnectTimeout().toSeconds() + "s");
+        if (sender.streams().isEmpty() && now - lastStreamNanos > settings.tunnel().getReconnectTimeout().toNanos()) {
+            throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for " + settings.tunnel().getReconnectTimeout().toSeconds() + "s");
         }
-        if (role == Role.DESTINATION && target == null && now - startNanos > manager.tunnel().getHandshakeTimeout().toNanos()) {
-            throw new SessionFailure("no OPEN from the source within " + manager.tunnel().getHandshakeTimeout().toSeconds() + "s");
+        if (role == Role.DESTINATION && target == null && now - startNanos > settings.tunnel().getHandshakeTimeout().toNanos()) {
+            throw new SessionFailure("no OPEN from the source within " + settings.tunnel().getHandshakeTimeout().toSeconds() + "s");
         }
         if (role == Role.SOURCE) {
-            ensureStreams();
+            pool.fill();
         }
     }
 
@@ -1126,7 +1034,7 @@ public final class Session
         failure = reason;
         stats().sessionsFailed.increment();
         log.error("{} migration session failed: {}", context, reason);
-        manager.failed(this, reason);
+        host.failed(this, reason);
         for (QemuChannel channel : channels.values()) {
             channel.discard();
         }
@@ -1157,13 +1065,13 @@ public final class Session
             timer.cancel(false);
         }
         sender.releaseAll();
-        reorder.releaseAll();
+        receiver.releaseAll();
         if (sourceCodec != null) {
             sourceCodec.close();
         }
         if (destinationCodec != null) {
             destinationCodec.close();
         }
-        manager.removed(this);
+        host.removed(this);
     }
 }

@@ -4,9 +4,6 @@ import io.dwcp.node.NodeConfig;
 import io.dwcp.tls.TlsContexts;
 import io.dwcp.transport.AmstConfig;
 import io.dwcp.transport.AmstHello;
-import io.dwcp.transport.FrameDecoder;
-import io.dwcp.transport.FrameEncoder;
-import io.dwcp.transport.SocketTuning;
 import io.dwcp.transport.TunnelStream;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -16,13 +13,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import jakarta.inject.Inject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,79 +37,36 @@ import static java.util.Objects.requireNonNull;
 
 /** Creates, finds and forgets sessions; opens their tunnel streams and destination QEMU connections. */
 public final class SessionManager
+        implements SessionHost
 {
     private static final Logger log = LoggerFactory.getLogger(SessionManager.class);
-    static final FrameEncoder FRAME_ENCODER = new FrameEncoder();
     /** Reads from QEMU grow to 256 KiB: fewer, fuller frames and checkpoints when QEMU streams fast. */
     static final io.netty.channel.AdaptiveRecvByteBufAllocator QEMU_READS = new io.netty.channel.AdaptiveRecvByteBufAllocator(4096, 64 * 1024, 256 * 1024);
 
     private final NodeConfig node;
     private final TunnelConfig tunnel;
     private final AmstConfig amst;
-    private final TlsContexts tls;
+    private final StreamPipeline pipeline;
     private final TunnelStats stats;
-    private final CodecSelection codecs;
     private final EventLoopGroup group;
-    private final SocketTuning tuning;
+    private final SessionSettings settings;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final List<Consumer<Session>> sessionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Consumer<Session>> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Inject
-    public SessionManager(NodeConfig node, TunnelConfig tunnel, AmstConfig amst, TlsContexts tls, TunnelStats stats, CodecSelection codecs, EventLoopGroup group)
+    public SessionManager(NodeConfig node, TunnelConfig tunnel, AmstConfig amst, StreamPipeline pipeline, TunnelStats stats, CodecSelection codecs,
+            EventLoopGroup group)
     {
         this.node = requireNonNull(node, "node is null");
         this.tunnel = requireNonNull(tunnel, "tunnel is null");
         this.amst = requireNonNull(amst, "amst is null");
-        this.tls = requireNonNull(tls, "tls is null");
+        this.pipeline = requireNonNull(pipeline, "pipeline is null");
         this.stats = requireNonNull(stats, "stats is null");
-        this.codecs = requireNonNull(codecs, "codecs is null");
         this.group = requireNonNull(group, "group is null");
-        this.tuning = new SocketTuning(amst.getCongestionControl(), amst.getMaxPacingRate().bytes(), (int) amst.getNotsentLowat().bytes());
+        this.settings = new SessionSettings(node.getName(), tunnel, amst, stats, requireNonNull(codecs, "codecs is null"));
     }
-
-    NodeConfig node()
-    {
-        return node;
-    }
-
-    TunnelConfig tunnel()
-    {
-        return tunnel;
-    }
-
-    AmstConfig amst()
-    {
-        return amst;
-    }
-
-    public TunnelStats stats()
-    {
-        return stats;
-    }
-
-    CodecSelection codecs()
-    {
-        return codecs;
-    }
-
-    TlsContexts tls()
-    {
-        return tls;
-    }
-
-    SocketTuning tuning()
-    {
-        return tuning;
-    }
-
-    EventLoopGroup group()
-    {
-        return group;
-    }
-
-
 
     /** Called with every new session, on the thread that creates it (an event loop: keep it short). */
     public void addSessionListener(Consumer<Session> listener)
@@ -155,7 +107,7 @@ public final class SessionManager
             return Optional.empty();
         }
         long id = random.nextLong() & Long.MAX_VALUE;
-        Session session = new Session(this, id, Session.Role.SOURCE, peer, group.next(), target, amst.getWindow().bytes());
+        Session session = new Session(settings, this, id, Session.Role.SOURCE, peer, group.next(), target, amst.getWindow().bytes());
         sessions.put(key(peer.name(), id), session);
         stats.sessionsStarted.increment();
         started(session);
@@ -173,7 +125,7 @@ public final class SessionManager
         if (sessions.size() >= tunnel.getMaxSessions()) {
             return Optional.empty();
         }
-        Session session = new Session(this, id, Session.Role.DESTINATION, peer, group.next(), null, window);
+        Session session = new Session(settings, this, id, Session.Role.DESTINATION, peer, group.next(), null, window);
         sessions.put(key(peer.name(), id), session);
         stats.sessionsStarted.increment();
         started(session);
@@ -183,7 +135,8 @@ public final class SessionManager
 
     private volatile String lastFailure;
 
-    void failed(Session session, String reason)
+    @Override
+    public void failed(Session session, String reason)
     {
         lastFailure = session.context() + " " + reason;
     }
@@ -210,7 +163,8 @@ public final class SessionManager
         return Optional.ofNullable(ended.get(key(peer.name(), id)));
     }
 
-    void removed(Session session)
+    @Override
+    public void removed(Session session)
     {
         ended.put(key(session.peer().name(), session.id()), session.failure().orElse(""));
         sessions.remove(key(session.peer().name(), session.id()));
@@ -225,7 +179,8 @@ public final class SessionManager
     }
 
     /** Opens stream {@code index} of a source session: TCP, TLS (peer must be who we dialled), HELLO. */
-    void connectStream(Session session, int index, Consumer<Throwable> onFailure)
+    @Override
+    public void connectStream(Session session, int index, Consumer<Throwable> onFailure)
     {
         PeerConfig peer = session.peer();
         Bootstrap bootstrap = new Bootstrap()
@@ -233,17 +188,13 @@ public final class SessionManager
                 .channel(EpollSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) tunnel.getHandshakeTimeout().toMillis())
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, pipeline.waterMark())
                 .handler(new ChannelInitializer<Channel>()
                 {
                     @Override
                     protected void initChannel(Channel channel)
                     {
-                        tuning.apply(channel);
-                        SslHandler ssl = tls.client().newHandler(channel.alloc(), peer.address().host(), peer.address().port());
-                        ssl.setHandshakeTimeoutMillis(tunnel.getHandshakeTimeout().toMillis());
-                        channel.pipeline().addLast("tls", ssl);
-                        addFraming(channel);
+                        pipeline.initDialled(channel, peer);
                         channel.pipeline().addLast("handshake", new ClientHandshake(session, index, onFailure));
                     }
                 });
@@ -255,21 +206,9 @@ public final class SessionManager
         });
     }
 
-    void addFraming(Channel channel)
-    {
-        channel.pipeline().addLast("idle", new IdleStateHandler(tunnel.getIdleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-        channel.pipeline().addLast("frameDecoder", new FrameDecoder(amst.getMaxFramePayload().toIntBytes()));
-        channel.pipeline().addLast("frameEncoder", FRAME_ENCODER);
-    }
-
-    WriteBufferWaterMark waterMark()
-    {
-        int high = amst.getStreamWriteBuffer().toIntBytes();
-        return new WriteBufferWaterMark(high / 2, high);
-    }
-
     /** Connects to the destination QEMU, retrying until the deadline; the callback gets null on failure. */
-    void connectToQemu(Session session, Target target, int index, long deadlineNanos, Consumer<Channel> result)
+    @Override
+    public void connectToQemu(Session session, Target target, int index, long deadlineNanos, Consumer<Channel> result)
     {
         SocketAddress address = address(target);
         Bootstrap bootstrap = new Bootstrap()
@@ -303,7 +242,8 @@ public final class SessionManager
         };
     }
 
-    String describe(Target target)
+    @Override
+    public String describe(Target target)
     {
         return switch (target.kind()) {
             case UNIX -> "unix:" + node.peerSocket(target.value());

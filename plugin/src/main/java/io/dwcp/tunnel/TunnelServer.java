@@ -17,6 +17,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.NotSslRecordException;
+import io.dwcp.transport.AmstConfig;
+import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -46,6 +48,11 @@ public final class TunnelServer
 
     private final SessionManager manager;
     private final PeersConfig peers;
+    private final TunnelConfig config;
+    private final AmstConfig amst;
+    private final StreamPipeline pipeline;
+    private final TunnelStats stats;
+    private final EventLoopGroup group;
     private volatile PeerDirectory directory = PeerDirectory.NONE;
     private final AtomicInteger pending = new AtomicInteger();
     // frames written before a stream belongs to a session (counted in the daemon's tunnelBytesSent)
@@ -53,11 +60,17 @@ public final class TunnelServer
     private Channel serverChannel;
 
     @Inject
-    public TunnelServer(SessionManager manager, PeersConfig peers)
+    public TunnelServer(SessionManager manager, PeersConfig peers, TunnelConfig config, AmstConfig amst, StreamPipeline pipeline, TunnelStats stats,
+            EventLoopGroup group)
     {
         this.manager = requireNonNull(manager, "manager is null");
         this.peers = requireNonNull(peers, "peers is null");
-        this.control = new ControlWriter(manager.stats());
+        this.config = requireNonNull(config, "config is null");
+        this.amst = requireNonNull(amst, "amst is null");
+        this.pipeline = requireNonNull(pipeline, "pipeline is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.group = requireNonNull(group, "group is null");
+        this.control = new ControlWriter(stats);
     }
 
     /** Where peers that are not configured are looked up (the region's hosts); asked on event loops, so it never blocks. */
@@ -69,13 +82,12 @@ public final class TunnelServer
     public void start()
             throws InterruptedException
     {
-        TunnelConfig config = manager.tunnel();
         ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(manager.group())
+                .group(group)
                 .channel(EpollServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, manager.waterMark())
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, pipeline.waterMark())
                 .childHandler(new ChannelInitializer<Channel>()
                 {
                     @Override
@@ -83,16 +95,12 @@ public final class TunnelServer
                     {
                         if (pending.incrementAndGet() > config.getMaxPendingConnections()) {
                             pending.decrementAndGet();
-                            manager.stats().refused("too-many-pending");
+                            stats.refused("too-many-pending");
                             log.warn("refused tunnel connection from {}: {} connections are already being set up", channel.remoteAddress(), config.getMaxPendingConnections());
                             channel.close();
                             return;
                         }
-                        manager.tuning().apply(channel);
-                        SslHandler ssl = manager.tls().server().newHandler(channel.alloc());
-                        ssl.setHandshakeTimeoutMillis(config.getHandshakeTimeout().toMillis());
-                        channel.pipeline().addLast("tls", ssl);
-                        manager.addFraming(channel);
+                        pipeline.initAccepted(channel);
                         channel.pipeline().addLast("accept", new AcceptHandler());
                     }
                 });
@@ -156,7 +164,7 @@ public final class TunnelServer
                 return;
             }
             peer = configured.get();
-            long timeout = manager.tunnel().getHandshakeTimeout().toMillis();
+            long timeout = config.getHandshakeTimeout().toMillis();
             helloTimeout = context.executor().schedule(() -> refuse(context, "no-hello", "no HELLO within " + timeout + " ms"), timeout, TimeUnit.MILLISECONDS);
         }
 
@@ -183,9 +191,9 @@ public final class TunnelServer
                 long sessionId = hello.sessionId();
                 int index = hello.streamIndex();
                 long window = hello.window();
-                long limit = manager.amst().getMaxReceiveWindow().bytes();
-                if (window < 4L * manager.amst().getMaxFramePayload().bytes() || window > limit) {
-                    refuse(context, "protocol", "HELLO window " + window + ": expected between " + 4L * manager.amst().getMaxFramePayload().bytes() + " and amst.max-receive-window " + limit);
+                long limit = amst.getMaxReceiveWindow().bytes();
+                if (window < 4L * amst.getMaxFramePayload().bytes() || window > limit) {
+                    refuse(context, "protocol", "HELLO window " + window + ": expected between " + 4L * amst.getMaxFramePayload().bytes() + " and amst.max-receive-window " + limit);
                     return;
                 }
                 Optional<String> ended = manager.ended(peer, sessionId);
@@ -204,7 +212,7 @@ public final class TunnelServer
                 }
                 Optional<Session> session = manager.destinationSession(peer, sessionId, window);
                 if (session.isEmpty()) {
-                    refuse(context, "too-many-sessions", "tunnel.max-sessions (" + manager.tunnel().getMaxSessions() + ") sessions are open");
+                    refuse(context, "too-many-sessions", "tunnel.max-sessions (" + config.getMaxSessions() + ") sessions are open");
                     return;
                 }
                 settle();
@@ -232,7 +240,7 @@ public final class TunnelServer
         {
             if (refusal == null) {
                 refusal = message;
-                manager.stats().refused(reason);
+                stats.refused(reason);
                 log.warn("refused tunnel connection from {}{}: {}", context.channel().remoteAddress(), peer == null ? "" : " (peer " + peer.name() + ")", message);
             }
             settle();

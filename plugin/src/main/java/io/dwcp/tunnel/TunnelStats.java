@@ -1,6 +1,9 @@
 package io.dwcp.tunnel;
 
+import io.dwcp.metrics.LatencyHistograms;
 import io.dwcp.transport.SenderStats;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.snapshots.Unit;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -8,8 +11,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counters of the daemon's tunnel (thread-safe): what its senders count ({@link SenderStats}), and
- * QEMU bytes, frames received, sessions, streams, digest checks and refused connections. Exported
- * on {@code /metrics} by {@link TunnelMetrics}.
+ * QEMU bytes, frames received, sessions, streams, digest checks, refused connections and the
+ * streams' PING round trips. Exported on {@code /metrics} by {@link TunnelMetrics}.
  */
 public final class TunnelStats
         extends SenderStats
@@ -25,6 +28,22 @@ public final class TunnelStats
     public final LongAdder streamsFailed = new LongAdder();
     public final LongAdder digestMismatches = new LongAdder();
     private final Map<String, LongAdder> connectionsRefused = new ConcurrentHashMap<>();
+
+    /**
+     * Every PING round trip measured on a stream, by peer: what a frame sees end to end, the
+     * queueing in the stream's socket buffers included (the TCP_INFO RTT leaves that out).
+     */
+    public final Histogram pingRttSeconds = LatencyHistograms.builder()
+            .name("dwcp_ping_rtt_seconds")
+            .help("Round trips of the PINGs on the tunnel streams, queueing in the streams included, by peer")
+            .labelNames("peer")
+            .build();
+
+    /** A PING to {@code peer} came back after {@code nanos}. */
+    public void pingRtt(String peer, long nanos)
+    {
+        pingRttSeconds.labelValues(peer).observe(Unit.nanosToSeconds(nanos));
+    }
 
     public void refused(String reason)
     {

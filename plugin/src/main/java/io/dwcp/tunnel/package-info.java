@@ -3,16 +3,24 @@
  * tunnel port and the streams of each session.
  *
  * <ul>
- * <li>{@link io.dwcp.tunnel.SessionManager}: creates, finds and forgets sessions, dials their
- * streams (TLS, then the HELLO the session sends first) and the destination QEMU.</li>
+ * <li>{@link io.dwcp.tunnel.SessionManager}: creates, finds and forgets sessions; as their
+ * {@code SessionHost}, dials their streams (TLS, then the HELLO the session sends first) and the
+ * destination QEMU.</li>
  * <li>{@link io.dwcp.tunnel.TunnelServer}: the tunnel port; a connection becomes a session's
  * stream after TLS and a HELLO it decodes with {@link io.dwcp.transport.AmstHello}.</li>
  * <li>{@link io.dwcp.tunnel.Session}: one migration; reads the peer's frames through
  * {@link io.dwcp.transport.AmstFrameReader} (a malformed one fails the session with the reader's
- * message) and writes every frame through its {@link io.dwcp.transport.FrameSender}.</li>
+ * message) and writes every frame through its {@link io.dwcp.transport.FrameSender}. Its pieces
+ * are the transport's: {@link io.dwcp.transport.Receiver} (reorder, window, ACK),
+ * {@link io.dwcp.transport.StreamPool} (the source's streams), {@link io.dwcp.transport.LinkMonitor}
+ * (TCP_INFO to link figures). It gets what it needs at construction: {@code SessionSettings}
+ * (configuration, counters, codecs) and a {@code SessionHost} (its owner, which dials for it and
+ * hears that it ended), not the manager itself.</li>
+ * <li>{@link io.dwcp.tunnel.StreamPipeline}: a stream's pipeline at either end (socket tuning,
+ * TLS, idle timeout, framing, write buffer marks).</li>
  * <li>{@code TunnelStreamHandler}, {@code QemuChannelHandler}: Netty glue that hands what arrives
  * to the session.</li>
- * <li>{@link io.dwcp.tunnel.LinkMonitor}: measures the links of the source sessions from the
+ * <li>{@link io.dwcp.tunnel.LinkSampler}: measures the links of the source sessions from the
  * outside (their byte counters, their streams' TCP_INFO), for the region's metadata;
  * {@link io.dwcp.tunnel.PeerDirectory}: peers beyond the configured ones (the region's hosts), with
  * the certificate fingerprint a {@link io.dwcp.tunnel.PeerConfig} may require.</li>
@@ -20,8 +28,8 @@
  * {@link io.dwcp.codec.SessionCodecs} as bound in Guice (the tunnel imports no codec's
  * implementation).</li>
  * <li>{@link io.dwcp.tunnel.TunnelStats}: the daemon's tunnel counters (extending what the AMST
- * sender counts); {@link io.dwcp.tunnel.TunnelMetrics} puts them, the sessions and their streams
- * on {@code /metrics}.</li>
+ * sender counts); {@link io.dwcp.tunnel.TunnelMetrics} puts them, their histograms, the sessions
+ * and their streams on {@code /metrics}.</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -38,17 +46,19 @@
  * <li>{@link io.dwcp.tunnel.TunnelServer}'s accept handler: the accepted connection's event loop;
  * it asks its {@link io.dwcp.tunnel.PeerDirectory} (volatile, set before start) there, which never
  * blocks.</li>
- * <li>{@link io.dwcp.tunnel.LinkMonitor}: any thread (the region's publishing thread samples, a
- * session's end listener measures it); its per-session figures are guarded by the monitor.</li>
+ * <li>{@link io.dwcp.tunnel.LinkSampler}: any thread (the region's publishing thread samples, a
+ * session's end listener measures it); its per-session figures are guarded by its lock.</li>
  * <li>{@link io.dwcp.tunnel.QemuListeners}: started and closed by the daemon; a listener's accept
  * handler (its session so far) on that listener's event loop. A {@link io.dwcp.tunnel.MigrationListener}
  * is opened and closed off event loops (the control thread, or the daemon stopping; closing waits
  * for its event loop), its closed flag is atomic, and the set of open ones is concurrent.</li>
- * <li>{@link io.dwcp.tunnel.TunnelStats} is thread-safe; {@link io.dwcp.tunnel.TunnelMetrics} runs
- * on the metrics endpoint's thread and reads those counters, the session map, the sessions'
- * copy-on-write stream lists, the streams' volatile figures, and each sender's in-flight credit
- * (plain fields of the session's loop: a figure that may be a moment old).</li>
- * <li>{@link io.dwcp.tunnel.CodecSelection} is immutable.</li>
+ * <li>{@link io.dwcp.tunnel.TunnelStats} is thread-safe (its counters and its PING RTT histogram,
+ * observed on the session's loop); the collectors {@link io.dwcp.tunnel.TunnelMetrics} registers
+ * run at each scrape on the metrics exporter's thread and read those counters, the session map,
+ * the sessions' copy-on-write stream lists, the streams' volatile figures, and each sender's
+ * in-flight credit (plain fields of the session's loop: a figure that may be a moment old).</li>
+ * <li>{@link io.dwcp.tunnel.CodecSelection}, {@code SessionSettings} and
+ * {@link io.dwcp.tunnel.StreamPipeline} are immutable.</li>
  * </ul>
  */
 package io.dwcp.tunnel;

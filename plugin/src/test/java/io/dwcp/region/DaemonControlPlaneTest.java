@@ -4,6 +4,7 @@ import io.dwcp.cli.ControlClient;
 import io.dwcp.cli.DwcpdControl;
 import io.dwcp.cli.StatusCommand;
 import io.dwcp.daemon.DwcpDaemon;
+import io.dwcp.metrics.ScrapedMetrics;
 import io.dwcp.tls.CertificateAuthority;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -110,9 +111,9 @@ class DaemonControlPlaneTest
             assertTrue(status.startsWith("Region lab, host solo\nLeader:  solo (this host), term 1 (read "), status);
             assertTrue(status.contains("Hosts (1, read "), status);
             assertTrue(status.matches("(?s).*\n  solo \\*  127\\.0\\.0\\.1:\\d+ +\\d+ +\\S+ +sha256:[0-9a-f]{64}\n.*"), status);
-            String metrics = daemon.metrics().render();
-            assertTrue(metrics.contains("dwcp_region_leaderships_acquired_total 1\n"), metrics);
-            assertTrue(metrics.contains("dwcp_gossip_rounds_total "), metrics);
+            ScrapedMetrics metrics = ScrapedMetrics.parse(daemon.metrics().render());
+            assertEquals(1, metrics.require("dwcp_region_leaderships_acquired_total"), metrics.toString());
+            assertTrue(metrics.value("dwcp_gossip_rounds_total").isPresent(), metrics.toString());
         }
     }
 }

@@ -187,6 +187,50 @@ class FrameSenderTest
         second.finishAndReleaseAll();
     }
 
+    /**
+     * Each acknowledged frame adds its time since its first copy to the delivery histogram; a
+     * frame held by a full window counts from when it went out, a re-sent one from its first copy.
+     */
+    @Test
+    void acknowledgedFramesAddTheirDeliveryTime()
+    {
+        SenderStats stats = new SenderStats();
+        long[] now = {0};
+        FrameSender sender = new FrameSender(2 * COST, stats, () -> now[0]);
+        EmbeddedChannel first = new EmbeddedChannel();
+        EmbeddedChannel second = new EmbeddedChannel();
+        TunnelStream failing = new TunnelStream(0, first);
+        sender.streamUp(failing);
+        sender.streamUp(new TunnelStream(1, second));
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));   // 0 at t = 0, on stream 0
+        now[0] = 1_000_000;
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));   // 1 at 1 ms, on stream 1
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));   // 2 held: the window is full
+        assertEquals(0, stats.frameDeliverySeconds.getCount(), "nothing acknowledged yet");
+
+        // stream 0 fails at 3 ms: frame 0 goes again on stream 1, but its delivery counts from t = 0
+        now[0] = 3_000_000;
+        sender.streamDown(failing);
+        // at 4 ms the ACK covers 0 and 1 and frees their credit: frame 2 goes out at 4 ms
+        now[0] = 4_000_000;
+        sender.acknowledge(2, 2 * COST);
+        assertEquals(2, stats.frameDeliverySeconds.getCount());
+        assertEquals(0.004 + 0.003, stats.frameDeliverySeconds.getSum(), 1e-12);
+        // at 4.5 ms, frame 2: 0.5 ms after it went out, not 4.5 ms after it was handed over
+        now[0] = 4_500_000;
+        sender.acknowledge(3, 3 * COST);
+        assertEquals(3, stats.frameDeliverySeconds.getCount());
+        assertEquals(0.0075, stats.frameDeliverySeconds.getSum(), 1e-12);
+        // an ACK that covers nothing new adds nothing
+        now[0] = 9_000_000;
+        sender.acknowledge(3, 3 * COST);
+        assertEquals(3, stats.frameDeliverySeconds.getCount());
+        drain(first);
+        drain(second);
+        first.finishAndReleaseAll();
+        second.finishAndReleaseAll();
+    }
+
     @Test
     void noResendWithASingleStream()
     {

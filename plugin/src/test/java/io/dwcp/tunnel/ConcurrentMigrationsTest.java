@@ -90,10 +90,10 @@ class ConcurrentMigrationsTest
             assertFalse(doneA.get("session").get("id").asText().equals(doneB.get("session").get("id").asText()), "two sessions");
             // three sessions at each end, none failed
             await("every session to end", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
-            assertEquals(3, bed.alpha.sessions().stats().sessionsCompleted.sum());
-            assertEquals(3, bed.beta.sessions().stats().sessionsCompleted.sum());
-            assertEquals(0, bed.alpha.sessions().stats().sessionsFailed.sum());
-            assertEquals(0, bed.beta.sessions().stats().sessionsFailed.sum());
+            assertEquals(3, bed.alpha.tunnelStats().sessionsCompleted.sum());
+            assertEquals(3, bed.beta.tunnelStats().sessionsCompleted.sum());
+            assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum());
+            assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum());
             // the migrations' sockets went with their sessions
             await("the migration sockets to be closed", Duration.ofSeconds(10), () -> !Files.exists(first.source()) && !Files.exists(second.source()));
         }
@@ -159,10 +159,10 @@ class ConcurrentMigrationsTest
             assertTrue(done.get("session").get("failure").isNull(), done.toString());
             assertEquals(CHANNELS * STREAM_BYTES, done.get("session").get("qemuBytesRead").asLong(), done.toString());
             await("every session to end", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
-            assertEquals(1, bed.alpha.sessions().stats().sessionsCompleted.sum());
-            assertEquals(1, bed.alpha.sessions().stats().sessionsFailed.sum());
-            assertEquals(1, bed.beta.sessions().stats().sessionsCompleted.sum());
-            assertEquals(1, bed.beta.sessions().stats().sessionsFailed.sum());
+            assertEquals(1, bed.alpha.tunnelStats().sessionsCompleted.sum());
+            assertEquals(1, bed.alpha.tunnelStats().sessionsFailed.sum());
+            assertEquals(1, bed.beta.tunnelStats().sessionsCompleted.sum());
+            assertEquals(1, bed.beta.tunnelStats().sessionsFailed.sum());
             await("the migration sockets to be closed", Duration.ofSeconds(10), () -> !Files.exists(healthy.source()) && !Files.exists(doomed.source()));
         }
         finally {

@@ -17,6 +17,7 @@ import io.dwcp.hde.HdeConfig;
 import io.dwcp.hde.HdeFixtureTest;
 import io.dwcp.hde.HdeSessionCodecs;
 import io.dwcp.hde.HdeStats;
+import io.dwcp.metrics.ScrapedMetrics;
 import io.dwcp.migration.stream.MigrationStreamTokenizer;
 import io.dwcp.migration.stream.Token;
 import io.dwcp.migration.stream.TokenType;
@@ -77,19 +78,21 @@ class HdeTunnelTest
             try (TestBed bed = new TestBed(with(COMMON, "codec.mode", mode))) {
                 for (Path fixture : fixtures()) {
                     List<byte[]> channels = channels(fixture);
-                    long before = bed.alpha.sessions().stats().tunnelBytesSent.sum();
+                    long before = bed.alpha.tunnelStats().tunnelBytesSent.sum();
                     migrate(bed, "alpha", "beta", channels);
                     awaitIdle(bed, Duration.ofSeconds(30));
-                    long sent = bed.alpha.sessions().stats().tunnelBytesSent.sum() - before;
+                    long sent = bed.alpha.tunnelStats().tunnelBytesSent.sum() - before;
                     long raw = channels.stream().mapToLong(c -> c.length).sum();
                     bytes.computeIfAbsent(fixture.getFileName().toString(), k -> new long[] {raw, 0, 0})[mode.equals("hde") ? 2 : 1] = sent;
                 }
-                assertEquals(0, bed.alpha.sessions().stats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
-                assertEquals(0, bed.beta.sessions().stats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
+                assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
+                assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
                 if (mode.equals("hde")) {
-                    String metrics = bed.alpha.metrics().render();
-                    assertTrue(metrics.contains("dwcp_hde_pages_total{level=\"zero\"}"), metrics);
-                    assertTrue(metrics.contains("dwcp_hde_ratio 0."), metrics);
+                    ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
+                    assertTrue(metrics.value("dwcp_hde_pages_total", "level", "zero").isPresent(), metrics.toString());
+                    assertTrue(metrics.require("dwcp_hde_pages_total", "level", "page") > 0, metrics.toString());
+                    double ratio = metrics.require("dwcp_hde_ratio");
+                    assertTrue(ratio > 0 && ratio < 1, metrics.toString());
                 }
             }
         }
@@ -147,12 +150,12 @@ class HdeTunnelTest
             assertTrue(delivered.length < stream.length, "the destination QEMU must not get the whole stream: " + delivered.length);
             assertArrayEquals(Arrays.copyOf(stream, delivered.length), delivered, "what reached the destination QEMU is a verified prefix");
             TestBed.await("both sessions to fail", Duration.ofSeconds(30),
-                    () -> bed.alpha.sessions().stats().sessionsFailed.sum() == 1 && bed.beta.sessions().stats().sessionsFailed.sum() == 1);
+                    () -> bed.alpha.tunnelStats().sessionsFailed.sum() == 1 && bed.beta.tunnelStats().sessionsFailed.sum() == 1);
             String failure = bed.beta.sessions().lastFailure();
             assertNotNull(failure);
             assertTrue(failure.contains(reason), failure);
             assertTrue(bed.alpha.sessions().lastFailure().contains("peer aborted the session: " ), bed.alpha.sessions().lastFailure());
-            assertEquals(0, bed.beta.sessions().stats().sessionsCompleted.sum());
+            assertEquals(0, bed.beta.tunnelStats().sessionsCompleted.sum());
         }
         finally {
             executor.shutdownNow();
@@ -180,10 +183,10 @@ class HdeTunnelTest
                     againToBeta, 100.0 * againToBeta / toBeta);
             assertTrue(backToAlpha < toBeta * 0.7, "B->A against alpha's baseline: " + backToAlpha + " tunnel bytes, A->B without: " + toBeta);
             assertTrue(againToBeta < toBeta * 0.7, "A->B against beta's baseline: " + againToBeta + " tunnel bytes, the first A->B: " + toBeta);
-            String metrics = bed.beta.metrics().render();
-            assertTrue(!metrics.contains("dwcp_hde_pages_total{level=\"reference\"} 0\n"), metrics);
-            assertEquals(0, bed.alpha.sessions().stats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
-            assertEquals(0, bed.beta.sessions().stats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
+            ScrapedMetrics metrics = ScrapedMetrics.parse(bed.beta.metrics().render());
+            assertTrue(metrics.require("dwcp_hde_pages_total", "level", "reference") > 0, metrics.toString());
+            assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
+            assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
         }
     }
 
@@ -197,7 +200,7 @@ class HdeTunnelTest
             long sent = sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
             long raw = channels.stream().mapToLong(c -> c.length).sum();
             assertTrue(sent < raw / 4, "HDE-encoded: " + sent + " tunnel bytes for " + raw + " QEMU bytes");
-            assertEquals(1, bed.beta.sessions().stats().sessionsCompleted.sum());
+            assertEquals(1, bed.beta.tunnelStats().sessionsCompleted.sum());
         }
         // and the other way round: a passthrough source, an hde destination
         try (TestBed bed = new TestBed(COMMON, Map.of("codec.mode", "passthrough"), Map.of("codec.mode", "hde"), false)) {
@@ -216,16 +219,16 @@ class HdeTunnelTest
         // high because the first RTT sample follows the TLS handshake on a loaded machine (2.3 ms seen)
         try (TestBed bed = new TestBed(with(with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "50ms"), "hde.tier2-max-rtt", "100ms"))) {
             sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
-            String metrics = bed.alpha.metrics().render();
-            assertTrue(metrics.contains("dwcp_hde_frames_total{zstd_level=\"none\"}"), metrics);
-            assertTrue(!metrics.contains("dwcp_hde_frames_total{zstd_level=\"3\"}"), metrics);
+            ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
+            assertTrue(metrics.require("dwcp_hde_frames_total", "zstd_level", "none") > 0, metrics.toString());
+            assertTrue(metrics.value("dwcp_hde_frames_total", "zstd_level", "3").isEmpty(), metrics.toString());
         }
         // every RTT above the thresholds: tier 3, zstd from hde.tier3-initial-level
         try (TestBed bed = new TestBed(with(with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "0s"), "hde.tier2-max-rtt", "0s"))) {
             sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
-            String metrics = bed.alpha.metrics().render();
-            assertTrue(metrics.contains("dwcp_hde_frames_total{zstd_level=\"3\"}"), metrics);
-            assertTrue(!metrics.contains("dwcp_hde_frames_total{zstd_level=\"none\"}"), metrics);
+            ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
+            assertTrue(metrics.require("dwcp_hde_frames_total", "zstd_level", "3") > 0, metrics.toString());
+            assertTrue(metrics.value("dwcp_hde_frames_total", "zstd_level", "none").isEmpty(), metrics.toString());
         }
     }
 
@@ -241,7 +244,7 @@ class HdeTunnelTest
                 assertClosed(source);
             }
             TestBed.await("both sessions to fail", Duration.ofSeconds(30),
-                    () -> bed.alpha.sessions().stats().sessionsFailed.sum() == 1 && bed.beta.sessions().stats().sessionsFailed.sum() == 1);
+                    () -> bed.alpha.tunnelStats().sessionsFailed.sum() == 1 && bed.beta.tunnelStats().sessionsFailed.sum() == 1);
             String expected = "refused the source's codec: the source's HDE hash cache (65536 pages) is larger than this host's hde.hash-cache-size (16384 pages): configure both hosts alike";
             assertTrue(bed.beta.sessions().lastFailure().endsWith(expected), bed.beta.sessions().lastFailure());
             assertTrue(bed.alpha.sessions().lastFailure().endsWith("peer aborted the session: " + expected), bed.alpha.sessions().lastFailure());
@@ -333,12 +336,12 @@ class HdeTunnelTest
             throws Exception
     {
         awaitIdle(bed, Duration.ofSeconds(30));
-        long completed = daemon.sessions().stats().sessionsCompleted.sum();
-        long before = daemon.sessions().stats().tunnelBytesSent.sum();
+        long completed = daemon.tunnelStats().sessionsCompleted.sum();
+        long before = daemon.tunnelStats().tunnelBytesSent.sum();
         migration.run();
         awaitIdle(bed, Duration.ofSeconds(30));
-        assertEquals(completed + 1, daemon.sessions().stats().sessionsCompleted.sum(), "sessions completed");
-        return daemon.sessions().stats().tunnelBytesSent.sum() - before;
+        assertEquals(completed + 1, daemon.tunnelStats().sessionsCompleted.sum(), "sessions completed");
+        return daemon.tunnelStats().tunnelBytesSent.sum() - before;
     }
 
     private static void awaitIdle(TestBed bed, Duration timeout)

@@ -99,7 +99,7 @@ class MigrationListenerTest
                 }
                 assertEquals(-1, read, "the late connection was closed");
             }
-            assertEquals(1, bed.alpha.sessions().stats().sessionsStarted.sum());
+            assertEquals(1, bed.alpha.tunnelStats().sessionsStarted.sum());
 
             // the destination QEMU listens now, on the migration's socket at beta: the session completes with the main channel only
             try (java.nio.channels.ServerSocketChannel destination = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
@@ -108,11 +108,11 @@ class MigrationListenerTest
                     assertEquals(64 * 1024, TestBed.readAndVerify(channel, seed, 64 * 1024, true));
                 }
             }
-            await("the session to complete", Duration.ofSeconds(20), () -> bed.alpha.sessions().stats().sessionsCompleted.sum() == 1);
+            await("the session to complete", Duration.ofSeconds(20), () -> bed.alpha.tunnelStats().sessionsCompleted.sum() == 1);
             await("the socket to go with its session", Duration.ofSeconds(10), () -> !Files.exists(socket));
             JsonNode migration = JSON.readTree(control.get("/v1/migrations/" + id).body());
             assertEquals("completed", migration.get("state").asText(), migration.toString());
-            assertEquals(1, bed.alpha.sessions().stats().sessionsStarted.sum());
+            assertEquals(1, bed.alpha.tunnelStats().sessionsStarted.sum());
         }
     }
 
@@ -124,7 +124,7 @@ class MigrationListenerTest
                 ControlClient control = new ControlClient(bed.alpha.control().socket(), Duration.ofSeconds(10));
                 // a plain migration through the per-peer socket holds the one session (nobody listens at beta yet)
                 SocketChannel plain = bed.connectAsSourceQemu()) {
-            await("the plain session", Duration.ofSeconds(10), () -> bed.alpha.sessions().stats().sessionsStarted.sum() == 1);
+            await("the plain session", Duration.ofSeconds(10), () -> bed.alpha.tunnelStats().sessionsStarted.sum() == 1);
             Path socket = announce(bed, control, "vm-refused");
             // its main channel is refused
             try (SocketChannel main = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
@@ -139,14 +139,14 @@ class MigrationListenerTest
                 }
             }
             await("the plain session to complete", Duration.ofSeconds(20),
-                    () -> bed.alpha.sessions().stats().sessionsCompleted.sum() == 1 && bed.alpha.sessions().sessions().isEmpty());
+                    () -> bed.alpha.tunnelStats().sessionsCompleted.sum() == 1 && bed.alpha.sessions().sessions().isEmpty());
             // the migration's multifd channels come now: refused too, none may become the main channel of a session
             for (int channel = 1; channel < 3; channel++) {
                 try (SocketChannel connection = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
                     assertEquals(-1, readOrReset(connection), "connection " + channel + " was closed");
                 }
             }
-            assertEquals(1, bed.alpha.sessions().stats().sessionsStarted.sum());
+            assertEquals(1, bed.alpha.tunnelStats().sessionsStarted.sum());
         }
     }
 

@@ -53,7 +53,7 @@ class QemuTcpPortTest
                 }
                 assertEquals(bytes, received.get(60, TimeUnit.SECONDS));
                 TestBed.await("sessions to complete", Duration.ofSeconds(20), () -> alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
-                assertEquals(1, alpha.sessions().stats().sessionsCompleted.sum());
+                assertEquals(1, alpha.tunnelStats().sessionsCompleted.sum());
             }
         }
         finally {

@@ -52,7 +52,7 @@ class TunnelResilienceTest
                 }
             });
             Future<?> killer = executor.submit(() -> {
-                await("a third of the stream read from QEMU", Duration.ofSeconds(60), () -> bed.alpha.sessions().stats().qemuBytesRead.sum() > bytes / 3);
+                await("a third of the stream read from QEMU", Duration.ofSeconds(60), () -> bed.alpha.tunnelStats().qemuBytesRead.sum() > bytes / 3);
                 Session session = bed.alpha.sessions().sessions().iterator().next();
                 session.run(() -> {
                     TunnelStream victim = session.streamsSnapshot().get(1);
@@ -68,12 +68,12 @@ class TunnelResilienceTest
             killer.get(60, TimeUnit.SECONDS);
             assertEquals(bytes, received.get(120, TimeUnit.SECONDS), "bytes delivered exactly once, in order, then the end of the stream");
             await("sessions to complete", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
-            var alpha = bed.alpha.sessions().stats();
+            var alpha = bed.alpha.tunnelStats();
             assertEquals(1, alpha.sessionsCompleted.sum());
             assertTrue(alpha.streamsFailed.sum() >= 1, "the killed stream was seen as failed");
             assertTrue(alpha.streamsOpened.sum() >= 5, "the killed stream was reconnected: " + alpha.streamsOpened.sum());
             System.out.println("frames re-sent after the kill: " + alpha.framesResent.sum() + ", duplicates dropped at the destination: "
-                    + bed.beta.sessions().stats().framesDuplicate.sum());
+                    + bed.beta.tunnelStats().framesDuplicate.sum());
         }
         finally {
             executor.shutdownNow();
@@ -223,9 +223,9 @@ class TunnelResilienceTest
             assertTrue(delivered < bytes);
 
             await("both sessions to fail", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
-            assertEquals(1, bed.beta.sessions().stats().digestMismatches.sum());
-            assertEquals(1, bed.beta.sessions().stats().sessionsFailed.sum());
-            assertEquals(1, bed.alpha.sessions().stats().sessionsFailed.sum());
+            assertEquals(1, bed.beta.tunnelStats().digestMismatches.sum());
+            assertEquals(1, bed.beta.tunnelStats().sessionsFailed.sum());
+            assertEquals(1, bed.alpha.tunnelStats().sessionsFailed.sum());
             // the source QEMU's connection was closed: its migration fails and the VM keeps running there
             source.configureBlocking(true);
             try {
@@ -261,8 +261,8 @@ class TunnelResilienceTest
                 assertEquals(-1, read, "the source QEMU's connection was closed");
             }
             await("both sessions to fail", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
-            assertEquals(1, bed.alpha.sessions().stats().sessionsFailed.sum());
-            assertEquals(1, bed.beta.sessions().stats().sessionsFailed.sum());
+            assertEquals(1, bed.alpha.tunnelStats().sessionsFailed.sum());
+            assertEquals(1, bed.beta.tunnelStats().sessionsFailed.sum());
         }
     }
 

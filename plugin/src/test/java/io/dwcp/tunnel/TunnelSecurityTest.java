@@ -78,7 +78,7 @@ class TunnelSecurityTest
     void certificateOfAnotherCaIsRefused()
             throws Exception
     {
-        long before = bed.beta.sessions().stats().refusedCount("tls");
+        long before = bed.beta.tunnelStats().refusedCount("tls");
         // "alpha" again, but signed by a CA beta does not trust
         var rogueDirectory = bed.directory.resolve("rogue");
         CertificateAuthority rogue = CertificateAuthority.create(rogueDirectory, "rogue CA", Duration.ofDays(1));
@@ -96,8 +96,8 @@ class TunnelSecurityTest
                 // no stream can be opened: the session fails and QEMU's connection is closed
                 assertEquals(-1, readOrEof(qemu));
             }
-            await("beta to refuse the TLS handshake", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().refusedCount("tls") > before);
-            assertEquals(1, intruder.sessions().stats().sessionsFailed.sum());
+            await("beta to refuse the TLS handshake", Duration.ofSeconds(10), () -> bed.beta.tunnelStats().refusedCount("tls") > before);
+            assertEquals(1, intruder.tunnelStats().sessionsFailed.sum());
             assertTrue(bed.beta.sessions().sessions().isEmpty(), "no session at beta");
         }
     }
@@ -106,13 +106,13 @@ class TunnelSecurityTest
     void certificateOfAnUnknownPeerIsRefused()
             throws Exception
     {
-        long before = bed.beta.sessions().stats().refusedCount("unknown-peer");
+        long before = bed.beta.tunnelStats().refusedCount("unknown-peer");
         CertificateAuthority.load(bed.tls).issue("mallory", bed.tls.resolve("mallory.pem"), bed.tls.resolve("mallory.key"), Duration.ofDays(1));
         TlsContexts mallory = new TlsContexts(new TlsConfig()
                 .setCaFile(bed.tls.resolve("ca.pem")).setCertificateFile(bed.tls.resolve("mallory.pem")).setKeyFile(bed.tls.resolve("mallory.key")));
         Channel channel = connectTls(mallory, null);
         assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the connection");
-        await("beta to refuse mallory", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().refusedCount("unknown-peer") > before);
+        await("beta to refuse mallory", Duration.ofSeconds(10), () -> bed.beta.tunnelStats().refusedCount("unknown-peer") > before);
     }
 
     @Test
@@ -134,7 +134,7 @@ class TunnelSecurityTest
                     qemu.write(java.nio.ByteBuffer.wrap(new byte[4096]));
                     assertEquals(-1, readOrEof(qemu));
                 }
-                assertTrue(alpha.sessions().stats().refusedCount("wrong-peer") >= 1);
+                assertTrue(alpha.tunnelStats().refusedCount("wrong-peer") >= 1);
                 assertTrue(gamma.sessions().sessions().isEmpty());
             }
         }
@@ -144,7 +144,7 @@ class TunnelSecurityTest
     void randomBytesAreRefused()
             throws Exception
     {
-        long before = bed.beta.sessions().stats().refusedCount("tls");
+        long before = bed.beta.tunnelStats().refusedCount("tls");
         byte[] junk = new byte[64 * 1024];
         new Random(42).nextBytes(junk);
         try (Socket socket = new Socket("127.0.0.1", betaPort())) {
@@ -158,14 +158,14 @@ class TunnelSecurityTest
             }
             assertEof(socket.getInputStream());
         }
-        await("the junk to be refused", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().refusedCount("tls") > before);
+        await("the junk to be refused", Duration.ofSeconds(10), () -> bed.beta.tunnelStats().refusedCount("tls") > before);
     }
 
     @Test
     void silentPeerIsDroppedAfterTheHandshakeTimeout()
             throws Exception
     {
-        long before = bed.beta.sessions().stats().refusedCount("tls");
+        long before = bed.beta.tunnelStats().refusedCount("tls");
         try (Socket socket = new Socket("127.0.0.1", betaPort())) {
             socket.setSoTimeout(10_000);
             long start = System.nanoTime();
@@ -173,20 +173,20 @@ class TunnelSecurityTest
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertTrue(millis >= 800 && millis < 8000, "closed after " + millis + " ms, handshake timeout is 1 s");
         }
-        await("the silent peer to be refused", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().refusedCount("tls") > before);
+        await("the silent peer to be refused", Duration.ofSeconds(10), () -> bed.beta.tunnelStats().refusedCount("tls") > before);
     }
 
     @Test
     void oversizedFrameFromAnAuthenticatedPeerIsRefused()
             throws Exception
     {
-        long before = bed.beta.sessions().stats().refusedCount("protocol");
+        long before = bed.beta.tunnelStats().refusedCount("protocol");
         TlsContexts alpha = new TlsContexts(new TlsConfig()
                 .setCaFile(bed.tls.resolve("ca.pem")).setCertificateFile(bed.tls.resolve("alpha.pem")).setKeyFile(bed.tls.resolve("alpha.key")));
         // a frame header announcing 2 GiB: refused on its Length field, nothing is buffered
         Channel channel = connectTls(alpha, new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2, 3, 4});
         assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the connection");
-        await("the frame to be refused", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().refusedCount("protocol") > before);
+        await("the frame to be refused", Duration.ofSeconds(10), () -> bed.beta.tunnelStats().refusedCount("protocol") > before);
     }
 
     /** A frame that passes the CRC but breaks its payload's grammar fails the session, with the reader's message, and the peer is told. */
@@ -196,7 +196,7 @@ class TunnelSecurityTest
     {
         TlsContexts alpha = new TlsContexts(new TlsConfig()
                 .setCaFile(bed.tls.resolve("ca.pem")).setCertificateFile(bed.tls.resolve("alpha.pem")).setKeyFile(bed.tls.resolve("alpha.key")));
-        long failedBefore = bed.beta.sessions().stats().sessionsFailed.sum();
+        long failedBefore = bed.beta.tunnelStats().sessionsFailed.sum();
         // a valid HELLO, then the 16-byte ACK of an older draft (no Delivered field)
         ByteBuf wire = Unpooled.buffer();
         write(wire, Frame.control(FrameType.HELLO, new AmstHello(0x7e57_0001L, 0, 64 << 20).encode()));
@@ -204,7 +204,7 @@ class TunnelSecurityTest
         Channel channel = connectTls(alpha, ByteBufUtil.getBytes(wire));
         wire.release();
         assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the stream");
-        await("the session to fail", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().sessionsFailed.sum() > failedBefore);
+        await("the session to fail", Duration.ofSeconds(10), () -> bed.beta.tunnelStats().sessionsFailed.sum() > failedBefore);
         String failure = bed.beta.sessions().lastFailure();
         assertTrue(failure.endsWith("protocol error from the peer: malformed ACK frame: payload length: expected 24 bytes, found 16 bytes"), failure);
     }
@@ -217,14 +217,14 @@ class TunnelSecurityTest
         TlsContexts alpha = new TlsContexts(new TlsConfig()
                 .setCaFile(bed.tls.resolve("ca.pem")).setCertificateFile(bed.tls.resolve("alpha.pem")).setKeyFile(bed.tls.resolve("alpha.key")));
         for (String target : new String[] {"beta/../../control", "beta/x/y", "alpha/0123456789abcdef"}) {
-            long failedBefore = bed.beta.sessions().stats().sessionsFailed.sum();
+            long failedBefore = bed.beta.tunnelStats().sessionsFailed.sum();
             ByteBuf wire = Unpooled.buffer();
             write(wire, Frame.control(FrameType.HELLO, new AmstHello(0x7e57_0003L + failedBefore, 0, 64 << 20).encode()));
             write(wire, new Frame(FrameType.OPEN, 0, 0, new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, target, new byte[] {0}).encode()));
             Channel channel = connectTls(alpha, ByteBufUtil.getBytes(wire));
             wire.release();
             assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the stream");
-            await("the session to fail", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().sessionsFailed.sum() > failedBefore);
+            await("the session to fail", Duration.ofSeconds(10), () -> bed.beta.tunnelStats().sessionsFailed.sum() > failedBefore);
             String failure = bed.beta.sessions().lastFailure();
             String reason = target.startsWith("alpha/")
                     ? "names the migration socket of host 'alpha', but this host is 'beta'"
@@ -237,7 +237,7 @@ class TunnelSecurityTest
     void malformedHelloIsRefused()
             throws Exception
     {
-        long before = bed.beta.sessions().stats().refusedCount("protocol");
+        long before = bed.beta.tunnelStats().refusedCount("protocol");
         TlsContexts alpha = new TlsContexts(new TlsConfig()
                 .setCaFile(bed.tls.resolve("ca.pem")).setCertificateFile(bed.tls.resolve("alpha.pem")).setKeyFile(bed.tls.resolve("alpha.key")));
         ByteBuf wire = Unpooled.buffer();
@@ -246,7 +246,7 @@ class TunnelSecurityTest
         Channel channel = connectTls(alpha, ByteBufUtil.getBytes(wire));
         wire.release();
         assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the connection");
-        await("the HELLO to be refused", Duration.ofSeconds(10), () -> bed.beta.sessions().stats().refusedCount("protocol") > before);
+        await("the HELLO to be refused", Duration.ofSeconds(10), () -> bed.beta.tunnelStats().refusedCount("protocol") > before);
     }
 
     private static void write(ByteBuf wire, Frame frame)
@@ -346,7 +346,7 @@ class TunnelSecurityTest
         try (TestBed mixed = new TestBed(Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2"),
                 Map.of("tls.provider", "jdk"), Map.of("tls.provider", "openssl"), true)) {
             mixed.transfer(41, 8 << 20);
-            await("the destination's session completed", Duration.ofSeconds(10), () -> mixed.beta.sessions().stats().sessionsCompleted.sum() == 1);
+            await("the destination's session completed", Duration.ofSeconds(10), () -> mixed.beta.tunnelStats().sessionsCompleted.sum() == 1);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.dwcp.tunnel;
 
+import io.dwcp.metrics.ScrapedMetrics;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -98,14 +99,14 @@ class TwoDaemonTransferTest
 
             TestBed.await("sessions to complete", Duration.ofSeconds(10),
                     () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
-            assertEquals(1, bed.alpha.sessions().stats().sessionsCompleted.sum());
-            assertEquals(1, bed.beta.sessions().stats().sessionsCompleted.sum());
-            assertEquals(0, bed.alpha.sessions().stats().sessionsFailed.sum());
+            assertEquals(1, bed.alpha.tunnelStats().sessionsCompleted.sum());
+            assertEquals(1, bed.beta.tunnelStats().sessionsCompleted.sum());
+            assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum());
             // every frame a daemon read was counted as sent by the other, control frames (PONG, the last ACK) included
-            long alphaSent = bed.alpha.sessions().stats().tunnelBytesSent.sum();
-            long betaSent = bed.beta.sessions().stats().tunnelBytesSent.sum();
-            long alphaReceived = bed.alpha.sessions().stats().tunnelBytesReceived.sum();
-            long betaReceived = bed.beta.sessions().stats().tunnelBytesReceived.sum();
+            long alphaSent = bed.alpha.tunnelStats().tunnelBytesSent.sum();
+            long betaSent = bed.beta.tunnelStats().tunnelBytesSent.sum();
+            long alphaReceived = bed.alpha.tunnelStats().tunnelBytesReceived.sum();
+            long betaReceived = bed.beta.tunnelStats().tunnelBytesReceived.sum();
             assertTrue(betaReceived <= alphaSent, "beta received " + betaReceived + " bytes, alpha counted " + alphaSent + " sent");
             assertTrue(alphaReceived <= betaSent, "alpha received " + alphaReceived + " bytes, beta counted " + betaSent + " sent");
             System.out.printf("tunnel bytes: alpha sent %d, beta received %d; beta sent %d, alpha received %d%n", alphaSent, betaReceived, betaSent, alphaReceived);
@@ -113,10 +114,13 @@ class TwoDaemonTransferTest
             java.net.HttpURLConnection http = (java.net.HttpURLConnection) new java.net.URL("http://127.0.0.1:" + bed.alpha.metrics().address().getPort() + "/metrics").openConnection();
             assertEquals(200, http.getResponseCode());
             assertTrue(http.getContentType().startsWith("text/plain; version=0.0.4"), http.getContentType());
-            String metrics = new String(http.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertTrue(metrics.contains("dwcp_sessions_completed_total 1"), metrics);
-            assertTrue(metrics.contains("dwcp_qemu_bytes_read_total " + (CHANNELS * (BYTES_PER_CHANNEL + 8))), metrics);
-            assertTrue(metrics.contains("dwcp_qemu_bytes_written_total " + RETURN_PATH_BYTES), metrics);
+            ScrapedMetrics metrics = ScrapedMetrics.parse(new String(http.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1, metrics.require("dwcp_sessions_completed_total"), metrics.toString());
+            assertEquals(CHANNELS * (BYTES_PER_CHANNEL + 8), metrics.require("dwcp_qemu_bytes_read_total"), metrics.toString());
+            assertEquals(RETURN_PATH_BYTES, metrics.require("dwcp_qemu_bytes_written_total"), metrics.toString());
+            // alpha's frames were acknowledged: their delivery times are in the histogram
+            assertTrue(metrics.require("dwcp_frame_delivery_seconds_count") > 0, metrics.toString());
+            assertEquals("histogram", metrics.type("dwcp_frame_delivery_seconds"));
         }
         finally {
             executor.shutdownNow();
@@ -132,9 +136,9 @@ class TwoDaemonTransferTest
             bed.transfer(System.nanoTime(), 8 << 20);
             bed.transfer(System.nanoTime(), 8 << 20);
             TestBed.await("sessions to complete", Duration.ofSeconds(30),
-                    () -> bed.alpha.sessions().stats().sessionsCompleted.sum() == 2 && bed.beta.sessions().stats().sessionsCompleted.sum() == 2);
-            assertEquals(2, bed.alpha.sessions().stats().sessionsStarted.sum());
-            assertEquals(0, bed.alpha.sessions().stats().sessionsFailed.sum());
+                    () -> bed.alpha.tunnelStats().sessionsCompleted.sum() == 2 && bed.beta.tunnelStats().sessionsCompleted.sum() == 2);
+            assertEquals(2, bed.alpha.tunnelStats().sessionsStarted.sum());
+            assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum());
         }
     }
 
@@ -172,10 +176,10 @@ class TwoDaemonTransferTest
             assertEquals(mainBytes, destinationSide.get(120, TimeUnit.SECONDS));
             TestBed.await("sessions to end", Duration.ofSeconds(30),
                     () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
-            assertEquals(0, bed.beta.sessions().stats().sessionsFailed.sum(), "the destination failed the session");
-            assertEquals(1, bed.beta.sessions().stats().sessionsCompleted.sum());
-            assertEquals(1, bed.alpha.sessions().stats().sessionsCompleted.sum());
-            assertTrue(bed.beta.sessions().stats().qemuBytesWritten.sum() < mainBytes + multifdBytes,
+            assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum(), "the destination failed the session");
+            assertEquals(1, bed.beta.tunnelStats().sessionsCompleted.sum());
+            assertEquals(1, bed.alpha.tunnelStats().sessionsCompleted.sum());
+            assertTrue(bed.beta.tunnelStats().qemuBytesWritten.sum() < mainBytes + multifdBytes,
                     "the destination delivered the whole multifd stream: the close did not cut it");
         }
         finally {

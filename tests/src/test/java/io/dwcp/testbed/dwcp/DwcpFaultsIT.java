@@ -110,7 +110,33 @@ class DwcpFaultsIT {
             assertCompletedIntact(result, pair);
             assertTrue(link.source().metric("dwcp_streams_failed_total", "").orElse(0) > failedBefore,
                     "dwcpd a counted no failed stream:\n" + link.logs());
+            assertLatencyHistogramsSeeTheWan();
         }
+    }
+
+    /**
+     * The source's histograms after a migration across the 2 x 20 ms link: PINGs came back and
+     * frames were acknowledged, none of them faster than the link's round trip (so nothing in the
+     * buckets up to 25 ms).
+     */
+    private void assertLatencyHistogramsSeeTheWan() {
+        String metrics = link.source().metrics();
+        double pings = link.source().metric("dwcp_ping_rtt_seconds_count", "peer=\"" + DwcpLink.B + "\"").orElse(0);
+        double frames = link.source().metric("dwcp_frame_delivery_seconds_count", "").orElse(0);
+        System.out.printf("dwcpd a: %.0f PING round trips, %.0f frames acknowledged; below 25 ms: %.0f and %.0f, below 50 ms: %.0f and %.0f,"
+                        + " below 100 ms: %.0f and %.0f, below 250 ms: %.0f and %.0f%n", pings, frames,
+                bucket("dwcp_ping_rtt_seconds", "0.025"), bucket("dwcp_frame_delivery_seconds", "0.025"),
+                bucket("dwcp_ping_rtt_seconds", "0.05"), bucket("dwcp_frame_delivery_seconds", "0.05"),
+                bucket("dwcp_ping_rtt_seconds", "0.1"), bucket("dwcp_frame_delivery_seconds", "0.1"),
+                bucket("dwcp_ping_rtt_seconds", "0.25"), bucket("dwcp_frame_delivery_seconds", "0.25"));
+        assertTrue(pings > 0, "no PING round trip in dwcpd a's histogram:\n" + metrics);
+        assertTrue(frames > 0, "no frame delivery in dwcpd a's histogram:\n" + metrics);
+        assertEquals(0.0, bucket("dwcp_ping_rtt_seconds", "0.025"), "PINGs faster than the link's 40 ms round trip:\n" + metrics);
+        assertEquals(0.0, bucket("dwcp_frame_delivery_seconds", "0.025"), "frames acknowledged faster than the link's 40 ms round trip:\n" + metrics);
+    }
+
+    private double bucket(String histogram, String upperBound) {
+        return link.source().metric(histogram + "_bucket", "le=\"" + upperBound + "\"").orElse(-1);
     }
 
     @Test

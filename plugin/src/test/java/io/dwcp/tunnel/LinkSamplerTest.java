@@ -1,7 +1,7 @@
 package io.dwcp.tunnel;
 
-import io.dwcp.tunnel.LinkMonitor.Figures;
-import io.dwcp.tunnel.LinkMonitor.Measurement;
+import io.dwcp.tunnel.LinkSampler.Figures;
+import io.dwcp.tunnel.LinkSampler.Measurement;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -10,9 +10,9 @@ import java.util.Optional;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The link figures measured from source sessions' counters and TCP_INFO. */
-class LinkMonitorTest
+class LinkSamplerTest
 {
-    private final LinkMonitor monitor = new LinkMonitor();
+    private final LinkSampler monitor = new LinkSampler();
 
     @Test
     void samplesArePerPeerOverTheInterval()

@@ -31,7 +31,7 @@ import java.util.TreeMap;
  * <p>Thread-safe (its per-session state is guarded by this object); reads only counters and
  * TCP_INFO, no I/O, so it may run on any thread, an event loop included.
  */
-public final class LinkMonitor
+public final class LinkSampler
 {
     static final long MIN_SEGMENTS_FOR_LOSS = 1000;
     static final long FORGET_AFTER_MILLIS = 60_000;
