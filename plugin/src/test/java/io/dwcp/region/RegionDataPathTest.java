@@ -236,6 +236,7 @@ class RegionDataPathTest
             }
         });
         String metrics = alpha.metrics().render();
-        assertTrue(metrics.contains("dwcp_region_records_publish_failed_total 0\n"), metrics);
+        assertTrue(metrics.contains("\ndwcp_region_records_publish_failed_total 0.0\n"), metrics);
+        assertTrue(!metrics.contains("\ndwcp_region_records_published_total 0.0\n") && metrics.contains("\ndwcp_region_records_published_total "), metrics);
     }
 }
