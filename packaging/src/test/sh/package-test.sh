@@ -174,6 +174,19 @@ for command in "dwcp --version" "dwcpd --version"; do
   fi
 done
 
+# dwcp migrate --to-region: in --help and the man page; with --dry-run a usage error (it would need dwcpd)
+if out=$(in_root dwcp migrate --help 2>&1) && printf '%s' "$out" | grep -q -- '--to-region=REGION'; then
+  ok "dwcp migrate --help lists --to-region"
+else
+  not_ok "dwcp migrate --help lists --to-region: $(printf '%s' "$out" | head -c 300 | tr '\n' ' ')"
+fi
+check "dwcp-migrate(1) documents --to-region" sh -c "zcat '$root/usr/share/man/man1/dwcp-migrate.1.gz' | sed 's/\\\\-/-/g' | grep -q -- 'to-region'"
+out=$(in_root dwcp migrate vm1 --to-region eu-west --dry-run 2>&1); status=$?
+if [ $status -eq 2 ] && printf '%s' "$out" | grep -q 'cannot choose a host of region eu-west: give TARGET'; then
+  ok "dwcp migrate --to-region --dry-run is a usage error: $out"
+else
+  not_ok "dwcp migrate --to-region --dry-run exits 2 saying why: exit $status '$(printf '%s' "$out" | head -c 300 | tr '\n' ' ')'"
+fi
 # dwcp migrate --dry-run prints the virsh command line and contacts neither libvirt nor dwcpd
 dry_run_expected="virsh -c qemu:///system migrate --live --p2p --persistent --undefinesource vm1 qemu+tcp://dest/system --migrateuri unix:///run/dwcp/peer/dest1.sock"
 if out=$(in_root dwcp migrate --dry-run vm1 'dwcp://dest?peer=dest1&dest-uri=qemu%2Btcp%3A%2F%2Fdest%2Fsystem' 2>&1) \

@@ -28,6 +28,14 @@ public interface Dwcpd
     Optional<Region> region()
             throws UnavailableException;
 
+    /**
+     * Where the domain would go in the region ({@code GET /v1/regions/REGION/destinations}): the
+     * candidates best first with their figures, the one chosen (empty when every host is full);
+     * refused (no control plane, no such region, another region, stale metadata) with dwcpd's reason.
+     */
+    Destinations destinations(String region, String domain)
+            throws UnavailableException;
+
     /** The announced migration's tunnel side, or empty when dwcpd forgot it. */
     Optional<Migration> migration(String id)
             throws UnavailableException;
@@ -86,6 +94,19 @@ public interface Dwcpd
             regions = List.copyOf(regions);
         }
     }
+
+    /** dwcpd's choice of a host in a region; ages in milliseconds since it made sure of each kind of figure. */
+    record Destinations(String region, String domain, Optional<String> chosen, String reason, List<Destination> candidates,
+            long hostsAgeMillis, long linksAgeMillis, long baselinesAgeMillis, long migrationsAgeMillis, long stalenessBoundMillis)
+    {
+        public Destinations
+        {
+            candidates = List.copyOf(candidates);
+        }
+    }
+
+    /** A candidate host: its tunnel address, whether it is full, and its figures in one line. */
+    record Destination(String host, String address, boolean full, String figures) {}
 
     /** A host registered in the region. */
     record Host(String name, String address, int capacity, String dwcpVersion, String certificateFingerprint, long registeredAtMillis) {}

@@ -70,6 +70,23 @@ public final class DwcpdControl
     }
 
     @Override
+    public Destinations destinations(String region, String domain)
+            throws UnavailableException
+    {
+        String path = "/v1/regions/" + java.net.URLEncoder.encode(region, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20") + "/destinations?vm="
+                + java.net.URLEncoder.encode(domain, java.nio.charset.StandardCharsets.UTF_8);
+        JsonNode answer = json(exchange(() -> client.get(path)), 200, "GET /v1/regions/" + region + "/destinations");
+        List<Destination> candidates = new ArrayList<>();
+        for (JsonNode candidate : answer.path("candidates")) {
+            candidates.add(new Destination(candidate.path("host").asText(), candidate.path("address").asText(), candidate.path("full").asBoolean(),
+                    candidate.path("figures").asText()));
+        }
+        return new Destinations(answer.path("region").asText(), answer.path("vm").asText(), text(answer.path("chosen")), answer.path("reason").asText(), candidates,
+                answer.path("hostsAgeMillis").asLong(-1), answer.path("linksAgeMillis").asLong(-1), answer.path("baselinesAgeMillis").asLong(-1),
+                answer.path("migrationsAgeMillis").asLong(-1), answer.path("stalenessBoundMillis").asLong(-1));
+    }
+
+    @Override
     public Migration announce(String domain, String peer)
             throws UnavailableException
     {

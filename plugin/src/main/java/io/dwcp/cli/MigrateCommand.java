@@ -41,7 +41,13 @@ import static java.util.Objects.requireNonNull;
                 "",
                 "TARGET is dwcp://HOST[:PORT][?peer=NAME&parallel=N&bandwidth=MIB&dest-uri=URI]. The dwcpd peer is the one "
                         + "named HOST (or NAME), else the one whose tunnel address is HOST[:PORT]. Options in the query are "
-                        + "percent-decoded.",
+                        + "percent-decoded. When dwcpd runs a region (region.name) and HOST is none of its configured peers, "
+                        + "dwcpd looks HOST up in the region's host records (its address, and the fingerprint its TLS certificate must have).",
+                "",
+                "--to-region REGION instead of TARGET: dwcpd chooses the host of REGION (this host's region) for DOMAIN: first a host "
+                        + "holding a baseline of it, then the fastest measured link from here, then the most free capacity; full hosts "
+                        + "are left out. The command prints each candidate's figures and why it chose the one, then migrates to it. "
+                        + "Every figure is read within region.staleness-bound, or the choice is refused.",
                 "",
                 "Settings come from /etc/dwcp/dwcp.properties (keys migrate.connect, migrate.dest-uri, control.socket "
                         + "and node.run-dir); options override them.",
@@ -50,7 +56,7 @@ import static java.util.Objects.requireNonNull;
                 "Exit status:",
                 "  0    migrated",
                 "  2    usage: options, TARGET or settings file",
-                "  3    dwcpd not running, not answering, without that peer, or refusing",
+                "  3    dwcpd not running, not answering, without that peer, or refusing (also: no host of REGION can be chosen)",
                 "  4    libvirt error before the migration started (connection, domain)",
                 "  5    migration failed or timed out; the domain keeps running here",
                 "  130  interrupted (Ctrl-C): the job was aborted; the domain keeps running here"})
@@ -105,8 +111,12 @@ public final class MigrateCommand
     @Parameters(index = "0", paramLabel = "DOMAIN", description = "The libvirt domain (its name) to migrate.")
     String domain;
 
-    @Parameters(index = "1", paramLabel = "TARGET", description = "Where to: dwcp://HOST[:PORT][?OPTIONS].")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "TARGET", description = "Where to: dwcp://HOST[:PORT][?OPTIONS] (or --to-region).")
     String target;
+
+    @Option(names = "--to-region", paramLabel = "REGION", description = "Instead of TARGET: let dwcpd choose the host of REGION (this host's region) by the "
+            + "baseline it holds of DOMAIN, the measured link and its free capacity; prints each candidate's figures and why the one was chosen.")
+    String toRegion;
 
     @Option(names = {"-c", "--connect"}, paramLabel = "URI", description = "The local libvirt URI (default: migrate.connect, else qemu:///system).")
     String connect;
@@ -213,6 +223,22 @@ public final class MigrateCommand
             throws UsageException
     {
         CliConfig config = config();
+        if (toRegion != null) {
+            if (target != null) {
+                throw new UsageException("give TARGET or --to-region, not both");
+            }
+            if (dryRun) {
+                throw new UsageException("--dry-run contacts no dwcpd, so it cannot choose a host of region " + toRegion + ": give TARGET");
+            }
+            Optional<String> chosen = chooseInRegion(env, controlSocket != null ? controlSocket : config.getControlSocket());
+            if (chosen.isEmpty()) {
+                return ExitCode.DWCPD_UNAVAILABLE;
+            }
+            target = chosen.get();
+        }
+        else if (target == null) {
+            throw new UsageException("give TARGET (dwcp://HOST) or --to-region REGION");
+        }
         MigrationTarget destination;
         try {
             destination = MigrationTarget.parse(target);
@@ -255,7 +281,7 @@ public final class MigrateCommand
         try (Dwcpd dwcpd = env.dwcpd().apply(socket)) {
             Dwcpd.Peer peer;
             try {
-                peer = peer(dwcpd.status(), destination);
+                peer = peer(dwcpd.status(), destination, dwcpd::region);
             }
             catch (Dwcpd.UnavailableException e) {
                 env.err().println("dwcp migrate: " + e.getMessage());
@@ -451,6 +477,91 @@ public final class MigrateCommand
     }
 
     /** The peer of dwcpd that the target names: by ?peer=, by name, then by tunnel address. */
+    /**
+     * Asks dwcpd to choose the host of {@link #toRegion} for the domain, prints each candidate's
+     * figures and the reason, and answers the target to migrate to ({@code dwcp://HOST?peer=NAME},
+     * HOST from the chosen host's tunnel address); empty (after saying why) when none can be chosen.
+     */
+    private Optional<String> chooseInRegion(Environment env, Path socket)
+    {
+        Dwcpd.Destinations choice;
+        try (Dwcpd dwcpd = env.dwcpd().apply(socket)) {
+            choice = dwcpd.destinations(toRegion, domain);
+        }
+        catch (Dwcpd.UnavailableException e) {
+            env.err().println("dwcp migrate: cannot choose a host of region " + toRegion + ": " + e.getMessage());
+            return Optional.empty();
+        }
+        env.out().println("Hosts of region " + choice.region() + " for " + choice.domain() + " (read " + choice.hostsAgeMillis() + " ms ago, links "
+                + choice.linksAgeMillis() + " ms, baselines " + choice.baselinesAgeMillis() + " ms, migrations " + choice.migrationsAgeMillis()
+                + " ms; bound " + choice.stalenessBoundMillis() + " ms):");
+        for (Dwcpd.Destination candidate : choice.candidates()) {
+            String mark = choice.chosen().filter(candidate.host()::equals).isPresent() ? "  <- chosen" : candidate.full() ? "  (full)" : "";
+            env.out().println("  " + candidate.host() + " (" + candidate.address() + "): " + candidate.figures() + mark);
+        }
+        if (choice.chosen().isEmpty()) {
+            env.err().println("dwcp migrate: no host of region " + choice.region() + " to migrate " + choice.domain() + " to: " + choice.reason());
+            return Optional.empty();
+        }
+        env.out().println("Chose " + choice.reason());
+        String host = choice.chosen().get();
+        String address = choice.candidates().stream().filter(candidate -> candidate.host().equals(host)).findFirst().map(Dwcpd.Destination::address).orElse(host);
+        int colon = address.lastIndexOf(':');
+        String uriHost = colon > 0 ? address.substring(0, colon) : address;
+        if (uriHost.contains(":") && !uriHost.startsWith("[")) {
+            uriHost = "[" + uriHost + "]";
+        }
+        return Optional.of("dwcp://" + uriHost + "?peer=" + host);
+    }
+
+    /**
+     * The configured peer TARGET names; else, when dwcpd runs a region, the host of the region it
+     * names (by name, or by the tunnel address in its record), which dwcpd resolves from the
+     * region's records when the migration is announced.
+     */
+    static Dwcpd.Peer peer(Dwcpd.Status status, MigrationTarget target, RegionLookup lookup)
+            throws Dwcpd.UnavailableException
+    {
+        try {
+            return peer(status, target);
+        }
+        catch (Dwcpd.UnavailableException notConfigured) {
+            // asked only now: a configured peer needs no region
+            Optional<Dwcpd.Region> region = lookup.region();
+            if (region.isEmpty()) {
+                throw notConfigured;
+            }
+            if (target.peer().isPresent() || (target.port().isEmpty() && PEER_NAME.matcher(target.host()).matches()
+                    && region.get().hosts().stream().noneMatch(host -> addressMatches(host.address(), target)))) {
+                String name = target.peer().orElse(target.host());
+                return new Dwcpd.Peer(name, "", "");
+            }
+            for (Dwcpd.Host host : region.get().hosts()) {
+                if (addressMatches(host.address(), target)) {
+                    return new Dwcpd.Peer(host.name(), host.address(), "");
+                }
+            }
+            throw new Dwcpd.UnavailableException(notConfigured.getMessage() + "; nor is " + target.uriHost()
+                    + (target.port().isPresent() ? ":" + target.port().getAsInt() : "") + " the address of a host of region " + region.get().region());
+        }
+    }
+
+    /** dwcpd's region, asked only when TARGET is no configured peer. */
+    @FunctionalInterface
+    interface RegionLookup
+    {
+        Optional<Dwcpd.Region> region()
+                throws Dwcpd.UnavailableException;
+    }
+
+    private static boolean addressMatches(String address, MigrationTarget target)
+    {
+        int colon = address.lastIndexOf(':');
+        String host = address.substring(0, Math.max(0, colon)).replace("[", "").replace("]", "");
+        String port = address.substring(colon + 1);
+        return host.equalsIgnoreCase(target.host()) && (target.port().isEmpty() || port.equals(Integer.toString(target.port().getAsInt())));
+    }
+
     static Dwcpd.Peer peer(Dwcpd.Status status, MigrationTarget target)
             throws Dwcpd.UnavailableException
     {

@@ -10,7 +10,10 @@ import io.dwcp.hde.BaselineJobs;
 import io.dwcp.hde.BaselineStore;
 import io.dwcp.hde.BaselineStoreException;
 import io.dwcp.node.NodeConfig;
+import io.dwcp.region.DestinationChooser;
 import io.dwcp.region.RegionStatus;
+import io.dwcp.region.RegionView;
+import io.dwcp.region.StaleMetadataException;
 import io.dwcp.region.VmLock;
 import io.dwcp.region.VmLockedException;
 import io.dwcp.region.VmLocks;
@@ -34,8 +37,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
@@ -53,7 +54,10 @@ import static java.util.Objects.requireNonNull;
  *      200 {protocol, node, controlSocket, peers: [{name, address, socket, qemuPort}],
  *           sessions: [Session], incoming: [{domain, uuid, createdAtMillis}], migrations: [Migration]}
  * POST /v1/migrations           protocol=1&amp;domain=NAME&amp;peer=PEER    (dwcp migrate, source)
- *      201 Migration, Location: /v1/migrations/ID | 400 | 404 unknown peer | 409 that domain is already migrating,
+ *      (PEER: a configured peer, else, with a control plane, a host of the region: its record's address, and the
+ *      certificate fingerprint its TLS peer must show; see PeerResolver)
+ *      201 Migration, Location: /v1/migrations/ID | 400 | 404 unknown peer (neither configured nor a host of the
+ *      region: the body says where it looked) | 409 that domain is already migrating,
  *      here or (with a control plane) anywhere in the region: the body names the host and migration holding it | 503
  *      (the migration's own socket, where its source QEMU connects, is open from now until its session ends, it is
  *      deleted or forgotten unused; its connections form one session, which names the migration to the destination;
@@ -74,6 +78,14 @@ import static java.util.Objects.requireNonNull;
  *      200 {region, host, leader, leaderAgeMillis, thisHostLeads, term, hosts: [Host], hostsAgeMillis,
  *           links: [Link], linksAgeMillis, regions: [{region, summary, hosts, ageMillis}], counters: {...}}
  *      | 404 no control plane (region.name not set)
+ * GET  /v1/regions/REGION/destinations?vm=DOMAIN                        (dwcp migrate --to-region)
+ *      200 {region, vm, chosen: HOST|null (every host full, or none but this one), reason,
+ *           candidates: [{host, address, capacity, running, full, baseline: {vm, host, sizeBytes, createdAtMillis}|null,
+ *                         link: Link|null, figures (one line for the operator)}] (best first, see
+ *           io.dwcp.region.DestinationChooser), hostsAgeMillis, linksAgeMillis, baselinesAgeMillis, migrationsAgeMillis,
+ *           stalenessBoundMillis}
+ *      | 400 | 404 no control plane, or no such region | 409 another region (gossip does not carry what a choice
+ *      needs: the body says what is missing) | 503 metadata older than region.staleness-bound and not refreshable
  *      (leader: who holds the region's latch, "" if nobody; term: this host's term while it leads, else the
  *       region's latest term, 0 before the first; *AgeMillis: since dwcpd last made sure of the figure, -1 never)
  *
@@ -169,18 +181,24 @@ public final class ControlApi
     private final BaselineJobs baselineJobs;
     private final QemuListeners qemuListeners;
     private final LongSupplier clock;
+    private final PeerResolver resolver;
+    private final Optional<RegionView> regionView;
 
     @Inject
     public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
-            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners)
+            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners, PeerResolver resolver,
+            Optional<RegionView> regionView)
     {
-        this(node, peers, config, sessions, registry, regions, locks, baselines, baselineJobs, qemuListeners, System::currentTimeMillis);
+        this(node, peers, config, sessions, registry, regions, locks, baselines, baselineJobs, qemuListeners, resolver, regionView, System::currentTimeMillis);
     }
 
     /** {@code clock}: milliseconds since the epoch, for the baselines' ages. */
     ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
-            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners, LongSupplier clock)
+            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners, PeerResolver resolver,
+            Optional<RegionView> regionView, LongSupplier clock)
     {
+        this.regionView = requireNonNull(regionView, "regionView is null");
+        this.resolver = requireNonNull(resolver, "resolver is null");
         this.qemuListeners = requireNonNull(qemuListeners, "qemuListeners is null");
         this.baselines = requireNonNull(baselines, "baselines is null");
         this.baselineJobs = requireNonNull(baselineJobs, "baselineJobs is null");
@@ -197,7 +215,17 @@ public final class ControlApi
     public Response handle(String method, String uri, String contentType, String body)
     {
         try {
-            return route(method, new QueryStringDecoder(uri).path(), contentType, body);
+            QueryStringDecoder decoder = new QueryStringDecoder(uri);
+            if (decoder.path().startsWith("/v1/regions/") && decoder.path().endsWith("/destinations")) {
+                requireMethod(method, "GET");
+                String region = decoder.path().substring("/v1/regions/".length(), decoder.path().length() - "/destinations".length());
+                List<String> vm = decoder.parameters().getOrDefault("vm", List.of());
+                if (vm.size() != 1 || vm.get(0).isEmpty()) {
+                    throw new Refused(400, "give the VM exactly once: /v1/regions/REGION/destinations?vm=DOMAIN");
+                }
+                return destinations(region, domain(vm.get(0)));
+            }
+            return route(method, decoder.path(), contentType, body);
         }
         catch (Refused e) {
             return Response.text(e.status, e.getMessage());
@@ -280,6 +308,57 @@ public final class ControlApi
         return Response.text(404, "no such resource: " + path + " (protocol " + PROTOCOL + ": /v1/status, /v1/regions, /v1/migrations, /v1/incoming-migrations, /v1/baselines)");
     }
 
+    /** Where the VM would go in the region: the candidates with their figures, best first (DestinationChooser's rules). */
+    private Response destinations(String region, String vm)
+            throws Refused
+    {
+        if (regionView.isEmpty()) {
+            throw new Refused(404, "dwcpd " + node.getName() + " runs no control plane (set region.name): it knows no region's hosts to choose from");
+        }
+        DestinationChooser.Choice choice;
+        long now = clock.getAsLong();
+        try {
+            choice = DestinationChooser.choose(regionView.get(), region, vm, now);
+        }
+        catch (StaleMetadataException e) {
+            throw new Refused(503, e.getMessage());
+        }
+        catch (DestinationChooser.NoChoiceException e) {
+            throw new Refused(e.status(), e.getMessage());
+        }
+        catch (IllegalStateException e) {
+            throw new Refused(503, e.getMessage());
+        }
+        ObjectNode answer = JSON.createObjectNode();
+        answer.put("region", choice.region());
+        answer.put("vm", choice.vm());
+        if (choice.chosen().isPresent()) {
+            answer.put("chosen", choice.chosen().get().host());
+        }
+        else {
+            answer.putNull("chosen");
+        }
+        answer.put("reason", choice.reason());
+        ArrayNode candidates = answer.putArray("candidates");
+        for (DestinationChooser.Candidate candidate : choice.candidates()) {
+            ObjectNode entry = candidates.addObject();
+            entry.put("host", candidate.host());
+            entry.put("address", candidate.address());
+            entry.put("capacity", candidate.capacity());
+            entry.put("running", candidate.running());
+            entry.put("full", candidate.isFull());
+            candidate.baseline().ifPresentOrElse(baseline -> entry.set("baseline", JSON.valueToTree(baseline)), () -> entry.putNull("baseline"));
+            candidate.link().ifPresentOrElse(link -> entry.set("link", JSON.valueToTree(link)), () -> entry.putNull("link"));
+            entry.put("figures", candidate.figures(now));
+        }
+        answer.put("hostsAgeMillis", choice.hostsAgeMillis());
+        answer.put("linksAgeMillis", choice.linksAgeMillis());
+        answer.put("baselinesAgeMillis", choice.baselinesAgeMillis());
+        answer.put("migrationsAgeMillis", choice.migrationsAgeMillis());
+        answer.put("stalenessBoundMillis", regionView.get().stalenessBound().toMillis());
+        return Response.json(200, answer);
+    }
+
     private static void requireMethod(String method, String... allowed)
             throws Refused
     {
@@ -314,8 +393,17 @@ public final class ControlApi
             throw new Refused(400, "domain '" + printable(domain) + "': " + e.getMessage());
         }
         String peerName = form.get("peer");
-        PeerConfig peer = peers.get(peerName).orElseThrow(() -> new Refused(404,
-                "dwcpd " + node.getName() + " has no peer '" + printable(peerName) + "' (peers: " + peerNames() + ")"));
+        if (peerName.isEmpty()) {
+            throw new Refused(400, "peer is empty");
+        }
+        PeerConfig peer;
+        try {
+            // a configured peer, else a host of the region
+            peer = resolver.resolve(peerName);
+        }
+        catch (PeerResolver.UnresolvedPeerException e) {
+            throw new Refused(e.status(), e.getMessage());
+        }
         MigrationRegistry.Announcement announcement = registry.announceOutgoing(domain, peer);
         return switch (announcement.outcome()) {
             case ACCEPTED -> {
@@ -494,13 +582,6 @@ public final class ControlApi
             listener.close();
             throw new Refused(503, "migration " + migration.id() + " was forgotten while its socket was opened: try again");
         }
-    }
-
-    private String peerNames()
-    {
-        Set<String> names = new TreeSet<>();
-        peers.all().forEach(peer -> names.add(peer.name()));
-        return names.isEmpty() ? "none configured" : String.join(", ", names);
     }
 
     private static String domain(String domain)

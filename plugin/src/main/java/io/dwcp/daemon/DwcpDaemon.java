@@ -57,11 +57,12 @@ public final class DwcpDaemon
     private final ControlServer control;
     private final Optional<ControlPlane> controlPlane;
     private final BaselineJobs baselineJobs;
+    private final RegionPublishing regionPublishing;
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
 
     @Inject
     public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelStats tunnelStats, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics, ControlServer control,
-            Optional<ControlPlane> controlPlane, BaselineJobs baselineJobs)
+            Optional<ControlPlane> controlPlane, BaselineJobs baselineJobs, RegionPublishing regionPublishing)
     {
         this.node = requireNonNull(node, "node is null");
         this.group = requireNonNull(group, "group is null");
@@ -73,6 +74,7 @@ public final class DwcpDaemon
         this.control = requireNonNull(control, "control is null");
         this.controlPlane = requireNonNull(controlPlane, "controlPlane is null");
         this.baselineJobs = requireNonNull(baselineJobs, "baselineJobs is null");
+        this.regionPublishing = requireNonNull(regionPublishing, "regionPublishing is null");
     }
 
     /**
@@ -98,12 +100,16 @@ public final class DwcpDaemon
             Files.createDirectories(node.getStateDirectory());
             // the periodic removal of expired baselines; commits run on its thread whenever a session completes
             baselineJobs.start();
+            // hosts of the region that are no configured peer may connect (their records name them)
+            controlPlane.ifPresent(tunnelServer::setPeerDirectory);
             tunnelServer.start();
             qemuListeners.start();
             metrics.start();
             // only with region.name: ZooKeeper, this host's record, the election, gossip
             if (controlPlane.isPresent()) {
                 controlPlane.get().start();
+                // the data path's links, migrations and baselines into the region's metadata
+                regionPublishing.start();
             }
             // last: the hook and the CLI see the socket once the daemon can serve them
             control.start();

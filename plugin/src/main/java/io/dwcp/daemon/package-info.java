@@ -3,7 +3,8 @@
  * configuration of every concern bound and checked in one place
  * ({@link io.dwcp.daemon.DaemonConfiguration}, {@link io.dwcp.daemon.ConfigModule}), and
  * {@link io.dwcp.daemon.DwcpDaemon}, which builds the injector from each package's module and
- * starts and closes the parts in order. It depends on every package; no package depends on it.
+ * starts and closes the parts in order; {@code RegionPublishing} connects the data path (sessions,
+ * baseline store) to the region's metadata, the one place that knows both. It depends on every package; no package depends on it.
  *
  * <h2>Threads</h2>
  * <ul>

@@ -96,6 +96,7 @@ public final class BaselineStore
     // when a migration last opened each baseline, since the store opened (saved by saveUsage)
     private final Map<String, Long> lastUsed = new HashMap<>();
     private final Map<String, Long> unsavedUsage = new HashMap<>();
+    private final List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A committed baseline. */
     public record BaselineInfo(String id, int pages, long bytes, long createdMillis) {}
@@ -108,6 +109,19 @@ public final class BaselineStore
             requireNonNull(domain, "domain is null");
             requireNonNull(uuid, "uuid is null");
         }
+    }
+
+    /**
+     * Told which baselines of a VM this store holds whenever that changes: a baseline labelled
+     * with the VM ({@link #setOwner}, after a commit), or one of it removed (on request, expired,
+     * evicted for room). Called on the thread that changed the store (the baseline jobs' thread,
+     * the control socket's), under the store's lock: hand the news on, never block.
+     */
+    @FunctionalInterface
+    public interface Listener
+    {
+        /** {@code newest}: the VM's newest baseline here, or empty once none is left. */
+        void held(String domain, Optional<BaselineInfo> newest);
     }
 
     /** A committed baseline with what the store knows about it: its VM, when last opened, whether a migration has it open now. */
@@ -349,6 +363,47 @@ public final class BaselineStore
         return new BaselineRecorder(this, id);
     }
 
+    public void addListener(Listener listener)
+    {
+        listeners.add(requireNonNull(listener, "listener is null"));
+    }
+
+    /** The VM's newest baseline here (labelled with its domain), if any. */
+    public synchronized Optional<BaselineInfo> newestOf(String domain)
+            throws BaselineStoreException
+    {
+        Optional<BaselineInfo> newest = Optional.empty();
+        for (BaselineInfo info : list()) {
+            if (domain.equals(readMeta(info.id()).getProperty("domain"))) {
+                newest = Optional.of(info);
+            }
+        }
+        return newest;
+    }
+
+    private void changed(String domain)
+    {
+        if (domain == null || listeners.isEmpty()) {
+            return;
+        }
+        Optional<BaselineInfo> newest;
+        try {
+            newest = newestOf(domain);
+        }
+        catch (BaselineStoreException e) {
+            log.warn("cannot tell which baselines of {} are left: {}", domain, e.getMessage());
+            return;
+        }
+        for (Listener listener : listeners) {
+            try {
+                listener.held(domain, newest);
+            }
+            catch (RuntimeException e) {
+                log.warn("a listener of the baselines of {} failed: {}", domain, e.toString());
+            }
+        }
+    }
+
     public synchronized void delete(String id)
             throws BaselineStoreException
     {
@@ -356,6 +411,7 @@ public final class BaselineStore
         if (pinned.containsKey(id)) {
             throw new BaselineInUseException("baseline '" + id + "' is in use by a migration");
         }
+        String domain = listeners.isEmpty() ? null : readMeta(id).getProperty("domain");
         try {
             Files.deleteIfExists(file(id));
             Files.deleteIfExists(metaFile(id));
@@ -365,6 +421,7 @@ public final class BaselineStore
         }
         lastUsed.remove(id);
         unsavedUsage.remove(id);
+        changed(domain);
     }
 
     /** The committed baselines with their VM, last use and whether a migration has them open; oldest first. */
@@ -403,9 +460,14 @@ public final class BaselineStore
             throw new BaselineStoreException("no baseline '" + id + "' in " + directory);
         }
         Properties meta = readMeta(id);
+        String previous = meta.getProperty("domain");
         meta.setProperty("domain", owner.domain());
         owner.uuid().ifPresentOrElse(uuid -> meta.setProperty("uuid", uuid), () -> meta.remove("uuid"));
         writeMeta(id, meta);
+        changed(owner.domain());
+        if (previous != null && !previous.equals(owner.domain())) {
+            changed(previous);
+        }
     }
 
     /** Writes when each baseline was last opened to its {@code .meta} (the daemon's periodic job, and when it stops). */

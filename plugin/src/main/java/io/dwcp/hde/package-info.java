@@ -43,6 +43,8 @@
  * (one lock); so are the outcomes {@code BaselineJobs} publishes, read by the control socket.
  * {@link io.dwcp.hde.HdeStats} is thread-safe; the callbacks {@link io.dwcp.hde.HdeMetrics}
  * registers read it at each scrape, on the metrics exporter's thread.
+ * {@link io.dwcp.hde.BaselineStore.Listener}s are called on the thread that changed the store (the
+ * baseline jobs' thread, the control socket's), under the store's lock: they only hand news on.
  * Opening the baselines a destination offers still reads their hashes on the session's loop.
  */
 package io.dwcp.hde;

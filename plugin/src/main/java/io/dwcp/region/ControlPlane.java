@@ -15,6 +15,8 @@ import io.dwcp.region.Records.HostRecord;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tls.TlsContexts;
+import io.dwcp.tunnel.PeerConfig;
+import io.dwcp.tunnel.PeerDirectory;
 import io.dwcp.tunnel.TunnelConfig;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
@@ -25,11 +27,9 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,7 +57,7 @@ import static java.util.Objects.requireNonNull;
  * ({@link RegionLeader}); the TLS transport its event loop. {@link #close()} ends them in order.
  */
 public final class ControlPlane
-        implements RegionStatus, VmLocks, Closeable
+        implements RegionStatus, VmLocks, RegionRecords, RegionView, PeerDirectory, Closeable
 {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -81,8 +81,11 @@ public final class ControlPlane
     private CuratorFramework client;
     private volatile RegionMetadata metadata;
     private PersistentNode registration;
+    private volatile RegionPublisher publisher;
+    private volatile LinkSource linkSource = now -> List.of();
+    private final java.util.concurrent.atomic.AtomicLong lastForcedHostsRead = new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(1));
     private RegionLeader leader;
-    private ScheduledExecutorService gossipThread;
+    private volatile ScheduledExecutorService gossipThread;
     private TlsGossipTransport transport;
     // owned by the gossip thread
     private GossipNode gossip;
@@ -137,6 +140,9 @@ public final class ControlPlane
             RegionPaths paths = new RegionPaths(config.getZookeeperRoot(), config.getName());
             metadata = new RegionMetadata(client, paths, config.getConnectionTimeout(), stats, System::currentTimeMillis);
             registration = metadata.registerHost(hostRecord());
+            publisher = new RegionPublisher("[region=" + config.getName() + " host=" + node.getName() + "]", node.getName(), metadata, stats,
+                    config.getLinkPublishInterval(), System::currentTimeMillis);
+            publisher.setLinkSource(linkSource);
 
             gossipThread = Executors.newSingleThreadScheduledExecutor(runnable -> {
                 Thread thread = new Thread(runnable, "dwcp-gossip");
@@ -200,8 +206,8 @@ public final class ControlPlane
             return "none";
         }
         try (InputStream in = Files.newInputStream(tlsConfig.getCertificateFile())) {
-            byte[] der = CertificateFactory.getInstance("X.509").generateCertificate(in).getEncoded();
-            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(der));
+            // the same rule as the TLS peers' check
+            return TlsContexts.fingerprint(CertificateFactory.getInstance("X.509").generateCertificate(in));
         }
         catch (IOException | java.security.GeneralSecurityException e) {
             log.warn("[region={} host={}] cannot read {} for its fingerprint: {}", config.getName(), node.getName(), tlsConfig.getCertificateFile(), e.getMessage());
@@ -220,6 +226,190 @@ public final class ControlPlane
         return started.lockVm(vm, node.getName(), migration);
     }
 
+    @Override
+    public void linkMeasured(LinkRecord link)
+    {
+        RegionPublisher started = publisher;
+        if (started != null) {
+            started.linkMeasured(link);
+        }
+    }
+
+    @Override
+    public void migration(Records.MigrationRecord migration)
+    {
+        RegionPublisher started = publisher;
+        if (started != null) {
+            started.migration(migration);
+        }
+    }
+
+    @Override
+    public void baseline(String vm, Optional<Records.BaselineRecord> newest)
+    {
+        RegionPublisher started = publisher;
+        if (started != null) {
+            started.baseline(vm, newest);
+        }
+    }
+
+    @Override
+    public void setLinkSource(LinkSource source)
+    {
+        linkSource = requireNonNull(source, "source is null");
+        RegionPublisher started = publisher;
+        if (started != null) {
+            started.setLinkSource(source);
+        }
+    }
+
+    @Override
+    public String region()
+    {
+        return config.getName();
+    }
+
+    @Override
+    public String host()
+    {
+        return node.getName();
+    }
+
+    @Override
+    public Duration stalenessBound()
+    {
+        return config.getStalenessBound();
+    }
+
+    @Override
+    public Stamped<List<HostRecord>> hosts()
+            throws StaleMetadataException
+    {
+        return running().hosts(config.getStalenessBound());
+    }
+
+    @Override
+    public Stamped<List<LinkRecord>> links()
+            throws StaleMetadataException
+    {
+        return running().links(config.getStalenessBound());
+    }
+
+    @Override
+    public Stamped<List<Records.BaselineRecord>> baselines(String vm)
+            throws StaleMetadataException
+    {
+        return running().baselines(vm, config.getStalenessBound());
+    }
+
+    @Override
+    public Stamped<List<Records.MigrationRecord>> migrations()
+            throws StaleMetadataException
+    {
+        return running().migrations(config.getStalenessBound());
+    }
+
+    @Override
+    public Stamped<List<Records.RemoteRecord>> remoteRegions()
+            throws StaleMetadataException
+    {
+        return running().remoteRegions(config.getStalenessBound());
+    }
+
+    /**
+     * A host of the region as a tunnel peer, from the hosts last read (no I/O: the gossip thread
+     * refreshes them every second once older than half the bound); empty when unknown, when the
+     * record's address is not host:port, or when that read is older than the staleness bound.
+     */
+    @Override
+    public Optional<PeerConfig> peer(String name)
+    {
+        RegionMetadata started = metadata;
+        if (started == null || state.get() != State.STARTED || name.equals(node.getName())) {
+            return Optional.empty();
+        }
+        Optional<Stamped<?>> last = started.lastRead("hosts");
+        if (last.isEmpty() || !last.get().isWithin(config.getStalenessBound(), System.currentTimeMillis())) {
+            return Optional.empty();
+        }
+        for (HostRecord host : castList(last.get().value(), HostRecord.class)) {
+            if (host.name().equals(name)) {
+                return asPeer(host);
+            }
+        }
+        refreshHostsSoon();
+        return Optional.empty();
+    }
+
+    /**
+     * A host that just joined is not in the last read yet: the gossip thread reads the hosts again
+     * now (at most every 200 ms), so that its next stream, a moment later, finds it.
+     */
+    private void refreshHostsSoon()
+    {
+        long now = System.nanoTime();
+        long last = lastForcedHostsRead.get();
+        ScheduledExecutorService thread = gossipThread;
+        if (thread == null || now - last < TimeUnit.MILLISECONDS.toNanos(200) || !lastForcedHostsRead.compareAndSet(last, now)) {
+            return;
+        }
+        try {
+            thread.execute(() -> {
+                try {
+                    metadata.hosts(Duration.ZERO);
+                }
+                catch (StaleMetadataException e) {
+                    log.debug("[region={} host={}] reading the hosts again: {}", config.getName(), node.getName(), e.getMessage());
+                }
+            });
+        }
+        catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /** The host as a tunnel peer: its address, and its certificate's fingerprint when it published one. */
+    public static Optional<PeerConfig> asPeer(HostRecord host)
+    {
+        HostAndPort address;
+        try {
+            address = HostAndPort.valueOf(host.address());
+        }
+        catch (RuntimeException e) {
+            return Optional.empty();
+        }
+        if (address.port() == 0) {
+            return Optional.empty();
+        }
+        Optional<String> fingerprint = host.certificateFingerprint().startsWith("sha256:") ? Optional.of(host.certificateFingerprint()) : Optional.empty();
+        return Optional.of(new PeerConfig(host.name(), address, java.util.OptionalInt.empty(), fingerprint));
+    }
+
+    @Override
+    public String describe()
+    {
+        RegionMetadata started = metadata;
+        Optional<Stamped<?>> last = started == null ? Optional.empty() : started.lastRead("hosts");
+        if (last.isEmpty()) {
+            return " nor a host of region " + config.getName() + " (its hosts not read yet)";
+        }
+        long age = last.get().age(System.currentTimeMillis()).toMillis();
+        if (age > config.getStalenessBound().toMillis()) {
+            return " and region " + config.getName() + "'s hosts were read " + age + " ms ago, older than region.staleness-bound ("
+                    + config.getStalenessBound().toMillis() + " ms): is its ZooKeeper reachable?";
+        }
+        return " nor a host of region " + config.getName() + " (hosts read " + age + " ms ago)";
+    }
+
+    private RegionMetadata running()
+    {
+        RegionMetadata started = metadata;
+        if (started == null || state.get() != State.STARTED) {
+            throw new IllegalStateException("the control plane of region " + config.getName() + " is not running");
+        }
+        return started;
+    }
+
     /** On the gossip thread: a round, if this host leads. */
     private void round()
     {
@@ -236,7 +426,8 @@ public final class ControlPlane
             regionTerm = leader.regionTerm().map(LeaderTerm::epoch).orElse(0L);
             leaderReadAtMillis = System.currentTimeMillis();
             remoteRegions = remoteViews();
-            Stamped<List<HostRecord>> hosts = metadata.hosts(config.getStalenessBound());
+            // refreshed at half the bound, so that what the tunnel's peer lookups answer from stays within it
+            Stamped<List<HostRecord>> hosts = metadata.hosts(config.getStalenessBound().dividedBy(2));
             metadata.links(config.getStalenessBound());
             Optional<LeaderTerm> term = leader.term();
             if (term.isEmpty()) {
@@ -355,8 +546,9 @@ public final class ControlPlane
 
     /**
      * Gossip stops first (no round starts on a leadership being given up), then the election is
-     * left (a successor is elected at once, not after a session timeout), then the host record,
-     * the ZooKeeper client and the embedded server go.
+     * left (a successor is elected at once, not after a session timeout), then the records queued
+     * for publishing are written (bounded), then the host record, the ZooKeeper client and the
+     * embedded server go.
      */
     @Override
     public void close()
@@ -377,6 +569,10 @@ public final class ControlPlane
         }
         if (transport != null) {
             transport.close();
+        }
+        // before the client: a migration's end or a baseline's removal queued now is still written
+        if (publisher != null) {
+            publisher.close();
         }
         if (leader != null) {
             leader.close();

@@ -47,8 +47,13 @@ public final class Records
         }
     }
 
-    /** One migration as the region records it. */
-    public record MigrationRecord(String id, String vm, String source, String destination, String state, long startedAtMillis, long updatedAtMillis)
+    /**
+     * One migration as the region records it: {@code state} running, completed or failed;
+     * {@code endedAtMillis} 0 while it runs; {@code bytes} the tunnel bytes its source sent so far;
+     * {@code failure} the reason of a failed one ("" otherwise). Times are the source host's clock.
+     */
+    public record MigrationRecord(String id, String vm, String source, String destination, String state, long startedAtMillis, long updatedAtMillis,
+            long endedAtMillis, long bytes, String failure)
     {
         public MigrationRecord
         {
@@ -57,6 +62,13 @@ public final class Records
             requireNonNull(source, "source is null");
             requireNonNull(destination, "destination is null");
             requireNonNull(state, "state is null");
+            // records written before these fields existed have none
+            failure = failure == null ? "" : failure;
+        }
+
+        public MigrationRecord(String id, String vm, String source, String destination, String state, long startedAtMillis, long updatedAtMillis)
+        {
+            this(id, vm, source, destination, state, startedAtMillis, updatedAtMillis, 0, 0, "");
         }
     }
 

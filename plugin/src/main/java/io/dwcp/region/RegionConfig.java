@@ -44,6 +44,7 @@ public class RegionConfig
     private Duration sessionTimeout = Duration.ofSeconds(3);
     private Duration connectionTimeout = Duration.ofSeconds(2);
     private Duration stalenessBound = Duration.ofSeconds(5);
+    private Duration linkPublishInterval = Duration.ofSeconds(5);
     private HostAndPort advertisedAddress;
     private int capacity = 4;
 
@@ -172,6 +173,19 @@ public class RegionConfig
         return this;
     }
 
+    public Duration getLinkPublishInterval()
+    {
+        return linkPublishInterval;
+    }
+
+    /** A link's measurement is written at most this often (the newest wins); open migrations are measured this often. */
+    @Config(value = "region.link-publish-interval", description = "how often the open migrations' links are measured, and the least time between two writes of a link's measurement to ZooKeeper")
+    public RegionConfig setLinkPublishInterval(Duration linkPublishInterval)
+    {
+        this.linkPublishInterval = linkPublishInterval;
+        return this;
+    }
+
     /** Null: the tunnel's listen address. */
     public HostAndPort getAdvertisedAddress()
     {
@@ -217,6 +231,10 @@ public class RegionConfig
         }
         if (stalenessBound.isNegative() || stalenessBound.isZero()) {
             throw new ConfigurationException("region.staleness-bound must be positive: " + stalenessBound.toMillis() + "ms");
+        }
+        if (linkPublishInterval.compareTo(Duration.ofMillis(100)) < 0) {
+            throw new ConfigurationException("region.link-publish-interval must be at least 100ms (a link written more often only loads ZooKeeper): "
+                    + linkPublishInterval.toMillis() + "ms");
         }
         if (capacity < 0) {
             throw new ConfigurationException("region.capacity must not be negative: " + capacity);

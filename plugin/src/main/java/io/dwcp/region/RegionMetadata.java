@@ -35,6 +35,7 @@ import static java.util.Objects.requireNonNull;
  * last reads is a concurrent map.
  */
 public final class RegionMetadata
+        implements RegionPublisher.Writes
 {
     private final CuratorFramework client;
     private final RegionPaths paths;
@@ -78,6 +79,7 @@ public final class RegionMetadata
         return within("hosts", bound, () -> readChildren(paths.hosts(), HostRecord.class));
     }
 
+    @Override
     public void recordLink(LinkRecord link)
             throws Exception
     {
@@ -90,12 +92,14 @@ public final class RegionMetadata
         return within("links", bound, () -> readChildren(paths.links(), LinkRecord.class));
     }
 
+    @Override
     public void recordBaseline(BaselineRecord baseline)
             throws Exception
     {
         put(paths.baselines(baseline.vm()) + "/" + baseline.host(), Records.toJson(baseline), CreateMode.PERSISTENT);
     }
 
+    @Override
     public void removeBaseline(String vm, String host)
             throws Exception
     {
@@ -114,6 +118,7 @@ public final class RegionMetadata
         return within("baselines of " + vm, bound, () -> readChildren(paths.baselines(vm), BaselineRecord.class));
     }
 
+    @Override
     public void recordMigration(MigrationRecord migration)
             throws Exception
     {

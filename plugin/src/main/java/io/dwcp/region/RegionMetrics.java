@@ -46,6 +46,10 @@ public final class RegionMetrics
         counter(registry, "dwcp_region_vm_locks_refused_total", "VM migration locks refused (held by another migration)", region::vmLocksRefused);
         counter(registry, "dwcp_region_connection_suspensions_total", "Times the ZooKeeper connection was suspended (acting as leader stops)", region::connectionSuspensions);
         counter(registry, "dwcp_region_sessions_lost_total", "Times the ZooKeeper connection was lost (its session expired)", region::sessionsLost);
+        counter(registry, "dwcp_region_records_published_total", "Links, baselines and migration records of the data path written to the region's ZooKeeper",
+                region::recordsPublished);
+        counter(registry, "dwcp_region_records_publish_failed_total", "Links, baselines and migration records of the data path that could not be written",
+                region::recordsPublishFailed);
         gauge(registry, "dwcp_region_term_acquire_seconds", "How long the last leadership took to acquire (NaN before the first)",
                 region::lastTermAcquireSeconds);
         counter(registry, "dwcp_gossip_rounds_total", "Gossip rounds run", gossip::rounds);

@@ -48,6 +48,20 @@ public final class RegionModule
 
     @Provides
     @Singleton
+    Optional<RegionRecords> regionRecords(Optional<ControlPlane> controlPlane)
+    {
+        return controlPlane.map(RegionRecords.class::cast);
+    }
+
+    @Provides
+    @Singleton
+    Optional<RegionView> regionView(Optional<ControlPlane> controlPlane)
+    {
+        return controlPlane.map(RegionView.class::cast);
+    }
+
+    @Provides
+    @Singleton
     Optional<VmLocks> vmLocks(Optional<ControlPlane> controlPlane)
     {
         return controlPlane.map(VmLocks.class::cast);

@@ -16,6 +16,8 @@ public final class RegionStats
     private final LongAdder vmLocksRefused = new LongAdder();
     private final LongAdder connectionSuspensions = new LongAdder();
     private final LongAdder sessionsLost = new LongAdder();
+    private final LongAdder recordsPublished = new LongAdder();
+    private final LongAdder recordsPublishFailed = new LongAdder();
     private final AtomicLong lastTermAcquireMillis = new AtomicLong(-1);
 
     void leadershipAcquired(long acquireMillis)
@@ -57,6 +59,22 @@ public final class RegionStats
     void sessionLost()
     {
         sessionsLost.increment();
+    }
+
+    void recordPublished(boolean written)
+    {
+        (written ? recordsPublished : recordsPublishFailed).increment();
+    }
+
+    /** Links, baselines and migration records the data path published into the region (written to ZooKeeper). */
+    public long recordsPublished()
+    {
+        return recordsPublished.sum();
+    }
+
+    public long recordsPublishFailed()
+    {
+        return recordsPublishFailed.sum();
     }
 
     public long leadershipsAcquired()

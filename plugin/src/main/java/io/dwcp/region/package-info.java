@@ -19,6 +19,11 @@
  * <li>{@link io.dwcp.region.ControlPlane}: what dwcpd starts and closes; {@link
  * io.dwcp.region.RegionStatus} for the control socket's {@code GET /v1/regions};
  * {@link io.dwcp.region.RegionStats}.</li>
+ * <li>{@link io.dwcp.region.RegionRecords}: what the data path publishes (links, baselines,
+ * migrations; dwcpd wires it), written by {@link io.dwcp.region.RegionPublisher};
+ * {@link io.dwcp.region.RegionView}: the metadata as decisions read it, within the bound;
+ * {@link io.dwcp.region.DestinationChooser}: where a VM goes in the region. The control plane is
+ * also the tunnel's {@link io.dwcp.tunnel.PeerDirectory} (hosts of the region as peers).</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -29,6 +34,15 @@
  * <li>{@code dwcp-gossip} (owned by {@link io.dwcp.region.ControlPlane}): the gossip node, its
  * rounds, publishing the region's summary, storing other regions' summaries, and the status
  * snapshot (volatile fields, read by the control socket's {@code dwcp-control-api} thread without I/O).</li>
+ * <li>{@code dwcp-region-publish} (one per {@link io.dwcp.region.RegionPublisher}, owned by the
+ * {@link io.dwcp.region.ControlPlane}, closed with it before its ZooKeeper client): the writes
+ * of links, baselines and migration records, and the periodic sampling of the open migrations'
+ * links. Callers (event loops, the baseline jobs' thread) only queue; the pending links and their
+ * last write times are guarded by the publisher.</li>
+ * <li>{@link io.dwcp.region.ControlPlane#peer} runs on the tunnel's event loops: it reads the
+ * hosts last read (a concurrent map) and does no I/O.</li>
+ * <li>{@link io.dwcp.region.RegionView} reads and {@link io.dwcp.region.DestinationChooser} block
+ * on ZooKeeper: the control socket's {@code dwcp-control-api} thread.</li>
  * <li>Curator's own threads run its recipes (latch, the host's {@code PersistentNode}).</li>
  * <li>{@link io.dwcp.region.RegionMetadata} is thread-safe and blocks its caller on ZooKeeper:
  * never call it on an event loop. Its cache of last reads is a concurrent map. VM locks are taken

@@ -100,6 +100,36 @@ public final class TlsContexts
         return client;
     }
 
+    /**
+     * The fingerprint of the peer's certificate of an established TLS session: {@code sha256:}
+     * and the SHA-256 of its DER encoding in lower-case hex (what a host publishes in its region
+     * record); empty when the peer showed none.
+     */
+    public static Optional<String> peerFingerprint(SSLSession session)
+    {
+        try {
+            Certificate[] chain = session.getPeerCertificates();
+            if (chain.length == 0) {
+                return Optional.empty();
+            }
+            return Optional.of(fingerprint(chain[0]));
+        }
+        catch (SSLPeerUnverifiedException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** {@code sha256:} and the SHA-256 of the certificate's DER encoding, lower-case hex. */
+    public static String fingerprint(Certificate certificate)
+    {
+        try {
+            return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
+        }
+        catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot take the SHA-256 of a certificate: " + e.getMessage(), e);
+        }
+    }
+
     /** The CN of the peer's certificate of an established TLS session. */
     public static Optional<String> peerName(SSLSession session)
     {

@@ -75,17 +75,16 @@ public final class QemuListeners
     public void start()
             throws InterruptedException
     {
-        if (!peers.all().isEmpty()) {
-            Path folder = node.getRunDirectory().resolve("peer");
-            prepareDirectory(folder);
-            // where destination QEMUs bind the incoming sockets of announced migrations; left as it is
-            // otherwise: a QEMU may wait there for its migration while this dwcpd restarts
-            prepareDirectory(folder.resolve(node.getName()));
-            for (PeerConfig peer : peers.all()) {
-                if (!peer.name().equals(node.getName())) {
-                    prepareDirectory(folder.resolve(peer.name()));
-                    removeStaleSockets(folder.resolve(peer.name()));
-                }
+        Path folder = node.getRunDirectory().resolve("peer");
+        prepareDirectory(folder);
+        // where destination QEMUs bind the incoming sockets of announced migrations (also on a host
+        // with no configured peer: hosts of its region migrate to it); left as it is
+        // otherwise: a QEMU may wait there for its migration while this dwcpd restarts
+        prepareDirectory(folder.resolve(node.getName()));
+        for (PeerConfig peer : peers.all()) {
+            if (!peer.name().equals(node.getName())) {
+                prepareDirectory(folder.resolve(peer.name()));
+                removeStaleSockets(folder.resolve(peer.name()));
             }
         }
         for (PeerConfig peer : peers.all()) {
@@ -162,7 +161,15 @@ public final class QemuListeners
         if (closed) {
             throw new IOException("dwcpd is stopping: no new migration socket " + socket);
         }
-        Files.createDirectories(socket.getParent());
+        if (!Files.isDirectory(socket.getParent())) {
+            // a peer that is not configured (a host of the region): its folder is prepared now, as start() does the configured peers'
+            try {
+                prepareDirectory(socket.getParent());
+            }
+            catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+        }
         Files.deleteIfExists(socket);
         MigrationListener listener = new MigrationListener(migrationId, vm, socket, migrations::remove);
         ChannelFuture bound = bootstrap(peer, target, listener).bind(new DomainSocketAddress(socket.toFile())).await();

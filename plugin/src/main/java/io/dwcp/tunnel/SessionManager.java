@@ -54,6 +54,7 @@ public final class SessionManager
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final List<Consumer<Session>> sessionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Consumer<Session>> openListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<Session>> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Inject
     public SessionManager(NodeConfig node, TunnelConfig tunnel, AmstConfig amst, StreamPipeline pipeline, TunnelStats stats, CodecSelection codecs,
@@ -72,6 +73,15 @@ public final class SessionManager
     public void addSessionListener(Consumer<Session> listener)
     {
         sessionListeners.add(requireNonNull(listener, "listener is null"));
+    }
+
+    /**
+     * Called with every session that ended (completed or failed: {@link Session#state()}), on its
+     * event loop once it let go of its streams and buffers: keep it short, never block.
+     */
+    public void addSessionEndListener(Consumer<Session> listener)
+    {
+        endListeners.add(requireNonNull(listener, "listener is null"));
     }
 
     private void started(Session session)
@@ -176,6 +186,14 @@ public final class SessionManager
     {
         ended.put(key(session.peer().name(), session.id()), session.failure().orElse(""));
         sessions.remove(key(session.peer().name(), session.id()));
+        for (Consumer<Session> listener : endListeners) {
+            try {
+                listener.accept(session);
+            }
+            catch (RuntimeException e) {
+                log.warn("{} a listener of the session's end failed: {}", session.context(), e.toString());
+            }
+        }
     }
 
     /** Opens stream {@code index} of a source session: TCP, TLS (peer must be who we dialled), HELLO. */
@@ -311,6 +329,19 @@ public final class SessionManager
                 }
                 stats.refused("wrong-peer");
                 settle(context, new IllegalStateException("wrong peer certificate"));
+                return;
+            }
+            Optional<String> fingerprint = TlsContexts.peerFingerprint(ssl.engine().getSession());
+            if (!peer.acceptsFingerprint(fingerprint)) {
+                String message = "{} refused tunnel peer {} at {}: its certificate's fingerprint is {}, the region's host record says {}";
+                if (session.firstStreamSetupFailure()) {
+                    log.error(message, session.context(), peer.name(), peer.address(), fingerprint.orElse("none"), peer.certificateFingerprint().orElse(""));
+                }
+                else {
+                    log.debug(message, session.context(), peer.name(), peer.address(), fingerprint.orElse("none"), peer.certificateFingerprint().orElse(""));
+                }
+                stats.refused("wrong-peer");
+                settle(context, new IllegalStateException("wrong peer certificate fingerprint"));
                 return;
             }
             settled = true;

@@ -53,6 +53,7 @@ public final class TunnelServer
     private final StreamPipeline pipeline;
     private final TunnelStats stats;
     private final EventLoopGroup group;
+    private volatile PeerDirectory directory = PeerDirectory.NONE;
     private final AtomicInteger pending = new AtomicInteger();
     // frames written before a stream belongs to a session (counted in the daemon's tunnelBytesSent)
     private final ControlWriter control;
@@ -70,6 +71,12 @@ public final class TunnelServer
         this.stats = requireNonNull(stats, "stats is null");
         this.group = requireNonNull(group, "group is null");
         this.control = new ControlWriter(stats);
+    }
+
+    /** Where peers that are not configured are looked up (the region's hosts); asked on event loops, so it never blocks. */
+    public void setPeerDirectory(PeerDirectory directory)
+    {
+        this.directory = requireNonNull(directory, "directory is null");
     }
 
     public void start()
@@ -143,8 +150,17 @@ public final class TunnelServer
             SslHandler ssl = context.pipeline().get(SslHandler.class);
             Optional<String> name = TlsContexts.peerName(ssl.engine().getSession());
             Optional<PeerConfig> configured = name.flatMap(peers::get);
+            if (configured.isEmpty() && name.isPresent()) {
+                configured = directory.peer(name.get());
+            }
             if (configured.isEmpty()) {
-                refuse(context, "unknown-peer", "certificate CN '" + name.orElse("") + "' is not a configured peer");
+                refuse(context, "unknown-peer", "certificate CN '" + name.orElse("") + "' is not a configured peer" + directory.describe());
+                return;
+            }
+            Optional<String> fingerprint = TlsContexts.peerFingerprint(ssl.engine().getSession());
+            if (!configured.get().acceptsFingerprint(fingerprint)) {
+                refuse(context, "wrong-peer", "certificate of '" + name.get() + "' has fingerprint " + fingerprint.orElse("none")
+                        + ", the region's host record says " + configured.get().certificateFingerprint().orElse(""));
                 return;
             }
             peer = configured.get();

@@ -23,6 +23,10 @@
  * TLS, idle timeout, framing, write buffer marks).</li>
  * <li>{@code TunnelStreamHandler}, {@code QemuChannelHandler}: Netty glue that hands what arrives
  * to the session.</li>
+ * <li>{@link io.dwcp.tunnel.LinkSampler}: measures the links of the source sessions from the
+ * outside (their byte counters, their streams' TCP_INFO), for the region's metadata;
+ * {@link io.dwcp.tunnel.PeerDirectory}: peers beyond the configured ones (the region's hosts), with
+ * the certificate fingerprint a {@link io.dwcp.tunnel.PeerConfig} may require.</li>
  * <li>{@link io.dwcp.tunnel.CodecSelection}: a session's codec, picked from each mode's
  * {@link io.dwcp.codec.SessionCodecs} as bound in Guice (the tunnel imports no codec's
  * implementation).</li>
@@ -42,7 +46,14 @@
  * by OPEN on its loop, which then calls the session manager's open listeners there).</li>
  * <li>{@link io.dwcp.tunnel.SessionManager}'s maps are concurrent; its stream set-up handlers run on
  * the new connection's event loop and hand the stream to the session's loop.</li>
- * <li>{@link io.dwcp.tunnel.TunnelServer}'s accept handler: the accepted connection's event loop.</li>
+ * <li>{@link io.dwcp.tunnel.SessionManager}'s session listeners: the new session's creator (an event
+ * loop); its end listeners: the ended session's event loop, once it let go of its streams. Both
+ * only hand news on (never block).</li>
+ * <li>{@link io.dwcp.tunnel.TunnelServer}'s accept handler: the accepted connection's event loop;
+ * it asks its {@link io.dwcp.tunnel.PeerDirectory} (volatile, set before start) there, which never
+ * blocks.</li>
+ * <li>{@link io.dwcp.tunnel.LinkSampler}: any thread (the region's publishing thread samples, a
+ * session's end listener measures it); its per-session figures are guarded by its lock.</li>
  * <li>{@link io.dwcp.tunnel.QemuListeners}: started and closed by the daemon; a listener's accept
  * handler (its session so far) on that listener's event loop. A {@link io.dwcp.tunnel.MigrationListener}
  * is opened and closed off event loops (the control thread, or the daemon stopping; closing waits

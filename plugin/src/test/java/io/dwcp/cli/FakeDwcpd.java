@@ -16,6 +16,7 @@ final class FakeDwcpd
     String down;
     List<Peer> peers = List.of(new Peer("beta", "192.0.2.20:7470", "/run/dwcp/peer/beta.sock"));
     Optional<Region> region = Optional.empty();
+    Destinations destinations;
     private Migration last = migration("waiting", 0, 0);
     Baselines baselines = new Baselines("/var/lib/dwcp/baselines", 16L << 30, 7 * 86400, 0, List.of(), "{\"baselines\":[]}");
     Removal removal = new Removal(Removal.Outcome.NO_SUCH_BASELINE, List.of(), "no baseline");
@@ -47,6 +48,20 @@ final class FakeDwcpd
             throw new UnavailableException(down);
         }
         return region;
+    }
+
+    @Override
+    public Destinations destinations(String region, String domain)
+            throws UnavailableException
+    {
+        calls.add("destinations " + region + " " + domain);
+        if (down != null) {
+            throw new UnavailableException(down);
+        }
+        if (destinations == null) {
+            throw new UnavailableException("dwcpd at unix:/run/dwcp/control.sock answered 404 to GET /v1/regions/" + region + "/destinations: no region " + region);
+        }
+        return destinations;
     }
 
     @Override

@@ -44,6 +44,22 @@ class HelpTextTest
         assertTrue(text.contains(" stream Inspect or copy captured QEMU migration channels (QEMU 7.2 to 10.x). "), text);
     }
 
+    @Test
+    void migrateHelpTellsOfRegionHostsAndToRegion()
+    {
+        StringWriter help = new StringWriter();
+        CommandLine dwcp = new CommandLine(new DwcpCommand());
+        dwcp.setOut(new PrintWriter(help));
+        assertEquals(0, dwcp.execute("migrate", "--help"));
+        String text = help.toString().replaceAll("\\s+", " ");
+        assertTrue(text.contains("Usage: dwcp migrate [-hV] [--dry-run] [--keep-source] [--transient]"), text);
+        assertTrue(text.contains(" DOMAIN [TARGET]"), text);
+        assertTrue(text.contains(" --to-region=REGION Instead of TARGET: let dwcpd choose the host of REGION (this host's region) by the baseline it holds of DOMAIN, "
+                + "the measured link and its free capacity; prints each candidate's figures and why the one was chosen. "), text);
+        assertTrue(text.contains("When dwcpd runs a region (region.name) and HOST is none of its configured peers, dwcpd looks HOST up in the region's host records "), text);
+        assertTrue(text.contains("Every figure is read within region.staleness-bound, or the choice is refused. "), text);
+    }
+
     private static void check(CommandLine command, List<String> problems)
     {
         CommandSpec spec = command.getCommandSpec();

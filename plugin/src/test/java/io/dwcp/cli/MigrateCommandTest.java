@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -122,7 +123,11 @@ class MigrateCommandTest
         assertTrue(err().contains("--parallel must be 1 to 255 connections: '300'"), err());
         assertEquals(2, run("vm1", "dwcp://beta", "--progress", "sometimes"));
         assertEquals(2, run("vm1"));
-        assertTrue(err().contains("Missing required parameter: 'TARGET'"), err());
+        assertTrue(err().contains("dwcp migrate: give TARGET (dwcp://HOST) or --to-region REGION"), err());
+        assertEquals(2, run("vm1", "dwcp://beta", "--to-region", "eu-west"));
+        assertTrue(err().contains("dwcp migrate: give TARGET or --to-region, not both"), err());
+        assertEquals(2, run("vm1", "--to-region", "eu-west", "--dry-run"));
+        assertTrue(err().contains("dwcp migrate: --dry-run contacts no dwcpd, so it cannot choose a host of region eu-west: give TARGET"), err());
         Files.writeString(config, "migrate.conect=qemu:///system\n");
         assertEquals(2, run("vm1", "dwcp://beta", "--dry-run"));
         assertTrue(err().contains("unknown configuration keys: [migrate.conect] (migrate.connect, migrate.dest-uri, control.socket, node.run-dir)"), err());
@@ -156,6 +161,75 @@ class MigrateCommandTest
         Dwcpd.UnavailableException wrongPort = org.junit.jupiter.api.Assertions.assertThrows(Dwcpd.UnavailableException.class,
                 () -> MigrateCommand.peer(status, MigrationTarget.parse("dwcp://192.0.2.20:9999")));
         assertTrue(wrongPort.getMessage().startsWith("dwcpd alpha has no peer for 192.0.2.20:9999 (peers: beta (192.0.2.20:7470), gamma ([2001:db8::7]:7471))"), wrongPort.getMessage());
+    }
+
+    private static Dwcpd.Region region(Dwcpd.Host... hosts)
+    {
+        return new Dwcpd.Region("eu-west", "alpha", "alpha", 10, true, 1, List.of(hosts), 10, List.of(), -1, List.of());
+    }
+
+    @Test
+    void peerNotConfiguredIsAHostOfTheRegion()
+            throws Exception
+    {
+        Dwcpd.Status status = new Dwcpd.Status("alpha", List.of(new Dwcpd.Peer("beta", "192.0.2.20:7470", "/run/dwcp/peer/beta.sock")));
+        Dwcpd.Region region = region(new Dwcpd.Host("delta", "192.0.2.40:7470", 4, "0.1.0", "sha256:ab", 1));
+        List<String> asked = new ArrayList<>();
+        MigrateCommand.RegionLookup lookup = () -> {
+            asked.add("region");
+            return Optional.of(region);
+        };
+        // a configured peer: the region is not asked
+        assertEquals("beta", MigrateCommand.peer(status, MigrationTarget.parse("dwcp://beta"), lookup).name());
+        assertEquals(List.of(), asked);
+        // by name: dwcpd resolves it from the region's records when the migration is announced
+        assertEquals(new Dwcpd.Peer("delta", "", ""), MigrateCommand.peer(status, MigrationTarget.parse("dwcp://delta"), lookup));
+        assertEquals(List.of("region"), asked);
+        // by the tunnel address in its record
+        assertEquals("delta", MigrateCommand.peer(status, MigrationTarget.parse("dwcp://192.0.2.40:7470"), lookup).name());
+        Dwcpd.UnavailableException unknown = org.junit.jupiter.api.Assertions.assertThrows(Dwcpd.UnavailableException.class,
+                () -> MigrateCommand.peer(status, MigrationTarget.parse("dwcp://192.0.2.99:7470"), lookup));
+        assertTrue(unknown.getMessage().endsWith("; nor is 192.0.2.99:7470 the address of a host of region eu-west"), unknown.getMessage());
+        // without a region: as before
+        Dwcpd.UnavailableException noRegion = org.junit.jupiter.api.Assertions.assertThrows(Dwcpd.UnavailableException.class,
+                () -> MigrateCommand.peer(status, MigrationTarget.parse("dwcp://delta"), Optional::empty));
+        assertTrue(noRegion.getMessage().startsWith("dwcpd alpha has no peer for delta (peers: beta (192.0.2.20:7470))"), noRegion.getMessage());
+    }
+
+    @Test
+    void toRegionPrintsTheCandidatesAndMigratesToTheChosenHost()
+    {
+        FakeLibvirt.FakeDomain domain = libvirt.add("vm1");
+        domain.script.add(stats(1L << 30, 1L << 30, 0, 1));
+        dwcpd.samples.add(FakeDwcpd.migration("completed", 1L << 30, 512L << 20));
+        dwcpd.region = Optional.of(region(new Dwcpd.Host("delta", "192.0.2.40:7470", 4, "0.1.0", "sha256:ab", 1)));
+        dwcpd.destinations = new Dwcpd.Destinations("eu-west", "vm1", Optional.of("delta"), "delta: it holds a baseline of vm1", List.of(
+                new Dwcpd.Destination("delta", "192.0.2.40:7470", false, "baseline 1024 MiB, 60 s old; link not measured; 4 of 4 slots free"),
+                new Dwcpd.Destination("gamma", "192.0.2.30:7470", false, "no baseline; link 940.0 Mbit/s, RTT 0.4 ms, loss 0.000 %, measured 3 s ago; 4 of 4 slots free"),
+                new Dwcpd.Destination("omega", "192.0.2.50:7470", true, "no baseline; link not measured; 0 of 1 slots free")),
+                12, 12, 3, 3, 5000);
+        assertEquals(0, run("vm1", "--to-region", "eu-west", "--progress", "none"), err());
+        String[] lines = out().split("\n");
+        assertEquals("Hosts of region eu-west for vm1 (read 12 ms ago, links 12 ms, baselines 3 ms, migrations 3 ms; bound 5000 ms):", lines[0]);
+        assertEquals("  delta (192.0.2.40:7470): baseline 1024 MiB, 60 s old; link not measured; 4 of 4 slots free  <- chosen", lines[1]);
+        assertEquals("  gamma (192.0.2.30:7470): no baseline; link 940.0 Mbit/s, RTT 0.4 ms, loss 0.000 %, measured 3 s ago; 4 of 4 slots free", lines[2]);
+        assertEquals("  omega (192.0.2.50:7470): no baseline; link not measured; 0 of 1 slots free  (full)", lines[3]);
+        assertEquals("Chose delta: it holds a baseline of vm1", lines[4]);
+        assertEquals("qemu+ssh://192.0.2.40/system", domain.destinationUri);
+        assertEquals(List.of("destinations eu-west vm1", "status", "region", "announce vm1 delta", "release m1"), dwcpd.calls);
+    }
+
+    @Test
+    void toRegionWithoutAChoiceExitsWithThree()
+    {
+        assertEquals(3, run("vm1", "--to-region", "far"));
+        assertTrue(err().contains("dwcp migrate: cannot choose a host of region far: dwcpd at unix:/run/dwcp/control.sock answered 404"), err());
+        dwcpd.destinations = new Dwcpd.Destinations("eu-west", "vm1", Optional.empty(), "every host of region eu-west is full", List.of(
+                new Dwcpd.Destination("omega", "192.0.2.50:7470", true, "no baseline; link not measured; 0 of 1 slots free")), 1, 1, 1, 1, 5000);
+        err.reset();
+        assertEquals(3, run("vm1", "--to-region", "eu-west"));
+        assertTrue(err().contains("dwcp migrate: no host of region eu-west to migrate vm1 to: every host of region eu-west is full"), err());
+        assertTrue(libvirt.calls.isEmpty(), libvirt.calls.toString());
     }
 
     @Test

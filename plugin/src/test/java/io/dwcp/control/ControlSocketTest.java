@@ -286,7 +286,7 @@ class ControlSocketTest
     void outgoingMigrationShowsItsSessionBytes()
             throws Exception
     {
-        assertAnswer(404, "dwcpd alpha has no peer 'gamma' (peers: beta)",
+        assertAnswer(404, "dwcpd alpha has no peer 'gamma' (peers: beta), and runs no region (region.name) to look it up in",
                 client.postForm("/v1/migrations", form("protocol", "1", "domain", "vm-out", "peer", "gamma")));
         ControlClient.Reply created = client.postForm("/v1/migrations", form("protocol", "1", "domain", "vm-out", "peer", "beta"));
         assertEquals(201, created.status(), created.body());

@@ -171,6 +171,37 @@ class BaselineStoreTest
     }
 
     @Test
+    void listenersAreToldWhichBaselineOfAVmIsHeld()
+            throws IOException
+    {
+        AtomicLong now = new AtomicLong(5_000_000L);
+        BaselineStore store = new BaselineStore(directory, 1 << 20, Duration.ofDays(7), null, now::get);
+        List<String> told = new java.util.ArrayList<>();
+        store.addListener((domain, newest) -> told.add(domain + " " + newest.map(BaselineStore.BaselineInfo::id).orElse("none")));
+        commit(store, "c-1", 2, 100);
+        now.addAndGet(1000);
+        commit(store, "c-2", 2, 200);
+        // a commit alone names no VM: nothing to tell
+        assertEquals(List.of(), told);
+        store.setOwner("c-1", new BaselineStore.Owner("web1", Optional.empty()));
+        store.setOwner("c-2", new BaselineStore.Owner("web1", Optional.empty()));
+        assertEquals(List.of("web1 c-1", "web1 c-2"), told);
+        // the newer one goes: the older is what is held now; then none
+        store.delete("c-2");
+        store.removeOwnedBy("web1");
+        assertEquals(List.of("web1 c-1", "web1 c-2", "web1 c-1", "web1 none"), told);
+        // relabelled: both VMs are told
+        commit(store, "c-3", 2, 300);
+        store.setOwner("c-3", new BaselineStore.Owner("db1", Optional.empty()));
+        store.setOwner("c-3", new BaselineStore.Owner("web2", Optional.empty()));
+        assertEquals(List.of("db1 c-3", "web2 c-3", "db1 none"), told.subList(4, 7));
+        // expired
+        now.addAndGet(Duration.ofDays(8).toMillis());
+        store.removeExpired();
+        assertEquals("web2 none", told.get(told.size() - 1));
+    }
+
+    @Test
     void ownersLastUseAndRemovalOfAVmsBaselines()
             throws IOException
     {

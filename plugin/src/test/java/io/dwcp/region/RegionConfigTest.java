@@ -33,6 +33,7 @@ class RegionConfigTest
         assertEquals(Duration.ofSeconds(3), config.getSessionTimeout());
         assertEquals(Duration.ofSeconds(2), config.getConnectionTimeout());
         assertEquals(Duration.ofSeconds(5), config.getStalenessBound());
+        assertEquals(Duration.ofSeconds(5), config.getLinkPublishInterval());
         assertNull(config.getAdvertisedAddress());
         assertEquals(4, config.getCapacity());
         config.validate();
@@ -60,6 +61,7 @@ class RegionConfigTest
                 Map.entry("region.session-timeout", "6s"),
                 Map.entry("region.connection-timeout", "3s"),
                 Map.entry("region.staleness-bound", "2s"),
+                Map.entry("region.link-publish-interval", "30s"),
                 Map.entry("region.advertised-address", "10.0.0.1:7470"),
                 Map.entry("region.capacity", "8"),
                 Map.entry("gossip.listen", "10.0.0.1:7999"),
@@ -82,6 +84,7 @@ class RegionConfigTest
         assertEquals(Duration.ofSeconds(6), config.getSessionTimeout());
         assertEquals(Duration.ofSeconds(3), config.getConnectionTimeout());
         assertEquals(Duration.ofSeconds(2), config.getStalenessBound());
+        assertEquals(Duration.ofSeconds(30), config.getLinkPublishInterval());
         assertEquals(new HostAndPort("10.0.0.1", 7470), config.getAdvertisedAddress());
         assertEquals(8, config.getCapacity());
         config.validate();
@@ -103,6 +106,8 @@ class RegionConfigTest
                 assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu").setZookeeperEmbedded(true).setSessionTimeout(Duration.ofMillis(500)).validate()).getMessage());
         assertEquals("region.connection-timeout must be positive and at most region.session-timeout: 4000ms",
                 assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu").setZookeeperEmbedded(true).setConnectionTimeout(Duration.ofSeconds(4)).validate()).getMessage());
+        assertEquals("region.link-publish-interval must be at least 100ms (a link written more often only loads ZooKeeper): 50ms",
+                assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu").setZookeeperEmbedded(true).setLinkPublishInterval(Duration.ofMillis(50)).validate()).getMessage());
         assertEquals("region.zookeeper.root=dwcp/: expected an absolute znode path without a trailing slash, such as /dwcp",
                 assertThrows(ConfigurationException.class, () -> new RegionConfig().setZookeeperRoot("dwcp/")).getMessage());
         assertEquals("region.zookeeper.connect=zk1 zk2: expected host:port[,host:port...][/chroot] such as zk1:2181,zk2:2181,zk3:2181",

@@ -52,6 +52,9 @@ class RegionMetricsTest
         region.vmLock(false);
         region.suspended();
         region.sessionLost();
+        region.recordPublished(true);
+        region.recordPublished(true);
+        region.recordPublished(false);
         gossip.sent(100);
         gossip.sent(50);
         gossip.received(70);
@@ -70,6 +73,9 @@ class RegionMetricsTest
         assertEquals(2, scrape.require("dwcp_region_vm_locks_refused_total"));
         assertEquals(1, scrape.require("dwcp_region_connection_suspensions_total"));
         assertEquals(1, scrape.require("dwcp_region_sessions_lost_total"));
+        assertEquals(2, scrape.require("dwcp_region_records_published_total"));
+        assertEquals(1, scrape.require("dwcp_region_records_publish_failed_total"));
+        assertEquals("counter", scrape.type("dwcp_region_records_publish_failed_total"));
         assertEquals(0.3, scrape.require("dwcp_region_term_acquire_seconds"));
         assertEquals("gauge", scrape.type("dwcp_region_term_acquire_seconds"));
         assertEquals(0, scrape.require("dwcp_gossip_rounds_total"));
@@ -85,7 +91,7 @@ class RegionMetricsTest
             assertEquals(0, scrape.require(name), name);
             assertEquals("counter", scrape.type(name), name);
         }
-        // 11 region figures and 13 gossip ones, nothing else
-        assertEquals(24, scrape.samples().size(), scrape.toString());
+        // 13 region figures and 13 gossip ones, nothing else
+        assertEquals(26, scrape.samples().size(), scrape.toString());
     }
 }
