@@ -173,9 +173,10 @@ for command in "dwcp --version" "dwcpd --version"; do
   fi
 done
 
-# dwcp migrate --dry-run prints the virsh command line and contacts neither libvirt nor dwcpd
-dry_run_expected="virsh -c qemu:///system migrate --live --p2p --persistent --undefinesource vm1 qemu+tcp://dest/system --migrateuri unix:///run/dwcp/peer/dest1.sock"
-if out=$(in_root dwcp migrate --dry-run vm1 'dwcp://dest?peer=dest1&dest-uri=qemu%2Btcp%3A%2F%2Fdest%2Fsystem' 2>&1) \
+# dwcp migrate --dry-run prints the virsh command line (stdout; the socket is the migration's own, named by dwcpd
+# on announcement, which stderr explains) and contacts neither libvirt nor dwcpd
+dry_run_expected="virsh -c qemu:///system migrate --live --p2p --persistent --undefinesource vm1 qemu+tcp://dest/system --migrateuri unix:///run/dwcp/peer/dest1/MIGRATION-ID.sock"
+if out=$(in_root dwcp migrate --dry-run vm1 'dwcp://dest?peer=dest1&dest-uri=qemu%2Btcp%3A%2F%2Fdest%2Fsystem' 2>/dev/null) \
     && [ "$out" = "$dry_run_expected" ]; then
   ok "dwcp migrate --dry-run prints the virsh command line: $out"
 else

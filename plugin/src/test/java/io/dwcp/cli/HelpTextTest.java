@@ -39,6 +39,7 @@ class HelpTextTest
         assertEquals(0, dwcp.execute("--help"));
         String text = help.toString().replaceAll("\\s+", " ");
         assertTrue(text.contains(" migrate Live-migrate a libvirt domain to another host through the local dwcpd. "), text);
+        assertTrue(text.contains(" evacuate Live-migrate every running domain of this host to other hosts, planned by ITP. "), text);
         assertTrue(text.contains(" baselines List the baselines the local dwcpd keeps, or remove those of a VM. "), text);
         assertTrue(text.contains(" status Show this host's region, its leader, hosts and links as the local dwcpd sees them. "), text);
         assertTrue(text.contains(" stream Inspect or copy captured QEMU migration channels (QEMU 7.2 to 10.x). "), text);
