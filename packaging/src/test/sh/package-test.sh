@@ -98,7 +98,7 @@ for jar in dwcp-plugin dwcp-qemu-migration netty-transport-native-epoll guice pi
 done
 # documentation: licences (DEP-5), man pages (gzipped, section 1 for dwcp, 8 for the daemon), bash completions
 contents=$(dpkg -c "$deb" | awk '{print $NF}')
-man_pages="/usr/share/man/man1/dwcp.1.gz /usr/share/man/man1/dwcp-migrate.1.gz /usr/share/man/man1/dwcp-status.1.gz /usr/share/man/man1/dwcp-stream.1.gz
+man_pages="/usr/share/man/man1/dwcp.1.gz /usr/share/man/man1/dwcp-migrate.1.gz /usr/share/man/man1/dwcp-evacuate.1.gz /usr/share/man/man1/dwcp-status.1.gz /usr/share/man/man1/dwcp-stream.1.gz
   /usr/share/man/man1/dwcp-baselines.1.gz /usr/share/man/man1/dwcp-baselines-remove.1.gz
   /usr/share/man/man8/dwcpd.8.gz /usr/share/man/man8/dwcpd-tls-ca.8.gz /usr/share/man/man8/dwcpd-tls-host.8.gz"
 completions="/usr/share/bash-completion/completions/dwcp /usr/share/bash-completion/completions/dwcpd"
@@ -156,7 +156,7 @@ for line in "User=dwcp" "EnvironmentFile=-/etc/default/dwcpd" "SuccessExitStatus
 done
 
 # ---- commands ----
-for command in "dwcpd --help" "dwcp --help" "dwcp migrate --help" "dwcp status --help" "dwcp baselines --help" "/etc/libvirt/hooks/qemu.d/50-dwcp --help"; do
+for command in "dwcpd --help" "dwcp --help" "dwcp migrate --help" "dwcp evacuate --help" "dwcp status --help" "dwcp baselines --help" "/etc/libvirt/hooks/qemu.d/50-dwcp --help"; do
   # shellcheck disable=SC2086 # the command and its option
   if out=$(in_root $command 2>&1) && printf '%s' "$out" | grep -q 'Usage'; then
     ok "$command answers with its usage"
