@@ -222,6 +222,9 @@ public final class LibvirtJava
             catch (org.libvirt.LibvirtException e) {
                 throw wrap("QEMU monitor of '" + name + "'", e);
             }
+            catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+                throw new LibvirtException("cannot load libvirt-qemu (libvirt-qemu.so.0; Debian: libvirt0, RHEL: libvirt-libs): " + e.getMessage(), e);
+            }
             try {
                 JsonNode json = JSON.readTree(answer);
                 if (json.has("error")) {
