@@ -615,11 +615,14 @@ public final class EvacuateCommand
 
     static String table(Evacuation evacuation, Map<String, Outcome> outcomes)
     {
+        int vmWidth = Math.max(16, evacuation.vms().stream().mapToInt(vm -> vm.id().length()).max().orElse(0));
+        int toWidth = Math.max(10, outcomes.values().stream().mapToInt(outcome -> outcome.destination().length()).max().orElse(0));
+        String format = "%-" + vmWidth + "s %-" + toWidth + "s %-16s %8s %9s  %s%n";
         StringBuilder table = new StringBuilder();
-        table.append(String.format(Locale.ROOT, "%-16s %-10s %-16s %8s %9s  %s%n", "VM", "TO", "OUTCOME", "TIME", "DOWNTIME", "REASON"));
+        table.append(String.format(Locale.ROOT, format, "VM", "TO", "OUTCOME", "TIME", "DOWNTIME", "REASON"));
         for (Vm vm : evacuation.vms()) {
             Outcome outcome = outcomes.get(vm.id());
-            table.append(String.format(Locale.ROOT, "%-16s %-10s %-16s %8s %9s  %s%n", vm.id(), outcome.destination(), outcome.outcome(),
+            table.append(String.format(Locale.ROOT, format, vm.id(), outcome.destination(), outcome.outcome(),
                     outcome.time().isZero() ? "-" : String.format(Locale.ROOT, "%.1f s", outcome.time().toNanos() / 1e9),
                     "-", outcome.reason().orElse("")).stripTrailing()).append(System.lineSeparator());
         }

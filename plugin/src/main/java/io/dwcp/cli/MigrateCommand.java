@@ -270,7 +270,6 @@ public final class MigrateCommand
         }
     }
 
-
     /** The peer of dwcpd that the target names: by ?peer=, by name, then by tunnel address. */
     static Dwcpd.Peer peer(Dwcpd.Status status, MigrationTarget target)
             throws Dwcpd.UnavailableException
