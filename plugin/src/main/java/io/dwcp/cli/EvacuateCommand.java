@@ -69,7 +69,7 @@ import static java.util.Objects.requireNonNull;
                 "With --dry-run it prints the plan (per VM: order, destination, predicted start and end, reasons; the concurrency "
                         + "per link and the predicted makespan) and changes nothing. Otherwise it runs the plan in waves, each migration "
                         + "as 'dwcp migrate' runs it (its own dwcpd socket), with one progress line per VM, re-plans the VMs not yet "
-                        + "started when a link's predicted goodput moved by more than 20% between waves, and ends with a table: VM, "
+                        + "started when a link's predicted goodput moved by more than 20%% between waves, and ends with a table: VM, "
                         + "destination, outcome, time, downtime and the reason for any VM not moved.",
                 "",
                 "A VM that is not moved (refused by the plan, failed, timed out, interrupted) keeps running on this host, intact: "

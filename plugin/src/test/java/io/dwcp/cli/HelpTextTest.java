@@ -45,6 +45,17 @@ class HelpTextTest
         assertTrue(text.contains(" stream Inspect or copy captured QEMU migration channels (QEMU 7.2 to 10.x). "), text);
     }
 
+    /** picocli formats help text with String.format: a lone '%' garbles the text (and the man page generator fails on it). */
+    private static void formats(String where, String text, List<String> problems)
+    {
+        try {
+            String.format(text);
+        }
+        catch (java.util.IllegalFormatException e) {
+            problems.add(where + " is not a valid format string ('%' must be '%%'): " + e + ": " + text);
+        }
+    }
+
     private static void check(CommandLine command, List<String> problems)
     {
         CommandSpec spec = command.getCommandSpec();
@@ -57,6 +68,7 @@ class HelpTextTest
             problems.add(name + ": header is not one sentence: " + List.of(header));
         }
         for (String line : spec.usageMessage().description()) {
+            formats(name + ": description", line, problems);
             String paragraph = line.replaceAll("(%n)+$", ""); // picocli's line-break format specifier
             // indented lines are examples or tables, blank lines separate paragraphs
             if (!paragraph.isBlank() && !paragraph.startsWith(" ") && !paragraph.endsWith(".")) {
@@ -67,6 +79,7 @@ class HelpTextTest
         arguments.addAll(spec.positionalParameters());
         for (ArgSpec argument : arguments) {
             String description = String.join(" ", argument.description());
+            formats(name + " " + argument.paramLabel() + ": description", description.replace("${DEFAULT-VALUE}", "x"), problems);
             if (description.isBlank() || !description.endsWith(".")) {
                 problems.add(name + " " + argument.paramLabel() + ": description is not a sentence: '" + description + "'");
             }
