@@ -99,7 +99,7 @@ for jar in dwcp-plugin dwcp-qemu-migration netty-transport-native-epoll guice pi
 done
 # documentation: licences (DEP-5), man pages (gzipped, section 1 for dwcp, 8 for the daemon), bash completions
 contents=$(dpkg -c "$deb" | awk '{print $NF}')
-man_pages="/usr/share/man/man1/dwcp.1.gz /usr/share/man/man1/dwcp-migrate.1.gz /usr/share/man/man1/dwcp-status.1.gz /usr/share/man/man1/dwcp-stream.1.gz
+man_pages="/usr/share/man/man1/dwcp.1.gz /usr/share/man/man1/dwcp-migrate.1.gz /usr/share/man/man1/dwcp-evacuate.1.gz /usr/share/man/man1/dwcp-status.1.gz /usr/share/man/man1/dwcp-stream.1.gz
   /usr/share/man/man1/dwcp-baselines.1.gz /usr/share/man/man1/dwcp-baselines-remove.1.gz
   /usr/share/man/man8/dwcpd.8.gz /usr/share/man/man8/dwcpd-tls-ca.8.gz /usr/share/man/man8/dwcpd-tls-host.8.gz"
 completions="/usr/share/bash-completion/completions/dwcp /usr/share/bash-completion/completions/dwcpd"
@@ -157,7 +157,7 @@ for line in "User=dwcp" "EnvironmentFile=-/etc/default/dwcpd" "SuccessExitStatus
 done
 
 # ---- commands ----
-for command in "dwcpd --help" "dwcp --help" "dwcp migrate --help" "dwcp status --help" "dwcp baselines --help" "/etc/libvirt/hooks/qemu.d/50-dwcp --help"; do
+for command in "dwcpd --help" "dwcp --help" "dwcp migrate --help" "dwcp evacuate --help" "dwcp status --help" "dwcp baselines --help" "/etc/libvirt/hooks/qemu.d/50-dwcp --help"; do
   # shellcheck disable=SC2086 # the command and its option
   if out=$(in_root $command 2>&1) && printf '%s' "$out" | grep -q 'Usage'; then
     ok "$command answers with its usage"
@@ -187,9 +187,10 @@ if [ $status -eq 2 ] && printf '%s' "$out" | grep -q 'cannot choose a host of re
 else
   not_ok "dwcp migrate --to-region --dry-run exits 2 saying why: exit $status '$(printf '%s' "$out" | head -c 300 | tr '\n' ' ')'"
 fi
-# dwcp migrate --dry-run prints the virsh command line and contacts neither libvirt nor dwcpd
-dry_run_expected="virsh -c qemu:///system migrate --live --p2p --persistent --undefinesource vm1 qemu+tcp://dest/system --migrateuri unix:///run/dwcp/peer/dest1.sock"
-if out=$(in_root dwcp migrate --dry-run vm1 'dwcp://dest?peer=dest1&dest-uri=qemu%2Btcp%3A%2F%2Fdest%2Fsystem' 2>&1) \
+# dwcp migrate --dry-run prints the virsh command line (stdout; the socket is the migration's own, named by dwcpd
+# on announcement, which stderr explains) and contacts neither libvirt nor dwcpd
+dry_run_expected="virsh -c qemu:///system migrate --live --p2p --persistent --undefinesource vm1 qemu+tcp://dest/system --migrateuri unix:///run/dwcp/peer/dest1/MIGRATION-ID.sock"
+if out=$(in_root dwcp migrate --dry-run vm1 'dwcp://dest?peer=dest1&dest-uri=qemu%2Btcp%3A%2F%2Fdest%2Fsystem' 2>/dev/null) \
     && [ "$out" = "$dry_run_expected" ]; then
   ok "dwcp migrate --dry-run prints the virsh command line: $out"
 else
@@ -302,7 +303,7 @@ for file in $admin_files; do check "the administrator's /$file is kept" test -f 
 # ---- RPM ----
 if [ -n "$rpm" ]; then
   files=$(rpm -qlp "$rpm" 2>/dev/null | grep -v '^/usr/share/dwcp/lib/.' | tr '\n' ' ')
-  expected="/etc/default/dwcpd /etc/dwcp /etc/dwcp/dwcpd.properties /etc/dwcp/hook.conf /etc/dwcp/tls /etc/libvirt/hooks/qemu.d /etc/libvirt/hooks/qemu.d/50-dwcp /usr/bin/dwcp /usr/bin/dwcpd /usr/lib/systemd/system/dwcpd.service /usr/share/bash-completion/completions/dwcp /usr/share/bash-completion/completions/dwcpd /usr/share/doc/dwcp /usr/share/doc/dwcp/LICENSE /usr/share/doc/dwcp/README.md /usr/share/dwcp /usr/share/dwcp/lib /usr/share/man/man1/dwcp-baselines-remove.1.gz /usr/share/man/man1/dwcp-baselines.1.gz /usr/share/man/man1/dwcp-migrate.1.gz /usr/share/man/man1/dwcp-status.1.gz /usr/share/man/man1/dwcp-stream.1.gz /usr/share/man/man1/dwcp.1.gz /usr/share/man/man8/dwcpd-tls-ca.8.gz /usr/share/man/man8/dwcpd-tls-host.8.gz /usr/share/man/man8/dwcpd.8.gz /var/lib/dwcp "
+  expected="/etc/default/dwcpd /etc/dwcp /etc/dwcp/dwcpd.properties /etc/dwcp/hook.conf /etc/dwcp/tls /etc/libvirt/hooks/qemu.d /etc/libvirt/hooks/qemu.d/50-dwcp /usr/bin/dwcp /usr/bin/dwcpd /usr/lib/systemd/system/dwcpd.service /usr/share/bash-completion/completions/dwcp /usr/share/bash-completion/completions/dwcpd /usr/share/doc/dwcp /usr/share/doc/dwcp/LICENSE /usr/share/doc/dwcp/README.md /usr/share/dwcp /usr/share/dwcp/lib /usr/share/man/man1/dwcp-baselines-remove.1.gz /usr/share/man/man1/dwcp-baselines.1.gz /usr/share/man/man1/dwcp-evacuate.1.gz /usr/share/man/man1/dwcp-migrate.1.gz /usr/share/man/man1/dwcp-status.1.gz /usr/share/man/man1/dwcp-stream.1.gz /usr/share/man/man1/dwcp.1.gz /usr/share/man/man8/dwcpd-tls-ca.8.gz /usr/share/man/man8/dwcpd-tls-host.8.gz /usr/share/man/man8/dwcpd.8.gz /var/lib/dwcp "
   if [ "$files" = "$expected" ]; then ok "rpm -qlp shows the layout: $files"; else not_ok "rpm -qlp shows $expected: it shows $files"; fi
   check "rpm -qlp shows the jars under /usr/share/dwcp/lib" sh -c "rpm -qlp '$rpm' 2>/dev/null | grep -q '^/usr/share/dwcp/lib/dwcp-plugin-.*\.jar$'"
   config=$(rpm -qp --configfiles "$rpm" 2>/dev/null | sort | tr '\n' ' ')

@@ -57,7 +57,7 @@ public class CliConfig
         return runDirectory;
     }
 
-    @Config(value = "node.run-dir", description = "the local dwcpd's node.run-dir: --dry-run names <run-dir>/peer/<peer>.sock")
+    @Config(value = "node.run-dir", description = "the local dwcpd's node.run-dir: --dry-run names <run-dir>/peer/<peer>/MIGRATION-ID.sock")
     public CliConfig setRunDirectory(Path runDirectory)
     {
         this.runDirectory = runDirectory;

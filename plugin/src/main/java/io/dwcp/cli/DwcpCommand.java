@@ -10,16 +10,17 @@ import java.util.concurrent.Callable;
 
 /**
  * The operator's {@code dwcp} command: {@code dwcp migrate} (a live migration through the local
- * dwcpd, with progress), {@code dwcp status} (the region as the local dwcpd sees it), {@code dwcp
+ * dwcpd, with progress), {@code dwcp evacuate} (every running domain of this host, planned by ITP), {@code dwcp status} (the region as the local dwcpd sees it), {@code dwcp
  * baselines} (the baselines dwcpd keeps) and {@code dwcp stream} (inspects captured migration streams).
  */
 @Command(name = "dwcp", mixinStandardHelpOptions = true, version = "dwcp 0.1.0",
         header = "Migrate KVM virtual machines live across wide-area networks through dwcpd.",
         description = "DWCP makes live migration of KVM virtual machines fast and safe across wide-area networks. "
-                + "'dwcp migrate' has libvirt migrate a domain through the local dwcpd; 'dwcp status' shows the local dwcpd's region, "
+                + "'dwcp migrate' has libvirt migrate a domain through the local dwcpd; 'dwcp evacuate' moves every running domain "
+                + "of this host, in the order, concurrency and destinations ITP plans; 'dwcp status' shows the local dwcpd's region, "
                 + "its leader, hosts and links; 'dwcp baselines' lists or removes the copies of VM memory dwcpd keeps for later "
                 + "migrations; 'dwcp stream' inspects captured migration streams.",
-        subcommands = {MigrateCommand.class, StatusCommand.class, BaselinesCommand.class, DwcpCommand.Stream.class, CommandLine.HelpCommand.class},
+        subcommands = {MigrateCommand.class, EvacuateCommand.class, StatusCommand.class, BaselinesCommand.class, DwcpCommand.Stream.class, CommandLine.HelpCommand.class},
         exitCodeOnInvalidInput = 2, usageHelpWidth = 100)
 public final class DwcpCommand implements Callable<Integer> {
     public static void main(String[] args) {

@@ -1,10 +1,12 @@
 package io.dwcp.cli;
 
+import java.util.List;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
- * What {@code dwcp migrate} needs of libvirt, and no more: tests use a hand-written fake,
+ * What {@code dwcp migrate} and {@code dwcp evacuate} need of libvirt, and no more: tests use a hand-written fake,
  * {@link LibvirtJava} is the real one (libvirt-java over JNA).
  */
 public interface Libvirt
@@ -18,6 +20,10 @@ public interface Libvirt
     {
         /** The domain by name; fails when there is none. */
         Domain domain(String name)
+                throws LibvirtException;
+
+        /** The names of the running (active) domains, sorted. */
+        List<String> runningDomains()
                 throws LibvirtException;
 
         @Override
@@ -41,6 +47,21 @@ public interface Libvirt
                 throws LibvirtException;
 
         void abortJob()
+                throws LibvirtException;
+
+        /** The guest's current memory in bytes (what a migration's first round sends). */
+        long memoryBytes()
+                throws LibvirtException;
+
+        /**
+         * Starts QEMU's dirty-rate measurement over {@code seconds} (QMP {@code calc-dirty-rate});
+         * {@link #dirtyRate} gives its result once it is done.
+         */
+        void startDirtyRate(int seconds)
+                throws LibvirtException;
+
+        /** The measured dirty rate in bytes per second, or empty while the measurement runs (QMP {@code query-dirty-rate}). */
+        OptionalDouble dirtyRate()
                 throws LibvirtException;
     }
 

@@ -9,10 +9,15 @@ import org.libvirt.TypedStringParameter;
 import org.libvirt.TypedUintParameter;
 import org.libvirt.TypedUlongParameter;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 
 import static java.util.Objects.requireNonNull;
 
@@ -22,6 +27,9 @@ public final class LibvirtJava
 {
     // libvirt prints every error on stderr unless an error callback is set: dwcp reports them itself
     private static final org.libvirt.ErrorCallback QUIET = new org.libvirt.ErrorCallback();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** virConnectListAllDomains' VIR_CONNECT_LIST_DOMAINS_ACTIVE. */
+    private static final int LIST_ACTIVE = 1;
 
     @Override
     public Connection open(String uri)
@@ -65,6 +73,23 @@ public final class LibvirtJava
             catch (org.libvirt.LibvirtException e) {
                 throw wrap("no domain '" + name + "'", e);
             }
+        }
+
+        @Override
+        public List<String> runningDomains()
+                throws LibvirtException
+        {
+            List<String> names = new ArrayList<>();
+            try {
+                for (org.libvirt.Domain domain : connect.listAllDomains(LIST_ACTIVE)) {
+                    names.add(domain.getName());
+                }
+            }
+            catch (org.libvirt.LibvirtException e) {
+                throw wrap("cannot list the running domains", e);
+            }
+            names.sort(null);
+            return names;
         }
 
         @Override
@@ -150,6 +175,65 @@ public final class LibvirtJava
             }
             catch (org.libvirt.LibvirtException e) {
                 throw wrap("cannot abort the job of '" + name + "'", e);
+            }
+        }
+
+        @Override
+        public long memoryBytes()
+                throws LibvirtException
+        {
+            try {
+                return domain.getInfo().memory * 1024;
+            }
+            catch (org.libvirt.LibvirtException e) {
+                throw wrap("memory of '" + name + "'", e);
+            }
+        }
+
+        // libvirt-java has no virDomainStartDirtyRateCalc: QEMU's own command through libvirt (libvirt
+        // marks the domain tainted by a monitor command; the measurement changes nothing in the guest)
+        @Override
+        public void startDirtyRate(int seconds)
+                throws LibvirtException
+        {
+            monitor("{\"execute\":\"calc-dirty-rate\",\"arguments\":{\"calc-time\":" + seconds + "}}");
+        }
+
+        @Override
+        public OptionalDouble dirtyRate()
+                throws LibvirtException
+        {
+            JsonNode answer = monitor("{\"execute\":\"query-dirty-rate\"}").path("return");
+            String status = answer.path("status").asText();
+            return switch (status) {
+                case "measured" -> OptionalDouble.of(answer.path("dirty-rate").asDouble() * (1 << 20));
+                case "measuring" -> OptionalDouble.empty();
+                default -> throw new LibvirtException("dirty rate of '" + name + "': QEMU's measurement is " + (status.isEmpty() ? "unknown" : status));
+            };
+        }
+
+        private JsonNode monitor(String command)
+                throws LibvirtException
+        {
+            String answer;
+            try {
+                answer = domain.qemuMonitorCommand(command, 0);
+            }
+            catch (org.libvirt.LibvirtException e) {
+                throw wrap("QEMU monitor of '" + name + "'", e);
+            }
+            catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+                throw new LibvirtException("cannot load libvirt-qemu (libvirt-qemu.so.0; Debian: libvirt0, RHEL: libvirt-libs): " + e.getMessage(), e);
+            }
+            try {
+                JsonNode json = JSON.readTree(answer);
+                if (json.has("error")) {
+                    throw new LibvirtException("QEMU monitor of '" + name + "': " + json.path("error").path("desc").asText(answer));
+                }
+                return json;
+            }
+            catch (IOException e) {
+                throw new LibvirtException("QEMU monitor of '" + name + "': not JSON: " + answer, e);
             }
         }
     }

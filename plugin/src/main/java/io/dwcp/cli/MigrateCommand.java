@@ -16,12 +16,6 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -64,6 +58,8 @@ public final class MigrateCommand
         implements Callable<Integer>
 {
     static final Path DEFAULT_CONFIG = Path.of("/etc/dwcp/dwcp.properties");
+    /** What --dry-run shows in place of the migration id that dwcpd assigns on announcement. */
+    static final String MIGRATION_ID = "MIGRATION-ID";
     private static final Pattern PEER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
     /** Registers what Ctrl-C does. */
@@ -139,7 +135,7 @@ public final class MigrateCommand
     @Option(names = "--transient", description = "Do not define the domain at the destination (no VIR_MIGRATE_PERSIST_DEST).")
     boolean transientDestination;
 
-    @Option(names = "--dry-run", description = "Print the equivalent virsh command line and exit; contacts neither libvirt nor dwcpd.")
+    @Option(names = "--dry-run", description = "Print the virsh command line libvirt's part amounts to (its socket, <run-dir>/peer/<peer>/MIGRATION-ID.sock, named by dwcpd when the migration is announced) and exit; contacts neither libvirt nor dwcpd.")
     boolean dryRun;
 
     @Option(names = "--control-socket", paramLabel = "PATH", description = "The local dwcpd's control socket (default: control.socket, else /run/dwcp/control.sock).")
@@ -270,9 +266,14 @@ public final class MigrateCommand
             if (!PEER_NAME.matcher(peer).matches()) {
                 throw new UsageException("'" + destination.host() + "' is not a dwcpd peer name: give it with dwcp://HOST?peer=NAME");
             }
-            Path socket = config.getRunDirectory().resolve("peer").resolve(peer + ".sock");
+            // a real run's socket is the migration's own, named by dwcpd when it is announced
+            Path socket = config.getRunDirectory().resolve("peer").resolve(peer).resolve(MIGRATION_ID + ".sock");
             Plan plan = new Plan(domain, peer, connectUri, destUri, migrateUri(socket.toString()), flags, parallelConnections, bandwidthMiB, timeout);
             env.out().println(shellJoin(plan.virshCommand()));
+            Path control = controlSocket != null ? controlSocket : config.getControlSocket();
+            env.err().println("# " + MIGRATION_ID + " is a placeholder: dwcp migrate first announces the migration to dwcpd (POST /v1/migrations on "
+                    + control + "), which opens " + socket + " for this migration alone and names its id; libvirt then migrates as above; "
+                    + "at the end dwcp releases it (DELETE /v1/migrations/" + MIGRATION_ID + "). virsh alone cannot announce a migration");
             timeout.ifPresent(seconds -> env.err().println("# --timeout " + seconds + ": dwcp aborts the job after that (virsh domjobabort " + shellQuote(domain) + "); virsh's --timeout differs"));
             return ExitCode.OK;
         }
@@ -287,192 +288,12 @@ public final class MigrateCommand
                 env.err().println("dwcp migrate: " + e.getMessage());
                 return ExitCode.DWCPD_UNAVAILABLE;
             }
-            try (Libvirt.Connection connection = env.libvirt().open(connectUri);
-                    Libvirt.Connection monitorConnection = env.libvirt().open(connectUri)) {
-                Libvirt.Domain migrating = connection.domain(domain);
-                Libvirt.Domain monitored = monitorConnection.domain(domain);
-                if (!migrating.isActive()) {
-                    env.err().println("dwcp migrate: domain '" + domain + "' is not running (a live migration needs a running domain)");
-                    return ExitCode.LIBVIRT_ERROR;
-                }
-                Dwcpd.Migration announced;
-                try {
-                    announced = dwcpd.announce(domain, peer.name());
-                }
-                catch (Dwcpd.UnavailableException e) {
-                    env.err().println("dwcp migrate: " + e.getMessage());
-                    return ExitCode.DWCPD_UNAVAILABLE;
-                }
-                Plan plan = new Plan(domain, peer.name(), connectUri, destUri, migrateUri(announced.socket()), flags, parallelConnections, bandwidthMiB, timeout);
-                ExitCode exit = migrate(env, dwcpd, announced.id(), plan, migrating, monitored, progress);
-                // done with it: dwcpd forgets it and lets go of the VM's lock (or, if its session still runs
-                // after a second Ctrl-C, lets go when the session ends)
-                try {
-                    dwcpd.release(announced.id());
-                }
-                catch (Dwcpd.UnavailableException e) {
-                    env.err().println("dwcp migrate: " + e.getMessage() + " (dwcpd lets go of the VM's lock when the announcement expires)");
-                }
-                return exit;
-            }
-            catch (Libvirt.LibvirtException e) {
-                env.err().println("dwcp migrate: " + e.getMessage());
-                return ExitCode.LIBVIRT_ERROR;
-            }
-        }
-    }
-
-    private ExitCode migrate(Environment env, Dwcpd dwcpd, String migrationId, Plan plan, Libvirt.Domain migrating, Libvirt.Domain monitored, Progress progress)
-    {
-        boolean bar = progress == Progress.BAR || (progress == Progress.AUTO && env.terminal());
-        boolean lines = progress == Progress.LINES || (progress == Progress.AUTO && !env.terminal());
-        ProgressView view = new ProgressView(plan.domain(), plan.peer());
-        AtomicInteger interrupts = new AtomicInteger();
-        if (!bar && progress != Progress.NONE) {
-            env.out().println("Migrating " + plan.domain() + " to " + plan.peer() + " (" + plan.destinationUri() + ") through " + plan.migrateUri());
-        }
-        ExecutorService executor = Executors.newSingleThreadExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "dwcp-migrate");
-            thread.setDaemon(true);
-            return thread;
-        });
-        try {
+            AtomicInteger interrupts = new AtomicInteger();
             env.interrupts().onInterrupt(interrupts::incrementAndGet);
-            long start = System.nanoTime();
-            long deadline = plan.timeoutSeconds().isPresent() ? start + TimeUnit.SECONDS.toNanos(plan.timeoutSeconds().getAsLong()) : Long.MAX_VALUE;
-            Future<?> job = executor.submit(() -> {
-                migrating.migrate(plan.destinationUri(), plan.parameters(), plan.flags());
-                return null;
-            });
-            boolean abortRequested = false;
-            boolean timedOut = false;
-            boolean statsNoted = false;
-            long lastLine = Long.MIN_VALUE;
-            while (!job.isDone()) {
-                try {
-                    job.get(env.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
-                    break;
-                }
-                catch (TimeoutException e) {
-                    // still running: sample and draw
-                }
-                catch (ExecutionException e) {
-                    break;
-                }
-                catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    interrupts.incrementAndGet();
-                }
-                if (interrupts.get() >= 2) {
-                    env.err().println();
-                    env.err().println("dwcp migrate: interrupted again: no longer waiting for libvirt to cancel the job (virsh domjobinfo " + shellQuote(plan.domain()) + ")");
-                    return ExitCode.INTERRUPTED;
-                }
-                boolean timeUp = System.nanoTime() - deadline > 0;
-                if (!abortRequested && (interrupts.get() > 0 || timeUp)) {
-                    abortRequested = true;
-                    timedOut = interrupts.get() == 0;
-                    if (bar) {
-                        env.out().println();
-                    }
-                    env.err().println(timedOut
-                            ? "dwcp migrate: not finished after " + plan.timeoutSeconds().getAsLong() + " s: aborting the migration job of " + plan.domain()
-                            : "dwcp migrate: interrupted: aborting the migration job of " + plan.domain() + " (Ctrl-C again: stop waiting)");
-                    try {
-                        monitored.abortJob();
-                    }
-                    catch (Libvirt.LibvirtException e) {
-                        env.err().println("dwcp migrate: " + e.getMessage());
-                    }
-                }
-                JobStats stats = JobStats.NONE;
-                try {
-                    stats = monitored.jobStats();
-                }
-                catch (Libvirt.LibvirtException e) {
-                    if (!statsNoted) {
-                        statsNoted = true;
-                        env.err().println("dwcp migrate: no job statistics: " + e.getMessage());
-                    }
-                }
-                long now = System.nanoTime();
-                view.update(now, stats, sample(dwcpd, migrationId));
-                if (abortRequested) {
-                    continue;
-                }
-                if (bar) {
-                    env.out().print("\r" + view.bar(env.columns() - 1) + "\033[K");
-                    env.out().flush();
-                }
-                else if (lines && (lastLine == Long.MIN_VALUE || now - lastLine >= env.lineInterval().toNanos())) {
-                    lastLine = now;
-                    env.out().println(view.line());
-                }
-            }
-            if (bar && !abortRequested) {
-                env.out().println();
-            }
-            try {
-                job.get();
-            }
-            catch (ExecutionException e) {
-                String message = e.getCause().getMessage();
-                Optional<Dwcpd.Migration> tunnel = sample(dwcpd, migrationId);
-                if (abortRequested && !timedOut) {
-                    env.err().println("dwcp migrate: migration of " + plan.domain() + " aborted; it keeps running on this host");
-                    return ExitCode.INTERRUPTED;
-                }
-                if (timedOut) {
-                    env.err().println("dwcp migrate: migration of " + plan.domain() + " did not finish within " + plan.timeoutSeconds().getAsLong()
-                            + " s and was aborted; it keeps running on this host");
-                    return ExitCode.MIGRATION_FAILED;
-                }
-                env.err().println("dwcp migrate: " + message);
-                tunnel.flatMap(Dwcpd.Migration::failure).ifPresent(failure -> env.err().println("dwcp migrate: dwcpd: " + failure));
-                env.err().println("dwcp migrate: " + plan.domain() + " keeps running on this host");
-                return ExitCode.MIGRATION_FAILED;
-            }
-            catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return ExitCode.INTERRUPTED;
-            }
-            // the session ends a moment after libvirt's job: wait briefly for its final byte counts
-            Optional<Dwcpd.Migration> tunnel = sample(dwcpd, migrationId);
-            for (int i = 0; i < 20 && tunnel.isPresent() && tunnel.get().state().equals("open"); i++) {
-                sleep(Duration.ofMillis(100));
-                tunnel = sample(dwcpd, migrationId);
-            }
-            view.update(System.nanoTime(), JobStats.NONE, tunnel);
-            if (abortRequested) {
-                env.err().println("dwcp migrate: the migration completed before it could be aborted");
-            }
-            if (progress != Progress.NONE) {
-                env.out().println(view.summary(System.nanoTime()));
-            }
-            return ExitCode.OK;
-        }
-        finally {
-            executor.shutdownNow();
-        }
-    }
-
-    private static Optional<Dwcpd.Migration> sample(Dwcpd dwcpd, String id)
-    {
-        try {
-            return dwcpd.migration(id);
-        }
-        catch (Dwcpd.UnavailableException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static void sleep(Duration duration)
-    {
-        try {
-            Thread.sleep(duration.toMillis());
-        }
-        catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            MigrationRun.Output output = new MigrationRun.Output(env.out(), env.err(), "dwcp migrate: ", progress, env.terminal(), env.columns(),
+                    env.pollInterval(), env.lineInterval());
+            MigrationRun.Request request = new MigrationRun.Request(domain, peer.name(), connectUri, destUri, flags, parallelConnections, bandwidthMiB, timeout);
+            return MigrationRun.run(output, env.libvirt(), dwcpd, request, interrupts).code();
         }
     }
 

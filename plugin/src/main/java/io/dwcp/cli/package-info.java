@@ -1,6 +1,8 @@
 /**
  * The operator's {@code dwcp} command ({@link io.dwcp.cli.DwcpCommand}): {@code dwcp migrate}
- * ({@link io.dwcp.cli.MigrateCommand}), {@code dwcp status} ({@link io.dwcp.cli.StatusCommand})
+ * ({@link io.dwcp.cli.MigrateCommand}), {@code dwcp evacuate} ({@link io.dwcp.cli.EvacuateCommand}: plans
+ * with {@code io.dwcp.itp} and runs each migration through {@link io.dwcp.cli.MigrationRun}, the code
+ * path of {@code dwcp migrate}), {@code dwcp status} ({@link io.dwcp.cli.StatusCommand})
  * and {@code dwcp stream}. They reach the local dwcpd through {@link io.dwcp.cli.Dwcpd} (the control
  * socket: {@link io.dwcp.cli.DwcpdControl} over {@link io.dwcp.cli.ControlClient}) and libvirt
  * through {@link io.dwcp.cli.Libvirt}; tests give hand-written fakes of both.
@@ -10,6 +12,13 @@
  * <li>The command's main thread does everything but the libvirt migration call, which blocks until
  * the migration ends and runs on {@code dwcp-migrate} (owned by the command, shut down when it
  * returns) while the main thread samples progress and handles Ctrl-C.</li>
+ * <li>{@code dwcp evacuate} runs each migration of a wave on a {@code dwcp-evacuate} thread (a
+ * pool owned by the command, shut down when it returns), which plays the main thread's part for
+ * that migration ({@link io.dwcp.cli.MigrationRun}: its own libvirt connections, its own dwcpd
+ * migration, its own {@code dwcp-migrate} thread). The main thread measures, plans, waits for the
+ * whole wave and re-plans; it alone touches the plan and the predictors. The threads share the
+ * Ctrl-C counter (atomic), the dwcpd client (one request per connection) and the output streams
+ * (whole lines).</li>
  * <li>{@link io.dwcp.cli.ControlClient} owns one Netty event loop ({@code dwcp-control}) for its
  * requests; callers wait for the answer on their own thread, never on it.</li>
  * </ul>

@@ -19,6 +19,8 @@ final class FakeDwcpd
     Destinations destinations;
     private Migration last = migration("waiting", 0, 0);
     Baselines baselines = new Baselines("/var/lib/dwcp/baselines", 16L << 30, 7 * 86400, 0, List.of(), "{\"baselines\":[]}");
+    /** Each announced domain its own migration, m-DOMAIN, whose session has completed when asked. */
+    boolean migrationPerDomain;
     Removal removal = new Removal(Removal.Outcome.NO_SUCH_BASELINE, List.of(), "no baseline");
 
     static Migration migration(String state, long qemuBytes, long wireBytes)
@@ -68,6 +70,9 @@ final class FakeDwcpd
     public Migration announce(String domain, String peer)
     {
         calls.add("announce " + domain + " " + peer);
+        if (migrationPerDomain) {
+            return new Migration("m-" + domain, "/run/dwcp/peer/" + peer + "/m-" + domain + ".sock", "waiting", 0, 0, 0, OptionalDouble.empty(), Optional.empty());
+        }
         return last;
     }
 
@@ -80,6 +85,9 @@ final class FakeDwcpd
     @Override
     public synchronized Optional<Migration> migration(String id)
     {
+        if (migrationPerDomain) {
+            return Optional.of(new Migration(id, "/run/dwcp/peer/" + id + ".sock", "completed", 64L << 20, 32L << 20, 1, OptionalDouble.of(2), Optional.empty()));
+        }
         if (!samples.isEmpty()) {
             last = samples.poll();
         }

@@ -5,6 +5,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -18,6 +19,9 @@ final class FakeLibvirt
     final List<String> calls = new CopyOnWriteArrayList<>();
     final Map<String, FakeDomain> domains = new HashMap<>();
     String refuseConnection;
+    /** Migrations running now, and the most that ever ran at once. */
+    final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger maxRunning = new java.util.concurrent.atomic.AtomicInteger();
 
     FakeDomain add(String name)
     {
@@ -48,6 +52,14 @@ final class FakeLibvirt
             }
 
             @Override
+            public List<String> runningDomains()
+                    throws LibvirtException
+            {
+                calls.add("list " + uri);
+                return domains.values().stream().filter(domain -> domain.active).map(domain -> domain.name).sorted().toList();
+            }
+
+            @Override
             public void close()
             {
                 calls.add("close " + uri);
@@ -71,7 +83,11 @@ final class FakeLibvirt
         private int polls;
         private boolean aborted;
         private boolean scriptDone;
-        String destinationUri;
+        long memoryBytes = 1L << 30;
+        double dirtyBytesPerSecond;
+        String dirtyRateFailure;
+        private int dirtyRateSeconds;
+        volatile String destinationUri;
         MigrationParameters parameters;
         int flags = -1;
 
@@ -91,6 +107,18 @@ final class FakeLibvirt
                 throws LibvirtException
         {
             calls.add("migrate " + name);
+            maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                migrateScripted(destinationUri, parameters, flags);
+            }
+            finally {
+                running.decrementAndGet();
+            }
+        }
+
+        private void migrateScripted(String destinationUri, MigrationParameters parameters, int flags)
+                throws LibvirtException
+        {
             this.destinationUri = destinationUri;
             this.parameters = parameters;
             this.flags = flags;
@@ -126,6 +154,38 @@ final class FakeLibvirt
                 notifyAll();
             }
             return next == null ? JobStats.NONE : next;
+        }
+
+        @Override
+        public long memoryBytes()
+        {
+            return memoryBytes;
+        }
+
+        @Override
+        public synchronized void startDirtyRate(int seconds)
+                throws LibvirtException
+        {
+            calls.add("calc-dirty-rate " + name + " " + seconds);
+            if (dirtyRateFailure != null) {
+                throw new LibvirtException("QEMU monitor of '" + name + "': " + dirtyRateFailure);
+            }
+            dirtyRateSeconds = seconds;
+        }
+
+        /** Measuring for one query after the start, then measured. */
+        @Override
+        public synchronized OptionalDouble dirtyRate()
+                throws LibvirtException
+        {
+            if (dirtyRateSeconds == 0) {
+                throw new LibvirtException("dirty rate of '" + name + "': QEMU's measurement is unstarted");
+            }
+            if (dirtyRateSeconds > 0) {
+                dirtyRateSeconds = -1;
+                return OptionalDouble.empty();
+            }
+            return OptionalDouble.of(dirtyBytesPerSecond);
         }
 
         @Override

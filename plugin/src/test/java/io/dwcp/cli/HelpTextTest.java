@@ -39,6 +39,7 @@ class HelpTextTest
         assertEquals(0, dwcp.execute("--help"));
         String text = help.toString().replaceAll("\\s+", " ");
         assertTrue(text.contains(" migrate Live-migrate a libvirt domain to another host through the local dwcpd. "), text);
+        assertTrue(text.contains(" evacuate Live-migrate every running domain of this host to other hosts, planned by ITP. "), text);
         assertTrue(text.contains(" baselines List the baselines the local dwcpd keeps, or remove those of a VM. "), text);
         assertTrue(text.contains(" status Show this host's region, its leader, hosts and links as the local dwcpd sees them. "), text);
         assertTrue(text.contains(" stream Inspect or copy captured QEMU migration channels (QEMU 7.2 to 10.x). "), text);
@@ -60,6 +61,17 @@ class HelpTextTest
         assertTrue(text.contains("Every figure is read within region.staleness-bound, or the choice is refused. "), text);
     }
 
+    /** picocli formats help text with String.format: a lone '%' garbles the text (and the man page generator fails on it). */
+    private static void formats(String where, String text, List<String> problems)
+    {
+        try {
+            String.format(text);
+        }
+        catch (java.util.IllegalFormatException e) {
+            problems.add(where + " is not a valid format string ('%' must be '%%'): " + e + ": " + text);
+        }
+    }
+
     private static void check(CommandLine command, List<String> problems)
     {
         CommandSpec spec = command.getCommandSpec();
@@ -72,6 +84,7 @@ class HelpTextTest
             problems.add(name + ": header is not one sentence: " + List.of(header));
         }
         for (String line : spec.usageMessage().description()) {
+            formats(name + ": description", line, problems);
             String paragraph = line.replaceAll("(%n)+$", ""); // picocli's line-break format specifier
             // indented lines are examples or tables, blank lines separate paragraphs
             if (!paragraph.isBlank() && !paragraph.startsWith(" ") && !paragraph.endsWith(".")) {
@@ -82,6 +95,7 @@ class HelpTextTest
         arguments.addAll(spec.positionalParameters());
         for (ArgSpec argument : arguments) {
             String description = String.join(" ", argument.description());
+            formats(name + " " + argument.paramLabel() + ": description", description.replace("${DEFAULT-VALUE}", "x"), problems);
             if (description.isBlank() || !description.endsWith(".")) {
                 problems.add(name + " " + argument.paramLabel() + ": description is not a sentence: '" + description + "'");
             }

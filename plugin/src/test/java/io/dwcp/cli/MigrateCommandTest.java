@@ -90,8 +90,12 @@ class MigrateCommandTest
     {
         assertEquals(0, run("vm1", "dwcp://beta", "--dry-run"));
         assertEquals("virsh -c qemu:///system migrate --live --p2p --persistent --undefinesource vm1 qemu+ssh://beta/system"
-                + " --migrateuri unix:///run/dwcp/peer/beta.sock\n", out());
-        assertEquals("", err());
+                + " --migrateuri unix:///run/dwcp/peer/beta/MIGRATION-ID.sock\n", out());
+        // a real migration goes through its own socket, which dwcpd opens and names when it is announced
+        assertEquals("# MIGRATION-ID is a placeholder: dwcp migrate first announces the migration to dwcpd (POST /v1/migrations on"
+                + " /run/dwcp/control.sock), which opens /run/dwcp/peer/beta/MIGRATION-ID.sock for this migration alone and names its id;"
+                + " libvirt then migrates as above; at the end dwcp releases it (DELETE /v1/migrations/MIGRATION-ID)."
+                + " virsh alone cannot announce a migration\n", err());
         assertTrue(libvirt.calls.isEmpty(), "no libvirt call: " + libvirt.calls);
         assertTrue(dwcpd.calls.isEmpty(), "no dwcpd call: " + dwcpd.calls);
     }
@@ -103,12 +107,12 @@ class MigrateCommandTest
         Files.writeString(config, "node.run-dir=/run/dwcp-a\nmigrate.dest-uri=qemu+tls://{host}/system?pkipath=/etc/pki\nmigrate.connect=qemu:///session\n");
         assertEquals(0, run("my vm's", "dwcp://dest.example:7470?peer=dest1&parallel=4&bandwidth=100", "--dry-run", "--keep-source", "--timeout", "600"));
         assertEquals("virsh -c qemu:///session migrate --live --p2p --persistent 'my vm'\\''s' 'qemu+tls://dest.example/system?pkipath=/etc/pki'"
-                + " --migrateuri unix:///run/dwcp-a/peer/dest1.sock --parallel --parallel-connections 4 --bandwidth 100\n", out());
-        assertTrue(err().startsWith("# --timeout 600: dwcp aborts the job after that"), err());
+                + " --migrateuri unix:///run/dwcp-a/peer/dest1/MIGRATION-ID.sock --parallel --parallel-connections 4 --bandwidth 100\n", out());
+        assertTrue(err().contains("\n# --timeout 600: dwcp aborts the job after that"), err());
         out.reset();
         assertEquals(0, run("vm1", "dwcp://beta?parallel=2", "--dry-run", "--parallel", "8", "--transient", "-c", "qemu+ssh://src/system", "--dest-uri", "qemu:///system"));
         assertEquals("virsh -c qemu+ssh://src/system migrate --live --p2p --undefinesource vm1 qemu:///system"
-                + " --migrateuri unix:///run/dwcp-a/peer/beta.sock --parallel --parallel-connections 8\n", out());
+                + " --migrateuri unix:///run/dwcp-a/peer/beta/MIGRATION-ID.sock --parallel --parallel-connections 8\n", out());
     }
 
     @Test

@@ -48,6 +48,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <ol>
  *   <li>plain {@code virsh migrate --live --p2p ... --migrateuri unix:///run/dwcp/peer/b.sock};</li>
  *   <li>{@code dwcp migrate DOMAIN dwcp://b?dest-uri=...} run on A;</li>
+ *   <li>{@code dwcp evacuate --to b} run on A with two guests running there: the dry-run plan, then both
+ *   moved, at once as planned, each intact at B;</li>
  *   <li>{@code dwcp migrate} with dwcpd b killed: a clear failure, the domain runs on at A intact.</li>
  * </ol>
  */
@@ -185,6 +187,45 @@ class LibvirtDwcpMigrationIT {
 
     @Test
     @Order(3)
+    void dwcpEvacuateMovesEveryRunningDomainAsPlanned() throws Exception {
+        LibvirtHost a = bed.hostA();
+        LibvirtHost b = bed.hostB();
+        String first = LibvirtHost.domainName("evac1");
+        String second = LibvirtHost.domainName("evac2");
+        try (Guest one = Guest.start(a, first); Guest two = Guest.start(a, second)) {
+            assertEquals(List.of(first, second).stream().sorted().toList(), a.runningDomains().stream().sorted().toList(),
+                    "A runs exactly the two test domains");
+            Command.Result plan = dwcpEvacuate(a, b, "--dry-run");
+            assertEquals(0, plan.exitCode(), "dwcp evacuate --dry-run:\n" + plan.stdout() + "\n" + plan.stderr());
+            assertTrue(plan.stdout().contains("Evacuation plan: 2 VMs to move, 0 refused; predicted makespan "), plan.stdout());
+            assertTrue(plan.stdout().contains("link to b: no measurement (no control plane); assumed 500.0 Mbit/s (--link-rate)"), plan.stdout());
+            assertEquals(2, a.runningDomains().size(), "--dry-run moved something: " + a.runningDomains());
+
+            long wireBefore = bed.network().bytesAtoB();
+            long start = System.nanoTime();
+            Command.Result evacuate = dwcpEvacuate(a, b);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(0, evacuate.exitCode(), "dwcp evacuate failed (" + evacuate.exitCode() + "):\n" + evacuate.stdout()
+                    + "\n" + evacuate.stderr() + diagnostics(first) + diagnostics(second));
+            long wire = bed.network().bytesAtoB() - wireBefore;
+            // the plan runs both at once on the one link (its concurrency 2), each through its own dwcpd socket
+            assertTrue(evacuate.stdout().lines().anyMatch(line -> line.startsWith("Wave 1: ") && line.contains(first) && line.contains(second)),
+                    "not one wave of both:\n" + evacuate.stdout());
+            assertTrue(evacuate.stdout().contains("Moved 2 of 2 domains."), evacuate.stdout());
+            for (String domain : List.of(first, second)) {
+                assertTrue(evacuate.stdout().contains("Migrated " + domain + " to b in "), "no summary of " + domain + ":\n" + evacuate.stdout());
+                assertEquals(Optional.of("running"), b.domainState(domain), domain + " at B");
+            }
+            assertEquals(List.of(), a.runningDomains(), "domains still running on A");
+            one.verifyAt(b);
+            two.verifyAt(b);
+            System.out.printf("dwcp evacuate, %s and %s: %d ms (CLI JVM and dirty-rate measurement included), %d bytes A->B on the wire%n%s%n",
+                    first, second, millis, wire, evacuate.stdout().strip());
+        }
+    }
+
+    @Test
+    @Order(4)
     void dwcpMigrateFailsClearlyWhenTheDestinationDaemonIsDownAndTheDomainRunsOn() throws Exception {
         LibvirtHost a = bed.hostA();
         LibvirtHost b = bed.hostB();
@@ -215,6 +256,15 @@ class LibvirtDwcpMigrationIT {
                 "--connect", "qemu:///system", "--control-socket", RUN_DIR + "/control.sock",
                 "--progress", "lines", "--timeout", Long.toString(MIGRATION_LIMIT.toSeconds() - 30));
         return a.runInside(MIGRATION_LIMIT, Dwcpd.cliCommand(arguments));
+    }
+
+    /** {@code dwcp evacuate --to b} run inside A's namespaces; the link assumed at S2's 500 Mbit/s (no control plane here). */
+    private static Command.Result dwcpEvacuate(LibvirtHost a, LibvirtHost b, String... more) {
+        List<String> arguments = new ArrayList<>(List.of("evacuate", "--to", b.name(), "--dest-uri", b.tcpUri(),
+                "--connect", "qemu:///system", "--control-socket", RUN_DIR + "/control.sock", "--link-rate", "500",
+                "--progress", "lines", "--timeout", Long.toString(MIGRATION_LIMIT.toSeconds() - 30)));
+        arguments.addAll(List.of(more));
+        return a.runInside(MIGRATION_LIMIT.plusMinutes(1), Dwcpd.cliCommand(arguments));
     }
 
     private static String diagnostics(String domain) {
