@@ -38,9 +38,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 class ArchitectureTest
 {
     private static final Pattern PACKAGE = Pattern.compile("^\\s*package\\s+([\\w.]+)\\s*;", Pattern.MULTILINE);
-    // a qualified class name (io.dwcp.tunnel.Session, also as the prefix of Session.Role or of a static member)
+    // a qualified class name (io.dwcp.session.Session, also as the prefix of Session.Role or of a static member)
     private static final Pattern QUALIFIED = Pattern.compile("\\bio\\.dwcp((?:\\s*\\.\\s*[a-z_][\\w]*)*)\\s*\\.\\s*[A-Z]");
-    // import io.dwcp.tunnel.*;
+    // import io.dwcp.session.*;
     private static final Pattern WILDCARD = Pattern.compile("\\bimport\\s+(?:static\\s+)?io\\.dwcp((?:\\s*\\.\\s*[a-z_][\\w]*)*)\\s*\\.\\s*\\*");
 
     @Test
@@ -50,8 +50,8 @@ class ArchitectureTest
         Map<String, String> sources = mainSources();
         assertTrue(sources.size() > 100, "read " + sources.size() + " source files under " + mainSourceDirectory());
         SortedMap<String, SortedMap<String, SortedSet<String>>> graph = packageGraph(sources);
-        assertTrue(graph.containsKey("io.dwcp.tunnel") && graph.containsKey("io.dwcp.daemon"), "packages: " + graph.keySet());
-        assertTrue(graph.get("io.dwcp.daemon").containsKey("io.dwcp.tunnel"), "the daemon's use of the tunnel is seen: " + graph.get("io.dwcp.daemon"));
+        assertTrue(graph.containsKey("io.dwcp.session") && graph.containsKey("io.dwcp.daemon"), "packages: " + graph.keySet());
+        assertTrue(graph.get("io.dwcp.daemon").containsKey("io.dwcp.session"), "the daemon's use of the tunnel is seen: " + graph.get("io.dwcp.daemon"));
         List<SortedSet<String>> cycles = cycles(graph);
         if (!cycles.isEmpty()) {
             fail(describe(graph, cycles));

@@ -7,8 +7,8 @@ import io.dwcp.region.Records.HostRecord;
 import io.dwcp.region.RegionView;
 import io.dwcp.region.StaleMetadataException;
 import io.dwcp.region.Stamped;
-import io.dwcp.tunnel.PeerConfig;
-import io.dwcp.tunnel.PeersConfig;
+import io.dwcp.session.PeerConfig;
+import io.dwcp.session.PeersConfig;
 import jakarta.inject.Inject;
 
 import java.util.List;

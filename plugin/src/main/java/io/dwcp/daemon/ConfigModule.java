@@ -9,9 +9,9 @@ import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.region.RegionConfig;
 import io.dwcp.tls.TlsConfig;
-import io.dwcp.transport.AmstConfig;
-import io.dwcp.tunnel.PeersConfig;
-import io.dwcp.tunnel.TunnelConfig;
+import io.dwcp.amst.AmstConfig;
+import io.dwcp.session.PeersConfig;
+import io.dwcp.session.TunnelConfig;
 
 import static java.util.Objects.requireNonNull;
 

@@ -11,9 +11,9 @@ import io.dwcp.control.ControlConfig;
 import io.dwcp.hde.HdeConfig;
 import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.tls.TlsConfig;
-import io.dwcp.transport.AmstConfig;
-import io.dwcp.tunnel.PeersConfig;
-import io.dwcp.tunnel.TunnelConfig;
+import io.dwcp.amst.AmstConfig;
+import io.dwcp.session.PeersConfig;
+import io.dwcp.session.TunnelConfig;
 
 import java.util.List;
 import java.util.Map;

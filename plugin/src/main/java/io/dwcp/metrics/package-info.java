@@ -2,7 +2,7 @@
  * The Prometheus endpoint, {@code GET /metrics}, served by the Prometheus client library
  * ({@code io.prometheus:prometheus-metrics-*}). It renders nobody's internals: each component
  * exposes its own figures as a {@link io.dwcp.metrics.MetricsSource} its module adds to a Guice
- * multibinder ({@code io.dwcp.tunnel.TunnelMetrics}, {@code io.dwcp.hde.HdeMetrics},
+ * multibinder ({@code io.dwcp.session.TunnelMetrics}, {@code io.dwcp.hde.HdeMetrics},
  * {@code io.dwcp.region.RegionMetrics}), which registers its collectors in the daemon's registry;
  * {@link io.dwcp.metrics.MetricsServer} serves that registry. {@link io.dwcp.metrics.Callbacks}
  * and {@link io.dwcp.metrics.LatencyHistograms} are shorthands for the sources. Depends on

@@ -9,7 +9,7 @@ import io.dwcp.gossip.GossipStats;
 import io.dwcp.metrics.MetricsSource;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.tls.TlsConfig;
-import io.dwcp.tunnel.TunnelConfig;
+import io.dwcp.session.TunnelConfig;
 
 import java.util.Optional;
 

@@ -23,7 +23,7 @@
  * migrations; dwcpd wires it), written by {@link io.dwcp.region.RegionPublisher};
  * {@link io.dwcp.region.RegionView}: the metadata as decisions read it, within the bound;
  * {@link io.dwcp.region.DestinationChooser}: where a VM goes in the region. The control plane is
- * also the tunnel's {@link io.dwcp.tunnel.PeerDirectory} (hosts of the region as peers).</li>
+ * also the tunnel's {@link io.dwcp.session.PeerDirectory} (hosts of the region as peers).</li>
  * </ul>
  *
  * <h2>Threads</h2>

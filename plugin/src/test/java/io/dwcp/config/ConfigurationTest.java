@@ -2,9 +2,9 @@ package io.dwcp.config;
 
 import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.node.NodeConfig;
-import io.dwcp.transport.AmstConfig;
-import io.dwcp.tunnel.PeersConfig;
-import io.dwcp.tunnel.TunnelConfig;
+import io.dwcp.amst.AmstConfig;
+import io.dwcp.session.PeersConfig;
+import io.dwcp.session.TunnelConfig;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

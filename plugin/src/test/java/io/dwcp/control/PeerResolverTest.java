@@ -10,8 +10,8 @@ import io.dwcp.region.Records.RemoteRecord;
 import io.dwcp.region.RegionView;
 import io.dwcp.region.StaleMetadataException;
 import io.dwcp.region.Stamped;
-import io.dwcp.tunnel.PeerConfig;
-import io.dwcp.tunnel.PeersConfig;
+import io.dwcp.session.PeerConfig;
+import io.dwcp.session.PeersConfig;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -6,7 +6,7 @@ import io.dwcp.gossip.GossipStats;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.tls.CertificateAuthority;
 import io.dwcp.tls.TlsConfig;
-import io.dwcp.tunnel.TunnelConfig;
+import io.dwcp.session.TunnelConfig;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.TestingServer;
 import io.dwcp.TestResources;

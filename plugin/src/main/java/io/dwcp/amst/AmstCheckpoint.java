@@ -1,0 +1,59 @@
+package io.dwcp.amst;
+
+import io.netty.buffer.ByteBuf;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * CHECKPOINT: how much of one QEMU connection's stream the sender has sent so far and its digest:
+ * the receiver releases the bytes up to here to its QEMU only if what it rebuilt matches.
+ * <pre>
+ * Checkpoint =&gt;                         ; exactly 40 bytes
+ *   (header) Channel =&gt; int32   the QEMU connection
+ *   Offset =&gt; int64   0..2^63-1   bytes of the channel's stream (as QEMU wrote them) so far
+ *   Sha256 =&gt; 32 bytes          SHA-256 of those bytes
+ * </pre>
+ * (the body is a {@link StreamDigest}).
+ */
+public record AmstCheckpoint(StreamDigest digest)
+        implements ControlPayload
+{
+    public static final int LENGTH = StreamDigest.LENGTH;
+
+    public AmstCheckpoint
+    {
+        requireNonNull(digest, "digest is null");
+    }
+
+    public AmstCheckpoint(long offset, byte[] sha256)
+    {
+        this(new StreamDigest(offset, sha256));
+    }
+
+    public long offset()
+    {
+        return digest.offset();
+    }
+
+    public byte[] sha256()
+    {
+        return digest.sha256();
+    }
+
+    @Override
+    public FrameType type()
+    {
+        return FrameType.CHECKPOINT;
+    }
+
+    @Override
+    public ByteBuf encode()
+    {
+        return digest.encode();
+    }
+
+    public static AmstCheckpoint decode(ByteBuf payload)
+    {
+        return new AmstCheckpoint(StreamDigest.decode(FrameType.CHECKPOINT, payload, "Offset"));
+    }
+}

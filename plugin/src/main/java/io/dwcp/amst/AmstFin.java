@@ -1,0 +1,59 @@
+package io.dwcp.amst;
+
+import io.netty.buffer.ByteBuf;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * FIN: the end of one QEMU connection's stream in this direction, with its length and digest:
+ * the receiver releases the rest of the stream to its QEMU only if what it rebuilt matches.
+ * <pre>
+ * Fin =&gt;                         ; exactly 40 bytes
+ *   (header) Channel =&gt; int32   the QEMU connection
+ *   Length =&gt; int64   0..2^63-1   bytes of the whole stream (as QEMU wrote them)
+ *   Sha256 =&gt; 32 bytes          SHA-256 of the whole stream
+ * </pre>
+ * (the body is a {@link StreamDigest}).
+ */
+public record AmstFin(StreamDigest digest)
+        implements ControlPayload
+{
+    public static final int LENGTH = StreamDigest.LENGTH;
+
+    public AmstFin
+    {
+        requireNonNull(digest, "digest is null");
+    }
+
+    public AmstFin(long length, byte[] sha256)
+    {
+        this(new StreamDigest(length, sha256));
+    }
+
+    public long length()
+    {
+        return digest.offset();
+    }
+
+    public byte[] sha256()
+    {
+        return digest.sha256();
+    }
+
+    @Override
+    public FrameType type()
+    {
+        return FrameType.FIN;
+    }
+
+    @Override
+    public ByteBuf encode()
+    {
+        return digest.encode();
+    }
+
+    public static AmstFin decode(ByteBuf payload)
+    {
+        return new AmstFin(StreamDigest.decode(FrameType.FIN, payload, "Length"));
+    }
+}

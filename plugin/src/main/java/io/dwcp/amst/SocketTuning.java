@@ -1,0 +1,107 @@
+package io.dwcp.amst;
+
+import io.netty.channel.Channel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.unix.RawUnixChannelOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Congestion control, pacing and send queue of tunnel sockets, set with setsockopt on the epoll
+ * channel's fd: {@code TCP_CONGESTION} (IPPROTO_TCP 6, option 13), {@code SO_MAX_PACING_RATE}
+ * (SOL_SOCKET 1, option 47) and {@code TCP_NOTSENT_LOWAT} (IPPROTO_TCP 6, option 25). BBR paces on
+ * its own (kernel TCP pacing); the rate cap is for operators who must leave room on a shared link.
+ * The low-water mark bounds the bytes the kernel holds unsent per stream: past it the socket is
+ * not writable, so the sender puts the next frames on another stream instead of behind a queue
+ * that a slow stream drains late.
+ */
+public final class SocketTuning
+{
+    private static final Logger log = LoggerFactory.getLogger(SocketTuning.class);
+    private static final int IPPROTO_TCP = 6;
+    private static final int TCP_CONGESTION = 13;
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_MAX_PACING_RATE = 47;
+    private static final int TCP_CA_NAME_MAX = 16;
+    private static final int TCP_NOTSENT_LOWAT = 25;
+
+    public static final RawUnixChannelOption CONGESTION_CONTROL = new RawUnixChannelOption("TCP_CONGESTION", IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX);
+    public static final IntegerUnixChannelOption MAX_PACING_RATE = new IntegerUnixChannelOption("SO_MAX_PACING_RATE", SOL_SOCKET, SO_MAX_PACING_RATE);
+    public static final IntegerUnixChannelOption NOTSENT_LOWAT = new IntegerUnixChannelOption("TCP_NOTSENT_LOWAT", IPPROTO_TCP, TCP_NOTSENT_LOWAT);
+
+    private final String congestionControl;
+    private final long maxPacingRate;
+    private final int notsentLowat;
+    private final AtomicBoolean warned = new AtomicBoolean();
+
+    public SocketTuning(String congestionControl, long maxPacingRate)
+    {
+        this(congestionControl, maxPacingRate, 0);
+    }
+
+    /** @param notsentLowat TCP_NOTSENT_LOWAT in bytes; 0 keeps the kernel's default */
+    public SocketTuning(String congestionControl, long maxPacingRate, int notsentLowat)
+    {
+        this.congestionControl = congestionControl == null ? "" : congestionControl.trim();
+        this.maxPacingRate = maxPacingRate;
+        this.notsentLowat = notsentLowat;
+    }
+
+    /** Applies the settings to a connected (or accepted) TCP channel; failures are logged once. */
+    public void apply(Channel channel)
+    {
+        if (!(channel instanceof EpollSocketChannel socket)) {
+            return;
+        }
+        try {
+            if (!congestionControl.isEmpty()) {
+                // the option has a fixed length: the name, NUL-padded to TCP_CA_NAME_MAX
+                ByteBuffer name = ByteBuffer.allocateDirect(TCP_CA_NAME_MAX);
+                byte[] bytes = congestionControl.getBytes(StandardCharsets.US_ASCII);
+                name.put(bytes, 0, Math.min(bytes.length, TCP_CA_NAME_MAX - 1));
+                name.position(TCP_CA_NAME_MAX).flip();
+                socket.config().setOption(CONGESTION_CONTROL, name);
+            }
+            if (maxPacingRate > 0) {
+                socket.config().setOption(MAX_PACING_RATE, (int) Math.min(Integer.MAX_VALUE, maxPacingRate));
+            }
+            if (notsentLowat > 0) {
+                socket.config().setOption(NOTSENT_LOWAT, notsentLowat);
+            }
+        }
+        catch (RuntimeException e) {
+            if (warned.compareAndSet(false, true)) {
+                log.warn("cannot set congestion control '{}' / pacing / TCP_NOTSENT_LOWAT on tunnel sockets, using the system default: {}", congestionControl, e.toString());
+            }
+        }
+    }
+
+    /** The congestion control algorithm of a socket as the kernel reports it, or "unknown". */
+    public static String congestionControl(Channel channel)
+    {
+        if (!(channel instanceof EpollSocketChannel socket) || !socket.isOpen()) {
+            return "unknown";
+        }
+        try {
+            ByteBuffer value = socket.config().getOption(new RawUnixChannelOption("TCP_CONGESTION", IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX));
+            if (value == null) {
+                return "unknown";
+            }
+            byte[] bytes = new byte[value.remaining()];
+            value.get(bytes);
+            int end = 0;
+            while (end < bytes.length && bytes[end] != 0) {
+                end++;
+            }
+            return new String(bytes, 0, end, StandardCharsets.US_ASCII);
+        }
+        catch (RuntimeException e) {
+            return "unknown";
+        }
+    }
+}

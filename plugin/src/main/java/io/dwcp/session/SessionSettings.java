@@ -1,0 +1,24 @@
+package io.dwcp.session;
+
+import io.dwcp.amst.AmstConfig;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The daemon-wide settings every {@link Session} reads, given to it at construction.
+ *
+ * @param nodeName this host's name (a destination accepts only targets that name it)
+ * @param stats the daemon's counters, which every session adds to
+ * @param codecs the codecs this host offers and accepts
+ */
+record SessionSettings(String nodeName, TunnelConfig tunnel, AmstConfig amst, TunnelStats stats, CodecSelection codecs)
+{
+    SessionSettings
+    {
+        requireNonNull(nodeName, "nodeName is null");
+        requireNonNull(tunnel, "tunnel is null");
+        requireNonNull(amst, "amst is null");
+        requireNonNull(stats, "stats is null");
+        requireNonNull(codecs, "codecs is null");
+    }
+}

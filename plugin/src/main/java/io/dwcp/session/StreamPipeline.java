@@ -1,0 +1,76 @@
+package io.dwcp.session;
+
+import io.dwcp.tls.TlsContexts;
+import io.dwcp.amst.AmstConfig;
+import io.dwcp.amst.FrameDecoder;
+import io.dwcp.amst.FrameEncoder;
+import io.dwcp.amst.SocketTuning;
+import io.netty.channel.Channel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import jakarta.inject.Inject;
+
+import java.util.concurrent.TimeUnit;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * How a tunnel stream's pipeline is built at either end: the socket's tuning (congestion
+ * control, pacing, TCP_NOTSENT_LOWAT), TLS (the dialling side checks the peer it dialled), the idle
+ * timeout and AMST framing, and the write buffer's marks.
+ *
+ * <p>Immutable after construction; used on the streams' event loops.
+ */
+public final class StreamPipeline
+{
+    private static final FrameEncoder FRAME_ENCODER = new FrameEncoder();
+
+    private final TunnelConfig tunnel;
+    private final AmstConfig amst;
+    private final TlsContexts tls;
+    private final SocketTuning tuning;
+
+    @Inject
+    public StreamPipeline(TunnelConfig tunnel, AmstConfig amst, TlsContexts tls)
+    {
+        this.tunnel = requireNonNull(tunnel, "tunnel is null");
+        this.amst = requireNonNull(amst, "amst is null");
+        this.tls = requireNonNull(tls, "tls is null");
+        this.tuning = new SocketTuning(amst.getCongestionControl(), amst.getMaxPacingRate().bytes(), (int) amst.getNotsentLowat().bytes());
+    }
+
+    /** The write buffer's marks of a stream: a stream above the high mark takes no new frame. */
+    WriteBufferWaterMark waterMark()
+    {
+        int high = amst.getStreamWriteBuffer().toIntBytes();
+        return new WriteBufferWaterMark(high / 2, high);
+    }
+
+    /** A stream this side dialled to the peer: TLS as a client of {@code peer}, then framing. */
+    void initDialled(Channel channel, PeerConfig peer)
+    {
+        tuning.apply(channel);
+        SslHandler ssl = tls.client().newHandler(channel.alloc(), peer.address().host(), peer.address().port());
+        ssl.setHandshakeTimeoutMillis(tunnel.getHandshakeTimeout().toMillis());
+        channel.pipeline().addLast("tls", ssl);
+        addFraming(channel);
+    }
+
+    /** A stream accepted on the tunnel port: TLS as the server, then framing. */
+    void initAccepted(Channel channel)
+    {
+        tuning.apply(channel);
+        SslHandler ssl = tls.server().newHandler(channel.alloc());
+        ssl.setHandshakeTimeoutMillis(tunnel.getHandshakeTimeout().toMillis());
+        channel.pipeline().addLast("tls", ssl);
+        addFraming(channel);
+    }
+
+    private void addFraming(Channel channel)
+    {
+        channel.pipeline().addLast("idle", new IdleStateHandler(tunnel.getIdleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        channel.pipeline().addLast("frameDecoder", new FrameDecoder(amst.getMaxFramePayload().toIntBytes()));
+        channel.pipeline().addLast("frameEncoder", FRAME_ENCODER);
+    }
+}

@@ -1,0 +1,70 @@
+package io.dwcp.session;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import com.google.inject.multibindings.MapBinder;
+import com.google.inject.multibindings.Multibinder;
+import io.dwcp.codec.CodecMode;
+import io.dwcp.codec.IdentityStreamCodec;
+import io.dwcp.codec.PassthroughSessionCodecs;
+import io.dwcp.codec.SessionCodecs;
+import io.dwcp.codec.StreamCodec;
+import io.dwcp.codec.TokenizingStreamCodec;
+import io.dwcp.metrics.MetricsSource;
+import io.dwcp.tls.TlsConfig;
+import io.dwcp.tls.TlsContexts;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.slf4j.LoggerFactory;
+
+/** The tunnel: event loops (epoll), TLS, sessions, the tunnel port, the QEMU listeners and its metrics. */
+public final class TunnelModule
+        extends AbstractModule
+{
+    @Override
+    protected void configure()
+    {
+        bind(TunnelStats.class).in(Singleton.class);
+        bind(SessionManager.class).in(Singleton.class);
+        bind(TunnelServer.class).in(Singleton.class);
+        bind(QemuListeners.class).in(Singleton.class);
+        bind(CodecSelection.class).in(Singleton.class);
+        // the session codecs of each codec.mode, which CodecSelection picks from; HdeModule binds HDE's
+        MapBinder.newMapBinder(binder(), CodecMode.class, SessionCodecs.class).addBinding(CodecMode.PASSTHROUGH).to(PassthroughSessionCodecs.class);
+        Multibinder.newSetBinder(binder(), MetricsSource.class).addBinding().to(TunnelMetrics.class);
+    }
+
+    /** The codec of {@code codec.mode = passthrough}: tokenized at the source (statistics) or not at all. */
+    @Provides
+    @Singleton
+    public static StreamCodec streamCodec(TunnelConfig config)
+    {
+        return config.isTokenizeSource() ? new TokenizingStreamCodec() : new IdentityStreamCodec();
+    }
+
+    @Provides
+    @Singleton
+    public static EventLoopGroup eventLoopGroup(TunnelConfig config)
+    {
+        if (!Epoll.isAvailable()) {
+            throw new IllegalStateException("dwcpd needs Linux epoll (Netty native transport): " + Epoll.unavailabilityCause());
+        }
+        int threads = config.getIoThreads() == 0 ? 2 * Runtime.getRuntime().availableProcessors() : config.getIoThreads();
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("dwcpd-io", true), EpollIoHandler.newFactory());
+    }
+
+    @Provides
+    @Singleton
+    public static TlsContexts tlsContexts(TlsConfig config)
+    {
+        TlsContexts contexts = new TlsContexts(config);
+        LoggerFactory.getLogger(TunnelModule.class).info("tunnel TLS: {} (tls.provider={})",
+                contexts.provider() == SslProvider.OPENSSL ? "BoringSSL" : "the JDK's engine", config.getProvider());
+        return contexts;
+    }
+}

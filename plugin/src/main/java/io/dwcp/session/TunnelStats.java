@@ -1,0 +1,63 @@
+package io.dwcp.session;
+
+import io.dwcp.metrics.LatencyHistograms;
+import io.dwcp.amst.SenderStats;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.snapshots.Unit;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of the daemon's tunnel (thread-safe): what its senders count ({@link SenderStats}), and
+ * QEMU bytes, frames received, sessions, streams, digest checks, refused connections and the
+ * streams' PING round trips. Exported on {@code /metrics} by {@link TunnelMetrics}.
+ */
+public final class TunnelStats
+        extends SenderStats
+{
+    public final LongAdder qemuBytesRead = new LongAdder();
+    public final LongAdder qemuBytesWritten = new LongAdder();
+    public final LongAdder tunnelBytesReceived = new LongAdder();
+    public final LongAdder framesDuplicate = new LongAdder();
+    public final LongAdder sessionsStarted = new LongAdder();
+    public final LongAdder sessionsCompleted = new LongAdder();
+    public final LongAdder sessionsFailed = new LongAdder();
+    public final LongAdder streamsOpened = new LongAdder();
+    public final LongAdder streamsFailed = new LongAdder();
+    public final LongAdder digestMismatches = new LongAdder();
+    private final Map<String, LongAdder> connectionsRefused = new ConcurrentHashMap<>();
+
+    /**
+     * Every PING round trip measured on a stream, by peer: what a frame sees end to end, the
+     * queueing in the stream's socket buffers included (the TCP_INFO RTT leaves that out).
+     */
+    public final Histogram pingRttSeconds = LatencyHistograms.builder()
+            .name("dwcp_ping_rtt_seconds")
+            .help("Round trips of the PINGs on the tunnel streams, queueing in the streams included, by peer")
+            .labelNames("peer")
+            .build();
+
+    /** A PING to {@code peer} came back after {@code nanos}. */
+    public void pingRtt(String peer, long nanos)
+    {
+        pingRttSeconds.labelValues(peer).observe(Unit.nanosToSeconds(nanos));
+    }
+
+    public void refused(String reason)
+    {
+        connectionsRefused.computeIfAbsent(reason, ignored -> new LongAdder()).increment();
+    }
+
+    public Map<String, LongAdder> connectionsRefused()
+    {
+        return connectionsRefused;
+    }
+
+    public long refusedCount(String reason)
+    {
+        LongAdder adder = connectionsRefused.get(reason);
+        return adder == null ? 0 : adder.sum();
+    }
+}

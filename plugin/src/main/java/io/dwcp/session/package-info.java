@@ -1,0 +1,70 @@
+/**
+ * Migration sessions over the AMST tunnel: the QEMU connections of a migration at both ends, the
+ * tunnel port and the streams of each session.
+ *
+ * <ul>
+ * <li>{@link io.dwcp.session.SessionManager}: creates, finds and forgets sessions; as their
+ * {@code SessionHost}, dials their streams (TLS, then the HELLO the session sends first) and the
+ * destination QEMU.</li>
+ * <li>{@link io.dwcp.session.TunnelServer}: the tunnel port; a connection becomes a session's
+ * stream after TLS and a HELLO it decodes with {@link io.dwcp.amst.AmstHello}.</li>
+ * <li>{@link io.dwcp.session.Session}: one migration; reads the peer's frames through
+ * {@link io.dwcp.amst.AmstFrameReader} (a malformed one fails the session with the reader's
+ * message) and writes every frame through its {@link io.dwcp.amst.FrameSender}. What only
+ * one role does lives in {@code SourceSide} (OPEN, the codec answer awaited, the stream pool and
+ * controller, the head re-send) or {@code DestinationSide} (OPEN checked, the codec answered, QEMU
+ * connections opened in order, the handshake timeout). Its pieces
+ * are the transport's: {@link io.dwcp.amst.Receiver} (reorder, window, ACK),
+ * {@link io.dwcp.amst.StreamPool} (the source's streams), {@link io.dwcp.amst.LinkMonitor}
+ * (TCP_INFO to link figures). It gets what it needs at construction: {@code SessionSettings}
+ * (configuration, counters, codecs) and a {@code SessionHost} (its owner, which dials for it and
+ * hears that it ended), not the manager itself.</li>
+ * <li>{@link io.dwcp.session.StreamPipeline}: a stream's pipeline at either end (socket tuning,
+ * TLS, idle timeout, framing, write buffer marks).</li>
+ * <li>{@code TunnelStreamHandler}, {@code QemuChannelHandler}: Netty glue that hands what arrives
+ * to the session.</li>
+ * <li>{@link io.dwcp.session.LinkSampler}: measures the links of the source sessions from the
+ * outside (their byte counters, their streams' TCP_INFO), for the region's metadata;
+ * {@link io.dwcp.session.PeerDirectory}: peers beyond the configured ones (the region's hosts), with
+ * the certificate fingerprint a {@link io.dwcp.session.PeerConfig} may require.</li>
+ * <li>{@link io.dwcp.session.CodecSelection}: a session's codec, picked from each mode's
+ * {@link io.dwcp.codec.SessionCodecs} as bound in Guice (the tunnel imports no codec's
+ * implementation).</li>
+ * <li>{@link io.dwcp.session.TunnelStats}: the daemon's tunnel counters (extending what the AMST
+ * sender counts); {@link io.dwcp.session.TunnelMetrics} puts them, their histograms, the sessions
+ * and their streams on {@code /metrics}.</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * <ul>
+ * <li>A {@link io.dwcp.session.Session}'s state, its {@code SourceSide} or {@code DestinationSide},
+ * its {@code QemuChannel}s, its sender and
+ * receiver: its own event loop ({@code Session.run} hops there from the stream and QEMU
+ * handlers; tasks run guarded, so a failure fails the session). Its byte counters, state and
+ * failure are also read by the control socket and the metrics endpoint from their threads, and
+ * so are its migration id and VM (volatile, set once: the source's at creation, the destination's
+ * by OPEN on its loop, which then calls the session manager's open listeners there).</li>
+ * <li>{@link io.dwcp.session.SessionManager}'s maps are concurrent; its stream set-up handlers run on
+ * the new connection's event loop and hand the stream to the session's loop.</li>
+ * <li>{@link io.dwcp.session.SessionManager}'s session listeners: the new session's creator (an event
+ * loop); its end listeners: the ended session's event loop, once it let go of its streams. Both
+ * only hand news on (never block).</li>
+ * <li>{@link io.dwcp.session.TunnelServer}'s accept handler: the accepted connection's event loop;
+ * it asks its {@link io.dwcp.session.PeerDirectory} (volatile, set before start) there, which never
+ * blocks.</li>
+ * <li>{@link io.dwcp.session.LinkSampler}: any thread (the region's publishing thread samples, a
+ * session's end listener measures it); its per-session figures are guarded by its lock.</li>
+ * <li>{@link io.dwcp.session.QemuListeners}: started and closed by the daemon; a listener's accept
+ * handler (its session so far) on that listener's event loop. A {@link io.dwcp.session.MigrationListener}
+ * is opened and closed off event loops (the control thread, or the daemon stopping; closing waits
+ * for its event loop), its closed flag is atomic, and the set of open ones is concurrent.</li>
+ * <li>{@link io.dwcp.session.TunnelStats} is thread-safe (its counters and its PING RTT histogram,
+ * observed on the session's loop); the collectors {@link io.dwcp.session.TunnelMetrics} registers
+ * run at each scrape on the metrics exporter's thread and read those counters, the session map,
+ * the sessions' copy-on-write stream lists, the streams' volatile figures, and each sender's
+ * in-flight credit (plain fields of the session's loop: a figure that may be a moment old).</li>
+ * <li>{@link io.dwcp.session.CodecSelection}, {@code SessionSettings} and
+ * {@link io.dwcp.session.StreamPipeline} are immutable.</li>
+ * </ul>
+ */
+package io.dwcp.session;

@@ -1,0 +1,78 @@
+package io.dwcp.amst;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class StreamCountControllerTest
+{
+    @Test
+    void growsWhileThroughputGrows()
+    {
+        StreamCountController controller = new StreamCountController(1, 256, 4);
+        assertEquals(8, controller.update(100, 1.0, 0));    // tunnel-limited: probe
+        assertEquals(8, controller.update(200, 1.0, 0));    // helped: keep
+        assertEquals(16, controller.update(200, 1.0, 0));   // probe again
+        assertEquals(16, controller.update(390, 1.0, 0));   // helped
+        assertEquals(32, controller.update(390, 1.0, 0));
+        assertEquals(16, controller.update(400, 1.0, 0));   // did not help: back
+        for (int i = 0; i < StreamCountController.HOLD_INTERVALS; i++) {
+            assertEquals(16, controller.update(400, 1.0, 0), "hold " + i);
+        }
+        assertEquals(32, controller.update(400, 1.0, 0));   // probes again after the hold
+    }
+
+    @Test
+    void staysWhenQemuIsTheBottleneck()
+    {
+        StreamCountController controller = new StreamCountController(1, 256, 4);
+        for (int i = 0; i < 10; i++) {
+            assertEquals(4, controller.update(100, 0.0, 0));
+        }
+    }
+
+    @Test
+    void shrinksOnLoss()
+    {
+        StreamCountController controller = new StreamCountController(1, 256, 16);
+        assertEquals(16, controller.update(100, 0.0, 0));
+        assertEquals(12, controller.update(100, 1.0, 0.05));
+        assertEquals("loss", controller.lastReason());
+    }
+
+    @Test
+    void shrinksWhenRttInflatesOnAWan()
+    {
+        StreamCountController controller = new StreamCountController(1, 256, 16);
+        assertEquals(16, controller.update(100, 0.0, 0, 50_000, 50_000));
+        // the queue fills: RTT 120 ms against 50 ms at best, no more goodput
+        assertEquals(12, controller.update(100, 1.0, 0, 120_000, 50_000));
+        assertEquals("rtt inflation", controller.lastReason());
+        // loopback RTTs (microseconds) are noise, not queueing
+        StreamCountController loopback = new StreamCountController(1, 256, 16);
+        assertEquals(16, loopback.update(100, 0.0, 0, 50, 10));
+        assertEquals(32, loopback.update(100, 1.0, 0, 500, 10));
+    }
+
+    @Test
+    void staysWithinBounds()
+    {
+        StreamCountController controller = new StreamCountController(2, 5, 4);
+        assertEquals(5, controller.update(100, 1.0, 0));
+        assertEquals(5, controller.update(1000, 1.0, 0));
+        assertEquals(5, controller.update(1000, 1.0, 0));
+        StreamCountController shrinking = new StreamCountController(2, 5, 2);
+        assertEquals(2, shrinking.update(100, 0, 0.5));
+        assertThrows(IllegalArgumentException.class, () -> new StreamCountController(0, 5, 2));
+        assertThrows(IllegalArgumentException.class, () -> new StreamCountController(1, 5, 6));
+    }
+
+    @Test
+    void zeroThroughputNeverCountsAsProgress()
+    {
+        StreamCountController controller = new StreamCountController(1, 256, 4);
+        assertEquals(8, controller.update(0, 1.0, 0));
+        assertEquals(4, controller.update(0, 1.0, 0));
+    }
+}

@@ -1,0 +1,403 @@
+package io.dwcp.session;
+
+import io.dwcp.codec.CodecMode;
+import io.dwcp.codec.IdentityStreamCodec;
+import io.dwcp.codec.PassthroughSessionCodecs;
+import io.dwcp.config.HostAndPort;
+import io.dwcp.amst.AmstAck;
+import io.dwcp.amst.AmstCheckpoint;
+import io.dwcp.amst.AmstFin;
+import io.dwcp.amst.AmstOpen;
+import io.dwcp.amst.AmstConfig;
+import io.dwcp.amst.Frame;
+import io.dwcp.amst.FrameType;
+import io.dwcp.amst.TunnelStream;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The session's state machine without sockets: the tunnel stream and the QEMU connection are
+ * Netty's {@link EmbeddedChannel}s, whose event loop is the session's, so every step runs at once
+ * on the test's thread; the owner is a hand-written {@link SessionHost}. The test plays the source
+ * daemon: it writes the frames a source would send and reads what the destination session sends
+ * back.
+ */
+class SessionTest
+{
+    private static final String NODE = "beta";
+    private static final PeerConfig SOURCE = new PeerConfig("alpha", new HostAndPort("192.0.2.1", 7470), OptionalInt.empty());
+    private static final long WINDOW = 1 << 20;
+    /** Pass-through for every mode: the source in these tests offers pass-through. */
+    private static final PassthroughSessionCodecs PASSTHROUGH = new PassthroughSessionCodecs(new IdentityStreamCodec());
+
+    private final EmbeddedChannel wire = new EmbeddedChannel();
+    private final TunnelStream stream = new TunnelStream(0, wire);
+    private final EmbeddedChannel qemu = new EmbeddedChannel();
+    private final FakeHost host = new FakeHost();
+    private final TunnelStats stats = new TunnelStats();
+    private final List<Frame> sent = new ArrayList<>();
+    private long nextSequence;
+
+    /** The owner: connects the destination QEMU at once (to {@link #qemu}), records the rest. */
+    private final class FakeHost
+            implements SessionHost
+    {
+        final List<Target> qemuConnects = new ArrayList<>();
+        final List<String> failures = new ArrayList<>();
+        final List<Session> removed = new ArrayList<>();
+
+        final Map<Integer, Consumer<Throwable>> dials = new java.util.TreeMap<>();
+        final List<Integer> dialOrder = new ArrayList<>();
+
+        @Override
+        public void connectStream(Session session, int slot, Consumer<Throwable> onFailure)
+        {
+            dials.put(slot, onFailure);
+            dialOrder.add(slot);
+        }
+
+        @Override
+        public void connectToQemu(Session session, Target target, int index, long deadlineNanos, Consumer<Channel> result)
+        {
+            qemuConnects.add(target);
+            result.accept(qemu);
+        }
+
+        @Override
+        public String describe(Target target)
+        {
+            return "unix:" + target.value();
+        }
+
+        final List<Session> opened = new ArrayList<>();
+
+        @Override
+        public void opened(Session session)
+        {
+            opened.add(session);
+        }
+
+        @Override
+        public void failed(Session session, String reason)
+        {
+            failures.add(reason);
+        }
+
+        @Override
+        public void removed(Session session)
+        {
+            removed.add(session);
+        }
+    }
+
+    @AfterEach
+    void release()
+    {
+        sent.forEach(Frame::release);
+        wire.finishAndReleaseAll();
+        qemu.finishAndReleaseAll();
+    }
+
+    private Session destination()
+    {
+        SessionSettings settings = new SessionSettings(NODE, new TunnelConfig(), new AmstConfig(), stats,
+                new CodecSelection(CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
+        Session session = new Session(settings, host, 0x42, Session.Role.DESTINATION, SOURCE, wire.eventLoop(), null, "", WINDOW);
+        session.run(session::start);
+        session.run(() -> session.streamUp(stream));
+        return session;
+    }
+
+    @Test
+    void rebuildsTheSourcesStreamInOrderDeliversOnlyWhatWasVerifiedAndCompletes()
+    {
+        Session session = destination();
+        open(session, NODE + "/0123abcd");
+        assertEquals(1, count(FrameType.ACCEPT), "the destination answers the codec offer");
+        channelOpen(session, 0);
+        assertEquals(List.of("beta/0123abcd"), host.qemuConnects.stream().map(Target::value).toList());
+        assertEquals(List.of(session), host.opened, "the owner hears which migration the session carries");
+        assertEquals(java.util.Optional.of("0123abcd"), session.migrationId());
+
+        byte[] first = "the first part of the stream ".getBytes(StandardCharsets.UTF_8);
+        byte[] second = "and its end".getBytes(StandardCharsets.UTF_8);
+        // the second DATA frame overtakes the first on the wire
+        Frame early = sequenced(FrameType.DATA, 0, Unpooled.wrappedBuffer(second), nextSequence + 1);
+        Frame late = sequenced(FrameType.DATA, 0, Unpooled.wrappedBuffer(first), nextSequence);
+        nextSequence += 2;
+        session.run(() -> session.onFrame(stream, early));
+        session.run(() -> session.onFrame(stream, late));
+        assertEquals(0, delivered().length, "nothing reaches QEMU before a checkpoint or FIN verified it");
+
+        deliver(session, FrameType.CHECKPOINT, 0, new AmstCheckpoint(first.length + second.length, sha256(first, second)).encode());
+        assertEquals(new String(first, StandardCharsets.UTF_8) + new String(second, StandardCharsets.UTF_8),
+                new String(delivered(), StandardCharsets.UTF_8));
+        deliver(session, FrameType.FIN, 0, new AmstFin(first.length + second.length, sha256(first, second)).encode());
+        assertEquals(Session.State.OPEN, session.state(), "the destination QEMU's own stream has not ended yet");
+
+        // the destination QEMU closes: its (empty) return stream ends with a FIN the source must acknowledge
+        qemu.close();
+        assertEquals(1, count(FrameType.FIN));
+        assertEquals(Session.State.OPEN, session.state(), "waits for the source's acknowledgement");
+        acknowledgeEverything(session);
+
+        assertEquals(Session.State.COMPLETED, session.state());
+        assertEquals(List.of(session), host.removed);
+        assertEquals(1, stats.sessionsCompleted.sum());
+        assertEquals(first.length + second.length, session.qemuBytesWritten());
+    }
+
+    @Test
+    void aDigestMismatchFailsTheSessionAndNothingUnverifiedReachesQemu()
+    {
+        Session session = destination();
+        open(session, NODE);
+        channelOpen(session, 0);
+        deliver(session, FrameType.DATA, 0, Unpooled.wrappedBuffer("a corrupted page".getBytes(StandardCharsets.UTF_8)));
+        deliver(session, FrameType.FIN, 0, new AmstFin(16, sha256("the page it was.".getBytes(StandardCharsets.UTF_8))).encode());
+
+        assertEquals(Session.State.FAILED, session.state());
+        assertTrue(session.failure().orElseThrow().startsWith("end-to-end digest mismatch on channel 0 at stream offset 16"),
+                session.failure().orElseThrow());
+        assertEquals(1, stats.digestMismatches.sum());
+        assertEquals(0, delivered().length);
+        assertFalse(qemu.isOpen(), "the destination QEMU's connection is closed without the unverified bytes");
+        assertEquals(1, count(FrameType.ABORT), "the source is told");
+        assertEquals(host.failures, List.of(session.failure().orElseThrow()));
+        assertEquals(List.of(session), host.removed);
+    }
+
+    @Test
+    void aFrameForAChannelNeverOpenedFailsTheSession()
+    {
+        Session session = destination();
+        open(session, NODE);
+        deliver(session, FrameType.DATA, 5, Unpooled.wrappedBuffer(new byte[10]));
+        assertEquals("DATA for unknown channel 5", session.failure().orElseThrow());
+        assertTrue(host.qemuConnects.isEmpty());
+    }
+
+    @Test
+    void anOpenThatNamesAnotherHostIsRefused()
+    {
+        Session session = destination();
+        open(session, "gamma/0123abcd");
+        assertEquals(Session.State.FAILED, session.state());
+        assertTrue(session.failure().orElseThrow().startsWith("bad OPEN: "), session.failure().orElseThrow());
+        assertTrue(host.qemuConnects.isEmpty(), "no QEMU was connected for a target that is not this host's");
+    }
+
+    @Test
+    void channelsMustOpenInOrder()
+    {
+        Session session = destination();
+        open(session, NODE);
+        channelOpen(session, 1);
+        assertEquals("CHANNEL_OPEN 1: expected channel 0", session.failure().orElseThrow());
+    }
+
+    @Test
+    void aSourceThatIgnoresTheWindowFailsTheSession()
+    {
+        Session session = destination();
+        open(session, NODE);
+        channelOpen(session, 0);
+        // sequence numbers far ahead of the next expected one, never consumed: more than the window
+        byte[] payload = new byte[new AmstConfig().getMaxFramePayload().toIntBytes()];
+        long sequence = nextSequence + 1;
+        while (session.state() == Session.State.OPEN && sequence < nextSequence + 10_000) {
+            Frame frame = sequenced(FrameType.DATA, 0, Unpooled.wrappedBuffer(payload), sequence++);
+            session.run(() -> session.onFrame(stream, frame));
+        }
+        assertEquals(Session.State.FAILED, session.state());
+        assertTrue(session.failure().orElseThrow().startsWith("peer broke the window: the peer announced a window of " + WINDOW + " bytes"),
+                session.failure().orElseThrow());
+        assertTrue((sequence - nextSequence) * payload.length > WINDOW, "failed only beyond the window");
+    }
+
+    @Test
+    void aDestinationDialsNoStream()
+    {
+        destination();
+        assertTrue(host.dialOrder.isEmpty());
+    }
+
+    // ---- the source role: the test plays the destination daemon ----
+
+    private Session source()
+    {
+        SessionSettings settings = new SessionSettings("alpha", new TunnelConfig(), new AmstConfig().setInitialStreams(2).setMinStreams(1), stats,
+                new CodecSelection(CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
+        PeerConfig destination = new PeerConfig(NODE, new HostAndPort("192.0.2.2", 7470), OptionalInt.empty());
+        Session session = new Session(settings, host, 0x43, Session.Role.SOURCE, destination, wire.eventLoop(),
+                Target.migration(NODE, "0123abcd"), "guest-1", WINDOW);
+        session.run(session::start);
+        return session;
+    }
+
+    @Test
+    void aSourceDialsItsStreamsOpensTheMigrationAndRedialsAFailedStream()
+    {
+        wire.freezeTime();
+        Session session = source();
+        assertEquals(List.of(0, 1), host.dialOrder, "the initial streams are dialled at once");
+        assertEquals(0, count(FrameType.OPEN), "nothing is sent before a stream is up");
+
+        session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x43, 0, WINDOW)));
+        assertEquals(FrameType.HELLO, sent.isEmpty() ? firstSent().type() : sent.get(0).type(), "a stream's first frame is its HELLO");
+        assertEquals(1, count(FrameType.OPEN));
+        Frame open = sent.stream().filter(frame -> frame.type() == FrameType.OPEN).findFirst().orElseThrow();
+        AmstOpen decoded = AmstOpen.decode(open.payload().duplicate());
+        assertEquals("beta/0123abcd", decoded.target(), "the OPEN names the migration");
+        assertEquals("guest-1", decoded.vm(), "and its VM");
+
+        // stream 1 cannot be set up: it is dialled again after a backoff
+        Consumer<Throwable> failure = host.dials.remove(1);
+        session.run(() -> failure.accept(new java.io.IOException("connection refused")));
+        assertEquals(List.of(0, 1), host.dialOrder);
+        wire.advanceTimeBy(150, java.util.concurrent.TimeUnit.MILLISECONDS);
+        wire.runScheduledPendingTasks();
+        assertEquals(List.of(0, 1, 1), host.dialOrder);
+        assertEquals(Session.State.OPEN, session.state());
+    }
+
+    @Test
+    void aSourceCompletesOnlyOnceTheDestinationAcknowledgedTheWholeStream()
+    {
+        Session session = source();
+        session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x43, 0, WINDOW)));
+        EmbeddedChannel sourceQemu = new EmbeddedChannel();
+        try {
+            QemuChannel channel = session.newChannel(session.reserveChannelIndex());
+            sourceQemu.pipeline().addLast("qemu", new QemuChannelHandler(session, channel));
+            session.run(() -> session.addSourceChannel(channel, sourceQemu));
+            byte[] stream = "QEMU's migration stream".getBytes(StandardCharsets.UTF_8);
+            sourceQemu.writeInbound(Unpooled.wrappedBuffer(stream));
+            sourceQemu.pipeline().fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
+            assertEquals(1, count(FrameType.CHANNEL_OPEN));
+            assertEquals(1, count(FrameType.FIN), "QEMU's stream ended: its FIN went");
+            assertEquals(stream.length, session.qemuBytesRead());
+
+            // the destination's return stream ends (empty), then it acknowledges everything
+            io.dwcp.amst.AmstAccept accept = new io.dwcp.amst.AmstAccept(Unpooled.EMPTY_BUFFER, true);
+            deliver(session, FrameType.ACCEPT, accept.channel(), accept.encode());
+            deliver(session, FrameType.FIN, 0, new AmstFin(0, sha256()).encode());
+            assertEquals(Session.State.OPEN, session.state(), "not complete while the destination has not acknowledged the stream");
+            acknowledgeEverything(session);
+            assertEquals(Session.State.COMPLETED, session.state());
+            assertEquals(List.of(session), host.removed);
+        }
+        finally {
+            sourceQemu.finishAndReleaseAll();
+        }
+    }
+
+    private Frame firstSent()
+    {
+        drain();
+        return sent.get(0);
+    }
+
+    // ---- the source's side of the conversation ----
+
+    private void open(Session session, String target)
+    {
+        byte[] offer = CodecSelection.offer(PASSTHROUGH.newSource(1, "test"));
+        deliver(session, FrameType.OPEN, 0, new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, target, "", offer).encode());
+    }
+
+    private void channelOpen(Session session, int channel)
+    {
+        deliver(session, FrameType.CHANNEL_OPEN, channel, Unpooled.EMPTY_BUFFER);
+    }
+
+    private void deliver(Session session, FrameType type, int channel, ByteBuf payload)
+    {
+        Frame frame = sequenced(type, channel, payload, nextSequence++);
+        session.run(() -> session.onFrame(stream, frame));
+    }
+
+    private static Frame sequenced(FrameType type, int channel, ByteBuf payload, long sequence)
+    {
+        return new Frame(type, sequence, channel, payload);
+    }
+
+    /** ACKs every sequenced frame the destination sent, with all their credit consumed. */
+    private void acknowledgeEverything(Session session)
+    {
+        drain();
+        long next = 0;
+        long credit = 0;
+        for (Frame frame : sent) {
+            if (frame.type().isSequenced()) {
+                next = Math.max(next, frame.sequence() + 1);
+                credit += io.dwcp.amst.FrameCodec.frameCost(frame.payloadLength());
+            }
+        }
+        Frame ack = Frame.control(FrameType.ACK, new AmstAck(next, credit, 0).encode());
+        session.run(() -> session.onFrame(stream, ack));
+    }
+
+    /** Frames of a type the destination sent so far. */
+    private long count(FrameType type)
+    {
+        drain();
+        return sent.stream().filter(frame -> frame.type() == type).count();
+    }
+
+    private void drain()
+    {
+        wire.runPendingTasks();
+        Object message;
+        while ((message = wire.readOutbound()) != null) {
+            sent.add((Frame) message);
+        }
+    }
+
+    /** What the destination QEMU received so far. */
+    private byte[] delivered()
+    {
+        qemu.runPendingTasks();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuf buffer;
+        while ((buffer = qemu.readOutbound()) != null) {
+            byte[] bytes = new byte[buffer.readableBytes()];
+            buffer.readBytes(bytes);
+            buffer.release();
+            out.writeBytes(bytes);
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] sha256(byte[]... parts)
+    {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            for (byte[] part : parts) {
+                digest.update(part);
+            }
+            return digest.digest();
+        }
+        catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
