@@ -1,6 +1,9 @@
 package io.dwcp;
 
-import org.junit.jupiter.api.Test;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -20,11 +23,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import static java.nio.charset.StandardCharsets.UTF_8;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
 
 /**
  * The packages of the plugin's main classes depend on each other one way only: no package cycle.
@@ -35,23 +34,26 @@ import static org.junit.jupiter.api.Assertions.fail;
  * block literals are left out, so a javadoc link is not a dependency. References within a package
  * need no import and do not matter here.
  */
-class ArchitectureTest
-{
+class ArchitectureTest {
     private static final Pattern PACKAGE = Pattern.compile("^\\s*package\\s+([\\w.]+)\\s*;", Pattern.MULTILINE);
     // a qualified class name (io.dwcp.session.Session, also as the prefix of Session.Role or of a static member)
-    private static final Pattern QUALIFIED = Pattern.compile("\\bio\\.dwcp((?:\\s*\\.\\s*[a-z_][\\w]*)*)\\s*\\.\\s*[A-Z]");
+    private static final Pattern QUALIFIED =
+            Pattern.compile("\\bio\\.dwcp((?:\\s*\\.\\s*[a-z_][\\w]*)*)\\s*\\.\\s*[A-Z]");
     // import io.dwcp.session.*;
-    private static final Pattern WILDCARD = Pattern.compile("\\bimport\\s+(?:static\\s+)?io\\.dwcp((?:\\s*\\.\\s*[a-z_][\\w]*)*)\\s*\\.\\s*\\*");
+    private static final Pattern WILDCARD =
+            Pattern.compile("\\bimport\\s+(?:static\\s+)?io\\.dwcp((?:\\s*\\.\\s*[a-z_][\\w]*)*)\\s*\\.\\s*\\*");
 
     @Test
-    void mainPackagesFormNoCycle()
-            throws IOException
-    {
+    void mainPackagesFormNoCycle() throws IOException {
         Map<String, String> sources = mainSources();
         assertTrue(sources.size() > 100, "read " + sources.size() + " source files under " + mainSourceDirectory());
         SortedMap<String, SortedMap<String, SortedSet<String>>> graph = packageGraph(sources);
-        assertTrue(graph.containsKey("io.dwcp.session") && graph.containsKey("io.dwcp.daemon"), "packages: " + graph.keySet());
-        assertTrue(graph.get("io.dwcp.daemon").containsKey("io.dwcp.session"), "the daemon's use of the tunnel is seen: " + graph.get("io.dwcp.daemon"));
+        assertTrue(
+                graph.containsKey("io.dwcp.session") && graph.containsKey("io.dwcp.daemon"),
+                "packages: " + graph.keySet());
+        assertTrue(
+                graph.get("io.dwcp.daemon").containsKey("io.dwcp.session"),
+                "the daemon's use of the tunnel is seen: " + graph.get("io.dwcp.daemon"));
         List<SortedSet<String>> cycles = cycles(graph);
         if (!cycles.isEmpty()) {
             fail(describe(graph, cycles));
@@ -59,9 +61,7 @@ class ArchitectureTest
     }
 
     @Test
-    void nothingDependsOnTheCompositionRoot()
-            throws IOException
-    {
+    void nothingDependsOnTheCompositionRoot() throws IOException {
         SortedMap<String, SortedMap<String, SortedSet<String>>> graph = packageGraph(mainSources());
         SortedMap<String, SortedSet<String>> users = new TreeMap<>();
         graph.forEach((from, edges) -> {
@@ -73,8 +73,7 @@ class ArchitectureTest
     }
 
     @Test
-    void findsACycleAndTheFilesThatMakeIt()
-    {
+    void findsACycleAndTheFilesThatMakeIt() {
         Map<String, String> sources = Map.of(
                 "a/First.java", """
                         package io.dwcp.a;
@@ -106,8 +105,7 @@ class ArchitectureTest
     }
 
     @Test
-    void commentsAndLiteralsAreNoDependency()
-    {
+    void commentsAndLiteralsAreNoDependency() {
         Map<String, String> sources = Map.of(
                 "a/First.java", """
                         package io.dwcp.a;
@@ -133,26 +131,27 @@ class ArchitectureTest
         assertEquals(List.of(), cycles(graph));
     }
 
-    private static Path mainSourceDirectory()
-    {
+    private static Path mainSourceDirectory() {
         try {
             // target/test-classes -> the module's directory
-            Path testClasses = Path.of(ArchitectureTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path testClasses = Path.of(ArchitectureTest.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
             return testClasses.getParent().getParent().resolve("src/main/java");
-        }
-        catch (URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    private static Map<String, String> mainSources()
-            throws IOException
-    {
+    private static Map<String, String> mainSources() throws IOException {
         Path root = mainSourceDirectory();
         assertTrue(Files.isDirectory(root.resolve("io/dwcp")), "no sources at " + root);
         Map<String, String> sources = new HashMap<>();
         try (Stream<Path> files = Files.walk(root)) {
-            for (Path file : files.filter(path -> path.toString().endsWith(".java")).toList()) {
+            for (Path file :
+                    files.filter(path -> path.toString().endsWith(".java")).toList()) {
                 sources.put(root.relativize(file).toString(), Files.readString(file, UTF_8));
             }
         }
@@ -160,8 +159,7 @@ class ArchitectureTest
     }
 
     /** Package -> the packages it depends on -> the simple names of the files that make each edge. */
-    static SortedMap<String, SortedMap<String, SortedSet<String>>> packageGraph(Map<String, String> sources)
-    {
+    static SortedMap<String, SortedMap<String, SortedSet<String>>> packageGraph(Map<String, String> sources) {
         Map<String, String> codeByFile = new TreeMap<>();
         Map<String, String> packageByFile = new HashMap<>();
         SortedMap<String, SortedMap<String, SortedSet<String>>> graph = new TreeMap<>();
@@ -184,9 +182,12 @@ class ArchitectureTest
                 }
             }
             for (String to : referenced) {
-                // only packages of main classes: a name that is not one (io.dwcp.migration, of the library) is no edge here
+                // only packages of main classes: a name that is not one (io.dwcp.migration, of the library) is no edge
+                // here
                 if (!to.equals(from) && graph.containsKey(to)) {
-                    graph.get(from).computeIfAbsent(to, ignored -> new TreeSet<>()).add(className);
+                    graph.get(from)
+                            .computeIfAbsent(to, ignored -> new TreeSet<>())
+                            .add(className);
                 }
             }
         }
@@ -194,8 +195,7 @@ class ArchitectureTest
     }
 
     /** The strongly connected components of more than one package (Tarjan), each sorted, in package order. */
-    static List<SortedSet<String>> cycles(SortedMap<String, SortedMap<String, SortedSet<String>>> graph)
-    {
+    static List<SortedSet<String>> cycles(SortedMap<String, SortedMap<String, SortedSet<String>>> graph) {
         Map<String, Integer> index = new HashMap<>();
         Map<String, Integer> lowLink = new HashMap<>();
         Deque<String> stack = new ArrayDeque<>();
@@ -211,9 +211,14 @@ class ArchitectureTest
         return components;
     }
 
-    private static void connect(String node, SortedMap<String, SortedMap<String, SortedSet<String>>> graph, Map<String, Integer> index, Map<String, Integer> lowLink,
-            Deque<String> stack, Set<String> onStack, List<SortedSet<String>> components)
-    {
+    private static void connect(
+            String node,
+            SortedMap<String, SortedMap<String, SortedSet<String>>> graph,
+            Map<String, Integer> index,
+            Map<String, Integer> lowLink,
+            Deque<String> stack,
+            Set<String> onStack,
+            List<SortedSet<String>> components) {
         index.put(node, index.size());
         lowLink.put(node, index.get(node));
         stack.push(node);
@@ -222,8 +227,7 @@ class ArchitectureTest
             if (!index.containsKey(next)) {
                 connect(next, graph, index, lowLink, stack, onStack, components);
                 lowLink.put(node, Math.min(lowLink.get(node), lowLink.get(next)));
-            }
-            else if (onStack.contains(next)) {
+            } else if (onStack.contains(next)) {
                 lowLink.put(node, Math.min(lowLink.get(node), index.get(next)));
             }
         }
@@ -234,22 +238,26 @@ class ArchitectureTest
                 member = stack.pop();
                 onStack.remove(member);
                 component.add(member);
-            }
-            while (!member.equals(node));
+            } while (!member.equals(node));
             components.add(component);
         }
     }
 
-    private static String describe(SortedMap<String, SortedMap<String, SortedSet<String>>> graph, List<SortedSet<String>> cycles)
-    {
+    private static String describe(
+            SortedMap<String, SortedMap<String, SortedSet<String>>> graph, List<SortedSet<String>> cycles) {
         StringBuilder message = new StringBuilder("package cycles in the plugin's main classes:");
         for (SortedSet<String> cycle : cycles) {
             message.append("\n  ").append(cycle).append(':');
             for (String from : cycle) {
                 for (Map.Entry<String, SortedSet<String>> edge : graph.get(from).entrySet()) {
                     if (cycle.contains(edge.getKey())) {
-                        message.append("\n    ").append(from).append(" -> ").append(edge.getKey())
-                                .append(" (").append(String.join(", ", edge.getValue())).append(')');
+                        message.append("\n    ")
+                                .append(from)
+                                .append(" -> ")
+                                .append(edge.getKey())
+                                .append(" (")
+                                .append(String.join(", ", edge.getValue()))
+                                .append(')');
                     }
                 }
             }
@@ -258,8 +266,7 @@ class ArchitectureTest
     }
 
     /** The source with comments removed and every string, text block and character literal emptied. */
-    static String code(String source)
-    {
+    static String code(String source) {
         StringBuilder code = new StringBuilder(source.length());
         int i = 0;
         while (i < source.length()) {
@@ -267,22 +274,18 @@ class ArchitectureTest
             if (source.startsWith("//", i)) {
                 int end = source.indexOf('\n', i);
                 i = end < 0 ? source.length() : end;
-            }
-            else if (source.startsWith("/*", i)) {
+            } else if (source.startsWith("/*", i)) {
                 int end = source.indexOf("*/", i + 2);
                 assertTrue(end >= 0, "unterminated comment");
                 i = end + 2;
                 code.append(' ');
-            }
-            else if (source.startsWith("\"\"\"", i)) {
+            } else if (source.startsWith("\"\"\"", i)) {
                 i = skipLiteral(source, i + 3, "\"\"\"");
                 code.append("\"\"");
-            }
-            else if (c == '"' || c == '\'') {
+            } else if (c == '"' || c == '\'') {
                 i = skipLiteral(source, i + 1, String.valueOf(c));
                 code.append("\"\"");
-            }
-            else {
+            } else {
                 code.append(c);
                 i++;
             }
@@ -291,8 +294,7 @@ class ArchitectureTest
     }
 
     /** The index after the literal's closing {@code end}, escapes skipped. */
-    private static int skipLiteral(String source, int from, String end)
-    {
+    private static int skipLiteral(String source, int from, String end) {
         int i = from;
         while (!source.startsWith(end, i)) {
             assertTrue(i < source.length(), "unterminated literal at " + from);

@@ -1,13 +1,15 @@
 package io.dwcp.hooks;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.net.URLDecoder;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -21,8 +23,6 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * A hand-written stand-in for dwcpd's control endpoint: accepts HTTP/1.1 requests on a unix socket
@@ -42,8 +42,10 @@ final class FakeDwcpd implements AutoCloseable {
                 int equals = pair.indexOf('=');
                 String name = equals < 0 ? pair : pair.substring(0, equals);
                 String value = equals < 0 ? "" : pair.substring(equals + 1);
-                if (fields.put(URLDecoder.decode(name, StandardCharsets.UTF_8),
-                        URLDecoder.decode(value, StandardCharsets.UTF_8)) != null) {
+                if (fields.put(
+                                URLDecoder.decode(name, StandardCharsets.UTF_8),
+                                URLDecoder.decode(value, StandardCharsets.UTF_8))
+                        != null) {
                     throw new IllegalStateException("field " + name + " twice in " + body);
                 }
             }
@@ -172,7 +174,9 @@ final class FakeDwcpd implements AutoCloseable {
             if (colon <= 0) {
                 throw new IllegalStateException("malformed header line: " + lines[i]);
             }
-            headers.put(lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).strip());
+            headers.put(
+                    lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT),
+                    lines[i].substring(colon + 1).strip());
         }
         int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
         ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -180,14 +184,16 @@ final class FakeDwcpd implements AutoCloseable {
         while (body.size() < length) {
             chunk.clear();
             if (client.read(chunk) < 0) {
-                throw new IllegalStateException("connection closed after " + body.size() + " of " + length + " body bytes");
+                throw new IllegalStateException(
+                        "connection closed after " + body.size() + " of " + length + " body bytes");
             }
             body.write(chunk.array(), 0, chunk.position());
         }
         if (body.size() != length) {
             throw new IllegalStateException("body of " + body.size() + " bytes, Content-Length " + length);
         }
-        return new Request(requestLine[0], requestLine[1], requestLine[2], headers, body.toString(StandardCharsets.UTF_8));
+        return new Request(
+                requestLine[0], requestLine[1], requestLine[2], headers, body.toString(StandardCharsets.UTF_8));
     }
 
     private static int indexOf(byte[] data, byte[] pattern) {

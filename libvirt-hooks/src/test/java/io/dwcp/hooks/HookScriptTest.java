@@ -1,9 +1,10 @@
 package io.dwcp.hooks;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,12 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The hook script {@code 50-dwcp} run as libvirtd runs it (clean environment, four arguments, the
@@ -30,7 +29,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * fake dwcpd.
  */
 class HookScriptTest {
-    static final Path SCRIPT = Path.of(System.getProperty("dwcp.hook.script", "src/main/sh/50-dwcp")).toAbsolutePath();
+    static final Path SCRIPT = Path.of(System.getProperty("dwcp.hook.script", "src/main/sh/50-dwcp"))
+            .toAbsolutePath();
     static final String UUID = "c7a5fdbd-cdaf-9455-926a-d65c16db1809";
     /** The first lines of a domain XML as libvirt passes it on migrate begin (trimmed). */
     static final String DOMAIN_XML = """
@@ -74,7 +74,9 @@ class HookScriptTest {
             assertEquals("/v1/incoming-migrations", request.target());
             assertEquals("HTTP/1.1", request.version());
             assertEquals("application/x-www-form-urlencoded", request.headers().get("content-type"));
-            assertTrue(request.headers().get("user-agent").startsWith("dwcp-libvirt-hook/"), request.headers().toString());
+            assertTrue(
+                    request.headers().get("user-agent").startsWith("dwcp-libvirt-hook/"),
+                    request.headers().toString());
             assertEquals(Map.of("protocol", "1", "domain", "vm1", "uuid", UUID), request.form());
             assertTrue(run.millis() < TIME_LIMIT_MILLIS, "took " + run.millis() + " ms");
         }
@@ -86,7 +88,8 @@ class HookScriptTest {
         Path socket = dir.resolve("control.sock");
         String name = "web 01 & db=\"x\" 'q' $HOME `id` \\ ü/%2F+";
         try (FakeDwcpd dwcpd = FakeDwcpd.onUnixSocket(socket, 200, "ok")) {
-            Run run = hook(shell, config("endpoint=unix:" + socket, "syslog=no"), DOMAIN_XML, name, "migrate", "begin", "-");
+            Run run = hook(
+                    shell, config("endpoint=unix:" + socket, "syslog=no"), DOMAIN_XML, name, "migrate", "begin", "-");
 
             assertEquals(0, run.exitCode(), run.stderr());
             assertEquals("", run.stdout());
@@ -100,8 +103,14 @@ class HookScriptTest {
     @Test
     void loopbackHttpEndpoint() throws Exception {
         try (FakeDwcpd dwcpd = FakeDwcpd.onLoopbackTcp(202, "")) {
-            Run run = hook("/bin/sh", config("endpoint=http://127.0.0.1:" + dwcpd.port(), "syslog=no"), DOMAIN_XML,
-                    "vm1", "migrate", "begin", "-");
+            Run run = hook(
+                    "/bin/sh",
+                    config("endpoint=http://127.0.0.1:" + dwcpd.port(), "syslog=no"),
+                    DOMAIN_XML,
+                    "vm1",
+                    "migrate",
+                    "begin",
+                    "-");
 
             assertEquals(0, run.exitCode(), run.stderr());
             assertEquals("", run.stdout());
@@ -117,12 +126,15 @@ class HookScriptTest {
     @MethodSource("shells")
     void nothingListeningLetsThePlainMigrationProceedWithANoteOnStderr(String shell) throws Exception {
         Path socket = dir.resolve("absent.sock");
-        Run run = hook(shell, config("endpoint=unix:" + socket, "syslog=no"), DOMAIN_XML, "vm1", "migrate", "begin", "-");
+        Run run =
+                hook(shell, config("endpoint=unix:" + socket, "syslog=no"), DOMAIN_XML, "vm1", "migrate", "begin", "-");
 
         assertEquals(0, run.exitCode());
         assertEquals("", run.stdout());
-        assertEquals("dwcp-hook: dwcpd is not running (no control socket " + socket
-                + "); the migration of 'vm1' proceeds without telling dwcpd\n", run.stderr());
+        assertEquals(
+                "dwcp-hook: dwcpd is not running (no control socket " + socket
+                        + "); the migration of 'vm1' proceeds without telling dwcpd\n",
+                run.stderr());
         assertTrue(run.millis() < TIME_LIMIT_MILLIS, "took " + run.millis() + " ms");
     }
 
@@ -134,18 +146,23 @@ class HookScriptTest {
 
         assertEquals(0, run.exitCode());
         assertEquals("", run.stdout());
-        assertTrue(run.stderr().startsWith("dwcp-hook: dwcpd is not running (no control socket /run/dwcp/control.sock)"), run.stderr());
+        assertTrue(
+                run.stderr().startsWith("dwcp-hook: dwcpd is not running (no control socket /run/dwcp/control.sock)"),
+                run.stderr());
     }
 
     @Test
     void aStaleSocketWithoutDaemonIsReportedAndTheMigrationProceeds() throws Exception {
         Path socket = dir.resolve("stale.sock");
         FakeDwcpd.onUnixSocket(socket, 204, "").closeKeepingSocketFile();
-        Run run = hook("/bin/sh", config("endpoint=unix:" + socket, "syslog=no"), DOMAIN_XML, "vm1", "migrate", "begin", "-");
+        Run run = hook(
+                "/bin/sh", config("endpoint=unix:" + socket, "syslog=no"), DOMAIN_XML, "vm1", "migrate", "begin", "-");
 
         assertEquals(0, run.exitCode());
         assertEquals("", run.stdout());
-        assertTrue(run.stderr().startsWith("dwcp-hook: dwcpd did not answer at unix:" + socket + " within 0.8s (curl exit 7"),
+        assertTrue(
+                run.stderr()
+                        .startsWith("dwcp-hook: dwcpd did not answer at unix:" + socket + " within 0.8s (curl exit 7"),
                 run.stderr());
         assertTrue(run.stderr().endsWith("; the migration of 'vm1' proceeds without telling dwcpd\n"), run.stderr());
     }
@@ -154,12 +171,21 @@ class HookScriptTest {
     void aHungDwcpdIsCutAtTheTimeout() throws Exception {
         Path socket = dir.resolve("control.sock");
         try (FakeDwcpd dwcpd = FakeDwcpd.silentOnUnixSocket(socket)) {
-            Run run = hook("/bin/sh", config("endpoint=unix:" + socket, "timeout=0.3", "syslog=no"), DOMAIN_XML,
-                    "vm1", "migrate", "begin", "-");
+            Run run = hook(
+                    "/bin/sh",
+                    config("endpoint=unix:" + socket, "timeout=0.3", "syslog=no"),
+                    DOMAIN_XML,
+                    "vm1",
+                    "migrate",
+                    "begin",
+                    "-");
 
             assertEquals(0, run.exitCode());
             assertEquals("", run.stdout());
-            assertTrue(run.stderr().startsWith("dwcp-hook: dwcpd did not answer at unix:" + socket + " within 0.3s (curl exit 28"),
+            assertTrue(
+                    run.stderr()
+                            .startsWith(
+                                    "dwcp-hook: dwcpd did not answer at unix:" + socket + " within 0.3s (curl exit 28"),
                     run.stderr());
             assertTrue(run.millis() >= 300 && run.millis() < 800, "took " + run.millis() + " ms");
             assertNotNull(dwcpd.nextRequest(1000), "the request was sent before the daemon hung");
@@ -170,12 +196,21 @@ class HookScriptTest {
     void aRefusalIsReportedAndTheMigrationProceeds() throws Exception {
         Path socket = dir.resolve("control.sock");
         try (FakeDwcpd dwcpd = FakeDwcpd.onUnixSocket(socket, 503, "tunnel to the source is down\n")) {
-            Run run = hook("/bin/sh", config("endpoint=unix:" + socket, "syslog=no"), DOMAIN_XML, "vm1", "migrate", "begin", "-");
+            Run run = hook(
+                    "/bin/sh",
+                    config("endpoint=unix:" + socket, "syslog=no"),
+                    DOMAIN_XML,
+                    "vm1",
+                    "migrate",
+                    "begin",
+                    "-");
 
             assertEquals(0, run.exitCode());
             assertEquals("", run.stdout());
-            assertEquals("dwcp-hook: dwcpd at unix:" + socket + " answered HTTP 503: tunnel to the source is down"
-                    + "; the migration of 'vm1' proceeds without telling dwcpd\n", run.stderr());
+            assertEquals(
+                    "dwcp-hook: dwcpd at unix:" + socket + " answered HTTP 503: tunnel to the source is down"
+                            + "; the migration of 'vm1' proceeds without telling dwcpd\n",
+                    run.stderr());
             assertNotNull(dwcpd.nextRequest(1000));
         }
     }
@@ -184,16 +219,30 @@ class HookScriptTest {
     void onFailureRefuseCancelsTheIncomingMigration() throws Exception {
         Path socket = dir.resolve("control.sock");
         try (FakeDwcpd dwcpd = FakeDwcpd.onUnixSocket(socket, 409, "domain vm1 already expected")) {
-            Run run = hook("/bin/sh", config("endpoint=unix:" + socket, "on-failure=refuse", "syslog=no"), DOMAIN_XML,
-                    "vm1", "migrate", "begin", "-");
+            Run run = hook(
+                    "/bin/sh",
+                    config("endpoint=unix:" + socket, "on-failure=refuse", "syslog=no"),
+                    DOMAIN_XML,
+                    "vm1",
+                    "migrate",
+                    "begin",
+                    "-");
 
             assertEquals(1, run.exitCode());
             assertEquals("", run.stdout());
-            assertEquals("dwcp-hook: dwcpd at unix:" + socket + " answered HTTP 409: domain vm1 already expected"
-                    + "; refusing the incoming migration of 'vm1' (on-failure=refuse)\n", run.stderr());
+            assertEquals(
+                    "dwcp-hook: dwcpd at unix:" + socket + " answered HTTP 409: domain vm1 already expected"
+                            + "; refusing the incoming migration of 'vm1' (on-failure=refuse)\n",
+                    run.stderr());
         }
-        Run down = hook("/bin/sh", config("endpoint=unix:" + dir.resolve("absent.sock"), "on-failure=refuse", "syslog=no"),
-                DOMAIN_XML, "vm1", "migrate", "begin", "-");
+        Run down = hook(
+                "/bin/sh",
+                config("endpoint=unix:" + dir.resolve("absent.sock"), "on-failure=refuse", "syslog=no"),
+                DOMAIN_XML,
+                "vm1",
+                "migrate",
+                "begin",
+                "-");
         assertEquals(1, down.exitCode());
         assertEquals("", down.stdout());
     }
@@ -228,7 +277,14 @@ class HookScriptTest {
     void disabledDoesNothing() throws Exception {
         Path socket = dir.resolve("control.sock");
         try (FakeDwcpd dwcpd = FakeDwcpd.onUnixSocket(socket, 204, "")) {
-            Run run = hook("/bin/sh", config("endpoint=unix:" + socket, "enabled=no"), DOMAIN_XML, "vm1", "migrate", "begin", "-");
+            Run run = hook(
+                    "/bin/sh",
+                    config("endpoint=unix:" + socket, "enabled=no"),
+                    DOMAIN_XML,
+                    "vm1",
+                    "migrate",
+                    "begin",
+                    "-");
             assertEquals(0, run.exitCode());
             assertEquals("", run.stdout());
             assertEquals("", run.stderr());
@@ -244,13 +300,24 @@ class HookScriptTest {
             Run missing = hook("/bin/sh", config, "<domain><name>vm1</name></domain>", "vm1", "migrate", "begin", "-");
             assertEquals(0, missing.exitCode());
             assertEquals("", missing.stdout());
-            assertEquals("dwcp-hook: no valid <uuid> in the domain XML on stdin (found '')"
-                    + "; the migration of 'vm1' proceeds without telling dwcpd\n", missing.stderr());
+            assertEquals(
+                    "dwcp-hook: no valid <uuid> in the domain XML on stdin (found '')"
+                            + "; the migration of 'vm1' proceeds without telling dwcpd\n",
+                    missing.stderr());
 
-            Run malformed = hook("/bin/sh", config, "<domain><uuid>12345678-zzzz-9455-926a-d65c16db1809</uuid></domain>",
-                    "vm1", "migrate", "begin", "-");
+            Run malformed = hook(
+                    "/bin/sh",
+                    config,
+                    "<domain><uuid>12345678-zzzz-9455-926a-d65c16db1809</uuid></domain>",
+                    "vm1",
+                    "migrate",
+                    "begin",
+                    "-");
             assertEquals(0, malformed.exitCode());
-            assertTrue(malformed.stderr().startsWith("dwcp-hook: no valid <uuid> in the domain XML on stdin (found '12345678-zzzz"),
+            assertTrue(
+                    malformed
+                            .stderr()
+                            .startsWith("dwcp-hook: no valid <uuid> in the domain XML on stdin (found '12345678-zzzz"),
                     malformed.stderr());
             assertNull(dwcpd.nextRequest(200));
         }
@@ -260,17 +327,30 @@ class HookScriptTest {
     void badConfigurationLinesAreReportedAndTheDefaultsKept() throws Exception {
         Path socket = dir.resolve("control.sock");
         try (FakeDwcpd dwcpd = FakeDwcpd.onUnixSocket(socket, 204, "")) {
-            Path config = config("# comment", "", "  endpoint = unix:" + socket + "  ", "timeout=5", "colour=blue",
-                    "on-failure=maybe", "just words", "syslog=no");
+            Path config = config(
+                    "# comment",
+                    "",
+                    "  endpoint = unix:" + socket + "  ",
+                    "timeout=5",
+                    "colour=blue",
+                    "on-failure=maybe",
+                    "just words",
+                    "syslog=no");
             Run run = hook("/bin/sh", config, DOMAIN_XML, "vm1", "migrate", "begin", "-");
 
             assertEquals(0, run.exitCode(), run.stderr());
             assertEquals("", run.stdout());
-            assertEquals(String.join("\n",
-                    "dwcp-hook: " + config + ":4: timeout must be 0.1 to 0.9 (seconds), not '5': using 0.8",
-                    "dwcp-hook: " + config + ":5: unknown key 'colour', ignored",
-                    "dwcp-hook: " + config + ":6: on-failure must be proceed or refuse, not 'maybe': using proceed",
-                    "dwcp-hook: " + config + ":7: not KEY=VALUE, ignored: just words") + "\n", run.stderr());
+            assertEquals(
+                    String.join(
+                                    "\n",
+                                    "dwcp-hook: " + config
+                                            + ":4: timeout must be 0.1 to 0.9 (seconds), not '5': using 0.8",
+                                    "dwcp-hook: " + config + ":5: unknown key 'colour', ignored",
+                                    "dwcp-hook: " + config
+                                            + ":6: on-failure must be proceed or refuse, not 'maybe': using proceed",
+                                    "dwcp-hook: " + config + ":7: not KEY=VALUE, ignored: just words")
+                            + "\n",
+                    run.stderr());
             assertNotNull(dwcpd.nextRequest(2000), "the trimmed endpoint was not used");
         }
     }
@@ -304,7 +384,8 @@ class HookScriptTest {
 
     @Test
     void passesShellcheckAsPosixSh() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/shellcheck")),
+        assumeTrue(
+                Files.isExecutable(Path.of("/usr/bin/shellcheck")),
                 "shellcheck is not installed (tests/setup/install-deps.sh installs it)");
         Run run = run(List.of("/usr/bin/shellcheck", "--shell=sh", "--severity=style", SCRIPT.toString()), null, "");
         assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
@@ -359,7 +440,11 @@ class HookScriptTest {
         long millis = (System.nanoTime() - start) / 1_000_000;
         outReader.join();
         errReader.join();
-        return new Run(process.exitValue(), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), millis);
+        return new Run(
+                process.exitValue(),
+                out.toString(StandardCharsets.UTF_8),
+                err.toString(StandardCharsets.UTF_8),
+                millis);
     }
 
     private static Thread drain(InputStream in, ByteArrayOutputStream into) {

@@ -1,8 +1,8 @@
 package io.dwcp.packaging;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,17 +11,22 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The shell parts of the packages: install scripts shared by DEB and RPM, launchers, the package test. */
 class PackageScriptsTest {
-    static final Path MODULE = Path.of(System.getProperty("dwcp.packaging.dir", ".")).toAbsolutePath();
+    static final Path MODULE =
+            Path.of(System.getProperty("dwcp.packaging.dir", ".")).toAbsolutePath();
     static final Path SCRIPTS = MODULE.resolve("src/common/scripts");
-    static final List<String> POSIX_SCRIPTS = List.of("src/common/scripts/preinst", "src/common/scripts/postinst",
-            "src/common/scripts/prerm", "src/common/scripts/postrm", "src/common/bin/dwcp", "src/common/bin/dwcpd");
+    static final List<String> POSIX_SCRIPTS = List.of(
+            "src/common/scripts/preinst",
+            "src/common/scripts/postinst",
+            "src/common/scripts/prerm",
+            "src/common/scripts/postrm",
+            "src/common/bin/dwcp",
+            "src/common/bin/dwcpd");
 
     record Run(int exitCode, String output) {}
 
@@ -45,7 +50,9 @@ class PackageScriptsTest {
             Run syntax = run(List.of("/bin/dash", "-n", file.toString()));
             assertEquals(0, syntax.exitCode(), file + ": " + syntax.output());
         }
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/shellcheck")), "shellcheck is not installed (tests/setup/install-deps.sh installs it)");
+        assumeTrue(
+                Files.isExecutable(Path.of("/usr/bin/shellcheck")),
+                "shellcheck is not installed (tests/setup/install-deps.sh installs it)");
         List<String> argv = new ArrayList<>(List.of("/usr/bin/shellcheck", "--shell=sh", "--severity=style"));
         POSIX_SCRIPTS.forEach(script -> argv.add(MODULE.resolve(script).toString()));
         Run check = run(argv);
@@ -70,7 +77,17 @@ class PackageScriptsTest {
             case "preinst" -> List.of("install", "upgrade", "abort-upgrade", "1", "2");
             case "postinst" -> List.of("configure", "abort-upgrade", "abort-remove", "abort-deconfigure", "1)", "2)");
             case "prerm" -> List.of("remove", "upgrade", "deconfigure", "failed-upgrade", "0", "1");
-            case "postrm" -> List.of("purge", "remove", "upgrade", "failed-upgrade", "abort-install", "abort-upgrade", "disappear", "0", "1");
+            case "postrm" ->
+                List.of(
+                        "purge",
+                        "remove",
+                        "upgrade",
+                        "failed-upgrade",
+                        "abort-install",
+                        "abort-upgrade",
+                        "disappear",
+                        "0",
+                        "1");
             default -> throw new IllegalArgumentException(name);
         };
         for (String argument : expected) {
@@ -101,8 +118,14 @@ class PackageScriptsTest {
                     code.append(line).append('\n');
                 }
             }
-            for (String forbidden : List.of("systemctl restart", "systemctl start", "systemctl enable", "invoke-rc.d",
-                    " service ", "try-restart", "reload-or-restart")) {
+            for (String forbidden : List.of(
+                    "systemctl restart",
+                    "systemctl start",
+                    "systemctl enable",
+                    "invoke-rc.d",
+                    " service ",
+                    "try-restart",
+                    "reload-or-restart")) {
                 assertTrue(!code.toString().contains(forbidden), name + " runs '" + forbidden + "':\n" + code);
             }
         }

@@ -1,7 +1,9 @@
 package io.dwcp.packaging;
 
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.TestFactory;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,11 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /**
  * The built DEB and RPM, checked by {@code src/test/sh/package-test.sh}: the DEB installed on (a
@@ -25,7 +24,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * check names itself.
  */
 class PackagesIT {
-    static final Path TARGET = Path.of(System.getProperty("dwcp.packaging.target", "target")).toAbsolutePath();
+    static final Path TARGET =
+            Path.of(System.getProperty("dwcp.packaging.target", "target")).toAbsolutePath();
     static final Path SCRIPT = PackageScriptsTest.MODULE.resolve("src/test/sh/package-test.sh");
 
     @TestFactory
@@ -34,7 +34,8 @@ class PackagesIT {
         Path deb = single(TARGET, "glob:dwcp_*_amd64.deb");
         List<String> argv = new ArrayList<>(List.of("/bin/bash", SCRIPT.toString(), deb.toString()));
         if (!Boolean.getBoolean("dwcp.rpm.disabled")) {
-            argv.add(single(TARGET.resolve("rpm/dwcp/RPMS/x86_64"), "glob:dwcp-*.x86_64.rpm").toString());
+            argv.add(single(TARGET.resolve("rpm/dwcp/RPMS/x86_64"), "glob:dwcp-*.x86_64.rpm")
+                    .toString());
         }
         Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
         process.getOutputStream().close();
@@ -46,17 +47,21 @@ class PackagesIT {
         System.out.println(output);
         int exitCode = process.exitValue();
         List<DynamicTest> tests = new ArrayList<>();
-        tests.add(DynamicTest.dynamicTest("package-test.sh ran", () ->
-                assertTrue(exitCode == 0 || exitCode == 1, "package-test.sh could not run (exit " + exitCode + "):\n" + output)));
+        tests.add(DynamicTest.dynamicTest(
+                "package-test.sh ran",
+                () -> assertTrue(
+                        exitCode == 0 || exitCode == 1,
+                        "package-test.sh could not run (exit " + exitCode + "):\n" + output)));
         for (String line : output.split("\n")) {
             if (line.startsWith("ok - ")) {
-                tests.add(DynamicTest.dynamicTest(line.substring(5), () -> { }));
+                tests.add(DynamicTest.dynamicTest(line.substring(5), () -> {}));
             } else if (line.startsWith("not ok - ")) {
                 String check = line.substring(9);
                 tests.add(DynamicTest.dynamicTest(check.replaceAll(":.*", ""), () -> fail(check)));
             }
         }
-        tests.add(DynamicTest.dynamicTest("every check passed", () -> assertEquals(0, exitCode, "see the failed checks")));
+        tests.add(DynamicTest.dynamicTest(
+                "every check passed", () -> assertEquals(0, exitCode, "see the failed checks")));
         return tests.stream();
     }
 
@@ -64,10 +69,13 @@ class PackagesIT {
         var matcher = folder.getFileSystem().getPathMatcher(glob);
         List<Path> found;
         try (Stream<Path> files = Files.list(folder)) {
-            found = files.filter(file -> matcher.matches(file.getFileName())).sorted().toList();
+            found = files.filter(file -> matcher.matches(file.getFileName()))
+                    .sorted()
+                    .toList();
         }
         if (found.isEmpty()) {
-            throw new IllegalStateException("no " + glob + " in " + folder + ": build the packages first (mvn -pl packaging -am package)");
+            throw new IllegalStateException(
+                    "no " + glob + " in " + folder + ": build the packages first (mvn -pl packaging -am package)");
         }
         return found.get(found.size() - 1);
     }

@@ -1,6 +1,8 @@
 package io.dwcp.packaging;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,10 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * What can be checked of vagrant/ without boxes or vagrant: the Vagrantfile's Ruby syntax and
@@ -28,7 +27,8 @@ class VagrantTestBedTest {
     @Test
     void vagrantfileIsValidRuby() throws Exception {
         assumeTrue(Files.isExecutable(RUBY), "ruby is not installed (tests/setup/install-deps.sh installs it)");
-        PackageScriptsTest.Run check = PackageScriptsTest.run(List.of(RUBY.toString(), "-c", VAGRANT.resolve("Vagrantfile").toString()));
+        PackageScriptsTest.Run check = PackageScriptsTest.run(
+                List.of(RUBY.toString(), "-c", VAGRANT.resolve("Vagrantfile").toString()));
         assertEquals(0, check.exitCode(), check.output());
         assertEquals("Syntax OK\n", check.output());
     }
@@ -36,8 +36,10 @@ class VagrantTestBedTest {
     @Test
     void twoRegionsOfTwoNestedKvmHostsWhoseProvisioningArgumentsAreAccepted() throws Exception {
         assumeTrue(Files.isExecutable(RUBY), "ruby is not installed (tests/setup/install-deps.sh installs it)");
-        PackageScriptsTest.Run evaluated = PackageScriptsTest.run(List.of(RUBY.toString(),
-                VAGRANT.resolve("test/vagrantfile-check.rb").toString(), VAGRANT.resolve("Vagrantfile").toString()));
+        PackageScriptsTest.Run evaluated = PackageScriptsTest.run(List.of(
+                RUBY.toString(),
+                VAGRANT.resolve("test/vagrantfile-check.rb").toString(),
+                VAGRANT.resolve("Vagrantfile").toString()));
         assertEquals(0, evaluated.exitCode(), evaluated.output());
         Map<String, Map<String, String>> machines = new LinkedHashMap<>();
         for (String line : evaluated.output().split("\n")) {
@@ -60,16 +62,20 @@ class VagrantTestBedTest {
             assertEquals(2, networks.size(), name + ": " + networks);
             assertTrue(networks.get(0).endsWith("@dwcp-region" + name.charAt(1)), name + ": " + networks);
             assertTrue(networks.get(1).endsWith("@dwcp-wan"), name + ": " + networks);
-            networks.forEach(network -> assertTrue(addresses.add(network.substring(0, network.indexOf('@'))), "address used twice: " + network));
+            networks.forEach(network -> assertTrue(
+                    addresses.add(network.substring(0, network.indexOf('@'))), "address used twice: " + network));
             // every other host is a peer; those of the other region by their wan address
             String arguments = values.get("args");
             for (String other : machines.keySet()) {
                 if (!other.equals(name)) {
-                    assertTrue(arguments.contains(other + "=10.10." + (other.charAt(1) == name.charAt(1) ? other.charAt(1) : "0")),
+                    assertTrue(
+                            arguments.contains(
+                                    other + "=10.10." + (other.charAt(1) == name.charAt(1) ? other.charAt(1) : "0")),
                             name + " does not reach " + other + " as expected: " + arguments);
                 }
             }
-            List<String> argv = new ArrayList<>(List.of("/bin/bash", VAGRANT.resolve("provision.sh").toString(), "--check-arguments"));
+            List<String> argv = new ArrayList<>(
+                    List.of("/bin/bash", VAGRANT.resolve("provision.sh").toString(), "--check-arguments"));
             argv.addAll(Arrays.asList(arguments.split(" ")));
             PackageScriptsTest.Run accepted = PackageScriptsTest.run(argv);
             assertEquals(0, accepted.exitCode(), name + ": " + accepted.output());
@@ -81,13 +87,16 @@ class VagrantTestBedTest {
 
     @Test
     void scriptsParseAndPassShellcheck() throws Exception {
-        List<Path> scripts = List.of(VAGRANT.resolve("provision.sh"), VAGRANT.resolve("migration-test.sh"), VAGRANT.resolve("make-ca.sh"));
+        List<Path> scripts = List.of(
+                VAGRANT.resolve("provision.sh"), VAGRANT.resolve("migration-test.sh"), VAGRANT.resolve("make-ca.sh"));
         for (Path script : scripts) {
             assertTrue(Files.isExecutable(script), script + " must be executable");
             PackageScriptsTest.Run syntax = PackageScriptsTest.run(List.of("/bin/bash", "-n", script.toString()));
             assertEquals(0, syntax.exitCode(), script + ": " + syntax.output());
         }
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/shellcheck")), "shellcheck is not installed (tests/setup/install-deps.sh installs it)");
+        assumeTrue(
+                Files.isExecutable(Path.of("/usr/bin/shellcheck")),
+                "shellcheck is not installed (tests/setup/install-deps.sh installs it)");
         List<String> argv = new ArrayList<>(List.of("/usr/bin/shellcheck", "--severity=style"));
         scripts.forEach(script -> argv.add(script.toString()));
         PackageScriptsTest.Run check = PackageScriptsTest.run(argv);
@@ -97,9 +106,12 @@ class VagrantTestBedTest {
     @Test
     void provisionAndMigrationTestAnswerHelp() throws Exception {
         for (String script : List.of("provision.sh", "migration-test.sh")) {
-            PackageScriptsTest.Run help = PackageScriptsTest.run(List.of("/bin/bash", VAGRANT.resolve(script).toString(), "--help"));
+            PackageScriptsTest.Run help = PackageScriptsTest.run(
+                    List.of("/bin/bash", VAGRANT.resolve(script).toString(), "--help"));
             assertEquals(0, help.exitCode(), script + ": " + help.output());
-            assertTrue(help.output().contains("migration-test.sh") || help.output().contains("Usage: provision.sh"), help.output());
+            assertTrue(
+                    help.output().contains("migration-test.sh") || help.output().contains("Usage: provision.sh"),
+                    help.output());
         }
     }
 }

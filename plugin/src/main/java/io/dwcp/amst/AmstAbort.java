@@ -1,11 +1,10 @@
 package io.dwcp.amst;
 
+import static java.util.Objects.requireNonNull;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-
 import java.nio.charset.StandardCharsets;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * ABORT: the whole session failed at the sender, which closes the stream after it.
@@ -15,25 +14,20 @@ import static java.util.Objects.requireNonNull;
  * </pre>
  * {@link #encode} cuts a longer reason at a character boundary.
  */
-public record AmstAbort(String reason)
-        implements ControlPayload
-{
+public record AmstAbort(String reason) implements ControlPayload {
     public static final int MAX_REASON_LENGTH = 4096;
 
-    public AmstAbort
-    {
+    public AmstAbort {
         requireNonNull(reason, "reason is null");
     }
 
     @Override
-    public FrameType type()
-    {
+    public FrameType type() {
         return FrameType.ABORT;
     }
 
     @Override
-    public ByteBuf encode()
-    {
+    public ByteBuf encode() {
         byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
         int length = bytes.length;
         if (length > MAX_REASON_LENGTH) {
@@ -46,10 +40,13 @@ public record AmstAbort(String reason)
         return Unpooled.copiedBuffer(bytes, 0, length);
     }
 
-    public static AmstAbort decode(ByteBuf payload)
-    {
+    public static AmstAbort decode(ByteBuf payload) {
         if (payload.readableBytes() > MAX_REASON_LENGTH) {
-            throw new AmstProtocolException(FrameType.ABORT, "payload length", "at most " + MAX_REASON_LENGTH + " bytes", payload.readableBytes() + " bytes");
+            throw new AmstProtocolException(
+                    FrameType.ABORT,
+                    "payload length",
+                    "at most " + MAX_REASON_LENGTH + " bytes",
+                    payload.readableBytes() + " bytes");
         }
         return new AmstAbort(Utf8.decode(FrameType.ABORT, "Reason", payload, payload.readableBytes()));
     }

@@ -16,32 +16,30 @@ import io.netty.buffer.Unpooled;
  *                                            amst.raw-window is undelivered)
  * </pre>
  */
-public record AmstAck(long nextSequence, long consumedCredit, long delivered)
-        implements ControlPayload
-{
+public record AmstAck(long nextSequence, long consumedCredit, long delivered) implements ControlPayload {
     public static final int LENGTH = 8 + 8 + 8;
 
-    public AmstAck
-    {
+    public AmstAck {
         if (nextSequence < 0 || consumedCredit < 0 || delivered < 0) {
-            throw new IllegalArgumentException("negative ACK field: " + nextSequence + ", " + consumedCredit + ", " + delivered);
+            throw new IllegalArgumentException(
+                    "negative ACK field: " + nextSequence + ", " + consumedCredit + ", " + delivered);
         }
     }
 
     @Override
-    public FrameType type()
-    {
+    public FrameType type() {
         return FrameType.ACK;
     }
 
     @Override
-    public ByteBuf encode()
-    {
-        return Unpooled.buffer(LENGTH, LENGTH).writeLong(nextSequence).writeLong(consumedCredit).writeLong(delivered);
+    public ByteBuf encode() {
+        return Unpooled.buffer(LENGTH, LENGTH)
+                .writeLong(nextSequence)
+                .writeLong(consumedCredit)
+                .writeLong(delivered);
     }
 
-    public static AmstAck decode(ByteBuf payload)
-    {
+    public static AmstAck decode(ByteBuf payload) {
         AmstProtocolException.checkLength(FrameType.ACK, payload, LENGTH);
         long next = AmstProtocolException.readNonNegativeLong(FrameType.ACK, payload, "NextSequence");
         long consumed = AmstProtocolException.readNonNegativeLong(FrameType.ACK, payload, "ConsumedCredit");

@@ -1,8 +1,8 @@
 package io.dwcp.amst;
 
-import io.netty.buffer.ByteBuf;
-
 import static java.util.Objects.requireNonNull;
+
+import io.netty.buffer.ByteBuf;
 
 /**
  * CHECKPOINT: how much of one QEMU connection's stream the sender has sent so far and its digest:
@@ -15,45 +15,36 @@ import static java.util.Objects.requireNonNull;
  * </pre>
  * (the body is a {@link StreamDigest}).
  */
-public record AmstCheckpoint(StreamDigest digest)
-        implements ControlPayload
-{
+public record AmstCheckpoint(StreamDigest digest) implements ControlPayload {
     public static final int LENGTH = StreamDigest.LENGTH;
 
-    public AmstCheckpoint
-    {
+    public AmstCheckpoint {
         requireNonNull(digest, "digest is null");
     }
 
-    public AmstCheckpoint(long offset, byte[] sha256)
-    {
+    public AmstCheckpoint(long offset, byte[] sha256) {
         this(new StreamDigest(offset, sha256));
     }
 
-    public long offset()
-    {
+    public long offset() {
         return digest.offset();
     }
 
-    public byte[] sha256()
-    {
+    public byte[] sha256() {
         return digest.sha256();
     }
 
     @Override
-    public FrameType type()
-    {
+    public FrameType type() {
         return FrameType.CHECKPOINT;
     }
 
     @Override
-    public ByteBuf encode()
-    {
+    public ByteBuf encode() {
         return digest.encode();
     }
 
-    public static AmstCheckpoint decode(ByteBuf payload)
-    {
+    public static AmstCheckpoint decode(ByteBuf payload) {
         return new AmstCheckpoint(StreamDigest.decode(FrameType.CHECKPOINT, payload, "Offset"));
     }
 }

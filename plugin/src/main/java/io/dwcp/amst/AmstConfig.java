@@ -3,12 +3,10 @@ package io.dwcp.amst;
 import io.dwcp.config.Config;
 import io.dwcp.config.ConfigurationException;
 import io.dwcp.config.DataSize;
-
 import java.time.Duration;
 
 /** The adaptive multi-stream transport: window, frames, stream count, congestion control. */
-public class AmstConfig
-{
+public class AmstConfig {
     private DataSize window = DataSize.ofMiB(64);
     private DataSize maxReceiveWindow = DataSize.ofMiB(256);
     private DataSize maxFramePayload = DataSize.ofKiB(256);
@@ -25,205 +23,202 @@ public class AmstConfig
     private Duration switchoverDrain = Duration.ofMillis(150);
     private Duration headResend = Duration.ofMillis(100);
 
-    public DataSize getWindow()
-    {
+    public DataSize getWindow() {
         return window;
     }
 
     @Config(value = "amst.window", description = "bytes in flight per session and direction (QEMU is paused beyond)")
-    public AmstConfig setWindow(DataSize window)
-    {
+    public AmstConfig setWindow(DataSize window) {
         this.window = window;
         return this;
     }
 
-    public DataSize getRawWindow()
-    {
+    public DataSize getRawWindow() {
         return rawWindow;
     }
 
-    @Config(value = "amst.raw-window", description = "bytes of QEMU's stream read but not yet delivered to the peer's QEMU, per session and direction (QEMU is paused beyond): bounds what the destination has to catch up on at the switch-over when encoding shrinks the frames")
-    public AmstConfig setRawWindow(DataSize rawWindow)
-    {
+    @Config(
+            value = "amst.raw-window",
+            description =
+                    "bytes of QEMU's stream read but not yet delivered to the peer's QEMU, per session and direction (QEMU is paused beyond): bounds what the destination has to catch up on at the switch-over when encoding shrinks the frames")
+    public AmstConfig setRawWindow(DataSize rawWindow) {
         this.rawWindow = rawWindow;
         return this;
     }
 
-    public Duration getSwitchoverDrain()
-    {
+    public Duration getSwitchoverDrain() {
         return switchoverDrain;
     }
 
-    @Config(value = "amst.switchover-drain", description = "how long QEMU's last bytes may queue behind earlier ones at the switch-over: the raw window follows the measured delivery rate x (2 RTT + this), within amst.raw-window (0s = always amst.raw-window)")
-    public AmstConfig setSwitchoverDrain(Duration switchoverDrain)
-    {
+    @Config(
+            value = "amst.switchover-drain",
+            description =
+                    "how long QEMU's last bytes may queue behind earlier ones at the switch-over: the raw window follows the measured delivery rate x (2 RTT + this), within amst.raw-window (0s = always amst.raw-window)")
+    public AmstConfig setSwitchoverDrain(Duration switchoverDrain) {
         this.switchoverDrain = switchoverDrain;
         return this;
     }
 
-    public Duration getHeadResend()
-    {
+    public Duration getHeadResend() {
         return headResend;
     }
 
-    @Config(value = "amst.head-resend", description = "the frame the receiver waits for is sent again on another stream once it has been out for 3 RTT + this (0s = never)")
-    public AmstConfig setHeadResend(Duration headResend)
-    {
+    @Config(
+            value = "amst.head-resend",
+            description =
+                    "the frame the receiver waits for is sent again on another stream once it has been out for 3 RTT + this (0s = never)")
+    public AmstConfig setHeadResend(Duration headResend) {
         this.headResend = headResend;
         return this;
     }
 
-    public DataSize getMaxReceiveWindow()
-    {
+    public DataSize getMaxReceiveWindow() {
         return maxReceiveWindow;
     }
 
-    @Config(value = "amst.max-receive-window", description = "largest window a peer may announce (receiver memory bound)")
-    public AmstConfig setMaxReceiveWindow(DataSize maxReceiveWindow)
-    {
+    @Config(
+            value = "amst.max-receive-window",
+            description = "largest window a peer may announce (receiver memory bound)")
+    public AmstConfig setMaxReceiveWindow(DataSize maxReceiveWindow) {
         this.maxReceiveWindow = maxReceiveWindow;
         return this;
     }
 
-    public DataSize getMaxFramePayload()
-    {
+    public DataSize getMaxFramePayload() {
         return maxFramePayload;
     }
 
     @Config(value = "amst.max-frame-payload", description = "largest frame payload sent and accepted")
-    public AmstConfig setMaxFramePayload(DataSize maxFramePayload)
-    {
+    public AmstConfig setMaxFramePayload(DataSize maxFramePayload) {
         this.maxFramePayload = maxFramePayload;
         return this;
     }
 
-    public DataSize getCheckpointInterval()
-    {
+    public DataSize getCheckpointInterval() {
         return checkpointInterval;
     }
 
-    @Config(value = "amst.checkpoint-interval", description = "digest checkpoint at least this often per channel (receiver holds back up to this)")
-    public AmstConfig setCheckpointInterval(DataSize checkpointInterval)
-    {
+    @Config(
+            value = "amst.checkpoint-interval",
+            description = "digest checkpoint at least this often per channel (receiver holds back up to this)")
+    public AmstConfig setCheckpointInterval(DataSize checkpointInterval) {
         this.checkpointInterval = checkpointInterval;
         return this;
     }
 
-    public int getInitialStreams()
-    {
+    public int getInitialStreams() {
         return initialStreams;
     }
 
     @Config(value = "amst.initial-streams", description = "TCP streams a session starts with")
-    public AmstConfig setInitialStreams(int initialStreams)
-    {
+    public AmstConfig setInitialStreams(int initialStreams) {
         this.initialStreams = initialStreams;
         return this;
     }
 
-    public int getMinStreams()
-    {
+    public int getMinStreams() {
         return minStreams;
     }
 
     @Config(value = "amst.min-streams", description = "lower bound of the stream count controller")
-    public AmstConfig setMinStreams(int minStreams)
-    {
+    public AmstConfig setMinStreams(int minStreams) {
         this.minStreams = minStreams;
         return this;
     }
 
-    public int getMaxStreams()
-    {
+    public int getMaxStreams() {
         return maxStreams;
     }
 
     @Config(value = "amst.max-streams", description = "upper bound of the stream count controller (<= 256)")
-    public AmstConfig setMaxStreams(int maxStreams)
-    {
+    public AmstConfig setMaxStreams(int maxStreams) {
         this.maxStreams = maxStreams;
         return this;
     }
 
-    public Duration getAdaptInterval()
-    {
+    public Duration getAdaptInterval() {
         return adaptInterval;
     }
 
     @Config(value = "amst.adapt-interval", description = "period of the stream count controller (0s = fixed count)")
-    public AmstConfig setAdaptInterval(Duration adaptInterval)
-    {
+    public AmstConfig setAdaptInterval(Duration adaptInterval) {
         this.adaptInterval = adaptInterval;
         return this;
     }
 
-    public String getCongestionControl()
-    {
+    public String getCongestionControl() {
         return congestionControl;
     }
 
-    @Config(value = "amst.congestion-control", description = "TCP_CONGESTION of tunnel sockets (empty = system default)")
-    public AmstConfig setCongestionControl(String congestionControl)
-    {
+    @Config(
+            value = "amst.congestion-control",
+            description = "TCP_CONGESTION of tunnel sockets (empty = system default)")
+    public AmstConfig setCongestionControl(String congestionControl) {
         // Linux's TCP_CONGESTION names: at most 15 characters (TCP_CA_NAME_MAX); empty keeps the system's
         if (congestionControl == null || !congestionControl.matches("[a-z0-9_]{0,15}")) {
-            throw ConfigurationException.invalidValue("amst.congestion-control", congestionControl,
+            throw ConfigurationException.invalidValue(
+                    "amst.congestion-control",
+                    congestionControl,
                     "expected a TCP congestion control name such as bbr or cubic, or empty for the system's default");
         }
         this.congestionControl = congestionControl;
         return this;
     }
 
-    public DataSize getMaxPacingRate()
-    {
+    public DataSize getMaxPacingRate() {
         return maxPacingRate;
     }
 
     @Config(value = "amst.max-pacing-rate", description = "SO_MAX_PACING_RATE per stream in bytes/s (0 = unlimited)")
-    public AmstConfig setMaxPacingRate(DataSize maxPacingRate)
-    {
+    public AmstConfig setMaxPacingRate(DataSize maxPacingRate) {
         this.maxPacingRate = maxPacingRate;
         return this;
     }
 
-    public DataSize getStreamWriteBuffer()
-    {
+    public DataSize getStreamWriteBuffer() {
         return streamWriteBuffer;
     }
 
     @Config(value = "amst.stream-write-buffer", description = "queued bytes per stream before it counts as full")
-    public AmstConfig setStreamWriteBuffer(DataSize streamWriteBuffer)
-    {
+    public AmstConfig setStreamWriteBuffer(DataSize streamWriteBuffer) {
         this.streamWriteBuffer = streamWriteBuffer;
         return this;
     }
 
-    public DataSize getNotsentLowat()
-    {
+    public DataSize getNotsentLowat() {
         return notsentLowat;
     }
 
-    @Config(value = "amst.notsent-lowat", description = "TCP_NOTSENT_LOWAT of tunnel sockets: unsent bytes the kernel queues per stream before it counts as full, so frames do not wait behind a deep send queue on a slow stream (0 = the kernel's default, unbounded)")
-    public AmstConfig setNotsentLowat(DataSize notsentLowat)
-    {
+    @Config(
+            value = "amst.notsent-lowat",
+            description =
+                    "TCP_NOTSENT_LOWAT of tunnel sockets: unsent bytes the kernel queues per stream before it counts as full, so frames do not wait behind a deep send queue on a slow stream (0 = the kernel's default, unbounded)")
+    public AmstConfig setNotsentLowat(DataSize notsentLowat) {
         if (notsentLowat.bytes() > Integer.MAX_VALUE) {
-            throw ConfigurationException.invalidValue("amst.notsent-lowat", notsentLowat.toString(), "expected at most 2GiB");
+            throw ConfigurationException.invalidValue(
+                    "amst.notsent-lowat", notsentLowat.toString(), "expected at most 2GiB");
         }
         this.notsentLowat = notsentLowat;
         return this;
     }
 
-    public void validate()
-    {
+    public void validate() {
         if (rawWindow.bytes() < 2 * checkpointInterval.bytes()) {
-            throw new ConfigurationException("amst.raw-window must be at least 2 x amst.checkpoint-interval: " + rawWindow);
+            throw new ConfigurationException(
+                    "amst.raw-window must be at least 2 x amst.checkpoint-interval: " + rawWindow);
         }
-        if (minStreams < 1 || maxStreams > 256 || minStreams > maxStreams || initialStreams < minStreams || initialStreams > maxStreams) {
-            throw new ConfigurationException("need 1 <= amst.min-streams <= amst.initial-streams <= amst.max-streams <= 256, got "
-                    + minStreams + ", " + initialStreams + ", " + maxStreams);
+        if (minStreams < 1
+                || maxStreams > 256
+                || minStreams > maxStreams
+                || initialStreams < minStreams
+                || initialStreams > maxStreams) {
+            throw new ConfigurationException(
+                    "need 1 <= amst.min-streams <= amst.initial-streams <= amst.max-streams <= 256, got " + minStreams
+                            + ", " + initialStreams + ", " + maxStreams);
         }
         if (maxFramePayload.bytes() < 1024 || maxFramePayload.bytes() > FrameCodec.MAX_PAYLOAD_LIMIT) {
-            throw new ConfigurationException("amst.max-frame-payload must be between 1KiB and 16MiB: " + maxFramePayload);
+            throw new ConfigurationException(
+                    "amst.max-frame-payload must be between 1KiB and 16MiB: " + maxFramePayload);
         }
         if (window.bytes() < 4 * maxFramePayload.bytes()) {
             throw new ConfigurationException("amst.window must be at least 4 x amst.max-frame-payload: " + window);

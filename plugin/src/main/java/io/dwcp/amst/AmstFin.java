@@ -1,8 +1,8 @@
 package io.dwcp.amst;
 
-import io.netty.buffer.ByteBuf;
-
 import static java.util.Objects.requireNonNull;
+
+import io.netty.buffer.ByteBuf;
 
 /**
  * FIN: the end of one QEMU connection's stream in this direction, with its length and digest:
@@ -15,45 +15,36 @@ import static java.util.Objects.requireNonNull;
  * </pre>
  * (the body is a {@link StreamDigest}).
  */
-public record AmstFin(StreamDigest digest)
-        implements ControlPayload
-{
+public record AmstFin(StreamDigest digest) implements ControlPayload {
     public static final int LENGTH = StreamDigest.LENGTH;
 
-    public AmstFin
-    {
+    public AmstFin {
         requireNonNull(digest, "digest is null");
     }
 
-    public AmstFin(long length, byte[] sha256)
-    {
+    public AmstFin(long length, byte[] sha256) {
         this(new StreamDigest(length, sha256));
     }
 
-    public long length()
-    {
+    public long length() {
         return digest.offset();
     }
 
-    public byte[] sha256()
-    {
+    public byte[] sha256() {
         return digest.sha256();
     }
 
     @Override
-    public FrameType type()
-    {
+    public FrameType type() {
         return FrameType.FIN;
     }
 
     @Override
-    public ByteBuf encode()
-    {
+    public ByteBuf encode() {
         return digest.encode();
     }
 
-    public static AmstFin decode(ByteBuf payload)
-    {
+    public static AmstFin decode(ByteBuf payload) {
         return new AmstFin(StreamDigest.decode(FrameType.FIN, payload, "Length"));
     }
 }

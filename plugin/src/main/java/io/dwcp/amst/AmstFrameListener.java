@@ -11,8 +11,7 @@ import io.netty.buffer.ByteBuf;
  * Sequenced frames come in sequence order with the window credit they took ({@link
  * FrameCodec#frameCost}), which the receiver returns in its ACKs once it consumed them.
  */
-public interface AmstFrameListener
-{
+public interface AmstFrameListener {
     // ---- per-stream control frames ----
 
     void onHello(TunnelStream stream, AmstHello hello);

@@ -21,13 +21,11 @@ package io.dwcp.amst;
  * Anything else raises {@link AmstProtocolException}, and the listener is not called. Stateless;
  * the payload's reader index may move; the caller keeps ownership of the frame.
  */
-public final class AmstFrameReader
-{
+public final class AmstFrameReader {
     private AmstFrameReader() {}
 
     /** Reads a frame of an unsequenced (per-stream control) type that arrived on {@code stream}. */
-    public static void readControl(TunnelStream stream, Frame frame, AmstFrameListener listener)
-    {
+    public static void readControl(TunnelStream stream, Frame frame, AmstFrameListener listener) {
         FrameType type = frame.type();
         if (type.isSequenced()) {
             throw new IllegalArgumentException("not a control frame: " + frame);
@@ -39,13 +37,13 @@ public final class AmstFrameReader
             case PING -> listener.onPing(stream, AmstPing.decode(frame.payload()));
             case PONG -> listener.onPong(stream, AmstPong.decode(frame.payload()));
             case ABORT -> listener.onAbort(stream, AmstAbort.decode(frame.payload()));
-            case OPEN, ACCEPT, CHANNEL_OPEN, DATA, CHECKPOINT, FIN -> throw new IllegalStateException("sequenced " + type);
+            case OPEN, ACCEPT, CHANNEL_OPEN, DATA, CHECKPOINT, FIN ->
+                throw new IllegalStateException("sequenced " + type);
         }
     }
 
     /** Reads a frame of a sequenced type, in sequence order. */
-    public static void readSequenced(Frame frame, AmstFrameListener listener)
-    {
+    public static void readSequenced(Frame frame, AmstFrameListener listener) {
         FrameType type = frame.type();
         if (!type.isSequenced()) {
             throw new IllegalArgumentException("not a sequenced frame: " + frame);
@@ -60,7 +58,8 @@ public final class AmstFrameReader
             case ACCEPT -> listener.onAccept(AmstAccept.decode(channel, frame.payload()), credit);
             case CHANNEL_OPEN -> {
                 if (frame.payloadLength() != 0) {
-                    throw new AmstProtocolException(type, "payload length", "0 bytes", frame.payloadLength() + " bytes");
+                    throw new AmstProtocolException(
+                            type, "payload length", "0 bytes", frame.payloadLength() + " bytes");
                 }
                 listener.onChannelOpen(channel, credit);
             }
@@ -71,8 +70,7 @@ public final class AmstFrameReader
         }
     }
 
-    private static void checkHeader(Frame frame, String sequence, boolean sequenceValid, boolean channelValid)
-    {
+    private static void checkHeader(Frame frame, String sequence, boolean sequenceValid, boolean channelValid) {
         if (!sequenceValid) {
             throw new AmstProtocolException(frame.type(), "Sequence", sequence, Long.toString(frame.sequence()));
         }

@@ -13,15 +13,12 @@ import io.netty.buffer.Unpooled;
  *                                         receiver also checks it against its own limits
  * </pre>
  */
-public record AmstHello(long sessionId, int streamIndex, long window)
-        implements ControlPayload
-{
+public record AmstHello(long sessionId, int streamIndex, long window) implements ControlPayload {
     public static final int LENGTH = 8 + 4 + 8;
     /** Streams per session: indexes are 0 .. MAX_STREAMS - 1. */
     public static final int MAX_STREAMS = 256;
 
-    public AmstHello
-    {
+    public AmstHello {
         if (sessionId < 0) {
             throw new IllegalArgumentException("sessionId is negative: " + sessionId);
         }
@@ -34,24 +31,25 @@ public record AmstHello(long sessionId, int streamIndex, long window)
     }
 
     @Override
-    public FrameType type()
-    {
+    public FrameType type() {
         return FrameType.HELLO;
     }
 
     @Override
-    public ByteBuf encode()
-    {
-        return Unpooled.buffer(LENGTH, LENGTH).writeLong(sessionId).writeInt(streamIndex).writeLong(window);
+    public ByteBuf encode() {
+        return Unpooled.buffer(LENGTH, LENGTH)
+                .writeLong(sessionId)
+                .writeInt(streamIndex)
+                .writeLong(window);
     }
 
-    public static AmstHello decode(ByteBuf payload)
-    {
+    public static AmstHello decode(ByteBuf payload) {
         AmstProtocolException.checkLength(FrameType.HELLO, payload, LENGTH);
         long sessionId = AmstProtocolException.readNonNegativeLong(FrameType.HELLO, payload, "SessionId");
         int streamIndex = payload.readInt();
         if (streamIndex < 0 || streamIndex >= MAX_STREAMS) {
-            throw new AmstProtocolException(FrameType.HELLO, "StreamIndex", "0.." + (MAX_STREAMS - 1), Integer.toString(streamIndex));
+            throw new AmstProtocolException(
+                    FrameType.HELLO, "StreamIndex", "0.." + (MAX_STREAMS - 1), Integer.toString(streamIndex));
         }
         long window = payload.readLong();
         if (window <= 0) {

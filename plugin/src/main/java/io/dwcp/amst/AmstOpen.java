@@ -1,13 +1,12 @@
 package io.dwcp.amst;
 
+import static java.util.Objects.requireNonNull;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * OPEN: sequence 0 of the source, channel 0: what the destination connects to, the VM the
@@ -31,32 +30,27 @@ import static java.util.Objects.requireNonNull;
  *                            (see io.dwcp.codec.SessionCodecs; the codec checks them)
  * </pre>
  */
-public record AmstOpen(TargetKind targetKind, String target, String vm, byte[] codecOffer)
-        implements ControlPayload
-{
+public record AmstOpen(TargetKind targetKind, String target, String vm, byte[] codecOffer) implements ControlPayload {
     public static final int MAX_TARGET_LENGTH = 255;
     /** The longest VM name in bytes (the control socket's limit on a domain name). */
     public static final int MAX_VM_LENGTH = 1024;
 
-    public enum TargetKind
-    {
-        UNIX_SOCKET(0), TCP_PORT(1);
+    public enum TargetKind {
+        UNIX_SOCKET(0),
+        TCP_PORT(1);
 
         private final int code;
 
-        TargetKind(int code)
-        {
+        TargetKind(int code) {
             this.code = code;
         }
 
-        public int code()
-        {
+        public int code() {
             return code;
         }
     }
 
-    public AmstOpen
-    {
+    public AmstOpen {
         requireNonNull(targetKind, "targetKind is null");
         requireNonNull(target, "target is null");
         requireNonNull(vm, "vm is null");
@@ -76,28 +70,27 @@ public record AmstOpen(TargetKind targetKind, String target, String vm, byte[] c
     }
 
     /** Throws IllegalArgumentException unless {@code vm} fits in an OPEN: at most {@value #MAX_VM_LENGTH} bytes of UTF-8, no NUL or newline. */
-    public static void checkVm(String vm)
-    {
-        if (vm.getBytes(StandardCharsets.UTF_8).length > MAX_VM_LENGTH || vm.indexOf('\0') >= 0 || vm.indexOf('\n') >= 0) {
-            throw new IllegalArgumentException("a VM name must be at most " + MAX_VM_LENGTH + " bytes of UTF-8 without NUL or newline");
+    public static void checkVm(String vm) {
+        if (vm.getBytes(StandardCharsets.UTF_8).length > MAX_VM_LENGTH
+                || vm.indexOf('\0') >= 0
+                || vm.indexOf('\n') >= 0) {
+            throw new IllegalArgumentException(
+                    "a VM name must be at most " + MAX_VM_LENGTH + " bytes of UTF-8 without NUL or newline");
         }
     }
 
     /** An OPEN that names no VM. */
-    public AmstOpen(TargetKind targetKind, String target, byte[] codecOffer)
-    {
+    public AmstOpen(TargetKind targetKind, String target, byte[] codecOffer) {
         this(targetKind, target, "", codecOffer);
     }
 
     @Override
-    public byte[] codecOffer()
-    {
+    public byte[] codecOffer() {
         return codecOffer.clone();
     }
 
     /** The TCP port of a {@link TargetKind#TCP_PORT} target. */
-    public int port()
-    {
+    public int port() {
         if (targetKind != TargetKind.TCP_PORT) {
             throw new IllegalStateException("not a TCP port target: " + this);
         }
@@ -105,14 +98,12 @@ public record AmstOpen(TargetKind targetKind, String target, String vm, byte[] c
     }
 
     @Override
-    public FrameType type()
-    {
+    public FrameType type() {
         return FrameType.OPEN;
     }
 
     @Override
-    public ByteBuf encode()
-    {
+    public ByteBuf encode() {
         byte[] bytes = target.getBytes(StandardCharsets.UTF_8);
         byte[] vmBytes = vm.getBytes(StandardCharsets.UTF_8);
         return Unpooled.buffer(5 + bytes.length + vmBytes.length + codecOffer.length)
@@ -124,37 +115,54 @@ public record AmstOpen(TargetKind targetKind, String target, String vm, byte[] c
                 .writeBytes(codecOffer);
     }
 
-    public static AmstOpen decode(ByteBuf payload)
-    {
+    public static AmstOpen decode(ByteBuf payload) {
         if (payload.readableBytes() < 3) {
-            throw new AmstProtocolException(FrameType.OPEN, "payload length", "at least 3 bytes (TargetKind, TargetLength)", payload.readableBytes() + " bytes");
+            throw new AmstProtocolException(
+                    FrameType.OPEN,
+                    "payload length",
+                    "at least 3 bytes (TargetKind, TargetLength)",
+                    payload.readableBytes() + " bytes");
         }
         int code = payload.readUnsignedByte();
         TargetKind kind = switch (code) {
             case 0 -> TargetKind.UNIX_SOCKET;
             case 1 -> TargetKind.TCP_PORT;
-            default -> throw new AmstProtocolException(FrameType.OPEN, "TargetKind", "0 (unix socket) or 1 (TCP port)", Integer.toString(code));
+            default ->
+                throw new AmstProtocolException(
+                        FrameType.OPEN, "TargetKind", "0 (unix socket) or 1 (TCP port)", Integer.toString(code));
         };
         int length = payload.readUnsignedShort();
         if (length < 1 || length > MAX_TARGET_LENGTH) {
-            throw new AmstProtocolException(FrameType.OPEN, "TargetLength", "1.." + MAX_TARGET_LENGTH, Integer.toString(length));
+            throw new AmstProtocolException(
+                    FrameType.OPEN, "TargetLength", "1.." + MAX_TARGET_LENGTH, Integer.toString(length));
         }
         if (length > payload.readableBytes()) {
-            throw new AmstProtocolException(FrameType.OPEN, "Target", length + " bytes (TargetLength)", payload.readableBytes() + " bytes before the payload's end");
+            throw new AmstProtocolException(
+                    FrameType.OPEN,
+                    "Target",
+                    length + " bytes (TargetLength)",
+                    payload.readableBytes() + " bytes before the payload's end");
         }
         String target = Utf8.decode(FrameType.OPEN, "Target", payload, length);
         if (kind == TargetKind.TCP_PORT && parsePort(target) < 0) {
-            throw new AmstProtocolException(FrameType.OPEN, "Target", "a TCP port 1..65535 in decimal", "'" + target + "'");
+            throw new AmstProtocolException(
+                    FrameType.OPEN, "Target", "a TCP port 1..65535 in decimal", "'" + target + "'");
         }
         if (payload.readableBytes() < 2) {
-            throw new AmstProtocolException(FrameType.OPEN, "VmLength", "2 bytes", payload.readableBytes() + " bytes before the payload's end");
+            throw new AmstProtocolException(
+                    FrameType.OPEN, "VmLength", "2 bytes", payload.readableBytes() + " bytes before the payload's end");
         }
         int vmLength = payload.readUnsignedShort();
         if (vmLength > MAX_VM_LENGTH) {
-            throw new AmstProtocolException(FrameType.OPEN, "VmLength", "0.." + MAX_VM_LENGTH, Integer.toString(vmLength));
+            throw new AmstProtocolException(
+                    FrameType.OPEN, "VmLength", "0.." + MAX_VM_LENGTH, Integer.toString(vmLength));
         }
         if (vmLength > payload.readableBytes()) {
-            throw new AmstProtocolException(FrameType.OPEN, "Vm", vmLength + " bytes (VmLength)", payload.readableBytes() + " bytes before the payload's end");
+            throw new AmstProtocolException(
+                    FrameType.OPEN,
+                    "Vm",
+                    vmLength + " bytes (VmLength)",
+                    payload.readableBytes() + " bytes before the payload's end");
         }
         String vm = Utf8.decode(FrameType.OPEN, "Vm", payload, vmLength);
         if (vm.indexOf('\0') >= 0 || vm.indexOf('\n') >= 0) {
@@ -169,8 +177,7 @@ public record AmstOpen(TargetKind targetKind, String target, String vm, byte[] c
     }
 
     /** The port, or -1 unless the text is 1..65535 in decimal digits without a leading zero. */
-    private static int parsePort(String text)
-    {
+    private static int parsePort(String text) {
         if (text.isEmpty() || text.length() > 5 || text.charAt(0) == '0') {
             return -1;
         }
@@ -186,21 +193,23 @@ public record AmstOpen(TargetKind targetKind, String target, String vm, byte[] c
     }
 
     @Override
-    public boolean equals(Object other)
-    {
-        return other instanceof AmstOpen that && targetKind == that.targetKind && target.equals(that.target) && vm.equals(that.vm)
+    public boolean equals(Object other) {
+        return other instanceof AmstOpen that
+                && targetKind == that.targetKind
+                && target.equals(that.target)
+                && vm.equals(that.vm)
                 && Arrays.equals(codecOffer, that.codecOffer);
     }
 
     @Override
-    public int hashCode()
-    {
-        return ((targetKind.hashCode() * 31 + target.hashCode()) * 31 + vm.hashCode()) * 31 + Arrays.hashCode(codecOffer);
+    public int hashCode() {
+        return ((targetKind.hashCode() * 31 + target.hashCode()) * 31 + vm.hashCode()) * 31
+                + Arrays.hashCode(codecOffer);
     }
 
     @Override
-    public String toString()
-    {
-        return "AmstOpen[" + targetKind + " '" + target + "' vm '" + vm + "' codecOffer=" + HexFormat.of().formatHex(codecOffer) + "]";
+    public String toString() {
+        return "AmstOpen[" + targetKind + " '" + target + "' vm '" + vm + "' codecOffer="
+                + HexFormat.of().formatHex(codecOffer) + "]";
     }
 }

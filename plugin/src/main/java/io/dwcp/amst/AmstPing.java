@@ -11,25 +11,20 @@ import io.netty.buffer.Unpooled;
  *                                            negative); only the PING sender interprets it
  * </pre>
  */
-public record AmstPing(long timestampNanos)
-        implements ControlPayload
-{
+public record AmstPing(long timestampNanos) implements ControlPayload {
     public static final int LENGTH = 8;
 
     @Override
-    public FrameType type()
-    {
+    public FrameType type() {
         return FrameType.PING;
     }
 
     @Override
-    public ByteBuf encode()
-    {
+    public ByteBuf encode() {
         return Unpooled.buffer(LENGTH, LENGTH).writeLong(timestampNanos);
     }
 
-    public static AmstPing decode(ByteBuf payload)
-    {
+    public static AmstPing decode(ByteBuf payload) {
         AmstProtocolException.checkLength(FrameType.PING, payload, LENGTH);
         return new AmstPing(payload.readLong());
     }

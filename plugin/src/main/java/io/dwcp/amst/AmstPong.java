@@ -11,25 +11,20 @@ import io.netty.buffer.Unpooled;
  *                                            negative); only the PING sender interprets it
  * </pre>
  */
-public record AmstPong(long timestampNanos)
-        implements ControlPayload
-{
+public record AmstPong(long timestampNanos) implements ControlPayload {
     public static final int LENGTH = 8;
 
     @Override
-    public FrameType type()
-    {
+    public FrameType type() {
         return FrameType.PONG;
     }
 
     @Override
-    public ByteBuf encode()
-    {
+    public ByteBuf encode() {
         return Unpooled.buffer(LENGTH, LENGTH).writeLong(timestampNanos);
     }
 
-    public static AmstPong decode(ByteBuf payload)
-    {
+    public static AmstPong decode(ByteBuf payload) {
         AmstProtocolException.checkLength(FrameType.PONG, payload, LENGTH);
         return new AmstPong(payload.readLong());
     }

@@ -10,8 +10,7 @@ import io.netty.buffer.ByteBuf;
  * what {@code decode} accepts.
  */
 public sealed interface ControlPayload
-        permits AmstHello, AmstAck, AmstPing, AmstPong, AmstAbort, AmstOpen, AmstAccept, AmstCheckpoint, AmstFin
-{
+        permits AmstHello, AmstAck, AmstPing, AmstPong, AmstAbort, AmstOpen, AmstAccept, AmstCheckpoint, AmstFin {
     FrameType type();
 
     /** The payload's bytes in a new buffer (the caller owns it). */

@@ -29,8 +29,7 @@ package io.dwcp.amst;
  * whose payload would exceed its maximum before buffering anything more, so a peer cannot make it
  * hold more than one maximum-size frame per stream.
  */
-public final class FrameCodec
-{
+public final class FrameCodec {
     public static final int LENGTH_OFFSET = 0;
     public static final int LENGTH_LENGTH = 4;
     public static final int CRC_OFFSET = LENGTH_OFFSET + LENGTH_LENGTH;
@@ -59,8 +58,7 @@ public final class FrameCodec
     private FrameCodec() {}
 
     /** The window credit a sequenced frame takes until the receiver has consumed it. */
-    public static long frameCost(int payloadLength)
-    {
+    public static long frameCost(int payloadLength) {
         return (long) payloadLength + FRAME_COST_OVERHEAD;
     }
 }

@@ -1,12 +1,5 @@
 package io.dwcp.amst;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
-
-import java.util.List;
-import java.util.zip.CRC32C;
-
 import static io.dwcp.amst.FrameCodec.CHANNEL_OFFSET;
 import static io.dwcp.amst.FrameCodec.CRC_OFFSET;
 import static io.dwcp.amst.FrameCodec.FLAGS_OFFSET;
@@ -19,6 +12,12 @@ import static io.dwcp.amst.FrameCodec.MAX_PAYLOAD_LIMIT;
 import static io.dwcp.amst.FrameCodec.SEQUENCE_OFFSET;
 import static io.dwcp.amst.FrameCodec.TYPE_OFFSET;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.List;
+import java.util.zip.CRC32C;
+
 /**
  * Reads {@link Frame}s (grammar in {@link FrameCodec}): waits for the Length field and checks it
  * before buffering the rest, then waits for the whole frame, checks magic, type, flags and CRC,
@@ -26,24 +25,21 @@ import static io.dwcp.amst.FrameCodec.TYPE_OFFSET;
  * {@link CorruptFrameException} naming the stream offset, the field, what was expected and found;
  * after that the decoder drops all input (the stream is being closed).
  */
-public final class FrameDecoder
-        extends ByteToMessageDecoder
-{
+public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxPayload;
     private long streamOffset;
     private boolean failed;
 
-    public FrameDecoder(int maxPayload)
-    {
+    public FrameDecoder(int maxPayload) {
         if (maxPayload < 0 || maxPayload > MAX_PAYLOAD_LIMIT) {
-            throw new IllegalArgumentException("maxPayload must be between 0 and " + MAX_PAYLOAD_LIMIT + ": " + maxPayload);
+            throw new IllegalArgumentException(
+                    "maxPayload must be between 0 and " + MAX_PAYLOAD_LIMIT + ": " + maxPayload);
         }
         this.maxPayload = maxPayload;
     }
 
     @Override
-    protected void decode(ChannelHandlerContext context, ByteBuf in, List<Object> out)
-    {
+    protected void decode(ChannelHandlerContext context, ByteBuf in, List<Object> out) {
         if (failed) {
             in.skipBytes(in.readableBytes());
             return;
@@ -55,8 +51,7 @@ public final class FrameDecoder
     }
 
     /** Decodes one frame from the buffer, or returns null (consuming nothing) if it is not complete. */
-    public Frame decode(ByteBuf in)
-    {
+    public Frame decode(ByteBuf in) {
         if (in.readableBytes() < LENGTH_LENGTH) {
             return null;
         }
@@ -105,13 +100,11 @@ public final class FrameDecoder
         return new Frame(type, sequence, channel, payload);
     }
 
-    public long streamOffset()
-    {
+    public long streamOffset() {
         return streamOffset;
     }
 
-    private CorruptFrameException fail(String field, String expected, String found)
-    {
+    private CorruptFrameException fail(String field, String expected, String found) {
         failed = true;
         return new CorruptFrameException(streamOffset, field, expected, found);
     }

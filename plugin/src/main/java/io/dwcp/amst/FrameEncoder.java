@@ -1,33 +1,28 @@
 package io.dwcp.amst;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandler.Sharable;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.MessageToMessageEncoder;
-
-import java.nio.ByteBuffer;
-import java.util.List;
-import java.util.zip.CRC32C;
-
 import static io.dwcp.amst.FrameCodec.CHANNEL_OFFSET;
 import static io.dwcp.amst.FrameCodec.HEADER_LENGTH;
 import static io.dwcp.amst.FrameCodec.LENGTH_WITHOUT_PAYLOAD;
 import static io.dwcp.amst.FrameCodec.MAGIC;
 import static io.dwcp.amst.FrameCodec.MAGIC_OFFSET;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.MessageToMessageEncoder;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.zip.CRC32C;
+
 /** Writes {@link Frame}s as their header followed by the payload itself (no copy). */
 @Sharable
-public final class FrameEncoder
-        extends MessageToMessageEncoder<Frame>
-{
-    public FrameEncoder()
-    {
+public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
+    public FrameEncoder() {
         super(Frame.class);
     }
 
     @Override
-    protected void encode(ChannelHandlerContext context, Frame frame, List<Object> out)
-    {
+    protected void encode(ChannelHandlerContext context, Frame frame, List<Object> out) {
         ByteBuf header = context.alloc().ioBuffer(HEADER_LENGTH);
         writeHeader(header, frame);
         out.add(header);
@@ -37,8 +32,7 @@ public final class FrameEncoder
     }
 
     /** Writes the 24-byte header of a frame, with its CRC over header fields and payload. */
-    public static void writeHeader(ByteBuf header, Frame frame)
-    {
+    public static void writeHeader(ByteBuf header, Frame frame) {
         int start = header.writerIndex();
         ByteBuf payload = frame.payload();
         header.writeInt(LENGTH_WITHOUT_PAYLOAD + payload.readableBytes());
@@ -54,8 +48,7 @@ public final class FrameEncoder
         header.setInt(start + FrameCodec.CRC_OFFSET, (int) crc.getValue());
     }
 
-    static void update(CRC32C crc, ByteBuf buffer, int index, int length)
-    {
+    static void update(CRC32C crc, ByteBuf buffer, int index, int length) {
         if (length == 0) {
             return;
         }

@@ -1,17 +1,16 @@
 package io.dwcp.amst;
 
-import io.netty.buffer.ByteBuf;
+import static io.dwcp.amst.FrameCodec.HEADER_LENGTH;
+import static io.dwcp.amst.FrameCodec.frameCost;
+import static java.util.Objects.requireNonNull;
 
+import io.netty.buffer.ByteBuf;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
-
-import static io.dwcp.amst.FrameCodec.HEADER_LENGTH;
-import static io.dwcp.amst.FrameCodec.frameCost;
-import static java.util.Objects.requireNonNull;
 
 /**
  * The sending half of a session: numbers sequenced frames, stripes them over the streams, keeps
@@ -32,8 +31,7 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Not thread-safe: used on the session's event loop.
  */
-public final class FrameSender
-{
+public final class FrameSender {
     private final long window;
     private final SenderStats stats;
     private final ControlWriter control;
@@ -50,14 +48,12 @@ public final class FrameSender
     private int unassigned;
     private final LongSupplier clock;
 
-    public FrameSender(long window, SenderStats stats)
-    {
+    public FrameSender(long window, SenderStats stats) {
         this(window, stats, System::nanoTime);
     }
 
     /** @param clock nanoseconds, for the time a frame has been out (tests give their own) */
-    public FrameSender(long window, SenderStats stats, LongSupplier clock)
-    {
+    public FrameSender(long window, SenderStats stats, LongSupplier clock) {
         this.window = window;
         this.stats = requireNonNull(stats, "stats is null");
         this.control = new ControlWriter(stats);
@@ -81,8 +77,7 @@ public final class FrameSender
      * link must carry once it recovers: then nothing is re-sent, counted in
      * {@link SenderStats#resendsWithheld}.
      */
-    public int resendStalledHead(long thresholdNanos, Predicate<TunnelStream> flowing)
-    {
+    public int resendStalledHead(long thresholdNanos, Predicate<TunnelStream> flowing) {
         InFlight head = unacknowledged.peekFirst();
         if (head == null || head.held || head.stream == null || streams.size() < 2) {
             return 0;
@@ -126,8 +121,7 @@ public final class FrameSender
     }
 
     /** The stream with the most room before it counts as full. */
-    private static TunnelStream leastLoaded(List<TunnelStream> candidates)
-    {
+    private static TunnelStream leastLoaded(List<TunnelStream> candidates) {
         TunnelStream best = null;
         long bestRoom = -1;
         for (TunnelStream stream : candidates) {
@@ -141,8 +135,7 @@ public final class FrameSender
     }
 
     /** Sends a sequenced frame; takes ownership of the payload. */
-    public void send(FrameType type, int channel, ByteBuf payload)
-    {
+    public void send(FrameType type, int channel, ByteBuf payload) {
         if (!type.isSequenced()) {
             throw new IllegalArgumentException("not a sequenced frame type: " + type);
         }
@@ -158,8 +151,7 @@ public final class FrameSender
      * Transmits held frames, in order, while the credit transmitted and not consumed is below the
      * window: the receiver never holds more than the window plus one frame.
      */
-    private void transmitHeld()
-    {
+    private void transmitHeld() {
         while (!held.isEmpty() && transmittedCredit - consumedCredit < window) {
             InFlight inFlight = held.pollFirst();
             transmittedCredit += frameCost(inFlight.frame.payloadLength());
@@ -168,8 +160,7 @@ public final class FrameSender
     }
 
     /** Sends an unsequenced control frame on some stream (dropped if there is none). */
-    public boolean sendControl(ControlPayload payload)
-    {
+    public boolean sendControl(ControlPayload payload) {
         TunnelStream stream = pick();
         if (stream == null) {
             return false;
@@ -183,24 +174,20 @@ public final class FrameSender
      * session is taking up, a PONG on the PING's stream, the PINGs of every stream; with {@code
      * close}, the stream closes once it is written (ABORT, the last ACK).
      */
-    public void sendControl(TunnelStream stream, ControlPayload payload, boolean close)
-    {
+    public void sendControl(TunnelStream stream, ControlPayload payload, boolean close) {
         control.write(stream, payload, close);
     }
 
     /** True while the window has room and some stream can take more bytes without queueing. */
-    public boolean canAcceptMore()
-    {
+    public boolean canAcceptMore() {
         return inFlight() < window && hasWritableStream();
     }
 
-    public boolean isWindowFull()
-    {
+    public boolean isWindowFull() {
         return inFlight() >= window;
     }
 
-    public boolean hasWritableStream()
-    {
+    public boolean hasWritableStream() {
         for (TunnelStream stream : streams) {
             if (!stream.isDraining() && stream.channel().isWritable()) {
                 return true;
@@ -209,41 +196,36 @@ public final class FrameSender
         return false;
     }
 
-    public long inFlight()
-    {
+    public long inFlight() {
         return sentCredit - consumedCredit;
     }
 
-    public long window()
-    {
+    public long window() {
         return window;
     }
 
-    public long consumedCredit()
-    {
+    public long consumedCredit() {
         return consumedCredit;
     }
 
-    public long nextSequence()
-    {
+    public long nextSequence() {
         return nextSequence;
     }
 
     @Override
-    public String toString()
-    {
-        return "sender[next=" + nextSequence + " inFlight=" + inFlight() + " window=" + window + " unacknowledged=" + unacknowledged.size()
-                + " held=" + held.size() + " unassigned=" + unassigned + " transmitted=" + transmittedCredit + " consumed=" + consumedCredit
+    public String toString() {
+        return "sender[next=" + nextSequence + " inFlight=" + inFlight() + " window=" + window + " unacknowledged="
+                + unacknowledged.size()
+                + " held=" + held.size() + " unassigned=" + unassigned + " transmitted=" + transmittedCredit
+                + " consumed=" + consumedCredit
                 + " streams=" + streams.size() + " writable=" + hasWritableStream() + "]";
     }
 
-    public int unacknowledgedCount()
-    {
+    public int unacknowledgedCount() {
         return unacknowledged.size();
     }
 
-    public List<TunnelStream> streams()
-    {
+    public List<TunnelStream> streams() {
         return streams;
     }
 
@@ -252,10 +234,11 @@ public final class FrameSender
      * Each frame it covers adds its time since its first transmission to
      * {@link SenderStats#frameDeliverySeconds} (one clock read per ACK).
      */
-    public void acknowledge(long next, long consumed)
-    {
+    public void acknowledge(long next, long consumed) {
         long now = clock.getAsLong();
-        while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().frame.sequence() < next && !unacknowledged.peekFirst().held) {
+        while (!unacknowledged.isEmpty()
+                && unacknowledged.peekFirst().frame.sequence() < next
+                && !unacknowledged.peekFirst().held) {
             InFlight inFlight = unacknowledged.pollFirst();
             if (inFlight.stream == null) {
                 unassigned--;
@@ -272,8 +255,7 @@ public final class FrameSender
     }
 
     /** Whether the stream still carries unacknowledged frames (a draining stream closes when not). */
-    public boolean hasUnacknowledged(TunnelStream stream)
-    {
+    public boolean hasUnacknowledged(TunnelStream stream) {
         for (InFlight inFlight : unacknowledged) {
             if (inFlight.stream == stream) {
                 return true;
@@ -282,8 +264,7 @@ public final class FrameSender
         return false;
     }
 
-    public void streamUp(TunnelStream stream)
-    {
+    public void streamUp(TunnelStream stream) {
         streams.add(stream);
         if (unassigned > 0) {
             for (InFlight inFlight : unacknowledged) {
@@ -297,8 +278,7 @@ public final class FrameSender
     }
 
     /** The stream failed or closed: its unacknowledged frames go out again on the others, in order. */
-    public void streamDown(TunnelStream stream)
-    {
+    public void streamDown(TunnelStream stream) {
         if (!streams.remove(stream)) {
             return;
         }
@@ -321,8 +301,7 @@ public final class FrameSender
         }
     }
 
-    public void releaseAll()
-    {
+    public void releaseAll() {
         Iterator<InFlight> iterator = unacknowledged.iterator();
         while (iterator.hasNext()) {
             iterator.next().frame.release();
@@ -332,8 +311,7 @@ public final class FrameSender
         unassigned = 0;
     }
 
-    private void write(InFlight inFlight)
-    {
+    private void write(InFlight inFlight) {
         inFlight.held = false;
         TunnelStream stream = pick();
         if (stream == null) {
@@ -346,8 +324,7 @@ public final class FrameSender
     }
 
     /** Writes a frame on a stream (a copy of it: the frame stays here until acknowledged) and counts it. */
-    private void transmit(InFlight inFlight, TunnelStream stream, boolean flush)
-    {
+    private void transmit(InFlight inFlight, TunnelStream stream, boolean flush) {
         inFlight.stream = stream;
         inFlight.writtenNanos = clock.getAsLong();
         if (!inFlight.transmitted) {
@@ -358,16 +335,15 @@ public final class FrameSender
         stream.recordSent(HEADER_LENGTH + frame.payloadLength());
         stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
         if (flush) {
-            stream.channel().writeAndFlush(frame.retainedDuplicate(), stream.channel().voidPromise());
-        }
-        else {
+            stream.channel()
+                    .writeAndFlush(frame.retainedDuplicate(), stream.channel().voidPromise());
+        } else {
             stream.channel().write(frame.retainedDuplicate(), stream.channel().voidPromise());
         }
     }
 
     /** Round robin over writable streams that are not draining; when none is writable, any live one. */
-    private TunnelStream pick()
-    {
+    private TunnelStream pick() {
         int count = streams.size();
         if (count == 0) {
             return null;
@@ -393,8 +369,7 @@ public final class FrameSender
         return fallback;
     }
 
-    private static final class InFlight
-    {
+    private static final class InFlight {
         private final Frame frame;
         private TunnelStream stream;
         private boolean held = true;
@@ -403,8 +378,7 @@ public final class FrameSender
         private boolean transmitted;
         private long firstWrittenNanos;
 
-        private InFlight(Frame frame)
-        {
+        private InFlight(Frame frame) {
             this.frame = frame;
         }
     }

@@ -5,8 +5,7 @@ package io.dwcp.amst;
  * direction), are striped over the session's streams, re-sent after a stream failure and delivered
  * in order; the others are per-stream control frames.
  */
-public enum FrameType
-{
+public enum FrameType {
     /** First frame on every stream, from the connecting side: session id, stream index, window. */
     HELLO(0x01, false),
     /** Cumulative acknowledgement of sequenced frames and of consumed window credit. */
@@ -35,19 +34,16 @@ public enum FrameType
     private final int code;
     private final boolean sequenced;
 
-    FrameType(int code, boolean sequenced)
-    {
+    FrameType(int code, boolean sequenced) {
         this.code = code;
         this.sequenced = sequenced;
     }
 
-    public int code()
-    {
+    public int code() {
         return code;
     }
 
-    public boolean isSequenced()
-    {
+    public boolean isSequenced() {
         return sequenced;
     }
 
@@ -60,8 +56,7 @@ public enum FrameType
     }
 
     /** Returns the type for a wire code, or null when the code is unknown. */
-    public static FrameType fromCode(int code)
-    {
+    public static FrameType fromCode(int code) {
         return BY_CODE[code & 0xff];
     }
 }

@@ -1,7 +1,6 @@
 package io.dwcp.amst;
 
 import io.netty.channel.epoll.EpollTcpInfo;
-
 import java.util.List;
 
 /**
@@ -17,16 +16,14 @@ import java.util.List;
  * <p>Owned by the session's event loop; not thread-safe. Times are {@link System#nanoTime}
  * values passed in, so it is tested without a clock.
  */
-public final class LinkMonitor
-{
+public final class LinkMonitor {
     /** Fewer new segments than this in an interval say nothing of loss. */
     static final long MIN_SEGMENTS_FOR_LOSS = 1000;
 
     /** One stream's figures at a sample: its TCP_INFO (RTT in microseconds) and the frame bytes it sent. */
-    public record StreamReading(long rttMicros, long congestionWindow, long mss, long totalRetransmits, long bytesSent)
-    {
-        public static StreamReading of(EpollTcpInfo info, long bytesSent)
-        {
+    public record StreamReading(
+            long rttMicros, long congestionWindow, long mss, long totalRetransmits, long bytesSent) {
+        public static StreamReading of(EpollTcpInfo info, long bytesSent) {
             return new StreamReading(info.rtt(), info.sndCwnd(), info.sndMss(), info.totalRetrans(), bytesSent);
         }
     }
@@ -42,10 +39,14 @@ public final class LinkMonitor
      * @param minRttMicros the lowest smoothed RTT seen so far
      * @param linkBytesPerSecond the larger of the goodput and what the congestion windows allow per RTT
      */
-    public record Sample(double seconds, double goodput, double tunnelLimited, double loss, long rttMicros, long minRttMicros,
-            double linkBytesPerSecond)
-    {
-    }
+    public record Sample(
+            double seconds,
+            double goodput,
+            double tunnelLimited,
+            double loss,
+            long rttMicros,
+            long minRttMicros,
+            double linkBytesPerSecond) {}
 
     private final long intervalNanos;
     private long lastNanos;
@@ -62,8 +63,7 @@ public final class LinkMonitor
      * @param nowNanos the session's start
      * @param intervalNanos the controller interval: a sample covers at least half of it
      */
-    public LinkMonitor(long nowNanos, long intervalNanos)
-    {
+    public LinkMonitor(long nowNanos, long intervalNanos) {
         if (intervalNanos <= 0) {
             throw new IllegalArgumentException("interval must be positive: " + intervalNanos);
         }
@@ -72,8 +72,7 @@ public final class LinkMonitor
     }
 
     /** The tunnel stopped reading QEMU (window, queue or raw window full). */
-    public void readingPaused(long nowNanos)
-    {
+    public void readingPaused(long nowNanos) {
         if (!paused) {
             paused = true;
             pausedSinceNanos = nowNanos;
@@ -81,8 +80,7 @@ public final class LinkMonitor
     }
 
     /** The tunnel reads QEMU again. */
-    public void readingResumed(long nowNanos)
-    {
+    public void readingResumed(long nowNanos) {
         if (paused) {
             paused = false;
             pausedNanos += nowNanos - pausedSinceNanos;
@@ -90,28 +88,24 @@ public final class LinkMonitor
     }
 
     /** A stream's smoothed RTT, whenever one is read; 0 (not known yet) is ignored. */
-    public void observeRtt(long rttMicros)
-    {
+    public void observeRtt(long rttMicros) {
         if (rttMicros > 0 && (minRttMicros == 0 || rttMicros < minRttMicros)) {
             minRttMicros = rttMicros;
         }
     }
 
     /** The lowest smoothed RTT of any stream so far, in microseconds; 0 if none yet. */
-    public long minRttMicros()
-    {
+    public long minRttMicros() {
         return minRttMicros;
     }
 
     /** The link's rate at the last sample (bytes per second); 0 before the first. */
-    public double linkBytesPerSecond()
-    {
+    public double linkBytesPerSecond() {
         return linkBytesPerSecond;
     }
 
     /** Whether enough of an interval passed since the last sample for a new one. */
-    public boolean due(long nowNanos)
-    {
+    public boolean due(long nowNanos) {
         return nowNanos - lastNanos >= intervalNanos / 2;
     }
 
@@ -121,8 +115,7 @@ public final class LinkMonitor
      * @param consumedCredit the credit the peer acknowledged as consumed so far
      * @param streams the live streams' figures
      */
-    public Sample sample(long nowNanos, long consumedCredit, List<StreamReading> streams)
-    {
+    public Sample sample(long nowNanos, long consumedCredit, List<StreamReading> streams) {
         double seconds = Math.max(1e-9, (nowNanos - lastNanos) / 1e9);
         long pausedInInterval = pausedNanos + (paused ? nowNanos - pausedSinceNanos : 0);
         pausedNanos = 0;

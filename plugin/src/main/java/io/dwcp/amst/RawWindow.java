@@ -16,8 +16,7 @@ package io.dwcp.amst;
  *
  * <p>Not thread-safe: owned by its session's event loop.
  */
-public final class RawWindow
-{
+public final class RawWindow {
     /** Samples the rate's maximum is taken over (one per adaptation interval: 10 s by default). */
     public static final int RATE_SAMPLES = 10;
 
@@ -36,10 +35,10 @@ public final class RawWindow
      * @param drainNanos how long the last bytes may queue at the switch-over
      *         ({@code amst.switchover-drain}); 0 keeps the bound at {@code maxBytes}
      */
-    public RawWindow(long maxBytes, long minBytes, long drainNanos)
-    {
+    public RawWindow(long maxBytes, long minBytes, long drainNanos) {
         if (minBytes <= 0 || maxBytes < minBytes || drainNanos < 0) {
-            throw new IllegalArgumentException("maxBytes " + maxBytes + ", minBytes " + minBytes + ", drainNanos " + drainNanos);
+            throw new IllegalArgumentException(
+                    "maxBytes " + maxBytes + ", minBytes " + minBytes + ", drainNanos " + drainNanos);
         }
         this.maxBytes = maxBytes;
         this.minBytes = minBytes;
@@ -47,8 +46,7 @@ public final class RawWindow
         this.limit = maxBytes;
     }
 
-    public long limit()
-    {
+    public long limit() {
         return limit;
     }
 
@@ -57,8 +55,7 @@ public final class RawWindow
      * far (cumulative, from the peer's ACKs); {@code minRttMicros} is the path's lowest RTT (0:
      * unknown).
      */
-    public void sample(long nowNanos, long delivered, long minRttMicros)
-    {
+    public void sample(long nowNanos, long delivered, long minRttMicros) {
         if (drainNanos == 0) {
             return;
         }
@@ -74,7 +71,7 @@ public final class RawWindow
             maxRate = Math.max(maxRate, rate);
         }
         if (maxRate <= 0) {
-            return;   // nothing delivered yet: keep the maximum, so the start is not throttled
+            return; // nothing delivered yet: keep the maximum, so the start is not throttled
         }
         double seconds = 2 * minRttMicros / 1e6 + drainNanos / 1e9;
         limit = Math.max(minBytes, Math.min(maxBytes, (long) (maxRate * seconds)));

@@ -13,8 +13,7 @@ package io.dwcp.amst;
  *
  * <p>Owned by the session's event loop; not thread-safe.
  */
-public final class Receiver
-{
+public final class Receiver {
     private final long window;
     private final long limit;
     private final ReorderBuffer reorder;
@@ -25,8 +24,7 @@ public final class Receiver
      * @param window the window the source announced for the session, in credit
      * @param maxFramePayload the largest frame payload either end sends
      */
-    public Receiver(long window, int maxFramePayload)
-    {
+    public Receiver(long window, int maxFramePayload) {
         if (window <= 0) {
             throw new IllegalArgumentException("window must be positive: " + window);
         }
@@ -41,8 +39,7 @@ public final class Receiver
      *
      * @throws ReorderBuffer.ReorderOverflowException the peer sent beyond the window (the frame is released)
      */
-    public boolean add(Frame frame)
-    {
+    public boolean add(Frame frame) {
         long cost = FrameCodec.frameCost(frame.payloadLength());
         if (frame.sequence() >= reorder.next() && receivedCredit + cost - consumedCredit > limit) {
             long sequence = frame.sequence();
@@ -58,14 +55,12 @@ public final class Receiver
     }
 
     /** The next frame in sequence, which the caller then owns, or null if it has not arrived. */
-    public Frame poll()
-    {
+    public Frame poll() {
         return reorder.poll();
     }
 
     /** What a delivered frame carried left this side: its credit goes back to the peer with the next ACK. */
-    public void consumed(long cost)
-    {
+    public void consumed(long cost) {
         if (cost < 0) {
             throw new IllegalArgumentException("cost must not be negative: " + cost);
         }
@@ -77,35 +72,29 @@ public final class Receiver
      *
      * @param delivered bytes of the peer's stream written into the local QEMU so far
      */
-    public AmstAck ack(long delivered)
-    {
+    public AmstAck ack(long delivered) {
         return new AmstAck(reorder.next(), consumedCredit, delivered);
     }
 
     /** The next sequence number to deliver: every lower one was delivered. */
-    public long next()
-    {
+    public long next() {
         return reorder.next();
     }
 
-    public long receivedCredit()
-    {
+    public long receivedCredit() {
         return receivedCredit;
     }
 
-    public long consumedCredit()
-    {
+    public long consumedCredit() {
         return consumedCredit;
     }
 
     /** Frames waiting for an earlier one. */
-    public int waiting()
-    {
+    public int waiting() {
         return reorder.count();
     }
 
-    public void releaseAll()
-    {
+    public void releaseAll() {
         reorder.releaseAll();
     }
 }

@@ -8,8 +8,7 @@ import static java.lang.Math.toIntExact;
  * {@link FrameCodec#frameCost}) of frames waiting. A frame beyond either bound means the peer
  * ignored the window it announced: {@link ReorderOverflowException}.
  */
-public final class ReorderBuffer
-{
+public final class ReorderBuffer {
     private final Frame[] slots;
     private final int mask;
     private final long maxCost;
@@ -17,8 +16,7 @@ public final class ReorderBuffer
     private int count;
     private long cost;
 
-    public ReorderBuffer(int capacity, long maxCost)
-    {
+    public ReorderBuffer(int capacity, long maxCost) {
         if (capacity < 1 || Integer.bitCount(capacity) != 1) {
             throw new IllegalArgumentException("capacity must be a power of two: " + capacity);
         }
@@ -28,26 +26,22 @@ public final class ReorderBuffer
     }
 
     /** The capacity needed for a window: the most frames that window can hold, rounded up to a power of two. */
-    public static int capacityFor(long window)
-    {
+    public static int capacityFor(long window) {
         // frames are transmitted while the credit in flight is below the window: at most window / overhead + 1
         long frames = Math.max(16, window / FrameCodec.FRAME_COST_OVERHEAD + 1);
         return toIntExact(1L << (64 - Long.numberOfLeadingZeros(frames - 1)));
     }
 
     /** The next sequence number to deliver: every lower one was delivered. */
-    public long next()
-    {
+    public long next() {
         return next;
     }
 
-    public int count()
-    {
+    public int count() {
         return count;
     }
 
-    public long cost()
-    {
+    public long cost() {
         return cost;
     }
 
@@ -55,8 +49,7 @@ public final class ReorderBuffer
      * Adds a frame. Returns false (and releases it) if it is a duplicate: already delivered or
      * already waiting.
      */
-    public boolean add(Frame frame)
-    {
+    public boolean add(Frame frame) {
         long sequence = frame.sequence();
         if (sequence < next) {
             frame.release();
@@ -77,7 +70,8 @@ public final class ReorderBuffer
         if (cost + frameCost > maxCost) {
             frame.release();
             throw new ReorderOverflowException("frames waiting for reordering would take " + (cost + frameCost)
-                    + " bytes of window: expected at most " + maxCost + " (next to deliver is " + next + ", found " + sequence + ")");
+                    + " bytes of window: expected at most " + maxCost + " (next to deliver is " + next + ", found "
+                    + sequence + ")");
         }
         slots[index] = frame;
         count++;
@@ -86,8 +80,7 @@ public final class ReorderBuffer
     }
 
     /** Removes and returns the next frame in sequence, or null if it has not arrived. */
-    public Frame poll()
-    {
+    public Frame poll() {
         int index = (int) (next & mask);
         Frame frame = slots[index];
         if (frame == null) {
@@ -100,8 +93,7 @@ public final class ReorderBuffer
         return frame;
     }
 
-    public void releaseAll()
-    {
+    public void releaseAll() {
         for (int i = 0; i < slots.length; i++) {
             if (slots[i] != null) {
                 slots[i].release();
@@ -112,11 +104,8 @@ public final class ReorderBuffer
         cost = 0;
     }
 
-    public static class ReorderOverflowException
-            extends RuntimeException
-    {
-        public ReorderOverflowException(String message)
-        {
+    public static class ReorderOverflowException extends RuntimeException {
+        public ReorderOverflowException(String message) {
             super(message);
         }
     }

@@ -3,7 +3,6 @@ package io.dwcp.amst;
 import io.dwcp.metrics.LatencyHistograms;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.snapshots.Unit;
-
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -13,8 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
  * statistics extend it ({@code io.dwcp.session.TunnelStats}), so one object counts a daemon's
  * tunnel; {@code io.dwcp.session.TunnelMetrics} registers the histogram.
  */
-public class SenderStats
-{
+public class SenderStats {
     public final LongAdder tunnelBytesSent = new LongAdder();
     public final LongAdder framesSent = new LongAdder();
     public final LongAdder framesResent = new LongAdder();
@@ -32,8 +30,7 @@ public class SenderStats
             .build();
 
     /** A frame first sent {@code nanos} ago was acknowledged. */
-    public void frameDelivered(long nanos)
-    {
+    public void frameDelivered(long nanos) {
         frameDeliverySeconds.observe(Unit.nanosToSeconds(nanos));
     }
 }

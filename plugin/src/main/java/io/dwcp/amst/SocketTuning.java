@@ -4,12 +4,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.channel.unix.RawUnixChannelOption;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Congestion control, pacing and send queue of tunnel sockets, set with setsockopt on the epoll
@@ -20,8 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * not writable, so the sender puts the next frames on another stream instead of behind a queue
  * that a slow stream drains late.
  */
-public final class SocketTuning
-{
+public final class SocketTuning {
     private static final Logger log = LoggerFactory.getLogger(SocketTuning.class);
     private static final int IPPROTO_TCP = 6;
     private static final int TCP_CONGESTION = 13;
@@ -30,31 +28,31 @@ public final class SocketTuning
     private static final int TCP_CA_NAME_MAX = 16;
     private static final int TCP_NOTSENT_LOWAT = 25;
 
-    public static final RawUnixChannelOption CONGESTION_CONTROL = new RawUnixChannelOption("TCP_CONGESTION", IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX);
-    public static final IntegerUnixChannelOption MAX_PACING_RATE = new IntegerUnixChannelOption("SO_MAX_PACING_RATE", SOL_SOCKET, SO_MAX_PACING_RATE);
-    public static final IntegerUnixChannelOption NOTSENT_LOWAT = new IntegerUnixChannelOption("TCP_NOTSENT_LOWAT", IPPROTO_TCP, TCP_NOTSENT_LOWAT);
+    public static final RawUnixChannelOption CONGESTION_CONTROL =
+            new RawUnixChannelOption("TCP_CONGESTION", IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX);
+    public static final IntegerUnixChannelOption MAX_PACING_RATE =
+            new IntegerUnixChannelOption("SO_MAX_PACING_RATE", SOL_SOCKET, SO_MAX_PACING_RATE);
+    public static final IntegerUnixChannelOption NOTSENT_LOWAT =
+            new IntegerUnixChannelOption("TCP_NOTSENT_LOWAT", IPPROTO_TCP, TCP_NOTSENT_LOWAT);
 
     private final String congestionControl;
     private final long maxPacingRate;
     private final int notsentLowat;
     private final AtomicBoolean warned = new AtomicBoolean();
 
-    public SocketTuning(String congestionControl, long maxPacingRate)
-    {
+    public SocketTuning(String congestionControl, long maxPacingRate) {
         this(congestionControl, maxPacingRate, 0);
     }
 
     /** @param notsentLowat TCP_NOTSENT_LOWAT in bytes; 0 keeps the kernel's default */
-    public SocketTuning(String congestionControl, long maxPacingRate, int notsentLowat)
-    {
+    public SocketTuning(String congestionControl, long maxPacingRate, int notsentLowat) {
         this.congestionControl = congestionControl == null ? "" : congestionControl.trim();
         this.maxPacingRate = maxPacingRate;
         this.notsentLowat = notsentLowat;
     }
 
     /** Applies the settings to a connected (or accepted) TCP channel; failures are logged once. */
-    public void apply(Channel channel)
-    {
+    public void apply(Channel channel) {
         if (!(channel instanceof EpollSocketChannel socket)) {
             return;
         }
@@ -73,22 +71,25 @@ public final class SocketTuning
             if (notsentLowat > 0) {
                 socket.config().setOption(NOTSENT_LOWAT, notsentLowat);
             }
-        }
-        catch (RuntimeException e) {
+        } catch (RuntimeException e) {
             if (warned.compareAndSet(false, true)) {
-                log.warn("cannot set congestion control '{}' / pacing / TCP_NOTSENT_LOWAT on tunnel sockets, using the system default: {}", congestionControl, e.toString());
+                log.warn(
+                        "cannot set congestion control '{}' / pacing / TCP_NOTSENT_LOWAT on tunnel sockets, using the system default: {}",
+                        congestionControl,
+                        e.toString());
             }
         }
     }
 
     /** The congestion control algorithm of a socket as the kernel reports it, or "unknown". */
-    public static String congestionControl(Channel channel)
-    {
+    public static String congestionControl(Channel channel) {
         if (!(channel instanceof EpollSocketChannel socket) || !socket.isOpen()) {
             return "unknown";
         }
         try {
-            ByteBuffer value = socket.config().getOption(new RawUnixChannelOption("TCP_CONGESTION", IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX));
+            ByteBuffer value = socket.config()
+                    .getOption(
+                            new RawUnixChannelOption("TCP_CONGESTION", IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX));
             if (value == null) {
                 return "unknown";
             }
@@ -99,8 +100,7 @@ public final class SocketTuning
                 end++;
             }
             return new String(bytes, 0, end, StandardCharsets.US_ASCII);
-        }
-        catch (RuntimeException e) {
+        } catch (RuntimeException e) {
             return "unknown";
         }
     }

@@ -17,8 +17,7 @@ package io.dwcp.amst;
  * </ul>
  * Always within [min, max].
  */
-public final class StreamCountController
-{
+public final class StreamCountController {
     static final double GAIN = 1.10;
     static final double LOSS_THRESHOLD = 0.02;
     static final int HOLD_INTERVALS = 5;
@@ -34,8 +33,7 @@ public final class StreamCountController
     private int hold;
     private String lastReason = "start";
 
-    public StreamCountController(int min, int max, int initial)
-    {
+    public StreamCountController(int min, int max, int initial) {
         if (min < 1 || max < min || initial < min || initial > max) {
             throw new IllegalArgumentException("need 1 <= min <= initial <= max: " + min + ", " + initial + ", " + max);
         }
@@ -45,13 +43,11 @@ public final class StreamCountController
         this.previousCount = initial;
     }
 
-    public int count()
-    {
+    public int count() {
         return count;
     }
 
-    public String lastReason()
-    {
+    public String lastReason() {
         return lastReason;
     }
 
@@ -60,8 +56,7 @@ public final class StreamCountController
      * paused by the tunnel (0..1), and retransmitted segments / sent segments (0..1).
      * Returns the stream count for the next interval.
      */
-    public int update(double throughput, double tunnelLimitedFraction, double lossRate)
-    {
+    public int update(double throughput, double tunnelLimitedFraction, double lossRate) {
         return update(throughput, tunnelLimitedFraction, lossRate, 0, 0);
     }
 
@@ -69,8 +64,8 @@ public final class StreamCountController
      * As {@link #update(double, double, double)}, with the streams' smoothed RTT and the lowest RTT
      * seen (microseconds, 0 when unknown).
      */
-    public int update(double throughput, double tunnelLimitedFraction, double lossRate, long rttMicros, long minRttMicros)
-    {
+    public int update(
+            double throughput, double tunnelLimitedFraction, double lossRate, long rttMicros, long minRttMicros) {
         boolean queueing = minRttMicros >= WAN_MIN_RTT_MICROS && rttMicros > RTT_INFLATION * minRttMicros;
         if (probing) {
             probing = false;

@@ -1,12 +1,11 @@
 package io.dwcp.amst;
 
+import static java.util.Objects.requireNonNull;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-
 import java.util.Arrays;
 import java.util.HexFormat;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * How far one QEMU connection's stream has come and the SHA-256 of its bytes up to there: the body
@@ -17,36 +16,32 @@ import static java.util.Objects.requireNonNull;
  *   Sha256 =&gt; 32 bytes          SHA-256 of those bytes
  * </pre>
  */
-public record StreamDigest(long offset, byte[] sha256)
-{
+public record StreamDigest(long offset, byte[] sha256) {
     public static final int LENGTH = 8 + FrameCodec.SHA256_LENGTH;
 
-    public StreamDigest
-    {
+    public StreamDigest {
         if (offset < 0) {
             throw new IllegalArgumentException("offset is negative: " + offset);
         }
         requireNonNull(sha256, "sha256 is null");
         if (sha256.length != FrameCodec.SHA256_LENGTH) {
-            throw new IllegalArgumentException("sha256 must be " + FrameCodec.SHA256_LENGTH + " bytes: " + sha256.length);
+            throw new IllegalArgumentException(
+                    "sha256 must be " + FrameCodec.SHA256_LENGTH + " bytes: " + sha256.length);
         }
         sha256 = sha256.clone();
     }
 
     @Override
-    public byte[] sha256()
-    {
+    public byte[] sha256() {
         return sha256.clone();
     }
 
-    ByteBuf encode()
-    {
+    ByteBuf encode() {
         return Unpooled.buffer(LENGTH, LENGTH).writeLong(offset).writeBytes(sha256);
     }
 
     /** Reads the payload of a {@code type} frame, whose offset field the grammar calls {@code offsetField}. */
-    static StreamDigest decode(FrameType type, ByteBuf payload, String offsetField)
-    {
+    static StreamDigest decode(FrameType type, ByteBuf payload, String offsetField) {
         AmstProtocolException.checkLength(type, payload, LENGTH);
         long offset = AmstProtocolException.readNonNegativeLong(type, payload, offsetField);
         byte[] sha256 = new byte[FrameCodec.SHA256_LENGTH];
@@ -55,20 +50,17 @@ public record StreamDigest(long offset, byte[] sha256)
     }
 
     @Override
-    public boolean equals(Object other)
-    {
+    public boolean equals(Object other) {
         return other instanceof StreamDigest that && offset == that.offset && Arrays.equals(sha256, that.sha256);
     }
 
     @Override
-    public int hashCode()
-    {
+    public int hashCode() {
         return Long.hashCode(offset) * 31 + Arrays.hashCode(sha256);
     }
 
     @Override
-    public String toString()
-    {
+    public String toString() {
         return offset + " bytes, SHA-256 " + HexFormat.of().formatHex(sha256);
     }
 }

@@ -2,37 +2,33 @@ package io.dwcp.cli;
 
 import io.dwcp.config.Config;
 import io.dwcp.config.ConfigurationException;
-
 import java.nio.file.Path;
 
 /** The dwcp command's settings, from {@code /etc/dwcp/dwcp.properties} (optional); options override them. */
-public class CliConfig
-{
+public class CliConfig {
     private String connect = "qemu:///system";
     private String destinationUri = "qemu+ssh://{host}/system";
     private Path controlSocket = Path.of("/run/dwcp/control.sock");
     private Path runDirectory = Path.of("/run/dwcp");
 
-    public String getConnect()
-    {
+    public String getConnect() {
         return connect;
     }
 
     @Config(value = "migrate.connect", description = "the local libvirt URI (--connect)")
-    public CliConfig setConnect(String connect)
-    {
+    public CliConfig setConnect(String connect) {
         this.connect = connect;
         return this;
     }
 
-    public String getDestinationUri()
-    {
+    public String getDestinationUri() {
         return destinationUri;
     }
 
-    @Config(value = "migrate.dest-uri", description = "the destination libvirt URI; {host} is the dwcp URI's host (--dest-uri)")
-    public CliConfig setDestinationUri(String destinationUri)
-    {
+    @Config(
+            value = "migrate.dest-uri",
+            description = "the destination libvirt URI; {host} is the dwcp URI's host (--dest-uri)")
+    public CliConfig setDestinationUri(String destinationUri) {
         if (destinationUri.isBlank()) {
             throw new ConfigurationException("migrate.dest-uri is empty");
         }
@@ -40,33 +36,30 @@ public class CliConfig
         return this;
     }
 
-    public Path getControlSocket()
-    {
+    public Path getControlSocket() {
         return controlSocket;
     }
 
     @Config(value = "control.socket", description = "the local dwcpd's control socket (--control-socket)")
-    public CliConfig setControlSocket(Path controlSocket)
-    {
+    public CliConfig setControlSocket(Path controlSocket) {
         this.controlSocket = controlSocket;
         return this;
     }
 
-    public Path getRunDirectory()
-    {
+    public Path getRunDirectory() {
         return runDirectory;
     }
 
-    @Config(value = "node.run-dir", description = "the local dwcpd's node.run-dir: --dry-run names <run-dir>/peer/<peer>/MIGRATION-ID.sock")
-    public CliConfig setRunDirectory(Path runDirectory)
-    {
+    @Config(
+            value = "node.run-dir",
+            description = "the local dwcpd's node.run-dir: --dry-run names <run-dir>/peer/<peer>/MIGRATION-ID.sock")
+    public CliConfig setRunDirectory(Path runDirectory) {
         this.runDirectory = runDirectory;
         return this;
     }
 
     /** The destination libvirt URI for the host: the template with {host} replaced. */
-    public static String destinationUri(String template, String uriHost)
-    {
+    public static String destinationUri(String template, String uriHost) {
         return template.replace("{host}", uriHost);
     }
 }

@@ -1,5 +1,7 @@
 package io.dwcp.cli;
 
+import static java.util.Objects.requireNonNull;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -24,7 +26,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.concurrent.DefaultThreadFactory;
-
 import java.io.Closeable;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -37,23 +38,16 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import static java.util.Objects.requireNonNull;
-
 /** HTTP/1.1 requests to dwcpd's control socket (protocol: {@code io.dwcp.control.ControlApi}). */
-public final class ControlClient
-        implements Closeable
-{
+public final class ControlClient implements Closeable {
     private static final int MAX_ANSWER = 4 << 20;
 
     /** dwcpd's answer; {@code body} is the UTF-8 text of the answer. */
     public record Reply(int status, String contentType, String body) {}
 
     /** dwcpd could not be reached, or did not answer in time. */
-    public static final class UnavailableException
-            extends Exception
-    {
-        public UnavailableException(String message, Throwable cause)
-        {
+    public static final class UnavailableException extends Exception {
+        public UnavailableException(String message, Throwable cause) {
             super(message, cause);
         }
     }
@@ -62,60 +56,52 @@ public final class ControlClient
     private final Duration timeout;
     private EventLoopGroup group;
 
-    public ControlClient(Path socket, Duration timeout)
-    {
+    public ControlClient(Path socket, Duration timeout) {
         this.socket = requireNonNull(socket, "socket is null");
         this.timeout = requireNonNull(timeout, "timeout is null");
     }
 
-    public Path socket()
-    {
+    public Path socket() {
         return socket;
     }
 
-    public Reply get(String path)
-            throws UnavailableException, InterruptedException
-    {
+    public Reply get(String path) throws UnavailableException, InterruptedException {
         return exchange(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path));
     }
 
-    public Reply delete(String path)
-            throws UnavailableException, InterruptedException
-    {
+    public Reply delete(String path) throws UnavailableException, InterruptedException {
         return exchange(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.DELETE, path));
     }
 
-    public Reply postForm(String path, Map<String, String> form)
-            throws UnavailableException, InterruptedException
-    {
+    public Reply postForm(String path, Map<String, String> form) throws UnavailableException, InterruptedException {
         byte[] body = formEncode(form).getBytes(StandardCharsets.UTF_8);
-        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path, Unpooled.wrappedBuffer(body));
+        FullHttpRequest request =
+                new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path, Unpooled.wrappedBuffer(body));
         request.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_X_WWW_FORM_URLENCODED);
         request.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         return exchange(request);
     }
 
-    static String formEncode(Map<String, String> form)
-    {
+    static String formEncode(Map<String, String> form) {
         StringJoiner joined = new StringJoiner("&");
-        form.forEach((name, value) -> joined.add(URLEncoder.encode(name, StandardCharsets.UTF_8) + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8)));
+        form.forEach((name, value) -> joined.add(URLEncoder.encode(name, StandardCharsets.UTF_8) + "="
+                + URLEncoder.encode(value, StandardCharsets.UTF_8)));
         return joined.toString();
     }
 
-    private synchronized EventLoopGroup group()
-    {
+    private synchronized EventLoopGroup group() {
         if (group == null) {
             if (!Epoll.isAvailable()) {
-                throw new IllegalStateException("the control socket client needs Linux epoll (Netty native transport): " + Epoll.unavailabilityCause());
+                throw new IllegalStateException("the control socket client needs Linux epoll (Netty native transport): "
+                        + Epoll.unavailabilityCause());
             }
-            group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("dwcp-control", true), EpollIoHandler.newFactory());
+            group = new MultiThreadIoEventLoopGroup(
+                    1, new DefaultThreadFactory("dwcp-control", true), EpollIoHandler.newFactory());
         }
         return group;
     }
 
-    private Reply exchange(FullHttpRequest request)
-            throws UnavailableException, InterruptedException
-    {
+    private Reply exchange(FullHttpRequest request) throws UnavailableException, InterruptedException {
         if (!java.nio.file.Files.exists(socket)) {
             request.release();
             throw new UnavailableException("no control socket " + socket, null);
@@ -128,32 +114,29 @@ public final class ControlClient
                 .group(group())
                 .channel(EpollDomainSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
-                .handler(new ChannelInitializer<Channel>()
-                {
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(Channel channel)
-                    {
+                    protected void initChannel(Channel channel) {
                         channel.pipeline().addLast(new HttpClientCodec());
                         channel.pipeline().addLast(new HttpObjectAggregator(MAX_ANSWER));
-                        channel.pipeline().addLast(new SimpleChannelInboundHandler<FullHttpResponse>()
-                        {
+                        channel.pipeline().addLast(new SimpleChannelInboundHandler<FullHttpResponse>() {
                             @Override
-                            protected void channelRead0(ChannelHandlerContext context, FullHttpResponse response)
-                            {
-                                reply.complete(new Reply(response.status().code(), response.headers().get(HttpHeaderNames.CONTENT_TYPE, ""),
+                            protected void channelRead0(ChannelHandlerContext context, FullHttpResponse response) {
+                                reply.complete(new Reply(
+                                        response.status().code(),
+                                        response.headers().get(HttpHeaderNames.CONTENT_TYPE, ""),
                                         response.content().toString(StandardCharsets.UTF_8)));
                                 context.close();
                             }
 
                             @Override
-                            public void channelInactive(ChannelHandlerContext context)
-                            {
-                                reply.completeExceptionally(new IllegalStateException("dwcpd closed the connection without an answer"));
+                            public void channelInactive(ChannelHandlerContext context) {
+                                reply.completeExceptionally(
+                                        new IllegalStateException("dwcpd closed the connection without an answer"));
                             }
 
                             @Override
-                            public void exceptionCaught(ChannelHandlerContext context, Throwable cause)
-                            {
+                            public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
                                 reply.completeExceptionally(cause);
                                 context.close();
                             }
@@ -164,28 +147,28 @@ public final class ControlClient
         connect.addListener((ChannelFuture done) -> {
             if (done.isSuccess()) {
                 done.channel().writeAndFlush(request);
-            }
-            else {
+            } else {
                 request.release();
                 reply.completeExceptionally(done.cause());
             }
         });
         try {
             return reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        catch (ExecutionException e) {
+        } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            throw new UnavailableException("cannot reach dwcpd at unix:" + socket + ": " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()), cause);
-        }
-        catch (TimeoutException e) {
+            throw new UnavailableException(
+                    "cannot reach dwcpd at unix:" + socket + ": "
+                            + (cause.getMessage() == null ? cause.toString() : cause.getMessage()),
+                    cause);
+        } catch (TimeoutException e) {
             connect.channel().close();
-            throw new UnavailableException("dwcpd at unix:" + socket + " did not answer within " + timeout.toMillis() + " ms", e);
+            throw new UnavailableException(
+                    "dwcpd at unix:" + socket + " did not answer within " + timeout.toMillis() + " ms", e);
         }
     }
 
     @Override
-    public synchronized void close()
-    {
+    public synchronized void close() {
         if (group != null) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             group = null;

@@ -6,73 +6,75 @@ import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /** What {@code dwcp migrate} and {@code dwcp baselines} ask the local dwcpd (its control socket); tests use a fake. */
-public interface Dwcpd
-        extends AutoCloseable
-{
+public interface Dwcpd extends AutoCloseable {
     /** The daemon's node name and peers. */
-    Status status()
-            throws UnavailableException;
+    Status status() throws UnavailableException;
 
     /**
      * Announces an outgoing migration of the domain to the peer; returns its id and socket. With a
      * control plane dwcpd also takes the VM's lock in the region: refused (naming the holder) while
      * another migration of the VM holds it.
      */
-    Migration announce(String domain, String peer)
-            throws UnavailableException;
+    Migration announce(String domain, String peer) throws UnavailableException;
 
     /**
      * The region's control plane as this dwcpd last saw it ({@code GET /v1/regions}), or empty
      * when the daemon runs none (no {@code region.name}).
      */
-    Optional<Region> region()
-            throws UnavailableException;
+    Optional<Region> region() throws UnavailableException;
 
     /**
      * Where the domain would go in the region ({@code GET /v1/regions/REGION/destinations}): the
      * candidates best first with their figures, the one chosen (empty when every host is full);
      * refused (no control plane, no such region, another region, stale metadata) with dwcpd's reason.
      */
-    Destinations destinations(String region, String domain)
-            throws UnavailableException;
+    Destinations destinations(String region, String domain) throws UnavailableException;
 
     /** The announced migration's tunnel side, or empty when dwcpd forgot it. */
-    Optional<Migration> migration(String id)
-            throws UnavailableException;
+    Optional<Migration> migration(String id) throws UnavailableException;
 
     /** The baselines dwcpd keeps. */
-    Baselines baselines()
-            throws UnavailableException;
+    Baselines baselines() throws UnavailableException;
 
     /** Removes every baseline of the VM (a domain name, a UUID or a baseline id); none when one is in use. */
-    Removal removeBaselines(String vm)
-            throws UnavailableException;
+    Removal removeBaselines(String vm) throws UnavailableException;
 
     /**
      * Tells dwcpd that dwcp migrate is done with the announced migration: it forgets it and lets go
      * of the VM's lock in the region (if it took one).
      */
-    void release(String id)
-            throws UnavailableException;
+    void release(String id) throws UnavailableException;
 
     @Override
-    default void close()
-    {
-    }
+    default void close() {}
 
     /** A baseline: the VM it came from when dwcpd knows it, its size, age and last use. */
-    record Baseline(String id, Optional<String> domain, Optional<String> uuid, int pages, long bytes, long createdAtMillis, long ageMillis,
-            OptionalLong lastUsedAtMillis, boolean inUse) {}
+    record Baseline(
+            String id,
+            Optional<String> domain,
+            Optional<String> uuid,
+            int pages,
+            long bytes,
+            long createdAtMillis,
+            long ageMillis,
+            OptionalLong lastUsedAtMillis,
+            boolean inUse) {}
 
     /** dwcpd's baselines, its limits ({@code maxAgeSeconds} 0: none), and its answer as it came ({@code json}). */
-    record Baselines(String directory, long sizeLimitBytes, long maxAgeSeconds, long usedBytes, List<Baseline> baselines, String json) {}
+    record Baselines(
+            String directory,
+            long sizeLimitBytes,
+            long maxAgeSeconds,
+            long usedBytes,
+            List<Baseline> baselines,
+            String json) {}
 
     /** How a removal ended: {@code removed} the ids; {@code message} dwcpd's reason when nothing was removed. */
-    record Removal(Outcome outcome, List<String> removed, String message)
-    {
-        public enum Outcome
-        {
-            REMOVED, NO_SUCH_BASELINE, IN_USE
+    record Removal(Outcome outcome, List<String> removed, String message) {
+        public enum Outcome {
+            REMOVED,
+            NO_SUCH_BASELINE,
+            IN_USE
         }
     }
 
@@ -84,11 +86,19 @@ public interface Dwcpd
      * This host's region: its leader and term, the hosts registered and the link measurements.
      * Ages are milliseconds since dwcpd made sure of the figure; -1 when it never did.
      */
-    record Region(String region, String host, String leader, long leaderAgeMillis, boolean thisHostLeads, long term,
-            List<Host> hosts, long hostsAgeMillis, List<Link> links, long linksAgeMillis, List<RemoteRegion> regions)
-    {
-        public Region
-        {
+    record Region(
+            String region,
+            String host,
+            String leader,
+            long leaderAgeMillis,
+            boolean thisHostLeads,
+            long term,
+            List<Host> hosts,
+            long hostsAgeMillis,
+            List<Link> links,
+            long linksAgeMillis,
+            List<RemoteRegion> regions) {
+        public Region {
             hosts = List.copyOf(hosts);
             links = List.copyOf(links);
             regions = List.copyOf(regions);
@@ -96,11 +106,18 @@ public interface Dwcpd
     }
 
     /** dwcpd's choice of a host in a region; ages in milliseconds since it made sure of each kind of figure. */
-    record Destinations(String region, String domain, Optional<String> chosen, String reason, List<Destination> candidates,
-            long hostsAgeMillis, long linksAgeMillis, long baselinesAgeMillis, long migrationsAgeMillis, long stalenessBoundMillis)
-    {
-        public Destinations
-        {
+    record Destinations(
+            String region,
+            String domain,
+            Optional<String> chosen,
+            String reason,
+            List<Destination> candidates,
+            long hostsAgeMillis,
+            long linksAgeMillis,
+            long baselinesAgeMillis,
+            long migrationsAgeMillis,
+            long stalenessBoundMillis) {
+        public Destinations {
             candidates = List.copyOf(candidates);
         }
     }
@@ -109,16 +126,21 @@ public interface Dwcpd
     record Destination(String host, String address, boolean full, String figures) {}
 
     /** A host registered in the region. */
-    record Host(String name, String address, int capacity, String dwcpVersion, String certificateFingerprint, long registeredAtMillis) {}
+    record Host(
+            String name,
+            String address,
+            int capacity,
+            String dwcpVersion,
+            String certificateFingerprint,
+            long registeredAtMillis) {}
 
     /** A measurement of the link from one host to another; {@code measuredAtMillis} is the measuring host's clock. */
-    record Link(String from, String to, long rttMicros, long goodputBytesPerSecond, int lossPpm, long measuredAtMillis) {}
+    record Link(
+            String from, String to, long rttMicros, long goodputBytesPerSecond, int lossPpm, long measuredAtMillis) {}
 
     /** Another region as gossip last described it to this host. */
-    record RemoteRegion(String region, String summary, List<String> hosts, long ageMillis)
-    {
-        public RemoteRegion
-        {
+    record RemoteRegion(String region, String summary, List<String> hosts, long ageMillis) {
+        public RemoteRegion {
             hosts = List.copyOf(hosts);
         }
     }
@@ -127,17 +149,29 @@ public interface Dwcpd
      * An outgoing migration as dwcpd sees it. {@code state}: waiting (no session yet), open,
      * completed, failed; byte counts are those of its session (0 before it starts).
      */
-    record Migration(String id, String socket, String state, long qemuBytes, long tunnelBytesSent, int streams,
-            OptionalDouble compressionRatio, Optional<String> failure, Reuse reuse)
-    {
-        public Migration(String id, String socket, String state, long qemuBytes, long tunnelBytesSent, int streams,
-                OptionalDouble compressionRatio, Optional<String> failure)
-        {
+    record Migration(
+            String id,
+            String socket,
+            String state,
+            long qemuBytes,
+            long tunnelBytesSent,
+            int streams,
+            OptionalDouble compressionRatio,
+            Optional<String> failure,
+            Reuse reuse) {
+        public Migration(
+                String id,
+                String socket,
+                String state,
+                long qemuBytes,
+                long tunnelBytesSent,
+                int streams,
+                OptionalDouble compressionRatio,
+                Optional<String> failure) {
             this(id, socket, state, qemuBytes, tunnelBytesSent, streams, compressionRatio, failure, Reuse.NONE);
         }
 
-        public boolean hasSession()
-        {
+        public boolean hasSession() {
             return !state.equals("waiting");
         }
     }
@@ -147,22 +181,17 @@ public interface Dwcpd
      * failed attempt, another VM of the same image): pages it held, pages sent as references to
      * them and as deltas against them.
      */
-    record Reuse(long baselinePages, long referencedPages, long deltaPages)
-    {
+    record Reuse(long baselinePages, long referencedPages, long deltaPages) {
         public static final Reuse NONE = new Reuse(0, 0, 0);
     }
 
     /** dwcpd is not there, does not answer, or refused (the message says which). */
-    final class UnavailableException
-            extends Exception
-    {
-        public UnavailableException(String message)
-        {
+    final class UnavailableException extends Exception {
+        public UnavailableException(String message) {
             super(message);
         }
 
-        public UnavailableException(String message, Throwable cause)
-        {
+        public UnavailableException(String message, Throwable cause) {
             super(message, cause);
         }
     }

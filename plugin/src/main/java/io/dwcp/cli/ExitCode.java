@@ -1,8 +1,7 @@
 package io.dwcp.cli;
 
 /** Exit status of {@code dwcp migrate}, documented in its help. */
-public enum ExitCode
-{
+public enum ExitCode {
     /** The domain runs at the destination. */
     OK(0),
     /** Bad options or URI, unreadable configuration. */
@@ -18,13 +17,11 @@ public enum ExitCode
 
     private final int code;
 
-    ExitCode(int code)
-    {
+    ExitCode(int code) {
         this.code = code;
     }
 
-    public int code()
-    {
+    public int code() {
         return code;
     }
 }

@@ -1,5 +1,7 @@
 package io.dwcp.cli;
 
+import static java.util.Objects.requireNonNull;
+
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -11,8 +13,6 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.regex.Pattern;
 
-import static java.util.Objects.requireNonNull;
-
 /**
  * Where {@code dwcp migrate} sends a domain:
  * <pre>
@@ -23,12 +23,16 @@ import static java.util.Objects.requireNonNull;
  * is HOST[:PORT]). PORT, when given, is the destination dwcpd's tunnel port and narrows that
  * choice. Query values are URL-encoded; each key at most once.
  */
-public record MigrationTarget(String host, OptionalInt port, Optional<String> peer, OptionalInt parallel, OptionalLong bandwidthMiB, Optional<String> destinationUri)
-{
+public record MigrationTarget(
+        String host,
+        OptionalInt port,
+        Optional<String> peer,
+        OptionalInt parallel,
+        OptionalLong bandwidthMiB,
+        Optional<String> destinationUri) {
     private static final Pattern PEER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
-    public MigrationTarget
-    {
+    public MigrationTarget {
         requireNonNull(host, "host is null");
         requireNonNull(port, "port is null");
         requireNonNull(peer, "peer is null");
@@ -38,13 +42,11 @@ public record MigrationTarget(String host, OptionalInt port, Optional<String> pe
     }
 
     /** Parses the URI; throws IllegalArgumentException saying what is wrong. */
-    public static MigrationTarget parse(String text)
-    {
+    public static MigrationTarget parse(String text) {
         URI uri;
         try {
             uri = new URI(text);
-        }
-        catch (URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new IllegalArgumentException("not a URI: " + e.getMessage());
         }
         if (!"dwcp".equals(uri.getScheme())) {
@@ -54,7 +56,9 @@ public record MigrationTarget(String host, OptionalInt port, Optional<String> pe
             throw new IllegalArgumentException("no destination host in '" + text + "' (dwcp://HOST[:PORT])");
         }
         if (uri.getUserInfo() != null) {
-            throw new IllegalArgumentException("no user in a dwcp URI (the destination libvirt URI carries it: dest-uri or --dest-uri): '" + text + "'");
+            throw new IllegalArgumentException(
+                    "no user in a dwcp URI (the destination libvirt URI carries it: dest-uri or --dest-uri): '" + text
+                            + "'");
         }
         if (!uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
             throw new IllegalArgumentException("no path in a dwcp URI: '" + uri.getRawPath() + "'");
@@ -69,47 +73,54 @@ public record MigrationTarget(String host, OptionalInt port, Optional<String> pe
         Map<String, String> query = query(uri.getRawQuery());
         Optional<String> peer = Optional.ofNullable(query.remove("peer"));
         if (peer.isPresent() && !PEER.matcher(peer.get()).matches()) {
-            throw new IllegalArgumentException("peer must be a dwcpd node name ([A-Za-z0-9._-], 1-63 characters): '" + peer.get() + "'");
+            throw new IllegalArgumentException(
+                    "peer must be a dwcpd node name ([A-Za-z0-9._-], 1-63 characters): '" + peer.get() + "'");
         }
-        OptionalInt parallel = query.containsKey("parallel") ? OptionalInt.of(parallel(query.remove("parallel"))) : OptionalInt.empty();
-        OptionalLong bandwidth = query.containsKey("bandwidth") ? OptionalLong.of(bandwidth(query.remove("bandwidth"))) : OptionalLong.empty();
+        OptionalInt parallel = query.containsKey("parallel")
+                ? OptionalInt.of(parallel(query.remove("parallel")))
+                : OptionalInt.empty();
+        OptionalLong bandwidth = query.containsKey("bandwidth")
+                ? OptionalLong.of(bandwidth(query.remove("bandwidth")))
+                : OptionalLong.empty();
         Optional<String> destinationUri = Optional.ofNullable(query.remove("dest-uri"));
         if (!query.isEmpty()) {
-            throw new IllegalArgumentException("unknown option '" + query.keySet().iterator().next() + "' in the dwcp URI (peer, parallel, bandwidth, dest-uri)");
+            throw new IllegalArgumentException("unknown option '"
+                    + query.keySet().iterator().next() + "' in the dwcp URI (peer, parallel, bandwidth, dest-uri)");
         }
-        return new MigrationTarget(host, uri.getPort() < 0 ? OptionalInt.empty() : OptionalInt.of(uri.getPort()), peer, parallel, bandwidth, destinationUri);
+        return new MigrationTarget(
+                host,
+                uri.getPort() < 0 ? OptionalInt.empty() : OptionalInt.of(uri.getPort()),
+                peer,
+                parallel,
+                bandwidth,
+                destinationUri);
     }
 
-    static int parallel(String value)
-    {
+    static int parallel(String value) {
         try {
             int connections = Integer.parseInt(value);
             if (connections >= 1 && connections <= 255) {
                 return connections;
             }
-        }
-        catch (NumberFormatException ignored) {
+        } catch (NumberFormatException ignored) {
             // the message below says what is expected
         }
         throw new IllegalArgumentException("parallel must be 1 to 255 connections: '" + value + "'");
     }
 
-    static long bandwidth(String value)
-    {
+    static long bandwidth(String value) {
         try {
             long mib = Long.parseLong(value);
             if (mib >= 1) {
                 return mib;
             }
-        }
-        catch (NumberFormatException ignored) {
+        } catch (NumberFormatException ignored) {
             // the message below says what is expected
         }
         throw new IllegalArgumentException("bandwidth must be a whole number of MiB/s, at least 1: '" + value + "'");
     }
 
-    private static Map<String, String> query(String raw)
-    {
+    private static Map<String, String> query(String raw) {
         Map<String, String> query = new LinkedHashMap<>();
         if (raw == null || raw.isEmpty()) {
             return query;
@@ -132,14 +143,12 @@ public record MigrationTarget(String host, OptionalInt port, Optional<String> pe
      * %XX escapes decoded; a '+' stays a '+' (a URI query is not a form: libvirt URIs such as
      * {@code qemu+ssh://} must survive unescaped).
      */
-    private static String percentDecode(String text)
-    {
+    private static String percentDecode(String text) {
         return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     /** The HOST as it goes into a URI (IPv6 in brackets). */
-    public String uriHost()
-    {
+    public String uriHost() {
         return host.contains(":") ? "[" + host + "]" : host;
     }
 }

@@ -1,18 +1,17 @@
 package io.dwcp.cli;
 
+import static java.util.Objects.requireNonNull;
+
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Renders a migration's progress from libvirt's job statistics (guest data as QEMU counts it)
  * and dwcpd's session (bytes on the wire): a one-line bar for a terminal, a plain line for logs,
  * and the final summary. Rates are averaged over the last samples (EWMA); not thread-safe.
  */
-public final class ProgressView
-{
+public final class ProgressView {
     private static final int BAR = 20;
     private static final double SMOOTHING = 0.4;
 
@@ -28,15 +27,13 @@ public final class ProgressView
     private double wireRate = -1;
     private long maxIteration;
 
-    public ProgressView(String domain, String peer)
-    {
+    public ProgressView(String domain, String peer) {
         this.domain = requireNonNull(domain, "domain is null");
         this.peer = requireNonNull(peer, "peer is null");
     }
 
     /** A new sample taken at {@code nanos} (System.nanoTime()). */
-    public void update(long nanos, JobStats job, Optional<Dwcpd.Migration> tunnel)
-    {
+    public void update(long nanos, JobStats job, Optional<Dwcpd.Migration> tunnel) {
         requireNonNull(job, "job is null");
         requireNonNull(tunnel, "tunnel is null");
         if (firstNanos < 0) {
@@ -46,7 +43,9 @@ public final class ProgressView
         if (lastNanos >= 0 && nanos > lastNanos) {
             double seconds = (nanos - lastNanos) / 1e9;
             if (job.isActive()) {
-                double data = job.memoryBytesPerSecond().isPresent() ? job.memoryBytesPerSecond().getAsLong() : Math.max(0, job.dataProcessed() - lastData) / seconds;
+                double data = job.memoryBytesPerSecond().isPresent()
+                        ? job.memoryBytesPerSecond().getAsLong()
+                        : Math.max(0, job.dataProcessed() - lastData) / seconds;
                 dataRate = dataRate < 0 ? data : SMOOTHING * data + (1 - SMOOTHING) * dataRate;
             }
             if (tunnel.isPresent()) {
@@ -67,8 +66,7 @@ public final class ProgressView
     }
 
     /** Percent of the current pass sent: (total - remaining) / total. */
-    int percent()
-    {
+    int percent() {
         if (job.dataTotal() <= 0) {
             return 0;
         }
@@ -76,8 +74,7 @@ public final class ProgressView
         return (int) Math.min(100, done * 100 / job.dataTotal());
     }
 
-    OptionalDouble compressionRatio()
-    {
+    OptionalDouble compressionRatio() {
         if (tunnel.isEmpty()) {
             return OptionalDouble.empty();
         }
@@ -91,8 +88,7 @@ public final class ProgressView
     }
 
     /** Seconds until the remaining data is sent at the current rate, or empty. */
-    OptionalDouble etaSeconds()
-    {
+    OptionalDouble etaSeconds() {
         if (dataRate <= 0 || !job.isActive()) {
             return OptionalDouble.empty();
         }
@@ -100,15 +96,20 @@ public final class ProgressView
     }
 
     /** The terminal line: at most {@code width} characters, no newline. */
-    public String bar(int width)
-    {
+    public String bar(int width) {
         int percent = percent();
         int filled = percent * BAR / 100;
         StringBuilder line = new StringBuilder();
-        line.append(domain).append(" -> ").append(peer).append(" [")
-                .append("#".repeat(filled)).append("-".repeat(BAR - filled)).append("] ")
+        line.append(domain)
+                .append(" -> ")
+                .append(peer)
+                .append(" [")
+                .append("#".repeat(filled))
+                .append("-".repeat(BAR - filled))
+                .append("] ")
                 .append(String.format(Locale.ROOT, "%3d%%", percent))
-                .append(' ').append(bytes(job.dataProcessed()));
+                .append(' ')
+                .append(bytes(job.dataProcessed()));
         tunnel.ifPresent(migration -> {
             line.append(" wire ").append(bytes(migration.tunnelBytesSent()));
             compressionRatio().ifPresent(ratio -> line.append(String.format(Locale.ROOT, " x%.2f", ratio)));
@@ -116,16 +117,23 @@ public final class ProgressView
         line.append(' ').append(rate(dataRate));
         job.memoryIteration().ifPresent(iteration -> line.append(" iter ").append(iteration));
         job.dirtyBytesPerSecond().ifPresent(dirty -> line.append(" dirty ").append(rate(dirty)));
-        line.append(" ETA ").append(etaSeconds().isPresent() ? duration(etaSeconds().getAsDouble()) : "--:--");
+        line.append(" ETA ")
+                .append(etaSeconds().isPresent() ? duration(etaSeconds().getAsDouble()) : "--:--");
         return line.length() > width ? line.substring(0, Math.max(0, width)) : line.toString();
     }
 
     /** A plain line for a log (stdout is not a terminal). */
-    public String line()
-    {
+    public String line() {
         StringBuilder line = new StringBuilder();
-        line.append(String.format(Locale.ROOT, "[%s] %s -> %s: %d%% of %s, %s sent",
-                duration(job.elapsedMillis() / 1000.0), domain, peer, percent(), bytes(job.dataTotal()), bytes(job.dataProcessed())));
+        line.append(String.format(
+                Locale.ROOT,
+                "[%s] %s -> %s: %d%% of %s, %s sent",
+                duration(job.elapsedMillis() / 1000.0),
+                domain,
+                peer,
+                percent(),
+                bytes(job.dataTotal()),
+                bytes(job.dataProcessed())));
         tunnel.ifPresent(migration -> {
             line.append(", wire ").append(bytes(migration.tunnelBytesSent()));
             compressionRatio().ifPresent(ratio -> line.append(String.format(Locale.ROOT, " (ratio %.2f)", ratio)));
@@ -138,18 +146,27 @@ public final class ProgressView
     }
 
     /** The closing line of a migration that completed. */
-    public String summary(long nanos)
-    {
+    public String summary(long nanos) {
         double seconds = firstNanos < 0 ? 0 : (nanos - firstNanos) / 1e9;
         StringBuilder line = new StringBuilder();
-        line.append(String.format(Locale.ROOT, "Migrated %s to %s in %.1f s: guest data %s", domain, peer, seconds, bytes(job.dataProcessed())));
+        line.append(String.format(
+                Locale.ROOT,
+                "Migrated %s to %s in %.1f s: guest data %s",
+                domain,
+                peer,
+                seconds,
+                bytes(job.dataProcessed())));
         tunnel.ifPresent(migration -> {
             line.append(", on the wire ").append(bytes(migration.tunnelBytesSent()));
             compressionRatio().ifPresent(ratio -> line.append(String.format(Locale.ROOT, " (ratio %.2f)", ratio)));
             Dwcpd.Reuse reuse = migration.reuse();
             if (reuse.referencedPages() + reuse.deltaPages() > 0) {
-                line.append(String.format(Locale.ROOT, "; reused %s the destination held (%d pages as references, %d as deltas)",
-                        bytes(4096.0 * (reuse.referencedPages() + reuse.deltaPages())), reuse.referencedPages(), reuse.deltaPages()));
+                line.append(String.format(
+                        Locale.ROOT,
+                        "; reused %s the destination held (%d pages as references, %d as deltas)",
+                        bytes(4096.0 * (reuse.referencedPages() + reuse.deltaPages())),
+                        reuse.referencedPages(),
+                        reuse.deltaPages()));
             }
         });
         if (seconds > 0) {
@@ -161,29 +178,30 @@ public final class ProgressView
         return line.append('.').toString();
     }
 
-    static String bytes(double bytes)
-    {
+    static String bytes(double bytes) {
         String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
         int unit = 0;
         while (bytes >= 1024 && unit < units.length - 1) {
             bytes /= 1024;
             unit++;
         }
-        return unit == 0 ? String.format(Locale.ROOT, "%.0f B", bytes) : String.format(Locale.ROOT, "%.1f %s", bytes, units[unit]);
+        return unit == 0
+                ? String.format(Locale.ROOT, "%.0f B", bytes)
+                : String.format(Locale.ROOT, "%.1f %s", bytes, units[unit]);
     }
 
-    static String rate(double bytesPerSecond)
-    {
+    static String rate(double bytesPerSecond) {
         return bytesPerSecond < 0 ? "-- B/s" : bytes(bytesPerSecond) + "/s";
     }
 
     /** m:ss, or h:mm:ss from an hour on. */
-    static String duration(double seconds)
-    {
+    static String duration(double seconds) {
         long total = Math.round(Math.max(0, seconds));
         long hours = total / 3600;
         long minutes = total / 60 % 60;
         long rest = total % 60;
-        return hours > 0 ? String.format(Locale.ROOT, "%d:%02d:%02d", hours, minutes, rest) : String.format(Locale.ROOT, "%d:%02d", minutes, rest);
+        return hours > 0
+                ? String.format(Locale.ROOT, "%d:%02d:%02d", hours, minutes, rest)
+                : String.format(Locale.ROOT, "%d:%02d", minutes, rest);
     }
 }

@@ -8,39 +8,35 @@ import io.dwcp.config.ConfigurationException;
  * its source chose (told in the session's OPEN); it refuses the session only when it cannot honour
  * the source's parameters (e.g. HDE caches larger than its own limits).
  */
-public class CodecConfig
-{
+public class CodecConfig {
     private String mode = CodecMode.HDE.configName();
 
-    public String getMode()
-    {
+    public String getMode() {
         return mode;
     }
 
-    @Config(value = "codec.mode", description = "hde (page encoding) or passthrough (QEMU's bytes as they are, see tunnel.tokenize-source); the source's mode is the session's")
-    public CodecConfig setMode(String mode)
-    {
+    @Config(
+            value = "codec.mode",
+            description =
+                    "hde (page encoding) or passthrough (QEMU's bytes as they are, see tunnel.tokenize-source); the source's mode is the session's")
+    public CodecConfig setMode(String mode) {
         try {
             CodecMode.ofConfigName(mode);
-        }
-        catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             throw ConfigurationException.invalidValue("codec.mode", mode, "expected hde or passthrough");
         }
         this.mode = mode;
         return this;
     }
 
-    public CodecMode codecMode()
-    {
+    public CodecMode codecMode() {
         return CodecMode.ofConfigName(mode);
     }
 
-    public void validate()
-    {
+    public void validate() {
         try {
             codecMode();
-        }
-        catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             throw new ConfigurationException(e.getMessage());
         }
     }

@@ -1,8 +1,7 @@
 package io.dwcp.codec;
 
 /** The destination side of one session's codec: decoders of QEMU's streams, encoders of the return path. On the session's loop. */
-public interface DestinationCodec
-{
+public interface DestinationCodec {
     CodecMode mode();
 
     /** Sent back to the source before it encodes anything (may be empty). */

@@ -8,8 +8,7 @@ package io.dwcp.codec;
  * <p>Offer grammar (the rest of the OPEN payload): {@code u8 mode ({@link CodecMode#code})
  * mode-parameters}; parameters of {@code hde} are in {@code io.dwcp.hde.HdeSessionCodecs}.
  */
-public interface SessionCodecs
-{
+public interface SessionCodecs {
     /** A session starts at this host as the source; {@code sessionId} names it here and at the peer. */
     SourceCodec newSource(long sessionId, String context);
 

@@ -1,8 +1,7 @@
 package io.dwcp.codec;
 
 /** The source side of one session's codec: encoders of QEMU's streams, decoders of the return path. On the session's loop. */
-public interface SourceCodec
-{
+public interface SourceCodec {
     CodecMode mode();
 
     /** What the destination needs to decode (see {@link SessionCodecs}). */
@@ -26,8 +25,7 @@ public interface SourceCodec
      * operator ({@code dwcp migrate}, the control socket); {@link Reuse#NONE} when the codec reuses
      * nothing. Any thread.
      */
-    default Reuse reuse()
-    {
+    default Reuse reuse() {
         return Reuse.NONE;
     }
 
@@ -36,8 +34,7 @@ public interface SourceCodec
      * @param referencedPages pages sent as references to them (16 bytes instead of a page)
      * @param deltaPages pages sent as deltas against an earlier version of theirs
      */
-    record Reuse(long baselinePages, long referencedPages, long deltaPages)
-    {
+    record Reuse(long baselinePages, long referencedPages, long deltaPages) {
         public static final Reuse NONE = new Reuse(0, 0, 0);
     }
 

@@ -1,15 +1,13 @@
 package io.dwcp.codec;
 
 import io.netty.buffer.ByteBuf;
-
 import java.util.function.Consumer;
 
 /**
  * Turns the bytes one QEMU connection wrote into what the tunnel carries (HDE page encoding plugs
  * in here). Called on one thread, in stream order. Owns the buffers it is given.
  */
-public interface StreamEncoder
-{
+public interface StreamEncoder {
     /** Encodes the next bytes of the stream; hands on zero or more encoded buffers. */
     void encode(ByteBuf raw, Consumer<ByteBuf> out);
 
@@ -20,8 +18,7 @@ public interface StreamEncoder
     void flush(Consumer<ByteBuf> out);
 
     /** One line about the stream for the log at its end (what it carried), or null. */
-    default String summary()
-    {
+    default String summary() {
         return null;
     }
 }

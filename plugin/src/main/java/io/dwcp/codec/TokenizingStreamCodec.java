@@ -4,10 +4,9 @@ import io.dwcp.migration.stream.MigrationStreamTokenizer;
 import io.dwcp.migration.stream.StreamStatistics;
 import io.dwcp.migration.stream.TokenizerOptions;
 import io.netty.buffer.ByteBuf;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.function.Consumer;
 
 /**
  * Pass-through with the source side routed through the qemu-migration tokenizer: the tunnel
@@ -16,57 +15,50 @@ import java.util.function.Consumer;
  * holds (channel kind, pages, zero pages, sections). This is where HDE's page encoding plugs in.
  * A tokenizer failure is logged once and that channel goes on untokenized.
  */
-public final class TokenizingStreamCodec
-        implements StreamCodec
-{
+public final class TokenizingStreamCodec implements StreamCodec {
     private static final Logger log = LoggerFactory.getLogger(TokenizingStreamCodec.class);
     private static final int SCRATCH = 64 * 1024;
 
     private final IdentityStreamCodec identity = new IdentityStreamCodec();
 
     @Override
-    public StreamEncoder newEncoder(int channel)
-    {
+    public StreamEncoder newEncoder(int channel) {
         return new TokenizingEncoder(channel);
     }
 
     @Override
-    public StreamDecoder newDecoder(int channel)
-    {
+    public StreamDecoder newDecoder(int channel) {
         return identity.newDecoder(channel);
     }
 
-    private static final class TokenizingEncoder
-            implements StreamEncoder
-    {
+    private static final class TokenizingEncoder implements StreamEncoder {
         private final int channel;
         private final MigrationStreamTokenizer tokenizer = new MigrationStreamTokenizer(TokenizerOptions.lenient());
         private final byte[] scratch = new byte[SCRATCH];
         private boolean failed;
 
-        private TokenizingEncoder(int channel)
-        {
+        private TokenizingEncoder(int channel) {
             this.channel = channel;
         }
 
         @Override
-        public void encode(ByteBuf raw, Consumer<ByteBuf> out)
-        {
+        public void encode(ByteBuf raw, Consumer<ByteBuf> out) {
             if (!failed) {
                 try {
                     tokenize(raw);
-                }
-                catch (RuntimeException e) {
+                } catch (RuntimeException e) {
                     failed = true;
-                    log.warn("QEMU connection {}: the migration stream tokenizer failed at stream offset {}, passing the rest through untokenized: {}",
-                            channel, tokenizer.position(), e.toString());
+                    log.warn(
+                            "QEMU connection {}: the migration stream tokenizer failed at stream offset {}, passing the rest through untokenized: {}",
+                            channel,
+                            tokenizer.position(),
+                            e.toString());
                 }
             }
             out.accept(raw);
         }
 
-        private void tokenize(ByteBuf raw)
-        {
+        private void tokenize(ByteBuf raw) {
             int index = raw.readerIndex();
             int end = raw.writerIndex();
             while (index < end) {
@@ -84,12 +76,14 @@ public final class TokenizingStreamCodec
         public void flush(Consumer<ByteBuf> out) {}
 
         @Override
-        public String summary()
-        {
+        public String summary() {
             StreamStatistics statistics = tokenizer.statistics();
-            return "kind " + tokenizer.channelKind() + ", " + statistics.bytes() + " bytes, " + statistics.pages() + " pages ("
-                    + statistics.zeroPages() + " zero), " + statistics.sections() + " sections, " + statistics.multifdPackets()
-                    + " multifd packets, " + statistics.literalBytes() + " literal bytes" + (failed ? " (tokenizer failed: partial)" : "");
+            return "kind " + tokenizer.channelKind() + ", " + statistics.bytes() + " bytes, " + statistics.pages()
+                    + " pages ("
+                    + statistics.zeroPages() + " zero), " + statistics.sections() + " sections, "
+                    + statistics.multifdPackets()
+                    + " multifd packets, " + statistics.literalBytes() + " literal bytes"
+                    + (failed ? " (tokenizer failed: partial)" : "");
         }
     }
 }

@@ -8,8 +8,7 @@ import java.lang.annotation.Target;
 /** Marks the setter of a configuration class that a property key maps to. */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)
-public @interface Config
-{
+public @interface Config {
     /** The property key, e.g. {@code amst.window}. */
     String value();
 

@@ -1,5 +1,7 @@
 package io.dwcp.config;
 
+import static java.util.Objects.requireNonNull;
+
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.file.Path;
@@ -14,8 +16,6 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static java.util.Objects.requireNonNull;
-
 /**
  * Maps properties onto configuration classes through their {@link Config} setters. Keys no class
  * claims are reported (a typo must not silently fall back to a default). A value that does not
@@ -27,26 +27,23 @@ import static java.util.Objects.requireNonNull;
  * {@code 2h}, {@code 1d}), {@link DataSize}, {@link HostAndPort}, {@link Path} (absolute: dwcpd
  * runs from any folder), {@link String} (the setter checks it).
  */
-public final class ConfigurationBinder
-{
-    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d)", Pattern.CASE_INSENSITIVE);
+public final class ConfigurationBinder {
+    private static final Pattern DURATION =
+            Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d)", Pattern.CASE_INSENSITIVE);
 
     private final Map<String, String> properties;
     private final Set<String> used = new HashSet<>();
 
-    public ConfigurationBinder(Map<String, String> properties)
-    {
+    public ConfigurationBinder(Map<String, String> properties) {
         this.properties = new TreeMap<>(requireNonNull(properties, "properties is null"));
     }
 
     /** Creates the configuration class with its defaults and applies the matching properties. */
-    public <T> T bind(Class<T> type)
-    {
+    public <T> T bind(Class<T> type) {
         T instance;
         try {
             instance = type.getConstructor().newInstance();
-        }
-        catch (ReflectiveOperationException e) {
+        } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("configuration class needs a public no-argument constructor: " + type, e);
         }
         for (Method method : type.getMethods()) {
@@ -63,20 +60,18 @@ public final class ConfigurationBinder
             Object converted;
             try {
                 converted = convert(parameterType, value.trim());
-            }
-            catch (RuntimeException e) {
+            } catch (RuntimeException e) {
                 throw ConfigurationException.invalidValue(config.value(), value, rule(parameterType));
             }
             try {
                 method.invoke(instance, converted);
-            }
-            catch (InvocationTargetException e) {
+            } catch (InvocationTargetException e) {
                 if (e.getCause() instanceof ConfigurationException refused) {
                     throw refused; // names the key already
                 }
-                throw ConfigurationException.invalidValue(config.value(), value, e.getCause().getMessage());
-            }
-            catch (IllegalAccessException e) {
+                throw ConfigurationException.invalidValue(
+                        config.value(), value, e.getCause().getMessage());
+            } catch (IllegalAccessException e) {
                 throw new IllegalStateException(e);
             }
         }
@@ -84,21 +79,21 @@ public final class ConfigurationBinder
     }
 
     /** Properties whose key starts with the prefix (marked as used), keyed by the rest of the key. */
-    public Map<String, String> claimPrefix(String prefix)
-    {
+    public Map<String, String> claimPrefix(String prefix) {
         Map<String, String> result = new TreeMap<>();
         for (Map.Entry<String, String> entry : properties.entrySet()) {
             if (entry.getKey().startsWith(prefix)) {
                 used.add(entry.getKey());
-                result.put(entry.getKey().substring(prefix.length()), entry.getValue().trim());
+                result.put(
+                        entry.getKey().substring(prefix.length()),
+                        entry.getValue().trim());
             }
         }
         return result;
     }
 
     /** Throws if a property was not claimed by any bound class. */
-    public void checkAllUsed()
-    {
+    public void checkAllUsed() {
         List<String> unused = new ArrayList<>();
         for (String key : properties.keySet()) {
             if (!used.contains(key)) {
@@ -111,14 +106,12 @@ public final class ConfigurationBinder
     }
 
     /** Key, default value and description of every {@link Config} setter of the class. */
-    public static List<String> describe(Class<?> type)
-    {
+    public static List<String> describe(Class<?> type) {
         List<String> lines = new ArrayList<>();
         Object defaults;
         try {
             defaults = type.getConstructor().newInstance();
-        }
-        catch (ReflectiveOperationException e) {
+        } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e);
         }
         for (Method method : type.getMethods()) {
@@ -133,11 +126,9 @@ public final class ConfigurationBinder
                     Object value = type.getMethod(prefix + property).invoke(defaults);
                     defaultValue = value == null ? "(none)" : formatValue(value);
                     break;
-                }
-                catch (NoSuchMethodException ignored) {
+                } catch (NoSuchMethodException ignored) {
                     // try the next getter name
-                }
-                catch (ReflectiveOperationException e) {
+                } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException(e);
                 }
             }
@@ -147,8 +138,7 @@ public final class ConfigurationBinder
         return lines;
     }
 
-    private static String formatValue(Object value)
-    {
+    private static String formatValue(Object value) {
         if (value instanceof Duration duration) {
             return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + "s" : duration.toMillis() + "ms";
         }
@@ -156,8 +146,7 @@ public final class ConfigurationBinder
     }
 
     /** What a value of the type must look like, for the error message. */
-    static String rule(Class<?> type)
-    {
+    static String rule(Class<?> type) {
         if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
             return "expected an integer";
         }
@@ -179,8 +168,7 @@ public final class ConfigurationBinder
         return "not a valid " + type.getSimpleName();
     }
 
-    static Object convert(Class<?> type, String value)
-    {
+    static Object convert(Class<?> type, String value) {
         if (type == String.class) {
             return value;
         }
@@ -216,8 +204,7 @@ public final class ConfigurationBinder
         throw new IllegalStateException("unsupported configuration type " + type);
     }
 
-    public static Duration parseDuration(String value)
-    {
+    public static Duration parseDuration(String value) {
         Matcher matcher = DURATION.matcher(value);
         if (!matcher.matches()) {
             throw new IllegalArgumentException("not a duration (like 500ms, 10s, 5m)");

@@ -15,25 +15,21 @@ import java.util.Properties;
  * read the same way by {@code dwcpd} and the {@code dwcp} commands, with {@code --set key=value}
  * overrides on top.
  */
-public final class ConfigurationFile
-{
+public final class ConfigurationFile {
     private ConfigurationFile() {}
 
     /** The file's properties (if it exists, or must) with the key=value overrides on top. */
-    public static Map<String, String> load(Path file, boolean required, List<String> overrides)
-    {
+    public static Map<String, String> load(Path file, boolean required, List<String> overrides) {
         Map<String, String> properties = new LinkedHashMap<>();
         if (Files.exists(file)) {
             Properties loaded = new Properties();
             try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 loaded.load(reader);
-            }
-            catch (IOException e) {
+            } catch (IOException e) {
                 throw new ConfigurationException("cannot read " + file + ": " + e.getMessage(), e);
             }
             loaded.stringPropertyNames().forEach(key -> properties.put(key, loaded.getProperty(key)));
-        }
-        else if (required) {
+        } else if (required) {
             throw new ConfigurationException("configuration file not found: " + file);
         }
         for (String override : overrides) {

@@ -5,40 +5,36 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** A number of bytes written as {@code 64MiB}, {@code 512KiB}, {@code 1GiB}, {@code 4096B} or {@code 4096}. */
-public record DataSize(long bytes)
-{
+public record DataSize(long bytes) {
     private static final Pattern PATTERN = Pattern.compile("(\\d+)\\s*([KMGT]i?B|B)?", Pattern.CASE_INSENSITIVE);
 
-    public DataSize
-    {
+    public DataSize {
         if (bytes < 0) {
             throw new IllegalArgumentException("size is negative: " + bytes);
         }
     }
 
-    public static DataSize ofBytes(long bytes)
-    {
+    public static DataSize ofBytes(long bytes) {
         return new DataSize(bytes);
     }
 
-    public static DataSize ofKiB(long kib)
-    {
+    public static DataSize ofKiB(long kib) {
         return new DataSize(kib * 1024);
     }
 
-    public static DataSize ofMiB(long mib)
-    {
+    public static DataSize ofMiB(long mib) {
         return new DataSize(mib * 1024 * 1024);
     }
 
-    public static DataSize valueOf(String text)
-    {
+    public static DataSize valueOf(String text) {
         Matcher matcher = PATTERN.matcher(text.trim());
         if (!matcher.matches()) {
             throw new IllegalArgumentException("not a size (like 64MiB, 512KiB, 4096B): " + text);
         }
         long value = Long.parseLong(matcher.group(1));
-        String unit = matcher.group(2) == null ? "B" : matcher.group(2).toUpperCase(Locale.ROOT).replace("I", "");
+        String unit = matcher.group(2) == null
+                ? "B"
+                : matcher.group(2).toUpperCase(Locale.ROOT).replace("I", "");
         long multiplier = switch (unit) {
             case "B" -> 1L;
             case "KB" -> 1L << 10;
@@ -50,14 +46,12 @@ public record DataSize(long bytes)
         return new DataSize(Math.multiplyExact(value, multiplier));
     }
 
-    public int toIntBytes()
-    {
+    public int toIntBytes() {
         return Math.toIntExact(bytes);
     }
 
     @Override
-    public String toString()
-    {
+    public String toString() {
         if (bytes != 0 && bytes % (1L << 30) == 0) {
             return bytes / (1L << 30) + "GiB";
         }

@@ -1,8 +1,11 @@
 package io.dwcp.control;
 
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dwcp.amst.AmstOpen;
 import io.dwcp.codec.SourceCodec;
 import io.dwcp.config.Printable;
 import io.dwcp.hde.BaselineInUseException;
@@ -17,7 +20,6 @@ import io.dwcp.region.StaleMetadataException;
 import io.dwcp.region.VmLock;
 import io.dwcp.region.VmLockedException;
 import io.dwcp.region.VmLocks;
-import io.dwcp.amst.AmstOpen;
 import io.dwcp.session.MigrationListener;
 import io.dwcp.session.PeerConfig;
 import io.dwcp.session.PeersConfig;
@@ -27,9 +29,6 @@ import io.dwcp.session.SessionManager;
 import io.dwcp.session.Target;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import jakarta.inject.Inject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -39,8 +38,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The control protocol, version 1: requests in, answers out (the Netty glue is
@@ -111,60 +110,50 @@ import static java.util.Objects.requireNonNull;
  * <p>{@link #handle} may block on ZooKeeper (the VM lock) and reads the disk (the baselines): call it
  * off event loops, one request at a time ({@link ControlServer} runs it on its own thread).
  */
-public final class ControlApi
-{
+public final class ControlApi {
     public static final int PROTOCOL = 1;
     private static final Logger log = LoggerFactory.getLogger(ControlApi.class);
-    private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final Pattern UUID =
+            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final int MAX_DOMAIN_LENGTH = 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** An answer; {@code body} is UTF-8 text. */
-    public record Response(int status, String contentType, String body, Map<String, String> headers)
-    {
-        public Response
-        {
+    public record Response(int status, String contentType, String body, Map<String, String> headers) {
+        public Response {
             requireNonNull(contentType, "contentType is null");
             requireNonNull(body, "body is null");
             headers = Map.copyOf(headers);
         }
 
-        public static Response text(int status, String message)
-        {
+        public static Response text(int status, String message) {
             return new Response(status, "text/plain; charset=utf-8", message + "\n", Map.of());
         }
 
-        static Response json(int status, Object value)
-        {
+        static Response json(int status, Object value) {
             try {
                 return new Response(status, "application/json", JSON.writeValueAsString(value) + "\n", Map.of());
-            }
-            catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
         }
 
-        Response withHeader(String name, String value)
-        {
+        Response withHeader(String name, String value) {
             Map<String, String> all = new LinkedHashMap<>(headers);
             all.put(name, value);
             return new Response(status, contentType, body, all);
         }
 
-        public byte[] bodyBytes()
-        {
+        public byte[] bodyBytes() {
             return body.getBytes(StandardCharsets.UTF_8);
         }
     }
 
     /** A request the protocol refuses; the message goes to the client as the answer's body. */
-    private static final class Refused
-            extends Exception
-    {
+    private static final class Refused extends Exception {
         private final int status;
 
-        Refused(int status, String message)
-        {
+        Refused(int status, String message) {
             super(message, null, false, false);
             this.status = status;
         }
@@ -185,18 +174,50 @@ public final class ControlApi
     private final Optional<RegionView> regionView;
 
     @Inject
-    public ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
-            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners, PeerResolver resolver,
-            Optional<RegionView> regionView)
-    {
-        this(node, peers, config, sessions, registry, regions, locks, baselines, baselineJobs, qemuListeners, resolver, regionView, System::currentTimeMillis);
+    public ControlApi(
+            NodeConfig node,
+            PeersConfig peers,
+            ControlConfig config,
+            SessionManager sessions,
+            MigrationRegistry registry,
+            Optional<RegionStatus> regions,
+            Optional<VmLocks> locks,
+            BaselineStore baselines,
+            BaselineJobs baselineJobs,
+            QemuListeners qemuListeners,
+            PeerResolver resolver,
+            Optional<RegionView> regionView) {
+        this(
+                node,
+                peers,
+                config,
+                sessions,
+                registry,
+                regions,
+                locks,
+                baselines,
+                baselineJobs,
+                qemuListeners,
+                resolver,
+                regionView,
+                System::currentTimeMillis);
     }
 
     /** {@code clock}: milliseconds since the epoch, for the baselines' ages. */
-    ControlApi(NodeConfig node, PeersConfig peers, ControlConfig config, SessionManager sessions, MigrationRegistry registry, Optional<RegionStatus> regions,
-            Optional<VmLocks> locks, BaselineStore baselines, BaselineJobs baselineJobs, QemuListeners qemuListeners, PeerResolver resolver,
-            Optional<RegionView> regionView, LongSupplier clock)
-    {
+    ControlApi(
+            NodeConfig node,
+            PeersConfig peers,
+            ControlConfig config,
+            SessionManager sessions,
+            MigrationRegistry registry,
+            Optional<RegionStatus> regions,
+            Optional<VmLocks> locks,
+            BaselineStore baselines,
+            BaselineJobs baselineJobs,
+            QemuListeners qemuListeners,
+            PeerResolver resolver,
+            Optional<RegionView> regionView,
+            LongSupplier clock) {
         this.regionView = requireNonNull(regionView, "regionView is null");
         this.resolver = requireNonNull(resolver, "resolver is null");
         this.qemuListeners = requireNonNull(qemuListeners, "qemuListeners is null");
@@ -212,13 +233,13 @@ public final class ControlApi
         this.locks = requireNonNull(locks, "locks is null");
     }
 
-    public Response handle(String method, String uri, String contentType, String body)
-    {
+    public Response handle(String method, String uri, String contentType, String body) {
         try {
             QueryStringDecoder decoder = new QueryStringDecoder(uri);
             if (decoder.path().startsWith("/v1/regions/") && decoder.path().endsWith("/destinations")) {
                 requireMethod(method, "GET");
-                String region = decoder.path().substring("/v1/regions/".length(), decoder.path().length() - "/destinations".length());
+                String region = decoder.path()
+                        .substring("/v1/regions/".length(), decoder.path().length() - "/destinations".length());
                 List<String> vm = decoder.parameters().getOrDefault("vm", List.of());
                 if (vm.size() != 1 || vm.get(0).isEmpty()) {
                     throw new Refused(400, "give the VM exactly once: /v1/regions/REGION/destinations?vm=DOMAIN");
@@ -226,15 +247,12 @@ public final class ControlApi
                 return destinations(region, domain(vm.get(0)));
             }
             return route(method, decoder.path(), contentType, body);
-        }
-        catch (Refused e) {
+        } catch (Refused e) {
             return Response.text(e.status, e.getMessage());
-        }
-        catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             // QueryStringDecoder: a broken %-escape in the path or the form
             return Response.text(400, "malformed request: " + e.getMessage());
-        }
-        finally {
+        } finally {
             releaseLocks();
         }
     }
@@ -245,21 +263,22 @@ public final class ControlApi
      * ({@link ControlServer}), so they go soon after their session ends, or their announcement
      * expires, even when nobody asks.
      */
-    void releaseLocks()
-    {
+    void releaseLocks() {
         for (AutoCloseable resource : registry.takeReleased()) {
             try {
                 resource.close();
-            }
-            catch (Exception e) {
-                log.warn("letting go of {}: {}", resource instanceof MigrationListener listener ? "migration socket " + listener.socket() : "a VM lock", e.getMessage());
+            } catch (Exception e) {
+                log.warn(
+                        "letting go of {}: {}",
+                        resource instanceof MigrationListener listener
+                                ? "migration socket " + listener.socket()
+                                : "a VM lock",
+                        e.getMessage());
             }
         }
     }
 
-    private Response route(String method, String path, String contentType, String body)
-            throws Refused
-    {
+    private Response route(String method, String path, String contentType, String body) throws Refused {
         if (path.equals("/v1/incoming-migrations")) {
             requireMethod(method, "POST");
             return expectIncoming(form(contentType, body, "protocol", "domain", "uuid"));
@@ -278,9 +297,9 @@ public final class ControlApi
         }
         if (path.equals("/v1/regions")) {
             requireMethod(method, "GET");
-            return regions
-                    .map(source -> Response.json(200, JSON.valueToTree(source.status())))
-                    .orElseGet(() -> Response.text(404, "dwcpd " + node.getName() + " runs no control plane (set region.name)"));
+            return regions.map(source -> Response.json(200, JSON.valueToTree(source.status())))
+                    .orElseGet(() ->
+                            Response.text(404, "dwcpd " + node.getName() + " runs no control plane (set region.name)"));
         }
         if (path.equals("/v1/migrations")) {
             requireMethod(method, "GET", "POST");
@@ -297,36 +316,46 @@ public final class ControlApi
             if (method.equals("DELETE")) {
                 return switch (registry.forgetUnlessRunning(id)) {
                     case FORGOTTEN -> new Response(204, "text/plain; charset=utf-8", "", Map.of());
-                    case RUNNING -> Response.text(409, "migration " + id + " still runs: its VM lock is let go of when its session ends");
-                    case UNKNOWN -> Response.text(404, "no migration " + id + " (unknown, or forgotten after " + config.getExpectationTimeout().toSeconds() + " s)");
+                    case RUNNING ->
+                        Response.text(
+                                409, "migration " + id + " still runs: its VM lock is let go of when its session ends");
+                    case UNKNOWN ->
+                        Response.text(
+                                404,
+                                "no migration " + id + " (unknown, or forgotten after "
+                                        + config.getExpectationTimeout().toSeconds() + " s)");
                 };
             }
             return registry.outgoing(id)
                     .map(migration -> Response.json(200, migration(migration)))
-                    .orElseGet(() -> Response.text(404, "no migration " + id + " (unknown, or forgotten after " + config.getExpectationTimeout().toSeconds() + " s)"));
+                    .orElseGet(() -> Response.text(
+                            404,
+                            "no migration " + id + " (unknown, or forgotten after "
+                                    + config.getExpectationTimeout().toSeconds() + " s)"));
         }
-        return Response.text(404, "no such resource: " + path + " (protocol " + PROTOCOL + ": /v1/status, /v1/regions, /v1/migrations, /v1/incoming-migrations, /v1/baselines)");
+        return Response.text(
+                404,
+                "no such resource: " + path + " (protocol " + PROTOCOL
+                        + ": /v1/status, /v1/regions, /v1/migrations, /v1/incoming-migrations, /v1/baselines)");
     }
 
     /** Where the VM would go in the region: the candidates with their figures, best first (DestinationChooser's rules). */
-    private Response destinations(String region, String vm)
-            throws Refused
-    {
+    private Response destinations(String region, String vm) throws Refused {
         if (regionView.isEmpty()) {
-            throw new Refused(404, "dwcpd " + node.getName() + " runs no control plane (set region.name): it knows no region's hosts to choose from");
+            throw new Refused(
+                    404,
+                    "dwcpd " + node.getName()
+                            + " runs no control plane (set region.name): it knows no region's hosts to choose from");
         }
         DestinationChooser.Choice choice;
         long now = clock.getAsLong();
         try {
             choice = DestinationChooser.choose(regionView.get(), region, vm, now);
-        }
-        catch (StaleMetadataException e) {
+        } catch (StaleMetadataException e) {
             throw new Refused(503, e.getMessage());
-        }
-        catch (DestinationChooser.NoChoiceException e) {
+        } catch (DestinationChooser.NoChoiceException e) {
             throw new Refused(e.status(), e.getMessage());
-        }
-        catch (IllegalStateException e) {
+        } catch (IllegalStateException e) {
             throw new Refused(503, e.getMessage());
         }
         ObjectNode answer = JSON.createObjectNode();
@@ -334,8 +363,7 @@ public final class ControlApi
         answer.put("vm", choice.vm());
         if (choice.chosen().isPresent()) {
             answer.put("chosen", choice.chosen().get().host());
-        }
-        else {
+        } else {
             answer.putNull("chosen");
         }
         answer.put("reason", choice.reason());
@@ -347,8 +375,14 @@ public final class ControlApi
             entry.put("capacity", candidate.capacity());
             entry.put("running", candidate.running());
             entry.put("full", candidate.isFull());
-            candidate.baseline().ifPresentOrElse(baseline -> entry.set("baseline", JSON.valueToTree(baseline)), () -> entry.putNull("baseline"));
-            candidate.link().ifPresentOrElse(link -> entry.set("link", JSON.valueToTree(link)), () -> entry.putNull("link"));
+            candidate
+                    .baseline()
+                    .ifPresentOrElse(
+                            baseline -> entry.set("baseline", JSON.valueToTree(baseline)),
+                            () -> entry.putNull("baseline"));
+            candidate
+                    .link()
+                    .ifPresentOrElse(link -> entry.set("link", JSON.valueToTree(link)), () -> entry.putNull("link"));
             entry.put("figures", candidate.figures(now));
         }
         answer.put("hostsAgeMillis", choice.hostsAgeMillis());
@@ -359,17 +393,13 @@ public final class ControlApi
         return Response.json(200, answer);
     }
 
-    private static void requireMethod(String method, String... allowed)
-            throws Refused
-    {
+    private static void requireMethod(String method, String... allowed) throws Refused {
         if (!List.of(allowed).contains(method)) {
             throw new Refused(405, method + " is not allowed here (" + String.join(", ", allowed) + ")");
         }
     }
 
-    private Response expectIncoming(Map<String, String> form)
-            throws Refused
-    {
+    private Response expectIncoming(Map<String, String> form) throws Refused {
         String domain = domain(form.get("domain"));
         String uuid = form.get("uuid");
         if (!UUID.matcher(uuid).matches()) {
@@ -377,19 +407,22 @@ public final class ControlApi
         }
         return switch (registry.expectIncoming(domain, uuid)) {
             case ACCEPTED -> new Response(204, "text/plain; charset=utf-8", "", Map.of());
-            case ALREADY_KNOWN -> Response.text(409, "domain '" + printable(domain) + "' (or UUID " + uuid + ") is already expected here");
-            case FULL -> Response.text(503, "dwcpd keeps " + config.getMaxRecords() + " migration records (control.max-records): try again later");
+            case ALREADY_KNOWN ->
+                Response.text(
+                        409, "domain '" + printable(domain) + "' (or UUID " + uuid + ") is already expected here");
+            case FULL ->
+                Response.text(
+                        503,
+                        "dwcpd keeps " + config.getMaxRecords()
+                                + " migration records (control.max-records): try again later");
         };
     }
 
-    private Response announceOutgoing(Map<String, String> form)
-            throws Refused
-    {
+    private Response announceOutgoing(Map<String, String> form) throws Refused {
         String domain = domain(form.get("domain"));
         try {
             AmstOpen.checkVm(domain); // the session's OPEN names it to the destination
-        }
-        catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             throw new Refused(400, "domain '" + printable(domain) + "': " + e.getMessage());
         }
         String peerName = form.get("peer");
@@ -400,8 +433,7 @@ public final class ControlApi
         try {
             // a configured peer, else a host of the region
             peer = resolver.resolve(peerName);
-        }
-        catch (PeerResolver.UnresolvedPeerException e) {
+        } catch (PeerResolver.UnresolvedPeerException e) {
             throw new Refused(e.status(), e.getMessage());
         }
         MigrationRegistry.Announcement announcement = registry.announceOutgoing(domain, peer);
@@ -412,23 +444,31 @@ public final class ControlApi
                     lockVm(locks.get(), migration);
                 }
                 openSocket(migration);
-                yield Response.json(201, migration(migration)).withHeader("Location", "/v1/migrations/" + migration.id());
+                yield Response.json(201, migration(migration))
+                        .withHeader("Location", "/v1/migrations/" + migration.id());
             }
-            case ALREADY_KNOWN -> Response.text(409, "domain '" + printable(domain) + "' is already migrating through this dwcpd (migration "
-                    + announcement.migration().map(MigrationRegistry.Outgoing::id).orElse("?") + ")");
-            case FULL -> Response.text(503, "dwcpd keeps " + config.getMaxRecords() + " migration records (control.max-records): try again later");
+            case ALREADY_KNOWN ->
+                Response.text(
+                        409,
+                        "domain '" + printable(domain) + "' is already migrating through this dwcpd (migration "
+                                + announcement
+                                        .migration()
+                                        .map(MigrationRegistry.Outgoing::id)
+                                        .orElse("?") + ")");
+            case FULL ->
+                Response.text(
+                        503,
+                        "dwcpd keeps " + config.getMaxRecords()
+                                + " migration records (control.max-records): try again later");
         };
     }
 
-    private Response baselineList()
-            throws Refused
-    {
+    private Response baselineList() throws Refused {
         List<BaselineStore.Entry> entries;
         long used;
         try {
             entries = baselines.entries();
-        }
-        catch (BaselineStoreException e) {
+        } catch (BaselineStoreException e) {
             throw new Refused(500, e.getMessage());
         }
         long now = clock.getAsLong();
@@ -450,8 +490,7 @@ public final class ControlApi
             item.put("ageMillis", Math.max(0, now - entry.info().createdMillis()));
             if (entry.lastUsedMillis().isPresent()) {
                 item.put("lastUsedAtMillis", entry.lastUsedMillis().getAsLong());
-            }
-            else {
+            } else {
                 item.putNull("lastUsedAtMillis");
             }
             item.put("inUse", entry.inUse());
@@ -461,25 +500,25 @@ public final class ControlApi
         return Response.json(200, answer);
     }
 
-    private Response removeBaselines(Map<String, String> form)
-            throws Refused
-    {
+    private Response removeBaselines(Map<String, String> form) throws Refused {
         String vm = form.get("vm");
         if (vm.isEmpty() || vm.length() > MAX_DOMAIN_LENGTH || vm.indexOf('\0') >= 0 || vm.indexOf('\n') >= 0) {
-            throw new Refused(400, "vm must be a domain name, a UUID or a baseline id: 1 to " + MAX_DOMAIN_LENGTH + " characters without NUL or newline");
+            throw new Refused(
+                    400,
+                    "vm must be a domain name, a UUID or a baseline id: 1 to " + MAX_DOMAIN_LENGTH
+                            + " characters without NUL or newline");
         }
         List<String> removed;
         try {
             removed = baselines.removeOwnedBy(vm);
-        }
-        catch (BaselineInUseException e) {
+        } catch (BaselineInUseException e) {
             throw new Refused(409, e.getMessage());
-        }
-        catch (BaselineStoreException e) {
+        } catch (BaselineStoreException e) {
             throw new Refused(500, e.getMessage());
         }
         if (removed.isEmpty()) {
-            throw new Refused(404, "no baseline of '" + printable(vm) + "' (neither its id nor its VM's domain name or UUID)");
+            throw new Refused(
+                    404, "no baseline of '" + printable(vm) + "' (neither its id nor its VM's domain name or UUID)");
         }
         ObjectNode answer = JSON.createObjectNode();
         answer.put("vm", vm);
@@ -488,35 +527,40 @@ public final class ControlApi
         return Response.json(200, answer);
     }
 
-    private static ObjectNode commit(BaselineJobs.Outcome outcome)
-    {
+    private static ObjectNode commit(BaselineJobs.Outcome outcome) {
         ObjectNode entry = JSON.createObjectNode();
         entry.put("session", String.format("%016x", outcome.sessionId()));
         entry.put("role", outcome.role());
         entry.put("state", lower(outcome.state()));
-        entry.put("baseline", outcome.baseline().map(BaselineStore.BaselineInfo::id).orElse(null));
-        entry.put("pages", outcome.baseline().map(BaselineStore.BaselineInfo::pages).orElse(0));
-        entry.put("bytes", outcome.baseline().map(BaselineStore.BaselineInfo::bytes).orElse(0L));
+        entry.put(
+                "baseline",
+                outcome.baseline().map(BaselineStore.BaselineInfo::id).orElse(null));
+        entry.put(
+                "pages",
+                outcome.baseline().map(BaselineStore.BaselineInfo::pages).orElse(0));
+        entry.put(
+                "bytes",
+                outcome.baseline().map(BaselineStore.BaselineInfo::bytes).orElse(0L));
         entry.put("reason", outcome.reason().orElse(null));
         entry.put("startedAtMillis", outcome.startedMillis());
         if (outcome.endedMillis().isPresent()) {
             entry.put("endedAtMillis", outcome.endedMillis().getAsLong());
-        }
-        else {
+        } else {
             entry.putNull("endedAtMillis");
         }
         return entry;
     }
 
     /** A migration's baseline: its session's outcome, or state none. */
-    private ObjectNode migrationBaseline(Optional<Session> session)
-    {
+    private ObjectNode migrationBaseline(Optional<Session> session) {
         Optional<BaselineJobs.Outcome> outcome = session.flatMap(value -> baselineJobs.outcome(value.id()));
         if (outcome.isPresent()) {
             return commit(outcome.get());
         }
         ObjectNode entry = JSON.createObjectNode();
-        entry.put("session", session.map(value -> String.format("%016x", value.id())).orElse(null));
+        entry.put(
+                "session",
+                session.map(value -> String.format("%016x", value.id())).orElse(null));
         entry.putNull("role");
         entry.put("state", "none");
         entry.putNull("baseline");
@@ -529,105 +573,106 @@ public final class ControlApi
     }
 
     /** The VM's lock in the region for the announced migration, or the announcement is withdrawn and refused. */
-    private void lockVm(VmLocks source, MigrationRegistry.Outgoing migration)
-            throws Refused
-    {
+    private void lockVm(VmLocks source, MigrationRegistry.Outgoing migration) throws Refused {
         releaseLocks(); // a replaced announcement's lock goes first
         VmLock lock;
         try {
             lock = source.lock(migration.domain(), migration.id());
-        }
-        catch (VmLockedException e) {
+        } catch (VmLockedException e) {
             registry.forget(migration.id());
             throw new Refused(409, e.getMessage());
-        }
-        catch (InterruptedException e) {
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             registry.forget(migration.id());
             throw new Refused(503, "interrupted while taking the lock of VM '" + printable(migration.domain()) + "'");
-        }
-        catch (Exception e) {
+        } catch (Exception e) {
             registry.forget(migration.id());
-            throw new Refused(503, "cannot take the lock of VM '" + printable(migration.domain()) + "' in the region: " + e.getMessage()
-                    + " (is ZooKeeper reachable? dwcp status)");
+            throw new Refused(
+                    503,
+                    "cannot take the lock of VM '" + printable(migration.domain()) + "' in the region: "
+                            + e.getMessage() + " (is ZooKeeper reachable? dwcp status)");
         }
         if (!registry.attachLock(migration.id(), lock)) {
             lock.close();
-            throw new Refused(503, "migration " + migration.id() + " was forgotten while its VM lock was taken: try again");
+            throw new Refused(
+                    503, "migration " + migration.id() + " was forgotten while its VM lock was taken: try again");
         }
     }
 
     /** The migration's own socket, where its source QEMU connects; or the announcement is withdrawn and refused. */
-    private void openSocket(MigrationRegistry.Outgoing migration)
-            throws Refused
-    {
+    private void openSocket(MigrationRegistry.Outgoing migration) throws Refused {
         MigrationListener listener;
         try {
             listener = qemuListeners.openMigration(migration.peer(), migration.id(), migration.domain());
-        }
-        catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             registry.forget(migration.id());
             throw new Refused(400, "cannot open the socket of migration " + migration.id() + ": " + e.getMessage());
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             registry.forget(migration.id());
             throw new Refused(500, "cannot open the socket of migration " + migration.id() + ": " + e.getMessage());
-        }
-        catch (InterruptedException e) {
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             registry.forget(migration.id());
             throw new Refused(503, "interrupted while opening the socket of migration " + migration.id());
         }
         if (!registry.attachListener(migration.id(), listener)) {
             listener.close();
-            throw new Refused(503, "migration " + migration.id() + " was forgotten while its socket was opened: try again");
+            throw new Refused(
+                    503, "migration " + migration.id() + " was forgotten while its socket was opened: try again");
         }
     }
 
-    private static String domain(String domain)
-            throws Refused
-    {
-        if (domain.isEmpty() || domain.length() > MAX_DOMAIN_LENGTH || domain.indexOf('\0') >= 0 || domain.indexOf('\n') >= 0) {
+    private static String domain(String domain) throws Refused {
+        if (domain.isEmpty()
+                || domain.length() > MAX_DOMAIN_LENGTH
+                || domain.indexOf('\0') >= 0
+                || domain.indexOf('\n') >= 0) {
             throw new Refused(400, "domain must be 1 to " + MAX_DOMAIN_LENGTH + " characters without NUL or newline");
         }
         return domain;
     }
 
     /** The form's fields: exactly the expected ones, each once, protocol first checked. */
-    private static Map<String, String> form(String contentType, String body, String... fields)
-            throws Refused
-    {
-        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
-            throw new Refused(400, "the body must be application/x-www-form-urlencoded, not " + (contentType == null ? "missing" : "'" + printable(contentType) + "'"));
+    private static Map<String, String> form(String contentType, String body, String... fields) throws Refused {
+        if (contentType == null
+                || !contentType.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+            throw new Refused(
+                    400,
+                    "the body must be application/x-www-form-urlencoded, not "
+                            + (contentType == null ? "missing" : "'" + printable(contentType) + "'"));
         }
         Map<String, List<String>> parameters = new QueryStringDecoder(body, StandardCharsets.UTF_8, false).parameters();
         Map<String, String> form = new LinkedHashMap<>();
         for (String field : fields) {
             List<String> values = parameters.get(field);
             if (values == null || values.size() != 1) {
-                throw new Refused(400, "field '" + field + "' must be given exactly once (fields: " + String.join(", ", fields) + ")");
+                throw new Refused(
+                        400,
+                        "field '" + field + "' must be given exactly once (fields: " + String.join(", ", fields) + ")");
             }
             form.put(field, values.get(0));
         }
         for (String name : parameters.keySet()) {
             if (!form.containsKey(name)) {
-                throw new Refused(400, "unknown field '" + printable(name) + "' (fields: " + String.join(", ", fields) + ")");
+                throw new Refused(
+                        400, "unknown field '" + printable(name) + "' (fields: " + String.join(", ", fields) + ")");
             }
         }
         if (!form.get("protocol").equals(Integer.toString(PROTOCOL))) {
-            throw new Refused(400, "unknown protocol '" + printable(form.get("protocol")) + "': this dwcpd speaks protocol " + PROTOCOL);
+            throw new Refused(
+                    400,
+                    "unknown protocol '" + printable(form.get("protocol")) + "': this dwcpd speaks protocol "
+                            + PROTOCOL);
         }
         return form;
     }
 
     /** At most 200 characters, control characters shown as '?': safe to quote in an answer or a log. */
-    private static String printable(String text)
-    {
+    private static String printable(String text) {
         return Printable.of(text, 200);
     }
 
-    private ObjectNode status()
-    {
+    private ObjectNode status() {
         ObjectNode status = JSON.createObjectNode();
         status.put("protocol", PROTOCOL);
         status.put("node", node.getName());
@@ -640,8 +685,7 @@ public final class ControlApi
             entry.put("socket", node.peerSocket(peer.name()).toString());
             if (peer.qemuPort().isPresent()) {
                 entry.put("qemuPort", peer.qemuPort().getAsInt());
-            }
-            else {
+            } else {
                 entry.putNull("qemuPort");
             }
         }
@@ -659,28 +703,29 @@ public final class ControlApi
         return status;
     }
 
-    private ObjectNode migration(MigrationRegistry.Outgoing migration)
-    {
+    private ObjectNode migration(MigrationRegistry.Outgoing migration) {
         ObjectNode entry = JSON.createObjectNode();
         entry.put("id", migration.id());
         entry.put("domain", migration.domain());
         entry.put("peer", migration.peer().name());
-        entry.put("socket", node.peerSocket(Target.migration(migration.peer().name(), migration.id()).value()).toString());
+        entry.put(
+                "socket",
+                node.peerSocket(Target.migration(migration.peer().name(), migration.id())
+                                .value())
+                        .toString());
         Optional<Session> session = migration.session();
         entry.put("state", session.map(value -> lower(value.state())).orElse("waiting"));
         entry.put("createdAtMillis", migration.createdMillis());
         if (session.isPresent()) {
             entry.set("session", session(session.get()));
-        }
-        else {
+        } else {
             entry.putNull("session");
         }
         entry.set("baseline", migrationBaseline(session));
         return entry;
     }
 
-    private static ObjectNode session(Session session)
-    {
+    private static ObjectNode session(Session session) {
         ObjectNode entry = JSON.createObjectNode();
         entry.put("id", String.format("%016x", session.id()));
         entry.put("peer", session.peer().name());
@@ -697,8 +742,7 @@ public final class ControlApi
         entry.put("streams", session.streamsSnapshot().size());
         if (session.role() == Session.Role.SOURCE && read > 0 && sent > 0) {
             entry.put("compressionRatio", Math.round(1000.0 * read / sent) / 1000.0);
-        }
-        else {
+        } else {
             entry.putNull("compressionRatio");
         }
         if (session.role() == Session.Role.SOURCE) {
@@ -707,15 +751,13 @@ public final class ControlApi
             reused.put("baselinePages", reuse.baselinePages());
             reused.put("referencedPages", reuse.referencedPages());
             reused.put("deltaPages", reuse.deltaPages());
-        }
-        else {
+        } else {
             entry.putNull("reuse");
         }
         return entry;
     }
 
-    private static String lower(Enum<?> value)
-    {
+    private static String lower(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT);
     }
 }

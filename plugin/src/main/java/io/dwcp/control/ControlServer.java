@@ -1,5 +1,7 @@
 package io.dwcp.control;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.node.NodeConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -23,22 +25,19 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import jakarta.inject.Inject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@link ControlApi} as HTTP/1.1 on the unix socket {@code control.socket}
@@ -51,9 +50,7 @@ import static java.util.Objects.requireNonNull;
  * lock), which an event loop must never do. The same thread lets go of the VM locks of ended
  * migrations every second.
  */
-public final class ControlServer
-        implements Closeable
-{
+public final class ControlServer implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
     static final int MAX_INITIAL_LINE = 4096;
     static final int MAX_HEADERS = 8192;
@@ -72,17 +69,14 @@ public final class ControlServer
     private Path socket;
 
     @Inject
-    public ControlServer(ControlConfig config, NodeConfig node, EventLoopGroup group, ControlApi api)
-    {
+    public ControlServer(ControlConfig config, NodeConfig node, EventLoopGroup group, ControlApi api) {
         this.config = requireNonNull(config, "config is null");
         this.node = requireNonNull(node, "node is null");
         this.group = requireNonNull(group, "group is null");
         this.api = requireNonNull(api, "api is null");
     }
 
-    public void start()
-            throws IOException, InterruptedException
-    {
+    public void start() throws IOException, InterruptedException {
         if (!config.isEnabled()) {
             return;
         }
@@ -94,31 +88,43 @@ public final class ControlServer
         listener = new ServerBootstrap()
                 .group(group)
                 .channel(EpollServerDomainSocketChannel.class)
-                .childHandler(new ChannelInitializer<Channel>()
-                {
+                .childHandler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(Channel channel)
-                    {
+                    protected void initChannel(Channel channel) {
                         if (connections.incrementAndGet() > config.getMaxConnections()) {
                             connections.decrementAndGet();
-                            log.debug("control connection refused: {} open (control.max-connections)", config.getMaxConnections());
+                            log.debug(
+                                    "control connection refused: {} open (control.max-connections)",
+                                    config.getMaxConnections());
                             channel.close();
                             return;
                         }
                         channel.closeFuture().addListener(closed -> connections.decrementAndGet());
                         // the whole exchange has a deadline: a slow or silent client is cut off
-                        channel.eventLoop().schedule(() -> {
-                            if (channel.isOpen()) {
-                                log.debug("control connection closed: no complete request within {}", config.getRequestTimeout());
-                                channel.close();
-                            }
-                        }, config.getRequestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                        channel.eventLoop()
+                                .schedule(
+                                        () -> {
+                                            if (channel.isOpen()) {
+                                                log.debug(
+                                                        "control connection closed: no complete request within {}",
+                                                        config.getRequestTimeout());
+                                                channel.close();
+                                            }
+                                        },
+                                        config.getRequestTimeout().toMillis(),
+                                        TimeUnit.MILLISECONDS);
                         channel.pipeline().addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADERS, 8192));
-                        channel.pipeline().addLast("aggregator", new HttpObjectAggregator(config.getMaxRequestSize().toIntBytes()));
+                        channel.pipeline()
+                                .addLast(
+                                        "aggregator",
+                                        new HttpObjectAggregator(
+                                                config.getMaxRequestSize().toIntBytes()));
                         channel.pipeline().addLast("api", new RequestHandler());
                     }
                 })
-                .bind(new DomainSocketAddress(path.toFile())).sync().channel();
+                .bind(new DomainSocketAddress(path.toFile()))
+                .sync()
+                .channel();
         socket = path;
         config.socketPermissions().apply(path);
         requests.scheduleWithFixedDelay(api::releaseLocks, 1, 1, TimeUnit.SECONDS);
@@ -126,15 +132,13 @@ public final class ControlServer
     }
 
     /** The socket's path, once started. */
-    public Path socket()
-    {
+    public Path socket() {
         return socket;
     }
 
     /** Stops listening, then lets the request being answered finish (a ZooKeeper call is bounded by its timeouts). */
     @Override
-    public void close()
-    {
+    public void close() {
         if (listener != null) {
             listener.close().syncUninterruptibly();
             listener = null;
@@ -145,31 +149,32 @@ public final class ControlServer
                 log.warn("a control request is still being answered after 10 s");
                 requests.shutdownNow();
             }
-        }
-        catch (InterruptedException e) {
+        } catch (InterruptedException e) {
             requests.shutdownNow();
             Thread.currentThread().interrupt();
         }
         if (socket != null) {
             try {
                 Files.deleteIfExists(socket);
-            }
-            catch (IOException e) {
+            } catch (IOException e) {
                 log.warn("cannot remove {}: {}", socket, e.toString());
             }
         }
     }
 
-    private final class RequestHandler
-            extends SimpleChannelInboundHandler<FullHttpRequest>
-    {
+    private final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
-        protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request)
-        {
+        protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request) {
             if (request.decoderResult().isFailure()) {
                 Throwable cause = request.decoderResult().cause();
-                int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431 : 400;
-                answer(context, request.method().name(), request.uri(), ControlApi.Response.text(status, "malformed HTTP request: " + cause.getMessage()));
+                int status = cause instanceof TooLongHttpLineException
+                        ? 414
+                        : cause instanceof TooLongHttpHeaderException ? 431 : 400;
+                answer(
+                        context,
+                        request.method().name(),
+                        request.uri(),
+                        ControlApi.Response.text(status, "malformed HTTP request: " + cause.getMessage()));
                 return;
             }
             // copied here: the request is released when this method returns
@@ -182,26 +187,24 @@ public final class ControlServer
                     ControlApi.Response response;
                     try {
                         response = api.handle(method, uri, contentType, body);
-                    }
-                    catch (RuntimeException e) {
+                    } catch (RuntimeException e) {
                         log.warn("control {} {} failed", method, uri, e);
                         response = ControlApi.Response.text(500, "dwcpd failed to answer: " + e);
                     }
                     answer(context, method, uri, response);
                 });
-            }
-            catch (RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 // the server is closing
                 context.close();
             }
         }
 
         /** On any thread: Netty hands the write to the channel's event loop. */
-        private void answer(ChannelHandlerContext context, String method, String uri, ControlApi.Response response)
-        {
+        private void answer(ChannelHandlerContext context, String method, String uri, ControlApi.Response response) {
             log.debug("control {} {} -> {}", method, uri, response.status());
             byte[] body = response.bodyBytes();
-            FullHttpResponse answer = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(response.status()), Unpooled.wrappedBuffer(body));
+            FullHttpResponse answer = new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(response.status()), Unpooled.wrappedBuffer(body));
             if (body.length > 0) {
                 answer.headers().set(HttpHeaderNames.CONTENT_TYPE, response.contentType());
             }
@@ -214,8 +217,7 @@ public final class ControlServer
         }
 
         @Override
-        public void exceptionCaught(ChannelHandlerContext context, Throwable cause)
-        {
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
             log.debug("control connection failed: {}", cause.toString());
             context.close();
         }

@@ -1,5 +1,7 @@
 package io.dwcp.control;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.config.Printable;
 import io.dwcp.hde.BaselineJobs;
 import io.dwcp.hde.BaselineStore;
@@ -7,21 +9,18 @@ import io.dwcp.session.PeerConfig;
 import io.dwcp.session.Session;
 import io.dwcp.session.SessionManager;
 import jakarta.inject.Inject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the control socket was told: incoming migrations the libvirt hook announced (this host is
@@ -49,20 +48,19 @@ import static java.util.Objects.requireNonNull;
  * blocks on ZooKeeper and closing a listener waits for its event loop, so the registry never does
  * it under its monitor: what it let go of waits in {@link #takeReleased} for the caller to close.
  */
-public final class MigrationRegistry
-{
+public final class MigrationRegistry {
     private static final Logger log = LoggerFactory.getLogger(MigrationRegistry.class);
 
-    public enum Outcome
-    {
-        ACCEPTED, ALREADY_KNOWN, FULL
+    public enum Outcome {
+        ACCEPTED,
+        ALREADY_KNOWN,
+        FULL
     }
 
     public record Incoming(String domain, String uuid, long createdMillis, long expiresNanos) {}
 
     /** An outgoing migration; {@link #session()} is empty until its source session starts. */
-    public static final class Outgoing
-    {
+    public static final class Outgoing {
         private final String id;
         private final String domain;
         private final PeerConfig peer;
@@ -72,8 +70,7 @@ public final class MigrationRegistry
         private AutoCloseable lock; // guarded by the registry
         private AutoCloseable listener; // guarded by the registry
 
-        private Outgoing(String id, String domain, PeerConfig peer, long createdMillis, long expiresNanos)
-        {
+        private Outgoing(String id, String domain, PeerConfig peer, long createdMillis, long expiresNanos) {
             this.id = id;
             this.domain = domain;
             this.peer = peer;
@@ -81,28 +78,23 @@ public final class MigrationRegistry
             this.expiresNanos = expiresNanos;
         }
 
-        public String id()
-        {
+        public String id() {
             return id;
         }
 
-        public String domain()
-        {
+        public String domain() {
             return domain;
         }
 
-        public PeerConfig peer()
-        {
+        public PeerConfig peer() {
             return peer;
         }
 
-        public long createdMillis()
-        {
+        public long createdMillis() {
             return createdMillis;
         }
 
-        public Optional<Session> session()
-        {
+        public Optional<Session> session() {
             return Optional.ofNullable(session);
         }
     }
@@ -115,11 +107,9 @@ public final class MigrationRegistry
     private final Map<String, Outgoing> outgoing = new LinkedHashMap<>();
     static final int KEPT_OWNERS = 256;
     // the VM each recent session carried, by session id (both roles)
-    private final Map<Long, BaselineStore.Owner> owners = new LinkedHashMap<>(16, 0.75f, false)
-    {
+    private final Map<Long, BaselineStore.Owner> owners = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, BaselineStore.Owner> eldest)
-        {
+        protected boolean removeEldestEntry(Map.Entry<Long, BaselineStore.Owner> eldest) {
             return size() > KEPT_OWNERS;
         }
     };
@@ -128,8 +118,7 @@ public final class MigrationRegistry
     private final List<AutoCloseable> released = new ArrayList<>();
 
     @Inject
-    public MigrationRegistry(ControlConfig config, SessionManager sessions, BaselineJobs baselineJobs)
-    {
+    public MigrationRegistry(ControlConfig config, SessionManager sessions, BaselineJobs baselineJobs) {
         this.config = requireNonNull(config, "config is null");
         requireNonNull(sessions, "sessions is null").addSessionListener(this::sessionStarted);
         sessions.addOpenListener(this::destinationOpened);
@@ -137,14 +126,12 @@ public final class MigrationRegistry
     }
 
     /** The VM the session carried, if this host was told (dwcp migrate at the source, the libvirt hook at the destination). */
-    public synchronized Optional<BaselineStore.Owner> ownerOf(long sessionId)
-    {
+    public synchronized Optional<BaselineStore.Owner> ownerOf(long sessionId) {
         return Optional.ofNullable(owners.get(sessionId));
     }
 
     /** The hook's announcement: this host is about to receive the domain. */
-    public synchronized Outcome expectIncoming(String domain, String uuid)
-    {
+    public synchronized Outcome expectIncoming(String domain, String uuid) {
         expire();
         for (Incoming existing : incoming.values()) {
             if (existing.domain().equals(domain) || existing.uuid().equalsIgnoreCase(uuid)) {
@@ -154,14 +141,19 @@ public final class MigrationRegistry
         if (incoming.size() + outgoing.size() >= config.getMaxRecords()) {
             return Outcome.FULL;
         }
-        incoming.put(domain, new Incoming(domain, uuid, System.currentTimeMillis(), System.nanoTime() + config.getExpectationTimeout().toNanos()));
+        incoming.put(
+                domain,
+                new Incoming(
+                        domain,
+                        uuid,
+                        System.currentTimeMillis(),
+                        System.nanoTime() + config.getExpectationTimeout().toNanos()));
         log.info("[domain={} uuid={}] incoming migration expected", domain, uuid);
         return Outcome.ACCEPTED;
     }
 
     /** dwcp migrate's announcement: the domain is about to migrate to the peer through this dwcpd. */
-    public synchronized Announcement announceOutgoing(String domain, PeerConfig peer)
-    {
+    public synchronized Announcement announceOutgoing(String domain, PeerConfig peer) {
         expire();
         for (Iterator<Outgoing> iterator = outgoing.values().iterator(); iterator.hasNext(); ) {
             Outgoing existing = iterator.next();
@@ -181,7 +173,12 @@ public final class MigrationRegistry
             return new Announcement(Outcome.FULL, Optional.empty());
         }
         String id = String.format("%016x", random.nextLong());
-        Outgoing migration = new Outgoing(id, domain, peer, System.currentTimeMillis(), System.nanoTime() + config.getExpectationTimeout().toNanos());
+        Outgoing migration = new Outgoing(
+                id,
+                domain,
+                peer,
+                System.currentTimeMillis(),
+                System.nanoTime() + config.getExpectationTimeout().toNanos());
         outgoing.put(id, migration);
         log.info("[domain={} migration={}] outgoing migration to {} announced", domain, id, peer.name());
         return new Announcement(Outcome.ACCEPTED, Optional.of(migration));
@@ -191,8 +188,7 @@ public final class MigrationRegistry
      * Gives the announced migration its VM's lock; false (and the caller closes the lock) when the
      * record is gone meanwhile.
      */
-    public synchronized boolean attachLock(String id, AutoCloseable lock)
-    {
+    public synchronized boolean attachLock(String id, AutoCloseable lock) {
         requireNonNull(lock, "lock is null");
         Outgoing migration = outgoing.get(id);
         if (migration == null) {
@@ -207,8 +203,7 @@ public final class MigrationRegistry
      * Gives the announced migration the listener of its own socket; false (and the caller closes
      * the listener) when the record is gone meanwhile, or its session already ended.
      */
-    public synchronized boolean attachListener(String id, AutoCloseable listener)
-    {
+    public synchronized boolean attachListener(String id, AutoCloseable listener) {
         requireNonNull(listener, "listener is null");
         Outgoing migration = outgoing.get(id);
         if (migration == null || (migration.session != null && migration.session.state() != Session.State.OPEN)) {
@@ -222,8 +217,7 @@ public final class MigrationRegistry
     }
 
     /** Forgets the outgoing migration (dwcp migrate is done with it); its lock and listener wait in {@link #takeReleased}. */
-    public synchronized Optional<Outgoing> forget(String id)
-    {
+    public synchronized Optional<Outgoing> forget(String id) {
         Outgoing migration = outgoing.remove(id);
         if (migration != null) {
             letGo(migration);
@@ -233,14 +227,14 @@ public final class MigrationRegistry
     }
 
     /** What {@link #forgetUnlessRunning} did. */
-    public enum Forgotten
-    {
-        FORGOTTEN, RUNNING, UNKNOWN
+    public enum Forgotten {
+        FORGOTTEN,
+        RUNNING,
+        UNKNOWN
     }
 
     /** {@link #forget}s the outgoing migration unless its session runs. */
-    public synchronized Forgotten forgetUnlessRunning(String id)
-    {
+    public synchronized Forgotten forgetUnlessRunning(String id) {
         Outgoing migration = outgoing.get(id);
         if (migration == null) {
             return Forgotten.UNKNOWN;
@@ -253,35 +247,30 @@ public final class MigrationRegistry
     }
 
     /** The locks and listeners let go of since the last call, for the caller to close off the registry's monitor. */
-    public synchronized List<AutoCloseable> takeReleased()
-    {
+    public synchronized List<AutoCloseable> takeReleased() {
         expire();
         List<AutoCloseable> locks = List.copyOf(released);
         released.clear();
         return locks;
     }
 
-    public synchronized Optional<Outgoing> outgoing(String id)
-    {
+    public synchronized Optional<Outgoing> outgoing(String id) {
         expire();
         return Optional.ofNullable(outgoing.get(id));
     }
 
-    public synchronized List<Incoming> incoming()
-    {
+    public synchronized List<Incoming> incoming() {
         expire();
         return List.copyOf(incoming.values());
     }
 
-    public synchronized List<Outgoing> outgoing()
-    {
+    public synchronized List<Outgoing> outgoing() {
         expire();
         return List.copyOf(outgoing.values());
     }
 
     /** A destination session's OPEN arrived: the VM it names, or else a first-come guess. */
-    private synchronized void destinationOpened(Session session)
-    {
+    private synchronized void destinationOpened(Session session) {
         expire();
         Optional<String> vm = session.vm();
         if (vm.isPresent()) {
@@ -292,35 +281,43 @@ public final class MigrationRegistry
             Optional<String> uuid = Optional.ofNullable(announced).map(Incoming::uuid);
             owners.put(session.id(), new BaselineStore.Owner(vm.get(), uuid));
             // the name comes from the peer: quoted, as every outside text in a log
-            log.info("[domain={} uuid={} migration={}] {} carries it", Printable.of(vm.get(), 200), uuid.orElse("not announced here"),
-                    session.migrationId().orElse("none"), session.context());
+            log.info(
+                    "[domain={} uuid={} migration={}] {} carries it",
+                    Printable.of(vm.get(), 200),
+                    uuid.orElse("not announced here"),
+                    session.migrationId().orElse("none"),
+                    session.context());
             return;
         }
         for (Incoming expected : incoming.values()) {
             if (takenIncoming.add(expected)) {
                 owners.put(session.id(), new BaselineStore.Owner(expected.domain(), Optional.of(expected.uuid())));
-                log.info("[domain={} uuid={}] {} carries it, as far as this host can tell", expected.domain(), expected.uuid(), session.context());
+                log.info(
+                        "[domain={} uuid={}] {} carries it, as far as this host can tell",
+                        expected.domain(),
+                        expected.uuid(),
+                        session.context());
                 return;
             }
         }
     }
 
-    private synchronized void sessionStarted(Session session)
-    {
+    private synchronized void sessionStarted(Session session) {
         if (session.role() != Session.Role.SOURCE) {
             return; // its VM is known once its OPEN arrives (destinationOpened)
         }
         // only the session that came through the migration's own socket carries it
         Outgoing migration = session.migrationId().map(outgoing::get).orElse(null);
-        if (migration != null && migration.session == null && migration.peer().name().equals(session.peer().name())) {
+        if (migration != null
+                && migration.session == null
+                && migration.peer().name().equals(session.peer().name())) {
             migration.session = session;
             owners.put(session.id(), new BaselineStore.Owner(migration.domain(), Optional.empty()));
             log.info("[domain={} migration={}] {} carries it", migration.domain(), migration.id(), session.context());
         }
     }
 
-    private void expire()
-    {
+    private void expire() {
         long now = System.nanoTime();
         incoming.values().removeIf(record -> now - record.expiresNanos() > 0);
         takenIncoming.retainAll(incoming.values());
@@ -330,8 +327,7 @@ public final class MigrationRegistry
             if (!running && now - migration.expiresNanos > 0) {
                 iterator.remove();
                 letGo(migration);
-            }
-            else if (migration.session != null && !running) {
+            } else if (migration.session != null && !running) {
                 // its session ended: the VM may migrate again
                 letGo(migration);
             }
@@ -339,8 +335,7 @@ public final class MigrationRegistry
     }
 
     /** Forgets every record (the daemon stops). */
-    public synchronized void clear()
-    {
+    public synchronized void clear() {
         incoming.clear();
         outgoing.values().forEach(this::letGo);
         outgoing.clear();
@@ -348,8 +343,7 @@ public final class MigrationRegistry
         owners.clear();
     }
 
-    private void letGo(Outgoing migration)
-    {
+    private void letGo(Outgoing migration) {
         if (migration.listener != null) {
             released.add(migration.listener);
             migration.listener = null;

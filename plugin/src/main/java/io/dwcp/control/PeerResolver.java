@@ -1,5 +1,7 @@
 package io.dwcp.control;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.config.Printable;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.region.ControlPlane;
@@ -10,12 +12,9 @@ import io.dwcp.region.Stamped;
 import io.dwcp.session.PeerConfig;
 import io.dwcp.session.PeersConfig;
 import jakarta.inject.Inject;
-
 import java.util.List;
 import java.util.Optional;
 import java.util.StringJoiner;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Who {@code dwcp migrate VM dwcp://HOST} means by HOST: a configured peer ({@code peers.*}) first;
@@ -23,22 +22,17 @@ import static java.util.Objects.requireNonNull;
  * {@code region.staleness-bound}: its address becomes the peer's, and its certificate's fingerprint
  * what the TLS peer must show. Blocks on ZooKeeper (the control socket's thread, never an event loop).
  */
-public final class PeerResolver
-{
+public final class PeerResolver {
     /** HOST is not known, or cannot be looked up now; {@link #status()} 404 or 503. */
-    public static final class UnresolvedPeerException
-            extends Exception
-    {
+    public static final class UnresolvedPeerException extends Exception {
         private final int status;
 
-        UnresolvedPeerException(int status, String message)
-        {
+        UnresolvedPeerException(int status, String message) {
             super(message);
             this.status = status;
         }
 
-        public int status()
-        {
+        public int status() {
             return status;
         }
     }
@@ -48,54 +42,58 @@ public final class PeerResolver
     private final Optional<RegionView> region;
 
     @Inject
-    public PeerResolver(NodeConfig node, PeersConfig peers, Optional<RegionView> region)
-    {
+    public PeerResolver(NodeConfig node, PeersConfig peers, Optional<RegionView> region) {
         this.node = requireNonNull(node, "node is null");
         this.peers = requireNonNull(peers, "peers is null");
         this.region = requireNonNull(region, "region is null");
     }
 
-    public PeerConfig resolve(String name)
-            throws UnresolvedPeerException
-    {
+    public PeerConfig resolve(String name) throws UnresolvedPeerException {
         Optional<PeerConfig> configured = peers.get(name);
         if (configured.isPresent()) {
             return configured.get();
         }
-        String known = "dwcpd " + node.getName() + " has no peer '" + printable(name) + "' (peers: " + peerNames() + ")";
+        String known =
+                "dwcpd " + node.getName() + " has no peer '" + printable(name) + "' (peers: " + peerNames() + ")";
         if (region.isEmpty()) {
             throw new UnresolvedPeerException(404, known + ", and runs no region (region.name) to look it up in");
         }
         Stamped<List<HostRecord>> hosts;
         try {
             hosts = region.get().hosts();
-        }
-        catch (StaleMetadataException e) {
-            throw new UnresolvedPeerException(503, known + ", and cannot look it up in region " + region.get().region() + ": " + e.getMessage());
+        } catch (StaleMetadataException e) {
+            throw new UnresolvedPeerException(
+                    503,
+                    known + ", and cannot look it up in region " + region.get().region() + ": " + e.getMessage());
         }
         if (name.equals(region.get().host())) {
-            throw new UnresolvedPeerException(400, "'" + printable(name) + "' is this host: a migration goes to another host");
+            throw new UnresolvedPeerException(
+                    400, "'" + printable(name) + "' is this host: a migration goes to another host");
         }
         StringJoiner names = new StringJoiner(", ");
         for (HostRecord host : hosts.value()) {
             if (host.name().equals(name)) {
-                return ControlPlane.asPeer(host).orElseThrow(() -> new UnresolvedPeerException(503,
-                        "host '" + printable(name) + "' of region " + region.get().region() + " publishes the address '"
-                                + printable(host.address()) + "', which is not host:port: fix its region.advertised-address"));
+                return ControlPlane.asPeer(host)
+                        .orElseThrow(() -> new UnresolvedPeerException(
+                                503,
+                                "host '" + printable(name) + "' of region "
+                                        + region.get().region() + " publishes the address '" + printable(host.address())
+                                        + "', which is not host:port: fix its region.advertised-address"));
             }
             names.add(host.name());
         }
-        throw new UnresolvedPeerException(404, known + ", and region " + region.get().region() + " has no host of that name (hosts: "
-                + (names.length() == 0 ? "none" : names.toString()) + "; read " + hosts.age(System.currentTimeMillis()).toMillis() + " ms ago)");
+        throw new UnresolvedPeerException(
+                404,
+                known + ", and region " + region.get().region() + " has no host of that name (hosts: "
+                        + (names.length() == 0 ? "none" : names.toString()) + "; read "
+                        + hosts.age(System.currentTimeMillis()).toMillis() + " ms ago)");
     }
 
-    private static String printable(String text)
-    {
+    private static String printable(String text) {
         return Printable.of(text, 200);
     }
 
-    private String peerNames()
-    {
+    private String peerNames() {
         java.util.Set<String> names = new java.util.TreeSet<>();
         peers.all().forEach(peer -> names.add(peer.name()));
         return names.isEmpty() ? "none configured" : String.join(", ", names);

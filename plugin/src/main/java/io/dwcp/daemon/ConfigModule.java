@@ -1,6 +1,9 @@
 package io.dwcp.daemon;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.inject.AbstractModule;
+import io.dwcp.amst.AmstConfig;
 import io.dwcp.codec.CodecConfig;
 import io.dwcp.control.ControlConfig;
 import io.dwcp.gossip.GossipConfig;
@@ -8,27 +11,20 @@ import io.dwcp.hde.HdeConfig;
 import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.region.RegionConfig;
-import io.dwcp.tls.TlsConfig;
-import io.dwcp.amst.AmstConfig;
 import io.dwcp.session.PeersConfig;
 import io.dwcp.session.TunnelConfig;
-
-import static java.util.Objects.requireNonNull;
+import io.dwcp.tls.TlsConfig;
 
 /** Binds every configuration class, already bound from the properties and validated ({@link DaemonConfiguration}). */
-public final class ConfigModule
-        extends AbstractModule
-{
+public final class ConfigModule extends AbstractModule {
     private final DaemonConfiguration configuration;
 
-    public ConfigModule(DaemonConfiguration configuration)
-    {
+    public ConfigModule(DaemonConfiguration configuration) {
         this.configuration = requireNonNull(configuration, "configuration is null");
     }
 
     @Override
-    protected void configure()
-    {
+    protected void configure() {
         bind(NodeConfig.class).toInstance(configuration.node());
         bind(TunnelConfig.class).toInstance(configuration.tunnel());
         bind(AmstConfig.class).toInstance(configuration.amst());

@@ -1,36 +1,52 @@
 package io.dwcp.daemon;
 
-import io.dwcp.gossip.GossipConfig;
-import io.dwcp.node.NodeConfig;
-import io.dwcp.region.RegionConfig;
+import static java.util.Objects.requireNonNull;
+
+import io.dwcp.amst.AmstConfig;
 import io.dwcp.codec.CodecConfig;
 import io.dwcp.config.Config;
 import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.config.ConfigurationException;
 import io.dwcp.control.ControlConfig;
+import io.dwcp.gossip.GossipConfig;
 import io.dwcp.hde.HdeConfig;
 import io.dwcp.metrics.MetricsConfig;
-import io.dwcp.tls.TlsConfig;
-import io.dwcp.amst.AmstConfig;
+import io.dwcp.node.NodeConfig;
+import io.dwcp.region.RegionConfig;
 import io.dwcp.session.PeersConfig;
 import io.dwcp.session.TunnelConfig;
-
+import io.dwcp.tls.TlsConfig;
 import java.util.List;
 import java.util.Map;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * dwcpd's whole configuration, bound from the properties and checked before anything is created:
  * a bad key or value ends as one {@link ConfigurationException} naming it, never inside the injector.
  */
-public record DaemonConfiguration(NodeConfig node, TunnelConfig tunnel, AmstConfig amst, TlsConfig tls, MetricsConfig metrics,
-                                  ControlConfig control, CodecConfig codec, HdeConfig hde, PeersConfig peers,
-                                  RegionConfig region, GossipConfig gossip)
-{
+public record DaemonConfiguration(
+        NodeConfig node,
+        TunnelConfig tunnel,
+        AmstConfig amst,
+        TlsConfig tls,
+        MetricsConfig metrics,
+        ControlConfig control,
+        CodecConfig codec,
+        HdeConfig hde,
+        PeersConfig peers,
+        RegionConfig region,
+        GossipConfig gossip) {
     /** The classes whose {@link Config} keys dwcpd reads, in the order {@code dwcpd --help-config} lists them. */
-    public static final List<Class<?>> CONFIG_CLASSES = List.of(NodeConfig.class, TunnelConfig.class, AmstConfig.class, TlsConfig.class,
-            MetricsConfig.class, ControlConfig.class, CodecConfig.class, HdeConfig.class, RegionConfig.class, GossipConfig.class);
+    public static final List<Class<?>> CONFIG_CLASSES = List.of(
+            NodeConfig.class,
+            TunnelConfig.class,
+            AmstConfig.class,
+            TlsConfig.class,
+            MetricsConfig.class,
+            ControlConfig.class,
+            CodecConfig.class,
+            HdeConfig.class,
+            RegionConfig.class,
+            GossipConfig.class);
 
     /** The prefix of the keys naming other regions' hosts to gossip with, {@code gossip.peer.<name>}. */
     public static final String GOSSIP_PEER_PREFIX = "gossip.peer.";
@@ -38,8 +54,7 @@ public record DaemonConfiguration(NodeConfig node, TunnelConfig tunnel, AmstConf
     /** The prefix of the per-peer keys, {@code peer.<name>.address} and {@code peer.<name>.qemu-port}. */
     public static final String PEER_PREFIX = "peer.";
 
-    public DaemonConfiguration
-    {
+    public DaemonConfiguration {
         requireNonNull(node, "node is null");
         requireNonNull(tunnel, "tunnel is null");
         requireNonNull(amst, "amst is null");
@@ -54,8 +69,7 @@ public record DaemonConfiguration(NodeConfig node, TunnelConfig tunnel, AmstConf
     }
 
     /** Binds and validates every class; throws {@link ConfigurationException} on the first bad key or value. */
-    public static DaemonConfiguration bind(Map<String, String> properties)
-    {
+    public static DaemonConfiguration bind(Map<String, String> properties) {
         ConfigurationBinder binder = new ConfigurationBinder(properties);
         NodeConfig node = binder.bind(NodeConfig.class);
         TunnelConfig tunnel = binder.bind(TunnelConfig.class);

@@ -1,14 +1,16 @@
 package io.dwcp.daemon;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Module;
 import com.google.inject.Stage;
 import com.google.inject.util.Modules;
-import io.dwcp.hde.BaselineJobs;
-import io.dwcp.hde.HdeModule;
 import io.dwcp.control.ControlModule;
 import io.dwcp.control.ControlServer;
+import io.dwcp.hde.BaselineJobs;
+import io.dwcp.hde.HdeModule;
 import io.dwcp.metrics.MetricsModule;
 import io.dwcp.metrics.MetricsServer;
 import io.dwcp.node.NodeConfig;
@@ -21,9 +23,6 @@ import io.dwcp.session.TunnelServer;
 import io.dwcp.session.TunnelStats;
 import io.netty.channel.EventLoopGroup;
 import jakarta.inject.Inject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,18 +32,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** dwcpd: both roles in one process. {@code LATENT -> STARTED -> CLOSED}. */
-public final class DwcpDaemon
-        implements Closeable
-{
+public final class DwcpDaemon implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(DwcpDaemon.class);
 
-    public enum State
-    {
-        LATENT, STARTED, CLOSED
+    public enum State {
+        LATENT,
+        STARTED,
+        CLOSED
     }
 
     private final NodeConfig node;
@@ -61,9 +59,18 @@ public final class DwcpDaemon
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
 
     @Inject
-    public DwcpDaemon(NodeConfig node, EventLoopGroup group, SessionManager sessions, TunnelStats tunnelStats, TunnelServer tunnelServer, QemuListeners qemuListeners, MetricsServer metrics, ControlServer control,
-            Optional<ControlPlane> controlPlane, BaselineJobs baselineJobs, RegionPublishing regionPublishing)
-    {
+    public DwcpDaemon(
+            NodeConfig node,
+            EventLoopGroup group,
+            SessionManager sessions,
+            TunnelStats tunnelStats,
+            TunnelServer tunnelServer,
+            QemuListeners qemuListeners,
+            MetricsServer metrics,
+            ControlServer control,
+            Optional<ControlPlane> controlPlane,
+            BaselineJobs baselineJobs,
+            RegionPublishing regionPublishing) {
         this.node = requireNonNull(node, "node is null");
         this.group = requireNonNull(group, "group is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
@@ -82,17 +89,21 @@ public final class DwcpDaemon
      * The configuration is checked first: a bad key or value throws
      * {@link io.dwcp.config.ConfigurationException} before the injector exists.
      */
-    public static DwcpDaemon create(Map<String, String> properties, Module... overrides)
-    {
+    public static DwcpDaemon create(Map<String, String> properties, Module... overrides) {
         DaemonConfiguration configuration = DaemonConfiguration.bind(properties);
-        List<Module> modules = List.of(new ConfigModule(configuration), new TunnelModule(), new HdeModule(), new MetricsModule(), new ControlModule(),
+        List<Module> modules = List.of(
+                new ConfigModule(configuration),
+                new TunnelModule(),
+                new HdeModule(),
+                new MetricsModule(),
+                new ControlModule(),
                 new RegionModule());
-        Injector injector = Guice.createInjector(Stage.PRODUCTION, Modules.override(modules).with(overrides));
+        Injector injector =
+                Guice.createInjector(Stage.PRODUCTION, Modules.override(modules).with(overrides));
         return injector.getInstance(DwcpDaemon.class);
     }
 
-    public void start()
-    {
+    public void start() {
         if (!state.compareAndSet(State.LATENT, State.STARTED)) {
             throw new IllegalStateException("already started or closed");
         }
@@ -113,67 +124,55 @@ public final class DwcpDaemon
             }
             // last: the hook and the CLI see the socket once the daemon can serve them
             control.start();
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             close();
             throw new UncheckedIOException(e);
-        }
-        catch (InterruptedException e) {
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             close();
             throw new IllegalStateException("interrupted while starting", e);
-        }
-        catch (RuntimeException e) {
+        } catch (RuntimeException e) {
             close();
             throw e;
-        }
-        catch (Exception e) {
+        } catch (Exception e) {
             close();
             throw new IllegalStateException("cannot start the control plane: " + e.getMessage(), e);
         }
         log.info("dwcpd {} started", node.getName());
     }
 
-    public State state()
-    {
+    public State state() {
         return state.get();
     }
 
-    public SessionManager sessions()
-    {
+    public SessionManager sessions() {
         return sessions;
     }
 
     /** The daemon's tunnel counters (what {@code /metrics} shows as {@code dwcp_*_total}). */
-    public TunnelStats tunnelStats()
-    {
+    public TunnelStats tunnelStats() {
         return tunnelStats;
     }
 
-    public TunnelServer tunnelServer()
-    {
+    public TunnelServer tunnelServer() {
         return tunnelServer;
     }
 
-    public MetricsServer metrics()
-    {
+    public MetricsServer metrics() {
         return metrics;
     }
 
-    public ControlServer control()
-    {
+    public ControlServer control() {
         return control;
     }
 
     /** Present when {@code region.name} is set. */
-    public Optional<ControlPlane> controlPlane()
-    {
+    public Optional<ControlPlane> controlPlane() {
         return controlPlane;
     }
 
     @Override
-    public void close()
-    {
+    public void close() {
         if (state.getAndSet(State.CLOSED) == State.CLOSED) {
             return;
         }

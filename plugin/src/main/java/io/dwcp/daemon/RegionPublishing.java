@@ -1,25 +1,24 @@
 package io.dwcp.daemon;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.control.MigrationRegistry;
 import io.dwcp.hde.BaselineStore;
 import io.dwcp.hde.BaselineStoreException;
 import io.dwcp.node.NodeConfig;
-import io.dwcp.region.RegionRecords;
 import io.dwcp.region.Records.BaselineRecord;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.region.Records.MigrationRecord;
+import io.dwcp.region.RegionRecords;
 import io.dwcp.session.LinkSampler;
 import io.dwcp.session.Session;
 import io.dwcp.session.SessionManager;
 import jakarta.inject.Inject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Connects the data path to the region's metadata (only with {@code region.name}): the tunnel's
@@ -33,8 +32,7 @@ import static java.util.Objects.requireNonNull;
  * hand records to {@link RegionRecords} (which never blocks); the baseline listener runs on the
  * thread that changed the store; the link source is polled on the region's publishing thread.
  */
-final class RegionPublishing
-{
+final class RegionPublishing {
     private static final Logger log = LoggerFactory.getLogger(RegionPublishing.class);
 
     private final NodeConfig node;
@@ -45,8 +43,12 @@ final class RegionPublishing
     private final LinkSampler links = new LinkSampler();
 
     @Inject
-    RegionPublishing(NodeConfig node, SessionManager sessions, BaselineStore baselines, MigrationRegistry registry, Optional<RegionRecords> records)
-    {
+    RegionPublishing(
+            NodeConfig node,
+            SessionManager sessions,
+            BaselineStore baselines,
+            MigrationRegistry registry,
+            Optional<RegionRecords> records) {
         this.node = requireNonNull(node, "node is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
         this.baselines = requireNonNull(baselines, "baselines is null");
@@ -55,8 +57,7 @@ final class RegionPublishing
     }
 
     /** Registers the listeners and publishes the baselines held now; the control plane must be started. */
-    void start()
-    {
+    void start() {
         if (records.isEmpty()) {
             return;
         }
@@ -75,33 +76,55 @@ final class RegionPublishing
             region.migration(record(session, session.state() == Session.State.COMPLETED ? "completed" : "failed", now));
             links.ended(session, now).ifPresent(measured -> region.linkMeasured(link(measured)));
         });
-        region.setLinkSource(now -> links.sample(sessions.sessions(), now).stream().map(this::link).toList());
-        baselines.addListener((domain, newest) -> region.baseline(domain, newest.map(info -> new BaselineRecord(domain, node.getName(), info.bytes(), info.createdMillis()))));
+        region.setLinkSource(now ->
+                links.sample(sessions.sessions(), now).stream().map(this::link).toList());
+        baselines.addListener((domain, newest) -> region.baseline(
+                domain,
+                newest.map(info -> new BaselineRecord(domain, node.getName(), info.bytes(), info.createdMillis()))));
         try {
             Set<String> domains = new TreeSet<>();
             baselines.entries().forEach(entry -> entry.owner().ifPresent(owner -> domains.add(owner.domain())));
             for (String domain : domains) {
                 Optional<BaselineStore.BaselineInfo> newest = baselines.newestOf(domain);
-                region.baseline(domain, newest.map(info -> new BaselineRecord(domain, node.getName(), info.bytes(), info.createdMillis())));
+                region.baseline(
+                        domain,
+                        newest.map(info ->
+                                new BaselineRecord(domain, node.getName(), info.bytes(), info.createdMillis())));
             }
-        }
-        catch (BaselineStoreException e) {
-            log.warn("[host={}] cannot list the baselines held here for the region's catalogue: {}", node.getName(), e.getMessage());
+        } catch (BaselineStoreException e) {
+            log.warn(
+                    "[host={}] cannot list the baselines held here for the region's catalogue: {}",
+                    node.getName(),
+                    e.getMessage());
         }
     }
 
-    private LinkRecord link(LinkSampler.Measurement measured)
-    {
-        return new LinkRecord(node.getName(), measured.peer(), measured.rttMicros(), measured.goodputBytesPerSecond(), measured.lossPpm(), measured.measuredAtMillis());
+    private LinkRecord link(LinkSampler.Measurement measured) {
+        return new LinkRecord(
+                node.getName(),
+                measured.peer(),
+                measured.rttMicros(),
+                measured.goodputBytesPerSecond(),
+                measured.lossPpm(),
+                measured.measuredAtMillis());
     }
 
-    private MigrationRecord record(Session session, String state, long endedMillis)
-    {
+    private MigrationRecord record(Session session, String state, long endedMillis) {
         String id = session.migrationId().orElse(String.format("%016x", session.id()));
         // "" when the migration was not announced through dwcp migrate (virsh straight to the per-peer socket)
-        String vm = registry.ownerOf(session.id()).map(BaselineStore.Owner::domain).orElse("");
+        String vm =
+                registry.ownerOf(session.id()).map(BaselineStore.Owner::domain).orElse("");
         long updated = endedMillis != 0 ? endedMillis : session.startMillis();
-        return new MigrationRecord(id, vm, node.getName(), session.peer().name(), state, session.startMillis(), updated, endedMillis,
-                session.tunnelBytesSent(), session.failure().orElse(""));
+        return new MigrationRecord(
+                id,
+                vm,
+                node.getName(),
+                session.peer().name(),
+                state,
+                session.startMillis(),
+                updated,
+                endedMillis,
+                session.tunnelBytesSent(),
+                session.failure().orElse(""));
     }
 }

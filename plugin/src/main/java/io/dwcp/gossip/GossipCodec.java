@@ -29,8 +29,7 @@ import java.util.TreeSet;
  * Decoding never allocates more than the message's own length implies: every count is checked
  * against the bytes left before anything is built.
  */
-public final class GossipCodec
-{
+public final class GossipCodec {
     public static final int VERSION = 1;
     static final int DIGEST = 1;
     static final int REPLY = 2;
@@ -40,8 +39,7 @@ public final class GossipCodec
 
     private GossipCodec() {}
 
-    public static byte[] encode(GossipMessage message)
-    {
+    public static byte[] encode(GossipMessage message) {
         Writer out = new Writer();
         out.u8(VERSION);
         // Java 17: the sealed hierarchy by instanceof (no pattern switch)
@@ -49,26 +47,22 @@ public final class GossipCodec
             out.u8(DIGEST);
             out.string(digest.sender());
             clock(out, digest.clock());
-        }
-        else if (message instanceof GossipMessage.Reply reply) {
+        } else if (message instanceof GossipMessage.Reply reply) {
             out.u8(REPLY);
             out.string(reply.sender());
             clock(out, reply.clock());
             payload(out, reply.payload());
-        }
-        else if (message instanceof GossipMessage.Push push) {
+        } else if (message instanceof GossipMessage.Push push) {
             out.u8(PUSH);
             out.string(push.sender());
             payload(out, push.payload());
-        }
-        else {
+        } else {
             throw new IllegalArgumentException("unknown message " + message);
         }
         return out.toByteArray();
     }
 
-    private static void clock(Writer out, VectorClock clock)
-    {
+    private static void clock(Writer out, VectorClock clock) {
         out.var(clock.counters().size());
         clock.counters().forEach((replica, counter) -> {
             out.string(replica);
@@ -76,8 +70,7 @@ public final class GossipCodec
         });
     }
 
-    private static void payload(Writer out, GossipMessage.Payload payload)
-    {
+    private static void payload(Writer out, GossipMessage.Payload payload) {
         out.var(payload.updates().size());
         for (GossipUpdate update : payload.updates()) {
             dot(out, update.dot());
@@ -97,21 +90,18 @@ public final class GossipCodec
         });
     }
 
-    private static void dot(Writer out, Dot dot)
-    {
+    private static void dot(Writer out, Dot dot) {
         out.string(dot.replica());
         out.var(dot.counter());
     }
 
-    private static void crdt(Writer out, Crdt value)
-    {
+    private static void crdt(Writer out, Crdt value) {
         if (value instanceof LwwRegister register) {
             out.u8(LWW);
             out.string(register.value());
             out.var(register.timestamp());
             out.string(register.writer());
-        }
-        else if (value instanceof OrSet set) {
+        } else if (value instanceof OrSet set) {
             out.u8(OR_SET);
             out.var(set.adds().size());
             set.adds().forEach((element, dots) -> {
@@ -121,15 +111,12 @@ public final class GossipCodec
             });
             out.var(set.removed().size());
             set.removed().forEach(dot -> dot(out, dot));
-        }
-        else {
+        } else {
             throw new IllegalArgumentException("unknown CRDT " + value);
         }
     }
 
-    public static GossipMessage decode(byte[] bytes)
-            throws GossipCodecException
-    {
+    public static GossipMessage decode(byte[] bytes) throws GossipCodecException {
         Reader in = new Reader(ByteBuffer.wrap(bytes));
         int version = in.u8("version");
         if (version != VERSION) {
@@ -142,7 +129,9 @@ public final class GossipCodec
             case DIGEST -> new GossipMessage.Digest(sender, clock(in));
             case REPLY -> new GossipMessage.Reply(sender, clock(in), payload(in));
             case PUSH -> new GossipMessage.Push(sender, payload(in));
-            default -> throw new GossipCodecException(typeOffset, "type", "1 (DIGEST), 2 (REPLY) or 3 (PUSH)", Integer.toString(type));
+            default ->
+                throw new GossipCodecException(
+                        typeOffset, "type", "1 (DIGEST), 2 (REPLY) or 3 (PUSH)", Integer.toString(type));
         };
         if (in.remaining() != 0) {
             throw new GossipCodecException(in.offset(), "end of message", "no more bytes", in.remaining() + " bytes");
@@ -150,9 +139,7 @@ public final class GossipCodec
         return message;
     }
 
-    private static VectorClock clock(Reader in)
-            throws GossipCodecException
-    {
+    private static VectorClock clock(Reader in) throws GossipCodecException {
         int count = in.count("clock count", 2);
         TreeMap<String, Long> counters = new TreeMap<>();
         String previous = null;
@@ -160,7 +147,8 @@ public final class GossipCodec
             int offset = in.offset();
             String replica = in.string("clock replica");
             if (previous != null && replica.compareTo(previous) <= 0) {
-                throw new GossipCodecException(offset, "clock replica", "a name after '" + previous + "'", "'" + replica + "'");
+                throw new GossipCodecException(
+                        offset, "clock replica", "a name after '" + previous + "'", "'" + replica + "'");
             }
             offset = in.offset();
             long counter = in.var("clock counter");
@@ -173,9 +161,7 @@ public final class GossipCodec
         return VectorClock.of(counters);
     }
 
-    private static GossipMessage.Payload payload(Reader in)
-            throws GossipCodecException
-    {
+    private static GossipMessage.Payload payload(Reader in) throws GossipCodecException {
         int count = in.count("update count", 4);
         List<GossipUpdate> updates = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -202,9 +188,7 @@ public final class GossipCodec
         return new GossipMessage.Payload(updates, snapshot);
     }
 
-    private static Dot dot(Reader in, String field)
-            throws GossipCodecException
-    {
+    private static Dot dot(Reader in, String field) throws GossipCodecException {
         String replica = in.string(field + " replica");
         int offset = in.offset();
         long counter = in.var(field + " counter");
@@ -214,13 +198,13 @@ public final class GossipCodec
         return new Dot(replica, counter);
     }
 
-    private static Crdt crdt(Reader in)
-            throws GossipCodecException
-    {
+    private static Crdt crdt(Reader in) throws GossipCodecException {
         int offset = in.offset();
         int kind = in.u8("crdt kind");
         return switch (kind) {
-            case LWW -> new LwwRegister(in.string("register value"), in.var("register timestamp"), in.string("register writer"));
+            case LWW ->
+                new LwwRegister(
+                        in.string("register value"), in.var("register timestamp"), in.string("register writer"));
             case OR_SET -> {
                 int elements = in.count("set element count", 2);
                 TreeMap<String, SortedSet<Dot>> adds = new TreeMap<>();
@@ -240,21 +224,19 @@ public final class GossipCodec
                 }
                 yield OrSet.of(adds, removed);
             }
-            default -> throw new GossipCodecException(offset, "crdt kind", "1 (LWW) or 2 (OR-set)", Integer.toString(kind));
+            default ->
+                throw new GossipCodecException(offset, "crdt kind", "1 (LWW) or 2 (OR-set)", Integer.toString(kind));
         };
     }
 
-    private static final class Writer
-    {
+    private static final class Writer {
         private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
 
-        void u8(int value)
-        {
+        void u8(int value) {
             bytes.write(value);
         }
 
-        void var(long value)
-        {
+        void var(long value) {
             if (value < 0) {
                 throw new IllegalArgumentException("negative varint: " + value);
             }
@@ -265,50 +247,40 @@ public final class GossipCodec
             bytes.write((int) value);
         }
 
-        void string(String value)
-        {
+        void string(String value) {
             byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
             var(utf8.length);
             bytes.write(utf8, 0, utf8.length);
         }
 
-        byte[] toByteArray()
-        {
+        byte[] toByteArray() {
             return bytes.toByteArray();
         }
     }
 
-    private static final class Reader
-    {
+    private static final class Reader {
         private final ByteBuffer buffer;
 
-        Reader(ByteBuffer buffer)
-        {
+        Reader(ByteBuffer buffer) {
             this.buffer = buffer;
         }
 
-        int offset()
-        {
+        int offset() {
             return buffer.position();
         }
 
-        int remaining()
-        {
+        int remaining() {
             return buffer.remaining();
         }
 
-        int u8(String field)
-                throws GossipCodecException
-        {
+        int u8(String field) throws GossipCodecException {
             if (!buffer.hasRemaining()) {
                 throw new GossipCodecException(offset(), field, "1 byte", "end of message");
             }
             return buffer.get() & 0xFF;
         }
 
-        long var(String field)
-                throws GossipCodecException
-        {
+        long var(String field) throws GossipCodecException {
             int start = offset();
             long value = 0;
             for (int shift = 0; shift < 64; shift += 7) {
@@ -328,24 +300,25 @@ public final class GossipCodec
         }
 
         /** A count of items each at least {@code minimumItemBytes} long: no larger than the bytes left allow. */
-        int count(String field, int minimumItemBytes)
-                throws GossipCodecException
-        {
+        int count(String field, int minimumItemBytes) throws GossipCodecException {
             int start = offset();
             long count = var(field);
             if (count > remaining() / minimumItemBytes) {
-                throw new GossipCodecException(start, field, "at most " + remaining() / minimumItemBytes + " (bytes left: " + remaining() + ")", Long.toString(count));
+                throw new GossipCodecException(
+                        start,
+                        field,
+                        "at most " + remaining() / minimumItemBytes + " (bytes left: " + remaining() + ")",
+                        Long.toString(count));
             }
             return (int) count;
         }
 
-        String string(String field)
-                throws GossipCodecException
-        {
+        String string(String field) throws GossipCodecException {
             int start = offset();
             long length = var(field + " length");
             if (length > remaining()) {
-                throw new GossipCodecException(start, field + " length", "at most " + remaining() + " (bytes left)", Long.toString(length));
+                throw new GossipCodecException(
+                        start, field + " length", "at most " + remaining() + " (bytes left)", Long.toString(length));
             }
             byte[] utf8 = new byte[(int) length];
             buffer.get(utf8);
@@ -354,8 +327,7 @@ public final class GossipCodec
     }
 
     /** Bytes of the message as encoded (what a transport counts). */
-    public static int size(GossipMessage message)
-    {
+    public static int size(GossipMessage message) {
         return encode(message).length;
     }
 }

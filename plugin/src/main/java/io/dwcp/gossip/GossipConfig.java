@@ -4,7 +4,6 @@ import io.dwcp.config.Config;
 import io.dwcp.config.ConfigurationException;
 import io.dwcp.config.DataSize;
 import io.dwcp.config.HostAndPort;
-
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,8 +18,7 @@ import java.util.TreeMap;
  * inform 99 % of 10,000 hosts in 50 regions within about 0.7 s (median) at a few hundred bytes
  * per host and second.
  */
-public class GossipConfig
-{
+public class GossipConfig {
     private HostAndPort listen = new HostAndPort("0.0.0.0", 7471);
     private Duration interval = Duration.ofMillis(200);
     private int fanout = 2;
@@ -28,95 +26,83 @@ public class GossipConfig
     private DataSize maxMessageSize = DataSize.ofMiB(1);
     private Map<String, HostAndPort> peers = Map.of();
 
-    public HostAndPort getListen()
-    {
+    public HostAndPort getListen() {
         return listen;
     }
 
     @Config(value = "gossip.listen", description = "gossip port (mutual TLS, the tunnel's certificates)")
-    public GossipConfig setListen(HostAndPort listen)
-    {
+    public GossipConfig setListen(HostAndPort listen) {
         this.listen = listen;
         return this;
     }
 
-    public Duration getInterval()
-    {
+    public Duration getInterval() {
         return interval;
     }
 
     @Config(value = "gossip.interval", description = "how often the region's leader starts an anti-entropy exchange")
-    public GossipConfig setInterval(Duration interval)
-    {
+    public GossipConfig setInterval(Duration interval) {
         this.interval = interval;
         return this;
     }
 
-    public int getFanout()
-    {
+    public int getFanout() {
         return fanout;
     }
 
     @Config(value = "gossip.fanout", description = "peers per round")
-    public GossipConfig setFanout(int fanout)
-    {
+    public GossipConfig setFanout(int fanout) {
         this.fanout = fanout;
         return this;
     }
 
-    public int getLogCapacity()
-    {
+    public int getLogCapacity() {
         return logCapacity;
     }
 
-    @Config(value = "gossip.log-capacity", description = "updates kept per origin to send as deltas (a peer further behind gets a snapshot)")
-    public GossipConfig setLogCapacity(int logCapacity)
-    {
+    @Config(
+            value = "gossip.log-capacity",
+            description = "updates kept per origin to send as deltas (a peer further behind gets a snapshot)")
+    public GossipConfig setLogCapacity(int logCapacity) {
         this.logCapacity = logCapacity;
         return this;
     }
 
-    public DataSize getMaxMessageSize()
-    {
+    public DataSize getMaxMessageSize() {
         return maxMessageSize;
     }
 
     @Config(value = "gossip.max-message-size", description = "largest gossip message sent or accepted")
-    public GossipConfig setMaxMessageSize(DataSize maxMessageSize)
-    {
+    public GossipConfig setMaxMessageSize(DataSize maxMessageSize) {
         this.maxMessageSize = maxMessageSize;
         return this;
     }
 
     /** Peer name (its certificate's CN) to gossip address. */
-    public Map<String, HostAndPort> getPeers()
-    {
+    public Map<String, HostAndPort> getPeers() {
         return peers;
     }
 
-    public GossipConfig setPeers(Map<String, HostAndPort> peers)
-    {
+    public GossipConfig setPeers(Map<String, HostAndPort> peers) {
         this.peers = Map.copyOf(peers);
         return this;
     }
 
     /** {@code gossip.peer.<name>} entries (the prefix already removed) to peers. */
-    public static Map<String, HostAndPort> parsePeers(Map<String, String> entries)
-    {
+    public static Map<String, HostAndPort> parsePeers(Map<String, String> entries) {
         Map<String, HostAndPort> peers = new TreeMap<>();
         entries.forEach((name, address) -> {
             try {
                 peers.put(name, HostAndPort.valueOf(address));
-            }
-            catch (IllegalArgumentException e) {
-                throw new ConfigurationException("invalid value for gossip.peer." + name + ": '" + address + "': " + e.getMessage(), e);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigurationException(
+                        "invalid value for gossip.peer." + name + ": '" + address + "': " + e.getMessage(), e);
             }
         });
         return peers;
     }
 
-    public void validate()
-    {
+    public void validate() {
         if (interval.toMillis() < 10) {
             throw new ConfigurationException("gossip.interval must be at least 10ms: " + interval.toMillis() + "ms");
         }
@@ -127,7 +113,8 @@ public class GossipConfig
             throw new ConfigurationException("gossip.log-capacity must be at least 1: " + logCapacity);
         }
         if (maxMessageSize.bytes() < 4096 || maxMessageSize.bytes() > (64 << 20)) {
-            throw new ConfigurationException("gossip.max-message-size must be between 4KiB and 64MiB: " + maxMessageSize);
+            throw new ConfigurationException(
+                    "gossip.max-message-size must be between 4KiB and 64MiB: " + maxMessageSize);
         }
     }
 }

@@ -1,11 +1,11 @@
 package io.dwcp.gossip;
 
+import static java.util.Objects.requireNonNull;
+
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * The three legs of one push-pull anti-entropy exchange between nodes A and B:
@@ -16,27 +16,20 @@ import static java.util.Objects.requireNonNull;
  * </pre>
  * The wire format is {@link GossipCodec}.
  */
-public sealed interface GossipMessage
-{
+public sealed interface GossipMessage {
     String sender();
 
     /** Leg 1: who I am and what I hold. */
-    record Digest(String sender, VectorClock clock)
-            implements GossipMessage
-    {
-        public Digest
-        {
+    record Digest(String sender, VectorClock clock) implements GossipMessage {
+        public Digest {
             requireNonNull(sender, "sender is null");
             requireNonNull(clock, "clock is null");
         }
     }
 
     /** Leg 2: my clock and what your digest lacks. */
-    record Reply(String sender, VectorClock clock, Payload payload)
-            implements GossipMessage
-    {
-        public Reply
-        {
+    record Reply(String sender, VectorClock clock, Payload payload) implements GossipMessage {
+        public Reply {
             requireNonNull(sender, "sender is null");
             requireNonNull(clock, "clock is null");
             requireNonNull(payload, "payload is null");
@@ -44,11 +37,8 @@ public sealed interface GossipMessage
     }
 
     /** Leg 3: what your reply's clock lacks. */
-    record Push(String sender, Payload payload)
-            implements GossipMessage
-    {
-        public Push
-        {
+    record Push(String sender, Payload payload) implements GossipMessage {
+        public Push {
             requireNonNull(sender, "sender is null");
             requireNonNull(payload, "payload is null");
         }
@@ -59,32 +49,26 @@ public sealed interface GossipMessage
      * holds), or, when the sender's log was trimmed, a snapshot: its whole map and the clock that
      * map covers. {@code snapshot} is null when absent.
      */
-    record Payload(List<GossipUpdate> updates, Snapshot snapshot)
-    {
+    record Payload(List<GossipUpdate> updates, Snapshot snapshot) {
         public static final Payload EMPTY = new Payload(List.of(), null);
 
-        public Payload
-        {
+        public Payload {
             updates = List.copyOf(updates);
         }
 
-        public boolean isEmpty()
-        {
+        public boolean isEmpty() {
             return updates.isEmpty() && snapshot == null;
         }
     }
 
     /** A node's whole map and the clock it covers. */
-    record Snapshot(VectorClock clock, SortedMap<String, Crdt> entries)
-    {
-        public Snapshot
-        {
+    record Snapshot(VectorClock clock, SortedMap<String, Crdt> entries) {
+        public Snapshot {
             requireNonNull(clock, "clock is null");
             entries = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(entries));
         }
 
-        public static Snapshot of(VectorClock clock, Map<String, Crdt> entries)
-        {
+        public static Snapshot of(VectorClock clock, Map<String, Crdt> entries) {
             return new Snapshot(clock, new TreeMap<>(entries));
         }
     }

@@ -1,7 +1,6 @@
 package io.dwcp.gossip;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,8 +13,8 @@ import java.util.Random;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.LongSupplier;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One replica of the gossiped map (key to {@link Crdt}) and its push-pull anti-entropy.
@@ -32,14 +31,12 @@ import static java.util.Objects.requireNonNull;
  * <p>Not thread-safe: every method runs on the node's owner thread (dwcpd's gossip executor,
  * or the simulation's loop). Listeners run on that thread too.
  */
-public final class GossipNode
-{
+public final class GossipNode {
     private static final Logger log = LoggerFactory.getLogger(GossipNode.class);
 
     /** Called with each key whose value changed, on the node's thread. */
     @FunctionalInterface
-    public interface Listener
-    {
+    public interface Listener {
         void changed(String key, Crdt value, Optional<Dot> dot);
     }
 
@@ -58,8 +55,14 @@ public final class GossipNode
     private List<String> peers = List.of();
     private long lastTimestamp;
 
-    public GossipNode(String id, GossipTransport transport, LongSupplier clockMillis, Random random, GossipStats stats, int fanout, int logCapacity)
-    {
+    public GossipNode(
+            String id,
+            GossipTransport transport,
+            LongSupplier clockMillis,
+            Random random,
+            GossipStats stats,
+            int fanout,
+            int logCapacity) {
         this.id = requireNonNull(id, "id is null");
         this.transport = requireNonNull(transport, "transport is null");
         this.clockMillis = requireNonNull(clockMillis, "clockMillis is null");
@@ -75,72 +78,60 @@ public final class GossipNode
         this.logCapacity = logCapacity;
     }
 
-    public String id()
-    {
+    public String id() {
         return id;
     }
 
-    public void addListener(Listener listener)
-    {
+    public void addListener(Listener listener) {
         listeners.add(requireNonNull(listener, "listener is null"));
     }
 
     /** The peers rounds choose from (this node's id is left out). */
-    public void setPeers(List<String> peers)
-    {
+    public void setPeers(List<String> peers) {
         List<String> others = new ArrayList<>(peers);
         others.remove(id);
         this.peers = List.copyOf(others);
     }
 
-    public List<String> peers()
-    {
+    public List<String> peers() {
         return peers;
     }
 
-    public VectorClock clock()
-    {
+    public VectorClock clock() {
         return clock;
     }
 
-    public Optional<Crdt> get(String key)
-    {
+    public Optional<Crdt> get(String key) {
         return Optional.ofNullable(state.get(key));
     }
 
-    public SortedMap<String, Crdt> state()
-    {
+    public SortedMap<String, Crdt> state() {
         return Collections.unmodifiableSortedMap(new TreeMap<>(state));
     }
 
     /** A timestamp above the wall clock and every timestamp this node has seen (a hybrid logical clock). */
-    public long nextTimestamp()
-    {
+    public long nextTimestamp() {
         lastTimestamp = Math.max(lastTimestamp + 1, clockMillis.getAsLong());
         return lastTimestamp;
     }
 
     /** Writes the register with a fresh {@link #nextTimestamp()}. */
-    public LwwRegister write(String key, String value)
-    {
+    public LwwRegister write(String key, String value) {
         return write(key, value, nextTimestamp());
     }
 
     /** Writes the register with the given timestamp (a region leader passes one derived from its term). */
-    public LwwRegister write(String key, String value, long timestamp)
-    {
+    public LwwRegister write(String key, String value, long timestamp) {
         LwwRegister register = new LwwRegister(value, timestamp, id);
         update(key, register);
         return (LwwRegister) state.get(key);
     }
 
-    public void add(String key, String element)
-    {
+    public void add(String key, String element) {
         update(key, OrSet.addition(element, new Dot(id, clock.get(id) + 1)));
     }
 
-    public void remove(String key, String element)
-    {
+    public void remove(String key, String element) {
         Crdt current = state.get(key);
         if (current instanceof OrSet set && set.contains(element)) {
             update(key, set.removal(element));
@@ -152,16 +143,14 @@ public final class GossipNode
      * value assigned concurrently elsewhere survives next to this one until a node that saw both
      * assigns again; {@link OrSet#isConcurrent()} tells.
      */
-    public void assign(String key, String value)
-    {
+    public void assign(String key, String value) {
         Crdt current = state.get(key);
         OrSet observed = current instanceof OrSet set ? set : OrSet.empty();
         update(key, observed.assignment(value, new Dot(id, clock.get(id) + 1)));
     }
 
     /** Applies a local change as the next update of this node. */
-    public void update(String key, Crdt delta)
-    {
+    public void update(String key, Crdt delta) {
         apply(new GossipUpdate(new Dot(id, clock.get(id) + 1), key, delta));
     }
 
@@ -169,20 +158,17 @@ public final class GossipNode
      * Starts from a state held elsewhere (a new region leader takes what its region's ZooKeeper
      * holds): merged as a snapshot received from a peer.
      */
-    public void restore(GossipMessage.Snapshot snapshot)
-    {
+    public void restore(GossipMessage.Snapshot snapshot) {
         apply(snapshot);
     }
 
     /** This node's whole map and clock, as a peer far behind would receive it. */
-    public GossipMessage.Snapshot snapshot()
-    {
+    public GossipMessage.Snapshot snapshot() {
         return GossipMessage.Snapshot.of(clock, state);
     }
 
     /** One anti-entropy round: this node's digest to {@code fanout} random peers. */
-    public void round()
-    {
+    public void round() {
         stats.round();
         if (peers.isEmpty()) {
             return;
@@ -196,26 +182,22 @@ public final class GossipNode
     }
 
     /** A message from a peer (the transport calls this on the node's thread). */
-    public void receive(GossipMessage message)
-    {
+    public void receive(GossipMessage message) {
         if (message instanceof GossipMessage.Digest digest) {
             transport.send(digest.sender(), new GossipMessage.Reply(id, clock, payloadFor(digest.clock())));
-        }
-        else if (message instanceof GossipMessage.Reply reply) {
+        } else if (message instanceof GossipMessage.Reply reply) {
             apply(reply.payload());
             GossipMessage.Payload missing = payloadFor(reply.clock());
             if (!missing.isEmpty()) {
                 transport.send(reply.sender(), new GossipMessage.Push(id, missing));
             }
-        }
-        else if (message instanceof GossipMessage.Push push) {
+        } else if (message instanceof GossipMessage.Push push) {
             apply(push.payload());
         }
     }
 
     /** What a peer holding {@code theirs} lacks: logged updates, or a snapshot if the log was trimmed. */
-    GossipMessage.Payload payloadFor(VectorClock theirs)
-    {
+    GossipMessage.Payload payloadFor(VectorClock theirs) {
         List<GossipUpdate> updates = new ArrayList<>();
         for (Map.Entry<String, Long> entry : clock.counters().entrySet()) {
             String origin = entry.getKey();
@@ -225,7 +207,9 @@ public final class GossipNode
                 continue;
             }
             ArrayDeque<GossipUpdate> originLog = logs.get(origin);
-            if (originLog == null || originLog.isEmpty() || originLog.peekFirst().dot().counter() > known + 1) {
+            if (originLog == null
+                    || originLog.isEmpty()
+                    || originLog.peekFirst().dot().counter() > known + 1) {
                 stats.snapshotSent();
                 return new GossipMessage.Payload(List.of(), GossipMessage.Snapshot.of(clock, state));
             }
@@ -238,8 +222,7 @@ public final class GossipNode
         return updates.isEmpty() ? GossipMessage.Payload.EMPTY : new GossipMessage.Payload(updates, null);
     }
 
-    private void apply(GossipMessage.Payload payload)
-    {
+    private void apply(GossipMessage.Payload payload) {
         for (GossipUpdate update : payload.updates()) {
             apply(update);
         }
@@ -248,8 +231,7 @@ public final class GossipNode
         }
     }
 
-    private void apply(GossipUpdate update)
-    {
+    private void apply(GossipUpdate update) {
         String origin = update.dot().replica();
         long expected = clock.get(origin) + 1;
         if (update.dot().counter() < expected) {
@@ -271,8 +253,7 @@ public final class GossipNode
         merge(update.key(), update.delta(), Optional.of(update.dot()));
     }
 
-    private void apply(GossipMessage.Snapshot snapshot)
-    {
+    private void apply(GossipMessage.Snapshot snapshot) {
         VectorClock before = clock;
         snapshot.entries().forEach((key, value) -> merge(key, value, Optional.empty()));
         clock = clock.merge(snapshot.clock());
@@ -286,14 +267,12 @@ public final class GossipNode
         stats.snapshotApplied();
     }
 
-    private void merge(String key, Crdt delta, Optional<Dot> dot)
-    {
+    private void merge(String key, Crdt delta, Optional<Dot> dot) {
         Crdt current = state.get(key);
         Crdt merged;
         try {
             merged = current == null ? delta : current.merge(delta);
-        }
-        catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             // two origins used one key for different kinds: keep ours, say which key
             log.error("[gossip={}] key {} not merged: {}", id, key, e.getMessage());
             return;

@@ -3,8 +3,7 @@ package io.dwcp.gossip;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Counters of one gossip node and its transport (thread-safe; names {@code dwcp_gossip_*}). */
-public final class GossipStats
-{
+public final class GossipStats {
     private final LongAdder rounds = new LongAdder();
     private final LongAdder messagesSent = new LongAdder();
     private final LongAdder messagesReceived = new LongAdder();
@@ -19,128 +18,104 @@ public final class GossipStats
     private final LongAdder snapshotsSent = new LongAdder();
     private final LongAdder snapshotsApplied = new LongAdder();
 
-    void round()
-    {
+    void round() {
         rounds.increment();
     }
 
     /** A transport sent a message of this many bytes. */
-    public void sent(int bytes)
-    {
+    public void sent(int bytes) {
         messagesSent.increment();
         bytesSent.add(bytes);
     }
 
     /** A transport received a message of this many bytes. */
-    public void received(int bytes)
-    {
+    public void received(int bytes) {
         messagesReceived.increment();
         bytesReceived.add(bytes);
     }
 
-    public void sendFailed()
-    {
+    public void sendFailed() {
         sendFailures.increment();
     }
 
-    public void malformed()
-    {
+    public void malformed() {
         malformed.increment();
     }
 
     /** A connection refused: TLS failed (unknown CA), or the certificate is not the peer's. */
-    public void peerRefused()
-    {
+    public void peerRefused() {
         peersRefused.increment();
     }
 
-    public long peersRefused()
-    {
+    public long peersRefused() {
         return peersRefused.sum();
     }
 
-    void applied()
-    {
+    void applied() {
         updatesApplied.increment();
     }
 
-    void duplicate()
-    {
+    void duplicate() {
         duplicates.increment();
     }
 
-    void gap()
-    {
+    void gap() {
         outOfOrder.increment();
     }
 
-    void snapshotSent()
-    {
+    void snapshotSent() {
         snapshotsSent.increment();
     }
 
-    void snapshotApplied()
-    {
+    void snapshotApplied() {
         snapshotsApplied.increment();
     }
 
-    public long rounds()
-    {
+    public long rounds() {
         return rounds.sum();
     }
 
-    public long messagesSent()
-    {
+    public long messagesSent() {
         return messagesSent.sum();
     }
 
-    public long messagesReceived()
-    {
+    public long messagesReceived() {
         return messagesReceived.sum();
     }
 
-    public long bytesSent()
-    {
+    public long bytesSent() {
         return bytesSent.sum();
     }
 
-    public long bytesReceived()
-    {
+    public long bytesReceived() {
         return bytesReceived.sum();
     }
 
-    public long sendFailures()
-    {
+    public long sendFailures() {
         return sendFailures.sum();
     }
 
-    public long malformedMessages()
-    {
+    public long malformedMessages() {
         return malformed.sum();
     }
 
-    public long updatesApplied()
-    {
+    public long updatesApplied() {
         return updatesApplied.sum();
     }
 
-    public long duplicates()
-    {
+    public long duplicates() {
         return duplicates.sum();
     }
 
-    public long outOfOrder()
-    {
+    public long outOfOrder() {
         return outOfOrder.sum();
     }
 
-    public long snapshotsSent()
-    {
+    public long snapshotsSent() {
         return snapshotsSent.sum();
     }
 
-    public long snapshotsApplied()
-    {
+    public long snapshotsApplied() {
         return snapshotsApplied.sum();
     }
 }

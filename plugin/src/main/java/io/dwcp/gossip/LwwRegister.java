@@ -1,8 +1,8 @@
 package io.dwcp.gossip;
 
-import java.util.Comparator;
-
 import static java.util.Objects.requireNonNull;
+
+import java.util.Comparator;
 
 /**
  * Last-writer-wins register. The write with the greatest {@code (timestamp, writer, value)} wins:
@@ -12,22 +12,18 @@ import static java.util.Objects.requireNonNull;
  * same way everywhere. For region-owned keys the timestamp starts with the leader's term, so a
  * deposed leader never wins against its successor.
  */
-public record LwwRegister(String value, long timestamp, String writer)
-        implements Crdt
-{
+public record LwwRegister(String value, long timestamp, String writer) implements Crdt {
     private static final Comparator<LwwRegister> ORDER = Comparator.comparingLong(LwwRegister::timestamp)
             .thenComparing(LwwRegister::writer)
             .thenComparing(LwwRegister::value);
 
-    public LwwRegister
-    {
+    public LwwRegister {
         requireNonNull(value, "value is null");
         requireNonNull(writer, "writer is null");
     }
 
     @Override
-    public LwwRegister merge(Crdt other)
-    {
+    public LwwRegister merge(Crdt other) {
         LwwRegister register = Crdt.sameKind(other, LwwRegister.class);
         return ORDER.compare(this, register) >= 0 ? this : register;
     }

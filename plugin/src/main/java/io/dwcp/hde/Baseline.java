@@ -7,8 +7,7 @@ import java.io.IOException;
  * page set shared by VMs of one image), read-only for the whole session. The source encodes
  * against its {@link #announcement()}; the destination's decoder reads pages from it.
  */
-public interface Baseline
-{
+public interface Baseline {
     String id();
 
     /** The hashes of every page, as the destination announces them to the source. */
@@ -18,6 +17,5 @@ public interface Baseline
      * A new array with the page's 4096 bytes, or {@code null} if the baseline has no page with this
      * hash. The caller verifies the content against the hash.
      */
-    byte[] read(PageHash hash)
-            throws IOException;
+    byte[] read(PageHash hash) throws IOException;
 }

@@ -1,5 +1,7 @@
 package io.dwcp.hde;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -10,8 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * What a destination tells the source at session start: which baseline it holds (an id) and the
@@ -26,8 +26,7 @@ import static java.util.Objects.requireNonNull;
  * baseline     = u16 idLength  id[idLength] (UTF-8)  be32 pages  pages * hash[16]   ; ascending, distinct
  * </pre>
  */
-public final class BaselineAnnouncement
-{
+public final class BaselineAnnouncement {
     public static final int MAGIC = 0x48444541;
     public static final int VERSION = 1;
 
@@ -36,8 +35,7 @@ public final class BaselineAnnouncement
     private final long[] low;
 
     /** {@code high} and {@code low} hold the hashes in ascending unsigned order, distinct; not copied. */
-    public BaselineAnnouncement(String id, long[] high, long[] low)
-    {
+    public BaselineAnnouncement(String id, long[] high, long[] low) {
         this.id = requireNonNull(id, "id is null");
         this.high = requireNonNull(high, "high is null");
         this.low = requireNonNull(low, "low is null");
@@ -46,13 +44,13 @@ public final class BaselineAnnouncement
         }
         for (int i = 1; i < high.length; i++) {
             if (compare(high[i - 1], low[i - 1], high[i], low[i]) >= 0) {
-                throw new IllegalArgumentException("hashes of baseline " + id + " are not ascending and distinct at index " + i);
+                throw new IllegalArgumentException(
+                        "hashes of baseline " + id + " are not ascending and distinct at index " + i);
             }
         }
     }
 
-    public static BaselineAnnouncement of(String id, Collection<PageHash> hashes)
-    {
+    public static BaselineAnnouncement of(String id, Collection<PageHash> hashes) {
         PageHash[] sorted = hashes.stream().distinct().sorted().toArray(PageHash[]::new);
         long[] high = new long[sorted.length];
         long[] low = new long[sorted.length];
@@ -63,24 +61,20 @@ public final class BaselineAnnouncement
         return new BaselineAnnouncement(id, high, low);
     }
 
-    public String id()
-    {
+    public String id() {
         return id;
     }
 
-    public int pages()
-    {
+    public int pages() {
         return high.length;
     }
 
-    public PageHash hash(int index)
-    {
+    public PageHash hash(int index) {
         return new PageHash(high[index], low[index]);
     }
 
     /** The hash's index in ascending order, or a negative number if absent. */
-    public int indexOf(PageHash hash)
-    {
+    public int indexOf(PageHash hash) {
         int lo = 0;
         int hi = high.length - 1;
         while (lo <= hi) {
@@ -88,32 +82,28 @@ public final class BaselineAnnouncement
             int c = compare(high[mid], low[mid], hash.high(), hash.low());
             if (c < 0) {
                 lo = mid + 1;
-            }
-            else if (c > 0) {
+            } else if (c > 0) {
                 hi = mid - 1;
-            }
-            else {
+            } else {
                 return mid;
             }
         }
         return -1 - lo;
     }
 
-    public boolean contains(PageHash hash)
-    {
+    public boolean contains(PageHash hash) {
         return indexOf(hash) >= 0;
     }
 
-    private static int compare(long high1, long low1, long high2, long low2)
-    {
+    private static int compare(long high1, long low1, long high2, long low2) {
         int c = Long.compareUnsigned(high1, high2);
         return c != 0 ? c : Long.compareUnsigned(low1, low2);
     }
 
-    public static byte[] serialize(List<BaselineAnnouncement> announcements)
-    {
+    public static byte[] serialize(List<BaselineAnnouncement> announcements) {
         if (announcements.size() > HdeFrame.MAX_BASELINES) {
-            throw new IllegalArgumentException("at most " + HdeFrame.MAX_BASELINES + " baselines per session: " + announcements.size());
+            throw new IllegalArgumentException(
+                    "at most " + HdeFrame.MAX_BASELINES + " baselines per session: " + announcements.size());
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -132,29 +122,29 @@ public final class BaselineAnnouncement
                     out.write(hash);
                 }
             }
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("writing to memory", e);
         }
         return bytes.toByteArray();
     }
 
     /** Parses {@link #serialize}'s output; a malformed announcement throws, naming what is wrong. */
-    public static List<BaselineAnnouncement> parse(byte[] bytes)
-            throws BaselineStoreException
-    {
+    public static List<BaselineAnnouncement> parse(byte[] bytes) throws BaselineStoreException {
         try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
             int magic = in.readInt();
             if (magic != MAGIC) {
-                throw new BaselineStoreException("baseline announcement: magic: expected 0x" + Integer.toHexString(MAGIC) + ", found 0x" + Integer.toHexString(magic));
+                throw new BaselineStoreException("baseline announcement: magic: expected 0x"
+                        + Integer.toHexString(MAGIC) + ", found 0x" + Integer.toHexString(magic));
             }
             int version = in.readUnsignedByte();
             if (version != VERSION) {
-                throw new BaselineStoreException("baseline announcement: version: expected " + VERSION + ", found " + version);
+                throw new BaselineStoreException(
+                        "baseline announcement: version: expected " + VERSION + ", found " + version);
             }
             int count = in.readUnsignedShort();
             if (count > HdeFrame.MAX_BASELINES) {
-                throw new BaselineStoreException("baseline announcement: count: expected at most " + HdeFrame.MAX_BASELINES + ", found " + count);
+                throw new BaselineStoreException("baseline announcement: count: expected at most "
+                        + HdeFrame.MAX_BASELINES + ", found " + count);
             }
             List<BaselineAnnouncement> result = new ArrayList<>(count);
             byte[] hash = new byte[PageHash.BYTES];
@@ -163,8 +153,9 @@ public final class BaselineAnnouncement
                 in.readFully(id);
                 int pages = in.readInt();
                 if (pages < 0 || (long) pages * PageHash.BYTES > in.available()) {
-                    throw new BaselineStoreException("baseline announcement: pages of baseline " + b + ": expected at most "
-                            + in.available() / PageHash.BYTES + " (the bytes left), found " + Integer.toUnsignedString(pages));
+                    throw new BaselineStoreException("baseline announcement: pages of baseline " + b
+                            + ": expected at most " + in.available() / PageHash.BYTES + " (the bytes left), found "
+                            + Integer.toUnsignedString(pages));
                 }
                 long[] high = new long[pages];
                 long[] low = new long[pages];
@@ -175,42 +166,39 @@ public final class BaselineAnnouncement
                 }
                 try {
                     result.add(new BaselineAnnouncement(new String(id, StandardCharsets.UTF_8), high, low));
-                }
-                catch (IllegalArgumentException e) {
+                } catch (IllegalArgumentException e) {
                     throw new BaselineStoreException("baseline announcement: " + e.getMessage());
                 }
             }
             if (in.available() != 0) {
-                throw new BaselineStoreException("baseline announcement: expected its end, found " + in.available() + " more bytes");
+                throw new BaselineStoreException(
+                        "baseline announcement: expected its end, found " + in.available() + " more bytes");
             }
             return result;
-        }
-        catch (EOFException e) {
+        } catch (EOFException e) {
             throw new BaselineStoreException("baseline announcement: truncated (" + bytes.length + " bytes)");
-        }
-        catch (BaselineStoreException e) {
+        } catch (BaselineStoreException e) {
             throw e;
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("reading from memory", e);
         }
     }
 
     @Override
-    public String toString()
-    {
+    public String toString() {
         return "baseline " + id + " (" + pages() + " pages)";
     }
 
     @Override
-    public boolean equals(Object o)
-    {
-        return o instanceof BaselineAnnouncement other && id.equals(other.id) && Arrays.equals(high, other.high) && Arrays.equals(low, other.low);
+    public boolean equals(Object o) {
+        return o instanceof BaselineAnnouncement other
+                && id.equals(other.id)
+                && Arrays.equals(high, other.high)
+                && Arrays.equals(low, other.low);
     }
 
     @Override
-    public int hashCode()
-    {
+    public int hashCode() {
         return id.hashCode() * 31 + Arrays.hashCode(low);
     }
 }

@@ -1,9 +1,8 @@
 package io.dwcp.hde;
 
-import jakarta.inject.Inject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import static java.util.Objects.requireNonNull;
 
+import jakarta.inject.Inject;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,8 +18,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * dwcpd's background work on baselines, on one thread this class owns ({@code hde-baseline-jobs}):
@@ -47,20 +46,20 @@ import static java.util.Objects.requireNonNull;
  * <p>Thread-safe: the outcomes are guarded by this object; the store is thread-safe; commits and
  * checks run on the job thread only.
  */
-public final class BaselineJobs
-        implements Closeable
-{
+public final class BaselineJobs implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(BaselineJobs.class);
     static final int KEPT_OUTCOMES = 256;
     /** Within systemd's TimeoutStopSec (30 s, dwcpd.service), with room for the rest of the shutdown. */
     static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(20);
 
-    public enum State
-    {
-        RECORDING, COMMITTING, COMMITTED, FAILED, NONE;
+    public enum State {
+        RECORDING,
+        COMMITTING,
+        COMMITTED,
+        FAILED,
+        NONE;
 
-        public boolean isFinal()
-        {
+        public boolean isFinal() {
             return switch (this) {
                 case RECORDING, COMMITTING -> false;
                 case COMMITTED, FAILED, NONE -> true;
@@ -68,17 +67,22 @@ public final class BaselineJobs
         }
     }
 
-    private enum Lifecycle
-    {
-        LATENT, STARTED, CLOSED
+    private enum Lifecycle {
+        LATENT,
+        STARTED,
+        CLOSED
     }
 
     /** The baseline of one session at this host. {@code baseline}: present once COMMITTED; {@code reason}: with FAILED and NONE. */
-    public record Outcome(long sessionId, String role, State state, Optional<BaselineStore.BaselineInfo> baseline, Optional<String> reason,
-            long startedMillis, OptionalLong endedMillis)
-    {
-        public Outcome
-        {
+    public record Outcome(
+            long sessionId,
+            String role,
+            State state,
+            Optional<BaselineStore.BaselineInfo> baseline,
+            Optional<String> reason,
+            long startedMillis,
+            OptionalLong endedMillis) {
+        public Outcome {
             requireNonNull(role, "role is null");
             requireNonNull(state, "state is null");
             requireNonNull(baseline, "baseline is null");
@@ -86,15 +90,14 @@ public final class BaselineJobs
             requireNonNull(endedMillis, "endedMillis is null");
         }
 
-        private Outcome next(State next, Optional<BaselineStore.BaselineInfo> info, Optional<String> why, OptionalLong ended)
-        {
+        private Outcome next(
+                State next, Optional<BaselineStore.BaselineInfo> info, Optional<String> why, OptionalLong ended) {
             return new Outcome(sessionId, role, next, info, why, startedMillis, ended);
         }
     }
 
     /** Which VM a session migrated, when this host knows it. Called on the job thread. */
-    public interface Owners
-    {
+    public interface Owners {
         Optional<BaselineStore.Owner> ownerOf(long sessionId);
     }
 
@@ -103,11 +106,9 @@ public final class BaselineJobs
     private final Duration closeTimeout;
     private final LongSupplier clock;
     private final ScheduledExecutorService executor;
-    private final Map<Long, Outcome> outcomes = new LinkedHashMap<>(16, 0.75f, false)
-    {
+    private final Map<Long, Outcome> outcomes = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Outcome> eldest)
-        {
+        protected boolean removeEldestEntry(Map.Entry<Long, Outcome> eldest) {
             return size() > KEPT_OUTCOMES;
         }
     };
@@ -115,8 +116,7 @@ public final class BaselineJobs
     private volatile Owners owners = sessionId -> Optional.empty();
 
     @Inject
-    public BaselineJobs(HdeConfig config, BaselineStore store)
-    {
+    public BaselineJobs(HdeConfig config, BaselineStore store) {
         this(store, checkInterval(config.getBaselineMaxAge()), DEFAULT_CLOSE_TIMEOUT, System::currentTimeMillis);
     }
 
@@ -124,8 +124,7 @@ public final class BaselineJobs
      * @param checkInterval how often expired baselines are removed and last-use times saved
      * @param closeTimeout how long {@link #close} waits for commits in flight
      */
-    public BaselineJobs(BaselineStore store, Duration checkInterval, Duration closeTimeout, LongSupplier clock)
-    {
+    public BaselineJobs(BaselineStore store, Duration checkInterval, Duration closeTimeout, LongSupplier clock) {
         this.store = requireNonNull(store, "store is null");
         this.checkInterval = requireNonNull(checkInterval, "checkInterval is null");
         this.closeTimeout = requireNonNull(closeTimeout, "closeTimeout is null");
@@ -145,8 +144,7 @@ public final class BaselineJobs
     }
 
     /** A tenth of the age limit, between 1 minute and 1 hour (1 hour without an age limit). */
-    static Duration checkInterval(Duration maxAge)
-    {
+    static Duration checkInterval(Duration maxAge) {
         if (maxAge.isZero()) {
             return Duration.ofHours(1);
         }
@@ -158,95 +156,113 @@ public final class BaselineJobs
     }
 
     /** Who tells the VM of a session (the control socket's registry); replaces the earlier one. */
-    public void setOwners(Owners owners)
-    {
+    public void setOwners(Owners owners) {
         this.owners = requireNonNull(owners, "owners is null");
     }
 
     /** Schedules the periodic check (the first at once: a daemon down for a week finds old baselines). */
-    public synchronized void start()
-    {
+    public synchronized void start() {
         if (lifecycle != Lifecycle.LATENT) {
-            throw new IllegalStateException("baseline jobs already " + lifecycle.name().toLowerCase(Locale.ROOT));
+            throw new IllegalStateException(
+                    "baseline jobs already " + lifecycle.name().toLowerCase(Locale.ROOT));
         }
         lifecycle = Lifecycle.STARTED;
         executor.scheduleWithFixedDelay(this::check, 0, checkInterval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The outcome of the session's baseline here, if it recorded one. */
-    public synchronized Optional<Outcome> outcome(long sessionId)
-    {
+    public synchronized Optional<Outcome> outcome(long sessionId) {
         return Optional.ofNullable(outcomes.get(sessionId));
     }
 
     /** Every outcome kept, oldest first. */
-    public synchronized List<Outcome> outcomes()
-    {
+    public synchronized List<Outcome> outcomes() {
         return new ArrayList<>(outcomes.values());
     }
 
     /** Runs the periodic check now, on the job thread, and waits for it (operators' and tests' use). */
-    public void checkNow()
-            throws InterruptedException
-    {
+    public void checkNow() throws InterruptedException {
         try {
             executor.submit(this::check).get();
-        }
-        catch (ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("baseline check failed", e.getCause());
-        }
-        catch (RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             throw new IllegalStateException("baseline jobs are closed");
         }
     }
 
-    synchronized void recordingStarted(long sessionId, String role)
-    {
-        outcomes.put(sessionId, new Outcome(sessionId, role, State.RECORDING, Optional.empty(), Optional.empty(), clock.getAsLong(), OptionalLong.empty()));
+    synchronized void recordingStarted(long sessionId, String role) {
+        outcomes.put(
+                sessionId,
+                new Outcome(
+                        sessionId,
+                        role,
+                        State.RECORDING,
+                        Optional.empty(),
+                        Optional.empty(),
+                        clock.getAsLong(),
+                        OptionalLong.empty()));
     }
 
     /** The recording ended without a commit: FAILED (it stopped) or NONE (the session ended having recorded nothing to keep). */
-    synchronized void recordingEnded(long sessionId, State state, String reason)
-    {
+    synchronized void recordingEnded(long sessionId, State state, String reason) {
         if (state != State.FAILED && state != State.NONE) {
             throw new IllegalArgumentException("a recording ends failed or with none: " + state);
         }
         Outcome outcome = outcomes.get(sessionId);
         if (outcome != null && !outcome.state().isFinal()) {
-            outcomes.put(sessionId, outcome.next(state, Optional.empty(), Optional.of(reason), OptionalLong.of(clock.getAsLong())));
+            outcomes.put(
+                    sessionId,
+                    outcome.next(state, Optional.empty(), Optional.of(reason), OptionalLong.of(clock.getAsLong())));
         }
     }
 
     /** The session completed: writes its recording as a baseline on the job thread. Takes the recorder over. */
-    void commit(long sessionId, String context, BaselineRecorder recorder)
-    {
+    void commit(long sessionId, String context, BaselineRecorder recorder) {
         requireNonNull(recorder, "recorder is null");
         synchronized (this) {
             Outcome outcome = outcomes.get(sessionId);
             if (outcome == null) {
-                outcome = new Outcome(sessionId, "unknown", State.RECORDING, Optional.empty(), Optional.empty(), clock.getAsLong(), OptionalLong.empty());
+                outcome = new Outcome(
+                        sessionId,
+                        "unknown",
+                        State.RECORDING,
+                        Optional.empty(),
+                        Optional.empty(),
+                        clock.getAsLong(),
+                        OptionalLong.empty());
             }
             if (lifecycle == Lifecycle.CLOSED) {
                 recorder.close();
-                outcomes.put(sessionId, outcome.next(State.FAILED, Optional.empty(), Optional.of("dwcpd stopped before the baseline was written"),
-                        OptionalLong.of(clock.getAsLong())));
+                outcomes.put(
+                        sessionId,
+                        outcome.next(
+                                State.FAILED,
+                                Optional.empty(),
+                                Optional.of("dwcpd stopped before the baseline was written"),
+                                OptionalLong.of(clock.getAsLong())));
                 log.info("{} baseline not stored: dwcpd stops", context);
                 return;
             }
-            outcomes.put(sessionId, outcome.next(State.COMMITTING, Optional.empty(), Optional.empty(), OptionalLong.empty()));
+            outcomes.put(
+                    sessionId,
+                    outcome.next(State.COMMITTING, Optional.empty(), Optional.empty(), OptionalLong.empty()));
             try {
                 executor.execute(() -> runCommit(sessionId, context, recorder));
-            }
-            catch (RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 recorder.close();
-                outcomes.put(sessionId, outcome.next(State.FAILED, Optional.empty(), Optional.of("dwcpd stopped before the baseline was written"),
-                        OptionalLong.of(clock.getAsLong())));
+                outcomes.put(
+                        sessionId,
+                        outcome.next(
+                                State.FAILED,
+                                Optional.empty(),
+                                Optional.of("dwcpd stopped before the baseline was written"),
+                                OptionalLong.of(clock.getAsLong())));
             }
         }
     }
 
-    private void runCommit(long sessionId, String context, BaselineRecorder recorder)
-    {
+    private void runCommit(long sessionId, String context, BaselineRecorder recorder) {
         Outcome ended;
         try {
             BaselineStore.BaselineInfo info = recorder.commitContentAddressed();
@@ -254,46 +270,56 @@ public final class BaselineJobs
             if (owner.isPresent()) {
                 store.setOwner(info.id(), owner.get());
             }
-            log.info("{} baseline {} stored{}: {} distinct pages, {} bytes", context, info.id(),
-                    owner.map(vm -> " for " + vm.domain()).orElse(""), info.pages(), info.bytes());
+            log.info(
+                    "{} baseline {} stored{}: {} distinct pages, {} bytes",
+                    context,
+                    info.id(),
+                    owner.map(vm -> " for " + vm.domain()).orElse(""),
+                    info.pages(),
+                    info.bytes());
             ended = finished(sessionId, State.COMMITTED, Optional.of(info), Optional.empty());
-        }
-        catch (BaselineStoreException | RuntimeException e) {
+        } catch (BaselineStoreException | RuntimeException e) {
             recorder.close();
-            String reason = Thread.currentThread().isInterrupted() ? "dwcpd stopped while the baseline was written" : String.valueOf(e.getMessage());
+            String reason = Thread.currentThread().isInterrupted()
+                    ? "dwcpd stopped while the baseline was written"
+                    : String.valueOf(e.getMessage());
             log.info("{} baseline not stored: {}", context, reason);
             ended = finished(sessionId, State.FAILED, Optional.empty(), Optional.of(reason));
         }
         log.debug("{} baseline outcome {}", context, ended);
     }
 
-    private synchronized Outcome finished(long sessionId, State state, Optional<BaselineStore.BaselineInfo> info, Optional<String> reason)
-    {
+    private synchronized Outcome finished(
+            long sessionId, State state, Optional<BaselineStore.BaselineInfo> info, Optional<String> reason) {
         Outcome outcome = outcomes.get(sessionId);
         if (outcome == null) {
             // evicted by newer sessions meanwhile: keep the newest anyway
-            outcome = new Outcome(sessionId, "unknown", State.COMMITTING, Optional.empty(), Optional.empty(), clock.getAsLong(), OptionalLong.empty());
+            outcome = new Outcome(
+                    sessionId,
+                    "unknown",
+                    State.COMMITTING,
+                    Optional.empty(),
+                    Optional.empty(),
+                    clock.getAsLong(),
+                    OptionalLong.empty());
         }
         Outcome ended = outcome.next(state, info, reason, OptionalLong.of(clock.getAsLong()));
         outcomes.put(sessionId, ended);
         return ended;
     }
 
-    private void check()
-    {
+    private void check() {
         try {
             store.removeExpired();
             store.saveUsage();
-        }
-        catch (BaselineStoreException | RuntimeException e) {
+        } catch (BaselineStoreException | RuntimeException e) {
             // the next check tries again; the operator sees why in the log
             log.warn("periodic baseline check failed: {}", e.getMessage());
         }
     }
 
     @Override
-    public void close()
-    {
+    public void close() {
         synchronized (this) {
             if (lifecycle == Lifecycle.CLOSED) {
                 return;
@@ -304,35 +330,39 @@ public final class BaselineJobs
         boolean finished;
         try {
             finished = executor.awaitTermination(closeTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        catch (InterruptedException e) {
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             finished = false;
         }
         if (!finished) {
-            log.info("baseline commits still running after {} s: interrupting them (nothing half-written is kept)", closeTimeout.toSeconds());
+            log.info(
+                    "baseline commits still running after {} s: interrupting them (nothing half-written is kept)",
+                    closeTimeout.toSeconds());
             executor.shutdownNow();
             try {
                 if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
                     log.warn("the baseline job thread did not end within 5 s of its interruption");
                 }
-            }
-            catch (InterruptedException e) {
+            } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
         synchronized (this) {
             for (Outcome outcome : List.copyOf(outcomes.values())) {
                 if (outcome.state() == State.COMMITTING) {
-                    outcomes.put(outcome.sessionId(), outcome.next(State.FAILED, Optional.empty(), Optional.of("dwcpd stopped before the baseline was written"),
-                            OptionalLong.of(clock.getAsLong())));
+                    outcomes.put(
+                            outcome.sessionId(),
+                            outcome.next(
+                                    State.FAILED,
+                                    Optional.empty(),
+                                    Optional.of("dwcpd stopped before the baseline was written"),
+                                    OptionalLong.of(clock.getAsLong())));
                 }
             }
         }
         try {
             store.saveUsage();
-        }
-        catch (BaselineStoreException e) {
+        } catch (BaselineStoreException e) {
             log.warn("cannot save when baselines were last used: {}", e.getMessage());
         }
     }

@@ -1,9 +1,8 @@
 package io.dwcp.hde;
 
-import io.dwcp.migration.stream.Token;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import static java.util.Objects.requireNonNull;
 
+import io.dwcp.migration.stream.Token;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,8 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32C;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Records the memory a migration moved (the last version of every page) and commits it as a
@@ -30,9 +29,7 @@ import static java.util.Objects.requireNonNull;
  * size limit; superseded versions are compacted away when it fills); memory holds a hash per page
  * and per distinct content. One thread; not thread-safe.
  */
-public final class BaselineRecorder
-        implements Closeable
-{
+public final class BaselineRecorder implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(BaselineRecorder.class);
     private static final byte[] ZERO_PAGE = new byte[HdeFrame.PAGE_SIZE];
 
@@ -54,32 +51,29 @@ public final class BaselineRecorder
     private long spoolLength;
     private boolean done;
 
-    BaselineRecorder(BaselineStore store, String id)
-            throws BaselineStoreException
-    {
+    BaselineRecorder(BaselineStore store, String id) throws BaselineStoreException {
         this.store = requireNonNull(store, "store is null");
         this.id = requireNonNull(id, "id is null");
         this.spoolFile = store.spoolFile(id);
         try {
-            this.spool = FileChannel.open(spoolFile, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.READ, StandardOpenOption.WRITE);
-        }
-        catch (IOException e) {
+            this.spool = FileChannel.open(
+                    spoolFile,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+        } catch (IOException e) {
             throw new BaselineStoreException("cannot create " + spoolFile + ": " + e.getMessage(), e);
         }
     }
 
     /** Records a token: RAM pages and zero pages; a page QEMU sent in its own encoding (XBZRLE, compressed) is forgotten. */
-    public void token(Token token)
-            throws BaselineStoreException
-    {
+    public void token(Token token) throws BaselineStoreException {
         token(token, null);
     }
 
     /** {@link #token(Token)}, with the content hash of a RAM page token when the caller computed it already. */
-    public void token(Token token, PageHash pageHash)
-            throws BaselineStoreException
-    {
+    public void token(Token token, PageHash pageHash) throws BaselineStoreException {
         switch (token.type()) {
             case RAM_PAGE -> {
                 if (token.contentLength() == HdeFrame.PAGE_SIZE) {
@@ -90,14 +84,14 @@ public final class BaselineRecorder
                 byte fill = token.array()[token.offset() + token.length() - 1];
                 if (fill == 0) {
                     zero(token.blockName(), token.pageOffset());
-                }
-                else {
+                } else {
                     byte[] filled = new byte[HdeFrame.PAGE_SIZE];
                     Arrays.fill(filled, fill);
                     page(token.blockName(), token.pageOffset(), filled, 0);
                 }
             }
-            case XBZRLE_PAGE, COMPRESSED_PAGE -> pages.remove(new BlockPage(blockName(token.blockName()), token.pageOffset()));
+            case XBZRLE_PAGE, COMPRESSED_PAGE ->
+                pages.remove(new BlockPage(blockName(token.blockName()), token.pageOffset()));
             default -> {
                 // not a page
             }
@@ -105,9 +99,7 @@ public final class BaselineRecorder
     }
 
     /** The page's latest content. */
-    public void page(String block, long offset, byte[] content, int contentOffset)
-            throws BaselineStoreException
-    {
+    public void page(String block, long offset, byte[] content, int contentOffset) throws BaselineStoreException {
         page(block, offset, content, contentOffset, null);
     }
 
@@ -118,11 +110,12 @@ public final class BaselineRecorder
      * migration's REF, never deliver wrong bytes.
      */
     public void page(String block, long offset, byte[] content, int contentOffset, PageHash knownHash)
-            throws BaselineStoreException
-    {
+            throws BaselineStoreException {
         checkOpen();
         BlockPage key = new BlockPage(blockName(block), offset);
-        if (Arrays.mismatch(content, contentOffset, contentOffset + HdeFrame.PAGE_SIZE, ZERO_PAGE, 0, HdeFrame.PAGE_SIZE) < 0) {
+        if (Arrays.mismatch(
+                        content, contentOffset, contentOffset + HdeFrame.PAGE_SIZE, ZERO_PAGE, 0, HdeFrame.PAGE_SIZE)
+                < 0) {
             pages.remove(key);
             return;
         }
@@ -131,7 +124,7 @@ public final class BaselineRecorder
             pages.put(key, hash);
             return;
         }
-        pages.remove(key);   // its earlier version is superseded: compaction may drop it
+        pages.remove(key); // its earlier version is superseded: compaction may drop it
         if (spoolLength + HdeFrame.PAGE_SIZE > store.sizeLimit()) {
             compact();
             if (spoolLength + HdeFrame.PAGE_SIZE > store.sizeLimit()) {
@@ -149,22 +142,18 @@ public final class BaselineRecorder
     }
 
     /** The page is now zero. */
-    public void zero(String block, long offset)
-    {
+    public void zero(String block, long offset) {
         checkOpen();
         pages.remove(new BlockPage(blockName(block), offset));
     }
 
     /** Distinct non-zero pages recorded. */
-    public int distinctPages()
-    {
+    public int distinctPages() {
         return (int) pages.values().stream().distinct().count();
     }
 
     /** Writes the baseline (removing the oldest ones to stay within the limit) and returns it. */
-    public BaselineStore.BaselineInfo commit()
-            throws BaselineStoreException
-    {
+    public BaselineStore.BaselineInfo commit() throws BaselineStoreException {
         checkOpen();
         return commitAs(id, sortedHashes());
     }
@@ -173,16 +162,13 @@ public final class BaselineRecorder
      * Writes the baseline under an id made of its content, {@code c-} and 32 hex digits of the
      * SHA-256 of its sorted page hashes (the same memory gives the same id, and replaces it).
      */
-    public BaselineStore.BaselineInfo commitContentAddressed()
-            throws BaselineStoreException
-    {
+    public BaselineStore.BaselineInfo commitContentAddressed() throws BaselineStoreException {
         checkOpen();
         PageHash[] hashes = sortedHashes();
         java.security.MessageDigest sha256;
         try {
             sha256 = java.security.MessageDigest.getInstance("SHA-256");
-        }
-        catch (java.security.NoSuchAlgorithmException e) {
+        } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
         byte[] hashBytes = new byte[PageHash.BYTES];
@@ -193,23 +179,22 @@ public final class BaselineRecorder
         return commitAs("c-" + java.util.HexFormat.of().formatHex(sha256.digest(), 0, 16), hashes);
     }
 
-    private PageHash[] sortedHashes()
-    {
+    private PageHash[] sortedHashes() {
         PageHash[] hashes = new HashSet<>(pages.values()).toArray(PageHash[]::new);
         Arrays.sort(hashes);
         return hashes;
     }
 
-    private BaselineStore.BaselineInfo commitAs(String id, PageHash[] hashes)
-            throws BaselineStoreException
-    {
+    private BaselineStore.BaselineInfo commitAs(String id, PageHash[] hashes) throws BaselineStoreException {
         flushSpool();
         ByteBuffer addresses = addressSection(hashes);
-        long bytes = BaselineStore.HEADER_LENGTH + (long) hashes.length * BaselineStore.ENTRY_LENGTH + addresses.remaining();
+        long bytes =
+                BaselineStore.HEADER_LENGTH + (long) hashes.length * BaselineStore.ENTRY_LENGTH + addresses.remaining();
         store.reserve(id, bytes);
         Path temporary = store.file(id).resolveSibling(id + ".baseline.tmp");
         long created = store.nowMillis();
-        try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        try (FileChannel out = FileChannel.open(
+                temporary, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             ByteBuffer hashBytes = ByteBuffer.allocate(hashes.length * PageHash.BYTES);
             for (PageHash hash : hashes) {
                 hashBytes.putLong(hash.high()).putLong(hash.low());
@@ -217,7 +202,10 @@ public final class BaselineRecorder
             CRC32C crc = new CRC32C();
             crc.update(hashBytes.array(), 0, hashBytes.capacity());
             ByteBuffer header = ByteBuffer.allocate(BaselineStore.HEADER_LENGTH)
-                    .putLong(BaselineStore.MAGIC_2).putInt(hashes.length).putLong(created).putInt((int) crc.getValue());
+                    .putLong(BaselineStore.MAGIC_2)
+                    .putInt(hashes.length)
+                    .putLong(created)
+                    .putInt((int) crc.getValue());
             write(out, header.flip(), 0);
             write(out, hashBytes.flip(), BaselineStore.HEADER_LENGTH);
             long position = BaselineStore.HEADER_LENGTH + (long) hashes.length * PageHash.BYTES;
@@ -230,15 +218,13 @@ public final class BaselineRecorder
             }
             write(out, addresses, position);
             out.force(true);
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             deleteQuietly(temporary, e);
             throw failed("writing baseline " + temporary + " (" + bytes + " bytes)", e);
         }
         try {
             store.publish(id, temporary);
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             deleteQuietly(temporary, e);
             throw failed("renaming " + temporary + " to " + store.file(id), e);
         }
@@ -249,8 +235,7 @@ public final class BaselineRecorder
 
     /** Drops the recording (nothing is committed). */
     @Override
-    public void close()
-    {
+    public void close() {
         if (done) {
             return;
         }
@@ -258,33 +243,26 @@ public final class BaselineRecorder
         try {
             spool.close();
             Files.deleteIfExists(spoolFile);
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             log.warn("cannot remove {}: {} (it is removed when the store next opens)", spoolFile, e.getMessage());
         }
     }
 
     /** Writes the batched pages to the spool file (before it is read, and when the batch is full). */
-    private void flushSpool()
-            throws BaselineStoreException
-    {
+    private void flushSpool() throws BaselineStoreException {
         spoolBuffer.flip();
         try {
             write(spool, spoolBuffer, spoolBufferStart);
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw failed("spooling pages to " + spoolFile, e);
-        }
-        finally {
+        } finally {
             spoolBuffer.clear();
         }
         spoolBufferStart = spoolLength;
     }
 
     /** Rewrites the spool with only the contents some page still has. */
-    private void compact()
-            throws BaselineStoreException
-    {
+    private void compact() throws BaselineStoreException {
         flushSpool();
         Set<PageHash> live = new HashSet<>(pages.values());
         if (live.size() == spooled.size()) {
@@ -293,8 +271,12 @@ public final class BaselineRecorder
         Path compacted = spoolFile.resolveSibling(id + ".compact.spool");
         Map<PageHash, Long> positions = new HashMap<>();
         long length = 0;
-        try (FileChannel out = FileChannel.open(compacted, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        try (FileChannel out = FileChannel.open(
+                compacted,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
             ByteBuffer page = ByteBuffer.allocate(HdeFrame.PAGE_SIZE);
             for (PageHash hash : live) {
                 page.clear();
@@ -303,8 +285,7 @@ public final class BaselineRecorder
                 positions.put(hash, length);
                 length += HdeFrame.PAGE_SIZE;
             }
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             deleteQuietly(compacted, e);
             throw failed("compacting " + spoolFile, e);
         }
@@ -312,8 +293,7 @@ public final class BaselineRecorder
             spool.close();
             Files.move(compacted, spoolFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             spool = FileChannel.open(spoolFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw failed("replacing " + spoolFile, e);
         }
         spooled = positions;
@@ -321,29 +301,25 @@ public final class BaselineRecorder
         spoolBufferStart = length;
     }
 
-    private BaselineStoreException failed(String what, IOException e)
-    {
+    private BaselineStoreException failed(String what, IOException e) {
         if (e instanceof BaselineStoreException bse) {
             return bse;
         }
-        String reason = e.getMessage() != null && e.getMessage().contains("No space left") ? "disk full" : e.getMessage();
+        String reason =
+                e.getMessage() != null && e.getMessage().contains("No space left") ? "disk full" : e.getMessage();
         return new BaselineStoreException("baseline '" + id + "': " + what + " failed: " + reason, e);
     }
 
-    private static void write(FileChannel channel, ByteBuffer buffer, long position)
-            throws IOException
-    {
+    private static void write(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
         while (buffer.hasRemaining()) {
             position += channel.write(buffer, position);
         }
     }
 
-    private static void deleteQuietly(Path file, Exception cause)
-    {
+    private static void deleteQuietly(Path file, Exception cause) {
         try {
             Files.deleteIfExists(file);
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             cause.addSuppressed(e);
         }
     }
@@ -353,11 +329,12 @@ public final class BaselineRecorder
      * memory, so that a later migration from this host can send a page that changed since as a
      * delta against this version.
      */
-    private ByteBuffer addressSection(PageHash[] hashes)
-    {
+    private ByteBuffer addressSection(PageHash[] hashes) {
         // QEMU's page offsets are page-aligned; one that is not is left out (its page goes whole)
         List<Map.Entry<BlockPage, PageHash>> entries = pages.entrySet().stream()
-                .filter(e -> (e.getKey().offset() & (HdeFrame.PAGE_SIZE - 1)) == 0 && e.getKey().offset() >= 0).toList();
+                .filter(e -> (e.getKey().offset() & (HdeFrame.PAGE_SIZE - 1)) == 0
+                        && e.getKey().offset() >= 0)
+                .toList();
         Map<String, Integer> blocks = new java.util.LinkedHashMap<>();
         for (Map.Entry<BlockPage, PageHash> entry : entries) {
             blocks.putIfAbsent(entry.getKey().block(), blocks.size());
@@ -366,7 +343,8 @@ public final class BaselineRecorder
         for (String block : blocks.keySet()) {
             namesLength += 2 + block.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
         }
-        ByteBuffer section = ByteBuffer.allocate(4 + namesLength + 4 + entries.size() * BaselineStore.ADDRESS_ENTRY_LENGTH + 4);
+        ByteBuffer section =
+                ByteBuffer.allocate(4 + namesLength + 4 + entries.size() * BaselineStore.ADDRESS_ENTRY_LENGTH + 4);
         section.putInt(blocks.size());
         for (String block : blocks.keySet()) {
             byte[] name = block.getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -375,7 +353,9 @@ public final class BaselineRecorder
         section.putInt(entries.size());
         for (Map.Entry<BlockPage, PageHash> entry : entries) {
             int index = Arrays.binarySearch(hashes, entry.getValue());
-            section.putShort((short) (int) blocks.get(entry.getKey().block())).putLong(entry.getKey().offset()).putInt(index);
+            section.putShort((short) (int) blocks.get(entry.getKey().block()))
+                    .putLong(entry.getKey().offset())
+                    .putInt(index);
         }
         CRC32C crc = new CRC32C();
         crc.update(section.array(), 0, section.position());
@@ -383,13 +363,11 @@ public final class BaselineRecorder
         return section.flip();
     }
 
-    private static String blockName(String block)
-    {
+    private static String blockName(String block) {
         return block == null ? "" : block;
     }
 
-    private void checkOpen()
-    {
+    private void checkOpen() {
         if (done) {
             throw new IllegalStateException("baseline recording of '" + id + "' is finished");
         }

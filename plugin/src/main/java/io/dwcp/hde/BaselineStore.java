@@ -1,7 +1,6 @@
 package io.dwcp.hde;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -29,8 +28,8 @@ import java.util.Properties;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A content-addressed, bounded, on-disk store of baselines: copies of VM memory (page hash to
@@ -75,8 +74,7 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Thread-safe.
  */
-public final class BaselineStore
-{
+public final class BaselineStore {
     private static final Logger log = LoggerFactory.getLogger(BaselineStore.class);
     static final long MAGIC = 0x4457435042534c31L;
     static final long MAGIC_2 = 0x4457435042534c32L;
@@ -102,10 +100,8 @@ public final class BaselineStore
     public record BaselineInfo(String id, int pages, long bytes, long createdMillis) {}
 
     /** The VM whose memory a baseline holds, as far as this host was told: a libvirt domain name and, when known, its UUID. */
-    public record Owner(String domain, Optional<String> uuid)
-    {
-        public Owner
-        {
+    public record Owner(String domain, Optional<String> uuid) {
+        public Owner {
             requireNonNull(domain, "domain is null");
             requireNonNull(uuid, "uuid is null");
         }
@@ -118,8 +114,7 @@ public final class BaselineStore
      * the control socket's), under the store's lock: hand the news on, never block.
      */
     @FunctionalInterface
-    public interface Listener
-    {
+    public interface Listener {
         /** {@code newest}: the VM's newest baseline here, or empty once none is left. */
         void held(String domain, Optional<BaselineInfo> newest);
     }
@@ -127,24 +122,22 @@ public final class BaselineStore
     /** A committed baseline with what the store knows about it: its VM, when last opened, whether a migration has it open now. */
     public record Entry(BaselineInfo info, Optional<Owner> owner, OptionalLong lastUsedMillis, boolean inUse) {}
 
-    public BaselineStore(HdeConfig config)
-            throws BaselineStoreException
-    {
-        this(requireNonNull(config.getBaselineDirectory(), "hde.baseline-dir is not set"), config.getBaselineSizeLimit().bytes(),
-                config.getBaselineMaxAge(), null, System::currentTimeMillis);
+    public BaselineStore(HdeConfig config) throws BaselineStoreException {
+        this(
+                requireNonNull(config.getBaselineDirectory(), "hde.baseline-dir is not set"),
+                config.getBaselineSizeLimit().bytes(),
+                config.getBaselineMaxAge(),
+                null,
+                System::currentTimeMillis);
     }
 
     /** Without an age limit. */
-    public BaselineStore(Path directory, long sizeLimit)
-            throws BaselineStoreException
-    {
+    public BaselineStore(Path directory, long sizeLimit) throws BaselineStoreException {
         this(directory, sizeLimit, Duration.ZERO, null, System::currentTimeMillis);
     }
 
     /** {@code usableSpace}: the file system's free bytes for this user ({@code null}: ask the file system). */
-    BaselineStore(Path directory, long sizeLimit, LongSupplier usableSpace)
-            throws BaselineStoreException
-    {
+    BaselineStore(Path directory, long sizeLimit, LongSupplier usableSpace) throws BaselineStoreException {
         this(directory, sizeLimit, Duration.ZERO, usableSpace, System::currentTimeMillis);
     }
 
@@ -154,8 +147,7 @@ public final class BaselineStore
      * @param clock milliseconds since the epoch: creation times, ages and last use
      */
     BaselineStore(Path directory, long sizeLimit, Duration maxAge, LongSupplier usableSpace, LongSupplier clock)
-            throws BaselineStoreException
-    {
+            throws BaselineStoreException {
         this.directory = requireNonNull(directory, "directory is null");
         if (sizeLimit < 0) {
             throw new IllegalArgumentException("size limit is negative: " + sizeLimit);
@@ -166,14 +158,15 @@ public final class BaselineStore
             throw new IllegalArgumentException("max age is negative: " + maxAge);
         }
         this.clock = requireNonNull(clock, "clock is null");
-        this.usableSpace = usableSpace != null ? usableSpace : () -> {
-            try {
-                return Files.getFileStore(directory).getUsableSpace();
-            }
-            catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        };
+        this.usableSpace = usableSpace != null
+                ? usableSpace
+                : () -> {
+                    try {
+                        return Files.getFileStore(directory).getUsableSpace();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                };
         try {
             Files.createDirectories(directory);
             try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(directory, "*.{tmp,spool}")) {
@@ -185,67 +178,60 @@ public final class BaselineStore
             try (DirectoryStream<Path> metas = Files.newDirectoryStream(directory, "*" + META_SUFFIX)) {
                 for (Path meta : metas) {
                     String name = meta.getFileName().toString();
-                    if (!Files.exists(directory.resolve(name.substring(0, name.length() - META_SUFFIX.length()) + SUFFIX))) {
+                    if (!Files.exists(
+                            directory.resolve(name.substring(0, name.length() - META_SUFFIX.length()) + SUFFIX))) {
                         log.info("removing {}: its baseline is gone", meta);
                         Files.deleteIfExists(meta);
                     }
                 }
             }
-        }
-        catch (IOException e) {
-            throw new BaselineStoreException("cannot use baseline directory " + directory + " (hde.baseline-dir): " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new BaselineStoreException(
+                    "cannot use baseline directory " + directory + " (hde.baseline-dir): " + e.getMessage(), e);
         }
     }
 
-    public Path directory()
-    {
+    public Path directory() {
         return directory;
     }
 
-    public long sizeLimit()
-    {
+    public long sizeLimit() {
         return sizeLimit;
     }
 
     /** Baselines created longer ago are removed; {@link Duration#ZERO}: no age limit. */
-    public Duration maxAge()
-    {
+    public Duration maxAge() {
         return maxAge;
     }
 
     /** Now, by the store's clock (creation times and ages). */
-    long nowMillis()
-    {
+    long nowMillis() {
         return clock.getAsLong();
     }
 
-    static void checkId(String id)
-    {
+    static void checkId(String id) {
         requireNonNull(id, "id is null");
         if (!ID.matcher(id).matches()) {
-            throw new IllegalArgumentException("baseline id must be 1 to 128 characters of [A-Za-z0-9._-], not starting with . _ or -: '" + id + "'");
+            throw new IllegalArgumentException(
+                    "baseline id must be 1 to 128 characters of [A-Za-z0-9._-], not starting with . _ or -: '" + id
+                            + "'");
         }
     }
 
-    Path file(String id)
-    {
+    Path file(String id) {
         return directory.resolve(id + SUFFIX);
     }
 
-    private Path metaFile(String id)
-    {
+    private Path metaFile(String id) {
         return directory.resolve(id + META_SUFFIX);
     }
 
-    Path spoolFile(String id)
-    {
+    Path spoolFile(String id) {
         return directory.resolve(id + ".spool");
     }
 
     /** The committed baselines, oldest first. */
-    public synchronized List<BaselineInfo> list()
-            throws BaselineStoreException
-    {
+    public synchronized List<BaselineInfo> list() throws BaselineStoreException {
         List<BaselineInfo> result = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*" + SUFFIX)) {
             for (Path file : files) {
@@ -256,11 +242,9 @@ public final class BaselineStore
                     result.add(new BaselineInfo(id, header.getInt(8), channel.size(), header.getLong(12)));
                 }
             }
-        }
-        catch (BaselineStoreException e) {
+        } catch (BaselineStoreException e) {
             throw e;
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw new BaselineStoreException("cannot list baselines in " + directory + ": " + e.getMessage(), e);
         }
         result.sort(Comparator.comparingLong(BaselineInfo::createdMillis).thenComparing(BaselineInfo::id));
@@ -268,9 +252,7 @@ public final class BaselineStore
     }
 
     /** Bytes used by committed baselines. */
-    public long usedBytes()
-            throws BaselineStoreException
-    {
+    public long usedBytes() throws BaselineStoreException {
         return list().stream().mapToLong(BaselineInfo::bytes).sum();
     }
 
@@ -278,19 +260,15 @@ public final class BaselineStore
      * Opens a baseline for a migration: its hashes are read into memory and it is not removed until
      * closed.
      */
-    public StoredBaseline open(String id)
-            throws BaselineStoreException
-    {
+    public StoredBaseline open(String id) throws BaselineStoreException {
         checkId(id);
         Path file = file(id);
         FileChannel channel;
         try {
             channel = FileChannel.open(file, StandardOpenOption.READ);
-        }
-        catch (NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new BaselineStoreException("no baseline '" + id + "' in " + directory);
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw new BaselineStoreException("cannot open baseline " + file + ": " + e.getMessage(), e);
         }
         try {
@@ -302,8 +280,9 @@ public final class BaselineStore
             CRC32C crc = new CRC32C();
             crc.update(hashes.array(), 0, hashes.capacity());
             if ((int) crc.getValue() != expectedCrc) {
-                throw new BaselineStoreException("baseline file " + file + " is corrupt: CRC-32C of its hashes: expected "
-                        + Integer.toHexString(expectedCrc) + ", found " + Integer.toHexString((int) crc.getValue()));
+                throw new BaselineStoreException("baseline file " + file
+                        + " is corrupt: CRC-32C of its hashes: expected " + Integer.toHexString(expectedCrc)
+                        + ", found " + Integer.toHexString((int) crc.getValue()));
             }
             long[] high = new long[pages];
             long[] low = new long[pages];
@@ -314,8 +293,7 @@ public final class BaselineStore
             BaselineAnnouncement announcement;
             try {
                 announcement = new BaselineAnnouncement(id, high, low);
-            }
-            catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException e) {
                 throw new BaselineStoreException("baseline file " + file + " is corrupt: " + e.getMessage());
             }
             synchronized (this) {
@@ -325,53 +303,42 @@ public final class BaselineStore
             }
             long addresses = header.getLong(0) == MAGIC_2 ? HEADER_LENGTH + (long) pages * ENTRY_LENGTH : -1;
             return new StoredBaseline(this, channel, file, announcement, addresses);
-        }
-        catch (BaselineStoreException e) {
+        } catch (BaselineStoreException e) {
             closeQuietly(channel, e);
             throw e;
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             closeQuietly(channel, e);
             throw new BaselineStoreException("cannot read baseline " + file + ": " + e.getMessage(), e);
-        }
-        catch (RuntimeException e) {
+        } catch (RuntimeException e) {
             closeQuietly(channel, e);
             throw e;
         }
     }
 
-    private static void closeQuietly(FileChannel channel, Exception cause)
-    {
+    private static void closeQuietly(FileChannel channel, Exception cause) {
         try {
             channel.close();
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             cause.addSuppressed(e);
         }
     }
 
-    synchronized void unpin(String id)
-    {
+    synchronized void unpin(String id) {
         pinned.computeIfPresent(id, (key, count) -> count == 1 ? null : count - 1);
     }
 
     /** Starts recording a baseline (committed under {@code id}, replacing one of that id). */
-    public BaselineRecorder record(String id)
-            throws BaselineStoreException
-    {
+    public BaselineRecorder record(String id) throws BaselineStoreException {
         checkId(id);
         return new BaselineRecorder(this, id);
     }
 
-    public void addListener(Listener listener)
-    {
+    public void addListener(Listener listener) {
         listeners.add(requireNonNull(listener, "listener is null"));
     }
 
     /** The VM's newest baseline here (labelled with its domain), if any. */
-    public synchronized Optional<BaselineInfo> newestOf(String domain)
-            throws BaselineStoreException
-    {
+    public synchronized Optional<BaselineInfo> newestOf(String domain) throws BaselineStoreException {
         Optional<BaselineInfo> newest = Optional.empty();
         for (BaselineInfo info : list()) {
             if (domain.equals(readMeta(info.id()).getProperty("domain"))) {
@@ -381,32 +348,27 @@ public final class BaselineStore
         return newest;
     }
 
-    private void changed(String domain)
-    {
+    private void changed(String domain) {
         if (domain == null || listeners.isEmpty()) {
             return;
         }
         Optional<BaselineInfo> newest;
         try {
             newest = newestOf(domain);
-        }
-        catch (BaselineStoreException e) {
+        } catch (BaselineStoreException e) {
             log.warn("cannot tell which baselines of {} are left: {}", domain, e.getMessage());
             return;
         }
         for (Listener listener : listeners) {
             try {
                 listener.held(domain, newest);
-            }
-            catch (RuntimeException e) {
+            } catch (RuntimeException e) {
                 log.warn("a listener of the baselines of {} failed: {}", domain, e.toString());
             }
         }
     }
 
-    public synchronized void delete(String id)
-            throws BaselineStoreException
-    {
+    public synchronized void delete(String id) throws BaselineStoreException {
         checkId(id);
         if (pinned.containsKey(id)) {
             throw new BaselineInUseException("baseline '" + id + "' is in use by a migration");
@@ -415,8 +377,7 @@ public final class BaselineStore
         try {
             Files.deleteIfExists(file(id));
             Files.deleteIfExists(metaFile(id));
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw new BaselineStoreException("cannot delete baseline " + file(id) + ": " + e.getMessage(), e);
         }
         lastUsed.remove(id);
@@ -425,24 +386,25 @@ public final class BaselineStore
     }
 
     /** The committed baselines with their VM, last use and whether a migration has them open; oldest first. */
-    public synchronized List<Entry> entries()
-            throws BaselineStoreException
-    {
+    public synchronized List<Entry> entries() throws BaselineStoreException {
         List<Entry> entries = new ArrayList<>();
         for (BaselineInfo info : list()) {
             Properties meta = readMeta(info.id());
             String domain = meta.getProperty("domain");
-            Optional<Owner> owner = domain == null ? Optional.empty() : Optional.of(new Owner(domain, Optional.ofNullable(meta.getProperty("uuid"))));
+            Optional<Owner> owner = domain == null
+                    ? Optional.empty()
+                    : Optional.of(new Owner(domain, Optional.ofNullable(meta.getProperty("uuid"))));
             OptionalLong used = OptionalLong.empty();
             if (lastUsed.containsKey(info.id())) {
                 used = OptionalLong.of(lastUsed.get(info.id()));
-            }
-            else if (meta.getProperty("lastUsedMillis") != null) {
+            } else if (meta.getProperty("lastUsedMillis") != null) {
                 try {
                     used = OptionalLong.of(Long.parseLong(meta.getProperty("lastUsedMillis")));
-                }
-                catch (NumberFormatException e) {
-                    log.info("{}: lastUsedMillis is not a number: '{}' (ignored)", metaFile(info.id()), meta.getProperty("lastUsedMillis"));
+                } catch (NumberFormatException e) {
+                    log.info(
+                            "{}: lastUsedMillis is not a number: '{}' (ignored)",
+                            metaFile(info.id()),
+                            meta.getProperty("lastUsedMillis"));
                 }
             }
             entries.add(new Entry(info, owner, used, pinned.containsKey(info.id())));
@@ -451,9 +413,7 @@ public final class BaselineStore
     }
 
     /** Records which VM's memory the baseline holds (shown by {@link #entries()}, matched by {@link #removeOwnedBy}). */
-    public synchronized void setOwner(String id, Owner owner)
-            throws BaselineStoreException
-    {
+    public synchronized void setOwner(String id, Owner owner) throws BaselineStoreException {
         checkId(id);
         requireNonNull(owner, "owner is null");
         if (!Files.exists(file(id))) {
@@ -471,9 +431,7 @@ public final class BaselineStore
     }
 
     /** Writes when each baseline was last opened to its {@code .meta} (the daemon's periodic job, and when it stops). */
-    public synchronized void saveUsage()
-            throws BaselineStoreException
-    {
+    public synchronized void saveUsage() throws BaselineStoreException {
         for (Map.Entry<String, Long> used : Map.copyOf(unsavedUsage).entrySet()) {
             if (!Files.exists(file(used.getKey()))) {
                 unsavedUsage.remove(used.getKey());
@@ -494,14 +452,15 @@ public final class BaselineStore
      * @return the ids removed (empty: no baseline of that VM)
      * @throws BaselineInUseException naming the baselines a migration has open
      */
-    public synchronized List<String> removeOwnedBy(String vm)
-            throws BaselineStoreException
-    {
+    public synchronized List<String> removeOwnedBy(String vm) throws BaselineStoreException {
         requireNonNull(vm, "vm is null");
         List<String> matching = new ArrayList<>();
         for (Entry entry : entries()) {
             boolean owned = entry.owner()
-                    .map(owner -> owner.domain().equals(vm) || owner.uuid().map(uuid -> uuid.equalsIgnoreCase(vm)).orElse(false))
+                    .map(owner -> owner.domain().equals(vm)
+                            || owner.uuid()
+                                    .map(uuid -> uuid.equalsIgnoreCase(vm))
+                                    .orElse(false))
                     .orElse(false);
             if (owned || entry.info().id().equals(vm)) {
                 matching.add(entry.info().id());
@@ -509,8 +468,8 @@ public final class BaselineStore
         }
         List<String> inUse = matching.stream().filter(pinned::containsKey).toList();
         if (!inUse.isEmpty()) {
-            throw new BaselineInUseException("baseline" + (inUse.size() == 1 ? " " : "s ") + String.join(", ", inUse) + " of '" + vm
-                    + "' in use by a migration: nothing removed, try again once it ended");
+            throw new BaselineInUseException("baseline" + (inUse.size() == 1 ? " " : "s ") + String.join(", ", inUse)
+                    + " of '" + vm + "' in use by a migration: nothing removed, try again once it ended");
         }
         for (String id : matching) {
             delete(id);
@@ -525,9 +484,7 @@ public final class BaselineStore
      *
      * @return the ids removed
      */
-    public synchronized List<String> removeExpired()
-            throws BaselineStoreException
-    {
+    public synchronized List<String> removeExpired() throws BaselineStoreException {
         if (maxAge.isZero()) {
             return List.of();
         }
@@ -537,33 +494,30 @@ public final class BaselineStore
             if (info.createdMillis() < oldest && !pinned.containsKey(info.id())) {
                 delete(info.id());
                 removed.add(info.id());
-                log.info("baseline {} removed: created {} s ago, older than hde.baseline-max-age ({})", info.id(),
-                        (nowMillis() - info.createdMillis()) / 1000, maxAge.toString().substring(2).toLowerCase(Locale.ROOT));
+                log.info(
+                        "baseline {} removed: created {} s ago, older than hde.baseline-max-age ({})",
+                        info.id(),
+                        (nowMillis() - info.createdMillis()) / 1000,
+                        maxAge.toString().substring(2).toLowerCase(Locale.ROOT));
             }
         }
         return removed;
     }
 
-    private Properties readMeta(String id)
-            throws BaselineStoreException
-    {
+    private Properties readMeta(String id) throws BaselineStoreException {
         Properties meta = new Properties();
         Path file = metaFile(id);
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             meta.load(in);
-        }
-        catch (NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             // no .meta: nothing known beyond the baseline itself
-        }
-        catch (IOException | IllegalArgumentException e) {
+        } catch (IOException | IllegalArgumentException e) {
             throw new BaselineStoreException("cannot read " + file + ": " + e.getMessage(), e);
         }
         return meta;
     }
 
-    private void writeMeta(String id, Properties meta)
-            throws BaselineStoreException
-    {
+    private void writeMeta(String id, Properties meta) throws BaselineStoreException {
         Path file = metaFile(id);
         Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
         try {
@@ -571,12 +525,10 @@ public final class BaselineStore
                 meta.store(out, "what dwcpd knows about baseline " + id);
             }
             Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             try {
                 Files.deleteIfExists(temporary);
-            }
-            catch (IOException suppressed) {
+            } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
             throw new BaselineStoreException("cannot write " + file + ": " + e.getMessage(), e);
@@ -584,16 +536,17 @@ public final class BaselineStore
     }
 
     /** Makes room for {@code bytes} more: checks the limit, removes the oldest unused baselines, checks the disk. */
-    synchronized void reserve(String id, long bytes)
-            throws BaselineStoreException
-    {
+    synchronized void reserve(String id, long bytes) throws BaselineStoreException {
         if (bytes > sizeLimit) {
-            throw new BaselineStoreException("baseline '" + id + "' needs " + bytes + " bytes, more than hde.baseline-size-limit ("
-                    + sizeLimit + " bytes)");
+            throw new BaselineStoreException("baseline '" + id + "' needs " + bytes
+                    + " bytes, more than hde.baseline-size-limit (" + sizeLimit + " bytes)");
         }
         removeExpired();
         List<BaselineInfo> baselines = list();
-        long used = baselines.stream().filter(b -> !b.id().equals(id)).mapToLong(BaselineInfo::bytes).sum();
+        long used = baselines.stream()
+                .filter(b -> !b.id().equals(id))
+                .mapToLong(BaselineInfo::bytes)
+                .sum();
         for (BaselineInfo oldest : baselines) {
             if (used + bytes <= sizeLimit) {
                 break;
@@ -601,47 +554,52 @@ public final class BaselineStore
             if (oldest.id().equals(id) || pinned.containsKey(oldest.id())) {
                 continue;
             }
-            log.info("removing baseline {} ({} bytes, the oldest) to make room for {} within hde.baseline-size-limit", oldest.id(), oldest.bytes(), id);
+            log.info(
+                    "removing baseline {} ({} bytes, the oldest) to make room for {} within hde.baseline-size-limit",
+                    oldest.id(),
+                    oldest.bytes(),
+                    id);
             delete(oldest.id());
             used -= oldest.bytes();
         }
         if (used + bytes > sizeLimit) {
-            throw new BaselineStoreException("baseline '" + id + "' needs " + bytes + " bytes; baselines in use by migrations hold "
-                    + used + " of hde.baseline-size-limit (" + sizeLimit + " bytes)");
+            throw new BaselineStoreException(
+                    "baseline '" + id + "' needs " + bytes + " bytes; baselines in use by migrations hold " + used
+                            + " of hde.baseline-size-limit (" + sizeLimit + " bytes)");
         }
         long usable;
         try {
             usable = usableSpace.getAsLong();
-        }
-        catch (UncheckedIOException e) {
-            throw new BaselineStoreException("cannot tell the free space of " + directory + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (UncheckedIOException e) {
+            throw new BaselineStoreException(
+                    "cannot tell the free space of " + directory + ": "
+                            + e.getCause().getMessage(),
+                    e.getCause());
         }
         if (usable < bytes) {
-            throw new BaselineStoreException("disk full: baseline '" + id + "' needs " + bytes + " bytes in " + directory
-                    + ", the file system has " + usable + " usable");
+            throw new BaselineStoreException("disk full: baseline '" + id + "' needs " + bytes + " bytes in "
+                    + directory + ", the file system has " + usable + " usable");
         }
     }
 
     /** Moves a finished temporary file to its name. */
-    synchronized void publish(String id, Path temporary)
-            throws IOException
-    {
+    synchronized void publish(String id, Path temporary) throws IOException {
         Files.move(temporary, file(id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    private ByteBuffer readHeader(String id, FileChannel channel)
-            throws IOException
-    {
+    private ByteBuffer readHeader(String id, FileChannel channel) throws IOException {
         Path file = file(id);
         ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH);
         if (channel.size() < HEADER_LENGTH) {
-            throw new BaselineStoreException("baseline file " + file + " is corrupt: " + channel.size() + " bytes, shorter than its header");
+            throw new BaselineStoreException(
+                    "baseline file " + file + " is corrupt: " + channel.size() + " bytes, shorter than its header");
         }
         readFully(channel, header, 0, file);
         long magic = header.getLong(0);
         if (magic != MAGIC && magic != MAGIC_2) {
-            throw new BaselineStoreException("baseline file " + file + " is corrupt: magic: expected " + Long.toHexString(MAGIC)
-                    + " or " + Long.toHexString(MAGIC_2) + ", found " + Long.toHexString(magic));
+            throw new BaselineStoreException(
+                    "baseline file " + file + " is corrupt: magic: expected " + Long.toHexString(MAGIC) + " or "
+                            + Long.toHexString(MAGIC_2) + ", found " + Long.toHexString(magic));
         }
         int pages = header.getInt(8);
         long expectedSize = HEADER_LENGTH + (long) pages * ENTRY_LENGTH;
@@ -653,13 +611,12 @@ public final class BaselineStore
         return header;
     }
 
-    static void readFully(FileChannel channel, ByteBuffer buffer, long position, Path file)
-            throws IOException
-    {
+    static void readFully(FileChannel channel, ByteBuffer buffer, long position, Path file) throws IOException {
         while (buffer.hasRemaining()) {
             int n = channel.read(buffer, position + buffer.position());
             if (n < 0) {
-                throw new BaselineStoreException("baseline file " + file + " is truncated at " + (position + buffer.position()));
+                throw new BaselineStoreException(
+                        "baseline file " + file + " is truncated at " + (position + buffer.position()));
             }
         }
         buffer.flip();

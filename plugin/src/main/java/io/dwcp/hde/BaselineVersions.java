@@ -9,8 +9,7 @@ import java.io.IOException;
  * in the stream's hash cache), goes as a delta against it ({@link HdeFrame}'s BASE_DELTA record):
  * the hash names the version, so both ends agree on it without a round trip.
  */
-public interface BaselineVersions
-{
+public interface BaselineVersions {
     /** Holds no version of any page. */
     BaselineVersions NONE = (block, offset, wanted) -> null;
 
@@ -23,6 +22,5 @@ public interface BaselineVersions
      * is read, so a page whose version the destination lacks costs a lookup, not a read. Called on
      * the encoder's thread.
      */
-    Version versionAt(String block, long offset, java.util.function.Predicate<PageHash> wanted)
-            throws IOException;
+    Version versionAt(String block, long offset, java.util.function.Predicate<PageHash> wanted) throws IOException;
 }

@@ -3,7 +3,6 @@ package io.dwcp.hde;
 import io.dwcp.config.Config;
 import io.dwcp.config.ConfigurationException;
 import io.dwcp.config.DataSize;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -18,11 +17,9 @@ import java.util.Locale;
  * hold the same page); the source holds the delta cache and about 100 bytes per hash-cache entry
  * (the hash and its map entry). Cache contents follow from what was sent, never from guest size.
  */
-public class HdeConfig
-{
+public class HdeConfig {
     /** Where baselines are recorded ({@code hde.baseline-record}). */
-    public enum BaselineRecording
-    {
+    public enum BaselineRecording {
         /** Nothing is recorded. */
         NONE,
         /** The source records what it sent: a later migration back to it (A to B to A) references it. */
@@ -31,13 +28,11 @@ public class HdeConfig
         DESTINATION,
         BOTH;
 
-        public boolean atSource()
-        {
+        public boolean atSource() {
             return this == SOURCE || this == BOTH;
         }
 
-        public boolean atDestination()
-        {
+        public boolean atDestination() {
             return this == DESTINATION || this == BOTH;
         }
     }
@@ -61,38 +56,35 @@ public class HdeConfig
     private DataSize baselineSizeLimit = DataSize.valueOf("16GiB");
     private Duration baselineMaxAge = Duration.ofDays(7);
 
-    public String getTier()
-    {
+    public String getTier() {
         return tier;
     }
 
-    @Config(value = "hde.tier", description = "link tier: auto (from the session's measured RTT, see hde.tier1-max-rtt and hde.tier2-max-rtt), 1 local (raw frames), 2 regional, 3 WAN")
-    public HdeConfig setTier(String tier)
-    {
+    @Config(
+            value = "hde.tier",
+            description =
+                    "link tier: auto (from the session's measured RTT, see hde.tier1-max-rtt and hde.tier2-max-rtt), 1 local (raw frames), 2 regional, 3 WAN")
+    public HdeConfig setTier(String tier) {
         this.tier = tier;
         return this;
     }
 
-    public HdeConfig setTier(int tier)
-    {
+    public HdeConfig setTier(int tier) {
         this.tier = Integer.toString(tier);
         return this;
     }
 
-    public boolean isTierAuto()
-    {
+    public boolean isTierAuto() {
         return "auto".equals(tier);
     }
 
     /** The configured tier; with {@code auto}, the tier used until the RTT is measured (3, WAN). */
-    public LinkTier linkTier()
-    {
+    public LinkTier linkTier() {
         return isTierAuto() ? LinkTier.WAN : LinkTier.ofNumber(Integer.parseInt(tier));
     }
 
     /** The tier of a link with this RTT ({@code auto}): {@code <= hde.tier1-max-rtt} 1, {@code <= hde.tier2-max-rtt} 2, else 3. */
-    public LinkTier tierOfRtt(long rttMicros)
-    {
+    public LinkTier tierOfRtt(long rttMicros) {
         if (rttMicros <= 0) {
             return LinkTier.WAN;
         }
@@ -102,272 +94,280 @@ public class HdeConfig
         return rttMicros <= tier2MaxRtt.toNanos() / 1000 ? LinkTier.REGIONAL : LinkTier.WAN;
     }
 
-    public Duration getTier1MaxRtt()
-    {
+    public Duration getTier1MaxRtt() {
         return tier1MaxRtt;
     }
 
-    @Config(value = "hde.tier1-max-rtt", description = "hde.tier=auto: a link up to this RTT is tier 1 (same site: raw frames)")
-    public HdeConfig setTier1MaxRtt(Duration tier1MaxRtt)
-    {
+    @Config(
+            value = "hde.tier1-max-rtt",
+            description = "hde.tier=auto: a link up to this RTT is tier 1 (same site: raw frames)")
+    public HdeConfig setTier1MaxRtt(Duration tier1MaxRtt) {
         this.tier1MaxRtt = tier1MaxRtt;
         return this;
     }
 
-    public Duration getTier2MaxRtt()
-    {
+    public Duration getTier2MaxRtt() {
         return tier2MaxRtt;
     }
 
-    @Config(value = "hde.tier2-max-rtt", description = "hde.tier=auto: a link up to this RTT is tier 2 (regional: hde.tier2-level), above it tier 3 (WAN)")
-    public HdeConfig setTier2MaxRtt(Duration tier2MaxRtt)
-    {
+    @Config(
+            value = "hde.tier2-max-rtt",
+            description =
+                    "hde.tier=auto: a link up to this RTT is tier 2 (regional: hde.tier2-level), above it tier 3 (WAN)")
+    public HdeConfig setTier2MaxRtt(Duration tier2MaxRtt) {
         this.tier2MaxRtt = tier2MaxRtt;
         return this;
     }
 
-    public String getBaselineRecord()
-    {
+    public String getBaselineRecord() {
         return baselineRecord;
     }
 
-    @Config(value = "hde.baseline-record", description = "which end stores a completed migration's memory as a baseline: both, source, destination or none")
-    public HdeConfig setBaselineRecord(String baselineRecord)
-    {
+    @Config(
+            value = "hde.baseline-record",
+            description =
+                    "which end stores a completed migration's memory as a baseline: both, source, destination or none")
+    public HdeConfig setBaselineRecord(String baselineRecord) {
         this.baselineRecord = baselineRecord;
         return this;
     }
 
-    public BaselineRecording baselineRecording()
-    {
+    public BaselineRecording baselineRecording() {
         return BaselineRecording.valueOf(baselineRecord.toUpperCase(Locale.ROOT));
     }
 
-    public int getBaselineAnnounceLimit()
-    {
+    public int getBaselineAnnounceLimit() {
         return baselineAnnounceLimit;
     }
 
-    @Config(value = "hde.baseline-announce-limit", description = "newest baselines a destination offers a source (0..16; each costs 16 bytes per page at session start)")
-    public HdeConfig setBaselineAnnounceLimit(int baselineAnnounceLimit)
-    {
+    @Config(
+            value = "hde.baseline-announce-limit",
+            description =
+                    "newest baselines a destination offers a source (0..16; each costs 16 bytes per page at session start)")
+    public HdeConfig setBaselineAnnounceLimit(int baselineAnnounceLimit) {
         this.baselineAnnounceLimit = baselineAnnounceLimit;
         return this;
     }
 
-    public int getTier2Level()
-    {
+    public int getTier2Level() {
         return tier2Level;
     }
 
     @Config(value = "hde.tier2-level", description = "zstd level of tier 2 (regional) links, -7..22")
-    public HdeConfig setTier2Level(int tier2Level)
-    {
+    public HdeConfig setTier2Level(int tier2Level) {
         this.tier2Level = tier2Level;
         return this;
     }
 
-    public int getTier3InitialLevel()
-    {
+    public int getTier3InitialLevel() {
         return tier3InitialLevel;
     }
 
-    @Config(value = "hde.tier3-initial-level", description = "zstd level a tier 3 (WAN) stream starts with, before the controller adjusts it")
-    public HdeConfig setTier3InitialLevel(int tier3InitialLevel)
-    {
+    @Config(
+            value = "hde.tier3-initial-level",
+            description = "zstd level a tier 3 (WAN) stream starts with, before the controller adjusts it")
+    public HdeConfig setTier3InitialLevel(int tier3InitialLevel) {
         this.tier3InitialLevel = tier3InitialLevel;
         return this;
     }
 
-    public int getTier3MinLevel()
-    {
+    public int getTier3MinLevel() {
         return tier3MinLevel;
     }
 
     @Config(value = "hde.tier3-min-level", description = "lowest zstd level the tier 3 controller picks")
-    public HdeConfig setTier3MinLevel(int tier3MinLevel)
-    {
+    public HdeConfig setTier3MinLevel(int tier3MinLevel) {
         this.tier3MinLevel = tier3MinLevel;
         return this;
     }
 
-    public int getTier3MaxLevel()
-    {
+    public int getTier3MaxLevel() {
         return tier3MaxLevel;
     }
 
     @Config(value = "hde.tier3-max-level", description = "highest zstd level the tier 3 controller picks (<= 22)")
-    public HdeConfig setTier3MaxLevel(int tier3MaxLevel)
-    {
+    public HdeConfig setTier3MaxLevel(int tier3MaxLevel) {
         this.tier3MaxLevel = tier3MaxLevel;
         return this;
     }
 
-    public int getControllerHeadroomPercent()
-    {
+    public int getControllerHeadroomPercent() {
         return controllerHeadroomPercent;
     }
 
-    @Config(value = "hde.controller-headroom-percent", description = "CPU speed a level needs above the link's drain rate to count as keeping up")
-    public HdeConfig setControllerHeadroomPercent(int controllerHeadroomPercent)
-    {
+    @Config(
+            value = "hde.controller-headroom-percent",
+            description = "CPU speed a level needs above the link's drain rate to count as keeping up")
+    public HdeConfig setControllerHeadroomPercent(int controllerHeadroomPercent) {
         this.controllerHeadroomPercent = controllerHeadroomPercent;
         return this;
     }
 
-    public DataSize getDeltaCacheSize()
-    {
+    public DataSize getDeltaCacheSize() {
         return deltaCacheSize;
     }
 
-    @Config(value = "hde.delta-cache-size", description = "previous-version cache per stream (4KiB per page; 0 = no deltas)")
-    public HdeConfig setDeltaCacheSize(DataSize deltaCacheSize)
-    {
+    @Config(
+            value = "hde.delta-cache-size",
+            description = "previous-version cache per stream (4KiB per page; 0 = no deltas)")
+    public HdeConfig setDeltaCacheSize(DataSize deltaCacheSize) {
         this.deltaCacheSize = deltaCacheSize;
         return this;
     }
 
-    public DataSize getHashCacheSize()
-    {
+    public DataSize getHashCacheSize() {
         return hashCacheSize;
     }
 
-    @Config(value = "hde.hash-cache-size", description = "content-hash cache per stream (4KiB per page at the destination; 0 = no references within a migration)")
-    public HdeConfig setHashCacheSize(DataSize hashCacheSize)
-    {
+    @Config(
+            value = "hde.hash-cache-size",
+            description =
+                    "content-hash cache per stream (4KiB per page at the destination; 0 = no references within a migration)")
+    public HdeConfig setHashCacheSize(DataSize hashCacheSize) {
         this.hashCacheSize = hashCacheSize;
         return this;
     }
 
-    public DataSize getFrameSize()
-    {
+    public DataSize getFrameSize() {
         return frameSize;
     }
 
-    @Config(value = "hde.frame-size", description = "records batched per frame, uncompressed (4KiB..4MiB; larger compresses better, e.g. 37.1% at 256KiB, 35.5% at 1MiB, level 3)")
-    public HdeConfig setFrameSize(DataSize frameSize)
-    {
+    @Config(
+            value = "hde.frame-size",
+            description =
+                    "records batched per frame, uncompressed (4KiB..4MiB; larger compresses better, e.g. 37.1% at 256KiB, 35.5% at 1MiB, level 3)")
+    public HdeConfig setFrameSize(DataSize frameSize) {
         this.frameSize = frameSize;
         return this;
     }
 
-    public DataSize getDictionarySize()
-    {
+    public DataSize getDictionarySize() {
         return dictionarySize;
     }
 
-    @Config(value = "hde.dictionary-size", description = "zstd dictionary trained on the first pages (0 = none, at most 1MiB)")
-    public HdeConfig setDictionarySize(DataSize dictionarySize)
-    {
+    @Config(
+            value = "hde.dictionary-size",
+            description = "zstd dictionary trained on the first pages (0 = none, at most 1MiB)")
+    public HdeConfig setDictionarySize(DataSize dictionarySize) {
         this.dictionarySize = dictionarySize;
         return this;
     }
 
-    public DataSize getDictionarySample()
-    {
+    public DataSize getDictionarySample() {
         return dictionarySample;
     }
 
-    @Config(value = "hde.dictionary-sample", description = "bytes of literal pages the dictionary is trained on (>= 8 x hde.dictionary-size)")
-    public HdeConfig setDictionarySample(DataSize dictionarySample)
-    {
+    @Config(
+            value = "hde.dictionary-sample",
+            description = "bytes of literal pages the dictionary is trained on (>= 8 x hde.dictionary-size)")
+    public HdeConfig setDictionarySample(DataSize dictionarySample) {
         this.dictionarySample = dictionarySample;
         return this;
     }
 
-    public Path getBaselineDirectory()
-    {
+    public Path getBaselineDirectory() {
         return baselineDirectory;
     }
 
-    @Config(value = "hde.baseline-dir", description = "where baselines (earlier copies of VM memory) are kept (default: <node.state-dir>/baselines)")
-    public HdeConfig setBaselineDirectory(Path baselineDirectory)
-    {
+    @Config(
+            value = "hde.baseline-dir",
+            description =
+                    "where baselines (earlier copies of VM memory) are kept (default: <node.state-dir>/baselines)")
+    public HdeConfig setBaselineDirectory(Path baselineDirectory) {
         this.baselineDirectory = baselineDirectory;
         return this;
     }
 
-    public DataSize getBaselineSizeLimit()
-    {
+    public DataSize getBaselineSizeLimit() {
         return baselineSizeLimit;
     }
 
-    @Config(value = "hde.baseline-size-limit", description = "disk space of all baselines; the oldest are removed to make room (0 = no baselines)")
-    public HdeConfig setBaselineSizeLimit(DataSize baselineSizeLimit)
-    {
+    @Config(
+            value = "hde.baseline-size-limit",
+            description = "disk space of all baselines; the oldest are removed to make room (0 = no baselines)")
+    public HdeConfig setBaselineSizeLimit(DataSize baselineSizeLimit) {
         this.baselineSizeLimit = baselineSizeLimit;
         return this;
     }
 
-    public Duration getBaselineMaxAge()
-    {
+    public Duration getBaselineMaxAge() {
         return baselineMaxAge;
     }
 
-    @Config(value = "hde.baseline-max-age", description = "a baseline recorded longer ago is removed, at the next commit and by dwcpd's periodic check (0 = no age limit)")
-    public HdeConfig setBaselineMaxAge(Duration baselineMaxAge)
-    {
+    @Config(
+            value = "hde.baseline-max-age",
+            description =
+                    "a baseline recorded longer ago is removed, at the next commit and by dwcpd's periodic check (0 = no age limit)")
+    public HdeConfig setBaselineMaxAge(Duration baselineMaxAge) {
         if (baselineMaxAge.isNegative()) {
-            throw ConfigurationException.invalidValue("hde.baseline-max-age", baselineMaxAge.toString(), "must not be negative (0 = no age limit)");
+            throw ConfigurationException.invalidValue(
+                    "hde.baseline-max-age", baselineMaxAge.toString(), "must not be negative (0 = no age limit)");
         }
         this.baselineMaxAge = baselineMaxAge;
         return this;
     }
 
     /** Pages the previous-version cache holds. */
-    public int deltaCacheEntries()
-    {
+    public int deltaCacheEntries() {
         return entries(deltaCacheSize);
     }
 
     /** Pages the content-hash cache holds. */
-    public int hashCacheEntries()
-    {
+    public int hashCacheEntries() {
         return entries(hashCacheSize);
     }
 
-    private static int entries(DataSize size)
-    {
+    private static int entries(DataSize size) {
         return (int) Math.min(Integer.MAX_VALUE, size.bytes() / HdeFrame.PAGE_SIZE);
     }
 
-    public void validate()
-    {
+    public void validate() {
         if (!isTierAuto() && !tier.matches("[123]")) {
             throw new ConfigurationException("hde.tier must be auto, 1, 2 or 3: " + tier);
         }
         if (tier1MaxRtt.isNegative() || tier2MaxRtt.compareTo(tier1MaxRtt) < 0) {
-            throw new ConfigurationException("need 0 <= hde.tier1-max-rtt <= hde.tier2-max-rtt, got " + tier1MaxRtt + ", " + tier2MaxRtt);
+            throw new ConfigurationException(
+                    "need 0 <= hde.tier1-max-rtt <= hde.tier2-max-rtt, got " + tier1MaxRtt + ", " + tier2MaxRtt);
         }
         try {
             baselineRecording();
-        }
-        catch (IllegalArgumentException e) {
-            throw new ConfigurationException("hde.baseline-record must be both, source, destination or none: " + baselineRecord);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException(
+                    "hde.baseline-record must be both, source, destination or none: " + baselineRecord);
         }
         if (baselineAnnounceLimit < 0 || baselineAnnounceLimit > HdeFrame.MAX_BASELINES) {
-            throw new ConfigurationException("hde.baseline-announce-limit must be between 0 and " + HdeFrame.MAX_BASELINES + ": " + baselineAnnounceLimit);
+            throw new ConfigurationException("hde.baseline-announce-limit must be between 0 and "
+                    + HdeFrame.MAX_BASELINES + ": " + baselineAnnounceLimit);
         }
         if (tier2Level < -7 || tier2Level > 22) {
             throw new ConfigurationException("hde.tier2-level must be between -7 and 22: " + tier2Level);
         }
-        if (tier3MinLevel < 1 || tier3MaxLevel > 22 || tier3MinLevel > tier3InitialLevel || tier3InitialLevel > tier3MaxLevel) {
-            throw new ConfigurationException("need 1 <= hde.tier3-min-level <= hde.tier3-initial-level <= hde.tier3-max-level <= 22, got "
-                    + tier3MinLevel + ", " + tier3InitialLevel + ", " + tier3MaxLevel);
+        if (tier3MinLevel < 1
+                || tier3MaxLevel > 22
+                || tier3MinLevel > tier3InitialLevel
+                || tier3InitialLevel > tier3MaxLevel) {
+            throw new ConfigurationException(
+                    "need 1 <= hde.tier3-min-level <= hde.tier3-initial-level <= hde.tier3-max-level <= 22, got "
+                            + tier3MinLevel + ", " + tier3InitialLevel + ", " + tier3MaxLevel);
         }
         if (controllerHeadroomPercent < 0 || controllerHeadroomPercent > 1000) {
-            throw new ConfigurationException("hde.controller-headroom-percent must be between 0 and 1000: " + controllerHeadroomPercent);
+            throw new ConfigurationException(
+                    "hde.controller-headroom-percent must be between 0 and 1000: " + controllerHeadroomPercent);
         }
-        if (deltaCacheSize.bytes() / HdeFrame.PAGE_SIZE > Integer.MAX_VALUE || hashCacheSize.bytes() / HdeFrame.PAGE_SIZE > Integer.MAX_VALUE) {
+        if (deltaCacheSize.bytes() / HdeFrame.PAGE_SIZE > Integer.MAX_VALUE
+                || hashCacheSize.bytes() / HdeFrame.PAGE_SIZE > Integer.MAX_VALUE) {
             throw new ConfigurationException("hde.delta-cache-size and hde.hash-cache-size must be below 8TiB");
         }
         if (frameSize.bytes() < 4096 || frameSize.bytes() > (4 << 20)) {
             throw new ConfigurationException("hde.frame-size must be between 4KiB and 4MiB: " + frameSize);
         }
-        if (dictionarySize.bytes() != 0 && (dictionarySize.bytes() < 1024 || dictionarySize.bytes() > HdeFrame.MAX_DICTIONARY_LENGTH)) {
-            throw new ConfigurationException("hde.dictionary-size must be 0 or between 1KiB and 1MiB: " + dictionarySize);
+        if (dictionarySize.bytes() != 0
+                && (dictionarySize.bytes() < 1024 || dictionarySize.bytes() > HdeFrame.MAX_DICTIONARY_LENGTH)) {
+            throw new ConfigurationException(
+                    "hde.dictionary-size must be 0 or between 1KiB and 1MiB: " + dictionarySize);
         }
-        if (dictionarySize.bytes() != 0 && (dictionarySample.bytes() < 8 * dictionarySize.bytes() || dictionarySample.bytes() > (256L << 20))) {
+        if (dictionarySize.bytes() != 0
+                && (dictionarySample.bytes() < 8 * dictionarySize.bytes() || dictionarySample.bytes() > (256L << 20))) {
             throw new ConfigurationException("hde.dictionary-sample must be between 8 x hde.dictionary-size ("
                     + DataSize.ofBytes(8 * dictionarySize.bytes()) + ") and 256MiB: " + dictionarySample);
         }

@@ -8,9 +8,7 @@ import java.io.IOException;
  * offset of the frame, its sequence number, the offset in the body or -1), the field, and what was
  * expected and found. The decoder is unusable afterwards; the session must fail.
  */
-public class HdeDecodeException
-        extends IOException
-{
+public class HdeDecodeException extends IOException {
     private final long streamOffset;
     private final long sequence;
     private final long bodyOffset;
@@ -18,10 +16,11 @@ public class HdeDecodeException
     private final String expected;
     private final String found;
 
-    public HdeDecodeException(long streamOffset, long sequence, long bodyOffset, String field, String expected, String found)
-    {
+    public HdeDecodeException(
+            long streamOffset, long sequence, long bodyOffset, String field, String expected, String found) {
         super("HDE decoding failed at stream offset " + streamOffset + " (frame " + sequence
-                + (bodyOffset >= 0 ? ", body offset " + bodyOffset : "") + "): " + field + ": expected " + expected + ", found " + found);
+                + (bodyOffset >= 0 ? ", body offset " + bodyOffset : "") + "): " + field + ": expected " + expected
+                + ", found " + found);
         this.streamOffset = streamOffset;
         this.sequence = sequence;
         this.bodyOffset = bodyOffset;
@@ -31,35 +30,29 @@ public class HdeDecodeException
     }
 
     /** The offset in the decoder's input of the frame at fault. */
-    public long streamOffset()
-    {
+    public long streamOffset() {
         return streamOffset;
     }
 
     /** The frame's position in the stream (the sequence the decoder expected), from 0. */
-    public long sequence()
-    {
+    public long sequence() {
         return sequence;
     }
 
     /** The offset in the decompressed body, or -1 for header and payload errors. */
-    public long bodyOffset()
-    {
+    public long bodyOffset() {
         return bodyOffset;
     }
 
-    public String field()
-    {
+    public String field() {
         return field;
     }
 
-    public String expected()
-    {
+    public String expected() {
         return expected;
     }
 
-    public String found()
-    {
+    public String found() {
         return found;
     }
 }

@@ -1,10 +1,13 @@
 package io.dwcp.hde;
 
+import static io.dwcp.hde.HdeFrame.HEADER_LENGTH;
+import static io.dwcp.hde.HdeFrame.PAGE_SIZE;
+import static java.util.Objects.requireNonNull;
+
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdDictDecompress;
 import com.github.luben.zstd.ZstdException;
 import io.dwcp.migration.stream.MigrationStreamWriter;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,10 +16,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
-
-import static io.dwcp.hde.HdeFrame.HEADER_LENGTH;
-import static io.dwcp.hde.HdeFrame.PAGE_SIZE;
-import static java.util.Objects.requireNonNull;
 
 /**
  * The destination side of HDE: reads the {@link HdeFrame}s of one stream and hands out, in order,
@@ -32,22 +31,18 @@ import static java.util.Objects.requireNonNull;
  * with what the payload really decompresses to ({@code HdeFuzzTest} holds it to that). One thread;
  * not thread-safe.
  */
-public final class HdeDecoder
-        implements Closeable
-{
+public final class HdeDecoder implements Closeable {
     private static final byte[] ZERO_PAGE = new byte[PAGE_SIZE];
 
     /** Where decoded bytes go, in stream order. Arrays are valid only during the call and must not be modified. */
-    public interface Sink
-    {
+    public interface Sink {
         /** A page: its record header (possibly empty) then its 4096 bytes {@code content[0 .. 4096)}. */
-        void page(byte[] header, int headerOffset, int headerLength, byte[] content)
-                throws IOException;
+        void page(byte[] header, int headerOffset, int headerLength, byte[] content) throws IOException;
 
         /** A page with its RAM block's name ("" when the source did not know it) and offset: by default {@link #page(byte[], int, int, byte[])}. */
-        default void page(String blockName, long pageOffset, byte[] header, int headerOffset, int headerLength, byte[] content)
-                throws IOException
-        {
+        default void page(
+                String blockName, long pageOffset, byte[] header, int headerOffset, int headerLength, byte[] content)
+                throws IOException {
             page(header, headerOffset, headerLength, content);
         }
 
@@ -55,33 +50,32 @@ public final class HdeDecoder
          * A page with its block and offset and its content hash ({@code null} for a zero page),
          * which the decoder verified or computed: by default {@link #page(String, long, byte[], int, int, byte[])}.
          */
-        default void page(String blockName, long pageOffset, PageHash hash, byte[] header, int headerOffset, int headerLength, byte[] content)
-                throws IOException
-        {
+        default void page(
+                String blockName,
+                long pageOffset,
+                PageHash hash,
+                byte[] header,
+                int headerOffset,
+                int headerLength,
+                byte[] content)
+                throws IOException {
             page(blockName, pageOffset, header, headerOffset, headerLength, content);
         }
 
-        void raw(byte[] bytes, int offset, int length)
-                throws IOException;
+        void raw(byte[] bytes, int offset, int length) throws IOException;
     }
 
     /** A sink that rebuilds the stream with {@link MigrationStreamWriter#writeRecord} and {@link MigrationStreamWriter#writeRaw}. */
-    public static Sink toWriter(MigrationStreamWriter writer)
-    {
+    public static Sink toWriter(MigrationStreamWriter writer) {
         requireNonNull(writer, "writer is null");
-        return new Sink()
-        {
+        return new Sink() {
             @Override
-            public void page(byte[] header, int headerOffset, int headerLength, byte[] content)
-                    throws IOException
-            {
+            public void page(byte[] header, int headerOffset, int headerLength, byte[] content) throws IOException {
                 writer.writeRecord(header, headerOffset, headerLength, content, 0, PAGE_SIZE);
             }
 
             @Override
-            public void raw(byte[] bytes, int offset, int length)
-                    throws IOException
-            {
+            public void raw(byte[] bytes, int offset, int length) throws IOException {
                 writer.writeRaw(bytes, offset, length);
             }
         };
@@ -109,9 +103,11 @@ public final class HdeDecoder
     private int inputEnd;
     /** Stream offset of input[inputStart]. */
     private long streamOffset;
+
     private long sequence;
     /** Decompressed bodies: grows with what payloads really decompress to, never past {@link HdeFrame#MAX_BODY_LENGTH}. */
     private byte[] body = new byte[0];
+
     private static final int INITIAL_BODY_CAPACITY = 64 << 10;
     private Exception failure;
     private boolean closed;
@@ -120,8 +116,7 @@ public final class HdeDecoder
      * @param config this host's limits: a START frame asking for larger caches is refused
      * @param baselines the baselines this host announced; a START frame names those the stream uses
      */
-    public HdeDecoder(HdeConfig config, HdeStats stats, List<? extends Baseline> baselines, Sink sink)
-    {
+    public HdeDecoder(HdeConfig config, HdeStats stats, List<? extends Baseline> baselines, Sink sink) {
         requireNonNull(config, "config is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.sink = requireNonNull(sink, "sink is null");
@@ -130,15 +125,12 @@ public final class HdeDecoder
         this.maxHashCacheEntries = config.hashCacheEntries();
     }
 
-    public HdeDecoder(HdeConfig config, HdeStats stats, Sink sink)
-    {
+    public HdeDecoder(HdeConfig config, HdeStats stats, Sink sink) {
         this(config, stats, List.of(), sink);
     }
 
     /** Decodes the whole frames in what has arrived so far; keeps the rest for the next call. */
-    public void feed(byte[] bytes, int offset, int length)
-            throws IOException
-    {
+    public void feed(byte[] bytes, int offset, int length) throws IOException {
         checkUsable();
         java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
         append(bytes, offset, length);
@@ -146,20 +138,20 @@ public final class HdeDecoder
             while (decodeNextFrame()) {
                 // next frame
             }
-        }
-        catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             failure = e;
             throw e;
         }
     }
 
     /** The stream has ended: a partial frame left over is an error. */
-    public void endOfInput()
-            throws HdeDecodeException
-    {
+    public void endOfInput() throws HdeDecodeException {
         checkUsable();
         if (inputEnd > inputStart) {
-            HdeDecodeException e = error(-1, "frame", "a whole frame before the end of the stream",
+            HdeDecodeException e = error(
+                    -1,
+                    "frame",
+                    "a whole frame before the end of the stream",
                     (inputEnd - inputStart) + " bytes of a partial frame");
             failure = e;
             throw e;
@@ -167,14 +159,12 @@ public final class HdeDecoder
     }
 
     /** Frames decoded so far. */
-    public long frames()
-    {
+    public long frames() {
         return sequence;
     }
 
     @Override
-    public void close()
-    {
+    public void close() {
         if (closed) {
             return;
         }
@@ -188,18 +178,15 @@ public final class HdeDecoder
 
     // ---- for tests: the caches the encoder mirrors ----
 
-    List<PageKey> previousVersionKeys()
-    {
+    List<PageKey> previousVersionKeys() {
         return previousVersions == null ? List.of() : previousVersions.keys();
     }
 
-    List<PageHash> hashKeys()
-    {
+    List<PageHash> hashKeys() {
         return hashes == null ? List.of() : hashes.keys();
     }
 
-    private void checkUsable()
-    {
+    private void checkUsable() {
         if (closed) {
             throw new IllegalStateException("decoder is closed");
         }
@@ -208,14 +195,13 @@ public final class HdeDecoder
         }
     }
 
-    private void append(byte[] bytes, int offset, int length)
-    {
+    private void append(byte[] bytes, int offset, int length) {
         if (input.length - inputEnd < length) {
             int pending = inputEnd - inputStart;
             if (input.length - pending < length) {
-                input = Arrays.copyOfRange(input, inputStart, inputStart + Math.max(input.length * 2, pending + length));
-            }
-            else {
+                input = Arrays.copyOfRange(
+                        input, inputStart, inputStart + Math.max(input.length * 2, pending + length));
+            } else {
                 System.arraycopy(input, inputStart, input, 0, pending);
             }
             inputStart = 0;
@@ -227,9 +213,7 @@ public final class HdeDecoder
 
     // ---- frames ----
 
-    private boolean decodeNextFrame()
-            throws IOException
-    {
+    private boolean decodeNextFrame() throws IOException {
         int available = inputEnd - inputStart;
         if (available < HEADER_LENGTH) {
             return false;
@@ -245,7 +229,12 @@ public final class HdeDecoder
         }
         int codec = input[h + HdeFrame.CODEC_OFFSET] & 0xff;
         if (codec > HdeFrame.CODEC_ZSTD_DICTIONARY || (type != HdeFrame.TYPE_PAGES && codec != HdeFrame.CODEC_NONE)) {
-            throw error(-1, "codec", type == HdeFrame.TYPE_PAGES ? "NONE (0), ZSTD (1) or ZSTD_DICTIONARY (2)" : "NONE (0) for " + HdeFrame.typeName(type),
+            throw error(
+                    -1,
+                    "codec",
+                    type == HdeFrame.TYPE_PAGES
+                            ? "NONE (0), ZSTD (1) or ZSTD_DICTIONARY (2)"
+                            : "NONE (0) for " + HdeFrame.typeName(type),
                     Integer.toString(codec));
         }
         int flags = input[h + HdeFrame.FLAGS_OFFSET] & 0xff;
@@ -262,15 +251,28 @@ public final class HdeDecoder
             throw error(-1, "bodyLength", "at most " + HdeFrame.MAX_BODY_LENGTH, Integer.toUnsignedString(bodyLength));
         }
         if (records < 0 || records > bodyLength || (type != HdeFrame.TYPE_PAGES && records != 0)) {
-            throw error(-1, "records", type == HdeFrame.TYPE_PAGES ? "at most bodyLength (" + bodyLength + ")" : "0 for " + HdeFrame.typeName(type),
+            throw error(
+                    -1,
+                    "records",
+                    type == HdeFrame.TYPE_PAGES
+                            ? "at most bodyLength (" + bodyLength + ")"
+                            : "0 for " + HdeFrame.typeName(type),
                     Integer.toUnsignedString(records));
         }
         int payloadLength = Bytes.getInt(input, h + HdeFrame.PAYLOAD_LENGTH_OFFSET);
         if (payloadLength < 0 || payloadLength > HdeFrame.MAX_PAYLOAD_LENGTH) {
-            throw error(-1, "payloadLength", "at most " + HdeFrame.MAX_PAYLOAD_LENGTH, Integer.toUnsignedString(payloadLength));
+            throw error(
+                    -1,
+                    "payloadLength",
+                    "at most " + HdeFrame.MAX_PAYLOAD_LENGTH,
+                    Integer.toUnsignedString(payloadLength));
         }
         if (codec == HdeFrame.CODEC_NONE && payloadLength != bodyLength) {
-            throw error(-1, "payloadLength", "bodyLength (" + bodyLength + ") for codec NONE", Integer.toString(payloadLength));
+            throw error(
+                    -1,
+                    "payloadLength",
+                    "bodyLength (" + bodyLength + ") for codec NONE",
+                    Integer.toString(payloadLength));
         }
         if (available < HEADER_LENGTH + payloadLength) {
             return false;
@@ -305,9 +307,7 @@ public final class HdeDecoder
         return true;
     }
 
-    private void readStart(byte[] bytes, int at, int length)
-            throws HdeDecodeException
-    {
+    private void readStart(byte[] bytes, int at, int length) throws HdeDecodeException {
         int end = at + length;
         if (length < 14) {
             throw error(0, "START body", "at least 14 bytes", length + " bytes");
@@ -318,11 +318,19 @@ public final class HdeDecoder
         }
         int deltaEntries = Bytes.getInt(bytes, at + 4);
         if (deltaEntries < 0 || deltaEntries > maxDeltaCacheEntries) {
-            throw error(4, "deltaCacheEntries", "at most " + maxDeltaCacheEntries + " (hde.delta-cache-size of this host)", Integer.toUnsignedString(deltaEntries));
+            throw error(
+                    4,
+                    "deltaCacheEntries",
+                    "at most " + maxDeltaCacheEntries + " (hde.delta-cache-size of this host)",
+                    Integer.toUnsignedString(deltaEntries));
         }
         int hashEntries = Bytes.getInt(bytes, at + 8);
         if (hashEntries < 0 || hashEntries > maxHashCacheEntries) {
-            throw error(8, "hashCacheEntries", "at most " + maxHashCacheEntries + " (hde.hash-cache-size of this host)", Integer.toUnsignedString(hashEntries));
+            throw error(
+                    8,
+                    "hashCacheEntries",
+                    "at most " + maxHashCacheEntries + " (hde.hash-cache-size of this host)",
+                    Integer.toUnsignedString(hashEntries));
         }
         int count = ((bytes[at + 12] & 0xff) << 8) | (bytes[at + 13] & 0xff);
         if (count > HdeFrame.MAX_BASELINES) {
@@ -335,8 +343,17 @@ public final class HdeDecoder
             }
             int idLength = ((bytes[p] & 0xff) << 8) | (bytes[p + 1] & 0xff);
             String id = new String(bytes, p + 2, idLength, StandardCharsets.UTF_8);
-            Baseline baseline = offeredBaselines.stream().filter(b -> b.id().equals(id)).findFirst()
-                    .orElseThrow(() -> error(0, "baseline", "one of " + offeredBaselines.stream().map(Baseline::id).toList() + " (the baselines this host announced)", id));
+            Baseline baseline = offeredBaselines.stream()
+                    .filter(b -> b.id().equals(id))
+                    .findFirst()
+                    .orElseThrow(() -> error(
+                            0,
+                            "baseline",
+                            "one of "
+                                    + offeredBaselines.stream()
+                                            .map(Baseline::id)
+                                            .toList() + " (the baselines this host announced)",
+                            id));
             baselines.add(baseline);
             p += 2 + idLength;
         }
@@ -347,22 +364,24 @@ public final class HdeDecoder
         hashes = new LruCache<>(hashEntries);
     }
 
-    private void readDictionary(byte[] bytes, int at, int length)
-            throws HdeDecodeException
-    {
+    private void readDictionary(byte[] bytes, int at, int length) throws HdeDecodeException {
         if (length < 5 || length - 4 > HdeFrame.MAX_DICTIONARY_LENGTH) {
-            throw error(0, "DICTIONARY body", "a number and 1 to " + HdeFrame.MAX_DICTIONARY_LENGTH + " bytes of dictionary", length + " bytes");
+            throw error(
+                    0,
+                    "DICTIONARY body",
+                    "a number and 1 to " + HdeFrame.MAX_DICTIONARY_LENGTH + " bytes of dictionary",
+                    length + " bytes");
         }
         int number = Bytes.getInt(bytes, at);
         if (number != dictionaryNumber + 1) {
-            throw error(0, "dictionaryNumber", Integer.toString(dictionaryNumber + 1), Integer.toUnsignedString(number));
+            throw error(
+                    0, "dictionaryNumber", Integer.toString(dictionaryNumber + 1), Integer.toUnsignedString(number));
         }
         ZstdDictDecompress loaded;
         try {
             loaded = new ZstdDictDecompress(Arrays.copyOfRange(bytes, at + 4, at + length));
             zstdWithDictionary.loadDict(loaded);
-        }
-        catch (ZstdException e) {
+        } catch (ZstdException e) {
             throw error(4, "dictionary", "a zstd dictionary", e.getMessage());
         }
         if (dictionary != null) {
@@ -372,16 +391,13 @@ public final class HdeDecoder
         dictionaryNumber = number;
     }
 
-    private long readPages(int codec, int records, int payload, int payloadLength, int bodyLength)
-            throws IOException
-    {
+    private long readPages(int codec, int records, int payload, int payloadLength, int bodyLength) throws IOException {
         byte[] bytes;
         int at;
         if (codec == HdeFrame.CODEC_NONE) {
             bytes = input;
             at = payload;
-        }
-        else {
+        } else {
             if (codec == HdeFrame.CODEC_ZSTD_DICTIONARY && dictionary == null) {
                 throw error(-1, "codec", "ZSTD or NONE (no DICTIONARY frame came before)", "ZSTD_DICTIONARY");
             }
@@ -399,8 +415,7 @@ public final class HdeDecoder
      * claiming a large body costs memory only as far as its payload really decompresses.
      */
     private void decompress(ZstdDecompressCtx context, int payload, int payloadLength, int bodyLength)
-            throws HdeDecodeException
-    {
+            throws HdeDecodeException {
         ByteBuffer source = ByteBuffer.wrap(input, payload, payloadLength);
         int produced = 0;
         try {
@@ -419,12 +434,19 @@ public final class HdeDecoder
                 // zstd makes progress whenever it can: none means the frame wants more room or more input
                 if (!progressed) {
                     throw produced == bodyLength
-                            ? error(-1, "payload", "a zstd frame of bodyLength (" + bodyLength + ") bytes", "a zstd frame of more bytes")
-                            : error(-1, "payload", "a whole zstd frame", "a zstd frame cut short after " + produced + " bytes");
+                            ? error(
+                                    -1,
+                                    "payload",
+                                    "a zstd frame of bodyLength (" + bodyLength + ") bytes",
+                                    "a zstd frame of more bytes")
+                            : error(
+                                    -1,
+                                    "payload",
+                                    "a whole zstd frame",
+                                    "a zstd frame cut short after " + produced + " bytes");
                 }
             }
-        }
-        catch (ZstdException e) {
+        } catch (ZstdException e) {
             throw error(-1, "payload", "a zstd frame of " + bodyLength + " bytes", "zstd error: " + e.getMessage());
         }
         if (produced != bodyLength) {
@@ -435,9 +457,7 @@ public final class HdeDecoder
         }
     }
 
-    private long readRecords(byte[] bytes, int bodyStart, int end, int records)
-            throws IOException
-    {
+    private long readRecords(byte[] bytes, int bodyStart, int end, int records) throws IOException {
         long output = 0;
         int at = bodyStart;
         for (int r = 0; r < records; r++) {
@@ -451,7 +471,11 @@ public final class HdeDecoder
                     long length = Varint.read(bytes, at, end);
                     // not at + length > end: a length near 2^63 would overflow the sum
                     if (length < 0 || length > end - at - Varint.length(length)) {
-                        throw error(recordStart - bodyStart, "RAW length", "a varint length within the body", describeVarint(length));
+                        throw error(
+                                recordStart - bodyStart,
+                                "RAW length",
+                                "a varint length within the body",
+                                describeVarint(length));
                     }
                     at += Varint.length(length);
                     sink.raw(bytes, at, (int) length);
@@ -459,11 +483,20 @@ public final class HdeDecoder
                     output += length;
                 }
                 case HdeFrame.RECORD_BLOCK -> at = readBlock(bytes, bodyStart, recordStart, at, end);
-                case HdeFrame.RECORD_ZERO, HdeFrame.RECORD_REF, HdeFrame.RECORD_DELTA, HdeFrame.RECORD_PAGE, HdeFrame.RECORD_BASE_DELTA -> {
+                case HdeFrame.RECORD_ZERO,
+                        HdeFrame.RECORD_REF,
+                        HdeFrame.RECORD_DELTA,
+                        HdeFrame.RECORD_PAGE,
+                        HdeFrame.RECORD_BASE_DELTA -> {
                     at = readPage(kind, bytes, bodyStart, recordStart, at, end);
                     output += pageOutput;
                 }
-                default -> throw error(recordStart - bodyStart, "record kind", "RAW, ZERO, REF, DELTA, PAGE, BLOCK or BASE_DELTA (1..7)", Integer.toString(kind));
+                default ->
+                    throw error(
+                            recordStart - bodyStart,
+                            "record kind",
+                            "RAW, ZERO, REF, DELTA, PAGE, BLOCK or BASE_DELTA (1..7)",
+                            Integer.toString(kind));
             }
         }
         if (at != end) {
@@ -472,20 +505,30 @@ public final class HdeDecoder
         return output;
     }
 
-    private int readBlock(byte[] bytes, int bodyStart, int recordStart, int at, int end)
-            throws HdeDecodeException
-    {
+    private int readBlock(byte[] bytes, int bodyStart, int recordStart, int at, int end) throws HdeDecodeException {
         long id = Varint.read(bytes, at, end);
         if (blocks.size() == HdeFrame.MAX_BLOCKS) {
-            throw error(recordStart - bodyStart, "BLOCK id", "at most " + HdeFrame.MAX_BLOCKS + " blocks per stream", describeVarint(id));
+            throw error(
+                    recordStart - bodyStart,
+                    "BLOCK id",
+                    "at most " + HdeFrame.MAX_BLOCKS + " blocks per stream",
+                    describeVarint(id));
         }
         if (id != blocks.size()) {
-            throw error(recordStart - bodyStart, "BLOCK id", Integer.toString(blocks.size()) + " (the next block number)", describeVarint(id));
+            throw error(
+                    recordStart - bodyStart,
+                    "BLOCK id",
+                    Integer.toString(blocks.size()) + " (the next block number)",
+                    describeVarint(id));
         }
         at += Varint.length(id);
         long length = Varint.read(bytes, at, end);
         if (length < 0 || length > 1024 || at + Varint.length(length) + length > end) {
-            throw error(recordStart - bodyStart, "BLOCK name length", "at most 1024, within the body", describeVarint(length));
+            throw error(
+                    recordStart - bodyStart,
+                    "BLOCK name length",
+                    "at most 1024, within the body",
+                    describeVarint(length));
         }
         at += Varint.length(length);
         blocks.add(new String(bytes, at, (int) length, StandardCharsets.UTF_8));
@@ -495,13 +538,15 @@ public final class HdeDecoder
     /** Bytes the last {@link #readPage} handed out (header + 4096). */
     private long pageOutput;
 
-    private int readPage(int kind, byte[] bytes, int bodyStart, int recordStart, int at, int end)
-            throws IOException
-    {
+    private int readPage(int kind, byte[] bytes, int bodyStart, int recordStart, int at, int end) throws IOException {
         int offsetInBody = recordStart - bodyStart;
         long blockId = Varint.read(bytes, at, end);
         if (blockId < 0 || blockId >= blocks.size()) {
-            throw error(offsetInBody, "blockId", "a defined block (0.." + (blocks.size() - 1) + ")", describeVarint(blockId));
+            throw error(
+                    offsetInBody,
+                    "blockId",
+                    "a defined block (0.." + (blocks.size() - 1) + ")",
+                    describeVarint(blockId));
         }
         at += Varint.length(blockId);
         long pageOffset = Varint.read(bytes, at, end);
@@ -510,8 +555,14 @@ public final class HdeDecoder
         }
         at += Varint.length(pageOffset);
         long headerLength = Varint.read(bytes, at, end);
-        if (headerLength < 0 || headerLength > HdeEncoder.MAX_PAGE_HEADER || at + Varint.length(headerLength) + headerLength > end) {
-            throw error(offsetInBody, "header length", "at most " + HdeEncoder.MAX_PAGE_HEADER + ", within the body", describeVarint(headerLength));
+        if (headerLength < 0
+                || headerLength > HdeEncoder.MAX_PAGE_HEADER
+                || at + Varint.length(headerLength) + headerLength > end) {
+            throw error(
+                    offsetInBody,
+                    "header length",
+                    "at most " + HdeEncoder.MAX_PAGE_HEADER + ", within the body",
+                    describeVarint(headerLength));
         }
         at += Varint.length(headerLength);
         int header = at;
@@ -535,18 +586,26 @@ public final class HdeDecoder
             case HdeFrame.RECORD_DELTA -> {
                 long length = Varint.read(bytes, at, end);
                 if (length < 0 || length > XorDelta.MAX_LENGTH || at + Varint.length(length) + length > end) {
-                    throw error(offsetInBody, "DELTA length", "at most " + XorDelta.MAX_LENGTH + ", within the body", describeVarint(length));
+                    throw error(
+                            offsetInBody,
+                            "DELTA length",
+                            "at most " + XorDelta.MAX_LENGTH + ", within the body",
+                            describeVarint(length));
                 }
                 at += Varint.length(length);
                 byte[] previous = previousVersions.peek(key);
                 if (previous == null) {
-                    throw error(offsetInBody, "DELTA previous version", "a previous version of " + describe(key) + " in the cache",
+                    throw error(
+                            offsetInBody,
+                            "DELTA previous version",
+                            "a previous version of " + describe(key) + " in the cache",
                             "none (never sent, sent as zero, or evicted)");
                 }
                 content = new byte[PAGE_SIZE];
                 int bad = XorDelta.apply(previous, bytes, at, (int) length, content);
                 if (bad >= 0) {
-                    throw error(bad - bodyStart, "DELTA run", "runs within the page and the delta", "a run past the end");
+                    throw error(
+                            bad - bodyStart, "DELTA run", "runs within the page and the delta", "a run past the end");
                 }
                 at += (int) length;
             }
@@ -558,17 +617,25 @@ public final class HdeDecoder
                 at += PageHash.BYTES;
                 long length = Varint.read(bytes, at, end);
                 if (length < 0 || length > XorDelta.MAX_LENGTH || at + Varint.length(length) + length > end) {
-                    throw error(offsetInBody, "BASE_DELTA length", "at most " + XorDelta.MAX_LENGTH + ", within the body", describeVarint(length));
+                    throw error(
+                            offsetInBody,
+                            "BASE_DELTA length",
+                            "at most " + XorDelta.MAX_LENGTH + ", within the body",
+                            describeVarint(length));
                 }
                 at += Varint.length(length);
                 byte[] base = resolve(hash, key, offsetInBody);
                 content = new byte[PAGE_SIZE];
                 int bad = XorDelta.apply(base, bytes, at, (int) length, content);
                 if (bad >= 0) {
-                    throw error(bad - bodyStart, "BASE_DELTA run", "runs within the page and the delta", "a run past the end");
+                    throw error(
+                            bad - bodyStart,
+                            "BASE_DELTA run",
+                            "runs within the page and the delta",
+                            "a run past the end");
                 }
                 at += (int) length;
-                hash = null;   // the hash named the base; the page's own is computed below
+                hash = null; // the hash named the base; the page's own is computed below
             }
             default -> {
                 if (at + PAGE_SIZE > end) {
@@ -584,19 +651,24 @@ public final class HdeDecoder
             }
             byte[] held = hashes.peek(hash);
             if (held != null) {
-                content = held;   // the same bytes: share one array
+                content = held; // the same bytes: share one array
             }
             previousVersions.put(key, content);
             hashes.put(hash, content);
         }
-        sink.page(blocks.get(key.blockId()), pageOffset, kind == HdeFrame.RECORD_ZERO ? null : hash, bytes, header, (int) headerLength, content);
+        sink.page(
+                blocks.get(key.blockId()),
+                pageOffset,
+                kind == HdeFrame.RECORD_ZERO ? null : hash,
+                bytes,
+                header,
+                (int) headerLength,
+                content);
         pageOutput = headerLength + PAGE_SIZE;
         return at;
     }
 
-    private byte[] resolve(PageHash hash, PageKey key, int offsetInBody)
-            throws IOException
-    {
+    private byte[] resolve(PageHash hash, PageKey key, int offsetInBody) throws IOException {
         byte[] content = hashes.peek(hash);
         String source = "the hash cache";
         if (content == null) {
@@ -609,34 +681,42 @@ public final class HdeDecoder
             }
         }
         if (content == null) {
-            throw error(offsetInBody, "REF hash", "a page this decoder holds (for " + describe(key) + ")",
-                    "unknown hash " + hash + " (not in the hash cache" + (baselines.isEmpty() ? "" : " nor in " + baselines.stream().map(Baseline::id).toList()) + ")");
+            throw error(
+                    offsetInBody,
+                    "REF hash",
+                    "a page this decoder holds (for " + describe(key) + ")",
+                    "unknown hash " + hash + " (not in the hash cache"
+                            + (baselines.isEmpty()
+                                    ? ""
+                                    : " nor in "
+                                            + baselines.stream()
+                                                    .map(Baseline::id)
+                                                    .toList()) + ")");
         }
         PageHash actual = hasher.hash(content, 0);
         if (!actual.equals(hash)) {
-            throw error(offsetInBody, "REF content", "content hashing to " + hash + " (for " + describe(key) + ")",
+            throw error(
+                    offsetInBody,
+                    "REF content",
+                    "content hashing to " + hash + " (for " + describe(key) + ")",
                     "content hashing to " + actual + " in " + source);
         }
         return content;
     }
 
-    private String describe(PageKey key)
-    {
+    private String describe(PageKey key) {
         return "block '" + blocks.get(key.blockId()) + "' offset 0x" + Long.toHexString(key.offset());
     }
 
-    private static String describeVarint(long value)
-    {
+    private static String describeVarint(long value) {
         return value < 0 ? "a malformed or truncated varint" : Long.toString(value);
     }
 
-    private static String hex(int value)
-    {
+    private static String hex(int value) {
         return "0x" + String.format("%08x", value);
     }
 
-    private HdeDecodeException error(long bodyOffset, String field, String expected, String found)
-    {
+    private HdeDecodeException error(long bodyOffset, String field, String expected, String found) {
         return new HdeDecodeException(streamOffset, sequence, bodyOffset, field, expected, found);
     }
 }

@@ -1,5 +1,9 @@
 package io.dwcp.hde;
 
+import static io.dwcp.hde.HdeFrame.HEADER_LENGTH;
+import static io.dwcp.hde.HdeFrame.PAGE_SIZE;
+import static java.util.Objects.requireNonNull;
+
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDictCompress;
@@ -7,9 +11,6 @@ import com.github.luben.zstd.ZstdDictTrainer;
 import com.github.luben.zstd.ZstdException;
 import io.dwcp.migration.stream.Token;
 import io.dwcp.migration.stream.TokenType;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,10 +22,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
-
-import static io.dwcp.hde.HdeFrame.HEADER_LENGTH;
-import static io.dwcp.hde.HdeFrame.PAGE_SIZE;
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The source side of HDE: turns one QEMU channel's pages and other bytes into {@link HdeFrame}s.
@@ -42,14 +41,14 @@ import static java.util.Objects.requireNonNull;
  * #raw} may be reused once the call returns. {@link #setTier} and {@link #setLevel} may be called
  * between calls (on the same thread) and apply from the next frame.
  */
-public final class HdeEncoder
-        implements Closeable
-{
+public final class HdeEncoder implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(HdeEncoder.class);
     private static final byte[] ZERO_PAGE = new byte[PAGE_SIZE];
     /** Largest header of a page record ({@code be64}, u8 length, 255-byte block name, with room to spare). */
     public static final int MAX_PAGE_HEADER = 1024;
-    private static final int MAX_PAGE_RECORD = 1 + 3 * Varint.MAX_LENGTH + MAX_PAGE_HEADER + Varint.MAX_LENGTH + XorDelta.MAX_LENGTH;
+
+    private static final int MAX_PAGE_RECORD =
+            1 + 3 * Varint.MAX_LENGTH + MAX_PAGE_HEADER + Varint.MAX_LENGTH + XorDelta.MAX_LENGTH;
     private static final int MAX_BLOCK_NAME = 1024;
 
     private final HdeStats stats;
@@ -91,8 +90,7 @@ public final class HdeEncoder
     private int dictionaryNumber;
     private ZstdDictCompress loadedDictionary;
 
-    public HdeEncoder(HdeConfig config, HdeStats stats, Consumer<byte[]> frames)
-    {
+    public HdeEncoder(HdeConfig config, HdeStats stats, Consumer<byte[]> frames) {
         this(config, stats, List.of(), frames);
     }
 
@@ -100,8 +98,7 @@ public final class HdeEncoder
      * @param baselines what the destination announced it holds; pages with these hashes are sent as
      * references (the decoder must be given the same baselines, in the same order)
      */
-    public HdeEncoder(HdeConfig config, HdeStats stats, List<BaselineAnnouncement> baselines, Consumer<byte[]> frames)
-    {
+    public HdeEncoder(HdeConfig config, HdeStats stats, List<BaselineAnnouncement> baselines, Consumer<byte[]> frames) {
         this(config, stats, baselines, frames, HdeEncoder::trainOnNewThread);
     }
 
@@ -110,8 +107,12 @@ public final class HdeEncoder
      * the encoding thread; frames go on without a dictionary until it is done ({@code Runnable::run}
      * trains synchronously, at the frame that completes the sample)
      */
-    public HdeEncoder(HdeConfig config, HdeStats stats, List<BaselineAnnouncement> baselines, Consumer<byte[]> frames, Executor training)
-    {
+    public HdeEncoder(
+            HdeConfig config,
+            HdeStats stats,
+            List<BaselineAnnouncement> baselines,
+            Consumer<byte[]> frames,
+            Executor training) {
         requireNonNull(config, "config is null");
         this.trainingExecutor = requireNonNull(training, "training is null");
         config.validate();
@@ -138,8 +139,7 @@ public final class HdeEncoder
      * previous-version cache goes as a delta against its earlier version when the destination holds
      * that version. Before the first page only.
      */
-    public void useBaselineVersions(BaselineVersions versions)
-    {
+    public void useBaselineVersions(BaselineVersions versions) {
         if (started) {
             throw new IllegalStateException("baseline versions are given before the first frame");
         }
@@ -147,8 +147,7 @@ public final class HdeEncoder
     }
 
     /** Sets the link tier; the level becomes the tier's default (tier 3: hde.tier3-initial-level). */
-    public void setTier(LinkTier tier)
-    {
+    public void setTier(LinkTier tier) {
         requireNonNull(tier, "tier is null");
         if (tier == this.tier) {
             return;
@@ -161,14 +160,12 @@ public final class HdeEncoder
         };
     }
 
-    public LinkTier tier()
-    {
+    public LinkTier tier() {
         return tier;
     }
 
     /** Sets the zstd level of the next frames (tiers 2 and 3; tier 1 frames stay raw). */
-    public void setLevel(int level)
-    {
+    public void setLevel(int level) {
         if (level < -7 || level > 22) {
             throw new IllegalArgumentException("zstd level must be between -7 and 22: " + level);
         }
@@ -176,18 +173,22 @@ public final class HdeEncoder
     }
 
     /** The zstd level of the next frames, or {@link HdeStats#NO_COMPRESSION} in tier 1. */
-    public int level()
-    {
+    public int level() {
         return tier == LinkTier.LOCAL ? HdeStats.NO_COMPRESSION : level;
     }
 
     /** Hands a token on: a whole RAM page as a page, anything else as raw bytes. */
-    public void token(Token token)
-    {
+    public void token(Token token) {
         if (token.type() == TokenType.RAM_PAGE && token.contentLength() == PAGE_SIZE) {
-            page(token.blockName(), token.pageOffset(), token.array(), token.offset(), token.headerLength(), token.array(), token.contentOffset());
-        }
-        else {
+            page(
+                    token.blockName(),
+                    token.pageOffset(),
+                    token.array(),
+                    token.offset(),
+                    token.headerLength(),
+                    token.array(),
+                    token.contentOffset());
+        } else {
             raw(token.array(), token.offset(), token.length());
         }
     }
@@ -203,11 +204,18 @@ public final class HdeEncoder
      * @return the page's content hash, or {@code null} for a zero page (a baseline recording of the
      * same page uses it instead of hashing the page again)
      */
-    public PageHash page(String blockName, long pageOffset, byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset)
-    {
+    public PageHash page(
+            String blockName,
+            long pageOffset,
+            byte[] header,
+            int headerOffset,
+            int headerLength,
+            byte[] content,
+            int contentOffset) {
         checkOpen();
         if (headerLength < 0 || headerLength > MAX_PAGE_HEADER) {
-            throw new IllegalArgumentException("page header of " + headerLength + " bytes (at most " + MAX_PAGE_HEADER + ")");
+            throw new IllegalArgumentException(
+                    "page header of " + headerLength + " bytes (at most " + MAX_PAGE_HEADER + ")");
         }
         long start = System.nanoTime();
         writePendingRaw();
@@ -220,13 +228,15 @@ public final class HdeEncoder
             pageLevel = PageLevel.ZERO;
             writePageHead(HdeFrame.RECORD_ZERO, key, header, headerOffset, headerLength);
             previousVersions.remove(key);
-        }
-        else {
+        } else {
             hash = hasher.hash(content, contentOffset);
             byte[] previous = previousVersions.peek(key);
-            int deltaLength = previous == null ? Integer.MAX_VALUE : XorDelta.encode(previous, 0, content, contentOffset, delta, 0);
+            int deltaLength = previous == null
+                    ? Integer.MAX_VALUE
+                    : XorDelta.encode(previous, 0, content, contentOffset, delta, 0);
             boolean referable = hashes.contains(hash) || inBaselines(hash);
-            boolean deltaBeatsReference = previous != null && deltaLength + Varint.length(deltaLength) <= PageHash.BYTES;
+            boolean deltaBeatsReference =
+                    previous != null && deltaLength + Varint.length(deltaLength) <= PageHash.BYTES;
             if (referable && !deltaBeatsReference) {
                 pageLevel = PageLevel.REFERENCE;
                 if (!hashes.contains(hash)) {
@@ -235,8 +245,7 @@ public final class HdeEncoder
                 writePageHead(HdeFrame.RECORD_REF, key, header, headerOffset, headerLength);
                 hash.write(body, bodyLength);
                 bodyLength += PageHash.BYTES;
-            }
-            else if (previous != null && (deltaLength <= PAGE_SIZE / 2 || referable)) {
+            } else if (previous != null && (deltaLength <= PAGE_SIZE / 2 || referable)) {
                 // beyond half a page a delta rarely beats the page: the XOR of two unrelated
                 // versions compresses worse than either
                 pageLevel = PageLevel.DELTA;
@@ -244,10 +253,12 @@ public final class HdeEncoder
                 bodyLength = Varint.write(body, bodyLength, deltaLength);
                 System.arraycopy(delta, 0, body, bodyLength, deltaLength);
                 bodyLength += deltaLength;
-            }
-            else {
-                BaselineVersions.Version base = previous == null && !referable ? baseVersion(blockName, pageOffset) : null;
-                int baseDeltaLength = base == null ? Integer.MAX_VALUE : XorDelta.encode(base.content(), 0, content, contentOffset, delta, 0);
+            } else {
+                BaselineVersions.Version base =
+                        previous == null && !referable ? baseVersion(blockName, pageOffset) : null;
+                int baseDeltaLength = base == null
+                        ? Integer.MAX_VALUE
+                        : XorDelta.encode(base.content(), 0, content, contentOffset, delta, 0);
                 if (baseDeltaLength <= PAGE_SIZE / 2) {
                     pageLevel = PageLevel.BASELINE_DELTA;
                     writePageHead(HdeFrame.RECORD_BASE_DELTA, key, header, headerOffset, headerLength);
@@ -256,8 +267,7 @@ public final class HdeEncoder
                     bodyLength = Varint.write(body, bodyLength, baseDeltaLength);
                     System.arraycopy(delta, 0, body, bodyLength, baseDeltaLength);
                     bodyLength += baseDeltaLength;
-                }
-                else {
+                } else {
                     pageLevel = PageLevel.PAGE;
                     writePageHead(HdeFrame.RECORD_PAGE, key, header, headerOffset, headerLength);
                     System.arraycopy(content, contentOffset, body, bodyLength, PAGE_SIZE);
@@ -278,8 +288,7 @@ public final class HdeEncoder
     }
 
     /** Encodes bytes that are not a page (section headers, device state, anything else), in order. */
-    public void raw(byte[] bytes, int offset, int length)
-    {
+    public void raw(byte[] bytes, int offset, int length) {
         checkOpen();
         java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
         long start = System.nanoTime();
@@ -301,8 +310,7 @@ public final class HdeEncoder
         stats.input(level(), total, System.nanoTime() - start);
     }
 
-    private void writePendingRaw()
-    {
+    private void writePendingRaw() {
         if (pendingRawLength == 0) {
             return;
         }
@@ -317,8 +325,7 @@ public final class HdeEncoder
     }
 
     /** Emits the records given so far (START and DICTIONARY frames first if due). */
-    public void flush()
-    {
+    public void flush() {
         checkOpen();
         ensureStarted();
         emitPages();
@@ -328,12 +335,12 @@ public final class HdeEncoder
      * Uses a dictionary trained elsewhere (e.g. on the VM's image) instead of training one: the
      * DICTIONARY frame is emitted at once and the next frames use it.
      */
-    public void useDictionary(byte[] dictionary)
-    {
+    public void useDictionary(byte[] dictionary) {
         checkOpen();
         requireNonNull(dictionary, "dictionary is null");
         if (dictionary.length == 0 || dictionary.length > HdeFrame.MAX_DICTIONARY_LENGTH) {
-            throw new IllegalArgumentException("dictionary of " + dictionary.length + " bytes (1.." + HdeFrame.MAX_DICTIONARY_LENGTH + ")");
+            throw new IllegalArgumentException(
+                    "dictionary of " + dictionary.length + " bytes (1.." + HdeFrame.MAX_DICTIONARY_LENGTH + ")");
         }
         trainer = null;
         training = null;
@@ -342,14 +349,12 @@ public final class HdeEncoder
     }
 
     /** The dictionary in use, or {@code null}. */
-    public byte[] dictionary()
-    {
+    public byte[] dictionary() {
         return dictionary == null ? null : dictionary.clone();
     }
 
     @Override
-    public void close()
-    {
+    public void close() {
         if (closed) {
             return;
         }
@@ -361,28 +366,24 @@ public final class HdeEncoder
 
     // ---- for tests: the caches the decoder must mirror ----
 
-    List<PageKey> previousVersionKeys()
-    {
+    List<PageKey> previousVersionKeys() {
         return previousVersions.keys();
     }
 
-    List<PageHash> hashKeys()
-    {
+    List<PageHash> hashKeys() {
         return hashes.keys();
     }
 
     // ---- records ----
 
     /** The page's earlier version from this host's baselines, if the decoder holds it too; else null. */
-    private BaselineVersions.Version baseVersion(String blockName, long pageOffset)
-    {
+    private BaselineVersions.Version baseVersion(String blockName, long pageOffset) {
         if (versions == BaselineVersions.NONE || versionsFailed) {
             return null;
         }
         try {
             return versions.versionAt(blockName, pageOffset, held -> hashes.contains(held) || inBaselines(held));
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             // the page goes whole; so do the rest, rather than failing the same way for each page
             log.warn("earlier page versions unusable for the rest of this stream: {}", e.getMessage());
             versionsFailed = true;
@@ -390,8 +391,7 @@ public final class HdeEncoder
         }
     }
 
-    private boolean inBaselines(PageHash hash)
-    {
+    private boolean inBaselines(PageHash hash) {
         for (BaselineAnnouncement baseline : baselines) {
             if (baseline.contains(hash)) {
                 return true;
@@ -400,15 +400,15 @@ public final class HdeEncoder
         return false;
     }
 
-    private int blockId(String name)
-    {
+    private int blockId(String name) {
         Integer id = blockIds.get(name);
         if (id != null) {
             return id;
         }
         byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
         if (utf8.length > MAX_BLOCK_NAME) {
-            throw new IllegalArgumentException("RAM block name of " + utf8.length + " bytes (at most " + MAX_BLOCK_NAME + ")");
+            throw new IllegalArgumentException(
+                    "RAM block name of " + utf8.length + " bytes (at most " + MAX_BLOCK_NAME + ")");
         }
         if (blockIds.size() == HdeFrame.MAX_BLOCKS) {
             throw new IllegalArgumentException("more than " + HdeFrame.MAX_BLOCKS + " RAM blocks in one stream");
@@ -424,8 +424,7 @@ public final class HdeEncoder
         return newId;
     }
 
-    private void writePageHead(int kind, PageKey key, byte[] header, int headerOffset, int headerLength)
-    {
+    private void writePageHead(int kind, PageKey key, byte[] header, int headerOffset, int headerLength) {
         body[bodyLength++] = (byte) kind;
         bodyLength = Varint.write(body, bodyLength, key.blockId());
         bodyLength = Varint.write(body, bodyLength, key.offset());
@@ -434,8 +433,7 @@ public final class HdeEncoder
         bodyLength += headerLength;
     }
 
-    private void rememberPreviousVersion(PageKey key, byte[] previous, byte[] content, int contentOffset)
-    {
+    private void rememberPreviousVersion(PageKey key, byte[] previous, byte[] content, int contentOffset) {
         if (previousVersions.capacity() == 0) {
             return;
         }
@@ -453,8 +451,7 @@ public final class HdeEncoder
 
     // ---- dictionary ----
 
-    private void sample(byte[] content, int contentOffset)
-    {
+    private void sample(byte[] content, int contentOffset) {
         if (dictionarySize == 0 || sampledBytes >= dictionarySample || tier == LinkTier.LOCAL) {
             return;
         }
@@ -465,35 +462,41 @@ public final class HdeEncoder
         sampledBytes += PAGE_SIZE;
     }
 
-    private static void trainOnNewThread(Runnable task)
-    {
+    private static void trainOnNewThread(Runnable task) {
         Thread thread = new Thread(task, "hde-dictionary-training");
         thread.setDaemon(true);
         thread.start();
     }
 
     /** Starts training once the sample is complete; installs the dictionary once training is done. */
-    private void trainDictionaryIfDue()
-    {
+    private void trainDictionaryIfDue() {
         if (trainer != null && sampledBytes >= dictionarySample) {
             ZstdDictTrainer samples = trainer;
             long sampled = sampledBytes;
             trainer = null;
-            training = CompletableFuture.supplyAsync(() -> {
-                long start = System.nanoTime();
-                try {
-                    byte[] trained = samples.trainSamples();
-                    stats.dictionaryTrained(System.nanoTime() - start);
-                    log.debug("trained a {}-byte zstd dictionary on {} bytes of pages in {} ms", trained.length, sampled, (System.nanoTime() - start) / 1_000_000);
-                    return trained;
-                }
-                catch (ZstdException e) {
-                    // e.g. incompressible samples: frames go on without a dictionary
-                    stats.dictionaryTrainingFailed(System.nanoTime() - start);
-                    log.info("zstd dictionary training on {} bytes of pages failed ({}); frames are compressed without a dictionary", sampled, e.getMessage());
-                    return null;
-                }
-            }, trainingExecutor);
+            training = CompletableFuture.supplyAsync(
+                    () -> {
+                        long start = System.nanoTime();
+                        try {
+                            byte[] trained = samples.trainSamples();
+                            stats.dictionaryTrained(System.nanoTime() - start);
+                            log.debug(
+                                    "trained a {}-byte zstd dictionary on {} bytes of pages in {} ms",
+                                    trained.length,
+                                    sampled,
+                                    (System.nanoTime() - start) / 1_000_000);
+                            return trained;
+                        } catch (ZstdException e) {
+                            // e.g. incompressible samples: frames go on without a dictionary
+                            stats.dictionaryTrainingFailed(System.nanoTime() - start);
+                            log.info(
+                                    "zstd dictionary training on {} bytes of pages failed ({}); frames are compressed without a dictionary",
+                                    sampled,
+                                    e.getMessage());
+                            return null;
+                        }
+                    },
+                    trainingExecutor);
         }
         if (training != null && training.isDone()) {
             byte[] trained = training.join();
@@ -504,8 +507,7 @@ public final class HdeEncoder
         }
     }
 
-    private void installDictionary(byte[] trained)
-    {
+    private void installDictionary(byte[] trained) {
         ensureStarted();
         dictionaryNumber++;
         byte[] frameBody = new byte[4 + trained.length];
@@ -520,8 +522,7 @@ public final class HdeEncoder
 
     // ---- frames ----
 
-    private void ensureStarted()
-    {
+    private void ensureStarted() {
         if (started) {
             return;
         }
@@ -548,8 +549,7 @@ public final class HdeEncoder
         emitControl(HdeFrame.TYPE_START, start);
     }
 
-    private void emitControl(int type, byte[] frameBody)
-    {
+    private void emitControl(int type, byte[] frameBody) {
         byte[] frame = new byte[HEADER_LENGTH + frameBody.length];
         System.arraycopy(frameBody, 0, frame, HEADER_LENGTH, frameBody.length);
         writeHeader(frame, type, HdeFrame.CODEC_NONE, 0, 0, frameBody.length, frameBody.length);
@@ -557,8 +557,7 @@ public final class HdeEncoder
         frames.accept(frame);
     }
 
-    private void emitPages()
-    {
+    private void emitPages() {
         writePendingRaw();
         if (records == 0) {
             return;
@@ -592,14 +591,14 @@ public final class HdeEncoder
         frames.accept(frame);
     }
 
-    private int prepareCompressor(int zstdLevel)
-    {
+    private int prepareCompressor(int zstdLevel) {
         if (dictionary == null) {
             zstd.setLevel(zstdLevel);
             return HdeFrame.CODEC_ZSTD;
         }
         // a digested dictionary carries its level's parameters: one per level used
-        ZstdDictCompress digested = dictionaryByLevel.computeIfAbsent(zstdLevel, l -> new ZstdDictCompress(dictionary, l));
+        ZstdDictCompress digested =
+                dictionaryByLevel.computeIfAbsent(zstdLevel, l -> new ZstdDictCompress(dictionary, l));
         if (digested != loadedDictionary) {
             zstd.loadDict(digested);
             loadedDictionary = digested;
@@ -608,8 +607,8 @@ public final class HdeEncoder
         return HdeFrame.CODEC_ZSTD_DICTIONARY;
     }
 
-    private void writeHeader(byte[] frame, int type, int codec, int zstdLevel, int recordCount, int bodyBytes, int payloadLength)
-    {
+    private void writeHeader(
+            byte[] frame, int type, int codec, int zstdLevel, int recordCount, int bodyBytes, int payloadLength) {
         Bytes.putInt(frame, HdeFrame.MAGIC_OFFSET, HdeFrame.MAGIC);
         frame[HdeFrame.TYPE_OFFSET] = (byte) type;
         frame[HdeFrame.CODEC_OFFSET] = (byte) codec;
@@ -625,8 +624,7 @@ public final class HdeEncoder
         Bytes.putInt(frame, HdeFrame.CRC_OFFSET, (int) crc.getValue());
     }
 
-    private void checkOpen()
-    {
+    private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("encoder is closed");
         }

@@ -64,8 +64,7 @@ package io.dwcp.hde;
  * Lookups never change recency; only puts do. So after the same records both ends hold the same
  * keys in the same order, and the encoder references only what the decoder holds.
  */
-public final class HdeFrame
-{
+public final class HdeFrame {
     public static final int PAGE_SIZE = 4096;
     public static final int MAGIC = 0x48444531;
     /** 2: BASE_DELTA records (version 1 had none); both ends must speak the same version. */
@@ -99,6 +98,7 @@ public final class HdeFrame
     public static final int MAX_PAYLOAD_LENGTH = MAX_BODY_LENGTH + (MAX_BODY_LENGTH >> 7) + 1024;
     /** The largest dictionary a decoder accepts. */
     public static final int MAX_DICTIONARY_LENGTH = 1 << 20;
+
     public static final int MAX_BASELINES = 16;
     /** RAM blocks per stream (QEMU has a few dozen): bounds the decoder's block table. */
     public static final int MAX_BLOCKS = 4096;
@@ -121,8 +121,7 @@ public final class HdeFrame
 
     private HdeFrame() {}
 
-    static String typeName(int type)
-    {
+    static String typeName(int type) {
         return switch (type) {
             case TYPE_START -> "START";
             case TYPE_DICTIONARY -> "DICTIONARY";

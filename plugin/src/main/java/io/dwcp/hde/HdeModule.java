@@ -16,24 +16,21 @@ import io.dwcp.metrics.MetricsSource;
  * expire its baselines (the daemon starts and closes them). Needs
  * {@link HdeConfig} bound (bound and validated with the other configuration classes).
  */
-public final class HdeModule
-        extends AbstractModule
-{
+public final class HdeModule extends AbstractModule {
     @Override
-    protected void configure()
-    {
+    protected void configure() {
         bind(HdeStats.class).in(Singleton.class);
         bind(BaselineJobs.class).in(Singleton.class);
         bind(HdeSessionCodecs.class).in(Singleton.class);
-        MapBinder.newMapBinder(binder(), CodecMode.class, SessionCodecs.class).addBinding(CodecMode.HDE).to(HdeSessionCodecs.class);
+        MapBinder.newMapBinder(binder(), CodecMode.class, SessionCodecs.class)
+                .addBinding(CodecMode.HDE)
+                .to(HdeSessionCodecs.class);
         Multibinder.newSetBinder(binder(), MetricsSource.class).addBinding().to(HdeMetrics.class);
     }
 
     @Provides
     @Singleton
-    BaselineStore baselineStore(HdeConfig config)
-            throws BaselineStoreException
-    {
+    BaselineStore baselineStore(HdeConfig config) throws BaselineStoreException {
         return new BaselineStore(config);
     }
 }

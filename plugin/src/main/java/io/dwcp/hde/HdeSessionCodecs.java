@@ -1,5 +1,7 @@
 package io.dwcp.hde;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.codec.CodecException;
 import io.dwcp.codec.CodecMode;
 import io.dwcp.codec.DestinationCodec;
@@ -10,17 +12,14 @@ import io.dwcp.codec.SourceCodec;
 import io.dwcp.codec.StreamDecoder;
 import io.dwcp.codec.StreamEncoder;
 import jakarta.inject.Inject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link CodecMode#HDE} sessions: one {@link HdeStreamCodec} per session, QEMU's streams HDE-encoded
@@ -63,9 +62,7 @@ import static java.util.Objects.requireNonNull;
  * stream-count adaptation; the zstd level of tier 3 then follows {@link LevelController} with the
  * link rate the session measured.
  */
-public final class HdeSessionCodecs
-        implements SessionCodecs
-{
+public final class HdeSessionCodecs implements SessionCodecs {
     private static final Logger log = LoggerFactory.getLogger(HdeSessionCodecs.class);
     static final int OFFER_LENGTH = 12;
 
@@ -77,8 +74,7 @@ public final class HdeSessionCodecs
     private final AtomicLong recordings = new AtomicLong();
 
     @Inject
-    public HdeSessionCodecs(HdeConfig config, HdeStats stats, BaselineStore store, BaselineJobs jobs)
-    {
+    public HdeSessionCodecs(HdeConfig config, HdeStats stats, BaselineStore store, BaselineJobs jobs) {
         this.config = requireNonNull(config, "config is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.store = requireNonNull(store, "store is null");
@@ -86,14 +82,12 @@ public final class HdeSessionCodecs
     }
 
     @Override
-    public SourceCodec newSource(long sessionId, String context)
-    {
+    public SourceCodec newSource(long sessionId, String context) {
         return new Source(sessionId, context);
     }
 
     @Override
-    public DestinationCodec newDestination(long sessionId, String context, byte[] offer)
-    {
+    public DestinationCodec newDestination(long sessionId, String context, byte[] offer) {
         if (offer.length != OFFER_LENGTH) {
             throw new CodecException("HDE offer: expected " + OFFER_LENGTH + " bytes, found " + offer.length);
         }
@@ -102,36 +96,40 @@ public final class HdeSessionCodecs
         int deltaEntries = parameters.getInt();
         int hashEntries = parameters.getInt();
         if (version != HdeFrame.FORMAT_VERSION) {
-            throw new CodecException("HDE offer: format version " + version + ", this host knows " + HdeFrame.FORMAT_VERSION);
+            throw new CodecException(
+                    "HDE offer: format version " + version + ", this host knows " + HdeFrame.FORMAT_VERSION);
         }
         if (deltaEntries < 0 || deltaEntries > config.deltaCacheEntries()) {
-            throw new CodecException("the source's HDE delta cache (" + Integer.toUnsignedString(deltaEntries) + " pages) is larger than this host's hde.delta-cache-size ("
-                    + config.deltaCacheEntries() + " pages): configure both hosts alike");
+            throw new CodecException("the source's HDE delta cache (" + Integer.toUnsignedString(deltaEntries)
+                    + " pages) is larger than this host's hde.delta-cache-size (" + config.deltaCacheEntries()
+                    + " pages): configure both hosts alike");
         }
         if (hashEntries < 0 || hashEntries > config.hashCacheEntries()) {
-            throw new CodecException("the source's HDE hash cache (" + Integer.toUnsignedString(hashEntries) + " pages) is larger than this host's hde.hash-cache-size ("
-                    + config.hashCacheEntries() + " pages): configure both hosts alike");
+            throw new CodecException("the source's HDE hash cache (" + Integer.toUnsignedString(hashEntries)
+                    + " pages) is larger than this host's hde.hash-cache-size (" + config.hashCacheEntries()
+                    + " pages): configure both hosts alike");
         }
         return new Destination(sessionId, context);
     }
 
-    private SessionRecording recording(long sessionId, String role, String context, boolean enabled)
-    {
+    private SessionRecording recording(long sessionId, String role, String context, boolean enabled) {
         if (!enabled || config.getBaselineSizeLimit().bytes() == 0) {
             return null;
         }
         try {
-            return new SessionRecording(jobs, sessionId, role, context, store.record("recording-" + ProcessHandle.current().pid() + "-" + recordings.incrementAndGet()));
-        }
-        catch (BaselineStoreException e) {
+            return new SessionRecording(
+                    jobs,
+                    sessionId,
+                    role,
+                    context,
+                    store.record("recording-" + ProcessHandle.current().pid() + "-" + recordings.incrementAndGet()));
+        } catch (BaselineStoreException e) {
             log.info("{} no baseline recorded for this migration: {}", context, e.getMessage());
             return null;
         }
     }
 
-    private final class Source
-            implements SourceCodec
-    {
+    private final class Source implements SourceCodec {
         private final String context;
         private final SessionRecording recording;
         private final HdeStreamCodec codec;
@@ -142,25 +140,24 @@ public final class HdeSessionCodecs
         private final HdeStats sessionStats = new HdeStats(stats);
         private volatile long baselinePages;
 
-        private Source(long sessionId, String context)
-        {
+        private Source(long sessionId, String context) {
             this.context = context;
-            this.recording = recording(sessionId, "source", context, config.baselineRecording().atSource());
+            this.recording = recording(
+                    sessionId, "source", context, config.baselineRecording().atSource());
             this.codec = new HdeStreamCodec(config, sessionStats, context, List.of(), List.of(), recording, () -> tier);
             List<StoredBaseline> newest = openNewestBaselines(context);
-            this.ownBaselines = newest.stream().filter(StoredBaseline::hasAddresses).toList();
+            this.ownBaselines =
+                    newest.stream().filter(StoredBaseline::hasAddresses).toList();
             closeAll(context, newest.stream().filter(b -> !b.hasAddresses()).toList());
         }
 
         @Override
-        public CodecMode mode()
-        {
+        public CodecMode mode() {
             return CodecMode.HDE;
         }
 
         @Override
-        public byte[] offer()
-        {
+        public byte[] offer() {
             return ByteBuffer.allocate(OFFER_LENGTH)
                     .putInt(HdeFrame.FORMAT_VERSION)
                     .putInt(config.deltaCacheEntries())
@@ -169,56 +166,67 @@ public final class HdeSessionCodecs
         }
 
         @Override
-        public boolean awaitsAnswer()
-        {
+        public boolean awaitsAnswer() {
             return true;
         }
 
         @Override
-        public void answer(byte[] answer)
-        {
+        public void answer(byte[] answer) {
             List<BaselineAnnouncement> baselines;
             try {
                 baselines = BaselineAnnouncement.parse(answer);
-            }
-            catch (BaselineStoreException e) {
+            } catch (BaselineStoreException e) {
                 throw new CodecException("HDE answer of the destination: " + e.getMessage(), e);
             }
             codec.destinationBaselines(baselines);
-            baselinePages = baselines.stream().mapToLong(BaselineAnnouncement::pages).sum();
+            baselinePages =
+                    baselines.stream().mapToLong(BaselineAnnouncement::pages).sum();
             if (!baselines.isEmpty() && !ownBaselines.isEmpty()) {
                 // a page changed since a version both hosts hold goes as a delta against that version
                 codec.baselineVersions(new RecordedVersions(ownBaselines));
             }
-            log.info("{} HDE at tier {}{}{}", context, tier.number(), baselines.isEmpty() ? ", the destination holds no baseline" : ", referencing the destination's " + baselines,
-                    baselines.isEmpty() || ownBaselines.isEmpty() ? "" : ", deltas against this host's " + ownBaselines.stream().map(StoredBaseline::id).toList());
+            log.info(
+                    "{} HDE at tier {}{}{}",
+                    context,
+                    tier.number(),
+                    baselines.isEmpty()
+                            ? ", the destination holds no baseline"
+                            : ", referencing the destination's " + baselines,
+                    baselines.isEmpty() || ownBaselines.isEmpty()
+                            ? ""
+                            : ", deltas against this host's "
+                                    + ownBaselines.stream()
+                                            .map(StoredBaseline::id)
+                                            .toList());
         }
 
         @Override
-        public StreamEncoder newEncoder(int channel)
-        {
+        public StreamEncoder newEncoder(int channel) {
             return codec.newEncoder(channel);
         }
 
         @Override
-        public Reuse reuse()
-        {
-            return new Reuse(baselinePages, sessionStats.baselineReferences(), sessionStats.pages(PageLevel.BASELINE_DELTA));
+        public Reuse reuse() {
+            return new Reuse(
+                    baselinePages, sessionStats.baselineReferences(), sessionStats.pages(PageLevel.BASELINE_DELTA));
         }
 
         @Override
-        public StreamDecoder newDecoder(int channel)
-        {
+        public StreamDecoder newDecoder(int channel) {
             return identity.newDecoder(channel);
         }
 
         @Override
-        public void linkMeasured(LinkMeasurement link)
-        {
+        public void linkMeasured(LinkMeasurement link) {
             if (config.isTierAuto() && link.minRttMicros() > 0) {
                 LinkTier measured = config.tierOfRtt(link.minRttMicros());
                 if (measured != tier) {
-                    log.info("{} HDE tier {} -> {} (RTT {} ms)", context, tier.number(), measured.number(), String.format("%.2f", link.minRttMicros() / 1000.0));
+                    log.info(
+                            "{} HDE tier {} -> {} (RTT {} ms)",
+                            context,
+                            tier.number(),
+                            measured.number(),
+                            String.format("%.2f", link.minRttMicros() / 1000.0));
                     tier = measured;
                 }
             }
@@ -226,16 +234,14 @@ public final class HdeSessionCodecs
         }
 
         @Override
-        public void completed()
-        {
+        public void completed() {
             if (recording != null) {
                 recording.commit();
             }
         }
 
         @Override
-        public void close()
-        {
+        public void close() {
             codec.close();
             if (recording != null) {
                 // after a completed session there is nothing left to keep; after a failed one, what
@@ -246,57 +252,54 @@ public final class HdeSessionCodecs
         }
     }
 
-    private final class Destination
-            implements DestinationCodec
-    {
+    private final class Destination implements DestinationCodec {
         private final String context;
         private final List<StoredBaseline> baselines;
         private final SessionRecording recording;
         private final HdeStreamCodec codec;
 
-        private Destination(long sessionId, String context)
-        {
+        private Destination(long sessionId, String context) {
             this.context = context;
             this.baselines = openNewestBaselines(context);
-            this.recording = recording(sessionId, "destination", context, config.baselineRecording().atDestination());
-            this.codec = new HdeStreamCodec(config, new HdeStats(stats), context, List.of(), baselines, recording, config::linkTier);
+            this.recording = recording(
+                    sessionId,
+                    "destination",
+                    context,
+                    config.baselineRecording().atDestination());
+            this.codec = new HdeStreamCodec(
+                    config, new HdeStats(stats), context, List.of(), baselines, recording, config::linkTier);
         }
 
         @Override
-        public CodecMode mode()
-        {
+        public CodecMode mode() {
             return CodecMode.HDE;
         }
 
         @Override
-        public byte[] answer()
-        {
-            return BaselineAnnouncement.serialize(baselines.stream().map(StoredBaseline::announcement).toList());
+        public byte[] answer() {
+            return BaselineAnnouncement.serialize(
+                    baselines.stream().map(StoredBaseline::announcement).toList());
         }
 
         @Override
-        public StreamDecoder newDecoder(int channel)
-        {
+        public StreamDecoder newDecoder(int channel) {
             return codec.newDecoder(channel);
         }
 
         @Override
-        public StreamEncoder newEncoder(int channel)
-        {
+        public StreamEncoder newEncoder(int channel) {
             return identity.newEncoder(channel);
         }
 
         @Override
-        public void completed()
-        {
+        public void completed() {
             if (recording != null) {
                 recording.commit();
             }
         }
 
         @Override
-        public void close()
-        {
+        public void close() {
             codec.close();
             if (recording != null) {
                 // a failed session's verified pages become a baseline: the next attempt resumes
@@ -306,38 +309,34 @@ public final class HdeSessionCodecs
         }
     }
 
-    private static void closeAll(String context, List<StoredBaseline> baselines)
-    {
+    private static void closeAll(String context, List<StoredBaseline> baselines) {
         for (StoredBaseline baseline : baselines) {
             try {
                 baseline.close();
-            }
-            catch (IOException e) {
+            } catch (IOException e) {
                 log.info("{} cannot close baseline {}: {}", context, baseline.id(), e.getMessage());
             }
         }
     }
 
-    private List<StoredBaseline> openNewestBaselines(String context)
-    {
+    private List<StoredBaseline> openNewestBaselines(String context) {
         List<StoredBaseline> opened = new ArrayList<>();
         List<BaselineStore.BaselineInfo> all;
         try {
             all = store.list();
-        }
-        catch (BaselineStoreException e) {
+        } catch (BaselineStoreException e) {
             log.warn("{} no baseline offered: {}", context, e.getMessage());
             return opened;
         }
         List<BaselineStore.BaselineInfo> newest = all.stream()
-                .sorted(Comparator.comparingLong(BaselineStore.BaselineInfo::createdMillis).reversed())
+                .sorted(Comparator.comparingLong(BaselineStore.BaselineInfo::createdMillis)
+                        .reversed())
                 .limit(config.getBaselineAnnounceLimit())
                 .toList();
         for (BaselineStore.BaselineInfo info : newest) {
             try {
                 opened.add(store.open(info.id()));
-            }
-            catch (BaselineStoreException e) {
+            } catch (BaselineStoreException e) {
                 log.warn("{} baseline {} not offered: {}", context, info.id(), e.getMessage());
             }
         }

@@ -13,10 +13,10 @@ import java.util.concurrent.atomic.LongAdder;
  * frames): frames, body and frame bytes, stream bytes in and encoder time spent while that level
  * was set (what {@link LevelController} measures speed and ratio from).
  */
-public final class HdeStats
-{
+public final class HdeStats {
     /** The compression level of raw (tier 1, or incompressible) frames. */
     public static final int NO_COMPRESSION = Integer.MIN_VALUE;
+
     private static final int MIN_LEVEL = -7;
     private static final int MAX_LEVEL = 22;
     private static final int LEVEL_SLOTS = MAX_LEVEL - MIN_LEVEL + 2;
@@ -47,35 +47,29 @@ public final class HdeStats
     private final HdeStats parent;
 
     /** Counters of their own (a daemon's). */
-    public HdeStats()
-    {
+    public HdeStats() {
         this.parent = null;
     }
 
     /** A session's counters: whatever they count is counted by {@code parent} too. */
-    public HdeStats(HdeStats parent)
-    {
+    public HdeStats(HdeStats parent) {
         this.parent = java.util.Objects.requireNonNull(parent, "parent is null");
     }
 
     /** One measured compression level, for {@link LevelController}. */
-    public record LevelSample(int level, long inputBytes, long frameBytes, long encodeNanos)
-    {
+    public record LevelSample(int level, long inputBytes, long frameBytes, long encodeNanos) {
         /** Stream bytes encoded per second of encoder time; 0 if nothing measured. */
-        public double inputBytesPerSecond()
-        {
+        public double inputBytesPerSecond() {
             return encodeNanos == 0 ? 0 : inputBytes * 1e9 / encodeNanos;
         }
 
         /** Frame bytes per stream byte (lower is better); 1 if nothing measured. */
-        public double ratio()
-        {
+        public double ratio() {
             return inputBytes == 0 ? 1 : (double) frameBytes / inputBytes;
         }
     }
 
-    static int slot(int level)
-    {
+    static int slot(int level) {
         if (level == NO_COMPRESSION) {
             return 0;
         }
@@ -85,8 +79,7 @@ public final class HdeStats
         return level - MIN_LEVEL + 1;
     }
 
-    void page(PageLevel level, long bytesIn, long bytesOut)
-    {
+    void page(PageLevel level, long bytesIn, long bytesOut) {
         pages.incrementAndGet(level.ordinal());
         pageBytesIn.addAndGet(level.ordinal(), bytesIn);
         pageBytesOut.addAndGet(level.ordinal(), bytesOut);
@@ -96,8 +89,7 @@ public final class HdeStats
     }
 
     /** A REF record whose content came from a baseline the destination announced (not this migration's cache). */
-    void baselineReference()
-    {
+    void baselineReference() {
         baselineReferences.increment();
         if (parent != null) {
             parent.baselineReference();
@@ -105,13 +97,11 @@ public final class HdeStats
     }
 
     /** Pages sent as references to a baseline the destination held before the migration. */
-    public long baselineReferences()
-    {
+    public long baselineReferences() {
         return baselineReferences.sum();
     }
 
-    void raw(long bytesIn, long bytesOut)
-    {
+    void raw(long bytesIn, long bytesOut) {
         rawBytesIn.add(bytesIn);
         rawBytesOut.add(bytesOut);
         if (parent != null) {
@@ -119,8 +109,7 @@ public final class HdeStats
         }
     }
 
-    void input(int level, long bytes, long nanos)
-    {
+    void input(int level, long bytes, long nanos) {
         levelInputBytes.addAndGet(slot(level), bytes);
         levelEncodeNanos.addAndGet(slot(level), nanos);
         encodeNanos.add(nanos);
@@ -129,8 +118,7 @@ public final class HdeStats
         }
     }
 
-    void frameEncoded(int level, long bodyBytes, long frameBytes, long nanos)
-    {
+    void frameEncoded(int level, long bodyBytes, long frameBytes, long nanos) {
         int slot = slot(level);
         levelFrames.incrementAndGet(slot);
         levelBodyBytes.addAndGet(slot, bodyBytes);
@@ -144,8 +132,7 @@ public final class HdeStats
         }
     }
 
-    void controlFrameEncoded(long frameBytes)
-    {
+    void controlFrameEncoded(long frameBytes) {
         framesEncoded.increment();
         frameBytesEncoded.add(frameBytes);
         if (parent != null) {
@@ -153,8 +140,7 @@ public final class HdeStats
         }
     }
 
-    void frameDecoded(long frameBytes, long outputBytes, long nanos)
-    {
+    void frameDecoded(long frameBytes, long outputBytes, long nanos) {
         framesDecoded.increment();
         frameBytesDecoded.add(frameBytes);
         bytesDecoded.add(outputBytes);
@@ -164,8 +150,7 @@ public final class HdeStats
         }
     }
 
-    void dictionaryTrained(long nanos)
-    {
+    void dictionaryTrained(long nanos) {
         dictionariesTrained.increment();
         dictionaryTrainingNanos.add(nanos);
         if (parent != null) {
@@ -173,8 +158,7 @@ public final class HdeStats
         }
     }
 
-    void dictionaryTrainingFailed(long nanos)
-    {
+    void dictionaryTrainingFailed(long nanos) {
         dictionaryTrainingFailures.increment();
         dictionaryTrainingNanos.add(nanos);
         if (parent != null) {
@@ -182,34 +166,28 @@ public final class HdeStats
         }
     }
 
-    public long pages(PageLevel level)
-    {
+    public long pages(PageLevel level) {
         return pages.get(level.ordinal());
     }
 
-    public long pageBytesIn(PageLevel level)
-    {
+    public long pageBytesIn(PageLevel level) {
         return pageBytesIn.get(level.ordinal());
     }
 
-    public long pageBytesOut(PageLevel level)
-    {
+    public long pageBytesOut(PageLevel level) {
         return pageBytesOut.get(level.ordinal());
     }
 
-    public long rawBytesIn()
-    {
+    public long rawBytesIn() {
         return rawBytesIn.sum();
     }
 
-    public long rawBytesOut()
-    {
+    public long rawBytesOut() {
         return rawBytesOut.sum();
     }
 
     /** Stream bytes given to encoders (pages with their headers, and raw bytes). */
-    public long bytesIn()
-    {
+    public long bytesIn() {
         long sum = rawBytesIn.sum();
         for (PageLevel level : PageLevel.values()) {
             sum += pageBytesIn(level);
@@ -217,75 +195,61 @@ public final class HdeStats
         return sum;
     }
 
-    public long framesEncoded()
-    {
+    public long framesEncoded() {
         return framesEncoded.sum();
     }
 
     /** Bytes of all frames written (what the tunnel carries). */
-    public long frameBytesEncoded()
-    {
+    public long frameBytesEncoded() {
         return frameBytesEncoded.sum();
     }
 
-    public long encodeNanos()
-    {
+    public long encodeNanos() {
         return encodeNanos.sum();
     }
 
-    public long framesDecoded()
-    {
+    public long framesDecoded() {
         return framesDecoded.sum();
     }
 
-    public long frameBytesDecoded()
-    {
+    public long frameBytesDecoded() {
         return frameBytesDecoded.sum();
     }
 
     /** Stream bytes handed out by decoders. */
-    public long bytesDecoded()
-    {
+    public long bytesDecoded() {
         return bytesDecoded.sum();
     }
 
-    public long decodeNanos()
-    {
+    public long decodeNanos() {
         return decodeNanos.sum();
     }
 
-    public long dictionariesTrained()
-    {
+    public long dictionariesTrained() {
         return dictionariesTrained.sum();
     }
 
-    public long dictionaryTrainingFailures()
-    {
+    public long dictionaryTrainingFailures() {
         return dictionaryTrainingFailures.sum();
     }
 
-    public long dictionaryTrainingNanos()
-    {
+    public long dictionaryTrainingNanos() {
         return dictionaryTrainingNanos.sum();
     }
 
-    public long levelFrames(int level)
-    {
+    public long levelFrames(int level) {
         return levelFrames.get(slot(level));
     }
 
-    public long levelBodyBytes(int level)
-    {
+    public long levelBodyBytes(int level) {
         return levelBodyBytes.get(slot(level));
     }
 
-    public long levelFrameBytes(int level)
-    {
+    public long levelFrameBytes(int level) {
         return levelFrameBytes.get(slot(level));
     }
 
-    public LevelSample levelSample(int level)
-    {
+    public LevelSample levelSample(int level) {
         int slot = slot(level);
         return new LevelSample(level, levelInputBytes.get(slot), levelFrameBytes.get(slot), levelEncodeNanos.get(slot));
     }
@@ -294,8 +258,7 @@ public final class HdeStats
      * Every compression level that frames were encoded or stream bytes given at, in slot order:
      * {@link #NO_COMPRESSION} first, then zstd's levels from the lowest.
      */
-    public List<Integer> levelsUsed()
-    {
+    public List<Integer> levelsUsed() {
         List<Integer> used = new ArrayList<>();
         for (int slot = 0; slot < LEVEL_SLOTS; slot++) {
             if (levelFrames.get(slot) != 0 || levelInputBytes.get(slot) != 0) {

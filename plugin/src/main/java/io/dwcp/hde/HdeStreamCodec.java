@@ -1,5 +1,7 @@
 package io.dwcp.hde;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.codec.CodecException;
 import io.dwcp.codec.StreamCodec;
 import io.dwcp.codec.StreamDecoder;
@@ -12,16 +14,12 @@ import io.dwcp.migration.stream.TokenizerOptions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * HDE in the tunnel, for one session: one {@link HdeEncoder} per QEMU connection at the source,
@@ -40,9 +38,7 @@ import static java.util.Objects.requireNonNull;
  * sequence, unknown reference, hash mismatch) throws {@link CodecException}, which fails the
  * session before the bytes since the last verified checkpoint reach QEMU.
  */
-public final class HdeStreamCodec
-        implements StreamCodec
-{
+public final class HdeStreamCodec implements StreamCodec {
     private static final Logger log = LoggerFactory.getLogger(HdeStreamCodec.class);
     private static final int SCRATCH = 64 * 1024;
 
@@ -62,9 +58,14 @@ public final class HdeStreamCodec
      * @param recording the session's baseline recording, or {@code null}
      * @param tier the link tier now (asked when an encoder starts and at each {@link #adjust})
      */
-    HdeStreamCodec(HdeConfig config, HdeStats stats, String context, List<BaselineAnnouncement> destinationBaselines,
-            List<? extends Baseline> heldBaselines, SessionRecording recording, Supplier<LinkTier> tier)
-    {
+    HdeStreamCodec(
+            HdeConfig config,
+            HdeStats stats,
+            String context,
+            List<BaselineAnnouncement> destinationBaselines,
+            List<? extends Baseline> heldBaselines,
+            SessionRecording recording,
+            Supplier<LinkTier> tier) {
         this.config = requireNonNull(config, "config is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.context = requireNonNull(context, "context is null");
@@ -77,74 +78,66 @@ public final class HdeStreamCodec
     private volatile BaselineVersions versions = BaselineVersions.NONE;
 
     /** Source side: this host's earlier versions of the pages; applies to the encoders that have not started yet. */
-    void baselineVersions(BaselineVersions versions)
-    {
+    void baselineVersions(BaselineVersions versions) {
         this.versions = requireNonNull(versions, "versions is null");
     }
 
     /** Source side: what the destination announced; applies to the encoders that have not started yet. */
-    void destinationBaselines(List<BaselineAnnouncement> baselines)
-    {
+    void destinationBaselines(List<BaselineAnnouncement> baselines) {
         this.destinationBaselines = List.copyOf(baselines);
     }
 
     @Override
-    public StreamEncoder newEncoder(int channel)
-    {
+    public StreamEncoder newEncoder(int channel) {
         Encoder encoder = new Encoder(channel);
         encoders.add(encoder);
         return encoder;
     }
 
     @Override
-    public StreamDecoder newDecoder(int channel)
-    {
+    public StreamDecoder newDecoder(int channel) {
         Decoder decoder = new Decoder(channel);
         decoders.add(decoder);
         return decoder;
     }
 
     /** Applies the link's tier and rate to every encoder (on the thread that drives them). */
-    void adjust(double linkBytesPerSecond)
-    {
+    void adjust(double linkBytesPerSecond) {
         LinkTier now = tier.get();
         for (Encoder encoder : encoders) {
             encoder.adjust(now, linkBytesPerSecond);
         }
     }
 
-    void close()
-    {
+    void close() {
         encoders.forEach(Encoder::close);
         decoders.forEach(Decoder::close);
     }
 
-    private final class Encoder
-            implements StreamEncoder
-    {
+    private final class Encoder implements StreamEncoder {
         private final int channel;
         private final MigrationStreamTokenizer tokenizer = new MigrationStreamTokenizer(TokenizerOptions.lenient());
         private final byte[] scratch = new byte[SCRATCH];
         /** The bytes the tokenizer holds back: stream offsets [fed - tailLength, fed). */
         private final byte[] tail = new byte[MigrationStreamTokenizer.MAX_CARRY + SCRATCH];
+
         private final LevelController controller = new LevelController(config);
         private int tailLength;
         private long fed;
         /** Every byte below this stream offset was given to the HDE encoder. */
         private long sent;
+
         private long frameBytes;
         private HdeEncoder encoder;
         private Consumer<ByteBuf> out;
         private boolean tokenizerFailed;
         private boolean closed;
 
-        private Encoder(int channel)
-        {
+        private Encoder(int channel) {
             this.channel = channel;
         }
 
-        private HdeEncoder encoder()
-        {
+        private HdeEncoder encoder() {
             if (encoder == null) {
                 encoder = new HdeEncoder(config, stats, destinationBaselines, this::frame);
                 encoder.useBaselineVersions(versions);
@@ -153,15 +146,13 @@ public final class HdeStreamCodec
             return encoder;
         }
 
-        private void frame(byte[] frame)
-        {
+        private void frame(byte[] frame) {
             frameBytes += frame.length;
             out.accept(Unpooled.wrappedBuffer(frame));
         }
 
         @Override
-        public void encode(ByteBuf raw, Consumer<ByteBuf> out)
-        {
+        public void encode(ByteBuf raw, Consumer<ByteBuf> out) {
             this.out = out;
             try {
                 HdeEncoder hde = encoder();
@@ -183,28 +174,29 @@ public final class HdeStreamCodec
                         for (Token token = tokenizer.next(); token != null; token = tokenizer.next()) {
                             token(hde, token);
                         }
-                    }
-                    catch (RuntimeException e) {
+                    } catch (RuntimeException e) {
                         if (e instanceof CodecException) {
                             throw e;
                         }
                         tokenizerFailed = true;
-                        log.warn("{} QEMU connection {}: the migration stream tokenizer failed at stream offset {}, sending the rest without page encoding: {}",
-                                context, channel, tokenizer.position(), e.toString());
+                        log.warn(
+                                "{} QEMU connection {}: the migration stream tokenizer failed at stream offset {}, sending the rest without page encoding: {}",
+                                context,
+                                channel,
+                                tokenizer.position(),
+                                e.toString());
                         sendUnsent(hde, fedBefore, length);
                         continue;
                     }
                     keepTail(length);
                 }
-            }
-            finally {
+            } finally {
                 raw.release();
                 this.out = null;
             }
         }
 
-        private void token(HdeEncoder hde, Token token)
-        {
+        private void token(HdeEncoder hde, Token token) {
             long start = token.streamOffset();
             long end = start + token.length();
             if (end <= sent) {
@@ -219,9 +211,15 @@ public final class HdeStreamCodec
             }
             PageHash hash = null;
             if (token.type() == TokenType.RAM_PAGE && token.contentLength() == HdeFrame.PAGE_SIZE) {
-                hash = hde.page(token.blockName(), token.pageOffset(), token.array(), token.offset(), token.headerLength(), token.array(), token.contentOffset());
-            }
-            else {
+                hash = hde.page(
+                        token.blockName(),
+                        token.pageOffset(),
+                        token.array(),
+                        token.offset(),
+                        token.headerLength(),
+                        token.array(),
+                        token.contentOffset());
+            } else {
                 hde.raw(token.array(), token.offset(), token.length());
             }
             if (recording != null) {
@@ -232,8 +230,7 @@ public final class HdeStreamCodec
         }
 
         /** After a tokenizer failure: the bytes of the tail and of the current piece not sent yet. */
-        private void sendUnsent(HdeEncoder hde, long fedBefore, int pieceLength)
-        {
+        private void sendUnsent(HdeEncoder hde, long fedBefore, int pieceLength) {
             long tailStart = fedBefore - tailLength;
             if (sent < fedBefore) {
                 int from = (int) (sent - tailStart);
@@ -246,23 +243,20 @@ public final class HdeStreamCodec
             tailLength = 0;
         }
 
-        private void keepTail(int pieceLength)
-        {
+        private void keepTail(int pieceLength) {
             int held = (int) (fed - tokenizer.position());
             if (held > pieceLength) {
                 int keep = held - pieceLength;
                 System.arraycopy(tail, tailLength - keep, tail, 0, keep);
                 System.arraycopy(scratch, 0, tail, keep, pieceLength);
-            }
-            else {
+            } else {
                 System.arraycopy(scratch, pieceLength - held, tail, 0, held);
             }
             tailLength = held;
         }
 
         @Override
-        public void flush(Consumer<ByteBuf> out)
-        {
+        public void flush(Consumer<ByteBuf> out) {
             this.out = out;
             try {
                 HdeEncoder hde = encoder();
@@ -273,14 +267,12 @@ public final class HdeStreamCodec
                     sent = fed;
                 }
                 hde.flush();
-            }
-            finally {
+            } finally {
                 this.out = null;
             }
         }
 
-        void adjust(LinkTier now, double linkBytesPerSecond)
-        {
+        void adjust(LinkTier now, double linkBytesPerSecond) {
             if (encoder == null || closed) {
                 return;
             }
@@ -290,8 +282,7 @@ public final class HdeStreamCodec
             }
         }
 
-        void close()
-        {
+        void close() {
             closed = true;
             if (encoder != null) {
                 encoder.close();
@@ -299,18 +290,24 @@ public final class HdeStreamCodec
         }
 
         @Override
-        public String summary()
-        {
+        public String summary() {
             StreamStatistics statistics = tokenizer.statistics();
-            return String.format("kind %s, %d bytes in %d HDE frame bytes (%.1f%%), %d pages (%d zero), %d sections, %d multifd packets, %d literal bytes%s",
-                    tokenizer.channelKind(), fed, frameBytes, fed == 0 ? 0.0 : 100.0 * frameBytes / fed, statistics.pages(), statistics.zeroPages(),
-                    statistics.sections(), statistics.multifdPackets(), statistics.literalBytes(), tokenizerFailed ? " (tokenizer failed: partial)" : "");
+            return String.format(
+                    "kind %s, %d bytes in %d HDE frame bytes (%.1f%%), %d pages (%d zero), %d sections, %d multifd packets, %d literal bytes%s",
+                    tokenizer.channelKind(),
+                    fed,
+                    frameBytes,
+                    fed == 0 ? 0.0 : 100.0 * frameBytes / fed,
+                    statistics.pages(),
+                    statistics.zeroPages(),
+                    statistics.sections(),
+                    statistics.multifdPackets(),
+                    statistics.literalBytes(),
+                    tokenizerFailed ? " (tokenizer failed: partial)" : "");
         }
     }
 
-    private final class Decoder
-            implements StreamDecoder, HdeDecoder.Sink
-    {
+    private final class Decoder implements StreamDecoder, HdeDecoder.Sink {
         /** First capacity of a decoded output buffer: one frame's worth of pages at the default frame size. */
         private static final int DECODED_CHUNK = 1 << 20;
 
@@ -319,15 +316,13 @@ public final class HdeStreamCodec
         private final byte[] scratch = new byte[SCRATCH];
         private ByteBuf decoded;
 
-        private Decoder(int channel)
-        {
+        private Decoder(int channel) {
             this.channel = channel;
             this.decoder = new HdeDecoder(config, stats, heldBaselines, this);
         }
 
         @Override
-        public void decode(ByteBuf encoded, Consumer<ByteBuf> out)
-        {
+        public void decode(ByteBuf encoded, Consumer<ByteBuf> out) {
             try {
                 int index = encoded.readerIndex();
                 int end = encoded.writerIndex();
@@ -337,15 +332,14 @@ public final class HdeStreamCodec
                     index += length;
                     decoder.feed(scratch, 0, length);
                 }
-            }
-            catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 if (decoded != null) {
                     decoded.release();
                     decoded = null;
                 }
-                throw new CodecException("HDE decoding of QEMU connection " + channel + " failed: " + e.getMessage(), e);
-            }
-            finally {
+                throw new CodecException(
+                        "HDE decoding of QEMU connection " + channel + " failed: " + e.getMessage(), e);
+            } finally {
                 encoded.release();
             }
             if (decoded != null) {
@@ -354,8 +348,7 @@ public final class HdeStreamCodec
             }
         }
 
-        private ByteBuf output(int bytes)
-        {
+        private ByteBuf output(int bytes) {
             if (decoded == null) {
                 // direct and pooled: it is written to QEMU's socket as it is (a heap buffer would be
                 // copied there, and a new one zeroed for every frame)
@@ -365,28 +358,33 @@ public final class HdeStreamCodec
         }
 
         @Override
-        public void page(String blockName, long pageOffset, PageHash hash, byte[] header, int headerOffset, int headerLength, byte[] content)
-        {
-            output(headerLength + HdeFrame.PAGE_SIZE).writeBytes(header, headerOffset, headerLength).writeBytes(content, 0, HdeFrame.PAGE_SIZE);
+        public void page(
+                String blockName,
+                long pageOffset,
+                PageHash hash,
+                byte[] header,
+                int headerOffset,
+                int headerLength,
+                byte[] content) {
+            output(headerLength + HdeFrame.PAGE_SIZE)
+                    .writeBytes(header, headerOffset, headerLength)
+                    .writeBytes(content, 0, HdeFrame.PAGE_SIZE);
             if (recording != null) {
                 recording.page(blockName, pageOffset, content, hash);
             }
         }
 
         @Override
-        public void page(byte[] header, int headerOffset, int headerLength, byte[] content)
-        {
+        public void page(byte[] header, int headerOffset, int headerLength, byte[] content) {
             page(null, -1, null, header, headerOffset, headerLength, content);
         }
 
         @Override
-        public void raw(byte[] bytes, int offset, int length)
-        {
+        public void raw(byte[] bytes, int offset, int length) {
             output(length).writeBytes(bytes, offset, length);
         }
 
-        void close()
-        {
+        void close() {
             decoder.close();
         }
     }

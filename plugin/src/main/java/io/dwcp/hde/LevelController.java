@@ -1,8 +1,8 @@
 package io.dwcp.hde;
 
-import java.util.function.IntFunction;
-
 import static java.util.Objects.requireNonNull;
+
+import java.util.function.IntFunction;
 
 /**
  * Picks the zstd level of a stream from the link's measured rate and the encoder's measured speed
@@ -23,17 +23,22 @@ import static java.util.Objects.requireNonNull;
  * times in a row, so one noisy sample does not make the level oscillate. Call {@link #decide}
  * periodically (e.g. each second) from the thread that owns the encoder. Not thread-safe.
  */
-public final class LevelController
-{
+public final class LevelController {
     /** Bytes a level must have encoded before its measurements replace the estimates. */
     public static final long MIN_SAMPLE_BYTES = 4L << 20;
+
     static final double DEFAULT_LEVEL1_SPEED = 250e6;
     static final double DEFAULT_LEVEL1_RATIO = 0.5;
 
     // zstd 1.5 on the Silesia corpus, one core: compression speed in MB/s and ratio, levels 1..22;
     // only their proportions are used, as priors for levels not measured yet
-    private static final double[] SPEED = {0, 510, 420, 330, 300, 160, 125, 100, 85, 70, 55, 45, 40, 18, 15, 11, 8, 6, 4.5, 3.5, 3, 2.5, 2};
-    private static final double[] RATIO = {0, 2.896, 3.04, 3.16, 3.20, 3.28, 3.33, 3.39, 3.43, 3.47, 3.52, 3.55, 3.56, 3.58, 3.60, 3.63, 3.72, 3.80, 3.83, 3.88, 3.90, 3.92, 3.94};
+    private static final double[] SPEED = {
+        0, 510, 420, 330, 300, 160, 125, 100, 85, 70, 55, 45, 40, 18, 15, 11, 8, 6, 4.5, 3.5, 3, 2.5, 2
+    };
+    private static final double[] RATIO = {
+        0, 2.896, 3.04, 3.16, 3.20, 3.28, 3.33, 3.39, 3.43, 3.47, 3.52, 3.55, 3.56, 3.58, 3.60, 3.63, 3.72, 3.80, 3.83,
+        3.88, 3.90, 3.92, 3.94
+    };
 
     private final int tier2Level;
     private final int minLevel;
@@ -43,13 +48,11 @@ public final class LevelController
     private int pendingLevel = Integer.MIN_VALUE;
     private int pendingCount;
 
-    public LevelController(HdeConfig config)
-    {
+    public LevelController(HdeConfig config) {
         this(config, 2);
     }
 
-    public LevelController(HdeConfig config, int hold)
-    {
+    public LevelController(HdeConfig config, int hold) {
         requireNonNull(config, "config is null");
         if (hold < 1) {
             throw new IllegalArgumentException("hold must be at least 1: " + hold);
@@ -62,8 +65,7 @@ public final class LevelController
     }
 
     /** Sets the encoder's level from its own statistics and the link's measured rate. */
-    public void adjust(HdeEncoder encoder, HdeStats stats, double linkBytesPerSecond)
-    {
+    public void adjust(HdeEncoder encoder, HdeStats stats, double linkBytesPerSecond) {
         int level = decide(encoder.tier(), encoder.level(), linkBytesPerSecond, stats::levelSample);
         if (level != encoder.level() && level != HdeStats.NO_COMPRESSION) {
             encoder.setLevel(level);
@@ -77,8 +79,8 @@ public final class LevelController
      * @param linkBytesPerSecond the link's measured rate (e.g. BBR's bandwidth estimate)
      * @param samples measurements per level
      */
-    public int decide(LinkTier tier, int currentLevel, double linkBytesPerSecond, IntFunction<HdeStats.LevelSample> samples)
-    {
+    public int decide(
+            LinkTier tier, int currentLevel, double linkBytesPerSecond, IntFunction<HdeStats.LevelSample> samples) {
         switch (tier) {
             case LOCAL -> {
                 return HdeStats.NO_COMPRESSION;
@@ -107,8 +109,7 @@ public final class LevelController
         }
         if (target == pendingLevel) {
             pendingCount++;
-        }
-        else {
+        } else {
             pendingLevel = target;
             pendingCount = 1;
         }
@@ -120,15 +121,13 @@ public final class LevelController
     }
 
     /** The level the measurements call for, without hysteresis. */
-    public int choose(double linkBytesPerSecond, IntFunction<HdeStats.LevelSample> samples)
-    {
+    public int choose(double linkBytesPerSecond, IntFunction<HdeStats.LevelSample> samples) {
         return choose(estimate(samples), linkBytesPerSecond);
     }
 
     record Estimate(int level, double speed, double ratio, boolean measured) {}
 
-    private int choose(Estimate[] estimates, double linkBytesPerSecond)
-    {
+    private int choose(Estimate[] estimates, double linkBytesPerSecond) {
         for (int level = maxLevel; level >= minLevel; level--) {
             if (keepsUp(estimates[level], linkBytesPerSecond)) {
                 return level;
@@ -146,18 +145,17 @@ public final class LevelController
         return best;
     }
 
-    private boolean keepsUp(Estimate estimate, double linkBytesPerSecond)
-    {
+    private boolean keepsUp(Estimate estimate, double linkBytesPerSecond) {
         return estimate.speed() >= (1 + headroom) * linkBytesPerSecond / estimate.ratio();
     }
 
-    Estimate[] estimate(IntFunction<HdeStats.LevelSample> samples)
-    {
+    Estimate[] estimate(IntFunction<HdeStats.LevelSample> samples) {
         Estimate[] estimates = new Estimate[maxLevel + 1];
         for (int level = minLevel; level <= maxLevel; level++) {
             HdeStats.LevelSample sample = samples.apply(level);
             if (sample != null && sample.inputBytes() >= MIN_SAMPLE_BYTES && sample.encodeNanos() > 0) {
-                estimates[level] = new Estimate(level, sample.inputBytesPerSecond(), Math.max(sample.ratio(), 1e-6), true);
+                estimates[level] =
+                        new Estimate(level, sample.inputBytesPerSecond(), Math.max(sample.ratio(), 1e-6), true);
             }
         }
         for (int level = minLevel; level <= maxLevel; level++) {
@@ -167,18 +165,27 @@ public final class LevelController
             Estimate nearest = null;
             for (int distance = 1; nearest == null && distance <= maxLevel; distance++) {
                 for (int candidate : new int[] {level - distance, level + distance}) {
-                    if (candidate >= minLevel && candidate <= maxLevel && estimates[candidate] != null && estimates[candidate].measured()) {
+                    if (candidate >= minLevel
+                            && candidate <= maxLevel
+                            && estimates[candidate] != null
+                            && estimates[candidate].measured()) {
                         nearest = estimates[candidate];
                         break;
                     }
                 }
             }
             if (nearest == null) {
-                estimates[level] = new Estimate(level, DEFAULT_LEVEL1_SPEED * SPEED[level] / SPEED[1], DEFAULT_LEVEL1_RATIO * RATIO[1] / RATIO[level], false);
-            }
-            else {
-                estimates[level] = new Estimate(level, nearest.speed() * SPEED[level] / SPEED[nearest.level()],
-                        nearest.ratio() * RATIO[nearest.level()] / RATIO[level], false);
+                estimates[level] = new Estimate(
+                        level,
+                        DEFAULT_LEVEL1_SPEED * SPEED[level] / SPEED[1],
+                        DEFAULT_LEVEL1_RATIO * RATIO[1] / RATIO[level],
+                        false);
+            } else {
+                estimates[level] = new Estimate(
+                        level,
+                        nearest.speed() * SPEED[level] / SPEED[nearest.level()],
+                        nearest.ratio() * RATIO[nearest.level()] / RATIO[level],
+                        false);
             }
         }
         return estimates;

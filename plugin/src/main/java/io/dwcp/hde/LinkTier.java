@@ -1,8 +1,7 @@
 package io.dwcp.hde;
 
 /** The tier of the link a stream crosses: chooses how hard HDE compresses (see {@link HdeConfig}). */
-public enum LinkTier
-{
+public enum LinkTier {
     /** Same site (&lt; 2 ms RTT): raw frames, CPU is the scarce resource. */
     LOCAL(1),
     /** Metro or region: a fast zstd level. */
@@ -12,18 +11,15 @@ public enum LinkTier
 
     private final int number;
 
-    LinkTier(int number)
-    {
+    LinkTier(int number) {
         this.number = number;
     }
 
-    public int number()
-    {
+    public int number() {
         return number;
     }
 
-    public static LinkTier ofNumber(int number)
-    {
+    public static LinkTier ofNumber(int number) {
         for (LinkTier tier : values()) {
             if (tier.number == number) {
                 return tier;

@@ -14,44 +14,37 @@ import java.util.Map;
  * <p>Only {@link #put} changes recency; {@link #peek} does not, so looking a key up to decide how
  * to encode a page cannot make the two sides differ. Capacity 0 disables the cache.
  */
-final class LruCache<K, V>
-{
+final class LruCache<K, V> {
     private final int capacity;
     // insertion order = recency order: put() re-inserts a key to make it the most recent
     private final LinkedHashMap<K, V> entries = new LinkedHashMap<>(16, 0.75f, false);
     private long evictions;
 
-    LruCache(int capacity)
-    {
+    LruCache(int capacity) {
         if (capacity < 0) {
             throw new IllegalArgumentException("capacity is negative: " + capacity);
         }
         this.capacity = capacity;
     }
 
-    int capacity()
-    {
+    int capacity() {
         return capacity;
     }
 
-    int size()
-    {
+    int size() {
         return entries.size();
     }
 
-    long evictions()
-    {
+    long evictions() {
         return evictions;
     }
 
     /** The value, without changing recency; {@code null} if absent. */
-    V peek(K key)
-    {
+    V peek(K key) {
         return entries.get(key);
     }
 
-    boolean contains(K key)
-    {
+    boolean contains(K key) {
         return entries.containsKey(key);
     }
 
@@ -59,8 +52,7 @@ final class LruCache<K, V>
      * If {@code key} is absent and the cache is full, removes the least recent entry and returns its
      * value (for reuse); {@code null} otherwise. {@link #put} would evict the same entry.
      */
-    V evictForInsert(K key)
-    {
+    V evictForInsert(K key) {
         if (capacity == 0 || entries.size() < capacity || entries.containsKey(key)) {
             return null;
         }
@@ -68,8 +60,7 @@ final class LruCache<K, V>
     }
 
     /** Makes {@code key} the most recent entry with {@code value}, evicting the least recent one if full. */
-    void put(K key, V value)
-    {
+    void put(K key, V value) {
         if (capacity == 0) {
             return;
         }
@@ -79,19 +70,16 @@ final class LruCache<K, V>
         entries.put(key, value);
     }
 
-    V remove(K key)
-    {
+    V remove(K key) {
         return entries.remove(key);
     }
 
     /** Keys from least to most recent (tests compare the two sides' caches with it). */
-    List<K> keys()
-    {
+    List<K> keys() {
         return new ArrayList<>(entries.keySet());
     }
 
-    private V evictEldest()
-    {
+    private V evictEldest() {
         Iterator<Map.Entry<K, V>> eldest = entries.entrySet().iterator();
         V value = eldest.next().getValue();
         eldest.remove();

@@ -23,39 +23,32 @@ import java.util.HexFormat;
  * the reference (a corrupt cache or baseline file is an error, never a wrong page); the tunnel's
  * end-to-end SHA-256 over the rebuilt stream is a second, independent check.
  */
-public record PageHash(long high, long low)
-        implements Comparable<PageHash>
-{
+public record PageHash(long high, long low) implements Comparable<PageHash> {
     public static final int BYTES = 16;
 
-    public static PageHash read(byte[] bytes, int offset)
-    {
+    public static PageHash read(byte[] bytes, int offset) {
         return new PageHash(Bytes.getLong(bytes, offset), Bytes.getLong(bytes, offset + 8));
     }
 
-    public void write(byte[] bytes, int offset)
-    {
+    public void write(byte[] bytes, int offset) {
         Bytes.putLong(bytes, offset, high);
         Bytes.putLong(bytes, offset + 8, low);
     }
 
     /** Unsigned order of the 16 bytes, the order of baseline files and announcements. */
     @Override
-    public int compareTo(PageHash other)
-    {
+    public int compareTo(PageHash other) {
         int c = Long.compareUnsigned(high, other.high);
         return c != 0 ? c : Long.compareUnsigned(low, other.low);
     }
 
     @Override
-    public int hashCode()
-    {
+    public int hashCode() {
         return (int) (low ^ (low >>> 32));
     }
 
     @Override
-    public String toString()
-    {
+    public String toString() {
         return HexFormat.of().toHexDigits(high) + HexFormat.of().toHexDigits(low);
     }
 }

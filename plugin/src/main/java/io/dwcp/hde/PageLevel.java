@@ -1,8 +1,7 @@
 package io.dwcp.hde;
 
 /** How a page was sent: the four levels of hierarchical delta encoding. */
-public enum PageLevel
-{
+public enum PageLevel {
     /** Level 1: an all-zero page, a token. */
     ZERO,
     /** Level 2: content the destination holds (this migration's hash cache, or a baseline). */

@@ -1,10 +1,10 @@
 package io.dwcp.hde;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.migration.stream.Token;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * The baseline one session records (the pages it moved, last version of each), committed under a
@@ -13,8 +13,7 @@ import static java.util.Objects.requireNonNull;
  * the commit runs on the daemon's {@link BaselineJobs} (it writes the whole baseline), which also
  * publishes how the session's baseline ended.
  */
-final class SessionRecording
-{
+final class SessionRecording {
     private static final Logger log = LoggerFactory.getLogger(SessionRecording.class);
 
     private final BaselineJobs jobs;
@@ -22,8 +21,7 @@ final class SessionRecording
     private final String context;
     private BaselineRecorder recorder;
 
-    SessionRecording(BaselineJobs jobs, long sessionId, String role, String context, BaselineRecorder recorder)
-    {
+    SessionRecording(BaselineJobs jobs, long sessionId, String role, String context, BaselineRecorder recorder) {
         this.jobs = requireNonNull(jobs, "jobs is null");
         this.sessionId = sessionId;
         this.context = requireNonNull(context, "context is null");
@@ -32,35 +30,30 @@ final class SessionRecording
     }
 
     /** @param pageHash the content hash of a RAM page token when the caller has it (else it is computed) */
-    void token(Token token, PageHash pageHash)
-    {
+    void token(Token token, PageHash pageHash) {
         if (recorder == null) {
             return;
         }
         try {
             recorder.token(token, pageHash);
-        }
-        catch (BaselineStoreException | RuntimeException e) {
+        } catch (BaselineStoreException | RuntimeException e) {
             abandon(e);
         }
     }
 
-    void page(String blockName, long pageOffset, byte[] content, PageHash hash)
-    {
+    void page(String blockName, long pageOffset, byte[] content, PageHash hash) {
         if (recorder == null || pageOffset < 0) {
             return;
         }
         try {
             recorder.page(blockName, pageOffset, content, 0, hash);
-        }
-        catch (BaselineStoreException | RuntimeException e) {
+        } catch (BaselineStoreException | RuntimeException e) {
             abandon(e);
         }
     }
 
     /** The migration completed: writes the baseline in the background. */
-    void commit()
-    {
+    void commit() {
         BaselineRecorder committing = recorder;
         recorder = null;
         if (committing == null) {
@@ -76,8 +69,7 @@ final class SessionRecording
      * stored under the hash of its own content and every use of it is checked against that hash,
      * so a partial baseline only ever stands for the pages it holds.
      */
-    void keepPartial()
-    {
+    void keepPartial() {
         if (recorder != null && recorder.distinctPages() == 0) {
             close();
             return;
@@ -86,8 +78,7 @@ final class SessionRecording
     }
 
     /** The session ended without completing and nothing is to be kept. */
-    void close()
-    {
+    void close() {
         if (recorder != null) {
             recorder.close();
             recorder = null;
@@ -95,8 +86,7 @@ final class SessionRecording
         }
     }
 
-    private void abandon(Exception e)
-    {
+    private void abandon(Exception e) {
         log.info("{} baseline recording stopped (the migration goes on): {}", context, e.getMessage());
         recorder.close();
         recorder = null;

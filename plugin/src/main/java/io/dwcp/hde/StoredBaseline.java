@@ -1,26 +1,24 @@
 package io.dwcp.hde;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.zip.CRC32C;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * A baseline file opened for a migration: its hashes in memory, its pages read on demand. It stays
  * in the store until closed. Thread-safe (positional reads).
  */
-public final class StoredBaseline
-        implements Baseline, Closeable
-{
+public final class StoredBaseline implements Baseline, Closeable {
     private final BaselineStore store;
     private final FileChannel channel;
     private final Path file;
@@ -31,8 +29,12 @@ public final class StoredBaseline
     private Map<String, long[]> addresses;
     private boolean closed;
 
-    StoredBaseline(BaselineStore store, FileChannel channel, Path file, BaselineAnnouncement announcement, long addressSection)
-    {
+    StoredBaseline(
+            BaselineStore store,
+            FileChannel channel,
+            Path file,
+            BaselineAnnouncement announcement,
+            long addressSection) {
         this.store = requireNonNull(store, "store is null");
         this.channel = requireNonNull(channel, "channel is null");
         this.file = requireNonNull(file, "file is null");
@@ -41,8 +43,7 @@ public final class StoredBaseline
     }
 
     /** Whether the file says where its pages were in guest memory (a version 2 file). */
-    public boolean hasAddresses()
-    {
+    public boolean hasAddresses() {
         return addressSection >= 0;
     }
 
@@ -51,9 +52,7 @@ public final class StoredBaseline
      * {@code null} when it holds none there (a zero page, another VM's layout, a version 1 file).
      * The first call reads the file's address section (checked against its CRC).
      */
-    public synchronized PageHash versionAt(String block, long offset)
-            throws IOException
-    {
+    public synchronized PageHash versionAt(String block, long offset) throws IOException {
         if (addressSection < 0) {
             return null;
         }
@@ -72,23 +71,20 @@ public final class StoredBaseline
             long found = pages[mid] >>> 32;
             if (found < page) {
                 lo = mid + 1;
-            }
-            else if (found > page) {
+            } else if (found > page) {
                 hi = mid - 1;
-            }
-            else {
+            } else {
                 return announcement.hash((int) pages[mid]);
             }
         }
         return null;
     }
 
-    private Map<String, long[]> readAddresses()
-            throws IOException
-    {
+    private Map<String, long[]> readAddresses() throws IOException {
         long length = channel.size() - addressSection;
         if (length > Integer.MAX_VALUE - 16) {
-            throw new BaselineStoreException("baseline file " + file + " is corrupt: an address section of " + length + " bytes");
+            throw new BaselineStoreException(
+                    "baseline file " + file + " is corrupt: an address section of " + length + " bytes");
         }
         ByteBuffer section = ByteBuffer.allocate((int) length);
         BaselineStore.readFully(channel, section, addressSection, file);
@@ -100,7 +96,8 @@ public final class StoredBaseline
         try {
             int blockCount = section.getInt();
             if (blockCount < 0 || blockCount > HdeFrame.MAX_BLOCKS) {
-                throw new BaselineStoreException("baseline file " + file + " is corrupt: " + blockCount + " RAM blocks");
+                throw new BaselineStoreException(
+                        "baseline file " + file + " is corrupt: " + blockCount + " RAM blocks");
             }
             String[] blocks = new String[blockCount];
             for (int i = 0; i < blockCount; i++) {
@@ -119,7 +116,8 @@ public final class StoredBaseline
             for (int i = 0; i < entries; i++) {
                 int block = section.getShort(start + i * BaselineStore.ADDRESS_ENTRY_LENGTH) & 0xffff;
                 if (block >= blockCount) {
-                    throw new BaselineStoreException("baseline file " + file + " is corrupt: address " + i + " names block " + block);
+                    throw new BaselineStoreException(
+                            "baseline file " + file + " is corrupt: address " + i + " names block " + block);
                 }
                 counts[block]++;
             }
@@ -131,10 +129,13 @@ public final class StoredBaseline
                 int block = section.getShort() & 0xffff;
                 long offset = section.getLong();
                 int index = section.getInt();
-                if (index < 0 || index >= announcement.pages() || offset < 0 || (offset & (HdeFrame.PAGE_SIZE - 1)) != 0
+                if (index < 0
+                        || index >= announcement.pages()
+                        || offset < 0
+                        || (offset & (HdeFrame.PAGE_SIZE - 1)) != 0
                         || (offset >>> 12) > Integer.MAX_VALUE) {
-                    throw new BaselineStoreException("baseline file " + file + " is corrupt: address " + i + " is offset " + offset
-                            + " and page " + index);
+                    throw new BaselineStoreException("baseline file " + file + " is corrupt: address " + i
+                            + " is offset " + offset + " and page " + index);
                 }
                 packed[block][counts[block]++] = (offset >>> 12) << 32 | index;
             }
@@ -144,47 +145,43 @@ public final class StoredBaseline
                 result.put(blocks[b], packed[b]);
             }
             return result;
-        }
-        catch (BufferUnderflowException e) {
+        } catch (BufferUnderflowException e) {
             throw new BaselineStoreException("baseline file " + file + " is corrupt: its address section is truncated");
         }
     }
 
     @Override
-    public String id()
-    {
+    public String id() {
         return announcement.id();
     }
 
     @Override
-    public BaselineAnnouncement announcement()
-    {
+    public BaselineAnnouncement announcement() {
         return announcement;
     }
 
     @Override
-    public byte[] read(PageHash hash)
-            throws IOException
-    {
+    public byte[] read(PageHash hash) throws IOException {
         int index = announcement.indexOf(hash);
         if (index < 0) {
             return null;
         }
         ByteBuffer page = ByteBuffer.allocate(HdeFrame.PAGE_SIZE);
-        long position = BaselineStore.HEADER_LENGTH + (long) announcement.pages() * PageHash.BYTES + (long) index * HdeFrame.PAGE_SIZE;
+        long position = BaselineStore.HEADER_LENGTH
+                + (long) announcement.pages() * PageHash.BYTES
+                + (long) index * HdeFrame.PAGE_SIZE;
         try {
             BaselineStore.readFully(channel, page, position, file);
-        }
-        catch (IOException e) {
-            throw e instanceof BaselineStoreException ? e : new BaselineStoreException("cannot read baseline " + file + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw e instanceof BaselineStoreException
+                    ? e
+                    : new BaselineStoreException("cannot read baseline " + file + ": " + e.getMessage(), e);
         }
         return page.array();
     }
 
     @Override
-    public synchronized void close()
-            throws IOException
-    {
+    public synchronized void close() throws IOException {
         if (closed) {
             return;
         }

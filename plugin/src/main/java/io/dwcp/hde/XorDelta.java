@@ -10,8 +10,7 @@ package io.dwcp.hde;
  * increments and pointer changes leave mostly zero bits). A final run may have {@code literalWords
  * == 0}; runs stop as soon as all 512 words are covered.
  */
-final class XorDelta
-{
+final class XorDelta {
     static final int WORDS = HdeFrame.PAGE_SIZE / 8;
     /** The largest delta: one run of 512 literal words. */
     static final int MAX_LENGTH = 2 + 2 + HdeFrame.PAGE_SIZE;
@@ -22,13 +21,15 @@ final class XorDelta
      * Writes the delta from {@code previous} to {@code current} into {@code out} (at least
      * {@link #MAX_LENGTH} bytes from {@code outOffset}); returns its length.
      */
-    static int encode(byte[] previous, int previousOffset, byte[] current, int currentOffset, byte[] out, int outOffset)
-    {
+    static int encode(
+            byte[] previous, int previousOffset, byte[] current, int currentOffset, byte[] out, int outOffset) {
         int at = outOffset;
         int word = 0;
         while (word < WORDS) {
             int zeroStart = word;
-            while (word < WORDS && Bytes.getWord(previous, previousOffset + word * 8) == Bytes.getWord(current, currentOffset + word * 8)) {
+            while (word < WORDS
+                    && Bytes.getWord(previous, previousOffset + word * 8)
+                            == Bytes.getWord(current, currentOffset + word * 8)) {
                 word++;
             }
             if (word == WORDS) {
@@ -37,8 +38,11 @@ final class XorDelta
             int literalStart = word;
             // a literal run ends at two unchanged words in a row: a single one costs less inside the run
             while (word < WORDS) {
-                if (Bytes.getWord(previous, previousOffset + word * 8) == Bytes.getWord(current, currentOffset + word * 8)
-                        && (word + 1 == WORDS || Bytes.getWord(previous, previousOffset + word * 8 + 8) == Bytes.getWord(current, currentOffset + word * 8 + 8))) {
+                if (Bytes.getWord(previous, previousOffset + word * 8)
+                                == Bytes.getWord(current, currentOffset + word * 8)
+                        && (word + 1 == WORDS
+                                || Bytes.getWord(previous, previousOffset + word * 8 + 8)
+                                        == Bytes.getWord(current, currentOffset + word * 8 + 8))) {
                     break;
                 }
                 word++;
@@ -46,7 +50,11 @@ final class XorDelta
             at = Varint.write(out, at, literalStart - zeroStart);
             at = Varint.write(out, at, word - literalStart);
             for (int w = literalStart; w < word; w++) {
-                Bytes.putWord(out, at, Bytes.getWord(previous, previousOffset + w * 8) ^ Bytes.getWord(current, currentOffset + w * 8));
+                Bytes.putWord(
+                        out,
+                        at,
+                        Bytes.getWord(previous, previousOffset + w * 8)
+                                ^ Bytes.getWord(current, currentOffset + w * 8));
                 at += 8;
             }
         }
@@ -57,8 +65,7 @@ final class XorDelta
      * Writes {@code previous XOR delta} into {@code out}. Returns -1 on success, or the offset in
      * the delta of the first malformed run (a run past the page's end, or past the delta's end).
      */
-    static int apply(byte[] previous, byte[] delta, int deltaOffset, int deltaLength, byte[] out)
-    {
+    static int apply(byte[] previous, byte[] delta, int deltaOffset, int deltaLength, byte[] out) {
         System.arraycopy(previous, 0, out, 0, HdeFrame.PAGE_SIZE);
         int at = deltaOffset;
         int end = deltaOffset + deltaLength;

@@ -4,8 +4,7 @@ package io.dwcp.itp;
  * The true capacity of the links and the uplink over simulated time, piecewise constant: it may
  * change only at {@link #nextChange}.
  */
-public interface Capacity
-{
+public interface Capacity {
     double linkBytesPerSecond(String destination, double seconds);
 
     double uplinkBytesPerSecond(double seconds);
@@ -14,25 +13,20 @@ public interface Capacity
     double nextChange(double seconds);
 
     /** The rates in {@code evacuation}, for ever (what the planner assumes). */
-    static Capacity constant(Evacuation evacuation)
-    {
-        return new Capacity()
-        {
+    static Capacity constant(Evacuation evacuation) {
+        return new Capacity() {
             @Override
-            public double linkBytesPerSecond(String destination, double seconds)
-            {
+            public double linkBytesPerSecond(String destination, double seconds) {
                 return evacuation.link(destination).bytesPerSecond();
             }
 
             @Override
-            public double uplinkBytesPerSecond(double seconds)
-            {
+            public double uplinkBytesPerSecond(double seconds) {
                 return evacuation.uplinkBytesPerSecond();
             }
 
             @Override
-            public double nextChange(double seconds)
-            {
+            public double nextChange(double seconds) {
                 return Double.POSITIVE_INFINITY;
             }
         };

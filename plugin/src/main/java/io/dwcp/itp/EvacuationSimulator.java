@@ -1,17 +1,16 @@
 package io.dwcp.itp;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.pba.GoodputPredictor;
 import io.dwcp.pba.GoodputPredictors;
 import io.dwcp.pba.Prediction;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * A discrete-event simulation of an evacuation, with data as a fluid: between two events every
@@ -29,8 +28,7 @@ import static java.util.Objects.requireNonNull;
  * predictor, fed the link's capacity once per interval (as a bandwidth probe would measure it),
  * asked {@link #ESTIMATE_HORIZON} ahead. Deterministic: same inputs, same result.
  */
-public final class EvacuationSimulator
-{
+public final class EvacuationSimulator {
     public static final double ESTIMATE_INTERVAL_SECONDS = 1;
     public static final Duration ESTIMATE_HORIZON = Duration.ofSeconds(10);
     private static final double NEVER = Double.POSITIVE_INFINITY;
@@ -43,8 +41,7 @@ public final class EvacuationSimulator
      * @param estimate whether link estimates come from PBA predictors fed by the capacity; if not,
      * the evacuation's own link rates are the estimates (a planner's what-if run)
      */
-    public EvacuationSimulator(int maxRounds, Duration maxTime, boolean estimate)
-    {
+    public EvacuationSimulator(int maxRounds, Duration maxTime, boolean estimate) {
         if (maxRounds < 1) {
             throw new IllegalArgumentException("maxRounds must be >= 1: " + maxRounds);
         }
@@ -53,21 +50,18 @@ public final class EvacuationSimulator
         this.estimate = estimate;
     }
 
-    public static EvacuationSimulator withPredictions()
-    {
+    public static EvacuationSimulator withPredictions() {
         return new EvacuationSimulator(PrecopyModel.DEFAULT_MAX_ROUNDS, Duration.ofDays(30), true);
     }
 
-    private enum Phase
-    {
+    private enum Phase {
         PRECOPY,
         STOP_AND_COPY,
         /** Last byte sent; the destination confirms one RTT later and the VM resumes there. */
         HANDOVER
     }
 
-    private static final class Migration
-    {
+    private static final class Migration {
         final Vm vm;
         final Link link;
         final double start;
@@ -80,8 +74,7 @@ public final class EvacuationSimulator
         double sent;
         double rate;
 
-        Migration(Vm vm, Link link, double start)
-        {
+        Migration(Vm vm, Link link, double start) {
             this.vm = vm;
             this.link = link;
             this.start = start;
@@ -90,14 +83,11 @@ public final class EvacuationSimulator
         }
     }
 
-    public SimulationResult run(Evacuation evacuation, Capacity capacity, MigrationPolicy policy)
-    {
+    public SimulationResult run(Evacuation evacuation, Capacity capacity, MigrationPolicy policy) {
         return new Run(evacuation, capacity, policy).run();
     }
 
-    private final class Run
-            implements SimulationView
-    {
+    private final class Run implements SimulationView {
         private final Evacuation evacuation;
         private final Capacity capacity;
         private final MigrationPolicy policy;
@@ -107,11 +97,11 @@ public final class EvacuationSimulator
         private final Map<String, Long> freeMemory = new HashMap<>();
         private final Map<String, Integer> freeSlots = new HashMap<>();
         private final Map<String, GoodputPredictor> linkPredictors = new HashMap<>();
-        private final GoodputPredictor uplinkPredictor = GoodputPredictors.forLinks().create();
+        private final GoodputPredictor uplinkPredictor =
+                GoodputPredictors.forLinks().create();
         private double now;
 
-        Run(Evacuation evacuation, Capacity capacity, MigrationPolicy policy)
-        {
+        Run(Evacuation evacuation, Capacity capacity, MigrationPolicy policy) {
             this.evacuation = requireNonNull(evacuation, "evacuation is null");
             this.capacity = requireNonNull(capacity, "capacity is null");
             this.policy = requireNonNull(policy, "policy is null");
@@ -119,12 +109,12 @@ public final class EvacuationSimulator
             for (Destination destination : evacuation.destinations()) {
                 freeMemory.put(destination.id(), destination.freeMemoryBytes());
                 freeSlots.put(destination.id(), destination.slots());
-                linkPredictors.put(destination.id(), GoodputPredictors.forLinks().create());
+                linkPredictors.put(
+                        destination.id(), GoodputPredictors.forLinks().create());
             }
         }
 
-        SimulationResult run()
-        {
+        SimulationResult run() {
             double nextEstimate = 0;
             while (true) {
                 if (now >= nextEstimate) {
@@ -140,52 +130,55 @@ public final class EvacuationSimulator
                     break;
                 }
                 if (now > maxSeconds) {
-                    throw new IllegalStateException("evacuation still running after " + maxSeconds + " s of simulated time under " + policy.name());
+                    throw new IllegalStateException("evacuation still running after " + maxSeconds
+                            + " s of simulated time under " + policy.name());
                 }
                 allocate();
                 double next = Math.min(capacity.nextChange(now), estimate ? nextEstimate : NEVER);
                 for (Migration migration : running.values()) {
                     if (migration.phase == Phase.HANDOVER) {
                         next = Math.min(next, migration.handoverEnd);
-                    }
-                    else if (migration.rate > 0) {
+                    } else if (migration.rate > 0) {
                         next = Math.min(next, now + migration.remaining / migration.rate);
                     }
                 }
                 if (next == NEVER) {
-                    throw new IllegalStateException("no capacity and no capacity change: the evacuation cannot progress");
+                    throw new IllegalStateException(
+                            "no capacity and no capacity change: the evacuation cannot progress");
                 }
                 advance(next);
             }
             List<SimulationResult.Outcome> outcomes = new ArrayList<>(ended.values());
             for (Vm vm : waiting.values()) {
-                outcomes.add(new SimulationResult.Outcome(vm.id(), "", SimulationResult.Status.NOT_STARTED, NEVER, NEVER, Double.NaN, 0, 0));
+                outcomes.add(new SimulationResult.Outcome(
+                        vm.id(), "", SimulationResult.Status.NOT_STARTED, NEVER, NEVER, Double.NaN, 0, 0));
             }
             return summarize(outcomes);
         }
 
-        private void observeCapacities()
-        {
+        private void observeCapacities() {
             if (!estimate) {
                 return;
             }
             long nanos = Math.round(now * 1e9);
-            linkPredictors.forEach((destination, predictor) -> predictor.observe(nanos, 8 * capacity.linkBytesPerSecond(destination, now)));
+            linkPredictors.forEach((destination, predictor) ->
+                    predictor.observe(nanos, 8 * capacity.linkBytesPerSecond(destination, now)));
             uplinkPredictor.observe(nanos, 8 * capacity.uplinkBytesPerSecond(now));
         }
 
-        private void start(MigrationPolicy.Start start)
-        {
+        private void start(MigrationPolicy.Start start) {
             Vm vm = waiting.get(start.vm());
             if (vm == null) {
                 throw new IllegalStateException(policy.name() + " started " + start.vm() + ", which is not waiting");
             }
             String destination = start.destination();
             if (!freeMemory.containsKey(destination)) {
-                throw new IllegalStateException(policy.name() + " sent " + vm.id() + " to unknown destination " + destination);
+                throw new IllegalStateException(
+                        policy.name() + " sent " + vm.id() + " to unknown destination " + destination);
             }
             if (freeMemory.get(destination) < vm.memoryBytes() || freeSlots.get(destination) < 1) {
-                throw new IllegalStateException(policy.name() + " sent " + vm.id() + " to " + destination + ", which has no room for it");
+                throw new IllegalStateException(
+                        policy.name() + " sent " + vm.id() + " to " + destination + ", which has no room for it");
             }
             freeMemory.merge(destination, -vm.memoryBytes(), Long::sum);
             freeSlots.merge(destination, -1, Integer::sum);
@@ -193,8 +186,7 @@ public final class EvacuationSimulator
             running.put(vm.id(), new Migration(vm, evacuation.link(destination), now));
         }
 
-        private void allocate()
-        {
+        private void allocate() {
             List<Migration> migrations = new ArrayList<>();
             Map<String, Integer> sending = new HashMap<>();
             for (Migration migration : running.values()) {
@@ -208,7 +200,9 @@ public final class EvacuationSimulator
             for (int i = 0; i < shares.length; i++) {
                 Link link = migrations.get(i).link;
                 int sharing = sending.get(link.destination());
-                shares[i] = Math.min(link.perMigrationBytesPerSecond(), capacity.linkBytesPerSecond(link.destination(), now) / sharing);
+                shares[i] = Math.min(
+                        link.perMigrationBytesPerSecond(),
+                        capacity.linkBytesPerSecond(link.destination(), now) / sharing);
             }
             double[] rates = RateAllocation.allocate(shares, capacity.uplinkBytesPerSecond(now));
             for (int i = 0; i < shares.length; i++) {
@@ -216,15 +210,18 @@ public final class EvacuationSimulator
             }
         }
 
-        private void advance(double next)
-        {
+        private void advance(double next) {
             double elapsed = next - now;
             double before = now;
             now = next;
             for (Migration migration : new ArrayList<>(running.values())) {
                 if (migration.phase == Phase.HANDOVER) {
                     if (migration.handoverEnd <= next) {
-                        end(migration, SimulationResult.Status.CONVERGED, migration.handoverEnd, migration.handoverEnd - migration.pausedAt);
+                        end(
+                                migration,
+                                SimulationResult.Status.CONVERGED,
+                                migration.handoverEnd,
+                                migration.handoverEnd - migration.pausedAt);
                     }
                     continue;
                 }
@@ -242,8 +239,7 @@ public final class EvacuationSimulator
             }
         }
 
-        private void endRound(Migration migration)
-        {
+        private void endRound(Migration migration) {
             Vm vm = migration.vm;
             if (migration.phase == Phase.STOP_AND_COPY) {
                 migration.phase = Phase.HANDOVER;
@@ -274,15 +270,22 @@ public final class EvacuationSimulator
             migration.roundStart = now;
         }
 
-        private void end(Migration migration, SimulationResult.Status status, double end, double downtime)
-        {
+        private void end(Migration migration, SimulationResult.Status status, double end, double downtime) {
             running.remove(migration.vm.id());
-            ended.put(migration.vm.id(), new SimulationResult.Outcome(migration.vm.id(), migration.link.destination(), status,
-                    migration.start, end, downtime, migration.rounds, migration.sent));
+            ended.put(
+                    migration.vm.id(),
+                    new SimulationResult.Outcome(
+                            migration.vm.id(),
+                            migration.link.destination(),
+                            status,
+                            migration.start,
+                            end,
+                            downtime,
+                            migration.rounds,
+                            migration.sent));
         }
 
-        private SimulationResult summarize(List<SimulationResult.Outcome> outcomes)
-        {
+        private SimulationResult summarize(List<SimulationResult.Outcome> outcomes) {
             double makespan = 0;
             double totalDowntime = 0;
             double worstDowntime = 0;
@@ -305,38 +308,42 @@ public final class EvacuationSimulator
                 }
                 bytes += outcome.bytesSent();
             }
-            return new SimulationResult(policy.name(), makespan, converged, failed, notStarted, totalDowntime, worstDowntime, bytes, outcomes);
+            return new SimulationResult(
+                    policy.name(),
+                    makespan,
+                    converged,
+                    failed,
+                    notStarted,
+                    totalDowntime,
+                    worstDowntime,
+                    bytes,
+                    outcomes);
         }
 
         @Override
-        public double time()
-        {
+        public double time() {
             return now;
         }
 
         @Override
-        public Evacuation evacuation()
-        {
+        public Evacuation evacuation() {
             return evacuation;
         }
 
         @Override
-        public List<Vm> waiting()
-        {
+        public List<Vm> waiting() {
             return List.copyOf(waiting.values());
         }
 
         @Override
-        public Map<String, String> running()
-        {
+        public Map<String, String> running() {
             Map<String, String> destinations = new LinkedHashMap<>();
             running.forEach((id, migration) -> destinations.put(id, migration.link.destination()));
             return destinations;
         }
 
         @Override
-        public int runningTo(String destination)
-        {
+        public int runningTo(String destination) {
             int count = 0;
             for (Migration migration : running.values()) {
                 if (migration.link.destination().equals(destination)) {
@@ -347,25 +354,23 @@ public final class EvacuationSimulator
         }
 
         @Override
-        public boolean ended(String vm)
-        {
+        public boolean ended(String vm) {
             return ended.containsKey(vm);
         }
 
         @Override
-        public double estimatedLinkBytesPerSecond(String destination)
-        {
-            return estimateOr(linkPredictors.get(destination), evacuation.link(destination).bytesPerSecond());
+        public double estimatedLinkBytesPerSecond(String destination) {
+            return estimateOr(
+                    linkPredictors.get(destination),
+                    evacuation.link(destination).bytesPerSecond());
         }
 
         @Override
-        public double estimatedUplinkBytesPerSecond()
-        {
+        public double estimatedUplinkBytesPerSecond() {
             return estimateOr(uplinkPredictor, evacuation.uplinkBytesPerSecond());
         }
 
-        private double estimateOr(GoodputPredictor predictor, double fallback)
-        {
+        private double estimateOr(GoodputPredictor predictor, double fallback) {
             if (!estimate || predictor == null) {
                 return fallback;
             }
@@ -374,14 +379,12 @@ public final class EvacuationSimulator
         }
 
         @Override
-        public long freeMemoryBytes(String destination)
-        {
+        public long freeMemoryBytes(String destination) {
             return freeMemory.getOrDefault(destination, 0L);
         }
 
         @Override
-        public int freeSlots(String destination)
-        {
+        public int freeSlots(String destination) {
             return freeSlots.getOrDefault(destination, 0);
         }
     }

@@ -1,8 +1,9 @@
 package io.dwcp.itp;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.pba.EwmaPredictor;
 import io.dwcp.pba.GoodputPredictor;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,8 +11,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Carries out a {@link Plan}, and re-plans when the links change. At every decision, steps are
@@ -36,9 +35,7 @@ import static java.util.Objects.requireNonNull;
  * with by more than {@code replanThreshold} (relative), the waiting VMs are planned again with the
  * smoothed estimates and the destinations' current room.
  */
-public final class PlanPolicy
-        implements MigrationPolicy
-{
+public final class PlanPolicy implements MigrationPolicy {
     /**
      * Admission and re-plans use the PBA estimates smoothed over this: a migration lasts minutes,
      * while a 10 s prediction of a cellular-like path swings by half from one second to the next.
@@ -52,8 +49,7 @@ public final class PlanPolicy
     private Plan plan;
     private int replans;
 
-    public PlanPolicy(Planner planner, Plan plan, double replanThreshold)
-    {
+    public PlanPolicy(Planner planner, Plan plan, double replanThreshold) {
         this.planner = requireNonNull(planner, "planner is null");
         this.plan = requireNonNull(plan, "plan is null");
         if (!(replanThreshold > 0)) {
@@ -63,24 +59,20 @@ public final class PlanPolicy
     }
 
     @Override
-    public String name()
-    {
+    public String name() {
         return "planner";
     }
 
-    public int replans()
-    {
+    public int replans() {
         return replans;
     }
 
-    public Plan plan()
-    {
+    public Plan plan() {
         return plan;
     }
 
     @Override
-    public List<Start> decide(SimulationView view)
-    {
+    public List<Start> decide(SimulationView view) {
         smooth(view);
         if (linksMoved()) {
             replan(view);
@@ -100,7 +92,10 @@ public final class PlanPolicy
         Map<String, List<Plan.Step>> groups = new HashMap<>();
         for (Plan.Step step : plan.steps()) {
             if (waiting.contains(step.vm().id())) {
-                step.vm().group().ifPresent(group -> groups.computeIfAbsent(group, g -> new ArrayList<>()).add(step));
+                step.vm()
+                        .group()
+                        .ifPresent(group -> groups.computeIfAbsent(group, g -> new ArrayList<>())
+                                .add(step));
             }
         }
         Set<String> blocked = new HashSet<>();
@@ -135,7 +130,10 @@ public final class PlanPolicy
                 int n = trialLink.getOrDefault(destination, 0) + 1;
                 Link link = evacuation.link(destination);
                 double alone = Math.min(link.perMigrationBytesPerSecond(), parts.get(destination));
-                double need = Math.min(alone, Planner.MARGIN * Math.max(s.vm().dirtyBytesPerSecond(), trialDirty.getOrDefault(destination, 0.0)));
+                double need = Math.min(
+                        alone,
+                        Planner.MARGIN
+                                * Math.max(s.vm().dirtyBytesPerSecond(), trialDirty.getOrDefault(destination, 0.0)));
                 double share = Math.min(link.perMigrationBytesPerSecond(), parts.get(destination) / n);
                 int limit = plan.concurrency().getOrDefault(destination, 1);
                 if (!forced && (n > Math.max(limit, together.size()) || share < need)) {
@@ -161,8 +159,7 @@ public final class PlanPolicy
     }
 
     /** Every VM this one comes after has ended, or is refused by the plan (it will not move: nothing to wait for). */
-    private boolean predecessorsDone(String vm, Evacuation evacuation, SimulationView view)
-    {
+    private boolean predecessorsDone(String vm, Evacuation evacuation, SimulationView view) {
         for (OrderConstraint order : evacuation.orders()) {
             if (order.after().equals(vm) && !view.ended(order.before()) && !refused(order.before())) {
                 return false;
@@ -171,8 +168,7 @@ public final class PlanPolicy
         return true;
     }
 
-    private boolean refused(String vm)
-    {
+    private boolean refused(String vm) {
         for (Plan.Refusal refusal : plan.refused()) {
             if (refusal.vm().id().equals(vm)) {
                 return true;
@@ -182,8 +178,7 @@ public final class PlanPolicy
     }
 
     /** Per link, its part of the uplink by the smoothed estimates: {@code C'_d = min(C_d, U C_d / sum C)}. */
-    private Map<String, Double> parts(Evacuation evacuation)
-    {
+    private Map<String, Double> parts(Evacuation evacuation) {
         Map<String, Double> estimates = new HashMap<>();
         double total = 0;
         for (Destination destination : evacuation.destinations()) {
@@ -194,23 +189,24 @@ public final class PlanPolicy
         double uplink = smoothed(smoothedUplink);
         Map<String, Double> parts = new HashMap<>();
         for (Map.Entry<String, Double> estimate : estimates.entrySet()) {
-            parts.put(estimate.getKey(), total > 0 ? Math.min(estimate.getValue(), uplink * estimate.getValue() / total) : 0);
+            parts.put(
+                    estimate.getKey(),
+                    total > 0 ? Math.min(estimate.getValue(), uplink * estimate.getValue() / total) : 0);
         }
         return parts;
     }
 
-    private void smooth(SimulationView view)
-    {
+    private void smooth(SimulationView view) {
         long nanos = Math.round(view.time() * 1e9);
         for (Destination destination : view.evacuation().destinations()) {
-            smoothedLinks.computeIfAbsent(destination.id(), id -> new EwmaPredictor(SMOOTHING))
+            smoothedLinks
+                    .computeIfAbsent(destination.id(), id -> new EwmaPredictor(SMOOTHING))
                     .observe(nanos, 8 * view.estimatedLinkBytesPerSecond(destination.id()));
         }
         smoothedUplink.observe(nanos, 8 * view.estimatedUplinkBytesPerSecond());
     }
 
-    private boolean linksMoved()
-    {
+    private boolean linksMoved() {
         if (replanThreshold == Double.POSITIVE_INFINITY) {
             return false;
         }
@@ -223,26 +219,25 @@ public final class PlanPolicy
         return moved(plan.uplinkBytesPerSecond(), smoothed(smoothedUplink));
     }
 
-    private static double smoothed(GoodputPredictor predictor)
-    {
+    private static double smoothed(GoodputPredictor predictor) {
         return predictor.predict(Duration.ZERO).bitsPerSecond() / 8;
     }
 
-    private boolean moved(double planned, double now)
-    {
+    private boolean moved(double planned, double now) {
         return Math.abs(now - planned) > replanThreshold * Math.max(planned, 1);
     }
 
-    private void replan(SimulationView view)
-    {
+    private void replan(SimulationView view) {
         Evacuation evacuation = view.evacuation();
         Map<String, Double> estimates = new HashMap<>();
         List<Destination> destinations = new ArrayList<>();
         for (Destination destination : evacuation.destinations()) {
             estimates.put(destination.id(), smoothed(smoothedLinks.get(destination.id())));
-            destinations.add(new Destination(destination.id(), view.freeMemoryBytes(destination.id()), view.freeSlots(destination.id())));
+            destinations.add(new Destination(
+                    destination.id(), view.freeMemoryBytes(destination.id()), view.freeSlots(destination.id())));
         }
-        Evacuation remaining = evacuation.remaining(view.waiting(), destinations)
+        Evacuation remaining = evacuation
+                .remaining(view.waiting(), destinations)
                 .withLinkRates(estimates, Math.max(smoothed(smoothedUplink), 1));
         plan = planner.planWithoutTimeline(remaining);
         replans++;

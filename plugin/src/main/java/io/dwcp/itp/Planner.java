@@ -35,8 +35,7 @@ import java.util.Map;
  * </ol>
  * {@link PlanPolicy} carries the plan out: the admission rules are there.
  */
-public final class Planner
-{
+public final class Planner {
     /** A migration's share must be at least this times its dirty rate: the dirty set at least halves every round. */
     public static final double MARGIN = 2;
     /** Migrations beyond what fills a link at its estimate, for a capacity that varies. */
@@ -45,23 +44,21 @@ public final class Planner
     private final int maxRounds;
     private final double fillHeadroom;
 
-    public Planner()
-    {
+    public Planner() {
         this(PrecopyModel.DEFAULT_MAX_ROUNDS, FILL_HEADROOM);
     }
 
-    public Planner(int maxRounds, double fillHeadroom)
-    {
+    public Planner(int maxRounds, double fillHeadroom) {
         if (maxRounds < 1 || !(fillHeadroom >= 1)) {
-            throw new IllegalArgumentException("need maxRounds >= 1 and fill headroom >= 1: " + maxRounds + ", " + fillHeadroom);
+            throw new IllegalArgumentException(
+                    "need maxRounds >= 1 and fill headroom >= 1: " + maxRounds + ", " + fillHeadroom);
         }
         this.maxRounds = maxRounds;
         this.fillHeadroom = fillHeadroom;
     }
 
     /** A plan with its predicted timeline. */
-    public Plan plan(Evacuation evacuation)
-    {
+    public Plan plan(Evacuation evacuation) {
         Plan plan = planWithoutTimeline(evacuation);
         SimulationResult predicted = new EvacuationSimulator(maxRounds, Duration.ofDays(30), false)
                 .run(evacuation, Capacity.constant(evacuation), new PlanPolicy(this, plan, Double.POSITIVE_INFINITY));
@@ -70,13 +67,17 @@ public final class Planner
             SimulationResult.Outcome outcome = predicted.outcome(step.vm().id());
             steps.add(step.withTimeline(outcome.startSeconds(), outcome.endSeconds(), outcome.downtimeSeconds()));
         }
-        return new Plan(steps, plan.refused(), plan.concurrency(), plan.linkBytesPerSecond(), plan.uplinkBytesPerSecond(),
+        return new Plan(
+                steps,
+                plan.refused(),
+                plan.concurrency(),
+                plan.linkBytesPerSecond(),
+                plan.uplinkBytesPerSecond(),
                 predicted.makespanSeconds());
     }
 
     /** The decisions only (timeline NaN): what a re-plan during the evacuation needs. */
-    public Plan planWithoutTimeline(Evacuation evacuation)
-    {
+    public Plan planWithoutTimeline(Evacuation evacuation) {
         Links links = new Links(evacuation, fillHeadroom);
         Map<String, Integer> levels = evacuation.levels();
         List<Unit> units = units(evacuation);
@@ -126,9 +127,15 @@ public final class Planner
             }
             if (best == null) {
                 for (Vm vm : unit.vms) {
-                    refused.add(new Plan.Refusal(vm, String.format(Locale.ROOT,
-                            "no destination has room left for %s (%s, %d VM%s): left on the source",
-                            unit.name, PlanRenderer.bytes(unit.memory()), unit.vms.size(), unit.vms.size() == 1 ? "" : "s")));
+                    refused.add(new Plan.Refusal(
+                            vm,
+                            String.format(
+                                    Locale.ROOT,
+                                    "no destination has room left for %s (%s, %d VM%s): left on the source",
+                                    unit.name,
+                                    PlanRenderer.bytes(unit.memory()),
+                                    unit.vms.size(),
+                                    unit.vms.size() == 1 ? "" : "s")));
                 }
                 continue;
             }
@@ -141,18 +148,32 @@ public final class Planner
         Map<String, Double> tails = tails(chosen, evacuation);
         Map<Chosen, Double> priority = new HashMap<>();
         for (Chosen c : chosen) {
-            priority.put(c, c.unit.vms.stream().mapToDouble(vm -> tails.get(vm.id())).max().orElse(0));
+            priority.put(
+                    c,
+                    c.unit.vms.stream()
+                            .mapToDouble(vm -> tails.get(vm.id()))
+                            .max()
+                            .orElse(0));
         }
         chosen.sort(Comparator.comparingDouble((Chosen c) -> -priority.get(c)).thenComparing(c -> c.unit.name));
         List<Plan.Step> steps = new ArrayList<>();
         for (Chosen c : chosen) {
             for (Vm vm : c.unit.vms) {
-                steps.add(new Plan.Step(steps.size() + 1, vm, c.placement.destination, c.placement.heavy,
-                        Double.NaN, Double.NaN, Double.NaN, reasons(vm, c, links, evacuation, levels)));
+                steps.add(new Plan.Step(
+                        steps.size() + 1,
+                        vm,
+                        c.placement.destination,
+                        c.placement.heavy,
+                        Double.NaN,
+                        Double.NaN,
+                        Double.NaN,
+                        reasons(vm, c, links, evacuation, levels)));
             }
         }
         Map<String, Double> rates = new LinkedHashMap<>();
-        evacuation.destinations().forEach(d -> rates.put(d.id(), evacuation.link(d.id()).bytesPerSecond()));
+        evacuation
+                .destinations()
+                .forEach(d -> rates.put(d.id(), evacuation.link(d.id()).bytesPerSecond()));
         return new Plan(steps, refused, links.concurrency, rates, evacuation.uplinkBytesPerSecond(), Double.NaN);
     }
 
@@ -161,8 +182,7 @@ public final class Planner
      * follows it: {@code tail(v) = T(v) + max tail(w)} over the VMs {@code w} that come after
      * {@code v}, with {@code T} the migration's estimated duration at its share.
      */
-    private static Map<String, Double> tails(List<Chosen> chosen, Evacuation evacuation)
-    {
+    private static Map<String, Double> tails(List<Chosen> chosen, Evacuation evacuation) {
         Map<String, Double> durations = new HashMap<>();
         for (Chosen c : chosen) {
             c.unit.vms.forEach(vm -> durations.put(vm.id(), c.placement.seconds));
@@ -178,8 +198,8 @@ public final class Planner
         return tails;
     }
 
-    private static double tail(String vm, Map<String, Double> durations, Map<String, List<String>> after, Map<String, Double> tails)
-    {
+    private static double tail(
+            String vm, Map<String, Double> durations, Map<String, List<String>> after, Map<String, Double> tails) {
         Double known = tails.get(vm);
         if (known != null) {
             return known;
@@ -196,15 +216,13 @@ public final class Planner
     }
 
     /** Per link: its part of the uplink, the concurrency that fills it, the share each then gets. */
-    static final class Links
-    {
+    static final class Links {
         final Map<String, Double> effective = new HashMap<>();
         final Map<String, Integer> concurrency = new LinkedHashMap<>();
         final Map<String, Double> fullShare = new HashMap<>();
         final Map<String, Double> aloneShare = new HashMap<>();
 
-        Links(Evacuation evacuation, double fillHeadroom)
-        {
+        Links(Evacuation evacuation, double fillHeadroom) {
             double total = 0;
             for (Destination destination : evacuation.destinations()) {
                 total += evacuation.link(destination.id()).bytesPerSecond();
@@ -218,39 +236,32 @@ public final class Planner
                 effective.put(link.destination(), part);
                 concurrency.put(link.destination(), k);
                 fullShare.put(link.destination(), Math.min(link.perMigrationBytesPerSecond(), part / k));
-                aloneShare.put(link.destination(), Math.min(link.perMigrationBytesPerSecond(), Math.min(capacity, uplink)));
+                aloneShare.put(
+                        link.destination(), Math.min(link.perMigrationBytesPerSecond(), Math.min(capacity, uplink)));
             }
         }
     }
 
-    private record Placement(String destination, boolean heavy, double linkSeconds, double seconds)
-    {
-    }
+    private record Placement(String destination, boolean heavy, double linkSeconds, double seconds) {}
 
-    private record Chosen(Unit unit, Placement placement, double finish)
-    {
-    }
+    private record Chosen(Unit unit, Placement placement, double finish) {}
 
-    private static final class Unit
-    {
+    private static final class Unit {
         final String name;
         final List<Vm> vms;
         double bestCost;
 
-        Unit(String name, List<Vm> vms)
-        {
+        Unit(String name, List<Vm> vms) {
             this.name = name;
             this.vms = vms;
         }
 
-        long memory()
-        {
+        long memory() {
             return vms.stream().mapToLong(Vm::memoryBytes).sum();
         }
     }
 
-    private static List<Unit> units(Evacuation evacuation)
-    {
+    private static List<Unit> units(Evacuation evacuation) {
         List<Unit> units = new ArrayList<>();
         Map<String, List<Vm>> groups = evacuation.groups();
         for (Vm vm : evacuation.vms()) {
@@ -263,8 +274,7 @@ public final class Planner
     }
 
     /** The unit's cost on {@code destination}, or null if one of its VMs cannot converge there. */
-    private Placement placement(Unit unit, String destination, Links links, Evacuation evacuation)
-    {
+    private Placement placement(Unit unit, String destination, Links links, Evacuation evacuation) {
         Link link = evacuation.link(destination);
         double effective = links.effective.get(destination);
         if (!(effective > 0)) {
@@ -276,8 +286,14 @@ public final class Planner
         for (Vm vm : unit.vms) {
             boolean vmHeavy = MARGIN * vm.dirtyBytesPerSecond() > links.fullShare.get(destination);
             double vmShare = vmHeavy ? links.aloneShare.get(destination) : links.fullShare.get(destination);
-            PrecopyModel.Estimate estimate = PrecopyModel.estimate(vm.firstRoundBytes(destination), vm.memoryBytes(),
-                    vm.dirtyBytesPerSecond(), vmShare, evacuation.downtimeLimitSeconds(), link.rttSeconds(), maxRounds);
+            PrecopyModel.Estimate estimate = PrecopyModel.estimate(
+                    vm.firstRoundBytes(destination),
+                    vm.memoryBytes(),
+                    vm.dirtyBytesPerSecond(),
+                    vmShare,
+                    evacuation.downtimeLimitSeconds(),
+                    link.rttSeconds(),
+                    maxRounds);
             if (!estimate.converges()) {
                 return null;
             }
@@ -288,42 +304,68 @@ public final class Planner
         return new Placement(destination, heavy, linkSeconds, seconds);
     }
 
-    private String cannotConverge(Vm vm, Unit unit, Links links)
-    {
-        double best = links.aloneShare.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    private String cannotConverge(Vm vm, Unit unit, Links links) {
+        double best = links.aloneShare.values().stream()
+                .mapToDouble(Double::doubleValue)
+                .max()
+                .orElse(0);
         String who = unit.vms.size() > 1 ? " (with its " + unit.name + ")" : "";
-        return String.format(Locale.ROOT, "cannot converge by pre-copy%s: dirties %s, the best share any link gives one migration is %s; "
-                + "left on the source (post-copy or auto-converge)", who, PlanRenderer.rate(vm.dirtyBytesPerSecond()), PlanRenderer.rate(best));
+        return String.format(
+                Locale.ROOT,
+                "cannot converge by pre-copy%s: dirties %s, the best share any link gives one migration is %s; "
+                        + "left on the source (post-copy or auto-converge)",
+                who,
+                PlanRenderer.rate(vm.dirtyBytesPerSecond()),
+                PlanRenderer.rate(best));
     }
 
-    private List<String> reasons(Vm vm, Chosen chosen, Links links, Evacuation evacuation, Map<String, Integer> levels)
-    {
+    private List<String> reasons(
+            Vm vm, Chosen chosen, Links links, Evacuation evacuation, Map<String, Integer> levels) {
         List<String> reasons = new ArrayList<>();
         String destination = chosen.placement.destination;
         vm.baseline().ifPresent(baseline -> {
             if (baseline.destination().equals(destination)) {
-                reasons.add(String.format(Locale.ROOT, "baseline on %s: first round %s instead of %s",
-                        destination, PlanRenderer.bytes((long) vm.firstRoundBytes(destination)), PlanRenderer.bytes(vm.memoryBytes())));
-            }
-            else {
-                reasons.add(String.format(Locale.ROOT, "baseline on %s not used: that link would finish later", baseline.destination()));
+                reasons.add(String.format(
+                        Locale.ROOT,
+                        "baseline on %s: first round %s instead of %s",
+                        destination,
+                        PlanRenderer.bytes((long) vm.firstRoundBytes(destination)),
+                        PlanRenderer.bytes(vm.memoryBytes())));
+            } else {
+                reasons.add(String.format(
+                        Locale.ROOT, "baseline on %s not used: that link would finish later", baseline.destination()));
             }
         });
-        reasons.add(String.format(Locale.ROOT, "%s: link busy until ~%s with it, the soonest with room",
-                destination, PlanRenderer.duration(chosen.finish)));
+        reasons.add(String.format(
+                Locale.ROOT,
+                "%s: link busy until ~%s with it, the soonest with room",
+                destination,
+                PlanRenderer.duration(chosen.finish)));
         double full = links.fullShare.get(destination);
         if (chosen.placement.heavy && MARGIN * vm.dirtyBytesPerSecond() > full) {
-            reasons.add(String.format(Locale.ROOT, "heavy: dirties %s, needs a share >= %s, more than %s in a full link: runs with fewer peers",
-                    PlanRenderer.rate(vm.dirtyBytesPerSecond()), PlanRenderer.rate(MARGIN * vm.dirtyBytesPerSecond()), PlanRenderer.rate(full)));
-        }
-        else {
-            reasons.add(String.format(Locale.ROOT, "up to %d at once on %s (share %s >= %.0fx dirty %s)",
-                    links.concurrency.get(destination), destination, PlanRenderer.rate(full), MARGIN, PlanRenderer.rate(vm.dirtyBytesPerSecond())));
+            reasons.add(String.format(
+                    Locale.ROOT,
+                    "heavy: dirties %s, needs a share >= %s, more than %s in a full link: runs with fewer peers",
+                    PlanRenderer.rate(vm.dirtyBytesPerSecond()),
+                    PlanRenderer.rate(MARGIN * vm.dirtyBytesPerSecond()),
+                    PlanRenderer.rate(full)));
+        } else {
+            reasons.add(String.format(
+                    Locale.ROOT,
+                    "up to %d at once on %s (share %s >= %.0fx dirty %s)",
+                    links.concurrency.get(destination),
+                    destination,
+                    PlanRenderer.rate(full),
+                    MARGIN,
+                    PlanRenderer.rate(vm.dirtyBytesPerSecond())));
         }
         vm.group().ifPresent(group -> reasons.add("group " + group + ": same destination, started together"));
         int level = levels.get(vm.id());
         if (level > 0) {
-            List<String> before = evacuation.orders().stream().filter(o -> o.after().equals(vm.id())).map(OrderConstraint::before).toList();
+            List<String> before = evacuation.orders().stream()
+                    .filter(o -> o.after().equals(vm.id()))
+                    .map(OrderConstraint::before)
+                    .toList();
             reasons.add("after " + String.join(", ", before));
         }
         return reasons;

@@ -20,23 +20,23 @@ package io.dwcp.itp;
  * d < r} it converges after about {@code log(L r / D0) / log(d / r)} rounds, unless that exceeds
  * {@code maxRounds}, after which dwcp cancels it (the VM stays on the source).
  */
-public final class PrecopyModel
-{
+public final class PrecopyModel {
     /** The rounds after which a migration that has not converged is cancelled. */
     public static final int DEFAULT_MAX_ROUNDS = 30;
 
-    private PrecopyModel()
-    {
-    }
+    private PrecopyModel() {}
 
     /** The outcome at a constant rate; on no convergence, time and bytes until the cancellation. */
-    public record Estimate(boolean converges, int rounds, double bytesSent, double seconds, double downtimeSeconds)
-    {
-    }
+    public record Estimate(boolean converges, int rounds, double bytesSent, double seconds, double downtimeSeconds) {}
 
-    public static Estimate estimate(double firstRoundBytes, double memoryBytes, double dirtyBytesPerSecond,
-            double bytesPerSecond, double downtimeLimitSeconds, double rttSeconds, int maxRounds)
-    {
+    public static Estimate estimate(
+            double firstRoundBytes,
+            double memoryBytes,
+            double dirtyBytesPerSecond,
+            double bytesPerSecond,
+            double downtimeLimitSeconds,
+            double rttSeconds,
+            int maxRounds) {
         if (!(bytesPerSecond > 0)) {
             return new Estimate(false, 0, 0, Double.POSITIVE_INFINITY, Double.NaN);
         }
@@ -58,8 +58,7 @@ public final class PrecopyModel
     }
 
     /** Whether a rate can ever converge: the guest must dirty slower than the rate. */
-    public static boolean canConverge(double dirtyBytesPerSecond, double bytesPerSecond)
-    {
+    public static boolean canConverge(double dirtyBytesPerSecond, double bytesPerSecond) {
         return dirtyBytesPerSecond < bytesPerSecond;
     }
 }

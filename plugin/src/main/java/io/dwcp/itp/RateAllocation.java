@@ -12,18 +12,14 @@ import java.util.Comparator;
  * migrations all have the same {@code c_i}, so no link is exceeded; what one migration cannot use
  * of the uplink goes to the others.
  */
-public final class RateAllocation
-{
-    private RateAllocation()
-    {
-    }
+public final class RateAllocation {
+    private RateAllocation() {}
 
     /**
      * @param linkShare per migration, {@code min(p_d, C_d / n_d)} of its link
      * @return per migration, its rate in bytes/s
      */
-    public static double[] allocate(double[] linkShare, double uplinkBytesPerSecond)
-    {
+    public static double[] allocate(double[] linkShare, double uplinkBytesPerSecond) {
         Integer[] order = new Integer[linkShare.length];
         Arrays.setAll(order, i -> i);
         Arrays.sort(order, Comparator.comparingDouble(i -> linkShare[i]));

@@ -4,8 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 /** What a {@link MigrationPolicy} sees of a running evacuation. Valid only during the call. */
-public interface SimulationView
-{
+public interface SimulationView {
     double time();
 
     Evacuation evacuation();

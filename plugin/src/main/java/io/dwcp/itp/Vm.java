@@ -1,8 +1,8 @@
 package io.dwcp.itp;
 
-import java.util.Optional;
-
 import static java.util.Objects.requireNonNull;
+
+import java.util.Optional;
 
 /**
  * A VM to move: its RAM, how fast the guest dirties it, an optional baseline (an earlier copy of
@@ -10,13 +10,11 @@ import static java.util.Objects.requireNonNull;
  * round sends only {@code (1 - share) x memory} there) and an optional dependency group (VMs of a
  * group move together: same destination, started together).
  */
-public record Vm(String id, long memoryBytes, double dirtyBytesPerSecond, Optional<Baseline> baseline, Optional<String> group)
-{
+public record Vm(
+        String id, long memoryBytes, double dirtyBytesPerSecond, Optional<Baseline> baseline, Optional<String> group) {
     /** {@code share} (0..1) of the VM's memory is already held at {@code destination}. */
-    public record Baseline(String destination, double share)
-    {
-        public Baseline
-        {
+    public record Baseline(String destination, double share) {
+        public Baseline {
             requireNonNull(destination, "destination is null");
             if (!(share >= 0 && share <= 1)) {
                 throw new IllegalArgumentException("baseline share must be in [0, 1]: " + share);
@@ -24,8 +22,7 @@ public record Vm(String id, long memoryBytes, double dirtyBytesPerSecond, Option
         }
     }
 
-    public Vm
-    {
+    public Vm {
         requireNonNull(id, "id is null");
         requireNonNull(baseline, "baseline is null");
         requireNonNull(group, "group is null");
@@ -37,25 +34,23 @@ public record Vm(String id, long memoryBytes, double dirtyBytesPerSecond, Option
         }
     }
 
-    public static Vm of(String id, long memoryBytes, double dirtyBytesPerSecond)
-    {
+    public static Vm of(String id, long memoryBytes, double dirtyBytesPerSecond) {
         return new Vm(id, memoryBytes, dirtyBytesPerSecond, Optional.empty(), Optional.empty());
     }
 
-    public Vm withBaseline(String destination, double share)
-    {
+    public Vm withBaseline(String destination, double share) {
         return new Vm(id, memoryBytes, dirtyBytesPerSecond, Optional.of(new Baseline(destination, share)), group);
     }
 
-    public Vm inGroup(String name)
-    {
+    public Vm inGroup(String name) {
         return new Vm(id, memoryBytes, dirtyBytesPerSecond, baseline, Optional.of(name));
     }
 
     /** Bytes of the first round towards {@code destination}: all of memory, less a baseline held there. */
-    public double firstRoundBytes(String destination)
-    {
-        double reused = baseline.filter(b -> b.destination().equals(destination)).map(Baseline::share).orElse(0.0);
+    public double firstRoundBytes(String destination) {
+        double reused = baseline.filter(b -> b.destination().equals(destination))
+                .map(Baseline::share)
+                .orElse(0.0);
         return memoryBytes * (1 - reused);
     }
 }

@@ -3,7 +3,6 @@ package io.dwcp.metrics;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 
@@ -13,23 +12,31 @@ import java.util.function.LongSupplier;
  * the supplier must be thread-safe and cheap. Names are the full exposed names: a counter's ends
  * in {@code _total}.
  */
-public final class Callbacks
-{
+public final class Callbacks {
     private Callbacks() {}
 
-    public static void counter(PrometheusRegistry registry, String name, String help, LongSupplier value)
-    {
-        CounterWithCallback.builder().name(name).help(help).callback(callback -> callback.call(value.getAsLong())).register(registry);
+    public static void counter(PrometheusRegistry registry, String name, String help, LongSupplier value) {
+        CounterWithCallback.builder()
+                .name(name)
+                .help(help)
+                .callback(callback -> callback.call(value.getAsLong()))
+                .register(registry);
     }
 
     /** A counter of seconds, say, kept in another unit: {@code value} supplies it converted. */
-    public static void counter(PrometheusRegistry registry, String name, String help, DoubleSupplier value)
-    {
-        CounterWithCallback.builder().name(name).help(help).callback(callback -> callback.call(value.getAsDouble())).register(registry);
+    public static void counter(PrometheusRegistry registry, String name, String help, DoubleSupplier value) {
+        CounterWithCallback.builder()
+                .name(name)
+                .help(help)
+                .callback(callback -> callback.call(value.getAsDouble()))
+                .register(registry);
     }
 
-    public static void gauge(PrometheusRegistry registry, String name, String help, DoubleSupplier value)
-    {
-        GaugeWithCallback.builder().name(name).help(help).callback(callback -> callback.call(value.getAsDouble())).register(registry);
+    public static void gauge(PrometheusRegistry registry, String name, String help, DoubleSupplier value) {
+        GaugeWithCallback.builder()
+                .name(name)
+                .help(help)
+                .callback(callback -> callback.call(value.getAsDouble()))
+                .register(registry);
     }
 }

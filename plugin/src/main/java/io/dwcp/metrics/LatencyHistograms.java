@@ -12,20 +12,15 @@ import io.prometheus.metrics.core.metrics.Histogram;
  * progress, during which the library buffers observations), so it may be called on an event loop
  * for every frame.
  */
-public final class LatencyHistograms
-{
+public final class LatencyHistograms {
     private static final double[] UPPER_BOUNDS_SECONDS = {
-            0.0001, 0.00025, 0.0005,
-            0.001, 0.0025, 0.005,
-            0.01, 0.025, 0.05,
-            0.1, 0.25, 0.5,
-            1, 2};
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
+    };
 
     private LatencyHistograms() {}
 
     /** A builder with these buckets; the caller names it (ending in {@code _seconds}) and builds or registers it. */
-    public static Histogram.Builder builder()
-    {
+    public static Histogram.Builder builder() {
         return Histogram.builder()
                 .classicOnly()
                 .classicUpperBounds(UPPER_BOUNDS_SECONDS)
@@ -33,8 +28,7 @@ public final class LatencyHistograms
     }
 
     /** The buckets' upper bounds, in seconds (a copy). */
-    public static double[] upperBoundsSeconds()
-    {
+    public static double[] upperBoundsSeconds() {
         return UPPER_BOUNDS_SECONDS.clone();
     }
 }

@@ -1,21 +1,20 @@
 package io.dwcp.metrics;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import jakarta.inject.Inject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.Set;
-
-import static java.nio.charset.StandardCharsets.UTF_8;
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code GET /metrics}: the daemon's {@link PrometheusRegistry}, into which every component's
@@ -28,9 +27,7 @@ import static java.util.Objects.requireNonNull;
  * <p>The registry is the daemon's own, not the library's default one: two daemons in one JVM (the
  * tests) keep their figures apart.
  */
-public final class MetricsServer
-        implements Closeable
-{
+public final class MetricsServer implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(MetricsServer.class);
 
     private final MetricsConfig config;
@@ -38,8 +35,7 @@ public final class MetricsServer
     private volatile HTTPServer server;
 
     @Inject
-    public MetricsServer(MetricsConfig config, Set<MetricsSource> sources)
-    {
+    public MetricsServer(MetricsConfig config, Set<MetricsSource> sources) {
         this.config = requireNonNull(config, "config is null");
         for (MetricsSource source : requireNonNull(sources, "sources is null")) {
             source.register(registry);
@@ -47,16 +43,15 @@ public final class MetricsServer
     }
 
     /** Serves {@code /metrics} on {@code metrics.listen}, on the exporter's own threads; nothing if disabled. */
-    public void start()
-            throws IOException
-    {
+    public void start() throws IOException {
         if (!config.isEnabled()) {
             return;
         }
         InetSocketAddress listen = config.getListen().toSocketAddress();
         if (listen.isUnresolved()) {
             // the exporter would take a null address as "every interface"
-            throw new IOException("metrics.listen: cannot resolve " + config.getListen().host());
+            throw new IOException(
+                    "metrics.listen: cannot resolve " + config.getListen().host());
         }
         server = HTTPServer.builder()
                 .inetAddress(listen.getAddress())
@@ -73,8 +68,7 @@ public final class MetricsServer
     }
 
     /** Where {@code /metrics} is served (the port the system chose, for port 0); only once started. */
-    public InetSocketAddress address()
-    {
+    public InetSocketAddress address() {
         if (server == null) {
             throw new IllegalStateException("the metrics endpoint is not serving");
         }
@@ -82,21 +76,18 @@ public final class MetricsServer
     }
 
     /** What a scrape without an {@code Accept} header gets: every source's figures in Prometheus text format. */
-    public String render()
-    {
+    public String render() {
         ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
         try {
             PrometheusTextFormatWriter.create().write(out, registry.scrape());
-        }
-        catch (IOException e) {
-            throw new UncheckedIOException(e);   // a ByteArrayOutputStream does not fail
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
         }
         return out.toString(UTF_8);
     }
 
     @Override
-    public void close()
-    {
+    public void close() {
         if (server != null) {
             // stops accepting, then shuts the exporter's thread pool down
             server.close();

@@ -15,7 +15,6 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
  * thread-safe state (counters, concurrent maps, copy-on-write lists, volatile fields) and never
  * block.
  */
-public interface MetricsSource
-{
+public interface MetricsSource {
     void register(PrometheusRegistry registry);
 }

@@ -19,8 +19,7 @@ import java.time.Duration;
  * the lags, so an unstable fit cannot run away. Until it has seen {@code WARM_UP} fitted
  * measurements it predicts the mean of its lags. The band is the weighted spread of {@code e}.
  */
-public final class AutoregressivePredictor implements GoodputPredictor
-{
+public final class AutoregressivePredictor implements GoodputPredictor {
     static final int WARM_UP = 50;
     private static final double INITIAL_COVARIANCE = 100;
 
@@ -30,6 +29,7 @@ public final class AutoregressivePredictor implements GoodputPredictor
     private final double[][] covariance;
     /** Newest first, scaled. */
     private final double[] lags;
+
     private final ResidualScale scale = new ResidualScale(5);
     private int seen;
     private int fitted;
@@ -37,8 +37,7 @@ public final class AutoregressivePredictor implements GoodputPredictor
     private double stepSeconds = Double.NaN;
     private long lastTimeNanos;
 
-    public AutoregressivePredictor(int order, double forgetting)
-    {
+    public AutoregressivePredictor(int order, double forgetting) {
         if (order < 1 || order > 64) {
             throw new IllegalArgumentException("order must be in [1, 64]: " + order);
         }
@@ -56,15 +55,13 @@ public final class AutoregressivePredictor implements GoodputPredictor
     }
 
     @Override
-    public void observe(long timeNanos, double bitsPerSecond)
-    {
+    public void observe(long timeNanos, double bitsPerSecond) {
         if (Double.isNaN(unit)) {
             if (bitsPerSecond <= 0) {
                 return;
             }
             unit = bitsPerSecond;
-        }
-        else {
+        } else {
             double elapsed = Smoothing.seconds(timeNanos - lastTimeNanos);
             stepSeconds = Double.isNaN(stepSeconds) ? elapsed : stepSeconds + 0.05 * (elapsed - stepSeconds);
         }
@@ -84,16 +81,14 @@ public final class AutoregressivePredictor implements GoodputPredictor
         seen++;
     }
 
-    private double[] regressors(double[] newestFirst)
-    {
+    private double[] regressors(double[] newestFirst) {
         double[] x = new double[order + 1];
         x[0] = 1;
         System.arraycopy(newestFirst, 0, x, 1, order);
         return x;
     }
 
-    private void update(double[] x, double error)
-    {
+    private void update(double[] x, double error) {
         int n = order + 1;
         double[] px = new double[n];
         for (int i = 0; i < n; i++) {
@@ -111,8 +106,7 @@ public final class AutoregressivePredictor implements GoodputPredictor
         }
     }
 
-    private static double dot(double[] a, double[] b)
-    {
+    private static double dot(double[] a, double[] b) {
         double sum = 0;
         for (int i = 0; i < a.length; i++) {
             sum += a[i] * b[i];
@@ -120,8 +114,7 @@ public final class AutoregressivePredictor implements GoodputPredictor
         return sum;
     }
 
-    private double lagMean(int count)
-    {
+    private double lagMean(int count) {
         double sum = 0;
         for (int i = 0; i < count; i++) {
             sum += lags[i];
@@ -130,8 +123,7 @@ public final class AutoregressivePredictor implements GoodputPredictor
     }
 
     @Override
-    public Prediction predict(Duration horizon)
-    {
+    public Prediction predict(Duration horizon) {
         if (Double.isNaN(unit)) {
             return Prediction.UNKNOWN;
         }
@@ -160,8 +152,7 @@ public final class AutoregressivePredictor implements GoodputPredictor
     }
 
     @Override
-    public String name()
-    {
+    public String name() {
         return "ar" + order + "-rls";
     }
 }

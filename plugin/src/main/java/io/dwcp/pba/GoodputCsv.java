@@ -21,17 +21,12 @@ import java.util.Arrays;
  * rows that fall in it; a bucket without a row repeats the previous bucket (the daemon did not
  * sample, the link did not stop).
  */
-public final class GoodputCsv
-{
+public final class GoodputCsv {
     public static final String HEADER = "time_ms,bits_per_second";
 
-    private GoodputCsv()
-    {
-    }
+    private GoodputCsv() {}
 
-    public static GoodputSeries read(Reader reader, Duration bucket)
-            throws IOException
-    {
+    public static GoodputSeries read(Reader reader, Duration bucket) throws IOException {
         long bucketMillis = bucket.toMillis();
         if (bucketMillis <= 0) {
             throw new IllegalArgumentException("bucket must be >= 1 ms: " + bucket);
@@ -53,32 +48,34 @@ public final class GoodputCsv
             }
             if (!headerSeen) {
                 if (!text.equals(HEADER)) {
-                    throw new TraceFormatException("line " + number + ": expected header '" + HEADER + "', found '" + text + "'");
+                    throw new TraceFormatException(
+                            "line " + number + ": expected header '" + HEADER + "', found '" + text + "'");
                 }
                 headerSeen = true;
                 continue;
             }
             int comma = text.indexOf(',');
             if (comma < 0 || text.indexOf(',', comma + 1) >= 0) {
-                throw new TraceFormatException("line " + number + ": expected 2 fields time_ms,bits_per_second, found '" + text + "'");
+                throw new TraceFormatException(
+                        "line " + number + ": expected 2 fields time_ms,bits_per_second, found '" + text + "'");
             }
             long millis;
             double bitsPerSecond;
             try {
                 millis = Long.parseLong(text.substring(0, comma).strip());
                 bitsPerSecond = Double.parseDouble(text.substring(comma + 1).strip());
-            }
-            catch (NumberFormatException e) {
+            } catch (NumberFormatException e) {
                 throw new TraceFormatException("line " + number + ": not numbers: '" + text + "'");
             }
             if (!(bitsPerSecond >= 0) || Double.isInfinite(bitsPerSecond)) {
-                throw new TraceFormatException("line " + number + ": bits_per_second must be finite and >= 0, found " + bitsPerSecond);
+                throw new TraceFormatException(
+                        "line " + number + ": bits_per_second must be finite and >= 0, found " + bitsPerSecond);
             }
             if (previous == Long.MIN_VALUE) {
                 origin = millis;
-            }
-            else if (millis < previous) {
-                throw new TraceFormatException("line " + number + ": time " + millis + " ms is before the previous " + previous + " ms");
+            } else if (millis < previous) {
+                throw new TraceFormatException(
+                        "line " + number + ": time " + millis + " ms is before the previous " + previous + " ms");
             }
             previous = millis;
             int index = Math.toIntExact((millis - origin) / bucketMillis);
@@ -105,9 +102,7 @@ public final class GoodputCsv
     }
 
     /** Writes {@code series} in this format, one row at the end of each bucket. */
-    public static void write(GoodputSeries series, Writer writer)
-            throws IOException
-    {
+    public static void write(GoodputSeries series, Writer writer) throws IOException {
         writer.write(HEADER);
         writer.write('\n');
         long bucketMillis = series.bucket().toMillis();

@@ -7,8 +7,7 @@ import java.time.Duration;
  * goodput over the interval that ended at {@code timeNanos}, times non-decreasing) and asks for
  * the goodput {@code horizon} after the last observation. Not thread-safe: one owner.
  */
-public interface GoodputPredictor
-{
+public interface GoodputPredictor {
     /** The span a prediction is the mean over, ending at the horizon. */
     Duration WINDOW = Duration.ofSeconds(1);
 

@@ -1,75 +1,62 @@
 package io.dwcp.pba;
 
+import static java.util.Objects.requireNonNull;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
 
-import static java.util.Objects.requireNonNull;
-
 /**
  * The predictors by name, with the parameters the evaluation measured, and the one a link uses.
  */
-public final class GoodputPredictors
-{
+public final class GoodputPredictors {
     /** A named way to make a fresh predictor. */
-    public record Spec(String name, Supplier<GoodputPredictor> factory)
-    {
-        public Spec
-        {
+    public record Spec(String name, Supplier<GoodputPredictor> factory) {
+        public Spec {
             requireNonNull(name, "name is null");
             requireNonNull(factory, "factory is null");
         }
 
-        public GoodputPredictor create()
-        {
+        public GoodputPredictor create() {
             return factory.get();
         }
     }
 
-    private GoodputPredictors()
-    {
-    }
+    private GoodputPredictors() {}
 
-    public static Spec lastValue()
-    {
+    public static Spec lastValue() {
         return new Spec("last", LastValuePredictor::new);
     }
 
     /** The goodput of the last second: what a once-a-second measurement would report. */
-    public static Spec lastSecond()
-    {
+    public static Spec lastSecond() {
         return new Spec("mean1s", () -> new SlidingMeanPredictor(Duration.ofSeconds(1)));
     }
 
-    public static Spec slidingMean()
-    {
+    public static Spec slidingMean() {
         return new Spec("mean5s", () -> new SlidingMeanPredictor(Duration.ofSeconds(5)));
     }
 
-    public static Spec ewma()
-    {
+    public static Spec ewma() {
         return new Spec("ewma2s", () -> new EwmaPredictor(Duration.ofSeconds(2)));
     }
 
-    public static Spec holt()
-    {
-        return new Spec("holt", () -> new HoltPredictor(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(2)));
+    public static Spec holt() {
+        return new Spec(
+                "holt", () -> new HoltPredictor(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(2)));
     }
 
     /** The learned one: AR(10) over the last ~20 s of 100 ms measurements. */
-    public static Spec autoregressive()
-    {
+    public static Spec autoregressive() {
         return new Spec("ar10-rls", () -> new AutoregressivePredictor(10, 0.995));
     }
 
     /** The classical predictors, the learned one last. */
-    public static List<Spec> all()
-    {
+    public static List<Spec> all() {
         return List.of(lastValue(), lastSecond(), slidingMean(), ewma(), holt(), autoregressive());
     }
 
-    public static List<Spec> classical()
-    {
+    public static List<Spec> classical() {
         return List.of(lastValue(), lastSecond(), slidingMean(), ewma(), holt());
     }
 
@@ -79,18 +66,17 @@ public final class GoodputPredictors
      * it wins there (mean MAE / trace mean 0.45 against 0.48 for the best classical one, the mean
      * of the last second); {@code GoodputPredictorsTest} re-measures this choice on every build.
      */
-    public static Spec forLinks()
-    {
+    public static Spec forLinks() {
         return autoregressive();
     }
 
-    public static Spec byName(String name)
-    {
+    public static Spec byName(String name) {
         for (Spec spec : all()) {
             if (spec.name().equals(name)) {
                 return spec;
             }
         }
-        throw new IllegalArgumentException("no predictor '" + name + "'; known: " + all().stream().map(Spec::name).toList());
+        throw new IllegalArgumentException("no predictor '" + name + "'; known: "
+                + all().stream().map(Spec::name).toList());
     }
 }

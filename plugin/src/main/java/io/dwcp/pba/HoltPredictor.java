@@ -17,8 +17,7 @@ import java.time.Duration;
  * The band is the weighted spread of {@code y - f}. No seasonal term (Holt-Winters): the traces
  * have no period to learn at these horizons.
  */
-public final class HoltPredictor implements GoodputPredictor
-{
+public final class HoltPredictor implements GoodputPredictor {
     private final double levelTau;
     private final double trendTau;
     private final double dampingTau;
@@ -27,16 +26,14 @@ public final class HoltPredictor implements GoodputPredictor
     private double trend;
     private long lastTimeNanos;
 
-    public HoltPredictor(Duration levelTimeConstant, Duration trendTimeConstant, Duration dampingTimeConstant)
-    {
+    public HoltPredictor(Duration levelTimeConstant, Duration trendTimeConstant, Duration dampingTimeConstant) {
         this.levelTau = positiveSeconds(levelTimeConstant, "level time constant");
         this.trendTau = positiveSeconds(trendTimeConstant, "trend time constant");
         this.dampingTau = positiveSeconds(dampingTimeConstant, "damping time constant");
         this.scale = new ResidualScale(Math.max(levelTau, 5));
     }
 
-    private static double positiveSeconds(Duration duration, String what)
-    {
+    private static double positiveSeconds(Duration duration, String what) {
         double seconds = duration.toNanos() / 1e9;
         if (!(seconds > 0)) {
             throw new IllegalArgumentException(what + " must be > 0: " + duration);
@@ -45,8 +42,7 @@ public final class HoltPredictor implements GoodputPredictor
     }
 
     @Override
-    public void observe(long timeNanos, double bitsPerSecond)
-    {
+    public void observe(long timeNanos, double bitsPerSecond) {
         if (Double.isNaN(level)) {
             level = bitsPerSecond;
             lastTimeNanos = timeNanos;
@@ -66,35 +62,30 @@ public final class HoltPredictor implements GoodputPredictor
         lastTimeNanos = timeNanos;
     }
 
-    private double damped(double seconds)
-    {
+    private double damped(double seconds) {
         return -dampingTau * Math.expm1(-seconds / dampingTau);
     }
 
     @Override
-    public Prediction predict(Duration horizon)
-    {
+    public Prediction predict(Duration horizon) {
         if (Double.isNaN(level)) {
             return Prediction.UNKNOWN;
         }
         double end = horizon.toNanos() / 1e9;
         double start = Math.max(0, end - WINDOW.toNanos() / 1e9);
         // mean of D(s) over [start, end], by the integral of D
-        double meanDamped = end > start
-                ? (integralOfDamped(end) - integralOfDamped(start)) / (end - start)
-                : damped(end);
+        double meanDamped =
+                end > start ? (integralOfDamped(end) - integralOfDamped(start)) / (end - start) : damped(end);
         return Prediction.withSigma(level + trend * meanDamped, scale.sigma());
     }
 
     /** The integral of D from 0 to s: {@code tauD s - tauD^2 (1 - exp(-s / tauD))}. */
-    private double integralOfDamped(double seconds)
-    {
+    private double integralOfDamped(double seconds) {
         return dampingTau * seconds - dampingTau * damped(seconds);
     }
 
     @Override
-    public String name()
-    {
+    public String name() {
         return "holt";
     }
 }

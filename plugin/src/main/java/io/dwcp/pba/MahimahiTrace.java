@@ -16,17 +16,12 @@ import java.time.Duration;
  * in [i * bucket, (i + 1) * bucket)}; the series ends with the bucket of the last line, so a
  * trailing partial bucket counts as a full one (at most one bucket of bias).
  */
-public final class MahimahiTrace
-{
+public final class MahimahiTrace {
     public static final int PACKET_BITS = 1500 * 8;
 
-    private MahimahiTrace()
-    {
-    }
+    private MahimahiTrace() {}
 
-    public static GoodputSeries read(Reader reader, Duration bucket)
-            throws IOException
-    {
+    public static GoodputSeries read(Reader reader, Duration bucket) throws IOException {
         long bucketMillis = bucket.toMillis();
         if (bucketMillis <= 0 || bucket.toNanos() % 1_000_000 != 0) {
             throw new IllegalArgumentException("bucket must be a whole number of milliseconds > 0: " + bucket);
@@ -46,12 +41,12 @@ public final class MahimahiTrace
             long millis;
             try {
                 millis = Long.parseLong(text);
-            }
-            catch (NumberFormatException e) {
+            } catch (NumberFormatException e) {
                 throw new TraceFormatException("line " + number + ": expected a time in ms, found '" + text + "'");
             }
             if (millis < previous) {
-                throw new TraceFormatException("line " + number + ": time " + millis + " ms is before the previous " + previous + " ms");
+                throw new TraceFormatException(
+                        "line " + number + ": time " + millis + " ms is before the previous " + previous + " ms");
             }
             previous = millis;
             int index = Math.toIntExact(millis / bucketMillis);

@@ -1,12 +1,12 @@
 package io.dwcp.pba;
 
+import static java.util.Objects.requireNonNull;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Replays a {@link GoodputSeries} into predictors and scores their predictions.
@@ -23,18 +23,22 @@ import static java.util.Objects.requireNonNull;
  * <li>band = share of truths inside the prediction's band (meant to be about 80%).</li>
  * </ul>
  */
-public final class PredictorEvaluation
-{
+public final class PredictorEvaluation {
     static final double MAPE_FLOOR = 0.05;
 
     /** One predictor at one horizon on one series. */
-    public record Score(String trace, String predictor, Duration horizon, int predictions,
-            double meanAbsoluteError, double meanAbsolutePercentageError, double within20, double bandCoverage,
-            double seriesMean)
-    {
+    public record Score(
+            String trace,
+            String predictor,
+            Duration horizon,
+            int predictions,
+            double meanAbsoluteError,
+            double meanAbsolutePercentageError,
+            double within20,
+            double bandCoverage,
+            double seriesMean) {
         /** MAE as a share of the series' mean goodput, comparable across traces. */
-        public double relativeMeanAbsoluteError()
-        {
+        public double relativeMeanAbsoluteError() {
             return meanAbsoluteError / seriesMean;
         }
     }
@@ -43,8 +47,7 @@ public final class PredictorEvaluation
      * The predictor with the lowest mean {@link Score#relativeMeanAbsoluteError} over all the
      * traces and horizons in {@code scores} (each trace and horizon weighs the same).
      */
-    public static String best(List<Score> scores)
-    {
+    public static String best(List<Score> scores) {
         return meanRelativeErrors(scores).entrySet().stream()
                 .min(Map.Entry.comparingByValue())
                 .orElseThrow(() -> new IllegalArgumentException("no score"))
@@ -52,8 +55,7 @@ public final class PredictorEvaluation
     }
 
     /** Per predictor, the mean relative MAE over the traces and horizons in {@code scores}, in first-seen order. */
-    public static Map<String, Double> meanRelativeErrors(List<Score> scores)
-    {
+    public static Map<String, Double> meanRelativeErrors(List<Score> scores) {
         Map<String, double[]> sums = new LinkedHashMap<>();
         for (Score score : scores) {
             double[] sum = sums.computeIfAbsent(score.predictor(), name -> new double[2]);
@@ -67,13 +69,12 @@ public final class PredictorEvaluation
 
     private final Duration warmUp;
 
-    public PredictorEvaluation(Duration warmUp)
-    {
+    public PredictorEvaluation(Duration warmUp) {
         this.warmUp = requireNonNull(warmUp, "warmUp is null");
     }
 
-    public List<Score> evaluate(String trace, GoodputSeries series, List<GoodputPredictors.Spec> specs, List<Duration> horizons)
-    {
+    public List<Score> evaluate(
+            String trace, GoodputSeries series, List<GoodputPredictors.Spec> specs, List<Duration> horizons) {
         int window = series.buckets(GoodputPredictor.WINDOW);
         long bucketNanos = series.bucket().toNanos();
         int first = series.buckets(warmUp) - 1;
@@ -106,8 +107,7 @@ public final class PredictorEvaluation
         return scores;
     }
 
-    private static final class Accumulator
-    {
+    private static final class Accumulator {
         private int count;
         private double absoluteErrors;
         private int percentageCount;
@@ -115,8 +115,7 @@ public final class PredictorEvaluation
         private int within20;
         private int inBand;
 
-        void add(Prediction prediction, double truth, double floor)
-        {
+        void add(Prediction prediction, double truth, double floor) {
             if (!prediction.known()) {
                 return;
             }
@@ -135,9 +134,12 @@ public final class PredictorEvaluation
             }
         }
 
-        Score score(String trace, String predictor, Duration horizon, double seriesMean)
-        {
-            return new Score(trace, predictor, horizon, count,
+        Score score(String trace, String predictor, Duration horizon, double seriesMean) {
+            return new Score(
+                    trace,
+                    predictor,
+                    horizon,
+                    count,
                     count == 0 ? Double.NaN : absoluteErrors / count,
                     percentageCount == 0 ? Double.NaN : percentageErrors / percentageCount,
                     count == 0 ? Double.NaN : (double) within20 / count,

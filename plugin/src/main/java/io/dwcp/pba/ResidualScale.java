@@ -6,21 +6,18 @@ package io.dwcp.pba;
  * {@code sigma = sqrt(v)}. The band does not widen with the horizon: goodput is mean-reverting at
  * the horizons of interest (seconds), so the spread of the series bounds the error.
  */
-final class ResidualScale
-{
+final class ResidualScale {
     private final double tauSeconds;
     private double variance = Double.NaN;
 
-    ResidualScale(double tauSeconds)
-    {
+    ResidualScale(double tauSeconds) {
         if (!(tauSeconds > 0)) {
             throw new IllegalArgumentException("tau must be > 0 s: " + tauSeconds);
         }
         this.tauSeconds = tauSeconds;
     }
 
-    void add(double residual, double elapsedSeconds)
-    {
+    void add(double residual, double elapsedSeconds) {
         double squared = residual * residual;
         if (Double.isNaN(variance)) {
             variance = squared;
@@ -29,8 +26,7 @@ final class ResidualScale
         variance += Smoothing.weight(elapsedSeconds, tauSeconds) * (squared - variance);
     }
 
-    double sigma()
-    {
+    double sigma() {
         return Double.isNaN(variance) ? 0 : Math.sqrt(variance);
     }
 }

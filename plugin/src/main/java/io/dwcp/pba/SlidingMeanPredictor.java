@@ -7,19 +7,15 @@ import java.util.ArrayDeque;
  * The mean of the measurements of the last {@code window} (by time), at every horizon. The band
  * is their standard deviation.
  */
-public final class SlidingMeanPredictor implements GoodputPredictor
-{
-    private record Sample(long timeNanos, double bitsPerSecond)
-    {
-    }
+public final class SlidingMeanPredictor implements GoodputPredictor {
+    private record Sample(long timeNanos, double bitsPerSecond) {}
 
     private final long windowNanos;
     private final ArrayDeque<Sample> samples = new ArrayDeque<>();
     private double sum;
     private double sumOfSquares;
 
-    public SlidingMeanPredictor(Duration window)
-    {
+    public SlidingMeanPredictor(Duration window) {
         if (window.isNegative() || window.isZero()) {
             throw new IllegalArgumentException("window must be > 0: " + window);
         }
@@ -27,8 +23,7 @@ public final class SlidingMeanPredictor implements GoodputPredictor
     }
 
     @Override
-    public void observe(long timeNanos, double bitsPerSecond)
-    {
+    public void observe(long timeNanos, double bitsPerSecond) {
         samples.addLast(new Sample(timeNanos, bitsPerSecond));
         sum += bitsPerSecond;
         sumOfSquares += bitsPerSecond * bitsPerSecond;
@@ -40,8 +35,7 @@ public final class SlidingMeanPredictor implements GoodputPredictor
     }
 
     @Override
-    public Prediction predict(Duration horizon)
-    {
+    public Prediction predict(Duration horizon) {
         if (samples.isEmpty()) {
             return Prediction.UNKNOWN;
         }
@@ -52,8 +46,7 @@ public final class SlidingMeanPredictor implements GoodputPredictor
     }
 
     @Override
-    public String name()
-    {
+    public String name() {
         return "mean" + Duration.ofNanos(windowNanos).toSeconds() + "s";
     }
 }

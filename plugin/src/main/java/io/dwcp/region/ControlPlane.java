@@ -1,5 +1,7 @@
 package io.dwcp.region;
 
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.config.HostAndPort;
 import io.dwcp.gossip.Crdt;
@@ -13,16 +15,11 @@ import io.dwcp.gossip.netty.TlsGossipTransport;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.region.Records.HostRecord;
 import io.dwcp.region.Records.LinkRecord;
-import io.dwcp.tls.TlsConfig;
-import io.dwcp.tls.TlsContexts;
 import io.dwcp.session.PeerConfig;
 import io.dwcp.session.PeerDirectory;
 import io.dwcp.session.TunnelConfig;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.recipes.nodes.PersistentNode;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import io.dwcp.tls.TlsConfig;
+import io.dwcp.tls.TlsContexts;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,8 +38,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static java.util.Objects.requireNonNull;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * dwcpd's control plane (on when {@code region.name} is set): the region's ZooKeeper (embedded or
@@ -56,16 +55,15 @@ import static java.util.Objects.requireNonNull;
  * the rounds, the publishing and the status snapshot live on it; the leader election has its own
  * ({@link RegionLeader}); the TLS transport its event loop. {@link #close()} ends them in order.
  */
-public final class ControlPlane
-        implements RegionStatus, VmLocks, RegionRecords, RegionView, PeerDirectory, Closeable
-{
+public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords, RegionView, PeerDirectory, Closeable {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration PUBLISH_INTERVAL = Duration.ofSeconds(1);
 
-    public enum State
-    {
-        LATENT, STARTED, CLOSED
+    public enum State {
+        LATENT,
+        STARTED,
+        CLOSED
     }
 
     private final NodeConfig node;
@@ -83,7 +81,8 @@ public final class ControlPlane
     private PersistentNode registration;
     private volatile RegionPublisher publisher;
     private volatile LinkSource linkSource = now -> List.of();
-    private final java.util.concurrent.atomic.AtomicLong lastForcedHostsRead = new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(1));
+    private final java.util.concurrent.atomic.AtomicLong lastForcedHostsRead =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(1));
     private RegionLeader leader;
     private volatile ScheduledExecutorService gossipThread;
     private TlsGossipTransport transport;
@@ -99,8 +98,14 @@ public final class ControlPlane
     /** Another region as the gossip thread last saw it; {@code writtenMillis} from its LWW timestamp. */
     private record RemoteView(String region, String summary, List<String> hosts, long writtenMillis) {}
 
-    public ControlPlane(NodeConfig node, RegionConfig config, GossipConfig gossipConfig, TlsConfig tlsConfig, TunnelConfig tunnel, RegionStats stats, GossipStats gossipStats)
-    {
+    public ControlPlane(
+            NodeConfig node,
+            RegionConfig config,
+            GossipConfig gossipConfig,
+            TlsConfig tlsConfig,
+            TunnelConfig tunnel,
+            RegionStats stats,
+            GossipStats gossipStats) {
         this.node = requireNonNull(node, "node is null");
         this.config = requireNonNull(config, "config is null");
         this.gossipConfig = requireNonNull(gossipConfig, "gossipConfig is null");
@@ -110,22 +115,20 @@ public final class ControlPlane
         this.gossipStats = requireNonNull(gossipStats, "gossipStats is null");
     }
 
-    public State state()
-    {
+    public State state() {
         return state.get();
     }
 
     /** Starts everything, or fails with a message for the operator (and leaves nothing running). */
-    public void start()
-            throws Exception
-    {
+    public void start() throws Exception {
         if (!state.compareAndSet(State.LATENT, State.STARTED)) {
             throw new IllegalStateException("already started or closed");
         }
         try {
             String connect = config.getZookeeperConnect();
             if (config.isZookeeperEmbedded()) {
-                embedded = new EmbeddedZooKeeper(config.getZookeeperDataDirectory(), config.getZookeeperEmbeddedListen());
+                embedded =
+                        new EmbeddedZooKeeper(config.getZookeeperDataDirectory(), config.getZookeeperEmbeddedListen());
                 embedded.start(config.getSessionTimeout().multipliedBy(5));
                 if (connect == null) {
                     connect = embedded.connectString();
@@ -133,15 +136,23 @@ public final class ControlPlane
             }
             client = CuratorClients.create(connect, config.getSessionTimeout(), config.getConnectionTimeout());
             client.start();
-            if (!client.blockUntilConnected(Math.toIntExact(config.getConnectionTimeout().toMillis()), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("cannot reach the ZooKeeper of region " + config.getName() + " at " + connect
-                        + " within " + config.getConnectionTimeout().toMillis() + " ms (region.zookeeper.connect, region.connection-timeout)");
+            if (!client.blockUntilConnected(
+                    Math.toIntExact(config.getConnectionTimeout().toMillis()), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("cannot reach the ZooKeeper of region " + config.getName() + " at "
+                        + connect + " within " + config.getConnectionTimeout().toMillis()
+                        + " ms (region.zookeeper.connect, region.connection-timeout)");
             }
             RegionPaths paths = new RegionPaths(config.getZookeeperRoot(), config.getName());
-            metadata = new RegionMetadata(client, paths, config.getConnectionTimeout(), stats, System::currentTimeMillis);
+            metadata =
+                    new RegionMetadata(client, paths, config.getConnectionTimeout(), stats, System::currentTimeMillis);
             registration = metadata.registerHost(hostRecord());
-            publisher = new RegionPublisher("[region=" + config.getName() + " host=" + node.getName() + "]", node.getName(), metadata, stats,
-                    config.getLinkPublishInterval(), System::currentTimeMillis);
+            publisher = new RegionPublisher(
+                    "[region=" + config.getName() + " host=" + node.getName() + "]",
+                    node.getName(),
+                    metadata,
+                    stats,
+                    config.getLinkPublishInterval(),
+                    System::currentTimeMillis);
             publisher.setLinkSource(linkSource);
 
             gossipThread = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -153,13 +164,25 @@ public final class ControlPlane
             if (gossipConfig.getPeers().isEmpty()) {
                 // a region on its own: nobody to gossip with
                 gossipTransport = (peer, message) -> gossipStats.sendFailed();
-            }
-            else {
-                transport = new TlsGossipTransport(node.getName(), gossipConfig.getListen(), gossipConfig.getPeers(), new TlsContexts(tlsConfig),
-                        gossipThread, gossipStats, gossipConfig.getMaxMessageSize().toIntBytes());
+            } else {
+                transport = new TlsGossipTransport(
+                        node.getName(),
+                        gossipConfig.getListen(),
+                        gossipConfig.getPeers(),
+                        new TlsContexts(tlsConfig),
+                        gossipThread,
+                        gossipStats,
+                        gossipConfig.getMaxMessageSize().toIntBytes());
                 gossipTransport = transport;
             }
-            gossip = new GossipNode(node.getName(), gossipTransport, System::currentTimeMillis, new Random(), gossipStats, gossipConfig.getFanout(), gossipConfig.getLogCapacity());
+            gossip = new GossipNode(
+                    node.getName(),
+                    gossipTransport,
+                    System::currentTimeMillis,
+                    new Random(),
+                    gossipStats,
+                    gossipConfig.getFanout(),
+                    gossipConfig.getLogCapacity());
             gossip.setPeers(List.copyOf(gossipConfig.getPeers().keySet()));
             gossip.addListener(this::gossiped);
             if (transport != null) {
@@ -167,58 +190,69 @@ public final class ControlPlane
             }
 
             leader = new RegionLeader(client, paths, node.getName(), stats, System::currentTimeMillis);
-            leader.addListener(new RegionLeader.Listener()
-            {
+            leader.addListener(new RegionLeader.Listener() {
                 @Override
-                public void acquired(LeaderTerm term)
-                {
+                public void acquired(LeaderTerm term) {
                     gossipThread.execute(() -> publish(true));
                 }
 
                 @Override
-                public void lost(LeaderTerm term)
-                {
+                public void lost(LeaderTerm term) {
                     // nothing to undo: the next leader's term wins every key this one wrote
                 }
             });
             leader.start();
             long interval = gossipConfig.getInterval().toMillis();
             gossipThread.scheduleWithFixedDelay(this::round, interval, interval, TimeUnit.MILLISECONDS);
-            gossipThread.scheduleWithFixedDelay(() -> publish(false), 0, PUBLISH_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
-            log.info("[region={} host={}] control plane started (ZooKeeper {}, {} gossip peers)", config.getName(), node.getName(), connect, gossipConfig.getPeers().size());
-        }
-        catch (Exception | Error e) {
+            gossipThread.scheduleWithFixedDelay(
+                    () -> publish(false), 0, PUBLISH_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+            log.info(
+                    "[region={} host={}] control plane started (ZooKeeper {}, {} gossip peers)",
+                    config.getName(),
+                    node.getName(),
+                    connect,
+                    gossipConfig.getPeers().size());
+        } catch (Exception | Error e) {
             close();
             throw e;
         }
     }
 
-    private HostRecord hostRecord()
-    {
-        HostAndPort address = config.getAdvertisedAddress() != null ? config.getAdvertisedAddress() : tunnel.getListen();
-        String version = Optional.ofNullable(ControlPlane.class.getPackage().getImplementationVersion()).orElse("0.1.0-SNAPSHOT");
-        return new HostRecord(node.getName(), address.toString(), config.getCapacity(), version, certificateFingerprint(), System.currentTimeMillis());
+    private HostRecord hostRecord() {
+        HostAndPort address =
+                config.getAdvertisedAddress() != null ? config.getAdvertisedAddress() : tunnel.getListen();
+        String version = Optional.ofNullable(ControlPlane.class.getPackage().getImplementationVersion())
+                .orElse("0.1.0-SNAPSHOT");
+        return new HostRecord(
+                node.getName(),
+                address.toString(),
+                config.getCapacity(),
+                version,
+                certificateFingerprint(),
+                System.currentTimeMillis());
     }
 
-    private String certificateFingerprint()
-    {
+    private String certificateFingerprint() {
         if (!Files.isReadable(tlsConfig.getCertificateFile())) {
             return "none";
         }
         try (InputStream in = Files.newInputStream(tlsConfig.getCertificateFile())) {
             // the same rule as the TLS peers' check
-            return TlsContexts.fingerprint(CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        catch (IOException | java.security.GeneralSecurityException e) {
-            log.warn("[region={} host={}] cannot read {} for its fingerprint: {}", config.getName(), node.getName(), tlsConfig.getCertificateFile(), e.getMessage());
+            return TlsContexts.fingerprint(
+                    CertificateFactory.getInstance("X.509").generateCertificate(in));
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            log.warn(
+                    "[region={} host={}] cannot read {} for its fingerprint: {}",
+                    config.getName(),
+                    node.getName(),
+                    tlsConfig.getCertificateFile(),
+                    e.getMessage());
             return "unreadable";
         }
     }
 
     @Override
-    public VmLock lock(String vm, String migration)
-            throws VmLockedException, Exception
-    {
+    public VmLock lock(String vm, String migration) throws VmLockedException, Exception {
         RegionMetadata started = metadata;
         if (started == null || state.get() == State.CLOSED) {
             throw new IllegalStateException("the control plane of region " + config.getName() + " is not running");
@@ -227,8 +261,7 @@ public final class ControlPlane
     }
 
     @Override
-    public void linkMeasured(LinkRecord link)
-    {
+    public void linkMeasured(LinkRecord link) {
         RegionPublisher started = publisher;
         if (started != null) {
             started.linkMeasured(link);
@@ -236,8 +269,7 @@ public final class ControlPlane
     }
 
     @Override
-    public void migration(Records.MigrationRecord migration)
-    {
+    public void migration(Records.MigrationRecord migration) {
         RegionPublisher started = publisher;
         if (started != null) {
             started.migration(migration);
@@ -245,8 +277,7 @@ public final class ControlPlane
     }
 
     @Override
-    public void baseline(String vm, Optional<Records.BaselineRecord> newest)
-    {
+    public void baseline(String vm, Optional<Records.BaselineRecord> newest) {
         RegionPublisher started = publisher;
         if (started != null) {
             started.baseline(vm, newest);
@@ -254,8 +285,7 @@ public final class ControlPlane
     }
 
     @Override
-    public void setLinkSource(LinkSource source)
-    {
+    public void setLinkSource(LinkSource source) {
         linkSource = requireNonNull(source, "source is null");
         RegionPublisher started = publisher;
         if (started != null) {
@@ -264,55 +294,42 @@ public final class ControlPlane
     }
 
     @Override
-    public String region()
-    {
+    public String region() {
         return config.getName();
     }
 
     @Override
-    public String host()
-    {
+    public String host() {
         return node.getName();
     }
 
     @Override
-    public Duration stalenessBound()
-    {
+    public Duration stalenessBound() {
         return config.getStalenessBound();
     }
 
     @Override
-    public Stamped<List<HostRecord>> hosts()
-            throws StaleMetadataException
-    {
+    public Stamped<List<HostRecord>> hosts() throws StaleMetadataException {
         return running().hosts(config.getStalenessBound());
     }
 
     @Override
-    public Stamped<List<LinkRecord>> links()
-            throws StaleMetadataException
-    {
+    public Stamped<List<LinkRecord>> links() throws StaleMetadataException {
         return running().links(config.getStalenessBound());
     }
 
     @Override
-    public Stamped<List<Records.BaselineRecord>> baselines(String vm)
-            throws StaleMetadataException
-    {
+    public Stamped<List<Records.BaselineRecord>> baselines(String vm) throws StaleMetadataException {
         return running().baselines(vm, config.getStalenessBound());
     }
 
     @Override
-    public Stamped<List<Records.MigrationRecord>> migrations()
-            throws StaleMetadataException
-    {
+    public Stamped<List<Records.MigrationRecord>> migrations() throws StaleMetadataException {
         return running().migrations(config.getStalenessBound());
     }
 
     @Override
-    public Stamped<List<Records.RemoteRecord>> remoteRegions()
-            throws StaleMetadataException
-    {
+    public Stamped<List<Records.RemoteRecord>> remoteRegions() throws StaleMetadataException {
         return running().remoteRegions(config.getStalenessBound());
     }
 
@@ -322,8 +339,7 @@ public final class ControlPlane
      * record's address is not host:port, or when that read is older than the staleness bound.
      */
     @Override
-    public Optional<PeerConfig> peer(String name)
-    {
+    public Optional<PeerConfig> peer(String name) {
         RegionMetadata started = metadata;
         if (started == null || state.get() != State.STARTED || name.equals(node.getName())) {
             return Optional.empty();
@@ -345,49 +361,51 @@ public final class ControlPlane
      * A host that just joined is not in the last read yet: the gossip thread reads the hosts again
      * now (at most every 200 ms), so that its next stream, a moment later, finds it.
      */
-    private void refreshHostsSoon()
-    {
+    private void refreshHostsSoon() {
         long now = System.nanoTime();
         long last = lastForcedHostsRead.get();
         ScheduledExecutorService thread = gossipThread;
-        if (thread == null || now - last < TimeUnit.MILLISECONDS.toNanos(200) || !lastForcedHostsRead.compareAndSet(last, now)) {
+        if (thread == null
+                || now - last < TimeUnit.MILLISECONDS.toNanos(200)
+                || !lastForcedHostsRead.compareAndSet(last, now)) {
             return;
         }
         try {
             thread.execute(() -> {
                 try {
                     metadata.hosts(Duration.ZERO);
-                }
-                catch (StaleMetadataException e) {
-                    log.debug("[region={} host={}] reading the hosts again: {}", config.getName(), node.getName(), e.getMessage());
+                } catch (StaleMetadataException e) {
+                    log.debug(
+                            "[region={} host={}] reading the hosts again: {}",
+                            config.getName(),
+                            node.getName(),
+                            e.getMessage());
                 }
             });
-        }
-        catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }
     }
 
     /** The host as a tunnel peer: its address, and its certificate's fingerprint when it published one. */
-    public static Optional<PeerConfig> asPeer(HostRecord host)
-    {
+    public static Optional<PeerConfig> asPeer(HostRecord host) {
         HostAndPort address;
         try {
             address = HostAndPort.valueOf(host.address());
-        }
-        catch (RuntimeException e) {
+        } catch (RuntimeException e) {
             return Optional.empty();
         }
         if (address.port() == 0) {
             return Optional.empty();
         }
-        Optional<String> fingerprint = host.certificateFingerprint().startsWith("sha256:") ? Optional.of(host.certificateFingerprint()) : Optional.empty();
+        Optional<String> fingerprint = host.certificateFingerprint().startsWith("sha256:")
+                ? Optional.of(host.certificateFingerprint())
+                : Optional.empty();
         return Optional.of(new PeerConfig(host.name(), address, java.util.OptionalInt.empty(), fingerprint));
     }
 
     @Override
-    public String describe()
-    {
+    public String describe() {
         RegionMetadata started = metadata;
         Optional<Stamped<?>> last = started == null ? Optional.empty() : started.lastRead("hosts");
         if (last.isEmpty()) {
@@ -395,14 +413,14 @@ public final class ControlPlane
         }
         long age = last.get().age(System.currentTimeMillis()).toMillis();
         if (age > config.getStalenessBound().toMillis()) {
-            return " and region " + config.getName() + "'s hosts were read " + age + " ms ago, older than region.staleness-bound ("
+            return " and region " + config.getName() + "'s hosts were read " + age
+                    + " ms ago, older than region.staleness-bound ("
                     + config.getStalenessBound().toMillis() + " ms): is its ZooKeeper reachable?";
         }
         return " nor a host of region " + config.getName() + " (hosts read " + age + " ms ago)";
     }
 
-    private RegionMetadata running()
-    {
+    private RegionMetadata running() {
         RegionMetadata started = metadata;
         if (started == null || state.get() != State.STARTED) {
             throw new IllegalStateException("the control plane of region " + config.getName() + " is not running");
@@ -411,23 +429,22 @@ public final class ControlPlane
     }
 
     /** On the gossip thread: a round, if this host leads. */
-    private void round()
-    {
+    private void round() {
         if (leader.term().isPresent()) {
             gossip.round();
         }
     }
 
     /** On the gossip thread: refresh what status shows; as leader, publish the region's summary. */
-    private void publish(boolean newTerm)
-    {
+    private void publish(boolean newTerm) {
         try {
             leader.leaderName().ifPresentOrElse(name -> leaderName = name, () -> leaderName = "");
             regionTerm = leader.regionTerm().map(LeaderTerm::epoch).orElse(0L);
             leaderReadAtMillis = System.currentTimeMillis();
             remoteRegions = remoteViews();
             // refreshed at half the bound, so that what the tunnel's peer lookups answer from stays within it
-            Stamped<List<HostRecord>> hosts = metadata.hosts(config.getStalenessBound().dividedBy(2));
+            Stamped<List<HostRecord>> hosts =
+                    metadata.hosts(config.getStalenessBound().dividedBy(2));
             metadata.links(config.getStalenessBound());
             Optional<LeaderTerm> term = leader.term();
             if (term.isEmpty()) {
@@ -437,10 +454,13 @@ public final class ControlPlane
             summary.put("leader", node.getName());
             summary.put("term", term.get().epoch());
             summary.put("hosts", hosts.value().size());
-            summary.put("capacity", hosts.value().stream().mapToLong(HostRecord::capacity).sum());
+            summary.put(
+                    "capacity",
+                    hosts.value().stream().mapToLong(HostRecord::capacity).sum());
             String text = JSON.writeValueAsString(summary);
             if (newTerm || !text.equals(publishedSummary)) {
-                gossip.write("summary/" + config.getName(), text, term.get().gossipTimestamp(System.currentTimeMillis()));
+                gossip.write(
+                        "summary/" + config.getName(), text, term.get().gossipTimestamp(System.currentTimeMillis()));
                 publishedSummary = text;
             }
             String hostsKey = "hosts/" + config.getName();
@@ -457,18 +477,19 @@ public final class ControlPlane
                     gossip.remove(hostsKey, name);
                 }
             }
-        }
-        catch (StaleMetadataException e) {
+        } catch (StaleMetadataException e) {
             log.warn("[region={} host={}] not publishing: {}", config.getName(), node.getName(), e.getMessage());
-        }
-        catch (Exception e) {
-            log.warn("[region={} host={}] publishing the region's summary failed: {}", config.getName(), node.getName(), e.toString());
+        } catch (Exception e) {
+            log.warn(
+                    "[region={} host={}] publishing the region's summary failed: {}",
+                    config.getName(),
+                    node.getName(),
+                    e.toString());
         }
     }
 
     /** On the gossip thread: another region's key changed; the leader stores it for its region's hosts. */
-    private void gossiped(String key, Crdt value, Optional<io.dwcp.gossip.Dot> dot)
-    {
+    private void gossiped(String key, Crdt value, Optional<io.dwcp.gossip.Dot> dot) {
         int slash = key.indexOf('/');
         String region = slash < 0 ? "" : key.substring(slash + 1);
         Optional<LeaderTerm> term = leader == null ? Optional.empty() : leader.term();
@@ -477,22 +498,28 @@ public final class ControlPlane
         }
         remoteRegions = remoteViews();
         try {
-            String summary = gossip.get("summary/" + region).map(value2 -> ((LwwRegister) value2).value()).orElse("");
-            List<String> hosts = gossip.get("hosts/" + region).map(set -> List.copyOf(((OrSet) set).elements())).orElse(List.of());
+            String summary = gossip.get("summary/" + region)
+                    .map(value2 -> ((LwwRegister) value2).value())
+                    .orElse("");
+            List<String> hosts = gossip.get("hosts/" + region)
+                    .map(set -> List.copyOf(((OrSet) set).elements()))
+                    .orElse(List.of());
             Records.RemoteRecord remote = new Records.RemoteRecord(region, summary, hosts, System.currentTimeMillis());
             leader.write(term.get(), metadata.paths().remote(region), Records.toJson(remote));
-        }
-        catch (NotLeaderException e) {
+        } catch (NotLeaderException e) {
             log.info("[region={} host={}] {}", config.getName(), node.getName(), e.getMessage());
-        }
-        catch (Exception e) {
-            log.warn("[region={} host={}] cannot store what gossip brought of region {}: {}", config.getName(), node.getName(), region, e.toString());
+        } catch (Exception e) {
+            log.warn(
+                    "[region={} host={}] cannot store what gossip brought of region {}: {}",
+                    config.getName(),
+                    node.getName(),
+                    region,
+                    e.toString());
         }
     }
 
     @Override
-    public Snapshot status()
-    {
+    public Snapshot status() {
         long now = System.currentTimeMillis();
         Optional<LeaderTerm> term = leader == null ? Optional.empty() : leader.term();
         List<HostRecord> hosts = List.of();
@@ -513,30 +540,51 @@ public final class ControlPlane
         }
         List<Remote> regions = new ArrayList<>();
         for (RemoteView view : remoteRegions) {
-            regions.add(new Remote(view.region(), view.summary(), view.hosts(), Math.max(0, now - view.writtenMillis())));
+            regions.add(
+                    new Remote(view.region(), view.summary(), view.hosts(), Math.max(0, now - view.writtenMillis())));
         }
-        return new Snapshot(config.getName(), node.getName(), leaderName, leaderReadAtMillis < 0 ? -1 : now - leaderReadAtMillis,
-                term.isPresent(), term.map(LeaderTerm::epoch).orElse(regionTerm), hosts, hostsAge, links, linksAge, regions,
-                new Counters(stats.leadershipsAcquired(), stats.leaderWritesAccepted(), stats.leaderWritesRefused(), stats.staleRefusals(),
-                        gossipStats.rounds(), gossipStats.bytesSent(), gossipStats.bytesReceived(), gossipStats.updatesApplied(), gossipStats.peersRefused()));
+        return new Snapshot(
+                config.getName(),
+                node.getName(),
+                leaderName,
+                leaderReadAtMillis < 0 ? -1 : now - leaderReadAtMillis,
+                term.isPresent(),
+                term.map(LeaderTerm::epoch).orElse(regionTerm),
+                hosts,
+                hostsAge,
+                links,
+                linksAge,
+                regions,
+                new Counters(
+                        stats.leadershipsAcquired(),
+                        stats.leaderWritesAccepted(),
+                        stats.leaderWritesRefused(),
+                        stats.staleRefusals(),
+                        gossipStats.rounds(),
+                        gossipStats.bytesSent(),
+                        gossipStats.bytesReceived(),
+                        gossipStats.updatesApplied(),
+                        gossipStats.peersRefused()));
     }
 
     /** On the gossip thread: the other regions as this host's gossip node holds them. */
-    private List<RemoteView> remoteViews()
-    {
+    private List<RemoteView> remoteViews() {
         List<RemoteView> regions = new ArrayList<>();
         gossip.state().forEach((key, value) -> {
-            if (key.startsWith("summary/") && value instanceof LwwRegister summary && !key.equals("summary/" + config.getName())) {
+            if (key.startsWith("summary/")
+                    && value instanceof LwwRegister summary
+                    && !key.equals("summary/" + config.getName())) {
                 String region = key.substring("summary/".length());
-                List<String> hosts = gossip.get("hosts/" + region).map(set -> List.copyOf(((OrSet) set).elements())).orElse(List.of());
+                List<String> hosts = gossip.get("hosts/" + region)
+                        .map(set -> List.copyOf(((OrSet) set).elements()))
+                        .orElse(List.of());
                 regions.add(new RemoteView(region, summary.value(), hosts, summary.timestamp() & ((1L << 42) - 1)));
             }
         });
         return List.copyOf(regions);
     }
 
-    private static <T> List<T> castList(Object value, Class<T> type)
-    {
+    private static <T> List<T> castList(Object value, Class<T> type) {
         List<T> list = new ArrayList<>();
         for (Object item : (List<?>) value) {
             list.add(type.cast(item));
@@ -551,8 +599,7 @@ public final class ControlPlane
      * embedded server go.
      */
     @Override
-    public void close()
-    {
+    public void close() {
         if (state.getAndSet(State.CLOSED) == State.CLOSED) {
             return;
         }
@@ -560,10 +607,10 @@ public final class ControlPlane
             gossipThread.shutdownNow();
             try {
                 if (!gossipThread.awaitTermination(5, TimeUnit.SECONDS)) {
-                    log.warn("[region={} host={}] gossip thread still busy after 5 s", config.getName(), node.getName());
+                    log.warn(
+                            "[region={} host={}] gossip thread still busy after 5 s", config.getName(), node.getName());
                 }
-            }
-            catch (InterruptedException e) {
+            } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
@@ -580,9 +627,12 @@ public final class ControlPlane
         if (registration != null) {
             try {
                 registration.close();
-            }
-            catch (IOException e) {
-                log.warn("[region={} host={}] removing the host record: {}", config.getName(), node.getName(), e.toString());
+            } catch (IOException e) {
+                log.warn(
+                        "[region={} host={}] removing the host record: {}",
+                        config.getName(),
+                        node.getName(),
+                        e.toString());
             }
         }
         if (client != null) {

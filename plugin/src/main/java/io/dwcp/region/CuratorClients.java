@@ -1,21 +1,18 @@
 package io.dwcp.region;
 
+import java.time.Duration;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.StandardConnectionStateErrorPolicy;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.client.ZKClientConfig;
 
-import java.time.Duration;
-
 /** The one way the control plane makes a Curator client (timeouts and policies in {@link RegionConfig}). */
-public final class CuratorClients
-{
+public final class CuratorClients {
     private CuratorClients() {}
 
     /** A client, not yet started. */
-    public static CuratorFramework create(String connectString, Duration sessionTimeout, Duration connectionTimeout)
-    {
+    public static CuratorFramework create(String connectString, Duration sessionTimeout, Duration connectionTimeout) {
         return CuratorFrameworkFactory.builder()
                 .zkClientConfig(clientConfig())
                 .connectString(connectString)
@@ -35,8 +32,7 @@ public final class CuratorClients
      * not answer) each attempt waits for it: 5 s in the test bed's namespaces, longer than
      * region.connection-timeout and the session itself.
      */
-    static ZKClientConfig clientConfig()
-    {
+    static ZKClientConfig clientConfig() {
         ZKClientConfig config = new ZKClientConfig();
         config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
         return config;

@@ -1,11 +1,12 @@
 package io.dwcp.region;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.region.Records.BaselineRecord;
 import io.dwcp.region.Records.HostRecord;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.region.Records.MigrationRecord;
 import io.dwcp.region.Records.RemoteRecord;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -14,8 +15,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.StringJoiner;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Where a VM goes in a region ({@code dwcp migrate VM --to-region R}). Every figure is read through
@@ -37,37 +36,51 @@ import static java.util.Objects.requireNonNull;
  * Only this host's region can be chosen in: for another region, gossip brings its summary and its
  * hosts' names, not their addresses, certificates, links or baselines, and {@link #choose} says so.
  */
-public final class DestinationChooser
-{
+public final class DestinationChooser {
     private DestinationChooser() {}
 
     /** A host of the region with its figures; {@code running}: migrations recorded running towards it. */
-    public record Candidate(String host, String address, int capacity, int running, Optional<BaselineRecord> baseline, Optional<LinkRecord> link)
-    {
-        public Candidate
-        {
+    public record Candidate(
+            String host,
+            String address,
+            int capacity,
+            int running,
+            Optional<BaselineRecord> baseline,
+            Optional<LinkRecord> link) {
+        public Candidate {
             requireNonNull(host, "host is null");
             requireNonNull(address, "address is null");
             requireNonNull(baseline, "baseline is null");
             requireNonNull(link, "link is null");
         }
 
-        public boolean isFull()
-        {
+        public boolean isFull() {
             return running >= capacity;
         }
 
         /** Its figures in one line, e.g. "baseline 1024 MiB, 300 s old; link 940.0 Mbit/s, RTT 0.4 ms, loss 0.000 %, measured 12 s ago; 3 of 4 slots free". */
-        public String figures(long nowMillis)
-        {
+        public String figures(long nowMillis) {
             StringBuilder line = new StringBuilder();
-            line.append(baseline.map(held -> String.format(Locale.ROOT, "baseline %d MiB, %d s old", held.sizeBytes() >> 20, Math.max(0, nowMillis - held.createdAtMillis()) / 1000))
+            line.append(baseline.map(held -> String.format(
+                            Locale.ROOT,
+                            "baseline %d MiB, %d s old",
+                            held.sizeBytes() >> 20,
+                            Math.max(0, nowMillis - held.createdAtMillis()) / 1000))
                     .orElse("no baseline"));
             line.append("; ");
-            line.append(link.map(measured -> String.format(Locale.ROOT, "link %.1f Mbit/s, RTT %.1f ms, loss %.3f %%, measured %d s ago",
-                    measured.goodputBytesPerSecond() * 8 / 1e6, measured.rttMicros() / 1000.0, measured.lossPpm() / 1e4,
-                    Math.max(0, nowMillis - measured.measuredAtMillis()) / 1000)).orElse("link not measured"));
-            line.append("; ").append(Math.max(0, capacity - running)).append(" of ").append(capacity).append(" slots free");
+            line.append(link.map(measured -> String.format(
+                            Locale.ROOT,
+                            "link %.1f Mbit/s, RTT %.1f ms, loss %.3f %%, measured %d s ago",
+                            measured.goodputBytesPerSecond() * 8 / 1e6,
+                            measured.rttMicros() / 1000.0,
+                            measured.lossPpm() / 1e4,
+                            Math.max(0, nowMillis - measured.measuredAtMillis()) / 1000))
+                    .orElse("link not measured"));
+            line.append("; ")
+                    .append(Math.max(0, capacity - running))
+                    .append(" of ")
+                    .append(capacity)
+                    .append(" slots free");
             return line.toString();
         }
     }
@@ -76,11 +89,16 @@ public final class DestinationChooser
      * The candidates in the order of the rules (the full ones last), the one chosen if any, and the
      * age in milliseconds of each kind of metadata the choice read.
      */
-    public record Choice(String region, String vm, Optional<Candidate> chosen, List<Candidate> candidates, long hostsAgeMillis, long linksAgeMillis,
-            long baselinesAgeMillis, long migrationsAgeMillis)
-    {
-        public Choice
-        {
+    public record Choice(
+            String region,
+            String vm,
+            Optional<Candidate> chosen,
+            List<Candidate> candidates,
+            long hostsAgeMillis,
+            long linksAgeMillis,
+            long baselinesAgeMillis,
+            long migrationsAgeMillis) {
+        public Choice {
             requireNonNull(region, "region is null");
             requireNonNull(vm, "vm is null");
             requireNonNull(chosen, "chosen is null");
@@ -88,10 +106,11 @@ public final class DestinationChooser
         }
 
         /** Why the chosen host (or why none): one sentence for the operator. */
-        public String reason()
-        {
+        public String reason() {
             if (chosen.isEmpty()) {
-                return candidates.isEmpty() ? "region " + region + " has no other host" : "every host of region " + region + " is full";
+                return candidates.isEmpty()
+                        ? "region " + region + " has no other host"
+                        : "every host of region " + region + " is full";
             }
             Candidate best = chosen.get();
             List<String> because = new ArrayList<>();
@@ -99,7 +118,8 @@ public final class DestinationChooser
                 because.add("it holds a baseline of " + vm);
             }
             if (best.link().isPresent()) {
-                because.add("its measured link is the fastest" + (best.baseline().isPresent() ? " of those" : ""));
+                because.add(
+                        "its measured link is the fastest" + (best.baseline().isPresent() ? " of those" : ""));
             }
             if (because.isEmpty()) {
                 because.add("no host holds a baseline of " + vm + " or has a measured link: the most free slots");
@@ -109,55 +129,68 @@ public final class DestinationChooser
     }
 
     /** Thrown when no choice can be made in that region from here; {@link #status()} is an HTTP status. */
-    public static final class NoChoiceException
-            extends Exception
-    {
+    public static final class NoChoiceException extends Exception {
         private final int status;
 
-        public NoChoiceException(int status, String message)
-        {
+        public NoChoiceException(int status, String message) {
             super(message);
             this.status = status;
         }
 
-        public int status()
-        {
+        public int status() {
             return status;
         }
     }
 
     /** Reads the region's metadata (within the bound) and ranks its hosts for the VM. */
     public static Choice choose(RegionView view, String region, String vm, long nowMillis)
-            throws StaleMetadataException, NoChoiceException
-    {
+            throws StaleMetadataException, NoChoiceException {
         if (!region.equals(view.region())) {
             List<RemoteRecord> remotes = view.remoteRegions().value();
             StringJoiner known = new StringJoiner(", ");
             for (RemoteRecord remote : remotes) {
                 if (remote.region().equals(region)) {
-                    throw new NoChoiceException(409, "cannot choose a host in region " + region + " from region " + view.region()
-                            + ": gossip brings its summary (" + remote.summary() + ") and its hosts' names (" + (remote.hosts().isEmpty() ? "none" : String.join(", ", remote.hosts()))
-                            + "), not their addresses, certificates, link measurements or baselines; migrate to one of them by name, "
-                            + "configured as a peer (dwcp migrate " + vm + " dwcp://HOST), or run the command on a host of region " + region);
+                    throw new NoChoiceException(
+                            409,
+                            "cannot choose a host in region " + region + " from region " + view.region()
+                                    + ": gossip brings its summary (" + remote.summary() + ") and its hosts' names ("
+                                    + (remote.hosts().isEmpty() ? "none" : String.join(", ", remote.hosts()))
+                                    + "), not their addresses, certificates, link measurements or baselines; migrate to one of them by name, "
+                                    + "configured as a peer (dwcp migrate " + vm
+                                    + " dwcp://HOST), or run the command on a host of region " + region);
                 }
                 known.add(remote.region());
             }
-            throw new NoChoiceException(404, "no region " + region + ": this host is in region " + view.region() + ", and gossip knows of "
-                    + (known.length() == 0 ? "no other region" : "regions " + known));
+            throw new NoChoiceException(
+                    404,
+                    "no region " + region + ": this host is in region " + view.region() + ", and gossip knows of "
+                            + (known.length() == 0 ? "no other region" : "regions " + known));
         }
         Stamped<List<HostRecord>> hosts = view.hosts();
         Stamped<List<LinkRecord>> links = view.links();
         Stamped<List<BaselineRecord>> baselines = view.baselines(vm);
         Stamped<List<MigrationRecord>> migrations = view.migrations();
         List<Candidate> ranked = rank(view.host(), hosts.value(), links.value(), baselines.value(), migrations.value());
-        Optional<Candidate> chosen = ranked.stream().filter(candidate -> !candidate.isFull()).findFirst();
-        return new Choice(region, vm, chosen, ranked, hosts.age(nowMillis).toMillis(), links.age(nowMillis).toMillis(), baselines.age(nowMillis).toMillis(),
+        Optional<Candidate> chosen =
+                ranked.stream().filter(candidate -> !candidate.isFull()).findFirst();
+        return new Choice(
+                region,
+                vm,
+                chosen,
+                ranked,
+                hosts.age(nowMillis).toMillis(),
+                links.age(nowMillis).toMillis(),
+                baselines.age(nowMillis).toMillis(),
                 migrations.age(nowMillis).toMillis());
     }
 
     /** The rules on figures already read: the candidates, best first, the full ones last. */
-    public static List<Candidate> rank(String self, List<HostRecord> hosts, List<LinkRecord> links, List<BaselineRecord> baselines, List<MigrationRecord> migrations)
-    {
+    public static List<Candidate> rank(
+            String self,
+            List<HostRecord> hosts,
+            List<LinkRecord> links,
+            List<BaselineRecord> baselines,
+            List<MigrationRecord> migrations) {
         Set<String> registered = new HashSet<>();
         hosts.forEach(host -> registered.add(host.name()));
         List<Candidate> candidates = new ArrayList<>();
@@ -166,17 +199,28 @@ public final class DestinationChooser
                 continue;
             }
             int running = (int) migrations.stream()
-                    .filter(migration -> migration.state().equals("running") && migration.destination().equals(host.name()) && registered.contains(migration.source()))
+                    .filter(migration -> migration.state().equals("running")
+                            && migration.destination().equals(host.name())
+                            && registered.contains(migration.source()))
                     .count();
-            Optional<BaselineRecord> baseline = baselines.stream().filter(held -> held.host().equals(host.name())).max(Comparator.comparingLong(BaselineRecord::createdAtMillis));
-            Optional<LinkRecord> link = links.stream().filter(measured -> measured.from().equals(self) && measured.to().equals(host.name())).findFirst();
+            Optional<BaselineRecord> baseline = baselines.stream()
+                    .filter(held -> held.host().equals(host.name()))
+                    .max(Comparator.comparingLong(BaselineRecord::createdAtMillis));
+            Optional<LinkRecord> link = links.stream()
+                    .filter(measured ->
+                            measured.from().equals(self) && measured.to().equals(host.name()))
+                    .findFirst();
             candidates.add(new Candidate(host.name(), host.address(), host.capacity(), running, baseline, link));
         }
         Comparator<Candidate> order = Comparator.comparing(Candidate::isFull)
                 .thenComparing(candidate -> candidate.baseline().isEmpty())
                 .thenComparing(candidate -> candidate.link().isEmpty())
-                .thenComparing(candidate -> -candidate.link().map(LinkRecord::goodputBytesPerSecond).orElse(0L))
-                .thenComparing(candidate -> -candidate.baseline().map(BaselineRecord::createdAtMillis).orElse(0L))
+                .thenComparing(candidate ->
+                        -candidate.link().map(LinkRecord::goodputBytesPerSecond).orElse(0L))
+                .thenComparing(candidate -> -candidate
+                        .baseline()
+                        .map(BaselineRecord::createdAtMillis)
+                        .orElse(0L))
                 .thenComparing(candidate -> -(candidate.capacity() - candidate.running()))
                 .thenComparing(Candidate::host);
         candidates.sort(order);

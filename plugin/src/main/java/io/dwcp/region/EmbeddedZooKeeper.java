@@ -1,9 +1,8 @@
 package io.dwcp.region;
 
-import io.dwcp.config.HostAndPort;
-import org.apache.zookeeper.server.embedded.ExitHandler;
-import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
+import static java.util.Objects.requireNonNull;
 
+import io.dwcp.config.HostAndPort;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -11,8 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
-
-import static java.util.Objects.requireNonNull;
+import org.apache.zookeeper.server.embedded.ExitHandler;
+import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 
 /**
  * A single-node ZooKeeper inside dwcpd ({@code region.zookeeper.embedded=true}): for one host and
@@ -20,15 +19,11 @@ import static java.util.Objects.requireNonNull;
  * HTTP server; a fatal server error is logged, never exits dwcpd. Production regions use an
  * ensemble of three or five servers instead: a single server is a single point of failure.
  */
-public final class EmbeddedZooKeeper
-        implements Closeable
-{
+public final class EmbeddedZooKeeper implements Closeable {
     private final ZooKeeperServerEmbedded server;
     private final HostAndPort listen;
 
-    public EmbeddedZooKeeper(Path dataDirectory, HostAndPort listen)
-            throws Exception
-    {
+    public EmbeddedZooKeeper(Path dataDirectory, HostAndPort listen) throws Exception {
         this.listen = requireNonNull(listen, "listen is null");
         Files.createDirectories(dataDirectory);
         Properties configuration = new Properties();
@@ -50,28 +45,26 @@ public final class EmbeddedZooKeeper
                 .build();
     }
 
-    public void start(Duration timeout)
-            throws Exception
-    {
+    public void start(Duration timeout) throws Exception {
         // ZooKeeper's embedded server cannot be closed cleanly after a failed bind: check first
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
             probe.bind(listen.toSocketAddress());
-        }
-        catch (IOException e) {
-            throw new IllegalStateException("the embedded ZooKeeper cannot listen on " + listen + " (region.zookeeper.embedded-listen): " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalStateException(
+                    "the embedded ZooKeeper cannot listen on " + listen + " (region.zookeeper.embedded-listen): "
+                            + e.getMessage(),
+                    e);
         }
         server.start(timeout.toMillis());
     }
 
-    public String connectString()
-    {
+    public String connectString() {
         return listen.toString();
     }
 
     @Override
-    public void close()
-    {
+    public void close() {
         server.close();
     }
 }

@@ -1,25 +1,28 @@
 package io.dwcp.region;
 
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-import static java.util.Objects.requireNonNull;
-
 /** The metadata records (JSON in znodes) and their one mapper. */
-public final class Records
-{
-    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+public final class Records {
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private Records() {}
 
     /** A host of the region (ephemeral: present while its dwcpd's session lives). */
-    public record HostRecord(String name, String address, int capacity, String dwcpVersion, String certificateFingerprint, long registeredAtMillis)
-    {
-        public HostRecord
-        {
+    public record HostRecord(
+            String name,
+            String address,
+            int capacity,
+            String dwcpVersion,
+            String certificateFingerprint,
+            long registeredAtMillis) {
+        public HostRecord {
             requireNonNull(name, "name is null");
             requireNonNull(address, "address is null");
             requireNonNull(dwcpVersion, "dwcpVersion is null");
@@ -28,20 +31,17 @@ public final class Records
     }
 
     /** A measurement of the link from one host to another. */
-    public record LinkRecord(String from, String to, long rttMicros, long goodputBytesPerSecond, int lossPpm, long measuredAtMillis)
-    {
-        public LinkRecord
-        {
+    public record LinkRecord(
+            String from, String to, long rttMicros, long goodputBytesPerSecond, int lossPpm, long measuredAtMillis) {
+        public LinkRecord {
             requireNonNull(from, "from is null");
             requireNonNull(to, "to is null");
         }
     }
 
     /** A baseline (earlier copy of a VM's memory) a host holds. */
-    public record BaselineRecord(String vm, String host, long sizeBytes, long createdAtMillis)
-    {
-        public BaselineRecord
-        {
+    public record BaselineRecord(String vm, String host, long sizeBytes, long createdAtMillis) {
+        public BaselineRecord {
             requireNonNull(vm, "vm is null");
             requireNonNull(host, "host is null");
         }
@@ -52,11 +52,18 @@ public final class Records
      * {@code endedAtMillis} 0 while it runs; {@code bytes} the tunnel bytes its source sent so far;
      * {@code failure} the reason of a failed one ("" otherwise). Times are the source host's clock.
      */
-    public record MigrationRecord(String id, String vm, String source, String destination, String state, long startedAtMillis, long updatedAtMillis,
-            long endedAtMillis, long bytes, String failure)
-    {
-        public MigrationRecord
-        {
+    public record MigrationRecord(
+            String id,
+            String vm,
+            String source,
+            String destination,
+            String state,
+            long startedAtMillis,
+            long updatedAtMillis,
+            long endedAtMillis,
+            long bytes,
+            String failure) {
+        public MigrationRecord {
             requireNonNull(id, "id is null");
             requireNonNull(vm, "vm is null");
             requireNonNull(source, "source is null");
@@ -66,40 +73,41 @@ public final class Records
             failure = failure == null ? "" : failure;
         }
 
-        public MigrationRecord(String id, String vm, String source, String destination, String state, long startedAtMillis, long updatedAtMillis)
-        {
+        public MigrationRecord(
+                String id,
+                String vm,
+                String source,
+                String destination,
+                String state,
+                long startedAtMillis,
+                long updatedAtMillis) {
             this(id, vm, source, destination, state, startedAtMillis, updatedAtMillis, 0, 0, "");
         }
     }
 
     /** Another region as its leader's gossip described it, stored by this region's leader for its hosts. */
-    public record RemoteRecord(String region, String summary, java.util.List<String> hosts, long receivedAtMillis)
-    {
-        public RemoteRecord
-        {
+    public record RemoteRecord(String region, String summary, java.util.List<String> hosts, long receivedAtMillis) {
+        public RemoteRecord {
             requireNonNull(region, "region is null");
             requireNonNull(summary, "summary is null");
             hosts = java.util.List.copyOf(hosts);
         }
     }
 
-    static byte[] toJson(Object value)
-    {
+    static byte[] toJson(Object value) {
         try {
             return JSON.writeValueAsBytes(value);
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    static <T> T fromJson(byte[] bytes, Class<T> type, String path)
-    {
+    static <T> T fromJson(byte[] bytes, Class<T> type, String path) {
         try {
             return JSON.readValue(bytes, type);
-        }
-        catch (IOException e) {
-            throw new IllegalStateException("znode " + path + " does not hold a " + type.getSimpleName() + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalStateException(
+                    "znode " + path + " does not hold a " + type.getSimpleName() + ": " + e.getMessage(), e);
         }
     }
 }

@@ -1,15 +1,6 @@
 package io.dwcp.region;
 
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.api.transaction.CuratorOp;
-import org.apache.curator.framework.recipes.leader.LeaderLatch;
-import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
-import org.apache.curator.framework.state.ConnectionState;
-import org.apache.curator.framework.state.ConnectionStateListener;
-import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.data.Stat;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import static java.util.Objects.requireNonNull;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -23,8 +14,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
-
-import static java.util.Objects.requireNonNull;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The region's leader election: a Curator {@link LeaderLatch}, and a term per leadership.
@@ -40,19 +39,17 @@ import static java.util.Objects.requireNonNull;
  * <p>{@code LATENT -> STARTED -> CLOSED}. Latch callbacks, the term CAS and the listeners run on
  * this object's single thread ({@code dwcp-region-leader}), which {@link #close()} ends.
  */
-public final class RegionLeader
-        implements Closeable
-{
+public final class RegionLeader implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(RegionLeader.class);
 
-    public enum State
-    {
-        LATENT, STARTED, CLOSED
+    public enum State {
+        LATENT,
+        STARTED,
+        CLOSED
     }
 
     /** Told about terms on the leader thread, in order. */
-    public interface Listener
-    {
+    public interface Listener {
         void acquired(LeaderTerm term);
 
         void lost(LeaderTerm term);
@@ -76,8 +73,8 @@ public final class RegionLeader
     private volatile LeaderTerm revoked;
     private volatile long lostAtMillis = -1;
 
-    public RegionLeader(CuratorFramework client, RegionPaths paths, String host, RegionStats stats, LongSupplier clockMillis)
-    {
+    public RegionLeader(
+            CuratorFramework client, RegionPaths paths, String host, RegionStats stats, LongSupplier clockMillis) {
         this.client = requireNonNull(client, "client is null");
         this.paths = requireNonNull(paths, "paths is null");
         this.host = requireNonNull(host, "host is null");
@@ -91,63 +88,55 @@ public final class RegionLeader
         });
     }
 
-    public void addListener(Listener listener)
-    {
+    public void addListener(Listener listener) {
         listeners.add(requireNonNull(listener, "listener is null"));
     }
 
-    public void start()
-            throws Exception
-    {
+    public void start() throws Exception {
         if (!state.compareAndSet(State.LATENT, State.STARTED)) {
             throw new IllegalStateException("already started or closed");
         }
         client.createContainers(paths.base());
         try {
             client.create().forPath(paths.term(), "0 -".getBytes(StandardCharsets.UTF_8));
-        }
-        catch (KeeperException.NodeExistsException e) {
+        } catch (KeeperException.NodeExistsException e) {
             // another host created it first
         }
         client.getConnectionStateListenable().addListener(connectionListener);
-        latch.addListener(new LeaderLatchListener()
-        {
-            @Override
-            public void isLeader()
-            {
-                takeTerm();
-            }
+        latch.addListener(
+                new LeaderLatchListener() {
+                    @Override
+                    public void isLeader() {
+                        takeTerm();
+                    }
 
-            @Override
-            public void notLeader()
-            {
-                endTerm("the latch says so");
-            }
-        }, executor);
+                    @Override
+                    public void notLeader() {
+                        endTerm("the latch says so");
+                    }
+                },
+                executor);
         latch.start();
     }
 
-    public State state()
-    {
+    public State state() {
         return state.get();
     }
 
-    public String host()
-    {
+    public String host() {
         return host;
     }
 
     /** The term this host acts in, or empty (not leader, or the connection is suspended). */
-    public Optional<LeaderTerm> term()
-    {
+    public Optional<LeaderTerm> term() {
         LeaderTerm term = current;
-        return suspended || term == revoked || state.get() != State.STARTED ? Optional.empty() : Optional.ofNullable(term);
+        return suspended || term == revoked || state.get() != State.STARTED
+                ? Optional.empty()
+                : Optional.ofNullable(term);
     }
 
     /** Who holds the latch, as ZooKeeper sees it now (empty when nobody does). */
-    public Optional<String> leaderName()
-            throws Exception
-    {
+    public Optional<String> leaderName() throws Exception {
         String id = latch.getLeader().getId();
         return id.isEmpty() ? Optional.empty() : Optional.of(id);
     }
@@ -157,11 +146,10 @@ public final class RegionLeader
      * and the host that took it, whoever that is; empty before any term was taken. Blocks on
      * ZooKeeper.
      */
-    public Optional<LeaderTerm> regionTerm()
-            throws Exception
-    {
+    public Optional<LeaderTerm> regionTerm() throws Exception {
         Stat stat = new Stat();
-        String[] fields = new String(client.getData().storingStatIn(stat).forPath(paths.term()), StandardCharsets.UTF_8).split(" ", 2);
+        String[] fields = new String(client.getData().storingStatIn(stat).forPath(paths.term()), StandardCharsets.UTF_8)
+                .split(" ", 2);
         long epoch = Long.parseLong(fields[0]);
         if (epoch == 0 || fields.length < 2) {
             return Optional.empty();
@@ -170,51 +158,51 @@ public final class RegionLeader
     }
 
     /** When this host last lost (or gave up) leadership, local clock; -1 if never. */
-    public long lostAtMillis()
-    {
+    public long lostAtMillis() {
         return lostAtMillis;
     }
 
     /** Writes leader-owned data (create or replace) in a transaction fenced by the term. */
-    public void write(LeaderTerm term, String path, byte[] data)
-            throws NotLeaderException, Exception
-    {
+    public void write(LeaderTerm term, String path, byte[] data) throws NotLeaderException, Exception {
         requireNonNull(term, "term is null");
         List<CuratorOp> operations = new ArrayList<>();
-        operations.add(client.transactionOp().check().withVersion(term.termVersion()).forPath(paths.term()));
+        operations.add(
+                client.transactionOp().check().withVersion(term.termVersion()).forPath(paths.term()));
         if (client.checkExists().forPath(path) == null) {
             String parent = path.substring(0, path.lastIndexOf('/'));
             client.createContainers(parent);
             operations.add(client.transactionOp().create().forPath(path, data));
-        }
-        else {
+        } else {
             operations.add(client.transactionOp().setData().forPath(path, data));
         }
         try {
             client.transaction().forOperations(operations);
             stats.leaderWrite(true);
-        }
-        catch (KeeperException.BadVersionException e) {
+        } catch (KeeperException.BadVersionException e) {
             stats.leaderWrite(false);
-            throw new NotLeaderException("region " + paths.region() + ": write to " + path + " refused: term " + term.epoch()
-                    + " of " + term.leader() + " is over (a later leader took the term znode past version " + term.termVersion() + ")");
+            throw new NotLeaderException("region " + paths.region() + ": write to " + path + " refused: term "
+                    + term.epoch() + " of " + term.leader()
+                    + " is over (a later leader took the term znode past version " + term.termVersion() + ")");
         }
     }
 
-    private void connectionChanged(CuratorFramework ignored, ConnectionState newState)
-    {
+    private void connectionChanged(CuratorFramework ignored, ConnectionState newState) {
         switch (newState) {
             case SUSPENDED, LOST -> {
                 if (!suspended && current != null) {
                     lostAtMillis = clockMillis.getAsLong();
-                    log.warn("[region={} host={}] ZooKeeper connection {}: acting as leader stops (term {})", paths.region(), host, newState, current.epoch());
+                    log.warn(
+                            "[region={} host={}] ZooKeeper connection {}: acting as leader stops (term {})",
+                            paths.region(),
+                            host,
+                            newState,
+                            current.epoch());
                 }
                 suspended = true;
                 revoked = current;
                 if (newState == ConnectionState.LOST) {
                     stats.sessionLost();
-                }
-                else {
+                } else {
                     stats.suspended();
                 }
             }
@@ -227,16 +215,20 @@ public final class RegionLeader
     }
 
     /** On the leader thread: CAS the term znode while the latch still says we lead. */
-    private void takeTerm()
-    {
+    private void takeTerm() {
         long started = clockMillis.getAsLong();
         while (state.get() == State.STARTED && latch.hasLeadership()) {
             try {
                 Stat stat = new Stat();
-                String[] fields = new String(client.getData().storingStatIn(stat).forPath(paths.term()), StandardCharsets.UTF_8).split(" ", 2);
+                String[] fields = new String(
+                                client.getData().storingStatIn(stat).forPath(paths.term()), StandardCharsets.UTF_8)
+                        .split(" ", 2);
                 long epoch = Long.parseLong(fields[0]) + 1;
-                Stat written = client.setData().withVersion(stat.getVersion()).forPath(paths.term(), (epoch + " " + host).getBytes(StandardCharsets.UTF_8));
-                LeaderTerm term = new LeaderTerm(paths.region(), epoch, written.getVersion(), host, clockMillis.getAsLong());
+                Stat written = client.setData()
+                        .withVersion(stat.getVersion())
+                        .forPath(paths.term(), (epoch + " " + host).getBytes(StandardCharsets.UTF_8));
+                LeaderTerm term =
+                        new LeaderTerm(paths.region(), epoch, written.getVersion(), host, clockMillis.getAsLong());
                 if (!latch.hasLeadership()) {
                     // lost it while taking it: the term is spent, nobody acts in it
                     return;
@@ -248,17 +240,14 @@ public final class RegionLeader
                     listener.acquired(term);
                 }
                 return;
-            }
-            catch (KeeperException.BadVersionException e) {
+            } catch (KeeperException.BadVersionException e) {
                 log.info("[region={} host={}] term znode changed while taking a term: again", paths.region(), host);
-            }
-            catch (Exception e) {
+            } catch (Exception e) {
                 // ZooKeeper unreachable: the latch drops us on SUSPENDED; until then, try again
                 log.warn("[region={} host={}] cannot take a term yet: {}", paths.region(), host, e.toString());
                 try {
                     TimeUnit.MILLISECONDS.sleep(200);
-                }
-                catch (InterruptedException interrupted) {
+                } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
                     return;
                 }
@@ -266,8 +255,7 @@ public final class RegionLeader
         }
     }
 
-    private void endTerm(String why)
-    {
+    private void endTerm(String why) {
         LeaderTerm term = current;
         current = null;
         if (term == null) {
@@ -285,8 +273,7 @@ public final class RegionLeader
 
     /** Leaves the election (a successor is elected at once) and ends the leader thread. */
     @Override
-    public void close()
-    {
+    public void close() {
         if (state.getAndSet(State.CLOSED) != State.STARTED) {
             executor.shutdownNow();
             return;
@@ -294,8 +281,7 @@ public final class RegionLeader
         client.getConnectionStateListenable().removeListener(connectionListener);
         try {
             latch.close();
-        }
-        catch (IOException | IllegalStateException e) {
+        } catch (IOException | IllegalStateException e) {
             log.warn("[region={} host={}] closing the latch: {}", paths.region(), host, e.toString());
         }
         executor.execute(() -> endTerm("closed"));
@@ -305,8 +291,7 @@ public final class RegionLeader
                 log.warn("[region={} host={}] leader thread still busy after 10 s", paths.region(), host);
                 executor.shutdownNow();
             }
-        }
-        catch (InterruptedException e) {
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             executor.shutdownNow();
         }

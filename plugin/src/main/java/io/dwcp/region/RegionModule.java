@@ -8,9 +8,8 @@ import io.dwcp.gossip.GossipConfig;
 import io.dwcp.gossip.GossipStats;
 import io.dwcp.metrics.MetricsSource;
 import io.dwcp.node.NodeConfig;
-import io.dwcp.tls.TlsConfig;
 import io.dwcp.session.TunnelConfig;
-
+import io.dwcp.tls.TlsConfig;
 import java.util.Optional;
 
 /**
@@ -18,12 +17,9 @@ import java.util.Optional;
  * runs as before, without ZooKeeper). Needs {@link RegionConfig} and {@link GossipConfig} bound
  * (bound and validated with the other configuration classes).
  */
-public final class RegionModule
-        extends AbstractModule
-{
+public final class RegionModule extends AbstractModule {
     @Override
-    protected void configure()
-    {
+    protected void configure() {
         bind(RegionStats.class).in(Singleton.class);
         bind(GossipStats.class).in(Singleton.class);
         Multibinder.newSetBinder(binder(), MetricsSource.class).addBinding().to(RegionMetrics.class);
@@ -31,8 +27,14 @@ public final class RegionModule
 
     @Provides
     @Singleton
-    Optional<ControlPlane> controlPlane(NodeConfig node, RegionConfig region, GossipConfig gossip, TlsConfig tls, TunnelConfig tunnel, RegionStats stats, GossipStats gossipStats)
-    {
+    Optional<ControlPlane> controlPlane(
+            NodeConfig node,
+            RegionConfig region,
+            GossipConfig gossip,
+            TlsConfig tls,
+            TunnelConfig tunnel,
+            RegionStats stats,
+            GossipStats gossipStats) {
         if (!region.isEnabled()) {
             return Optional.empty();
         }
@@ -41,29 +43,25 @@ public final class RegionModule
 
     @Provides
     @Singleton
-    Optional<RegionStatus> regionStatus(Optional<ControlPlane> controlPlane)
-    {
+    Optional<RegionStatus> regionStatus(Optional<ControlPlane> controlPlane) {
         return controlPlane.map(RegionStatus.class::cast);
     }
 
     @Provides
     @Singleton
-    Optional<RegionRecords> regionRecords(Optional<ControlPlane> controlPlane)
-    {
+    Optional<RegionRecords> regionRecords(Optional<ControlPlane> controlPlane) {
         return controlPlane.map(RegionRecords.class::cast);
     }
 
     @Provides
     @Singleton
-    Optional<RegionView> regionView(Optional<ControlPlane> controlPlane)
-    {
+    Optional<RegionView> regionView(Optional<ControlPlane> controlPlane) {
         return controlPlane.map(RegionView.class::cast);
     }
 
     @Provides
     @Singleton
-    Optional<VmLocks> vmLocks(Optional<ControlPlane> controlPlane)
-    {
+    Optional<VmLocks> vmLocks(Optional<ControlPlane> controlPlane) {
         return controlPlane.map(VmLocks.class::cast);
     }
 }

@@ -15,91 +15,73 @@ import static java.util.Objects.requireNonNull;
  * leader/                  leader-owned (fenced): summary, remote/REGION (what gossip brought)
  * </pre>
  */
-public record RegionPaths(String root, String region)
-{
-    public RegionPaths
-    {
+public record RegionPaths(String root, String region) {
+    public RegionPaths {
         requireNonNull(root, "root is null");
         requireNonNull(region, "region is null");
     }
 
-    public String base()
-    {
+    public String base() {
         return root + "/regions/" + region;
     }
 
-    public String latch()
-    {
+    public String latch() {
         return base() + "/latch";
     }
 
-    public String term()
-    {
+    public String term() {
         return base() + "/term";
     }
 
-    public String hosts()
-    {
+    public String hosts() {
         return base() + "/hosts";
     }
 
-    public String host(String host)
-    {
+    public String host(String host) {
         return hosts() + "/" + host;
     }
 
-    public String links()
-    {
+    public String links() {
         return base() + "/links";
     }
 
-    public String link(String from, String to)
-    {
+    public String link(String from, String to) {
         return links() + "/" + from + "~" + to;
     }
 
-    public String baselines()
-    {
+    public String baselines() {
         return base() + "/baselines";
     }
 
-    public String baselines(String vm)
-    {
+    public String baselines(String vm) {
         return baselines() + "/" + vm;
     }
 
-    public String migrations()
-    {
+    public String migrations() {
         return base() + "/migrations";
     }
 
-    public String locks()
-    {
+    public String locks() {
         return base() + "/locks";
     }
 
-    public String lock(String vm)
-    {
+    public String lock(String vm) {
         return locks() + "/" + vm;
     }
 
-    public String leaderOwned()
-    {
+    public String leaderOwned() {
         return base() + "/leader";
     }
 
-    public String summary()
-    {
+    public String summary() {
         return leaderOwned() + "/summary";
     }
 
-    public String remote()
-    {
+    public String remote() {
         return leaderOwned() + "/remote";
     }
 
-    public String remote(String otherRegion)
-    {
+    public String remote(String otherRegion) {
         return remote() + "/" + otherRegion;
     }
 }

@@ -1,11 +1,10 @@
 package io.dwcp.region;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.region.Records.BaselineRecord;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.region.Records.MigrationRecord;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.HashMap;
@@ -16,8 +15,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes what the data path publishes ({@link RegionRecords}) into the region's ZooKeeper, on its
@@ -41,33 +40,24 @@ import static java.util.Objects.requireNonNull;
  * <p>Thread-safe: the pending links and their last write times are guarded by this object; the
  * writes run on the publishing thread only.
  */
-public final class RegionPublisher
-        implements RegionRecords, Closeable
-{
+public final class RegionPublisher implements RegionRecords, Closeable {
     private static final Logger log = LoggerFactory.getLogger(RegionPublisher.class);
     private static final long CLOSE_TIMEOUT_MILLIS = 2000;
 
     /** The writes, as {@link RegionMetadata} does them (a fake in tests of the rules). */
-    interface Writes
-    {
-        void recordLink(LinkRecord link)
-                throws Exception;
+    interface Writes {
+        void recordLink(LinkRecord link) throws Exception;
 
-        void recordMigration(MigrationRecord migration)
-                throws Exception;
+        void recordMigration(MigrationRecord migration) throws Exception;
 
-        void recordBaseline(BaselineRecord baseline)
-                throws Exception;
+        void recordBaseline(BaselineRecord baseline) throws Exception;
 
-        void removeBaseline(String vm, String host)
-                throws Exception;
+        void removeBaseline(String vm, String host) throws Exception;
     }
 
     @FunctionalInterface
-    private interface Write
-    {
-        void run()
-                throws Exception;
+    private interface Write {
+        void run() throws Exception;
     }
 
     private final String context;
@@ -84,13 +74,19 @@ public final class RegionPublisher
     // the publishing thread only
     private boolean failing;
 
-    RegionPublisher(String context, String host, Writes writes, RegionStats stats, Duration linkInterval, LongSupplier clockMillis)
-    {
+    RegionPublisher(
+            String context,
+            String host,
+            Writes writes,
+            RegionStats stats,
+            Duration linkInterval,
+            LongSupplier clockMillis) {
         this.context = requireNonNull(context, "context is null");
         this.host = requireNonNull(host, "host is null");
         this.writes = requireNonNull(writes, "writes is null");
         this.stats = requireNonNull(stats, "stats is null");
-        this.linkIntervalMillis = requireNonNull(linkInterval, "linkInterval is null").toMillis();
+        this.linkIntervalMillis =
+                requireNonNull(linkInterval, "linkInterval is null").toMillis();
         this.clockMillis = requireNonNull(clockMillis, "clockMillis is null");
         this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, "dwcp-region-publish");
@@ -99,18 +95,17 @@ public final class RegionPublisher
         });
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         executor.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
-        executor.scheduleWithFixedDelay(this::sampleLinks, linkIntervalMillis, linkIntervalMillis, TimeUnit.MILLISECONDS);
+        executor.scheduleWithFixedDelay(
+                this::sampleLinks, linkIntervalMillis, linkIntervalMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override
-    public void setLinkSource(LinkSource source)
-    {
+    public void setLinkSource(LinkSource source) {
         this.linkSource = requireNonNull(source, "source is null");
     }
 
     @Override
-    public void linkMeasured(LinkRecord link)
-    {
+    public void linkMeasured(LinkRecord link) {
         requireNonNull(link, "link is null");
         String key = link.from() + "->" + link.to();
         long delay;
@@ -127,38 +122,32 @@ public final class RegionPublisher
     }
 
     @Override
-    public void migration(MigrationRecord migration)
-    {
+    public void migration(MigrationRecord migration) {
         requireNonNull(migration, "migration is null");
         schedule(() -> write("migration " + migration.id(), () -> writes.recordMigration(migration)), 0);
     }
 
     @Override
-    public void baseline(String vm, Optional<BaselineRecord> newest)
-    {
+    public void baseline(String vm, Optional<BaselineRecord> newest) {
         requireNonNull(vm, "vm is null");
         requireNonNull(newest, "newest is null");
         if (newest.isPresent()) {
             schedule(() -> write("baseline of " + vm, () -> writes.recordBaseline(newest.get())), 0);
-        }
-        else {
+        } else {
             schedule(() -> write("removal of the baseline of " + vm, () -> writes.removeBaseline(vm, host)), 0);
         }
     }
 
-    private void schedule(Runnable task, long delayMillis)
-    {
+    private void schedule(Runnable task, long delayMillis) {
         try {
             executor.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
-        }
-        catch (RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             // closed: the control plane stops, and with it what it publishes
             log.debug("{} not published, the control plane is closed", context);
         }
     }
 
-    private void writeLink(String key)
-    {
+    private void writeLink(String key) {
         LinkRecord link;
         synchronized (this) {
             link = pendingLinks.remove(key);
@@ -170,18 +159,15 @@ public final class RegionPublisher
         write("link " + key, () -> writes.recordLink(link));
     }
 
-    private void sampleLinks()
-    {
+    private void sampleLinks() {
         try {
             linkSource.sample(clockMillis.getAsLong()).forEach(this::linkMeasured);
-        }
-        catch (RuntimeException e) {
+        } catch (RuntimeException e) {
             log.warn("{} measuring the open migrations' links failed: {}", context, e.toString());
         }
     }
 
-    private void write(String what, Write write)
-    {
+    private void write(String what, Write write) {
         try {
             write.run();
             stats.recordPublished(true);
@@ -189,35 +175,36 @@ public final class RegionPublisher
                 log.info("{} publishing into the region works again ({})", context, what);
                 failing = false;
             }
-        }
-        catch (InterruptedException e) {
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stats.recordPublished(false);
-        }
-        catch (Exception e) {
+        } catch (Exception e) {
             stats.recordPublished(false);
             if (!failing) {
-                log.warn("{} cannot publish the {} into the region's ZooKeeper: {} (later ones are tried; dwcp_region_records_publish_failed_total counts them)",
-                        context, what, e.toString());
+                log.warn(
+                        "{} cannot publish the {} into the region's ZooKeeper: {} (later ones are tried; dwcp_region_records_publish_failed_total counts them)",
+                        context,
+                        what,
+                        e.toString());
                 failing = true;
-            }
-            else {
+            } else {
                 log.debug("{} cannot publish the {}: {}", context, what, e.toString());
             }
         }
     }
 
     @Override
-    public void close()
-    {
+    public void close() {
         executor.shutdown();
         try {
             if (!executor.awaitTermination(CLOSE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
-                log.warn("{} region records still being written after {} ms: dropping them", context, CLOSE_TIMEOUT_MILLIS);
+                log.warn(
+                        "{} region records still being written after {} ms: dropping them",
+                        context,
+                        CLOSE_TIMEOUT_MILLIS);
                 executor.shutdownNow();
             }
-        }
-        catch (InterruptedException e) {
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             executor.shutdownNow();
         }

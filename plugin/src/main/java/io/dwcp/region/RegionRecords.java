@@ -3,7 +3,6 @@ package io.dwcp.region;
 import io.dwcp.region.Records.BaselineRecord;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.region.Records.MigrationRecord;
-
 import java.util.List;
 import java.util.Optional;
 
@@ -15,8 +14,7 @@ import java.util.Optional;
  * writes it to ZooKeeper, link measurements at most once per {@code region.link-publish-interval}
  * per link (the newest wins).
  */
-public interface RegionRecords
-{
+public interface RegionRecords {
     /** A measurement of the link from this host to another. */
     void linkMeasured(LinkRecord link);
 
@@ -33,8 +31,7 @@ public interface RegionRecords
     void setLinkSource(LinkSource source);
 
     @FunctionalInterface
-    interface LinkSource
-    {
+    interface LinkSource {
         List<LinkRecord> sample(long nowMillis);
     }
 }

@@ -4,8 +4,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Counters of the region's control plane (thread-safe; names {@code dwcp_region_*}). */
-public final class RegionStats
-{
+public final class RegionStats {
     private final LongAdder leadershipsAcquired = new LongAdder();
     private final LongAdder leadershipsLost = new LongAdder();
     private final LongAdder leaderWritesAccepted = new LongAdder();
@@ -20,116 +19,94 @@ public final class RegionStats
     private final LongAdder recordsPublishFailed = new LongAdder();
     private final AtomicLong lastTermAcquireMillis = new AtomicLong(-1);
 
-    void leadershipAcquired(long acquireMillis)
-    {
+    void leadershipAcquired(long acquireMillis) {
         leadershipsAcquired.increment();
         lastTermAcquireMillis.set(acquireMillis);
     }
 
-    void leadershipLost()
-    {
+    void leadershipLost() {
         leadershipsLost.increment();
     }
 
-    void leaderWrite(boolean accepted)
-    {
+    void leaderWrite(boolean accepted) {
         (accepted ? leaderWritesAccepted : leaderWritesRefused).increment();
     }
 
-    void metadataRefreshed()
-    {
+    void metadataRefreshed() {
         metadataRefreshes.increment();
     }
 
-    void staleRefusal()
-    {
+    void staleRefusal() {
         staleRefusals.increment();
     }
 
-    void vmLock(boolean taken)
-    {
+    void vmLock(boolean taken) {
         (taken ? vmLocksTaken : vmLocksRefused).increment();
     }
 
-    void suspended()
-    {
+    void suspended() {
         connectionSuspensions.increment();
     }
 
-    void sessionLost()
-    {
+    void sessionLost() {
         sessionsLost.increment();
     }
 
-    void recordPublished(boolean written)
-    {
+    void recordPublished(boolean written) {
         (written ? recordsPublished : recordsPublishFailed).increment();
     }
 
     /** Links, baselines and migration records the data path published into the region (written to ZooKeeper). */
-    public long recordsPublished()
-    {
+    public long recordsPublished() {
         return recordsPublished.sum();
     }
 
-    public long recordsPublishFailed()
-    {
+    public long recordsPublishFailed() {
         return recordsPublishFailed.sum();
     }
 
-    public long leadershipsAcquired()
-    {
+    public long leadershipsAcquired() {
         return leadershipsAcquired.sum();
     }
 
-    public long leadershipsLost()
-    {
+    public long leadershipsLost() {
         return leadershipsLost.sum();
     }
 
-    public long leaderWritesAccepted()
-    {
+    public long leaderWritesAccepted() {
         return leaderWritesAccepted.sum();
     }
 
-    public long leaderWritesRefused()
-    {
+    public long leaderWritesRefused() {
         return leaderWritesRefused.sum();
     }
 
-    public long metadataRefreshes()
-    {
+    public long metadataRefreshes() {
         return metadataRefreshes.sum();
     }
 
-    public long staleRefusals()
-    {
+    public long staleRefusals() {
         return staleRefusals.sum();
     }
 
-    public long vmLocksRefused()
-    {
+    public long vmLocksRefused() {
         return vmLocksRefused.sum();
     }
 
-    public long vmLocksTaken()
-    {
+    public long vmLocksTaken() {
         return vmLocksTaken.sum();
     }
 
-    public long connectionSuspensions()
-    {
+    public long connectionSuspensions() {
         return connectionSuspensions.sum();
     }
 
-    public long sessionsLost()
-    {
+    public long sessionsLost() {
         return sessionsLost.sum();
     }
 
     /** How long the last leadership took to acquire, in seconds; NaN before the first one. */
-    public double lastTermAcquireSeconds()
-    {
+    public double lastTermAcquireSeconds() {
         long millis = lastTermAcquireMillis.get();
         return millis < 0 ? Double.NaN : millis / 1000.0;
     }

@@ -7,8 +7,7 @@ import java.util.List;
  * links, each with the age of the figure) and what gossip brought of the others. Built by the
  * control plane's own thread, read by anyone: no I/O on the caller's thread.
  */
-public interface RegionStatus
-{
+public interface RegionStatus {
     Snapshot status();
 
     /**
@@ -33,6 +32,14 @@ public interface RegionStatus
     /** Another region as gossip last described it. */
     record Remote(String region, String summary, List<String> hosts, long ageMillis) {}
 
-    record Counters(long leadershipsAcquired, long leaderWritesAccepted, long leaderWritesRefused, long staleRefusals,
-            long gossipRounds, long gossipBytesSent, long gossipBytesReceived, long gossipUpdatesApplied, long gossipPeersRefused) {}
+    record Counters(
+            long leadershipsAcquired,
+            long leaderWritesAccepted,
+            long leaderWritesRefused,
+            long staleRefusals,
+            long gossipRounds,
+            long gossipBytesSent,
+            long gossipBytesReceived,
+            long gossipUpdatesApplied,
+            long gossipPeersRefused) {}
 }

@@ -4,7 +4,6 @@ import io.dwcp.region.Records.BaselineRecord;
 import io.dwcp.region.Records.HostRecord;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.region.Records.RemoteRecord;
-
 import java.time.Duration;
 import java.util.List;
 
@@ -14,8 +13,7 @@ import java.util.List;
  * else refreshes from ZooKeeper, and refuses with {@link StaleMetadataException} (what, how old,
  * why) when it cannot. Reads block on ZooKeeper: never call them on an event loop.
  */
-public interface RegionView
-{
+public interface RegionView {
     /** This host's region. */
     String region();
 
@@ -24,21 +22,16 @@ public interface RegionView
 
     Duration stalenessBound();
 
-    Stamped<List<HostRecord>> hosts()
-            throws StaleMetadataException;
+    Stamped<List<HostRecord>> hosts() throws StaleMetadataException;
 
-    Stamped<List<LinkRecord>> links()
-            throws StaleMetadataException;
+    Stamped<List<LinkRecord>> links() throws StaleMetadataException;
 
     /** The hosts of the region that hold a baseline of the VM. */
-    Stamped<List<BaselineRecord>> baselines(String vm)
-            throws StaleMetadataException;
+    Stamped<List<BaselineRecord>> baselines(String vm) throws StaleMetadataException;
 
     /** The migrations recorded in the region (running, completed, failed). */
-    Stamped<List<Records.MigrationRecord>> migrations()
-            throws StaleMetadataException;
+    Stamped<List<Records.MigrationRecord>> migrations() throws StaleMetadataException;
 
     /** The other regions, as this region's leader stored what gossip brought of them. */
-    Stamped<List<RemoteRecord>> remoteRegions()
-            throws StaleMetadataException;
+    Stamped<List<RemoteRecord>> remoteRegions() throws StaleMetadataException;
 }

@@ -5,28 +5,24 @@ import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /** Small Netty helpers. */
-final class Channels
-{
+final class Channels {
     /** A placeholder handler for channels whose real handler is added later. */
     static final ChannelInboundHandlerAdapter NO_OP = new NoOp();
 
     private Channels() {}
 
     /** Closes a channel whether or not it is registered yet; null is ignored. */
-    static void close(Channel channel)
-    {
+    static void close(Channel channel) {
         if (channel == null) {
             return;
         }
         if (channel.isRegistered()) {
             channel.close();
-        }
-        else {
+        } else {
             channel.unsafe().closeForcibly();
         }
     }
 
     @Sharable
-    private static final class NoOp
-            extends ChannelInboundHandlerAdapter {}
+    private static final class NoOp extends ChannelInboundHandlerAdapter {}
 }

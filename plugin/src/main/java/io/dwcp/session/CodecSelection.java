@@ -1,5 +1,7 @@
 package io.dwcp.session;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.codec.CodecConfig;
 import io.dwcp.codec.CodecException;
 import io.dwcp.codec.CodecMode;
@@ -7,12 +9,9 @@ import io.dwcp.codec.DestinationCodec;
 import io.dwcp.codec.SessionCodecs;
 import io.dwcp.codec.SourceCodec;
 import jakarta.inject.Inject;
-
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * The session codec of this host: the source starts sessions in {@code codec.mode}; the destination
@@ -24,20 +23,17 @@ import static java.util.Objects.requireNonNull;
  * by the module that owns them ({@code TunnelModule} passthrough, {@code HdeModule} HDE), and every
  * mode must have them, since a source may offer any.
  */
-public final class CodecSelection
-{
+public final class CodecSelection {
     private final CodecMode mode;
     private final Map<CodecMode, SessionCodecs> codecs;
 
     @Inject
-    public CodecSelection(CodecConfig config, Map<CodecMode, SessionCodecs> codecs)
-    {
+    public CodecSelection(CodecConfig config, Map<CodecMode, SessionCodecs> codecs) {
         this(requireNonNull(config, "config is null").codecMode(), codecs);
     }
 
     /** With the session codecs of each mode given (tests wrap them). */
-    public CodecSelection(CodecMode mode, Map<CodecMode, SessionCodecs> codecs)
-    {
+    public CodecSelection(CodecMode mode, Map<CodecMode, SessionCodecs> codecs) {
         this.mode = requireNonNull(mode, "mode is null");
         this.codecs = new EnumMap<>(requireNonNull(codecs, "codecs is null"));
         for (CodecMode each : CodecMode.values()) {
@@ -47,19 +43,16 @@ public final class CodecSelection
         }
     }
 
-    public CodecMode mode()
-    {
+    public CodecMode mode() {
         return mode;
     }
 
-    SourceCodec newSource(long sessionId, String context)
-    {
+    SourceCodec newSource(long sessionId, String context) {
         return codecs(mode).newSource(sessionId, context);
     }
 
     /** The OPEN's offer: the mode's code, then its parameters. */
-    static byte[] offer(SourceCodec source)
-    {
+    static byte[] offer(SourceCodec source) {
         byte[] parameters = source.offer();
         byte[] offer = new byte[1 + parameters.length];
         offer[0] = (byte) source.mode().code();
@@ -68,20 +61,19 @@ public final class CodecSelection
     }
 
     /** @throws CodecException naming what this host cannot decode */
-    DestinationCodec newDestination(long sessionId, String context, byte[] offer)
-    {
+    DestinationCodec newDestination(long sessionId, String context, byte[] offer) {
         if (offer.length == 0) {
             throw new CodecException("the source named no codec");
         }
         CodecMode offered = CodecMode.ofCode(offer[0] & 0xff);
         if (offered == null) {
-            throw new CodecException("the source asks for codec " + (offer[0] & 0xff) + ", which this host does not know (it knows hde and passthrough)");
+            throw new CodecException("the source asks for codec " + (offer[0] & 0xff)
+                    + ", which this host does not know (it knows hde and passthrough)");
         }
         return codecs(offered).newDestination(sessionId, context, Arrays.copyOfRange(offer, 1, offer.length));
     }
 
-    private SessionCodecs codecs(CodecMode mode)
-    {
+    private SessionCodecs codecs(CodecMode mode) {
         return codecs.get(mode);
     }
 }

@@ -1,17 +1,16 @@
 package io.dwcp.session;
 
-import io.dwcp.codec.CodecException;
-import io.dwcp.codec.DestinationCodec;
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.amst.AmstAccept;
 import io.dwcp.amst.AmstOpen;
 import io.dwcp.amst.FrameType;
+import io.dwcp.codec.CodecException;
+import io.dwcp.codec.DestinationCodec;
 import io.netty.buffer.Unpooled;
+import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.ArrayDeque;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * What only a destination session does: it checks the source's OPEN (a target that names this
@@ -21,8 +20,7 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Owned by the session's event loop, like the {@link Session} it belongs to.
  */
-final class DestinationSide
-{
+final class DestinationSide {
     private static final Logger log = LoggerFactory.getLogger(DestinationSide.class);
 
     private final Session session;
@@ -32,53 +30,52 @@ final class DestinationSide
     private DestinationCodec codec;
     private boolean connecting;
 
-    DestinationSide(Session session, SessionSettings settings, SessionHost host)
-    {
+    DestinationSide(Session session, SessionSettings settings, SessionHost host) {
         this.session = requireNonNull(session, "session is null");
         this.settings = requireNonNull(settings, "settings is null");
         this.host = requireNonNull(host, "host is null");
     }
 
     /** The codec the source chose; null before its OPEN. */
-    DestinationCodec codec()
-    {
+    DestinationCodec codec() {
         return codec;
     }
 
-    boolean isOpened()
-    {
+    boolean isOpened() {
         return codec != null;
     }
 
-    void onOpen(AmstOpen open)
-    {
+    void onOpen(AmstOpen open) {
         if (isOpened()) {
             throw new SessionFailure("unexpected OPEN");
         }
         Target target;
         try {
             target = Target.of(open, settings.nodeName());
-        }
-        catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             throw new SessionFailure("bad OPEN: " + e.getMessage());
         }
         try {
             codec = settings.codecs().newDestination(session.id(), session.context(), open.codecOffer());
-        }
-        catch (CodecException e) {
+        } catch (CodecException e) {
             throw new SessionFailure("refused the source's codec: " + e.getMessage());
         }
         session.opened(target, open.vm());
         String configured = settings.codecs().mode().configName();
         String chosen = codec.mode().configName();
-        log.info("{} migration session opened by the source, target {}, codec {}{}", session.context(), target, chosen,
-                chosen.equals(configured) ? "" : " (the source's choice; this host's codec.mode is " + configured + ")");
+        log.info(
+                "{} migration session opened by the source, target {}, codec {}{}",
+                session.context(),
+                target,
+                chosen,
+                chosen.equals(configured)
+                        ? ""
+                        : " (the source's choice; this host's codec.mode is " + configured + ")");
         sendAnswer(codec.answer());
     }
 
     /** The codec's answer, in pieces of at most one frame payload. */
-    private void sendAnswer(byte[] bytes)
-    {
+    private void sendAnswer(byte[] bytes) {
         int piece = settings.amst().getMaxFramePayload().toIntBytes();
         int at = 0;
         do {
@@ -87,62 +84,69 @@ final class DestinationSide
             AmstAccept accept = new AmstAccept(Unpooled.wrappedBuffer(bytes, at, length), last);
             session.sender().send(FrameType.ACCEPT, accept.channel(), accept.encode());
             at += length;
-        }
-        while (at < bytes.length);
+        } while (at < bytes.length);
     }
 
     /** The source's QEMU opened connection {@code channel} (they open in order): connect the destination QEMU's. */
-    void onChannelOpen(QemuChannel channel)
-    {
+    void onChannelOpen(QemuChannel channel) {
         toConnect.addLast(channel);
         connectNext();
     }
 
     /** Whether QEMU connections are still being opened (the session cannot complete before). */
-    boolean connecting()
-    {
+    boolean connecting() {
         return connecting || !toConnect.isEmpty();
     }
 
     /** Whether the source's OPEN is overdue. */
-    boolean handshakeExpired(long nowNanos, long startNanos)
-    {
-        return !isOpened() && nowNanos - startNanos > settings.tunnel().getHandshakeTimeout().toNanos();
+    boolean handshakeExpired(long nowNanos, long startNanos) {
+        return !isOpened()
+                && nowNanos - startNanos
+                        > settings.tunnel().getHandshakeTimeout().toNanos();
     }
 
     /** The session failed: connections not yet opened are dropped with it. */
-    void discard()
-    {
+    void discard() {
         for (QemuChannel channel : toConnect) {
             channel.discard();
         }
         toConnect.clear();
     }
 
-    private void connectNext()
-    {
+    private void connectNext() {
         if (connecting || toConnect.isEmpty() || session.state() != Session.State.OPEN) {
             return;
         }
         QemuChannel channel = toConnect.pollFirst();
         connecting = true;
         Target target = session.target();
-        long deadline = System.nanoTime() + settings.tunnel().getQemuConnectTimeout().toNanos();
-        host.connectToQemu(session, target, channel.index(), deadline, result -> session.run(() -> {
-            connecting = false;
-            if (session.state() != Session.State.OPEN) {
-                if (result != null) {
-                    result.close();
-                }
-                return;
-            }
-            if (result == null) {
-                throw new SessionFailure("cannot connect to the destination QEMU at " + host.describe(target)
-                        + " within " + settings.tunnel().getQemuConnectTimeout().toSeconds() + "s");
-            }
-            session.attachQemu(channel, result);
-            log.info("{} connected QEMU connection {} to {}", session.context(), channel.index(), host.describe(target));
-            connectNext();
-        }));
+        long deadline =
+                System.nanoTime() + settings.tunnel().getQemuConnectTimeout().toNanos();
+        host.connectToQemu(
+                session,
+                target,
+                channel.index(),
+                deadline,
+                result -> session.run(() -> {
+                    connecting = false;
+                    if (session.state() != Session.State.OPEN) {
+                        if (result != null) {
+                            result.close();
+                        }
+                        return;
+                    }
+                    if (result == null) {
+                        throw new SessionFailure("cannot connect to the destination QEMU at " + host.describe(target)
+                                + " within "
+                                + settings.tunnel().getQemuConnectTimeout().toSeconds() + "s");
+                    }
+                    session.attachQemu(channel, result);
+                    log.info(
+                            "{} connected QEMU connection {} to {}",
+                            session.context(),
+                            channel.index(),
+                            host.describe(target));
+                    connectNext();
+                }));
     }
 }

@@ -1,7 +1,6 @@
 package io.dwcp.session;
 
 import io.dwcp.amst.TunnelStream;
-
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -31,19 +30,25 @@ import java.util.TreeMap;
  * <p>Thread-safe (its per-session state is guarded by this object); reads only counters and
  * TCP_INFO, no I/O, so it may run on any thread, an event loop included.
  */
-public final class LinkSampler
-{
+public final class LinkSampler {
     static final long MIN_SEGMENTS_FOR_LOSS = 1000;
     static final long FORGET_AFTER_MILLIS = 60_000;
 
     /** A measurement of the link from this host to {@code peer}. */
-    public record Measurement(String peer, long rttMicros, long goodputBytesPerSecond, int lossPpm, long measuredAtMillis) {}
+    public record Measurement(
+            String peer, long rttMicros, long goodputBytesPerSecond, int lossPpm, long measuredAtMillis) {}
 
     /** What one source session shows at one moment (rttMicros 0: unknown). */
-    record Figures(long sessionId, String peer, long startMillis, long bytesSent, long rttMicros, long retransmits, long segments) {}
+    record Figures(
+            long sessionId,
+            String peer,
+            long startMillis,
+            long bytesSent,
+            long rttMicros,
+            long retransmits,
+            long segments) {}
 
-    private static final class Tracked
-    {
+    private static final class Tracked {
         long lastBytes;
         long lastMillis;
         long minRttMicros;
@@ -55,8 +60,7 @@ public final class LinkSampler
     private final Map<Long, Tracked> tracked = new HashMap<>();
 
     /** The open source sessions' links, one measurement per peer. */
-    public List<Measurement> sample(Collection<Session> sessions, long nowMillis)
-    {
+    public List<Measurement> sample(Collection<Session> sessions, long nowMillis) {
         List<Figures> figures = new ArrayList<>();
         for (Session session : sessions) {
             if (session.role() == Session.Role.SOURCE && session.state() == Session.State.OPEN) {
@@ -67,16 +71,14 @@ public final class LinkSampler
     }
 
     /** The link a source session measured over its life; empty for a destination session, or one that sent nothing. */
-    public Optional<Measurement> ended(Session session, long nowMillis)
-    {
+    public Optional<Measurement> ended(Session session, long nowMillis) {
         if (session.role() != Session.Role.SOURCE) {
             return Optional.empty();
         }
         return ended(figures(session), nowMillis);
     }
 
-    private static Figures figures(Session session)
-    {
+    private static Figures figures(Session session) {
         long rtt = 0;
         long retransmits = 0;
         long segments = 0;
@@ -89,13 +91,21 @@ public final class LinkSampler
                 rtt = info.get().rtt();
             }
             retransmits += info.get().totalRetrans();
-            segments += info.get().sndMss() == 0 ? 0 : stream.bytesSent() / info.get().sndMss();
+            segments += info.get().sndMss() == 0
+                    ? 0
+                    : stream.bytesSent() / info.get().sndMss();
         }
-        return new Figures(session.id(), session.peer().name(), session.startMillis(), session.tunnelBytesSent(), rtt, retransmits, segments);
+        return new Figures(
+                session.id(),
+                session.peer().name(),
+                session.startMillis(),
+                session.tunnelBytesSent(),
+                rtt,
+                retransmits,
+                segments);
     }
 
-    synchronized List<Measurement> sample(List<Figures> sessions, long nowMillis)
-    {
+    synchronized List<Measurement> sample(List<Figures> sessions, long nowMillis) {
         Map<String, long[]> peers = new TreeMap<>(); // peer -> {bytes per second, min rtt, retransmits, segments}
         Set<Long> open = new HashSet<>();
         for (Figures session : sessions) {
@@ -129,19 +139,21 @@ public final class LinkSampler
         }
         // a session that ended is forgotten by ended(), which needs what was sampled (its streams are
         // closed by then); one whose end was never told is forgotten after a minute without a sample
-        tracked.entrySet().removeIf(entry -> !open.contains(entry.getKey()) && nowMillis - entry.getValue().lastMillis > FORGET_AFTER_MILLIS);
+        tracked.entrySet()
+                .removeIf(entry -> !open.contains(entry.getKey())
+                        && nowMillis - entry.getValue().lastMillis > FORGET_AFTER_MILLIS);
         List<Measurement> measurements = new ArrayList<>();
         peers.forEach((peer, figures) -> {
             // nothing sent in the interval (QEMU paused, the tail being acknowledged): it says nothing of the link
             if (figures[0] > 0) {
-                measurements.add(new Measurement(peer, figures[1], figures[0], lossPpm(figures[2], figures[3]), nowMillis));
+                measurements.add(
+                        new Measurement(peer, figures[1], figures[0], lossPpm(figures[2], figures[3]), nowMillis));
             }
         });
         return measurements;
     }
 
-    synchronized Optional<Measurement> ended(Figures session, long nowMillis)
-    {
+    synchronized Optional<Measurement> ended(Figures session, long nowMillis) {
         Tracked last = tracked.remove(session.sessionId());
         long duration = nowMillis - session.startMillis();
         if (duration <= 0 || session.bytesSent() == 0) {
@@ -154,11 +166,11 @@ public final class LinkSampler
         // the streams may be closed by now: the sampled totals then stand for the whole life
         long retransmits = Math.max(session.retransmits(), last == null ? 0 : last.retransmits);
         long segments = Math.max(session.segments(), last == null ? 0 : last.segments);
-        return Optional.of(new Measurement(session.peer(), rtt, session.bytesSent() * 1000 / duration, lossPpm(retransmits, segments), nowMillis));
+        return Optional.of(new Measurement(
+                session.peer(), rtt, session.bytesSent() * 1000 / duration, lossPpm(retransmits, segments), nowMillis));
     }
 
-    private static int lossPpm(long retransmits, long segments)
-    {
+    private static int lossPpm(long retransmits, long segments) {
         if (segments < MIN_SEGMENTS_FOR_LOSS) {
             return 0;
         }

@@ -1,17 +1,16 @@
 package io.dwcp.session;
 
-import io.netty.channel.Channel;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import static java.util.Objects.requireNonNull;
 
+import io.netty.channel.Channel;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The unix socket of one announced migration, {@code <run-dir>/peer/<peer>/<migration-id>.sock},
@@ -20,9 +19,7 @@ import static java.util.Objects.requireNonNull;
  * closed off event loops (the control thread, or the daemon stopping); {@link #close} is
  * idempotent and safe from any thread.
  */
-public final class MigrationListener
-        implements Closeable
-{
+public final class MigrationListener implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(MigrationListener.class);
 
     private final String migrationId;
@@ -32,40 +29,34 @@ public final class MigrationListener
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile Channel channel;
 
-    MigrationListener(String migrationId, String vm, Path socket, Consumer<MigrationListener> onClose)
-    {
+    MigrationListener(String migrationId, String vm, Path socket, Consumer<MigrationListener> onClose) {
         this.migrationId = requireNonNull(migrationId, "migrationId is null");
         this.vm = requireNonNull(vm, "vm is null");
         this.socket = requireNonNull(socket, "socket is null");
         this.onClose = requireNonNull(onClose, "onClose is null");
     }
 
-    void bound(Channel channel)
-    {
+    void bound(Channel channel) {
         this.channel = requireNonNull(channel, "channel is null");
     }
 
-    public String migrationId()
-    {
+    public String migrationId() {
         return migrationId;
     }
 
     /** The domain name of the VM the migration carries, as announced; its session's OPEN names it to the destination. */
-    public String vm()
-    {
+    public String vm() {
         return vm;
     }
 
     /** Where the source QEMU connects: {@code <run-dir>/peer/<peer>/<migration-id>.sock}. */
-    public Path socket()
-    {
+    public Path socket() {
         return socket;
     }
 
     /** Stops listening and removes the socket file; waits for the listener to close unless called on its event loop. */
     @Override
-    public void close()
-    {
+    public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
@@ -73,15 +64,13 @@ public final class MigrationListener
         if (bound != null) {
             if (bound.eventLoop().inEventLoop()) {
                 bound.close();
-            }
-            else {
+            } else {
                 bound.close().syncUninterruptibly();
             }
         }
         try {
             Files.deleteIfExists(socket);
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             log.warn("[migration={}] cannot remove {}: {}", migrationId, socket, e.toString());
         }
         onClose.accept(this);
@@ -89,8 +78,7 @@ public final class MigrationListener
     }
 
     @Override
-    public String toString()
-    {
+    public String toString() {
         return "unix:" + socket;
     }
 }

@@ -1,11 +1,10 @@
 package io.dwcp.session;
 
-import io.dwcp.config.HostAndPort;
+import static java.util.Objects.requireNonNull;
 
+import io.dwcp.config.HostAndPort;
 import java.util.Optional;
 import java.util.OptionalInt;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * One peer dwcpd: its name (the CN of its certificate), the address of its tunnel port, and the
@@ -13,10 +12,9 @@ import static java.util.Objects.requireNonNull;
  * the region's host records also has the fingerprint of its certificate ({@code sha256:HEX},
  * {@link io.dwcp.tls.TlsContexts#fingerprint}): its TLS peer must show that very certificate.
  */
-public record PeerConfig(String name, HostAndPort address, OptionalInt qemuPort, Optional<String> certificateFingerprint)
-{
-    public PeerConfig
-    {
+public record PeerConfig(
+        String name, HostAndPort address, OptionalInt qemuPort, Optional<String> certificateFingerprint) {
+    public PeerConfig {
         requireNonNull(name, "name is null");
         requireNonNull(address, "address is null");
         requireNonNull(qemuPort, "qemuPort is null");
@@ -24,14 +22,12 @@ public record PeerConfig(String name, HostAndPort address, OptionalInt qemuPort,
     }
 
     /** A configured peer: its CA-signed certificate with its name is enough. */
-    public PeerConfig(String name, HostAndPort address, OptionalInt qemuPort)
-    {
+    public PeerConfig(String name, HostAndPort address, OptionalInt qemuPort) {
         this(name, address, qemuPort, Optional.empty());
     }
 
     /** Whether the certificate with this fingerprint may be this peer's. */
-    public boolean acceptsFingerprint(Optional<String> fingerprint)
-    {
+    public boolean acceptsFingerprint(Optional<String> fingerprint) {
         return certificateFingerprint.isEmpty() || certificateFingerprint.equals(fingerprint);
     }
 }

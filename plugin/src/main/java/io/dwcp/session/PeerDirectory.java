@@ -8,19 +8,15 @@ import java.util.Optional;
  * implementation answers from what it holds, never blocks, and answers empty rather than from
  * data older than its staleness bound.
  */
-public interface PeerDirectory
-{
-    PeerDirectory NONE = new PeerDirectory()
-    {
+public interface PeerDirectory {
+    PeerDirectory NONE = new PeerDirectory() {
         @Override
-        public Optional<PeerConfig> peer(String name)
-        {
+        public Optional<PeerConfig> peer(String name) {
             return Optional.empty();
         }
 
         @Override
-        public String describe()
-        {
+        public String describe() {
             return "";
         }
     };

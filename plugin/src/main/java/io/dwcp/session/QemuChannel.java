@@ -1,24 +1,23 @@
 package io.dwcp.session;
 
-import io.dwcp.codec.CodecException;
-import io.dwcp.codec.StreamDecoder;
-import io.dwcp.codec.StreamEncoder;
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.amst.AmstCheckpoint;
 import io.dwcp.amst.AmstFin;
 import io.dwcp.amst.FrameType;
+import io.dwcp.codec.CodecException;
+import io.dwcp.codec.StreamDecoder;
+import io.dwcp.codec.StreamEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.socket.DuplexChannel;
-
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * One QEMU connection of a session, both directions. Touched on the session's event loop only.
@@ -32,8 +31,7 @@ import static java.util.Objects.requireNonNull;
  * are delivered only after the end-to-end digest matched, and a mismatch fails the session
  * without delivering anything after the last good checkpoint.
  */
-final class QemuChannel
-{
+final class QemuChannel {
     private final Session session;
     private final int index;
     private final StreamEncoder encoder;
@@ -59,8 +57,13 @@ final class QemuChannel
     private long undelivered;
     private int writesInFlight;
 
-    QemuChannel(Session session, int index, StreamEncoder encoder, StreamDecoder decoder, long checkpointInterval, int maxPayload)
-    {
+    QemuChannel(
+            Session session,
+            int index,
+            StreamEncoder encoder,
+            StreamDecoder decoder,
+            long checkpointInterval,
+            int maxPayload) {
         this.session = requireNonNull(session, "session is null");
         this.index = index;
         this.encoder = requireNonNull(encoder, "encoder is null");
@@ -69,46 +72,38 @@ final class QemuChannel
         this.maxPayload = maxPayload;
     }
 
-    int index()
-    {
+    int index() {
         return index;
     }
 
-    Channel channel()
-    {
+    Channel channel() {
         return channel;
     }
 
-    void attach(Channel channel)
-    {
+    void attach(Channel channel) {
         this.channel = requireNonNull(channel, "channel is null");
         flushVerified();
     }
 
-    boolean isInboundEnded()
-    {
+    boolean isInboundEnded() {
         return inboundEnded;
     }
 
     /** Both directions ended: QEMU's stream was sent with its FIN, and the peer's FIN was verified and delivered (or dropped: QEMU is gone). */
-    boolean isDone()
-    {
+    boolean isDone() {
         return inboundEnded && outboundEnded;
     }
 
-    long heldBytes()
-    {
+    long heldBytes() {
         return bytes(held);
     }
 
     /** Bytes verified and not yet written to QEMU (queued here, not counting Netty's buffer). */
-    long verifiedBytes()
-    {
+    long verifiedBytes() {
         return bytes(verified);
     }
 
-    private static long bytes(ArrayDeque<Pending> queue)
-    {
+    private static long bytes(ArrayDeque<Pending> queue) {
         long bytes = 0;
         for (Pending pending : queue) {
             bytes += pending.buffer == null ? 0 : pending.buffer.readableBytes();
@@ -116,15 +111,13 @@ final class QemuChannel
         return bytes;
     }
 
-    int writesInFlight()
-    {
+    int writesInFlight() {
         return writesInFlight;
     }
 
     // ---- from QEMU to the tunnel ----
 
-    void fromQemu(ByteBuf raw)
-    {
+    void fromQemu(ByteBuf raw) {
         if (inboundEnded) {
             raw.release();
             return;
@@ -142,15 +135,13 @@ final class QemuChannel
     }
 
     /** QEMU's socket is drained for now (or the window closed): let the receiver release what it holds. */
-    void fromQemuPaused()
-    {
+    void fromQemuPaused() {
         if (!inboundEnded && sinceCheckpoint > 0) {
             checkpoint();
         }
     }
 
-    void fromQemuEnded()
-    {
+    void fromQemuEnded() {
         if (inboundEnded) {
             return;
         }
@@ -163,30 +154,27 @@ final class QemuChannel
         session.sender().send(FrameType.FIN, index, new AmstFin(inboundOffset, inboundDigest.digest()).encode());
     }
 
-    private void checkpoint()
-    {
+    private void checkpoint() {
         encoder.flush(this::sendData);
         sinceCheckpoint = 0;
-        session.sender().send(FrameType.CHECKPOINT, index, new AmstCheckpoint(inboundOffset, snapshot(inboundDigest)).encode());
+        session.sender()
+                .send(FrameType.CHECKPOINT, index, new AmstCheckpoint(inboundOffset, snapshot(inboundDigest)).encode());
     }
 
-    private void sendData(ByteBuf encoded)
-    {
+    private void sendData(ByteBuf encoded) {
         while (encoded.readableBytes() > maxPayload) {
             session.sender().send(FrameType.DATA, index, encoded.readRetainedSlice(maxPayload));
         }
         if (encoded.isReadable()) {
             session.sender().send(FrameType.DATA, index, encoded);
-        }
-        else {
+        } else {
             encoded.release();
         }
     }
 
     // ---- from the tunnel to QEMU ----
 
-    void onData(ByteBuf payload, long cost)
-    {
+    void onData(ByteBuf payload, long cost) {
         if (finVerified) {
             payload.release();
             throw new SessionFailure("DATA for channel " + index + " after its FIN");
@@ -197,8 +185,7 @@ final class QemuChannel
                 outboundOffset += raw.readableBytes();
                 held.addLast(new Pending(raw, 0));
             });
-        }
-        catch (CodecException e) {
+        } catch (CodecException e) {
             // nothing since the last verified checkpoint reaches QEMU: the session fails with the bytes held back
             throw new SessionFailure(e.getMessage() + "; holding back " + heldBytes() + " bytes");
         }
@@ -206,16 +193,14 @@ final class QemuChannel
         held.addLast(new Pending(null, cost));
     }
 
-    void onCheckpoint(AmstCheckpoint checkpoint)
-    {
+    void onCheckpoint(AmstCheckpoint checkpoint) {
         verify(checkpoint.offset(), checkpoint.sha256(), "CHECKPOINT", snapshot(outboundDigest));
         verified.addAll(held);
         held.clear();
         flushVerified();
     }
 
-    void onFin(AmstFin fin)
-    {
+    void onFin(AmstFin fin) {
         verify(fin.length(), fin.sha256(), "FIN", outboundDigest.digest());
         finVerified = true;
         verified.addAll(held);
@@ -223,23 +208,23 @@ final class QemuChannel
         flushVerified();
     }
 
-    private void verify(long offset, byte[] expected, String what, byte[] actual)
-    {
+    private void verify(long offset, byte[] expected, String what, byte[] actual) {
         if (offset != outboundOffset) {
             session.stats().digestMismatches.increment();
-            throw new SessionFailure("end-to-end check failed on channel " + index + ": " + what + " at stream offset " + offset
-                    + ", but " + outboundOffset + " bytes were rebuilt; holding back " + heldBytes() + " bytes");
+            throw new SessionFailure("end-to-end check failed on channel " + index + ": " + what + " at stream offset "
+                    + offset + ", but " + outboundOffset + " bytes were rebuilt; holding back " + heldBytes()
+                    + " bytes");
         }
         if (!MessageDigest.isEqual(expected, actual)) {
             session.stats().digestMismatches.increment();
             throw new SessionFailure("end-to-end digest mismatch on channel " + index + " at stream offset " + offset
-                    + ": expected SHA-256 " + HexFormat.of().formatHex(expected) + ", found " + HexFormat.of().formatHex(actual)
+                    + ": expected SHA-256 " + HexFormat.of().formatHex(expected) + ", found "
+                    + HexFormat.of().formatHex(actual)
                     + "; holding back " + heldBytes() + " bytes");
         }
     }
 
-    private void flushVerified()
-    {
+    private void flushVerified() {
         if (channel == null) {
             return;
         }
@@ -249,11 +234,11 @@ final class QemuChannel
             if (pending.buffer == null) {
                 if (writesInFlight == 0) {
                     session.consumed(pending.cost);
-                }
-                else {
+                } else {
                     // returned when the writes before it completed
                     Pending marker = pending;
-                    channel.write(Unpooled.EMPTY_BUFFER).addListener(future -> session.run(() -> writeDone(0, marker.cost)));
+                    channel.write(Unpooled.EMPTY_BUFFER)
+                            .addListener(future -> session.run(() -> writeDone(0, marker.cost)));
                     writesInFlight++;
                 }
                 continue;
@@ -263,8 +248,8 @@ final class QemuChannel
                 pending.buffer.release();
                 if (session.role() == Session.Role.DESTINATION) {
                     if (!session.mayEndEarly(this)) {
-                        throw new SessionFailure("destination QEMU closed connection " + index + " before the end of the stream ("
-                                + dropped + " bytes could not be delivered)");
+                        throw new SessionFailure("destination QEMU closed connection " + index
+                                + " before the end of the stream (" + dropped + " bytes could not be delivered)");
                     }
                     undelivered += dropped;
                     session.countQemuWritten(dropped);
@@ -289,14 +274,12 @@ final class QemuChannel
         maybeShutdownOutput();
     }
 
-    private void writeDone(int length, long cost)
-    {
+    private void writeDone(int length, long cost) {
         writeDone(length, cost, true);
     }
 
     /** A write ended; bytes QEMU did not take still leave the window (they are gone, not held). */
-    private void writeDone(int length, long cost, boolean delivered)
-    {
+    private void writeDone(int length, long cost, boolean delivered) {
         writesInFlight--;
         if (delivered) {
             session.stats().qemuBytesWritten.add(length);
@@ -309,8 +292,7 @@ final class QemuChannel
         session.checkDone();
     }
 
-    private void writeFailed(Throwable cause)
-    {
+    private void writeFailed(Throwable cause) {
         if (outboundBroken) {
             return;
         }
@@ -318,9 +300,12 @@ final class QemuChannel
         session.qemuWriteFailed(this, cause);
     }
 
-    private void maybeShutdownOutput()
-    {
-        if (finVerified && !outboundEnded && verified.isEmpty() && writesInFlight == 0 && (channel != null || outboundBroken)) {
+    private void maybeShutdownOutput() {
+        if (finVerified
+                && !outboundEnded
+                && verified.isEmpty()
+                && writesInFlight == 0
+                && (channel != null || outboundBroken)) {
             outboundEnded = true;
             if (channel instanceof DuplexChannel duplex && channel.isActive() && !outboundBroken) {
                 duplex.shutdownOutput();
@@ -330,8 +315,7 @@ final class QemuChannel
     }
 
     /** Drops everything not yet delivered (the session failed): the tail never reaches QEMU. */
-    void discard()
-    {
+    void discard() {
         for (Pending pending : held) {
             if (pending.buffer != null) {
                 pending.buffer.release();
@@ -351,20 +335,17 @@ final class QemuChannel
      * Destination: bytes of the source's stream the destination QEMU never read, because it closed
      * the connection first (only a multifd connection may end so; see {@link Session#mayEndEarly}).
      */
-    long undeliveredBytes()
-    {
+    long undeliveredBytes() {
         return undelivered;
     }
 
     /** QEMU closed the connection: what still arrives for it is dropped (the source QEMU is done). */
-    void markOutboundBroken()
-    {
+    void markOutboundBroken() {
         outboundBroken = true;
         flushVerified();
     }
 
-    private static void update(MessageDigest digest, ByteBuf buffer)
-    {
+    private static void update(MessageDigest digest, ByteBuf buffer) {
         if (buffer.nioBufferCount() == 1) {
             digest.update(buffer.nioBuffer());
             return;
@@ -374,22 +355,18 @@ final class QemuChannel
         }
     }
 
-    private static byte[] snapshot(MessageDigest digest)
-    {
+    private static byte[] snapshot(MessageDigest digest) {
         try {
             return ((MessageDigest) digest.clone()).digest();
-        }
-        catch (CloneNotSupportedException e) {
+        } catch (CloneNotSupportedException e) {
             throw new IllegalStateException("SHA-256 implementation cannot be cloned", e);
         }
     }
 
-    private static MessageDigest sha256()
-    {
+    private static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
-        }
-        catch (NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

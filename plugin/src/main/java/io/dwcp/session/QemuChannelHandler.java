@@ -1,5 +1,7 @@
 package io.dwcp.session;
 
+import static java.util.Objects.requireNonNull;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -7,34 +9,27 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import static java.util.Objects.requireNonNull;
-
 /** Netty glue of a QEMU connection: hands its events to the session's event loop. */
-final class QemuChannelHandler
-        extends ChannelInboundHandlerAdapter
-{
+final class QemuChannelHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(QemuChannelHandler.class);
 
     private final Session session;
     private final QemuChannel channel;
     private Throwable error;
 
-    QemuChannelHandler(Session session, QemuChannel channel)
-    {
+    QemuChannelHandler(Session session, QemuChannel channel) {
         this.session = requireNonNull(session, "session is null");
         this.channel = requireNonNull(channel, "channel is null");
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext context)
-    {
+    public void channelActive(ChannelHandlerContext context) {
         session.run(() -> session.qemuChannelActive(channel));
         context.fireChannelActive();
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext context, Object message)
-    {
+    public void channelRead(ChannelHandlerContext context, Object message) {
         ByteBuf bytes = (ByteBuf) message;
         int length = bytes.readableBytes();
         // back-pressure on this connection's own event loop: the session's loop may be behind
@@ -53,8 +48,7 @@ final class QemuChannelHandler
     }
 
     @Override
-    public void channelReadComplete(ChannelHandlerContext context)
-    {
+    public void channelReadComplete(ChannelHandlerContext context) {
         session.run(() -> {
             if (session.state() == Session.State.OPEN) {
                 channel.fromQemuPaused();
@@ -63,8 +57,7 @@ final class QemuChannelHandler
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext context, Object event)
-    {
+    public void userEventTriggered(ChannelHandlerContext context, Object event) {
         if (event instanceof ChannelInputShutdownEvent) {
             session.run(() -> {
                 if (session.state() == Session.State.OPEN) {
@@ -76,15 +69,13 @@ final class QemuChannelHandler
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext context)
-    {
+    public void channelInactive(ChannelHandlerContext context) {
         Throwable cause = error;
         session.run(() -> session.qemuClosed(channel, cause));
     }
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext context, Throwable cause)
-    {
+    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
         log.debug("{} QEMU connection {}: {}", session.context(), channel.index(), cause.toString());
         if (error == null) {
             error = cause;

@@ -1,21 +1,20 @@
 package io.dwcp.session;
 
-import io.dwcp.node.NodeConfig;
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.amst.AmstOpen;
-import io.netty.channel.EventLoopGroup;
+import io.dwcp.node.NodeConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import jakarta.inject.Inject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,8 +27,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where source QEMUs connect: per peer, the unix socket {@code <run-dir>/peer/<peer>.sock} and,
@@ -47,9 +46,7 @@ import static java.util.Objects.requireNonNull;
  * {@code <run-dir>/peer/<node.name>/}, where a destination QEMU binds an announced migration's
  * incoming socket, with the mode and group of {@link NodeConfig#peerSocketPermissions()}.
  */
-public final class QemuListeners
-        implements Closeable
-{
+public final class QemuListeners implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(QemuListeners.class);
 
     private final SessionManager manager;
@@ -63,8 +60,8 @@ public final class QemuListeners
     private volatile boolean closed;
 
     @Inject
-    public QemuListeners(SessionManager manager, PeersConfig peers, NodeConfig node, TunnelConfig tunnel, EventLoopGroup group)
-    {
+    public QemuListeners(
+            SessionManager manager, PeersConfig peers, NodeConfig node, TunnelConfig tunnel, EventLoopGroup group) {
         this.tunnel = requireNonNull(tunnel, "tunnel is null");
         this.group = requireNonNull(group, "group is null");
         this.manager = requireNonNull(manager, "manager is null");
@@ -72,9 +69,7 @@ public final class QemuListeners
         this.node = requireNonNull(node, "node is null");
     }
 
-    public void start()
-            throws InterruptedException
-    {
+    public void start() throws InterruptedException {
         Path folder = node.getRunDirectory().resolve("peer");
         prepareDirectory(folder);
         // where destination QEMUs bind the incoming sockets of announced migrations (also on a host
@@ -92,17 +87,17 @@ public final class QemuListeners
             try {
                 Files.createDirectories(socket.getParent());
                 Files.deleteIfExists(socket);
-            }
-            catch (IOException e) {
+            } catch (IOException e) {
                 throw new UncheckedIOException("cannot prepare " + socket, e);
             }
             listeners.add(bootstrap(peer, Target.unix(peer.name()))
-                    .bind(new DomainSocketAddress(socket.toFile())).sync().channel());
+                    .bind(new DomainSocketAddress(socket.toFile()))
+                    .sync()
+                    .channel());
             socketFiles.add(socket);
             try {
                 node.peerSocketPermissions().apply(socket);
-            }
-            catch (IOException e) {
+            } catch (IOException e) {
                 throw new UncheckedIOException("cannot set the mode of " + socket, e);
             }
             log.info("QEMU migrations to {}: unix:{} ({})", peer.name(), socket, node.peerSocketPermissions());
@@ -110,33 +105,31 @@ public final class QemuListeners
                 int port = peer.qemuPort().getAsInt();
                 listeners.add(bootstrap(peer, Target.tcp(port))
                         .option(ChannelOption.SO_REUSEADDR, true)
-                        .bind(new InetSocketAddress(tunnel.getQemuListenHost(), port)).sync().channel());
+                        .bind(new InetSocketAddress(tunnel.getQemuListenHost(), port))
+                        .sync()
+                        .channel());
                 log.info("QEMU migrations to {}: tcp:{}:{}", peer.name(), tunnel.getQemuListenHost(), port);
             }
         }
     }
 
-    private void prepareDirectory(Path folder)
-    {
+    private void prepareDirectory(Path folder) {
         try {
             Files.createDirectories(folder);
             node.peerSocketPermissions().applyToDirectory(folder);
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + folder, e);
         }
     }
 
     /** Migration sockets a dwcpd that did not stop cleanly left behind (nobody listens on them). */
-    private static void removeStaleSockets(Path folder)
-    {
+    private static void removeStaleSockets(Path folder) {
         try (DirectoryStream<Path> sockets = Files.newDirectoryStream(folder, "*.sock")) {
             for (Path socket : sockets) {
                 Files.deleteIfExists(socket);
                 log.info("removed {}, left by an earlier dwcpd", socket);
             }
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw new UncheckedIOException("cannot clean " + folder, e);
         }
     }
@@ -153,8 +146,7 @@ public final class QemuListeners
      * @throws IOException if the socket cannot be bound or given its mode
      */
     public MigrationListener openMigration(PeerConfig peer, String migrationId, String vm)
-            throws IOException, InterruptedException
-    {
+            throws IOException, InterruptedException {
         Target target = Target.migration(peer.name(), migrationId);
         AmstOpen.checkVm(vm); // checked here, not when its session starts
         Path socket = node.peerSocket(target.value());
@@ -162,20 +154,23 @@ public final class QemuListeners
             throw new IOException("dwcpd is stopping: no new migration socket " + socket);
         }
         if (!Files.isDirectory(socket.getParent())) {
-            // a peer that is not configured (a host of the region): its folder is prepared now, as start() does the configured peers'
+            // a peer that is not configured (a host of the region): its folder is prepared now, as start() does the
+            // configured peers'
             try {
                 prepareDirectory(socket.getParent());
-            }
-            catch (UncheckedIOException e) {
+            } catch (UncheckedIOException e) {
                 throw e.getCause();
             }
         }
         Files.deleteIfExists(socket);
         MigrationListener listener = new MigrationListener(migrationId, vm, socket, migrations::remove);
-        ChannelFuture bound = bootstrap(peer, target, listener).bind(new DomainSocketAddress(socket.toFile())).await();
+        ChannelFuture bound = bootstrap(peer, target, listener)
+                .bind(new DomainSocketAddress(socket.toFile()))
+                .await();
         if (!bound.isSuccess()) {
             Files.deleteIfExists(socket);
-            throw new IOException("cannot listen on " + socket + ": " + bound.cause().getMessage(), bound.cause());
+            throw new IOException(
+                    "cannot listen on " + socket + ": " + bound.cause().getMessage(), bound.cause());
         }
         listener.bound(bound.channel());
         migrations.add(listener);
@@ -184,25 +179,30 @@ public final class QemuListeners
             if (closed) {
                 throw new IOException("dwcpd is stopping: no new migration socket " + socket);
             }
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             listener.close();
             throw e;
         }
-        log.info("[migration={}] QEMU migration to {}: unix:{} ({})", migrationId, peer.name(), socket, node.peerSocketPermissions());
+        log.info(
+                "[migration={}] QEMU migration to {}: unix:{} ({})",
+                migrationId,
+                peer.name(),
+                socket,
+                node.peerSocketPermissions());
         return listener;
     }
 
-    private ServerBootstrap bootstrap(PeerConfig peer, Target target)
-    {
+    private ServerBootstrap bootstrap(PeerConfig peer, Target target) {
         return bootstrap(peer, target, null);
     }
 
-    private ServerBootstrap bootstrap(PeerConfig peer, Target target, MigrationListener migration)
-    {
+    private ServerBootstrap bootstrap(PeerConfig peer, Target target, MigrationListener migration) {
         return new ServerBootstrap()
                 .group(group)
-                .channel(target.kind() == Target.Kind.UNIX ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
+                .channel(
+                        target.kind() == Target.Kind.UNIX
+                                ? EpollServerDomainSocketChannel.class
+                                : EpollServerSocketChannel.class)
                 .handler(new AcceptOrder(peer, target, migration))
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.RECVBUF_ALLOCATOR, SessionManager.QEMU_READS)
@@ -210,8 +210,7 @@ public final class QemuListeners
     }
 
     @Override
-    public void close()
-    {
+    public void close() {
         closed = true;
         for (MigrationListener migration : List.copyOf(migrations)) {
             migration.close();
@@ -223,8 +222,7 @@ public final class QemuListeners
         for (Path socket : socketFiles) {
             try {
                 Files.deleteIfExists(socket);
-            }
-            catch (IOException e) {
+            } catch (IOException e) {
                 log.warn("cannot remove {}: {}", socket, e.toString());
             }
         }
@@ -232,9 +230,7 @@ public final class QemuListeners
     }
 
     /** Runs on the listener's event loop, once per accepted connection, in accept order. */
-    private final class AcceptOrder
-            extends ChannelInboundHandlerAdapter
-    {
+    private final class AcceptOrder extends ChannelInboundHandlerAdapter {
         private final PeerConfig peer;
         private final Target target;
         // null on a per-peer listener
@@ -243,30 +239,39 @@ public final class QemuListeners
         // a migration's listener whose one session was refused (tunnel.max-sessions)
         private boolean spent;
 
-        private AcceptOrder(PeerConfig peer, Target target, MigrationListener migration)
-        {
+        private AcceptOrder(PeerConfig peer, Target target, MigrationListener migration) {
             this.peer = peer;
             this.target = target;
             this.migration = migration;
         }
 
         @Override
-        public void channelRead(ChannelHandlerContext context, Object message)
-        {
+        public void channelRead(ChannelHandlerContext context, Object message) {
             Channel child = (Channel) message;
             if (migration != null && (spent || current != null && !current.isJoinable())) {
-                // one migration, one session: its main channel ended (or was refused), so this connection belongs to no migration
-                log.warn("[migration={}] refused QEMU connection on {}: the migration's session {} (announce a new migration)", migration.migrationId(),
-                        migration.socket(), current == null ? "was refused" : current.state() == Session.State.OPEN ? "no longer takes connections" : "ended");
+                // one migration, one session: its main channel ended (or was refused), so this connection belongs to no
+                // migration
+                log.warn(
+                        "[migration={}] refused QEMU connection on {}: the migration's session {} (announce a new migration)",
+                        migration.migrationId(),
+                        migration.socket(),
+                        current == null
+                                ? "was refused"
+                                : current.state() == Session.State.OPEN ? "no longer takes connections" : "ended");
                 child.unsafe().closeForcibly();
                 return;
             }
             if (current == null || !current.isJoinable()) {
-                Optional<Session> session = manager.newSourceSession(peer, target, migration == null ? "" : migration.vm());
+                Optional<Session> session =
+                        manager.newSourceSession(peer, target, migration == null ? "" : migration.vm());
                 if (session.isEmpty()) {
-                    log.error("refused QEMU connection for {}: tunnel.max-sessions ({}) sessions are open", peer.name(), tunnel.getMaxSessions());
+                    log.error(
+                            "refused QEMU connection for {}: tunnel.max-sessions ({}) sessions are open",
+                            peer.name(),
+                            tunnel.getMaxSessions());
                     child.unsafe().closeForcibly();
-                    // a migration's later connections (multifd) must not start a session of their own without its main channel
+                    // a migration's later connections (multifd) must not start a session of their own without its main
+                    // channel
                     spent = migration != null;
                     return;
                 }

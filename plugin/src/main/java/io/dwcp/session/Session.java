@@ -1,6 +1,7 @@
 package io.dwcp.session;
 
-import io.dwcp.codec.SourceCodec;
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.amst.AmstAbort;
 import io.dwcp.amst.AmstAccept;
 import io.dwcp.amst.AmstAck;
@@ -21,14 +22,12 @@ import io.dwcp.amst.RawWindow;
 import io.dwcp.amst.Receiver;
 import io.dwcp.amst.ReorderBuffer;
 import io.dwcp.amst.TunnelStream;
+import io.dwcp.codec.SourceCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +35,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One migration: the QEMU connections of one migration (main channel first, then multifd and
@@ -53,18 +52,18 @@ import static java.util.Objects.requireNonNull;
  * The control socket and the metrics endpoint read its counters, state and failure from their
  * own threads (volatile fields, adders, copy-on-write lists).
  */
-public final class Session
-{
+public final class Session {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
 
-    public enum Role
-    {
-        SOURCE, DESTINATION
+    public enum Role {
+        SOURCE,
+        DESTINATION
     }
 
-    public enum State
-    {
-        OPEN, COMPLETED, FAILED
+    public enum State {
+        OPEN,
+        COMPLETED,
+        FAILED
     }
 
     private final SessionSettings settings;
@@ -85,8 +84,10 @@ public final class Session
     // this session's own byte counts, for the control socket (TunnelStats counts the whole daemon)
     private final java.util.concurrent.atomic.LongAdder qemuBytesRead = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder qemuBytesWritten = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder tunnelBytesReceived = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder retiredStreamBytesSent = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder tunnelBytesReceived =
+            new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder retiredStreamBytesSent =
+            new java.util.concurrent.atomic.LongAdder();
 
     private final java.util.concurrent.atomic.AtomicLong queuedFromQemu = new java.util.concurrent.atomic.AtomicLong();
     private final long queueLimit;
@@ -114,8 +115,16 @@ public final class Session
     private final DestinationSide destination;
 
     /** {@code vm}: a source session's VM (its announced migration's domain name), "" if unknown; "" for a destination. */
-    Session(SessionSettings settings, SessionHost host, long id, Role role, PeerConfig peer, EventLoop loop, Target target, String vm, long window)
-    {
+    Session(
+            SessionSettings settings,
+            SessionHost host,
+            long id,
+            Role role,
+            PeerConfig peer,
+            EventLoop loop,
+            Target target,
+            String vm,
+            long window) {
         this.settings = requireNonNull(settings, "settings is null");
         this.host = requireNonNull(host, "host is null");
         this.id = id;
@@ -127,14 +136,20 @@ public final class Session
         this.vm = requireNonNull(vm, "vm is null").isEmpty() ? Optional.empty() : Optional.of(vm);
         // both directions use the window the source announced (the destination checked it against its limit)
         this.sender = new FrameSender(window, settings.stats());
-        this.receiver = new Receiver(window, settings.amst().getMaxFramePayload().toIntBytes());
-        this.context = String.format("[session=%016x peer=%s role=%s]", id, peer.name(), role.name().toLowerCase(java.util.Locale.ROOT));
+        this.receiver =
+                new Receiver(window, settings.amst().getMaxFramePayload().toIntBytes());
+        this.context = String.format(
+                "[session=%016x peer=%s role=%s]", id, peer.name(), role.name().toLowerCase(java.util.Locale.ROOT));
         // bytes read from QEMU but not yet taken by this loop; small against the window
         this.queueLimit = Math.max(1 << 20, window / 16);
-        this.rawWindow = new RawWindow(settings.amst().getRawWindow().bytes(),
-                Math.min(settings.amst().getRawWindow().bytes(), 2 * settings.amst().getCheckpointInterval().bytes()),
+        this.rawWindow = new RawWindow(
+                settings.amst().getRawWindow().bytes(),
+                Math.min(
+                        settings.amst().getRawWindow().bytes(),
+                        2 * settings.amst().getCheckpointInterval().bytes()),
                 settings.amst().getSwitchoverDrain().toNanos());
-        this.link = new LinkMonitor(startNanos, Math.max(1, settings.amst().getAdaptInterval().toNanos()));
+        this.link = new LinkMonitor(
+                startNanos, Math.max(1, settings.amst().getAdaptInterval().toNanos()));
         this.source = role == Role.SOURCE ? new SourceSide(this, settings, host) : null;
         this.destination = role == Role.DESTINATION ? new DestinationSide(this, settings, host) : null;
         this.reading = codecReady();
@@ -142,18 +157,15 @@ public final class Session
 
     // ---- identity and state ----
 
-    public long id()
-    {
+    public long id() {
         return id;
     }
 
-    public Role role()
-    {
+    public Role role() {
         return role;
     }
 
-    public PeerConfig peer()
-    {
+    public PeerConfig peer() {
         return peer;
     }
 
@@ -162,8 +174,7 @@ public final class Session
      * socket it came; at the destination, the one its OPEN named (empty before OPEN). Empty for a
      * migration through the peer's socket.
      */
-    public Optional<String> migrationId()
-    {
+    public Optional<String> migrationId() {
         return migrationId;
     }
 
@@ -172,102 +183,84 @@ public final class Session
      * migration's domain; at the destination, from OPEN). Empty when not told, and at the
      * destination before OPEN.
      */
-    public Optional<String> vm()
-    {
+    public Optional<String> vm() {
         return vm;
     }
 
-    public State state()
-    {
+    public State state() {
         return state;
     }
 
-    public Optional<String> failure()
-    {
+    public Optional<String> failure() {
         return Optional.ofNullable(failure);
     }
 
-    public String context()
-    {
+    public String context() {
         return context;
     }
 
-    EventLoop loop()
-    {
+    EventLoop loop() {
         return loop;
     }
 
-    FrameSender sender()
-    {
+    FrameSender sender() {
         return sender;
     }
 
-    TunnelStats stats()
-    {
+    TunnelStats stats() {
         return settings.stats();
     }
 
     /** Whether a connection accepted now joins this session (its main channel has not ended). */
-    boolean isJoinable()
-    {
+    boolean isJoinable() {
         return joinable && state == State.OPEN;
     }
 
     /** The first failure to set up a stream is worth a WARN; the retries are not. */
-    boolean firstStreamSetupFailure()
-    {
+    boolean firstStreamSetupFailure() {
         return source != null && source.pool().firstSetupFailure();
     }
 
-    int reserveChannelIndex()
-    {
+    int reserveChannelIndex() {
         return channelCount.getAndIncrement();
     }
 
     /** Snapshot of the live streams, for metrics (any thread; best effort). */
-    public List<TunnelStream> streamsSnapshot()
-    {
+    public List<TunnelStream> streamsSnapshot() {
         return List.copyOf(sender.streams());
     }
 
-    public int desiredStreams()
-    {
+    public int desiredStreams() {
         return source == null ? 0 : source.pool().desired();
     }
 
-    public long inFlight()
-    {
+    public long inFlight() {
         return sender.inFlight();
     }
 
     // ---- this session's counters (any thread; best effort, like the metrics) ----
 
-    public long startMillis()
-    {
+    public long startMillis() {
         return startMillis;
     }
 
     /** Bytes read from the local QEMU connections (the guest's migration stream, before encoding). */
-    public long qemuBytesRead()
-    {
+    public long qemuBytesRead() {
         return qemuBytesRead.sum();
     }
 
     /** Bytes written to the local QEMU connections. */
-    public long qemuBytesWritten()
-    {
+    public long qemuBytesWritten() {
         return qemuBytesWritten.sum();
     }
 
     /** Source: what the session's encoding reused of the destination's baselines; {@link SourceCodec.Reuse#NONE} otherwise. */
-    public SourceCodec.Reuse reuse()
-    {
+    public SourceCodec.Reuse reuse() {
         return source == null ? SourceCodec.Reuse.NONE : source.codec().reuse();
     }
 
     /** Frame bytes sent on this session's tunnel streams, re-sends and control frames included. */
-    public long tunnelBytesSent()
-    {
+    public long tunnelBytesSent() {
         long bytes = retiredStreamBytesSent.sum();
         for (TunnelStream stream : sender.streams()) {
             bytes += stream.bytesSent();
@@ -275,54 +268,43 @@ public final class Session
         return bytes;
     }
 
-    public long tunnelBytesReceived()
-    {
+    public long tunnelBytesReceived() {
         return tunnelBytesReceived.sum();
     }
 
-    void countQemuRead(int bytes)
-    {
+    void countQemuRead(int bytes) {
         qemuBytesRead.add(bytes);
     }
 
-    void countQemuWritten(int bytes)
-    {
+    void countQemuWritten(int bytes) {
         qemuBytesWritten.add(bytes);
         // the peer's raw window opens by what reached QEMU here
         scheduleAck();
     }
 
-    void countTunnelReceived(long bytes)
-    {
+    void countTunnelReceived(long bytes) {
         tunnelBytesReceived.add(bytes);
     }
 
     /** Runs the task on the session's event loop. */
-    void run(Runnable task)
-    {
+    void run(Runnable task) {
         if (loop.inEventLoop()) {
             guarded(task);
-        }
-        else {
+        } else {
             loop.execute(() -> guarded(task));
         }
     }
 
-    private void guarded(Runnable task)
-    {
+    private void guarded(Runnable task) {
         try {
             task.run();
-        }
-        catch (SessionFailure e) {
+        } catch (SessionFailure e) {
             fail(e.getMessage(), true);
-        }
-        catch (AmstProtocolException e) {
+        } catch (AmstProtocolException e) {
             fail("protocol error from the peer: " + e.getMessage(), true);
-        }
-        catch (ReorderBuffer.ReorderOverflowException e) {
+        } catch (ReorderBuffer.ReorderOverflowException e) {
             fail("peer broke the window: " + e.getMessage(), true);
-        }
-        catch (RuntimeException e) {
+        } catch (RuntimeException e) {
             log.error("{} internal error", context, e);
             fail("internal error: " + e, true);
         }
@@ -330,8 +312,7 @@ public final class Session
 
     // ---- start ----
 
-    void start()
-    {
+    void start() {
         long keepalive = settings.tunnel().getKeepaliveInterval().toNanos();
         timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::tick), keepalive, keepalive, TimeUnit.NANOSECONDS));
         if (source != null) {
@@ -340,20 +321,17 @@ public final class Session
     }
 
     /** Runs the task on this session's loop after a delay, guarded. */
-    void schedule(Runnable task, long delayNanos)
-    {
+    void schedule(Runnable task, long delayNanos) {
         loop.schedule(() -> guarded(task), delayNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Runs the task on this session's loop every {@code periodNanos} until the session ends, guarded. */
-    void scheduleAtFixedDelay(Runnable task, long periodNanos)
-    {
+    void scheduleAtFixedDelay(Runnable task, long periodNanos) {
         timers.add(loop.scheduleWithFixedDelay(() -> guarded(task), periodNanos, periodNanos, TimeUnit.NANOSECONDS));
     }
 
     /** Whether the codec may run: always at the destination; at the source once the destination answered. */
-    private boolean codecReady()
-    {
+    private boolean codecReady() {
         return source == null || source.codecReady();
     }
 
@@ -364,8 +342,7 @@ public final class Session
      * CHANNEL_OPENs are in that order); the connection may not be registered yet, it starts
      * reading in {@link #qemuChannelActive}.
      */
-    void addSourceChannel(QemuChannel qemu, Channel channel)
-    {
+    void addSourceChannel(QemuChannel qemu, Channel channel) {
         if (state != State.OPEN) {
             Channels.close(channel);
             return;
@@ -376,29 +353,33 @@ public final class Session
         log.info("{} QEMU connection {} joined{}", context, qemu.index(), qemu.index() == 0 ? ": main channel" : "");
     }
 
-    void qemuChannelActive(QemuChannel qemu)
-    {
+    void qemuChannelActive(QemuChannel qemu) {
         Channel channel = qemu.channel();
         if (state == State.OPEN && channel != null && !qemu.isInboundEnded()) {
             channel.config().setAutoRead(reading);
         }
     }
 
-    QemuChannel newChannel(int index)
-    {
+    QemuChannel newChannel(int index) {
         // the source's encoders start once the destination answered (QEMU is not read before)
-        return new QemuChannel(this, index, source != null ? source.codec().newEncoder(index) : destination.codec().newEncoder(index),
-                source != null ? source.codec().newDecoder(index) : destination.codec().newDecoder(index),
-                settings.amst().getCheckpointInterval().bytes(), settings.amst().getMaxFramePayload().toIntBytes());
+        return new QemuChannel(
+                this,
+                index,
+                source != null
+                        ? source.codec().newEncoder(index)
+                        : destination.codec().newEncoder(index),
+                source != null
+                        ? source.codec().newDecoder(index)
+                        : destination.codec().newDecoder(index),
+                settings.amst().getCheckpointInterval().bytes(),
+                settings.amst().getMaxFramePayload().toIntBytes());
     }
 
-    void logChannelSummary(int channel, String summary)
-    {
+    void logChannelSummary(int channel, String summary) {
         log.info("{} QEMU connection {} ended: {}", context, channel, summary);
     }
 
-    void qemuEnded(QemuChannel channel)
-    {
+    void qemuEnded(QemuChannel channel) {
         channel.fromQemuEnded();
         if (channel.index() == 0) {
             joinable = false;
@@ -413,8 +394,7 @@ public final class Session
      * session, except where the destination QEMU reset a multifd connection (see
      * {@link #mayEndEarly}).
      */
-    void qemuClosed(QemuChannel channel, Throwable error)
-    {
+    void qemuClosed(QemuChannel channel, Throwable error) {
         if (state != State.OPEN) {
             return;
         }
@@ -423,7 +403,10 @@ public final class Session
                 if (!mayEndEarly(channel)) {
                     throw new SessionFailure("QEMU connection " + channel.index() + " failed: " + error.getMessage());
                 }
-                log.warn("{} destination QEMU reset connection {} ({}); the rest of its stream is dropped", context, channel.index(),
+                log.warn(
+                        "{} destination QEMU reset connection {} ({}); the rest of its stream is dropped",
+                        context,
+                        channel.index(),
                         error.getMessage());
             }
             qemuEnded(channel);
@@ -432,8 +415,7 @@ public final class Session
         checkDone();
     }
 
-    void qemuWriteFailed(QemuChannel channel, Throwable cause)
-    {
+    void qemuWriteFailed(QemuChannel channel, Throwable cause) {
         if (state != State.OPEN) {
             return;
         }
@@ -443,12 +425,19 @@ public final class Session
                 throw new SessionFailure("destination QEMU connection " + channel.index() + " failed: " + cause);
             }
             // the connection's close follows
-            log.warn("{} destination QEMU connection {} no longer accepts bytes ({}); the rest of its stream is dropped", context,
-                    channel.index(), cause.toString());
+            log.warn(
+                    "{} destination QEMU connection {} no longer accepts bytes ({}); the rest of its stream is dropped",
+                    context,
+                    channel.index(),
+                    cause.toString());
             return;
         }
         // the source QEMU closed its socket: what it no longer reads is dropped, as without dwcpd
-        log.debug("{} source QEMU connection {} no longer accepts return-path bytes: {}", context, channel.index(), cause.toString());
+        log.debug(
+                "{} source QEMU connection {} no longer accepts return-path bytes: {}",
+                context,
+                channel.index(),
+                cause.toString());
     }
 
     /**
@@ -460,19 +449,16 @@ public final class Session
      * channel: such a tail is dropped and counted, and the main channel still fails the session if
      * its own stream cannot be delivered.
      */
-    boolean mayEndEarly(QemuChannel channel)
-    {
+    boolean mayEndEarly(QemuChannel channel) {
         return role == Role.DESTINATION && channel.index() != 0;
     }
 
     /** Counts bytes read from QEMU on its own loop; true when that connection must stop reading. */
-    boolean queueFromQemu(int bytes)
-    {
+    boolean queueFromQemu(int bytes) {
         return queuedFromQemu.addAndGet(bytes) >= queueLimit;
     }
 
-    void dequeueFromQemu(int bytes)
-    {
+    void dequeueFromQemu(int bytes) {
         queuedFromQemu.addAndGet(-bytes);
     }
 
@@ -480,16 +466,21 @@ public final class Session
      * Reads QEMU only while the window has room, some stream takes bytes and this loop keeps up
      * with what was read.
      */
-    void updateReading()
-    {
-        boolean shouldRead = state == State.OPEN && codecReady() && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit
+    void updateReading() {
+        boolean shouldRead = state == State.OPEN
+                && codecReady()
+                && sender.canAcceptMore()
+                && queuedFromQemu.get() < queueLimit
                 && qemuBytesRead.sum() - peerDelivered < rawWindowLimit();
         if (shouldRead == reading) {
             if (reading) {
                 // a connection may have paused itself for the queue limit
                 for (QemuChannel channel : channels.values()) {
                     Channel netty = channel.channel();
-                    if (netty != null && netty.isRegistered() && !channel.isInboundEnded() && !netty.config().isAutoRead()) {
+                    if (netty != null
+                            && netty.isRegistered()
+                            && !channel.isInboundEnded()
+                            && !netty.config().isAutoRead()) {
                         netty.config().setAutoRead(true);
                     }
                 }
@@ -503,8 +494,7 @@ public final class Session
             for (QemuChannel channel : channels.values()) {
                 channel.fromQemuPaused();
             }
-        }
-        else {
+        } else {
             link.readingResumed(System.nanoTime());
         }
         for (QemuChannel channel : channels.values()) {
@@ -522,24 +512,21 @@ public final class Session
      * the destination waits for behind bytes it will not read yet, and the migration stalls
      * (seen on S1 through dwcp-multifd). Such sessions keep the configured amst.raw-window.
      */
-    private long rawWindowLimit()
-    {
+    private long rawWindowLimit() {
         return channels.size() > 1 ? settings.amst().getRawWindow().bytes() : rawWindow.limit();
     }
 
     // ---- tunnel side ----
 
     /** Source: a stream this side connected (TLS done, peer checked); its first frame is the HELLO. */
-    void streamConnected(TunnelStream stream, AmstHello hello)
-    {
+    void streamConnected(TunnelStream stream, AmstHello hello) {
         if (state == State.OPEN) {
             sender.sendControl(stream, hello, false);
         }
         streamUp(stream);
     }
 
-    void streamUp(TunnelStream stream)
-    {
+    void streamUp(TunnelStream stream) {
         if (state != State.OPEN) {
             stream.channel().close();
             return;
@@ -559,8 +546,7 @@ public final class Session
      * A stream closed. The source retires streams the controller no longer wants by closing them
      * once they carry no unacknowledged frame: at the destination a clean close is not a failure.
      */
-    void streamDown(TunnelStream stream, String reason, boolean clean)
-    {
+    void streamDown(TunnelStream stream, String reason, boolean clean) {
         if (sender.streams().contains(stream)) {
             retiredStreamBytesSent.add(stream.bytesSent());
         }
@@ -572,11 +558,19 @@ public final class Session
             return;
         }
         if (role == Role.DESTINATION && clean) {
-            log.debug("{} {} closed by the source ({} streams left)", context, stream, sender.streams().size());
-        }
-        else if (!stream.isDraining()) {
+            log.debug(
+                    "{} {} closed by the source ({} streams left)",
+                    context,
+                    stream,
+                    sender.streams().size());
+        } else if (!stream.isDraining()) {
             stats().streamsFailed.increment();
-            log.info("{} {} failed ({}); its unacknowledged frames were re-sent on {} other streams", context, stream, reason, sender.streams().size());
+            log.info(
+                    "{} {} failed ({}); its unacknowledged frames were re-sent on {} other streams",
+                    context,
+                    stream,
+                    reason,
+                    sender.streams().size());
             if (source != null) {
                 source.pool().failed(stream.index());
             }
@@ -587,14 +581,12 @@ public final class Session
         updateReading();
     }
 
-    void streamWritabilityChanged()
-    {
+    void streamWritabilityChanged() {
         updateReading();
     }
 
     /** A frame from the peer (sequenced or control) on one of the streams. */
-    void onFrame(TunnelStream stream, Frame frame)
-    {
+    void onFrame(TunnelStream stream, Frame frame) {
         if (state != State.OPEN) {
             frame.release();
             return;
@@ -604,8 +596,7 @@ public final class Session
         if (!type.isSequenced()) {
             try {
                 AmstFrameReader.readControl(stream, frame, frames);
-            }
-            finally {
+            } finally {
                 frame.release();
             }
             return;
@@ -618,8 +609,7 @@ public final class Session
         while (state == State.OPEN && (next = receiver.poll()) != null) {
             try {
                 deliver(next);
-            }
-            finally {
+            } finally {
                 next.release();
             }
         }
@@ -627,24 +617,19 @@ public final class Session
     }
 
     /** Sequenced frames, in order. */
-    private void deliver(Frame frame)
-    {
+    private void deliver(Frame frame) {
         AmstFrameReader.readSequenced(frame, frames);
     }
 
     /** The peer's frames, read by {@link AmstFrameReader}: on the session's loop. */
-    private final class PeerFrames
-            implements AmstFrameListener
-    {
+    private final class PeerFrames implements AmstFrameListener {
         @Override
-        public void onHello(TunnelStream stream, AmstHello hello)
-        {
+        public void onHello(TunnelStream stream, AmstHello hello) {
             throw new SessionFailure("HELLO on an established stream");
         }
 
         @Override
-        public void onAck(TunnelStream stream, AmstAck ack)
-        {
+        public void onAck(TunnelStream stream, AmstAck ack) {
             sender.acknowledge(ack.nextSequence(), ack.consumedCredit());
             peerDelivered = Math.max(peerDelivered, ack.delivered());
             closeDrainedStreams();
@@ -653,28 +638,24 @@ public final class Session
         }
 
         @Override
-        public void onPing(TunnelStream stream, AmstPing ping)
-        {
+        public void onPing(TunnelStream stream, AmstPing ping) {
             sender.sendControl(stream, new AmstPong(ping.timestampNanos()), false);
         }
 
         @Override
-        public void onPong(TunnelStream stream, AmstPong pong)
-        {
+        public void onPong(TunnelStream stream, AmstPong pong) {
             long rttNanos = System.nanoTime() - pong.timestampNanos();
             stream.recordRtt(rttNanos);
             stats().pingRtt(peer.name(), rttNanos);
         }
 
         @Override
-        public void onAbort(TunnelStream stream, AmstAbort abort)
-        {
+        public void onAbort(TunnelStream stream, AmstAbort abort) {
             fail("peer aborted the session: " + abort.reason(), false);
         }
 
         @Override
-        public void onOpen(AmstOpen open, long credit)
-        {
+        public void onOpen(AmstOpen open, long credit) {
             if (destination == null) {
                 throw new SessionFailure("unexpected OPEN");
             }
@@ -683,8 +664,7 @@ public final class Session
         }
 
         @Override
-        public void onAccept(AmstAccept accept, long credit)
-        {
+        public void onAccept(AmstAccept accept, long credit) {
             if (source == null) {
                 throw new SessionFailure("unexpected ACCEPT");
             }
@@ -693,8 +673,7 @@ public final class Session
         }
 
         @Override
-        public void onChannelOpen(int index, long credit)
-        {
+        public void onChannelOpen(int index, long credit) {
             if (destination == null || !destination.isOpened()) {
                 throw new SessionFailure("CHANNEL_OPEN before OPEN");
             }
@@ -708,21 +687,18 @@ public final class Session
         }
 
         @Override
-        public void onData(int channel, ByteBuf data, long credit)
-        {
+        public void onData(int channel, ByteBuf data, long credit) {
             channel(FrameType.DATA, channel).onData(data.retain(), credit);
         }
 
         @Override
-        public void onCheckpoint(int channel, AmstCheckpoint checkpoint, long credit)
-        {
+        public void onCheckpoint(int channel, AmstCheckpoint checkpoint, long credit) {
             channel(FrameType.CHECKPOINT, channel).onCheckpoint(checkpoint);
             consumed(credit);
         }
 
         @Override
-        public void onFin(int channel, AmstFin fin, long credit)
-        {
+        public void onFin(int channel, AmstFin fin, long credit) {
             channel(FrameType.FIN, channel).onFin(fin);
             consumed(credit);
             checkDone();
@@ -730,8 +706,7 @@ public final class Session
     }
 
     /** The lowest smoothed RTT of the streams so far (TCP_INFO), in microseconds; 0 if none yet. */
-    long minRttMicros()
-    {
+    long minRttMicros() {
         if (link.minRttMicros() == 0) {
             for (TunnelStream stream : sender.streams()) {
                 stream.tcpInfo().ifPresent(info -> link.observeRtt(info.rtt()));
@@ -740,8 +715,7 @@ public final class Session
         return link.minRttMicros();
     }
 
-    private QemuChannel channel(FrameType type, int index)
-    {
+    private QemuChannel channel(FrameType type, int index) {
         QemuChannel channel = channels.get(index);
         if (channel == null) {
             throw new SessionFailure(type + " for unknown channel " + index);
@@ -750,14 +724,12 @@ public final class Session
     }
 
     /** Window credit the local QEMU side consumed: returned to the peer with the next ACK. */
-    void consumed(long cost)
-    {
+    void consumed(long cost) {
         receiver.consumed(cost);
         scheduleAck();
     }
 
-    private void scheduleAck()
-    {
+    private void scheduleAck() {
         if (!ackScheduled) {
             ackScheduled = true;
             loop.execute(() -> {
@@ -769,19 +741,16 @@ public final class Session
         }
     }
 
-    private void sendAck()
-    {
+    private void sendAck() {
         sender.sendControl(ack());
     }
 
-    private AmstAck ack()
-    {
+    private AmstAck ack() {
         return receiver.ack(qemuBytesWritten.sum());
     }
 
     /** The destination's OPEN named this session's target and VM. */
-    void opened(Target opened, String openedVm)
-    {
+    void opened(Target opened, String openedVm) {
         target = opened;
         migrationId = opened.migrationId();
         vm = openedVm.isEmpty() ? Optional.empty() : Optional.of(openedVm);
@@ -789,27 +758,23 @@ public final class Session
     }
 
     /** The QEMU the source dialled (null at a destination before OPEN). */
-    Target target()
-    {
+    Target target() {
         return target;
     }
 
     /** Destination: the QEMU connection for a channel is open: it takes what was verified and reads QEMU's return path. */
-    void attachQemu(QemuChannel channel, Channel netty)
-    {
+    void attachQemu(QemuChannel channel, Channel netty) {
         netty.config().setAutoRead(reading);
         channel.attach(netty);
         netty.pipeline().addLast("qemu", new QemuChannelHandler(this, channel));
     }
 
-    LinkMonitor link()
-    {
+    LinkMonitor link() {
         return link;
     }
 
     /** The source's controller interval: the raw window follows what the destination wrote into its QEMU. */
-    void sampleRawWindow(long nowNanos, long minRttMicros)
-    {
+    void sampleRawWindow(long nowNanos, long minRttMicros) {
         long before = rawWindow.limit();
         rawWindow.sample(nowNanos, peerDelivered, minRttMicros);
         if (rawWindow.limit() != before && log.isDebugEnabled()) {
@@ -817,8 +782,7 @@ public final class Session
         }
     }
 
-    void closeDrainedStreams()
-    {
+    void closeDrainedStreams() {
         for (TunnelStream stream : List.copyOf(sender.streams())) {
             if (stream.isDraining() && !sender.hasUnacknowledged(stream)) {
                 stream.channel().close();
@@ -828,8 +792,7 @@ public final class Session
 
     // ---- timers, completion, failure ----
 
-    private void tick()
-    {
+    private void tick() {
         if (state != State.OPEN) {
             return;
         }
@@ -847,22 +810,35 @@ public final class Session
                 verified += channel.verifiedBytes();
                 writes += channel.writesInFlight();
             }
-            log.debug("{} {} receiver[next={} received={} consumed={} buffered={} held={} verified={} writes={}] reading={}", context, sender,
-                    receiver.next(), receiver.receivedCredit(), receiver.consumedCredit(), receiver.waiting(), held, verified, writes, reading);
+            log.debug(
+                    "{} {} receiver[next={} received={} consumed={} buffered={} held={} verified={} writes={}] reading={}",
+                    context,
+                    sender,
+                    receiver.next(),
+                    receiver.receivedCredit(),
+                    receiver.consumedCredit(),
+                    receiver.waiting(),
+                    held,
+                    verified,
+                    writes,
+                    reading);
         }
-        if (sender.streams().isEmpty() && now - lastStreamNanos > settings.tunnel().getReconnectTimeout().toNanos()) {
-            throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for " + settings.tunnel().getReconnectTimeout().toSeconds() + "s");
+        if (sender.streams().isEmpty()
+                && now - lastStreamNanos
+                        > settings.tunnel().getReconnectTimeout().toNanos()) {
+            throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for "
+                    + settings.tunnel().getReconnectTimeout().toSeconds() + "s");
         }
         if (destination != null && destination.handshakeExpired(now, startNanos)) {
-            throw new SessionFailure("no OPEN from the source within " + settings.tunnel().getHandshakeTimeout().toSeconds() + "s");
+            throw new SessionFailure("no OPEN from the source within "
+                    + settings.tunnel().getHandshakeTimeout().toSeconds() + "s");
         }
         if (source != null) {
             source.pool().fill();
         }
     }
 
-    void checkDone()
-    {
+    void checkDone() {
         if (state != State.OPEN || channels.isEmpty() || sender.unacknowledgedCount() > 0) {
             return;
         }
@@ -886,11 +862,18 @@ public final class Session
         if (destination != null && destination.codec() != null) {
             destination.codec().completed();
         }
-        log.info("{} migration session completed: {} QEMU connections, {} ms", context, channels.size(), (System.nanoTime() - startNanos) / 1_000_000);
+        log.info(
+                "{} migration session completed: {} QEMU connections, {} ms",
+                context,
+                channels.size(),
+                (System.nanoTime() - startNanos) / 1_000_000);
         for (QemuChannel channel : channels.values()) {
             if (channel.undeliveredBytes() > 0) {
-                log.warn("{} the destination QEMU closed connection {} without reading the last {} bytes of its stream", context,
-                        channel.index(), channel.undeliveredBytes());
+                log.warn(
+                        "{} the destination QEMU closed connection {} without reading the last {} bytes of its stream",
+                        context,
+                        channel.index(),
+                        channel.undeliveredBytes());
             }
         }
         for (TunnelStream stream : List.copyOf(sender.streams())) {
@@ -904,8 +887,7 @@ public final class Session
     }
 
     /** Fails the session: every QEMU connection is closed without the bytes still held back. */
-    void fail(String reason, boolean notifyPeer)
-    {
+    void fail(String reason, boolean notifyPeer) {
         if (state != State.OPEN) {
             return;
         }
@@ -923,8 +905,7 @@ public final class Session
         for (TunnelStream stream : List.copyOf(sender.streams())) {
             if (notifyPeer) {
                 sender.sendControl(stream, new AmstAbort(reason), true);
-            }
-            else {
+            } else {
                 stream.channel().close();
             }
         }
@@ -932,13 +913,11 @@ public final class Session
     }
 
     /** Fails the session from any thread; the future completes once the session loop did it. */
-    public io.netty.util.concurrent.Future<?> abort(String reason)
-    {
+    public io.netty.util.concurrent.Future<?> abort(String reason) {
         return loop.submit(() -> guarded(() -> fail(reason, true)));
     }
 
-    private void cleanup()
-    {
+    private void cleanup() {
         joinable = false;
         for (ScheduledFuture<?> timer : timers) {
             timer.cancel(false);

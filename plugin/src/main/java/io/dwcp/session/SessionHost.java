@@ -1,7 +1,6 @@
 package io.dwcp.session;
 
 import io.netty.channel.Channel;
-
 import java.util.function.Consumer;
 
 /**
@@ -10,8 +9,7 @@ import java.util.function.Consumer;
  * it failed or ended. Calls come from the session's event loop; callbacks may come from any
  * thread, and the session hops back to its loop.
  */
-interface SessionHost
-{
+interface SessionHost {
     /** Opens stream {@code slot} of a source session: TCP, TLS (the peer must be the one dialled), HELLO. */
     void connectStream(Session session, int slot, Consumer<Throwable> onFailure);
 

@@ -1,10 +1,12 @@
 package io.dwcp.session;
 
-import io.dwcp.node.NodeConfig;
-import io.dwcp.tls.TlsContexts;
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.amst.AmstConfig;
 import io.dwcp.amst.AmstHello;
 import io.dwcp.amst.TunnelStream;
+import io.dwcp.node.NodeConfig;
+import io.dwcp.tls.TlsContexts;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -19,9 +21,6 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import jakarta.inject.Inject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.SecureRandom;
@@ -32,16 +31,15 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Creates, finds and forgets sessions; opens their tunnel streams and destination QEMU connections. */
-public final class SessionManager
-        implements SessionHost
-{
+public final class SessionManager implements SessionHost {
     private static final Logger log = LoggerFactory.getLogger(SessionManager.class);
     /** Reads from QEMU grow to 256 KiB: fewer, fuller frames and checkpoints when QEMU streams fast. */
-    static final io.netty.channel.AdaptiveRecvByteBufAllocator QEMU_READS = new io.netty.channel.AdaptiveRecvByteBufAllocator(4096, 64 * 1024, 256 * 1024);
+    static final io.netty.channel.AdaptiveRecvByteBufAllocator QEMU_READS =
+            new io.netty.channel.AdaptiveRecvByteBufAllocator(4096, 64 * 1024, 256 * 1024);
 
     private final NodeConfig node;
     private final TunnelConfig tunnel;
@@ -57,21 +55,26 @@ public final class SessionManager
     private final List<Consumer<Session>> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Inject
-    public SessionManager(NodeConfig node, TunnelConfig tunnel, AmstConfig amst, StreamPipeline pipeline, TunnelStats stats, CodecSelection codecs,
-            EventLoopGroup group)
-    {
+    public SessionManager(
+            NodeConfig node,
+            TunnelConfig tunnel,
+            AmstConfig amst,
+            StreamPipeline pipeline,
+            TunnelStats stats,
+            CodecSelection codecs,
+            EventLoopGroup group) {
         this.node = requireNonNull(node, "node is null");
         this.tunnel = requireNonNull(tunnel, "tunnel is null");
         this.amst = requireNonNull(amst, "amst is null");
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.group = requireNonNull(group, "group is null");
-        this.settings = new SessionSettings(node.getName(), tunnel, amst, stats, requireNonNull(codecs, "codecs is null"));
+        this.settings =
+                new SessionSettings(node.getName(), tunnel, amst, stats, requireNonNull(codecs, "codecs is null"));
     }
 
     /** Called with every new session, on the thread that creates it (an event loop: keep it short). */
-    public void addSessionListener(Consumer<Session> listener)
-    {
+    public void addSessionListener(Consumer<Session> listener) {
         sessionListeners.add(requireNonNull(listener, "listener is null"));
     }
 
@@ -79,13 +82,11 @@ public final class SessionManager
      * Called with every session that ended (completed or failed: {@link Session#state()}), on its
      * event loop once it let go of its streams and buffers: keep it short, never block.
      */
-    public void addSessionEndListener(Consumer<Session> listener)
-    {
+    public void addSessionEndListener(Consumer<Session> listener) {
         endListeners.add(requireNonNull(listener, "listener is null"));
     }
 
-    private void started(Session session)
-    {
+    private void started(Session session) {
         for (Consumer<Session> listener : sessionListeners) {
             listener.accept(session);
         }
@@ -95,37 +96,41 @@ public final class SessionManager
      * Called with every destination session once its OPEN arrived (its {@link Session#migrationId()}
      * and {@link Session#vm()} are then known), on the session's event loop: keep it short.
      */
-    public void addOpenListener(Consumer<Session> listener)
-    {
+    public void addOpenListener(Consumer<Session> listener) {
         openListeners.add(requireNonNull(listener, "listener is null"));
     }
 
     @Override
-    public void opened(Session session)
-    {
+    public void opened(Session session) {
         for (Consumer<Session> listener : openListeners) {
             listener.accept(session);
         }
     }
 
-    public Collection<Session> sessions()
-    {
+    public Collection<Session> sessions() {
         return List.copyOf(sessions.values());
     }
 
-    private static String key(String peer, long id)
-    {
+    private static String key(String peer, long id) {
         return peer + "/" + Long.toHexString(id);
     }
 
     /** A new source session towards the peer carrying {@code vm} ("" if unknown), or empty when too many sessions are open. */
-    Optional<Session> newSourceSession(PeerConfig peer, Target target, String vm)
-    {
+    Optional<Session> newSourceSession(PeerConfig peer, Target target, String vm) {
         if (sessions.size() >= tunnel.getMaxSessions()) {
             return Optional.empty();
         }
         long id = random.nextLong() & Long.MAX_VALUE;
-        Session session = new Session(settings, this, id, Session.Role.SOURCE, peer, group.next(), target, vm, amst.getWindow().bytes());
+        Session session = new Session(
+                settings,
+                this,
+                id,
+                Session.Role.SOURCE,
+                peer,
+                group.next(),
+                target,
+                vm,
+                amst.getWindow().bytes());
         sessions.put(key(peer.name(), id), session);
         stats.sessionsStarted.increment();
         started(session);
@@ -134,8 +139,7 @@ public final class SessionManager
     }
 
     /** The destination session a HELLO names, created on its first stream; empty when too many are open. */
-    synchronized Optional<Session> destinationSession(PeerConfig peer, long id, long window)
-    {
+    synchronized Optional<Session> destinationSession(PeerConfig peer, long id, long window) {
         Session existing = sessions.get(key(peer.name(), id));
         if (existing != null) {
             return Optional.of(existing);
@@ -143,7 +147,8 @@ public final class SessionManager
         if (sessions.size() >= tunnel.getMaxSessions()) {
             return Optional.empty();
         }
-        Session session = new Session(settings, this, id, Session.Role.DESTINATION, peer, group.next(), null, "", window);
+        Session session =
+                new Session(settings, this, id, Session.Role.DESTINATION, peer, group.next(), null, "", window);
         sessions.put(key(peer.name(), id), session);
         stats.sessionsStarted.increment();
         started(session);
@@ -154,43 +159,37 @@ public final class SessionManager
     private volatile String lastFailure;
 
     @Override
-    public void failed(Session session, String reason)
-    {
+    public void failed(Session session, String reason) {
         lastFailure = session.context() + " " + reason;
     }
 
     /** The context and reason of the last session that failed here, or null (for tests and diagnostics). */
-    public String lastFailure()
-    {
+    public String lastFailure() {
         return lastFailure;
     }
 
     /** Sessions that ended here, newest last (bounded): a late stream of one must not start it again. */
-    private final Map<String, String> ended = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, false)
-    {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest)
-        {
-            return size() > 4096;
-        }
-    });
+    private final Map<String, String> ended =
+            java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+                    return size() > 4096;
+                }
+            });
 
     /** Empty if the session did not end here; else its failure reason, or "" if it completed. */
-    Optional<String> ended(PeerConfig peer, long id)
-    {
+    Optional<String> ended(PeerConfig peer, long id) {
         return Optional.ofNullable(ended.get(key(peer.name(), id)));
     }
 
     @Override
-    public void removed(Session session)
-    {
+    public void removed(Session session) {
         ended.put(key(session.peer().name(), session.id()), session.failure().orElse(""));
         sessions.remove(key(session.peer().name(), session.id()));
         for (Consumer<Session> listener : endListeners) {
             try {
                 listener.accept(session);
-            }
-            catch (RuntimeException e) {
+            } catch (RuntimeException e) {
                 log.warn("{} a listener of the session's end failed: {}", session.context(), e.toString());
             }
         }
@@ -198,20 +197,18 @@ public final class SessionManager
 
     /** Opens stream {@code index} of a source session: TCP, TLS (peer must be who we dialled), HELLO. */
     @Override
-    public void connectStream(Session session, int index, Consumer<Throwable> onFailure)
-    {
+    public void connectStream(Session session, int index, Consumer<Throwable> onFailure) {
         PeerConfig peer = session.peer();
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
                 .channel(EpollSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) tunnel.getHandshakeTimeout().toMillis())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        tunnel.getHandshakeTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, pipeline.waterMark())
-                .handler(new ChannelInitializer<Channel>()
-                {
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(Channel channel)
-                    {
+                    protected void initChannel(Channel channel) {
                         pipeline.initDialled(channel, peer);
                         channel.pipeline().addLast("handshake", new ClientHandshake(session, index, onFailure));
                     }
@@ -226,8 +223,7 @@ public final class SessionManager
 
     /** Connects to the destination QEMU, retrying until the deadline; the callback gets null on failure. */
     @Override
-    public void connectToQemu(Session session, Target target, int index, long deadlineNanos, Consumer<Channel> result)
-    {
+    public void connectToQemu(Session session, Target target, int index, long deadlineNanos, Consumer<Channel> result) {
         SocketAddress address = address(target);
         Bootstrap bootstrap = new Bootstrap()
                 .group(session.loop())
@@ -241,37 +237,45 @@ public final class SessionManager
         bootstrap.connect(address).addListener((ChannelFuture done) -> {
             if (done.isSuccess()) {
                 result.accept(done.channel());
-            }
-            else if (System.nanoTime() < deadlineNanos && session.state() == Session.State.OPEN) {
-                log.debug("{} destination QEMU at {} not ready: {}", session.context(), describe(target), done.cause().toString());
-                session.loop().schedule(() -> connectToQemu(session, target, index, deadlineNanos, result), 100, TimeUnit.MILLISECONDS);
-            }
-            else {
+            } else if (System.nanoTime() < deadlineNanos && session.state() == Session.State.OPEN) {
+                log.debug(
+                        "{} destination QEMU at {} not ready: {}",
+                        session.context(),
+                        describe(target),
+                        done.cause().toString());
+                session.loop()
+                        .schedule(
+                                () -> connectToQemu(session, target, index, deadlineNanos, result),
+                                100,
+                                TimeUnit.MILLISECONDS);
+            } else {
                 result.accept(null);
             }
         });
     }
 
-    SocketAddress address(Target target)
-    {
+    SocketAddress address(Target target) {
         return switch (target.kind()) {
             case UNIX -> new DomainSocketAddress(node.peerSocket(target.value()).toFile());
-            case TCP -> new InetSocketAddress(tunnel.getIncomingQemuHost(), Integer.parseInt(target.value()) + tunnel.getIncomingPortOffset());
+            case TCP ->
+                new InetSocketAddress(
+                        tunnel.getIncomingQemuHost(),
+                        Integer.parseInt(target.value()) + tunnel.getIncomingPortOffset());
         };
     }
 
     @Override
-    public String describe(Target target)
-    {
+    public String describe(Target target) {
         return switch (target.kind()) {
             case UNIX -> "unix:" + node.peerSocket(target.value());
-            case TCP -> "tcp:" + tunnel.getIncomingQemuHost() + ":" + (Integer.parseInt(target.value()) + tunnel.getIncomingPortOffset());
+            case TCP ->
+                "tcp:" + tunnel.getIncomingQemuHost() + ":"
+                        + (Integer.parseInt(target.value()) + tunnel.getIncomingPortOffset());
         };
     }
 
     /** Fails every session (daemon shutdown), telling the peers; waits up to two seconds. */
-    public void closeAll()
-    {
+    public void closeAll() {
         List<io.netty.util.concurrent.Future<?>> aborts = new java.util.ArrayList<>();
         for (Session session : sessions()) {
             aborts.add(session.abort("dwcpd is shutting down"));
@@ -283,24 +287,20 @@ public final class SessionManager
     }
 
     /** The source side of the stream set-up: checks the server's identity, sends HELLO. */
-    private final class ClientHandshake
-            extends ChannelInboundHandlerAdapter
-    {
+    private final class ClientHandshake extends ChannelInboundHandlerAdapter {
         private final Session session;
         private final int index;
         private final Consumer<Throwable> onFailure;
         private boolean settled;
 
-        private ClientHandshake(Session session, int index, Consumer<Throwable> onFailure)
-        {
+        private ClientHandshake(Session session, int index, Consumer<Throwable> onFailure) {
             this.session = session;
             this.index = index;
             this.onFailure = onFailure;
         }
 
         @Override
-        public void userEventTriggered(ChannelHandlerContext context, Object event)
-        {
+        public void userEventTriggered(ChannelHandlerContext context, Object event) {
             if (!(event instanceof SslHandshakeCompletionEvent completion)) {
                 context.fireUserEventTriggered(event);
                 return;
@@ -309,10 +309,21 @@ public final class SessionManager
             if (!completion.isSuccess()) {
                 String message = "{} cannot open tunnel stream {} to {} at {}: TLS handshake failed: {} (retrying)";
                 if (session.firstStreamSetupFailure()) {
-                    log.warn(message, session.context(), index, peer.name(), peer.address(), completion.cause().getMessage());
-                }
-                else {
-                    log.debug(message, session.context(), index, peer.name(), peer.address(), completion.cause().getMessage());
+                    log.warn(
+                            message,
+                            session.context(),
+                            index,
+                            peer.name(),
+                            peer.address(),
+                            completion.cause().getMessage());
+                } else {
+                    log.debug(
+                            message,
+                            session.context(),
+                            index,
+                            peer.name(),
+                            peer.address(),
+                            completion.cause().getMessage());
                 }
                 settle(context, completion.cause());
                 return;
@@ -323,22 +334,34 @@ public final class SessionManager
                 String message = "{} refused tunnel peer at {}: its certificate names '{}', expected '{}'";
                 if (session.firstStreamSetupFailure()) {
                     log.error(message, session.context(), peer.address(), name.orElse("nobody"), peer.name());
-                }
-                else {
+                } else {
                     log.debug(message, session.context(), peer.address(), name.orElse("nobody"), peer.name());
                 }
                 stats.refused("wrong-peer");
                 settle(context, new IllegalStateException("wrong peer certificate"));
                 return;
             }
-            Optional<String> fingerprint = TlsContexts.peerFingerprint(ssl.engine().getSession());
+            Optional<String> fingerprint =
+                    TlsContexts.peerFingerprint(ssl.engine().getSession());
             if (!peer.acceptsFingerprint(fingerprint)) {
-                String message = "{} refused tunnel peer {} at {}: its certificate's fingerprint is {}, the region's host record says {}";
+                String message =
+                        "{} refused tunnel peer {} at {}: its certificate's fingerprint is {}, the region's host record says {}";
                 if (session.firstStreamSetupFailure()) {
-                    log.error(message, session.context(), peer.name(), peer.address(), fingerprint.orElse("none"), peer.certificateFingerprint().orElse(""));
-                }
-                else {
-                    log.debug(message, session.context(), peer.name(), peer.address(), fingerprint.orElse("none"), peer.certificateFingerprint().orElse(""));
+                    log.error(
+                            message,
+                            session.context(),
+                            peer.name(),
+                            peer.address(),
+                            fingerprint.orElse("none"),
+                            peer.certificateFingerprint().orElse(""));
+                } else {
+                    log.debug(
+                            message,
+                            session.context(),
+                            peer.name(),
+                            peer.address(),
+                            fingerprint.orElse("none"),
+                            peer.certificateFingerprint().orElse(""));
                 }
                 stats.refused("wrong-peer");
                 settle(context, new IllegalStateException("wrong peer certificate fingerprint"));
@@ -348,12 +371,12 @@ public final class SessionManager
             Channel channel = context.channel();
             TunnelStream stream = new TunnelStream(index, channel);
             context.pipeline().replace(this, "stream", new TunnelStreamHandler(session, stream));
-            AmstHello hello = new AmstHello(session.id(), index, amst.getWindow().bytes());
+            AmstHello hello =
+                    new AmstHello(session.id(), index, amst.getWindow().bytes());
             session.run(() -> session.streamConnected(stream, hello));
         }
 
-        private void settle(ChannelHandlerContext context, Throwable cause)
-        {
+        private void settle(ChannelHandlerContext context, Throwable cause) {
             if (!settled) {
                 settled = true;
                 onFailure.accept(cause);
@@ -362,8 +385,7 @@ public final class SessionManager
         }
 
         @Override
-        public void channelInactive(ChannelHandlerContext context)
-        {
+        public void channelInactive(ChannelHandlerContext context) {
             if (!settled) {
                 settled = true;
                 onFailure.accept(new IllegalStateException("closed before the TLS handshake completed"));
@@ -371,8 +393,7 @@ public final class SessionManager
         }
 
         @Override
-        public void exceptionCaught(ChannelHandlerContext context, Throwable cause)
-        {
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
             log.debug("{} stream {} set-up: {}", session.context(), index, cause.toString());
             settle(context, cause);
         }

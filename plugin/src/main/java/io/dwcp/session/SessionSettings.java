@@ -1,8 +1,8 @@
 package io.dwcp.session;
 
-import io.dwcp.amst.AmstConfig;
-
 import static java.util.Objects.requireNonNull;
+
+import io.dwcp.amst.AmstConfig;
 
 /**
  * The daemon-wide settings every {@link Session} reads, given to it at construction.
@@ -11,10 +11,9 @@ import static java.util.Objects.requireNonNull;
  * @param stats the daemon's counters, which every session adds to
  * @param codecs the codecs this host offers and accepts
  */
-record SessionSettings(String nodeName, TunnelConfig tunnel, AmstConfig amst, TunnelStats stats, CodecSelection codecs)
-{
-    SessionSettings
-    {
+record SessionSettings(
+        String nodeName, TunnelConfig tunnel, AmstConfig amst, TunnelStats stats, CodecSelection codecs) {
+    SessionSettings {
         requireNonNull(nodeName, "nodeName is null");
         requireNonNull(tunnel, "tunnel is null");
         requireNonNull(amst, "amst is null");

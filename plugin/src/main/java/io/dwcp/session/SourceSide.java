@@ -1,26 +1,25 @@
 package io.dwcp.session;
 
-import io.dwcp.codec.CodecException;
-import io.dwcp.codec.LinkMeasurement;
-import io.dwcp.codec.SourceCodec;
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.amst.AmstAccept;
 import io.dwcp.amst.FrameType;
 import io.dwcp.amst.LinkMonitor;
 import io.dwcp.amst.StreamCountController;
 import io.dwcp.amst.StreamPool;
 import io.dwcp.amst.TunnelStream;
+import io.dwcp.codec.CodecException;
+import io.dwcp.codec.LinkMeasurement;
+import io.dwcp.codec.SourceCodec;
 import io.netty.buffer.ByteBuf;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What only a source session does: it opens the migration (OPEN names the target, the VM and
@@ -31,8 +30,7 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Owned by the session's event loop, like the {@link Session} it belongs to.
  */
-final class SourceSide
-{
+final class SourceSide {
     private static final Logger log = LoggerFactory.getLogger(SourceSide.class);
 
     /** The largest codec answer a source accepts (baseline announcements: 16 bytes per page). */
@@ -48,41 +46,48 @@ final class SourceSide
     private ByteArrayOutputStream answer;
     private boolean codecReady;
 
-    SourceSide(Session session, SessionSettings settings, SessionHost host)
-    {
+    SourceSide(Session session, SessionSettings settings, SessionHost host) {
         this.session = requireNonNull(session, "session is null");
         this.settings = requireNonNull(settings, "settings is null");
         requireNonNull(host, "host is null");
         this.codec = settings.codecs().newSource(session.id(), session.context());
         this.codecReady = !codec.awaitsAnswer();
-        this.controller = new StreamCountController(settings.amst().getMinStreams(), settings.amst().getMaxStreams(), settings.amst().getInitialStreams());
-        this.pool = new StreamPool(controller.count(),
+        this.controller = new StreamCountController(
+                settings.amst().getMinStreams(),
+                settings.amst().getMaxStreams(),
+                settings.amst().getInitialStreams());
+        this.pool = new StreamPool(
+                controller.count(),
                 (slot, failed) -> host.connectStream(session, slot, failure -> session.run(failed)),
                 (task, delayMillis) -> session.schedule(task, TimeUnit.MILLISECONDS.toNanos(delayMillis)),
                 () -> session.state() == Session.State.OPEN);
     }
 
-    SourceCodec codec()
-    {
+    SourceCodec codec() {
         return codec;
     }
 
-    StreamPool pool()
-    {
+    StreamPool pool() {
         return pool;
     }
 
     /** Whether the codec may encode: it needed no answer, or the destination's answer arrived. */
-    boolean codecReady()
-    {
+    boolean codecReady() {
         return codecReady;
     }
 
     /** Sends OPEN, dials the streams, starts the timers of the head re-send and the controller. */
-    void start(Target target, String vm)
-    {
-        log.info("{} migration session started, target {}, codec {}", session.context(), target, codec.mode().configName());
-        session.sender().send(FrameType.OPEN, 0, target.open(vm, CodecSelection.offer(codec)).encode());
+    void start(Target target, String vm) {
+        log.info(
+                "{} migration session started, target {}, codec {}",
+                session.context(),
+                target,
+                codec.mode().configName());
+        session.sender()
+                .send(
+                        FrameType.OPEN,
+                        0,
+                        target.open(vm, CodecSelection.offer(codec)).encode());
         pool.fill();
         if (!settings.amst().getHeadResend().isZero()) {
             session.scheduleAtFixedDelay(this::resendStalledHead, TimeUnit.MILLISECONDS.toNanos(HEAD_CHECK_MILLIS));
@@ -94,8 +99,7 @@ final class SourceSide
     }
 
     /** A piece of the destination's codec answer; with the last, the codec starts and QEMU is read. */
-    void onAnswer(AmstAccept accept)
-    {
+    void onAnswer(AmstAccept accept) {
         if (codecReady && answer == null && codec.awaitsAnswer()) {
             throw new SessionFailure("unexpected ACCEPT");
         }
@@ -108,8 +112,7 @@ final class SourceSide
         }
         try {
             payload.readBytes(answer, payload.readableBytes());
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw new UncheckedIOException("writing to memory", e);
         }
         if (!accept.last()) {
@@ -118,13 +121,13 @@ final class SourceSide
         byte[] bytes = answer.toByteArray();
         answer = null;
         if (codecReady) {
-            return;   // passthrough: nothing awaited
+            return; // passthrough: nothing awaited
         }
-        codec.linkMeasured(new LinkMeasurement(session.minRttMicros(), session.link().linkBytesPerSecond()));
+        codec.linkMeasured(
+                new LinkMeasurement(session.minRttMicros(), session.link().linkBytesPerSecond()));
         try {
             codec.answer(bytes);
-        }
-        catch (CodecException e) {
+        } catch (CodecException e) {
             throw new SessionFailure(e.getMessage());
         }
         codecReady = true;
@@ -132,8 +135,7 @@ final class SourceSide
     }
 
     /** The controller's interval: link figures to the raw window, the codec and the stream count. */
-    private void adapt()
-    {
+    private void adapt() {
         long now = System.nanoTime();
         LinkMonitor link = session.link();
         if (session.state() != Session.State.OPEN || session.sender().streams().isEmpty() || !link.due(now)) {
@@ -153,11 +155,19 @@ final class SourceSide
             codec.linkMeasured(new LinkMeasurement(sample.minRttMicros(), sample.linkBytesPerSecond()));
         }
         int before = pool.desired();
-        int desired = controller.update(sample.goodput(), sample.tunnelLimited(), sample.loss(), sample.rttMicros(), sample.minRttMicros());
+        int desired = controller.update(
+                sample.goodput(), sample.tunnelLimited(), sample.loss(), sample.rttMicros(), sample.minRttMicros());
         if (desired != before) {
-            log.info("{} streams {} -> {} ({}; goodput {} MB/s, tunnel-limited {}%, loss {}%, rtt {} ms, min {} ms)", session.context(), before,
-                    desired, controller.lastReason(), String.format("%.1f", sample.goodput() / 1e6), Math.round(sample.tunnelLimited() * 100),
-                    String.format("%.2f", sample.loss() * 100), String.format("%.1f", sample.rttMicros() / 1000.0),
+            log.info(
+                    "{} streams {} -> {} ({}; goodput {} MB/s, tunnel-limited {}%, loss {}%, rtt {} ms, min {} ms)",
+                    session.context(),
+                    before,
+                    desired,
+                    controller.lastReason(),
+                    String.format("%.1f", sample.goodput() / 1e6),
+                    Math.round(sample.tunnelLimited() * 100),
+                    String.format("%.2f", sample.loss() * 100),
+                    String.format("%.1f", sample.rttMicros() / 1000.0),
                     String.format("%.1f", sample.minRttMicros() / 1000.0));
             pool.resize(desired);
             session.closeDrainedStreams();
@@ -165,15 +175,18 @@ final class SourceSide
     }
 
     /** The frame the receiver waits for goes again on another stream once out for 3 RTT + amst.head-resend on a stalled stream. */
-    private void resendStalledHead()
-    {
+    private void resendStalledHead() {
         if (session.state() != Session.State.OPEN) {
             return;
         }
-        long threshold = 3 * session.minRttMicros() * 1000 + settings.amst().getHeadResend().toNanos();
+        long threshold = 3 * session.minRttMicros() * 1000
+                + settings.amst().getHeadResend().toNanos();
         int resent = session.sender().resendStalledHead(threshold, stream -> isFlowing(stream, threshold));
         if (resent > 0) {
-            log.debug("{} re-sent {} frames of a stalled stream on the others (out for more than {} ms)", session.context(), resent,
+            log.debug(
+                    "{} re-sent {} frames of a stalled stream on the others (out for more than {} ms)",
+                    session.context(),
+                    resent,
                     threshold / 1_000_000);
         }
     }
@@ -182,8 +195,7 @@ final class SourceSide
      * Whether a stream's TCP still moves bytes: nothing of its own waits for the peer's TCP, or the
      * peer acknowledged something within {@code thresholdNanos}. Without TCP_INFO it counts as moving.
      */
-    private static boolean isFlowing(TunnelStream stream, long thresholdNanos)
-    {
+    private static boolean isFlowing(TunnelStream stream, long thresholdNanos) {
         return stream.tcpInfo()
                 .map(info -> info.unacked() == 0 || TimeUnit.MILLISECONDS.toNanos(info.lastAckRecv()) < thresholdNanos)
                 .orElse(true);

@@ -1,19 +1,18 @@
 package io.dwcp.session;
 
-import io.dwcp.tls.TlsContexts;
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.amst.AmstConfig;
 import io.dwcp.amst.FrameDecoder;
 import io.dwcp.amst.FrameEncoder;
 import io.dwcp.amst.SocketTuning;
+import io.dwcp.tls.TlsContexts;
 import io.netty.channel.Channel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import jakarta.inject.Inject;
-
 import java.util.concurrent.TimeUnit;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * How a tunnel stream's pipeline is built at either end: the socket's tuning (congestion
@@ -22,8 +21,7 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Immutable after construction; used on the streams' event loops.
  */
-public final class StreamPipeline
-{
+public final class StreamPipeline {
     private static final FrameEncoder FRAME_ENCODER = new FrameEncoder();
 
     private final TunnelConfig tunnel;
@@ -32,34 +30,34 @@ public final class StreamPipeline
     private final SocketTuning tuning;
 
     @Inject
-    public StreamPipeline(TunnelConfig tunnel, AmstConfig amst, TlsContexts tls)
-    {
+    public StreamPipeline(TunnelConfig tunnel, AmstConfig amst, TlsContexts tls) {
         this.tunnel = requireNonNull(tunnel, "tunnel is null");
         this.amst = requireNonNull(amst, "amst is null");
         this.tls = requireNonNull(tls, "tls is null");
-        this.tuning = new SocketTuning(amst.getCongestionControl(), amst.getMaxPacingRate().bytes(), (int) amst.getNotsentLowat().bytes());
+        this.tuning = new SocketTuning(
+                amst.getCongestionControl(), amst.getMaxPacingRate().bytes(), (int)
+                        amst.getNotsentLowat().bytes());
     }
 
     /** The write buffer's marks of a stream: a stream above the high mark takes no new frame. */
-    WriteBufferWaterMark waterMark()
-    {
+    WriteBufferWaterMark waterMark() {
         int high = amst.getStreamWriteBuffer().toIntBytes();
         return new WriteBufferWaterMark(high / 2, high);
     }
 
     /** A stream this side dialled to the peer: TLS as a client of {@code peer}, then framing. */
-    void initDialled(Channel channel, PeerConfig peer)
-    {
+    void initDialled(Channel channel, PeerConfig peer) {
         tuning.apply(channel);
-        SslHandler ssl = tls.client().newHandler(channel.alloc(), peer.address().host(), peer.address().port());
+        SslHandler ssl = tls.client()
+                .newHandler(
+                        channel.alloc(), peer.address().host(), peer.address().port());
         ssl.setHandshakeTimeoutMillis(tunnel.getHandshakeTimeout().toMillis());
         channel.pipeline().addLast("tls", ssl);
         addFraming(channel);
     }
 
     /** A stream accepted on the tunnel port: TLS as the server, then framing. */
-    void initAccepted(Channel channel)
-    {
+    void initAccepted(Channel channel) {
         tuning.apply(channel);
         SslHandler ssl = tls.server().newHandler(channel.alloc());
         ssl.setHandshakeTimeoutMillis(tunnel.getHandshakeTimeout().toMillis());
@@ -67,10 +65,13 @@ public final class StreamPipeline
         addFraming(channel);
     }
 
-    private void addFraming(Channel channel)
-    {
-        channel.pipeline().addLast("idle", new IdleStateHandler(tunnel.getIdleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-        channel.pipeline().addLast("frameDecoder", new FrameDecoder(amst.getMaxFramePayload().toIntBytes()));
+    private void addFraming(Channel channel) {
+        channel.pipeline()
+                .addLast("idle", new IdleStateHandler(tunnel.getIdleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        channel.pipeline()
+                .addLast(
+                        "frameDecoder",
+                        new FrameDecoder(amst.getMaxFramePayload().toIntBytes()));
         channel.pipeline().addLast("frameEncoder", FRAME_ENCODER);
     }
 }

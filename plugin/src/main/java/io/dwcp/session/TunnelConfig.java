@@ -3,12 +3,10 @@ package io.dwcp.session;
 import io.dwcp.config.Config;
 import io.dwcp.config.ConfigurationException;
 import io.dwcp.config.HostAndPort;
-
 import java.time.Duration;
 
 /** The tunnel endpoint and how dwcpd talks to QEMU. */
-public class TunnelConfig
-{
+public class TunnelConfig {
     private HostAndPort listen = new HostAndPort("0.0.0.0", 7470);
     private String qemuListenHost = "127.0.0.1";
     private String incomingQemuHost = "127.0.0.1";
@@ -23,26 +21,22 @@ public class TunnelConfig
     private int ioThreads;
     private boolean tokenizeSource = true;
 
-    public HostAndPort getListen()
-    {
+    public HostAndPort getListen() {
         return listen;
     }
 
     @Config(value = "tunnel.listen", description = "address of the tunnel port (peers' dwcpd connect here)")
-    public TunnelConfig setListen(HostAndPort listen)
-    {
+    public TunnelConfig setListen(HostAndPort listen) {
         this.listen = listen;
         return this;
     }
 
-    public String getQemuListenHost()
-    {
+    public String getQemuListenHost() {
         return qemuListenHost;
     }
 
     @Config(value = "tunnel.qemu-listen-host", description = "address of the per-peer TCP ports QEMU connects to")
-    public TunnelConfig setQemuListenHost(String qemuListenHost)
-    {
+    public TunnelConfig setQemuListenHost(String qemuListenHost) {
         if (!HostAndPort.isHost(qemuListenHost)) {
             throw ConfigurationException.invalidValue("tunnel.qemu-listen-host", qemuListenHost, HostAndPort.HOST_RULE);
         }
@@ -50,145 +44,130 @@ public class TunnelConfig
         return this;
     }
 
-    public String getIncomingQemuHost()
-    {
+    public String getIncomingQemuHost() {
         return incomingQemuHost;
     }
 
     @Config(value = "tunnel.incoming-qemu-host", description = "at the destination, where QEMU -incoming tcp listens")
-    public TunnelConfig setIncomingQemuHost(String incomingQemuHost)
-    {
+    public TunnelConfig setIncomingQemuHost(String incomingQemuHost) {
         if (!HostAndPort.isHost(incomingQemuHost)) {
-            throw ConfigurationException.invalidValue("tunnel.incoming-qemu-host", incomingQemuHost, HostAndPort.HOST_RULE);
+            throw ConfigurationException.invalidValue(
+                    "tunnel.incoming-qemu-host", incomingQemuHost, HostAndPort.HOST_RULE);
         }
         this.incomingQemuHost = incomingQemuHost;
         return this;
     }
 
-    public int getIncomingPortOffset()
-    {
+    public int getIncomingPortOffset() {
         return incomingPortOffset;
     }
 
-    @Config(value = "tunnel.incoming-port-offset", description = "added to the source's QEMU port at the destination (tests on one host)")
-    public TunnelConfig setIncomingPortOffset(int incomingPortOffset)
-    {
+    @Config(
+            value = "tunnel.incoming-port-offset",
+            description = "added to the source's QEMU port at the destination (tests on one host)")
+    public TunnelConfig setIncomingPortOffset(int incomingPortOffset) {
         this.incomingPortOffset = incomingPortOffset;
         return this;
     }
 
-    public Duration getQemuConnectTimeout()
-    {
+    public Duration getQemuConnectTimeout() {
         return qemuConnectTimeout;
     }
 
-    @Config(value = "tunnel.qemu-connect-timeout", description = "how long the destination retries QEMU's incoming socket")
-    public TunnelConfig setQemuConnectTimeout(Duration qemuConnectTimeout)
-    {
+    @Config(
+            value = "tunnel.qemu-connect-timeout",
+            description = "how long the destination retries QEMU's incoming socket")
+    public TunnelConfig setQemuConnectTimeout(Duration qemuConnectTimeout) {
         this.qemuConnectTimeout = qemuConnectTimeout;
         return this;
     }
 
-    public Duration getHandshakeTimeout()
-    {
+    public Duration getHandshakeTimeout() {
         return handshakeTimeout;
     }
 
     @Config(value = "tunnel.handshake-timeout", description = "TLS handshake + HELLO must complete within this")
-    public TunnelConfig setHandshakeTimeout(Duration handshakeTimeout)
-    {
+    public TunnelConfig setHandshakeTimeout(Duration handshakeTimeout) {
         this.handshakeTimeout = handshakeTimeout;
         return this;
     }
 
-    public Duration getReconnectTimeout()
-    {
+    public Duration getReconnectTimeout() {
         return reconnectTimeout;
     }
 
     @Config(value = "tunnel.reconnect-timeout", description = "a session without any stream for this long fails")
-    public TunnelConfig setReconnectTimeout(Duration reconnectTimeout)
-    {
+    public TunnelConfig setReconnectTimeout(Duration reconnectTimeout) {
         this.reconnectTimeout = reconnectTimeout;
         return this;
     }
 
-    public Duration getKeepaliveInterval()
-    {
+    public Duration getKeepaliveInterval() {
         return keepaliveInterval;
     }
 
     @Config(value = "tunnel.keepalive-interval", description = "PING and ACK refresh period on each stream")
-    public TunnelConfig setKeepaliveInterval(Duration keepaliveInterval)
-    {
+    public TunnelConfig setKeepaliveInterval(Duration keepaliveInterval) {
         this.keepaliveInterval = keepaliveInterval;
         return this;
     }
 
-    public Duration getIdleTimeout()
-    {
+    public Duration getIdleTimeout() {
         return idleTimeout;
     }
 
     @Config(value = "tunnel.idle-timeout", description = "a stream that received nothing for this long is failed")
-    public TunnelConfig setIdleTimeout(Duration idleTimeout)
-    {
+    public TunnelConfig setIdleTimeout(Duration idleTimeout) {
         this.idleTimeout = idleTimeout;
         return this;
     }
 
-    public int getMaxSessions()
-    {
+    public int getMaxSessions() {
         return maxSessions;
     }
 
     @Config(value = "tunnel.max-sessions", description = "concurrent sessions per daemon (both roles)")
-    public TunnelConfig setMaxSessions(int maxSessions)
-    {
+    public TunnelConfig setMaxSessions(int maxSessions) {
         this.maxSessions = maxSessions;
         return this;
     }
 
-    public int getMaxPendingConnections()
-    {
+    public int getMaxPendingConnections() {
         return maxPendingConnections;
     }
 
     @Config(value = "tunnel.max-pending-connections", description = "tunnel connections still in TLS/HELLO at once")
-    public TunnelConfig setMaxPendingConnections(int maxPendingConnections)
-    {
+    public TunnelConfig setMaxPendingConnections(int maxPendingConnections) {
         this.maxPendingConnections = maxPendingConnections;
         return this;
     }
 
-    public int getIoThreads()
-    {
+    public int getIoThreads() {
         return ioThreads;
     }
 
     @Config(value = "tunnel.io-threads", description = "event-loop threads (0 = 2 x cores)")
-    public TunnelConfig setIoThreads(int ioThreads)
-    {
+    public TunnelConfig setIoThreads(int ioThreads) {
         this.ioThreads = ioThreads;
         return this;
     }
 
-    public boolean isTokenizeSource()
-    {
+    public boolean isTokenizeSource() {
         return tokenizeSource;
     }
 
-    @Config(value = "tunnel.tokenize-source", description = "run the source's QEMU bytes through the migration stream tokenizer (pass-through)")
-    public TunnelConfig setTokenizeSource(boolean tokenizeSource)
-    {
+    @Config(
+            value = "tunnel.tokenize-source",
+            description = "run the source's QEMU bytes through the migration stream tokenizer (pass-through)")
+    public TunnelConfig setTokenizeSource(boolean tokenizeSource) {
         this.tokenizeSource = tokenizeSource;
         return this;
     }
 
-    public void validate()
-    {
+    public void validate() {
         if (maxSessions < 1 || maxPendingConnections < 1 || ioThreads < 0) {
-            throw new ConfigurationException("tunnel.max-sessions and tunnel.max-pending-connections must be >= 1, tunnel.io-threads >= 0");
+            throw new ConfigurationException(
+                    "tunnel.max-sessions and tunnel.max-pending-connections must be >= 1, tunnel.io-threads >= 0");
         }
     }
 }

@@ -23,48 +23,50 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.LoggerFactory;
 
 /** The tunnel: event loops (epoll), TLS, sessions, the tunnel port, the QEMU listeners and its metrics. */
-public final class TunnelModule
-        extends AbstractModule
-{
+public final class TunnelModule extends AbstractModule {
     @Override
-    protected void configure()
-    {
+    protected void configure() {
         bind(TunnelStats.class).in(Singleton.class);
         bind(SessionManager.class).in(Singleton.class);
         bind(TunnelServer.class).in(Singleton.class);
         bind(QemuListeners.class).in(Singleton.class);
         bind(CodecSelection.class).in(Singleton.class);
         // the session codecs of each codec.mode, which CodecSelection picks from; HdeModule binds HDE's
-        MapBinder.newMapBinder(binder(), CodecMode.class, SessionCodecs.class).addBinding(CodecMode.PASSTHROUGH).to(PassthroughSessionCodecs.class);
+        MapBinder.newMapBinder(binder(), CodecMode.class, SessionCodecs.class)
+                .addBinding(CodecMode.PASSTHROUGH)
+                .to(PassthroughSessionCodecs.class);
         Multibinder.newSetBinder(binder(), MetricsSource.class).addBinding().to(TunnelMetrics.class);
     }
 
     /** The codec of {@code codec.mode = passthrough}: tokenized at the source (statistics) or not at all. */
     @Provides
     @Singleton
-    public static StreamCodec streamCodec(TunnelConfig config)
-    {
+    public static StreamCodec streamCodec(TunnelConfig config) {
         return config.isTokenizeSource() ? new TokenizingStreamCodec() : new IdentityStreamCodec();
     }
 
     @Provides
     @Singleton
-    public static EventLoopGroup eventLoopGroup(TunnelConfig config)
-    {
+    public static EventLoopGroup eventLoopGroup(TunnelConfig config) {
         if (!Epoll.isAvailable()) {
-            throw new IllegalStateException("dwcpd needs Linux epoll (Netty native transport): " + Epoll.unavailabilityCause());
+            throw new IllegalStateException(
+                    "dwcpd needs Linux epoll (Netty native transport): " + Epoll.unavailabilityCause());
         }
-        int threads = config.getIoThreads() == 0 ? 2 * Runtime.getRuntime().availableProcessors() : config.getIoThreads();
-        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("dwcpd-io", true), EpollIoHandler.newFactory());
+        int threads =
+                config.getIoThreads() == 0 ? 2 * Runtime.getRuntime().availableProcessors() : config.getIoThreads();
+        return new MultiThreadIoEventLoopGroup(
+                threads, new DefaultThreadFactory("dwcpd-io", true), EpollIoHandler.newFactory());
     }
 
     @Provides
     @Singleton
-    public static TlsContexts tlsContexts(TlsConfig config)
-    {
+    public static TlsContexts tlsContexts(TlsConfig config) {
         TlsContexts contexts = new TlsContexts(config);
-        LoggerFactory.getLogger(TunnelModule.class).info("tunnel TLS: {} (tls.provider={})",
-                contexts.provider() == SslProvider.OPENSSL ? "BoringSSL" : "the JDK's engine", config.getProvider());
+        LoggerFactory.getLogger(TunnelModule.class)
+                .info(
+                        "tunnel TLS: {} (tls.provider={})",
+                        contexts.provider() == SslProvider.OPENSSL ? "BoringSSL" : "the JDK's engine",
+                        config.getProvider());
         return contexts;
     }
 }

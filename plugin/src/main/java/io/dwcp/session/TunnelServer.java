@@ -1,38 +1,37 @@
 package io.dwcp.session;
 
-import io.dwcp.tls.TlsContexts;
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.amst.AmstAbort;
+import io.dwcp.amst.AmstConfig;
 import io.dwcp.amst.AmstHello;
 import io.dwcp.amst.AmstProtocolException;
 import io.dwcp.amst.ControlWriter;
 import io.dwcp.amst.Frame;
 import io.dwcp.amst.FrameType;
 import io.dwcp.amst.TunnelStream;
+import io.dwcp.tls.TlsContexts;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.NotSslRecordException;
-import io.dwcp.amst.AmstConfig;
-import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.concurrent.ScheduledFuture;
 import jakarta.inject.Inject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.Closeable;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The tunnel port: accepts peers' streams. A connection must complete TLS with a certificate of
@@ -41,9 +40,7 @@ import static java.util.Objects.requireNonNull;
  * goes on serving the others. At most {@code tunnel.max-pending-connections} may be in that
  * phase at once, and no connection buffers more than one maximum-size frame.
  */
-public final class TunnelServer
-        implements Closeable
-{
+public final class TunnelServer implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(TunnelServer.class);
 
     private final SessionManager manager;
@@ -60,9 +57,14 @@ public final class TunnelServer
     private Channel serverChannel;
 
     @Inject
-    public TunnelServer(SessionManager manager, PeersConfig peers, TunnelConfig config, AmstConfig amst, StreamPipeline pipeline, TunnelStats stats,
-            EventLoopGroup group)
-    {
+    public TunnelServer(
+            SessionManager manager,
+            PeersConfig peers,
+            TunnelConfig config,
+            AmstConfig amst,
+            StreamPipeline pipeline,
+            TunnelStats stats,
+            EventLoopGroup group) {
         this.manager = requireNonNull(manager, "manager is null");
         this.peers = requireNonNull(peers, "peers is null");
         this.config = requireNonNull(config, "config is null");
@@ -74,29 +76,27 @@ public final class TunnelServer
     }
 
     /** Where peers that are not configured are looked up (the region's hosts); asked on event loops, so it never blocks. */
-    public void setPeerDirectory(PeerDirectory directory)
-    {
+    public void setPeerDirectory(PeerDirectory directory) {
         this.directory = requireNonNull(directory, "directory is null");
     }
 
-    public void start()
-            throws InterruptedException
-    {
+    public void start() throws InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(EpollServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, pipeline.waterMark())
-                .childHandler(new ChannelInitializer<Channel>()
-                {
+                .childHandler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(Channel channel)
-                    {
+                    protected void initChannel(Channel channel) {
                         if (pending.incrementAndGet() > config.getMaxPendingConnections()) {
                             pending.decrementAndGet();
                             stats.refused("too-many-pending");
-                            log.warn("refused tunnel connection from {}: {} connections are already being set up", channel.remoteAddress(), config.getMaxPendingConnections());
+                            log.warn(
+                                    "refused tunnel connection from {}: {} connections are already being set up",
+                                    channel.remoteAddress(),
+                                    config.getMaxPendingConnections());
                             channel.close();
                             return;
                         }
@@ -104,47 +104,46 @@ public final class TunnelServer
                         channel.pipeline().addLast("accept", new AcceptHandler());
                     }
                 });
-        serverChannel = bootstrap.bind(config.getListen().toSocketAddress()).sync().channel();
+        serverChannel =
+                bootstrap.bind(config.getListen().toSocketAddress()).sync().channel();
         log.info("tunnel port listening on {}", serverChannel.localAddress());
     }
 
-    public InetSocketAddress localAddress()
-    {
+    public InetSocketAddress localAddress() {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
     @Override
-    public void close()
-    {
+    public void close() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
     }
 
-    private static String abbreviate(String message)
-    {
+    private static String abbreviate(String message) {
         return message == null || message.length() <= 120 ? message : message.substring(0, 120) + "...";
     }
 
-    private final class AcceptHandler
-            extends ChannelInboundHandlerAdapter
-    {
+    private final class AcceptHandler extends ChannelInboundHandlerAdapter {
         private PeerConfig peer;
         private boolean done;
         private String refusal;
         private ScheduledFuture<?> helloTimeout;
 
         @Override
-        public void userEventTriggered(ChannelHandlerContext context, Object event)
-        {
+        public void userEventTriggered(ChannelHandlerContext context, Object event) {
             if (!(event instanceof SslHandshakeCompletionEvent completion)) {
                 context.fireUserEventTriggered(event);
                 return;
             }
             if (!completion.isSuccess()) {
                 Throwable cause = completion.cause();
-                refuse(context, "tls", cause instanceof NotSslRecordException ? "not a TLS client (" + abbreviate(cause.getMessage()) + ")"
-                        : "TLS handshake failed: " + abbreviate(cause.getMessage()));
+                refuse(
+                        context,
+                        "tls",
+                        cause instanceof NotSslRecordException
+                                ? "not a TLS client (" + abbreviate(cause.getMessage()) + ")"
+                                : "TLS handshake failed: " + abbreviate(cause.getMessage()));
                 return;
             }
             SslHandler ssl = context.pipeline().get(SslHandler.class);
@@ -154,23 +153,34 @@ public final class TunnelServer
                 configured = directory.peer(name.get());
             }
             if (configured.isEmpty()) {
-                refuse(context, "unknown-peer", "certificate CN '" + name.orElse("") + "' is not a configured peer" + directory.describe());
+                refuse(
+                        context,
+                        "unknown-peer",
+                        "certificate CN '" + name.orElse("") + "' is not a configured peer" + directory.describe());
                 return;
             }
-            Optional<String> fingerprint = TlsContexts.peerFingerprint(ssl.engine().getSession());
+            Optional<String> fingerprint =
+                    TlsContexts.peerFingerprint(ssl.engine().getSession());
             if (!configured.get().acceptsFingerprint(fingerprint)) {
-                refuse(context, "wrong-peer", "certificate of '" + name.get() + "' has fingerprint " + fingerprint.orElse("none")
-                        + ", the region's host record says " + configured.get().certificateFingerprint().orElse(""));
+                refuse(
+                        context,
+                        "wrong-peer",
+                        "certificate of '" + name.get() + "' has fingerprint " + fingerprint.orElse("none")
+                                + ", the region's host record says "
+                                + configured.get().certificateFingerprint().orElse(""));
                 return;
             }
             peer = configured.get();
             long timeout = config.getHandshakeTimeout().toMillis();
-            helloTimeout = context.executor().schedule(() -> refuse(context, "no-hello", "no HELLO within " + timeout + " ms"), timeout, TimeUnit.MILLISECONDS);
+            helloTimeout = context.executor()
+                    .schedule(
+                            () -> refuse(context, "no-hello", "no HELLO within " + timeout + " ms"),
+                            timeout,
+                            TimeUnit.MILLISECONDS);
         }
 
         @Override
-        public void channelRead(ChannelHandlerContext context, Object message)
-        {
+        public void channelRead(ChannelHandlerContext context, Object message) {
             Frame frame = (Frame) message;
             try {
                 if (done) {
@@ -183,8 +193,7 @@ public final class TunnelServer
                 AmstHello hello;
                 try {
                     hello = AmstHello.decode(frame.payload());
-                }
-                catch (AmstProtocolException e) {
+                } catch (AmstProtocolException e) {
                     refuse(context, "protocol", e.getMessage());
                     return;
                 }
@@ -193,40 +202,47 @@ public final class TunnelServer
                 long window = hello.window();
                 long limit = amst.getMaxReceiveWindow().bytes();
                 if (window < 4L * amst.getMaxFramePayload().bytes() || window > limit) {
-                    refuse(context, "protocol", "HELLO window " + window + ": expected between " + 4L * amst.getMaxFramePayload().bytes() + " and amst.max-receive-window " + limit);
+                    refuse(
+                            context,
+                            "protocol",
+                            "HELLO window " + window + ": expected between "
+                                    + 4L * amst.getMaxFramePayload().bytes() + " and amst.max-receive-window " + limit);
                     return;
                 }
                 Optional<String> ended = manager.ended(peer, sessionId);
                 if (ended.isPresent()) {
                     // a late stream of a session that already ended here is not a new session; if it
                     // failed, the source learns why (its ABORT may not have reached it)
-                    log.debug("late tunnel stream of ended session {} from peer {}", Long.toHexString(sessionId), peer.name());
+                    log.debug(
+                            "late tunnel stream of ended session {} from peer {}",
+                            Long.toHexString(sessionId),
+                            peer.name());
                     settle();
                     if (ended.get().isEmpty()) {
                         context.close();
-                    }
-                    else {
+                    } else {
                         control.writeUnattached(context.channel(), new AmstAbort(ended.get()), true);
                     }
                     return;
                 }
                 Optional<Session> session = manager.destinationSession(peer, sessionId, window);
                 if (session.isEmpty()) {
-                    refuse(context, "too-many-sessions", "tunnel.max-sessions (" + config.getMaxSessions() + ") sessions are open");
+                    refuse(
+                            context,
+                            "too-many-sessions",
+                            "tunnel.max-sessions (" + config.getMaxSessions() + ") sessions are open");
                     return;
                 }
                 settle();
                 TunnelStream stream = new TunnelStream(index, context.channel());
                 context.pipeline().replace(this, "stream", new TunnelStreamHandler(session.get(), stream));
                 session.get().run(() -> session.get().streamUp(stream));
-            }
-            finally {
+            } finally {
                 frame.release();
             }
         }
 
-        private void settle()
-        {
+        private void settle() {
             if (!done) {
                 done = true;
                 pending.decrementAndGet();
@@ -236,20 +252,22 @@ public final class TunnelServer
             }
         }
 
-        private void refuse(ChannelHandlerContext context, String reason, String message)
-        {
+        private void refuse(ChannelHandlerContext context, String reason, String message) {
             if (refusal == null) {
                 refusal = message;
                 stats.refused(reason);
-                log.warn("refused tunnel connection from {}{}: {}", context.channel().remoteAddress(), peer == null ? "" : " (peer " + peer.name() + ")", message);
+                log.warn(
+                        "refused tunnel connection from {}{}: {}",
+                        context.channel().remoteAddress(),
+                        peer == null ? "" : " (peer " + peer.name() + ")",
+                        message);
             }
             settle();
             context.close();
         }
 
         @Override
-        public void exceptionCaught(ChannelHandlerContext context, Throwable cause)
-        {
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
             if (cause instanceof DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
                 // reported with the handshake failure
                 context.close();
@@ -259,8 +277,7 @@ public final class TunnelServer
         }
 
         @Override
-        public void channelInactive(ChannelHandlerContext context)
-        {
+        public void channelInactive(ChannelHandlerContext context) {
             settle();
         }
     }

@@ -1,10 +1,9 @@
 package io.dwcp.session;
 
-import io.dwcp.metrics.LatencyHistograms;
 import io.dwcp.amst.SenderStats;
+import io.dwcp.metrics.LatencyHistograms;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.snapshots.Unit;
-
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -14,9 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
  * QEMU bytes, frames received, sessions, streams, digest checks, refused connections and the
  * streams' PING round trips. Exported on {@code /metrics} by {@link TunnelMetrics}.
  */
-public final class TunnelStats
-        extends SenderStats
-{
+public final class TunnelStats extends SenderStats {
     public final LongAdder qemuBytesRead = new LongAdder();
     public final LongAdder qemuBytesWritten = new LongAdder();
     public final LongAdder tunnelBytesReceived = new LongAdder();
@@ -40,23 +37,19 @@ public final class TunnelStats
             .build();
 
     /** A PING to {@code peer} came back after {@code nanos}. */
-    public void pingRtt(String peer, long nanos)
-    {
+    public void pingRtt(String peer, long nanos) {
         pingRttSeconds.labelValues(peer).observe(Unit.nanosToSeconds(nanos));
     }
 
-    public void refused(String reason)
-    {
+    public void refused(String reason) {
         connectionsRefused.computeIfAbsent(reason, ignored -> new LongAdder()).increment();
     }
 
-    public Map<String, LongAdder> connectionsRefused()
-    {
+    public Map<String, LongAdder> connectionsRefused() {
         return connectionsRefused;
     }
 
-    public long refusedCount(String reason)
-    {
+    public long refusedCount(String reason) {
         LongAdder adder = connectionsRefused.get(reason);
         return adder == null ? 0 : adder.sum();
     }

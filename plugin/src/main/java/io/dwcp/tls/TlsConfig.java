@@ -2,20 +2,17 @@ package io.dwcp.tls;
 
 import io.dwcp.config.Config;
 import io.dwcp.config.ConfigurationException;
-
 import java.nio.file.Path;
 
 /** Mutual TLS between dwcpd peers: one CA, one certificate per host (CN = node.name). */
-public class TlsConfig
-{
+public class TlsConfig {
     private Path caFile = Path.of("/etc/dwcp/tls/ca.pem");
     private Path certificateFile = Path.of("/etc/dwcp/tls/host.pem");
     private Path keyFile = Path.of("/etc/dwcp/tls/host.key");
     private String provider = "auto";
 
     /** Which TLS implementation carries the tunnel. */
-    public enum Provider
-    {
+    public enum Provider {
         /** BoringSSL through Netty's tcnative where it loads, else the JDK's. */
         AUTO,
         /** BoringSSL (netty-tcnative-boringssl-static); dwcpd refuses to start where it does not load. */
@@ -24,66 +21,58 @@ public class TlsConfig
         JDK
     }
 
-    public Path getCaFile()
-    {
+    public Path getCaFile() {
         return caFile;
     }
 
     @Config(value = "tls.ca-file", description = "PEM of the CA that signs every peer's certificate")
-    public TlsConfig setCaFile(Path caFile)
-    {
+    public TlsConfig setCaFile(Path caFile) {
         this.caFile = caFile;
         return this;
     }
 
-    public Path getCertificateFile()
-    {
+    public Path getCertificateFile() {
         return certificateFile;
     }
 
     @Config(value = "tls.cert-file", description = "PEM certificate (chain) of this host, CN = node.name")
-    public TlsConfig setCertificateFile(Path certificateFile)
-    {
+    public TlsConfig setCertificateFile(Path certificateFile) {
         this.certificateFile = certificateFile;
         return this;
     }
 
-    public Path getKeyFile()
-    {
+    public Path getKeyFile() {
         return keyFile;
     }
 
     @Config(value = "tls.key-file", description = "PEM PKCS#8 private key of this host")
-    public TlsConfig setKeyFile(Path keyFile)
-    {
+    public TlsConfig setKeyFile(Path keyFile) {
         this.keyFile = keyFile;
         return this;
     }
 
-    public String getProvider()
-    {
+    public String getProvider() {
         return provider;
     }
 
-    @Config(value = "tls.provider", description = "auto (BoringSSL where it loads, else the JDK's engine), openssl (BoringSSL or refuse to start) or jdk")
-    public TlsConfig setProvider(String provider)
-    {
+    @Config(
+            value = "tls.provider",
+            description =
+                    "auto (BoringSSL where it loads, else the JDK's engine), openssl (BoringSSL or refuse to start) or jdk")
+    public TlsConfig setProvider(String provider) {
         try {
             Provider.valueOf(provider.toUpperCase(java.util.Locale.ROOT));
-        }
-        catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             throw ConfigurationException.invalidValue("tls.provider", provider, "expected auto, openssl or jdk");
         }
         this.provider = provider;
         return this;
     }
 
-    public Provider provider()
-    {
+    public Provider provider() {
         try {
             return Provider.valueOf(provider.toUpperCase(java.util.Locale.ROOT));
-        }
-        catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             throw ConfigurationException.invalidValue("tls.provider", provider, "expected auto, openssl or jdk");
         }
     }

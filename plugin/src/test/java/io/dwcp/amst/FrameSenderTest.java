@@ -1,26 +1,23 @@
 package io.dwcp.amst;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Predicate;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+
 /** The sender over real (embedded) Netty channels: window, striping, re-sending. */
-class FrameSenderTest
-{
+class FrameSenderTest {
     private static final int PAYLOAD = 1000;
     private static final long COST = FrameCodec.frameCost(PAYLOAD);
 
     @Test
-    void windowStopsTransmissionAndAcksReopenIt()
-    {
+    void windowStopsTransmissionAndAcksReopenIt() {
         SenderStats stats = new SenderStats();
         FrameSender sender = new FrameSender(10 * COST, stats);
         EmbeddedChannel channel = new EmbeddedChannel();
@@ -50,8 +47,7 @@ class FrameSenderTest
     }
 
     @Test
-    void stripesOverStreamsAndResendsAFailedStreamsFrames()
-    {
+    void stripesOverStreamsAndResendsAFailedStreamsFrames() {
         SenderStats stats = new SenderStats();
         FrameSender sender = new FrameSender(1000 * COST, stats);
         List<EmbeddedChannel> channels = new ArrayList<>();
@@ -66,18 +62,21 @@ class FrameSenderTest
         for (int i = 0; i < 30; i++) {
             sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
         }
-        List<Long> onFailed = drain(channels.get(1)).stream().map(Frame::sequence).toList();
+        List<Long> onFailed =
+                drain(channels.get(1)).stream().map(Frame::sequence).toList();
         assertEquals(10, onFailed.size());
         assertEquals(10, drain(channels.get(0)).size());
         assertEquals(10, drain(channels.get(2)).size());
 
-        // frames up to 14 are acknowledged; stream 1 fails: its unacknowledged frames (15..29) go out on the others, in order
+        // frames up to 14 are acknowledged; stream 1 fails: its unacknowledged frames (15..29) go out on the others, in
+        // order
         sender.acknowledge(15, 15 * COST);
         sender.streamDown(streams.get(1));
         List<Long> resent = new ArrayList<>();
         resent.addAll(drain(channels.get(0)).stream().map(Frame::sequence).toList());
         resent.addAll(drain(channels.get(2)).stream().map(Frame::sequence).toList());
-        List<Long> expected = onFailed.stream().filter(sequence -> sequence >= 15).toList();
+        List<Long> expected =
+                onFailed.stream().filter(sequence -> sequence >= 15).toList();
         assertEquals(expected, resent.stream().sorted().toList());
         assertEquals(expected.size(), stats.framesResent.sum());
 
@@ -95,8 +94,7 @@ class FrameSenderTest
         fresh.finishAndReleaseAll();
     }
 
-    private static List<Frame> drain(EmbeddedChannel channel)
-    {
+    private static List<Frame> drain(EmbeddedChannel channel) {
         List<Frame> frames = new ArrayList<>();
         Object message;
         while ((message = channel.readOutbound()) != null) {
@@ -109,8 +107,7 @@ class FrameSenderTest
 
     /** The frames of the stream holding the one the receiver waits for, out longer than the threshold, go again on another stream, once per threshold. */
     @Test
-    void stalledHeadIsResentOnAnotherStream()
-    {
+    void stalledHeadIsResentOnAnotherStream() {
         SenderStats stats = new SenderStats();
         long[] now = {0};
         FrameSender sender = new FrameSender(1000 * COST, stats, () -> now[0]);
@@ -155,8 +152,7 @@ class FrameSenderTest
 
     /** When no other stream moves bytes either (the whole link stalls), a copy would only queue behind the same bottleneck. */
     @Test
-    void noResendWhileEveryStreamIsStalled()
-    {
+    void noResendWhileEveryStreamIsStalled() {
         SenderStats stats = new SenderStats();
         long[] now = {0};
         FrameSender sender = new FrameSender(1000 * COST, stats, () -> now[0]);
@@ -192,8 +188,7 @@ class FrameSenderTest
      * frame held by a full window counts from when it went out, a re-sent one from its first copy.
      */
     @Test
-    void acknowledgedFramesAddTheirDeliveryTime()
-    {
+    void acknowledgedFramesAddTheirDeliveryTime() {
         SenderStats stats = new SenderStats();
         long[] now = {0};
         FrameSender sender = new FrameSender(2 * COST, stats, () -> now[0]);
@@ -202,10 +197,10 @@ class FrameSenderTest
         TunnelStream failing = new TunnelStream(0, first);
         sender.streamUp(failing);
         sender.streamUp(new TunnelStream(1, second));
-        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));   // 0 at t = 0, on stream 0
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD)); // 0 at t = 0, on stream 0
         now[0] = 1_000_000;
-        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));   // 1 at 1 ms, on stream 1
-        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));   // 2 held: the window is full
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD)); // 1 at 1 ms, on stream 1
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD)); // 2 held: the window is full
         assertEquals(0, stats.frameDeliverySeconds.getCount(), "nothing acknowledged yet");
 
         // stream 0 fails at 3 ms: frame 0 goes again on stream 1, but its delivery counts from t = 0
@@ -232,8 +227,7 @@ class FrameSenderTest
     }
 
     @Test
-    void noResendWithASingleStream()
-    {
+    void noResendWithASingleStream() {
         long[] now = {0};
         FrameSender sender = new FrameSender(1000 * COST, new SenderStats(), () -> now[0]);
         EmbeddedChannel only = new EmbeddedChannel();
@@ -246,8 +240,7 @@ class FrameSenderTest
 
     /** Control frames are counted like data: tunnelBytesSent and the stream's count are the bytes the encoder put on the wire. */
     @Test
-    void countsEveryByteOnTheWireControlFramesIncluded()
-    {
+    void countsEveryByteOnTheWireControlFramesIncluded() {
         SenderStats stats = new SenderStats();
         FrameSender sender = new FrameSender(1000 * COST, stats);
         EmbeddedChannel wire = new EmbeddedChannel(new FrameEncoder());
@@ -281,8 +274,7 @@ class FrameSenderTest
         unattached.finishAndReleaseAll();
     }
 
-    private static long wireBytes(EmbeddedChannel channel)
-    {
+    private static long wireBytes(EmbeddedChannel channel) {
         long bytes = 0;
         Object message;
         while ((message = channel.readOutbound()) != null) {

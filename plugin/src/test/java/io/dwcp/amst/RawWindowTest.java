@@ -1,18 +1,16 @@
 package io.dwcp.amst;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-class RawWindowTest
-{
+import org.junit.jupiter.api.Test;
+
+class RawWindowTest {
     private static final long MIB = 1 << 20;
     private static final long SECOND = 1_000_000_000L;
 
     @Test
-    void staysAtTheMaximumUntilSomethingWasDelivered()
-    {
+    void staysAtTheMaximumUntilSomethingWasDelivered() {
         RawWindow window = new RawWindow(64 * MIB, 8 * MIB, 150_000_000L);
         assertEquals(64 * MIB, window.limit());
         window.sample(0, 0, 140_000);
@@ -21,8 +19,7 @@ class RawWindowTest
     }
 
     @Test
-    void followsTheDeliveryRateTimesTwoRoundTripsAndTheDrainTarget()
-    {
+    void followsTheDeliveryRateTimesTwoRoundTripsAndTheDrainTarget() {
         RawWindow window = new RawWindow(256 * MIB, 8 * MIB, 150_000_000L);
         window.sample(0, 0, 140_000);
         // 50 MB/s delivered on a 140 ms path: 50e6 x (0.28 + 0.15) = 21.5 MB
@@ -39,8 +36,7 @@ class RawWindowTest
     }
 
     @Test
-    void boundedByMinimumAndMaximum()
-    {
+    void boundedByMinimumAndMaximum() {
         RawWindow window = new RawWindow(64 * MIB, 8 * MIB, 150_000_000L);
         window.sample(0, 0, 0);
         window.sample(SECOND, 1_000_000, 0);
@@ -50,8 +46,7 @@ class RawWindowTest
     }
 
     @Test
-    void zeroDrainKeepsTheConfiguredWindow()
-    {
+    void zeroDrainKeepsTheConfiguredWindow() {
         RawWindow window = new RawWindow(64 * MIB, 8 * MIB, 0);
         window.sample(0, 0, 1000);
         window.sample(SECOND, 1_000_000, 1000);

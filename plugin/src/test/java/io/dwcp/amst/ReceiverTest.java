@@ -1,21 +1,19 @@
 package io.dwcp.amst;
 
-import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class ReceiverTest
-{
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+
+class ReceiverTest {
     private static final int MAX_PAYLOAD = 1000;
 
     @Test
-    void deliversInOrderAndAcknowledgesWhatWasConsumed()
-    {
+    void deliversInOrderAndAcknowledgesWhatWasConsumed() {
         Receiver receiver = new Receiver(1 << 20, MAX_PAYLOAD);
         assertTrue(receiver.add(frame(1, 100)));
         assertNull(receiver.poll(), "sequence 0 has not arrived");
@@ -37,8 +35,7 @@ class ReceiverTest
     }
 
     @Test
-    void duplicatesAreReleasedAndNotCounted()
-    {
+    void duplicatesAreReleasedAndNotCounted() {
         Receiver receiver = new Receiver(1 << 20, MAX_PAYLOAD);
         assertTrue(receiver.add(frame(0, 10)));
         Frame delivered = receiver.poll();
@@ -55,8 +52,7 @@ class ReceiverTest
     }
 
     @Test
-    void refusesAPeerThatIgnoresTheWindow()
-    {
+    void refusesAPeerThatIgnoresTheWindow() {
         long window = 4 * FrameCodec.frameCost(MAX_PAYLOAD);
         Receiver receiver = new Receiver(window, MAX_PAYLOAD);
         // the window plus one largest frame may be unconsumed
@@ -64,9 +60,13 @@ class ReceiverTest
             assertTrue(receiver.add(frame(sequence, MAX_PAYLOAD)));
         }
         Frame beyond = frame(5, 1);
-        ReorderBuffer.ReorderOverflowException refused = assertThrows(ReorderBuffer.ReorderOverflowException.class, () -> receiver.add(beyond));
-        assertEquals("the peer announced a window of " + window + " bytes, but " + (5 * FrameCodec.frameCost(MAX_PAYLOAD) + FrameCodec.frameCost(1))
-                + " would be unconsumed with sequence 5", refused.getMessage());
+        ReorderBuffer.ReorderOverflowException refused =
+                assertThrows(ReorderBuffer.ReorderOverflowException.class, () -> receiver.add(beyond));
+        assertEquals(
+                "the peer announced a window of " + window + " bytes, but "
+                        + (5 * FrameCodec.frameCost(MAX_PAYLOAD) + FrameCodec.frameCost(1))
+                        + " would be unconsumed with sequence 5",
+                refused.getMessage());
         assertEquals(0, beyond.refCnt());
 
         // once consumed, the credit is free again
@@ -80,8 +80,7 @@ class ReceiverTest
     }
 
     @Test
-    void aDuplicateOfADeliveredFrameNeverCountsAgainstTheWindow()
-    {
+    void aDuplicateOfADeliveredFrameNeverCountsAgainstTheWindow() {
         long window = FrameCodec.frameCost(MAX_PAYLOAD);
         Receiver receiver = new Receiver(window, MAX_PAYLOAD);
         assertTrue(receiver.add(frame(0, MAX_PAYLOAD)));
@@ -93,15 +92,13 @@ class ReceiverTest
     }
 
     @Test
-    void refusesNonsense()
-    {
+    void refusesNonsense() {
         assertThrows(IllegalArgumentException.class, () -> new Receiver(0, MAX_PAYLOAD));
         Receiver receiver = new Receiver(1 << 20, MAX_PAYLOAD);
         assertThrows(IllegalArgumentException.class, () -> receiver.consumed(-1));
     }
 
-    private static Frame frame(long sequence, int length)
-    {
+    private static Frame frame(long sequence, int length) {
         return new Frame(FrameType.DATA, sequence, 0, Unpooled.wrappedBuffer(new byte[length]));
     }
 }

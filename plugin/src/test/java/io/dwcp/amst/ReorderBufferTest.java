@@ -1,24 +1,21 @@
 package io.dwcp.amst;
 
-import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class ReorderBufferTest
-{
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ReorderBufferTest {
     @Test
-    void deliversInOrderWithDuplicates()
-    {
+    void deliversInOrderWithDuplicates() {
         long seed = System.nanoTime();
         System.out.println("seed " + seed);
         Random random = new Random(seed);
@@ -48,8 +45,7 @@ class ReorderBufferTest
     }
 
     @Test
-    void duplicatesAreReleased()
-    {
+    void duplicatesAreReleased() {
         ReorderBuffer buffer = new ReorderBuffer(16, 1 << 20);
         Frame first = frame(3, 10);
         Frame duplicate = frame(3, 10);
@@ -62,26 +58,30 @@ class ReorderBufferTest
     }
 
     @Test
-    void refusesSequenceBeyondCapacity()
-    {
+    void refusesSequenceBeyondCapacity() {
         ReorderBuffer buffer = new ReorderBuffer(16, 1 << 20);
         assertTrue(buffer.add(frame(15, 1)));
         Frame beyond = frame(16, 1);
-        ReorderBuffer.ReorderOverflowException exception = assertThrows(ReorderBuffer.ReorderOverflowException.class, () -> buffer.add(beyond));
-        assertEquals("sequence 16 is beyond the reorder window: expected below 16 (next to deliver is 0)", exception.getMessage());
+        ReorderBuffer.ReorderOverflowException exception =
+                assertThrows(ReorderBuffer.ReorderOverflowException.class, () -> buffer.add(beyond));
+        assertEquals(
+                "sequence 16 is beyond the reorder window: expected below 16 (next to deliver is 0)",
+                exception.getMessage());
         assertEquals(0, beyond.refCnt());
     }
 
     @Test
-    void refusesCostBeyondBound()
-    {
+    void refusesCostBeyondBound() {
         long bound = 3 * FrameCodec.frameCost(1000) + FrameCodec.frameCost(0);
         ReorderBuffer buffer = new ReorderBuffer(16, bound);
         assertTrue(buffer.add(frame(1, 1000)));
         assertTrue(buffer.add(frame(2, 1000)));
         assertTrue(buffer.add(frame(3, 1000)));
-        ReorderBuffer.ReorderOverflowException exception = assertThrows(ReorderBuffer.ReorderOverflowException.class, () -> buffer.add(frame(4, 1000)));
-        assertEquals("frames waiting for reordering would take 5024 bytes of window: expected at most 4024 (next to deliver is 0, found 4)", exception.getMessage());
+        ReorderBuffer.ReorderOverflowException exception =
+                assertThrows(ReorderBuffer.ReorderOverflowException.class, () -> buffer.add(frame(4, 1000)));
+        assertEquals(
+                "frames waiting for reordering would take 5024 bytes of window: expected at most 4024 (next to deliver is 0, found 4)",
+                exception.getMessage());
         assertEquals(3, buffer.count());
         assertEquals(3 * FrameCodec.frameCost(1000), buffer.cost());
         // delivering frees room again
@@ -94,8 +94,7 @@ class ReorderBufferTest
     }
 
     @Test
-    void capacityCoversTheWindow()
-    {
+    void capacityCoversTheWindow() {
         assertEquals(16, ReorderBuffer.capacityFor(0));
         int capacity = ReorderBuffer.capacityFor(64L << 20);
         assertEquals(1, Integer.bitCount(capacity));
@@ -103,8 +102,7 @@ class ReorderBufferTest
         assertTrue(capacity <= 2 * ((64L << 20) / FrameCodec.FRAME_COST_OVERHEAD + 1));
     }
 
-    private static Frame frame(long sequence, int length)
-    {
+    private static Frame frame(long sequence, int length) {
         return new Frame(FrameType.DATA, sequence, 0, Unpooled.buffer(length).writeZero(length));
     }
 }

@@ -1,5 +1,8 @@
 package io.dwcp.amst;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -9,33 +12,36 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
-import org.junit.jupiter.api.Test;
-
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
 
 /** TCP_CONGESTION set through the epoll channel's fd, read back from the kernel. */
-class SocketTuningTest
-{
+class SocketTuningTest {
     @Test
-    void setsBbrOnATunnelSocket()
-            throws Exception
-    {
+    void setsBbrOnATunnelSocket() throws Exception {
         String available = Files.readString(Path.of("/proc/sys/net/ipv4/tcp_available_congestion_control"));
         assumeTrue(available.contains("bbr") && available.contains("cubic"), "needs bbr and cubic: " + available);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
-            Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                    .childHandler(new ChannelInboundHandlerAdapter()).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            Channel server = new ServerBootstrap()
+                    .group(group)
+                    .channel(EpollServerSocketChannel.class)
+                    .childHandler(new ChannelInboundHandlerAdapter())
+                    .bind(new InetSocketAddress("127.0.0.1", 0))
+                    .sync()
+                    .channel();
             for (String algorithm : new String[] {"bbr", "cubic"}) {
                 SocketTuning tuning = new SocketTuning(algorithm, 0);
-                Channel client = new Bootstrap().group(group).channel(EpollSocketChannel.class)
-                        .handler(new ChannelInboundHandlerAdapter()).connect(server.localAddress()).sync().channel();
+                Channel client = new Bootstrap()
+                        .group(group)
+                        .channel(EpollSocketChannel.class)
+                        .handler(new ChannelInboundHandlerAdapter())
+                        .connect(server.localAddress())
+                        .sync()
+                        .channel();
                 tuning.apply(client);
                 assertEquals(algorithm, SocketTuning.congestionControl(client));
                 new SocketTuning(algorithm, 12_500_000).apply(client);
@@ -45,8 +51,7 @@ class SocketTuningTest
                 client.close().sync();
             }
             server.close().sync();
-        }
-        finally {
+        } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }

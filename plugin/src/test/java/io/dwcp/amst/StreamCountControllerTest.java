@@ -1,31 +1,28 @@
 package io.dwcp.amst;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-class StreamCountControllerTest
-{
+import org.junit.jupiter.api.Test;
+
+class StreamCountControllerTest {
     @Test
-    void growsWhileThroughputGrows()
-    {
+    void growsWhileThroughputGrows() {
         StreamCountController controller = new StreamCountController(1, 256, 4);
-        assertEquals(8, controller.update(100, 1.0, 0));    // tunnel-limited: probe
-        assertEquals(8, controller.update(200, 1.0, 0));    // helped: keep
-        assertEquals(16, controller.update(200, 1.0, 0));   // probe again
-        assertEquals(16, controller.update(390, 1.0, 0));   // helped
+        assertEquals(8, controller.update(100, 1.0, 0)); // tunnel-limited: probe
+        assertEquals(8, controller.update(200, 1.0, 0)); // helped: keep
+        assertEquals(16, controller.update(200, 1.0, 0)); // probe again
+        assertEquals(16, controller.update(390, 1.0, 0)); // helped
         assertEquals(32, controller.update(390, 1.0, 0));
-        assertEquals(16, controller.update(400, 1.0, 0));   // did not help: back
+        assertEquals(16, controller.update(400, 1.0, 0)); // did not help: back
         for (int i = 0; i < StreamCountController.HOLD_INTERVALS; i++) {
             assertEquals(16, controller.update(400, 1.0, 0), "hold " + i);
         }
-        assertEquals(32, controller.update(400, 1.0, 0));   // probes again after the hold
+        assertEquals(32, controller.update(400, 1.0, 0)); // probes again after the hold
     }
 
     @Test
-    void staysWhenQemuIsTheBottleneck()
-    {
+    void staysWhenQemuIsTheBottleneck() {
         StreamCountController controller = new StreamCountController(1, 256, 4);
         for (int i = 0; i < 10; i++) {
             assertEquals(4, controller.update(100, 0.0, 0));
@@ -33,8 +30,7 @@ class StreamCountControllerTest
     }
 
     @Test
-    void shrinksOnLoss()
-    {
+    void shrinksOnLoss() {
         StreamCountController controller = new StreamCountController(1, 256, 16);
         assertEquals(16, controller.update(100, 0.0, 0));
         assertEquals(12, controller.update(100, 1.0, 0.05));
@@ -42,8 +38,7 @@ class StreamCountControllerTest
     }
 
     @Test
-    void shrinksWhenRttInflatesOnAWan()
-    {
+    void shrinksWhenRttInflatesOnAWan() {
         StreamCountController controller = new StreamCountController(1, 256, 16);
         assertEquals(16, controller.update(100, 0.0, 0, 50_000, 50_000));
         // the queue fills: RTT 120 ms against 50 ms at best, no more goodput
@@ -56,8 +51,7 @@ class StreamCountControllerTest
     }
 
     @Test
-    void staysWithinBounds()
-    {
+    void staysWithinBounds() {
         StreamCountController controller = new StreamCountController(2, 5, 4);
         assertEquals(5, controller.update(100, 1.0, 0));
         assertEquals(5, controller.update(1000, 1.0, 0));
@@ -69,8 +63,7 @@ class StreamCountControllerTest
     }
 
     @Test
-    void zeroThroughputNeverCountsAsProgress()
-    {
+    void zeroThroughputNeverCountsAsProgress() {
         StreamCountController controller = new StreamCountController(1, 256, 4);
         assertEquals(8, controller.update(0, 1.0, 0));
         assertEquals(4, controller.update(0, 1.0, 0));

@@ -1,32 +1,32 @@
 package io.dwcp.amst;
 
-import io.netty.channel.embedded.EmbeddedChannel;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class StreamPoolTest
-{
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+class StreamPoolTest {
     /** Dials recorded, completed by the test. */
     private final Map<Integer, Runnable> dials = new TreeMap<>();
+
     private final List<Integer> dialOrder = new ArrayList<>();
     /** Timers recorded with their delays, run by the test. */
     private final List<Runnable> timers = new ArrayList<>();
+
     private final List<Long> delays = new ArrayList<>();
     private boolean open = true;
 
-    private StreamPool pool(int desired)
-    {
-        return new StreamPool(desired,
+    private StreamPool pool(int desired) {
+        return new StreamPool(
+                desired,
                 (slot, failed) -> {
                     dials.put(slot, failed);
                     dialOrder.add(slot);
@@ -39,8 +39,7 @@ class StreamPoolTest
     }
 
     @Test
-    void dialsEverySlotOnceUntilItIsUp()
-    {
+    void dialsEverySlotOnceUntilItIsUp() {
         StreamPool pool = pool(3);
         pool.fill();
         assertEquals(List.of(0, 1, 2), dialOrder);
@@ -57,12 +56,11 @@ class StreamPoolTest
     }
 
     @Test
-    void aFailedSlotIsDialledAgainAfterABackoffThatGrowsToOneSecond()
-    {
+    void aFailedSlotIsDialledAgainAfterABackoffThatGrowsToOneSecond() {
         StreamPool pool = pool(1);
         pool.fill();
         for (int attempt = 1; attempt <= 6; attempt++) {
-            dials.remove(0).run();   // the dial failed
+            dials.remove(0).run(); // the dial failed
             assertEquals(attempt, timers.size(), "one timer per failure");
             timers.get(attempt - 1).run();
             assertTrue(dials.containsKey(0), "dialled again when the timer ran");
@@ -79,8 +77,7 @@ class StreamPoolTest
     }
 
     @Test
-    void aStreamThatFailsIsReplacedButOnlyWhileTheSessionIsOpen()
-    {
+    void aStreamThatFailsIsReplacedButOnlyWhileTheSessionIsOpen() {
         StreamPool pool = pool(2);
         pool.fill();
         TunnelStream zero = stream(0);
@@ -99,8 +96,7 @@ class StreamPoolTest
     }
 
     @Test
-    void downIgnoresAStreamThatNoLongerHoldsItsSlot()
-    {
+    void downIgnoresAStreamThatNoLongerHoldsItsSlot() {
         StreamPool pool = pool(1);
         TunnelStream old = stream(0);
         TunnelStream replacement = stream(0);
@@ -111,8 +107,7 @@ class StreamPoolTest
     }
 
     @Test
-    void shrinkingDrainsTheStreamsAboveTheCountAndGrowingDialsTheMissingOnes()
-    {
+    void shrinkingDrainsTheStreamsAboveTheCountAndGrowingDialsTheMissingOnes() {
         StreamPool pool = pool(3);
         pool.fill();
         TunnelStream zero = stream(0);
@@ -140,22 +135,19 @@ class StreamPoolTest
     }
 
     @Test
-    void onlyTheFirstSetupFailureIsWorthAWarning()
-    {
+    void onlyTheFirstSetupFailureIsWorthAWarning() {
         StreamPool pool = pool(1);
         assertTrue(pool.firstSetupFailure());
         assertFalse(pool.firstSetupFailure());
     }
 
     @Test
-    void refusesNonsense()
-    {
+    void refusesNonsense() {
         assertThrows(IllegalArgumentException.class, () -> pool(0));
         assertThrows(IllegalArgumentException.class, () -> pool(1).resize(0));
     }
 
-    private static TunnelStream stream(int slot)
-    {
+    private static TunnelStream stream(int slot) {
         return new TunnelStream(slot, new EmbeddedChannel());
     }
 }

@@ -1,9 +1,8 @@
 package io.dwcp.cli;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,63 +16,74 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** {@code dwcp evacuate} against the hand-written libvirt and dwcpd: plans, waves, concurrency, failures, exit codes. */
-class EvacuateCommandTest
-{
+class EvacuateCommandTest {
     private static final long GIB = 1L << 30;
 
     private final FakeLibvirt libvirt = new FakeLibvirt();
     private final FakeDwcpd dwcpd = new FakeDwcpd();
-    private final java.util.concurrent.atomic.AtomicReference<Runnable> interruptHandler = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicReference<Runnable> interruptHandler =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
     private Path directory;
     private Path config;
 
     @BeforeEach
-    void setUp()
-            throws IOException
-    {
+    void setUp() throws IOException {
         directory = Files.createTempDirectory("dwcp-evacuate");
         config = directory.resolve("dwcp.properties");
         Files.writeString(config, "migrate.dest-uri=qemu+tls://{host}/system\n");
         dwcpd.migrationPerDomain = true;
-        dwcpd.peers = List.of(new Dwcpd.Peer("beta", "192.0.2.20:7470", "/run/dwcp/peer/beta.sock"),
+        dwcpd.peers = List.of(
+                new Dwcpd.Peer("beta", "192.0.2.20:7470", "/run/dwcp/peer/beta.sock"),
                 new Dwcpd.Peer("gamma", "192.0.2.30:7470", "/run/dwcp/peer/gamma.sock"));
     }
 
     @AfterEach
-    void tearDown()
-            throws IOException
-    {
+    void tearDown() throws IOException {
         Files.deleteIfExists(config);
         Files.deleteIfExists(directory);
     }
 
     /** A running domain whose migration lasts {@code polls} progress samples. */
-    private FakeLibvirt.FakeDomain domain(String name, long memory, double dirtyBytesPerSecond, int polls)
-    {
+    private FakeLibvirt.FakeDomain domain(String name, long memory, double dirtyBytesPerSecond, int polls) {
         FakeLibvirt.FakeDomain domain = libvirt.add(name);
         domain.memoryBytes = memory;
         domain.dirtyBytesPerSecond = dirtyBytesPerSecond;
         for (int i = 1; i <= polls; i++) {
-            domain.script.add(new JobStats(JobStats.Type.UNBOUNDED, 100L * i, memory, memory * i / polls, memory - memory * i / polls,
-                    OptionalLong.of(1), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty()));
+            domain.script.add(new JobStats(
+                    JobStats.Type.UNBOUNDED,
+                    100L * i,
+                    memory,
+                    memory * i / polls,
+                    memory - memory * i / polls,
+                    OptionalLong.of(1),
+                    OptionalLong.empty(),
+                    OptionalLong.empty(),
+                    OptionalLong.empty()));
         }
         return domain;
     }
 
-    private int run(String... arguments)
-    {
-        MigrateCommand.Environment base = new MigrateCommand.Environment(libvirt, socket -> dwcpd, interruptHandler::set,
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-                false, 120, Duration.ofMillis(10), Duration.ofSeconds(10));
-        CommandLine commandLine = new CommandLine(new EvacuateCommand(new EvacuateCommand.Environment(base, () -> "alpha.example.net")));
+    private int run(String... arguments) {
+        MigrateCommand.Environment base = new MigrateCommand.Environment(
+                libvirt,
+                socket -> dwcpd,
+                interruptHandler::set,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                false,
+                120,
+                Duration.ofMillis(10),
+                Duration.ofSeconds(10));
+        CommandLine commandLine =
+                new CommandLine(new EvacuateCommand(new EvacuateCommand.Environment(base, () -> "alpha.example.net")));
         commandLine.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
         commandLine.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         List<String> all = new ArrayList<>(List.of("--config", config.toString()));
@@ -81,24 +91,20 @@ class EvacuateCommandTest
         return commandLine.execute(all.toArray(String[]::new));
     }
 
-    private String out()
-    {
+    private String out() {
         return out.toString(StandardCharsets.UTF_8);
     }
 
-    private String err()
-    {
+    private String err() {
         return err.toString(StandardCharsets.UTF_8);
     }
 
-    private List<String> lines(String prefix)
-    {
+    private List<String> lines(String prefix) {
         return out().lines().filter(line -> line.startsWith(prefix)).toList();
     }
 
     @Test
-    void dryRunPrintsThePlanWithItsSourcesAndChangesNothing()
-    {
+    void dryRunPrintsThePlanWithItsSourcesAndChangesNothing() {
         domain("db", 4 * GIB, 2e6, 1);
         domain("web", GIB, 1e6, 1);
         domain("cache", GIB / 2, 0, 1);
@@ -106,12 +112,22 @@ class EvacuateCommandTest
         String text = out();
         assertTrue(text.contains("Evacuating alpha (3 running domains) to beta, gamma; policy itp\n"), text);
         assertTrue(text.contains("Measuring the dirty rate of 3 domains over 1 s (QEMU calc-dirty-rate)"), text);
-        assertTrue(text.contains("link to beta: no measurement (no control plane); assumed 100.0 Mbit/s (--link-rate)"), text);
-        assertTrue(text.contains("baselines held at the destinations: not reported by dwcpd's control API; planned without"), text);
+        assertTrue(
+                text.contains("link to beta: no measurement (no control plane); assumed 100.0 Mbit/s (--link-rate)"),
+                text);
+        assertTrue(
+                text.contains(
+                        "baselines held at the destinations: not reported by dwcpd's control API; planned without"),
+                text);
         assertTrue(text.contains("Evacuation plan: 3 VMs to move, 0 refused; predicted makespan "), text);
-        assertTrue(text.contains("Links (estimate, most migrations at once): beta 100.0 Mbit/s x2; gamma 100.0 Mbit/s x2; uplink 200.0 Mbit/s"), text);
-        // one line per VM: order, name, RAM, measured dirty rate, destination, predicted times, reasons; the largest first
-        List<String> steps = text.lines().filter(line -> line.matches(" +[0-9]+ {2}\\S+ .*")).toList();
+        assertTrue(
+                text.contains(
+                        "Links (estimate, most migrations at once): beta 100.0 Mbit/s x2; gamma 100.0 Mbit/s x2; uplink 200.0 Mbit/s"),
+                text);
+        // one line per VM: order, name, RAM, measured dirty rate, destination, predicted times, reasons; the largest
+        // first
+        List<String> steps =
+                text.lines().filter(line -> line.matches(" +[0-9]+ {2}\\S+ .*")).toList();
         assertEquals(3, steps.size(), text);
         assertTrue(steps.get(0).matches(" +1 {2}db +4\\.0 GiB +16\\.0 Mbit/s +(beta|gamma) .*"), steps.get(0));
         assertTrue(steps.get(1).contains("web") && steps.get(1).contains("8.0 Mbit/s"), steps.get(1));
@@ -121,12 +137,20 @@ class EvacuateCommandTest
     }
 
     @Test
-    void controlPlaneLinksAndCapacitiesAreUsed()
-    {
+    void controlPlaneLinksAndCapacitiesAreUsed() {
         domain("vm1", GIB, 0, 1);
-        dwcpd.region = Optional.of(new Dwcpd.Region("eu", "alpha", "alpha", 10, true, 3,
-                List.of(new Dwcpd.Host("beta", "192.0.2.20:7470", 4, "0.1.0", "ab", 1)), 10,
-                List.of(new Dwcpd.Link("alpha", "beta", 20_000, 50_000_000, 0, 1)), 10, List.of()));
+        dwcpd.region = Optional.of(new Dwcpd.Region(
+                "eu",
+                "alpha",
+                "alpha",
+                10,
+                true,
+                3,
+                List.of(new Dwcpd.Host("beta", "192.0.2.20:7470", 4, "0.1.0", "ab", 1)),
+                10,
+                List.of(new Dwcpd.Link("alpha", "beta", 20_000, 50_000_000, 0, 1)),
+                10,
+                List.of()));
         assertEquals(0, run("--dry-run", "--to", "beta"), err());
         assertTrue(out().contains("link to beta: 400.0 Mbit/s measured by the control plane (RTT 20.0 ms)"), out());
         assertTrue(out().contains("vm1") && out().contains("beta"), out());
@@ -134,8 +158,7 @@ class EvacuateCommandTest
     }
 
     @Test
-    void runsThePlanWithAtMostMaxConcurrentMigrations()
-    {
+    void runsThePlanWithAtMostMaxConcurrentMigrations() {
         for (String name : List.of("vm1", "vm2", "vm3", "vm4", "vm5")) {
             domain(name, GIB, 0, 5);
         }
@@ -144,19 +167,21 @@ class EvacuateCommandTest
         assertEquals(3, lines("Wave ").size(), out());
         for (String name : List.of("vm1", "vm2", "vm3", "vm4", "vm5")) {
             assertTrue(dwcpd.calls.contains("release m-" + name), dwcpd.calls.toString());
-            assertTrue(out().lines().anyMatch(line -> line.matches(name + " +(beta|gamma) +moved +[0-9.]+ s +-")), out());
+            assertTrue(
+                    out().lines().anyMatch(line -> line.matches(name + " +(beta|gamma) +moved +[0-9.]+ s +-")), out());
             String uri = libvirt.domains.get(name).destinationUri;
             assertTrue(uri.equals("qemu+tls://192.0.2.20/system") || uri.equals("qemu+tls://192.0.2.30/system"), uri);
             // through the migration's own socket, as dwcp migrate does
-            assertTrue(libvirt.domains.get(name).parameters.migrateUri().endsWith("/m-" + name + ".sock"), libvirt.domains.get(name).parameters.toString());
+            assertTrue(
+                    libvirt.domains.get(name).parameters.migrateUri().endsWith("/m-" + name + ".sock"),
+                    libvirt.domains.get(name).parameters.toString());
         }
         assertTrue(out().contains("Migrating vm1 to "), out());
         assertTrue(out().contains("Moved 5 of 5 domains."), out());
     }
 
     @Test
-    void serialPolicyRunsOneAtATime()
-    {
+    void serialPolicyRunsOneAtATime() {
         domain("vm1", GIB, 0, 3);
         domain("vm2", GIB, 0, 3);
         domain("vm3", GIB, 0, 3);
@@ -166,13 +191,17 @@ class EvacuateCommandTest
     }
 
     @Test
-    void aFailingVmIsReportedWhileTheOthersMove()
-    {
+    void aFailingVmIsReportedWhileTheOthersMove() {
         domain("vm1", GIB, 0, 3);
         domain("vm2", GIB, 0, 3).ending = FakeLibvirt.Ending.FAIL;
         domain("vm3", GIB, 0, 3);
         assertEquals(5, run(), out() + err());
-        assertTrue(out().lines().anyMatch(line -> line.matches("vm2 +(beta|gamma) +failed +[0-9.]+ s +- +migration of 'vm2' to .*unexpectedly failed")), out());
+        assertTrue(
+                out().lines()
+                        .anyMatch(
+                                line -> line.matches(
+                                        "vm2 +(beta|gamma) +failed +[0-9.]+ s +- +migration of 'vm2' to .*unexpectedly failed")),
+                out());
         assertTrue(out().lines().anyMatch(line -> line.matches("vm1 +\\S+ +moved .*")), out());
         assertTrue(out().lines().anyMatch(line -> line.matches("vm3 +\\S+ +moved .*")), out());
         assertTrue(out().contains("Moved 2 of 3 domains; the others keep running on this host."), out());
@@ -180,13 +209,15 @@ class EvacuateCommandTest
     }
 
     @Test
-    void orderConstraintsAndGroupsShapeTheWaves()
-    {
+    void orderConstraintsAndGroupsShapeTheWaves() {
         domain("app", GIB, 0, 2);
         domain("db", GIB / 2, 0, 2);
         domain("web1", GIB / 4, 0, 2);
         domain("web2", GIB / 4, 0, 2);
-        assertEquals(0, run("--after", "app:db", "--group", "web1,web2", "--max-concurrent", "2", "--progress", "none"), err());
+        assertEquals(
+                0,
+                run("--after", "app:db", "--group", "web1,web2", "--max-concurrent", "2", "--progress", "none"),
+                err());
         List<String> waves = lines("Wave ");
         int db = -1;
         int app = -1;
@@ -205,37 +236,47 @@ class EvacuateCommandTest
     }
 
     @Test
-    void aVmThatCannotConvergeIsLeftRunningWithTheReason()
-    {
+    void aVmThatCannotConvergeIsLeftRunningWithTheReason() {
         domain("calm", GIB, 0, 2);
         domain("hot", GIB, 200e6, 2);
         assertEquals(5, run("--progress", "none"), out() + err());
-        assertTrue(out().lines().anyMatch(line -> line.matches("hot +- +refused +- +- +cannot converge by pre-copy.*")), out());
+        assertTrue(
+                out().lines().anyMatch(line -> line.matches("hot +- +refused +- +- +cannot converge by pre-copy.*")),
+                out());
         assertFalse(libvirt.calls.contains("migrate hot"), libvirt.calls.toString());
         assertTrue(libvirt.calls.contains("migrate calm"), libvirt.calls.toString());
     }
 
     @Test
-    void ctrlCAbortsTheRunningMigrationAndStartsNoMore()
-    {
+    void ctrlCAbortsTheRunningMigrationAndStartsNoMore() {
         domain("vm1", GIB, 0, 50).onSecondPoll = () -> interruptHandler.get().run();
         domain("vm2", GIB / 2, 0, 2);
         assertEquals(130, run("--policy", "serial", "--progress", "none"), out() + err());
         assertTrue(libvirt.calls.contains("abortJob vm1"), libvirt.calls.toString());
         assertFalse(libvirt.calls.contains("migrate vm2"), libvirt.calls.toString());
-        assertTrue(out().lines().anyMatch(line -> line.matches("vm1 +(beta|gamma) +interrupted +[0-9.]+ s +- +interrupted \\(Ctrl-C\\): the job was aborted")), out());
-        assertTrue(out().lines().anyMatch(line -> line.matches("vm2 +- +not started +- +- +interrupted \\(Ctrl-C\\) before its wave")), out());
+        assertTrue(
+                out().lines()
+                        .anyMatch(
+                                line -> line.matches(
+                                        "vm1 +(beta|gamma) +interrupted +[0-9.]+ s +- +interrupted \\(Ctrl-C\\): the job was aborted")),
+                out());
+        assertTrue(
+                out().lines()
+                        .anyMatch(line ->
+                                line.matches("vm2 +- +not started +- +- +interrupted \\(Ctrl-C\\) before its wave")),
+                out());
         assertTrue(out().contains("Moved 0 of 2 domains; the others keep running on this host."), out());
     }
 
     @Test
-    void clearErrors()
-            throws IOException
-    {
+    void clearErrors() throws IOException {
         domain("vm1", GIB, 0, 1);
         assertEquals(2, run("--dry-run", "delta"));
-        assertTrue(err().contains("dwcp evacuate: 'delta' is not this host (host name alpha.example.net, dwcpd node alpha): "
-                + "dwcp evacuate moves this host's domains only; run it on delta"), err());
+        assertTrue(
+                err().contains(
+                                "dwcp evacuate: 'delta' is not this host (host name alpha.example.net, dwcpd node alpha): "
+                                        + "dwcp evacuate moves this host's domains only; run it on delta"),
+                err());
         assertEquals(0, run("--dry-run", "alpha"), err());
         assertEquals(0, run("--dry-run", "alpha.example.net"), err());
 
@@ -251,12 +292,17 @@ class EvacuateCommandTest
 
         dwcpd.down = "dwcpd is not running: /run/dwcp/control.sock: connection refused";
         assertEquals(3, run("--dry-run"));
-        assertTrue(err().contains("dwcp evacuate: dwcpd is not running: /run/dwcp/control.sock: connection refused"), err());
+        assertTrue(
+                err().contains("dwcp evacuate: dwcpd is not running: /run/dwcp/control.sock: connection refused"),
+                err());
         dwcpd.down = null;
 
         libvirt.domains.get("vm1").active = false;
         assertEquals(4, run("--dry-run"));
-        assertTrue(err().contains("dwcp evacuate: no running domain on this host (libvirt qemu:///system): nothing to evacuate"), err());
+        assertTrue(
+                err().contains(
+                                "dwcp evacuate: no running domain on this host (libvirt qemu:///system): nothing to evacuate"),
+                err());
 
         libvirt.refuseConnection = "Failed to connect socket";
         assertEquals(4, run("--dry-run"));
@@ -264,10 +310,12 @@ class EvacuateCommandTest
     }
 
     @Test
-    void anUnmeasurableDirtyRateIsSaid()
-    {
+    void anUnmeasurableDirtyRateIsSaid() {
         domain("vm1", GIB, 0, 1).dirtyRateFailure = "The command calc-dirty-rate has not been found";
         assertEquals(0, run("--dry-run"), err());
-        assertTrue(out().contains("vm1: dirty rate unknown (QEMU monitor of 'vm1': The command calc-dirty-rate has not been found); planned as 0"), out());
+        assertTrue(
+                out().contains(
+                                "vm1: dirty rate unknown (QEMU monitor of 'vm1': The command calc-dirty-rate has not been found); planned as 0"),
+                out());
     }
 }

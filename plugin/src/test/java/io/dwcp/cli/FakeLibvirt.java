@@ -13,68 +13,62 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * list of job statistics handed out one per poll, then the migration completes or fails), and a
  * record of every call.
  */
-final class FakeLibvirt
-        implements Libvirt
-{
+final class FakeLibvirt implements Libvirt {
     final List<String> calls = new CopyOnWriteArrayList<>();
     final Map<String, FakeDomain> domains = new HashMap<>();
     String refuseConnection;
     /** Migrations running now, and the most that ever ran at once. */
     final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+
     final java.util.concurrent.atomic.AtomicInteger maxRunning = new java.util.concurrent.atomic.AtomicInteger();
 
-    FakeDomain add(String name)
-    {
+    FakeDomain add(String name) {
         FakeDomain domain = new FakeDomain(name);
         domains.put(name, domain);
         return domain;
     }
 
     @Override
-    public Connection open(String uri)
-            throws LibvirtException
-    {
+    public Connection open(String uri) throws LibvirtException {
         calls.add("open " + uri);
         if (refuseConnection != null) {
             throw new LibvirtException("cannot connect to " + uri + ": " + refuseConnection);
         }
-        return new Connection()
-        {
+        return new Connection() {
             @Override
-            public Domain domain(String name)
-                    throws LibvirtException
-            {
+            public Domain domain(String name) throws LibvirtException {
                 FakeDomain domain = domains.get(name);
                 if (domain == null) {
-                    throw new LibvirtException("no domain '" + name + "': Domain not found: no domain with matching name '" + name + "'");
+                    throw new LibvirtException(
+                            "no domain '" + name + "': Domain not found: no domain with matching name '" + name + "'");
                 }
                 return domain;
             }
 
             @Override
-            public List<String> runningDomains()
-                    throws LibvirtException
-            {
+            public List<String> runningDomains() throws LibvirtException {
                 calls.add("list " + uri);
-                return domains.values().stream().filter(domain -> domain.active).map(domain -> domain.name).sorted().toList();
+                return domains.values().stream()
+                        .filter(domain -> domain.active)
+                        .map(domain -> domain.name)
+                        .sorted()
+                        .toList();
             }
 
             @Override
-            public void close()
-            {
+            public void close() {
                 calls.add("close " + uri);
             }
         };
     }
 
-    enum Ending
-    {
-        COMPLETE, FAIL, NEVER
+    enum Ending {
+        COMPLETE,
+        FAIL,
+        NEVER
     }
 
-    final class FakeDomain
-            implements Domain
-    {
+    final class FakeDomain implements Domain {
         final String name;
         boolean active = true;
         Ending ending = Ending.COMPLETE;
@@ -91,34 +85,28 @@ final class FakeLibvirt
         MigrationParameters parameters;
         int flags = -1;
 
-        FakeDomain(String name)
-        {
+        FakeDomain(String name) {
             this.name = name;
         }
 
         @Override
-        public boolean isActive()
-        {
+        public boolean isActive() {
             return active;
         }
 
         @Override
-        public void migrate(String destinationUri, MigrationParameters parameters, int flags)
-                throws LibvirtException
-        {
+        public void migrate(String destinationUri, MigrationParameters parameters, int flags) throws LibvirtException {
             calls.add("migrate " + name);
             maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
             try {
                 migrateScripted(destinationUri, parameters, flags);
-            }
-            finally {
+            } finally {
                 running.decrementAndGet();
             }
         }
 
         private void migrateScripted(String destinationUri, MigrationParameters parameters, int flags)
-                throws LibvirtException
-        {
+                throws LibvirtException {
             this.destinationUri = destinationUri;
             this.parameters = parameters;
             this.flags = flags;
@@ -126,24 +114,24 @@ final class FakeLibvirt
                 while (!aborted && !(scriptDone && ending != Ending.NEVER)) {
                     try {
                         wait();
-                    }
-                    catch (InterruptedException e) {
+                    } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new LibvirtException("interrupted");
                     }
                 }
                 if (aborted) {
-                    throw new LibvirtException("migration of '" + name + "' to " + destinationUri + ": operation aborted: migration out job: canceled by client");
+                    throw new LibvirtException("migration of '" + name + "' to " + destinationUri
+                            + ": operation aborted: migration out job: canceled by client");
                 }
             }
             if (ending == Ending.FAIL) {
-                throw new LibvirtException("migration of '" + name + "' to " + destinationUri + ": operation failed: migration out job: unexpectedly failed");
+                throw new LibvirtException("migration of '" + name + "' to " + destinationUri
+                        + ": operation failed: migration out job: unexpectedly failed");
             }
         }
 
         @Override
-        public synchronized JobStats jobStats()
-        {
+        public synchronized JobStats jobStats() {
             polls++;
             if (polls == 2) {
                 onSecondPoll.run();
@@ -157,15 +145,12 @@ final class FakeLibvirt
         }
 
         @Override
-        public long memoryBytes()
-        {
+        public long memoryBytes() {
             return memoryBytes;
         }
 
         @Override
-        public synchronized void startDirtyRate(int seconds)
-                throws LibvirtException
-        {
+        public synchronized void startDirtyRate(int seconds) throws LibvirtException {
             calls.add("calc-dirty-rate " + name + " " + seconds);
             if (dirtyRateFailure != null) {
                 throw new LibvirtException("QEMU monitor of '" + name + "': " + dirtyRateFailure);
@@ -175,9 +160,7 @@ final class FakeLibvirt
 
         /** Measuring for one query after the start, then measured. */
         @Override
-        public synchronized OptionalDouble dirtyRate()
-                throws LibvirtException
-        {
+        public synchronized OptionalDouble dirtyRate() throws LibvirtException {
             if (dirtyRateSeconds == 0) {
                 throw new LibvirtException("dirty rate of '" + name + "': QEMU's measurement is unstarted");
             }
@@ -189,8 +172,7 @@ final class FakeLibvirt
         }
 
         @Override
-        public synchronized void abortJob()
-        {
+        public synchronized void abortJob() {
             calls.add("abortJob " + name);
             aborted = true;
             notifyAll();

@@ -1,29 +1,26 @@
 package io.dwcp.cli;
 
-import io.dwcp.daemon.DwcpdCommand;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-import picocli.CommandLine.Model.ArgSpec;
-import picocli.CommandLine.Model.CommandSpec;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.daemon.DwcpdCommand;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * The help of {@code dwcp} and {@code dwcpd} reads as whole sentences: every command has a
  * one-sentence header (the command lists and the man pages' NAME use it), its description's
  * paragraphs and every option's description end as sentences, not mid-phrase.
  */
-class HelpTextTest
-{
+class HelpTextTest {
     @Test
-    void everyCommandAndOptionIsDescribedInWholeSentences()
-    {
+    void everyCommandAndOptionIsDescribedInWholeSentences() {
         List<String> problems = new ArrayList<>();
         check(new CommandLine(new DwcpCommand()), problems);
         check(DwcpdCommand.commandLine(), problems);
@@ -31,23 +28,31 @@ class HelpTextTest
     }
 
     @Test
-    void theCommandListShowsWholeHeaders()
-    {
+    void theCommandListShowsWholeHeaders() {
         StringWriter help = new StringWriter();
         CommandLine dwcp = new CommandLine(new DwcpCommand());
         dwcp.setOut(new PrintWriter(help));
         assertEquals(0, dwcp.execute("--help"));
         String text = help.toString().replaceAll("\\s+", " ");
-        assertTrue(text.contains(" migrate Live-migrate a libvirt domain to another host through the local dwcpd. "), text);
-        assertTrue(text.contains(" evacuate Live-migrate every running domain of this host to other hosts, planned by ITP. "), text);
-        assertTrue(text.contains(" baselines List the baselines the local dwcpd keeps, or remove those of a VM. "), text);
-        assertTrue(text.contains(" status Show this host's region, its leader, hosts and links as the local dwcpd sees them. "), text);
-        assertTrue(text.contains(" stream Inspect or copy captured QEMU migration channels (QEMU 7.2 to 10.x). "), text);
+        assertTrue(
+                text.contains(" migrate Live-migrate a libvirt domain to another host through the local dwcpd. "),
+                text);
+        assertTrue(
+                text.contains(
+                        " evacuate Live-migrate every running domain of this host to other hosts, planned by ITP. "),
+                text);
+        assertTrue(
+                text.contains(" baselines List the baselines the local dwcpd keeps, or remove those of a VM. "), text);
+        assertTrue(
+                text.contains(
+                        " status Show this host's region, its leader, hosts and links as the local dwcpd sees them. "),
+                text);
+        assertTrue(
+                text.contains(" stream Inspect or copy captured QEMU migration channels (QEMU 7.2 to 10.x). "), text);
     }
 
     @Test
-    void migrateHelpTellsOfRegionHostsAndToRegion()
-    {
+    void migrateHelpTellsOfRegionHostsAndToRegion() {
         StringWriter help = new StringWriter();
         CommandLine dwcp = new CommandLine(new DwcpCommand());
         dwcp.setOut(new PrintWriter(help));
@@ -55,25 +60,29 @@ class HelpTextTest
         String text = help.toString().replaceAll("\\s+", " ");
         assertTrue(text.contains("Usage: dwcp migrate [-hV] [--dry-run] [--keep-source] [--transient]"), text);
         assertTrue(text.contains(" DOMAIN [TARGET]"), text);
-        assertTrue(text.contains(" --to-region=REGION Instead of TARGET: let dwcpd choose the host of REGION (this host's region) by the baseline it holds of DOMAIN, "
-                + "the measured link and its free capacity; prints each candidate's figures and why the one was chosen. "), text);
-        assertTrue(text.contains("When dwcpd runs a region (region.name) and HOST is none of its configured peers, dwcpd looks HOST up in the region's host records "), text);
-        assertTrue(text.contains("Every figure is read within region.staleness-bound, or the choice is refused. "), text);
+        assertTrue(
+                text.contains(
+                        " --to-region=REGION Instead of TARGET: let dwcpd choose the host of REGION (this host's region) by the baseline it holds of DOMAIN, "
+                                + "the measured link and its free capacity; prints each candidate's figures and why the one was chosen. "),
+                text);
+        assertTrue(
+                text.contains(
+                        "When dwcpd runs a region (region.name) and HOST is none of its configured peers, dwcpd looks HOST up in the region's host records "),
+                text);
+        assertTrue(
+                text.contains("Every figure is read within region.staleness-bound, or the choice is refused. "), text);
     }
 
     /** picocli formats help text with String.format: a lone '%' garbles the text (and the man page generator fails on it). */
-    private static void formats(String where, String text, List<String> problems)
-    {
+    private static void formats(String where, String text, List<String> problems) {
         try {
             String.format(text);
-        }
-        catch (java.util.IllegalFormatException e) {
+        } catch (java.util.IllegalFormatException e) {
             problems.add(where + " is not a valid format string ('%' must be '%%'): " + e + ": " + text);
         }
     }
 
-    private static void check(CommandLine command, List<String> problems)
-    {
+    private static void check(CommandLine command, List<String> problems) {
         CommandSpec spec = command.getCommandSpec();
         String name = spec.qualifiedName();
         if (spec.mixinStandardHelpOptions() && spec.version().length == 0) {
@@ -95,9 +104,13 @@ class HelpTextTest
         arguments.addAll(spec.positionalParameters());
         for (ArgSpec argument : arguments) {
             String description = String.join(" ", argument.description());
-            formats(name + " " + argument.paramLabel() + ": description", description.replace("${DEFAULT-VALUE}", "x"), problems);
+            formats(
+                    name + " " + argument.paramLabel() + ": description",
+                    description.replace("${DEFAULT-VALUE}", "x"),
+                    problems);
             if (description.isBlank() || !description.endsWith(".")) {
-                problems.add(name + " " + argument.paramLabel() + ": description is not a sentence: '" + description + "'");
+                problems.add(
+                        name + " " + argument.paramLabel() + ": description is not a sentence: '" + description + "'");
             }
         }
         for (CommandLine subcommand : command.getSubcommands().values()) {

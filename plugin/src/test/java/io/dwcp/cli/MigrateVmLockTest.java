@@ -1,15 +1,13 @@
 package io.dwcp.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.daemon.DwcpDaemon;
 import io.dwcp.tls.CertificateAuthority;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,11 +31,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The VM lock through the control plane: two real dwcpd of region {@code lab} (alpha runs the
@@ -46,8 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * refused naming alpha and its migration, before libvirt is asked to migrate; once alpha lets go
  * (DELETE, as dwcp migrate does when it ends), beta's migration goes ahead and lets go in turn.
  */
-class MigrateVmLockTest
-{
+class MigrateVmLockTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -57,29 +54,25 @@ class MigrateVmLockTest
     private Path settings;
 
     @BeforeEach
-    void setUp()
-            throws IOException
-    {
+    void setUp() throws IOException {
         settings = directory.resolve("dwcp.properties");
         Files.writeString(settings, "node.run-dir=/run/dwcp\n");
     }
 
     @AfterEach
-    void tearDown()
-            throws Exception
-    {
+    void tearDown() throws Exception {
         while (!opened.isEmpty()) {
             opened.pop().close();
         }
     }
 
-    private Map<String, String> properties(String name, String peer)
-    {
+    private Map<String, String> properties(String name, String peer) {
         Path tls = directory.resolve("tls");
         if (!Files.exists(tls.resolve("ca.pem"))) {
             CertificateAuthority.create(tls, "test CA", Duration.ofDays(1));
         }
-        CertificateAuthority.load(tls).issue(name, tls.resolve(name + ".pem"), tls.resolve(name + ".key"), Duration.ofDays(1));
+        CertificateAuthority.load(tls)
+                .issue(name, tls.resolve(name + ".pem"), tls.resolve(name + ".key"), Duration.ofDays(1));
         Map<String, String> properties = new HashMap<>();
         properties.put("node.name", name);
         properties.put("node.run-dir", directory.resolve(name + "-run").toString());
@@ -95,18 +88,16 @@ class MigrateVmLockTest
         return properties;
     }
 
-    private DwcpDaemon start(Map<String, String> properties)
-            throws Exception
-    {
+    private DwcpDaemon start(Map<String, String> properties) throws Exception {
         DwcpDaemon daemon = DwcpDaemon.create(properties);
         opened.push(daemon);
         daemon.start();
         return daemon;
     }
 
-    private ControlClient client(String name)
-    {
-        ControlClient client = new ControlClient(directory.resolve(name + "-run").resolve("control.sock"), Duration.ofSeconds(10));
+    private ControlClient client(String name) {
+        ControlClient client =
+                new ControlClient(directory.resolve(name + "-run").resolve("control.sock"), Duration.ofSeconds(10));
         opened.push(client);
         return client;
     }
@@ -114,28 +105,41 @@ class MigrateVmLockTest
     /** {@code dwcp migrate DOMAIN dwcp://PEER} through the named daemon's socket; exit status, stdout and stderr. */
     private record Run(int exit, String out, String err) {}
 
-    private Run migrate(String through, FakeLibvirt libvirt, String domain, String peer)
-    {
+    private Run migrate(String through, FakeLibvirt libvirt, String domain, String peer) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        MigrateCommand.Environment environment = new MigrateCommand.Environment(libvirt,
-                socket -> new DwcpdControl(new ControlClient(socket, Duration.ofSeconds(10))), handler -> {},
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-                false, 120, Duration.ofMillis(10), Duration.ZERO);
-        int exit = new CommandLine(new MigrateCommand(environment)).execute("--config", settings.toString(), "--progress", "none",
-                "--control-socket", directory.resolve(through + "-run").resolve("control.sock").toString(), domain, "dwcp://" + peer);
+        MigrateCommand.Environment environment = new MigrateCommand.Environment(
+                libvirt,
+                socket -> new DwcpdControl(new ControlClient(socket, Duration.ofSeconds(10))),
+                handler -> {},
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                false,
+                120,
+                Duration.ofMillis(10),
+                Duration.ZERO);
+        int exit = new CommandLine(new MigrateCommand(environment))
+                .execute(
+                        "--config",
+                        settings.toString(),
+                        "--progress",
+                        "none",
+                        "--control-socket",
+                        directory
+                                .resolve(through + "-run")
+                                .resolve("control.sock")
+                                .toString(),
+                        domain,
+                        "dwcp://" + peer);
         return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
-    private static Map<String, String> announcement(String domain, String peer)
-    {
+    private static Map<String, String> announcement(String domain, String peer) {
         return Map.of("protocol", "1", "domain", domain, "peer", peer);
     }
 
     @Test
-    void aSecondMigrationOfTheSameVmIsRefusedAcrossTheRegion()
-            throws Exception
-    {
+    void aSecondMigrationOfTheSameVmIsRefusedAcrossTheRegion() throws Exception {
         Map<String, String> alphaProperties = properties("alpha", "beta");
         int port = freePort();
         alphaProperties.put("region.zookeeper.embedded", "true");
@@ -147,7 +151,8 @@ class MigrateVmLockTest
         ControlClient alpha = client("alpha");
         ControlClient beta = client("beta");
 
-        // alpha announces vm1 twice (libvirt refused the first attempt): the second replaces the first and holds the lock
+        // alpha announces vm1 twice (libvirt refused the first attempt): the second replaces the first and holds the
+        // lock
         ControlClient.Reply first = alpha.postForm("/v1/migrations", announcement("vm1", "beta"));
         assertEquals(201, first.status(), first.body());
         ControlClient.Reply second = alpha.postForm("/v1/migrations", announcement("vm1", "beta"));
@@ -159,8 +164,14 @@ class MigrateVmLockTest
         libvirt.add("vm1").script.add(JobStats.NONE);
         Run refused = migrate("beta", libvirt, "vm1", "alpha");
         assertEquals(ExitCode.DWCPD_UNAVAILABLE.code(), refused.exit(), refused.err());
-        assertTrue(Pattern.compile("dwcp migrate: dwcpd at unix:\\S+ answered 409 to /v1/migrations: VM 'vm1' is already being migrated by host alpha "
-                + "\\(migration " + holding + ", since \\S+\\): one migration per VM at a time\n").matcher(refused.err()).matches(), refused.err());
+        assertTrue(
+                Pattern.compile(
+                                "dwcp migrate: dwcpd at unix:\\S+ answered 409 to /v1/migrations: VM 'vm1' is already being migrated by host alpha "
+                                        + "\\(migration " + holding
+                                        + ", since \\S+\\): one migration per VM at a time\n")
+                        .matcher(refused.err())
+                        .matches(),
+                refused.err());
         assertFalse(libvirt.calls.contains("migrate vm1"), "libvirt was not asked: " + libvirt.calls);
         JsonNode betaMigrations = JSON.readTree(beta.get("/v1/migrations").body());
         assertEquals(0, betaMigrations.size(), "the refused announcement is withdrawn: " + betaMigrations);
@@ -185,16 +196,16 @@ class MigrateVmLockTest
      * by itself (its once-a-second sweep, nobody asking it anything) soon after the session ends.
      */
     @Test
-    void aRunningMigrationKeepsItsLockUntilItsSessionEnds()
-            throws Exception
-    {
+    void aRunningMigrationKeepsItsLockUntilItsSessionEnds() throws Exception {
         int port = freePort();
         Map<String, String> betaProperties = properties("beta", "alpha");
         betaProperties.put("region.zookeeper.embedded", "true");
         betaProperties.put("region.zookeeper.embedded-listen", "127.0.0.1:" + port);
         DwcpDaemon betaDaemon = start(betaProperties);
         Map<String, String> alphaProperties = properties("alpha", "beta");
-        alphaProperties.put("peer.beta.address", "127.0.0.1:" + betaDaemon.tunnelServer().localAddress().getPort());
+        alphaProperties.put(
+                "peer.beta.address",
+                "127.0.0.1:" + betaDaemon.tunnelServer().localAddress().getPort());
         alphaProperties.put("region.zookeeper.connect", "127.0.0.1:" + port);
         start(alphaProperties);
         ControlClient alpha = client("alpha");
@@ -220,13 +231,20 @@ class MigrateVmLockTest
                     return total;
                 }
             });
-            try (SocketChannel source = SocketChannel.open(UnixDomainSocketAddress.of(Path.of(migration.path("socket").asText())))) {
+            try (SocketChannel source = SocketChannel.open(
+                    UnixDomainSocketAddress.of(Path.of(migration.path("socket").asText())))) {
                 source.write(ByteBuffer.wrap(new byte[1 << 20]));
                 awaitState(alpha, id, "open");
                 ControlClient.Reply running = alpha.delete("/v1/migrations/" + id);
                 assertEquals(409, running.status(), running.body());
-                assertEquals("migration " + id + " still runs: its VM lock is let go of when its session ends\n", running.body());
-                assertEquals(409, beta.postForm("/v1/migrations", announcement("vm1", "alpha")).status(), "held while the session runs");
+                assertEquals(
+                        "migration " + id + " still runs: its VM lock is let go of when its session ends\n",
+                        running.body());
+                assertEquals(
+                        409,
+                        beta.postForm("/v1/migrations", announcement("vm1", "alpha"))
+                                .status(),
+                        "held while the session runs");
             }
             assertEquals(1 << 20, received.get(60, TimeUnit.SECONDS));
         }
@@ -244,9 +262,7 @@ class MigrateVmLockTest
         assertEquals(204, alpha.delete("/v1/migrations/" + id).status(), "an ended migration is forgotten at once");
     }
 
-    private static void awaitState(ControlClient client, String id, String state)
-            throws Exception
-    {
+    private static void awaitState(ControlClient client, String id, String state) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         String body = client.get("/v1/migrations/" + id).body();
         while (!JSON.readTree(body).path("state").asText().equals(state)) {
@@ -257,9 +273,7 @@ class MigrateVmLockTest
     }
 
     @Test
-    void withoutAControlPlaneNothingIsLocked()
-            throws Exception
-    {
+    void withoutAControlPlaneNothingIsLocked() throws Exception {
         Map<String, String> alphaProperties = properties("alpha", "beta");
         alphaProperties.remove("region.name");
         alphaProperties.remove("gossip.listen");
@@ -272,9 +286,7 @@ class MigrateVmLockTest
         assertEquals(404, alpha.get("/v1/migrations/" + id).status());
     }
 
-    private static int freePort()
-            throws IOException
-    {
+    private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }

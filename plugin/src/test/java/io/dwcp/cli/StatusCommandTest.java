@@ -1,12 +1,10 @@
 package io.dwcp.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,13 +15,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** {@code dwcp status} against a hand-written dwcpd: with and without a control plane, text and JSON, dwcpd down. */
-class StatusCommandTest
-{
+class StatusCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long NOW = 1_800_000_000_000L;
 
@@ -35,28 +33,27 @@ class StatusCommandTest
     private Path config;
 
     @BeforeEach
-    void setUp()
-            throws IOException
-    {
+    void setUp() throws IOException {
         directory = Files.createTempDirectory("dwcp-status");
         config = directory.resolve("dwcp.properties");
         Files.writeString(config, "control.socket=/run/dwcp-test/control.sock\n");
     }
 
     @AfterEach
-    void tearDown()
-            throws IOException
-    {
+    void tearDown() throws IOException {
         Files.deleteIfExists(config);
         Files.deleteIfExists(directory);
     }
 
-    private int run(String... arguments)
-    {
-        StatusCommand.Environment environment = new StatusCommand.Environment(socket -> {
-            sockets.add(socket);
-            return dwcpd;
-        }, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), () -> NOW);
+    private int run(String... arguments) {
+        StatusCommand.Environment environment = new StatusCommand.Environment(
+                socket -> {
+                    sockets.add(socket);
+                    return dwcpd;
+                },
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                () -> NOW);
         CommandLine commandLine = new CommandLine(new StatusCommand(environment));
         commandLine.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
         commandLine.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
@@ -65,30 +62,34 @@ class StatusCommandTest
         return commandLine.execute(all.toArray(String[]::new));
     }
 
-    private String out()
-    {
+    private String out() {
         return out.toString(StandardCharsets.UTF_8);
     }
 
-    private String err()
-    {
+    private String err() {
         return err.toString(StandardCharsets.UTF_8);
     }
 
-    private static Dwcpd.Region region()
-    {
-        return new Dwcpd.Region("lab", "alpha", "beta", 420, false, 7,
-                List.of(new Dwcpd.Host("alpha", "192.0.2.10:7470", 8, "0.1.0", "sha256:aa11", NOW - 60_000),
+    private static Dwcpd.Region region() {
+        return new Dwcpd.Region(
+                "lab",
+                "alpha",
+                "beta",
+                420,
+                false,
+                7,
+                List.of(
+                        new Dwcpd.Host("alpha", "192.0.2.10:7470", 8, "0.1.0", "sha256:aa11", NOW - 60_000),
                         new Dwcpd.Host("beta", "192.0.2.20:7470", 16, "0.1.0", "sha256:bb22", NOW - 90_000)),
                 1_250,
                 List.of(new Dwcpd.Link("alpha", "beta", 71_500, 62_500_000, 250, NOW - 3_000)),
                 1_250,
-                List.of(new Dwcpd.RemoteRegion("far", "{\"leader\":\"gamma\",\"term\":2}", List.of("gamma", "delta"), 4_000)));
+                List.of(new Dwcpd.RemoteRegion(
+                        "far", "{\"leader\":\"gamma\",\"term\":2}", List.of("gamma", "delta"), 4_000)));
     }
 
     @Test
-    void withoutAControlPlaneOneLineThenTheStaticPeers()
-    {
+    void withoutAControlPlaneOneLineThenTheStaticPeers() {
         assertEquals(0, run());
         assertEquals("""
                 dwcpd alpha runs no control plane (region.name is not set): it migrates to its static peers only
@@ -101,8 +102,7 @@ class StatusCommandTest
     }
 
     @Test
-    void theRegionWithTheAgeOfEachFigure()
-    {
+    void theRegionWithTheAgeOfEachFigure() {
         dwcpd.region = Optional.of(region());
         assertEquals(0, run("--control-socket", "/tmp/other.sock"));
         assertEquals("""
@@ -130,10 +130,10 @@ class StatusCommandTest
     }
 
     @Test
-    void aLeadingHostWithNothingReadYet()
-    {
+    void aLeadingHostWithNothingReadYet() {
         dwcpd.peers = List.of();
-        dwcpd.region = Optional.of(new Dwcpd.Region("lab", "alpha", "alpha", 5, true, 1, List.of(), -1, List.of(), -1, List.of()));
+        dwcpd.region = Optional.of(
+                new Dwcpd.Region("lab", "alpha", "alpha", 5, true, 1, List.of(), -1, List.of(), -1, List.of()));
         assertEquals(0, run());
         assertEquals("""
                 Region lab, host alpha
@@ -148,29 +148,29 @@ class StatusCommandTest
     }
 
     @Test
-    void nobodyLeads()
-    {
+    void nobodyLeads() {
         dwcpd.peers = List.of();
-        dwcpd.region = Optional.of(new Dwcpd.Region("lab", "alpha", "", 150_000, false, 3, List.of(), 150_000, List.of(), -1, List.of()));
+        dwcpd.region = Optional.of(
+                new Dwcpd.Region("lab", "alpha", "", 150_000, false, 3, List.of(), 150_000, List.of(), -1, List.of()));
         assertEquals(0, run());
-        assertTrue(out().startsWith("Region lab, host alpha\nLeader:  none known (read 2 min ago)\n\nHosts (0, read 2 min ago):\n"), out());
+        assertTrue(
+                out().startsWith(
+                                "Region lab, host alpha\nLeader:  none known (read 2 min ago)\n\nHosts (0, read 2 min ago):\n"),
+                out());
     }
 
     @Test
-    void jsonWithoutAControlPlane()
-            throws IOException
-    {
+    void jsonWithoutAControlPlane() throws IOException {
         assertEquals(0, run("--json"));
         JsonNode status = JSON.readTree(out());
         assertEquals("alpha", status.path("node").asText());
-        assertEquals("192.0.2.20:7470", status.path("peers").path(0).path("address").asText());
+        assertEquals(
+                "192.0.2.20:7470", status.path("peers").path(0).path("address").asText());
         assertTrue(status.has("region") && status.path("region").isNull(), out());
     }
 
     @Test
-    void jsonWithTheRegion()
-            throws IOException
-    {
+    void jsonWithTheRegion() throws IOException {
         dwcpd.region = Optional.of(region());
         assertEquals(0, run("--json"));
         JsonNode region = JSON.readTree(out()).path("region");
@@ -180,26 +180,30 @@ class StatusCommandTest
         assertEquals(420, region.path("leaderAgeMillis").asLong());
         assertEquals(false, region.path("thisHostLeads").asBoolean(true));
         assertEquals(1_250, region.path("hostsAgeMillis").asLong());
-        assertEquals("sha256:bb22", region.path("hosts").path(1).path("certificateFingerprint").asText());
+        assertEquals(
+                "sha256:bb22",
+                region.path("hosts").path(1).path("certificateFingerprint").asText());
         assertEquals(16, region.path("hosts").path(1).path("capacity").asInt());
         assertEquals(71_500, region.path("links").path(0).path("rttMicros").asLong());
-        assertEquals(List.of("gamma", "delta"), List.of(region.path("regions").path(0).path("hosts").path(0).asText(),
-                region.path("regions").path(0).path("hosts").path(1).asText()));
+        assertEquals(
+                List.of("gamma", "delta"),
+                List.of(
+                        region.path("regions").path(0).path("hosts").path(0).asText(),
+                        region.path("regions").path(0).path("hosts").path(1).asText()));
     }
 
     @Test
-    void dwcpdDownIsExitThree()
-    {
+    void dwcpdDownIsExitThree() {
         dwcpd.down = "no control socket /run/dwcp-test/control.sock (is dwcpd running? systemctl status dwcpd)";
         assertEquals(3, run());
-        assertEquals("dwcp status: no control socket /run/dwcp-test/control.sock (is dwcpd running? systemctl status dwcpd)\n", err());
+        assertEquals(
+                "dwcp status: no control socket /run/dwcp-test/control.sock (is dwcpd running? systemctl status dwcpd)\n",
+                err());
         assertEquals("", out());
     }
 
     @Test
-    void aBrokenSettingsFileIsAUsageError()
-            throws IOException
-    {
+    void aBrokenSettingsFileIsAUsageError() throws IOException {
         Files.writeString(config, "control.sockett=/x\n");
         assertEquals(2, run());
         assertTrue(err().startsWith("dwcp status: " + config + ": "), err());
@@ -208,8 +212,7 @@ class StatusCommandTest
     }
 
     @Test
-    void agesAreWrittenForPeople()
-    {
+    void agesAreWrittenForPeople() {
         assertEquals("never read", StatusCommand.age(-1));
         assertEquals("read 0 ms ago", StatusCommand.age(0));
         assertEquals("read 119.9 s ago", StatusCommand.age(119_900));

@@ -1,27 +1,24 @@
 package io.dwcp.codec;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class TokenizingStreamCodecTest
-{
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class TokenizingStreamCodecTest {
     @Test
-    void passesBytesThroughAndKnowsTheChannel()
-    {
+    void passesBytesThroughAndKnowsTheChannel() {
         StreamEncoder encoder = new TokenizingStreamCodec().newEncoder(0);
         byte[] main = {
-                0x51, 0x45, 0x56, 0x4d,  // QEVM
-                0x00, 0x00, 0x00, 0x03,  // version 3
-                0x00,                    // EOF
+            0x51, 0x45, 0x56, 0x4d, // QEVM
+            0x00, 0x00, 0x00, 0x03, // version 3
+            0x00, // EOF
         };
         List<ByteBuf> out = new ArrayList<>();
         // split anywhere: the encoder passes each piece on, unchanged
@@ -37,8 +34,7 @@ class TokenizingStreamCodecTest
     }
 
     @Test
-    void unknownBytesPassThroughToo()
-    {
+    void unknownBytesPassThroughToo() {
         StreamEncoder encoder = new TokenizingStreamCodec().newEncoder(1);
         byte[] junk = new byte[200_000];
         new Random(7).nextBytes(junk);

@@ -1,27 +1,24 @@
 package io.dwcp.config;
 
-import io.dwcp.metrics.MetricsConfig;
-import io.dwcp.node.NodeConfig;
-import io.dwcp.amst.AmstConfig;
-import io.dwcp.session.PeersConfig;
-import io.dwcp.session.TunnelConfig;
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Map;
-import java.util.OptionalInt;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class ConfigurationTest
-{
+import io.dwcp.amst.AmstConfig;
+import io.dwcp.metrics.MetricsConfig;
+import io.dwcp.node.NodeConfig;
+import io.dwcp.session.PeersConfig;
+import io.dwcp.session.TunnelConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+
+class ConfigurationTest {
     @Test
-    void defaults()
-    {
+    void defaults() {
         AmstConfig amst = new AmstConfig();
         assertEquals(DataSize.ofMiB(64), amst.getWindow());
         assertEquals(DataSize.ofKiB(256), amst.getMaxFramePayload());
@@ -48,8 +45,7 @@ class ConfigurationTest
     }
 
     @Test
-    void explicitMapping()
-    {
+    void explicitMapping() {
         ConfigurationBinder binder = new ConfigurationBinder(Map.of(
                 "amst.window", "8MiB",
                 "amst.max-frame-payload", "64KiB",
@@ -71,15 +67,16 @@ class ConfigurationTest
         assertEquals("cubic", amst.getCongestionControl());
         assertEquals("hostA", node.getName());
         assertEquals(Path.of("/tmp/a/run/peer/hostB.sock"), node.peerSocket("hostB"));
-        assertEquals(HostAndPort.valueOf("10.0.0.2:7470"), peers.get("hostB").orElseThrow().address());
+        assertEquals(
+                HostAndPort.valueOf("10.0.0.2:7470"),
+                peers.get("hostB").orElseThrow().address());
         assertEquals(OptionalInt.of(4444), peers.get("hostB").orElseThrow().qemuPort());
         assertFalse(peers.get("hostC").isPresent());
         amst.validate();
     }
 
     @Test
-    void errorsNameTheKey()
-    {
+    void errorsNameTheKey() {
         ConfigurationException unknown = assertThrows(ConfigurationException.class, () -> {
             ConfigurationBinder binder = new ConfigurationBinder(Map.of("amst.windw", "1MiB"));
             binder.bind(AmstConfig.class);
@@ -87,34 +84,42 @@ class ConfigurationTest
         });
         assertEquals("unknown configuration keys: [amst.windw] (see dwcpd --help-config)", unknown.getMessage());
 
-        ConfigurationException badSize = assertThrows(ConfigurationException.class,
+        ConfigurationException badSize = assertThrows(
+                ConfigurationException.class,
                 () -> new ConfigurationBinder(Map.of("amst.window", "lots")).bind(AmstConfig.class));
         assertEquals("amst.window=lots: expected a size such as 64MiB, 512KiB or 4096B", badSize.getMessage());
 
-        ConfigurationException badName = assertThrows(ConfigurationException.class,
+        ConfigurationException badName = assertThrows(
+                ConfigurationException.class,
                 () -> new ConfigurationBinder(Map.of("node.name", "a/b")).bind(NodeConfig.class));
-        assertEquals("node.name=a/b: expected 1-63 characters of [A-Za-z0-9._-], starting with a letter or digit", badName.getMessage());
+        assertEquals(
+                "node.name=a/b: expected 1-63 characters of [A-Za-z0-9._-], starting with a letter or digit",
+                badName.getMessage());
 
-        ConfigurationException relative = assertThrows(ConfigurationException.class,
+        ConfigurationException relative = assertThrows(
+                ConfigurationException.class,
                 () -> new ConfigurationBinder(Map.of("node.run-dir", "run/dwcp")).bind(NodeConfig.class));
         assertEquals("node.run-dir=run/dwcp: expected an absolute path", relative.getMessage());
 
-        ConfigurationException twoLines = assertThrows(ConfigurationException.class,
+        ConfigurationException twoLines = assertThrows(
+                ConfigurationException.class,
                 () -> new ConfigurationBinder(Map.of("amst.initial-streams", "4\n5")).bind(AmstConfig.class));
         assertEquals("amst.initial-streams=4?5: expected an integer", twoLines.getMessage());
 
-        ConfigurationException checkpoint = assertThrows(ConfigurationException.class,
+        ConfigurationException checkpoint = assertThrows(
+                ConfigurationException.class,
                 () -> new AmstConfig().setWindow(DataSize.ofMiB(8)).validate());
-        assertTrue(checkpoint.getMessage().startsWith("amst.checkpoint-interval must be between 1B and amst.window / 4"), checkpoint.getMessage());
+        assertTrue(
+                checkpoint.getMessage().startsWith("amst.checkpoint-interval must be between 1B and amst.window / 4"),
+                checkpoint.getMessage());
 
-        ConfigurationException peer = assertThrows(ConfigurationException.class,
-                () -> PeersConfig.fromProperties(Map.of("hostB.qemu-port", "4444")));
+        ConfigurationException peer = assertThrows(
+                ConfigurationException.class, () -> PeersConfig.fromProperties(Map.of("hostB.qemu-port", "4444")));
         assertEquals("peer.hostB.address is required", peer.getMessage());
     }
 
     @Test
-    void sizesAndDurations()
-    {
+    void sizesAndDurations() {
         assertEquals(4096, DataSize.valueOf("4096").bytes());
         assertEquals(4096, DataSize.valueOf("4KiB").bytes());
         assertEquals(3L << 30, DataSize.valueOf("3GB").bytes());

@@ -1,15 +1,14 @@
 package io.dwcp.control;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.cli.ControlClient;
 import io.dwcp.daemon.DwcpDaemon;
 import io.dwcp.tls.CertificateAuthority;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,11 +33,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * The control socket of two real dwcpd (alpha: source, beta: destination, real TLS) spoken to
@@ -46,11 +44,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * libvirt hook script itself.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ControlSocketTest
-{
+class ControlSocketTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String UUID = "c7a5fdbd-cdaf-9455-926a-d65c16db1809";
-    private static final Path HOOK = Path.of("..", "libvirt-hooks", "src", "main", "sh", "50-dwcp").toAbsolutePath().normalize();
+    private static final Path HOOK = Path.of("..", "libvirt-hooks", "src", "main", "sh", "50-dwcp")
+            .toAbsolutePath()
+            .normalize();
 
     private Path directory;
     private DwcpDaemon alpha;
@@ -60,9 +59,7 @@ class ControlSocketTest
     private final ExecutorService executor = Executors.newCachedThreadPool();
 
     @BeforeAll
-    void startDaemons()
-            throws IOException
-    {
+    void startDaemons() throws IOException {
         directory = Files.createTempDirectory("dwcp-control");
         Path tls = directory.resolve("tls");
         CertificateAuthority ca = CertificateAuthority.create(tls, "test CA", Duration.ofDays(1));
@@ -73,7 +70,9 @@ class ControlSocketTest
         beta = DwcpDaemon.create(betaProperties);
         beta.start();
         Map<String, String> alphaProperties = properties("alpha", tls);
-        alphaProperties.put("peer.beta.address", "127.0.0.1:" + beta.tunnelServer().localAddress().getPort());
+        alphaProperties.put(
+                "peer.beta.address",
+                "127.0.0.1:" + beta.tunnelServer().localAddress().getPort());
         alphaProperties.put("control.request-timeout", "1s");
         alphaProperties.put("control.max-connections", "4");
         alphaProperties.put("control.max-request-size", "4KiB");
@@ -83,8 +82,7 @@ class ControlSocketTest
         betaClient = new ControlClient(beta.control().socket(), Duration.ofSeconds(5));
     }
 
-    private Map<String, String> properties(String name, Path tls)
-    {
+    private Map<String, String> properties(String name, Path tls) {
         Map<String, String> properties = new HashMap<>();
         properties.put("node.name", name);
         properties.put("node.run-dir", directory.resolve(name + "-run").toString());
@@ -100,100 +98,141 @@ class ControlSocketTest
     }
 
     @AfterAll
-    void stopDaemons()
-            throws IOException
-    {
+    void stopDaemons() throws IOException {
         client.close();
         betaClient.close();
         alpha.close();
         beta.close();
         executor.shutdownNow();
         try (Stream<Path> paths = Files.walk(directory)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            paths.sorted(Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
         }
     }
 
     @Test
-    void socketIsInTheRunDirectoryWithItsMode()
-            throws IOException
-    {
+    void socketIsInTheRunDirectoryWithItsMode() throws IOException {
         Path socket = directory.resolve("alpha-run/control.sock");
         assertEquals(socket, alpha.control().socket());
         assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
-        assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(directory.resolve("alpha-run/peer/beta.sock"))));
+        assertEquals(
+                "rw-rw----",
+                PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(directory.resolve("alpha-run/peer/beta.sock"))));
     }
 
     @Test
-    void status()
-            throws Exception
-    {
+    void status() throws Exception {
         ControlClient.Reply reply = client.get("/v1/status");
         assertEquals(200, reply.status());
         assertEquals("application/json", reply.contentType());
         JsonNode status = JSON.readTree(reply.body());
         assertEquals(1, status.get("protocol").asInt());
         assertEquals("alpha", status.get("node").asText());
-        assertEquals(directory.resolve("alpha-run/control.sock").toString(), status.get("controlSocket").asText());
+        assertEquals(
+                directory.resolve("alpha-run/control.sock").toString(),
+                status.get("controlSocket").asText());
         JsonNode peer = status.get("peers").get(0);
         assertEquals("beta", peer.get("name").asText());
-        assertEquals(directory.resolve("alpha-run/peer/beta.sock").toString(), peer.get("socket").asText());
+        assertEquals(
+                directory.resolve("alpha-run/peer/beta.sock").toString(),
+                peer.get("socket").asText());
         assertTrue(peer.get("qemuPort").isNull());
     }
 
     @Test
-    void incomingMigrationIsExpectedOnce()
-            throws Exception
-    {
-        ControlClient.Reply first = client.postForm("/v1/incoming-migrations", form("protocol", "1", "domain", "expected once", "uuid", "11111111-2222-3333-4444-555555555555"));
+    void incomingMigrationIsExpectedOnce() throws Exception {
+        ControlClient.Reply first = client.postForm(
+                "/v1/incoming-migrations",
+                form("protocol", "1", "domain", "expected once", "uuid", "11111111-2222-3333-4444-555555555555"));
         assertEquals(204, first.status(), first.body());
         assertEquals("", first.body());
-        ControlClient.Reply again = client.postForm("/v1/incoming-migrations", form("uuid", "11111111-2222-3333-4444-555555555555", "domain", "expected once", "protocol", "1"));
+        ControlClient.Reply again = client.postForm(
+                "/v1/incoming-migrations",
+                form("uuid", "11111111-2222-3333-4444-555555555555", "domain", "expected once", "protocol", "1"));
         assertEquals(409, again.status());
-        assertEquals("domain 'expected once' (or UUID 11111111-2222-3333-4444-555555555555) is already expected here\n", again.body());
+        assertEquals(
+                "domain 'expected once' (or UUID 11111111-2222-3333-4444-555555555555) is already expected here\n",
+                again.body());
         JsonNode incoming = JSON.readTree(client.get("/v1/status").body()).get("incoming");
-        assertTrue(incoming.toString().contains("\"domain\":\"expected once\",\"uuid\":\"11111111-2222-3333-4444-555555555555\""), incoming.toString());
+        assertTrue(
+                incoming.toString()
+                        .contains("\"domain\":\"expected once\",\"uuid\":\"11111111-2222-3333-4444-555555555555\""),
+                incoming.toString());
     }
 
     @Test
-    void malformedFormsAreRefusedWithTheReason()
-            throws Exception
-    {
-        assertAnswer(400, "unknown protocol '2': this dwcpd speaks protocol 1",
+    void malformedFormsAreRefusedWithTheReason() throws Exception {
+        assertAnswer(
+                400,
+                "unknown protocol '2': this dwcpd speaks protocol 1",
                 client.postForm("/v1/incoming-migrations", form("protocol", "2", "domain", "vm", "uuid", UUID)));
-        assertAnswer(400, "field 'uuid' must be given exactly once (fields: protocol, domain, uuid)",
+        assertAnswer(
+                400,
+                "field 'uuid' must be given exactly once (fields: protocol, domain, uuid)",
                 client.postForm("/v1/incoming-migrations", form("protocol", "1", "domain", "vm")));
-        assertAnswer(400, "unknown field 'extra' (fields: protocol, domain, uuid)",
-                client.postForm("/v1/incoming-migrations", form("protocol", "1", "domain", "vm", "uuid", UUID, "extra", "x")));
-        assertAnswer(400, "uuid must be 8-4-4-4-12 hexadecimal digits: 'not-a-uuid'",
-                client.postForm("/v1/incoming-migrations", form("protocol", "1", "domain", "vm", "uuid", "not-a-uuid")));
-        assertAnswer(400, "domain must be 1 to 1024 characters without NUL or newline",
-                client.postForm("/v1/incoming-migrations", form("protocol", "1", "domain", "two\nlines", "uuid", UUID)));
+        assertAnswer(
+                400,
+                "unknown field 'extra' (fields: protocol, domain, uuid)",
+                client.postForm(
+                        "/v1/incoming-migrations", form("protocol", "1", "domain", "vm", "uuid", UUID, "extra", "x")));
+        assertAnswer(
+                400,
+                "uuid must be 8-4-4-4-12 hexadecimal digits: 'not-a-uuid'",
+                client.postForm(
+                        "/v1/incoming-migrations", form("protocol", "1", "domain", "vm", "uuid", "not-a-uuid")));
+        assertAnswer(
+                400,
+                "domain must be 1 to 1024 characters without NUL or newline",
+                client.postForm(
+                        "/v1/incoming-migrations", form("protocol", "1", "domain", "two\nlines", "uuid", UUID)));
         // 600 characters, 1200 bytes of UTF-8: more than the OPEN that names the VM to the destination carries
-        assertAnswer(400, "domain '" + "é".repeat(200) + "...': a VM name must be at most 1024 bytes of UTF-8 without NUL or newline",
+        assertAnswer(
+                400,
+                "domain '" + "é".repeat(200)
+                        + "...': a VM name must be at most 1024 bytes of UTF-8 without NUL or newline",
                 client.postForm("/v1/migrations", form("protocol", "1", "domain", "é".repeat(600), "peer", "beta")));
         String duplicate = "protocol=1&domain=a&domain=b&uuid=" + UUID;
-        assertAnswer(400, "field 'domain' must be given exactly once (fields: protocol, domain, uuid)",
-                raw("POST /v1/incoming-migrations HTTP/1.1\r\nHost: dwcpd\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + duplicate.length() + "\r\n\r\n" + duplicate));
-        assertAnswer(400, "the body must be application/x-www-form-urlencoded, not 'application/json'",
-                raw("POST /v1/incoming-migrations HTTP/1.1\r\nHost: dwcpd\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
+        assertAnswer(
+                400,
+                "field 'domain' must be given exactly once (fields: protocol, domain, uuid)",
+                raw(
+                        "POST /v1/incoming-migrations HTTP/1.1\r\nHost: dwcpd\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+                                + duplicate.length() + "\r\n\r\n" + duplicate));
+        assertAnswer(
+                400,
+                "the body must be application/x-www-form-urlencoded, not 'application/json'",
+                raw(
+                        "POST /v1/incoming-migrations HTTP/1.1\r\nHost: dwcpd\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
         assertAnswer(405, "GET is not allowed here (POST)", client.get("/v1/incoming-migrations"));
-        assertAnswer(404, "no such resource: /v2/status (protocol 1: /v1/status, /v1/regions, /v1/migrations, /v1/incoming-migrations, /v1/baselines)", client.get("/v2/status"));
+        assertAnswer(
+                404,
+                "no such resource: /v2/status (protocol 1: /v1/status, /v1/regions, /v1/migrations, /v1/incoming-migrations, /v1/baselines)",
+                client.get("/v2/status"));
         assertAnswer(404, "no migration 0123 (unknown, or forgotten after 1800 s)", client.get("/v1/migrations/0123"));
     }
 
     @Test
-    void broken_http_oversized_requests_and_silent_clients_do_not_hurt_the_daemon()
-            throws Exception
-    {
+    void broken_http_oversized_requests_and_silent_clients_do_not_hurt_the_daemon() throws Exception {
         assertTrue(raw("hello\r\n\r\n").status() == 400);
         String big = "x".repeat(5000);
-        assertEquals(413, raw("POST /v1/incoming-migrations HTTP/1.1\r\nHost: dwcpd\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "
-                + big.length() + "\r\n\r\n" + big).status());
-        assertEquals(414, raw("GET /" + "a".repeat(5000) + " HTTP/1.1\r\nHost: dwcpd\r\n\r\n").status());
-        assertEquals(431, raw("GET /v1/status HTTP/1.1\r\nHost: dwcpd\r\nX-Big: " + "b".repeat(9000) + "\r\n\r\n").status());
+        assertEquals(
+                413,
+                raw("POST /v1/incoming-migrations HTTP/1.1\r\nHost: dwcpd\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+                                + big.length() + "\r\n\r\n" + big)
+                        .status());
+        assertEquals(
+                414,
+                raw("GET /" + "a".repeat(5000) + " HTTP/1.1\r\nHost: dwcpd\r\n\r\n")
+                        .status());
+        assertEquals(
+                431,
+                raw("GET /v1/status HTTP/1.1\r\nHost: dwcpd\r\nX-Big: " + "b".repeat(9000) + "\r\n\r\n")
+                        .status());
         // a client that says it sends 100 bytes and sends 10 is cut off at control.request-timeout (1 s)
         long start = System.nanoTime();
-        ControlClient.Reply cut = raw("POST /v1/incoming-migrations HTTP/1.1\r\nHost: dwcpd\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nprotocol=1");
+        ControlClient.Reply cut = raw(
+                "POST /v1/incoming-migrations HTTP/1.1\r\nHost: dwcpd\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nprotocol=1");
         assertEquals(-1, cut.status());
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(millis >= 900 && millis < 4000, "cut after " + millis + " ms");
@@ -201,7 +240,8 @@ class ControlSocketTest
         // once the silent ones are cut off the socket answers again
         List<SocketChannel> silent = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            silent.add(SocketChannel.open(UnixDomainSocketAddress.of(alpha.control().socket())));
+            silent.add(SocketChannel.open(
+                    UnixDomainSocketAddress.of(alpha.control().socket())));
         }
         Thread.sleep(100);
         assertEquals(-1, raw("GET /v1/status HTTP/1.1\r\nHost: dwcpd\r\n\r\n").status());
@@ -214,28 +254,31 @@ class ControlSocketTest
     }
 
     @Test
-    void dwcpsClientSaysWhenThereIsNoSocket()
-    {
+    void dwcpsClientSaysWhenThereIsNoSocket() {
         try (ControlClient missing = new ControlClient(directory.resolve("none.sock"), Duration.ofSeconds(1))) {
-            ControlClient.UnavailableException e = org.junit.jupiter.api.Assertions.assertThrows(ControlClient.UnavailableException.class, () -> missing.get("/v1/status"));
+            ControlClient.UnavailableException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    ControlClient.UnavailableException.class, () -> missing.get("/v1/status"));
             assertEquals("no control socket " + directory.resolve("none.sock"), e.getMessage());
         }
     }
 
     @Test
-    void curlSpeaksToIt()
-            throws Exception
-    {
-        Process curl = new ProcessBuilder("curl", "-q", "-sS", "--unix-socket", alpha.control().socket().toString(), "http://dwcpd/v1/status").start();
+    void curlSpeaksToIt() throws Exception {
+        Process curl = new ProcessBuilder(
+                        "curl",
+                        "-q",
+                        "-sS",
+                        "--unix-socket",
+                        alpha.control().socket().toString(),
+                        "http://dwcpd/v1/status")
+                .start();
         String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, curl.waitFor());
         assertEquals("alpha", JSON.readTree(out).get("node").asText());
     }
 
     @Test
-    void theLibvirtHookTellsDwcpd()
-            throws Exception
-    {
+    void theLibvirtHookTellsDwcpd() throws Exception {
         assertTrue(Files.isRegularFile(HOOK), HOOK.toString());
         Path config = directory.resolve("hook.conf");
         Files.writeString(config, "endpoint=unix:" + alpha.control().socket() + "\nsyslog=no\n");
@@ -249,7 +292,8 @@ class ControlSocketTest
         JsonNode incoming = JSON.readTree(client.get("/v1/status").body()).get("incoming");
         boolean found = false;
         for (JsonNode entry : incoming) {
-            found |= entry.get("domain").asText().equals(domain) && entry.get("uuid").asText().equals(UUID);
+            found |= entry.get("domain").asText().equals(domain)
+                    && entry.get("uuid").asText().equals(UUID);
         }
         assertTrue(found, incoming.toString());
 
@@ -257,7 +301,11 @@ class ControlSocketTest
         HookRun again = hook(config, domain, xml);
         assertEquals(0, again.exit());
         assertEquals("", again.out());
-        assertTrue(again.err().contains("answered HTTP 409: domain 'web 1 & \"db\" $HOME `x` \\ é' (or UUID " + UUID + ") is already expected here"), again.err());
+        assertTrue(
+                again.err()
+                        .contains("answered HTTP 409: domain 'web 1 & \"db\" $HOME `x` \\ é' (or UUID " + UUID
+                                + ") is already expected here"),
+                again.err());
 
         // on-failure=refuse turns that into a refusal
         Files.writeString(config, "endpoint=unix:" + alpha.control().socket() + "\nsyslog=no\non-failure=refuse\n");
@@ -268,9 +316,7 @@ class ControlSocketTest
 
     private record HookRun(int exit, String out, String err) {}
 
-    private HookRun hook(Path config, String domain, String xml)
-            throws Exception
-    {
+    private HookRun hook(Path config, String domain, String xml) throws Exception {
         ProcessBuilder builder = new ProcessBuilder("sh", HOOK.toString(), domain, "migrate", "begin", "-");
         builder.environment().put("DWCP_HOOK_CONFIG", config.toString());
         Process process = builder.start();
@@ -279,16 +325,20 @@ class ControlSocketTest
         Future<byte[]> out = executor.submit(() -> process.getInputStream().readAllBytes());
         Future<byte[]> err = executor.submit(() -> process.getErrorStream().readAllBytes());
         assertTrue(process.waitFor(10, TimeUnit.SECONDS), "hook finished");
-        return new HookRun(process.exitValue(), new String(out.get(), StandardCharsets.UTF_8), new String(err.get(), StandardCharsets.UTF_8));
+        return new HookRun(
+                process.exitValue(),
+                new String(out.get(), StandardCharsets.UTF_8),
+                new String(err.get(), StandardCharsets.UTF_8));
     }
 
     @Test
-    void outgoingMigrationShowsItsSessionBytes()
-            throws Exception
-    {
-        assertAnswer(404, "dwcpd alpha has no peer 'gamma' (peers: beta), and runs no region (region.name) to look it up in",
+    void outgoingMigrationShowsItsSessionBytes() throws Exception {
+        assertAnswer(
+                404,
+                "dwcpd alpha has no peer 'gamma' (peers: beta), and runs no region (region.name) to look it up in",
                 client.postForm("/v1/migrations", form("protocol", "1", "domain", "vm-out", "peer", "gamma")));
-        ControlClient.Reply created = client.postForm("/v1/migrations", form("protocol", "1", "domain", "vm-out", "peer", "beta"));
+        ControlClient.Reply created =
+                client.postForm("/v1/migrations", form("protocol", "1", "domain", "vm-out", "peer", "beta"));
         assertEquals(201, created.status(), created.body());
         JsonNode migration = JSON.readTree(created.body());
         String id = migration.get("id").asText();
@@ -299,7 +349,8 @@ class ControlSocketTest
         assertTrue(Files.exists(firstSocket), firstSocket.toString());
         assertTrue(migration.get("session").isNull());
         // announced again before its migration started (libvirt refused the first attempt): replaced
-        ControlClient.Reply again = client.postForm("/v1/migrations", form("protocol", "1", "domain", "vm-out", "peer", "beta"));
+        ControlClient.Reply again =
+                client.postForm("/v1/migrations", form("protocol", "1", "domain", "vm-out", "peer", "beta"));
         assertEquals(201, again.status(), again.body());
         assertEquals(404, client.get("/v1/migrations/" + id).status());
         assertFalse(Files.exists(firstSocket), "the replaced announcement's socket is gone");
@@ -308,7 +359,11 @@ class ControlSocketTest
 
         // the libvirt hook tells beta, the destination, which VM comes
         String vmUuid = "0f0e0d0c-0b0a-0908-0706-050403020100";
-        assertEquals(204, betaClient.postForm("/v1/incoming-migrations", form("protocol", "1", "domain", "vm-out", "uuid", vmUuid)).status());
+        assertEquals(
+                204,
+                betaClient
+                        .postForm("/v1/incoming-migrations", form("protocol", "1", "domain", "vm-out", "uuid", vmUuid))
+                        .status());
 
         // a fake QEMU pair migrates 8 MiB through alpha and beta
         int length = 8 << 20;
@@ -317,7 +372,8 @@ class ControlSocketTest
         try (ServerSocketChannel qemuIncoming = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             qemuIncoming.bind(UnixDomainSocketAddress.of(destination));
             Future<Long> received = executor.submit(() -> drain(qemuIncoming));
-            try (SocketChannel source = SocketChannel.open(UnixDomainSocketAddress.of(Path.of(migration.get("socket").asText())))) {
+            try (SocketChannel source = SocketChannel.open(
+                    UnixDomainSocketAddress.of(Path.of(migration.get("socket").asText())))) {
                 ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
                 new java.util.Random(7).nextBytes(chunk.array());
                 for (int i = 0; i < 8; i++) {
@@ -349,7 +405,11 @@ class ControlSocketTest
         // random bytes do not compress: the ratio is what was read over what was sent (frames, and
         // under load re-sent frames, make it less than 1)
         double sent = session.get("tunnelBytesSent").asLong();
-        assertEquals(Math.round(1000.0 * length / sent) / 1000.0, session.get("compressionRatio").asDouble(), 1e-9, session.toString());
+        assertEquals(
+                Math.round(1000.0 * length / sent) / 1000.0,
+                session.get("compressionRatio").asDouble(),
+                1e-9,
+                session.toString());
         JsonNode list = JSON.readTree(client.get("/v1/migrations").body());
         assertTrue(list.toString().contains("\"id\":\"" + id + "\""), list.toString());
 
@@ -357,7 +417,8 @@ class ControlSocketTest
         String sessionId = session.get("id").asText();
         JsonNode baseline = done.get("baseline");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (baseline.get("state").asText().equals("recording") || baseline.get("state").asText().equals("committing")) {
+        while (baseline.get("state").asText().equals("recording")
+                || baseline.get("state").asText().equals("committing")) {
             assertTrue(System.nanoTime() < deadline, "the baseline was not committed within 30 s: " + baseline);
             Thread.sleep(20);
             baseline = JSON.readTree(client.get("/v1/migrations/" + id).body()).get("baseline");
@@ -366,7 +427,10 @@ class ControlSocketTest
         assertEquals(sessionId, baseline.get("session").asText());
         assertEquals("source", baseline.get("role").asText());
         assertTrue(baseline.get("reason").isNull(), baseline.toString());
-        assertTrue(baseline.get("endedAtMillis").asLong() >= baseline.get("startedAtMillis").asLong(), baseline.toString());
+        assertTrue(
+                baseline.get("endedAtMillis").asLong()
+                        >= baseline.get("startedAtMillis").asLong(),
+                baseline.toString());
         String baselineId = baseline.get("baseline").asText();
 
         // listed, labelled with the migration's domain
@@ -374,7 +438,9 @@ class ControlSocketTest
         assertEquals(200, listed.status(), listed.body());
         assertEquals("application/json", listed.contentType());
         JsonNode baselines = JSON.readTree(listed.body());
-        assertEquals(directory.resolve("alpha-state/baselines").toString(), baselines.get("directory").asText());
+        assertEquals(
+                directory.resolve("alpha-state/baselines").toString(),
+                baselines.get("directory").asText());
         assertEquals(16L << 30, baselines.get("sizeLimitBytes").asLong());
         assertEquals(7 * 86400, baselines.get("maxAgeSeconds").asLong());
         JsonNode entry = null;
@@ -392,17 +458,27 @@ class ControlSocketTest
         assertTrue(entry.get("ageMillis").asLong() >= 0, entry.toString());
         assertTrue(entry.get("lastUsedAtMillis").isNull(), entry.toString());
         assertFalse(entry.get("inUse").asBoolean());
-        assertTrue(baselines.get("commits").toString().contains("\"session\":\"" + sessionId + "\""), baselines.toString());
+        assertTrue(
+                baselines.get("commits").toString().contains("\"session\":\"" + sessionId + "\""),
+                baselines.toString());
 
         // removed by the domain name, then there is none
-        assertAnswer(400, "field 'vm' must be given exactly once (fields: protocol, vm)", client.postForm("/v1/baselines/remove", form("protocol", "1")));
+        assertAnswer(
+                400,
+                "field 'vm' must be given exactly once (fields: protocol, vm)",
+                client.postForm("/v1/baselines/remove", form("protocol", "1")));
         assertAnswer(405, "GET is not allowed here (POST)", client.get("/v1/baselines/remove"));
         ControlClient.Reply removed = client.postForm("/v1/baselines/remove", form("protocol", "1", "vm", "vm-out"));
         assertEquals(200, removed.status(), removed.body());
         assertEquals("{\"vm\":\"vm-out\",\"removed\":[\"" + baselineId + "\"]}\n", removed.body());
-        assertAnswer(404, "no baseline of 'vm-out' (neither its id nor its VM's domain name or UUID)",
+        assertAnswer(
+                404,
+                "no baseline of 'vm-out' (neither its id nor its VM's domain name or UUID)",
                 client.postForm("/v1/baselines/remove", form("protocol", "1", "vm", "vm-out")));
-        assertFalse(JSON.readTree(client.get("/v1/baselines").body()).get("baselines").toString().contains(baselineId));
+        assertFalse(JSON.readTree(client.get("/v1/baselines").body())
+                .get("baselines")
+                .toString()
+                .contains(baselineId));
 
         // beta stored what it received, labelled with the domain and UUID the hook announced
         JsonNode atBeta = JSON.readTree(betaClient.get("/v1/baselines").body());
@@ -420,14 +496,13 @@ class ControlSocketTest
         assertEquals(betaCommit.get("baseline").asText(), betaBaseline.get("id").asText());
         assertEquals("vm-out", betaBaseline.get("domain").asText());
         assertEquals(vmUuid, betaBaseline.get("uuid").asText());
-        ControlClient.Reply removedAtBeta = betaClient.postForm("/v1/baselines/remove", form("protocol", "1", "vm", vmUuid.toUpperCase(java.util.Locale.ROOT)));
+        ControlClient.Reply removedAtBeta = betaClient.postForm(
+                "/v1/baselines/remove", form("protocol", "1", "vm", vmUuid.toUpperCase(java.util.Locale.ROOT)));
         assertEquals(200, removedAtBeta.status(), removedAtBeta.body());
     }
 
     @Test
-    void aBaselineAMigrationHasOpenIsNotRemovedUntilItEnded()
-            throws Exception
-    {
+    void aBaselineAMigrationHasOpenIsNotRemovedUntilItEnded() throws Exception {
         Path destination = directory.resolve("beta-run/peer/beta.sock");
         Files.createDirectories(destination.getParent());
         Files.deleteIfExists(destination);
@@ -439,17 +514,23 @@ class ControlSocketTest
 
             // a second one: beta offers that baseline, so it is open while the migration runs
             Future<Long> received = executor.submit(() -> drain(qemuIncoming));
-            try (SocketChannel source = SocketChannel.open(UnixDomainSocketAddress.of(directory.resolve("alpha-run/peer/beta.sock")))) {
+            try (SocketChannel source =
+                    SocketChannel.open(UnixDomainSocketAddress.of(directory.resolve("alpha-run/peer/beta.sock")))) {
                 source.write(ByteBuffer.wrap(new byte[64 << 10]));
                 JsonNode entry = baselineEntry(betaClient, baselineId);
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (!entry.get("inUse").asBoolean()) {
-                    assertTrue(System.nanoTime() < deadline, "the running migration did not open the baseline within 30 s: " + entry);
+                    assertTrue(
+                            System.nanoTime() < deadline,
+                            "the running migration did not open the baseline within 30 s: " + entry);
                     Thread.sleep(20);
                     entry = baselineEntry(betaClient, baselineId);
                 }
                 assertTrue(entry.get("lastUsedAtMillis").isNumber(), entry.toString());
-                assertAnswer(409, "baseline " + baselineId + " of '" + baselineId + "' in use by a migration: nothing removed, try again once it ended",
+                assertAnswer(
+                        409,
+                        "baseline " + baselineId + " of '" + baselineId
+                                + "' in use by a migration: nothing removed, try again once it ended",
                         betaClient.postForm("/v1/baselines/remove", form("protocol", "1", "vm", baselineId)));
             }
             assertEquals(64 << 10, received.get(60, TimeUnit.SECONDS));
@@ -459,20 +540,19 @@ class ControlSocketTest
                 assertTrue(System.nanoTime() < deadline, "the ended migration still has the baseline open after 30 s");
                 Thread.sleep(20);
             }
-            ControlClient.Reply removed = betaClient.postForm("/v1/baselines/remove", form("protocol", "1", "vm", baselineId));
+            ControlClient.Reply removed =
+                    betaClient.postForm("/v1/baselines/remove", form("protocol", "1", "vm", baselineId));
             assertEquals(200, removed.status(), removed.body());
-        }
-        finally {
+        } finally {
             Files.deleteIfExists(destination);
         }
     }
 
     /** A fake QEMU pair moves {@code length} random bytes from alpha's peer socket to beta's QEMU. */
-    private void migrateThroughAlphaAndBeta(ServerSocketChannel qemuIncoming, int length)
-            throws Exception
-    {
+    private void migrateThroughAlphaAndBeta(ServerSocketChannel qemuIncoming, int length) throws Exception {
         Future<Long> received = executor.submit(() -> drain(qemuIncoming));
-        try (SocketChannel source = SocketChannel.open(UnixDomainSocketAddress.of(directory.resolve("alpha-run/peer/beta.sock")))) {
+        try (SocketChannel source =
+                SocketChannel.open(UnixDomainSocketAddress.of(directory.resolve("alpha-run/peer/beta.sock")))) {
             byte[] bytes = new byte[length];
             new java.util.Random(11).nextBytes(bytes);
             source.write(ByteBuffer.wrap(bytes));
@@ -480,9 +560,7 @@ class ControlSocketTest
         assertEquals(length, received.get(60, TimeUnit.SECONDS));
     }
 
-    private static long drain(ServerSocketChannel qemuIncoming)
-            throws IOException
-    {
+    private static long drain(ServerSocketChannel qemuIncoming) throws IOException {
         try (SocketChannel channel = qemuIncoming.accept()) {
             long total = 0;
             ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
@@ -494,15 +572,17 @@ class ControlSocketTest
     }
 
     /** Waits until the daemon lists {@code count} destination commits, all final, and returns the newest one's baseline id. */
-    private static String awaitCommitted(ControlClient daemon, int count)
-            throws Exception
-    {
+    private static String awaitCommitted(ControlClient daemon, int count) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             List<JsonNode> commits = new ArrayList<>();
             JSON.readTree(daemon.get("/v1/baselines").body()).get("commits").forEach(commits::add);
-            List<JsonNode> destination = commits.stream().filter(commit -> commit.get("role").asText().equals("destination")).toList();
-            if (destination.size() >= count && destination.stream().allMatch(commit -> commit.get("state").asText().equals("committed"))) {
+            List<JsonNode> destination = commits.stream()
+                    .filter(commit -> commit.get("role").asText().equals("destination"))
+                    .toList();
+            if (destination.size() >= count
+                    && destination.stream()
+                            .allMatch(commit -> commit.get("state").asText().equals("committed"))) {
                 return destination.get(destination.size() - 1).get("baseline").asText();
             }
             assertTrue(System.nanoTime() < deadline, "no " + count + " committed baselines within 30 s: " + commits);
@@ -510,9 +590,7 @@ class ControlSocketTest
         }
     }
 
-    private static JsonNode baselineEntry(ControlClient daemon, String id)
-            throws Exception
-    {
+    private static JsonNode baselineEntry(ControlClient daemon, String id) throws Exception {
         for (JsonNode entry : JSON.readTree(daemon.get("/v1/baselines").body()).get("baselines")) {
             if (entry.get("id").asText().equals(id)) {
                 return entry;
@@ -521,8 +599,7 @@ class ControlSocketTest
         throw new AssertionError("no baseline " + id + " listed");
     }
 
-    private static Map<String, String> form(String... pairs)
-    {
+    private static Map<String, String> form(String... pairs) {
         Map<String, String> form = new LinkedHashMap<>();
         for (int i = 0; i < pairs.length; i += 2) {
             form.put(pairs[i], pairs[i + 1]);
@@ -530,8 +607,7 @@ class ControlSocketTest
         return form;
     }
 
-    private static void assertAnswer(int status, String message, ControlClient.Reply reply)
-    {
+    private static void assertAnswer(int status, String message, ControlClient.Reply reply) {
         assertEquals(status, reply.status(), reply.body());
         assertEquals(message + "\n", reply.body());
         assertTrue(reply.contentType().startsWith("text/plain"), reply.contentType());
@@ -541,14 +617,12 @@ class ControlSocketTest
      * Sends the bytes as they are and reads until dwcpd closes: the status code and body, or
      * status -1 when the connection closed without an answer.
      */
-    private ControlClient.Reply raw(String request)
-            throws Exception
-    {
-        try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(alpha.control().socket()))) {
+    private ControlClient.Reply raw(String request) throws Exception {
+        try (SocketChannel channel =
+                SocketChannel.open(UnixDomainSocketAddress.of(alpha.control().socket()))) {
             try {
                 channel.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8)));
-            }
-            catch (IOException e) {
+            } catch (IOException e) {
                 // closed by dwcpd before the request was written (a refused connection)
                 return new ControlClient.Reply(-1, "", "");
             }
@@ -556,8 +630,7 @@ class ControlSocketTest
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 try (InputStream in = java.nio.channels.Channels.newInputStream(channel)) {
                     in.transferTo(out);
-                }
-                catch (IOException e) {
+                } catch (IOException e) {
                     // a reset after the answer: keep what arrived
                 }
                 return out.toByteArray();

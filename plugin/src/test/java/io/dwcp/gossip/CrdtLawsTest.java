@@ -1,6 +1,8 @@
 package io.dwcp.gossip;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,24 +13,19 @@ import java.util.Random;
 import java.util.Set;
 import java.util.function.BinaryOperator;
 import java.util.function.Function;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The join laws of every merge (commutative, associative, idempotent) on seeded random values;
  * a failure prints the seed: rerun with {@code -Ddwcp.test.seed=N}.
  */
-class CrdtLawsTest
-{
+class CrdtLawsTest {
     private static final long SEED = Long.getLong("dwcp.test.seed", 0x5EED_13L);
     private static final int CASES = 2000;
     private static final List<String> REPLICAS = List.of("eu-west", "eu-north", "us-east", "ap-south");
     private static final List<String> ELEMENTS = List.of("host-a", "host-b", "host-c", "host-d", "host-e");
 
-    private static <T> void assertJoinLaws(String what, Function<Random, T> generator, BinaryOperator<T> merge)
-    {
+    private static <T> void assertJoinLaws(String what, Function<Random, T> generator, BinaryOperator<T> merge) {
         Random random = new Random(SEED);
         for (int i = 0; i < CASES; i++) {
             T a = generator.apply(random);
@@ -36,13 +33,13 @@ class CrdtLawsTest
             T c = generator.apply(random);
             String context = what + " case " + i + " (seed " + SEED + "): a=" + a + " b=" + b + " c=" + c;
             assertEquals(merge.apply(a, b), merge.apply(b, a), "commutative: " + context);
-            assertEquals(merge.apply(merge.apply(a, b), c), merge.apply(a, merge.apply(b, c)), "associative: " + context);
+            assertEquals(
+                    merge.apply(merge.apply(a, b), c), merge.apply(a, merge.apply(b, c)), "associative: " + context);
             assertEquals(a, merge.apply(a, a), "idempotent: " + context);
         }
     }
 
-    static VectorClock randomClock(Random random)
-    {
+    static VectorClock randomClock(Random random) {
         Map<String, Long> counters = new HashMap<>();
         for (String replica : REPLICAS) {
             if (random.nextBoolean()) {
@@ -52,20 +49,20 @@ class CrdtLawsTest
         return VectorClock.of(counters);
     }
 
-    static LwwRegister randomRegister(Random random)
-    {
+    static LwwRegister randomRegister(Random random) {
         // few timestamps and writers: ties must be resolved the same way everywhere
-        return new LwwRegister("v" + random.nextInt(4), random.nextInt(5), REPLICAS.get(random.nextInt(REPLICAS.size())));
+        return new LwwRegister(
+                "v" + random.nextInt(4), random.nextInt(5), REPLICAS.get(random.nextInt(REPLICAS.size())));
     }
 
-    static OrSet randomSet(Random random)
-    {
+    static OrSet randomSet(Random random) {
         Map<String, Set<Dot>> adds = new HashMap<>();
         Set<Dot> removed = new HashSet<>();
         int operations = random.nextInt(6);
         for (int i = 0; i < operations; i++) {
             Dot dot = new Dot(REPLICAS.get(random.nextInt(REPLICAS.size())), 1 + random.nextInt(8));
-            adds.computeIfAbsent(ELEMENTS.get(random.nextInt(ELEMENTS.size())), ignored -> new HashSet<>()).add(dot);
+            adds.computeIfAbsent(ELEMENTS.get(random.nextInt(ELEMENTS.size())), ignored -> new HashSet<>())
+                    .add(dot);
             if (random.nextInt(3) == 0) {
                 removed.add(dot);
             }
@@ -74,8 +71,7 @@ class CrdtLawsTest
     }
 
     @Test
-    void vectorClockMergeIsAJoin()
-    {
+    void vectorClockMergeIsAJoin() {
         assertJoinLaws("vector clock", CrdtLawsTest::randomClock, VectorClock::merge);
         Random random = new Random(SEED);
         for (int i = 0; i < CASES; i++) {
@@ -95,20 +91,17 @@ class CrdtLawsTest
     }
 
     @Test
-    void lwwRegisterMergeIsAJoin()
-    {
+    void lwwRegisterMergeIsAJoin() {
         assertJoinLaws("LWW register", CrdtLawsTest::randomRegister, LwwRegister::merge);
     }
 
     @Test
-    void orSetMergeIsAJoin()
-    {
+    void orSetMergeIsAJoin() {
         assertJoinLaws("OR-set", CrdtLawsTest::randomSet, OrSet::merge);
     }
 
     @Test
-    void gossipedMapsConvergeWhateverTheOrderOfDelivery()
-    {
+    void gossipedMapsConvergeWhateverTheOrderOfDelivery() {
         // the same updates, merged in random orders with duplicates, give the same state
         Random random = new Random(SEED);
         for (int round = 0; round < 200; round++) {
@@ -121,13 +114,13 @@ class CrdtLawsTest
             List<Crdt> shuffled = new ArrayList<>(updates);
             shuffled.addAll(updates.subList(0, random.nextInt(updates.size())));
             java.util.Collections.shuffle(shuffled, random);
-            assertEquals(expected, shuffled.stream().reduce(Crdt::merge).orElseThrow(), "round " + round + ", seed " + SEED);
+            assertEquals(
+                    expected, shuffled.stream().reduce(Crdt::merge).orElseThrow(), "round " + round + ", seed " + SEED);
         }
     }
 
     @Test
-    void addConcurrentWithRemoveWins()
-    {
+    void addConcurrentWithRemoveWins() {
         OrSet base = OrSet.addition("host-a", new Dot("eu-west", 1));
         OrSet removal = base.merge(base.removal("host-a"));
         OrSet concurrentAdd = base.merge(OrSet.addition("host-a", new Dot("us-east", 1)));
@@ -137,8 +130,7 @@ class CrdtLawsTest
     }
 
     @Test
-    void laterTimestampWinsAndTiesBreakByWriter()
-    {
+    void laterTimestampWinsAndTiesBreakByWriter() {
         LwwRegister older = new LwwRegister("old", 10, "us-east");
         LwwRegister newer = new LwwRegister("new", 11, "ap-south");
         assertEquals(newer, older.merge(newer));

@@ -1,31 +1,28 @@
 package io.dwcp.gossip;
 
-import io.dwcp.gossip.sim.SimulatedNetwork;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.gossip.sim.SimulatedNetwork;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * Gossip between region leaders over the in-process transport, with seeded loss and a partition:
  * concurrent updates on both sides are merged after the heal, nothing is lost, every node ends
  * with the same state, and each side keeps working while cut off.
  */
-class GossipConvergenceTest
-{
+class GossipConvergenceTest {
     private static final long SEED = Long.getLong("dwcp.test.seed", 20261204L);
 
     private record Cluster(SimulatedNetwork network, List<GossipNode> nodes) {}
 
-    private static Cluster cluster(Random random, int size, double loss, int logCapacity)
-    {
+    private static Cluster cluster(Random random, int size, double loss, int logCapacity) {
         SimulatedNetwork network = new SimulatedNetwork(random);
         network.setLoss(loss);
         network.setLatency((from, to) -> 20 + Math.floorMod((from + to).hashCode(), 80));
@@ -37,7 +34,8 @@ class GossipConvergenceTest
         for (String id : ids) {
             GossipNode[] holder = new GossipNode[1];
             GossipTransport transport = network.endpoint(id, message -> holder[0].receive(message), new GossipStats());
-            holder[0] = new GossipNode(id, transport, network::now, new Random(random.nextLong()), new GossipStats(), 2, logCapacity);
+            holder[0] = new GossipNode(
+                    id, transport, network::now, new Random(random.nextLong()), new GossipStats(), 2, logCapacity);
             holder[0].setPeers(ids);
             nodes.add(holder[0]);
         }
@@ -48,8 +46,7 @@ class GossipConvergenceTest
     }
 
     @Test
-    void partitionedRegionsKeepWorkingAndConvergeAfterHeal()
-    {
+    void partitionedRegionsKeepWorkingAndConvergeAfterHeal() {
         for (int schedule = 0; schedule < 5; schedule++) {
             Random random = new Random(SEED + schedule);
             Cluster cluster = cluster(random, 12, 0.05, 1 + random.nextInt(64));
@@ -72,7 +69,8 @@ class GossipConvergenceTest
                     case 0, 1 -> {
                         String element = "host-" + step;
                         node.add("hosts", element);
-                        added.computeIfAbsent("hosts", ignored -> new ArrayList<>()).add(element);
+                        added.computeIfAbsent("hosts", ignored -> new ArrayList<>())
+                                .add(element);
                     }
                     case 2 -> node.write("vm/" + random.nextInt(5), node.id() + "@" + step);
                     default -> node.add("baselines/vm" + random.nextInt(3), node.id());
@@ -80,10 +78,17 @@ class GossipConvergenceTest
             }
             // while cut off, each side converges on its own
             network.runUntil(time + 5_000);
-            assertSameState(left.stream().map(id -> byId(nodes, id)).toList(), "left side, schedule " + schedule + ", seed " + SEED);
-            assertSameState(right.stream().map(id -> byId(nodes, id)).toList(), "right side, schedule " + schedule + ", seed " + SEED);
+            assertSameState(
+                    left.stream().map(id -> byId(nodes, id)).toList(),
+                    "left side, schedule " + schedule + ", seed " + SEED);
+            assertSameState(
+                    right.stream().map(id -> byId(nodes, id)).toList(),
+                    "right side, schedule " + schedule + ", seed " + SEED);
             if (!left.isEmpty() && !right.isEmpty()) {
-                assertNotEquals(byId(nodes, left.get(0)).clock(), byId(nodes, right.get(0)).clock(), "the sides diverged while cut, schedule " + schedule);
+                assertNotEquals(
+                        byId(nodes, left.get(0)).clock(),
+                        byId(nodes, right.get(0)).clock(),
+                        "the sides diverged while cut, schedule " + schedule);
             }
             network.heal();
             network.runUntil(time + 15_000);
@@ -96,8 +101,7 @@ class GossipConvergenceTest
     }
 
     @Test
-    void concurrentAssignmentsAreKeptAndDetectedUntilOneNodeSawBoth()
-    {
+    void concurrentAssignmentsAreKeptAndDetectedUntilOneNodeSawBoth() {
         Random random = new Random(SEED);
         Cluster cluster = cluster(random, 4, 0.05, 64);
         SimulatedNetwork network = cluster.network();
@@ -108,9 +112,12 @@ class GossipConvergenceTest
         nodes.get(1).assign("vm/web1", "host-b");
         network.runUntil(6_000);
         assertSameState(nodes, "seed " + SEED);
-        assertEquals(java.util.Set.of("host-b"), ((OrSet) nodes.get(3).get("vm/web1").orElseThrow()).elements());
+        assertEquals(
+                java.util.Set.of("host-b"), ((OrSet) nodes.get(3).get("vm/web1").orElseThrow()).elements());
         // cut in two, each side assigns: both values survive the heal, and the conflict shows
-        network.partition(List.of(List.of(nodes.get(0).id(), nodes.get(1).id()), List.of(nodes.get(2).id(), nodes.get(3).id())));
+        network.partition(List.of(
+                List.of(nodes.get(0).id(), nodes.get(1).id()),
+                List.of(nodes.get(2).id(), nodes.get(3).id())));
         nodes.get(0).assign("vm/web1", "host-c");
         nodes.get(2).assign("vm/web1", "host-d");
         network.runUntil(9_000);
@@ -124,12 +131,12 @@ class GossipConvergenceTest
         nodes.get(3).assign("vm/web1", "host-d");
         network.runUntil(15_000);
         assertSameState(nodes, "seed " + SEED);
-        assertEquals(java.util.Set.of("host-d"), ((OrSet) nodes.get(0).get("vm/web1").orElseThrow()).elements());
+        assertEquals(
+                java.util.Set.of("host-d"), ((OrSet) nodes.get(0).get("vm/web1").orElseThrow()).elements());
     }
 
     @Test
-    void aNodeFarBehindTheLogsCatchesUpBySnapshot()
-    {
+    void aNodeFarBehindTheLogsCatchesUpBySnapshot() {
         Random random = new Random(SEED);
         Cluster cluster = cluster(random, 4, 0, 4);
         SimulatedNetwork network = cluster.network();
@@ -146,15 +153,16 @@ class GossipConvergenceTest
         assertEquals(50, ((OrSet) late.get("hosts").orElseThrow()).elements().size());
     }
 
-    private static GossipNode byId(List<GossipNode> nodes, String id)
-    {
+    private static GossipNode byId(List<GossipNode> nodes, String id) {
         return nodes.stream().filter(node -> node.id().equals(id)).findFirst().orElseThrow();
     }
 
-    private static void assertSameState(List<GossipNode> nodes, String context)
-    {
+    private static void assertSameState(List<GossipNode> nodes, String context) {
         for (GossipNode node : nodes) {
-            assertEquals(nodes.get(0).state(), node.state(), node.id() + " differs from " + nodes.get(0).id() + ": " + context);
+            assertEquals(
+                    nodes.get(0).state(),
+                    node.state(),
+                    node.id() + " differs from " + nodes.get(0).id() + ": " + context);
             assertEquals(nodes.get(0).clock(), node.clock(), node.id() + " clock: " + context);
         }
     }

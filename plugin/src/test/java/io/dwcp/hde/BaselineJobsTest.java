@@ -1,7 +1,9 @@
 package io.dwcp.hde;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,15 +15,11 @@ import java.util.OptionalLong;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The daemon's baseline jobs: a session's commit and its published outcome, the periodic expiry, closing. */
-class BaselineJobsTest
-{
+class BaselineJobsTest {
     private static final long HEADER = BaselineStore.HEADER_LENGTH;
     private static final long ENTRY = BaselineStore.ENTRY_LENGTH;
 
@@ -30,17 +28,16 @@ class BaselineJobsTest
 
     private final AtomicLong now = new AtomicLong(1_700_000_000_000L);
 
-    private static byte[] page(long seed)
-    {
+    private static byte[] page(long seed) {
         byte[] page = new byte[4096];
         new Random(seed).nextBytes(page);
         return page;
     }
 
     private SessionRecording recording(BaselineJobs jobs, BaselineStore store, long sessionId, int pages)
-            throws BaselineStoreException
-    {
-        SessionRecording recording = new SessionRecording(jobs, sessionId, "source", "[session=" + sessionId + "]", store.record("recording-" + sessionId));
+            throws BaselineStoreException {
+        SessionRecording recording = new SessionRecording(
+                jobs, sessionId, "source", "[session=" + sessionId + "]", store.record("recording-" + sessionId));
         for (int i = 0; i < pages; i++) {
             recording.page("pc.ram", i * 4096L, page(sessionId * 1000 + i), null);
         }
@@ -48,12 +45,11 @@ class BaselineJobsTest
     }
 
     @Test
-    void aCompletedSessionsCommitIsPublishedWithItsVm()
-            throws Exception
-    {
+    void aCompletedSessionsCommitIsPublishedWithItsVm() throws Exception {
         BaselineStore store = new BaselineStore(directory, 1 << 20, Duration.ofDays(7), null, now::get);
         try (BaselineJobs jobs = new BaselineJobs(store, Duration.ofHours(1), Duration.ofSeconds(30), now::get)) {
-            jobs.setOwners(session -> session == 7 ? Optional.of(new BaselineStore.Owner("web1", Optional.empty())) : Optional.empty());
+            jobs.setOwners(session ->
+                    session == 7 ? Optional.of(new BaselineStore.Owner("web1", Optional.empty())) : Optional.empty());
             assertEquals(Optional.empty(), jobs.outcome(7));
             SessionRecording recording = recording(jobs, store, 7, 5);
             BaselineJobs.Outcome started = jobs.outcome(7).orElseThrow();
@@ -71,41 +67,54 @@ class BaselineJobsTest
             assertTrue(info.bytes() >= HEADER + 5 * ENTRY, info.toString());
             assertEquals(store.list().get(0).bytes(), info.bytes(), "the outcome names the file's size");
             assertEquals(OptionalLong.of(now.get()), outcome.endedMillis());
-            assertEquals(Optional.of(new BaselineStore.Owner("web1", Optional.empty())), store.entries().get(0).owner());
+            assertEquals(
+                    Optional.of(new BaselineStore.Owner("web1", Optional.empty())),
+                    store.entries().get(0).owner());
             // the session's close after its commit changes nothing
             recording.close();
-            assertEquals(BaselineJobs.State.COMMITTED, jobs.outcome(7).orElseThrow().state());
+            assertEquals(
+                    BaselineJobs.State.COMMITTED, jobs.outcome(7).orElseThrow().state());
 
             // a second session, whose VM this host was not told
             now.addAndGet(1000);
             SessionRecording other = recording(jobs, store, 8, 3);
             other.commit();
             jobs.checkNow();
-            assertEquals(BaselineJobs.State.COMMITTED, jobs.outcome(8).orElseThrow().state());
-            assertEquals(List.of(7L, 8L), jobs.outcomes().stream().map(BaselineJobs.Outcome::sessionId).toList());
+            assertEquals(
+                    BaselineJobs.State.COMMITTED, jobs.outcome(8).orElseThrow().state());
+            assertEquals(
+                    List.of(7L, 8L),
+                    jobs.outcomes().stream()
+                            .map(BaselineJobs.Outcome::sessionId)
+                            .toList());
             assertEquals(Optional.empty(), store.entries().get(1).owner());
         }
     }
 
     @Test
-    void recordingsThatStopOrDoNotCompleteSayWhy()
-            throws Exception
-    {
+    void recordingsThatStopOrDoNotCompleteSayWhy() throws Exception {
         // room for 4 distinct pages of recording
         BaselineStore store = new BaselineStore(directory, 4 * 4096, Duration.ofDays(7), null, now::get);
         try (BaselineJobs jobs = new BaselineJobs(store, Duration.ofHours(1), Duration.ofSeconds(30), now::get)) {
             SessionRecording tooLarge = recording(jobs, store, 1, 5);
             BaselineJobs.Outcome failed = jobs.outcome(1).orElseThrow();
             assertEquals(BaselineJobs.State.FAILED, failed.state());
-            assertEquals(Optional.of("recording stopped: baseline 'recording-1' holds more than hde.baseline-size-limit (16384 bytes) of distinct pages"),
+            assertEquals(
+                    Optional.of(
+                            "recording stopped: baseline 'recording-1' holds more than hde.baseline-size-limit (16384 bytes) of distinct pages"),
                     failed.reason());
             tooLarge.commit();
-            assertEquals(BaselineJobs.State.FAILED, jobs.outcome(1).orElseThrow().state(), "a stopped recording commits nothing");
+            assertEquals(
+                    BaselineJobs.State.FAILED,
+                    jobs.outcome(1).orElseThrow().state(),
+                    "a stopped recording commits nothing");
 
             SessionRecording unfinished = recording(jobs, store, 2, 2);
             unfinished.close();
             assertEquals(BaselineJobs.State.NONE, jobs.outcome(2).orElseThrow().state());
-            assertEquals(Optional.of("the migration did not complete"), jobs.outcome(2).orElseThrow().reason());
+            assertEquals(
+                    Optional.of("the migration did not complete"),
+                    jobs.outcome(2).orElseThrow().reason());
 
             // the commit itself fails: the baseline with its header is larger than the limit
             SessionRecording full = recording(jobs, store, 3, 4);
@@ -113,7 +122,9 @@ class BaselineJobsTest
             jobs.checkNow();
             BaselineJobs.Outcome commitFailed = jobs.outcome(3).orElseThrow();
             assertEquals(BaselineJobs.State.FAILED, commitFailed.state());
-            assertTrue(commitFailed.reason().orElseThrow().contains("more than hde.baseline-size-limit"), commitFailed.toString());
+            assertTrue(
+                    commitFailed.reason().orElseThrow().contains("more than hde.baseline-size-limit"),
+                    commitFailed.toString());
         }
         try (Stream<Path> files = Files.list(directory)) {
             assertEquals(List.of(), files.toList(), "no spool or baseline left");
@@ -121,9 +132,7 @@ class BaselineJobsTest
     }
 
     @Test
-    void aFailedSessionKeepsWhatItRecordedUnlessItRecordedNothing()
-            throws Exception
-    {
+    void aFailedSessionKeepsWhatItRecordedUnlessItRecordedNothing() throws Exception {
         BaselineStore store = new BaselineStore(directory, 1 << 20, Duration.ofDays(7), null, now::get);
         try (BaselineJobs jobs = new BaselineJobs(store, Duration.ofHours(1), Duration.ofSeconds(30), now::get)) {
             recording(jobs, store, 1, 3).keepPartial();
@@ -139,17 +148,17 @@ class BaselineJobsTest
     }
 
     @Test
-    void closingWaitsForCommitsInFlightAndRefusesLaterOnes()
-            throws Exception
-    {
+    void closingWaitsForCommitsInFlightAndRefusesLaterOnes() throws Exception {
         BaselineStore store = new BaselineStore(directory, 64 << 20, Duration.ofDays(7), null, now::get);
         BaselineJobs jobs = new BaselineJobs(store, Duration.ofHours(1), Duration.ofSeconds(60), now::get);
         SessionRecording large = recording(jobs, store, 1, 4000);
         SessionRecording late = recording(jobs, store, 2, 3);
         large.commit();
         jobs.close();
-        assertEquals(BaselineJobs.State.COMMITTED, jobs.outcome(1).orElseThrow().state(), "close waited for the commit");
-        assertEquals(4000, jobs.outcome(1).orElseThrow().baseline().orElseThrow().pages());
+        assertEquals(
+                BaselineJobs.State.COMMITTED, jobs.outcome(1).orElseThrow().state(), "close waited for the commit");
+        assertEquals(
+                4000, jobs.outcome(1).orElseThrow().baseline().orElseThrow().pages());
         late.commit();
         BaselineJobs.Outcome refused = jobs.outcome(2).orElseThrow();
         assertEquals(BaselineJobs.State.FAILED, refused.state());
@@ -160,9 +169,7 @@ class BaselineJobsTest
     }
 
     @Test
-    void thePeriodicCheckRemovesExpiredBaselines()
-            throws Exception
-    {
+    void thePeriodicCheckRemovesExpiredBaselines() throws Exception {
         BaselineStore store = new BaselineStore(directory, 1 << 20, Duration.ofHours(1), null, now::get);
         try (BaselineJobs jobs = new BaselineJobs(store, Duration.ofMillis(20), Duration.ofSeconds(30), now::get)) {
             SessionRecording recording = recording(jobs, store, 1, 2);
@@ -174,15 +181,16 @@ class BaselineJobsTest
             now.addAndGet(Duration.ofMinutes(61).toMillis());
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (!store.list().isEmpty()) {
-                assertTrue(System.nanoTime() < deadline, "the periodic check did not remove the expired baseline within 10 s");
+                assertTrue(
+                        System.nanoTime() < deadline,
+                        "the periodic check did not remove the expired baseline within 10 s");
                 Thread.sleep(10);
             }
         }
     }
 
     @Test
-    void theCheckIntervalFollowsTheAgeLimit()
-    {
+    void theCheckIntervalFollowsTheAgeLimit() {
         assertEquals(Duration.ofHours(1), BaselineJobs.checkInterval(Duration.ofDays(7)));
         assertEquals(Duration.ofMinutes(6), BaselineJobs.checkInterval(Duration.ofHours(1)));
         assertEquals(Duration.ofMinutes(1), BaselineJobs.checkInterval(Duration.ofMinutes(5)));
@@ -190,9 +198,7 @@ class BaselineJobsTest
     }
 
     @Test
-    void aLostOutcomeIsNotInventedAndOldOnesAreForgotten()
-            throws IOException
-    {
+    void aLostOutcomeIsNotInventedAndOldOnesAreForgotten() throws IOException {
         BaselineStore store = new BaselineStore(directory, 1 << 20);
         try (BaselineJobs jobs = new BaselineJobs(store, Duration.ofHours(1), Duration.ofSeconds(30), now::get)) {
             for (long session = 0; session < BaselineJobs.KEPT_OUTCOMES + 10; session++) {
@@ -200,7 +206,9 @@ class BaselineJobsTest
             }
             assertEquals(BaselineJobs.KEPT_OUTCOMES, jobs.outcomes().size());
             assertEquals(Optional.empty(), jobs.outcome(0));
-            assertEquals(BaselineJobs.State.NONE, jobs.outcome(BaselineJobs.KEPT_OUTCOMES + 9).orElseThrow().state());
+            assertEquals(
+                    BaselineJobs.State.NONE,
+                    jobs.outcome(BaselineJobs.KEPT_OUTCOMES + 9).orElseThrow().state());
         }
     }
 }

@@ -1,34 +1,30 @@
 package io.dwcp.hde;
 
-import io.dwcp.config.DataSize;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.config.DataSize;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two migrations of one VM: the first records a baseline at the source (host A); the VM runs on B,
  * changes a tenth of its memory, and migrates back to A, which announces the baseline. The second
  * migration sends references for what A still holds and must be far smaller.
  */
-class BaselineMigrationTest
-{
-    private static final int PAGES = 4096;        // a 16 MiB guest
+class BaselineMigrationTest {
+    private static final int PAGES = 4096; // a 16 MiB guest
 
     @TempDir
     Path directory;
 
     @Test
-    void secondMigrationUsesTheBaseline()
-            throws IOException
-    {
+    void secondMigrationUsesTheBaseline() throws IOException {
         HdeConfig config = new HdeConfig().setBaselineDirectory(directory).setBaselineSizeLimit(DataSize.ofMiB(64));
         WorkloadPages workload = new WorkloadPages(42);
         byte[][] memory = new byte[PAGES][];
@@ -39,7 +35,8 @@ class BaselineMigrationTest
 
         // A -> B: no baseline; A records what it sends
         long firstBytes;
-        try (Loopback first = new Loopback(config); BaselineRecorder recorder = hostA.record("vm-42")) {
+        try (Loopback first = new Loopback(config);
+                BaselineRecorder recorder = hostA.record("vm-42")) {
             for (int p = 0; p < PAGES; p++) {
                 first.page("pc.ram", p * 4096L, new byte[0], memory[p]);
                 recorder.page("pc.ram", p * 4096L, memory[p], 0);
@@ -88,19 +85,37 @@ class BaselineMigrationTest
             secondStats = second.stats;
             deltaStats = withDeltas.stats;
         }
-        System.out.printf("baseline migration, %d pages (%d MiB): first %d bytes, second without baseline %d, with baseline %d (%.1f%% of first; %d references)%n",
-                PAGES, PAGES * 4096L >> 20, firstBytes, withoutBaselineBytes, secondBytes, 100.0 * secondBytes / firstBytes,
+        System.out.printf(
+                "baseline migration, %d pages (%d MiB): first %d bytes, second without baseline %d, with baseline %d (%.1f%% of first; %d references)%n",
+                PAGES,
+                PAGES * 4096L >> 20,
+                firstBytes,
+                withoutBaselineBytes,
+                secondBytes,
+                100.0 * secondBytes / firstBytes,
                 secondStats.pages(PageLevel.REFERENCE));
-        assertTrue(secondBytes * 5 < firstBytes, "with a baseline: " + secondBytes + " bytes, first migration: " + firstBytes);
-        System.out.printf("with deltas against the baseline's versions: %d bytes (%.1f%% of first; %d references, %d deltas, %d whole pages)%n",
-                withDeltasBytes, 100.0 * withDeltasBytes / firstBytes, deltaStats.pages(PageLevel.REFERENCE),
-                deltaStats.pages(PageLevel.BASELINE_DELTA), deltaStats.pages(PageLevel.PAGE));
+        assertTrue(
+                secondBytes * 5 < firstBytes,
+                "with a baseline: " + secondBytes + " bytes, first migration: " + firstBytes);
+        System.out.printf(
+                "with deltas against the baseline's versions: %d bytes (%.1f%% of first; %d references, %d deltas, %d whole pages)%n",
+                withDeltasBytes,
+                100.0 * withDeltasBytes / firstBytes,
+                deltaStats.pages(PageLevel.REFERENCE),
+                deltaStats.pages(PageLevel.BASELINE_DELTA),
+                deltaStats.pages(PageLevel.PAGE));
         // most pages that got a record written go as deltas (not those the baseline held as zero,
         // nor the replaced ones)
-        assertTrue(deltaStats.pages(PageLevel.BASELINE_DELTA) > PAGES / 20, "deltas: " + deltaStats.pages(PageLevel.BASELINE_DELTA));
-        assertTrue(deltaStats.pages(PageLevel.PAGE) < deltaStats.pages(PageLevel.BASELINE_DELTA),
-                "whole pages: " + deltaStats.pages(PageLevel.PAGE) + ", deltas: " + deltaStats.pages(PageLevel.BASELINE_DELTA));
+        assertTrue(
+                deltaStats.pages(PageLevel.BASELINE_DELTA) > PAGES / 20,
+                "deltas: " + deltaStats.pages(PageLevel.BASELINE_DELTA));
+        assertTrue(
+                deltaStats.pages(PageLevel.PAGE) < deltaStats.pages(PageLevel.BASELINE_DELTA),
+                "whole pages: " + deltaStats.pages(PageLevel.PAGE) + ", deltas: "
+                        + deltaStats.pages(PageLevel.BASELINE_DELTA));
         assertEquals(0, secondStats.pages(PageLevel.BASELINE_DELTA), "no deltas without the source's own versions");
-        assertTrue(withDeltasBytes * 3 < secondBytes, "with deltas: " + withDeltasBytes + " bytes, references alone: " + secondBytes);
+        assertTrue(
+                withDeltasBytes * 3 < secondBytes,
+                "with deltas: " + withDeltasBytes + " bytes, references alone: " + secondBytes);
     }
 }

@@ -1,7 +1,11 @@
 package io.dwcp.hde;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,16 +16,10 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-class BaselineStoreTest
-{
+class BaselineStoreTest {
     private static final long ENTRY = BaselineStore.ENTRY_LENGTH;
     private static final long HEADER = BaselineStore.HEADER_LENGTH;
 
@@ -29,22 +27,19 @@ class BaselineStoreTest
     Path directory;
 
     /** A baseline file's length: {@code pages} distinct pages at {@code addresses} addresses of block "pc.ram". */
-    private static long size(int pages, int addresses)
-    {
+    private static long size(int pages, int addresses) {
         // header, hashes and contents; then the address section: block count, "pc.ram", entry count, entries, CRC
         return HEADER + pages * ENTRY + 4 + 2 + 6 + 4 + addresses * (long) BaselineStore.ADDRESS_ENTRY_LENGTH + 4;
     }
 
-    private static byte[] page(long seed)
-    {
+    private static byte[] page(long seed) {
         byte[] page = new byte[4096];
         new Random(seed).nextBytes(page);
         return page;
     }
 
     private static BaselineStore.BaselineInfo commit(BaselineStore store, String id, int pages, long seed)
-            throws IOException
-    {
+            throws IOException {
         try (BaselineRecorder recorder = store.record(id)) {
             for (int i = 0; i < pages; i++) {
                 recorder.page("pc.ram", i * 4096L, page(seed + i), 0);
@@ -54,28 +49,28 @@ class BaselineStoreTest
     }
 
     @Test
-    void roundTrip()
-            throws IOException
-    {
+    void roundTrip() throws IOException {
         BaselineStore store = new BaselineStore(directory, 1 << 20);
         byte[] a = page(1);
         byte[] b = page(2);
         byte[] c = page(3);
         try (BaselineRecorder recorder = store.record("vm1")) {
             recorder.page("pc.ram", 0, a, 0);
-            recorder.page("pc.ram", 4096, a, 0);          // the same content twice: stored once
+            recorder.page("pc.ram", 4096, a, 0); // the same content twice: stored once
             recorder.page("pc.ram", 8192, b, 0);
-            recorder.page("pc.ram", 8192, c, 0);          // superseded: b is not in the baseline
-            recorder.page("pc.ram", 12288, new byte[4096], 0);   // zero pages are not stored
+            recorder.page("pc.ram", 8192, c, 0); // superseded: b is not in the baseline
+            recorder.page("pc.ram", 12288, new byte[4096], 0); // zero pages are not stored
             recorder.page("pc.bios", 0, b, 0);
-            recorder.zero("pc.bios", 0);                  // ... nor pages that became zero
+            recorder.zero("pc.bios", 0); // ... nor pages that became zero
             assertEquals(2, recorder.distinctPages());
             BaselineStore.BaselineInfo info = recorder.commit();
             assertEquals("vm1", info.id());
             assertEquals(2, info.pages());
             assertEquals(size(2, 3), info.bytes());
         }
-        assertEquals(List.of("vm1"), store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
+        assertEquals(
+                List.of("vm1"),
+                store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
         assertEquals(size(2, 3), store.usedBytes());
         assertFalse(Files.exists(directory.resolve("vm1.spool")));
         PageHasher hasher = new PageHasher();
@@ -91,52 +86,56 @@ class BaselineStoreTest
             assertEquals(hasher.hash(a, 0), baseline.versionAt("pc.ram", 0));
             assertEquals(hasher.hash(a, 0), baseline.versionAt("pc.ram", 4096));
             assertEquals(hasher.hash(c, 0), baseline.versionAt("pc.ram", 8192));
-            assertNull(baseline.versionAt("pc.ram", 12288));   // zero
-            assertNull(baseline.versionAt("pc.bios", 0));      // became zero
-            assertNull(baseline.versionAt("pc.ram", 4097));    // not a page's offset
+            assertNull(baseline.versionAt("pc.ram", 12288)); // zero
+            assertNull(baseline.versionAt("pc.bios", 0)); // became zero
+            assertNull(baseline.versionAt("pc.ram", 4097)); // not a page's offset
             assertNull(baseline.versionAt("other", 0));
             // what the destination sends the source
-            List<BaselineAnnouncement> parsed = BaselineAnnouncement.parse(BaselineAnnouncement.serialize(List.of(baseline.announcement())));
+            List<BaselineAnnouncement> parsed =
+                    BaselineAnnouncement.parse(BaselineAnnouncement.serialize(List.of(baseline.announcement())));
             assertEquals(List.of(baseline.announcement()), parsed);
         }
     }
 
     @Test
-    void oldestBaselinesMakeRoom()
-            throws IOException
-    {
+    void oldestBaselinesMakeRoom() throws IOException {
         BaselineStore store = new BaselineStore(directory, 2 * size(10, 10));
         commit(store, "a", 10, 100);
         commit(store, "b", 10, 200);
         commit(store, "c", 10, 300);
-        assertEquals(List.of("b", "c"), store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
+        assertEquals(
+                List.of("b", "c"),
+                store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
         // the same id replaces its earlier version without counting it
         commit(store, "c", 10, 400);
-        assertEquals(List.of("b", "c"), store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
+        assertEquals(
+                List.of("b", "c"),
+                store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
         assertTrue(store.usedBytes() <= store.sizeLimit());
     }
 
     @Test
-    void baselinesInUseAreKept()
-            throws IOException
-    {
+    void baselinesInUseAreKept() throws IOException {
         BaselineStore store = new BaselineStore(directory, 2 * size(10, 10));
         commit(store, "a", 10, 100);
         commit(store, "b", 10, 200);
-        try (StoredBaseline a = store.open("a"); StoredBaseline b = store.open("b")) {
+        try (StoredBaseline a = store.open("a");
+                StoredBaseline b = store.open("b")) {
             BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> commit(store, "c", 10, 300));
-            assertEquals("baseline 'c' needs " + size(10, 10) + " bytes; baselines in use by migrations hold " + 2 * size(10, 10)
-                    + " of hde.baseline-size-limit (" + store.sizeLimit() + " bytes)", e.getMessage());
+            assertEquals(
+                    "baseline 'c' needs " + size(10, 10) + " bytes; baselines in use by migrations hold "
+                            + 2 * size(10, 10) + " of hde.baseline-size-limit (" + store.sizeLimit() + " bytes)",
+                    e.getMessage());
             assertThrows(BaselineStoreException.class, () -> store.delete("a"));
         }
         commit(store, "c", 10, 300);
-        assertEquals(List.of("b", "c"), store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
+        assertEquals(
+                List.of("b", "c"),
+                store.list().stream().map(BaselineStore.BaselineInfo::id).toList());
     }
 
     @Test
-    void baselinesOlderThanTheMaxAgeGoAtTheNextCommitAndCheck()
-            throws IOException
-    {
+    void baselinesOlderThanTheMaxAgeGoAtTheNextCommitAndCheck() throws IOException {
         AtomicLong now = new AtomicLong(1_000_000_000L);
         BaselineStore store = new BaselineStore(directory, 1 << 20, Duration.ofHours(1), null, now::get);
         commit(store, "old", 2, 100);
@@ -171,13 +170,12 @@ class BaselineStoreTest
     }
 
     @Test
-    void listenersAreToldWhichBaselineOfAVmIsHeld()
-            throws IOException
-    {
+    void listenersAreToldWhichBaselineOfAVmIsHeld() throws IOException {
         AtomicLong now = new AtomicLong(5_000_000L);
         BaselineStore store = new BaselineStore(directory, 1 << 20, Duration.ofDays(7), null, now::get);
         List<String> told = new java.util.ArrayList<>();
-        store.addListener((domain, newest) -> told.add(domain + " " + newest.map(BaselineStore.BaselineInfo::id).orElse("none")));
+        store.addListener((domain, newest) -> told.add(
+                domain + " " + newest.map(BaselineStore.BaselineInfo::id).orElse("none")));
         commit(store, "c-1", 2, 100);
         now.addAndGet(1000);
         commit(store, "c-2", 2, 200);
@@ -202,9 +200,7 @@ class BaselineStoreTest
     }
 
     @Test
-    void ownersLastUseAndRemovalOfAVmsBaselines()
-            throws IOException
-    {
+    void ownersLastUseAndRemovalOfAVmsBaselines() throws IOException {
         AtomicLong now = new AtomicLong(5_000_000L);
         BaselineStore store = new BaselineStore(directory, 1 << 20, Duration.ofDays(7), null, now::get);
         commit(store, "c-1", 2, 100);
@@ -212,10 +208,16 @@ class BaselineStoreTest
         commit(store, "c-3", 2, 300);
         store.setOwner("c-1", new BaselineStore.Owner("web1", Optional.of("c7a5fdbd-cdaf-9455-926a-d65c16db1809")));
         store.setOwner("c-2", new BaselineStore.Owner("web1", Optional.empty()));
-        assertThrows(BaselineStoreException.class, () -> store.setOwner("c-9", new BaselineStore.Owner("web1", Optional.empty())));
+        assertThrows(
+                BaselineStoreException.class,
+                () -> store.setOwner("c-9", new BaselineStore.Owner("web1", Optional.empty())));
         List<BaselineStore.Entry> entries = store.entries();
-        assertEquals(Optional.of(new BaselineStore.Owner("web1", Optional.of("c7a5fdbd-cdaf-9455-926a-d65c16db1809"))), entries.get(0).owner());
-        assertEquals(Optional.of(new BaselineStore.Owner("web1", Optional.empty())), entries.get(1).owner());
+        assertEquals(
+                Optional.of(new BaselineStore.Owner("web1", Optional.of("c7a5fdbd-cdaf-9455-926a-d65c16db1809"))),
+                entries.get(0).owner());
+        assertEquals(
+                Optional.of(new BaselineStore.Owner("web1", Optional.empty())),
+                entries.get(1).owner());
         assertEquals(Optional.empty(), entries.get(2).owner());
         assertTrue(entries.stream().allMatch(entry -> entry.lastUsedMillis().isEmpty() && !entry.inUse()));
 
@@ -226,14 +228,18 @@ class BaselineStoreTest
             assertEquals(OptionalLong.of(5_001_000L), entry.lastUsedMillis());
             // all or nothing: c-1 is not removed either while c-2 is open
             BaselineInUseException e = assertThrows(BaselineInUseException.class, () -> store.removeOwnedBy("web1"));
-            assertEquals("baseline c-2 of 'web1' in use by a migration: nothing removed, try again once it ended", e.getMessage());
+            assertEquals(
+                    "baseline c-2 of 'web1' in use by a migration: nothing removed, try again once it ended",
+                    e.getMessage());
             assertEquals(List.of("c-1", "c-2", "c-3"), ids(store));
         }
         // last use survives a restart once saved
         store.saveUsage();
         BaselineStore reopened = new BaselineStore(directory, 1 << 20, Duration.ofDays(7), null, now::get);
         assertEquals(OptionalLong.of(5_001_000L), reopened.entries().get(1).lastUsedMillis());
-        assertEquals(Optional.of(new BaselineStore.Owner("web1", Optional.empty())), reopened.entries().get(1).owner());
+        assertEquals(
+                Optional.of(new BaselineStore.Owner("web1", Optional.empty())),
+                reopened.entries().get(1).owner());
 
         // by UUID (any case), by domain name, by id
         assertEquals(List.of("c-1"), reopened.removeOwnedBy("C7A5FDBD-CDAF-9455-926A-D65C16DB1809"));
@@ -246,9 +252,7 @@ class BaselineStoreTest
     }
 
     @Test
-    void aMetaFileWithoutItsBaselineIsRemovedWhenTheStoreOpens()
-            throws IOException
-    {
+    void aMetaFileWithoutItsBaselineIsRemovedWhenTheStoreOpens() throws IOException {
         Files.writeString(directory.resolve("c-gone.meta"), "domain=web1\n");
         Files.writeString(directory.resolve("c-x.meta.tmp"), "domain=web");
         new BaselineStore(directory, 1 << 20);
@@ -257,19 +261,18 @@ class BaselineStoreTest
         }
     }
 
-    private static List<String> ids(BaselineStore store)
-            throws BaselineStoreException
-    {
+    private static List<String> ids(BaselineStore store) throws BaselineStoreException {
         return store.list().stream().map(BaselineStore.BaselineInfo::id).toList();
     }
 
     @Test
-    void baselineLargerThanTheLimit()
-            throws IOException
-    {
+    void baselineLargerThanTheLimit() throws IOException {
         BaselineStore store = new BaselineStore(directory, 5 * ENTRY);
         BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> commit(store, "big", 5, 1));
-        assertEquals("baseline 'big' needs " + size(5, 5) + " bytes, more than hde.baseline-size-limit (" + 5 * ENTRY + " bytes)", e.getMessage());
+        assertEquals(
+                "baseline 'big' needs " + size(5, 5) + " bytes, more than hde.baseline-size-limit (" + 5 * ENTRY
+                        + " bytes)",
+                e.getMessage());
         assertEquals(List.of(), store.list());
         try (Stream files = new Stream(directory)) {
             assertEquals(List.of(), files.names());
@@ -277,21 +280,20 @@ class BaselineStoreTest
     }
 
     @Test
-    void fullDisk()
-            throws IOException
-    {
+    void fullDisk() throws IOException {
         BaselineStore store = new BaselineStore(directory, 1 << 20, () -> 5000);
         BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> commit(store, "vm1", 3, 1));
-        assertEquals("disk full: baseline 'vm1' needs " + size(3, 3) + " bytes in " + directory + ", the file system has 5000 usable", e.getMessage());
+        assertEquals(
+                "disk full: baseline 'vm1' needs " + size(3, 3) + " bytes in " + directory
+                        + ", the file system has 5000 usable",
+                e.getMessage());
         try (Stream files = new Stream(directory)) {
             assertEquals(List.of(), files.names(), "the spool and temporary files are removed");
         }
     }
 
     @Test
-    void recordingCompactsSupersededVersions()
-            throws IOException
-    {
+    void recordingCompactsSupersededVersions() throws IOException {
         // room for 8 pages: 40 versions of 4 pages fit because superseded versions are dropped
         BaselineStore store = new BaselineStore(directory, HEADER + 8 * ENTRY);
         try (BaselineRecorder recorder = store.record("vm1")) {
@@ -306,31 +308,37 @@ class BaselineStoreTest
             for (int p = 0; p < 8; p++) {
                 recorder.page("pc.ram", p * 4096L, page(1000 + p), 0);
             }
-            BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> recorder.page("pc.ram", 9 * 4096L, page(2000), 0));
-            assertEquals("baseline 'vm2' holds more than hde.baseline-size-limit (" + (HEADER + 8 * ENTRY) + " bytes) of distinct pages", e.getMessage());
+            BaselineStoreException e =
+                    assertThrows(BaselineStoreException.class, () -> recorder.page("pc.ram", 9 * 4096L, page(2000), 0));
+            assertEquals(
+                    "baseline 'vm2' holds more than hde.baseline-size-limit (" + (HEADER + 8 * ENTRY)
+                            + " bytes) of distinct pages",
+                    e.getMessage());
         }
     }
 
     @Test
-    void corruptFiles()
-            throws IOException
-    {
+    void corruptFiles() throws IOException {
         BaselineStore store = new BaselineStore(directory, 1 << 20);
         commit(store, "vm1", 3, 1);
         Path file = directory.resolve("vm1.baseline");
         byte[] bytes = Files.readAllBytes(file);
 
-        bytes[(int) HEADER + 3] ^= 1;                   // a hash bit
+        bytes[(int) HEADER + 3] ^= 1; // a hash bit
         Files.write(file, bytes);
         BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
-        assertTrue(e.getMessage().startsWith("baseline file " + file + " is corrupt: CRC-32C of its hashes: expected "), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("baseline file " + file + " is corrupt: CRC-32C of its hashes: expected "),
+                e.getMessage());
 
         bytes[(int) HEADER + 3] ^= 1;
         long pagesEnd = HEADER + 3 * ENTRY;
         Files.write(file, java.util.Arrays.copyOf(bytes, (int) pagesEnd - 1));
         e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
-        assertEquals("baseline file " + file + " is corrupt: length: expected at least " + (pagesEnd + 12) + " bytes for 3 pages, found "
-                + (pagesEnd - 1), e.getMessage());
+        assertEquals(
+                "baseline file " + file + " is corrupt: length: expected at least " + (pagesEnd + 12)
+                        + " bytes for 3 pages, found " + (pagesEnd - 1),
+                e.getMessage());
 
         // the address section is checked when first used: a flipped bit there costs the deltas, not a wrong page
         bytes[bytes.length - 10] ^= 1;
@@ -357,9 +365,7 @@ class BaselineStoreTest
     }
 
     @Test
-    void leftoversOfAnInterruptedWriteAreRemoved()
-            throws IOException
-    {
+    void leftoversOfAnInterruptedWriteAreRemoved() throws IOException {
         Files.write(directory.resolve("vm1.baseline.tmp"), new byte[10]);
         Files.write(directory.resolve("vm2.spool"), new byte[10]);
         new BaselineStore(directory, 1 << 20);
@@ -369,53 +375,57 @@ class BaselineStoreTest
     }
 
     @Test
-    void malformedAnnouncements()
-    {
-        byte[] good = BaselineAnnouncement.serialize(List.of(BaselineAnnouncement.of("vm1", List.of(new PageHash(1, 2), new PageHash(3, 4)))));
-        assertEquals("baseline announcement: pages of baseline 0: expected at most 1 (the bytes left), found 2",
-                assertThrows(BaselineStoreException.class, () -> BaselineAnnouncement.parse(java.util.Arrays.copyOf(good, good.length - 1))).getMessage());
-        assertEquals("baseline announcement: truncated (6 bytes)",
-                assertThrows(BaselineStoreException.class, () -> BaselineAnnouncement.parse(java.util.Arrays.copyOf(good, 6))).getMessage());
+    void malformedAnnouncements() {
+        byte[] good = BaselineAnnouncement.serialize(
+                List.of(BaselineAnnouncement.of("vm1", List.of(new PageHash(1, 2), new PageHash(3, 4)))));
+        assertEquals(
+                "baseline announcement: pages of baseline 0: expected at most 1 (the bytes left), found 2",
+                assertThrows(
+                                BaselineStoreException.class,
+                                () -> BaselineAnnouncement.parse(java.util.Arrays.copyOf(good, good.length - 1)))
+                        .getMessage());
+        assertEquals(
+                "baseline announcement: truncated (6 bytes)",
+                assertThrows(
+                                BaselineStoreException.class,
+                                () -> BaselineAnnouncement.parse(java.util.Arrays.copyOf(good, 6)))
+                        .getMessage());
         byte[] badMagic = good.clone();
         badMagic[0] = 0;
-        assertEquals("baseline announcement: magic: expected 0x48444541, found 0x444541",
-                assertThrows(BaselineStoreException.class, () -> BaselineAnnouncement.parse(badMagic)).getMessage());
+        assertEquals(
+                "baseline announcement: magic: expected 0x48444541, found 0x444541",
+                assertThrows(BaselineStoreException.class, () -> BaselineAnnouncement.parse(badMagic))
+                        .getMessage());
         byte[] unsorted = good.clone();
-        unsorted[unsorted.length - 1] = 0;        // the second hash becomes (3, 0) ... still above (1, 2)
-        unsorted[unsorted.length - 9] = 0;        // ... and now (0, 0): below the first
-        assertEquals("baseline announcement: hashes of baseline vm1 are not ascending and distinct at index 1",
-                assertThrows(BaselineStoreException.class, () -> BaselineAnnouncement.parse(unsorted)).getMessage());
+        unsorted[unsorted.length - 1] = 0; // the second hash becomes (3, 0) ... still above (1, 2)
+        unsorted[unsorted.length - 9] = 0; // ... and now (0, 0): below the first
+        assertEquals(
+                "baseline announcement: hashes of baseline vm1 are not ascending and distinct at index 1",
+                assertThrows(BaselineStoreException.class, () -> BaselineAnnouncement.parse(unsorted))
+                        .getMessage());
     }
 
     /** The names in a directory. */
-    private static final class Stream
-            implements AutoCloseable
-    {
+    private static final class Stream implements AutoCloseable {
         private final java.util.stream.Stream<Path> files;
 
-        Stream(Path directory)
-                throws IOException
-        {
+        Stream(Path directory) throws IOException {
             this.files = Files.list(directory);
         }
 
-        List<String> names()
-        {
+        List<String> names() {
             return files.map(p -> p.getFileName().toString()).sorted().toList();
         }
 
         @Override
-        public void close()
-        {
+        public void close() {
             files.close();
         }
     }
 
     /** Spooled pages are written in batches: a baseline spanning several batches, compacted midway, reads back every page. */
     @Test
-    void pagesSpanningSeveralSpoolBatchesAndACompactionReadBack()
-            throws IOException
-    {
+    void pagesSpanningSeveralSpoolBatchesAndACompactionReadBack() throws IOException {
         int pages = BaselineRecorder.SPOOL_BATCH_PAGES * 2 + 17;
         // room for the final baseline, but not for every version spooled: the recorder compacts
         BaselineStore store = new BaselineStore(directory, size(pages + 10, pages + 40));

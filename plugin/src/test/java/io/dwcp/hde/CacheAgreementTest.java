@@ -1,15 +1,14 @@
 package io.dwcp.hde;
 
-import io.dwcp.config.DataSize;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.dwcp.config.DataSize;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 /**
  * The source's caches mirror the destination's after every page, whatever the eviction pattern:
@@ -17,11 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * so that pages are evicted, referenced, re-sent, zeroed and delta-encoded in every order.
  * Replay with -Ddwcp.hde.seed=N.
  */
-class CacheAgreementTest
-{
+class CacheAgreementTest {
     @Test
-    void cachesAgreeAfterEveryPage()
-    {
+    void cachesAgreeAfterEveryPage() {
         long seed = Long.getLong("dwcp.hde.seed", System.nanoTime());
         System.out.println("CacheAgreementTest seed " + seed + " (-Ddwcp.hde.seed=" + seed + " replays it)");
         Random random = new Random(seed);
@@ -34,14 +31,18 @@ class CacheAgreementTest
         }
         for (int deltaEntries = 0; deltaEntries <= 4; deltaEntries++) {
             for (int hashEntries = 0; hashEntries <= 4; hashEntries++) {
-                HdeConfig config = new HdeConfig().setDictionarySize(DataSize.ofBytes(0)).setTier(random.nextInt(3) + 1)
-                        .setDeltaCacheSize(DataSize.ofBytes(4096L * deltaEntries)).setHashCacheSize(DataSize.ofBytes(4096L * hashEntries));
+                HdeConfig config = new HdeConfig()
+                        .setDictionarySize(DataSize.ofBytes(0))
+                        .setTier(random.nextInt(3) + 1)
+                        .setDeltaCacheSize(DataSize.ofBytes(4096L * deltaEntries))
+                        .setHashCacheSize(DataSize.ofBytes(4096L * hashEntries));
                 byte[][] memory = new byte[8][];
                 try (Loopback loop = new Loopback(config)) {
                     for (int op = 0; op < 300; op++) {
                         int p = random.nextInt(memory.length);
                         byte[] content = switch (random.nextInt(4)) {
-                            case 0 -> contents.get(random.nextInt(contents.size())).clone();
+                            case 0 ->
+                                contents.get(random.nextInt(contents.size())).clone();
                             case 1 -> new byte[4096];
                             case 2 -> {
                                 byte[] edited = memory[p] == null ? new byte[4096] : memory[p].clone();
@@ -55,11 +56,17 @@ class CacheAgreementTest
                         };
                         memory[p] = content;
                         loop.page(p % 2 == 0 ? "pc.ram" : "pc.rom", p * 4096L, new byte[0], content);
-                        String where = "seed " + seed + ", caches " + deltaEntries + "/" + hashEntries + ", operation " + op;
+                        String where =
+                                "seed " + seed + ", caches " + deltaEntries + "/" + hashEntries + ", operation " + op;
                         loop.encoder.flush();
                         assertEquals(loop.encoder.previousVersionKeys(), loop.decoder.previousVersionKeys(), where);
                         assertEquals(loop.encoder.hashKeys(), loop.decoder.hashKeys(), where);
-                        assertEquals(Math.min(deltaEntries, loop.encoder.previousVersionKeys().size()), loop.encoder.previousVersionKeys().size(), where);
+                        assertEquals(
+                                Math.min(
+                                        deltaEntries,
+                                        loop.encoder.previousVersionKeys().size()),
+                                loop.encoder.previousVersionKeys().size(),
+                                where);
                     }
                     assertArrayEquals(loop.original.toByteArray(), loop.decoded.toByteArray(), "seed " + seed);
                 }
@@ -68,20 +75,19 @@ class CacheAgreementTest
     }
 
     @Test
-    void lruEvictsTheLeastRecentlyPut()
-    {
+    void lruEvictsTheLeastRecentlyPut() {
         LruCache<String, Integer> cache = new LruCache<>(2);
         cache.put("a", 1);
         cache.put("b", 2);
-        assertEquals(1, cache.peek("a"));          // a peek does not refresh "a"
-        cache.put("c", 3);                          // evicts "a"
+        assertEquals(1, cache.peek("a")); // a peek does not refresh "a"
+        cache.put("c", 3); // evicts "a"
         assertNull(cache.peek("a"));
         assertEquals(List.of("b", "c"), cache.keys());
-        cache.put("b", 4);                          // a put refreshes "b"
+        cache.put("b", 4); // a put refreshes "b"
         assertEquals(List.of("c", "b"), cache.keys());
-        assertEquals(3, cache.evictForInsert("d"));  // the entry put() would evict, handed back for reuse
+        assertEquals(3, cache.evictForInsert("d")); // the entry put() would evict, handed back for reuse
         assertEquals(List.of("b"), cache.keys());
-        assertNull(cache.evictForInsert("b"));       // present: nothing to evict
+        assertNull(cache.evictForInsert("b")); // present: nothing to evict
         assertEquals(1, cache.evictions() - 1);
         LruCache<String, Integer> disabled = new LruCache<>(0);
         disabled.put("a", 1);

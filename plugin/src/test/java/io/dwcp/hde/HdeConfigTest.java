@@ -1,23 +1,20 @@
 package io.dwcp.hde;
 
-import io.dwcp.config.ConfigurationBinder;
-import io.dwcp.config.ConfigurationException;
-import io.dwcp.config.DataSize;
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class HdeConfigTest
-{
+import io.dwcp.config.ConfigurationBinder;
+import io.dwcp.config.ConfigurationException;
+import io.dwcp.config.DataSize;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class HdeConfigTest {
     @Test
-    void defaults()
-    {
+    void defaults() {
         HdeConfig config = new HdeConfig();
         assertEquals("auto", config.getTier());
         assertTrue(config.isTierAuto());
@@ -46,8 +43,7 @@ class HdeConfigTest
     }
 
     @Test
-    void explicitMapping()
-    {
+    void explicitMapping() {
         ConfigurationBinder binder = new ConfigurationBinder(Map.ofEntries(
                 Map.entry("hde.tier", "2"),
                 Map.entry("hde.tier2-level", "-3"),
@@ -91,42 +87,62 @@ class HdeConfigTest
     }
 
     @Test
-    void everyKeyIsDescribed()
-    {
+    void everyKeyIsDescribed() {
         List<String> lines = ConfigurationBinder.describe(HdeConfig.class);
         assertEquals(18, lines.size());
         assertTrue(lines.stream().allMatch(line -> line.trim().startsWith("hde.")), lines.toString());
     }
 
     @Test
-    void validation()
-    {
+    void validation() {
         assertInvalid(new HdeConfig().setTier(4), "hde.tier must be auto, 1, 2 or 3: 4");
         assertInvalid(new HdeConfig().setTier("fast"), "hde.tier must be auto, 1, 2 or 3: fast");
-        assertInvalid(new HdeConfig().setBaselineRecord("sometimes"), "hde.baseline-record must be both, source, destination or none: sometimes");
-        assertInvalid(new HdeConfig().setBaselineAnnounceLimit(17), "hde.baseline-announce-limit must be between 0 and 16: 17");
-        assertInvalid(new HdeConfig().setTier1MaxRtt(java.time.Duration.ofMillis(30)),
+        assertInvalid(
+                new HdeConfig().setBaselineRecord("sometimes"),
+                "hde.baseline-record must be both, source, destination or none: sometimes");
+        assertInvalid(
+                new HdeConfig().setBaselineAnnounceLimit(17),
+                "hde.baseline-announce-limit must be between 0 and 16: 17");
+        assertInvalid(
+                new HdeConfig().setTier1MaxRtt(java.time.Duration.ofMillis(30)),
                 "need 0 <= hde.tier1-max-rtt <= hde.tier2-max-rtt, got PT0.03S, PT0.02S");
         assertInvalid(new HdeConfig().setTier2Level(23), "hde.tier2-level must be between -7 and 22: 23");
-        assertInvalid(new HdeConfig().setTier3MinLevel(5).setTier3InitialLevel(3),
+        assertInvalid(
+                new HdeConfig().setTier3MinLevel(5).setTier3InitialLevel(3),
                 "need 1 <= hde.tier3-min-level <= hde.tier3-initial-level <= hde.tier3-max-level <= 22, got 5, 3, 19");
-        assertInvalid(new HdeConfig().setTier3MaxLevel(23), "need 1 <= hde.tier3-min-level <= hde.tier3-initial-level <= hde.tier3-max-level <= 22, got 1, 3, 23");
-        assertInvalid(new HdeConfig().setFrameSize(DataSize.ofKiB(2)), "hde.frame-size must be between 4KiB and 4MiB: 2KiB");
-        assertInvalid(new HdeConfig().setFrameSize(DataSize.ofMiB(8)), "hde.frame-size must be between 4KiB and 4MiB: 8MiB");
-        assertInvalid(new HdeConfig().setDictionarySize(DataSize.ofMiB(2)), "hde.dictionary-size must be 0 or between 1KiB and 1MiB: 2MiB");
-        assertInvalid(new HdeConfig().setDictionarySample(DataSize.ofKiB(256)),
+        assertInvalid(
+                new HdeConfig().setTier3MaxLevel(23),
+                "need 1 <= hde.tier3-min-level <= hde.tier3-initial-level <= hde.tier3-max-level <= 22, got 1, 3, 23");
+        assertInvalid(
+                new HdeConfig().setFrameSize(DataSize.ofKiB(2)), "hde.frame-size must be between 4KiB and 4MiB: 2KiB");
+        assertInvalid(
+                new HdeConfig().setFrameSize(DataSize.ofMiB(8)), "hde.frame-size must be between 4KiB and 4MiB: 8MiB");
+        assertInvalid(
+                new HdeConfig().setDictionarySize(DataSize.ofMiB(2)),
+                "hde.dictionary-size must be 0 or between 1KiB and 1MiB: 2MiB");
+        assertInvalid(
+                new HdeConfig().setDictionarySample(DataSize.ofKiB(256)),
                 "hde.dictionary-sample must be between 8 x hde.dictionary-size (512KiB) and 256MiB: 256KiB");
-        assertInvalid(new HdeConfig().setControllerHeadroomPercent(-1), "hde.controller-headroom-percent must be between 0 and 1000: -1");
-        ConfigurationException negativeAge = assertThrows(ConfigurationException.class, () -> new HdeConfig().setBaselineMaxAge(java.time.Duration.ofSeconds(-1)));
+        assertInvalid(
+                new HdeConfig().setControllerHeadroomPercent(-1),
+                "hde.controller-headroom-percent must be between 0 and 1000: -1");
+        ConfigurationException negativeAge = assertThrows(
+                ConfigurationException.class,
+                () -> new HdeConfig().setBaselineMaxAge(java.time.Duration.ofSeconds(-1)));
         assertEquals("hde.baseline-max-age=PT-1S: must not be negative (0 = no age limit)", negativeAge.getMessage());
         new HdeConfig().setBaselineMaxAge(java.time.Duration.ZERO).validate();
-        new HdeConfig().setDictionarySize(DataSize.ofBytes(0)).setDictionarySample(DataSize.ofBytes(0)).validate();
-        new HdeConfig().setDeltaCacheSize(DataSize.ofBytes(0)).setHashCacheSize(DataSize.ofBytes(0)).validate();
+        new HdeConfig()
+                .setDictionarySize(DataSize.ofBytes(0))
+                .setDictionarySample(DataSize.ofBytes(0))
+                .validate();
+        new HdeConfig()
+                .setDeltaCacheSize(DataSize.ofBytes(0))
+                .setHashCacheSize(DataSize.ofBytes(0))
+                .validate();
     }
 
     @Test
-    void tierOfMeasuredRtt()
-    {
+    void tierOfMeasuredRtt() {
         HdeConfig config = new HdeConfig();
         assertEquals(LinkTier.WAN, config.tierOfRtt(0), "not measured yet");
         assertEquals(LinkTier.LOCAL, config.tierOfRtt(150));
@@ -138,15 +154,14 @@ class HdeConfigTest
     }
 
     @Test
-    void invalidValuesNameTheKey()
-    {
-        ConfigurationException e = assertThrows(ConfigurationException.class,
+    void invalidValuesNameTheKey() {
+        ConfigurationException e = assertThrows(
+                ConfigurationException.class,
                 () -> new ConfigurationBinder(Map.of("hde.delta-cache-size", "lots")).bind(HdeConfig.class));
         assertEquals("hde.delta-cache-size=lots: expected a size such as 64MiB, 512KiB or 4096B", e.getMessage());
     }
 
-    private static void assertInvalid(HdeConfig config, String message)
-    {
+    private static void assertInvalid(HdeConfig config, String message) {
         ConfigurationException e = assertThrows(ConfigurationException.class, config::validate);
         assertEquals(message, e.getMessage());
     }

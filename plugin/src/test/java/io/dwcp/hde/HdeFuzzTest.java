@@ -1,13 +1,14 @@
 package io.dwcp.hde;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.github.luben.zstd.Zstd;
 import io.dwcp.config.DataSize;
 import io.dwcp.fuzz.Mutations;
 import io.dwcp.migration.stream.ByteSink;
 import io.dwcp.migration.stream.MigrationStreamWriter;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
@@ -17,10 +18,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Seeded fuzzing of the HDE decoder, the destination's reader of what the source encoded. Inputs
@@ -34,34 +33,62 @@ import static org.junit.jupiter.api.Assertions.fail;
  * decompresses to (no header field sizes a buffer). Replay with {@code -Ddwcp.fuzz.seed=SEED}.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class HdeFuzzTest
-{
+class HdeFuzzTest {
     private static final long DEFAULT_SEED = 0x4de5eedL;
     private static final int INPUTS = 100_000;
     private static final int WARM_UP_INPUTS = 2_000;
-    private static final HdeConfig CONFIG = new HdeConfig().setTier(1)
-            .setDeltaCacheSize(DataSize.ofKiB(64)).setHashCacheSize(DataSize.ofKiB(64)).setDictionarySize(DataSize.ofBytes(0));
+    private static final HdeConfig CONFIG = new HdeConfig()
+            .setTier(1)
+            .setDeltaCacheSize(DataSize.ofKiB(64))
+            .setHashCacheSize(DataSize.ofKiB(64))
+            .setDictionarySize(DataSize.ofBytes(0));
     /** A decoder's own buffers (64 KiB of input buffer, the first 64 KiB of body) and small objects. */
     private static final long ALLOCATION_BASE = 160 << 10;
     /** Per byte of input or of decompressed body: copies of pages into the caches, growing buffers. */
     private static final long ALLOCATION_PER_BYTE = 8;
 
     private static final byte[][] VARINT_EXTREMES = {
-            {0x00}, {0x7f}, {(byte) 0x80, 0x00}, {(byte) 0x80, 0x01},
-            {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f},   // 2^63 - 1
-            {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f},                                                      // 2^32 - 1
-            {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07},                                                      // 2^31 - 1
-            {(byte) 0x80, (byte) 0x80, 0x04},                                                                                // 65536
-            {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01}, // too long
+        {0x00},
+        {0x7f},
+        {(byte) 0x80, 0x00},
+        {(byte) 0x80, 0x01},
+        {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f
+        }, // 2^63 - 1
+        {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f}, // 2^32 - 1
+        {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07}, // 2^31 - 1
+        {(byte) 0x80, (byte) 0x80, 0x04}, // 65536
+        {
+            (byte) 0xff,
+            (byte) 0xff,
+            (byte) 0xff,
+            (byte) 0xff,
+            (byte) 0xff,
+            (byte) 0xff,
+            (byte) 0xff,
+            (byte) 0xff,
+            (byte) 0xff,
+            0x01
+        }, // too long
     };
-    private static final int[] INT_EXTREMES = {0, 1, -1, Integer.MAX_VALUE, Integer.MIN_VALUE, HdeFrame.MAX_BODY_LENGTH, HdeFrame.MAX_BODY_LENGTH + 1,
-            HdeFrame.MAX_PAYLOAD_LENGTH, HdeFrame.MAX_PAYLOAD_LENGTH + 1, 4096, 65536};
+    private static final int[] INT_EXTREMES = {
+        0,
+        1,
+        -1,
+        Integer.MAX_VALUE,
+        Integer.MIN_VALUE,
+        HdeFrame.MAX_BODY_LENGTH,
+        HdeFrame.MAX_BODY_LENGTH + 1,
+        HdeFrame.MAX_PAYLOAD_LENGTH,
+        HdeFrame.MAX_PAYLOAD_LENGTH + 1,
+        4096,
+        65536
+    };
 
-    private final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    private final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     @Test
-    void everyInputIsDecodedOrRefusedWithATypedError()
-    {
+    void everyInputIsDecodedOrRefusedWithATypedError() {
         long seed = Long.getLong("dwcp.fuzz.seed", DEFAULT_SEED);
         System.out.println("HdeFuzzTest: seed " + seed + " (replay with -Ddwcp.fuzz.seed=" + seed + ")");
         List<List<Spec>> corpus = List.of(encode(1, new Random(seed)), encode(3, new Random(seed + 1)));
@@ -69,16 +96,19 @@ class HdeFuzzTest
             ByteArrayOutputStream valid = new ByteArrayOutputStream();
             stream.forEach(spec -> valid.writeBytes(spec.serialize()));
             Result result = run(valid.toByteArray(), new Random(seed));
-            assertEquals(new Result(Outcome.DECODED, stream.size(), result.decompressed), result, "the unmutated stream decodes");
+            assertEquals(
+                    new Result(Outcome.DECODED, stream.size(), result.decompressed),
+                    result,
+                    "the unmutated stream decodes");
         }
         Random warmUp = new Random(~seed);
         for (int i = 0; i < WARM_UP_INPUTS; i++) {
             byte[] input = generate(warmUp, corpus);
             try {
                 run(input, warmUp);
-            }
-            catch (Throwable e) {
-                throw new AssertionError("warm-up input " + i + " of seed " + seed + " raised " + e + ": " + describe(input), e);
+            } catch (Throwable e) {
+                throw new AssertionError(
+                        "warm-up input " + i + " of seed " + seed + " raised " + e + ": " + describe(input), e);
             }
         }
         Random random = new Random(seed);
@@ -91,36 +121,39 @@ class HdeFuzzTest
             Result result;
             try {
                 result = run(input, random);
-            }
-            catch (Throwable e) {
-                throw new AssertionError("input " + i + " of seed " + seed + " raised " + e + ": " + describe(input), e);
+            } catch (Throwable e) {
+                throw new AssertionError(
+                        "input " + i + " of seed " + seed + " raised " + e + ": " + describe(input), e);
             }
             long allocated = threads.getCurrentThreadAllocatedBytes() - before;
             long allowed = ALLOCATION_BASE + ALLOCATION_PER_BYTE * (input.length + result.decompressed);
-            largestAllocation = Math.max(largestAllocation, allocated - ALLOCATION_PER_BYTE * (input.length + result.decompressed));
+            largestAllocation =
+                    Math.max(largestAllocation, allocated - ALLOCATION_PER_BYTE * (input.length + result.decompressed));
             if (allocated > allowed) {
-                fail("input " + i + " of seed " + seed + " (" + input.length + " bytes, " + result.decompressed + " decompressed) allocated "
-                        + allocated + " bytes: " + describe(input));
+                fail("input " + i + " of seed " + seed + " (" + input.length + " bytes, " + result.decompressed
+                        + " decompressed) allocated " + allocated + " bytes: " + describe(input));
             }
             outcomes[result.outcome.ordinal()]++;
             frames += result.frames;
         }
-        System.out.println("HdeFuzzTest: " + INPUTS + " inputs, " + frames + " frames decoded; outcomes " + Arrays.toString(Outcome.values()) + " = "
-                + Arrays.toString(outcomes) + "; largest allocation beyond " + ALLOCATION_PER_BYTE + " bytes per byte: " + largestAllocation);
+        System.out.println("HdeFuzzTest: " + INPUTS + " inputs, " + frames + " frames decoded; outcomes "
+                + Arrays.toString(Outcome.values()) + " = " + Arrays.toString(outcomes) + "; largest allocation beyond "
+                + ALLOCATION_PER_BYTE + " bytes per byte: " + largestAllocation);
         for (Outcome outcome : Outcome.values()) {
-            assertTrue(outcomes[outcome.ordinal()] > INPUTS / 100, outcome + " for too few inputs: " + Arrays.toString(outcomes));
+            assertTrue(
+                    outcomes[outcome.ordinal()] > INPUTS / 100,
+                    outcome + " for too few inputs: " + Arrays.toString(outcomes));
         }
     }
 
-    private enum Outcome
-    {
-        DECODED, REFUSED
+    private enum Outcome {
+        DECODED,
+        REFUSED
     }
 
     private record Result(Outcome outcome, long frames, long decompressed) {}
 
-    private Result run(byte[] input, Random random)
-    {
+    private Result run(byte[] input, Random random) {
         HdeStats stats = new HdeStats();
         MigrationStreamWriter writer = new MigrationStreamWriter(ByteSink.of(OutputStream.nullOutputStream()));
         HdeDecoder decoder = new HdeDecoder(CONFIG, stats, HdeDecoder.toWriter(writer));
@@ -134,14 +167,11 @@ class HdeFuzzTest
             }
             decoder.endOfInput();
             return new Result(Outcome.DECODED, decoder.frames(), writer.bytesWritten());
-        }
-        catch (HdeDecodeException e) {
+        } catch (HdeDecodeException e) {
             return new Result(Outcome.REFUSED, decoder.frames(), writer.bytesWritten());
-        }
-        catch (java.io.IOException e) {
+        } catch (java.io.IOException e) {
             throw new AssertionError("an IOException other than HdeDecodeException: " + e, e);
-        }
-        finally {
+        } finally {
             decoder.close();
         }
     }
@@ -149,8 +179,7 @@ class HdeFuzzTest
     // ---- inputs ----
 
     /** One frame as fields and a decompressed body, serialized with a valid CRC unless told otherwise. */
-    private static final class Spec
-    {
+    private static final class Spec {
         int magic = HdeFrame.MAGIC;
         int type;
         int codec;
@@ -163,8 +192,7 @@ class HdeFuzzTest
         Integer payloadLength;
         boolean badCrc;
 
-        Spec copy()
-        {
+        Spec copy() {
             Spec copy = new Spec();
             copy.magic = magic;
             copy.type = type;
@@ -180,8 +208,7 @@ class HdeFuzzTest
             return copy;
         }
 
-        static Spec parse(byte[] frame)
-        {
+        static Spec parse(byte[] frame) {
             Spec spec = new Spec();
             spec.type = frame[HdeFrame.TYPE_OFFSET] & 0xff;
             spec.codec = frame[HdeFrame.CODEC_OFFSET] & 0xff;
@@ -197,16 +224,14 @@ class HdeFuzzTest
         /** The corpus's frames are never changed (mutations work on copies): their bytes are kept. */
         private byte[] serialized;
 
-        byte[] serialize()
-        {
+        byte[] serialize() {
             if (serialized == null) {
                 serialized = encode();
             }
             return serialized;
         }
 
-        private byte[] encode()
-        {
+        private byte[] encode() {
             byte[] payload = codec == HdeFrame.CODEC_ZSTD ? Zstd.compress(body, 1) : body;
             byte[] frame = new byte[HdeFrame.HEADER_LENGTH + payload.length];
             Bytes.putInt(frame, HdeFrame.MAGIC_OFFSET, magic);
@@ -232,11 +257,13 @@ class HdeFuzzTest
      * and pages sent as PAGE, ZERO, REF (the same content elsewhere) and many small DELTAs; then a
      * frame with a BASE_DELTA against the last page.
      */
-    private static List<Spec> encode(int tier, Random random)
-    {
+    private static List<Spec> encode(int tier, Random random) {
         List<byte[]> frames = new ArrayList<>();
-        HdeConfig config = new HdeConfig().setTier(tier)
-                .setDeltaCacheSize(DataSize.ofKiB(64)).setHashCacheSize(DataSize.ofKiB(64)).setDictionarySize(DataSize.ofBytes(0));
+        HdeConfig config = new HdeConfig()
+                .setTier(tier)
+                .setDeltaCacheSize(DataSize.ofKiB(64))
+                .setHashCacheSize(DataSize.ofKiB(64))
+                .setDictionarySize(DataSize.ofBytes(0));
         byte[] page = new byte[HdeFrame.PAGE_SIZE];
         random.nextBytes(page);
         byte[] header = {0, 0, 0, 0, 0, 0, 0x20, 0x08};
@@ -267,24 +294,23 @@ class HdeFuzzTest
         baseDelta.records = 1;
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         body.write(HdeFrame.RECORD_BASE_DELTA);
-        body.write(0);                                   // blockId 0
+        body.write(0); // blockId 0
         body.writeBytes(new byte[] {(byte) 0x80, 0x60}); // offset 0x3000
         body.write(header.length);
         body.writeBytes(header);
         byte[] hash = new byte[PageHash.BYTES];
         new PageHasher().hash(page, 0).write(hash, 0);
         body.writeBytes(hash);
-        body.write(10);                                  // delta length: one run of one literal word
-        body.write(3);                                   // 3 unchanged words
-        body.write(1);                                   // 1 changed word
+        body.write(10); // delta length: one run of one literal word
+        body.write(3); // 3 unchanged words
+        body.write(1); // 1 changed word
         body.writeBytes(new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
         baseDelta.body = body.toByteArray();
         specs.add(baseDelta);
         return specs;
     }
 
-    private static byte[] generate(Random random, List<List<Spec>> corpus)
-    {
+    private static byte[] generate(Random random, List<List<Spec>> corpus) {
         int strategy = random.nextInt(100);
         if (strategy < 4) {
             byte[] noise = new byte[random.nextInt(120)];
@@ -296,8 +322,7 @@ class HdeFuzzTest
         if (strategy < 80) {
             int index = random.nextInt(frames.size());
             frames.set(index, mutate(frames.get(index), valid, random));
-        }
-        else if (strategy < 86 && frames.size() > 1) {
+        } else if (strategy < 86 && frames.size() > 1) {
             // a frame repeated, dropped or two swapped
             int a = random.nextInt(frames.size());
             int b = random.nextInt(frames.size());
@@ -322,15 +347,13 @@ class HdeFuzzTest
                 int bit = random.nextInt(stream.length * 8);
                 stream[bit / 8] ^= (byte) (1 << (bit % 8));
             }
-        }
-        else if (strategy >= 93) {
+        } else if (strategy >= 93) {
             stream = Arrays.copyOf(stream, random.nextInt(stream.length + 1));
         }
         return stream;
     }
 
-    private static Spec mutate(Spec original, List<Spec> valid, Random random)
-    {
+    private static Spec mutate(Spec original, List<Spec> valid, Random random) {
         Spec spec = original.copy();
         byte[] body = spec.body.clone();
         switch (random.nextInt(8)) {
@@ -373,8 +396,14 @@ class HdeFuzzTest
             case 6 -> {
                 switch (random.nextInt(8)) {
                     case 0 -> spec.sequence = pick(random, INT_EXTREMES);
-                    case 1 -> spec.records = random.nextBoolean() ? spec.records + (random.nextBoolean() ? 1 : -1) : pick(random, INT_EXTREMES);
-                    case 2 -> spec.bodyLength = random.nextBoolean() ? body.length + (random.nextBoolean() ? 1 : -1) : pick(random, INT_EXTREMES);
+                    case 1 ->
+                        spec.records = random.nextBoolean()
+                                ? spec.records + (random.nextBoolean() ? 1 : -1)
+                                : pick(random, INT_EXTREMES);
+                    case 2 ->
+                        spec.bodyLength = random.nextBoolean()
+                                ? body.length + (random.nextBoolean() ? 1 : -1)
+                                : pick(random, INT_EXTREMES);
                     case 3 -> spec.payloadLength = pick(random, INT_EXTREMES);
                     case 4 -> spec.type = random.nextInt(5);
                     case 5 -> spec.codec = random.nextInt(4);
@@ -388,14 +417,12 @@ class HdeFuzzTest
         return spec;
     }
 
-    private static int pick(Random random, int[] values)
-    {
+    private static int pick(Random random, int[] values) {
         return values[random.nextInt(values.length)];
     }
 
     /** The input in hex, its first 512 bytes (the seed and the input's number replay the rest). */
-    private static String describe(byte[] input)
-    {
+    private static String describe(byte[] input) {
         String hex = java.util.HexFormat.of().formatHex(input, 0, Math.min(input.length, 512));
         return input.length <= 512 ? hex : hex + "... (" + input.length + " bytes)";
     }

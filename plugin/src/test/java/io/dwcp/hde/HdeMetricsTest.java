@@ -1,25 +1,21 @@
 package io.dwcp.hde;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.metrics.MetricsServer;
 import io.dwcp.metrics.ScrapedMetrics;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 /** HDE's figures as a scraper reads them, from a known state of a daemon's {@link HdeStats} fed through a session's. */
-class HdeMetricsTest
-{
-    private static ScrapedMetrics scrape(HdeStats stats)
-    {
+class HdeMetricsTest {
+    private static ScrapedMetrics scrape(HdeStats stats) {
         return ScrapedMetrics.parse(new MetricsServer(new MetricsConfig(), Set.of(new HdeMetrics(stats))).render());
     }
 
     @Test
-    void nothingEncodedYet()
-    {
+    void nothingEncodedYet() {
         ScrapedMetrics scrape = scrape(new HdeStats());
         for (PageLevel level : PageLevel.values()) {
             String label = level.name().toLowerCase(java.util.Locale.ROOT);
@@ -34,8 +30,7 @@ class HdeMetricsTest
     }
 
     @Test
-    void countersPerPageLevelAndPerZstdLevel()
-    {
+    void countersPerPageLevelAndPerZstdLevel() {
         HdeStats daemon = new HdeStats();
         HdeStats session = new HdeStats(daemon);
         session.page(PageLevel.ZERO, 4104, 9);

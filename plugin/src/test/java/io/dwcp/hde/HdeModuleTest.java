@@ -1,5 +1,8 @@
 package io.dwcp.hde;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
 import com.google.inject.AbstractModule;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
@@ -8,31 +11,23 @@ import com.google.inject.TypeLiteral;
 import io.dwcp.codec.CodecMode;
 import io.dwcp.codec.SessionCodecs;
 import io.dwcp.metrics.MetricsSource;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
-
-class HdeModuleTest
-{
+class HdeModuleTest {
     @TempDir
     Path directory;
 
     @Test
-    void bindsStatsTheBaselineStoreTheSessionCodecsAndTheMetrics()
-    {
+    void bindsStatsTheBaselineStoreTheSessionCodecsAndTheMetrics() {
         HdeConfig config = new HdeConfig().setBaselineDirectory(directory.resolve("baselines"));
-        Injector injector = Guice.createInjector(new HdeModule(), new AbstractModule()
-        {
+        Injector injector = Guice.createInjector(new HdeModule(), new AbstractModule() {
             @Override
-            protected void configure()
-            {
+            protected void configure() {
                 bind(HdeConfig.class).toInstance(config);
             }
         });
@@ -42,10 +37,13 @@ class HdeModuleTest
         assertEquals(directory.resolve("baselines"), store.directory());
         assertEquals(config.getBaselineSizeLimit().bytes(), store.sizeLimit());
         // the tunnel finds HDE's session codecs through the codec interface, and its metrics through the endpoint's
-        Map<CodecMode, SessionCodecs> codecs = injector.getInstance(Key.get(new TypeLiteral<Map<CodecMode, SessionCodecs>>() {}));
+        Map<CodecMode, SessionCodecs> codecs =
+                injector.getInstance(Key.get(new TypeLiteral<Map<CodecMode, SessionCodecs>>() {}));
         assertEquals(Set.of(CodecMode.HDE), codecs.keySet());
         assertSame(injector.getInstance(HdeSessionCodecs.class), codecs.get(CodecMode.HDE));
         Set<MetricsSource> sources = injector.getInstance(Key.get(new TypeLiteral<Set<MetricsSource>>() {}));
-        assertEquals(List.of(HdeMetrics.class), sources.stream().map(Object::getClass).toList());
+        assertEquals(
+                List.of(HdeMetrics.class),
+                sources.stream().map(Object::getClass).toList());
     }
 }

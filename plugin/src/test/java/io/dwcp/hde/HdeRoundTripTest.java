@@ -1,29 +1,26 @@
 package io.dwcp.hde;
 
-import io.dwcp.config.DataSize;
-import org.junit.jupiter.api.Test;
-
-import java.util.Arrays;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dwcp.config.DataSize;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 /**
  * Seeded random page sequences (zero, repeated, small edits, random, re-sent pages, raw bytes)
  * through encoder and decoder with tiny caches and every tier: the output is the input byte for
  * byte, and both caches agree after every flush. Replay a failure with -Ddwcp.hde.seed=N.
  */
-class HdeRoundTripTest
-{
+class HdeRoundTripTest {
     private static final int CASES = Integer.getInteger("dwcp.hde.cases", 40);
     /** Building the corpus takes a moment: one for all cases (page numbers vary with the seed). */
     private static final WorkloadPages WORKLOAD = new WorkloadPages(11);
 
     @Test
-    void randomSequences()
-    {
+    void randomSequences() {
         long base = Long.getLong("dwcp.hde.seed", System.nanoTime());
         int cases = System.getProperty("dwcp.hde.seed") != null ? 1 : CASES;
         System.out.println("HdeRoundTripTest seed " + base + " (-Ddwcp.hde.seed=" + base + " replays it)");
@@ -31,15 +28,14 @@ class HdeRoundTripTest
             long seed = base + i;
             try {
                 runCase(seed);
-            }
-            catch (AssertionError | RuntimeException e) {
-                throw new AssertionError("seed " + seed + " failed (-Ddwcp.hde.seed=" + seed + " replays it): " + e.getMessage(), e);
+            } catch (AssertionError | RuntimeException e) {
+                throw new AssertionError(
+                        "seed " + seed + " failed (-Ddwcp.hde.seed=" + seed + " replays it): " + e.getMessage(), e);
             }
         }
     }
 
-    private static void runCase(long seed)
-    {
+    private static void runCase(long seed) {
         Random random = new Random(seed);
         HdeConfig config = new HdeConfig()
                 .setTier(1 + random.nextInt(3))
@@ -77,30 +73,24 @@ class HdeRoundTripTest
                 }
                 byte[] content;
                 if (memory[p] == null || choice < 25) {
-                    content = workload.page(random.nextInt(1 << 20));                 // new content, workload mix
-                }
-                else if (choice < 35) {
-                    content = new byte[4096];                                          // zeroed
-                }
-                else if (choice < 50) {
-                    content = memory[p].clone();                                       // re-sent unchanged
-                }
-                else if (choice < 75) {
-                    content = memory[p].clone();                                       // a small edit
+                    content = workload.page(random.nextInt(1 << 20)); // new content, workload mix
+                } else if (choice < 35) {
+                    content = new byte[4096]; // zeroed
+                } else if (choice < 50) {
+                    content = memory[p].clone(); // re-sent unchanged
+                } else if (choice < 75) {
+                    content = memory[p].clone(); // a small edit
                     workload.write(p, op, content, 0);
-                }
-                else if (choice < 85) {
-                    content = memory[random.nextInt(pageSpace)];                       // another page's content
+                } else if (choice < 85) {
+                    content = memory[random.nextInt(pageSpace)]; // another page's content
                     content = content == null ? randomBytes(random, 4096) : content.clone();
-                }
-                else if (choice < 92) {
-                    content = memory[p].clone();                                       // a few scattered bytes
+                } else if (choice < 92) {
+                    content = memory[p].clone(); // a few scattered bytes
                     for (int i = random.nextInt(20); i >= 0; i--) {
                         content[random.nextInt(4096)] ^= (byte) (1 + random.nextInt(255));
                     }
-                }
-                else {
-                    content = randomBytes(random, 4096);                               // incompressible
+                } else {
+                    content = randomBytes(random, 4096); // incompressible
                 }
                 memory[p] = content;
                 loop.page(block, offset, header(random, offset, block), content);
@@ -112,8 +102,7 @@ class HdeRoundTripTest
     }
 
     /** A main-channel page header ({@code be64 offset|flags}, sometimes the block name) or none (multifd). */
-    private static byte[] header(Random random, long offset, String block)
-    {
+    private static byte[] header(Random random, long offset, String block) {
         return switch (random.nextInt(3)) {
             case 0 -> new byte[0];
             case 1 -> {
@@ -132,43 +121,44 @@ class HdeRoundTripTest
         };
     }
 
-    private static byte[] randomBytes(Random random, int length)
-    {
+    private static byte[] randomBytes(Random random, int length) {
         byte[] bytes = new byte[length];
         random.nextBytes(bytes);
         return bytes;
     }
 
     @Test
-    void levelsChosenAsExpected()
-    {
+    void levelsChosenAsExpected() {
         HdeConfig config = new HdeConfig().setDictionarySize(DataSize.ofBytes(0));
         WorkloadPages workload = new WorkloadPages(7);
         try (Loopback loop = new Loopback(config)) {
             byte[] text = workload.page(firstOf(workload, WorkloadPages.PageClass.TEXT));
-            loop.page("pc.ram", 0, new byte[0], new byte[4096]);                    // zero
-            loop.page("pc.ram", 4096, new byte[0], text);                           // new: PAGE
-            loop.page("pc.ram", 8192, new byte[0], text.clone());                   // same content elsewhere: REF
+            loop.page("pc.ram", 0, new byte[0], new byte[4096]); // zero
+            loop.page("pc.ram", 4096, new byte[0], text); // new: PAGE
+            loop.page("pc.ram", 8192, new byte[0], text.clone()); // same content elsewhere: REF
             byte[] edited = text.clone();
             workload.write(1, 99, edited, 0);
-            loop.page("pc.ram", 4096, new byte[0], edited);                         // small edit: DELTA
-            loop.page("pc.ram", 4096, new byte[0], edited.clone());                 // unchanged: DELTA of length 0
+            loop.page("pc.ram", 4096, new byte[0], edited); // small edit: DELTA
+            loop.page("pc.ram", 4096, new byte[0], edited.clone()); // unchanged: DELTA of length 0
             loop.flushAndCompareCaches();
             assertEquals(1, loop.stats.pages(PageLevel.ZERO));
             assertEquals(1, loop.stats.pages(PageLevel.PAGE));
             assertEquals(1, loop.stats.pages(PageLevel.REFERENCE));
             assertEquals(2, loop.stats.pages(PageLevel.DELTA));
-            assertTrue(loop.stats.pageBytesOut(PageLevel.DELTA) < 300, "delta bytes " + loop.stats.pageBytesOut(PageLevel.DELTA));
+            assertTrue(
+                    loop.stats.pageBytesOut(PageLevel.DELTA) < 300,
+                    "delta bytes " + loop.stats.pageBytesOut(PageLevel.DELTA));
             assertArrayEquals(loop.original.toByteArray(), loop.decoded.toByteArray());
         }
     }
 
     @Test
-    void evictedPagesAreSentAgainInFull()
-    {
+    void evictedPagesAreSentAgainInFull() {
         // one entry per cache: the second page evicts the first, which then cannot be referenced
-        HdeConfig config = new HdeConfig().setDictionarySize(DataSize.ofBytes(0))
-                .setDeltaCacheSize(DataSize.ofBytes(4096)).setHashCacheSize(DataSize.ofBytes(4096));
+        HdeConfig config = new HdeConfig()
+                .setDictionarySize(DataSize.ofBytes(0))
+                .setDeltaCacheSize(DataSize.ofBytes(4096))
+                .setHashCacheSize(DataSize.ofBytes(4096));
         byte[] a = randomBytes(new Random(1), 4096);
         byte[] b = randomBytes(new Random(2), 4096);
         try (Loopback loop = new Loopback(config)) {
@@ -181,8 +171,7 @@ class HdeRoundTripTest
         }
     }
 
-    private static long firstOf(WorkloadPages workload, WorkloadPages.PageClass pageClass)
-    {
+    private static long firstOf(WorkloadPages workload, WorkloadPages.PageClass pageClass) {
         for (long p = 0; ; p++) {
             if (workload.classOf(p) == pageClass && !Arrays.equals(workload.page(p), new byte[4096])) {
                 return p;
@@ -191,8 +180,7 @@ class HdeRoundTripTest
     }
 
     @Test
-    void rawBytesLargerThanAFrameAreSplit()
-    {
+    void rawBytesLargerThanAFrameAreSplit() {
         HdeConfig config = new HdeConfig().setFrameSize(DataSize.ofKiB(4));
         byte[] big = randomBytes(new Random(3), 100_000);
         try (Loopback loop = new Loopback(config)) {
@@ -204,26 +192,32 @@ class HdeRoundTripTest
     }
 
     @Test
-    void dictionaryTrainedOffThreadArrivesMidStream()
-    {
+    void dictionaryTrainedOffThreadArrivesMidStream() {
         // the training task waits in a queue until the test runs it: frames before use no dictionary
         java.util.ArrayDeque<Runnable> queued = new java.util.ArrayDeque<>();
-        HdeConfig config = new HdeConfig().setFrameSize(DataSize.ofKiB(64)).setDictionarySize(DataSize.ofKiB(8)).setDictionarySample(DataSize.ofKiB(256));
+        HdeConfig config = new HdeConfig()
+                .setFrameSize(DataSize.ofKiB(64))
+                .setDictionarySize(DataSize.ofKiB(8))
+                .setDictionarySample(DataSize.ofKiB(256));
         WorkloadPages workload = WORKLOAD;
         HdeStats stats = new HdeStats();
         java.io.ByteArrayOutputStream original = new java.io.ByteArrayOutputStream();
         HdeDecoderTest.Output decoded = new HdeDecoderTest.Output();
         java.util.List<Integer> types = new java.util.ArrayList<>();
         try (HdeDecoder decoder = new HdeDecoder(config, stats, decoded);
-                HdeEncoder encoder = new HdeEncoder(config, stats, java.util.List.of(), frame -> {
-                    types.add(frame[HdeFrame.TYPE_OFFSET] * 10 + frame[HdeFrame.CODEC_OFFSET]);
-                    try {
-                        decoder.feed(frame, 0, frame.length);
-                    }
-                    catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }, queued::add)) {
+                HdeEncoder encoder = new HdeEncoder(
+                        config,
+                        stats,
+                        java.util.List.of(),
+                        frame -> {
+                            types.add(frame[HdeFrame.TYPE_OFFSET] * 10 + frame[HdeFrame.CODEC_OFFSET]);
+                            try {
+                                decoder.feed(frame, 0, frame.length);
+                            } catch (java.io.IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
+                        },
+                        queued::add)) {
             for (int p = 0; p < 512; p++) {
                 byte[] page = workload.page(p);
                 original.write(page, 0, 4096);
@@ -238,8 +232,12 @@ class HdeRoundTripTest
         assertArrayEquals(original.toByteArray(), decoded.bytes.toByteArray());
         int dictionaryFrame = types.indexOf(HdeFrame.TYPE_DICTIONARY * 10);
         assertTrue(dictionaryFrame > 3, types.toString());
-        assertTrue(types.subList(1, dictionaryFrame).stream().allMatch(t -> t == 31 || t == 30), "before: zstd without dictionary " + types);
-        assertTrue(types.subList(dictionaryFrame + 1, types.size()).stream().allMatch(t -> t == 32 || t == 30), "after: with the dictionary " + types);
+        assertTrue(
+                types.subList(1, dictionaryFrame).stream().allMatch(t -> t == 31 || t == 30),
+                "before: zstd without dictionary " + types);
+        assertTrue(
+                types.subList(dictionaryFrame + 1, types.size()).stream().allMatch(t -> t == 32 || t == 30),
+                "after: with the dictionary " + types);
         assertEquals(1, stats.dictionariesTrained());
     }
 }

@@ -1,22 +1,19 @@
 package io.dwcp.hde;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.IntFunction;
+import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-class LevelControllerTest
-{
+class LevelControllerTest {
     private static final double MBIT = 1e6 / 8;
     private static final double MB = 1e6;
 
     /** Measured levels: speed in MB/s of stream bytes, ratio = frame bytes / stream bytes. */
-    private static IntFunction<HdeStats.LevelSample> measured(double... levelSpeedRatio)
-    {
+    private static IntFunction<HdeStats.LevelSample> measured(double... levelSpeedRatio) {
         Map<Integer, HdeStats.LevelSample> samples = new HashMap<>();
         for (int i = 0; i < levelSpeedRatio.length; i += 3) {
             int level = (int) levelSpeedRatio[i];
@@ -28,20 +25,14 @@ class LevelControllerTest
     }
 
     // this machine's shape (see the JMH figures in the report): fast levels ~ 200-300 MB/s, high levels a few MB/s
-    private static final IntFunction<HdeStats.LevelSample> MEASURED = measured(
-            1, 260, 0.46,
-            3, 200, 0.44,
-            6, 90, 0.42,
-            9, 50, 0.41,
-            12, 30, 0.405,
-            15, 10, 0.40,
-            19, 3, 0.38);
+    private static final IntFunction<HdeStats.LevelSample> MEASURED =
+            measured(1, 260, 0.46, 3, 200, 0.44, 6, 90, 0.42, 9, 50, 0.41, 12, 30, 0.405, 15, 10, 0.40, 19, 3, 0.38);
 
-    private final LevelController controller = new LevelController(new HdeConfig().setTier3MinLevel(1).setTier3MaxLevel(19), 2);
+    private final LevelController controller =
+            new LevelController(new HdeConfig().setTier3MinLevel(1).setTier3MaxLevel(19), 2);
 
     @Test
-    void slowLinkGetsTheStrongestLevelTheCpuKeepsUpWith()
-    {
+    void slowLinkGetsTheStrongestLevelTheCpuKeepsUpWith() {
         // 10 Mbit/s: level 19 drains 1.25 / 0.38 = 3.3 MB/s of stream, needs 3.9 MB/s with headroom: CPU does 3 -> no.
         // level 18, estimated from 19: 3 x 4.5/3.5 = 3.86 MB/s, needs 1.25 / 0.385 x 1.2 = 3.90 -> no;
         // level 17, estimated from 15: 10 x 6/11 = 5.5 MB/s, needs 1.25 / 0.382 x 1.2 = 3.93 -> yes
@@ -51,12 +42,13 @@ class LevelControllerTest
     }
 
     @Test
-    void wanRatesPickMiddleLevels()
-    {
-        // 100 Mbit/s = 12.5 MB/s: level 12 drains 30.9 MB/s, needs 37 with headroom (30: no); level 11 estimated 30 x 45/40 = 33.7: no;
+    void wanRatesPickMiddleLevels() {
+        // 100 Mbit/s = 12.5 MB/s: level 12 drains 30.9 MB/s, needs 37 with headroom (30: no); level 11 estimated 30 x
+        // 45/40 = 33.7: no;
         // level 10: 30 x 55/40 = 41 MB/s vs 12.5 / (0.405 x 3.56/3.52) x 1.2 = 36.6: yes
         assertEquals(10, controller.choose(100 * MBIT, MEASURED));
-        // 1 Gbit/s = 125 MB/s: level 1 drains 272 MB/s and does 260: nothing keeps up; the most stream bytes per second is level 1
+        // 1 Gbit/s = 125 MB/s: level 1 drains 272 MB/s and does 260: nothing keeps up; the most stream bytes per second
+        // is level 1
         assertEquals(1, controller.choose(1000 * MBIT, MEASURED));
         // 300 Mbit/s = 37.5 MB/s: level 3 drains 85 MB/s, needs 102, does 200: yes; level 6 needs 107, does 90: no;
         // level 5 estimated from 6 (90 x 160/125 = 115): yes
@@ -64,15 +56,13 @@ class LevelControllerTest
     }
 
     @Test
-    void cpuBoundEverywhereTakesTheFastestLevel()
-    {
+    void cpuBoundEverywhereTakesTheFastestLevel() {
         // 10 Gbit/s: no level keeps up, the encoder is the bottleneck: the fastest level moves the most
         assertEquals(1, controller.choose(10_000 * MBIT, MEASURED));
     }
 
     @Test
-    void unmeasuredLevelsUsePriors()
-    {
+    void unmeasuredLevelsUsePriors() {
         IntFunction<HdeStats.LevelSample> nothing = level -> new HdeStats.LevelSample(level, 0, 0, 0);
         // defaults: level 1 = 250 MB/s, ratio 0.5: a slow link allows high levels, a fast one the lowest
         assertTrue(controller.choose(10 * MBIT, nothing) >= 15);
@@ -83,8 +73,7 @@ class LevelControllerTest
     }
 
     @Test
-    void movingUpNeedsTheSameChoiceTwice()
-    {
+    void movingUpNeedsTheSameChoiceTwice() {
         // current 3, link 10 Mbit/s: choice 17
         assertEquals(3, controller.decide(LinkTier.WAN, 3, 10 * MBIT, MEASURED));
         assertEquals(17, controller.decide(LinkTier.WAN, 3, 10 * MBIT, MEASURED));
@@ -96,8 +85,7 @@ class LevelControllerTest
     }
 
     @Test
-    void movingDownIsImmediateWhenTheCpuCannotKeepUp()
-    {
+    void movingDownIsImmediateWhenTheCpuCannotKeepUp() {
         // at level 19 on a 100 Mbit/s link the encoder (3 MB/s) limits the migration: go to 10 at once
         assertEquals(10, controller.decide(LinkTier.WAN, 19, 100 * MBIT, MEASURED));
         // at level 3 on a 10 Mbit/s link nothing is wrong: staying is fine until the choice repeats
@@ -105,32 +93,29 @@ class LevelControllerTest
     }
 
     @Test
-    void stableWhenTheChoiceIsTheCurrentLevel()
-    {
+    void stableWhenTheChoiceIsTheCurrentLevel() {
         for (int i = 0; i < 5; i++) {
             assertEquals(10, controller.decide(LinkTier.WAN, 10, 100 * MBIT, MEASURED));
         }
     }
 
     @Test
-    void tiersOneAndTwoAreFixed()
-    {
+    void tiersOneAndTwoAreFixed() {
         LevelController c = new LevelController(new HdeConfig().setTier2Level(-1));
         assertEquals(HdeStats.NO_COMPRESSION, c.decide(LinkTier.LOCAL, 3, 10 * MBIT, MEASURED));
         assertEquals(-1, c.decide(LinkTier.REGIONAL, 3, 10 * MBIT, MEASURED));
     }
 
     @Test
-    void staysWithinTheConfiguredRange()
-    {
-        LevelController narrow = new LevelController(new HdeConfig().setTier3MinLevel(3).setTier3InitialLevel(3).setTier3MaxLevel(9), 1);
+    void staysWithinTheConfiguredRange() {
+        LevelController narrow = new LevelController(
+                new HdeConfig().setTier3MinLevel(3).setTier3InitialLevel(3).setTier3MaxLevel(9), 1);
         assertEquals(9, narrow.choose(1 * MBIT, MEASURED));
         assertEquals(3, narrow.choose(10_000 * MBIT, MEASURED));
     }
 
     @Test
-    void adjustsAnEncoderFromItsOwnStatistics()
-    {
+    void adjustsAnEncoderFromItsOwnStatistics() {
         HdeStats stats = new HdeStats();
         // pretend level 3 encoded 100 MiB in 0.5 s into 44 MiB of frames
         stats.input(3, 100L << 20, 500_000_000L);

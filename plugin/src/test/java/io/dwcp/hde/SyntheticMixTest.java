@@ -1,14 +1,13 @@
 package io.dwcp.hde;
 
-import com.github.luben.zstd.Zstd;
-import org.junit.jupiter.api.Test;
-
-import java.util.Arrays;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.luben.zstd.Zstd;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 /**
  * Compression on the workload-like mix (text, binary, structured, zero: a quarter each), as a
@@ -17,13 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * fifty got new content). Prints frame bytes per stream byte per tier and level, next to plain zstd
  * of the same bytes in 256 KiB chunks.
  */
-class SyntheticMixTest
-{
+class SyntheticMixTest {
     private static final int PAGES = 4096;
 
     @Test
-    void compressionByTierAndLevel()
-    {
+    void compressionByTierAndLevel() {
         WorkloadPages workload = new WorkloadPages(3);
         byte[][] first = new byte[PAGES][];
         for (int p = 0; p < PAGES; p++) {
@@ -49,8 +46,9 @@ class SyntheticMixTest
         }
         long zstd1 = chunkedZstd(first, 1);
         long zstd3 = chunkedZstd(first, 3);
-        System.out.printf("synthetic mix, %d pages: plain zstd per 256 KiB: level 1 %.1f%%, level 3 %.1f%%%n", PAGES,
-                100.0 * zstd1 / firstStream, 100.0 * zstd3 / firstStream);
+        System.out.printf(
+                "synthetic mix, %d pages: plain zstd per 256 KiB: level 1 %.1f%%, level 3 %.1f%%%n",
+                PAGES, 100.0 * zstd1 / firstStream, 100.0 * zstd3 / firstStream);
         int[][] settings = {{1, 0}, {2, 1}, {3, 1}, {3, 3}, {3, 9}, {3, 19}};
         for (int[] setting : settings) {
             HdeConfig config = new HdeConfig().setTier(setting[0]).setTier3InitialLevel(Math.max(1, setting[1]));
@@ -70,11 +68,23 @@ class SyntheticMixTest
                 long secondBytes = loop.frameBytes - firstBytes;
                 long[] all = levels(loop.stats);
                 assertArrayEquals(loop.original.toByteArray(), loop.decoded.toByteArray());
-                System.out.printf("  tier %d level %-4s first pass %5.1f%% [zero %d page %d], dirty pass (%d pages) %5.1f%% [delta %d page %d ref %d]%s%n",
-                        setting[0], setting[0] == 1 ? "raw" : Integer.toString(setting[1]), 100.0 * firstBytes / firstStream,
-                        firstLevels[0], firstLevels[3], dirtyPages, 100.0 * secondBytes / (dirtyPages * 4096),
-                        all[2] - firstLevels[2], all[3] - firstLevels[3], all[1] - firstLevels[1],
-                        loop.stats.dictionariesTrained() > 0 ? String.format(", dictionary trained in %d ms", loop.stats.dictionaryTrainingNanos() / 1_000_000) : "");
+                System.out.printf(
+                        "  tier %d level %-4s first pass %5.1f%% [zero %d page %d], dirty pass (%d pages) %5.1f%% [delta %d page %d ref %d]%s%n",
+                        setting[0],
+                        setting[0] == 1 ? "raw" : Integer.toString(setting[1]),
+                        100.0 * firstBytes / firstStream,
+                        firstLevels[0],
+                        firstLevels[3],
+                        dirtyPages,
+                        100.0 * secondBytes / (dirtyPages * 4096),
+                        all[2] - firstLevels[2],
+                        all[3] - firstLevels[3],
+                        all[1] - firstLevels[1],
+                        loop.stats.dictionariesTrained() > 0
+                                ? String.format(
+                                        ", dictionary trained in %d ms",
+                                        loop.stats.dictionaryTrainingNanos() / 1_000_000)
+                                : "");
                 if (setting[0] != 1) {
                     assertEquals(1, loop.stats.dictionariesTrained());
                     assertTrue(secondBytes < dirtyPages * 4096 / 10, "dirty pass: " + secondBytes);
@@ -83,13 +93,16 @@ class SyntheticMixTest
         }
     }
 
-    private static long[] levels(HdeStats stats)
-    {
-        return new long[] {stats.pages(PageLevel.ZERO), stats.pages(PageLevel.REFERENCE), stats.pages(PageLevel.DELTA), stats.pages(PageLevel.PAGE)};
+    private static long[] levels(HdeStats stats) {
+        return new long[] {
+            stats.pages(PageLevel.ZERO),
+            stats.pages(PageLevel.REFERENCE),
+            stats.pages(PageLevel.DELTA),
+            stats.pages(PageLevel.PAGE)
+        };
     }
 
-    private static long chunkedZstd(byte[][] pages, int level)
-    {
+    private static long chunkedZstd(byte[][] pages, int level) {
         long total = 0;
         int perChunk = 64;
         for (int p = 0; p < pages.length; p += perChunk) {

@@ -7,17 +7,14 @@ import java.util.List;
 import java.util.Map;
 
 /** Small evacuations built by hand. */
-final class Fixtures
-{
+final class Fixtures {
     static final long GIB = 1L << 30;
 
-    private Fixtures()
-    {
-    }
+    private Fixtures() {}
 
     /** {@code hosts} destinations (h1..), each with room for 100 GiB and 100 VMs and a link of {@code rate} B/s, p = {@code perMigration}. */
-    static Evacuation evacuation(List<Vm> vms, int hosts, double rate, double perMigration, double uplink, List<OrderConstraint> orders)
-    {
+    static Evacuation evacuation(
+            List<Vm> vms, int hosts, double rate, double perMigration, double uplink, List<OrderConstraint> orders) {
         List<Destination> destinations = new ArrayList<>();
         Map<String, Link> links = new HashMap<>();
         for (int h = 1; h <= hosts; h++) {
@@ -28,38 +25,30 @@ final class Fixtures
     }
 
     /** A capacity of {@code before} B/s on every link until {@code at} seconds, then {@code after}. */
-    static Capacity step(double before, double at, double after, double uplink)
-    {
-        return new Capacity()
-        {
+    static Capacity step(double before, double at, double after, double uplink) {
+        return new Capacity() {
             @Override
-            public double linkBytesPerSecond(String destination, double seconds)
-            {
+            public double linkBytesPerSecond(String destination, double seconds) {
                 return seconds < at ? before : after;
             }
 
             @Override
-            public double uplinkBytesPerSecond(double seconds)
-            {
+            public double uplinkBytesPerSecond(double seconds) {
                 return uplink;
             }
 
             @Override
-            public double nextChange(double seconds)
-            {
+            public double nextChange(double seconds) {
                 return seconds < at ? at : Double.POSITIVE_INFINITY;
             }
         };
     }
 
     /** Whenever nothing runs, starts every waiting VM there is room for, to the destinations given. */
-    static MigrationPolicy fixed(Map<String, String> destinations)
-    {
-        return new MigrationPolicy()
-        {
+    static MigrationPolicy fixed(Map<String, String> destinations) {
+        return new MigrationPolicy() {
             @Override
-            public List<Start> decide(SimulationView view)
-            {
+            public List<Start> decide(SimulationView view) {
                 if (!view.running().isEmpty()) {
                     return List.of();
                 }
@@ -83,8 +72,7 @@ final class Fixtures
             }
 
             @Override
-            public String name()
-            {
+            public String name() {
                 return "fixed";
             }
         };

@@ -1,50 +1,55 @@
 package io.dwcp.itp;
 
-import org.junit.jupiter.api.Test;
+import static io.dwcp.itp.Fixtures.GIB;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 
-import static io.dwcp.itp.Fixtures.GIB;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-class PlannerTest
-{
+class PlannerTest {
     private static final double MBIT = 1e6 / 8;
     private static final EvacuationSimulator EXACT = new EvacuationSimulator(30, Duration.ofDays(1), false);
 
     @Test
-    void concurrencyFillsTheLinkWithHeadroom()
-    {
+    void concurrencyFillsTheLinkWithHeadroom() {
         // 300 Mbit/s link, 100 Mbit/s per migration: 3 fill it, 1.25 x 3 -> 4
-        Evacuation evacuation = Fixtures.evacuation(List.of(Vm.of("a", GIB, 0)), 1, 300 * MBIT, 100 * MBIT, 1e10, List.of());
+        Evacuation evacuation =
+                Fixtures.evacuation(List.of(Vm.of("a", GIB, 0)), 1, 300 * MBIT, 100 * MBIT, 1e10, List.of());
         assertEquals(4, new Planner().plan(evacuation).concurrency().get("h1"));
         // the uplink (200 Mbit/s) is the bottleneck: 1.25 x 2 -> 3
-        Evacuation narrow = Fixtures.evacuation(List.of(Vm.of("a", GIB, 0)), 1, 300 * MBIT, 100 * MBIT, 200 * MBIT, List.of());
+        Evacuation narrow =
+                Fixtures.evacuation(List.of(Vm.of("a", GIB, 0)), 1, 300 * MBIT, 100 * MBIT, 200 * MBIT, List.of());
         assertEquals(3, new Planner().plan(narrow).concurrency().get("h1"));
     }
 
     @Test
-    void refusesAGuestNoLinkCanOutrun()
-    {
-        Evacuation evacuation = Fixtures.evacuation(List.of(Vm.of("calm", GIB, 1 * MBIT), Vm.of("wild", GIB, 120 * MBIT)),
-                2, 300 * MBIT, 100 * MBIT, 1e10, List.of());
+    void refusesAGuestNoLinkCanOutrun() {
+        Evacuation evacuation = Fixtures.evacuation(
+                List.of(Vm.of("calm", GIB, 1 * MBIT), Vm.of("wild", GIB, 120 * MBIT)),
+                2,
+                300 * MBIT,
+                100 * MBIT,
+                1e10,
+                List.of());
         Plan plan = new Planner().plan(evacuation);
-        assertEquals(List.of("calm"), plan.steps().stream().map(s -> s.vm().id()).toList());
+        assertEquals(
+                List.of("calm"), plan.steps().stream().map(s -> s.vm().id()).toList());
         assertEquals(1, plan.refused().size());
         assertEquals("wild", plan.refused().get(0).vm().id());
-        assertEquals("cannot converge by pre-copy: dirties 120.0 Mbit/s, the best share any link gives one migration is 100.0 Mbit/s; "
-                + "left on the source (post-copy or auto-converge)", plan.refused().get(0).reason());
+        assertEquals(
+                "cannot converge by pre-copy: dirties 120.0 Mbit/s, the best share any link gives one migration is 100.0 Mbit/s; "
+                        + "left on the source (post-copy or auto-converge)",
+                plan.refused().get(0).reason());
     }
 
     @Test
-    void heavyGuestsRunWithFewerPeers()
-    {
+    void heavyGuestsRunWithFewerPeers() {
         // full-link share 300 / 4 = 75 Mbit/s; "hot" needs 2 x 45 = 90 Mbit/s
         List<Vm> vms = new ArrayList<>();
         for (int i = 1; i <= 6; i++) {
@@ -56,8 +61,14 @@ class PlannerTest
         Plan.Step hot = plan.step("hot");
         assertTrue(hot.heavy());
         assertFalse(plan.step("cool1").heavy());
-        assertTrue(hot.reasons().stream().anyMatch(r -> r.startsWith("heavy: dirties 45.0 Mbit/s, needs a share >= 90.0 Mbit/s")), hot.reasons().toString());
-        SimulationResult result = EXACT.run(evacuation, Capacity.constant(evacuation), new PlanPolicy(new Planner(), plan, Double.POSITIVE_INFINITY));
+        assertTrue(
+                hot.reasons().stream()
+                        .anyMatch(r -> r.startsWith("heavy: dirties 45.0 Mbit/s, needs a share >= 90.0 Mbit/s")),
+                hot.reasons().toString());
+        SimulationResult result = EXACT.run(
+                evacuation,
+                Capacity.constant(evacuation),
+                new PlanPolicy(new Planner(), plan, Double.POSITIVE_INFINITY));
         assertEquals(7, result.converged());
         // before hot, the link holds the plan's 4; while hot runs, at most 300 / 90 = 3 (hot and two others)
         SimulationResult.Outcome hotOutcome = result.outcome("hot");
@@ -67,46 +78,56 @@ class PlannerTest
     }
 
     /** The most migrations running at once at any start within {@code [from, to)}. */
-    private static long mostAtOnce(SimulationResult result, double from, double to)
-    {
+    private static long mostAtOnce(SimulationResult result, double from, double to) {
         long most = 0;
         for (SimulationResult.Outcome at : result.outcomes()) {
             double t = at.startSeconds();
             if (t >= from && t < to) {
-                most = Math.max(most, result.outcomes().stream().filter(o -> o.startSeconds() <= t && t < o.endSeconds()).count());
+                most = Math.max(
+                        most,
+                        result.outcomes().stream()
+                                .filter(o -> o.startSeconds() <= t && t < o.endSeconds())
+                                .count());
             }
         }
         return most;
     }
 
     @Test
-    void longestTailFirst()
-    {
+    void longestTailFirst() {
         // "small" has little work itself, but "big" (8 GiB) waits for it: small's tail is the longest, then big's
-        List<Vm> vms = List.of(Vm.of("mid1", 4 * GIB, 0), Vm.of("small", GIB, 0), Vm.of("mid2", 4 * GIB, 0), Vm.of("big", 8 * GIB, 0));
-        Evacuation evacuation = Fixtures.evacuation(vms, 1, 300 * MBIT, 100 * MBIT, 1e10, List.of(new OrderConstraint("small", "big")));
+        List<Vm> vms = List.of(
+                Vm.of("mid1", 4 * GIB, 0), Vm.of("small", GIB, 0), Vm.of("mid2", 4 * GIB, 0), Vm.of("big", 8 * GIB, 0));
+        Evacuation evacuation =
+                Fixtures.evacuation(vms, 1, 300 * MBIT, 100 * MBIT, 1e10, List.of(new OrderConstraint("small", "big")));
         Plan plan = new Planner().plan(evacuation);
-        assertEquals(List.of("small", "big", "mid1", "mid2"), plan.steps().stream().map(s -> s.vm().id()).toList());
-        SimulationResult result = EXACT.run(evacuation, Capacity.constant(evacuation), new PlanPolicy(new Planner(), plan, Double.POSITIVE_INFINITY));
-        assertTrue(result.outcome("big").startSeconds() >= result.outcome("small").endSeconds());
+        assertEquals(
+                List.of("small", "big", "mid1", "mid2"),
+                plan.steps().stream().map(s -> s.vm().id()).toList());
+        SimulationResult result = EXACT.run(
+                evacuation,
+                Capacity.constant(evacuation),
+                new PlanPolicy(new Planner(), plan, Double.POSITIVE_INFINITY));
+        assertTrue(
+                result.outcome("big").startSeconds() >= result.outcome("small").endSeconds());
         // the others do not wait for big: they start at once
         assertEquals(0, result.outcome("mid1").startSeconds());
         assertEquals(0, result.outcome("mid2").startSeconds());
     }
 
     @Test
-    void aBaselineDrawsItsVmToItsHolder()
-    {
+    void aBaselineDrawsItsVmToItsHolder() {
         Vm vm = Vm.of("db", 8 * GIB, 1 * MBIT).withBaseline("h3", 0.8);
         Evacuation evacuation = Fixtures.evacuation(List.of(vm), 4, 300 * MBIT, 100 * MBIT, 1e10, List.of());
         Plan.Step step = new Planner().plan(evacuation).step("db");
         assertEquals("h3", step.destination());
-        assertEquals("baseline on h3: first round 1.6 GiB instead of 8.0 GiB", step.reasons().get(0));
+        assertEquals(
+                "baseline on h3: first round 1.6 GiB instead of 8.0 GiB",
+                step.reasons().get(0));
     }
 
     @Test
-    void groupsShareADestinationAndStartTogether()
-    {
+    void groupsShareADestinationAndStartTogether() {
         List<Vm> vms = new ArrayList<>();
         for (int i = 1; i <= 8; i++) {
             vms.add(Vm.of("vm" + i, 2 * GIB, 1 * MBIT));
@@ -119,50 +140,74 @@ class PlannerTest
         String destination = plan.step("vm3").destination();
         assertEquals(destination, plan.step("vm6").destination());
         assertEquals(destination, plan.step("vm8").destination());
-        SimulationResult result = EXACT.run(evacuation, Capacity.constant(evacuation), new PlanPolicy(new Planner(), plan, Double.POSITIVE_INFINITY));
+        SimulationResult result = EXACT.run(
+                evacuation,
+                Capacity.constant(evacuation),
+                new PlanPolicy(new Planner(), plan, Double.POSITIVE_INFINITY));
         double start = result.outcome("vm3").startSeconds();
         assertEquals(start, result.outcome("vm6").startSeconds());
         assertEquals(start, result.outcome("vm8").startSeconds());
     }
 
     @Test
-    void orderConstraintsHoldInTheEvacuation()
-    {
+    void orderConstraintsHoldInTheEvacuation() {
         List<Vm> vms = new ArrayList<>();
         for (int i = 1; i <= 10; i++) {
             vms.add(Vm.of("vm" + i, (1 + i % 3) * GIB, 1 * MBIT));
         }
         // the app servers wait for the database
-        List<OrderConstraint> orders = List.of(new OrderConstraint("vm9", "vm1"), new OrderConstraint("vm9", "vm2"), new OrderConstraint("vm1", "vm5"));
+        List<OrderConstraint> orders = List.of(
+                new OrderConstraint("vm9", "vm1"),
+                new OrderConstraint("vm9", "vm2"),
+                new OrderConstraint("vm1", "vm5"));
         Evacuation evacuation = Fixtures.evacuation(vms, 2, 200 * MBIT, 100 * MBIT, 1e10, orders);
         Plan plan = new Planner().plan(evacuation);
-        assertTrue(plan.step("vm5").reasons().contains("after vm1"), plan.step("vm5").reasons().toString());
-        SimulationResult result = EXACT.run(evacuation, Capacity.constant(evacuation), new PlanPolicy(new Planner(), plan, Double.POSITIVE_INFINITY));
+        assertTrue(
+                plan.step("vm5").reasons().contains("after vm1"),
+                plan.step("vm5").reasons().toString());
+        SimulationResult result = EXACT.run(
+                evacuation,
+                Capacity.constant(evacuation),
+                new PlanPolicy(new Planner(), plan, Double.POSITIVE_INFINITY));
         for (OrderConstraint order : orders) {
-            assertTrue(result.outcome(order.after()).startSeconds() >= result.outcome(order.before()).endSeconds(), order.toString());
+            assertTrue(
+                    result.outcome(order.after()).startSeconds()
+                            >= result.outcome(order.before()).endSeconds(),
+                    order.toString());
         }
         assertEquals(10, result.converged());
     }
 
     @Test
-    void respectsRoomAndSlots()
-    {
+    void respectsRoomAndSlots() {
         List<Vm> vms = List.of(Vm.of("a", 6 * GIB, 0), Vm.of("b", 6 * GIB, 0), Vm.of("c", 6 * GIB, 0));
         Map<String, Link> links = new HashMap<>();
         links.put("big", new Link("big", 1e9, Duration.ofMillis(10), 1e8));
         links.put("small", new Link("small", 1e9, Duration.ofMillis(10), 1e8));
-        Evacuation evacuation = new Evacuation(vms, List.of(new Destination("big", 100 * GIB, 1), new Destination("small", 7 * GIB, 5)),
-                links, 1e10, List.of(), Duration.ofMillis(300));
+        Evacuation evacuation = new Evacuation(
+                vms,
+                List.of(new Destination("big", 100 * GIB, 1), new Destination("small", 7 * GIB, 5)),
+                links,
+                1e10,
+                List.of(),
+                Duration.ofMillis(300));
         Plan plan = new Planner().plan(evacuation);
         assertEquals(2, plan.steps().size());
-        assertEquals(1, plan.steps().stream().filter(s -> s.destination().equals("big")).count());
-        assertEquals(1, plan.steps().stream().filter(s -> s.destination().equals("small")).count());
-        assertTrue(plan.refused().get(0).reason().startsWith("no destination has room left for"), plan.refused().get(0).reason());
+        assertEquals(
+                1,
+                plan.steps().stream().filter(s -> s.destination().equals("big")).count());
+        assertEquals(
+                1,
+                plan.steps().stream()
+                        .filter(s -> s.destination().equals("small"))
+                        .count());
+        assertTrue(
+                plan.refused().get(0).reason().startsWith("no destination has room left for"),
+                plan.refused().get(0).reason());
     }
 
     @Test
-    void predictedMakespanIsNoShorterThanTheDataOverTheBottleneck()
-    {
+    void predictedMakespanIsNoShorterThanTheDataOverTheBottleneck() {
         List<Vm> vms = new ArrayList<>();
         double bytes = 0;
         for (int i = 1; i <= 12; i++) {
@@ -180,15 +225,22 @@ class PlannerTest
     }
 
     @Test
-    void rendersTheDryRun()
-    {
-        Evacuation evacuation = Fixtures.evacuation(List.of(Vm.of("db", 8 * GIB, 1 * MBIT).withBaseline("h1", 0.5), Vm.of("wild", GIB, 500 * MBIT)),
-                1, 300 * MBIT, 100 * MBIT, 1e10, List.of());
+    void rendersTheDryRun() {
+        Evacuation evacuation = Fixtures.evacuation(
+                List.of(Vm.of("db", 8 * GIB, 1 * MBIT).withBaseline("h1", 0.5), Vm.of("wild", GIB, 500 * MBIT)),
+                1,
+                300 * MBIT,
+                100 * MBIT,
+                1e10,
+                List.of());
         String text = PlanRenderer.render(new Planner().plan(evacuation));
         String[] lines = text.split("\n");
         assertTrue(lines[0].startsWith("Evacuation plan: 1 VMs to move, 1 refused; predicted makespan "), lines[0]);
         assertEquals("Links (estimate, most migrations at once): h1 300.0 Mbit/s x4; uplink 80000.0 Mbit/s", lines[1]);
-        assertTrue(lines[3].matches("\\s+1  db\\s+8\\.0 GiB\\s+1\\.0 Mbit/s  h1\\s+0s\\s+\\S+\\s+0\\.\\d\\d s  baseline on h1: .*"), lines[3]);
+        assertTrue(
+                lines[3].matches(
+                        "\\s+1  db\\s+8\\.0 GiB\\s+1\\.0 Mbit/s  h1\\s+0s\\s+\\S+\\s+0\\.\\d\\d s  baseline on h1: .*"),
+                lines[3]);
         assertTrue(lines[4].contains("wild") && lines[4].contains("refused: cannot converge"), lines[4]);
     }
 }

@@ -12,8 +12,7 @@ import java.util.TreeMap;
  * labels, the float formatting ({@code 3.0}, {@code 1.0E7}) or the order of the families. For
  * tests; it refuses a line it cannot read, so a malformed exposition fails the test.
  */
-public final class ScrapedMetrics
-{
+public final class ScrapedMetrics {
     private final Map<String, String> help = new LinkedHashMap<>();
     private final Map<String, String> types = new LinkedHashMap<>();
     // "name{a=\"x\",b=\"y\"}" with the labels sorted by name
@@ -21,8 +20,7 @@ public final class ScrapedMetrics
 
     private ScrapedMetrics() {}
 
-    public static ScrapedMetrics parse(String text)
-    {
+    public static ScrapedMetrics parse(String text) {
         ScrapedMetrics scrape = new ScrapedMetrics();
         for (String line : text.split("\n")) {
             if (line.isEmpty()) {
@@ -31,26 +29,22 @@ public final class ScrapedMetrics
             if (line.startsWith("# HELP ")) {
                 String[] parts = line.substring("# HELP ".length()).split(" ", 2);
                 scrape.help.put(parts[0], parts.length > 1 ? parts[1] : "");
-            }
-            else if (line.startsWith("# TYPE ")) {
+            } else if (line.startsWith("# TYPE ")) {
                 String[] parts = line.substring("# TYPE ".length()).split(" ");
                 if (parts.length != 2) {
                     throw new IllegalArgumentException("malformed TYPE line: " + line);
                 }
                 scrape.types.put(parts[0], parts[1]);
-            }
-            else if (line.startsWith("#")) {
+            } else if (line.startsWith("#")) {
                 continue;
-            }
-            else {
+            } else {
                 scrape.sample(line);
             }
         }
         return scrape;
     }
 
-    private void sample(String line)
-    {
+    private void sample(String line) {
         int brace = line.indexOf('{');
         int space = line.lastIndexOf(' ');
         if (space < 0) {
@@ -90,8 +84,7 @@ public final class ScrapedMetrics
                     position++;
                 }
             }
-        }
-        else {
+        } else {
             name = line.substring(0, space);
         }
         String key = key(name, labels);
@@ -100,12 +93,12 @@ public final class ScrapedMetrics
         }
     }
 
-    private static String key(String name, Map<String, String> sortedLabels)
-    {
+    private static String key(String name, Map<String, String> sortedLabels) {
         StringBuilder key = new StringBuilder(name);
         if (!sortedLabels.isEmpty()) {
             key.append('{');
-            sortedLabels.forEach((label, value) -> key.append(label).append("=\"").append(value).append("\","));
+            sortedLabels.forEach((label, value) ->
+                    key.append(label).append("=\"").append(value).append("\","));
             key.setLength(key.length() - 1);
             key.append('}');
         }
@@ -113,8 +106,7 @@ public final class ScrapedMetrics
     }
 
     /** The value of the sample with exactly these labels ({@code name, value} pairs), if scraped. */
-    public OptionalDouble value(String name, String... labelPairs)
-    {
+    public OptionalDouble value(String name, String... labelPairs) {
         if (labelPairs.length % 2 != 0) {
             throw new IllegalArgumentException("label names and values come in pairs");
         }
@@ -127,8 +119,7 @@ public final class ScrapedMetrics
     }
 
     /** Like {@link #value}, but the sample must be there. */
-    public double require(String name, String... labelPairs)
-    {
+    public double require(String name, String... labelPairs) {
         OptionalDouble value = value(name, labelPairs);
         if (value.isEmpty()) {
             throw new AssertionError("no sample " + name + " " + String.join(",", labelPairs) + " in:\n" + this);
@@ -137,34 +128,32 @@ public final class ScrapedMetrics
     }
 
     /** The family's {@code # TYPE} (counter, gauge, histogram), or null. */
-    public String type(String family)
-    {
+    public String type(String family) {
         return types.get(family);
     }
 
     /** The family's {@code # HELP} text, or null. */
-    public String help(String family)
-    {
+    public String help(String family) {
         return help.get(family);
     }
 
     /** Every sample, as {@code name{labels sorted by name}}. */
-    public Set<String> samples()
-    {
+    public Set<String> samples() {
         return samples.keySet();
     }
 
     /** How many samples of this name were scraped (every label set). */
-    public long count(String name)
-    {
-        return samples.keySet().stream().filter(key -> key.equals(name) || key.startsWith(name + "{")).count();
+    public long count(String name) {
+        return samples.keySet().stream()
+                .filter(key -> key.equals(name) || key.startsWith(name + "{"))
+                .count();
     }
 
     @Override
-    public String toString()
-    {
+    public String toString() {
         StringBuilder out = new StringBuilder();
-        samples.forEach((key, value) -> out.append(key).append(' ').append(value).append('\n'));
+        samples.forEach(
+                (key, value) -> out.append(key).append(' ').append(value).append('\n'));
         return out.toString();
     }
 }

@@ -1,22 +1,19 @@
 package io.dwcp.pba;
 
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class GoodputPredictorTest
-{
+import java.time.Duration;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class GoodputPredictorTest {
     private static final long STEP = 100_000_000L;
     private static final Duration ONE_STEP = Duration.ofMillis(100);
 
     @Test
-    void unknownBeforeAnyObservationAndExactOnAConstantLink()
-    {
+    void unknownBeforeAnyObservationAndExactOnAConstantLink() {
         for (GoodputPredictors.Spec spec : GoodputPredictors.all()) {
             GoodputPredictor predictor = spec.create();
             assertFalse(predictor.predict(Duration.ofSeconds(1)).known(), spec.name());
@@ -27,14 +24,17 @@ class GoodputPredictorTest
                 Prediction prediction = predictor.predict(horizon);
                 // the learned one solves a degenerate regression here: exact to 100 parts per million
                 assertEquals(80e6, prediction.bitsPerSecond(), 8000, spec.name() + " at " + horizon);
-                assertEquals(0, prediction.upperBitsPerSecond() - prediction.lowerBitsPerSecond(), 8000, spec.name() + " band");
+                assertEquals(
+                        0,
+                        prediction.upperBitsPerSecond() - prediction.lowerBitsPerSecond(),
+                        8000,
+                        spec.name() + " band");
             }
         }
     }
 
     @Test
-    void ewmaWeighsTimeNotSamples()
-    {
+    void ewmaWeighsTimeNotSamples() {
         // a step from 0 to 100 Mbit/s, observed for 2 s (one time constant): 1 - 1/e of the way
         for (long step : new long[] {10_000_000L, 100_000_000L, 500_000_000L}) {
             EwmaPredictor ewma = new EwmaPredictor(Duration.ofSeconds(2));
@@ -42,13 +42,16 @@ class GoodputPredictorTest
             for (long t = step; t <= 2_000_000_000L; t += step) {
                 ewma.observe(t, 100e6);
             }
-            assertEquals(100e6 * (1 - Math.exp(-1)), ewma.predict(Duration.ofSeconds(1)).bitsPerSecond(), 1e3, "step " + step);
+            assertEquals(
+                    100e6 * (1 - Math.exp(-1)),
+                    ewma.predict(Duration.ofSeconds(1)).bitsPerSecond(),
+                    1e3,
+                    "step " + step);
         }
     }
 
     @Test
-    void slidingMeanForgetsWhatIsOlderThanItsWindow()
-    {
+    void slidingMeanForgetsWhatIsOlderThanItsWindow() {
         SlidingMeanPredictor mean = new SlidingMeanPredictor(Duration.ofSeconds(2));
         for (int second = 1; second <= 4; second++) {
             mean.observe(second * 1_000_000_000L, second);
@@ -57,8 +60,7 @@ class GoodputPredictorTest
     }
 
     @Test
-    void holtFollowsARampThatLevelPredictorsLagBehind()
-    {
+    void holtFollowsARampThatLevelPredictorsLagBehind() {
         GoodputPredictor holt = GoodputPredictors.holt().create();
         GoodputPredictor ewma = GoodputPredictors.ewma().create();
         // 1 Mbit/s more every second for 60 s
@@ -69,7 +71,7 @@ class GoodputPredictorTest
             ewma.observe(i * STEP, value);
         }
         double last = 1e6 * samples * 0.1;
-        double truthIn1s = last + 0.5e6;   // mean over the next second
+        double truthIn1s = last + 0.5e6; // mean over the next second
         double holtError = Math.abs(holt.predict(Duration.ofSeconds(1)).bitsPerSecond() - truthIn1s);
         double ewmaError = Math.abs(ewma.predict(Duration.ofSeconds(1)).bitsPerSecond() - truthIn1s);
         // the damped trend (2 s) recovers part of the lag, not all of it
@@ -77,8 +79,7 @@ class GoodputPredictorTest
     }
 
     @Test
-    void autoregressiveLearnsAnOscillatingLink()
-    {
+    void autoregressiveLearnsAnOscillatingLink() {
         long seed = System.nanoTime();
         System.out.println("autoregressiveLearnsAnOscillatingLink seed=" + seed);
         Random random = new Random(seed);
@@ -110,8 +111,7 @@ class GoodputPredictorTest
     }
 
     @Test
-    void bandHoldsAboutFourInFiveOfTheMeasurementsOnANoisyLink()
-    {
+    void bandHoldsAboutFourInFiveOfTheMeasurementsOnANoisyLink() {
         long seed = System.nanoTime();
         System.out.println("bandHolds seed=" + seed);
         Random random = new Random(seed);

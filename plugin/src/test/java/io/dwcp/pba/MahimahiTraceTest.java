@@ -1,6 +1,8 @@
 package io.dwcp.pba;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -8,19 +10,13 @@ import java.io.LineNumberReader;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-
-class MahimahiTraceTest
-{
+class MahimahiTraceTest {
     private static final Duration BUCKET = Duration.ofMillis(100);
 
     @Test
-    void countsPacketsPerBucket()
-            throws IOException
-    {
+    void countsPacketsPerBucket() throws IOException {
         String trace = """
                 0
                 0
@@ -36,33 +32,28 @@ class MahimahiTraceTest
     }
 
     @Test
-    void rejectsWhatIsNotATime()
-    {
-        TraceFormatException e = assertThrows(TraceFormatException.class,
-                () -> MahimahiTrace.read(new StringReader("1\n2\nx3\n"), BUCKET));
+    void rejectsWhatIsNotATime() {
+        TraceFormatException e = assertThrows(
+                TraceFormatException.class, () -> MahimahiTrace.read(new StringReader("1\n2\nx3\n"), BUCKET));
         assertEquals("line 3: expected a time in ms, found 'x3'", e.getMessage());
     }
 
     @Test
-    void rejectsTimeGoingBack()
-    {
-        TraceFormatException e = assertThrows(TraceFormatException.class,
-                () -> MahimahiTrace.read(new StringReader("5\n7\n6\n"), BUCKET));
+    void rejectsTimeGoingBack() {
+        TraceFormatException e = assertThrows(
+                TraceFormatException.class, () -> MahimahiTrace.read(new StringReader("5\n7\n6\n"), BUCKET));
         assertEquals("line 3: time 6 ms is before the previous 7 ms", e.getMessage());
     }
 
     @Test
-    void rejectsAnEmptyTrace()
-    {
-        TraceFormatException e = assertThrows(TraceFormatException.class,
-                () -> MahimahiTrace.read(new StringReader("\n"), BUCKET));
+    void rejectsAnEmptyTrace() {
+        TraceFormatException e =
+                assertThrows(TraceFormatException.class, () -> MahimahiTrace.read(new StringReader("\n"), BUCKET));
         assertEquals("empty trace: no delivery opportunity", e.getMessage());
     }
 
     @Test
-    void bundledTraceKeepsEveryPacket()
-            throws IOException
-    {
+    void bundledTraceKeepsEveryPacket() throws IOException {
         // Count lines and the last time independently of the reader.
         int packets = 0;
         long last = 0;

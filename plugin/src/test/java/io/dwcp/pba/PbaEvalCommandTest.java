@@ -1,8 +1,7 @@
 package io.dwcp.pba;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,16 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-class PbaEvalCommandTest
-{
+class PbaEvalCommandTest {
     @Test
-    void scoresEveryPredictorAtEveryHorizonOnADaemonCsv(@TempDir Path directory)
-            throws IOException
-    {
+    void scoresEveryPredictorAtEveryHorizonOnADaemonCsv(@TempDir Path directory) throws IOException {
         long seed = System.nanoTime();
         Random random = new Random(seed);
         double[] values = new double[600];
@@ -40,27 +36,31 @@ class PbaEvalCommandTest
         assertEquals(0, status, "seed " + seed + "\n" + out);
         for (GoodputPredictors.Spec spec : GoodputPredictors.all()) {
             for (int horizon : new int[] {1, 5}) {
-                assertTrue(out.contains("| link.csv | " + spec.name() + " | " + horizon + " s | "), spec.name() + " " + horizon + "\n" + out);
+                assertTrue(
+                        out.contains("| link.csv | " + spec.name() + " | " + horizon + " s | "),
+                        spec.name() + " " + horizon + "\n" + out);
             }
         }
         assertTrue(out.contains("links use: " + GoodputPredictors.forLinks().name()), out);
     }
 
     @Test
-    void aMalformedTraceIsAUsageError(@TempDir Path directory)
-            throws IOException
-    {
+    void aMalformedTraceIsAUsageError(@TempDir Path directory) throws IOException {
         Path trace = directory.resolve("bad.down");
         Files.writeString(trace, "1\n2\nthree\n");
         PrintStream err = System.err;
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
         try {
-            assertEquals(2, new CommandLine(new PbaEvalCommand(new PrintStream(new ByteArrayOutputStream()))).execute(trace.toString()));
-        }
-        finally {
+            assertEquals(
+                    2,
+                    new CommandLine(new PbaEvalCommand(new PrintStream(new ByteArrayOutputStream())))
+                            .execute(trace.toString()));
+        } finally {
             System.setErr(err);
         }
-        assertEquals("pba-eval: " + trace + ": line 3: expected a time in ms, found 'three'", bytes.toString(StandardCharsets.UTF_8).strip());
+        assertEquals(
+                "pba-eval: " + trace + ": line 3: expected a time in ms, found 'three'",
+                bytes.toString(StandardCharsets.UTF_8).strip());
     }
 }

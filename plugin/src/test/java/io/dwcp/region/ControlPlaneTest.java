@@ -1,31 +1,28 @@
 package io.dwcp.region;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dwcp.TestResources;
 import io.dwcp.config.HostAndPort;
 import io.dwcp.gossip.GossipConfig;
 import io.dwcp.gossip.GossipStats;
 import io.dwcp.node.NodeConfig;
+import io.dwcp.session.TunnelConfig;
 import io.dwcp.tls.CertificateAuthority;
 import io.dwcp.tls.TlsConfig;
-import io.dwcp.session.TunnelConfig;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
-import io.dwcp.TestResources;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The control plane as dwcpd runs it: two regions, each on its own real ZooKeeper, whose leaders
@@ -33,30 +30,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * after the leader leaves, its successor's term is what the other region sees. And the embedded
  * single-node ZooKeeper of a one-host region.
  */
-class ControlPlaneTest
-{
+class ControlPlaneTest {
     @TempDir
     Path directory;
 
     private final TestResources resources = new TestResources();
 
     @AfterEach
-    void closeAll()
-            throws Exception
-    {
+    void closeAll() throws Exception {
         resources.close();
     }
 
-    private static int freePort()
-            throws java.io.IOException
-    {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }
 
-    private ControlPlane controlPlane(String host, RegionConfig region, Map<String, HostAndPort> peers, int gossipPort, CertificateAuthority ca)
-    {
+    private ControlPlane controlPlane(
+            String host, RegionConfig region, Map<String, HostAndPort> peers, int gossipPort, CertificateAuthority ca) {
         Path tls = directory.resolve("tls");
         ca.issue(host, tls.resolve(host + ".pem"), tls.resolve(host + ".key"), Duration.ofDays(1));
         Map<String, HostAndPort> others = new HashMap<>(peers);
@@ -64,8 +57,14 @@ class ControlPlaneTest
         ControlPlane controlPlane = new ControlPlane(
                 new NodeConfig().setName(host).setStateDirectory(directory.resolve(host)),
                 region,
-                new GossipConfig().setListen(new HostAndPort("127.0.0.1", gossipPort)).setPeers(others).setInterval(Duration.ofMillis(50)),
-                new TlsConfig().setCaFile(tls.resolve("ca.pem")).setCertificateFile(tls.resolve(host + ".pem")).setKeyFile(tls.resolve(host + ".key")),
+                new GossipConfig()
+                        .setListen(new HostAndPort("127.0.0.1", gossipPort))
+                        .setPeers(others)
+                        .setInterval(Duration.ofMillis(50)),
+                new TlsConfig()
+                        .setCaFile(tls.resolve("ca.pem"))
+                        .setCertificateFile(tls.resolve(host + ".pem"))
+                        .setKeyFile(tls.resolve(host + ".key")),
                 new TunnelConfig(),
                 new RegionStats(),
                 new GossipStats());
@@ -74,9 +73,7 @@ class ControlPlaneTest
     }
 
     @Test
-    void regionsLearnEachOtherThroughTheirLeaders()
-            throws Exception
-    {
+    void regionsLearnEachOtherThroughTheirLeaders() throws Exception {
         TestingServer euZooKeeper = new TestingServer();
         resources.add(euZooKeeper);
         TestingServer usZooKeeper = new TestingServer();
@@ -97,16 +94,26 @@ class ControlPlaneTest
         us1.start();
 
         // us learns eu's summary and hosts by gossip, and its leader stores them in us's ZooKeeper
-        await(() -> us1.status().regions().stream().anyMatch(remote -> remote.region().equals("eu") && remote.hosts().equals(List.of("eu-1", "eu-2"))),
+        await(
+                () -> us1.status().regions().stream()
+                        .anyMatch(remote ->
+                                remote.region().equals("eu") && remote.hosts().equals(List.of("eu-1", "eu-2"))),
                 "us sees eu's two hosts: " + us1.status().regions());
-        CuratorFramework usClient = CuratorClients.create(usZooKeeper.getConnectString(), Duration.ofSeconds(3), Duration.ofSeconds(2));
+        CuratorFramework usClient =
+                CuratorClients.create(usZooKeeper.getConnectString(), Duration.ofSeconds(3), Duration.ofSeconds(2));
         usClient.start();
         resources.add(usClient);
         await(() -> exists(usClient, "/dwcp/regions/us/leader/remote/eu"), "eu stored in us's ZooKeeper");
         // what us's hosts read, with its age
-        RegionMetadata usMetadata = new RegionMetadata(usClient, new RegionPaths("/dwcp", "us"), Duration.ofSeconds(2), new RegionStats(), System::currentTimeMillis);
+        RegionMetadata usMetadata = new RegionMetadata(
+                usClient,
+                new RegionPaths("/dwcp", "us"),
+                Duration.ofSeconds(2),
+                new RegionStats(),
+                System::currentTimeMillis);
         await(() -> remoteHosts(usMetadata).equals(List.of("eu-1", "eu-2")), "us's ZooKeeper holds eu's two hosts");
-        Records.RemoteRecord stored = usMetadata.remoteRegions(Duration.ofSeconds(5)).value().get(0);
+        Records.RemoteRecord stored =
+                usMetadata.remoteRegions(Duration.ofSeconds(5)).value().get(0);
         assertEquals("eu", stored.region());
         assertEquals(List.of("eu-1", "eu-2"), stored.hosts());
         assertTrue(stored.summary().contains("\"leader\":\"eu-1\""), stored.toString());
@@ -114,8 +121,12 @@ class ControlPlaneTest
         // eu's leader leaves: eu-2 leads in term 2, and us sees it
         eu1.close();
         await(() -> eu2.status().thisHostLeads() && eu2.status().term() == 2, "eu-2 leads in term 2");
-        await(() -> us1.status().regions().stream().anyMatch(remote -> remote.region().equals("eu")
-                && remote.summary().contains("\"leader\":\"eu-2\"") && remote.hosts().equals(List.of("eu-2"))), "us sees eu's new leader: " + us1.status().regions());
+        await(
+                () -> us1.status().regions().stream()
+                        .anyMatch(remote -> remote.region().equals("eu")
+                                && remote.summary().contains("\"leader\":\"eu-2\"")
+                                && remote.hosts().equals(List.of("eu-2"))),
+                "us sees eu's new leader: " + us1.status().regions());
         RegionStatus.Snapshot status = us1.status();
         assertEquals("us", status.region());
         assertEquals("us-1", status.leader());
@@ -124,17 +135,20 @@ class ControlPlaneTest
     }
 
     @Test
-    void aOneHostRegionRunsItsOwnZooKeeper()
-            throws Exception
-    {
-        RegionConfig region = new RegionConfig().setName("lab").setZookeeperEmbedded(true)
+    void aOneHostRegionRunsItsOwnZooKeeper() throws Exception {
+        RegionConfig region = new RegionConfig()
+                .setName("lab")
+                .setZookeeperEmbedded(true)
                 .setZookeeperEmbeddedListen(new HostAndPort("127.0.0.1", freePort()))
                 .setZookeeperDataDirectory(directory.resolve("zookeeper"));
         region.validate();
         CertificateAuthority ca = CertificateAuthority.create(directory.resolve("tls"), "site CA", Duration.ofDays(1));
         ControlPlane controlPlane = controlPlane("solo", region, Map.of(), freePort(), ca);
         controlPlane.start();
-        await(() -> controlPlane.status().thisHostLeads() && controlPlane.status().hosts().size() == 1, "solo leads and is registered");
+        await(
+                () -> controlPlane.status().thisHostLeads()
+                        && controlPlane.status().hosts().size() == 1,
+                "solo leads and is registered");
         assertEquals(1, controlPlane.status().term());
         assertEquals("solo", controlPlane.status().hosts().get(0).name());
         assertTrue(controlPlane.status().hosts().get(0).certificateFingerprint().startsWith("sha256:"));
@@ -142,31 +156,28 @@ class ControlPlaneTest
         assertEquals(ControlPlane.State.CLOSED, controlPlane.state());
     }
 
-    private static List<String> remoteHosts(RegionMetadata metadata)
-    {
+    private static List<String> remoteHosts(RegionMetadata metadata) {
         try {
             // a bound of 1 ms: every call reads ZooKeeper
-            return metadata.remoteRegions(Duration.ofMillis(1)).value().stream().filter(remote -> remote.region().equals("eu"))
-                    .findFirst().map(Records.RemoteRecord::hosts).orElse(List.of());
-        }
-        catch (StaleMetadataException e) {
+            return metadata.remoteRegions(Duration.ofMillis(1)).value().stream()
+                    .filter(remote -> remote.region().equals("eu"))
+                    .findFirst()
+                    .map(Records.RemoteRecord::hosts)
+                    .orElse(List.of());
+        } catch (StaleMetadataException e) {
             return List.of();
         }
     }
 
-    private static boolean exists(CuratorFramework client, String path)
-    {
+    private static boolean exists(CuratorFramework client, String path) {
         try {
             return client.checkExists().forPath(path) != null;
-        }
-        catch (Exception e) {
+        } catch (Exception e) {
             return false;
         }
     }
 
-    private static void await(BooleanSupplier condition, String message)
-            throws InterruptedException
-    {
+    private static void await(BooleanSupplier condition, String message) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!condition.getAsBoolean()) {
             assertTrue(System.nanoTime() < deadline, message);

@@ -1,11 +1,19 @@
 package io.dwcp.region;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.dwcp.TestResources;
 import io.dwcp.region.Records.BaselineRecord;
 import io.dwcp.region.Records.HostRecord;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.region.Records.MigrationRecord;
 import io.dwcp.region.Records.RemoteRecord;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.test.TestingServer;
@@ -13,18 +21,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** Choosing a VM's destination in a region, from metadata in a real (in-process) ZooKeeper. */
-class DestinationChooserTest
-{
+class DestinationChooserTest {
     private static final Duration BOUND = Duration.ofSeconds(5);
     private static final long NOW = 10_000_000;
 
@@ -34,90 +32,70 @@ class DestinationChooserTest
     private RegionMetadata metadata;
 
     /** The region as ControlPlane shows it to decisions: RegionMetadata's reads with the bound. */
-    private final class View
-            implements RegionView
-    {
+    private final class View implements RegionView {
         @Override
-        public String region()
-        {
+        public String region() {
             return "eu-west";
         }
 
         @Override
-        public String host()
-        {
+        public String host() {
             return "alpha";
         }
 
         @Override
-        public Duration stalenessBound()
-        {
+        public Duration stalenessBound() {
             return BOUND;
         }
 
         @Override
-        public Stamped<List<HostRecord>> hosts()
-                throws StaleMetadataException
-        {
+        public Stamped<List<HostRecord>> hosts() throws StaleMetadataException {
             return metadata.hosts(BOUND);
         }
 
         @Override
-        public Stamped<List<LinkRecord>> links()
-                throws StaleMetadataException
-        {
+        public Stamped<List<LinkRecord>> links() throws StaleMetadataException {
             return metadata.links(BOUND);
         }
 
         @Override
-        public Stamped<List<BaselineRecord>> baselines(String vm)
-                throws StaleMetadataException
-        {
+        public Stamped<List<BaselineRecord>> baselines(String vm) throws StaleMetadataException {
             return metadata.baselines(vm, BOUND);
         }
 
         @Override
-        public Stamped<List<MigrationRecord>> migrations()
-                throws StaleMetadataException
-        {
+        public Stamped<List<MigrationRecord>> migrations() throws StaleMetadataException {
             return metadata.migrations(BOUND);
         }
 
         @Override
-        public Stamped<List<RemoteRecord>> remoteRegions()
-                throws StaleMetadataException
-        {
+        public Stamped<List<RemoteRecord>> remoteRegions() throws StaleMetadataException {
             return metadata.remoteRegions(BOUND);
         }
     }
 
     @BeforeEach
-    void start()
-            throws Exception
-    {
+    void start() throws Exception {
         server = resources.add(new TestingServer());
-        CuratorFramework client = resources.add(CuratorClients.create(server.getConnectString(), Duration.ofSeconds(4), Duration.ofSeconds(1)));
+        CuratorFramework client = resources.add(
+                CuratorClients.create(server.getConnectString(), Duration.ofSeconds(4), Duration.ofSeconds(1)));
         client.start();
-        metadata = new RegionMetadata(client, new RegionPaths("/dwcp", "eu-west"), Duration.ofSeconds(1), new RegionStats(), now::get);
+        metadata = new RegionMetadata(
+                client, new RegionPaths("/dwcp", "eu-west"), Duration.ofSeconds(1), new RegionStats(), now::get);
     }
 
     @AfterEach
-    void closeAll()
-            throws Exception
-    {
+    void closeAll() throws Exception {
         resources.close();
     }
 
-    private PersistentNode host(String name, int capacity)
-            throws Exception
-    {
-        return resources.add(metadata.registerHost(new HostRecord(name, "192.0.2." + (name.charAt(0) - 'a' + 10) + ":7470", capacity, "0.1.0", "sha256:" + name, 1)));
+    private PersistentNode host(String name, int capacity) throws Exception {
+        return resources.add(metadata.registerHost(new HostRecord(
+                name, "192.0.2." + (name.charAt(0) - 'a' + 10) + ":7470", capacity, "0.1.0", "sha256:" + name, 1)));
     }
 
     @Test
-    void baselineFirstThenLinkThenFreeSlotsAndFullHostsLast()
-            throws Exception
-    {
+    void baselineFirstThenLinkThenFreeSlotsAndFullHostsLast() throws Exception {
         host("alpha", 4);
         host("beta", 4);
         host("gamma", 4);
@@ -130,19 +108,33 @@ class DestinationChooserTest
         metadata.recordLink(new LinkRecord("beta", "delta", 300, 900_000_000, 0, NOW - 1_000));
         metadata.recordBaseline(new BaselineRecord("web1", "delta", 1L << 30, NOW - 300_000));
         metadata.recordBaseline(new BaselineRecord("db1", "gamma", 1L << 30, NOW - 300_000));
-        metadata.recordMigration(new MigrationRecord("m1", "db1", "beta", "omega", "running", NOW - 5_000, NOW - 5_000));
+        metadata.recordMigration(
+                new MigrationRecord("m1", "db1", "beta", "omega", "running", NOW - 5_000, NOW - 5_000));
         // running towards beta, but from a host no longer registered: holds no slot
         metadata.recordMigration(new MigrationRecord("m2", "db2", "zeta", "beta", "running", NOW - 5_000, NOW - 5_000));
-        metadata.recordMigration(new MigrationRecord("m3", "db3", "alpha", "beta", "completed", NOW - 9_000, NOW - 8_000, NOW - 8_000, 1 << 20, ""));
+        metadata.recordMigration(new MigrationRecord(
+                "m3", "db3", "alpha", "beta", "completed", NOW - 9_000, NOW - 8_000, NOW - 8_000, 1 << 20, ""));
 
         DestinationChooser.Choice choice = DestinationChooser.choose(new View(), "eu-west", "web1", now.get());
-        assertEquals(List.of("delta", "gamma", "beta", "omega"), choice.candidates().stream().map(DestinationChooser.Candidate::host).toList());
+        assertEquals(
+                List.of("delta", "gamma", "beta", "omega"),
+                choice.candidates().stream()
+                        .map(DestinationChooser.Candidate::host)
+                        .toList());
         assertEquals(Optional.of("delta"), choice.chosen().map(DestinationChooser.Candidate::host));
         assertEquals("delta: it holds a baseline of web1", choice.reason());
-        assertEquals("baseline 1024 MiB, 300 s old; link not measured; 4 of 4 slots free", choice.candidates().get(0).figures(now.get()));
-        assertEquals("no baseline; link 940.0 Mbit/s, RTT 0.4 ms, loss 0.000 %, measured 12 s ago; 4 of 4 slots free", choice.candidates().get(1).figures(now.get()));
-        assertEquals("no baseline; link 400.0 Mbit/s, RTT 0.9 ms, loss 0.002 %, measured 3 s ago; 4 of 4 slots free", choice.candidates().get(2).figures(now.get()));
-        assertEquals("no baseline; link not measured; 0 of 1 slots free", choice.candidates().get(3).figures(now.get()));
+        assertEquals(
+                "baseline 1024 MiB, 300 s old; link not measured; 4 of 4 slots free",
+                choice.candidates().get(0).figures(now.get()));
+        assertEquals(
+                "no baseline; link 940.0 Mbit/s, RTT 0.4 ms, loss 0.000 %, measured 12 s ago; 4 of 4 slots free",
+                choice.candidates().get(1).figures(now.get()));
+        assertEquals(
+                "no baseline; link 400.0 Mbit/s, RTT 0.9 ms, loss 0.002 %, measured 3 s ago; 4 of 4 slots free",
+                choice.candidates().get(2).figures(now.get()));
+        assertEquals(
+                "no baseline; link not measured; 0 of 1 slots free",
+                choice.candidates().get(3).figures(now.get()));
         assertEquals(0, choice.hostsAgeMillis());
 
         // for a VM without a baseline anywhere: the fastest measured link
@@ -152,9 +144,7 @@ class DestinationChooserTest
     }
 
     @Test
-    void noHostToChooseSaysWhy()
-            throws Exception
-    {
+    void noHostToChooseSaysWhy() throws Exception {
         host("alpha", 4);
         DestinationChooser.Choice alone = DestinationChooser.choose(new View(), "eu-west", "web1", now.get());
         assertEquals(Optional.empty(), alone.chosen());
@@ -167,46 +157,66 @@ class DestinationChooserTest
     }
 
     @Test
-    void anotherRegionSaysWhatIsMissing()
-            throws Exception
-    {
-        CuratorFramework client = resources.add(CuratorClients.create(server.getConnectString(), Duration.ofSeconds(4), Duration.ofSeconds(1)));
+    void anotherRegionSaysWhatIsMissing() throws Exception {
+        CuratorFramework client = resources.add(
+                CuratorClients.create(server.getConnectString(), Duration.ofSeconds(4), Duration.ofSeconds(1)));
         client.start();
-        client.create().creatingParentsIfNeeded().forPath(metadata.paths().remote("us-east"),
-                Records.toJson(new RemoteRecord("us-east", "{\"leader\":\"east1\",\"term\":3}", List.of("east1", "east2"), NOW)));
-        DestinationChooser.NoChoiceException remote = assertThrows(DestinationChooser.NoChoiceException.class,
+        client.create()
+                .creatingParentsIfNeeded()
+                .forPath(
+                        metadata.paths().remote("us-east"),
+                        Records.toJson(new RemoteRecord(
+                                "us-east", "{\"leader\":\"east1\",\"term\":3}", List.of("east1", "east2"), NOW)));
+        DestinationChooser.NoChoiceException remote = assertThrows(
+                DestinationChooser.NoChoiceException.class,
                 () -> DestinationChooser.choose(new View(), "us-east", "web1", now.get()));
         assertEquals(409, remote.status());
-        assertEquals("cannot choose a host in region us-east from region eu-west: gossip brings its summary ({\"leader\":\"east1\",\"term\":3}) and its hosts' "
-                + "names (east1, east2), not their addresses, certificates, link measurements or baselines; migrate to one of them by name, configured as a peer "
-                + "(dwcp migrate web1 dwcp://HOST), or run the command on a host of region us-east", remote.getMessage());
-        DestinationChooser.NoChoiceException unknown = assertThrows(DestinationChooser.NoChoiceException.class,
+        assertEquals(
+                "cannot choose a host in region us-east from region eu-west: gossip brings its summary ({\"leader\":\"east1\",\"term\":3}) and its hosts' "
+                        + "names (east1, east2), not their addresses, certificates, link measurements or baselines; migrate to one of them by name, configured as a peer "
+                        + "(dwcp migrate web1 dwcp://HOST), or run the command on a host of region us-east",
+                remote.getMessage());
+        DestinationChooser.NoChoiceException unknown = assertThrows(
+                DestinationChooser.NoChoiceException.class,
                 () -> DestinationChooser.choose(new View(), "mars", "web1", now.get()));
         assertEquals(404, unknown.status());
-        assertEquals("no region mars: this host is in region eu-west, and gossip knows of regions us-east", unknown.getMessage());
+        assertEquals(
+                "no region mars: this host is in region eu-west, and gossip knows of regions us-east",
+                unknown.getMessage());
     }
 
     @Test
-    void metadataBeyondTheBoundIsRefreshedElseTheChoiceRefused()
-            throws Exception
-    {
+    void metadataBeyondTheBoundIsRefreshedElseTheChoiceRefused() throws Exception {
         PersistentNode alpha = host("alpha", 4);
         PersistentNode beta = host("beta", 4);
-        assertEquals(Optional.of("beta"), DestinationChooser.choose(new View(), "eu-west", "web1", now.get()).chosen().map(DestinationChooser.Candidate::host));
+        assertEquals(
+                Optional.of("beta"),
+                DestinationChooser.choose(new View(), "eu-west", "web1", now.get())
+                        .chosen()
+                        .map(DestinationChooser.Candidate::host));
         // a host that joined is seen once the last read is older than the bound
         PersistentNode gamma = host("gamma", 4);
         metadata.recordBaseline(new BaselineRecord("web1", "gamma", 1 << 20, NOW));
         now.addAndGet(BOUND.toMillis() + 1);
-        assertEquals(Optional.of("gamma"), DestinationChooser.choose(new View(), "eu-west", "web1", now.get()).chosen().map(DestinationChooser.Candidate::host));
+        assertEquals(
+                Optional.of("gamma"),
+                DestinationChooser.choose(new View(), "eu-west", "web1", now.get())
+                        .chosen()
+                        .map(DestinationChooser.Candidate::host));
         // the hosts leave while ZooKeeper still runs (what the last read saw stays), then ZooKeeper goes
         for (PersistentNode node : List.of(alpha, beta, gamma)) {
             node.close();
         }
         server.stop();
         now.addAndGet(BOUND.toMillis() + 1);
-        StaleMetadataException refused = assertThrows(StaleMetadataException.class, () -> DestinationChooser.choose(new View(), "eu-west", "web1", now.get()));
+        StaleMetadataException refused = assertThrows(
+                StaleMetadataException.class,
+                () -> DestinationChooser.choose(new View(), "eu-west", "web1", now.get()));
         server.restart();
-        assertTrue(refused.getMessage().startsWith("region eu-west: hosts last read 5001 ms ago, older than the bound of 5000 ms (region.staleness-bound), and cannot be refreshed: "),
+        assertTrue(
+                refused.getMessage()
+                        .startsWith(
+                                "region eu-west: hosts last read 5001 ms ago, older than the bound of 5000 ms (region.staleness-bound), and cannot be refreshed: "),
                 refused.getMessage());
     }
 }

@@ -20,35 +20,28 @@ import java.util.concurrent.TimeUnit;
  * server then expires the session only after the session timeout, as it would in production.
  * Owns its threads: {@link #close()} stops them and waits for them.
  */
-final class FreezableProxy
-        implements Closeable
-{
+final class FreezableProxy implements Closeable {
     private final InetSocketAddress target;
     private final ServerSocket server;
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile boolean frozen;
 
-    FreezableProxy(InetSocketAddress target)
-            throws IOException
-    {
+    FreezableProxy(InetSocketAddress target) throws IOException {
         this.target = target;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         threads.execute(this::accept);
     }
 
-    String connectString()
-    {
+    String connectString() {
         return "127.0.0.1:" + server.getLocalPort();
     }
 
-    void freeze()
-    {
+    void freeze() {
         frozen = true;
     }
 
-    private void accept()
-    {
+    private void accept() {
         while (!server.isClosed()) {
             try {
                 Socket client = server.accept();
@@ -57,33 +50,29 @@ final class FreezableProxy
                 sockets.add(upstream);
                 threads.execute(() -> pump(client, upstream));
                 threads.execute(() -> pump(upstream, client));
-            }
-            catch (IOException e) {
+            } catch (IOException e) {
                 // closed
             }
         }
     }
 
-    private void pump(Socket from, Socket to)
-    {
+    private void pump(Socket from, Socket to) {
         byte[] buffer = new byte[8192];
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        try (InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream()) {
             for (int read; (read = in.read(buffer)) >= 0; ) {
                 if (!frozen) {
                     out.write(buffer, 0, read);
                     out.flush();
                 }
             }
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             // a socket closed: this direction ends
         }
     }
 
     @Override
-    public void close()
-            throws IOException
-    {
+    public void close() throws IOException {
         server.close();
         for (Socket socket : sockets) {
             socket.close();
@@ -93,8 +82,7 @@ final class FreezableProxy
             if (!threads.awaitTermination(10, TimeUnit.SECONDS)) {
                 throw new IOException("proxy threads did not stop");
             }
-        }
-        catch (InterruptedException e) {
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }

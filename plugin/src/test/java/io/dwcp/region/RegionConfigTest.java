@@ -1,27 +1,24 @@
 package io.dwcp.region;
 
-import io.dwcp.config.ConfigurationBinder;
-import io.dwcp.config.ConfigurationException;
-import io.dwcp.config.DataSize;
-import io.dwcp.config.HostAndPort;
-import io.dwcp.gossip.GossipConfig;
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class RegionConfigTest
-{
+import io.dwcp.config.ConfigurationBinder;
+import io.dwcp.config.ConfigurationException;
+import io.dwcp.config.DataSize;
+import io.dwcp.config.HostAndPort;
+import io.dwcp.gossip.GossipConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RegionConfigTest {
     @Test
-    void defaults()
-    {
+    void defaults() {
         RegionConfig config = new RegionConfig();
         assertFalse(config.isEnabled(), "off unless region.name is set");
         assertNull(config.getName());
@@ -49,8 +46,7 @@ class RegionConfigTest
     }
 
     @Test
-    void explicitMapping()
-    {
+    void explicitMapping() {
         ConfigurationBinder binder = new ConfigurationBinder(Map.ofEntries(
                 Map.entry("region.name", "eu-west"),
                 Map.entry("region.zookeeper.connect", "zk1:2181,zk2:2181,zk3:2181"),
@@ -98,24 +94,62 @@ class RegionConfigTest
     }
 
     @Test
-    void invalidValuesAreRefusedWithTheKey()
-    {
-        assertEquals("region.name is set: also set region.zookeeper.connect (the region's ensemble) or region.zookeeper.embedded=true",
-                assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu").validate()).getMessage());
-        assertEquals("region.session-timeout must be between 1s and 60s: 500ms",
-                assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu").setZookeeperEmbedded(true).setSessionTimeout(Duration.ofMillis(500)).validate()).getMessage());
-        assertEquals("region.connection-timeout must be positive and at most region.session-timeout: 4000ms",
-                assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu").setZookeeperEmbedded(true).setConnectionTimeout(Duration.ofSeconds(4)).validate()).getMessage());
-        assertEquals("region.link-publish-interval must be at least 100ms (a link written more often only loads ZooKeeper): 50ms",
-                assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu").setZookeeperEmbedded(true).setLinkPublishInterval(Duration.ofMillis(50)).validate()).getMessage());
-        assertEquals("region.zookeeper.root=dwcp/: expected an absolute znode path without a trailing slash, such as /dwcp",
-                assertThrows(ConfigurationException.class, () -> new RegionConfig().setZookeeperRoot("dwcp/")).getMessage());
-        assertEquals("region.zookeeper.connect=zk1 zk2: expected host:port[,host:port...][/chroot] such as zk1:2181,zk2:2181,zk3:2181",
-                assertThrows(ConfigurationException.class, () -> new RegionConfig().setZookeeperConnect("zk1 zk2")).getMessage());
+    void invalidValuesAreRefusedWithTheKey() {
+        assertEquals(
+                "region.name is set: also set region.zookeeper.connect (the region's ensemble) or region.zookeeper.embedded=true",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new RegionConfig().setName("eu").validate())
+                        .getMessage());
+        assertEquals(
+                "region.session-timeout must be between 1s and 60s: 500ms",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new RegionConfig()
+                                        .setName("eu")
+                                        .setZookeeperEmbedded(true)
+                                        .setSessionTimeout(Duration.ofMillis(500))
+                                        .validate())
+                        .getMessage());
+        assertEquals(
+                "region.connection-timeout must be positive and at most region.session-timeout: 4000ms",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new RegionConfig()
+                                        .setName("eu")
+                                        .setZookeeperEmbedded(true)
+                                        .setConnectionTimeout(Duration.ofSeconds(4))
+                                        .validate())
+                        .getMessage());
+        assertEquals(
+                "region.link-publish-interval must be at least 100ms (a link written more often only loads ZooKeeper): 50ms",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new RegionConfig()
+                                        .setName("eu")
+                                        .setZookeeperEmbedded(true)
+                                        .setLinkPublishInterval(Duration.ofMillis(50))
+                                        .validate())
+                        .getMessage());
+        assertEquals(
+                "region.zookeeper.root=dwcp/: expected an absolute znode path without a trailing slash, such as /dwcp",
+                assertThrows(ConfigurationException.class, () -> new RegionConfig().setZookeeperRoot("dwcp/"))
+                        .getMessage());
+        assertEquals(
+                "region.zookeeper.connect=zk1 zk2: expected host:port[,host:port...][/chroot] such as zk1:2181,zk2:2181,zk3:2181",
+                assertThrows(ConfigurationException.class, () -> new RegionConfig().setZookeeperConnect("zk1 zk2"))
+                        .getMessage());
         new RegionConfig().setZookeeperConnect("zk1:2181,10.0.0.2:2181,[::1]:2181/dwcp");
         assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu west"));
-        assertEquals("invalid value for gossip.peer.us-1: 'nowhere': not host:port: nowhere",
-                assertThrows(ConfigurationException.class, () -> GossipConfig.parsePeers(Map.of("us-1", "nowhere"))).getMessage());
-        assertEquals("gossip.fanout must be at least 1: 0", assertThrows(ConfigurationException.class, () -> new GossipConfig().setFanout(0).validate()).getMessage());
+        assertEquals(
+                "invalid value for gossip.peer.us-1: 'nowhere': not host:port: nowhere",
+                assertThrows(ConfigurationException.class, () -> GossipConfig.parsePeers(Map.of("us-1", "nowhere")))
+                        .getMessage());
+        assertEquals(
+                "gossip.fanout must be at least 1: 0",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new GossipConfig().setFanout(0).validate())
+                        .getMessage());
     }
 }

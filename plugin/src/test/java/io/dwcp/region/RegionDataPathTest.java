@@ -1,5 +1,8 @@
 package io.dwcp.region;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.TestResources;
@@ -8,12 +11,6 @@ import io.dwcp.daemon.DwcpDaemon;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.region.Records.MigrationRecord;
 import io.dwcp.tls.CertificateAuthority;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -33,9 +30,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two dwcpd in one region (a real in-process ZooKeeper), neither configured as the other's peer:
@@ -43,8 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * against the fingerprint beta published, beta accepting alpha from the same records), and the
  * migration leaves its record, a measured link and what dwcp status shows of it.
  */
-class RegionDataPathTest
-{
+class RegionDataPathTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long BYTES = 32L << 20;
 
@@ -54,20 +52,17 @@ class RegionDataPathTest
     private final TestResources resources = new TestResources();
 
     @AfterEach
-    void closeAll()
-            throws Exception
-    {
+    void closeAll() throws Exception {
         resources.close();
     }
 
-    private Map<String, String> properties(String name, String zookeeper)
-            throws IOException
-    {
+    private Map<String, String> properties(String name, String zookeeper) throws IOException {
         Path tls = directory.resolve("tls");
         if (!tls.resolve("ca.pem").toFile().exists()) {
             CertificateAuthority.create(tls, "test CA", Duration.ofDays(1));
         }
-        CertificateAuthority.load(tls).issue(name, tls.resolve(name + ".pem"), tls.resolve(name + ".key"), Duration.ofDays(1));
+        CertificateAuthority.load(tls)
+                .issue(name, tls.resolve(name + ".pem"), tls.resolve(name + ".key"), Duration.ofDays(1));
         Map<String, String> properties = new HashMap<>();
         properties.put("node.name", name);
         properties.put("node.run-dir", directory.resolve(name + "-run").toString());
@@ -85,17 +80,14 @@ class RegionDataPathTest
         return properties;
     }
 
-    private static int freePort()
-            throws IOException
-    {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket socket =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }
 
-    private static void await(String what, Duration timeout, BooleanSupplier condition)
-            throws InterruptedException
-    {
+    private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             assertTrue(System.nanoTime() < deadline, "not within " + timeout.toSeconds() + " s: " + what);
@@ -103,20 +95,16 @@ class RegionDataPathTest
         }
     }
 
-    private static JsonNode json(ControlClient.Reply reply)
-    {
+    private static JsonNode json(ControlClient.Reply reply) {
         try {
             return JSON.readTree(reply.body());
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             throw new AssertionError("not JSON: " + reply.body(), e);
         }
     }
 
     @Test
-    void aMigrationToAHostOfTheRegionIsResolvedRecordedAndMeasured()
-            throws Exception
-    {
+    void aMigrationToAHostOfTheRegionIsResolvedRecordedAndMeasured() throws Exception {
         TestingServer server = resources.add(new TestingServer());
         DwcpDaemon beta = resources.add(DwcpDaemon.create(properties("beta", server.getConnectString())));
         beta.start();
@@ -124,28 +112,32 @@ class RegionDataPathTest
         alpha.start();
         ExecutorService executor = Executors.newCachedThreadPool();
         resources.add(executor::shutdownNow);
-        ControlClient control = new ControlClient(directory.resolve("alpha-run").resolve("control.sock"), Duration.ofSeconds(5));
+        ControlClient control =
+                new ControlClient(directory.resolve("alpha-run").resolve("control.sock"), Duration.ofSeconds(5));
         await("both hosts in alpha's view of the region", Duration.ofSeconds(20), () -> {
             try {
                 JsonNode region = json(control.get("/v1/regions"));
                 return region.path("hosts").size() == 2;
-            }
-            catch (ControlClient.UnavailableException e) {
+            } catch (ControlClient.UnavailableException e) {
                 return false;
-            }
-            catch (InterruptedException e) {
+            } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return false;
             }
         });
 
         // neither a configured peer nor a host of the region: refused, saying where it was looked up
-        ControlClient.Reply unknown = control.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "gamma"));
+        ControlClient.Reply unknown =
+                control.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "gamma"));
         assertEquals(404, unknown.status(), unknown.body());
-        assertTrue(unknown.body().startsWith("dwcpd alpha has no peer 'gamma' (peers: none configured), and region lab has no host of that name (hosts: alpha, beta; read "),
+        assertTrue(
+                unknown.body()
+                        .startsWith(
+                                "dwcpd alpha has no peer 'gamma' (peers: none configured), and region lab has no host of that name (hosts: alpha, beta; read "),
                 unknown.body());
 
-        ControlClient.Reply announced = control.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "beta"));
+        ControlClient.Reply announced =
+                control.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "beta"));
         assertEquals(201, announced.status(), announced.body());
         String id = json(announced).path("id").asText();
         Path sourceSocket = Path.of(json(announced).path("socket").asText());
@@ -180,37 +172,52 @@ class RegionDataPathTest
         }
 
         // what alpha published, read as any host of the region reads it
-        CuratorFramework client = resources.add(CuratorClients.create(server.getConnectString(), Duration.ofSeconds(4), Duration.ofSeconds(1)));
+        CuratorFramework client = resources.add(
+                CuratorClients.create(server.getConnectString(), Duration.ofSeconds(4), Duration.ofSeconds(1)));
         client.start();
-        RegionMetadata metadata = new RegionMetadata(client, new RegionPaths("/dwcp", "lab"), Duration.ofSeconds(2), new RegionStats(), System::currentTimeMillis);
+        RegionMetadata metadata = new RegionMetadata(
+                client,
+                new RegionPaths("/dwcp", "lab"),
+                Duration.ofSeconds(2),
+                new RegionStats(),
+                System::currentTimeMillis);
         await("the migration recorded as completed", Duration.ofSeconds(20), () -> {
             try {
-                return metadata.migrations(Duration.ZERO).value().stream().anyMatch(record -> record.id().equals(id) && record.state().equals("completed"));
-            }
-            catch (StaleMetadataException e) {
+                return metadata.migrations(Duration.ZERO).value().stream()
+                        .anyMatch(record ->
+                                record.id().equals(id) && record.state().equals("completed"));
+            } catch (StaleMetadataException e) {
                 return false;
             }
         });
-        MigrationRecord record = metadata.migrations(Duration.ZERO).value().stream().filter(migration -> migration.id().equals(id)).findFirst().orElseThrow();
+        MigrationRecord record = metadata.migrations(Duration.ZERO).value().stream()
+                .filter(migration -> migration.id().equals(id))
+                .findFirst()
+                .orElseThrow();
         assertEquals("vm1", record.vm());
         assertEquals("alpha", record.source());
         assertEquals("beta", record.destination());
         assertEquals("", record.failure());
         assertTrue(record.bytes() >= BYTES, "tunnel bytes sent: " + record.bytes());
-        assertTrue(record.endedAtMillis() >= record.startedAtMillis() && record.startedAtMillis() > 0, record.toString());
+        assertTrue(
+                record.endedAtMillis() >= record.startedAtMillis() && record.startedAtMillis() > 0, record.toString());
         // the session's measurement over its life: written once the rate limit lets it (region.link-publish-interval)
         await("the session's link measurement", Duration.ofSeconds(10), () -> {
             try {
                 return metadata.links(Duration.ZERO).value().stream()
-                        .anyMatch(measured -> measured.from().equals("alpha") && measured.to().equals("beta") && measured.measuredAtMillis() >= record.endedAtMillis());
-            }
-            catch (StaleMetadataException e) {
+                        .anyMatch(measured -> measured.from().equals("alpha")
+                                && measured.to().equals("beta")
+                                && measured.measuredAtMillis() >= record.endedAtMillis());
+            } catch (StaleMetadataException e) {
                 return false;
             }
         });
         long now = System.currentTimeMillis();
         List<LinkRecord> links = metadata.links(Duration.ZERO).value();
-        Optional<LinkRecord> link = links.stream().filter(measured -> measured.from().equals("alpha") && measured.to().equals("beta")).findFirst();
+        Optional<LinkRecord> link = links.stream()
+                .filter(measured ->
+                        measured.from().equals("alpha") && measured.to().equals("beta"))
+                .findFirst();
         assertTrue(link.isPresent(), "links: " + links);
         System.out.println("published: " + record + ", " + link.get());
         assertTrue(link.get().goodputBytesPerSecond() > 0, link.toString());
@@ -221,22 +228,25 @@ class RegionDataPathTest
         await("the link in alpha's /v1/regions", Duration.ofSeconds(10), () -> {
             try {
                 for (JsonNode shown : json(control.get("/v1/regions")).path("links")) {
-                    if (shown.path("from").asText().equals("alpha") && shown.path("to").asText().equals("beta") && shown.path("goodputBytesPerSecond").asLong() > 0) {
+                    if (shown.path("from").asText().equals("alpha")
+                            && shown.path("to").asText().equals("beta")
+                            && shown.path("goodputBytesPerSecond").asLong() > 0) {
                         return true;
                     }
                 }
                 return false;
-            }
-            catch (ControlClient.UnavailableException e) {
+            } catch (ControlClient.UnavailableException e) {
                 return false;
-            }
-            catch (InterruptedException e) {
+            } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return false;
             }
         });
         String metrics = alpha.metrics().render();
         assertTrue(metrics.contains("\ndwcp_region_records_publish_failed_total 0.0\n"), metrics);
-        assertTrue(!metrics.contains("\ndwcp_region_records_published_total 0.0\n") && metrics.contains("\ndwcp_region_records_published_total "), metrics);
+        assertTrue(
+                !metrics.contains("\ndwcp_region_records_published_total 0.0\n")
+                        && metrics.contains("\ndwcp_region_records_published_total "),
+                metrics);
     }
 }

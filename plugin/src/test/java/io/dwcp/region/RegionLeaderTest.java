@@ -1,14 +1,11 @@
 package io.dwcp.region;
 
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.InstanceSpec;
-import org.apache.curator.test.KillSession;
-import org.apache.curator.test.TestingCluster;
-import org.apache.curator.test.TestingServer;
-import io.dwcp.TestResources;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.TestResources;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,11 +22,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.KillSession;
+import org.apache.curator.test.TestingCluster;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Leader election and terms on real ZooKeeper servers (curator-test): failover when the
@@ -39,8 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * after each seeded schedule, no accepted leader write is lost and no term has two leaders acting
  * in it. Failover times are printed ({@code FAILOVER ...}) for the report.
  */
-class RegionLeaderTest
-{
+class RegionLeaderTest {
     private static final long SEED = Long.getLong("dwcp.test.seed", 1313L);
     private static final Duration SESSION = new RegionConfig().getSessionTimeout();
     private static final Duration CONNECTION = Duration.ofSeconds(2);
@@ -56,41 +54,35 @@ class RegionLeaderTest
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final List<Write> journal = Collections.synchronizedList(new ArrayList<>());
 
-    private final class Candidate
-    {
+    private final class Candidate {
         final String host;
         final CuratorFramework client;
         final RegionLeader leader;
         int written;
 
-        Candidate(String connect, String host)
-                throws Exception
-        {
+        Candidate(String connect, String host) throws Exception {
             this.host = host;
             this.client = CuratorClients.create(connect, SESSION, CONNECTION);
             client.start();
             resources.add(client);
-            this.leader = new RegionLeader(client, new RegionPaths("/dwcp", "test"), host, new RegionStats(), System::currentTimeMillis);
+            this.leader = new RegionLeader(
+                    client, new RegionPaths("/dwcp", "test"), host, new RegionStats(), System::currentTimeMillis);
             resources.add(leader);
-            leader.addListener(new RegionLeader.Listener()
-            {
+            leader.addListener(new RegionLeader.Listener() {
                 @Override
-                public void acquired(LeaderTerm term)
-                {
+                public void acquired(LeaderTerm term) {
                     events.add(new Event(host, true, term, System.nanoTime()));
                 }
 
                 @Override
-                public void lost(LeaderTerm term)
-                {
+                public void lost(LeaderTerm term) {
                     events.add(new Event(host, false, term, System.nanoTime()));
                 }
             });
         }
 
         /** One fenced write if this candidate believes it leads; journaled only if ZooKeeper accepted it. */
-        void tryWrite()
-        {
+        void tryWrite() {
             leader.term().ifPresent(term -> {
                 String path = "/dwcp/regions/test/leader/records/" + host + "-" + written++;
                 try {
@@ -99,11 +91,9 @@ class RegionLeaderTest
                         journal.add(new Write(host, term.epoch(), path));
                         journal.notifyAll();
                     }
-                }
-                catch (NotLeaderException e) {
+                } catch (NotLeaderException e) {
                     // refused: exactly what the fence is for
-                }
-                catch (Exception e) {
+                } catch (Exception e) {
                     // connection trouble: not accepted, not journaled
                 }
             });
@@ -111,14 +101,11 @@ class RegionLeaderTest
     }
 
     @AfterEach
-    void closeAll()
-            throws Exception
-    {
+    void closeAll() throws Exception {
         resources.close();
     }
 
-    private ScheduledExecutorService writers(List<Candidate> candidates)
-    {
+    private ScheduledExecutorService writers(List<Candidate> candidates) {
         ScheduledExecutorService writers = Executors.newSingleThreadScheduledExecutor();
         resources.add(() -> {
             writers.shutdownNow();
@@ -128,9 +115,7 @@ class RegionLeaderTest
         return writers;
     }
 
-    private Event next(boolean acquired)
-            throws InterruptedException
-    {
+    private Event next(boolean acquired) throws InterruptedException {
         while (true) {
             Event event = events.poll(WAIT_SECONDS, TimeUnit.SECONDS);
             assertNotNull(event, "no leader event within " + WAIT_SECONDS + " s");
@@ -140,15 +125,15 @@ class RegionLeaderTest
         }
     }
 
-    private static Candidate byHost(List<Candidate> candidates, String host)
-    {
-        return candidates.stream().filter(candidate -> candidate.host.equals(host)).findFirst().orElseThrow();
+    private static Candidate byHost(List<Candidate> candidates, String host) {
+        return candidates.stream()
+                .filter(candidate -> candidate.host.equals(host))
+                .findFirst()
+                .orElseThrow();
     }
 
     @Test
-    void seededFailureSchedulesNeverPutTwoLeadersInATerm()
-            throws Exception
-    {
+    void seededFailureSchedulesNeverPutTwoLeadersInATerm() throws Exception {
         TestingServer server = new TestingServer();
         resources.add(server);
         List<Candidate> candidates = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -187,12 +172,15 @@ class RegionLeaderTest
                 }
                 default -> {
                     schedule.add("kill-follower-session");
-                    List<Candidate> followers = candidates.stream().filter(candidate -> candidate != current).toList();
+                    List<Candidate> followers = candidates.stream()
+                            .filter(candidate -> candidate != current)
+                            .toList();
                     Candidate follower = followers.get(random.nextInt(followers.size()));
                     KillSession.kill(follower.client.getZookeeperClient().getZooKeeper());
                     assertTrue(follower.client.blockUntilConnected((int) WAIT_SECONDS, TimeUnit.SECONDS));
                     // the leader is not disturbed: still acting, same term, still writing
-                    assertEquals(Optional.of(deposed), current.leader.term(), "a follower's session loss moved leadership");
+                    assertEquals(
+                            Optional.of(deposed), current.leader.term(), "a follower's session loss moved leadership");
                     int before = writesIn(deposed.epoch());
                     awaitWrites(deposed.epoch(), before + 1);
                     continue;
@@ -200,43 +188,47 @@ class RegionLeaderTest
             }
             leader = next(true);
             assertTrue(leader.term().epoch() > deposed.epoch(), "epochs grow: " + deposed + " then " + leader.term());
-            handovers.computeIfAbsent(schedule.get(schedule.size() - 1), ignored -> new ArrayList<>())
+            handovers
+                    .computeIfAbsent(schedule.get(schedule.size() - 1), ignored -> new ArrayList<>())
                     .add(TimeUnit.NANOSECONDS.toMillis(leader.atNanos() - startedAt));
             if (action == 0 && random.nextBoolean()) {
                 // the deposed leader, reconnected with a new session, still holds its old term: refused
                 String path = "/dwcp/regions/test/leader/records/stale-" + round;
-                NotLeaderException refused = assertThrows(NotLeaderException.class, () -> current.leader.write(deposed, path, new byte[0]));
-                assertTrue(refused.getMessage().contains("term " + deposed.epoch() + " of " + deposed.leader() + " is over"), refused.getMessage());
+                NotLeaderException refused =
+                        assertThrows(NotLeaderException.class, () -> current.leader.write(deposed, path, new byte[0]));
+                assertTrue(
+                        refused.getMessage()
+                                .contains("term " + deposed.epoch() + " of " + deposed.leader() + " is over"),
+                        refused.getMessage());
             }
         }
-        System.out.println("FAILOVER schedule " + schedule + " seed " + SEED + ": ms from the failure to the new leader acting " + handovers);
+        System.out.println("FAILOVER schedule " + schedule + " seed " + SEED
+                + ": ms from the failure to the new leader acting " + handovers);
         checkJournal(candidates.get(0).client);
     }
 
-    private int writesIn(long epoch)
-    {
+    private int writesIn(long epoch) {
         synchronized (journal) {
-            return (int) journal.stream().filter(write -> write.epoch() == epoch).count();
+            return (int)
+                    journal.stream().filter(write -> write.epoch() == epoch).count();
         }
     }
 
-    private void awaitWrites(long epoch, int count)
-            throws InterruptedException
-    {
+    private void awaitWrites(long epoch, int count) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
         synchronized (journal) {
             while (writesIn(epoch) < count) {
                 long left = deadline - System.nanoTime();
-                assertTrue(left > 0, "fewer than " + count + " writes in term " + epoch + " within " + WAIT_SECONDS + " s");
+                assertTrue(
+                        left > 0,
+                        "fewer than " + count + " writes in term " + epoch + " within " + WAIT_SECONDS + " s");
                 TimeUnit.NANOSECONDS.timedWait(journal, left);
             }
         }
     }
 
     @Test
-    void stoppingTheLeadersServerMovesLeadershipToANewTerm()
-            throws Exception
-    {
+    void stoppingTheLeadersServerMovesLeadershipToANewTerm() throws Exception {
         TestingCluster cluster = new TestingCluster(3);
         resources.add(cluster);
         cluster.start();
@@ -255,7 +247,8 @@ class RegionLeaderTest
             awaitRegionTerm(candidate, leader.term());
         }
         Candidate victim = byHost(candidates, leader.host());
-        InstanceSpec server = cluster.findConnectionInstance(victim.client.getZookeeperClient().getZooKeeper());
+        InstanceSpec server = cluster.findConnectionInstance(
+                victim.client.getZookeeperClient().getZooKeeper());
         long killedAt = System.nanoTime();
         assertTrue(cluster.killServer(server));
         Event lost = next(false);
@@ -272,9 +265,7 @@ class RegionLeaderTest
     }
 
     @Test
-    void aLeaderCutOffWithoutClosingIsReplacedAfterTheSessionTimeout()
-            throws Exception
-    {
+    void aLeaderCutOffWithoutClosingIsReplacedAfterTheSessionTimeout() throws Exception {
         // the tick of the embedded server (and the one RegionConfig recommends for an ensemble)
         TestingServer server = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, 1000, -1), true);
         resources.add(server);
@@ -299,8 +290,9 @@ class RegionLeaderTest
         Event successor = next(true);
         long lostMillis = TimeUnit.NANOSECONDS.toMillis(lost.atNanos() - frozenAt);
         long failoverMillis = TimeUnit.NANOSECONDS.toMillis(successor.atNanos() - frozenAt);
-        System.out.println("FAILOVER crash (host cut off, session " + SESSION.toMillis() + " ms): old leader stopped acting after "
-                + lostMillis + " ms, new leader " + successor.host() + " acting in term " + successor.term().epoch() + " after " + failoverMillis + " ms");
+        System.out.println("FAILOVER crash (host cut off, session " + SESSION.toMillis()
+                + " ms): old leader stopped acting after " + lostMillis + " ms, new leader " + successor.host()
+                + " acting in term " + successor.term().epoch() + " after " + failoverMillis + " ms");
         assertEquals("host-a", lost.host());
         assertTrue(successor.term().epoch() > first.term().epoch());
         awaitWriteIn(successor.term().epoch());
@@ -308,22 +300,21 @@ class RegionLeaderTest
     }
 
     /** The candidate's server may lag the ensemble's leader by a moment: poll until it shows the term, 10 s at most. */
-    private static void awaitRegionTerm(Candidate candidate, LeaderTerm expected)
-            throws Exception
-    {
+    private static void awaitRegionTerm(Candidate candidate, LeaderTerm expected) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         Optional<LeaderTerm> seen = candidate.leader.regionTerm();
         while (seen.map(LeaderTerm::epoch).orElse(0L) < expected.epoch() && System.nanoTime() < deadline) {
             TimeUnit.MILLISECONDS.sleep(20);
             seen = candidate.leader.regionTerm();
         }
-        assertEquals(Optional.of(expected.epoch()), seen.map(LeaderTerm::epoch), candidate.host + " reads the region's term");
+        assertEquals(
+                Optional.of(expected.epoch()),
+                seen.map(LeaderTerm::epoch),
+                candidate.host + " reads the region's term");
         assertEquals(expected.leader(), seen.get().leader(), candidate.host + " reads who took it");
     }
 
-    private void awaitWriteIn(long epoch)
-            throws InterruptedException
-    {
+    private void awaitWriteIn(long epoch) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
         synchronized (journal) {
             while (journal.stream().noneMatch(write -> write.epoch() == epoch)) {
@@ -335,18 +326,19 @@ class RegionLeaderTest
     }
 
     /** No term has two writers, and every accepted write is in ZooKeeper. */
-    private void checkJournal(CuratorFramework client)
-            throws Exception
-    {
+    private void checkJournal(CuratorFramework client) throws Exception {
         List<Write> writes;
         synchronized (journal) {
             writes = List.copyOf(journal);
         }
         Map<Long, Set<String>> writersByEpoch = new TreeMap<>();
         for (Write write : writes) {
-            writersByEpoch.computeIfAbsent(write.epoch(), ignored -> new TreeSet<>()).add(write.host());
+            writersByEpoch
+                    .computeIfAbsent(write.epoch(), ignored -> new TreeSet<>())
+                    .add(write.host());
         }
-        writersByEpoch.forEach((epoch, hosts) -> assertEquals(1, hosts.size(), "term " + epoch + " had writers " + hosts));
+        writersByEpoch.forEach(
+                (epoch, hosts) -> assertEquals(1, hosts.size(), "term " + epoch + " had writers " + hosts));
         for (Write write : writes) {
             assertNotNull(client.checkExists().forPath(write.path()), "accepted write lost: " + write);
         }

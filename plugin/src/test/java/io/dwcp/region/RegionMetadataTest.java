@@ -1,32 +1,28 @@
 package io.dwcp.region;
 
-import io.dwcp.region.Records.BaselineRecord;
-import io.dwcp.region.Records.HostRecord;
-import io.dwcp.region.Records.LinkRecord;
-import io.dwcp.region.Records.MigrationRecord;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.recipes.nodes.PersistentNode;
-import org.apache.curator.test.KillSession;
-import org.apache.curator.test.TestingServer;
-import io.dwcp.TestResources;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.TestResources;
+import io.dwcp.region.Records.BaselineRecord;
+import io.dwcp.region.Records.HostRecord;
+import io.dwcp.region.Records.LinkRecord;
+import io.dwcp.region.Records.MigrationRecord;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.apache.curator.test.KillSession;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
 /** Region metadata on a real ZooKeeper: records, ephemeral hosts, VM locks, and the staleness bound. */
-class RegionMetadataTest
-{
+class RegionMetadataTest {
     private static final Duration BOUND = Duration.ofSeconds(5);
 
     private final TestResources resources = new TestResources();
@@ -35,37 +31,31 @@ class RegionMetadataTest
     private TestingServer server;
 
     @BeforeEach
-    void startServer()
-            throws Exception
-    {
+    void startServer() throws Exception {
         server = new TestingServer();
         resources.add(server);
     }
 
     @AfterEach
-    void closeAll()
-            throws Exception
-    {
+    void closeAll() throws Exception {
         resources.close();
     }
 
-    private CuratorFramework client()
-    {
-        CuratorFramework client = CuratorClients.create(server.getConnectString(), Duration.ofSeconds(4), Duration.ofSeconds(1));
+    private CuratorFramework client() {
+        CuratorFramework client =
+                CuratorClients.create(server.getConnectString(), Duration.ofSeconds(4), Duration.ofSeconds(1));
         client.start();
         resources.add(client);
         return client;
     }
 
-    private RegionMetadata metadata(CuratorFramework client)
-    {
-        return new RegionMetadata(client, new RegionPaths("/dwcp", "eu-west"), Duration.ofSeconds(1), new RegionStats(), now::get);
+    private RegionMetadata metadata(CuratorFramework client) {
+        return new RegionMetadata(
+                client, new RegionPaths("/dwcp", "eu-west"), Duration.ofSeconds(1), new RegionStats(), now::get);
     }
 
     @Test
-    void recordsRoundTripAndHostsAreEphemeral()
-            throws Exception
-    {
+    void recordsRoundTripAndHostsAreEphemeral() throws Exception {
         CuratorFramework alphaClient = client();
         RegionMetadata alpha = metadata(alphaClient);
         RegionMetadata beta = metadata(client());
@@ -77,8 +67,12 @@ class RegionMetadataTest
         alpha.recordMigration(new MigrationRecord("7f3a", "web1", "alpha", "beta", "running", 4, 5));
 
         assertEquals(List.of(host), beta.hosts(BOUND).value());
-        assertEquals(List.of(new LinkRecord("alpha", "beta", 12_000, 125_000_000, 100, 2)), beta.links(BOUND).value());
-        assertEquals(List.of(new BaselineRecord("web1", "alpha", 1 << 30, 3)), beta.baselines("web1", BOUND).value());
+        assertEquals(
+                List.of(new LinkRecord("alpha", "beta", 12_000, 125_000_000, 100, 2)),
+                beta.links(BOUND).value());
+        assertEquals(
+                List.of(new BaselineRecord("web1", "alpha", 1 << 30, 3)),
+                beta.baselines("web1", BOUND).value());
         assertEquals("running", beta.migrations(BOUND).value().get(0).state());
 
         // alpha's session expires: its host record goes (and Curator puts it back once reconnected)
@@ -90,15 +84,14 @@ class RegionMetadataTest
     }
 
     @Test
-    void aVmIsMigratedOnceAtATimeAndTheRefusalNamesTheHolder()
-            throws Exception
-    {
+    void aVmIsMigratedOnceAtATimeAndTheRefusalNamesTheHolder() throws Exception {
         CuratorFramework alphaClient = client();
         RegionMetadata alpha = metadata(alphaClient);
         RegionMetadata beta = metadata(client());
         VmLock lock = alpha.lockVm("web1", "alpha", "7f3a");
         VmLockedException refused = assertThrows(VmLockedException.class, () -> beta.lockVm("web1", "beta", "8e4b"));
-        assertEquals("VM 'web1' is already being migrated by host alpha (migration 7f3a, since 1970-01-01T00:16:40Z): one migration per VM at a time",
+        assertEquals(
+                "VM 'web1' is already being migrated by host alpha (migration 7f3a, since 1970-01-01T00:16:40Z): one migration per VM at a time",
                 refused.getMessage());
         // another VM is free
         beta.lockVm("db1", "beta", "9c5c").close();
@@ -123,9 +116,7 @@ class RegionMetadataTest
     }
 
     @Test
-    void readsWithinTheBoundAreServedElseRefreshedElseRefused()
-            throws Exception
-    {
+    void readsWithinTheBoundAreServedElseRefreshedElseRefused() throws Exception {
         RegionMetadata metadata = metadata(client());
         Stamped<List<HostRecord>> first = metadata.hosts(BOUND);
         assertEquals(Duration.ZERO, first.age(now.get()));
@@ -141,7 +132,10 @@ class RegionMetadataTest
         server.stop();
         now.addAndGet(7_300);
         StaleMetadataException refused = assertThrows(StaleMetadataException.class, () -> metadata.hosts(BOUND));
-        assertTrue(refused.getMessage().startsWith("region eu-west: hosts last read 7300 ms ago, older than the bound of 5000 ms (region.staleness-bound), and cannot be refreshed: "),
+        assertTrue(
+                refused.getMessage()
+                        .startsWith(
+                                "region eu-west: hosts last read 7300 ms ago, older than the bound of 5000 ms (region.staleness-bound), and cannot be refreshed: "),
                 refused.getMessage());
         // a decision that accepts older data still gets the last read
         assertSame(second, metadata.hosts(Duration.ofSeconds(10)));

@@ -1,38 +1,33 @@
 package io.dwcp.region;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.dwcp.gossip.GossipStats;
 import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.metrics.MetricsServer;
 import io.dwcp.metrics.ScrapedMetrics;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** The control plane's figures as a scraper reads them, from known {@link RegionStats} and {@link GossipStats}. */
-class RegionMetricsTest
-{
+class RegionMetricsTest {
     private final RegionStats region = new RegionStats();
     private final GossipStats gossip = new GossipStats();
 
-    private String render(RegionConfig config)
-    {
+    private String render(RegionConfig config) {
         return new MetricsServer(new MetricsConfig(), Set.of(new RegionMetrics(config, region, gossip))).render();
     }
 
     @Test
-    void nothingWithoutARegion()
-    {
+    void nothingWithoutARegion() {
         region.leadershipAcquired(10);
         gossip.sent(100);
         assertEquals("", render(new RegionConfig()));
     }
 
     @Test
-    void regionAndGossipCounters()
-    {
+    void regionAndGossipCounters() {
         RegionConfig config = new RegionConfig().setName("eu-west").setZookeeperEmbedded(true);
         ScrapedMetrics before = ScrapedMetrics.parse(render(config));
         // no leadership yet: the acquire time is unknown
@@ -86,8 +81,13 @@ class RegionMetricsTest
         assertEquals(1, scrape.require("dwcp_gossip_send_failures_total"));
         assertEquals(1, scrape.require("dwcp_gossip_malformed_messages_total"));
         assertEquals(1, scrape.require("dwcp_gossip_peers_refused_total"));
-        for (String name : new String[] {"dwcp_gossip_updates_applied_total", "dwcp_gossip_duplicate_updates_total",
-                "dwcp_gossip_out_of_order_updates_total", "dwcp_gossip_snapshots_sent_total", "dwcp_gossip_snapshots_applied_total"}) {
+        for (String name : new String[] {
+            "dwcp_gossip_updates_applied_total",
+            "dwcp_gossip_duplicate_updates_total",
+            "dwcp_gossip_out_of_order_updates_total",
+            "dwcp_gossip_snapshots_sent_total",
+            "dwcp_gossip_snapshots_applied_total"
+        }) {
             assertEquals(0, scrape.require(name), name);
             assertEquals("counter", scrape.type(name), name);
         }

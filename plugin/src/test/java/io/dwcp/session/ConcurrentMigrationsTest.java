@@ -1,10 +1,16 @@
 package io.dwcp.session;
 
+import static io.dwcp.session.TestBed.await;
+import static io.dwcp.session.TestBed.readAndVerify;
+import static io.dwcp.session.TestBed.writeStream;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.cli.ControlClient;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -21,14 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static io.dwcp.session.TestBed.await;
-import static io.dwcp.session.TestBed.readAndVerify;
-import static io.dwcp.session.TestBed.writeStream;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * Several migrations at once through one daemon pair (one tunnel port, real TLS): each announced
@@ -36,20 +35,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * migration to beta, so its streams reach only its own destination socket; one failing leaves
  * the others alone.
  */
-class ConcurrentMigrationsTest
-{
+class ConcurrentMigrationsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CHANNELS = 3; // a main channel and two multifd channels
     private static final long STREAM_BYTES = 6 << 20;
-    private static final Map<String, String> CONFIG = Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2", "amst.window", "16MiB");
+    private static final Map<String, String> CONFIG =
+            Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2", "amst.window", "16MiB");
 
     /** One announced migration: its id and socket at alpha, and its destination QEMU's socket at beta. */
     private record Migration(String id, Path source, ServerSocketChannel destination, long seed) {}
 
     @Test
-    void twoAnnouncedMigrationsAndAPlainOneArriveEachAtItsOwnDestination()
-            throws Exception
-    {
+    void twoAnnouncedMigrationsAndAPlainOneArriveEachAtItsOwnDestination() throws Exception {
         long seed = System.nanoTime();
         System.out.println("ConcurrentMigrationsTest seed " + seed);
         ExecutorService executor = Executors.newCachedThreadPool();
@@ -58,7 +55,8 @@ class ConcurrentMigrationsTest
                 ServerSocketChannel plainDestination = bed.listenAsDestinationQemu()) {
             Migration first = announce(bed, control, "vm-a", seed);
             Migration second = announce(bed, control, "vm-b", seed + 100);
-            try (ServerSocketChannel destinationA = first.destination(); ServerSocketChannel destinationB = second.destination()) {
+            try (ServerSocketChannel destinationA = first.destination();
+                    ServerSocketChannel destinationB = second.destination()) {
                 assertFalse(first.source().equals(second.source()));
                 List<Future<List<Long>>> received = List.of(
                         executor.submit(() -> receive(first.destination(), first.seed(), CHANNELS)),
@@ -72,8 +70,12 @@ class ConcurrentMigrationsTest
                 for (Future<?> each : sent) {
                     each.get(120, TimeUnit.SECONDS);
                 }
-                assertEquals(List.of(STREAM_BYTES, STREAM_BYTES, STREAM_BYTES), received.get(0).get(120, TimeUnit.SECONDS));
-                assertEquals(List.of(STREAM_BYTES, STREAM_BYTES, STREAM_BYTES), received.get(1).get(120, TimeUnit.SECONDS));
+                assertEquals(
+                        List.of(STREAM_BYTES, STREAM_BYTES, STREAM_BYTES),
+                        received.get(0).get(120, TimeUnit.SECONDS));
+                assertEquals(
+                        List.of(STREAM_BYTES, STREAM_BYTES, STREAM_BYTES),
+                        received.get(1).get(120, TimeUnit.SECONDS));
                 assertEquals(List.of(STREAM_BYTES), received.get(2).get(120, TimeUnit.SECONDS));
 
                 // nothing more arrived at any destination socket: each saw exactly its own connections
@@ -85,27 +87,42 @@ class ConcurrentMigrationsTest
 
             JsonNode doneA = awaitState(control, first.id(), "completed");
             JsonNode doneB = awaitState(control, second.id(), "completed");
-            assertEquals(CHANNELS * STREAM_BYTES, doneA.get("session").get("qemuBytesRead").asLong(), doneA.toString());
-            assertEquals(CHANNELS * STREAM_BYTES, doneB.get("session").get("qemuBytesRead").asLong(), doneB.toString());
-            assertFalse(doneA.get("session").get("id").asText().equals(doneB.get("session").get("id").asText()), "two sessions");
+            assertEquals(
+                    CHANNELS * STREAM_BYTES,
+                    doneA.get("session").get("qemuBytesRead").asLong(),
+                    doneA.toString());
+            assertEquals(
+                    CHANNELS * STREAM_BYTES,
+                    doneB.get("session").get("qemuBytesRead").asLong(),
+                    doneB.toString());
+            assertFalse(
+                    doneA.get("session")
+                            .get("id")
+                            .asText()
+                            .equals(doneB.get("session").get("id").asText()),
+                    "two sessions");
             // three sessions at each end, none failed
-            await("every session to end", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
+            await(
+                    "every session to end",
+                    Duration.ofSeconds(20),
+                    () -> bed.alpha.sessions().sessions().isEmpty()
+                            && bed.beta.sessions().sessions().isEmpty());
             assertEquals(3, bed.alpha.tunnelStats().sessionsCompleted.sum());
             assertEquals(3, bed.beta.tunnelStats().sessionsCompleted.sum());
             assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum());
             assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum());
             // the migrations' sockets went with their sessions
-            await("the migration sockets to be closed", Duration.ofSeconds(10), () -> !Files.exists(first.source()) && !Files.exists(second.source()));
-        }
-        finally {
+            await(
+                    "the migration sockets to be closed",
+                    Duration.ofSeconds(10),
+                    () -> !Files.exists(first.source()) && !Files.exists(second.source()));
+        } finally {
             executor.shutdownNow();
         }
     }
 
     @Test
-    void oneMigrationFailingLeavesTheOtherIntact()
-            throws Exception
-    {
+    void oneMigrationFailingLeavesTheOtherIntact() throws Exception {
         long seed = System.nanoTime();
         System.out.println("ConcurrentMigrationsTest seed " + seed);
         ExecutorService executor = Executors.newCachedThreadPool();
@@ -114,8 +131,10 @@ class ConcurrentMigrationsTest
             Migration healthy = announce(bed, control, "vm-a", seed);
             Migration doomed = announce(bed, control, "vm-b", seed + 100);
             List<SocketChannel> doomedAccepted = new CopyOnWriteArrayList<>();
-            try (ServerSocketChannel healthyDestination = healthy.destination(); ServerSocketChannel doomedDestination = doomed.destination()) {
-                Future<List<Long>> received = executor.submit(() -> receive(healthyDestination, healthy.seed(), CHANNELS));
+            try (ServerSocketChannel healthyDestination = healthy.destination();
+                    ServerSocketChannel doomedDestination = doomed.destination()) {
+                Future<List<Long>> received =
+                        executor.submit(() -> receive(healthyDestination, healthy.seed(), CHANNELS));
                 // the doomed destination QEMU reads 1 MiB of its main channel, then goes away with every connection
                 Future<Long> partly = executor.submit(() -> {
                     SocketChannel main = doomedDestination.accept();
@@ -137,8 +156,7 @@ class ConcurrentMigrationsTest
                     // the source QEMU's connections were closed: its writes ended (with an error, or done)
                     try {
                         each.get(60, TimeUnit.SECONDS);
-                    }
-                    catch (java.util.concurrent.ExecutionException expected) {
+                    } catch (java.util.concurrent.ExecutionException expected) {
                         assertTrue(expected.getCause() instanceof IOException, expected.toString());
                     }
                 }
@@ -149,32 +167,39 @@ class ConcurrentMigrationsTest
                 assertEquals(List.of(STREAM_BYTES, STREAM_BYTES, STREAM_BYTES), received.get(120, TimeUnit.SECONDS));
                 healthyDestination.configureBlocking(false);
                 assertNull(healthyDestination.accept(), "an extra connection arrived at the healthy destination");
-            }
-            finally {
+            } finally {
                 for (SocketChannel channel : doomedAccepted) {
                     channel.close();
                 }
             }
             JsonNode done = awaitState(control, healthy.id(), "completed");
             assertTrue(done.get("session").get("failure").isNull(), done.toString());
-            assertEquals(CHANNELS * STREAM_BYTES, done.get("session").get("qemuBytesRead").asLong(), done.toString());
-            await("every session to end", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
+            assertEquals(
+                    CHANNELS * STREAM_BYTES,
+                    done.get("session").get("qemuBytesRead").asLong(),
+                    done.toString());
+            await(
+                    "every session to end",
+                    Duration.ofSeconds(20),
+                    () -> bed.alpha.sessions().sessions().isEmpty()
+                            && bed.beta.sessions().sessions().isEmpty());
             assertEquals(1, bed.alpha.tunnelStats().sessionsCompleted.sum());
             assertEquals(1, bed.alpha.tunnelStats().sessionsFailed.sum());
             assertEquals(1, bed.beta.tunnelStats().sessionsCompleted.sum());
             assertEquals(1, bed.beta.tunnelStats().sessionsFailed.sum());
-            await("the migration sockets to be closed", Duration.ofSeconds(10), () -> !Files.exists(healthy.source()) && !Files.exists(doomed.source()));
-        }
-        finally {
+            await(
+                    "the migration sockets to be closed",
+                    Duration.ofSeconds(10),
+                    () -> !Files.exists(healthy.source()) && !Files.exists(doomed.source()));
+        } finally {
             executor.shutdownNow();
         }
     }
 
     /** Announces the migration at alpha and listens as its destination QEMU at beta. */
-    private static Migration announce(TestBed bed, ControlClient control, String domain, long seed)
-            throws Exception
-    {
-        ControlClient.Reply reply = control.postForm("/v1/migrations", Map.of("protocol", "1", "domain", domain, "peer", "beta"));
+    private static Migration announce(TestBed bed, ControlClient control, String domain, long seed) throws Exception {
+        ControlClient.Reply reply =
+                control.postForm("/v1/migrations", Map.of("protocol", "1", "domain", domain, "peer", "beta"));
         assertEquals(201, reply.status(), reply.body());
         JsonNode migration = JSON.readTree(reply.body());
         String id = migration.get("id").asText();
@@ -190,8 +215,7 @@ class ConcurrentMigrationsTest
 
     /** Connects the channels one after another (their order is their index), then writes each seeded stream on its own thread. */
     private static List<Future<?>> send(ExecutorService executor, Path socket, long seed, int channels)
-            throws IOException
-    {
+            throws IOException {
         List<Future<?>> sent = new ArrayList<>();
         for (int channel = 0; channel < channels; channel++) {
             SocketChannel connection = SocketChannel.open(UnixDomainSocketAddress.of(socket));
@@ -207,9 +231,7 @@ class ConcurrentMigrationsTest
     }
 
     /** Accepts the channels in order, each read and verified against its seeded stream (to its end) on its own thread. */
-    private static List<Long> receive(ServerSocketChannel destination, long seed, int channels)
-            throws Exception
-    {
+    private static List<Long> receive(ServerSocketChannel destination, long seed, int channels) throws Exception {
         ExecutorService readers = Executors.newFixedThreadPool(channels);
         try {
             List<Future<Long>> reads = new ArrayList<>();
@@ -227,15 +249,12 @@ class ConcurrentMigrationsTest
                 lengths.add(read.get(120, TimeUnit.SECONDS));
             }
             return lengths;
-        }
-        finally {
+        } finally {
             readers.shutdownNow();
         }
     }
 
-    private static JsonNode awaitState(ControlClient control, String id, String state)
-            throws Exception
-    {
+    private static JsonNode awaitState(ControlClient control, String id, String state) throws Exception {
         JsonNode migration = null;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {

@@ -1,5 +1,10 @@
 package io.dwcp.session;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.luben.zstd.ZstdInputStream;
@@ -8,12 +13,12 @@ import io.dwcp.cli.ControlClient;
 import io.dwcp.codec.CodecMode;
 import io.dwcp.codec.DestinationCodec;
 import io.dwcp.codec.IdentityStreamCodec;
+import io.dwcp.codec.LinkMeasurement;
 import io.dwcp.codec.PassthroughSessionCodecs;
 import io.dwcp.codec.SessionCodecs;
 import io.dwcp.codec.SourceCodec;
 import io.dwcp.codec.StreamDecoder;
 import io.dwcp.codec.StreamEncoder;
-import io.dwcp.codec.LinkMeasurement;
 import io.dwcp.hde.BaselineJobs;
 import io.dwcp.hde.BaselineStore;
 import io.dwcp.hde.HdeConfig;
@@ -26,8 +31,6 @@ import io.dwcp.migration.stream.Token;
 import io.dwcp.migration.stream.TokenType;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,11 +51,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * HDE through two real daemons (TLS on loopback, fake QEMU endpoints replaying the golden
@@ -61,8 +60,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * releasing unverified bytes; baselines make a second migration cheaper, also back to the first
  * host (A to B to A); codec settings that differ are followed or refused.
  */
-class HdeTunnelTest
-{
+class HdeTunnelTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     // these tests compare the tunnel bytes of migrations: no head-of-line re-sends, which a loaded
     // machine triggers on loopback and which count the same frames twice (FrameSenderTest tests them)
@@ -75,9 +73,7 @@ class HdeTunnelTest
             "hde.baseline-record", "none");
 
     @Test
-    void everyCaptureIsByteExactAndCheaperThanPassthrough()
-            throws Exception
-    {
+    void everyCaptureIsByteExactAndCheaperThanPassthrough() throws Exception {
         Map<String, long[]> bytes = new LinkedHashMap<>();
         for (String mode : List.of("passthrough", "hde")) {
             try (TestBed bed = new TestBed(with(COMMON, "codec.mode", mode))) {
@@ -88,13 +84,24 @@ class HdeTunnelTest
                     awaitIdle(bed, Duration.ofSeconds(30));
                     long sent = bed.alpha.tunnelStats().tunnelBytesSent.sum() - before;
                     long raw = channels.stream().mapToLong(c -> c.length).sum();
-                    bytes.computeIfAbsent(fixture.getFileName().toString(), k -> new long[] {raw, 0, 0})[mode.equals("hde") ? 2 : 1] = sent;
+                    bytes.computeIfAbsent(fixture.getFileName().toString(), k -> new long[] {raw, 0, 0})[
+                            mode.equals("hde") ? 2 : 1] = sent;
                 }
-                assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
-                assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
+                assertEquals(
+                        0,
+                        bed.alpha.tunnelStats().sessionsFailed.sum(),
+                        bed.alpha.sessions().lastFailure());
+                assertEquals(
+                        0,
+                        bed.beta.tunnelStats().sessionsFailed.sum(),
+                        bed.beta.sessions().lastFailure());
                 if (mode.equals("hde")) {
-                    ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
-                    assertTrue(metrics.value("dwcp_hde_pages_total", "level", "zero").isPresent(), metrics.toString());
+                    ScrapedMetrics metrics =
+                            ScrapedMetrics.parse(bed.alpha.metrics().render());
+                    assertTrue(
+                            metrics.value("dwcp_hde_pages_total", "level", "zero")
+                                    .isPresent(),
+                            metrics.toString());
                     assertTrue(metrics.require("dwcp_hde_pages_total", "level", "page") > 0, metrics.toString());
                     double ratio = metrics.require("dwcp_hde_ratio");
                     assertTrue(ratio > 0 && ratio < 1, metrics.toString());
@@ -103,43 +110,52 @@ class HdeTunnelTest
         }
         for (Map.Entry<String, long[]> entry : bytes.entrySet()) {
             long[] b = entry.getValue();
-            System.out.printf("%-24s QEMU %9d  passthrough %9d  hde %9d tunnel bytes (%.1f%% of QEMU's)%n", entry.getKey(), b[0], b[1], b[2], 100.0 * b[2] / b[0]);
+            System.out.printf(
+                    "%-24s QEMU %9d  passthrough %9d  hde %9d tunnel bytes (%.1f%% of QEMU's)%n",
+                    entry.getKey(), b[0], b[1], b[2], 100.0 * b[2] / b[0]);
             assertTrue(b[2] < b[1], entry.getKey() + ": hde " + b[2] + " tunnel bytes, passthrough " + b[1]);
         }
     }
 
     @Test
-    void aCorruptFrameFailsTheSessionWithoutReleasingUnverifiedBytes()
-            throws Exception
-    {
+    void aCorruptFrameFailsTheSessionWithoutReleasingUnverifiedBytes() throws Exception {
         byte[] stream = channels(fixture("qemu-7.2-precopy")).get(0);
         Path baselines = Files.createTempDirectory("dwcp-baselines");
-        HdeConfig config = new HdeConfig().setTier(3).setBaselineDirectory(baselines).setBaselineRecord("none");
+        HdeConfig config =
+                new HdeConfig().setTier(3).setBaselineDirectory(baselines).setBaselineRecord("none");
         BaselineStore store = new BaselineStore(config);
         try (BaselineJobs jobs = new BaselineJobs(config, store)) {
             // the 4th frame of the source's HDE stream has a byte flipped after its CRC was computed
             HdeSessionCodecs hde = new HdeSessionCodecs(config, new HdeStats(), store, jobs);
-            Module corrupting = binder -> binder.bind(CodecSelection.class).toInstance(
-                    new CodecSelection(CodecMode.HDE, Map.of(CodecMode.PASSTHROUGH, new PassthroughSessionCodecs(new IdentityStreamCodec()),
-                            CodecMode.HDE, new CorruptingSessionCodecs(hde, 3, false))));
+            Module corrupting = binder -> binder.bind(CodecSelection.class)
+                    .toInstance(new CodecSelection(
+                            CodecMode.HDE,
+                            Map.of(
+                                    CodecMode.PASSTHROUGH,
+                                    new PassthroughSessionCodecs(new IdentityStreamCodec()),
+                                    CodecMode.HDE,
+                                    new CorruptingSessionCodecs(hde, 3, false))));
             assertSessionFails(stream, corrupting, "HDE decoding of QEMU connection 0 failed: ");
             // a frame whose CRC was recomputed: HDE decodes a wrong page; the end-to-end digest catches it
             config.setTier(1);
-            Module wrongPage = binder -> binder.bind(CodecSelection.class).toInstance(
-                    new CodecSelection(CodecMode.HDE, Map.of(CodecMode.PASSTHROUGH, new PassthroughSessionCodecs(new IdentityStreamCodec()),
-                            CodecMode.HDE, new CorruptingSessionCodecs(hde, 3, true))));
+            Module wrongPage = binder -> binder.bind(CodecSelection.class)
+                    .toInstance(new CodecSelection(
+                            CodecMode.HDE,
+                            Map.of(
+                                    CodecMode.PASSTHROUGH,
+                                    new PassthroughSessionCodecs(new IdentityStreamCodec()),
+                                    CodecMode.HDE,
+                                    new CorruptingSessionCodecs(hde, 3, true))));
             assertSessionFails(stream, wrongPage, "end-to-end digest mismatch on channel 0");
-        }
-        finally {
+        } finally {
             TestBed.deleteRecursively(baselines);
         }
     }
 
-    private static void assertSessionFails(byte[] stream, Module alphaOverride, String reason)
-            throws Exception
-    {
+    private static void assertSessionFails(byte[] stream, Module alphaOverride, String reason) throws Exception {
         ExecutorService executor = Executors.newCachedThreadPool();
-        try (TestBed bed = new TestBed(COMMON, Map.of(), alphaOverride); var destination = bed.listenAsDestinationQemu()) {
+        try (TestBed bed = new TestBed(COMMON, Map.of(), alphaOverride);
+                var destination = bed.listenAsDestinationQemu()) {
             Future<byte[]> received = executor.submit(() -> {
                 try (var channel = destination.accept()) {
                     return readAll(channel);
@@ -152,25 +168,32 @@ class HdeTunnelTest
                 assertClosed(source);
             }
             byte[] delivered = received.get(60, TimeUnit.SECONDS);
-            assertTrue(delivered.length < stream.length, "the destination QEMU must not get the whole stream: " + delivered.length);
-            assertArrayEquals(Arrays.copyOf(stream, delivered.length), delivered, "what reached the destination QEMU is a verified prefix");
-            TestBed.await("both sessions to fail", Duration.ofSeconds(30),
-                    () -> bed.alpha.tunnelStats().sessionsFailed.sum() == 1 && bed.beta.tunnelStats().sessionsFailed.sum() == 1);
+            assertTrue(
+                    delivered.length < stream.length,
+                    "the destination QEMU must not get the whole stream: " + delivered.length);
+            assertArrayEquals(
+                    Arrays.copyOf(stream, delivered.length),
+                    delivered,
+                    "what reached the destination QEMU is a verified prefix");
+            TestBed.await(
+                    "both sessions to fail",
+                    Duration.ofSeconds(30),
+                    () -> bed.alpha.tunnelStats().sessionsFailed.sum() == 1
+                            && bed.beta.tunnelStats().sessionsFailed.sum() == 1);
             String failure = bed.beta.sessions().lastFailure();
             assertNotNull(failure);
             assertTrue(failure.contains(reason), failure);
-            assertTrue(bed.alpha.sessions().lastFailure().contains("peer aborted the session: " ), bed.alpha.sessions().lastFailure());
+            assertTrue(
+                    bed.alpha.sessions().lastFailure().contains("peer aborted the session: "),
+                    bed.alpha.sessions().lastFailure());
             assertEquals(0, bed.beta.tunnelStats().sessionsCompleted.sum());
-        }
-        finally {
+        } finally {
             executor.shutdownNow();
         }
     }
 
     @Test
-    void baselinesMakeTheNextMigrationCheaperAlsoBackToTheFirstHost()
-            throws Exception
-    {
+    void baselinesMakeTheNextMigrationCheaperAlsoBackToTheFirstHost() throws Exception {
         long seed = System.nanoTime();
         System.out.println("seed " + seed);
         byte[] first = channels(fixture("qemu-7.2-precopy")).get(0);
@@ -184,14 +207,25 @@ class HdeTunnelTest
             awaitBaselines(bed, "beta");
             long backToAlpha = sent(bed, bed.beta, () -> migrate(bed, "beta", "alpha", List.of(second)));
             long againToBeta = sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", List.of(second)));
-            System.out.printf("A->B %d tunnel bytes, then B->A %d (%.1f%%), A->B %d (%.1f%%)%n", toBeta, backToAlpha, 100.0 * backToAlpha / toBeta,
-                    againToBeta, 100.0 * againToBeta / toBeta);
-            assertTrue(backToAlpha < toBeta * 0.7, "B->A against alpha's baseline: " + backToAlpha + " tunnel bytes, A->B without: " + toBeta);
-            assertTrue(againToBeta < toBeta * 0.7, "A->B against beta's baseline: " + againToBeta + " tunnel bytes, the first A->B: " + toBeta);
+            System.out.printf(
+                    "A->B %d tunnel bytes, then B->A %d (%.1f%%), A->B %d (%.1f%%)%n",
+                    toBeta, backToAlpha, 100.0 * backToAlpha / toBeta, againToBeta, 100.0 * againToBeta / toBeta);
+            assertTrue(
+                    backToAlpha < toBeta * 0.7,
+                    "B->A against alpha's baseline: " + backToAlpha + " tunnel bytes, A->B without: " + toBeta);
+            assertTrue(
+                    againToBeta < toBeta * 0.7,
+                    "A->B against beta's baseline: " + againToBeta + " tunnel bytes, the first A->B: " + toBeta);
             ScrapedMetrics metrics = ScrapedMetrics.parse(bed.beta.metrics().render());
             assertTrue(metrics.require("dwcp_hde_pages_total", "level", "reference") > 0, metrics.toString());
-            assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum(), bed.alpha.sessions().lastFailure());
-            assertEquals(0, bed.beta.tunnelStats().sessionsFailed.sum(), bed.beta.sessions().lastFailure());
+            assertEquals(
+                    0,
+                    bed.alpha.tunnelStats().sessionsFailed.sum(),
+                    bed.alpha.sessions().lastFailure());
+            assertEquals(
+                    0,
+                    bed.beta.tunnelStats().sessionsFailed.sum(),
+                    bed.beta.sessions().lastFailure());
         }
     }
 
@@ -201,9 +235,7 @@ class HdeTunnelTest
      * OPEN names), not with the oldest announcement.
      */
     @Test
-    void concurrentMigrationsEachLabelTheirBaselineWithTheirOwnVm()
-            throws Exception
-    {
+    void concurrentMigrationsEachLabelTheirBaselineWithTheirOwnVm() throws Exception {
         long seed = System.nanoTime();
         System.out.println("seed " + seed);
         byte[] vmA = channels(fixture("qemu-7.2-precopy")).get(0);
@@ -217,7 +249,9 @@ class HdeTunnelTest
                 ControlClient beta = new ControlClient(bed.beta.control().socket(), Duration.ofSeconds(10))) {
             // the hook at beta: vm-b first, so it is the oldest announcement
             for (Map.Entry<String, String> vm : List.of(Map.entry("vm-b", uuidB), Map.entry("vm-a", uuidA))) {
-                ControlClient.Reply reply = beta.postForm("/v1/incoming-migrations", Map.of("protocol", "1", "domain", vm.getKey(), "uuid", vm.getValue()));
+                ControlClient.Reply reply = beta.postForm(
+                        "/v1/incoming-migrations",
+                        Map.of("protocol", "1", "domain", vm.getKey(), "uuid", vm.getValue()));
                 assertEquals(204, reply.status(), reply.body());
             }
             // dwcp migrate at alpha: vm-a, then vm-b
@@ -237,14 +271,17 @@ class HdeTunnelTest
                         return readAll(channel);
                     }
                 });
-                // vm-a's session opens at beta first (it connected to vm-a's destination), then vm-b's runs, then vm-a's ends
-                try (var sourceA = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(bed.directory.resolve("alpha-run/peer/beta/" + idA + ".sock")))) {
+                // vm-a's session opens at beta first (it connected to vm-a's destination), then vm-b's runs, then
+                // vm-a's ends
+                try (var sourceA = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(
+                        bed.directory.resolve("alpha-run/peer/beta/" + idA + ".sock")))) {
                     ByteBuffer first = ByteBuffer.wrap(vmA, 0, vmA.length / 2);
                     while (first.hasRemaining()) {
                         sourceA.write(first);
                     }
                     assertTrue(aConnected.await(60, TimeUnit.SECONDS), "vm-a's destination was never connected");
-                    try (var sourceB = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(bed.directory.resolve("alpha-run/peer/beta/" + idB + ".sock")))) {
+                    try (var sourceB = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(
+                            bed.directory.resolve("alpha-run/peer/beta/" + idB + ".sock")))) {
                         writeAndAwaitClose(sourceB, ByteBuffer.wrap(vmB));
                     }
                     writeAndAwaitClose(sourceA, ByteBuffer.wrap(vmA, vmA.length / 2, vmA.length - vmA.length / 2));
@@ -257,24 +294,20 @@ class HdeTunnelTest
             Map<String, JsonNode> bySession = awaitDestinationBaselines(beta, 2);
             assertVm(bySession.get(sessionA), "vm-a", uuidA, bySession);
             assertVm(bySession.get(sessionB), "vm-b", uuidB, bySession);
-        }
-        finally {
+        } finally {
             executor.shutdownNow();
         }
     }
 
-    private static String announce(ControlClient control, String domain)
-            throws Exception
-    {
-        ControlClient.Reply reply = control.postForm("/v1/migrations", Map.of("protocol", "1", "domain", domain, "peer", "beta"));
+    private static String announce(ControlClient control, String domain) throws Exception {
+        ControlClient.Reply reply =
+                control.postForm("/v1/migrations", Map.of("protocol", "1", "domain", domain, "peer", "beta"));
         assertEquals(201, reply.status(), reply.body());
         return JSON.readTree(reply.body()).get("id").asText();
     }
 
     /** The destination QEMU of an announced migration: it listens where beta connects for that migration. */
-    private static ServerSocketChannel bindDestination(TestBed bed, String id)
-            throws IOException
-    {
+    private static ServerSocketChannel bindDestination(TestBed bed, String id) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
         server.bind(java.net.UnixDomainSocketAddress.of(bed.directory.resolve("beta-run/peer/beta/" + id + ".sock")));
         return server;
@@ -282,8 +315,7 @@ class HdeTunnelTest
 
     /** Writes the rest of the stream, ends it, and waits until dwcpd closes the connection (the migration completed). */
     private static void writeAndAwaitClose(java.nio.channels.SocketChannel source, ByteBuffer bytes)
-            throws IOException
-    {
+            throws IOException {
         while (bytes.hasRemaining()) {
             source.write(bytes);
         }
@@ -291,9 +323,7 @@ class HdeTunnelTest
         assertClosed(source);
     }
 
-    private static String awaitSession(ControlClient control, String id)
-            throws Exception
-    {
+    private static String awaitSession(ControlClient control, String id) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         JsonNode migration = null;
         while (System.nanoTime() < deadline) {
@@ -307,9 +337,7 @@ class HdeTunnelTest
     }
 
     /** Beta's committed baselines by the session that left them (each with its VM), once {@code count} are committed. */
-    private static Map<String, JsonNode> awaitDestinationBaselines(ControlClient control, int count)
-            throws Exception
-    {
+    private static Map<String, JsonNode> awaitDestinationBaselines(ControlClient control, int count) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         JsonNode answer = null;
         while (System.nanoTime() < deadline) {
@@ -318,7 +346,9 @@ class HdeTunnelTest
             for (JsonNode commit : answer.get("commits")) {
                 if (commit.get("state").asText().equals("committed")) {
                     for (JsonNode baseline : answer.get("baselines")) {
-                        if (baseline.get("id").asText().equals(commit.get("baseline").asText())) {
+                        if (baseline.get("id")
+                                .asText()
+                                .equals(commit.get("baseline").asText())) {
                             bySession.put(commit.get("session").asText(), baseline);
                         }
                     }
@@ -332,27 +362,26 @@ class HdeTunnelTest
         throw new AssertionError("beta did not commit " + count + " baselines: " + answer);
     }
 
-    private static void assertVm(JsonNode baseline, String domain, String uuid, Map<String, JsonNode> all)
-    {
+    private static void assertVm(JsonNode baseline, String domain, String uuid, Map<String, JsonNode> all) {
         assertNotNull(baseline, "no baseline of the session that carried " + domain + ": " + all);
         assertEquals(domain, baseline.get("domain").asText(), "the VM of " + baseline);
         assertEquals(uuid, baseline.get("uuid").asText(), "the VM of " + baseline);
     }
 
     @Test
-    void aDestinationFollowsTheSourcesCodec()
-            throws Exception
-    {
+    void aDestinationFollowsTheSourcesCodec() throws Exception {
         List<byte[]> channels = channels(fixture("qemu-7.2-multifd"));
         // beta is configured for passthrough, alpha for hde: the session is hde at both ends
-        try (TestBed bed = new TestBed(COMMON, Map.of("codec.mode", "hde"), Map.of("codec.mode", "passthrough"), false)) {
+        try (TestBed bed =
+                new TestBed(COMMON, Map.of("codec.mode", "hde"), Map.of("codec.mode", "passthrough"), false)) {
             long sent = sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
             long raw = channels.stream().mapToLong(c -> c.length).sum();
             assertTrue(sent < raw / 4, "HDE-encoded: " + sent + " tunnel bytes for " + raw + " QEMU bytes");
             assertEquals(1, bed.beta.tunnelStats().sessionsCompleted.sum());
         }
         // and the other way round: a passthrough source, an hde destination
-        try (TestBed bed = new TestBed(COMMON, Map.of("codec.mode", "passthrough"), Map.of("codec.mode", "hde"), false)) {
+        try (TestBed bed =
+                new TestBed(COMMON, Map.of("codec.mode", "passthrough"), Map.of("codec.mode", "hde"), false)) {
             long sent = sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
             long raw = channels.stream().mapToLong(c -> c.length).sum();
             assertTrue(sent > raw, "passed through: " + sent + " tunnel bytes for " + raw + " QEMU bytes");
@@ -360,43 +389,54 @@ class HdeTunnelTest
     }
 
     @Test
-    void theAutomaticTierFollowsTheMeasuredRtt()
-            throws Exception
-    {
+    void theAutomaticTierFollowsTheMeasuredRtt() throws Exception {
         List<byte[]> channels = channels(fixture("qemu-7.2-precopy"));
         // loopback: an RTT far below hde.tier1-max-rtt, so tier 1 (raw frames); the threshold is
         // high because the first RTT sample follows the TLS handshake on a loaded machine (2.3 ms seen)
-        try (TestBed bed = new TestBed(with(with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "50ms"), "hde.tier2-max-rtt", "100ms"))) {
+        try (TestBed bed = new TestBed(with(
+                with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "50ms"), "hde.tier2-max-rtt", "100ms"))) {
             sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
             ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
             assertTrue(metrics.require("dwcp_hde_frames_total", "zstd_level", "none") > 0, metrics.toString());
             assertTrue(metrics.value("dwcp_hde_frames_total", "zstd_level", "3").isEmpty(), metrics.toString());
         }
         // every RTT above the thresholds: tier 3, zstd from hde.tier3-initial-level
-        try (TestBed bed = new TestBed(with(with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "0s"), "hde.tier2-max-rtt", "0s"))) {
+        try (TestBed bed = new TestBed(
+                with(with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "0s"), "hde.tier2-max-rtt", "0s"))) {
             sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
             ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
             assertTrue(metrics.require("dwcp_hde_frames_total", "zstd_level", "3") > 0, metrics.toString());
-            assertTrue(metrics.value("dwcp_hde_frames_total", "zstd_level", "none").isEmpty(), metrics.toString());
+            assertTrue(
+                    metrics.value("dwcp_hde_frames_total", "zstd_level", "none").isEmpty(), metrics.toString());
         }
     }
 
     @Test
-    void aDestinationRefusesCachesLargerThanItsOwn()
-            throws Exception
-    {
+    void aDestinationRefusesCachesLargerThanItsOwn() throws Exception {
         byte[] stream = channels(fixture("qemu-7.2-precopy")).get(0);
-        try (TestBed bed = new TestBed(COMMON, Map.of("hde.hash-cache-size", "256MiB"), Map.of("hde.hash-cache-size", "64MiB"), false);
+        try (TestBed bed = new TestBed(
+                        COMMON,
+                        Map.of("hde.hash-cache-size", "256MiB"),
+                        Map.of("hde.hash-cache-size", "64MiB"),
+                        false);
                 var destination = bed.listenAsDestinationQemu()) {
             try (var source = bed.connectAsSourceQemu()) {
                 source.write(ByteBuffer.wrap(stream, 0, 4096));
                 assertClosed(source);
             }
-            TestBed.await("both sessions to fail", Duration.ofSeconds(30),
-                    () -> bed.alpha.tunnelStats().sessionsFailed.sum() == 1 && bed.beta.tunnelStats().sessionsFailed.sum() == 1);
-            String expected = "refused the source's codec: the source's HDE hash cache (65536 pages) is larger than this host's hde.hash-cache-size (16384 pages): configure both hosts alike";
-            assertTrue(bed.beta.sessions().lastFailure().endsWith(expected), bed.beta.sessions().lastFailure());
-            assertTrue(bed.alpha.sessions().lastFailure().endsWith("peer aborted the session: " + expected), bed.alpha.sessions().lastFailure());
+            TestBed.await(
+                    "both sessions to fail",
+                    Duration.ofSeconds(30),
+                    () -> bed.alpha.tunnelStats().sessionsFailed.sum() == 1
+                            && bed.beta.tunnelStats().sessionsFailed.sum() == 1);
+            String expected =
+                    "refused the source's codec: the source's HDE hash cache (65536 pages) is larger than this host's hde.hash-cache-size (16384 pages): configure both hosts alike";
+            assertTrue(
+                    bed.beta.sessions().lastFailure().endsWith(expected),
+                    bed.beta.sessions().lastFailure());
+            assertTrue(
+                    bed.alpha.sessions().lastFailure().endsWith("peer aborted the session: " + expected),
+                    bed.alpha.sessions().lastFailure());
             destination.configureBlocking(false);
             assertEquals(null, destination.accept(), "the destination QEMU was never connected");
         }
@@ -405,9 +445,7 @@ class HdeTunnelTest
     // ---- helpers ----
 
     /** One migration: connection 0 first, then the others; each destination connection must get its stream exactly. */
-    private static void migrate(TestBed bed, String from, String to, List<byte[]> channels)
-            throws Exception
-    {
+    private static void migrate(TestBed bed, String from, String to, List<byte[]> channels) throws Exception {
         ExecutorService executor = Executors.newCachedThreadPool();
         try (var destination = bed.listenAsDestinationQemu(to)) {
             Future<List<byte[]>> received = executor.submit(() -> {
@@ -432,7 +470,8 @@ class HdeTunnelTest
             }
             // like QEMU: the multifd connections end before the main channel's last section
             List<Future<?>> writers = new ArrayList<>();
-            java.util.concurrent.CountDownLatch multifdDone = new java.util.concurrent.CountDownLatch(channels.size() - 1);
+            java.util.concurrent.CountDownLatch multifdDone =
+                    new java.util.concurrent.CountDownLatch(channels.size() - 1);
             for (int i = 0; i < channels.size(); i++) {
                 var source = sources.get(i);
                 byte[] bytes = channels.get(i);
@@ -468,22 +507,17 @@ class HdeTunnelTest
                 assertEquals(channels.get(i).length, result.get(i).length, "connection " + i + " length");
                 assertArrayEquals(channels.get(i), result.get(i), "connection " + i);
             }
-        }
-        finally {
+        } finally {
             executor.shutdownNow();
         }
     }
 
-    private interface Migration
-    {
-        void run()
-                throws Exception;
+    private interface Migration {
+        void run() throws Exception;
     }
 
     /** Tunnel bytes the daemon sent for one migration (once its sessions ended). */
-    private static long sent(TestBed bed, io.dwcp.daemon.DwcpDaemon daemon, Migration migration)
-            throws Exception
-    {
+    private static long sent(TestBed bed, io.dwcp.daemon.DwcpDaemon daemon, Migration migration) throws Exception {
         awaitIdle(bed, Duration.ofSeconds(30));
         long completed = daemon.tunnelStats().sessionsCompleted.sum();
         long before = daemon.tunnelStats().tunnelBytesSent.sum();
@@ -493,40 +527,35 @@ class HdeTunnelTest
         return daemon.tunnelStats().tunnelBytesSent.sum() - before;
     }
 
-    private static void awaitIdle(TestBed bed, Duration timeout)
-            throws InterruptedException
-    {
-        TestBed.await("sessions to end", timeout, () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
+    private static void awaitIdle(TestBed bed, Duration timeout) throws InterruptedException {
+        TestBed.await(
+                "sessions to end",
+                timeout,
+                () -> bed.alpha.sessions().sessions().isEmpty()
+                        && bed.beta.sessions().sessions().isEmpty());
     }
 
-    private static void awaitBaselines(TestBed bed, String host)
-            throws InterruptedException
-    {
+    private static void awaitBaselines(TestBed bed, String host) throws InterruptedException {
         Path directory = bed.directory.resolve(host + "-state/baselines");
         TestBed.await("a baseline on " + host, Duration.ofSeconds(30), () -> {
             try (Stream<Path> files = Files.list(directory)) {
                 return files.anyMatch(file -> file.getFileName().toString().endsWith(".baseline"));
-            }
-            catch (IOException e) {
+            } catch (IOException e) {
                 return false;
             }
         });
     }
 
     /** dwcpd closed the source QEMU's connection (a close or a reset: QEMU sees its migration fail). */
-    private static void assertClosed(java.nio.channels.SocketChannel source)
-    {
+    private static void assertClosed(java.nio.channels.SocketChannel source) {
         try {
             assertEquals(-1, source.read(ByteBuffer.allocate(1)), "the source connection is closed by dwcpd");
-        }
-        catch (IOException e) {
+        } catch (IOException e) {
             assertTrue(e.getMessage().contains("reset"), e.toString());
         }
     }
 
-    private static byte[] readAll(java.nio.channels.SocketChannel channel)
-            throws IOException
-    {
+    private static byte[] readAll(java.nio.channels.SocketChannel channel) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
         while (channel.read(buffer) >= 0) {
@@ -538,8 +567,7 @@ class HdeTunnelTest
     }
 
     /** The stream with a share of its non-zero RAM pages changed (their first 64 bytes); everything else as it was. */
-    private static byte[] dirtyPages(byte[] stream, double share, Random random)
-    {
+    private static byte[] dirtyPages(byte[] stream, double share, Random random) {
         byte[] copy = stream.clone();
         MigrationStreamTokenizer tokenizer = new MigrationStreamTokenizer();
         tokenizer.feed(stream, 0, stream.length);
@@ -557,16 +585,13 @@ class HdeTunnelTest
         return copy;
     }
 
-    private static Map<String, String> with(Map<String, String> base, String key, String value)
-    {
+    private static Map<String, String> with(Map<String, String> base, String key, String value) {
         Map<String, String> result = new LinkedHashMap<>(base);
         result.put(key, value);
         return result;
     }
 
-    static List<Path> fixtures()
-            throws IOException
-    {
+    static List<Path> fixtures() throws IOException {
         try (Stream<Path> dirs = Files.list(HdeFixtureTest.fixturesRoot())) {
             List<Path> all = dirs.filter(Files::isDirectory).sorted().toList();
             assertEquals(8, all.size(), "golden captures");
@@ -574,17 +599,15 @@ class HdeTunnelTest
         }
     }
 
-    static Path fixture(String name)
-    {
+    static Path fixture(String name) {
         return HdeFixtureTest.fixturesRoot().resolve(name);
     }
 
-    static List<byte[]> channels(Path fixture)
-            throws IOException
-    {
+    static List<byte[]> channels(Path fixture) throws IOException {
         List<byte[]> channels = new ArrayList<>();
         for (int i = 0; Files.exists(fixture.resolve("channel-" + i + ".bin.zst")); i++) {
-            try (InputStream in = new ZstdInputStream(Files.newInputStream(fixture.resolve("channel-" + i + ".bin.zst")))) {
+            try (InputStream in =
+                    new ZstdInputStream(Files.newInputStream(fixture.resolve("channel-" + i + ".bin.zst")))) {
                 channels.add(in.readAllBytes());
             }
         }
@@ -596,93 +619,76 @@ class HdeTunnelTest
      * flipped (the frame's CRC no longer matches), or, with {@code fixCrc}, a byte of the last
      * page changed and the CRC recomputed (an uncompressed tier 1 frame decodes to a wrong page).
      */
-    private static final class CorruptingSessionCodecs
-            implements SessionCodecs
-    {
+    private static final class CorruptingSessionCodecs implements SessionCodecs {
         private final SessionCodecs hde;
         private final int frameNumber;
         private final boolean fixCrc;
 
-        CorruptingSessionCodecs(SessionCodecs hde, int frameNumber, boolean fixCrc)
-        {
+        CorruptingSessionCodecs(SessionCodecs hde, int frameNumber, boolean fixCrc) {
             this.hde = hde;
             this.frameNumber = frameNumber;
             this.fixCrc = fixCrc;
         }
 
         @Override
-        public SourceCodec newSource(long sessionId, String context)
-        {
+        public SourceCodec newSource(long sessionId, String context) {
             SourceCodec source = hde.newSource(sessionId, context);
-            return new SourceCodec()
-            {
+            return new SourceCodec() {
                 @Override
-                public CodecMode mode()
-                {
+                public CodecMode mode() {
                     return source.mode();
                 }
 
                 @Override
-                public byte[] offer()
-                {
+                public byte[] offer() {
                     return source.offer();
                 }
 
                 @Override
-                public boolean awaitsAnswer()
-                {
+                public boolean awaitsAnswer() {
                     return source.awaitsAnswer();
                 }
 
                 @Override
-                public void answer(byte[] answer)
-                {
+                public void answer(byte[] answer) {
                     source.answer(answer);
                 }
 
                 @Override
-                public StreamEncoder newEncoder(int channel)
-                {
+                public StreamEncoder newEncoder(int channel) {
                     StreamEncoder encoder = source.newEncoder(channel);
                     int[] frames = {0};
-                    return new StreamEncoder()
-                    {
+                    return new StreamEncoder() {
                         @Override
-                        public void encode(ByteBuf raw, Consumer<ByteBuf> out)
-                        {
+                        public void encode(ByteBuf raw, Consumer<ByteBuf> out) {
                             encoder.encode(raw, frame -> out.accept(damage(frame, frames)));
                         }
 
                         @Override
-                        public void flush(Consumer<ByteBuf> out)
-                        {
+                        public void flush(Consumer<ByteBuf> out) {
                             encoder.flush(frame -> out.accept(damage(frame, frames)));
                         }
                     };
                 }
 
                 @Override
-                public StreamDecoder newDecoder(int channel)
-                {
+                public StreamDecoder newDecoder(int channel) {
                     return source.newDecoder(channel);
                 }
 
                 @Override
-                public void linkMeasured(LinkMeasurement link)
-                {
+                public void linkMeasured(LinkMeasurement link) {
                     source.linkMeasured(link);
                 }
 
                 @Override
-                public void close()
-                {
+                public void close() {
                     source.close();
                 }
             };
         }
 
-        private ByteBuf damage(ByteBuf frame, int[] frames)
-        {
+        private ByteBuf damage(ByteBuf frame, int[] frames) {
             if (frames[0]++ != frameNumber) {
                 return frame;
             }
@@ -700,8 +706,7 @@ class HdeTunnelTest
         }
 
         @Override
-        public DestinationCodec newDestination(long sessionId, String context, byte[] offer)
-        {
+        public DestinationCodec newDestination(long sessionId, String context, byte[] offer) {
             return hde.newDestination(sessionId, context, offer);
         }
     }

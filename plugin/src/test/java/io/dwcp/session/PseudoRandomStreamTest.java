@@ -1,17 +1,14 @@
 package io.dwcp.session;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.ByteBuffer;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
-class PseudoRandomStreamTest
-{
+class PseudoRandomStreamTest {
     @Test
-    void bytesDoNotDependOnTheCuts()
-    {
+    void bytesDoNotDependOnTheCuts() {
         ByteBuffer whole = ByteBuffer.allocate(10_000);
         new TestBed.PseudoRandomStream(5).fill(whole);
         TestBed.PseudoRandomStream stream = new TestBed.PseudoRandomStream(5);

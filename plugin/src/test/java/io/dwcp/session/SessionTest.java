@@ -1,24 +1,25 @@
 package io.dwcp.session;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dwcp.amst.AmstAck;
+import io.dwcp.amst.AmstCheckpoint;
+import io.dwcp.amst.AmstConfig;
+import io.dwcp.amst.AmstFin;
+import io.dwcp.amst.AmstOpen;
+import io.dwcp.amst.Frame;
+import io.dwcp.amst.FrameType;
+import io.dwcp.amst.TunnelStream;
 import io.dwcp.codec.CodecMode;
 import io.dwcp.codec.IdentityStreamCodec;
 import io.dwcp.codec.PassthroughSessionCodecs;
 import io.dwcp.config.HostAndPort;
-import io.dwcp.amst.AmstAck;
-import io.dwcp.amst.AmstCheckpoint;
-import io.dwcp.amst.AmstFin;
-import io.dwcp.amst.AmstOpen;
-import io.dwcp.amst.AmstConfig;
-import io.dwcp.amst.Frame;
-import io.dwcp.amst.FrameType;
-import io.dwcp.amst.TunnelStream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.embedded.EmbeddedChannel;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -28,10 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.function.Consumer;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The session's state machine without sockets: the tunnel stream and the QEMU connection are
@@ -40,10 +39,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * daemon: it writes the frames a source would send and reads what the destination session sends
  * back.
  */
-class SessionTest
-{
+class SessionTest {
     private static final String NODE = "beta";
-    private static final PeerConfig SOURCE = new PeerConfig("alpha", new HostAndPort("192.0.2.1", 7470), OptionalInt.empty());
+    private static final PeerConfig SOURCE =
+            new PeerConfig("alpha", new HostAndPort("192.0.2.1", 7470), OptionalInt.empty());
     private static final long WINDOW = 1 << 20;
     /** Pass-through for every mode: the source in these tests offers pass-through. */
     private static final PassthroughSessionCodecs PASSTHROUGH = new PassthroughSessionCodecs(new IdentityStreamCodec());
@@ -57,9 +56,7 @@ class SessionTest
     private long nextSequence;
 
     /** The owner: connects the destination QEMU at once (to {@link #qemu}), records the rest. */
-    private final class FakeHost
-            implements SessionHost
-    {
+    private final class FakeHost implements SessionHost {
         final List<Target> qemuConnects = new ArrayList<>();
         final List<String> failures = new ArrayList<>();
         final List<Session> removed = new ArrayList<>();
@@ -68,72 +65,72 @@ class SessionTest
         final List<Integer> dialOrder = new ArrayList<>();
 
         @Override
-        public void connectStream(Session session, int slot, Consumer<Throwable> onFailure)
-        {
+        public void connectStream(Session session, int slot, Consumer<Throwable> onFailure) {
             dials.put(slot, onFailure);
             dialOrder.add(slot);
         }
 
         @Override
-        public void connectToQemu(Session session, Target target, int index, long deadlineNanos, Consumer<Channel> result)
-        {
+        public void connectToQemu(
+                Session session, Target target, int index, long deadlineNanos, Consumer<Channel> result) {
             qemuConnects.add(target);
             result.accept(qemu);
         }
 
         @Override
-        public String describe(Target target)
-        {
+        public String describe(Target target) {
             return "unix:" + target.value();
         }
 
         final List<Session> opened = new ArrayList<>();
 
         @Override
-        public void opened(Session session)
-        {
+        public void opened(Session session) {
             opened.add(session);
         }
 
         @Override
-        public void failed(Session session, String reason)
-        {
+        public void failed(Session session, String reason) {
             failures.add(reason);
         }
 
         @Override
-        public void removed(Session session)
-        {
+        public void removed(Session session) {
             removed.add(session);
         }
     }
 
     @AfterEach
-    void release()
-    {
+    void release() {
         sent.forEach(Frame::release);
         wire.finishAndReleaseAll();
         qemu.finishAndReleaseAll();
     }
 
-    private Session destination()
-    {
-        SessionSettings settings = new SessionSettings(NODE, new TunnelConfig(), new AmstConfig(), stats,
-                new CodecSelection(CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
-        Session session = new Session(settings, host, 0x42, Session.Role.DESTINATION, SOURCE, wire.eventLoop(), null, "", WINDOW);
+    private Session destination() {
+        SessionSettings settings = new SessionSettings(
+                NODE,
+                new TunnelConfig(),
+                new AmstConfig(),
+                stats,
+                new CodecSelection(
+                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
+        Session session =
+                new Session(settings, host, 0x42, Session.Role.DESTINATION, SOURCE, wire.eventLoop(), null, "", WINDOW);
         session.run(session::start);
         session.run(() -> session.streamUp(stream));
         return session;
     }
 
     @Test
-    void rebuildsTheSourcesStreamInOrderDeliversOnlyWhatWasVerifiedAndCompletes()
-    {
+    void rebuildsTheSourcesStreamInOrderDeliversOnlyWhatWasVerifiedAndCompletes() {
         Session session = destination();
         open(session, NODE + "/0123abcd");
         assertEquals(1, count(FrameType.ACCEPT), "the destination answers the codec offer");
         channelOpen(session, 0);
-        assertEquals(List.of("beta/0123abcd"), host.qemuConnects.stream().map(Target::value).toList());
+        assertEquals(
+                List.of("beta/0123abcd"),
+                host.qemuConnects.stream().map(Target::value).toList());
         assertEquals(List.of(session), host.opened, "the owner hears which migration the session carries");
         assertEquals(java.util.Optional.of("0123abcd"), session.migrationId());
 
@@ -147,8 +144,13 @@ class SessionTest
         session.run(() -> session.onFrame(stream, late));
         assertEquals(0, delivered().length, "nothing reaches QEMU before a checkpoint or FIN verified it");
 
-        deliver(session, FrameType.CHECKPOINT, 0, new AmstCheckpoint(first.length + second.length, sha256(first, second)).encode());
-        assertEquals(new String(first, StandardCharsets.UTF_8) + new String(second, StandardCharsets.UTF_8),
+        deliver(
+                session,
+                FrameType.CHECKPOINT,
+                0,
+                new AmstCheckpoint(first.length + second.length, sha256(first, second)).encode());
+        assertEquals(
+                new String(first, StandardCharsets.UTF_8) + new String(second, StandardCharsets.UTF_8),
                 new String(delivered(), StandardCharsets.UTF_8));
         deliver(session, FrameType.FIN, 0, new AmstFin(first.length + second.length, sha256(first, second)).encode());
         assertEquals(Session.State.OPEN, session.state(), "the destination QEMU's own stream has not ended yet");
@@ -166,16 +168,26 @@ class SessionTest
     }
 
     @Test
-    void aDigestMismatchFailsTheSessionAndNothingUnverifiedReachesQemu()
-    {
+    void aDigestMismatchFailsTheSessionAndNothingUnverifiedReachesQemu() {
         Session session = destination();
         open(session, NODE);
         channelOpen(session, 0);
-        deliver(session, FrameType.DATA, 0, Unpooled.wrappedBuffer("a corrupted page".getBytes(StandardCharsets.UTF_8)));
-        deliver(session, FrameType.FIN, 0, new AmstFin(16, sha256("the page it was.".getBytes(StandardCharsets.UTF_8))).encode());
+        deliver(
+                session,
+                FrameType.DATA,
+                0,
+                Unpooled.wrappedBuffer("a corrupted page".getBytes(StandardCharsets.UTF_8)));
+        deliver(
+                session,
+                FrameType.FIN,
+                0,
+                new AmstFin(16, sha256("the page it was.".getBytes(StandardCharsets.UTF_8))).encode());
 
         assertEquals(Session.State.FAILED, session.state());
-        assertTrue(session.failure().orElseThrow().startsWith("end-to-end digest mismatch on channel 0 at stream offset 16"),
+        assertTrue(
+                session.failure()
+                        .orElseThrow()
+                        .startsWith("end-to-end digest mismatch on channel 0 at stream offset 16"),
                 session.failure().orElseThrow());
         assertEquals(1, stats.digestMismatches.sum());
         assertEquals(0, delivered().length);
@@ -186,8 +198,7 @@ class SessionTest
     }
 
     @Test
-    void aFrameForAChannelNeverOpenedFailsTheSession()
-    {
+    void aFrameForAChannelNeverOpenedFailsTheSession() {
         Session session = destination();
         open(session, NODE);
         deliver(session, FrameType.DATA, 5, Unpooled.wrappedBuffer(new byte[10]));
@@ -196,18 +207,18 @@ class SessionTest
     }
 
     @Test
-    void anOpenThatNamesAnotherHostIsRefused()
-    {
+    void anOpenThatNamesAnotherHostIsRefused() {
         Session session = destination();
         open(session, "gamma/0123abcd");
         assertEquals(Session.State.FAILED, session.state());
-        assertTrue(session.failure().orElseThrow().startsWith("bad OPEN: "), session.failure().orElseThrow());
+        assertTrue(
+                session.failure().orElseThrow().startsWith("bad OPEN: "),
+                session.failure().orElseThrow());
         assertTrue(host.qemuConnects.isEmpty(), "no QEMU was connected for a target that is not this host's");
     }
 
     @Test
-    void channelsMustOpenInOrder()
-    {
+    void channelsMustOpenInOrder() {
         Session session = destination();
         open(session, NODE);
         channelOpen(session, 1);
@@ -215,8 +226,7 @@ class SessionTest
     }
 
     @Test
-    void aSourceThatIgnoresTheWindowFailsTheSession()
-    {
+    void aSourceThatIgnoresTheWindowFailsTheSession() {
         Session session = destination();
         open(session, NODE);
         channelOpen(session, 0);
@@ -228,43 +238,62 @@ class SessionTest
             session.run(() -> session.onFrame(stream, frame));
         }
         assertEquals(Session.State.FAILED, session.state());
-        assertTrue(session.failure().orElseThrow().startsWith("peer broke the window: the peer announced a window of " + WINDOW + " bytes"),
+        assertTrue(
+                session.failure()
+                        .orElseThrow()
+                        .startsWith("peer broke the window: the peer announced a window of " + WINDOW + " bytes"),
                 session.failure().orElseThrow());
         assertTrue((sequence - nextSequence) * payload.length > WINDOW, "failed only beyond the window");
     }
 
     @Test
-    void aDestinationDialsNoStream()
-    {
+    void aDestinationDialsNoStream() {
         destination();
         assertTrue(host.dialOrder.isEmpty());
     }
 
     // ---- the source role: the test plays the destination daemon ----
 
-    private Session source()
-    {
-        SessionSettings settings = new SessionSettings("alpha", new TunnelConfig(), new AmstConfig().setInitialStreams(2).setMinStreams(1), stats,
-                new CodecSelection(CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
+    private Session source() {
+        SessionSettings settings = new SessionSettings(
+                "alpha",
+                new TunnelConfig(),
+                new AmstConfig().setInitialStreams(2).setMinStreams(1),
+                stats,
+                new CodecSelection(
+                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
         PeerConfig destination = new PeerConfig(NODE, new HostAndPort("192.0.2.2", 7470), OptionalInt.empty());
-        Session session = new Session(settings, host, 0x43, Session.Role.SOURCE, destination, wire.eventLoop(),
-                Target.migration(NODE, "0123abcd"), "guest-1", WINDOW);
+        Session session = new Session(
+                settings,
+                host,
+                0x43,
+                Session.Role.SOURCE,
+                destination,
+                wire.eventLoop(),
+                Target.migration(NODE, "0123abcd"),
+                "guest-1",
+                WINDOW);
         session.run(session::start);
         return session;
     }
 
     @Test
-    void aSourceDialsItsStreamsOpensTheMigrationAndRedialsAFailedStream()
-    {
+    void aSourceDialsItsStreamsOpensTheMigrationAndRedialsAFailedStream() {
         wire.freezeTime();
         Session session = source();
         assertEquals(List.of(0, 1), host.dialOrder, "the initial streams are dialled at once");
         assertEquals(0, count(FrameType.OPEN), "nothing is sent before a stream is up");
 
         session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x43, 0, WINDOW)));
-        assertEquals(FrameType.HELLO, sent.isEmpty() ? firstSent().type() : sent.get(0).type(), "a stream's first frame is its HELLO");
+        assertEquals(
+                FrameType.HELLO,
+                sent.isEmpty() ? firstSent().type() : sent.get(0).type(),
+                "a stream's first frame is its HELLO");
         assertEquals(1, count(FrameType.OPEN));
-        Frame open = sent.stream().filter(frame -> frame.type() == FrameType.OPEN).findFirst().orElseThrow();
+        Frame open = sent.stream()
+                .filter(frame -> frame.type() == FrameType.OPEN)
+                .findFirst()
+                .orElseThrow();
         AmstOpen decoded = AmstOpen.decode(open.payload().duplicate());
         assertEquals("beta/0123abcd", decoded.target(), "the OPEN names the migration");
         assertEquals("guest-1", decoded.vm(), "and its VM");
@@ -280,8 +309,7 @@ class SessionTest
     }
 
     @Test
-    void aSourceCompletesOnlyOnceTheDestinationAcknowledgedTheWholeStream()
-    {
+    void aSourceCompletesOnlyOnceTheDestinationAcknowledgedTheWholeStream() {
         Session session = source();
         session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x43, 0, WINDOW)));
         EmbeddedChannel sourceQemu = new EmbeddedChannel();
@@ -300,49 +328,45 @@ class SessionTest
             io.dwcp.amst.AmstAccept accept = new io.dwcp.amst.AmstAccept(Unpooled.EMPTY_BUFFER, true);
             deliver(session, FrameType.ACCEPT, accept.channel(), accept.encode());
             deliver(session, FrameType.FIN, 0, new AmstFin(0, sha256()).encode());
-            assertEquals(Session.State.OPEN, session.state(), "not complete while the destination has not acknowledged the stream");
+            assertEquals(
+                    Session.State.OPEN,
+                    session.state(),
+                    "not complete while the destination has not acknowledged the stream");
             acknowledgeEverything(session);
             assertEquals(Session.State.COMPLETED, session.state());
             assertEquals(List.of(session), host.removed);
-        }
-        finally {
+        } finally {
             sourceQemu.finishAndReleaseAll();
         }
     }
 
-    private Frame firstSent()
-    {
+    private Frame firstSent() {
         drain();
         return sent.get(0);
     }
 
     // ---- the source's side of the conversation ----
 
-    private void open(Session session, String target)
-    {
+    private void open(Session session, String target) {
         byte[] offer = CodecSelection.offer(PASSTHROUGH.newSource(1, "test"));
         deliver(session, FrameType.OPEN, 0, new AmstOpen(AmstOpen.TargetKind.UNIX_SOCKET, target, "", offer).encode());
     }
 
-    private void channelOpen(Session session, int channel)
-    {
+    private void channelOpen(Session session, int channel) {
         deliver(session, FrameType.CHANNEL_OPEN, channel, Unpooled.EMPTY_BUFFER);
     }
 
-    private void deliver(Session session, FrameType type, int channel, ByteBuf payload)
-    {
+    private void deliver(Session session, FrameType type, int channel, ByteBuf payload) {
         Frame frame = sequenced(type, channel, payload, nextSequence++);
         session.run(() -> session.onFrame(stream, frame));
     }
 
-    private static Frame sequenced(FrameType type, int channel, ByteBuf payload, long sequence)
-    {
+    private static Frame sequenced(FrameType type, int channel, ByteBuf payload, long sequence) {
         return new Frame(type, sequence, channel, payload);
     }
 
     /** ACKs every sequenced frame the destination sent, with all their credit consumed. */
-    private void acknowledgeEverything(Session session)
-    {
+    private void acknowledgeEverything(Session session) {
         drain();
         long next = 0;
         long credit = 0;
@@ -357,14 +381,12 @@ class SessionTest
     }
 
     /** Frames of a type the destination sent so far. */
-    private long count(FrameType type)
-    {
+    private long count(FrameType type) {
         drain();
         return sent.stream().filter(frame -> frame.type() == type).count();
     }
 
-    private void drain()
-    {
+    private void drain() {
         wire.runPendingTasks();
         Object message;
         while ((message = wire.readOutbound()) != null) {
@@ -373,8 +395,7 @@ class SessionTest
     }
 
     /** What the destination QEMU received so far. */
-    private byte[] delivered()
-    {
+    private byte[] delivered() {
         qemu.runPendingTasks();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteBuf buffer;
@@ -387,16 +408,14 @@ class SessionTest
         return out.toByteArray();
     }
 
-    private static byte[] sha256(byte[]... parts)
-    {
+    private static byte[] sha256(byte[]... parts) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             for (byte[] part : parts) {
                 digest.update(part);
             }
             return digest.digest();
-        }
-        catch (NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(e);
         }
     }

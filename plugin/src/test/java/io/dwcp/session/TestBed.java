@@ -3,7 +3,6 @@ package io.dwcp.session;
 import com.google.inject.Module;
 import io.dwcp.daemon.DwcpDaemon;
 import io.dwcp.tls.CertificateAuthority;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -26,30 +25,28 @@ import java.util.function.BooleanSupplier;
  * Two dwcpd in this JVM on loopback with real TLS: "alpha" (source) and "beta" (destination),
  * each with its own run directory, plus helpers for fake QEMU endpoints (plain unix sockets).
  */
-final class TestBed
-        implements Closeable
-{
+final class TestBed implements Closeable {
     final Path directory;
     final Path tls;
     final DwcpDaemon beta;
     final DwcpDaemon alpha;
 
-    TestBed(Map<String, String> extra, Module... alphaOverrides)
-            throws IOException
-    {
+    TestBed(Map<String, String> extra, Module... alphaOverrides) throws IOException {
         this(extra, Map.of(), alphaOverrides);
     }
 
-    TestBed(Map<String, String> extra, Map<String, String> betaExtra, Module... alphaOverrides)
-            throws IOException
-    {
+    TestBed(Map<String, String> extra, Map<String, String> betaExtra, Module... alphaOverrides) throws IOException {
         this(extra, Map.of(), betaExtra, false, alphaOverrides);
     }
 
     /** {@code bothWays}: beta knows alpha's tunnel port too, so either can be the source. */
-    TestBed(Map<String, String> extra, Map<String, String> alphaExtra, Map<String, String> betaExtra, boolean bothWays, Module... alphaOverrides)
-            throws IOException
-    {
+    TestBed(
+            Map<String, String> extra,
+            Map<String, String> alphaExtra,
+            Map<String, String> betaExtra,
+            boolean bothWays,
+            Module... alphaOverrides)
+            throws IOException {
         int alphaPort = bothWays ? freePort() : 0;
         directory = Files.createTempDirectory("dwcp-testbed");
         tls = directory.resolve("tls");
@@ -74,13 +71,11 @@ final class TestBed
         alpha.start();
     }
 
-    static CertificateAuthority certificateAuthority(Path directory)
-    {
+    static CertificateAuthority certificateAuthority(Path directory) {
         return CertificateAuthority.create(directory, "test CA", Duration.ofDays(1));
     }
 
-    Map<String, String> properties(String name, Map<String, String> extra)
-    {
+    Map<String, String> properties(String name, Map<String, String> extra) {
         Map<String, String> properties = new HashMap<>();
         properties.put("node.name", name);
         properties.put("node.run-dir", directory.resolve(name + "-run").toString());
@@ -96,27 +91,21 @@ final class TestBed
     }
 
     /** Where the source QEMU connects for migrations to beta (alpha's listener). */
-    Path sourceSocket()
-    {
+    Path sourceSocket() {
         return directory.resolve("alpha-run/peer/beta.sock");
     }
 
     /** Where the destination QEMU listens (beta connects to it). */
-    Path destinationSocket()
-    {
+    Path destinationSocket() {
         return directory.resolve("beta-run/peer/beta.sock");
     }
 
-    ServerSocketChannel listenAsDestinationQemu()
-            throws IOException
-    {
+    ServerSocketChannel listenAsDestinationQemu() throws IOException {
         return listenAsDestinationQemu("beta");
     }
 
     /** The destination QEMU on host {@code to} (its dwcpd connects to {@code <to>-run/peer/<to>.sock}). */
-    ServerSocketChannel listenAsDestinationQemu(String to)
-            throws IOException
-    {
+    ServerSocketChannel listenAsDestinationQemu(String to) throws IOException {
         Path socket = directory.resolve(to + "-run/peer/" + to + ".sock");
         Files.createDirectories(socket.getParent());
         Files.deleteIfExists(socket);
@@ -126,15 +115,11 @@ final class TestBed
     }
 
     /** A source QEMU on host {@code from} migrating to host {@code to}. */
-    SocketChannel connectAsSourceQemu(String from, String to)
-            throws IOException
-    {
+    SocketChannel connectAsSourceQemu(String from, String to) throws IOException {
         return SocketChannel.open(UnixDomainSocketAddress.of(directory.resolve(from + "-run/peer/" + to + ".sock")));
     }
 
-    SocketChannel connectAsSourceQemu()
-            throws IOException
-    {
+    SocketChannel connectAsSourceQemu() throws IOException {
         return SocketChannel.open(UnixDomainSocketAddress.of(sourceSocket()));
     }
 
@@ -142,9 +127,7 @@ final class TestBed
      * One migration of a single connection, {@code bytes} of the seeded stream, through the two
      * daemons; returns once the destination read all of it (verified) and both sides closed.
      */
-    void transfer(long seed, long bytes)
-            throws Exception
-    {
+    void transfer(long seed, long bytes) throws Exception {
         java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newCachedThreadPool();
         try (ServerSocketChannel destination = listenAsDestinationQemu()) {
             java.util.concurrent.Future<Long> received = executor.submit(() -> {
@@ -158,24 +141,19 @@ final class TestBed
             if (received.get(120, java.util.concurrent.TimeUnit.SECONDS) != bytes) {
                 throw new AssertionError("destination received fewer bytes than sent");
             }
-        }
-        finally {
+        } finally {
             executor.shutdownNow();
         }
     }
 
     @Override
-    public void close()
-            throws IOException
-    {
+    public void close() throws IOException {
         alpha.close();
         beta.close();
         deleteRecursively(directory);
     }
 
-    static void deleteRecursively(Path path)
-            throws IOException
-    {
+    static void deleteRecursively(Path path) throws IOException {
         if (!Files.exists(path)) {
             return;
         }
@@ -188,17 +166,13 @@ final class TestBed
         }
     }
 
-    static int freePort()
-            throws IOException
-    {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
     }
 
-    static void await(String what, Duration timeout, BooleanSupplier condition)
-            throws InterruptedException
-    {
+    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -209,20 +183,17 @@ final class TestBed
     }
 
     /** A deterministic pseudo-random byte stream: the same seed gives the same bytes. */
-    static final class PseudoRandomStream
-    {
+    static final class PseudoRandomStream {
         private final SplittableRandom random;
         private long word;
         private int left;
 
-        PseudoRandomStream(long seed)
-        {
+        PseudoRandomStream(long seed) {
             random = new SplittableRandom(seed);
         }
 
         /** Fills the buffer with the next bytes; the bytes do not depend on how the stream is cut into buffers. */
-        void fill(ByteBuffer buffer)
-        {
+        void fill(ByteBuffer buffer) {
             while (buffer.hasRemaining()) {
                 if (left == 0) {
                     if (buffer.remaining() >= 8) {
@@ -241,9 +212,7 @@ final class TestBed
     }
 
     /** Writes {@code length} bytes of the seeded stream. */
-    static void writeStream(SocketChannel channel, long seed, long length)
-            throws IOException
-    {
+    static void writeStream(SocketChannel channel, long seed, long length) throws IOException {
         PseudoRandomStream stream = new PseudoRandomStream(seed);
         ByteBuffer buffer = ByteBuffer.allocateDirect(256 * 1024);
         long left = length;
@@ -263,9 +232,7 @@ final class TestBed
      * differing offset); then, if {@code thenEof}, expects the end of the stream. Returns the number
      * of bytes read (less than {@code length} if the stream ended early).
      */
-    static long readAndVerify(SocketChannel channel, long seed, long length, boolean thenEof)
-            throws IOException
-    {
+    static long readAndVerify(SocketChannel channel, long seed, long length, boolean thenEof) throws IOException {
         PseudoRandomStream stream = new PseudoRandomStream(seed);
         ByteBuffer buffer = ByteBuffer.allocateDirect(256 * 1024);
         ByteBuffer expected = ByteBuffer.allocateDirect(256 * 1024);
@@ -295,7 +262,8 @@ final class TestBed
             buffer.clear();
             int read = channel.read(buffer);
             if (read >= 0) {
-                throw new AssertionError("stream " + seed + ": expected the end after " + length + " bytes, found " + read + " more bytes");
+                throw new AssertionError("stream " + seed + ": expected the end after " + length + " bytes, found "
+                        + read + " more bytes");
             }
         }
         return offset;

@@ -1,33 +1,31 @@
 package io.dwcp.session;
 
-import io.dwcp.metrics.LatencyHistograms;
-import io.dwcp.metrics.MetricsConfig;
-import io.dwcp.metrics.MetricsServer;
-import io.dwcp.metrics.ScrapedMetrics;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.dwcp.amst.FrameCodec;
 import io.dwcp.amst.FrameSender;
 import io.dwcp.amst.FrameType;
 import io.dwcp.amst.TunnelStream;
+import io.dwcp.metrics.LatencyHistograms;
+import io.dwcp.metrics.MetricsConfig;
+import io.dwcp.metrics.MetricsServer;
+import io.dwcp.metrics.ScrapedMetrics;
 import io.dwcp.session.TunnelMetrics.SessionFigures;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The tunnel's figures as a scraper reads them: a known state of {@link TunnelStats} and of two
  * open sessions (streams on embedded channels: no TCP_INFO, congestion control unknown), rendered
  * through the daemon's registry and read back from the text.
  */
-class TunnelMetricsTest
-{
+class TunnelMetricsTest {
     private static final String SOURCE_SESSION = "00000000000000ab";
     private static final String DESTINATION_SESSION = "00000000000000cd";
 
@@ -36,27 +34,23 @@ class TunnelMetricsTest
     private final List<EmbeddedChannel> channels = new ArrayList<>();
 
     @AfterEach
-    void releaseChannels()
-    {
+    void releaseChannels() {
         channels.forEach(EmbeddedChannel::finishAndReleaseAll);
     }
 
-    private ScrapedMetrics scrape()
-    {
+    private ScrapedMetrics scrape() {
         TunnelMetrics metrics = new TunnelMetrics(stats, () -> List.copyOf(open));
         return ScrapedMetrics.parse(new MetricsServer(new MetricsConfig(), Set.of(metrics)).render());
     }
 
-    private TunnelStream stream(int index)
-    {
+    private TunnelStream stream(int index) {
         EmbeddedChannel channel = new EmbeddedChannel();
         channels.add(channel);
         return new TunnelStream(index, channel);
     }
 
     @Test
-    void daemonCountersKeepTheirNamesAndValues()
-    {
+    void daemonCountersKeepTheirNamesAndValues() {
         stats.qemuBytesRead.add(12_345_678_901L);
         stats.qemuBytesWritten.add(4096);
         stats.tunnelBytesSent.add(5000);
@@ -93,7 +87,8 @@ class TunnelMetricsTest
         assertEquals(2, scrape.require("dwcp_connections_refused_total", "reason", "too-many-pending"));
         assertEquals(1, scrape.require("dwcp_connections_refused_total", "reason", "wrong-peer"));
         assertEquals(0, scrape.require("dwcp_sessions_active"));
-        for (String counter : List.of("dwcp_qemu_bytes_read_total", "dwcp_frames_sent_total", "dwcp_connections_refused_total")) {
+        for (String counter :
+                List.of("dwcp_qemu_bytes_read_total", "dwcp_frames_sent_total", "dwcp_connections_refused_total")) {
             assertEquals("counter", scrape.type(counter), counter);
         }
         assertEquals("gauge", scrape.type("dwcp_sessions_active"));
@@ -104,17 +99,16 @@ class TunnelMetricsTest
     }
 
     @Test
-    void perSessionAndPerStreamFigures()
-    {
+    void perSessionAndPerStreamFigures() {
         // a source session with two streams: frames sent through a real sender, so the byte counts are the sender's
         TunnelStream first = stream(0);
         TunnelStream second = stream(1);
         FrameSender sender = new FrameSender(1 << 20, stats);
         sender.streamUp(first);
         sender.streamUp(second);
-        sender.send(FrameType.DATA, 0, Unpooled.buffer(1000).writeZero(1000));   // on stream 0
-        sender.send(FrameType.DATA, 0, Unpooled.buffer(500).writeZero(500));     // on stream 1
-        sender.send(FrameType.DATA, 0, Unpooled.buffer(300).writeZero(300));     // on stream 0
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(1000).writeZero(1000)); // on stream 0
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(500).writeZero(500)); // on stream 1
+        sender.send(FrameType.DATA, 0, Unpooled.buffer(300).writeZero(300)); // on stream 0
         first.recordRtt(25_000_000);
         second.recordRtt(1_500_000);
         open.add(new SessionFigures(0xab, "beta", Session.Role.SOURCE, sender.inFlight(), List.of(first, second)));
@@ -125,19 +119,44 @@ class TunnelMetricsTest
         assertEquals(2, scrape.require("dwcp_sessions_active"));
         String[] source = {"session", SOURCE_SESSION, "peer", "beta", "role", "source"};
         assertEquals(2, scrape.require("dwcp_session_streams", source));
-        assertEquals(FrameCodec.frameCost(1000) + FrameCodec.frameCost(500) + FrameCodec.frameCost(300),
+        assertEquals(
+                FrameCodec.frameCost(1000) + FrameCodec.frameCost(500) + FrameCodec.frameCost(300),
                 scrape.require("dwcp_session_in_flight_bytes", source));
-        assertEquals(1, scrape.require("dwcp_session_streams", "session", DESTINATION_SESSION, "peer", "gamma", "role", "destination"));
+        assertEquals(
+                1,
+                scrape.require(
+                        "dwcp_session_streams",
+                        "session",
+                        DESTINATION_SESSION,
+                        "peer",
+                        "gamma",
+                        "role",
+                        "destination"));
 
-        String[] stream0 = {"session", SOURCE_SESSION, "peer", "beta", "role", "source", "stream", "0", "cc", "unknown"};
-        String[] stream1 = {"session", SOURCE_SESSION, "peer", "beta", "role", "source", "stream", "1", "cc", "unknown"};
-        assertEquals(2 * FrameCodec.HEADER_LENGTH + 1000 + 300, scrape.require("dwcp_stream_bytes_sent_total", stream0));
+        String[] stream0 = {"session", SOURCE_SESSION, "peer", "beta", "role", "source", "stream", "0", "cc", "unknown"
+        };
+        String[] stream1 = {"session", SOURCE_SESSION, "peer", "beta", "role", "source", "stream", "1", "cc", "unknown"
+        };
+        assertEquals(
+                2 * FrameCodec.HEADER_LENGTH + 1000 + 300, scrape.require("dwcp_stream_bytes_sent_total", stream0));
         assertEquals(FrameCodec.HEADER_LENGTH + 500, scrape.require("dwcp_stream_bytes_sent_total", stream1));
         assertEquals(0.025, scrape.require("dwcp_stream_ping_rtt_seconds", stream0));
         assertEquals(0.0015, scrape.require("dwcp_stream_ping_rtt_seconds", stream1));
         assertEquals(0, scrape.require("dwcp_stream_throughput_bytes_per_second", stream0));
-        assertEquals(0, scrape.require("dwcp_stream_ping_rtt_seconds", "session", DESTINATION_SESSION, "peer", "gamma", "role", "destination",
-                "stream", "0", "cc", "unknown"));
+        assertEquals(
+                0,
+                scrape.require(
+                        "dwcp_stream_ping_rtt_seconds",
+                        "session",
+                        DESTINATION_SESSION,
+                        "peer",
+                        "gamma",
+                        "role",
+                        "destination",
+                        "stream",
+                        "0",
+                        "cc",
+                        "unknown"));
         // TCP_INFO only from an open epoll socket: none here, so no kernel RTT or retransmissions
         assertEquals(0, scrape.count("dwcp_stream_rtt_seconds"));
         assertEquals(0, scrape.count("dwcp_stream_retransmits_total"));
@@ -152,29 +171,38 @@ class TunnelMetricsTest
     }
 
     @Test
-    void throughputIsTheLastIntervalsRateRounded()
-    {
+    void throughputIsTheLastIntervalsRateRounded() {
         TunnelStream stream = stream(0);
         FrameSender sender = new FrameSender(1 << 20, stats);
         sender.streamUp(stream);
         sender.send(FrameType.DATA, 0, Unpooled.buffer(1000).writeZero(1000));
-        stream.measureThroughput(3);   // (header + 1000) bytes over 3 s
+        stream.measureThroughput(3); // (header + 1000) bytes over 3 s
         open.add(new SessionFigures(0xab, "beta", Session.Role.SOURCE, sender.inFlight(), List.of(stream)));
-        assertEquals(Math.round((FrameCodec.HEADER_LENGTH + 1000) / 3.0),
-                scrape().require("dwcp_stream_throughput_bytes_per_second", "session", SOURCE_SESSION, "peer", "beta", "role", "source",
-                        "stream", "0", "cc", "unknown"));
+        assertEquals(
+                Math.round((FrameCodec.HEADER_LENGTH + 1000) / 3.0),
+                scrape().require(
+                                "dwcp_stream_throughput_bytes_per_second",
+                                "session",
+                                SOURCE_SESSION,
+                                "peer",
+                                "beta",
+                                "role",
+                                "source",
+                                "stream",
+                                "0",
+                                "cc",
+                                "unknown"));
         sender.releaseAll();
     }
 
     @Test
-    void histogramsOfPingRttByPeerAndOfFrameDelivery()
-    {
-        stats.pingRtt("beta", 80_000);          // 0.08 ms: the lowest bucket
-        stats.pingRtt("beta", 30_000_000);      // 30 ms
-        stats.pingRtt("beta", 3_000_000_000L);  // 3 s: beyond the last bound
-        stats.pingRtt("gamma", 700_000);        // 0.7 ms
-        stats.frameDelivered(4_000_000);        // 4 ms
-        stats.frameDelivered(1_200_000_000);    // 1.2 s
+    void histogramsOfPingRttByPeerAndOfFrameDelivery() {
+        stats.pingRtt("beta", 80_000); // 0.08 ms: the lowest bucket
+        stats.pingRtt("beta", 30_000_000); // 30 ms
+        stats.pingRtt("beta", 3_000_000_000L); // 3 s: beyond the last bound
+        stats.pingRtt("gamma", 700_000); // 0.7 ms
+        stats.frameDelivered(4_000_000); // 4 ms
+        stats.frameDelivered(1_200_000_000); // 1.2 s
 
         ScrapedMetrics scrape = scrape();
         assertEquals("histogram", scrape.type("dwcp_ping_rtt_seconds"));
@@ -198,7 +226,11 @@ class TunnelMetricsTest
         assertEquals(2, scrape.require("dwcp_frame_delivery_seconds_count"));
         assertEquals(1.204, scrape.require("dwcp_frame_delivery_seconds_sum"), 1e-9);
         // every bucket of 0.1 ms .. 2 s, and +Inf
-        assertEquals(LatencyHistograms.upperBoundsSeconds().length + 1, scrape.count("dwcp_frame_delivery_seconds_bucket"));
-        assertTrue(scrape.value("dwcp_frame_delivery_seconds_bucket", "le", "1.0E-4").isPresent(), scrape.toString());
+        assertEquals(
+                LatencyHistograms.upperBoundsSeconds().length + 1, scrape.count("dwcp_frame_delivery_seconds_bucket"));
+        assertTrue(
+                scrape.value("dwcp_frame_delivery_seconds_bucket", "le", "1.0E-4")
+                        .isPresent(),
+                scrape.toString());
     }
 }

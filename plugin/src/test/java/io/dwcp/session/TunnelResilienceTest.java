@@ -1,29 +1,5 @@
 package io.dwcp.session;
 
-import com.google.inject.Module;
-import io.dwcp.codec.IdentityStreamCodec;
-import io.dwcp.codec.StreamCodec;
-import io.dwcp.codec.StreamDecoder;
-import io.dwcp.codec.StreamEncoder;
-import io.dwcp.amst.TunnelStream;
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelOption;
-import org.junit.jupiter.api.Test;
-
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
-
 import static io.dwcp.session.TestBed.await;
 import static io.dwcp.session.TestBed.readAndVerify;
 import static io.dwcp.session.TestBed.writeStream;
@@ -31,20 +7,40 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.google.inject.Module;
+import io.dwcp.amst.TunnelStream;
+import io.dwcp.codec.IdentityStreamCodec;
+import io.dwcp.codec.StreamCodec;
+import io.dwcp.codec.StreamDecoder;
+import io.dwcp.codec.StreamEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelOption;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
 /** Stream failure, back-pressure and the end-to-end digest, with two daemons on loopback. */
-class TunnelResilienceTest
-{
+class TunnelResilienceTest {
     private static final long MIB = 1 << 20;
 
     @Test
-    void killedStreamMidTransferLosesNothing()
-            throws Exception
-    {
+    void killedStreamMidTransferLosesNothing() throws Exception {
         long seed = System.nanoTime();
         System.out.println("seed " + seed);
         long bytes = 96 * MIB;
         ExecutorService executor = Executors.newCachedThreadPool();
-        try (TestBed bed = new TestBed(Map.of("amst.initial-streams", "4", "amst.adapt-interval", "0s", "amst.window", "16MiB"));
+        try (TestBed bed = new TestBed(
+                        Map.of("amst.initial-streams", "4", "amst.adapt-interval", "0s", "amst.window", "16MiB"));
                 ServerSocketChannel destination = bed.listenAsDestinationQemu()) {
             Future<Long> received = executor.submit(() -> {
                 try (SocketChannel channel = destination.accept()) {
@@ -52,7 +48,10 @@ class TunnelResilienceTest
                 }
             });
             Future<?> killer = executor.submit(() -> {
-                await("a third of the stream read from QEMU", Duration.ofSeconds(60), () -> bed.alpha.tunnelStats().qemuBytesRead.sum() > bytes / 3);
+                await(
+                        "a third of the stream read from QEMU",
+                        Duration.ofSeconds(60),
+                        () -> bed.alpha.tunnelStats().qemuBytesRead.sum() > bytes / 3);
                 Session session = bed.alpha.sessions().sessions().iterator().next();
                 session.run(() -> {
                     TunnelStream victim = session.streamsSnapshot().get(1);
@@ -66,29 +65,44 @@ class TunnelResilienceTest
                 writeStream(source, seed, bytes);
             }
             killer.get(60, TimeUnit.SECONDS);
-            assertEquals(bytes, received.get(120, TimeUnit.SECONDS), "bytes delivered exactly once, in order, then the end of the stream");
-            await("sessions to complete", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
+            assertEquals(
+                    bytes,
+                    received.get(120, TimeUnit.SECONDS),
+                    "bytes delivered exactly once, in order, then the end of the stream");
+            await(
+                    "sessions to complete",
+                    Duration.ofSeconds(20),
+                    () -> bed.alpha.sessions().sessions().isEmpty()
+                            && bed.beta.sessions().sessions().isEmpty());
             var alpha = bed.alpha.tunnelStats();
             assertEquals(1, alpha.sessionsCompleted.sum());
             assertTrue(alpha.streamsFailed.sum() >= 1, "the killed stream was seen as failed");
-            assertTrue(alpha.streamsOpened.sum() >= 5, "the killed stream was reconnected: " + alpha.streamsOpened.sum());
-            System.out.println("frames re-sent after the kill: " + alpha.framesResent.sum() + ", duplicates dropped at the destination: "
+            assertTrue(
+                    alpha.streamsOpened.sum() >= 5, "the killed stream was reconnected: " + alpha.streamsOpened.sum());
+            System.out.println("frames re-sent after the kill: " + alpha.framesResent.sum()
+                    + ", duplicates dropped at the destination: "
                     + bed.beta.tunnelStats().framesDuplicate.sum());
-        }
-        finally {
+        } finally {
             executor.shutdownNow();
         }
     }
 
     @Test
-    void rawWindowStopsReadingQemuWhenEncodingShrinksTheFrames()
-            throws Exception
-    {
+    void rawWindowStopsReadingQemuWhenEncodingShrinksTheFrames() throws Exception {
         long bytes = 512 * MIB;
         ExecutorService executor = Executors.newCachedThreadPool();
         // zeros: HDE shrinks them to almost nothing, so only the raw window can hold QEMU back
-        try (TestBed bed = new TestBed(Map.of("codec.mode", "hde", "hde.tier", "3", "amst.raw-window", "8MiB",
-                "amst.checkpoint-interval", "1MiB", "amst.adapt-interval", "0s"));
+        try (TestBed bed = new TestBed(Map.of(
+                        "codec.mode",
+                        "hde",
+                        "hde.tier",
+                        "3",
+                        "amst.raw-window",
+                        "8MiB",
+                        "amst.checkpoint-interval",
+                        "1MiB",
+                        "amst.adapt-interval",
+                        "0s"));
                 ServerSocketChannel destination = bed.listenAsDestinationQemu()) {
             Future<SocketChannel> accepted = executor.submit(() -> destination.accept());
             AtomicLong written = new AtomicLong();
@@ -105,7 +119,8 @@ class TunnelResilienceTest
             });
             long stalledAt = awaitStall(written, Duration.ofSeconds(60));
             Session session = bed.alpha.sessions().sessions().iterator().next();
-            System.out.printf("source QEMU could write %.1f MiB with an 8 MiB raw window; frames in flight %d bytes%n",
+            System.out.printf(
+                    "source QEMU could write %.1f MiB with an 8 MiB raw window; frames in flight %d bytes%n",
                     stalledAt / (double) MIB, session.inFlight());
             assertTrue(stalledAt < 32 * MIB, "QEMU was not held back: " + stalledAt + " bytes written");
 
@@ -132,22 +147,20 @@ class TunnelResilienceTest
                 assertEquals(bytes, received.get(120, TimeUnit.SECONDS));
                 source.close();
             }
-        }
-        finally {
+        } finally {
             executor.shutdownNow();
         }
     }
 
     @Test
-    void fullWindowStopsReadingQemu()
-            throws Exception
-    {
+    void fullWindowStopsReadingQemu() throws Exception {
         long seed = System.nanoTime();
         System.out.println("seed " + seed);
         long window = 4 * MIB;
         long bytes = 256 * MIB;
         ExecutorService executor = Executors.newCachedThreadPool();
-        try (TestBed bed = new TestBed(Map.of("amst.window", "4MiB", "amst.checkpoint-interval", "1MiB", "amst.adapt-interval", "0s"));
+        try (TestBed bed = new TestBed(Map.of(
+                        "amst.window", "4MiB", "amst.checkpoint-interval", "1MiB", "amst.adapt-interval", "0s"));
                 ServerSocketChannel destination = bed.listenAsDestinationQemu()) {
             Future<SocketChannel> accepted = executor.submit(() -> destination.accept());
             AtomicLong written = new AtomicLong();
@@ -168,9 +181,13 @@ class TunnelResilienceTest
             // the destination QEMU does not read: the source must stop accepting bytes soon
             long stalledAt = awaitStall(written, Duration.ofSeconds(60));
             Session session = bed.alpha.sessions().sessions().iterator().next();
-            System.out.printf("source QEMU could write %.1f MiB with a %d MiB window; in flight %d bytes%n", stalledAt / (double) MIB, window / MIB, session.inFlight());
+            System.out.printf(
+                    "source QEMU could write %.1f MiB with a %d MiB window; in flight %d bytes%n",
+                    stalledAt / (double) MIB, window / MIB, session.inFlight());
             assertTrue(stalledAt < 16 * MIB, "QEMU was not held back: " + stalledAt + " bytes written");
-            assertTrue(session.inFlight() <= window + io.dwcp.amst.FrameCodec.frameCost(256 * 1024) * 64, "in flight " + session.inFlight());
+            assertTrue(
+                    session.inFlight() <= window + io.dwcp.amst.FrameCodec.frameCost(256 * 1024) * 64,
+                    "in flight " + session.inFlight());
 
             // the destination starts reading: everything flows, byte-exact
             try (SocketChannel channel = accepted.get(10, TimeUnit.SECONDS)) {
@@ -181,48 +198,64 @@ class TunnelResilienceTest
                 ByteBuffer end = ByteBuffer.allocate(1);
                 assertEquals(-1, channel.read(end), "end of stream after the source closed");
             }
-            await("sessions to complete", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
-        }
-        finally {
+            await(
+                    "sessions to complete",
+                    Duration.ofSeconds(20),
+                    () -> bed.alpha.sessions().sessions().isEmpty()
+                            && bed.beta.sessions().sessions().isEmpty());
+        } finally {
             executor.shutdownNow();
         }
     }
 
     @Test
-    void digestMismatchHoldsBackTheTailAndFailsTheSession()
-            throws Exception
-    {
+    void digestMismatchHoldsBackTheTailAndFailsTheSession() throws Exception {
         long seed = System.nanoTime();
         System.out.println("seed " + seed);
         long corruptOffset = 3 * MIB + 5;
         long bytes = 8 * MIB;
         Module faultyEncoder = binder -> binder.bind(StreamCodec.class).toInstance(new CorruptingCodec(corruptOffset));
         ExecutorService executor = Executors.newCachedThreadPool();
-        try (TestBed bed = new TestBed(Map.of("amst.window", "8MiB", "amst.checkpoint-interval", "1MiB", "amst.adapt-interval", "0s", "codec.mode", "passthrough"), faultyEncoder);
+        try (TestBed bed = new TestBed(
+                        Map.of(
+                                "amst.window",
+                                "8MiB",
+                                "amst.checkpoint-interval",
+                                "1MiB",
+                                "amst.adapt-interval",
+                                "0s",
+                                "codec.mode",
+                                "passthrough"),
+                        faultyEncoder);
                 ServerSocketChannel destination = bed.listenAsDestinationQemu()) {
             Future<Long> received = executor.submit(() -> {
                 try (SocketChannel channel = destination.accept()) {
                     // the bytes delivered are the exact prefix; the connection then ends without the rest
                     long read = readAndVerify(channel, seed, bytes, false);
                     return read;
-                }
-                catch (IOException e) {
+                } catch (IOException e) {
                     return -1L;
                 }
             });
             SocketChannel source = bed.connectAsSourceQemu();
             try {
                 writeStream(source, seed, bytes);
-            }
-            catch (IOException e) {
+            } catch (IOException e) {
                 // the source dwcpd may already have closed QEMU's connection: the migration failed
             }
             long delivered = received.get(60, TimeUnit.SECONDS);
-            System.out.println("destination QEMU received " + delivered + " of " + bytes + " bytes; corrupted at " + corruptOffset);
-            assertTrue(delivered >= 0 && delivered <= corruptOffset, "nothing at or after the corrupted byte was delivered: " + delivered);
+            System.out.println("destination QEMU received " + delivered + " of " + bytes + " bytes; corrupted at "
+                    + corruptOffset);
+            assertTrue(
+                    delivered >= 0 && delivered <= corruptOffset,
+                    "nothing at or after the corrupted byte was delivered: " + delivered);
             assertTrue(delivered < bytes);
 
-            await("both sessions to fail", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
+            await(
+                    "both sessions to fail",
+                    Duration.ofSeconds(20),
+                    () -> bed.alpha.sessions().sessions().isEmpty()
+                            && bed.beta.sessions().sessions().isEmpty());
             assertEquals(1, bed.beta.tunnelStats().digestMismatches.sum());
             assertEquals(1, bed.beta.tunnelStats().sessionsFailed.sum());
             assertEquals(1, bed.alpha.tunnelStats().sessionsFailed.sum());
@@ -231,44 +264,43 @@ class TunnelResilienceTest
             try {
                 ByteBuffer buffer = ByteBuffer.allocate(1);
                 assertEquals(-1, source.read(buffer));
-            }
-            catch (IOException expected) {
+            } catch (IOException expected) {
                 // reset: closed as well
             }
             source.close();
-        }
-        finally {
+        } finally {
             executor.shutdownNow();
         }
     }
 
     @Test
-    void destinationQemuNotListeningFailsTheMigrationAtTheSource()
-            throws Exception
-    {
-        try (TestBed bed = new TestBed(Map.of("amst.adapt-interval", "0s"), Map.of("tunnel.qemu-connect-timeout", "1s"))) {
-            // nobody listens on beta's side: beta retries for 1 s, fails, and tells alpha, which closes QEMU's connection
+    void destinationQemuNotListeningFailsTheMigrationAtTheSource() throws Exception {
+        try (TestBed bed =
+                new TestBed(Map.of("amst.adapt-interval", "0s"), Map.of("tunnel.qemu-connect-timeout", "1s"))) {
+            // nobody listens on beta's side: beta retries for 1 s, fails, and tells alpha, which closes QEMU's
+            // connection
             try (SocketChannel source = bed.connectAsSourceQemu()) {
                 source.write(ByteBuffer.wrap(new byte[64 * 1024]));
                 ByteBuffer buffer = ByteBuffer.allocate(16);
                 int read;
                 try {
                     read = source.read(buffer);
-                }
-                catch (IOException reset) {
+                } catch (IOException reset) {
                     read = -1;
                 }
                 assertEquals(-1, read, "the source QEMU's connection was closed");
             }
-            await("both sessions to fail", Duration.ofSeconds(20), () -> bed.alpha.sessions().sessions().isEmpty() && bed.beta.sessions().sessions().isEmpty());
+            await(
+                    "both sessions to fail",
+                    Duration.ofSeconds(20),
+                    () -> bed.alpha.sessions().sessions().isEmpty()
+                            && bed.beta.sessions().sessions().isEmpty());
             assertEquals(1, bed.alpha.tunnelStats().sessionsFailed.sum());
             assertEquals(1, bed.beta.tunnelStats().sessionsFailed.sum());
         }
     }
 
-    private static long awaitStall(AtomicLong counter, Duration timeout)
-            throws InterruptedException
-    {
+    private static long awaitStall(AtomicLong counter, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long last = -1;
         while (System.nanoTime() < deadline) {
@@ -284,30 +316,24 @@ class TunnelResilienceTest
     }
 
     /** A faulty encoder (what the digest guards against): flips one byte of channel 0. */
-    private static final class CorruptingCodec
-            implements StreamCodec
-    {
+    private static final class CorruptingCodec implements StreamCodec {
         private final long offset;
         private final IdentityStreamCodec identity = new IdentityStreamCodec();
 
-        private CorruptingCodec(long offset)
-        {
+        private CorruptingCodec(long offset) {
             this.offset = offset;
         }
 
         @Override
-        public StreamEncoder newEncoder(int channel)
-        {
+        public StreamEncoder newEncoder(int channel) {
             if (channel != 0) {
                 return identity.newEncoder(channel);
             }
-            return new StreamEncoder()
-            {
+            return new StreamEncoder() {
                 private long position;
 
                 @Override
-                public void encode(ByteBuf raw, Consumer<ByteBuf> out)
-                {
+                public void encode(ByteBuf raw, Consumer<ByteBuf> out) {
                     int length = raw.readableBytes();
                     if (offset >= position && offset < position + length) {
                         int index = raw.readerIndex() + (int) (offset - position);
@@ -323,8 +349,7 @@ class TunnelResilienceTest
         }
 
         @Override
-        public StreamDecoder newDecoder(int channel)
-        {
+        public StreamDecoder newDecoder(int channel) {
             return identity.newDecoder(channel);
         }
     }

@@ -20,10 +20,6 @@ import io.dwcp.testbed.qemu.QemuVm;
 import io.dwcp.testbed.sys.Folders;
 import io.dwcp.testbed.sys.TrackedProcess;
 import io.dwcp.testbed.wan.Scenario;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -33,8 +29,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -42,6 +38,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tests/bench}: migrates the same guest state with each mode over each emulated WAN
@@ -49,31 +48,50 @@ import java.util.function.Supplier;
  * cell) plus a JSON file with every run. A migration that does not converge within its time
  * limit is cancelled and reported as {@code not-converged}; nothing is dropped from the output.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Benchmark live migration modes side by side over emulated WAN scenarios.",
         exitCodeListHeading = "Exit status:%n",
-        exitCodeList = {"0:every run migrated or was reported not-converged, every guest intact",
-                "2:usage error", "3:a guest was not intact after a migration", "4:a run could not migrate at all"})
+        exitCodeList = {
+            "0:every run migrated or was reported not-converged, every guest intact",
+            "2:usage error",
+            "3:a guest was not intact after a migration",
+            "4:a run could not migrate at all"
+        })
 public final class Bench implements Callable<Integer> {
-    @Option(names = "--scenario", split = ",", paramLabel = "S",
-            description = "Scenarios: S0 (local), S1 (70 ms, 1 Gbit/s), S2 (140 ms, 500 Mbit/s), S3 (300 ms, 200 Mbit/s), "
-                    + "S4 (100 ms, trace-driven 200 Mbit/s mean). Default: all.")
+    @Option(
+            names = "--scenario",
+            split = ",",
+            paramLabel = "S",
+            description =
+                    "Scenarios: S0 (local), S1 (70 ms, 1 Gbit/s), S2 (140 ms, 500 Mbit/s), S3 (300 ms, 200 Mbit/s), "
+                            + "S4 (100 ms, trace-driven 200 Mbit/s mean). Default: all.")
     List<String> scenarios;
 
-    @Option(names = "--workload", split = ",", paramLabel = "W", description = "light, heavy, app (a SQLite database under transfers). Default: light and heavy.")
+    @Option(
+            names = "--workload",
+            split = ",",
+            paramLabel = "W",
+            description = "light, heavy, app (a SQLite database under transfers). Default: light and heavy.")
     List<String> workloads;
 
-    @Option(names = "--modes", split = ",", paramLabel = "M",
-            description = "QEMU's own: precopy, multifd, multifd-zstd, xbzrle; any of them with -bbr for BBR instead of the "
-                    + "stock CUBIC on both hosts. Through dwcpd: dwcp-passthrough (the tunnel alone), dwcp (with HDE), dwcp-back (a round trip "
-                    + "A->B->A with HDE; the row is the way back, which uses the baseline the way there left), dwcp-multifd (QEMU "
-                    + "multifd through dwcpd with HDE on every channel); any of these with -warm (e.g. dwcp-warm): the daemons first carry "
-                    + "a warm-up migration of another guest, so the row measures daemons the JIT has warmed, as on a long-running host. "
-                    + "Resume: dwcp-resume, precopy-resume (any mode but the transport ones with -resume) cut the WAN and cancel the migration once QEMU has gone through 80 %% "
-                    + "of the guest's pages, heal the link and migrate again; the row is the second attempt (through dwcpd it "
-                    + "reuses what the first left at the destination, QEMU alone starts from zero). "
-                    + "Transport only (bulk goodput, no guest): tcp-cubic, tcp-bbr, amst. "
-                    + "Default: precopy, multifd, multifd-zstd, xbzrle, precopy-bbr.")
+    @Option(
+            names = "--modes",
+            split = ",",
+            paramLabel = "M",
+            description =
+                    "QEMU's own: precopy, multifd, multifd-zstd, xbzrle; any of them with -bbr for BBR instead of the "
+                            + "stock CUBIC on both hosts. Through dwcpd: dwcp-passthrough (the tunnel alone), dwcp (with HDE), dwcp-back (a round trip "
+                            + "A->B->A with HDE; the row is the way back, which uses the baseline the way there left), dwcp-multifd (QEMU "
+                            + "multifd through dwcpd with HDE on every channel); any of these with -warm (e.g. dwcp-warm): the daemons first carry "
+                            + "a warm-up migration of another guest, so the row measures daemons the JIT has warmed, as on a long-running host. "
+                            + "Resume: dwcp-resume, precopy-resume (any mode but the transport ones with -resume) cut the WAN and cancel the migration once QEMU has gone through 80 %% "
+                            + "of the guest's pages, heal the link and migrate again; the row is the second attempt (through dwcpd it "
+                            + "reuses what the first left at the destination, QEMU alone starts from zero). "
+                            + "Transport only (bulk goodput, no guest): tcp-cubic, tcp-bbr, amst. "
+                            + "Default: precopy, multifd, multifd-zstd, xbzrle, precopy-bbr.")
     List<String> modes;
 
     @Option(names = "--repeat", paramLabel = "N", description = "Repetitions per cell. Default: 3.")
@@ -82,30 +100,46 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--qemu", split = ",", paramLabel = "V", description = "7.2, 10 (or both: 7.2,10). Default: 10.")
     List<String> qemus;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Where to write every run as JSON. Default: bench-results/bench-<time>.json.")
+    @Option(
+            names = "--json",
+            paramLabel = "FILE",
+            description = "Where to write every run as JSON. Default: bench-results/bench-<time>.json.")
     Path json;
 
-    @Option(names = "--quick", description = "The demo, a few minutes: the same guest (light workload, QEMU 10) migrated once across S2 "
-            + "with QEMU's precopy, with its best native mode there (multifd-zstd) and through DWCP (dwcp), side by side.")
+    @Option(
+            names = "--quick",
+            description =
+                    "The demo, a few minutes: the same guest (light workload, QEMU 10) migrated once across S2 "
+                            + "with QEMU's precopy, with its best native mode there (multifd-zstd) and through DWCP (dwcp), side by side.")
     boolean quick;
 
-    @Option(names = "--time-limit", paramLabel = "SECONDS",
+    @Option(
+            names = "--time-limit",
+            paramLabel = "SECONDS",
             description = "Cancel a migration still running after this long (reported not-converged). "
                     + "Default: max(60 s, 3 x the time one full copy of guest RAM takes at the link's rate).")
     Integer timeLimitSeconds;
 
-    @Option(names = "--parallel", paramLabel = "N",
+    @Option(
+            names = "--parallel",
+            paramLabel = "N",
             description = "Run up to N emulated scenarios at the same time, each on its own hosts (they are bound by "
                     + "their links, not the CPU); S0 always runs alone. Default: 1.")
     int parallel = 1;
 
-    @Option(names = "--report", arity = "1..*", paramLabel = "JSON",
+    @Option(
+            names = "--report",
+            arity = "1..*",
+            paramLabel = "JSON",
             description = "Run nothing: print the table of the runs stored in these JSON files (from --json).")
     List<Path> reports;
 
-    @Option(names = "--dwcpd-set", paramLabel = "KEY=VALUE",
-            description = "A dwcpd configuration key for the modes through dwcpd (repeatable), e.g. --dwcpd-set hde.tier3-max-level=3; "
-                    + "see plugin/bin/dwcpd --help-config.")
+    @Option(
+            names = "--dwcpd-set",
+            paramLabel = "KEY=VALUE",
+            description =
+                    "A dwcpd configuration key for the modes through dwcpd (repeatable), e.g. --dwcpd-set hde.tier3-max-level=3; "
+                            + "see plugin/bin/dwcpd --help-config.")
     Map<String, String> dwcpdSettings = new LinkedHashMap<>();
 
     @Option(names = "--guest-ram", paramLabel = "MiB", description = "Guest RAM. Default: 1024.")
@@ -124,7 +158,9 @@ public final class Bench implements Callable<Integer> {
     private final PrintStream out = System.out;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Bench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+        System.exit(new CommandLine(new Bench())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .execute(args));
     }
 
     @Override
@@ -136,7 +172,8 @@ public final class Bench implements Callable<Integer> {
                 stored.addAll(List.of(mapper.readValue(report.toFile(), BenchRun[].class)));
             }
             out.print(ResultTable.render(stored));
-            out.println("bench: 'n/c' = not converged within the time limit: how long it ran and its median goodput on the wire.");
+            out.println(
+                    "bench: 'n/c' = not converged within the time limit: how long it ran and its median goodput on the wire.");
             return 0;
         }
         if (quick) {
@@ -145,11 +182,13 @@ public final class Bench implements Callable<Integer> {
             modes = modes != null ? modes : QUICK_MODES;
             repeat = repeat != null ? repeat : 1;
         }
-        List<Scenario> scenarioList = (scenarios == null ? List.of("S0", "S1", "S2", "S3", "S4") : scenarios).stream()
-                .map(Bench::scenario).toList();
+        List<Scenario> scenarioList = (scenarios == null ? List.of("S0", "S1", "S2", "S3", "S4") : scenarios)
+                .stream().map(Bench::scenario).toList();
         List<String> workloadList = workloads == null ? List.of("light", "heavy") : workloads;
-        List<BenchMode> modeList = (modes == null ? BenchMode.DEFAULTS : modes).stream().map(BenchMode::parse).toList();
-        List<QemuBinary> qemuList = (qemus == null ? List.of("10") : qemus).stream().map(QemuBinary::fromLabel).toList();
+        List<BenchMode> modeList = (modes == null ? BenchMode.DEFAULTS : modes)
+                .stream().map(BenchMode::parse).toList();
+        List<QemuBinary> qemuList = (qemus == null ? List.of("10") : qemus)
+                .stream().map(QemuBinary::fromLabel).toList();
         int repeats = repeat == null ? 3 : repeat;
         if (json == null) {
             json = Path.of("bench-results", "bench-" + Instant.now().toString().replace(':', '-') + ".json");
@@ -164,25 +203,38 @@ public final class Bench implements Callable<Integer> {
 
         TwoHostNetwork.cleanupLeftovers();
         TrackedProcess.cleanupLeftovers();
-        Path runFolder = TrackedProcess.STATE_DIR.resolve("bench-" + ProcessHandle.current().pid());
+        Path runFolder = TrackedProcess.STATE_DIR.resolve(
+                "bench-" + ProcessHandle.current().pid());
         GuestImage image = GuestImage.build().copyTo(runFolder.resolve("guest"));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> Folders.deleteTree(runFolder)));
         Accelerator accelerator = Accelerator.detect();
         long transportModes = modeList.stream().filter(BenchMode::isTransport).count();
-        int total = (int) (scenarioList.size() * repeats
+        int total = (int) (scenarioList.size()
+                * repeats
                 * (workloadList.size() * qemuList.size() * (modeList.size() - transportModes) + transportModes));
-        out.printf("bench: %d runs (%s x %s x QEMU %s x %s x %d), accelerator %s, guest %d MiB, %s%n", total,
-                scenarioList.stream().map(Bench::shortName).toList(), workloadList,
-                qemuList.stream().map(QemuBinary::label).toList(), modeList.stream().map(BenchMode::label).toList(),
-                repeats, accelerator, guestRamMiB,
-                parallel == 1 ? "one migration at a time"
+        out.printf(
+                "bench: %d runs (%s x %s x QEMU %s x %s x %d), accelerator %s, guest %d MiB, %s%n",
+                total,
+                scenarioList.stream().map(Bench::shortName).toList(),
+                workloadList,
+                qemuList.stream().map(QemuBinary::label).toList(),
+                modeList.stream().map(BenchMode::label).toList(),
+                repeats,
+                accelerator,
+                guestRamMiB,
+                parallel == 1
+                        ? "one migration at a time"
                         : "emulated scenarios up to " + parallel + " at a time (S0 alone)");
 
         Plan plan = new Plan(image, accelerator, workloadList, qemuList, modeList, repeats, total);
         // S0 is CPU-bound: it always runs alone. The emulated scenarios are bound by their links
         // and may run side by side (--parallel), each on its own pair of hosts.
-        List<Scenario> alone = scenarioList.stream().filter(s -> parallel == 1 || s.aToB().isDirect()).toList();
-        List<Scenario> together = scenarioList.stream().filter(s -> parallel > 1 && !s.aToB().isDirect()).toList();
+        List<Scenario> alone = scenarioList.stream()
+                .filter(s -> parallel == 1 || s.aToB().isDirect())
+                .toList();
+        List<Scenario> together = scenarioList.stream()
+                .filter(s -> parallel > 1 && !s.aToB().isDirect())
+                .toList();
         for (Scenario scenario : alone) {
             runScenario(plan, scenario, 1);
         }
@@ -203,15 +255,20 @@ public final class Bench implements Callable<Integer> {
         List<BenchRun> runs = plan.runs();
         out.println();
         out.print(ResultTable.render(runs));
-        out.println("bench: 'n/c' = not converged within the time limit: how long it ran and its median goodput on the wire.");
+        out.println(
+                "bench: 'n/c' = not converged within the time limit: how long it ran and its median goodput on the wire.");
         out.println("bench: runs written to " + json.toAbsolutePath());
         long errors = runs.stream().filter(r -> r.status().equals("error")).count();
-        long corrupt = runs.stream().filter(r -> !r.status().equals("error") && !r.guestIntact()).count();
+        long corrupt = runs.stream()
+                .filter(r -> !r.status().equals("error") && !r.guestIntact())
+                .count();
         if (errors > 0) {
-            out.println("bench: WARNING: " + errors + " run(s) could not migrate at all (status error; see detail in the JSON)");
+            out.println("bench: WARNING: " + errors
+                    + " run(s) could not migrate at all (status error; see detail in the JSON)");
         }
         if (corrupt > 0) {
-            out.println("bench: WARNING: " + corrupt + " guest(s) were not intact after their migration (guest_intact false)");
+            out.println("bench: WARNING: " + corrupt
+                    + " guest(s) were not intact after their migration (guest_intact false)");
         }
         return corrupt > 0 ? 3 : errors > 0 ? 4 : 0;
     }
@@ -228,8 +285,14 @@ public final class Bench implements Callable<Integer> {
         private final List<BenchRun> runs = new ArrayList<>();
         private int started;
 
-        Plan(GuestImage image, Accelerator accelerator, List<String> workloads, List<QemuBinary> qemus,
-             List<BenchMode> modes, int repeats, int total) {
+        Plan(
+                GuestImage image,
+                Accelerator accelerator,
+                List<String> workloads,
+                List<QemuBinary> qemus,
+                List<BenchMode> modes,
+                int repeats,
+                int total) {
             this.image = image;
             this.accelerator = accelerator;
             this.workloads = workloads;
@@ -255,37 +318,73 @@ public final class Bench implements Callable<Integer> {
 
     private void runScenario(Plan plan, Scenario scenario, int parallelScenarios) {
         String name = shortName(scenario);
-        try (TwoHostNetwork network = TwoHostNetwork.create("bench-" + name.toLowerCase(Locale.ROOT),
-                scenario.aToB(), scenario.bToA())) {
+        try (TwoHostNetwork network =
+                TwoHostNetwork.create("bench-" + name.toLowerCase(Locale.ROOT), scenario.aToB(), scenario.bToA())) {
             Duration limit = timeLimit(scenario);
             out.printf("bench: scenario %s, time limit %d s%n", scenario, limit.toSeconds());
-            for (BenchMode mode : plan.modes.stream().filter(BenchMode::isTransport).toList()) {
+            for (BenchMode mode :
+                    plan.modes.stream().filter(BenchMode::isTransport).toList()) {
                 for (int r = 1; r <= plan.repeats; r++) {
-                    String label = String.format(Locale.ROOT, "[%d/%d] %s %s #%d", plan.nextIndex(), plan.total, name,
-                            mode.label(), r);
+                    String label = String.format(
+                            Locale.ROOT, "[%d/%d] %s %s #%d", plan.nextIndex(), plan.total, name, mode.label(), r);
                     out.println("bench: " + label + " ...");
                     BenchRun run = runTransport(network, scenario, mode, r, parallelScenarios);
                     plan.add(run);
-                    out.printf(Locale.ROOT, "bench: %s -> %s goodput %.1f Mbit/s (%s)%n", label, run.status(),
-                            run.goodputBitsPerSecond() / 1e6, run.detail());
+                    out.printf(
+                            Locale.ROOT,
+                            "bench: %s -> %s goodput %.1f Mbit/s (%s)%n",
+                            label,
+                            run.status(),
+                            run.goodputBitsPerSecond() / 1e6,
+                            run.detail());
                 }
             }
             for (String workloadName : plan.workloads) {
                 for (QemuBinary qemu : plan.qemus) {
-                    for (BenchMode mode : plan.modes.stream().filter(m -> !m.isTransport()).toList()) {
+                    for (BenchMode mode :
+                            plan.modes.stream().filter(m -> !m.isTransport()).toList()) {
                         for (int r = 1; r <= plan.repeats; r++) {
-                            String label = String.format(Locale.ROOT, "[%d/%d] %s %s qemu-%s %s #%d",
-                                    plan.nextIndex(), plan.total, name, workloadName, qemu.label(), mode.label(), r);
+                            String label = String.format(
+                                    Locale.ROOT,
+                                    "[%d/%d] %s %s qemu-%s %s #%d",
+                                    plan.nextIndex(),
+                                    plan.total,
+                                    name,
+                                    workloadName,
+                                    qemu.label(),
+                                    mode.label(),
+                                    r);
                             out.println("bench: " + label + " ...");
-                            BenchRun run = runOne(network, plan, scenario, workloadName, qemu, mode, r, limit,
-                                    parallelScenarios, label);
+                            BenchRun run = runOne(
+                                    network,
+                                    plan,
+                                    scenario,
+                                    workloadName,
+                                    qemu,
+                                    mode,
+                                    r,
+                                    limit,
+                                    parallelScenarios,
+                                    label);
                             plan.add(run);
                             String times = run.completed()
-                                    ? String.format(Locale.ROOT, "total=%.1fs downtime=%dms", run.totalMs() / 1000.0, run.downtimeMs())
+                                    ? String.format(
+                                            Locale.ROOT,
+                                            "total=%.1fs downtime=%dms",
+                                            run.totalMs() / 1000.0,
+                                            run.downtimeMs())
                                     : String.format(Locale.ROOT, "after %.1fs", run.elapsedMs() / 1000.0);
-                            out.printf(Locale.ROOT, "bench: %s -> %s %s wire=%.0fMiB (%.1f Mbit/s; first 5 s %.1f, bulk %.1f) intact=%s%s%n",
-                                    label, run.status(), times, run.wireBytes() / 1048576.0, run.wireMbitPerSecond(),
-                                    run.first5sWireBitsPerSecond() / 1e6, run.bulkWireBitsPerSecond() / 1e6, run.guestIntact(),
+                            out.printf(
+                                    Locale.ROOT,
+                                    "bench: %s -> %s %s wire=%.0fMiB (%.1f Mbit/s; first 5 s %.1f, bulk %.1f) intact=%s%s%n",
+                                    label,
+                                    run.status(),
+                                    times,
+                                    run.wireBytes() / 1048576.0,
+                                    run.wireMbitPerSecond(),
+                                    run.first5sWireBitsPerSecond() / 1e6,
+                                    run.bulkWireBitsPerSecond() / 1e6,
+                                    run.guestIntact(),
                                     run.cpuSeconds().isEmpty() ? "" : " cpu-s " + run.cpuSeconds());
                         }
                     }
@@ -294,9 +393,17 @@ public final class Bench implements Callable<Integer> {
         }
     }
 
-    private BenchRun runOne(TwoHostNetwork network, Plan plan, Scenario scenario, String workloadName,
-                            QemuBinary qemu, BenchMode mode, int repeat, Duration limit, int parallelScenarios,
-                            String label) {
+    private BenchRun runOne(
+            TwoHostNetwork network,
+            Plan plan,
+            Scenario scenario,
+            String workloadName,
+            QemuBinary qemu,
+            BenchMode mode,
+            int repeat,
+            Duration limit,
+            int parallelScenarios,
+            String label) {
         String name = shortName(scenario);
         WorkloadSpec spec = workload(workloadName);
         GuestImage image = plan.image;
@@ -304,16 +411,37 @@ public final class Bench implements Callable<Integer> {
         Host a = network.hostA();
         Host b = network.hostB();
         Path work = TrackedProcess.STATE_DIR.resolve("vms").resolve(name);
-        QemuVm.Config sourceConfig = new QemuVm.Config("src", qemu, plan.accelerator, guestRamMiB, image.kernel(),
-                image.initrd(), cmdline, false, work.resolve("src"), a::startTracked);
-        QemuVm.Config destinationConfig = new QemuVm.Config("dst", qemu, plan.accelerator, guestRamMiB, image.kernel(),
-                image.initrd(), cmdline, true, work.resolve("dst"), b::startTracked);
+        QemuVm.Config sourceConfig = new QemuVm.Config(
+                "src",
+                qemu,
+                plan.accelerator,
+                guestRamMiB,
+                image.kernel(),
+                image.initrd(),
+                cmdline,
+                false,
+                work.resolve("src"),
+                a::startTracked);
+        QemuVm.Config destinationConfig = new QemuVm.Config(
+                "dst",
+                qemu,
+                plan.accelerator,
+                guestRamMiB,
+                image.kernel(),
+                image.initrd(),
+                cmdline,
+                true,
+                work.resolve("dst"),
+                b::startTracked);
         setCongestionControl(network, mode.congestionControl());
         try (DwcpLink link = mode.kind() == BenchMode.Kind.TUNNEL
-                ? DwcpLink.start(network, TrackedProcess.STATE_DIR.resolve("bench-dwcp").resolve(name), dwcpSettings(mode))
-                : null;
-             QemuVm source = QemuVm.start(sourceConfig);
-             GuestConsole sourceConsole = GuestConsole.attach("src", source.consoleChannel())) {
+                        ? DwcpLink.start(
+                                network,
+                                TrackedProcess.STATE_DIR.resolve("bench-dwcp").resolve(name),
+                                dwcpSettings(mode))
+                        : null;
+                QemuVm source = QemuVm.start(sourceConfig);
+                GuestConsole sourceConsole = GuestConsole.attach("src", source.consoleChannel())) {
             if (mode.warm()) {
                 warmUp(network, link, plan, qemu, work, label);
             }
@@ -321,7 +449,7 @@ public final class Bench implements Callable<Integer> {
             long readyNanos = System.nanoTime();
             AtomicReference<Verdict> verdict = new AtomicReference<>();
             try (QemuVm destination = QemuVm.start(destinationConfig);
-                 GuestConsole destinationConsole = GuestConsole.attach("dst", destination.consoleChannel())) {
+                    GuestConsole destinationConsole = GuestConsole.attach("dst", destination.consoleChannel())) {
                 // Let the dirtying settle into its steady rate before the migration starts; for the
                 // application workload, whose writes are transactions, QEMU measures the page rate meanwhile.
                 long sampledDirtyRate = -1;
@@ -336,35 +464,94 @@ public final class Bench implements Callable<Integer> {
                 String listenUri = link == null ? uri : link.destinationUri();
                 String connectUri = link == null ? uri : link.sourceUri();
                 if (mode.resume()) {
-                    return resumeAfterCancel(network, link, source, sourceConsole, destination, destinationConfig, listenUri,
-                            connectUri, limit, name, workloadName, qemu, mode, repeat, parallelScenarios, label,
+                    return resumeAfterCancel(
+                            network,
+                            link,
+                            source,
+                            sourceConsole,
+                            destination,
+                            destinationConfig,
+                            listenUri,
+                            connectUri,
+                            limit,
+                            name,
+                            workloadName,
+                            qemu,
+                            mode,
+                            repeat,
+                            parallelScenarios,
+                            label,
                             scenario.rateBitsPerSecond());
                 }
-                Measured measured = measured(cpuMeter(source, destination, link), network::bytesAtoB,
-                        () -> MigrationRun.run(source, destination, listenUri, connectUri, limit,
+                Measured measured = measured(
+                        cpuMeter(source, destination, link),
+                        network::bytesAtoB,
+                        () -> MigrationRun.run(
+                                source,
+                                destination,
+                                listenUri,
+                                connectUri,
+                                limit,
                                 MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
                                 vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
-                                (status, elapsedMs, transferred, remaining, iterations) -> out.printf(Locale.ROOT,
+                                (status, elapsedMs, transferred, remaining, iterations) -> out.printf(
+                                        Locale.ROOT,
                                         "bench:   %s %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
-                                        label, elapsedMs / 1000.0, status, transferred / 1048576.0, remaining / 1048576.0,
+                                        label,
+                                        elapsedMs / 1000.0,
+                                        status,
+                                        transferred / 1048576.0,
+                                        remaining / 1048576.0,
                                         iterations)));
                 MigrationResult result = measured.result();
                 long seconds = Math.max(1, (System.nanoTime() - readyNanos) / 1_000_000_000L);
-                long dirtyRate = sampledDirtyRate >= 0 ? sampledDirtyRate
+                long dirtyRate = sampledDirtyRate >= 0
+                        ? sampledDirtyRate
                         : verdict.get() == null ? -1 : verdict.get().writes() / seconds;
                 if (mode.roundTrip()) {
-                    return migrateBack(network, link, destination, destinationConsole, destinationConfig, work, limit,
-                            name, workloadName, qemu, mode, repeat, parallelScenarios, label, result, scenario.rateBitsPerSecond());
+                    return migrateBack(
+                            network,
+                            link,
+                            destination,
+                            destinationConsole,
+                            destinationConfig,
+                            work,
+                            limit,
+                            name,
+                            workloadName,
+                            qemu,
+                            mode,
+                            repeat,
+                            parallelScenarios,
+                            label,
+                            result,
+                            scenario.rateBitsPerSecond());
                 }
-                return measured.on(BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, dirtyRate,
-                        result), scenario.rateBitsPerSecond());
+                return measured.on(
+                        BenchRun.of(
+                                name,
+                                workloadName,
+                                mode.label(),
+                                qemu.label(),
+                                repeat,
+                                parallelScenarios,
+                                dirtyRate,
+                                result),
+                        scenario.rateBitsPerSecond());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return BenchRun.error(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, "interrupted");
+            return BenchRun.error(
+                    name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, "interrupted");
         } catch (RuntimeException e) {
             out.println("bench:   " + label + " error: " + e.getMessage());
-            return BenchRun.error(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios,
+            return BenchRun.error(
+                    name,
+                    workloadName,
+                    mode.label(),
+                    qemu.label(),
+                    repeat,
+                    parallelScenarios,
                     String.valueOf(e.getMessage()));
         } finally {
             setCongestionControl(network, BenchMode.STOCK_CONGESTION_CONTROL);
@@ -384,25 +571,55 @@ public final class Bench implements Callable<Integer> {
     private void warmUp(TwoHostNetwork network, DwcpLink link, Plan plan, QemuBinary qemu, Path work, String label)
             throws InterruptedException {
         String cmdline = plan.image.kernelCommandLine(WARM_UP_WORKLOAD, qemu.needsTcgDirtyBitmapWorkaround());
-        QemuVm.Config from = new QemuVm.Config("warm-src", qemu, plan.accelerator, WARM_UP_RAM_MIB, plan.image.kernel(),
-                plan.image.initrd(), cmdline, false, work.resolve("warm-src"), network.hostA()::startTracked);
-        QemuVm.Config to = new QemuVm.Config("warm-dst", qemu, plan.accelerator, WARM_UP_RAM_MIB, plan.image.kernel(),
-                plan.image.initrd(), cmdline, true, work.resolve("warm-dst"), network.hostB()::startTracked);
+        QemuVm.Config from = new QemuVm.Config(
+                "warm-src",
+                qemu,
+                plan.accelerator,
+                WARM_UP_RAM_MIB,
+                plan.image.kernel(),
+                plan.image.initrd(),
+                cmdline,
+                false,
+                work.resolve("warm-src"),
+                network.hostA()::startTracked);
+        QemuVm.Config to = new QemuVm.Config(
+                "warm-dst",
+                qemu,
+                plan.accelerator,
+                WARM_UP_RAM_MIB,
+                plan.image.kernel(),
+                plan.image.initrd(),
+                cmdline,
+                true,
+                work.resolve("warm-dst"),
+                network.hostB()::startTracked);
         long start = System.nanoTime();
         AtomicReference<Verdict> verdict = new AtomicReference<>();
         try (QemuVm source = QemuVm.start(from);
-             GuestConsole sourceConsole = GuestConsole.attach("warm-src", source.consoleChannel());
-             QemuVm destination = QemuVm.start(to);
-             GuestConsole destinationConsole = GuestConsole.attach("warm-dst", destination.consoleChannel())) {
+                GuestConsole sourceConsole = GuestConsole.attach("warm-src", source.consoleChannel());
+                QemuVm destination = QemuVm.start(to);
+                GuestConsole destinationConsole = GuestConsole.attach("warm-dst", destination.consoleChannel())) {
             sourceConsole.awaitReady(Duration.ofMinutes(5));
-            MigrationResult result = MigrationRun.run(source, destination, link.destinationUri(), link.sourceUri(),
-                    Duration.ofMinutes(5), MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
-                    vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict), null);
+            MigrationResult result = MigrationRun.run(
+                    source,
+                    destination,
+                    link.destinationUri(),
+                    link.sourceUri(),
+                    Duration.ofMinutes(5),
+                    MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
+                    vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
+                    null);
             if (!result.completed() || !result.guestIntact()) {
-                throw new IllegalStateException("the warm-up migration did not complete intact: " + result.status() + " " + result.detail());
+                throw new IllegalStateException(
+                        "the warm-up migration did not complete intact: " + result.status() + " " + result.detail());
             }
-            out.printf(Locale.ROOT, "bench:   %s warm-up: a %d MiB guest migrated through the same dwcpd in %.1f s (%.1f s with its boot)%n",
-                    label, WARM_UP_RAM_MIB, result.totalMs() / 1000.0, (System.nanoTime() - start) / 1e9);
+            out.printf(
+                    Locale.ROOT,
+                    "bench:   %s warm-up: a %d MiB guest migrated through the same dwcpd in %.1f s (%.1f s with its boot)%n",
+                    label,
+                    WARM_UP_RAM_MIB,
+                    result.totalMs() / 1000.0,
+                    (System.nanoTime() - start) / 1e9);
         }
         // the warm-up's baselines are written in the background: not while the measured migration runs
         awaitBaselines(link);
@@ -416,8 +633,12 @@ public final class Bench implements Callable<Integer> {
         long start = System.nanoTime();
         List<Dwcpd.BaselineCommit> atA = link.source().awaitBaselineCommits(0, BASELINE_COMMIT_TIMEOUT);
         List<Dwcpd.BaselineCommit> atB = link.destination().awaitBaselineCommits(0, BASELINE_COMMIT_TIMEOUT);
-        out.printf(Locale.ROOT, "bench:   baselines written after %.1f s: A %s, B %s%n", (System.nanoTime() - start) / 1e9,
-                describe(atA), describe(atB));
+        out.printf(
+                Locale.ROOT,
+                "bench:   baselines written after %.1f s: A %s, B %s%n",
+                (System.nanoTime() - start) / 1e9,
+                describe(atA),
+                describe(atB));
     }
 
     private static String describe(List<Dwcpd.BaselineCommit> commits) {
@@ -425,7 +646,8 @@ public final class Bench implements Callable<Integer> {
             return "none";
         }
         Dwcpd.BaselineCommit last = commits.get(commits.size() - 1);
-        return last.committed() ? String.format(Locale.ROOT, "%s %d pages", last.state(), last.pages())
+        return last.committed()
+                ? String.format(Locale.ROOT, "%s %d pages", last.state(), last.pages())
                 : last.state() + (last.reason() == null ? "" : " (" + last.reason() + ")");
     }
 
@@ -437,7 +659,8 @@ public final class Bench implements Callable<Integer> {
     }
 
     /** Runs {@code migration} while metering the processes' CPU and sampling the link's byte counter. */
-    private static Measured measured(ProcessCpu.Meter cpu, LongSupplier wireCounter, Supplier<MigrationResult> migration) {
+    private static Measured measured(
+            ProcessCpu.Meter cpu, LongSupplier wireCounter, Supplier<MigrationResult> migration) {
         cpu.start();
         WireSampler wire = WireSampler.start(wireCounter);
         MigrationResult result;
@@ -455,7 +678,8 @@ public final class Bench implements Callable<Integer> {
                 .add(BenchRun.CPU_QEMU_SOURCE, source.pid())
                 .add(BenchRun.CPU_QEMU_DESTINATION, destination.pid());
         if (link != null) {
-            meter.add(BenchRun.CPU_DWCPD_SOURCE, link.source().pid()).add(BenchRun.CPU_DWCPD_DESTINATION, link.destination().pid());
+            meter.add(BenchRun.CPU_DWCPD_SOURCE, link.source().pid())
+                    .add(BenchRun.CPU_DWCPD_DESTINATION, link.destination().pid());
         }
         return meter;
     }
@@ -471,38 +695,64 @@ public final class Bench implements Callable<Integer> {
      * baseline); QEMU alone starts from zero. The row is the second attempt; its detail says what
      * the first took.
      */
-    private BenchRun resumeAfterCancel(TwoHostNetwork network, DwcpLink link, QemuVm source, GuestConsole sourceConsole,
-                                       QemuVm destination, QemuVm.Config destinationConfig, String listenUri, String connectUri,
-                                       Duration limit, String name, String workloadName, QemuBinary qemu, BenchMode mode,
-                                       int repeat, int parallelScenarios, String label, long linkBps) throws InterruptedException {
+    private BenchRun resumeAfterCancel(
+            TwoHostNetwork network,
+            DwcpLink link,
+            QemuVm source,
+            GuestConsole sourceConsole,
+            QemuVm destination,
+            QemuVm.Config destinationConfig,
+            String listenUri,
+            String connectUri,
+            Duration limit,
+            String name,
+            String workloadName,
+            QemuBinary qemu,
+            BenchMode mode,
+            int repeat,
+            int parallelScenarios,
+            String label,
+            long linkBps)
+            throws InterruptedException {
         long wire0 = network.bytesAtoB();
         long start = System.nanoTime();
         AtomicReference<String> cut = new AtomicReference<>();
-        Thread canceller = new Thread(() -> {
-            try {
-                while (cut.get() == null) {
-                    Thread.sleep(100);
-                    var ram = source.qmp().execute("query-migrate").path("ram");
-                    long total = ram.path("total").asLong();
-                    if (total > 0 && total - ram.path("remaining").asLong() >= RESUME_CUT_AT * total) {
-                        network.setCut(true);
-                        source.qmp().execute("migrate_cancel");
-                        cut.set(String.format(Locale.ROOT, "cut at %.1f s, %.0f MiB on the wire", (System.nanoTime() - start) / 1e9,
-                                (network.bytesAtoB() - wire0) / 1048576.0));
+        Thread canceller = new Thread(
+                () -> {
+                    try {
+                        while (cut.get() == null) {
+                            Thread.sleep(100);
+                            var ram = source.qmp().execute("query-migrate").path("ram");
+                            long total = ram.path("total").asLong();
+                            if (total > 0 && total - ram.path("remaining").asLong() >= RESUME_CUT_AT * total) {
+                                network.setCut(true);
+                                source.qmp().execute("migrate_cancel");
+                                cut.set(String.format(
+                                        Locale.ROOT,
+                                        "cut at %.1f s, %.0f MiB on the wire",
+                                        (System.nanoTime() - start) / 1e9,
+                                        (network.bytesAtoB() - wire0) / 1048576.0));
+                            }
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (RuntimeException e) {
+                        cut.compareAndSet(null, "the cut failed: " + e.getMessage());
                     }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                cut.compareAndSet(null, "the cut failed: " + e.getMessage());
-            }
-        }, "bench-resume-cut");
+                },
+                "bench-resume-cut");
         canceller.setDaemon(true);
         canceller.start();
         MigrationResult first;
         try {
-            first = MigrationRun.run(source, destination, listenUri, connectUri, limit,
-                    MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA), vm -> check(sourceConsole, new AtomicReference<>()),
+            first = MigrationRun.run(
+                    source,
+                    destination,
+                    listenUri,
+                    connectUri,
+                    limit,
+                    MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
+                    vm -> check(sourceConsole, new AtomicReference<>()),
                     null);
         } finally {
             cut.compareAndSet(null, "never cut");
@@ -510,30 +760,66 @@ public final class Bench implements Callable<Integer> {
             canceller.join(10_000);
             network.setCut(false);
         }
-        String firstSummary = String.format(Locale.ROOT, "first attempt %s (%s), %.0f MiB on the wire in all",
-                first.status(), cut.get(), (network.bytesAtoB() - wire0) / 1048576.0);
+        String firstSummary = String.format(
+                Locale.ROOT,
+                "first attempt %s (%s), %.0f MiB on the wire in all",
+                first.status(),
+                cut.get(),
+                (network.bytesAtoB() - wire0) / 1048576.0);
         out.println("bench:   " + label + " " + firstSummary + "; now again");
         if (first.status().equals(MigrationResult.COMPLETED)) {
-            return BenchRun.error(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios,
+            return BenchRun.error(
+                    name,
+                    workloadName,
+                    mode.label(),
+                    qemu.label(),
+                    repeat,
+                    parallelScenarios,
                     "the first attempt completed before the cut: " + firstSummary);
         }
         if (link != null) {
             awaitBaselines(link);
         }
         destination.close();
-        QemuVm.Config againConfig = new QemuVm.Config("again", destinationConfig.binary(), destinationConfig.accelerator(),
-                destinationConfig.ramMiB(), destinationConfig.kernel(), destinationConfig.initrd(), destinationConfig.kernelCommandLine(),
-                true, destinationConfig.workDir().resolveSibling("again"), network.hostB()::startTracked);
+        QemuVm.Config againConfig = new QemuVm.Config(
+                "again",
+                destinationConfig.binary(),
+                destinationConfig.accelerator(),
+                destinationConfig.ramMiB(),
+                destinationConfig.kernel(),
+                destinationConfig.initrd(),
+                destinationConfig.kernelCommandLine(),
+                true,
+                destinationConfig.workDir().resolveSibling("again"),
+                network.hostB()::startTracked);
         AtomicReference<Verdict> verdict = new AtomicReference<>();
         try (QemuVm again = QemuVm.start(againConfig);
-             GuestConsole againConsole = GuestConsole.attach("again", again.consoleChannel())) {
+                GuestConsole againConsole = GuestConsole.attach("again", again.consoleChannel())) {
             mode.nativeMode().configure(again.qmp());
-            Measured measured = measured(cpuMeter(source, again, link), network::bytesAtoB,
-                    () -> MigrationRun.run(source, again, listenUri, connectUri, limit,
+            Measured measured = measured(
+                    cpuMeter(source, again, link),
+                    network::bytesAtoB,
+                    () -> MigrationRun.run(
+                            source,
+                            again,
+                            listenUri,
+                            connectUri,
+                            limit,
                             MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
-                            vm -> check(vm == again ? againConsole : sourceConsole, verdict), null));
-            return measured.on(BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, -1,
-                    measured.result()), linkBps).withDetailPrefix(firstSummary + "; ");
+                            vm -> check(vm == again ? againConsole : sourceConsole, verdict),
+                            null));
+            return measured.on(
+                            BenchRun.of(
+                                    name,
+                                    workloadName,
+                                    mode.label(),
+                                    qemu.label(),
+                                    repeat,
+                                    parallelScenarios,
+                                    -1,
+                                    measured.result()),
+                            linkBps)
+                    .withDetailPrefix(firstSummary + "; ");
         }
     }
 
@@ -542,37 +828,87 @@ public final class Bench implements Callable<Integer> {
      * fresh destination QEMU on A, through the same two dwcpd, which now hold the first leg's
      * baseline. The row is the way back; its detail says what the way there took.
      */
-    private BenchRun migrateBack(TwoHostNetwork network, DwcpLink link, QemuVm guest, GuestConsole guestConsole,
-                                 QemuVm.Config config, Path work, Duration limit, String name, String workloadName,
-                                 QemuBinary qemu, BenchMode mode, int repeat, int parallelScenarios, String label,
-                                 MigrationResult there, long linkBps) throws InterruptedException {
+    private BenchRun migrateBack(
+            TwoHostNetwork network,
+            DwcpLink link,
+            QemuVm guest,
+            GuestConsole guestConsole,
+            QemuVm.Config config,
+            Path work,
+            Duration limit,
+            String name,
+            String workloadName,
+            QemuBinary qemu,
+            BenchMode mode,
+            int repeat,
+            int parallelScenarios,
+            String label,
+            MigrationResult there,
+            long linkBps)
+            throws InterruptedException {
         if (!there.status().equals(MigrationResult.COMPLETED) || !there.guestIntact()) {
-            return BenchRun.error(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios,
+            return BenchRun.error(
+                    name,
+                    workloadName,
+                    mode.label(),
+                    qemu.label(),
+                    repeat,
+                    parallelScenarios,
                     "the way there did not complete intact: " + there.status() + " " + there.detail());
         }
-        String thereSummary = String.format(Locale.ROOT, "way there %.1f s, %.0f MiB on the wire", there.totalMs() / 1000.0,
+        String thereSummary = String.format(
+                Locale.ROOT,
+                "way there %.1f s, %.0f MiB on the wire",
+                there.totalMs() / 1000.0,
                 there.wireBytes() / 1048576.0);
         out.println("bench:   " + label + " " + thereSummary + "; now back from B to A");
         // both dwcpd write their baselines in the background once the session completed: the way
         // back starts when each says it is done (A's is the one the way back refers to)
         awaitBaselines(link);
-        QemuVm.Config backConfig = new QemuVm.Config("back", config.binary(), config.accelerator(), config.ramMiB(),
-                config.kernel(), config.initrd(), config.kernelCommandLine(), true, work.resolve("back"),
+        QemuVm.Config backConfig = new QemuVm.Config(
+                "back",
+                config.binary(),
+                config.accelerator(),
+                config.ramMiB(),
+                config.kernel(),
+                config.initrd(),
+                config.kernelCommandLine(),
+                true,
+                work.resolve("back"),
                 network.hostA()::startTracked);
         AtomicReference<Verdict> verdict = new AtomicReference<>();
         try (QemuVm back = QemuVm.start(backConfig);
-             GuestConsole backConsole = GuestConsole.attach("back", back.consoleChannel())) {
+                GuestConsole backConsole = GuestConsole.attach("back", back.consoleChannel())) {
             mode.nativeMode().configure(back.qmp());
             // the way back: B's dwcpd is the source end, A's the destination end
             ProcessCpu.Meter cpu = new ProcessCpu.Meter()
-                    .add(BenchRun.CPU_QEMU_SOURCE, guest.pid()).add(BenchRun.CPU_QEMU_DESTINATION, back.pid())
-                    .add(BenchRun.CPU_DWCPD_SOURCE, link.destination().pid()).add(BenchRun.CPU_DWCPD_DESTINATION, link.source().pid());
-            Measured measured = measured(cpu, network::bytesBtoA,
-                    () -> MigrationRun.run(guest, back, link.reverseDestinationUri(), link.reverseSourceUri(),
-                            limit, MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB),
-                            vm -> check(vm == back ? backConsole : guestConsole, verdict), null));
-            return measured.on(BenchRun.of(name, workloadName, mode.label(), qemu.label(), repeat, parallelScenarios, -1,
-                            measured.result()), linkBps)
+                    .add(BenchRun.CPU_QEMU_SOURCE, guest.pid())
+                    .add(BenchRun.CPU_QEMU_DESTINATION, back.pid())
+                    .add(BenchRun.CPU_DWCPD_SOURCE, link.destination().pid())
+                    .add(BenchRun.CPU_DWCPD_DESTINATION, link.source().pid());
+            Measured measured = measured(
+                    cpu,
+                    network::bytesBtoA,
+                    () -> MigrationRun.run(
+                            guest,
+                            back,
+                            link.reverseDestinationUri(),
+                            link.reverseSourceUri(),
+                            limit,
+                            MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB),
+                            vm -> check(vm == back ? backConsole : guestConsole, verdict),
+                            null));
+            return measured.on(
+                            BenchRun.of(
+                                    name,
+                                    workloadName,
+                                    mode.label(),
+                                    qemu.label(),
+                                    repeat,
+                                    parallelScenarios,
+                                    -1,
+                                    measured.result()),
+                            linkBps)
                     .withDetailPrefix(thereSummary + "; ");
         }
     }
@@ -582,48 +918,75 @@ public final class Bench implements Callable<Integer> {
      * TCP stream ({@code tcp-cubic}, {@code tcp-bbr}) or through two dwcpd ({@code amst}); the
      * goodput counts the payload that arrived during the window.
      */
-    private BenchRun runTransport(TwoHostNetwork network, Scenario scenario, BenchMode mode, int repeat,
-                                  int parallelScenarios) {
+    private BenchRun runTransport(
+            TwoHostNetwork network, Scenario scenario, BenchMode mode, int repeat, int parallelScenarios) {
         String name = shortName(scenario);
         setCongestionControl(network, mode.congestionControl());
         try {
             if (mode.dwcpSettings() == null) {
                 try (TcpBulkTransfer transfer = TcpBulkTransfer.start(network.hostA(), network.hostB(), 5201, 1)) {
-                    return measure(transfer, name, mode, repeat, parallelScenarios, scenario,
+                    return measure(
+                            transfer,
+                            name,
+                            mode,
+                            repeat,
+                            parallelScenarios,
+                            scenario,
                             "1 TCP stream, " + mode.congestionControl());
                 }
             }
-            try (DwcpLink link = DwcpLink.start(network, TrackedProcess.STATE_DIR.resolve("bench-dwcp").resolve(name),
-                    dwcpSettings(mode));
-                 TcpBulkTransfer transfer = TcpBulkTransfer.overUnixSockets(link.destination().peerSocket(DwcpLink.B),
-                         link.source().peerSocket(DwcpLink.B), Duration.ofSeconds(30))) {
+            try (DwcpLink link = DwcpLink.start(
+                            network,
+                            TrackedProcess.STATE_DIR.resolve("bench-dwcp").resolve(name),
+                            dwcpSettings(mode));
+                    TcpBulkTransfer transfer = TcpBulkTransfer.overUnixSockets(
+                            link.destination().peerSocket(DwcpLink.B),
+                            link.source().peerSocket(DwcpLink.B),
+                            Duration.ofSeconds(30))) {
                 BenchRun run = measure(transfer, name, mode, repeat, parallelScenarios, scenario, "");
                 String streams = link.source().metric("dwcp_session_streams", "").stream()
-                        .mapToObj(v -> String.format(Locale.ROOT, "%.0f", v)).findFirst().orElse("?");
-                return BenchRun.transport(run.scenario(), run.mode(), repeat, parallelScenarios, run.wireBytes(),
-                        run.elapsedMs(), run.linkBitsPerSecond(), "dwcpd tunnel, " + streams + " streams at the end");
+                        .mapToObj(v -> String.format(Locale.ROOT, "%.0f", v))
+                        .findFirst()
+                        .orElse("?");
+                return BenchRun.transport(
+                        run.scenario(),
+                        run.mode(),
+                        repeat,
+                        parallelScenarios,
+                        run.wireBytes(),
+                        run.elapsedMs(),
+                        run.linkBitsPerSecond(),
+                        "dwcpd tunnel, " + streams + " streams at the end");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return BenchRun.error(name, "-", mode.label(), "-", repeat, parallelScenarios, "interrupted");
         } catch (RuntimeException e) {
             out.println("bench:   " + mode.label() + " error: " + e.getMessage());
-            return BenchRun.error(name, "-", mode.label(), "-", repeat, parallelScenarios, String.valueOf(e.getMessage()));
+            return BenchRun.error(
+                    name, "-", mode.label(), "-", repeat, parallelScenarios, String.valueOf(e.getMessage()));
         } finally {
             setCongestionControl(network, BenchMode.STOCK_CONGESTION_CONTROL);
         }
     }
 
-    private static BenchRun measure(TcpBulkTransfer transfer, String name, BenchMode mode, int repeat,
-                                    int parallelScenarios, Scenario scenario, String detail) throws InterruptedException {
+    private static BenchRun measure(
+            TcpBulkTransfer transfer,
+            String name,
+            BenchMode mode,
+            int repeat,
+            int parallelScenarios,
+            Scenario scenario,
+            String detail)
+            throws InterruptedException {
         Thread.sleep(TRANSPORT_WARM_UP.toMillis());
         long startBytes = transfer.receivedBytes();
         long start = System.nanoTime();
         Thread.sleep(TRANSPORT_WINDOW.toMillis());
         long bytes = transfer.receivedBytes() - startBytes;
         long windowMs = (System.nanoTime() - start) / 1_000_000;
-        return BenchRun.transport(name, mode.label(), repeat, parallelScenarios, bytes, windowMs,
-                scenario.rateBitsPerSecond(), detail);
+        return BenchRun.transport(
+                name, mode.label(), repeat, parallelScenarios, bytes, windowMs, scenario.rateBitsPerSecond(), detail);
     }
 
     /** The mode's dwcpd settings with the --dwcpd-set ones over them. */
@@ -677,8 +1040,9 @@ public final class Bench implements Callable<Integer> {
             case "light" -> WorkloadSpec.light();
             case "heavy" -> WorkloadSpec.heavy();
             case "app" -> WorkloadSpec.app();
-            default -> throw new CommandLine.ParameterException(new CommandLine(new Bench()),
-                    "unknown workload '" + name + "' (expected light, heavy or app)");
+            default ->
+                throw new CommandLine.ParameterException(
+                        new CommandLine(new Bench()), "unknown workload '" + name + "' (expected light, heavy or app)");
         };
     }
 
@@ -688,7 +1052,11 @@ public final class Bench implements Callable<Integer> {
             Files.createDirectories(parent);
             Path tmp = parent.resolve(json.getFileName() + ".tmp");
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), runs);
-            Files.move(tmp, json, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    tmp,
+                    json,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot write " + json, e);
         }

@@ -1,7 +1,6 @@
 package io.dwcp.bench;
 
 import io.dwcp.testbed.qemu.NativeMode;
-
 import java.util.List;
 import java.util.Map;
 
@@ -27,16 +26,37 @@ import java.util.Map;
  *       ({@code amst}).</li>
  * </ul>
  */
-record BenchMode(String label, Kind kind, NativeMode nativeMode, String congestionControl, Map<String, String> dwcpSettings) {
-    enum Kind { NATIVE, TUNNEL, TRANSPORT }
+record BenchMode(
+        String label, Kind kind, NativeMode nativeMode, String congestionControl, Map<String, String> dwcpSettings) {
+    enum Kind {
+        NATIVE,
+        TUNNEL,
+        TRANSPORT
+    }
 
     static final String STOCK_CONGESTION_CONTROL = "cubic";
     static final List<String> DEFAULTS = List.of("precopy", "multifd", "multifd-zstd", "xbzrle", "precopy-bbr");
     /** The order of rows in the tables (then alphabetical). */
-    static final List<String> ORDER = List.of("precopy", "multifd", "multifd-zstd", "xbzrle", "precopy-bbr",
-            "precopy-resume", "multifd-resume", "multifd-zstd-resume", "dwcp-passthrough", "dwcp-passthrough-warm", "dwcp", "dwcp-warm", "dwcp-multifd", "dwcp-multifd-warm",
-            "dwcp-back", "dwcp-resume",
-            "tcp-cubic", "tcp-bbr", "amst");
+    static final List<String> ORDER = List.of(
+            "precopy",
+            "multifd",
+            "multifd-zstd",
+            "xbzrle",
+            "precopy-bbr",
+            "precopy-resume",
+            "multifd-resume",
+            "multifd-zstd-resume",
+            "dwcp-passthrough",
+            "dwcp-passthrough-warm",
+            "dwcp",
+            "dwcp-warm",
+            "dwcp-multifd",
+            "dwcp-multifd-warm",
+            "dwcp-back",
+            "dwcp-resume",
+            "tcp-cubic",
+            "tcp-bbr",
+            "amst");
     /** Suffix of a mode whose first attempt is cut at 80 % of the pages, then started again. */
     static final String RESUME_SUFFIX = "-resume";
     /** Suffix of a tunnel mode whose daemons carried a warm-up migration first. */
@@ -61,8 +81,8 @@ record BenchMode(String label, Kind kind, NativeMode nativeMode, String congesti
         if (label.endsWith(RESUME_SUFFIX)) {
             BenchMode once = parse(label.substring(0, label.length() - RESUME_SUFFIX.length()));
             if (once.isTransport() || once.roundTrip() || once.warm()) {
-                throw new IllegalArgumentException("'" + label + "': only QEMU's modes and dwcp, dwcp-passthrough, dwcp-multifd have a"
-                        + " resume variant");
+                throw new IllegalArgumentException("'" + label
+                        + "': only QEMU's modes and dwcp, dwcp-passthrough, dwcp-multifd have a" + " resume variant");
             }
             return new BenchMode(label, once.kind(), once.nativeMode(), once.congestionControl(), once.dwcpSettings());
         }
@@ -70,12 +90,21 @@ record BenchMode(String label, Kind kind, NativeMode nativeMode, String congesti
             case "tcp-cubic" -> new BenchMode(label, Kind.TRANSPORT, null, "cubic", null);
             case "tcp-bbr" -> new BenchMode(label, Kind.TRANSPORT, null, "bbr", null);
             case "amst" -> new BenchMode(label, Kind.TRANSPORT, null, STOCK_CONGESTION_CONTROL, PASSTHROUGH);
-            case "dwcp-passthrough" -> new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, PASSTHROUGH);
-            case "dwcp", "dwcp-back" -> new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, HDE);
+            case "dwcp-passthrough" ->
+                new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, PASSTHROUGH);
+            case "dwcp", "dwcp-back" ->
+                new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, HDE);
             case "dwcp-multifd" -> new BenchMode(label, Kind.TUNNEL, NativeMode.MULTIFD, STOCK_CONGESTION_CONTROL, HDE);
-            default -> label.endsWith("-bbr")
-                    ? new BenchMode(label, Kind.NATIVE, NativeMode.fromLabel(label.substring(0, label.length() - 4)), "bbr", null)
-                    : new BenchMode(label, Kind.NATIVE, NativeMode.fromLabel(label), STOCK_CONGESTION_CONTROL, null);
+            default ->
+                label.endsWith("-bbr")
+                        ? new BenchMode(
+                                label,
+                                Kind.NATIVE,
+                                NativeMode.fromLabel(label.substring(0, label.length() - 4)),
+                                "bbr",
+                                null)
+                        : new BenchMode(
+                                label, Kind.NATIVE, NativeMode.fromLabel(label), STOCK_CONGESTION_CONTROL, null);
         };
     }
 

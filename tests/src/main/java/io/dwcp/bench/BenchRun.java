@@ -34,42 +34,84 @@ public record BenchRun(
 
     /** Keys of {@link #cpuSeconds}: CPU seconds (user + system) each process spent during the migration. */
     static final String CPU_QEMU_SOURCE = "qemu-src";
+
     static final String CPU_QEMU_DESTINATION = "qemu-dst";
     static final String CPU_DWCPD_SOURCE = "dwcpd-src";
     static final String CPU_DWCPD_DESTINATION = "dwcpd-dst";
 
     public BenchRun {
-        cpuSeconds = cpuSeconds == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(cpuSeconds));
+        cpuSeconds = cpuSeconds == null
+                ? java.util.Map.of()
+                : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(cpuSeconds));
     }
 
     /** The status of a transport run (a goodput measurement, no guest). */
     static final String MEASURED = "measured";
 
     /** @param dirtyRate the hot-page writes per second the guest achieved from READY to its verdict */
-    static BenchRun of(String scenario, String workload, String mode, String qemu, int repeat, int parallel,
-                       long dirtyRate, MigrationResult r) {
-        return new BenchRun(scenario, workload, mode, qemu, repeat, r.status(), r.totalMs(), r.downtimeMs(),
-                r.qemuDowntimeMs(), r.wireBytes(), r.reverseWireBytes(), r.guestRamBytes(), r.pagesNormal(),
-                r.pagesZero(), r.iterations(), r.guestIntact(), r.detail(), r.elapsedMs(), r.qemuRemainingBytes(),
-                parallel, dirtyRate, 0, 0, null, 0, 0);
+    static BenchRun of(
+            String scenario,
+            String workload,
+            String mode,
+            String qemu,
+            int repeat,
+            int parallel,
+            long dirtyRate,
+            MigrationResult r) {
+        return new BenchRun(
+                scenario,
+                workload,
+                mode,
+                qemu,
+                repeat,
+                r.status(),
+                r.totalMs(),
+                r.downtimeMs(),
+                r.qemuDowntimeMs(),
+                r.wireBytes(),
+                r.reverseWireBytes(),
+                r.guestRamBytes(),
+                r.pagesNormal(),
+                r.pagesZero(),
+                r.iterations(),
+                r.guestIntact(),
+                r.detail(),
+                r.elapsedMs(),
+                r.qemuRemainingBytes(),
+                parallel,
+                dirtyRate,
+                0,
+                0,
+                null,
+                0,
+                0);
     }
 
     /**
      * A transport run: {@code bytes} of payload arrived in {@code windowMs} over a link of
      * {@code linkBps} (its configured rate, the mean for a trace).
      */
-    static BenchRun transport(String scenario, String mode, int repeat, int parallel, long bytes, long windowMs,
-                              long linkBps, String detail) {
+    static BenchRun transport(
+            String scenario,
+            String mode,
+            int repeat,
+            int parallel,
+            long bytes,
+            long windowMs,
+            long linkBps,
+            String detail) {
         long goodput = windowMs <= 0 ? 0 : bytes * 8000 / windowMs;
-        return new BenchRun(scenario, "-", mode, "-", repeat, MEASURED, -1, -1, -1, bytes, 0, 0, 0, 0, 0,
-                true, detail, windowMs, -1, parallel, -1, goodput, linkBps, null, 0, 0);
+        return new BenchRun(
+                scenario, "-", mode, "-", repeat, MEASURED, -1, -1, -1, bytes, 0, 0, 0, 0, 0, true, detail, windowMs,
+                -1, parallel, -1, goodput, linkBps, null, 0, 0);
     }
 
     /** A run that could not even start its migration (a guest that did not boot, ...): kept, never hidden. */
-    static BenchRun error(String scenario, String workload, String mode, String qemu, int repeat, int parallel,
-                          String detail) {
-        return new BenchRun(scenario, workload, mode, qemu, repeat, "error", -1, -1, -1, 0, 0, 0, 0, 0, 0,
-                false, detail, -1, -1, parallel, -1, 0, 0, null, 0, 0);
+    static BenchRun error(
+            String scenario, String workload, String mode, String qemu, int repeat, int parallel, String detail) {
+        return new BenchRun(
+                scenario, workload, mode, qemu, repeat, "error", -1, -1, -1, 0, 0, 0, 0, 0, 0, false, detail, -1, -1,
+                parallel, -1, 0, 0, null, 0, 0);
     }
 
     /** Goodput on the wire in Mbit/s over the whole migration (or until it was cancelled). */
@@ -79,10 +121,33 @@ public record BenchRun(
 
     /** The same run with {@code prefix} put before its detail. */
     BenchRun withDetailPrefix(String prefix) {
-        return new BenchRun(scenario, workload, mode, qemu, repeat, status, totalMs, downtimeMs, qemuDowntimeMs, wireBytes,
-                reverseWireBytes, guestRamBytes, pagesNormal, pagesZero, iterations, guestIntact, prefix + detail, elapsedMs,
-                qemuRemainingBytes, parallelScenarios, achievedDirtyPagesPerSecond, goodputBitsPerSecond, linkBitsPerSecond,
-                cpuSeconds, bulkWireBitsPerSecond, first5sWireBitsPerSecond);
+        return new BenchRun(
+                scenario,
+                workload,
+                mode,
+                qemu,
+                repeat,
+                status,
+                totalMs,
+                downtimeMs,
+                qemuDowntimeMs,
+                wireBytes,
+                reverseWireBytes,
+                guestRamBytes,
+                pagesNormal,
+                pagesZero,
+                iterations,
+                guestIntact,
+                prefix + detail,
+                elapsedMs,
+                qemuRemainingBytes,
+                parallelScenarios,
+                achievedDirtyPagesPerSecond,
+                goodputBitsPerSecond,
+                linkBitsPerSecond,
+                cpuSeconds,
+                bulkWireBitsPerSecond,
+                first5sWireBitsPerSecond);
     }
 
     /**
@@ -90,10 +155,33 @@ public record BenchRun(
      * its first 5 s (the ramp-up), over a link of {@code linkBps}.
      */
     BenchRun withResources(java.util.Map<String, Double> cpu, long bulkBps, long linkBps, long first5sBps) {
-        return new BenchRun(scenario, workload, mode, qemu, repeat, status, totalMs, downtimeMs, qemuDowntimeMs, wireBytes,
-                reverseWireBytes, guestRamBytes, pagesNormal, pagesZero, iterations, guestIntact, detail, elapsedMs,
-                qemuRemainingBytes, parallelScenarios, achievedDirtyPagesPerSecond, goodputBitsPerSecond, linkBps,
-                cpu, bulkBps, first5sBps);
+        return new BenchRun(
+                scenario,
+                workload,
+                mode,
+                qemu,
+                repeat,
+                status,
+                totalMs,
+                downtimeMs,
+                qemuDowntimeMs,
+                wireBytes,
+                reverseWireBytes,
+                guestRamBytes,
+                pagesNormal,
+                pagesZero,
+                iterations,
+                guestIntact,
+                detail,
+                elapsedMs,
+                qemuRemainingBytes,
+                parallelScenarios,
+                achievedDirtyPagesPerSecond,
+                goodputBitsPerSecond,
+                linkBps,
+                cpu,
+                bulkBps,
+                first5sBps);
     }
 
     /** CPU seconds of one process per GiB of guest RAM, or -1 when not measured. */
@@ -107,7 +195,9 @@ public record BenchRun(
 
     /** The bulk phase's wire rate as a share of the link's rate, or -1 when either is unknown. */
     double bulkLinkUse() {
-        return bulkWireBitsPerSecond <= 0 || linkBitsPerSecond <= 0 ? -1 : (double) bulkWireBitsPerSecond / linkBitsPerSecond;
+        return bulkWireBitsPerSecond <= 0 || linkBitsPerSecond <= 0
+                ? -1
+                : (double) bulkWireBitsPerSecond / linkBitsPerSecond;
     }
 
     boolean isTransport() {

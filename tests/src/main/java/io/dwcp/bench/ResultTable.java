@@ -23,7 +23,9 @@ final class ResultTable {
         List<BenchRun> transport = all.stream().filter(BenchRun::isTransport).toList();
         List<BenchRun> runs = all.stream().filter(r -> !r.isTransport()).toList();
         String migrations = runs.isEmpty() ? "" : renderMigrations(runs);
-        return transport.isEmpty() ? migrations : migrations + (migrations.isEmpty() ? "" : "\n") + renderTransport(transport);
+        return transport.isEmpty()
+                ? migrations
+                : migrations + (migrations.isEmpty() ? "" : "\n") + renderTransport(transport);
     }
 
     /**
@@ -32,54 +34,97 @@ final class ResultTable {
      */
     static String renderTransport(Collection<BenchRun> runs) {
         Map<Cell, List<BenchRun>> cells = new LinkedHashMap<>();
-        runs.stream().sorted(Comparator.comparing(BenchRun::scenario).thenComparing(r -> modeRank(r.mode())))
-                .forEach(run -> cells.computeIfAbsent(new Cell(run.scenario(), "-", "-", run.mode()), c -> new ArrayList<>()).add(run));
+        runs.stream()
+                .sorted(Comparator.comparing(BenchRun::scenario).thenComparing(r -> modeRank(r.mode())))
+                .forEach(run -> cells.computeIfAbsent(
+                                new Cell(run.scenario(), "-", "-", run.mode()), c -> new ArrayList<>())
+                        .add(run));
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%-4s %-10s %-10s %-30s %-10s%n",
-                "scen", "transport", "link", "goodput Mbit/s (med [min-max])", "of link"));
+        out.append(String.format(
+                Locale.ROOT,
+                "%-4s %-10s %-10s %-30s %-10s%n",
+                "scen",
+                "transport",
+                "link",
+                "goodput Mbit/s (med [min-max])",
+                "of link"));
         for (Map.Entry<Cell, List<BenchRun>> entry : cells.entrySet()) {
-            List<BenchRun> measured = entry.getValue().stream().filter(r -> r.goodputBitsPerSecond() > 0).toList();
+            List<BenchRun> measured = entry.getValue().stream()
+                    .filter(r -> r.goodputBitsPerSecond() > 0)
+                    .toList();
             long link = entry.getValue().get(0).linkBitsPerSecond();
-            String goodput = measured.isEmpty() ? entry.getValue().get(0).status() + ": " + entry.getValue().get(0).detail()
+            String goodput = measured.isEmpty()
+                    ? entry.getValue().get(0).status() + ": "
+                            + entry.getValue().get(0).detail()
                     : triple(measured, BenchRun::goodputBitsPerSecond, 1e6, "%.0f");
-            String share = measured.isEmpty() || link <= 0 ? "-"
-                    : String.format(Locale.ROOT, "%.0f %%", 100.0 * median(measured, BenchRun::goodputBitsPerSecond) / link);
-            out.append(String.format(Locale.ROOT, "%-4s %-10s %-10s %-30s %-10s%n", entry.getKey().scenario(),
-                    entry.getKey().mode(), link <= 0 ? "-" : String.format(Locale.ROOT, "%.0f M", link / 1e6), goodput, share));
+            String share = measured.isEmpty() || link <= 0
+                    ? "-"
+                    : String.format(
+                            Locale.ROOT, "%.0f %%", 100.0 * median(measured, BenchRun::goodputBitsPerSecond) / link);
+            out.append(String.format(
+                    Locale.ROOT,
+                    "%-4s %-10s %-10s %-30s %-10s%n",
+                    entry.getKey().scenario(),
+                    entry.getKey().mode(),
+                    link <= 0 ? "-" : String.format(Locale.ROOT, "%.0f M", link / 1e6),
+                    goodput,
+                    share));
         }
         return out.toString();
     }
 
     private static String renderMigrations(Collection<BenchRun> runs) {
         Map<Cell, List<BenchRun>> cells = new LinkedHashMap<>();
-        List<BenchRun> ordered = runs.stream().sorted(Comparator
-                .comparing(BenchRun::scenario)
-                .thenComparing(r -> r.workload().equals("light") ? 0 : r.workload().equals("heavy") ? 1 : 2)
-                .thenComparing(BenchRun::qemu)
-                .thenComparing(r -> modeRank(r.mode()))
-                .thenComparing(BenchRun::mode)).toList();
+        List<BenchRun> ordered = runs.stream()
+                .sorted(Comparator.comparing(BenchRun::scenario)
+                        .thenComparing(r ->
+                                r.workload().equals("light") ? 0 : r.workload().equals("heavy") ? 1 : 2)
+                        .thenComparing(BenchRun::qemu)
+                        .thenComparing(r -> modeRank(r.mode()))
+                        .thenComparing(BenchRun::mode))
+                .toList();
         for (BenchRun run : ordered) {
-            cells.computeIfAbsent(new Cell(run.scenario(), run.workload(), run.qemu(), run.mode()), c -> new ArrayList<>())
+            cells.computeIfAbsent(
+                            new Cell(run.scenario(), run.workload(), run.qemu(), run.mode()), c -> new ArrayList<>())
                     .add(run);
         }
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s %-23s %-8s%n",
-                "scen", "load", "qemu", "mode", "converged", "intact", "total s (med [min-max])",
-                "downtime ms", "wire MiB (med [min-max])", "vs precopy t/B", "vs best t", "dirty/s",
-                "dwcpd CPU-s/GiB src/dst", "bulk link use"));
+        out.append(String.format(
+                Locale.ROOT,
+                "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s %-23s %-8s%n",
+                "scen",
+                "load",
+                "qemu",
+                "mode",
+                "converged",
+                "intact",
+                "total s (med [min-max])",
+                "downtime ms",
+                "wire MiB (med [min-max])",
+                "vs precopy t/B",
+                "vs best t",
+                "dirty/s",
+                "dwcpd CPU-s/GiB src/dst",
+                "bulk link use"));
         for (Map.Entry<Cell, List<BenchRun>> entry : cells.entrySet()) {
             Cell cell = entry.getKey();
             List<BenchRun> all = entry.getValue();
             List<BenchRun> done = all.stream().filter(BenchRun::completed).toList();
             long intact = all.stream().filter(BenchRun::guestIntact).count();
             String total = done.isEmpty() ? notConverged(all) : triple(done, BenchRun::totalMs, 1000.0, "%.1f");
-            String downtime = done.isEmpty() ? "-" : String.format(Locale.ROOT, "%d", median(done, BenchRun::downtimeMs));
+            String downtime =
+                    done.isEmpty() ? "-" : String.format(Locale.ROOT, "%d", median(done, BenchRun::downtimeMs));
             String wire = done.isEmpty() ? "-" : triple(done, BenchRun::wireBytes, 1 << 20, "%.0f");
-            List<BenchRun> baseline = cells.getOrDefault(new Cell(cell.scenario(), cell.workload(), cell.qemu(), "precopy"),
-                    List.of()).stream().filter(BenchRun::completed).toList();
+            List<BenchRun> baseline = cells
+                    .getOrDefault(new Cell(cell.scenario(), cell.workload(), cell.qemu(), "precopy"), List.of())
+                    .stream()
+                    .filter(BenchRun::completed)
+                    .toList();
             String ratio = "-";
             if (!done.isEmpty() && !baseline.isEmpty()) {
-                ratio = String.format(Locale.ROOT, "%.2f/%.2f",
+                ratio = String.format(
+                        Locale.ROOT,
+                        "%.2f/%.2f",
                         (double) median(done, BenchRun::totalMs) / median(baseline, BenchRun::totalMs),
                         (double) median(done, BenchRun::wireBytes) / median(baseline, BenchRun::wireBytes));
             }
@@ -88,12 +133,27 @@ final class ResultTable {
             if (!done.isEmpty() && bestNative > 0) {
                 best = String.format(Locale.ROOT, "%.2f", (double) median(done, BenchRun::totalMs) / bestNative);
             }
-            List<BenchRun> rated = all.stream().filter(r -> r.achievedDirtyPagesPerSecond() >= 0).toList();
+            List<BenchRun> rated = all.stream()
+                    .filter(r -> r.achievedDirtyPagesPerSecond() >= 0)
+                    .toList();
             String dirty = rated.isEmpty() ? "-" : Long.toString(median(rated, BenchRun::achievedDirtyPagesPerSecond));
-            out.append(String.format(Locale.ROOT, "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s %-23s %-8s%n",
-                    cell.scenario(), cell.workload(), cell.qemu(), cell.mode(),
-                    done.size() + "/" + all.size(), intact + "/" + all.size(), total, downtime, wire, ratio, best, dirty,
-                    dwcpdCpu(all), linkUse(all)));
+            out.append(String.format(
+                    Locale.ROOT,
+                    "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s %-23s %-8s%n",
+                    cell.scenario(),
+                    cell.workload(),
+                    cell.qemu(),
+                    cell.mode(),
+                    done.size() + "/" + all.size(),
+                    intact + "/" + all.size(),
+                    total,
+                    downtime,
+                    wire,
+                    ratio,
+                    best,
+                    dirty,
+                    dwcpdCpu(all),
+                    linkUse(all)));
         }
         return out.toString();
     }
@@ -113,7 +173,8 @@ final class ResultTable {
 
     /** The median of the values that were measured (non-negative), or -1 when none was. */
     private static double medianOf(List<BenchRun> runs, java.util.function.ToDoubleFunction<BenchRun> measure) {
-        double[] values = runs.stream().mapToDouble(measure).filter(v -> v >= 0).sorted().toArray();
+        double[] values =
+                runs.stream().mapToDouble(measure).filter(v -> v >= 0).sorted().toArray();
         int n = values.length;
         if (n == 0) {
             return -1;
@@ -129,8 +190,10 @@ final class ResultTable {
         long best = 0;
         for (Map.Entry<Cell, List<BenchRun>> entry : cells.entrySet()) {
             Cell other = entry.getKey();
-            if (other.scenario().equals(cell.scenario()) && other.workload().equals(cell.workload())
-                    && other.qemu().equals(cell.qemu()) && !other.mode().startsWith("dwcp")
+            if (other.scenario().equals(cell.scenario())
+                    && other.workload().equals(cell.workload())
+                    && other.qemu().equals(cell.qemu())
+                    && !other.mode().startsWith("dwcp")
                     && entry.getValue().stream().allMatch(BenchRun::completed)) {
                 long total = median(entry.getValue(), BenchRun::totalMs);
                 best = best == 0 ? total : Math.min(best, total);
@@ -150,15 +213,25 @@ final class ResultTable {
         if (measured.isEmpty()) {
             return runs.get(0).status();
         }
-        double[] rates = measured.stream().mapToDouble(BenchRun::wireMbitPerSecond).sorted().toArray();
-        return String.format(Locale.ROOT, "n/c %.0fs @%.1f Mbit/s", median(measured, BenchRun::elapsedMs) / 1000.0,
+        double[] rates = measured.stream()
+                .mapToDouble(BenchRun::wireMbitPerSecond)
+                .sorted()
+                .toArray();
+        return String.format(
+                Locale.ROOT,
+                "n/c %.0fs @%.1f Mbit/s",
+                median(measured, BenchRun::elapsedMs) / 1000.0,
                 rates[rates.length / 2]);
     }
 
     private static String triple(List<BenchRun> runs, ToLongFunction<BenchRun> measure, double unit, String format) {
         long[] values = runs.stream().mapToLong(measure).sorted().toArray();
-        return String.format(Locale.ROOT, format + " [" + format + "-" + format + "]",
-                median(runs, measure) / unit, values[0] / unit, values[values.length - 1] / unit);
+        return String.format(
+                Locale.ROOT,
+                format + " [" + format + "-" + format + "]",
+                median(runs, measure) / unit,
+                values[0] / unit,
+                values[values.length - 1] / unit);
     }
 
     static long median(List<BenchRun> runs, ToLongFunction<BenchRun> measure) {

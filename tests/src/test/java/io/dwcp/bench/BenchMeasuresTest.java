@@ -1,14 +1,13 @@
 package io.dwcp.bench;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class BenchMeasuresTest {
     @Test
@@ -22,7 +21,10 @@ class BenchMeasuresTest {
     @Test
     void ownProcessCpuGrowsWithWork() {
         long pid = ProcessHandle.current().pid();
-        ProcessCpu.Meter meter = new ProcessCpu.Meter().add("self", pid).add("gone", Long.MAX_VALUE).start();
+        ProcessCpu.Meter meter = new ProcessCpu.Meter()
+                .add("self", pid)
+                .add("gone", Long.MAX_VALUE)
+                .start();
         // busy until this thread itself used 0.3 s of CPU, however loaded the machine is
         java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
         long until = threads.getCurrentThreadCpuTime() + 300_000_000L;
@@ -56,10 +58,38 @@ class BenchMeasuresTest {
     @Test
     void tableShowsDwcpdCpuPerGibAndLinkUse() {
         BenchRun run = BenchRun.error("S2", "light", "dwcp", "10", 1, 1, "x")
-                .withResources(Map.of(BenchRun.CPU_DWCPD_SOURCE, 3.0, BenchRun.CPU_DWCPD_DESTINATION, 1.5), 400_000_000L, 500_000_000L, 0);
-        BenchRun sized = new BenchRun(run.scenario(), run.workload(), run.mode(), run.qemu(), 1, "completed", 10_000, 100, 100,
-                1 << 30, 0, 2L << 30, 0, 0, 1, true, "", 10_000, 0, 1, 1, 0, run.linkBitsPerSecond(), run.cpuSeconds(),
-                run.bulkWireBitsPerSecond(), 0);
+                .withResources(
+                        Map.of(BenchRun.CPU_DWCPD_SOURCE, 3.0, BenchRun.CPU_DWCPD_DESTINATION, 1.5),
+                        400_000_000L,
+                        500_000_000L,
+                        0);
+        BenchRun sized = new BenchRun(
+                run.scenario(),
+                run.workload(),
+                run.mode(),
+                run.qemu(),
+                1,
+                "completed",
+                10_000,
+                100,
+                100,
+                1 << 30,
+                0,
+                2L << 30,
+                0,
+                0,
+                1,
+                true,
+                "",
+                10_000,
+                0,
+                1,
+                1,
+                0,
+                run.linkBitsPerSecond(),
+                run.cpuSeconds(),
+                run.bulkWireBitsPerSecond(),
+                0);
         assertEquals("1.5/0.8", ResultTable.dwcpdCpu(List.of(sized)));
         assertEquals("80 %", ResultTable.linkUse(List.of(sized)));
         String table = ResultTable.render(List.of(sized));

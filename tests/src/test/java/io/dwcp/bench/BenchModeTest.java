@@ -1,12 +1,12 @@
 package io.dwcp.bench;
 
-import io.dwcp.testbed.qemu.NativeMode;
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dwcp.testbed.qemu.NativeMode;
+import org.junit.jupiter.api.Test;
 
 class BenchModeTest {
     @Test

@@ -1,5 +1,7 @@
 package io.dwcp.gossip.netty;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.config.HostAndPort;
 import io.dwcp.gossip.GossipCodec;
 import io.dwcp.gossip.GossipCodecException;
@@ -29,9 +31,6 @@ import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.ReadTimeoutHandler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.Closeable;
 import java.net.InetSocketAddress;
 import java.util.Map;
@@ -39,8 +38,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Gossip over TCP with mutual TLS (the tunnel's {@link TlsContexts}: TLS 1.3, both sides present a
@@ -55,9 +54,7 @@ import static java.util.Objects.requireNonNull;
  * connections; decoded messages are handed to the node's executor (the node's owner thread), never
  * run on the event loop. {@link #close()} closes the connections and ends the loop.
  */
-public final class TlsGossipTransport
-        implements GossipTransport, Closeable
-{
+public final class TlsGossipTransport implements GossipTransport, Closeable {
     private static final Logger log = LoggerFactory.getLogger(TlsGossipTransport.class);
     private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
 
@@ -73,8 +70,14 @@ public final class TlsGossipTransport
     private volatile Receiver receiver;
     private volatile Channel serverChannel;
 
-    public TlsGossipTransport(String self, HostAndPort listen, Map<String, HostAndPort> peers, TlsContexts tls, Executor nodeExecutor, GossipStats stats, int maxMessageBytes)
-    {
+    public TlsGossipTransport(
+            String self,
+            HostAndPort listen,
+            Map<String, HostAndPort> peers,
+            TlsContexts tls,
+            Executor nodeExecutor,
+            GossipStats stats,
+            int maxMessageBytes) {
         this.self = requireNonNull(self, "self is null");
         this.listen = requireNonNull(listen, "listen is null");
         this.peers = Map.copyOf(peers);
@@ -82,26 +85,25 @@ public final class TlsGossipTransport
         this.nodeExecutor = requireNonNull(nodeExecutor, "nodeExecutor is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.maxMessageBytes = maxMessageBytes;
-        this.group = new MultiThreadIoEventLoopGroup(1, runnable -> {
-            Thread thread = new Thread(runnable, "dwcp-gossip-io");
-            thread.setDaemon(true);
-            return thread;
-        }, NioIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(
+                1,
+                runnable -> {
+                    Thread thread = new Thread(runnable, "dwcp-gossip-io");
+                    thread.setDaemon(true);
+                    return thread;
+                },
+                NioIoHandler.newFactory());
     }
 
     /** Binds the listening port; messages received go to the receiver on the node's executor. */
-    public void start(Receiver receiver)
-            throws InterruptedException
-    {
+    public void start(Receiver receiver) throws InterruptedException {
         this.receiver = requireNonNull(receiver, "receiver is null");
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<SocketChannel>()
-                {
+                .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
-                    protected void initChannel(SocketChannel channel)
-                    {
+                    protected void initChannel(SocketChannel channel) {
                         channel.pipeline()
                                 .addLast(tls.server().newHandler(channel.alloc()))
                                 // a peer that says nothing for a minute goes; its next round dials again
@@ -113,14 +115,12 @@ public final class TlsGossipTransport
         serverChannel = bootstrap.bind(listen.toSocketAddress()).sync().channel();
     }
 
-    public InetSocketAddress localAddress()
-    {
+    public InetSocketAddress localAddress() {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
     @Override
-    public void send(String peer, GossipMessage message)
-    {
+    public void send(String peer, GossipMessage message) {
         HostAndPort address = peers.get(peer);
         if (address == null) {
             stats.sendFailed();
@@ -128,12 +128,21 @@ public final class TlsGossipTransport
         }
         byte[] bytes = GossipCodec.encode(message);
         if (bytes.length > maxMessageBytes) {
-            log.error("[gossip={}] message to {} of {} bytes exceeds gossip.max-message-size ({}): not sent", self, peer, bytes.length, maxMessageBytes);
+            log.error(
+                    "[gossip={}] message to {} of {} bytes exceeds gossip.max-message-size ({}): not sent",
+                    self,
+                    peer,
+                    bytes.length,
+                    maxMessageBytes);
             stats.sendFailed();
             return;
         }
-        ChannelFuture connection = outgoing.compute(peer, (name, existing) ->
-                existing != null && (!existing.isDone() || existing.channel().isActive()) ? existing : dial(name, address));
+        ChannelFuture connection = outgoing.compute(
+                peer,
+                (name, existing) -> existing != null
+                                && (!existing.isDone() || existing.channel().isActive())
+                        ? existing
+                        : dial(name, address));
         connection.addListener(done -> {
             Channel channel = connection.channel();
             if (!done.isSuccess() || !channel.isActive() || !channel.isWritable()) {
@@ -143,25 +152,21 @@ public final class TlsGossipTransport
             channel.writeAndFlush(Unpooled.wrappedBuffer(bytes)).addListener(written -> {
                 if (written.isSuccess()) {
                     stats.sent(bytes.length);
-                }
-                else {
+                } else {
                     stats.sendFailed();
                 }
             });
         });
     }
 
-    private ChannelFuture dial(String peer, HostAndPort address)
-    {
+    private ChannelFuture dial(String peer, HostAndPort address) {
         return new Bootstrap()
                 .group(group)
                 .channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
-                .handler(new ChannelInitializer<SocketChannel>()
-                {
+                .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
-                    protected void initChannel(SocketChannel channel)
-                    {
+                    protected void initChannel(SocketChannel channel) {
                         channel.pipeline()
                                 .addLast(tls.client().newHandler(channel.alloc(), address.host(), address.port()))
                                 .addLast(new LengthFieldPrepender(4))
@@ -172,8 +177,7 @@ public final class TlsGossipTransport
     }
 
     @Override
-    public void close()
-    {
+    public void close() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
@@ -182,30 +186,35 @@ public final class TlsGossipTransport
     }
 
     /** Dialled connections: the peer must be the one we dialled; nothing is expected back. */
-    private final class Outbound
-            extends SimpleChannelInboundHandler<ByteBuf>
-    {
+    private final class Outbound extends SimpleChannelInboundHandler<ByteBuf> {
         private final String peer;
 
-        Outbound(String peer)
-        {
+        Outbound(String peer) {
             this.peer = peer;
         }
 
         @Override
-        public void userEventTriggered(ChannelHandlerContext context, Object event)
-        {
+        public void userEventTriggered(ChannelHandlerContext context, Object event) {
             if (event instanceof SslHandshakeCompletionEvent handshake) {
                 if (!handshake.isSuccess()) {
                     stats.peerRefused();
-                    log.warn("[gossip={}] TLS with {} failed: {}", self, peer, handshake.cause().getMessage());
+                    log.warn(
+                            "[gossip={}] TLS with {} failed: {}",
+                            self,
+                            peer,
+                            handshake.cause().getMessage());
                     context.close();
                     return;
                 }
-                Optional<String> name = TlsContexts.peerName(context.pipeline().get(SslHandler.class).engine().getSession());
+                Optional<String> name = TlsContexts.peerName(
+                        context.pipeline().get(SslHandler.class).engine().getSession());
                 if (!name.equals(Optional.of(peer))) {
                     stats.peerRefused();
-                    log.warn("[gossip={}] dialled {} but its certificate is for {}: closed", self, peer, name.orElse("no CN"));
+                    log.warn(
+                            "[gossip={}] dialled {} but its certificate is for {}: closed",
+                            self,
+                            peer,
+                            name.orElse("no CN"));
                     context.close();
                 }
             }
@@ -213,49 +222,50 @@ public final class TlsGossipTransport
         }
 
         @Override
-        protected void channelRead0(ChannelHandlerContext context, ByteBuf message)
-        {
+        protected void channelRead0(ChannelHandlerContext context, ByteBuf message) {
             // gossip answers on the peer's own connection; nothing comes back on ours
         }
 
         @Override
-        public void exceptionCaught(ChannelHandlerContext context, Throwable cause)
-        {
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
             log.debug("[gossip={}] connection to {}: {}", self, peer, cause.toString());
             context.close();
         }
     }
 
     /** Accepted connections: frames from the peer named by the certificate. */
-    private final class Inbound
-            extends SimpleChannelInboundHandler<ByteBuf>
-    {
+    private final class Inbound extends SimpleChannelInboundHandler<ByteBuf> {
         private String peer;
 
         @Override
-        public void userEventTriggered(ChannelHandlerContext context, Object event)
-        {
+        public void userEventTriggered(ChannelHandlerContext context, Object event) {
             if (event instanceof SslHandshakeCompletionEvent handshake) {
                 if (!handshake.isSuccess()) {
                     stats.peerRefused();
-                    log.warn("[gossip={}] refused a connection from {}: {}", self, context.channel().remoteAddress(), handshake.cause().getMessage());
+                    log.warn(
+                            "[gossip={}] refused a connection from {}: {}",
+                            self,
+                            context.channel().remoteAddress(),
+                            handshake.cause().getMessage());
                     context.close();
                     return;
                 }
-                peer = TlsContexts.peerName(context.pipeline().get(SslHandler.class).engine().getSession()).orElse(null);
+                peer = TlsContexts.peerName(context.pipeline()
+                                .get(SslHandler.class)
+                                .engine()
+                                .getSession())
+                        .orElse(null);
             }
             context.fireUserEventTriggered(event);
         }
 
         @Override
-        protected void channelRead0(ChannelHandlerContext context, ByteBuf frame)
-        {
+        protected void channelRead0(ChannelHandlerContext context, ByteBuf frame) {
             byte[] bytes = ByteBufUtil.getBytes(frame);
             GossipMessage message;
             try {
                 message = GossipCodec.decode(bytes);
-            }
-            catch (GossipCodecException e) {
+            } catch (GossipCodecException e) {
                 stats.malformed();
                 log.warn("[gossip={} peer={}] {}: connection closed", self, peer, e.getMessage());
                 context.close();
@@ -263,7 +273,11 @@ public final class TlsGossipTransport
             }
             if (peer == null || !peer.equals(message.sender())) {
                 stats.malformed();
-                log.warn("[gossip={}] a message from '{}' on the connection of {}: connection closed", self, message.sender(), peer);
+                log.warn(
+                        "[gossip={}] a message from '{}' on the connection of {}: connection closed",
+                        self,
+                        message.sender(),
+                        peer);
                 context.close();
                 return;
             }
@@ -271,15 +285,13 @@ public final class TlsGossipTransport
             Receiver target = receiver;
             try {
                 nodeExecutor.execute(() -> target.receive(message));
-            }
-            catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (java.util.concurrent.RejectedExecutionException e) {
                 // the node is closing: dropped, as any gossip message may be
             }
         }
 
         @Override
-        public void exceptionCaught(ChannelHandlerContext context, Throwable cause)
-        {
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
             log.debug("[gossip={}] connection from {}: {}", self, peer, cause.toString());
             context.close();
         }

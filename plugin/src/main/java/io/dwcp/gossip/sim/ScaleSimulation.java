@@ -1,22 +1,21 @@
 package io.dwcp.gossip.sim;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.gossip.Crdt;
+import io.dwcp.gossip.Dot;
 import io.dwcp.gossip.GossipCodec;
 import io.dwcp.gossip.GossipMessage;
 import io.dwcp.gossip.GossipNode;
 import io.dwcp.gossip.GossipStats;
 import io.dwcp.gossip.GossipTransport;
 import io.dwcp.gossip.GossipUpdate;
-import io.dwcp.gossip.Dot;
 import io.dwcp.gossip.LwwRegister;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Many hosts in many regions, in simulated time: each region's leader is a real {@link GossipNode}
@@ -45,8 +44,7 @@ import static java.util.Objects.requireNonNull;
  * "plugin/target/classes:plugin/target/lib/*" io.dwcp.gossip.sim.ScaleSimulation --regions 50
  * --hosts-per-region 200 --seconds 120 --seed 1}.
  */
-public final class ScaleSimulation
-{
+public final class ScaleSimulation {
     /** What to simulate. */
     public record Parameters(
             int regions,
@@ -71,36 +69,49 @@ public final class ScaleSimulation
             int zooKeeperRequestBytes,
             int zooKeeperPingBytesPerSecond,
             long hostReadIntervalMillis,
-            int staleReads)
-    {
+            int staleReads) {
         /** The defaults: the configuration dwcpd ships with and the measured ZooKeeper failover. */
-        public static Parameters of(int regions, int hostsPerRegion, long seed, long durationMillis)
-        {
-            return new Parameters(regions, hostsPerRegion, seed, durationMillis,
-                    200, 2, 256, 0.01, 10, 150,
-                    1000, 120,
-                    0.01, Math.max(1, regions / 10),
-                    3000, 1000, 300,
-                    2, 20, 60, 40, 5000,
+        public static Parameters of(int regions, int hostsPerRegion, long seed, long durationMillis) {
+            return new Parameters(
+                    regions,
+                    hostsPerRegion,
+                    seed,
+                    durationMillis,
+                    200,
+                    2,
+                    256,
+                    0.01,
+                    10,
+                    150,
+                    1000,
+                    120,
+                    0.01,
+                    Math.max(1, regions / 10),
+                    3000,
+                    1000,
+                    300,
+                    2,
+                    20,
+                    60,
+                    40,
+                    5000,
                     100_000);
         }
     }
 
     /** Percentiles of a sample (milliseconds or bytes). */
-    public record Distribution(double p50, double p90, double p99, double max, int count)
-    {
-        static Distribution of(double[] values)
-        {
+    public record Distribution(double p50, double p90, double p99, double max, int count) {
+        static Distribution of(double[] values) {
             if (values.length == 0) {
                 return new Distribution(Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0);
             }
             double[] sorted = values.clone();
             Arrays.sort(sorted);
-            return new Distribution(at(sorted, 0.50), at(sorted, 0.90), at(sorted, 0.99), sorted[sorted.length - 1], sorted.length);
+            return new Distribution(
+                    at(sorted, 0.50), at(sorted, 0.90), at(sorted, 0.99), sorted[sorted.length - 1], sorted.length);
         }
 
-        static double at(double[] sorted, double quantile)
-        {
+        static double at(double[] sorted, double quantile) {
             return sorted[Math.min(sorted.length - 1, (int) Math.ceil(quantile * sorted.length) - 1)];
         }
     }
@@ -120,35 +131,68 @@ public final class ScaleSimulation
             Distribution stalenessMillis,
             double fractionOfReadsWithin5s,
             long messagesSent,
-            long messagesDropped)
-    {
-        public String table()
-        {
+            long messagesDropped) {
+        public String table() {
             StringBuilder out = new StringBuilder();
             long interval = parameters.gossipIntervalMillis();
-            out.append(String.format(Locale.ROOT, "%d hosts in %d regions, %.0f s simulated, seed %d, loss %.1f %%, gossip every %d ms to %d peers, %d leader crashes, %.1f %% hosts crash%n",
-                    parameters.regions() * parameters.hostsPerRegion(), parameters.regions(), parameters.durationMillis() / 1000.0, parameters.seed(),
-                    parameters.loss() * 100, interval, parameters.fanout(), parameters.leaderFailures(), parameters.hostFailureFraction() * 100));
+            out.append(String.format(
+                    Locale.ROOT,
+                    "%d hosts in %d regions, %.0f s simulated, seed %d, loss %.1f %%, gossip every %d ms to %d peers, %d leader crashes, %.1f %% hosts crash%n",
+                    parameters.regions() * parameters.hostsPerRegion(),
+                    parameters.regions(),
+                    parameters.durationMillis() / 1000.0,
+                    parameters.seed(),
+                    parameters.loss() * 100,
+                    interval,
+                    parameters.fanout(),
+                    parameters.leaderFailures(),
+                    parameters.hostFailureFraction() * 100));
             out.append(String.format(Locale.ROOT, "updates probed: %d%n", probes));
             out.append("hosts informed      median s (rounds)   p99 s (rounds)   max s (rounds)\n");
             row(out, "50 %", to50Percent, interval);
             row(out, "99 %", to99Percent, interval);
             row(out, "100 %", to100Percent, interval);
-            out.append(String.format(Locale.ROOT, "updates seen by 99 %% of hosts within 3 s: %.2f %%%n", fractionOfUpdates99PercentWithin3s * 100));
-            out.append(String.format(Locale.ROOT, "bytes per host per second: %.1f (gossip %.1f, ZooKeeper %.1f); per region leader, gossip: %.0f B/s%n",
-                    bytesPerHostPerSecond, gossipBytesPerHostPerSecond, bytesPerHostPerSecond - gossipBytesPerHostPerSecond, gossipBytesPerLeaderPerSecond));
-            out.append(String.format(Locale.ROOT, "regional failover (modelled): median %.0f ms, max %.0f ms over %d%n", failoverMillis.p50(), failoverMillis.max(), failoverMillis.count()));
-            out.append(String.format(Locale.ROOT, "staleness at read time (%d reads): p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms; within 5 s: %.2f %%%n",
-                    stalenessMillis.count(), stalenessMillis.p50(), stalenessMillis.p90(), stalenessMillis.p99(), stalenessMillis.max(), fractionOfReadsWithin5s * 100));
+            out.append(String.format(
+                    Locale.ROOT,
+                    "updates seen by 99 %% of hosts within 3 s: %.2f %%%n",
+                    fractionOfUpdates99PercentWithin3s * 100));
+            out.append(String.format(
+                    Locale.ROOT,
+                    "bytes per host per second: %.1f (gossip %.1f, ZooKeeper %.1f); per region leader, gossip: %.0f B/s%n",
+                    bytesPerHostPerSecond,
+                    gossipBytesPerHostPerSecond,
+                    bytesPerHostPerSecond - gossipBytesPerHostPerSecond,
+                    gossipBytesPerLeaderPerSecond));
+            out.append(String.format(
+                    Locale.ROOT,
+                    "regional failover (modelled): median %.0f ms, max %.0f ms over %d%n",
+                    failoverMillis.p50(),
+                    failoverMillis.max(),
+                    failoverMillis.count()));
+            out.append(String.format(
+                    Locale.ROOT,
+                    "staleness at read time (%d reads): p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms; within 5 s: %.2f %%%n",
+                    stalenessMillis.count(),
+                    stalenessMillis.p50(),
+                    stalenessMillis.p90(),
+                    stalenessMillis.p99(),
+                    stalenessMillis.max(),
+                    fractionOfReadsWithin5s * 100));
             out.append(String.format(Locale.ROOT, "messages: %d sent, %d dropped%n", messagesSent, messagesDropped));
             return out.toString();
         }
 
-        private static void row(StringBuilder out, String label, Distribution distribution, long interval)
-        {
-            out.append(String.format(Locale.ROOT, "  %-6s            %6.2f (%4.1f)       %6.2f (%4.1f)    %6.2f (%4.1f)%n", label,
-                    distribution.p50() / 1000, distribution.p50() / interval, distribution.p99() / 1000, distribution.p99() / interval,
-                    distribution.max() / 1000, distribution.max() / interval));
+        private static void row(StringBuilder out, String label, Distribution distribution, long interval) {
+            out.append(String.format(
+                    Locale.ROOT,
+                    "  %-6s            %6.2f (%4.1f)       %6.2f (%4.1f)    %6.2f (%4.1f)%n",
+                    label,
+                    distribution.p50() / 1000,
+                    distribution.p50() / interval,
+                    distribution.p99() / 1000,
+                    distribution.p99() / interval,
+                    distribution.max() / 1000,
+                    distribution.max() / interval));
         }
     }
 
@@ -170,8 +214,7 @@ public final class ScaleSimulation
     private final List<Double> failovers = new ArrayList<>();
     private long zooKeeperBytes;
 
-    private ScaleSimulation(Parameters parameters)
-    {
+    private ScaleSimulation(Parameters parameters) {
         this.parameters = requireNonNull(parameters, "parameters is null");
         this.random = new Random(parameters.seed());
         this.network = new SimulatedNetwork(new Random(random.nextLong()));
@@ -185,15 +228,19 @@ public final class ScaleSimulation
         for (int r = 0; r < regions; r++) {
             regionNames[r] = String.format(Locale.ROOT, "region-%02d", r);
             for (int s = 0; s < r; s++) {
-                long oneWay = parameters.minLatencyMillis() + (long) (random.nextDouble() * (parameters.maxLatencyMillis() - parameters.minLatencyMillis()));
+                long oneWay = parameters.minLatencyMillis()
+                        + (long)
+                                (random.nextDouble() * (parameters.maxLatencyMillis() - parameters.minLatencyMillis()));
                 latency[r][s] = oneWay;
                 latency[s][r] = oneWay;
             }
             for (int h = 0; h < parameters.hostsPerRegion(); h++) {
                 hostDelay[r][h] = parameters.minZooKeeperDelayMillis()
-                        + (long) (random.nextDouble() * (parameters.maxZooKeeperDelayMillis() - parameters.minZooKeeperDelayMillis()));
+                        + (long) (random.nextDouble()
+                                * (parameters.maxZooKeeperDelayMillis() - parameters.minZooKeeperDelayMillis()));
                 hostCrash[r][h] = random.nextDouble() < parameters.hostFailureFraction()
-                        ? (long) (random.nextDouble() * parameters.durationMillis()) : Long.MAX_VALUE;
+                        ? (long) (random.nextDouble() * parameters.durationMillis())
+                        : Long.MAX_VALUE;
             }
             List<long[]> perOrigin = new ArrayList<>();
             for (int o = 0; o < regions; o++) {
@@ -207,19 +254,16 @@ public final class ScaleSimulation
         network.setLoss(parameters.loss());
     }
 
-    private int regionOf(String nodeId)
-    {
+    private int regionOf(String nodeId) {
         // node ids are "region-NN/tT"
         return Integer.parseInt(nodeId.substring(7, nodeId.indexOf('/')));
     }
 
-    public static Report run(Parameters parameters)
-    {
+    public static Report run(Parameters parameters) {
         return new ScaleSimulation(parameters).simulate();
     }
 
-    private Report simulate()
-    {
+    private Report simulate() {
         int regions = parameters.regions();
         for (int r = 0; r < regions; r++) {
             startLeader(r, null);
@@ -227,12 +271,16 @@ public final class ScaleSimulation
         refreshPeers();
         for (int r = 0; r < regions; r++) {
             int region = r;
-            network.every(random.nextInt((int) parameters.gossipIntervalMillis()), parameters.gossipIntervalMillis(), () -> {
-                if (leaders[region] != null) {
-                    leaders[region].round();
-                }
-            });
-            network.every(random.nextInt((int) parameters.updateIntervalMillis()), parameters.updateIntervalMillis(), () -> createUpdate(region));
+            network.every(
+                    random.nextInt((int) parameters.gossipIntervalMillis()), parameters.gossipIntervalMillis(), () -> {
+                        if (leaders[region] != null) {
+                            leaders[region].round();
+                        }
+                    });
+            network.every(
+                    random.nextInt((int) parameters.updateIntervalMillis()),
+                    parameters.updateIntervalMillis(),
+                    () -> createUpdate(region));
         }
         // leader crashes, at seeded times in the middle of the run, in distinct regions
         List<Integer> order = new ArrayList<>();
@@ -242,7 +290,8 @@ public final class ScaleSimulation
         java.util.Collections.shuffle(order, random);
         for (int i = 0; i < Math.min(parameters.leaderFailures(), regions); i++) {
             int region = order.get(i);
-            long at = parameters.durationMillis() / 5 + (long) (random.nextDouble() * parameters.durationMillis() * 0.5);
+            long at =
+                    parameters.durationMillis() / 5 + (long) (random.nextDouble() * parameters.durationMillis() * 0.5);
             network.schedule(at, () -> crashLeader(region));
         }
         // updates of the last 10 s are not probed: they may still be spreading
@@ -250,14 +299,20 @@ public final class ScaleSimulation
         return report();
     }
 
-    private void startLeader(int region, GossipMessage.Snapshot zooKeeperState)
-    {
+    private void startLeader(int region, GossipMessage.Snapshot zooKeeperState) {
         terms[region]++;
         String id = regionNames[region] + "/t" + terms[region];
         GossipNode[] holder = new GossipNode[1];
         GossipStats stats = new GossipStats();
         GossipTransport transport = network.endpoint(id, message -> holder[0].receive(message), stats);
-        GossipNode node = new GossipNode(id, transport, network::now, new Random(random.nextLong()), stats, parameters.fanout(), parameters.logCapacity());
+        GossipNode node = new GossipNode(
+                id,
+                transport,
+                network::now,
+                new Random(random.nextLong()),
+                stats,
+                parameters.fanout(),
+                parameters.logCapacity());
         holder[0] = node;
         node.addListener((key, value, dot) -> applied(region, key, value));
         if (zooKeeperState != null) {
@@ -271,8 +326,7 @@ public final class ScaleSimulation
         pending.get(region).clear();
     }
 
-    private void crashLeader(int region)
-    {
+    private void crashLeader(int region) {
         GossipNode old = leaders[region];
         if (old == null) {
             return;
@@ -282,7 +336,8 @@ public final class ScaleSimulation
         leaders[region] = null;
         // its host crashes with it
         hostCrash[region][0] = Math.min(hostCrash[region][0], network.now());
-        long failover = parameters.sessionTimeoutMillis() + (long) (random.nextDouble() * parameters.tickMillis())
+        long failover = parameters.sessionTimeoutMillis()
+                + (long) (random.nextDouble() * parameters.tickMillis())
                 + (long) (random.nextDouble() * parameters.electionMillis());
         failovers.add((double) failover);
         GossipMessage.Snapshot persisted = old.snapshot();
@@ -293,8 +348,7 @@ public final class ScaleSimulation
         refreshPeers();
     }
 
-    private void refreshPeers()
-    {
+    private void refreshPeers() {
         List<String> ids = new ArrayList<>();
         for (GossipNode leader : leaders) {
             if (leader != null) {
@@ -308,8 +362,7 @@ public final class ScaleSimulation
         }
     }
 
-    private void createUpdate(int region)
-    {
+    private void createUpdate(int region) {
         Update update = new Update(region, updates.get(region).size() + 1, network.now());
         updates.get(region).add(update);
         if (leaders[region] == null) {
@@ -319,9 +372,11 @@ public final class ScaleSimulation
         publish(region, update);
     }
 
-    private void publish(int region, Update update)
-    {
-        StringBuilder value = new StringBuilder(regionNames[region]).append('#').append(update.sequence()).append(' ');
+    private void publish(int region, Update update) {
+        StringBuilder value = new StringBuilder(regionNames[region])
+                .append('#')
+                .append(update.sequence())
+                .append(' ');
         while (value.length() < parameters.summaryBytes()) {
             value.append('x');
         }
@@ -330,8 +385,7 @@ public final class ScaleSimulation
     }
 
     /** On the simulation thread: region's leader now holds this value. */
-    private void applied(int region, String key, Crdt value)
-    {
+    private void applied(int region, String key, Crdt value) {
         if (!(value instanceof LwwRegister register) || !key.startsWith("summary/")) {
             return;
         }
@@ -352,13 +406,13 @@ public final class ScaleSimulation
         zooKeeperBytes += parameters.zooKeeperRequestBytes() + summaryRecordBytes(key, register);
     }
 
-    private static int summaryRecordBytes(String key, LwwRegister register)
-    {
-        return GossipCodec.encode(new GossipMessage.Push("", new GossipMessage.Payload(List.of(new GossipUpdate(new Dot("x", 1), key, register)), null))).length;
+    private static int summaryRecordBytes(String key, LwwRegister register) {
+        return GossipCodec.encode(new GossipMessage.Push(
+                        "", new GossipMessage.Payload(List.of(new GossipUpdate(new Dot("x", 1), key, register)), null)))
+                .length;
     }
 
-    private long seenBy(int region, int host, Update update)
-    {
+    private long seenBy(int region, int host, Update update) {
         long[] times = seenAt.get(region).get(update.origin());
         if (update.sequence() >= times.length || times[update.sequence()] == 0) {
             return Long.MAX_VALUE;
@@ -366,8 +420,7 @@ public final class ScaleSimulation
         return times[update.sequence()] + hostDelay[region][host];
     }
 
-    private Report report()
-    {
+    private Report report() {
         int regions = parameters.regions();
         int hosts = parameters.hostsPerRegion();
         long probeEnd = parameters.durationMillis() - 10_000;
@@ -389,7 +442,8 @@ public final class ScaleSimulation
                             continue;
                         }
                         long seen = seenBy(r, h, update);
-                        latencies[count++] = seen == Long.MAX_VALUE ? Double.POSITIVE_INFINITY : seen - update.createdMillis();
+                        latencies[count++] =
+                                seen == Long.MAX_VALUE ? Double.POSITIVE_INFINITY : seen - update.createdMillis();
                     }
                 }
                 double[] sorted = Arrays.copyOf(latencies, count);
@@ -410,7 +464,8 @@ public final class ScaleSimulation
         double pings = parameters.zooKeeperPingBytesPerSecond();
         // each host's reads: one summary record per read interval
         String key = "summary/" + regionNames[0];
-        int record = summaryRecordBytes(key, new LwwRegister("x".repeat(parameters.summaryBytes()), 1L << 50, regionNames[0] + "/t1"));
+        int record = summaryRecordBytes(
+                key, new LwwRegister("x".repeat(parameters.summaryBytes()), 1L << 50, regionNames[0] + "/t1"));
         double reads = (parameters.zooKeeperRequestBytes() + record) * 1000.0 / parameters.hostReadIntervalMillis();
         double perHost = gossipPerHost + zooKeeperBytes / seconds / totalHosts + reads + pings;
 
@@ -440,22 +495,28 @@ public final class ScaleSimulation
                 within5s++;
             }
         }
-        return new Report(parameters, probes,
-                Distribution.of(toArray(to50)), Distribution.of(toArray(to99)), Distribution.of(toArray(to100)),
+        return new Report(
+                parameters,
+                probes,
+                Distribution.of(toArray(to50)),
+                Distribution.of(toArray(to99)),
+                Distribution.of(toArray(to100)),
                 probes == 0 ? 0 : (double) within3s / probes,
-                perHost, gossipPerHost, network.bytesSent() / seconds / regions,
-                Distribution.of(toArray(failovers)), Distribution.of(toArray(staleness)),
+                perHost,
+                gossipPerHost,
+                network.bytesSent() / seconds / regions,
+                Distribution.of(toArray(failovers)),
+                Distribution.of(toArray(staleness)),
                 staleness.isEmpty() ? 0 : (double) within5s / staleness.size(),
-                network.messagesSent(), network.messagesDropped());
+                network.messagesSent(),
+                network.messagesDropped());
     }
 
-    private static double[] toArray(List<Double> values)
-    {
+    private static double[] toArray(List<Double> values) {
         return values.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
-    public static void main(String[] args)
-    {
+    public static void main(String[] args) {
         int regions = 50;
         int hostsPerRegion = 200;
         long seconds = 120;
@@ -473,18 +534,39 @@ public final class ScaleSimulation
                 case "--seed" -> seed = Long.parseLong(args[i + 1]);
                 case "--leader-crashes" -> leaderCrashes = Integer.parseInt(args[i + 1]);
                 case "--loss" -> loss = Double.parseDouble(args[i + 1]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--regions, --hosts-per-region, --seconds, --seed, --leader-crashes, --loss)");
+                default ->
+                    throw new IllegalArgumentException("unknown option " + args[i]
+                            + " (--regions, --hosts-per-region, --seconds, --seed, --leader-crashes, --loss)");
             }
         }
         long started = System.nanoTime();
         Parameters parameters = Parameters.of(regions, hostsPerRegion, seed, seconds * 1000);
         if (leaderCrashes != null || loss != null) {
             Parameters p = parameters;
-            parameters = new Parameters(p.regions(), p.hostsPerRegion(), p.seed(), p.durationMillis(), p.gossipIntervalMillis(), p.fanout(), p.logCapacity(),
-                    loss != null ? loss : p.loss(), p.minLatencyMillis(), p.maxLatencyMillis(), p.updateIntervalMillis(), p.summaryBytes(), p.hostFailureFraction(),
-                    leaderCrashes != null ? leaderCrashes : p.leaderFailures(), p.sessionTimeoutMillis(), p.tickMillis(), p.electionMillis(),
-                    p.minZooKeeperDelayMillis(), p.maxZooKeeperDelayMillis(), p.zooKeeperRequestBytes(), p.zooKeeperPingBytesPerSecond(),
-                    p.hostReadIntervalMillis(), p.staleReads());
+            parameters = new Parameters(
+                    p.regions(),
+                    p.hostsPerRegion(),
+                    p.seed(),
+                    p.durationMillis(),
+                    p.gossipIntervalMillis(),
+                    p.fanout(),
+                    p.logCapacity(),
+                    loss != null ? loss : p.loss(),
+                    p.minLatencyMillis(),
+                    p.maxLatencyMillis(),
+                    p.updateIntervalMillis(),
+                    p.summaryBytes(),
+                    p.hostFailureFraction(),
+                    leaderCrashes != null ? leaderCrashes : p.leaderFailures(),
+                    p.sessionTimeoutMillis(),
+                    p.tickMillis(),
+                    p.electionMillis(),
+                    p.minZooKeeperDelayMillis(),
+                    p.maxZooKeeperDelayMillis(),
+                    p.zooKeeperRequestBytes(),
+                    p.zooKeeperPingBytesPerSecond(),
+                    p.hostReadIntervalMillis(),
+                    p.staleReads());
         }
         Report report = run(parameters);
         System.out.print(report.table());

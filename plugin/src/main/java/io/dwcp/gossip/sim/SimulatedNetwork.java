@@ -1,11 +1,12 @@
 package io.dwcp.gossip.sim;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.gossip.GossipCodec;
 import io.dwcp.gossip.GossipCodecException;
 import io.dwcp.gossip.GossipMessage;
 import io.dwcp.gossip.GossipStats;
 import io.dwcp.gossip.GossipTransport;
-
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -14,8 +15,6 @@ import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.ToLongBiFunction;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * The in-process gossip transport: a discrete-event network in simulated time. Messages are
@@ -27,14 +26,10 @@ import static java.util.Objects.requireNonNull;
  * <p>Single-threaded: the thread that calls {@link #runUntil} owns the network, its endpoints and
  * every node they deliver to; scheduled actions run on it, in time order (ties in scheduling order).
  */
-public final class SimulatedNetwork
-{
-    private record Event(long time, long sequence, Runnable action)
-            implements Comparable<Event>
-    {
+public final class SimulatedNetwork {
+    private record Event(long time, long sequence, Runnable action) implements Comparable<Event> {
         @Override
-        public int compareTo(Event other)
-        {
+        public int compareTo(Event other) {
             int byTime = Long.compare(time, other.time);
             return byTime != 0 ? byTime : Long.compare(sequence, other.sequence);
         }
@@ -53,24 +48,20 @@ public final class SimulatedNetwork
     private long messagesSent;
     private long messagesDropped;
 
-    public SimulatedNetwork(Random random)
-    {
+    public SimulatedNetwork(Random random) {
         this.random = requireNonNull(random, "random is null");
     }
 
-    public long now()
-    {
+    public long now() {
         return now;
     }
 
-    public void setLatency(ToLongBiFunction<String, String> latencyMillis)
-    {
+    public void setLatency(ToLongBiFunction<String, String> latencyMillis) {
         this.latencyMillis = requireNonNull(latencyMillis, "latencyMillis is null");
     }
 
     /** Probability that a message is lost (0 to 1). */
-    public void setLoss(double loss)
-    {
+    public void setLoss(double loss) {
         if (loss < 0 || loss > 1) {
             throw new IllegalArgumentException("loss must be between 0 and 1: " + loss);
         }
@@ -78,8 +69,7 @@ public final class SimulatedNetwork
     }
 
     /** Cuts the network: messages between endpoints of different groups are dropped until {@link #heal()}. */
-    public void partition(Collection<? extends Collection<String>> groups)
-    {
+    public void partition(Collection<? extends Collection<String>> groups) {
         sides.clear();
         int side = 0;
         for (Collection<String> group : groups) {
@@ -90,28 +80,23 @@ public final class SimulatedNetwork
         }
     }
 
-    public void heal()
-    {
+    public void heal() {
         sides.clear();
     }
 
-    public void setDown(String id, boolean isDown)
-    {
+    public void setDown(String id, boolean isDown) {
         if (isDown) {
             down.add(id);
-        }
-        else {
+        } else {
             down.remove(id);
         }
     }
 
-    public boolean isDown(String id)
-    {
+    public boolean isDown(String id) {
         return down.contains(id);
     }
 
-    public void schedule(long atMillis, Runnable action)
-    {
+    public void schedule(long atMillis, Runnable action) {
         if (atMillis < now) {
             throw new IllegalArgumentException("cannot schedule in the past: " + atMillis + " < " + now);
         }
@@ -119,13 +104,10 @@ public final class SimulatedNetwork
     }
 
     /** Runs the action every {@code periodMillis} from {@code firstMillis} on, until the simulation stops running. */
-    public void every(long firstMillis, long periodMillis, Runnable action)
-    {
-        schedule(firstMillis, new Runnable()
-        {
+    public void every(long firstMillis, long periodMillis, Runnable action) {
+        schedule(firstMillis, new Runnable() {
             @Override
-            public void run()
-            {
+            public void run() {
                 action.run();
                 schedule(now + periodMillis, this);
             }
@@ -133,8 +115,7 @@ public final class SimulatedNetwork
     }
 
     /** Runs every event due up to the time (inclusive), then sets the clock to it. */
-    public void runUntil(long timeMillis)
-    {
+    public void runUntil(long timeMillis) {
         while (!events.isEmpty() && events.peek().time() <= timeMillis) {
             Event event = events.poll();
             now = event.time();
@@ -144,8 +125,7 @@ public final class SimulatedNetwork
     }
 
     /** The transport of one endpoint; received messages go to the receiver (on the simulation's thread). */
-    public GossipTransport endpoint(String id, GossipTransport.Receiver receiver, GossipStats stats)
-    {
+    public GossipTransport endpoint(String id, GossipTransport.Receiver receiver, GossipStats stats) {
         Endpoint endpoint = new Endpoint(id, receiver, stats);
         if (endpoints.putIfAbsent(id, endpoint) != null) {
             throw new IllegalArgumentException("endpoint exists: " + id);
@@ -154,50 +134,41 @@ public final class SimulatedNetwork
     }
 
     /** Removes the endpoint (a node replaced by another): messages to it are dropped. */
-    public void removeEndpoint(String id)
-    {
+    public void removeEndpoint(String id) {
         endpoints.remove(id);
     }
 
-    public long bytesSent()
-    {
+    public long bytesSent() {
         return bytesSent;
     }
 
-    public long messagesSent()
-    {
+    public long messagesSent() {
         return messagesSent;
     }
 
-    public long messagesDropped()
-    {
+    public long messagesDropped() {
         return messagesDropped;
     }
 
-    private boolean cut(String from, String to)
-    {
+    private boolean cut(String from, String to) {
         Integer fromSide = sides.get(from);
         Integer toSide = sides.get(to);
         return fromSide != null && toSide != null && !fromSide.equals(toSide);
     }
 
-    private final class Endpoint
-            implements GossipTransport
-    {
+    private final class Endpoint implements GossipTransport {
         private final String id;
         private final Receiver receiver;
         private final GossipStats stats;
 
-        Endpoint(String id, Receiver receiver, GossipStats stats)
-        {
+        Endpoint(String id, Receiver receiver, GossipStats stats) {
             this.id = id;
             this.receiver = requireNonNull(receiver, "receiver is null");
             this.stats = requireNonNull(stats, "stats is null");
         }
 
         @Override
-        public void send(String peer, GossipMessage message)
-        {
+        public void send(String peer, GossipMessage message) {
             byte[] bytes = GossipCodec.encode(message);
             stats.sent(bytes.length);
             bytesSent += bytes.length;
@@ -210,8 +181,7 @@ public final class SimulatedNetwork
             schedule(now + latency, () -> deliver(peer, bytes));
         }
 
-        private void deliver(String peer, byte[] bytes)
-        {
+        private void deliver(String peer, byte[] bytes) {
             Endpoint target = endpoints.get(peer);
             if (target == null || down.contains(peer) || cut(id, peer)) {
                 messagesDropped++;
@@ -220,8 +190,7 @@ public final class SimulatedNetwork
             GossipMessage decoded;
             try {
                 decoded = GossipCodec.decode(bytes);
-            }
-            catch (GossipCodecException e) {
+            } catch (GossipCodecException e) {
                 throw new IllegalStateException("the codec cannot read what it wrote", e);
             }
             target.stats.received(bytes.length);

@@ -3,20 +3,16 @@ package io.dwcp.itp.sim;
 import io.dwcp.itp.MigrationPolicy;
 import io.dwcp.itp.SimulationView;
 import io.dwcp.itp.Vm;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /** Naive: every migration at once, at the start, to {@link NaivePlacement#roundRobin} destinations. */
-public final class AllAtOncePolicy
-        implements MigrationPolicy
-{
+public final class AllAtOncePolicy implements MigrationPolicy {
     private boolean started;
 
     @Override
-    public List<Start> decide(SimulationView view)
-    {
+    public List<Start> decide(SimulationView view) {
         if (started) {
             return List.of();
         }
@@ -33,8 +29,7 @@ public final class AllAtOncePolicy
     }
 
     @Override
-    public String name()
-    {
+    public String name() {
         return "all at once";
     }
 }

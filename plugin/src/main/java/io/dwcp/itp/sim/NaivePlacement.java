@@ -3,7 +3,6 @@ package io.dwcp.itp.sim;
 import io.dwcp.itp.Destination;
 import io.dwcp.itp.Evacuation;
 import io.dwcp.itp.Vm;
-
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,14 +13,10 @@ import java.util.Map;
  * skipping one without room (free RAM, a slot). Blind to links, baselines, groups and order.
  * A VM no destination has room for is not in the map.
  */
-public final class NaivePlacement
-{
-    private NaivePlacement()
-    {
-    }
+public final class NaivePlacement {
+    private NaivePlacement() {}
 
-    public static Map<String, String> roundRobin(Evacuation evacuation)
-    {
+    public static Map<String, String> roundRobin(Evacuation evacuation) {
         List<Destination> destinations = evacuation.destinations();
         Map<String, Long> memory = new HashMap<>();
         Map<String, Integer> slots = new HashMap<>();
@@ -33,7 +28,8 @@ public final class NaivePlacement
         int next = 0;
         for (Vm vm : evacuation.vms()) {
             for (int tried = 0; tried < destinations.size(); tried++) {
-                String id = destinations.get((next + tried) % destinations.size()).id();
+                String id =
+                        destinations.get((next + tried) % destinations.size()).id();
                 if (memory.get(id) >= vm.memoryBytes() && slots.get(id) > 0) {
                     placement.put(vm.id(), id);
                     memory.merge(id, -vm.memoryBytes(), Long::sum);

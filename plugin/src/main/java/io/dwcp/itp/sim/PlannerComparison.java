@@ -5,15 +5,11 @@ import io.dwcp.itp.MigrationPolicy;
 import io.dwcp.itp.Plan;
 import io.dwcp.itp.PlanPolicy;
 import io.dwcp.itp.PlanRenderer;
-import io.dwcp.itp.PrecopyModel;
 import io.dwcp.itp.Planner;
+import io.dwcp.itp.PrecopyModel;
 import io.dwcp.itp.SimulationResult;
 import io.dwcp.pba.GoodputSeries;
 import io.dwcp.pba.MahimahiTrace;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Reader;
@@ -25,6 +21,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Runs the naive policies and the planner on the same seeded scenarios and prints one row per
@@ -36,55 +35,66 @@ import java.util.concurrent.Callable;
  *       --trace plugin/src/test/resources/io/dwcp/pba/traces/TMobile-UMTS-driving.down --scenario large --seeds 1,2,3
  * </pre>
  */
-@Command(name = "itp-compare", mixinStandardHelpOptions = true,
-        description = "Simulate host evacuations (ITP): naive policies against the planner, on seeded scenarios whose links follow a trace.")
-public final class PlannerComparison
-        implements Callable<Integer>
-{
+@Command(
+        name = "itp-compare",
+        mixinStandardHelpOptions = true,
+        description =
+                "Simulate host evacuations (ITP): naive policies against the planner, on seeded scenarios whose links follow a trace.")
+public final class PlannerComparison implements Callable<Integer> {
     /** Re-plan when a link estimate moved by more than this (relative) since the plan. */
     public static final double REPLAN_THRESHOLD = 0.25;
 
     /** One policy on one scenario; for the planner, its predicted makespan and re-plans. */
-    public record Row(String scenario, long seed, SimulationResult result, double predictedMakespanSeconds, int replans)
-    {
-    }
+    public record Row(
+            String scenario, long seed, SimulationResult result, double predictedMakespanSeconds, int replans) {}
 
-    @Option(names = "--trace", required = true, description = "mahimahi trace whose shape every link follows (1 s buckets)")
+    @Option(
+            names = "--trace",
+            required = true,
+            description = "mahimahi trace whose shape every link follows (1 s buckets)")
     Path trace;
 
-    @Option(names = "--scenario", defaultValue = "small", description = "small (6 VMs / 1 link), medium (40 / 5), large (200 / 20); default ${DEFAULT-VALUE}")
+    @Option(
+            names = "--scenario",
+            defaultValue = "small",
+            description = "small (6 VMs / 1 link), medium (40 / 5), large (200 / 20); default ${DEFAULT-VALUE}")
     String scenario;
 
-    @Option(names = "--seeds", split = ",", defaultValue = "1,2,3", description = "scenario seeds (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--seeds",
+            split = ",",
+            defaultValue = "1,2,3",
+            description = "scenario seeds (default ${DEFAULT-VALUE})")
     List<Long> seeds;
 
-    @Option(names = "--fill-headroom", defaultValue = "" + Planner.FILL_HEADROOM,
-            description = "planner: migrations per link beyond what fills it at its estimate (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--fill-headroom",
+            defaultValue = "" + Planner.FILL_HEADROOM,
+            description =
+                    "planner: migrations per link beyond what fills it at its estimate (default ${DEFAULT-VALUE})")
     double fillHeadroom;
 
-    @Option(names = "--dry-run", description = "also print the plan of the first seed, as dwcp evacuate --dry-run would")
+    @Option(
+            names = "--dry-run",
+            description = "also print the plan of the first seed, as dwcp evacuate --dry-run would")
     boolean dryRun;
 
     private final PrintStream out;
 
-    public PlannerComparison()
-    {
+    public PlannerComparison() {
         this(System.out);
     }
 
-    PlannerComparison(PrintStream out)
-    {
+    PlannerComparison(PrintStream out) {
         this.out = out;
     }
 
-    public static void main(String[] args)
-    {
+    public static void main(String[] args) {
         System.exit(new CommandLine(new PlannerComparison()).execute(args));
     }
 
     @Override
-    public Integer call()
-    {
+    public Integer call() {
         ScenarioGenerator.Spec spec = switch (scenario) {
             case "small" -> ScenarioGenerator.Spec.small();
             case "medium" -> ScenarioGenerator.Spec.medium();
@@ -92,14 +102,14 @@ public final class PlannerComparison
             default -> null;
         };
         if (spec == null || !(fillHeadroom >= 1)) {
-            System.err.println("itp-compare: need --scenario small, medium or large (not '" + scenario + "') and --fill-headroom >= 1");
+            System.err.println("itp-compare: need --scenario small, medium or large (not '" + scenario
+                    + "') and --fill-headroom >= 1");
             return 2;
         }
         GoodputSeries shape;
         try (Reader reader = Files.newBufferedReader(trace, StandardCharsets.US_ASCII)) {
             shape = MahimahiTrace.read(reader, Duration.ofSeconds(1));
-        }
-        catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             System.err.println("itp-compare: " + trace + ": " + e.getMessage());
             return 2;
         }
@@ -108,7 +118,8 @@ public final class PlannerComparison
         for (long seed : seeds) {
             ScenarioGenerator.Scenario generated = generator.generate(spec, seed);
             if (dryRun && seed == seeds.get(0)) {
-                out.println(PlanRenderer.render(new Planner(PrecopyModel.DEFAULT_MAX_ROUNDS, fillHeadroom).plan(generated.evacuation())));
+                out.println(PlanRenderer.render(
+                        new Planner(PrecopyModel.DEFAULT_MAX_ROUNDS, fillHeadroom).plan(generated.evacuation())));
             }
             rows.addAll(compare(generated, new Planner(PrecopyModel.DEFAULT_MAX_ROUNDS, fillHeadroom)));
         }
@@ -117,18 +128,21 @@ public final class PlannerComparison
     }
 
     /** The two naive policies and the planner (re-planning) on one scenario. */
-    public static List<Row> compare(ScenarioGenerator.Scenario scenario)
-    {
+    public static List<Row> compare(ScenarioGenerator.Scenario scenario) {
         return compare(scenario, new Planner());
     }
 
     /** As {@link #compare(ScenarioGenerator.Scenario)}, with this planner. */
-    public static List<Row> compare(ScenarioGenerator.Scenario scenario, Planner planner)
-    {
+    public static List<Row> compare(ScenarioGenerator.Scenario scenario, Planner planner) {
         EvacuationSimulator simulator = EvacuationSimulator.withPredictions();
         List<Row> rows = new ArrayList<>();
         for (MigrationPolicy naive : List.of(new SequentialPolicy(), new AllAtOncePolicy())) {
-            rows.add(new Row(scenario.name(), scenario.seed(), simulator.run(scenario.evacuation(), scenario.capacity(), naive), Double.NaN, 0));
+            rows.add(new Row(
+                    scenario.name(),
+                    scenario.seed(),
+                    simulator.run(scenario.evacuation(), scenario.capacity(), naive),
+                    Double.NaN,
+                    0));
         }
         Plan plan = planner.plan(scenario.evacuation());
         PlanPolicy policy = new PlanPolicy(planner, plan, REPLAN_THRESHOLD);
@@ -136,27 +150,51 @@ public final class PlannerComparison
         rows.add(new Row(scenario.name(), scenario.seed(), result, plan.predictedMakespanSeconds(), policy.replans()));
         PlanPolicy fixed = new PlanPolicy(planner, plan, Double.POSITIVE_INFINITY);
         SimulationResult once = simulator.run(scenario.evacuation(), scenario.capacity(), fixed);
-        rows.add(new Row(scenario.name(), scenario.seed(), renamed(once, "planner, no re-plan"), plan.predictedMakespanSeconds(), 0));
+        rows.add(new Row(
+                scenario.name(),
+                scenario.seed(),
+                renamed(once, "planner, no re-plan"),
+                plan.predictedMakespanSeconds(),
+                0));
         return rows;
     }
 
-    private static SimulationResult renamed(SimulationResult result, String policy)
-    {
-        return new SimulationResult(policy, result.makespanSeconds(), result.converged(), result.failed(), result.notStarted(),
-                result.totalDowntimeSeconds(), result.worstDowntimeSeconds(), result.bytesSent(), result.outcomes());
+    private static SimulationResult renamed(SimulationResult result, String policy) {
+        return new SimulationResult(
+                policy,
+                result.makespanSeconds(),
+                result.converged(),
+                result.failed(),
+                result.notStarted(),
+                result.totalDowntimeSeconds(),
+                result.worstDowntimeSeconds(),
+                result.bytesSent(),
+                result.outcomes());
     }
 
-    public static String table(List<Row> rows)
-    {
+    public static String table(List<Row> rows) {
         StringBuilder table = new StringBuilder();
-        table.append("| scenario | seed | policy | makespan | converged | failed | not started | total downtime | worst downtime | sent | predicted makespan | re-plans |\n");
+        table.append(
+                "| scenario | seed | policy | makespan | converged | failed | not started | total downtime | worst downtime | sent | predicted makespan | re-plans |\n");
         table.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row row : rows) {
             SimulationResult r = row.result();
-            table.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %d | %d | %d | %.2f s | %.2f s | %.0f GiB | %s | %s |%n",
-                    row.scenario(), row.seed(), r.policy(), PlanRenderer.duration(r.makespanSeconds()), r.converged(), r.failed(),
-                    r.notStarted(), r.totalDowntimeSeconds(), r.worstDowntimeSeconds(), r.bytesSent() / (1L << 30),
-                    Double.isNaN(row.predictedMakespanSeconds()) ? "-" : PlanRenderer.duration(row.predictedMakespanSeconds()),
+            table.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %d | %s | %s | %d | %d | %d | %.2f s | %.2f s | %.0f GiB | %s | %s |%n",
+                    row.scenario(),
+                    row.seed(),
+                    r.policy(),
+                    PlanRenderer.duration(r.makespanSeconds()),
+                    r.converged(),
+                    r.failed(),
+                    r.notStarted(),
+                    r.totalDowntimeSeconds(),
+                    r.worstDowntimeSeconds(),
+                    r.bytesSent() / (1L << 30),
+                    Double.isNaN(row.predictedMakespanSeconds())
+                            ? "-"
+                            : PlanRenderer.duration(row.predictedMakespanSeconds()),
                     r.policy().startsWith("planner") ? Integer.toString(row.replans()) : "-"));
         }
         return table.toString();

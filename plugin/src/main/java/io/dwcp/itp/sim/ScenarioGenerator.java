@@ -1,5 +1,7 @@
 package io.dwcp.itp.sim;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.itp.Capacity;
 import io.dwcp.itp.Destination;
 import io.dwcp.itp.Evacuation;
@@ -7,15 +9,12 @@ import io.dwcp.itp.Link;
 import io.dwcp.itp.OrderConstraint;
 import io.dwcp.itp.Vm;
 import io.dwcp.pba.GoodputSeries;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Seeded evacuation scenarios. With {@code p} the per-migration rate:
@@ -33,36 +32,49 @@ import static java.util.Objects.requireNonNull;
  * </ul>
  * The evacuation's link rates are the links' means: what the planner believes at the start.
  */
-public final class ScenarioGenerator
-{
+public final class ScenarioGenerator {
     /** The knobs of a scenario; rates in bytes/s. */
-    public record Spec(String name, int vms, int hosts, double linkMeanBytesPerSecond, double perMigrationBytesPerSecond,
-            double uplinkBytesPerSecond, double lightDirtyBytesPerSecond, double heavyShare, double hopelessShare,
-            Duration downtimeLimit)
-    {
+    public record Spec(
+            String name,
+            int vms,
+            int hosts,
+            double linkMeanBytesPerSecond,
+            double perMigrationBytesPerSecond,
+            double uplinkBytesPerSecond,
+            double lightDirtyBytesPerSecond,
+            double heavyShare,
+            double hopelessShare,
+            Duration downtimeLimit) {
         /** 6 VMs to one host over a 150 Mbit/s path, 60 Mbit/s per migration, 1 Gbit/s uplink. */
-        public static Spec small()
-        {
-            return new Spec("6 VMs / 1 link", 6, 1, 150e6 / 8, 60e6 / 8, 1e9 / 8, 0.5e6, 0.2, 0, Duration.ofMillis(300));
+        public static Spec small() {
+            return new Spec(
+                    "6 VMs / 1 link", 6, 1, 150e6 / 8, 60e6 / 8, 1e9 / 8, 0.5e6, 0.2, 0, Duration.ofMillis(300));
         }
 
         /** 40 VMs to 5 hosts over 300 Mbit/s paths, 100 Mbit/s per migration, 1 Gbit/s uplink. */
-        public static Spec medium()
-        {
-            return new Spec("40 VMs / 5 hosts", 40, 5, 300e6 / 8, 100e6 / 8, 1e9 / 8, 1e6, 0.1, 0.025, Duration.ofMillis(300));
+        public static Spec medium() {
+            return new Spec(
+                    "40 VMs / 5 hosts", 40, 5, 300e6 / 8, 100e6 / 8, 1e9 / 8, 1e6, 0.1, 0.025, Duration.ofMillis(300));
         }
 
         /** 200 VMs to 20 hosts over 1 Gbit/s paths, 300 Mbit/s per migration, 10 Gbit/s uplink. */
-        public static Spec large()
-        {
-            return new Spec("200 VMs / 20 hosts", 200, 20, 1e9 / 8, 300e6 / 8, 10e9 / 8, 2e6, 0.1, 0.02, Duration.ofMillis(300));
+        public static Spec large() {
+            return new Spec(
+                    "200 VMs / 20 hosts",
+                    200,
+                    20,
+                    1e9 / 8,
+                    300e6 / 8,
+                    10e9 / 8,
+                    2e6,
+                    0.1,
+                    0.02,
+                    Duration.ofMillis(300));
         }
     }
 
     /** An evacuation and the true capacities it will meet. */
-    public record Scenario(String name, long seed, Evacuation evacuation, Capacity capacity)
-    {
-    }
+    public record Scenario(String name, long seed, Evacuation evacuation, Capacity capacity) {}
 
     private static final long GIB = 1L << 30;
     private static final long[] MEMORY = {GIB, 2 * GIB, 4 * GIB, 8 * GIB, 16 * GIB};
@@ -71,13 +83,11 @@ public final class ScenarioGenerator
     private final GoodputSeries trace;
 
     /** @param trace the shape every link's capacity follows (e.g. a mahimahi trace in 1 s buckets) */
-    public ScenarioGenerator(GoodputSeries trace)
-    {
+    public ScenarioGenerator(GoodputSeries trace) {
         this.trace = requireNonNull(trace, "trace is null");
     }
 
-    public Scenario generate(Spec spec, long seed)
-    {
+    public Scenario generate(Spec spec, long seed) {
         Random random = new Random(seed);
         List<String> hosts = new ArrayList<>();
         for (int h = 1; h <= spec.hosts(); h++) {
@@ -101,7 +111,8 @@ public final class ScenarioGenerator
         Map<String, Double> means = new HashMap<>();
         Map<String, Integer> offsets = new HashMap<>();
         for (String host : hosts) {
-            long memory = Math.max(largest, (long) (1.5 * totalMemory / spec.hosts() * (0.8 + 0.4 * random.nextDouble())));
+            long memory =
+                    Math.max(largest, (long) (1.5 * totalMemory / spec.hosts() * (0.8 + 0.4 * random.nextDouble())));
             int slots = (int) Math.ceil(1.5 * spec.vms() / spec.hosts());
             destinations.add(new Destination(host, memory, slots));
             double mean = spec.linkMeanBytesPerSecond() * (0.5 + random.nextDouble());
@@ -110,12 +121,13 @@ public final class ScenarioGenerator
             means.put(host, mean);
             offsets.put(host, random.nextInt(trace.size()));
         }
-        Evacuation evacuation = new Evacuation(vms, destinations, links, spec.uplinkBytesPerSecond(), orders, spec.downtimeLimit());
-        return new Scenario(spec.name(), seed, evacuation, new TraceCapacity(trace, means, offsets, spec.uplinkBytesPerSecond()));
+        Evacuation evacuation =
+                new Evacuation(vms, destinations, links, spec.uplinkBytesPerSecond(), orders, spec.downtimeLimit());
+        return new Scenario(
+                spec.name(), seed, evacuation, new TraceCapacity(trace, means, offsets, spec.uplinkBytesPerSecond()));
     }
 
-    private static Vm vm(Spec spec, String id, Random random, List<String> hosts)
-    {
+    private static Vm vm(Spec spec, String id, Random random, List<String> hosts) {
         long memory = MEMORY[MEMORY.length - 1];
         double pick = random.nextDouble();
         for (int m = 0; m < MEMORY.length; m++) {
@@ -129,11 +141,9 @@ public final class ScenarioGenerator
         double dirty;
         if (kind < spec.hopelessShare()) {
             dirty = 1.2 * spec.perMigrationBytesPerSecond();
-        }
-        else if (kind < spec.hopelessShare() + spec.heavyShare()) {
+        } else if (kind < spec.hopelessShare() + spec.heavyShare()) {
             dirty = (0.25 + 0.35 * random.nextDouble()) * spec.perMigrationBytesPerSecond();
-        }
-        else {
+        } else {
             dirty = spec.lightDirtyBytesPerSecond() * Math.exp(0.8 * random.nextGaussian());
         }
         Vm vm = Vm.of(id, memory, dirty);
@@ -143,8 +153,7 @@ public final class ScenarioGenerator
         return vm;
     }
 
-    private static void groups(List<Vm> vms, Random random)
-    {
+    private static void groups(List<Vm> vms, Random random) {
         int groups = (int) Math.round(vms.size() * 0.06 / 2.5);
         for (int g = 1; g <= groups; g++) {
             int size = 2 + random.nextInt(2);

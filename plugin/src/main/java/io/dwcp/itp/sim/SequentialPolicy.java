@@ -3,19 +3,15 @@ package io.dwcp.itp.sim;
 import io.dwcp.itp.MigrationPolicy;
 import io.dwcp.itp.SimulationView;
 import io.dwcp.itp.Vm;
-
 import java.util.List;
 import java.util.Map;
 
 /** Naive: one migration at a time, in listed order, to {@link NaivePlacement#roundRobin} destinations. */
-public final class SequentialPolicy
-        implements MigrationPolicy
-{
+public final class SequentialPolicy implements MigrationPolicy {
     private Map<String, String> placement;
 
     @Override
-    public List<Start> decide(SimulationView view)
-    {
+    public List<Start> decide(SimulationView view) {
         if (placement == null) {
             placement = NaivePlacement.roundRobin(view.evacuation());
         }
@@ -24,7 +20,9 @@ public final class SequentialPolicy
         }
         for (Vm vm : view.waiting()) {
             String destination = placement.get(vm.id());
-            if (destination != null && view.freeMemoryBytes(destination) >= vm.memoryBytes() && view.freeSlots(destination) > 0) {
+            if (destination != null
+                    && view.freeMemoryBytes(destination) >= vm.memoryBytes()
+                    && view.freeSlots(destination) > 0) {
                 return List.of(new Start(vm.id(), destination));
             }
         }
@@ -32,8 +30,7 @@ public final class SequentialPolicy
     }
 
     @Override
-    public String name()
-    {
+    public String name() {
         return "one at a time";
     }
 }

@@ -1,11 +1,10 @@
 package io.dwcp.itp.sim;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.itp.Capacity;
 import io.dwcp.pba.GoodputSeries;
-
 import java.util.Map;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Links whose capacity follows a measured trace: link {@code d} has mean {@code m_d} and, in
@@ -13,17 +12,18 @@ import static java.util.Objects.requireNonNull;
  * mean(shape)} (the trace replayed in a loop, each link from its own offset, so links do not move
  * together). The uplink is constant.
  */
-public final class TraceCapacity
-        implements Capacity
-{
+public final class TraceCapacity implements Capacity {
     private final double[] shape;
     private final double bucketSeconds;
     private final Map<String, Double> meanBytesPerSecond;
     private final Map<String, Integer> offsets;
     private final double uplinkBytesPerSecond;
 
-    public TraceCapacity(GoodputSeries trace, Map<String, Double> meanBytesPerSecond, Map<String, Integer> offsets, double uplinkBytesPerSecond)
-    {
+    public TraceCapacity(
+            GoodputSeries trace,
+            Map<String, Double> meanBytesPerSecond,
+            Map<String, Integer> offsets,
+            double uplinkBytesPerSecond) {
         requireNonNull(trace, "trace is null");
         double mean = trace.mean();
         if (!(mean > 0)) {
@@ -40,8 +40,7 @@ public final class TraceCapacity
     }
 
     @Override
-    public double linkBytesPerSecond(String destination, double seconds)
-    {
+    public double linkBytesPerSecond(String destination, double seconds) {
         Double mean = meanBytesPerSecond.get(destination);
         if (mean == null) {
             throw new IllegalArgumentException("no link to " + destination);
@@ -51,14 +50,12 @@ public final class TraceCapacity
     }
 
     @Override
-    public double uplinkBytesPerSecond(double seconds)
-    {
+    public double uplinkBytesPerSecond(double seconds) {
         return uplinkBytesPerSecond;
     }
 
     @Override
-    public double nextChange(double seconds)
-    {
+    public double nextChange(double seconds) {
         return (Math.floor(seconds / bucketSeconds + 1e-9) + 1) * bucketSeconds;
     }
 }

@@ -1,5 +1,9 @@
 package io.dwcp.gossip.netty;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dwcp.TestResources;
 import io.dwcp.config.HostAndPort;
 import io.dwcp.gossip.GossipNode;
 import io.dwcp.gossip.GossipStats;
@@ -7,15 +11,8 @@ import io.dwcp.gossip.OrSet;
 import io.dwcp.tls.CertificateAuthority;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tls.TlsContexts;
-import io.dwcp.TestResources;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -24,27 +21,23 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Two gossip nodes over mutual TLS on loopback; a peer whose certificate comes from another CA is refused. */
-class TlsGossipTransportTest
-{
+class TlsGossipTransportTest {
     @TempDir
     Path directory;
 
     private final TestResources resources = new TestResources();
 
     @AfterEach
-    void closeAll()
-            throws Exception
-    {
+    void closeAll() throws Exception {
         resources.close();
     }
 
-    private TlsContexts tls(CertificateAuthority ca, Path caDirectory, String host)
-    {
+    private TlsContexts tls(CertificateAuthority ca, Path caDirectory, String host) {
         ca.issue(host, caDirectory.resolve(host + ".pem"), caDirectory.resolve(host + ".key"), Duration.ofDays(1));
         return new TlsContexts(new TlsConfig()
                 .setCaFile(caDirectory.resolve("ca.pem"))
@@ -56,15 +49,15 @@ class TlsGossipTransportTest
     private record Peer(GossipNode node, ExecutorService thread, TlsGossipTransport transport, GossipStats stats) {}
 
     private Peer peer(String name, TlsContexts tls, Map<String, HostAndPort> peers, int port)
-            throws InterruptedException
-    {
+            throws InterruptedException {
         ExecutorService thread = Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "gossip-" + name));
         resources.add(() -> {
             thread.shutdown();
             assertTrue(thread.awaitTermination(10, TimeUnit.SECONDS));
         });
         GossipStats stats = new GossipStats();
-        TlsGossipTransport transport = new TlsGossipTransport(name, new HostAndPort("127.0.0.1", port), peers, tls, thread, stats, 1 << 20);
+        TlsGossipTransport transport =
+                new TlsGossipTransport(name, new HostAndPort("127.0.0.1", port), peers, tls, thread, stats, 1 << 20);
         resources.add(transport);
         GossipNode node = new GossipNode(name, transport, System::currentTimeMillis, new Random(1), stats, 1, 64);
         node.setPeers(List.copyOf(peers.keySet()));
@@ -72,32 +65,31 @@ class TlsGossipTransportTest
         return new Peer(node, thread, transport, stats);
     }
 
-    private static int freePort()
-            throws java.io.IOException
-    {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }
 
     @Test
-    void nodesExchangeUpdatesAndAForeignCaIsRefused()
-            throws Exception
-    {
+    void nodesExchangeUpdatesAndAForeignCaIsRefused() throws Exception {
         Path siteDirectory = directory.resolve("site");
         CertificateAuthority site = CertificateAuthority.create(siteDirectory, "site CA", Duration.ofDays(1));
         int alphaPort = freePort();
         int betaPort = freePort();
-        Map<String, HostAndPort> addresses = Map.of("alpha", new HostAndPort("127.0.0.1", alphaPort), "beta", new HostAndPort("127.0.0.1", betaPort));
+        Map<String, HostAndPort> addresses = Map.of(
+                "alpha", new HostAndPort("127.0.0.1", alphaPort), "beta", new HostAndPort("127.0.0.1", betaPort));
         Peer alpha = peer("alpha", tls(site, siteDirectory, "alpha"), Map.of("beta", addresses.get("beta")), alphaPort);
         Peer beta = peer("beta", tls(site, siteDirectory, "beta"), Map.of("alpha", addresses.get("alpha")), betaPort);
 
         CountDownLatch betaHasIt = new CountDownLatch(1);
-        beta.thread().execute(() -> beta.node().addListener((key, value, dot) -> {
-            if (key.equals("hosts/eu-west") && ((OrSet) value).contains("alpha")) {
-                betaHasIt.countDown();
-            }
-        }));
+        beta.thread()
+                .execute(() -> beta.node().addListener((key, value, dot) -> {
+                    if (key.equals("hosts/eu-west") && ((OrSet) value).contains("alpha")) {
+                        betaHasIt.countDown();
+                    }
+                }));
         CountDownLatch alphaHasIt = new CountDownLatch(1);
         alpha.thread().execute(() -> {
             alpha.node().addListener((key, value, dot) -> {
@@ -116,13 +108,17 @@ class TlsGossipTransportTest
         // "beta" again, but with a certificate of a CA alpha does not trust
         Path rogueDirectory = directory.resolve("rogue");
         CertificateAuthority rogueCa = CertificateAuthority.create(rogueDirectory, "rogue CA", Duration.ofDays(1));
-        Peer rogue = peer("beta", tls(rogueCa, rogueDirectory, "beta"), Map.of("alpha", addresses.get("alpha")), freePort());
+        Peer rogue =
+                peer("beta", tls(rogueCa, rogueDirectory, "beta"), Map.of("alpha", addresses.get("alpha")), freePort());
         long receivedBefore = alpha.stats().messagesReceived();
         rogue.thread().execute(() -> {
             rogue.node().add("hosts/us-east", "intruder");
             rogue.node().round();
         });
-        await(() -> alpha.stats().peersRefused() >= 1 && rogue.stats().peersRefused() + rogue.stats().sendFailures() >= 1, "the rogue peer was not refused");
+        await(
+                () -> alpha.stats().peersRefused() >= 1
+                        && rogue.stats().peersRefused() + rogue.stats().sendFailures() >= 1,
+                "the rogue peer was not refused");
         assertEquals(receivedBefore, alpha.stats().messagesReceived());
         CountDownLatch checked = new CountDownLatch(1);
         alpha.thread().execute(() -> {
@@ -132,9 +128,7 @@ class TlsGossipTransportTest
         assertTrue(checked.await(10, TimeUnit.SECONDS));
     }
 
-    private static void await(BooleanSupplier condition, String message)
-            throws InterruptedException
-    {
+    private static void await(BooleanSupplier condition, String message) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!condition.getAsBoolean()) {
             assertTrue(System.nanoTime() < deadline, message);

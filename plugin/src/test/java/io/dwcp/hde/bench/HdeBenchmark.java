@@ -7,6 +7,14 @@ import io.dwcp.hde.HdeEncoder;
 import io.dwcp.hde.HdeStats;
 import io.dwcp.hde.LinkTier;
 import io.dwcp.hde.WorkloadPages;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -23,15 +31,6 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
-
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.util.Arrays;
-import java.util.Collection;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * HDE encoder and decoder throughput, one thread (one core), per zstd level, on 8 MiB of guest
@@ -57,16 +56,16 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
-public class HdeBenchmark
-{
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
+public class HdeBenchmark {
     static final int PAGES = 2048;
     static final int PAGE_SIZE = 4096;
 
     /** The pages, the dictionary and the frames of both passes, per level and pass. */
     @State(Scope.Thread)
-    public static class Data
-    {
+    public static class Data {
         @Param({"0", "1", "3", "6", "9", "15", "19"})
         public int level;
 
@@ -81,8 +80,7 @@ public class HdeBenchmark
         HdeConfig config;
 
         @Setup(Level.Trial)
-        public void setUp()
-        {
+        public void setUp() {
             WorkloadPages workload = new WorkloadPages(1);
             firstPass = new byte[PAGES][];
             dirtyPass = new byte[PAGES][];
@@ -109,8 +107,7 @@ public class HdeBenchmark
             dirtyFrames = dirty.toByteArray();
         }
 
-        HdeEncoder newEncoder(java.util.function.Consumer<byte[]> frames)
-        {
+        HdeEncoder newEncoder(java.util.function.Consumer<byte[]> frames) {
             HdeEncoder encoder = new HdeEncoder(config, new HdeStats(), List.of(), frames, Runnable::run);
             if (level != 0) {
                 encoder.useDictionary(dictionary);
@@ -122,14 +119,12 @@ public class HdeBenchmark
 
     /** For the dirty pass: an encoder that has encoded the first pass (untimed). */
     @State(Scope.Thread)
-    public static class Encoder
-    {
+    public static class Encoder {
         HdeEncoder encoder;
         long frameBytes;
 
         @Setup(Level.Invocation)
-        public void setUp(Data data)
-        {
+        public void setUp(Data data) {
             frameBytes = 0;
             encoder = data.newEncoder(frame -> frameBytes += frame.length);
             if (data.pass.equals("dirty")) {
@@ -138,23 +133,19 @@ public class HdeBenchmark
         }
 
         @TearDown(Level.Invocation)
-        public void tearDown()
-        {
+        public void tearDown() {
             encoder.close();
         }
     }
 
     /** For the dirty pass: a decoder that has decoded the first pass (untimed). */
     @State(Scope.Thread)
-    public static class Decoder
-    {
+    public static class Decoder {
         HdeDecoder decoder;
         final NullSink sink = new NullSink();
 
         @Setup(Level.Invocation)
-        public void setUp(Data data)
-                throws IOException
-        {
+        public void setUp(Data data) throws IOException {
             decoder = new HdeDecoder(data.config, new HdeStats(), sink);
             if (data.pass.equals("dirty")) {
                 decoder.feed(data.firstFrames, 0, data.firstFrames.length);
@@ -162,14 +153,12 @@ public class HdeBenchmark
         }
 
         @TearDown(Level.Invocation)
-        public void tearDown()
-        {
+        public void tearDown() {
             decoder.close();
         }
     }
 
-    static void encode(HdeEncoder encoder, byte[][] pages)
-    {
+    static void encode(HdeEncoder encoder, byte[][] pages) {
         byte[] header = new byte[8];
         for (int p = 0; p < pages.length; p++) {
             long offset = (long) p * PAGE_SIZE;
@@ -182,35 +171,28 @@ public class HdeBenchmark
     }
 
     @Benchmark
-    public long encode(Data data, Encoder state)
-    {
+    public long encode(Data data, Encoder state) {
         encode(state.encoder, data.pass.equals("dirty") ? data.dirtyPass : data.firstPass);
         return state.frameBytes;
     }
 
     @Benchmark
-    public long decode(Data data, Decoder state)
-            throws IOException
-    {
+    public long decode(Data data, Decoder state) throws IOException {
         byte[] frames = data.pass.equals("dirty") ? data.dirtyFrames : data.firstFrames;
         state.decoder.feed(frames, 0, frames.length);
         return state.decoder.frames() + state.sink.bytes;
     }
 
-    static final class NullSink
-            implements HdeDecoder.Sink
-    {
+    static final class NullSink implements HdeDecoder.Sink {
         long bytes;
 
         @Override
-        public void page(byte[] header, int headerOffset, int headerLength, byte[] content)
-        {
+        public void page(byte[] header, int headerOffset, int headerLength, byte[] content) {
             bytes += headerLength + content.length;
         }
 
         @Override
-        public void raw(byte[] bytes, int offset, int length)
-        {
+        public void raw(byte[] bytes, int offset, int length) {
             this.bytes += length;
         }
     }
@@ -220,11 +202,11 @@ public class HdeBenchmark
      * thread CPU time: on a busy machine wall-clock figures mostly measure the other processes,
      * CPU-time figures estimate what one core does. Arguments: {@code [encode|decode|cpu-only] [level...]}.
      */
-    public static void main(String[] args)
-            throws Exception
-    {
+    public static void main(String[] args) throws Exception {
         boolean jmh = args.length == 0 || !args[0].equals("cpu-only");
-        String[] levels = args.length > 1 ? Arrays.copyOfRange(args, 1, args.length) : new String[] {"0", "1", "3", "6", "9", "15", "19"};
+        String[] levels = args.length > 1
+                ? Arrays.copyOfRange(args, 1, args.length)
+                : new String[] {"0", "1", "3", "6", "9", "15", "19"};
         long stream = (long) PAGES * PAGE_SIZE;
         Map<String, Double> wallMillis = new TreeMap<>();
         if (jmh) {
@@ -233,12 +215,17 @@ public class HdeBenchmark
             options.param("level", levels);
             Collection<RunResult> results = new Runner(options.build()).run();
             for (RunResult r : results) {
-                wallMillis.put(r.getParams().getBenchmark().replaceAll(".*\\.", "") + "/" + r.getParams().getParam("pass") + "/"
-                        + r.getParams().getParam("level"), r.getPrimaryResult().getScore());
+                wallMillis.put(
+                        r.getParams().getBenchmark().replaceAll(".*\\.", "") + "/"
+                                + r.getParams().getParam("pass") + "/"
+                                + r.getParams().getParam("level"),
+                        r.getPrimaryResult().getScore());
             }
         }
         java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
-        System.out.printf("%n%-7s %-6s %5s %12s %14s %12s %14s%n", "bench", "pass", "level", "wall MB/s", "CPU MB/s/core", "CPU ms/op", "frames/stream");
+        System.out.printf(
+                "%n%-7s %-6s %5s %12s %14s %12s %14s%n",
+                "bench", "pass", "level", "wall MB/s", "CPU MB/s/core", "CPU ms/op", "frames/stream");
         for (String bench : new String[] {"encode", "decode"}) {
             if (args.length > 0 && !args[0].equals(bench) && !args[0].equals("cpu-only")) {
                 continue;
@@ -261,8 +248,7 @@ public class HdeBenchmark
                             b.encode(data, state);
                             used = threads.getCurrentThreadCpuTime() - start;
                             state.tearDown();
-                        }
-                        else {
+                        } else {
                             Decoder state = new Decoder();
                             state.setUp(data);
                             long start = threads.getCurrentThreadCpuTime();
@@ -270,7 +256,7 @@ public class HdeBenchmark
                             used = threads.getCurrentThreadCpuTime() - start;
                             state.tearDown();
                         }
-                        if (round >= 2) {   // the first rounds warm the JIT
+                        if (round >= 2) { // the first rounds warm the JIT
                             cpu += used;
                             ops++;
                         }
@@ -278,8 +264,15 @@ public class HdeBenchmark
                     double cpuMillis = cpu / 1e6 / ops;
                     Double wall = wallMillis.get(bench + "/" + pass + "/" + levelText);
                     long frames = pass.equals("dirty") ? data.dirtyFrames.length : data.firstFrames.length;
-                    System.out.printf("%-7s %-6s %5s %12s %14.1f %12.2f %13.1f%%%n", bench, pass, data.level == 0 ? "raw" : levelText,
-                            wall == null ? "-" : String.format("%.1f", stream / wall / 1e3), stream / cpuMillis / 1e3, cpuMillis, 100.0 * frames / stream);
+                    System.out.printf(
+                            "%-7s %-6s %5s %12s %14.1f %12.2f %13.1f%%%n",
+                            bench,
+                            pass,
+                            data.level == 0 ? "raw" : levelText,
+                            wall == null ? "-" : String.format("%.1f", stream / wall / 1e3),
+                            stream / cpuMillis / 1e3,
+                            cpuMillis,
+                            100.0 * frames / stream);
                 }
             }
         }

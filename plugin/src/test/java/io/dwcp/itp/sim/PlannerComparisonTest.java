@@ -1,94 +1,86 @@
 package io.dwcp.itp.sim;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.dwcp.itp.SimulationResult;
 import io.dwcp.pba.BundledTraces;
 import io.dwcp.pba.GoodputSeries;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The planner against the naive policies, on seeded scenarios whose links follow a real cellular
  * trace (scaled): every figure comes from the simulation. Seeds are fixed so a failure replays.
  */
-class PlannerComparisonTest
-{
+class PlannerComparisonTest {
     private static final GoodputSeries SHAPE = BundledTraces.raw("TMobile-UMTS-driving.down", Duration.ofSeconds(1));
     private static final ScenarioGenerator GENERATOR = new ScenarioGenerator(SHAPE);
 
-    private record Outcome(SimulationResult sequential, SimulationResult allAtOnce, SimulationResult planner)
-    {
-        double bestNaive()
-        {
+    private record Outcome(SimulationResult sequential, SimulationResult allAtOnce, SimulationResult planner) {
+        double bestNaive() {
             return Math.min(sequential.makespanSeconds(), allAtOnce.makespanSeconds());
         }
     }
 
-    private static Outcome run(ScenarioGenerator.Spec spec, long seed)
-    {
+    private static Outcome run(ScenarioGenerator.Spec spec, long seed) {
         List<PlannerComparison.Row> rows = PlannerComparison.compare(GENERATOR.generate(spec, seed));
         assertEquals("one at a time", rows.get(0).result().policy());
         assertEquals("all at once", rows.get(1).result().policy());
         assertEquals("planner", rows.get(2).result().policy());
-        return new Outcome(rows.get(0).result(), rows.get(1).result(), rows.get(2).result());
+        return new Outcome(
+                rows.get(0).result(), rows.get(1).result(), rows.get(2).result());
     }
 
     /** The planner finishes strictly sooner than both naive policies and leaves no more VMs behind. */
-    private static Outcome plannerBeatsBothNaivePolicies(ScenarioGenerator.Spec spec, long seed, String context)
-    {
+    private static Outcome plannerBeatsBothNaivePolicies(ScenarioGenerator.Spec spec, long seed, String context) {
         Outcome outcome = run(spec, seed);
         assertTrue(outcome.planner().makespanSeconds() < outcome.bestNaive(), context + ": " + outcome);
         noMoreLeftBehind(outcome, context);
         return outcome;
     }
 
-    private static void noMoreLeftBehind(Outcome outcome, String context)
-    {
+    private static void noMoreLeftBehind(Outcome outcome, String context) {
         assertTrue(outcome.planner().notMoved() <= outcome.sequential().notMoved(), context + ": " + outcome);
         assertTrue(outcome.planner().notMoved() <= outcome.allAtOnce().notMoved(), context + ": " + outcome);
     }
 
     @Test
-    void plannerBeatsBothNaivePoliciesAcrossHosts()
-    {
+    void plannerBeatsBothNaivePoliciesAcrossHosts() {
         for (long seed = 1; seed <= 5; seed++) {
             plannerBeatsBothNaivePolicies(ScenarioGenerator.Spec.medium(), seed, "40 VMs / 5 hosts, seed " + seed);
         }
     }
 
     @Test
-    void plannerBeatsBothNaivePoliciesAtScale()
-    {
+    void plannerBeatsBothNaivePoliciesAtScale() {
         Outcome outcome = plannerBeatsBothNaivePolicies(ScenarioGenerator.Spec.large(), 1, "200 VMs / 20 hosts");
         // all at once starves the heavy guests: longer downtimes than the planner's
-        assertTrue(outcome.planner().worstDowntimeSeconds() < outcome.allAtOnce().worstDowntimeSeconds(), outcome.toString());
+        assertTrue(
+                outcome.planner().worstDowntimeSeconds() < outcome.allAtOnce().worstDowntimeSeconds(),
+                outcome.toString());
     }
 
     @Test
-    void plannerBeatsBothNaivePoliciesOnOneLink()
-    {
+    void plannerBeatsBothNaivePoliciesOnOneLink() {
         for (long seed = 1; seed <= 5; seed++) {
             plannerBeatsBothNaivePolicies(ScenarioGenerator.Spec.small(), seed, "6 VMs / 1 link, seed " + seed);
         }
     }
 
     @Test
-    void aSeedIsAScenario()
-    {
+    void aSeedIsAScenario() {
         ScenarioGenerator.Scenario first = GENERATOR.generate(ScenarioGenerator.Spec.medium(), 42);
         ScenarioGenerator.Scenario again = GENERATOR.generate(ScenarioGenerator.Spec.medium(), 42);
         assertEquals(first.evacuation(), again.evacuation());
-        assertEquals(PlannerComparison.compare(first).get(2).result().makespanSeconds(),
+        assertEquals(
+                PlannerComparison.compare(first).get(2).result().makespanSeconds(),
                 PlannerComparison.compare(again).get(2).result().makespanSeconds());
     }
 
     @Test
-    void linksFollowTheTraceAroundTheirMean()
-    {
+    void linksFollowTheTraceAroundTheirMean() {
         ScenarioGenerator.Scenario scenario = GENERATOR.generate(ScenarioGenerator.Spec.medium(), 7);
         String host = scenario.evacuation().destinations().get(0).id();
         double mean = scenario.evacuation().link(host).bytesPerSecond();

@@ -7,7 +7,6 @@ import io.dwcp.migration.stream.MigrationStreamWriter;
 import io.dwcp.migration.stream.MigrationStreams;
 import io.dwcp.migration.stream.StreamStatistics;
 import io.dwcp.migration.stream.TokenizerOptions;
-
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -73,7 +72,8 @@ public final class StreamTool {
         try {
             return switch (args[0]) {
                 case "inspect" -> files.isEmpty() ? usage() : inspect(files, options, json);
-                case "copy" -> files.size() != 2 ? usage() : copy(Path.of(files.get(0)), Path.of(files.get(1)), options);
+                case "copy" ->
+                    files.size() != 2 ? usage() : copy(Path.of(files.get(0)), Path.of(files.get(1)), options);
                 default -> usage();
             };
         } catch (MalformedStreamException e) {
@@ -97,12 +97,19 @@ public final class StreamTool {
     private int copy(Path in, Path outFile, TokenizerOptions options) throws IOException {
         StreamStatistics statistics;
         try (InputStream input = Files.newInputStream(in);
-             OutputStream output = new BufferedOutputStream(Files.newOutputStream(outFile), 1 << 16)) {
+                OutputStream output = new BufferedOutputStream(Files.newOutputStream(outFile), 1 << 16)) {
             statistics = MigrationStreams.copy(input, ByteSink.of(output), options);
         }
         long written = Files.size(outFile);
-        err.printf("%s -> %s: %d bytes, %s channel, %d pages, %d zero pages, %d literal bytes%n", in, outFile, written,
-                statistics.channelKind(), statistics.pages(), statistics.zeroPages(), statistics.literalBytes());
+        err.printf(
+                "%s -> %s: %d bytes, %s channel, %d pages, %d zero pages, %d literal bytes%n",
+                in,
+                outFile,
+                written,
+                statistics.channelKind(),
+                statistics.pages(),
+                statistics.zeroPages(),
+                statistics.literalBytes());
         return written == Files.size(in) ? 0 : 1;
     }
 
@@ -131,15 +138,21 @@ public final class StreamTool {
                 String body = s.toJson();
                 objects.add("{\"file\":\"" + escape(file) + "\",\"roundTrip\":" + exact + "," + body.substring(1));
             } else {
-                out.printf("%s: %s channel, %d bytes, round trip %s%n", file, s.channelKind(), s.bytes(),
-                        exact ? "exact" : "DIFFERS");
-                out.printf("  pages %d, zero pages %d, xbzrle pages %d, compressed pages %d%n",
+                out.printf(
+                        "%s: %s channel, %d bytes, round trip %s%n",
+                        file, s.channelKind(), s.bytes(), exact ? "exact" : "DIFFERS");
+                out.printf(
+                        "  pages %d, zero pages %d, xbzrle pages %d, compressed pages %d%n",
                         s.pages(), s.zeroPages(), s.xbzrlePages(), s.compressedPages());
-                out.printf("  sections %d, commands %d, device data %d bytes, literal %d bytes%n",
+                out.printf(
+                        "  sections %d, commands %d, device data %d bytes, literal %d bytes%n",
                         s.sections(), s.commands(), s.sectionDataBytes(), s.literalBytes());
                 if (s.multifdPackets() > 0) {
-                    out.printf("  multifd packets %d (sync %d, device state %d), compressed payload %d bytes%n",
-                            s.multifdPackets(), s.multifdSyncPackets(), s.multifdDeviceStatePackets(),
+                    out.printf(
+                            "  multifd packets %d (sync %d, device state %d), compressed payload %d bytes%n",
+                            s.multifdPackets(),
+                            s.multifdSyncPackets(),
+                            s.multifdDeviceStatePackets(),
                             s.multifdCompressedBytes());
                 }
                 for (Map.Entry<String, BlockStatistics> e : s.blocks().entrySet()) {
@@ -147,16 +160,18 @@ public final class StreamTool {
                     if (b.pages() + b.zeroPages() + b.xbzrlePages() + b.compressedPages() == 0) {
                         continue;
                     }
-                    out.printf("  block %-24s pages %d, zero %d, xbzrle %d, compressed %d%n", e.getKey(),
-                            b.pages(), b.zeroPages(), b.xbzrlePages(), b.compressedPages());
+                    out.printf(
+                            "  block %-24s pages %d, zero %d, xbzrle %d, compressed %d%n",
+                            e.getKey(), b.pages(), b.zeroPages(), b.xbzrlePages(), b.compressedPages());
                 }
             }
         }
         if (json) {
-            out.println("{\"channels\":[" + String.join(",", objects) + "],\"bytes\":" + bytes
-                    + ",\"pages\":" + pages + ",\"zeroPages\":" + zeroPages + ",\"roundTrip\":" + allExact + "}");
+            out.println("{\"channels\":[" + String.join(",", objects) + "],\"bytes\":" + bytes + ",\"pages\":" + pages
+                    + ",\"zeroPages\":" + zeroPages + ",\"roundTrip\":" + allExact + "}");
         } else if (files.size() > 1) {
-            out.printf("total: %d channels, %d bytes, %d pages with data, %d zero pages, round trip %s%n",
+            out.printf(
+                    "total: %d channels, %d bytes, %d pages with data, %d zero pages, round trip %s%n",
                     files.size(), bytes, pages, zeroPages, allExact ? "exact" : "DIFFERS");
         }
         return allExact ? 0 : 1;

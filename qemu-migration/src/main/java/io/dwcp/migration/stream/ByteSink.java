@@ -1,11 +1,11 @@
 package io.dwcp.migration.stream;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
-
-import static java.util.Objects.requireNonNull;
 
 /** Where a {@link MigrationStreamWriter} puts bytes. */
 @FunctionalInterface

@@ -9,8 +9,7 @@ final class Bytes {
     private static final VarHandle BE32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
     private static final VarHandle BE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
-    private Bytes() {
-    }
+    private Bytes() {}
 
     static int be16(byte[] a, int p) {
         return ((a[p] & 0xff) << 8) | (a[p + 1] & 0xff);

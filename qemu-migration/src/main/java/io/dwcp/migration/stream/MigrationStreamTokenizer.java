@@ -1,11 +1,11 @@
 package io.dwcp.migration.stream;
 
+import static java.util.Objects.requireNonNull;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * A streaming, lossless tokenizer of one QEMU migration channel (QEMU 7.2 to 10.x, x86, 4 KiB
@@ -123,6 +123,7 @@ public final class MigrationStreamTokenizer {
     static final int MULTIFD_FLAG_DEVICE_STATE = 0x40;
     /** Header of a RAM packet without its offset array. */
     static final int MULTIFD_PACKET_FIXED = 320;
+
     static final int MULTIFD_DEVICE_STATE_HEADER = 12 + 256 + 4 + 4;
     static final int MULTIFD_MAX_COMPRESSED = 64 << 20;
 
@@ -130,11 +131,23 @@ public final class MigrationStreamTokenizer {
     private static final int INVALID = -2;
     /** A scan found where to resume: dispatch again at the same position. */
     private static final int RESYNCED = -3;
+
     private static final int MULTIFD_KNOWN_FLAGS = 0x7f;
 
     private enum State {
-        DETECT, MAIN_HEADER, TOP, RAM_RECORD, RAM_BLOCK_LIST, OPAQUE, LOST, BODY,
-        MULTIFD_INIT, MULTIFD_PACKET, MULTIFD_PAGES, MULTIFD_LOST, LITERAL_TO_END
+        DETECT,
+        MAIN_HEADER,
+        TOP,
+        RAM_RECORD,
+        RAM_BLOCK_LIST,
+        OPAQUE,
+        LOST,
+        BODY,
+        MULTIFD_INIT,
+        MULTIFD_PACKET,
+        MULTIFD_PAGES,
+        MULTIFD_LOST,
+        LITERAL_TO_END
     }
 
     private final boolean strict;
@@ -209,7 +222,8 @@ public final class MigrationStreamTokenizer {
             throw new IllegalStateException("feed after endOfInput");
         }
         if (inputPosition < inputLimit) {
-            throw new IllegalStateException("feed before the previous piece was consumed (next() must return null first)");
+            throw new IllegalStateException(
+                    "feed before the previous piece was consumed (next() must return null first)");
         }
         input = bytes;
         inputPosition = offset;
@@ -328,12 +342,19 @@ public final class MigrationStreamTokenizer {
                     throw new MalformedStreamException(streamOffset, "more sections and QEMU_VM_EOF", "end of input");
                 }
             }
-            case MULTIFD_PACKET -> {
-            }
+            case MULTIFD_PACKET -> {}
             case DETECT -> throw new MalformedStreamException(streamOffset, "a channel magic", "end of input");
-            case MAIN_HEADER, RAM_RECORD, RAM_BLOCK_LIST, OPAQUE, LOST, BODY, MULTIFD_INIT, MULTIFD_PAGES,
-                 MULTIFD_LOST, LITERAL_TO_END -> throw new MalformedStreamException(streamOffset, "the rest of the " + describe(state),
-                    "end of input");
+            case MAIN_HEADER,
+                    RAM_RECORD,
+                    RAM_BLOCK_LIST,
+                    OPAQUE,
+                    LOST,
+                    BODY,
+                    MULTIFD_INIT,
+                    MULTIFD_PAGES,
+                    MULTIFD_LOST,
+                    LITERAL_TO_END ->
+                throw new MalformedStreamException(streamOffset, "the rest of the " + describe(state), "end of input");
         }
     }
 
@@ -373,7 +394,9 @@ public final class MigrationStreamTokenizer {
                         case MULTIFD -> state = State.MULTIFD_INIT;
                         case UNKNOWN -> {
                             if (strict) {
-                                throw new MalformedStreamException(streamOffset, "QEVM (0x5145564d) or multifd magic 0x11223344",
+                                throw new MalformedStreamException(
+                                        streamOffset,
+                                        "QEVM (0x5145564d) or multifd magic 0x11223344",
                                         Bytes.hex(Bytes.be32(a, p) & 0xffffffffL, 4));
                             }
                             state = State.LITERAL_TO_END;
@@ -488,8 +511,8 @@ public final class MigrationStreamTokenizer {
             return 0;
         }
         if (strict) {
-            throw new MalformedStreamException(streamOffset + (lim - p), n + " bytes of " + what,
-                    "end of input after " + (lim - p));
+            throw new MalformedStreamException(
+                    streamOffset + (lim - p), n + " bytes of " + what, "end of input after " + (lim - p));
         }
         state = State.LITERAL_TO_END;
         return emitLiteral(a, p, lim - p);
@@ -535,9 +558,12 @@ public final class MigrationStreamTokenizer {
                 }
                 long length = Bytes.be32(a, p + 1) & 0xffffffffL;
                 if (!afterConfiguration || length > 255) {
-                    return invalidAt(p, p + (afterConfiguration ? 1 : 0),
+                    return invalidAt(
+                            p,
+                            p + (afterConfiguration ? 1 : 0),
                             afterConfiguration ? "a machine name length <= 255" : "a section type",
-                            afterConfiguration ? Long.toString(length) : Bytes.hex(type, 1), -1);
+                            afterConfiguration ? Long.toString(length) : Bytes.hex(type, 1),
+                            -1);
                 }
                 if (lim - p < 5 + length) {
                     configurationAllowed = true;
@@ -568,7 +594,12 @@ public final class MigrationStreamTokenizer {
                     return needMore(a, p, lim, size, eof, "a section header");
                 }
                 if (nameLength == 0 || !printable(a, p + 6, nameLength)) {
-                    return invalidAt(p, p + 5, "a printable section idstr", "bytes " + hexBytes(a, p + 5, Math.min(nameLength + 1, 16)), -1);
+                    return invalidAt(
+                            p,
+                            p + 5,
+                            "a printable section idstr",
+                            "bytes " + hexBytes(a, p + 5, Math.min(nameLength + 1, 16)),
+                            -1);
                 }
                 int id = Bytes.be32(a, p + 1);
                 String name = new String(a, p + 6, nameLength, StandardCharsets.ISO_8859_1);
@@ -756,12 +787,18 @@ public final class MigrationStreamTokenizer {
                         return needMore(a, p, lim, 9 + nameLength, eof, "a RAM block name");
                     }
                     if (nameLength == 0 || !printable(a, q + 1, nameLength)) {
-                        return invalidAt(p, q, "a printable RAM block name", "bytes " + hexBytes(a, q, Math.min(1 + nameLength, 16)),
+                        return invalidAt(
+                                p,
+                                q,
+                                "a printable RAM block name",
+                                "bytes " + hexBytes(a, q, Math.min(1 + nameLength, 16)),
                                 ramSectionId);
                     }
                     q += 1 + nameLength;
                 } else if (lastBlockName == null && strict) {
-                    throw new MalformedStreamException(streamOffset, "a RAM block name before the first CONTINUE record",
+                    throw new MalformedStreamException(
+                            streamOffset,
+                            "a RAM block name before the first CONTINUE record",
                             "flags " + Bytes.hex(flags, 2));
                 }
                 int size;
@@ -783,11 +820,17 @@ public final class MigrationStreamTokenizer {
                             return needMore(a, p, lim, q - p + 3, eof, "an XBZRLE page header");
                         }
                         if (a[q] != ENCODING_FLAG_XBZRLE) {
-                            return invalidAt(p, q, "XBZRLE encoding flag 0x01", Bytes.hex(a[q] & 0xff, 1), ramSectionId);
+                            return invalidAt(
+                                    p, q, "XBZRLE encoding flag 0x01", Bytes.hex(a[q] & 0xff, 1), ramSectionId);
                         }
                         contentLength = Bytes.be16(a, q + 1);
                         if (contentLength > PAGE_SIZE) {
-                            return invalidAt(p, q + 1, "an XBZRLE length <= 4096", Integer.toString(contentLength), ramSectionId);
+                            return invalidAt(
+                                    p,
+                                    q + 1,
+                                    "an XBZRLE length <= 4096",
+                                    Integer.toString(contentLength),
+                                    ramSectionId);
                         }
                         contentAt = q + 3;
                         size = q - p + 3 + contentLength;
@@ -798,7 +841,11 @@ public final class MigrationStreamTokenizer {
                         }
                         long length = Bytes.be32(a, q) & 0xffffffffL;
                         if (length > MAX_COMPRESSED_PAGE) {
-                            return invalidAt(p, q, "a compressed page length <= " + MAX_COMPRESSED_PAGE, Long.toString(length),
+                            return invalidAt(
+                                    p,
+                                    q,
+                                    "a compressed page length <= " + MAX_COMPRESSED_PAGE,
+                                    Long.toString(length),
                                     ramSectionId);
                         }
                         contentLength = (int) length;
@@ -875,8 +922,12 @@ public final class MigrationStreamTokenizer {
                 return 8;
             }
             default -> {
-                return invalidAt(p, p + 6, "RAM record flags (ZERO, MEM_SIZE, PAGE, EOS, XBZRLE, COMPRESS_PAGE, MULTIFD_FLUSH)",
-                        Bytes.hex(flags, 2), ramSectionId);
+                return invalidAt(
+                        p,
+                        p + 6,
+                        "RAM record flags (ZERO, MEM_SIZE, PAGE, EOS, XBZRLE, COMPRESS_PAGE, MULTIFD_FLUSH)",
+                        Bytes.hex(flags, 2),
+                        ramSectionId);
             }
         }
     }
@@ -891,12 +942,17 @@ public final class MigrationStreamTokenizer {
             return needMore(a, p, lim, size, eof, "a RAM block entry");
         }
         if (nameLength == 0 || !printable(a, p + 1, nameLength)) {
-            return invalidAt(p, p, "a printable RAM block name", "bytes " + hexBytes(a, p, Math.min(size, 16)), ramSectionId);
+            return invalidAt(
+                    p, p, "a printable RAM block name", "bytes " + hexBytes(a, p, Math.min(size, 16)), ramSectionId);
         }
         long used = Bytes.be64(a, p + 1 + nameLength);
         if (used <= 0 || used > blockListRemaining) {
-            return invalidAt(p, p + 1 + nameLength, "a block length <= " + blockListRemaining + " (the rest of the RAM size)",
-                    Long.toString(used), ramSectionId);
+            return invalidAt(
+                    p,
+                    p + 1 + nameLength,
+                    "a block length <= " + blockListRemaining + " (the rest of the RAM size)",
+                    Long.toString(used),
+                    ramSectionId);
         }
         blockListRemaining -= used;
         if (blockListRemaining == 0) {
@@ -1016,8 +1072,13 @@ public final class MigrationStreamTokenizer {
                 }
                 int instance = Bytes.be32(a, q + 6 + nameLength);
                 int version = Bytes.be32(a, q + 10 + nameLength);
-                return printable(a, q + 6, nameLength) && instance >= 0 && instance <= 0xffff
-                        && version >= 0 && version <= 0xffff ? VALID : INVALID;
+                return printable(a, q + 6, nameLength)
+                                && instance >= 0
+                                && instance <= 0xffff
+                                && version >= 0
+                                && version <= 0xffff
+                        ? VALID
+                        : INVALID;
             }
             case QEMU_VM_SECTION_PART, QEMU_VM_SECTION_END -> {
                 if (available < 5) {
@@ -1082,18 +1143,25 @@ public final class MigrationStreamTokenizer {
             return multifdInvalid(p, p + 12, "pages_alloc <= " + pagesPerPacket, Integer.toUnsignedString(allocated));
         }
         if (normal < 0 || zero < 0 || (long) normal + zero > pagesPerPacket) {
-            return multifdInvalid(p, p + 16, "normal + zero pages <= " + pagesPerPacket,
+            return multifdInvalid(
+                    p,
+                    p + 16,
+                    "normal + zero pages <= " + pagesPerPacket,
                     Integer.toUnsignedString(normal) + " + " + Integer.toUnsignedString(zero));
         }
         boolean compressed = (flags & MULTIFD_FLAG_COMPRESSION_MASK) != 0;
         if (compressed && normal > 0 && (nextPacketSize < 0 || nextPacketSize > MULTIFD_MAX_COMPRESSED)) {
-            return multifdInvalid(p, p + 20, "next_packet_size <= " + MULTIFD_MAX_COMPRESSED,
+            return multifdInvalid(
+                    p,
+                    p + 20,
+                    "next_packet_size <= " + MULTIFD_MAX_COMPRESSED,
                     Integer.toUnsignedString(nextPacketSize));
         }
         for (int i = 0; i < normal + zero; i++) {
             long offset = Bytes.be64(a, p + MULTIFD_PACKET_FIXED + 8 * i);
             if ((offset & RAM_FLAGS_MASK) != 0) {
-                return multifdInvalid(p, p + MULTIFD_PACKET_FIXED + 8 * i, "a page-aligned offset", Bytes.hex(offset, 8));
+                return multifdInvalid(
+                        p, p + MULTIFD_PACKET_FIXED + 8 * i, "a page-aligned offset", Bytes.hex(offset, 8));
             }
             packetOffsets[i] = offset;
         }
@@ -1204,10 +1272,15 @@ public final class MigrationStreamTokenizer {
         int normal = Bytes.be32(a, q + 16);
         int nextPacketSize = Bytes.be32(a, q + 20);
         int zero = Bytes.be32(a, q + 32);
-        if (allocated < 0 || allocated > pagesPerPacket || normal < 0 || zero < 0 || (long) normal + zero > pagesPerPacket) {
+        if (allocated < 0
+                || allocated > pagesPerPacket
+                || normal < 0
+                || zero < 0
+                || (long) normal + zero > pagesPerPacket) {
             return INVALID;
         }
-        if ((flags & MULTIFD_FLAG_COMPRESSION_MASK) != 0 && normal > 0
+        if ((flags & MULTIFD_FLAG_COMPRESSION_MASK) != 0
+                && normal > 0
                 && (nextPacketSize < 0 || nextPacketSize > MULTIFD_MAX_COMPRESSED)) {
             return INVALID;
         }

@@ -1,8 +1,8 @@
 package io.dwcp.migration.stream;
 
-import java.io.IOException;
-
 import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
 
 /**
  * Turns tokens back into the bytes of the channel.
@@ -29,8 +29,9 @@ public final class MigrationStreamWriter {
      * Writes a record from its parts: {@code header} (e.g. a RAM page's {@code be64 offset|flags}
      * and block name; empty for a multifd page) followed by {@code content} (e.g. the 4096 bytes).
      */
-    public void writeRecord(byte[] header, int headerOffset, int headerLength,
-                            byte[] content, int contentOffset, int contentLength) throws IOException {
+    public void writeRecord(
+            byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset, int contentLength)
+            throws IOException {
         if (headerLength > 0) {
             sink.write(header, headerOffset, headerLength);
         }

@@ -1,14 +1,13 @@
 package io.dwcp.migration.stream;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.IOException;
 import java.io.InputStream;
 
-import static java.util.Objects.requireNonNull;
-
 /** Whole-channel helpers over {@link MigrationStreamTokenizer} and {@link MigrationStreamWriter}. */
 public final class MigrationStreams {
-    private MigrationStreams() {
-    }
+    private MigrationStreams() {}
 
     /** Receives each token; the token is valid only during the call. */
     @FunctionalInterface
@@ -20,8 +19,8 @@ public final class MigrationStreams {
      * Tokenizes a whole channel from {@code in} in pieces of {@code bufferSize} bytes, handing each
      * token to {@code consumer}, and returns the channel's statistics.
      */
-    public static StreamStatistics tokenize(InputStream in, TokenizerOptions options, int bufferSize,
-                                            TokenConsumer consumer) throws IOException {
+    public static StreamStatistics tokenize(
+            InputStream in, TokenizerOptions options, int bufferSize, TokenConsumer consumer) throws IOException {
         requireNonNull(in, "in is null");
         requireNonNull(consumer, "consumer is null");
         MigrationStreamTokenizer tokenizer = new MigrationStreamTokenizer(options);

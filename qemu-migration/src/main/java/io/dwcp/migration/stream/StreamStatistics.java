@@ -124,9 +124,17 @@ public final class StreamStatistics {
             }
             first = false;
             BlockStatistics b = e.getValue();
-            s.append('"').append(jsonEscape(e.getKey())).append("\":{\"pages\":").append(b.pages)
-                    .append(",\"zeroPages\":").append(b.zeroPages).append(",\"xbzrlePages\":").append(b.xbzrlePages)
-                    .append(",\"compressedPages\":").append(b.compressedPages).append('}');
+            s.append('"')
+                    .append(jsonEscape(e.getKey()))
+                    .append("\":{\"pages\":")
+                    .append(b.pages)
+                    .append(",\"zeroPages\":")
+                    .append(b.zeroPages)
+                    .append(",\"xbzrlePages\":")
+                    .append(b.xbzrlePages)
+                    .append(",\"compressedPages\":")
+                    .append(b.compressedPages)
+                    .append('}');
         }
         s.append("},\"tokens\":{");
         first = true;

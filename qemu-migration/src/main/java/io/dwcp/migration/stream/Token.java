@@ -41,8 +41,7 @@ public final class Token {
     long declaredLength;
     private boolean detailed;
 
-    Token() {
-    }
+    Token() {}
 
     void set(TokenType type, byte[] array, int offset, int length, long streamOffset) {
         this.type = type;
@@ -245,16 +244,27 @@ public final class Token {
 
     @Override
     public String toString() {
-        StringBuilder s = new StringBuilder().append(type).append('@').append(streamOffset).append('+').append(length);
+        StringBuilder s = new StringBuilder()
+                .append(type)
+                .append('@')
+                .append(streamOffset)
+                .append('+')
+                .append(length);
         switch (type) {
             case RAM_PAGE, ZERO_PAGE, XBZRLE_PAGE, COMPRESSED_PAGE ->
-                    s.append(' ').append(blockName).append(':').append(Bytes.hex(pageOffset, 8));
+                s.append(' ').append(blockName).append(':').append(Bytes.hex(pageOffset, 8));
             case SECTION_START, SECTION_FULL, SECTION_PART, SECTION_END, SECTION_FOOTER ->
-                    s.append(" id=").append(sectionId).append(' ').append(sectionName);
-            case MULTIFD_PACKET -> s.append(" flags=").append(multifdFlags).append(" normal=").append(normalPages)
-                    .append(" zero=").append(zeroPages).append(" block=").append(blockName);
-            default -> {
-            }
+                s.append(" id=").append(sectionId).append(' ').append(sectionName);
+            case MULTIFD_PACKET ->
+                s.append(" flags=")
+                        .append(multifdFlags)
+                        .append(" normal=")
+                        .append(normalPages)
+                        .append(" zero=")
+                        .append(zeroPages)
+                        .append(" block=")
+                        .append(blockName);
+            default -> {}
         }
         return s.toString();
     }

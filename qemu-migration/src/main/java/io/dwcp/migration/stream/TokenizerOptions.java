@@ -16,6 +16,7 @@ public final class TokenizerOptions {
     public static final int DEFAULT_PAGES_PER_MULTIFD_PACKET = 128;
     /** Keeps a packet header (320 + 8 per page bytes) within the tokenizer's carry bound. */
     public static final int MAX_PAGES_PER_MULTIFD_PACKET = 4096;
+
     private static final TokenizerOptions LENIENT = new TokenizerOptions(false, DEFAULT_PAGES_PER_MULTIFD_PACKET);
     private static final TokenizerOptions STRICT = new TokenizerOptions(true, DEFAULT_PAGES_PER_MULTIFD_PACKET);
 

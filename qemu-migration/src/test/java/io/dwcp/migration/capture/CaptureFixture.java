@@ -1,7 +1,6 @@
 package io.dwcp.migration.capture;
 
 import com.github.luben.zstd.ZstdOutputStream;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -28,8 +27,14 @@ import java.util.stream.Stream;
 public final class CaptureFixture {
     enum Version {
         V7_2("7.2", List.of("/usr/bin/qemu-system-x86_64")),
-        V10_0("10.0", List.of("/opt/dwcp/qemu-10/usr/bin/qemu-system-x86_64",
-                "-L", "/opt/dwcp/qemu-10/usr/share/qemu", "-L", "/opt/dwcp/qemu-10/usr/share/seabios"));
+        V10_0(
+                "10.0",
+                List.of(
+                        "/opt/dwcp/qemu-10/usr/bin/qemu-system-x86_64",
+                        "-L",
+                        "/opt/dwcp/qemu-10/usr/share/qemu",
+                        "-L",
+                        "/opt/dwcp/qemu-10/usr/share/seabios"));
 
         final String label;
         final List<String> command;
@@ -50,7 +55,10 @@ public final class CaptureFixture {
     }
 
     enum Scenario {
-        PRECOPY, MULTIFD, XBZRLE, MULTIFD_ZSTD;
+        PRECOPY,
+        MULTIFD,
+        XBZRLE,
+        MULTIFD_ZSTD;
 
         String label() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -68,13 +76,15 @@ public final class CaptureFixture {
     private static final int RELEASE_AFTER_SYNCS = 5;
 
     private static int dirtySyncCount(String queryMigrate) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"dirty-sync-count\": (\\d+)").matcher(queryMigrate);
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("\"dirty-sync-count\": (\\d+)").matcher(queryMigrate);
         return m.find() ? Integer.parseInt(m.group(1)) : 0;
     }
 
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
-            System.err.println("usage: CaptureFixture 7.2|10.0 precopy|multifd|xbzrle|multifd-zstd OUTPUT_DIR [GUEST_ELF]");
+            System.err.println(
+                    "usage: CaptureFixture 7.2|10.0 precopy|multifd|xbzrle|multifd-zstd OUTPUT_DIR [GUEST_ELF]");
             System.exit(2);
         }
         Version version = Version.of(args[0]);
@@ -113,10 +123,15 @@ public final class CaptureFixture {
         Path sourceSerial = work.resolve("source-serial.log");
         Process destination = startQemu(version, guest, destinationQmp, work.resolve("destination-serial.log"), true);
         Process source = startQemu(version, guest, sourceQmp, sourceSerial, false);
-        try (Qmp src = connect(sourceQmp); Qmp dst = connect(destinationQmp);
-             CaptureProxy proxy = new CaptureProxy(proxySocket, destinationSocket, raw)) {
-            waitFor(() -> Files.exists(sourceSerial)
-                    && Files.readString(sourceSerial, StandardCharsets.ISO_8859_1).contains("DWCP-READY"), 30_000, "guest ready");
+        try (Qmp src = connect(sourceQmp);
+                Qmp dst = connect(destinationQmp);
+                CaptureProxy proxy = new CaptureProxy(proxySocket, destinationSocket, raw)) {
+            waitFor(
+                    () -> Files.exists(sourceSerial)
+                            && Files.readString(sourceSerial, StandardCharsets.ISO_8859_1)
+                                    .contains("DWCP-READY"),
+                    30_000,
+                    "guest ready");
             Thread.sleep(300); // let the guest's dirtying loop run
             for (Qmp qmp : List.of(src, dst)) {
                 String capabilities = switch (scenario) {
@@ -124,16 +139,18 @@ public final class CaptureFixture {
                     case MULTIFD, MULTIFD_ZSTD -> "{\"capability\":\"multifd\",\"state\":true}";
                     case XBZRLE -> "{\"capability\":\"xbzrle\",\"state\":true}";
                 };
-                qmp.execute("{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[" + capabilities + "]}}");
+                qmp.execute("{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[" + capabilities
+                        + "]}}");
                 String parameters = switch (scenario) {
                     case PRECOPY, XBZRLE -> "";
                     case MULTIFD -> ",\"multifd-channels\":2";
                     case MULTIFD_ZSTD -> ",\"multifd-channels\":2,\"multifd-compression\":\"zstd\"";
                 };
-                qmp.execute("{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":"
-                        + MAX_BANDWIDTH + ",\"downtime-limit\":1" + parameters + "}}");
+                qmp.execute("{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":" + MAX_BANDWIDTH
+                        + ",\"downtime-limit\":1" + parameters + "}}");
             }
-            dst.execute("{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"unix:" + destinationSocket + "\"}}");
+            dst.execute(
+                    "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"unix:" + destinationSocket + "\"}}");
             waitFor(() -> Files.exists(destinationSocket), 10_000, "destination listening");
             proxy.start();
             src.execute("{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:" + proxySocket + "\"}}");
@@ -182,8 +199,8 @@ public final class CaptureFixture {
                     if (Files.size(file) == 0) {
                         continue;
                     }
-                    try (OutputStream out = new ZstdOutputStream(Files.newOutputStream(
-                            output.resolve(file.getFileName() + ".zst")), 19)) {
+                    try (OutputStream out = new ZstdOutputStream(
+                            Files.newOutputStream(output.resolve(file.getFileName() + ".zst")), 19)) {
                         Files.copy(file, out);
                     }
                     System.out.printf("%s: %d bytes%n", file.getFileName(), Files.size(file));
@@ -203,14 +220,30 @@ public final class CaptureFixture {
     private static Process startQemu(Version version, Path guest, Path qmp, Path serial, boolean incoming)
             throws IOException {
         List<String> command = new ArrayList<>(version.command);
-        command.addAll(List.of("-accel", "tcg,thread=multi", "-cpu", "qemu64", "-m", "64", "-display", "none",
-                "-nodefaults", "-no-user-config", "-kernel", guest.toString(),
-                "-serial", "file:" + serial, "-qmp", "unix:" + qmp + ",server=on,wait=off"));
+        command.addAll(List.of(
+                "-accel",
+                "tcg,thread=multi",
+                "-cpu",
+                "qemu64",
+                "-m",
+                "64",
+                "-display",
+                "none",
+                "-nodefaults",
+                "-no-user-config",
+                "-kernel",
+                guest.toString(),
+                "-serial",
+                "file:" + serial,
+                "-qmp",
+                "unix:" + qmp + ",server=on,wait=off"));
         if (incoming) {
             command.addAll(List.of("-incoming", "defer"));
         }
-        return new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(qmp.resolveSibling(qmp.getFileName() + ".log").toFile()).start();
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(qmp.resolveSibling(qmp.getFileName() + ".log").toFile())
+                .start();
     }
 
     private static Qmp connect(Path socket) throws Exception {

@@ -1,5 +1,7 @@
 package io.dwcp.migration.capture;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,8 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * A recording tee between a source QEMU and a destination QEMU, both on unix sockets.
@@ -73,30 +73,36 @@ final class CaptureProxy implements Closeable {
     }
 
     private Thread startPump(String name, SocketChannel from, SocketChannel to, Path record) {
-        Thread thread = new Thread(() -> {
-            try (FileChannel file = FileChannel.open(record, StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-                ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 18);
-                while (from.read(buffer) >= 0) {
-                    buffer.flip();
-                    ByteBuffer copy = buffer.duplicate();
-                    while (copy.hasRemaining()) {
-                        file.write(copy);
+        Thread thread = new Thread(
+                () -> {
+                    try (FileChannel file = FileChannel.open(
+                            record,
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.TRUNCATE_EXISTING,
+                            StandardOpenOption.WRITE)) {
+                        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 18);
+                        while (from.read(buffer) >= 0) {
+                            buffer.flip();
+                            ByteBuffer copy = buffer.duplicate();
+                            while (copy.hasRemaining()) {
+                                file.write(copy);
+                            }
+                            while (buffer.hasRemaining()) {
+                                to.write(buffer);
+                            }
+                            buffer.clear();
+                        }
+                        to.shutdownOutput();
+                    } catch (ClosedChannelException closed) {
+                        // the other direction or close() ended this connection
+                    } catch (IOException e) {
+                        if (!"Broken pipe".equals(e.getMessage())
+                                && !"Connection reset by peer".equals(e.getMessage())) {
+                            failure = e;
+                        }
                     }
-                    while (buffer.hasRemaining()) {
-                        to.write(buffer);
-                    }
-                    buffer.clear();
-                }
-                to.shutdownOutput();
-            } catch (ClosedChannelException closed) {
-                // the other direction or close() ended this connection
-            } catch (IOException e) {
-                if (!"Broken pipe".equals(e.getMessage()) && !"Connection reset by peer".equals(e.getMessage())) {
-                    failure = e;
-                }
-            }
-        }, name);
+                },
+                name);
         thread.start();
         return thread;
     }

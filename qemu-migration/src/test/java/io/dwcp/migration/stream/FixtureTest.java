@@ -1,7 +1,8 @@
 package io.dwcp.migration.stream;
 
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,10 +14,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.TreeMap;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The golden captures: real migrations of the memfill guest (src/test/guest) on QEMU 7.2 and 10.0,
@@ -66,8 +65,10 @@ class FixtureTest {
                 int maxPiece = round == 0 ? 7 : round == 1 ? 5000 : 1 << 20;
                 RoundTrip split = roundTrip(channel, random, maxPiece);
                 assertArrayEquals(channel, split.output, name + " channel " + i + " pieces <= " + maxPiece);
-                assertEquals(actual.toString(), counts(i, split.statistics).toString(), "counts do not depend on the split");
-                assertEquals(roundTrip(channel, null, 0).structure, split.structure, "tokens do not depend on the split");
+                assertEquals(
+                        actual.toString(), counts(i, split.statistics).toString(), "counts do not depend on the split");
+                assertEquals(
+                        roundTrip(channel, null, 0).structure, split.structure, "tokens do not depend on the split");
             }
             checkPageContent(channel);
             pages += whole.pages();
@@ -82,7 +83,9 @@ class FixtureTest {
         long multifdBytes = Fixtures.qemuCounter(fixture, "multifd-bytes");
         if (name.startsWith("qemu-7.2-") && multifdBytes > 0) {
             // 7.2's "normal" counter lags by a few pages with multifd; its multifd-bytes (pre-compression) is exact.
-            assertEquals(multifdBytes, (pages + compressedPages) * PAGE + multifdPackets * 1344,
+            assertEquals(
+                    multifdBytes,
+                    (pages + compressedPages) * PAGE + multifdPackets * 1344,
                     "multifd bytes = QEMU multifd-bytes");
         } else {
             assertEquals(Fixtures.qemuCounter(fixture, "normal"), pages + compressedPages, "pages = QEMU normal");
@@ -138,8 +141,7 @@ class FixtureTest {
         }
     }
 
-    record RoundTrip(byte[] output, StreamStatistics statistics, List<String> structure) {
-    }
+    record RoundTrip(byte[] output, StreamStatistics statistics, List<String> structure) {}
 
     /** Tokenizes in random pieces (random == null: one piece) and writes back. */
     static RoundTrip roundTrip(byte[] input, Random random, int maxPiece) throws IOException {

@@ -1,7 +1,6 @@
 package io.dwcp.migration.stream;
 
 import com.github.luben.zstd.ZstdInputStream;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -18,8 +17,7 @@ import java.util.stream.Stream;
 
 /** The golden captures under src/test/resources/fixtures: {@code qemu-<version>-<scenario>/channel-N.bin.zst}. */
 final class Fixtures {
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     static Path root() {
         URL url = Fixtures.class.getResource("/fixtures");
@@ -73,7 +71,8 @@ final class Fixtures {
     static long qemuCounter(Path fixture, String name) {
         try {
             String json = Files.readString(fixture.resolve("query-migrate.json"));
-            Matcher m = Pattern.compile("\"" + Pattern.quote(name) + "\": (\\d+)").matcher(json);
+            Matcher m =
+                    Pattern.compile("\"" + Pattern.quote(name) + "\": (\\d+)").matcher(json);
             return m.find() ? Long.parseLong(m.group(1)) : -1;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -110,8 +109,10 @@ final class Fixtures {
         counts.add(new String[] {c + "multifdCompressedBytes", Long.toString(s.multifdCompressedBytes())});
         s.blocks().forEach((name, b) -> {
             if (b.pages() + b.zeroPages() + b.xbzrlePages() + b.compressedPages() > 0) {
-                counts.add(new String[] {c + "block." + name, b.pages() + "/" + b.zeroPages() + "/" + b.xbzrlePages()
-                        + "/" + b.compressedPages()});
+                counts.add(new String[] {
+                    c + "block." + name,
+                    b.pages() + "/" + b.zeroPages() + "/" + b.xbzrlePages() + "/" + b.compressedPages()
+                });
             }
         });
         return counts;

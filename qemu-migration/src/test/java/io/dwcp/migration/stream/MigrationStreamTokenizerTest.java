@@ -1,12 +1,5 @@
 package io.dwcp.migration.stream;
 
-import org.junit.jupiter.api.Test;
-
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
-
 import static io.dwcp.migration.stream.TokenType.COMMAND;
 import static io.dwcp.migration.stream.TokenType.CONFIGURATION;
 import static io.dwcp.migration.stream.TokenType.EOF;
@@ -39,6 +32,12 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
 /** Golden bytes: hand-built channels, every field commented, and the exact tokens they give. */
 class MigrationStreamTokenizerTest {
     static final int PAGE = 4096;
@@ -48,28 +47,68 @@ class MigrationStreamTokenizerTest {
         byte[] page = new byte[PAGE];
         java.util.Arrays.fill(page, (byte) 0xab);
         return new Wire()
-                .ascii("QEVM").be32(3)                       // file magic, version 3
-                .u8(0x07).be32(13).ascii("pc-i440fx-7.2")    // configuration: machine name
-                .u8(0x01).be32(2).name("ram").be32(0).be32(4) // START id 2 "ram", instance 0, version 4
-                .be64(0x2000 | 0x04)                         // MEM_SIZE: 8 KiB in all
-                .name("pc.ram").be64(0x2000)                 //   block pc.ram, 8 KiB
-                .be64(0x10)                                  // EOS
-                .u8(0x7e).be32(2)                            // footer of section 2
-                .u8(0x02).be32(2)                            // PART id 2
-                .be64(0x0000 | 0x08).name("pc.ram").bytes(page) // PAGE at 0 in pc.ram, 4096 bytes
-                .be64(0x1000 | 0x02 | 0x20).u8(0)            // ZERO|CONTINUE at 0x1000, fill 0
-                .be64(0x1000 | 0x40 | 0x20).u8(1).be16(3).u8(0x01).u8(0x02).u8(0x03) // XBZRLE|CONTINUE, 3 bytes
-                .be64(0x200)                                 // MULTIFD_FLUSH
-                .be64(0x10)                                  // EOS
-                .u8(0x7e).be32(2)                            // footer
-                .u8(0x08).be16(2).be16(4).be32(1)            // command PING (2), 4 bytes
-                .u8(0x03).be32(2).be64(0x10).u8(0x7e).be32(2) // END id 2: EOS, footer
-                .u8(0x04).be32(3).name("cpu").be32(0).be32(17) // FULL id 3 "cpu", instance 0, version 17
-                .u8(0x11).u8(0x7e).be32(3).u8(0xff)          //   device data with "7e 00000003" then 0xff: not a footer
-                .u8(0x7e).be32(3).u8(0x01).be32(4).u8(0)     //   and a footer followed by a START with an empty idstr: not one
-                .u8(0x7e).be32(3)                            // the real footer of section 3
-                .u8(0x00)                                    // EOF
-                .u8(0x06).be32(8).ascii("{\"a\": 1}")        // VM description, 8 bytes of JSON
+                .ascii("QEVM")
+                .be32(3) // file magic, version 3
+                .u8(0x07)
+                .be32(13)
+                .ascii("pc-i440fx-7.2") // configuration: machine name
+                .u8(0x01)
+                .be32(2)
+                .name("ram")
+                .be32(0)
+                .be32(4) // START id 2 "ram", instance 0, version 4
+                .be64(0x2000 | 0x04) // MEM_SIZE: 8 KiB in all
+                .name("pc.ram")
+                .be64(0x2000) //   block pc.ram, 8 KiB
+                .be64(0x10) // EOS
+                .u8(0x7e)
+                .be32(2) // footer of section 2
+                .u8(0x02)
+                .be32(2) // PART id 2
+                .be64(0x0000 | 0x08)
+                .name("pc.ram")
+                .bytes(page) // PAGE at 0 in pc.ram, 4096 bytes
+                .be64(0x1000 | 0x02 | 0x20)
+                .u8(0) // ZERO|CONTINUE at 0x1000, fill 0
+                .be64(0x1000 | 0x40 | 0x20)
+                .u8(1)
+                .be16(3)
+                .u8(0x01)
+                .u8(0x02)
+                .u8(0x03) // XBZRLE|CONTINUE, 3 bytes
+                .be64(0x200) // MULTIFD_FLUSH
+                .be64(0x10) // EOS
+                .u8(0x7e)
+                .be32(2) // footer
+                .u8(0x08)
+                .be16(2)
+                .be16(4)
+                .be32(1) // command PING (2), 4 bytes
+                .u8(0x03)
+                .be32(2)
+                .be64(0x10)
+                .u8(0x7e)
+                .be32(2) // END id 2: EOS, footer
+                .u8(0x04)
+                .be32(3)
+                .name("cpu")
+                .be32(0)
+                .be32(17) // FULL id 3 "cpu", instance 0, version 17
+                .u8(0x11)
+                .u8(0x7e)
+                .be32(3)
+                .u8(0xff) //   device data with "7e 00000003" then 0xff: not a footer
+                .u8(0x7e)
+                .be32(3)
+                .u8(0x01)
+                .be32(4)
+                .u8(0) //   and a footer followed by a START with an empty idstr: not one
+                .u8(0x7e)
+                .be32(3) // the real footer of section 3
+                .u8(0x00) // EOF
+                .u8(0x06)
+                .be32(8)
+                .ascii("{\"a\": 1}") // VM description, 8 bytes of JSON
                 .toBytes();
     }
 
@@ -77,10 +116,33 @@ class MigrationStreamTokenizerTest {
     void mainChannelTokens() throws IOException {
         byte[] in = mainChannel();
         List<Token> tokens = tokenize(in, TokenizerOptions.strict(), in.length);
-        assertEquals(List.of(FILE_HEADER, CONFIGURATION, SECTION_START, RAM_MEM_SIZE, RAM_BLOCK, RAM_EOS, SECTION_FOOTER,
-                SECTION_PART, RAM_PAGE, ZERO_PAGE, XBZRLE_PAGE, RAM_MULTIFD_FLUSH, RAM_EOS, SECTION_FOOTER, COMMAND,
-                SECTION_END, RAM_EOS, SECTION_FOOTER, SECTION_FULL, SECTION_DATA, SECTION_FOOTER, EOF, VM_DESCRIPTION,
-                VM_DESCRIPTION_DATA), tokens.stream().map(Token::type).toList());
+        assertEquals(
+                List.of(
+                        FILE_HEADER,
+                        CONFIGURATION,
+                        SECTION_START,
+                        RAM_MEM_SIZE,
+                        RAM_BLOCK,
+                        RAM_EOS,
+                        SECTION_FOOTER,
+                        SECTION_PART,
+                        RAM_PAGE,
+                        ZERO_PAGE,
+                        XBZRLE_PAGE,
+                        RAM_MULTIFD_FLUSH,
+                        RAM_EOS,
+                        SECTION_FOOTER,
+                        COMMAND,
+                        SECTION_END,
+                        RAM_EOS,
+                        SECTION_FOOTER,
+                        SECTION_FULL,
+                        SECTION_DATA,
+                        SECTION_FOOTER,
+                        EOF,
+                        VM_DESCRIPTION,
+                        VM_DESCRIPTION_DATA),
+                tokens.stream().map(Token::type).toList());
         Token start = tokens.get(2);
         assertEquals(2, start.sectionId());
         assertEquals("ram", start.sectionName());
@@ -130,29 +192,60 @@ class MigrationStreamTokenizerTest {
     /** A multifd channel of QEMU 10.0: init, a RAM packet with 2 pages and 1 zero page, a SYNC with a stale size, zstd, device state. */
     static byte[] multifdChannel() {
         Wire w = new Wire()
-                .be32(0x11223344).be32(1)                    // init: magic, version 1
-                .fill(16, 0x5a)                              //   uuid
-                .u8(1).fill(7, 0).fill(32, 0);               //   channel id 1, unused
-        w.be32(0x11223344).be32(1).be32(0)                   // packet: magic, version, flags 0 (no compression)
-                .be32(128).be32(2).be32(2 * PAGE)            //   pages_alloc 128, normal 2, next_packet_size 8192
-                .be64(7)                                     //   packet_num 7
-                .be32(1).be32(0).fill(24, 0)                 //   zero_pages 1, unused
-                .padded("pc.ram", 256)                       //   ramblock
-                .be64(0x3000).be64(0x5000).be64(0x4000)      //   offsets: normal 0x3000 0x5000, zero 0x4000
-                .fill(8 * 125, 0)                            //   rest of the 128 offsets
-                .fill(PAGE, 0x33).fill(PAGE, 0x55);          //   the two pages
-        w.be32(0x11223344).be32(1).be32(1)                   // packet: flags SYNC
-                .be32(0).be32(0).be32(2 * PAGE)              //   no pages, stale next_packet_size 8192: no data follows
-                .be64(8).fill(32, 0).fill(256, 0).fill(8 * 128, 0);
-        w.be32(0x11223344).be32(1).be32(4)                   // packet: flags ZSTD (2 << 1)
-                .be32(128).be32(1).be32(5)                   //   1 page, 5 compressed bytes
-                .be64(9).fill(32, 0).padded("pc.ram", 256)
-                .be64(0x6000).fill(8 * 127, 0)
-                .fill(5, 0xcc);                              //   the zstd payload
-        w.be32(0x11223344).be32(1).be32(0x40)                // packet: flags DEVICE_STATE (32 << 1)
-                .padded("0000:00:05.0/vfio", 256)            //   idstr
-                .be32(0).be32(3)                             //   instance 0, 3 bytes
-                .u8(1).u8(2).u8(3);
+                .be32(0x11223344)
+                .be32(1) // init: magic, version 1
+                .fill(16, 0x5a) //   uuid
+                .u8(1)
+                .fill(7, 0)
+                .fill(32, 0); //   channel id 1, unused
+        w.be32(0x11223344)
+                .be32(1)
+                .be32(0) // packet: magic, version, flags 0 (no compression)
+                .be32(128)
+                .be32(2)
+                .be32(2 * PAGE) //   pages_alloc 128, normal 2, next_packet_size 8192
+                .be64(7) //   packet_num 7
+                .be32(1)
+                .be32(0)
+                .fill(24, 0) //   zero_pages 1, unused
+                .padded("pc.ram", 256) //   ramblock
+                .be64(0x3000)
+                .be64(0x5000)
+                .be64(0x4000) //   offsets: normal 0x3000 0x5000, zero 0x4000
+                .fill(8 * 125, 0) //   rest of the 128 offsets
+                .fill(PAGE, 0x33)
+                .fill(PAGE, 0x55); //   the two pages
+        w.be32(0x11223344)
+                .be32(1)
+                .be32(1) // packet: flags SYNC
+                .be32(0)
+                .be32(0)
+                .be32(2 * PAGE) //   no pages, stale next_packet_size 8192: no data follows
+                .be64(8)
+                .fill(32, 0)
+                .fill(256, 0)
+                .fill(8 * 128, 0);
+        w.be32(0x11223344)
+                .be32(1)
+                .be32(4) // packet: flags ZSTD (2 << 1)
+                .be32(128)
+                .be32(1)
+                .be32(5) //   1 page, 5 compressed bytes
+                .be64(9)
+                .fill(32, 0)
+                .padded("pc.ram", 256)
+                .be64(0x6000)
+                .fill(8 * 127, 0)
+                .fill(5, 0xcc); //   the zstd payload
+        w.be32(0x11223344)
+                .be32(1)
+                .be32(0x40) // packet: flags DEVICE_STATE (32 << 1)
+                .padded("0000:00:05.0/vfio", 256) //   idstr
+                .be32(0)
+                .be32(3) //   instance 0, 3 bytes
+                .u8(1)
+                .u8(2)
+                .u8(3);
         return w.toBytes();
     }
 
@@ -160,8 +253,17 @@ class MigrationStreamTokenizerTest {
     void multifdChannelTokens() throws IOException {
         byte[] in = multifdChannel();
         List<Token> tokens = tokenize(in, TokenizerOptions.strict(), in.length);
-        assertEquals(List.of(MULTIFD_INIT, MULTIFD_PACKET, RAM_PAGE, RAM_PAGE, MULTIFD_PACKET, MULTIFD_PACKET,
-                MULTIFD_COMPRESSED_DATA, MULTIFD_DEVICE_STATE, MULTIFD_DEVICE_STATE_DATA),
+        assertEquals(
+                List.of(
+                        MULTIFD_INIT,
+                        MULTIFD_PACKET,
+                        RAM_PAGE,
+                        RAM_PAGE,
+                        MULTIFD_PACKET,
+                        MULTIFD_PACKET,
+                        MULTIFD_COMPRESSED_DATA,
+                        MULTIFD_DEVICE_STATE,
+                        MULTIFD_DEVICE_STATE_DATA),
                 tokens.stream().map(Token::type).toList());
         assertEquals(1, tokens.get(0).instanceId());
         Token packet = tokens.get(1);
@@ -218,18 +320,31 @@ class MigrationStreamTokenizerTest {
     void multifdResynchronizesAtTheNextPlausiblePacket() throws IOException {
         byte[] good = multifdChannel();
         byte[] in = new Wire()
-                .bytes(java.util.Arrays.copyOf(good, 64))           // init
-                .be32(0x11223344).be32(1).be32(0).be32(999)         // a packet claiming 999 pages allocated
-                .fill(100, 0x11)                                    // and bytes that start like a magic
+                .bytes(java.util.Arrays.copyOf(good, 64)) // init
+                .be32(0x11223344)
+                .be32(1)
+                .be32(0)
+                .be32(999) // a packet claiming 999 pages allocated
+                .fill(100, 0x11) // and bytes that start like a magic
                 .bytes(java.util.Arrays.copyOfRange(good, 64, good.length)) // then the real packets
                 .toBytes();
         for (int piece : new int[] {in.length, 1, 13, 1000}) {
             List<Token> tokens = tokenize(in, TokenizerOptions.lenient(), piece);
             assertArrayEquals(in, concat(tokens));
-            assertEquals(List.of(MULTIFD_INIT, MULTIFD_PACKET, RAM_PAGE, RAM_PAGE, MULTIFD_PACKET, MULTIFD_PACKET,
-                    MULTIFD_DEVICE_STATE),
-                    tokens.stream().map(Token::type).filter(t -> t != LITERAL && t != MULTIFD_COMPRESSED_DATA
-                            && t != MULTIFD_DEVICE_STATE_DATA).toList(), "pieces of " + piece);
+            assertEquals(
+                    List.of(
+                            MULTIFD_INIT,
+                            MULTIFD_PACKET,
+                            RAM_PAGE,
+                            RAM_PAGE,
+                            MULTIFD_PACKET,
+                            MULTIFD_PACKET,
+                            MULTIFD_DEVICE_STATE),
+                    tokens.stream()
+                            .map(Token::type)
+                            .filter(t -> t != LITERAL && t != MULTIFD_COMPRESSED_DATA && t != MULTIFD_DEVICE_STATE_DATA)
+                            .toList(),
+                    "pieces of " + piece);
             assertEquals(116, lastStatistics.literalBytes());
             assertEquals(2, lastStatistics.pages());
         }
@@ -238,20 +353,56 @@ class MigrationStreamTokenizerTest {
     @Test
     void ignoreSharedBlockEntriesCarryAnAddress() throws IOException {
         byte[] in = new Wire()
-                .ascii("QEVM").be32(3)
-                .u8(0x07).be32(4).ascii("pc-q")                      // configuration
-                .u8(0x05).name("configuration/capabilities").be32(1) // subsection, version 1
-                .be32(1).name("x-ignore-shared")                     //   1 capability
-                .u8(0x01).be32(1).name("ram").be32(0).be32(4)        // START ram
-                .be64(0x1000 | 0x04).name("pc.ram").be64(0x1000).be64(0xfe000000L) // block: length, address
-                .be64(0x10).u8(0x7e).be32(1)                         // EOS, footer
-                .u8(0x03).be32(1).be64(0x08).name("pc.ram").fill(PAGE, 7).be64(0x10).u8(0x7e).be32(1)
+                .ascii("QEVM")
+                .be32(3)
+                .u8(0x07)
+                .be32(4)
+                .ascii("pc-q") // configuration
+                .u8(0x05)
+                .name("configuration/capabilities")
+                .be32(1) // subsection, version 1
+                .be32(1)
+                .name("x-ignore-shared") //   1 capability
+                .u8(0x01)
+                .be32(1)
+                .name("ram")
+                .be32(0)
+                .be32(4) // START ram
+                .be64(0x1000 | 0x04)
+                .name("pc.ram")
+                .be64(0x1000)
+                .be64(0xfe000000L) // block: length, address
+                .be64(0x10)
+                .u8(0x7e)
+                .be32(1) // EOS, footer
+                .u8(0x03)
+                .be32(1)
+                .be64(0x08)
+                .name("pc.ram")
+                .fill(PAGE, 7)
+                .be64(0x10)
+                .u8(0x7e)
+                .be32(1)
                 .u8(0x00)
                 .toBytes();
         List<Token> tokens = tokenize(in, TokenizerOptions.strict(), 17);
         assertArrayEquals(in, concat(tokens));
-        assertEquals(List.of(FILE_HEADER, CONFIGURATION, CONFIGURATION, SECTION_START, RAM_MEM_SIZE, RAM_BLOCK, RAM_EOS,
-                SECTION_FOOTER, SECTION_END, RAM_PAGE, RAM_EOS, SECTION_FOOTER, EOF), tokens.stream().map(Token::type).toList());
+        assertEquals(
+                List.of(
+                        FILE_HEADER,
+                        CONFIGURATION,
+                        CONFIGURATION,
+                        SECTION_START,
+                        RAM_MEM_SIZE,
+                        RAM_BLOCK,
+                        RAM_EOS,
+                        SECTION_FOOTER,
+                        SECTION_END,
+                        RAM_PAGE,
+                        RAM_EOS,
+                        SECTION_FOOTER,
+                        EOF),
+                tokens.stream().map(Token::type).toList());
         assertEquals(23, tokens.get(5).length());
     }
 
@@ -351,8 +502,11 @@ class MigrationStreamTokenizerTest {
         List<String> s = new ArrayList<>();
         for (Token k : tokens) {
             switch (k.type()) {
-                case LITERAL, SECTION_DATA, VM_DESCRIPTION_DATA, MULTIFD_COMPRESSED_DATA, MULTIFD_DEVICE_STATE_DATA -> {
-                }
+                case LITERAL,
+                        SECTION_DATA,
+                        VM_DESCRIPTION_DATA,
+                        MULTIFD_COMPRESSED_DATA,
+                        MULTIFD_DEVICE_STATE_DATA -> {}
                 default -> s.add(k.toString());
             }
         }

@@ -1,16 +1,15 @@
 package io.dwcp.migration.stream;
 
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Seeded random and mutation tests of the invariant: for every input, split anywhere, the tokens'
@@ -38,7 +37,8 @@ class RoundTripFuzzTest {
                 if (b.length > 16 << 10 && Fixtures.channels(fixture).indexOf(channel) > 0) {
                     continue; // a multifd channel's tail is mid-packet: its head says more
                 }
-                CORPUS.add(Arrays.copyOfRange(b, Math.max(0, b.length - (14 << 10)), b.length)); // device sections, EOF, vmdesc
+                CORPUS.add(Arrays.copyOfRange(
+                        b, Math.max(0, b.length - (14 << 10)), b.length)); // device sections, EOF, vmdesc
             }
         }
     }
@@ -103,10 +103,15 @@ class RoundTripFuzzTest {
         }
     }
 
-    enum Source { GENERATED, CAPTURE, RANDOM }
+    enum Source {
+        GENERATED,
+        CAPTURE,
+        RANDOM
+    }
 
     private static void run(int cases, long seed, Source source) {
-        System.out.printf("%s: %d cases, seed %d (replay: -Ddwcp.fuzz.seed=%d)%n", source, cases, seed, seed - source.ordinal());
+        System.out.printf(
+                "%s: %d cases, seed %d (replay: -Ddwcp.fuzz.seed=%d)%n", source, cases, seed, seed - source.ordinal());
         Random random = new Random(seed);
         StreamGenerator generator = new StreamGenerator(random);
         long bytes = 0;
@@ -133,7 +138,8 @@ class RoundTripFuzzTest {
                     }
                 }
             } catch (RuntimeException | AssertionError e) {
-                throw new AssertionError(source + " case " + i + " (case seed " + caseSeed + ", " + in.length + " bytes) failed", e);
+                throw new AssertionError(
+                        source + " case " + i + " (case seed " + caseSeed + ", " + in.length + " bytes) failed", e);
             }
         }
         System.out.printf("%s: %d cases, %d bytes, all round trips exact%n", source, cases, bytes);
@@ -183,7 +189,8 @@ class RoundTripFuzzTest {
                 throw new AssertionError("token " + k + " does not hold the input's bytes at " + out);
             }
             if (k.contentLength() > 0) {
-                assertTrue(k.contentOffset() >= k.offset() && k.contentOffset() + k.contentLength() <= k.offset() + k.length());
+                assertTrue(k.contentOffset() >= k.offset()
+                        && k.contentOffset() + k.contentLength() <= k.offset() + k.length());
             }
             out += k.length();
         }
@@ -194,15 +201,15 @@ class RoundTripFuzzTest {
         int n = in.length;
         int at = n == 0 ? 0 : r.nextInt(n + 1);
         return switch (r.nextInt(8)) {
-            case 0 -> Arrays.copyOf(in, at);                                             // truncate
-            case 1 -> {                                                                  // flip a bit
+            case 0 -> Arrays.copyOf(in, at); // truncate
+            case 1 -> { // flip a bit
                 byte[] b = in.clone();
                 if (n > 0) {
                     b[r.nextInt(n)] ^= (byte) (1 << r.nextInt(8));
                 }
                 yield b;
             }
-            case 2 -> {                                                                  // overwrite a few bytes
+            case 2 -> { // overwrite a few bytes
                 byte[] b = in.clone();
                 for (int i = r.nextInt(8); i > 0 && n > 0; i--) {
                     b[r.nextInt(n)] = (byte) r.nextInt(256);
@@ -210,20 +217,22 @@ class RoundTripFuzzTest {
                 yield b;
             }
             case 3 -> concat(Arrays.copyOf(in, at), g.content(r.nextInt(64)), Arrays.copyOfRange(in, at, n)); // insert
-            case 4 -> {                                                                  // delete a range
+            case 4 -> { // delete a range
                 int end = Math.min(n, at + r.nextInt(64));
                 yield concat(Arrays.copyOf(in, at), Arrays.copyOfRange(in, end, n));
             }
-            case 5 -> {                                                                  // duplicate a range
+            case 5 -> { // duplicate a range
                 int end = Math.min(n, at + r.nextInt(5000));
                 yield concat(Arrays.copyOf(in, end), Arrays.copyOfRange(in, at, n));
             }
-            case 6 -> {                                                                  // splice with another channel
+            case 6 -> { // splice with another channel
                 byte[] other = CORPUS.isEmpty() ? g.mainChannel() : CORPUS.get(r.nextInt(CORPUS.size()));
                 int from = r.nextInt(other.length + 1);
-                yield concat(Arrays.copyOf(in, at), Arrays.copyOfRange(other, from, Math.min(other.length, from + r.nextInt(8000))));
+                yield concat(
+                        Arrays.copyOf(in, at),
+                        Arrays.copyOfRange(other, from, Math.min(other.length, from + r.nextInt(8000))));
             }
-            default -> {                                                                 // a footer look-alike and a plausible header
+            default -> { // a footer look-alike and a plausible header
                 Wire w = new Wire().u8(0x7e).be32(r.nextInt(6));
                 switch (r.nextInt(4)) {
                     case 0 -> w.u8(0x00).u8(0x06).be32(r.nextInt(100)).ascii("{");

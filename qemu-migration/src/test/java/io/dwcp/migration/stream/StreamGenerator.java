@@ -4,11 +4,13 @@ import java.util.Random;
 
 /** Random well-formed channels (main and multifd), small, for the seeded round-trip tests. */
 final class StreamGenerator {
-    private static final String[] DEVICES = {"timer", "cpu_common", "cpu", "apic", "fw_cfg", "0000:00:01.1/ide", "i8259"};
+    private static final String[] DEVICES = {"timer", "cpu_common", "cpu", "apic", "fw_cfg", "0000:00:01.1/ide", "i8259"
+    };
     private static final String[] BLOCKS = {"pc.ram", "pc.bios", "/rom@etc/acpi/tables", "vga.vram"};
     private final Random random;
     /** What the last generated channel holds: pages, zero pages, XBZRLE pages, compressed pages. */
     long pages;
+
     long zeroPages;
     long xbzrlePages;
     long compressedPages;
@@ -25,15 +27,18 @@ final class StreamGenerator {
             String machine = "pc-i440fx-" + random.nextInt(11) + "." + random.nextInt(3);
             w.u8(0x07).be32(machine.length()).ascii(machine);
             switch (random.nextInt(4)) {
-                case 0 -> w.u8(0x05).name("configuration/target-page-bits").be32(1).be32(12);
+                case 0 ->
+                    w.u8(0x05).name("configuration/target-page-bits").be32(1).be32(12);
                 case 1 -> {
                     ignoreShared = random.nextBoolean();
-                    w.u8(0x05).name("configuration/capabilities").be32(1).be32(1)
+                    w.u8(0x05)
+                            .name("configuration/capabilities")
+                            .be32(1)
+                            .be32(1)
                             .name(ignoreShared ? "x-ignore-shared" : "validate-uuid");
                 }
                 case 2 -> w.u8(0x05).name("configuration/uuid").be32(1).fill(16, random.nextInt(256));
-                default -> {
-                }
+                default -> {}
             }
         }
         int ram = 1 + random.nextInt(3);
@@ -117,7 +122,11 @@ final class StreamGenerator {
     }
 
     private void device(Wire w, int id) {
-        w.u8(0x04).be32(id).name(DEVICES[random.nextInt(DEVICES.length)]).be32(random.nextInt(4)).be32(1 + random.nextInt(20));
+        w.u8(0x04)
+                .be32(id)
+                .name(DEVICES[random.nextInt(DEVICES.length)])
+                .be32(random.nextInt(4))
+                .be32(1 + random.nextInt(20));
         int n = random.nextInt(200);
         byte[] data = content(n);
         w.bytes(data);
@@ -130,10 +139,16 @@ final class StreamGenerator {
 
     byte[] multifdChannel() {
         pages = zeroPages = xbzrlePages = compressedPages = 0;
-        Wire w = new Wire().be32(0x11223344).be32(1).bytes(content(16)).u8(random.nextInt(8)).fill(7, 0).fill(32, 0);
+        Wire w = new Wire()
+                .be32(0x11223344)
+                .be32(1)
+                .bytes(content(16))
+                .u8(random.nextInt(8))
+                .fill(7, 0)
+                .fill(32, 0);
         for (int n = random.nextInt(6); n > 0; n--) {
             switch (random.nextInt(5)) {
-                case 0 -> packet(w, 1, 0, 0, random.nextInt(1 << 19), 0);                  // SYNC, stale size
+                case 0 -> packet(w, 1, 0, 0, random.nextInt(1 << 19), 0); // SYNC, stale size
                 case 1 -> {
                     int normal = random.nextInt(3);
                     int zero = random.nextInt(4);
@@ -151,10 +166,15 @@ final class StreamGenerator {
                 }
                 case 3 -> {
                     int size = random.nextInt(300);
-                    w.be32(0x11223344).be32(1).be32(0x40).padded("0000:00:05.0/vfio", 256).be32(0).be32(size)
+                    w.be32(0x11223344)
+                            .be32(1)
+                            .be32(0x40)
+                            .padded("0000:00:05.0/vfio", 256)
+                            .be32(0)
+                            .be32(size)
                             .bytes(content(size));
                 }
-                default -> {                                                                 // zero pages only
+                default -> { // zero pages only
                     int zero = random.nextInt(5);
                     packet(w, 0, 0, zero, 0, 0);
                     zeroPages += zero;
@@ -165,8 +185,17 @@ final class StreamGenerator {
     }
 
     private void packet(Wire w, int flags, int normal, int zero, int nextPacketSize, int unused) {
-        w.be32(0x11223344).be32(1).be32(flags).be32(128).be32(normal).be32(nextPacketSize).be64(random.nextInt(1000))
-                .be32(zero).be32(0).fill(24, 0).padded(BLOCKS[random.nextInt(BLOCKS.length)], 256);
+        w.be32(0x11223344)
+                .be32(1)
+                .be32(flags)
+                .be32(128)
+                .be32(normal)
+                .be32(nextPacketSize)
+                .be64(random.nextInt(1000))
+                .be32(zero)
+                .be32(0)
+                .fill(24, 0)
+                .padded(BLOCKS[random.nextInt(BLOCKS.length)], 256);
         for (int i = 0; i < 128; i++) {
             w.be64(i < normal + zero ? random.nextInt(1 << 16) * 4096L : 0);
         }
@@ -176,13 +205,31 @@ final class StreamGenerator {
     byte[] content(int n) {
         byte[] b = new byte[n];
         switch (random.nextInt(4)) {
-            case 0 -> {
-            }
+            case 0 -> {}
             case 1 -> random.nextBytes(b);
             default -> {
                 for (int i = 0; i < n; i++) {
-                    b[i] = (byte) new int[] {0, 0x7e, 0x01, 0x02, 0x03, 0x04, 0x06, 0x08, 0x10, 0x11, 0x22, 0x33, 0x44,
-                            'Q', 'E', 'V', 'M', random.nextInt(256)}[random.nextInt(18)];
+                    b[i] = (byte) new int[] {
+                                0,
+                                0x7e,
+                                0x01,
+                                0x02,
+                                0x03,
+                                0x04,
+                                0x06,
+                                0x08,
+                                0x10,
+                                0x11,
+                                0x22,
+                                0x33,
+                                0x44,
+                                'Q',
+                                'E',
+                                'V',
+                                'M',
+                                random.nextInt(256)
+                            }
+                            [random.nextInt(18)];
                 }
             }
         }

@@ -13,13 +13,13 @@ import java.util.List;
  * <pre>java -cp ... io.dwcp.migration.stream.WriteFixtureExpectations qemu-migration/src/test/resources/fixtures/qemu-10.0-precopy ...</pre>
  */
 public final class WriteFixtureExpectations {
-    private WriteFixtureExpectations() {
-    }
+    private WriteFixtureExpectations() {}
 
     public static void main(String[] args) throws IOException {
         for (String arg : args) {
             Path fixture = Path.of(arg);
-            StringBuilder out = new StringBuilder("# Counts of ").append(fixture.getFileName())
+            StringBuilder out = new StringBuilder("# Counts of ")
+                    .append(fixture.getFileName())
                     .append(", written by WriteFixtureExpectations and checked against query-migrate.json.\n")
                     .append("# block.NAME = pages/zero pages/xbzrle pages/compressed (multifd) pages\n");
             List<Path> channels = Fixtures.channels(fixture);
@@ -27,7 +27,10 @@ public final class WriteFixtureExpectations {
             for (int i = 0; i < channels.size(); i++) {
                 StreamStatistics s = Fixtures.statistics(Fixtures.read(channels.get(i)), TokenizerOptions.strict());
                 for (String[] count : Fixtures.counts(i, s)) {
-                    out.append(count[0].replace(" ", "\\ ")).append('=').append(count[1]).append('\n');
+                    out.append(count[0].replace(" ", "\\ "))
+                            .append('=')
+                            .append(count[1])
+                            .append('\n');
                 }
             }
             Files.writeString(fixture.resolve("expected.properties"), out);

@@ -1,14 +1,13 @@
 package io.dwcp.testbed.dwcp;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.net.TwoHostNetwork;
 import io.dwcp.testbed.sys.Folders;
-
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Two dwcpd across a test bed network: one on host A (the source side, node name {@value #A}),

@@ -1,12 +1,12 @@
 package io.dwcp.testbed.dwcp;
 
-import io.dwcp.testbed.net.Host;
-import io.dwcp.testbed.sys.Command;
-import io.dwcp.testbed.sys.TrackedProcess;
+import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
+import io.dwcp.testbed.net.Host;
+import io.dwcp.testbed.sys.Command;
+import io.dwcp.testbed.sys.TrackedProcess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,8 +32,6 @@ import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static java.util.Objects.requireNonNull;
-
 /**
  * One dwcpd, the real daemon from the plugin module's build, running as its own JVM inside a test
  * bed host's network namespace with a folder of its own: configuration, run-dir (the QEMU-facing
@@ -50,6 +48,7 @@ public final class Dwcpd implements AutoCloseable {
     public static final int TUNNEL_PORT = 7470;
     /** The metrics port, on the host's own loopback. */
     public static final int METRICS_PORT = 9470;
+
     private static final String MAIN_CLASS = "io.dwcp.daemon.DwcpdCommand";
     private static final String CLI_MAIN_CLASS = "io.dwcp.cli.DwcpCommand";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -74,7 +73,8 @@ public final class Dwcpd implements AutoCloseable {
      * Where a daemon runs: how its process is started and where its run-dir is, as the daemon sees
      * it ({@code node.run-dir}) and as the test JVM sees it.
      */
-    public record Placement(Function<ProcessBuilder, TrackedProcess> starter, String runDirectory, Path runDirectoryOutside) {
+    public record Placement(
+            Function<ProcessBuilder, TrackedProcess> starter, String runDirectory, Path runDirectoryOutside) {
         public Placement {
             requireNonNull(starter, "starter is null");
             requireNonNull(runDirectory, "runDirectory is null");
@@ -104,8 +104,8 @@ public final class Dwcpd implements AutoCloseable {
      * {@code caDir}, knowing {@code peers} (name → tunnel address host:port); {@code settings} adds
      * or overrides configuration keys. Returns once the daemon says it has started.
      */
-    public static Dwcpd start(Host host, String name, Path dir, Path caDir, Map<String, String> peers,
-                              Map<String, String> settings) {
+    public static Dwcpd start(
+            Host host, String name, Path dir, Path caDir, Map<String, String> peers, Map<String, String> settings) {
         requireNonNull(dir, "dir is null");
         return start(host, Placement.inNetworkNamespace(host, dir), name, dir, caDir, peers, settings);
     }
@@ -116,8 +116,14 @@ public final class Dwcpd implements AutoCloseable {
      * that host's QEMU and libvirt hook look for it). {@code host} is the network namespace the
      * process ends up in (for {@link #metrics()}).
      */
-    public static Dwcpd start(Host host, Placement placement, String name, Path dir, Path caDir, Map<String, String> peers,
-                              Map<String, String> settings) {
+    public static Dwcpd start(
+            Host host,
+            Placement placement,
+            String name,
+            Path dir,
+            Path caDir,
+            Map<String, String> peers,
+            Map<String, String> settings) {
         requireNonNull(host, "host is null");
         requireNonNull(placement, "placement is null");
         requireNonNull(name, "name is null");
@@ -145,7 +151,8 @@ public final class Dwcpd implements AutoCloseable {
         peers.forEach((peer, address) -> config.put("peer." + peer + ".address", address));
         config.putAll(settings);
         StringBuilder text = new StringBuilder("# written by the test bed\n");
-        config.forEach((key, value) -> text.append(key).append(" = ").append(value).append('\n'));
+        config.forEach(
+                (key, value) -> text.append(key).append(" = ").append(value).append('\n'));
         Path file = dir.resolve("dwcpd.properties");
         try {
             Files.writeString(file, text, StandardCharsets.UTF_8);
@@ -157,9 +164,8 @@ public final class Dwcpd implements AutoCloseable {
         List<String> argv = javaCommand(jvm.toArray(String[]::new));
         argv.addAll(List.of("--config", file.toString()));
         Path log = dir.resolve("dwcpd.log");
-        ProcessBuilder builder = new ProcessBuilder(argv)
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
         TrackedProcess process = placement.starter().apply(builder);
         Dwcpd daemon = new Dwcpd(host, name, dir, placement.runDirectoryOutside(), process);
         try {
@@ -210,7 +216,8 @@ public final class Dwcpd implements AutoCloseable {
     public String control(String path) {
         ControlAnswer answer = control("GET", path, null);
         if (answer.status() != 200) {
-            throw new IllegalStateException(this + ": GET " + path + " answered " + answer.status() + " " + answer.body().strip());
+            throw new IllegalStateException(this + ": GET " + path + " answered " + answer.status() + " "
+                    + answer.body().strip());
         }
         return answer.body();
     }
@@ -223,11 +230,15 @@ public final class Dwcpd implements AutoCloseable {
      * (an {@code application/x-www-form-urlencoded} body, already encoded) unless null.
      */
     public ControlAnswer control(String method, String path, String form) {
-        StringBuilder request = new StringBuilder(method).append(' ').append(path)
+        StringBuilder request = new StringBuilder(method)
+                .append(' ')
+                .append(path)
                 .append(" HTTP/1.1\r\nHost: dwcpd\r\nConnection: close\r\n");
         byte[] body = form == null ? new byte[0] : form.getBytes(StandardCharsets.UTF_8);
         if (form != null) {
-            request.append("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ").append(body.length).append("\r\n");
+            request.append("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ")
+                    .append(body.length)
+                    .append("\r\n");
         }
         request.append("\r\n");
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -238,7 +249,8 @@ public final class Dwcpd implements AutoCloseable {
             int end = response.indexOf("\r\n\r\n");
             Matcher status = Pattern.compile("^HTTP/1\\.1 (\\d{3})").matcher(response);
             if (end < 0 || !status.find()) {
-                throw new IllegalStateException(this + ": " + method + " " + path + " answered no HTTP response: " + response.strip());
+                throw new IllegalStateException(
+                        this + ": " + method + " " + path + " answered no HTTP response: " + response.strip());
             }
             return new ControlAnswer(Integer.parseInt(status.group(1)), response.substring(end + 4));
         } catch (IOException e) {
@@ -255,19 +267,21 @@ public final class Dwcpd implements AutoCloseable {
      * it alone, returned with its id; the source QEMU migrates to {@code unix:<socket>}.
      */
     public Announced announceMigration(String domain, String peer) {
-        ControlAnswer answer = control("POST", "/v1/migrations", "protocol=1&domain=" + urlEncode(domain) + "&peer=" + urlEncode(peer));
+        ControlAnswer answer = control(
+                "POST", "/v1/migrations", "protocol=1&domain=" + urlEncode(domain) + "&peer=" + urlEncode(peer));
         if (answer.status() != 201) {
-            throw new IllegalStateException(this + ": announcing the migration of " + domain + " answered " + answer.status() + " "
-                    + answer.body().strip());
+            throw new IllegalStateException(this + ": announcing the migration of " + domain + " answered "
+                    + answer.status() + " " + answer.body().strip());
         }
         try {
             JsonNode migration = JSON.readTree(answer.body());
             String id = migration.path("id").asText();
             Path socket = migrationSocket(peer, id);
-            // the daemon names it as it sees its run-dir (the same folder seen from another mount namespace, with libvirt)
+            // the daemon names it as it sees its run-dir (the same folder seen from another mount namespace, with
+            // libvirt)
             if (!migration.path("socket").asText().endsWith("/peer/" + peer + "/" + id + ".sock")) {
-                throw new IllegalStateException(this + ": migration " + id + " has the socket " + migration.path("socket").asText()
-                        + ", expected <run-dir>/peer/" + peer + "/" + id + ".sock");
+                throw new IllegalStateException(this + ": migration " + id + " has the socket "
+                        + migration.path("socket").asText() + ", expected <run-dir>/peer/" + peer + "/" + id + ".sock");
             }
             return new Announced(id, domain, peer, socket);
         } catch (IOException e) {
@@ -298,8 +312,8 @@ public final class Dwcpd implements AutoCloseable {
     }
 
     /** How the baseline of one session ended at this daemon, as {@code GET /v1/baselines} lists it. */
-    public record BaselineCommit(String session, String role, String state, String baseline, long pages, long bytes,
-                                 String reason) {
+    public record BaselineCommit(
+            String session, String role, String state, String baseline, long pages, long bytes, String reason) {
         public boolean committed() {
             return state.equals("committed");
         }
@@ -316,24 +330,32 @@ public final class Dwcpd implements AutoCloseable {
             List<BaselineCommit> commits = new ArrayList<>();
             try {
                 for (JsonNode commit : JSON.readTree(control("/v1/baselines")).path("commits")) {
-                    commits.add(new BaselineCommit(commit.path("session").asText(), commit.path("role").asText(),
-                            commit.path("state").asText(), commit.path("baseline").asText(null),
-                            commit.path("pages").asLong(), commit.path("bytes").asLong(), commit.path("reason").asText(null)));
+                    commits.add(new BaselineCommit(
+                            commit.path("session").asText(),
+                            commit.path("role").asText(),
+                            commit.path("state").asText(),
+                            commit.path("baseline").asText(null),
+                            commit.path("pages").asLong(),
+                            commit.path("bytes").asLong(),
+                            commit.path("reason").asText(null)));
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(this + ": GET /v1/baselines answered malformed JSON", e);
             }
             boolean settled = commits.size() >= atLeast
-                    && commits.stream().noneMatch(c -> c.state().equals("recording") || c.state().equals("committing"));
+                    && commits.stream()
+                            .noneMatch(c ->
+                                    c.state().equals("recording") || c.state().equals("committing"));
             if (settled) {
                 return commits;
             }
             if (!process.isAlive()) {
-                throw new IllegalStateException(this + " exited while baselines were being written: " + commits + "\n" + tail(log()));
+                throw new IllegalStateException(
+                        this + " exited while baselines were being written: " + commits + "\n" + tail(log()));
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(this + ": baseline commits not done within " + timeout.toSeconds() + " s: "
-                        + commits + "\n" + tail(log()));
+                throw new IllegalStateException(this + ": baseline commits not done within " + timeout.toSeconds()
+                        + " s: " + commits + "\n" + tail(log()));
             }
             sleep(100);
         }
@@ -354,8 +376,8 @@ public final class Dwcpd implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!log().contains(text)) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("dwcpd " + name + " exited (" + process.process().exitValue()
-                        + ") before logging '" + text + "':\n" + tail(log()));
+                throw new IllegalStateException("dwcpd " + name + " exited ("
+                        + process.process().exitValue() + ") before logging '" + text + "':\n" + tail(log()));
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("dwcpd " + name + " did not log '" + text + "' within "
@@ -426,7 +448,8 @@ public final class Dwcpd implements AutoCloseable {
     }
 
     private static Path requireBuilt(Path home) {
-        if (!Files.isDirectory(home.resolve("classes").resolve("io").resolve("dwcp").resolve("daemon"))
+        if (!Files.isDirectory(
+                        home.resolve("classes").resolve("io").resolve("dwcp").resolve("daemon"))
                 || !Files.isDirectory(home.resolve("lib"))) {
             throw new IllegalStateException(home + " has no classes/ or lib/ of the plugin: build it with "
                     + "mvn -B -pl plugin -am package -DskipTests");
@@ -436,8 +459,8 @@ public final class Dwcpd implements AutoCloseable {
 
     /** The command line of the dwcp CLI ({@code plugin/bin/dwcp}'s main class) from the plugin's build, with {@code arguments}. */
     public static List<String> cliCommand(List<String> arguments) {
-        List<String> argv = javaCommandOf(CLI_MAIN_CLASS, "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+        List<String> argv = javaCommandOf(
+                CLI_MAIN_CLASS, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         argv.addAll(arguments);
         return argv;
     }
@@ -474,7 +497,8 @@ public final class Dwcpd implements AutoCloseable {
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
                 "-Dorg.slf4j.simpleLogger.log.io.netty=warn",
-                "-cp", home.resolve("classes") + ":" + home.resolve("lib") + "/*",
+                "-cp",
+                home.resolve("classes") + ":" + home.resolve("lib") + "/*",
                 mainClass));
         return argv;
     }
@@ -497,7 +521,8 @@ public final class Dwcpd implements AutoCloseable {
             String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             int body = response.indexOf("\r\n\r\n");
             if (!response.startsWith("HTTP/1.1 200") || body < 0) {
-                throw new IOException("GET " + path + ": " + response.lines().findFirst().orElse("no answer"));
+                throw new IOException(
+                        "GET " + path + ": " + response.lines().findFirst().orElse("no answer"));
             }
             return response.substring(body + 4);
         }

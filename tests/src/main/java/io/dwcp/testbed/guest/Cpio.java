@@ -1,13 +1,13 @@
 package io.dwcp.testbed.guest;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Writes a cpio archive in the "newc" format the kernel unpacks as an initramfs, without the cpio

@@ -1,5 +1,7 @@
 package io.dwcp.testbed.guest;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,8 +15,6 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * The serial console of a test guest: a thread reads it into a log of lines, and callers wait for
@@ -139,10 +139,14 @@ public final class GuestConsole implements AutoCloseable {
         String id = name.replaceAll("[^A-Za-z0-9_.-]", "_") + "-" + REQUESTS.incrementAndGet();
         long from = lineCount();
         send("verify " + id);
-        String line = awaitLine(from, l -> {
-            String w = workloadLine(l);
-            return w.startsWith("VERDICT ") && (" " + w + " ").contains(" req=" + id + " ");
-        }, "the verdict for request " + id, timeout);
+        String line = awaitLine(
+                from,
+                l -> {
+                    String w = workloadLine(l);
+                    return w.startsWith("VERDICT ") && (" " + w + " ").contains(" req=" + id + " ");
+                },
+                "the verdict for request " + id,
+                timeout);
         return parseVerdict(line);
     }
 
@@ -368,8 +372,8 @@ public final class GuestConsole implements AutoCloseable {
         if (!w.startsWith("READY ")) {
             throw new IllegalArgumentException("not a READY line: " + line);
         }
-        return new Ready(requiredField(line, "pages"), requiredField(line, "hot"), requiredField(line, "fill_ms"),
-                MARKER + w);
+        return new Ready(
+                requiredField(line, "pages"), requiredField(line, "hot"), requiredField(line, "fill_ms"), MARKER + w);
     }
 
     static Verdict parseVerdict(String line) {
@@ -389,8 +393,9 @@ public final class GuestConsole implements AutoCloseable {
     }
 
     private static long requiredField(String line, String key) {
-        return field(line, key).orElseThrow(() ->
-                new IllegalArgumentException("no numeric " + key + "= in the workload line: " + line));
+        return field(line, key)
+                .orElseThrow(
+                        () -> new IllegalArgumentException("no numeric " + key + "= in the workload line: " + line));
     }
 
     /** The number after {@code key=} in a workload line, if there is one. */

@@ -1,9 +1,9 @@
 package io.dwcp.testbed.guest;
 
-import io.dwcp.testbed.sys.Folders;
+import static java.util.Objects.requireNonNull;
 
 import io.dwcp.testbed.sys.Command;
-
+import io.dwcp.testbed.sys.Folders;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,8 +35,6 @@ import java.util.logging.Logger;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 
-import static java.util.Objects.requireNonNull;
-
 /**
  * The test guest: Debian's cloud kernel plus an initramfs of busybox-static and two workloads, both
  * compiled with {@code gcc -static -O2}: the synthetic one ({@code tests/src/main/c/workload.c}) and
@@ -67,9 +65,11 @@ public final class GuestImage {
     private static final Logger LOG = Logger.getLogger(GuestImage.class.getName());
     /** Bump when the way the image is assembled changes, so old cache entries are not reused. */
     private static final String FORMAT = "dwcp-guest-image-2";
+
     private static final Path CORPUS = Path.of("/usr/share/common-licenses");
     /** What both workloads include (clock, console output, parameters). */
     private static final String HEADER = "guest_console.h";
+
     private static final String RESOURCES = "/io/dwcp/testbed/guest/";
     private static final Duration COMPILE_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration STALE_TEMPORARY = Duration.ofHours(1);
@@ -104,27 +104,35 @@ public final class GuestImage {
         List<CorpusFile> corpus = corpus();
         byte[] init = resource("init");
         createDirectories(cacheDirectory);
-        String key = cacheKey(fileDigest(kernel, cacheDirectory), fileDigest(busybox, cacheDirectory), workload, init,
-                app, corpusBytes(corpus), header);
+        String key = cacheKey(
+                fileDigest(kernel, cacheDirectory),
+                fileDigest(busybox, cacheDirectory),
+                workload,
+                init,
+                app,
+                corpusBytes(corpus),
+                header);
         Path target = cacheDirectory.resolve(key);
         if (Files.isRegularFile(target.resolve("initrd.img"))) {
             markUsed(target);
             return new GuestImage(target, key);
         }
         removeStale(cacheDirectory);
-        Path temporary = cacheDirectory.resolve(".tmp-" + key.substring(0, 16) + "-" + ProcessHandle.current().pid()
-                + "-" + Long.toHexString(System.nanoTime()));
+        Path temporary = cacheDirectory.resolve(".tmp-" + key.substring(0, 16) + "-"
+                + ProcessHandle.current().pid() + "-" + Long.toHexString(System.nanoTime()));
         Instant start = Instant.now();
         try {
             createDirectories(temporary);
             assemble(temporary, kernel, busybox, workload, app, header, corpus, init);
             try {
                 Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
-                LOG.info("built guest image " + target + " in " + Duration.between(start, Instant.now()).toMillis()
-                        + " ms");
+                LOG.info("built guest image " + target + " in "
+                        + Duration.between(start, Instant.now()).toMillis() + " ms");
             } catch (AtomicMoveNotSupportedException e) {
-                throw new IllegalStateException("cannot rename " + temporary + " to " + target
-                        + " atomically: the cache must be a folder of one file system", e);
+                throw new IllegalStateException(
+                        "cannot rename " + temporary + " to " + target
+                                + " atomically: the cache must be a folder of one file system",
+                        e);
             } catch (IOException e) {
                 if (!Files.isRegularFile(target.resolve("initrd.img"))) {
                     throw e;
@@ -207,8 +215,16 @@ public final class GuestImage {
 
     // ---- building ----
 
-    private static void assemble(Path dir, Path kernel, Path busybox, byte[] workloadSource, byte[] appSource, byte[] header,
-                                 List<CorpusFile> corpus, byte[] init) throws IOException {
+    private static void assemble(
+            Path dir,
+            Path kernel,
+            Path busybox,
+            byte[] workloadSource,
+            byte[] appSource,
+            byte[] header,
+            List<CorpusFile> corpus,
+            byte[] init)
+            throws IOException {
         Files.copy(kernel, dir.resolve("vmlinuz"));
         Files.write(dir.resolve(HEADER), header);
         if (!Files.isExecutable(Path.of("/usr/bin/gcc")) && !onPath("gcc")) {
@@ -225,8 +241,22 @@ public final class GuestImage {
         Files.delete(dir.resolve(HEADER));
         ByteArrayOutputStream cpio = new ByteArrayOutputStream(4 << 20);
         Cpio archive = new Cpio(cpio);
-        for (String d : List.of("bin", "dev", "etc", "proc", "root", "sbin", "sys", "tmp", "usr", "usr/bin",
-                "usr/sbin", "usr/share", "usr/share/corpus", "var", "var/app")) {
+        for (String d : List.of(
+                "bin",
+                "dev",
+                "etc",
+                "proc",
+                "root",
+                "sbin",
+                "sys",
+                "tmp",
+                "usr",
+                "usr/bin",
+                "usr/sbin",
+                "usr/share",
+                "usr/share/corpus",
+                "var",
+                "var/app")) {
             archive.directory(d, d.equals("tmp") ? 01777 : 0755);
         }
         archive.characterDevice("dev/console", 0600, 5, 1);
@@ -244,8 +274,10 @@ public final class GuestImage {
         try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(initrd), 1 << 16)) {
             cpio.writeTo(out);
         }
-        Files.writeString(dir.resolve("inputs.txt"), FORMAT + "\nkernel " + kernel + "\nbusybox " + busybox
-                + "\n", StandardCharsets.UTF_8);
+        Files.writeString(
+                dir.resolve("inputs.txt"),
+                FORMAT + "\nkernel " + kernel + "\nbusybox " + busybox + "\n",
+                StandardCharsets.UTF_8);
     }
 
     /** Compiles {@code source} statically into {@code dir/name}, logging gcc's warnings. */
@@ -253,13 +285,23 @@ public final class GuestImage {
         Path file = dir.resolve(name + ".c");
         Files.write(file, source);
         Path binary = dir.resolve(name);
-        List<String> command = new ArrayList<>(List.of("gcc", "-static", "-O2", "-Wall", "-Wextra", "-I", dir.toString(),
-                "-o", binary.toString(), file.toString()));
+        List<String> command = new ArrayList<>(List.of(
+                "gcc",
+                "-static",
+                "-O2",
+                "-Wall",
+                "-Wextra",
+                "-I",
+                dir.toString(),
+                "-o",
+                binary.toString(),
+                file.toString()));
         command.addAll(libraries);
         String warnings = Command.run(COMPILE_TIMEOUT, command).stderr();
         // a static libsqlite3 always warns that dlopen needs glibc's shared objects at run time:
         // the workload loads no extension, so that one is expected
-        boolean unexpected = warnings.lines().anyMatch(l -> !l.isBlank() && !l.contains("dlopen") && !l.contains("unixDlOpen"));
+        boolean unexpected =
+                warnings.lines().anyMatch(l -> !l.isBlank() && !l.contains("dlopen") && !l.contains("unixDlOpen"));
         if (unexpected) {
             LOG.warning("gcc warnings for " + name + ":\n" + warnings.strip());
         }
@@ -275,12 +317,15 @@ public final class GuestImage {
         Path folder = Path.of(System.getProperty("dwcp.guest.corpus", CORPUS.toString()));
         try (Stream<Path> files = Files.list(folder)) {
             List<CorpusFile> corpus = new ArrayList<>();
-            for (Path file : files.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).sorted().toList()) {
+            for (Path file : files.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
+                    .sorted()
+                    .toList()) {
                 corpus.add(new CorpusFile(file.getFileName().toString(), Files.readAllBytes(file)));
             }
             if (corpus.stream().mapToLong(f -> f.content().length).sum() < 64 * 1024) {
-                throw new IllegalStateException("the corpus folder " + folder + " holds less than 64 KiB of text"
-                        + " (Debian's base-files puts the licences there; -Ddwcp.guest.corpus=FOLDER to choose another)");
+                throw new IllegalStateException(
+                        "the corpus folder " + folder + " holds less than 64 KiB of text"
+                                + " (Debian's base-files puts the licences there; -Ddwcp.guest.corpus=FOLDER to choose another)");
             }
             return corpus;
         } catch (IOException e) {
@@ -292,7 +337,10 @@ public final class GuestImage {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         for (CorpusFile file : corpus) {
             byte[] name = file.name().getBytes(StandardCharsets.UTF_8);
-            all.writeBytes(ByteBuffer.allocate(8).putInt(name.length).putInt(file.content().length).array());
+            all.writeBytes(ByteBuffer.allocate(8)
+                    .putInt(name.length)
+                    .putInt(file.content().length)
+                    .array());
             all.writeBytes(name);
             all.writeBytes(file.content());
         }
@@ -300,8 +348,14 @@ public final class GuestImage {
     }
 
     /** SHA-256 over the SHA-256 of each input, each input's length-prefixed. */
-    static String cacheKey(byte[] kernelDigest, byte[] busyboxDigest, byte[] workloadSource, byte[] init,
-                           byte[] appSource, byte[] corpus, byte[] header) {
+    static String cacheKey(
+            byte[] kernelDigest,
+            byte[] busyboxDigest,
+            byte[] workloadSource,
+            byte[] init,
+            byte[] appSource,
+            byte[] corpus,
+            byte[] header) {
         MessageDigest digest = sha256();
         update(digest, FORMAT.getBytes(StandardCharsets.UTF_8));
         update(digest, kernelDigest);
@@ -338,18 +392,20 @@ public final class GuestImage {
             BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class);
             String stamp = real + "\0" + attributes.size() + "\0"
                     + attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS) + "\0" + attributes.fileKey();
-            Path memo = cache.resolve(".digests").resolve(
-                    HexFormat.of().formatHex(sha256().digest(stamp.getBytes(StandardCharsets.UTF_8))));
+            Path memo = cache.resolve(".digests")
+                    .resolve(HexFormat.of().formatHex(sha256().digest(stamp.getBytes(StandardCharsets.UTF_8))));
             if (Files.isRegularFile(memo)) {
-                String remembered = Files.readString(memo, StandardCharsets.US_ASCII).strip();
+                String remembered =
+                        Files.readString(memo, StandardCharsets.US_ASCII).strip();
                 if (remembered.matches("[0-9a-f]{64}")) {
                     return HexFormat.of().parseHex(remembered);
                 }
             }
             byte[] digest = contentDigest(real);
             Files.createDirectories(memo.getParent());
-            Path temporary = memo.resolveSibling(memo.getFileName() + ".tmp-" + ProcessHandle.current().pid()
-                    + "-" + Thread.currentThread().getId());
+            Path temporary = memo.resolveSibling(
+                    memo.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
+                            + Thread.currentThread().getId());
             Files.writeString(temporary, HexFormat.of().formatHex(digest), StandardCharsets.US_ASCII);
             Files.move(temporary, memo, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return digest;
@@ -425,14 +481,16 @@ public final class GuestImage {
             return done.get();
         }
         createDirectories(kernels);
-        Path temporary = kernels.resolve(".tmp-" + name + "-" + ProcessHandle.current().pid());
+        Path temporary =
+                kernels.resolve(".tmp-" + name + "-" + ProcessHandle.current().pid());
         try {
             Folders.deleteTree(temporary);
             Path extracted = temporary.resolve("x");
             createDirectories(extracted);
             Command.run(Duration.ofMinutes(2), List.of("dpkg-deb", "-x", deb.toString(), extracted.toString()));
-            Path vmlinuz = newest(extracted.resolve("boot"), "vmlinuz-").orElseThrow(() ->
-                    new IllegalStateException(deb + " has no /boot/vmlinuz-*: not a kernel image package"));
+            Path vmlinuz = newest(extracted.resolve("boot"), "vmlinuz-")
+                    .orElseThrow(() ->
+                            new IllegalStateException(deb + " has no /boot/vmlinuz-*: not a kernel image package"));
             Path out = temporary.resolve("out");
             createDirectories(out);
             Files.copy(vmlinuz, out.resolve(vmlinuz.getFileName()));
@@ -450,8 +508,8 @@ public final class GuestImage {
         } finally {
             Folders.deleteTree(temporary);
         }
-        return newest(target, "vmlinuz-").orElseThrow(() ->
-                new IllegalStateException("no vmlinuz-* in " + target + " after unpacking " + deb));
+        return newest(target, "vmlinuz-")
+                .orElseThrow(() -> new IllegalStateException("no vmlinuz-* in " + target + " after unpacking " + deb));
     }
 
     static Path findBusybox() {
@@ -512,7 +570,11 @@ public final class GuestImage {
         }
         // Running from a checkout: target/classes (or target/test-classes) -> ../../src/main/c
         try {
-            Path classes = Path.of(GuestImage.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path classes = Path.of(GuestImage.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
             Path module = classes.getParent() != null ? classes.getParent().getParent() : null;
             if (module != null) {
                 Path source = module.resolve("src/main/c/" + name);
@@ -577,10 +639,13 @@ public final class GuestImage {
         }
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(f -> {
-                String n = f.getFileName().toString();
-                return n.startsWith("linux-image-") && n.contains("cloud-amd64") && n.endsWith(".deb")
-                        && !n.contains("-dbg");
-            }).max(Comparator.comparing(f -> versionKey(f.getFileName().toString())));
+                        String n = f.getFileName().toString();
+                        return n.startsWith("linux-image-")
+                                && n.contains("cloud-amd64")
+                                && n.endsWith(".deb")
+                                && !n.contains("-dbg");
+                    })
+                    .max(Comparator.comparing(f -> versionKey(f.getFileName().toString())));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir, e);
         }
@@ -592,8 +657,12 @@ public final class GuestImage {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\d+|\\D+").matcher(name);
         while (m.find()) {
             String part = m.group();
-            key.append(Character.isDigit(part.charAt(0)) ? String.format("%012d", Long.parseLong(
-                    part.length() > 12 ? part.substring(part.length() - 12) : part)) : part);
+            key.append(
+                    Character.isDigit(part.charAt(0))
+                            ? String.format(
+                                    "%012d",
+                                    Long.parseLong(part.length() > 12 ? part.substring(part.length() - 12) : part))
+                            : part);
         }
         return key.toString();
     }

@@ -81,7 +81,7 @@ public record WorkloadSpec(int memoryMiB, int pagesPerSecond, int hotPercent, lo
 
     /** The workload's parameters, as they appear on the kernel command line. */
     public String kernelParameters() {
-        return (program == Program.SQLITE ? "dwcp.program=sqlite " : "") + "dwcp.mem=" + memoryMiB + " dwcp.rate=" + pagesPerSecond + " dwcp.hot=" + hotPercent
-                + " dwcp.seed=" + seed;
+        return (program == Program.SQLITE ? "dwcp.program=sqlite " : "") + "dwcp.mem=" + memoryMiB + " dwcp.rate="
+                + pagesPerSecond + " dwcp.hot=" + hotPercent + " dwcp.seed=" + seed;
     }
 }

@@ -2,7 +2,6 @@ package io.dwcp.testbed.libvirt;
 
 import io.dwcp.testbed.guest.GuestImage;
 import io.dwcp.testbed.guest.WorkloadSpec;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +19,8 @@ public final class GuestImageMain {
 
     public static void main(String[] args) throws IOException {
         if (args.length != 1 || args[0].startsWith("-")) {
-            System.err.println("usage: GuestImageMain DIR   (copies vmlinuz and initrd.img of the test guest into DIR)");
+            System.err.println(
+                    "usage: GuestImageMain DIR   (copies vmlinuz and initrd.img of the test guest into DIR)");
             System.exit(2);
         }
         Path target = Path.of(args[0]);

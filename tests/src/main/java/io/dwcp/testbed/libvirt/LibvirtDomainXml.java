@@ -1,11 +1,10 @@
 package io.dwcp.testbed.libvirt;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.testbed.qemu.Accelerator;
 import io.dwcp.testbed.qemu.QemuBinary;
-
 import java.nio.file.Path;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * The libvirt domain of a test guest: direct kernel boot of {@link io.dwcp.testbed.guest.GuestImage}'s
@@ -16,8 +15,15 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>QEMU 10 is an unpacked build: its firmware folders are passed with {@code <qemu:commandline>}.
  */
-public record LibvirtDomainXml(String name, QemuBinary qemu, Accelerator accelerator, int memoryMiB, Path kernel,
-        Path initrd, String kernelCommandLine, String consoleSocket) {
+public record LibvirtDomainXml(
+        String name,
+        QemuBinary qemu,
+        Accelerator accelerator,
+        int memoryMiB,
+        Path kernel,
+        Path initrd,
+        String kernelCommandLine,
+        String consoleSocket) {
     public LibvirtDomainXml {
         requireNonNull(name, "name is null");
         requireNonNull(qemu, "qemu is null");
@@ -55,15 +61,20 @@ public record LibvirtDomainXml(String name, QemuBinary qemu, Accelerator acceler
         if (kvm) {
             xml.append("  <cpu mode='host-passthrough' check='none'/>\n");
         } else {
-            xml.append("  <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model></cpu>\n");
+            xml.append(
+                    "  <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model></cpu>\n");
         }
         xml.append("  <on_poweroff>destroy</on_poweroff>\n");
         xml.append("  <on_reboot>destroy</on_reboot>\n");
         xml.append("  <on_crash>destroy</on_crash>\n");
         xml.append("  <devices>\n");
-        xml.append("    <emulator>").append(escape(qemu.executable().toString())).append("</emulator>\n");
+        xml.append("    <emulator>")
+                .append(escape(qemu.executable().toString()))
+                .append("</emulator>\n");
         xml.append("    <serial type='unix'>\n");
-        xml.append("      <source mode='bind' path='").append(escape(consoleSocket)).append("'/>\n");
+        xml.append("      <source mode='bind' path='")
+                .append(escape(consoleSocket))
+                .append("'/>\n");
         xml.append("      <target port='0'/>\n");
         xml.append("    </serial>\n");
         xml.append("    <controller type='usb' model='none'/>\n");

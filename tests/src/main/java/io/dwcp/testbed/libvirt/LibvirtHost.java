@@ -1,13 +1,13 @@
 package io.dwcp.testbed.libvirt;
 
-import io.dwcp.testbed.sys.Folders;
-import io.dwcp.testbed.sys.Owners;
+import static java.util.Objects.requireNonNull;
 
 import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.sys.Command;
 import io.dwcp.testbed.sys.CommandException;
+import io.dwcp.testbed.sys.Folders;
+import io.dwcp.testbed.sys.Owners;
 import io.dwcp.testbed.sys.TrackedProcess;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -32,8 +32,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * A libvirt "host" of the test bed: libvirtd and virtlogd of their own inside a {@link Host}'s
@@ -83,6 +81,7 @@ public final class LibvirtHost implements AutoCloseable {
     public static final Path STATE_ROOT = TrackedProcess.STATE_DIR.resolve("libvirt");
     /** Hostnames and the domain names of {@link #domainName}: {@value}OWNERPID-... */
     public static final String PREFIX = "dwcpl-";
+
     static final int LIBVIRTD_TCP_PORT = 16509;
     private static final Logger LOG = Logger.getLogger(LibvirtHost.class.getName());
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
@@ -90,11 +89,16 @@ public final class LibvirtHost implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration VIRSH_TIMEOUT = Duration.ofSeconds(60);
     private static final List<String> PRIVATE_DIRECTORIES = List.of(
-            "etc:/etc/libvirt", "run:/run/libvirt", "lib:/var/lib/libvirt", "cache:/var/cache/libvirt", "log:/var/log/libvirt",
+            "etc:/etc/libvirt",
+            "run:/run/libvirt",
+            "lib:/var/lib/libvirt",
+            "cache:/var/cache/libvirt",
+            "log:/var/log/libvirt",
             "dwcp:/run/dwcp");
     private static final String RECORD = "host.properties";
     /** The holder's script: $1 = state folder, $2 = hostname. Prints READY and its pid, then sleeps. */
-    private static final String HOLDER_SCRIPT = String.join("\n",
+    private static final String HOLDER_SCRIPT = String.join(
+            "\n",
             "set -e",
             "for d in " + String.join(" ", PRIVATE_DIRECTORIES) + "; do",
             "  mount --bind \"$1/${d%%:*}\" \"${d#*:}\"",
@@ -244,7 +248,8 @@ public final class LibvirtHost implements AutoCloseable {
                 return Path.of(state.resolve(mapping.substring(0, mapping.indexOf(':'))) + rest);
             }
         }
-        throw new IllegalArgumentException(insidePath + " is not under a private folder of the host: " + PRIVATE_DIRECTORIES);
+        throw new IllegalArgumentException(
+                insidePath + " is not under a private folder of the host: " + PRIVATE_DIRECTORIES);
     }
 
     /** Runs virsh against this host; throws a CommandException unless it exits 0. */
@@ -279,8 +284,10 @@ public final class LibvirtHost implements AutoCloseable {
         try {
             virsh("create", "--paused", file.toString());
         } catch (CommandException e) {
-            throw new IllegalStateException("host " + name + " cannot start domain " + domain.name() + ": "
-                    + e.getMessage() + "\n--- its QEMU log ---\n" + qemuLog(domain.name()), e);
+            throw new IllegalStateException(
+                    "host " + name + " cannot start domain " + domain.name() + ": " + e.getMessage()
+                            + "\n--- its QEMU log ---\n" + qemuLog(domain.name()),
+                    e);
         }
     }
 
@@ -292,7 +299,11 @@ public final class LibvirtHost implements AutoCloseable {
 
     /** The names of the domains this host runs. */
     public List<String> runningDomains() {
-        return virsh("list", "--name").lines().map(String::strip).filter(line -> !line.isEmpty()).toList();
+        return virsh("list", "--name")
+                .lines()
+                .map(String::strip)
+                .filter(line -> !line.isEmpty())
+                .toList();
     }
 
     /** The end of the QEMU log libvirt keeps for {@code domain} on this host (for failure messages). */
@@ -304,8 +315,11 @@ public final class LibvirtHost implements AutoCloseable {
     public List<String> commandsRun() {
         Path log = outside("/var/log/libvirt/libvirtd-commands.log");
         try {
-            return Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8).stream()
-                    .filter(line -> line.contains("About to run")).toList() : List.of();
+            return Files.exists(log)
+                    ? Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                            .filter(line -> line.contains("About to run"))
+                            .toList()
+                    : List.of();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + log, e);
         }
@@ -324,7 +338,8 @@ public final class LibvirtHost implements AutoCloseable {
                 Files.createDirectories(state.resolve(mapping.substring(0, mapping.indexOf(':'))));
                 Path mountPoint = Path.of(mapping.substring(mapping.indexOf(':') + 1));
                 if (!Files.isDirectory(mountPoint)) {
-                    // only /run/libvirt and /run/dwcp can be missing (runtime folders of packages), see the class comment
+                    // only /run/libvirt and /run/dwcp can be missing (runtime folders of packages), see the class
+                    // comment
                     Files.createDirectories(mountPoint);
                 }
             }
@@ -334,12 +349,23 @@ public final class LibvirtHost implements AutoCloseable {
         }
         startHolder();
         writeRecord();
-        virtlogd = startInside("virtlogd", List.of("/usr/sbin/virtlogd", "-p", state.resolve("virtlogd.pid").toString()));
+        virtlogd = startInside(
+                "virtlogd",
+                List.of(
+                        "/usr/sbin/virtlogd",
+                        "-p",
+                        state.resolve("virtlogd.pid").toString()));
         awaitFile(state.resolve("run").resolve("virtlogd-sock"), virtlogd, "virtlogd");
-        libvirtd = startInside("libvirtd", List.of("/usr/sbin/libvirtd", "--listen", "-p", state.resolve("libvirtd.pid").toString()));
+        libvirtd = startInside(
+                "libvirtd",
+                List.of(
+                        "/usr/sbin/libvirtd",
+                        "--listen",
+                        "-p",
+                        state.resolve("libvirtd.pid").toString()));
         awaitLibvirtd();
-        LOG.info("libvirt host " + name + " up: hostname " + hostname + ", host_uuid " + hostUuid + ", " + host.address()
-                + ", state " + state);
+        LOG.info("libvirt host " + name + " up: hostname " + hostname + ", host_uuid " + hostUuid + ", "
+                + host.address() + ", state " + state);
     }
 
     private void writeConfiguration() throws IOException {
@@ -359,7 +385,8 @@ public final class LibvirtHost implements AutoCloseable {
     }
 
     static String libvirtdConf(UUID hostUuid, String address) {
-        return String.join("\n",
+        return String.join(
+                "\n",
                 "# written by the dwcp test bed (io.dwcp.testbed.libvirt.LibvirtHost)",
                 "host_uuid = \"" + hostUuid + "\"",
                 "listen_tls = 0",
@@ -373,11 +400,12 @@ public final class LibvirtHost implements AutoCloseable {
                 // warnings and errors on stderr; every command libvirtd runs (hooks too) in libvirtd-commands.log
                 "log_filters = \"1:util.command\"",
                 "log_outputs = \"3:stderr 1:file:/var/log/libvirt/libvirtd-commands.log\"",
-                "") ;
+                "");
     }
 
     static String qemuConf(String address) {
-        return String.join("\n",
+        return String.join(
+                "\n",
                 "# written by the dwcp test bed (io.dwcp.testbed.libvirt.LibvirtHost)",
                 "user = \"root\"",
                 "group = \"root\"",
@@ -392,14 +420,27 @@ public final class LibvirtHost implements AutoCloseable {
     }
 
     private void startHolder() {
-        ProcessBuilder builder = new ProcessBuilder("/usr/bin/unshare", "--mount", "--uts", "--propagation", "private",
-                "--fork", "--kill-child", "--", "/bin/sh", "-c", HOLDER_SCRIPT, "dwcp-libvirt-holder",
-                state.toString(), hostname)
+        ProcessBuilder builder = new ProcessBuilder(
+                        "/usr/bin/unshare",
+                        "--mount",
+                        "--uts",
+                        "--propagation",
+                        "private",
+                        "--fork",
+                        "--kill-child",
+                        "--",
+                        "/bin/sh",
+                        "-c",
+                        HOLDER_SCRIPT,
+                        "dwcp-libvirt-holder",
+                        state.toString(),
+                        hostname)
                 .redirectError(state.resolve("holder.log").toFile());
         holder = host.startTracked(builder);
         CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
             try {
-                BufferedReader lines = new BufferedReader(new InputStreamReader(holder.process().getInputStream(), StandardCharsets.UTF_8));
+                BufferedReader lines = new BufferedReader(
+                        new InputStreamReader(holder.process().getInputStream(), StandardCharsets.UTF_8));
                 String line = lines.readLine();
                 return line == null ? "EOF" : line;
             } catch (IOException e) {
@@ -413,19 +454,25 @@ public final class LibvirtHost implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the namespaces of libvirt host " + name, e);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("the namespaces of libvirt host " + name + " did not come up within 30 s: "
-                    + tail(state.resolve("holder.log"), 10), e);
+            throw new IllegalStateException(
+                    "the namespaces of libvirt host " + name + " did not come up within 30 s: "
+                            + tail(state.resolve("holder.log"), 10),
+                    e);
         }
         if (!line.startsWith("READY ")) {
             throw new IllegalStateException("the namespaces of libvirt host " + name + " failed: " + line + "; "
                     + tail(state.resolve("holder.log"), 10));
         }
         insidePid = Long.parseLong(line.substring("READY ".length()).strip());
-        mountNamespace = NamespaceProcesses.namespaceInode(insidePid, "mnt").orElseThrow(() ->
-                new IllegalStateException("the holder of libvirt host " + name + " ended at once: " + tail(state.resolve("holder.log"), 10)));
-        long rootNamespace = NamespaceProcesses.namespaceInode(ProcessHandle.current().pid(), "mnt").orElse(-1);
+        mountNamespace = NamespaceProcesses.namespaceInode(insidePid, "mnt")
+                .orElseThrow(() -> new IllegalStateException("the holder of libvirt host " + name + " ended at once: "
+                        + tail(state.resolve("holder.log"), 10)));
+        long rootNamespace = NamespaceProcesses.namespaceInode(
+                        ProcessHandle.current().pid(), "mnt")
+                .orElse(-1);
         if (mountNamespace == rootNamespace) {
-            throw new IllegalStateException("the holder of libvirt host " + name + " shares this JVM's mount namespace");
+            throw new IllegalStateException(
+                    "the holder of libvirt host " + name + " shares this JVM's mount namespace");
         }
     }
 
@@ -447,9 +494,8 @@ public final class LibvirtHost implements AutoCloseable {
     /** Starts {@code argv} inside the holder's mount, UTS and network namespaces, its output in STATE/NAME.log. */
     private TrackedProcess startInside(String what, List<String> argv) {
         Path log = state.resolve(what + ".log");
-        ProcessBuilder builder = new ProcessBuilder(argv)
-                .redirectOutput(log.toFile())
-                .redirectErrorStream(true);
+        ProcessBuilder builder =
+                new ProcessBuilder(argv).redirectOutput(log.toFile()).redirectErrorStream(true);
         builder.environment().put("LC_ALL", "C");
         return startInside(builder);
     }
@@ -476,8 +522,8 @@ public final class LibvirtHost implements AutoCloseable {
         if (insidePid == 0) {
             throw new IllegalStateException("libvirt host " + name + " has no namespaces yet");
         }
-        List<String> command = new ArrayList<>(List.of("/usr/bin/nsenter", "--target", Long.toString(insidePid),
-                "--mount", "--uts", "--net", "--"));
+        List<String> command = new ArrayList<>(
+                List.of("/usr/bin/nsenter", "--target", Long.toString(insidePid), "--mount", "--uts", "--net", "--"));
         command.addAll(argv);
         return command;
     }
@@ -486,11 +532,12 @@ public final class LibvirtHost implements AutoCloseable {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!Files.exists(file)) {
             if (!process.isAlive()) {
-                throw new IllegalStateException(what + " of libvirt host " + name + " exited: " + tail(state.resolve(what + ".log"), 20));
+                throw new IllegalStateException(
+                        what + " of libvirt host " + name + " exited: " + tail(state.resolve(what + ".log"), 20));
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(what + " of libvirt host " + name + " did not create " + file + " within "
-                        + START_TIMEOUT.toSeconds() + " s: " + tail(state.resolve(what + ".log"), 20));
+                throw new IllegalStateException(what + " of libvirt host " + name + " did not create " + file
+                        + " within " + START_TIMEOUT.toSeconds() + " s: " + tail(state.resolve(what + ".log"), 20));
             }
             sleep(50);
         }
@@ -513,8 +560,8 @@ public final class LibvirtHost implements AutoCloseable {
                 throw new IllegalStateException("libvirtd of libvirt host " + name + " exited: " + libvirtdLog());
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("libvirtd of libvirt host " + name + " does not answer: " + result.stderr()
-                        + "\n" + libvirtdLog());
+                throw new IllegalStateException("libvirtd of libvirt host " + name + " does not answer: "
+                        + result.stderr() + "\n" + libvirtdLog());
             }
             sleep(100);
         }
@@ -535,7 +582,8 @@ public final class LibvirtHost implements AutoCloseable {
                     virshAllowingFailure(Duration.ofSeconds(30), "destroy", domain);
                 }
             } catch (RuntimeException e) {
-                LOG.warning("libvirt host " + name + ": cannot list or destroy its domains (ending their QEMU instead): " + e.getMessage());
+                LOG.warning("libvirt host " + name
+                        + ": cannot list or destroy its domains (ending their QEMU instead): " + e.getMessage());
             }
         }
         if (libvirtd != null) {
@@ -595,8 +643,10 @@ public final class LibvirtHost implements AutoCloseable {
             if (namespace != null) {
                 String stateFolder = folder.toString();
                 String domains = "guest=" + PREFIX + owner + "-";
-                List<Long> pids = NamespaceProcesses.inMountNamespace(Long.parseLong(namespace),
-                        cmdline -> cmdline.contains(stateFolder) || cmdline.contains(domains)
+                List<Long> pids = NamespaceProcesses.inMountNamespace(
+                        Long.parseLong(namespace),
+                        cmdline -> cmdline.contains(stateFolder)
+                                || cmdline.contains(domains)
                                 || cmdline.startsWith("sleep infinity"));
                 NamespaceProcesses.kill(pids);
                 if (!pids.isEmpty()) {
@@ -659,7 +709,9 @@ public final class LibvirtHost implements AutoCloseable {
     /** A cgroup folder goes with rmdir, children first (its files are not real files). */
     private static void removeCgroup(Path folder) {
         try (Stream<Path> tree = Files.walk(folder)) {
-            for (Path path : tree.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).toList()) {
+            for (Path path : tree.filter(Files::isDirectory)
+                    .sorted(Comparator.reverseOrder())
+                    .toList()) {
                 try {
                     Files.delete(path);
                 } catch (IOException e) {
@@ -684,7 +736,8 @@ public final class LibvirtHost implements AutoCloseable {
     static String tail(Path file, int lines) {
         try {
             List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
-            String text = String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size())).strip();
+            String text = String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()))
+                    .strip();
             return text.isEmpty() ? "(" + file + " is empty)" : text;
         } catch (IOException e) {
             return "(cannot read " + file + ": " + e.getMessage() + ")";

@@ -1,12 +1,11 @@
 package io.dwcp.testbed.libvirt;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.testbed.net.TwoHostNetwork;
 import io.dwcp.testbed.wan.LinkProfile;
-
 import java.nio.file.Path;
 import java.util.List;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Two libvirt hosts, A and B, on a {@link TwoHostNetwork} (A at 10.231.1.2, B at 10.231.2.2, the

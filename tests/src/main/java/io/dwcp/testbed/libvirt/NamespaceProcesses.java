@@ -24,7 +24,9 @@ final class NamespaceProcesses {
     /** The inode of process {@code pid}'s namespace of {@code type} ("mnt", "net", "uts"), if the process exists. */
     static OptionalLong namespaceInode(long pid, String type) {
         try {
-            String link = Files.readSymbolicLink(PROC.resolve(Long.toString(pid)).resolve("ns").resolve(type)).toString();
+            String link = Files.readSymbolicLink(
+                            PROC.resolve(Long.toString(pid)).resolve("ns").resolve(type))
+                    .toString();
             // "mnt:[4026532249]"
             int open = link.indexOf('[');
             int close = link.indexOf(']');
@@ -74,7 +76,10 @@ final class NamespaceProcesses {
         for (long pid : pids) {
             ProcessHandle.of(pid).ifPresent(handle -> {
                 handle.destroyForcibly();
-                handle.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> handle).join();
+                handle.onExit()
+                        .orTimeout(10, TimeUnit.SECONDS)
+                        .exceptionally(t -> handle)
+                        .join();
             });
         }
     }

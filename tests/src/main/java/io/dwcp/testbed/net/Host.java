@@ -1,13 +1,12 @@
 package io.dwcp.testbed.net;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.testbed.sys.Command;
 import io.dwcp.testbed.sys.TrackedProcess;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * One host of the test bed: a network namespace with one interface ({@value #INTERFACE}, MTU 1500)

@@ -2,7 +2,6 @@ package io.dwcp.testbed.net;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
-
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -24,7 +23,8 @@ final class InterfaceOffloads {
         if (socket < 0) {
             throw new IllegalStateException("cannot open a socket to configure " + interfaceName);
         }
-        try (Memory value = new Memory(8); Memory ifreq = new Memory(40)) {
+        try (Memory value = new Memory(8);
+                Memory ifreq = new Memory(40)) {
             value.setInt(0, ETHTOOL_STSO);
             value.setInt(4, 0);
             ifreq.clear();

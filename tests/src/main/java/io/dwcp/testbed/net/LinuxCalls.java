@@ -72,7 +72,9 @@ public final class LinuxCalls {
     public static boolean setThisThreadRealtime(int priority) {
         try (com.sun.jna.Memory param = new com.sun.jna.Memory(4)) {
             param.setInt(0, priority);
-            return sched_setscheduler(0, priority > 0 ? SCHED_FIFO : SCHED_OTHER, com.sun.jna.Pointer.nativeValue(param)) == 0;
+            return sched_setscheduler(
+                            0, priority > 0 ? SCHED_FIFO : SCHED_OTHER, com.sun.jna.Pointer.nativeValue(param))
+                    == 0;
         }
     }
 }

@@ -1,7 +1,8 @@
 package io.dwcp.testbed.net;
 
-import io.dwcp.testbed.sys.Command;
+import static java.util.Objects.requireNonNull;
 
+import io.dwcp.testbed.sys.Command;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,8 +10,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Named network namespaces (the ones {@code ip netns} keeps under {@code /run/netns}), and a way to
@@ -76,14 +75,16 @@ public final class Netns {
     public static <T> T call(String name, Callable<T> task) {
         requireNonNull(task, "task is null");
         CompletableFuture<T> result = new CompletableFuture<>();
-        Thread thread = new Thread(() -> {
-            try {
-                enterOnThisThread(name);
-                result.complete(task.call());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        }, "netns-" + name);
+        Thread thread = new Thread(
+                () -> {
+                    try {
+                        enterOnThisThread(name);
+                        result.complete(task.call());
+                    } catch (Throwable t) {
+                        result.completeExceptionally(t);
+                    }
+                },
+                "netns-" + name);
         thread.setDaemon(true);
         thread.start();
         try {
@@ -106,10 +107,12 @@ public final class Netns {
     /** Starts {@code task} on a new daemon thread that lives in namespace {@code name}. */
     public static Thread start(String name, String threadName, Runnable task) {
         requireNonNull(task, "task is null");
-        Thread thread = new Thread(() -> {
-            enterOnThisThread(name);
-            task.run();
-        }, threadName);
+        Thread thread = new Thread(
+                () -> {
+                    enterOnThisThread(name);
+                    task.run();
+                },
+                threadName);
         thread.setDaemon(true);
         thread.start();
         return thread;

@@ -1,5 +1,7 @@
 package io.dwcp.testbed.net;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -16,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.LongAdder;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Bulk TCP from one host to another over {@code streams} connections, as fast as TCP goes (an
@@ -64,7 +64,8 @@ public final class TcpBulkTransfer implements AutoCloseable {
         TcpBulkTransfer transfer = new TcpBulkTransfer(server);
         try {
             for (int i = 0; i < streams; i++) {
-                SocketChannel outgoing = sender.call(() -> SocketChannel.open(new InetSocketAddress(receiver.address(), port)));
+                SocketChannel outgoing =
+                        sender.call(() -> SocketChannel.open(new InetSocketAddress(receiver.address(), port)));
                 transfer.channels.add(outgoing);
                 SocketChannel incoming = server.accept();
                 transfer.channels.add(incoming);
@@ -73,7 +74,9 @@ public final class TcpBulkTransfer implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             transfer.close();
-            throw e instanceof IOException io ? new UncheckedIOException("cannot connect the bulk streams", io) : (RuntimeException) e;
+            throw e instanceof IOException io
+                    ? new UncheckedIOException("cannot connect the bulk streams", io)
+                    : (RuntimeException) e;
         }
         return transfer;
     }
@@ -106,7 +109,8 @@ public final class TcpBulkTransfer implements AutoCloseable {
             SocketChannel incoming;
             while ((incoming = server.accept()) == null) {
                 if (System.nanoTime() > deadline) {
-                    throw new IOException("nothing connected to " + listenPath + " within " + acceptTimeout.toSeconds() + " s");
+                    throw new IOException(
+                            "nothing connected to " + listenPath + " within " + acceptTimeout.toSeconds() + " s");
                 }
                 Thread.sleep(20);
             }
@@ -120,8 +124,10 @@ public final class TcpBulkTransfer implements AutoCloseable {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            throw e instanceof RuntimeException r ? r : new UncheckedIOException(
-                    new IOException("bulk transfer " + connectPath + " -> " + listenPath + ": " + e.getMessage(), e));
+            throw e instanceof RuntimeException r
+                    ? r
+                    : new UncheckedIOException(new IOException(
+                            "bulk transfer " + connectPath + " -> " + listenPath + ": " + e.getMessage(), e));
         }
     }
 
@@ -142,12 +148,14 @@ public final class TcpBulkTransfer implements AutoCloseable {
     }
 
     private void thread(String name, int realtimePriority, Runnable body) {
-        Thread thread = new Thread(() -> {
-            if (realtimePriority > 0) {
-                LinuxCalls.setThisThreadRealtime(realtimePriority);
-            }
-            body.run();
-        }, name);
+        Thread thread = new Thread(
+                () -> {
+                    if (realtimePriority > 0) {
+                        LinuxCalls.setThisThreadRealtime(realtimePriority);
+                    }
+                    body.run();
+                },
+                name);
         thread.setDaemon(true);
         thread.start();
         threads.add(thread);

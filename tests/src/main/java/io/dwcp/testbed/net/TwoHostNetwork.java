@@ -1,5 +1,7 @@
 package io.dwcp.testbed.net;
 
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.testbed.sys.Command;
@@ -8,7 +10,6 @@ import io.dwcp.testbed.sys.TrackedProcess;
 import io.dwcp.testbed.wan.LinkProfile;
 import io.dwcp.testbed.wan.WanEmulatorMain;
 import io.dwcp.testbed.wan.WanStats;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -30,8 +31,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Two hosts, A and B, as network namespaces, joined either by a plain veth pair (both directions
@@ -88,6 +87,7 @@ public final class TwoHostNetwork implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TwoHostNetwork.class.getName());
     /** The emulator's stderr: {@code java.io.tmpdir/dwcp-wan-<owner pid>-<name>-*.log}, removed by close(). */
     private static final String LOG_PREFIX = "dwcp-wan-";
+
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,23})");
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
     private static final Set<TwoHostNetwork> OPEN = ConcurrentHashMap.newKeySet();
@@ -198,9 +198,22 @@ public final class TwoHostNetwork implements AutoCloseable {
      * emulated link (a router namespace).
      */
     public synchronized void setCut(boolean cut) {
-        String router = routerNetns().orElseThrow(() -> new IllegalStateException(name + ": a direct veth has no router to cut"));
-        Command.run(Command.DEFAULT_TIMEOUT, List.of("ip", "netns", "exec", router, "iptables", "-w", "5",
-                cut ? "-I" : "-D", "FORWARD", "-j", "DROP"));
+        String router = routerNetns()
+                .orElseThrow(() -> new IllegalStateException(name + ": a direct veth has no router to cut"));
+        Command.run(
+                Command.DEFAULT_TIMEOUT,
+                List.of(
+                        "ip",
+                        "netns",
+                        "exec",
+                        router,
+                        "iptables",
+                        "-w",
+                        "5",
+                        cut ? "-I" : "-D",
+                        "FORWARD",
+                        "-j",
+                        "DROP"));
     }
 
     /**
@@ -224,7 +237,8 @@ public final class TwoHostNetwork implements AutoCloseable {
         if (emulator == null) {
             throw new IllegalStateException(name + ": a direct veth cannot be captured");
         }
-        askEmulator("scan " + (aToB ? "ab" : "ba") + " " + java.util.HexFormat.of().formatHex(pattern));
+        askEmulator(
+                "scan " + (aToB ? "ab" : "ba") + " " + java.util.HexFormat.of().formatHex(pattern));
     }
 
     /** Packets that contained the pattern of {@link #scanFor} since it was called. */
@@ -283,9 +297,14 @@ public final class TwoHostNetwork implements AutoCloseable {
         WanStats.Direction ab = WanStats.Direction.NOT_EMULATED;
         WanStats.Direction ba = WanStats.Direction.NOT_EMULATED;
         for (int i = 1; i + 6 < fields.length; i += 7) {
-            WanStats.Direction direction = new WanStats.Direction(true, Long.parseLong(fields[i + 1]),
-                    Long.parseLong(fields[i + 2]), Long.parseLong(fields[i + 3]), Long.parseLong(fields[i + 4]),
-                    Long.parseLong(fields[i + 5]), Long.parseLong(fields[i + 6]));
+            WanStats.Direction direction = new WanStats.Direction(
+                    true,
+                    Long.parseLong(fields[i + 1]),
+                    Long.parseLong(fields[i + 2]),
+                    Long.parseLong(fields[i + 3]),
+                    Long.parseLong(fields[i + 4]),
+                    Long.parseLong(fields[i + 5]),
+                    Long.parseLong(fields[i + 6]));
             if (fields[i].equals("ab")) {
                 ab = direction;
             } else {
@@ -396,7 +415,19 @@ public final class TwoHostNetwork implements AutoCloseable {
         addNamespace(hostA.netns());
         addNamespace(hostB.netns());
         if (!isEmulated()) {
-            ip("link", "add", "eth0", "netns", hostA.netns(), "type", "veth", "peer", "name", "eth0", "netns", hostB.netns());
+            ip(
+                    "link",
+                    "add",
+                    "eth0",
+                    "netns",
+                    hostA.netns(),
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    "eth0",
+                    "netns",
+                    hostB.netns());
             configureHost(hostA, "10.231.1.2/24", List.of("route", "add", SUBNET_B, "dev", "eth0"));
             configureHost(hostB, "10.231.2.2/24", List.of("route", "add", SUBNET_A, "dev", "eth0"));
             return;
@@ -406,7 +437,8 @@ public final class TwoHostNetwork implements AutoCloseable {
         ip("link", "add", "eth0", "netns", hostB.netns(), "type", "veth", "peer", "name", "vb", "netns", routerNetns);
         configureHost(hostA, "10.231.1.2/24", List.of("route", "add", "default", "via", ROUTER_A));
         configureHost(hostB, "10.231.2.2/24", List.of("route", "add", "default", "via", ROUTER_B));
-        sysctl(routerNetns,
+        sysctl(
+                routerNetns,
                 "net.ipv4.ip_forward=1",
                 "net.ipv4.conf.all.rp_filter=0",
                 "net.ipv4.conf.default.rp_filter=0",
@@ -434,7 +466,16 @@ public final class TwoHostNetwork implements AutoCloseable {
         ipIn(routerNetns, "tuntap", "add", "dev", tun, "mode", "tun");
         ipIn(routerNetns, "link", "set", tun, "mtu", "1500", "txqueuelen", Integer.toString(TUN_QUEUE_PACKETS), "up");
         ipIn(routerNetns, "route", "add", "default", "dev", tun, "table", Integer.toString(table));
-        ipIn(routerNetns, "rule", "add", "iif", fromDevice, "lookup", Integer.toString(table), "pref", Integer.toString(table));
+        ipIn(
+                routerNetns,
+                "rule",
+                "add",
+                "iif",
+                fromDevice,
+                "lookup",
+                Integer.toString(table),
+                "pref",
+                Integer.toString(table));
         return link + "," + tun + "," + bufferBytes(profile) + "," + profile.toSpec();
     }
 
@@ -454,41 +495,52 @@ public final class TwoHostNetwork implements AutoCloseable {
     private void startEmulator(List<String> links) {
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        argv.addAll(List.of("-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", "-Xss512k",
+        argv.addAll(List.of(
+                "-Xms32m",
+                "-Xmx128m",
+                "-XX:+UseSerialGC",
+                "-Xss512k",
                 "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
-                "-cp", System.getProperty("java.class.path"),
-                WanEmulatorMain.class.getName(), "--netns", routerNetns,
-                "--realtime", Integer.toString(Integer.getInteger(WAN_REALTIME_PROPERTY, 10))));
+                "-cp",
+                System.getProperty("java.class.path"),
+                WanEmulatorMain.class.getName(),
+                "--netns",
+                routerNetns,
+                "--realtime",
+                Integer.toString(Integer.getInteger(WAN_REALTIME_PROPERTY, 10))));
         for (String link : links) {
             argv.add("--link");
             argv.add(link);
         }
         try {
-            emulatorLog = Files.createTempFile(LOG_PREFIX + ProcessHandle.current().pid() + "-" + name + "-", ".log");
+            emulatorLog =
+                    Files.createTempFile(LOG_PREFIX + ProcessHandle.current().pid() + "-" + name + "-", ".log");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the emulator's log file", e);
         }
-        ProcessBuilder builder = new ProcessBuilder(argv)
-                .redirectError(ProcessBuilder.Redirect.to(emulatorLog.toFile()));
+        ProcessBuilder builder =
+                new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.to(emulatorLog.toFile()));
         emulator = TrackedProcess.start(builder);
         emulatorInput = new OutputStreamWriter(emulator.process().getOutputStream(), StandardCharsets.UTF_8);
-        Thread reader = new Thread(() -> {
-            try (BufferedReader lines = new BufferedReader(
-                    new InputStreamReader(emulator.process().getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = lines.readLine()) != null; ) {
-                    emulatorOutput.add(line);
-                }
-            } catch (IOException e) {
-                // the emulator ended: askEmulator reports it
-            }
-            emulatorOutput.add("EOF");
-        }, "wan-emulator-output-" + name);
+        Thread reader = new Thread(
+                () -> {
+                    try (BufferedReader lines = new BufferedReader(
+                            new InputStreamReader(emulator.process().getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String line; (line = lines.readLine()) != null; ) {
+                            emulatorOutput.add(line);
+                        }
+                    } catch (IOException e) {
+                        // the emulator ended: askEmulator reports it
+                    }
+                    emulatorOutput.add("EOF");
+                },
+                "wan-emulator-output-" + name);
         reader.setDaemon(true);
         reader.start();
         String first = nextEmulatorLine(EMULATOR_START_TIMEOUT);
         if (!first.equals("READY")) {
-            throw new IllegalStateException("the WAN emulator of network " + name + " did not start: " + first
-                    + "; its stderr: " + readLog());
+            throw new IllegalStateException(
+                    "the WAN emulator of network " + name + " did not start: " + first + "; its stderr: " + readLog());
         }
     }
 
@@ -501,7 +553,8 @@ public final class TwoHostNetwork implements AutoCloseable {
         }
         String answer = nextEmulatorLine(EMULATOR_ANSWER_TIMEOUT);
         if (answer.startsWith("FAILED") || answer.equals("EOF")) {
-            throw new IllegalStateException("the WAN emulator of network " + name + " failed: " + answer + "; " + readLog());
+            throw new IllegalStateException(
+                    "the WAN emulator of network " + name + " failed: " + answer + "; " + readLog());
         }
         return answer;
     }
@@ -535,7 +588,8 @@ public final class TwoHostNetwork implements AutoCloseable {
     }
 
     private void configureHost(Host host, String addressWithPrefix, List<String> route) {
-        sysctl(host.netns(),
+        sysctl(
+                host.netns(),
                 "net.ipv4.tcp_congestion_control=cubic",
                 "net.ipv4.tcp_rmem=4096 131072 6291456",
                 "net.ipv4.tcp_wmem=4096 16384 4194304",
@@ -568,7 +622,8 @@ public final class TwoHostNetwork implements AutoCloseable {
     private long txBytes(Host host) {
         String json = Command.run("ip", "-n", host.netns(), "-s", "-j", "link", "show", "dev", Host.INTERFACE);
         try {
-            JsonNode bytes = JSON.readTree(json).path(0).path("stats64").path("tx").path("bytes");
+            JsonNode bytes =
+                    JSON.readTree(json).path(0).path("stats64").path("tx").path("bytes");
             if (!bytes.canConvertToLong()) {
                 throw new IllegalStateException("no tx byte counter in 'ip -s -j link' output: " + json);
             }

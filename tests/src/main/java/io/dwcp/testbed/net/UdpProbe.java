@@ -1,9 +1,10 @@
 package io.dwcp.testbed.net;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -13,8 +14,6 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * UDP probes between two hosts, our own ping: round-trip times (an echo on the far host) and
@@ -40,20 +39,22 @@ public final class UdpProbe {
         requireNonNull(from, "from is null");
         requireNonNull(to, "to is null");
         DatagramChannel echo = to.call(() -> DatagramChannel.open().bind(new InetSocketAddress(to.address(), port)));
-        Thread echoThread = new Thread(() -> {
-            LinuxCalls.setThisThreadRealtime(PROBE_PRIORITY);
-            ByteBuffer buffer = ByteBuffer.allocate(2048);
-            try {
-                while (true) {
-                    buffer.clear();
-                    var sender = echo.receive(buffer);
-                    buffer.flip();
-                    echo.send(buffer, sender);
-                }
-            } catch (IOException e) {
-                // closed: done
-            }
-        }, "udp-echo");
+        Thread echoThread = new Thread(
+                () -> {
+                    LinuxCalls.setThisThreadRealtime(PROBE_PRIORITY);
+                    ByteBuffer buffer = ByteBuffer.allocate(2048);
+                    try {
+                        while (true) {
+                            buffer.clear();
+                            var sender = echo.receive(buffer);
+                            buffer.flip();
+                            echo.send(buffer, sender);
+                        }
+                    } catch (IOException e) {
+                        // closed: done
+                    }
+                },
+                "udp-echo");
         echoThread.setDaemon(true);
         echoThread.start();
         AtomicLongArray sent = new AtomicLongArray(count);
@@ -64,23 +65,25 @@ public final class UdpProbe {
         try (DatagramChannel client = from.call(() -> DatagramChannel.open()
                 .bind(new InetSocketAddress(from.address(), 0))
                 .connect(new InetSocketAddress(to.address(), port)))) {
-            Thread receiver = new Thread(() -> {
-                LinuxCalls.setThisThreadRealtime(PROBE_PRIORITY);
-                ByteBuffer buffer = ByteBuffer.allocate(2048);
-                try {
-                    while (true) {
-                        buffer.clear();
-                        client.read(buffer);
-                        long now = System.nanoTime();
-                        int sequence = buffer.getInt(0);
-                        if (sequence >= 0 && sequence < count && rtt.get(sequence) < 0) {
-                            rtt.set(sequence, now - sent.get(sequence));
+            Thread receiver = new Thread(
+                    () -> {
+                        LinuxCalls.setThisThreadRealtime(PROBE_PRIORITY);
+                        ByteBuffer buffer = ByteBuffer.allocate(2048);
+                        try {
+                            while (true) {
+                                buffer.clear();
+                                client.read(buffer);
+                                long now = System.nanoTime();
+                                int sequence = buffer.getInt(0);
+                                if (sequence >= 0 && sequence < count && rtt.get(sequence) < 0) {
+                                    rtt.set(sequence, now - sent.get(sequence));
+                                }
+                            }
+                        } catch (IOException e) {
+                            // closed: done
                         }
-                    }
-                } catch (IOException e) {
-                    // closed: done
-                }
-            }, "udp-probe-receive");
+                    },
+                    "udp-probe-receive");
             receiver.setDaemon(true);
             receiver.start();
             ByteBuffer probe = ByteBuffer.allocate(PAYLOAD);
@@ -134,23 +137,25 @@ public final class UdpProbe {
             return channel.bind(new InetSocketAddress(to.address(), port));
         });
         BitSet seen = new BitSet(count);
-        Thread counter = new Thread(() -> {
-            ByteBuffer buffer = ByteBuffer.allocate(2048);
-            try {
-                while (true) {
-                    buffer.clear();
-                    sink.receive(buffer);
-                    int sequence = buffer.getInt(0);
-                    if (sequence >= 0 && sequence < count) {
-                        synchronized (seen) {
-                            seen.set(sequence);
+        Thread counter = new Thread(
+                () -> {
+                    ByteBuffer buffer = ByteBuffer.allocate(2048);
+                    try {
+                        while (true) {
+                            buffer.clear();
+                            sink.receive(buffer);
+                            int sequence = buffer.getInt(0);
+                            if (sequence >= 0 && sequence < count) {
+                                synchronized (seen) {
+                                    seen.set(sequence);
+                                }
+                            }
                         }
+                    } catch (IOException e) {
+                        // closed: done
                     }
-                }
-            } catch (IOException e) {
-                // closed: done
-            }
-        }, "udp-sink");
+                },
+                "udp-sink");
         counter.setDaemon(true);
         counter.start();
         try (DatagramChannel client = from.call(() -> DatagramChannel.open()

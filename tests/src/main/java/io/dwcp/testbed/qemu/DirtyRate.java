@@ -1,11 +1,10 @@
 package io.dwcp.testbed.qemu;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.Map;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * The guest's page dirty rate as QEMU measures it ({@code calc-dirty-rate} in its default
@@ -39,8 +38,8 @@ public final class DirtyRate {
                 throw new QmpException("query-dirty-rate: status '" + status + "' after calc-dirty-rate: " + result);
             }
             if (System.nanoTime() > deadline) {
-                throw new QmpException("query-dirty-rate: still measuring " + (seconds + 10) + " s after a "
-                        + seconds + " s calc-dirty-rate");
+                throw new QmpException("query-dirty-rate: still measuring " + (seconds + 10) + " s after a " + seconds
+                        + " s calc-dirty-rate");
             }
             Thread.sleep(POLL.toMillis());
         }

@@ -1,16 +1,15 @@
 package io.dwcp.testbed.qemu;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.testbed.guest.GuestConsole;
 import io.dwcp.testbed.guest.GuestImage;
 import io.dwcp.testbed.guest.Verdict;
 import io.dwcp.testbed.guest.WorkloadSpec;
 import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.net.TwoHostNetwork;
-
 import java.nio.file.Path;
 import java.time.Duration;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * A source guest booted to its running workload on one host and a destination QEMU waiting
@@ -27,8 +26,13 @@ public final class GuestPair implements AutoCloseable {
     /** The source runs on host B and the destination on host A. */
     private final boolean reversed;
 
-    private GuestPair(TwoHostNetwork network, QemuVm source, GuestConsole sourceConsole, QemuVm destination,
-                      GuestConsole destinationConsole, boolean reversed) {
+    private GuestPair(
+            TwoHostNetwork network,
+            QemuVm source,
+            GuestConsole sourceConsole,
+            QemuVm destination,
+            GuestConsole destinationConsole,
+            boolean reversed) {
         this.network = network;
         this.reversed = reversed;
         this.source = source;
@@ -38,13 +42,27 @@ public final class GuestPair implements AutoCloseable {
     }
 
     /** Boots the source on host A, waits for its workload, then starts the destination on host B. */
-    public static GuestPair start(TwoHostNetwork network, GuestImage image, QemuBinary qemu, WorkloadSpec workload,
-                                  int ramMiB, Path workDir) {
+    public static GuestPair start(
+            TwoHostNetwork network,
+            GuestImage image,
+            QemuBinary qemu,
+            WorkloadSpec workload,
+            int ramMiB,
+            Path workDir) {
         requireNonNull(network, "network is null");
         Host a = network.hostA();
         String cmdline = image.kernelCommandLine(workload, qemu.needsTcgDirtyBitmapWorkaround());
-        QemuVm source = QemuVm.start(new QemuVm.Config("src", qemu, Accelerator.detect(), ramMiB,
-                image.kernel(), image.initrd(), cmdline, false, workDir.resolve("src"), a::startTracked));
+        QemuVm source = QemuVm.start(new QemuVm.Config(
+                "src",
+                qemu,
+                Accelerator.detect(),
+                ramMiB,
+                image.kernel(),
+                image.initrd(),
+                cmdline,
+                false,
+                workDir.resolve("src"),
+                a::startTracked));
         GuestConsole sourceConsole = null;
         try {
             sourceConsole = GuestConsole.attach("src", source.consoleChannel());
@@ -59,13 +77,21 @@ public final class GuestPair implements AutoCloseable {
         }
     }
 
-    private static GuestPair withNewDestination(TwoHostNetwork network, QemuVm source, GuestConsole sourceConsole,
-                                                Path dir, boolean reversed) {
+    private static GuestPair withNewDestination(
+            TwoHostNetwork network, QemuVm source, GuestConsole sourceConsole, Path dir, boolean reversed) {
         QemuVm.Config config = source.config();
         Host host = reversed ? network.hostA() : network.hostB();
         String name = reversed ? "back" : "dst";
-        QemuVm destination = QemuVm.start(new QemuVm.Config(name, config.binary(), config.accelerator(),
-                config.ramMiB(), config.kernel(), config.initrd(), config.kernelCommandLine(), true, dir,
+        QemuVm destination = QemuVm.start(new QemuVm.Config(
+                name,
+                config.binary(),
+                config.accelerator(),
+                config.ramMiB(),
+                config.kernel(),
+                config.initrd(),
+                config.kernelCommandLine(),
+                true,
+                dir,
                 host::startTracked));
         try {
             GuestConsole destinationConsole = GuestConsole.attach(name, destination.consoleChannel());
@@ -116,9 +142,16 @@ public final class GuestPair implements AutoCloseable {
      * Migrates with the destination listening on {@code listenUri} and the source connecting to
      * {@code connectUri}; wire bytes are the hosts' interface counters.
      */
-    public MigrationResult migrate(String listenUri, String connectUri, Duration limit, MigrationRun.Progress progress) {
-        return MigrationRun.run(source, destination, listenUri, connectUri, limit,
-                reversed ? MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB)
+    public MigrationResult migrate(
+            String listenUri, String connectUri, Duration limit, MigrationRun.Progress progress) {
+        return MigrationRun.run(
+                source,
+                destination,
+                listenUri,
+                connectUri,
+                limit,
+                reversed
+                        ? MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB)
                         : MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
                 vm -> {
                     Verdict verdict = (vm == destination ? destinationConsole : sourceConsole)

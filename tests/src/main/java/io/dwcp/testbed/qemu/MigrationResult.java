@@ -21,10 +21,21 @@ package io.dwcp.testbed.qemu;
  * @param elapsedMs     from the {@code migrate} command to completion, failure or cancellation
  * @param qemuRemainingBytes what QEMU still had to send when the migration ended (0 when completed)
  */
-public record MigrationResult(String status, long totalMs, long downtimeMs, long qemuDowntimeMs,
-                              long wireBytes, long reverseWireBytes, long guestRamBytes,
-                              long pagesNormal, long pagesZero, long iterations,
-                              boolean guestIntact, String detail, long elapsedMs, long qemuRemainingBytes) {
+public record MigrationResult(
+        String status,
+        long totalMs,
+        long downtimeMs,
+        long qemuDowntimeMs,
+        long wireBytes,
+        long reverseWireBytes,
+        long guestRamBytes,
+        long pagesNormal,
+        long pagesZero,
+        long iterations,
+        boolean guestIntact,
+        String detail,
+        long elapsedMs,
+        long qemuRemainingBytes) {
     public static final String COMPLETED = "completed";
     public static final String NOT_CONVERGED = "not-converged";
     public static final String FAILED = "failed";

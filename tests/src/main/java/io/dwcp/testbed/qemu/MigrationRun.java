@@ -1,13 +1,12 @@
 package io.dwcp.testbed.qemu;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.logging.Logger;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Drives one live migration between two started VMs and measures it the same way whatever carries
@@ -62,8 +61,15 @@ public final class MigrationRun {
      * @param connectUri what the source QEMU connects to ({@code migrate})
      * @param timeLimit  a migration still running then is cancelled and reported as not converged
      */
-    public static MigrationResult run(QemuVm source, QemuVm destination, String listenUri, String connectUri,
-                                      Duration timeLimit, WireCounter wire, GuestCheck guestCheck, Progress progress) {
+    public static MigrationResult run(
+            QemuVm source,
+            QemuVm destination,
+            String listenUri,
+            String connectUri,
+            Duration timeLimit,
+            WireCounter wire,
+            GuestCheck guestCheck,
+            Progress progress) {
         requireNonNull(wire, "wire is null");
         requireNonNull(guestCheck, "guestCheck is null");
         Qmp src = source.qmp();
@@ -92,8 +98,12 @@ public final class MigrationRun {
             long elapsedMs = (System.nanoTime() - startNanos) / 1_000_000;
             if (progress != null && elapsedMs - lastReport >= 5000) {
                 lastReport = elapsedMs;
-                progress.update(status, elapsedMs, info.path("ram").path("transferred").asLong(),
-                        info.path("ram").path("remaining").asLong(), info.path("ram").path("dirty-sync-count").asLong());
+                progress.update(
+                        status,
+                        elapsedMs,
+                        info.path("ram").path("transferred").asLong(),
+                        info.path("ram").path("remaining").asLong(),
+                        info.path("ram").path("dirty-sync-count").asLong());
             }
             if (status.equals("completed") || status.equals("failed") || status.equals("cancelled")) {
                 break;
@@ -104,8 +114,16 @@ public final class MigrationRun {
         }
         if (!status.equals("completed")) {
             String error = info.path("error-desc").asText("QEMU reported " + status);
-            return notCompleted(MigrationResult.FAILED, source, info, wire, forward0, reverse0, startNanos,
-                    "source: " + error, guestCheck);
+            return notCompleted(
+                    MigrationResult.FAILED,
+                    source,
+                    info,
+                    wire,
+                    forward0,
+                    reverse0,
+                    startNanos,
+                    "source: " + error,
+                    guestCheck);
         }
         long deadline = System.nanoTime() + RESUME_GRACE.toNanos();
         while (resumeAt < 0 && System.nanoTime() < deadline) {
@@ -120,24 +138,39 @@ public final class MigrationRun {
             String detail = destination.isAlive()
                     ? "destination did not resume within " + RESUME_GRACE.toSeconds() + " s of the source completing"
                     : "destination QEMU exited: " + destination.stderr().strip();
-            return notCompleted(MigrationResult.FAILED, source, info, wire, forward0, reverse0, startNanos, detail,
-                    guestCheck);
+            return notCompleted(
+                    MigrationResult.FAILED, source, info, wire, forward0, reverse0, startNanos, detail, guestCheck);
         }
         long forward = settledForward(wire) - forward0;
         long reverse = wire.reverseBytes() - reverse0;
         Check verdict = guestCheck.check(destination);
         JsonNode ram = info.path("ram");
-        return new MigrationResult(MigrationResult.COMPLETED,
+        return new MigrationResult(
+                MigrationResult.COMPLETED,
                 resumeAt - startMillis,
                 stopAt >= 0 ? resumeAt - stopAt : -1,
                 info.path("downtime").asLong(-1),
-                forward, reverse, guestRam(source),
-                ram.path("normal").asLong(), zeroPages(ram), ram.path("dirty-sync-count").asLong(),
-                verdict.intact(), verdict.detail(), resumeAt - startMillis, 0);
+                forward,
+                reverse,
+                guestRam(source),
+                ram.path("normal").asLong(),
+                zeroPages(ram),
+                ram.path("dirty-sync-count").asLong(),
+                verdict.intact(),
+                verdict.detail(),
+                resumeAt - startMillis,
+                0);
     }
 
-    private static MigrationResult cancel(QemuVm source, JsonNode info, WireCounter wire, long forward0, long reverse0,
-                                          long startNanos, Duration timeLimit, GuestCheck guestCheck) {
+    private static MigrationResult cancel(
+            QemuVm source,
+            JsonNode info,
+            WireCounter wire,
+            long forward0,
+            long reverse0,
+            long startNanos,
+            Duration timeLimit,
+            GuestCheck guestCheck) {
         LOG.info(source.name() + ": not converged after " + timeLimit.toSeconds() + " s, cancelling");
         source.qmp().execute("migrate_cancel");
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -150,14 +183,29 @@ public final class MigrationRun {
             }
             sleep(POLL);
         }
-        return notCompleted(MigrationResult.NOT_CONVERGED, source, info, wire, forward0, reverse0, startNanos,
-                "cancelled at the time limit of " + timeLimit.toSeconds() + " s", guestCheck);
+        return notCompleted(
+                MigrationResult.NOT_CONVERGED,
+                source,
+                info,
+                wire,
+                forward0,
+                reverse0,
+                startNanos,
+                "cancelled at the time limit of " + timeLimit.toSeconds() + " s",
+                guestCheck);
     }
 
     /** A migration that did not complete must leave the source VM running and intact: that is checked too. */
-    private static MigrationResult notCompleted(String status, QemuVm source, JsonNode info, WireCounter wire,
-                                                long forward0, long reverse0, long startNanos, String detail,
-                                                GuestCheck guestCheck) {
+    private static MigrationResult notCompleted(
+            String status,
+            QemuVm source,
+            JsonNode info,
+            WireCounter wire,
+            long forward0,
+            long reverse0,
+            long startNanos,
+            String detail,
+            GuestCheck guestCheck) {
         long elapsedMs = (System.nanoTime() - startNanos) / 1_000_000;
         long forward = wire.forwardBytes() - forward0;
         long reverse = wire.reverseBytes() - reverse0;
@@ -177,9 +225,21 @@ public final class MigrationRun {
             verdict = "source " + state + ": " + check.detail();
         }
         JsonNode ram = info.path("ram");
-        return new MigrationResult(status, -1, -1, -1, forward, reverse, guestRam(source),
-                ram.path("normal").asLong(), zeroPages(ram), ram.path("dirty-sync-count").asLong(),
-                intact, detail + "; " + verdict, elapsedMs, ram.path("remaining").asLong());
+        return new MigrationResult(
+                status,
+                -1,
+                -1,
+                -1,
+                forward,
+                reverse,
+                guestRam(source),
+                ram.path("normal").asLong(),
+                zeroPages(ram),
+                ram.path("dirty-sync-count").asLong(),
+                intact,
+                detail + "; " + verdict,
+                elapsedMs,
+                ram.path("remaining").asLong());
     }
 
     /** The forward counter once the last segments have left (it stops growing), at most a second later. */
@@ -198,7 +258,9 @@ public final class MigrationRun {
 
     private static long zeroPages(JsonNode ram) {
         // 7.2 calls them "duplicate"; newer QEMU also reports "zero-pages"
-        return ram.has("zero-pages") ? ram.path("zero-pages").asLong() : ram.path("duplicate").asLong();
+        return ram.has("zero-pages")
+                ? ram.path("zero-pages").asLong()
+                : ram.path("duplicate").asLong();
     }
 
     private static long guestRam(QemuVm vm) {
@@ -211,7 +273,8 @@ public final class MigrationRun {
             for (JsonNode event; (event = qmp.nextEvent(Duration.ZERO)) != null; ) {
                 if (event.path("event").asText().equals(name)) {
                     JsonNode ts = event.path("timestamp");
-                    return ts.path("seconds").asLong() * 1000 + ts.path("microseconds").asLong() / 1000;
+                    return ts.path("seconds").asLong() * 1000
+                            + ts.path("microseconds").asLong() / 1000;
                 }
             }
             return -1;

@@ -49,14 +49,17 @@ public enum NativeMode {
         Map<String, Boolean> capabilities = new LinkedHashMap<>();
         capabilities.put("multifd", this == MULTIFD || this == MULTIFD_ZSTD);
         capabilities.put("xbzrle", this == XBZRLE);
-        qmp.execute("migrate-set-capabilities", Map.of("capabilities",
-                capabilities.entrySet().stream()
-                        .map(e -> Map.of("capability", e.getKey(), "state", e.getValue()))
-                        .toList()));
+        qmp.execute(
+                "migrate-set-capabilities",
+                Map.of(
+                        "capabilities",
+                        capabilities.entrySet().stream()
+                                .map(e -> Map.of("capability", e.getKey(), "state", e.getValue()))
+                                .toList()));
         Map<String, Object> parameters = new LinkedHashMap<>();
         parameters.put("max-bandwidth", UNLIMITED_BANDWIDTH);
         switch (this) {
-            case PRECOPY -> { }
+            case PRECOPY -> {}
             case MULTIFD -> {
                 parameters.put("multifd-channels", MULTIFD_CHANNELS);
                 parameters.put("multifd-compression", "none");

@@ -55,7 +55,7 @@ public enum QemuBinary {
         List<String> argv = new ArrayList<>();
         argv.add(executable().toString());
         switch (this) {
-            case QEMU_7_2 -> { }
+            case QEMU_7_2 -> {}
             case QEMU_10 -> {
                 argv.add("-L");
                 argv.add(qemu10Dir().resolve("usr/share/qemu").toString());

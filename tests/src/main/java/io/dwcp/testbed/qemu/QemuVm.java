@@ -1,9 +1,10 @@
 package io.dwcp.testbed.qemu;
 
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dwcp.testbed.sys.Folders;
 import io.dwcp.testbed.sys.TrackedProcess;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
@@ -16,8 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import java.util.logging.Logger;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * One QEMU process of the test bed: a direct-kernel-boot guest with its serial console and QMP
@@ -32,9 +31,17 @@ public final class QemuVm implements AutoCloseable {
      * @param starter starts QEMU where the VM lives and records it: {@code TrackedProcess::start} on
      *                this host, {@code host::startTracked} inside a test host's network namespace
      */
-    public record Config(String name, QemuBinary binary, Accelerator accelerator, int ramMiB, Path kernel,
-                         Path initrd, String kernelCommandLine, boolean incoming, Path workDir,
-                         Function<ProcessBuilder, TrackedProcess> starter) {
+    public record Config(
+            String name,
+            QemuBinary binary,
+            Accelerator accelerator,
+            int ramMiB,
+            Path kernel,
+            Path initrd,
+            String kernelCommandLine,
+            boolean incoming,
+            Path workDir,
+            Function<ProcessBuilder, TrackedProcess> starter) {
         public Config {
             requireNonNull(name, "name is null");
             requireNonNull(binary, "binary is null");
@@ -84,15 +91,26 @@ public final class QemuVm implements AutoCloseable {
         List<String> argv = new ArrayList<>(config.binary().command());
         argv.addAll(List.of("-name", config.name(), "-nodefaults", "-nographic", "-no-reboot", "-no-user-config"));
         argv.addAll(config.accelerator().arguments());
-        argv.addAll(List.of("-smp", "1", "-m", Integer.toString(config.ramMiB()),
-                "-kernel", config.kernel().toString(),
-                "-initrd", config.initrd().toString(),
-                "-append", config.kernelCommandLine(),
-                "-chardev", "socket,id=console0,path=" + consoleSocket + ",server=on,wait=off,logfile="
-                        + dir.resolve("console.log") + ",logappend=on",
-                "-serial", "chardev:console0",
-                "-qmp", "unix:" + qmpSocket + ",server=on,wait=off",
-                "-monitor", "none"));
+        argv.addAll(List.of(
+                "-smp",
+                "1",
+                "-m",
+                Integer.toString(config.ramMiB()),
+                "-kernel",
+                config.kernel().toString(),
+                "-initrd",
+                config.initrd().toString(),
+                "-append",
+                config.kernelCommandLine(),
+                "-chardev",
+                "socket,id=console0,path=" + consoleSocket + ",server=on,wait=off,logfile=" + dir.resolve("console.log")
+                        + ",logappend=on",
+                "-serial",
+                "chardev:console0",
+                "-qmp",
+                "unix:" + qmpSocket + ",server=on,wait=off",
+                "-monitor",
+                "none"));
         if (config.incoming()) {
             argv.addAll(List.of("-incoming", "defer"));
         }
@@ -113,8 +131,10 @@ public final class QemuVm implements AutoCloseable {
             }
             process.stop(Duration.ofSeconds(2));
             String stderr = readQuietly(dir.resolve("qemu.err"));
-            throw new IllegalStateException(config.name() + ": QEMU did not come up: " + e.getMessage()
-                    + (stderr.isBlank() ? "" : "\nQEMU said: " + stderr.strip()), e);
+            throw new IllegalStateException(
+                    config.name() + ": QEMU did not come up: " + e.getMessage()
+                            + (stderr.isBlank() ? "" : "\nQEMU said: " + stderr.strip()),
+                    e);
         }
     }
 

@@ -1,9 +1,10 @@
 package io.dwcp.testbed.qemu;
 
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -26,8 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static java.util.Objects.requireNonNull;
-
 /**
  * A QMP client over QEMU's unix monitor socket: the greeting, {@code qmp_capabilities}, then
  * commands matched to their replies by {@code id}. Asynchronous events are queued for
@@ -40,6 +39,7 @@ public final class Qmp implements AutoCloseable {
     private final SocketChannel channel;
     /** Read by the handshake, then only by the reader thread. */
     private final BufferedReader input;
+
     private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
     private final BlockingQueue<JsonNode> events = new LinkedBlockingQueue<>();
     private final AtomicLong ids = new AtomicLong();
@@ -49,7 +49,8 @@ public final class Qmp implements AutoCloseable {
     private Qmp(String name, SocketChannel channel) {
         this.name = name;
         this.channel = channel;
-        this.input = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+        this.input =
+                new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
         this.reader = new Thread(this::readLoop, "qmp-" + name);
         this.reader.setDaemon(true);
     }
@@ -141,8 +142,9 @@ public final class Qmp implements AutoCloseable {
             JsonNode message = reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             JsonNode error = message.get("error");
             if (error != null) {
-                throw new QmpException(name + ": '" + command + "' failed: " + error.path("class").asText()
-                        + ": " + error.path("desc").asText());
+                throw new QmpException(name + ": '" + command + "' failed: "
+                        + error.path("class").asText() + ": "
+                        + error.path("desc").asText());
             }
             return message.path("return");
         } catch (IOException e) {
@@ -151,7 +153,8 @@ public final class Qmp implements AutoCloseable {
             pending.remove(id);
             throw new QmpException(name + ": no reply to '" + command + "' within " + timeout.toSeconds() + " s");
         } catch (ExecutionException e) {
-            throw new QmpException(name + ": '" + command + "' lost: " + e.getCause().getMessage());
+            throw new QmpException(
+                    name + ": '" + command + "' lost: " + e.getCause().getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new QmpException(name + ": interrupted waiting for '" + command + "'");

@@ -1,5 +1,7 @@
 package io.dwcp.testbed.sys;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,8 +9,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Runs a short external command (ip, sysctl, gcc, cpio, ...) to completion and returns its output.
@@ -64,7 +64,8 @@ public final class Command {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
                 process.waitFor(5, TimeUnit.SECONDS);
-                throw new CommandException(new Result(argv, -1, out.text(), err.text()),
+                throw new CommandException(
+                        new Result(argv, -1, out.text(), err.text()),
                         "still running after " + timeout.toSeconds() + " s");
             }
             out.join();

@@ -13,7 +13,8 @@ public final class Owners {
             return true;
         }
         return ProcessHandle.of(pid)
-                .map(handle -> handle.isAlive() && handle.info().command().map(c -> c.endsWith("java")).orElse(true))
+                .map(handle -> handle.isAlive()
+                        && handle.info().command().map(c -> c.endsWith("java")).orElse(true))
                 .orElse(false);
     }
 }

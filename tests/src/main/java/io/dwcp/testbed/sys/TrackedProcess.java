@@ -1,5 +1,7 @@
 package io.dwcp.testbed.sys;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -11,8 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * A long-running process the test bed started (QEMU, the WAN emulator, ...), recorded in a pid file
@@ -31,11 +31,14 @@ public final class TrackedProcess implements AutoCloseable {
     private static final java.util.Set<TrackedProcess> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            for (TrackedProcess open : List.copyOf(OPEN)) {
-                open.stop(Duration.ofSeconds(2));
-            }
-        }, "tracked-process-cleanup"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            for (TrackedProcess open : List.copyOf(OPEN)) {
+                                open.stop(Duration.ofSeconds(2));
+                            }
+                        },
+                        "tracked-process-cleanup"));
     }
 
     private final Process process;
@@ -56,7 +59,9 @@ public final class TrackedProcess implements AutoCloseable {
             Files.createDirectories(PID_DIR);
             Process process = builder.start();
             Path pidFile = PID_DIR.resolve(Long.toString(process.pid()));
-            Files.writeString(pidFile, "owner=" + ProcessHandle.current().pid() + "\n" + String.join("\0", argv),
+            Files.writeString(
+                    pidFile,
+                    "owner=" + ProcessHandle.current().pid() + "\n" + String.join("\0", argv),
                     StandardCharsets.UTF_8);
             TrackedProcess tracked = new TrackedProcess(process, argv, pidFile);
             OPEN.add(tracked);
@@ -153,7 +158,10 @@ public final class TrackedProcess implements AutoCloseable {
                     if (actual.equals(recorded)) {
                         ProcessHandle.of(pid).ifPresent(handle -> {
                             handle.destroyForcibly();
-                            handle.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> handle).join();
+                            handle.onExit()
+                                    .orTimeout(10, TimeUnit.SECONDS)
+                                    .exceptionally(t -> handle)
+                                    .join();
                         });
                         LOG.info("ended leftover process " + pid + ": " + recorded.replace('\0', ' '));
                         ended++;

@@ -1,10 +1,10 @@
 package io.dwcp.testbed.wan;
 
+import static java.util.Objects.requireNonNull;
+
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import io.dwcp.testbed.net.LinuxCalls;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Moves the packets of one direction: reads them from a TUN device, asks the {@link LinkModel}
@@ -187,7 +187,8 @@ final class DirectionPump implements Runnable {
             }
             unpublished |= progressed;
             if (unpublished && (!progressed || now - lastPublished > PUBLISH_NANOS)) {
-                published = new WanStats.Direction(true, packetsIn, packetsOut, droppedByLoss, droppedByQueue, bytesIn, bytesOut);
+                published = new WanStats.Direction(
+                        true, packetsIn, packetsOut, droppedByLoss, droppedByQueue, bytesIn, bytesOut);
                 lastPublished = now;
                 unpublished = false;
             }

@@ -2,7 +2,6 @@ package io.dwcp.testbed.wan;
 
 import io.dwcp.testbed.net.TcpBulkTransfer;
 import io.dwcp.testbed.net.TwoHostNetwork;
-
 import java.time.Duration;
 import java.util.Locale;
 
@@ -32,12 +31,17 @@ public final class EmulatorCapacity {
         }
         TwoHostNetwork.cleanupLeftovers();
         LinkProfile link = LinkProfile.delay(Duration.ofMillis(delayMillis));
-        System.out.printf(Locale.ROOT, "emulator capacity: %d ms one-way delay each way, no rate limit, %d cores, %d s a run%n",
-                delayMillis, Runtime.getRuntime().availableProcessors(), seconds);
+        System.out.printf(
+                Locale.ROOT,
+                "emulator capacity: %d ms one-way delay each way, no rate limit, %d cores, %d s a run%n",
+                delayMillis,
+                Runtime.getRuntime().availableProcessors(),
+                seconds);
         try (TwoHostNetwork network = TwoHostNetwork.create("capacity", link, link)) {
             int port = 5001;
             for (int streams : streamCounts) {
-                try (TcpBulkTransfer transfer = TcpBulkTransfer.start(network.hostA(), network.hostB(), port++, streams, 5)) {
+                try (TcpBulkTransfer transfer =
+                        TcpBulkTransfer.start(network.hostA(), network.hostB(), port++, streams, 5)) {
                     Thread.sleep(3000);
                     WanStats before = network.wanStats();
                     long wireBefore = network.bytesAtoB();
@@ -52,11 +56,17 @@ public final class EmulatorCapacity {
                     WanStats.Direction ab1 = after.aToB();
                     double ipRate = (ab1.bytesOut() - ab0.bytesOut()) * 8e9 / elapsed;
                     double packetRate = (ab1.packetsOut() - ab0.packetsOut()) * 1e9 / elapsed;
-                    System.out.printf(Locale.ROOT,
+                    System.out.printf(
+                            Locale.ROOT,
                             "streams=%d goodput=%.1f Mbit/s emulated-ip=%.1f Mbit/s (%.0f packets/s) A-wire=%.1f Mbit/s"
                                     + " dropped(loss=%d queue=%d) reverse=%.0f packets/s%n",
-                            streams, goodBytes * 8e3 / elapsed, ipRate / 1e6, packetRate, wire * 8e3 / elapsed,
-                            ab1.droppedByLoss() - ab0.droppedByLoss(), ab1.droppedByQueue() - ab0.droppedByQueue(),
+                            streams,
+                            goodBytes * 8e3 / elapsed,
+                            ipRate / 1e6,
+                            packetRate,
+                            wire * 8e3 / elapsed,
+                            ab1.droppedByLoss() - ab0.droppedByLoss(),
+                            ab1.droppedByQueue() - ab0.droppedByQueue(),
                             (after.bToA().packetsOut() - before.bToA().packetsOut()) * 1e9 / elapsed);
                 }
             }

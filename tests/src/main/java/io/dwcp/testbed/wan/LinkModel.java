@@ -1,8 +1,8 @@
 package io.dwcp.testbed.wan;
 
-import java.util.SplittableRandom;
-
 import static java.util.Objects.requireNonNull;
+
+import java.util.SplittableRandom;
 
 /**
  * The arithmetic of one emulated direction, apart from any packet I/O: given when a packet of
@@ -22,6 +22,7 @@ public final class LinkModel {
     private final long queueLimitBytes;
     /** Nanoseconds per byte at the bottleneck; 0 when unlimited or trace-driven. */
     private final double nanosPerByte;
+
     private final SplittableRandom random;
 
     private final long[] traceNanos;
@@ -31,6 +32,7 @@ public final class LinkModel {
 
     /** Departures from the bottleneck of the packets still in it, oldest first (ring). */
     private long[] queuedDeparture = new long[1024];
+
     private int[] queuedBytes = new int[1024];
     private int queueHead;
     private int queueCount;
@@ -57,7 +59,8 @@ public final class LinkModel {
                 traceNanos[i] = trace.opportunityMillis()[i] * 1_000_000L;
             }
             this.tracePeriodNanos = trace.periodMillis() * 1_000_000L;
-            this.opportunityBytes = RateTrace.OPPORTUNITY_BYTES * profile.rateBitsPerSecond() / trace.meanBitsPerSecond();
+            this.opportunityBytes =
+                    RateTrace.OPPORTUNITY_BYTES * profile.rateBitsPerSecond() / trace.meanBitsPerSecond();
             this.nanosPerByte = 0;
         } else {
             this.traceNanos = null;

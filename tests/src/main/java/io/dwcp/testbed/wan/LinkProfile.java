@@ -1,11 +1,11 @@
 package io.dwcp.testbed.wan;
 
+import static java.util.Objects.requireNonNull;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * What the emulated WAN does to the packets of one direction, in the order the emulator applies it:
@@ -26,8 +26,15 @@ import static java.util.Objects.requireNonNull;
  * Rates count IP packets (what a TUN device sees, like mahimahi); a TCP payload is 1448 of each
  * 1500 bytes (IP, TCP and timestamp option headers), so bulk TCP goodput is 96.5 % of the rate.
  */
-public record LinkProfile(Duration delay, Duration jitter, double lossProbability, long rateBitsPerSecond,
-                          long queueLimitBytes, Duration queueLimitTime, Path rateTrace, long seed) {
+public record LinkProfile(
+        Duration delay,
+        Duration jitter,
+        double lossProbability,
+        long rateBitsPerSecond,
+        long queueLimitBytes,
+        Duration queueLimitTime,
+        Path rateTrace,
+        long seed) {
     private static final LinkProfile DIRECT =
             new LinkProfile(Duration.ZERO, Duration.ZERO, 0, 0, 0, Duration.ZERO, null, 1);
 
@@ -66,28 +73,38 @@ public record LinkProfile(Duration delay, Duration jitter, double lossProbabilit
     }
 
     public boolean isDirect() {
-        return delay.isZero() && jitter.isZero() && lossProbability == 0 && rateBitsPerSecond == 0
-                && queueLimitBytes == 0 && queueLimitTime.isZero() && rateTrace == null;
+        return delay.isZero()
+                && jitter.isZero()
+                && lossProbability == 0
+                && rateBitsPerSecond == 0
+                && queueLimitBytes == 0
+                && queueLimitTime.isZero()
+                && rateTrace == null;
     }
 
     public LinkProfile withDelay(Duration value) {
-        return new LinkProfile(value, jitter, lossProbability, rateBitsPerSecond, queueLimitBytes, queueLimitTime, rateTrace, seed);
+        return new LinkProfile(
+                value, jitter, lossProbability, rateBitsPerSecond, queueLimitBytes, queueLimitTime, rateTrace, seed);
     }
 
     public LinkProfile withJitter(Duration value) {
-        return new LinkProfile(delay, value, lossProbability, rateBitsPerSecond, queueLimitBytes, queueLimitTime, rateTrace, seed);
+        return new LinkProfile(
+                delay, value, lossProbability, rateBitsPerSecond, queueLimitBytes, queueLimitTime, rateTrace, seed);
     }
 
     public LinkProfile withLoss(double probability) {
-        return new LinkProfile(delay, jitter, probability, rateBitsPerSecond, queueLimitBytes, queueLimitTime, rateTrace, seed);
+        return new LinkProfile(
+                delay, jitter, probability, rateBitsPerSecond, queueLimitBytes, queueLimitTime, rateTrace, seed);
     }
 
     public LinkProfile withRate(long bitsPerSecond) {
-        return new LinkProfile(delay, jitter, lossProbability, bitsPerSecond, queueLimitBytes, queueLimitTime, rateTrace, seed);
+        return new LinkProfile(
+                delay, jitter, lossProbability, bitsPerSecond, queueLimitBytes, queueLimitTime, rateTrace, seed);
     }
 
     public LinkProfile withQueueBytes(long bytes) {
-        return new LinkProfile(delay, jitter, lossProbability, rateBitsPerSecond, bytes, Duration.ZERO, rateTrace, seed);
+        return new LinkProfile(
+                delay, jitter, lossProbability, rateBitsPerSecond, bytes, Duration.ZERO, rateTrace, seed);
     }
 
     public LinkProfile withQueueTime(Duration time) {
@@ -96,11 +113,13 @@ public record LinkProfile(Duration delay, Duration jitter, double lossProbabilit
 
     /** The rate follows {@code trace} (mahimahi format), scaled to a mean of {@link #rateBitsPerSecond}. */
     public LinkProfile withRateTrace(Path trace) {
-        return new LinkProfile(delay, jitter, lossProbability, rateBitsPerSecond, queueLimitBytes, queueLimitTime, trace, seed);
+        return new LinkProfile(
+                delay, jitter, lossProbability, rateBitsPerSecond, queueLimitBytes, queueLimitTime, trace, seed);
     }
 
     public LinkProfile withSeed(long value) {
-        return new LinkProfile(delay, jitter, lossProbability, rateBitsPerSecond, queueLimitBytes, queueLimitTime, rateTrace, value);
+        return new LinkProfile(
+                delay, jitter, lossProbability, rateBitsPerSecond, queueLimitBytes, queueLimitTime, rateTrace, value);
     }
 
     /** The drop-tail limit in bytes (0 = unbounded), a time limit converted at the (mean) rate. */
@@ -126,7 +145,10 @@ public record LinkProfile(Duration delay, Duration jitter, double lossProbabilit
         fields.put("trace", rateTrace == null ? "" : rateTrace.toString());
         fields.put("seed", Long.toString(seed));
         StringBuilder spec = new StringBuilder();
-        fields.forEach((key, value) -> spec.append(spec.length() == 0 ? "" : ";").append(key).append('=').append(value));
+        fields.forEach((key, value) -> spec.append(spec.length() == 0 ? "" : ";")
+                .append(key)
+                .append('=')
+                .append(value));
         return spec.toString();
     }
 

@@ -1,5 +1,7 @@
 package io.dwcp.testbed.wan;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,8 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * A link capacity trace in mahimahi's format: one integer per line, the millisecond (from the
@@ -43,10 +43,12 @@ public record RateTrace(Path source, long[] opportunityMillis, long periodMillis
                 try {
                     value = Long.parseLong(trimmed);
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException(file + ":" + lineNumber + ": not a millisecond count: '" + trimmed + "'");
+                    throw new IllegalArgumentException(
+                            file + ":" + lineNumber + ": not a millisecond count: '" + trimmed + "'");
                 }
                 if (value < previous) {
-                    throw new IllegalArgumentException(file + ":" + lineNumber + ": " + value + " goes back in time (after " + previous + ")");
+                    throw new IllegalArgumentException(
+                            file + ":" + lineNumber + ": " + value + " goes back in time (after " + previous + ")");
                 }
                 previous = value;
                 if (count == times.length) {

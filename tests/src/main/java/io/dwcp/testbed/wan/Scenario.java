@@ -46,11 +46,12 @@ public enum Scenario {
      * Varying: 100 ms RTT, the rate following mahimahi's TMobile-LTE-short traces (.down for A→B,
      * .up for B→A: 140 s, both very bursty), scaled to a 200 Mbit/s mean; no random loss.
      */
-    S4_VARYING(Duration.ofMillis(100), 200_000_000L, 0, Duration.ZERO,
-            "TMobile-LTE-short.down", "TMobile-LTE-short.up");
+    S4_VARYING(
+            Duration.ofMillis(100), 200_000_000L, 0, Duration.ZERO, "TMobile-LTE-short.down", "TMobile-LTE-short.up");
 
     /** The classpath folder of the bundled rate traces. */
     public static final String TRACES_RESOURCE = "/io/dwcp/testbed/wan/traces/";
+
     private static final Duration MAX_QUEUE = Duration.ofMillis(100);
 
     private final Duration rtt;
@@ -62,8 +63,13 @@ public enum Scenario {
 
     private static final Map<String, Path> TRACE_FILES = new ConcurrentHashMap<>();
 
-    Scenario(Duration rtt, long rateBitsPerSecond, double lossProbability, Duration jitter,
-             String traceAtoB, String traceBtoA) {
+    Scenario(
+            Duration rtt,
+            long rateBitsPerSecond,
+            double lossProbability,
+            Duration jitter,
+            String traceAtoB,
+            String traceBtoA) {
         this.rtt = rtt;
         this.rateBitsPerSecond = rateBitsPerSecond;
         this.lossProbability = lossProbability;
@@ -128,7 +134,8 @@ public enum Scenario {
         String resource = TRACES_RESOURCE + name;
         URL url = Scenario.class.getResource(resource);
         if (url == null) {
-            throw new IllegalStateException("the rate trace " + resource + " is not on the classpath (tests/src/main/resources)");
+            throw new IllegalStateException(
+                    "the rate trace " + resource + " is not on the classpath (tests/src/main/resources)");
         }
         try {
             if (url.getProtocol().equals("file")) {

@@ -2,7 +2,6 @@ package io.dwcp.testbed.wan;
 
 import com.sun.jna.Memory;
 import io.dwcp.testbed.net.LinuxCalls;
-
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -34,7 +33,8 @@ final class TunDevice implements AutoCloseable {
             ifreq.setShort(LinuxCalls.IFNAMSIZ, (short) (LinuxCalls.IFF_TUN | LinuxCalls.IFF_NO_PI));
             if (LinuxCalls.ioctl(fd, LinuxCalls.TUNSETIFF, com.sun.jna.Pointer.nativeValue(ifreq)) != 0) {
                 LinuxCalls.close(fd);
-                throw new IllegalStateException("TUNSETIFF " + name + " failed (no such TUN device in this namespace, or busy)");
+                throw new IllegalStateException(
+                        "TUNSETIFF " + name + " failed (no such TUN device in this namespace, or busy)");
             }
         }
         return new TunDevice(name, fd);

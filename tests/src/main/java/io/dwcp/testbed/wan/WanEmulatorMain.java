@@ -1,7 +1,6 @@
 package io.dwcp.testbed.wan;
 
 import io.dwcp.testbed.net.Netns;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -61,11 +60,16 @@ public final class WanEmulatorMain {
             long origin = System.nanoTime();
             for (String[] link : links) {
                 if (link.length != 4) {
-                    throw new IllegalArgumentException("--link wants NAME,TUN,BUFFER_BYTES,SPEC: " + String.join(",", link));
+                    throw new IllegalArgumentException(
+                            "--link wants NAME,TUN,BUFFER_BYTES,SPEC: " + String.join(",", link));
                 }
                 LinkProfile profile = LinkProfile.parse(link[3]);
-                DirectionPump pump = new DirectionPump(link[0], TunDevice.attach(link[1]),
-                        new LinkModel(profile, origin), Long.parseLong(link[2]), realtimePriority);
+                DirectionPump pump = new DirectionPump(
+                        link[0],
+                        TunDevice.attach(link[1]),
+                        new LinkModel(profile, origin),
+                        Long.parseLong(link[2]),
+                        realtimePriority);
                 pumps.add(pump);
             }
             for (DirectionPump pump : pumps) {
@@ -91,7 +95,10 @@ public final class WanEmulatorMain {
             } else if (command.equals("stats")) {
                 StringBuilder answer = new StringBuilder("STATS");
                 for (int i = 0; i < pumps.size(); i++) {
-                    answer.append(' ').append(links.get(i)[0]).append(' ').append(pumps.get(i).stats().toLine());
+                    answer.append(' ')
+                            .append(links.get(i)[0])
+                            .append(' ')
+                            .append(pumps.get(i).stats().toLine());
                 }
                 for (DirectionPump pump : pumps) {
                     if (pump.failure() != null) {
@@ -122,7 +129,8 @@ public final class WanEmulatorMain {
                 } else if (words[0].equals("scanned")) {
                     out.println("SCANNED " + words[1] + " " + pumps.get(index).scanHits());
                 } else {
-                    pumps.get(index).scanFor(words.length > 2 ? java.util.HexFormat.of().parseHex(words[2]) : null);
+                    pumps.get(index)
+                            .scanFor(words.length > 2 ? java.util.HexFormat.of().parseHex(words[2]) : null);
                     out.println("SCANNING " + words[1]);
                 }
             } else if (command.startsWith("corrupted ")) {

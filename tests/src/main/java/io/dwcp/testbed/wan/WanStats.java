@@ -23,8 +23,14 @@ public record WanStats(Direction aToB, Direction bToA) {
      * @param bytesIn          IP bytes read
      * @param bytesOut         IP bytes written back
      */
-    public record Direction(boolean emulated, long packetsIn, long packetsOut, long droppedByLoss,
-                            long droppedByQueue, long bytesIn, long bytesOut) {
+    public record Direction(
+            boolean emulated,
+            long packetsIn,
+            long packetsOut,
+            long droppedByLoss,
+            long droppedByQueue,
+            long bytesIn,
+            long bytesOut) {
         public static final Direction NOT_EMULATED = new Direction(false, 0, 0, 0, 0, 0, 0);
 
         /** Packets read but not yet delivered nor dropped: in the emulated queue or delay line. */
@@ -33,13 +39,19 @@ public record WanStats(Direction aToB, Direction bToA) {
         }
 
         String toLine() {
-            return packetsIn + " " + packetsOut + " " + droppedByLoss + " " + droppedByQueue + " " + bytesIn + " " + bytesOut;
+            return packetsIn + " " + packetsOut + " " + droppedByLoss + " " + droppedByQueue + " " + bytesIn + " "
+                    + bytesOut;
         }
 
         static Direction parse(String[] fields, int from) {
-            return new Direction(true, Long.parseLong(fields[from]), Long.parseLong(fields[from + 1]),
-                    Long.parseLong(fields[from + 2]), Long.parseLong(fields[from + 3]),
-                    Long.parseLong(fields[from + 4]), Long.parseLong(fields[from + 5]));
+            return new Direction(
+                    true,
+                    Long.parseLong(fields[from]),
+                    Long.parseLong(fields[from + 1]),
+                    Long.parseLong(fields[from + 2]),
+                    Long.parseLong(fields[from + 3]),
+                    Long.parseLong(fields[from + 4]),
+                    Long.parseLong(fields[from + 5]));
         }
     }
 }

@@ -1,9 +1,10 @@
 package io.dwcp.testbed.zookeeper;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.testbed.dwcp.Dwcpd;
 import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.sys.TrackedProcess;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -18,8 +19,6 @@ import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Servers of one ZooKeeper ensemble, each a {@code org.apache.zookeeper.server.quorum.QuorumPeerMain}
@@ -88,7 +87,8 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
             throw new IllegalArgumentException("not a member of this ensemble: " + member);
         }
         if (processes[index] != null && processes[index].isAlive()) {
-            throw new IllegalStateException("server " + member.id() + " is running (pid " + processes[index].pid() + ")");
+            throw new IllegalStateException(
+                    "server " + member.id() + " is running (pid " + processes[index].pid() + ")");
         }
         Path home = dir.resolve("zk-" + member.id());
         Path config = home.resolve("zoo.cfg");
@@ -99,14 +99,27 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
                     .append("tickTime=1000\n")
                     .append("initLimit=10\n")
                     .append("syncLimit=2\n")
-                    .append("dataDir=").append(home.resolve("data")).append('\n')
-                    .append("clientPortAddress=").append(member.host().address()).append('\n')
-                    .append("clientPort=").append(member.clientPort()).append('\n')
+                    .append("dataDir=")
+                    .append(home.resolve("data"))
+                    .append('\n')
+                    .append("clientPortAddress=")
+                    .append(member.host().address())
+                    .append('\n')
+                    .append("clientPort=")
+                    .append(member.clientPort())
+                    .append('\n')
                     .append("admin.enableServer=false\n")
                     .append("4lw.commands.whitelist=srvr\n");
             for (Member other : members) {
-                text.append("server.").append(other.id()).append('=').append(other.host().address()).append(':')
-                        .append(other.quorumPort()).append(':').append(other.electionPort()).append('\n');
+                text.append("server.")
+                        .append(other.id())
+                        .append('=')
+                        .append(other.host().address())
+                        .append(':')
+                        .append(other.quorumPort())
+                        .append(':')
+                        .append(other.electionPort())
+                        .append('\n');
             }
             Files.writeString(config, text, StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -115,14 +128,20 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
         Path home0 = Dwcpd.pluginHome();
         List<String> argv = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Xmx128m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
                 "-Dzookeeper.jmx.log4j.disable=true",
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
-                "-cp", home0.resolve("classes") + ":" + home0.resolve("lib") + "/*",
-                MAIN_CLASS, config.toString()));
-        ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("server.log").toFile()));
+                "-cp",
+                home0.resolve("classes") + ":" + home0.resolve("lib") + "/*",
+                MAIN_CLASS,
+                config.toString()));
+        ProcessBuilder builder = new ProcessBuilder(argv)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        home.resolve("server.log").toFile()));
         processes[index] = member.host().startTracked(builder);
     }
 
@@ -192,8 +211,8 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the ZooKeeper ensemble did not serve within " + timeout.toSeconds() + " s ("
-                        + String.join(", ", states) + "); logs in " + dir);
+                throw new IllegalStateException("the ZooKeeper ensemble did not serve within " + timeout.toSeconds()
+                        + " s (" + String.join(", ", states) + "); logs in " + dir);
             }
             try {
                 Thread.sleep(100);

@@ -1,5 +1,10 @@
 package io.dwcp.testbed.dwcp;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.dwcp.testbed.guest.GuestImage;
 import io.dwcp.testbed.guest.WorkloadSpec;
 import io.dwcp.testbed.net.Host;
@@ -12,10 +17,6 @@ import io.dwcp.testbed.sys.Command;
 import io.dwcp.testbed.sys.Folders;
 import io.dwcp.testbed.sys.TrackedProcess;
 import io.dwcp.testbed.wan.Scenario;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,11 +28,9 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The same two dwcpd carry 30 migrations back and forth across the emulated S1 link: two guests,
@@ -44,7 +43,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class DwcpSoakIT {
     private static final Logger LOG = Logger.getLogger(DwcpSoakIT.class.getName());
-    private static final Path DIR = TrackedProcess.STATE_DIR.resolve("dwcp-soak-" + ProcessHandle.current().pid());
+    private static final Path DIR = TrackedProcess.STATE_DIR.resolve(
+            "dwcp-soak-" + ProcessHandle.current().pid());
     private static final int MIGRATIONS = 30;
     private static final int GUEST_RAM_MIB = 256;
     private static final WorkloadSpec WORKLOAD = new WorkloadSpec(64, 2000, 10, 7);
@@ -89,10 +89,24 @@ class DwcpSoakIT {
     void thirtyMigrationsBackAndForthLeaveTheDaemonsAsTheyWere() throws Exception {
         List<Guest> guests = new ArrayList<>();
         try (DwcpLink link = DwcpLink.start(network, DIR.resolve("link"), Map.of("codec.mode", "hde"))) {
-            guests.add(new Guest("QEMU 10", GuestPair.start(network, image, QemuBinary.QEMU_10, WORKLOAD, GUEST_RAM_MIB,
-                    DIR.resolve("vms-10").resolve("0"))));
-            guests.add(new Guest("QEMU 7.2", GuestPair.start(network, image, QemuBinary.QEMU_7_2, WORKLOAD.withSeed(8),
-                    GUEST_RAM_MIB, DIR.resolve("vms-7.2").resolve("0"))));
+            guests.add(new Guest(
+                    "QEMU 10",
+                    GuestPair.start(
+                            network,
+                            image,
+                            QemuBinary.QEMU_10,
+                            WORKLOAD,
+                            GUEST_RAM_MIB,
+                            DIR.resolve("vms-10").resolve("0"))));
+            guests.add(new Guest(
+                    "QEMU 7.2",
+                    GuestPair.start(
+                            network,
+                            image,
+                            QemuBinary.QEMU_7_2,
+                            WORKLOAD.withSeed(8),
+                            GUEST_RAM_MIB,
+                            DIR.resolve("vms-7.2").resolve("0"))));
             List<Dwcpd> daemons = List.of(link.source(), link.destination());
             List<Figures> afterFirst = null;
             int killed = 0;
@@ -105,13 +119,23 @@ class DwcpSoakIT {
                     result = migrate(link, guest, mode, killStream);
                 } catch (AssertionError e) {
                     link.saveLogs(LOGS);
-                    throw new AssertionError("migration " + (i + 1) + " of " + MIGRATIONS + " (the daemons' logs are in " + LOGS.toAbsolutePath()
-                            + ")", e);
+                    throw new AssertionError(
+                            "migration " + (i + 1) + " of " + MIGRATIONS + " (the daemons' logs are in "
+                                    + LOGS.toAbsolutePath() + ")",
+                            e);
                 }
                 killed += killStream ? 1 : 0;
-                LOG.info(String.format("soak %d/%d: %s %s %s%s: %d ms, downtime %d ms, %d bytes on the wire", i + 1, MIGRATIONS,
-                        guest.name, guest.there ? "A->B" : "B->A", mode, killStream ? ", a stream killed" : "", result.totalMs(),
-                        result.downtimeMs(), result.wireBytes()));
+                LOG.info(String.format(
+                        "soak %d/%d: %s %s %s%s: %d ms, downtime %d ms, %d bytes on the wire",
+                        i + 1,
+                        MIGRATIONS,
+                        guest.name,
+                        guest.there ? "A->B" : "B->A",
+                        mode,
+                        killStream ? ", a stream killed" : "",
+                        result.totalMs(),
+                        result.downtimeMs(),
+                        result.wireBytes()));
                 for (Dwcpd daemon : daemons) {
                     DwcpMigrationIT.awaitMetric(daemon, "dwcp_sessions_completed_total", i + 1);
                 }
@@ -119,14 +143,23 @@ class DwcpSoakIT {
                     afterFirst = figuresOf(daemons);
                     LOG.info("after the first migration: " + afterFirst);
                 }
-                guest.pair = guest.pair.reverse(DIR.resolve("vms-" + guest.name.substring(5)).resolve(Integer.toString(i + 1)));
+                guest.pair = guest.pair.reverse(
+                        DIR.resolve("vms-" + guest.name.substring(5)).resolve(Integer.toString(i + 1)));
             }
             for (Dwcpd daemon : daemons) {
-                assertEquals(MIGRATIONS, daemon.metric("dwcp_sessions_completed_total", "").orElse(-1), daemon + "\n" + daemon.log());
-                assertEquals(0, daemon.metric("dwcp_sessions_failed_total", "").orElse(-1), daemon + "\n" + daemon.log());
+                assertEquals(
+                        MIGRATIONS,
+                        daemon.metric("dwcp_sessions_completed_total", "").orElse(-1),
+                        daemon + "\n" + daemon.log());
+                assertEquals(
+                        0, daemon.metric("dwcp_sessions_failed_total", "").orElse(-1), daemon + "\n" + daemon.log());
             }
-            assertTrue(link.source().metric("dwcp_streams_failed_total", "").orElse(0)
-                    + link.destination().metric("dwcp_streams_failed_total", "").orElse(0) >= killed,
+            assertTrue(
+                    link.source().metric("dwcp_streams_failed_total", "").orElse(0)
+                                    + link.destination()
+                                            .metric("dwcp_streams_failed_total", "")
+                                            .orElse(0)
+                            >= killed,
                     "the daemons counted fewer failed streams than the " + killed + " killed");
             List<Figures> expected = afterFirst;
             List<Figures> last = awaitWithin(daemons, expected, Duration.ofSeconds(60));
@@ -139,7 +172,8 @@ class DwcpSoakIT {
     }
 
     /** One migration of the guest the way it is not, through the daemons, optionally killing a stream mid-way. */
-    private static MigrationResult migrate(DwcpLink link, Guest guest, NativeMode mode, boolean killStream) throws Exception {
+    private static MigrationResult migrate(DwcpLink link, Guest guest, NativeMode mode, boolean killStream)
+            throws Exception {
         guest.pair.configure(mode);
         boolean toB = !guest.there;
         Host from = toB ? network.hostA() : network.hostB();
@@ -148,23 +182,38 @@ class DwcpSoakIT {
         Thread injector = null;
         if (killStream) {
             long start = sent(toB);
-            injector = new Thread(() -> {
-                try {
-                    while (sent(toB) - start < (1L << 20)) {
-                        Thread.sleep(20);
-                    }
-                    String port = tunnelConnectionPorts(from, to).get(0);
-                    from.run("ss", "-K", "-t", "state", "established", "dst", to.address(), "dport", "=", ":" + Dwcpd.TUNNEL_PORT,
-                            "sport", "=", ":" + port);
-                } catch (Throwable e) {
-                    faultFailure.set(e);
-                }
-            }, "kill-stream");
+            injector = new Thread(
+                    () -> {
+                        try {
+                            while (sent(toB) - start < (1L << 20)) {
+                                Thread.sleep(20);
+                            }
+                            String port = tunnelConnectionPorts(from, to).get(0);
+                            from.run(
+                                    "ss",
+                                    "-K",
+                                    "-t",
+                                    "state",
+                                    "established",
+                                    "dst",
+                                    to.address(),
+                                    "dport",
+                                    "=",
+                                    ":" + Dwcpd.TUNNEL_PORT,
+                                    "sport",
+                                    "=",
+                                    ":" + port);
+                        } catch (Throwable e) {
+                            faultFailure.set(e);
+                        }
+                    },
+                    "kill-stream");
             injector.start();
         }
         MigrationResult result = toB
                 ? guest.pair.migrate(link.destinationUri(), link.sourceUri(), Duration.ofMinutes(4), null)
-                : guest.pair.migrate(link.reverseDestinationUri(), link.reverseSourceUri(), Duration.ofMinutes(4), null);
+                : guest.pair.migrate(
+                        link.reverseDestinationUri(), link.reverseSourceUri(), Duration.ofMinutes(4), null);
         if (injector != null) {
             injector.join(60_000);
             assertFalse(injector.isAlive(), "the stream was never killed: the migration sent less than 1 MiB");
@@ -172,7 +221,8 @@ class DwcpSoakIT {
                 throw new AssertionError("the stream could not be killed", faultFailure.get());
             }
         }
-        assertEquals(MigrationResult.COMPLETED, result.status(), guest.name + ": " + result.detail() + "\n" + link.logs());
+        assertEquals(
+                MigrationResult.COMPLETED, result.status(), guest.name + ": " + result.detail() + "\n" + link.logs());
         assertTrue(result.guestIntact(), guest.name + " at the destination: " + result.detail());
         guest.there = toB;
         return result;
@@ -183,8 +233,19 @@ class DwcpSoakIT {
     }
 
     private static List<String> tunnelConnectionPorts(Host from, Host to) {
-        String out = from.run("ss", "-H", "-t", "-n", "state", "established", "dst", to.address(), "dport", "=",
-                ":" + Dwcpd.TUNNEL_PORT).stdout();
+        String out = from.run(
+                        "ss",
+                        "-H",
+                        "-t",
+                        "-n",
+                        "state",
+                        "established",
+                        "dst",
+                        to.address(),
+                        "dport",
+                        "=",
+                        ":" + Dwcpd.TUNNEL_PORT)
+                .stdout();
         List<String> ports = new ArrayList<>();
         for (String line : out.split("\n")) {
             for (String field : line.trim().split("\\s+")) {
@@ -215,14 +276,18 @@ class DwcpSoakIT {
         List<Figures> figures = new ArrayList<>();
         for (Dwcpd daemon : daemons) {
             collectGarbage(daemon.pid());
-            figures.add(new Figures(daemon.name(), status(daemon.pid(), "VmRSS:"), fileDescriptors(daemon.pid()),
+            figures.add(new Figures(
+                    daemon.name(),
+                    status(daemon.pid(), "VmRSS:"),
+                    fileDescriptors(daemon.pid()),
                     status(daemon.pid(), "Threads:")));
         }
         return figures;
     }
 
     /** Waits until every daemon's figures are within the tolerance of {@code expected} (sessions may still be closing). */
-    private static List<Figures> awaitWithin(List<Dwcpd> daemons, List<Figures> expected, Duration timeout) throws InterruptedException {
+    private static List<Figures> awaitWithin(List<Dwcpd> daemons, List<Figures> expected, Duration timeout)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             List<Figures> now = figuresOf(daemons);
@@ -235,7 +300,8 @@ class DwcpSoakIT {
             }
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("after " + MIGRATIONS + " migrations the daemons did not come back within "
-                        + Math.round(TOLERANCE * 100) + " % of their figures after the first: " + now + ", expected at most "
+                        + Math.round(TOLERANCE * 100) + " % of their figures after the first: " + now
+                        + ", expected at most "
                         + expected);
             }
             Thread.sleep(1000);
@@ -243,7 +309,8 @@ class DwcpSoakIT {
     }
 
     private static void collectGarbage(long pid) {
-        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        Path jcmd =
+                Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
         Command.run(jcmd.toString(), Long.toString(pid), "GC.run");
     }
 

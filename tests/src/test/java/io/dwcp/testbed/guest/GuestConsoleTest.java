@@ -1,6 +1,9 @@
 package io.dwcp.testbed.guest;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -19,11 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class GuestConsoleTest {
     private static final Duration SHORT = Duration.ofSeconds(5);
@@ -89,7 +88,7 @@ class GuestConsoleTest {
             // a stale verdict of another request comes first and must be ignored
             CompletableFuture<String> command = guest.answerNext(
                     "DWCP-WORKLOAD VERDICT CORRUPT req=other-7 writes=1 bad_pages=1 page=3 kind=cold\r\n"
-                    + "DWCP-WORKLOAD VERDICT OK req=%s writes=123456 pages=16384 hot=1640 verify_ms=900\r\n");
+                            + "DWCP-WORKLOAD VERDICT OK req=%s writes=123456 pages=16384 hot=1640 verify_ms=900\r\n");
             Verdict verdict = guest.console.requestVerdict(SHORT);
             assertTrue(command.get(5, TimeUnit.SECONDS).startsWith("verify fake-"), command.get());
             assertTrue(verdict.intact());
@@ -113,7 +112,8 @@ class GuestConsoleTest {
     @Test
     void faultInjectionWaitsForItsAcknowledgement() throws Exception {
         try (FakeGuest guest = new FakeGuest()) {
-            CompletableFuture<String> command = guest.answerNext("DWCP-WORKLOAD FAULT-INJECTED cold_page=5 hot_page=9\n");
+            CompletableFuture<String> command =
+                    guest.answerNext("DWCP-WORKLOAD FAULT-INJECTED cold_page=5 hot_page=9\n");
             String line = guest.console.injectTestFault(SHORT);
             assertEquals("test-fault-inject", command.get(5, TimeUnit.SECONDS));
             assertEquals("DWCP-WORKLOAD FAULT-INJECTED cold_page=5 hot_page=9", line);
@@ -125,10 +125,12 @@ class GuestConsoleTest {
         try (FakeGuest guest = new FakeGuest()) {
             guest.print("DWCP-WORKLOAD ERROR cannot allocate 1073741824 bytes\nDWCP-WORKLOAD EXITED status=2\n");
             long start = System.nanoTime();
-            GuestConsoleException e = assertThrows(GuestConsoleException.class,
-                    () -> guest.console.awaitReady(Duration.ofSeconds(30)));
+            GuestConsoleException e =
+                    assertThrows(GuestConsoleException.class, () -> guest.console.awaitReady(Duration.ofSeconds(30)));
             assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos());
-            assertTrue(e.getMessage().contains("the workload failed: DWCP-WORKLOAD ERROR cannot allocate"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("the workload failed: DWCP-WORKLOAD ERROR cannot allocate"),
+                    e.getMessage());
             assertTrue(e.getMessage().contains("--- last console lines ---"), e.getMessage());
         }
     }
@@ -137,8 +139,8 @@ class GuestConsoleTest {
     void kernelPanicFailsAWaiter() throws Exception {
         try (FakeGuest guest = new FakeGuest()) {
             guest.print("[    1.2] Kernel panic - not syncing: No working init found.\n");
-            GuestConsoleException e = assertThrows(GuestConsoleException.class,
-                    () -> guest.console.awaitReady(Duration.ofSeconds(30)));
+            GuestConsoleException e =
+                    assertThrows(GuestConsoleException.class, () -> guest.console.awaitReady(Duration.ofSeconds(30)));
             assertTrue(e.getMessage().contains("the guest kernel panicked"), e.getMessage());
         }
     }
@@ -148,8 +150,8 @@ class GuestConsoleTest {
         try (FakeGuest guest = new FakeGuest()) {
             guest.print("half a line");
             guest.screen.close();
-            GuestConsoleException e = assertThrows(GuestConsoleException.class,
-                    () -> guest.console.awaitReady(Duration.ofSeconds(30)));
+            GuestConsoleException e =
+                    assertThrows(GuestConsoleException.class, () -> guest.console.awaitReady(Duration.ofSeconds(30)));
             assertTrue(e.getMessage().contains("the console ended (end of stream)"), e.getMessage());
             assertTrue(e.getMessage().endsWith("half a line"), e.getMessage());
         }
@@ -159,8 +161,8 @@ class GuestConsoleTest {
     void timeoutNamesWhatWasAwaited() throws Exception {
         try (FakeGuest guest = new FakeGuest()) {
             guest.print("DWCP-WORKLOAD STATS writes=10 rate=5000 target=5000 uptime_s=10.0\n");
-            GuestConsoleException e = assertThrows(GuestConsoleException.class,
-                    () -> guest.console.awaitReady(Duration.ofMillis(200)));
+            GuestConsoleException e =
+                    assertThrows(GuestConsoleException.class, () -> guest.console.awaitReady(Duration.ofMillis(200)));
             assertTrue(e.getMessage().startsWith("fake: no the workload's READY line within 0.2 s"), e.getMessage());
         }
     }
@@ -185,7 +187,8 @@ class GuestConsoleTest {
             server.bind(UnixDomainSocketAddress.of(socket));
             SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX);
             client.connect(UnixDomainSocketAddress.of(socket));
-            try (SocketChannel guest = server.accept(); GuestConsole console = GuestConsole.attach("sock", client)) {
+            try (SocketChannel guest = server.accept();
+                    GuestConsole console = GuestConsole.attach("sock", client)) {
                 Thread.sleep(100); // the reader is now blocked in read
                 CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> console.send("verify x"));
                 sent.get(5, TimeUnit.SECONDS);
@@ -193,8 +196,10 @@ class GuestConsoleTest {
                 while (received.position() < "verify x\n".length()) {
                     guest.read(received);
                 }
-                assertEquals("verify x\n", new String(received.array(), 0, received.position(), StandardCharsets.UTF_8));
-                guest.write(ByteBuffer.wrap("DWCP-WORKLOAD READY pages=1 hot=0 fill_ms=0\n".getBytes(StandardCharsets.UTF_8)));
+                assertEquals(
+                        "verify x\n", new String(received.array(), 0, received.position(), StandardCharsets.UTF_8));
+                guest.write(ByteBuffer.wrap(
+                        "DWCP-WORKLOAD READY pages=1 hot=0 fill_ms=0\n".getBytes(StandardCharsets.UTF_8)));
                 assertEquals(1, console.awaitReady(SHORT).pages());
             }
         } finally {
@@ -211,6 +216,5 @@ class GuestConsoleTest {
     }
 
     @SuppressWarnings("unused")
-    private static void unused(OutputStream out) {
-    }
+    private static void unused(OutputStream out) {}
 }

@@ -1,13 +1,11 @@
 package io.dwcp.testbed.guest;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.dwcp.testbed.qemu.QemuBinary;
 import io.dwcp.testbed.sys.TrackedProcess;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -18,10 +16,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Boots the test guest under TCG in QEMU 7.2 and 10, and checks that the workload comes up, is
@@ -31,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GuestImageIT {
     /** Small, so a boot takes a few seconds under TCG. */
     private static final WorkloadSpec SMALL = new WorkloadSpec(64, 2_000, 10, 7);
+
     private static final Duration BOOT = Duration.ofSeconds(90);
     private static final Duration VERIFY = Duration.ofSeconds(60);
 
@@ -77,22 +77,27 @@ class GuestImageIT {
 
     @Test
     void workloadRunsOnTheHostAndDetectsCorruption() throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(image.workloadBinary().toString(),
-                "dwcp.mem=32 dwcp.rate=20000 dwcp.hot=25 dwcp.seed=3 dwcp.stats=1");
+        ProcessBuilder builder = new ProcessBuilder(
+                image.workloadBinary().toString(), "dwcp.mem=32 dwcp.rate=20000 dwcp.hot=25 dwcp.seed=3 dwcp.stats=1");
         builder.redirectErrorStream(true);
         try (TrackedProcess process = TrackedProcess.start(builder);
-             GuestConsole console = new GuestConsole("host-workload", process.process().getInputStream(),
-                     process.process().getOutputStream())) {
+                GuestConsole console = new GuestConsole(
+                        "host-workload",
+                        process.process().getInputStream(),
+                        process.process().getOutputStream())) {
             GuestConsole.Ready ready = console.awaitReady(Duration.ofSeconds(30));
             assertEquals(32 * 256, ready.pages());
             long stats = console.lineCount();
-            String line = console.awaitLine(stats, l -> GuestConsole.workloadLine(l).startsWith("STATS "),
-                    "STATS", Duration.ofSeconds(10));
+            String line = console.awaitLine(
+                    stats, l -> GuestConsole.workloadLine(l).startsWith("STATS "), "STATS", Duration.ofSeconds(10));
             assertTrue(GuestConsole.field(line, "rate").orElseThrow() > 10_000, line);
             assertTrue(console.requestVerdict(Duration.ofSeconds(30)).intact());
             console.send("no-such-command");
-            console.awaitLine(stats, l -> l.equals("DWCP-WORKLOAD UNKNOWN-COMMAND no-such-command"),
-                    "UNKNOWN-COMMAND", Duration.ofSeconds(10));
+            console.awaitLine(
+                    stats,
+                    l -> l.equals("DWCP-WORKLOAD UNKNOWN-COMMAND no-such-command"),
+                    "UNKNOWN-COMMAND",
+                    Duration.ofSeconds(10));
             console.injectTestFault(Duration.ofSeconds(10));
             Verdict verdict = console.requestVerdict(Duration.ofSeconds(30));
             assertFalse(verdict.intact());
@@ -102,19 +107,26 @@ class GuestImageIT {
 
     @Test
     void appWorkloadRunsOnTheHostAndDetectsCorruption(@TempDir Path dir) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(image.appBinary().toString(),
+        ProcessBuilder builder = new ProcessBuilder(
+                image.appBinary().toString(),
                 "dwcp.mem=16 dwcp.rate=500 dwcp.seed=3 dwcp.stats=1 dwcp.db=" + dir.resolve("db/app.db")
                         + " dwcp.corpus=/usr/share/common-licenses");
         builder.redirectErrorStream(true);
         try (TrackedProcess process = TrackedProcess.start(builder);
-             GuestConsole console = new GuestConsole("host-appload", process.process().getInputStream(),
-                     process.process().getOutputStream())) {
+                GuestConsole console = new GuestConsole(
+                        "host-appload",
+                        process.process().getInputStream(),
+                        process.process().getOutputStream())) {
             GuestConsole.Ready ready = console.awaitReady(Duration.ofSeconds(60));
             assertTrue(ready.line().contains(" program=sqlite "), ready.line());
             assertTrue(ready.pages() * 4096 >= 16L << 20, "a database of " + ready.pages() + " pages: " + ready.line());
             long stats = console.lineCount();
-            String line = console.awaitLine(stats, l -> GuestConsole.workloadLine(l).startsWith("STATS ")
-                    && GuestConsole.field(l, "writes").orElse(0) > 0, "STATS with transfers", Duration.ofSeconds(20));
+            String line = console.awaitLine(
+                    stats,
+                    l -> GuestConsole.workloadLine(l).startsWith("STATS ")
+                            && GuestConsole.field(l, "writes").orElse(0) > 0,
+                    "STATS with transfers",
+                    Duration.ofSeconds(20));
             assertTrue(GuestConsole.field(line, "rate").orElseThrow() > 0, line);
             Verdict intact = console.requestVerdict(Duration.ofSeconds(60));
             assertTrue(intact.intact(), intact.detail());
@@ -134,8 +146,12 @@ class GuestImageIT {
             GuestConsole.Ready ready = guest.console().awaitReady(BOOT);
             assertTrue(ready.line().contains(" program=sqlite "), ready.line());
             long stats = guest.console().lineCount();
-            guest.console().awaitLine(stats, l -> GuestConsole.field(l, "writes").orElse(0) > 0, "a committed transfer",
-                    Duration.ofSeconds(30));
+            guest.console()
+                    .awaitLine(
+                            stats,
+                            l -> GuestConsole.field(l, "writes").orElse(0) > 0,
+                            "a committed transfer",
+                            Duration.ofSeconds(30));
             Verdict verdict = guest.console().requestVerdict(VERIFY);
             assertTrue(verdict.intact(), verdict.detail());
             assertTrue(verdict.writes() > 0, "no transfers: " + verdict);
@@ -164,7 +180,9 @@ class GuestImageIT {
         assertEquals(key, cached.cacheKey());
         assertTrue(millis < 2_000, "a cached build took " + millis + " ms");
         try (var entries = Files.list(cache)) {
-            assertEquals(List.of(".digests", key), entries.map(p -> p.getFileName().toString()).sorted().toList(),
+            assertEquals(
+                    List.of(".digests", key),
+                    entries.map(p -> p.getFileName().toString()).sorted().toList(),
                     "temporary folders left in the cache");
         }
     }
@@ -175,13 +193,32 @@ class GuestImageIT {
             qemu.requireInstalled();
             Path socket = dir.resolve("console.sock");
             List<String> argv = new ArrayList<>(qemu.command());
-            argv.addAll(List.of("-accel", "tcg,thread=multi", "-cpu", "qemu64", "-m", "1G", "-smp", "1",
-                    "-nographic", "-nodefaults", "-no-reboot", "-no-user-config", "-monitor", "none",
-                    "-kernel", image.kernel().toString(), "-initrd", image.initrd().toString(),
-                    "-append", image.kernelCommandLine(spec, qemu.needsTcgDirtyBitmapWorkaround()),
+            argv.addAll(List.of(
+                    "-accel",
+                    "tcg,thread=multi",
+                    "-cpu",
+                    "qemu64",
+                    "-m",
+                    "1G",
+                    "-smp",
+                    "1",
+                    "-nographic",
+                    "-nodefaults",
+                    "-no-reboot",
+                    "-no-user-config",
+                    "-monitor",
+                    "none",
+                    "-kernel",
+                    image.kernel().toString(),
+                    "-initrd",
+                    image.initrd().toString(),
+                    "-append",
+                    image.kernelCommandLine(spec, qemu.needsTcgDirtyBitmapWorkaround()),
                     // wait=on: the guest starts only once the console is connected, so no line is lost
-                    "-chardev", "socket,id=console0,path=" + socket + ",server=on,wait=on",
-                    "-serial", "chardev:console0"));
+                    "-chardev",
+                    "socket,id=console0,path=" + socket + ",server=on,wait=on",
+                    "-serial",
+                    "chardev:console0"));
             ProcessBuilder builder = new ProcessBuilder(argv)
                     .redirectOutput(dir.resolve("qemu.out").toFile())
                     .redirectError(dir.resolve("qemu.err").toFile());
@@ -201,7 +238,8 @@ class GuestImageIT {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
                 if (!process.isAlive()) {
-                    throw new IllegalStateException("QEMU exited at start: " + Files.readString(dir.resolve("qemu.err")));
+                    throw new IllegalStateException(
+                            "QEMU exited at start: " + Files.readString(dir.resolve("qemu.err")));
                 }
                 if (Files.exists(socket)) {
                     SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -213,7 +251,8 @@ class GuestImageIT {
                     }
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("no console socket " + socket + " after " + timeout.toSeconds() + " s");
+                    throw new IllegalStateException(
+                            "no console socket " + socket + " after " + timeout.toSeconds() + " s");
                 }
                 try {
                     Thread.sleep(20);

@@ -1,16 +1,15 @@
 package io.dwcp.testbed.guest;
 
-import io.dwcp.testbed.qemu.QemuBinary;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.testbed.qemu.QemuBinary;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Measures the full-size guest under TCG: boot to READY, verification time, achieved dirty rate,
@@ -23,8 +22,9 @@ class GuestWorkloadFiguresIT {
     void measure(@TempDir Path dir) throws Exception {
         GuestImage image = GuestImage.build();
         List<String> rows = new ArrayList<>();
-        rows.add(String.format("%-5s %-6s %9s %9s %9s %9s %9s %9s", "qemu", "spec", "ready_s", "fill_ms",
-                "verify_ms", "verify_s", "target/s", "rate/s"));
+        rows.add(String.format(
+                "%-5s %-6s %9s %9s %9s %9s %9s %9s",
+                "qemu", "spec", "ready_s", "fill_ms", "verify_ms", "verify_s", "target/s", "rate/s"));
         int run = 0;
         for (QemuBinary qemu : QemuBinary.values()) {
             for (String name : List.of("light", "heavy")) {
@@ -35,15 +35,26 @@ class GuestWorkloadFiguresIT {
                     GuestConsole.Ready ready = console.awaitReady(Duration.ofSeconds(120));
                     double readySeconds = (System.nanoTime() - guest.startNanos()) / 1e9;
                     long from = console.lineCount();
-                    String stats = console.awaitLine(from, l -> GuestConsole.workloadLine(l).startsWith("STATS "),
-                            "STATS", Duration.ofSeconds(30));
+                    String stats = console.awaitLine(
+                            from,
+                            l -> GuestConsole.workloadLine(l).startsWith("STATS "),
+                            "STATS",
+                            Duration.ofSeconds(30));
                     long start = System.nanoTime();
                     Verdict verdict = console.requestVerdict(Duration.ofSeconds(120));
                     double verifySeconds = (System.nanoTime() - start) / 1e9;
                     assertTrue(verdict.intact(), verdict.detail());
-                    rows.add(String.format("%-5s %-6s %9.1f %9d %9d %9.1f %9d %9d", qemu.label(), name, readySeconds,
-                            ready.fillMillis(), GuestConsole.field(GuestConsole.MARKER + verdict.detail(), "verify_ms").orElse(-1),
-                            verifySeconds, spec.pagesPerSecond(), GuestConsole.field(stats, "rate").orElse(-1)));
+                    rows.add(String.format(
+                            "%-5s %-6s %9.1f %9d %9d %9.1f %9d %9d",
+                            qemu.label(),
+                            name,
+                            readySeconds,
+                            ready.fillMillis(),
+                            GuestConsole.field(GuestConsole.MARKER + verdict.detail(), "verify_ms")
+                                    .orElse(-1),
+                            verifySeconds,
+                            spec.pagesPerSecond(),
+                            GuestConsole.field(stats, "rate").orElse(-1)));
                     System.out.println(rows.get(rows.size() - 1) + "   " + stats.strip());
                 }
             }

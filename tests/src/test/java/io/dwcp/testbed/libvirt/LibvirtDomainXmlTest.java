@@ -1,25 +1,31 @@
 package io.dwcp.testbed.libvirt;
 
-import io.dwcp.testbed.qemu.Accelerator;
-import io.dwcp.testbed.qemu.QemuBinary;
-import org.junit.jupiter.api.Test;
-import org.w3c.dom.Document;
-import org.w3c.dom.Element;
-
-import javax.xml.parsers.DocumentBuilderFactory;
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.testbed.qemu.Accelerator;
+import io.dwcp.testbed.qemu.QemuBinary;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+
 class LibvirtDomainXmlTest {
     private static LibvirtDomainXml domain(QemuBinary qemu, Accelerator accelerator, String cmdline) {
-        return new LibvirtDomainXml("dwcpl-1-vm1", qemu, accelerator, 256, Path.of("/cache/k & v/vmlinuz"),
-                Path.of("/cache/initrd.img"), cmdline, "/run/libvirt/qemu/dwcpl-1-vm1.console.sock");
+        return new LibvirtDomainXml(
+                "dwcpl-1-vm1",
+                qemu,
+                accelerator,
+                256,
+                Path.of("/cache/k & v/vmlinuz"),
+                Path.of("/cache/initrd.img"),
+                cmdline,
+                "/run/libvirt/qemu/dwcpl-1-vm1.console.sock");
     }
 
     private static Document parse(String xml) throws Exception {
@@ -34,7 +40,8 @@ class LibvirtDomainXmlTest {
 
     @Test
     void tcgDirectKernelBootWithTheConsoleOnAUnixSocket() throws Exception {
-        Document xml = parse(domain(QemuBinary.QEMU_7_2, Accelerator.TCG, "console=ttyS0 dwcp.mem=128 a<b & 'c'").toXml());
+        Document xml = parse(domain(QemuBinary.QEMU_7_2, Accelerator.TCG, "console=ttyS0 dwcp.mem=128 a<b & 'c'")
+                .toXml());
         Element root = xml.getDocumentElement();
 
         assertEquals("domain", root.getTagName());
@@ -61,7 +68,8 @@ class LibvirtDomainXmlTest {
     void kvmUsesHostPassthrough() throws Exception {
         Document xml = parse(domain(QemuBinary.QEMU_7_2, Accelerator.KVM, "x").toXml());
         assertEquals("kvm", xml.getDocumentElement().getAttribute("type"));
-        assertEquals("host-passthrough", ((Element) xml.getElementsByTagName("cpu").item(0)).getAttribute("mode"));
+        assertEquals(
+                "host-passthrough", ((Element) xml.getElementsByTagName("cpu").item(0)).getAttribute("mode"));
     }
 
     @Test
@@ -78,9 +86,20 @@ class LibvirtDomainXmlTest {
 
     @Test
     void rejectsARelativeConsolePathAndTinyMemory() {
-        assertThrows(IllegalArgumentException.class, () -> new LibvirtDomainXml("d", QemuBinary.QEMU_7_2, Accelerator.TCG,
-                256, Path.of("/k"), Path.of("/i"), "", "relative.sock"));
-        assertThrows(IllegalArgumentException.class, () -> new LibvirtDomainXml("d", QemuBinary.QEMU_7_2, Accelerator.TCG,
-                8, Path.of("/k"), Path.of("/i"), "", "/c.sock"));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new LibvirtDomainXml(
+                        "d",
+                        QemuBinary.QEMU_7_2,
+                        Accelerator.TCG,
+                        256,
+                        Path.of("/k"),
+                        Path.of("/i"),
+                        "",
+                        "relative.sock"));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new LibvirtDomainXml(
+                        "d", QemuBinary.QEMU_7_2, Accelerator.TCG, 8, Path.of("/k"), Path.of("/i"), "", "/c.sock"));
     }
 }

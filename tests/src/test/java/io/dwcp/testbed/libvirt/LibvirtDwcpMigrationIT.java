@@ -1,5 +1,10 @@
 package io.dwcp.testbed.libvirt;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.dwcp.testbed.dwcp.Dwcpd;
 import io.dwcp.testbed.guest.GuestConsole;
 import io.dwcp.testbed.guest.GuestImage;
@@ -11,13 +16,6 @@ import io.dwcp.testbed.sys.Command;
 import io.dwcp.testbed.sys.Folders;
 import io.dwcp.testbed.sys.TrackedProcess;
 import io.dwcp.testbed.wan.Scenario;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
-
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.URLEncoder;
@@ -32,11 +30,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * libvirt migrating through DWCP: two libvirt hosts across the emulated S2 link (140 ms RTT,
@@ -58,11 +57,13 @@ class LibvirtDwcpMigrationIT {
     private static final int GUEST_RAM_MIB = 256;
     /** As {@link LibvirtMigrationIT}: 128 MiB written, then 2 MB/s rewritten, so TCG guests converge on 2 cores. */
     private static final WorkloadSpec WORKLOAD = new WorkloadSpec(128, 500, 10, 42);
+
     private static final Duration MIGRATION_LIMIT = Duration.ofMinutes(4);
     private static final QemuBinary QEMU = QemuBinary.QEMU_7_2;
     private static final Scenario SCENARIO = Scenario.S2_TRANSATLANTIC;
     private static final String RUN_DIR = "/run/dwcp";
-    private static final Path DIR = TrackedProcess.STATE_DIR.resolve("libvirt-dwcp-it-" + ProcessHandle.current().pid());
+    private static final Path DIR = TrackedProcess.STATE_DIR.resolve(
+            "libvirt-dwcp-it-" + ProcessHandle.current().pid());
 
     private static LibvirtTestBed bed;
     private static GuestImage image;
@@ -80,7 +81,8 @@ class LibvirtDwcpMigrationIT {
         TrackedProcess.cleanupLeftovers();
         QEMU.requireInstalled();
         image = GuestImage.build();
-        Path hook = Path.of(System.getProperty("dwcp.hook.script", "../libvirt-hooks/src/main/sh/50-dwcp")).toAbsolutePath();
+        Path hook = Path.of(System.getProperty("dwcp.hook.script", "../libvirt-hooks/src/main/sh/50-dwcp"))
+                .toAbsolutePath();
         if (!Files.isExecutable(hook)) {
             throw new IllegalStateException("the libvirt hook is not at " + hook + " (set -Ddwcp.hook.script)");
         }
@@ -97,7 +99,12 @@ class LibvirtDwcpMigrationIT {
      */
     private static Dwcpd startDwcpd(LibvirtHost host, LibvirtHost peer, Path ca) {
         Dwcpd.Placement inside = new Dwcpd.Placement(host::startInside, RUN_DIR, host.outside(RUN_DIR));
-        return Dwcpd.start(host.host(), inside, host.name(), host.stateDirectory().resolve("dwcpd"), ca,
+        return Dwcpd.start(
+                host.host(),
+                inside,
+                host.name(),
+                host.stateDirectory().resolve("dwcpd"),
+                ca,
                 Map.of(peer.name(), peer.host().address() + ":" + Dwcpd.TUNNEL_PORT),
                 // a peer that is down fails the session after 10 s instead of 30 s: the test stays short
                 Map.of("tunnel.reconnect-timeout", "10s"));
@@ -126,12 +133,22 @@ class LibvirtDwcpMigrationIT {
         LibvirtHost b = bed.hostB();
         String domain = LibvirtHost.domainName("virsh");
         try (Guest guest = Guest.start(a, domain)) {
-            double sessionsBefore = dwcpdB.metric("dwcp_sessions_completed_total", "").orElse(0);
-            double deliveredBefore = dwcpdB.metric("dwcp_qemu_bytes_written_total", "").orElse(0);
+            double sessionsBefore =
+                    dwcpdB.metric("dwcp_sessions_completed_total", "").orElse(0);
+            double deliveredBefore =
+                    dwcpdB.metric("dwcp_qemu_bytes_written_total", "").orElse(0);
             long wireBefore = bed.network().bytesAtoB();
             long start = System.nanoTime();
-            Command.Result migrate = a.virshAllowingFailure(MIGRATION_LIMIT, "migrate", "--live", "--p2p", "--auto-converge",
-                    domain, b.tcpUri(), "--migrateuri", "unix://" + RUN_DIR + "/peer/" + b.name() + ".sock");
+            Command.Result migrate = a.virshAllowingFailure(
+                    MIGRATION_LIMIT,
+                    "migrate",
+                    "--live",
+                    "--p2p",
+                    "--auto-converge",
+                    domain,
+                    b.tcpUri(),
+                    "--migrateuri",
+                    "unix://" + RUN_DIR + "/peer/" + b.name() + ".sock");
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertEquals(0, migrate.exitCode(), "virsh migrate failed: " + migrate.stderr() + diagnostics(domain));
             long wire = bed.network().bytesAtoB() - wireBefore;
@@ -140,20 +157,28 @@ class LibvirtDwcpMigrationIT {
             assertFalse(a.runningDomains().contains(domain), "the domain still runs on A: " + a.runningDomains());
             // the tunnel carried it: dwcpd b completed a session and wrote the guest's memory into B's QEMU
             awaitMetric(dwcpdB, "dwcp_sessions_completed_total", sessionsBefore + 1);
-            double delivered = dwcpdB.metric("dwcp_qemu_bytes_written_total", "").orElse(0) - deliveredBefore;
-            assertTrue(delivered > (double) (WORKLOAD.memoryMiB() << 20), "dwcpd b delivered only " + delivered + " bytes");
+            double delivered =
+                    dwcpdB.metric("dwcp_qemu_bytes_written_total", "").orElse(0) - deliveredBefore;
+            assertTrue(
+                    delivered > (double) (WORKLOAD.memoryMiB() << 20),
+                    "dwcpd b delivered only " + delivered + " bytes");
             assertTrue(wire > 0, "nothing crossed the emulated link");
             // the hook ran on B and told dwcpd b to expect the domain
             String hookCall = "hooks/qemu.d/50-dwcp " + domain + " migrate begin -";
-            assertTrue(b.commandsRun().stream().anyMatch(line -> line.contains(hookCall)),
+            assertTrue(
+                    b.commandsRun().stream().anyMatch(line -> line.contains(hookCall)),
                     "B's libvirtd did not run the hook (" + hookCall + "): " + b.commandsRun());
-            assertTrue(dwcpdB.log().contains("[domain=" + domain + " uuid="), "dwcpd b was not told to expect " + domain
-                    + ":\n" + tail(dwcpdB.log()));
+            assertTrue(
+                    dwcpdB.log().contains("[domain=" + domain + " uuid="),
+                    "dwcpd b was not told to expect " + domain + ":\n" + tail(dwcpdB.log()));
             String status = get(dwcpdB.controlSocket(), "/v1/status");
-            assertTrue(status.startsWith("HTTP/1.1 200") && status.contains("\"node\":\"b\""), "GET /v1/status at B: " + status);
+            assertTrue(
+                    status.startsWith("HTTP/1.1 200") && status.contains("\"node\":\"b\""),
+                    "GET /v1/status at B: " + status);
 
             guest.verifyAt(b);
-            System.out.printf("virsh migrate through dwcp, %s: %d ms, %d bytes A->B on the wire, %.0f bytes into B's QEMU%n",
+            System.out.printf(
+                    "virsh migrate through dwcp, %s: %d ms, %d bytes A->B on the wire, %.0f bytes into B's QEMU%n",
                     domain, millis, wire, delivered);
         }
     }
@@ -165,22 +190,29 @@ class LibvirtDwcpMigrationIT {
         LibvirtHost b = bed.hostB();
         String domain = LibvirtHost.domainName("cli");
         try (Guest guest = Guest.start(a, domain)) {
-            double sessionsBefore = dwcpdB.metric("dwcp_sessions_completed_total", "").orElse(0);
+            double sessionsBefore =
+                    dwcpdB.metric("dwcp_sessions_completed_total", "").orElse(0);
             long wireBefore = bed.network().bytesAtoB();
             long start = System.nanoTime();
             Command.Result migrate = dwcpMigrate(a, b, domain);
             long millis = (System.nanoTime() - start) / 1_000_000;
-            assertEquals(0, migrate.exitCode(), "dwcp migrate failed (" + migrate.exitCode() + "):\n" + migrate.stdout()
-                    + "\n" + migrate.stderr() + diagnostics(domain));
+            assertEquals(
+                    0,
+                    migrate.exitCode(),
+                    "dwcp migrate failed (" + migrate.exitCode() + "):\n" + migrate.stdout() + "\n" + migrate.stderr()
+                            + diagnostics(domain));
             long wire = bed.network().bytesAtoB() - wireBefore;
 
-            assertTrue(migrate.stdout().contains("Migrating " + domain + " to b "), "no start line:\n" + migrate.stdout());
-            assertTrue(migrate.stdout().contains("Migrated " + domain + " to b in "), "no summary:\n" + migrate.stdout());
+            assertTrue(
+                    migrate.stdout().contains("Migrating " + domain + " to b "), "no start line:\n" + migrate.stdout());
+            assertTrue(
+                    migrate.stdout().contains("Migrated " + domain + " to b in "), "no summary:\n" + migrate.stdout());
             assertEquals(Optional.of("running"), b.domainState(domain));
             assertFalse(a.runningDomains().contains(domain), "the domain still runs on A: " + a.runningDomains());
             awaitMetric(dwcpdB, "dwcp_sessions_completed_total", sessionsBefore + 1);
             guest.verifyAt(b);
-            System.out.printf("dwcp migrate, %s: %d ms (CLI JVM included), %d bytes A->B on the wire%n%s%n",
+            System.out.printf(
+                    "dwcp migrate, %s: %d ms (CLI JVM included), %d bytes A->B on the wire%n%s%n",
                     domain, millis, wire, migrate.stdout().strip());
         }
     }
@@ -192,34 +224,53 @@ class LibvirtDwcpMigrationIT {
         LibvirtHost b = bed.hostB();
         String first = LibvirtHost.domainName("evac1");
         String second = LibvirtHost.domainName("evac2");
-        try (Guest one = Guest.start(a, first); Guest two = Guest.start(a, second)) {
-            assertEquals(List.of(first, second).stream().sorted().toList(), a.runningDomains().stream().sorted().toList(),
+        try (Guest one = Guest.start(a, first);
+                Guest two = Guest.start(a, second)) {
+            assertEquals(
+                    List.of(first, second).stream().sorted().toList(),
+                    a.runningDomains().stream().sorted().toList(),
                     "A runs exactly the two test domains");
             Command.Result plan = dwcpEvacuate(a, b, "--dry-run");
             assertEquals(0, plan.exitCode(), "dwcp evacuate --dry-run:\n" + plan.stdout() + "\n" + plan.stderr());
-            assertTrue(plan.stdout().contains("Evacuation plan: 2 VMs to move, 0 refused; predicted makespan "), plan.stdout());
-            assertTrue(plan.stdout().contains("link to b: no measurement (no control plane); assumed 500.0 Mbit/s (--link-rate)"), plan.stdout());
+            assertTrue(
+                    plan.stdout().contains("Evacuation plan: 2 VMs to move, 0 refused; predicted makespan "),
+                    plan.stdout());
+            assertTrue(
+                    plan.stdout()
+                            .contains(
+                                    "link to b: no measurement (no control plane); assumed 500.0 Mbit/s (--link-rate)"),
+                    plan.stdout());
             assertEquals(2, a.runningDomains().size(), "--dry-run moved something: " + a.runningDomains());
 
             long wireBefore = bed.network().bytesAtoB();
             long start = System.nanoTime();
             Command.Result evacuate = dwcpEvacuate(a, b);
             long millis = (System.nanoTime() - start) / 1_000_000;
-            assertEquals(0, evacuate.exitCode(), "dwcp evacuate failed (" + evacuate.exitCode() + "):\n" + evacuate.stdout()
-                    + "\n" + evacuate.stderr() + diagnostics(first) + diagnostics(second));
+            assertEquals(
+                    0,
+                    evacuate.exitCode(),
+                    "dwcp evacuate failed (" + evacuate.exitCode() + "):\n" + evacuate.stdout() + "\n"
+                            + evacuate.stderr() + diagnostics(first) + diagnostics(second));
             long wire = bed.network().bytesAtoB() - wireBefore;
             // the plan runs both at once on the one link (its concurrency 2), each through its own dwcpd socket
-            assertTrue(evacuate.stdout().lines().anyMatch(line -> line.startsWith("Wave 1: ") && line.contains(first) && line.contains(second)),
+            assertTrue(
+                    evacuate.stdout()
+                            .lines()
+                            .anyMatch(line ->
+                                    line.startsWith("Wave 1: ") && line.contains(first) && line.contains(second)),
                     "not one wave of both:\n" + evacuate.stdout());
             assertTrue(evacuate.stdout().contains("Moved 2 of 2 domains."), evacuate.stdout());
             for (String domain : List.of(first, second)) {
-                assertTrue(evacuate.stdout().contains("Migrated " + domain + " to b in "), "no summary of " + domain + ":\n" + evacuate.stdout());
+                assertTrue(
+                        evacuate.stdout().contains("Migrated " + domain + " to b in "),
+                        "no summary of " + domain + ":\n" + evacuate.stdout());
                 assertEquals(Optional.of("running"), b.domainState(domain), domain + " at B");
             }
             assertEquals(List.of(), a.runningDomains(), "domains still running on A");
             one.verifyAt(b);
             two.verifyAt(b);
-            System.out.printf("dwcp evacuate, %s and %s: %d ms (CLI JVM and dirty-rate measurement included), %d bytes A->B on the wire%n%s%n",
+            System.out.printf(
+                    "dwcp evacuate, %s and %s: %d ms (CLI JVM and dirty-rate measurement included), %d bytes A->B on the wire%n%s%n",
                     first, second, millis, wire, evacuate.stdout().strip());
         }
     }
@@ -237,14 +288,19 @@ class LibvirtDwcpMigrationIT {
 
             // 5: the migration started and failed (documented in dwcp migrate --help); dwcpd a says why
             assertEquals(5, migrate.exitCode(), "dwcp migrate:\n" + migrate.stdout() + "\n" + migrate.stderr());
-            assertTrue(migrate.stderr().contains("dwcp migrate: dwcpd: no tunnel stream to peer " + b.name() + " for 10s"),
+            assertTrue(
+                    migrate.stderr().contains("dwcp migrate: dwcpd: no tunnel stream to peer " + b.name() + " for 10s"),
                     "no word of the unreachable peer: " + migrate.stderr());
-            assertTrue(migrate.stderr().contains("dwcp migrate: " + domain + " keeps running on this host"), migrate.stderr());
+            assertTrue(
+                    migrate.stderr().contains("dwcp migrate: " + domain + " keeps running on this host"),
+                    migrate.stderr());
             assertEquals(Optional.of("running"), a.domainState(domain), "the domain at A after the failed migration");
             assertFalse(b.runningDomains().contains(domain), "the domain runs on B too: " + b.runningDomains());
             assertTrue(dwcpdA.isAlive(), "dwcpd a must survive its peer's death");
             guest.verifyAtSource();
-            System.out.printf("dwcp migrate with dwcpd b down: exit %d%n%s%n", migrate.exitCode(), migrate.stderr().strip());
+            System.out.printf(
+                    "dwcp migrate with dwcpd b down: exit %d%n%s%n",
+                    migrate.exitCode(), migrate.stderr().strip());
         }
     }
 
@@ -252,23 +308,46 @@ class LibvirtDwcpMigrationIT {
     private static Command.Result dwcpMigrate(LibvirtHost a, LibvirtHost b, String domain) {
         // the query is form-encoded: a literal '+' (qemu+tcp) would read as a space
         String target = "dwcp://" + b.name() + "?dest-uri=" + URLEncoder.encode(b.tcpUri(), StandardCharsets.UTF_8);
-        List<String> arguments = List.of("migrate", domain, target,
-                "--connect", "qemu:///system", "--control-socket", RUN_DIR + "/control.sock",
-                "--progress", "lines", "--timeout", Long.toString(MIGRATION_LIMIT.toSeconds() - 30));
+        List<String> arguments = List.of(
+                "migrate",
+                domain,
+                target,
+                "--connect",
+                "qemu:///system",
+                "--control-socket",
+                RUN_DIR + "/control.sock",
+                "--progress",
+                "lines",
+                "--timeout",
+                Long.toString(MIGRATION_LIMIT.toSeconds() - 30));
         return a.runInside(MIGRATION_LIMIT, Dwcpd.cliCommand(arguments));
     }
 
     /** {@code dwcp evacuate --to b} run inside A's namespaces; the link assumed at S2's 500 Mbit/s (no control plane here). */
     private static Command.Result dwcpEvacuate(LibvirtHost a, LibvirtHost b, String... more) {
-        List<String> arguments = new ArrayList<>(List.of("evacuate", "--to", b.name(), "--dest-uri", b.tcpUri(),
-                "--connect", "qemu:///system", "--control-socket", RUN_DIR + "/control.sock", "--link-rate", "500",
-                "--progress", "lines", "--timeout", Long.toString(MIGRATION_LIMIT.toSeconds() - 30)));
+        List<String> arguments = new ArrayList<>(List.of(
+                "evacuate",
+                "--to",
+                b.name(),
+                "--dest-uri",
+                b.tcpUri(),
+                "--connect",
+                "qemu:///system",
+                "--control-socket",
+                RUN_DIR + "/control.sock",
+                "--link-rate",
+                "500",
+                "--progress",
+                "lines",
+                "--timeout",
+                Long.toString(MIGRATION_LIMIT.toSeconds() - 30)));
         arguments.addAll(List.of(more));
         return a.runInside(MIGRATION_LIMIT.plusMinutes(1), Dwcpd.cliCommand(arguments));
     }
 
     private static String diagnostics(String domain) {
-        return "\n--- A's QEMU log ---\n" + bed.hostA().qemuLog(domain) + "\n--- B's QEMU log ---\n" + bed.hostB().qemuLog(domain)
+        return "\n--- A's QEMU log ---\n" + bed.hostA().qemuLog(domain) + "\n--- B's QEMU log ---\n"
+                + bed.hostB().qemuLog(domain)
                 + "\n--- B's libvirtd ---\n" + bed.hostB().libvirtdLog()
                 + "\n--- dwcpd a ---\n" + tail(dwcpdA.log()) + "\n--- dwcpd b ---\n" + tail(dwcpdB.log());
     }
@@ -289,8 +368,15 @@ class LibvirtDwcpMigrationIT {
 
         static Guest start(LibvirtHost host, String domain) throws IOException {
             String consolePath = LibvirtHost.consoleSocketInside(domain);
-            host.createPaused(new LibvirtDomainXml(domain, QEMU, Accelerator.detect(), GUEST_RAM_MIB, image.kernel(), image.initrd(),
-                    image.kernelCommandLine(WORKLOAD, QEMU.needsTcgDirtyBitmapWorkaround()), consolePath));
+            host.createPaused(new LibvirtDomainXml(
+                    domain,
+                    QEMU,
+                    Accelerator.detect(),
+                    GUEST_RAM_MIB,
+                    image.kernel(),
+                    image.initrd(),
+                    image.kernelCommandLine(WORKLOAD, QEMU.needsTcgDirtyBitmapWorkaround()),
+                    consolePath));
             GuestConsole console = null;
             try {
                 console = attach(host.name() + ":" + domain, host.outside(consolePath));
@@ -310,10 +396,14 @@ class LibvirtDwcpMigrationIT {
 
         /** The guest runs at {@code destination}, intact, and its workload went on writing there. */
         void verifyAt(LibvirtHost destination) throws IOException {
-            try (GuestConsole there = attach(destination.name() + ":" + domain, destination.outside(LibvirtHost.consoleSocketInside(domain)))) {
+            try (GuestConsole there = attach(
+                    destination.name() + ":" + domain, destination.outside(LibvirtHost.consoleSocketInside(domain)))) {
                 Verdict after = there.requestVerdict(Duration.ofMinutes(2));
-                assertTrue(after.intact(), "guest at " + destination.name() + " after the migration: " + after.detail());
-                assertTrue(after.writes() > before.writes(), "the workload did not go on writing: " + before.writes() + " then " + after.writes());
+                assertTrue(
+                        after.intact(), "guest at " + destination.name() + " after the migration: " + after.detail());
+                assertTrue(
+                        after.writes() > before.writes(),
+                        "the workload did not go on writing: " + before.writes() + " then " + after.writes());
             }
         }
 
@@ -321,7 +411,9 @@ class LibvirtDwcpMigrationIT {
         void verifyAtSource() {
             Verdict after = console.requestVerdict(Duration.ofMinutes(2));
             assertTrue(after.intact(), "guest at " + source.name() + " after the failed migration: " + after.detail());
-            assertTrue(after.writes() > before.writes(), "the workload did not go on writing: " + before.writes() + " then " + after.writes());
+            assertTrue(
+                    after.writes() > before.writes(),
+                    "the workload did not go on writing: " + before.writes() + " then " + after.writes());
         }
 
         @Override
@@ -375,7 +467,8 @@ class LibvirtDwcpMigrationIT {
         double value;
         while ((value = daemon.metric(metric, "").orElse(0)) < atLeast) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError(daemon + ": " + metric + " = " + value + ", expected at least " + atLeast + "\n" + tail(daemon.log()));
+                throw new AssertionError(daemon + ": " + metric + " = " + value + ", expected at least " + atLeast
+                        + "\n" + tail(daemon.log()));
             }
             Thread.sleep(100);
         }

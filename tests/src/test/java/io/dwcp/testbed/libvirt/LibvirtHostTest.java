@@ -1,12 +1,11 @@
 package io.dwcp.testbed.libvirt;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.UUID;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
 
 class LibvirtHostTest {
     @Test
@@ -23,8 +22,14 @@ class LibvirtHostTest {
     @Test
     void qemuRunsAsRootWithoutCgroupsOrNamespacesAndMigratesToTheHostAddress() {
         String conf = LibvirtHost.qemuConf("10.231.1.2");
-        for (String line : new String[] {"user = \"root\"", "security_driver = \"none\"", "namespaces = [ ]",
-                "cgroup_controllers = [ ]", "migration_address = \"10.231.1.2\"", "migration_host = \"10.231.1.2\""}) {
+        for (String line : new String[] {
+            "user = \"root\"",
+            "security_driver = \"none\"",
+            "namespaces = [ ]",
+            "cgroup_controllers = [ ]",
+            "migration_address = \"10.231.1.2\"",
+            "migration_host = \"10.231.1.2\""
+        }) {
             assertTrue(conf.contains("\n" + line + "\n"), line + " in\n" + conf);
         }
     }

@@ -1,5 +1,11 @@
 package io.dwcp.testbed.libvirt;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.dwcp.testbed.guest.GuestConsole;
 import io.dwcp.testbed.guest.GuestImage;
 import io.dwcp.testbed.guest.Verdict;
@@ -8,10 +14,6 @@ import io.dwcp.testbed.qemu.Accelerator;
 import io.dwcp.testbed.qemu.QemuBinary;
 import io.dwcp.testbed.sys.Command;
 import io.dwcp.testbed.wan.LinkProfile;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -26,12 +28,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * A direct-kernel-boot guest defined on libvirt host A, migrated by libvirt itself
@@ -48,6 +47,7 @@ class LibvirtMigrationIT {
      * converge on a loaded 2-core machine where TCG guests and the WAN emulator share the CPUs.
      */
     private static final WorkloadSpec WORKLOAD = new WorkloadSpec(128, 500, 10, 42);
+
     private static final Duration MIGRATION_LIMIT = Duration.ofMinutes(10);
     private static final QemuBinary QEMU = QemuBinary.QEMU_7_2;
 
@@ -69,7 +69,8 @@ class LibvirtMigrationIT {
                 .withDelay(Duration.ofMillis(10))
                 .withRate(400_000_000L)
                 .withLoss(0.0001);
-        Path hook = Path.of(System.getProperty("dwcp.hook.script", "../libvirt-hooks/src/main/sh/50-dwcp")).toAbsolutePath();
+        Path hook = Path.of(System.getProperty("dwcp.hook.script", "../libvirt-hooks/src/main/sh/50-dwcp"))
+                .toAbsolutePath();
         if (!Files.isExecutable(hook)) {
             throw new IllegalStateException("the libvirt hook is not at " + hook + " (set -Ddwcp.hook.script)");
         }
@@ -93,7 +94,10 @@ class LibvirtMigrationIT {
         assertTrue(a.virsh("capabilities").contains("<uuid>" + a.hostUuid() + "</uuid>"));
         assertTrue(b.virsh("capabilities").contains("<uuid>" + b.hostUuid() + "</uuid>"));
         // B's libvirtd is reachable from A's network namespace only through the test bed's network
-        String fromA = a.host().run("virsh", "-q", "-c", b.tcpUri(), "hostname").stdout().strip();
+        String fromA = a.host()
+                .run("virsh", "-q", "-c", b.tcpUri(), "hostname")
+                .stdout()
+                .strip();
         assertEquals(b.hostname(), fromA);
     }
 
@@ -103,8 +107,14 @@ class LibvirtMigrationIT {
         LibvirtHost b = bed.hostB();
         String domain = LibvirtHost.domainName("vm1");
         String console = LibvirtHost.consoleSocketInside(domain);
-        LibvirtDomainXml xml = new LibvirtDomainXml(domain, QEMU, Accelerator.detect(), GUEST_RAM_MIB,
-                image.kernel(), image.initrd(), image.kernelCommandLine(WORKLOAD, QEMU.needsTcgDirtyBitmapWorkaround()),
+        LibvirtDomainXml xml = new LibvirtDomainXml(
+                domain,
+                QEMU,
+                Accelerator.detect(),
+                GUEST_RAM_MIB,
+                image.kernel(),
+                image.initrd(),
+                image.kernelCommandLine(WORKLOAD, QEMU.needsTcgDirtyBitmapWorkaround()),
                 console);
 
         a.createPaused(xml);
@@ -125,27 +135,39 @@ class LibvirtMigrationIT {
                     running.get(15, TimeUnit.SECONDS);
                 } catch (TimeoutException e) {
                     Command.Result job = a.virshAllowingFailure(Duration.ofSeconds(30), "domjobinfo", domain);
-                    String line = (System.nanoTime() - start) / 1_000_000_000 + " s: " + job.stdout().lines()
-                            .filter(l -> l.startsWith("Data processed") || l.startsWith("Data remaining")
-                                    || l.startsWith("Memory bandwidth") || l.startsWith("Dirty rate") || l.startsWith("Iteration"))
-                            .map(l -> l.replaceAll("\\s+", " ")).collect(Collectors.joining(", "));
+                    String line = (System.nanoTime() - start) / 1_000_000_000 + " s: "
+                            + job.stdout()
+                                    .lines()
+                                    .filter(l -> l.startsWith("Data processed")
+                                            || l.startsWith("Data remaining")
+                                            || l.startsWith("Memory bandwidth")
+                                            || l.startsWith("Dirty rate")
+                                            || l.startsWith("Iteration"))
+                                    .map(l -> l.replaceAll("\\s+", " "))
+                                    .collect(Collectors.joining(", "));
                     progress.add(line);
                     System.out.println("migration " + line);
                 }
             }
             Command.Result migrate = running.get();
             long millis = (System.nanoTime() - start) / 1_000_000;
-            assertEquals(0, migrate.exitCode(), "virsh migrate failed: " + migrate.stderr()
-                    + "\n--- progress ---\n" + String.join("\n", progress)
-                    + "\n--- A's QEMU log ---\n" + a.qemuLog(domain) + "\n--- B's QEMU log ---\n" + b.qemuLog(domain)
-                    + "\n--- B's libvirtd ---\n" + b.libvirtdLog());
+            assertEquals(
+                    0,
+                    migrate.exitCode(),
+                    "virsh migrate failed: " + migrate.stderr()
+                            + "\n--- progress ---\n" + String.join("\n", progress)
+                            + "\n--- A's QEMU log ---\n" + a.qemuLog(domain) + "\n--- B's QEMU log ---\n"
+                            + b.qemuLog(domain)
+                            + "\n--- B's libvirtd ---\n" + b.libvirtdLog());
             long wire = bed.network().bytesAtoB() - wireBefore;
 
             assertEquals(Optional.of("running"), b.domainState(domain));
             String hookCall = "hooks/qemu.d/50-dwcp " + domain + " migrate begin -";
-            assertTrue(b.commandsRun().stream().anyMatch(line -> line.contains(hookCall)),
+            assertTrue(
+                    b.commandsRun().stream().anyMatch(line -> line.contains(hookCall)),
                     "B's libvirtd did not run the hook (" + hookCall + "): " + b.commandsRun());
-            assertTrue(a.commandsRun().stream().noneMatch(line -> line.contains(hookCall)),
+            assertTrue(
+                    a.commandsRun().stream().noneMatch(line -> line.contains(hookCall)),
                     "the source ran the destination's hook: " + a.commandsRun());
             assertFalse(a.runningDomains().contains(domain), "the domain still runs on A: " + a.runningDomains());
             assertTrue(source.hasEnded() || awaitEnded(source), "A's QEMU (the console's server) did not end");
@@ -155,8 +177,9 @@ class LibvirtMigrationIT {
             try (GuestConsole destination = attach("b:" + domain, b.outside(console))) {
                 Verdict after = destination.requestVerdict(Duration.ofMinutes(2));
                 assertTrue(after.intact(), "guest at B after the migration: " + after.detail());
-                assertTrue(after.writes() > before.writes(), "the workload did not go on writing at B: "
-                        + before.writes() + " then " + after.writes());
+                assertTrue(
+                        after.writes() > before.writes(),
+                        "the workload did not go on writing at B: " + before.writes() + " then " + after.writes());
             }
             System.out.printf("libvirt p2p migration %s: %d ms, %d bytes A->B%n", domain, millis, wire);
         } finally {

@@ -19,11 +19,23 @@ public final class LibvirtOwnerMain {
         LibvirtHost host = LibvirtHost.start(network.hostA(), "crash");
         GuestImage image = GuestImage.build();
         String domain = LibvirtHost.domainName("crash");
-        host.createPaused(new LibvirtDomainXml(domain, QemuBinary.QEMU_7_2, Accelerator.TCG, 64, image.kernel(),
-                image.initrd(), "console=ttyS0", LibvirtHost.consoleSocketInside(domain)));
-        String qemuPid = java.nio.file.Files.readString(host.outside("/run/libvirt/qemu/" + domain + ".pid")).strip();
-        String libvirtdPid = java.nio.file.Files.readString(host.stateDirectory().resolve("libvirtd.pid")).strip();
-        String virtlogdPid = java.nio.file.Files.readString(host.stateDirectory().resolve("virtlogd.pid")).strip();
+        host.createPaused(new LibvirtDomainXml(
+                domain,
+                QemuBinary.QEMU_7_2,
+                Accelerator.TCG,
+                64,
+                image.kernel(),
+                image.initrd(),
+                "console=ttyS0",
+                LibvirtHost.consoleSocketInside(domain)));
+        String qemuPid = java.nio.file.Files.readString(host.outside("/run/libvirt/qemu/" + domain + ".pid"))
+                .strip();
+        String libvirtdPid = java.nio.file.Files.readString(
+                        host.stateDirectory().resolve("libvirtd.pid"))
+                .strip();
+        String virtlogdPid = java.nio.file.Files.readString(
+                        host.stateDirectory().resolve("virtlogd.pid"))
+                .strip();
         System.out.println("UP " + host.stateDirectory() + " " + libvirtdPid + " " + virtlogdPid + " " + qemuPid + " "
                 + network.hostA().netns());
         System.out.flush();

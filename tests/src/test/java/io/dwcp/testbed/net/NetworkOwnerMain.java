@@ -1,7 +1,6 @@
 package io.dwcp.testbed.net;
 
 import io.dwcp.testbed.wan.LinkProfile;
-
 import java.time.Duration;
 
 /**
@@ -13,7 +12,8 @@ public final class NetworkOwnerMain {
     private NetworkOwnerMain() {}
 
     public static void main(String[] args) throws InterruptedException {
-        TwoHostNetwork network = TwoHostNetwork.create("crash", LinkProfile.delay(Duration.ofMillis(5)), LinkProfile.delay(Duration.ofMillis(5)));
+        TwoHostNetwork network = TwoHostNetwork.create(
+                "crash", LinkProfile.delay(Duration.ofMillis(5)), LinkProfile.delay(Duration.ofMillis(5)));
         System.out.println("UP " + network.emulatorPid().orElseThrow() + " " + String.join(" ", network.namespaces()));
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);

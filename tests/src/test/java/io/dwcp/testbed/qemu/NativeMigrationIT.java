@@ -1,22 +1,21 @@
 package io.dwcp.testbed.qemu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.dwcp.testbed.guest.GuestImage;
 import io.dwcp.testbed.guest.WorkloadSpec;
 import io.dwcp.testbed.net.TwoHostNetwork;
 import io.dwcp.testbed.sys.TrackedProcess;
 import io.dwcp.testbed.wan.LinkProfile;
+import java.time.Duration;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-
-import java.time.Duration;
-import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real guest migrated with QEMU's own modes across an emulated WAN link, on both QEMU versions,
@@ -73,16 +72,21 @@ class NativeMigrationIT {
             long pageBytes = result.pagesNormal() * 4096;
             if (mode == NativeMode.MULTIFD_ZSTD) {
                 // QEMU counts pages before compression: on the wire, zstd must have shrunk them.
-                assertTrue(result.wireBytes() < pageBytes,
-                        "zstd did not shrink the stream: wire " + result.wireBytes() + " >= " + pageBytes + " bytes of pages");
+                assertTrue(
+                        result.wireBytes() < pageBytes,
+                        "zstd did not shrink the stream: wire " + result.wireBytes() + " >= " + pageBytes
+                                + " bytes of pages");
             } else {
                 // Every page QEMU says it sent in full crossed the network: the harness's count must cover it.
-                assertTrue(result.wireBytes() >= pageBytes,
+                assertTrue(
+                        result.wireBytes() >= pageBytes,
                         "wire bytes " + result.wireBytes() + " < " + result.pagesNormal() + " pages");
             }
-            assertTrue(result.pagesNormal() > (WORKLOAD.memoryMiB() << 8) / 2,
+            assertTrue(
+                    result.pagesNormal() > (WORKLOAD.memoryMiB() << 8) / 2,
                     "too few pages sent for a " + WORKLOAD.memoryMiB() + " MiB workload: " + result.pagesNormal());
-            assertTrue(result.totalMs() > 0 && result.downtimeMs() >= 0 && result.downtimeMs() <= result.totalMs(),
+            assertTrue(
+                    result.totalMs() > 0 && result.downtimeMs() >= 0 && result.downtimeMs() <= result.totalMs(),
                     "times: total " + result.totalMs() + " ms, downtime " + result.downtimeMs() + " ms");
         }
     }
@@ -119,6 +123,7 @@ class NativeMigrationIT {
     }
 
     private static GuestPair startPair(QemuBinary qemu) {
-        return GuestPair.start(network, image, qemu, WORKLOAD, GUEST_RAM_MIB, TrackedProcess.STATE_DIR.resolve("vms-it"));
+        return GuestPair.start(
+                network, image, qemu, WORKLOAD, GUEST_RAM_MIB, TrackedProcess.STATE_DIR.resolve("vms-it"));
     }
 }

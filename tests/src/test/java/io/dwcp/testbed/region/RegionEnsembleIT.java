@@ -1,16 +1,22 @@
 package io.dwcp.testbed.region;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.cli.ControlClient;
 import io.dwcp.region.CuratorClients;
 import io.dwcp.region.LeaderTerm;
 import io.dwcp.region.NotLeaderException;
+import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.region.RegionLeader;
 import io.dwcp.region.RegionMetadata;
 import io.dwcp.region.RegionPaths;
 import io.dwcp.region.RegionStats;
-import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.testbed.dwcp.Dwcpd;
 import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.net.TwoHostNetwork;
@@ -20,12 +26,6 @@ import io.dwcp.testbed.sys.TrackedProcess;
 import io.dwcp.testbed.wan.LinkProfile;
 import io.dwcp.testbed.zookeeper.ZooKeeperEnsemble;
 import io.dwcp.testbed.zookeeper.ZooKeeperEnsemble.Member;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.zookeeper.data.Stat;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -52,13 +52,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The region's control plane for real: a three-server ZooKeeper ensemble (ZooKeeper's own
@@ -91,13 +89,17 @@ class RegionEnsembleIT {
     private static final String REGION = "it";
     /** The daemons' region.session-timeout (the default) and the servers' tickTime. */
     private static final Duration SESSION = Duration.ofSeconds(3);
+
     private static final Duration TICK = Duration.ofSeconds(1);
     /** What a failover may take beyond session + tick: the latch's watch, the term CAS, a ZooKeeper re-election. */
     private static final Duration MARGIN = Duration.ofSeconds(3);
+
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final Path DIR = TrackedProcess.STATE_DIR.resolve("region-ensemble-" + ProcessHandle.current().pid());
+    private static final Path DIR = TrackedProcess.STATE_DIR.resolve(
+            "region-ensemble-" + ProcessHandle.current().pid());
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern TERM_TAKEN = Pattern.compile("\\[region=" + REGION + " host=(\\S+)] leader, term (\\d+)");
+    private static final Pattern TERM_TAKEN =
+            Pattern.compile("\\[region=" + REGION + " host=(\\S+)] leader, term (\\d+)");
     private static final RegionPaths PATHS = new RegionPaths("/dwcp", REGION);
 
     /** One look at a daemon's /v1/regions. */
@@ -109,6 +111,7 @@ class RegionEnsembleIT {
     private final StringBuilder earlierLogs = new StringBuilder();
     /** term -> hosts seen acting as leader in it (by the poller). */
     private final Map<Long, Set<String>> leadersByTerm = new ConcurrentHashMap<>();
+
     private TwoHostNetwork network;
     private boolean cut;
     private ZooKeeperEnsemble ensemble;
@@ -154,22 +157,26 @@ class RegionEnsembleIT {
         String first = random.nextBoolean() ? "alpha" : "beta";
         int records = 5 + random.nextInt(11);
         long cutMillis = SESSION.toMillis() + 2000 + random.nextInt(3001);
-        System.out.println("SCHEDULE seed " + SEED + " (replay: -Ddwcp.test.seed=" + SEED + "): " + first + " starts first and is killed; "
-                + records + " records before the cut; link cut for " + cutMillis + " ms");
+        System.out.println("SCHEDULE seed " + SEED + " (replay: -Ddwcp.test.seed=" + SEED + "): " + first
+                + " starts first and is killed; " + records + " records before the cut; link cut for " + cutMillis
+                + " ms");
         try {
             run(first, records, cutMillis);
         } catch (Throwable t) {
             System.out.println("FAILED with seed " + SEED + "; logs follow");
             daemons.values().forEach(daemon -> System.out.println("---- " + daemon + "\n" + tail(daemon.log())));
             if (ensemble != null) {
-                ensemble.members().forEach(member -> System.out.println("---- ZooKeeper " + member.id() + "\n" + tail(ensemble.log(member))));
+                ensemble.members()
+                        .forEach(member -> System.out.println(
+                                "---- ZooKeeper " + member.id() + "\n" + tail(ensemble.log(member))));
             }
             throw t;
         }
     }
 
     private void run(String first, int records, long cutMillis) throws Exception {
-        network = TwoHostNetwork.create("regionens", LinkProfile.delay(Duration.ofMillis(5)), LinkProfile.delay(Duration.ofMillis(5)));
+        network = TwoHostNetwork.create(
+                "regionens", LinkProfile.delay(Duration.ofMillis(5)), LinkProfile.delay(Duration.ofMillis(5)));
         opened.push(network);
         opened.push(() -> {
             if (cut) {
@@ -178,16 +185,20 @@ class RegionEnsembleIT {
         });
         Host a = network.hostA();
         Host b = network.hostB();
-        ensemble = ZooKeeperEnsemble.start(List.of(
-                new Member(1, a, 2181, 2888, 3888),
-                new Member(2, a, 2182, 2889, 3889),
-                new Member(3, b, 2181, 2888, 3888)), DIR.resolve("zookeeper"));
+        ensemble = ZooKeeperEnsemble.start(
+                List.of(
+                        new Member(1, a, 2181, 2888, 3888),
+                        new Member(2, a, 2182, 2889, 3889),
+                        new Member(3, b, 2181, 2888, 3888)),
+                DIR.resolve("zookeeper"));
         opened.push(ensemble);
         ca = Dwcpd.createCa(DIR.resolve("ca"));
         ensemble.awaitQuorum(Duration.ofSeconds(60));
-        alphaClient = new ControlClient(DIR.resolve("alpha").resolve("run").resolve("control.sock"), Duration.ofSeconds(2));
+        alphaClient =
+                new ControlClient(DIR.resolve("alpha").resolve("run").resolve("control.sock"), Duration.ofSeconds(2));
         opened.push(alphaClient);
-        betaClient = new ControlClient(DIR.resolve("beta").resolve("run").resolve("control.sock"), Duration.ofSeconds(2));
+        betaClient =
+                new ControlClient(DIR.resolve("beta").resolve("run").resolve("control.sock"), Duration.ofSeconds(2));
         opened.push(betaClient);
         ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor();
         opened.push(() -> {
@@ -208,11 +219,15 @@ class RegionEnsembleIT {
         // (b) the leader's dwcpd killed: the other takes a higher term within session + tick + margin
         long killedAt = System.nanoTime();
         kill(first);
-        View successor = await(second + " leads a term after 1", () -> view(second).filter(view -> view.leads() && view.term() > 1));
+        View successor = await(
+                second + " leads a term after 1", () -> view(second).filter(view -> view.leads() && view.term() > 1));
         long failoverMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
-        System.out.println("FAILOVER leader's dwcpd killed (pid): " + second + " leads term " + successor.term() + " after " + failoverMillis
-                + " ms (session " + SESSION.toMillis() + " ms, tick " + TICK.toMillis() + " ms)");
-        assertTrue(failoverMillis <= SESSION.plus(TICK).plus(MARGIN).toMillis(), "failover took " + failoverMillis + " ms");
+        System.out.println("FAILOVER leader's dwcpd killed (pid): " + second + " leads term " + successor.term()
+                + " after " + failoverMillis + " ms (session " + SESSION.toMillis() + " ms, tick " + TICK.toMillis()
+                + " ms)");
+        assertTrue(
+                failoverMillis <= SESSION.plus(TICK).plus(MARGIN).toMillis(),
+                "failover took " + failoverMillis + " ms");
         start(first);
         View afterRestart = awaitOneLeader(second);
         assertEquals(successor.term(), afterRestart.term(), "a restarted follower does not move the term");
@@ -221,7 +236,8 @@ class RegionEnsembleIT {
         if (second.equals("alpha")) {
             long stoppedAt = System.nanoTime();
             stop("alpha");
-            View handedOver = await("beta leads after alpha stops", () -> view("beta").filter(View::leads));
+            View handedOver =
+                    await("beta leads after alpha stops", () -> view("beta").filter(View::leads));
             System.out.println("HANDOVER alpha stopped cleanly: beta leads term " + handedOver.term() + " after "
                     + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt) + " ms");
             start("alpha");
@@ -242,17 +258,25 @@ class RegionEnsembleIT {
             written.add(path);
         }
         probeA.call(() -> {
-            probeA.metadata.recordLink(new LinkRecord("alpha", "beta", connectRttMicros(b.address()), 0, 0, System.currentTimeMillis()));
+            probeA.metadata.recordLink(
+                    new LinkRecord("alpha", "beta", connectRttMicros(b.address()), 0, 0, System.currentTimeMillis()));
             return null;
         });
         probeB.call(() -> {
-            probeB.metadata.recordLink(new LinkRecord("beta", "alpha", connectRttMicros(a.address()), 0, 0, System.currentTimeMillis()));
+            probeB.metadata.recordLink(
+                    new LinkRecord("beta", "alpha", connectRttMicros(a.address()), 0, 0, System.currentTimeMillis()));
             return null;
         });
 
         StringBuilder roles = new StringBuilder();
-        ensemble.members().forEach(member -> roles.append(" server ").append(member.id()).append(" (host ").append(member.host().name())
-                .append("): ").append(ensemble.mode(member).orElse("not serving")).append(';'));
+        ensemble.members()
+                .forEach(member -> roles.append(" server ")
+                        .append(member.id())
+                        .append(" (host ")
+                        .append(member.host().name())
+                        .append("): ")
+                        .append(ensemble.mode(member).orElse("not serving"))
+                        .append(';'));
         System.out.println("ENSEMBLE before the cut:" + roles);
         long cutAt = System.nanoTime();
         long cutAtMillis = System.currentTimeMillis();
@@ -260,14 +284,21 @@ class RegionEnsembleIT {
         cut = true;
         await("beta stops acting as leader", () -> view("beta").filter(view -> !view.leads()));
         long betaStoppedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cutAt);
-        View alphaLeads = await("alpha leads a term after " + betaTerm.epoch(),
+        View alphaLeads = await(
+                "alpha leads a term after " + betaTerm.epoch(),
                 () -> view("alpha").filter(view -> view.leads() && view.term() > betaTerm.epoch()));
         long alphaActsMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cutAt);
-        System.out.println("FAILOVER link cut: beta (minority side) stopped acting after " + betaStoppedMillis + " ms, alpha leads term "
-                + alphaLeads.term() + " after " + alphaActsMillis + " ms");
+        System.out.println("FAILOVER link cut: beta (minority side) stopped acting after " + betaStoppedMillis
+                + " ms, alpha leads term " + alphaLeads.term() + " after " + alphaActsMillis + " ms");
         assertTrue(betaStoppedMillis < alphaActsMillis, "the deposed leader stops before its successor acts");
-        assertTrue(alphaActsMillis <= SESSION.plus(TICK).plus(MARGIN).plus(Duration.ofSeconds(2)).toMillis(),
-                "failover after the cut took " + alphaActsMillis + " ms (session + tick + margin + a ZooKeeper re-election)");
+        assertTrue(
+                alphaActsMillis
+                        <= SESSION.plus(TICK)
+                                .plus(MARGIN)
+                                .plus(Duration.ofSeconds(2))
+                                .toMillis(),
+                "failover after the cut took " + alphaActsMillis
+                        + " ms (session + tick + margin + a ZooKeeper re-election)");
         String lateWrite = PATHS.leaderOwned() + "/records/late";
         String duringCut = probeB.write(betaTerm, lateWrite);
         assertNotEquals("accepted", duringCut, "a write from the minority side during the cut");
@@ -288,10 +319,14 @@ class RegionEnsembleIT {
 
         // heal: one leader again, beta follows; the deposed term's write is refused; nothing lost
         View healed = awaitOneLeader("alpha");
-        System.out.println("HEAL after a cut of " + TimeUnit.NANOSECONDS.toMillis(healedAt - cutAt) + " ms (the schedule's "
-                + cutMillis + " ms, or longer while the minority's write gave up): one leader (alpha, term " + healed.term()
+        System.out.println("HEAL after a cut of " + TimeUnit.NANOSECONDS.toMillis(healedAt - cutAt)
+                + " ms (the schedule's "
+                + cutMillis + " ms, or longer while the minority's write gave up): one leader (alpha, term "
+                + healed.term()
                 + ") on both daemons after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healedAt) + " ms");
-        String refused = awaitOutcome("the deposed term's write refused after the heal", () -> probeB.write(betaTerm, lateWrite),
+        String refused = awaitOutcome(
+                "the deposed term's write refused after the heal",
+                () -> probeB.write(betaTerm, lateWrite),
                 outcome -> outcome.startsWith("refused"));
         assertTrue(refused.contains("term " + betaTerm.epoch() + " of beta is over"), refused);
         List<String> all = new ArrayList<>(written);
@@ -300,51 +335,94 @@ class RegionEnsembleIT {
         assertEquals(Set.of(), probeB.existing(List.of(lateWrite)), "the refused writes left nothing");
 
         // (d) beta's session expired in the cut: counted, registered again, following, and able to lead
-        double lost = daemons.get("beta").metric("dwcp_region_sessions_lost_total", "").orElse(0);
-        assertTrue(lost >= 1, "beta counted no lost session (cut " + cutMillis + " ms, session " + SESSION.toMillis() + " ms)");
-        Stat registered = await("beta's host record created again after its session expired", () -> probeA.stat(PATHS.host("beta"))
-                .filter(stat -> stat.getCtime() > cutAtMillis));
+        double lost = daemons.get("beta")
+                .metric("dwcp_region_sessions_lost_total", "")
+                .orElse(0);
+        assertTrue(
+                lost >= 1,
+                "beta counted no lost session (cut " + cutMillis + " ms, session " + SESSION.toMillis() + " ms)");
+        Stat registered = await(
+                "beta's host record created again after its session expired",
+                () -> probeA.stat(PATHS.host("beta")).filter(stat -> stat.getCtime() > cutAtMillis));
         System.out.println("EXPIRY beta's session (cut " + cutMillis + " ms): host record created again "
-                + (registered.getCtime() - cutAtMillis) + " ms after the cut began (" + (registered.getCtime() - healedAtMillis)
+                + (registered.getCtime() - cutAtMillis) + " ms after the cut began ("
+                + (registered.getCtime() - healedAtMillis)
                 + " ms after the heal), sessions lost " + (long) lost);
-        await("both hosts and both links, seen by beta after the heal", () -> view("beta")
-                .filter(view -> view.hosts().equals(List.of("alpha", "beta")) && view.links() == 2 && view.leader().equals("alpha")));
-        await("both hosts seen by alpha", () -> view("alpha").filter(view -> view.hosts().equals(List.of("alpha", "beta"))));
-        Command.Result status = Command.run(Command.DEFAULT_TIMEOUT,
-                Dwcpd.cliCommand(List.of("status", "--control-socket", daemons.get("beta").controlSocket().toString())));
+        await(
+                "both hosts and both links, seen by beta after the heal",
+                () -> view("beta")
+                        .filter(view -> view.hosts().equals(List.of("alpha", "beta"))
+                                && view.links() == 2
+                                && view.leader().equals("alpha")));
+        await(
+                "both hosts seen by alpha",
+                () -> view("alpha").filter(view -> view.hosts().equals(List.of("alpha", "beta"))));
+        Command.Result status = Command.run(
+                Command.DEFAULT_TIMEOUT,
+                Dwcpd.cliCommand(List.of(
+                        "status",
+                        "--control-socket",
+                        daemons.get("beta").controlSocket().toString())));
         System.out.println("DWCP STATUS on beta:\n" + status.stdout());
-        assertTrue(status.stdout().startsWith("Region it, host beta\nLeader:  alpha, term " + healed.term() + " (read "), status.stdout());
+        assertTrue(
+                status.stdout().startsWith("Region it, host beta\nLeader:  alpha, term " + healed.term() + " (read "),
+                status.stdout());
         assertTrue(status.stdout().contains("Hosts (2, read "), status.stdout());
-        assertTrue(Pattern.compile("\n  alpha \\*  10\\.231\\.1\\.2:7470 .*sha256:[0-9a-f]{64}\n").matcher(status.stdout()).find(), status.stdout());
-        assertTrue(Pattern.compile("\n  alpha  beta +[0-9.]+ ms ").matcher(status.stdout()).find(), status.stdout());
+        assertTrue(
+                Pattern.compile("\n  alpha \\*  10\\.231\\.1\\.2:7470 .*sha256:[0-9a-f]{64}\n")
+                        .matcher(status.stdout())
+                        .find(),
+                status.stdout());
+        assertTrue(
+                Pattern.compile("\n  alpha  beta +[0-9.]+ ms ")
+                        .matcher(status.stdout())
+                        .find(),
+                status.stdout());
         // one migration per VM across the region: beta is refused while alpha's announcement holds vm1's lock
-        ControlClient.Reply held = alphaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "beta"));
+        ControlClient.Reply held =
+                alphaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "beta"));
         assertEquals(201, held.status(), held.body());
         String heldId = JSON.readTree(held.body()).path("id").asText();
-        ControlClient.Reply refusedLock = betaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "alpha"));
+        ControlClient.Reply refusedLock =
+                betaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "alpha"));
         assertEquals(409, refusedLock.status(), refusedLock.body());
-        assertTrue(refusedLock.body().startsWith("VM 'vm1' is already being migrated by host alpha (migration " + heldId + ", since "), refusedLock.body());
+        assertTrue(
+                refusedLock
+                        .body()
+                        .startsWith(
+                                "VM 'vm1' is already being migrated by host alpha (migration " + heldId + ", since "),
+                refusedLock.body());
         assertEquals(204, alphaClient.delete("/v1/migrations/" + heldId).status());
-        ControlClient.Reply betaTakes = betaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "alpha"));
+        ControlClient.Reply betaTakes =
+                betaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm1", "peer", "alpha"));
         assertEquals(201, betaTakes.status(), "alpha let go of vm1: " + betaTakes.body());
         // alpha's lock of vm2 goes with alpha (its session closes when it stops)
-        assertEquals(201, alphaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm2", "peer", "beta")).status());
+        assertEquals(
+                201,
+                alphaClient
+                        .postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm2", "peer", "beta"))
+                        .status());
         long lastTerm = healed.term();
         long stoppedAt = System.nanoTime();
         stop("alpha");
-        View betaAgain = await("beta leads again after alpha leaves", () -> view("beta").filter(view -> view.leads() && view.term() > lastTerm));
+        View betaAgain = await(
+                "beta leads again after alpha leaves",
+                () -> view("beta").filter(view -> view.leads() && view.term() > lastTerm));
         System.out.println("HANDOVER after the expiry: beta leads term " + betaAgain.term() + " "
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt) + " ms after alpha stopped");
-        ControlClient.Reply afterAlpha = betaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm2", "peer", "alpha"));
+        ControlClient.Reply afterAlpha =
+                betaClient.postForm("/v1/migrations", Map.of("protocol", "1", "domain", "vm2", "peer", "alpha"));
         assertEquals(201, afterAlpha.status(), "vm2's lock went with alpha: " + afterAlpha.body());
 
         // never two leaders acting in one term: what the poller saw, and what the daemons logged
         Map<Long, Set<String>> logged = new TreeMap<>();
         Matcher taken = TERM_TAKEN.matcher(earlierLogs + daemons.get("beta").log());
         while (taken.find()) {
-            logged.computeIfAbsent(Long.parseLong(taken.group(2)), term -> new TreeSet<>()).add(taken.group(1));
+            logged.computeIfAbsent(Long.parseLong(taken.group(2)), term -> new TreeSet<>())
+                    .add(taken.group(1));
         }
-        System.out.println("TERMS taken (logs): " + logged + "; seen leading (control sockets): " + new TreeMap<>(leadersByTerm));
+        System.out.println(
+                "TERMS taken (logs): " + logged + "; seen leading (control sockets): " + new TreeMap<>(leadersByTerm));
         logged.forEach((term, hosts) -> assertEquals(1, hosts.size(), "term " + term + " taken by " + hosts));
         leadersByTerm.forEach((term, hosts) -> assertEquals(1, hosts.size(), "term " + term + " acted in by " + hosts));
         for (long term = 1; term <= betaAgain.term(); term++) {
@@ -387,7 +465,11 @@ class RegionEnsembleIT {
     /** On the poller's thread: who acts as leader in which term. */
     private void poll() {
         for (String name : List.of("alpha", "beta")) {
-            view(name).filter(View::leads).ifPresent(view -> leadersByTerm.computeIfAbsent(view.term(), term -> ConcurrentHashMap.newKeySet()).add(name));
+            view(name)
+                    .filter(View::leads)
+                    .ifPresent(view -> leadersByTerm
+                            .computeIfAbsent(view.term(), term -> ConcurrentHashMap.newKeySet())
+                            .add(name));
         }
     }
 
@@ -403,8 +485,13 @@ class RegionEnsembleIT {
             List<String> hosts = new ArrayList<>();
             region.path("hosts").forEach(host -> hosts.add(host.path("name").asText()));
             Collections.sort(hosts);
-            return Optional.of(new View(region.path("host").asText(), region.path("thisHostLeads").asBoolean(), region.path("term").asLong(),
-                    region.path("leader").asText(), hosts, region.path("links").size()));
+            return Optional.of(new View(
+                    region.path("host").asText(),
+                    region.path("thisHostLeads").asBoolean(),
+                    region.path("term").asLong(),
+                    region.path("leader").asText(),
+                    hosts,
+                    region.path("links").size()));
         } catch (ControlClient.UnavailableException | IOException e) {
             return Optional.empty();
         } catch (InterruptedException e) {
@@ -418,12 +505,16 @@ class RegionEnsembleIT {
         return await("exactly one leader, " + leader + ", named by both daemons", () -> {
             Optional<View> alpha = view("alpha");
             Optional<View> beta = view("beta");
-            if (alpha.isEmpty() || beta.isEmpty() || alpha.get().leads() == beta.get().leads()) {
+            if (alpha.isEmpty()
+                    || beta.isEmpty()
+                    || alpha.get().leads() == beta.get().leads()) {
                 return Optional.empty();
             }
             View leading = alpha.get().leads() ? alpha.get() : beta.get();
             View following = alpha.get().leads() ? beta.get() : alpha.get();
-            boolean agreed = leading.host().equals(leader) && leading.leader().equals(leader) && following.leader().equals(leader)
+            boolean agreed = leading.host().equals(leader)
+                    && leading.leader().equals(leader)
+                    && following.leader().equals(leader)
                     && following.term() == leading.term();
             return agreed ? Optional.of(leading) : Optional.empty();
         });
@@ -442,7 +533,8 @@ class RegionEnsembleIT {
                 return value.get();
             }
             if (System.nanoTime() > deadline) {
-                fail("not within " + WAIT.toSeconds() + " s: " + what + " (alpha: " + view("alpha").orElse(null) + ", beta: " + view("beta").orElse(null) + ")");
+                fail("not within " + WAIT.toSeconds() + " s: " + what + " (alpha: "
+                        + view("alpha").orElse(null) + ", beta: " + view("beta").orElse(null) + ")");
             }
             Thread.sleep(20);
         }
@@ -502,8 +594,10 @@ class RegionEnsembleIT {
                 }
                 return started;
             });
-            this.fence = new RegionLeader(client, PATHS, "probe-" + host.name(), new RegionStats(), System::currentTimeMillis);
-            this.metadata = new RegionMetadata(client, PATHS, Duration.ofSeconds(2), new RegionStats(), System::currentTimeMillis);
+            this.fence = new RegionLeader(
+                    client, PATHS, "probe-" + host.name(), new RegionStats(), System::currentTimeMillis);
+            this.metadata = new RegionMetadata(
+                    client, PATHS, Duration.ofSeconds(2), new RegionStats(), System::currentTimeMillis);
         }
 
         <T> T call(Callable<T> task) {

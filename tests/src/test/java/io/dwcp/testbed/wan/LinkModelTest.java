@@ -1,16 +1,15 @@
 package io.dwcp.testbed.wan;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LinkModelTest {
     private static final long MS = 1_000_000L;
@@ -35,7 +34,8 @@ class LinkModelTest {
 
     @Test
     void dropTailQueue() {
-        LinkModel model = new LinkModel(LinkProfile.delay(Duration.ZERO).withRate(12_000_000).withQueueBytes(3000), 0);
+        LinkModel model = new LinkModel(
+                LinkProfile.delay(Duration.ZERO).withRate(12_000_000).withQueueBytes(3000), 0);
         assertEquals(1 * MS, model.arrive(0, 1500));
         assertEquals(2 * MS, model.arrive(0, 1500));
         assertEquals(LinkModel.DROPPED_BY_QUEUE, model.arrive(0, 1500));
@@ -47,7 +47,8 @@ class LinkModelTest {
 
     @Test
     void queueLimitInTimeIsConvertedAtTheRate() {
-        LinkProfile profile = LinkProfile.delay(Duration.ZERO).withRate(1_000_000_000).withQueueTime(Duration.ofMillis(70));
+        LinkProfile profile =
+                LinkProfile.delay(Duration.ZERO).withRate(1_000_000_000).withQueueTime(Duration.ofMillis(70));
         assertEquals(8_750_000, profile.effectiveQueueLimitBytes());
     }
 
@@ -57,8 +58,10 @@ class LinkModelTest {
         int n = 200_000;
         long seed = 42;
         System.out.println("lossIsBernoulliAndSeeded seed=" + seed);
-        LinkModel first = new LinkModel(LinkProfile.delay(Duration.ofMillis(1)).withLoss(p).withSeed(seed), 0);
-        LinkModel second = new LinkModel(LinkProfile.delay(Duration.ofMillis(1)).withLoss(p).withSeed(seed), 0);
+        LinkModel first = new LinkModel(
+                LinkProfile.delay(Duration.ofMillis(1)).withLoss(p).withSeed(seed), 0);
+        LinkModel second = new LinkModel(
+                LinkProfile.delay(Duration.ofMillis(1)).withLoss(p).withSeed(seed), 0);
         int lost = 0;
         for (int i = 0; i < n; i++) {
             long a = first.arrive(i * 1000L, 100);
@@ -75,7 +78,11 @@ class LinkModelTest {
     void jitterNeverReordersAndStaysWithinItsRange() {
         long seed = 7;
         System.out.println("jitterNeverReordersAndStaysWithinItsRange seed=" + seed);
-        LinkModel model = new LinkModel(LinkProfile.delay(Duration.ofMillis(150)).withJitter(Duration.ofMillis(5)).withSeed(seed), 0);
+        LinkModel model = new LinkModel(
+                LinkProfile.delay(Duration.ofMillis(150))
+                        .withJitter(Duration.ofMillis(5))
+                        .withSeed(seed),
+                0);
         long previous = Long.MIN_VALUE;
         double sum = 0;
         int n = 20_000;
@@ -101,7 +108,8 @@ class LinkModelTest {
         // 4 opportunities in a 4 ms period: a mean of 12 Mbit/s
         Path trace = Files.writeString(dir.resolve("t.down"), "1\n1\n2\n4\n");
         assertEquals(12_000_000, RateTrace.load(trace).meanBitsPerSecond(), 1e-6);
-        LinkModel model = new LinkModel(LinkProfile.delay(Duration.ZERO).withRate(12_000_000).withRateTrace(trace), 0);
+        LinkModel model = new LinkModel(
+                LinkProfile.delay(Duration.ZERO).withRate(12_000_000).withRateTrace(trace), 0);
         long[] expected = {1, 1, 2, 4, 5, 5, 6, 8};
         for (long millis : expected) {
             assertEquals(millis * MS, model.arrive(0, 1500));
@@ -118,7 +126,8 @@ class LinkModelTest {
     void traceScaledToTargetMean(@TempDir Path dir) throws IOException {
         Path trace = Files.writeString(dir.resolve("t.down"), "1\n1\n2\n4\n");
         // twice the trace's mean: 3000 bytes an opportunity
-        LinkModel model = new LinkModel(LinkProfile.delay(Duration.ofMillis(10)).withRate(24_000_000).withRateTrace(trace), 0);
+        LinkModel model = new LinkModel(
+                LinkProfile.delay(Duration.ofMillis(10)).withRate(24_000_000).withRateTrace(trace), 0);
         long[] expected = {11, 11, 11, 11, 12, 12, 14, 14, 15};
         for (long millis : expected) {
             assertEquals(millis * MS, model.arrive(0, 1500));
@@ -127,11 +136,16 @@ class LinkModelTest {
 
     @Test
     void specRoundTrip() {
-        LinkProfile profile = LinkProfile.delay(Duration.ofMillis(150)).withJitter(Duration.ofMillis(5))
-                .withLoss(0.001).withRate(200_000_000).withQueueTime(Duration.ofMillis(100))
-                .withRateTrace(Path.of("/x/y.down")).withSeed(9);
+        LinkProfile profile = LinkProfile.delay(Duration.ofMillis(150))
+                .withJitter(Duration.ofMillis(5))
+                .withLoss(0.001)
+                .withRate(200_000_000)
+                .withQueueTime(Duration.ofMillis(100))
+                .withRateTrace(Path.of("/x/y.down"))
+                .withSeed(9);
         assertEquals(profile, LinkProfile.parse(profile.toSpec()));
-        assertEquals(LinkProfile.direct(), LinkProfile.parse(LinkProfile.direct().toSpec()));
+        assertEquals(
+                LinkProfile.direct(), LinkProfile.parse(LinkProfile.direct().toSpec()));
         assertTrue(LinkProfile.direct().isDirect());
     }
 
@@ -151,14 +165,20 @@ class LinkModelTest {
         // S4 needs nothing beside the project: both traces ship in the test bed's resources
         LinkProfile aToB = Scenario.S4_VARYING.aToB();
         LinkProfile bToA = Scenario.S4_VARYING.bToA();
-        assertTrue(aToB.rateTrace().toString().endsWith("TMobile-LTE-short.down"), aToB.rateTrace().toString());
-        assertTrue(bToA.rateTrace().toString().endsWith("TMobile-LTE-short.up"), bToA.rateTrace().toString());
+        assertTrue(
+                aToB.rateTrace().toString().endsWith("TMobile-LTE-short.down"),
+                aToB.rateTrace().toString());
+        assertTrue(
+                bToA.rateTrace().toString().endsWith("TMobile-LTE-short.up"),
+                bToA.rateTrace().toString());
         RateTrace down = RateTrace.load(aToB.rateTrace());
         RateTrace up = RateTrace.load(bToA.rateTrace());
         // the recording: about 140 s per direction, a mean of a few Mbit/s before scaling
         assertEquals(139_986, down.periodMillis());
         assertTrue(up.periodMillis() > 130_000 && up.periodMillis() < 150_000, "up period " + up.periodMillis());
-        assertTrue(down.meanBitsPerSecond() > 1e6 && down.meanBitsPerSecond() < 20e6, "down mean " + down.meanBitsPerSecond());
+        assertTrue(
+                down.meanBitsPerSecond() > 1e6 && down.meanBitsPerSecond() < 20e6,
+                "down mean " + down.meanBitsPerSecond());
         // the emulator scales it to the scenario's mean
         LinkModel model = new LinkModel(aToB, 0);
         assertTrue(model.arrive(0, 1500) >= aToB.delay().toNanos());

@@ -1,19 +1,18 @@
 package io.dwcp.testbed.wan;
 
-import io.dwcp.testbed.net.TcpBulkTransfer;
-import io.dwcp.testbed.net.TwoHostNetwork;
-import io.dwcp.testbed.net.UdpProbe;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.Locale;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.dwcp.testbed.net.TcpBulkTransfer;
+import io.dwcp.testbed.net.TwoHostNetwork;
+import io.dwcp.testbed.net.UdpProbe;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Does the emulated WAN do what its profile says? Real namespaces, real TCP and UDP, the emulator
@@ -39,8 +38,10 @@ class WanFidelityIT {
 
     @BeforeAll
     static void requireRoot() {
-        assumeTrue(TwoHostNetwork.whyUnavailable().isEmpty(),
-                () -> "skipped: " + TwoHostNetwork.whyUnavailable().orElse("") + " (these tests build network namespaces)");
+        assumeTrue(
+                TwoHostNetwork.whyUnavailable().isEmpty(),
+                () -> "skipped: " + TwoHostNetwork.whyUnavailable().orElse("")
+                        + " (these tests build network namespaces)");
         TwoHostNetwork.cleanupLeftovers();
     }
 
@@ -49,21 +50,26 @@ class WanFidelityIT {
         Scenario scenario = Scenario.S1_CONTINENTAL;
         long floor = measurementFloor(7011);
         try (TwoHostNetwork network = TwoHostNetwork.create("rtt-s1", scenario.aToB(), scenario.bToA())) {
-            long[] rtt = UdpProbe.roundTrips(network.hostA(), network.hostB(), 7001, 62, Duration.ofMillis(40), Duration.ofSeconds(1));
+            long[] rtt = UdpProbe.roundTrips(
+                    network.hostA(), network.hostB(), 7001, 62, Duration.ofMillis(40), Duration.ofSeconds(1));
             // the first two resolve ARP on both links; a probe lost to the 0.01 % loss is skipped
-            long[] answered = Arrays.stream(rtt).skip(2).filter(v -> v >= 0).sorted().toArray();
+            long[] answered =
+                    Arrays.stream(rtt).skip(2).filter(v -> v >= 0).sorted().toArray();
             String seen = "S1 RTT (ms), floor " + floor / 1e6 + ": " + UdpProbe.millis(rtt);
             System.out.println(seen);
             assertTrue(answered.length >= 58, "answered " + answered.length + " of 60; " + seen);
             long configured = scenario.rtt().toNanos();
             assertTrue(answered[0] >= configured, "a probe came back sooner than " + scenario.rtt() + "; " + seen);
-            assertEquals(configured + floor, answered[answered.length / 2], 1_000_000, "median RTT less the floor; " + seen);
+            assertEquals(
+                    configured + floor, answered[answered.length / 2], 1_000_000, "median RTT less the floor; " + seen);
             // no jitter on this link: the fastest quarter of the probes lies within 0.5 ms of the
             // fastest one (the machine's noise delays some probes, never most of them; a link that
             // jittered by ±1 ms would spread that quarter over about 0.5 ms)
             long fastQuarter = answered[answered.length / 4] - answered[0];
-            assertTrue(fastQuarter <= 500_000, "the fastest quarter of the RTTs spans " + fastQuarter / 1e6
-                    + " ms on a link without jitter; " + seen);
+            assertTrue(
+                    fastQuarter <= 500_000,
+                    "the fastest quarter of the RTTs spans " + fastQuarter / 1e6 + " ms on a link without jitter; "
+                            + seen);
         }
     }
 
@@ -73,22 +79,35 @@ class WanFidelityIT {
         long floor = measurementFloor(7012);
         try (TwoHostNetwork network = TwoHostNetwork.create("rtt-s3", scenario.aToB(), scenario.bToA())) {
             // probes 25 ms apart: further apart than the jitter range, so no-reordering never delays one
-            long[] rtt = UdpProbe.roundTrips(network.hostA(), network.hostB(), 7002, 202, Duration.ofMillis(25), Duration.ofSeconds(1));
-            long[] answered = Arrays.stream(rtt).skip(2).filter(v -> v >= 0).sorted().toArray();
+            long[] rtt = UdpProbe.roundTrips(
+                    network.hostA(), network.hostB(), 7002, 202, Duration.ofMillis(25), Duration.ofSeconds(1));
+            long[] answered =
+                    Arrays.stream(rtt).skip(2).filter(v -> v >= 0).sorted().toArray();
             long median = answered[answered.length / 2];
-            System.out.printf(Locale.ROOT, "S3 RTT: %d answered, median %.3f ms, min %.3f, max %.3f, floor %.3f%n", answered.length,
-                    median / 1e6, answered[0] / 1e6, answered[answered.length - 1] / 1e6, floor / 1e6);
+            System.out.printf(
+                    Locale.ROOT,
+                    "S3 RTT: %d answered, median %.3f ms, min %.3f, max %.3f, floor %.3f%n",
+                    answered.length,
+                    median / 1e6,
+                    answered[0] / 1e6,
+                    answered[answered.length - 1] / 1e6,
+                    floor / 1e6);
             assertTrue(answered.length >= 195, "answered " + answered.length + " of 200");
             long configured = scenario.rtt().toNanos();
             long jitterBoth = 2 * scenario.jitter().toNanos();
-            assertTrue(answered[0] >= configured - jitterBoth, "a probe came back " + answered[0] / 1e6
-                    + " ms after it left: sooner than the jitter allows");
+            assertTrue(
+                    answered[0] >= configured - jitterBoth,
+                    "a probe came back " + answered[0] / 1e6 + " ms after it left: sooner than the jitter allows");
             // two independent uniform ±5 ms jitters: a symmetric sum (sd 4.1 ms), so the median of
             // 200 is the configured RTT with an sd of about 0.36 ms
             long expected = configured + floor;
             assertEquals(expected, median, 1_000_000, "median RTT less the floor");
-            long within = Arrays.stream(answered).filter(v -> Math.abs(v - expected) <= jitterBoth + 1_000_000).count();
-            assertTrue(within >= 0.95 * answered.length, within + " of " + answered.length + " RTTs within the jitter range ±1 ms");
+            long within = Arrays.stream(answered)
+                    .filter(v -> Math.abs(v - expected) <= jitterBoth + 1_000_000)
+                    .count();
+            assertTrue(
+                    within >= 0.95 * answered.length,
+                    within + " of " + answered.length + " RTTs within the jitter range ±1 ms");
         }
     }
 
@@ -100,8 +119,10 @@ class WanFidelityIT {
     private static long measurementFloor(int port) throws Exception {
         LinkProfile negligible = LinkProfile.delay(Duration.ofNanos(10_000));
         try (TwoHostNetwork network = TwoHostNetwork.create("rtt-floor", negligible, negligible)) {
-            long[] rtt = UdpProbe.roundTrips(network.hostA(), network.hostB(), port, 42, Duration.ofMillis(20), Duration.ofSeconds(1));
-            long[] answered = Arrays.stream(rtt).skip(2).filter(v -> v >= 0).sorted().toArray();
+            long[] rtt = UdpProbe.roundTrips(
+                    network.hostA(), network.hostB(), port, 42, Duration.ofMillis(20), Duration.ofSeconds(1));
+            long[] answered =
+                    Arrays.stream(rtt).skip(2).filter(v -> v >= 0).sorted().toArray();
             System.out.println("floor RTT (ms): " + UdpProbe.millis(rtt));
             assertTrue(answered.length >= 38, "answered " + answered.length + " of 40 on the negligible-delay link");
             long floor = answered[answered.length / 2];
@@ -121,13 +142,12 @@ class WanFidelityIT {
         assertGoodput("rate-200m", 200_000_000L, Duration.ofMillis(20), 8);
     }
 
-
     private static void assertGoodput(String name, long rate, Duration oneWay, int streams) throws Exception {
         // one BDP of queue: CUBIC keeps the link busy after a loss; no random loss
         LinkProfile forward = LinkProfile.delay(oneWay).withRate(rate).withQueueTime(oneWay.multipliedBy(2));
         LinkProfile reverse = LinkProfile.delay(oneWay);
         try (TwoHostNetwork network = TwoHostNetwork.create(name, forward, reverse);
-             TcpBulkTransfer transfer = TcpBulkTransfer.start(network.hostA(), network.hostB(), 7003, streams, 5)) {
+                TcpBulkTransfer transfer = TcpBulkTransfer.start(network.hostA(), network.hostB(), 7003, streams, 5)) {
             Thread.sleep(5000); // warm-up: slow start, first losses
             WanStats before = network.wanStats();
             long start = System.nanoTime();
@@ -136,9 +156,16 @@ class WanFidelityIT {
             WanStats after = network.wanStats();
             double delivered = (after.aToB().bytesOut() - before.aToB().bytesOut()) * 8e9 / elapsed;
             double expected = rate * PAYLOAD_PER_PACKET;
-            System.out.printf(Locale.ROOT, "%s: goodput %.2f Mbit/s (expected %.2f, %+.2f %%), emulator delivered %.2f Mbit/s of IP,"
-                            + " queue drops %d%n", name, goodput / 1e6, expected / 1e6, (goodput / expected - 1) * 100,
-                    delivered / 1e6, after.aToB().droppedByQueue() - before.aToB().droppedByQueue());
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s: goodput %.2f Mbit/s (expected %.2f, %+.2f %%), emulator delivered %.2f Mbit/s of IP,"
+                            + " queue drops %d%n",
+                    name,
+                    goodput / 1e6,
+                    expected / 1e6,
+                    (goodput / expected - 1) * 100,
+                    delivered / 1e6,
+                    after.aToB().droppedByQueue() - before.aToB().droppedByQueue());
             assertEquals(expected, goodput, expected * 0.03, "goodput over " + streams + " CUBIC streams");
         }
     }
@@ -149,15 +176,27 @@ class WanFidelityIT {
         double lossBtoA = 0.05;
         long seed = 20240601L;
         System.out.println("lossIsWithinItsBinomialBound seed=" + seed);
-        LinkProfile forward = LinkProfile.delay(Duration.ofMillis(5)).withLoss(lossAtoB).withSeed(seed);
-        LinkProfile reverse = LinkProfile.delay(Duration.ofMillis(5)).withLoss(lossBtoA).withSeed(seed + 1);
+        LinkProfile forward =
+                LinkProfile.delay(Duration.ofMillis(5)).withLoss(lossAtoB).withSeed(seed);
+        LinkProfile reverse =
+                LinkProfile.delay(Duration.ofMillis(5)).withLoss(lossBtoA).withSeed(seed + 1);
         try (TwoHostNetwork network = TwoHostNetwork.create("loss", forward, reverse)) {
             int probes = 20_000;
-            int deliveredAtoB = UdpProbe.delivered(network.hostA(), network.hostB(), 7004, probes, 10_000, Duration.ofMillis(500));
-            int deliveredBtoA = UdpProbe.delivered(network.hostB(), network.hostA(), 7005, probes, 10_000, Duration.ofMillis(500));
+            int deliveredAtoB =
+                    UdpProbe.delivered(network.hostA(), network.hostB(), 7004, probes, 10_000, Duration.ofMillis(500));
+            int deliveredBtoA =
+                    UdpProbe.delivered(network.hostB(), network.hostA(), 7005, probes, 10_000, Duration.ofMillis(500));
             WanStats stats = network.wanStats();
-            System.out.printf(Locale.ROOT, "loss A->B %d of %d (p=%.3f), B->A %d of %d (p=%.3f); emulator %s%n",
-                    probes - deliveredAtoB, probes, lossAtoB, probes - deliveredBtoA, probes, lossBtoA, stats);
+            System.out.printf(
+                    Locale.ROOT,
+                    "loss A->B %d of %d (p=%.3f), B->A %d of %d (p=%.3f); emulator %s%n",
+                    probes - deliveredAtoB,
+                    probes,
+                    lossAtoB,
+                    probes - deliveredBtoA,
+                    probes,
+                    lossBtoA,
+                    stats);
             assertBinomial(probes, lossAtoB, probes - deliveredAtoB, "A->B");
             assertBinomial(probes, lossBtoA, probes - deliveredBtoA, "B->A");
             // nothing is lost anywhere else: the emulator's loss drops are the missing probes (+ ARP at most)
@@ -169,7 +208,15 @@ class WanFidelityIT {
     private static void assertBinomial(int n, double p, int lost, String direction) {
         double mean = n * p;
         double bound = Z_99 * Math.sqrt(n * p * (1 - p));
-        assertTrue(Math.abs(lost - mean) <= bound, String.format(Locale.ROOT,
-                "%s: %d of %d probes lost, expected %.0f ± %.0f (99 %%)", direction, lost, n, mean, bound));
+        assertTrue(
+                Math.abs(lost - mean) <= bound,
+                String.format(
+                        Locale.ROOT,
+                        "%s: %d of %d probes lost, expected %.0f ± %.0f (99 %%)",
+                        direction,
+                        lost,
+                        n,
+                        mean,
+                        bound));
     }
 }

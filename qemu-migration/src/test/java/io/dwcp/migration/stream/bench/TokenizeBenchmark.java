@@ -1,11 +1,15 @@
 package io.dwcp.migration.stream.bench;
 
 import com.github.luben.zstd.ZstdInputStream;
-import io.dwcp.migration.stream.ByteSink;
 import io.dwcp.migration.stream.MigrationStreamTokenizer;
 import io.dwcp.migration.stream.MigrationStreamWriter;
 import io.dwcp.migration.stream.Token;
 import io.dwcp.migration.stream.TokenizerOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,12 +25,6 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
-
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.Arrays;
-import java.util.Collection;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Tokenize + write of a real capture, one thread (one core): the input is fed in 64 KiB pieces, as
@@ -45,12 +43,19 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class TokenizeBenchmark {
     private static final int PIECE = 64 << 10;
 
-    @Param({"qemu-10.0-precopy/channel-0", "qemu-10.0-multifd/channel-1", "qemu-7.2-xbzrle/channel-0",
-            "qemu-10.0-multifd-zstd/channel-1", "qemu-7.2-multifd/channel-0"})
+    @Param({
+        "qemu-10.0-precopy/channel-0",
+        "qemu-10.0-multifd/channel-1",
+        "qemu-7.2-xbzrle/channel-0",
+        "qemu-10.0-multifd-zstd/channel-1",
+        "qemu-7.2-multifd/channel-0"
+    })
     public String channel;
 
     private byte[] input;
@@ -112,8 +117,13 @@ public class TokenizeBenchmark {
     /** Checks the round trip once, runs JMH, prints GB/s. */
     public static void main(String[] args) throws Exception {
         TokenizeBenchmark check = new TokenizeBenchmark();
-        String[] channels = {"qemu-10.0-precopy/channel-0", "qemu-10.0-multifd/channel-1", "qemu-7.2-xbzrle/channel-0",
-                "qemu-10.0-multifd-zstd/channel-1", "qemu-7.2-multifd/channel-0"};
+        String[] channels = {
+            "qemu-10.0-precopy/channel-0",
+            "qemu-10.0-multifd/channel-1",
+            "qemu-7.2-xbzrle/channel-0",
+            "qemu-10.0-multifd-zstd/channel-1",
+            "qemu-7.2-multifd/channel-0"
+        };
         long[] sizes = new long[channels.length];
         for (int i = 0; i < channels.length; i++) {
             check.channel = channels[i];
@@ -131,8 +141,9 @@ public class TokenizeBenchmark {
             String channel = r.getParams().getParam("channel");
             long size = sizes[Arrays.asList(channels).indexOf(channel)];
             double millis = r.getPrimaryResult().getScore();
-            System.out.printf("%-18s %-36s %9d bytes  %8.3f ms  %6.2f GB/s%n", r.getParams().getBenchmark()
-                    .replaceAll(".*\\.", ""), channel, size, millis, size / millis / 1e6);
+            System.out.printf(
+                    "%-18s %-36s %9d bytes  %8.3f ms  %6.2f GB/s%n",
+                    r.getParams().getBenchmark().replaceAll(".*\\.", ""), channel, size, millis, size / millis / 1e6);
         }
     }
 }
