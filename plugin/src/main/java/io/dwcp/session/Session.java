@@ -467,42 +467,44 @@ public final class Session {
      * with what was read.
      */
     void updateReading() {
-        boolean shouldRead = state == State.OPEN
-                && codecReady()
-                && sender.canAcceptMore()
-                && queuedFromQemu.get() < queueLimit
-                && qemuBytesRead.sum() - peerDelivered < rawWindowLimit();
-        if (shouldRead == reading) {
-            if (reading) {
-                // a connection may have paused itself for the queue limit
+        boolean open =
+                state == State.OPEN && codecReady() && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit;
+        boolean rawRoom = qemuBytesRead.sum() - peerDelivered < rawWindowLimit();
+        boolean shouldRead = open && rawRoom;
+        // With several connections (multifd) the main channel carries the sync points at which the
+        // destination's multifd channels wait: the raw window never holds it back, or the multifd bytes
+        // it admitted can wait forever at the destination for a sync the source QEMU's main channel
+        // still holds (seen in DwcpSoakIT: HDE with baselines reads 64 MiB of raw stream in a few
+        // frames). The main channel of a multifd migration carries little besides those flags.
+        boolean mainShouldRead = open && (rawRoom || channels.size() > 1);
+        if (shouldRead != reading) {
+            reading = shouldRead;
+            if (!reading) {
+                link.readingPaused(System.nanoTime());
+                // let the receiver release what it holds back, or a full window could wait forever for a checkpoint
                 for (QemuChannel channel : channels.values()) {
-                    Channel netty = channel.channel();
-                    if (netty != null
-                            && netty.isRegistered()
-                            && !channel.isInboundEnded()
-                            && !netty.config().isAutoRead()) {
-                        netty.config().setAutoRead(true);
-                    }
+                    channel.fromQemuPaused();
                 }
+            } else {
+                link.readingResumed(System.nanoTime());
             }
-            return;
         }
-        reading = shouldRead;
-        if (!reading) {
-            link.readingPaused(System.nanoTime());
-            // let the receiver release what it holds back, or a full window could wait forever for a checkpoint
-            for (QemuChannel channel : channels.values()) {
-                channel.fromQemuPaused();
-            }
-        } else {
-            link.readingResumed(System.nanoTime());
-        }
+        // also re-enables a connection that paused itself for the queue limit
         for (QemuChannel channel : channels.values()) {
             Channel netty = channel.channel();
             if (netty != null && netty.isRegistered() && !channel.isInboundEnded()) {
-                netty.config().setAutoRead(reading);
+                boolean read = channel.index() == 0 ? mainShouldRead : shouldRead;
+                if (netty.config().isAutoRead() != read) {
+                    netty.config().setAutoRead(read);
+                }
             }
         }
+    }
+
+    /** Whether QEMU connection {@code channel} is read now (see {@link #updateReading}); for tests. */
+    boolean reads(int channel) {
+        QemuChannel qemu = channels.get(channel);
+        return qemu != null && qemu.channel() != null && qemu.channel().config().isAutoRead();
     }
 
     /**

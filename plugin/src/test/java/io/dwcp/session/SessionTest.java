@@ -340,6 +340,51 @@ class SessionTest {
         }
     }
 
+    @Test
+    void withMultifdTheRawWindowNeverHoldsBackTheMainChannel() {
+        // a raw window of 64 KiB: a multifd channel's bytes fill it, the destination delivers none of them
+        SessionSettings settings = new SessionSettings(
+                "alpha",
+                new TunnelConfig(),
+                new AmstConfig().setRawWindow(io.dwcp.config.DataSize.ofKiB(64)),
+                stats,
+                new CodecSelection(
+                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
+        PeerConfig destination = new PeerConfig(NODE, new HostAndPort("192.0.2.2", 7470), OptionalInt.empty());
+        Session session = new Session(
+                settings,
+                host,
+                0x44,
+                Session.Role.SOURCE,
+                destination,
+                wire.eventLoop(),
+                Target.migration(NODE, "0123abcd"),
+                "",
+                WINDOW);
+        session.run(session::start);
+        session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x44, 0, WINDOW)));
+        EmbeddedChannel main = new EmbeddedChannel();
+        EmbeddedChannel multifd = new EmbeddedChannel();
+        try {
+            for (EmbeddedChannel netty : List.of(main, multifd)) {
+                QemuChannel channel = session.newChannel(session.reserveChannelIndex());
+                netty.pipeline().addLast("qemu", new QemuChannelHandler(session, channel));
+                session.run(() -> session.addSourceChannel(channel, netty));
+            }
+            multifd.writeInbound(Unpooled.wrappedBuffer(new byte[96 << 10]));
+            session.run(session::updateReading);
+
+            assertFalse(session.reads(1), "the multifd channel waits for the destination to deliver");
+            assertTrue(
+                    session.reads(0),
+                    "the main channel, which carries the sync the destination's multifd channels wait for, is still read");
+            assertEquals(Session.State.OPEN, session.state());
+        } finally {
+            main.finishAndReleaseAll();
+            multifd.finishAndReleaseAll();
+        }
+    }
+
     private Frame firstSent() {
         drain();
         return sent.get(0);
