@@ -14,7 +14,7 @@
  * one role does lives in {@code SourceSide} (OPEN, the codec answer awaited, the stream pool and
  * controller, the head re-send) or {@code DestinationSide} (OPEN checked, the codec answered, QEMU
  * connections opened in order, the handshake timeout). Its pieces
- * are the transport's: {@link io.dwcp.amst.Receiver} (reorder, window, ACK),
+ * are AMST's: {@link io.dwcp.amst.Receiver} (reorder, window, ACK),
  * {@link io.dwcp.amst.StreamPool} (the source's streams), {@link io.dwcp.amst.LinkMonitor}
  * (TCP_INFO to link figures). It gets what it needs at construction: {@code SessionSettings}
  * (configuration, counters, codecs) and a {@code SessionHost} (its owner, which dials for it and
