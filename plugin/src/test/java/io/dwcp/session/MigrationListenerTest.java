@@ -96,13 +96,18 @@ class MigrationListenerTest {
                             && !bed.alpha.sessions().sessions().isEmpty());
             // a later connection on the migration's socket is refused, and starts no session of its own
             try (SocketChannel late = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
-                int read;
-                try {
-                    late.write(ByteBuffer.wrap(new byte[16]));
-                    read = late.read(ByteBuffer.allocate(16));
-                } catch (java.io.IOException reset) {
-                    read = -1;
-                }
+                // a connection the daemon wrongly took would never be closed: fail then, do not hang
+                int read = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                        Duration.ofSeconds(20),
+                        () -> {
+                            try {
+                                late.write(ByteBuffer.wrap(new byte[16]));
+                                return late.read(ByteBuffer.allocate(16));
+                            } catch (java.io.IOException reset) {
+                                return -1;
+                            }
+                        },
+                        "the late connection was neither refused nor closed within 20 s");
                 assertEquals(-1, read, "the late connection was closed");
             }
             assertEquals(1, bed.alpha.tunnelStats().sessionsStarted.sum());
