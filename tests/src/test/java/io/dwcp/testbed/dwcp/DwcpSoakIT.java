@@ -38,8 +38,9 @@ import org.junit.jupiter.api.Test;
  * turn, HDE on, and one tunnel stream killed by the kernel in every fifth migration. Every guest is
  * intact after every migration, both daemons count 30 completed sessions and no failed one, and
  * afterwards each daemon's resident memory, open file descriptors and threads are back within 5 % of
- * what they were after the first migration (memory compared after a full collection at both points,
- * so that garbage not yet collected does not count as a leak).
+ * what they were after the first round of four migrations (memory compared after a full collection
+ * at both points, so that garbage not yet collected does not count as a leak); the figures after
+ * every migration are logged.
  *
  * <p>Not here: QEMU 10 with multifd. On the way back, HDE against the baselines of the way there
  * reads tens of MiB of raw stream per frame byte, and the session's shared raw window (and, in
@@ -57,6 +58,12 @@ class DwcpSoakIT {
     private static final int GUEST_RAM_MIB = 256;
     private static final WorkloadSpec WORKLOAD = new WorkloadSpec(64, 2000, 10, 7);
     private static final double TOLERANCE = 0.05;
+    /**
+     * The level the daemons must come back to is the one after the first round (each guest there and
+     * back, precopy and multifd): a daemon starts some of its threads and fills its buffer pools when
+     * it first needs them, so after the very first migration it is not yet at its working level.
+     */
+    private static final int WARM_UP = 4;
     /** Where a failed run leaves the daemons' logs (the build's folder, not the test bed's). */
     private static final Path LOGS = Path.of("target", "dwcp-soak-logs");
 
@@ -116,6 +123,7 @@ class DwcpSoakIT {
                             GUEST_RAM_MIB,
                             DIR.resolve("vms-7.2").resolve("0"))));
             List<Dwcpd> daemons = List.of(link.source(), link.destination());
+            List<Figures> afterFirstMigration = null;
             List<Figures> afterFirst = null;
             int killed = 0;
             for (int i = 0; i < MIGRATIONS; i++) {
@@ -149,9 +157,13 @@ class DwcpSoakIT {
                 for (Dwcpd daemon : daemons) {
                     DwcpMigrationIT.awaitMetric(daemon, "dwcp_sessions_completed_total", i + 1);
                 }
+                List<Figures> now = figuresOf(daemons);
+                LOG.info("after migration " + (i + 1) + ": " + now);
                 if (i == 0) {
-                    afterFirst = figuresOf(daemons);
-                    LOG.info("after the first migration: " + afterFirst);
+                    afterFirstMigration = now;
+                }
+                if (i == WARM_UP - 1) {
+                    afterFirst = now;
                 }
                 guest.pair = guest.pair.reverse(
                         DIR.resolve("vms-" + guest.name.substring(5)).resolve(Integer.toString(i + 1)));
@@ -171,9 +183,10 @@ class DwcpSoakIT {
                                             .orElse(0)
                             >= killed,
                     "the daemons counted fewer failed streams than the " + killed + " killed");
+            LOG.info("after the first migration: " + afterFirstMigration + "; after the first round: " + afterFirst);
             List<Figures> expected = afterFirst;
             List<Figures> last = awaitWithin(daemons, expected, Duration.ofSeconds(60));
-            LOG.info("after " + MIGRATIONS + " migrations: " + last + " (after the first: " + expected + ")");
+            LOG.info("after " + MIGRATIONS + " migrations: " + last + " (after the first round: " + expected + ")");
         } finally {
             for (Guest guest : guests) {
                 guest.pair.close();
@@ -310,7 +323,7 @@ class DwcpSoakIT {
             }
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("after " + MIGRATIONS + " migrations the daemons did not come back within "
-                        + Math.round(TOLERANCE * 100) + " % of their figures after the first: " + now
+                        + Math.round(TOLERANCE * 100) + " % of their figures after the first round: " + now
                         + ", expected at most "
                         + expected);
             }
