@@ -13,6 +13,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +36,7 @@ public final class MetricsServer implements Closeable {
     private final MetricsConfig config;
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private volatile HTTPServer server;
+    private volatile ExecutorService executor;
 
     @Inject
     public MetricsServer(MetricsConfig config, Set<MetricsSource> sources) {
@@ -53,7 +57,16 @@ public final class MetricsServer implements Closeable {
             throw new IOException(
                     "metrics.listen: cannot resolve " + config.getListen().host());
         }
+        // two named daemon threads, always the same ones: the exporter's default pool grows a thread per
+        // overlapping scrape (up to ten), which made the daemon's thread count drift (DwcpSoakIT)
+        AtomicInteger threads = new AtomicInteger();
+        executor = Executors.newFixedThreadPool(2, runnable -> {
+            Thread thread = new Thread(runnable, "dwcp-metrics-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
         server = HTTPServer.builder()
+                .executorService(executor)
                 .inetAddress(listen.getAddress())
                 .port(listen.getPort())
                 .registry(registry)
@@ -91,6 +104,9 @@ public final class MetricsServer implements Closeable {
         if (server != null) {
             // stops accepting, then shuts the exporter's thread pool down
             server.close();
+        }
+        if (executor != null) {
+            executor.shutdownNow();
         }
     }
 }

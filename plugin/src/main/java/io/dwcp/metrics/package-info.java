@@ -11,8 +11,9 @@
  * <h2>Threads</h2>
  * <ul>
  * <li>{@link io.dwcp.metrics.MetricsServer}: built with the daemon (the sources register then),
- * started and closed by the daemon. The exporter's own thread pool ({@code prometheus-http-*}
- * daemon threads, never a Netty event loop) answers each request and scrapes the registry on it:
+ * started and closed by the daemon. Its fixed pool of two threads ({@code dwcp-metrics-*}, daemon
+ * threads, never a Netty event loop; shut down on close) answers each request and scrapes the
+ * registry on it:
  * every callback and {@code collect()} of every source runs there, so a source reads only
  * thread-safe state (counters, concurrent maps, copy-on-write lists, volatile fields) and never
  * blocks. {@code render()} scrapes on the caller's thread in the same way.</li>
