@@ -2,9 +2,6 @@ package io.dwcp.cli;
 
 import static java.util.Objects.requireNonNull;
 
-import io.dwcp.config.ConfigurationBinder;
-import io.dwcp.config.ConfigurationException;
-import io.dwcp.config.ConfigurationFile;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -94,19 +91,10 @@ public final class BaselinesCommand implements Callable<Integer> {
             if (controlSocket != null) {
                 return controlSocket;
             }
-            Path file = configFile != null ? configFile : MigrateCommand.DEFAULT_CONFIG;
             try {
-                ConfigurationBinder binder =
-                        new ConfigurationBinder(ConfigurationFile.load(file, configFile != null, List.of()));
-                CliConfig config = binder.bind(CliConfig.class);
-                binder.checkAllUsed();
-                return config.getControlSocket();
-            } catch (ConfigurationException e) {
-                throw new UsageException(file + ": "
-                        + e.getMessage()
-                                .replace(
-                                        "(see dwcpd --help-config)",
-                                        "(migrate.connect, migrate.dest-uri, control.socket, node.run-dir)"));
+                return CliConfig.load(configFile).getControlSocket();
+            } catch (CliConfig.Invalid e) {
+                throw new UsageException(e.getMessage());
             }
         }
     }

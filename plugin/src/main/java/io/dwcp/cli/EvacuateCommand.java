@@ -2,9 +2,6 @@ package io.dwcp.cli;
 
 import static java.util.Objects.requireNonNull;
 
-import io.dwcp.config.ConfigurationBinder;
-import io.dwcp.config.ConfigurationException;
-import io.dwcp.config.ConfigurationFile;
 import io.dwcp.itp.Destination;
 import io.dwcp.itp.Evacuation;
 import io.dwcp.itp.Link;
@@ -945,19 +942,10 @@ public final class EvacuateCommand implements Callable<Integer> {
     }
 
     private CliConfig config() throws UsageException {
-        Path file = configFile != null ? configFile : MigrateCommand.DEFAULT_CONFIG;
         try {
-            ConfigurationBinder binder =
-                    new ConfigurationBinder(ConfigurationFile.load(file, configFile != null, List.of()));
-            CliConfig config = binder.bind(CliConfig.class);
-            binder.checkAllUsed();
-            return config;
-        } catch (ConfigurationException e) {
-            throw new UsageException(file + ": "
-                    + e.getMessage()
-                            .replace(
-                                    "(see dwcpd --help-config)",
-                                    "(migrate.connect, migrate.dest-uri, control.socket, node.run-dir)"));
+            return CliConfig.load(configFile);
+        } catch (CliConfig.Invalid e) {
+            throw new UsageException(e.getMessage());
         }
     }
 

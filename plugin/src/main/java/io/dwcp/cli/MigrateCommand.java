@@ -2,9 +2,6 @@ package io.dwcp.cli;
 
 import static java.util.Objects.requireNonNull;
 
-import io.dwcp.config.ConfigurationBinder;
-import io.dwcp.config.ConfigurationException;
-import io.dwcp.config.ConfigurationFile;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,7 +57,6 @@ import picocli.CommandLine.Parameters;
             "  130  interrupted (Ctrl-C): the job was aborted; the domain keeps running here"
         })
 public final class MigrateCommand implements Callable<Integer> {
-    static final Path DEFAULT_CONFIG = Path.of("/etc/dwcp/dwcp.properties");
     /** What --dry-run shows in place of the migration id that dwcpd assigns on announcement. */
     static final String MIGRATION_ID = "MIGRATION-ID";
 
@@ -527,19 +523,10 @@ public final class MigrateCommand implements Callable<Integer> {
     }
 
     private CliConfig config() throws UsageException {
-        Path file = configFile != null ? configFile : DEFAULT_CONFIG;
         try {
-            ConfigurationBinder binder =
-                    new ConfigurationBinder(ConfigurationFile.load(file, configFile != null, List.of()));
-            CliConfig config = binder.bind(CliConfig.class);
-            binder.checkAllUsed();
-            return config;
-        } catch (ConfigurationException e) {
-            throw new UsageException(file + ": "
-                    + e.getMessage()
-                            .replace(
-                                    "(see dwcpd --help-config)",
-                                    "(migrate.connect, migrate.dest-uri, control.socket, node.run-dir)"));
+            return CliConfig.load(configFile);
+        } catch (CliConfig.Invalid e) {
+            throw new UsageException(e.getMessage());
         }
     }
 

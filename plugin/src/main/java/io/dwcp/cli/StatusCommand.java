@@ -5,9 +5,6 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.dwcp.config.ConfigurationBinder;
-import io.dwcp.config.ConfigurationException;
-import io.dwcp.config.ConfigurationFile;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -103,20 +100,11 @@ public final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Environment env = environment != null ? environment : Environment.system();
-        Path file = configFile != null ? configFile : MigrateCommand.DEFAULT_CONFIG;
         CliConfig config;
         try {
-            ConfigurationBinder binder =
-                    new ConfigurationBinder(ConfigurationFile.load(file, configFile != null, List.of()));
-            config = binder.bind(CliConfig.class);
-            binder.checkAllUsed();
-        } catch (ConfigurationException e) {
-            env.err()
-                    .println("dwcp status: " + file + ": "
-                            + e.getMessage()
-                                    .replace(
-                                            "(see dwcpd --help-config)",
-                                            "(migrate.connect, migrate.dest-uri, control.socket, node.run-dir)"));
+            config = CliConfig.load(configFile);
+        } catch (CliConfig.Invalid e) {
+            env.err().println("dwcp status: " + e.getMessage());
             return ExitCode.USAGE.code();
         }
         Path socket = controlSocket != null ? controlSocket : config.getControlSocket();
