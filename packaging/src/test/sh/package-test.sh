@@ -151,7 +151,7 @@ case $user in
   *) not_ok "system user dwcp with home /var/lib/dwcp and no shell: '$user'" ;;
 esac
 unit=$root/usr/lib/systemd/system/dwcpd.service
-for line in "User=dwcp" "EnvironmentFile=-/etc/default/dwcpd" "SuccessExitStatus=143" "After=network-online.target" \
+for line in "User=dwcp" "Environment=MALLOC_ARENA_MAX=2" "EnvironmentFile=-/etc/default/dwcpd" "SuccessExitStatus=143" "After=network-online.target" \
     "Wants=network-online.target" "ExecStart=/usr/bin/dwcpd \$DWCPD_OPTS" "RuntimeDirectory=dwcp" "WantedBy=multi-user.target"; do
   check "dwcpd.service has $line" grep -qxF "$line" "$unit"
 done

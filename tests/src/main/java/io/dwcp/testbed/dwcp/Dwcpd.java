@@ -166,6 +166,8 @@ public final class Dwcpd implements AutoCloseable {
         Path log = dir.resolve("dwcpd.log");
         ProcessBuilder builder =
                 new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
+        // as the packaged systemd unit starts it (packaging/src/common/systemd/dwcpd.service)
+        builder.environment().put("MALLOC_ARENA_MAX", "2");
         TrackedProcess process = placement.starter().apply(builder);
         Dwcpd daemon = new Dwcpd(host, name, dir, placement.runDirectoryOutside(), process);
         try {

@@ -286,7 +286,7 @@ class DwcpSoakIT {
         /**
          * Open file descriptors and threads within the tolerance. Resident memory is logged, not held to
          * it: it grows over the first 15-20 migrations towards the JVM's and glibc's limits (heap,
-         * direct memory, malloc arenas of 64 MiB each), from about 0.4 to 2.5-3 GB (see the issue notes).
+         * direct memory, malloc arenas), from about 0.4 to 1.4-1.7 GB with the daemon's MALLOC_ARENA_MAX=2 (2.1-3 GB without).
          */
         boolean within(Figures expected, double tolerance) {
             return fileDescriptors <= Math.ceil(expected.fileDescriptors * (1 + tolerance))
