@@ -229,7 +229,7 @@ class RegionLeaderTest {
 
     @Test
     void stoppingTheLeadersServerMovesLeadershipToANewTerm() throws Exception {
-        TestingCluster cluster = new TestingCluster(3);
+        TestingCluster cluster = LocalEnsemble.of(3);
         resources.add(cluster);
         cluster.start();
         List<Candidate> candidates = new ArrayList<>();
