@@ -1,6 +1,6 @@
 package io.dwcp.codec;
 
-/** The destination side of one session's codec: decoders of QEMU's streams, encoders of the return path. On the session's loop. */
+/** The destination side of one session's codec: decoders of QEMU's streams, encoders of the return path. On the session's codec lane (one task at a time, never an event loop). */
 public interface DestinationCodec {
     CodecMode mode();
 

@@ -1,6 +1,6 @@
 package io.dwcp.codec;
 
-/** The source side of one session's codec: encoders of QEMU's streams, decoders of the return path. On the session's loop. */
+/** The source side of one session's codec: encoders of QEMU's streams, decoders of the return path. On the session's codec lane (one task at a time, never an event loop). */
 public interface SourceCodec {
     CodecMode mode();
 

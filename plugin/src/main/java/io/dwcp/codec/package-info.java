@@ -10,9 +10,11 @@
  *
  * <h2>Threads</h2>
  * <ul>
- * <li>A stream's encoder or decoder: one thread, in stream order (the session's event loop); it
- * owns the buffers it is given.</li>
- * <li>A session's source or destination codec: the session's event loop.</li>
+ * <li>A stream's encoder or decoder: one task at a time, in stream order, on the session's codec
+ * lane (the daemon's {@code dwcp-codec} threads, never an event loop; successive tasks may run on
+ * different threads, one after the other); it owns the buffers it is given.</li>
+ * <li>A session's source or destination codec: made, answered, measured, completed and closed on
+ * the same lane, so it may block on files (baselines).</li>
  * <li>The session codecs of a mode and the stream codecs are shared by all sessions: stateless
  * here; {@link io.dwcp.codec.CodecConfig} is set while the daemon is configured, read-only after.</li>
  * </ul>

@@ -16,6 +16,7 @@ import io.dwcp.metrics.MetricsServer;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.region.ControlPlane;
 import io.dwcp.region.RegionModule;
+import io.dwcp.session.CodecThreads;
 import io.dwcp.session.QemuListeners;
 import io.dwcp.session.SessionManager;
 import io.dwcp.session.TunnelModule;
@@ -48,6 +49,7 @@ public final class DwcpDaemon implements Closeable {
     private final NodeConfig node;
     private final EventLoopGroup group;
     private final SessionManager sessions;
+    private final CodecThreads codecThreads;
     private final TunnelStats tunnelStats;
     private final TunnelServer tunnelServer;
     private final QemuListeners qemuListeners;
@@ -63,6 +65,7 @@ public final class DwcpDaemon implements Closeable {
             NodeConfig node,
             EventLoopGroup group,
             SessionManager sessions,
+            CodecThreads codecThreads,
             TunnelStats tunnelStats,
             TunnelServer tunnelServer,
             QemuListeners qemuListeners,
@@ -74,6 +77,7 @@ public final class DwcpDaemon implements Closeable {
         this.node = requireNonNull(node, "node is null");
         this.group = requireNonNull(group, "group is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
+        this.codecThreads = requireNonNull(codecThreads, "codecThreads is null");
         this.tunnelStats = requireNonNull(tunnelStats, "tunnelStats is null");
         this.tunnelServer = requireNonNull(tunnelServer, "tunnelServer is null");
         this.qemuListeners = requireNonNull(qemuListeners, "qemuListeners is null");
@@ -183,6 +187,9 @@ public final class DwcpDaemon implements Closeable {
         qemuListeners.close();
         tunnelServer.close();
         sessions.closeAll();
+        // after the sessions: their codecs close on their lanes (a failed session's recording is
+        // handed to the baseline jobs there), so before the baseline jobs
+        codecThreads.close();
         // after the sessions: waits for baseline commits in flight (bounded), then interrupts them
         baselineJobs.close();
         metrics.close();

@@ -35,16 +35,18 @@
  *
  * <h2>Threads</h2>
  * Encoders, decoders, a session's {@code SessionRecording} and its {@link
- * io.dwcp.hde.BaselineRecorder} belong to the session's event loop. Writing a recording as a
+ * io.dwcp.hde.BaselineRecorder} belong to the session's codec lane (one task at a time on the
+ * daemon's {@code dwcp-codec} threads, never an event loop; see {@code io.dwcp.session}); so do
+ * making a session's codecs (the newest baselines are opened there), the answer, the link's
+ * measurements ({@code linkMeasured}) and closing. Writing a recording as a
  * baseline (the commit), expiring old baselines and saving their last use run on the single
  * {@code hde-baseline-jobs} thread of {@link io.dwcp.hde.BaselineJobs}, which the daemon starts
- * and closes; the recorder is handed over to it at the commit and never touched by the loop
+ * and closes; the recorder is handed over to it at the commit and never touched by the lane
  * again. {@link io.dwcp.hde.BaselineStore} (its pins, last-use times and files) is thread-safe
  * (one lock); so are the outcomes {@code BaselineJobs} publishes, read by the control socket.
  * {@link io.dwcp.hde.HdeStats} is thread-safe; the callbacks {@link io.dwcp.hde.HdeMetrics}
  * registers read it at each scrape, on the metrics exporter's thread.
  * {@link io.dwcp.hde.BaselineStore.Listener}s are called on the thread that changed the store (the
  * baseline jobs' thread, the control socket's), under the store's lock: they only hand news on.
- * Opening the baselines a destination offers still reads their hashes on the session's loop.
  */
 package io.dwcp.hde;

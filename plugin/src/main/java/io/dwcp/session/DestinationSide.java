@@ -27,7 +27,11 @@ final class DestinationSide {
     private final SessionSettings settings;
     private final SessionHost host;
     private final ArrayDeque<QemuChannel> toConnect = new ArrayDeque<>();
+    // the lane's: made there when OPEN arrived (HDE opens the baselines it announces)
     private DestinationCodec codec;
+    // the loop's: OPEN arrived; the lane made the codec and its answer went (QEMU is connected only then)
+    private boolean opened;
+    private boolean accepted;
     private boolean connecting;
 
     DestinationSide(Session session, SessionSettings settings, SessionHost host) {
@@ -36,13 +40,13 @@ final class DestinationSide {
         this.host = requireNonNull(host, "host is null");
     }
 
-    /** The codec the source chose; null before its OPEN. */
+    /** On the lane: the codec the source chose; null before its OPEN (or if it was refused). */
     DestinationCodec codec() {
         return codec;
     }
 
     boolean isOpened() {
-        return codec != null;
+        return opened;
     }
 
     void onOpen(AmstOpen open) {
@@ -55,23 +59,40 @@ final class DestinationSide {
         } catch (IllegalArgumentException e) {
             throw new SessionFailure("bad OPEN: " + e.getMessage());
         }
-        try {
-            codec = settings.codecs().newDestination(session.id(), session.context(), open.codecOffer());
-        } catch (CodecException e) {
-            throw new SessionFailure("refused the source's codec: " + e.getMessage());
-        }
+        opened = true;
         session.opened(target, open.vm());
-        String configured = settings.codecs().mode().configName();
-        String chosen = codec.mode().configName();
-        log.info(
-                "{} migration session opened by the source, target {}, codec {}{}",
-                session.context(),
-                target,
-                chosen,
-                chosen.equals(configured)
-                        ? ""
-                        : " (the source's choice; this host's codec.mode is " + configured + ")");
-        sendAnswer(codec.answer());
+        byte[] offer = open.codecOffer();
+        session.onLane(() -> {
+            if (session.codecClosed()) {
+                return;
+            }
+            DestinationCodec made;
+            try {
+                made = settings.codecs().newDestination(session.id(), session.context(), offer);
+            } catch (CodecException e) {
+                throw new SessionFailure("refused the source's codec: " + e.getMessage());
+            }
+            codec = made;
+            byte[] answer = made.answer();
+            session.run(() -> {
+                if (session.state() != Session.State.OPEN) {
+                    return;
+                }
+                String configured = settings.codecs().mode().configName();
+                String chosen = made.mode().configName();
+                log.info(
+                        "{} migration session opened by the source, target {}, codec {}{}",
+                        session.context(),
+                        target,
+                        chosen,
+                        chosen.equals(configured)
+                                ? ""
+                                : " (the source's choice; this host's codec.mode is " + configured + ")");
+                sendAnswer(answer);
+                accepted = true;
+                connectNext();
+            });
+        });
     }
 
     /** The codec's answer, in pieces of at most one frame payload. */
@@ -114,7 +135,7 @@ final class DestinationSide {
     }
 
     private void connectNext() {
-        if (connecting || toConnect.isEmpty() || session.state() != Session.State.OPEN) {
+        if (!accepted || connecting || toConnect.isEmpty() || session.state() != Session.State.OPEN) {
             return;
         }
         QemuChannel channel = toConnect.pollFirst();

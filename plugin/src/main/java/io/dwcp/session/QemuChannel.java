@@ -17,10 +17,13 @@ import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * One QEMU connection of a session, both directions. Touched on the session's event loop only.
+ * One QEMU connection of a session, both directions.
  *
  * <p>From QEMU: bytes go through the {@link StreamEncoder} into DATA frames; a running SHA-256
  * of the raw bytes is sent in a CHECKPOINT whenever QEMU's socket is drained and at least every
@@ -30,44 +33,63 @@ import java.util.HexFormat;
  * digest match what was received; only verified bytes reach QEMU. So the final bytes of a stream
  * are delivered only after the end-to-end digest matched, and a mismatch fails the session
  * without delivering anything after the last good checkpoint.
+ *
+ * <p>Threads: the encoder, the decoder and the two digests with their offsets belong to the
+ * session's codec lane ({@link Session#onLane}); everything else (the connection, what is held
+ * back and verified, the writes to QEMU) to the session's event loop. The loop hands bytes to the
+ * lane in stream order and the lane hands its frames and rebuilt bytes back in the same order
+ * ({@link Session#run}), so what reaches the tunnel and QEMU keeps the stream's order.
  */
 final class QemuChannel {
     private final Session session;
     private final int index;
-    private final StreamEncoder encoder;
-    private final StreamDecoder decoder;
+    private final Supplier<StreamEncoder> encoders;
+    private final Supplier<StreamDecoder> decoders;
     private final long checkpointInterval;
     private final int maxPayload;
     private Channel channel;
 
-    // from QEMU
+    // ---- the lane's ----
+    private StreamEncoder encoder;
+    private StreamDecoder decoder;
     private final MessageDigest inboundDigest = sha256();
     private long inboundOffset;
     private long sinceCheckpoint;
-    private boolean inboundEnded;
-
-    // to QEMU
     private final MessageDigest outboundDigest = sha256();
     private long outboundOffset;
+
+    // ---- the loop's: from QEMU ----
+    // QEMU's stream ended (no more bytes are read); its FIN was sent (after the lane flushed)
+    private boolean inboundEnded;
+    private boolean finSent;
+    // bytes handed to the lane since the last checkpoint asked of it
+    private long sinceCheckpointAsked;
+
+    // ---- the loop's: to QEMU ----
     private final ArrayDeque<Pending> held = new ArrayDeque<>();
     private final ArrayDeque<Pending> verified = new ArrayDeque<>();
+    private boolean finReceived;
     private boolean finVerified;
     private boolean outboundEnded;
     private boolean outboundBroken;
     private long undelivered;
     private int writesInFlight;
 
+    /**
+     * @param encoders makes this connection's encoder, on the lane, at its first use
+     * @param decoders makes this connection's decoder, on the lane, at its first use
+     */
     QemuChannel(
             Session session,
             int index,
-            StreamEncoder encoder,
-            StreamDecoder decoder,
+            Supplier<StreamEncoder> encoders,
+            Supplier<StreamDecoder> decoders,
             long checkpointInterval,
             int maxPayload) {
         this.session = requireNonNull(session, "session is null");
         this.index = index;
-        this.encoder = requireNonNull(encoder, "encoder is null");
-        this.decoder = requireNonNull(decoder, "decoder is null");
+        this.encoders = requireNonNull(encoders, "encoders is null");
+        this.decoders = requireNonNull(decoders, "decoders is null");
         this.checkpointInterval = checkpointInterval;
         this.maxPayload = maxPayload;
     }
@@ -91,7 +113,7 @@ final class QemuChannel {
 
     /** Both directions ended: QEMU's stream was sent with its FIN, and the peer's FIN was verified and delivered (or dropped: QEMU is gone). */
     boolean isDone() {
-        return inboundEnded && outboundEnded;
+        return finSent && outboundEnded;
     }
 
     long heldBytes() {
@@ -117,48 +139,121 @@ final class QemuChannel {
 
     // ---- from QEMU to the tunnel ----
 
+    /**
+     * QEMU's next bytes, counted in the session's queue ({@link Session#queueFromQemu}) until their
+     * frames were handed to the sender.
+     */
     void fromQemu(ByteBuf raw) {
+        int length = raw.readableBytes();
         if (inboundEnded) {
             raw.release();
+            session.dequeueFromQemu(length);
             return;
         }
-        int length = raw.readableBytes();
-        update(inboundDigest, raw);
-        inboundOffset += length;
-        sinceCheckpoint += length;
         session.stats().qemuBytesRead.add(length);
         session.countQemuRead(length);
-        encoder.encode(raw, this::sendData);
-        if (sinceCheckpoint >= checkpointInterval) {
-            checkpoint();
-        }
+        sinceCheckpointAsked += length;
+        session.onLane(() -> {
+            if (session.codecClosed()) {
+                raw.release();
+                session.run(() -> session.dequeueFromQemu(length));
+                return;
+            }
+            List<Outgoing> out = new ArrayList<>();
+            update(inboundDigest, raw);
+            inboundOffset += length;
+            sinceCheckpoint += length;
+            encoder().encode(raw, encoded -> out.add(new Outgoing(FrameType.DATA, encoded)));
+            if (sinceCheckpoint >= checkpointInterval) {
+                checkpoint(out);
+            }
+            session.run(() -> {
+                session.dequeueFromQemu(length);
+                send(out);
+                session.updateReading();
+            });
+        });
     }
 
     /** QEMU's socket is drained for now (or the window closed): let the receiver release what it holds. */
     void fromQemuPaused() {
-        if (!inboundEnded && sinceCheckpoint > 0) {
-            checkpoint();
+        if (inboundEnded || sinceCheckpointAsked == 0) {
+            return;
         }
+        sinceCheckpointAsked = 0;
+        session.onLane(() -> {
+            if (session.codecClosed() || sinceCheckpoint == 0) {
+                return;
+            }
+            List<Outgoing> out = new ArrayList<>();
+            checkpoint(out);
+            session.run(() -> send(out));
+        });
     }
 
     void fromQemuEnded() {
         if (inboundEnded) {
             return;
         }
-        encoder.flush(this::sendData);
         inboundEnded = true;
-        String summary = encoder.summary();
-        if (summary != null) {
-            session.logChannelSummary(index, summary);
-        }
-        session.sender().send(FrameType.FIN, index, new AmstFin(inboundOffset, inboundDigest.digest()).encode());
+        session.onLane(() -> {
+            if (session.codecClosed()) {
+                return;
+            }
+            List<Outgoing> out = new ArrayList<>();
+            encoder().flush(encoded -> out.add(new Outgoing(FrameType.DATA, encoded)));
+            String summary = encoder().summary();
+            out.add(new Outgoing(FrameType.FIN, new AmstFin(inboundOffset, inboundDigest.digest()).encode()));
+            session.run(() -> {
+                if (summary != null) {
+                    session.logChannelSummary(index, summary);
+                }
+                if (send(out)) {
+                    finSent = true;
+                    session.checkDone();
+                }
+            });
+        });
     }
 
-    private void checkpoint() {
-        encoder.flush(this::sendData);
+    /** On the lane: what the decoder needs so far, then the digest of the stream so far. */
+    private void checkpoint(List<Outgoing> out) {
+        encoder().flush(encoded -> out.add(new Outgoing(FrameType.DATA, encoded)));
         sinceCheckpoint = 0;
-        session.sender()
-                .send(FrameType.CHECKPOINT, index, new AmstCheckpoint(inboundOffset, snapshot(inboundDigest)).encode());
+        out.add(new Outgoing(
+                FrameType.CHECKPOINT, new AmstCheckpoint(inboundOffset, snapshot(inboundDigest)).encode()));
+    }
+
+    private StreamEncoder encoder() {
+        if (encoder == null) {
+            encoder = requireNonNull(encoders.get(), "encoder is null");
+        }
+        return encoder;
+    }
+
+    private StreamDecoder decoder() {
+        if (decoder == null) {
+            decoder = requireNonNull(decoders.get(), "decoder is null");
+        }
+        return decoder;
+    }
+
+    /** On the loop: the lane's frames to the sender, in order; false (and released) once the session ended. */
+    private boolean send(List<Outgoing> out) {
+        if (session.state() != Session.State.OPEN) {
+            for (Outgoing outgoing : out) {
+                outgoing.payload.release();
+            }
+            return false;
+        }
+        for (Outgoing outgoing : out) {
+            if (outgoing.type == FrameType.DATA) {
+                sendData(outgoing.payload);
+            } else {
+                session.sender().send(outgoing.type, index, outgoing.payload);
+            }
+        }
+        return true;
     }
 
     private void sendData(ByteBuf encoded) {
@@ -175,52 +270,102 @@ final class QemuChannel {
     // ---- from the tunnel to QEMU ----
 
     void onData(ByteBuf payload, long cost) {
-        if (finVerified) {
+        if (finReceived) {
             payload.release();
             throw new SessionFailure("DATA for channel " + index + " after its FIN");
         }
-        try {
-            decoder.decode(payload, raw -> {
-                update(outboundDigest, raw);
-                outboundOffset += raw.readableBytes();
-                held.addLast(new Pending(raw, 0));
+        session.onLane(() -> {
+            if (session.codecClosed()) {
+                payload.release();
+                return;
+            }
+            List<ByteBuf> rebuilt = new ArrayList<>();
+            try {
+                decoder().decode(payload, raw -> {
+                    update(outboundDigest, raw);
+                    outboundOffset += raw.readableBytes();
+                    rebuilt.add(raw);
+                });
+            } catch (CodecException e) {
+                rebuilt.forEach(ByteBuf::release);
+                // nothing since the last verified checkpoint reaches QEMU: the session fails with the bytes held back
+                session.run(() -> {
+                    throw new SessionFailure(e.getMessage() + "; holding back " + heldBytes() + " bytes");
+                });
+                return;
+            }
+            session.run(() -> {
+                if (session.state() != Session.State.OPEN) {
+                    rebuilt.forEach(ByteBuf::release);
+                    return;
+                }
+                for (ByteBuf raw : rebuilt) {
+                    held.addLast(new Pending(raw, 0));
+                }
+                // the frame's credit is returned once its bytes (or the last of them) reached QEMU
+                held.addLast(new Pending(null, cost));
             });
-        } catch (CodecException e) {
-            // nothing since the last verified checkpoint reaches QEMU: the session fails with the bytes held back
-            throw new SessionFailure(e.getMessage() + "; holding back " + heldBytes() + " bytes");
-        }
-        // the frame's credit is returned once its bytes (or the last of them) reached QEMU
-        held.addLast(new Pending(null, cost));
+        });
     }
 
     void onCheckpoint(AmstCheckpoint checkpoint) {
-        verify(checkpoint.offset(), checkpoint.sha256(), "CHECKPOINT", snapshot(outboundDigest));
-        verified.addAll(held);
-        held.clear();
-        flushVerified();
+        session.onLane(() -> {
+            if (session.codecClosed()) {
+                return;
+            }
+            String mismatch = verify(checkpoint.offset(), checkpoint.sha256(), "CHECKPOINT", snapshot(outboundDigest));
+            session.run(() -> {
+                if (session.state() != Session.State.OPEN) {
+                    return;
+                }
+                failOn(mismatch);
+                verified.addAll(held);
+                held.clear();
+                flushVerified();
+            });
+        });
     }
 
     void onFin(AmstFin fin) {
-        verify(fin.length(), fin.sha256(), "FIN", outboundDigest.digest());
-        finVerified = true;
-        verified.addAll(held);
-        held.clear();
-        flushVerified();
+        finReceived = true;
+        session.onLane(() -> {
+            if (session.codecClosed()) {
+                return;
+            }
+            String mismatch = verify(fin.length(), fin.sha256(), "FIN", outboundDigest.digest());
+            session.run(() -> {
+                if (session.state() != Session.State.OPEN) {
+                    return;
+                }
+                failOn(mismatch);
+                finVerified = true;
+                verified.addAll(held);
+                held.clear();
+                flushVerified();
+                session.checkDone();
+            });
+        });
     }
 
-    private void verify(long offset, byte[] expected, String what, byte[] actual) {
+    /** On the lane: what is wrong with the peer's checkpoint, or null if it matches what was rebuilt. */
+    private String verify(long offset, byte[] expected, String what, byte[] actual) {
         if (offset != outboundOffset) {
-            session.stats().digestMismatches.increment();
-            throw new SessionFailure("end-to-end check failed on channel " + index + ": " + what + " at stream offset "
-                    + offset + ", but " + outboundOffset + " bytes were rebuilt; holding back " + heldBytes()
-                    + " bytes");
+            return "end-to-end check failed on channel " + index + ": " + what + " at stream offset " + offset
+                    + ", but " + outboundOffset + " bytes were rebuilt";
         }
         if (!MessageDigest.isEqual(expected, actual)) {
-            session.stats().digestMismatches.increment();
-            throw new SessionFailure("end-to-end digest mismatch on channel " + index + " at stream offset " + offset
+            return "end-to-end digest mismatch on channel " + index + " at stream offset " + offset
                     + ": expected SHA-256 " + HexFormat.of().formatHex(expected) + ", found "
-                    + HexFormat.of().formatHex(actual)
-                    + "; holding back " + heldBytes() + " bytes");
+                    + HexFormat.of().formatHex(actual);
+        }
+        return null;
+    }
+
+    /** On the loop: a mismatch fails the session, naming what is held back (never delivered). */
+    private void failOn(String mismatch) {
+        if (mismatch != null) {
+            session.stats().digestMismatches.increment();
+            throw new SessionFailure(mismatch + "; holding back " + heldBytes() + " bytes");
         }
     }
 
@@ -372,4 +517,7 @@ final class QemuChannel {
     }
 
     private record Pending(ByteBuf buffer, long cost) {}
+
+    /** A frame the lane made, for the loop to send. */
+    private record Outgoing(FrameType type, ByteBuf payload) {}
 }

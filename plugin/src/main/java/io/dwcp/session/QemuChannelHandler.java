@@ -37,11 +37,12 @@ final class QemuChannelHandler extends ChannelInboundHandlerAdapter {
             context.channel().config().setAutoRead(false);
         }
         session.run(() -> {
-            session.dequeueFromQemu(length);
             if (session.state() != Session.State.OPEN) {
                 bytes.release();
+                session.dequeueFromQemu(length);
                 return;
             }
+            // leaves the queue once its frames reached the sender (after the codec lane)
             channel.fromQemu(bytes);
             session.updateReading();
         });

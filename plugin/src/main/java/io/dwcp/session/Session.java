@@ -33,6 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -49,8 +51,10 @@ import org.slf4j.LoggerFactory;
  * and all frames were acknowledged, or fails (both ends close every QEMU connection).
  *
  * <p>Its state is owned by one event loop ({@link #run}): the stream and QEMU handlers hop here.
- * The control socket and the metrics endpoint read its counters, state and failure from their
- * own threads (volatile fields, adders, copy-on-write lists).
+ * Its codec (encoders, decoders, digests, the codec handshake's heavy half) runs on its codec lane
+ * ({@link #onLane}): one task at a time, in order, on the daemon's codec threads; a lane task hands
+ * its results back with {@link #run}. The control socket and the metrics endpoint read its counters,
+ * state and failure from their own threads (volatile fields, adders, copy-on-write lists).
  */
 public final class Session {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
@@ -72,6 +76,10 @@ public final class Session {
     private final Role role;
     private final PeerConfig peer;
     private final EventLoop loop;
+    // the codec's thread of control: tasks one at a time, in submission order (see CodecThreads)
+    private final Executor lane;
+    // lane-confined: the codec was closed, later lane tasks only release what they were given
+    private boolean codecClosed;
     private final FrameSender sender;
     private final AmstFrameListener frames = new PeerFrames();
     private final Receiver receiver;
@@ -131,6 +139,7 @@ public final class Session {
         this.role = requireNonNull(role, "role is null");
         this.peer = requireNonNull(peer, "peer is null");
         this.loop = requireNonNull(loop, "loop is null");
+        this.lane = requireNonNull(settings.lanes().get(), "lane is null");
         this.target = target;
         this.migrationId = target == null ? Optional.empty() : target.migrationId();
         this.vm = requireNonNull(vm, "vm is null").isEmpty() ? Optional.empty() : Optional.of(vm);
@@ -256,7 +265,8 @@ public final class Session {
 
     /** Source: what the session's encoding reused of the destination's baselines; {@link SourceCodec.Reuse#NONE} otherwise. */
     public SourceCodec.Reuse reuse() {
-        return source == null ? SourceCodec.Reuse.NONE : source.codec().reuse();
+        SourceCodec codec = source == null ? null : source.codec();
+        return codec == null ? SourceCodec.Reuse.NONE : codec.reuse();
     }
 
     /** Frame bytes sent on this session's tunnel streams, re-sends and control frames included. */
@@ -293,6 +303,32 @@ public final class Session {
         } else {
             loop.execute(() -> guarded(task));
         }
+    }
+
+    /**
+     * Runs codec work on this session's codec lane, after every lane task given before; a
+     * {@link RuntimeException} it throws fails the session (on its loop). The task hands its
+     * results to the loop with {@link #run}.
+     */
+    void onLane(Runnable task) {
+        try {
+            lane.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    run(() -> {
+                        throw e;
+                    });
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            run(() -> fail("the codec threads stopped (dwcpd is shutting down)", true));
+        }
+    }
+
+    /** On the lane: whether the codec was closed (a task then only releases its buffers). */
+    boolean codecClosed() {
+        return codecClosed;
     }
 
     private void guarded(Runnable task) {
@@ -349,8 +385,18 @@ public final class Session {
         }
         channels.put(qemu.index(), qemu);
         qemu.attach(channel);
-        sender.send(FrameType.CHANNEL_OPEN, qemu.index(), Unpooled.EMPTY_BUFFER);
+        if (source.opened()) {
+            sender.send(FrameType.CHANNEL_OPEN, qemu.index(), Unpooled.EMPTY_BUFFER);
+        }
+        // else: sent after the OPEN, once the lane made the codec (openChannels)
         log.info("{} QEMU connection {} joined{}", context, qemu.index(), qemu.index() == 0 ? ": main channel" : "");
+    }
+
+    /** Source: OPEN went; the CHANNEL_OPENs of the connections accepted before follow it, in order. */
+    void openChannels() {
+        for (QemuChannel qemu : channels.values()) {
+            sender.send(FrameType.CHANNEL_OPEN, qemu.index(), Unpooled.EMPTY_BUFFER);
+        }
     }
 
     void qemuChannelActive(QemuChannel qemu) {
@@ -361,14 +407,15 @@ public final class Session {
     }
 
     QemuChannel newChannel(int index) {
-        // the source's encoders start once the destination answered (QEMU is not read before)
+        // created on the lane at the channel's first codec task: the source's encoders start once
+        // the destination answered (QEMU is not read before), the destination's codec is made there
         return new QemuChannel(
                 this,
                 index,
-                source != null
+                () -> source != null
                         ? source.codec().newEncoder(index)
                         : destination.codec().newEncoder(index),
-                source != null
+                () -> source != null
                         ? source.codec().newDecoder(index)
                         : destination.codec().newDecoder(index),
                 settings.amst().getCheckpointInterval().bytes(),
@@ -858,12 +905,14 @@ public final class Session {
         state = State.COMPLETED;
         stats().sessionsCompleted.increment();
         // the destination verified every stream (the source: its FINs were acknowledged after verification)
-        if (source != null) {
-            source.codec().completed();
-        }
-        if (destination != null && destination.codec() != null) {
-            destination.codec().completed();
-        }
+        onLane(() -> {
+            if (source != null && source.codec() != null) {
+                source.codec().completed();
+            }
+            if (destination != null && destination.codec() != null) {
+                destination.codec().completed();
+            }
+        });
         log.info(
                 "{} migration session completed: {} QEMU connections, {} ms",
                 context,
@@ -926,12 +975,15 @@ public final class Session {
         }
         sender.releaseAll();
         receiver.releaseAll();
-        if (source != null) {
-            source.codec().close();
-        }
-        if (destination != null && destination.codec() != null) {
-            destination.codec().close();
-        }
+        onLane(() -> {
+            codecClosed = true;
+            if (source != null && source.codec() != null) {
+                source.codec().close();
+            }
+            if (destination != null && destination.codec() != null) {
+                destination.codec().close();
+            }
+        });
         host.removed(this);
     }
 }

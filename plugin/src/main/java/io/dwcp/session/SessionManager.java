@@ -62,6 +62,7 @@ public final class SessionManager implements SessionHost {
             StreamPipeline pipeline,
             TunnelStats stats,
             CodecSelection codecs,
+            CodecThreads codecThreads,
             EventLoopGroup group) {
         this.node = requireNonNull(node, "node is null");
         this.tunnel = requireNonNull(tunnel, "tunnel is null");
@@ -69,8 +70,13 @@ public final class SessionManager implements SessionHost {
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.group = requireNonNull(group, "group is null");
-        this.settings =
-                new SessionSettings(node.getName(), tunnel, amst, stats, requireNonNull(codecs, "codecs is null"));
+        this.settings = new SessionSettings(
+                node.getName(),
+                tunnel,
+                amst,
+                stats,
+                requireNonNull(codecs, "codecs is null"),
+                requireNonNull(codecThreads, "codecThreads is null")::newLane);
     }
 
     /** Called with every new session, on the thread that creates it (an event loop: keep it short). */

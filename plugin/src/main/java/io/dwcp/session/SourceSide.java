@@ -40,18 +40,21 @@ final class SourceSide {
 
     private final Session session;
     private final SessionSettings settings;
-    private final SourceCodec codec;
+    // made on the lane at start (it may open this host's baselines); read there, and by reuse() from any thread
+    private volatile SourceCodec codec;
     private final StreamCountController controller;
     private final StreamPool pool;
     private ByteArrayOutputStream answer;
+    // the codec exists and needs no answer, or the answer was applied on the lane
     private boolean codecReady;
+    // the loop's: the codec exists (and OPEN was sent); the last ACCEPT piece arrived
+    private boolean codecMade;
+    private boolean answered;
 
     SourceSide(Session session, SessionSettings settings, SessionHost host) {
         this.session = requireNonNull(session, "session is null");
         this.settings = requireNonNull(settings, "settings is null");
         requireNonNull(host, "host is null");
-        this.codec = settings.codecs().newSource(session.id(), session.context());
-        this.codecReady = !codec.awaitsAnswer();
         this.controller = new StreamCountController(
                 settings.amst().getMinStreams(),
                 settings.amst().getMaxStreams(),
@@ -63,6 +66,7 @@ final class SourceSide {
                 () -> session.state() == Session.State.OPEN);
     }
 
+    /** The codec, or null before the lane made it (on the lane, always made: its first task makes it). */
     SourceCodec codec() {
         return codec;
     }
@@ -71,23 +75,42 @@ final class SourceSide {
         return pool;
     }
 
+    /** Whether OPEN was sent (the lane made the codec): a QEMU connection's CHANNEL_OPEN may follow. */
+    boolean opened() {
+        return codecMade;
+    }
+
     /** Whether the codec may encode: it needed no answer, or the destination's answer arrived. */
     boolean codecReady() {
         return codecReady;
     }
 
-    /** Sends OPEN, dials the streams, starts the timers of the head re-send and the controller. */
+    /**
+     * Makes the codec on the lane, then sends OPEN; dials the streams, starts the timers of the
+     * head re-send and the controller.
+     */
     void start(Target target, String vm) {
-        log.info(
-                "{} migration session started, target {}, codec {}",
-                session.context(),
-                target,
-                codec.mode().configName());
-        session.sender()
-                .send(
-                        FrameType.OPEN,
-                        0,
-                        target.open(vm, CodecSelection.offer(codec)).encode());
+        session.onLane(() -> {
+            SourceCodec made = settings.codecs().newSource(session.id(), session.context());
+            codec = made;
+            byte[] offer = CodecSelection.offer(made);
+            boolean awaits = made.awaitsAnswer();
+            session.run(() -> {
+                if (session.state() != Session.State.OPEN) {
+                    return;
+                }
+                log.info(
+                        "{} migration session started, target {}, codec {}",
+                        session.context(),
+                        target,
+                        made.mode().configName());
+                session.sender().send(FrameType.OPEN, 0, target.open(vm, offer).encode());
+                codecMade = true;
+                session.openChannels();
+                codecReady = !awaits;
+                session.updateReading();
+            });
+        });
         pool.fill();
         if (!settings.amst().getHeadResend().isZero()) {
             session.scheduleAtFixedDelay(this::resendStalledHead, TimeUnit.MILLISECONDS.toNanos(HEAD_CHECK_MILLIS));
@@ -98,9 +121,9 @@ final class SourceSide {
         }
     }
 
-    /** A piece of the destination's codec answer; with the last, the codec starts and QEMU is read. */
+    /** A piece of the destination's codec answer; with the last, the codec starts (on the lane) and QEMU is read. */
     void onAnswer(AmstAccept accept) {
-        if (codecReady && answer == null && codec.awaitsAnswer()) {
+        if (!codecMade || answered) {
             throw new SessionFailure("unexpected ACCEPT");
         }
         if (answer == null) {
@@ -120,18 +143,27 @@ final class SourceSide {
         }
         byte[] bytes = answer.toByteArray();
         answer = null;
+        answered = true;
         if (codecReady) {
             return; // passthrough: nothing awaited
         }
-        codec.linkMeasured(
-                new LinkMeasurement(session.minRttMicros(), session.link().linkBytesPerSecond()));
-        try {
-            codec.answer(bytes);
-        } catch (CodecException e) {
-            throw new SessionFailure(e.getMessage());
-        }
-        codecReady = true;
-        session.updateReading();
+        LinkMeasurement measured =
+                new LinkMeasurement(session.minRttMicros(), session.link().linkBytesPerSecond());
+        session.onLane(() -> {
+            if (session.codecClosed()) {
+                return;
+            }
+            codec.linkMeasured(measured);
+            try {
+                codec.answer(bytes);
+            } catch (CodecException e) {
+                throw new SessionFailure(e.getMessage());
+            }
+            session.run(() -> {
+                codecReady = true;
+                session.updateReading();
+            });
+        });
     }
 
     /** The controller's interval: link figures to the raw window, the codec and the stream count. */
@@ -152,7 +184,12 @@ final class SourceSide {
         }
         session.sampleRawWindow(now, sample.minRttMicros());
         if (codecReady) {
-            codec.linkMeasured(new LinkMeasurement(sample.minRttMicros(), sample.linkBytesPerSecond()));
+            LinkMeasurement measured = new LinkMeasurement(sample.minRttMicros(), sample.linkBytesPerSecond());
+            session.onLane(() -> {
+                if (!session.codecClosed()) {
+                    codec.linkMeasured(measured);
+                }
+            });
         }
         int before = pool.desired();
         int desired = controller.update(

@@ -19,6 +19,7 @@ public class TunnelConfig {
     private int maxSessions = 16;
     private int maxPendingConnections = 64;
     private int ioThreads;
+    private int codecThreads;
     private boolean tokenizeSource = true;
 
     public HostAndPort getListen() {
@@ -152,6 +153,19 @@ public class TunnelConfig {
         return this;
     }
 
+    public int getCodecThreads() {
+        return codecThreads;
+    }
+
+    @Config(
+            value = "tunnel.codec-threads",
+            description =
+                    "threads that encode, decode and check the digests of QEMU's streams, off the event loops (0 = cores)")
+    public TunnelConfig setCodecThreads(int codecThreads) {
+        this.codecThreads = codecThreads;
+        return this;
+    }
+
     public boolean isTokenizeSource() {
         return tokenizeSource;
     }
@@ -165,9 +179,9 @@ public class TunnelConfig {
     }
 
     public void validate() {
-        if (maxSessions < 1 || maxPendingConnections < 1 || ioThreads < 0) {
-            throw new ConfigurationException(
-                    "tunnel.max-sessions and tunnel.max-pending-connections must be >= 1, tunnel.io-threads >= 0");
+        if (maxSessions < 1 || maxPendingConnections < 1 || ioThreads < 0 || codecThreads < 0) {
+            throw new ConfigurationException("tunnel.max-sessions and tunnel.max-pending-connections must be >= 1, "
+                    + "tunnel.io-threads and tunnel.codec-threads >= 0");
         }
     }
 }

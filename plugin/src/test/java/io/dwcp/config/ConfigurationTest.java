@@ -33,6 +33,9 @@ class ConfigurationTest {
         assertEquals(HostAndPort.valueOf("0.0.0.0:7470"), tunnel.getListen());
         assertEquals("127.0.0.1", tunnel.getQemuListenHost());
         assertEquals(Duration.ofSeconds(10), tunnel.getHandshakeTimeout());
+        assertEquals(0, tunnel.getIoThreads());
+        assertEquals(0, tunnel.getCodecThreads());
+        tunnel.validate();
 
         NodeConfig node = new NodeConfig();
         assertEquals(Path.of("/run/dwcp"), node.getRunDirectory());
@@ -46,18 +49,20 @@ class ConfigurationTest {
 
     @Test
     void explicitMapping() {
-        ConfigurationBinder binder = new ConfigurationBinder(Map.of(
-                "amst.window", "8MiB",
-                "amst.max-frame-payload", "64KiB",
-                "amst.checkpoint-interval", "1MiB",
-                "amst.initial-streams", "2",
-                "amst.adapt-interval", "500ms",
-                "amst.congestion-control", "cubic",
-                "node.name", "hostA",
-                "node.run-dir", "/tmp/a/run",
-                "peer.hostB.address", "10.0.0.2:7470",
-                "peer.hostB.qemu-port", "4444"));
+        ConfigurationBinder binder = new ConfigurationBinder(Map.ofEntries(
+                Map.entry("amst.window", "8MiB"),
+                Map.entry("amst.max-frame-payload", "64KiB"),
+                Map.entry("amst.checkpoint-interval", "1MiB"),
+                Map.entry("amst.initial-streams", "2"),
+                Map.entry("amst.adapt-interval", "500ms"),
+                Map.entry("amst.congestion-control", "cubic"),
+                Map.entry("node.name", "hostA"),
+                Map.entry("node.run-dir", "/tmp/a/run"),
+                Map.entry("peer.hostB.address", "10.0.0.2:7470"),
+                Map.entry("peer.hostB.qemu-port", "4444"),
+                Map.entry("tunnel.codec-threads", "3")));
         AmstConfig amst = binder.bind(AmstConfig.class);
+        TunnelConfig tunnel = binder.bind(TunnelConfig.class);
         NodeConfig node = binder.bind(NodeConfig.class);
         PeersConfig peers = PeersConfig.fromProperties(binder.claimPrefix("peer."));
         binder.checkAllUsed();
@@ -72,7 +77,11 @@ class ConfigurationTest {
                 peers.get("hostB").orElseThrow().address());
         assertEquals(OptionalInt.of(4444), peers.get("hostB").orElseThrow().qemuPort());
         assertFalse(peers.get("hostC").isPresent());
+        assertEquals(3, tunnel.getCodecThreads());
         amst.validate();
+        assertThrows(
+                ConfigurationException.class,
+                () -> new TunnelConfig().setCodecThreads(-1).validate());
     }
 
     @Test

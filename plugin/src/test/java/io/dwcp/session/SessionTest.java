@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import io.dwcp.amst.AmstAck;
 import io.dwcp.amst.AmstCheckpoint;
 import io.dwcp.amst.AmstConfig;
@@ -34,8 +35,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The session's state machine without sockets: the tunnel stream and the QEMU connection are
- * Netty's {@link EmbeddedChannel}s, whose event loop is the session's, so every step runs at once
- * on the test's thread; the owner is a hand-written {@link SessionHost}. The test plays the source
+ * Netty's {@link EmbeddedChannel}s, whose event loop is the session's, and the codec lane is a
+ * direct executor, so every step runs at once on the test's thread (the lanes on real threads are
+ * {@code CodecThreadsTest}'s and the daemon tests'); the owner is a hand-written {@link SessionHost}. The test plays the source
  * daemon: it writes the frames a source would send and reads what the destination session sends
  * back.
  */
@@ -114,7 +116,8 @@ class SessionTest {
                 new AmstConfig(),
                 stats,
                 new CodecSelection(
-                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
+                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)),
+                MoreExecutors::directExecutor);
         Session session =
                 new Session(settings, host, 0x42, Session.Role.DESTINATION, SOURCE, wire.eventLoop(), null, "", WINDOW);
         session.run(session::start);
@@ -261,7 +264,8 @@ class SessionTest {
                 new AmstConfig().setInitialStreams(2).setMinStreams(1),
                 stats,
                 new CodecSelection(
-                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
+                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)),
+                MoreExecutors::directExecutor);
         PeerConfig destination = new PeerConfig(NODE, new HostAndPort("192.0.2.2", 7470), OptionalInt.empty());
         Session session = new Session(
                 settings,
@@ -349,7 +353,8 @@ class SessionTest {
                 new AmstConfig().setRawWindow(io.dwcp.config.DataSize.ofKiB(64)),
                 stats,
                 new CodecSelection(
-                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)));
+                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)),
+                MoreExecutors::directExecutor);
         PeerConfig destination = new PeerConfig(NODE, new HostAndPort("192.0.2.2", 7470), OptionalInt.empty());
         Session session = new Session(
                 settings,

@@ -1,0 +1,69 @@
+package io.dwcp.session;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.util.concurrent.MoreExecutors;
+import com.google.inject.Inject;
+import com.google.inject.Singleton;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon's codec threads ({@code dwcp-codec-N}, {@code tunnel.codec-threads}): where QEMU's
+ * streams are encoded, decoded and digested, so that no event loop does that work. Each session
+ * gets a <em>lane</em>: an executor that runs its tasks one at a time in submission order on these
+ * threads (Guava's sequential executor), so a session's codec state is touched by one task at a
+ * time, in stream order, and different sessions encode in parallel.
+ *
+ * <p>Started with the daemon and closed by it, after its sessions: closing waits a bounded time for
+ * the tasks in flight, then interrupts them.
+ */
+@Singleton
+public final class CodecThreads implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CodecThreads.class);
+    private static final long CLOSE_WAIT_SECONDS = 5;
+
+    private final ExecutorService pool;
+    private final int threads;
+
+    @Inject
+    public CodecThreads(TunnelConfig config) {
+        this(config.getCodecThreads() == 0 ? Runtime.getRuntime().availableProcessors() : config.getCodecThreads());
+    }
+
+    CodecThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("codec threads must be >= 1: " + threads);
+        }
+        this.threads = threads;
+        this.pool = Executors.newFixedThreadPool(threads, new DefaultThreadFactory("dwcp-codec", true));
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /** A new lane: tasks run one at a time, in the order given, on the codec threads. */
+    public Executor newLane() {
+        return MoreExecutors.newSequentialExecutor(requireNonNull(pool));
+    }
+
+    @Override
+    public void close() {
+        pool.shutdown();
+        try {
+            if (!pool.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                log.warn("codec tasks still running after {} s; interrupting them", CLOSE_WAIT_SECONDS);
+                pool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            pool.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+}
