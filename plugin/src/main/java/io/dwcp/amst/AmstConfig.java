@@ -27,7 +27,10 @@ public class AmstConfig {
         return window;
     }
 
-    @Config(value = "amst.window", description = "bytes in flight per session and direction (QEMU is paused beyond)")
+    @Config(
+            value = "amst.window",
+            description =
+                    "frame bytes in flight per session and direction, until the peer decoded them (QEMU is paused beyond)")
     public AmstConfig setWindow(DataSize window) {
         this.window = window;
         return this;
@@ -40,7 +43,7 @@ public class AmstConfig {
     @Config(
             value = "amst.raw-window",
             description =
-                    "bytes of QEMU's stream read but not yet delivered to the peer's QEMU, per session and direction (QEMU is paused beyond): bounds what the destination has to catch up on at the switch-over when encoding shrinks the frames")
+                    "bytes of QEMU's stream read but not yet delivered to the peer's QEMU, per session and direction (QEMU is paused beyond): bounds what the destination holds and has to catch up on at the switch-over; with several QEMU connections (multifd) each gets its share, at least 2 x amst.checkpoint-interval")
     public AmstConfig setRawWindow(DataSize rawWindow) {
         this.rawWindow = rawWindow;
         return this;

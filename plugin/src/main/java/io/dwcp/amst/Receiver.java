@@ -73,7 +73,12 @@ public final class Receiver {
      * @param delivered bytes of the peer's stream written into the local QEMU so far
      */
     public AmstAck ack(long delivered) {
-        return new AmstAck(reorder.next(), consumedCredit, delivered);
+        return ack(delivered, java.util.List.of());
+    }
+
+    /** The next ACK, naming what each QEMU connection delivered (channels ascending). */
+    public AmstAck ack(long delivered, java.util.List<AmstAck.ChannelDelivered> channels) {
+        return new AmstAck(reorder.next(), consumedCredit, delivered, channels);
     }
 
     /** The next sequence number to deliver: every lower one was delivered. */

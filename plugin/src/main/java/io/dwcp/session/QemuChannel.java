@@ -9,7 +9,6 @@ import io.dwcp.codec.CodecException;
 import io.dwcp.codec.StreamDecoder;
 import io.dwcp.codec.StreamEncoder;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.socket.DuplexChannel;
@@ -65,9 +64,15 @@ final class QemuChannel {
     // bytes handed to the lane since the last checkpoint asked of it
     private long sinceCheckpointAsked;
 
+    // raw bytes read from QEMU on this connection; of them, what the peer wrote into its QEMU (its ACKs)
+    private long readFromQemu;
+    private long peerDelivered;
+
     // ---- the loop's: to QEMU ----
-    private final ArrayDeque<Pending> held = new ArrayDeque<>();
-    private final ArrayDeque<Pending> verified = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> verified = new ArrayDeque<>();
+    // bytes of the peer's stream written into QEMU (or dropped: QEMU is gone), for the ACKs
+    private long delivered;
     private boolean finReceived;
     private boolean finVerified;
     private boolean outboundEnded;
@@ -125,12 +130,27 @@ final class QemuChannel {
         return bytes(verified);
     }
 
-    private static long bytes(ArrayDeque<Pending> queue) {
+    private static long bytes(ArrayDeque<ByteBuf> queue) {
         long bytes = 0;
-        for (Pending pending : queue) {
-            bytes += pending.buffer == null ? 0 : pending.buffer.readableBytes();
+        for (ByteBuf buffer : queue) {
+            bytes += buffer.readableBytes();
         }
         return bytes;
+    }
+
+    /** Raw bytes read from this QEMU connection that the peer has not yet written into its QEMU. */
+    long undelivered() {
+        return readFromQemu - peerDelivered;
+    }
+
+    /** The peer's ACK: cumulative bytes of this connection it wrote into its QEMU. */
+    void peerDelivered(long bytes) {
+        peerDelivered = Math.max(peerDelivered, bytes);
+    }
+
+    /** Bytes of the peer's stream on this connection written into QEMU (or dropped), for the ACKs. */
+    long delivered() {
+        return delivered;
     }
 
     int writesInFlight() {
@@ -152,6 +172,7 @@ final class QemuChannel {
         }
         session.stats().qemuBytesRead.add(length);
         session.countQemuRead(length);
+        readFromQemu += length;
         sinceCheckpointAsked += length;
         session.onLane(() -> {
             if (session.codecClosed()) {
@@ -299,11 +320,11 @@ final class QemuChannel {
                     rebuilt.forEach(ByteBuf::release);
                     return;
                 }
-                for (ByteBuf raw : rebuilt) {
-                    held.addLast(new Pending(raw, 0));
-                }
-                // the frame's credit is returned once its bytes (or the last of them) reached QEMU
-                held.addLast(new Pending(null, cost));
+                held.addAll(rebuilt);
+                // the frame's credit is returned once it was decoded: what waits for this QEMU is
+                // bounded by the peer's raw window for this connection (ACK's ChannelDelivered), so
+                // a connection the destination QEMU does not read now never holds up the others
+                session.consumed(cost);
             });
         });
     }
@@ -375,41 +396,30 @@ final class QemuChannel {
         }
         boolean wrote = false;
         while (!verified.isEmpty()) {
-            Pending pending = verified.pollFirst();
-            if (pending.buffer == null) {
-                if (writesInFlight == 0) {
-                    session.consumed(pending.cost);
-                } else {
-                    // returned when the writes before it completed
-                    Pending marker = pending;
-                    channel.write(Unpooled.EMPTY_BUFFER)
-                            .addListener(future -> session.run(() -> writeDone(0, marker.cost)));
-                    writesInFlight++;
-                }
-                continue;
-            }
+            ByteBuf buffer = verified.pollFirst();
             if (outboundBroken || !channel.isActive()) {
-                int dropped = pending.buffer.readableBytes();
-                pending.buffer.release();
+                int dropped = buffer.readableBytes();
+                buffer.release();
                 if (session.role() == Session.Role.DESTINATION) {
                     if (!session.mayEndEarly(this)) {
                         throw new SessionFailure("destination QEMU closed connection " + index
                                 + " before the end of the stream (" + dropped + " bytes could not be delivered)");
                     }
                     undelivered += dropped;
+                    delivered += dropped;
                     session.countQemuWritten(dropped);
                 }
                 continue;
             }
-            int length = pending.buffer.readableBytes();
+            int length = buffer.readableBytes();
             writesInFlight++;
-            ChannelFuture future = channel.write(pending.buffer);
+            ChannelFuture future = channel.write(buffer);
             future.addListener(done -> session.run(() -> {
                 if (!done.isSuccess()) {
                     undelivered += length;
                     writeFailed(done.cause());
                 }
-                writeDone(length, 0, done.isSuccess());
+                writeDone(length, done.isSuccess());
             }));
             wrote = true;
         }
@@ -419,20 +429,14 @@ final class QemuChannel {
         maybeShutdownOutput();
     }
 
-    private void writeDone(int length, long cost) {
-        writeDone(length, cost, true);
-    }
-
     /** A write ended; bytes QEMU did not take still leave the window (they are gone, not held). */
-    private void writeDone(int length, long cost, boolean delivered) {
+    private void writeDone(int length, boolean written) {
         writesInFlight--;
-        if (delivered) {
+        if (written) {
             session.stats().qemuBytesWritten.add(length);
         }
+        delivered += length;
         session.countQemuWritten(length);
-        if (cost > 0) {
-            session.consumed(cost);
-        }
         maybeShutdownOutput();
         session.checkDone();
     }
@@ -461,17 +465,9 @@ final class QemuChannel {
 
     /** Drops everything not yet delivered (the session failed): the tail never reaches QEMU. */
     void discard() {
-        for (Pending pending : held) {
-            if (pending.buffer != null) {
-                pending.buffer.release();
-            }
-        }
+        held.forEach(ByteBuf::release);
         held.clear();
-        for (Pending pending : verified) {
-            if (pending.buffer != null) {
-                pending.buffer.release();
-            }
-        }
+        verified.forEach(ByteBuf::release);
         verified.clear();
         Channels.close(channel);
     }
@@ -515,8 +511,6 @@ final class QemuChannel {
             throw new IllegalStateException(e);
         }
     }
-
-    private record Pending(ByteBuf buffer, long cost) {}
 
     /** A frame the lane made, for the loop to send. */
     private record Outgoing(FrameType type, ByteBuf payload) {}

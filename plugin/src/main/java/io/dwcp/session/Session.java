@@ -402,7 +402,8 @@ public final class Session {
     void qemuChannelActive(QemuChannel qemu) {
         Channel channel = qemu.channel();
         if (state == State.OPEN && channel != null && !qemu.isInboundEnded()) {
-            channel.config().setAutoRead(reading);
+            channel.config().setAutoRead(false);
+            updateReading();
         }
     }
 
@@ -510,40 +511,41 @@ public final class Session {
     }
 
     /**
-     * Reads QEMU only while the window has room, some stream takes bytes and this loop keeps up
-     * with what was read.
+     * Reads a QEMU connection only while the session's window has room, some stream takes bytes,
+     * the codec lane keeps up with what was read, and less than the connection's raw window
+     * ({@link #channelRawWindow}) of it is not yet in the peer's QEMU.
      */
     void updateReading() {
         boolean open =
                 state == State.OPEN && codecReady() && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit;
-        boolean rawRoom = qemuBytesRead.sum() - peerDelivered < rawWindowLimit();
-        boolean shouldRead = open && rawRoom;
-        // With several connections (multifd) the main channel carries the sync points at which the
-        // destination's multifd channels wait: the raw window never holds it back, or the multifd bytes
-        // it admitted can wait forever at the destination for a sync the source QEMU's main channel
-        // still holds (seen in DwcpSoakIT: HDE with baselines reads 64 MiB of raw stream in a few
-        // frames). The main channel of a multifd migration carries little besides those flags.
-        boolean mainShouldRead = open && (rawRoom || channels.size() > 1);
+        long limit = channelRawWindow();
+        boolean any = false;
+        for (QemuChannel channel : channels.values()) {
+            Channel netty = channel.channel();
+            boolean read = open && !channel.isInboundEnded() && channel.undelivered() < limit;
+            any |= read;
+            if (netty != null && netty.isRegistered() && !channel.isInboundEnded()) {
+                // also re-enables a connection that paused itself for the queue limit
+                if (netty.config().isAutoRead() != read) {
+                    netty.config().setAutoRead(read);
+                    if (!read) {
+                        // let the receiver release what it holds back, or a full window could wait forever for a
+                        // checkpoint
+                        channel.fromQemuPaused();
+                    }
+                }
+            }
+        }
+        boolean shouldRead = open && (any || channels.isEmpty());
         if (shouldRead != reading) {
             reading = shouldRead;
             if (!reading) {
                 link.readingPaused(System.nanoTime());
-                // let the receiver release what it holds back, or a full window could wait forever for a checkpoint
                 for (QemuChannel channel : channels.values()) {
                     channel.fromQemuPaused();
                 }
             } else {
                 link.readingResumed(System.nanoTime());
-            }
-        }
-        // also re-enables a connection that paused itself for the queue limit
-        for (QemuChannel channel : channels.values()) {
-            Channel netty = channel.channel();
-            if (netty != null && netty.isRegistered() && !channel.isInboundEnded()) {
-                boolean read = channel.index() == 0 ? mainShouldRead : shouldRead;
-                if (netty.config().isAutoRead() != read) {
-                    netty.config().setAutoRead(read);
-                }
             }
         }
     }
@@ -555,14 +557,25 @@ public final class Session {
     }
 
     /**
-     * The raw window in force. With several QEMU connections (multifd) the destination QEMU reads
-     * them in an order of its own (the main channel waits for every channel's sync packet): a
-     * session-wide bound small enough to follow the delivery rate can hold back the one packet
-     * the destination waits for behind bytes it will not read yet, and the migration stalls
-     * (seen on S1 through dwcp-multifd). Such sessions keep the configured amst.raw-window.
+     * The raw window of each QEMU connection: bytes read from it and not yet written into the
+     * peer's QEMU (the peer's ACKs count them per connection). One connection (precopy): the raw
+     * window in force, which follows the measured delivery rate (the downtime bound). Several
+     * (multifd): the destination QEMU reads them in an order of its own (a multifd channel that
+     * reached a sync point waits until the main channel's flush arrives, and the main channel until
+     * every channel's sync packet did), so each connection gets its own share of amst.raw-window,
+     * at least 2 x amst.checkpoint-interval: a connection the destination does not read now holds
+     * only its own share, and the one whose sync packet the destination waits for is still read.
+     * (One window for the whole session stalled QEMU 10 multifd migrations through HDE in
+     * DwcpSoakIT: the bytes of channels at a sync point filled it.)
      */
-    private long rawWindowLimit() {
-        return channels.size() > 1 ? settings.amst().getRawWindow().bytes() : rawWindow.limit();
+    private long channelRawWindow() {
+        int count = channels.size();
+        if (count <= 1) {
+            return rawWindow.limit();
+        }
+        long configured = settings.amst().getRawWindow().bytes();
+        long floor = 2 * settings.amst().getCheckpointInterval().bytes();
+        return Math.min(configured, Math.max(floor, configured / count));
     }
 
     // ---- tunnel side ----
@@ -681,6 +694,12 @@ public final class Session {
         public void onAck(TunnelStream stream, AmstAck ack) {
             sender.acknowledge(ack.nextSequence(), ack.consumedCredit());
             peerDelivered = Math.max(peerDelivered, ack.delivered());
+            for (AmstAck.ChannelDelivered delivered : ack.channels()) {
+                QemuChannel channel = channels.get(delivered.channel());
+                if (channel != null) {
+                    channel.peerDelivered(delivered.delivered());
+                }
+            }
             closeDrainedStreams();
             updateReading();
             checkDone();
@@ -795,7 +814,11 @@ public final class Session {
     }
 
     private AmstAck ack() {
-        return receiver.ack(qemuBytesWritten.sum());
+        List<AmstAck.ChannelDelivered> delivered = new ArrayList<>(channels.size());
+        for (QemuChannel channel : channels.values()) {
+            delivered.add(new AmstAck.ChannelDelivered(channel.index(), channel.delivered()));
+        }
+        return receiver.ack(qemuBytesWritten.sum(), delivered);
     }
 
     /** The destination's OPEN named this session's target and VM. */
@@ -813,9 +836,10 @@ public final class Session {
 
     /** Destination: the QEMU connection for a channel is open: it takes what was verified and reads QEMU's return path. */
     void attachQemu(QemuChannel channel, Channel netty) {
-        netty.config().setAutoRead(reading);
+        netty.config().setAutoRead(false);
         channel.attach(netty);
         netty.pipeline().addLast("qemu", new QemuChannelHandler(this, channel));
+        updateReading();
     }
 
     LinkMonitor link() {

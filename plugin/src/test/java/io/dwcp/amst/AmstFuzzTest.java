@@ -277,6 +277,12 @@ class AmstFuzzTest {
         frames.add(control(new AmstHello(
                 random.nextLong() & Long.MAX_VALUE, random.nextInt(256), 1 + (random.nextLong() & 0xffffffffL))));
         frames.add(control(new AmstAck(random.nextInt(1000), random.nextInt(1 << 20), random.nextInt(1 << 20))));
+        List<AmstAck.ChannelDelivered> channels = new ArrayList<>();
+        for (int channel = 0, count = random.nextInt(5); channel < count; channel++) {
+            channels.add(new AmstAck.ChannelDelivered(channel, random.nextInt(1 << 20)));
+        }
+        frames.add(
+                control(new AmstAck(random.nextInt(1000), random.nextInt(1 << 20), random.nextInt(1 << 20), channels)));
         frames.add(control(new AmstPing(random.nextLong())));
         frames.add(control(new AmstPong(random.nextLong())));
         frames.add(control(new AmstAbort(random.nextBoolean() ? "peer gone" : "end-to-end digest mismatch é")));

@@ -46,6 +46,57 @@ class AmstPayloadsTest {
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, // Delivered: 4096
     };
 
+    private static final byte[] ACK_WITH_CHANNELS = {
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x07, // NextSequence: 7
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x03,
+        (byte) 0xe8, // ConsumedCredit: 1000
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x10,
+        0x00, // Delivered: 4096
+        0x00,
+        0x00,
+        0x00,
+        0x00, // Channel: 0
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x40, // Delivered: 64
+        0x00,
+        0x00,
+        0x00,
+        0x02, // Channel: 2
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x00,
+        0x0f,
+        (byte) 0xc0, // Delivered: 4032
+    };
+
     private static final byte[] PING = {
         (byte) 0xff,
         (byte) 0xff,
@@ -178,11 +229,38 @@ class AmstPayloadsTest {
     @Test
     void ack() {
         assertGolden(ACK, new AmstAck(7, 1000, 4096), AmstAck::decode);
+        assertGolden(
+                ACK_WITH_CHANNELS,
+                new AmstAck(
+                        7,
+                        1000,
+                        4096,
+                        List.of(new AmstAck.ChannelDelivered(0, 64), new AmstAck.ChannelDelivered(2, 4032))),
+                AmstAck::decode);
         // the 16-byte ACK of an older draft (no Delivered): refused, as the session always did
         assertRefused(
                 Arrays.copyOf(ACK, 16),
                 AmstAck::decode,
-                "malformed ACK frame: payload length: expected 24 bytes, found 16 bytes");
+                "malformed ACK frame: payload length: expected 24 + 12 x (0..1024) bytes, found 16 bytes");
+        // a channel cut short
+        assertRefused(
+                Arrays.copyOf(ACK_WITH_CHANNELS, 30),
+                AmstAck::decode,
+                "malformed ACK frame: payload length: expected 24 + 12 x (0..1024) bytes, found 30 bytes");
+        // channels must ascend (each named once)
+        assertRefused(
+                with(ACK_WITH_CHANNELS, 36, 0, 0, 0, 0),
+                AmstAck::decode,
+                "malformed ACK frame: Channel: expected 1..2147483647, found 0");
+        assertRefused(
+                with(ACK_WITH_CHANNELS, 28, 0x80),
+                AmstAck::decode,
+                "malformed ACK frame: Delivered: expected 0..9223372036854775807, found -9223372036854775744");
+        // more channels than any session has
+        assertRefused(
+                new byte[24 + 12 * 1025],
+                AmstAck::decode,
+                "malformed ACK frame: payload length: expected 24 + 12 x (0..1024) bytes, found 12324 bytes");
         assertRefused(
                 with(ACK, 0, 0xff),
                 AmstAck::decode,
@@ -425,7 +503,7 @@ class AmstPayloadsTest {
         assertEquals(
                 List.of(
                         "stream 2 AmstHello[sessionId=81985529216486895, streamIndex=3, window=67108864]",
-                        "stream 2 AmstAck[nextSequence=7, consumedCredit=1000, delivered=4096]",
+                        "stream 2 AmstAck[nextSequence=7, consumedCredit=1000, delivered=4096, channels=[]]",
                         "stream 2 AmstPing[timestampNanos=-2]",
                         "stream 2 AmstPong[timestampNanos=-2]",
                         "stream 2 AmstAbort[reason=disk full é]",

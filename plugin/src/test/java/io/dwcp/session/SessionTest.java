@@ -171,6 +171,32 @@ class SessionTest {
     }
 
     @Test
+    void creditReturnsOnceAFrameIsDecodedAndTheAckCountsWhatEachConnectionDelivered() {
+        Session session = destination();
+        open(session, NODE + "/0123abcd");
+        channelOpen(session, 0);
+        byte[] bytes = "sixteen bytes..!".getBytes(StandardCharsets.UTF_8);
+        deliver(session, FrameType.DATA, 0, Unpooled.wrappedBuffer(bytes));
+        AmstAck held = lastAck(session);
+        assertEquals(0, delivered().length, "held back until verified");
+        assertEquals(
+                List.of(new AmstAck.ChannelDelivered(0, 0)),
+                held.channels(),
+                "every connection is named; none delivered anything yet");
+        assertEquals(3, held.nextSequence());
+        assertTrue(
+                held.consumedCredit() >= io.dwcp.amst.FrameCodec.frameCost(bytes.length),
+                "the DATA frame's credit is back before its bytes reached QEMU: " + held);
+
+        deliver(session, FrameType.CHECKPOINT, 0, new AmstCheckpoint(bytes.length, sha256(bytes)).encode());
+        assertEquals(bytes.length, delivered().length);
+        assertEquals(
+                List.of(new AmstAck.ChannelDelivered(0, bytes.length)),
+                lastAck(session).channels());
+        assertEquals(bytes.length, lastAck(session).delivered());
+    }
+
+    @Test
     void aDigestMismatchFailsTheSessionAndNothingUnverifiedReachesQemu() {
         Session session = destination();
         open(session, NODE);
@@ -388,6 +414,80 @@ class SessionTest {
             main.finishAndReleaseAll();
             multifd.finishAndReleaseAll();
         }
+    }
+
+    @Test
+    void eachQemuConnectionHasItsOwnShareOfTheRawWindow() {
+        // 192 KiB over three connections: 64 KiB each (2 x the checkpoint interval is less)
+        SessionSettings settings = new SessionSettings(
+                "alpha",
+                new TunnelConfig(),
+                new AmstConfig()
+                        .setRawWindow(io.dwcp.config.DataSize.ofKiB(192))
+                        .setCheckpointInterval(io.dwcp.config.DataSize.ofKiB(16)),
+                stats,
+                new CodecSelection(
+                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)),
+                MoreExecutors::directExecutor);
+        PeerConfig destination = new PeerConfig(NODE, new HostAndPort("192.0.2.2", 7470), OptionalInt.empty());
+        Session session = new Session(
+                settings,
+                host,
+                0x45,
+                Session.Role.SOURCE,
+                destination,
+                wire.eventLoop(),
+                Target.migration(NODE, "0123abcd"),
+                "",
+                WINDOW);
+        session.run(session::start);
+        session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x45, 0, WINDOW)));
+        List<EmbeddedChannel> qemus = List.of(new EmbeddedChannel(), new EmbeddedChannel(), new EmbeddedChannel());
+        try {
+            for (EmbeddedChannel netty : qemus) {
+                QemuChannel channel = session.newChannel(session.reserveChannelIndex());
+                netty.pipeline().addLast("qemu", new QemuChannelHandler(session, channel));
+                session.run(() -> session.addSourceChannel(channel, netty));
+            }
+            // multifd channel 1 reached a sync point: the destination QEMU reads none of its next bytes
+            qemus.get(1).writeInbound(Unpooled.wrappedBuffer(new byte[96 << 10]));
+            qemus.get(2).writeInbound(Unpooled.wrappedBuffer(new byte[32 << 10]));
+            session.run(session::updateReading);
+            assertFalse(session.reads(1), "channel 1 used up its share");
+            assertTrue(session.reads(2), "channel 2, whose sync packet the destination waits for, is still read");
+            assertTrue(session.reads(0), "and so is the main channel");
+
+            // the destination wrote channel 2's bytes and then channel 1's into its QEMU
+            acknowledgeDelivered(
+                    session, List.of(new AmstAck.ChannelDelivered(1, 0), new AmstAck.ChannelDelivered(2, 32 << 10)));
+            assertFalse(session.reads(1));
+            acknowledgeDelivered(
+                    session,
+                    List.of(new AmstAck.ChannelDelivered(1, 96 << 10), new AmstAck.ChannelDelivered(2, 32 << 10)));
+            assertTrue(session.reads(1), "channel 1 is read again once the destination took its bytes");
+            assertEquals(Session.State.OPEN, session.state());
+        } finally {
+            qemus.forEach(EmbeddedChannel::finishAndReleaseAll);
+        }
+    }
+
+    /** An ACK from the destination of nothing new but what its QEMU connections took. */
+    private void acknowledgeDelivered(Session session, List<AmstAck.ChannelDelivered> channels) {
+        long total =
+                channels.stream().mapToLong(AmstAck.ChannelDelivered::delivered).sum();
+        Frame ack = Frame.control(FrameType.ACK, new AmstAck(0, 0, total, channels).encode());
+        session.run(() -> session.onFrame(stream, ack));
+    }
+
+    /** The last ACK the session sent. */
+    private AmstAck lastAck(Session session) {
+        drain();
+        for (int i = sent.size() - 1; i >= 0; i--) {
+            if (sent.get(i).type() == FrameType.ACK) {
+                return AmstAck.decode(sent.get(i).payload().duplicate());
+            }
+        }
+        throw new AssertionError("no ACK sent");
     }
 
     private Frame firstSent() {

@@ -34,21 +34,21 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The same two dwcpd carry 30 migrations back and forth across the emulated S1 link: two guests,
- * one on QEMU 10 (precopy) and one on QEMU 7.2 (precopy and multifd in turn), each moved A→B→A… in
- * turn, HDE on, and one tunnel stream killed by the kernel in every fifth migration. Every guest is
+ * one on QEMU 10 and one on QEMU 7.2, each moved A→B→A… in turn with precopy and multifd in turn
+ * (so each guest also comes back with multifd, through HDE against the baselines its way there
+ * left), and one tunnel stream killed by the kernel in every fifth migration. Every guest is
  * intact after every migration, both daemons count 30 completed sessions and no failed one, and
  * afterwards each daemon's open file descriptors and threads are back within 5 % of what they were
  * after the first round of four migrations. Resident memory (after a full collection) is logged
  * after every migration but not held to that: it grows towards the JVM's and the C library's limits
  * over the first 15-20 migrations, a known gap.
  *
- * <p>Not here: QEMU 10 with multifd. On the way back, HDE against the baselines of the way there
- * reads tens of MiB of raw stream per frame byte, and the session's shared raw window (and, in
- * principle, its shared credit window) can then stall a QEMU 10 multifd migration at a sync point:
- * the destination QEMU's multifd channels that reached the sync stop reading while the bytes of the
- * next round the source already sent on them hold the window, so the one channel whose sync packet
- * is still unread at the source is never read (three of four runs of this test stalled so). Flow
- * control per QEMU connection is the fix; until then that case is a known defect.
+ * <p>QEMU 10 with multifd on the way back once stalled here at a multifd sync point (three of four
+ * runs), when one raw window was shared by the session's QEMU connections: the destination QEMU's
+ * multifd channels that reached the sync stopped reading while the bytes of the next round the
+ * source had already sent on them held the window, so the one channel whose sync packet was still
+ * unread at the source was never read. Each connection now has its own raw window (the ACK counts
+ * what each one delivered) and credit returns once a frame is decoded.
  */
 class DwcpSoakIT {
     private static final Logger LOG = Logger.getLogger(DwcpSoakIT.class.getName());
@@ -128,9 +128,8 @@ class DwcpSoakIT {
             int killed = 0;
             for (int i = 0; i < MIGRATIONS; i++) {
                 Guest guest = guests.get(i % 2);
-                // QEMU 10 with multifd on the way back through HDE against the baselines the way there left
-                // can stall at a multifd sync point (see the class comment): QEMU 10 migrates with precopy here
-                NativeMode mode = i % 2 == 0 || (i / 2) % 2 == 0 ? NativeMode.PRECOPY : NativeMode.MULTIFD;
+                // each guest: precopy there, multifd back, and so on (i / 2 counts the guest's own migrations)
+                NativeMode mode = (i / 2) % 2 == 0 ? NativeMode.PRECOPY : NativeMode.MULTIFD;
                 boolean killStream = i % 5 == 4;
                 MigrationResult result;
                 try {
