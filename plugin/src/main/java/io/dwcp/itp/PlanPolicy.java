@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -44,8 +45,7 @@ public final class PlanPolicy implements MigrationPolicy {
      */
     public static final Duration SMOOTHING = Duration.ofSeconds(60);
 
-    private static final SlotScheduler SCHEDULER =
-            new SlotScheduler(SlotScheduler.Mode.ITP, java.util.OptionalInt.empty());
+    private static final SlotScheduler SCHEDULER = new SlotScheduler(SlotScheduler.Mode.ITP, OptionalInt.empty());
 
     private final Planner planner;
     private final double replanThreshold;

@@ -3,6 +3,7 @@ package io.dwcp.itp;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -83,7 +84,7 @@ public final class SlotScheduler {
     public record Decision(List<Plan.Step> starts, Map<String, String> left) {
         public Decision {
             starts = List.copyOf(starts);
-            left = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(left));
+            left = Collections.unmodifiableMap(new LinkedHashMap<>(left));
         }
     }
 
