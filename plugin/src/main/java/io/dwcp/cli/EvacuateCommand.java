@@ -9,6 +9,7 @@ import io.dwcp.itp.OrderConstraint;
 import io.dwcp.itp.Plan;
 import io.dwcp.itp.PlanRenderer;
 import io.dwcp.itp.Planner;
+import io.dwcp.itp.SlotScheduler;
 import io.dwcp.itp.Vm;
 import io.dwcp.pba.EwmaPredictor;
 import io.dwcp.pba.GoodputPredictor;
@@ -29,12 +30,14 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,12 +48,18 @@ import picocli.CommandLine.Parameters;
  * peers, in the order, concurrency and destinations the ITP {@link Planner} chooses, each migration
  * through {@link MigrationRun} (the code path of {@code dwcp migrate}).
  *
- * <p>The plan runs in waves: a wave is the next steps of the plan (in plan order) whose earlier VMs
- * have ended, up to the plan's concurrency per link and {@code --max-concurrent}; a group starts in
- * one wave. Between waves, every destination's goodput observed in the wave (its migrations' bytes
- * on the wire over the wave's time) and, with a control plane, the latest link measurement feed a
- * PBA predictor per link; when a prediction moved by more than {@link #REPLAN_THRESHOLD} from the
- * rate the plan was made with, the VMs not yet started are planned again.
+ * <p>The plan runs slot by slot ({@link SlotScheduler}): each link has the plan's concurrency in
+ * slots ({@code --policy serial}: one slot in all; {@code all-at-once}: no limit; {@code
+ * --max-concurrent} caps all three), and the next VM of the plan, in plan order, starts as soon as
+ * a slot on its link is free and the VMs it comes after ({@code --after}) have moved; a group
+ * ({@code --group}) starts together when its link has a slot for each member. A long migration
+ * thus holds only its own slot. A VM that comes after one that was not moved is not started: it
+ * stays, with the reason. At every slot release (a migration ended), each link's goodput observed
+ * since the previous release (the guest bytes its migrations processed) and, with a control plane,
+ * the latest link measurement feed a PBA predictor per link; when a prediction moved by more than
+ * {@link #REPLAN_THRESHOLD} from the rate the plan was made with, the VMs not yet started are
+ * planned again (the running migrations go on as they are). One line says when each VM starts
+ * (its slot and link) and one when it ends.
  */
 @Command(
         name = "evacuate",
@@ -66,12 +75,16 @@ import picocli.CommandLine.Parameters;
                     + "which figure came from where.",
             "",
             "With --dry-run it prints the plan (per VM: order, destination, predicted start and end, reasons; the concurrency "
-                    + "per link and the predicted makespan) and changes nothing. Otherwise it runs the plan in waves, each migration "
-                    + "as 'dwcp migrate' runs it (its own dwcpd socket), with one progress line per VM, re-plans the VMs not yet "
-                    + "started when a link's predicted goodput moved by more than 20%% between waves, and ends with a table: VM, "
-                    + "destination, outcome, time, downtime and the reason for any VM not moved.",
+                    + "per link and the predicted makespan) and changes nothing. Otherwise it runs the plan slot by slot: each link "
+                    + "has as many slots as the plan's concurrency for it, and the next VM of the plan starts as soon as a slot "
+                    + "on its link frees (a migration ended), not when a whole batch ended. Each migration runs as 'dwcp migrate' "
+                    + "runs it (its own dwcpd socket); a line says when each VM starts (slot and link) and when it ends. At each "
+                    + "slot release the VMs not yet started are planned again when a link's predicted goodput moved by more than "
+                    + "20%% (running migrations go on untouched). It ends with a table: VM, destination, outcome, time, downtime "
+                    + "and the reason for any VM not moved.",
             "",
-            "A VM that is not moved (refused by the plan, failed, timed out, interrupted) keeps running on this host, intact: "
+            "A VM that is not moved (refused by the plan, failed, timed out, interrupted, or not started because a VM it "
+                    + "comes after was not moved) keeps running on this host, intact: "
                     + "libvirt's pre-copy pauses the source only at the switch-over and resumes it when that fails. "
                     + "Ctrl-C aborts the running migrations and starts no more.",
             "",
@@ -147,7 +160,8 @@ public final class EvacuateCommand implements Callable<Integer> {
     @Option(
             names = "--max-concurrent",
             paramLabel = "N",
-            description = "Run at most N migrations at once in all (default: what the plan gives each link).")
+            description =
+                    "Run at most N migrations at once in all, on top of the policy's slots (default: what the plan gives each link).")
     Integer maxConcurrent;
 
     @Option(
@@ -155,19 +169,21 @@ public final class EvacuateCommand implements Callable<Integer> {
             paramLabel = "POLICY",
             defaultValue = "itp",
             description =
-                    "itp (the planner's concurrency per link), serial (one at a time) or all-at-once (every VM in one wave); destinations and order are the planner's in all three (default: ${DEFAULT-VALUE}).")
+                    "itp (slots per link: the planner's concurrency), serial (one slot in all: one at a time) or all-at-once (no limit: every VM starts at once, those with --after once their earlier VMs moved); destinations and order are the planner's in all three (default: ${DEFAULT-VALUE}).")
     String policy;
 
     @Option(
             names = "--group",
             paramLabel = "VM,VM",
-            description = "VMs that must move together (one destination, started in the same wave); repeatable.")
+            description =
+                    "VMs that must move together (one destination, started together once their link has a slot for each); repeatable.")
     List<String> groups = new ArrayList<>();
 
     @Option(
             names = "--after",
             paramLabel = "VM:EARLIER",
-            description = "VM starts only once EARLIER has ended (moved or given up); repeatable.")
+            description =
+                    "VM starts only once EARLIER has moved; if EARLIER is not moved, VM is not started either and stays here (the table says why); repeatable.")
     List<String> afters = new ArrayList<>();
 
     @Option(
@@ -435,7 +451,9 @@ public final class EvacuateCommand implements Callable<Integer> {
             out.print(PlanRenderer.render(plan));
             if (chosenPolicy != Policy.ITP) {
                 out.println("Policy " + policy + ": the planner's destinations and order, "
-                        + (chosenPolicy == Policy.SERIAL ? "one migration at a time" : "every VM in one wave")
+                        + (chosenPolicy == Policy.SERIAL
+                                ? "one migration at a time"
+                                : "every VM at once (those with --after once their earlier VMs moved)")
                         + "; the predicted times above are those of the itp policy");
             }
             if (dryRun) {
@@ -456,6 +474,24 @@ public final class EvacuateCommand implements Callable<Integer> {
         }
     }
 
+    /** A migration that ended: its step, the slot it held, how it went. */
+    private record Finished(Plan.Step step, int slot, MigrationRun.Result result) {}
+
+    /**
+     * Per link, the guest bytes its migrations processed, sampled as they run, for the goodput
+     * observed between two slot releases. Each counter is written by its {@code dwcp-evacuate}
+     * thread; the rest belongs to the main thread.
+     */
+    private static final class LinkMeter {
+        final List<AtomicLong> counters = new ArrayList<>();
+        long lastBytes;
+        long lastNanos;
+
+        long bytes() {
+            return counters.stream().mapToLong(AtomicLong::get).sum();
+        }
+    }
+
     private ExitCode execute(
             Environment env,
             Dwcpd dwcpd,
@@ -473,100 +509,108 @@ public final class EvacuateCommand implements Callable<Integer> {
         Map<String, Dwcpd.Peer> peerByName = new HashMap<>();
         peers.forEach(peer -> peerByName.put(peer.name(), peer));
         Map<String, Outcome> outcomes = new LinkedHashMap<>();
-        for (Plan.Refusal refusal : initial.refused()) {
-            outcomes.put(
-                    refusal.vm().id(),
-                    new Outcome(
-                            refusal.vm().id(), "-", "refused", Duration.ZERO, Optional.of(refusal.reason()), false));
-        }
         AtomicInteger interrupts = new AtomicInteger();
         base.interrupts().onInterrupt(interrupts::incrementAndGet);
+        SlotScheduler scheduler = scheduler(chosenPolicy);
         Plan plan = initial;
-        Set<String> ended = new HashSet<>();
+        Set<String> moved = new HashSet<>();
+        Map<String, String> notMoved = new HashMap<>();
+        Map<String, String> running = new LinkedHashMap<>();
+        Map<String, Set<Integer>> slotsInUse = new HashMap<>();
+        Map<String, LinkMeter> meters = new HashMap<>();
         Map<String, Long> movedTo = new HashMap<>();
-        initial.refused().forEach(refusal -> ended.add(refusal.vm().id()));
-        int wave = 0;
+        refuse(initial, notMoved, outcomes);
         ExecutorService executor = Executors.newCachedThreadPool(runnable -> {
             Thread thread = new Thread(runnable, "dwcp-evacuate");
             thread.setDaemon(true);
             return thread;
         });
+        CompletionService<Finished> completions = new ExecutorCompletionService<>(executor);
         try {
-            while (interrupts.get() == 0) {
-                List<Plan.Step> next = wave(plan, evacuation, ended, chosenPolicy);
-                if (next.isEmpty()) {
+            while (true) {
+                if (interrupts.get() == 0) {
+                    SlotScheduler.Decision decision = scheduler.decide(
+                            plan, evacuation.orders(), new SlotScheduler.State(moved, notMoved, running));
+                    decision.left().forEach((vm, reason) -> {
+                        notMoved.put(vm, reason);
+                        outcomes.put(
+                                vm, new Outcome(vm, "-", "not started", Duration.ZERO, Optional.of(reason), false));
+                        out.println("Not starting " + vm + ": " + reason + "; it keeps running on this host");
+                    });
+                    for (Plan.Step step : decision.starts()) {
+                        String link = step.destination();
+                        Set<Integer> inUse = slotsInUse.computeIfAbsent(link, l -> new HashSet<>());
+                        int slot = 1;
+                        while (inUse.contains(slot)) {
+                            slot++;
+                        }
+                        inUse.add(slot);
+                        running.put(step.vm().id(), link);
+                        out.println("Starting " + step.vm().id() + " -> " + link + " ("
+                                + slot(scheduler, plan, link, slot) + "; " + running.size() + " running)");
+                        LinkMeter meter = meters.computeIfAbsent(link, l -> new LinkMeter());
+                        if (running.values().stream().filter(link::equals).count() == 1) {
+                            // the link was idle: its goodput is measured from now
+                            meter.lastBytes = meter.bytes();
+                            meter.lastNanos = System.nanoTime();
+                        }
+                        AtomicLong counter = new AtomicLong();
+                        meter.counters.add(counter);
+                        MigrationRun.Request request = request(step, peerByName.get(link), connectUri, uriTemplate);
+                        MigrationRun.Output output = new MigrationRun.Output(
+                                out,
+                                base.err(),
+                                "dwcp evacuate: " + step.vm().id() + ": ",
+                                progress,
+                                false,
+                                base.columns(),
+                                base.pollInterval(),
+                                base.lineInterval());
+                        int held = slot;
+                        completions.submit(() -> {
+                            MigrationRun.Result result;
+                            try {
+                                result = MigrationRun.run(
+                                        output, base.libvirt(), dwcpd, request, interrupts, counter::set);
+                            } catch (RuntimeException e) {
+                                // MigrationRun reports its failures as results; anything else is a bug: say what it was
+                                result = MigrationRun.Result.before(ExitCode.MIGRATION_FAILED, "internal error: " + e);
+                            }
+                            counter.accumulateAndGet(result.guestBytes(), Math::max);
+                            return new Finished(step, held, result);
+                        });
+                    }
+                }
+                if (running.isEmpty()) {
                     break;
                 }
-                wave++;
-                List<String> names = new ArrayList<>();
-                next.forEach(step -> names.add(step.vm().id() + " -> " + step.destination()));
-                out.println("Wave " + wave + ": " + String.join(", ", names));
-                long start = System.nanoTime();
-                List<Future<MigrationRun.Result>> running = new ArrayList<>();
-                for (Plan.Step step : next) {
-                    Dwcpd.Peer peer = peerByName.get(step.destination());
-                    MigrationRun.Request request = new MigrationRun.Request(
-                            step.vm().id(),
-                            peer.name(),
-                            connectUri,
-                            CliConfig.destinationUri(uriTemplate, tunnelHost(peer.address())),
-                            MigrateCommand.LIVE
-                                    | MigrateCommand.PEER2PEER
-                                    | MigrateCommand.PERSIST_DEST
-                                    | MigrateCommand.UNDEFINE_SOURCE,
-                            OptionalInt.empty(),
-                            OptionalLong.empty(),
-                            timeoutSeconds == null ? OptionalLong.empty() : OptionalLong.of(timeoutSeconds));
-                    MigrationRun.Output output = new MigrationRun.Output(
-                            out,
-                            base.err(),
-                            "dwcp evacuate: " + step.vm().id() + ": ",
-                            progress,
-                            false,
-                            base.columns(),
-                            base.pollInterval(),
-                            base.lineInterval());
-                    running.add(executor.submit(
-                            () -> MigrationRun.run(output, base.libvirt(), dwcpd, request, interrupts)));
+                Finished finished = next(completions, interrupts);
+                Plan.Step step = finished.step();
+                String vm = step.vm().id();
+                String link = step.destination();
+                MigrationRun.Result result = finished.result();
+                running.remove(vm);
+                slotsInUse.get(link).remove(finished.slot());
+                outcomes.put(
+                        vm,
+                        new Outcome(vm, link, outcome(result), result.elapsed(), result.reason(), result.migrated()));
+                if (result.migrated()) {
+                    moved.add(vm);
+                    movedTo.merge(link, 1L, Long::sum);
+                } else {
+                    notMoved.put(vm, result.reason().orElse(outcome(result)));
                 }
-                Map<String, Long> wireBytes = new HashMap<>();
-                for (int i = 0; i < next.size(); i++) {
-                    Plan.Step step = next.get(i);
-                    MigrationRun.Result result = result(running.get(i));
-                    ended.add(step.vm().id());
-                    wireBytes.merge(
-                            step.destination(),
-                            result.wireBytes() > 0 ? result.wireBytes() : result.guestBytes(),
-                            Long::sum);
-                    outcomes.put(
-                            step.vm().id(),
-                            new Outcome(
-                                    step.vm().id(),
-                                    step.destination(),
-                                    outcome(result),
-                                    result.elapsed(),
-                                    result.reason(),
-                                    result.migrated()));
-                    if (result.migrated()) {
-                        movedTo.merge(step.destination(), 1L, Long::sum);
-                    }
+                out.println("Ended " + vm + " -> " + link + ": " + outcome(result)
+                        + String.format(
+                                Locale.ROOT, " in %.1f s", result.elapsed().toNanos() / 1e9)
+                        + (result.migrated() ? "" : ", it keeps running on this host") + " ("
+                        + slot(scheduler, plan, link, finished.slot()) + " free; " + running.size() + " running)");
+                observe(meters, predictors, running);
+                List<Vm> waiting = new SlotScheduler.State(moved, notMoved, running).waiting(evacuation);
+                if (interrupts.get() == 0 && !waiting.isEmpty()) {
+                    plan = replanIfMoved(planner, plan, evacuation, waiting, predictors, movedTo, dwcpd, out);
+                    refuse(plan, notMoved, outcomes);
                 }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                plan = replanIfMoved(
-                        planner, plan, evacuation, ended, predictors, wireBytes, seconds, movedTo, dwcpd, out);
-                plan.refused().forEach(refusal -> {
-                    if (ended.add(refusal.vm().id())) {
-                        outcomes.put(
-                                refusal.vm().id(),
-                                new Outcome(
-                                        refusal.vm().id(),
-                                        "-",
-                                        "refused",
-                                        Duration.ZERO,
-                                        Optional.of(refusal.reason()),
-                                        false));
-                    }
-                });
             }
         } finally {
             executor.shutdownNow();
@@ -582,90 +626,116 @@ public final class EvacuateCommand implements Callable<Integer> {
                                 Duration.ZERO,
                                 Optional.of(
                                         interrupts.get() > 0
-                                                ? "interrupted (Ctrl-C) before its wave"
+                                                ? "interrupted (Ctrl-C) before it started"
                                                 : "its plan step never became startable"),
                                 false));
             }
         }
         out.print(table(evacuation, outcomes));
-        long moved = outcomes.values().stream().filter(Outcome::moved).count();
-        out.println("Moved " + moved + " of " + evacuation.vms().size() + " domains"
-                + (moved < evacuation.vms().size() ? "; the others keep running on this host" : "") + ".");
+        long movedCount = outcomes.values().stream().filter(Outcome::moved).count();
+        out.println("Moved " + movedCount + " of " + evacuation.vms().size() + " domains"
+                + (movedCount < evacuation.vms().size() ? "; the others keep running on this host" : "") + ".");
         if (interrupts.get() > 0) {
             return ExitCode.INTERRUPTED;
         }
-        return moved == evacuation.vms().size() ? ExitCode.OK : ExitCode.MIGRATION_FAILED;
+        return movedCount == evacuation.vms().size() ? ExitCode.OK : ExitCode.MIGRATION_FAILED;
     }
 
-    /**
-     * The next wave: the plan's steps in order whose earlier VMs ({@code --after}) have ended, up to
-     * the plan's concurrency on each link (itp), one (serial) or all (all-at-once), and {@code
-     * --max-concurrent} in all; a group's waiting members go together (a group larger than the limit
-     * goes alone in its wave).
-     */
-    List<Plan.Step> wave(Plan plan, Evacuation evacuation, Set<String> ended, Policy chosenPolicy) {
-        int total = switch (chosenPolicy) {
-            case ITP, ALL_AT_ONCE -> Integer.MAX_VALUE;
-            case SERIAL -> 1;
+    /** The policy's scheduler: the plan's slots per link, one in all or no limit; and --max-concurrent. */
+    SlotScheduler scheduler(Policy chosenPolicy) {
+        SlotScheduler.Mode mode = switch (chosenPolicy) {
+            case ITP -> SlotScheduler.Mode.ITP;
+            case SERIAL -> SlotScheduler.Mode.SERIAL;
+            case ALL_AT_ONCE -> SlotScheduler.Mode.ALL_AT_ONCE;
         };
-        if (maxConcurrent != null) {
-            total = Math.min(total, maxConcurrent);
-        }
-        Map<String, Integer> onLink = new HashMap<>();
-        Set<String> taken = new HashSet<>();
-        List<Plan.Step> wave = new ArrayList<>();
-        for (Plan.Step step : plan.steps()) {
-            String id = step.vm().id();
-            if (ended.contains(id) || taken.contains(id)) {
-                continue;
-            }
-            List<Plan.Step> together = step.vm()
-                    .group()
-                    .map(group -> plan.steps().stream()
-                            .filter(s -> s.vm().group().equals(Optional.of(group)) && !ended.contains(s.vm().id()))
-                            .toList())
-                    .orElse(List.of(step));
-            boolean ready = together.stream()
-                    .allMatch(s -> evacuation.orders().stream()
-                            .filter(order -> order.after().equals(s.vm().id()))
-                            .allMatch(order -> ended.contains(order.before())));
-            if (!ready) {
-                continue;
-            }
-            Map<String, Integer> trial = new HashMap<>(onLink);
-            together.forEach(s -> trial.merge(s.destination(), 1, Integer::sum));
-            boolean fits = wave.size() + together.size() <= total;
-            if (chosenPolicy == Policy.ITP) {
-                fits &= trial.entrySet().stream()
-                        .allMatch(e -> e.getValue() <= plan.concurrency().getOrDefault(e.getKey(), 1));
-            }
-            if (!fits && !wave.isEmpty()) {
-                continue;
-            }
-            wave.addAll(together);
-            together.forEach(s -> taken.add(s.vm().id()));
-            onLink.clear();
-            onLink.putAll(trial);
-            if (!fits) {
-                break;
+        return new SlotScheduler(mode, maxConcurrent == null ? OptionalInt.empty() : OptionalInt.of(maxConcurrent));
+    }
+
+    /** The VMs a plan refuses: not moved, with the plan's reason (once). */
+    private static void refuse(Plan plan, Map<String, String> notMoved, Map<String, Outcome> outcomes) {
+        for (Plan.Refusal refusal : plan.refused()) {
+            String vm = refusal.vm().id();
+            if (notMoved.putIfAbsent(vm, refusal.reason()) == null) {
+                outcomes.put(vm, new Outcome(vm, "-", "refused", Duration.ZERO, Optional.of(refusal.reason()), false));
             }
         }
-        return wave;
+    }
+
+    /** How a slot reads in the progress lines: {@code slot 2/3 to beta}, {@code slot 1/1 in all (serial)}. */
+    static String slot(SlotScheduler scheduler, Plan plan, String link, int slot) {
+        String most = scheduler.totalSlots() == SlotScheduler.UNLIMITED
+                ? ""
+                : ", at most " + scheduler.totalSlots() + " in all";
+        return switch (scheduler.mode()) {
+            case ITP -> "slot " + slot + "/" + scheduler.linkSlots(plan, link) + " to " + link + most;
+            case SERIAL -> "slot 1/1 in all (serial)";
+            case ALL_AT_ONCE -> "slot " + slot + " to " + link + (most.isEmpty() ? ", all at once" : most);
+        };
+    }
+
+    private MigrationRun.Request request(Plan.Step step, Dwcpd.Peer peer, String connectUri, String uriTemplate) {
+        return new MigrationRun.Request(
+                step.vm().id(),
+                peer.name(),
+                connectUri,
+                CliConfig.destinationUri(uriTemplate, tunnelHost(peer.address())),
+                MigrateCommand.LIVE
+                        | MigrateCommand.PEER2PEER
+                        | MigrateCommand.PERSIST_DEST
+                        | MigrateCommand.UNDEFINE_SOURCE,
+                OptionalInt.empty(),
+                OptionalLong.empty(),
+                timeoutSeconds == null ? OptionalLong.empty() : OptionalLong.of(timeoutSeconds));
+    }
+
+    /** The next migration to end; a Ctrl-C while waiting counts as one (the runs abort and end). */
+    private static Finished next(CompletionService<Finished> completions, AtomicInteger interrupts) {
+        while (true) {
+            try {
+                return completions.take().get();
+            } catch (InterruptedException e) {
+                interrupts.incrementAndGet();
+            } catch (ExecutionException e) {
+                // the task catches what MigrationRun throws: not reached
+                throw new IllegalStateException(e.getCause());
+            }
+        }
     }
 
     /**
-     * Feeds each destination's observed goodput of the wave and the control plane's latest link
-     * measurement to its predictor; re-plans the VMs not yet started when a prediction moved by
-     * more than {@link #REPLAN_THRESHOLD} from the plan's figure.
+     * At a slot release: each link's goodput since its previous observation (the guest bytes its
+     * migrations processed, over at least a second of the link being busy) feeds its predictor.
+     */
+    private static void observe(
+            Map<String, LinkMeter> meters, Map<String, GoodputPredictor> predictors, Map<String, String> running) {
+        long now = System.nanoTime();
+        meters.forEach((link, meter) -> {
+            long bytes = meter.bytes();
+            double seconds = (now - meter.lastNanos) / 1e9;
+            if (seconds >= 1 && bytes > meter.lastBytes) {
+                predictors.get(link).observe(now, 8 * (bytes - meter.lastBytes) / seconds);
+                meter.lastBytes = bytes;
+                meter.lastNanos = now;
+            } else if (!running.containsValue(link)) {
+                // idle now: the next start measures afresh
+                meter.lastBytes = bytes;
+                meter.lastNanos = now;
+            }
+        });
+    }
+
+    /**
+     * At a slot release: feeds the control plane's latest link measurement to each link's
+     * predictor (the goodput observed on it went in already) and re-plans the waiting VMs when a
+     * prediction moved by more than {@link #REPLAN_THRESHOLD} from the plan's figure; the running
+     * migrations are not touched (they keep their slots).
      */
     private Plan replanIfMoved(
             Planner planner,
             Plan plan,
             Evacuation evacuation,
-            Set<String> ended,
+            List<Vm> waiting,
             Map<String, GoodputPredictor> predictors,
-            Map<String, Long> wireBytes,
-            double seconds,
             Map<String, Long> movedTo,
             Dwcpd dwcpd,
             PrintStream out) {
@@ -679,10 +749,6 @@ public final class EvacuateCommand implements Callable<Integer> {
         Map<String, Double> predicted = new HashMap<>();
         for (Map.Entry<String, GoodputPredictor> entry : predictors.entrySet()) {
             String peer = entry.getKey();
-            Long bytes = wireBytes.get(peer);
-            if (bytes != null && bytes > 0 && seconds > 0) {
-                entry.getValue().observe(now, 8 * bytes / seconds);
-            }
             Optional<Dwcpd.Link> measured = region.flatMap(r -> r.links().stream()
                     .filter(l -> l.from().equals(r.host()) && l.to().equals(peer))
                     .findFirst());
@@ -693,21 +759,13 @@ public final class EvacuateCommand implements Callable<Integer> {
                 predicted.put(peer, prediction.bitsPerSecond() / 8);
             }
         }
-        List<Vm> waiting =
-                evacuation.vms().stream().filter(vm -> !ended.contains(vm.id())).toList();
-        if (waiting.isEmpty()) {
+        Map<String, Double> changed = SlotScheduler.movedLinks(plan, predicted, REPLAN_THRESHOLD);
+        if (changed.isEmpty()) {
             return plan;
         }
         List<String> moves = new ArrayList<>();
-        predicted.forEach((peer, rate) -> {
-            double planned = plan.linkBytesPerSecond().getOrDefault(peer, rate);
-            if (planned > 0 && Math.abs(rate - planned) / planned > REPLAN_THRESHOLD) {
-                moves.add(peer + " " + rate(planned) + " -> " + rate(rate));
-            }
-        });
-        if (moves.isEmpty()) {
-            return plan;
-        }
+        changed.forEach((peer, rate) ->
+                moves.add(peer + " " + rate(plan.linkBytesPerSecond().get(peer)) + " -> " + rate(rate)));
         Map<String, Double> rates = new HashMap<>(plan.linkBytesPerSecond());
         rates.putAll(predicted);
         // as at the start: one migration may fill its link; the slots the moved VMs took are gone
@@ -731,23 +789,10 @@ public final class EvacuateCommand implements Callable<Integer> {
                 rest.orders(),
                 rest.downtimeLimit());
         Plan replanned = planner.planWithoutTimeline(rest);
-        moves.sort(null);
-        out.println("Re-planned the " + waiting.size() + " VMs not yet started: predicted link goodput moved ("
-                + String.join(", ", moves) + ")");
+        out.println("Re-planned the " + waiting.size() + " VMs not yet started (running ones go on): predicted link "
+                + "goodput moved (" + String.join(", ", moves) + ")");
         out.print(PlanRenderer.render(replanned));
         return replanned;
-    }
-
-    private static MigrationRun.Result result(Future<MigrationRun.Result> future) {
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return MigrationRun.Result.before(ExitCode.INTERRUPTED, "interrupted");
-        } catch (ExecutionException e) {
-            // MigrationRun reports its failures as results; anything else is a bug: say what it was
-            return MigrationRun.Result.before(ExitCode.MIGRATION_FAILED, "internal error: " + e.getCause());
-        }
     }
 
     private static String outcome(MigrationRun.Result result) {

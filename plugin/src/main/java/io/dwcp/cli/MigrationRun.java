@@ -14,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
 
 /**
  * One live migration of a domain through the local dwcpd, as {@code dwcp migrate} and {@code dwcp
@@ -95,6 +96,20 @@ final class MigrationRun {
 
     /** Runs the migration; {@code interrupts} counts Ctrl-C (1: abort the job, 2: stop waiting for it). */
     static Result run(Output output, Libvirt libvirt, Dwcpd dwcpd, Request request, AtomicInteger interrupts) {
+        return run(output, libvirt, dwcpd, request, interrupts, bytes -> {});
+    }
+
+    /**
+     * As {@link #run(Output, Libvirt, Dwcpd, Request, AtomicInteger)}; {@code processed} is given
+     * the guest bytes the job has processed at every sample (on the calling thread).
+     */
+    static Result run(
+            Output output,
+            Libvirt libvirt,
+            Dwcpd dwcpd,
+            Request request,
+            AtomicInteger interrupts,
+            LongConsumer processed) {
         String prefix = output.prefix();
         try (Libvirt.Connection connection = libvirt.open(request.connectUri());
                 Libvirt.Connection monitorConnection = libvirt.open(request.connectUri())) {
@@ -123,7 +138,7 @@ final class MigrationRun {
                     request.parallel(),
                     request.bandwidthMiB(),
                     request.timeoutSeconds());
-            Result result = migrate(output, dwcpd, announced.id(), plan, migrating, monitored, interrupts);
+            Result result = migrate(output, dwcpd, announced.id(), plan, migrating, monitored, interrupts, processed);
             // done with it: dwcpd forgets it and lets go of the VM's lock (or, if its session still runs
             // after a second Ctrl-C, lets go when the session ends)
             try {
@@ -147,7 +162,8 @@ final class MigrationRun {
             MigrateCommand.Plan plan,
             Libvirt.Domain migrating,
             Libvirt.Domain monitored,
-            AtomicInteger interrupts) {
+            AtomicInteger interrupts,
+            LongConsumer processed) {
         String prefix = output.prefix();
         MigrateCommand.Progress progress = output.progress();
         boolean bar = progress == MigrateCommand.Progress.BAR
@@ -232,6 +248,7 @@ final class MigrationRun {
                 }
                 if (stats.isActive()) {
                     last = stats;
+                    processed.accept(stats.dataProcessed());
                 }
                 long now = System.nanoTime();
                 view.update(now, stats, sample(dwcpd, migrationId));

@@ -12,13 +12,16 @@
  * <li>The command's main thread does everything but the libvirt migration call, which blocks until
  * the migration ends and runs on {@code dwcp-migrate} (owned by the command, shut down when it
  * returns) while the main thread samples progress and handles Ctrl-C.</li>
- * <li>{@code dwcp evacuate} runs each migration of a wave on a {@code dwcp-evacuate} thread (a
+ * <li>{@code dwcp evacuate} runs each migration it starts on a {@code dwcp-evacuate} thread (a
  * pool owned by the command, shut down when it returns), which plays the main thread's part for
  * that migration ({@link io.dwcp.cli.MigrationRun}: its own libvirt connections, its own dwcpd
- * migration, its own {@code dwcp-migrate} thread). The main thread measures, plans, waits for the
- * whole wave and re-plans; it alone touches the plan and the predictors. The threads share the
- * Ctrl-C counter (atomic), the dwcpd client (one request per connection) and the output streams
- * (whole lines).</li>
+ * migration, its own {@code dwcp-migrate} thread). The main thread measures, plans, asks the
+ * {@code io.dwcp.itp.SlotScheduler} what to start, waits for the next migration to end (a
+ * completion service: whichever ends first), and at each such slot release observes the links and
+ * re-plans; it alone touches the plan, the schedule's state and the predictors. The threads share
+ * the Ctrl-C counter (atomic), one byte counter per migration (atomic: written by its thread at each
+ * sample, summed per link by the main thread), the dwcpd client (one request per connection) and the
+ * output streams (whole lines).</li>
  * <li>{@link io.dwcp.cli.ControlClient} owns one Netty event loop ({@code dwcp-control}) for its
  * requests; callers wait for the answer on their own thread, never on it.</li>
  * </ul>

@@ -359,6 +359,12 @@ public final class EvacuationSimulator {
         }
 
         @Override
+        public boolean converged(String vm) {
+            SimulationResult.Outcome outcome = ended.get(vm);
+            return outcome != null && outcome.status() == SimulationResult.Status.CONVERGED;
+        }
+
+        @Override
         public double estimatedLinkBytesPerSecond(String destination) {
             return estimateOr(
                     linkPredictors.get(destination),

@@ -10,15 +10,18 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
- * Carries out a {@link Plan}, and re-plans when the links change. At every decision, steps are
- * taken in plan order; a waiting VM starts when:
+ * Carries out a {@link Plan}, and re-plans when the links change. At every decision the {@link
+ * SlotScheduler} ({@link SlotScheduler.Mode#ITP}) takes the steps in plan order; a waiting VM
+ * starts when:
  * <ul>
- * <li>every VM it must come after has ended (or is refused by the plan: it will not move);</li>
- * <li>its destination still has room (free RAM, a slot);</li>
+ * <li>every VM it must come after has moved (when one was not moved, failed or refused by the
+ * plan, it is left on the source and never starts);</li>
  * <li>its link runs fewer than the plan's concurrency {@code k_d} (counting those just started);</li>
+ * <li>its destination still has room (free RAM, a slot);</li>
  * <li>with it, every migration on its link still gets a share of at least {@link Planner#MARGIN}
  * times its dirty rate, or, for a VM that dirties faster than half of what it could get alone, all
  * of that ({@code alone_d = min(p_d, C'_d)}: such a VM runs alone):
@@ -41,6 +44,8 @@ public final class PlanPolicy implements MigrationPolicy {
      * while a 10 s prediction of a cellular-like path swings by half from one second to the next.
      */
     public static final Duration SMOOTHING = Duration.ofSeconds(60);
+
+    private static final SlotScheduler SCHEDULER = new SlotScheduler(SlotScheduler.Mode.ITP, OptionalInt.empty());
 
     private final Planner planner;
     private final double replanThreshold;
@@ -86,47 +91,24 @@ public final class PlanPolicy implements MigrationPolicy {
             onLink.merge(destination, 1, Integer::sum);
             maxDirty.merge(destination, vms.get(id).dirtyBytesPerSecond(), Math::max);
         });
-        Map<String, Double> parts = parts(view.evacuation());
-        Set<String> waiting = new HashSet<>();
-        view.waiting().forEach(vm -> waiting.add(vm.id()));
-        Map<String, List<Plan.Step>> groups = new HashMap<>();
-        for (Plan.Step step : plan.steps()) {
-            if (waiting.contains(step.vm().id())) {
-                step.vm()
-                        .group()
-                        .ifPresent(group -> groups.computeIfAbsent(group, g -> new ArrayList<>())
-                                .add(step));
-            }
-        }
-        Set<String> blocked = new HashSet<>();
-        Set<String> considered = new HashSet<>();
-        List<Start> starts = new ArrayList<>();
-        for (Plan.Step step : plan.steps()) {
-            String id = step.vm().id();
-            if (!waiting.contains(id) || considered.contains(id) || blocked.contains(step.destination())) {
-                continue;
-            }
-            List<Plan.Step> together = step.vm().group().map(groups::get).orElse(List.of(step));
-            together.forEach(s -> considered.add(s.vm().id()));
-            if (!together.stream().allMatch(s -> predecessorsDone(s.vm().id(), evacuation, view))) {
-                continue;
-            }
-            boolean forced = view.running().isEmpty() && starts.isEmpty();
+        Map<String, Double> parts = parts(evacuation);
+        Map<String, Long> memory = new HashMap<>();
+        Map<String, Integer> slots = new HashMap<>();
+        // the scheduler gives slots and order; this gate adds room and the share each migration needs
+        SlotScheduler.Gate gate = (unit, idle) -> {
             Map<String, Integer> trialLink = new HashMap<>(onLink);
             Map<String, Double> trialDirty = new HashMap<>(maxDirty);
-            Map<String, Long> memory = new HashMap<>();
-            Map<String, Integer> slots = new HashMap<>();
-            boolean fits = true;
-            for (Plan.Step s : together) {
+            Map<String, Long> trialMemory = new HashMap<>(memory);
+            Map<String, Integer> trialSlots = new HashMap<>(slots);
+            for (Plan.Step s : unit) {
                 String destination = s.destination();
-                long free = memory.computeIfAbsent(destination, view::freeMemoryBytes);
-                int freeSlots = slots.computeIfAbsent(destination, view::freeSlots);
+                long free = trialMemory.computeIfAbsent(destination, view::freeMemoryBytes);
+                int freeSlots = trialSlots.computeIfAbsent(destination, view::freeSlots);
                 if (free < s.vm().memoryBytes() || freeSlots < 1) {
-                    fits = false;
-                    break;
+                    return false;
                 }
-                memory.put(destination, free - s.vm().memoryBytes());
-                slots.put(destination, freeSlots - 1);
+                trialMemory.put(destination, free - s.vm().memoryBytes());
+                trialSlots.put(destination, freeSlots - 1);
                 int n = trialLink.getOrDefault(destination, 0) + 1;
                 Link link = evacuation.link(destination);
                 double alone = Math.min(link.perMigrationBytesPerSecond(), parts.get(destination));
@@ -135,46 +117,36 @@ public final class PlanPolicy implements MigrationPolicy {
                         Planner.MARGIN
                                 * Math.max(s.vm().dirtyBytesPerSecond(), trialDirty.getOrDefault(destination, 0.0)));
                 double share = Math.min(link.perMigrationBytesPerSecond(), parts.get(destination) / n);
-                int limit = plan.concurrency().getOrDefault(destination, 1);
-                if (!forced && (n > Math.max(limit, together.size()) || share < need)) {
-                    fits = false;
-                    break;
+                if (!idle && share < need) {
+                    return false;
                 }
                 trialLink.put(destination, n);
                 trialDirty.merge(destination, s.vm().dirtyBytesPerSecond(), Math::max);
             }
-            if (!fits) {
-                together.forEach(s -> blocked.add(s.destination()));
-                continue;
-            }
-            for (Plan.Step s : together) {
-                starts.add(new Start(s.vm().id(), s.destination()));
-            }
-            onLink.clear();
             onLink.putAll(trialLink);
-            maxDirty.clear();
             maxDirty.putAll(trialDirty);
-        }
+            memory.putAll(trialMemory);
+            slots.putAll(trialSlots);
+            return true;
+        };
+        SlotScheduler.Decision decision = SCHEDULER.decide(plan, evacuation.orders(), state(view), gate);
+        List<Start> starts = new ArrayList<>();
+        decision.starts().forEach(step -> starts.add(new Start(step.vm().id(), step.destination())));
         return starts;
     }
 
-    /** Every VM this one comes after has ended, or is refused by the plan (it will not move: nothing to wait for). */
-    private boolean predecessorsDone(String vm, Evacuation evacuation, SimulationView view) {
-        for (OrderConstraint order : evacuation.orders()) {
-            if (order.after().equals(vm) && !view.ended(order.before()) && !refused(order.before())) {
-                return false;
+    /** Moved: converged; not moved: failed; running: the view's. */
+    static SlotScheduler.State state(SimulationView view) {
+        Set<String> moved = new HashSet<>();
+        Map<String, String> notMoved = new HashMap<>();
+        for (Vm vm : view.evacuation().vms()) {
+            if (view.converged(vm.id())) {
+                moved.add(vm.id());
+            } else if (view.ended(vm.id())) {
+                notMoved.put(vm.id(), "failed");
             }
         }
-        return true;
-    }
-
-    private boolean refused(String vm) {
-        for (Plan.Refusal refusal : plan.refused()) {
-            if (refusal.vm().id().equals(vm)) {
-                return true;
-            }
-        }
-        return false;
+        return new SlotScheduler.State(moved, notMoved, view.running());
     }
 
     /** Per link, its part of the uplink by the smoothed estimates: {@code C'_d = min(C_d, U C_d / sum C)}. */

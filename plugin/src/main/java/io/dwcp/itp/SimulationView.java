@@ -20,6 +20,9 @@ public interface SimulationView {
     /** Whether the VM's migration has ended (converged or given up). */
     boolean ended(String vm);
 
+    /** Whether the VM's migration converged: it moved. */
+    boolean converged(String vm);
+
     /** PBA's estimate of the link's goodput over the next seconds (bytes/s). */
     double estimatedLinkBytesPerSecond(String destination);
 

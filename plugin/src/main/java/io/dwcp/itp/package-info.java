@@ -16,6 +16,10 @@
  * destination, order, reasons; predicted makespan), {@link io.dwcp.itp.PlanPolicy} that carries a
  * plan out and re-plans when a link estimate moves, and {@link io.dwcp.itp.PlanRenderer} (the
  * text of {@code dwcp evacuate --dry-run}).</li>
+ * <li>{@link io.dwcp.itp.SlotScheduler}: which VMs of a plan start now, slot by slot (per-link
+ * concurrency, groups, order constraints, VMs left after one that did not move): the schedule of
+ * {@code dwcp evacuate}, of {@link io.dwcp.itp.SlotPolicy} (that schedule in the simulator) and,
+ * with its admission gate, of {@link io.dwcp.itp.PlanPolicy}.</li>
  * </ul>
  * Scenarios, trace-driven capacities, the naive policies and the comparison are in {@code
  * io.dwcp.itp.sim}.

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** {@code dwcp evacuate} against the hand-written libvirt and dwcpd: plans, waves, concurrency, failures, exit codes. */
+/** {@code dwcp evacuate} against the hand-written libvirt and dwcpd: plans, slots, concurrency, failures, exit codes. */
 class EvacuateCommandTest {
     private static final long GIB = 1L << 30;
 
@@ -103,6 +103,17 @@ class EvacuateCommandTest {
         return out().lines().filter(line -> line.startsWith(prefix)).toList();
     }
 
+    /** The index among the output's lines of the first that starts with {@code prefix}; -1 if none. */
+    private int index(String prefix) {
+        List<String> all = out().lines().toList();
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i).startsWith(prefix)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     @Test
     void dryRunPrintsThePlanWithItsSourcesAndChangesNothing() {
         domain("db", 4 * GIB, 2e6, 1);
@@ -164,7 +175,20 @@ class EvacuateCommandTest {
         }
         assertEquals(0, run("--max-concurrent", "2"), err());
         assertEquals(2, libvirt.maxRunning.get(), "two at once, never more: " + out());
-        assertEquals(3, lines("Wave ").size(), out());
+        assertEquals(5, lines("Starting ").size(), out());
+        assertEquals(5, lines("Ended ").size(), out());
+        assertTrue(
+                lines("Starting ").stream()
+                        .allMatch(
+                                line -> line.matches(
+                                        "Starting vm[1-5] -> (beta|gamma) \\(slot [12]/2 to (beta|gamma), at most 2 in all; [12] running\\)")),
+                out());
+        assertTrue(
+                lines("Ended ").stream()
+                        .allMatch(
+                                line -> line.matches(
+                                        "Ended vm[1-5] -> (beta|gamma): moved in [0-9.]+ s \\(slot [12]/2 to (beta|gamma), at most 2 in all free; [01] running\\)")),
+                out());
         for (String name : List.of("vm1", "vm2", "vm3", "vm4", "vm5")) {
             assertTrue(dwcpd.calls.contains("release m-" + name), dwcpd.calls.toString());
             assertTrue(
@@ -187,7 +211,62 @@ class EvacuateCommandTest {
         domain("vm3", GIB, 0, 3);
         assertEquals(0, run("--policy", "serial", "--progress", "none"), err());
         assertEquals(1, libvirt.maxRunning.get());
-        assertEquals(3, lines("Wave ").size(), out());
+        // each VM starts once the one before it ended, in its one slot
+        List<String> progress = out().lines()
+                .filter(line -> line.startsWith("Starting ") || line.startsWith("Ended "))
+                .toList();
+        assertEquals(6, progress.size(), out());
+        for (int i = 0; i < progress.size(); i += 2) {
+            assertTrue(
+                    progress.get(i).startsWith("Starting ")
+                            && progress.get(i).endsWith("(slot 1/1 in all (serial); 1 running)"),
+                    progress.toString());
+            String vm = progress.get(i).split(" ")[1];
+            assertTrue(progress.get(i + 1).startsWith("Ended " + vm + " -> "), progress.toString());
+        }
+    }
+
+    @Test
+    void aLongMigrationHoldsOnlyItsOwnSlot() {
+        // one link, two slots: "long" takes one for the whole evacuation, the three short ones go one after another
+        // in the other, each as soon as the one before ended (not once "long" ended)
+        domain("long", 2 * GIB, 0, 150);
+        domain("s1", GIB / 4, 0, 3);
+        domain("s2", GIB / 4, 0, 3);
+        domain("s3", GIB / 4, 0, 3);
+        assertEquals(0, run("--to", "beta", "--progress", "none"), out() + err());
+        assertTrue(out().contains("Starting long -> beta (slot 1/2 to beta; 1 running)"), out());
+        int longEnded = index("Ended long -> beta: moved");
+        assertTrue(longEnded > 0, out());
+        for (String vm : List.of("s1", "s2", "s3")) {
+            int started = index("Starting " + vm + " -> beta (slot 2/2 to beta; 2 running)");
+            int ended = index("Ended " + vm + " -> beta: moved");
+            assertTrue(started > 0 && started < ended && ended < longEnded, vm + ":\n" + out());
+        }
+        assertEquals(2, libvirt.maxRunning.get(), out());
+        assertTrue(out().contains("Moved 4 of 4 domains."), out());
+    }
+
+    @Test
+    void aVmAfterAFailedVmIsNotStartedAndSaysWhy() {
+        domain("db", GIB, 0, 3).ending = FakeLibvirt.Ending.FAIL;
+        domain("app", GIB / 2, 0, 3);
+        domain("other", GIB / 2, 0, 3);
+        assertEquals(5, run("--after", "app:db", "--to", "beta", "--progress", "none"), out() + err());
+        assertFalse(libvirt.calls.contains("migrate app"), libvirt.calls.toString());
+        assertTrue(libvirt.calls.contains("migrate other"), libvirt.calls.toString());
+        assertTrue(
+                out().contains("Not starting app: not started: it comes after db (--after), which was not moved; "
+                        + "it keeps running on this host"),
+                out());
+        assertTrue(index("Not starting app") > index("Ended db -> beta: failed"), out());
+        assertTrue(
+                out().lines()
+                        .anyMatch(
+                                line -> line.matches(
+                                        "app +- +not started +- +- +not started: it comes after db \\(--after\\), which was not moved")),
+                out());
+        assertTrue(out().contains("Moved 1 of 3 domains; the others keep running on this host."), out());
     }
 
     @Test
@@ -209,7 +288,7 @@ class EvacuateCommandTest {
     }
 
     @Test
-    void orderConstraintsAndGroupsShapeTheWaves() {
+    void orderConstraintsAndGroupsShapeTheStarts() {
         domain("app", GIB, 0, 2);
         domain("db", GIB / 2, 0, 2);
         domain("web1", GIB / 4, 0, 2);
@@ -218,21 +297,14 @@ class EvacuateCommandTest {
                 0,
                 run("--after", "app:db", "--group", "web1,web2", "--max-concurrent", "2", "--progress", "none"),
                 err());
-        List<String> waves = lines("Wave ");
-        int db = -1;
-        int app = -1;
-        for (int i = 0; i < waves.size(); i++) {
-            if (waves.get(i).contains("db ->")) {
-                db = i;
-            }
-            if (waves.get(i).contains("app ->")) {
-                app = i;
-            }
-            if (waves.get(i).contains("web1")) {
-                assertTrue(waves.get(i).contains("web2"), "a group starts together: " + waves);
-            }
-        }
-        assertTrue(db >= 0 && app > db, "app after db: " + waves);
+        // app starts after db ended; web1 and web2 start together (no line between their starts)
+        int dbEnded = index("Ended db -> ");
+        int appStarted = index("Starting app -> ");
+        assertTrue(dbEnded >= 0 && appStarted > dbEnded, "app after db:\n" + out());
+        int web1 = index("Starting web1 -> ");
+        int web2 = index("Starting web2 -> ");
+        assertTrue(web1 >= 0 && Math.abs(web1 - web2) == 1, "a group starts together:\n" + out());
+        assertEquals(2, libvirt.maxRunning.get(), out());
     }
 
     @Test
@@ -263,7 +335,7 @@ class EvacuateCommandTest {
         assertTrue(
                 out().lines()
                         .anyMatch(line ->
-                                line.matches("vm2 +- +not started +- +- +interrupted \\(Ctrl-C\\) before its wave")),
+                                line.matches("vm2 +- +not started +- +- +interrupted \\(Ctrl-C\\) before it started")),
                 out());
         assertTrue(out().contains("Moved 0 of 2 domains; the others keep running on this host."), out());
     }

@@ -8,6 +8,8 @@ import io.dwcp.itp.PlanRenderer;
 import io.dwcp.itp.Planner;
 import io.dwcp.itp.PrecopyModel;
 import io.dwcp.itp.SimulationResult;
+import io.dwcp.itp.SlotPolicy;
+import io.dwcp.itp.SlotScheduler;
 import io.dwcp.pba.GoodputSeries;
 import io.dwcp.pba.MahimahiTrace;
 import java.io.IOException;
@@ -20,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -28,7 +31,10 @@ import picocli.CommandLine.Option;
 /**
  * Runs the naive policies and the planner on the same seeded scenarios and prints one row per
  * scenario and policy: makespan, VMs converged / failed / not started, total and worst downtime,
- * data sent; and, for the planner, its predicted makespan and how often it re-planned.
+ * data sent; and, for the planner, its predicted makespan and how often it re-planned. The rows
+ * {@code evacuate itp}, {@code evacuate serial} and {@code evacuate all-at-once} are {@code dwcp
+ * evacuate --policy ...}: the planner's plan started by the {@link SlotScheduler} the command uses
+ * ({@link SlotPolicy}).
  * <pre>
  *   mvn -B -ntp -q -pl plugin -am package -DskipTests
  *   java -cp 'plugin/target/classes:plugin/target/lib/*' io.dwcp.itp.sim.PlannerComparison \
@@ -43,6 +49,8 @@ import picocli.CommandLine.Option;
 public final class PlannerComparison implements Callable<Integer> {
     /** Re-plan when a link estimate moved by more than this (relative) since the plan. */
     public static final double REPLAN_THRESHOLD = 0.25;
+    /** dwcp evacuate's: a link's predicted goodput moving by more than 20 % re-plans the waiting VMs. */
+    public static final double EVACUATE_REPLAN_THRESHOLD = 0.2;
 
     /** One policy on one scenario; for the planner, its predicted makespan and re-plans. */
     public record Row(
@@ -156,6 +164,22 @@ public final class PlannerComparison implements Callable<Integer> {
                 renamed(once, "planner, no re-plan"),
                 plan.predictedMakespanSeconds(),
                 0));
+        // what dwcp evacuate does with --policy itp, serial and all-at-once: the plan's destinations and order,
+        // started slot by slot, re-planned at slot releases (EvacuateCommand.REPLAN_THRESHOLD)
+        for (SlotScheduler.Mode mode : SlotScheduler.Mode.values()) {
+            SlotPolicy evacuate = new SlotPolicy(
+                    planner,
+                    plan,
+                    new SlotScheduler(mode, OptionalInt.empty()),
+                    EVACUATE_REPLAN_THRESHOLD,
+                    "evacuate " + mode.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            rows.add(new Row(
+                    scenario.name(),
+                    scenario.seed(),
+                    simulator.run(scenario.evacuation(), scenario.capacity(), evacuate),
+                    plan.predictedMakespanSeconds(),
+                    evacuate.replans()));
+        }
         return rows;
     }
 
@@ -195,7 +219,9 @@ public final class PlannerComparison implements Callable<Integer> {
                     Double.isNaN(row.predictedMakespanSeconds())
                             ? "-"
                             : PlanRenderer.duration(row.predictedMakespanSeconds()),
-                    r.policy().startsWith("planner") ? Integer.toString(row.replans()) : "-"));
+                    r.policy().startsWith("planner") || r.policy().startsWith("evacuate")
+                            ? Integer.toString(row.replans())
+                            : "-"));
         }
         return table.toString();
     }

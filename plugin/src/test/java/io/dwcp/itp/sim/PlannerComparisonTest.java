@@ -18,19 +18,31 @@ class PlannerComparisonTest {
     private static final GoodputSeries SHAPE = BundledTraces.raw("TMobile-UMTS-driving.down", Duration.ofSeconds(1));
     private static final ScenarioGenerator GENERATOR = new ScenarioGenerator(SHAPE);
 
-    private record Outcome(SimulationResult sequential, SimulationResult allAtOnce, SimulationResult planner) {
+    /**
+     * {@code leftByOrder}: the VMs the planner left on the source only because a VM they come after
+     * did not move (an order constraint the naive policies ignore).
+     */
+    private record Outcome(
+            SimulationResult sequential, SimulationResult allAtOnce, SimulationResult planner, long leftByOrder) {
         double bestNaive() {
             return Math.min(sequential.makespanSeconds(), allAtOnce.makespanSeconds());
         }
     }
 
     private static Outcome run(ScenarioGenerator.Spec spec, long seed) {
-        List<PlannerComparison.Row> rows = PlannerComparison.compare(GENERATOR.generate(spec, seed));
+        ScenarioGenerator.Scenario scenario = GENERATOR.generate(spec, seed);
+        List<PlannerComparison.Row> rows = PlannerComparison.compare(scenario);
         assertEquals("one at a time", rows.get(0).result().policy());
         assertEquals("all at once", rows.get(1).result().policy());
         assertEquals("planner", rows.get(2).result().policy());
-        return new Outcome(
-                rows.get(0).result(), rows.get(1).result(), rows.get(2).result());
+        SimulationResult planner = rows.get(2).result();
+        long leftByOrder = planner.outcomes().stream()
+                .filter(o -> o.status() == SimulationResult.Status.NOT_STARTED)
+                .filter(o -> scenario.evacuation().orders().stream()
+                        .anyMatch(order -> order.after().equals(o.vm())
+                                && planner.outcome(order.before()).status() != SimulationResult.Status.CONVERGED))
+                .count();
+        return new Outcome(rows.get(0).result(), rows.get(1).result(), planner, leftByOrder);
     }
 
     /** The planner finishes strictly sooner than both naive policies and leaves no more VMs behind. */
@@ -41,9 +53,11 @@ class PlannerComparisonTest {
         return outcome;
     }
 
+    /** Not counting the VMs left because one they come after did not move (the naive policies ignore the order). */
     private static void noMoreLeftBehind(Outcome outcome, String context) {
-        assertTrue(outcome.planner().notMoved() <= outcome.sequential().notMoved(), context + ": " + outcome);
-        assertTrue(outcome.planner().notMoved() <= outcome.allAtOnce().notMoved(), context + ": " + outcome);
+        long planner = outcome.planner().notMoved() - outcome.leftByOrder();
+        assertTrue(planner <= outcome.sequential().notMoved(), context + ": " + outcome);
+        assertTrue(planner <= outcome.allAtOnce().notMoved(), context + ": " + outcome);
     }
 
     @Test

@@ -252,13 +252,28 @@ class LibvirtDwcpMigrationIT {
                     "dwcp evacuate failed (" + evacuate.exitCode() + "):\n" + evacuate.stdout() + "\n"
                             + evacuate.stderr() + diagnostics(first) + diagnostics(second));
             long wire = bed.network().bytesAtoB() - wireBefore;
-            // the plan runs both at once on the one link (its concurrency 2), each through its own dwcpd socket
+            // the plan gives the one link two slots: both start at once, each in its own slot, each through its own
+            // dwcpd socket, before either ended
+            List<String> lines = evacuate.stdout().lines().toList();
+            int firstStarted = lineStarting(lines, "Starting " + first + " -> b (slot ");
+            int secondStarted = lineStarting(lines, "Starting " + second + " -> b (slot ");
+            int firstEnded = lineStarting(lines, "Ended " + first + " -> b: moved in ");
+            int secondEnded = lineStarting(lines, "Ended " + second + " -> b: moved in ");
             assertTrue(
-                    evacuate.stdout()
-                            .lines()
-                            .anyMatch(line ->
-                                    line.startsWith("Wave 1: ") && line.contains(first) && line.contains(second)),
-                    "not one wave of both:\n" + evacuate.stdout());
+                    firstStarted >= 0 && secondStarted >= 0 && firstEnded >= 0 && secondEnded >= 0,
+                    "no start and end line of each:\n" + evacuate.stdout());
+            assertTrue(
+                    Math.max(firstStarted, secondStarted) < Math.min(firstEnded, secondEnded),
+                    "not both running at once:\n" + evacuate.stdout());
+            assertEquals(
+                    List.of("slot 1/2 to b", "slot 2/2 to b"),
+                    List.of(
+                                    lines.get(Math.min(firstStarted, secondStarted)),
+                                    lines.get(Math.max(firstStarted, secondStarted)))
+                            .stream()
+                            .map(line -> line.substring(line.indexOf("(") + 1, line.indexOf(";")))
+                            .toList(),
+                    "the link's two slots:\n" + evacuate.stdout());
             assertTrue(evacuate.stdout().contains("Moved 2 of 2 domains."), evacuate.stdout());
             for (String domain : List.of(first, second)) {
                 assertTrue(
@@ -302,6 +317,16 @@ class LibvirtDwcpMigrationIT {
                     "dwcp migrate with dwcpd b down: exit %d%n%s%n",
                     migrate.exitCode(), migrate.stderr().strip());
         }
+    }
+
+    /** The index of the first line that starts with {@code prefix}, -1 if none. */
+    private static int lineStarting(List<String> lines, String prefix) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith(prefix)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** {@code dwcp migrate} run inside A's namespaces, as an operator on A would. */
