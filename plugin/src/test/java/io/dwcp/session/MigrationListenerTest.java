@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -89,11 +90,11 @@ class MigrationListenerTest {
             try (SocketChannel main = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
                 TestBed.writeStream(main, seed, 64 * 1024);
             }
-            await(
-                    "the session to stop taking connections",
-                    Duration.ofSeconds(20),
-                    () -> bed.alpha.sessions().sessions().stream().allMatch(session -> !session.isJoinable())
-                            && !bed.alpha.sessions().sessions().isEmpty());
+            // one look at the sessions: two (an empty list, then the new session) could pass before it exists
+            await("the session to stop taking connections", Duration.ofSeconds(20), () -> {
+                List<Session> sessions = List.copyOf(bed.alpha.sessions().sessions());
+                return !sessions.isEmpty() && sessions.stream().noneMatch(Session::isJoinable);
+            });
             // a later connection on the migration's socket is refused, and starts no session of its own
             try (SocketChannel late = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
                 // a connection the daemon wrongly took would never be closed: fail then, do not hang
