@@ -42,6 +42,12 @@ public record PageHash(long high, long low) implements Comparable<PageHash> {
         return c != 0 ? c : Long.compareUnsigned(low, other.low);
     }
 
+    /** Written out: a record's generated {@code equals} goes through method handles, on a hot path (cache lookups). */
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof PageHash hash && hash.low == low && hash.high == high;
+    }
+
     @Override
     public int hashCode() {
         return (int) (low ^ (low >>> 32));
