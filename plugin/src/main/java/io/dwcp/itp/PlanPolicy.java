@@ -137,8 +137,13 @@ public final class PlanPolicy implements MigrationPolicy {
 
     /** Moved: converged; not moved: failed; running: the view's. */
     static SlotScheduler.State state(SimulationView view) {
+        return state(view, Map.of());
+    }
+
+    /** Moved: converged; not moved: {@code given} (VM to reason) and failed; running: the view's. */
+    static SlotScheduler.State state(SimulationView view, Map<String, String> given) {
         Set<String> moved = new HashSet<>();
-        Map<String, String> notMoved = new HashMap<>();
+        Map<String, String> notMoved = new HashMap<>(given);
         for (Vm vm : view.evacuation().vms()) {
             if (view.converged(vm.id())) {
                 moved.add(vm.id());

@@ -111,15 +111,6 @@ public final class SlotPolicy implements MigrationPolicy {
 
     /** Moved: converged; not moved: failed, refused by a plan, left; running: the view's. */
     private SlotScheduler.State state(SimulationView view) {
-        Set<String> moved = new HashSet<>();
-        Map<String, String> notMoved = new HashMap<>(given);
-        for (Vm vm : view.evacuation().vms()) {
-            if (view.converged(vm.id())) {
-                moved.add(vm.id());
-            } else if (view.ended(vm.id())) {
-                notMoved.put(vm.id(), "failed");
-            }
-        }
-        return new SlotScheduler.State(moved, notMoved, view.running());
+        return PlanPolicy.state(view, given);
     }
 }

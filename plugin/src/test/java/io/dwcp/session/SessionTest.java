@@ -284,10 +284,15 @@ class SessionTest {
     // ---- the source role: the test plays the destination daemon ----
 
     private Session source() {
+        return source(new AmstConfig().setInitialStreams(2).setMinStreams(1), 0x43, "guest-1");
+    }
+
+    /** A source session of migration {@code beta/0123abcd}, started (its OPEN waits for a stream). */
+    private Session source(AmstConfig amst, long id, String vm) {
         SessionSettings settings = new SessionSettings(
                 "alpha",
                 new TunnelConfig(),
-                new AmstConfig().setInitialStreams(2).setMinStreams(1),
+                amst,
                 stats,
                 new CodecSelection(
                         CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)),
@@ -296,12 +301,12 @@ class SessionTest {
         Session session = new Session(
                 settings,
                 host,
-                0x43,
+                id,
                 Session.Role.SOURCE,
                 destination,
                 wire.eventLoop(),
                 Target.migration(NODE, "0123abcd"),
-                "guest-1",
+                vm,
                 WINDOW);
         session.run(session::start);
         return session;
@@ -373,26 +378,7 @@ class SessionTest {
     @Test
     void withMultifdTheRawWindowNeverHoldsBackTheMainChannel() {
         // a raw window of 64 KiB: a multifd channel's bytes fill it, the destination delivers none of them
-        SessionSettings settings = new SessionSettings(
-                "alpha",
-                new TunnelConfig(),
-                new AmstConfig().setRawWindow(io.dwcp.config.DataSize.ofKiB(64)),
-                stats,
-                new CodecSelection(
-                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)),
-                MoreExecutors::directExecutor);
-        PeerConfig destination = new PeerConfig(NODE, new HostAndPort("192.0.2.2", 7470), OptionalInt.empty());
-        Session session = new Session(
-                settings,
-                host,
-                0x44,
-                Session.Role.SOURCE,
-                destination,
-                wire.eventLoop(),
-                Target.migration(NODE, "0123abcd"),
-                "",
-                WINDOW);
-        session.run(session::start);
+        Session session = source(new AmstConfig().setRawWindow(io.dwcp.config.DataSize.ofKiB(64)), 0x44, "");
         session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x44, 0, WINDOW)));
         EmbeddedChannel main = new EmbeddedChannel();
         EmbeddedChannel multifd = new EmbeddedChannel();
@@ -419,28 +405,12 @@ class SessionTest {
     @Test
     void eachQemuConnectionHasItsOwnShareOfTheRawWindow() {
         // 192 KiB over three connections: 64 KiB each (2 x the checkpoint interval is less)
-        SessionSettings settings = new SessionSettings(
-                "alpha",
-                new TunnelConfig(),
+        Session session = source(
                 new AmstConfig()
                         .setRawWindow(io.dwcp.config.DataSize.ofKiB(192))
                         .setCheckpointInterval(io.dwcp.config.DataSize.ofKiB(16)),
-                stats,
-                new CodecSelection(
-                        CodecMode.PASSTHROUGH, Map.of(CodecMode.PASSTHROUGH, PASSTHROUGH, CodecMode.HDE, PASSTHROUGH)),
-                MoreExecutors::directExecutor);
-        PeerConfig destination = new PeerConfig(NODE, new HostAndPort("192.0.2.2", 7470), OptionalInt.empty());
-        Session session = new Session(
-                settings,
-                host,
                 0x45,
-                Session.Role.SOURCE,
-                destination,
-                wire.eventLoop(),
-                Target.migration(NODE, "0123abcd"),
-                "",
-                WINDOW);
-        session.run(session::start);
+                "");
         session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x45, 0, WINDOW)));
         List<EmbeddedChannel> qemus = List.of(new EmbeddedChannel(), new EmbeddedChannel(), new EmbeddedChannel());
         try {
