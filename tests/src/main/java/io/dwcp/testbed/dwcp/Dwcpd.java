@@ -159,7 +159,16 @@ public final class Dwcpd implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
-        List<String> jvm = new ArrayList<>(List.of("-Xmx768m", "-XX:MaxDirectMemorySize=1g"));
+        // as /etc/default/dwcpd: a small initial heap that G1 shrinks back to what is live after a
+        // collection (and collects an idle daemon), so a daemon between migrations holds little
+        List<String> jvm = new ArrayList<>(List.of(
+                "-Xms64m",
+                "-Xmx768m",
+                "-XX:MaxDirectMemorySize=1g",
+                "-XX:+UseG1GC",
+                "-XX:MinHeapFreeRatio=10",
+                "-XX:MaxHeapFreeRatio=30",
+                "-XX:G1PeriodicGCInterval=30000"));
         jvm.addAll(extraJvmOptions(name, dir));
         List<String> argv = javaCommand(jvm.toArray(String[]::new));
         argv.addAll(List.of("--config", file.toString()));
