@@ -71,12 +71,17 @@ final class EvacuationTable {
         }
     }
 
-    /** Reads lines "EPOCH_MS text" (the command's output as the harness stamped it); other lines are skipped. */
+    /**
+     * Reads lines "EPOCH_MS text" (the command's output as the harness stamped it); other lines are
+     * skipped. A VM's outcome is the closing table's, else its end line's, else {@code not started}.
+     */
     static Timeline timeline(String stampedOutput) {
         Map<String, Long> started = new LinkedHashMap<>();
         Map<String, Long> ended = new LinkedHashMap<>();
         Map<String, String> outcomes = new LinkedHashMap<>();
         Map<String, Long> times = new LinkedHashMap<>();
+        Map<String, String> tabled = new LinkedHashMap<>();
+        int outcomeColumn = -1;
         for (String line : stampedOutput.lines().toList()) {
             Matcher stamped = STAMPED.matcher(line);
             if (!stamped.matches()) {
@@ -84,6 +89,23 @@ final class EvacuationTable {
             }
             long at = Long.parseLong(stamped.group(1));
             String text = stamped.group(2);
+            if (text.startsWith("VM ") && text.contains(" OUTCOME ")) {
+                outcomeColumn = text.indexOf("OUTCOME");
+                continue;
+            }
+            if (outcomeColumn >= 0) {
+                // the closing table: VM, TO, OUTCOME (16 wide), TIME, DOWNTIME, REASON; then its footnote
+                if (text.length() > outcomeColumn && !text.startsWith("(") && !text.startsWith("Moved ")) {
+                    String vm = text.substring(0, text.indexOf(' ') < 0 ? text.length() : text.indexOf(' '));
+                    String outcome = text.substring(outcomeColumn, Math.min(text.length(), outcomeColumn + 16))
+                            .strip();
+                    if (!vm.isEmpty() && !outcome.isEmpty()) {
+                        tabled.put(vm, outcome);
+                    }
+                    continue;
+                }
+                outcomeColumn = -1;
+            }
             Matcher m = STARTING.matcher(text);
             if (m.matches()) {
                 started.putIfAbsent(m.group(1), at);
@@ -101,6 +123,8 @@ final class EvacuationTable {
                 outcomes.putIfAbsent(m.group(1), "not started");
             }
         }
+        // the closing table has the last word: e.g. "refused" for a VM a re-plan left on the source
+        outcomes.putAll(tabled);
         return new Timeline(started, ended, outcomes, times);
     }
 

@@ -44,6 +44,32 @@ class BenchEvacuationTest {
     }
 
     @Test
+    void theClosingTableHasTheLastWordOnOutcomes() {
+        // the closing table as dwcp evacuate prints it (EvacuateCommand.table)
+        String format = "%-16s %-10s %-16s %8s %9s  %s";
+        String output = String.join(
+                "\n",
+                "1000 Starting vm-long-name-1 -> b (slot 1/1 in all (serial); 1 running)",
+                "61000 Ended vm-long-name-1 -> b: moved in 60.0 s (slot 1/1 in all (serial) free; 0 running)",
+                "61001 " + String.format(format, "VM", "TO", "OUTCOME", "TIME", "DOWNTIME", "REASON"),
+                "61002 "
+                        + String.format(format, "vm-long-name-1", "b", "moved", "60.0 s", "-", "")
+                                .stripTrailing(),
+                "61003 " + String.format(format, "vm-long-name-2", "-", "refused", "-", "-", "cannot converge"),
+                "61004 " + String.format(format, "vm-long-name-3", "-", "not started", "-", "-", "its earlier VM"),
+                "61005 (downtime: libvirt does not report it to dwcp)",
+                "61006 Moved 1 of 3 domains; the others keep running on this host.");
+        EvacuationTable.Timeline timeline = EvacuationTable.timeline(output);
+        assertEquals("moved", timeline.outcome("vm-long-name-1"));
+        assertEquals("refused", timeline.outcome("vm-long-name-2"));
+        assertEquals("not started", timeline.outcome("vm-long-name-3"));
+        assertEquals(
+                Set.of("vm-long-name-1", "vm-long-name-2", "vm-long-name-3"),
+                timeline.outcomes().keySet());
+        assertEquals(60_000, timeline.makespanMs());
+    }
+
+    @Test
     void downtimeComesFromLibvirtsCompletedJobInfo() {
         String info = String.join(
                 "\n",
