@@ -145,6 +145,28 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--guest-ram", paramLabel = "MiB", description = "Guest RAM. Default: 1024.")
     int guestRamMiB = 1024;
 
+    @Option(
+            names = "--evacuate",
+            description =
+                    "Instead of the modes: evacuate host A to host B with 'dwcp evacuate', once per policy (--policies), "
+                            + "through real libvirt (QEMU 7.2) and two dwcpd. Each policy gets a fresh test bed and fresh guests "
+                            + "of mixed size and dirty rate (--guests; RAM 256, 384, 512 MiB in turn, half of it written, every other "
+                            + "guest light at 500 pages/s or heavy at 2500 pages/s). Per policy: the makespan (first migration's "
+                            + "start to the last one's end), the command's whole time, the sum and worst of libvirt's downtimes, "
+                            + "VMs moved, VMs left at A and guests intact where they run. --scenario defaults to S2, --time-limit "
+                            + "is each migration's --timeout (default 240 s); the link rate given to the planner is the scenario's.")
+    boolean evacuate;
+
+    @Option(names = "--guests", paramLabel = "N", description = "With --evacuate: the number of guests. Default: 6.")
+    int guests = 6;
+
+    @Option(
+            names = "--policies",
+            split = ",",
+            paramLabel = "P",
+            description = "With --evacuate: itp, serial, all-at-once. Default: all three, in this order.")
+    List<String> policies;
+
     /** The demo's modes: QEMU's default, QEMU's best native mode on the WAN scenarios (see the baselines), DWCP. */
     static final List<String> QUICK_MODES = List.of("precopy", "multifd-zstd", "dwcp");
 
@@ -167,14 +189,30 @@ public final class Bench implements Callable<Integer> {
     public Integer call() throws Exception {
         if (reports != null) {
             List<BenchRun> stored = new ArrayList<>();
+            List<EvacuationRun> evacuations = new ArrayList<>();
             ObjectMapper mapper = new ObjectMapper();
             for (Path report : reports) {
-                stored.addAll(List.of(mapper.readValue(report.toFile(), BenchRun[].class)));
+                com.fasterxml.jackson.databind.JsonNode tree = mapper.readTree(report.toFile());
+                if (tree.isArray() && tree.size() > 0 && tree.get(0).has("policy")) {
+                    evacuations.addAll(List.of(mapper.treeToValue(tree, EvacuationRun[].class)));
+                } else {
+                    stored.addAll(List.of(mapper.treeToValue(tree, BenchRun[].class)));
+                }
+            }
+            if (!evacuations.isEmpty()) {
+                out.print(EvacuationTable.render(evacuations));
+                if (stored.isEmpty()) {
+                    return 0;
+                }
+                out.println();
             }
             out.print(ResultTable.render(stored));
             out.println(
                     "bench: 'n/c' = not converged within the time limit: how long it ran and its median goodput on the wire.");
             return 0;
+        }
+        if (evacuate) {
+            return evacuate();
         }
         if (quick) {
             scenarios = scenarios != null ? scenarios : List.of("S2");
@@ -269,6 +307,72 @@ public final class Bench implements Callable<Integer> {
         if (corrupt > 0) {
             out.println("bench: WARNING: " + corrupt
                     + " guest(s) were not intact after their migration (guest_intact false)");
+        }
+        return corrupt > 0 ? 3 : errors > 0 ? 4 : 0;
+    }
+
+    /** {@code --evacuate}: each scenario, each policy, fresh guests; a table and the JSON rows. */
+    private int evacuate() {
+        List<Scenario> scenarioList = (scenarios == null ? List.of("S2") : scenarios)
+                .stream().map(Bench::scenario).toList();
+        List<String> policyList = policies == null ? EvacuationTable.POLICIES : policies;
+        for (String policy : policyList) {
+            if (!EvacuationTable.POLICIES.contains(policy)) {
+                throw new CommandLine.ParameterException(
+                        new CommandLine(this), "unknown policy '" + policy + "' (expected itp, serial or all-at-once)");
+            }
+        }
+        if (guests < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--guests must be at least 1");
+        }
+        if (json == null) {
+            json = Path.of(
+                    "bench-results", "evacuate-" + Instant.now().toString().replace(':', '-') + ".json");
+        }
+        EvacuateBench.QEMU.requireInstalled();
+        java.util.Optional<String> unavailable = io.dwcp.testbed.libvirt.LibvirtHost.whyUnavailable();
+        if (unavailable.isPresent()) {
+            throw new IllegalStateException(unavailable.get());
+        }
+        Path hook = EvacuateBench.defaultHook();
+        if (!Files.isExecutable(hook)) {
+            throw new IllegalStateException("the libvirt hook is not at " + hook + " (set -Ddwcp.hook.script)");
+        }
+        io.dwcp.testbed.libvirt.LibvirtTestBed.cleanupLeftovers();
+        TrackedProcess.cleanupLeftovers();
+        Accelerator accelerator = Accelerator.detect();
+        List<EvacuateBench.GuestSpec> specs = EvacuateBench.mix(guests);
+        Duration limit = Duration.ofSeconds(timeLimitSeconds != null ? timeLimitSeconds : 240);
+        EvacuateBench bench = new EvacuateBench(out, GuestImage.build(), accelerator, hook, limit);
+        out.printf(
+                "bench: evacuate %s x %s, %d guests (%d MiB of guest RAM), QEMU %s, accelerator %s%n",
+                scenarioList.stream().map(Bench::shortName).toList(),
+                policyList,
+                specs.size(),
+                specs.stream().mapToInt(EvacuateBench.GuestSpec::ramMiB).sum(),
+                EvacuateBench.QEMU.label(),
+                accelerator);
+        List<EvacuationRun> rows = new ArrayList<>();
+        for (Scenario scenario : scenarioList) {
+            for (String policy : policyList) {
+                rows.add(bench.run(scenario, policy, specs));
+                writeJson(rows);
+            }
+        }
+        out.println();
+        out.print(EvacuationTable.render(rows));
+        out.println("bench: evacuations written to " + json.toAbsolutePath());
+        long errors = rows.stream()
+                .filter(r -> r.status().equals(EvacuationRun.ERROR))
+                .count();
+        long corrupt = rows.stream()
+                .filter(r -> !r.status().equals(EvacuationRun.ERROR) && r.intact() < r.guests())
+                .count();
+        if (corrupt > 0) {
+            out.println("bench: WARNING: " + corrupt + " evacuation(s) left guests not intact (see the VM table)");
+        }
+        if (errors > 0) {
+            out.println("bench: WARNING: " + errors + " evacuation(s) could not run (status error)");
         }
         return corrupt > 0 ? 3 : errors > 0 ? 4 : 0;
     }
@@ -1046,7 +1150,7 @@ public final class Bench implements Callable<Integer> {
         };
     }
 
-    private synchronized void writeJson(List<BenchRun> runs) {
+    private synchronized void writeJson(List<?> runs) {
         try {
             Path parent = json.toAbsolutePath().getParent();
             Files.createDirectories(parent);

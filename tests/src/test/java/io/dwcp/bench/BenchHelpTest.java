@@ -26,5 +26,8 @@ class BenchHelpTest {
         assertFalse(warned.contains("Could not format"), warned);
         assertTrue(usage.contains("80 % of the guest's pages"), usage);
         assertTrue(usage.contains("--scenario"), usage);
+        assertTrue(usage.contains("--evacuate"), usage);
+        assertTrue(usage.contains("--guests"), usage);
+        assertTrue(usage.contains("--policies"), usage);
     }
 }
