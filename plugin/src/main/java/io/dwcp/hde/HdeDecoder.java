@@ -174,6 +174,13 @@ public final class HdeDecoder implements Closeable {
         if (dictionary != null) {
             dictionary.close();
         }
+        // the caches hold pages: let them go with the stream (see HdeEncoder#close)
+        if (previousVersions != null) {
+            previousVersions.clear();
+        }
+        if (hashes != null) {
+            hashes.clear();
+        }
     }
 
     // ---- for tests: the caches the encoder mirrors ----

@@ -362,6 +362,10 @@ public final class HdeEncoder implements Closeable {
         zstd.close();
         dictionaryByLevel.values().forEach(ZstdDictCompress::close);
         dictionaryByLevel.clear();
+        // the caches hold up to hde.delta-cache-entries pages: let them go with the stream, even
+        // while the encoder itself is still referenced (a session kept for its figures)
+        previousVersions.clear();
+        hashes.clear();
     }
 
     // ---- for tests: the caches the decoder must mirror ----

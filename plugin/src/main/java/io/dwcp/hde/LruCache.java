@@ -74,6 +74,11 @@ final class LruCache<K, V> {
         return entries.remove(key);
     }
 
+    /** Drops every entry (the stream ended: what it held is garbage, however long the cache is referenced). */
+    void clear() {
+        entries.clear();
+    }
+
     /** Keys from least to most recent (tests compare the two sides' caches with it). */
     List<K> keys() {
         return new ArrayList<>(entries.keySet());

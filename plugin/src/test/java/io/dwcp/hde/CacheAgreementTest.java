@@ -75,6 +75,25 @@ class CacheAgreementTest {
     }
 
     @Test
+    void closingTheStreamLetsItsCachedPagesGo() {
+        Loopback loop = new Loopback(new HdeConfig());
+        byte[] content = new byte[4096];
+        for (int p = 0; p < 64; p++) {
+            content[p] = (byte) (p + 1);
+            loop.page("pc.ram", p * 4096L, new byte[0], content.clone());
+        }
+        loop.encoder.flush();
+        assertEquals(64, loop.encoder.previousVersionKeys().size());
+        assertEquals(64, loop.decoder.previousVersionKeys().size());
+        loop.close();
+        // a closed encoder or decoder may stay referenced (a session kept for its figures): its pages must not
+        assertEquals(List.of(), loop.encoder.previousVersionKeys());
+        assertEquals(List.of(), loop.encoder.hashKeys());
+        assertEquals(List.of(), loop.decoder.previousVersionKeys());
+        assertEquals(List.of(), loop.decoder.hashKeys());
+    }
+
+    @Test
     void lruEvictsTheLeastRecentlyPut() {
         LruCache<String, Integer> cache = new LruCache<>(2);
         cache.put("a", 1);

@@ -161,6 +161,9 @@ class DwcpSoakIT {
                 if (i == 0) {
                     afterFirstMigration = now;
                 }
+                if (i == 0 || i == MIGRATIONS - 1) {
+                    logNativeMemory(daemons, i + 1);
+                }
                 if (i == WARM_UP - 1) {
                     afterFirst = now;
                 }
@@ -284,8 +287,9 @@ class DwcpSoakIT {
     record Figures(String daemon, long residentKiB, long fileDescriptors, long threads) {
         /**
          * Open file descriptors and threads within the tolerance. Resident memory is logged, not held to
-         * it: it grows over the first 15-20 migrations towards the JVM's and glibc's limits (heap,
-         * direct memory, malloc arenas), from about 0.4 to 1.4-1.7 GB with the daemon's MALLOC_ARENA_MAX=2 (2.1-3 GB without).
+         * it: it grows over the first round of migrations and then stays between about 0.4 and 0.8 GB
+         * (0.37-0.39 GB after the first migration; with the daemon's MALLOC_ARENA_MAX=2 and the heap
+         * shrinking after a collection).
          */
         boolean within(Figures expected, double tolerance) {
             return fileDescriptors <= Math.ceil(expected.fileDescriptors * (1 + tolerance))
@@ -331,6 +335,37 @@ class DwcpSoakIT {
                         + expected);
             }
             Thread.sleep(1000);
+        }
+    }
+
+    /**
+     * Where the daemons' memory is, by the JVM's native memory tracking, when they run with it
+     * ({@code -Ddwcp.dwcpd.jvm-options=-XX:NativeMemoryTracking=summary}): the committed KiB of each
+     * category (Java Heap, Thread, Code, GC, Internal, Other = direct buffers, ...).
+     */
+    private static void logNativeMemory(List<Dwcpd> daemons, int migration) {
+        if (!System.getProperty(Dwcpd.JVM_OPTIONS_PROPERTY, "").contains("NativeMemoryTracking")) {
+            return;
+        }
+        Path jcmd =
+                Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        for (Dwcpd daemon : daemons) {
+            String summary = Command.run(jcmd.toString(), Long.toString(daemon.pid()), "VM.native_memory", "summary");
+            StringBuilder line = new StringBuilder();
+            java.util.regex.Matcher category = java.util.regex.Pattern.compile(
+                            "(?m)^-\\s+(.+?) \\(reserved=\\d+KB, committed=(\\d+)KB\\)")
+                    .matcher(summary);
+            while (category.find()) {
+                line.append(category.group(1).trim())
+                        .append(' ')
+                        .append(category.group(2))
+                        .append(" KiB; ");
+            }
+            LOG.info("native memory of " + daemon.name() + " after migration " + migration + ": " + line);
+            // and what the heap holds: the largest classes by bytes
+            String histogram = Command.run(jcmd.toString(), Long.toString(daemon.pid()), "GC.class_histogram");
+            LOG.info("largest classes on the heap of " + daemon.name() + " after migration " + migration + ":\n"
+                    + histogram.lines().limit(15).collect(java.util.stream.Collectors.joining("\n")));
         }
     }
 
