@@ -63,7 +63,8 @@ import org.junit.jupiter.api.Test;
  * grows past the bound (stale, and saying so), not the changes made over there;</li>
  * <li>the link healed: gossip converges, every daemon of each region sees the other region's new
  * state (the joined host, the new leader and term, the dead leader gone from the OR-set), also as
- * the leaders stored it in their ZooKeeper; the time is printed and held to a bound;</li>
+ * the leaders stored it in their ZooKeeper; the time is printed and held to a bound from the gossip
+ * and transport configuration;</li>
  * <li>the leader of the region that gained a host killed (SIGKILL): another of its dwcpd leads a
  * higher term, and the other region learns the new leader and that the old one is gone.</li>
  * </ol>
@@ -95,6 +96,21 @@ class GossipRegionsIT {
      */
     private static final Duration PROPAGATION_BOUND =
             PUBLISH_TICK.multipliedBy(2).plus(GOSSIP_INTERVAL.multipliedBy(5));
+
+    /**
+     * TlsGossipTransport's TCP_USER_TIMEOUT and connect timeout: a connection or a dial that spans
+     * the heal is given up and dialled again within this.
+     */
+    private static final Duration TRANSPORT_RECOVERY = Duration.ofSeconds(2);
+    /**
+     * After the heal every daemon shows both sides' changes within: the transport's recovery, a few
+     * rounds, then on hosts the other region does not gossip with (they read what their leader
+     * stored in ZooKeeper) a read within half the bound, and two publishing ticks.
+     */
+    private static final Duration CONVERGENCE_BOUND = TRANSPORT_RECOVERY
+            .plus(GOSSIP_INTERVAL.multipliedBy(5))
+            .plus(BOUND.dividedBy(2))
+            .plus(PUBLISH_TICK.multipliedBy(2));
 
     /** The link between the regions: 20 ms each way at 100 Mbit/s (gossip needs little; the emulator's buffers stay small). */
     private static final LinkProfile WAN =
@@ -405,7 +421,11 @@ class GossipRegionsIT {
                         .isPresent());
         long convergedMillis = Collections.max(convergedAt.values());
         System.out.println("CONVERGED " + convergedMillis + " ms after the heal, per daemon " + convergedAt + " (cut "
-                + cutMillis + " ms; gossip every " + GOSSIP_INTERVAL.toMillis() + " ms to " + FANOUT + " peers)");
+                + cutMillis + " ms; gossip every " + GOSSIP_INTERVAL.toMillis() + " ms to " + FANOUT + " peers; bound "
+                + CONVERGENCE_BOUND.toMillis() + " ms)");
+        assertTrue(
+                convergedMillis <= CONVERGENCE_BOUND.toMillis(),
+                "converged " + convergedMillis + " ms after the heal: " + convergedAt);
         for (String r : REGIONS) {
             // a follower where there is one (the region that lost its leader has one daemon left)
             String reader = running(r).stream()
