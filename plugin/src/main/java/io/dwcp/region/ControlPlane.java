@@ -89,6 +89,7 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
     // owned by the gossip thread
     private GossipNode gossip;
     private String publishedSummary;
+    private long publishedSummaryAtMillis;
     // written by the gossip thread, read by status()
     private volatile String leaderName = "";
     private volatile long leaderReadAtMillis = -1;
@@ -441,7 +442,7 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
             leader.leaderName().ifPresentOrElse(name -> leaderName = name, () -> leaderName = "");
             regionTerm = leader.regionTerm().map(LeaderTerm::epoch).orElse(0L);
             leaderReadAtMillis = System.currentTimeMillis();
-            remoteRegions = remoteViews();
+            remoteRegions = merged(remoteViews(), storedViews());
             // refreshed at half the bound, so that what the tunnel's peer lookups answer from stays within it
             Stamped<List<HostRecord>> hosts =
                     metadata.hosts(config.getStalenessBound().dividedBy(2));
@@ -458,10 +459,13 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
                     "capacity",
                     hosts.value().stream().mapToLong(HostRecord::capacity).sum());
             String text = JSON.writeValueAsString(summary);
-            if (newTerm || !text.equals(publishedSummary)) {
-                gossip.write(
-                        "summary/" + config.getName(), text, term.get().gossipTimestamp(System.currentTimeMillis()));
+            long now = System.currentTimeMillis();
+            // written again, unchanged, every quarter of the staleness bound: its timestamp is the age other
+            // regions show, so that an age above the bound means gossip has not reached this leader for that long
+            if (newTerm || !text.equals(publishedSummary) || now - publishedSummaryAtMillis >= summaryRefreshMillis()) {
+                gossip.write("summary/" + config.getName(), text, term.get().gossipTimestamp(now));
                 publishedSummary = text;
+                publishedSummaryAtMillis = now;
             }
             String hostsKey = "hosts/" + config.getName();
             Set<String> names = new TreeSet<>();
@@ -488,6 +492,16 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
         }
     }
 
+    /**
+     * How often the leader writes its region's summary again when nothing in it changed: a quarter of
+     * {@code region.staleness-bound}, at least once per publishing tick. Other regions show its
+     * timestamp as the summary's age; while gossip flows that age stays under the bound (the refresh,
+     * a publishing tick and a few gossip rounds).
+     */
+    private long summaryRefreshMillis() {
+        return Math.max(PUBLISH_INTERVAL.toMillis(), config.getStalenessBound().toMillis() / 4);
+    }
+
     /** On the gossip thread: another region's key changed; the leader stores it for its region's hosts. */
     private void gossiped(String key, Crdt value, Optional<io.dwcp.gossip.Dot> dot) {
         int slash = key.indexOf('/');
@@ -496,15 +510,19 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
         if (region.equals(config.getName()) || term.isEmpty()) {
             return;
         }
-        remoteRegions = remoteViews();
+        remoteRegions = merged(remoteViews(), remoteRegions);
         try {
-            String summary = gossip.get("summary/" + region)
-                    .map(value2 -> ((LwwRegister) value2).value())
-                    .orElse("");
+            Optional<LwwRegister> register = gossip.get("summary/" + region).map(LwwRegister.class::cast);
+            String summary = register.map(LwwRegister::value).orElse("");
             List<String> hosts = gossip.get("hosts/" + region)
                     .map(set -> List.copyOf(((OrSet) set).elements()))
                     .orElse(List.of());
-            Records.RemoteRecord remote = new Records.RemoteRecord(region, summary, hosts, System.currentTimeMillis());
+            Records.RemoteRecord remote = new Records.RemoteRecord(
+                    region,
+                    summary,
+                    hosts,
+                    System.currentTimeMillis(),
+                    register.map(ControlPlane::writtenMillis).orElse(0L));
             leader.write(term.get(), metadata.paths().remote(region), Records.toJson(remote));
         } catch (NotLeaderException e) {
             log.info("[region={} host={}] {}", config.getName(), node.getName(), e.getMessage());
@@ -567,6 +585,49 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
                         gossipStats.peersRefused()));
     }
 
+    /**
+     * On the gossip thread: the other regions as the region's leader stored them in ZooKeeper (read
+     * within half the bound; none when that fails). Only the hosts other regions list as gossip peers
+     * hear from them directly; every other host knows them from here.
+     */
+    private List<RemoteView> storedViews() {
+        try {
+            List<RemoteView> regions = new ArrayList<>();
+            for (Records.RemoteRecord stored : metadata.remoteRegions(
+                            config.getStalenessBound().dividedBy(2))
+                    .value()) {
+                if (!stored.region().equals(config.getName())) {
+                    long written = stored.summaryWrittenAtMillis() > 0
+                            ? stored.summaryWrittenAtMillis()
+                            : stored.receivedAtMillis();
+                    regions.add(new RemoteView(stored.region(), stored.summary(), stored.hosts(), written));
+                }
+            }
+            return regions;
+        } catch (StaleMetadataException e) {
+            log.debug("[region={} host={}] {}", config.getName(), node.getName(), e.getMessage());
+            return List.of();
+        }
+    }
+
+    /** Per region, the view whose summary was written last (the first list's on a tie), sorted by region. */
+    private static List<RemoteView> merged(List<RemoteView> first, List<RemoteView> second) {
+        Map<String, RemoteView> newest = new java.util.TreeMap<>();
+        for (RemoteView view : first) {
+            newest.put(view.region(), view);
+        }
+        for (RemoteView view : second) {
+            newest.merge(
+                    view.region(), view, (kept, other) -> other.writtenMillis() > kept.writtenMillis() ? other : kept);
+        }
+        return List.copyOf(newest.values());
+    }
+
+    /** The wall-clock part of a region leader's LWW timestamp ({@link LeaderTerm#gossipTimestamp}). */
+    private static long writtenMillis(LwwRegister register) {
+        return register.timestamp() & ((1L << 42) - 1);
+    }
+
     /** On the gossip thread: the other regions as this host's gossip node holds them. */
     private List<RemoteView> remoteViews() {
         List<RemoteView> regions = new ArrayList<>();
@@ -578,7 +639,7 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
                 List<String> hosts = gossip.get("hosts/" + region)
                         .map(set -> List.copyOf(((OrSet) set).elements()))
                         .orElse(List.of());
-                regions.add(new RemoteView(region, summary.value(), hosts, summary.timestamp() & ((1L << 42) - 1)));
+                regions.add(new RemoteView(region, summary.value(), hosts, writtenMillis(summary)));
             }
         });
         return List.copyOf(regions);

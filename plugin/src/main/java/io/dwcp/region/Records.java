@@ -85,8 +85,18 @@ public final class Records {
         }
     }
 
-    /** Another region as its leader's gossip described it, stored by this region's leader for its hosts. */
-    public record RemoteRecord(String region, String summary, java.util.List<String> hosts, long receivedAtMillis) {
+    /**
+     * Another region as its leader's gossip described it, stored by this region's leader for its
+     * hosts: when this region's leader stored it, and when that region's leader wrote the summary
+     * (its LWW timestamp's clock part; 0 in records of versions that did not store it), which is
+     * what the summary's age counts from.
+     */
+    public record RemoteRecord(
+            String region,
+            String summary,
+            java.util.List<String> hosts,
+            long receivedAtMillis,
+            long summaryWrittenAtMillis) {
         public RemoteRecord {
             requireNonNull(region, "region is null");
             requireNonNull(summary, "summary is null");

@@ -134,6 +134,112 @@ class ControlPlaneTest {
         assertTrue(status.counters().gossipBytesSent() > 0);
     }
 
+    /**
+     * A summary that does not change is still written again by its leader, so the age another region
+     * shows stays under the staleness bound while gossip flows, and grows past it once the leader is
+     * gone (before, the age counted from the last change: an unchanged region looked stale, and a
+     * region cut off looked no different from one that was merely quiet).
+     */
+    @Test
+    void anotherRegionsAgeStaysUnderTheBoundWhileGossipFlowsAndGrowsWhenItStops() throws Exception {
+        TestingServer euZooKeeper = new TestingServer();
+        resources.add(euZooKeeper);
+        TestingServer usZooKeeper = new TestingServer();
+        resources.add(usZooKeeper);
+        CertificateAuthority ca = CertificateAuthority.create(directory.resolve("tls"), "site CA", Duration.ofDays(1));
+        Map<String, HostAndPort> peers = new HashMap<>();
+        for (String host : List.of("eu-1", "us-1")) {
+            peers.put(host, new HostAndPort("127.0.0.1", freePort()));
+        }
+        Duration bound = Duration.ofSeconds(1);
+        RegionConfig eu = new RegionConfig()
+                .setName("eu")
+                .setZookeeperConnect(euZooKeeper.getConnectString())
+                .setStalenessBound(bound);
+        RegionConfig us = new RegionConfig()
+                .setName("us")
+                .setZookeeperConnect(usZooKeeper.getConnectString())
+                .setStalenessBound(bound);
+        ControlPlane eu1 = controlPlane("eu-1", eu, peers, peers.get("eu-1").port(), ca);
+        eu1.start();
+        ControlPlane us1 = controlPlane("us-1", us, peers, peers.get("us-1").port(), ca);
+        us1.start();
+        await(() -> euAge(us1) >= 0, "us sees eu");
+
+        // eu's summary does not change, yet its age stays within a publishing tick of the refresh
+        // (a second here) plus the rounds, for four seconds
+        long watchUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+        long oldest = 0;
+        while (System.nanoTime() < watchUntil) {
+            long age = euAge(us1);
+            oldest = Math.max(oldest, age);
+            assertTrue(age >= 0 && age <= 2500, "eu's age while gossip flows: " + age + " ms");
+            TimeUnit.MILLISECONDS.sleep(50);
+        }
+
+        // eu's leader gone: its last summary stays, with an age that grows past the bound
+        eu1.close();
+        await(() -> euAge(us1) > 2 * bound.toMillis() + 1000, "eu's age grows once its leader is gone");
+        assertTrue(oldest > 0, "ages were measured: " + oldest);
+    }
+
+    /**
+     * A host that no other region gossips with (other regions list a few hosts per region) shows
+     * them as its leader stored them in the region's ZooKeeper, with the age of their summary
+     * (before, it showed only what its own gossip node heard: nothing).
+     */
+    @Test
+    void aHostNoOtherRegionGossipsWithShowsThemFromItsZooKeeper() throws Exception {
+        TestingServer euZooKeeper = new TestingServer();
+        resources.add(euZooKeeper);
+        TestingServer usZooKeeper = new TestingServer();
+        resources.add(usZooKeeper);
+        CertificateAuthority ca = CertificateAuthority.create(directory.resolve("tls"), "site CA", Duration.ofDays(1));
+        Map<String, HostAndPort> ports = new HashMap<>();
+        for (String host : List.of("eu-1", "eu-3", "us-1")) {
+            ports.put(host, new HostAndPort("127.0.0.1", freePort()));
+        }
+        RegionConfig eu = new RegionConfig().setName("eu").setZookeeperConnect(euZooKeeper.getConnectString());
+        RegionConfig us = new RegionConfig().setName("us").setZookeeperConnect(usZooKeeper.getConnectString());
+        // us lists eu-1 only
+        ControlPlane eu1 = controlPlane(
+                "eu-1", eu, Map.of("us-1", ports.get("us-1")), ports.get("eu-1").port(), ca);
+        eu1.start();
+        await(() -> eu1.status().thisHostLeads(), "eu-1 leads eu");
+        ControlPlane eu3 = controlPlane(
+                "eu-3", eu, Map.of("us-1", ports.get("us-1")), ports.get("eu-3").port(), ca);
+        eu3.start();
+        ControlPlane us1 = controlPlane(
+                "us-1", us, Map.of("eu-1", ports.get("eu-1")), ports.get("us-1").port(), ca);
+        us1.start();
+
+        await(
+                () -> us1.status().regions().stream()
+                        .anyMatch(remote -> remote.hosts().equals(List.of("eu-1", "eu-3"))),
+                "us sees eu's two hosts");
+        await(
+                () -> eu3.status().regions().stream()
+                        .anyMatch(remote -> remote.region().equals("us")
+                                && remote.hosts().equals(List.of("us-1"))
+                                && remote.summary().contains("\"leader\":\"us-1\"")),
+                "eu-3 shows us from eu's ZooKeeper: " + eu3.status().regions());
+        RegionStatus.Remote seen = eu3.status().regions().get(0);
+        assertTrue(
+                seen.ageMillis() >= 0
+                        && seen.ageMillis() < eu.getStalenessBound().toMillis(),
+                "us's age on eu-3: " + seen);
+        assertEquals(0, eu3.status().counters().gossipBytesReceived(), "eu-3 heard nothing by gossip");
+    }
+
+    /** The age us-1 shows of region eu, or -1 while it shows none. */
+    private static long euAge(ControlPlane controlPlane) {
+        return controlPlane.status().regions().stream()
+                .filter(remote -> remote.region().equals("eu"))
+                .mapToLong(RegionStatus.Remote::ageMillis)
+                .findFirst()
+                .orElse(-1);
+    }
+
     @Test
     void aOneHostRegionRunsItsOwnZooKeeper() throws Exception {
         RegionConfig region = new RegionConfig()

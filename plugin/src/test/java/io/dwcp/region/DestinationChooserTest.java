@@ -166,7 +166,7 @@ class DestinationChooserTest {
                 .forPath(
                         metadata.paths().remote("us-east"),
                         Records.toJson(new RemoteRecord(
-                                "us-east", "{\"leader\":\"east1\",\"term\":3}", List.of("east1", "east2"), NOW)));
+                                "us-east", "{\"leader\":\"east1\",\"term\":3}", List.of("east1", "east2"), NOW, NOW)));
         DestinationChooser.NoChoiceException remote = assertThrows(
                 DestinationChooser.NoChoiceException.class,
                 () -> DestinationChooser.choose(new View(), "us-east", "web1", now.get()));

@@ -11,6 +11,9 @@ import io.dwcp.gossip.OrSet;
 import io.dwcp.tls.CertificateAuthority;
 import io.dwcp.tls.TlsConfig;
 import io.dwcp.tls.TlsContexts;
+import io.netty.channel.Channel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollSocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -22,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -126,6 +130,38 @@ class TlsGossipTransportTest {
             checked.countDown();
         });
         assertTrue(checked.await(10, TimeUnit.SECONDS));
+    }
+
+    /**
+     * A dialled connection carries TCP_USER_TIMEOUT (epoll, as dwcpd runs): a peer cut off by a
+     * partition is given up after that long and dialled again, instead of its messages waiting
+     * for TCP's backed-off retransmissions after the heal (GossipRegionsIT shows the effect).
+     */
+    @Test
+    void dialledConnectionsGiveUpUnacknowledgedDataAfterTheTimeout() throws Exception {
+        Assumptions.assumeTrue(Epoll.isAvailable(), "epoll: " + Epoll.unavailabilityCause());
+        Path siteDirectory = directory.resolve("site");
+        CertificateAuthority site = CertificateAuthority.create(siteDirectory, "site CA", Duration.ofDays(1));
+        Map<String, HostAndPort> addresses = Map.of(
+                "alpha", new HostAndPort("127.0.0.1", freePort()), "beta", new HostAndPort("127.0.0.1", freePort()));
+        Peer alpha = peer(
+                "alpha",
+                tls(site, siteDirectory, "alpha"),
+                Map.of("beta", addresses.get("beta")),
+                addresses.get("alpha").port());
+        Peer beta = peer(
+                "beta",
+                tls(site, siteDirectory, "beta"),
+                Map.of("alpha", addresses.get("alpha")),
+                addresses.get("beta").port());
+        alpha.thread().submit(() -> alpha.node().round()).get();
+        await(() -> beta.stats().bytesReceived() > 0, "beta heard alpha");
+        Channel dialled = alpha.transport().outgoing("beta").orElseThrow();
+        assertTrue(dialled instanceof EpollSocketChannel, dialled.getClass().getName());
+        assertEquals(
+                TlsGossipTransport.UNACKNOWLEDGED_TIMEOUT_MILLIS,
+                ((EpollSocketChannel) dialled).config().getTcpUserTimeout());
+        assertEquals(TlsGossipTransport.CONNECT_TIMEOUT_MILLIS, dialled.config().getConnectTimeoutMillis());
     }
 
     private static void await(BooleanSupplier condition, String message) throws InterruptedException {

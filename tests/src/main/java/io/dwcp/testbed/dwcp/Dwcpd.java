@@ -59,13 +59,15 @@ public final class Dwcpd implements AutoCloseable {
     private final String name;
     private final Path dir;
     private final Path runDirectory;
+    private final int metricsPort;
     private final TrackedProcess process;
 
-    private Dwcpd(Host host, String name, Path dir, Path runDirectory, TrackedProcess process) {
+    private Dwcpd(Host host, String name, Path dir, Path runDirectory, int metricsPort, TrackedProcess process) {
         this.host = host;
         this.name = name;
         this.dir = dir;
         this.runDirectory = runDirectory;
+        this.metricsPort = metricsPort;
         this.process = process;
     }
 
@@ -102,7 +104,9 @@ public final class Dwcpd implements AutoCloseable {
     /**
      * Starts a dwcpd named {@code name} on {@code host}, with its certificate issued by the CA in
      * {@code caDir}, knowing {@code peers} (name → tunnel address host:port); {@code settings} adds
-     * or overrides configuration keys. Returns once the daemon says it has started.
+     * or overrides configuration keys (several daemons in one host's namespace each need their own
+     * {@code tunnel.listen}, {@code gossip.listen} and {@code metrics.listen}; each has its own folder,
+     * hence run-dir, control socket and state-dir). Returns once the daemon says it has started.
      */
     public static Dwcpd start(
             Host host, String name, Path dir, Path caDir, Map<String, String> peers, Map<String, String> settings) {
@@ -178,7 +182,9 @@ public final class Dwcpd implements AutoCloseable {
         // as the packaged systemd unit starts it (packaging/src/common/systemd/dwcpd.service)
         builder.environment().put("MALLOC_ARENA_MAX", "2");
         TrackedProcess process = placement.starter().apply(builder);
-        Dwcpd daemon = new Dwcpd(host, name, dir, placement.runDirectoryOutside(), process);
+        String metricsListen = config.get("metrics.listen");
+        int metricsPort = Integer.parseInt(metricsListen.substring(metricsListen.lastIndexOf(':') + 1));
+        Dwcpd daemon = new Dwcpd(host, name, dir, placement.runDirectoryOutside(), metricsPort, process);
         try {
             daemon.awaitLog("dwcpd " + name + " started", START_TIMEOUT);
         } catch (RuntimeException e) {
@@ -398,9 +404,9 @@ public final class Dwcpd implements AutoCloseable {
         }
     }
 
-    /** The Prometheus text the daemon serves on its host's loopback. */
+    /** The Prometheus text the daemon serves on its host's loopback (its {@code metrics.listen} port). */
     public String metrics() {
-        return host.call(() -> httpGet(METRICS_PORT, "/metrics"));
+        return host.call(() -> httpGet(metricsPort, "/metrics"));
     }
 
     /**

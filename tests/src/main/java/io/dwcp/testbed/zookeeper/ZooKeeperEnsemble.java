@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
  * {@code data/myid}, the data and {@code server.log}. Several servers may share a host: each has
  * its own client, quorum and election ports. {@code tickTime=1000} (the tick the control plane
  * recommends for its 3 s sessions), {@code syncLimit=2}, no admin server, {@code srvr} allowed.
+ * A single member runs standalone (a region's own one-server ZooKeeper).
  */
 public final class ZooKeeperEnsemble implements AutoCloseable {
     private static final String MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
@@ -166,7 +167,8 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
     }
 
     /**
-     * The server's role as its {@code srvr} answer says: {@code leader}, {@code follower}, or empty
+     * The server's role as its {@code srvr} answer says: {@code leader}, {@code follower},
+     * {@code standalone} (a one-server ensemble), or empty
      * when it does not serve (no quorum, not running, not answering within a second).
      */
     public Optional<String> mode(Member member) {
@@ -190,7 +192,10 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
         return matcher.find() ? Optional.of(matcher.group(1)) : Optional.empty();
     }
 
-    /** Waits until every running server serves with one leader among them; fails naming each server's state. */
+    /**
+     * Waits until every running server serves with one leader among them (a one-server ensemble:
+     * until it serves standalone); fails naming each server's state.
+     */
     public void awaitQuorum(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -205,7 +210,11 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
                 Optional<String> mode = mode(member);
                 states.add(member.id() + ": " + mode.orElse("not serving"));
                 allServe &= mode.isPresent();
-                leaders += mode.filter("leader"::equals).isPresent() ? 1 : 0;
+                // a one-server ensemble runs standalone: it leads itself
+                leaders += mode.filter(role -> role.equals("leader") || role.equals("standalone"))
+                                .isPresent()
+                        ? 1
+                        : 0;
             }
             if (allServe && leaders == 1) {
                 return;
