@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.testbed.dwcp.Dwcpd;
 import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.net.TwoHostNetwork;
+import io.dwcp.testbed.sys.Closer;
 import io.dwcp.testbed.sys.Command;
 import io.dwcp.testbed.sys.Folders;
 import io.dwcp.testbed.sys.TrackedProcess;
@@ -20,10 +21,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -141,7 +140,7 @@ class GossipRegionsIT {
         }
     }
 
-    private final Deque<AutoCloseable> opened = new ArrayDeque<>();
+    private final Closer opened = new Closer();
     /** Running daemons by name (eu-1, eu-2, ... us-1, ...). */
     private final Map<String, Dwcpd> daemons = new ConcurrentHashMap<>();
     /** The logs of daemons that were killed or stopped. */
@@ -164,25 +163,11 @@ class GossipRegionsIT {
     /** Everything this test started, in reverse: daemons (by pid), ZooKeeper servers (by pid), the link, namespaces, files. */
     @AfterEach
     void tearDown() throws Exception {
-        Exception first = null;
         for (Dwcpd daemon : daemons.values()) {
             opened.push(daemon);
         }
         daemons.clear();
-        while (!opened.isEmpty()) {
-            try {
-                opened.pop().close();
-            } catch (Exception e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        opened.close();
     }
 
     @Test

@@ -20,6 +20,7 @@ import io.dwcp.region.RegionStats;
 import io.dwcp.testbed.dwcp.Dwcpd;
 import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.net.TwoHostNetwork;
+import io.dwcp.testbed.sys.Closer;
 import io.dwcp.testbed.sys.Command;
 import io.dwcp.testbed.sys.Folders;
 import io.dwcp.testbed.sys.TrackedProcess;
@@ -32,10 +33,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,7 +104,7 @@ class RegionEnsembleIT {
     /** One look at a daemon's /v1/regions. */
     private record View(String host, boolean leads, long term, String leader, List<String> hosts, int links) {}
 
-    private final Deque<AutoCloseable> opened = new ArrayDeque<>();
+    private final Closer opened = new Closer();
     private final Map<String, Dwcpd> daemons = new ConcurrentHashMap<>();
     /** The logs of daemons that were stopped (a restart starts a new log). */
     private final StringBuilder earlierLogs = new StringBuilder();
@@ -131,24 +130,10 @@ class RegionEnsembleIT {
     /** Everything this test started, in reverse: probes, poller, daemons (by pid), servers (by pid), namespaces, files. */
     @AfterEach
     void tearDown() throws Exception {
-        Exception first = null;
         for (Dwcpd daemon : daemons.values()) {
             opened.push(daemon);
         }
-        while (!opened.isEmpty()) {
-            try {
-                opened.pop().close();
-            } catch (Exception e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        opened.close();
     }
 
     @Test
