@@ -1,7 +1,5 @@
 package io.dwcp.session;
 
-import static java.util.Objects.requireNonNull;
-
 import com.google.common.util.concurrent.MoreExecutors;
 import com.google.inject.Inject;
 import com.google.inject.Singleton;
@@ -50,7 +48,7 @@ public final class CodecThreads implements AutoCloseable {
 
     /** A new lane: tasks run one at a time, in the order given, on the codec threads. */
     public Executor newLane() {
-        return MoreExecutors.newSequentialExecutor(requireNonNull(pool));
+        return MoreExecutors.newSequentialExecutor(pool);
     }
 
     @Override
