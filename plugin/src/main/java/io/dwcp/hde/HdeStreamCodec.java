@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * pages (main channel and multifd packets) become HDE page records, every other token a RAW
  * record; frames are zstd-compressed as the link tier says (raw at tier 1). The tokenizer holds
  * back up to {@link MigrationStreamTokenizer#MAX_CARRY} bytes it cannot tokenize yet; {@link
- * StreamEncoder#flush} sends those as RAW, and the part of a later token that was already sent is
+ * StreamEncoder#flush} sends those as RAW (read through {@link MigrationStreamTokenizer#pending},
+ * the codec keeps no copy), and the part of a later token that was already sent is
  * sent again only as its remaining bytes (RAW), so the tokenizer's parsing is untouched and every
  * byte goes exactly once. If the tokenizer ever throws, the rest of the stream goes as RAW.
  *
@@ -118,11 +119,7 @@ public final class HdeStreamCodec implements StreamCodec {
         private final int channel;
         private final MigrationStreamTokenizer tokenizer = new MigrationStreamTokenizer(TokenizerOptions.lenient());
         private final byte[] scratch = new byte[SCRATCH];
-        /** The bytes the tokenizer holds back: stream offsets [fed - tailLength, fed). */
-        private final byte[] tail = new byte[MigrationStreamTokenizer.MAX_CARRY + SCRATCH];
-
         private final LevelController controller = new LevelController(config);
-        private int tailLength;
         private long fed;
         /** Every byte below this stream offset was given to the HDE encoder. */
         private long sent;
@@ -162,7 +159,6 @@ public final class HdeStreamCodec implements StreamCodec {
                     int length = Math.min(SCRATCH, end - index);
                     raw.getBytes(index, scratch, 0, length);
                     index += length;
-                    long fedBefore = fed;
                     fed += length;
                     if (tokenizerFailed) {
                         hde.raw(scratch, 0, length);
@@ -185,10 +181,8 @@ public final class HdeStreamCodec implements StreamCodec {
                                 channel,
                                 tokenizer.position(),
                                 e.toString());
-                        sendUnsent(hde, fedBefore, length);
-                        continue;
+                        sendPending(hde);
                     }
-                    keepTail(length);
                 }
             } finally {
                 raw.release();
@@ -229,30 +223,16 @@ public final class HdeStreamCodec implements StreamCodec {
             sent = end;
         }
 
-        /** After a tokenizer failure: the bytes of the tail and of the current piece not sent yet. */
-        private void sendUnsent(HdeEncoder hde, long fedBefore, int pieceLength) {
-            long tailStart = fedBefore - tailLength;
-            if (sent < fedBefore) {
-                int from = (int) (sent - tailStart);
-                hde.raw(tail, from, tailLength - from);
-                sent = fedBefore;
+        /**
+         * The bytes fed that were not sent yet, as RAW: what the tokenizer holds back (at a flush), or
+         * everything it had not returned in a token (after it failed). Bytes sent here are not sent
+         * again: a later token that starts before {@link #sent} goes on from there as RAW.
+         */
+        private void sendPending(HdeEncoder hde) {
+            if (sent < fed) {
+                tokenizer.pending(Math.max(sent, tokenizer.position()), hde::raw);
+                sent = fed;
             }
-            int from = (int) (sent - fedBefore);
-            hde.raw(scratch, from, pieceLength - from);
-            sent = fed;
-            tailLength = 0;
-        }
-
-        private void keepTail(int pieceLength) {
-            int held = (int) (fed - tokenizer.position());
-            if (held > pieceLength) {
-                int keep = held - pieceLength;
-                System.arraycopy(tail, tailLength - keep, tail, 0, keep);
-                System.arraycopy(scratch, 0, tail, keep, pieceLength);
-            } else {
-                System.arraycopy(scratch, pieceLength - held, tail, 0, held);
-            }
-            tailLength = held;
         }
 
         @Override
@@ -260,12 +240,8 @@ public final class HdeStreamCodec implements StreamCodec {
             this.out = out;
             try {
                 HdeEncoder hde = encoder();
-                int held = (int) (fed - sent);
-                if (held > 0) {
-                    // held back by the tokenizer: decodable now, re-parsed later without being sent twice
-                    hde.raw(tail, tailLength - held, held);
-                    sent = fed;
-                }
+                // held back by the tokenizer: decodable now, re-parsed later without being sent twice
+                sendPending(hde);
                 hde.flush();
             } finally {
                 this.out = null;

@@ -7,6 +7,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +40,12 @@ public final class CodecThreads implements AutoCloseable {
             throw new IllegalArgumentException("codec threads must be >= 1: " + threads);
         }
         this.threads = threads;
-        this.pool = Executors.newFixedThreadPool(threads, new DefaultThreadFactory("dwcp-codec", true));
+        ThreadPoolExecutor executor = (ThreadPoolExecutor)
+                Executors.newFixedThreadPool(threads, new DefaultThreadFactory("dwcp-codec", true));
+        // all started now: the daemon's thread count is its working level from the start, not after
+        // the first sessions (DwcpSoakIT holds it to that)
+        executor.prestartAllCoreThreads();
+        this.pool = executor;
     }
 
     public int threads() {

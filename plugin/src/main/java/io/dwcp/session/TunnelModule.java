@@ -20,6 +20,7 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import org.slf4j.LoggerFactory;
 
 /** The tunnel: event loops (epoll), TLS, sessions, the tunnel port, the QEMU listeners and its metrics. */
@@ -54,8 +55,14 @@ public final class TunnelModule extends AbstractModule {
         }
         int threads =
                 config.getIoThreads() == 0 ? 2 * Runtime.getRuntime().availableProcessors() : config.getIoThreads();
-        return new MultiThreadIoEventLoopGroup(
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(
                 threads, new DefaultThreadFactory("dwcpd-io", true), EpollIoHandler.newFactory());
+        // Netty starts a loop's thread with its first task: start them all now, so that the daemon's
+        // thread count is its working level from the start, not after the first sessions
+        for (EventExecutor loop : group) {
+            loop.execute(() -> {});
+        }
+        return group;
     }
 
     @Provides

@@ -84,6 +84,31 @@ class CodecThreadsTest {
     }
 
     @Test
+    void everyThreadRunsFromTheStartAndEndsWithClose() throws InterruptedException {
+        Set<Thread> before = codecThreads();
+        Set<Thread> started;
+        try (CodecThreads threads = new CodecThreads(3)) {
+            started = codecThreads();
+            started.removeAll(before);
+            assertEquals(3, started.size(), "the codec threads started before any task: " + started);
+        }
+        for (Thread thread : started) {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+            assertTrue(!thread.isAlive(), thread + " still runs after close");
+        }
+    }
+
+    private static Set<Thread> codecThreads() {
+        Set<Thread> threads = new java.util.HashSet<>();
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().startsWith("dwcp-codec")) {
+                threads.add(thread);
+            }
+        }
+        return threads;
+    }
+
+    @Test
     void atLeastOneThread() {
         assertThrows(IllegalArgumentException.class, () -> new CodecThreads(0));
         try (CodecThreads threads = new CodecThreads(new TunnelConfig())) {

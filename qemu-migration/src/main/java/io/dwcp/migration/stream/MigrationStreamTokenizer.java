@@ -260,6 +260,53 @@ public final class MigrationStreamTokenizer {
     }
 
     /**
+     * Bytes handed in with {@link #feed} and not yet returned in a token: stream offsets
+     * [{@link #position()}, {@code position() + pendingLength()}). After {@link #next()} returned
+     * {@code null} they are the start of an item the tokenizer holds back until the rest of it
+     * arrives (at most {@link #MAX_CARRY} bytes); after {@link #next()} threw, they are everything
+     * fed that it had not returned yet.
+     */
+    public int pendingLength() {
+        return (carryLimit - carryPosition) + (inputLimit - inputPosition);
+    }
+
+    /**
+     * Hands the pending bytes from stream offset {@code from} on to {@code consumer}, in stream
+     * order, as at most two slices of the tokenizer's own arrays (valid only during the call; the
+     * consumer must not change them). Nothing changes here: the same bytes still come in tokens
+     * later. This is how a caller that must send what is held back now (a flush, or giving up
+     * tokenizing after a failure) gets those bytes without keeping a copy of its own.
+     *
+     * @throws IllegalArgumentException if {@code from} is not within [{@link #position()}, {@code position() +
+     *     pendingLength()}]
+     */
+    public void pending(long from, SliceConsumer consumer) {
+        requireNonNull(consumer, "consumer is null");
+        int carried = carryLimit - carryPosition;
+        int unread = inputLimit - inputPosition;
+        if (from < streamOffset || from > streamOffset + carried + unread) {
+            throw new IllegalArgumentException("offset " + from + " is not within the pending bytes [" + streamOffset
+                    + ", " + (streamOffset + carried + unread) + "]");
+        }
+        int skip = (int) (from - streamOffset);
+        if (skip < carried) {
+            consumer.accept(carry, carryPosition + skip, carried - skip);
+            skip = 0;
+        } else {
+            skip -= carried;
+        }
+        if (skip < unread) {
+            consumer.accept(input, inputPosition + skip, unread - skip);
+        }
+    }
+
+    /** Takes a slice of an array: bytes [offset, offset + length) of {@code array}. */
+    @FunctionalInterface
+    public interface SliceConsumer {
+        void accept(byte[] array, int offset, int length);
+    }
+
+    /**
      * The next token, or {@code null} when the tokenizer needs the next piece (or, after
      * {@link #endOfInput()}, when all is done). The token is valid until the next call.
      *

@@ -35,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -317,6 +318,54 @@ class MigrationStreamTokenizerTest {
     }
 
     @Test
+    void pendingBytesAreTheFedBytesNotYetInATokenAtEverySplit() throws IOException {
+        for (byte[] in : List.of(mainChannel(), multifdChannel())) {
+            for (int piece = 1; piece <= 4200; piece += piece < 16 ? 1 : 61) {
+                MigrationStreamTokenizer t = new MigrationStreamTokenizer(TokenizerOptions.strict());
+                List<Token> tokens = new ArrayList<>();
+                int fed = 0;
+                while (fed < in.length) {
+                    int length = Math.min(piece, in.length - fed);
+                    t.feed(in, fed, length);
+                    fed += length;
+                    drain(t, tokens);
+                    assertEquals(fed, t.position() + t.pendingLength(), "pieces of " + piece + " at " + fed);
+                    assertTrue(t.pendingLength() <= MigrationStreamTokenizer.MAX_CARRY);
+                    // from every offset within the pending bytes: exactly the input's bytes up to what was fed
+                    for (long from = t.position(); from <= fed; from += 1 + (fed - from) / 3) {
+                        assertArrayEquals(
+                                Arrays.copyOfRange(in, (int) from, fed),
+                                pending(t, from),
+                                "pieces of " + piece + " at " + fed + " from " + from);
+                    }
+                }
+                t.endOfInput();
+                drain(t, tokens);
+                assertEquals(0, t.pendingLength());
+                assertArrayEquals(in, concat(tokens), "pieces of " + piece);
+            }
+        }
+    }
+
+    @Test
+    void pendingBytesReadNothingAndRefuseOffsetsOutside() {
+        byte[] in = mainChannel();
+        MigrationStreamTokenizer t = new MigrationStreamTokenizer(TokenizerOptions.strict());
+        List<Token> tokens = new ArrayList<>();
+        t.feed(in, 0, 10);
+        drain(t, tokens);
+        long position = t.position();
+        int pending = t.pendingLength();
+        assertTrue(pending > 0, "a 10-byte piece leaves bytes held back");
+        assertArrayEquals(pending(t, position), pending(t, position), "reading them twice gives the same bytes");
+        assertEquals(position, t.position());
+        assertEquals(pending, t.pendingLength());
+        assertThrows(IllegalArgumentException.class, () -> t.pending(position - 1, (a, o, l) -> {}));
+        assertThrows(IllegalArgumentException.class, () -> t.pending(position + pending + 1, (a, o, l) -> {}));
+        assertEquals(0, pending(t, position + pending).length);
+    }
+
+    @Test
     void multifdResynchronizesAtTheNextPlausiblePacket() throws IOException {
         byte[] good = multifdChannel();
         byte[] in = new Wire()
@@ -481,6 +530,12 @@ class MigrationStreamTokenizerTest {
         drain(t, tokens);
         lastStatistics = t.statistics();
         return tokens;
+    }
+
+    static byte[] pending(MigrationStreamTokenizer t, long from) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        t.pending(from, out::write);
+        return out.toByteArray();
     }
 
     static void drain(MigrationStreamTokenizer t, List<Token> tokens) {
