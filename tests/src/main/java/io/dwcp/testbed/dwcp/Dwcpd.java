@@ -164,7 +164,8 @@ public final class Dwcpd implements AutoCloseable {
             throw new UncheckedIOException("cannot write " + file, e);
         }
         // as /etc/default/dwcpd: a small initial heap that G1 shrinks back to what is live after a
-        // collection (and collects an idle daemon), so a daemon between migrations holds little
+        // collection (and collects an idle daemon), and the C library's freed memory goes back to the
+        // host, so a daemon between migrations holds little
         List<String> jvm = new ArrayList<>(List.of(
                 "-Xms64m",
                 "-Xmx768m",
@@ -172,7 +173,8 @@ public final class Dwcpd implements AutoCloseable {
                 "-XX:+UseG1GC",
                 "-XX:MinHeapFreeRatio=10",
                 "-XX:MaxHeapFreeRatio=30",
-                "-XX:G1PeriodicGCInterval=30000"));
+                "-XX:G1PeriodicGCInterval=30000",
+                "-XX:TrimNativeHeapInterval=10000"));
         jvm.addAll(extraJvmOptions(name, dir));
         List<String> argv = javaCommand(jvm.toArray(String[]::new));
         argv.addAll(List.of("--config", file.toString()));
