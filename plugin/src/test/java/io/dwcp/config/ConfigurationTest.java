@@ -11,6 +11,9 @@ import io.dwcp.daemon.DaemonConfiguration;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.session.PeersConfig;
 import io.dwcp.session.TunnelConfig;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,6 +45,32 @@ class ConfigurationTest {
                 }
             } catch (ClassNotFoundException e) {
                 missing.add(type.getName() + "Test");
+            }
+        }
+        assertEquals(List.of(), missing);
+    }
+
+    /** Every key dwcpd reads has a row in the configuration tables of plugin/README.md. */
+    @Test
+    void everyKeyIsInTheReadme() throws IOException, URISyntaxException {
+        // target/test-classes -> the module's directory
+        Path module = Path.of(ConfigurationTest.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation()
+                        .toURI())
+                .getParent()
+                .getParent();
+        List<String> rows = Files.readAllLines(module.resolve("README.md")).stream()
+                .filter(line -> line.startsWith("| `"))
+                .map(line -> line.substring(0, line.indexOf('|', 1)))
+                .toList();
+        List<String> missing = new ArrayList<>();
+        for (Class<?> type : DaemonConfiguration.CONFIG_CLASSES) {
+            for (String key : ConfigAssertions.keys(type)) {
+                if (rows.stream().noneMatch(row -> row.contains("`" + key + "`"))) {
+                    missing.add(key);
+                }
             }
         }
         assertEquals(List.of(), missing);
