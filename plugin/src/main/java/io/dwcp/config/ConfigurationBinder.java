@@ -120,14 +120,11 @@ public final class ConfigurationBinder {
                 continue;
             }
             String defaultValue = "";
-            String property = method.getName().substring(3);
-            for (String prefix : List.of("get", "is")) {
+            Method getter = getter(type, method);
+            if (getter != null) {
                 try {
-                    Object value = type.getMethod(prefix + property).invoke(defaults);
+                    Object value = getter.invoke(defaults);
                     defaultValue = value == null ? "(none)" : formatValue(value);
-                    break;
-                } catch (NoSuchMethodException ignored) {
-                    // try the next getter name
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException(e);
                 }
@@ -136,6 +133,22 @@ public final class ConfigurationBinder {
         }
         lines.sort(null);
         return lines;
+    }
+
+    /**
+     * The getter of a {@link Config} setter ({@code setX}): {@code getX}, else {@code isX}; null when
+     * the class has neither.
+     */
+    static Method getter(Class<?> type, Method setter) {
+        String property = setter.getName().substring(3);
+        for (String prefix : List.of("get", "is")) {
+            try {
+                return type.getMethod(prefix + property);
+            } catch (NoSuchMethodException ignored) {
+                // try the next getter name
+            }
+        }
+        return null;
     }
 
     private static String formatValue(Object value) {

@@ -6,56 +6,83 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dwcp.amst.AmstConfig;
-import io.dwcp.metrics.MetricsConfig;
+import io.dwcp.cli.CliConfig;
+import io.dwcp.daemon.DaemonConfiguration;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.session.PeersConfig;
 import io.dwcp.session.TunnelConfig;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 class ConfigurationTest {
+    /**
+     * Every configuration class has a test class of its own name, in its package, with a test of
+     * its defaults and one of its explicit mapping ({@link ConfigAssertions}).
+     */
     @Test
-    void defaults() {
-        AmstConfig amst = new AmstConfig();
-        assertEquals(DataSize.ofMiB(64), amst.getWindow());
-        assertEquals(DataSize.ofKiB(256), amst.getMaxFramePayload());
-        assertEquals(DataSize.ofMiB(4), amst.getCheckpointInterval());
-        assertEquals(4, amst.getInitialStreams());
-        assertEquals(1, amst.getMinStreams());
-        assertEquals(256, amst.getMaxStreams());
-        assertEquals("bbr", amst.getCongestionControl());
-        amst.validate();
-
-        TunnelConfig tunnel = new TunnelConfig();
-        assertEquals(HostAndPort.valueOf("0.0.0.0:7470"), tunnel.getListen());
-        assertEquals("127.0.0.1", tunnel.getQemuListenHost());
-        assertEquals(Duration.ofSeconds(10), tunnel.getHandshakeTimeout());
-        assertEquals(0, tunnel.getIoThreads());
-        assertEquals(0, tunnel.getCodecThreads());
-        tunnel.validate();
-
-        NodeConfig node = new NodeConfig();
-        assertEquals(Path.of("/run/dwcp"), node.getRunDirectory());
-        assertEquals(Path.of("/run/dwcp/peer/hostB.sock"), node.peerSocket("hostB"));
-        assertThrows(ConfigurationException.class, node::validate);
-
-        MetricsConfig metrics = new MetricsConfig();
-        assertEquals(HostAndPort.valueOf("127.0.0.1:9470"), metrics.getListen());
-        assertTrue(metrics.isEnabled());
+    void everyConfigClassHasItsOwnTest() {
+        List<Class<?>> classes = new ArrayList<>(DaemonConfiguration.CONFIG_CLASSES);
+        classes.add(PeersConfig.class);
+        classes.add(CliConfig.class);
+        List<String> missing = new ArrayList<>();
+        for (Class<?> type : classes) {
+            try {
+                Class<?> test = Class.forName(type.getName() + "Test");
+                for (String method : List.of("defaults", "explicitMapping")) {
+                    try {
+                        test.getDeclaredMethod(method);
+                    } catch (NoSuchMethodException e) {
+                        missing.add(test.getName() + "." + method);
+                    }
+                }
+            } catch (ClassNotFoundException e) {
+                missing.add(type.getName() + "Test");
+            }
+        }
+        assertEquals(List.of(), missing);
     }
 
+    /** Every key dwcpd reads has a row in the configuration tables of plugin/README.md. */
     @Test
-    void explicitMapping() {
+    void everyKeyIsInTheReadme() throws IOException, URISyntaxException {
+        // target/test-classes -> the module's directory
+        Path module = Path.of(ConfigurationTest.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation()
+                        .toURI())
+                .getParent()
+                .getParent();
+        List<String> rows = Files.readAllLines(module.resolve("README.md")).stream()
+                .filter(line -> line.startsWith("| `"))
+                .map(line -> line.substring(0, line.indexOf('|', 1)))
+                .toList();
+        List<String> missing = new ArrayList<>();
+        for (Class<?> type : DaemonConfiguration.CONFIG_CLASSES) {
+            for (String key : ConfigAssertions.keys(type)) {
+                if (rows.stream().noneMatch(row -> row.contains("`" + key + "`"))) {
+                    missing.add(key);
+                }
+            }
+        }
+        assertEquals(List.of(), missing);
+    }
+
+    /** dwcpd binds every class from one binder: each class takes its keys, the peers their prefix. */
+    @Test
+    void severalClassesShareOneBinder() {
         ConfigurationBinder binder = new ConfigurationBinder(Map.ofEntries(
                 Map.entry("amst.window", "8MiB"),
                 Map.entry("amst.max-frame-payload", "64KiB"),
                 Map.entry("amst.checkpoint-interval", "1MiB"),
-                Map.entry("amst.initial-streams", "2"),
-                Map.entry("amst.adapt-interval", "500ms"),
-                Map.entry("amst.congestion-control", "cubic"),
                 Map.entry("node.name", "hostA"),
                 Map.entry("node.run-dir", "/tmp/a/run"),
                 Map.entry("peer.hostB.address", "10.0.0.2:7470"),
@@ -67,21 +94,12 @@ class ConfigurationTest {
         PeersConfig peers = PeersConfig.fromProperties(binder.claimPrefix("peer."));
         binder.checkAllUsed();
         assertEquals(8L << 20, amst.getWindow().bytes());
-        assertEquals(64 << 10, amst.getMaxFramePayload().toIntBytes());
-        assertEquals(Duration.ofMillis(500), amst.getAdaptInterval());
-        assertEquals("cubic", amst.getCongestionControl());
         assertEquals("hostA", node.getName());
         assertEquals(Path.of("/tmp/a/run/peer/hostB.sock"), node.peerSocket("hostB"));
-        assertEquals(
-                HostAndPort.valueOf("10.0.0.2:7470"),
-                peers.get("hostB").orElseThrow().address());
         assertEquals(OptionalInt.of(4444), peers.get("hostB").orElseThrow().qemuPort());
         assertFalse(peers.get("hostC").isPresent());
         assertEquals(3, tunnel.getCodecThreads());
         amst.validate();
-        assertThrows(
-                ConfigurationException.class,
-                () -> new TunnelConfig().setCodecThreads(-1).validate());
     }
 
     @Test

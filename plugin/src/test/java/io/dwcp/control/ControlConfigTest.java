@@ -1,7 +1,8 @@
 package io.dwcp.control;
 
+import static io.dwcp.config.ConfigAssertions.assertFullMapping;
+import static io.dwcp.config.ConfigAssertions.expectedDefaults;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.dwcp.config.ConfigurationBinder;
@@ -19,53 +20,58 @@ import org.junit.jupiter.api.Test;
 class ControlConfigTest {
     @Test
     void defaults() {
-        ControlConfig control = new ControlConfig();
-        assertEquals(true, control.isEnabled());
-        assertNull(control.getSocket());
+        ControlConfig control = expectedDefaults(ControlConfig.class)
+                .expect("control.enabled", true)
+                // unset: <node.run-dir>/control.sock
+                .expect("control.socket", null)
+                .expect("control.socket-mode", "0660")
+                .expect("control.socket-group", "")
+                .expect("control.max-request-size", DataSize.ofKiB(16))
+                .expect("control.request-timeout", Duration.ofSeconds(5))
+                .expect("control.max-connections", 32)
+                .expect("control.expectation-timeout", Duration.ofMinutes(30))
+                .expect("control.max-records", 1024)
+                .verify();
         assertEquals(Path.of("/run/dwcp/control.sock"), control.socketIn(Path.of("/run/dwcp")));
-        assertEquals("0660", control.getSocketMode());
-        assertEquals("", control.getSocketGroup());
-        assertEquals(DataSize.ofKiB(16), control.getMaxRequestSize());
-        assertEquals(Duration.ofSeconds(5), control.getRequestTimeout());
-        assertEquals(32, control.getMaxConnections());
-        assertEquals(Duration.ofMinutes(30), control.getExpectationTimeout());
-        assertEquals(1024, control.getMaxRecords());
-        NodeConfig node = new NodeConfig();
-        assertEquals("kvm", node.getSocketGroup());
-        assertEquals("0660", node.getSocketMode());
+        assertEquals(
+                "rw-rw----",
+                PosixFilePermissions.toString(control.socketPermissions().mode()));
+        assertEquals("", control.socketPermissions().group());
+        control.validate();
     }
 
     @Test
-    void mapping() {
-        ConfigurationBinder binder = new ConfigurationBinder(Map.of(
-                "control.socket",
-                "/run/dwcp-a/ctl.sock",
-                "control.socket-mode",
-                "0600",
-                "control.socket-group",
-                "adm",
-                "control.max-request-size",
-                "8KiB",
-                "control.request-timeout",
-                "2s",
-                "control.max-connections",
-                "8",
-                "control.expectation-timeout",
-                "10m",
-                "control.max-records",
-                "64",
-                "control.enabled",
-                "false"));
-        ControlConfig control = binder.bind(ControlConfig.class);
-        binder.checkAllUsed();
-        control.validate();
-        assertEquals(Path.of("/run/dwcp-a/ctl.sock"), control.socketIn(Path.of("/run/dwcp")));
-        assertEquals(
-                "rw-------",
-                PosixFilePermissions.toString(control.socketPermissions().mode()));
-        assertEquals("adm", control.socketPermissions().group());
-        assertEquals(false, control.isEnabled());
-        assertEquals(8, control.getMaxConnections());
+    void explicitMapping() {
+        assertFullMapping(
+                Map.of(
+                        "control.socket", "/run/dwcp-a/ctl.sock",
+                        "control.socket-mode", "0600",
+                        "control.socket-group", "adm",
+                        "control.max-request-size", "8KiB",
+                        "control.request-timeout", "2s",
+                        "control.max-connections", "8",
+                        "control.expectation-timeout", "10m",
+                        "control.max-records", "64",
+                        "control.enabled", "false"),
+                ControlConfig.class,
+                control -> {
+                    assertEquals(false, control.isEnabled());
+                    assertEquals(Path.of("/run/dwcp-a/ctl.sock"), control.getSocket());
+                    assertEquals(Path.of("/run/dwcp-a/ctl.sock"), control.socketIn(Path.of("/run/dwcp")));
+                    assertEquals("0600", control.getSocketMode());
+                    assertEquals(
+                            "rw-------",
+                            PosixFilePermissions.toString(
+                                    control.socketPermissions().mode()));
+                    assertEquals("adm", control.getSocketGroup());
+                    assertEquals("adm", control.socketPermissions().group());
+                    assertEquals(DataSize.ofKiB(8), control.getMaxRequestSize());
+                    assertEquals(Duration.ofSeconds(2), control.getRequestTimeout());
+                    assertEquals(8, control.getMaxConnections());
+                    assertEquals(Duration.ofMinutes(10), control.getExpectationTimeout());
+                    assertEquals(64, control.getMaxRecords());
+                    control.validate();
+                });
     }
 
     @Test

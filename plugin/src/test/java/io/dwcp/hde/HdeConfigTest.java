@@ -1,5 +1,7 @@
 package io.dwcp.hde;
 
+import static io.dwcp.config.ConfigAssertions.assertFullMapping;
+import static io.dwcp.config.ConfigAssertions.expectedDefaults;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +10,7 @@ import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.config.ConfigurationException;
 import io.dwcp.config.DataSize;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -15,75 +18,83 @@ import org.junit.jupiter.api.Test;
 class HdeConfigTest {
     @Test
     void defaults() {
-        HdeConfig config = new HdeConfig();
-        assertEquals("auto", config.getTier());
+        HdeConfig config = expectedDefaults(HdeConfig.class)
+                .expect("hde.tier", "auto")
+                .expect("hde.tier1-max-rtt", Duration.ofMillis(2))
+                .expect("hde.tier2-max-rtt", Duration.ofMillis(20))
+                .expect("hde.baseline-record", "both")
+                .expect("hde.baseline-announce-limit", 4)
+                .expect("hde.tier2-level", 1)
+                .expect("hde.tier3-initial-level", 3)
+                .expect("hde.tier3-min-level", 1)
+                .expect("hde.tier3-max-level", 19)
+                .expect("hde.controller-headroom-percent", 20)
+                .expect("hde.delta-cache-size", DataSize.ofMiB(128))
+                .expect("hde.hash-cache-size", DataSize.ofMiB(128))
+                .expect("hde.frame-size", DataSize.ofMiB(1))
+                .expect("hde.dictionary-size", DataSize.ofKiB(64))
+                .expect("hde.dictionary-sample", DataSize.ofMiB(4))
+                // unset: dwcpd's configuration makes it <node.state-dir>/baselines
+                .expect("hde.baseline-dir", null)
+                .expect("hde.baseline-size-limit", DataSize.valueOf("16GiB"))
+                .expect("hde.baseline-max-age", Duration.ofDays(7))
+                .verify();
         assertTrue(config.isTierAuto());
         assertEquals(LinkTier.WAN, config.linkTier());
-        assertEquals(java.time.Duration.ofMillis(2), config.getTier1MaxRtt());
-        assertEquals(java.time.Duration.ofMillis(20), config.getTier2MaxRtt());
         assertEquals(HdeConfig.BaselineRecording.BOTH, config.baselineRecording());
-        assertEquals(4, config.getBaselineAnnounceLimit());
-        assertEquals(1, config.getTier2Level());
-        assertEquals(3, config.getTier3InitialLevel());
-        assertEquals(1, config.getTier3MinLevel());
-        assertEquals(19, config.getTier3MaxLevel());
-        assertEquals(20, config.getControllerHeadroomPercent());
-        assertEquals(DataSize.ofMiB(128), config.getDeltaCacheSize());
-        assertEquals(DataSize.ofMiB(128), config.getHashCacheSize());
         assertEquals(32768, config.deltaCacheEntries());
         assertEquals(32768, config.hashCacheEntries());
-        assertEquals(DataSize.ofMiB(1), config.getFrameSize());
-        assertEquals(DataSize.ofKiB(64), config.getDictionarySize());
-        assertEquals(DataSize.ofMiB(4), config.getDictionarySample());
-        // unset: dwcpd's configuration makes it <node.state-dir>/baselines
-        assertEquals(null, config.getBaselineDirectory());
-        assertEquals(DataSize.valueOf("16GiB"), config.getBaselineSizeLimit());
-        assertEquals(java.time.Duration.ofDays(7), config.getBaselineMaxAge());
         config.validate();
     }
 
     @Test
     void explicitMapping() {
-        ConfigurationBinder binder = new ConfigurationBinder(Map.ofEntries(
-                Map.entry("hde.tier", "2"),
-                Map.entry("hde.tier2-level", "-3"),
-                Map.entry("hde.tier3-initial-level", "6"),
-                Map.entry("hde.tier3-min-level", "2"),
-                Map.entry("hde.tier3-max-level", "12"),
-                Map.entry("hde.controller-headroom-percent", "50"),
-                Map.entry("hde.delta-cache-size", "1GiB"),
-                Map.entry("hde.hash-cache-size", "512MiB"),
-                Map.entry("hde.frame-size", "256KiB"),
-                Map.entry("hde.dictionary-size", "112KiB"),
-                Map.entry("hde.dictionary-sample", "16MiB"),
-                Map.entry("hde.baseline-dir", "/srv/dwcp/baselines"),
-                Map.entry("hde.baseline-size-limit", "100GiB"),
-                Map.entry("hde.tier1-max-rtt", "1ms"),
-                Map.entry("hde.tier2-max-rtt", "30ms"),
-                Map.entry("hde.baseline-record", "destination"),
-                Map.entry("hde.baseline-announce-limit", "2"),
-                Map.entry("hde.baseline-max-age", "36h")));
-        HdeConfig config = binder.bind(HdeConfig.class);
-        binder.checkAllUsed();
-        assertEquals(LinkTier.REGIONAL, config.linkTier());
-        assertEquals(-3, config.getTier2Level());
-        assertEquals(6, config.getTier3InitialLevel());
-        assertEquals(2, config.getTier3MinLevel());
-        assertEquals(12, config.getTier3MaxLevel());
-        assertEquals(50, config.getControllerHeadroomPercent());
-        assertEquals(262144, config.deltaCacheEntries());
-        assertEquals(131072, config.hashCacheEntries());
-        assertEquals(DataSize.ofKiB(256), config.getFrameSize());
-        assertEquals(DataSize.ofKiB(112), config.getDictionarySize());
-        assertEquals(DataSize.ofMiB(16), config.getDictionarySample());
-        assertEquals(Path.of("/srv/dwcp/baselines"), config.getBaselineDirectory());
-        assertEquals(DataSize.valueOf("100GiB"), config.getBaselineSizeLimit());
-        assertEquals(java.time.Duration.ofMillis(1), config.getTier1MaxRtt());
-        assertEquals(java.time.Duration.ofMillis(30), config.getTier2MaxRtt());
-        assertEquals(HdeConfig.BaselineRecording.DESTINATION, config.baselineRecording());
-        assertEquals(2, config.getBaselineAnnounceLimit());
-        assertEquals(java.time.Duration.ofHours(36), config.getBaselineMaxAge());
-        config.validate();
+        assertFullMapping(
+                Map.ofEntries(
+                        Map.entry("hde.tier", "2"),
+                        Map.entry("hde.tier2-level", "-3"),
+                        Map.entry("hde.tier3-initial-level", "6"),
+                        Map.entry("hde.tier3-min-level", "2"),
+                        Map.entry("hde.tier3-max-level", "12"),
+                        Map.entry("hde.controller-headroom-percent", "50"),
+                        Map.entry("hde.delta-cache-size", "1GiB"),
+                        Map.entry("hde.hash-cache-size", "512MiB"),
+                        Map.entry("hde.frame-size", "256KiB"),
+                        Map.entry("hde.dictionary-size", "112KiB"),
+                        Map.entry("hde.dictionary-sample", "16MiB"),
+                        Map.entry("hde.baseline-dir", "/srv/dwcp/baselines"),
+                        Map.entry("hde.baseline-size-limit", "100GiB"),
+                        Map.entry("hde.tier1-max-rtt", "1ms"),
+                        Map.entry("hde.tier2-max-rtt", "30ms"),
+                        Map.entry("hde.baseline-record", "destination"),
+                        Map.entry("hde.baseline-announce-limit", "2"),
+                        Map.entry("hde.baseline-max-age", "36h")),
+                HdeConfig.class,
+                config -> {
+                    assertEquals("2", config.getTier());
+                    assertEquals(LinkTier.REGIONAL, config.linkTier());
+                    assertEquals(-3, config.getTier2Level());
+                    assertEquals(6, config.getTier3InitialLevel());
+                    assertEquals(2, config.getTier3MinLevel());
+                    assertEquals(12, config.getTier3MaxLevel());
+                    assertEquals(50, config.getControllerHeadroomPercent());
+                    assertEquals(DataSize.valueOf("1GiB"), config.getDeltaCacheSize());
+                    assertEquals(DataSize.ofMiB(512), config.getHashCacheSize());
+                    assertEquals(262144, config.deltaCacheEntries());
+                    assertEquals(131072, config.hashCacheEntries());
+                    assertEquals(DataSize.ofKiB(256), config.getFrameSize());
+                    assertEquals(DataSize.ofKiB(112), config.getDictionarySize());
+                    assertEquals(DataSize.ofMiB(16), config.getDictionarySample());
+                    assertEquals(Path.of("/srv/dwcp/baselines"), config.getBaselineDirectory());
+                    assertEquals(DataSize.valueOf("100GiB"), config.getBaselineSizeLimit());
+                    assertEquals(Duration.ofMillis(1), config.getTier1MaxRtt());
+                    assertEquals(Duration.ofMillis(30), config.getTier2MaxRtt());
+                    assertEquals("destination", config.getBaselineRecord());
+                    assertEquals(HdeConfig.BaselineRecording.DESTINATION, config.baselineRecording());
+                    assertEquals(2, config.getBaselineAnnounceLimit());
+                    assertEquals(Duration.ofHours(36), config.getBaselineMaxAge());
+                    config.validate();
+                });
     }
 
     @Test
@@ -104,7 +115,7 @@ class HdeConfigTest {
                 new HdeConfig().setBaselineAnnounceLimit(17),
                 "hde.baseline-announce-limit must be between 0 and 16: 17");
         assertInvalid(
-                new HdeConfig().setTier1MaxRtt(java.time.Duration.ofMillis(30)),
+                new HdeConfig().setTier1MaxRtt(Duration.ofMillis(30)),
                 "need 0 <= hde.tier1-max-rtt <= hde.tier2-max-rtt, got PT0.03S, PT0.02S");
         assertInvalid(new HdeConfig().setTier2Level(23), "hde.tier2-level must be between -7 and 22: 23");
         assertInvalid(
@@ -127,10 +138,9 @@ class HdeConfigTest {
                 new HdeConfig().setControllerHeadroomPercent(-1),
                 "hde.controller-headroom-percent must be between 0 and 1000: -1");
         ConfigurationException negativeAge = assertThrows(
-                ConfigurationException.class,
-                () -> new HdeConfig().setBaselineMaxAge(java.time.Duration.ofSeconds(-1)));
+                ConfigurationException.class, () -> new HdeConfig().setBaselineMaxAge(Duration.ofSeconds(-1)));
         assertEquals("hde.baseline-max-age=PT-1S: must not be negative (0 = no age limit)", negativeAge.getMessage());
-        new HdeConfig().setBaselineMaxAge(java.time.Duration.ZERO).validate();
+        new HdeConfig().setBaselineMaxAge(Duration.ZERO).validate();
         new HdeConfig()
                 .setDictionarySize(DataSize.ofBytes(0))
                 .setDictionarySample(DataSize.ofBytes(0))

@@ -1,16 +1,14 @@
 package io.dwcp.region;
 
+import static io.dwcp.config.ConfigAssertions.assertFullMapping;
+import static io.dwcp.config.ConfigAssertions.expectedDefaults;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.config.ConfigurationException;
-import io.dwcp.config.DataSize;
 import io.dwcp.config.HostAndPort;
-import io.dwcp.gossip.GossipConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -19,78 +17,59 @@ import org.junit.jupiter.api.Test;
 class RegionConfigTest {
     @Test
     void defaults() {
-        RegionConfig config = new RegionConfig();
+        RegionConfig config = expectedDefaults(RegionConfig.class)
+                .expect("region.name", null)
+                .expect("region.zookeeper.connect", null)
+                .expect("region.zookeeper.embedded", false)
+                .expect("region.zookeeper.embedded-listen", new HostAndPort("127.0.0.1", 2181))
+                // unset: dwcpd's configuration makes it <node.state-dir>/zookeeper
+                .expect("region.zookeeper.data-dir", null)
+                .expect("region.zookeeper.root", "/dwcp")
+                .expect("region.session-timeout", Duration.ofSeconds(3))
+                .expect("region.connection-timeout", Duration.ofSeconds(2))
+                .expect("region.staleness-bound", Duration.ofSeconds(5))
+                .expect("region.link-publish-interval", Duration.ofSeconds(5))
+                // unset: the tunnel's listen address
+                .expect("region.advertised-address", null)
+                .expect("region.capacity", 4)
+                .verify();
         assertFalse(config.isEnabled(), "off unless region.name is set");
-        assertNull(config.getName());
-        assertNull(config.getZookeeperConnect());
-        assertFalse(config.isZookeeperEmbedded());
-        assertEquals(new HostAndPort("127.0.0.1", 2181), config.getZookeeperEmbeddedListen());
-        assertNull(config.getZookeeperDataDirectory());
-        assertEquals("/dwcp", config.getZookeeperRoot());
-        assertEquals(Duration.ofSeconds(3), config.getSessionTimeout());
-        assertEquals(Duration.ofSeconds(2), config.getConnectionTimeout());
-        assertEquals(Duration.ofSeconds(5), config.getStalenessBound());
-        assertEquals(Duration.ofSeconds(5), config.getLinkPublishInterval());
-        assertNull(config.getAdvertisedAddress());
-        assertEquals(4, config.getCapacity());
         config.validate();
-
-        GossipConfig gossip = new GossipConfig();
-        assertEquals(new HostAndPort("0.0.0.0", 7471), gossip.getListen());
-        assertEquals(Duration.ofMillis(200), gossip.getInterval());
-        assertEquals(2, gossip.getFanout());
-        assertEquals(256, gossip.getLogCapacity());
-        assertEquals(DataSize.ofMiB(1), gossip.getMaxMessageSize());
-        assertTrue(gossip.getPeers().isEmpty());
-        gossip.validate();
     }
 
     @Test
     void explicitMapping() {
-        ConfigurationBinder binder = new ConfigurationBinder(Map.ofEntries(
-                Map.entry("region.name", "eu-west"),
-                Map.entry("region.zookeeper.connect", "zk1:2181,zk2:2181,zk3:2181"),
-                Map.entry("region.zookeeper.embedded", "true"),
-                Map.entry("region.zookeeper.embedded-listen", "127.0.0.1:12181"),
-                Map.entry("region.zookeeper.data-dir", "/srv/zk"),
-                Map.entry("region.zookeeper.root", "/site/dwcp"),
-                Map.entry("region.session-timeout", "6s"),
-                Map.entry("region.connection-timeout", "3s"),
-                Map.entry("region.staleness-bound", "2s"),
-                Map.entry("region.link-publish-interval", "30s"),
-                Map.entry("region.advertised-address", "10.0.0.1:7470"),
-                Map.entry("region.capacity", "8"),
-                Map.entry("gossip.listen", "10.0.0.1:7999"),
-                Map.entry("gossip.interval", "500ms"),
-                Map.entry("gossip.fanout", "3"),
-                Map.entry("gossip.log-capacity", "1024"),
-                Map.entry("gossip.max-message-size", "4MiB"),
-                Map.entry("gossip.peer.us-1", "10.1.0.1:7471")));
-        RegionConfig config = binder.bind(RegionConfig.class);
-        GossipConfig gossip = binder.bind(GossipConfig.class);
-        gossip.setPeers(GossipConfig.parsePeers(binder.claimPrefix("gossip.peer.")));
-        binder.checkAllUsed();
-        assertTrue(config.isEnabled());
-        assertEquals("eu-west", config.getName());
-        assertEquals("zk1:2181,zk2:2181,zk3:2181", config.getZookeeperConnect());
-        assertTrue(config.isZookeeperEmbedded());
-        assertEquals(new HostAndPort("127.0.0.1", 12181), config.getZookeeperEmbeddedListen());
-        assertEquals(Path.of("/srv/zk"), config.getZookeeperDataDirectory());
-        assertEquals("/site/dwcp", config.getZookeeperRoot());
-        assertEquals(Duration.ofSeconds(6), config.getSessionTimeout());
-        assertEquals(Duration.ofSeconds(3), config.getConnectionTimeout());
-        assertEquals(Duration.ofSeconds(2), config.getStalenessBound());
-        assertEquals(Duration.ofSeconds(30), config.getLinkPublishInterval());
-        assertEquals(new HostAndPort("10.0.0.1", 7470), config.getAdvertisedAddress());
-        assertEquals(8, config.getCapacity());
-        config.validate();
-        assertEquals(new HostAndPort("10.0.0.1", 7999), gossip.getListen());
-        assertEquals(Duration.ofMillis(500), gossip.getInterval());
-        assertEquals(3, gossip.getFanout());
-        assertEquals(1024, gossip.getLogCapacity());
-        assertEquals(DataSize.ofMiB(4), gossip.getMaxMessageSize());
-        assertEquals(Map.of("us-1", new HostAndPort("10.1.0.1", 7471)), gossip.getPeers());
-        gossip.validate();
+        assertFullMapping(
+                Map.ofEntries(
+                        Map.entry("region.name", "eu-west"),
+                        Map.entry("region.zookeeper.connect", "zk1:2181,zk2:2181,zk3:2181"),
+                        Map.entry("region.zookeeper.embedded", "true"),
+                        Map.entry("region.zookeeper.embedded-listen", "127.0.0.1:12181"),
+                        Map.entry("region.zookeeper.data-dir", "/srv/zk"),
+                        Map.entry("region.zookeeper.root", "/site/dwcp"),
+                        Map.entry("region.session-timeout", "6s"),
+                        Map.entry("region.connection-timeout", "3s"),
+                        Map.entry("region.staleness-bound", "2s"),
+                        Map.entry("region.link-publish-interval", "30s"),
+                        Map.entry("region.advertised-address", "10.0.0.1:7470"),
+                        Map.entry("region.capacity", "8")),
+                RegionConfig.class,
+                config -> {
+                    assertTrue(config.isEnabled());
+                    assertEquals("eu-west", config.getName());
+                    assertEquals("zk1:2181,zk2:2181,zk3:2181", config.getZookeeperConnect());
+                    assertTrue(config.isZookeeperEmbedded());
+                    assertEquals(new HostAndPort("127.0.0.1", 12181), config.getZookeeperEmbeddedListen());
+                    assertEquals(Path.of("/srv/zk"), config.getZookeeperDataDirectory());
+                    assertEquals("/site/dwcp", config.getZookeeperRoot());
+                    assertEquals(Duration.ofSeconds(6), config.getSessionTimeout());
+                    assertEquals(Duration.ofSeconds(3), config.getConnectionTimeout());
+                    assertEquals(Duration.ofSeconds(2), config.getStalenessBound());
+                    assertEquals(Duration.ofSeconds(30), config.getLinkPublishInterval());
+                    assertEquals(new HostAndPort("10.0.0.1", 7470), config.getAdvertisedAddress());
+                    assertEquals(8, config.getCapacity());
+                    config.validate();
+                });
     }
 
     @Test
@@ -142,14 +121,14 @@ class RegionConfigTest {
         new RegionConfig().setZookeeperConnect("zk1:2181,10.0.0.2:2181,[::1]:2181/dwcp");
         assertThrows(ConfigurationException.class, () -> new RegionConfig().setName("eu west"));
         assertEquals(
-                "invalid value for gossip.peer.us-1: 'nowhere': not host:port: nowhere",
-                assertThrows(ConfigurationException.class, () -> GossipConfig.parsePeers(Map.of("us-1", "nowhere")))
-                        .getMessage());
-        assertEquals(
-                "gossip.fanout must be at least 1: 0",
+                "region.capacity must not be negative: -1",
                 assertThrows(
                                 ConfigurationException.class,
-                                () -> new GossipConfig().setFanout(0).validate())
+                                () -> new RegionConfig()
+                                        .setName("eu")
+                                        .setZookeeperEmbedded(true)
+                                        .setCapacity(-1)
+                                        .validate())
                         .getMessage());
     }
 }
