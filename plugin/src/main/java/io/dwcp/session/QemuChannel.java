@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * lane in stream order and the lane hands its frames and rebuilt bytes back in the same order
  * ({@link Session#run}), so what reaches the tunnel and QEMU keeps the stream's order.
  */
-final class QemuChannel {
+final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connection {
     private final Session session;
     private final int index;
     private final Supplier<StreamEncoder> encoders;
@@ -99,7 +99,8 @@ final class QemuChannel {
         this.maxPayload = maxPayload;
     }
 
-    int index() {
+    @Override
+    public int index() {
         return index;
     }
 
@@ -112,8 +113,24 @@ final class QemuChannel {
         flushVerified();
     }
 
-    boolean isInboundEnded() {
+    @Override
+    public boolean isInboundEnded() {
         return inboundEnded;
+    }
+
+    @Override
+    public boolean isRegistered() {
+        return channel != null && channel.isRegistered();
+    }
+
+    @Override
+    public boolean isAutoRead() {
+        return channel != null && channel.config().isAutoRead();
+    }
+
+    @Override
+    public void setAutoRead(boolean read) {
+        channel.config().setAutoRead(read);
     }
 
     /** Both directions ended: QEMU's stream was sent with its FIN, and the peer's FIN was verified and delivered (or dropped: QEMU is gone). */
@@ -139,7 +156,8 @@ final class QemuChannel {
     }
 
     /** Raw bytes read from this QEMU connection that the peer has not yet written into its QEMU. */
-    long undelivered() {
+    @Override
+    public long undelivered() {
         return readFromQemu - peerDelivered;
     }
 
@@ -149,7 +167,8 @@ final class QemuChannel {
     }
 
     /** Bytes of the peer's stream on this connection written into QEMU (or dropped), for the ACKs. */
-    long delivered() {
+    @Override
+    public long delivered() {
         return delivered;
     }
 
@@ -160,7 +179,7 @@ final class QemuChannel {
     // ---- from QEMU to the tunnel ----
 
     /**
-     * QEMU's next bytes, counted in the session's queue ({@link Session#queueFromQemu}) until their
+     * QEMU's next bytes, counted in the session's queue ({@link QemuReadGate#queue}) until their
      * frames were handed to the sender.
      */
     void fromQemu(ByteBuf raw) {
@@ -197,7 +216,8 @@ final class QemuChannel {
     }
 
     /** QEMU's socket is drained for now (or the window closed): let the receiver release what it holds. */
-    void fromQemuPaused() {
+    @Override
+    public void fromQemuPaused() {
         if (inboundEnded || sinceCheckpointAsked == 0) {
             return;
         }
@@ -474,7 +494,7 @@ final class QemuChannel {
 
     /**
      * Destination: bytes of the source's stream the destination QEMU never read, because it closed
-     * the connection first (only a multifd connection may end so; see {@link Session#mayEndEarly}).
+     * the connection first (only a multifd connection may end so; see {@link QemuEndPolicy#mayEndEarly}).
      */
     long undeliveredBytes() {
         return undelivered;

@@ -3,40 +3,23 @@ package io.dwcp.session;
 import static java.util.Objects.requireNonNull;
 
 import io.dwcp.amst.AmstAbort;
-import io.dwcp.amst.AmstAccept;
-import io.dwcp.amst.AmstAck;
-import io.dwcp.amst.AmstCheckpoint;
-import io.dwcp.amst.AmstFin;
-import io.dwcp.amst.AmstFrameListener;
-import io.dwcp.amst.AmstFrameReader;
 import io.dwcp.amst.AmstHello;
-import io.dwcp.amst.AmstOpen;
-import io.dwcp.amst.AmstPing;
-import io.dwcp.amst.AmstPong;
-import io.dwcp.amst.AmstProtocolException;
 import io.dwcp.amst.Frame;
 import io.dwcp.amst.FrameSender;
 import io.dwcp.amst.FrameType;
 import io.dwcp.amst.LinkMonitor;
-import io.dwcp.amst.RawWindow;
 import io.dwcp.amst.Receiver;
-import io.dwcp.amst.ReorderBuffer;
 import io.dwcp.amst.TunnelStream;
 import io.dwcp.codec.SourceCodec;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,29 +59,20 @@ public final class Session {
     private final Role role;
     private final PeerConfig peer;
     private final EventLoop loop;
-    // the codec's thread of control: tasks one at a time, in submission order (see CodecThreads)
-    private final Executor lane;
-    // lane-confined: the codec was closed, later lane tasks only release what they were given
-    private boolean codecClosed;
+    // the loop's and the codec lane's tasks, guarded (see CodecThreads)
+    private final SessionTasks tasks;
     private final FrameSender sender;
-    private final AmstFrameListener frames = new PeerFrames();
     private final Receiver receiver;
     private final String context;
     private final Map<Integer, QemuChannel> channels = new TreeMap<>();
     private final AtomicInteger channelCount = new AtomicInteger();
-    private final List<ScheduledFuture<?>> timers = new ArrayList<>();
     private final long startNanos = System.nanoTime();
     private final long startMillis = System.currentTimeMillis();
     // this session's own byte counts, for the control socket (TunnelStats counts the whole daemon)
-    private final java.util.concurrent.atomic.LongAdder qemuBytesRead = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder qemuBytesWritten = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder tunnelBytesReceived =
-            new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder retiredStreamBytesSent =
-            new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder qemuBytesRead = new LongAdder();
+    private final LongAdder qemuBytesWritten = new LongAdder();
+    private final LongAdder tunnelBytesReceived = new LongAdder();
 
-    private final java.util.concurrent.atomic.AtomicLong queuedFromQemu = new java.util.concurrent.atomic.AtomicLong();
-    private final long queueLimit;
     private volatile State state = State.OPEN;
     private volatile boolean joinable = true;
     private volatile String failure;
@@ -107,20 +81,20 @@ public final class Session {
     // creation (the migration whose own socket it came through), the destination's set once by OPEN
     private volatile Optional<String> migrationId;
     private volatile Optional<String> vm;
-    // bytes of this direction's stream the peer wrote into its QEMU (from its ACKs)
-    private long peerDelivered;
-    private boolean ackScheduled;
-    private boolean reading = true;
-    private long lastStreamNanos = System.nanoTime();
 
-    // bytes read from QEMU and not yet in the peer's QEMU: follows the measured delivery rate (downtime bound)
-    private final RawWindow rawWindow;
     // TCP_INFO and acknowledgements -> the link's figures (the source's controller; both ends' min RTT)
     private final LinkMonitor link;
 
     // what only one role does: exactly one of the two is set
     private final SourceSide source;
     private final DestinationSide destination;
+
+    // the streams as they come and go; when QEMU is read; the ACKs to the peer; what the peer's frames do
+    private final SessionStreams streams;
+    private final QemuEndPolicy ends;
+    private final QemuReadGate readGate;
+    private final AckScheduler acks;
+    private final PeerFrames frames;
 
     /** {@code vm}: a source session's VM (its announced migration's domain name), "" if unknown; "" for a destination. */
     Session(
@@ -139,7 +113,6 @@ public final class Session {
         this.role = requireNonNull(role, "role is null");
         this.peer = requireNonNull(peer, "peer is null");
         this.loop = requireNonNull(loop, "loop is null");
-        this.lane = requireNonNull(settings.lanes().get(), "lane is null");
         this.target = target;
         this.migrationId = target == null ? Optional.empty() : target.migrationId();
         this.vm = requireNonNull(vm, "vm is null").isEmpty() ? Optional.empty() : Optional.of(vm);
@@ -149,19 +122,54 @@ public final class Session {
                 new Receiver(window, settings.amst().getMaxFramePayload().toIntBytes());
         this.context = String.format(
                 "[session=%016x peer=%s role=%s]", id, peer.name(), role.name().toLowerCase(java.util.Locale.ROOT));
-        // bytes read from QEMU but not yet taken by this loop; small against the window
-        this.queueLimit = Math.max(1 << 20, window / 16);
-        this.rawWindow = new RawWindow(
-                settings.amst().getRawWindow().bytes(),
-                Math.min(
-                        settings.amst().getRawWindow().bytes(),
-                        2 * settings.amst().getCheckpointInterval().bytes()),
-                settings.amst().getSwitchoverDrain().toNanos());
+        this.tasks = new SessionTasks(
+                loop, requireNonNull(settings.lanes().get(), "lane is null"), context, reason -> fail(reason, true));
         this.link = new LinkMonitor(
                 startNanos, Math.max(1, settings.amst().getAdaptInterval().toNanos()));
         this.source = role == Role.SOURCE ? new SourceSide(this, settings, host) : null;
         this.destination = role == Role.DESTINATION ? new DestinationSide(this, settings, host) : null;
-        this.reading = codecReady();
+        this.streams = new SessionStreams(
+                sender,
+                source == null ? null : source.pool(),
+                role,
+                stats(),
+                settings.tunnel().getReconnectTimeout(),
+                peer.name(),
+                context,
+                startNanos);
+        this.ends = new QemuEndPolicy(role, context);
+        this.readGate = new QemuReadGate(
+                settings.amst(),
+                window,
+                channels.values(),
+                () -> state == State.OPEN && codecReady() && sender.canAcceptMore(),
+                reading -> {
+                    if (reading) {
+                        link.readingResumed(System.nanoTime());
+                    } else {
+                        link.readingPaused(System.nanoTime());
+                    }
+                },
+                codecReady(),
+                context);
+        this.acks = new AckScheduler(
+                receiver,
+                channels.values(),
+                qemuBytesWritten::sum,
+                loop,
+                () -> state == State.OPEN,
+                sender::sendControl);
+        this.frames = new PeerFrames(
+                new FrameOwner(),
+                sender,
+                receiver,
+                acks,
+                readGate,
+                channels,
+                source,
+                destination,
+                stats(),
+                peer.name());
     }
 
     // ---- identity and state ----
@@ -271,11 +279,7 @@ public final class Session {
 
     /** Frame bytes sent on this session's tunnel streams, re-sends and control frames included. */
     public long tunnelBytesSent() {
-        long bytes = retiredStreamBytesSent.sum();
-        for (TunnelStream stream : sender.streams()) {
-            bytes += stream.bytesSent();
-        }
-        return bytes;
+        return streams.bytesSent();
     }
 
     public long tunnelBytesReceived() {
@@ -289,68 +293,33 @@ public final class Session {
     void countQemuWritten(int bytes) {
         qemuBytesWritten.add(bytes);
         // the peer's raw window opens by what reached QEMU here
-        scheduleAck();
+        acks.schedule();
     }
 
     void countTunnelReceived(long bytes) {
         tunnelBytesReceived.add(bytes);
     }
 
-    /** Runs the task on the session's event loop. */
+    /** Runs the task on the session's event loop, guarded: what it throws fails the session ({@link SessionTasks}). */
     void run(Runnable task) {
-        if (loop.inEventLoop()) {
-            guarded(task);
-        } else {
-            loop.execute(() -> guarded(task));
-        }
+        tasks.run(task);
     }
 
-    /**
-     * Runs codec work on this session's codec lane, after every lane task given before; a
-     * {@link RuntimeException} it throws fails the session (on its loop). The task hands its
-     * results to the loop with {@link #run}.
-     */
+    /** Runs codec work on the session's codec lane, in order; it hands its results back with {@link #run}. */
     void onLane(Runnable task) {
-        try {
-            lane.execute(() -> {
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    run(() -> {
-                        throw e;
-                    });
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            run(() -> fail("the codec threads stopped (dwcpd is shutting down)", true));
-        }
+        tasks.onLane(task);
     }
 
     /** On the lane: whether the codec was closed (a task then only releases its buffers). */
     boolean codecClosed() {
-        return codecClosed;
-    }
-
-    private void guarded(Runnable task) {
-        try {
-            task.run();
-        } catch (SessionFailure e) {
-            fail(e.getMessage(), true);
-        } catch (AmstProtocolException e) {
-            fail("protocol error from the peer: " + e.getMessage(), true);
-        } catch (ReorderBuffer.ReorderOverflowException e) {
-            fail("peer broke the window: " + e.getMessage(), true);
-        } catch (RuntimeException e) {
-            log.error("{} internal error", context, e);
-            fail("internal error: " + e, true);
-        }
+        return tasks.codecClosed();
     }
 
     // ---- start ----
 
     void start() {
         long keepalive = settings.tunnel().getKeepaliveInterval().toNanos();
-        timers.add(loop.scheduleWithFixedDelay(() -> guarded(this::tick), keepalive, keepalive, TimeUnit.NANOSECONDS));
+        tasks.scheduleAtFixedDelay(this::tick, keepalive);
         if (source != null) {
             source.start(target, vm.orElse(""));
         }
@@ -358,12 +327,12 @@ public final class Session {
 
     /** Runs the task on this session's loop after a delay, guarded. */
     void schedule(Runnable task, long delayNanos) {
-        loop.schedule(() -> guarded(task), delayNanos, TimeUnit.NANOSECONDS);
+        tasks.schedule(task, delayNanos);
     }
 
     /** Runs the task on this session's loop every {@code periodNanos} until the session ends, guarded. */
     void scheduleAtFixedDelay(Runnable task, long periodNanos) {
-        timers.add(loop.scheduleWithFixedDelay(() -> guarded(task), periodNanos, periodNanos, TimeUnit.NANOSECONDS));
+        tasks.scheduleAtFixedDelay(task, periodNanos);
     }
 
     /** Whether the codec may run: always at the destination; at the source once the destination answered. */
@@ -440,7 +409,7 @@ public final class Session {
      * QEMU closed the connection. QEMU does not half-close its migration sockets: a clean close
      * ends its stream (FIN), and nothing more can be delivered to it; an error (reset) fails the
      * session, except where the destination QEMU reset a multifd connection (see
-     * {@link #mayEndEarly}).
+     * {@link QemuEndPolicy}).
      */
     void qemuClosed(QemuChannel channel, Throwable error) {
         if (state != State.OPEN) {
@@ -448,14 +417,7 @@ public final class Session {
         }
         if (!channel.isInboundEnded()) {
             if (error != null) {
-                if (!mayEndEarly(channel)) {
-                    throw new SessionFailure("QEMU connection " + channel.index() + " failed: " + error.getMessage());
-                }
-                log.warn(
-                        "{} destination QEMU reset connection {} ({}); the rest of its stream is dropped",
-                        context,
-                        channel.index(),
-                        error.getMessage());
+                ends.reset(channel.index(), error);
             }
             qemuEnded(channel);
         }
@@ -464,118 +426,34 @@ public final class Session {
     }
 
     void qemuWriteFailed(QemuChannel channel, Throwable cause) {
-        if (state != State.OPEN) {
-            return;
+        if (state == State.OPEN) {
+            ends.writeFailed(channel.index(), cause);
         }
-        if (role == Role.DESTINATION) {
-            log.debug("{} write to destination QEMU connection {} failed", context, channel.index(), cause);
-            if (!mayEndEarly(channel)) {
-                throw new SessionFailure("destination QEMU connection " + channel.index() + " failed: " + cause);
-            }
-            // the connection's close follows
-            log.warn(
-                    "{} destination QEMU connection {} no longer accepts bytes ({}); the rest of its stream is dropped",
-                    context,
-                    channel.index(),
-                    cause.toString());
-            return;
-        }
-        // the source QEMU closed its socket: what it no longer reads is dropped, as without dwcpd
-        log.debug(
-                "{} source QEMU connection {} no longer accepts return-path bytes: {}",
-                context,
-                channel.index(),
-                cause.toString());
     }
 
-    /**
-     * Whether the QEMU may end this connection before the whole stream reached it: a destination's
-     * multifd connection. The destination QEMU tears its multifd channels down as soon as the main
-     * channel says the migration is complete, and may close one with a tail it no longer needs
-     * unread (a reset), or before that tail arrives; over a direct connection the source QEMU would
-     * see that only if it still wrote. The migration's outcome is the QEMU's to decide, on the main
-     * channel: such a tail is dropped and counted, and the main channel still fails the session if
-     * its own stream cannot be delivered.
-     */
+    /** Whether the QEMU may end this connection before the whole stream reached it (see {@link QemuEndPolicy}). */
     boolean mayEndEarly(QemuChannel channel) {
-        return role == Role.DESTINATION && channel.index() != 0;
+        return ends.mayEndEarly(channel.index());
     }
 
-    /** Counts bytes read from QEMU on its own loop; true when that connection must stop reading. */
+    /** Counts bytes read from QEMU on that connection's own loop; true when it must stop reading (see {@link QemuReadGate#queue}). */
     boolean queueFromQemu(int bytes) {
-        return queuedFromQemu.addAndGet(bytes) >= queueLimit;
+        return readGate.queue(bytes);
     }
 
     void dequeueFromQemu(int bytes) {
-        queuedFromQemu.addAndGet(-bytes);
+        readGate.dequeue(bytes);
     }
 
-    /**
-     * Reads a QEMU connection only while the session's window has room, some stream takes bytes,
-     * the codec lane keeps up with what was read, and less than the connection's raw window
-     * ({@link #channelRawWindow}) of it is not yet in the peer's QEMU.
-     */
+    /** Switches each QEMU connection's reading as the session, its queue and raw windows allow ({@link QemuReadGate}). */
     void updateReading() {
-        boolean open =
-                state == State.OPEN && codecReady() && sender.canAcceptMore() && queuedFromQemu.get() < queueLimit;
-        long limit = channelRawWindow();
-        boolean any = false;
-        for (QemuChannel channel : channels.values()) {
-            Channel netty = channel.channel();
-            boolean read = open && !channel.isInboundEnded() && channel.undelivered() < limit;
-            any |= read;
-            if (netty != null && netty.isRegistered() && !channel.isInboundEnded()) {
-                // also re-enables a connection that paused itself for the queue limit
-                if (netty.config().isAutoRead() != read) {
-                    netty.config().setAutoRead(read);
-                    if (!read) {
-                        // let the receiver release what it holds back, or a full window could wait forever for a
-                        // checkpoint
-                        channel.fromQemuPaused();
-                    }
-                }
-            }
-        }
-        boolean shouldRead = open && (any || channels.isEmpty());
-        if (shouldRead != reading) {
-            reading = shouldRead;
-            if (!reading) {
-                link.readingPaused(System.nanoTime());
-                for (QemuChannel channel : channels.values()) {
-                    channel.fromQemuPaused();
-                }
-            } else {
-                link.readingResumed(System.nanoTime());
-            }
-        }
+        readGate.update();
     }
 
     /** Whether QEMU connection {@code channel} is read now (see {@link #updateReading}); for tests. */
     boolean reads(int channel) {
         QemuChannel qemu = channels.get(channel);
-        return qemu != null && qemu.channel() != null && qemu.channel().config().isAutoRead();
-    }
-
-    /**
-     * The raw window of each QEMU connection: bytes read from it and not yet written into the
-     * peer's QEMU (the peer's ACKs count them per connection). One connection (precopy): the raw
-     * window in force, which follows the measured delivery rate (the downtime bound). Several
-     * (multifd): the destination QEMU reads them in an order of its own (a multifd channel that
-     * reached a sync point waits until the main channel's flush arrives, and the main channel until
-     * every channel's sync packet did), so each connection gets its own share of amst.raw-window,
-     * at least 2 x amst.checkpoint-interval: a connection the destination does not read now holds
-     * only its own share, and the one whose sync packet the destination waits for is still read.
-     * (One window for the whole session stalled QEMU 10 multifd migrations through HDE in
-     * DwcpSoakIT: the bytes of channels at a sync point filled it.)
-     */
-    private long channelRawWindow() {
-        int count = channels.size();
-        if (count <= 1) {
-            return rawWindow.limit();
-        }
-        long configured = settings.amst().getRawWindow().bytes();
-        long floor = 2 * settings.amst().getCheckpointInterval().bytes();
-        return Math.min(configured, Math.max(floor, configured / count));
+        return qemu != null && qemu.isAutoRead();
     }
 
     // ---- tunnel side ----
@@ -593,13 +471,8 @@ public final class Session {
             stream.channel().close();
             return;
         }
-        lastStreamNanos = System.nanoTime();
-        stats().streamsOpened.increment();
-        if (source != null) {
-            source.pool().up(stream);
-        }
-        sender.streamUp(stream);
-        sendAck();
+        streams.up(stream, System.nanoTime());
+        acks.send();
         updateReading();
         log.debug("{} {} up ({} streams)", context, stream, sender.streams().size());
     }
@@ -609,38 +482,10 @@ public final class Session {
      * once they carry no unacknowledged frame: at the destination a clean close is not a failure.
      */
     void streamDown(TunnelStream stream, String reason, boolean clean) {
-        if (sender.streams().contains(stream)) {
-            retiredStreamBytesSent.add(stream.bytesSent());
+        streams.down(stream, reason, clean, state == State.OPEN, System.nanoTime());
+        if (state == State.OPEN) {
+            updateReading();
         }
-        sender.streamDown(stream);
-        if (source != null) {
-            source.pool().down(stream);
-        }
-        if (state != State.OPEN) {
-            return;
-        }
-        if (role == Role.DESTINATION && clean) {
-            log.debug(
-                    "{} {} closed by the source ({} streams left)",
-                    context,
-                    stream,
-                    sender.streams().size());
-        } else if (!stream.isDraining()) {
-            stats().streamsFailed.increment();
-            log.info(
-                    "{} {} failed ({}); its unacknowledged frames were re-sent on {} other streams",
-                    context,
-                    stream,
-                    reason,
-                    sender.streams().size());
-            if (source != null) {
-                source.pool().failed(stream.index());
-            }
-        }
-        if (!sender.streams().isEmpty()) {
-            lastStreamNanos = System.nanoTime();
-        }
-        updateReading();
     }
 
     void streamWritabilityChanged() {
@@ -653,172 +498,43 @@ public final class Session {
             frame.release();
             return;
         }
-        lastStreamNanos = System.nanoTime();
-        FrameType type = frame.type();
-        if (!type.isSequenced()) {
-            try {
-                AmstFrameReader.readControl(stream, frame, frames);
-            } finally {
-                frame.release();
-            }
-            return;
-        }
-        if (!receiver.add(frame)) {
-            stats().framesDuplicate.increment();
-            return;
-        }
-        Frame next;
-        while (state == State.OPEN && (next = receiver.poll()) != null) {
-            try {
-                deliver(next);
-            } finally {
-                next.release();
-            }
-        }
-        scheduleAck();
+        streams.seen(System.nanoTime());
+        frames.onFrame(stream, frame);
     }
 
-    /** Sequenced frames, in order. */
-    private void deliver(Frame frame) {
-        AmstFrameReader.readSequenced(frame, frames);
-    }
-
-    /** The peer's frames, read by {@link AmstFrameReader}: on the session's loop. */
-    private final class PeerFrames implements AmstFrameListener {
+    /** What the peer's frames ask of this session (see {@link PeerFrames}). */
+    private final class FrameOwner implements PeerFrames.Owner {
         @Override
-        public void onHello(TunnelStream stream, AmstHello hello) {
-            throw new SessionFailure("HELLO on an established stream");
+        public boolean isOpen() {
+            return state == State.OPEN;
         }
 
         @Override
-        public void onAck(TunnelStream stream, AmstAck ack) {
-            sender.acknowledge(ack.nextSequence(), ack.consumedCredit());
-            peerDelivered = Math.max(peerDelivered, ack.delivered());
-            for (AmstAck.ChannelDelivered delivered : ack.channels()) {
-                QemuChannel channel = channels.get(delivered.channel());
-                if (channel != null) {
-                    channel.peerDelivered(delivered.delivered());
-                }
-            }
+        public QemuChannel newChannel(int index) {
+            return Session.this.newChannel(index);
+        }
+
+        @Override
+        public void acknowledged() {
             closeDrainedStreams();
             updateReading();
             checkDone();
         }
 
         @Override
-        public void onPing(TunnelStream stream, AmstPing ping) {
-            sender.sendControl(stream, new AmstPong(ping.timestampNanos()), false);
+        public void checkDone() {
+            Session.this.checkDone();
         }
 
         @Override
-        public void onPong(TunnelStream stream, AmstPong pong) {
-            long rttNanos = System.nanoTime() - pong.timestampNanos();
-            stream.recordRtt(rttNanos);
-            stats().pingRtt(peer.name(), rttNanos);
+        public void fail(String reason, boolean notifyPeer) {
+            Session.this.fail(reason, notifyPeer);
         }
-
-        @Override
-        public void onAbort(TunnelStream stream, AmstAbort abort) {
-            fail("peer aborted the session: " + abort.reason(), false);
-        }
-
-        @Override
-        public void onOpen(AmstOpen open, long credit) {
-            if (destination == null) {
-                throw new SessionFailure("unexpected OPEN");
-            }
-            destination.onOpen(open);
-            consumed(credit);
-        }
-
-        @Override
-        public void onAccept(AmstAccept accept, long credit) {
-            if (source == null) {
-                throw new SessionFailure("unexpected ACCEPT");
-            }
-            source.onAnswer(accept);
-            consumed(credit);
-        }
-
-        @Override
-        public void onChannelOpen(int index, long credit) {
-            if (destination == null || !destination.isOpened()) {
-                throw new SessionFailure("CHANNEL_OPEN before OPEN");
-            }
-            if (channels.containsKey(index) || index != channels.size()) {
-                throw new SessionFailure("CHANNEL_OPEN " + index + ": expected channel " + channels.size());
-            }
-            QemuChannel channel = newChannel(index);
-            channels.put(index, channel);
-            consumed(credit);
-            destination.onChannelOpen(channel);
-        }
-
-        @Override
-        public void onData(int channel, ByteBuf data, long credit) {
-            channel(FrameType.DATA, channel).onData(data.retain(), credit);
-        }
-
-        @Override
-        public void onCheckpoint(int channel, AmstCheckpoint checkpoint, long credit) {
-            channel(FrameType.CHECKPOINT, channel).onCheckpoint(checkpoint);
-            consumed(credit);
-        }
-
-        @Override
-        public void onFin(int channel, AmstFin fin, long credit) {
-            channel(FrameType.FIN, channel).onFin(fin);
-            consumed(credit);
-            checkDone();
-        }
-    }
-
-    /** The lowest smoothed RTT of the streams so far (TCP_INFO), in microseconds; 0 if none yet. */
-    long minRttMicros() {
-        if (link.minRttMicros() == 0) {
-            for (TunnelStream stream : sender.streams()) {
-                stream.tcpInfo().ifPresent(info -> link.observeRtt(info.rtt()));
-            }
-        }
-        return link.minRttMicros();
-    }
-
-    private QemuChannel channel(FrameType type, int index) {
-        QemuChannel channel = channels.get(index);
-        if (channel == null) {
-            throw new SessionFailure(type + " for unknown channel " + index);
-        }
-        return channel;
     }
 
     /** Window credit the local QEMU side consumed: returned to the peer with the next ACK. */
     void consumed(long cost) {
-        receiver.consumed(cost);
-        scheduleAck();
-    }
-
-    private void scheduleAck() {
-        if (!ackScheduled) {
-            ackScheduled = true;
-            loop.execute(() -> {
-                ackScheduled = false;
-                if (state == State.OPEN) {
-                    sendAck();
-                }
-            });
-        }
-    }
-
-    private void sendAck() {
-        sender.sendControl(ack());
-    }
-
-    private AmstAck ack() {
-        List<AmstAck.ChannelDelivered> delivered = new ArrayList<>(channels.size());
-        for (QemuChannel channel : channels.values()) {
-            delivered.add(new AmstAck.ChannelDelivered(channel.index(), channel.delivered()));
-        }
-        return receiver.ack(qemuBytesWritten.sum(), delivered);
+        acks.consumed(cost);
     }
 
     /** The destination's OPEN named this session's target and VM. */
@@ -848,19 +564,11 @@ public final class Session {
 
     /** The source's controller interval: the raw window follows what the destination wrote into its QEMU. */
     void sampleRawWindow(long nowNanos, long minRttMicros) {
-        long before = rawWindow.limit();
-        rawWindow.sample(nowNanos, peerDelivered, minRttMicros);
-        if (rawWindow.limit() != before && log.isDebugEnabled()) {
-            log.debug("{} raw window {} -> {} bytes", context, before, rawWindow.limit());
-        }
+        readGate.sampleRawWindow(nowNanos, minRttMicros);
     }
 
     void closeDrainedStreams() {
-        for (TunnelStream stream : List.copyOf(sender.streams())) {
-            if (stream.isDraining() && !sender.hasUnacknowledged(stream)) {
-                stream.channel().close();
-            }
-        }
+        streams.closeDrained();
     }
 
     // ---- timers, completion, failure ----
@@ -870,10 +578,8 @@ public final class Session {
             return;
         }
         long now = System.nanoTime();
-        for (TunnelStream stream : sender.streams()) {
-            sender.sendControl(stream, new AmstPing(now), false);
-        }
-        sendAck();
+        streams.ping(now);
+        acks.send();
         if (log.isDebugEnabled()) {
             long held = 0;
             long verified = 0;
@@ -894,14 +600,9 @@ public final class Session {
                     held,
                     verified,
                     writes,
-                    reading);
+                    readGate.isReading());
         }
-        if (sender.streams().isEmpty()
-                && now - lastStreamNanos
-                        > settings.tunnel().getReconnectTimeout().toNanos()) {
-            throw new SessionFailure("no tunnel stream to peer " + peer.name() + " for "
-                    + settings.tunnel().getReconnectTimeout().toSeconds() + "s");
-        }
+        streams.checkConnected(now);
         if (destination != null && destination.handshakeExpired(now, startNanos)) {
             throw new SessionFailure("no OPEN from the source within "
                     + settings.tunnel().getHandshakeTimeout().toSeconds() + "s");
@@ -943,18 +644,10 @@ public final class Session {
                 channels.size(),
                 (System.nanoTime() - startNanos) / 1_000_000);
         for (QemuChannel channel : channels.values()) {
-            if (channel.undeliveredBytes() > 0) {
-                log.warn(
-                        "{} the destination QEMU closed connection {} without reading the last {} bytes of its stream",
-                        context,
-                        channel.index(),
-                        channel.undeliveredBytes());
-            }
+            ends.completedWithout(channel.index(), channel.undeliveredBytes());
         }
-        for (TunnelStream stream : List.copyOf(sender.streams())) {
-            // the peer may still wait for this acknowledgement of its last frames
-            sender.sendControl(stream, ack(), true);
-        }
+        // the peer may still wait for this acknowledgement of its last frames
+        streams.closeAll(acks::ack);
         for (QemuChannel channel : channels.values()) {
             Channels.close(channel.channel());
         }
@@ -977,30 +670,21 @@ public final class Session {
         if (destination != null) {
             destination.discard();
         }
-        for (TunnelStream stream : List.copyOf(sender.streams())) {
-            if (notifyPeer) {
-                sender.sendControl(stream, new AmstAbort(reason), true);
-            } else {
-                stream.channel().close();
-            }
-        }
+        streams.closeAll(notifyPeer ? () -> new AmstAbort(reason) : null);
         cleanup();
     }
 
     /** Fails the session from any thread; the future completes once the session loop did it. */
     public io.netty.util.concurrent.Future<?> abort(String reason) {
-        return loop.submit(() -> guarded(() -> fail(reason, true)));
+        return tasks.submit(() -> fail(reason, true));
     }
 
     private void cleanup() {
         joinable = false;
-        for (ScheduledFuture<?> timer : timers) {
-            timer.cancel(false);
-        }
+        tasks.cancelTimers();
         sender.releaseAll();
         receiver.releaseAll();
-        onLane(() -> {
-            codecClosed = true;
+        tasks.closeCodec(() -> {
             if (source != null && source.codec() != null) {
                 source.codec().close();
             }

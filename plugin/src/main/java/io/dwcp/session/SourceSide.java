@@ -148,7 +148,7 @@ final class SourceSide {
             return; // passthrough: nothing awaited
         }
         LinkMeasurement measured =
-                new LinkMeasurement(session.minRttMicros(), session.link().linkBytesPerSecond());
+                new LinkMeasurement(minRttMicros(), session.link().linkBytesPerSecond());
         session.onLane(() -> {
             if (session.codecClosed()) {
                 return;
@@ -211,13 +211,24 @@ final class SourceSide {
         }
     }
 
+    /** The lowest smoothed RTT of the streams so far (TCP_INFO), in microseconds; 0 if none yet. */
+    private long minRttMicros() {
+        LinkMonitor link = session.link();
+        if (link.minRttMicros() == 0) {
+            for (TunnelStream stream : session.sender().streams()) {
+                stream.tcpInfo().ifPresent(info -> link.observeRtt(info.rtt()));
+            }
+        }
+        return link.minRttMicros();
+    }
+
     /** The frame the receiver waits for goes again on another stream once out for 3 RTT + amst.head-resend on a stalled stream. */
     private void resendStalledHead() {
         if (session.state() != Session.State.OPEN) {
             return;
         }
-        long threshold = 3 * session.minRttMicros() * 1000
-                + settings.amst().getHeadResend().toNanos();
+        long threshold =
+                3 * minRttMicros() * 1000 + settings.amst().getHeadResend().toNanos();
         int resent = session.sender().resendStalledHead(threshold, stream -> isFlowing(stream, threshold));
         if (resent > 0) {
             log.debug(

@@ -13,7 +13,14 @@
  * message) and writes every frame through its {@link io.dwcp.amst.FrameSender}. What only
  * one role does lives in {@code SourceSide} (OPEN, the codec answer awaited, the stream pool and
  * controller, the head re-send) or {@code DestinationSide} (OPEN checked, the codec answered, QEMU
- * connections opened in order, the handshake timeout). Its pieces
+ * connections opened in order, the handshake timeout). Its own concerns live in small classes it
+ * makes and hands what they need: {@code SessionTasks} (its loop and codec lane, tasks guarded so
+ * that a failure fails the session, its timers), {@code SessionStreams} (streams up and down, the
+ * keepalive PINGs, the reconnect timeout), {@code PeerFrames} (what each of the peer's frames
+ * does), {@code AckScheduler} (the ACKs: credit consumed, bytes delivered per QEMU connection),
+ * {@code QemuReadGate} (which QEMU connections are read: the session's window, the queue to the
+ * codec lane, each connection's raw window) and {@code QemuEndPolicy} (which QEMU connection may
+ * end before its whole stream was delivered). Its pieces
  * are AMST's: {@link io.dwcp.amst.Receiver} (reorder, window, ACK),
  * {@link io.dwcp.amst.StreamPool} (the source's streams), {@link io.dwcp.amst.LinkMonitor}
  * (TCP_INFO to link figures). It gets what it needs at construction: {@code SessionSettings}
@@ -39,12 +46,15 @@
  * <ul>
  * <li>A {@link io.dwcp.session.Session}'s state, its {@code SourceSide} or {@code DestinationSide},
  * its {@code QemuChannel}s' connections and queues, its sender and
- * receiver: its own event loop ({@code Session.run} hops there from the stream and QEMU
+ * receiver, its {@code SessionStreams}, {@code PeerFrames}, {@code AckScheduler} and
+ * {@code QemuReadGate} (whose queue count alone is also updated on a QEMU connection's own event
+ * loop, atomically), its {@code SessionTasks}' timers: its own event loop ({@code Session.run} hops there from the stream and QEMU
  * handlers; tasks run guarded, so a failure fails the session).</li>
  * <li>A session's codec (made there: the source's at start, the destination's at OPEN, since
  * making one may open baseline files), its encoders and decoders, and each
  * {@code QemuChannel}'s two SHA-256 digests with their offsets: the session's <em>codec lane</em>
- * ({@code Session.onLane}), a sequential executor on the daemon's {@link
+ * ({@code Session.onLane}, through its {@code SessionTasks}, which also keeps the lane's
+ * codec-closed flag), a sequential executor on the daemon's {@link
  * io.dwcp.session.CodecThreads} ({@code dwcp-codec-N}, {@code tunnel.codec-threads}), so that
  * encoding, decoding, digests and baseline reads never run on an event loop. The loop hands the
  * lane QEMU's bytes and the peer's frames in stream order; the lane hands back frames to send and
@@ -76,7 +86,7 @@
  * run at each scrape on the metrics exporter's thread and read those counters, the session map,
  * the sessions' copy-on-write stream lists, the streams' volatile figures, and each sender's
  * in-flight credit (plain fields of the session's loop: a figure that may be a moment old).</li>
- * <li>{@link io.dwcp.session.CodecSelection}, {@code SessionSettings} and
+ * <li>{@link io.dwcp.session.CodecSelection}, {@code SessionSettings}, {@code QemuEndPolicy} and
  * {@link io.dwcp.session.StreamPipeline} are immutable.</li>
  * </ul>
  */

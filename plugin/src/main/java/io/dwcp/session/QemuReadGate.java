@@ -1,0 +1,194 @@
+package io.dwcp.session;
+
+import static java.util.Objects.requireNonNull;
+
+import io.dwcp.amst.AmstConfig;
+import io.dwcp.amst.RawWindow;
+import java.util.Collection;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * When a session reads its QEMU connections. A connection is read only while the session is
+ * ready for more (it is open, its codec may run and its sender's window has room on a stream that
+ * takes bytes), the codec lane keeps up with what was read (the bytes read from QEMU and not yet
+ * handed to the sender stay under the queue limit), and less than the connection's raw window
+ * ({@link #channelRawWindow}) of what was read from it is not yet in the peer's QEMU.
+ *
+ * <p>Reading is switched with each connection's auto-read. A connection that stops being read
+ * is told ({@link Connection#fromQemuPaused}), so that the receiver can release what it holds back:
+ * otherwise a full window could wait forever for a checkpoint. When the session as a whole stops
+ * or resumes reading, its {@link ReadingListener} hears it (the link monitor, which does not count
+ * the time QEMU is not read as the link's).
+ *
+ * <p>Threads: the session's event loop owns the gate (its reading flag, its raw window and the
+ * peer's delivered count) and calls every method but {@link #queue}, which a QEMU connection's own
+ * event loop calls as its bytes arrive (it may be behind the session's loop): the queue's count is
+ * atomic.
+ */
+final class QemuReadGate {
+    private static final Logger log = LoggerFactory.getLogger(QemuReadGate.class);
+
+    /** A QEMU connection as the gate sees it: {@link QemuChannel}. */
+    interface Connection {
+        /** QEMU's stream on this connection ended: nothing more is read from it. */
+        boolean isInboundEnded();
+
+        /** Raw bytes read from this connection that the peer has not yet written into its QEMU. */
+        long undelivered();
+
+        /** Whether its socket is attached and registered with its event loop: only then is its reading switched. */
+        boolean isRegistered();
+
+        /** Whether its socket reads now (auto-read); false without a socket. */
+        boolean isAutoRead();
+
+        void setAutoRead(boolean read);
+
+        /** It stopped being read: what was read goes with a checkpoint, so the peer can release it. */
+        void fromQemuPaused();
+    }
+
+    /** Hears when the session stops ({@code false}) and resumes ({@code true}) reading QEMU. */
+    @FunctionalInterface
+    interface ReadingListener {
+        void readingChanged(boolean reading);
+    }
+
+    private final String context;
+    private final Collection<? extends Connection> connections;
+    private final BooleanSupplier sessionReady;
+    private final ReadingListener listener;
+    private final long configuredRawWindow;
+    private final long rawWindowFloor;
+    // bytes read from QEMU and not yet in the peer's QEMU: follows the measured delivery rate (downtime bound)
+    private final RawWindow rawWindow;
+    // bytes read from QEMU but not yet handed to the sender; small against the window
+    private final long queueLimit;
+    private final AtomicLong queued = new AtomicLong();
+    // bytes of this direction's stream the peer wrote into its QEMU (from its ACKs)
+    private long peerDelivered;
+    private boolean reading;
+
+    /**
+     * @param amst the raw window ({@code amst.raw-window}), its floor per connection (2 x {@code
+     *     amst.checkpoint-interval}) and the switch-over drain the adaptive limit aims at
+     * @param window the session's window: the queue limit is a sixteenth of it, at least 1 MiB
+     * @param connections the session's QEMU connections, in channel order (a live view)
+     * @param sessionReady whether the session may read at all: it is open, its codec may run and
+     *     its sender can accept more
+     * @param listener hears when the session as a whole stops and resumes reading
+     * @param reading whether the session counts as reading at the start (its codec may run)
+     * @param context the session's log context
+     */
+    QemuReadGate(
+            AmstConfig amst,
+            long window,
+            Collection<? extends Connection> connections,
+            BooleanSupplier sessionReady,
+            ReadingListener listener,
+            boolean reading,
+            String context) {
+        this.connections = requireNonNull(connections, "connections is null");
+        this.sessionReady = requireNonNull(sessionReady, "sessionReady is null");
+        this.listener = requireNonNull(listener, "listener is null");
+        this.context = requireNonNull(context, "context is null");
+        this.configuredRawWindow = amst.getRawWindow().bytes();
+        this.rawWindowFloor = 2 * amst.getCheckpointInterval().bytes();
+        this.rawWindow = new RawWindow(
+                configuredRawWindow,
+                Math.min(configuredRawWindow, rawWindowFloor),
+                amst.getSwitchoverDrain().toNanos());
+        this.queueLimit = Math.max(1 << 20, window / 16);
+        this.reading = reading;
+    }
+
+    /**
+     * Counts bytes read from QEMU, on that connection's own event loop; true when that connection
+     * must stop reading (the queue is full: the session's loop or the codec lane is behind).
+     */
+    boolean queue(int bytes) {
+        return queued.addAndGet(bytes) >= queueLimit;
+    }
+
+    /** Bytes that left the queue: their frames reached the sender, or they were dropped. */
+    void dequeue(int bytes) {
+        queued.addAndGet(-bytes);
+    }
+
+    /** Whether the session reads QEMU now (the last {@link #update}). */
+    boolean isReading() {
+        return reading;
+    }
+
+    /**
+     * Switches each connection's reading on or off as the session, the queue and its raw window
+     * allow (also re-enabling a connection that paused itself for the queue limit).
+     */
+    void update() {
+        boolean open = sessionReady.getAsBoolean() && queued.get() < queueLimit;
+        long limit = channelRawWindow();
+        boolean any = false;
+        for (Connection connection : connections) {
+            boolean read = open && !connection.isInboundEnded() && connection.undelivered() < limit;
+            any |= read;
+            if (connection.isRegistered() && !connection.isInboundEnded() && connection.isAutoRead() != read) {
+                connection.setAutoRead(read);
+                if (!read) {
+                    // let the receiver release what it holds back, or a full window could wait forever for a
+                    // checkpoint
+                    connection.fromQemuPaused();
+                }
+            }
+        }
+        boolean shouldRead = open && (any || connections.isEmpty());
+        if (shouldRead != reading) {
+            reading = shouldRead;
+            listener.readingChanged(reading);
+            if (!reading) {
+                for (Connection connection : connections) {
+                    connection.fromQemuPaused();
+                }
+            }
+        }
+    }
+
+    /**
+     * The raw window of each QEMU connection: bytes read from it and not yet written into the
+     * peer's QEMU (the peer's ACKs count them per connection). One connection (precopy): the raw
+     * window in force, which follows the measured delivery rate (the downtime bound). Several
+     * (multifd): the destination QEMU reads them in an order of its own (a multifd channel that
+     * reached a sync point waits until the main channel's flush arrives, and the main channel until
+     * every channel's sync packet did), so each connection gets its own share of amst.raw-window,
+     * at least 2 x amst.checkpoint-interval: a connection the destination does not read now holds
+     * only its own share, and the one whose sync packet the destination waits for is still read.
+     * (One window for the whole session stalled QEMU 10 multifd migrations through HDE in
+     * DwcpSoakIT: the bytes of channels at a sync point filled it.)
+     */
+    long channelRawWindow() {
+        int count = connections.size();
+        if (count <= 1) {
+            return rawWindow.limit();
+        }
+        return Math.min(configuredRawWindow, Math.max(rawWindowFloor, configuredRawWindow / count));
+    }
+
+    /** The peer's ACK: bytes of this direction's stream it wrote into its QEMU so far (cumulative). */
+    void peerDelivered(long delivered) {
+        peerDelivered = Math.max(peerDelivered, delivered);
+    }
+
+    /**
+     * The source's controller interval: the raw window follows what the destination wrote into its
+     * QEMU ({@code minRttMicros}: the path's lowest RTT, 0 if unknown).
+     */
+    void sampleRawWindow(long nowNanos, long minRttMicros) {
+        long before = rawWindow.limit();
+        rawWindow.sample(nowNanos, peerDelivered, minRttMicros);
+        if (rawWindow.limit() != before && log.isDebugEnabled()) {
+            log.debug("{} raw window {} -> {} bytes", context, before, rawWindow.limit());
+        }
+    }
+}

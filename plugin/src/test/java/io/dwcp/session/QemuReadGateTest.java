@@ -1,0 +1,244 @@
+package io.dwcp.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dwcp.amst.AmstConfig;
+import io.dwcp.config.DataSize;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which QEMU connections a session reads, without sockets: the connections are hand-written
+ * {@link QemuReadGate.Connection}s whose auto-read is a field, the session's readiness a flag.
+ */
+class QemuReadGateTest {
+    private static final long KIB = 1 << 10;
+    private static final long MIB = 1 << 20;
+
+    /** A QEMU connection: its auto-read and its undelivered bytes are fields; counts its pauses. */
+    private static final class FakeConnection implements QemuReadGate.Connection {
+        boolean ended;
+        boolean registered = true;
+        boolean autoRead;
+        long undelivered;
+        int paused;
+
+        @Override
+        public boolean isInboundEnded() {
+            return ended;
+        }
+
+        @Override
+        public long undelivered() {
+            return undelivered;
+        }
+
+        @Override
+        public boolean isRegistered() {
+            return registered;
+        }
+
+        @Override
+        public boolean isAutoRead() {
+            return autoRead;
+        }
+
+        @Override
+        public void setAutoRead(boolean read) {
+            autoRead = read;
+        }
+
+        @Override
+        public void fromQemuPaused() {
+            paused++;
+        }
+    }
+
+    private final List<FakeConnection> connections = new ArrayList<>();
+    private final List<Boolean> heard = new ArrayList<>();
+    private boolean ready = true;
+
+    private QemuReadGate gate(AmstConfig amst, long window, boolean reading) {
+        return new QemuReadGate(amst, window, connections, () -> ready, heard::add, reading, "[test]");
+    }
+
+    private FakeConnection connection() {
+        FakeConnection connection = new FakeConnection();
+        connections.add(connection);
+        return connection;
+    }
+
+    @Test
+    void oneConnectionIsReadWhileLessThanTheRawWindowOfItIsUndelivered() {
+        QemuReadGate gate = gate(new AmstConfig().setRawWindow(DataSize.ofKiB(64)), MIB, false);
+        FakeConnection qemu = connection();
+        assertEquals(64 * KIB, gate.channelRawWindow(), "one connection: the raw window in force");
+
+        gate.update();
+        assertTrue(qemu.autoRead);
+        assertTrue(gate.isReading());
+        assertEquals(List.of(true), heard, "the link monitor hears that QEMU is read again");
+
+        qemu.undelivered = 64 * KIB - 1;
+        gate.update();
+        assertTrue(qemu.autoRead);
+
+        qemu.undelivered = 64 * KIB;
+        gate.update();
+        assertFalse(qemu.autoRead, "the raw window is full");
+        assertFalse(gate.isReading());
+        assertEquals(List.of(true, false), heard);
+        assertEquals(2, qemu.paused, "told once as it stopped, and once more as the session stopped reading at all");
+    }
+
+    @Test
+    void nothingIsReadWhileTheSessionIsNotReady() {
+        QemuReadGate gate = gate(new AmstConfig(), MIB, true);
+        FakeConnection first = connection();
+        FakeConnection second = connection();
+        first.autoRead = true;
+        second.autoRead = true;
+        ready = false;
+
+        gate.update();
+        assertFalse(first.autoRead);
+        assertFalse(second.autoRead);
+        assertEquals(List.of(false), heard);
+
+        ready = true;
+        gate.update();
+        assertTrue(first.autoRead);
+        assertTrue(second.autoRead);
+        assertEquals(List.of(false, true), heard);
+    }
+
+    @Test
+    void aSessionThatDoesNotReadYetHearsNothingUntilItDoes() {
+        QemuReadGate gate = gate(new AmstConfig(), MIB, false);
+        connection();
+        ready = false;
+        gate.update();
+        assertEquals(List.of(), heard, "it was not reading before either");
+        assertFalse(gate.isReading());
+    }
+
+    @Test
+    void withSeveralConnectionsEachGetsItsShareOfTheRawWindowAtLeastTwoCheckpoints() {
+        AmstConfig amst = new AmstConfig().setRawWindow(DataSize.ofKiB(192)).setCheckpointInterval(DataSize.ofKiB(16));
+        QemuReadGate gate = gate(amst, MIB, true);
+        for (int i = 0; i < 3; i++) {
+            connection();
+        }
+        assertEquals(64 * KIB, gate.channelRawWindow(), "192 KiB over three connections");
+        for (int i = 3; i < 8; i++) {
+            connection();
+        }
+        assertEquals(32 * KIB, gate.channelRawWindow(), "a share of 24 KiB is less than two checkpoints");
+
+        QemuReadGate small = gate(
+                new AmstConfig().setRawWindow(DataSize.ofKiB(16)).setCheckpointInterval(DataSize.ofKiB(16)), MIB, true);
+        assertEquals(16 * KIB, small.channelRawWindow(), "never more than the configured raw window");
+    }
+
+    @Test
+    void aConnectionTheDestinationDoesNotReadHoldsOnlyItsOwnShare() {
+        AmstConfig amst = new AmstConfig().setRawWindow(DataSize.ofKiB(192)).setCheckpointInterval(DataSize.ofKiB(16));
+        QemuReadGate gate = gate(amst, MIB, true);
+        FakeConnection main = connection();
+        FakeConnection atSyncPoint = connection();
+        FakeConnection awaited = connection();
+        connections.forEach(connection -> connection.autoRead = true);
+        atSyncPoint.undelivered = 96 * KIB;
+        awaited.undelivered = 32 * KIB;
+
+        gate.update();
+        assertTrue(main.autoRead, "the main channel is read");
+        assertFalse(atSyncPoint.autoRead, "the channel at a sync point used up its share");
+        assertEquals(1, atSyncPoint.paused, "told, so that what it read goes with a checkpoint");
+        assertTrue(awaited.autoRead, "the channel whose sync packet the destination waits for is read");
+        assertTrue(gate.isReading());
+
+        atSyncPoint.undelivered = 0;
+        gate.update();
+        assertTrue(atSyncPoint.autoRead, "read again once the destination took its bytes");
+    }
+
+    @Test
+    void theQueueLimitStopsEveryConnectionUntilTheLoopCaughtUp() {
+        // a sixteenth of the window: 1 MiB of 16 MiB
+        QemuReadGate gate = gate(new AmstConfig(), 16 * MIB, true);
+        FakeConnection qemu = connection();
+        gate.update();
+        assertTrue(qemu.autoRead);
+
+        assertFalse(gate.queue((int) (MIB / 2)));
+        assertTrue(gate.queue((int) (MIB / 2)), "the connection that filled the queue stops reading");
+        gate.update();
+        assertFalse(qemu.autoRead);
+        assertEquals(List.of(false), heard);
+
+        gate.dequeue(1);
+        gate.update();
+        assertTrue(qemu.autoRead, "a connection paused for the queue limit is read again");
+        assertEquals(List.of(false, true), heard);
+    }
+
+    @Test
+    void theQueueLimitIsAtLeastOneMebibyte() {
+        QemuReadGate gate = gate(new AmstConfig(), 64 * KIB, true);
+        assertFalse(gate.queue((int) MIB - 1));
+        assertTrue(gate.queue(1));
+    }
+
+    @Test
+    void anEndedOrUnregisteredConnectionIsNotSwitched() {
+        QemuReadGate gate = gate(new AmstConfig(), MIB, true);
+        FakeConnection ended = connection();
+        ended.ended = true;
+        ended.autoRead = true;
+        FakeConnection unregistered = connection();
+        unregistered.registered = false;
+
+        gate.update();
+        assertTrue(ended.autoRead, "an ended connection is left alone");
+        assertEquals(0, ended.paused);
+        assertFalse(unregistered.autoRead, "a connection not registered yet starts reading when it is");
+        assertTrue(gate.isReading(), "it could be read: the session counts as reading");
+    }
+
+    @Test
+    void withoutConnectionsTheSessionReadsWhileItIsReady() {
+        QemuReadGate gate = gate(new AmstConfig(), MIB, false);
+        gate.update();
+        assertTrue(gate.isReading());
+        ready = false;
+        gate.update();
+        assertFalse(gate.isReading());
+        assertEquals(List.of(true, false), heard);
+    }
+
+    @Test
+    void oneConnectionsRawWindowFollowsWhatThePeerDelivered() {
+        // 64 MiB at most, two 4 MiB checkpoints at least, a drain target of 150 ms
+        QemuReadGate gate = gate(new AmstConfig(), MIB, true);
+        FakeConnection qemu = connection();
+        assertEquals(64 * MIB, gate.channelRawWindow(), "the maximum until a rate was measured");
+
+        gate.sampleRawWindow(0, 0);
+        gate.peerDelivered(10 * MIB);
+        gate.peerDelivered(5 * MIB);
+        gate.sampleRawWindow(1_000_000_000L, 0);
+        // 10 MiB/s x 150 ms is below the minimum
+        assertEquals(8 * MIB, gate.channelRawWindow());
+
+        qemu.undelivered = 8 * MIB;
+        gate.update();
+        assertFalse(qemu.autoRead);
+
+        connection();
+        assertEquals(32 * MIB, gate.channelRawWindow(), "several connections share amst.raw-window itself");
+    }
+}
