@@ -564,8 +564,10 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
         return new Snapshot(
                 config.getName(),
                 node.getName(),
-                leaderName,
-                leaderReadAtMillis < 0 ? -1 : now - leaderReadAtMillis,
+                // while this host leads it is the leader it names, even before the gossip thread read
+                // the leader's name back (the two would disagree for a moment after an election)
+                term.isPresent() ? node.getName() : leaderName,
+                term.isPresent() ? 0 : leaderReadAtMillis < 0 ? -1 : now - leaderReadAtMillis,
                 term.isPresent(),
                 term.map(LeaderTerm::epoch).orElse(regionTerm),
                 hosts,
