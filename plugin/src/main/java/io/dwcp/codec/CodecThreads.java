@@ -1,8 +1,6 @@
-package io.dwcp.session;
+package io.dwcp.codec;
 
 import com.google.common.util.concurrent.MoreExecutors;
-import com.google.inject.Inject;
-import com.google.inject.Singleton;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -17,12 +15,13 @@ import org.slf4j.LoggerFactory;
  * streams are encoded, decoded and digested, so that no event loop does that work. Each session
  * gets a <em>lane</em>: an executor that runs its tasks one at a time in submission order on these
  * threads (Guava's sequential executor), so a session's codec state is touched by one task at a
- * time, in stream order, and different sessions encode in parallel.
+ * time, in stream order, and different sessions encode in parallel. One-off CPU-heavy jobs of a
+ * codec that need no order (HDE's dictionary training) run on the same threads through {@link
+ * #background()}.
  *
  * <p>Started with the daemon and closed by it, after its sessions: closing waits a bounded time for
  * the tasks in flight, then interrupts them.
  */
-@Singleton
 public final class CodecThreads implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CodecThreads.class);
     private static final long CLOSE_WAIT_SECONDS = 5;
@@ -30,12 +29,8 @@ public final class CodecThreads implements AutoCloseable {
     private final ExecutorService pool;
     private final int threads;
 
-    @Inject
-    public CodecThreads(TunnelConfig config) {
-        this(config.getCodecThreads() == 0 ? Runtime.getRuntime().availableProcessors() : config.getCodecThreads());
-    }
-
-    CodecThreads(int threads) {
+    /** {@code threads} threads, started now. */
+    public CodecThreads(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("codec threads must be >= 1: " + threads);
         }
@@ -50,6 +45,11 @@ public final class CodecThreads implements AutoCloseable {
 
     public int threads() {
         return threads;
+    }
+
+    /** The codec threads themselves, for a one-off job that needs no order; closed with them. */
+    public Executor background() {
+        return pool;
     }
 
     /** A new lane: tasks run one at a time, in the order given, on the codec threads. */

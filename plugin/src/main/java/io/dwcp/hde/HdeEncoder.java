@@ -52,7 +52,7 @@ public final class HdeEncoder implements Closeable {
     private static final int MAX_BLOCK_NAME = 1024;
 
     private final HdeStats stats;
-    private final Consumer<byte[]> frames;
+    private final FrameSink frames;
     private final List<BaselineAnnouncement> baselines;
     private BaselineVersions versions = BaselineVersions.NONE;
     private boolean versionsFailed;
@@ -99,7 +99,7 @@ public final class HdeEncoder implements Closeable {
      * references (the decoder must be given the same baselines, in the same order)
      */
     public HdeEncoder(HdeConfig config, HdeStats stats, List<BaselineAnnouncement> baselines, Consumer<byte[]> frames) {
-        this(config, stats, baselines, frames, HdeEncoder::trainOnNewThread);
+        this(config, stats, baselines, frames, Runnable::run);
     }
 
     /**
@@ -112,6 +112,36 @@ public final class HdeEncoder implements Closeable {
             HdeStats stats,
             List<BaselineAnnouncement> baselines,
             Consumer<byte[]> frames,
+            Executor training) {
+        this(config, stats, baselines, copying(frames), training);
+    }
+
+    /**
+     * Where frames go without a copy of their own: {@code frame[0, length)} is the encoder's buffer,
+     * valid only during the call (the tunnel copies it into a pooled direct buffer at once, so a
+     * frame of a megabyte costs no new heap array, no zeroing and no collection).
+     */
+    @FunctionalInterface
+    public interface FrameSink {
+        void frame(byte[] frame, int length);
+    }
+
+    /** An encoder whose frames go to {@code sink} (see {@link FrameSink}); training as in the constructors. */
+    public static HdeEncoder writingTo(
+            HdeConfig config, HdeStats stats, List<BaselineAnnouncement> baselines, FrameSink sink, Executor training) {
+        return new HdeEncoder(config, stats, baselines, sink, training);
+    }
+
+    private static FrameSink copying(Consumer<byte[]> frames) {
+        requireNonNull(frames, "frames is null");
+        return (frame, length) -> frames.accept(Arrays.copyOf(frame, length));
+    }
+
+    private HdeEncoder(
+            HdeConfig config,
+            HdeStats stats,
+            List<BaselineAnnouncement> baselines,
+            FrameSink frames,
             Executor training) {
         requireNonNull(config, "config is null");
         this.trainingExecutor = requireNonNull(training, "training is null");
@@ -466,12 +496,6 @@ public final class HdeEncoder implements Closeable {
         sampledBytes += PAGE_SIZE;
     }
 
-    private static void trainOnNewThread(Runnable task) {
-        Thread thread = new Thread(task, "hde-dictionary-training");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
     /** Starts training once the sample is complete; installs the dictionary once training is done. */
     private void trainDictionaryIfDue() {
         if (trainer != null && sampledBytes >= dictionarySample) {
@@ -558,7 +582,7 @@ public final class HdeEncoder implements Closeable {
         System.arraycopy(frameBody, 0, frame, HEADER_LENGTH, frameBody.length);
         writeHeader(frame, type, HdeFrame.CODEC_NONE, 0, 0, frameBody.length, frameBody.length);
         stats.controlFrameEncoded(frame.length);
-        frames.accept(frame);
+        frames.frame(frame, frame.length);
     }
 
     private void emitPages() {
@@ -570,29 +594,31 @@ public final class HdeEncoder implements Closeable {
         trainDictionaryIfDue();
         long start = System.nanoTime();
         int statsLevel = level();
-        byte[] frame = null;
+        // the frame is built in this encoder's own buffer (header, then the payload) and handed on
+        // from there: no array per frame
+        int bound = (int) Zstd.compressBound(bodyLength);
+        if (compressed.length < HEADER_LENGTH + Math.max(bound, bodyLength)) {
+            compressed = new byte[HEADER_LENGTH + Math.max(bound, bodyLength)];
+        }
+        int frameLength = -1;
         if (tier != LinkTier.LOCAL) {
-            int bound = (int) Zstd.compressBound(bodyLength);
-            if (compressed.length < HEADER_LENGTH + bound) {
-                compressed = new byte[HEADER_LENGTH + bound];
-            }
             int codec = prepareCompressor(level);
             int length = zstd.compressByteArray(compressed, HEADER_LENGTH, bound, body, 0, bodyLength);
             if (length < bodyLength) {
-                frame = Arrays.copyOf(compressed, HEADER_LENGTH + length);
-                writeHeader(frame, HdeFrame.TYPE_PAGES, codec, level, records, bodyLength, length);
+                writeHeader(compressed, HdeFrame.TYPE_PAGES, codec, level, records, bodyLength, length);
+                frameLength = HEADER_LENGTH + length;
             }
         }
-        if (frame == null) {
+        if (frameLength < 0) {
             // tier 1, or a body zstd could not shrink (random pages): stored as it is
-            frame = new byte[HEADER_LENGTH + bodyLength];
-            System.arraycopy(body, 0, frame, HEADER_LENGTH, bodyLength);
-            writeHeader(frame, HdeFrame.TYPE_PAGES, HdeFrame.CODEC_NONE, 0, records, bodyLength, bodyLength);
+            System.arraycopy(body, 0, compressed, HEADER_LENGTH, bodyLength);
+            writeHeader(compressed, HdeFrame.TYPE_PAGES, HdeFrame.CODEC_NONE, 0, records, bodyLength, bodyLength);
+            frameLength = HEADER_LENGTH + bodyLength;
         }
-        stats.frameEncoded(statsLevel, bodyLength, frame.length, System.nanoTime() - start);
+        stats.frameEncoded(statsLevel, bodyLength, frameLength, System.nanoTime() - start);
         bodyLength = 0;
         records = 0;
-        frames.accept(frame);
+        frames.frame(compressed, frameLength);
     }
 
     private int prepareCompressor(int zstdLevel) {

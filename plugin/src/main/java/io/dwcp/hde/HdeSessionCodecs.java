@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.dwcp.codec.CodecException;
 import io.dwcp.codec.CodecMode;
+import io.dwcp.codec.CodecThreads;
 import io.dwcp.codec.DestinationCodec;
 import io.dwcp.codec.IdentityStreamCodec;
 import io.dwcp.codec.LinkMeasurement;
@@ -17,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,15 +72,31 @@ public final class HdeSessionCodecs implements SessionCodecs {
     private final HdeStats stats;
     private final BaselineStore store;
     private final BaselineJobs jobs;
+    /** Where dictionary training runs (the daemon's codec threads). */
+    private final Executor training;
+
     private final IdentityStreamCodec identity = new IdentityStreamCodec();
     private final AtomicLong recordings = new AtomicLong();
 
     @Inject
-    public HdeSessionCodecs(HdeConfig config, HdeStats stats, BaselineStore store, BaselineJobs jobs) {
+    public HdeSessionCodecs(
+            HdeConfig config, HdeStats stats, BaselineStore store, BaselineJobs jobs, CodecThreads codecThreads) {
+        this(
+                config,
+                stats,
+                store,
+                jobs,
+                requireNonNull(codecThreads, "codecThreads is null").background());
+    }
+
+    /** @param training where the encoders train their zstd dictionaries (CPU-heavy, once per stream) */
+    public HdeSessionCodecs(
+            HdeConfig config, HdeStats stats, BaselineStore store, BaselineJobs jobs, Executor training) {
         this.config = requireNonNull(config, "config is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.store = requireNonNull(store, "store is null");
         this.jobs = requireNonNull(jobs, "jobs is null");
+        this.training = requireNonNull(training, "training is null");
     }
 
     @Override
@@ -144,7 +162,8 @@ public final class HdeSessionCodecs implements SessionCodecs {
             this.context = context;
             this.recording = recording(
                     sessionId, "source", context, config.baselineRecording().atSource());
-            this.codec = new HdeStreamCodec(config, sessionStats, context, List.of(), List.of(), recording, () -> tier);
+            this.codec = new HdeStreamCodec(
+                    config, sessionStats, context, List.of(), List.of(), recording, () -> tier, training);
             List<StoredBaseline> newest = openNewestBaselines(context);
             this.ownBaselines =
                     newest.stream().filter(StoredBaseline::hasAddresses).toList();
@@ -267,7 +286,7 @@ public final class HdeSessionCodecs implements SessionCodecs {
                     context,
                     config.baselineRecording().atDestination());
             this.codec = new HdeStreamCodec(
-                    config, new HdeStats(stats), context, List.of(), baselines, recording, config::linkTier);
+                    config, new HdeStats(stats), context, List.of(), baselines, recording, config::linkTier, training);
         }
 
         @Override

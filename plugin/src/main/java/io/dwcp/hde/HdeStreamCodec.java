@@ -13,9 +13,9 @@ import io.dwcp.migration.stream.TokenType;
 import io.dwcp.migration.stream.TokenizerOptions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -50,6 +50,9 @@ public final class HdeStreamCodec implements StreamCodec {
     private final List<? extends Baseline> heldBaselines;
     private final SessionRecording recording;
     private final Supplier<LinkTier> tier;
+    /** Where the encoders train their zstd dictionaries: the daemon's codec threads, not the lane. */
+    private final Executor training;
+
     private final List<Encoder> encoders = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Decoder> decoders = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -58,6 +61,7 @@ public final class HdeStreamCodec implements StreamCodec {
      * @param heldBaselines destination side: the baselines this host announced
      * @param recording the session's baseline recording, or {@code null}
      * @param tier the link tier now (asked when an encoder starts and at each {@link #adjust})
+     * @param training runs dictionary training (CPU-heavy, once per stream) off the session's lane
      */
     HdeStreamCodec(
             HdeConfig config,
@@ -66,8 +70,10 @@ public final class HdeStreamCodec implements StreamCodec {
             List<BaselineAnnouncement> destinationBaselines,
             List<? extends Baseline> heldBaselines,
             SessionRecording recording,
-            Supplier<LinkTier> tier) {
+            Supplier<LinkTier> tier,
+            Executor training) {
         this.config = requireNonNull(config, "config is null");
+        this.training = requireNonNull(training, "training is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.context = requireNonNull(context, "context is null");
         this.destinationBaselines = List.copyOf(requireNonNull(destinationBaselines, "destinationBaselines is null"));
@@ -136,16 +142,17 @@ public final class HdeStreamCodec implements StreamCodec {
 
         private HdeEncoder encoder() {
             if (encoder == null) {
-                encoder = new HdeEncoder(config, stats, destinationBaselines, this::frame);
+                encoder = HdeEncoder.writingTo(config, stats, destinationBaselines, this::frame, training);
                 encoder.useBaselineVersions(versions);
                 encoder.setTier(tier.get());
             }
             return encoder;
         }
 
-        private void frame(byte[] frame) {
-            frameBytes += frame.length;
-            out.accept(Unpooled.wrappedBuffer(frame));
+        /** A frame in the encoder's buffer: copied once, into a pooled direct buffer (what TLS reads from). */
+        private void frame(byte[] frame, int length) {
+            frameBytes += length;
+            out.accept(ByteBufAllocator.DEFAULT.directBuffer(length, length).writeBytes(frame, 0, length));
         }
 
         @Override

@@ -16,7 +16,10 @@
  * (per QEMU connection), both fed in stream order on one thread.
  * <pre>{@code
  * // source, per QEMU channel
- * HdeEncoder encoder = new HdeEncoder(config, stats, destinationBaselines, frame -> send(frame));
+ * // frames are built in the encoder's own buffer: copy [0, length) before returning; dictionary
+ * // training runs on the daemon's codec threads (CodecThreads.background), not the encoding thread
+ * HdeEncoder encoder = HdeEncoder.writingTo(config, stats, destinationBaselines,
+ *         (frame, length) -> send(copyOf(frame, length)), codecThreads.background());
  * for (Token t; (t = tokenizer.next()) != null; ) {
  *     encoder.token(t);                 // RAM_PAGE -> page(block, offset, header, content); anything else -> raw(bytes)
  * }
@@ -38,7 +41,10 @@
  * io.dwcp.hde.BaselineRecorder} belong to the session's codec lane (one task at a time on the
  * daemon's {@code dwcp-codec} threads, never an event loop; see {@code io.dwcp.session}); so do
  * making a session's codecs (the newest baselines are opened there), the answer, the link's
- * measurements ({@code linkMeasured}) and closing. Writing a recording as a
+ * measurements ({@code linkMeasured}) and closing. An encoder's zstd dictionary training (CPU-heavy,
+ * once per stream) runs on the same codec threads outside the lane ({@code
+ * CodecThreads.background()}); the encoder takes its result, a {@code CompletableFuture}, on the
+ * lane at a later frame. Writing a recording as a
  * baseline (the commit), expiring old baselines and saving their last use run on the single
  * {@code hde-baseline-jobs} thread of {@link io.dwcp.hde.BaselineJobs}, which the daemon starts
  * and closes; the recorder is handed over to it at the commit and never touched by the lane

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.dwcp.amst.AmstConfig;
 import io.dwcp.amst.AmstHello;
 import io.dwcp.amst.TunnelStream;
+import io.dwcp.codec.CodecThreads;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.tls.TlsContexts;
 import io.netty.bootstrap.Bootstrap;

@@ -13,7 +13,7 @@ import java.util.function.Supplier;
  * @param stats the daemon's counters, which every session adds to
  * @param codecs the codecs this host offers and accepts
  * @param lanes a new codec lane for each session: an executor that runs its tasks one at a time in
- *     submission order, off the event loops ({@link CodecThreads#newLane})
+ *     submission order, off the event loops ({@link io.dwcp.codec.CodecThreads#newLane})
  */
 record SessionSettings(
         String nodeName,

@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Where a session's work runs: its event loop, which owns the session's state, and its codec
- * lane, which runs the codec's work one task at a time, in order, on the daemon's {@link
- * CodecThreads}. A task on the loop runs <em>guarded</em>: what it throws fails the session (a
+ * lane, which runs the codec's work one task at a time, in order, on the daemon's codec threads
+ * ({@link io.dwcp.codec.CodecThreads}). A task on the loop runs <em>guarded</em>: what it throws fails the session (a
  * {@link SessionFailure} with its message, a protocol error or a broken window as the peer's
  * fault, anything else as an internal error, logged with its stack trace). A lane task's {@link
  * RuntimeException} is thrown again on the loop, so it fails the session there; lane work the

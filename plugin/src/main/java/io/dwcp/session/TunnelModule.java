@@ -6,6 +6,7 @@ import com.google.inject.Singleton;
 import com.google.inject.multibindings.MapBinder;
 import com.google.inject.multibindings.Multibinder;
 import io.dwcp.codec.CodecMode;
+import io.dwcp.codec.CodecThreads;
 import io.dwcp.codec.IdentityStreamCodec;
 import io.dwcp.codec.PassthroughSessionCodecs;
 import io.dwcp.codec.SessionCodecs;
@@ -44,6 +45,14 @@ public final class TunnelModule extends AbstractModule {
     @Singleton
     public static StreamCodec streamCodec(TunnelConfig config) {
         return config.isTokenizeSource() ? new TokenizingStreamCodec() : new IdentityStreamCodec();
+    }
+
+    /** The daemon's codec threads: {@code tunnel.codec-threads}, 0 = one per core. */
+    @Provides
+    @Singleton
+    public static CodecThreads codecThreads(TunnelConfig config) {
+        return new CodecThreads(
+                config.getCodecThreads() == 0 ? Runtime.getRuntime().availableProcessors() : config.getCodecThreads());
     }
 
     @Provides

@@ -55,14 +55,14 @@
  * {@code QemuChannel}'s two SHA-256 digests with their offsets: the session's <em>codec lane</em>
  * ({@code Session.onLane}, through its {@code SessionTasks}, which also keeps the lane's
  * codec-closed flag), a sequential executor on the daemon's {@link
- * io.dwcp.session.CodecThreads} ({@code dwcp-codec-N}, {@code tunnel.codec-threads}), so that
+ * io.dwcp.codec.CodecThreads} ({@code dwcp-codec-N}, {@code tunnel.codec-threads}), so that
  * encoding, decoding, digests and baseline reads never run on an event loop. The loop hands the
  * lane QEMU's bytes and the peer's frames in stream order; the lane hands back frames to send and
  * rebuilt bytes with {@code Session.run}, in the same order; an exception on the lane fails the
  * session on its loop. The lane closes the codec last (after every task given before), and a later
  * task only releases its buffers. Bytes read from QEMU count against the session's queue limit
  * until their frames reached the sender, so a slow lane stops QEMU's reads, not memory.
- * {@link io.dwcp.session.CodecThreads} is started and closed by the daemon, after the sessions
+ * {@link io.dwcp.codec.CodecThreads} is started and closed by the daemon, after the sessions
  * and before the baseline jobs. Its byte counters, state and
  * failure are also read by the control socket and the metrics endpoint from their threads, and
  * so are its migration id and VM (volatile, set once: the source's at creation, the destination's

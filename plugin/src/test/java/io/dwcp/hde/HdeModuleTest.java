@@ -9,6 +9,7 @@ import com.google.inject.Injector;
 import com.google.inject.Key;
 import com.google.inject.TypeLiteral;
 import io.dwcp.codec.CodecMode;
+import io.dwcp.codec.CodecThreads;
 import io.dwcp.codec.SessionCodecs;
 import io.dwcp.metrics.MetricsSource;
 import java.nio.file.Path;
@@ -25,10 +26,18 @@ class HdeModuleTest {
     @Test
     void bindsStatsTheBaselineStoreTheSessionCodecsAndTheMetrics() {
         HdeConfig config = new HdeConfig().setBaselineDirectory(directory.resolve("baselines"));
+        try (CodecThreads codecThreads = new CodecThreads(1)) {
+            // the codec threads come from the tunnel's module, which this test leaves out
+            bindsWith(config, codecThreads);
+        }
+    }
+
+    private void bindsWith(HdeConfig config, CodecThreads codecThreads) {
         Injector injector = Guice.createInjector(new HdeModule(), new AbstractModule() {
             @Override
             protected void configure() {
                 bind(HdeConfig.class).toInstance(config);
+                bind(CodecThreads.class).toInstance(codecThreads);
             }
         });
         assertSame(injector.getInstance(HdeStats.class), injector.getInstance(HdeStats.class));

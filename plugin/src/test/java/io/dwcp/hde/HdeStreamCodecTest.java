@@ -43,8 +43,8 @@ class HdeStreamCodecTest {
                 .setDictionarySample(DataSize.ofMiB(1))
                 .setDictionarySize(DataSize.ofKiB(16));
         HdeStats stats = new HdeStats();
-        HdeStreamCodec codec =
-                new HdeStreamCodec(config, stats, "[test]", List.of(), List.of(), null, config::linkTier);
+        HdeStreamCodec codec = new HdeStreamCodec(
+                config, stats, "[test]", List.of(), List.of(), null, config::linkTier, Runnable::run);
         long encodedTotal = 0;
         long rawTotal = 0;
         for (int channel = 0; channel < channels.size(); channel++) {
@@ -103,8 +103,8 @@ class HdeStreamCodecTest {
                         .orElseThrow())
                 .get(0);
         HdeConfig config = new HdeConfig().setTier(3);
-        HdeStreamCodec codec =
-                new HdeStreamCodec(config, new HdeStats(), "[test]", List.of(), List.of(), null, config::linkTier);
+        HdeStreamCodec codec = new HdeStreamCodec(
+                config, new HdeStats(), "[test]", List.of(), List.of(), null, config::linkTier, Runnable::run);
         StreamEncoder encoder = codec.newEncoder(0);
         List<byte[]> frames = new ArrayList<>();
         encoder.encode(Unpooled.wrappedBuffer(Arrays.copyOf(stream, 1 << 20)), frame -> frames.add(bytes(frame)));

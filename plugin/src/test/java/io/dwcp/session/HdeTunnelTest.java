@@ -126,7 +126,7 @@ class HdeTunnelTest {
         BaselineStore store = new BaselineStore(config);
         try (BaselineJobs jobs = new BaselineJobs(config, store)) {
             // the 4th frame of the source's HDE stream has a byte flipped after its CRC was computed
-            HdeSessionCodecs hde = new HdeSessionCodecs(config, new HdeStats(), store, jobs);
+            HdeSessionCodecs hde = new HdeSessionCodecs(config, new HdeStats(), store, jobs, Runnable::run);
             Module corrupting = binder -> binder.bind(CodecSelection.class)
                     .toInstance(new CodecSelection(
                             CodecMode.HDE,

@@ -174,7 +174,11 @@ public final class Dwcpd implements AutoCloseable {
                 "-XX:MinHeapFreeRatio=10",
                 "-XX:MaxHeapFreeRatio=30",
                 "-XX:G1PeriodicGCInterval=30000",
-                "-XX:TrimNativeHeapInterval=10000"));
+                "-XX:TrimNativeHeapInterval=10000",
+                // Netty's direct buffers without the JDK's zeroing and Cleaner
+                "-Dio.netty.tryReflectionSetAccessible=true",
+                "--add-opens=java.base/java.nio=ALL-UNNAMED",
+                "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED"));
         jvm.addAll(extraJvmOptions(name, dir));
         List<String> argv = javaCommand(jvm.toArray(String[]::new));
         argv.addAll(List.of("--config", file.toString()));
