@@ -782,8 +782,9 @@ public final class Bench implements Callable<Integer> {
                 .add(BenchRun.CPU_QEMU_SOURCE, source.pid())
                 .add(BenchRun.CPU_QEMU_DESTINATION, destination.pid());
         if (link != null) {
-            meter.add(BenchRun.CPU_DWCPD_SOURCE, link.source().pid())
-                    .add(BenchRun.CPU_DWCPD_DESTINATION, link.destination().pid());
+            meter.addWithThreads(BenchRun.CPU_DWCPD_SOURCE, link.source().pid())
+                    .addWithThreads(
+                            BenchRun.CPU_DWCPD_DESTINATION, link.destination().pid());
         }
         return meter;
     }
@@ -988,8 +989,10 @@ public final class Bench implements Callable<Integer> {
             ProcessCpu.Meter cpu = new ProcessCpu.Meter()
                     .add(BenchRun.CPU_QEMU_SOURCE, guest.pid())
                     .add(BenchRun.CPU_QEMU_DESTINATION, back.pid())
-                    .add(BenchRun.CPU_DWCPD_SOURCE, link.destination().pid())
-                    .add(BenchRun.CPU_DWCPD_DESTINATION, link.source().pid());
+                    .addWithThreads(
+                            BenchRun.CPU_DWCPD_SOURCE, link.destination().pid())
+                    .addWithThreads(
+                            BenchRun.CPU_DWCPD_DESTINATION, link.source().pid());
             Measured measured = measured(
                     cpu,
                     network::bytesBtoA,

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * CPU time of processes from {@code /proc/<pid>/stat}: user plus system time of all of a process's
@@ -42,18 +45,80 @@ final class ProcessCpu {
         return (utime + stime) / TICKS_PER_SECOND;
     }
 
+    /**
+     * The kinds of a dwcpd's threads whose CPU a run reports apart, by thread name (Linux keeps the
+     * first 15 bytes): the JIT compilers, the collector, the event loops, the codec threads, the
+     * baseline jobs; {@link #OTHER} is the rest of the process (startup, the control socket, and
+     * threads that ended during the run).
+     */
+    static final List<String> THREAD_KINDS = List.of("jit", "gc", "io", "codec", "baselines");
+
+    static final String OTHER = "other";
+
+    static String threadKind(String name) {
+        if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
+            return "jit";
+        }
+        if (name.startsWith("GC Thread") || name.startsWith("G1 ") || name.equals("VM Thread")) {
+            return "gc";
+        }
+        if (name.startsWith("dwcpd-io")) {
+            return "io";
+        }
+        if (name.startsWith("dwcp-codec")) {
+            return "codec";
+        }
+        if (name.startsWith("hde-baseline")) {
+            return "baselines";
+        }
+        return OTHER;
+    }
+
+    /** CPU seconds of each live thread of the process by {@link #threadKind} (no {@link #OTHER}); empty if unreadable. */
+    static Map<String, Double> threadSeconds(long pid) {
+        Map<String, Double> kinds = new TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String kind =
+                            threadKind(Files.readString(task.resolve("comm")).strip());
+                    if (!kind.equals(OTHER)) {
+                        kinds.merge(kind, parseStat(Files.readString(task.resolve("stat"))), Double::sum);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile: its time stays in the process's total
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
+        return kinds;
+    }
+
     /** CPU seconds of named processes between {@link #start} and {@link #stop}. */
     static final class Meter {
         private final Map<String, Long> pids = new LinkedHashMap<>();
         private final Map<String, Double> start = new LinkedHashMap<>();
+        private final Map<String, Long> byThreads = new LinkedHashMap<>();
+        private final Map<String, Map<String, Double>> threadStart = new LinkedHashMap<>();
 
         Meter add(String name, long pid) {
             pids.put(name, pid);
             return this;
         }
 
+        /**
+         * Also reports where the process's time went by {@link #threadKind}: keys {@code name.jit},
+         * {@code name.gc}, ... and {@code name.other} (the process's time not in those kinds).
+         */
+        Meter addWithThreads(String name, long pid) {
+            byThreads.put(name, pid);
+            return add(name, pid);
+        }
+
         Meter start() {
             pids.forEach((name, pid) -> start.put(name, seconds(pid)));
+            byThreads.forEach((name, pid) -> threadStart.put(name, threadSeconds(pid)));
             return this;
         }
 
@@ -64,6 +129,22 @@ final class ProcessCpu {
                 double before = start.getOrDefault(name, -1.0);
                 double after = seconds(pid);
                 used.put(name, before < 0 || after < 0 ? -1.0 : Math.round((after - before) * 100) / 100.0);
+            });
+            byThreads.forEach((name, pid) -> {
+                double total = used.get(name);
+                Map<String, Double> before = threadStart.getOrDefault(name, Map.of());
+                Map<String, Double> after = threadSeconds(pid);
+                if (total < 0 || after.isEmpty()) {
+                    return;
+                }
+                double kinds = 0;
+                for (String kind : THREAD_KINDS) {
+                    // a thread started during the run counts from zero; one that ended is in "other"
+                    double spent = Math.max(0, after.getOrDefault(kind, 0.0) - before.getOrDefault(kind, 0.0));
+                    used.put(name + "." + kind, Math.round(spent * 100) / 100.0);
+                    kinds += spent;
+                }
+                used.put(name + "." + OTHER, Math.round(Math.max(0, total - kinds) * 100) / 100.0);
             });
             return used;
         }

@@ -91,7 +91,7 @@ final class ResultTable {
         StringBuilder out = new StringBuilder();
         out.append(String.format(
                 Locale.ROOT,
-                "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s %-23s %-8s%n",
+                "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s %-23s %-9s %-8s%n",
                 "scen",
                 "load",
                 "qemu",
@@ -105,6 +105,7 @@ final class ResultTable {
                 "vs best t",
                 "dirty/s",
                 "dwcpd CPU-s/GiB src/dst",
+                "of it JIT",
                 "bulk link use"));
         for (Map.Entry<Cell, List<BenchRun>> entry : cells.entrySet()) {
             Cell cell = entry.getKey();
@@ -139,7 +140,7 @@ final class ResultTable {
             String dirty = rated.isEmpty() ? "-" : Long.toString(median(rated, BenchRun::achievedDirtyPagesPerSecond));
             out.append(String.format(
                     Locale.ROOT,
-                    "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s %-23s %-8s%n",
+                    "%-4s %-6s %-5s %-16s %-9s %-7s %-26s %-12s %-22s %-14s %-10s %-9s %-23s %-9s %-8s%n",
                     cell.scenario(),
                     cell.workload(),
                     cell.qemu(),
@@ -153,6 +154,7 @@ final class ResultTable {
                     best,
                     dirty,
                     dwcpdCpu(all),
+                    dwcpdJit(all),
                     linkUse(all)));
         }
         return out.toString();
@@ -163,6 +165,27 @@ final class ResultTable {
         double source = medianOf(runs, r -> r.cpuSecondsPerGiB(BenchRun.CPU_DWCPD_SOURCE));
         double destination = medianOf(runs, r -> r.cpuSecondsPerGiB(BenchRun.CPU_DWCPD_DESTINATION));
         return source < 0 && destination < 0 ? "-" : String.format(Locale.ROOT, "%.1f/%.1f", source, destination);
+    }
+
+    /**
+     * The median share of both dwcpd's CPU time that their JIT compiler threads took ("-" where not
+     * measured): a daemon the JIT has not yet warmed pays it on top of the data path.
+     */
+    static String dwcpdJit(List<BenchRun> runs) {
+        double share = medianOf(runs, ResultTable::jitShare);
+        return share < 0 ? "-" : String.format(Locale.ROOT, "%.0f %%", 100 * share);
+    }
+
+    private static double jitShare(BenchRun run) {
+        Double source = run.cpuSeconds().get(BenchRun.CPU_DWCPD_SOURCE);
+        Double destination = run.cpuSeconds().get(BenchRun.CPU_DWCPD_DESTINATION);
+        Double sourceJit = run.cpuSeconds().get(BenchRun.CPU_DWCPD_SOURCE + ".jit");
+        Double destinationJit = run.cpuSeconds().get(BenchRun.CPU_DWCPD_DESTINATION + ".jit");
+        if (source == null || destination == null || sourceJit == null || destinationJit == null) {
+            return -1;
+        }
+        double total = source + destination;
+        return total <= 0 ? -1 : (sourceJit + destinationJit) / total;
     }
 
     /** The median share of the link's rate used while the bulk of the migration was sent ("-" on an unlimited link). */

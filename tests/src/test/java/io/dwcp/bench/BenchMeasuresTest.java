@@ -91,8 +91,87 @@ class BenchMeasuresTest {
                 run.bulkWireBitsPerSecond(),
                 0);
         assertEquals("1.5/0.8", ResultTable.dwcpdCpu(List.of(sized)));
+        assertEquals("-", ResultTable.dwcpdJit(List.of(sized)), "no thread breakdown measured");
         assertEquals("80 %", ResultTable.linkUse(List.of(sized)));
         String table = ResultTable.render(List.of(sized));
         assertTrue(table.contains("dwcpd CPU-s/GiB") && table.contains("1.5/0.8") && table.contains("80 %"), table);
+    }
+
+    @Test
+    void threadKindsByName() {
+        assertEquals("jit", ProcessCpu.threadKind("C2 CompilerThre"));
+        assertEquals("jit", ProcessCpu.threadKind("C1 CompilerThre"));
+        assertEquals("gc", ProcessCpu.threadKind("GC Thread#0"));
+        assertEquals("gc", ProcessCpu.threadKind("G1 Conc#0"));
+        assertEquals("gc", ProcessCpu.threadKind("VM Thread"));
+        assertEquals("io", ProcessCpu.threadKind("dwcpd-io-1-2"));
+        assertEquals("codec", ProcessCpu.threadKind("dwcp-codec-3-1"));
+        assertEquals("baselines", ProcessCpu.threadKind("hde-baseline-jo"));
+        assertEquals("other", ProcessCpu.threadKind("main"));
+    }
+
+    @Test
+    void ownThreadsCpuByKind() throws Exception {
+        long pid = ProcessHandle.current().pid();
+        ProcessCpu.Meter meter =
+                new ProcessCpu.Meter().addWithThreads("self", pid).start();
+        // a thread named as a codec thread, busy until it used 0.2 s of CPU however loaded the machine is
+        long[] sink = new long[1];
+        Thread codec = new Thread(
+                () -> {
+                    java.lang.management.ThreadMXBean threads =
+                            java.lang.management.ManagementFactory.getThreadMXBean();
+                    long until = threads.getCurrentThreadCpuTime() + 200_000_000L;
+                    while (threads.getCurrentThreadCpuTime() < until) {
+                        sink[0] += Long.numberOfTrailingZeros(sink[0] + System.nanoTime());
+                    }
+                },
+                "dwcp-codec-test");
+        codec.start();
+        codec.join();
+        // measured once the thread has ended: its time is the process's, not in a kind any more
+        Map<String, Double> ended = meter.stop();
+        assertTrue(ended.get("self.other") >= 0.18, ended + " (" + sink[0] + ")");
+        for (String kind : ProcessCpu.THREAD_KINDS) {
+            assertTrue(ended.containsKey("self." + kind), ended.toString());
+        }
+        double sum = ProcessCpu.THREAD_KINDS.stream()
+                        .mapToDouble(kind -> ended.get("self." + kind))
+                        .sum()
+                + ended.get("self.other");
+        assertEquals(ended.get("self"), sum, 0.02 * ProcessCpu.THREAD_KINDS.size(), ended.toString());
+    }
+
+    @Test
+    void aLiveThreadCountsInItsKind() throws Exception {
+        long pid = ProcessHandle.current().pid();
+        java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        long[] sink = new long[1];
+        Thread codec = new Thread(
+                () -> {
+                    java.lang.management.ThreadMXBean threads =
+                            java.lang.management.ManagementFactory.getThreadMXBean();
+                    long until = threads.getCurrentThreadCpuTime() + 200_000_000L;
+                    while (threads.getCurrentThreadCpuTime() < until) {
+                        sink[0] += Long.numberOfTrailingZeros(sink[0] + System.nanoTime());
+                    }
+                    busy.countDown();
+                    try {
+                        done.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "dwcp-codec-live");
+        ProcessCpu.Meter meter =
+                new ProcessCpu.Meter().addWithThreads("self", pid).start();
+        codec.start();
+        busy.await();
+        Map<String, Double> used = meter.stop();
+        done.countDown();
+        codec.join();
+        // /proc counts in 10 ms ticks
+        assertTrue(used.get("self.codec") >= 0.18, used + " (" + sink[0] + ")");
     }
 }
