@@ -412,12 +412,14 @@ public final class EvacuateCommand implements Callable<Integer> {
                 || host.equals("localhost");
     }
 
-    /** The host of a tunnel address {@code host:port} or {@code [v6]:port}. */
+    /**
+     * The host of a tunnel address {@code host:port} or {@code [v6]:port} as a URI writes it: an IPv6
+     * address keeps its brackets ({@code qemu+tls://[2001:db8::20]/system}), as {@code dwcp migrate}'s.
+     */
     static String tunnelHost(String address) {
         int colon = address.lastIndexOf(':');
-        return (colon < 0 ? address : address.substring(0, colon))
-                .replace("[", "")
-                .replace("]", "");
+        String host = colon < 0 || address.endsWith("]") ? address : address.substring(0, colon);
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
     private CliConfig config() throws UsageException {

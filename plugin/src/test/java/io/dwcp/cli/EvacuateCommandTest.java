@@ -390,4 +390,16 @@ class EvacuateCommandTest {
                                 "vm1: dirty rate unknown (QEMU monitor of 'vm1': The command calc-dirty-rate has not been found); planned as 0"),
                 out());
     }
+
+    @Test
+    void tunnelHostIsWrittenAsAUriHost() {
+        assertEquals("beta", EvacuateCommand.tunnelHost("beta:7470"));
+        assertEquals("10.0.0.2", EvacuateCommand.tunnelHost("10.0.0.2:7470"));
+        assertEquals("[2001:db8::20]", EvacuateCommand.tunnelHost("[2001:db8::20]:7470"));
+        assertEquals("[2001:db8::20]", EvacuateCommand.tunnelHost("[2001:db8::20]"));
+        assertEquals(
+                "qemu+tls://[2001:db8::20]/system",
+                CliConfig.destinationUri(
+                        "qemu+tls://{host}/system", EvacuateCommand.tunnelHost("[2001:db8::20]:7470")));
+    }
 }
