@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,22 +52,7 @@ class EvacuateCommandTest {
 
     /** A running domain whose migration lasts {@code polls} progress samples. */
     private FakeLibvirt.FakeDomain domain(String name, long memory, double dirtyBytesPerSecond, int polls) {
-        FakeLibvirt.FakeDomain domain = libvirt.add(name);
-        domain.memoryBytes = memory;
-        domain.dirtyBytesPerSecond = dirtyBytesPerSecond;
-        for (int i = 1; i <= polls; i++) {
-            domain.script.add(new JobStats(
-                    JobStats.Type.UNBOUNDED,
-                    100L * i,
-                    memory,
-                    memory * i / polls,
-                    memory - memory * i / polls,
-                    OptionalLong.of(1),
-                    OptionalLong.empty(),
-                    OptionalLong.empty(),
-                    OptionalLong.empty()));
-        }
-        return domain;
+        return libvirt.addMigrating(name, memory, dirtyBytesPerSecond, polls);
     }
 
     private int run(String... arguments) {

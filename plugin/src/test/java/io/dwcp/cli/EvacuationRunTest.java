@@ -56,22 +56,7 @@ class EvacuationRunTest {
 
     /** A running domain whose migration lasts {@code polls} progress samples. */
     private FakeLibvirt.FakeDomain domain(String name, long memory, double dirtyBytesPerSecond, int polls) {
-        FakeLibvirt.FakeDomain domain = libvirt.add(name);
-        domain.memoryBytes = memory;
-        domain.dirtyBytesPerSecond = dirtyBytesPerSecond;
-        for (int i = 1; i <= polls; i++) {
-            domain.script.add(new JobStats(
-                    JobStats.Type.UNBOUNDED,
-                    100L * i,
-                    memory,
-                    memory * i / polls,
-                    memory - memory * i / polls,
-                    OptionalLong.of(1),
-                    OptionalLong.empty(),
-                    OptionalLong.empty(),
-                    OptionalLong.empty()));
-        }
-        return domain;
+        return libvirt.addMigrating(name, memory, dirtyBytesPerSecond, polls);
     }
 
     private static Evacuation evacuation(List<Vm> vms, List<OrderConstraint> orders) {

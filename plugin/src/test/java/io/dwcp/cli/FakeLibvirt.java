@@ -28,6 +28,26 @@ final class FakeLibvirt implements Libvirt {
         return domain;
     }
 
+    /** A running domain whose migration lasts {@code polls} progress samples. */
+    FakeDomain addMigrating(String name, long memory, double dirtyBytesPerSecond, int polls) {
+        FakeDomain domain = add(name);
+        domain.memoryBytes = memory;
+        domain.dirtyBytesPerSecond = dirtyBytesPerSecond;
+        for (int i = 1; i <= polls; i++) {
+            domain.script.add(new JobStats(
+                    JobStats.Type.UNBOUNDED,
+                    100L * i,
+                    memory,
+                    memory * i / polls,
+                    memory - memory * i / polls,
+                    java.util.OptionalLong.of(1),
+                    java.util.OptionalLong.empty(),
+                    java.util.OptionalLong.empty(),
+                    java.util.OptionalLong.empty()));
+        }
+        return domain;
+    }
+
     @Override
     public Connection open(String uri) throws LibvirtException {
         calls.add("open " + uri);
