@@ -37,8 +37,9 @@ import picocli.CommandLine.Parameters;
                     + "percent-decoded. When dwcpd runs a region (region.name) and HOST is none of its configured peers, "
                     + "dwcpd looks HOST up in the region's host records (its address, and the fingerprint its TLS certificate must have).",
             "",
-            "--to-region REGION instead of TARGET: dwcpd chooses the host of REGION (this host's region) for DOMAIN: first a host "
-                    + "holding a baseline of it, then the fastest measured link from here, then the most free capacity; full hosts "
+            "--to-region REGION instead of TARGET: dwcpd chooses the host of REGION (this host's region, or another one "
+                    + "its region's leader hears of by gossip) for DOMAIN: first a host holding a baseline of it (known in this "
+                    + "host's region only), then the fastest measured link from here, then the most free capacity; full hosts "
                     + "are left out. The command prints each candidate's figures and why it chose the one, then migrates to it. "
                     + "Every figure is read within region.staleness-bound, or the choice is refused.",
             "",
@@ -130,7 +131,7 @@ public final class MigrateCommand implements Callable<Integer> {
             names = "--to-region",
             paramLabel = "REGION",
             description =
-                    "Instead of TARGET: let dwcpd choose the host of REGION (this host's region) by the "
+                    "Instead of TARGET: let dwcpd choose the host of REGION (this host's region or another one gossip knows) by the "
                             + "baseline it holds of DOMAIN, the measured link and its free capacity; prints each candidate's figures and why the one was chosen.")
     String toRegion;
 
@@ -399,7 +400,11 @@ public final class MigrateCommand implements Callable<Integer> {
         env.out()
                 .println("Hosts of region " + choice.region() + " for " + choice.domain() + " (read "
                         + choice.hostsAgeMillis() + " ms ago, links "
-                        + choice.linksAgeMillis() + " ms, baselines " + choice.baselinesAgeMillis() + " ms, migrations "
+                        + choice.linksAgeMillis() + " ms, baselines "
+                        + (choice.baselinesAgeMillis() < 0
+                                ? "not known from here"
+                                : choice.baselinesAgeMillis() + " ms")
+                        + ", migrations "
                         + choice.migrationsAgeMillis()
                         + " ms; bound " + choice.stalenessBoundMillis() + " ms):");
         for (Dwcpd.Destination candidate : choice.candidates()) {

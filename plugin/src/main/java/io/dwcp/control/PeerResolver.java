@@ -6,6 +6,7 @@ import io.dwcp.config.Printable;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.region.ControlPlane;
 import io.dwcp.region.Records.HostRecord;
+import io.dwcp.region.Records.RemoteRecord;
 import io.dwcp.region.RegionView;
 import io.dwcp.region.StaleMetadataException;
 import io.dwcp.region.Stamped;
@@ -20,7 +21,9 @@ import java.util.StringJoiner;
  * Who {@code dwcp migrate VM dwcp://HOST} means by HOST: a configured peer ({@code peers.*}) first;
  * else, with {@code region.name}, the host of that name in the region's host records, read within
  * {@code region.staleness-bound}: its address becomes the peer's, and its certificate's fingerprint
- * what the TLS peer must show. Blocks on ZooKeeper (the control socket's thread, never an event loop).
+ * what the TLS peer must show; else the host of that name in another region, from the host records
+ * that region's leader gossips, confirmed within the bound. Blocks on ZooKeeper (the control
+ * socket's thread, never an event loop).
  */
 public final class PeerResolver {
     /** HOST is not known, or cannot be looked up now; {@link #status()} 404 or 503. */
@@ -82,11 +85,52 @@ public final class PeerResolver {
             }
             names.add(host.name());
         }
+        Optional<PeerConfig> remote = remoteHost(name);
+        if (remote.isPresent()) {
+            return remote.get();
+        }
         throw new UnresolvedPeerException(
                 404,
                 known + ", and region " + region.get().region() + " has no host of that name (hosts: "
                         + (names.length() == 0 ? "none" : names.toString()) + "; read "
                         + hosts.age(System.currentTimeMillis()).toMillis() + " ms ago)");
+    }
+
+    /**
+     * The host of that name in another region, from what this region's leader stored of gossip,
+     * when that region's leader confirmed it within the bound; a stale region is said so.
+     */
+    private Optional<PeerConfig> remoteHost(String name) throws UnresolvedPeerException {
+        List<RemoteRecord> remotes;
+        try {
+            remotes = region.get().remoteRegions().value();
+        } catch (StaleMetadataException e) {
+            return Optional.empty();
+        }
+        long now = System.currentTimeMillis();
+        long bound = region.get().stalenessBound().toMillis();
+        for (RemoteRecord remote : remotes) {
+            Optional<HostRecord> host = remote.host(name);
+            if (host.isEmpty()) {
+                continue;
+            }
+            long age = remote.ageMillis(now);
+            if (age > bound) {
+                throw new UnresolvedPeerException(
+                        503,
+                        "host '" + printable(name) + "' is in region " + remote.region()
+                                + ", whose leader last confirmed its hosts " + age
+                                + " ms ago, older than region.staleness-bound (" + bound + " ms)");
+            }
+            return Optional.of(ControlPlane.asPeer(host.get())
+                    .orElseThrow(() -> new UnresolvedPeerException(
+                            503,
+                            "host '" + printable(name) + "' of region " + remote.region()
+                                    + " publishes the address '"
+                                    + printable(host.get().address())
+                                    + "', which is not host:port: fix its region.advertised-address")));
+        }
+        return Optional.empty();
     }
 
     private static String printable(String text) {

@@ -96,8 +96,12 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
     private volatile long regionTerm;
     private volatile List<RemoteView> remoteRegions = List.of();
 
-    /** Another region as the gossip thread last saw it; {@code writtenMillis} from its LWW timestamp. */
-    private record RemoteView(String region, String summary, List<String> hosts, long writtenMillis) {}
+    /**
+     * Another region as the gossip thread last saw it; {@code writtenMillis} from its summary's LWW
+     * timestamp; {@code hostRecords} those of its hosts that are still in its host set.
+     */
+    private record RemoteView(
+            String region, String summary, List<String> hosts, List<HostRecord> hostRecords, long writtenMillis) {}
 
     public ControlPlane(
             NodeConfig node,
@@ -354,7 +358,30 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
                 return asPeer(host);
             }
         }
-        refreshHostsSoon();
+        Optional<PeerConfig> remote = remotePeer(name, System.currentTimeMillis());
+        if (remote.isEmpty()) {
+            refreshHostsSoon();
+        }
+        return remote;
+    }
+
+    /**
+     * A host of another region as a tunnel peer, from the host records gossip brought (no I/O):
+     * empty when no region lists it, or when its region's leader last confirmed them longer ago
+     * than the staleness bound.
+     */
+    private Optional<PeerConfig> remotePeer(String name, long nowMillis) {
+        for (RemoteView view : remoteRegions) {
+            if (nowMillis - view.writtenMillis() > config.getStalenessBound().toMillis()
+                    || !view.hosts().contains(name)) {
+                continue;
+            }
+            for (HostRecord host : view.hostRecords()) {
+                if (host.name().equals(name)) {
+                    return asPeer(host);
+                }
+            }
+        }
         return Optional.empty();
     }
 
@@ -418,7 +445,8 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
                     + " ms ago, older than region.staleness-bound ("
                     + config.getStalenessBound().toMillis() + " ms): is its ZooKeeper reachable?";
         }
-        return " nor a host of region " + config.getName() + " (hosts read " + age + " ms ago)";
+        return " nor a host of region " + config.getName() + " (hosts read " + age
+                + " ms ago) or of another region within region.staleness-bound";
     }
 
     private RegionMetadata running() {
@@ -467,6 +495,7 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
                 publishedSummary = text;
                 publishedSummaryAtMillis = now;
             }
+            publishHostRecords(hosts.value(), term.get(), now);
             String hostsKey = "hosts/" + config.getName();
             Set<String> names = new TreeSet<>();
             hosts.value().forEach(host -> names.add(host.name()));
@@ -493,6 +522,37 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
     }
 
     /**
+     * On the gossip thread, as leader: each host's record as an LWW register {@code
+     * host/REGION/NAME} (JSON, as in ZooKeeper), written when it differs from what gossip holds, so
+     * that other regions can dial the region's hosts and check their certificates. A host that left
+     * keeps its register; the host set ({@code hosts/REGION}) says who is there.
+     */
+    private void publishHostRecords(List<HostRecord> hosts, LeaderTerm term, long now) {
+        for (HostRecord host : hosts) {
+            String key = hostKey(config.getName(), host.name());
+            String text = new String(Records.toJson(host), java.nio.charset.StandardCharsets.UTF_8);
+            Optional<String> held = gossip.get(key).map(LwwRegister.class::cast).map(LwwRegister::value);
+            if (!held.equals(Optional.of(text))) {
+                gossip.write(key, text, term.gossipTimestamp(now));
+            }
+        }
+    }
+
+    static String hostKey(String region, String host) {
+        return "host/" + region + "/" + host;
+    }
+
+    /** The region a gossip key belongs to: {@code summary/R}, {@code hosts/R}, {@code host/R/NAME}. */
+    static String regionOf(String key) {
+        int slash = key.indexOf('/');
+        if (slash < 0) {
+            return "";
+        }
+        int next = key.indexOf('/', slash + 1);
+        return next < 0 ? key.substring(slash + 1) : key.substring(slash + 1, next);
+    }
+
+    /**
      * How often the leader writes its region's summary again when nothing in it changed: a quarter of
      * {@code region.staleness-bound}, at least once per publishing tick. Other regions show its
      * timestamp as the summary's age; while gossip flows that age stays under the bound (the refresh,
@@ -504,8 +564,7 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
 
     /** On the gossip thread: another region's key changed; the leader stores it for its region's hosts. */
     private void gossiped(String key, Crdt value, Optional<io.dwcp.gossip.Dot> dot) {
-        int slash = key.indexOf('/');
-        String region = slash < 0 ? "" : key.substring(slash + 1);
+        String region = regionOf(key);
         Optional<LeaderTerm> term = leader == null ? Optional.empty() : leader.term();
         if (region.equals(config.getName()) || term.isEmpty()) {
             return;
@@ -522,7 +581,8 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
                     summary,
                     hosts,
                     System.currentTimeMillis(),
-                    register.map(ControlPlane::writtenMillis).orElse(0L));
+                    register.map(ControlPlane::writtenMillis).orElse(0L),
+                    gossipedHostRecords(region, hosts));
             leader.write(term.get(), metadata.paths().remote(region), Records.toJson(remote));
         } catch (NotLeaderException e) {
             log.info("[region={} host={}] {}", config.getName(), node.getName(), e.getMessage());
@@ -602,7 +662,8 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
                     long written = stored.summaryWrittenAtMillis() > 0
                             ? stored.summaryWrittenAtMillis()
                             : stored.receivedAtMillis();
-                    regions.add(new RemoteView(stored.region(), stored.summary(), stored.hosts(), written));
+                    regions.add(new RemoteView(
+                            stored.region(), stored.summary(), stored.hosts(), stored.hostRecords(), written));
                 }
             }
             return regions;
@@ -641,10 +702,46 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
                 List<String> hosts = gossip.get("hosts/" + region)
                         .map(set -> List.copyOf(((OrSet) set).elements()))
                         .orElse(List.of());
-                regions.add(new RemoteView(region, summary.value(), hosts, writtenMillis(summary)));
+                regions.add(new RemoteView(
+                        region, summary.value(), hosts, gossipedHostRecords(region, hosts), writtenMillis(summary)));
             }
         });
         return List.copyOf(regions);
+    }
+
+    /**
+     * On the gossip thread: the records gossip holds of the region's hosts that its host set
+     * lists; a register that does not parse is left out (and logged), never trusted in part.
+     */
+    private List<HostRecord> gossipedHostRecords(String region, List<String> hosts) {
+        List<HostRecord> records = new ArrayList<>();
+        for (String name : hosts) {
+            String key = hostKey(region, name);
+            Optional<LwwRegister> register =
+                    gossip.get(key).filter(LwwRegister.class::isInstance).map(LwwRegister.class::cast);
+            if (register.isEmpty()) {
+                continue;
+            }
+            try {
+                HostRecord host = Records.fromJson(
+                        register.get().value().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        HostRecord.class,
+                        "gossip " + key);
+                if (host.name().equals(name)) {
+                    records.add(host);
+                }
+            } catch (RuntimeException e) {
+                // every publishing tick would repeat it
+                log.debug(
+                        "[region={} host={}] ignoring region {}'s record of host {}: {}",
+                        config.getName(),
+                        node.getName(),
+                        region,
+                        name,
+                        e.getMessage());
+            }
+        }
+        return List.copyOf(records);
     }
 
     private static <T> List<T> castList(Object value, Class<T> type) {

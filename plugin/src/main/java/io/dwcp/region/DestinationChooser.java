@@ -33,8 +33,11 @@ import java.util.StringJoiner;
  * <li>Then the newer baseline, then more free slots (capacity minus running migrations), then the
  * name.</li>
  * </ol>
- * Only this host's region can be chosen in: for another region, gossip brings its summary and its
- * hosts' names, not their addresses, certificates, links or baselines, and {@link #choose} says so.
+ * Another region's hosts are the host records its leader gossips (address, capacity, certificate
+ * fingerprint), read within the bound from when that leader last confirmed them; their links are
+ * those measured from this host (this region's records); the migrations running towards them are
+ * those this region records; baselines held in another region are not gossiped, so there the
+ * baseline rule does not apply and the choice says so.
  */
 public final class DestinationChooser {
     private DestinationChooser() {}
@@ -97,7 +100,8 @@ public final class DestinationChooser {
             long hostsAgeMillis,
             long linksAgeMillis,
             long baselinesAgeMillis,
-            long migrationsAgeMillis) {
+            long migrationsAgeMillis,
+            boolean baselinesKnown) {
         public Choice {
             requireNonNull(region, "region is null");
             requireNonNull(vm, "vm is null");
@@ -122,9 +126,16 @@ public final class DestinationChooser {
                         "its measured link is the fastest" + (best.baseline().isPresent() ? " of those" : ""));
             }
             if (because.isEmpty()) {
-                because.add("no host holds a baseline of " + vm + " or has a measured link: the most free slots");
+                because.add(
+                        baselinesKnown
+                                ? "no host holds a baseline of " + vm + " or has a measured link: the most free slots"
+                                : "no host has a measured link: the most free slots");
             }
-            return best.host() + ": " + String.join("; ", because);
+            String reason = best.host() + ": " + String.join("; ", because);
+            return baselinesKnown
+                    ? reason
+                    : reason + " (region " + region
+                            + " is not this host's: the baselines held there are not known here)";
         }
     }
 
@@ -146,25 +157,7 @@ public final class DestinationChooser {
     public static Choice choose(RegionView view, String region, String vm, long nowMillis)
             throws StaleMetadataException, NoChoiceException {
         if (!region.equals(view.region())) {
-            List<RemoteRecord> remotes = view.remoteRegions().value();
-            StringJoiner known = new StringJoiner(", ");
-            for (RemoteRecord remote : remotes) {
-                if (remote.region().equals(region)) {
-                    throw new NoChoiceException(
-                            409,
-                            "cannot choose a host in region " + region + " from region " + view.region()
-                                    + ": gossip brings its summary (" + remote.summary() + ") and its hosts' names ("
-                                    + (remote.hosts().isEmpty() ? "none" : String.join(", ", remote.hosts()))
-                                    + "), not their addresses, certificates, link measurements or baselines; migrate to one of them by name, "
-                                    + "configured as a peer (dwcp migrate " + vm
-                                    + " dwcp://HOST), or run the command on a host of region " + region);
-                }
-                known.add(remote.region());
-            }
-            throw new NoChoiceException(
-                    404,
-                    "no region " + region + ": this host is in region " + view.region() + ", and gossip knows of "
-                            + (known.length() == 0 ? "no other region" : "regions " + known));
+            return chooseInAnotherRegion(view, region, vm, nowMillis);
         }
         Stamped<List<HostRecord>> hosts = view.hosts();
         Stamped<List<LinkRecord>> links = view.links();
@@ -181,7 +174,69 @@ public final class DestinationChooser {
                 hosts.age(nowMillis).toMillis(),
                 links.age(nowMillis).toMillis(),
                 baselines.age(nowMillis).toMillis(),
-                migrations.age(nowMillis).toMillis());
+                migrations.age(nowMillis).toMillis(),
+                true);
+    }
+
+    /** {@link #choose} for a region other than this host's: from what gossip brought of it. */
+    private static Choice chooseInAnotherRegion(RegionView view, String region, String vm, long nowMillis)
+            throws StaleMetadataException, NoChoiceException {
+        Stamped<List<RemoteRecord>> remotes = view.remoteRegions();
+        StringJoiner known = new StringJoiner(", ");
+        RemoteRecord remote = null;
+        for (RemoteRecord candidate : remotes.value()) {
+            if (candidate.region().equals(region)) {
+                remote = candidate;
+            }
+            known.add(candidate.region());
+        }
+        if (remote == null) {
+            throw new NoChoiceException(
+                    404,
+                    "no region " + region + ": this host is in region " + view.region() + ", and gossip knows of "
+                            + (known.length() == 0 ? "no other region" : "regions " + known));
+        }
+        long bound = view.stalenessBound().toMillis();
+        long age = remote.ageMillis(nowMillis);
+        if (age > bound) {
+            throw new StaleMetadataException(
+                    "region " + region + "'s hosts were last confirmed by its leader " + age
+                            + " ms ago, older than region.staleness-bound (" + bound
+                            + " ms): gossip has not reached it since (cut off, or its leader down?)",
+                    null);
+        }
+        List<HostRecord> hosts = new ArrayList<>();
+        List<String> without = new ArrayList<>();
+        for (String name : remote.hosts()) {
+            remote.host(name).ifPresentOrElse(hosts::add, () -> without.add(name));
+        }
+        if (hosts.isEmpty()) {
+            throw new NoChoiceException(
+                    409,
+                    "cannot choose a host in region " + region + " from region " + view.region()
+                            + ": gossip brought its hosts' names ("
+                            + (remote.hosts().isEmpty() ? "none" : String.join(", ", remote.hosts()))
+                            + ") but not their records (addresses, certificates); is its leader a DWCP version that"
+                            + " gossips them?");
+        }
+        Stamped<List<LinkRecord>> links = view.links();
+        Stamped<List<MigrationRecord>> migrations = view.migrations();
+        // the migrations towards them that this region records come from this region's hosts
+        Set<String> sources = new HashSet<>();
+        view.hosts().value().forEach(host -> sources.add(host.name()));
+        List<Candidate> ranked = rank(view.host(), hosts, sources, links.value(), List.of(), migrations.value());
+        Optional<Candidate> chosen =
+                ranked.stream().filter(candidate -> !candidate.isFull()).findFirst();
+        return new Choice(
+                region,
+                vm,
+                chosen,
+                ranked,
+                age,
+                links.age(nowMillis).toMillis(),
+                -1,
+                migrations.age(nowMillis).toMillis(),
+                false);
     }
 
     /** The rules on figures already read: the candidates, best first, the full ones last. */
@@ -193,6 +248,20 @@ public final class DestinationChooser {
             List<MigrationRecord> migrations) {
         Set<String> registered = new HashSet<>();
         hosts.forEach(host -> registered.add(host.name()));
+        return rank(self, hosts, registered, links, baselines, migrations);
+    }
+
+    /**
+     * The rules, with {@code registered} the hosts whose running migrations hold a slot (the
+     * candidates' own region's hosts, or this region's when choosing in another).
+     */
+    private static List<Candidate> rank(
+            String self,
+            List<HostRecord> hosts,
+            Set<String> registered,
+            List<LinkRecord> links,
+            List<BaselineRecord> baselines,
+            List<MigrationRecord> migrations) {
         List<Candidate> candidates = new ArrayList<>();
         for (HostRecord host : hosts) {
             if (host.name().equals(self)) {

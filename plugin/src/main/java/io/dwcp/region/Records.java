@@ -96,11 +96,41 @@ public final class Records {
             String summary,
             java.util.List<String> hosts,
             long receivedAtMillis,
-            long summaryWrittenAtMillis) {
+            long summaryWrittenAtMillis,
+            java.util.List<HostRecord> hostRecords) {
         public RemoteRecord {
             requireNonNull(region, "region is null");
             requireNonNull(summary, "summary is null");
             hosts = java.util.List.copyOf(hosts);
+            // records stored by versions that did not gossip host records have none
+            hostRecords = hostRecords == null ? java.util.List.of() : java.util.List.copyOf(hostRecords);
+        }
+
+        public RemoteRecord(
+                String region,
+                String summary,
+                java.util.List<String> hosts,
+                long receivedAtMillis,
+                long summaryWrittenAtMillis) {
+            this(region, summary, hosts, receivedAtMillis, summaryWrittenAtMillis, java.util.List.of());
+        }
+
+        /**
+         * How long ago that region's leader last confirmed its summary (it rewrites it every quarter
+         * of the staleness bound while it leads), by this host's clock: the age of everything gossip
+         * brought of that region, host records included.
+         */
+        public long ageMillis(long nowMillis) {
+            long written = summaryWrittenAtMillis > 0 ? summaryWrittenAtMillis : receivedAtMillis;
+            return Math.max(0, nowMillis - written);
+        }
+
+        /** The record of the host of that name, if the region's host set still holds it. */
+        public java.util.Optional<HostRecord> host(String name) {
+            if (!hosts.contains(name)) {
+                return java.util.Optional.empty();
+            }
+            return hostRecords.stream().filter(host -> host.name().equals(name)).findFirst();
         }
     }
 

@@ -29,6 +29,7 @@ class PeerResolverTest {
     /** A region whose hosts read answers the given records, or refuses as stale metadata does. */
     private static final class FakeRegion implements RegionView {
         List<HostRecord> hosts = List.of();
+        List<RemoteRecord> remotes = List.of();
         String stale;
 
         @Override
@@ -71,7 +72,7 @@ class PeerResolverTest {
 
         @Override
         public Stamped<List<RemoteRecord>> remoteRegions() {
-            throw new UnsupportedOperationException("not read by the resolver");
+            return new Stamped<>(remotes, System.currentTimeMillis(), 0);
         }
     }
 
@@ -102,6 +103,37 @@ class PeerResolverTest {
                 && !delta.acceptsFingerprint(Optional.empty()));
         // a host that published no fingerprint (its certificate was unreadable): the CA and the name only
         assertEquals(Optional.empty(), resolver.resolve("omega").certificateFingerprint());
+    }
+
+    @Test
+    void aHostOfAnotherRegionFromItsGossipedRecordConfirmedWithinTheBound() throws Exception {
+        region.hosts = List.of(new HostRecord("alpha", "192.0.2.10:7470", 4, "0.1.0", FINGERPRINT, 1));
+        long now = System.currentTimeMillis();
+        HostRecord east1 = new HostRecord("east1", "198.51.100.7:7470", 4, "0.1.0", FINGERPRINT, 1);
+        HostRecord gone = new HostRecord("east9", "198.51.100.9:7470", 4, "0.1.0", FINGERPRINT, 1);
+        region.remotes =
+                List.of(new RemoteRecord("us-east", "{}", List.of("east1"), now, now - 1_000, List.of(east1, gone)));
+        PeerResolver resolver = new PeerResolver(node, peers, Optional.of(region));
+        assertEquals(
+                new PeerConfig(
+                        "east1", new HostAndPort("198.51.100.7", 7470), OptionalInt.empty(), Optional.of(FINGERPRINT)),
+                resolver.resolve("east1"));
+        // its record is still gossiped, but the region's host set no longer lists it
+        PeerResolver.UnresolvedPeerException left =
+                assertThrows(PeerResolver.UnresolvedPeerException.class, () -> resolver.resolve("east9"));
+        assertEquals(404, left.status());
+
+        region.remotes = List.of(new RemoteRecord("us-east", "{}", List.of("east1"), now, now - 9_000, List.of(east1)));
+        PeerResolver.UnresolvedPeerException stale =
+                assertThrows(PeerResolver.UnresolvedPeerException.class, () -> resolver.resolve("east1"));
+        assertEquals(503, stale.status());
+        assertTrue(
+                stale.getMessage()
+                        .startsWith("host 'east1' is in region us-east, whose leader last confirmed its hosts 9"),
+                stale.getMessage());
+        assertTrue(
+                stale.getMessage().endsWith(" ms ago, older than region.staleness-bound (5000 ms)"),
+                stale.getMessage());
     }
 
     @Test

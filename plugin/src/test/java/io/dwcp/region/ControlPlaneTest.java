@@ -117,6 +117,15 @@ class ControlPlaneTest {
         assertEquals("eu", stored.region());
         assertEquals(List.of("eu-1", "eu-2"), stored.hosts());
         assertTrue(stored.summary().contains("\"leader\":\"eu-1\""), stored.toString());
+        // and the hosts' records, so that us's hosts can dial eu's and check their certificates
+        await(
+                () -> storedHostRecords(usMetadata).equals(List.of("eu-1", "eu-2")),
+                "us's ZooKeeper holds eu's two host records");
+        for (Records.HostRecord record :
+                usMetadata.remoteRegions(Duration.ofSeconds(5)).value().get(0).hostRecords()) {
+            assertEquals(new TunnelConfig().getListen().toString(), record.address(), record.toString());
+            assertTrue(record.certificateFingerprint().startsWith("sha256:"), record.toString());
+        }
 
         // eu's leader leaves: eu-2 leads in term 2, and us sees it
         eu1.close();
@@ -229,6 +238,29 @@ class ControlPlaneTest {
                         && seen.ageMillis() < eu.getStalenessBound().toMillis(),
                 "us's age on eu-3: " + seen);
         assertEquals(0, eu3.status().counters().gossipBytesReceived(), "eu-3 heard nothing by gossip");
+
+        // each side's tunnel finds the other region's host as a peer: us-1 from gossip, eu-3 from eu's ZooKeeper
+        await(() -> us1.peer("eu-3").isPresent(), "us-1 knows eu-3 as a tunnel peer");
+        await(() -> eu3.peer("us-1").isPresent(), "eu-3 knows us-1 as a tunnel peer");
+        io.dwcp.session.PeerConfig usPeer = eu3.peer("us-1").get();
+        assertEquals(new TunnelConfig().getListen(), usPeer.address());
+        assertTrue(usPeer.certificateFingerprint().orElse("").startsWith("sha256:"), usPeer.toString());
+        assertEquals(java.util.Optional.empty(), eu3.peer("us-9"), "no such host anywhere");
+        // once us is no longer confirmed within the bound, its hosts are no peers
+        us1.close();
+        await(() -> eu3.peer("us-1").isEmpty(), "eu-3 stops trusting us-1's record past the bound");
+    }
+
+    private static List<String> storedHostRecords(RegionMetadata metadata) {
+        try {
+            return metadata.remoteRegions(Duration.ZERO).value().stream()
+                    .flatMap(remote -> remote.hostRecords().stream())
+                    .map(Records.HostRecord::name)
+                    .sorted()
+                    .toList();
+        } catch (StaleMetadataException e) {
+            return List.of();
+        }
     }
 
     /** The age us-1 shows of region eu, or -1 while it shows none. */

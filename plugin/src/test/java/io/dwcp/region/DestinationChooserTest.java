@@ -156,26 +156,100 @@ class DestinationChooserTest {
         assertEquals("every host of region eu-west is full", full.reason());
     }
 
-    @Test
-    void anotherRegionSaysWhatIsMissing() throws Exception {
+    /** What this region's leader stores of another region's gossip: its summary, host set and host records. */
+    private void remote(String region, List<String> hosts, List<HostRecord> records, long confirmedAt)
+            throws Exception {
         CuratorFramework client = resources.add(
                 CuratorClients.create(server.getConnectString(), Duration.ofSeconds(4), Duration.ofSeconds(1)));
         client.start();
-        client.create()
-                .creatingParentsIfNeeded()
-                .forPath(
-                        metadata.paths().remote("us-east"),
-                        Records.toJson(new RemoteRecord(
-                                "us-east", "{\"leader\":\"east1\",\"term\":3}", List.of("east1", "east2"), NOW, NOW)));
-        DestinationChooser.NoChoiceException remote = assertThrows(
+        byte[] data = Records.toJson(new RemoteRecord(
+                region, "{\"leader\":\"east1\",\"term\":3}", hosts, confirmedAt, confirmedAt, records));
+        String path = metadata.paths().remote(region);
+        if (client.checkExists().forPath(path) == null) {
+            client.create().creatingParentsIfNeeded().forPath(path, data);
+        } else {
+            client.setData().forPath(path, data);
+        }
+    }
+
+    private static HostRecord remoteHost(String name, int capacity) {
+        return new HostRecord(name, "198.51.100." + name.length() + ":7470", capacity, "0.1.0", "sha256:" + name, 1);
+    }
+
+    @Test
+    void anotherRegionIsChosenInFromItsGossipedHostRecords() throws Exception {
+        host("alpha", 4);
+        // east3 left: still in the records gossip kept, no longer in the region's host set
+        remote(
+                "us-east",
+                List.of("east1", "east22", "east333"),
+                List.of(
+                        remoteHost("east1", 4),
+                        remoteHost("east22", 4),
+                        remoteHost("east333", 1),
+                        remoteHost("east3", 9)),
+                NOW - 1_000);
+        metadata.recordLink(new LinkRecord("alpha", "east22", 70_000, 12_500_000, 100, NOW - 20_000));
+        metadata.recordMigration(
+                new MigrationRecord("m1", "db1", "alpha", "east333", "running", NOW - 5_000, NOW - 5_000));
+        // a baseline in this region's catalogue names no host of that region
+        metadata.recordBaseline(new BaselineRecord("web1", "alpha", 1L << 30, NOW - 300_000));
+
+        DestinationChooser.Choice choice = DestinationChooser.choose(new View(), "us-east", "web1", now.get());
+        assertEquals(
+                List.of("east22", "east1", "east333"),
+                choice.candidates().stream()
+                        .map(DestinationChooser.Candidate::host)
+                        .toList());
+        assertEquals(Optional.of("east22"), choice.chosen().map(DestinationChooser.Candidate::host));
+        assertEquals("198.51.100.6:7470", choice.chosen().get().address());
+        assertEquals(
+                "east22: its measured link is the fastest (region us-east is not this host's: the baselines held there are not known here)",
+                choice.reason());
+        assertTrue(choice.candidates().get(2).isFull(), "east333 has its one slot taken");
+        assertEquals(1_000, choice.hostsAgeMillis());
+        assertEquals(-1, choice.baselinesAgeMillis());
+
+        // without a measured link: the most free slots
+        now.addAndGet(BOUND.toMillis() + 1);
+        remote(
+                "us-east",
+                List.of("east1", "east333"),
+                List.of(remoteHost("east1", 4), remoteHost("east333", 8)),
+                now.get());
+        DestinationChooser.Choice bySlots = DestinationChooser.choose(new View(), "us-east", "web1", now.get());
+        assertEquals(Optional.of("east333"), bySlots.chosen().map(DestinationChooser.Candidate::host));
+        assertTrue(
+                bySlots.reason().startsWith("east333: no host has a measured link: the most free slots"),
+                bySlots.reason());
+    }
+
+    @Test
+    void anotherRegionConfirmedBeyondTheBoundOrWithoutHostRecordsIsRefusedSayingWhy() throws Exception {
+        host("alpha", 4);
+        remote("us-east", List.of("east1"), List.of(remoteHost("east1", 4)), NOW - BOUND.toMillis() - 500);
+        StaleMetadataException stale = assertThrows(
+                StaleMetadataException.class,
+                () -> DestinationChooser.choose(new View(), "us-east", "web1", now.get()));
+        assertEquals(
+                "region us-east's hosts were last confirmed by its leader 5500 ms ago, older than region.staleness-bound "
+                        + "(5000 ms): gossip has not reached it since (cut off, or its leader down?)",
+                stale.getMessage());
+
+        // stored by a leader of a version that gossiped names only
+        remote("us-east", List.of("east1", "east2"), List.of(), NOW);
+        now.addAndGet(BOUND.toMillis() + 1);
+        long confirmed = now.get() - 10;
+        remote("us-east", List.of("east1", "east2"), List.of(), confirmed);
+        DestinationChooser.NoChoiceException names = assertThrows(
                 DestinationChooser.NoChoiceException.class,
                 () -> DestinationChooser.choose(new View(), "us-east", "web1", now.get()));
-        assertEquals(409, remote.status());
+        assertEquals(409, names.status());
         assertEquals(
-                "cannot choose a host in region us-east from region eu-west: gossip brings its summary ({\"leader\":\"east1\",\"term\":3}) and its hosts' "
-                        + "names (east1, east2), not their addresses, certificates, link measurements or baselines; migrate to one of them by name, configured as a peer "
-                        + "(dwcp migrate web1 dwcp://HOST), or run the command on a host of region us-east",
-                remote.getMessage());
+                "cannot choose a host in region us-east from region eu-west: gossip brought its hosts' names (east1, east2) "
+                        + "but not their records (addresses, certificates); is its leader a DWCP version that gossips them?",
+                names.getMessage());
+
         DestinationChooser.NoChoiceException unknown = assertThrows(
                 DestinationChooser.NoChoiceException.class,
                 () -> DestinationChooser.choose(new View(), "mars", "web1", now.get()));

@@ -50,6 +50,12 @@ import org.junit.jupiter.api.TestMethodOrder;
  *   <li>{@code dwcp evacuate --to b} run on A with two guests running there: the dry-run plan, then both
  *   moved, at once as planned, each intact at B;</li>
  *   <li>{@code dwcp migrate} with dwcpd b killed: a clear failure, the domain runs on at A intact.</li>
+ *   <li>The control plane: the daemons started again as two regions, {@code eu} (A, whose dwcpd runs
+ *   the region's embedded ZooKeeper, and a second eu host a2 in A's network namespace) and {@code
+ *   us} (B), each knowing the other only by gossip (no configured peers); {@code dwcp migrate
+ *   --to-region us} on A chooses b from the host records gossip brought, the tunnel dials it and
+ *   each side accepts the other from those records, the guest arrives intact; while it migrates,
+ *   a2's announcement of the same domain is refused by the VM's lock in region eu, naming host a.</li>
  * </ol>
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -69,6 +75,8 @@ class LibvirtDwcpMigrationIT {
     private static GuestImage image;
     private static Dwcpd dwcpdA;
     private static Dwcpd dwcpdB;
+    /** The second host of region eu (test 5), in A's network namespace. */
+    private static Dwcpd dwcpdA2;
 
     @BeforeAll
     static void setUp() {
@@ -113,7 +121,7 @@ class LibvirtDwcpMigrationIT {
     @AfterAll
     static void tearDown() {
         try {
-            for (Dwcpd daemon : new Dwcpd[] {dwcpdB, dwcpdA}) {
+            for (Dwcpd daemon : new Dwcpd[] {dwcpdA2, dwcpdB, dwcpdA}) {
                 if (daemon != null) {
                     daemon.close();
                 }
@@ -316,6 +324,186 @@ class LibvirtDwcpMigrationIT {
             System.out.printf(
                     "dwcp migrate with dwcpd b down: exit %d%n%s%n",
                     migrate.exitCode(), migrate.stderr().strip());
+        }
+    }
+
+    @Test
+    @Order(5)
+    void dwcpMigrateToRegionChoosesAHostOfTheOtherRegionFromGossipAndTheVmLockHoldsInTheRegion() throws Exception {
+        LibvirtHost a = bed.hostA();
+        LibvirtHost b = bed.hostB();
+        // the pair of test 4 (b killed there) goes; the same hosts come back as two regions, no peers configured
+        dwcpdA.close();
+        dwcpdB.close();
+        dwcpdA = startRegionDaemon(a, b, "eu", "us");
+        dwcpdB = startRegionDaemon(b, a, "us", "eu");
+        Map<String, String> second = new java.util.LinkedHashMap<>();
+        second.put("region.name", "eu");
+        // a's embedded ZooKeeper, in the same network namespace
+        second.put("region.zookeeper.connect", "127.0.0.1:2181");
+        second.put("region.advertised-address", a.host().address() + ":" + (Dwcpd.TUNNEL_PORT + 10));
+        second.put("tunnel.listen", "0.0.0.0:" + (Dwcpd.TUNNEL_PORT + 10));
+        second.put("metrics.listen", "127.0.0.1:" + (Dwcpd.METRICS_PORT + 10));
+        second.put("gossip.listen", "127.0.0.1:" + (Dwcpd.TUNNEL_PORT + 11));
+        dwcpdA2 = Dwcpd.start(a.host(), "a2", DIR.resolve("a2"), DIR.resolve("ca"), Map.of(), second);
+        // a leads eu and has heard of us and its host b by gossip
+        awaitRegions(
+                dwcpdA, regions -> regions.path("thisHostLeads").asBoolean() && hasRemoteHost(regions, "us", b.name()));
+        awaitRegions(dwcpdB, regions -> hasRemoteHost(regions, "eu", a.name()));
+        awaitRegions(dwcpdA2, regions -> regions.path("hosts").size() == 2 && hasRemoteHost(regions, "us", b.name()));
+
+        String domain = LibvirtHost.domainName("region");
+        java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (Guest guest = Guest.start(a, domain)) {
+            long start = System.nanoTime();
+            java.util.concurrent.Future<Command.Result> migration = background.submit(() -> a.runInside(
+                    MIGRATION_LIMIT,
+                    Dwcpd.cliCommand(List.of(
+                            "migrate",
+                            domain,
+                            "--to-region",
+                            "us",
+                            "--dest-uri",
+                            b.tcpUri(),
+                            "--connect",
+                            "qemu:///system",
+                            "--control-socket",
+                            RUN_DIR + "/control.sock",
+                            "--progress",
+                            "lines",
+                            "--timeout",
+                            Long.toString(MIGRATION_LIMIT.toSeconds() - 30)))));
+            // once a announced it, the domain's lock is held in region eu: a2, another host of eu, is refused
+            awaitAnnounced(dwcpdA, domain, migration);
+            Dwcpd.ControlAnswer refused = dwcpdA2.control(
+                    "POST",
+                    "/v1/migrations",
+                    "protocol=1&domain=" + URLEncoder.encode(domain, StandardCharsets.UTF_8) + "&peer=" + b.name());
+            assertEquals(409, refused.status(), "a2 announcing " + domain + " during a's migration: " + refused);
+            assertTrue(
+                    refused.body().startsWith("VM '" + domain + "' is already being migrated by host a (migration "),
+                    refused.body());
+
+            Command.Result migrate =
+                    migration.get(MIGRATION_LIMIT.toSeconds() + 30, java.util.concurrent.TimeUnit.SECONDS);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(
+                    0,
+                    migrate.exitCode(),
+                    "dwcp migrate --to-region us failed (" + migrate.exitCode() + "):\n" + migrate.stdout() + "\n"
+                            + migrate.stderr() + diagnostics(domain));
+            String out = migrate.stdout();
+            assertTrue(out.contains("Hosts of region us for " + domain + " (read "), out);
+            assertTrue(
+                    out.contains("  b (" + b.host().address() + ":" + Dwcpd.TUNNEL_PORT
+                            + "): no baseline; link not measured; 4 of 4 slots free  <- chosen"),
+                    out);
+            assertTrue(
+                    out.contains(
+                            "Chose b: no host has a measured link: the most free slots (region us is not this host's"),
+                    out);
+            assertTrue(out.contains("Migrated " + domain + " to b in "), out);
+            assertEquals(Optional.of("running"), b.domainState(domain));
+            assertFalse(a.runningDomains().contains(domain), "the domain still runs on A: " + a.runningDomains());
+            awaitMetric(dwcpdB, "dwcp_sessions_completed_total", 1);
+            guest.verifyAt(b);
+            // dwcp migrate let go of the lock at its end: a2 may announce the domain now (and forgets it at once)
+            Dwcpd.Announced after = awaitAnnouncedBy(dwcpdA2, domain, b.name());
+            assertEquals(
+                    204,
+                    dwcpdA2.control("DELETE", "/v1/migrations/" + after.id(), null)
+                            .status());
+            System.out.printf(
+                    "dwcp migrate --to-region us, %s: %d ms (CLI JVM included); a2 refused with: %s%n%s%n",
+                    domain, millis, refused.body().strip(), out.strip());
+        } finally {
+            background.shutdownNow();
+            background.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A host's dwcpd as the only host of {@code region}, with an embedded ZooKeeper, gossiping with
+     * {@code peer}'s dwcpd (region {@code other}); no configured tunnel peers.
+     */
+    private static Dwcpd startRegionDaemon(LibvirtHost host, LibvirtHost peer, String region, String other) {
+        Dwcpd.Placement inside = new Dwcpd.Placement(host::startInside, RUN_DIR, host.outside(RUN_DIR));
+        Map<String, String> settings = new java.util.LinkedHashMap<>();
+        settings.put("tunnel.reconnect-timeout", "10s");
+        settings.put("region.name", region);
+        settings.put("region.zookeeper.embedded", "true");
+        settings.put("region.advertised-address", host.host().address() + ":" + Dwcpd.TUNNEL_PORT);
+        settings.put("gossip.listen", "0.0.0.0:" + (Dwcpd.TUNNEL_PORT + 1));
+        settings.put("gossip.peer." + peer.name(), peer.host().address() + ":" + (Dwcpd.TUNNEL_PORT + 1));
+        return Dwcpd.start(
+                host.host(),
+                inside,
+                host.name(),
+                host.stateDirectory().resolve("dwcpd"),
+                DIR.resolve("ca"),
+                Map.of(),
+                settings);
+    }
+
+    private static boolean hasRemoteHost(com.fasterxml.jackson.databind.JsonNode regions, String region, String host) {
+        for (com.fasterxml.jackson.databind.JsonNode remote : regions.path("regions")) {
+            if (remote.path("region").asText().equals(region)) {
+                for (com.fasterxml.jackson.databind.JsonNode name : remote.path("hosts")) {
+                    if (name.asText().equals(host)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Polls {@code GET /v1/regions} until the condition holds (30 s). */
+    private static void awaitRegions(
+            Dwcpd daemon, java.util.function.Predicate<com.fasterxml.jackson.databind.JsonNode> condition)
+            throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            Dwcpd.ControlAnswer answer = daemon.control("GET", "/v1/regions", null);
+            last = answer.body();
+            if (answer.status() == 200 && condition.test(json.readTree(answer.body()))) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(
+                daemon + ": GET /v1/regions never showed what was awaited: " + last + "\n" + tail(daemon.log()));
+    }
+
+    /** Polls {@code GET /v1/migrations} until the domain's migration is announced (while the command runs). */
+    private static void awaitAnnounced(Dwcpd daemon, String domain, java.util.concurrent.Future<Command.Result> command)
+            throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!daemon.control("/v1/migrations").contains("\"domain\":\"" + domain + "\"")) {
+            if (command.isDone()) {
+                Command.Result result = command.get();
+                throw new AssertionError("dwcp migrate ended (" + result.exitCode() + ") before " + daemon
+                        + " listed its migration:\n" + result.stdout() + "\n" + result.stderr());
+            }
+            assertTrue(System.nanoTime() < deadline, daemon + " never listed the migration of " + domain);
+            Thread.sleep(50);
+        }
+    }
+
+    /** Announces the domain's migration on {@code daemon} once the lock lets it (20 s). */
+    private static Dwcpd.Announced awaitAnnouncedBy(Dwcpd daemon, String domain, String peer) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            try {
+                return daemon.announceMigration(domain, peer);
+            } catch (IllegalStateException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
         }
     }
 
