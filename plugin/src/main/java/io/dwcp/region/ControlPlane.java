@@ -206,6 +206,8 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
                     // nothing to undo: the next leader's term wins every key this one wrote
                 }
             });
+            new MigrationRecordPruner(client, metadata, leader, config, stats, System::currentTimeMillis)
+                    .start(publisher);
             leader.start();
             long interval = gossipConfig.getInterval().toMillis();
             gossipThread.scheduleWithFixedDelay(this::round, interval, interval, TimeUnit.MILLISECONDS);

@@ -45,6 +45,8 @@ public class RegionConfig {
     private Duration linkPublishInterval = Duration.ofSeconds(5);
     private HostAndPort advertisedAddress;
     private int capacity = 4;
+    private Duration migrationRetention = Duration.ofDays(7);
+    private int migrationRecordsMax = 10_000;
 
     /** True when a region is configured: dwcpd runs the control plane. */
     public boolean isEnabled() {
@@ -218,6 +220,37 @@ public class RegionConfig {
         return this;
     }
 
+    public Duration getMigrationRetention() {
+        return migrationRetention;
+    }
+
+    /**
+     * Ended migration records older than this are deleted by the region's leader, and so is a
+     * running record whose source host is no longer registered and which was not updated for this
+     * long ({@link MigrationRecordPruner}).
+     */
+    @Config(
+            value = "region.migration-retention",
+            description =
+                    "the region's leader deletes migration records ended longer ago than this (and running ones whose source host is gone, not updated for this long)")
+    public RegionConfig setMigrationRetention(Duration migrationRetention) {
+        this.migrationRetention = migrationRetention;
+        return this;
+    }
+
+    public int getMigrationRecordsMax() {
+        return migrationRecordsMax;
+    }
+
+    @Config(
+            value = "region.migration-records-max",
+            description =
+                    "ended migration records the region keeps at most; beyond it the region's leader deletes the oldest ended ones")
+    public RegionConfig setMigrationRecordsMax(int migrationRecordsMax) {
+        this.migrationRecordsMax = migrationRecordsMax;
+        return this;
+    }
+
     /** Throws when a region is set without a ZooKeeper, or a value is out of range. */
     public void validate() {
         if (!isEnabled()) {
@@ -255,6 +288,15 @@ public class RegionConfig {
         }
         if (capacity < 0) {
             throw new ConfigurationException("region.capacity must not be negative: " + capacity);
+        }
+        if (migrationRetention.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw new ConfigurationException(
+                    "region.migration-retention must be at least 1m (the records are pruned once a minute): "
+                            + migrationRetention.toMillis() + "ms");
+        }
+        if (migrationRecordsMax < 0) {
+            throw new ConfigurationException(
+                    "region.migration-records-max must not be negative: " + migrationRecordsMax);
         }
     }
 }

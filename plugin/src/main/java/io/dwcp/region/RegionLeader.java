@@ -21,6 +21,7 @@ import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,9 +31,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On winning the latch the host takes a new term: it reads the term znode ({@code "epoch
  * leader"}, version v) and sets it to {@code epoch+1} with expected version v (a CAS). Its writes
- * to leader-owned metadata ({@link #write}) are Curator transactions that first check the term
- * znode is still at version v+1: once a successor took its term, a deposed leader's writes fail
- * with {@link NotLeaderException}, whatever it believes. SUSPENDED counts as lost leadership
+ * to leader-owned metadata ({@link #write}) and its deletes ({@link #delete}, the pruning of
+ * migration records) are Curator transactions that first check the term znode is still at version
+ * v+1: once a successor took its term, a deposed leader's writes fail with {@link
+ * NotLeaderException}, whatever it believes. SUSPENDED counts as lost leadership
  * (Curator's advice; the client's default {@code StandardConnectionStateErrorPolicy} makes the
  * latch drop it too): {@link #term()} is empty from the moment the connection is suspended.
  *
@@ -41,6 +43,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RegionLeader implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(RegionLeader.class);
+    /** Deletes per fenced transaction: small enough for ZooKeeper's request limit (jute.maxbuffer) with long paths. */
+    static final int DELETES_PER_TRANSACTION = 100;
 
     public enum State {
         LATENT,
@@ -184,6 +188,90 @@ public final class RegionLeader implements Closeable {
                     + term.epoch() + " of " + term.leader()
                     + " is over (a later leader took the term znode past version " + term.termVersion() + ")");
         }
+    }
+
+    /** A znode to delete, if it is still at {@code version} ({@code -1}: whatever its version). */
+    public record Versioned(String path, int version) {
+        public Versioned {
+            requireNonNull(path, "path is null");
+        }
+    }
+
+    /**
+     * Deletes a znode in a transaction fenced by the term, like {@link #write}: refused with
+     * {@link NotLeaderException} once a successor took the term. False when the znode is already
+     * gone, or no longer at {@code version} (it changed since it was read: left as it is).
+     */
+    public boolean delete(LeaderTerm term, String path, int version) throws NotLeaderException, Exception {
+        return delete(term, List.of(new Versioned(path, version))) == 1;
+    }
+
+    /**
+     * Deletes the znodes in transactions fenced by the term, up to {@value #DELETES_PER_TRANSACTION}
+     * per transaction; a transaction that fails on a znode already gone or changed is done again one
+     * znode at a time. How many were deleted; {@link NotLeaderException} once a successor took the
+     * term (the transactions before it stay done).
+     */
+    public int delete(LeaderTerm term, List<Versioned> znodes) throws NotLeaderException, Exception {
+        requireNonNull(term, "term is null");
+        int deleted = 0;
+        for (int from = 0; from < znodes.size(); from += DELETES_PER_TRANSACTION) {
+            List<Versioned> batch = znodes.subList(from, Math.min(znodes.size(), from + DELETES_PER_TRANSACTION));
+            if (deleteAtOnce(term, batch)) {
+                deleted += batch.size();
+            } else if (batch.size() > 1) {
+                for (Versioned znode : batch) {
+                    if (deleteAtOnce(term, List.of(znode))) {
+                        deleted++;
+                    }
+                }
+            }
+        }
+        return deleted;
+    }
+
+    /** True when the transaction deleted them all; false (nothing deleted) when one was gone or changed. */
+    private boolean deleteAtOnce(LeaderTerm term, List<Versioned> znodes) throws NotLeaderException, Exception {
+        List<CuratorOp> operations = new ArrayList<>();
+        operations.add(
+                client.transactionOp().check().withVersion(term.termVersion()).forPath(paths.term()));
+        for (Versioned znode : znodes) {
+            operations.add(
+                    client.transactionOp().delete().withVersion(znode.version()).forPath(znode.path()));
+        }
+        try {
+            client.transaction().forOperations(operations);
+            stats.leaderWrite(true);
+            return true;
+        } catch (KeeperException e) {
+            if (termRefused(term, e)) {
+                stats.leaderWrite(false);
+                throw new NotLeaderException("region " + paths.region() + ": delete of "
+                        + znodes.get(0).path()
+                        + (znodes.size() > 1 ? " and " + (znodes.size() - 1) + " more" : "")
+                        + " refused: term " + term.epoch() + " of " + term.leader()
+                        + " is over (a later leader took the term znode past version " + term.termVersion() + ")");
+            }
+            if (e instanceof KeeperException.NoNodeException || e instanceof KeeperException.BadVersionException) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Whether a fenced transaction failed on the term's check (rather than on one of its other operations). */
+    private boolean termRefused(LeaderTerm term, KeeperException e) throws Exception {
+        List<OpResult> results = e.getResults();
+        if (results != null && !results.isEmpty()) {
+            // ZooKeeper reports every operation: the first one that failed carries its error, those before it OK
+            return results.get(0) instanceof OpResult.ErrorResult error
+                    && error.getErr() != KeeperException.Code.OK.intValue();
+        }
+        if (!(e instanceof KeeperException.BadVersionException)) {
+            return false;
+        }
+        // no per-operation results: the term znode says whether it moved on
+        return client.checkExists().forPath(paths.term()).getVersion() != term.termVersion();
     }
 
     private void connectionChanged(CuratorFramework ignored, ConnectionState newState) {

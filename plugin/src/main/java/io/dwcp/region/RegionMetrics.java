@@ -87,6 +87,11 @@ public final class RegionMetrics implements MetricsSource {
                 "dwcp_region_records_publish_failed_total",
                 "Links, baselines and migration records of the data path that could not be written",
                 region::recordsPublishFailed);
+        counter(
+                registry,
+                "dwcp_region_migration_records_pruned_total",
+                "Migration records this host deleted as the region's leader (ended past region.migration-retention, beyond region.migration-records-max, or running with their source host gone)",
+                region::migrationRecordsPruned);
         gauge(
                 registry,
                 "dwcp_region_term_acquire_seconds",

@@ -10,7 +10,7 @@ import static java.util.Objects.requireNonNull;
  * hosts/HOST               ephemeral, HostRecord JSON
  * links/FROM~TO            LinkRecord JSON
  * baselines/VM/HOST        BaselineRecord JSON
- * migrations/ID            MigrationRecord JSON
+ * migrations/ID            MigrationRecord JSON (deleted by the leader when old: MigrationRecordPruner)
  * locks/VM                 ephemeral, VmLock.Holder JSON
  * leader/                  leader-owned (fenced): summary, remote/REGION (what gossip brought)
  * </pre>

@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  * migrations open now (periodic measurements while streams are open).</li>
  * <li>A failed write is counted and logged (once per failure streak), and not retried: the next
  * measurement or change writes again.</li>
+ * <li>Other work of the control plane may run here too ({@link #runLater}, {@link #runEvery}):
+ * the region's leader prunes the migration records on this thread ({@link MigrationRecordPruner}).</li>
  * <li>{@link #close()} writes what is queued to run now (a migration's end, a baseline removed),
  * within two seconds, and drops links still held back by the rate limit.</li>
  * </ul>
@@ -135,6 +137,24 @@ public final class RegionPublisher implements RegionRecords, Closeable {
             schedule(() -> write("baseline of " + vm, () -> writes.recordBaseline(newest.get())), 0);
         } else {
             schedule(() -> write("removal of the baseline of " + vm, () -> writes.removeBaseline(vm, host)), 0);
+        }
+    }
+
+    /**
+     * Runs other control-plane work on the publishing thread (the leader's pruning of migration
+     * records): once after {@code delay}, in turn with the writes; dropped once closed.
+     */
+    void runLater(Runnable task, Duration delay) {
+        schedule(requireNonNull(task, "task is null"), delay.toMillis());
+    }
+
+    /** Runs the task on the publishing thread every {@code period}, the first time after one period, until closed. */
+    void runEvery(Runnable task, Duration period) {
+        requireNonNull(task, "task is null");
+        try {
+            executor.scheduleWithFixedDelay(task, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            log.debug("{} periodic task not scheduled, the control plane is closed", context);
         }
     }
 

@@ -17,6 +17,7 @@ public final class RegionStats {
     private final LongAdder sessionsLost = new LongAdder();
     private final LongAdder recordsPublished = new LongAdder();
     private final LongAdder recordsPublishFailed = new LongAdder();
+    private final LongAdder migrationRecordsPruned = new LongAdder();
     private final AtomicLong lastTermAcquireMillis = new AtomicLong(-1);
 
     void leadershipAcquired(long acquireMillis) {
@@ -54,6 +55,15 @@ public final class RegionStats {
 
     void recordPublished(boolean written) {
         (written ? recordsPublished : recordsPublishFailed).increment();
+    }
+
+    void migrationRecordsDeleted(int count) {
+        migrationRecordsPruned.add(count);
+    }
+
+    /** Migration records the region's leader deleted from ZooKeeper while this host led ({@link MigrationRecordPruner}). */
+    public long migrationRecordsPruned() {
+        return migrationRecordsPruned.sum();
     }
 
     /** Links, baselines and migration records the data path published into the region (written to ZooKeeper). */

@@ -24,6 +24,9 @@
  * {@link io.dwcp.region.RegionView}: the metadata as decisions read it, within the bound;
  * {@link io.dwcp.region.DestinationChooser}: where a VM goes in the region. The control plane is
  * also the tunnel's {@link io.dwcp.session.PeerDirectory} (hosts of the region as peers).</li>
+ * <li>{@link io.dwcp.region.MigrationRecordPruner}: on the leader, deletes old migration records
+ * ({@code region.migration-retention}, {@code region.migration-records-max}, running records of a
+ * source that died), fenced by its term ({@link io.dwcp.region.RegionLeader#delete}).</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -38,7 +41,10 @@
  * {@link io.dwcp.region.ControlPlane}, closed with it before its ZooKeeper client): the writes
  * of links, baselines and migration records, and the periodic sampling of the open migrations'
  * links. Callers (event loops, the baseline jobs' thread) only queue; the pending links and their
- * last write times are guarded by the publisher.</li>
+ * last write times are guarded by the publisher. The leader's pruning of migration records
+ * ({@link io.dwcp.region.MigrationRecordPruner}) runs here too, every minute and 5 s after this
+ * host takes a term (the leader thread only schedules that pass); its cache of ended records is
+ * confined to this thread.</li>
  * <li>{@link io.dwcp.region.ControlPlane#peer} runs on the tunnel's event loops: it reads the
  * hosts last read (a concurrent map) and does no I/O.</li>
  * <li>{@link io.dwcp.region.RegionView} reads and {@link io.dwcp.region.DestinationChooser} block

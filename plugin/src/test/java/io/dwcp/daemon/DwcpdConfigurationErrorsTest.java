@@ -116,6 +116,34 @@ class DwcpdConfigurationErrorsTest {
                         .toList());
     }
 
+    /** Well-formed values out of range, refused when the region is validated: one line too. */
+    @Test
+    void outOfRangeRegionValuesAreOneLine() {
+        Map<String, String> cases = Map.of(
+                "region.migration-records-max=-1",
+                "dwcpd: region.migration-records-max must not be negative: -1",
+                "region.migration-retention=30s",
+                "dwcpd: region.migration-retention must be at least 1m (the records are pruned once a minute): 30000ms",
+                "region.capacity=-2",
+                "dwcpd: region.capacity must not be negative: -2");
+        for (Map.Entry<String, String> bad : cases.entrySet()) {
+            Result result = run(
+                    "--config",
+                    "/dev/null",
+                    "--set",
+                    "node.name=hostA",
+                    "--set",
+                    "region.name=eu-west",
+                    "--set",
+                    "region.zookeeper.embedded=true",
+                    "--set",
+                    bad.getKey());
+            assertEquals(2, result.exitCode(), bad.getKey() + ": " + result);
+            assertEquals(List.of(bad.getValue()), result.stderr().lines().toList(), bad.getKey());
+            assertEquals("", result.stdout(), bad.getKey());
+        }
+    }
+
     @Test
     void aBadFileIsOneLineToo(@TempDir Path directory) throws IOException {
         Path file =

@@ -32,6 +32,8 @@ class RegionConfigTest {
                 // unset: the tunnel's listen address
                 .expect("region.advertised-address", null)
                 .expect("region.capacity", 4)
+                .expect("region.migration-retention", Duration.ofDays(7))
+                .expect("region.migration-records-max", 10_000)
                 .verify();
         assertFalse(config.isEnabled(), "off unless region.name is set");
         config.validate();
@@ -52,7 +54,9 @@ class RegionConfigTest {
                         Map.entry("region.staleness-bound", "2s"),
                         Map.entry("region.link-publish-interval", "30s"),
                         Map.entry("region.advertised-address", "10.0.0.1:7470"),
-                        Map.entry("region.capacity", "8")),
+                        Map.entry("region.capacity", "8"),
+                        Map.entry("region.migration-retention", "2d"),
+                        Map.entry("region.migration-records-max", "500")),
                 RegionConfig.class,
                 config -> {
                     assertTrue(config.isEnabled());
@@ -68,6 +72,8 @@ class RegionConfigTest {
                     assertEquals(Duration.ofSeconds(30), config.getLinkPublishInterval());
                     assertEquals(new HostAndPort("10.0.0.1", 7470), config.getAdvertisedAddress());
                     assertEquals(8, config.getCapacity());
+                    assertEquals(Duration.ofDays(2), config.getMigrationRetention());
+                    assertEquals(500, config.getMigrationRecordsMax());
                     config.validate();
                 });
     }
@@ -130,5 +136,32 @@ class RegionConfigTest {
                                         .setCapacity(-1)
                                         .validate())
                         .getMessage());
+        assertEquals(
+                "region.migration-retention must be at least 1m (the records are pruned once a minute): 30000ms",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new RegionConfig()
+                                        .setName("eu")
+                                        .setZookeeperEmbedded(true)
+                                        .setMigrationRetention(Duration.ofSeconds(30))
+                                        .validate())
+                        .getMessage());
+        assertEquals(
+                "region.migration-records-max must not be negative: -1",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new RegionConfig()
+                                        .setName("eu")
+                                        .setZookeeperEmbedded(true)
+                                        .setMigrationRecordsMax(-1)
+                                        .validate())
+                        .getMessage());
+        // none kept once ended, and a minute: allowed
+        new RegionConfig()
+                .setName("eu")
+                .setZookeeperEmbedded(true)
+                .setMigrationRecordsMax(0)
+                .setMigrationRetention(Duration.ofMinutes(1))
+                .validate();
     }
 }

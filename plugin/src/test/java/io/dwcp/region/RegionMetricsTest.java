@@ -50,6 +50,9 @@ class RegionMetricsTest {
         region.recordPublished(true);
         region.recordPublished(true);
         region.recordPublished(false);
+        region.migrationRecordsDeleted(3);
+        region.migrationRecordsDeleted(0);
+        region.migrationRecordsDeleted(2);
         gossip.sent(100);
         gossip.sent(50);
         gossip.received(70);
@@ -71,6 +74,8 @@ class RegionMetricsTest {
         assertEquals(2, scrape.require("dwcp_region_records_published_total"));
         assertEquals(1, scrape.require("dwcp_region_records_publish_failed_total"));
         assertEquals("counter", scrape.type("dwcp_region_records_publish_failed_total"));
+        assertEquals(5, scrape.require("dwcp_region_migration_records_pruned_total"));
+        assertEquals("counter", scrape.type("dwcp_region_migration_records_pruned_total"));
         assertEquals(0.3, scrape.require("dwcp_region_term_acquire_seconds"));
         assertEquals("gauge", scrape.type("dwcp_region_term_acquire_seconds"));
         assertEquals(0, scrape.require("dwcp_gossip_rounds_total"));
@@ -91,7 +96,7 @@ class RegionMetricsTest {
             assertEquals(0, scrape.require(name), name);
             assertEquals("counter", scrape.type(name), name);
         }
-        // 13 region figures and 13 gossip ones, nothing else
-        assertEquals(26, scrape.samples().size(), scrape.toString());
+        // 14 region figures and 13 gossip ones, nothing else
+        assertEquals(27, scrape.samples().size(), scrape.toString());
     }
 }
