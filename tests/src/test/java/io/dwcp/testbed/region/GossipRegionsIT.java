@@ -86,7 +86,9 @@ import org.junit.jupiter.api.Test;
  * No term is taken by two hosts (daemon logs). The schedule (which daemon of a region starts
  * first, which region gains a host during the cut, how long the cut lasts at least, which region
  * loses a ZooKeeper server and which one when two qualify) comes from a
- * printed seed: replay with {@code -Ddwcp.test.seed=N}. About a minute and a half.
+ * printed seed: replay with {@code -Ddwcp.test.seed=N} (the server killed is the same by role, its id
+ * also depends on the ZooKeeper clients' own random choice of server). About a minute (54-74 s on
+ * two cores).
  */
 class GossipRegionsIT {
     private static final long SEED = Long.getLong("dwcp.test.seed", new Random().nextLong());
