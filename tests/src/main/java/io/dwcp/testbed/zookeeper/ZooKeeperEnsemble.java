@@ -24,9 +24,11 @@ import java.util.regex.Pattern;
  * Servers of one ZooKeeper ensemble, each a {@code org.apache.zookeeper.server.quorum.QuorumPeerMain}
  * JVM in its host's network namespace. Folder {@code dir/zk-<id>/} holds {@code zoo.cfg},
  * {@code data/myid}, the data and {@code server.log}. Several servers may share a host: each has
- * its own client, quorum and election ports. {@code tickTime=1000} (the tick the control plane
- * recommends for its 3 s sessions), {@code syncLimit=2}, no admin server, {@code srvr} allowed.
- * A single member runs standalone (a region's own one-server ZooKeeper).
+ * its own client, quorum and election ports ({@link #onOneHost}: a whole ensemble in one host's
+ * namespace). {@code tickTime=1000} (the tick the control plane recommends for its 3 s sessions),
+ * {@code syncLimit=2}, no admin server, {@code srvr} allowed. A single member runs standalone (a
+ * region's own one-server ZooKeeper). A server killed and started again keeps its folder and catches
+ * up from the ensemble's leader.
  */
 public final class ZooKeeperEnsemble implements AutoCloseable {
     private static final String MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
@@ -42,6 +44,22 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
         public String clientAddress() {
             return host.address() + ":" + clientPort;
         }
+    }
+
+    /**
+     * {@code count} servers (ids 1 to count) in {@code host}'s namespace, each on its own ports:
+     * client {@code 2181+i}, quorum {@code 2888+i}, election {@code 3888+i} for the i-th (from 0).
+     */
+    public static List<Member> onOneHost(Host host, int count) {
+        requireNonNull(host, "host is null");
+        if (count < 1 || count > 9) {
+            throw new IllegalArgumentException("count must be 1 to 9: " + count);
+        }
+        List<Member> members = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            members.add(new Member(i + 1, host, 2181 + i, 2888 + i, 3888 + i));
+        }
+        return List.copyOf(members);
     }
 
     private final List<Member> members;
@@ -144,6 +162,33 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(
                         home.resolve("server.log").toFile()));
         processes[index] = member.host().startTracked(builder);
+    }
+
+    /** The member whose client port is {@code clientPort} on {@code address}, if any. */
+    public Optional<Member> member(String address, int clientPort) {
+        return members.stream()
+                .filter(member -> member.host().address().equals(address) && member.clientPort() == clientPort)
+                .findFirst();
+    }
+
+    /** The running server that leads the ensemble now ({@code srvr}: leader, or standalone), if one does. */
+    public Optional<Member> leader() {
+        return members.stream()
+                .filter(member -> pid(member).isPresent())
+                .filter(member -> mode(member)
+                        .filter(role -> role.equals("leader") || role.equals("standalone"))
+                        .isPresent())
+                .findFirst();
+    }
+
+    /** Each server's state, {@code "1: leader, 2: follower, 3: stopped"}. */
+    public String states() {
+        StringJoiner states = new StringJoiner(", ");
+        for (Member member : members) {
+            states.add(member.id() + ": "
+                    + (pid(member).isEmpty() ? "stopped" : mode(member).orElse("not serving")));
+        }
+        return states.toString();
     }
 
     /** The server's pid, while it runs. */

@@ -7,6 +7,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dwcp.region.CuratorClients;
+import io.dwcp.region.Records.HostRecord;
+import io.dwcp.region.Records.RemoteRecord;
+import io.dwcp.region.RegionMetadata;
+import io.dwcp.region.RegionPaths;
+import io.dwcp.region.RegionStats;
 import io.dwcp.testbed.dwcp.Dwcpd;
 import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.net.TwoHostNetwork;
@@ -19,6 +25,7 @@ import io.dwcp.testbed.zookeeper.ZooKeeperEnsemble;
 import io.dwcp.testbed.zookeeper.ZooKeeperEnsemble.Member;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,15 +43,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Gossip between two regions for real, across a WAN link that is cut and healed: region {@code eu}
- * on test bed host A and region {@code us} on host B, each with its own ZooKeeper (a one-server
- * {@code QuorumPeerMain} JVM in its host's namespace, so a cut leaves both regions their
- * ZooKeeper) and several dwcpd (real daemons, each its own JVM, tunnel, gossip and metrics ports,
+ * on test bed host A and region {@code us} on host B, each with its own three-server ZooKeeper
+ * ensemble (three {@code QuorumPeerMain} JVMs in its host's namespace, client ports 2181-2183,
+ * {@code tickTime=1000}; every dwcpd of the region lists all three, and a cut leaves both regions
+ * their quorum) and several dwcpd (real daemons, each its own JVM, tunnel, gossip and metrics ports,
  * run-dir and state-dir), over an emulated link of 20 ms each way at 100 Mbit/s. Every dwcpd lists the other
  * region's hosts as gossip peers (mutual TLS, one site CA); the region leaders gossip. What the
  * daemons know is read from their control sockets ({@code GET /v1/regions}, the destinations
@@ -56,6 +65,10 @@ import org.junit.jupiter.api.Test;
  * (leader, term) and hosts reach the other region: the propagation time of a new host is printed
  * and held to a bound from the gossip configuration; the other region's age stays under
  * {@code region.staleness-bound} while gossip flows;</li>
+ * <li>a server of one region's ensemble killed (SIGKILL to its pid; a follower of the ensemble
+ * that the region's leader is not connected to): the two left keep the quorum, the leader keeps
+ * its term (it never stops acting), every host's session outlives the kill, and the other region
+ * keeps receiving fresh summaries; the server stays down through the cut;</li>
  * <li>the link cut: both regions keep one leader and read their own ZooKeeper within the bound;
  * one region (chosen by the seed) gains a host, the other loses its leader (SIGKILL to its pid) and
  * elects another in a higher term; each side still shows the other's last summary, with an age that
@@ -63,13 +76,19 @@ import org.junit.jupiter.api.Test;
  * <li>the link healed: gossip converges, every daemon of each region sees the other region's new
  * state (the joined host, the new leader and term, the dead leader gone from the OR-set), also as
  * the leaders stored it in their ZooKeeper; the time is printed and held to a bound from the gossip
- * and transport configuration;</li>
+ * and transport configuration; the killed server started again catches up, and every server of
+ * both ensembles, read alone after a sync, holds its region's last term and leader, its hosts
+ * (those registered before and during the cut) and the other region's converged summary and
+ * hosts: nothing written on either side before or during the cut is lost;</li>
  * <li>the leader of the region that gained a host killed (SIGKILL): another of its dwcpd leads a
  * higher term, and the other region learns the new leader and that the old one is gone.</li>
  * </ol>
  * No term is taken by two hosts (daemon logs). The schedule (which daemon of a region starts
- * first, which region gains a host during the cut, how long the cut lasts at least) comes from a
- * printed seed: replay with {@code -Ddwcp.test.seed=N}. About a minute and a half.
+ * first, which region gains a host during the cut, how long the cut lasts at least, which region
+ * loses a ZooKeeper server and which one when two qualify) comes from a
+ * printed seed: replay with {@code -Ddwcp.test.seed=N} (the server killed is the same by role, its id
+ * also depends on the ZooKeeper clients' own random choice of server). About a minute (54-74 s on
+ * two cores).
  */
 class GossipRegionsIT {
     private static final long SEED = Long.getLong("dwcp.test.seed", new Random().nextLong());
@@ -115,6 +134,9 @@ class GossipRegionsIT {
     private static final LinkProfile WAN =
             LinkProfile.delay(Duration.ofMillis(20)).withRate(100_000_000L);
 
+    /** Each region's ZooKeeper ensemble: this many servers in its host's namespace. */
+    private static final int SERVERS = 3;
+
     private static final Duration WAIT = Duration.ofSeconds(45);
     private static final Path DIR = TrackedProcess.STATE_DIR.resolve(
             "gossip-regions-" + ProcessHandle.current().pid());
@@ -140,6 +162,7 @@ class GossipRegionsIT {
         }
     }
 
+    private final long began = System.nanoTime();
     private final Closer opened = new Closer();
     /** Running daemons by name (eu-1, eu-2, ... us-1, ...). */
     private final Map<String, Dwcpd> daemons = new ConcurrentHashMap<>();
@@ -180,25 +203,36 @@ class GossipRegionsIT {
         String joining = REGIONS.get(random.nextInt(2));
         String crashing = other(joining);
         long minCutMillis = BOUND.toMillis() + 2000 + random.nextInt(4001);
-        System.out.println("SCHEDULE seed " + SEED + " (replay: -Ddwcp.test.seed=" + SEED + "): first daemons "
+        // drawn after the rest, so that a seed's earlier choices stay what they were
+        String zkRegion = REGIONS.get(random.nextInt(2));
+        int zkPick = random.nextInt(2);
+        say("SCHEDULE seed " + SEED + " (replay: -Ddwcp.test.seed=" + SEED + "): first daemons "
                 + firstIndex.entrySet().stream()
                         .map(entry -> entry.getKey() + "-" + entry.getValue())
                         .collect(Collectors.joining(", "))
                 + "; during the cut " + joining + " gains a host and " + crashing
-                + "'s leader is killed; the cut lasts at least " + minCutMillis + " ms");
+                + "'s leader is killed; the cut lasts at least " + minCutMillis + " ms; before the cut a server of "
+                + zkRegion + "'s ensemble is killed (candidate " + zkPick + "), started again after the heal");
         try {
-            run(firstIndex, joining, crashing, minCutMillis);
+            run(firstIndex, joining, crashing, minCutMillis, zkRegion, zkPick);
         } catch (Throwable t) {
-            System.out.println("FAILED with seed " + SEED + "; views and logs follow");
+            say("FAILED with seed " + SEED + "; views and logs follow");
             for (String name : new TreeSet<>(daemons.keySet())) {
-                System.out.println("---- view of " + name + ": " + view(name).orElse(null));
+                say("---- view of " + name + ": " + view(name).orElse(null));
             }
-            daemons.values().forEach(daemon -> System.out.println("---- " + daemon + "\n" + tail(daemon.log())));
+            daemons.values().forEach(daemon -> say("---- " + daemon + "\n" + tail(daemon.log())));
+            zooKeepers.forEach((region, zooKeeper) -> say("---- ZooKeeper of " + region + ": " + zooKeeper.states()));
             throw t;
         }
     }
 
-    private void run(Map<String, Integer> firstIndex, String joining, String crashing, long minCutMillis)
+    private void run(
+            Map<String, Integer> firstIndex,
+            String joining,
+            String crashing,
+            long minCutMillis,
+            String zkRegion,
+            int zkPick)
             throws Exception {
         network = TwoHostNetwork.create("gossipreg", WAN, WAN);
         opened.push(network);
@@ -207,9 +241,12 @@ class GossipRegionsIT {
                 network.setCut(false);
             }
         });
+        long ensemblesAt = System.nanoTime();
         for (String region : REGIONS) {
+            // three servers in the region's host namespace (client ports 2181-2183): a cut leaves each region its
+            // quorum
             ZooKeeperEnsemble zooKeeper = ZooKeeperEnsemble.start(
-                    List.of(new Member(1, hostOf(region), 2181, 2888, 3888)), DIR.resolve("zookeeper-" + region));
+                    ZooKeeperEnsemble.onOneHost(hostOf(region), SERVERS), DIR.resolve("zookeeper-" + region));
             opened.push(zooKeeper);
             zooKeepers.put(region, zooKeeper);
         }
@@ -217,6 +254,11 @@ class GossipRegionsIT {
         for (ZooKeeperEnsemble zooKeeper : zooKeepers.values()) {
             zooKeeper.awaitQuorum(Duration.ofSeconds(60));
         }
+        say("ENSEMBLES served " + millisSince(ensemblesAt) + " ms after their start: "
+                + zooKeepers.entrySet().stream()
+                        .map(entry -> entry.getKey() + " (" + entry.getValue().connectString() + ") "
+                                + entry.getValue().states())
+                        .collect(Collectors.joining("; ")));
 
         // 1. one leader per region, term 1, and each region's summary reaches the other
         for (String region : REGIONS) {
@@ -249,7 +291,7 @@ class GossipRegionsIT {
                     () -> view(leader).filter(v -> v.hosts().equals(both)));
             long localMillis = millisSince(startedAt);
             long remoteMillis = propagation(region, both, startedAt);
-            System.out.println("PROPAGATION " + second + " joined " + region + ": its leader showed it "
+            say("PROPAGATION " + second + " joined " + region + ": its leader showed it "
                     + localMillis + " ms after the daemon had started (hosts are read again every "
                     + BOUND.dividedBy(2).toMillis() + " ms), every daemon of " + other(region) + " "
                     + remoteMillis + " ms after (gossip " + (remoteMillis - localMillis) + " ms; bound "
@@ -265,13 +307,13 @@ class GossipRegionsIT {
             assertEquals(region + "-" + firstIndex.get(region), leader.host(), region + "'s leader");
             leaders.put(region, leader);
         }
-        System.out.println("LEADERS "
+        say("LEADERS "
                 + leaders.values().stream()
                         .map(v -> v.region() + ": " + v.host() + " term " + v.term())
                         .collect(Collectors.joining(", ")));
         // while gossip flows, the other region's age stays under the bound (its leader re-stamps its summary)
         long freshest = awaitFresh("before the cut");
-        System.out.println("FRESH before the cut: every daemon shows the other region younger than " + BOUND.toMillis()
+        say("FRESH before the cut: every daemon shows the other region younger than " + BOUND.toMillis()
                 + " ms (oldest " + freshest + " ms)");
         // what the leaders stored in their ZooKeeper for their hosts, read by a follower
         for (String region : REGIONS) {
@@ -283,11 +325,10 @@ class GossipRegionsIT {
                             other(region),
                             leaders.get(other(region)).host(),
                             List.of(other(region) + "-1", other(region) + "-2")));
-            System.out.println(
-                    "STORED " + follower + " reads " + other(region) + " from " + region + "'s ZooKeeper: " + body);
+            say("STORED " + follower + " reads " + other(region) + " from " + region + "'s ZooKeeper: " + body);
         }
         JsonNode status = statusJson(region1Follower(firstIndex));
-        System.out.println("DWCP STATUS --json on " + region1Follower(firstIndex) + ": " + status);
+        say("DWCP STATUS --json on " + region1Follower(firstIndex) + ": " + status);
         JsonNode region = status.path("region");
         assertEquals("eu", region.path("region").asText(), status.toString());
         assertEquals(leaders.get("eu").host(), region.path("leader").asText(), status.toString());
@@ -304,6 +345,86 @@ class GossipRegionsIT {
                 JSON.readTree(us.path("summary").asText()).path("leader").asText());
         assertTrue(us.path("ageMillis").asLong() < BOUND.toMillis(), "us's age in dwcp status --json: " + status);
 
+        // 1b. a server of zkRegion's ensemble killed (SIGKILL to its pid): a follower that the region's leader is not
+        // connected to (one a follower daemon is connected to, where there is one). Two of three keep the quorum: the
+        // leader, its term, every host's session and gossip go on.
+        ZooKeeperEnsemble ensemble = zooKeepers.get(zkRegion);
+        View zkLeader = leaders.get(zkRegion);
+        Map<String, Connection> before = new TreeMap<>();
+        for (String name : running(zkRegion)) {
+            before.put(name, connection(name));
+        }
+        Member leaderServer = before.get(zkLeader.host()).server();
+        Member ensembleLeader = await("the ensemble of " + zkRegion + " has a leader", ensemble::leader);
+        List<Member> candidates = ensemble.members().stream()
+                .filter(member -> !member.equals(leaderServer) && !member.equals(ensembleLeader))
+                .toList();
+        List<Member> withClients = candidates.stream()
+                .filter(member ->
+                        before.values().stream().anyMatch(c -> c.server().equals(member)))
+                .toList();
+        Member victim = withClients.isEmpty()
+                ? candidates.get(zkPick % candidates.size())
+                : withClients.get(zkPick % withClients.size());
+        List<String> moved = before.entrySet().stream()
+                .filter(entry -> entry.getValue().server().equals(victim))
+                .map(Map.Entry::getKey)
+                .toList();
+        long victimPid = ensemble.pid(victim).orElseThrow();
+        String statesBefore = ensemble.states();
+        String stopped = "acting as leader stops";
+        int stopsBefore = count(daemons.get(zkLeader.host()).log(), stopped);
+        List<String> zkHosts = List.of(zkRegion + "-1", zkRegion + "-2");
+        long zkKilledAt = System.nanoTime();
+        ensemble.kill(victim);
+        ensemble.awaitQuorum(WAIT);
+        long quorumMillis = millisSince(zkKilledAt);
+        // every daemon that was connected to it connects to another server with the same session (no expiry: its
+        // ephemeral records stay), and the region's daemons name the same leader, term and hosts
+        Map<String, Long> reconnected = awaitEach(
+                "is connected to a running server of " + zkRegion + " in the session it had",
+                running(zkRegion),
+                zkKilledAt,
+                v -> {
+                    Connection now = connection(v.host());
+                    return !now.server().equals(victim)
+                            && now.session().equals(before.get(v.host()).session())
+                            && v.leader().equals(zkLeader.host())
+                            && v.term() == zkLeader.term()
+                            && v.hosts().equals(zkHosts);
+                });
+        // gossip goes on: the other region shows a summary of zkRegion written after the kill
+        Map<String, Long> restamped = awaitEach(
+                "shows a summary of " + zkRegion + " written after the server's kill",
+                running(other(zkRegion)),
+                zkKilledAt,
+                v -> v.remote(zkRegion)
+                        .filter(remote -> remote.leader().equals(zkLeader.host())
+                                && remote.term() == zkLeader.term()
+                                && remote.hosts().equals(zkHosts)
+                                && remote.ageMillis() < millisSince(zkKilledAt))
+                        .isPresent());
+        View kept = awaitOneLeader(zkRegion);
+        assertEquals(zkLeader.host(), kept.host(), zkRegion + "'s leader after a server of its ensemble was killed");
+        assertEquals(zkLeader.term(), kept.term(), zkRegion + "'s term after a server of its ensemble was killed");
+        assertEquals(
+                stopsBefore,
+                count(daemons.get(zkLeader.host()).log(), stopped),
+                zkLeader.host() + " stopped acting as leader when a server it was not connected to was killed");
+        assertEquals(
+                Map.of(1L, Set.of(zkLeader.host())),
+                termsTaken(zkRegion),
+                "terms taken in " + zkRegion + " (logs) after a server of its ensemble was killed");
+        say("ZK-KILL server " + victim.id() + " of " + zkRegion + "'s ensemble (" + victim.clientAddress()
+                + ", pid " + victimPid + ") killed; before " + statesBefore + ", " + zkLeader.host()
+                + " connected to server " + leaderServer.id() + ", " + moved + " to the one killed; after "
+                + ensemble.states() + " (quorum checked " + quorumMillis + " ms after the kill); " + zkLeader.host()
+                + " still leads term " + kept.term() + " and never stopped; " + moved
+                + " connected to another server in the same session, every daemon of " + zkRegion
+                + " naming both hosts within " + Collections.max(reconnected.values()) + " ms " + reconnected + "; "
+                + other(zkRegion) + " got a summary written after the kill within "
+                + Collections.max(restamped.values()) + " ms " + restamped);
+
         // 2. the link cut: both regions work on their own side; each shows the other as it was, with its age
         Map<String, Remote> beforeCut = new TreeMap<>();
         for (String r : REGIONS) {
@@ -313,14 +434,14 @@ class GossipRegionsIT {
         long cutAt = System.nanoTime();
         network.setCut(true);
         cut = true;
-        System.out.println("CUT the link between A (eu) and B (us)");
+        say("CUT the link between A (eu) and B (us)");
         String joined = joining + "-3";
         start(joined);
         List<String> joinedHosts = List.of(joining + "-1", joining + "-2", joined);
         await(
                 "the leader of " + joining + " shows " + joined + " during the cut",
                 () -> view(leaders.get(joining).host()).filter(v -> v.hosts().equals(joinedHosts)));
-        System.out.println("JOINED " + joined + " in " + joining + " " + millisSince(cutAt) + " ms into the cut");
+        say("JOINED " + joined + " in " + joining + " " + millisSince(cutAt) + " ms into the cut");
         String deposed = leaders.get(crashing).host();
         String successor = crashing + "-" + (deposed.endsWith("1") ? 2 : 1);
         long killedAt = System.nanoTime();
@@ -333,7 +454,7 @@ class GossipRegionsIT {
         await(
                 successor + " shows itself alone in " + crashing,
                 () -> view(successor).filter(v -> v.hosts().equals(List.of(successor))));
-        System.out.println("FAILOVER during the cut: " + deposed + " killed (pid), " + successor + " leads "
+        say("FAILOVER during the cut: " + deposed + " killed (pid), " + successor + " leads "
                 + crashing + " in term " + successorView.term() + " after " + failoverMillis + " ms (session "
                 + SESSION.toMillis() + " ms, tick " + TICK.toMillis() + " ms)");
         assertTrue(
@@ -375,7 +496,7 @@ class GossipRegionsIT {
                     daemons.get(name).control("GET", "/v1/regions/" + v.region() + "/destinations?vm=vm-" + name, null);
             assertEquals(200, local.status(), name + " chooses in its own region during the cut: " + local.body());
         }
-        System.out.println("STALE during the cut: every daemon shows the other region as before the cut, older than "
+        say("STALE during the cut: every daemon shows the other region as before the cut, older than "
                 + BOUND.toMillis() + " ms (" + millisSince(staleAt) + " ms after both sides' changes), and reads "
                 + "its own region within the bound");
         long holdMillis = minCutMillis - millisSince(cutAt);
@@ -408,7 +529,7 @@ class GossipRegionsIT {
                         })
                         .isPresent());
         long convergedMillis = Collections.max(convergedAt.values());
-        System.out.println("CONVERGED " + convergedMillis + " ms after the heal, per daemon " + convergedAt + " (cut "
+        say("CONVERGED " + convergedMillis + " ms after the heal, per daemon " + convergedAt + " (cut "
                 + cutMillis + " ms; gossip every " + GOSSIP_INTERVAL.toMillis() + " ms to " + FANOUT + " peers; bound "
                 + CONVERGENCE_BOUND.toMillis() + " ms)");
         assertTrue(
@@ -424,10 +545,41 @@ class GossipRegionsIT {
             String body = await(
                     reader + " reads the converged " + other(r) + " from its ZooKeeper",
                     () -> storedRemote(reader, other(r), wanted.leader(), wanted.hosts()));
-            System.out.println("STORED after the heal: " + reader + " reads " + other(r) + ": " + body);
+            say("STORED after the heal: " + reader + " reads " + other(r) + ": " + body);
         }
         freshest = awaitFresh("after the heal");
-        System.out.println("FRESH after the heal (oldest " + freshest + " ms)");
+        say("FRESH after the heal (oldest " + freshest + " ms)");
+
+        // the killed server started again: it catches up; then nothing written on either side before or during the
+        // cut is lost, on any server of either ensemble (read from each server alone, after a sync)
+        long restartedAt = System.nanoTime();
+        ensemble.start(victim);
+        ensemble.awaitQuorum(WAIT);
+        say("ZK-RESTART server " + victim.id() + " of " + zkRegion + " serves again " + millisSince(restartedAt)
+                + " ms after its start: " + ensemble.states());
+        for (String r : REGIONS) {
+            View leader = awaitOneLeader(r);
+            Remote wanted = expected.get(other(r));
+            long lastTerm = Collections.max(termsTaken(r).keySet());
+            assertEquals(lastTerm, leader.term(), r + "'s leader's term is the last one logged");
+            List<String> hosts = running(r);
+            for (Member server : zooKeepers.get(r).members()) {
+                Stored found = await(
+                        "server " + server.id() + " of " + r + " holds term " + leader.term() + " of " + leader.host()
+                                + ", hosts " + hosts + ", and " + other(r) + " as " + wanted,
+                        () -> stored(r, server)
+                                .filter(stored -> stored.term() == leader.term()
+                                        && stored.termLeader().equals(leader.host())
+                                        && stored.hosts().equals(hosts)
+                                        && stored.remote() != null
+                                        && stored.remote().leader().equals(wanted.leader())
+                                        && stored.remote().term() == wanted.term()
+                                        && stored.remote().hosts().equals(wanted.hosts())));
+                say("METADATA after the heal on server " + server.id() + " of " + r
+                        + (r.equals(zkRegion) && server.equals(victim) ? " (the one killed and started again)" : "")
+                        + ": " + found);
+            }
+        }
 
         // 4. the leader of the region that grew killed: another of its dwcpd leads a higher term, gossip goes on from
         // it
@@ -456,7 +608,7 @@ class GossipRegionsIT {
                                         && remote.hosts().equals(left))
                                 .isPresent()));
         long learnedMillis = millisSince(killedLeaderAt);
-        System.out.println("FAILOVER after the heal: " + killed + " killed (pid), " + taken.host() + " leads " + joining
+        say("FAILOVER after the heal: " + killed + " killed (pid), " + taken.host() + " leads " + joining
                 + " in term " + taken.term() + " after " + takenMillis + " ms; " + crashing + " learned it after "
                 + learnedMillis + " ms (gossip " + (learnedMillis - takenMillis) + " ms)");
         assertTrue(takenMillis <= SESSION.plus(TICK).plus(MARGIN).toMillis(), "failover took " + takenMillis + " ms");
@@ -468,8 +620,89 @@ class GossipRegionsIT {
         // never a term taken by two hosts of a region
         for (String r : REGIONS) {
             Map<Long, Set<String>> logged = termsTaken(r);
-            System.out.println("TERMS " + r + " (logs): " + logged);
+            say("TERMS " + r + " (logs): " + logged);
             logged.forEach((term, hosts) -> assertEquals(1, hosts.size(), r + ": term " + term + " taken by " + hosts));
+        }
+    }
+
+    private static final Pattern SESSION_ESTABLISHED = Pattern.compile(
+            "Session establishment complete on server (?:[^/\\s]*/)?([0-9.]+):(\\d+), session id = (0x[0-9a-f]+)");
+
+    /** A daemon's ZooKeeper connection: the server and the session. */
+    private record Connection(Member server, String session) {}
+
+    /** The server of its region's ensemble that the daemon's ZooKeeper client last connected to, and the session (its log says). */
+    private Connection connection(String name) {
+        Matcher matcher = SESSION_ESTABLISHED.matcher(daemons.get(name).log());
+        Connection last = null;
+        while (matcher.find()) {
+            Member server = zooKeepers
+                    .get(regionOf(name))
+                    .member(matcher.group(1), Integer.parseInt(matcher.group(2)))
+                    .orElseThrow(() ->
+                            new AssertionError(name + " connected to no server of its ensemble: " + matcher.group()));
+            last = new Connection(server, matcher.group(3));
+        }
+        if (last == null) {
+            throw new AssertionError(name + "'s log names no ZooKeeper server it connected to");
+        }
+        return last;
+    }
+
+    private static int count(String text, String what) {
+        int found = 0;
+        for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + what.length())) {
+            found++;
+        }
+        return found;
+    }
+
+    /** What one ZooKeeper server holds of a region: the term znode, the hosts' records, what gossip brought of the other. */
+    private record Stored(long term, String termLeader, List<String> hosts, Remote remote) {}
+
+    /**
+     * Reads {@code region}'s metadata from {@code server} alone (a client of this JVM in the region's
+     * host namespace, after a sync with the ensemble's leader); empty while it does not answer.
+     */
+    private Optional<Stored> stored(String region, Member server) {
+        try {
+            return Optional.of(hostOf(region).call(() -> {
+                CuratorFramework client = CuratorClients.create(server.clientAddress(), SESSION, Duration.ofSeconds(2));
+                try {
+                    client.start();
+                    if (!client.blockUntilConnected(5, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("server " + server.id() + " does not answer");
+                    }
+                    RegionPaths paths = new RegionPaths("/dwcp", region);
+                    RegionMetadata metadata = new RegionMetadata(
+                            client, paths, Duration.ofSeconds(2), new RegionStats(), System::currentTimeMillis);
+                    List<String> hosts = metadata.hosts(Duration.ZERO).value().stream() // a sync, then the read
+                            .map(HostRecord::name)
+                            .sorted()
+                            .toList();
+                    String[] term =
+                            new String(client.getData().forPath(paths.term()), StandardCharsets.UTF_8).split(" ", 2);
+                    Remote remote = null;
+                    for (RemoteRecord record :
+                            metadata.remoteRegions(Duration.ZERO).value()) {
+                        if (record.region().equals(other(region))) {
+                            JsonNode summary = JSON.readTree(record.summary());
+                            List<String> remoteHosts = new ArrayList<>(record.hosts());
+                            Collections.sort(remoteHosts);
+                            remote = new Remote(
+                                    summary.path("leader").asText(),
+                                    summary.path("term").asLong(),
+                                    remoteHosts,
+                                    0);
+                        }
+                    }
+                    return new Stored(Long.parseLong(term[0]), term[1], hosts, remote);
+                } finally {
+                    client.close();
+                }
+            }));
+        } catch (RuntimeException e) {
+            return Optional.empty();
         }
     }
 
@@ -736,6 +969,11 @@ class GossipRegionsIT {
             }
             Thread.sleep(20);
         }
+    }
+
+    /** A line of the test's output, after the seconds since the test began. */
+    private void say(String line) {
+        System.out.printf("[%5.1f s] %s%n", (System.nanoTime() - began) / 1e9, line);
     }
 
     private static long millisSince(long nanos) {
