@@ -164,12 +164,10 @@ public final class DestinationChooser {
         Stamped<List<BaselineRecord>> baselines = view.baselines(vm);
         Stamped<List<MigrationRecord>> migrations = view.migrations();
         List<Candidate> ranked = rank(view.host(), hosts.value(), links.value(), baselines.value(), migrations.value());
-        Optional<Candidate> chosen =
-                ranked.stream().filter(candidate -> !candidate.isFull()).findFirst();
         return new Choice(
                 region,
                 vm,
-                chosen,
+                firstNotFull(ranked),
                 ranked,
                 hosts.age(nowMillis).toMillis(),
                 links.age(nowMillis).toMillis(),
@@ -225,18 +223,20 @@ public final class DestinationChooser {
         Set<String> sources = new HashSet<>();
         view.hosts().value().forEach(host -> sources.add(host.name()));
         List<Candidate> ranked = rank(view.host(), hosts, sources, links.value(), List.of(), migrations.value());
-        Optional<Candidate> chosen =
-                ranked.stream().filter(candidate -> !candidate.isFull()).findFirst();
         return new Choice(
                 region,
                 vm,
-                chosen,
+                firstNotFull(ranked),
                 ranked,
                 age,
                 links.age(nowMillis).toMillis(),
                 -1,
                 migrations.age(nowMillis).toMillis(),
                 false);
+    }
+
+    private static Optional<Candidate> firstNotFull(List<Candidate> ranked) {
+        return ranked.stream().filter(candidate -> !candidate.isFull()).findFirst();
     }
 
     /** The rules on figures already read: the candidates, best first, the full ones last. */

@@ -358,21 +358,7 @@ class LibvirtDwcpMigrationIT {
             long start = System.nanoTime();
             java.util.concurrent.Future<Command.Result> migration = background.submit(() -> a.runInside(
                     MIGRATION_LIMIT,
-                    Dwcpd.cliCommand(List.of(
-                            "migrate",
-                            domain,
-                            "--to-region",
-                            "us",
-                            "--dest-uri",
-                            b.tcpUri(),
-                            "--connect",
-                            "qemu:///system",
-                            "--control-socket",
-                            RUN_DIR + "/control.sock",
-                            "--progress",
-                            "lines",
-                            "--timeout",
-                            Long.toString(MIGRATION_LIMIT.toSeconds() - 30)))));
+                    Dwcpd.cliCommand(migrateArguments(domain, "--to-region", "us", "--dest-uri", b.tcpUri()))));
             // once a announced it, the domain's lock is held in region eu: a2, another host of eu, is refused
             awaitAnnounced(dwcpdA, domain, migration);
             Dwcpd.ControlAnswer refused = dwcpdA2.control(
@@ -521,10 +507,14 @@ class LibvirtDwcpMigrationIT {
     private static Command.Result dwcpMigrate(LibvirtHost a, LibvirtHost b, String domain) {
         // the query is form-encoded: a literal '+' (qemu+tcp) would read as a space
         String target = "dwcp://" + b.name() + "?dest-uri=" + URLEncoder.encode(b.tcpUri(), StandardCharsets.UTF_8);
-        List<String> arguments = List.of(
-                "migrate",
-                domain,
-                target,
+        return a.runInside(MIGRATION_LIMIT, Dwcpd.cliCommand(migrateArguments(domain, target)));
+    }
+
+    /** {@code dwcp migrate DOMAIN WHERE...} with A's libvirt and dwcpd, progress in lines, within the limit. */
+    private static List<String> migrateArguments(String domain, String... where) {
+        List<String> arguments = new ArrayList<>(List.of("migrate", domain));
+        arguments.addAll(List.of(where));
+        arguments.addAll(List.of(
                 "--connect",
                 "qemu:///system",
                 "--control-socket",
@@ -532,8 +522,8 @@ class LibvirtDwcpMigrationIT {
                 "--progress",
                 "lines",
                 "--timeout",
-                Long.toString(MIGRATION_LIMIT.toSeconds() - 30));
-        return a.runInside(MIGRATION_LIMIT, Dwcpd.cliCommand(arguments));
+                Long.toString(MIGRATION_LIMIT.toSeconds() - 30)));
+        return arguments;
     }
 
     /** {@code dwcp evacuate --to b} run inside A's namespaces; the link assumed at S2's 500 Mbit/s (no control plane here). */
