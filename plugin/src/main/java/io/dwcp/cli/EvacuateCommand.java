@@ -41,7 +41,8 @@ import picocli.CommandLine.Parameters;
  * since the previous release (the guest bytes its migrations processed) and, with a control plane,
  * the latest link measurement feed a PBA predictor per link; when a prediction moved by more than
  * {@link #REPLAN_THRESHOLD} from the rate the plan was made with, the VMs not yet started are
- * planned again (the running migrations go on as they are). One line says when each VM starts
+ * planned again, and the new plan is taken only when it pays ({@link Planner#replan}); a re-plan
+ * never refuses a VM the plan accepted (the running migrations go on as they are). One line says when each VM starts
  * (its slot and link) and one when it ends.
  *
  * <p>This class holds the options and their checks and puts the pieces together, on picocli's
@@ -68,9 +69,12 @@ import picocli.CommandLine.Parameters;
                     + "has as many slots as the plan's concurrency for it, and the next VM of the plan starts as soon as a slot "
                     + "on its link frees (a migration ended), not when a whole batch ended. Each migration runs as 'dwcp migrate' "
                     + "runs it (its own dwcpd socket); a line says when each VM starts (slot and link) and when it ends. At each "
-                    + "slot release the VMs not yet started are planned again when a link's predicted goodput moved by more than "
-                    + "20%% (running migrations go on untouched). It ends with a table: VM, destination, outcome, time, downtime "
-                    + "and the reason for any VM not moved.",
+                    + "slot release, when a link's predicted goodput moved by more than 20%%, the VMs not yet started are planned "
+                    + "again, and the new plan is taken only when it is predicted to finish them more than 10%% sooner and still "
+                    + "pays if the link comes back (running migrations go on untouched). A re-plan never refuses a VM the plan "
+                    + "accepted: the goodput it sees is what the running migrations made, which on a busy host is their own "
+                    + "limit, not the link's; a VM it doubts is tried, and --timeout aborts it if it does not converge. It ends "
+                    + "with a table: VM, destination, outcome, time, downtime and the reason for any VM not moved.",
             "",
             "A VM that is not moved (refused by the plan, failed, timed out, interrupted, or not started because a VM it "
                     + "comes after was not moved) keeps running on this host, intact: "
@@ -210,7 +214,8 @@ public final class EvacuateCommand implements Callable<Integer> {
     @Option(
             names = "--timeout",
             paramLabel = "SECONDS",
-            description = "Abort a migration that has not finished after this many seconds; its VM stays here.")
+            description =
+                    "Abort a migration that has not finished after this many seconds; its VM stays here. Recommended: without it a migration that does not converge runs until Ctrl-C.")
     Long timeoutSeconds;
 
     @Option(
@@ -383,7 +388,7 @@ public final class EvacuateCommand implements Callable<Integer> {
                     dwcpd,
                     scheduler(chosenPolicy),
                     new LinkMeters(links.predictors(), System::nanoTime),
-                    new Replanner(planner, dwcpd, view, links.predictors(), System::nanoTime),
+                    new Replanner(planner, scheduler(chosenPolicy), dwcpd, view, links.predictors(), System::nanoTime),
                     view,
                     new EvacuationRun.Settings(
                             connectUri,

@@ -84,6 +84,15 @@ final class EvacuationView {
         out.print(PlanRenderer.render(plan));
     }
 
+    /** Links moved, but a new plan would not finish the waiting VMs clearly sooner: the plan is kept. */
+    void replanKept(int waiting, List<String> moves, double keepSeconds, double replannedSeconds) {
+        out.println("Kept the plan of the " + waiting + " VMs not yet started: predicted link goodput moved ("
+                + String.join(", ", moves) + "), but a new plan would not finish them "
+                + String.format(Locale.ROOT, "more than %.0f%%", 100 * SlotScheduler.REPLAN_GAIN)
+                + " sooner (predicted ~" + PlanRenderer.duration(keepSeconds) + " kept, ~"
+                + PlanRenderer.duration(replannedSeconds) + " re-planned)");
+    }
+
     /** The closing table and count; returns how many VMs moved. */
     long summary(Evacuation evacuation, Map<String, Outcome> outcomes) {
         out.print(table(evacuation, outcomes));

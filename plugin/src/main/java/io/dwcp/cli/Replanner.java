@@ -20,14 +20,20 @@ import java.util.function.LongSupplier;
 /**
  * At a slot release of {@code dwcp evacuate}: feeds the control plane's latest link measurement to
  * each link's predictor (the goodput observed on it went in already, through {@link LinkMeters})
- * and re-plans the VMs not yet started when a prediction moved by more than {@link
- * EvacuateCommand#REPLAN_THRESHOLD} from the plan's figure, saying so through the {@link
- * EvacuationView}; the running migrations are not touched (they keep their slots).
+ * and, when a prediction moved by more than {@link EvacuateCommand#REPLAN_THRESHOLD} from the
+ * plan's figure, plans the VMs not yet started again and takes the new plan only when it is
+ * predicted to finish them more than {@link SlotScheduler#REPLAN_GAIN} sooner than the current one
+ * ({@link Planner#replan}), saying which through the {@link EvacuationView}; the running migrations
+ * are not touched (they keep their slots). A re-plan never refuses a VM the plan accepted: the
+ * goodput it sees is what the running migrations processed, which is the link's only when the link
+ * was their bottleneck (on a host short of CPU it is not), so it is weaker evidence than the first
+ * plan had; such a VM is tried, and {@code --timeout} aborts it if it does not converge.
  *
  * <p>Runs on the command's (main) thread.
  */
 final class Replanner {
     private final Planner planner;
+    private final SlotScheduler scheduler;
     private final Dwcpd dwcpd;
     private final EvacuationView view;
     private final Map<String, GoodputPredictor> predictors;
@@ -35,6 +41,7 @@ final class Replanner {
 
     /**
      * @param planner plans the waiting VMs
+     * @param scheduler the run's slots, under which a new plan and the current one are compared
      * @param dwcpd asked for the control plane's latest link measurements
      * @param view says that and why the waiting VMs were planned again, with the new plan
      * @param predictors each link's predictor, by destination name (fed by {@link LinkMeters} too)
@@ -42,11 +49,13 @@ final class Replanner {
      */
     Replanner(
             Planner planner,
+            SlotScheduler scheduler,
             Dwcpd dwcpd,
             EvacuationView view,
             Map<String, GoodputPredictor> predictors,
             LongSupplier nanoClock) {
         this.planner = planner;
+        this.scheduler = scheduler;
         this.dwcpd = dwcpd;
         this.view = view;
         this.predictors = predictors;
@@ -106,8 +115,12 @@ final class Replanner {
                 links.values().stream().mapToDouble(Link::bytesPerSecond).sum(),
                 rest.orders(),
                 rest.downtimeLimit());
-        Plan replanned = planner.planWithoutTimeline(rest);
-        view.replanned(waiting.size(), moves, replanned);
-        return replanned;
+        Planner.Replan replan = planner.replan(plan, rest, scheduler, SlotScheduler.REPLAN_GAIN);
+        if (!replan.adopted()) {
+            view.replanKept(waiting.size(), moves, replan.keepSeconds(), replan.replannedSeconds());
+            return plan;
+        }
+        view.replanned(waiting.size(), moves, replan.plan());
+        return replan.plan();
     }
 }

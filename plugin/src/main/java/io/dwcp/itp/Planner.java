@@ -4,10 +4,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The heuristic evacuation planner. With the link estimates of the {@link Evacuation} ({@code C_d}
@@ -78,6 +80,20 @@ public final class Planner {
 
     /** The decisions only (timeline NaN): what a re-plan during the evacuation needs. */
     public Plan planWithoutTimeline(Evacuation evacuation) {
+        return planWithoutTimeline(evacuation, Set.of());
+    }
+
+    /**
+     * As {@link #planWithoutTimeline(Evacuation)}, but the VMs of {@code accepted} (those an earlier
+     * plan accepted) are never refused for convergence: one that the model says cannot converge at
+     * these estimates is planned anyway, as a heavy VM (alone on its link, at the most any link
+     * gives one migration), with a reason saying so. A re-plan needs that: the goodput it is made
+     * with was measured from the running migrations, which on a host short of CPU are their own
+     * bottleneck, well below the link; that is weaker evidence than the first plan had. A VM whose
+     * migration then does not converge is aborted by {@code --timeout} and keeps running on the
+     * source, as any failed migration.
+     */
+    public Plan planWithoutTimeline(Evacuation evacuation, Set<String> accepted) {
         Links links = new Links(evacuation, fillHeadroom);
         Map<String, Integer> levels = evacuation.levels();
         List<Unit> units = units(evacuation);
@@ -93,7 +109,7 @@ public final class Planner {
         for (Unit unit : units) {
             unit.bestCost = Double.POSITIVE_INFINITY;
             for (Destination destination : evacuation.destinations()) {
-                Placement placement = placement(unit, destination.id(), links, evacuation);
+                Placement placement = placement(unit, destination.id(), links, evacuation, accepted);
                 if (placement != null) {
                     unit.bestCost = Math.min(unit.bestCost, placement.linkSeconds);
                 }
@@ -115,7 +131,7 @@ public final class Planner {
                 if (freeMemory.get(id) < unit.memory() || freeSlots.get(id) < unit.vms.size()) {
                     continue;
                 }
-                Placement placement = placement(unit, id, links, evacuation);
+                Placement placement = placement(unit, id, links, evacuation, accepted);
                 if (placement == null) {
                     continue;
                 }
@@ -175,6 +191,74 @@ public final class Planner {
                 .destinations()
                 .forEach(d -> rates.put(d.id(), evacuation.link(d.id()).bytesPerSecond()));
         return new Plan(steps, refused, links.concurrency, rates, evacuation.uplinkBytesPerSecond(), Double.NaN);
+    }
+
+    /**
+     * A re-plan of the waiting VMs and whether it was taken: {@code plan} is the new plan when
+     * {@code adopted}, else the current one; the predicted makespans (from now, at the re-plan's
+     * estimates) of keeping the current plan and of the new one ({@code NaN} when not compared).
+     */
+    public record Replan(Plan plan, boolean adopted, Plan candidate, double keepSeconds, double replannedSeconds) {}
+
+    /**
+     * At a slot release, with link estimates that moved: plans the VMs of {@code rest} (the waiting
+     * ones, with the destinations' room now and the new estimates) again, never refusing one that
+     * {@code current} accepted ({@link #planWithoutTimeline(Evacuation, Set)}), and takes the new
+     * plan only when it pays: both plans are run for those VMs from an idle start at the new
+     * estimates, under {@code scheduler}'s slots, and the new one must move more VMs, or as many
+     * {@code gain} (relative) sooner ({@link SlotScheduler#replanPays}). A re-plan reshuffles
+     * order, destinations and concurrency on figures that a minute later have moved again; without
+     * a clear gain it costs more than it saves. {@code gain < 0}: take every re-plan (the trigger
+     * before this rule, kept for comparisons).
+     */
+    public Replan replan(Plan current, Evacuation rest, SlotScheduler scheduler, double gain) {
+        Set<String> accepted = new HashSet<>();
+        current.steps().forEach(step -> accepted.add(step.vm().id()));
+        Plan candidate = planWithoutTimeline(rest, accepted);
+        if (gain < 0) {
+            return new Replan(candidate, true, candidate, Double.NaN, Double.NaN);
+        }
+        SimulationResult keep = predict(rest, current, scheduler);
+        SimulationResult replanned = predict(rest, candidate, scheduler);
+        boolean pays = SlotScheduler.replanPays(
+                keep.converged(), keep.makespanSeconds(), replanned.converged(), replanned.makespanSeconds(), gain);
+        if (pays) {
+            // and it must not lose if the links come back to the figures the current plan was made with
+            Evacuation back = rest.withLinkRates(current.linkBytesPerSecond(), current.uplinkBytesPerSecond());
+            SimulationResult keepBack = predict(back, current, scheduler);
+            SimulationResult replannedBack = predict(back, candidate, scheduler);
+            pays = SlotScheduler.replanHolds(
+                    keep.makespanSeconds(),
+                    replanned.makespanSeconds(),
+                    keepBack.converged(),
+                    keepBack.makespanSeconds(),
+                    replannedBack.converged(),
+                    replannedBack.makespanSeconds(),
+                    gain);
+        }
+        return new Replan(
+                pays ? candidate : current, pays, candidate, keep.makespanSeconds(), replanned.makespanSeconds());
+    }
+
+    /**
+     * What {@code plan}'s steps for the VMs of {@code evacuation} give, from an idle start, at its
+     * constant estimates, started by {@code scheduler} (deterministic).
+     */
+    public SimulationResult predict(Evacuation evacuation, Plan plan, SlotScheduler scheduler) {
+        Set<String> ids = new HashSet<>();
+        evacuation.vms().forEach(vm -> ids.add(vm.id()));
+        Plan only = new Plan(
+                plan.steps().stream().filter(s -> ids.contains(s.vm().id())).toList(),
+                plan.refused().stream().filter(r -> ids.contains(r.vm().id())).toList(),
+                plan.concurrency(),
+                plan.linkBytesPerSecond(),
+                plan.uplinkBytesPerSecond(),
+                Double.NaN);
+        return new EvacuationSimulator(maxRounds, Duration.ofDays(30), false)
+                .run(
+                        evacuation,
+                        Capacity.constant(evacuation),
+                        new SlotPolicy(this, only, scheduler, Double.POSITIVE_INFINITY, "predict"));
     }
 
     /**
@@ -242,7 +326,8 @@ public final class Planner {
         }
     }
 
-    private record Placement(String destination, boolean heavy, double linkSeconds, double seconds) {}
+    /** {@code tried}: a VM of it does not converge by the model, but an earlier plan accepted it. */
+    private record Placement(String destination, boolean heavy, double linkSeconds, double seconds, boolean tried) {}
 
     private record Chosen(Unit unit, Placement placement, double finish) {}
 
@@ -273,14 +358,19 @@ public final class Planner {
         return units;
     }
 
-    /** The unit's cost on {@code destination}, or null if one of its VMs cannot converge there. */
-    private Placement placement(Unit unit, String destination, Links links, Evacuation evacuation) {
+    /**
+     * The unit's cost on {@code destination}, or null if one of its VMs cannot converge there and
+     * is not in {@code accepted} (an accepted one is costed until its cancellation, alone).
+     */
+    private Placement placement(
+            Unit unit, String destination, Links links, Evacuation evacuation, Set<String> accepted) {
         Link link = evacuation.link(destination);
         double effective = links.effective.get(destination);
         if (!(effective > 0)) {
             return null;
         }
         boolean heavy = false;
+        boolean tried = false;
         double linkSeconds = 0;
         double seconds = 0;
         for (Vm vm : unit.vms) {
@@ -295,13 +385,18 @@ public final class Planner {
                     link.rttSeconds(),
                     maxRounds);
             if (!estimate.converges()) {
-                return null;
+                if (!accepted.contains(vm.id()) || !(estimate.seconds() < Double.POSITIVE_INFINITY)) {
+                    return null;
+                }
+                // accepted before: tried alone, costed until its cancellation
+                vmHeavy = true;
+                tried = true;
             }
             heavy |= vmHeavy;
             linkSeconds += estimate.bytesSent() / effective;
             seconds = Math.max(seconds, estimate.seconds());
         }
-        return new Placement(destination, heavy, linkSeconds, seconds);
+        return new Placement(destination, heavy, linkSeconds, seconds, tried);
     }
 
     private String cannotConverge(Vm vm, Unit unit, Links links) {
@@ -342,6 +437,26 @@ public final class Planner {
                 destination,
                 PlanRenderer.duration(chosen.finish)));
         double full = links.fullShare.get(destination);
+        double alone = links.aloneShare.get(destination);
+        if (chosen.placement.tried
+                && !PrecopyModel.estimate(
+                                vm.firstRoundBytes(destination),
+                                vm.memoryBytes(),
+                                vm.dirtyBytesPerSecond(),
+                                alone,
+                                evacuation.downtimeLimitSeconds(),
+                                evacuation.link(destination).rttSeconds(),
+                                maxRounds)
+                        .converges()) {
+            reasons.add(String.format(
+                    Locale.ROOT,
+                    "tried although the model says it may not converge: dirties %s, one migration gets up to %s on %s "
+                            + "by the goodput measured so far (the running migrations' own rate, maybe not the link's); "
+                            + "an earlier plan accepted it. If it does not converge, --timeout aborts it and it keeps running here",
+                    PlanRenderer.rate(vm.dirtyBytesPerSecond()),
+                    PlanRenderer.rate(alone),
+                    destination));
+        }
         if (chosen.placement.heavy && MARGIN * vm.dirtyBytesPerSecond() > full) {
             reasons.add(String.format(
                     Locale.ROOT,

@@ -30,6 +30,7 @@ public final class SlotPolicy implements MigrationPolicy {
     private final Planner planner;
     private final SlotScheduler scheduler;
     private final double replanThreshold;
+    private final double replanGain;
     private final String name;
     private final Map<String, GoodputPredictor> predictors = new HashMap<>();
     private final Map<String, String> given = new LinkedHashMap<>();
@@ -39,6 +40,21 @@ public final class SlotPolicy implements MigrationPolicy {
 
     /** @param replanThreshold relative; {@code +inf}: never re-plan */
     public SlotPolicy(Planner planner, Plan plan, SlotScheduler scheduler, double replanThreshold, String name) {
+        this(planner, plan, scheduler, replanThreshold, SlotScheduler.REPLAN_GAIN, name);
+    }
+
+    /**
+     * @param replanThreshold relative; {@code +inf}: never re-plan
+     * @param replanGain what a re-plan must gain to be taken ({@link Planner#replan}); below 0: every one
+     */
+    public SlotPolicy(
+            Planner planner,
+            Plan plan,
+            SlotScheduler scheduler,
+            double replanThreshold,
+            double replanGain,
+            String name) {
+        this.replanGain = replanGain;
         this.planner = requireNonNull(planner, "planner is null");
         this.plan = requireNonNull(plan, "plan is null");
         this.scheduler = requireNonNull(scheduler, "scheduler is null");
@@ -89,12 +105,18 @@ public final class SlotPolicy implements MigrationPolicy {
                             view.freeMemoryBytes(destination.id()),
                             view.freeSlots(destination.id())));
                 }
-                plan = planner.planWithoutTimeline(evacuation
-                        .remaining(waiting, room)
-                        .withLinkRates(predicted, evacuation.uplinkBytesPerSecond()));
-                plan.refused().forEach(refusal -> given.putIfAbsent(refusal.vm().id(), refusal.reason()));
-                replans++;
-                state = state(view);
+                Planner.Replan replan = planner.replan(
+                        plan,
+                        evacuation.remaining(waiting, room).withLinkRates(predicted, evacuation.uplinkBytesPerSecond()),
+                        scheduler,
+                        replanGain);
+                if (replan.adopted()) {
+                    plan = replan.plan();
+                    plan.refused()
+                            .forEach(refusal -> given.putIfAbsent(refusal.vm().id(), refusal.reason()));
+                    replans++;
+                    state = state(view);
+                }
             }
         }
         SlotScheduler.Decision decision = scheduler.decide(plan, evacuation.orders(), state);

@@ -253,6 +253,50 @@ public final class SlotScheduler {
     }
 
     /**
+     * A re-plan's new plan must beat keeping the current one by this (relative) on the predicted
+     * makespan of the waiting VMs to be taken ({@link #replanPays}).
+     */
+    public static final double REPLAN_GAIN = 0.1;
+
+    /**
+     * Whether a re-plan is taken, from the two plans' predictions for the waiting VMs (from now, at
+     * the same estimates): the new plan moves more of them, or as many with a makespan shorter than
+     * keeping the current plan's by more than {@code gain} (relative). Fewer moved: never.
+     */
+    public static boolean replanPays(
+            int keepMoved, double keepSeconds, int replannedMoved, double replannedSeconds, double gain) {
+        if (replannedMoved != keepMoved) {
+            return replannedMoved > keepMoved;
+        }
+        return replannedSeconds < (1 - gain) * keepSeconds;
+    }
+
+    /**
+     * Whether a re-plan that pays at the new estimates ({@link #replanPays}) also holds if the links
+     * come back to the figures the current plan was made with ({@code back}): there it must move
+     * as many VMs, and what it gains at the new figures must outweigh what it loses at the old,
+     * both taken as likely: {@code (replanned / keep) x (replannedBack / keepBack) < 1 - gain}. A
+     * dip in a cellular-like link is mostly over before the waiting VMs are; a link that broke for
+     * good (a tenth of its rate) still re-plans.
+     */
+    public static boolean replanHolds(
+            double keepSeconds,
+            double replannedSeconds,
+            int keepBackMoved,
+            double keepBackSeconds,
+            int replannedBackMoved,
+            double replannedBackSeconds,
+            double gain) {
+        if (replannedBackMoved < keepBackMoved) {
+            return false;
+        }
+        if (!(keepSeconds > 0) || !(keepBackSeconds > 0)) {
+            return false;
+        }
+        return (replannedSeconds / keepSeconds) * (replannedBackSeconds / keepBackSeconds) < 1 - gain;
+    }
+
+    /**
      * The links whose predicted goodput moved from the plan's figure by more than {@code
      * threshold} (relative), with the predicted rate (bytes/s), sorted by link: empty, keep the
      * plan; else re-plan the waiting VMs.

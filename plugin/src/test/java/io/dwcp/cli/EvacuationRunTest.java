@@ -76,7 +76,13 @@ class EvacuationRunTest {
                 dwcpd,
                 new SlotScheduler(mode, OptionalInt.empty()),
                 new LinkMeters(predictors, System::nanoTime),
-                new Replanner(new Planner(), dwcpd, view, predictors, System::nanoTime),
+                new Replanner(
+                        new Planner(),
+                        new SlotScheduler(mode, OptionalInt.empty()),
+                        dwcpd,
+                        view,
+                        predictors,
+                        System::nanoTime),
                 view,
                 new EvacuationRun.Settings(
                         "qemu:///system", "qemu+tls://{host}/system", timeout, MigrateCommand.Progress.NONE));

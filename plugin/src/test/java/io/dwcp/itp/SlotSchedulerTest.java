@@ -1,6 +1,7 @@
 package io.dwcp.itp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -302,5 +303,32 @@ class SlotSchedulerTest {
         SlotScheduler.State state = new SlotScheduler.State(Set.of("v1"), Map.of("v2", "failed"), Map.of("v3", "h1"));
         assertEquals(
                 List.of("v4"), state.waiting(evacuation).stream().map(Vm::id).toList());
+    }
+
+    @Test
+    void aReplanPaysWhenItMovesMoreOrIsClearlySooner() {
+        // more VMs moved wins whatever the makespan; fewer never
+        assertTrue(SlotScheduler.replanPays(3, 100, 4, 200, 0.1));
+        assertFalse(SlotScheduler.replanPays(4, 200, 3, 10, 0.1));
+        // as many: more than 10 % sooner
+        assertTrue(SlotScheduler.replanPays(4, 100, 4, 89.9, 0.1));
+        assertFalse(SlotScheduler.replanPays(4, 100, 4, 90, 0.1));
+        assertFalse(SlotScheduler.replanPays(4, 100, 4, 100, 0.1));
+        assertFalse(SlotScheduler.replanPays(4, 100, 4, 120, 0.1));
+        // gain 0: any gain
+        assertTrue(SlotScheduler.replanPays(4, 100, 4, 99, 0));
+    }
+
+    @Test
+    void aReplanThatPaysMustAlsoHoldIfTheLinksComeBack() {
+        // 20 % sooner at the new figures, 30 % later if they come back: 0.8 x 1.3 = 1.04, not taken
+        assertFalse(SlotScheduler.replanHolds(100, 80, 4, 100, 4, 130, 0.1));
+        // a link at a tenth for good: 5x sooner, 2x later if it came back: 0.2 x 2 = 0.4, taken
+        assertTrue(SlotScheduler.replanHolds(1000, 200, 4, 100, 4, 200, 0.1));
+        // as fast if they come back: the gain alone decides
+        assertTrue(SlotScheduler.replanHolds(100, 85, 4, 100, 4, 100, 0.1));
+        assertFalse(SlotScheduler.replanHolds(100, 95, 4, 100, 4, 100, 0.1));
+        // fewer moved if they come back: never
+        assertFalse(SlotScheduler.replanHolds(1000, 100, 4, 100, 3, 50, 0.1));
     }
 }

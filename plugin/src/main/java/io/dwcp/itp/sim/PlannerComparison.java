@@ -83,6 +83,19 @@ public final class PlannerComparison implements Callable<Integer> {
     double fillHeadroom;
 
     @Option(
+            names = "--replan-gain",
+            defaultValue = "" + SlotScheduler.REPLAN_GAIN,
+            description =
+                    "evacuate rows: a re-plan is taken when it is predicted to finish the waiting VMs this much (relative) "
+                            + "sooner than keeping the plan; below 0: every re-plan is taken, the trigger before (default ${DEFAULT-VALUE})")
+    double replanGain;
+
+    @Option(
+            names = "--evacuate-only",
+            description = "only the rows of dwcp evacuate (itp, serial, all-at-once; with and without re-plans)")
+    boolean evacuateOnly;
+
+    @Option(
             names = "--dry-run",
             description = "also print the plan of the first seed, as dwcp evacuate --dry-run would")
     boolean dryRun;
@@ -129,7 +142,11 @@ public final class PlannerComparison implements Callable<Integer> {
                 out.println(PlanRenderer.render(
                         new Planner(PrecopyModel.DEFAULT_MAX_ROUNDS, fillHeadroom).plan(generated.evacuation())));
             }
-            rows.addAll(compare(generated, new Planner(PrecopyModel.DEFAULT_MAX_ROUNDS, fillHeadroom)));
+            Planner planner = new Planner(PrecopyModel.DEFAULT_MAX_ROUNDS, fillHeadroom);
+            rows.addAll(
+                    evacuateOnly
+                            ? evacuate(generated, planner, planner.plan(generated.evacuation()), replanGain, true)
+                            : compare(generated, planner, replanGain));
         }
         out.print(table(rows));
         return 0;
@@ -142,6 +159,11 @@ public final class PlannerComparison implements Callable<Integer> {
 
     /** As {@link #compare(ScenarioGenerator.Scenario)}, with this planner. */
     public static List<Row> compare(ScenarioGenerator.Scenario scenario, Planner planner) {
+        return compare(scenario, planner, SlotScheduler.REPLAN_GAIN);
+    }
+
+    /** As {@link #compare(ScenarioGenerator.Scenario, Planner)}, the evacuate rows taking re-plans that gain {@code replanGain}. */
+    public static List<Row> compare(ScenarioGenerator.Scenario scenario, Planner planner, double replanGain) {
         EvacuationSimulator simulator = EvacuationSimulator.withPredictions();
         List<Row> rows = new ArrayList<>();
         for (MigrationPolicy naive : List.of(new SequentialPolicy(), new AllAtOncePolicy())) {
@@ -164,21 +186,48 @@ public final class PlannerComparison implements Callable<Integer> {
                 renamed(once, "planner, no re-plan"),
                 plan.predictedMakespanSeconds(),
                 0));
-        // what dwcp evacuate does with --policy itp, serial and all-at-once: the plan's destinations and order,
-        // started slot by slot, re-planned at slot releases (EvacuateCommand.REPLAN_THRESHOLD)
+        rows.addAll(evacuate(scenario, planner, plan, replanGain, false));
+        return rows;
+    }
+
+    /**
+     * What dwcp evacuate does with --policy itp, serial and all-at-once: the plan's destinations and
+     * order, started slot by slot, re-planned at slot releases ({@code EvacuateCommand.REPLAN_THRESHOLD},
+     * taken when it gains {@code replanGain}); with {@code alsoFixed}, each also without re-plans.
+     */
+    public static List<Row> evacuate(
+            ScenarioGenerator.Scenario scenario, Planner planner, Plan plan, double replanGain, boolean alsoFixed) {
+        EvacuationSimulator simulator = EvacuationSimulator.withPredictions();
+        List<Row> rows = new ArrayList<>();
         for (SlotScheduler.Mode mode : SlotScheduler.Mode.values()) {
+            String name = "evacuate " + mode.name().toLowerCase(Locale.ROOT).replace('_', '-');
             SlotPolicy evacuate = new SlotPolicy(
                     planner,
                     plan,
                     new SlotScheduler(mode, OptionalInt.empty()),
                     EVACUATE_REPLAN_THRESHOLD,
-                    "evacuate " + mode.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+                    replanGain,
+                    name);
             rows.add(new Row(
                     scenario.name(),
                     scenario.seed(),
                     simulator.run(scenario.evacuation(), scenario.capacity(), evacuate),
                     plan.predictedMakespanSeconds(),
                     evacuate.replans()));
+            if (alsoFixed) {
+                SlotPolicy fixed = new SlotPolicy(
+                        planner,
+                        plan,
+                        new SlotScheduler(mode, OptionalInt.empty()),
+                        Double.POSITIVE_INFINITY,
+                        name + ", no re-plan");
+                rows.add(new Row(
+                        scenario.name(),
+                        scenario.seed(),
+                        simulator.run(scenario.evacuation(), scenario.capacity(), fixed),
+                        plan.predictedMakespanSeconds(),
+                        0));
+            }
         }
         return rows;
     }
