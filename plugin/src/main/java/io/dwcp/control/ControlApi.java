@@ -83,8 +83,10 @@ import org.slf4j.LoggerFactory;
  *                         link: Link|null, figures (one line for the operator)}] (best first, see
  *           io.dwcp.region.DestinationChooser), hostsAgeMillis, linksAgeMillis, baselinesAgeMillis, migrationsAgeMillis,
  *           stalenessBoundMillis}
- *      | 400 | 404 no control plane, or no such region | 409 another region (gossip does not carry what a choice
- *      needs: the body says what is missing) | 503 metadata older than region.staleness-bound and not refreshable
+ *      (another region: also summary, its leader's gossiped summary; its hosts from the records its leader gossips)
+ *      | 400 | 404 no control plane, or no such region | 409 another region whose leader gossips no host records
+ *      (the body says so) | 503 metadata older than region.staleness-bound and not refreshable, or another region
+ *      not confirmed by its leader within it
  *      (leader: who holds the region's latch, "" if nobody; term: this host's term while it leads, else the
  *       region's latest term, 0 before the first; *AgeMillis: since dwcpd last made sure of the figure, -1 never)
  *
@@ -367,6 +369,9 @@ public final class ControlApi {
             answer.putNull("chosen");
         }
         answer.put("reason", choice.reason());
+        if (!choice.summary().isEmpty()) {
+            answer.put("summary", choice.summary());
+        }
         ArrayNode candidates = answer.putArray("candidates");
         for (DestinationChooser.Candidate candidate : choice.candidates()) {
             ObjectNode entry = candidates.addObject();

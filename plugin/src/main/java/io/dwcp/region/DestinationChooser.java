@@ -90,7 +90,9 @@ public final class DestinationChooser {
 
     /**
      * The candidates in the order of the rules (the full ones last), the one chosen if any, and the
-     * age in milliseconds of each kind of metadata the choice read.
+     * age in milliseconds of each kind of metadata the choice read; for another region, {@code
+     * baselinesKnown} false ({@code baselinesAgeMillis} -1) and {@code summary} its leader's
+     * gossiped summary ("" for this host's region).
      */
     public record Choice(
             String region,
@@ -101,9 +103,11 @@ public final class DestinationChooser {
             long linksAgeMillis,
             long baselinesAgeMillis,
             long migrationsAgeMillis,
-            boolean baselinesKnown) {
+            boolean baselinesKnown,
+            String summary) {
         public Choice {
             requireNonNull(region, "region is null");
+            requireNonNull(summary, "summary is null");
             requireNonNull(vm, "vm is null");
             requireNonNull(chosen, "chosen is null");
             candidates = List.copyOf(candidates);
@@ -173,7 +177,8 @@ public final class DestinationChooser {
                 links.age(nowMillis).toMillis(),
                 baselines.age(nowMillis).toMillis(),
                 migrations.age(nowMillis).toMillis(),
-                true);
+                true,
+                "");
     }
 
     /** {@link #choose} for a region other than this host's: from what gossip brought of it. */
@@ -232,7 +237,8 @@ public final class DestinationChooser {
                 links.age(nowMillis).toMillis(),
                 -1,
                 migrations.age(nowMillis).toMillis(),
-                false);
+                false,
+                remote.summary());
     }
 
     private static Optional<Candidate> firstNotFull(List<Candidate> ranked) {

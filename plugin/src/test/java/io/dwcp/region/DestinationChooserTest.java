@@ -209,6 +209,7 @@ class DestinationChooserTest {
         assertTrue(choice.candidates().get(2).isFull(), "east333 has its one slot taken");
         assertEquals(1_000, choice.hostsAgeMillis());
         assertEquals(-1, choice.baselinesAgeMillis());
+        assertEquals("{\"leader\":\"east1\",\"term\":3}", choice.summary());
 
         // without a measured link: the most free slots
         now.addAndGet(BOUND.toMillis() + 1);

@@ -25,8 +25,9 @@ import java.util.regex.Pattern;
  * JVM in its host's network namespace. Folder {@code dir/zk-<id>/} holds {@code zoo.cfg},
  * {@code data/myid}, the data and {@code server.log}. Several servers may share a host: each has
  * its own client, quorum and election ports ({@link #onOneHost}: a whole ensemble in one host's
- * namespace). {@code tickTime=1000} (the tick the control plane recommends for its 3 s sessions),
- * {@code syncLimit=2}, no admin server, {@code srvr} allowed. A single member runs standalone (a
+ * namespace). {@code tickTime=500}, {@code syncLimit=2} (the settings the control plane recommends
+ * for its 3 s sessions: followers drop a leader they lost within a second), {@code initLimit=20},
+ * no admin server, {@code srvr} allowed. A single member runs standalone (a
  * region's own one-server ZooKeeper). A server killed and started again keeps its folder and catches
  * up from the ensemble's leader.
  */
@@ -115,8 +116,8 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
             Files.createDirectories(home.resolve("data"));
             Files.writeString(home.resolve("data").resolve("myid"), member.id() + "\n", StandardCharsets.US_ASCII);
             StringBuilder text = new StringBuilder("# written by the test bed\n")
-                    .append("tickTime=1000\n")
-                    .append("initLimit=10\n")
+                    .append("tickTime=500\n")
+                    .append("initLimit=20\n")
                     .append("syncLimit=2\n")
                     .append("dataDir=")
                     .append(home.resolve("data"))

@@ -89,7 +89,7 @@ class RegionEnsembleIT {
     /** The daemons' region.session-timeout (the default) and the servers' tickTime. */
     private static final Duration SESSION = Duration.ofSeconds(3);
 
-    private static final Duration TICK = Duration.ofSeconds(1);
+    private static final Duration TICK = Duration.ofMillis(500);
     /** What a failover may take beyond session + tick: the latch's watch, the term CAS, a ZooKeeper re-election. */
     private static final Duration MARGIN = Duration.ofSeconds(3);
 
