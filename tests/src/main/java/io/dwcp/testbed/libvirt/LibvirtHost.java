@@ -48,6 +48,7 @@ import java.util.stream.Stream;
  *                             STATE/cache over /var/cache/libvirt  (QEMU capabilities are probed afresh)
  *                             STATE/log   over /var/log/libvirt    (qemu/DOMAIN.log)
  *                             STATE/dwcp  over /run/dwcp           (a dwcpd's run-dir: control.sock, peer/PEER.sock)
+ *                             STATE/hosts over /etc/hosts          (the machine's, plus "ADDRESS HOSTNAME")
  *        hostname             dwcpl-OWNERPID-N-NAME
  *   ├─ virtlogd -p STATE/virtlogd.pid   (nsenter into the holder's namespaces)
  *   ├─ libvirtd --listen -p STATE/libvirtd.pid
@@ -60,7 +61,8 @@ import java.util.stream.Stream;
  * {@code auth_tcp="none"}: only reachable inside the test bed's namespaces) and no auth on the
  * unix socket; qemu.conf with QEMU as root, no security driver, no cgroup controllers, no
  * per-domain mount namespaces, and the host's address for incoming migrations
- * ({@code migration_address}, {@code migration_host}: the UTS hostname resolves nowhere).
+ * ({@code migration_address}, {@code migration_host}: the UTS hostname resolves only inside the
+ * host, through the {@code /etc/hosts} bind-mounted there, which adds it with the host's address).
  *
  * <p>Clients connect from the root namespace through {@link #uri()}
  * ({@code qemu+unix:///system?socket=STATE/run/libvirt-sock}); libvirtd of a peer connects over
@@ -96,13 +98,20 @@ public final class LibvirtHost implements AutoCloseable {
             "log:/var/log/libvirt",
             "dwcp:/run/dwcp");
     private static final String RECORD = "host.properties";
-    /** The holder's script: $1 = state folder, $2 = hostname. Prints READY and its pid, then sleeps. */
+    /**
+     * The holder's script: $1 = state folder, $2 = hostname, $3 = the host's address. Prints READY
+     * and its pid, then sleeps. The host's own /etc/hosts names its hostname: libvirtd resolves its
+     * hostname several times per migration (getaddrinfo), and with nothing answering for it each
+     * lookup failed only after DNS's 5 s timeout, 15-20 s of every migration's start.
+     */
     private static final String HOLDER_SCRIPT = String.join(
             "\n",
             "set -e",
             "for d in " + String.join(" ", PRIVATE_DIRECTORIES) + "; do",
             "  mount --bind \"$1/${d%%:*}\" \"${d#*:}\"",
             "done",
+            "{ cat /etc/hosts; printf '%s %s\\n' \"$3\" \"$2\"; } > \"$1/hosts\"",
+            "mount --bind \"$1/hosts\" /etc/hosts",
             "hostname \"$2\"",
             "echo \"READY $$\"",
             "exec sleep infinity");
@@ -434,7 +443,8 @@ public final class LibvirtHost implements AutoCloseable {
                         HOLDER_SCRIPT,
                         "dwcp-libvirt-holder",
                         state.toString(),
-                        hostname)
+                        hostname,
+                        host.address())
                 .redirectError(state.resolve("holder.log").toFile());
         holder = host.startTracked(builder);
         CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
