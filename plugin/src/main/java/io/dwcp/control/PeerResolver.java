@@ -76,12 +76,7 @@ public final class PeerResolver {
         StringJoiner names = new StringJoiner(", ");
         for (HostRecord host : hosts.value()) {
             if (host.name().equals(name)) {
-                return ControlPlane.asPeer(host)
-                        .orElseThrow(() -> new UnresolvedPeerException(
-                                503,
-                                "host '" + printable(name) + "' of region "
-                                        + region.get().region() + " publishes the address '" + printable(host.address())
-                                        + "', which is not host:port: fix its region.advertised-address"));
+                return asPeer(host, region.get().region());
             }
             names.add(host.name());
         }
@@ -122,15 +117,19 @@ public final class PeerResolver {
                                 + ", whose leader last confirmed its hosts " + age
                                 + " ms ago, older than region.staleness-bound (" + bound + " ms)");
             }
-            return Optional.of(ControlPlane.asPeer(host.get())
-                    .orElseThrow(() -> new UnresolvedPeerException(
-                            503,
-                            "host '" + printable(name) + "' of region " + remote.region()
-                                    + " publishes the address '"
-                                    + printable(host.get().address())
-                                    + "', which is not host:port: fix its region.advertised-address")));
+            return Optional.of(asPeer(host.get(), remote.region()));
         }
         return Optional.empty();
+    }
+
+    /** The host of that region as a tunnel peer; 503 when its published address is not host:port. */
+    private static PeerConfig asPeer(HostRecord host, String regionName) throws UnresolvedPeerException {
+        return ControlPlane.asPeer(host)
+                .orElseThrow(() -> new UnresolvedPeerException(
+                        503,
+                        "host '" + printable(host.name()) + "' of region " + regionName + " publishes the address '"
+                                + printable(host.address())
+                                + "', which is not host:port: fix its region.advertised-address"));
     }
 
     private static String printable(String text) {

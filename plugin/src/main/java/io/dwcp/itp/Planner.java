@@ -198,7 +198,7 @@ public final class Planner {
      * {@code adopted}, else the current one; the predicted makespans (from now, at the re-plan's
      * estimates) of keeping the current plan and of the new one ({@code NaN} when not compared).
      */
-    public record Replan(Plan plan, boolean adopted, Plan candidate, double keepSeconds, double replannedSeconds) {}
+    public record Replan(Plan plan, boolean adopted, double keepSeconds, double replannedSeconds) {}
 
     /**
      * At a slot release, with link estimates that moved: plans the VMs of {@code rest} (the waiting
@@ -216,7 +216,7 @@ public final class Planner {
         current.steps().forEach(step -> accepted.add(step.vm().id()));
         Plan candidate = planWithoutTimeline(rest, accepted);
         if (gain < 0) {
-            return new Replan(candidate, true, candidate, Double.NaN, Double.NaN);
+            return new Replan(candidate, true, Double.NaN, Double.NaN);
         }
         SimulationResult keep = predict(rest, current, scheduler);
         SimulationResult replanned = predict(rest, candidate, scheduler);
@@ -236,8 +236,7 @@ public final class Planner {
                     replannedBack.makespanSeconds(),
                     gain);
         }
-        return new Replan(
-                pays ? candidate : current, pays, candidate, keep.makespanSeconds(), replanned.makespanSeconds());
+        return new Replan(pays ? candidate : current, pays, keep.makespanSeconds(), replanned.makespanSeconds());
     }
 
     /**

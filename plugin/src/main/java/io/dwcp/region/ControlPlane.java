@@ -581,9 +581,7 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
         try {
             Optional<LwwRegister> register = gossip.get("summary/" + region).map(LwwRegister.class::cast);
             String summary = register.map(LwwRegister::value).orElse("");
-            List<String> hosts = gossip.get("hosts/" + region)
-                    .map(set -> List.copyOf(((OrSet) set).elements()))
-                    .orElse(List.of());
+            List<String> hosts = gossipedHosts(region);
             Records.RemoteRecord remote = new Records.RemoteRecord(
                     region,
                     summary,
@@ -707,14 +705,19 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
                     && value instanceof LwwRegister summary
                     && !key.equals("summary/" + config.getName())) {
                 String region = key.substring("summary/".length());
-                List<String> hosts = gossip.get("hosts/" + region)
-                        .map(set -> List.copyOf(((OrSet) set).elements()))
-                        .orElse(List.of());
+                List<String> hosts = gossipedHosts(region);
                 regions.add(new RemoteView(
                         region, summary.value(), hosts, gossipedHostRecords(region, hosts), writtenMillis(summary)));
             }
         });
         return List.copyOf(regions);
+    }
+
+    /** On the gossip thread: the names in the region's gossiped host set. */
+    private List<String> gossipedHosts(String region) {
+        return gossip.get("hosts/" + region)
+                .map(set -> List.copyOf(((OrSet) set).elements()))
+                .orElse(List.of());
     }
 
     /**

@@ -183,11 +183,16 @@ public final class RegionLeader implements Closeable {
             client.transaction().forOperations(operations);
             stats.leaderWrite(true);
         } catch (KeeperException.BadVersionException e) {
-            stats.leaderWrite(false);
-            throw new NotLeaderException("region " + paths.region() + ": write to " + path + " refused: term "
-                    + term.epoch() + " of " + term.leader()
-                    + " is over (a later leader took the term znode past version " + term.termVersion() + ")");
+            throw refused(term, "write to " + path);
         }
+    }
+
+    /** Counts a fenced operation the term refused, and says why. */
+    private NotLeaderException refused(LeaderTerm term, String what) {
+        stats.leaderWrite(false);
+        return new NotLeaderException("region " + paths.region() + ": " + what + " refused: term " + term.epoch()
+                + " of " + term.leader() + " is over (a later leader took the term znode past version "
+                + term.termVersion() + ")");
     }
 
     /** A znode to delete, if it is still at {@code version} ({@code -1}: whatever its version). */
@@ -245,12 +250,10 @@ public final class RegionLeader implements Closeable {
             return true;
         } catch (KeeperException e) {
             if (termRefused(term, e)) {
-                stats.leaderWrite(false);
-                throw new NotLeaderException("region " + paths.region() + ": delete of "
-                        + znodes.get(0).path()
-                        + (znodes.size() > 1 ? " and " + (znodes.size() - 1) + " more" : "")
-                        + " refused: term " + term.epoch() + " of " + term.leader()
-                        + " is over (a later leader took the term znode past version " + term.termVersion() + ")");
+                throw refused(
+                        term,
+                        "delete of " + znodes.get(0).path()
+                                + (znodes.size() > 1 ? " and " + (znodes.size() - 1) + " more" : ""));
             }
             if (e instanceof KeeperException.NoNodeException || e instanceof KeeperException.BadVersionException) {
                 return false;
