@@ -12,6 +12,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -93,8 +94,11 @@ public final class HdeDecoder implements Closeable {
     private final List<String> blocks = new ArrayList<>();
     private final List<Baseline> baselines = new ArrayList<>();
 
-    private LruCache<PageKey, byte[]> previousVersions;
-    private LruCache<PageHash, byte[]> hashes;
+    private LruCache<PageKey, HeldPage> previousVersions;
+    private LruCache<PageHash, HeldPage> hashes;
+    /** Arrays of pages neither cache holds any more, for the next pages (fewer arrays for the GC to age). */
+    private final ArrayDeque<byte[]> freePages = new ArrayDeque<>();
+
     private ZstdDictDecompress dictionary;
     private int dictionaryNumber;
 
@@ -367,8 +371,8 @@ public final class HdeDecoder implements Closeable {
         if (p != end) {
             throw error(p - at, "START body", "its end", (end - p) + " more bytes");
         }
-        previousVersions = new LruCache<>(deltaEntries);
-        hashes = new LruCache<>(hashEntries);
+        previousVersions = new LruCache<>(deltaEntries, this::release);
+        hashes = new LruCache<>(hashEntries, this::release);
     }
 
     private void readDictionary(byte[] bytes, int at, int length) throws HdeDecodeException {
@@ -600,7 +604,7 @@ public final class HdeDecoder implements Closeable {
                             describeVarint(length));
                 }
                 at += Varint.length(length);
-                byte[] previous = previousVersions.peek(key);
+                HeldPage previous = previousVersions.peek(key);
                 if (previous == null) {
                     throw error(
                             offsetInBody,
@@ -608,8 +612,8 @@ public final class HdeDecoder implements Closeable {
                             "a previous version of " + describe(key) + " in the cache",
                             "none (never sent, sent as zero, or evicted)");
                 }
-                content = new byte[PAGE_SIZE];
-                int bad = XorDelta.apply(previous, bytes, at, (int) length, content);
+                content = newPage();
+                int bad = XorDelta.apply(previous.bytes, bytes, at, (int) length, content);
                 if (bad >= 0) {
                     throw error(
                             bad - bodyStart, "DELTA run", "runs within the page and the delta", "a run past the end");
@@ -632,7 +636,7 @@ public final class HdeDecoder implements Closeable {
                 }
                 at += Varint.length(length);
                 byte[] base = resolve(hash, key, offsetInBody);
-                content = new byte[PAGE_SIZE];
+                content = newPage();
                 int bad = XorDelta.apply(base, bytes, at, (int) length, content);
                 if (bad >= 0) {
                     throw error(
@@ -648,7 +652,8 @@ public final class HdeDecoder implements Closeable {
                 if (at + PAGE_SIZE > end) {
                     throw error(offsetInBody, "PAGE content", "4096 bytes within the body", (end - at) + " bytes");
                 }
-                content = Arrays.copyOfRange(bytes, at, at + PAGE_SIZE);
+                content = newPage();
+                System.arraycopy(bytes, at, content, 0, PAGE_SIZE);
                 at += PAGE_SIZE;
             }
         }
@@ -656,12 +661,15 @@ public final class HdeDecoder implements Closeable {
             if (hash == null) {
                 hash = hasher.hash(content, 0);
             }
-            byte[] held = hashes.peek(hash);
-            if (held != null) {
-                content = held; // the same bytes: share one array
+            HeldPage held = hashes.peek(hash);
+            if (held == null) {
+                held = new HeldPage(content);
+            } else if (held.bytes != content) {
+                free(content); // the same bytes are held already: share that array
+                content = held.bytes;
             }
-            previousVersions.put(key, content);
-            hashes.put(hash, content);
+            hold(previousVersions, key, held);
+            hold(hashes, hash, held);
         }
         sink.page(
                 blocks.get(key.blockId()),
@@ -676,7 +684,8 @@ public final class HdeDecoder implements Closeable {
     }
 
     private byte[] resolve(PageHash hash, PageKey key, int offsetInBody) throws IOException {
-        byte[] content = hashes.peek(hash);
+        HeldPage held = hashes.peek(hash);
+        byte[] content = held == null ? null : held.bytes;
         String source = "the hash cache";
         if (content == null) {
             for (Baseline baseline : baselines) {
@@ -709,6 +718,48 @@ public final class HdeDecoder implements Closeable {
                     "content hashing to " + actual + " in " + source);
         }
         return content;
+    }
+
+    // ---- page arrays: each held once however many cache entries name it, reused once none does ----
+
+    /**
+     * A page's bytes in the caches, with how many entries of both caches refer to them. Arrays are
+     * shared (a page whose content the hash cache holds takes that array), and the sink gets them
+     * only for the duration of its call, so an array no entry refers to is free for the next page.
+     */
+    private static final class HeldPage {
+        final byte[] bytes;
+        int references;
+
+        HeldPage(byte[] bytes) {
+            this.bytes = bytes;
+        }
+    }
+
+    private static final int MAX_FREE_PAGES = 256;
+
+    private <K> void hold(LruCache<K, HeldPage> cache, K key, HeldPage page) {
+        if (cache.capacity() > 0) {
+            page.references++; // before put(): replacing an entry by the same page must not free it
+            cache.put(key, page);
+        }
+    }
+
+    private void release(HeldPage page) {
+        if (--page.references == 0) {
+            free(page.bytes);
+        }
+    }
+
+    private byte[] newPage() {
+        byte[] page = freePages.pollLast();
+        return page != null ? page : new byte[PAGE_SIZE];
+    }
+
+    private void free(byte[] page) {
+        if (page != ZERO_PAGE && freePages.size() < MAX_FREE_PAGES) {
+            freePages.addLast(page);
+        }
     }
 
     private String describe(PageKey key) {

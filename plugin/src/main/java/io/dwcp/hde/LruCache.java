@@ -1,10 +1,13 @@
 package io.dwcp.hde;
 
+import static java.util.Objects.requireNonNull;
+
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * A bounded map with least-recently-used eviction whose state is a pure function of the sequence
@@ -13,18 +16,29 @@ import java.util.Map;
  *
  * <p>Only {@link #put} changes recency; {@link #peek} does not, so looking a key up to decide how
  * to encode a page cannot make the two sides differ. Capacity 0 disables the cache.
+ *
+ * <p>A value that leaves the cache (evicted, replaced by {@link #put}, or removed) is passed to the
+ * release listener, so that an owner counting references can reuse what nothing holds any more.
+ * {@link #clear} and {@link #evictForInsert} (which hands the value to its caller) do not release.
  */
 final class LruCache<K, V> {
     private final int capacity;
     // insertion order = recency order: put() re-inserts a key to make it the most recent
     private final LinkedHashMap<K, V> entries = new LinkedHashMap<>(16, 0.75f, false);
+    private final Consumer<? super V> released;
     private long evictions;
 
     LruCache(int capacity) {
+        this(capacity, value -> {});
+    }
+
+    /** @param released called with each value that leaves the cache (evicted, replaced or removed) */
+    LruCache(int capacity, Consumer<? super V> released) {
         if (capacity < 0) {
             throw new IllegalArgumentException("capacity is negative: " + capacity);
         }
         this.capacity = capacity;
+        this.released = requireNonNull(released, "released is null");
     }
 
     int capacity() {
@@ -64,14 +78,23 @@ final class LruCache<K, V> {
         if (capacity == 0) {
             return;
         }
-        if (entries.remove(key) == null && entries.size() >= capacity) {
-            evictEldest();
+        V replaced = entries.remove(key);
+        if (replaced == null && entries.size() >= capacity) {
+            released.accept(evictEldest());
         }
         entries.put(key, value);
+        if (replaced != null) {
+            released.accept(replaced);
+        }
     }
 
+    /** Removes {@code key}; its value, released, or {@code null} if absent. */
     V remove(K key) {
-        return entries.remove(key);
+        V value = entries.remove(key);
+        if (value != null) {
+            released.accept(value);
+        }
+        return value;
     }
 
     /** Drops every entry (the stream ended: what it held is garbage, however long the cache is referenced). */

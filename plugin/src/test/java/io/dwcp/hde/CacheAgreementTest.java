@@ -3,11 +3,18 @@ package io.dwcp.hde;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dwcp.config.DataSize;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -111,5 +118,75 @@ class CacheAgreementTest {
         LruCache<String, Integer> disabled = new LruCache<>(0);
         disabled.put("a", 1);
         assertEquals(0, disabled.size());
+    }
+
+    @Test
+    void aValueLeavingTheCacheIsReleased() {
+        List<Integer> released = new ArrayList<>();
+        LruCache<String, Integer> cache = new LruCache<>(2, released::add);
+        cache.put("a", 1);
+        cache.put("b", 2);
+        assertEquals(List.of(), released);
+        cache.put("a", 3); // replaced
+        assertEquals(List.of(1), released);
+        cache.put("c", 4); // evicts "b"
+        assertEquals(List.of(1, 2), released);
+        assertEquals(3, cache.remove("a"));
+        assertEquals(List.of(1, 2, 3), released);
+        assertNull(cache.remove("a")); // absent: nothing released
+        cache.put("e", 5);
+        assertEquals(4, cache.evictForInsert("d")); // handed to the caller, not released
+        cache.clear();
+        assertEquals(List.of(1, 2, 3), released);
+    }
+
+    @Test
+    void theDecoderReusesTheArraysOfPagesItNoLongerHolds() throws Exception {
+        // caches of 4 pages each: 400 distinct literal pages, then deltas of them, must not take
+        // 400+ arrays at the destination, only about what the caches hold plus a few in flight
+        HdeConfig config = new HdeConfig()
+                .setTier(3)
+                .setDictionarySize(DataSize.ofBytes(0))
+                .setDeltaCacheSize(DataSize.ofBytes(4096L * 4))
+                .setHashCacheSize(DataSize.ofBytes(4096L * 4));
+        Set<byte[]> arrays = Collections.newSetFromMap(new IdentityHashMap<>());
+        ByteArrayOutputStream decoded = new ByteArrayOutputStream();
+        ByteArrayOutputStream original = new ByteArrayOutputStream();
+        HdeStats stats = new HdeStats();
+        try (HdeDecoder decoder = new HdeDecoder(config, stats, new HdeDecoder.Sink() {
+                    @Override
+                    public void page(byte[] header, int headerOffset, int headerLength, byte[] content) {
+                        arrays.add(content);
+                        decoded.write(content, 0, HdeFrame.PAGE_SIZE);
+                    }
+
+                    @Override
+                    public void raw(byte[] bytes, int offset, int length) {
+                        decoded.write(bytes, offset, length);
+                    }
+                });
+                HdeEncoder encoder = new HdeEncoder(config, stats, frame -> {
+                    try {
+                        decoder.feed(frame, 0, frame.length);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                })) {
+            Random random = new Random(7);
+            byte[] page = new byte[HdeFrame.PAGE_SIZE];
+            for (int i = 0; i < 800; i++) {
+                int address = i % 400;
+                if (i < 400) {
+                    random.nextBytes(page); // a new page
+                } else {
+                    page[random.nextInt(page.length)] ^= 1; // an edit of the page just sent
+                }
+                original.write(page, 0, page.length);
+                encoder.page("pc.ram", address * 4096L, new byte[0], 0, 0, page, 0);
+            }
+            encoder.flush();
+            assertArrayEquals(original.toByteArray(), decoded.toByteArray());
+        }
+        assertTrue(arrays.size() <= 16, arrays.size() + " distinct page arrays for 800 pages through caches of 4");
     }
 }
