@@ -170,6 +170,11 @@ public final class Dwcpd implements AutoCloseable {
                 "-Xms64m",
                 "-Xmx768m",
                 "-XX:MaxDirectMemorySize=1g",
+                // C2 only for what is hot ten times over (see /etc/default/dwcpd)
+                "-XX:Tier4InvocationThreshold=50000",
+                "-XX:Tier4MinInvocationThreshold=6000",
+                "-XX:Tier4CompileThreshold=150000",
+                "-XX:Tier4BackEdgeThreshold=400000",
                 "-XX:+UseG1GC",
                 "-XX:MinHeapFreeRatio=10",
                 "-XX:MaxHeapFreeRatio=30",
