@@ -44,6 +44,8 @@ import picocli.CommandLine.Parameters;
  * planned again, and the new plan is taken only when it pays ({@link Planner#replan}); a re-plan
  * never refuses a VM the plan accepted (the running migrations go on as they are). One line says when each VM starts
  * (its slot and link) and one when it ends.
+ * The baselines the destinations hold of the VMs come from the region's catalogue ({@link
+ * EvacuationInputs#catalogue}); without a control plane, or without its answer, the plan is made without.
  *
  * <p>This class holds the options and their checks and puts the pieces together, on picocli's
  * (main) thread: {@link EvacuationInputs} gathers what the planner needs (destinations, VM sizes
@@ -59,8 +61,10 @@ import picocli.CommandLine.Parameters;
         description = {
             "Moves every running libvirt domain of this host to the dwcpd peers given with --to (default: all peers of the "
                     + "local dwcpd). It measures each domain's memory and dirty rate (QEMU's calc-dirty-rate, through libvirt), "
-                    + "asks the local dwcpd for its peers and, where a control plane runs, the measured link goodput and host "
-                    + "capacities, and plans with ITP: the destination, the order and how many migrations run at once per link, "
+                    + "asks the local dwcpd for its peers and, where a control plane runs, the measured link goodput, host "
+                    + "capacities and the baselines the destinations hold of the VMs (the region's catalogue: a VM is drawn to a "
+                    + "destination holding a recent one), and plans with ITP: the destination, the order and how many migrations "
+                    + "run at once per link, "
                     + "honouring --group and --after. Links without a measurement are assumed to carry --link-rate; the output says "
                     + "which figure came from where.",
             "",
@@ -355,7 +359,10 @@ public final class EvacuateCommand implements Callable<Integer> {
 
             // links: a control plane's measurement when there is one, else --link-rate; a PBA predictor per link
             EvacuationInputs.Links links = inputs.links(destinations, region, notes);
-            List<Vm> vms = EvacuationInputs.vms(domains, memory, dirty, groups);
+            // baselines: the region's catalogue says which destination holds one of which VM; else planned without
+            Optional<Dwcpd.RegionBaselines> catalogue = EvacuationInputs.catalogue(dwcpd, region, domains, notes);
+            List<Vm> vms = EvacuationInputs.withBaselines(
+                    EvacuationInputs.vms(domains, memory, dirty, groups), destinations, catalogue, notes);
             List<OrderConstraint> orders = EvacuationInputs.orders(afters);
             double uplink = links.links().values().stream()
                     .mapToDouble(Link::bytesPerSecond)
