@@ -29,6 +29,8 @@ class EvacuateCommandTest {
     private final java.util.concurrent.atomic.AtomicReference<Runnable> interruptHandler =
             new java.util.concurrent.atomic.AtomicReference<>();
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    /** The concurrency learner of --policy itp: off (--fixed-concurrency) where a test is about the slots alone. */
+    private boolean learn = false;
 
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
     private Path directory;
@@ -73,6 +75,9 @@ class EvacuateCommandTest {
         commandLine.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         List<String> all = new ArrayList<>(List.of("--config", config.toString()));
         all.addAll(List.of(arguments));
+        if (!learn) {
+            all.add("--fixed-concurrency");
+        }
         return commandLine.execute(all.toArray(String[]::new));
     }
 
@@ -206,6 +211,19 @@ class EvacuateCommandTest {
                                         + "unix:/run/dwcp/control.sock answered 404 to GET /v1/regions/eu/baselines: "),
                 out());
         assertFalse(out().contains("Planned with a baseline"), out());
+    }
+
+    @Test
+    void itpLearnsConcurrencyAndStartsWithOneMigration() {
+        learn = true;
+        for (String name : List.of("vm1", "vm2", "vm3")) {
+            domain(name, GIB, 0, 3);
+        }
+        assertEquals(0, run("--to", "beta", "--progress", "none"), err());
+        // the plan gives beta two slots; the learner lets a second start only once one migration's rate was measured
+        assertTrue(out().contains("Links (estimate, most migrations at once): beta 100.0 Mbit/s x2"), out());
+        assertEquals(1, libvirt.maxRunning.get(), out());
+        assertEquals(3, lines("Ended ").size(), out());
     }
 
     @Test
