@@ -180,6 +180,12 @@ if out=$(in_root dwcp migrate --help 2>&1) && printf '%s' "$out" | grep -q -- '-
 else
   not_ok "dwcp migrate --help lists --to-region: $(printf '%s' "$out" | head -c 300 | tr '\n' ' ')"
 fi
+if out=$(in_root dwcp evacuate --help 2>&1) && printf '%s' "$out" | grep -q -- '--fixed-concurrency'; then
+  ok "dwcp evacuate --help lists --fixed-concurrency"
+else
+  not_ok "dwcp evacuate --help lists --fixed-concurrency: $(printf '%s' "$out" | head -c 300 | tr '\n' ' ')"
+fi
+check "dwcp-evacuate(1) documents --fixed-concurrency" sh -c "zcat '$root/usr/share/man/man1/dwcp-evacuate.1.gz' | sed 's/\\\\-/-/g' | grep -q -- 'fixed-concurrency'"
 check "dwcp-migrate(1) documents --to-region" sh -c "zcat '$root/usr/share/man/man1/dwcp-migrate.1.gz' | sed 's/\\\\-/-/g' | grep -q -- 'to-region'"
 out=$(in_root dwcp migrate vm1 --to-region eu-west --dry-run 2>&1); status=$?
 if [ $status -eq 2 ] && printf '%s' "$out" | grep -q 'cannot choose a host of region eu-west: give TARGET'; then

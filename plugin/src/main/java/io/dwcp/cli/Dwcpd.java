@@ -30,6 +30,13 @@ public interface Dwcpd extends AutoCloseable {
      */
     Destinations destinations(String region, String domain) throws UnavailableException;
 
+    /**
+     * The baselines the hosts of this host's region hold of the VMs, as the region's catalogue
+     * records them ({@code GET /v1/regions/REGION/baselines?vm=...}, asked in as many requests as
+     * the VMs need); refused (no control plane, another region, stale metadata) with dwcpd's reason.
+     */
+    RegionBaselines regionBaselines(String region, List<String> vms) throws UnavailableException;
+
     /** The announced migration's tunnel side, or empty when dwcpd forgot it. */
     Optional<Migration> migration(String id) throws UnavailableException;
 
@@ -119,6 +126,24 @@ public interface Dwcpd extends AutoCloseable {
             long stalenessBoundMillis) {
         public Destinations {
             candidates = List.copyOf(candidates);
+        }
+    }
+
+    /** A baseline of {@code vm} that {@code host} holds, by the region's catalogue: its size, when taken, its age. */
+    record HeldBaseline(String vm, String host, long sizeBytes, long createdAtMillis, long ageMillis) {}
+
+    /**
+     * The region's catalogue of the baselines held of some VMs; {@code baselinesAgeMillis}: since
+     * dwcpd made sure of the oldest figure behind it.
+     */
+    record RegionBaselines(
+            String region,
+            String host,
+            List<HeldBaseline> baselines,
+            long baselinesAgeMillis,
+            long stalenessBoundMillis) {
+        public RegionBaselines {
+            baselines = List.copyOf(baselines);
         }
     }
 

@@ -115,6 +115,71 @@ public final class DwcpdControl implements Dwcpd {
                 answer.path("stalenessBoundMillis").asLong(-1));
     }
 
+    /** The most a request line's query may take of the control socket's 4 KiB limit, with room for the rest. */
+    static final int MAX_QUERY_LENGTH = 3072;
+
+    /** As many requests as the VMs need (each within {@link #MAX_QUERY_LENGTH} and 256 VMs), merged. */
+    @Override
+    public RegionBaselines regionBaselines(String region, List<String> vms) throws UnavailableException {
+        String path = "/v1/regions/"
+                + java.net.URLEncoder.encode(region, java.nio.charset.StandardCharsets.UTF_8)
+                        .replace("+", "%20") + "/baselines";
+        List<HeldBaseline> held = new ArrayList<>();
+        RegionBaselines last = null;
+        long age = 0;
+        for (String query : queries(vms)) {
+            JsonNode answer = json(
+                    exchange(() -> client.get(path + "?" + query)), 200, "GET /v1/regions/" + region + "/baselines");
+            last = regionBaselines(answer);
+            held.addAll(last.baselines());
+            age = Math.max(age, last.baselinesAgeMillis());
+        }
+        if (last == null) {
+            throw new IllegalArgumentException("no VM to ask about");
+        }
+        return new RegionBaselines(last.region(), last.host(), held, age, last.stalenessBoundMillis());
+    }
+
+    /** {@code vm=A&vm=B...}, split so that each stays within {@link #MAX_QUERY_LENGTH} and 256 VMs. */
+    static List<String> queries(List<String> vms) {
+        List<String> queries = new ArrayList<>();
+        StringBuilder query = new StringBuilder();
+        int count = 0;
+        for (String vm : vms) {
+            String field = "vm=" + java.net.URLEncoder.encode(vm, java.nio.charset.StandardCharsets.UTF_8);
+            if (count > 0 && (query.length() + 1 + field.length() > MAX_QUERY_LENGTH || count == 256)) {
+                queries.add(query.toString());
+                query.setLength(0);
+                count = 0;
+            }
+            query.append(count > 0 ? "&" : "").append(field);
+            count++;
+        }
+        if (count > 0) {
+            queries.add(query.toString());
+        }
+        return queries;
+    }
+
+    /** One answer of {@code GET /v1/regions/REGION/baselines} (io.dwcp.control.ControlApi's grammar). */
+    static RegionBaselines regionBaselines(JsonNode answer) {
+        List<HeldBaseline> held = new ArrayList<>();
+        for (JsonNode entry : answer.path("baselines")) {
+            held.add(new HeldBaseline(
+                    entry.path("vm").asText(),
+                    entry.path("host").asText(),
+                    entry.path("sizeBytes").asLong(),
+                    entry.path("createdAtMillis").asLong(),
+                    entry.path("ageMillis").asLong()));
+        }
+        return new RegionBaselines(
+                answer.path("region").asText(),
+                answer.path("host").asText(),
+                held,
+                answer.path("baselinesAgeMillis").asLong(-1),
+                answer.path("stalenessBoundMillis").asLong(-1));
+    }
+
     @Override
     public Migration announce(String domain, String peer) throws UnavailableException {
         Map<String, String> form = new LinkedHashMap<>();

@@ -2,6 +2,7 @@ package io.dwcp.cli;
 
 import static java.util.Objects.requireNonNull;
 
+import io.dwcp.itp.ConcurrencyLearner;
 import io.dwcp.itp.Evacuation;
 import io.dwcp.itp.Link;
 import io.dwcp.itp.OrderConstraint;
@@ -43,7 +44,10 @@ import picocli.CommandLine.Parameters;
  * {@link #REPLAN_THRESHOLD} from the rate the plan was made with, the VMs not yet started are
  * planned again, and the new plan is taken only when it pays ({@link Planner#replan}); a re-plan
  * never refuses a VM the plan accepted (the running migrations go on as they are). One line says when each VM starts
- * (its slot and link) and one when it ends.
+ * (its slot and link) and one when it ends. With {@code --policy itp} a {@link ConcurrencyLearner} also limits how
+ * many run at once: from one, wider only while each migration added raised the aggregate rate enough to pay for it.
+ * The baselines the destinations hold of the VMs come from the region's catalogue ({@link
+ * EvacuationInputs#catalogue}); without a control plane, or without its answer, the plan is made without.
  *
  * <p>This class holds the options and their checks and puts the pieces together, on picocli's
  * (main) thread: {@link EvacuationInputs} gathers what the planner needs (destinations, VM sizes
@@ -59,8 +63,10 @@ import picocli.CommandLine.Parameters;
         description = {
             "Moves every running libvirt domain of this host to the dwcpd peers given with --to (default: all peers of the "
                     + "local dwcpd). It measures each domain's memory and dirty rate (QEMU's calc-dirty-rate, through libvirt), "
-                    + "asks the local dwcpd for its peers and, where a control plane runs, the measured link goodput and host "
-                    + "capacities, and plans with ITP: the destination, the order and how many migrations run at once per link, "
+                    + "asks the local dwcpd for its peers and, where a control plane runs, the measured link goodput, host "
+                    + "capacities and the baselines the destinations hold of the VMs (the region's catalogue: a VM is drawn to a "
+                    + "destination holding a recent one), and plans with ITP: the destination, the order and how many migrations "
+                    + "run at once per link, "
                     + "honouring --group and --after. Links without a measurement are assumed to carry --link-rate; the output says "
                     + "which figure came from where.",
             "",
@@ -75,6 +81,12 @@ import picocli.CommandLine.Parameters;
                     + "accepted: the goodput it sees is what the running migrations made, which on a busy host is their own "
                     + "limit, not the link's; a VM it doubts is tried, and --timeout aborts it if it does not converge. It ends "
                     + "with a table: VM, destination, outcome, time, downtime and the reason for any VM not moved.",
+            "",
+            "With --policy itp, how many migrations run at once is also learned from the rate they make together (the "
+                    + "guest bytes processed per second, a host short of CPU does not gain from more): one at first; once its "
+                    + "rate is measured over 10 s, two; a further one only while each one added raised that rate by at least "
+                    + "half of one migration's rate, else back by one for the rest of the evacuation (never fewer than one). A "
+                    + "line says each change and why. --fixed-concurrency leaves the plan's slots as they are.",
             "",
             "A VM that is not moved (refused by the plan, failed, timed out, interrupted, or not started because a VM it "
                     + "comes after was not moved) keeps running on this host, intact: "
@@ -159,6 +171,12 @@ public final class EvacuateCommand implements Callable<Integer> {
             description =
                     "itp (slots per link: the planner's concurrency), serial (one slot in all: one at a time) or all-at-once (no limit: every VM starts at once, those with --after once their earlier VMs moved); destinations and order are the planner's in all three (default: ${DEFAULT-VALUE}).")
     String policy;
+
+    @Option(
+            names = "--fixed-concurrency",
+            description =
+                    "With --policy itp, run as many migrations at once as the plan's slots allow from the start, without learning how many this host gains from (for a host known to scale, or to compare).")
+    boolean fixedConcurrency;
 
     @Option(
             names = "--group",
@@ -355,7 +373,10 @@ public final class EvacuateCommand implements Callable<Integer> {
 
             // links: a control plane's measurement when there is one, else --link-rate; a PBA predictor per link
             EvacuationInputs.Links links = inputs.links(destinations, region, notes);
-            List<Vm> vms = EvacuationInputs.vms(domains, memory, dirty, groups);
+            // baselines: the region's catalogue says which destination holds one of which VM; else planned without
+            Optional<Dwcpd.RegionBaselines> catalogue = EvacuationInputs.catalogue(dwcpd, region, domains, notes);
+            List<Vm> vms = EvacuationInputs.withBaselines(
+                    EvacuationInputs.vms(domains, memory, dirty, groups), destinations, catalogue, notes);
             List<OrderConstraint> orders = EvacuationInputs.orders(afters);
             double uplink = links.links().values().stream()
                     .mapToDouble(Link::bytesPerSecond)
@@ -394,7 +415,11 @@ public final class EvacuateCommand implements Callable<Integer> {
                             connectUri,
                             uriTemplate,
                             timeoutSeconds == null ? OptionalLong.empty() : OptionalLong.of(timeoutSeconds),
-                            progress));
+                            progress),
+                    chosenPolicy == Policy.ITP && !fixedConcurrency
+                            ? Optional.of(new ConcurrencyLearner())
+                            : Optional.empty(),
+                    System::nanoTime);
             return run.run(plan, evacuation, destinations);
         }
     }

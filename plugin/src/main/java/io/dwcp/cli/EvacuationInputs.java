@@ -3,6 +3,7 @@ package io.dwcp.cli;
 import io.dwcp.itp.Destination;
 import io.dwcp.itp.Link;
 import io.dwcp.itp.OrderConstraint;
+import io.dwcp.itp.PlanRenderer;
 import io.dwcp.itp.Vm;
 import io.dwcp.pba.EwmaPredictor;
 import io.dwcp.pba.GoodputPredictor;
@@ -26,7 +27,8 @@ import java.util.function.LongSupplier;
  * among dwcpd's peers), the check of {@code --group} and {@code --after} against the running
  * domains, each domain's memory and dirty rate (QEMU's calc-dirty-rate, all at once), each link's
  * goodput (the control plane's measurement, else {@code --link-rate}) with a PBA predictor per link,
- * the destinations' slots, and the VMs and order constraints; and a note for each figure saying
+ * the destinations' slots, the baselines the destinations hold of the VMs (the region's catalogue,
+ * {@link #catalogue} and {@link #withBaselines}), and the VMs and order constraints; and a note for each figure saying
  * where it came from.
  *
  * <p>Runs on the command's (main) thread, before any migration starts.
@@ -233,9 +235,99 @@ final class EvacuationInputs {
         }
         notes.add(
                 "destinations' free memory: not known to dwcpd, not checked (libvirt refuses a VM that does not fit; it stays here)");
-        notes.add("baselines held at the destinations: not reported by dwcpd's control API; planned without");
         notes.add("uplink: not measured; taken as the sum of the links");
         return new Links(links, predictors, hosts);
+    }
+
+    /**
+     * The region's catalogue of the baselines held of {@code domains} ({@link Dwcpd#regionBaselines}),
+     * or empty, with a note saying why (no control plane, or dwcpd's answer): the plan is then made
+     * without baselines, as before the catalogue was asked.
+     */
+    static Optional<Dwcpd.RegionBaselines> catalogue(
+            Dwcpd dwcpd, Optional<Dwcpd.Region> region, List<String> domains, List<String> notes) {
+        if (region.isEmpty()) {
+            notes.add("baselines held at the destinations: not known without a control plane; planned without");
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(dwcpd.regionBaselines(region.get().region(), domains));
+        } catch (Dwcpd.UnavailableException e) {
+            notes.add("baselines held at the destinations: the region's catalogue is not available (" + e.getMessage()
+                    + "); planned without");
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The VMs with the baselines the catalogue says the destinations hold of them, each as the share
+     * of its memory still identical there ({@link #share}); a note per baseline used, or one saying
+     * that none is held (or that none could be known, when {@code catalogue} is empty: noted by
+     * {@link #catalogue} already). Baselines at hosts that are not destinations are left out.
+     */
+    static List<Vm> withBaselines(
+            List<Vm> vms,
+            List<Dwcpd.Peer> destinations,
+            Optional<Dwcpd.RegionBaselines> catalogue,
+            List<String> notes) {
+        if (catalogue.isEmpty()) {
+            return vms;
+        }
+        Set<String> hosts = new HashSet<>();
+        destinations.forEach(peer -> hosts.add(peer.name()));
+        List<Vm> planned = new ArrayList<>();
+        int held = 0;
+        for (Vm vm : vms) {
+            Vm with = vm;
+            for (Dwcpd.HeldBaseline baseline : catalogue.get().baselines()) {
+                if (!baseline.vm().equals(vm.id()) || !hosts.contains(baseline.host())) {
+                    continue;
+                }
+                double coverage = coverage(baseline.sizeBytes(), vm.memoryBytes());
+                double unchanged = unchanged(baseline.ageMillis(), vm.memoryBytes(), vm.dirtyBytesPerSecond());
+                with = with.withBaseline(baseline.host(), coverage * unchanged);
+                held++;
+                notes.add(String.format(
+                        Locale.ROOT,
+                        "baseline of %s on %s: %s, taken %s ago; planned as %.0f%% of its memory held there "
+                                + "(its size %.0f%% of the VM's memory, %.0f%% of that unchanged at its dirty rate)",
+                        vm.id(),
+                        baseline.host(),
+                        PlanRenderer.bytes(baseline.sizeBytes()),
+                        PlanRenderer.duration(baseline.ageMillis() / 1000.0),
+                        100 * coverage * unchanged,
+                        100 * coverage,
+                        100 * unchanged));
+            }
+            planned.add(with);
+        }
+        if (held == 0) {
+            notes.add(String.format(
+                    Locale.ROOT,
+                    "baselines held at the destinations: none of these VMs (region %s's catalogue, read %d ms ago)",
+                    catalogue.get().region(),
+                    catalogue.get().baselinesAgeMillis()));
+        }
+        return planned;
+    }
+
+    /**
+     * The share of a VM's memory a baseline holds: its size over the VM's memory, at most 1. A
+     * baseline stores each distinct page once (a hash, the page, its addresses: 4,120 bytes a page),
+     * so this is a lower bound when the guest has pages alike (zero pages cost nothing anyway).
+     */
+    static double coverage(long baselineBytes, long memoryBytes) {
+        return Math.min(1, Math.max(0, baselineBytes) / (double) memoryBytes);
+    }
+
+    /**
+     * The share of those pages still unchanged after {@code ageMillis} of the guest dirtying its
+     * memory at its measured rate, page writes taken as uniform over memory: {@code exp(-dirty x
+     * age / memory)}. A pessimistic figure (a guest that rewrites one hot set again and again keeps
+     * more unchanged), so a baseline draws its VM only when it clearly pays.
+     */
+    static double unchanged(long ageMillis, long memoryBytes, double dirtyBytesPerSecond) {
+        return Math.exp(-dirtyBytesPerSecond * Math.max(0, ageMillis) / 1000.0 / memoryBytes);
     }
 
     /** The VMs to plan, in the domains' order, each {@code --group} member in its group {@code gN(VM,VM)}. */

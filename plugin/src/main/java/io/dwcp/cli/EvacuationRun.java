@@ -1,5 +1,6 @@
 package io.dwcp.cli;
 
+import io.dwcp.itp.ConcurrencyLearner;
 import io.dwcp.itp.Evacuation;
 import io.dwcp.itp.Plan;
 import io.dwcp.itp.SlotScheduler;
@@ -19,17 +20,24 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * Runs an evacuation's plan slot by slot: asks the {@link SlotScheduler} which VMs start (and which
  * are left, with the reason), gives each started VM the lowest free slot of its link and runs its
  * migration through {@link MigrationRun} on a {@code dwcp-evacuate} thread, waits for the next to
  * end, records its outcome, feeds the {@link LinkMeters} and lets the {@link Replanner} plan the
- * waiting VMs again; after the last, or a Ctrl-C, prints the table and gives the exit code.
+ * waiting VMs again; after the last, or a Ctrl-C, prints the table and gives the exit code. With
+ * {@code --policy itp} a {@link ConcurrencyLearner} also decides: every poll interval while it
+ * waits, and at each end, it is given each running migration's guest bytes, and no VM starts beyond
+ * the limit it learned from them (its gate on the scheduler's decision); when the limit rises, the
+ * next VMs start at once.
  *
- * <p>The loop, the slots and the outcomes belong to the command's (main) thread; only the
+ * <p>The loop, the slots, the outcomes and the learner belong to the command's (main) thread; only the
  * migrations (and the byte counters they set) run on the {@code dwcp-evacuate} threads, which end
  * with the run.
  */
@@ -48,6 +56,8 @@ final class EvacuationRun {
     private final Replanner replanner;
     private final EvacuationView view;
     private final Settings settings;
+    private final Optional<ConcurrencyLearner> learner;
+    private final LongSupplier nanoClock;
 
     /**
      * @param base libvirt, the output streams, the interrupts and the progress intervals
@@ -57,6 +67,10 @@ final class EvacuationRun {
      * @param replanner plans the waiting VMs again at each slot release
      * @param view prints the progress lines and the table
      * @param settings what each migration is asked with
+     * @param learner with {@code --policy itp}: learns how many migrations this host gains from
+     *     running at once, sampled every {@link MigrateCommand.Environment#pollInterval}; none: the
+     *     slots alone decide
+     * @param nanoClock {@link System#nanoTime} but in tests: the learner's time
      */
     EvacuationRun(
             MigrateCommand.Environment base,
@@ -65,7 +79,9 @@ final class EvacuationRun {
             LinkMeters meters,
             Replanner replanner,
             EvacuationView view,
-            Settings settings) {
+            Settings settings,
+            Optional<ConcurrencyLearner> learner,
+            LongSupplier nanoClock) {
         this.base = base;
         this.dwcpd = dwcpd;
         this.scheduler = scheduler;
@@ -73,6 +89,8 @@ final class EvacuationRun {
         this.replanner = replanner;
         this.view = view;
         this.settings = settings;
+        this.learner = learner;
+        this.nanoClock = nanoClock;
     }
 
     /**
@@ -92,6 +110,8 @@ final class EvacuationRun {
         Map<String, String> running = new LinkedHashMap<>();
         Map<String, Set<Integer>> slotsInUse = new HashMap<>();
         Map<String, Long> movedTo = new HashMap<>();
+        // the running migrations' byte counters, for the learner
+        Map<String, AtomicLong> counters = new LinkedHashMap<>();
         refuse(initial, notMoved, outcomes);
         ExecutorService executor = Executors.newCachedThreadPool(runnable -> {
             Thread thread = new Thread(runnable, "dwcp-evacuate");
@@ -103,7 +123,10 @@ final class EvacuationRun {
             while (true) {
                 if (interrupts.get() == 0) {
                     SlotScheduler.Decision decision = scheduler.decide(
-                            plan, evacuation.orders(), new SlotScheduler.State(moved, notMoved, running));
+                            plan,
+                            evacuation.orders(),
+                            new SlotScheduler.State(moved, notMoved, running),
+                            learner.map(l -> l.gate(running.size())).orElse(SlotScheduler.Gate.OPEN));
                     decision.left().forEach((vm, reason) -> {
                         notMoved.put(vm, reason);
                         outcomes.put(
@@ -126,6 +149,7 @@ final class EvacuationRun {
                         AtomicLong counter = meters.started(
                                 link,
                                 running.values().stream().filter(link::equals).count() == 1);
+                        counters.put(step.vm().id(), counter);
                         MigrationRun.Request request = request(step, peerByName.get(link));
                         MigrationRun.Output output = new MigrationRun.Output(
                                 base.out(),
@@ -154,11 +178,23 @@ final class EvacuationRun {
                 if (running.isEmpty()) {
                     break;
                 }
-                Finished finished = next(completions, interrupts);
+                Finished finished = null;
+                boolean wider = false;
+                while (finished == null && !wider) {
+                    finished = next(completions, interrupts);
+                    // no end within a sample's time: the learner samples, and may let one more start
+                    wider = finished == null && learn(counters) && interrupts.get() == 0;
+                }
+                if (finished == null) {
+                    continue;
+                }
                 Plan.Step step = finished.step();
                 String vm = step.vm().id();
                 String link = step.destination();
                 MigrationRun.Result result = finished.result();
+                // its last bytes, up to its end, count at the concurrency it ended in
+                learn(counters);
+                counters.remove(vm);
                 running.remove(vm);
                 slotsInUse.get(link).remove(finished.slot());
                 outcomes.put(
@@ -240,11 +276,34 @@ final class EvacuationRun {
                 settings.timeoutSeconds());
     }
 
-    /** The next migration to end; a Ctrl-C while waiting counts as one (the runs abort and end). */
-    private static Finished next(CompletionService<Finished> completions, AtomicInteger interrupts) {
+    /**
+     * The learner's sample of the running migrations' bytes, and its change of the limit said
+     * through the view; whether the limit rose (one more may start now).
+     */
+    private boolean learn(Map<String, AtomicLong> counters) {
+        if (learner.isEmpty()) {
+            return false;
+        }
+        Map<String, Long> bytes = new LinkedHashMap<>();
+        counters.forEach((vm, counter) -> bytes.put(vm, counter.get()));
+        Optional<ConcurrencyLearner.Change> change = learner.get().sample(nanoClock.getAsLong(), bytes);
+        change.ifPresent(view::concurrency);
+        return change.isPresent() && change.get().to() > change.get().from();
+    }
+
+    /**
+     * The next migration to end; with a learner, null when none ended within a sample's time (the
+     * poll interval). A Ctrl-C while waiting counts as one (the runs abort and end).
+     */
+    private Finished next(CompletionService<Finished> completions, AtomicInteger interrupts) {
         while (true) {
             try {
-                return completions.take().get();
+                if (learner.isEmpty()) {
+                    return completions.take().get();
+                }
+                Future<Finished> done =
+                        completions.poll(Math.max(10, base.pollInterval().toMillis()), TimeUnit.MILLISECONDS);
+                return done == null ? null : done.get();
             } catch (InterruptedException e) {
                 interrupts.incrementAndGet();
             } catch (ExecutionException e) {

@@ -77,6 +77,11 @@ final class EvacuationView {
                 + slot + " free; " + running + " running)");
     }
 
+    /** The learner changed how many migrations run at once (its reason, with the aggregate rates measured). */
+    void concurrency(io.dwcp.itp.ConcurrencyLearner.Change change) {
+        out.println("Concurrency: " + change.describe());
+    }
+
     /** The VMs not yet started were planned again: why ({@code moves}: per link, old and new rate) and the new plan. */
     void replanned(int waiting, List<String> moves, Plan plan) {
         out.println("Re-planned the " + waiting + " VMs not yet started (running ones go on): predicted link "

@@ -17,10 +17,12 @@
  * that migration ({@link io.dwcp.cli.MigrationRun}: its own libvirt connections, its own dwcpd
  * migration, its own {@code dwcp-migrate} thread). The main thread measures, plans, asks the
  * {@code io.dwcp.itp.SlotScheduler} what to start, waits for the next migration to end (a
- * completion service: whichever ends first), and at each such slot release observes the links and
- * re-plans; it alone touches the plan, the schedule's state and the predictors. The threads share
+ * completion service: whichever ends first; with {@code --policy itp} it waits at most a poll
+ * interval at a time and then gives the {@code io.dwcp.itp.ConcurrencyLearner} the running
+ * migrations' byte counts), and at each such slot release observes the links and re-plans; it
+ * alone touches the plan, the schedule's state, the predictors and the learner. The threads share
  * the Ctrl-C counter (atomic), one byte counter per migration (atomic: written by its thread at each
- * sample, summed per link by the main thread), the dwcpd client (one request per connection) and the
+ * sample, summed per link and read per migration by the main thread), the dwcpd client (one request per connection) and the
  * output streams (whole lines).</li>
  * <li>{@link io.dwcp.cli.ControlClient} owns one Netty event loop ({@code dwcp-control}) for its
  * requests; callers wait for the answer on their own thread, never on it.</li>

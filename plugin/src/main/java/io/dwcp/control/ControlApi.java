@@ -14,6 +14,7 @@ import io.dwcp.hde.BaselineStore;
 import io.dwcp.hde.BaselineStoreException;
 import io.dwcp.node.NodeConfig;
 import io.dwcp.region.DestinationChooser;
+import io.dwcp.region.HeldBaselines;
 import io.dwcp.region.RegionStatus;
 import io.dwcp.region.RegionView;
 import io.dwcp.region.StaleMetadataException;
@@ -87,6 +88,12 @@ import org.slf4j.LoggerFactory;
  *      | 400 | 404 no control plane, or no such region | 409 another region whose leader gossips no host records
  *      (the body says so) | 503 metadata older than region.staleness-bound and not refreshable, or another region
  *      not confirmed by its leader within it
+ * GET  /v1/regions/REGION/baselines?vm=DOMAIN[&amp;vm=DOMAIN...]         (dwcp evacuate: 1 to 256 VMs)
+ *      200 {region, host, baselines: [{vm, host, sizeBytes, createdAtMillis, ageMillis}] (the region's catalogue: the
+ *           newest baseline each host holds of each VM asked for, in the order asked, then by host), baselinesAgeMillis
+ *           (the oldest read behind it), stalenessBoundMillis} (see io.dwcp.region.HeldBaselines)
+ *      | 400 | 404 no control plane | 409 another region (its baselines are not gossiped) | 503 metadata older than
+ *      region.staleness-bound and not refreshable
  *      (leader: who holds the region's latch, "" if nobody; term: this host's term while it leads, else the
  *       region's latest term, 0 before the first; *AgeMillis: since dwcpd last made sure of the figure, -1 never)
  *
@@ -248,6 +255,22 @@ public final class ControlApi {
                 }
                 return destinations(region, domain(vm.get(0)));
             }
+            if (decoder.path().startsWith("/v1/regions/") && decoder.path().endsWith("/baselines")) {
+                requireMethod(method, "GET");
+                String region = decoder.path()
+                        .substring("/v1/regions/".length(), decoder.path().length() - "/baselines".length());
+                List<String> vms = decoder.parameters().getOrDefault("vm", List.of());
+                if (vms.isEmpty() || vms.size() > HeldBaselines.MAX_VMS) {
+                    throw new Refused(
+                            400,
+                            "give 1 to " + HeldBaselines.MAX_VMS
+                                    + " VMs: /v1/regions/REGION/baselines?vm=DOMAIN&vm=DOMAIN...");
+                }
+                for (String vm : vms) {
+                    domain(vm);
+                }
+                return heldBaselines(region, vms);
+            }
             return route(method, decoder.path(), contentType, body);
         } catch (Refused e) {
             return Response.text(e.status, e.getMessage());
@@ -396,6 +419,46 @@ public final class ControlApi {
         answer.put("migrationsAgeMillis", choice.migrationsAgeMillis());
         answer.put("stalenessBoundMillis", regionView.get().stalenessBound().toMillis());
         return Response.json(200, answer);
+    }
+
+    /** The baselines the region's catalogue says its hosts hold of the VMs ({@link HeldBaselines}). */
+    private Response heldBaselines(String region, List<String> vms) throws Refused {
+        if (regionView.isEmpty()) {
+            throw new Refused(
+                    404,
+                    "dwcpd " + node.getName()
+                            + " runs no control plane (set region.name): it knows no region's baselines");
+        }
+        HeldBaselines.Answer answer;
+        try {
+            answer = HeldBaselines.read(regionView.get(), region, vms, clock.getAsLong());
+        } catch (StaleMetadataException e) {
+            throw new Refused(503, e.getMessage());
+        } catch (DestinationChooser.NoChoiceException e) {
+            throw new Refused(e.status(), e.getMessage());
+        } catch (IllegalStateException e) {
+            throw new Refused(503, e.getMessage());
+        }
+        return Response.json(200, heldBaselines(answer));
+    }
+
+    /** The JSON of a {@link HeldBaselines.Answer} (the grammar above). */
+    static ObjectNode heldBaselines(HeldBaselines.Answer answer) {
+        ObjectNode json = JSON.createObjectNode();
+        json.put("region", answer.region());
+        json.put("host", answer.host());
+        ArrayNode list = json.putArray("baselines");
+        for (HeldBaselines.Held held : answer.baselines()) {
+            ObjectNode entry = list.addObject();
+            entry.put("vm", held.vm());
+            entry.put("host", held.host());
+            entry.put("sizeBytes", held.sizeBytes());
+            entry.put("createdAtMillis", held.createdAtMillis());
+            entry.put("ageMillis", held.ageMillis());
+        }
+        json.put("baselinesAgeMillis", answer.baselinesAgeMillis());
+        json.put("stalenessBoundMillis", answer.stalenessBoundMillis());
+        return json;
     }
 
     private static void requireMethod(String method, String... allowed) throws Refused {

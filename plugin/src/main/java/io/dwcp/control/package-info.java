@@ -11,8 +11,8 @@
  * <li>{@code dwcp-control-api} (one thread, owned and ended by {@link io.dwcp.control.ControlServer}):
  * every request's {@link io.dwcp.control.ControlApi#handle}, one at a time (it may block on
  * ZooKeeper to take or let go of a VM lock, opens an announced migration's socket, and the baseline
- * resources read the disk; resolving a peer from the region and choosing a destination read
- * ZooKeeper within the staleness bound), and every second the letting go of the locks and the closing of the
+ * resources read the disk; resolving a peer from the region, choosing a destination and reading the
+ * baselines the region's catalogue records read ZooKeeper within the staleness bound), and every second the letting go of the locks and the closing of the
  * sockets of migrations that ended or expired.</li>
  * <li>{@link io.dwcp.control.MigrationRegistry} is guarded by its monitor (also entered by the
  * tunnel's session listener when a source session starts, and by the baseline job thread asking

@@ -1,12 +1,14 @@
 package io.dwcp.itp;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * The text of a {@link Plan}, as {@code dwcp evacuate --dry-run} prints it: the estimates planned
- * with, the concurrency per link, one line per VM in start order (destination, predicted start,
+ * with, the concurrency per link, the VMs planned with a baseline at their destination, one line per VM in start order (destination, predicted start,
  * end and downtime, reasons), the VMs refused, and the predicted makespan.
  */
 public final class PlanRenderer {
@@ -30,6 +32,7 @@ public final class PlanRenderer {
                     plan.concurrency().get(link.getKey())));
         }
         out.append(String.format(Locale.ROOT, " uplink %s%n", rate(plan.uplinkBytesPerSecond())));
+        out.append(baselines(plan));
         out.append(String.format(
                 Locale.ROOT,
                 "%4s  %-12s %9s %12s  %-8s %8s %8s %9s  %s%n",
@@ -71,8 +74,31 @@ public final class PlanRenderer {
         return out.toString();
     }
 
+    /**
+     * Which VMs are planned with a baseline held at their destination (its first round smaller), in
+     * plan order: one line, or nothing when none is.
+     */
+    static String baselines(Plan plan) {
+        List<String> with = new ArrayList<>();
+        for (Plan.Step step : plan.steps()) {
+            Vm vm = step.vm();
+            if (vm.baseline(step.destination()).isPresent()) {
+                with.add(String.format(
+                        Locale.ROOT,
+                        "%s on %s (first round %s of %s)",
+                        vm.id(),
+                        step.destination(),
+                        bytes((long) vm.firstRoundBytes(step.destination())),
+                        bytes(vm.memoryBytes())));
+            }
+        }
+        return with.isEmpty()
+                ? ""
+                : "Planned with a baseline at the destination: " + String.join(", ", with) + System.lineSeparator();
+    }
+
     /** {@code 4.0 GiB}, {@code 512 MiB}. */
-    static String bytes(long bytes) {
+    public static String bytes(long bytes) {
         if (bytes >= 1L << 30) {
             return String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
         }

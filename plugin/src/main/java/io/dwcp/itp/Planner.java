@@ -417,19 +417,24 @@ public final class Planner {
             Vm vm, Chosen chosen, Links links, Evacuation evacuation, Map<String, Integer> levels) {
         List<String> reasons = new ArrayList<>();
         String destination = chosen.placement.destination;
-        vm.baseline().ifPresent(baseline -> {
-            if (baseline.destination().equals(destination)) {
-                reasons.add(String.format(
-                        Locale.ROOT,
-                        "baseline on %s: first round %s instead of %s",
-                        destination,
-                        PlanRenderer.bytes((long) vm.firstRoundBytes(destination)),
-                        PlanRenderer.bytes(vm.memoryBytes())));
-            } else {
-                reasons.add(String.format(
-                        Locale.ROOT, "baseline on %s not used: that link would finish later", baseline.destination()));
-            }
-        });
+        if (vm.baseline(destination).isPresent()) {
+            reasons.add(String.format(
+                    Locale.ROOT,
+                    "baseline on %s: first round %s instead of %s",
+                    destination,
+                    PlanRenderer.bytes((long) vm.firstRoundBytes(destination)),
+                    PlanRenderer.bytes(vm.memoryBytes())));
+        } else if (!vm.baselines().isEmpty()) {
+            List<String> holders = vm.baselines().stream()
+                    .map(Vm.Baseline::destination)
+                    .sorted()
+                    .toList();
+            reasons.add(String.format(
+                    Locale.ROOT,
+                    "baseline on %s not used: %s would finish later",
+                    String.join(", ", holders),
+                    holders.size() == 1 ? "that link" : "those links"));
+        }
         reasons.add(String.format(
                 Locale.ROOT,
                 "%s: link busy until ~%s with it, the soonest with room",

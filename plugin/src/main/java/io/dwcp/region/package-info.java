@@ -22,7 +22,9 @@
  * <li>{@link io.dwcp.region.RegionRecords}: what the data path publishes (links, baselines,
  * migrations; dwcpd wires it), written by {@link io.dwcp.region.RegionPublisher};
  * {@link io.dwcp.region.RegionView}: the metadata as decisions read it, within the bound;
- * {@link io.dwcp.region.DestinationChooser}: where a VM goes in the region. The control plane is
+ * {@link io.dwcp.region.DestinationChooser}: where a VM goes in the region; {@link
+ * io.dwcp.region.HeldBaselines}: which hosts hold a baseline of which VMs, by the catalogue (what
+ * {@code dwcp evacuate} plans with; stateless). The control plane is
  * also the tunnel's {@link io.dwcp.session.PeerDirectory} (hosts of the region as peers).</li>
  * <li>{@link io.dwcp.region.MigrationRecordPruner}: on the leader, deletes old migration records
  * ({@code region.migration-retention}, {@code region.migration-records-max}, running records of a
@@ -47,8 +49,9 @@
  * confined to this thread.</li>
  * <li>{@link io.dwcp.region.ControlPlane#peer} runs on the tunnel's event loops: it reads the
  * hosts last read (a concurrent map) and does no I/O.</li>
- * <li>{@link io.dwcp.region.RegionView} reads and {@link io.dwcp.region.DestinationChooser} block
- * on ZooKeeper: the control socket's {@code dwcp-control-api} thread.</li>
+ * <li>{@link io.dwcp.region.RegionView} reads, {@link io.dwcp.region.DestinationChooser} and
+ * {@link io.dwcp.region.HeldBaselines} block on ZooKeeper: the control socket's {@code
+ * dwcp-control-api} thread.</li>
  * <li>Curator's own threads run its recipes (latch, the host's {@code PersistentNode}).</li>
  * <li>{@link io.dwcp.region.RegionMetadata} is thread-safe and blocks its caller on ZooKeeper:
  * never call it on an event loop. Its cache of last reads is a concurrent map. VM locks are taken

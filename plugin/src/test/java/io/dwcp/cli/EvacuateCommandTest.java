@@ -29,6 +29,9 @@ class EvacuateCommandTest {
     private final java.util.concurrent.atomic.AtomicReference<Runnable> interruptHandler =
             new java.util.concurrent.atomic.AtomicReference<>();
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    /** The concurrency learner of --policy itp: off (--fixed-concurrency) where a test is about the slots alone. */
+    private boolean learn = false;
+
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
     private Path directory;
     private Path config;
@@ -72,6 +75,9 @@ class EvacuateCommandTest {
         commandLine.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         List<String> all = new ArrayList<>(List.of("--config", config.toString()));
         all.addAll(List.of(arguments));
+        if (!learn) {
+            all.add("--fixed-concurrency");
+        }
         return commandLine.execute(all.toArray(String[]::new));
     }
 
@@ -111,8 +117,7 @@ class EvacuateCommandTest {
                 text.contains("link to beta: no measurement (no control plane); assumed 100.0 Mbit/s (--link-rate)"),
                 text);
         assertTrue(
-                text.contains(
-                        "baselines held at the destinations: not reported by dwcpd's control API; planned without"),
+                text.contains("baselines held at the destinations: not known without a control plane; planned without"),
                 text);
         assertTrue(text.contains("Evacuation plan: 3 VMs to move, 0 refused; predicted makespan "), text);
         assertTrue(
@@ -150,6 +155,75 @@ class EvacuateCommandTest {
         assertTrue(out().contains("link to beta: 400.0 Mbit/s measured by the control plane (RTT 20.0 ms)"), out());
         assertTrue(out().contains("vm1") && out().contains("beta"), out());
         assertFalse(out().contains("gamma"), out());
+    }
+
+    @Test
+    void aBaselineInTheRegionsCatalogueDrawsItsVmAndThePlanSaysSo() {
+        domain("db", 4 * GIB, 0, 1);
+        domain("web", GIB, 0, 1);
+        dwcpd.region = Optional.of(new Dwcpd.Region(
+                "eu",
+                "alpha",
+                "alpha",
+                10,
+                true,
+                3,
+                List.of(
+                        new Dwcpd.Host("beta", "192.0.2.20:7470", 4, "0.1.0", "ab", 1),
+                        new Dwcpd.Host("gamma", "192.0.2.30:7470", 4, "0.1.0", "cd", 1)),
+                10,
+                List.of(),
+                10,
+                List.of()));
+        // db is the larger: without its baseline it would go first to either link (the names break the tie: beta)
+        dwcpd.regionBaselines = new Dwcpd.RegionBaselines(
+                "eu", "alpha", List.of(new Dwcpd.HeldBaseline("db", "gamma", 3 * GIB, 1, 60_000)), 40, 5000);
+        assertEquals(0, run("--dry-run"), err());
+        assertTrue(dwcpd.calls.contains("regionBaselines eu db,web"), dwcpd.calls.toString());
+        assertTrue(
+                out().contains("  baseline of db on gamma: 3.0 GiB, taken 1m00s ago; planned as 75% of its memory held "
+                        + "there (its size 75% of the VM's memory, 100% of that unchanged at its dirty rate)\n"),
+                out());
+        assertTrue(
+                out().contains(
+                                "Planned with a baseline at the destination: db on gamma (first round 1.0 GiB of 4.0 GiB)\n"),
+                out());
+        List<String> steps = out().lines()
+                .filter(line -> line.matches(" +[0-9]+ {2}\\S+ .*"))
+                .toList();
+        assertTrue(
+                steps.stream()
+                        .anyMatch(line ->
+                                line.matches(" +[12] {2}db +4\\.0 GiB .* gamma .*baseline on gamma: first round "
+                                        + "1\\.0 GiB instead of 4\\.0 GiB.*")),
+                steps.toString());
+    }
+
+    @Test
+    void withoutTheCatalogueThePlanIsMadeWithoutBaselinesAndSaysWhy() {
+        domain("db", 4 * GIB, 0, 1);
+        dwcpd.region = Optional.of(
+                new Dwcpd.Region("eu", "alpha", "alpha", 10, true, 3, List.of(), 10, List.of(), 10, List.of()));
+        assertEquals(0, run("--dry-run", "--to", "beta"), err());
+        assertTrue(
+                out().contains(
+                                "  baselines held at the destinations: the region's catalogue is not available (dwcpd at "
+                                        + "unix:/run/dwcp/control.sock answered 404 to GET /v1/regions/eu/baselines: "),
+                out());
+        assertFalse(out().contains("Planned with a baseline"), out());
+    }
+
+    @Test
+    void itpLearnsConcurrencyAndStartsWithOneMigration() {
+        learn = true;
+        for (String name : List.of("vm1", "vm2", "vm3")) {
+            domain(name, GIB, 0, 3);
+        }
+        assertEquals(0, run("--to", "beta", "--progress", "none"), err());
+        // the plan gives beta two slots; the learner lets a second start only once one migration's rate was measured
+        assertTrue(out().contains("Links (estimate, most migrations at once): beta 100.0 Mbit/s x2"), out());
+        assertEquals(1, libvirt.maxRunning.get(), out());
+        assertEquals(3, lines("Ended ").size(), out());
     }
 
     @Test

@@ -157,7 +157,6 @@ class EvacuationInputsTest {
                 List.of(
                         "link to beta: no measurement (no control plane); assumed 100.0 Mbit/s (--link-rate)",
                         "destinations' free memory: not known to dwcpd, not checked (libvirt refuses a VM that does not fit; it stays here)",
-                        "baselines held at the destinations: not reported by dwcpd's control API; planned without",
                         "uplink: not measured; taken as the sum of the links"),
                 notes);
     }
@@ -184,6 +183,94 @@ class EvacuationInputsTest {
         assertEquals(
                 "link to gamma: no measurement (the control plane has none for it); assumed 100.0 Mbit/s (--link-rate)",
                 notes.get(1));
+    }
+
+    @Test
+    void withoutTheCatalogueTheVmsArePlannedWithoutBaselinesAndTheNoteSaysWhy() {
+        FakeDwcpd dwcpd = new FakeDwcpd();
+        List<String> notes = new ArrayList<>();
+        assertEquals(Optional.empty(), EvacuationInputs.catalogue(dwcpd, Optional.empty(), List.of("db"), notes));
+        assertEquals(List.of(), dwcpd.calls, "no control plane: not asked");
+        assertEquals(
+                List.of("baselines held at the destinations: not known without a control plane; planned without"),
+                notes);
+        notes.clear();
+        Dwcpd.Region region = region(List.of(), List.of());
+        assertEquals(Optional.empty(), EvacuationInputs.catalogue(dwcpd, Optional.of(region), List.of("db"), notes));
+        assertEquals(List.of("regionBaselines eu db"), dwcpd.calls);
+        assertEquals(
+                List.of("baselines held at the destinations: the region's catalogue is not available (dwcpd at "
+                        + "unix:/run/dwcp/control.sock answered 404 to GET /v1/regions/eu/baselines: dwcpd alpha runs no "
+                        + "control plane (set region.name): it knows no region's baselines); planned without"),
+                notes);
+        List<Vm> vms = List.of(Vm.of("db", 4 * GIB, 1e6));
+        assertEquals(vms, EvacuationInputs.withBaselines(vms, List.of(beta, gamma), Optional.empty(), notes));
+    }
+
+    @Test
+    void theCataloguesBaselinesAtTheDestinationsBecomeTheVmsSharesHeld() {
+        FakeDwcpd dwcpd = new FakeDwcpd();
+        dwcpd.regionBaselines = new Dwcpd.RegionBaselines(
+                "eu",
+                "alpha",
+                List.of(
+                        // 3 GiB of a 4 GiB VM, 10 min old, dirtying 1 MiB/s: 75% x exp(-600 / 4096)
+                        new Dwcpd.HeldBaseline("db", "beta", 3 * GIB, 1, 600_000),
+                        // larger than the VM (its file holds hashes and addresses too): all of it, fresh
+                        new Dwcpd.HeldBaseline("web", "gamma", 2 * GIB, 1, 0),
+                        // not a destination of this evacuation
+                        new Dwcpd.HeldBaseline("db", "delta", 4 * GIB, 1, 0),
+                        // this host's own
+                        new Dwcpd.HeldBaseline("web", "alpha", GIB, 1, 0)),
+                120,
+                5000);
+        List<String> notes = new ArrayList<>();
+        Optional<Dwcpd.RegionBaselines> catalogue = EvacuationInputs.catalogue(
+                dwcpd, Optional.of(region(List.of(), List.of())), List.of("db", "web", "idle"), notes);
+        assertEquals(List.of("regionBaselines eu db,web,idle"), dwcpd.calls);
+        assertEquals(List.of(), notes);
+        List<Vm> vms = EvacuationInputs.withBaselines(
+                List.of(Vm.of("db", 4 * GIB, 1 << 20), Vm.of("web", GIB, 5e6), Vm.of("idle", GIB, 0)),
+                List.of(beta, gamma),
+                catalogue,
+                notes);
+        double db = 0.75 * Math.exp(-600.0 / 4096);
+        assertEquals(List.of(new Vm.Baseline("beta", db)), vms.get(0).baselines());
+        assertEquals(4 * GIB * (1 - db), vms.get(0).firstRoundBytes("beta"), 1);
+        assertEquals(4 * GIB, vms.get(0).firstRoundBytes("gamma"), 1e-6);
+        assertEquals(List.of(new Vm.Baseline("gamma", 1.0)), vms.get(1).baselines());
+        assertEquals(List.of(), vms.get(2).baselines());
+        assertEquals(
+                List.of(
+                        "baseline of db on beta: 3.0 GiB, taken 10m00s ago; planned as 65% of its memory held there "
+                                + "(its size 75% of the VM's memory, 86% of that unchanged at its dirty rate)",
+                        "baseline of web on gamma: 2.0 GiB, taken 0s ago; planned as 100% of its memory held there "
+                                + "(its size 100% of the VM's memory, 100% of that unchanged at its dirty rate)"),
+                notes);
+        notes.clear();
+        dwcpd.regionBaselines = new Dwcpd.RegionBaselines("eu", "alpha", List.of(), 120, 5000);
+        List<Vm> none = List.of(Vm.of("db", 4 * GIB, 0));
+        assertEquals(
+                none,
+                EvacuationInputs.withBaselines(
+                        none,
+                        List.of(beta),
+                        EvacuationInputs.catalogue(
+                                dwcpd, Optional.of(region(List.of(), List.of())), List.of("db"), notes),
+                        notes));
+        assertEquals(
+                List.of(
+                        "baselines held at the destinations: none of these VMs (region eu's catalogue, read 120 ms ago)"),
+                notes);
+    }
+
+    @Test
+    void anOldBaselineOfABusyGuestCountsForLittle() {
+        assertEquals(1.0, EvacuationInputs.unchanged(3_600_000, GIB, 0), 1e-12);
+        assertEquals(Math.exp(-1), EvacuationInputs.unchanged(1024_000, GIB, 1 << 20), 1e-12);
+        assertTrue(EvacuationInputs.unchanged(86_400_000, GIB, 1 << 20) < 1e-30);
+        assertEquals(0.5, EvacuationInputs.coverage(GIB / 2, GIB), 1e-12);
+        assertEquals(1.0, EvacuationInputs.coverage(2 * GIB, GIB), 1e-12);
     }
 
     @Test

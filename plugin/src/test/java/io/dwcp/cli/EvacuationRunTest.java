@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.itp.ConcurrencyLearner;
 import io.dwcp.itp.Destination;
 import io.dwcp.itp.Evacuation;
 import io.dwcp.itp.Link;
@@ -19,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -45,6 +47,7 @@ class EvacuationRunTest {
             Duration.ofSeconds(10));
     private final Dwcpd.Peer beta = new Dwcpd.Peer("beta", "192.0.2.20:7470", "/run/dwcp/peer/beta.sock");
     private final Map<String, GoodputPredictor> predictors = Map.of("beta", new FakePredictor());
+    private Optional<ConcurrencyLearner> learner = Optional.empty();
 
     EvacuationRunTest() {
         dwcpd.migrationPerDomain = true;
@@ -85,7 +88,9 @@ class EvacuationRunTest {
                         System::nanoTime),
                 view,
                 new EvacuationRun.Settings(
-                        "qemu:///system", "qemu+tls://{host}/system", timeout, MigrateCommand.Progress.NONE));
+                        "qemu:///system", "qemu+tls://{host}/system", timeout, MigrateCommand.Progress.NONE),
+                learner,
+                System::nanoTime);
     }
 
     private ExitCode run(Evacuation evacuation, SlotScheduler.Mode mode) {
@@ -131,6 +136,25 @@ class EvacuationRunTest {
                     starts.get(i).endsWith("(slot " + (i + 1) + " to beta, all at once; " + (i + 1) + " running)"),
                     starts.toString());
         }
+    }
+
+    @Test
+    void withTheLearnerItpRunsOneMigrationUntilItsRateIsMeasured() {
+        for (String name : List.of("vm1", "vm2", "vm3")) {
+            domain(name, GIB, 0, 4);
+        }
+        Evacuation evacuation =
+                evacuation(List.of(Vm.of("vm1", GIB, 0), Vm.of("vm2", GIB, 0), Vm.of("vm3", GIB, 0)), List.of());
+        Plan plan = new Planner().plan(evacuation);
+        assertTrue(plan.concurrency().get("beta") >= 2, "the plan's slots: " + plan.concurrency());
+        // migrations of a few 10 ms polls: never measured over the learner's 10 s, so never more than one at once
+        learner = Optional.of(new ConcurrencyLearner());
+        assertEquals(
+                ExitCode.OK, run(SlotScheduler.Mode.ITP, OptionalLong.empty()).run(plan, evacuation, List.of(beta)));
+        assertEquals(1, libvirt.maxRunning.get(), out());
+        assertEquals(3, out().lines().filter(line -> line.startsWith("Ended ")).count(), out());
+        assertTrue(out().lines().noneMatch(line -> line.startsWith("Concurrency: ")), out());
+        assertTrue(out().contains("Moved 3 of 3 domains."), out());
     }
 
     @Test

@@ -176,4 +176,18 @@ class EvacuationViewTest {
                         + "(beta 100.0 Mbit/s -> 40.0 Mbit/s)",
                 out().lines().findFirst().orElseThrow());
     }
+
+    @Test
+    void aChangeOfConcurrencySaysWhy() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        EvacuationView view =
+                new EvacuationView(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        view.concurrency(new io.dwcp.itp.ConcurrencyLearner.Change(2, 1, 6.2e6, 6e6, true));
+        assertEquals(
+                "Concurrency: 2 migrations at once processed 49.6 Mbit/s, 1 processed 48.0 Mbit/s: the second gained "
+                        + "1.6 Mbit/s, less than 50% of one migration's 48.0 Mbit/s; at most 1 at once from now (this host "
+                        + "does not gain from more)"
+                        + System.lineSeparator(),
+                bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
 }

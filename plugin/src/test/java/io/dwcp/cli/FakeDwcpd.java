@@ -66,6 +66,23 @@ final class FakeDwcpd implements Dwcpd {
         return destinations;
     }
 
+    /** What the region's catalogue answers; null: refused as a dwcpd without a control plane refuses. */
+    RegionBaselines regionBaselines;
+
+    @Override
+    public RegionBaselines regionBaselines(String region, List<String> vms) throws UnavailableException {
+        calls.add("regionBaselines " + region + " " + String.join(",", vms));
+        if (down != null) {
+            throw new UnavailableException(down);
+        }
+        if (regionBaselines == null) {
+            throw new UnavailableException(
+                    "dwcpd at unix:/run/dwcp/control.sock answered 404 to GET /v1/regions/" + region
+                            + "/baselines: dwcpd alpha runs no control plane (set region.name): it knows no region's baselines");
+        }
+        return regionBaselines;
+    }
+
     @Override
     public Migration announce(String domain, String peer) {
         calls.add("announce " + domain + " " + peer);

@@ -127,6 +127,56 @@ class PlannerTest {
     }
 
     @Test
+    void withAllElseEqualEachVmGoesWhereItsBaselineIs() {
+        // two equal VMs, two equal links; by name alone both would pick h1 first
+        Vm a = Vm.of("a", 4 * GIB, 1 * MBIT).withBaseline("h2", 0.5);
+        Vm b = Vm.of("b", 4 * GIB, 1 * MBIT).withBaseline("h1", 0.5);
+        Evacuation evacuation = Fixtures.evacuation(List.of(a, b), 2, 300 * MBIT, 100 * MBIT, 1e10, List.of());
+        Plan plan = new Planner().plan(evacuation);
+        assertEquals("h2", plan.step("a").destination());
+        assertEquals("h1", plan.step("b").destination());
+        assertEquals(
+                "Planned with a baseline at the destination: a on h2 (first round 2.0 GiB of 4.0 GiB), "
+                        + "b on h1 (first round 2.0 GiB of 4.0 GiB)",
+                PlanRenderer.render(plan)
+                        .lines()
+                        .filter(line -> line.startsWith("Planned with a baseline"))
+                        .findFirst()
+                        .orElse("none"));
+        // without baselines: no such line
+        Plan without = new Planner()
+                .plan(Fixtures.evacuation(
+                        List.of(Vm.of("a", 4 * GIB, 1 * MBIT), Vm.of("b", 4 * GIB, 1 * MBIT)),
+                        2,
+                        300 * MBIT,
+                        100 * MBIT,
+                        1e10,
+                        List.of()));
+        assertFalse(PlanRenderer.render(without).contains("Planned with a baseline"), PlanRenderer.render(without));
+    }
+
+    @Test
+    void ofTwoBaselinesTheLargerShareWinsAndABusyHolderIsPassedOverSayingSo() {
+        Vm db = Vm.of("db", 8 * GIB, 1 * MBIT).withBaseline("h1", 0.3).withBaseline("h2", 0.9);
+        Evacuation evacuation = Fixtures.evacuation(List.of(db), 3, 300 * MBIT, 100 * MBIT, 1e10, List.of());
+        assertEquals("h2", new Planner().plan(evacuation).step("db").destination());
+        assertEquals(0.9, db.baseline("h2").orElseThrow().share());
+        assertEquals(8 * GIB, db.firstRoundBytes("h3"), 1e-6);
+        // a small share on a link that the big VMs keep busy: the VM goes elsewhere, and says why
+        List<Vm> vms = new ArrayList<>();
+        vms.add(Vm.of("big1", 16 * GIB, 0));
+        vms.add(Vm.of("big2", 16 * GIB, 0));
+        vms.add(Vm.of("small", 2 * GIB, 0).withBaseline("h1", 0.05));
+        Plan plan = new Planner().plan(Fixtures.evacuation(vms, 2, 300 * MBIT, 100 * MBIT, 1e10, List.of()));
+        assertEquals("h1", plan.step("big1").destination(), PlanRenderer.render(plan));
+        assertEquals("h2", plan.step("small").destination(), PlanRenderer.render(plan));
+        assertEquals(
+                "baseline on h1 not used: that link would finish later",
+                plan.step("small").reasons().get(0));
+        assertFalse(PlanRenderer.render(plan).contains("Planned with a baseline"), PlanRenderer.render(plan));
+    }
+
+    @Test
     void groupsShareADestinationAndStartTogether() {
         List<Vm> vms = new ArrayList<>();
         for (int i = 1; i <= 8; i++) {
@@ -237,11 +287,12 @@ class PlannerTest {
         String[] lines = text.split("\n");
         assertTrue(lines[0].startsWith("Evacuation plan: 1 VMs to move, 1 refused; predicted makespan "), lines[0]);
         assertEquals("Links (estimate, most migrations at once): h1 300.0 Mbit/s x4; uplink 80000.0 Mbit/s", lines[1]);
+        assertEquals("Planned with a baseline at the destination: db on h1 (first round 4.0 GiB of 8.0 GiB)", lines[2]);
         assertTrue(
-                lines[3].matches(
+                lines[4].matches(
                         "\\s+1  db\\s+8\\.0 GiB\\s+1\\.0 Mbit/s  h1\\s+0s\\s+\\S+\\s+0\\.\\d\\d s  baseline on h1: .*"),
-                lines[3]);
-        assertTrue(lines[4].contains("wild") && lines[4].contains("refused: cannot converge"), lines[4]);
+                lines[4]);
+        assertTrue(lines[5].contains("wild") && lines[5].contains("refused: cannot converge"), lines[5]);
     }
 
     /**

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.TestResources;
 import io.dwcp.cli.ControlClient;
+import io.dwcp.cli.Dwcpd;
+import io.dwcp.cli.DwcpdControl;
 import io.dwcp.daemon.DwcpDaemon;
 import io.dwcp.region.Records.LinkRecord;
 import io.dwcp.region.Records.MigrationRecord;
@@ -242,6 +244,34 @@ class RegionDataPathTest {
                 return false;
             }
         });
+        // the catalogue's baselines, asked for through alpha's control socket as dwcp evacuate asks (one round trip:
+        // records written to ZooKeeper, ControlApi's answer, DwcpdControl's parse)
+        metadata.recordBaseline(new Records.BaselineRecord("vm9", "beta", 3L << 30, now - 60_000));
+        metadata.recordBaseline(new Records.BaselineRecord("vm9", "alpha", 1L << 30, now - 5_000));
+        try (DwcpdControl dwcpd = new DwcpdControl(
+                new ControlClient(directory.resolve("alpha-run").resolve("control.sock"), Duration.ofSeconds(5)))) {
+            Dwcpd.RegionBaselines held = dwcpd.regionBaselines("lab", List.of("vm9", "vm10"));
+            assertEquals("lab", held.region());
+            assertEquals("alpha", held.host());
+            assertEquals(
+                    List.of(
+                            "vm9 alpha " + (1L << 30) + " " + (now - 5_000),
+                            "vm9 beta " + (3L << 30) + " " + (now - 60_000)),
+                    held.baselines().stream()
+                            .map(b -> b.vm() + " " + b.host() + " " + b.sizeBytes() + " " + b.createdAtMillis())
+                            .toList());
+            assertTrue(
+                    held.baselines().get(1).ageMillis() >= 60_000,
+                    held.baselines().toString());
+            assertTrue(held.baselinesAgeMillis() <= 1000, "within region.staleness-bound: " + held);
+            Dwcpd.UnavailableException other = org.junit.jupiter.api.Assertions.assertThrows(
+                    Dwcpd.UnavailableException.class, () -> dwcpd.regionBaselines("us", List.of("vm9")));
+            assertTrue(
+                    other.getMessage()
+                            .contains("answered 409 to GET /v1/regions/us/baselines: the baselines held in "
+                                    + "region us are not known here"),
+                    other.getMessage());
+        }
         String metrics = alpha.metrics().render();
         assertTrue(metrics.contains("\ndwcp_region_records_publish_failed_total 0.0\n"), metrics);
         assertTrue(
