@@ -53,7 +53,7 @@ public class HdeConfig {
     private DataSize dictionarySize = DataSize.ofKiB(64);
     private DataSize dictionarySample = DataSize.ofMiB(4);
     private DataSize zstdWindow = DataSize.ofMiB(32);
-    private boolean zstdLong;
+    private boolean zstdLong = true;
     private Path baselineDirectory;
     private DataSize baselineSizeLimit = DataSize.valueOf("16GiB");
     private Duration baselineMaxAge = Duration.ofDays(7);
@@ -287,7 +287,7 @@ public class HdeConfig {
     @Config(
             value = "hde.zstd-long",
             description =
-                    "zstd's long-distance matching over hde.zstd-window (not 0): finds repeats further back, at more encoder CPU")
+                    "zstd's long-distance matching over hde.zstd-window: finds repeats further back, at more encoder CPU (no effect with hde.zstd-window 0)")
     public HdeConfig setZstdLong(boolean zstdLong) {
         this.zstdLong = zstdLong;
         return this;
@@ -412,9 +412,6 @@ public class HdeConfig {
                         || window > (1L << HdeFrame.MAX_ZSTD_WINDOW_LOG))) {
             throw new ConfigurationException(
                     "hde.zstd-window must be 0 or a power of two between 1MiB and 1GiB: " + zstdWindow);
-        }
-        if (zstdLong && window == 0) {
-            throw new ConfigurationException("hde.zstd-long needs hde.zstd-window (not 0)");
         }
     }
 }

@@ -35,7 +35,7 @@ class HdeConfigTest {
                 .expect("hde.dictionary-size", DataSize.ofKiB(64))
                 .expect("hde.dictionary-sample", DataSize.ofMiB(4))
                 .expect("hde.zstd-window", DataSize.ofMiB(32))
-                .expect("hde.zstd-long", false)
+                .expect("hde.zstd-long", true)
                 // unset: dwcpd's configuration makes it <node.state-dir>/baselines
                 .expect("hde.baseline-dir", null)
                 .expect("hde.baseline-size-limit", DataSize.valueOf("16GiB"))
@@ -66,7 +66,7 @@ class HdeConfigTest {
                         Map.entry("hde.dictionary-size", "112KiB"),
                         Map.entry("hde.dictionary-sample", "16MiB"),
                         Map.entry("hde.zstd-window", "128MiB"),
-                        Map.entry("hde.zstd-long", "true"),
+                        Map.entry("hde.zstd-long", "false"),
                         Map.entry("hde.baseline-dir", "/srv/dwcp/baselines"),
                         Map.entry("hde.baseline-size-limit", "100GiB"),
                         Map.entry("hde.tier1-max-rtt", "1ms"),
@@ -92,7 +92,7 @@ class HdeConfigTest {
                     assertEquals(DataSize.ofMiB(16), config.getDictionarySample());
                     assertEquals(DataSize.ofMiB(128), config.getZstdWindow());
                     assertEquals(27, config.zstdWindowLog());
-                    assertTrue(config.isZstdLong());
+                    assertEquals(false, config.isZstdLong());
                     assertEquals(Path.of("/srv/dwcp/baselines"), config.getBaselineDirectory());
                     assertEquals(DataSize.valueOf("100GiB"), config.getBaselineSizeLimit());
                     assertEquals(Duration.ofMillis(1), config.getTier1MaxRtt());
@@ -154,9 +154,8 @@ class HdeConfigTest {
         assertInvalid(
                 new HdeConfig().setZstdWindow(DataSize.ofMiB(2048)),
                 "hde.zstd-window must be 0 or a power of two between 1MiB and 1GiB: 2GiB");
-        assertInvalid(
-                new HdeConfig().setZstdWindow(DataSize.ofBytes(0)).setZstdLong(true),
-                "hde.zstd-long needs hde.zstd-window (not 0)");
+        // long-distance matching (the default) needs no window of its own: no effect without one
+        new HdeConfig().setZstdWindow(DataSize.ofBytes(0)).validate();
         assertEquals(0, new HdeConfig().setZstdWindow(DataSize.ofBytes(0)).zstdWindowLog());
         new HdeConfig().setZstdWindow(DataSize.ofMiB(1)).setZstdLong(true).validate();
         new HdeConfig().setZstdWindow(DataSize.ofMiB(1024)).validate();
