@@ -52,6 +52,8 @@ public class HdeConfig {
     private DataSize frameSize = DataSize.ofMiB(1);
     private DataSize dictionarySize = DataSize.ofKiB(64);
     private DataSize dictionarySample = DataSize.ofMiB(4);
+    private DataSize zstdWindow = DataSize.ofMiB(32);
+    private boolean zstdLong = true;
     private Path baselineDirectory;
     private DataSize baselineSizeLimit = DataSize.valueOf("16GiB");
     private Duration baselineMaxAge = Duration.ofDays(7);
@@ -265,6 +267,38 @@ public class HdeConfig {
         return this;
     }
 
+    public DataSize getZstdWindow() {
+        return zstdWindow;
+    }
+
+    @Config(
+            value = "hde.zstd-window",
+            description =
+                    "each QEMU connection's frames continue one zstd stream that matches this far back (a power of two, 1MiB..1GiB, per connection at both ends; no dictionary then); 0 = each frame compressed on its own, with the dictionary; a destination refuses a source asking for more than its own")
+    public HdeConfig setZstdWindow(DataSize zstdWindow) {
+        this.zstdWindow = zstdWindow;
+        return this;
+    }
+
+    public boolean isZstdLong() {
+        return zstdLong;
+    }
+
+    @Config(
+            value = "hde.zstd-long",
+            description =
+                    "zstd's long-distance matching over hde.zstd-window: finds repeats further back, at more encoder CPU (no effect with hde.zstd-window 0)")
+    public HdeConfig setZstdLong(boolean zstdLong) {
+        this.zstdLong = zstdLong;
+        return this;
+    }
+
+    /** log2 of {@code hde.zstd-window}, or 0 when frames are compressed each on its own. */
+    public int zstdWindowLog() {
+        long bytes = zstdWindow.bytes();
+        return bytes == 0 ? 0 : Long.numberOfTrailingZeros(bytes);
+    }
+
     public Path getBaselineDirectory() {
         return baselineDirectory;
     }
@@ -370,6 +404,14 @@ public class HdeConfig {
                 && (dictionarySample.bytes() < 8 * dictionarySize.bytes() || dictionarySample.bytes() > (256L << 20))) {
             throw new ConfigurationException("hde.dictionary-sample must be between 8 x hde.dictionary-size ("
                     + DataSize.ofBytes(8 * dictionarySize.bytes()) + ") and 256MiB: " + dictionarySample);
+        }
+        long window = zstdWindow.bytes();
+        if (window != 0
+                && (Long.bitCount(window) != 1
+                        || window < (1L << HdeFrame.MIN_ZSTD_WINDOW_LOG)
+                        || window > (1L << HdeFrame.MAX_ZSTD_WINDOW_LOG))) {
+            throw new ConfigurationException(
+                    "hde.zstd-window must be 0 or a power of two between 1MiB and 1GiB: " + zstdWindow);
         }
     }
 }

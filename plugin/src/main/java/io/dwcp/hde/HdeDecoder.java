@@ -87,10 +87,18 @@ public final class HdeDecoder implements Closeable {
     private final List<Baseline> offeredBaselines;
     private final int maxDeltaCacheEntries;
     private final int maxHashCacheEntries;
+    private final int maxZstdWindowLog;
     private final PageHasher hasher = new PageHasher();
     private final CRC32C crc = new CRC32C();
     private final ZstdDecompressCtx zstd = new ZstdDecompressCtx();
     private final ZstdDecompressCtx zstdWithDictionary = new ZstdDecompressCtx();
+    /** The context of ZSTD_STREAM frames (created at the first), and whether the next may continue it. */
+    private ZstdDecompressCtx stream;
+
+    private boolean streamLive;
+    /** What the START frame allowed: 0, no ZSTD_STREAM frames. */
+    private int zstdWindowLog;
+
     private final List<String> blocks = new ArrayList<>();
     private final List<Baseline> baselines = new ArrayList<>();
 
@@ -127,6 +135,7 @@ public final class HdeDecoder implements Closeable {
         this.offeredBaselines = List.copyOf(requireNonNull(baselines, "baselines is null"));
         this.maxDeltaCacheEntries = config.deltaCacheEntries();
         this.maxHashCacheEntries = config.hashCacheEntries();
+        this.maxZstdWindowLog = config.zstdWindowLog();
     }
 
     public HdeDecoder(HdeConfig config, HdeStats stats, Sink sink) {
@@ -175,6 +184,9 @@ public final class HdeDecoder implements Closeable {
         closed = true;
         zstd.close();
         zstdWithDictionary.close();
+        if (stream != null) {
+            stream.close();
+        }
         if (dictionary != null) {
             dictionary.close();
         }
@@ -239,18 +251,22 @@ public final class HdeDecoder implements Closeable {
             throw error(-1, "type", "START (1), DICTIONARY (2) or PAGES (3)", Integer.toString(type));
         }
         int codec = input[h + HdeFrame.CODEC_OFFSET] & 0xff;
-        if (codec > HdeFrame.CODEC_ZSTD_DICTIONARY || (type != HdeFrame.TYPE_PAGES && codec != HdeFrame.CODEC_NONE)) {
+        if (codec > HdeFrame.CODEC_ZSTD_STREAM || (type != HdeFrame.TYPE_PAGES && codec != HdeFrame.CODEC_NONE)) {
             throw error(
                     -1,
                     "codec",
                     type == HdeFrame.TYPE_PAGES
-                            ? "NONE (0), ZSTD (1) or ZSTD_DICTIONARY (2)"
+                            ? "NONE (0), ZSTD (1), ZSTD_DICTIONARY (2) or ZSTD_STREAM (3)"
                             : "NONE (0) for " + HdeFrame.typeName(type),
                     Integer.toString(codec));
         }
         int flags = input[h + HdeFrame.FLAGS_OFFSET] & 0xff;
-        if (flags != 0) {
-            throw error(-1, "flags", "0", Integer.toString(flags));
+        if (codec == HdeFrame.CODEC_ZSTD_STREAM ? (flags & ~HdeFrame.FLAG_NEW_CONTEXT) != 0 : flags != 0) {
+            throw error(
+                    -1,
+                    "flags",
+                    codec == HdeFrame.CODEC_ZSTD_STREAM ? "0 or 1 (NEW_CONTEXT) for ZSTD_STREAM" : "0",
+                    Integer.toString(flags));
         }
         int frameSequence = Bytes.getInt(input, h + HdeFrame.SEQUENCE_OFFSET);
         if (frameSequence != (int) sequence) {
@@ -308,7 +324,7 @@ public final class HdeDecoder implements Closeable {
         switch (type) {
             case HdeFrame.TYPE_START -> readStart(input, payload, payloadLength);
             case HdeFrame.TYPE_DICTIONARY -> readDictionary(input, payload, payloadLength);
-            default -> output = readPages(codec, records, payload, payloadLength, bodyLength);
+            default -> output = readPages(codec, flags, records, payload, payloadLength, bodyLength);
         }
         int frameLength = HEADER_LENGTH + payloadLength;
         inputStart += frameLength;
@@ -320,8 +336,8 @@ public final class HdeDecoder implements Closeable {
 
     private void readStart(byte[] bytes, int at, int length) throws HdeDecodeException {
         int end = at + length;
-        if (length < 14) {
-            throw error(0, "START body", "at least 14 bytes", length + " bytes");
+        if (length < 15) {
+            throw error(0, "START body", "at least 15 bytes", length + " bytes");
         }
         int version = Bytes.getInt(bytes, at);
         if (version != HdeFrame.FORMAT_VERSION) {
@@ -368,9 +384,30 @@ public final class HdeDecoder implements Closeable {
             baselines.add(baseline);
             p += 2 + idLength;
         }
+        if (p + 1 > end) {
+            throw error(p - at, "zstdWindowLog", "a byte within the body", "the body's end");
+        }
+        int windowLog = bytes[p] & 0xff;
+        if (windowLog != 0 && windowLog < HdeFrame.MIN_ZSTD_WINDOW_LOG) {
+            throw error(
+                    p - at,
+                    "zstdWindowLog",
+                    "0 or " + HdeFrame.MIN_ZSTD_WINDOW_LOG + ".." + HdeFrame.MAX_ZSTD_WINDOW_LOG,
+                    Integer.toString(windowLog));
+        }
+        if (windowLog > maxZstdWindowLog) {
+            throw error(
+                    p - at,
+                    "zstdWindowLog",
+                    "at most " + maxZstdWindowLog + " (hde.zstd-window of this host: "
+                            + (maxZstdWindowLog == 0 ? "0" : (1L << maxZstdWindowLog) + " bytes") + ")",
+                    Integer.toString(windowLog));
+        }
+        p++;
         if (p != end) {
             throw error(p - at, "START body", "its end", (end - p) + " more bytes");
         }
+        zstdWindowLog = windowLog;
         previousVersions = new LruCache<>(deltaEntries, this::release);
         hashes = new LruCache<>(hashEntries, this::release);
     }
@@ -402,12 +439,21 @@ public final class HdeDecoder implements Closeable {
         dictionaryNumber = number;
     }
 
-    private long readPages(int codec, int records, int payload, int payloadLength, int bodyLength) throws IOException {
+    private long readPages(int codec, int flags, int records, int payload, int payloadLength, int bodyLength)
+            throws IOException {
         byte[] bytes;
         int at;
+        if (codec != HdeFrame.CODEC_ZSTD_STREAM) {
+            // a streamed frame after this one starts a new context: this body is not in the encoder's
+            streamLive = false;
+        }
         if (codec == HdeFrame.CODEC_NONE) {
             bytes = input;
             at = payload;
+        } else if (codec == HdeFrame.CODEC_ZSTD_STREAM) {
+            decompressStreamed(flags, payload, payloadLength, bodyLength);
+            bytes = body;
+            at = 0;
         } else {
             if (codec == HdeFrame.CODEC_ZSTD_DICTIONARY && dictionary == null) {
                 throw error(-1, "codec", "ZSTD or NONE (no DICTIONARY frame came before)", "ZSTD_DICTIONARY");
@@ -466,6 +512,82 @@ public final class HdeDecoder implements Closeable {
         if (source.hasRemaining()) {
             throw error(-1, "payload", "one zstd frame", source.remaining() + " bytes after the zstd frame");
         }
+    }
+
+    /**
+     * Decompresses the payload of a ZSTD_STREAM frame into {@link #body} on the stream's context: a
+     * new one with flag NEW_CONTEXT, else the one the previous PAGES frame left. The payload must
+     * give exactly bodyLength bytes and be consumed whole, without ending its zstd frame. Any error
+     * leaves the context unusable (the decoder fails).
+     */
+    private void decompressStreamed(int flags, int payload, int payloadLength, int bodyLength)
+            throws HdeDecodeException {
+        if (zstdWindowLog == 0) {
+            throw error(-1, "codec", "no ZSTD_STREAM (the START frame's zstdWindowLog is 0)", "ZSTD_STREAM");
+        }
+        boolean newContext = (flags & HdeFrame.FLAG_NEW_CONTEXT) != 0;
+        if (!newContext && !streamLive) {
+            throw error(
+                    -1,
+                    "flags",
+                    "NEW_CONTEXT (the PAGES frame before was not a ZSTD_STREAM frame: no context to continue)",
+                    Integer.toString(flags));
+        }
+        streamLive = false;
+        try {
+            if (newContext) {
+                if (stream == null) {
+                    stream = new ZstdDecompressCtx();
+                } else {
+                    stream.reset();
+                }
+                // a zstd frame asking for a larger window than START announced is refused by zstd
+                stream.setLongMax(zstdWindowLog);
+            }
+        } catch (ZstdException e) {
+            throw error(-1, "payload", "a zstd context", "zstd error: " + e.getMessage());
+        }
+        ByteBuffer source = ByteBuffer.wrap(input, payload, payloadLength);
+        int produced = 0;
+        try {
+            while (source.hasRemaining() || produced < bodyLength) {
+                if (produced == body.length && body.length < bodyLength) {
+                    body = Arrays.copyOf(body, Math.min(bodyLength, Math.max(2 * body.length, INITIAL_BODY_CAPACITY)));
+                }
+                ByteBuffer target = ByteBuffer.wrap(body, produced, Math.min(body.length, bodyLength) - produced);
+                int consumedBefore = source.position();
+                boolean frameEnded = stream.decompressByteBufferStream(target, source);
+                boolean progressed = target.position() != produced || source.position() != consumedBefore;
+                produced = target.position();
+                if (frameEnded) {
+                    throw error(
+                            -1,
+                            "payload",
+                            "part of a zstd frame that goes on (ZSTD_STREAM)",
+                            "the end of a zstd frame after " + produced + " bytes");
+                }
+                if (!progressed) {
+                    throw produced == bodyLength
+                            ? error(
+                                    -1,
+                                    "payload",
+                                    "bodyLength (" + bodyLength + ") bytes of the zstd stream",
+                                    "more bytes (" + source.remaining() + " bytes of payload left)")
+                            : error(
+                                    -1,
+                                    "payload",
+                                    "bodyLength (" + bodyLength + ") bytes of the zstd stream",
+                                    "the payload's end after " + produced + " bytes");
+                }
+            }
+        } catch (ZstdException e) {
+            throw error(
+                    -1,
+                    "payload",
+                    bodyLength + " bytes of a zstd stream with a window of at most 2^" + zstdWindowLog + " bytes",
+                    "zstd error: " + e.getMessage());
+        }
+        streamLive = true;
     }
 
     private long readRecords(byte[] bytes, int bodyStart, int end, int records) throws IOException {

@@ -4,6 +4,7 @@ import static io.dwcp.hde.HdeFrame.HEADER_LENGTH;
 import static io.dwcp.hde.HdeFrame.PAGE_SIZE;
 import static java.util.Objects.requireNonNull;
 
+import com.github.luben.zstd.EndDirective;
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDictCompress;
@@ -13,6 +14,7 @@ import io.dwcp.migration.stream.Token;
 import io.dwcp.migration.stream.TokenType;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -33,9 +35,12 @@ import org.slf4j.LoggerFactory;
  * #flush} before each digest checkpoint and at the end of the stream. Each page goes at the
  * cheapest level the destination can decode (see {@link PageLevel}); records are batched into
  * frames of {@code hde.frame-size} bytes, compressed as the tier and level say, and handed to the
- * frame consumer as exact-length arrays. The first frame is START; a DICTIONARY frame follows once
- * the first {@code hde.dictionary-sample} bytes of literal pages have been seen and a dictionary
- * trained on them (off the encoding thread); frames after it use it.
+ * frame consumer as exact-length arrays. The first frame is START. With {@code hde.zstd-window} set
+ * (the default), frames are ZSTD_STREAM frames: one zstd context per encoder, each body compressed
+ * with end directive FLUSH, so a frame matches against the bodies before it (see {@link HdeFrame});
+ * with it 0, each frame is compressed on its own, and a DICTIONARY frame follows once the first
+ * {@code hde.dictionary-sample} bytes of literal pages have been seen and a dictionary trained on
+ * them (off the encoding thread); frames after it use it.
  *
  * <p>One thread, in stream order; not thread-safe. The arrays given to {@link #page} and {@link
  * #raw} may be reused once the call returns. {@link #setTier} and {@link #setLevel} may be called
@@ -67,6 +72,15 @@ public final class HdeEncoder implements Closeable {
     private final byte[] delta = new byte[XorDelta.MAX_LENGTH];
     private final ZstdCompressCtx zstd = new ZstdCompressCtx();
     private final Map<Integer, ZstdDictCompress> dictionaryByLevel = new HashMap<>();
+    /** log2 of the streamed frames' window, 0: each frame compressed on its own. */
+    private final int zstdWindowLog;
+
+    private final boolean zstdLong;
+    /** The context of ZSTD_STREAM frames (created at the first), and whether the decoder's is in step with it. */
+    private ZstdCompressCtx stream;
+
+    private boolean streamLive;
+    private int streamLevel;
 
     private byte[] body;
     private int bodyLength;
@@ -161,6 +175,8 @@ public final class HdeEncoder implements Closeable {
         this.pendingRaw = new byte[frameSize];
         this.dictionarySize = config.getDictionarySize().toIntBytes();
         this.dictionarySample = config.getDictionarySample().bytes();
+        this.zstdWindowLog = config.zstdWindowLog();
+        this.zstdLong = config.isZstdLong();
         setTier(config.linkTier());
     }
 
@@ -363,11 +379,16 @@ public final class HdeEncoder implements Closeable {
 
     /**
      * Uses a dictionary trained elsewhere (e.g. on the VM's image) instead of training one: the
-     * DICTIONARY frame is emitted at once and the next frames use it.
+     * DICTIONARY frame is emitted at once and the next frames use it. Only for frames compressed
+     * each on its own ({@code hde.zstd-window} 0): streamed frames use no dictionary.
      */
     public void useDictionary(byte[] dictionary) {
         checkOpen();
         requireNonNull(dictionary, "dictionary is null");
+        if (zstdWindowLog != 0) {
+            throw new IllegalStateException("streamed frames (hde.zstd-window " + (1L << zstdWindowLog)
+                    + " bytes) use no dictionary; set hde.zstd-window to 0 for one");
+        }
         if (dictionary.length == 0 || dictionary.length > HdeFrame.MAX_DICTIONARY_LENGTH) {
             throw new IllegalArgumentException(
                     "dictionary of " + dictionary.length + " bytes (1.." + HdeFrame.MAX_DICTIONARY_LENGTH + ")");
@@ -390,6 +411,9 @@ public final class HdeEncoder implements Closeable {
         }
         closed = true;
         zstd.close();
+        if (stream != null) {
+            stream.close();
+        }
         dictionaryByLevel.values().forEach(ZstdDictCompress::close);
         dictionaryByLevel.clear();
         // the caches hold up to hde.delta-cache-entries pages: let them go with the stream, even
@@ -486,7 +510,9 @@ public final class HdeEncoder implements Closeable {
     // ---- dictionary ----
 
     private void sample(byte[] content, int contentOffset) {
-        if (dictionarySize == 0 || sampledBytes >= dictionarySample || tier == LinkTier.LOCAL) {
+        // streamed frames match against the stream itself: a dictionary did not shrink them (HDE
+        // bodies of real guests, levels 1 and 3), so none is trained
+        if (dictionarySize == 0 || zstdWindowLog != 0 || sampledBytes >= dictionarySample || tier == LinkTier.LOCAL) {
             return;
         }
         if (trainer == null) {
@@ -555,7 +581,7 @@ public final class HdeEncoder implements Closeable {
             return;
         }
         started = true;
-        int length = 4 + 4 + 4 + 2;
+        int length = 4 + 4 + 4 + 2 + 1;
         byte[][] ids = new byte[baselines.size()][];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = baselines.get(i).id().getBytes(StandardCharsets.UTF_8);
@@ -574,13 +600,14 @@ public final class HdeEncoder implements Closeable {
             System.arraycopy(id, 0, start, at + 2, id.length);
             at += 2 + id.length;
         }
+        start[at] = (byte) zstdWindowLog;
         emitControl(HdeFrame.TYPE_START, start);
     }
 
     private void emitControl(int type, byte[] frameBody) {
         byte[] frame = new byte[HEADER_LENGTH + frameBody.length];
         System.arraycopy(frameBody, 0, frame, HEADER_LENGTH, frameBody.length);
-        writeHeader(frame, type, HdeFrame.CODEC_NONE, 0, 0, frameBody.length, frameBody.length);
+        writeHeader(frame, type, HdeFrame.CODEC_NONE, 0, 0, 0, frameBody.length, frameBody.length);
         stats.controlFrameEncoded(frame.length);
         frames.frame(frame, frame.length);
     }
@@ -601,24 +628,76 @@ public final class HdeEncoder implements Closeable {
             compressed = new byte[HEADER_LENGTH + Math.max(bound, bodyLength)];
         }
         int frameLength = -1;
-        if (tier != LinkTier.LOCAL) {
+        if (tier != LinkTier.LOCAL && zstdWindowLog != 0) {
+            frameLength = compressStreamed();
+        } else if (tier != LinkTier.LOCAL) {
             int codec = prepareCompressor(level);
             int length = zstd.compressByteArray(compressed, HEADER_LENGTH, bound, body, 0, bodyLength);
             if (length < bodyLength) {
-                writeHeader(compressed, HdeFrame.TYPE_PAGES, codec, level, records, bodyLength, length);
+                writeHeader(compressed, HdeFrame.TYPE_PAGES, codec, level, 0, records, bodyLength, length);
                 frameLength = HEADER_LENGTH + length;
             }
         }
         if (frameLength < 0) {
-            // tier 1, or a body zstd could not shrink (random pages): stored as it is
+            // tier 1, or a body zstd could not shrink (random pages): stored as it is; the decoder's
+            // stream context does not see it, so the next streamed frame starts a new one
+            streamLive = false;
             System.arraycopy(body, 0, compressed, HEADER_LENGTH, bodyLength);
-            writeHeader(compressed, HdeFrame.TYPE_PAGES, HdeFrame.CODEC_NONE, 0, records, bodyLength, bodyLength);
+            writeHeader(compressed, HdeFrame.TYPE_PAGES, HdeFrame.CODEC_NONE, 0, 0, records, bodyLength, bodyLength);
             frameLength = HEADER_LENGTH + bodyLength;
         }
         stats.frameEncoded(statsLevel, bodyLength, frameLength, System.nanoTime() - start);
         bodyLength = 0;
         records = 0;
         frames.frame(compressed, frameLength);
+    }
+
+    /**
+     * Compresses the body on the stream's context with end directive FLUSH into {@link #compressed}
+     * and writes the header: the frame's length, or -1 when the output would not be shorter than
+     * the body (the context has taken the body all the same: it is out of step and starts anew).
+     */
+    private int compressStreamed() {
+        boolean newContext = !streamLive || streamLevel != level;
+        if (newContext) {
+            // a level applies only from a new zstd frame: a level change starts a new context
+            if (stream == null) {
+                stream = new ZstdCompressCtx();
+            } else {
+                stream.reset();
+            }
+            stream.setLevel(level);
+            stream.setWindowLog(zstdWindowLog);
+            if (zstdLong) {
+                stream.setEnableLongDistanceMatching(Zstd.ParamSwitch.ENABLE);
+            }
+            streamLevel = level;
+        }
+        streamLive = false;
+        ByteBuffer source = ByteBuffer.wrap(body, 0, bodyLength);
+        // room for less than the body: output that reaches the body's length is no gain
+        ByteBuffer target = ByteBuffer.wrap(compressed, HEADER_LENGTH, bodyLength - 1);
+        while (true) {
+            int before = target.position() + source.position();
+            if (stream.compressByteBufferStream(target, source, EndDirective.FLUSH)) {
+                break;
+            }
+            if (!target.hasRemaining() || target.position() + source.position() == before) {
+                return -1;
+            }
+        }
+        streamLive = true;
+        int length = target.position() - HEADER_LENGTH;
+        writeHeader(
+                compressed,
+                HdeFrame.TYPE_PAGES,
+                HdeFrame.CODEC_ZSTD_STREAM,
+                level,
+                newContext ? HdeFrame.FLAG_NEW_CONTEXT : 0,
+                records,
+                bodyLength,
+                length);
+        return HEADER_LENGTH + length;
     }
 
     private int prepareCompressor(int zstdLevel) {
@@ -638,12 +717,19 @@ public final class HdeEncoder implements Closeable {
     }
 
     private void writeHeader(
-            byte[] frame, int type, int codec, int zstdLevel, int recordCount, int bodyBytes, int payloadLength) {
+            byte[] frame,
+            int type,
+            int codec,
+            int zstdLevel,
+            int flags,
+            int recordCount,
+            int bodyBytes,
+            int payloadLength) {
         Bytes.putInt(frame, HdeFrame.MAGIC_OFFSET, HdeFrame.MAGIC);
         frame[HdeFrame.TYPE_OFFSET] = (byte) type;
         frame[HdeFrame.CODEC_OFFSET] = (byte) codec;
         frame[HdeFrame.LEVEL_OFFSET] = (byte) (codec == HdeFrame.CODEC_NONE ? 0 : zstdLevel);
-        frame[HdeFrame.FLAGS_OFFSET] = 0;
+        frame[HdeFrame.FLAGS_OFFSET] = (byte) flags;
         Bytes.putInt(frame, HdeFrame.SEQUENCE_OFFSET, (int) sequence++);
         Bytes.putInt(frame, HdeFrame.RECORDS_OFFSET, recordCount);
         Bytes.putInt(frame, HdeFrame.BODY_LENGTH_OFFSET, bodyBytes);

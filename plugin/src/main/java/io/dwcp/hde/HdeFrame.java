@@ -12,8 +12,9 @@ package io.dwcp.hde;
  *   be32  magic             0x48444531 "HDE1"
  *   u8    type              1 START | 2 DICTIONARY | 3 PAGES
  *   u8    codec             0 NONE | 1 ZSTD | 2 ZSTD_DICTIONARY (the last DICTIONARY frame's)
+ *                           | 3 ZSTD_STREAM (the next part of the stream's zstd context, below)
  *   i8    level             zstd level the payload was compressed at (0 with NONE; informational)
- *   u8    flags             0 (reserved)
+ *   u8    flags             bit 0 NEW_CONTEXT: only with ZSTD_STREAM; other bits 0 (reserved)
  *   be32  sequence          0, 1, 2, ... per stream: a lost, repeated or reordered frame is an error
  *   be32  records           number of records in the body (PAGES), 0 otherwise
  *   be32  bodyLength        the body's length once decompressed (&lt;= {@link #MAX_BODY_LENGTH})
@@ -21,13 +22,28 @@ package io.dwcp.hde;
  *   be32  crc               CRC-32C of header bytes [0, 24) and of the payload
  * payload        = body                                   ; codec NONE
  *                | zstd-frame(body)                       ; codec ZSTD, ZSTD_DICTIONARY
+ *                | zstd-flushed(body)                     ; codec ZSTD_STREAM
  * </pre>
+ *
+ * <h2>Streamed frames</h2>
+ * A ZSTD_STREAM payload is what one zstd context (no dictionary, window at most {@code 2^zstdWindowLog}
+ * bytes as the START frame says) writes for the body with end directive FLUSH: the zstd frame it
+ * belongs to never ends, so its matches reach back into the bodies of earlier frames. The frame
+ * with flag NEW_CONTEXT starts a context (a new zstd frame); a ZSTD_STREAM frame without it
+ * continues the context of the PAGES frame right before it, which must be a ZSTD_STREAM frame.
+ * So a context's frames decode only all of them, in order: with the sequence numbers and the CRC,
+ * a lost, reordered or corrupt frame is an error at that frame, and the decoder refuses every
+ * later one. The encoder starts a new context when the level changes (zstd applies a level only
+ * to a new frame) and after a body that went as NONE (zstd could not shrink it, or tier 1).
+ * DICTIONARY frames do not touch the context.
  *
  * <h2>Bodies</h2>
  * <pre>
- * START body     = be32 formatVersion (2)
+ * START body     = be32 formatVersion (3)
  *                  be32 deltaCacheEntries  be32 hashCacheEntries
  *                  u16 baselineCount  baselineCount * ( u16 idLength  id[idLength] (UTF-8) )
+ *                  u8 zstdWindowLog   ; 0: no ZSTD_STREAM frames; else 20..30, the largest window
+ *                                     ; they use (a destination refuses more than its hde.zstd-window)
  *                  ; the first frame of every stream (sequence 0), and only there
  * DICTIONARY body= be32 dictionaryNumber (1, 2, ...)  zstd-dictionary   ; always codec NONE
  * PAGES body     = records * record                       ; exactly {@code records} of them, nothing after
@@ -67,8 +83,11 @@ package io.dwcp.hde;
 public final class HdeFrame {
     public static final int PAGE_SIZE = 4096;
     public static final int MAGIC = 0x48444531;
-    /** 2: BASE_DELTA records (version 1 had none); both ends must speak the same version. */
-    public static final int FORMAT_VERSION = 2;
+    /**
+     * 3: the START frame's zstdWindowLog and ZSTD_STREAM frames (version 2 had neither; version 1 no
+     * BASE_DELTA records); both ends must speak the same version.
+     */
+    public static final int FORMAT_VERSION = 3;
 
     static final int MAGIC_OFFSET = 0;
     static final int MAGIC_LENGTH = 4;
@@ -102,6 +121,10 @@ public final class HdeFrame {
     public static final int MAX_BASELINES = 16;
     /** RAM blocks per stream (QEMU has a few dozen): bounds the decoder's block table. */
     public static final int MAX_BLOCKS = 4096;
+    /** The smallest and largest window of ZSTD_STREAM frames: 1 MiB and 1 GiB. */
+    public static final int MIN_ZSTD_WINDOW_LOG = 20;
+
+    public static final int MAX_ZSTD_WINDOW_LOG = 30;
 
     static final int TYPE_START = 1;
     static final int TYPE_DICTIONARY = 2;
@@ -110,6 +133,9 @@ public final class HdeFrame {
     static final int CODEC_NONE = 0;
     static final int CODEC_ZSTD = 1;
     static final int CODEC_ZSTD_DICTIONARY = 2;
+    static final int CODEC_ZSTD_STREAM = 3;
+
+    static final int FLAG_NEW_CONTEXT = 0x01;
 
     static final int RECORD_RAW = 0x01;
     static final int RECORD_ZERO = 0x02;

@@ -31,11 +31,13 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * offer  (source, in OPEN)  = be32 formatVersion ({@link HdeFrame#FORMAT_VERSION})
  *                             be32 deltaCacheEntries  be32 hashCacheEntries   ; per QEMU connection
+ *                             u8 zstdWindowLog   ; per QEMU connection, 0: no ZSTD_STREAM frames
  * answer (destination)      = {@link BaselineAnnouncement} of the baselines it holds (possibly none)
  * </pre>
  * The destination refuses (the session fails at once, with the reason at both ends) a format it
- * does not know, or caches larger than its own {@code hde.delta-cache-size} / {@code
- * hde.hash-cache-size}: its memory stays bounded by its own configuration. The source reads QEMU
+ * does not know, caches larger than its own {@code hde.delta-cache-size} / {@code
+ * hde.hash-cache-size}, or a zstd window larger than its own {@code hde.zstd-window}: its memory
+ * stays bounded by its own configuration. The source reads QEMU
  * only once it has the answer, and references pages of the announced baselines by content hash.
  *
  * <h2>Baselines</h2>
@@ -66,7 +68,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class HdeSessionCodecs implements SessionCodecs {
     private static final Logger log = LoggerFactory.getLogger(HdeSessionCodecs.class);
-    static final int OFFER_LENGTH = 12;
+    static final int OFFER_LENGTH = 13;
 
     private final HdeConfig config;
     private final HdeStats stats;
@@ -113,6 +115,7 @@ public final class HdeSessionCodecs implements SessionCodecs {
         int version = parameters.getInt();
         int deltaEntries = parameters.getInt();
         int hashEntries = parameters.getInt();
+        int windowLog = parameters.get() & 0xff;
         if (version != HdeFrame.FORMAT_VERSION) {
             throw new CodecException(
                     "HDE offer: format version " + version + ", this host knows " + HdeFrame.FORMAT_VERSION);
@@ -126,6 +129,12 @@ public final class HdeSessionCodecs implements SessionCodecs {
             throw new CodecException("the source's HDE hash cache (" + Integer.toUnsignedString(hashEntries)
                     + " pages) is larger than this host's hde.hash-cache-size (" + config.hashCacheEntries()
                     + " pages): configure both hosts alike");
+        }
+        if (windowLog > config.zstdWindowLog()) {
+            throw new CodecException("the source's HDE zstd window ("
+                    + (windowLog > HdeFrame.MAX_ZSTD_WINDOW_LOG ? "2^" + windowLog : 1L << windowLog)
+                    + " bytes) is larger than this host's hde.zstd-window ("
+                    + config.getZstdWindow().bytes() + " bytes): configure both hosts alike");
         }
         return new Destination(sessionId, context);
     }
@@ -181,6 +190,7 @@ public final class HdeSessionCodecs implements SessionCodecs {
                     .putInt(HdeFrame.FORMAT_VERSION)
                     .putInt(config.deltaCacheEntries())
                     .putInt(config.hashCacheEntries())
+                    .put((byte) config.zstdWindowLog())
                     .array();
         }
 

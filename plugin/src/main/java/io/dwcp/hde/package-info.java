@@ -1,10 +1,12 @@
 /**
  * HDE, hierarchical delta encoding of guest pages: the source sends each RAM page at the cheapest
  * level the destination can decode exactly (zero token, reference by content hash, XOR delta
- * against its previous version, zstd with a trained dictionary), batched into frames.
+ * against its previous version, the rest zstd-compressed), batched into frames; a connection's
+ * frames are one zstd stream (or, with {@code hde.zstd-window} 0, each compressed on its own with
+ * a trained dictionary).
  *
  * <h2>In the tunnel</h2>
- * {@link io.dwcp.hde.HdeSessionCodecs} (the session handshake: cache sizes offered, baselines
+ * {@link io.dwcp.hde.HdeSessionCodecs} (the session handshake: cache sizes and zstd window offered, baselines
  * answered, tier from the measured RTT, baseline recording) and {@link io.dwcp.hde.HdeStreamCodec}
  * (the tunnel's {@code StreamCodec}: tokenizer, flushes that send the tokenizer's held-back bytes
  * as RAW, decode errors as {@code CodecException}) do what follows for every QEMU connection. The tunnel
@@ -41,8 +43,12 @@
  * io.dwcp.hde.BaselineRecorder} belong to the session's codec lane (one task at a time on the
  * daemon's {@code dwcp-codec} threads, never an event loop; see {@code io.dwcp.session}); so do
  * making a session's codecs (the newest baselines are opened there), the answer, the link's
- * measurements ({@code linkMeasured}) and closing. An encoder's zstd dictionary training (CPU-heavy,
- * once per stream) runs on the same codec threads outside the lane ({@code
+ * measurements ({@code linkMeasured}) and closing. So do an encoder's and a decoder's zstd
+ * contexts, including the one a connection's streamed frames continue: the tunnel reassembles
+ * each QEMU connection's frames in order before its decoder sees them, so each context is fed
+ * by one thread at a time in the order its peer wrote. An encoder's zstd dictionary training
+ * (CPU-heavy, once per stream, only with {@code hde.zstd-window} 0) runs on the same codec
+ * threads outside the lane ({@code
  * CodecThreads.background()}); the encoder takes its result, a {@code CompletableFuture}, on the
  * lane at a later frame. Writing a recording as a
  * baseline (the commit), expiring old baselines and saving their last use run on the single

@@ -34,6 +34,8 @@ class HdeConfigTest {
                 .expect("hde.frame-size", DataSize.ofMiB(1))
                 .expect("hde.dictionary-size", DataSize.ofKiB(64))
                 .expect("hde.dictionary-sample", DataSize.ofMiB(4))
+                .expect("hde.zstd-window", DataSize.ofMiB(32))
+                .expect("hde.zstd-long", true)
                 // unset: dwcpd's configuration makes it <node.state-dir>/baselines
                 .expect("hde.baseline-dir", null)
                 .expect("hde.baseline-size-limit", DataSize.valueOf("16GiB"))
@@ -44,6 +46,7 @@ class HdeConfigTest {
         assertEquals(HdeConfig.BaselineRecording.BOTH, config.baselineRecording());
         assertEquals(32768, config.deltaCacheEntries());
         assertEquals(32768, config.hashCacheEntries());
+        assertEquals(25, config.zstdWindowLog());
         config.validate();
     }
 
@@ -62,6 +65,8 @@ class HdeConfigTest {
                         Map.entry("hde.frame-size", "256KiB"),
                         Map.entry("hde.dictionary-size", "112KiB"),
                         Map.entry("hde.dictionary-sample", "16MiB"),
+                        Map.entry("hde.zstd-window", "128MiB"),
+                        Map.entry("hde.zstd-long", "false"),
                         Map.entry("hde.baseline-dir", "/srv/dwcp/baselines"),
                         Map.entry("hde.baseline-size-limit", "100GiB"),
                         Map.entry("hde.tier1-max-rtt", "1ms"),
@@ -85,6 +90,9 @@ class HdeConfigTest {
                     assertEquals(DataSize.ofKiB(256), config.getFrameSize());
                     assertEquals(DataSize.ofKiB(112), config.getDictionarySize());
                     assertEquals(DataSize.ofMiB(16), config.getDictionarySample());
+                    assertEquals(DataSize.ofMiB(128), config.getZstdWindow());
+                    assertEquals(27, config.zstdWindowLog());
+                    assertEquals(false, config.isZstdLong());
                     assertEquals(Path.of("/srv/dwcp/baselines"), config.getBaselineDirectory());
                     assertEquals(DataSize.valueOf("100GiB"), config.getBaselineSizeLimit());
                     assertEquals(Duration.ofMillis(1), config.getTier1MaxRtt());
@@ -100,7 +108,7 @@ class HdeConfigTest {
     @Test
     void everyKeyIsDescribed() {
         List<String> lines = ConfigurationBinder.describe(HdeConfig.class);
-        assertEquals(18, lines.size());
+        assertEquals(20, lines.size());
         assertTrue(lines.stream().allMatch(line -> line.trim().startsWith("hde.")), lines.toString());
     }
 
@@ -137,6 +145,20 @@ class HdeConfigTest {
         assertInvalid(
                 new HdeConfig().setControllerHeadroomPercent(-1),
                 "hde.controller-headroom-percent must be between 0 and 1000: -1");
+        assertInvalid(
+                new HdeConfig().setZstdWindow(DataSize.ofMiB(48)),
+                "hde.zstd-window must be 0 or a power of two between 1MiB and 1GiB: 48MiB");
+        assertInvalid(
+                new HdeConfig().setZstdWindow(DataSize.ofKiB(512)),
+                "hde.zstd-window must be 0 or a power of two between 1MiB and 1GiB: 512KiB");
+        assertInvalid(
+                new HdeConfig().setZstdWindow(DataSize.ofMiB(2048)),
+                "hde.zstd-window must be 0 or a power of two between 1MiB and 1GiB: 2GiB");
+        // long-distance matching (the default) needs no window of its own: no effect without one
+        new HdeConfig().setZstdWindow(DataSize.ofBytes(0)).validate();
+        assertEquals(0, new HdeConfig().setZstdWindow(DataSize.ofBytes(0)).zstdWindowLog());
+        new HdeConfig().setZstdWindow(DataSize.ofMiB(1)).setZstdLong(true).validate();
+        new HdeConfig().setZstdWindow(DataSize.ofMiB(1024)).validate();
         ConfigurationException negativeAge = assertThrows(
                 ConfigurationException.class, () -> new HdeConfig().setBaselineMaxAge(Duration.ofSeconds(-1)));
         assertEquals("hde.baseline-max-age=PT-1S: must not be negative (0 = no age limit)", negativeAge.getMessage());

@@ -32,13 +32,14 @@ class HdeDecoderTest {
         0, // flags
         0, 0, 0, 0, // sequence 0
         0, 0, 0, 0, // records 0
-        0, 0, 0, 14, // bodyLength 14
-        0, 0, 0, 14, // payloadLength 14
+        0, 0, 0, 15, // bodyLength 15
+        0, 0, 0, 15, // payloadLength 15
         0, 0, 0, 0, // crc (filled in by withCrc)
-        0, 0, 0, 2, // formatVersion 2
+        0, 0, 0, 3, // formatVersion 3
         0, 0, 0, 4, // deltaCacheEntries 4
         0, 0, 0, 4, // hashCacheEntries 4
         0, 0, // no baselines
+        25, // zstdWindowLog 25 (hde.zstd-window 32MiB)
     };
 
     private static final byte[] GOLDEN_PAGES = {
@@ -204,7 +205,7 @@ class HdeDecoderTest {
                 String.format("0x%08x", Bytes.getInt(withCrc(pages), HdeFrame.CRC_OFFSET)),
                 String.format("0x%08x", crc));
         assertTrue(
-                e.getMessage().startsWith("HDE decoding failed at stream offset 42 (frame 1): crc: expected 0x"),
+                e.getMessage().startsWith("HDE decoding failed at stream offset 43 (frame 1): crc: expected 0x"),
                 e.getMessage());
     }
 
@@ -304,10 +305,10 @@ class HdeDecoderTest {
 
     @Test
     void unknownBaseline() {
-        byte[] start =
-                concat(Arrays.copyOf(GOLDEN_START, GOLDEN_START.length - 2), new byte[] {0, 1, 0, 3, 'v', 'm', '1'});
-        Bytes.putInt(start, HdeFrame.BODY_LENGTH_OFFSET, 19);
-        Bytes.putInt(start, HdeFrame.PAYLOAD_LENGTH_OFFSET, 19);
+        byte[] start = concat(
+                Arrays.copyOf(GOLDEN_START, GOLDEN_START.length - 3), new byte[] {0, 1, 0, 3, 'v', 'm', '1', 25});
+        Bytes.putInt(start, HdeFrame.BODY_LENGTH_OFFSET, 20);
+        Bytes.putInt(start, HdeFrame.PAYLOAD_LENGTH_OFFSET, 20);
         assertError(
                 List.of(withCrc(start)), 0, 0, 0, "baseline", "one of [] (the baselines this host announced)", "vm1");
     }
@@ -489,17 +490,17 @@ class HdeDecoderTest {
                 return h.equals(hash) ? corrupt.clone() : null;
             }
         };
-        byte[] start =
-                concat(Arrays.copyOf(GOLDEN_START, GOLDEN_START.length - 2), new byte[] {0, 1, 0, 3, 'v', 'm', '1'});
-        Bytes.putInt(start, HdeFrame.BODY_LENGTH_OFFSET, 19);
-        Bytes.putInt(start, HdeFrame.PAYLOAD_LENGTH_OFFSET, 19);
+        byte[] start = concat(
+                Arrays.copyOf(GOLDEN_START, GOLDEN_START.length - 3), new byte[] {0, 1, 0, 3, 'v', 'm', '1', 25});
+        Bytes.putInt(start, HdeFrame.BODY_LENGTH_OFFSET, 20);
+        Bytes.putInt(start, HdeFrame.PAYLOAD_LENGTH_OFFSET, 20);
         byte[] pages =
                 pagesFrame(1, block().u8(0x03).varint(0).varint(0).varint(0).hash(hash), 2);
         HdeDecodeException e =
                 assertThrows(HdeDecodeException.class, () -> decode(List.of(withCrc(start), pages), List.of(baseline)));
         assertFields(
                 e,
-                47,
+                48,
                 1,
                 9,
                 "REF content",

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Seeded fuzzing of the HDE decoder, the destination's reader of what the source encoded. Inputs
- * are random, or streams of the real encoder (raw frames and zstd frames) mutated: bits flipped in
+ * are random, or streams of the real encoder (raw frames, zstd frames each on its own, and
+ * ZSTD_STREAM frames, whose payloads are mutated as they are) mutated: bits flipped in
  * bodies, varints and other fields set to extremes, bodies cut, extended, spliced or with a slice
  * repeated, header fields (sequence, records, bodyLength, payloadLength, type, codec, flags) set to
  * extremes, frames repeated, dropped or swapped, CRC kept valid or not, bytes flipped on the wire,
@@ -91,7 +92,15 @@ class HdeFuzzTest {
     void everyInputIsDecodedOrRefusedWithATypedError() {
         long seed = Long.getLong("dwcp.fuzz.seed", DEFAULT_SEED);
         System.out.println("HdeFuzzTest: seed " + seed + " (replay with -Ddwcp.fuzz.seed=" + seed + ")");
-        List<List<Spec>> corpus = List.of(encode(1, new Random(seed)), encode(3, new Random(seed + 1)));
+        List<List<Spec>> corpus = List.of(
+                encode(1, 0, new Random(seed)), encode(3, 0, new Random(seed + 1)), encode(3, 1, new Random(seed + 2)));
+        List<Spec> streamed = corpus.get(2);
+        assertTrue(
+                streamed.stream()
+                                .filter(spec -> spec.codec == HdeFrame.CODEC_ZSTD_STREAM && spec.flags == 0)
+                                .count()
+                        >= 1,
+                "the streamed corpus continues a zstd context");
         for (List<Spec> stream : corpus) {
             ByteArrayOutputStream valid = new ByteArrayOutputStream();
             stream.forEach(spec -> valid.writeBytes(spec.serialize()));
@@ -214,10 +223,17 @@ class HdeFuzzTest {
             spec.codec = frame[HdeFrame.CODEC_OFFSET] & 0xff;
             spec.level = frame[HdeFrame.LEVEL_OFFSET];
             spec.sequence = Bytes.getInt(frame, HdeFrame.SEQUENCE_OFFSET);
+            spec.flags = frame[HdeFrame.FLAGS_OFFSET] & 0xff;
             spec.records = Bytes.getInt(frame, HdeFrame.RECORDS_OFFSET);
             int bodyLength = Bytes.getInt(frame, HdeFrame.BODY_LENGTH_OFFSET);
             byte[] payload = Arrays.copyOfRange(frame, HdeFrame.HEADER_LENGTH, frame.length);
-            spec.body = spec.codec == HdeFrame.CODEC_NONE ? payload : Zstd.decompress(payload, bodyLength);
+            if (spec.codec == HdeFrame.CODEC_ZSTD_STREAM) {
+                // decodable only after the frames before it: kept (and mutated) as the payload it is
+                spec.body = payload;
+                spec.bodyLength = bodyLength;
+            } else {
+                spec.body = spec.codec == HdeFrame.CODEC_NONE ? payload : Zstd.decompress(payload, bodyLength);
+            }
             return spec;
         }
 
@@ -253,17 +269,24 @@ class HdeFuzzTest {
     }
 
     /**
-     * A stream of the real encoder at a tier (1: raw frames, 3: zstd): RAW bytes, two RAM blocks,
-     * and pages sent as PAGE, ZERO, REF (the same content elsewhere) and many small DELTAs; then a
-     * frame with a BASE_DELTA against the last page.
+     * A stream of the real encoder at a tier (1: raw frames, 3: zstd) with a zstd window of {@code
+     * windowMiB} (0: frames compressed each on its own): RAW bytes, two RAM blocks, and pages sent
+     * as PAGE, ZERO, REF (the same content elsewhere) and many small DELTAs; then a frame with a
+     * BASE_DELTA against the last page. With a window, every frame also has the same 2000 bytes of
+     * text, so that later frames continue the zstd context.
      */
-    private static List<Spec> encode(int tier, Random random) {
+    private static List<Spec> encode(int tier, int windowMiB, Random random) {
         List<byte[]> frames = new ArrayList<>();
         HdeConfig config = new HdeConfig()
                 .setTier(tier)
+                .setZstdWindow(DataSize.ofMiB(windowMiB))
                 .setDeltaCacheSize(DataSize.ofKiB(64))
                 .setHashCacheSize(DataSize.ofKiB(64))
                 .setDictionarySize(DataSize.ofBytes(0));
+        byte[] text = new byte[2000];
+        for (int i = 0; i < text.length; i++) {
+            text[i] = (byte) ('a' + random.nextInt(26));
+        }
         byte[] page = new byte[HdeFrame.PAGE_SIZE];
         random.nextBytes(page);
         byte[] header = {0, 0, 0, 0, 0, 0, 0x20, 0x08};
@@ -272,6 +295,9 @@ class HdeFuzzTest {
                 byte[] raw = new byte[1 + random.nextInt(40)];
                 random.nextBytes(raw);
                 encoder.raw(raw, 0, raw.length);
+                if (windowMiB != 0) {
+                    encoder.raw(text, 0, text.length);
+                }
                 encoder.page("pc.ram", 0, header, 0, header.length, page, 0);
                 encoder.page("pc.ram", 0x1000, header, 0, header.length, new byte[HdeFrame.PAGE_SIZE], 0);
                 encoder.page("vga.vram", 0x2000, header, 0, header.length, page, 0);
@@ -289,7 +315,8 @@ class HdeFuzzTest {
         // the encoder writes BASE_DELTA only against a recorded baseline; one by hand against a page in the hash cache
         Spec baseDelta = new Spec();
         baseDelta.type = HdeFrame.TYPE_PAGES;
-        baseDelta.codec = specs.get(specs.size() - 1).codec;
+        int lastCodec = specs.get(specs.size() - 1).codec;
+        baseDelta.codec = lastCodec == HdeFrame.CODEC_ZSTD_STREAM ? HdeFrame.CODEC_NONE : lastCodec;
         baseDelta.sequence = specs.size();
         baseDelta.records = 1;
         ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -406,8 +433,8 @@ class HdeFuzzTest {
                                 : pick(random, INT_EXTREMES);
                     case 3 -> spec.payloadLength = pick(random, INT_EXTREMES);
                     case 4 -> spec.type = random.nextInt(5);
-                    case 5 -> spec.codec = random.nextInt(4);
-                    case 6 -> spec.flags = 1 << random.nextInt(8);
+                    case 5 -> spec.codec = random.nextInt(5);
+                    case 6 -> spec.flags ^= 1 << random.nextInt(8);
                     default -> spec.magic ^= 1 << random.nextInt(32);
                 }
             }

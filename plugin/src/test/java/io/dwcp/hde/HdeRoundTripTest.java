@@ -198,7 +198,9 @@ class HdeRoundTripTest {
         HdeConfig config = new HdeConfig()
                 .setFrameSize(DataSize.ofKiB(64))
                 .setDictionarySize(DataSize.ofKiB(8))
-                .setDictionarySample(DataSize.ofKiB(256));
+                .setDictionarySample(DataSize.ofKiB(256))
+                // frames compressed each on its own: streamed frames use no dictionary
+                .setZstdWindow(DataSize.ofBytes(0));
         WorkloadPages workload = WORKLOAD;
         HdeStats stats = new HdeStats();
         java.io.ByteArrayOutputStream original = new java.io.ByteArrayOutputStream();

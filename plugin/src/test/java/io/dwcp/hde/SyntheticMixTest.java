@@ -86,7 +86,8 @@ class SyntheticMixTest {
                                         loop.stats.dictionaryTrainingNanos() / 1_000_000)
                                 : "");
                 if (setting[0] != 1) {
-                    assertEquals(1, loop.stats.dictionariesTrained());
+                    // one zstd stream per encoder (hde.zstd-window): no dictionary is trained for it
+                    assertEquals(0, loop.stats.dictionariesTrained());
                     assertTrue(secondBytes < dirtyPages * 4096 / 10, "dirty pass: " + secondBytes);
                 }
             }

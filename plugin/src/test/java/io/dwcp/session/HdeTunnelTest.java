@@ -442,6 +442,34 @@ class HdeTunnelTest {
         }
     }
 
+    @Test
+    void aDestinationRefusesAZstdWindowLargerThanItsOwn() throws Exception {
+        byte[] stream = channels(fixture("qemu-7.2-precopy")).get(0);
+        try (TestBed bed = new TestBed(
+                        COMMON, Map.of("hde.zstd-window", "64MiB"), Map.of("hde.zstd-window", "16MiB"), false);
+                var destination = bed.listenAsDestinationQemu()) {
+            try (var source = bed.connectAsSourceQemu()) {
+                source.write(ByteBuffer.wrap(stream, 0, 4096));
+                assertClosed(source);
+            }
+            TestBed.await(
+                    "both sessions to fail",
+                    Duration.ofSeconds(30),
+                    () -> bed.alpha.tunnelStats().sessionsFailed.sum() == 1
+                            && bed.beta.tunnelStats().sessionsFailed.sum() == 1);
+            String expected =
+                    "refused the source's codec: the source's HDE zstd window (67108864 bytes) is larger than this host's hde.zstd-window (16777216 bytes): configure both hosts alike";
+            assertTrue(
+                    bed.beta.sessions().lastFailure().endsWith(expected),
+                    bed.beta.sessions().lastFailure());
+            assertTrue(
+                    bed.alpha.sessions().lastFailure().endsWith("peer aborted the session: " + expected),
+                    bed.alpha.sessions().lastFailure());
+            destination.configureBlocking(false);
+            assertEquals(null, destination.accept(), "the destination QEMU was never connected");
+        }
+    }
+
     // ---- helpers ----
 
     /** One migration: connection 0 first, then the others; each destination connection must get its stream exactly. */

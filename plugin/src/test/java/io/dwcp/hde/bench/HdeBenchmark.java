@@ -1,6 +1,7 @@
 package io.dwcp.hde.bench;
 
 import com.github.luben.zstd.ZstdDictTrainer;
+import io.dwcp.config.DataSize;
 import io.dwcp.hde.HdeConfig;
 import io.dwcp.hde.HdeDecoder;
 import io.dwcp.hde.HdeEncoder;
@@ -94,7 +95,10 @@ public class HdeBenchmark {
                 trainer.addSample(page);
             }
             dictionary = trainer.trainSamples();
-            config = new HdeConfig().setTier(level == 0 ? LinkTier.LOCAL.number() : LinkTier.WAN.number());
+            // frames compressed each on its own, with the dictionary trained on the first pass
+            config = new HdeConfig()
+                    .setTier(level == 0 ? LinkTier.LOCAL.number() : LinkTier.WAN.number())
+                    .setZstdWindow(DataSize.ofBytes(0));
             ByteArrayOutputStream first = new ByteArrayOutputStream();
             ByteArrayOutputStream dirty = new ByteArrayOutputStream();
             ByteArrayOutputStream[] target = {first};
