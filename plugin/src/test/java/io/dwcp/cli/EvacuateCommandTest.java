@@ -349,8 +349,10 @@ class EvacuateCommandTest {
     void orderConstraintsAndGroupsShapeTheStarts() {
         domain("app", GIB, 0, 2);
         domain("db", GIB / 2, 0, 2);
-        domain("web1", GIB / 4, 0, 2);
-        domain("web2", GIB / 4, 0, 2);
+        // the group's migrations last 5 progress samples: long enough that both run at once even when
+        // a loaded machine delays the second one's start (with 2 samples one run saw only one at a time)
+        domain("web1", GIB / 4, 0, 5);
+        domain("web2", GIB / 4, 0, 5);
         assertEquals(
                 0,
                 run("--after", "app:db", "--group", "web1,web2", "--max-concurrent", "2", "--progress", "none"),
