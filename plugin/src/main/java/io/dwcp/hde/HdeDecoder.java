@@ -477,10 +477,7 @@ public final class HdeDecoder implements Closeable {
         int produced = 0;
         try {
             while (true) {
-                if (produced == body.length && body.length < bodyLength) {
-                    body = Arrays.copyOf(body, Math.min(bodyLength, Math.max(2 * body.length, INITIAL_BODY_CAPACITY)));
-                }
-                ByteBuffer target = ByteBuffer.wrap(body, produced, Math.min(body.length, bodyLength) - produced);
+                ByteBuffer target = bodyTarget(produced, bodyLength);
                 int consumedBefore = source.position();
                 boolean frameEnded = context.decompressByteBufferStream(target, source);
                 boolean progressed = target.position() != produced || source.position() != consumedBefore;
@@ -551,10 +548,7 @@ public final class HdeDecoder implements Closeable {
         int produced = 0;
         try {
             while (source.hasRemaining() || produced < bodyLength) {
-                if (produced == body.length && body.length < bodyLength) {
-                    body = Arrays.copyOf(body, Math.min(bodyLength, Math.max(2 * body.length, INITIAL_BODY_CAPACITY)));
-                }
-                ByteBuffer target = ByteBuffer.wrap(body, produced, Math.min(body.length, bodyLength) - produced);
+                ByteBuffer target = bodyTarget(produced, bodyLength);
                 int consumedBefore = source.position();
                 boolean frameEnded = stream.decompressByteBufferStream(target, source);
                 boolean progressed = target.position() != produced || source.position() != consumedBefore;
@@ -840,6 +834,17 @@ public final class HdeDecoder implements Closeable {
                     "content hashing to " + actual + " in " + source);
         }
         return content;
+    }
+
+    /**
+     * Where a decompressing body continues at {@code produced}: the body buffer, doubled first if
+     * it is full and the frame announces more (never past {@code bodyLength}).
+     */
+    private ByteBuffer bodyTarget(int produced, int bodyLength) {
+        if (produced == body.length && body.length < bodyLength) {
+            body = Arrays.copyOf(body, Math.min(bodyLength, Math.max(2 * body.length, INITIAL_BODY_CAPACITY)));
+        }
+        return ByteBuffer.wrap(body, produced, Math.min(body.length, bodyLength) - produced);
     }
 
     // ---- page arrays: each held once however many cache entries name it, reused once none does ----
