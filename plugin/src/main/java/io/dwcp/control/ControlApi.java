@@ -366,23 +366,9 @@ public final class ControlApi {
 
     /** Where the VM would go in the region: the candidates with their figures, best first (DestinationChooser's rules). */
     private Response destinations(String region, String vm) throws Refused {
-        if (regionView.isEmpty()) {
-            throw new Refused(
-                    404,
-                    "dwcpd " + node.getName()
-                            + " runs no control plane (set region.name): it knows no region's hosts to choose from");
-        }
-        DestinationChooser.Choice choice;
+        RegionView view = requireRegionView("hosts to choose from");
         long now = clock.getAsLong();
-        try {
-            choice = DestinationChooser.choose(regionView.get(), region, vm, now);
-        } catch (StaleMetadataException e) {
-            throw new Refused(503, e.getMessage());
-        } catch (DestinationChooser.NoChoiceException e) {
-            throw new Refused(e.status(), e.getMessage());
-        } catch (IllegalStateException e) {
-            throw new Refused(503, e.getMessage());
-        }
+        DestinationChooser.Choice choice = fromRegion(() -> DestinationChooser.choose(view, region, vm, now));
         ObjectNode answer = JSON.createObjectNode();
         answer.put("region", choice.region());
         answer.put("vm", choice.vm());
@@ -423,15 +409,32 @@ public final class ControlApi {
 
     /** The baselines the region's catalogue says its hosts hold of the VMs ({@link HeldBaselines}). */
     private Response heldBaselines(String region, List<String> vms) throws Refused {
+        RegionView view = requireRegionView("baselines");
+        HeldBaselines.Answer answer = fromRegion(() -> HeldBaselines.read(view, region, vms, clock.getAsLong()));
+        return Response.json(200, heldBaselines(answer));
+    }
+
+    /** The region's metadata, or 404: this dwcpd runs no control plane, so it knows no region's {@code what}. */
+    private RegionView requireRegionView(String what) throws Refused {
         if (regionView.isEmpty()) {
             throw new Refused(
                     404,
-                    "dwcpd " + node.getName()
-                            + " runs no control plane (set region.name): it knows no region's baselines");
+                    "dwcpd " + node.getName() + " runs no control plane (set region.name): it knows no region's "
+                            + what);
         }
-        HeldBaselines.Answer answer;
+        return regionView.get();
+    }
+
+    /** A read of the region's metadata. */
+    @FunctionalInterface
+    private interface RegionRead<T> {
+        T read() throws StaleMetadataException, DestinationChooser.NoChoiceException;
+    }
+
+    /** The read's answer; stale metadata or a region not readable now is 503, no choice its own status. */
+    private static <T> T fromRegion(RegionRead<T> read) throws Refused {
         try {
-            answer = HeldBaselines.read(regionView.get(), region, vms, clock.getAsLong());
+            return read.read();
         } catch (StaleMetadataException e) {
             throw new Refused(503, e.getMessage());
         } catch (DestinationChooser.NoChoiceException e) {
@@ -439,7 +442,6 @@ public final class ControlApi {
         } catch (IllegalStateException e) {
             throw new Refused(503, e.getMessage());
         }
-        return Response.json(200, heldBaselines(answer));
     }
 
     /** The JSON of a {@link HeldBaselines.Answer} (the grammar above). */
