@@ -4,9 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class BenchMeasuresTest {
@@ -129,6 +134,9 @@ class BenchMeasuresTest {
                 "dwcp-codec-test");
         codec.start();
         codec.join();
+        // join returns when the Java thread has terminated, but the kernel task lingers until the
+        // native thread has finished its own exit: wait for the task itself to be gone
+        awaitTaskGone("dwcp-codec-test");
         // measured once the thread has ended: its time is the process's, not in a kind any more
         Map<String, Double> ended = meter.stop();
         assertTrue(ended.get("self.other") >= 0.18, ended + " (" + sink[0] + ")");
@@ -173,5 +181,26 @@ class BenchMeasuresTest {
         codec.join();
         // /proc counts in 10 ms ticks
         assertTrue(used.get("self.codec") >= 0.18, used + " (" + sink[0] + ")");
+    }
+
+    /** Waits, at most 10 s, until no task of this process has the name {@code comm}. */
+    private static void awaitTaskGone(String comm) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (taskNamed(comm)) {
+            assertTrue(System.nanoTime() < deadline, "task " + comm + " still in /proc/self/task after 10 s");
+            LockSupport.parkNanos(1_000_000L);
+        }
+    }
+
+    private static boolean taskNamed(String comm) throws IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            return tasks.anyMatch(task -> {
+                try {
+                    return Files.readString(task.resolve("comm")).strip().equals(comm);
+                } catch (IOException ended) {
+                    return false;
+                }
+            });
+        }
     }
 }
