@@ -6,9 +6,12 @@ package io.dwcp.amst;
  * <ul>
  * <li>only while the tunnel is the bottleneck (QEMU was paused for the window or for full
  * streams during part of the interval) does it probe: the count is doubled;</li>
- * <li>after a probe, if goodput grew by at least {@code GAIN} (10%) the count stays and the
- * next interval probes again; otherwise the count goes back to what it was and probing pauses
- * for {@code HOLD_INTERVALS} intervals;</li>
+ * <li>after a probe, if goodput grew by at least {@code GAIN} (10%) over what was expected at the
+ * old count, the count stays and the next interval probes again; otherwise the count goes back to
+ * what it was and probing pauses for {@code HOLD_INTERVALS} intervals. What was expected is the
+ * goodput of the interval before the probe or, when the caller gives one, PBA's forecast of the
+ * next interval at the old count if that is higher (an interval that dipped, the link recovering
+ * on its own, does not credit the probe with the recovery);</li>
  * <li>when streams retransmit more than {@code LOSS_THRESHOLD} (2%) of what they send, or their
  * RTT rose above {@code RTT_INFLATION} (2) times the lowest seen on a WAN path (minimum RTT of at
  * least 1 ms), and goodput did not grow, one stream in four is shed: more streams only add to the
@@ -66,6 +69,22 @@ public final class StreamCountController {
      */
     public int update(
             double throughput, double tunnelLimitedFraction, double lossRate, long rttMicros, long minRttMicros) {
+        return update(throughput, Double.NaN, tunnelLimitedFraction, lossRate, rttMicros, minRttMicros);
+    }
+
+    /**
+     * As {@link #update(double, double, double, long, long)}, with {@code forecast}: the goodput
+     * (bytes/s) a predictor expects over the next interval if the count stays, from the
+     * measurements up to this one; {@code NaN} when it has none. A probe started now must beat
+     * the higher of it and this interval's goodput.
+     */
+    public int update(
+            double throughput,
+            double forecast,
+            double tunnelLimitedFraction,
+            double lossRate,
+            long rttMicros,
+            long minRttMicros) {
         boolean queueing = minRttMicros >= WAN_MIN_RTT_MICROS && rttMicros > RTT_INFLATION * minRttMicros;
         if (probing) {
             probing = false;
@@ -96,6 +115,9 @@ public final class StreamCountController {
         }
         if (tunnelLimitedFraction >= 0.2 && count < max) {
             lastReason = "tunnel-limited: probe";
+            if (forecast > throughput) {
+                previousThroughput = forecast;
+            }
             previousCount = count;
             count = Math.min(max, count * 2);
             probing = true;

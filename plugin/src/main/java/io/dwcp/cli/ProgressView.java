@@ -2,6 +2,11 @@ package io.dwcp.cli;
 
 import static java.util.Objects.requireNonNull;
 
+import io.dwcp.itp.PrecopyModel;
+import io.dwcp.pba.GoodputPredictor;
+import io.dwcp.pba.GoodputPredictors;
+import io.dwcp.pba.Prediction;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -9,11 +14,21 @@ import java.util.OptionalDouble;
 /**
  * Renders a migration's progress from libvirt's job statistics (guest data as QEMU counts it)
  * and dwcpd's session (bytes on the wire): a one-line bar for a terminal, a plain line for logs,
- * and the final summary. Rates are averaged over the last samples (EWMA); not thread-safe.
+ * and the final summary. Rates shown are averaged over the last samples (EWMA); not thread-safe.
+ *
+ * <p>The ETA is PBA's: every sample of the guest data rate feeds the predictor links use ({@link
+ * GoodputPredictors#forLinks}), and the time left is {@link PrecopyModel}'s at the rate it
+ * predicts, from the data remaining in this pass and the guest's dirty rate (the passes still to
+ * come, then the stop-and-copy within QEMU's default 300 ms downtime limit). When the model says the
+ * migration does not converge at that rate, there is no ETA and the line says so.
  */
 public final class ProgressView {
     private static final int BAR = 20;
     private static final double SMOOTHING = 0.4;
+    /** QEMU's default downtime limit, which the ETA's last pass must fit. */
+    static final double DOWNTIME_LIMIT_SECONDS = 0.3;
+
+    private static final Duration HORIZON = Duration.ofSeconds(1);
 
     private final String domain;
     private final String peer;
@@ -26,6 +41,7 @@ public final class ProgressView {
     private double dataRate = -1;
     private double wireRate = -1;
     private long maxIteration;
+    private final GoodputPredictor rateForecast = GoodputPredictors.forLinks().create();
 
     public ProgressView(String domain, String peer) {
         this.domain = requireNonNull(domain, "domain is null");
@@ -47,6 +63,7 @@ public final class ProgressView {
                         ? job.memoryBytesPerSecond().getAsLong()
                         : Math.max(0, job.dataProcessed() - lastData) / seconds;
                 dataRate = dataRate < 0 ? data : SMOOTHING * data + (1 - SMOOTHING) * dataRate;
+                rateForecast.observe(nanos, 8 * data);
             }
             if (tunnel.isPresent()) {
                 double wireNow = Math.max(0, wire - lastWire) / seconds;
@@ -87,12 +104,39 @@ public final class ProgressView {
                 : OptionalDouble.empty();
     }
 
-    /** Seconds until the remaining data is sent at the current rate, or empty. */
-    OptionalDouble etaSeconds() {
-        if (dataRate <= 0 || !job.isActive()) {
-            return OptionalDouble.empty();
+    /** The guest data rate PBA expects over the next second (bytes/s), or empty before any sample. */
+    OptionalDouble predictedRate() {
+        Prediction prediction = rateForecast.predict(HORIZON);
+        return prediction.known() ? OptionalDouble.of(prediction.bitsPerSecond() / 8) : OptionalDouble.empty();
+    }
+
+    /** The pre-copy model at the predicted rate, or empty without a rate. */
+    private Optional<PrecopyModel.Estimate> estimate() {
+        OptionalDouble rate = predictedRate();
+        if (!job.isActive() || rate.isEmpty() || !(rate.getAsDouble() > 0)) {
+            return Optional.empty();
         }
-        return OptionalDouble.of(job.dataRemaining() / dataRate);
+        return Optional.of(PrecopyModel.estimate(
+                job.dataRemaining(),
+                Math.max(job.dataTotal(), job.dataRemaining()),
+                job.dirtyBytesPerSecond().orElse(0),
+                rate.getAsDouble(),
+                DOWNTIME_LIMIT_SECONDS,
+                0,
+                PrecopyModel.DEFAULT_MAX_ROUNDS));
+    }
+
+    /** Seconds until the migration completes at the predicted rate, or empty (no rate yet, or no convergence). */
+    OptionalDouble etaSeconds() {
+        return estimate()
+                .filter(PrecopyModel.Estimate::converges)
+                .map(estimate -> OptionalDouble.of(estimate.seconds()))
+                .orElse(OptionalDouble.empty());
+    }
+
+    /** Whether the model says the migration does not converge at the predicted rate and dirty rate. */
+    boolean notConverging() {
+        return estimate().map(estimate -> !estimate.converges()).orElse(false);
     }
 
     /** The terminal line: at most {@code width} characters, no newline. */
@@ -118,7 +162,10 @@ public final class ProgressView {
         job.memoryIteration().ifPresent(iteration -> line.append(" iter ").append(iteration));
         job.dirtyBytesPerSecond().ifPresent(dirty -> line.append(" dirty ").append(rate(dirty)));
         line.append(" ETA ")
-                .append(etaSeconds().isPresent() ? duration(etaSeconds().getAsDouble()) : "--:--");
+                .append(
+                        etaSeconds().isPresent()
+                                ? duration(etaSeconds().getAsDouble())
+                                : notConverging() ? "n/c" : "--:--");
         return line.length() > width ? line.substring(0, Math.max(0, width)) : line.toString();
     }
 
@@ -142,6 +189,9 @@ public final class ProgressView {
         job.memoryIteration().ifPresent(iteration -> line.append(", iteration ").append(iteration));
         job.dirtyBytesPerSecond().ifPresent(dirty -> line.append(", dirty ").append(rate(dirty)));
         etaSeconds().ifPresent(eta -> line.append(", ETA ").append(duration(eta)));
+        if (notConverging()) {
+            line.append(", not converging at this rate");
+        }
         return line.toString();
     }
 

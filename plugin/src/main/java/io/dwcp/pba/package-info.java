@@ -18,6 +18,16 @@
  * pba-eval}).</li>
  * </ul>
  *
+ * <h2>Where predictions are used</h2>
+ * <ul>
+ * <li>A source session ({@code io.dwcp.session.SourceSide}, on its event loop): the zstd level
+ * follows the link rate forecast for the next controller interval, and a stream-count probe must
+ * beat the goodput forecast at the old count.</li>
+ * <li>{@code dwcp migrate}'s ETA ({@code io.dwcp.cli.ProgressView}): the pre-copy model at the
+ * forecast guest data rate.</li>
+ * <li>{@code dwcp evacuate}: each link's forecast for the planner and its re-plans.</li>
+ * </ul>
+ *
  * <h2>Threads</h2>
  * Single-threaded value code: a predictor is fed and asked by one owner (the thread that owns the
  * link's measurements); nothing here is thread-safe, nothing here starts a thread. Series and

@@ -11,10 +11,14 @@ import io.dwcp.amst.TunnelStream;
 import io.dwcp.codec.CodecException;
 import io.dwcp.codec.LinkMeasurement;
 import io.dwcp.codec.SourceCodec;
+import io.dwcp.pba.GoodputPredictor;
+import io.dwcp.pba.GoodputPredictors;
+import io.dwcp.pba.Prediction;
 import io.netty.buffer.ByteBuf;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +31,12 @@ import org.slf4j.LoggerFactory;
  * {@link StreamCountController} from what the {@link LinkMonitor} measures), starts reading QEMU
  * once the destination answered the codec offer, feeds the codec and the raw window with the
  * link's figures, and re-sends the frame the receiver waits for when its stream's TCP stalls.
+ *
+ * <p>PBA: at each controller interval the link's rate and the goodput feed two predictors. The
+ * codec's level is chosen for the link rate PBA expects over the next interval ({@link
+ * GoodputPredictors#forLinks}, the predictor the evaluation picked for links), and a stream-count
+ * probe must beat the goodput Holt's predictor expects at the old count ({@link
+ * StreamCountController}); its trend keeps a link that recovers on its own from crediting a probe.
  *
  * <p>Owned by the session's event loop, like the {@link Session} it belongs to.
  */
@@ -44,6 +54,9 @@ final class SourceSide {
     private volatile SourceCodec codec;
     private final StreamCountController controller;
     private final StreamPool pool;
+    // the loop's: PBA over the controller's samples, the link rate (for the level) and the goodput (for the count)
+    private final GoodputPredictor linkForecast = GoodputPredictors.forLinks().create();
+    private final GoodputPredictor goodputForecast = GoodputPredictors.holt().create();
     private ByteArrayOutputStream answer;
     // the codec exists and needs no answer, or the answer was applied on the lane
     private boolean codecReady;
@@ -183,8 +196,13 @@ final class SourceSide {
             stream.measureThroughput(sample.seconds());
         }
         session.sampleRawWindow(now, sample.minRttMicros());
+        Duration interval = settings.amst().getAdaptInterval();
+        linkForecast.observe(now, 8 * sample.linkBytesPerSecond());
+        goodputForecast.observe(now, 8 * sample.goodput());
+        double linkRate = bytesPerSecond(linkForecast.predict(interval), sample.linkBytesPerSecond());
+        double goodputExpected = bytesPerSecond(goodputForecast.predict(interval), Double.NaN);
         if (codecReady) {
-            LinkMeasurement measured = new LinkMeasurement(sample.minRttMicros(), sample.linkBytesPerSecond());
+            LinkMeasurement measured = new LinkMeasurement(sample.minRttMicros(), linkRate);
             session.onLane(() -> {
                 if (!session.codecClosed()) {
                     codec.linkMeasured(measured);
@@ -193,7 +211,12 @@ final class SourceSide {
         }
         int before = pool.desired();
         int desired = controller.update(
-                sample.goodput(), sample.tunnelLimited(), sample.loss(), sample.rttMicros(), sample.minRttMicros());
+                sample.goodput(),
+                goodputExpected,
+                sample.tunnelLimited(),
+                sample.loss(),
+                sample.rttMicros(),
+                sample.minRttMicros());
         if (desired != before) {
             log.info(
                     "{} streams {} -> {} ({}; goodput {} MB/s, tunnel-limited {}%, loss {}%, rtt {} ms, min {} ms)",
@@ -209,6 +232,11 @@ final class SourceSide {
             pool.resize(desired);
             session.closeDrainedStreams();
         }
+    }
+
+    /** A prediction in bytes per second, or {@code otherwise} when it is not known yet. */
+    static double bytesPerSecond(Prediction prediction, double otherwise) {
+        return prediction.known() ? prediction.bitsPerSecond() / 8 : otherwise;
     }
 
     /** The lowest smoothed RTT of the streams so far (TCP_INFO), in microseconds; 0 if none yet. */

@@ -68,4 +68,30 @@ class StreamCountControllerTest {
         assertEquals(8, controller.update(0, 1.0, 0));
         assertEquals(4, controller.update(0, 1.0, 0));
     }
+
+    @Test
+    void aProbeMustBeatTheForecastWhenTheLastIntervalDipped() {
+        // the interval before the probe dipped to 60; the forecast at the old count is 100
+        StreamCountController controller = new StreamCountController(1, 256, 4);
+        assertEquals(8, controller.update(60, 100, 1.0, 0, 0, 0));
+        // 105 is well above the dip, not 10 % above what 4 streams were expected to make: back
+        assertEquals(4, controller.update(105, 1.0, 0));
+        assertEquals("probe did not help: back", controller.lastReason());
+        // without a forecast the same figures keep the probe
+        StreamCountController unforecast = new StreamCountController(1, 256, 4);
+        assertEquals(8, unforecast.update(60, Double.NaN, 1.0, 0, 0, 0));
+        assertEquals(8, unforecast.update(105, 1.0, 0));
+        assertEquals("probe helped", unforecast.lastReason());
+    }
+
+    @Test
+    void aForecastBelowTheLastIntervalChangesNothing() {
+        // a ramp the forecast lags behind: the probe is judged against the last interval, as without one
+        StreamCountController controller = new StreamCountController(1, 256, 4);
+        assertEquals(8, controller.update(200, 150, 1.0, 0, 0, 0));
+        assertEquals(4, controller.update(210, 1.0, 0));
+        StreamCountController helped = new StreamCountController(1, 256, 4);
+        assertEquals(8, helped.update(200, 150, 1.0, 0, 0, 0));
+        assertEquals(8, helped.update(221, 1.0, 0));
+    }
 }

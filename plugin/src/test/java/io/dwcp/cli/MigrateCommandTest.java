@@ -399,7 +399,7 @@ class MigrateCommandTest {
                 lines[1]);
         assertTrue(
                 lines[2].startsWith(
-                        "[0:01] vm1 -> beta: 75% of 1.0 GiB, 768.0 MiB sent, wire 384.0 MiB (ratio 2.00), 64.0 MiB/s, iteration 1, dirty 10.0 MiB/s, ETA 0:04"),
+                        "[0:01] vm1 -> beta: 75% of 1.0 GiB, 768.0 MiB sent, wire 384.0 MiB (ratio 2.00), 64.0 MiB/s, iteration 1, dirty 10.0 MiB/s, ETA 0:05"),
                 lines[2]);
         String summary = lines[lines.length - 1];
         assertTrue(

@@ -1,6 +1,7 @@
 package io.dwcp.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import java.util.Optional;
@@ -88,6 +89,28 @@ class ProgressViewTest {
     }
 
     @Test
+    void etaFollowsThePredictedRateAndTheDirtyPasses() {
+        ProgressView view = new ProgressView("vm1", "beta");
+        // 100 MiB/s, the guest dirtying 20 MiB/s: 600 MiB left in this pass take 6 s, the 120 MiB
+        // dirtied meanwhile 1.2 s, then 24 MiB (0.24 s) fit the 300 ms limit: 6 + 1.2 + 0.24 s
+        view.update(0, dirty(400 * MIB, 600 * MIB, 20 * MIB), Optional.empty());
+        view.update(SECOND, dirty(500 * MIB, 600 * MIB, 20 * MIB), Optional.empty());
+        assertEquals(100.0 * MIB, view.predictedRate().getAsDouble(), 1e-6 * MIB);
+        assertEquals(7.44, view.etaSeconds().getAsDouble(), 1e-9);
+        assertTrue(view.line().endsWith(", dirty 20.0 MiB/s, ETA 0:07"), view.line());
+    }
+
+    @Test
+    void noEtaWhenTheGuestDirtiesFasterThanThePredictedRate() {
+        ProgressView view = new ProgressView("vm1", "beta");
+        view.update(0, dirty(400 * MIB, 600 * MIB, 150 * MIB), Optional.empty());
+        view.update(SECOND, dirty(500 * MIB, 600 * MIB, 150 * MIB), Optional.empty());
+        assertTrue(view.etaSeconds().isEmpty());
+        assertTrue(view.line().endsWith(", dirty 150.0 MiB/s, not converging at this rate"), view.line());
+        assertTrue(view.bar(200).endsWith(" ETA n/c"), view.bar(200));
+    }
+
+    @Test
     void withoutTunnelOrRateYet() {
         ProgressView view = new ProgressView("vm1", "beta");
         view.update(0, JobStats.NONE, Optional.empty());
@@ -103,6 +126,19 @@ class ProgressViewTest {
         assertEquals("0:59", ProgressView.duration(59.4));
         assertEquals("1:00", ProgressView.duration(59.6));
         assertEquals("1:01:05", ProgressView.duration(3665));
+    }
+
+    private static JobStats dirty(long processed, long remaining, long dirtyBytesPerSecond) {
+        return new JobStats(
+                JobStats.Type.UNBOUNDED,
+                1000,
+                processed + remaining,
+                processed,
+                remaining,
+                OptionalLong.of(1),
+                OptionalLong.of(dirtyBytesPerSecond / 4096),
+                OptionalLong.empty(),
+                OptionalLong.of(4096));
     }
 
     private static JobStats stats(long processed, long remaining, long iteration) {
