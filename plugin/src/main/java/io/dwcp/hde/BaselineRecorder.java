@@ -209,16 +209,23 @@ public final class BaselineRecorder implements Closeable {
             write(out, header.flip(), 0);
             write(out, hashBytes.flip(), BaselineStore.HEADER_LENGTH);
             long position = BaselineStore.HEADER_LENGTH + (long) hashes.length * PageHash.BYTES;
-            ByteBuffer page = ByteBuffer.allocate(HdeFrame.PAGE_SIZE);
+            // the pages in hash order, read one by one straight into the (direct, now empty) spool
+            // buffer and written a batch at a time: one write per SPOOL_BATCH_PAGES pages, no copy
+            // through a heap buffer (a write per page cost more CPU than the rest of the commit)
+            spoolBuffer.clear();
             for (PageHash hash : hashes) {
-                page.clear();
+                if (!spoolBuffer.hasRemaining()) {
+                    position = writeBatch(out, position);
+                }
+                ByteBuffer page = spoolBuffer.slice(spoolBuffer.position(), HdeFrame.PAGE_SIZE);
                 BaselineStore.readFully(spool, page, spooled.get(hash), spoolFile);
-                write(out, page, position);
-                position += HdeFrame.PAGE_SIZE;
+                spoolBuffer.position(spoolBuffer.position() + HdeFrame.PAGE_SIZE);
             }
+            position = writeBatch(out, position);
             write(out, addresses, position);
             out.force(true);
         } catch (IOException e) {
+            spoolBuffer.clear();
             deleteQuietly(temporary, e);
             throw failed("writing baseline " + temporary + " (" + bytes + " bytes)", e);
         }
@@ -231,6 +238,15 @@ public final class BaselineRecorder implements Closeable {
         close();
         log.info("baseline {} committed: {} distinct pages, {} bytes", id, hashes.length, bytes);
         return new BaselineStore.BaselineInfo(id, hashes.length, bytes, created);
+    }
+
+    /** Writes the spool buffer's pages at {@code position} of {@code out}, empties it; returns the position after them. */
+    private long writeBatch(FileChannel out, long position) throws IOException {
+        spoolBuffer.flip();
+        long end = position + spoolBuffer.remaining();
+        write(out, spoolBuffer, position);
+        spoolBuffer.clear();
+        return end;
     }
 
     /** Drops the recording (nothing is committed). */
