@@ -20,9 +20,13 @@ import java.util.OptionalDouble;
  * <li>The limit starts at one migration at once. It never goes below one: when nothing runs, the
  * next VM starts whatever the limit ({@link #gate}), so an evacuation never starves.</li>
  * <li>A measurement at concurrency {@code k} is the aggregate rate over the time during which the
- * same {@code k} migrations ran and every one of them had processed bytes (a migration that just
- * started, still setting up, is not counted), summed over all such spans at {@code k}; it is
- * taken once that time reaches the {@code window} ({@link #WINDOW}).</li>
+ * same {@code k} migrations ran and every one of them had been processing bytes for at least the
+ * {@code warmUp} ({@link #WARM_UP}), summed over all such spans at {@code k}; it is taken once that
+ * time reaches the {@code window} ({@link #WINDOW}). A migration that just started is still
+ * setting up, then ramps up (its streams' congestion windows, the daemons' JIT): counting those
+ * seconds made one migration at once look slower than it is, and a second one look like a gain
+ * (measured: 45 Mbit/s for one, 117 for two, on a host where two at once then took longer than one
+ * after the other).</li>
  * <li>At the limit {@code k = 1}, once measured, the limit goes to 2: a probe.</li>
  * <li>At the limit {@code k >= 2}, once measured, the {@code k}th migration must have added at
  * least {@code minMarginalGain} ({@link #MIN_MARGINAL_GAIN}) of one migration's rate at {@code
@@ -47,6 +51,8 @@ public final class ConcurrencyLearner {
     public static final double MIN_MARGINAL_GAIN = 1 / Planner.MARGIN;
     /** How long a concurrency must be measured (summed over its spans) before it is judged. */
     public static final Duration WINDOW = Duration.ofSeconds(10);
+    /** How long a migration processes bytes before its rate counts. */
+    public static final Duration WARM_UP = Duration.ofSeconds(5);
 
     /**
      * A change of the limit: from, to, the aggregate measured at the limit before ({@code from},
@@ -98,7 +104,10 @@ public final class ConcurrencyLearner {
 
     private final long windowNanos;
     private final double minMarginalGain;
+    private final long warmUpNanos;
     private final Map<Integer, Measured> measured = new HashMap<>();
+    // when each running migration was first seen with bytes processed
+    private final Map<String, Long> flowingSince = new HashMap<>();
     private Map<String, Long> lastBytes = Map.of();
     private long lastNanos;
     private boolean lastFlowing;
@@ -106,15 +115,17 @@ public final class ConcurrencyLearner {
     private boolean settled;
 
     public ConcurrencyLearner() {
-        this(WINDOW, MIN_MARGINAL_GAIN);
+        this(WINDOW, MIN_MARGINAL_GAIN, WARM_UP);
     }
 
-    public ConcurrencyLearner(Duration window, double minMarginalGain) {
-        if (window.isNegative() || window.isZero() || !(minMarginalGain >= 0)) {
-            throw new IllegalArgumentException("need a window > 0 and a gain >= 0: " + window + ", " + minMarginalGain);
+    public ConcurrencyLearner(Duration window, double minMarginalGain, Duration warmUp) {
+        if (window.isNegative() || window.isZero() || !(minMarginalGain >= 0) || warmUp.isNegative()) {
+            throw new IllegalArgumentException("need a window > 0, a gain >= 0 and a warm-up >= 0: " + window + ", "
+                    + minMarginalGain + ", " + warmUp);
         }
         this.windowNanos = window.toNanos();
         this.minMarginalGain = minMarginalGain;
+        this.warmUpNanos = warmUp.toNanos();
     }
 
     /** The most migrations to run at once now (at least 1). */
@@ -141,7 +152,15 @@ public final class ConcurrencyLearner {
      */
     public Optional<Change> sample(long nanos, Map<String, Long> bytes) {
         boolean flowing = !bytes.isEmpty() && bytes.values().stream().allMatch(b -> b > 0);
-        if (flowing && lastFlowing && bytes.keySet().equals(lastBytes.keySet()) && nanos > lastNanos) {
+        flowingSince.keySet().retainAll(bytes.keySet());
+        bytes.forEach((vm, processed) -> {
+            if (processed > 0) {
+                flowingSince.putIfAbsent(vm, nanos);
+            }
+        });
+        boolean warm =
+                flowing && bytes.keySet().stream().allMatch(vm -> lastNanos - flowingSince.get(vm) >= warmUpNanos);
+        if (flowing && lastFlowing && warm && bytes.keySet().equals(lastBytes.keySet()) && nanos > lastNanos) {
             long added = 0;
             for (Map.Entry<String, Long> entry : bytes.entrySet()) {
                 added += Math.max(0, entry.getValue() - lastBytes.get(entry.getKey()));

@@ -38,9 +38,35 @@ class ConcurrencyLearnerTest {
         return change;
     }
 
+    /** The rules alone: every second with bytes counts. */
+    private static ConcurrencyLearner noWarmUp() {
+        return new ConcurrencyLearner(ConcurrencyLearner.WINDOW, ConcurrencyLearner.MIN_MARGINAL_GAIN, Duration.ZERO);
+    }
+
+    @Test
+    void aMigrationsFirstSecondsDoNotCount() {
+        ConcurrencyLearner learner = new ConcurrencyLearner();
+        long[] clock = {0};
+        Map<String, Long> bytes = new LinkedHashMap<>(Map.of("vm1", 1L));
+        // ramping up for the warm-up at 1 MB/s, then 5 MB/s: only the 5 MB/s count
+        assertEquals(Optional.empty(), feed(learner, clock, bytes, 1 * MB, 5));
+        assertTrue(learner.aggregate(1).isEmpty());
+        assertEquals(Optional.empty(), feed(learner, clock, bytes, 5 * MB, 10));
+        Optional<ConcurrencyLearner.Change> probe = feed(learner, clock, bytes, 5 * MB, 1);
+        assertEquals(Optional.of(new ConcurrencyLearner.Change(1, 2, 5 * MB, Double.NaN, false)), probe);
+        // a second migration starts: its ramp (and the first's rate meanwhile) does not count either
+        bytes.put("vm2", 1L);
+        assertEquals(Optional.empty(), feed(learner, clock, bytes, 1 * MB, 5));
+        assertTrue(learner.aggregate(2).isEmpty(), "the second's warm-up is not measured");
+        // then each makes 2.6 MB/s: 5.2 together, no gain worth a second migration
+        assertEquals(Optional.empty(), feed(learner, clock, bytes, 2.6 * MB, 10));
+        Optional<ConcurrencyLearner.Change> back = feed(learner, clock, bytes, 2.6 * MB, 1);
+        assertEquals(Optional.of(new ConcurrencyLearner.Change(2, 1, 5.2 * MB, 5 * MB, true)), back);
+    }
+
     @Test
     void oneMigrationIsMeasuredThenASecondIsTried() {
-        ConcurrencyLearner learner = new ConcurrencyLearner();
+        ConcurrencyLearner learner = noWarmUp();
         assertEquals(1, learner.limit());
         long[] clock = {0};
         Map<String, Long> bytes = new LinkedHashMap<>(Map.of("vm1", 0L));
@@ -61,7 +87,7 @@ class ConcurrencyLearnerTest {
 
     @Test
     void aFlatAggregateSettlesBackAtOneForGood() {
-        ConcurrencyLearner learner = new ConcurrencyLearner();
+        ConcurrencyLearner learner = noWarmUp();
         long[] clock = {0};
         feed(learner, clock, new LinkedHashMap<>(Map.of("vm1", 1L)), 6 * MB, 11);
         assertEquals(2, learner.limit());
@@ -85,7 +111,7 @@ class ConcurrencyLearnerTest {
 
     @Test
     void aScalingAggregateGoesWiderAndTheThresholdIsHalfAMigration() {
-        ConcurrencyLearner learner = new ConcurrencyLearner();
+        ConcurrencyLearner learner = noWarmUp();
         long[] clock = {0};
         feed(learner, clock, new LinkedHashMap<>(Map.of("a", 1L)), 4 * MB, 11);
         // exactly half a migration more: pays
@@ -104,7 +130,7 @@ class ConcurrencyLearnerTest {
 
     @Test
     void spansAtOneConcurrencyAddUpAndAChangedSetStartsAfresh() {
-        ConcurrencyLearner learner = new ConcurrencyLearner(Duration.ofSeconds(10), 0.5);
+        ConcurrencyLearner learner = new ConcurrencyLearner(Duration.ofSeconds(10), 0.5, Duration.ZERO);
         long[] clock = {0};
         // four short migrations of 3 s each, one after another: 4 x 2 counted seconds (the first sample of each
         // only marks where its span starts)
@@ -143,9 +169,14 @@ class ConcurrencyLearnerTest {
      * migrations run, shared equally; each migration sets up for 2 s (no byte) and then sends its
      * VM's memory. One link, the plan's 4 slots on it; 16 VMs; the scheduler with the learner's gate,
      * asked every second as {@code dwcp evacuate} asks it. Returns the most migrations that ran at
-     * once, and the same after the first minute; {@code trace} gets the changes and the count.
+     * once, and the same from second {@code laterFrom} on; {@code trace} gets the changes and the count.
      */
     private static int[] evacuate(IntToDoubleFunction aggregate, ConcurrencyLearner learner, StringBuilder trace) {
+        return evacuate(aggregate, learner, trace, 60);
+    }
+
+    private static int[] evacuate(
+            IntToDoubleFunction aggregate, ConcurrencyLearner learner, StringBuilder trace, int laterFrom) {
         List<Plan.Step> steps = new ArrayList<>();
         for (int i = 1; i <= 16; i++) {
             steps.add(new Plan.Step(
@@ -172,7 +203,7 @@ class ConcurrencyLearnerTest {
                 setup.put(step.vm().id(), 2);
             }
             most = Math.max(most, sent.size());
-            if (second >= 60) {
+            if (second >= laterFrom) {
                 mostLater = Math.max(mostLater, sent.size());
             }
             long sending = setup.values().stream().filter(s -> s == 0).count();
@@ -226,9 +257,11 @@ class ConcurrencyLearnerTest {
     @Test
     void aHostThatScalesToTwoSettlesAtTwo() {
         ConcurrencyLearner learner = new ConcurrencyLearner();
-        // two cores: two migrations make twice one, a third adds nothing
+        // two cores: two migrations make twice one, a third adds nothing; three measurements, each
+        // after its migrations' warm-up, take until about second 63, and the probe's third
+        // migration then runs to its end
         StringBuilder trace = new StringBuilder();
-        int[] most = evacuate(k -> 6 * MB * Math.min(k, 2), learner, trace);
+        int[] most = evacuate(k -> 6 * MB * Math.min(k, 2), learner, trace, 90);
         assertEquals(3, most[0], "one probe of three:\n" + trace);
         assertEquals(2, most[1], trace.toString());
         assertEquals(2, learner.limit());
