@@ -175,20 +175,23 @@ class ControlPlaneTest {
         us1.start();
         await(() -> euAge(us1) >= 0, "us sees eu");
 
-        // eu's summary does not change, yet its age stays within a publishing tick of the refresh
-        // (a second here) plus the rounds, for four seconds
+        // eu's summary does not change, yet its age stays within what ControlPlane documents: the
+        // refresh (a second here), a publishing tick (a second), three gossip rounds (200 ms each),
+        // and 400 ms for the threads to be scheduled on a loaded machine (a run beside two builds saw
+        // 2530 ms), for four seconds
+        long allowed = 1000 + 1000 + 3 * 200 + 400;
         long watchUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
         long oldest = 0;
         while (System.nanoTime() < watchUntil) {
             long age = euAge(us1);
             oldest = Math.max(oldest, age);
-            assertTrue(age >= 0 && age <= 2500, "eu's age while gossip flows: " + age + " ms");
+            assertTrue(age >= 0 && age <= allowed, "eu's age while gossip flows: " + age + " ms");
             TimeUnit.MILLISECONDS.sleep(50);
         }
 
         // eu's leader gone: its last summary stays, with an age that grows past the bound
         eu1.close();
-        await(() -> euAge(us1) > 2 * bound.toMillis() + 1000, "eu's age grows once its leader is gone");
+        await(() -> euAge(us1) > allowed + 1000, "eu's age grows once its leader is gone");
         assertTrue(oldest > 0, "ages were measured: " + oldest);
     }
 
