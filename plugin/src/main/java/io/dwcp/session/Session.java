@@ -153,12 +153,10 @@ public final class Session {
                 codecReady(),
                 context);
         this.acks = new AckScheduler(
-                receiver,
-                channels.values(),
-                qemuBytesWritten::sum,
-                loop,
-                () -> state == State.OPEN,
-                sender::sendControl);
+                receiver, channels.values(), qemuBytesWritten::sum, loop, () -> state == State.OPEN, ack -> {
+                    stats().acksSent.increment();
+                    sender.sendControl(ack);
+                });
         this.frames = new PeerFrames(
                 new FrameOwner(),
                 sender,

@@ -111,6 +111,7 @@ public final class TunnelMetrics implements MetricsSource {
                 "dwcp_frames_duplicate_total",
                 "Received frames dropped as duplicates",
                 stats.framesDuplicate::sum);
+        counter(registry, "dwcp_acks_sent_total", "ACKs sent to peers", stats.acksSent::sum);
         counter(registry, "dwcp_sessions_started_total", "Migration sessions started", stats.sessionsStarted::sum);
         counter(
                 registry,

@@ -18,6 +18,7 @@ public final class TunnelStats extends SenderStats {
     public final LongAdder qemuBytesWritten = new LongAdder();
     public final LongAdder tunnelBytesReceived = new LongAdder();
     public final LongAdder framesDuplicate = new LongAdder();
+    public final LongAdder acksSent = new LongAdder();
     public final LongAdder sessionsStarted = new LongAdder();
     public final LongAdder sessionsCompleted = new LongAdder();
     public final LongAdder sessionsFailed = new LongAdder();

@@ -59,6 +59,7 @@ class TunnelMetricsTest {
         stats.framesResent.add(2);
         stats.resendsWithheld.add(1);
         stats.framesDuplicate.add(3);
+        stats.acksSent.add(9);
         stats.sessionsStarted.add(4);
         stats.sessionsCompleted.add(3);
         stats.sessionsFailed.add(1);
@@ -78,6 +79,7 @@ class TunnelMetricsTest {
         assertEquals(2, scrape.require("dwcp_frames_resent_total"));
         assertEquals(1, scrape.require("dwcp_frame_resends_withheld_total"));
         assertEquals(3, scrape.require("dwcp_frames_duplicate_total"));
+        assertEquals(9, scrape.require("dwcp_acks_sent_total"));
         assertEquals(4, scrape.require("dwcp_sessions_started_total"));
         assertEquals(3, scrape.require("dwcp_sessions_completed_total"));
         assertEquals(1, scrape.require("dwcp_sessions_failed_total"));

@@ -608,6 +608,9 @@ public final class Bench implements Callable<Integer> {
                                         remaining / 1048576.0,
                                         iterations)));
                 MigrationResult result = measured.result();
+                if (link != null) {
+                    printTunnelCounts(label, link);
+                }
                 long seconds = Math.max(1, (System.nanoTime() - readyNanos) / 1_000_000_000L);
                 long dirtyRate = sampledDirtyRate >= 0
                         ? sampledDirtyRate
@@ -659,6 +662,22 @@ public final class Bench implements Callable<Integer> {
                     String.valueOf(e.getMessage()));
         } finally {
             setCongestionControl(network, BenchMode.STOCK_CONGESTION_CONTROL);
+        }
+    }
+
+    /** How many frames and ACKs the daemons exchanged (the ACK rate is a per-byte cost of the tunnel). */
+    private void printTunnelCounts(String label, DwcpLink link) {
+        try {
+            out.printf(
+                    Locale.ROOT,
+                    "bench:   %s tunnel: A sent %.0f frames and %.0f ACKs, B sent %.0f frames and %.0f ACKs%n",
+                    label,
+                    link.source().metric("dwcp_frames_sent_total", "").orElse(Double.NaN),
+                    link.source().metric("dwcp_acks_sent_total", "").orElse(Double.NaN),
+                    link.destination().metric("dwcp_frames_sent_total", "").orElse(Double.NaN),
+                    link.destination().metric("dwcp_acks_sent_total", "").orElse(Double.NaN));
+        } catch (RuntimeException e) {
+            out.println("bench:   " + label + " tunnel counts unavailable: " + e.getMessage());
         }
     }
 
