@@ -86,6 +86,11 @@ public final class Receiver {
         return reorder.next();
     }
 
+    /** The window the peer announced, in credit. */
+    public long window() {
+        return window;
+    }
+
     public long receivedCredit() {
         return receivedCredit;
     }

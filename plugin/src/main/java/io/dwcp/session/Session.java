@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -153,7 +154,13 @@ public final class Session {
                 codecReady(),
                 context);
         this.acks = new AckScheduler(
-                receiver, channels.values(), qemuBytesWritten::sum, loop, () -> state == State.OPEN, ack -> {
+                receiver,
+                channels.values(),
+                qemuBytesWritten::sum,
+                loop,
+                (millis, task) -> loop.schedule(task, millis, TimeUnit.MILLISECONDS),
+                () -> state == State.OPEN,
+                ack -> {
                     stats().acksSent.increment();
                     sender.sendControl(ack);
                 });

@@ -82,8 +82,8 @@ class PeerFramesTest {
     private final List<AmstAck> acks = new ArrayList<>();
     private final Map<Integer, QemuChannel> channels = new TreeMap<>();
     private final FakeOwner owner = new FakeOwner();
-    private final AckScheduler ackScheduler =
-            new AckScheduler(receiver, channels.values(), () -> 0, loop::add, () -> true, acks::add);
+    private final AckScheduler ackScheduler = new AckScheduler(
+            receiver, channels.values(), () -> 0, loop::add, (millis, task) -> loop.add(task), () -> true, acks::add);
     private final QemuReadGate gate =
             new QemuReadGate(new AmstConfig(), WINDOW, channels.values(), () -> true, reading -> {}, true, "[test]");
     private final PeerFrames frames =

@@ -450,7 +450,10 @@ class SessionTest {
     }
 
     /** The last ACK the session sent. */
+    /** The last ACK sent, once a coalesced one's delay has passed. */
     private AmstAck lastAck(Session session) {
+        wire.advanceTimeBy(AckScheduler.MAX_DELAY_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        wire.runScheduledPendingTasks();
         drain();
         for (int i = sent.size() - 1; i >= 0; i--) {
             if (sent.get(i).type() == FrameType.ACK) {
