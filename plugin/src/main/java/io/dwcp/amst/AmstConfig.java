@@ -56,7 +56,7 @@ public class AmstConfig {
     @Config(
             value = "amst.switchover-drain",
             description =
-                    "how long QEMU's last bytes may queue behind earlier ones at the switch-over: the raw window follows the measured delivery rate x (2 RTT + this), within amst.raw-window (0s = always amst.raw-window)")
+                    "how long QEMU's last bytes may queue behind earlier ones at the switch-over: the raw window follows the measured delivery rate x (2 RTT + this) + amst.checkpoint-interval + 1 MiB, within amst.raw-window (0s = always amst.raw-window)")
     public AmstConfig setSwitchoverDrain(Duration switchoverDrain) {
         this.switchoverDrain = switchoverDrain;
         return this;

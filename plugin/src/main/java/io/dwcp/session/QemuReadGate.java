@@ -100,7 +100,8 @@ final class QemuReadGate {
         this.rawWindow = new RawWindow(
                 configuredRawWindow,
                 Math.min(configuredRawWindow, rawWindowFloor),
-                amst.getSwitchoverDrain().toNanos());
+                amst.getSwitchoverDrain().toNanos(),
+                amst.getCheckpointInterval().bytes() + AckScheduler.COALESCE_BYTES);
         this.queueLimit = Math.max(1 << 20, window / 16);
         this.reading = reading;
     }

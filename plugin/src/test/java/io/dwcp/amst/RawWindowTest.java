@@ -11,7 +11,7 @@ class RawWindowTest {
 
     @Test
     void staysAtTheMaximumUntilSomethingWasDelivered() {
-        RawWindow window = new RawWindow(64 * MIB, 8 * MIB, 150_000_000L);
+        RawWindow window = new RawWindow(64 * MIB, 8 * MIB, 150_000_000L, 0);
         assertEquals(64 * MIB, window.limit());
         window.sample(0, 0, 140_000);
         window.sample(SECOND, 0, 140_000);
@@ -20,7 +20,7 @@ class RawWindowTest {
 
     @Test
     void followsTheDeliveryRateTimesTwoRoundTripsAndTheDrainTarget() {
-        RawWindow window = new RawWindow(256 * MIB, 8 * MIB, 150_000_000L);
+        RawWindow window = new RawWindow(256 * MIB, 8 * MIB, 150_000_000L, 0);
         window.sample(0, 0, 140_000);
         // 50 MB/s delivered on a 140 ms path: 50e6 x (0.28 + 0.15) = 21.5 MB
         window.sample(SECOND, 50_000_000, 140_000);
@@ -36,8 +36,17 @@ class RawWindowTest {
     }
 
     @Test
+    void addsTheBytesHeldAcrossTheLink() {
+        RawWindow window = new RawWindow(256 * MIB, 8 * MIB, 150_000_000L, 5 * MIB);
+        window.sample(0, 0, 140_000);
+        window.sample(SECOND, 50_000_000, 140_000);
+        assertEquals(21_500_000 + 5 * MIB, window.limit(), 1);
+        assertThrows(IllegalArgumentException.class, () -> new RawWindow(64 * MIB, 8 * MIB, 0, -1));
+    }
+
+    @Test
     void boundedByMinimumAndMaximum() {
-        RawWindow window = new RawWindow(64 * MIB, 8 * MIB, 150_000_000L);
+        RawWindow window = new RawWindow(64 * MIB, 8 * MIB, 150_000_000L, 0);
         window.sample(0, 0, 0);
         window.sample(SECOND, 1_000_000, 0);
         assertEquals(8 * MIB, window.limit());
@@ -47,10 +56,10 @@ class RawWindowTest {
 
     @Test
     void zeroDrainKeepsTheConfiguredWindow() {
-        RawWindow window = new RawWindow(64 * MIB, 8 * MIB, 0);
+        RawWindow window = new RawWindow(64 * MIB, 8 * MIB, 0, 0);
         window.sample(0, 0, 1000);
         window.sample(SECOND, 1_000_000, 1000);
         assertEquals(64 * MIB, window.limit());
-        assertThrows(IllegalArgumentException.class, () -> new RawWindow(4 * MIB, 8 * MIB, 0));
+        assertThrows(IllegalArgumentException.class, () -> new RawWindow(4 * MIB, 8 * MIB, 0, 0));
     }
 }
