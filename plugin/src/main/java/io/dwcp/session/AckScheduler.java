@@ -21,7 +21,8 @@ import java.util.function.LongSupplier;
  * <p>Whatever changes them (credit consumed, bytes written into QEMU, frames received) asks for
  * an ACK ({@link #schedule}), and changes are coalesced: once the credit consumed and the bytes
  * delivered since the last ACK reach the coalescing size (at most {@value #COALESCE_BYTES} bytes,
- * at most an eighth of the peer's window), the ACK goes as soon as the session's loop has done
+ * an eighth of the peer's window, and a quarter of the digest checkpoint interval, so half an
+ * eighth of the smallest raw window), the ACK goes as soon as the session's loop has done
  * what it was doing; below that it goes at the latest {@value #MAX_DELAY_MILLIS} ms after the
  * first change. Both bounds are small against the windows they open (64 MiB by default; the raw
  * window at least two digest checkpoints), so the peer never waits on them, and they cut the ACKs
@@ -70,6 +71,7 @@ final class AckScheduler {
      * @param qemuBytesWritten the bytes written into the local QEMU connections so far
      * @param loop the session's event loop, which sends a scheduled ACK after its current task
      * @param timer runs a delayed ACK on the session's loop
+     * @param checkpointInterval {@code amst.checkpoint-interval}: the raw window is at least twice it
      * @param open whether the session is still open (a scheduled ACK of an ended session is not sent)
      * @param send sends an ACK on some stream (dropped if there is none)
      */
@@ -79,6 +81,7 @@ final class AckScheduler {
             LongSupplier qemuBytesWritten,
             Executor loop,
             Timer timer,
+            long checkpointInterval,
             BooleanSupplier open,
             Consumer<AmstAck> send) {
         this.receiver = requireNonNull(receiver, "receiver is null");
@@ -86,7 +89,8 @@ final class AckScheduler {
         this.qemuBytesWritten = requireNonNull(qemuBytesWritten, "qemuBytesWritten is null");
         this.loop = requireNonNull(loop, "loop is null");
         this.timer = requireNonNull(timer, "timer is null");
-        this.coalesceBytes = Math.max(1, Math.min(COALESCE_BYTES, receiver.window() / 8));
+        this.coalesceBytes =
+                Math.max(1, Math.min(COALESCE_BYTES, Math.min(receiver.window() / 8, checkpointInterval / 4)));
         this.open = requireNonNull(open, "open is null");
         this.send = requireNonNull(send, "send is null");
     }

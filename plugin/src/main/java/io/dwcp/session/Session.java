@@ -159,6 +159,7 @@ public final class Session {
                 qemuBytesWritten::sum,
                 loop,
                 (millis, task) -> loop.schedule(task, millis, TimeUnit.MILLISECONDS),
+                settings.amst().getCheckpointInterval().bytes(),
                 () -> state == State.OPEN,
                 ack -> {
                     stats().acksSent.increment();

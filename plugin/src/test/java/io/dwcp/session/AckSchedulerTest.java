@@ -61,8 +61,8 @@ class AckSchedulerTest {
     private final List<AmstAck> sent = new ArrayList<>();
     private long qemuBytesWritten;
     private boolean open = true;
-    private final AckScheduler acks =
-            new AckScheduler(receiver, connections, () -> qemuBytesWritten, loop, loop, () -> open, sent::add);
+    private final AckScheduler acks = new AckScheduler(
+            receiver, connections, () -> qemuBytesWritten, loop, loop, 4L << 20, () -> open, sent::add);
 
     @Test
     void smallChangesGoTogetherInOneAckAfterTheDelay() {
@@ -124,12 +124,30 @@ class AckSchedulerTest {
     @Test
     void theCoalescingSizeIsAtMostAMebibyte() {
         Receiver wide = new Receiver(64L << 20, 64 << 10);
-        AckScheduler scheduler =
-                new AckScheduler(wide, connections, () -> qemuBytesWritten, loop, loop, () -> open, sent::add);
+        AckScheduler scheduler = new AckScheduler(
+                wide, connections, () -> qemuBytesWritten, loop, loop, 64L << 20, () -> open, sent::add);
         scheduler.consumed(AckScheduler.COALESCE_BYTES - 1);
         assertTrue(loop.tasks.isEmpty());
         scheduler.consumed(1);
         assertEquals(1, loop.tasks.size());
+    }
+
+    @Test
+    void aSmallCheckpointIntervalMakesTheCoalescingSizeSmaller() {
+        // a raw window of two 64 KiB checkpoints must not wait for 1 MiB or the delay
+        AckScheduler scheduler = new AckScheduler(
+                new Receiver(64L << 20, 64 << 10),
+                connections,
+                () -> qemuBytesWritten,
+                loop,
+                loop,
+                64 << 10,
+                () -> open,
+                sent::add);
+        scheduler.consumed((16 << 10) - 1);
+        assertTrue(loop.tasks.isEmpty());
+        scheduler.consumed(1);
+        assertEquals(1, loop.tasks.size(), "a quarter of the checkpoint interval");
     }
 
     @Test

@@ -83,7 +83,14 @@ class PeerFramesTest {
     private final Map<Integer, QemuChannel> channels = new TreeMap<>();
     private final FakeOwner owner = new FakeOwner();
     private final AckScheduler ackScheduler = new AckScheduler(
-            receiver, channels.values(), () -> 0, loop::add, (millis, task) -> loop.add(task), () -> true, acks::add);
+            receiver,
+            channels.values(),
+            () -> 0,
+            loop::add,
+            (millis, task) -> loop.add(task),
+            4 << 20,
+            () -> true,
+            acks::add);
     private final QemuReadGate gate =
             new QemuReadGate(new AmstConfig(), WINDOW, channels.values(), () -> true, reading -> {}, true, "[test]");
     private final PeerFrames frames =
