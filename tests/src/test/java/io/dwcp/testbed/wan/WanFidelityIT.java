@@ -57,8 +57,7 @@ class WanFidelityIT {
             long[] rtt = UdpProbe.roundTrips(
                     network.hostA(), network.hostB(), 7001, 62, Duration.ofMillis(40), Duration.ofSeconds(1));
             // the first two resolve ARP on both links; a probe lost to the 0.01 % loss is skipped
-            long[] answered =
-                    Arrays.stream(rtt).skip(2).filter(v -> v >= 0).sorted().toArray();
+            long[] answered = answeredSorted(rtt);
             String seen = "S1 RTT (ms), floor " + floor / 1e6 + ": " + UdpProbe.millis(rtt);
             System.out.println(seen);
             assertTrue(answered.length >= 58, "answered " + answered.length + " of 60; " + seen);
@@ -103,19 +102,14 @@ class WanFidelityIT {
             floorThread.start();
             long[] rtt = UdpProbe.roundTrips(
                     network.hostA(), network.hostB(), 7002, 602, Duration.ofMillis(25), Duration.ofSeconds(1));
-            long[] floors = Arrays.stream(floorProbes.get(60, TimeUnit.SECONDS))
-                    .skip(2)
-                    .filter(v -> v >= 0)
-                    .sorted()
-                    .toArray();
-            long[] answered =
-                    Arrays.stream(rtt).skip(2).filter(v -> v >= 0).sorted().toArray();
+            long[] floors = answeredSorted(floorProbes.get(60, TimeUnit.SECONDS));
+            long[] answered = answeredSorted(rtt);
             assertTrue(floors.length >= 590, "answered " + floors.length + " of 600 on the negligible-delay link");
             long floor = floors[floors.length / 2];
             long configured = scenario.rtt().toNanos();
             long jitterBoth = 2 * scenario.jitter().toNanos();
             long median = answered[answered.length / 2];
-            long modelMedian = modelQuantile(configured, jitterBoth, floors, 0.5);
+            long modelMedian = modelMedian(configured, jitterBoth, floors);
             System.out.printf(
                     Locale.ROOT,
                     "S3 RTT: %d answered, median %.3f ms, min %.3f, max %.3f; floor (same time) median %.3f,"
@@ -160,10 +154,10 @@ class WanFidelityIT {
     }
 
     /**
-     * The {@code q}-quantile of configured + a triangle on ±{@code halfWidth} + one of the {@code
-     * floors} (each equally likely), found by bisection to 1 µs.
+     * The median of configured + a triangle on ±{@code halfWidth} + one of the {@code floors} (each
+     * equally likely), found by bisection to 1 µs.
      */
-    static long modelQuantile(long configured, long halfWidth, long[] floors, double q) {
+    static long modelMedian(long configured, long halfWidth, long[] floors) {
         long low = configured - halfWidth;
         long high = configured + halfWidth + Arrays.stream(floors).max().orElse(0);
         while (high - low > 1_000) {
@@ -172,13 +166,21 @@ class WanFidelityIT {
             for (long f : floors) {
                 cdf += triangleCdf(mid - configured - f, halfWidth);
             }
-            if (cdf / floors.length < q) {
+            if (cdf / floors.length < 0.5) {
                 low = mid;
             } else {
                 high = mid;
             }
         }
         return (low + high) >>> 1;
+    }
+
+    /**
+     * The round trips that were answered, ascending, without the first two (they resolve ARP on
+     * both links).
+     */
+    private static long[] answeredSorted(long[] rtt) {
+        return Arrays.stream(rtt).skip(2).filter(v -> v >= 0).sorted().toArray();
     }
 
     /** P(X <= u) for X the sum of two independent uniforms on ±halfWidth/2: a triangle on ±halfWidth. */
@@ -203,8 +205,7 @@ class WanFidelityIT {
         try (TwoHostNetwork network = TwoHostNetwork.create("rtt-floor", negligible, negligible)) {
             long[] rtt = UdpProbe.roundTrips(
                     network.hostA(), network.hostB(), port, 42, Duration.ofMillis(20), Duration.ofSeconds(1));
-            long[] answered =
-                    Arrays.stream(rtt).skip(2).filter(v -> v >= 0).sorted().toArray();
+            long[] answered = answeredSorted(rtt);
             System.out.println("floor RTT (ms): " + UdpProbe.millis(rtt));
             assertTrue(answered.length >= 38, "answered " + answered.length + " of 40 on the negligible-delay link");
             long floor = answered[answered.length / 2];
