@@ -610,6 +610,7 @@ public final class Bench implements Callable<Integer> {
                 MigrationResult result = measured.result();
                 if (link != null) {
                     printTunnelCounts(label, link);
+                    printHdeCounts(label, "A", link.source());
                 }
                 long seconds = Math.max(1, (System.nanoTime() - readyNanos) / 1_000_000_000L);
                 long dirtyRate = sampledDirtyRate >= 0
@@ -678,6 +679,44 @@ public final class Bench implements Callable<Integer> {
                     link.destination().metric("dwcp_acks_sent_total", "").orElse(Double.NaN));
         } catch (RuntimeException e) {
             out.println("bench:   " + label + " tunnel counts unavailable: " + e.getMessage());
+        }
+    }
+
+    /** Page levels in the order {@link #printHdeCounts} names them (the encoder's {@code PageLevel}s). */
+    private static final List<String> HDE_LEVELS = List.of("zero", "reference", "delta", "baseline_delta", "page");
+
+    /**
+     * What the encoding daemon made of the pages so far (its counters add up over every
+     * migration it carried): pages and uncompressed record MiB per level, pages sent as references
+     * to a baseline, and the MiB of frames written after zstd. Where a mode's bytes go.
+     */
+    private void printHdeCounts(String label, String name, Dwcpd encoder) {
+        try {
+            String metrics = encoder.metrics();
+            StringBuilder line = new StringBuilder();
+            for (String level : HDE_LEVELS) {
+                line.append(String.format(
+                        Locale.ROOT,
+                        "%s %.0f (%.1f MiB), ",
+                        level,
+                        Dwcpd.metric(metrics, "dwcp_hde_pages_total", "level=\"" + level + "\"")
+                                .orElse(Double.NaN),
+                        Dwcpd.metric(metrics, "dwcp_hde_page_bytes_out_total", "level=\"" + level + "\"")
+                                        .orElse(Double.NaN)
+                                / 1048576.0));
+            }
+            out.printf(
+                    Locale.ROOT,
+                    "bench:   %s hde at %s (all migrations so far): %sof which baseline references %.0f; raw %.1f MiB; frames %.1f MiB%n",
+                    label,
+                    name,
+                    line,
+                    Dwcpd.metric(metrics, "dwcp_hde_baseline_references_total", "")
+                            .orElse(Double.NaN),
+                    Dwcpd.metric(metrics, "dwcp_hde_raw_bytes_out_total", "").orElse(Double.NaN) / 1048576.0,
+                    Dwcpd.metric(metrics, "dwcp_hde_frame_bytes_total", "").orElse(Double.NaN) / 1048576.0);
+        } catch (RuntimeException e) {
+            out.println("bench:   " + label + " HDE counts unavailable: " + e.getMessage());
         }
     }
 
@@ -891,6 +930,9 @@ public final class Bench implements Callable<Integer> {
                 cut.get(),
                 (network.bytesAtoB() - wire0) / 1048576.0);
         out.println("bench:   " + label + " " + firstSummary + "; now again");
+        if (link != null) {
+            printHdeCounts(label, "A", link.source());
+        }
         if (first.status().equals(MigrationResult.COMPLETED)) {
             return BenchRun.error(
                     name,
@@ -932,6 +974,9 @@ public final class Bench implements Callable<Integer> {
                             MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
                             vm -> check(vm == again ? againConsole : sourceConsole, verdict),
                             null));
+            if (link != null) {
+                printHdeCounts(label, "A", link.source());
+            }
             return measured.on(
                             BenchRun.of(
                                     name,
@@ -1024,6 +1069,7 @@ public final class Bench implements Callable<Integer> {
                             MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB),
                             vm -> check(vm == back ? backConsole : guestConsole, verdict),
                             null));
+            printHdeCounts(label, "B", link.destination());
             return measured.on(
                             BenchRun.of(
                                     name,

@@ -425,8 +425,16 @@ public final class Dwcpd implements AutoCloseable {
      * when the daemon serves no such sample.
      */
     public OptionalDouble metric(String metricName, String labelFilter) {
+        return metric(metrics(), metricName, labelFilter);
+    }
+
+    /**
+     * The sum of the samples of one metric in a Prometheus text whose labels contain {@code
+     * labelFilter} (empty: all), or empty when there is no such sample.
+     */
+    public static OptionalDouble metric(String metricsText, String metricName, String labelFilter) {
         Pattern line = Pattern.compile("^" + Pattern.quote(metricName) + "(\\{[^}]*})?\\s+(\\S+)$", Pattern.MULTILINE);
-        Matcher matcher = line.matcher(metrics());
+        Matcher matcher = line.matcher(metricsText);
         double sum = 0;
         boolean found = false;
         while (matcher.find()) {
