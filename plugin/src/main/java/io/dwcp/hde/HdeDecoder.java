@@ -5,6 +5,7 @@ import static io.dwcp.hde.HdeFrame.PAGE_SIZE;
 import static java.util.Objects.requireNonNull;
 
 import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdDictContentType;
 import com.github.luben.zstd.ZstdDictDecompress;
 import com.github.luben.zstd.ZstdException;
 import io.dwcp.migration.stream.MigrationStreamWriter;
@@ -94,6 +95,8 @@ public final class HdeDecoder implements Closeable {
     private final ZstdDecompressCtx zstdWithDictionary = new ZstdDecompressCtx();
     /** The context of ZSTD_STREAM frames (created at the first), and whether the next may continue it. */
     private ZstdDecompressCtx stream;
+    /** Decompresses BASE_ZSTD records (each with its base as the dictionary); created at the first. */
+    private ZstdDecompressCtx baseZstdContext;
 
     private boolean streamLive;
     /** What the START frame allowed: 0, no ZSTD_STREAM frames. */
@@ -184,6 +187,9 @@ public final class HdeDecoder implements Closeable {
         closed = true;
         zstd.close();
         zstdWithDictionary.close();
+        if (baseZstdContext != null) {
+            baseZstdContext.close();
+        }
         if (stream != null) {
             stream.close();
         }
@@ -614,7 +620,8 @@ public final class HdeDecoder implements Closeable {
                         HdeFrame.RECORD_REF,
                         HdeFrame.RECORD_DELTA,
                         HdeFrame.RECORD_PAGE,
-                        HdeFrame.RECORD_BASE_DELTA -> {
+                        HdeFrame.RECORD_BASE_DELTA,
+                        HdeFrame.RECORD_BASE_ZSTD -> {
                     at = readPage(kind, bytes, bodyStart, recordStart, at, end);
                     output += pageOutput;
                 }
@@ -622,7 +629,7 @@ public final class HdeDecoder implements Closeable {
                     throw error(
                             recordStart - bodyStart,
                             "record kind",
-                            "RAW, ZERO, REF, DELTA, PAGE, BLOCK or BASE_DELTA (1..7)",
+                            "RAW, ZERO, REF, DELTA, PAGE, BLOCK, BASE_DELTA or BASE_ZSTD (1..8)",
                             Integer.toString(kind));
             }
         }
@@ -764,6 +771,47 @@ public final class HdeDecoder implements Closeable {
                 at += (int) length;
                 hash = null; // the hash named the base; the page's own is computed below
             }
+            case HdeFrame.RECORD_BASE_ZSTD -> {
+                if (at + PageHash.BYTES > end) {
+                    throw error(offsetInBody, "BASE_ZSTD hash", "16 bytes within the body", (end - at) + " bytes");
+                }
+                hash = PageHash.read(bytes, at);
+                at += PageHash.BYTES;
+                long length = Varint.read(bytes, at, end);
+                if (length < 1 || length > HdeFrame.MAX_BASE_ZSTD_LENGTH || at + Varint.length(length) + length > end) {
+                    throw error(
+                            offsetInBody,
+                            "BASE_ZSTD length",
+                            "1.." + HdeFrame.MAX_BASE_ZSTD_LENGTH + ", within the body",
+                            describeVarint(length));
+                }
+                at += Varint.length(length);
+                byte[] base = resolve(hash, key, offsetInBody);
+                content = newPage();
+                int decompressed;
+                try {
+                    ZstdDecompressCtx context = baseZstd();
+                    context.loadDict(base, ZstdDictContentType.RAW_CONTENT);
+                    decompressed = context.decompressByteArray(content, 0, PAGE_SIZE, bytes, at, (int) length);
+                } catch (ZstdException e) {
+                    free(content);
+                    throw error(
+                            offsetInBody,
+                            "BASE_ZSTD frame",
+                            "a zstd frame of 4096 bytes against the base",
+                            "zstd error: " + e.getMessage());
+                }
+                if (decompressed != PAGE_SIZE) {
+                    free(content);
+                    throw error(
+                            offsetInBody,
+                            "BASE_ZSTD frame",
+                            "a zstd frame of 4096 bytes against the base",
+                            decompressed + " bytes");
+                }
+                at += (int) length;
+                hash = null; // the hash named the base; the page's own is computed below
+            }
             default -> {
                 if (at + PAGE_SIZE > end) {
                     throw error(offsetInBody, "PAGE content", "4096 bytes within the body", (end - at) + " bytes");
@@ -876,6 +924,13 @@ public final class HdeDecoder implements Closeable {
         if (--page.references == 0) {
             free(page.bytes);
         }
+    }
+
+    private ZstdDecompressCtx baseZstd() {
+        if (baseZstdContext == null) {
+            baseZstdContext = new ZstdDecompressCtx();
+        }
+        return baseZstdContext;
     }
 
     private byte[] newPage() {

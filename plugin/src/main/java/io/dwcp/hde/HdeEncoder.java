@@ -8,6 +8,7 @@ import com.github.luben.zstd.EndDirective;
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDictCompress;
+import com.github.luben.zstd.ZstdDictContentType;
 import com.github.luben.zstd.ZstdDictTrainer;
 import com.github.luben.zstd.ZstdException;
 import io.dwcp.migration.stream.Token;
@@ -52,8 +53,27 @@ public final class HdeEncoder implements Closeable {
     /** Largest header of a page record ({@code be64}, u8 length, 255-byte block name, with room to spare). */
     public static final int MAX_PAGE_HEADER = 1024;
 
-    private static final int MAX_PAGE_RECORD =
-            1 + 3 * Varint.MAX_LENGTH + MAX_PAGE_HEADER + Varint.MAX_LENGTH + XorDelta.MAX_LENGTH;
+    private static final int MAX_PAGE_RECORD = 1
+            + 3 * Varint.MAX_LENGTH
+            + MAX_PAGE_HEADER
+            + PageHash.BYTES
+            + Varint.MAX_LENGTH
+            + Math.max(XorDelta.MAX_LENGTH, HdeFrame.MAX_BASE_ZSTD_LENGTH);
+    /**
+     * An XOR delta against a baseline's version up to this long goes as it is; beyond, the page is
+     * also compressed with that version as a zstd dictionary (content that moved within the page,
+     * as a database's page does when a row is rewritten, makes a long XOR delta but a tiny zstd
+     * frame).
+     */
+    static final int BASE_ZSTD_MIN_DELTA = 256;
+    /**
+     * The largest BASE_ZSTD record sent instead of a whole page: a page of text costs about this
+     * much inside a zstd-compressed frame, so a larger record would save nothing.
+     */
+    static final int BASE_ZSTD_MAX = PAGE_SIZE / 8;
+    /** zstd level of BASE_ZSTD records (each page on its own, against a 4 KiB dictionary: level 1 finds the moves). */
+    static final int BASE_ZSTD_LEVEL = 1;
+
     private static final int MAX_BLOCK_NAME = 1024;
 
     private final HdeStats stats;
@@ -70,6 +90,10 @@ public final class HdeEncoder implements Closeable {
     private final Map<String, Integer> blockIds = new HashMap<>();
     private final CRC32C crc = new CRC32C();
     private final byte[] delta = new byte[XorDelta.MAX_LENGTH];
+    /** Compresses a page against a baseline's version (BASE_ZSTD); created at the first. */
+    private ZstdCompressCtx baseZstdContext;
+
+    private final byte[] baseZstdOut = new byte[HdeFrame.MAX_BASE_ZSTD_LENGTH];
     private final ZstdCompressCtx zstd = new ZstdCompressCtx();
     private final Map<Integer, ZstdDictCompress> dictionaryByLevel = new HashMap<>();
     /** log2 of the streamed frames' window, 0: each frame compressed on its own. */
@@ -305,7 +329,24 @@ public final class HdeEncoder implements Closeable {
                 int baseDeltaLength = base == null
                         ? Integer.MAX_VALUE
                         : XorDelta.encode(base.content(), 0, content, contentOffset, delta, 0);
-                if (baseDeltaLength <= PAGE_SIZE / 2) {
+                int baseZstdLength = base == null || baseDeltaLength <= BASE_ZSTD_MIN_DELTA
+                        ? -1
+                        : compressAgainst(base.content(), content, contentOffset);
+                // a zstd record goes as it is (the frame's zstd does not shrink it again), an XOR
+                // delta or a page shrinks in the frame: the zstd record must beat that by far
+                boolean baseZstd = baseZstdLength > 0
+                        && (baseDeltaLength <= PAGE_SIZE / 2
+                                ? baseZstdLength * 2 <= baseDeltaLength
+                                : baseZstdLength <= BASE_ZSTD_MAX);
+                if (baseZstd) {
+                    pageLevel = PageLevel.BASELINE_ZSTD;
+                    writePageHead(HdeFrame.RECORD_BASE_ZSTD, key, header, headerOffset, headerLength);
+                    base.hash().write(body, bodyLength);
+                    bodyLength += PageHash.BYTES;
+                    bodyLength = Varint.write(body, bodyLength, baseZstdLength);
+                    System.arraycopy(baseZstdOut, 0, body, bodyLength, baseZstdLength);
+                    bodyLength += baseZstdLength;
+                } else if (baseDeltaLength <= PAGE_SIZE / 2) {
                     pageLevel = PageLevel.BASELINE_DELTA;
                     writePageHead(HdeFrame.RECORD_BASE_DELTA, key, header, headerOffset, headerLength);
                     base.hash().write(body, bodyLength);
@@ -411,6 +452,9 @@ public final class HdeEncoder implements Closeable {
         }
         closed = true;
         zstd.close();
+        if (baseZstdContext != null) {
+            baseZstdContext.close();
+        }
         if (stream != null) {
             stream.close();
         }
@@ -446,6 +490,26 @@ public final class HdeEncoder implements Closeable {
             log.warn("earlier page versions unusable for the rest of this stream: {}", e.getMessage());
             versionsFailed = true;
             return null;
+        }
+    }
+
+    /**
+     * The page compressed as one zstd frame with {@code base} as its dictionary, into {@link
+     * #baseZstdOut}: its length, or -1 if zstd failed (the page then goes another way).
+     */
+    private int compressAgainst(byte[] base, byte[] content, int contentOffset) {
+        try {
+            if (baseZstdContext == null) {
+                baseZstdContext = new ZstdCompressCtx()
+                        .setLevel(BASE_ZSTD_LEVEL)
+                        .setChecksum(false)
+                        .setDictID(false);
+            }
+            baseZstdContext.loadDict(base, ZstdDictContentType.RAW_CONTENT);
+            return baseZstdContext.compressByteArray(
+                    baseZstdOut, 0, baseZstdOut.length, content, contentOffset, PAGE_SIZE);
+        } catch (ZstdException e) {
+            return -1;
         }
     }
 

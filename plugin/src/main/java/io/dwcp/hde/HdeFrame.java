@@ -55,6 +55,11 @@ package io.dwcp.hde;
  *                | 0x06 BLOCK  varint blockId  varint nameLength  name[nameLength] (UTF-8)
  *                | 0x07 BASE_DELTA  page  hash[16]  varint length  xor-delta[length]
  *                                                          ; level 3 against an earlier version the decoder holds
+ *                | 0x08 BASE_ZSTD   page  hash[16]  varint length  zstd-frame[length]
+ *                                                          ; the same, as one zstd frame (at most
+ *                                                          ; {@link #MAX_BASE_ZSTD_LENGTH} bytes) of the page
+ *                                                          ; compressed with that version as its dictionary
+ *                                                          ; (raw content): content moved within the page
  * page           = varint blockId  varint offset  varint headerLength  header[headerLength]
  * </pre>
  * {@code header} is the page record's header as QEMU wrote it ({@code be64 offset|flags} and the
@@ -74,8 +79,10 @@ package io.dwcp.hde;
  * DELTA    previous = the previous-version cache's entry of key (absent: error); content = previous XOR delta
  * BASE_DELTA  base = resolve h as for REF; content = base XOR delta (the source's earlier version of the
  *          page at this address, from a baseline it recorded, that the decoder holds by content)
+ * BASE_ZSTD   base = resolve h as for REF; content = the zstd frame decompressed with base as its
+ *          dictionary, which must give exactly 4096 bytes (else: error)
  * PAGE     content as sent
- * then, for REF, DELTA, PAGE and BASE_DELTA: previous-version cache put(key, content), hash cache put(hash(content))
+ * then, for REF, DELTA, PAGE, BASE_DELTA and BASE_ZSTD: previous-version cache put(key, content), hash cache put(hash(content))
  * </pre>
  * Lookups never change recency; only puts do. So after the same records both ends hold the same
  * keys in the same order, and the encoder references only what the decoder holds.
@@ -84,10 +91,10 @@ public final class HdeFrame {
     public static final int PAGE_SIZE = 4096;
     public static final int MAGIC = 0x48444531;
     /**
-     * 3: the START frame's zstdWindowLog and ZSTD_STREAM frames (version 2 had neither; version 1 no
-     * BASE_DELTA records); both ends must speak the same version.
+     * 4: BASE_ZSTD records (version 3 had none; version 2 no zstdWindowLog in the START frame and no
+     * ZSTD_STREAM frames; version 1 no BASE_DELTA records); both ends must speak the same version.
      */
-    public static final int FORMAT_VERSION = 3;
+    public static final int FORMAT_VERSION = 4;
 
     static final int MAGIC_OFFSET = 0;
     static final int MAGIC_LENGTH = 4;
@@ -144,6 +151,10 @@ public final class HdeFrame {
     static final int RECORD_PAGE = 0x05;
     static final int RECORD_BLOCK = 0x06;
     static final int RECORD_BASE_DELTA = 0x07;
+    static final int RECORD_BASE_ZSTD = 0x08;
+
+    /** The largest zstd frame of a BASE_ZSTD record: zstd's bound for one page. */
+    public static final int MAX_BASE_ZSTD_LENGTH = PAGE_SIZE + (PAGE_SIZE >> 7) + 64;
 
     private HdeFrame() {}
 

@@ -237,7 +237,9 @@ public final class HdeSessionCodecs implements SessionCodecs {
         @Override
         public Reuse reuse() {
             return new Reuse(
-                    baselinePages, sessionStats.baselineReferences(), sessionStats.pages(PageLevel.BASELINE_DELTA));
+                    baselinePages,
+                    sessionStats.baselineReferences(),
+                    sessionStats.pages(PageLevel.BASELINE_DELTA) + sessionStats.pages(PageLevel.BASELINE_ZSTD));
         }
 
         @Override

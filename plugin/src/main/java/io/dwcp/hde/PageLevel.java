@@ -14,5 +14,11 @@ public enum PageLevel {
      * Level 3 against a baseline: XOR against the page's earlier version that this host recorded
      * and the destination holds (named by its hash).
      */
-    BASELINE_DELTA
+    BASELINE_DELTA,
+    /**
+     * Level 3 against a baseline, compressed: the page as one zstd frame with that earlier version as
+     * its dictionary, for a page whose content moved within it (an XOR delta sees every moved byte
+     * as changed).
+     */
+    BASELINE_ZSTD
 }

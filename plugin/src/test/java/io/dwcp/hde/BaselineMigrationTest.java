@@ -106,16 +106,72 @@ class BaselineMigrationTest {
                 deltaStats.pages(PageLevel.PAGE));
         // most pages that got a record written go as deltas (not those the baseline held as zero,
         // nor the replaced ones)
+        long baselineDeltas = deltaStats.pages(PageLevel.BASELINE_DELTA) + deltaStats.pages(PageLevel.BASELINE_ZSTD);
+        assertTrue(baselineDeltas > PAGES / 20, "deltas: " + baselineDeltas);
         assertTrue(
-                deltaStats.pages(PageLevel.BASELINE_DELTA) > PAGES / 20,
-                "deltas: " + deltaStats.pages(PageLevel.BASELINE_DELTA));
-        assertTrue(
-                deltaStats.pages(PageLevel.PAGE) < deltaStats.pages(PageLevel.BASELINE_DELTA),
-                "whole pages: " + deltaStats.pages(PageLevel.PAGE) + ", deltas: "
-                        + deltaStats.pages(PageLevel.BASELINE_DELTA));
-        assertEquals(0, secondStats.pages(PageLevel.BASELINE_DELTA), "no deltas without the source's own versions");
+                deltaStats.pages(PageLevel.PAGE) < baselineDeltas,
+                "whole pages: " + deltaStats.pages(PageLevel.PAGE) + ", deltas: " + baselineDeltas);
+        assertEquals(
+                0,
+                secondStats.pages(PageLevel.BASELINE_DELTA) + secondStats.pages(PageLevel.BASELINE_ZSTD),
+                "no deltas without the source's own versions");
         assertTrue(
                 withDeltasBytes * 3 < secondBytes,
                 "with deltas: " + withDeltasBytes + " bytes, references alone: " + secondBytes);
+    }
+
+    /**
+     * A page whose content moved within it (a database page whose row was rewritten elsewhere in the
+     * page) makes an XOR delta of most of the page: it goes as a zstd frame against the baseline's
+     * version (BASE_ZSTD), a small change still as an XOR delta, and new content whole.
+     */
+    @Test
+    void movedContentGoesAsZstdAgainstTheBaselinesVersion() throws IOException {
+        HdeConfig config = new HdeConfig().setBaselineDirectory(directory).setBaselineSizeLimit(DataSize.ofMiB(64));
+        int pages = 256;
+        Random random = new Random(7);
+        byte[][] memory = new byte[pages][];
+        BaselineStore hostA = new BaselineStore(config);
+        try (BaselineRecorder recorder = hostA.record("vm-7")) {
+            for (int p = 0; p < pages; p++) {
+                // random bytes: nothing but the baseline's version can shrink them
+                memory[p] = new byte[4096];
+                random.nextBytes(memory[p]);
+                recorder.page("pc.ram", p * 4096L, memory[p], 0);
+            }
+            recorder.commit();
+        }
+        byte[][] now = new byte[pages][];
+        for (int p = 0; p < pages; p++) {
+            now[p] = memory[p].clone();
+            switch (p % 4) {
+                case 0 -> {
+                    // 40 new bytes at 300: everything after moves by 40
+                    byte[] inserted = new byte[40];
+                    random.nextBytes(inserted);
+                    System.arraycopy(memory[p], 300, now[p], 340, 4096 - 340);
+                    System.arraycopy(inserted, 0, now[p], 300, 40);
+                }
+                case 1 -> now[p][1000] ^= 1; // a counter: an XOR delta of one word
+                case 2 -> random.nextBytes(now[p]); // new content
+                default -> {} // unchanged: a reference
+            }
+        }
+        try (StoredBaseline baseline = hostA.open("vm-7");
+                Loopback back = new Loopback(config, List.of(baseline.announcement()), List.of(baseline), false)) {
+            back.encoder.useBaselineVersions(new RecordedVersions(List.of(baseline)));
+            for (int p = 0; p < pages; p++) {
+                back.page("pc.ram", p * 4096L, new byte[0], now[p]);
+            }
+            back.encoder.flush();
+            assertArrayEquals(back.original.toByteArray(), back.decoded.toByteArray());
+            assertEquals(pages / 4, back.stats.pages(PageLevel.BASELINE_ZSTD), "moved content");
+            assertEquals(pages / 4, back.stats.pages(PageLevel.BASELINE_DELTA), "one changed word");
+            assertEquals(pages / 4, back.stats.pages(PageLevel.PAGE), "new content");
+            assertEquals(pages / 4, back.stats.pages(PageLevel.REFERENCE), "unchanged");
+            // 16 bytes of hash and a zstd frame of the 40 new bytes and two matches, not a page
+            long perMovedPage = back.stats.pageBytesOut(PageLevel.BASELINE_ZSTD) / (pages / 4);
+            assertTrue(perMovedPage < 128, "a moved page's record: " + perMovedPage + " bytes");
+        }
     }
 }

@@ -35,7 +35,7 @@ class HdeDecoderTest {
         0, 0, 0, 15, // bodyLength 15
         0, 0, 0, 15, // payloadLength 15
         0, 0, 0, 0, // crc (filled in by withCrc)
-        0, 0, 0, 3, // formatVersion 3
+        0, 0, 0, 4, // formatVersion 4
         0, 0, 0, 4, // deltaCacheEntries 4
         0, 0, 0, 4, // hashCacheEntries 4
         0, 0, // no baselines
@@ -318,7 +318,12 @@ class HdeDecoderTest {
     @Test
     void unknownRecordKind() {
         assertBodyError(
-                body().u8(0x08), 1, 0, "record kind", "RAW, ZERO, REF, DELTA, PAGE, BLOCK or BASE_DELTA (1..7)", "8");
+                body().u8(0x09),
+                1,
+                0,
+                "record kind",
+                "RAW, ZERO, REF, DELTA, PAGE, BLOCK, BASE_DELTA or BASE_ZSTD (1..8)",
+                "9");
     }
 
     @Test
@@ -422,6 +427,56 @@ class HdeDecoderTest {
                 .varint(0);
         // the PAGE record is 4100 bytes after the 9-byte BLOCK; the run starts 5 bytes into the DELTA record
         assertBodyError(body, 3, 9 + 4100 + 5, "DELTA run", "runs within the page and the delta", "a run past the end");
+    }
+
+    @Test
+    void baseZstdRecordOfGarbage() throws IOException {
+        byte[] page = new byte[4096];
+        page[0] = 1;
+        // a PAGE, then a BASE_ZSTD against it whose 5 bytes are no zstd frame
+        Body body = block().u8(0x05)
+                .varint(0)
+                .varint(0)
+                .varint(0)
+                .bytes(page)
+                .u8(0x08)
+                .varint(0)
+                .varint(4096)
+                .varint(0)
+                .hash(new PageHasher().hash(page, 0))
+                .varint(5)
+                .bytes(new byte[] {1, 2, 3, 4, 5});
+        assertBodyError(
+                body,
+                3,
+                9 + 4100,
+                "BASE_ZSTD frame",
+                "a zstd frame of 4096 bytes against the base",
+                "zstd error: Src size is incorrect");
+    }
+
+    @Test
+    void baseZstdRecordOfTheWrongSize() throws IOException {
+        byte[] page = new byte[4096];
+        page[0] = 1;
+        byte[] half;
+        try (var zstd = new com.github.luben.zstd.ZstdCompressCtx()) {
+            half = zstd.compress(new byte[2048]);
+        }
+        Body body = block().u8(0x05)
+                .varint(0)
+                .varint(0)
+                .varint(0)
+                .bytes(page)
+                .u8(0x08)
+                .varint(0)
+                .varint(4096)
+                .varint(0)
+                .hash(new PageHasher().hash(page, 0))
+                .varint(half.length)
+                .bytes(half);
+        assertBodyError(
+                body, 3, 9 + 4100, "BASE_ZSTD frame", "a zstd frame of 4096 bytes against the base", "2048 bytes");
     }
 
     /** Found by HdeFuzzTest: run lengths near 2^63 overflowed the run check and read past the delta (ArrayIndexOutOfBoundsException). */

@@ -683,7 +683,8 @@ public final class Bench implements Callable<Integer> {
     }
 
     /** Page levels in the order {@link #printHdeCounts} names them (the encoder's {@code PageLevel}s). */
-    private static final List<String> HDE_LEVELS = List.of("zero", "reference", "delta", "baseline_delta", "page");
+    private static final List<String> HDE_LEVELS =
+            List.of("zero", "reference", "delta", "baseline_delta", "baseline_zstd", "page");
 
     /**
      * What the encoding daemon made of the pages so far (its counters add up over every

@@ -254,7 +254,7 @@ class DwcpFaultsIT {
                             .orElse(0)
                     - referencesBefore;
             double deltas = link.source()
-                    .metric("dwcp_hde_pages_total", "level=\"baseline_delta\"")
+                    .metric("dwcp_hde_pages_total", "level=\"baseline_") // baseline_delta and baseline_zstd
                     .orElse(0);
             System.out.printf(
                     "resume: first attempt %d bytes on the wire before it failed, second %d bytes (%.1f %%), %.0f pages"
