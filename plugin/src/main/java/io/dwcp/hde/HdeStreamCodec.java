@@ -127,6 +127,10 @@ public final class HdeStreamCodec implements StreamCodec {
         private final byte[] scratch = new byte[SCRATCH];
         private final LevelController controller = new LevelController(config);
         private long fed;
+        /** When {@link #adjust} last ran (0: never) and {@link #fed} then. */
+        private long adjustedAtNanos;
+
+        private long fedAtAdjust;
         /** Every byte below this stream offset was given to the HDE encoder. */
         private long sent;
 
@@ -260,8 +264,15 @@ public final class HdeStreamCodec implements StreamCodec {
                 return;
             }
             encoder.setTier(now);
+            // what QEMU supplied since the last call: the level may rise while the encoder keeps up with it
+            long nanos = System.nanoTime();
+            double supply = adjustedAtNanos == 0 || nanos <= adjustedAtNanos
+                    ? Double.NaN
+                    : (fed - fedAtAdjust) * 1e9 / (nanos - adjustedAtNanos);
+            adjustedAtNanos = nanos;
+            fedAtAdjust = fed;
             if (linkBytesPerSecond > 0) {
-                controller.adjust(encoder, stats, linkBytesPerSecond);
+                controller.adjust(encoder, stats, linkBytesPerSecond, supply);
             }
         }
 

@@ -13,7 +13,10 @@ import java.util.function.IntFunction;
  * bytes per second of encoder time) is at least {@code (1 + headroom) x} that. The controller
  * chooses the highest level in {@code [hde.tier3-min-level, hde.tier3-max-level]} that keeps up; if
  * none does (a fast link, a slow CPU), the level that moves the most stream bytes per second,
- * {@code max min(speed(L), linkRate / ratio(L))}.
+ * {@code max min(speed(L), linkRate / ratio(L))}; but if QEMU supplies the stream slower than that
+ * (a busy host, a guest that dirties little), a stronger level measured to send at least {@link
+ * #MIN_RATIO_GAIN} fewer bytes is taken as long as its speed keeps up with the supply (with the
+ * same headroom): the fastest level would only leave the encoder idle.
  *
  * <p>Speed and ratio come from {@link HdeStats#levelSample} once a level has encoded {@link
  * #MIN_SAMPLE_BYTES}; a level not measured yet is estimated from the nearest measured one,
@@ -26,6 +29,12 @@ import java.util.function.IntFunction;
 public final class LevelController {
     /** Bytes a level must have encoded before its measurements replace the estimates. */
     public static final long MIN_SAMPLE_BYTES = 4L << 20;
+
+    /**
+     * How much smaller (measured) a stronger level's frames must be for it to be taken, when no level
+     * keeps up with the link, in place of the fastest, while its speed keeps up with QEMU's supply.
+     */
+    static final double MIN_RATIO_GAIN = 0.08;
 
     static final double DEFAULT_LEVEL1_SPEED = 250e6;
     static final double DEFAULT_LEVEL1_RATIO = 0.5;
@@ -66,7 +75,16 @@ public final class LevelController {
 
     /** Sets the encoder's level from its own statistics and the link's measured rate. */
     public void adjust(HdeEncoder encoder, HdeStats stats, double linkBytesPerSecond) {
-        int level = decide(encoder.tier(), encoder.level(), linkBytesPerSecond, stats::levelSample);
+        adjust(encoder, stats, linkBytesPerSecond, Double.NaN);
+    }
+
+    /**
+     * As {@link #adjust(HdeEncoder, HdeStats, double)}, knowing how fast QEMU supplied the stream
+     * lately ({@code supplyBytesPerSecond}, stream bytes per second of wall time; NaN if unknown).
+     */
+    public void adjust(HdeEncoder encoder, HdeStats stats, double linkBytesPerSecond, double supplyBytesPerSecond) {
+        int level =
+                decide(encoder.tier(), encoder.level(), linkBytesPerSecond, supplyBytesPerSecond, stats::levelSample);
         if (level != encoder.level() && level != HdeStats.NO_COMPRESSION) {
             encoder.setLevel(level);
         }
@@ -81,6 +99,19 @@ public final class LevelController {
      */
     public int decide(
             LinkTier tier, int currentLevel, double linkBytesPerSecond, IntFunction<HdeStats.LevelSample> samples) {
+        return decide(tier, currentLevel, linkBytesPerSecond, Double.NaN, samples);
+    }
+
+    /**
+     * As {@link #decide(LinkTier, int, double, IntFunction)}, with the rate QEMU supplied the stream
+     * at lately (stream bytes per second of wall time; NaN if unknown).
+     */
+    public int decide(
+            LinkTier tier,
+            int currentLevel,
+            double linkBytesPerSecond,
+            double supplyBytesPerSecond,
+            IntFunction<HdeStats.LevelSample> samples) {
         switch (tier) {
             case LOCAL -> {
                 return HdeStats.NO_COMPRESSION;
@@ -93,7 +124,7 @@ public final class LevelController {
             }
         }
         Estimate[] estimates = estimate(samples);
-        int target = choose(estimates, linkBytesPerSecond);
+        int target = choose(estimates, linkBytesPerSecond, supplyBytesPerSecond);
         if (target == currentLevel) {
             pendingLevel = Integer.MIN_VALUE;
             return currentLevel;
@@ -122,12 +153,18 @@ public final class LevelController {
 
     /** The level the measurements call for, without hysteresis. */
     public int choose(double linkBytesPerSecond, IntFunction<HdeStats.LevelSample> samples) {
-        return choose(estimate(samples), linkBytesPerSecond);
+        return choose(estimate(samples), linkBytesPerSecond, Double.NaN);
+    }
+
+    /** The level the measurements call for, without hysteresis, knowing QEMU's supply (NaN: unknown). */
+    public int choose(
+            double linkBytesPerSecond, double supplyBytesPerSecond, IntFunction<HdeStats.LevelSample> samples) {
+        return choose(estimate(samples), linkBytesPerSecond, supplyBytesPerSecond);
     }
 
     record Estimate(int level, double speed, double ratio, boolean measured) {}
 
-    private int choose(Estimate[] estimates, double linkBytesPerSecond) {
+    private int choose(Estimate[] estimates, double linkBytesPerSecond, double supplyBytesPerSecond) {
         for (int level = maxLevel; level >= minLevel; level--) {
             if (keepsUp(estimates[level], linkBytesPerSecond)) {
                 return level;
@@ -142,7 +179,22 @@ public final class LevelController {
                 bestRate = rate;
             }
         }
-        return best;
+        if (!(supplyBytesPerSecond >= 0) || !estimates[best].measured()) {
+            return best;
+        }
+        // the encoder limits the migration only if QEMU supplies more than it encodes: while it
+        // does not, a stronger level that keeps up with the supply sends fewer bytes for nothing
+        int stronger = best;
+        for (int level = best + 1; level <= maxLevel; level++) {
+            Estimate candidate = estimates[level];
+            if (candidate.measured()
+                    && candidate.ratio() <= (1 - MIN_RATIO_GAIN) * estimates[best].ratio()
+                    && candidate.speed() >= (1 + headroom) * supplyBytesPerSecond
+                    && candidate.ratio() < estimates[stronger].ratio()) {
+                stronger = level;
+            }
+        }
+        return stronger;
     }
 
     private boolean keepsUp(Estimate estimate, double linkBytesPerSecond) {
