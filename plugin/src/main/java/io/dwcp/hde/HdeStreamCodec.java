@@ -271,7 +271,8 @@ public final class HdeStreamCodec implements StreamCodec {
                     : (fed - fedAtAdjust) * 1e9 / (nanos - adjustedAtNanos);
             adjustedAtNanos = nanos;
             fedAtAdjust = fed;
-            if (linkBytesPerSecond > 0) {
+            // the first call only starts the supply's measurement: the level stays until it is known
+            if (linkBytesPerSecond > 0 && !Double.isNaN(supply)) {
                 controller.adjust(encoder, stats, linkBytesPerSecond, supply);
             }
         }

@@ -13,10 +13,10 @@ import java.util.function.IntFunction;
  * bytes per second of encoder time) is at least {@code (1 + headroom) x} that. The controller
  * chooses the highest level in {@code [hde.tier3-min-level, hde.tier3-max-level]} that keeps up; if
  * none does (a fast link, a slow CPU), the level that moves the most stream bytes per second,
- * {@code max min(speed(L), linkRate / ratio(L))}; but if QEMU supplies the stream slower than that
- * (a busy host, a guest that dirties little), a stronger level measured to send at least {@link
- * #MIN_RATIO_GAIN} fewer bytes is taken as long as its speed keeps up with the supply (with the
- * same headroom): the fastest level would only leave the encoder idle.
+ * {@code max min(speed(L), linkRate / ratio(L))}; but the level in use is kept, rather than
+ * lowered to that, while its speed keeps up (with the same headroom) with the rate QEMU supplies
+ * the stream at: then the encoder does not limit the migration, and a faster level would only
+ * leave it idle and send more bytes (a busy host, a TCG guest, a guest that dirties little).
  *
  * <p>Speed and ratio come from {@link HdeStats#levelSample} once a level has encoded {@link
  * #MIN_SAMPLE_BYTES}; a level not measured yet is estimated from the nearest measured one,
@@ -29,12 +29,6 @@ import java.util.function.IntFunction;
 public final class LevelController {
     /** Bytes a level must have encoded before its measurements replace the estimates. */
     public static final long MIN_SAMPLE_BYTES = 4L << 20;
-
-    /**
-     * How much smaller (measured) a stronger level's frames must be for it to be taken, when no level
-     * keeps up with the link, in place of the fastest, while its speed keeps up with QEMU's supply.
-     */
-    static final double MIN_RATIO_GAIN = 0.08;
 
     static final double DEFAULT_LEVEL1_SPEED = 250e6;
     static final double DEFAULT_LEVEL1_RATIO = 0.5;
@@ -124,12 +118,16 @@ public final class LevelController {
             }
         }
         Estimate[] estimates = estimate(samples);
-        int target = choose(estimates, linkBytesPerSecond, supplyBytesPerSecond);
-        if (target == currentLevel) {
+        int target = choose(estimates, linkBytesPerSecond);
+        boolean currentInRange = currentLevel >= minLevel && currentLevel <= maxLevel;
+        if (target == currentLevel
+                || (currentInRange
+                        && target < currentLevel
+                        && keepsUpWithSupply(estimates[currentLevel], supplyBytesPerSecond))) {
+            // the encoder does not limit the migration at this level: a faster one would send more for nothing
             pendingLevel = Integer.MIN_VALUE;
             return currentLevel;
         }
-        boolean currentInRange = currentLevel >= minLevel && currentLevel <= maxLevel;
         if (currentInRange && target < currentLevel && !keepsUp(estimates[currentLevel], linkBytesPerSecond)) {
             pendingLevel = Integer.MIN_VALUE;
             return target;
@@ -153,18 +151,12 @@ public final class LevelController {
 
     /** The level the measurements call for, without hysteresis. */
     public int choose(double linkBytesPerSecond, IntFunction<HdeStats.LevelSample> samples) {
-        return choose(estimate(samples), linkBytesPerSecond, Double.NaN);
-    }
-
-    /** The level the measurements call for, without hysteresis, knowing QEMU's supply (NaN: unknown). */
-    public int choose(
-            double linkBytesPerSecond, double supplyBytesPerSecond, IntFunction<HdeStats.LevelSample> samples) {
-        return choose(estimate(samples), linkBytesPerSecond, supplyBytesPerSecond);
+        return choose(estimate(samples), linkBytesPerSecond);
     }
 
     record Estimate(int level, double speed, double ratio, boolean measured) {}
 
-    private int choose(Estimate[] estimates, double linkBytesPerSecond, double supplyBytesPerSecond) {
+    private int choose(Estimate[] estimates, double linkBytesPerSecond) {
         for (int level = maxLevel; level >= minLevel; level--) {
             if (keepsUp(estimates[level], linkBytesPerSecond)) {
                 return level;
@@ -179,22 +171,12 @@ public final class LevelController {
                 bestRate = rate;
             }
         }
-        if (!(supplyBytesPerSecond >= 0) || !estimates[best].measured()) {
-            return best;
-        }
-        // the encoder limits the migration only if QEMU supplies more than it encodes: while it
-        // does not, a stronger level that keeps up with the supply sends fewer bytes for nothing
-        int stronger = best;
-        for (int level = best + 1; level <= maxLevel; level++) {
-            Estimate candidate = estimates[level];
-            if (candidate.measured()
-                    && candidate.ratio() <= (1 - MIN_RATIO_GAIN) * estimates[best].ratio()
-                    && candidate.speed() >= (1 + headroom) * supplyBytesPerSecond
-                    && candidate.ratio() < estimates[stronger].ratio()) {
-                stronger = level;
-            }
-        }
-        return stronger;
+        return best;
+    }
+
+    /** The level keeps up with what QEMU supplies (unknown supply: no). */
+    private boolean keepsUpWithSupply(Estimate estimate, double supplyBytesPerSecond) {
+        return supplyBytesPerSecond >= 0 && estimate.speed() >= (1 + headroom) * supplyBytesPerSecond;
     }
 
     private boolean keepsUp(Estimate estimate, double linkBytesPerSecond) {

@@ -38,6 +38,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -682,6 +684,9 @@ public final class Bench implements Callable<Integer> {
         }
     }
 
+    private static final Pattern FRAME_BYTES_BY_LEVEL =
+            Pattern.compile("^dwcp_hde_frame_bytes_total\\{zstd_level=\"([^\"]+)\"}\\s+(\\S+)$", Pattern.MULTILINE);
+
     /** Page levels in the order {@link #printHdeCounts} names them (the encoder's {@code PageLevel}s). */
     private static final List<String> HDE_LEVELS =
             List.of("zero", "reference", "delta", "baseline_delta", "baseline_zstd", "page");
@@ -706,16 +711,23 @@ public final class Bench implements Callable<Integer> {
                                         .orElse(Double.NaN)
                                 / 1048576.0));
             }
+            StringBuilder levels = new StringBuilder();
+            Matcher level = FRAME_BYTES_BY_LEVEL.matcher(metrics);
+            while (level.find()) {
+                levels.append(String.format(
+                        Locale.ROOT, " %s: %.1f MiB;", level.group(1), Double.parseDouble(level.group(2)) / 1048576.0));
+            }
             out.printf(
                     Locale.ROOT,
-                    "bench:   %s hde at %s (all migrations so far): %sof which baseline references %.0f; raw %.1f MiB; frames %.1f MiB%n",
+                    "bench:   %s hde at %s (all migrations so far): %sof which baseline references %.0f; raw %.1f MiB; frames %.1f MiB (by zstd level:%s)%n",
                     label,
                     name,
                     line,
                     Dwcpd.metric(metrics, "dwcp_hde_baseline_references_total", "")
                             .orElse(Double.NaN),
                     Dwcpd.metric(metrics, "dwcp_hde_raw_bytes_out_total", "").orElse(Double.NaN) / 1048576.0,
-                    Dwcpd.metric(metrics, "dwcp_hde_frame_bytes_total", "").orElse(Double.NaN) / 1048576.0);
+                    Dwcpd.metric(metrics, "dwcp_hde_frame_bytes_total", "").orElse(Double.NaN) / 1048576.0,
+                    levels);
         } catch (RuntimeException e) {
             out.println("bench:   " + label + " HDE counts unavailable: " + e.getMessage());
         }
