@@ -13,10 +13,10 @@ import java.util.function.IntFunction;
  * bytes per second of encoder time) is at least {@code (1 + headroom) x} that. The controller
  * chooses the highest level in {@code [hde.tier3-min-level, hde.tier3-max-level]} that keeps up; if
  * none does (a fast link, a slow CPU), the level that moves the most stream bytes per second,
- * {@code max min(speed(L), linkRate / ratio(L))}; but the level in use is kept, rather than
- * lowered to that, while its speed keeps up (with the same headroom) with the rate QEMU supplies
- * the stream at: then the encoder does not limit the migration, and a faster level would only
- * leave it idle and send more bytes (a busy host, a TCG guest, a guest that dirties little).
+ * {@code max min(speed(L), linkRate / ratio(L))}; but no lower than the highest level up to
+ * {@code hde.tier3-initial-level} whose speed keeps up (with the same headroom) with the rate QEMU
+ * supplies the stream at: then the encoder does not limit the migration, and a faster level would
+ * only leave it idle and send more bytes (a busy host, a TCG guest, a guest that dirties little).
  *
  * <p>Speed and ratio come from {@link HdeStats#levelSample} once a level has encoded {@link
  * #MIN_SAMPLE_BYTES}; a level not measured yet is estimated from the nearest measured one,
@@ -45,6 +45,7 @@ public final class LevelController {
 
     private final int tier2Level;
     private final int minLevel;
+    private final int initialLevel;
     private final int maxLevel;
     private final double headroom;
     private final int hold;
@@ -62,6 +63,7 @@ public final class LevelController {
         }
         this.tier2Level = config.getTier2Level();
         this.minLevel = config.getTier3MinLevel();
+        this.initialLevel = config.getTier3InitialLevel();
         this.maxLevel = config.getTier3MaxLevel();
         this.headroom = config.getControllerHeadroomPercent() / 100.0;
         this.hold = hold;
@@ -119,16 +121,23 @@ public final class LevelController {
         }
         Estimate[] estimates = estimate(samples);
         int target = choose(estimates, linkBytesPerSecond);
+        // up to the start level, a level that keeps up with what QEMU supplies does not limit the
+        // migration: a faster one would send more bytes for nothing
+        for (int level = Math.min(initialLevel, maxLevel); level > target; level--) {
+            if (keepsUpWithSupply(estimates[level], supplyBytesPerSecond)) {
+                target = level;
+                break;
+            }
+        }
         boolean currentInRange = currentLevel >= minLevel && currentLevel <= maxLevel;
-        if (target == currentLevel
-                || (currentInRange
-                        && target < currentLevel
-                        && keepsUpWithSupply(estimates[currentLevel], supplyBytesPerSecond))) {
-            // the encoder does not limit the migration at this level: a faster one would send more for nothing
+        if (target == currentLevel) {
             pendingLevel = Integer.MIN_VALUE;
             return currentLevel;
         }
-        if (currentInRange && target < currentLevel && !keepsUp(estimates[currentLevel], linkBytesPerSecond)) {
+        if (currentInRange
+                && target < currentLevel
+                && !keepsUp(estimates[currentLevel], linkBytesPerSecond)
+                && !keepsUpWithSupply(estimates[currentLevel], supplyBytesPerSecond)) {
             pendingLevel = Integer.MIN_VALUE;
             return target;
         }
