@@ -77,8 +77,11 @@ class LevelControllerTest {
         assertEquals(1, held.decide(LinkTier.WAN, 3, 500 * MBIT, Double.NaN, text));
         assertEquals(3, held.decide(LinkTier.WAN, 3, 500 * MBIT, 70 * MB, text));
         assertEquals(3, held.decide(LinkTier.WAN, 3, 500 * MBIT, 160 * MB, text));
-        // QEMU supplies what level 3 encodes: the encoder is the bottleneck, down at once
-        assertEquals(1, held.decide(LinkTier.WAN, 3, 500 * MBIT, 190 * MB, text));
+        // QEMU supplies more than level 3 encodes: the encoder is the bottleneck, down at once, to the
+        // highest level that keeps up (level 2, estimated from level 1: 300 x 420/510 = 247 MB/s >= 1.2 x 190)
+        assertEquals(2, held.decide(LinkTier.WAN, 3, 500 * MBIT, 190 * MB, text));
+        // QEMU supplies what level 1 encodes: level 1
+        assertEquals(1, held.decide(LinkTier.WAN, 3, 500 * MBIT, 300 * MB, text));
         // at level 1, a supply level 3 keeps up with: back to 3 after `hold` (2) decisions
         assertEquals(1, held.decide(LinkTier.WAN, 1, 500 * MBIT, 70 * MB, text));
         assertEquals(3, held.decide(LinkTier.WAN, 1, 500 * MBIT, 70 * MB, text));
