@@ -14,6 +14,7 @@ import io.dwcp.migration.stream.TokenizerOptions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
@@ -121,16 +122,17 @@ public final class HdeStreamCodec implements StreamCodec {
         decoders.forEach(Decoder::close);
     }
 
+    /** The span over which QEMU's supply is measured for the level controller. */
+    static final long SUPPLY_WINDOW_NANOS = 4_000_000_000L;
+
     private final class Encoder implements StreamEncoder {
         private final int channel;
         private final MigrationStreamTokenizer tokenizer = new MigrationStreamTokenizer(TokenizerOptions.lenient());
         private final byte[] scratch = new byte[SCRATCH];
         private final LevelController controller = new LevelController(config);
         private long fed;
-        /** When {@link #adjust} last ran (0: never) and {@link #fed} then. */
-        private long adjustedAtNanos;
-
-        private long fedAtAdjust;
+        /** (System.nanoTime(), {@link #fed}) at each {@link #adjust} of the last {@link #SUPPLY_WINDOW_NANOS}, and one before. */
+        private final LinkedList<long[]> supplySamples = new LinkedList<>();
         /** Every byte below this stream offset was given to the HDE encoder. */
         private long sent;
 
@@ -264,13 +266,15 @@ public final class HdeStreamCodec implements StreamCodec {
                 return;
             }
             encoder.setTier(now);
-            // what QEMU supplied since the last call: the level may rise while the encoder keeps up with it
+            // what QEMU supplied over the last few seconds (the buffers before the encoder absorb a
+            // burst): a level that keeps up with it does not limit the migration
             long nanos = System.nanoTime();
-            double supply = adjustedAtNanos == 0 || nanos <= adjustedAtNanos
-                    ? Double.NaN
-                    : (fed - fedAtAdjust) * 1e9 / (nanos - adjustedAtNanos);
-            adjustedAtNanos = nanos;
-            fedAtAdjust = fed;
+            supplySamples.addLast(new long[] {nanos, fed});
+            while (supplySamples.size() > 2 && nanos - supplySamples.get(1)[0] >= SUPPLY_WINDOW_NANOS) {
+                supplySamples.removeFirst();
+            }
+            long[] since = supplySamples.getFirst();
+            double supply = nanos > since[0] ? (fed - since[1]) * 1e9 / (nanos - since[0]) : Double.NaN;
             // the first call only starts the supply's measurement: the level stays until it is known
             if (linkBytesPerSecond > 0 && !Double.isNaN(supply)) {
                 controller.adjust(encoder, stats, linkBytesPerSecond, supply);
