@@ -744,23 +744,11 @@ public final class HdeDecoder implements Closeable {
                 at += (int) length;
             }
             case HdeFrame.RECORD_BASE_DELTA -> {
-                if (at + PageHash.BYTES > end) {
-                    throw error(offsetInBody, "BASE_DELTA hash", "16 bytes within the body", (end - at) + " bytes");
-                }
-                hash = PageHash.read(bytes, at);
-                at += PageHash.BYTES;
-                long length = Varint.read(bytes, at, end);
-                if (length < 0 || length > XorDelta.MAX_LENGTH || at + Varint.length(length) + length > end) {
-                    throw error(
-                            offsetInBody,
-                            "BASE_DELTA length",
-                            "at most " + XorDelta.MAX_LENGTH + ", within the body",
-                            describeVarint(length));
-                }
-                at += Varint.length(length);
-                byte[] base = resolve(hash, key, offsetInBody);
+                at = readBaseRecord(kind, bytes, at, end, offsetInBody);
+                int length = baseDataLength;
+                byte[] base = resolve(baseHash, key, offsetInBody);
                 content = newPage();
-                int bad = XorDelta.apply(base, bytes, at, (int) length, content);
+                int bad = XorDelta.apply(base, bytes, at, length, content);
                 if (bad >= 0) {
                     throw error(
                             bad - bodyStart,
@@ -768,31 +756,18 @@ public final class HdeDecoder implements Closeable {
                             "runs within the page and the delta",
                             "a run past the end");
                 }
-                at += (int) length;
-                hash = null; // the hash named the base; the page's own is computed below
+                at += length;
             }
             case HdeFrame.RECORD_BASE_ZSTD -> {
-                if (at + PageHash.BYTES > end) {
-                    throw error(offsetInBody, "BASE_ZSTD hash", "16 bytes within the body", (end - at) + " bytes");
-                }
-                hash = PageHash.read(bytes, at);
-                at += PageHash.BYTES;
-                long length = Varint.read(bytes, at, end);
-                if (length < 1 || length > HdeFrame.MAX_BASE_ZSTD_LENGTH || at + Varint.length(length) + length > end) {
-                    throw error(
-                            offsetInBody,
-                            "BASE_ZSTD length",
-                            "1.." + HdeFrame.MAX_BASE_ZSTD_LENGTH + ", within the body",
-                            describeVarint(length));
-                }
-                at += Varint.length(length);
-                byte[] base = resolve(hash, key, offsetInBody);
+                at = readBaseRecord(kind, bytes, at, end, offsetInBody);
+                int length = baseDataLength;
+                byte[] base = resolve(baseHash, key, offsetInBody);
                 content = newPage();
                 int decompressed;
                 try {
                     ZstdDecompressCtx context = baseZstd();
                     context.loadDict(base, ZstdDictContentType.RAW_CONTENT);
-                    decompressed = context.decompressByteArray(content, 0, PAGE_SIZE, bytes, at, (int) length);
+                    decompressed = context.decompressByteArray(content, 0, PAGE_SIZE, bytes, at, length);
                 } catch (ZstdException e) {
                     free(content);
                     throw error(
@@ -809,8 +784,7 @@ public final class HdeDecoder implements Closeable {
                             "a zstd frame of 4096 bytes against the base",
                             decompressed + " bytes");
                 }
-                at += (int) length;
-                hash = null; // the hash named the base; the page's own is computed below
+                at += length;
             }
             default -> {
                 if (at + PAGE_SIZE > end) {
@@ -924,6 +898,36 @@ public final class HdeDecoder implements Closeable {
         if (--page.references == 0) {
             free(page.bytes);
         }
+    }
+
+    /** The version a BASE_DELTA or BASE_ZSTD record names, and its data's length: set by {@link #readBaseRecord}. */
+    private PageHash baseHash;
+
+    private int baseDataLength;
+
+    /**
+     * Reads the version's hash and the data's length of a record against a baseline's version
+     * ({@code kind} BASE_DELTA or BASE_ZSTD) into {@link #baseHash} and {@link #baseDataLength};
+     * returns where the data starts.
+     */
+    private int readBaseRecord(int recordKind, byte[] bytes, int at, int end, long offsetInBody)
+            throws HdeDecodeException {
+        boolean zstdFrame = recordKind == HdeFrame.RECORD_BASE_ZSTD;
+        String kind = zstdFrame ? "BASE_ZSTD" : "BASE_DELTA";
+        long minLength = zstdFrame ? 1 : 0;
+        long maxLength = zstdFrame ? HdeFrame.MAX_BASE_ZSTD_LENGTH : XorDelta.MAX_LENGTH;
+        String expectedLength = (zstdFrame ? "1.." + maxLength : "at most " + maxLength) + ", within the body";
+        if (at + PageHash.BYTES > end) {
+            throw error(offsetInBody, kind + " hash", "16 bytes within the body", (end - at) + " bytes");
+        }
+        baseHash = PageHash.read(bytes, at);
+        at += PageHash.BYTES;
+        long length = Varint.read(bytes, at, end);
+        if (length < minLength || length > maxLength || at + Varint.length(length) + length > end) {
+            throw error(offsetInBody, kind + " length", expectedLength, describeVarint(length));
+        }
+        baseDataLength = (int) length;
+        return at + Varint.length(length);
     }
 
     private ZstdDecompressCtx baseZstd() {

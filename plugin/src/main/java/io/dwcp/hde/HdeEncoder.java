@@ -340,20 +340,26 @@ public final class HdeEncoder implements Closeable {
                                 : baseZstdLength <= BASE_ZSTD_MAX);
                 if (baseZstd) {
                     pageLevel = PageLevel.BASELINE_ZSTD;
-                    writePageHead(HdeFrame.RECORD_BASE_ZSTD, key, header, headerOffset, headerLength);
-                    base.hash().write(body, bodyLength);
-                    bodyLength += PageHash.BYTES;
-                    bodyLength = Varint.write(body, bodyLength, baseZstdLength);
-                    System.arraycopy(baseZstdOut, 0, body, bodyLength, baseZstdLength);
-                    bodyLength += baseZstdLength;
+                    writeBaseRecord(
+                            HdeFrame.RECORD_BASE_ZSTD,
+                            key,
+                            header,
+                            headerOffset,
+                            headerLength,
+                            base.hash(),
+                            baseZstdOut,
+                            baseZstdLength);
                 } else if (baseDeltaLength <= PAGE_SIZE / 2) {
                     pageLevel = PageLevel.BASELINE_DELTA;
-                    writePageHead(HdeFrame.RECORD_BASE_DELTA, key, header, headerOffset, headerLength);
-                    base.hash().write(body, bodyLength);
-                    bodyLength += PageHash.BYTES;
-                    bodyLength = Varint.write(body, bodyLength, baseDeltaLength);
-                    System.arraycopy(delta, 0, body, bodyLength, baseDeltaLength);
-                    bodyLength += baseDeltaLength;
+                    writeBaseRecord(
+                            HdeFrame.RECORD_BASE_DELTA,
+                            key,
+                            header,
+                            headerOffset,
+                            headerLength,
+                            base.hash(),
+                            delta,
+                            baseDeltaLength);
                 } else {
                     pageLevel = PageLevel.PAGE;
                     writePageHead(HdeFrame.RECORD_PAGE, key, header, headerOffset, headerLength);
@@ -553,6 +559,24 @@ public final class HdeEncoder implements Closeable {
         bodyLength = Varint.write(body, bodyLength, headerLength);
         System.arraycopy(header, headerOffset, body, bodyLength, headerLength);
         bodyLength += headerLength;
+    }
+
+    /** A record against a baseline's version: the page's head, the version's hash, {@code data[0, length)} with its length. */
+    private void writeBaseRecord(
+            int kind,
+            PageKey key,
+            byte[] header,
+            int headerOffset,
+            int headerLength,
+            PageHash base,
+            byte[] data,
+            int length) {
+        writePageHead(kind, key, header, headerOffset, headerLength);
+        base.write(body, bodyLength);
+        bodyLength += PageHash.BYTES;
+        bodyLength = Varint.write(body, bodyLength, length);
+        System.arraycopy(data, 0, body, bodyLength, length);
+        bodyLength += length;
     }
 
     private void rememberPreviousVersion(PageKey key, byte[] previous, byte[] content, int contentOffset) {

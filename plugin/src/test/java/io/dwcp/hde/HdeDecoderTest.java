@@ -413,11 +413,7 @@ class HdeDecoderTest {
         byte[] page = new byte[4096];
         page[0] = 1;
         // a PAGE, then a DELTA of it whose run covers 600 words
-        Body body = block().u8(0x05)
-                .varint(0)
-                .varint(0)
-                .varint(0)
-                .bytes(page)
+        Body body = pageAtZero(page)
                 .u8(0x04)
                 .varint(0)
                 .varint(0)
@@ -429,54 +425,45 @@ class HdeDecoderTest {
         assertBodyError(body, 3, 9 + 4100 + 5, "DELTA run", "runs within the page and the delta", "a run past the end");
     }
 
+    /** A BASE_ZSTD record whose bytes are no zstd frame, or a frame of another size than a page. */
     @Test
-    void baseZstdRecordOfGarbage() throws IOException {
-        byte[] page = new byte[4096];
-        page[0] = 1;
-        // a PAGE, then a BASE_ZSTD against it whose 5 bytes are no zstd frame
-        Body body = block().u8(0x05)
-                .varint(0)
-                .varint(0)
-                .varint(0)
-                .bytes(page)
-                .u8(0x08)
-                .varint(0)
-                .varint(4096)
-                .varint(0)
-                .hash(new PageHasher().hash(page, 0))
-                .varint(5)
-                .bytes(new byte[] {1, 2, 3, 4, 5});
-        assertBodyError(
-                body,
-                3,
-                9 + 4100,
-                "BASE_ZSTD frame",
-                "a zstd frame of 4096 bytes against the base",
-                "zstd error: Src size is incorrect");
-    }
-
-    @Test
-    void baseZstdRecordOfTheWrongSize() throws IOException {
+    void baseZstdRecordThatIsNoPage() throws IOException {
         byte[] page = new byte[4096];
         page[0] = 1;
         byte[] half;
         try (var zstd = new com.github.luben.zstd.ZstdCompressCtx()) {
             half = zstd.compress(new byte[2048]);
         }
-        Body body = block().u8(0x05)
-                .varint(0)
-                .varint(0)
-                .varint(0)
-                .bytes(page)
+        assertBaseZstdError(page, new byte[] {1, 2, 3, 4, 5}, "zstd error: Src size is incorrect");
+        assertBaseZstdError(page, half, "2048 bytes");
+    }
+
+    private static void assertBaseZstdError(byte[] page, byte[] frame, String found) throws IOException {
+        // the BASE_ZSTD record starts 4100 bytes after the 9-byte BLOCK
+        assertBodyError(
+                pageThenBaseZstd(page, frame),
+                3,
+                9 + 4100,
+                "BASE_ZSTD frame",
+                "a zstd frame of 4096 bytes against the base",
+                found);
+    }
+
+    /** A BLOCK, then a PAGE record of {@code page} at offset 0 (4100 bytes after the 9-byte BLOCK). */
+    private static Body pageAtZero(byte[] page) {
+        return block().u8(0x05).varint(0).varint(0).varint(0).bytes(page);
+    }
+
+    /** A PAGE at offset 0, then a BASE_ZSTD record at offset 4096 against it, carrying {@code frame}. */
+    private static Body pageThenBaseZstd(byte[] page, byte[] frame) {
+        return pageAtZero(page)
                 .u8(0x08)
                 .varint(0)
                 .varint(4096)
                 .varint(0)
                 .hash(new PageHasher().hash(page, 0))
-                .varint(half.length)
-                .bytes(half);
-        assertBodyError(
-                body, 3, 9 + 4100, "BASE_ZSTD frame", "a zstd frame of 4096 bytes against the base", "2048 bytes");
+                .varint(frame.length)
+                .bytes(frame);
     }
 
     /** Found by HdeFuzzTest: run lengths near 2^63 overflowed the run check and read past the delta (ArrayIndexOutOfBoundsException). */
@@ -484,11 +471,7 @@ class HdeDecoderTest {
     void deltaRunsOfLengthsNearTwoToThe63() throws IOException {
         byte[] page = new byte[4096];
         page[0] = 1;
-        Body pageThenDelta = block().u8(0x05)
-                .varint(0)
-                .varint(0)
-                .varint(0)
-                .bytes(page)
+        Body pageThenDelta = pageAtZero(page)
                 .u8(0x04)
                 .varint(0)
                 .varint(0)
@@ -505,11 +488,7 @@ class HdeDecoderTest {
                 "runs within the page and the delta",
                 "a run past the end");
         // 2^61 literal words: 8 times that is 0 in a long
-        Body literals = block().u8(0x05)
-                .varint(0)
-                .varint(0)
-                .varint(0)
-                .bytes(page)
+        Body literals = pageAtZero(page)
                 .u8(0x04)
                 .varint(0)
                 .varint(0)
