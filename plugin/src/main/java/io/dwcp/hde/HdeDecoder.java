@@ -95,8 +95,8 @@ public final class HdeDecoder implements Closeable {
     private final ZstdDecompressCtx zstdWithDictionary = new ZstdDecompressCtx();
     /** The context of ZSTD_STREAM frames (created at the first), and whether the next may continue it. */
     private ZstdDecompressCtx stream;
-    /** Decompresses BASE_ZSTD records (each with its base as the dictionary); created at the first. */
-    private ZstdDecompressCtx baseZstdContext;
+    /** Decompresses BASE_ZSTD records, each with its base as the dictionary. */
+    private final ZstdDecompressCtx baseZstd = new ZstdDecompressCtx();
 
     private boolean streamLive;
     /** What the START frame allowed: 0, no ZSTD_STREAM frames. */
@@ -187,9 +187,7 @@ public final class HdeDecoder implements Closeable {
         closed = true;
         zstd.close();
         zstdWithDictionary.close();
-        if (baseZstdContext != null) {
-            baseZstdContext.close();
-        }
+        baseZstd.close();
         if (stream != null) {
             stream.close();
         }
@@ -765,9 +763,8 @@ public final class HdeDecoder implements Closeable {
                 content = newPage();
                 int decompressed;
                 try {
-                    ZstdDecompressCtx context = baseZstd();
-                    context.loadDict(base, ZstdDictContentType.RAW_CONTENT);
-                    decompressed = context.decompressByteArray(content, 0, PAGE_SIZE, bytes, at, length);
+                    baseZstd.loadDict(base, ZstdDictContentType.RAW_CONTENT);
+                    decompressed = baseZstd.decompressByteArray(content, 0, PAGE_SIZE, bytes, at, length);
                 } catch (ZstdException e) {
                     free(content);
                     throw error(
@@ -928,13 +925,6 @@ public final class HdeDecoder implements Closeable {
         }
         baseDataLength = (int) length;
         return at + Varint.length(length);
-    }
-
-    private ZstdDecompressCtx baseZstd() {
-        if (baseZstdContext == null) {
-            baseZstdContext = new ZstdDecompressCtx();
-        }
-        return baseZstdContext;
     }
 
     private byte[] newPage() {

@@ -90,8 +90,9 @@ public final class HdeEncoder implements Closeable {
     private final Map<String, Integer> blockIds = new HashMap<>();
     private final CRC32C crc = new CRC32C();
     private final byte[] delta = new byte[XorDelta.MAX_LENGTH];
-    /** Compresses a page against a baseline's version (BASE_ZSTD); created at the first. */
-    private ZstdCompressCtx baseZstdContext;
+    /** Compresses a page against a baseline's version (BASE_ZSTD). */
+    private final ZstdCompressCtx baseZstd =
+            new ZstdCompressCtx().setLevel(BASE_ZSTD_LEVEL).setChecksum(false).setDictID(false);
 
     private final byte[] baseZstdOut = new byte[HdeFrame.MAX_BASE_ZSTD_LENGTH];
     private final ZstdCompressCtx zstd = new ZstdCompressCtx();
@@ -334,11 +335,11 @@ public final class HdeEncoder implements Closeable {
                         : compressAgainst(base.content(), content, contentOffset);
                 // a zstd record goes as it is (the frame's zstd does not shrink it again), an XOR
                 // delta or a page shrinks in the frame: the zstd record must beat that by far
-                boolean baseZstd = baseZstdLength > 0
+                boolean zstdWins = baseZstdLength > 0
                         && (baseDeltaLength <= PAGE_SIZE / 2
                                 ? baseZstdLength * 2 <= baseDeltaLength
                                 : baseZstdLength <= BASE_ZSTD_MAX);
-                if (baseZstd) {
+                if (zstdWins) {
                     pageLevel = PageLevel.BASELINE_ZSTD;
                     writeBaseRecord(
                             HdeFrame.RECORD_BASE_ZSTD,
@@ -458,9 +459,7 @@ public final class HdeEncoder implements Closeable {
         }
         closed = true;
         zstd.close();
-        if (baseZstdContext != null) {
-            baseZstdContext.close();
-        }
+        baseZstd.close();
         if (stream != null) {
             stream.close();
         }
@@ -505,15 +504,8 @@ public final class HdeEncoder implements Closeable {
      */
     private int compressAgainst(byte[] base, byte[] content, int contentOffset) {
         try {
-            if (baseZstdContext == null) {
-                baseZstdContext = new ZstdCompressCtx()
-                        .setLevel(BASE_ZSTD_LEVEL)
-                        .setChecksum(false)
-                        .setDictID(false);
-            }
-            baseZstdContext.loadDict(base, ZstdDictContentType.RAW_CONTENT);
-            return baseZstdContext.compressByteArray(
-                    baseZstdOut, 0, baseZstdOut.length, content, contentOffset, PAGE_SIZE);
+            baseZstd.loadDict(base, ZstdDictContentType.RAW_CONTENT);
+            return baseZstd.compressByteArray(baseZstdOut, 0, baseZstdOut.length, content, contentOffset, PAGE_SIZE);
         } catch (ZstdException e) {
             return -1;
         }
