@@ -708,11 +708,8 @@ public final class HdeDecoder implements Closeable {
                 content = ZERO_PAGE;
             }
             case HdeFrame.RECORD_REF -> {
-                if (at + PageHash.BYTES > end) {
-                    throw error(offsetInBody, "REF hash", "16 bytes within the body", (end - at) + " bytes");
-                }
-                hash = PageHash.read(bytes, at);
-                at += PageHash.BYTES;
+                at = readName("REF", bytes, at, end, offsetInBody);
+                hash = namedHash;
                 content = resolve(hash, key, offsetInBody);
             }
             case HdeFrame.RECORD_DELTA -> {
@@ -914,17 +911,52 @@ public final class HdeDecoder implements Closeable {
         long minLength = zstdFrame ? 1 : 0;
         long maxLength = zstdFrame ? HdeFrame.MAX_BASE_ZSTD_LENGTH : XorDelta.MAX_LENGTH;
         String expectedLength = (zstdFrame ? "1.." + maxLength : "at most " + maxLength) + ", within the body";
-        if (at + PageHash.BYTES > end) {
-            throw error(offsetInBody, kind + " hash", "16 bytes within the body", (end - at) + " bytes");
-        }
-        baseHash = PageHash.read(bytes, at);
-        at += PageHash.BYTES;
+        at = readName(kind, bytes, at, end, offsetInBody);
+        baseHash = namedHash;
         long length = Varint.read(bytes, at, end);
         if (length < minLength || length > maxLength || at + Varint.length(length) + length > end) {
             throw error(offsetInBody, kind + " length", expectedLength, describeVarint(length));
         }
         baseDataLength = (int) length;
         return at + Varint.length(length);
+    }
+
+    /** The hash a record's name stands for: set by {@link #readName}. */
+    private PageHash namedHash;
+
+    /**
+     * Reads a record's content name ({@code kind} REF, BASE_DELTA or BASE_ZSTD) into {@link
+     * #namedHash}: a hash as written, or the one at an index into the START frame's baselines'
+     * announced hashes. Returns where the record goes on.
+     */
+    private int readName(String kind, byte[] bytes, int at, int end, long offsetInBody) throws HdeDecodeException {
+        long name = Varint.read(bytes, at, end);
+        if (name < 0) {
+            throw error(offsetInBody, kind + " name", "a varint within the body", describeVarint(name));
+        }
+        at += Varint.length(name);
+        if (name == 0) {
+            if (at + PageHash.BYTES > end) {
+                throw error(offsetInBody, kind + " hash", "16 bytes within the body", (end - at) + " bytes");
+            }
+            namedHash = PageHash.read(bytes, at);
+            return at + PageHash.BYTES;
+        }
+        long index = name - 1;
+        for (Baseline baseline : baselines) {
+            BaselineAnnouncement announced = baseline.announcement();
+            if (index < announced.pages()) {
+                namedHash = announced.hash((int) index);
+                return at;
+            }
+            index -= announced.pages();
+        }
+        throw error(
+                offsetInBody,
+                kind + " name",
+                "0 and a hash, or 1.." + (name - 1 - index) + " (an index into the announced hashes of "
+                        + baselines.stream().map(Baseline::id).toList() + ")",
+                Long.toString(name));
     }
 
     private byte[] newPage() {

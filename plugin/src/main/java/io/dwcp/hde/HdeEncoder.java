@@ -56,7 +56,8 @@ public final class HdeEncoder implements Closeable {
     private static final int MAX_PAGE_RECORD = 1
             + 3 * Varint.MAX_LENGTH
             + MAX_PAGE_HEADER
-            + PageHash.BYTES
+            + 1
+            + PageHash.BYTES // the longest content name
             + Varint.MAX_LENGTH
             + Math.max(XorDelta.MAX_LENGTH, HdeFrame.MAX_BASE_ZSTD_LENGTH);
     /**
@@ -305,17 +306,18 @@ public final class HdeEncoder implements Closeable {
             int deltaLength = previous == null
                     ? Integer.MAX_VALUE
                     : XorDelta.encode(previous, 0, content, contentOffset, delta, 0);
-            boolean referable = hashes.contains(hash) || inBaselines(hash);
+            long announced = announcedIndex(hash);
+            boolean cached = hashes.contains(hash);
+            boolean referable = cached || announced >= 0;
             boolean deltaBeatsReference =
-                    previous != null && deltaLength + Varint.length(deltaLength) <= PageHash.BYTES;
+                    previous != null && deltaLength + Varint.length(deltaLength) <= nameLength(announced);
             if (referable && !deltaBeatsReference) {
                 pageLevel = PageLevel.REFERENCE;
-                if (!hashes.contains(hash)) {
+                if (!cached) {
                     stats.baselineReference();
                 }
                 writePageHead(HdeFrame.RECORD_REF, key, header, headerOffset, headerLength);
-                hash.write(body, bodyLength);
-                bodyLength += PageHash.BYTES;
+                writeName(hash, announced);
             } else if (previous != null && (deltaLength <= PAGE_SIZE / 2 || referable)) {
                 // beyond half a page a delta rarely beats the page: the XOR of two unrelated
                 // versions compresses worse than either
@@ -512,12 +514,39 @@ public final class HdeEncoder implements Closeable {
     }
 
     private boolean inBaselines(PageHash hash) {
+        return announcedIndex(hash) >= 0;
+    }
+
+    /**
+     * The hash's index among the announced baselines' hashes (each baseline's in ascending order,
+     * the baselines in the START frame's order), or -1: how a record names content the decoder
+     * holds in a baseline, in 3 or 4 bytes rather than 16.
+     */
+    private long announcedIndex(PageHash hash) {
+        long first = 0;
         for (BaselineAnnouncement baseline : baselines) {
-            if (baseline.contains(hash)) {
-                return true;
+            int index = baseline.indexOf(hash);
+            if (index >= 0) {
+                return first + index;
             }
+            first += baseline.pages();
         }
-        return false;
+        return -1;
+    }
+
+    /** Writes a record's content name (see {@link HdeFrame}): the announced index + 1, or 0 and the hash. */
+    private void writeName(PageHash hash, long announced) {
+        if (announced >= 0) {
+            bodyLength = Varint.write(body, bodyLength, announced + 1);
+        } else {
+            body[bodyLength++] = 0;
+            hash.write(body, bodyLength);
+            bodyLength += PageHash.BYTES;
+        }
+    }
+
+    private static int nameLength(long announced) {
+        return announced >= 0 ? Varint.length(announced + 1) : 1 + PageHash.BYTES;
     }
 
     private int blockId(String name) {
@@ -564,8 +593,7 @@ public final class HdeEncoder implements Closeable {
             byte[] data,
             int length) {
         writePageHead(kind, key, header, headerOffset, headerLength);
-        base.write(body, bodyLength);
-        bodyLength += PageHash.BYTES;
+        writeName(base, announcedIndex(base));
         bodyLength = Varint.write(body, bodyLength, length);
         System.arraycopy(data, 0, body, bodyLength, length);
         bodyLength += length;

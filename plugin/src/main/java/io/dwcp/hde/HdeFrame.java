@@ -39,7 +39,7 @@ package io.dwcp.hde;
  *
  * <h2>Bodies</h2>
  * <pre>
- * START body     = be32 formatVersion (3)
+ * START body     = be32 formatVersion (5)
  *                  be32 deltaCacheEntries  be32 hashCacheEntries
  *                  u16 baselineCount  baselineCount * ( u16 idLength  id[idLength] (UTF-8) )
  *                  u8 zstdWindowLog   ; 0: no ZSTD_STREAM frames; else 20..30, the largest window
@@ -49,19 +49,27 @@ package io.dwcp.hde;
  * PAGES body     = records * record                       ; exactly {@code records} of them, nothing after
  * record         = 0x01 RAW    varint length  bytes[length]                ; non-page bytes, in stream order
  *                | 0x02 ZERO   page                                        ; level 1: 4096 zero bytes
- *                | 0x03 REF    page  hash[16]                              ; level 2: content the decoder holds
+ *                | 0x03 REF    page  name                                  ; level 2: content the decoder holds
  *                | 0x04 DELTA  page  varint length  xor-delta[length]      ; level 3: see {@link XorDelta}
  *                | 0x05 PAGE   page  content[4096]                         ; level 4
  *                | 0x06 BLOCK  varint blockId  varint nameLength  name[nameLength] (UTF-8)
- *                | 0x07 BASE_DELTA  page  hash[16]  varint length  xor-delta[length]
+ *                | 0x07 BASE_DELTA  page  name  varint length  xor-delta[length]
  *                                                          ; level 3 against an earlier version the decoder holds
- *                | 0x08 BASE_ZSTD   page  hash[16]  varint length  zstd-frame[length]
+ *                | 0x08 BASE_ZSTD   page  name  varint length  zstd-frame[length]
  *                                                          ; the same, as one zstd frame (at most
  *                                                          ; {@link #MAX_BASE_ZSTD_LENGTH} bytes) of the page
  *                                                          ; compressed with that version as its dictionary
  *                                                          ; (raw content): content moved within the page
  * page           = varint blockId  varint offset  varint headerLength  header[headerLength]
+ * name           = 0x00 hash[16]                           ; content by its hash
+ *                | varint n (n &gt;= 1)                         ; the hash at index n - 1 of the START frame's
+ *                                                          ; baselines' hashes: each baseline's announced
+ *                                                          ; hashes in ascending order, the baselines in order
  * </pre>
+ * A {@code name} is how a record says which content it means; the decoder turns an index into the
+ * hash it names and goes on as for a hash. An index names exactly one hash of a list both ends hold
+ * (the destination announced it), so 3 or 4 bytes say what 16 would (most references of a migration
+ * against a baseline are such), and an index past the list's end is an error.
  * {@code header} is the page record's header as QEMU wrote it ({@code be64 offset|flags} and the
  * block name, or nothing for multifd pages), so the decoder rebuilds the exact record. {@code
  * blockId}s are numbered 0, 1, ... by BLOCK records in order of first use (at most {@link
@@ -74,7 +82,7 @@ package io.dwcp.hde;
  * hashes), both {@link LruCache}s, and apply, for every page record in order:
  * <pre>
  * ZERO     remove key from the previous-version cache
- * REF h    resolve h: the hash cache, else the START frame's baselines in order (unknown: error);
+ * REF h    (h: the name's hash) resolve h: the hash cache, else the START frame's baselines in order (unknown: error);
  *          the content's hash must be h (else: error)
  * DELTA    previous = the previous-version cache's entry of key (absent: error); content = previous XOR delta
  * BASE_DELTA  base = resolve h as for REF; content = base XOR delta (the source's earlier version of the
@@ -91,10 +99,11 @@ public final class HdeFrame {
     public static final int PAGE_SIZE = 4096;
     public static final int MAGIC = 0x48444531;
     /**
+     * 5: records name content by an index into the announced baselines (version 4 always by hash);
      * 4: BASE_ZSTD records (version 3 had none; version 2 no zstdWindowLog in the START frame and no
      * ZSTD_STREAM frames; version 1 no BASE_DELTA records); both ends must speak the same version.
      */
-    public static final int FORMAT_VERSION = 4;
+    public static final int FORMAT_VERSION = 5;
 
     static final int MAGIC_OFFSET = 0;
     static final int MAGIC_LENGTH = 4;

@@ -169,9 +169,13 @@ class BaselineMigrationTest {
             assertEquals(pages / 4, back.stats.pages(PageLevel.BASELINE_DELTA), "one changed word");
             assertEquals(pages / 4, back.stats.pages(PageLevel.PAGE), "new content");
             assertEquals(pages / 4, back.stats.pages(PageLevel.REFERENCE), "unchanged");
-            // 16 bytes of hash and a zstd frame of the 40 new bytes and two matches, not a page
+            // the version's index and a zstd frame of the 40 new bytes and two matches, not a page
             long perMovedPage = back.stats.pageBytesOut(PageLevel.BASELINE_ZSTD) / (pages / 4);
             assertTrue(perMovedPage < 128, "a moved page's record: " + perMovedPage + " bytes");
+            // kind, block, offset (up to 3 bytes), header length and an index of up to 2 bytes into
+            // the 256 announced hashes: at most 8 bytes, where the hash alone is 16
+            long references = back.stats.pageBytesOut(PageLevel.REFERENCE);
+            assertTrue(references <= pages / 4 * 8, "references: " + references + " bytes");
         }
     }
 }

@@ -35,7 +35,7 @@ class HdeDecoderTest {
         0, 0, 0, 15, // bodyLength 15
         0, 0, 0, 15, // payloadLength 15
         0, 0, 0, 0, // crc (filled in by withCrc)
-        0, 0, 0, 4, // formatVersion 4
+        0, 0, 0, 5, // formatVersion 5
         0, 0, 0, 4, // deltaCacheEntries 4
         0, 0, 0, 4, // hashCacheEntries 4
         0, 0, // no baselines
@@ -508,7 +508,64 @@ class HdeDecoderTest {
         byte[] corrupt = page.clone();
         corrupt[6] = 6;
         PageHash corruptHash = new PageHasher().hash(corrupt, 0);
-        Baseline baseline = new Baseline() {
+        byte[] pages =
+                pagesFrame(1, block().u8(0x03).varint(0).varint(0).varint(0).hash(hash), 2);
+        HdeDecodeException e = assertThrows(
+                HdeDecodeException.class,
+                () -> decode(List.of(startWithBaselineVm1(), pages), List.of(baselineVm1(hash, corrupt))));
+        assertFields(
+                e,
+                48,
+                1,
+                9,
+                "REF content",
+                "content hashing to " + hash + " (for block 'pc.ram' offset 0x0)",
+                "content hashing to " + corruptHash + " in baseline vm1");
+    }
+
+    /** A REF naming its content by index 1: the first hash the START frame's baseline announced. */
+    @Test
+    void referenceByIndexIntoTheAnnouncedHashes() throws IOException {
+        byte[] page = new byte[4096];
+        page[5] = 5;
+        PageHash hash = new PageHasher().hash(page, 0);
+        byte[] pages = pagesFrame(
+                1, block().u8(0x03).varint(0).varint(0x3000).varint(0).varint(1), 2);
+        Output output = new Output();
+        try (HdeDecoder decoder = new HdeDecoder(CONFIG, new HdeStats(), List.of(baselineVm1(hash, page)), output)) {
+            for (byte[] frame : List.of(startWithBaselineVm1(), pages)) {
+                decoder.feed(frame, 0, frame.length);
+            }
+            decoder.endOfInput();
+        }
+        assertArrayEquals(page, output.bytes.toByteArray());
+    }
+
+    @Test
+    void referenceByAnIndexPastTheAnnouncedHashes() {
+        byte[] page = new byte[4096];
+        PageHash hash = new PageHasher().hash(page, 0);
+        byte[] pages =
+                pagesFrame(1, block().u8(0x03).varint(0).varint(0).varint(0).varint(2), 2);
+        HdeDecodeException e = assertThrows(
+                HdeDecodeException.class,
+                () -> decode(List.of(startWithBaselineVm1(), pages), List.of(baselineVm1(hash, page))));
+        assertFields(
+                e, 48, 1, 9, "REF name", "0 and a hash, or 1..1 (an index into the announced hashes of [vm1])", "2");
+    }
+
+    /** A START frame whose stream uses baseline "vm1". */
+    private static byte[] startWithBaselineVm1() {
+        byte[] start = concat(
+                Arrays.copyOf(GOLDEN_START, GOLDEN_START.length - 3), new byte[] {0, 1, 0, 3, 'v', 'm', '1', 25});
+        Bytes.putInt(start, HdeFrame.BODY_LENGTH_OFFSET, 20);
+        Bytes.putInt(start, HdeFrame.PAYLOAD_LENGTH_OFFSET, 20);
+        return withCrc(start);
+    }
+
+    /** Baseline "vm1", announcing one page of hash {@code hash}, whose read gives {@code content}. */
+    private static Baseline baselineVm1(PageHash hash, byte[] content) {
+        return new Baseline() {
             @Override
             public String id() {
                 return "vm1";
@@ -521,25 +578,9 @@ class HdeDecoderTest {
 
             @Override
             public byte[] read(PageHash h) {
-                return h.equals(hash) ? corrupt.clone() : null;
+                return h.equals(hash) ? content.clone() : null;
             }
         };
-        byte[] start = concat(
-                Arrays.copyOf(GOLDEN_START, GOLDEN_START.length - 3), new byte[] {0, 1, 0, 3, 'v', 'm', '1', 25});
-        Bytes.putInt(start, HdeFrame.BODY_LENGTH_OFFSET, 20);
-        Bytes.putInt(start, HdeFrame.PAYLOAD_LENGTH_OFFSET, 20);
-        byte[] pages =
-                pagesFrame(1, block().u8(0x03).varint(0).varint(0).varint(0).hash(hash), 2);
-        HdeDecodeException e =
-                assertThrows(HdeDecodeException.class, () -> decode(List.of(withCrc(start), pages), List.of(baseline)));
-        assertFields(
-                e,
-                48,
-                1,
-                9,
-                "REF content",
-                "content hashing to " + hash + " (for block 'pc.ram' offset 0x0)",
-                "content hashing to " + corruptHash + " in baseline vm1");
     }
 
     @Test
@@ -757,7 +798,9 @@ class HdeDecoderTest {
             return this;
         }
 
+        /** A content name that is the hash itself: 0, then the 16 bytes. */
         Body hash(PageHash hash) {
+            out.write(0);
             byte[] bytes = new byte[PageHash.BYTES];
             hash.write(bytes, 0);
             return bytes(bytes);

@@ -327,6 +327,7 @@ class HdeFuzzTest {
         body.writeBytes(header);
         byte[] hash = new byte[PageHash.BYTES];
         new PageHasher().hash(page, 0).write(hash, 0);
+        body.write(0); // the content named by its hash
         body.writeBytes(hash);
         body.write(10); // delta length: one run of one literal word
         body.write(3); // 3 unchanged words
