@@ -22,6 +22,9 @@ public class AmstConfig {
     private DataSize rawWindow = DataSize.ofMiB(64);
     private Duration switchoverDrain = Duration.ofMillis(150);
     private Duration headResend = Duration.ofMillis(100);
+    private Duration checkpointDelay = Duration.ofMillis(5);
+    /** A checkpoint's delay bounds how late QEMU's last bytes reach the destination: at most this. */
+    static final Duration MAX_CHECKPOINT_DELAY = Duration.ofMillis(100);
 
     public DataSize getWindow() {
         return window;
@@ -59,6 +62,19 @@ public class AmstConfig {
                     "how long QEMU's last bytes may queue behind earlier ones at the switch-over: the raw window follows the measured delivery rate x (2 RTT + this) + amst.checkpoint-interval + 1 MiB, within amst.raw-window (0s = always amst.raw-window)")
     public AmstConfig setSwitchoverDrain(Duration switchoverDrain) {
         this.switchoverDrain = switchoverDrain;
+        return this;
+    }
+
+    public Duration getCheckpointDelay() {
+        return checkpointDelay;
+    }
+
+    @Config(
+            value = "amst.checkpoint-delay",
+            description =
+                    "when QEMU's socket is drained or no longer read, the checkpoint that lets the receiver release what it holds waits this long for QEMU's next bytes, and goes with them if they come (but at most 10 x this after the first byte it covers): fewer, larger frames and no page cut at each pause (a cut page goes as raw bytes); 0s = a checkpoint at every pause")
+    public AmstConfig setCheckpointDelay(Duration checkpointDelay) {
+        this.checkpointDelay = checkpointDelay;
         return this;
     }
 
@@ -229,6 +245,10 @@ public class AmstConfig {
         if (checkpointInterval.bytes() < 1 || checkpointInterval.bytes() > window.bytes() / 4) {
             throw new ConfigurationException("amst.checkpoint-interval must be between 1B and amst.window / 4 ("
                     + window.bytes() / 4 + "B), or the held-back tail could fill the window: " + checkpointInterval);
+        }
+        if (checkpointDelay.isNegative() || checkpointDelay.compareTo(MAX_CHECKPOINT_DELAY) > 0) {
+            throw new ConfigurationException("amst.checkpoint-delay must be between 0s and "
+                    + MAX_CHECKPOINT_DELAY.toMillis() + "ms: " + checkpointDelay);
         }
         if (headResend.isNegative()) {
             throw new ConfigurationException("amst.head-resend must not be negative: " + headResend);

@@ -45,6 +45,7 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
     private final Supplier<StreamEncoder> encoders;
     private final Supplier<StreamDecoder> decoders;
     private final long checkpointInterval;
+    private final long checkpointDelayNanos;
     private final int maxPayload;
     private Channel channel;
 
@@ -63,6 +64,8 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
     private boolean finSent;
     // bytes handed to the lane since the last checkpoint asked of it
     private long sinceCheckpointAsked;
+    // a pause's checkpoint waits for QEMU's next bytes (amst.checkpoint-delay): whether one waits now
+    private boolean pauseCheckpointPending;
 
     // raw bytes read from QEMU on this connection; of them, what the peer wrote into its QEMU (its ACKs)
     private long readFromQemu;
@@ -90,12 +93,14 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
             Supplier<StreamEncoder> encoders,
             Supplier<StreamDecoder> decoders,
             long checkpointInterval,
+            long checkpointDelayNanos,
             int maxPayload) {
         this.session = requireNonNull(session, "session is null");
         this.index = index;
         this.encoders = requireNonNull(encoders, "encoders is null");
         this.decoders = requireNonNull(decoders, "decoders is null");
         this.checkpointInterval = checkpointInterval;
+        this.checkpointDelayNanos = checkpointDelayNanos;
         this.maxPayload = maxPayload;
     }
 
@@ -215,12 +220,54 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
         });
     }
 
-    /** QEMU's socket is drained for now (or the window closed): let the receiver release what it holds. */
+    /**
+     * QEMU's socket is drained for now (or the window closed): let the receiver release what it
+     * holds. The checkpoint waits {@code amst.checkpoint-delay} first: when QEMU's next bytes come
+     * by then (it writes a stream in bursts that drain the socket many times a second), it waits
+     * for the pause after them, so the frames carry more than a burst each and no page is cut at
+     * every pause (the encoder sends the part of a page it holds as raw bytes). It waits at most
+     * {@link #MAX_CHECKPOINT_DELAYS} delays; a pause that lasts (QEMU waits, or the window stays
+     * closed) gets its checkpoint after one.
+     */
     @Override
     public void fromQemuPaused() {
-        if (inboundEnded || sinceCheckpointAsked == 0) {
+        if (inboundEnded || sinceCheckpointAsked == 0 || pauseCheckpointPending) {
             return;
         }
+        if (checkpointDelayNanos == 0) {
+            checkpointNow();
+            return;
+        }
+        pauseCheckpointPending = true;
+        awaitQuiet(readFromQemu, 1);
+    }
+
+    /**
+     * Checkpoints after the delay if QEMU sent nothing since {@code readAtPause} or this is the
+     * {@code delays}-th delay of {@link #MAX_CHECKPOINT_DELAYS}; else waits again.
+     */
+    private void awaitQuiet(long readAtPause, int delays) {
+        session.schedule(
+                () -> {
+                    if (inboundEnded || sinceCheckpointAsked == 0 || session.state() != Session.State.OPEN) {
+                        pauseCheckpointPending = false;
+                        return;
+                    }
+                    if (readFromQemu == readAtPause || delays >= MAX_CHECKPOINT_DELAYS) {
+                        pauseCheckpointPending = false;
+                        checkpointNow();
+                    } else {
+                        // QEMU went on: the pauses after its new bytes came while this one waited
+                        awaitQuiet(readFromQemu, delays + 1);
+                    }
+                },
+                checkpointDelayNanos);
+    }
+
+    /** How many {@code amst.checkpoint-delay}s a pause's checkpoint waits at most. */
+    static final int MAX_CHECKPOINT_DELAYS = 10;
+
+    private void checkpointNow() {
         sinceCheckpointAsked = 0;
         session.onLane(() -> {
             if (session.codecClosed() || sinceCheckpoint == 0) {

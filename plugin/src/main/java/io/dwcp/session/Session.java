@@ -395,6 +395,7 @@ public final class Session {
                         ? source.codec().newDecoder(index)
                         : destination.codec().newDecoder(index),
                 settings.amst().getCheckpointInterval().bytes(),
+                settings.amst().getCheckpointDelay().toNanos(),
                 settings.amst().getMaxFramePayload().toIntBytes());
     }
 

@@ -20,6 +20,7 @@ class AmstConfigTest {
                 .expect("amst.raw-window", DataSize.ofMiB(64))
                 .expect("amst.switchover-drain", Duration.ofMillis(150))
                 .expect("amst.head-resend", Duration.ofMillis(100))
+                .expect("amst.checkpoint-delay", Duration.ofMillis(5))
                 .expect("amst.max-receive-window", DataSize.ofMiB(256))
                 .expect("amst.max-frame-payload", DataSize.ofKiB(256))
                 .expect("amst.checkpoint-interval", DataSize.ofMiB(4))
@@ -43,6 +44,7 @@ class AmstConfigTest {
                         Map.entry("amst.raw-window", "32MiB"),
                         Map.entry("amst.switchover-drain", "300ms"),
                         Map.entry("amst.head-resend", "0s"),
+                        Map.entry("amst.checkpoint-delay", "0s"),
                         Map.entry("amst.max-receive-window", "128MiB"),
                         Map.entry("amst.max-frame-payload", "64KiB"),
                         Map.entry("amst.checkpoint-interval", "1MiB"),
@@ -60,6 +62,7 @@ class AmstConfigTest {
                     assertEquals(DataSize.ofMiB(32), config.getRawWindow());
                     assertEquals(Duration.ofMillis(300), config.getSwitchoverDrain());
                     assertEquals(Duration.ZERO, config.getHeadResend());
+                    assertEquals(Duration.ZERO, config.getCheckpointDelay());
                     assertEquals(DataSize.ofMiB(128), config.getMaxReceiveWindow());
                     assertEquals(DataSize.ofKiB(64), config.getMaxFramePayload());
                     assertEquals(DataSize.ofMiB(1), config.getCheckpointInterval());
@@ -112,6 +115,14 @@ class AmstConfigTest {
                                 ConfigurationException.class,
                                 () -> new AmstConfig()
                                         .setMaxReceiveWindow(DataSize.ofMiB(32))
+                                        .validate())
+                        .getMessage());
+        assertEquals(
+                "amst.checkpoint-delay must be between 0s and 100ms: PT0.2S",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new AmstConfig()
+                                        .setCheckpointDelay(Duration.ofMillis(200))
                                         .validate())
                         .getMessage());
         assertEquals(

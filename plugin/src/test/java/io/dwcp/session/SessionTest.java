@@ -375,6 +375,79 @@ class SessionTest {
         }
     }
 
+    /**
+     * QEMU writes its stream in bursts, each of which drains the socket: the checkpoint a pause asks
+     * for waits amst.checkpoint-delay for the next burst and goes with it, and goes once QEMU is
+     * quiet for a delay, or after at most ten delays of bursts.
+     */
+    @Test
+    void aPauseCheckpointWaitsForQemusNextBytes() {
+        wire.freezeTime();
+        Session session = source();
+        session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x43, 0, WINDOW)));
+        EmbeddedChannel sourceQemu = new EmbeddedChannel();
+        try {
+            QemuChannel channel = session.newChannel(session.reserveChannelIndex());
+            sourceQemu.pipeline().addLast("qemu", new QemuChannelHandler(session, channel));
+            session.run(() -> session.addSourceChannel(channel, sourceQemu));
+            long delay = new AmstConfig().getCheckpointDelay().toMillis();
+            assertEquals(5, delay);
+            byte[] burst = new byte[100];
+            for (int i = 0; i < 5; i++) {
+                sourceQemu.writeInbound(Unpooled.wrappedBuffer(burst));
+                advanceMillis(3);
+            }
+            assertEquals(0, count(FrameType.CHECKPOINT), "bursts 3 ms apart: no checkpoint yet");
+            // a check sees the bytes that came since the one before: quiet from the second on
+            advanceMillis(2 * delay);
+            assertEquals(1, count(FrameType.CHECKPOINT), "QEMU quiet: one checkpoint for the five bursts");
+
+            // QEMU never quiet for a delay: a checkpoint at the tenth delay after the pause
+            for (int i = 0; i < 10 * delay - 1; i++) {
+                sourceQemu.writeInbound(Unpooled.wrappedBuffer(burst));
+                advanceMillis(1);
+            }
+            assertEquals(1, count(FrameType.CHECKPOINT), "bursts every millisecond for nine delays and more");
+            sourceQemu.writeInbound(Unpooled.wrappedBuffer(burst));
+            advanceMillis(1);
+            assertEquals(2, count(FrameType.CHECKPOINT), "the tenth delay passed");
+            assertEquals((5 + 10 * delay) * burst.length, session.qemuBytesRead());
+        } finally {
+            sourceQemu.finishAndReleaseAll();
+        }
+    }
+
+    /** A pause's checkpoint at once with amst.checkpoint-delay 0s, as before it existed. */
+    @Test
+    void withoutACheckpointDelayEveryPauseCheckpoints() {
+        Session session = source(
+                new AmstConfig().setInitialStreams(2).setMinStreams(1).setCheckpointDelay(java.time.Duration.ZERO),
+                0x43,
+                "guest-1");
+        session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x43, 0, WINDOW)));
+        EmbeddedChannel sourceQemu = new EmbeddedChannel();
+        try {
+            QemuChannel channel = session.newChannel(session.reserveChannelIndex());
+            sourceQemu.pipeline().addLast("qemu", new QemuChannelHandler(session, channel));
+            session.run(() -> session.addSourceChannel(channel, sourceQemu));
+            for (int i = 0; i < 3; i++) {
+                sourceQemu.writeInbound(Unpooled.wrappedBuffer(new byte[100]));
+            }
+            assertEquals(3, count(FrameType.CHECKPOINT));
+        } finally {
+            sourceQemu.finishAndReleaseAll();
+        }
+    }
+
+    /** Lets {@code millis} pass on the session loop's clock, a millisecond at a time, running what falls due. */
+    private void advanceMillis(long millis) {
+        wire.runPendingTasks();
+        for (long i = 0; i < millis; i++) {
+            wire.advanceTimeBy(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+            wire.runPendingTasks();
+        }
+    }
+
     @Test
     void withMultifdTheRawWindowNeverHoldsBackTheMainChannel() {
         // a raw window of 64 KiB: a multifd channel's bytes fill it, the destination delivers none of them

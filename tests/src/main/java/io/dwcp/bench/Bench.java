@@ -668,20 +668,33 @@ public final class Bench implements Callable<Integer> {
         }
     }
 
-    /** How many frames and ACKs the daemons exchanged (the ACK rate is a per-byte cost of the tunnel). */
+    /**
+     * How many frames and ACKs the daemons exchanged (the ACK rate is a per-byte cost of the
+     * tunnel), and what the source's frames weighed on its streams, re-sends included (what the
+     * wire carries beyond that is TLS, TCP/IP and the control connection). Counters of all the
+     * migrations the daemons carried so far.
+     */
     private void printTunnelCounts(String label, DwcpLink link) {
         try {
             out.printf(
                     Locale.ROOT,
-                    "bench:   %s tunnel: A sent %.0f frames and %.0f ACKs, B sent %.0f frames and %.0f ACKs%n",
+                    "bench:   %s tunnel (all migrations so far): A sent %s, B sent %s%n",
                     label,
-                    link.source().metric("dwcp_frames_sent_total", "").orElse(Double.NaN),
-                    link.source().metric("dwcp_acks_sent_total", "").orElse(Double.NaN),
-                    link.destination().metric("dwcp_frames_sent_total", "").orElse(Double.NaN),
-                    link.destination().metric("dwcp_acks_sent_total", "").orElse(Double.NaN));
+                    tunnelCounts(link.source()),
+                    tunnelCounts(link.destination()));
         } catch (RuntimeException e) {
             out.println("bench:   " + label + " tunnel counts unavailable: " + e.getMessage());
         }
+    }
+
+    private static String tunnelCounts(Dwcpd daemon) {
+        return String.format(
+                Locale.ROOT,
+                "%.0f frames (%.0f re-sent; %.1f MiB) and %.0f ACKs",
+                daemon.metric("dwcp_frames_sent_total", "").orElse(Double.NaN),
+                daemon.metric("dwcp_frames_resent_total", "").orElse(Double.NaN),
+                daemon.metric("dwcp_tunnel_bytes_sent_total", "").orElse(Double.NaN) / 1048576.0,
+                daemon.metric("dwcp_acks_sent_total", "").orElse(Double.NaN));
     }
 
     private static final Pattern FRAME_BYTES_BY_LEVEL =
@@ -905,7 +918,7 @@ public final class Bench implements Callable<Integer> {
                                 source.qmp().execute("migrate_cancel");
                                 cut.set(String.format(
                                         Locale.ROOT,
-                                        "cut at %.1f s, %.0f MiB on the wire",
+                                        "cut at %.1f s, %.1f MiB on the wire",
                                         (System.nanoTime() - start) / 1e9,
                                         (network.bytesAtoB() - wire0) / 1048576.0));
                             }
@@ -938,12 +951,13 @@ public final class Bench implements Callable<Integer> {
         }
         String firstSummary = String.format(
                 Locale.ROOT,
-                "first attempt %s (%s), %.0f MiB on the wire in all",
+                "first attempt %s (%s), %.1f MiB on the wire in all",
                 first.status(),
                 cut.get(),
                 (network.bytesAtoB() - wire0) / 1048576.0);
         out.println("bench:   " + label + " " + firstSummary + "; now again");
         if (link != null) {
+            printTunnelCounts(label, link);
             printHdeCounts(label, "A", link.source());
         }
         if (first.status().equals(MigrationResult.COMPLETED)) {
@@ -988,6 +1002,7 @@ public final class Bench implements Callable<Integer> {
                             vm -> check(vm == again ? againConsole : sourceConsole, verdict),
                             null));
             if (link != null) {
+                printTunnelCounts(label, link);
                 printHdeCounts(label, "A", link.source());
             }
             return measured.on(
@@ -1040,7 +1055,7 @@ public final class Bench implements Callable<Integer> {
         }
         String thereSummary = String.format(
                 Locale.ROOT,
-                "way there %.1f s, %.0f MiB on the wire",
+                "way there %.1f s, %.1f MiB on the wire",
                 there.totalMs() / 1000.0,
                 there.wireBytes() / 1048576.0);
         out.println("bench:   " + label + " " + thereSummary + "; now back from B to A");
@@ -1082,6 +1097,7 @@ public final class Bench implements Callable<Integer> {
                             MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB),
                             vm -> check(vm == back ? backConsole : guestConsole, verdict),
                             null));
+            printTunnelCounts(label, link);
             printHdeCounts(label, "B", link.destination());
             return measured.on(
                             BenchRun.of(
