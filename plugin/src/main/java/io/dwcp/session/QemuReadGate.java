@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Reading is switched with each connection's auto-read. A connection that stops being read
  * is told ({@link Connection#fromQemuPaused}), so that the receiver can release what it holds back:
- * otherwise a full window could wait forever for a checkpoint. When the session as a whole stops
+ * otherwise a full window could wait forever for a checkpoint (which follows once no byte came for
+ * {@code amst.checkpoint-delay}). When the session as a whole stops
  * or resumes reading, its {@link ReadingListener} hears it (the link monitor, which does not count
  * the time QEMU is not read as the link's).
  *
