@@ -346,12 +346,8 @@ class SessionTest {
     @Test
     void aSourceCompletesOnlyOnceTheDestinationAcknowledgedTheWholeStream() {
         Session session = source();
-        session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x43, 0, WINDOW)));
-        EmbeddedChannel sourceQemu = new EmbeddedChannel();
+        EmbeddedChannel sourceQemu = connectSourceQemu(session);
         try {
-            QemuChannel channel = session.newChannel(session.reserveChannelIndex());
-            sourceQemu.pipeline().addLast("qemu", new QemuChannelHandler(session, channel));
-            session.run(() -> session.addSourceChannel(channel, sourceQemu));
             byte[] stream = "QEMU's migration stream".getBytes(StandardCharsets.UTF_8);
             sourceQemu.writeInbound(Unpooled.wrappedBuffer(stream));
             sourceQemu.pipeline().fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
@@ -384,12 +380,8 @@ class SessionTest {
     void aPauseCheckpointWaitsForQemusNextBytes() {
         wire.freezeTime();
         Session session = source();
-        session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x43, 0, WINDOW)));
-        EmbeddedChannel sourceQemu = new EmbeddedChannel();
+        EmbeddedChannel sourceQemu = connectSourceQemu(session);
         try {
-            QemuChannel channel = session.newChannel(session.reserveChannelIndex());
-            sourceQemu.pipeline().addLast("qemu", new QemuChannelHandler(session, channel));
-            session.run(() -> session.addSourceChannel(channel, sourceQemu));
             long delay = new AmstConfig().getCheckpointDelay().toMillis();
             assertEquals(5, delay);
             byte[] burst = new byte[100];
@@ -424,12 +416,8 @@ class SessionTest {
                 new AmstConfig().setInitialStreams(2).setMinStreams(1).setCheckpointDelay(java.time.Duration.ZERO),
                 0x43,
                 "guest-1");
-        session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x43, 0, WINDOW)));
-        EmbeddedChannel sourceQemu = new EmbeddedChannel();
+        EmbeddedChannel sourceQemu = connectSourceQemu(session);
         try {
-            QemuChannel channel = session.newChannel(session.reserveChannelIndex());
-            sourceQemu.pipeline().addLast("qemu", new QemuChannelHandler(session, channel));
-            session.run(() -> session.addSourceChannel(channel, sourceQemu));
             for (int i = 0; i < 3; i++) {
                 sourceQemu.writeInbound(Unpooled.wrappedBuffer(new byte[100]));
             }
@@ -437,6 +425,16 @@ class SessionTest {
         } finally {
             sourceQemu.finishAndReleaseAll();
         }
+    }
+
+    /** Brings the source session's stream up and connects a QEMU to it: the returned channel plays QEMU. */
+    private EmbeddedChannel connectSourceQemu(Session session) {
+        session.run(() -> session.streamConnected(stream, new io.dwcp.amst.AmstHello(0x43, 0, WINDOW)));
+        EmbeddedChannel sourceQemu = new EmbeddedChannel();
+        QemuChannel channel = session.newChannel(session.reserveChannelIndex());
+        sourceQemu.pipeline().addLast("qemu", new QemuChannelHandler(session, channel));
+        session.run(() -> session.addSourceChannel(channel, sourceQemu));
+        return sourceQemu;
     }
 
     /** Lets {@code millis} pass on the session loop's clock, a millisecond at a time, running what falls due. */
