@@ -72,7 +72,7 @@ public class AmstConfig {
     @Config(
             value = "amst.checkpoint-delay",
             description =
-                    "when QEMU's socket is drained or no longer read, the checkpoint that lets the receiver release what it holds waits this long for QEMU's next bytes, and goes with them if they come (but at most 10 x this after the first byte it covers): fewer, larger frames and no page cut at each pause (a cut page goes as raw bytes); 0s = a checkpoint at every pause")
+                    "when QEMU's socket is drained or no longer read, the checkpoint that lets the receiver release what it holds waits this long for QEMU's next bytes, and goes with them if they come (but at most 10 delays in all): fewer, larger frames and no page cut at each pause (a cut page goes as raw bytes); 0s = a checkpoint at every pause")
     public AmstConfig setCheckpointDelay(Duration checkpointDelay) {
         this.checkpointDelay = checkpointDelay;
         return this;

@@ -741,7 +741,7 @@ public final class HdeDecoder implements Closeable {
             case HdeFrame.RECORD_BASE_DELTA -> {
                 at = readBaseRecord(kind, bytes, at, end, offsetInBody);
                 int length = baseDataLength;
-                byte[] base = resolve(baseHash, key, offsetInBody);
+                byte[] base = resolve(namedHash, key, offsetInBody);
                 content = newPage();
                 int bad = XorDelta.apply(base, bytes, at, length, content);
                 if (bad >= 0) {
@@ -756,7 +756,7 @@ public final class HdeDecoder implements Closeable {
             case HdeFrame.RECORD_BASE_ZSTD -> {
                 at = readBaseRecord(kind, bytes, at, end, offsetInBody);
                 int length = baseDataLength;
-                byte[] base = resolve(baseHash, key, offsetInBody);
+                byte[] base = resolve(namedHash, key, offsetInBody);
                 content = newPage();
                 int decompressed;
                 try {
@@ -894,14 +894,12 @@ public final class HdeDecoder implements Closeable {
         }
     }
 
-    /** The version a BASE_DELTA or BASE_ZSTD record names, and its data's length: set by {@link #readBaseRecord}. */
-    private PageHash baseHash;
-
+    /** The length of a BASE_DELTA or BASE_ZSTD record's data: set by {@link #readBaseRecord}. */
     private int baseDataLength;
 
     /**
-     * Reads the version's hash and the data's length of a record against a baseline's version
-     * ({@code kind} BASE_DELTA or BASE_ZSTD) into {@link #baseHash} and {@link #baseDataLength};
+     * Reads the version's name and the data's length of a record against a baseline's version
+     * ({@code kind} BASE_DELTA or BASE_ZSTD) into {@link #namedHash} and {@link #baseDataLength};
      * returns where the data starts.
      */
     private int readBaseRecord(int recordKind, byte[] bytes, int at, int end, long offsetInBody)
@@ -912,7 +910,6 @@ public final class HdeDecoder implements Closeable {
         long maxLength = zstdFrame ? HdeFrame.MAX_BASE_ZSTD_LENGTH : XorDelta.MAX_LENGTH;
         String expectedLength = (zstdFrame ? "1.." + maxLength : "at most " + maxLength) + ", within the body";
         at = readName(kind, bytes, at, end, offsetInBody);
-        baseHash = namedHash;
         long length = Varint.read(bytes, at, end);
         if (length < minLength || length > maxLength || at + Varint.length(length) + length > end) {
             throw error(offsetInBody, kind + " length", expectedLength, describeVarint(length));

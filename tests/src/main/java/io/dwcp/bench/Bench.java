@@ -688,13 +688,14 @@ public final class Bench implements Callable<Integer> {
     }
 
     private static String tunnelCounts(Dwcpd daemon) {
+        String metrics = daemon.metrics();
         return String.format(
                 Locale.ROOT,
                 "%.0f frames (%.0f re-sent; %.1f MiB) and %.0f ACKs",
-                daemon.metric("dwcp_frames_sent_total", "").orElse(Double.NaN),
-                daemon.metric("dwcp_frames_resent_total", "").orElse(Double.NaN),
-                daemon.metric("dwcp_tunnel_bytes_sent_total", "").orElse(Double.NaN) / 1048576.0,
-                daemon.metric("dwcp_acks_sent_total", "").orElse(Double.NaN));
+                Dwcpd.metric(metrics, "dwcp_frames_sent_total", "").orElse(Double.NaN),
+                Dwcpd.metric(metrics, "dwcp_frames_resent_total", "").orElse(Double.NaN),
+                Dwcpd.metric(metrics, "dwcp_tunnel_bytes_sent_total", "").orElse(Double.NaN) / 1048576.0,
+                Dwcpd.metric(metrics, "dwcp_acks_sent_total", "").orElse(Double.NaN));
     }
 
     private static final Pattern FRAME_BYTES_BY_LEVEL =
