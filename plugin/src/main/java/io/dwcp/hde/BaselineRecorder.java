@@ -7,15 +7,15 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,29 +26,42 @@ import org.slf4j.LoggerFactory;
  * later migration back to this host references these pages. Zero pages are not stored.
  *
  * <p>Distinct page contents are spooled to {@code <id>.spool} as they come (at most the store's
- * size limit; superseded versions are compacted away when it fills); memory holds a hash per page
- * and per distinct content. One thread; not thread-safe.
+ * size limit; superseded versions are compacted away when it fills). Memory holds, in primitive
+ * arrays and no object per page (the recorder lives as long as the migration, and a million
+ * {@code HashMap} entries cost the garbage collector a CPU-second per GiB), a table from each page
+ * (block and offset) to the spool slot of its content, and per slot the content's hash and how
+ * many pages have it. One thread; not thread-safe.
  */
 public final class BaselineRecorder implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(BaselineRecorder.class);
     private static final byte[] ZERO_PAGE = new byte[HdeFrame.PAGE_SIZE];
 
-    private record BlockPage(String block, long offset) {}
-
     static final int SPOOL_BATCH_PAGES = 256;
+    // a page's key in the page table: its block's number above, its offset below (2^48 bytes: 256 TiB)
+    private static final int OFFSET_BITS = 48;
 
     private final BaselineStore store;
     private final String id;
     private final PageHasher hasher = new PageHasher();
-    private final Map<BlockPage, PageHash> pages = new HashMap<>();
-    private Map<PageHash, Long> spooled = new HashMap<>();
+    // RAM block names in order of first appearance; a page key holds the index
+    private final Map<String, Integer> blockIndexes = new HashMap<>();
+    private final List<String> blockNames = new ArrayList<>();
+    // the page table: key (block, offset) -> slot of its content in the spool
+    private final LongIntTable pages = new LongIntTable();
+    // per spool slot (position / PAGE_SIZE): its content's hash and how many pages have that content
+    private long[] slotHigh = new long[1024];
+    private long[] slotLow = new long[1024];
+    private int[] slotPages = new int[1024];
+    private int slots;
+    private int liveSlots;
+    // content hash -> slot + 1 (0: empty); open addressing on the hash's low bits, which are random
+    private int[] contentIndex = new int[2048];
     private Path spoolFile;
     private FileChannel spool;
     // spooled pages not yet written: one write per SPOOL_BATCH_PAGES pages instead of one per page
     private final ByteBuffer spoolBuffer = ByteBuffer.allocateDirect(SPOOL_BATCH_PAGES * HdeFrame.PAGE_SIZE);
-    // spool file offset of the first page in spoolBuffer
-    private long spoolBufferStart;
-    private long spoolLength;
+    // spool slot of the first page in spoolBuffer
+    private int spoolBufferStart;
     private boolean done;
 
     BaselineRecorder(BaselineStore store, String id) throws BaselineStoreException {
@@ -90,8 +103,7 @@ public final class BaselineRecorder implements Closeable {
                     page(token.blockName(), token.pageOffset(), filled, 0);
                 }
             }
-            case XBZRLE_PAGE, COMPRESSED_PAGE ->
-                pages.remove(new BlockPage(blockName(token.blockName()), token.pageOffset()));
+            case XBZRLE_PAGE, COMPRESSED_PAGE -> forget(token.blockName(), token.pageOffset());
             default -> {
                 // not a page
             }
@@ -107,49 +119,52 @@ public final class BaselineRecorder implements Closeable {
      * The page's latest content, with its content hash when the caller computed it already
      * ({@code null}: computed here). A wrong hash would store a baseline whose pages do not match
      * their hashes; a destination reading it verifies every page it uses, so it would fail that
-     * migration's REF, never deliver wrong bytes.
+     * migration's REF, never deliver wrong bytes. A page at a negative offset or one of 256 TiB or
+     * more, or of a RAM block past the {@link HdeFrame#MAX_BLOCKS}th, is not recorded (QEMU's RAM
+     * blocks are far smaller and fewer).
      */
     public void page(String block, long offset, byte[] content, int contentOffset, PageHash knownHash)
             throws BaselineStoreException {
         checkOpen();
-        BlockPage key = new BlockPage(blockName(block), offset);
+        long key = key(block, offset);
+        if (key < 0) {
+            return;
+        }
         if (Arrays.mismatch(
                         content, contentOffset, contentOffset + HdeFrame.PAGE_SIZE, ZERO_PAGE, 0, HdeFrame.PAGE_SIZE)
                 < 0) {
-            pages.remove(key);
+            unlink(pages.remove(key));
             return;
         }
         PageHash hash = knownHash != null ? knownHash : hasher.hash(content, contentOffset);
-        if (spooled.containsKey(hash)) {
-            pages.put(key, hash);
-            return;
+        int slot = slotOf(hash.high(), hash.low());
+        if (slot < 0) {
+            unlink(pages.remove(key)); // its earlier version is superseded: compaction may drop it
+            slot = spoolPage(content, contentOffset, hash);
         }
-        pages.remove(key); // its earlier version is superseded: compaction may drop it
-        if (spoolLength + HdeFrame.PAGE_SIZE > store.sizeLimit()) {
-            compact();
-            if (spoolLength + HdeFrame.PAGE_SIZE > store.sizeLimit()) {
-                throw new BaselineStoreException("baseline '" + id + "' holds more than hde.baseline-size-limit ("
-                        + store.sizeLimit() + " bytes) of distinct pages");
-            }
+        int previous = pages.put(key, slot);
+        if (previous != slot) {
+            link(slot);
+            unlink(previous);
         }
-        if (!spoolBuffer.hasRemaining()) {
-            flushSpool();
-        }
-        spoolBuffer.put(content, contentOffset, HdeFrame.PAGE_SIZE);
-        spooled.put(hash, spoolLength);
-        spoolLength += HdeFrame.PAGE_SIZE;
-        pages.put(key, hash);
     }
 
     /** The page is now zero. */
     public void zero(String block, long offset) {
+        forget(block, offset);
+    }
+
+    private void forget(String block, long offset) {
         checkOpen();
-        pages.remove(new BlockPage(blockName(block), offset));
+        long key = key(block, offset);
+        if (key >= 0) {
+            unlink(pages.remove(key));
+        }
     }
 
     /** Distinct non-zero pages recorded. */
     public int distinctPages() {
-        return (int) pages.values().stream().distinct().count();
+        return liveSlots;
     }
 
     /** Writes the baseline (removing the oldest ones to stay within the limit) and returns it. */
@@ -179,15 +194,122 @@ public final class BaselineRecorder implements Closeable {
         return commitAs("c-" + java.util.HexFormat.of().formatHex(sha256.digest(), 0, 16), hashes);
     }
 
+    /** The key of a page in the page table, or -1 for a page not recorded (offset or block out of range). */
+    private long key(String block, long offset) {
+        if (offset < 0 || offset >= 1L << OFFSET_BITS) {
+            return -1;
+        }
+        String name = block == null ? "" : block;
+        Integer index = blockIndexes.get(name);
+        if (index == null) {
+            if (blockNames.size() == HdeFrame.MAX_BLOCKS) {
+                return -1;
+            }
+            index = blockNames.size();
+            blockIndexes.put(name, index);
+            blockNames.add(name);
+        }
+        return (long) index << OFFSET_BITS | offset;
+    }
+
+    /** The spool slot holding content {@code (high, low)}, or -1. */
+    private int slotOf(long high, long low) {
+        int mask = contentIndex.length - 1;
+        for (int i = (int) low & mask; ; i = (i + 1) & mask) {
+            int entry = contentIndex[i];
+            if (entry == 0) {
+                return -1;
+            }
+            if (slotLow[entry - 1] == low && slotHigh[entry - 1] == high) {
+                return entry - 1;
+            }
+        }
+    }
+
+    private void indexSlot(int slot) {
+        int mask = contentIndex.length - 1;
+        int i = (int) slotLow[slot] & mask;
+        while (contentIndex[i] != 0) {
+            i = (i + 1) & mask;
+        }
+        contentIndex[i] = slot + 1;
+    }
+
+    /** Rebuilds the content index for slots {@code 0..slots-1}, with room for twice as many. */
+    private void reindex() {
+        int capacity = Integer.highestOneBit(Math.max(1024, slots) * 2) * 2;
+        contentIndex = new int[capacity];
+        for (int slot = 0; slot < slots; slot++) {
+            indexSlot(slot);
+        }
+    }
+
+    private void link(int slot) {
+        if (slotPages[slot]++ == 0) {
+            liveSlots++;
+        }
+    }
+
+    private void unlink(int slot) {
+        if (slot != LongIntTable.ABSENT && --slotPages[slot] == 0) {
+            liveSlots--;
+        }
+    }
+
+    /** Appends a page's content to the spool (compacting it first when full); returns its slot. */
+    private int spoolPage(byte[] content, int contentOffset, PageHash hash) throws BaselineStoreException {
+        if ((long) (slots + 1) * HdeFrame.PAGE_SIZE > store.sizeLimit()) {
+            compact();
+            if ((long) (slots + 1) * HdeFrame.PAGE_SIZE > store.sizeLimit()) {
+                throw new BaselineStoreException("baseline '" + id + "' holds more than hde.baseline-size-limit ("
+                        + store.sizeLimit() + " bytes) of distinct pages");
+            }
+        }
+        if (!spoolBuffer.hasRemaining()) {
+            flushSpool();
+        }
+        spoolBuffer.put(content, contentOffset, HdeFrame.PAGE_SIZE);
+        if (slots == slotHigh.length) {
+            int capacity = slots * 2;
+            slotHigh = Arrays.copyOf(slotHigh, capacity);
+            slotLow = Arrays.copyOf(slotLow, capacity);
+            slotPages = Arrays.copyOf(slotPages, capacity);
+        }
+        int slot = slots++;
+        slotHigh[slot] = hash.high();
+        slotLow[slot] = hash.low();
+        slotPages[slot] = 0;
+        if (slots * 2 > contentIndex.length) {
+            reindex();
+        } else {
+            indexSlot(slot);
+        }
+        return slot;
+    }
+
+    /** The hashes of the contents some page has, ascending. */
     private PageHash[] sortedHashes() {
-        PageHash[] hashes = new HashSet<>(pages.values()).toArray(PageHash[]::new);
+        PageHash[] hashes = new PageHash[liveSlots];
+        int n = 0;
+        for (int slot = 0; slot < slots; slot++) {
+            if (slotPages[slot] > 0) {
+                hashes[n++] = new PageHash(slotHigh[slot], slotLow[slot]);
+            }
+        }
         Arrays.sort(hashes);
         return hashes;
     }
 
     private BaselineStore.BaselineInfo commitAs(String id, PageHash[] hashes) throws BaselineStoreException {
         flushSpool();
-        ByteBuffer addresses = addressSection(hashes);
+        // each hash's slot, in the order of hashes
+        int[] slotOfIndex = new int[hashes.length];
+        int[] indexOfSlot = new int[slots];
+        for (int i = 0; i < hashes.length; i++) {
+            slotOfIndex[i] = slotOf(hashes[i].high(), hashes[i].low());
+            indexOfSlot[slotOfIndex[i]] = i;
+        }
+        ByteBuffer addresses = addressSection(indexOfSlot);
         long bytes =
                 BaselineStore.HEADER_LENGTH + (long) hashes.length * BaselineStore.ENTRY_LENGTH + addresses.remaining();
         store.reserve(id, bytes);
@@ -213,12 +335,12 @@ public final class BaselineRecorder implements Closeable {
             // buffer and written a batch at a time: one write per SPOOL_BATCH_PAGES pages, no copy
             // through a heap buffer (a write per page cost more CPU than the rest of the commit)
             spoolBuffer.clear();
-            for (PageHash hash : hashes) {
+            for (int slot : slotOfIndex) {
                 if (!spoolBuffer.hasRemaining()) {
                     position = writeBatch(out, position);
                 }
                 ByteBuffer page = spoolBuffer.slice(spoolBuffer.position(), HdeFrame.PAGE_SIZE);
-                BaselineStore.readFully(spool, page, spooled.get(hash), spoolFile);
+                BaselineStore.readFully(spool, page, (long) slot * HdeFrame.PAGE_SIZE, spoolFile);
                 spoolBuffer.position(spoolBuffer.position() + HdeFrame.PAGE_SIZE);
             }
             position = writeBatch(out, position);
@@ -268,25 +390,24 @@ public final class BaselineRecorder implements Closeable {
     private void flushSpool() throws BaselineStoreException {
         spoolBuffer.flip();
         try {
-            write(spool, spoolBuffer, spoolBufferStart);
+            write(spool, spoolBuffer, (long) spoolBufferStart * HdeFrame.PAGE_SIZE);
         } catch (IOException e) {
             throw failed("spooling pages to " + spoolFile, e);
         } finally {
             spoolBuffer.clear();
         }
-        spoolBufferStart = spoolLength;
+        spoolBufferStart = slots;
     }
 
     /** Rewrites the spool with only the contents some page still has. */
     private void compact() throws BaselineStoreException {
         flushSpool();
-        Set<PageHash> live = new HashSet<>(pages.values());
-        if (live.size() == spooled.size()) {
+        if (liveSlots == slots) {
             return;
         }
         Path compacted = spoolFile.resolveSibling(id + ".compact.spool");
-        Map<PageHash, Long> positions = new HashMap<>();
-        long length = 0;
+        int[] moved = new int[slots];
+        int kept = 0;
         try (FileChannel out = FileChannel.open(
                 compacted,
                 StandardOpenOption.CREATE,
@@ -294,12 +415,15 @@ public final class BaselineRecorder implements Closeable {
                 StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
             ByteBuffer page = ByteBuffer.allocate(HdeFrame.PAGE_SIZE);
-            for (PageHash hash : live) {
+            for (int slot = 0; slot < slots; slot++) {
+                if (slotPages[slot] == 0) {
+                    moved[slot] = -1;
+                    continue;
+                }
                 page.clear();
-                BaselineStore.readFully(spool, page, spooled.get(hash), spoolFile);
-                write(out, page, length);
-                positions.put(hash, length);
-                length += HdeFrame.PAGE_SIZE;
+                BaselineStore.readFully(spool, page, (long) slot * HdeFrame.PAGE_SIZE, spoolFile);
+                write(out, page, (long) kept * HdeFrame.PAGE_SIZE);
+                moved[slot] = kept++;
             }
         } catch (IOException e) {
             deleteQuietly(compacted, e);
@@ -312,9 +436,18 @@ public final class BaselineRecorder implements Closeable {
         } catch (IOException e) {
             throw failed("replacing " + spoolFile, e);
         }
-        spooled = positions;
-        spoolLength = length;
-        spoolBufferStart = length;
+        for (int slot = 0; slot < slots; slot++) {
+            int to = moved[slot];
+            if (to >= 0) {
+                slotHigh[to] = slotHigh[slot];
+                slotLow[to] = slotLow[slot];
+                slotPages[to] = slotPages[slot];
+            }
+        }
+        pages.remapValues(moved);
+        slots = kept;
+        spoolBufferStart = kept;
+        reindex();
     }
 
     private BaselineStoreException failed(String what, IOException e) {
@@ -344,43 +477,49 @@ public final class BaselineRecorder implements Closeable {
      * The address section ({@link BaselineStore}): where each page of the baseline was in guest
      * memory, so that a later migration from this host can send a page that changed since as a
      * delta against this version.
+     *
+     * @param indexOfSlot each live slot's index in the baseline's sorted hashes
      */
-    private ByteBuffer addressSection(PageHash[] hashes) {
-        // QEMU's page offsets are page-aligned; one that is not is left out (its page goes whole)
-        List<Map.Entry<BlockPage, PageHash>> entries = pages.entrySet().stream()
-                .filter(e -> (e.getKey().offset() & (HdeFrame.PAGE_SIZE - 1)) == 0
-                        && e.getKey().offset() >= 0)
-                .toList();
-        Map<String, Integer> blocks = new java.util.LinkedHashMap<>();
-        for (Map.Entry<BlockPage, PageHash> entry : entries) {
-            blocks.putIfAbsent(entry.getKey().block(), blocks.size());
-        }
+    private ByteBuffer addressSection(int[] indexOfSlot) {
+        // QEMU's page offsets are page-aligned; one that is not is left out (its page goes whole).
+        // Only blocks with an entry are listed, numbered in the order of their first appearance.
+        long mask = (1L << OFFSET_BITS) - 1;
+        int[] entries = {0};
+        int[] sectionBlock = new int[blockNames.size()];
+        pages.forEach((key, slot) -> {
+            if ((key & (HdeFrame.PAGE_SIZE - 1)) == 0) {
+                entries[0]++;
+                sectionBlock[(int) (key >>> OFFSET_BITS)] = 1;
+            }
+        });
+        List<byte[]> names = new ArrayList<>();
         int namesLength = 0;
-        for (String block : blocks.keySet()) {
-            namesLength += 2 + block.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        for (int block = 0; block < sectionBlock.length; block++) {
+            if (sectionBlock[block] != 0) {
+                sectionBlock[block] = names.size();
+                byte[] name = blockNames.get(block).getBytes(StandardCharsets.UTF_8);
+                names.add(name);
+                namesLength += 2 + name.length;
+            }
         }
         ByteBuffer section =
-                ByteBuffer.allocate(4 + namesLength + 4 + entries.size() * BaselineStore.ADDRESS_ENTRY_LENGTH + 4);
-        section.putInt(blocks.size());
-        for (String block : blocks.keySet()) {
-            byte[] name = block.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                ByteBuffer.allocate(4 + namesLength + 4 + entries[0] * BaselineStore.ADDRESS_ENTRY_LENGTH + 4);
+        section.putInt(names.size());
+        for (byte[] name : names) {
             section.putShort((short) name.length).put(name);
         }
-        section.putInt(entries.size());
-        for (Map.Entry<BlockPage, PageHash> entry : entries) {
-            int index = Arrays.binarySearch(hashes, entry.getValue());
-            section.putShort((short) (int) blocks.get(entry.getKey().block()))
-                    .putLong(entry.getKey().offset())
-                    .putInt(index);
-        }
+        section.putInt(entries[0]);
+        pages.forEach((key, slot) -> {
+            if ((key & (HdeFrame.PAGE_SIZE - 1)) == 0) {
+                section.putShort((short) sectionBlock[(int) (key >>> OFFSET_BITS)])
+                        .putLong(key & mask)
+                        .putInt(indexOfSlot[slot]);
+            }
+        });
         CRC32C crc = new CRC32C();
         crc.update(section.array(), 0, section.position());
         section.putInt((int) crc.getValue());
         return section.flip();
-    }
-
-    private static String blockName(String block) {
-        return block == null ? "" : block;
     }
 
     private void checkOpen() {
