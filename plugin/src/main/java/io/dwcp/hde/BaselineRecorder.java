@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Distinct page contents are spooled to {@code <id>.spool} as they come (at most the store's
  * size limit; superseded versions are compacted away when it fills). Memory holds, in primitive
- * arrays and no object per page (the recorder lives as long as the migration, and a million
- * {@code HashMap} entries cost the garbage collector a CPU-second per GiB), a table from each page
+ * arrays and no object per page (the recorder lives as long as the migration, and as
+ * {@code HashMap} entries its pages cost G1 about half a CPU-second per GiB of guest at each end), a table from each page
  * (block and offset) to the spool slot of its content, and per slot the content's hash and how
  * many pages have it. One thread; not thread-safe.
  */

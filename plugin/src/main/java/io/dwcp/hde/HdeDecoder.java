@@ -412,8 +412,8 @@ public final class HdeDecoder implements Closeable {
             throw error(p - at, "START body", "its end", (end - p) + " more bytes");
         }
         zstdWindowLog = windowLog;
-        previousVersions = new LruCache<>(deltaEntries, this::release);
-        hashes = new LruCache<>(hashEntries, this::release);
+        previousVersions = new LruCache<>(deltaEntries, LruCache.PAGE_KEYS, this::release);
+        hashes = new LruCache<>(hashEntries, LruCache.PAGE_HASHES, this::release);
     }
 
     private void readDictionary(byte[] bytes, int at, int length) throws HdeDecodeException {

@@ -195,8 +195,8 @@ public final class HdeEncoder implements Closeable {
         this.frameSize = config.getFrameSize().toIntBytes();
         this.tier2Level = config.getTier2Level();
         this.tier3InitialLevel = config.getTier3InitialLevel();
-        this.previousVersions = new LruCache<>(config.deltaCacheEntries());
-        this.hashes = new LruCache<>(config.hashCacheEntries());
+        this.previousVersions = new LruCache<>(config.deltaCacheEntries(), LruCache.PAGE_KEYS);
+        this.hashes = new LruCache<>(config.hashCacheEntries(), LruCache.PAGE_HASHES);
         this.body = new byte[frameSize + MAX_PAGE_RECORD + MAX_BLOCK_NAME + 32];
         this.pendingRaw = new byte[frameSize];
         this.dictionarySize = config.getDictionarySize().toIntBytes();

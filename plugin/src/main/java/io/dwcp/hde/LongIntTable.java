@@ -6,8 +6,9 @@ import java.util.Arrays;
  * A map from non-negative {@code long} keys to {@code int} values in two arrays: open addressing
  * with linear probing, deletion by shifting back the entries that follow (no tombstones). No object
  * per entry, so a million of them cost the garbage collector nothing: the baseline recorder holds
- * one per page of guest memory for the whole migration, and as {@code HashMap} entries they were a
- * long-lived young generation G1 copied again and again (half a CPU-second per GiB in a profile).
+ * one per page of guest memory for the whole migration, and as {@code HashMap} entries they were
+ * long-lived young objects that G1 copied between survivor spaces (about half a CPU-second per
+ * GiB of guest at each end, in the benchmark).
  *
  * <p>Keys are mixed by a multiplication (Fibonacci hashing) and the table index is taken from the
  * product's high bits, so page offsets (multiples of 4096) spread over the table. Not thread-safe.

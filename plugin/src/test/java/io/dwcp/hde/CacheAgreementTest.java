@@ -100,44 +100,104 @@ class CacheAgreementTest {
         assertEquals(List.of(), loop.decoder.hashKeys());
     }
 
+    private static PageKey k(String name) {
+        return new PageKey(name.charAt(0) - 'a', 4096L * name.charAt(0));
+    }
+
+    private static List<PageKey> keys(String... names) {
+        return java.util.Arrays.stream(names).map(CacheAgreementTest::k).toList();
+    }
+
     @Test
     void lruEvictsTheLeastRecentlyPut() {
-        LruCache<String, Integer> cache = new LruCache<>(2);
-        cache.put("a", 1);
-        cache.put("b", 2);
-        assertEquals(1, cache.peek("a")); // a peek does not refresh "a"
-        cache.put("c", 3); // evicts "a"
-        assertNull(cache.peek("a"));
-        assertEquals(List.of("b", "c"), cache.keys());
-        cache.put("b", 4); // a put refreshes "b"
-        assertEquals(List.of("c", "b"), cache.keys());
-        assertEquals(3, cache.evictForInsert("d")); // the entry put() would evict, handed back for reuse
-        assertEquals(List.of("b"), cache.keys());
-        assertNull(cache.evictForInsert("b")); // present: nothing to evict
+        LruCache<PageKey, Integer> cache = new LruCache<>(2, LruCache.PAGE_KEYS);
+        cache.put(k("a"), 1);
+        cache.put(k("b"), 2);
+        assertEquals(1, cache.peek(k("a"))); // a peek does not refresh "a"
+        cache.put(k("c"), 3); // evicts "a"
+        assertNull(cache.peek(k("a")));
+        assertEquals(keys("b", "c"), cache.keys());
+        cache.put(k("b"), 4); // a put refreshes "b"
+        assertEquals(keys("c", "b"), cache.keys());
+        assertEquals(3, cache.evictForInsert(k("d"))); // the entry put() would evict, handed back for reuse
+        assertEquals(keys("b"), cache.keys());
+        assertNull(cache.evictForInsert(k("b"))); // present: nothing to evict
         assertEquals(1, cache.evictions() - 1);
-        LruCache<String, Integer> disabled = new LruCache<>(0);
-        disabled.put("a", 1);
+        LruCache<PageKey, Integer> disabled = new LruCache<>(0, LruCache.PAGE_KEYS);
+        disabled.put(k("a"), 1);
         assertEquals(0, disabled.size());
     }
 
     @Test
     void aValueLeavingTheCacheIsReleased() {
         List<Integer> released = new ArrayList<>();
-        LruCache<String, Integer> cache = new LruCache<>(2, released::add);
-        cache.put("a", 1);
-        cache.put("b", 2);
+        LruCache<PageKey, Integer> cache = new LruCache<>(2, LruCache.PAGE_KEYS, released::add);
+        cache.put(k("a"), 1);
+        cache.put(k("b"), 2);
         assertEquals(List.of(), released);
-        cache.put("a", 3); // replaced
+        cache.put(k("a"), 3); // replaced
         assertEquals(List.of(1), released);
-        cache.put("c", 4); // evicts "b"
+        cache.put(k("c"), 4); // evicts "b"
         assertEquals(List.of(1, 2), released);
-        assertEquals(3, cache.remove("a"));
+        assertEquals(3, cache.remove(k("a")));
         assertEquals(List.of(1, 2, 3), released);
-        assertNull(cache.remove("a")); // absent: nothing released
-        cache.put("e", 5);
-        assertEquals(4, cache.evictForInsert("d")); // handed to the caller, not released
+        assertNull(cache.remove(k("a"))); // absent: nothing released
+        cache.put(k("e"), 5);
+        assertEquals(4, cache.evictForInsert(k("d"))); // handed to the caller, not released
         cache.clear();
         assertEquals(List.of(1, 2, 3), released);
+        assertEquals(List.of(), cache.keys());
+        assertNull(cache.peek(k("e")));
+    }
+
+    /**
+     * Random puts, removes and evictions of content hashes agree with a {@code LinkedHashMap} kept
+     * in insertion order (what the cache was before it kept its entries in arrays): the same values,
+     * the same recency order, the same values released.
+     */
+    @Test
+    void agreesWithALinkedHashMapUnderRandomOperations() {
+        java.util.Random random = new java.util.Random(11);
+        List<Integer> released = new ArrayList<>();
+        List<Integer> expectedReleased = new ArrayList<>();
+        int capacity = 300;
+        LruCache<PageHash, Integer> cache = new LruCache<>(capacity, LruCache.PAGE_HASHES, released::add);
+        java.util.LinkedHashMap<PageHash, Integer> expected = new java.util.LinkedHashMap<>();
+        for (int step = 0; step < 200_000; step++) {
+            // few distinct high halves and clustered low halves: long probe runs in the index
+            PageHash hash = new PageHash(random.nextInt(4), random.nextInt(600) * 4096L);
+            int what = random.nextInt(10);
+            if (what == 0) {
+                Integer value = expected.remove(hash);
+                if (value != null) {
+                    expectedReleased.add(value);
+                }
+                assertEquals(value, cache.remove(hash));
+            } else if (what == 1) {
+                Integer eldest = null;
+                if (expected.size() >= capacity && !expected.containsKey(hash)) {
+                    PageHash first = expected.keySet().iterator().next();
+                    eldest = expected.remove(first);
+                }
+                assertEquals(eldest, cache.evictForInsert(hash));
+            } else if (what == 2) {
+                assertEquals(expected.get(hash), cache.peek(hash));
+            } else {
+                Integer replaced = expected.remove(hash);
+                if (replaced == null && expected.size() >= capacity) {
+                    PageHash first = expected.keySet().iterator().next();
+                    expectedReleased.add(expected.remove(first));
+                }
+                expected.put(hash, step);
+                if (replaced != null) {
+                    expectedReleased.add(replaced);
+                }
+                cache.put(hash, step);
+            }
+            assertEquals(expected.size(), cache.size());
+        }
+        assertEquals(new ArrayList<>(expected.keySet()), cache.keys());
+        assertEquals(expectedReleased, released);
     }
 
     @Test
