@@ -85,7 +85,8 @@ public final class Bench implements Callable<Integer> {
             paramLabel = "M",
             description =
                     "QEMU's own: precopy, multifd, multifd-zstd, xbzrle; any of them with -bbr for BBR instead of the "
-                            + "stock CUBIC on both hosts. Through dwcpd: dwcp-passthrough (the tunnel alone), dwcp (with HDE), dwcp-back (a round trip "
+                            + "stock CUBIC on both hosts. Through dwcpd: dwcp-passthrough (the tunnel alone), dwcp (with HDE), dwcp-nobaselines (HDE, "
+                            + "no baseline recorded or offered: dwcp's cost without them), dwcp-back (a round trip "
                             + "A->B->A with HDE; the row is the way back, which uses the baseline the way there left), dwcp-multifd (QEMU "
                             + "multifd through dwcpd with HDE on every channel); any of these with -warm (e.g. dwcp-warm): the daemons first carry "
                             + "a warm-up migration of another guest, so the row measures daemons the JIT has warmed, as on a long-running host. "

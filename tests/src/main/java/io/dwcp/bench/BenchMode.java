@@ -11,7 +11,8 @@ import java.util.Map;
  *       congestion control of a stock KVM host (CUBIC) or, as an extra row, with BBR on both hosts
  *       ({@code precopy-bbr});</li>
  *   <li>{@link Kind#TUNNEL}: QEMU precopy through two dwcpd, with the tunnel's page encoding off
- *       ({@code dwcp-passthrough}) or on ({@code dwcp}), and a round trip A→B→A with HDE whose
+ *       ({@code dwcp-passthrough}) or on ({@code dwcp}), HDE without baselines (none recorded at
+ *       either end, none offered: {@code dwcp-nobaselines}, what {@code dwcp} costs without them), a round trip A→B→A with HDE whose
  *       row is the way back, with the baseline the way there left ({@code dwcp-back}); QEMU multifd
  *       through the tunnel with HDE on every channel ({@code dwcp-multifd}); a migration cut and
  *       cancelled at 80 % of the guest's pages, then started again, whose row is the second
@@ -50,6 +51,7 @@ record BenchMode(
             "dwcp-passthrough-warm",
             "dwcp",
             "dwcp-warm",
+            "dwcp-nobaselines",
             "dwcp-multifd",
             "dwcp-multifd-warm",
             "dwcp-back",
@@ -67,6 +69,9 @@ record BenchMode(
     static final Map<String, String> PASSTHROUGH = Map.of("codec.mode", "passthrough");
     /** dwcpd settings with HDE page encoding. */
     static final Map<String, String> HDE = Map.of("codec.mode", "hde");
+    /** dwcpd settings with HDE page encoding and no baselines: none recorded at either end, none offered. */
+    static final Map<String, String> HDE_WITHOUT_BASELINES =
+            Map.of("codec.mode", "hde", "hde.baseline-record", "none", "hde.baseline-announce-limit", "0");
 
     static BenchMode parse(String label) {
         if (label.endsWith(WARM_SUFFIX) && !label.equals("dwcp-back" + WARM_SUFFIX) && !label.endsWith(RESUME_SUFFIX)) {
@@ -94,6 +99,8 @@ record BenchMode(
                 new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, PASSTHROUGH);
             case "dwcp", "dwcp-back" ->
                 new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, HDE);
+            case "dwcp-nobaselines" ->
+                new BenchMode(label, Kind.TUNNEL, NativeMode.PRECOPY, STOCK_CONGESTION_CONTROL, HDE_WITHOUT_BASELINES);
             case "dwcp-multifd" -> new BenchMode(label, Kind.TUNNEL, NativeMode.MULTIFD, STOCK_CONGESTION_CONTROL, HDE);
             default ->
                 label.endsWith("-bbr")

@@ -36,6 +36,21 @@ class BenchModeTest {
     }
 
     @Test
+    void hdeWithoutBaselines() {
+        BenchMode mode = BenchMode.parse("dwcp-nobaselines");
+        assertEquals(BenchMode.Kind.TUNNEL, mode.kind());
+        assertEquals(NativeMode.PRECOPY, mode.nativeMode());
+        assertEquals("hde", mode.dwcpSettings().get("codec.mode"));
+        assertEquals("none", mode.dwcpSettings().get("hde.baseline-record"));
+        assertEquals("0", mode.dwcpSettings().get("hde.baseline-announce-limit"));
+        assertFalse(mode.roundTrip());
+        assertTrue(BenchMode.ORDER.indexOf("dwcp") < BenchMode.ORDER.indexOf("dwcp-nobaselines"));
+        BenchMode warm = BenchMode.parse("dwcp-nobaselines-warm");
+        assertTrue(warm.warm());
+        assertEquals("none", warm.dwcpSettings().get("hde.baseline-record"));
+    }
+
+    @Test
     void warmVariantsOnlyThroughTheDaemons() {
         BenchMode warm = BenchMode.parse("dwcp-warm");
         assertTrue(warm.warm());
