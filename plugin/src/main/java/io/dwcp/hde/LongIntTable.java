@@ -1,6 +1,7 @@
 package io.dwcp.hde;
 
 import java.util.Arrays;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A map from non-negative {@code long} keys to {@code int} values in two arrays: open addressing
@@ -10,11 +11,14 @@ import java.util.Arrays;
  * long-lived young objects that G1 copied between survivor spaces (about half a CPU-second per
  * GiB of guest at each end, in the benchmark).
  *
- * <p>Keys are mixed by a multiplication (Fibonacci hashing) and the table index is taken from the
- * product's high bits, so page offsets (multiples of 4096) spread over the table. Not thread-safe.
+ * <p>The table index is the high bits of the key times a random odd multiplier drawn for each
+ * table (multiply-shift hashing), so page offsets (multiples of 4096) spread over the table, and
+ * keys a peer chose (the destination records the offsets the source's stream names) cannot be
+ * made to collide without knowing the multiplier. The layout differs from table to table; what
+ * {@link #get} returns does not. Not thread-safe.
  */
 final class LongIntTable {
-    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    private final long multiplier = ThreadLocalRandom.current().nextLong() | 1;
     private static final long EMPTY = -1;
     static final int ABSENT = -1;
 
@@ -124,7 +128,7 @@ final class LongIntTable {
     }
 
     private int index(long key) {
-        return (int) ((key * GOLDEN) >>> shift);
+        return (int) ((key * multiplier) >>> shift);
     }
 
     private void allocate(int capacity) {

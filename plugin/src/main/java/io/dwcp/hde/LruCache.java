@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
@@ -71,7 +72,12 @@ final class LruCache<K, V> {
         }
     };
 
-    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    // the index's hash: random odd multipliers for each cache (multiply-shift hashing), so keys a
+    // peer chose (a page's block and offset come from the stream) cannot be made to collide without
+    // knowing them; the index's layout differs between the encoder and the decoder, the entries and
+    // their order do not
+    private final long highMultiplier = ThreadLocalRandom.current().nextLong() | 1;
+    private final long lowMultiplier = ThreadLocalRandom.current().nextLong() | 1;
     private static final int NONE = -1;
 
     private final int capacity;
@@ -275,7 +281,7 @@ final class LruCache<K, V> {
     }
 
     private int home(long high, long low) {
-        return (int) (((high * GOLDEN) ^ low) * GOLDEN >>> shift);
+        return (int) ((high * highMultiplier + low * lowMultiplier) >>> shift);
     }
 
     private int find(long high, long low) {

@@ -3,13 +3,14 @@ package io.dwcp.hde;
 /**
  * The identity of a page in the previous-version cache: the stream's number for its RAM block (in
  * order of first appearance, see {@link HdeFrame} BLOCK records) and its offset in the block.
+ * {@link LruCache} keeps it as its two numbers ({@link LruCache#PAGE_KEYS}).
  *
- * <p>Keys of hash maps with a million entries on the encoder's and the recorder's hot path, so
- * {@code equals} and {@code hashCode} are written out: a record's generated ones go through method
- * handles, and its hash ({@code 31 * blockId + offset ^ offset >>> 32}) of page offsets, which are
- * multiples of 4096, leaves the low bits empty, so {@code HashMap} buckets filled up and turned into
- * trees (seen in a Flight Recorder profile of the source daemon). The offset's page number and the
- * block are mixed by a multiplication (Fibonacci hashing), whose high bits are folded into the low.
+ * <p>{@code equals} and {@code hashCode} are written out for the tests and any map that holds
+ * one: a record's generated ones go through method handles, and its hash ({@code 31 * blockId +
+ * offset ^ offset >>> 32}) of page offsets, which are multiples of 4096, leaves the low bits empty
+ * ({@code HashMap} buckets filled up and turned into trees in a Flight Recorder profile). The
+ * offset's page number and the block are mixed by a multiplication (Fibonacci hashing), whose high
+ * bits are folded into the low.
  */
 record PageKey(int blockId, long offset) {
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
