@@ -95,6 +95,11 @@ public final class LinkSampler {
                     ? 0
                     : stream.bytesSent() / info.get().sndMss();
         }
+        // streams closed (the session ended) or not read yet: the lowest RTT the session's controller saw
+        long sessionRtt = session.minRttMicros();
+        if (sessionRtt > 0 && (rtt == 0 || sessionRtt < rtt)) {
+            rtt = sessionRtt;
+        }
         return new Figures(
                 session.id(),
                 session.peer().name(),

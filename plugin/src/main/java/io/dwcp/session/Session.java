@@ -85,6 +85,9 @@ public final class Session {
 
     // TCP_INFO and acknowledgements -> the link's figures (the source's controller; both ends' min RTT)
     private final LinkMonitor link;
+    // the link's lowest RTT so far (0: none yet): the loop's LinkMonitor's, and the streams' TCP_INFO
+    // when they close; written on the loop, read by the region's link sampler once the streams are gone
+    private volatile long minRttMicros;
 
     // what only one role does: exactly one of the two is set
     private final SourceSide source;
@@ -571,7 +574,27 @@ public final class Session {
 
     /** The source's controller interval: the raw window follows what the destination wrote into its QEMU. */
     void sampleRawWindow(long nowNanos, long minRttMicros) {
+        if (minRttMicros > 0) {
+            this.minRttMicros = minRttMicros;
+        }
         readGate.sampleRawWindow(nowNanos, minRttMicros);
+    }
+
+    /** Before the streams close: their TCP_INFO RTT, for a session too short for the controller to have sampled it. */
+    private void noteStreamsRtt() {
+        for (TunnelStream stream : streamsSnapshot()) {
+            stream.tcpInfo().ifPresent(info -> {
+                long rtt = info.rtt();
+                if (rtt > 0 && (minRttMicros == 0 || rtt < minRttMicros)) {
+                    minRttMicros = rtt;
+                }
+            });
+        }
+    }
+
+    /** The link's lowest smoothed RTT the session measured (TCP_INFO), 0 if none yet; from any thread. */
+    public long minRttMicros() {
+        return minRttMicros;
     }
 
     void closeDrainedStreams() {
@@ -654,6 +677,7 @@ public final class Session {
             ends.completedWithout(channel.index(), channel.undeliveredBytes());
         }
         // the peer may still wait for this acknowledgement of its last frames
+        noteStreamsRtt();
         streams.closeAll(acks::ack);
         for (QemuChannel channel : channels.values()) {
             Channels.close(channel.channel());
@@ -677,6 +701,7 @@ public final class Session {
         if (destination != null) {
             destination.discard();
         }
+        noteStreamsRtt();
         streams.closeAll(notifyPeer ? () -> new AmstAbort(reason) : null);
         cleanup();
     }
