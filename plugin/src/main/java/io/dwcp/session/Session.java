@@ -574,21 +574,20 @@ public final class Session {
 
     /** The source's controller interval: the raw window follows what the destination wrote into its QEMU. */
     void sampleRawWindow(long nowNanos, long minRttMicros) {
-        if (minRttMicros > 0) {
-            this.minRttMicros = minRttMicros;
-        }
         readGate.sampleRawWindow(nowNanos, minRttMicros);
+    }
+
+    /** A measured RTT (0: none): kept when it is the lowest so far. On the loop. */
+    void noteRtt(long rttMicros) {
+        if (rttMicros > 0 && (minRttMicros == 0 || rttMicros < minRttMicros)) {
+            minRttMicros = rttMicros;
+        }
     }
 
     /** Before the streams close: their TCP_INFO RTT, for a session too short for the controller to have sampled it. */
     private void noteStreamsRtt() {
         for (TunnelStream stream : streamsSnapshot()) {
-            stream.tcpInfo().ifPresent(info -> {
-                long rtt = info.rtt();
-                if (rtt > 0 && (minRttMicros == 0 || rtt < minRttMicros)) {
-                    minRttMicros = rtt;
-                }
-            });
+            stream.tcpInfo().ifPresent(info -> noteRtt(info.rtt()));
         }
     }
 

@@ -195,6 +195,7 @@ final class SourceSide {
         for (TunnelStream stream : streams) {
             stream.measureThroughput(sample.seconds());
         }
+        session.noteRtt(sample.minRttMicros());
         session.sampleRawWindow(now, sample.minRttMicros());
         Duration interval = settings.amst().getAdaptInterval();
         linkForecast.observe(now, 8 * sample.linkBytesPerSecond());
