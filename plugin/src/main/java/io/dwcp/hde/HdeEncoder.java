@@ -95,7 +95,7 @@ public final class HdeEncoder implements Closeable {
     private final ZstdCompressCtx baseZstd =
             new ZstdCompressCtx().setLevel(BASE_ZSTD_LEVEL).setChecksum(false).setDictID(false);
 
-    private final byte[] baseZstdOut = new byte[HdeFrame.MAX_BASE_ZSTD_LENGTH];
+    private byte[] baseZstdOut = new byte[HdeFrame.MAX_BASE_ZSTD_LENGTH];
     private final ZstdCompressCtx zstd = new ZstdCompressCtx();
     private final Map<Integer, ZstdDictCompress> dictionaryByLevel = new HashMap<>();
     /** log2 of the streamed frames' window, 0: each frame compressed on its own. */
@@ -110,7 +110,7 @@ public final class HdeEncoder implements Closeable {
 
     private byte[] body;
     private int bodyLength;
-    private final byte[] pendingRaw;
+    private byte[] pendingRaw;
     private int pendingRawLength;
     private int records;
     private byte[] compressed = new byte[0];
@@ -471,6 +471,11 @@ public final class HdeEncoder implements Closeable {
         // while the encoder itself is still referenced (a session kept for its figures)
         previousVersions.clear();
         hashes.clear();
+        // and so do the frame buffers (a frame and a half per encoder, each QEMU connection has one)
+        body = new byte[0];
+        pendingRaw = new byte[0];
+        compressed = new byte[0];
+        baseZstdOut = new byte[0];
     }
 
     // ---- for tests: the caches the decoder must mirror ----

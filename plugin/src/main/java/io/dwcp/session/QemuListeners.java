@@ -14,6 +14,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.EventExecutor;
 import jakarta.inject.Inject;
 import java.io.Closeable;
 import java.io.IOException;
@@ -235,7 +236,11 @@ public final class QemuListeners implements Closeable {
         private final Target target;
         // null on a per-peer listener
         private final MigrationListener migration;
+        // the session QEMU's connections join while it takes them; let go once it ended (it holds its codecs' buffers,
+        // its windows and its reorder buffer until then)
         private Session current;
+        // a migration's listener whose one session ended
+        private boolean ended;
         // a migration's listener whose one session was refused (tunnel.max-sessions)
         private boolean spent;
 
@@ -248,16 +253,18 @@ public final class QemuListeners implements Closeable {
         @Override
         public void channelRead(ChannelHandlerContext context, Object message) {
             Channel child = (Channel) message;
-            if (migration != null && (spent || current != null && !current.isJoinable())) {
+            if (migration != null && (spent || ended || current != null && !current.isJoinable())) {
                 // one migration, one session: its main channel ended (or was refused), so this connection belongs to no
                 // migration
                 log.warn(
                         "[migration={}] refused QEMU connection on {}: the migration's session {} (announce a new migration)",
                         migration.migrationId(),
                         migration.socket(),
-                        current == null
+                        spent
                                 ? "was refused"
-                                : current.state() == Session.State.OPEN ? "no longer takes connections" : "ended");
+                                : current != null && current.state() == Session.State.OPEN
+                                        ? "no longer takes connections"
+                                        : "ended");
                 child.unsafe().closeForcibly();
                 return;
             }
@@ -275,7 +282,15 @@ public final class QemuListeners implements Closeable {
                     spent = migration != null;
                     return;
                 }
-                current = session.get();
+                Session started = session.get();
+                current = started;
+                EventExecutor listenerLoop = context.executor();
+                started.whenEnded(() -> listenerLoop.execute(() -> {
+                    if (current == started) {
+                        current = null;
+                        ended = migration != null;
+                    }
+                }));
             }
             Session session = current;
             QemuChannel qemu = session.newChannel(session.reserveChannelIndex());

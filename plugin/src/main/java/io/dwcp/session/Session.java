@@ -14,6 +14,7 @@ import io.dwcp.codec.SourceCodec;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -75,6 +76,8 @@ public final class Session {
     private final LongAdder tunnelBytesReceived = new LongAdder();
 
     private volatile State state = State.OPEN;
+    // on the loop: run once the session ended (whenEnded)
+    private final List<Runnable> endListeners = new ArrayList<>();
     private volatile boolean joinable = true;
     private volatile String failure;
     private Target target;
@@ -312,6 +315,22 @@ public final class Session {
     /** Runs the task on the session's event loop, guarded: what it throws fails the session ({@link SessionTasks}). */
     void run(Runnable task) {
         tasks.run(task);
+    }
+
+    /**
+     * Runs {@code listener} on the session's loop once the session has ended (completed or
+     * failed), or at once there if it has already: whoever keeps a session only to know how it
+     * ended can then let it go with its codecs' buffers and windows.
+     */
+    void whenEnded(Runnable listener) {
+        requireNonNull(listener, "listener is null");
+        run(() -> {
+            if (state == State.OPEN) {
+                endListeners.add(listener);
+            } else {
+                listener.run();
+            }
+        });
     }
 
     /** Runs codec work on the session's codec lane, in order; it hands its results back with {@link #run}. */
@@ -724,5 +743,10 @@ public final class Session {
             }
         });
         host.removed(this);
+        List<Runnable> ended = List.copyOf(endListeners);
+        endListeners.clear();
+        for (Runnable listener : ended) {
+            listener.run();
+        }
     }
 }

@@ -7,6 +7,8 @@ import static java.util.Objects.requireNonNull;
 import io.dwcp.amst.SocketTuning;
 import io.dwcp.amst.TunnelStream;
 import io.dwcp.metrics.MetricsSource;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.epoll.EpollTcpInfo;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -18,6 +20,8 @@ import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapsho
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import jakarta.inject.Inject;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,7 +34,8 @@ import java.util.function.Supplier;
  * sessions, streams, refused connections) as counters read at each scrape; its two histograms,
  * {@code dwcp_frame_delivery_seconds} and {@code dwcp_ping_rtt_seconds}; and, computed at each scrape
  * from the open sessions, per session its streams and in-flight credit and per stream the
- * kernel's RTT and retransmissions (TCP_INFO), the last PING RTT, the send rate and the bytes sent.
+ * kernel's RTT and retransmissions (TCP_INFO), the last PING RTT, the send rate and the bytes sent;
+ * and the direct memory of the pooled buffer allocator and of the JVM's direct buffers.
  *
  * <p>Runs on the exporter's thread: reads counters, the sessions' concurrent map, their
  * copy-on-write stream lists, the streams' volatile figures and each sender's in-flight credit
@@ -142,9 +147,34 @@ public final class TunnelMetrics implements MetricsSource {
                 "dwcp_sessions_active",
                 "Open migration sessions",
                 () -> sessions.get().size());
+        gauge(
+                registry,
+                "dwcp_buffer_pool_direct_bytes",
+                "Direct memory held by the tunnel's pooled buffer allocator (in use or kept for reuse)",
+                TunnelMetrics::pooledDirectBytes);
+        gauge(
+                registry,
+                "dwcp_jvm_direct_buffer_bytes",
+                "Direct memory of the JVM's direct byte buffers (the pool's chunks and the daemon's own)",
+                TunnelMetrics::jvmDirectBytes);
         registry.register(stats.frameDeliverySeconds);
         registry.register(stats.pingRttSeconds);
         registry.register(new SessionsCollector());
+    }
+
+    private static double pooledDirectBytes() {
+        return ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider
+                ? provider.metric().usedDirectMemory()
+                : Double.NaN;
+    }
+
+    private static double jvmDirectBytes() {
+        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if ("direct".equals(pool.getName())) {
+                return pool.getMemoryUsed();
+            }
+        }
+        return Double.NaN;
     }
 
     /** The per-session and per-stream figures: one pass over the open sessions per scrape, one TCP_INFO read per stream. */

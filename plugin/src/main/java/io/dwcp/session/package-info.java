@@ -78,7 +78,9 @@
  * <li>{@link io.dwcp.session.LinkSampler}: any thread (the region's publishing thread samples, a
  * session's end listener measures it); its per-session figures are guarded by its lock.</li>
  * <li>{@link io.dwcp.session.QemuListeners}: started and closed by the daemon; a listener's accept
- * handler (its session so far) on that listener's event loop. A {@link io.dwcp.session.MigrationListener}
+ * handler (its session while that takes connections; the session's end, heard on the session's
+ * loop through {@code Session.whenEnded}, hops back there to let it go) on that listener's event
+ * loop. A {@link io.dwcp.session.MigrationListener}
  * is opened and closed off event loops (the control thread, or the daemon stopping; closing waits
  * for its event loop), its closed flag is atomic, and the set of open ones is concurrent.</li>
  * <li>{@link io.dwcp.session.TunnelStats} is thread-safe (its counters and its PING RTT histogram,

@@ -247,6 +247,20 @@ class SessionTest {
     }
 
     @Test
+    void whoWaitsForTheEndIsToldOnceWhenTheSessionFailsAndAtOnceAfterwards() {
+        Session session = destination();
+        List<String> told = new ArrayList<>();
+        session.whenEnded(() -> told.add("registered while open"));
+        open(session, NODE);
+        assertEquals(List.of(), told, "told before the session ended");
+        channelOpen(session, 1);
+        assertEquals(Session.State.FAILED, session.state());
+        assertEquals(List.of("registered while open"), told);
+        session.whenEnded(() -> told.add("registered after the end"));
+        assertEquals(List.of("registered while open", "registered after the end"), told);
+    }
+
+    @Test
     void channelsMustOpenInOrder() {
         Session session = destination();
         open(session, NODE);

@@ -12,6 +12,8 @@ import io.dwcp.metrics.MetricsConfig;
 import io.dwcp.metrics.MetricsServer;
 import io.dwcp.metrics.ScrapedMetrics;
 import io.dwcp.session.TunnelMetrics.SessionFigures;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.util.ArrayList;
@@ -98,6 +100,19 @@ class TunnelMetricsTest {
         // no session: no per-session or per-stream sample
         assertEquals(0, scrape.count("dwcp_session_streams"));
         assertEquals(0, scrape.count("dwcp_stream_bytes_sent_total"));
+    }
+
+    @Test
+    void directMemoryOfThePoolAndOfTheJvmCountsABufferHeld() {
+        ByteBuf held = ByteBufAllocator.DEFAULT.directBuffer(1 << 20, 1 << 20);
+        try {
+            ScrapedMetrics scrape = scrape();
+            assertEquals("gauge", scrape.type("dwcp_buffer_pool_direct_bytes"));
+            assertTrue(scrape.require("dwcp_buffer_pool_direct_bytes") >= 1 << 20, scrape.toString());
+            assertTrue(scrape.require("dwcp_jvm_direct_buffer_bytes") >= 1 << 20, scrape.toString());
+        } finally {
+            held.release();
+        }
     }
 
     @Test
