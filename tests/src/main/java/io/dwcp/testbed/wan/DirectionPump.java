@@ -57,6 +57,11 @@ final class DirectionPump implements Runnable {
     private long bytesIn;
     private long bytesOut;
     private volatile boolean corruptArmed;
+    /** Once armed, a connection must carry this much here before one of its segments is corrupted. */
+    static final long CORRUPT_AFTER_BYTES = 64 * 1024;
+    // the pump's: which segments carry fresh data, from the arming on; the first bytes of a packet
+    private FreshTcpData fresh;
+    private final byte[] header = new byte[60];
     private volatile byte[] scanPattern;
     private volatile long scanHits;
     private volatile long corrupted;
@@ -92,9 +97,12 @@ final class DirectionPump implements Runnable {
     }
 
     /**
-     * Arms a one-shot corruption: the next TCP segment with a payload this direction forwards gets
-     * one payload bit flipped and its TCP checksum recomputed, so that the receiving host's TCP
-     * accepts it and only the application can notice (a fault below TCP that its checksum misses).
+     * Arms a one-shot corruption: the next TCP segment this direction forwards that carries data its
+     * connection had not carried before, once that connection carried {@link #CORRUPT_AFTER_BYTES}
+     * since the arming, gets one payload bit flipped and its TCP checksum recomputed, so that the
+     * receiving host's TCP accepts it and only the application can notice (a fault below TCP that
+     * its checksum misses). A retransmission is never the one: its receiver may already hold the
+     * data and drop it.
      */
     void armCorruption() {
         corruptArmed = true;
@@ -171,9 +179,19 @@ final class DirectionPump implements Runnable {
                 if (pattern != null && PacketScan.contains(base + offsets[head], length, pattern)) {
                     scanHits++;
                 }
-                if (corruptArmed && PacketCorruption.corruptTcpPayload(base + offsets[head], length)) {
-                    corruptArmed = false;
-                    corrupted++;
+                if (corruptArmed) {
+                    // only fresh data of a connection past its first bytes: see FreshTcpData
+                    if (fresh == null) {
+                        fresh = new FreshTcpData(CORRUPT_AFTER_BYTES);
+                    }
+                    data.read(offsets[head], header, 0, Math.min(header.length, length));
+                    if (fresh.observe(
+                                    length >= header.length ? header : java.util.Arrays.copyOf(header, length), length)
+                            && PacketCorruption.corruptTcpPayload(base + offsets[head], length)) {
+                        corruptArmed = false;
+                        fresh = null;
+                        corrupted++;
+                    }
                 }
                 if (LinuxCalls.write(tun.fd(), base + offsets[head], length) == length) {
                     packetsOut++;

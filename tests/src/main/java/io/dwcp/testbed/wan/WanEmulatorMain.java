@@ -23,8 +23,10 @@ import java.util.List;
  *   <li>it prints {@code READY} once every device is attached;</li>
  *   <li>{@code stats} answers {@code STATS NAME in out lossDrops queueDrops bytesIn bytesOut ...}, one
  *       group of seven per link;</li>
- *   <li>{@code corrupt NAME} arms a one-shot corruption of the next TCP payload on that link (one
- *       bit flipped, TCP checksum fixed up) and answers {@code ARMED NAME count};
+ *   <li>{@code corrupt NAME} arms a one-shot corruption of the next fresh TCP data on that link (one
+ *       bit flipped, TCP checksum fixed up; never a retransmission, never a connection's first
+ *       64 KiB since the arming, see {@link DirectionPump#armCorruption}) and answers
+ *       {@code ARMED NAME count};
  *       {@code corrupted NAME} answers {@code CORRUPTED NAME count}, the segments corrupted so far;</li>
  *   <li>{@code scan NAME HEX} counts from now on the packets on that link that contain the bytes HEX
  *       ({@code scan NAME} alone stops); {@code scanned NAME} answers {@code SCANNED NAME count};</li>
