@@ -746,7 +746,12 @@ public final class Session {
         List<Runnable> ended = List.copyOf(endListeners);
         endListeners.clear();
         for (Runnable listener : ended) {
-            listener.run();
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                // as SessionManager does for its own: one listener's failure is not the others'
+                log.warn("{} a listener of the session's end failed: {}", context, e.toString());
+            }
         }
     }
 }

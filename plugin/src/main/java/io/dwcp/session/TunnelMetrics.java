@@ -155,7 +155,7 @@ public final class TunnelMetrics implements MetricsSource {
         gauge(
                 registry,
                 "dwcp_jvm_direct_buffer_bytes",
-                "Direct memory of the JVM's direct byte buffers (the pool's chunks and the daemon's own)",
+                "Direct memory of the JVM's own direct byte buffers (ByteBuffer.allocateDirect; Netty's pool allocates beside them when it may)",
                 TunnelMetrics::jvmDirectBytes);
         registry.register(stats.frameDeliverySeconds);
         registry.register(stats.pingRttSeconds);

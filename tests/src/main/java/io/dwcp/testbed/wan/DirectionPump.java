@@ -184,9 +184,9 @@ final class DirectionPump implements Runnable {
                     if (fresh == null) {
                         fresh = new FreshTcpData(CORRUPT_AFTER_BYTES);
                     }
-                    data.read(offsets[head], header, 0, Math.min(header.length, length));
-                    if (fresh.observe(
-                                    length >= header.length ? header : java.util.Arrays.copyOf(header, length), length)
+                    int available = Math.min(header.length, length);
+                    data.read(offsets[head], header, 0, available);
+                    if (fresh.observe(header, available, length)
                             && PacketCorruption.corruptTcpPayload(base + offsets[head], length)) {
                         corruptArmed = false;
                         fresh = null;

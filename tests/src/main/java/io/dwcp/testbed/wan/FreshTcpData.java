@@ -25,16 +25,16 @@ final class FreshTcpData {
     }
 
     /**
-     * Notes the IPv4 segment whose first bytes are in {@code header} (at least its IP and TCP
-     * headers; {@code length}: the whole packet's length) and answers whether it carries fresh
-     * data of a connection that has already carried {@code warmBytes}.
+     * Notes the IPv4 segment whose first {@code available} bytes are in {@code header} (its IP and
+     * TCP headers, when it has them; {@code length}: the whole packet's length) and answers whether
+     * it carries fresh data of a connection that has already carried {@code warmBytes}.
      */
-    boolean observe(byte[] header, int length) {
-        if (header.length < 20 || (header[0] & 0xf0) != 0x40 || header[9] != 6) {
+    boolean observe(byte[] header, int available, int length) {
+        if (available < 20 || (header[0] & 0xf0) != 0x40 || header[9] != 6) {
             return false;
         }
         int ipHeader = (header[0] & 0x0f) * 4;
-        if (header.length < ipHeader + 20) {
+        if (available < ipHeader + 20) {
             return false;
         }
         int tcpHeader = ((header[ipHeader + 12] & 0xf0) >> 4) * 4;

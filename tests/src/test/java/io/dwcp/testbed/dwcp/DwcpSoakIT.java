@@ -461,10 +461,8 @@ class DwcpSoakIT {
         if (!System.getProperty(Dwcpd.JVM_OPTIONS_PROPERTY, "").contains("NativeMemoryTracking")) {
             return;
         }
-        Path jcmd =
-                Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
         for (Dwcpd daemon : daemons) {
-            String summary = Command.run(jcmd.toString(), Long.toString(daemon.pid()), "VM.native_memory", "summary");
+            String summary = jcmd(daemon.pid(), "VM.native_memory", "summary");
             StringBuilder line = new StringBuilder();
             java.util.regex.Matcher category = java.util.regex.Pattern.compile(
                             "(?m)^-\\s+(.+?) \\(reserved=\\d+KB, committed=(\\d+)KB\\)")
@@ -477,16 +475,19 @@ class DwcpSoakIT {
             }
             LOG.info("native memory of " + daemon.name() + " after migration " + migration + ": " + line);
             // and what the heap holds: the largest classes by bytes
-            String histogram = Command.run(jcmd.toString(), Long.toString(daemon.pid()), "GC.class_histogram");
+            String histogram = jcmd(daemon.pid(), "GC.class_histogram");
             LOG.info("largest classes on the heap of " + daemon.name() + " after migration " + migration + ":\n"
                     + histogram.lines().limit(40).collect(java.util.stream.Collectors.joining("\n")));
         }
     }
 
-    private static String jcmd(long pid, String command) {
+    /** The JDK's jcmd (beside the java running this test) on {@code pid}: its output. */
+    private static String jcmd(long pid, String... command) {
         Path jcmd =
                 Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
-        return Command.run(jcmd.toString(), Long.toString(pid), command);
+        List<String> argv = new ArrayList<>(List.of(jcmd.toString(), Long.toString(pid)));
+        argv.addAll(List.of(command));
+        return Command.run(argv.toArray(String[]::new));
     }
 
     /** Gives the C heap's free memory back to the host now, as dwcpd's -XX:TrimNativeHeapInterval does every 10 s. */

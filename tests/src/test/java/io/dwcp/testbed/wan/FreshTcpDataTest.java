@@ -14,17 +14,17 @@ class FreshTcpDataTest {
         int sequence = 1000;
         // the connection's first 64 KiB: not yet
         while (sequence - 1000 < 64 * 1024) {
-            assertFalse(fresh.observe(segment(40000, 7470, sequence), 40 + PAYLOAD), "at " + sequence);
+            assertFalse(fresh.observe(segment(40000, 7470, sequence), 40, 40 + PAYLOAD), "at " + sequence);
             sequence += PAYLOAD;
         }
         // a tail-loss probe: the last segment again
-        assertFalse(fresh.observe(segment(40000, 7470, sequence - PAYLOAD), 40 + PAYLOAD), "a retransmission");
+        assertFalse(fresh.observe(segment(40000, 7470, sequence - PAYLOAD), 40, 40 + PAYLOAD), "a retransmission");
         // new data
-        assertTrue(fresh.observe(segment(40000, 7470, sequence), 40 + PAYLOAD));
+        assertTrue(fresh.observe(segment(40000, 7470, sequence), 40, 40 + PAYLOAD));
         // another connection has carried nothing yet
-        assertFalse(fresh.observe(segment(40001, 7470, sequence), 40 + PAYLOAD), "another connection");
+        assertFalse(fresh.observe(segment(40001, 7470, sequence), 40, 40 + PAYLOAD), "another connection");
         // a pure ACK of the first one
-        assertFalse(fresh.observe(segment(40000, 7470, sequence + PAYLOAD), 40), "no payload");
+        assertFalse(fresh.observe(segment(40000, 7470, sequence + PAYLOAD), 40, 40), "no payload");
     }
 
     @Test
@@ -32,12 +32,12 @@ class FreshTcpDataTest {
         FreshTcpData fresh = new FreshTcpData(4 * PAYLOAD);
         int sequence = -3 * PAYLOAD; // crosses 2^32 on the way
         for (int i = 0; i < 5; i++) {
-            fresh.observe(segment(40000, 7470, sequence), 40 + PAYLOAD);
+            fresh.observe(segment(40000, 7470, sequence), 40, 40 + PAYLOAD);
             sequence += PAYLOAD;
         }
         assertTrue(sequence > 0, "the test must cross the wrap");
-        assertTrue(fresh.observe(segment(40000, 7470, sequence), 40 + PAYLOAD), "fresh past the wrap");
-        assertFalse(fresh.observe(segment(40000, 7470, sequence - 2 * PAYLOAD), 40 + PAYLOAD), "old past the wrap");
+        assertTrue(fresh.observe(segment(40000, 7470, sequence), 40, 40 + PAYLOAD), "fresh past the wrap");
+        assertFalse(fresh.observe(segment(40000, 7470, sequence - 2 * PAYLOAD), 40, 40 + PAYLOAD), "old past the wrap");
     }
 
     @Test
@@ -45,8 +45,8 @@ class FreshTcpDataTest {
         FreshTcpData fresh = new FreshTcpData(0);
         byte[] udp = segment(40000, 7470, 0);
         udp[9] = 17;
-        assertFalse(fresh.observe(udp, 40 + PAYLOAD));
-        assertFalse(fresh.observe(new byte[10], 10));
+        assertFalse(fresh.observe(udp, 40, 40 + PAYLOAD));
+        assertFalse(fresh.observe(new byte[10], 10, 10));
     }
 
     /** The first 40 bytes of an IPv4 TCP segment from 10.0.0.1:{@code from} to 10.0.0.2:{@code to}. */
