@@ -509,4 +509,61 @@ class BaselineStoreTest {
             }
         }
     }
+
+    /**
+     * Made-up hashes (only a hostile peer's or a test's are not SHA-256) with many equal high words,
+     * a third of them with the top bit set: the commit sorts them as {@link PageHash#compareTo} does
+     * (unsigned, high word first, then the low one). The baseline finds a page by binary search on
+     * its hash, so a page of a missorted baseline would not be found.
+     */
+    @Test
+    void madeUpHashesWithEqualHighWordsAreSortedAsUnsigned() throws IOException {
+        int pages = 300;
+        BaselineStore store = new BaselineStore(directory, size(pages + 10, pages + 10));
+        Random random = new Random(3);
+        List<PageHash> hashes = new java.util.ArrayList<>();
+        try (BaselineRecorder recorder = store.record("vm1")) {
+            for (int i = 0; i < pages; i++) {
+                PageHash hash = new PageHash((i % 3 == 0 ? Long.MIN_VALUE : 0) | random.nextInt(50), random.nextLong());
+                hashes.add(hash);
+                recorder.page("pc.ram", i * 4096L, page(i), 0, hash);
+            }
+            assertEquals(pages, recorder.commit().pages());
+        }
+        try (StoredBaseline baseline = store.open("vm1")) {
+            for (int i = 0; i < pages; i++) {
+                assertArrayEquals(page(i), baseline.read(hashes.get(i)), "page " + i);
+            }
+        }
+    }
+
+    /** A content-addressed baseline's id: {@code c-} and the first 16 bytes of the SHA-256 of its sorted hashes. */
+    @Test
+    void aContentAddressedIdIsTheDigestOfTheSortedHashes() throws Exception {
+        BaselineStore store = new BaselineStore(directory, size(100, 100));
+        PageHasher hasher = new PageHasher();
+        List<PageHash> hashes = new java.util.ArrayList<>();
+        String id;
+        try (BaselineRecorder recorder = store.record("vm1")) {
+            for (int i = 0; i < 60; i++) {
+                byte[] content = page(500 + i % 40);
+                recorder.page("pc.ram", i * 4096L, content, 0);
+                if (i < 40) {
+                    hashes.add(hasher.hash(content, 0));
+                }
+            }
+            id = recorder.commitContentAddressed().id();
+        }
+        java.util.Collections.sort(hashes);
+        java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+        byte[] bytes = new byte[PageHash.BYTES];
+        for (PageHash hash : hashes) {
+            hash.write(bytes, 0);
+            sha256.update(bytes);
+        }
+        assertEquals("c-" + java.util.HexFormat.of().formatHex(sha256.digest(), 0, 16), id);
+        try (StoredBaseline baseline = store.open(id)) {
+            assertEquals(40, baseline.announcement().pages());
+        }
+    }
 }
