@@ -97,7 +97,10 @@ public final class Bench implements Callable<Integer> {
                             + "Default: precopy, multifd, multifd-zstd, xbzrle, precopy-bbr.")
     List<String> modes;
 
-    @Option(names = "--repeat", paramLabel = "N", description = "Repetitions per cell. Default: 3.")
+    @Option(
+            names = "--repeat",
+            paramLabel = "N",
+            description = "Repetitions per cell, taken in turn across the modes (A #1, B #1, A #2, ...). Default: 3.")
     Integer repeat;
 
     @Option(names = "--qemu", split = ",", paramLabel = "V", description = "7.2, 10 (or both: 7.2,10). Default: 10.")
@@ -429,9 +432,9 @@ public final class Bench implements Callable<Integer> {
                 TwoHostNetwork.create("bench-" + name.toLowerCase(Locale.ROOT), scenario.aToB(), scenario.bToA())) {
             Duration limit = timeLimit(scenario);
             out.printf("bench: scenario %s, time limit %d s%n", scenario, limit.toSeconds());
-            for (BenchMode mode :
-                    plan.modes.stream().filter(BenchMode::isTransport).toList()) {
-                for (int r = 1; r <= plan.repeats; r++) {
+            for (int r = 1; r <= plan.repeats; r++) {
+                for (BenchMode mode :
+                        plan.modes.stream().filter(BenchMode::isTransport).toList()) {
                     String label = String.format(
                             Locale.ROOT, "[%d/%d] %s %s #%d", plan.nextIndex(), plan.total, name, mode.label(), r);
                     out.println("bench: " + label + " ...");
@@ -448,9 +451,12 @@ public final class Bench implements Callable<Integer> {
             }
             for (String workloadName : plan.workloads) {
                 for (QemuBinary qemu : plan.qemus) {
-                    for (BenchMode mode :
-                            plan.modes.stream().filter(m -> !m.isTransport()).toList()) {
-                        for (int r = 1; r <= plan.repeats; r++) {
+                    // the repetitions in turn across the modes (A #1, B #1, A #2, ...): a machine whose
+                    // speed drifts during the run (a shared or throttled host) weighs on every mode alike
+                    for (int r = 1; r <= plan.repeats; r++) {
+                        for (BenchMode mode : plan.modes.stream()
+                                .filter(m -> !m.isTransport())
+                                .toList()) {
                             String label = String.format(
                                     Locale.ROOT,
                                     "[%d/%d] %s %s qemu-%s %s #%d",
