@@ -432,9 +432,12 @@ public final class Bench implements Callable<Integer> {
                 TwoHostNetwork.create("bench-" + name.toLowerCase(Locale.ROOT), scenario.aToB(), scenario.bToA())) {
             Duration limit = timeLimit(scenario);
             out.printf("bench: scenario %s, time limit %d s%n", scenario, limit.toSeconds());
+            List<BenchMode> transportModes =
+                    plan.modes.stream().filter(BenchMode::isTransport).toList();
+            List<BenchMode> guestModes =
+                    plan.modes.stream().filter(m -> !m.isTransport()).toList();
             for (int r = 1; r <= plan.repeats; r++) {
-                for (BenchMode mode :
-                        plan.modes.stream().filter(BenchMode::isTransport).toList()) {
+                for (BenchMode mode : transportModes) {
                     String label = String.format(
                             Locale.ROOT, "[%d/%d] %s %s #%d", plan.nextIndex(), plan.total, name, mode.label(), r);
                     out.println("bench: " + label + " ...");
@@ -454,9 +457,7 @@ public final class Bench implements Callable<Integer> {
                     // the repetitions in turn across the modes (A #1, B #1, A #2, ...): a machine whose
                     // speed drifts during the run (a shared or throttled host) weighs on every mode alike
                     for (int r = 1; r <= plan.repeats; r++) {
-                        for (BenchMode mode : plan.modes.stream()
-                                .filter(m -> !m.isTransport())
-                                .toList()) {
+                        for (BenchMode mode : guestModes) {
                             String label = String.format(
                                     Locale.ROOT,
                                     "[%d/%d] %s %s qemu-%s %s #%d",

@@ -30,18 +30,12 @@ final class FreshTcpData {
      * it carries fresh data of a connection that has already carried {@code warmBytes}.
      */
     boolean observe(byte[] header, int available, int length) {
-        if (available < 20 || (header[0] & 0xf0) != 0x40 || header[9] != 6) {
+        int payloadOffset = Ipv4Tcp.payloadOffset(header, available);
+        if (payloadOffset < 0 || length - payloadOffset <= 0) {
             return false;
         }
-        int ipHeader = (header[0] & 0x0f) * 4;
-        if (available < ipHeader + 20) {
-            return false;
-        }
-        int tcpHeader = ((header[ipHeader + 12] & 0xf0) >> 4) * 4;
-        int payload = length - ipHeader - tcpHeader;
-        if (payload <= 0) {
-            return false;
-        }
+        int ipHeader = Ipv4Tcp.ipHeaderLength(header);
+        int payload = length - payloadOffset;
         long key = (u16(header, ipHeader) << 48)
                 | (u16(header, ipHeader + 2) << 32)
                 | ((u32(header, 12) ^ u32(header, 16)) & 0xffffffffL);

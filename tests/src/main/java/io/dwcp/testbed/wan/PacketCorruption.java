@@ -34,16 +34,8 @@ final class PacketCorruption {
      * of payload.
      */
     static int corrupt(byte[] packet) {
-        if (packet.length < 20 || (packet[0] & 0xf0) != 0x40 || packet[9] != 6) {
-            return -1;
-        }
-        int ipHeader = (packet[0] & 0x0f) * 4;
-        if (packet.length < ipHeader + 20) {
-            return -1;
-        }
-        int tcpHeader = ((packet[ipHeader + 12] & 0xf0) >> 4) * 4;
-        int payload = ipHeader + tcpHeader;
-        if (packet.length - payload < MIN_PAYLOAD) {
+        int payload = Ipv4Tcp.payloadOffset(packet, packet.length);
+        if (payload < 0 || packet.length - payload < MIN_PAYLOAD) {
             return -1;
         }
         // a word aligned to the TCP segment's start (the checksum sums 16-bit words from there)
@@ -51,7 +43,7 @@ final class PacketCorruption {
         int oldWord = ((packet[word] & 0xff) << 8) | (packet[word + 1] & 0xff);
         int newWord = oldWord ^ 0x0100;
         packet[word] = (byte) (newWord >> 8);
-        int checksum = ipHeader + 16;
+        int checksum = checksumOffset(packet);
         int oldSum = ((packet[checksum] & 0xff) << 8) | (packet[checksum + 1] & 0xff);
         // RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')
         int sum = (~oldSum & 0xffff) + (~oldWord & 0xffff) + newWord;
@@ -64,6 +56,6 @@ final class PacketCorruption {
     }
 
     private static int checksumOffset(byte[] packet) {
-        return (packet[0] & 0x0f) * 4 + 16;
+        return Ipv4Tcp.ipHeaderLength(packet) + 16;
     }
 }
