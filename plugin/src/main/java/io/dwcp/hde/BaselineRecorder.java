@@ -2,7 +2,9 @@ package io.dwcp.hde;
 
 import static java.util.Objects.requireNonNull;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import io.dwcp.migration.stream.Token;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,6 +18,11 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,18 +32,29 @@ import org.slf4j.LoggerFactory;
  * baseline. The source records what it sends: after the migration the VM runs elsewhere, and a
  * later migration back to this host references these pages. Zero pages are not stored.
  *
- * <p>Distinct page contents are spooled to {@code <id>.spool} as they come (at most the store's
- * size limit; superseded versions are compacted away when it fills). Memory holds, in primitive
- * arrays and no object per page (the recorder lives as long as the migration, and as
- * {@code HashMap} entries its pages cost G1 about half a CPU-second per GiB of guest at each end), a table from each page
- * (block and offset) to the spool slot of its content, and per slot the content's hash and how
- * many pages have it. One thread; not thread-safe.
+ * <p>Page contents are spooled to {@code <id>.spool} as they come (at most the store's size limit;
+ * superseded versions and repeated contents are compacted away when it fills). While the migration
+ * runs, a page costs only that copy and an entry in a journal (its key and spool slot): the tables
+ * that find a page's content, share repeated contents and count the pages of each are brought up
+ * to date from the journal at the commit (or when the spool or the journal fills), off the
+ * migration's path. Memory holds, in primitive arrays and no object per page (the recorder lives as
+ * long as the migration, and as {@code HashMap} entries its pages cost G1 about half a CPU-second
+ * per GiB of guest at each end), a table from each page (block and offset) to the spool slot of its
+ * content, and per slot the content's hash and how many pages have it. One thread; not
+ * thread-safe.
  */
 public final class BaselineRecorder implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(BaselineRecorder.class);
     private static final byte[] ZERO_PAGE = new byte[HdeFrame.PAGE_SIZE];
+    private static final PageHash ZERO_HASH = new PageHasher().hash(ZERO_PAGE, 0);
 
     static final int SPOOL_BATCH_PAGES = 256;
+    /** Batch buffers of a recording: one being filled, the rest written or waiting to be. */
+    static final int SPOOL_BUFFERS = 4;
+    /** Journal entries at most (12 bytes each) before the tables are brought up to date during the migration. */
+    static final int JOURNAL_LIMIT = 1 << 22;
+    // a journal entry for a page that is now zero or not recorded (its earlier version is superseded)
+    private static final int FORGOTTEN = -1;
     // a page's key in the page table: its block's number above, its offset below (2^48 bytes: 256 TiB)
     private static final int OFFSET_BITS = 48;
 
@@ -46,9 +64,13 @@ public final class BaselineRecorder implements Closeable {
     // RAM block names in order of first appearance; a page key holds the index
     private final Map<String, Integer> blockIndexes = new HashMap<>();
     private final List<String> blockNames = new ArrayList<>();
+    // the block of the last page (QEMU sends a block's pages in runs): its index without a map lookup
+    private String lastBlock;
+    private int lastBlockIndex;
     // the page table: key (block, offset) -> slot of its content in the spool
     private final LongIntTable pages = new LongIntTable();
     // per spool slot (position / PAGE_SIZE): its content's hash and how many pages have that content
+    // (a slot whose content an earlier slot holds too is never indexed and keeps no page)
     private long[] slotHigh = new long[1024];
     private long[] slotLow = new long[1024];
     private int[] slotPages = new int[1024];
@@ -56,28 +78,107 @@ public final class BaselineRecorder implements Closeable {
     private int liveSlots;
     // content hash -> slot + 1 (0: empty); open addressing on the hash's low bits, which are random
     private int[] contentIndex = new int[2048];
+    private int indexedSlots;
+    // what was recorded since the tables were last brought up to date, in order: each page's key and
+    // the spool slot of its new content, or FORGOTTEN
+    private long[] journalKeys;
+    private int[] journalSlots;
+    private int journaled;
+    private final int journalLimit;
     private Path spoolFile;
+    // the spool, opened for direct I/O (O_DIRECT) where the file system takes it: its pages go from
+    // the batch buffers to the disk without a copy into the page cache, which cost the recording
+    // thread about as much as the rest of the recording and evicted the encoder's working set from
+    // the CPU's caches at every batch (and half a GiB of cache per GiB of guest it would never read)
     private FileChannel spool;
-    // spooled pages not yet written: one write per SPOOL_BATCH_PAGES pages instead of one per page
-    private final ByteBuffer spoolBuffer = ByteBuffer.allocateDirect(SPOOL_BATCH_PAGES * HdeFrame.PAGE_SIZE);
+    private boolean directIo;
+    // batches of SPOOL_BATCH_PAGES pages, aligned for direct I/O: the one being filled, and the free
+    // ones; the others are being written by the writer thread (SPOOL_BUFFERS at most in flight: the
+    // recording waits for a free one, so it never holds more memory than that)
+    private ByteBuffer spoolBuffer;
+    private final BlockingQueue<ByteBuffer> freeBuffers = new ArrayBlockingQueue<>(SPOOL_BUFFERS);
     // spool slot of the first page in spoolBuffer
     private int spoolBufferStart;
+    // writes the batches in order, off the recording thread; started at the first batch, ended by close
+    private ExecutorService writer;
+    // the first write that failed (set by the writer; reported by the recording thread at its next batch)
+    private volatile IOException writeFailure;
+    private final SpoolWrites spoolWrites;
+    private long shedPages;
     private boolean done;
 
     BaselineRecorder(BaselineStore store, String id) throws BaselineStoreException {
+        this(store, id, JOURNAL_LIMIT, true, BaselineRecorder::write);
+    }
+
+    /** How a batch goes to the spool file (a test's can be slow). */
+    @FunctionalInterface
+    interface SpoolWrites {
+        void write(FileChannel channel, ByteBuffer batch, long position) throws IOException;
+    }
+
+    /**
+     * @param journalLimit journal entries at most before the tables are brought up to date (a power of two)
+     * @param directIo whether to try direct I/O for the spool (it falls back to the page cache where the file system refuses it)
+     */
+    BaselineRecorder(BaselineStore store, String id, int journalLimit, boolean directIo, SpoolWrites spoolWrites)
+            throws BaselineStoreException {
+        this.spoolWrites = requireNonNull(spoolWrites, "spoolWrites is null");
+        if (journalLimit < 1 || Integer.bitCount(journalLimit) != 1) {
+            throw new IllegalArgumentException("journalLimit must be a power of two: " + journalLimit);
+        }
+        this.journalLimit = journalLimit;
+        this.journalKeys = new long[Math.min(1024, journalLimit)];
+        this.journalSlots = new int[journalKeys.length];
         this.store = requireNonNull(store, "store is null");
         this.id = requireNonNull(id, "id is null");
         this.spoolFile = store.spoolFile(id);
+        this.directIo = directIo;
         try {
-            this.spool = FileChannel.open(
-                    spoolFile,
-                    StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            this.spool = openSpool(spoolFile);
         } catch (IOException e) {
             throw new BaselineStoreException("cannot create " + spoolFile + ": " + e.getMessage(), e);
         }
+        for (int i = 0; i < SPOOL_BUFFERS; i++) {
+            freeBuffers.add(ByteBuffer.allocateDirect(SPOOL_BATCH_PAGES * HdeFrame.PAGE_SIZE + HdeFrame.PAGE_SIZE)
+                    .alignedSlice(HdeFrame.PAGE_SIZE));
+        }
+        this.spoolBuffer = freeBuffers.poll();
+    }
+
+    /**
+     * Creates (or empties) a spool file, for direct I/O if {@link #directIo} and the file system
+     * takes it (tmpfs does not: then, and from then on, through the page cache). Every read and
+     * write of a spool is of whole pages, at page-aligned positions, from page-aligned buffers.
+     */
+    private FileChannel openSpool(Path file) throws IOException {
+        if (directIo) {
+            try {
+                if (Files.getFileStore(file.getParent()).getBlockSize() <= HdeFrame.PAGE_SIZE) {
+                    return FileChannel.open(
+                            file,
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.TRUNCATE_EXISTING,
+                            StandardOpenOption.READ,
+                            StandardOpenOption.WRITE,
+                            ExtendedOpenOption.DIRECT);
+                }
+            } catch (IOException | UnsupportedOperationException e) {
+                log.debug("{}: no direct I/O ({}), the spool goes through the page cache", file, e.toString());
+            }
+            directIo = false;
+        }
+        return FileChannel.open(
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+    }
+
+    /** Whether the spool is written with direct I/O. */
+    boolean directIo() {
+        return directIo;
     }
 
     /** Records a token: RAM pages and zero pages; a page QEMU sent in its own encoding (XBZRLE, compressed) is forgotten. */
@@ -130,23 +231,23 @@ public final class BaselineRecorder implements Closeable {
         if (key < 0) {
             return;
         }
-        if (Arrays.mismatch(
+        PageHash hash;
+        if (knownHash != null) {
+            hash = knownHash;
+        } else if (Arrays.mismatch(
                         content, contentOffset, contentOffset + HdeFrame.PAGE_SIZE, ZERO_PAGE, 0, HdeFrame.PAGE_SIZE)
                 < 0) {
-            unlink(pages.remove(key));
+            hash = ZERO_HASH;
+        } else {
+            hash = hasher.hash(content, contentOffset);
+        }
+        if (hash.equals(ZERO_HASH)) {
+            journal(key, FORGOTTEN);
             return;
         }
-        PageHash hash = knownHash != null ? knownHash : hasher.hash(content, contentOffset);
-        int slot = slotOf(hash.high(), hash.low());
-        if (slot < 0) {
-            unlink(pages.remove(key)); // its earlier version is superseded: compaction may drop it
-            slot = spoolPage(content, contentOffset, hash);
-        }
-        int previous = pages.put(key, slot);
-        if (previous != slot) {
-            link(slot);
-            unlink(previous);
-        }
+        int slot = spoolPage(content, contentOffset, hash);
+        // a page the spool could not take now is forgotten: its earlier version is no longer its last
+        journal(key, slot < 0 ? FORGOTTEN : slot);
     }
 
     /** The page is now zero. */
@@ -158,18 +259,62 @@ public final class BaselineRecorder implements Closeable {
         checkOpen();
         long key = key(block, offset);
         if (key >= 0) {
-            unlink(pages.remove(key));
+            journal(key, FORGOTTEN);
         }
+    }
+
+    private void journal(long key, int slot) {
+        if (journaled == journalKeys.length) {
+            if (journaled >= journalLimit) {
+                applyJournal();
+            } else {
+                journalKeys = Arrays.copyOf(journalKeys, journaled * 2);
+                journalSlots = Arrays.copyOf(journalSlots, journaled * 2);
+            }
+        }
+        journalKeys[journaled] = key;
+        journalSlots[journaled] = slot;
+        journaled++;
+    }
+
+    /**
+     * Brings the tables up to date with the journal, in the order it was recorded: each page points
+     * to the slot of its latest content (an earlier slot with the same content if there is one: the
+     * new slot then keeps no page, and compaction drops it), and each slot counts its pages.
+     */
+    private void applyJournal() {
+        for (int i = 0; i < journaled; i++) {
+            long key = journalKeys[i];
+            int spooled = journalSlots[i];
+            if (spooled == FORGOTTEN) {
+                unlink(pages.remove(key));
+                continue;
+            }
+            int slot = slotOf(slotHigh[spooled], slotLow[spooled]);
+            if (slot < 0) {
+                slot = spooled;
+                indexSlot(slot);
+            }
+            int previous = pages.put(key, slot);
+            if (previous != slot) {
+                link(slot);
+                unlink(previous);
+            }
+        }
+        journaled = 0;
     }
 
     /** Distinct non-zero pages recorded. */
     public int distinctPages() {
+        checkOpen();
+        applyJournal();
         return liveSlots;
     }
 
     /** Writes the baseline (removing the oldest ones to stay within the limit) and returns it. */
     public BaselineStore.BaselineInfo commit() throws BaselineStoreException {
         checkOpen();
+        applyJournal();
         return commitAs(id, sortedHashes());
     }
 
@@ -179,6 +324,7 @@ public final class BaselineRecorder implements Closeable {
      */
     public BaselineStore.BaselineInfo commitContentAddressed() throws BaselineStoreException {
         checkOpen();
+        applyJournal();
         PageHash[] hashes = sortedHashes();
         java.security.MessageDigest sha256;
         try {
@@ -199,6 +345,9 @@ public final class BaselineRecorder implements Closeable {
         if (offset < 0 || offset >= 1L << OFFSET_BITS) {
             return -1;
         }
+        if (block != null && block == lastBlock) {
+            return (long) lastBlockIndex << OFFSET_BITS | offset;
+        }
         String name = block == null ? "" : block;
         Integer index = blockIndexes.get(name);
         if (index == null) {
@@ -208,6 +357,10 @@ public final class BaselineRecorder implements Closeable {
             index = blockNames.size();
             blockIndexes.put(name, index);
             blockNames.add(name);
+        }
+        if (block != null) {
+            lastBlock = block;
+            lastBlockIndex = index;
         }
         return (long) index << OFFSET_BITS | offset;
     }
@@ -226,22 +379,28 @@ public final class BaselineRecorder implements Closeable {
         }
     }
 
+    /** Enters {@code slot} in the content index (which must not hold its content yet), growing the index as needed. */
     private void indexSlot(int slot) {
+        if ((indexedSlots + 1) * 2 > contentIndex.length) {
+            int[] old = contentIndex;
+            contentIndex = new int[old.length * 2];
+            for (int entry : old) {
+                if (entry != 0) {
+                    place(entry - 1);
+                }
+            }
+        }
+        place(slot);
+        indexedSlots++;
+    }
+
+    private void place(int slot) {
         int mask = contentIndex.length - 1;
         int i = (int) slotLow[slot] & mask;
         while (contentIndex[i] != 0) {
             i = (i + 1) & mask;
         }
         contentIndex[i] = slot + 1;
-    }
-
-    /** Rebuilds the content index for slots {@code 0..slots-1}, with room for twice as many. */
-    private void reindex() {
-        int capacity = Integer.highestOneBit(Math.max(1024, slots) * 2) * 2;
-        contentIndex = new int[capacity];
-        for (int slot = 0; slot < slots; slot++) {
-            indexSlot(slot);
-        }
     }
 
     private void link(int slot) {
@@ -256,17 +415,36 @@ public final class BaselineRecorder implements Closeable {
         }
     }
 
-    /** Appends a page's content to the spool (compacting it first when full); returns its slot. */
+    /**
+     * Appends a page's content to the spool (compacting it first when full); returns its slot, which
+     * the content index does not know until the journal is applied, or -1 when every batch buffer
+     * is still being written: the recording never waits for the disk, so a disk slower than the
+     * migration leaves a baseline without some pages, never a slower migration.
+     */
     private int spoolPage(byte[] content, int contentOffset, PageHash hash) throws BaselineStoreException {
         if ((long) (slots + 1) * HdeFrame.PAGE_SIZE > store.sizeLimit()) {
+            applyJournal();
             compact();
             if ((long) (slots + 1) * HdeFrame.PAGE_SIZE > store.sizeLimit()) {
                 throw new BaselineStoreException("baseline '" + id + "' holds more than hde.baseline-size-limit ("
                         + store.sizeLimit() + " bytes) of distinct pages");
             }
         }
-        if (!spoolBuffer.hasRemaining()) {
-            flushSpool();
+        if (spoolBuffer != null && !spoolBuffer.hasRemaining()) {
+            handOver();
+        }
+        if (spoolBuffer == null) {
+            checkWrites();
+            spoolBuffer = freeBuffers.poll();
+            if (spoolBuffer == null) {
+                if (shedPages++ == 0) {
+                    log.info(
+                            "baseline '{}': the disk under {} writes slower than the migration records pages; pages it cannot take now are left out of the baseline",
+                            id,
+                            spoolFile.getParent());
+                }
+                return -1;
+            }
         }
         spoolBuffer.put(content, contentOffset, HdeFrame.PAGE_SIZE);
         if (slots == slotHigh.length) {
@@ -279,11 +457,6 @@ public final class BaselineRecorder implements Closeable {
         slotHigh[slot] = hash.high();
         slotLow[slot] = hash.low();
         slotPages[slot] = 0;
-        if (slots * 2 > contentIndex.length) {
-            reindex();
-        } else {
-            indexSlot(slot);
-        }
         return slot;
     }
 
@@ -330,24 +503,19 @@ public final class BaselineRecorder implements Closeable {
                     .putInt((int) crc.getValue());
             write(out, header.flip(), 0);
             write(out, hashBytes.flip(), BaselineStore.HEADER_LENGTH);
-            long position = BaselineStore.HEADER_LENGTH + (long) hashes.length * PageHash.BYTES;
-            // the pages in hash order, read one by one straight into the (direct, now empty) spool
-            // buffer and written a batch at a time: one write per SPOOL_BATCH_PAGES pages, no copy
-            // through a heap buffer (a write per page cost more CPU than the rest of the commit)
-            spoolBuffer.clear();
-            for (int slot : slotOfIndex) {
-                if (!spoolBuffer.hasRemaining()) {
-                    position = writeBatch(out, position);
+            long pagesAt = BaselineStore.HEADER_LENGTH + (long) hashes.length * PageHash.BYTES;
+            // the pages in hash order: the spool is read once, in order, a batch at a time, and each
+            // page some page of the guest has is written at its place (the spool is not in the page
+            // cache: a read per page, in hash order, would be a disk seek per page)
+            readSpool((slot, page) -> {
+                if (slotPages[slot] > 0) {
+                    write(out, page, pagesAt + (long) indexOfSlot[slot] * HdeFrame.PAGE_SIZE);
                 }
-                ByteBuffer page = spoolBuffer.slice(spoolBuffer.position(), HdeFrame.PAGE_SIZE);
-                BaselineStore.readFully(spool, page, (long) slot * HdeFrame.PAGE_SIZE, spoolFile);
-                spoolBuffer.position(spoolBuffer.position() + HdeFrame.PAGE_SIZE);
-            }
-            position = writeBatch(out, position);
+            });
+            long position = pagesAt + (long) hashes.length * HdeFrame.PAGE_SIZE;
             write(out, addresses, position);
             out.force(true);
         } catch (IOException e) {
-            spoolBuffer.clear();
             deleteQuietly(temporary, e);
             throw failed("writing baseline " + temporary + " (" + bytes + " bytes)", e);
         }
@@ -358,17 +526,36 @@ public final class BaselineRecorder implements Closeable {
             throw failed("renaming " + temporary + " to " + store.file(id), e);
         }
         close();
-        log.info("baseline {} committed: {} distinct pages, {} bytes", id, hashes.length, bytes);
+        if (shedPages > 0) {
+            log.info(
+                    "baseline {} committed: {} distinct pages, {} bytes; {} recorded pages left out (the disk was slower than the migration)",
+                    id,
+                    hashes.length,
+                    bytes,
+                    shedPages);
+        } else {
+            log.info("baseline {} committed: {} distinct pages, {} bytes", id, hashes.length, bytes);
+        }
         return new BaselineStore.BaselineInfo(id, hashes.length, bytes, created);
     }
 
-    /** Writes the spool buffer's pages at {@code position} of {@code out}, empties it; returns the position after them. */
-    private long writeBatch(FileChannel out, long position) throws IOException {
-        spoolBuffer.flip();
-        long end = position + spoolBuffer.remaining();
-        write(out, spoolBuffer, position);
-        spoolBuffer.clear();
-        return end;
+    /** Reads the spool's slots in order, a batch at a time, and gives each page to {@code visitor} (a buffer of its 4096 bytes). */
+    private void readSpool(SpoolVisitor visitor) throws IOException {
+        ByteBuffer batch = spoolBuffer;
+        for (int first = 0; first < slots; first += SPOOL_BATCH_PAGES) {
+            int count = Math.min(SPOOL_BATCH_PAGES, slots - first);
+            batch.clear().limit(count * HdeFrame.PAGE_SIZE);
+            BaselineStore.readFully(spool, batch, (long) first * HdeFrame.PAGE_SIZE, spoolFile);
+            for (int i = 0; i < count; i++) {
+                visitor.visit(first + i, batch.slice(i * HdeFrame.PAGE_SIZE, HdeFrame.PAGE_SIZE));
+            }
+        }
+        batch.clear();
+    }
+
+    @FunctionalInterface
+    private interface SpoolVisitor {
+        void visit(int slot, ByteBuffer page) throws IOException;
     }
 
     /** Drops the recording (nothing is committed). */
@@ -378,6 +565,7 @@ public final class BaselineRecorder implements Closeable {
             return;
         }
         done = true;
+        stopWriter();
         try {
             spool.close();
             Files.deleteIfExists(spoolFile);
@@ -386,17 +574,82 @@ public final class BaselineRecorder implements Closeable {
         }
     }
 
-    /** Writes the batched pages to the spool file (before it is read, and when the batch is full). */
-    private void flushSpool() throws BaselineStoreException {
-        spoolBuffer.flip();
+    /** Hands the batch being filled to the writer (which returns the buffer to {@link #freeBuffers} once written). */
+    private void handOver() throws BaselineStoreException {
+        checkWrites();
+        if (writer == null) {
+            writer = Executors.newSingleThreadExecutor(new DefaultThreadFactory("hde-baseline-spool", true));
+        }
+        ByteBuffer batch = spoolBuffer.flip();
+        long position = (long) spoolBufferStart * HdeFrame.PAGE_SIZE;
+        FileChannel channel = spool;
+        spoolBuffer = null;
+        spoolBufferStart = slots;
+        writer.execute(() -> {
+            try {
+                if (writeFailure == null) {
+                    spoolWrites.write(channel, batch, position);
+                }
+            } catch (IOException | RuntimeException e) {
+                writeFailure = e instanceof IOException io ? io : new IOException(e.toString(), e);
+            } finally {
+                freeBuffers.add(batch.clear());
+            }
+        });
+    }
+
+    /** Writes every spooled page to the spool file and waits until it is there (before the spool is read). */
+    void flushSpool() throws BaselineStoreException {
+        if (spoolBuffer != null && spoolBuffer.position() > 0) {
+            handOver();
+        }
+        // every buffer back: nothing is in flight
+        List<ByteBuffer> back = new ArrayList<>(SPOOL_BUFFERS);
+        if (spoolBuffer != null) {
+            back.add(spoolBuffer);
+        }
         try {
-            write(spool, spoolBuffer, (long) spoolBufferStart * HdeFrame.PAGE_SIZE);
-        } catch (IOException e) {
-            throw failed("spooling pages to " + spoolFile, e);
+            while (back.size() < SPOOL_BUFFERS) {
+                back.add(freeBuffers.take());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BaselineStoreException("baseline '" + id + "': interrupted while spooling pages", null);
         } finally {
-            spoolBuffer.clear();
+            spoolBuffer = back.isEmpty() ? null : back.remove(back.size() - 1);
+            freeBuffers.addAll(back);
         }
         spoolBufferStart = slots;
+        checkWrites();
+    }
+
+    /** Pages left out of the recording because every batch buffer was still being written. */
+    public long shedPages() {
+        return shedPages;
+    }
+
+    private void checkWrites() throws BaselineStoreException {
+        IOException failure = writeFailure;
+        if (failure != null) {
+            throw failed("spooling pages to " + spoolFile, failure);
+        }
+    }
+
+    /** Ends the writer thread once what it was given is written (or has failed). */
+    private void stopWriter() {
+        if (writer == null) {
+            return;
+        }
+        writer.shutdown();
+        try {
+            while (!writer.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("baseline '{}': still writing its spool to {}", id, spoolFile);
+            }
+        } catch (InterruptedException e) {
+            writer.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        writer = null;
     }
 
     /** Rewrites the spool with only the contents some page still has. */
@@ -407,32 +660,45 @@ public final class BaselineRecorder implements Closeable {
         }
         Path compacted = spoolFile.resolveSibling(id + ".compact.spool");
         int[] moved = new int[slots];
-        int kept = 0;
-        try (FileChannel out = FileChannel.open(
-                compacted,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            ByteBuffer page = ByteBuffer.allocate(HdeFrame.PAGE_SIZE);
-            for (int slot = 0; slot < slots; slot++) {
+        int[] kept = {0};
+        // the pages kept, copied into batches written in order (the writer thread is idle: flushed)
+        ByteBuffer out;
+        try {
+            out = freeBuffers.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BaselineStoreException("baseline '" + id + "': interrupted while compacting its spool", null);
+        }
+        try (FileChannel compactedChannel = openSpool(compacted)) {
+            readSpool((slot, page) -> {
                 if (slotPages[slot] == 0) {
                     moved[slot] = -1;
-                    continue;
+                    return;
                 }
-                page.clear();
-                BaselineStore.readFully(spool, page, (long) slot * HdeFrame.PAGE_SIZE, spoolFile);
-                write(out, page, (long) kept * HdeFrame.PAGE_SIZE);
-                moved[slot] = kept++;
+                if (!out.hasRemaining()) {
+                    write(compactedChannel, out.flip(), (long) (kept[0] - SPOOL_BATCH_PAGES) * HdeFrame.PAGE_SIZE);
+                    out.clear();
+                }
+                out.put(page);
+                moved[slot] = kept[0]++;
+            });
+            if (out.position() > 0) {
+                out.flip();
+                write(
+                        compactedChannel,
+                        out,
+                        (long) (kept[0] - out.remaining() / HdeFrame.PAGE_SIZE) * HdeFrame.PAGE_SIZE);
             }
         } catch (IOException e) {
             deleteQuietly(compacted, e);
             throw failed("compacting " + spoolFile, e);
+        } finally {
+            freeBuffers.add(out.clear());
         }
         try {
             spool.close();
             Files.move(compacted, spoolFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            spool = FileChannel.open(spoolFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            spool = reopenSpool(spoolFile);
         } catch (IOException e) {
             throw failed("replacing " + spoolFile, e);
         }
@@ -445,9 +711,22 @@ public final class BaselineRecorder implements Closeable {
             }
         }
         pages.remapValues(moved);
-        slots = kept;
-        spoolBufferStart = kept;
-        reindex();
+        slots = kept[0];
+        spoolBufferStart = slots;
+        // every slot kept has pages, and a content of its own
+        contentIndex = new int[Math.max(2048, Integer.highestOneBit(Math.max(1, slots)) * 4)];
+        indexedSlots = 0;
+        for (int slot = 0; slot < slots; slot++) {
+            indexSlot(slot);
+        }
+    }
+
+    /** Opens the (compacted) spool again, as it was opened first. */
+    private FileChannel reopenSpool(Path file) throws IOException {
+        if (directIo) {
+            return FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+        }
+        return FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 
     private BaselineStoreException failed(String what, IOException e) {
@@ -459,7 +738,7 @@ public final class BaselineRecorder implements Closeable {
         return new BaselineStoreException("baseline '" + id + "': " + what + " failed: " + reason, e);
     }
 
-    private static void write(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    static void write(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
         while (buffer.hasRemaining()) {
             position += channel.write(buffer, position);
         }

@@ -458,6 +458,20 @@ class BaselineStoreTest {
      */
     @Test
     void aRandomRecordingKeepsTheLastVersionOfEveryPage() throws IOException {
+        randomRecording(BaselineRecorder.JOURNAL_LIMIT, true);
+    }
+
+    /**
+     * The same, with the journal brought into the tables every 8 entries, as it is for a guest of
+     * more pages than the limit, and the spool written through the page cache, as it is on a file
+     * system without direct I/O.
+     */
+    @Test
+    void aRandomRecordingThroughASmallJournalAndThePageCacheKeepsTheLastVersionOfEveryPage() throws IOException {
+        randomRecording(8, false);
+    }
+
+    private void randomRecording(int journalLimit, boolean directIo) throws IOException {
         Random random = new Random(7);
         String[] blocks = {"pc.ram", "vga.vram"};
         int pagesPerBlock = 150;
@@ -466,7 +480,9 @@ class BaselineStoreTest {
         BaselineStore store = new BaselineStore(directory, size(420, 2 * pagesPerBlock));
         java.util.Map<String, byte[]> expected = new java.util.HashMap<>();
         PageHasher hasher = new PageHasher();
-        try (BaselineRecorder recorder = store.record("vm1")) {
+        try (BaselineRecorder recorder =
+                new BaselineRecorder(store, "vm1", journalLimit, directIo, BaselineRecorder::write)) {
+            assertEquals(directIo && directIoWorksIn(directory), recorder.directIo(), "direct I/O for the spool");
             for (int step = 0; step < 1_500; step++) {
                 String block = blocks[random.nextInt(blocks.length)];
                 long offset = random.nextInt(pagesPerBlock) * 4096L + (step == 700 ? 8 : 0);
@@ -506,6 +522,105 @@ class BaselineStoreTest {
             }
             for (java.util.Map.Entry<String, byte[]> entry : expected.entrySet()) {
                 assertArrayEquals(entry.getValue(), baseline.read(hasher.hash(entry.getValue(), 0)), entry.getKey());
+            }
+        }
+    }
+
+    /**
+     * A spool that cannot keep up: while its writes are held, the recording goes on without waiting
+     * and leaves out the pages no batch buffer can take (forgetting their earlier versions too);
+     * once they are written, it records again, and the commit holds exactly the pages recorded.
+     */
+    @Test
+    void aRecordingLeavesOutWhatASlowDiskCannotTakeAndNeverWaits() throws Exception {
+        BaselineStore store = new BaselineStore(directory, size(8_192, 8_192));
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        int batch = BaselineRecorder.SPOOL_BATCH_PAGES;
+        int buffers = BaselineRecorder.SPOOL_BUFFERS;
+        BaselineRecorder.SpoolWrites slow = (channel, pages, position) -> {
+            try {
+                held.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            writes.incrementAndGet();
+            BaselineRecorder.write(channel, pages, position);
+        };
+        PageHasher hasher = new PageHasher();
+        try (BaselineRecorder recorder =
+                new BaselineRecorder(store, "vm1", BaselineRecorder.JOURNAL_LIMIT, true, slow)) {
+            // page p at address p: every buffer filled while the first write is held, then 100 more
+            int taken = buffers * batch;
+            for (int p = 0; p < taken + 100; p++) {
+                recorder.page("pc.ram", p * 4096L, page(p), 0);
+            }
+            assertEquals(100, recorder.shedPages(), "pages left out while every buffer was being written");
+            // a page recorded before is left out now: its earlier version must not stand as its last
+            recorder.page("pc.ram", 0, page(50_000), 0);
+            assertEquals(101, recorder.shedPages());
+            held.countDown();
+            recorder.flushSpool();
+            recorder.page("pc.ram", (taken + 200) * 4096L, page(60_000), 0);
+            assertEquals(101, recorder.shedPages(), "once written, the buffers take pages again");
+            // the pages taken, but the one at address 0 (left out later), and the last one
+            assertEquals(taken, recorder.commit().pages());
+            assertTrue(writes.get() >= buffers, "every batch was written: " + writes.get());
+        }
+        try (StoredBaseline baseline = store.open("vm1")) {
+            assertNull(baseline.versionAt("pc.ram", 0), "a page left out has no version");
+            assertEquals(hasher.hash(page(1), 0), baseline.versionAt("pc.ram", 4096L));
+            assertArrayEquals(page(buffers * batch - 1), baseline.read(hasher.hash(page(buffers * batch - 1), 0)));
+            assertNull(baseline.versionAt("pc.ram", (buffers * batch) * 4096L), "the first page left out");
+            assertArrayEquals(
+                    page(60_000), baseline.read(baseline.versionAt("pc.ram", (buffers * batch + 200) * 4096L)));
+        }
+    }
+
+    /** A spool write that fails (the disk filled up) ends the recording at its next batch with a clear error, and leaves no file. */
+    @Test
+    void aFailedSpoolWriteEndsTheRecording() throws IOException {
+        BaselineStore store = new BaselineStore(directory, size(8_192, 8_192));
+        BaselineRecorder.SpoolWrites full = (channel, pages, position) -> {
+            throw new IOException("No space left on device");
+        };
+        try (BaselineRecorder recorder =
+                new BaselineRecorder(store, "vm1", BaselineRecorder.JOURNAL_LIMIT, true, full)) {
+            for (int p = 0; p < BaselineRecorder.SPOOL_BATCH_PAGES; p++) {
+                recorder.page("pc.ram", p * 4096L, page(p), 0);
+            }
+            BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> {
+                for (int p = 0; p < BaselineRecorder.SPOOL_BATCH_PAGES * BaselineRecorder.SPOOL_BUFFERS * 2; p++) {
+                    recorder.page("pc.ram", p * 4096L, page(10_000 + p), 0);
+                }
+                recorder.commit();
+            });
+            assertEquals(
+                    "baseline 'vm1': spooling pages to " + store.spoolFile("vm1") + " failed: disk full",
+                    e.getMessage());
+        }
+        try (Stream files = new Stream(directory)) {
+            assertEquals(List.of(), files.names(), "the spool is removed");
+        }
+    }
+
+    /** Whether a file in {@code directory} opens for direct I/O (not on tmpfs, for one). */
+    private static boolean directIoWorksIn(Path directory) {
+        Path probe = directory.resolve("direct-io.probe");
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(
+                probe,
+                java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE,
+                com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        } finally {
+            try {
+                Files.deleteIfExists(probe);
+            } catch (IOException e) {
+                // the test directory goes anyway
             }
         }
     }

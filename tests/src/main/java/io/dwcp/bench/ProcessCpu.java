@@ -48,7 +48,7 @@ final class ProcessCpu {
     /**
      * The kinds of a dwcpd's threads whose CPU a run reports apart, by thread name (Linux keeps the
      * first 15 bytes): the JIT compilers, the collector, the event loops, the codec threads, the
-     * baseline jobs; {@link #OTHER} is the rest of the process (startup, the control socket, and
+     * baseline jobs and spool writers; {@link #OTHER} is the rest of the process (startup, the control socket, and
      * threads that ended during the run).
      */
     static final List<String> THREAD_KINDS = List.of("jit", "gc", "io", "codec", "baselines");
