@@ -64,9 +64,6 @@ public final class BaselineRecorder implements Closeable {
     // RAM block names in order of first appearance; a page key holds the index
     private final Map<String, Integer> blockIndexes = new HashMap<>();
     private final List<String> blockNames = new ArrayList<>();
-    // the block of the last page (QEMU sends a block's pages in runs): its index without a map lookup
-    private String lastBlock;
-    private int lastBlockIndex;
     // the page table: key (block, offset) -> slot of its content in the spool
     private final LongIntTable pages = new LongIntTable();
     // per spool slot (position / PAGE_SIZE): its content's hash and how many pages have that content
@@ -345,9 +342,6 @@ public final class BaselineRecorder implements Closeable {
         if (offset < 0 || offset >= 1L << OFFSET_BITS) {
             return -1;
         }
-        if (block != null && block == lastBlock) {
-            return (long) lastBlockIndex << OFFSET_BITS | offset;
-        }
         String name = block == null ? "" : block;
         Integer index = blockIndexes.get(name);
         if (index == null) {
@@ -357,10 +351,6 @@ public final class BaselineRecorder implements Closeable {
             index = blockNames.size();
             blockIndexes.put(name, index);
             blockNames.add(name);
-        }
-        if (block != null) {
-            lastBlock = block;
-            lastBlockIndex = index;
         }
         return (long) index << OFFSET_BITS | offset;
     }
