@@ -106,7 +106,6 @@ public final class HdeDecoder implements Closeable {
     private final List<Baseline> baselines = new ArrayList<>();
 
     private LruCache<PageKey, HeldPage> previousVersions;
-    private final SentPages carried = new SentPages();
     private LruCache<PageHash, HeldPage> hashes;
     /** Arrays of pages neither cache holds any more, for the next pages (fewer arrays for the GC to age). */
     private final ArrayDeque<byte[]> freePages = new ArrayDeque<>();
@@ -199,7 +198,6 @@ public final class HdeDecoder implements Closeable {
         if (previousVersions != null) {
             previousVersions.clear();
         }
-        carried.clear();
         if (hashes != null) {
             hashes.clear();
         }
@@ -702,8 +700,6 @@ public final class HdeDecoder implements Closeable {
         int header = at;
         at += (int) headerLength;
         PageKey key = new PageKey((int) blockId, pageOffset);
-        // format 6: the previous-version cache takes a page only from its second record on
-        boolean again = carried.carriedBefore((int) blockId, pageOffset);
         byte[] content;
         PageHash hash = null;
         switch (kind) {
@@ -804,9 +800,7 @@ public final class HdeDecoder implements Closeable {
                 free(content); // the same bytes are held already: share that array
                 content = held.bytes;
             }
-            if (again) {
-                hold(previousVersions, key, held);
-            }
+            hold(previousVersions, key, held);
             hold(hashes, hash, held);
         }
         sink.page(

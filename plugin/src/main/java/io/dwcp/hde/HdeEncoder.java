@@ -87,7 +87,6 @@ public final class HdeEncoder implements Closeable {
     private final int tier3InitialLevel;
     private final PageHasher hasher = new PageHasher();
     private final LruCache<PageKey, byte[]> previousVersions;
-    private final SentPages carried = new SentPages();
     private final LruCache<PageHash, Boolean> hashes;
     private final Map<String, Integer> blockIds = new HashMap<>();
     private final CRC32C crc = new CRC32C();
@@ -301,13 +300,9 @@ public final class HdeEncoder implements Closeable {
             pageLevel = PageLevel.ZERO;
             writePageHead(HdeFrame.RECORD_ZERO, key, header, headerOffset, headerLength);
             previousVersions.remove(key);
-            carried.carriedBefore(blockId, pageOffset);
         } else {
             hash = hasher.hash(content, contentOffset);
-            // the previous-version cache holds only pages carried before (format 6): the first pass
-            // over the guest's memory, most of a migration, no longer copies every page into it
-            boolean again = carried.carriedBefore(blockId, pageOffset);
-            byte[] previous = again ? previousVersions.peek(key) : null;
+            byte[] previous = previousVersions.peek(key);
             int deltaLength = previous == null
                     ? Integer.MAX_VALUE
                     : XorDelta.encode(previous, 0, content, contentOffset, delta, 0);
@@ -376,9 +371,7 @@ public final class HdeEncoder implements Closeable {
                     sample(content, contentOffset);
                 }
             }
-            if (again) {
-                rememberPreviousVersion(key, previous, content, contentOffset);
-            }
+            rememberPreviousVersion(key, previous, content, contentOffset);
             hashes.put(hash, Boolean.TRUE);
         }
         records++;
@@ -477,7 +470,6 @@ public final class HdeEncoder implements Closeable {
         // the caches hold up to hde.delta-cache-entries pages: let them go with the stream, even
         // while the encoder itself is still referenced (a session kept for its figures)
         previousVersions.clear();
-        carried.clear();
         hashes.clear();
         // and so do the frame buffers (a frame and a half per encoder, each QEMU connection has one)
         body = new byte[0];

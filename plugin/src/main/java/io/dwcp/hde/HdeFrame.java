@@ -39,7 +39,7 @@ package io.dwcp.hde;
  *
  * <h2>Bodies</h2>
  * <pre>
- * START body     = be32 formatVersion (6)
+ * START body     = be32 formatVersion (5)
  *                  be32 deltaCacheEntries  be32 hashCacheEntries
  *                  u16 baselineCount  baselineCount * ( u16 idLength  id[idLength] (UTF-8) )
  *                  u8 zstdWindowLog   ; 0: no ZSTD_STREAM frames; else 20..30, the largest window
@@ -90,14 +90,8 @@ package io.dwcp.hde;
  * BASE_ZSTD   base = resolve h as for REF; content = the zstd frame decompressed with base as its
  *          dictionary, which must give exactly 4096 bytes (else: error)
  * PAGE     content as sent
- * then, for REF, DELTA, PAGE, BASE_DELTA and BASE_ZSTD: previous-version cache put(key, content) if an
- *          earlier record of the stream (of any kind, ZERO too) had this key, hash cache put(hash(content))
+ * then, for REF, DELTA, PAGE, BASE_DELTA and BASE_ZSTD: previous-version cache put(key, content), hash cache put(hash(content))
  * </pre>
- * A key is page-aligned and tracked in a bit per page, {@link SentPages#MAX_PAGES} pages at most
- * over all blocks; a key beyond that, or one that is not page-aligned, counts as had before. In
- * the first pass over a guest's memory (most of a migration) no page has a previous version, and
- * keeping each in the cache for a later delta cost the source a copy per page, about a third of
- * its encoding thread, for deltas of the few pages still in the cache when they were sent again.
  * Lookups never change recency; only puts do. So after the same records both ends hold the same
  * keys in the same order, and the encoder references only what the decoder holds.
  */
@@ -105,12 +99,11 @@ public final class HdeFrame {
     public static final int PAGE_SIZE = 4096;
     public static final int MAGIC = 0x48444531;
     /**
-     * 6: the previous-version cache takes a page only from its second record on (version 5 from
-     * its first); 5: records name content by an index into the announced baselines (version 4 always by hash);
+     * 5: records name content by an index into the announced baselines (version 4 always by hash);
      * 4: BASE_ZSTD records (version 3 had none; version 2 no zstdWindowLog in the START frame and no
      * ZSTD_STREAM frames; version 1 no BASE_DELTA records); both ends must speak the same version.
      */
-    public static final int FORMAT_VERSION = 6;
+    public static final int FORMAT_VERSION = 5;
 
     static final int MAGIC_OFFSET = 0;
     static final int MAGIC_LENGTH = 4;

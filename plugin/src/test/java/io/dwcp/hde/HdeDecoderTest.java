@@ -35,7 +35,7 @@ class HdeDecoderTest {
         0, 0, 0, 15, // bodyLength 15
         0, 0, 0, 15, // payloadLength 15
         0, 0, 0, 0, // crc (filled in by withCrc)
-        0, 0, 0, 6, // formatVersion 6
+        0, 0, 0, 5, // formatVersion 5
         0, 0, 0, 4, // deltaCacheEntries 4
         0, 0, 0, 4, // hashCacheEntries 4
         0, 0, // no baselines
@@ -396,21 +396,6 @@ class HdeDecoderTest {
                 "unknown hash " + hash + " (not in the hash cache)");
     }
 
-    /** Format 6: a page's first record leaves no previous version, so a DELTA right after it is an error. */
-    @Test
-    void deltaAfterAPagesFirstRecord() {
-        byte[] page = new byte[4096];
-        page[0] = 1;
-        Body body = pageAtZero(page).u8(0x04).varint(0).varint(0).varint(0).varint(0);
-        assertBodyError(
-                body,
-                3,
-                9 + 4100,
-                "DELTA previous version",
-                "a previous version of block 'pc.ram' offset 0x0 in the cache",
-                "none (never sent, sent as zero, or evicted)");
-    }
-
     @Test
     void deltaWithoutAPreviousVersion() {
         Body body = block().u8(0x04).varint(0).varint(0x3000).varint(0).varint(0);
@@ -427,9 +412,8 @@ class HdeDecoderTest {
     void deltaRunPastThePage() throws IOException {
         byte[] page = new byte[4096];
         page[0] = 1;
-        // the page twice (ZERO, PAGE: format 6 keeps a previous version from a page's second record), then a DELTA of
-        // it whose run covers 600 words
-        Body body = pageTwiceAtZero(page)
+        // a PAGE, then a DELTA of it whose run covers 600 words
+        Body body = pageAtZero(page)
                 .u8(0x04)
                 .varint(0)
                 .varint(0)
@@ -437,10 +421,8 @@ class HdeDecoderTest {
                 .varint(3)
                 .varint(600)
                 .varint(0);
-        // the PAGE record is 4100 bytes after the 9-byte BLOCK and the 4-byte ZERO; the run starts 5 bytes into the
-        // DELTA record
-        assertBodyError(
-                body, 4, 9 + 4 + 4100 + 5, "DELTA run", "runs within the page and the delta", "a run past the end");
+        // the PAGE record is 4100 bytes after the 9-byte BLOCK; the run starts 5 bytes into the DELTA record
+        assertBodyError(body, 3, 9 + 4100 + 5, "DELTA run", "runs within the page and the delta", "a run past the end");
     }
 
     /** A BASE_ZSTD record whose bytes are no zstd frame, or a frame of another size than a page. */
@@ -472,19 +454,6 @@ class HdeDecoderTest {
         return block().u8(0x05).varint(0).varint(0).varint(0).bytes(page);
     }
 
-    /** The page at offset 0 in two records, ZERO then PAGE: from the second on, it has a previous version (format 6). */
-    private static Body pageTwiceAtZero(byte[] page) {
-        return block().u8(0x02)
-                .varint(0)
-                .varint(0)
-                .varint(0)
-                .u8(0x05)
-                .varint(0)
-                .varint(0)
-                .varint(0)
-                .bytes(page);
-    }
-
     /** A PAGE at offset 0, then a BASE_ZSTD record at offset 4096 against it, carrying {@code frame}. */
     private static Body pageThenBaseZstd(byte[] page, byte[] frame) {
         return pageAtZero(page)
@@ -502,7 +471,7 @@ class HdeDecoderTest {
     void deltaRunsOfLengthsNearTwoToThe63() throws IOException {
         byte[] page = new byte[4096];
         page[0] = 1;
-        Body pageThenDelta = pageTwiceAtZero(page)
+        Body pageThenDelta = pageAtZero(page)
                 .u8(0x04)
                 .varint(0)
                 .varint(0)
@@ -513,13 +482,13 @@ class HdeDecoderTest {
                 .bytes(new byte[8]);
         assertBodyError(
                 pageThenDelta,
-                4,
-                9 + 4 + 4100 + 5,
+                3,
+                9 + 4100 + 5,
                 "DELTA run",
                 "runs within the page and the delta",
                 "a run past the end");
         // 2^61 literal words: 8 times that is 0 in a long
-        Body literals = pageTwiceAtZero(page)
+        Body literals = pageAtZero(page)
                 .u8(0x04)
                 .varint(0)
                 .varint(0)
@@ -528,7 +497,7 @@ class HdeDecoderTest {
                 .varint(0)
                 .varint(1L << 61);
         assertBodyError(
-                literals, 4, 9 + 4 + 4100 + 5, "DELTA run", "runs within the page and the delta", "a run past the end");
+                literals, 3, 9 + 4100 + 5, "DELTA run", "runs within the page and the delta", "a run past the end");
     }
 
     @Test
