@@ -137,8 +137,7 @@ public final class BaselineRecorder implements Closeable {
             throw new BaselineStoreException("cannot create " + spoolFile + ": " + e.getMessage(), e);
         }
         for (int i = 0; i < SPOOL_BUFFERS; i++) {
-            freeBuffers.add(ByteBuffer.allocateDirect(SPOOL_BATCH_PAGES * HdeFrame.PAGE_SIZE + HdeFrame.PAGE_SIZE)
-                    .alignedSlice(HdeFrame.PAGE_SIZE));
+            freeBuffers.add(store.takeSpoolBuffer(SPOOL_BATCH_PAGES * HdeFrame.PAGE_SIZE));
         }
         this.spoolBuffer = freeBuffers.poll();
     }
@@ -556,6 +555,15 @@ public final class BaselineRecorder implements Closeable {
         }
         done = true;
         stopWriter();
+        // the buffers back to the store for the next recording (one still being written, after an
+        // interrupted stop, is left to the collector)
+        if (spoolBuffer != null) {
+            store.giveBackSpoolBuffer(spoolBuffer);
+            spoolBuffer = null;
+        }
+        for (ByteBuffer buffer = freeBuffers.poll(); buffer != null; buffer = freeBuffers.poll()) {
+            store.giveBackSpoolBuffer(buffer);
+        }
         try {
             spool.close();
             Files.deleteIfExists(spoolFile);

@@ -230,6 +230,37 @@ public final class BaselineStore {
         return directory.resolve(id + ".spool");
     }
 
+    /** Spool batch buffers kept for the next recordings, at most. */
+    static final int KEPT_SPOOL_BUFFERS = 16;
+
+    // spool batch buffers (page-aligned, for direct I/O) that recordings gave back: the next
+    // recording takes them instead of allocating its own, so that a daemon does not allocate and free
+    // megabytes of native memory per migration (which its resident memory did not give back at once)
+    private final java.util.ArrayDeque<ByteBuffer> spoolBuffers = new java.util.ArrayDeque<>();
+
+    /** A spool batch buffer of {@code capacity} bytes, aligned to a page: a kept one if there is one. */
+    synchronized ByteBuffer takeSpoolBuffer(int capacity) {
+        ByteBuffer kept = spoolBuffers.pollFirst();
+        if (kept != null && kept.capacity() == capacity) {
+            return kept.clear();
+        }
+        return ByteBuffer.allocateDirect(capacity + HdeFrame.PAGE_SIZE)
+                .alignedSlice(HdeFrame.PAGE_SIZE)
+                .limit(capacity)
+                .slice();
+    }
+
+    synchronized int keptSpoolBuffers() {
+        return spoolBuffers.size();
+    }
+
+    /** Gives a buffer from {@link #takeSpoolBuffer} back, no longer used by anyone. */
+    synchronized void giveBackSpoolBuffer(ByteBuffer buffer) {
+        if (spoolBuffers.size() < KEPT_SPOOL_BUFFERS) {
+            spoolBuffers.addFirst(buffer.clear());
+        }
+    }
+
     /** The committed baselines, oldest first. */
     public synchronized List<BaselineInfo> list() throws BaselineStoreException {
         List<BaselineInfo> result = new ArrayList<>();

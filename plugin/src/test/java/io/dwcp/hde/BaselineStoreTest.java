@@ -578,6 +578,27 @@ class BaselineStoreTest {
         }
     }
 
+    /** A recording's spool buffers go back to the store when it ends, and the next recording takes them instead of new ones. */
+    @Test
+    void recordingsReuseTheSpoolBuffers() throws IOException {
+        BaselineStore store = new BaselineStore(directory, size(8_192, 8_192));
+        assertEquals(0, store.keptSpoolBuffers());
+        for (int round = 0; round < 3; round++) {
+            try (BaselineRecorder recorder = store.record("vm" + round)) {
+                assertEquals(0, store.keptSpoolBuffers(), "taken by the recording");
+                for (int p = 0; p < 3 * BaselineRecorder.SPOOL_BATCH_PAGES; p++) {
+                    recorder.page("pc.ram", p * 4096L, page(round * 10_000 + p), 0);
+                }
+                if (round != 1) {
+                    assertEquals(
+                            3 * BaselineRecorder.SPOOL_BATCH_PAGES,
+                            recorder.commit().pages());
+                }
+            }
+            assertEquals(BaselineRecorder.SPOOL_BUFFERS, store.keptSpoolBuffers(), "given back, committed or not");
+        }
+    }
+
     /** A spool write that fails (the disk filled up) ends the recording at its next batch with a clear error, and leaves no file. */
     @Test
     void aFailedSpoolWriteEndsTheRecording() throws IOException {
