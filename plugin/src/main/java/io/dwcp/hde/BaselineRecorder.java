@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.sun.nio.file.ExtendedOpenOption;
 import io.dwcp.migration.stream.Token;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -96,8 +93,8 @@ public final class BaselineRecorder implements Closeable {
     private final BlockingQueue<ByteBuffer> freeBuffers = new ArrayBlockingQueue<>(SPOOL_BUFFERS);
     // spool slot of the first page in spoolBuffer
     private int spoolBufferStart;
-    // writes the batches in order, off the recording thread; started at the first batch, ended by close
-    private ExecutorService writer;
+    // whether a batch went to the store's spool writer (then close waits for every buffer to come back)
+    private boolean handedOver;
     // the first write that failed (set by the writer; reported by the recording thread at its next batch)
     private volatile IOException writeFailure;
     private final SpoolWrites spoolWrites;
@@ -575,15 +572,13 @@ public final class BaselineRecorder implements Closeable {
     /** Hands the batch being filled to the writer (which returns the buffer to {@link #freeBuffers} once written). */
     private void handOver() throws BaselineStoreException {
         checkWrites();
-        if (writer == null) {
-            writer = Executors.newSingleThreadExecutor(new DefaultThreadFactory("hde-baseline-spool", true));
-        }
+        handedOver = true;
         ByteBuffer batch = spoolBuffer.flip();
         long position = (long) spoolBufferStart * HdeFrame.PAGE_SIZE;
         FileChannel channel = spool;
         spoolBuffer = null;
         spoolBufferStart = slots;
-        writer.execute(() -> {
+        store.spoolWrite(() -> {
             try {
                 if (writeFailure == null) {
                     spoolWrites.write(channel, batch, position);
@@ -633,21 +628,30 @@ public final class BaselineRecorder implements Closeable {
         }
     }
 
-    /** Ends the writer thread once what it was given is written (or has failed). */
+    /** Waits until the writes this recording handed over are done (or have failed): every buffer is back. */
     private void stopWriter() {
-        if (writer == null) {
+        if (!handedOver) {
             return;
         }
-        writer.shutdown();
+        List<ByteBuffer> back = new ArrayList<>(SPOOL_BUFFERS);
+        if (spoolBuffer != null) {
+            back.add(spoolBuffer);
+        }
         try {
-            while (!writer.awaitTermination(10, TimeUnit.SECONDS)) {
-                log.warn("baseline '{}': still writing its spool to {}", id, spoolFile);
+            while (back.size() < SPOOL_BUFFERS) {
+                ByteBuffer buffer = freeBuffers.poll(10, TimeUnit.SECONDS);
+                if (buffer == null) {
+                    log.warn("baseline '{}': still writing its spool to {}", id, spoolFile);
+                } else {
+                    back.add(buffer);
+                }
             }
         } catch (InterruptedException e) {
-            writer.shutdownNow();
             Thread.currentThread().interrupt();
+        } finally {
+            spoolBuffer = back.isEmpty() ? null : back.remove(back.size() - 1);
+            freeBuffers.addAll(back);
         }
-        writer = null;
     }
 
     /** Rewrites the spool with only the contents some page still has. */

@@ -230,6 +230,28 @@ public final class BaselineStore {
         return directory.resolve(id + ".spool");
     }
 
+    // writes the recordings' spool batches, each recording's in order: one thread for all of them
+    // (a thread per recording, started and ended with each migration, left the daemon's resident
+    // memory higher after each), which ends after a minute without work and starts again with the next
+    private final java.util.concurrent.ThreadPoolExecutor spoolWriter = spoolWriter();
+
+    private static java.util.concurrent.ThreadPoolExecutor spoolWriter() {
+        java.util.concurrent.ThreadPoolExecutor writer = new java.util.concurrent.ThreadPoolExecutor(
+                1,
+                1,
+                1,
+                java.util.concurrent.TimeUnit.MINUTES,
+                new java.util.concurrent.LinkedBlockingQueue<>(),
+                new io.netty.util.concurrent.DefaultThreadFactory("hde-baseline-spool", true));
+        writer.allowCoreThreadTimeOut(true);
+        return writer;
+    }
+
+    /** Runs a recording's spool write on the store's writer thread, after those given before. */
+    void spoolWrite(Runnable write) {
+        spoolWriter.execute(write);
+    }
+
     /** Spool batch buffers kept for the next recordings, at most. */
     static final int KEPT_SPOOL_BUFFERS = 16;
 

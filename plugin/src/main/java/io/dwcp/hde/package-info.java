@@ -54,8 +54,10 @@
  * baseline (the commit), expiring old baselines and saving their last use run on the single
  * {@code hde-baseline-jobs} thread of {@link io.dwcp.hde.BaselineJobs}, which the daemon starts
  * and closes; the recorder is handed over to it at the commit and never touched by the lane
- * again. A recorder writes its spool on a {@code hde-baseline-spool} thread of its own (started
- * at its first full batch of pages, ended by its {@code close}, which the commit calls): the lane
+ * again. A recorder's spool batches are written by its store's {@code hde-baseline-spool} thread
+ * (one for all recordings, each recording's batches in order; it ends after a minute without
+ * work and starts again with the next batch; a recorder's {@code close}, which the commit calls,
+ * waits until its own batches are written): the lane
  * hands it full batches and takes free ones back, a few at most in flight, and waits for all to
  * be written before it reads the spool (compaction, the commit); a failed write is reported to
  * the lane at its next batch. {@link io.dwcp.hde.BaselineStore} (its pins, last-use times and files) is thread-safe
