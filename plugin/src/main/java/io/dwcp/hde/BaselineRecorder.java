@@ -129,7 +129,7 @@ public final class BaselineRecorder implements Closeable {
         this.spoolFile = store.spoolFile(id);
         this.directIo = directIo;
         try {
-            this.spool = openSpool(spoolFile);
+            this.spool = openSpool(spoolFile, true);
         } catch (IOException e) {
             throw new BaselineStoreException("cannot create " + spoolFile + ": " + e.getMessage(), e);
         }
@@ -140,33 +140,30 @@ public final class BaselineRecorder implements Closeable {
     }
 
     /**
-     * Creates (or empties) a spool file, for direct I/O if {@link #directIo} and the file system
+     * Opens a spool file ({@code fresh}: created or emptied), for direct I/O if {@link #directIo} and the file system
      * takes it (tmpfs does not: then, and from then on, through the page cache). Every read and
      * write of a spool is of whole pages, at page-aligned positions, from page-aligned buffers.
      */
-    private FileChannel openSpool(Path file) throws IOException {
+    private FileChannel openSpool(Path file, boolean fresh) throws IOException {
+        java.util.Set<java.nio.file.OpenOption> options =
+                new java.util.HashSet<>(List.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+        if (fresh) {
+            options.add(StandardOpenOption.CREATE);
+            options.add(StandardOpenOption.TRUNCATE_EXISTING);
+        }
         if (directIo) {
             try {
                 if (Files.getFileStore(file.getParent()).getBlockSize() <= HdeFrame.PAGE_SIZE) {
-                    return FileChannel.open(
-                            file,
-                            StandardOpenOption.CREATE,
-                            StandardOpenOption.TRUNCATE_EXISTING,
-                            StandardOpenOption.READ,
-                            StandardOpenOption.WRITE,
-                            ExtendedOpenOption.DIRECT);
+                    java.util.Set<java.nio.file.OpenOption> direct = new java.util.HashSet<>(options);
+                    direct.add(ExtendedOpenOption.DIRECT);
+                    return FileChannel.open(file, direct);
                 }
             } catch (IOException | UnsupportedOperationException e) {
                 log.debug("{}: no direct I/O ({}), the spool goes through the page cache", file, e.toString());
             }
             directIo = false;
         }
-        return FileChannel.open(
-                file,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        return FileChannel.open(file, options);
     }
 
     /** Whether the spool is written with direct I/O. */
@@ -671,7 +668,7 @@ public final class BaselineRecorder implements Closeable {
             Thread.currentThread().interrupt();
             throw new BaselineStoreException("baseline '" + id + "': interrupted while compacting its spool", null);
         }
-        try (FileChannel compactedChannel = openSpool(compacted)) {
+        try (FileChannel compactedChannel = openSpool(compacted, true)) {
             readSpool((slot, page) -> {
                 if (slotPages[slot] == 0) {
                     moved[slot] = -1;
@@ -700,7 +697,7 @@ public final class BaselineRecorder implements Closeable {
         try {
             spool.close();
             Files.move(compacted, spoolFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            spool = reopenSpool(spoolFile);
+            spool = openSpool(spoolFile, false);
         } catch (IOException e) {
             throw failed("replacing " + spoolFile, e);
         }
@@ -721,14 +718,6 @@ public final class BaselineRecorder implements Closeable {
         for (int slot = 0; slot < slots; slot++) {
             indexSlot(slot);
         }
-    }
-
-    /** Opens the (compacted) spool again, as it was opened first. */
-    private FileChannel reopenSpool(Path file) throws IOException {
-        if (directIo) {
-            return FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
-        }
-        return FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 
     private BaselineStoreException failed(String what, IOException e) {
