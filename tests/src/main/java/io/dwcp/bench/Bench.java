@@ -598,7 +598,7 @@ public final class Bench implements Callable<Integer> {
                             scenario.rateBitsPerSecond());
                 }
                 Measured measured = measured(
-                        cpuMeter(source, destination, link),
+                        cpuMeter(source, destination, link, network),
                         network::bytesAtoB,
                         () -> MigrationRun.run(
                                 source,
@@ -869,11 +869,16 @@ public final class Bench implements Callable<Integer> {
         return new Measured(result, cpu.stop(), wire.bulkBitsPerSecond(), wire.firstSecondsBitsPerSecond(5));
     }
 
-    /** The processes whose CPU time a migration run reports: both QEMUs and, through the tunnel, both dwcpd. */
-    private static ProcessCpu.Meter cpuMeter(QemuVm source, QemuVm destination, DwcpLink link) {
+    /**
+     * The processes whose CPU time a migration run reports: both QEMUs, through the tunnel both
+     * dwcpd, and the WAN emulator where there is one (not part of any mode, but it shares the
+     * machine's cores with them).
+     */
+    private static ProcessCpu.Meter cpuMeter(QemuVm source, QemuVm destination, DwcpLink link, TwoHostNetwork network) {
         ProcessCpu.Meter meter = new ProcessCpu.Meter()
                 .add(BenchRun.CPU_QEMU_SOURCE, source.pid())
                 .add(BenchRun.CPU_QEMU_DESTINATION, destination.pid());
+        network.emulatorPid().ifPresent(pid -> meter.add(BenchRun.CPU_WAN_EMULATOR, pid));
         if (link != null) {
             meter.addWithThreads(BenchRun.CPU_DWCPD_SOURCE, link.source().pid())
                     .addWithThreads(
@@ -999,7 +1004,7 @@ public final class Bench implements Callable<Integer> {
                 GuestConsole againConsole = GuestConsole.attach("again", again.consoleChannel())) {
             mode.nativeMode().configure(again.qmp());
             Measured measured = measured(
-                    cpuMeter(source, again, link),
+                    cpuMeter(source, again, link, network),
                     network::bytesAtoB,
                     () -> MigrationRun.run(
                             source,
@@ -1094,6 +1099,7 @@ public final class Bench implements Callable<Integer> {
                             BenchRun.CPU_DWCPD_SOURCE, link.destination().pid())
                     .addWithThreads(
                             BenchRun.CPU_DWCPD_DESTINATION, link.source().pid());
+            network.emulatorPid().ifPresent(pid -> cpu.add(BenchRun.CPU_WAN_EMULATOR, pid));
             Measured measured = measured(
                     cpu,
                     network::bytesBtoA,

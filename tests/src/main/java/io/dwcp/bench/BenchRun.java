@@ -38,6 +38,8 @@ public record BenchRun(
     static final String CPU_QEMU_DESTINATION = "qemu-dst";
     static final String CPU_DWCPD_SOURCE = "dwcpd-src";
     static final String CPU_DWCPD_DESTINATION = "dwcpd-dst";
+    /** The test bed's WAN emulator (both directions), where the scenario has one: no mode's own cost. */
+    static final String CPU_WAN_EMULATOR = "wan-emulator";
 
     public BenchRun {
         cpuSeconds = cpuSeconds == null
