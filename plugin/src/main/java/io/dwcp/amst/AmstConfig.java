@@ -21,6 +21,7 @@ public class AmstConfig {
     private DataSize notsentLowat = DataSize.ofBytes(0);
     private DataSize rawWindow = DataSize.ofMiB(64);
     private Duration switchoverDrain = Duration.ofMillis(150);
+    private int readPacePercent = 125;
     private Duration headResend = Duration.ofMillis(100);
     private Duration checkpointDelay = Duration.ofMillis(5);
     /** A checkpoint's delay bounds how late QEMU's last bytes reach the destination: at most this. */
@@ -62,6 +63,19 @@ public class AmstConfig {
                     "how long QEMU's last bytes may queue behind earlier ones at the switch-over: the raw window follows the measured delivery rate x (2 RTT + this) + amst.checkpoint-interval + 1 MiB, within amst.raw-window (0s = always amst.raw-window)")
     public AmstConfig setSwitchoverDrain(Duration switchoverDrain) {
         this.switchoverDrain = switchoverDrain;
+        return this;
+    }
+
+    public int getReadPacePercent() {
+        return readPacePercent;
+    }
+
+    @Config(
+            value = "amst.read-pace-percent",
+            description =
+                    "QEMU's stream is read at most this share of the highest rate the peer's QEMU received it at over the last 10 s (see io.dwcp.amst.ReadPacer), so that QEMU's own bandwidth estimate, from which it decides the switch-over, is true; 0 = not paced, else 100..1000")
+    public AmstConfig setReadPacePercent(int readPacePercent) {
+        this.readPacePercent = readPacePercent;
         return this;
     }
 
@@ -252,6 +266,10 @@ public class AmstConfig {
         }
         if (headResend.isNegative()) {
             throw new ConfigurationException("amst.head-resend must not be negative: " + headResend);
+        }
+        if (readPacePercent != 0 && (readPacePercent < 100 || readPacePercent > 1000)) {
+            throw new ConfigurationException(
+                    "amst.read-pace-percent must be 0 (not paced) or between 100 and 1000: " + readPacePercent);
         }
         if (switchoverDrain.isNegative()) {
             throw new ConfigurationException("amst.switchover-drain must not be negative: " + switchoverDrain);

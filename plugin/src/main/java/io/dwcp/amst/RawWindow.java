@@ -60,14 +60,23 @@ public final class RawWindow {
     }
 
     /**
+     * The highest delivery rate of the last {@link #RATE_SAMPLES} samples, bytes per second; 0
+     * before the first (measured whatever the drain target, also 0).
+     */
+    public double maxRate() {
+        double maxRate = 0;
+        for (double rate : rates) {
+            maxRate = Math.max(maxRate, rate);
+        }
+        return maxRate;
+    }
+
+    /**
      * A measurement: {@code delivered} bytes of this direction's stream reached the peer's QEMU so
      * far (cumulative, from the peer's ACKs); {@code minRttMicros} is the path's lowest RTT (0:
      * unknown).
      */
     public void sample(long nowNanos, long delivered, long minRttMicros) {
-        if (drainNanos == 0) {
-            return;
-        }
         if (lastDelivered >= 0 && nowNanos > lastNanos) {
             double rate = (delivered - lastDelivered) * 1e9 / (nowNanos - lastNanos);
             rates[nextRate] = Math.max(0, rate);
@@ -75,9 +84,9 @@ public final class RawWindow {
         }
         lastDelivered = delivered;
         lastNanos = nowNanos;
-        double maxRate = 0;
-        for (double rate : rates) {
-            maxRate = Math.max(maxRate, rate);
+        double maxRate = maxRate();
+        if (drainNanos == 0) {
+            return; // the bound stays the maximum; the rate is still measured (see maxRate)
         }
         if (maxRate <= 0) {
             return; // nothing delivered yet: keep the maximum, so the start is not throttled

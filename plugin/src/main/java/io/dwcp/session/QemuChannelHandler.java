@@ -44,6 +44,7 @@ final class QemuChannelHandler extends ChannelInboundHandlerAdapter {
             }
             // leaves the queue once its frames reached the sender (after the codec lane)
             channel.fromQemu(bytes);
+            session.readFromQemu(length);
             session.updateReading();
         });
     }

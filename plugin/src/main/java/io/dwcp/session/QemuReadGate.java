@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.dwcp.amst.AmstConfig;
 import io.dwcp.amst.RawWindow;
+import io.dwcp.amst.ReadPacer;
 import java.util.Collection;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -15,7 +16,10 @@ import org.slf4j.LoggerFactory;
  * ready for more (it is open, its codec may run and its sender's window has room on a stream that
  * takes bytes), the codec lane keeps up with what was read (the bytes read from QEMU and not yet
  * handed to the sender stay under the queue limit), and less than the connection's raw window
- * ({@link #channelRawWindow}) of what was read from it is not yet in the peer's QEMU.
+ * ({@link #channelRawWindow}) of what was read from it is not yet in the peer's QEMU. Within
+ * that, the session's reading is paced ({@link ReadPacer}) at {@code amst.read-pace-percent} of
+ * the highest rate the peer's QEMU received the stream at, so that QEMU's bandwidth estimate, from
+ * which it decides the switch-over, is what the tunnel delivers; a paced pause ends on a timer.
  *
  * <p>Reading is switched with each connection's auto-read. A connection that stops being read
  * is told ({@link Connection#fromQemuPaused}), so that the receiver can release what it holds back:
@@ -52,6 +56,14 @@ final class QemuReadGate {
         void fromQemuPaused();
     }
 
+    /** The session loop's clock and timer, for the pacing. */
+    interface Clock {
+        long nanoTime();
+
+        /** Runs {@code task} on the session's event loop after {@code delayNanos}. */
+        void schedule(long delayNanos, Runnable task);
+    }
+
     /** Hears when the session stops ({@code false}) and resumes ({@code true}) reading QEMU. */
     @FunctionalInterface
     interface ReadingListener {
@@ -72,6 +84,20 @@ final class QemuReadGate {
     // bytes of this direction's stream the peer wrote into its QEMU (from its ACKs)
     private long peerDelivered;
     private boolean reading;
+    private final ReadPacer pacer = new ReadPacer();
+    private final double paceShare;
+    private final Clock clock;
+    private boolean resumeScheduled;
+    // the highest delivery rate of the session so far, bytes per second; and how many samples were taken
+    private double highestRate;
+    private int rateSamples;
+
+    /**
+     * Samples (adaptation intervals, 1 s by default) before the pacing starts: the tunnel's own
+     * start (TLS, slow start) is not a rate to hold QEMU to, and a pace of the highest rate seen
+     * grows only as fast as the pace allows.
+     */
+    static final int PACE_AFTER_SAMPLES = 5;
 
     /**
      * @param amst the raw window ({@code amst.raw-window}), its floor per connection (2 x {@code
@@ -82,6 +108,7 @@ final class QemuReadGate {
      *     its sender can accept more
      * @param listener hears when the session as a whole stops and resumes reading
      * @param reading whether the session counts as reading at the start (its codec may run)
+     * @param clock the session loop's clock and timer (the pacing)
      * @param context the session's log context
      */
     QemuReadGate(
@@ -91,7 +118,10 @@ final class QemuReadGate {
             BooleanSupplier sessionReady,
             ReadingListener listener,
             boolean reading,
+            Clock clock,
             String context) {
+        this.clock = requireNonNull(clock, "clock is null");
+        this.paceShare = amst.getReadPacePercent() / 100.0;
         this.connections = requireNonNull(connections, "connections is null");
         this.sessionReady = requireNonNull(sessionReady, "sessionReady is null");
         this.listener = requireNonNull(listener, "listener is null");
@@ -120,6 +150,16 @@ final class QemuReadGate {
         queued.addAndGet(-bytes);
     }
 
+    /** {@code bytes} were read from QEMU (on the session's loop): they count against the pace. */
+    void read(int bytes) {
+        pacer.read(bytes, clock.nanoTime());
+    }
+
+    /** The pace in force, bytes per second; 0 while not paced. */
+    double pace() {
+        return pacer.pace();
+    }
+
     /** Whether the session reads QEMU now (the last {@link #update}). */
     boolean isReading() {
         return reading;
@@ -130,7 +170,15 @@ final class QemuReadGate {
      * allow (also re-enabling a connection that paused itself for the queue limit).
      */
     void update() {
-        boolean open = sessionReady.getAsBoolean() && queued.get() < queueLimit;
+        long wait = pacer.waitNanos(clock.nanoTime());
+        if (wait > 0 && !resumeScheduled) {
+            resumeScheduled = true;
+            clock.schedule(wait, () -> {
+                resumeScheduled = false;
+                update();
+            });
+        }
+        boolean open = sessionReady.getAsBoolean() && queued.get() < queueLimit && wait == 0;
         long limit = channelRawWindow();
         boolean any = false;
         for (Connection connection : connections) {
@@ -191,6 +239,10 @@ final class QemuReadGate {
         rawWindow.sample(nowNanos, peerDelivered, minRttMicros);
         if (rawWindow.limit() != before && log.isDebugEnabled()) {
             log.debug("{} raw window {} -> {} bytes", context, before, rawWindow.limit());
+        }
+        highestRate = Math.max(highestRate, rawWindow.maxRate());
+        if (++rateSamples > PACE_AFTER_SAMPLES) {
+            pacer.pace(paceShare * highestRate, nowNanos);
         }
     }
 }

@@ -158,6 +158,17 @@ public final class Session {
                     }
                 },
                 codecReady(),
+                new QemuReadGate.Clock() {
+                    @Override
+                    public long nanoTime() {
+                        return System.nanoTime();
+                    }
+
+                    @Override
+                    public void schedule(long delayNanos, Runnable task) {
+                        loop.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+                    }
+                },
                 context);
         this.acks = new AckScheduler(
                 receiver,
@@ -472,6 +483,11 @@ public final class Session {
 
     void dequeueFromQemu(int bytes) {
         readGate.dequeue(bytes);
+    }
+
+    /** {@code bytes} were read from QEMU; on the session's loop (the pacing, see {@link QemuReadGate#read}). */
+    void readFromQemu(int bytes) {
+        readGate.read(bytes);
     }
 
     /** Switches each QEMU connection's reading as the session, its queue and raw windows allow ({@link QemuReadGate}). */

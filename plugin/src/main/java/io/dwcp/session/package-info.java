@@ -19,7 +19,8 @@
  * keepalive PINGs, the reconnect timeout), {@code PeerFrames} (what each of the peer's frames
  * does), {@code AckScheduler} (the ACKs: credit consumed, bytes delivered per QEMU connection),
  * {@code QemuReadGate} (which QEMU connections are read: the session's window, the queue to the
- * codec lane, each connection's raw window) and {@code QemuEndPolicy} (which QEMU connection may
+ * codec lane, each connection's raw window, the read pace, whose pauses end on the session
+ * loop's timer) and {@code QemuEndPolicy} (which QEMU connection may
  * end before its whole stream was delivered). Its pieces
  * are AMST's: {@link io.dwcp.amst.Receiver} (reorder, window, ACK),
  * {@link io.dwcp.amst.StreamPool} (the source's streams), {@link io.dwcp.amst.LinkMonitor}

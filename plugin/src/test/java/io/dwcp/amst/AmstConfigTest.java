@@ -19,6 +19,7 @@ class AmstConfigTest {
                 .expect("amst.window", DataSize.ofMiB(64))
                 .expect("amst.raw-window", DataSize.ofMiB(64))
                 .expect("amst.switchover-drain", Duration.ofMillis(150))
+                .expect("amst.read-pace-percent", 125)
                 .expect("amst.head-resend", Duration.ofMillis(100))
                 .expect("amst.checkpoint-delay", Duration.ofMillis(5))
                 .expect("amst.max-receive-window", DataSize.ofMiB(256))
@@ -43,6 +44,7 @@ class AmstConfigTest {
                         Map.entry("amst.window", "8MiB"),
                         Map.entry("amst.raw-window", "32MiB"),
                         Map.entry("amst.switchover-drain", "300ms"),
+                        Map.entry("amst.read-pace-percent", "150"),
                         Map.entry("amst.head-resend", "0s"),
                         Map.entry("amst.checkpoint-delay", "0s"),
                         Map.entry("amst.max-receive-window", "128MiB"),
@@ -61,6 +63,7 @@ class AmstConfigTest {
                     assertEquals(DataSize.ofMiB(8), config.getWindow());
                     assertEquals(DataSize.ofMiB(32), config.getRawWindow());
                     assertEquals(Duration.ofMillis(300), config.getSwitchoverDrain());
+                    assertEquals(150, config.getReadPacePercent());
                     assertEquals(Duration.ZERO, config.getHeadResend());
                     assertEquals(Duration.ZERO, config.getCheckpointDelay());
                     assertEquals(DataSize.ofMiB(128), config.getMaxReceiveWindow());
@@ -109,6 +112,14 @@ class AmstConfigTest {
                                         .setRawWindow(DataSize.ofMiB(4))
                                         .validate())
                         .getMessage());
+        assertEquals(
+                "amst.read-pace-percent must be 0 (not paced) or between 100 and 1000: 99",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new AmstConfig().setReadPacePercent(99).validate())
+                        .getMessage());
+        new AmstConfig().setReadPacePercent(0).validate();
+        new AmstConfig().setReadPacePercent(1000).validate();
         assertEquals(
                 "amst.max-receive-window must be at least amst.window",
                 assertThrows(

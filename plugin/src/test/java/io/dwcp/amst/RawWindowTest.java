@@ -60,6 +60,22 @@ class RawWindowTest {
         window.sample(0, 0, 1000);
         window.sample(SECOND, 1_000_000, 1000);
         assertEquals(64 * MIB, window.limit());
+        assertEquals(1_000_000, window.maxRate(), 1e-6, "the rate is measured all the same (the read pacer uses it)");
         assertThrows(IllegalArgumentException.class, () -> new RawWindow(4 * MIB, 8 * MIB, 0, 0));
+    }
+
+    @Test
+    void theMaximumRateIsTheHighestOfTheLastTenSamples() {
+        RawWindow window = new RawWindow(64 * MIB, 8 * MIB, 150_000_000L, 0);
+        assertEquals(0, window.maxRate(), "nothing measured yet");
+        window.sample(0, 0, 140_000);
+        assertEquals(0, window.maxRate(), "one reading is no rate");
+        window.sample(SECOND, 30_000_000, 140_000);
+        window.sample(2 * SECOND, 40_000_000, 140_000);
+        assertEquals(30_000_000, window.maxRate(), 1e-6);
+        for (int i = 3; i <= 11; i++) {
+            window.sample(i * SECOND, 40_000_000 + (i - 2) * 5_000_000L, 140_000);
+        }
+        assertEquals(10_000_000, window.maxRate(), 1e-6, "the 30 MB/s second is more than ten samples old");
     }
 }

@@ -91,8 +91,8 @@ class PeerFramesTest {
             4 << 20,
             () -> true,
             acks::add);
-    private final QemuReadGate gate =
-            new QemuReadGate(new AmstConfig(), WINDOW, channels.values(), () -> true, reading -> {}, true, "[test]");
+    private final QemuReadGate gate = new QemuReadGate(
+            new AmstConfig(), WINDOW, channels.values(), () -> true, reading -> {}, true, new ManualClock(), "[test]");
     private final PeerFrames frames =
             new PeerFrames(owner, sender, receiver, ackScheduler, gate, channels, null, null, stats, "alpha");
 

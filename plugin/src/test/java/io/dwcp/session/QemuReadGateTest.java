@@ -59,10 +59,11 @@ class QemuReadGateTest {
 
     private final List<FakeConnection> connections = new ArrayList<>();
     private final List<Boolean> heard = new ArrayList<>();
+    private final ManualClock clock = new ManualClock();
     private boolean ready = true;
 
     private QemuReadGate gate(AmstConfig amst, long window, boolean reading) {
-        return new QemuReadGate(amst, window, connections, () -> ready, heard::add, reading, "[test]");
+        return new QemuReadGate(amst, window, connections, () -> ready, heard::add, reading, clock, "[test]");
     }
 
     private FakeConnection connection() {
@@ -240,5 +241,96 @@ class QemuReadGateTest {
 
         connection();
         assertEquals(32 * MIB, gate.channelRawWindow(), "several connections share amst.raw-window itself");
+    }
+
+    /** Delivers {@code bytesPerSecond} for {@code seconds} one-second samples, reading as much. */
+    private long deliverSteadily(QemuReadGate gate, long delivered, long bytesPerSecond, int seconds) {
+        for (int i = 0; i < seconds; i++) {
+            clock.advance(1_000_000_000L);
+            delivered += bytesPerSecond;
+            gate.peerDelivered(delivered);
+            gate.sampleRawWindow(clock.nanoTime(), 140_000);
+        }
+        return delivered;
+    }
+
+    @Test
+    void readingIsPacedAtTheShareOfTheHighestDeliveryRateOnceTheTunnelHasStarted() {
+        QemuReadGate gate = gate(new AmstConfig().setReadPacePercent(125), MIB, true);
+        FakeConnection qemu = connection();
+        gate.sampleRawWindow(clock.nanoTime(), 140_000);
+        // the first sample is the start; pacing begins with the (PACE_AFTER_SAMPLES + 1)th
+        long delivered = deliverSteadily(gate, 0, 40 * MIB, QemuReadGate.PACE_AFTER_SAMPLES - 1);
+        assertEquals(0, gate.pace(), 0, "no pacing during the tunnel's start");
+
+        delivered = deliverSteadily(gate, delivered, 20 * MIB, 1);
+        assertEquals(50 * MIB, gate.pace(), 1, "125 % of the highest rate so far, not of the last");
+
+        // QEMU writes a burst at memory speed: 10 ms at the pace pass, then reading pauses
+        gate.update();
+        assertTrue(qemu.autoRead);
+        gate.read((int) (MIB / 2));
+        gate.update();
+        assertTrue(qemu.autoRead, "within the bucket (10 ms at 50 MiB/s)");
+        gate.read((int) MIB);
+        gate.update();
+        assertFalse(qemu.autoRead, "the bucket is spent");
+        assertEquals(List.of(false), heard, "the session stopped reading");
+        assertEquals(1, clock.pending(), "one timer to resume");
+        gate.update();
+        assertEquals(1, clock.pending(), "not one more per update");
+
+        // 1 MiB over the bucket at 50 MiB/s: 20 ms
+        clock.advance(19_000_000L);
+        assertFalse(qemu.autoRead);
+        clock.advance(1_000_000L);
+        assertTrue(qemu.autoRead, "the timer resumed reading");
+        assertEquals(List.of(false, true), heard);
+        assertEquals(0, clock.pending());
+
+        // over a second, QEMU gets at most the pace plus the bucket
+        long read = 0;
+        long start = clock.nanoTime();
+        while (clock.nanoTime() - start < 1_000_000_000L) {
+            if (qemu.autoRead) {
+                gate.read(64 * 1024);
+                read += 64 * 1024;
+                gate.update();
+            } else {
+                clock.advance(100_000L);
+            }
+        }
+        assertTrue(read <= 50 * MIB + MIB / 2 + 64 * 1024, "read " + read);
+        assertTrue(read >= 49 * MIB, "read " + read + ": the pace is not a lower bound");
+    }
+
+    @Test
+    void zeroPercentNeverPaces() {
+        QemuReadGate gate = gate(new AmstConfig().setReadPacePercent(0), MIB, true);
+        FakeConnection qemu = connection();
+        gate.sampleRawWindow(clock.nanoTime(), 140_000);
+        deliverSteadily(gate, 0, 40 * MIB, QemuReadGate.PACE_AFTER_SAMPLES + 3);
+        assertEquals(0, gate.pace(), 0);
+        gate.update();
+        gate.read((int) (64 * MIB));
+        gate.update();
+        assertTrue(qemu.autoRead);
+        assertEquals(0, clock.pending());
+    }
+
+    @Test
+    void aTimerThatFiresAfterTheSessionStoppedBeingReadyReadsNothing() {
+        QemuReadGate gate = gate(new AmstConfig(), MIB, true);
+        FakeConnection qemu = connection();
+        gate.sampleRawWindow(clock.nanoTime(), 140_000);
+        deliverSteadily(gate, 0, 10 * MIB, QemuReadGate.PACE_AFTER_SAMPLES + 1);
+        gate.update();
+        gate.read((int) (4 * MIB));
+        gate.update();
+        assertFalse(qemu.autoRead);
+        ready = false;
+        clock.advance(1_000_000_000L);
+        assertFalse(qemu.autoRead, "the session is no longer ready");
+        assertEquals(0, clock.pending());
     }
 }
