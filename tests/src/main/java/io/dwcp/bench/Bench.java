@@ -483,10 +483,11 @@ public final class Bench implements Callable<Integer> {
                             plan.add(run);
                             String times = run.completed()
                                     ? String.format(
-                                            Locale.ROOT,
-                                            "total=%.1fs downtime=%dms",
-                                            run.totalMs() / 1000.0,
-                                            run.downtimeMs())
+                                                    Locale.ROOT,
+                                                    "total=%.1fs downtime=%dms",
+                                                    run.totalMs() / 1000.0,
+                                                    run.downtimeMs())
+                                            + switchover(run.qemuEstimate())
                                     : String.format(Locale.ROOT, "after %.1fs", run.elapsedMs() / 1000.0);
                             out.printf(
                                     Locale.ROOT,
@@ -505,6 +506,19 @@ public final class Bench implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** QEMU's estimate when it decided the switch-over, what then remained, and its highest estimate. */
+    static String switchover(MigrationResult.QemuEstimate estimate) {
+        if (estimate.switchoverMbps() < 0) {
+            return "";
+        }
+        return String.format(
+                Locale.ROOT,
+                " (switch-over: QEMU's estimate %.0f Mbit/s, %.1f MiB left; its highest %.0f)",
+                estimate.switchoverMbps(),
+                estimate.switchoverRemainingBytes() / 1048576.0,
+                estimate.maxMbps());
     }
 
     private BenchRun runOne(

@@ -30,7 +30,8 @@ public record BenchRun(
         @JsonProperty("link_bps") long linkBitsPerSecond,
         @JsonProperty("cpu_seconds") java.util.Map<String, Double> cpuSeconds,
         @JsonProperty("bulk_wire_bps") long bulkWireBitsPerSecond,
-        @JsonProperty("first_5s_wire_bps") long first5sWireBitsPerSecond) {
+        @JsonProperty("first_5s_wire_bps") long first5sWireBitsPerSecond,
+        @JsonProperty("qemu_estimate") MigrationResult.QemuEstimate qemuEstimate) {
 
     /** Keys of {@link #cpuSeconds}: CPU seconds (user + system) each process spent during the migration. */
     static final String CPU_QEMU_SOURCE = "qemu-src";
@@ -42,6 +43,7 @@ public record BenchRun(
     static final String CPU_WAN_EMULATOR = "wan-emulator";
 
     public BenchRun {
+        qemuEstimate = qemuEstimate == null ? MigrationResult.QemuEstimate.NONE : qemuEstimate;
         cpuSeconds = cpuSeconds == null
                 ? java.util.Map.of()
                 : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(cpuSeconds));
@@ -86,7 +88,8 @@ public record BenchRun(
                 0,
                 null,
                 0,
-                0);
+                0,
+                r.estimate());
     }
 
     /**
@@ -105,7 +108,7 @@ public record BenchRun(
         long goodput = windowMs <= 0 ? 0 : bytes * 8000 / windowMs;
         return new BenchRun(
                 scenario, "-", mode, "-", repeat, MEASURED, -1, -1, -1, bytes, 0, 0, 0, 0, 0, true, detail, windowMs,
-                -1, parallel, -1, goodput, linkBps, null, 0, 0);
+                -1, parallel, -1, goodput, linkBps, null, 0, 0, null);
     }
 
     /** A run that could not even start its migration (a guest that did not boot, ...): kept, never hidden. */
@@ -113,7 +116,7 @@ public record BenchRun(
             String scenario, String workload, String mode, String qemu, int repeat, int parallel, String detail) {
         return new BenchRun(
                 scenario, workload, mode, qemu, repeat, "error", -1, -1, -1, 0, 0, 0, 0, 0, 0, false, detail, -1, -1,
-                parallel, -1, 0, 0, null, 0, 0);
+                parallel, -1, 0, 0, null, 0, 0, null);
     }
 
     /** Goodput on the wire in Mbit/s over the whole migration (or until it was cancelled). */
@@ -149,7 +152,8 @@ public record BenchRun(
                 linkBitsPerSecond,
                 cpuSeconds,
                 bulkWireBitsPerSecond,
-                first5sWireBitsPerSecond);
+                first5sWireBitsPerSecond,
+                qemuEstimate);
     }
 
     /**
@@ -183,7 +187,8 @@ public record BenchRun(
                 linkBps,
                 cpu,
                 bulkBps,
-                first5sBps);
+                first5sBps,
+                qemuEstimate);
     }
 
     /** CPU seconds of one process per GiB of guest RAM, or -1 when not measured. */

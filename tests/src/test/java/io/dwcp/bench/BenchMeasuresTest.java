@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.testbed.qemu.MigrationResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,7 +95,8 @@ class BenchMeasuresTest {
                 run.linkBitsPerSecond(),
                 run.cpuSeconds(),
                 run.bulkWireBitsPerSecond(),
-                0);
+                0,
+                null);
         assertEquals("1.5/0.8", ResultTable.dwcpdCpu(List.of(sized)));
         assertEquals("-", ResultTable.dwcpdJit(List.of(sized)), "no thread breakdown measured");
         assertEquals("80 %", ResultTable.linkUse(List.of(sized)));
@@ -202,5 +204,52 @@ class BenchMeasuresTest {
                 }
             });
         }
+    }
+
+    @Test
+    void theSwitchOverLineSaysWhatQemuDecidedOn() {
+        assertEquals("", Bench.switchover(MigrationResult.QemuEstimate.NONE));
+        assertEquals(
+                " (switch-over: QEMU's estimate 804 Mbit/s, 27.7 MiB left; its highest 1071)",
+                Bench.switchover(new MigrationResult.QemuEstimate(1071.2, 804.4, 29_045_555)));
+    }
+
+    @Test
+    void theEstimateGoesToTheJsonAndBackAndOldFilesReadWithout() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        BenchRun run = BenchRun.of(
+                "S2",
+                "light",
+                "dwcp",
+                "10",
+                1,
+                1,
+                10,
+                new MigrationResult(
+                        "completed",
+                        1,
+                        1,
+                        1,
+                        1,
+                        1,
+                        1,
+                        1,
+                        1,
+                        1,
+                        true,
+                        "",
+                        1,
+                        0,
+                        new MigrationResult.QemuEstimate(500, 300, 1 << 20)));
+        String text = json.writeValueAsString(run);
+        assertTrue(
+                text.contains("\"qemu_estimate\":{\"max_mbps\":500.0,\"switchover_mbps\":300.0,"
+                        + "\"switchover_remaining_bytes\":1048576}"),
+                text);
+        assertEquals(run.qemuEstimate(), json.readValue(text, BenchRun.class).qemuEstimate());
+        String old = text.replaceAll(",\"qemu_estimate\":\\{[^}]*\\}", "");
+        assertEquals(
+                MigrationResult.QemuEstimate.NONE,
+                json.readValue(old, BenchRun.class).qemuEstimate());
     }
 }

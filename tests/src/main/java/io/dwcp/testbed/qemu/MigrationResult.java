@@ -1,5 +1,7 @@
 package io.dwcp.testbed.qemu;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 /**
  * What one migration measured.
  *
@@ -20,6 +22,8 @@ package io.dwcp.testbed.qemu;
  * @param detail        the verdict line, or the error
  * @param elapsedMs     from the {@code migrate} command to completion, failure or cancellation
  * @param qemuRemainingBytes what QEMU still had to send when the migration ended (0 when completed)
+ * @param estimate      QEMU's own bandwidth estimate, from which it decides the switch-over (polled
+ *                      every 100 ms; {@link QemuEstimate#NONE} unless completed)
  */
 public record MigrationResult(
         String status,
@@ -35,10 +39,24 @@ public record MigrationResult(
         boolean guestIntact,
         String detail,
         long elapsedMs,
-        long qemuRemainingBytes) {
+        long qemuRemainingBytes,
+        QemuEstimate estimate) {
     public static final String COMPLETED = "completed";
     public static final String NOT_CONVERGED = "not-converged";
     public static final String FAILED = "failed";
+
+    /**
+     * QEMU's bandwidth estimate ({@code query-migrate} {@code mbps}: what it wrote in its last
+     * interval of about 100 ms), polled every 100 ms while the migration was active: the highest
+     * seen, and the last before the switch-over with what QEMU then still had to send. QEMU
+     * switches over once what remains fits its downtime limit at that estimate.
+     */
+    public record QemuEstimate(
+            @JsonProperty("max_mbps") double maxMbps,
+            @JsonProperty("switchover_mbps") double switchoverMbps,
+            @JsonProperty("switchover_remaining_bytes") long switchoverRemainingBytes) {
+        public static final QemuEstimate NONE = new QemuEstimate(-1, -1, -1);
+    }
 
     public boolean completed() {
         return COMPLETED.equals(status);

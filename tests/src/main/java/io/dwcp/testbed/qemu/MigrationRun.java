@@ -89,12 +89,21 @@ public final class MigrationRun {
         long lastReport = 0;
         String status = "setup";
         JsonNode info = null;
+        double maxMbps = -1;
+        double switchoverMbps = -1;
+        long switchoverRemaining = -1;
         while (true) {
             sleep(POLL);
             stopAt = stopAt >= 0 ? stopAt : eventTime(src, "STOP");
             resumeAt = resumeAt >= 0 ? resumeAt : eventTime(dst, "RESUME");
             info = src.execute("query-migrate");
             status = info.path("status").asText();
+            if (status.equals("active") && stopAt < 0) {
+                // the last poll before the VM stopped: what QEMU decided the switch-over on
+                switchoverMbps = info.path("ram").path("mbps").asDouble(-1);
+                switchoverRemaining = info.path("ram").path("remaining").asLong(-1);
+                maxMbps = Math.max(maxMbps, switchoverMbps);
+            }
             long elapsedMs = (System.nanoTime() - startNanos) / 1_000_000;
             if (progress != null && elapsedMs - lastReport >= 5000) {
                 lastReport = elapsedMs;
@@ -159,7 +168,8 @@ public final class MigrationRun {
                 verdict.intact(),
                 verdict.detail(),
                 resumeAt - startMillis,
-                0);
+                0,
+                new MigrationResult.QemuEstimate(maxMbps, switchoverMbps, switchoverRemaining));
     }
 
     private static MigrationResult cancel(
@@ -239,7 +249,8 @@ public final class MigrationRun {
                 intact,
                 detail + "; " + verdict,
                 elapsedMs,
-                ram.path("remaining").asLong());
+                ram.path("remaining").asLong(),
+                MigrationResult.QemuEstimate.NONE);
     }
 
     /** The forward counter once the last segments have left (it stops growing), at most a second later. */
