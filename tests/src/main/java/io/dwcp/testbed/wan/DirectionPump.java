@@ -13,24 +13,23 @@ import io.dwcp.testbed.net.LinuxCalls;
  *
  * <p>Packets wait in a ring of native memory in arrival order, which is also their release order
  * (the model never reorders). The thread reads up to {@value #BATCH} packets, writes up to
- * {@value #BATCH} due ones, and when it found nothing to do sleeps in {@code ppoll} (see
- * {@link #idle}); its timer slack is set to 1 µs (the default is 50 µs). It never spins: a
- * release is late by the timer's wake-up lateness (50-150 µs here), and the packets that came
- * meanwhile go in one batch. Spinning until each release, as it once did, made it read the TUN
- * device about seven times per packet forwarded and cost 8 CPU-seconds of the two cores during
- * a 20 s migration on S2, CPU that the hosts it stands between do not spend on a real WAN.
+ * {@value #BATCH} due ones, and when it found nothing to do sleeps in {@code ppoll} until the TUN
+ * device is readable or the oldest packet is due (see {@link #idle}); its timer slack is set to
+ * 1 µs (the default is 50 µs).
  *
  * <p>The thread runs with real-time priority (SCHED_FIFO) when asked: a WAN does not slow down
  * because the hosts' CPUs are busy, and here the emulator shares two cores with QEMU guests and
- * dwcpd. The kernel's real-time throttling (95 % of each second) bounds it in any case.
+ * dwcpd. It never spins longer than its measured wake-up lateness (under 1 ms), and the kernel's
+ * real-time throttling (95 % of each second) bounds it in any case.
  */
 final class DirectionPump implements Runnable {
     static final int MAX_PACKET = 2048;
     private static final int BATCH = 64;
     private static final long IDLE_POLL_NANOS = 100_000_000L;
     private static final long PUBLISH_NANOS = 1_000_000L;
-    /** The oldest packet due sooner than this: sleep this long without waking for arrivals. */
-    private static final long LISTEN_NANOS = 250_000L;
+    private static final long MIN_SLEEP_NANOS = 5_000L;
+    private static final long WAKE_UP_MARGIN_NANOS = 20_000L;
+    private static final long MAX_LATENESS_NANOS = 1_000_000L;
 
     private final String name;
     private final TunDevice tun;
@@ -68,6 +67,7 @@ final class DirectionPump implements Runnable {
     private volatile long corrupted;
     private volatile WanStats.Direction published = new WanStats.Direction(true, 0, 0, 0, 0, 0, 0);
     private final int realtimePriority;
+    private long wakeUpLateness = 100_000L;
     private volatile boolean stopped;
     private volatile String failure;
 
@@ -217,42 +217,33 @@ final class DirectionPump implements Runnable {
     }
 
     /**
-     * Nothing to read, nothing due: sleep until the oldest packet is due, or an arrival. With the
-     * oldest due sooner than {@link #LISTEN_NANOS} (a busy link: releases a few µs apart), sleep
-     * that long without waking for arrivals: the wake-up then serves every packet that came and
-     * fell due meanwhile. On this virtual machine a wake-up costs more than the reads and writes of
-     * several packets, and a timer wakes a thread 50-150 µs late anyway; a release is late by at
-     * most about 0.4 ms, a link's RTT longer by at most twice that.
+     * Nothing to read, nothing due: sleep in ppoll until the TUN device is readable or the oldest
+     * packet is due. A timer wakes this virtual machine's threads 50-150 µs late, more than the
+     * timer slack: so the sleep ends early by the lateness seen so far (an average plus a margin)
+     * and the rest is spun, keeping releases within a few microseconds of their time.
      */
     private void idle(long now) {
-        if (count == 0) {
-            sleep(IDLE_POLL_NANOS, true);
+        long wait = count > 0 ? releases[head] - now : IDLE_POLL_NANOS;
+        long sleep = count > 0 ? wait - wakeUpLateness - WAKE_UP_MARGIN_NANOS : wait;
+        if (sleep < MIN_SLEEP_NANOS) {
+            Thread.onSpinWait();
             return;
         }
-        long wait = releases[head] - now;
-        if (wait > LISTEN_NANOS) {
-            sleep(wait, true);
-        } else if (wait > 0) {
-            sleep(LISTEN_NANOS, false);
-        }
-    }
-
-    /** Sleeps {@code nanos}, or until the TUN device is readable if {@code listen}; ppoll's result. */
-    private int sleep(long nanos, boolean listen) {
-        timeout.setLong(0, nanos / 1_000_000_000L);
-        timeout.setLong(8, nanos % 1_000_000_000L);
+        timeout.setLong(0, sleep / 1_000_000_000L);
+        timeout.setLong(8, sleep % 1_000_000_000L);
         pollFd.setShort(6, (short) 0);
-        int ready = LinuxCalls.ppoll(
-                listen ? Pointer.nativeValue(pollFd) : 0, listen ? 1 : 0, Pointer.nativeValue(timeout), 0);
-        if (ready > 0) {
-            short events = pollFd.getShort(6);
-            if ((events & (LinuxCalls.POLLERR | LinuxCalls.POLLHUP | LinuxCalls.POLLNVAL)) != 0) {
-                failure = "TUN device " + tun.name() + " of direction " + name + " failed (poll events 0x"
-                        + Integer.toHexString(events) + "): was its namespace deleted?";
-                stopped = true;
-            }
+        int ready = LinuxCalls.ppoll(Pointer.nativeValue(pollFd), 1, Pointer.nativeValue(timeout), 0);
+        if (ready == 0) {
+            long late = System.nanoTime() - now - sleep;
+            wakeUpLateness += (Math.min(Math.max(late, 0), MAX_LATENESS_NANOS) - wakeUpLateness) / 8;
+            return;
         }
-        return ready;
+        short events = pollFd.getShort(6);
+        if ((events & (LinuxCalls.POLLERR | LinuxCalls.POLLHUP | LinuxCalls.POLLNVAL)) != 0) {
+            failure = "TUN device " + tun.name() + " of direction " + name + " failed (poll events 0x"
+                    + Integer.toHexString(events) + "): was its namespace deleted?";
+            stopped = true;
+        }
     }
 
     /** Offset of room for one more packet in the ring, or -1 when it is full. */
