@@ -73,7 +73,7 @@ public class AmstConfig {
     @Config(
             value = "amst.read-pace-percent",
             description =
-                    "QEMU's stream is read at most this share of the highest rate the peer's QEMU received it at over the last 10 s (see io.dwcp.amst.ReadPacer), so that QEMU's own bandwidth estimate, from which it decides the switch-over, is true; 0 = not paced, else 100..1000")
+                    "QEMU's stream is read at most this share of the highest rate the peer's QEMU received it at so far in the session, from the 6th adaptation interval on (see io.dwcp.amst.ReadPacer), so that QEMU's own bandwidth estimate, from which it decides the switch-over, is true; 0 = not paced, else 100..1000")
     public AmstConfig setReadPacePercent(int readPacePercent) {
         this.readPacePercent = readPacePercent;
         return this;

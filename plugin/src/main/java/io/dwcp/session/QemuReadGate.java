@@ -152,7 +152,14 @@ final class QemuReadGate {
 
     /** {@code bytes} were read from QEMU (on the session's loop): they count against the pace. */
     void read(int bytes) {
-        pacer.read(bytes, clock.nanoTime());
+        if (isPaced()) {
+            pacer.read(bytes, clock.nanoTime());
+        }
+    }
+
+    // no clock read per QEMU read or update while nothing is paced (the start, or 0 %)
+    private boolean isPaced() {
+        return pacer.pace() > 0;
     }
 
     /** The pace in force, bytes per second; 0 while not paced. */
@@ -170,7 +177,7 @@ final class QemuReadGate {
      * allow (also re-enabling a connection that paused itself for the queue limit).
      */
     void update() {
-        long wait = pacer.waitNanos(clock.nanoTime());
+        long wait = isPaced() ? pacer.waitNanos(clock.nanoTime()) : 0;
         if (wait > 0 && !resumeScheduled) {
             resumeScheduled = true;
             clock.schedule(wait, () -> {
