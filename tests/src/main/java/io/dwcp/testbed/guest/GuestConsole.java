@@ -173,7 +173,14 @@ public final class GuestConsole implements AutoCloseable {
                 out.write(bytes);
                 out.flush();
             } catch (IOException e) {
-                throw new GuestConsoleException(name + ": cannot write to the console: " + e.getMessage(), e);
+                String ended;
+                synchronized (lock) {
+                    ended = this.ended ? " (the console ended: " + endReason + ")" : "";
+                }
+                throw new GuestConsoleException(
+                        name + ": cannot write to the console: " + e.getMessage() + ended
+                                + "\n--- last console lines ---\n" + tail(),
+                        e);
             }
         }
     }

@@ -3,6 +3,7 @@ package io.dwcp.testbed.qemu;
 import static java.util.Objects.requireNonNull;
 
 import io.dwcp.testbed.guest.GuestConsole;
+import io.dwcp.testbed.guest.GuestConsoleException;
 import io.dwcp.testbed.guest.GuestImage;
 import io.dwcp.testbed.guest.Verdict;
 import io.dwcp.testbed.guest.WorkloadSpec;
@@ -154,9 +155,19 @@ public final class GuestPair implements AutoCloseable {
                         ? MigrationRun.WireCounter.of(network::bytesBtoA, network::bytesAtoB)
                         : MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
                 vm -> {
-                    Verdict verdict = (vm == destination ? destinationConsole : sourceConsole)
-                            .requestVerdict(Duration.ofMinutes(2));
-                    return new MigrationRun.Check(verdict.intact(), verdict.detail());
+                    try {
+                        Verdict verdict = (vm == destination ? destinationConsole : sourceConsole)
+                                .requestVerdict(Duration.ofMinutes(2));
+                        return new MigrationRun.Check(verdict.intact(), verdict.detail());
+                    } catch (GuestConsoleException e) {
+                        // the guest could not be asked: say whether its QEMU is still there
+                        String side = vm == destination ? "destination" : "source";
+                        return new MigrationRun.Check(
+                                false,
+                                e.getMessage() + "\n" + side + " QEMU "
+                                        + (vm.isAlive() ? "still runs" : "exited " + vm.exitStatus()) + ", stderr:\n"
+                                        + vm.stderr().strip());
+                    }
                 },
                 progress);
     }

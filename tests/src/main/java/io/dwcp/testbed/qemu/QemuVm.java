@@ -158,6 +158,15 @@ public final class QemuVm implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** How the QEMU process ended ("with status 1", "by signal 6"), or "not yet" while it runs. */
+    public String exitStatus() {
+        if (process.isAlive()) {
+            return "not yet";
+        }
+        int status = process.process().exitValue();
+        return status > 128 ? "by signal " + (status - 128) : "with status " + status;
+    }
+
     /**
      * The guest's serial console, connected. Read and write it directly (for example through
      * {@code GuestConsole.attach}): the JDK's stream adapters of one blocking channel share a lock,

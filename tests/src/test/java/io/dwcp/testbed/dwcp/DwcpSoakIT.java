@@ -45,18 +45,25 @@ import org.junit.jupiter.api.Test;
  *   <li>no object that lives as long as a session (the session, its QEMU connections, HDE encoders
  *       and decoders, the reorder buffer) is left on either daemon's heap after a full collection,
  *       neither after the first migration nor at the end;
- *   <li>each daemon's resident memory apart from its buffer pool's direct memory is within 5 % of
- *       its level half-way, after migration 15, and the pool's direct memory at most twice what it
- *       was then (the pool keeps 4 MiB chunks for reuse: it moved between 25 and 45 MiB from one
- *       migration to the next, as much as the 5 % of the rest).
+ *   <li>each daemon's native memory (resident memory apart from the Java heap's resident pages and
+ *       the buffer pool's direct memory: the C heap, stacks, code, class metadata) does not trend
+ *       up over migrations 11 to 30: the least-squares line through its figure after each of them
+ *       rises over those 20 migrations by at most 5 % of their mean;
+ *   <li>the pool's direct memory at most twice what it was after migration 15 (the pool keeps
+ *       4 MiB chunks for reuse: it moved between 25 and 45 MiB from one migration to the next).
  * </ul>
- * Resident memory is read once it settled (after a full collection and a trim of the C heap, what
- * the daemon does itself every 10 s). It is held to the level half-way rather than after the first
- * migration because the first migrations grow it once, by about 10 % of a daemon's 190-200 MiB:
- * native memory tracking measured the JIT's code cache +6 MiB and class metadata +2 MiB as paths
- * run for the first time (multifd, the way back, a killed stream), and the buffer pool's caches
- * filling per thread. A leak grows with the number of migrations and shows over the second half;
- * an object kept past its session shows in the heap. The figures after every migration are logged.
+ * Memory is read after a full collection and a trim of the C heap (what the daemon does itself
+ * every 10 s). The Java heap's resident part stays at about its 64 MiB minimum size; the native
+ * part moves by up to ±12 % (±13 MiB) from one migration to the next, with what the C heap keeps
+ * of the migration before: a check of one reading against another failed on that alone (+7.2 %
+ * in CI), while the trend over the twenty stayed between -5 % and +1 % for the twelve daemons of
+ * six runs. (Three runs with a WAN emulator that slept between packets, since reverted, rose by
+ * 6-11 % on at least one daemon; why is not known.) The first migrations grow native memory once, by about 10 %: native memory
+ * tracking measured the JIT's code cache +6 MiB and class metadata +2 MiB as paths run for the
+ * first time (multifd, the way back, a killed stream), and the buffer pool's caches filling per
+ * thread; so the trend is taken from migration 11. A leak grows with the number of migrations
+ * (+1 MiB per migration rises 20 MiB, about 17 %); an object kept past its session shows in the
+ * heap. The figures after every migration are logged.
  *
  * <p>QEMU 10 with multifd on the way back once stalled here at a multifd sync point (three of four
  * runs), when one raw window was shared by the session's QEMU connections: the destination QEMU's
@@ -73,8 +80,10 @@ class DwcpSoakIT {
     private static final int GUEST_RAM_MIB = 256;
     private static final WorkloadSpec WORKLOAD = new WorkloadSpec(64, 2000, 10, 7);
     private static final double TOLERANCE = 0.05;
-    /** The migration after which resident memory is taken as the daemons' working level (see the class comment). */
+    /** The migration after which the buffer pool is taken as the daemons' working level (see the class comment). */
     private static final int WORKING_LEVEL_AFTER = MIGRATIONS / 2;
+    /** The first migration of the second half, over which native memory may not trend up (see the class comment). */
+    private static final int TREND_FROM = 11;
     /** Classes whose objects live as long as a migration session: none may outlive its session. */
     private static final List<String> SESSION_CLASSES = List.of(
             "io.dwcp.session.Session",
@@ -143,6 +152,7 @@ class DwcpSoakIT {
             List<Dwcpd> daemons = List.of(link.source(), link.destination());
             List<Figures> afterFirstMigration = null;
             List<Figures> workingLevel = null;
+            List<List<Figures>> afterEach = new ArrayList<>();
             int killed = 0;
             for (int i = 0; i < MIGRATIONS; i++) {
                 Guest guest = guests.get(i % 2);
@@ -175,6 +185,7 @@ class DwcpSoakIT {
                     DwcpMigrationIT.awaitMetric(daemon, "dwcp_sessions_completed_total", i + 1);
                 }
                 List<Figures> now = figuresOf(daemons);
+                afterEach.add(now);
                 LOG.info("after migration " + (i + 1) + ": " + now);
                 if (i == 0) {
                     // measured the way the end is: once the daemons have settled
@@ -205,6 +216,7 @@ class DwcpSoakIT {
                                             .orElse(0)
                             >= killed,
                     "the daemons counted fewer failed streams than the " + killed + " killed");
+            assertNoNativeGrowth(daemons, afterEach);
             List<Figures> last = awaitWithin(daemons, afterFirstMigration, workingLevel, Duration.ofSeconds(90));
             LOG.info("after " + MIGRATIONS + " migrations: " + last + " (after the first migration: "
                     + afterFirstMigration + "; after migration " + WORKING_LEVEL_AFTER + ": " + workingLevel + ")");
@@ -314,26 +326,30 @@ class DwcpSoakIT {
             long fileDescriptors,
             long threads,
             long poolDirectKiB,
+            long heapResidentKiB,
             long jvmDirectKiB,
             long liveHeapKiB,
             Map<String, Long> sessionObjects) {
         /**
          * Open file descriptors and threads each at most {@code 1 + tolerance} times those after the
-         * first migration, resident memory apart from the buffer pool at most that times the working
-         * level's, and the pool at most twice the working level's.
+         * first migration, and the pool at most twice the working level's.
          */
+        /** Resident memory apart from the Java heap and the buffer pool's direct memory: the C heap, stacks, code, metadata. */
+        long nativeKiB() {
+            return residentKiB - heapResidentKiB - poolDirectKiB;
+        }
+
         boolean within(Figures afterFirst, Figures working, double tolerance) {
-            return residentKiB - poolDirectKiB
-                            <= Math.ceil((working.residentKiB - working.poolDirectKiB) * (1 + tolerance))
-                    && poolDirectKiB <= 2 * working.poolDirectKiB
+            return poolDirectKiB <= 2 * working.poolDirectKiB
                     && fileDescriptors <= Math.ceil(afterFirst.fileDescriptors * (1 + tolerance))
                     && threads <= Math.ceil(afterFirst.threads * (1 + tolerance));
         }
 
         @Override
         public String toString() {
-            return daemon + ": " + residentKiB + " KiB resident, " + fileDescriptors + " fds, " + threads
-                    + " threads (live heap " + liveHeapKiB + " KiB, direct: pool " + poolDirectKiB + " KiB, all "
+            return daemon + ": " + residentKiB + " KiB resident (" + nativeKiB() + " native), " + fileDescriptors
+                    + " fds, " + threads + " threads (heap " + heapResidentKiB + " KiB resident, " + liveHeapKiB
+                    + " KiB live, direct: pool " + poolDirectKiB + " KiB, all "
                     + jvmDirectKiB + " KiB" + (sessionObjects.isEmpty() ? "" : ", session objects " + sessionObjects)
                     + ")";
         }
@@ -346,6 +362,7 @@ class DwcpSoakIT {
             String histogram = jcmd(daemon.pid(), "GC.class_histogram");
             trimNativeHeap(daemon.pid());
             long resident = status(daemon.pid(), "VmRSS:");
+            long heapResident = heapResidentKiB(daemon.pid(), jcmd(daemon.pid(), "GC.heap_info"));
             long fds = fileDescriptors(daemon.pid());
             long threads = status(daemon.pid(), "Threads:");
             // scraped after the figures above: the scrape's connection is not counted
@@ -359,6 +376,7 @@ class DwcpSoakIT {
                                     .orElseThrow(
                                             () -> new AssertionError("no dwcp_buffer_pool_direct_bytes from " + daemon))
                             / 1024,
+                    heapResident,
                     (long) Dwcpd.metric(metrics, "dwcp_jvm_direct_buffer_bytes", "")
                                     .orElse(-1024)
                             / 1024,
@@ -400,6 +418,40 @@ class DwcpSoakIT {
         }
     }
 
+    /**
+     * The resident KiB of a JVM's heap: the resident pages, by {@code /proc/PID/smaps}, of the
+     * mappings inside the range the heap reserved (the bracketed addresses of {@code GC.heap_info}'s
+     * first line). G1 keeps regions it committed once resident until it gives them back.
+     */
+    static long heapResidentKiB(long pid, String heapInfo) {
+        try {
+            return heapResidentKiB(heapInfo, Files.readString(Path.of("/proc", Long.toString(pid), "smaps")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static long heapResidentKiB(String heapInfo, String smaps) {
+        java.util.regex.Matcher range = java.util.regex.Pattern.compile("\\[0x([0-9a-f]+), 0x([0-9a-f]+)\\)")
+                .matcher(heapInfo);
+        assertTrue(range.find(), "no heap address range in GC.heap_info:\n" + heapInfo);
+        long low = Long.parseUnsignedLong(range.group(1), 16);
+        long high = Long.parseUnsignedLong(range.group(2), 16);
+        long kib = 0;
+        boolean inside = false;
+        java.util.regex.Pattern mapping = java.util.regex.Pattern.compile("^([0-9a-f]+)-([0-9a-f]+) ");
+        for (String line : smaps.split("\n")) {
+            java.util.regex.Matcher m = mapping.matcher(line);
+            if (m.find()) {
+                long start = Long.parseUnsignedLong(m.group(1), 16);
+                inside = Long.compareUnsigned(start, low) >= 0 && Long.compareUnsigned(start, high) < 0;
+            } else if (inside && line.startsWith("Rss:")) {
+                kib += Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return kib;
+    }
+
     /** The bytes of all objects in a class histogram (its Total line), in KiB. */
     static long liveHeapKiB(String histogram) {
         java.util.regex.Matcher total = java.util.regex.Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$")
@@ -421,8 +473,56 @@ class DwcpSoakIT {
     }
 
     /**
+     * The trend of each daemon's native memory ({@link Figures#nativeKiB()}) over the second half of
+     * the run: the least-squares line through its figures after migrations {@value #TREND_FROM} to
+     * {@value #MIGRATIONS} may rise over those migrations by at most {@link #TOLERANCE} of their mean.
+     */
+    private static void assertNoNativeGrowth(List<Dwcpd> daemons, List<List<Figures>> afterEach) {
+        for (int d = 0; d < daemons.size(); d++) {
+            List<Long> kib = new ArrayList<>();
+            for (int migration = TREND_FROM; migration <= afterEach.size(); migration++) {
+                kib.add(afterEach.get(migration - 1).get(d).nativeKiB());
+            }
+            double[] line = leastSquares(TREND_FROM, kib);
+            double rise = line[1] * (kib.size() - 1);
+            assertTrue(
+                    rise <= TOLERANCE * line[0],
+                    String.format(
+                            "%s: native memory rose by %.0f KiB (%.1f %% of its mean %.0f KiB, %.0f KiB per migration)"
+                                    + " over migrations %d to %d: %s KiB",
+                            daemons.get(d).name(),
+                            rise,
+                            100 * rise / line[0],
+                            line[0],
+                            line[1],
+                            TREND_FROM,
+                            afterEach.size(),
+                            kib));
+            LOG.info(String.format(
+                    "%s: native memory over migrations %d to %d: mean %.0f KiB, trend %+.0f KiB per migration (%+.1f %%"
+                            + " over them)",
+                    daemons.get(d).name(), TREND_FROM, afterEach.size(), line[0], line[1], 100 * rise / line[0]));
+        }
+    }
+
+    /** The mean of {@code ys} and the slope of the least-squares line through (first + i, ys[i]). */
+    static double[] leastSquares(int first, List<Long> ys) {
+        int n = ys.size();
+        double meanX = first + (n - 1) / 2.0;
+        double meanY = ys.stream().mapToLong(Long::longValue).average().orElseThrow();
+        double sxy = 0;
+        double sxx = 0;
+        for (int i = 0; i < n; i++) {
+            double dx = first + i - meanX;
+            sxy += dx * (ys.get(i) - meanY);
+            sxx += dx * dx;
+        }
+        return new double[] {meanY, sxx == 0 ? 0 : sxy / sxx};
+    }
+
+    /**
      * Waits until every daemon's file descriptors and threads are within the tolerance of their
-     * figures after the first migration and its resident memory within it of the working level
+     * figures after the first migration and its buffer pool within twice the working level's
      * (sessions may still be closing).
      */
     private static List<Figures> awaitWithin(
@@ -444,7 +544,7 @@ class DwcpSoakIT {
                 throw new AssertionError("after " + MIGRATIONS + " migrations the daemons did not come back within "
                         + Math.round(TOLERANCE * 100)
                         + " % of their file descriptors and threads after the first migration"
-                        + " and of their resident memory after migration " + WORKING_LEVEL_AFTER + ": " + now
+                        + " and within twice their buffer pool after migration " + WORKING_LEVEL_AFTER + ": " + now
                         + "; after the first migration: " + afterFirst + "; after migration " + WORKING_LEVEL_AFTER
                         + ": " + working);
             }
