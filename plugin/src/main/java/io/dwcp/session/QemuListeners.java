@@ -190,6 +190,8 @@ public final class QemuListeners implements Closeable {
                 peer.name(),
                 socket,
                 node.peerSocketPermissions());
+        // while libvirt prepares the destination, streams to it get through TCP and TLS
+        manager.keepSpareStreams(peer);
         return listener;
     }
 

@@ -69,6 +69,8 @@ public final class Session {
     private final Map<Integer, QemuChannel> channels = new TreeMap<>();
     private final AtomicInteger channelCount = new AtomicInteger();
     private final long startNanos = System.nanoTime();
+    // the loop's: when the first byte was read from QEMU (0: not yet)
+    private long firstReadNanos;
     private final long startMillis = System.currentTimeMillis();
     // this session's own byte counts, for the control socket (TunnelStats counts the whole daemon)
     private final LongAdder qemuBytesRead = new LongAdder();
@@ -487,6 +489,10 @@ public final class Session {
 
     /** {@code bytes} were read from QEMU; on the session's loop (the pacing, see {@link QemuReadGate#read}). */
     void readFromQemu(int bytes) {
+        if (firstReadNanos == 0 && role == Role.SOURCE) {
+            firstReadNanos = System.nanoTime();
+            stats().sessionStarted(firstReadNanos - startNanos);
+        }
         readGate.read(bytes);
     }
 
@@ -703,10 +709,13 @@ public final class Session {
             }
         });
         log.info(
-                "{} migration session completed: {} QEMU connections, {} ms",
+                "{} migration session completed: {} QEMU connections, {} ms{}",
                 context,
                 channels.size(),
-                (System.nanoTime() - startNanos) / 1_000_000);
+                (System.nanoTime() - startNanos) / 1_000_000,
+                firstReadNanos == 0
+                        ? ""
+                        : ", QEMU first read after " + (firstReadNanos - startNanos) / 1_000_000 + " ms");
         for (QemuChannel channel : channels.values()) {
             ends.completedWithout(channel.index(), channel.undeliveredBytes());
         }

@@ -7,7 +7,6 @@ import io.dwcp.amst.AmstHello;
 import io.dwcp.amst.TunnelStream;
 import io.dwcp.codec.CodecThreads;
 import io.dwcp.node.NodeConfig;
-import io.dwcp.tls.TlsContexts;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -49,6 +48,7 @@ public final class SessionManager implements SessionHost {
     private final TunnelStats stats;
     private final EventLoopGroup group;
     private final SessionSettings settings;
+    private final SpareStreams spares;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final List<Consumer<Session>> sessionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -71,6 +71,7 @@ public final class SessionManager implements SessionHost {
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.group = requireNonNull(group, "group is null");
+        this.spares = new SpareStreams(tunnel, pipeline, stats, group);
         this.settings = new SessionSettings(
                 node.getName(),
                 tunnel,
@@ -128,6 +129,8 @@ public final class SessionManager implements SessionHost {
             return Optional.empty();
         }
         long id = random.nextLong() & Long.MAX_VALUE;
+        // the session's first streams take spares; from now the peer has them for the next one
+        spares.keep(peer);
         Session session = new Session(
                 settings,
                 this,
@@ -206,6 +209,42 @@ public final class SessionManager implements SessionHost {
     @Override
     public void connectStream(Session session, int index, Consumer<Throwable> onFailure) {
         PeerConfig peer = session.peer();
+        Optional<Channel> spare = spares.take(peer);
+        if (spare.isPresent()) {
+            Channel channel = spare.get();
+            AmstHello hello =
+                    new AmstHello(session.id(), index, amst.getWindow().bytes());
+            channel.eventLoop().execute(() -> {
+                if (!spares.handOver(channel, session, index, hello)) {
+                    // it closed since: dial instead
+                    dial(session, index, onFailure);
+                }
+            });
+            return;
+        }
+        dial(session, index, onFailure);
+    }
+
+    /**
+     * Keeps spare streams to {@code peer} ({@code tunnel.spare-streams}) for the next
+     * {@code tunnel.spare-linger}: a migration to it was announced.
+     */
+    public void keepSpareStreams(PeerConfig peer) {
+        spares.keep(peer);
+    }
+
+    /** The peers spare streams are kept to (for tests and diagnostics). */
+    public java.util.Set<String> spareStreamPeers() {
+        return spares.peers();
+    }
+
+    /** Spare streams ready to {@code peer} now (for tests and diagnostics). */
+    public int spareStreamsReady(String peer) {
+        return spares.ready(peer);
+    }
+
+    private void dial(Session session, int index, Consumer<Throwable> onFailure) {
+        PeerConfig peer = session.peer();
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
                 .channel(EpollSocketChannel.class)
@@ -283,6 +322,7 @@ public final class SessionManager implements SessionHost {
 
     /** Fails every session (daemon shutdown), telling the peers; waits up to two seconds. */
     public void closeAll() {
+        spares.close();
         List<io.netty.util.concurrent.Future<?>> aborts = new java.util.ArrayList<>();
         for (Session session : sessions()) {
             aborts.add(session.abort("dwcpd is shutting down"));
@@ -335,43 +375,17 @@ public final class SessionManager implements SessionHost {
                 settle(context, completion.cause());
                 return;
             }
-            SslHandler ssl = context.pipeline().get(SslHandler.class);
-            Optional<String> name = TlsContexts.peerName(ssl.engine().getSession());
-            if (name.isEmpty() || !name.get().equals(peer.name())) {
-                String message = "{} refused tunnel peer at {}: its certificate names '{}', expected '{}'";
+            Optional<String> wrong = StreamPipeline.wrongPeer(
+                    context.pipeline().get(SslHandler.class).engine().getSession(), peer);
+            if (wrong.isPresent()) {
+                String message = "{} refused tunnel peer {} at {}: {}";
                 if (session.firstStreamSetupFailure()) {
-                    log.error(message, session.context(), peer.address(), name.orElse("nobody"), peer.name());
+                    log.error(message, session.context(), peer.name(), peer.address(), wrong.get());
                 } else {
-                    log.debug(message, session.context(), peer.address(), name.orElse("nobody"), peer.name());
+                    log.debug(message, session.context(), peer.name(), peer.address(), wrong.get());
                 }
                 stats.refused("wrong-peer");
-                settle(context, new IllegalStateException("wrong peer certificate"));
-                return;
-            }
-            Optional<String> fingerprint =
-                    TlsContexts.peerFingerprint(ssl.engine().getSession());
-            if (!peer.acceptsFingerprint(fingerprint)) {
-                String message =
-                        "{} refused tunnel peer {} at {}: its certificate's fingerprint is {}, the region's host record says {}";
-                if (session.firstStreamSetupFailure()) {
-                    log.error(
-                            message,
-                            session.context(),
-                            peer.name(),
-                            peer.address(),
-                            fingerprint.orElse("none"),
-                            peer.certificateFingerprint().orElse(""));
-                } else {
-                    log.debug(
-                            message,
-                            session.context(),
-                            peer.name(),
-                            peer.address(),
-                            fingerprint.orElse("none"),
-                            peer.certificateFingerprint().orElse(""));
-                }
-                stats.refused("wrong-peer");
-                settle(context, new IllegalStateException("wrong peer certificate fingerprint"));
+                settle(context, new IllegalStateException("wrong peer: " + wrong.get()));
                 return;
             }
             settled = true;

@@ -65,6 +65,35 @@ public final class StreamPipeline {
         addFraming(channel);
     }
 
+    /**
+     * Why the peer at the other end of a stream this side dialled is not {@code peer} (its
+     * certificate names another host, or its fingerprint is not the one the region's record
+     * holds), or empty when it is.
+     */
+    static java.util.Optional<String> wrongPeer(javax.net.ssl.SSLSession session, PeerConfig peer) {
+        java.util.Optional<String> name = TlsContexts.peerName(session);
+        if (name.isEmpty() || !name.get().equals(peer.name())) {
+            return java.util.Optional.of(
+                    "its certificate names '" + name.orElse("nobody") + "', expected '" + peer.name() + "'");
+        }
+        java.util.Optional<String> fingerprint = TlsContexts.peerFingerprint(session);
+        if (!peer.acceptsFingerprint(fingerprint)) {
+            return java.util.Optional.of("its certificate's fingerprint is " + fingerprint.orElse("none")
+                    + ", the region's host record says "
+                    + peer.certificateFingerprint().orElse(""));
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** Restarts a stream's idle timer (a spare that becomes a session's stream: its silence so far does not count). */
+    void renewIdleTimer(Channel channel) {
+        channel.pipeline()
+                .replace(
+                        "idle",
+                        "idle",
+                        new IdleStateHandler(tunnel.getIdleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+    }
+
     private void addFraming(Channel channel) {
         channel.pipeline()
                 .addLast("idle", new IdleStateHandler(tunnel.getIdleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));

@@ -18,6 +18,9 @@ public class TunnelConfig {
     private Duration idleTimeout = Duration.ofSeconds(15);
     private int maxSessions = 16;
     private int maxPendingConnections = 64;
+    private int spareStreams = 4;
+    private Duration spareLinger = Duration.ofMinutes(10);
+    private int maxSpareConnections = 64;
     private int ioThreads;
     private int codecThreads;
     private boolean tokenizeSource = true;
@@ -143,6 +146,43 @@ public class TunnelConfig {
         return this;
     }
 
+    public int getSpareStreams() {
+        return spareStreams;
+    }
+
+    @Config(
+            value = "tunnel.spare-streams",
+            description = "streams kept open, through TLS, to a peer a migration was announced to or a session went to,"
+                    + " so that the next session's first streams need no TCP or TLS handshake (0 = none)")
+    public TunnelConfig setSpareStreams(int spareStreams) {
+        this.spareStreams = spareStreams;
+        return this;
+    }
+
+    public Duration getSpareLinger() {
+        return spareLinger;
+    }
+
+    @Config(
+            value = "tunnel.spare-linger",
+            description = "how long spare streams to a peer stay open after its last session or announced migration")
+    public TunnelConfig setSpareLinger(Duration spareLinger) {
+        this.spareLinger = spareLinger;
+        return this;
+    }
+
+    public int getMaxSpareConnections() {
+        return maxSpareConnections;
+    }
+
+    @Config(
+            value = "tunnel.max-spare-connections",
+            description = "peers' spare streams this daemon holds at once (more are refused)")
+    public TunnelConfig setMaxSpareConnections(int maxSpareConnections) {
+        this.maxSpareConnections = maxSpareConnections;
+        return this;
+    }
+
     public int getIoThreads() {
         return ioThreads;
     }
@@ -182,6 +222,13 @@ public class TunnelConfig {
         if (maxSessions < 1 || maxPendingConnections < 1 || ioThreads < 0 || codecThreads < 0) {
             throw new ConfigurationException("tunnel.max-sessions and tunnel.max-pending-connections must be >= 1, "
                     + "tunnel.io-threads and tunnel.codec-threads >= 0");
+        }
+        if (spareStreams < 0 || spareStreams > 64 || maxSpareConnections < 0) {
+            throw new ConfigurationException(
+                    "tunnel.spare-streams must be 0..64 and tunnel.max-spare-connections >= 0");
+        }
+        if (spareLinger.isNegative() || spareLinger.isZero()) {
+            throw new ConfigurationException("tunnel.spare-linger must be positive");
         }
     }
 }

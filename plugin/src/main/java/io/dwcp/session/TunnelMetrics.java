@@ -131,6 +131,21 @@ public final class TunnelMetrics implements MetricsSource {
                 "dwcp_digest_mismatches_total",
                 "End-to-end digest checks that failed",
                 stats.digestMismatches::sum);
+        counter(
+                registry,
+                "dwcp_spare_streams_taken_total",
+                "Session streams that started as spare streams (no TCP or TLS handshake then)",
+                stats.spareStreamsTaken::sum);
+        gauge(
+                registry,
+                "dwcp_spare_streams_ready",
+                "Spare streams this daemon keeps open, through TLS, to its peers",
+                stats.spareStreamsReady::get);
+        gauge(
+                registry,
+                "dwcp_spare_streams_held",
+                "Peers' spare streams this daemon holds for their next sessions",
+                stats.spareStreamsHeld::get);
         CounterWithCallback.builder()
                 .name("dwcp_connections_refused_total")
                 .help("Tunnel connections refused, by reason")
@@ -159,6 +174,7 @@ public final class TunnelMetrics implements MetricsSource {
                 TunnelMetrics::jvmDirectBytes);
         registry.register(stats.frameDeliverySeconds);
         registry.register(stats.pingRttSeconds);
+        registry.register(stats.sessionStartSeconds);
         registry.register(new SessionsCollector());
     }
 

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.dwcp.amst.AmstAbort;
 import io.dwcp.amst.AmstConfig;
 import io.dwcp.amst.AmstHello;
+import io.dwcp.amst.AmstPing;
+import io.dwcp.amst.AmstPong;
 import io.dwcp.amst.AmstProtocolException;
 import io.dwcp.amst.ControlWriter;
 import io.dwcp.amst.Frame;
@@ -23,6 +25,7 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.ScheduledFuture;
 import jakarta.inject.Inject;
 import java.io.Closeable;
@@ -39,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * anything else is refused with one log line naming the address and the reason, and the daemon
  * goes on serving the others. At most {@code tunnel.max-pending-connections} may be in that
  * phase at once, and no connection buffers more than one maximum-size frame.
+ *
+ * <p>A peer's spare stream ({@link SpareStreams}) sends PING instead of HELLO: it is answered with
+ * PONG and held without a session (at most {@code tunnel.max-spare-connections} at once) until
+ * its HELLO, and closed when it has been silent for {@code tunnel.idle-timeout}.
  */
 public final class TunnelServer implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(TunnelServer.class);
@@ -127,11 +134,19 @@ public final class TunnelServer implements Closeable {
     private final class AcceptHandler extends ChannelInboundHandlerAdapter {
         private PeerConfig peer;
         private boolean done;
+        private boolean pendingReleased;
+        // a spare stream: PINGs before HELLO, held without a session
+        private boolean spare;
         private String refusal;
         private ScheduledFuture<?> helloTimeout;
 
         @Override
         public void userEventTriggered(ChannelHandlerContext context, Object event) {
+            if (event instanceof IdleStateEvent && spare) {
+                log.debug("spare tunnel stream of peer {} silent for the idle timeout: closed", peer.name());
+                context.close();
+                return;
+            }
             if (!(event instanceof SslHandshakeCompletionEvent completion)) {
                 context.fireUserEventTriggered(event);
                 return;
@@ -186,6 +201,10 @@ public final class TunnelServer implements Closeable {
                 if (done) {
                     return;
                 }
+                if (peer != null && frame.type() == FrameType.PING) {
+                    onSparePing(context, frame);
+                    return;
+                }
                 if (peer == null || frame.type() != FrameType.HELLO) {
                     refuse(context, "protocol", "expected HELLO, found " + frame.type());
                     return;
@@ -234,6 +253,7 @@ public final class TunnelServer implements Closeable {
                     return;
                 }
                 settle();
+                leaveSpare();
                 TunnelStream stream = new TunnelStream(index, context.channel());
                 context.pipeline().replace(this, "stream", new TunnelStreamHandler(session.get(), stream));
                 session.get().run(() -> session.get().streamUp(stream));
@@ -242,9 +262,52 @@ public final class TunnelServer implements Closeable {
             }
         }
 
+        /**
+         * A PING before HELLO: the peer keeps this connection as a spare for a later session. It
+         * leaves the connections being set up (no HELLO timeout), counts against
+         * tunnel.max-spare-connections, and each PING is answered.
+         */
+        private void onSparePing(ChannelHandlerContext context, Frame frame) {
+            AmstPing ping;
+            try {
+                ping = AmstPing.decode(frame.payload());
+            } catch (AmstProtocolException e) {
+                refuse(context, "protocol", e.getMessage());
+                return;
+            }
+            if (!spare) {
+                if (stats.spareStreamsHeld.incrementAndGet() > config.getMaxSpareConnections()) {
+                    stats.spareStreamsHeld.decrementAndGet();
+                    refuse(
+                            context,
+                            "too-many-spares",
+                            "tunnel.max-spare-connections (" + config.getMaxSpareConnections()
+                                    + ") spare streams are held");
+                    return;
+                }
+                spare = true;
+                releasePending();
+            }
+            control.writeUnattached(context.channel(), new AmstPong(ping.timestampNanos()), false);
+        }
+
+        private void leaveSpare() {
+            if (spare) {
+                spare = false;
+                stats.spareStreamsHeld.decrementAndGet();
+            }
+        }
+
         private void settle() {
             if (!done) {
                 done = true;
+                releasePending();
+            }
+        }
+
+        private void releasePending() {
+            if (!pendingReleased) {
+                pendingReleased = true;
                 pending.decrementAndGet();
                 if (helloTimeout != null) {
                     helloTimeout.cancel(false);
@@ -279,6 +342,7 @@ public final class TunnelServer implements Closeable {
         @Override
         public void channelInactive(ChannelHandlerContext context) {
             settle();
+            leaveSpare();
         }
     }
 }

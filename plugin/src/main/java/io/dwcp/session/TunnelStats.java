@@ -25,6 +25,15 @@ public final class TunnelStats extends SenderStats {
     public final LongAdder streamsOpened = new LongAdder();
     public final LongAdder streamsFailed = new LongAdder();
     public final LongAdder digestMismatches = new LongAdder();
+    /** Streams that started as spares (source). */
+    public final LongAdder spareStreamsTaken = new LongAdder();
+    /** Spare streams this daemon keeps open to its peers now (source). */
+    public final java.util.concurrent.atomic.AtomicInteger spareStreamsReady =
+            new java.util.concurrent.atomic.AtomicInteger();
+    /** Peers' spare streams this daemon holds now (destination). */
+    public final java.util.concurrent.atomic.AtomicInteger spareStreamsHeld =
+            new java.util.concurrent.atomic.AtomicInteger();
+
     private final Map<String, LongAdder> connectionsRefused = new ConcurrentHashMap<>();
 
     /**
@@ -36,6 +45,21 @@ public final class TunnelStats extends SenderStats {
             .help("Round trips of the PINGs on the tunnel streams, queueing in the streams included, by peer")
             .labelNames("peer")
             .build();
+
+    /**
+     * Source sessions: from the session's start (QEMU's first connection accepted) to the first byte
+     * read from QEMU: the streams' set-up (TCP and TLS unless spares were ready), OPEN, and, for
+     * HDE, the destination's codec answer.
+     */
+    public final Histogram sessionStartSeconds = LatencyHistograms.builder()
+            .name("dwcp_session_start_seconds")
+            .help("Source sessions: from QEMU's connection to the first byte read from it")
+            .build();
+
+    /** A source session read its first byte from QEMU {@code nanos} after it started. */
+    public void sessionStarted(long nanos) {
+        sessionStartSeconds.observe(Unit.nanosToSeconds(nanos));
+    }
 
     /** A PING to {@code peer} came back after {@code nanos}. */
     public void pingRtt(String peer, long nanos) {

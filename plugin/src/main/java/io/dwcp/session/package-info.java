@@ -5,9 +5,11 @@
  * <ul>
  * <li>{@link io.dwcp.session.SessionManager}: creates, finds and forgets sessions; as their
  * {@code SessionHost}, dials their streams (TLS, then the HELLO the session sends first) and the
- * destination QEMU.</li>
+ * destination QEMU; a stream takes a spare first ({@code SpareStreams}: connections to a peer
+ * kept through TLS, PINGing, before a session needs them).</li>
  * <li>{@link io.dwcp.session.TunnelServer}: the tunnel port; a connection becomes a session's
- * stream after TLS and a HELLO it decodes with {@link io.dwcp.amst.AmstHello}.</li>
+ * stream after TLS and a HELLO it decodes with {@link io.dwcp.amst.AmstHello}, or is held as a
+ * peer's spare while it PINGs instead.</li>
  * <li>{@link io.dwcp.session.Session}: one migration; reads the peer's frames through
  * {@link io.dwcp.amst.AmstFrameReader} (a malformed one fails the session with the reader's
  * message) and writes every frame through its {@link io.dwcp.amst.FrameSender}. What only
@@ -70,6 +72,10 @@
  * by OPEN on its loop, which then calls the session manager's open listeners there).</li>
  * <li>{@link io.dwcp.session.SessionManager}'s maps are concurrent; its stream set-up handlers run on
  * the new connection's event loop and hand the stream to the session's loop.</li>
+ * <li>{@code SpareStreams} (the session manager's; closed with its sessions): a peer's spares are
+ * guarded by the peer's lock (ready ones also in a concurrent queue any thread may take from);
+ * a spare's handler and keepalive run on its channel's event loop, and so does its hand-over to a
+ * session (the taker queues it there), which then goes on as in any dialled stream.</li>
  * <li>{@link io.dwcp.session.SessionManager}'s session listeners: the new session's creator (an event
  * loop); its end listeners: the ended session's event loop, once it let go of its streams. Both
  * only hand news on (never block).</li>

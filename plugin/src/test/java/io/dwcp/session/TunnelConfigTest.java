@@ -28,6 +28,9 @@ class TunnelConfigTest {
                 .expect("tunnel.idle-timeout", Duration.ofSeconds(15))
                 .expect("tunnel.max-sessions", 16)
                 .expect("tunnel.max-pending-connections", 64)
+                .expect("tunnel.spare-streams", 4)
+                .expect("tunnel.spare-linger", Duration.ofMinutes(10))
+                .expect("tunnel.max-spare-connections", 64)
                 .expect("tunnel.io-threads", 0)
                 .expect("tunnel.codec-threads", 0)
                 .expect("tunnel.tokenize-source", true)
@@ -50,6 +53,9 @@ class TunnelConfigTest {
                         Map.entry("tunnel.idle-timeout", "30s"),
                         Map.entry("tunnel.max-sessions", "4"),
                         Map.entry("tunnel.max-pending-connections", "8"),
+                        Map.entry("tunnel.spare-streams", "2"),
+                        Map.entry("tunnel.spare-linger", "30s"),
+                        Map.entry("tunnel.max-spare-connections", "16"),
                         Map.entry("tunnel.io-threads", "2"),
                         Map.entry("tunnel.codec-threads", "3"),
                         Map.entry("tunnel.tokenize-source", "false")),
@@ -66,6 +72,9 @@ class TunnelConfigTest {
                     assertEquals(Duration.ofSeconds(30), config.getIdleTimeout());
                     assertEquals(4, config.getMaxSessions());
                     assertEquals(8, config.getMaxPendingConnections());
+                    assertEquals(2, config.getSpareStreams());
+                    assertEquals(Duration.ofSeconds(30), config.getSpareLinger());
+                    assertEquals(16, config.getMaxSpareConnections());
                     assertEquals(2, config.getIoThreads());
                     assertEquals(3, config.getCodecThreads());
                     assertFalse(config.isTokenizeSource());

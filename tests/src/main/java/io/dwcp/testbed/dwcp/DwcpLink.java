@@ -137,4 +137,58 @@ public final class DwcpLink implements AutoCloseable {
         }
         Folders.deleteTree(dir);
     }
+    /**
+     * The local ports of {@code from}'s established tunnel connections to {@code to}, the one that
+     * sent the most bytes first: while a migration runs, its streams come before spare streams
+     * (which carry a PING every few seconds). Read with {@code ss -t -i} in {@code from}'s namespace.
+     */
+    public static java.util.List<String> busiestTunnelPorts(Host from, Host to) {
+        String out = from.run(
+                        "ss",
+                        "-H",
+                        "-t",
+                        "-n",
+                        "-i",
+                        "state",
+                        "established",
+                        "dst",
+                        to.address(),
+                        "dport",
+                        "=",
+                        ":" + Dwcpd.TUNNEL_PORT)
+                .stdout();
+        java.util.List<String> ports = busiestPorts(out, from.address());
+        if (ports.isEmpty()) {
+            throw new AssertionError(
+                    "no tunnel connection from " + from.address() + " to " + to.address() + ":\n" + out);
+        }
+        return ports;
+    }
+
+    /** The local ports in {@code ss -t -i} output (a connection's line, then its indented details), most bytes_sent first. */
+    static java.util.List<String> busiestPorts(String ssOutput, String localAddress) {
+        java.util.List<String> ports = new java.util.ArrayList<>();
+        java.util.Map<String, Long> sent = new java.util.HashMap<>();
+        String current = null;
+        for (String line : ssOutput.split("\n")) {
+            String port = null;
+            for (String field : line.trim().split("\\s+")) {
+                if (field.startsWith(localAddress + ":")) {
+                    port = field.substring(field.lastIndexOf(':') + 1);
+                }
+            }
+            if (port != null) {
+                current = port;
+                ports.add(port);
+                sent.put(port, 0L);
+            }
+            java.util.regex.Matcher bytes =
+                    java.util.regex.Pattern.compile("\\bbytes_sent:(\\d+)").matcher(line);
+            if (current != null && bytes.find()) {
+                sent.put(current, Long.parseLong(bytes.group(1)));
+            }
+        }
+        ports.sort(java.util.Comparator.comparing((String p) -> sent.get(p)).reversed());
+        return ports;
+    }
 }

@@ -103,8 +103,10 @@ class DwcpFaultsIT {
                 link.source().metric("dwcp_streams_failed_total", "").orElse(0);
         try (GuestPair pair = startPair()) {
             MigrationResult result = migrateWithFault(pair, 16L << 20, () -> {
-                // one established tunnel connection of dwcpd a, destroyed by the kernel (ss -K)
-                String port = tunnelConnectionPorts().get(0);
+                // the busiest tunnel connection of dwcpd a (a stream of the migration, not a spare), destroyed by the
+                // kernel (ss -K)
+                String port = DwcpLink.busiestTunnelPorts(network.hostA(), network.hostB())
+                        .get(0);
                 network.hostA()
                         .run(
                                 "ss",
@@ -450,34 +452,6 @@ class DwcpFaultsIT {
         assertEquals(MigrationResult.COMPLETED, result.status(), result.detail() + "\n" + link.logs());
         assertTrue(result.guestIntact(), "destination guest: " + result.detail());
         assertEquals("running", pair.destination().runState());
-    }
-
-    /** Local ports of dwcpd a's established tunnel connections. */
-    private List<String> tunnelConnectionPorts() {
-        String out = network.hostA()
-                .run(
-                        "ss",
-                        "-H",
-                        "-t",
-                        "-n",
-                        "state",
-                        "established",
-                        "dst",
-                        network.hostB().address(),
-                        "dport",
-                        "=",
-                        ":" + Dwcpd.TUNNEL_PORT)
-                .stdout();
-        List<String> ports = new ArrayList<>();
-        for (String line : out.split("\n")) {
-            for (String field : line.trim().split("\\s+")) {
-                if (field.startsWith(network.hostA().address() + ":")) {
-                    ports.add(field.substring(field.lastIndexOf(':') + 1));
-                }
-            }
-        }
-        assertFalse(ports.isEmpty(), "dwcpd a has no tunnel connection:\n" + out);
-        return ports;
     }
 
     /** Writes {@code bytes} to b's tunnel port ({@code pause} between bytes when not zero), then reads until b closes. */

@@ -1,0 +1,392 @@
+package io.dwcp.session;
+
+import static java.util.Objects.requireNonNull;
+
+import io.dwcp.amst.AmstPing;
+import io.dwcp.amst.AmstPong;
+import io.dwcp.amst.AmstProtocolException;
+import io.dwcp.amst.ControlWriter;
+import io.dwcp.amst.Frame;
+import io.dwcp.amst.FrameType;
+import io.dwcp.amst.TunnelStream;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.io.Closeable;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Spare tunnel streams: connections to a peer that are through TCP and TLS (the peer's
+ * certificate checked) before a session needs them, so that a migration's first streams start
+ * without the two round trips of those handshakes (0.6 s on a 300 ms link).
+ *
+ * <p>The daemon keeps {@code tunnel.spare-streams} of them to a peer from the moment a migration to
+ * it is announced or a session to it starts, until {@code tunnel.spare-linger} after the last of
+ * those. A session takes spares before it dials; each one taken is replaced. A spare announces
+ * itself with a PING instead of HELLO, then PINGs every third of {@code tunnel.idle-timeout}: the
+ * peer answers each with a PONG and holds the connection without a session
+ * ({@link TunnelServer}), and a spare whose PONGs stop for {@code tunnel.idle-timeout} is closed
+ * and replaced, so a spare a session takes was alive a few seconds before. A taken spare sends
+ * HELLO and is then a stream like any other. Re-dials after failures back off from 1 s to 30 s.
+ *
+ * <p>Thread-safe: a peer's state is guarded by its own lock and its ready spares are a concurrent
+ * queue; a spare's handler runs on its channel's event loop; timers run on the event loops.
+ */
+final class SpareStreams implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(SpareStreams.class);
+    private static final long MIN_BACKOFF_MILLIS = 1000;
+    private static final long MAX_BACKOFF_MILLIS = 30_000;
+
+    private final TunnelConfig tunnel;
+    private final StreamPipeline pipeline;
+    private final TunnelStats stats;
+    private final EventLoopGroup group;
+    private final ControlWriter control;
+    private final Map<String, Peer> peers = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    SpareStreams(TunnelConfig tunnel, StreamPipeline pipeline, TunnelStats stats, EventLoopGroup group) {
+        this.tunnel = requireNonNull(tunnel, "tunnel is null");
+        this.pipeline = requireNonNull(pipeline, "pipeline is null");
+        this.stats = requireNonNull(stats, "stats is null");
+        this.group = requireNonNull(group, "group is null");
+        this.control = new ControlWriter(stats);
+    }
+
+    /**
+     * Keeps spares to {@code peer} from now until {@code tunnel.spare-linger} after the last call
+     * (a migration to it announced, a session to it started). Does nothing with
+     * {@code tunnel.spare-streams=0}.
+     */
+    void keep(PeerConfig peer) {
+        requireNonNull(peer, "peer is null");
+        if (tunnel.getSpareStreams() == 0 || closed) {
+            return;
+        }
+        peers.computeIfAbsent(peer.name(), name -> new Peer()).keep(peer);
+    }
+
+    /**
+     * A spare to {@code peer}, through TLS and alive a keepalive ago, now no longer a spare (a
+     * replacement is dialled); empty when there is none. The caller sends HELLO on it.
+     */
+    Optional<Channel> take(PeerConfig peer) {
+        Peer state = peers.get(peer.name());
+        if (state == null) {
+            return Optional.empty();
+        }
+        Optional<Channel> taken = state.take(peer);
+        taken.ifPresent(channel -> stats.spareStreamsTaken.increment());
+        return taken;
+    }
+
+    /** The peers spares were kept to since the daemon started (for tests and diagnostics). */
+    java.util.Set<String> peers() {
+        return java.util.Set.copyOf(peers.keySet());
+    }
+
+    /** Spares ready to {@code peer} now (for tests and diagnostics). */
+    int ready(String peer) {
+        Peer state = peers.get(peer);
+        return state == null ? 0 : state.ready.size();
+    }
+
+    /** Closes every spare and dials no more. */
+    @Override
+    public void close() {
+        closed = true;
+        for (Peer peer : peers.values()) {
+            peer.closeAll();
+        }
+    }
+
+    /** The spares to one peer. */
+    private final class Peer {
+        final ConcurrentLinkedDeque<Channel> ready = new ConcurrentLinkedDeque<>();
+        // guarded by this
+        private PeerConfig config;
+        private final java.util.Set<Channel> dialling = new java.util.HashSet<>();
+        private long lingerUntilNanos;
+        private long backoffMillis;
+        private boolean retryScheduled;
+        private boolean warned;
+
+        synchronized void keep(PeerConfig peer) {
+            config = peer;
+            lingerUntilNanos = System.nanoTime() + tunnel.getSpareLinger().toNanos();
+            fill();
+        }
+
+        Optional<Channel> take(PeerConfig peer) {
+            Channel channel;
+            while ((channel = ready.poll()) != null) {
+                stats.spareStreamsReady.decrementAndGet();
+                SpareHandler handler = channel.pipeline().get(SpareHandler.class);
+                if (channel.isActive() && handler != null) {
+                    handler.taken = true;
+                    keep(peer);
+                    return Optional.of(channel);
+                }
+                // closing: its handler replaces it
+                channel.close();
+            }
+            keep(peer);
+            return Optional.empty();
+        }
+
+        /** Dials until ready and dialling spares make tunnel.spare-streams, unless lingering is over or a retry waits. */
+        synchronized void fill() {
+            if (closed || retryScheduled) {
+                return;
+            }
+            if (System.nanoTime() - lingerUntilNanos > 0) {
+                closeAll();
+                return;
+            }
+            // a dial that fails at once schedules a retry: stop there
+            while (!retryScheduled && ready.size() + dialling.size() < tunnel.getSpareStreams()) {
+                dial();
+            }
+        }
+
+        private void dial() {
+            PeerConfig peer = config;
+            Bootstrap bootstrap = new Bootstrap()
+                    .group(group)
+                    .channel(EpollSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                            tunnel.getHandshakeTimeout().toMillis())
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, pipeline.waterMark())
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel channel) {
+                            pipeline.initDialled(channel, peer);
+                            channel.pipeline().addLast("spare", new SpareHandler(Peer.this, peer));
+                        }
+                    });
+            ChannelFuture future = bootstrap.connect(peer.address().toSocketAddress());
+            dialling.add(future.channel());
+            future.addListener(done -> {
+                if (!done.isSuccess()) {
+                    failed(future.channel(), done.cause().toString());
+                }
+            });
+        }
+
+        /** A spare completed TLS with the right peer, and the peer answered its first PING: it holds it. */
+        synchronized boolean ready(Channel channel) {
+            if (!dialling.remove(channel) || closed) {
+                return false;
+            }
+            ready.add(channel);
+            stats.spareStreamsReady.incrementAndGet();
+            backoffMillis = 0;
+            warned = false;
+            return true;
+        }
+
+        /** A spare closed or never came up; it is replaced, after a back-off when it never came up. */
+        synchronized void failed(Channel channel, String reason) {
+            boolean wasDialling = dialling.remove(channel);
+            if (ready.remove(channel)) {
+                stats.spareStreamsReady.decrementAndGet();
+            }
+            if (closed) {
+                return;
+            }
+            if (!wasDialling) {
+                log.debug("spare stream to {} closed: {}", config.name(), reason);
+                fill();
+                return;
+            }
+            backoffMillis = backoffMillis == 0 ? MIN_BACKOFF_MILLIS : Math.min(MAX_BACKOFF_MILLIS, 2 * backoffMillis);
+            if (!warned) {
+                warned = true;
+                log.warn(
+                        "cannot open a spare tunnel stream to {} at {}: {} (retrying every {} s at most)",
+                        config.name(),
+                        config.address(),
+                        reason,
+                        MAX_BACKOFF_MILLIS / 1000);
+            } else {
+                log.debug("cannot open a spare tunnel stream to {}: {}", config.name(), reason);
+            }
+            if (!retryScheduled) {
+                retryScheduled = true;
+                group.next().schedule(this::retry, backoffMillis, TimeUnit.MILLISECONDS);
+            }
+        }
+
+        private synchronized void retry() {
+            retryScheduled = false;
+            fill();
+        }
+
+        synchronized boolean lingerOver() {
+            return System.nanoTime() - lingerUntilNanos > 0;
+        }
+
+        synchronized void closeAll() {
+            Channel channel;
+            while ((channel = ready.poll()) != null) {
+                stats.spareStreamsReady.decrementAndGet();
+                channel.close();
+            }
+            java.util.List<Channel> dialled = java.util.List.copyOf(dialling);
+            // no longer dialling: their close is no failure to back off from
+            dialling.clear();
+            for (Channel unfinished : dialled) {
+                unfinished.close();
+            }
+        }
+    }
+
+    /** A spare's glue until a session takes it: checks the peer, PINGs it, reads its PONGs. */
+    private final class SpareHandler extends ChannelInboundHandlerAdapter {
+        private final Peer owner;
+        private final PeerConfig peer;
+        private ScheduledFuture<?> keepalive;
+        // set by the taker just before it removes this handler (on any thread; read on the loop)
+        volatile boolean taken;
+
+        SpareHandler(Peer owner, PeerConfig peer) {
+            this.owner = owner;
+            this.peer = peer;
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext context, Object event) {
+            if (event instanceof IdleStateEvent) {
+                if (!taken) {
+                    log.debug("spare stream to {}: no PONG within the idle timeout", peer.name());
+                    context.close();
+                }
+                return;
+            }
+            if (!(event instanceof SslHandshakeCompletionEvent completion)) {
+                context.fireUserEventTriggered(event);
+                return;
+            }
+            if (!completion.isSuccess()) {
+                owner.failed(
+                        context.channel(),
+                        "TLS handshake failed: " + completion.cause().getMessage());
+                context.close();
+                return;
+            }
+            Optional<String> wrong = StreamPipeline.wrongPeer(
+                    context.pipeline().get(SslHandler.class).engine().getSession(), peer);
+            if (wrong.isPresent()) {
+                stats.refused("wrong-peer");
+                owner.failed(context.channel(), "refused the peer: " + wrong.get());
+                context.close();
+                return;
+            }
+            // ready once the peer answers: a peer that holds no more spares closes it instead
+            ping(context);
+        }
+
+        private void ping(ChannelHandlerContext context) {
+            if (!taken && owner.lingerOver()) {
+                // no session wanted it for tunnel.spare-linger: its close ends the peer's spares
+                context.close();
+                return;
+            }
+            if (!taken && context.channel().isActive()) {
+                control.writeUnattached(context.channel(), new AmstPing(System.nanoTime()), false);
+            }
+        }
+
+        /** Stops the keepalive: the taker calls it on the channel's loop before it removes this handler. */
+        void handOver() {
+            taken = true;
+            if (keepalive != null) {
+                keepalive.cancel(false);
+            }
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext context, Object message) {
+            Frame frame = (Frame) message;
+            try {
+                stats.tunnelBytesReceived.add(frame.payloadLength() + io.dwcp.amst.FrameCodec.HEADER_LENGTH);
+                if (frame.type() != FrameType.PONG) {
+                    log.debug("spare stream to {}: unexpected {}", peer.name(), frame.type());
+                    context.close();
+                    return;
+                }
+                long rtt = System.nanoTime() - AmstPong.decode(frame.payload()).timestampNanos();
+                stats.pingRtt(peer.name(), rtt);
+                if (keepalive == null && !taken) {
+                    if (!owner.ready(context.channel())) {
+                        context.close();
+                        return;
+                    }
+                    long every = Math.max(1, tunnel.getIdleTimeout().toMillis() / 3);
+                    keepalive = context.executor()
+                            .scheduleAtFixedRate(() -> ping(context), every, every, TimeUnit.MILLISECONDS);
+                }
+            } catch (AmstProtocolException e) {
+                log.debug("spare stream to {}: {}", peer.name(), e.getMessage());
+                context.close();
+            } finally {
+                frame.release();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext context) {
+            if (keepalive != null) {
+                keepalive.cancel(false);
+            }
+            owner.failed(
+                    context.channel(),
+                    keepalive == null
+                            ? "closed before the peer answered its PING (the peer may hold no more spares:"
+                                    + " its tunnel.max-spare-connections)"
+                            : "connection closed");
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+            log.debug("spare stream to {}: {}", peer.name(), cause.toString());
+            context.close();
+        }
+    }
+
+    /**
+     * Makes a taken spare stream {@code index} of {@code session}, on the spare's event loop:
+     * stops its keepalive, gives it a fresh idle timer and the session's handler, and lets the
+     * session send HELLO on it. Returns false (and closes nothing) when the spare closed meanwhile.
+     */
+    boolean handOver(Channel channel, Session session, int index, io.dwcp.amst.AmstHello hello) {
+        SpareHandler handler = channel.pipeline().get(SpareHandler.class);
+        if (handler == null || !channel.isActive()) {
+            return false;
+        }
+        handler.handOver();
+        channel.pipeline().remove(handler);
+        pipeline.renewIdleTimer(channel);
+        TunnelStream stream = new TunnelStream(index, channel);
+        channel.pipeline().addLast("stream", new TunnelStreamHandler(session, stream));
+        session.run(() -> session.streamConnected(stream, hello));
+        return true;
+    }
+}

@@ -1,0 +1,110 @@
+package io.dwcp.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Spare tunnel streams between two daemons on loopback with real TLS: kept after a session, taken
+ * by the next one (byte-exact as ever) and replaced, refused by a destination that holds no more,
+ * closed when nobody wanted them for {@code tunnel.spare-linger}, and none with
+ * {@code tunnel.spare-streams=0}.
+ */
+class SpareStreamsTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Test
+    void theNextSessionStartsOnSpareStreamsAndTheyAreReplaced() throws Exception {
+        try (TestBed bed = new TestBed(Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2"))) {
+            TunnelStats alpha = bed.alpha.tunnelStats();
+            TunnelStats beta = bed.beta.tunnelStats();
+            assertEquals(0, alpha.spareStreamsReady.get(), "no spare before any session or announcement");
+            assertEquals(java.util.Set.of(), bed.alpha.sessions().spareStreamPeers());
+
+            bed.transfer(1, 4 << 20);
+            // the first session dialled its own: its start asked for the spares, which came up meanwhile
+            assertEquals(java.util.Set.of("beta"), bed.alpha.sessions().spareStreamPeers());
+            TestBed.await("4 spares ready at alpha", WAIT, () -> alpha.spareStreamsReady.get() == 4);
+            TestBed.await("4 spares held at beta", WAIT, () -> beta.spareStreamsHeld.get() == 4);
+            assertEquals(4, bed.alpha.sessions().spareStreamsReady("beta"));
+            long opened = beta.streamsOpened.sum();
+            long takenBefore = alpha.spareStreamsTaken.sum();
+
+            bed.transfer(2, 4 << 20);
+            assertEquals(2, alpha.spareStreamsTaken.sum() - takenBefore, "the second session's 2 streams were spares");
+            // a spare became a stream with its HELLO: the destination counted it like any other
+            assertTrue(beta.streamsOpened.sum() - opened >= 2, "beta opened " + (beta.streamsOpened.sum() - opened));
+            TestBed.await("the 2 taken spares replaced", WAIT, () -> alpha.spareStreamsReady.get() == 4);
+            TestBed.await("beta holds the replacements", WAIT, () -> beta.spareStreamsHeld.get() == 4);
+            TestBed.await("2 sessions completed", WAIT, () -> alpha.sessionsCompleted.sum() == 2);
+            assertEquals(0, alpha.sessionsFailed.sum() + beta.sessionsFailed.sum());
+        }
+    }
+
+    @Test
+    void aDestinationThatHoldsNoSpareRefusesThemAndSessionsDialTheirOwn() throws Exception {
+        try (TestBed bed = new TestBed(
+                Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2"),
+                Map.of("tunnel.max-spare-connections", "0"))) {
+            bed.transfer(3, 2 << 20);
+            TestBed.await(
+                    "beta to refuse alpha's spares",
+                    WAIT,
+                    () -> bed.beta.tunnelStats().refusedCount("too-many-spares") >= 4);
+            bed.transfer(4, 2 << 20);
+            assertEquals(0, bed.alpha.tunnelStats().spareStreamsTaken.sum());
+            assertEquals(0, bed.beta.tunnelStats().spareStreamsHeld.get());
+            TestBed.await(
+                    "2 sessions completed",
+                    WAIT,
+                    () -> bed.alpha.tunnelStats().sessionsCompleted.sum() == 2);
+            assertEquals(0, bed.alpha.tunnelStats().sessionsFailed.sum());
+        }
+    }
+
+    @Test
+    void sparesNobodyTookCloseAfterTheLinger() throws Exception {
+        // PINGs every second (a third of the idle timeout): the linger's end is seen within a second
+        try (TestBed bed = new TestBed(
+                Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2", "tunnel.idle-timeout", "3s"),
+                Map.of("tunnel.spare-linger", "2s"),
+                Map.of(),
+                false)) {
+            bed.transfer(5, 2 << 20);
+            TestBed.await(
+                    "spares ready",
+                    WAIT,
+                    () -> bed.alpha.tunnelStats().spareStreamsReady.get() == 4);
+            TestBed.await(
+                    "spares closed after the linger",
+                    WAIT,
+                    () -> bed.alpha.tunnelStats().spareStreamsReady.get() == 0
+                            && bed.beta.tunnelStats().spareStreamsHeld.get() == 0);
+            assertEquals(0, bed.alpha.sessions().spareStreamsReady("beta"));
+            // the next session dials its own and asks for spares again
+            bed.transfer(6, 2 << 20);
+            TestBed.await(
+                    "spares again",
+                    WAIT,
+                    () -> bed.alpha.tunnelStats().spareStreamsReady.get() == 4);
+        }
+    }
+
+    @Test
+    void noSparesWhenTurnedOff() throws Exception {
+        try (TestBed bed = new TestBed(
+                Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2", "tunnel.spare-streams", "0"))) {
+            bed.transfer(7, 2 << 20);
+            // a session asks for spares to its peer as it starts: none were asked for
+            assertEquals(java.util.Set.of(), bed.alpha.sessions().spareStreamPeers());
+            bed.transfer(8, 2 << 20);
+            assertEquals(java.util.Set.of(), bed.alpha.sessions().spareStreamPeers());
+            assertEquals(0, bed.alpha.tunnelStats().spareStreamsTaken.sum());
+            assertEquals(0, bed.alpha.tunnelStats().spareStreamsReady.get());
+            assertEquals(0, bed.beta.tunnelStats().spareStreamsHeld.get());
+        }
+    }
+}
