@@ -12,7 +12,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -244,22 +243,8 @@ public final class SessionManager implements SessionHost {
     }
 
     private void dial(Session session, int index, Consumer<Throwable> onFailure) {
-        PeerConfig peer = session.peer();
-        Bootstrap bootstrap = new Bootstrap()
-                .group(group)
-                .channel(EpollSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
-                        tunnel.getHandshakeTimeout().toMillis())
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, pipeline.waterMark())
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel channel) {
-                        pipeline.initDialled(channel, peer);
-                        channel.pipeline().addLast("handshake", new ClientHandshake(session, index, onFailure));
-                    }
-                });
-        ChannelFuture future = bootstrap.connect(peer.address().toSocketAddress());
+        ChannelFuture future =
+                pipeline.dial(group, session.peer(), "handshake", () -> new ClientHandshake(session, index, onFailure));
         future.addListener(done -> {
             if (!done.isSuccess()) {
                 onFailure.accept(done.cause());

@@ -9,15 +9,11 @@ import io.dwcp.amst.ControlWriter;
 import io.dwcp.amst.Frame;
 import io.dwcp.amst.FrameType;
 import io.dwcp.amst.TunnelStream;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -167,21 +163,7 @@ final class SpareStreams implements Closeable {
 
         private void dial() {
             PeerConfig peer = config;
-            Bootstrap bootstrap = new Bootstrap()
-                    .group(group)
-                    .channel(EpollSocketChannel.class)
-                    .option(ChannelOption.TCP_NODELAY, true)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
-                            tunnel.getHandshakeTimeout().toMillis())
-                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, pipeline.waterMark())
-                    .handler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel channel) {
-                            pipeline.initDialled(channel, peer);
-                            channel.pipeline().addLast("spare", new SpareHandler(Peer.this, peer));
-                        }
-                    });
-            ChannelFuture future = bootstrap.connect(peer.address().toSocketAddress());
+            ChannelFuture future = pipeline.dial(group, peer, "spare", () -> new SpareHandler(Peer.this, peer));
             dialling.add(future.channel());
             future.addListener(done -> {
                 if (!done.isSuccess()) {

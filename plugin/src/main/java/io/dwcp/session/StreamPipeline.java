@@ -45,6 +45,33 @@ public final class StreamPipeline {
         return new WriteBufferWaterMark(high / 2, high);
     }
 
+    /**
+     * Dials a stream to {@code peer} on one of {@code group}'s loops: the socket's options, TLS as
+     * its client and framing, then {@code handler} (named {@code name}) last, which hears the TLS
+     * handshake's completion. The future fails if TCP does not connect.
+     */
+    io.netty.channel.ChannelFuture dial(
+            io.netty.channel.EventLoopGroup group,
+            PeerConfig peer,
+            String name,
+            java.util.function.Supplier<io.netty.channel.ChannelHandler> handler) {
+        return new io.netty.bootstrap.Bootstrap()
+                .group(group)
+                .channel(io.netty.channel.epoll.EpollSocketChannel.class)
+                .option(io.netty.channel.ChannelOption.TCP_NODELAY, true)
+                .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        tunnel.getHandshakeTimeout().toMillis())
+                .option(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
+                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        initDialled(channel, peer);
+                        channel.pipeline().addLast(name, handler.get());
+                    }
+                })
+                .connect(peer.address().toSocketAddress());
+    }
+
     /** A stream this side dialled to the peer: TLS as a client of {@code peer}, then framing. */
     void initDialled(Channel channel, PeerConfig peer) {
         tuning.apply(channel);
