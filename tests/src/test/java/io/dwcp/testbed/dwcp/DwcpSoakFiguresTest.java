@@ -13,9 +13,12 @@ class DwcpSoakFiguresTest {
         double[] flat = DwcpSoakIT.leastSquares(11, List.of(100L, 120L, 80L, 100L));
         assertEquals(100, flat[0], 1e-9);
         assertEquals(-4, flat[1], 1e-9); // (-0.5 * 20 + 0.5 * -20) / (2.25 + 0.25 + 0.25 + 2.25)
+        // residuals -6, 18, -18, 6 about the line: sqrt(720 / (4 - 2) / 5)
+        assertEquals(Math.sqrt(72), flat[2], 1e-9);
         double[] rising = DwcpSoakIT.leastSquares(11, List.of(1000L, 1002L, 1004L, 1006L, 1008L));
         assertEquals(1004, rising[0], 1e-9);
         assertEquals(2, rising[1], 1e-9);
+        assertEquals(0, rising[2], 1e-9);
         assertEquals(0, DwcpSoakIT.leastSquares(11, List.of(5L))[1]);
     }
 
