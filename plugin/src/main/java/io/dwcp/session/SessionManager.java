@@ -211,10 +211,8 @@ public final class SessionManager implements SessionHost {
         Optional<Channel> spare = spares.take(peer);
         if (spare.isPresent()) {
             Channel channel = spare.get();
-            AmstHello hello =
-                    new AmstHello(session.id(), index, amst.getWindow().bytes());
             channel.eventLoop().execute(() -> {
-                if (!spares.handOver(channel, session, index, hello)) {
+                if (!spares.handOver(channel, session, index, hello(session, index))) {
                     // it closed since: dial instead
                     dial(session, index, onFailure);
                 }
@@ -240,6 +238,11 @@ public final class SessionManager implements SessionHost {
     /** Spare streams ready to {@code peer} now (for tests and diagnostics). */
     public int spareStreamsReady(String peer) {
         return spares.ready(peer);
+    }
+
+    /** The HELLO that makes a connection stream {@code index} of {@code session}. */
+    private AmstHello hello(Session session, int index) {
+        return new AmstHello(session.id(), index, amst.getWindow().bytes());
     }
 
     private void dial(Session session, int index, Consumer<Throwable> onFailure) {
@@ -377,8 +380,7 @@ public final class SessionManager implements SessionHost {
             Channel channel = context.channel();
             TunnelStream stream = new TunnelStream(index, channel);
             context.pipeline().replace(this, "stream", new TunnelStreamHandler(session, stream));
-            AmstHello hello =
-                    new AmstHello(session.id(), index, amst.getWindow().bytes());
+            AmstHello hello = hello(session, index);
             session.run(() -> session.streamConnected(stream, hello));
         }
 

@@ -2,11 +2,13 @@ package io.dwcp.session;
 
 import static java.util.Objects.requireNonNull;
 
+import io.dwcp.amst.AmstHello;
 import io.dwcp.amst.AmstPing;
 import io.dwcp.amst.AmstPong;
 import io.dwcp.amst.AmstProtocolException;
 import io.dwcp.amst.ControlWriter;
 import io.dwcp.amst.Frame;
+import io.dwcp.amst.FrameCodec;
 import io.dwcp.amst.FrameType;
 import io.dwcp.amst.TunnelStream;
 import io.netty.channel.Channel;
@@ -18,8 +20,11 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.Closeable;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ScheduledFuture;
@@ -93,8 +98,8 @@ final class SpareStreams implements Closeable {
     }
 
     /** The peers spares were kept to since the daemon started (for tests and diagnostics). */
-    java.util.Set<String> peers() {
-        return java.util.Set.copyOf(peers.keySet());
+    Set<String> peers() {
+        return Set.copyOf(peers.keySet());
     }
 
     /** Spares ready to {@code peer} now (for tests and diagnostics). */
@@ -117,7 +122,7 @@ final class SpareStreams implements Closeable {
         final ConcurrentLinkedDeque<Channel> ready = new ConcurrentLinkedDeque<>();
         // guarded by this
         private PeerConfig config;
-        private final java.util.Set<Channel> dialling = new java.util.HashSet<>();
+        private final Set<Channel> dialling = new HashSet<>();
         private long lingerUntilNanos;
         private long backoffMillis;
         private boolean retryScheduled;
@@ -129,21 +134,24 @@ final class SpareStreams implements Closeable {
             fill();
         }
 
+        /** A ready spare, no longer one; whether found or not, the peer's spares are kept and refilled. */
         Optional<Channel> take(PeerConfig peer) {
-            Channel channel;
-            while ((channel = ready.poll()) != null) {
-                stats.spareStreamsReady.decrementAndGet();
-                SpareHandler handler = channel.pipeline().get(SpareHandler.class);
-                if (channel.isActive() && handler != null) {
-                    handler.taken = true;
-                    keep(peer);
-                    return Optional.of(channel);
+            try {
+                Channel channel;
+                while ((channel = ready.poll()) != null) {
+                    stats.spareStreamsReady.decrementAndGet();
+                    SpareHandler handler = channel.pipeline().get(SpareHandler.class);
+                    if (channel.isActive() && handler != null) {
+                        handler.taken = true;
+                        return Optional.of(channel);
+                    }
+                    // closing: its handler replaces it
+                    channel.close();
                 }
-                // closing: its handler replaces it
-                channel.close();
+                return Optional.empty();
+            } finally {
+                keep(peer);
             }
-            keep(peer);
-            return Optional.empty();
         }
 
         /** Dials until ready and dialling spares make tunnel.spare-streams, unless lingering is over or a retry waits. */
@@ -151,7 +159,7 @@ final class SpareStreams implements Closeable {
             if (closed || retryScheduled) {
                 return;
             }
-            if (System.nanoTime() - lingerUntilNanos > 0) {
+            if (lingerOver()) {
                 closeAll();
                 return;
             }
@@ -231,7 +239,7 @@ final class SpareStreams implements Closeable {
                 stats.spareStreamsReady.decrementAndGet();
                 channel.close();
             }
-            java.util.List<Channel> dialled = java.util.List.copyOf(dialling);
+            List<Channel> dialled = List.copyOf(dialling);
             // no longer dialling: their close is no failure to back off from
             dialling.clear();
             for (Channel unfinished : dialled) {
@@ -308,7 +316,7 @@ final class SpareStreams implements Closeable {
         public void channelRead(ChannelHandlerContext context, Object message) {
             Frame frame = (Frame) message;
             try {
-                stats.tunnelBytesReceived.add(frame.payloadLength() + io.dwcp.amst.FrameCodec.HEADER_LENGTH);
+                stats.tunnelBytesReceived.add(frame.payloadLength() + FrameCodec.HEADER_LENGTH);
                 if (frame.type() != FrameType.PONG) {
                     log.debug("spare stream to {}: unexpected {}", peer.name(), frame.type());
                     context.close();
@@ -358,7 +366,7 @@ final class SpareStreams implements Closeable {
      * stops its keepalive, gives it a fresh idle timer and the session's handler, and lets the
      * session send HELLO on it. Returns false (and closes nothing) when the spare closed meanwhile.
      */
-    boolean handOver(Channel channel, Session session, int index, io.dwcp.amst.AmstHello hello) {
+    boolean handOver(Channel channel, Session session, int index, AmstHello hello) {
         SpareHandler handler = channel.pipeline().get(SpareHandler.class);
         if (handler == null || !channel.isActive()) {
             return false;

@@ -7,12 +7,22 @@ import io.dwcp.amst.FrameDecoder;
 import io.dwcp.amst.FrameEncoder;
 import io.dwcp.amst.SocketTuning;
 import io.dwcp.tls.TlsContexts;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import jakarta.inject.Inject;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLSession;
 
 /**
  * How a tunnel stream's pipeline is built at either end: the socket's tuning (congestion
@@ -50,19 +60,15 @@ public final class StreamPipeline {
      * its client and framing, then {@code handler} (named {@code name}) last, which hears the TLS
      * handshake's completion. The future fails if TCP does not connect.
      */
-    io.netty.channel.ChannelFuture dial(
-            io.netty.channel.EventLoopGroup group,
-            PeerConfig peer,
-            String name,
-            java.util.function.Supplier<io.netty.channel.ChannelHandler> handler) {
-        return new io.netty.bootstrap.Bootstrap()
+    ChannelFuture dial(EventLoopGroup group, PeerConfig peer, String name, Supplier<ChannelHandler> handler) {
+        return new Bootstrap()
                 .group(group)
-                .channel(io.netty.channel.epoll.EpollSocketChannel.class)
-                .option(io.netty.channel.ChannelOption.TCP_NODELAY, true)
-                .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                .channel(EpollSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
                         tunnel.getHandshakeTimeout().toMillis())
-                .option(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
-                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
                         initDialled(channel, peer);
@@ -97,19 +103,18 @@ public final class StreamPipeline {
      * certificate names another host, or its fingerprint is not the one the region's record
      * holds), or empty when it is.
      */
-    static java.util.Optional<String> wrongPeer(javax.net.ssl.SSLSession session, PeerConfig peer) {
-        java.util.Optional<String> name = TlsContexts.peerName(session);
+    static Optional<String> wrongPeer(SSLSession session, PeerConfig peer) {
+        Optional<String> name = TlsContexts.peerName(session);
         if (name.isEmpty() || !name.get().equals(peer.name())) {
-            return java.util.Optional.of(
-                    "its certificate names '" + name.orElse("nobody") + "', expected '" + peer.name() + "'");
+            return Optional.of("its certificate names '" + name.orElse("nobody") + "', expected '" + peer.name() + "'");
         }
-        java.util.Optional<String> fingerprint = TlsContexts.peerFingerprint(session);
+        Optional<String> fingerprint = TlsContexts.peerFingerprint(session);
         if (!peer.acceptsFingerprint(fingerprint)) {
-            return java.util.Optional.of("its certificate's fingerprint is " + fingerprint.orElse("none")
+            return Optional.of("its certificate's fingerprint is " + fingerprint.orElse("none")
                     + ", the region's host record says "
                     + peer.certificateFingerprint().orElse(""));
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     /** Restarts a stream's idle timer (a spare that becomes a session's stream: its silence so far does not count). */

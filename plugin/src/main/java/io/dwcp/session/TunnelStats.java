@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -28,11 +29,9 @@ public final class TunnelStats extends SenderStats {
     /** Streams that started as spares (source). */
     public final LongAdder spareStreamsTaken = new LongAdder();
     /** Spare streams this daemon keeps open to its peers now (source). */
-    public final java.util.concurrent.atomic.AtomicInteger spareStreamsReady =
-            new java.util.concurrent.atomic.AtomicInteger();
+    public final AtomicInteger spareStreamsReady = new AtomicInteger();
     /** Peers' spare streams this daemon holds now (destination). */
-    public final java.util.concurrent.atomic.AtomicInteger spareStreamsHeld =
-            new java.util.concurrent.atomic.AtomicInteger();
+    public final AtomicInteger spareStreamsHeld = new AtomicInteger();
 
     private final Map<String, LongAdder> connectionsRefused = new ConcurrentHashMap<>();
 

@@ -6,8 +6,14 @@ import io.dwcp.testbed.net.Host;
 import io.dwcp.testbed.net.TwoHostNetwork;
 import io.dwcp.testbed.sys.Folders;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Two dwcpd across a test bed network: one on host A (the source side, node name {@value #A}),
@@ -137,12 +143,13 @@ public final class DwcpLink implements AutoCloseable {
         }
         Folders.deleteTree(dir);
     }
+
     /**
      * The local ports of {@code from}'s established tunnel connections to {@code to}, the one that
      * sent the most bytes first: while a migration runs, its streams come before spare streams
      * (which carry a PING every few seconds). Read with {@code ss -t -i} in {@code from}'s namespace.
      */
-    public static java.util.List<String> busiestTunnelPorts(Host from, Host to) {
+    public static List<String> busiestTunnelPorts(Host from, Host to) {
         String out = from.run(
                         "ss",
                         "-H",
@@ -157,7 +164,7 @@ public final class DwcpLink implements AutoCloseable {
                         "=",
                         ":" + Dwcpd.TUNNEL_PORT)
                 .stdout();
-        java.util.List<String> ports = busiestPorts(out, from.address());
+        List<String> ports = busiestPorts(out, from.address());
         if (ports.isEmpty()) {
             throw new AssertionError(
                     "no tunnel connection from " + from.address() + " to " + to.address() + ":\n" + out);
@@ -165,10 +172,36 @@ public final class DwcpLink implements AutoCloseable {
         return ports;
     }
 
+    /**
+     * Destroys {@code from}'s busiest tunnel connection to {@code to} (a stream of the migration
+     * that runs, not a spare; see {@link #busiestTunnelPorts}) with {@code ss -K}, as a broken link
+     * would; returns its local port.
+     */
+    public static String killBusiestTunnelConnection(Host from, Host to) {
+        String port = busiestTunnelPorts(from, to).get(0);
+        from.run(
+                "ss",
+                "-K",
+                "-t",
+                "state",
+                "established",
+                "dst",
+                to.address(),
+                "dport",
+                "=",
+                ":" + Dwcpd.TUNNEL_PORT,
+                "sport",
+                "=",
+                ":" + port);
+        return port;
+    }
+
+    private static final Pattern BYTES_SENT = Pattern.compile("\\bbytes_sent:(\\d+)");
+
     /** The local ports in {@code ss -t -i} output (a connection's line, then its indented details), most bytes_sent first. */
-    static java.util.List<String> busiestPorts(String ssOutput, String localAddress) {
-        java.util.List<String> ports = new java.util.ArrayList<>();
-        java.util.Map<String, Long> sent = new java.util.HashMap<>();
+    static List<String> busiestPorts(String ssOutput, String localAddress) {
+        List<String> ports = new ArrayList<>();
+        Map<String, Long> sent = new HashMap<>();
         String current = null;
         for (String line : ssOutput.split("\n")) {
             String port = null;
@@ -182,13 +215,12 @@ public final class DwcpLink implements AutoCloseable {
                 ports.add(port);
                 sent.put(port, 0L);
             }
-            java.util.regex.Matcher bytes =
-                    java.util.regex.Pattern.compile("\\bbytes_sent:(\\d+)").matcher(line);
+            Matcher bytes = BYTES_SENT.matcher(line);
             if (current != null && bytes.find()) {
                 sent.put(current, Long.parseLong(bytes.group(1)));
             }
         }
-        ports.sort(java.util.Comparator.comparing((String p) -> sent.get(p)).reversed());
+        ports.sort(Comparator.comparing((String p) -> sent.get(p)).reversed());
         return ports;
     }
 }

@@ -177,10 +177,9 @@ public final class GuestConsole implements AutoCloseable {
                 synchronized (lock) {
                     ended = this.ended ? " (the console ended: " + endReason + ")" : "";
                 }
-                throw new GuestConsoleException(
-                        name + ": cannot write to the console: " + e.getMessage() + ended
-                                + "\n--- last console lines ---\n" + tail(),
-                        e);
+                GuestConsoleException failure = failure("cannot write to the console: " + e.getMessage() + ended);
+                failure.initCause(e);
+                throw failure;
             }
         }
     }

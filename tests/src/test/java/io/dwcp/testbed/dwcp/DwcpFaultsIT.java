@@ -105,23 +105,7 @@ class DwcpFaultsIT {
             MigrationResult result = migrateWithFault(pair, 16L << 20, () -> {
                 // the busiest tunnel connection of dwcpd a (a stream of the migration, not a spare), destroyed by the
                 // kernel (ss -K)
-                String port = DwcpLink.busiestTunnelPorts(network.hostA(), network.hostB())
-                        .get(0);
-                network.hostA()
-                        .run(
-                                "ss",
-                                "-K",
-                                "-t",
-                                "state",
-                                "established",
-                                "dst",
-                                network.hostB().address(),
-                                "dport",
-                                "=",
-                                ":" + Dwcpd.TUNNEL_PORT,
-                                "sport",
-                                "=",
-                                ":" + port);
+                DwcpLink.killBusiestTunnelConnection(network.hostA(), network.hostB());
             });
 
             assertCompletedIntact(result, pair);

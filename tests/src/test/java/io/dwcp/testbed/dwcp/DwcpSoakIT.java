@@ -253,21 +253,7 @@ class DwcpSoakIT {
                             while (sent(toB) - start < (1L << 20)) {
                                 Thread.sleep(20);
                             }
-                            String port = DwcpLink.busiestTunnelPorts(from, to).get(0);
-                            from.run(
-                                    "ss",
-                                    "-K",
-                                    "-t",
-                                    "state",
-                                    "established",
-                                    "dst",
-                                    to.address(),
-                                    "dport",
-                                    "=",
-                                    ":" + Dwcpd.TUNNEL_PORT,
-                                    "sport",
-                                    "=",
-                                    ":" + port);
+                            DwcpLink.killBusiestTunnelConnection(from, to);
                         } catch (Throwable e) {
                             faultFailure.set(e);
                         }
