@@ -18,7 +18,7 @@ public class TunnelConfig {
     private Duration idleTimeout = Duration.ofSeconds(15);
     private int maxSessions = 16;
     private int maxPendingConnections = 64;
-    private int spareStreams;
+    private int spareStreams = 4;
     private Duration spareLinger = Duration.ofMinutes(10);
     private int maxSpareConnections = 64;
     private int ioThreads;

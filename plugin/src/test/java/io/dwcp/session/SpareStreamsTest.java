@@ -18,8 +18,7 @@ class SpareStreamsTest {
 
     @Test
     void theNextSessionStartsOnSpareStreamsAndTheyAreReplaced() throws Exception {
-        try (TestBed bed = new TestBed(
-                Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2", "tunnel.spare-streams", "4"))) {
+        try (TestBed bed = new TestBed(Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2"))) {
             TunnelStats alpha = bed.alpha.tunnelStats();
             TunnelStats beta = bed.beta.tunnelStats();
             assertEquals(0, alpha.spareStreamsReady.get(), "no spare before any session or announcement");
@@ -48,7 +47,7 @@ class SpareStreamsTest {
     @Test
     void aDestinationThatHoldsNoSpareRefusesThemAndSessionsDialTheirOwn() throws Exception {
         try (TestBed bed = new TestBed(
-                Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2", "tunnel.spare-streams", "4"),
+                Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2"),
                 Map.of("tunnel.max-spare-connections", "0"))) {
             bed.transfer(3, 2 << 20);
             TestBed.await(
@@ -70,15 +69,7 @@ class SpareStreamsTest {
     void sparesNobodyTookCloseAfterTheLinger() throws Exception {
         // PINGs every second (a third of the idle timeout): the linger's end is seen within a second
         try (TestBed bed = new TestBed(
-                Map.of(
-                        "amst.adapt-interval",
-                        "0s",
-                        "amst.initial-streams",
-                        "2",
-                        "tunnel.idle-timeout",
-                        "3s",
-                        "tunnel.spare-streams",
-                        "4"),
+                Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2", "tunnel.idle-timeout", "3s"),
                 Map.of("tunnel.spare-linger", "2s"),
                 Map.of(),
                 false)) {

@@ -28,7 +28,7 @@ class TunnelConfigTest {
                 .expect("tunnel.idle-timeout", Duration.ofSeconds(15))
                 .expect("tunnel.max-sessions", 16)
                 .expect("tunnel.max-pending-connections", 64)
-                .expect("tunnel.spare-streams", 0)
+                .expect("tunnel.spare-streams", 4)
                 .expect("tunnel.spare-linger", Duration.ofMinutes(10))
                 .expect("tunnel.max-spare-connections", 64)
                 .expect("tunnel.io-threads", 0)
