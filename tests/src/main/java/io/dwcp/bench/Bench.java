@@ -576,6 +576,12 @@ public final class Bench implements Callable<Integer> {
             sourceConsole.awaitReady(Duration.ofMinutes(5));
             long readyNanos = System.nanoTime();
             AtomicReference<Verdict> verdict = new AtomicReference<>();
+            // as dwcp migrate does: the migration is announced at the source daemon before the destination QEMU
+            // starts, so that its streams get through TCP and TLS meanwhile (a resumed migration's two attempts
+            // go through the peer socket, which takes many sessions)
+            Dwcpd.Announced announced = link == null || mode.resume()
+                    ? null
+                    : link.source().announceMigration("bench-" + name + "-" + workloadName, DwcpLink.B);
             try (QemuVm destination = QemuVm.start(destinationConfig);
                     GuestConsole destinationConsole = GuestConsole.attach("dst", destination.consoleChannel())) {
                 // Let the dirtying settle into its steady rate before the migration starts; for the
@@ -589,8 +595,13 @@ public final class Bench implements Callable<Integer> {
                 mode.nativeMode().configure(source.qmp());
                 mode.nativeMode().configure(destination.qmp());
                 String uri = "tcp:" + b.address() + ":4444";
-                String listenUri = link == null ? uri : link.destinationUri();
-                String connectUri = link == null ? uri : link.sourceUri();
+                String listenUri = link == null
+                        ? uri
+                        : announced == null
+                                ? link.destinationUri()
+                                : "unix:" + link.destination().migrationSocket(DwcpLink.B, announced.id());
+                String connectUri =
+                        link == null ? uri : announced == null ? link.sourceUri() : "unix:" + announced.socket();
                 if (mode.resume()) {
                     return resumeAfterCancel(
                             network,
