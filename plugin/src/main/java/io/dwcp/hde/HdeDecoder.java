@@ -86,6 +86,7 @@ public final class HdeDecoder implements Closeable {
     private final HdeStats stats;
     private final Sink sink;
     private final List<Baseline> offeredBaselines;
+    private final int channel;
     private final int maxDeltaCacheEntries;
     private final int maxHashCacheEntries;
     private final int maxZstdWindowLog;
@@ -132,12 +133,22 @@ public final class HdeDecoder implements Closeable {
      * @param baselines the baselines this host announced; a START frame names those the stream uses
      */
     public HdeDecoder(HdeConfig config, HdeStats stats, List<? extends Baseline> baselines, Sink sink) {
+        this(config, stats, baselines, sink, 0);
+    }
+
+    /**
+     * The decoder of a session's QEMU connection {@code channel} (0 for the first): a START frame
+     * asking for more than that connection's share of this host's caches ({@link
+     * HdeFrame#connectionCacheEntries}) is refused, so a session holds at most twice them.
+     */
+    public HdeDecoder(HdeConfig config, HdeStats stats, List<? extends Baseline> baselines, Sink sink, int channel) {
         requireNonNull(config, "config is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.sink = requireNonNull(sink, "sink is null");
         this.offeredBaselines = List.copyOf(requireNonNull(baselines, "baselines is null"));
-        this.maxDeltaCacheEntries = config.deltaCacheEntries();
-        this.maxHashCacheEntries = config.hashCacheEntries();
+        this.channel = channel;
+        this.maxDeltaCacheEntries = HdeFrame.connectionCacheEntries(config.deltaCacheEntries(), channel);
+        this.maxHashCacheEntries = HdeFrame.connectionCacheEntries(config.hashCacheEntries(), channel);
         this.maxZstdWindowLog = config.zstdWindowLog();
     }
 
@@ -338,6 +349,16 @@ public final class HdeDecoder implements Closeable {
         return true;
     }
 
+    /** Which part of this host's caches QEMU connection {@code channel} may ask for, in words. */
+    private static String share(int channel) {
+        if (channel == 0) {
+            return "";
+        }
+        return channel <= HdeFrame.CONNECTION_CACHE_SHARES
+                ? "QEMU connection " + channel + ": 1/" + HdeFrame.CONNECTION_CACHE_SHARES + " of "
+                : "QEMU connection " + channel + ": none of ";
+    }
+
     private void readStart(byte[] bytes, int at, int length) throws HdeDecodeException {
         int end = at + length;
         if (length < 15) {
@@ -352,7 +373,7 @@ public final class HdeDecoder implements Closeable {
             throw error(
                     4,
                     "deltaCacheEntries",
-                    "at most " + maxDeltaCacheEntries + " (hde.delta-cache-size of this host)",
+                    "at most " + maxDeltaCacheEntries + " (" + share(channel) + "hde.delta-cache-size of this host)",
                     Integer.toUnsignedString(deltaEntries));
         }
         int hashEntries = Bytes.getInt(bytes, at + 8);
@@ -360,7 +381,7 @@ public final class HdeDecoder implements Closeable {
             throw error(
                     8,
                     "hashCacheEntries",
-                    "at most " + maxHashCacheEntries + " (hde.hash-cache-size of this host)",
+                    "at most " + maxHashCacheEntries + " (" + share(channel) + "hde.hash-cache-size of this host)",
                     Integer.toUnsignedString(hashEntries));
         }
         int count = ((bytes[at + 12] & 0xff) << 8) | (bytes[at + 13] & 0xff);

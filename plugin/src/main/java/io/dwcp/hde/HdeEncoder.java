@@ -153,7 +153,7 @@ public final class HdeEncoder implements Closeable {
             List<BaselineAnnouncement> baselines,
             Consumer<byte[]> frames,
             Executor training) {
-        this(config, stats, baselines, copying(frames), training);
+        this(config, stats, baselines, copying(frames), training, 0);
     }
 
     /**
@@ -169,7 +169,21 @@ public final class HdeEncoder implements Closeable {
     /** An encoder whose frames go to {@code sink} (see {@link FrameSink}); training as in the constructors. */
     public static HdeEncoder writingTo(
             HdeConfig config, HdeStats stats, List<BaselineAnnouncement> baselines, FrameSink sink, Executor training) {
-        return new HdeEncoder(config, stats, baselines, sink, training);
+        return new HdeEncoder(config, stats, baselines, sink, training, 0);
+    }
+
+    /**
+     * The encoder of a session's QEMU connection {@code channel} (0 for the first): its caches are
+     * that connection's share of {@code config}'s ({@link HdeFrame#connectionCacheEntries}).
+     */
+    public static HdeEncoder writingTo(
+            HdeConfig config,
+            HdeStats stats,
+            List<BaselineAnnouncement> baselines,
+            FrameSink sink,
+            Executor training,
+            int channel) {
+        return new HdeEncoder(config, stats, baselines, sink, training, channel);
     }
 
     private static FrameSink copying(Consumer<byte[]> frames) {
@@ -182,7 +196,8 @@ public final class HdeEncoder implements Closeable {
             HdeStats stats,
             List<BaselineAnnouncement> baselines,
             FrameSink frames,
-            Executor training) {
+            Executor training,
+            int channel) {
         requireNonNull(config, "config is null");
         this.trainingExecutor = requireNonNull(training, "training is null");
         config.validate();
@@ -195,8 +210,10 @@ public final class HdeEncoder implements Closeable {
         this.frameSize = config.getFrameSize().toIntBytes();
         this.tier2Level = config.getTier2Level();
         this.tier3InitialLevel = config.getTier3InitialLevel();
-        this.previousVersions = new LruCache<>(config.deltaCacheEntries(), LruCache.PAGE_KEYS);
-        this.hashes = new LruCache<>(config.hashCacheEntries(), LruCache.PAGE_HASHES);
+        this.previousVersions = new LruCache<>(
+                HdeFrame.connectionCacheEntries(config.deltaCacheEntries(), channel), LruCache.PAGE_KEYS);
+        this.hashes = new LruCache<>(
+                HdeFrame.connectionCacheEntries(config.hashCacheEntries(), channel), LruCache.PAGE_HASHES);
         this.body = new byte[frameSize + MAX_PAGE_RECORD + MAX_BLOCK_NAME + 32];
         this.pendingRaw = new byte[frameSize];
         this.dictionarySize = config.getDictionarySize().toIntBytes();

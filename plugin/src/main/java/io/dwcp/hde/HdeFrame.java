@@ -39,8 +39,9 @@ package io.dwcp.hde;
  *
  * <h2>Bodies</h2>
  * <pre>
- * START body     = be32 formatVersion (5)
- *                  be32 deltaCacheEntries  be32 hashCacheEntries
+ * START body     = be32 formatVersion (7)
+ *                  be32 deltaCacheEntries  be32 hashCacheEntries   ; at most this QEMU connection's share
+ *                                     ; ({@link #connectionCacheEntries}) of the decoder's own caches
  *                  u16 baselineCount  baselineCount * ( u16 idLength  id[idLength] (UTF-8) )
  *                  u8 zstdWindowLog   ; 0: no ZSTD_STREAM frames; else 20..30, the largest window
  *                                     ; they use (a destination refuses more than its hde.zstd-window)
@@ -99,11 +100,42 @@ public final class HdeFrame {
     public static final int PAGE_SIZE = 4096;
     public static final int MAGIC = 0x48444531;
     /**
-     * 5: records name content by an index into the announced baselines (version 4 always by hash);
+     * 7: the caches a QEMU connection's START frame asks for are at most its share of the host's
+     * ({@link #connectionCacheEntries}; version 5 let every connection ask for all of them, version 6 was a
+     * layout of the baseline recording, withdrawn); 5: records name content by an index into the announced
+     * baselines (version 4 always by hash);
      * 4: BASE_ZSTD records (version 3 had none; version 2 no zstdWindowLog in the START frame and no
      * ZSTD_STREAM frames; version 1 no BASE_DELTA records); both ends must speak the same version.
      */
-    public static final int FORMAT_VERSION = 5;
+    public static final int FORMAT_VERSION = 7;
+
+    /**
+     * How many QEMU connections after a session's first get a share of the caches, each
+     * 1/{@value} of them; connections beyond get none.
+     */
+    public static final int CONNECTION_CACHE_SHARES = 8;
+
+    /**
+     * The cache entries of a session's QEMU connection {@code channel} (0 for the first), out of
+     * {@code entries} (the host's {@code hde.delta-cache-size} or {@code hde.hash-cache-size} in
+     * pages): all of them for the first connection (the main channel, which carries every page in
+     * a precopy migration), 1/{@value #CONNECTION_CACHE_SHARES} for each of the next
+     * {@value #CONNECTION_CACHE_SHARES} (multifd channels, among which QEMU spreads the pages, so
+     * that a page's versions rarely meet on one channel's cache anyway), none beyond. So a session
+     * never holds more than twice the configured caches, whatever number of channels QEMU opens
+     * (each connection with the whole caches put a QEMU 10 multifd migration of a heavily dirtying
+     * guest, five connections, past a 768 MiB heap at the destination). Both ends compute the
+     * same share: the decoder refuses a START frame that asks for more.
+     */
+    public static int connectionCacheEntries(int entries, int channel) {
+        if (entries < 0 || channel < 0) {
+            throw new IllegalArgumentException("entries " + entries + ", channel " + channel);
+        }
+        if (channel == 0) {
+            return entries;
+        }
+        return channel <= CONNECTION_CACHE_SHARES ? entries / CONNECTION_CACHE_SHARES : 0;
+    }
 
     static final int MAGIC_OFFSET = 0;
     static final int MAGIC_LENGTH = 4;

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Handshake</h2>
  * <pre>
  * offer  (source, in OPEN)  = be32 formatVersion ({@link HdeFrame#FORMAT_VERSION})
- *                             be32 deltaCacheEntries  be32 hashCacheEntries   ; per QEMU connection
+ *                             be32 deltaCacheEntries  be32 hashCacheEntries   ; the first QEMU connection's,
+ *                                 ; the next ones' are a share of them ({@link HdeFrame#connectionCacheEntries})
  *                             u8 zstdWindowLog   ; per QEMU connection, 0: no ZSTD_STREAM frames
  * answer (destination)      = {@link BaselineAnnouncement} of the baselines it holds (possibly none)
  * </pre>

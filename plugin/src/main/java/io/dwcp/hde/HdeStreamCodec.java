@@ -148,7 +148,7 @@ public final class HdeStreamCodec implements StreamCodec {
 
         private HdeEncoder encoder() {
             if (encoder == null) {
-                encoder = HdeEncoder.writingTo(config, stats, destinationBaselines, this::frame, training);
+                encoder = HdeEncoder.writingTo(config, stats, destinationBaselines, this::frame, training, channel);
                 encoder.useBaselineVersions(versions);
                 encoder.setTier(tier.get());
             }
@@ -317,7 +317,7 @@ public final class HdeStreamCodec implements StreamCodec {
 
         private Decoder(int channel) {
             this.channel = channel;
-            this.decoder = new HdeDecoder(config, stats, heldBaselines, this);
+            this.decoder = new HdeDecoder(config, stats, heldBaselines, this, channel);
         }
 
         @Override

@@ -35,7 +35,7 @@ class HdeDecoderTest {
         0, 0, 0, 15, // bodyLength 15
         0, 0, 0, 15, // payloadLength 15
         0, 0, 0, 0, // crc (filled in by withCrc)
-        0, 0, 0, 5, // formatVersion 5
+        0, 0, 0, 7, // formatVersion 7
         0, 0, 0, 4, // deltaCacheEntries 4
         0, 0, 0, 4, // hashCacheEntries 4
         0, 0, // no baselines
@@ -301,6 +301,54 @@ class HdeDecoderTest {
                 "deltaCacheEntries",
                 "at most 4 (hde.delta-cache-size of this host)",
                 "5");
+    }
+
+    @Test
+    void laterQemuConnectionsGetAnEighthOfTheCachesAndNoneBeyondTheEighth() throws IOException {
+        assertEquals(4096, HdeFrame.connectionCacheEntries(4096, 0));
+        assertEquals(512, HdeFrame.connectionCacheEntries(4096, 1));
+        assertEquals(512, HdeFrame.connectionCacheEntries(4096, 8));
+        assertEquals(0, HdeFrame.connectionCacheEntries(4096, 9));
+        // 128 KiB caches: 32 entries; connection 1 may ask for 4 (the golden START), not 5
+        HdeConfig config = new HdeConfig()
+                .setTier(1)
+                .setDeltaCacheSize(DataSize.ofKiB(128))
+                .setHashCacheSize(DataSize.ofKiB(128))
+                .setDictionarySize(DataSize.ofBytes(0));
+        try (HdeDecoder decoder = new HdeDecoder(config, new HdeStats(), List.of(), new Output(), 1)) {
+            byte[] start = withCrc(GOLDEN_START.clone());
+            decoder.feed(start, 0, start.length);
+        }
+        byte[] start = GOLDEN_START.clone();
+        start[HdeFrame.HEADER_LENGTH + 11] = 5; // hashCacheEntries 5
+        byte[] tooLarge = withCrc(start);
+        HdeDecodeException e = assertThrows(HdeDecodeException.class, () -> {
+            try (HdeDecoder decoder = new HdeDecoder(config, new HdeStats(), List.of(), new Output(), 1)) {
+                decoder.feed(tooLarge, 0, tooLarge.length);
+            }
+        });
+        assertFields(
+                e,
+                0,
+                0,
+                8,
+                "hashCacheEntries",
+                "at most 4 (QEMU connection 1: 1/8 of hde.hash-cache-size of this host)",
+                "5");
+        byte[] golden = withCrc(GOLDEN_START.clone());
+        e = assertThrows(HdeDecodeException.class, () -> {
+            try (HdeDecoder decoder = new HdeDecoder(config, new HdeStats(), List.of(), new Output(), 9)) {
+                decoder.feed(golden, 0, golden.length);
+            }
+        });
+        assertFields(
+                e,
+                0,
+                0,
+                4,
+                "deltaCacheEntries",
+                "at most 0 (QEMU connection 9: none of hde.delta-cache-size of this host)",
+                "4");
     }
 
     @Test

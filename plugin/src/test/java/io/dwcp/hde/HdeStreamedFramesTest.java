@@ -39,7 +39,7 @@ class HdeStreamedFramesTest {
         assertEquals(4, frames.size());
         byte[] start = frames.get(0);
         assertEquals(HdeFrame.TYPE_START, start[HdeFrame.TYPE_OFFSET]);
-        assertEquals(5, Bytes.getInt(start, HdeFrame.HEADER_LENGTH), "formatVersion");
+        assertEquals(7, Bytes.getInt(start, HdeFrame.HEADER_LENGTH), "formatVersion");
         assertEquals(20, start[start.length - 1], "zstdWindowLog: 1 MiB");
         byte[] body = rawRecord(TEXT);
         for (int i = 1; i < 4; i++) {

@@ -501,6 +501,11 @@ public final class Bench implements Callable<Integer> {
                                     run.bulkWireBitsPerSecond() / 1e6,
                                     run.guestIntact(),
                                     run.cpuSeconds().isEmpty() ? "" : " cpu-s " + run.cpuSeconds());
+                            if (!run.completed()
+                                    && run.detail() != null
+                                    && !run.detail().isBlank()) {
+                                out.println("bench:   " + label + " " + run.status() + ": " + run.detail());
+                            }
                         }
                     }
                 }
@@ -646,6 +651,9 @@ public final class Bench implements Callable<Integer> {
                 if (link != null) {
                     printTunnelCounts(label, link);
                     printHdeCounts(label, "A", link.source());
+                    if (MigrationResult.FAILED.equals(result.status())) {
+                        saveLogs(link, label);
+                    }
                 }
                 long seconds = Math.max(1, (System.nanoTime() - readyNanos) / 1_000_000_000L);
                 long dirtyRate = sampledDirtyRate >= 0
@@ -698,6 +706,19 @@ public final class Bench implements Callable<Integer> {
                     String.valueOf(e.getMessage()));
         } finally {
             setCongestionControl(network, BenchMode.STOCK_CONGESTION_CONTROL);
+        }
+    }
+
+    /** The daemons' logs of a failed migration, beside the JSON ({@code <json>-logs/<run>/}), for its diagnosis. */
+    private void saveLogs(DwcpLink link, String label) {
+        String file = json.getFileName().toString();
+        Path dir = json.resolveSibling(file.replaceFirst("\\.json$", "") + "-logs")
+                .resolve(label.replaceAll("[^A-Za-z0-9.-]+", "_").replaceAll("^_|_$", ""));
+        try {
+            link.saveLogs(dir);
+            out.println("bench:   " + label + " the daemons' logs are in " + dir.toAbsolutePath());
+        } catch (RuntimeException e) {
+            out.println("bench:   " + label + " cannot save the daemons' logs to " + dir + ": " + e.getMessage());
         }
     }
 

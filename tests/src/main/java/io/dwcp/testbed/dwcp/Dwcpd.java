@@ -180,6 +180,9 @@ public final class Dwcpd implements AutoCloseable {
                 "-XX:MaxHeapFreeRatio=30",
                 "-XX:G1PeriodicGCInterval=30000",
                 "-XX:TrimNativeHeapInterval=10000",
+                // a daemon out of heap exits (its sessions fail, their source VMs run on) rather than run on without
+                // the thread that died
+                "-XX:+ExitOnOutOfMemoryError",
                 // Netty's direct buffers without the JDK's zeroing and Cleaner
                 "-Dio.netty.tryReflectionSetAccessible=true",
                 // Netty's pooled allocator: its direct memory stays level from one migration to the next

@@ -85,7 +85,12 @@ class DwcpSoakIT {
     private static final Logger LOG = Logger.getLogger(DwcpSoakIT.class.getName());
     private static final Path DIR = TrackedProcess.STATE_DIR.resolve(
             "dwcp-soak-" + ProcessHandle.current().pid());
-    private static final int MIGRATIONS = 30;
+    /**
+     * How many migrations: 30, or {@code -Ddwcp.soak.migrations=N} (at least 20) to see whether a slow growth levels
+     * off; the trend is then taken over migrations {@value #TREND_FROM} to N.
+     */
+    private static final int MIGRATIONS = Math.max(20, Integer.getInteger("dwcp.soak.migrations", 30));
+
     private static final int GUEST_RAM_MIB = 256;
     private static final WorkloadSpec WORKLOAD = new WorkloadSpec(64, 2000, 10, 7);
     private static final double TOLERANCE = 0.05;
@@ -453,7 +458,7 @@ class DwcpSoakIT {
     /**
      * The trend of each daemon's native memory ({@link Figures#nativeKiB()}) over the second half of
      * the run: the least-squares line through its figures after migrations {@value #TREND_FROM} to
-     * {@value #MIGRATIONS} may rise over those migrations by at most {@link #KNOWN_GROWTH} of their
+     * the last may rise over those migrations by at most {@link #KNOWN_GROWTH} of their
      * mean, or {@value #TREND_ERRORS} standard errors of that rise when those are more.
      */
     private static void assertNoNativeGrowth(List<Dwcpd> daemons, List<List<Figures>> afterEach) {
