@@ -91,7 +91,7 @@ final class WireSampler implements AutoCloseable {
         long until = first.nanos() + seconds * 1_000_000_000L;
         for (Sample sample : samples) {
             if (sample.nanos() >= until) {
-                return (sample.bytes() - first.bytes()) * 8_000_000_000L / (sample.nanos() - first.nanos());
+                return bitsPerSecond(sample.bytes() - first.bytes(), sample.nanos() - first.nanos());
             }
         }
         return 0;
@@ -129,6 +129,11 @@ final class WireSampler implements AutoCloseable {
         if (from == null || to == null || to.nanos() <= from.nanos()) {
             return 0;
         }
-        return (to.bytes() - from.bytes()) * 8_000_000_000L / (to.nanos() - from.nanos());
+        return bitsPerSecond(to.bytes() - from.bytes(), to.nanos() - from.nanos());
+    }
+
+    /** Bytes over nanoseconds as bit/s, in floating point: bytes x 8e9 overflows a long past about 1.1 GB. */
+    static long bitsPerSecond(long bytes, long nanos) {
+        return Math.round(bytes * 8e9 / nanos);
     }
 }

@@ -62,6 +62,18 @@ class BenchMeasuresTest {
     }
 
     @Test
+    void ratesOfMoreThanAGigabyteDoNotOverflow() {
+        // 2 GB in 100 s at an even 160 Mbit/s: bytes x 8e9 alone would overflow a long (it printed a negative bulk
+        // rate)
+        List<WireSampler.Sample> samples = new ArrayList<>();
+        for (int t = 0; t <= 100; t++) {
+            samples.add(new WireSampler.Sample(t * 1_000_000_000L, t * 20_000_000L));
+        }
+        assertEquals(160_000_000L, WireSampler.bulkBitsPerSecond(samples));
+        assertEquals(160_000_000L, WireSampler.bitsPerSecond(2_000_000_000L, 100_000_000_000L));
+    }
+
+    @Test
     void tableShowsDwcpdCpuPerGibAndLinkUse() {
         BenchRun run = BenchRun.error("S2", "light", "dwcp", "10", 1, 1, "x")
                 .withResources(
