@@ -321,12 +321,7 @@ class HdeDecoderTest {
         }
         byte[] start = GOLDEN_START.clone();
         start[HdeFrame.HEADER_LENGTH + 11] = 5; // hashCacheEntries 5
-        byte[] tooLarge = withCrc(start);
-        HdeDecodeException e = assertThrows(HdeDecodeException.class, () -> {
-            try (HdeDecoder decoder = new HdeDecoder(config, new HdeStats(), List.of(), new Output(), 1)) {
-                decoder.feed(tooLarge, 0, tooLarge.length);
-            }
-        });
+        HdeDecodeException e = startRefused(config, 1, withCrc(start));
         assertFields(
                 e,
                 0,
@@ -335,12 +330,7 @@ class HdeDecoderTest {
                 "hashCacheEntries",
                 "at most 4 (QEMU connection 1: 1/8 of hde.hash-cache-size of this host)",
                 "5");
-        byte[] golden = withCrc(GOLDEN_START.clone());
-        e = assertThrows(HdeDecodeException.class, () -> {
-            try (HdeDecoder decoder = new HdeDecoder(config, new HdeStats(), List.of(), new Output(), 9)) {
-                decoder.feed(golden, 0, golden.length);
-            }
-        });
+        e = startRefused(config, 9, withCrc(GOLDEN_START.clone()));
         assertFields(
                 e,
                 0,
@@ -349,6 +339,14 @@ class HdeDecoderTest {
                 "deltaCacheEntries",
                 "at most 0 (QEMU connection 9: none of hde.delta-cache-size of this host)",
                 "4");
+    }
+
+    private static HdeDecodeException startRefused(HdeConfig config, int channel, byte[] start) {
+        return assertThrows(HdeDecodeException.class, () -> {
+            try (HdeDecoder decoder = new HdeDecoder(config, new HdeStats(), List.of(), new Output(), channel)) {
+                decoder.feed(start, 0, start.length);
+            }
+        });
     }
 
     @Test
