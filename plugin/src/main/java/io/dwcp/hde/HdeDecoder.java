@@ -349,16 +349,6 @@ public final class HdeDecoder implements Closeable {
         return true;
     }
 
-    /** Which part of this host's caches QEMU connection {@code channel} may ask for, in words. */
-    private static String share(int channel) {
-        if (channel == 0) {
-            return "";
-        }
-        return channel <= HdeFrame.CONNECTION_CACHE_SHARES
-                ? "QEMU connection " + channel + ": 1/" + HdeFrame.CONNECTION_CACHE_SHARES + " of "
-                : "QEMU connection " + channel + ": none of ";
-    }
-
     private void readStart(byte[] bytes, int at, int length) throws HdeDecodeException {
         int end = at + length;
         if (length < 15) {
@@ -373,7 +363,8 @@ public final class HdeDecoder implements Closeable {
             throw error(
                     4,
                     "deltaCacheEntries",
-                    "at most " + maxDeltaCacheEntries + " (" + share(channel) + "hde.delta-cache-size of this host)",
+                    "at most " + maxDeltaCacheEntries + " (" + HdeFrame.connectionCacheShare(channel)
+                            + "hde.delta-cache-size of this host)",
                     Integer.toUnsignedString(deltaEntries));
         }
         int hashEntries = Bytes.getInt(bytes, at + 8);
@@ -381,7 +372,8 @@ public final class HdeDecoder implements Closeable {
             throw error(
                     8,
                     "hashCacheEntries",
-                    "at most " + maxHashCacheEntries + " (" + share(channel) + "hde.hash-cache-size of this host)",
+                    "at most " + maxHashCacheEntries + " (" + HdeFrame.connectionCacheShare(channel)
+                            + "hde.hash-cache-size of this host)",
                     Integer.toUnsignedString(hashEntries));
         }
         int count = ((bytes[at + 12] & 0xff) << 8) | (bytes[at + 13] & 0xff);

@@ -137,6 +137,15 @@ public final class HdeFrame {
         return channel <= CONNECTION_CACHE_SHARES ? entries / CONNECTION_CACHE_SHARES : 0;
     }
 
+    /** {@link #connectionCacheEntries}'s share for QEMU connection {@code channel} in words, before "hde.…-size": "" for the first. */
+    static String connectionCacheShare(int channel) {
+        if (channel == 0) {
+            return "";
+        }
+        return "QEMU connection " + channel + ": "
+                + (channel <= CONNECTION_CACHE_SHARES ? "1/" + CONNECTION_CACHE_SHARES + " of " : "none of ");
+    }
+
     static final int MAGIC_OFFSET = 0;
     static final int MAGIC_LENGTH = 4;
     static final int TYPE_OFFSET = MAGIC_OFFSET + MAGIC_LENGTH;

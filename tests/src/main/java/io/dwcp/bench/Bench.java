@@ -599,14 +599,9 @@ public final class Bench implements Callable<Integer> {
                 }
                 mode.nativeMode().configure(source.qmp());
                 mode.nativeMode().configure(destination.qmp());
-                String uri = "tcp:" + b.address() + ":4444";
-                String listenUri = link == null
-                        ? uri
-                        : announced == null
-                                ? link.destinationUri()
-                                : "unix:" + link.destination().migrationSocket(DwcpLink.B, announced.id());
-                String connectUri =
-                        link == null ? uri : announced == null ? link.sourceUri() : "unix:" + announced.socket();
+                String[] uris = migrationUris("tcp:" + b.address() + ":4444", link, announced);
+                String listenUri = uris[0];
+                String connectUri = uris[1];
                 if (mode.resume()) {
                     return resumeAfterCancel(
                             network,
@@ -707,6 +702,19 @@ public final class Bench implements Callable<Integer> {
         } finally {
             setCongestionControl(network, BenchMode.STOCK_CONGESTION_CONTROL);
         }
+    }
+
+    /**
+     * Where the destination QEMU listens and where the source QEMU connects: QEMU's own {@code tcp}
+     * URI, or through the daemons: the announced migration's own socket, else the peer socket.
+     */
+    private static String[] migrationUris(String tcpUri, DwcpLink link, Dwcpd.Announced announced) {
+        if (announced != null) {
+            return new String[] {
+                "unix:" + link.destination().migrationSocket(DwcpLink.B, announced.id()), "unix:" + announced.socket()
+            };
+        }
+        return link == null ? new String[] {tcpUri, tcpUri} : new String[] {link.destinationUri(), link.sourceUri()};
     }
 
     /** The daemons' logs of a failed migration, beside the JSON ({@code <json>-logs/<run>/}), for its diagnosis. */

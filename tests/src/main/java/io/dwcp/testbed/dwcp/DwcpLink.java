@@ -150,20 +150,7 @@ public final class DwcpLink implements AutoCloseable {
      * (which carry a PING every few seconds). Read with {@code ss -t -i} in {@code from}'s namespace.
      */
     public static List<String> busiestTunnelPorts(Host from, Host to) {
-        String out = from.run(
-                        "ss",
-                        "-H",
-                        "-t",
-                        "-n",
-                        "-i",
-                        "state",
-                        "established",
-                        "dst",
-                        to.address(),
-                        "dport",
-                        "=",
-                        ":" + Dwcpd.TUNNEL_PORT)
-                .stdout();
+        String out = from.run(ssTunnel(to, List.of("-H", "-t", "-n", "-i"))).stdout();
         List<String> ports = busiestPorts(out, from.address());
         if (ports.isEmpty()) {
             throw new AssertionError(
@@ -179,21 +166,17 @@ public final class DwcpLink implements AutoCloseable {
      */
     public static String killBusiestTunnelConnection(Host from, Host to) {
         String port = busiestTunnelPorts(from, to).get(0);
-        from.run(
-                "ss",
-                "-K",
-                "-t",
-                "state",
-                "established",
-                "dst",
-                to.address(),
-                "dport",
-                "=",
-                ":" + Dwcpd.TUNNEL_PORT,
-                "sport",
-                "=",
-                ":" + port);
+        from.run(ssTunnel(to, List.of("-K", "-t"), "sport", "=", ":" + port));
         return port;
+    }
+
+    /** {@code ss OPTIONS} on the established connections to {@code to}'s tunnel port, then {@code more} filters. */
+    private static String[] ssTunnel(Host to, List<String> options, String... more) {
+        List<String> argv = new ArrayList<>(List.of("ss"));
+        argv.addAll(options);
+        argv.addAll(List.of("state", "established", "dst", to.address(), "dport", "=", ":" + Dwcpd.TUNNEL_PORT));
+        argv.addAll(List.of(more));
+        return argv.toArray(String[]::new);
     }
 
     private static final Pattern BYTES_SENT = Pattern.compile("\\bbytes_sent:(\\d+)");
