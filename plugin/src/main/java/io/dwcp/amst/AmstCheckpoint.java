@@ -8,10 +8,10 @@ import io.netty.buffer.ByteBuf;
  * CHECKPOINT: how much of one QEMU connection's stream the sender has sent so far and its digest:
  * the receiver releases the bytes up to here to its QEMU only if what it rebuilt matches.
  * <pre>
- * Checkpoint =&gt;                         ; exactly 40 bytes
+ * Checkpoint =&gt;                         ; exactly 16 bytes
  *   (header) Channel =&gt; int32   the QEMU connection
  *   Offset =&gt; int64   0..2^63-1   bytes of the channel's stream (as QEMU wrote them) so far
- *   Sha256 =&gt; 32 bytes          SHA-256 of those bytes
+ *   Checksum =&gt; uint64   CRC-32C (high 32 bits) and CRC-32 (low 32 bits) of those bytes
  * </pre>
  * (the body is a {@link StreamDigest}).
  */
@@ -22,16 +22,16 @@ public record AmstCheckpoint(StreamDigest digest) implements ControlPayload {
         requireNonNull(digest, "digest is null");
     }
 
-    public AmstCheckpoint(long offset, byte[] sha256) {
-        this(new StreamDigest(offset, sha256));
+    public AmstCheckpoint(long offset, long checksum) {
+        this(new StreamDigest(offset, checksum));
     }
 
     public long offset() {
         return digest.offset();
     }
 
-    public byte[] sha256() {
-        return digest.sha256();
+    public long checksum() {
+        return digest.checksum();
     }
 
     @Override

@@ -8,10 +8,10 @@ import io.netty.buffer.ByteBuf;
  * FIN: the end of one QEMU connection's stream in this direction, with its length and digest:
  * the receiver releases the rest of the stream to its QEMU only if what it rebuilt matches.
  * <pre>
- * Fin =&gt;                         ; exactly 40 bytes
+ * Fin =&gt;                         ; exactly 16 bytes
  *   (header) Channel =&gt; int32   the QEMU connection
  *   Length =&gt; int64   0..2^63-1   bytes of the whole stream (as QEMU wrote them)
- *   Sha256 =&gt; 32 bytes          SHA-256 of the whole stream
+ *   Checksum =&gt; uint64   CRC-32C (high 32 bits) and CRC-32 (low 32 bits) of the whole stream
  * </pre>
  * (the body is a {@link StreamDigest}).
  */
@@ -22,16 +22,16 @@ public record AmstFin(StreamDigest digest) implements ControlPayload {
         requireNonNull(digest, "digest is null");
     }
 
-    public AmstFin(long length, byte[] sha256) {
-        this(new StreamDigest(length, sha256));
+    public AmstFin(long length, long checksum) {
+        this(new StreamDigest(length, checksum));
     }
 
     public long length() {
         return digest.offset();
     }
 
-    public byte[] sha256() {
-        return digest.sha256();
+    public long checksum() {
+        return digest.checksum();
     }
 
     @Override

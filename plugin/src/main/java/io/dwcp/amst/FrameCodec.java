@@ -49,7 +49,6 @@ public final class FrameCodec {
     public static final int LENGTH_WITHOUT_PAYLOAD = HEADER_LENGTH - LENGTH_LENGTH;
 
     public static final byte MAGIC = 1;
-    public static final int SHA256_LENGTH = 32;
     /** Hard limit of any decoder, whatever the configuration says. */
     public static final int MAX_PAYLOAD_LIMIT = 16 * 1024 * 1024;
     /** Window credit of a frame beyond its payload, so that empty frames are bounded too. */

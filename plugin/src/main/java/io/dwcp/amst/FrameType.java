@@ -21,9 +21,9 @@ public enum FrameType {
     CHANNEL_OPEN(0x11, true),
     /** Bytes of one QEMU connection, in stream order. */
     DATA(0x12, true),
-    /** Offset and SHA-256 of the channel's stream so far: bytes up to here may be released. */
+    /** Offset and checksum of the channel's stream so far: bytes up to here may be released. */
     CHECKPOINT(0x13, true),
-    /** End of the channel's stream in this direction: total length and SHA-256 of the whole stream. */
+    /** End of the channel's stream in this direction: total length and checksum of the whole stream. */
     FIN(0x14, true),
     /**
      * The destination's answer to the codec the source offered in OPEN (e.g. the baselines it

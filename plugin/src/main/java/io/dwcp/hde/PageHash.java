@@ -21,7 +21,8 @@ import java.util.HexFormat;
  * </ul>
  * The destination recomputes the hash of every page it resolves by reference and compares it with
  * the reference (a corrupt cache or baseline file is an error, never a wrong page); the tunnel's
- * end-to-end SHA-256 over the rebuilt stream is a second, independent check.
+ * end-to-end checksum over the rebuilt stream ({@code io.dwcp.amst.StreamChecksum}) is a second,
+ * independent check.
  */
 public record PageHash(long high, long low) implements Comparable<PageHash> {
     public static final int BYTES = 16;

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.dwcp.amst.AmstCheckpoint;
 import io.dwcp.amst.AmstFin;
 import io.dwcp.amst.FrameType;
+import io.dwcp.amst.StreamChecksum;
+import io.dwcp.amst.StreamDigest;
 import io.dwcp.codec.CodecException;
 import io.dwcp.codec.StreamDecoder;
 import io.dwcp.codec.StreamEncoder;
@@ -12,20 +14,16 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.socket.DuplexChannel;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Supplier;
 
 /**
  * One QEMU connection of a session, both directions.
  *
- * <p>From QEMU: bytes go through the {@link StreamEncoder} into DATA frames; a running SHA-256
- * of the raw bytes is sent in a CHECKPOINT whenever QEMU's socket is drained and at least every
+ * <p>From QEMU: bytes go through the {@link StreamEncoder} into DATA frames; a running
+ * {@link StreamChecksum} of the raw bytes is sent in a CHECKPOINT whenever QEMU's socket is drained and at least every
  * {@code amst.checkpoint-interval}, and in the FIN at the end.
  *
  * <p>To QEMU: DATA is decoded and <em>held back</em> until a CHECKPOINT or FIN whose offset and
@@ -52,10 +50,10 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
     // ---- the lane's ----
     private StreamEncoder encoder;
     private StreamDecoder decoder;
-    private final MessageDigest inboundDigest = sha256();
+    private final StreamChecksum inboundDigest = new StreamChecksum();
     private long inboundOffset;
     private long sinceCheckpoint;
-    private final MessageDigest outboundDigest = sha256();
+    private final StreamChecksum outboundDigest = new StreamChecksum();
     private long outboundOffset;
 
     // ---- the loop's: from QEMU ----
@@ -205,7 +203,7 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
                 return;
             }
             List<Outgoing> out = new ArrayList<>();
-            update(inboundDigest, raw);
+            inboundDigest.update(raw);
             inboundOffset += length;
             sinceCheckpoint += length;
             encoder().encode(raw, encoded -> out.add(new Outgoing(FrameType.DATA, encoded)));
@@ -291,7 +289,7 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
             List<Outgoing> out = new ArrayList<>();
             encoder().flush(encoded -> out.add(new Outgoing(FrameType.DATA, encoded)));
             String summary = encoder().summary();
-            out.add(new Outgoing(FrameType.FIN, new AmstFin(inboundOffset, inboundDigest.digest()).encode()));
+            out.add(new Outgoing(FrameType.FIN, new AmstFin(inboundOffset, inboundDigest.value()).encode()));
             session.run(() -> {
                 if (summary != null) {
                     session.logChannelSummary(index, summary);
@@ -308,8 +306,7 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
     private void checkpoint(List<Outgoing> out) {
         encoder().flush(encoded -> out.add(new Outgoing(FrameType.DATA, encoded)));
         sinceCheckpoint = 0;
-        out.add(new Outgoing(
-                FrameType.CHECKPOINT, new AmstCheckpoint(inboundOffset, snapshot(inboundDigest)).encode()));
+        out.add(new Outgoing(FrameType.CHECKPOINT, new AmstCheckpoint(inboundOffset, inboundDigest.value()).encode()));
     }
 
     private StreamEncoder encoder() {
@@ -370,7 +367,7 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
             List<ByteBuf> rebuilt = new ArrayList<>();
             try {
                 decoder().decode(payload, raw -> {
-                    update(outboundDigest, raw);
+                    outboundDigest.update(raw);
                     outboundOffset += raw.readableBytes();
                     rebuilt.add(raw);
                 });
@@ -401,7 +398,7 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
             if (session.codecClosed()) {
                 return;
             }
-            String mismatch = verify(checkpoint.offset(), checkpoint.sha256(), "CHECKPOINT", snapshot(outboundDigest));
+            String mismatch = verify(checkpoint.offset(), checkpoint.checksum(), "CHECKPOINT", outboundDigest.value());
             session.run(() -> {
                 if (session.state() != Session.State.OPEN) {
                     return;
@@ -420,7 +417,7 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
             if (session.codecClosed()) {
                 return;
             }
-            String mismatch = verify(fin.length(), fin.sha256(), "FIN", outboundDigest.digest());
+            String mismatch = verify(fin.length(), fin.checksum(), "FIN", outboundDigest.value());
             session.run(() -> {
                 if (session.state() != Session.State.OPEN) {
                     return;
@@ -436,15 +433,14 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
     }
 
     /** On the lane: what is wrong with the peer's checkpoint, or null if it matches what was rebuilt. */
-    private String verify(long offset, byte[] expected, String what, byte[] actual) {
+    private String verify(long offset, long expected, String what, long actual) {
         if (offset != outboundOffset) {
             return "end-to-end check failed on channel " + index + ": " + what + " at stream offset " + offset
                     + ", but " + outboundOffset + " bytes were rebuilt";
         }
-        if (!MessageDigest.isEqual(expected, actual)) {
+        if (expected != actual) {
             return "end-to-end digest mismatch on channel " + index + " at stream offset " + offset
-                    + ": expected SHA-256 " + HexFormat.of().formatHex(expected) + ", found "
-                    + HexFormat.of().formatHex(actual);
+                    + ": expected checksum " + StreamDigest.hex(expected) + ", found " + StreamDigest.hex(actual);
         }
         return null;
     }
@@ -551,32 +547,6 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
     void markOutboundBroken() {
         outboundBroken = true;
         flushVerified();
-    }
-
-    private static void update(MessageDigest digest, ByteBuf buffer) {
-        if (buffer.nioBufferCount() == 1) {
-            digest.update(buffer.nioBuffer());
-            return;
-        }
-        for (ByteBuffer part : buffer.nioBuffers()) {
-            digest.update(part);
-        }
-    }
-
-    private static byte[] snapshot(MessageDigest digest) {
-        try {
-            return ((MessageDigest) digest.clone()).digest();
-        } catch (CloneNotSupportedException e) {
-            throw new IllegalStateException("SHA-256 implementation cannot be cloned", e);
-        }
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** A frame the lane made, for the loop to send. */

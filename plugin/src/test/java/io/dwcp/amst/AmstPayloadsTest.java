@@ -139,10 +139,7 @@ class AmstPayloadsTest {
 
     private static final byte[] CHECKPOINT = {
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, // Offset: 4096
-        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, // Sha256
-        0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
-        0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
-        0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, // Checksum
     };
 
     private static final byte[] FIN = {
@@ -161,41 +158,8 @@ class AmstPayloadsTest {
         (byte) 0xa4,
         (byte) 0xa5,
         (byte) 0xa6,
-        (byte) 0xa7, // Sha256
-        (byte) 0xa8,
-        (byte) 0xa9,
-        (byte) 0xaa,
-        (byte) 0xab,
-        (byte) 0xac,
-        (byte) 0xad,
-        (byte) 0xae,
-        (byte) 0xaf,
-        (byte) 0xb0,
-        (byte) 0xb1,
-        (byte) 0xb2,
-        (byte) 0xb3,
-        (byte) 0xb4,
-        (byte) 0xb5,
-        (byte) 0xb6,
-        (byte) 0xb7,
-        (byte) 0xb8,
-        (byte) 0xb9,
-        (byte) 0xba,
-        (byte) 0xbb,
-        (byte) 0xbc,
-        (byte) 0xbd,
-        (byte) 0xbe,
-        (byte) 0xbf,
+        (byte) 0xa7, // Checksum
     };
-
-    /** 32 bytes counting up from {@code first}: the Sha256 of the golden CHECKPOINT (0x00) and FIN (0xa0). */
-    private static byte[] sha(int first) {
-        byte[] sha = new byte[32];
-        for (int i = 0; i < sha.length; i++) {
-            sha[i] = (byte) (first + i);
-        }
-        return sha;
-    }
 
     @Test
     void hello() {
@@ -407,16 +371,17 @@ class AmstPayloadsTest {
 
     @Test
     void checkpointAndFin() {
-        assertGolden(CHECKPOINT, new AmstCheckpoint(0x1000, sha(0x00)), AmstCheckpoint::decode);
-        assertGolden(FIN, new AmstFin(0x2000, sha(0xa0)), AmstFin::decode);
+        assertGolden(CHECKPOINT, new AmstCheckpoint(0x1000, 0x00010203_04050607L), AmstCheckpoint::decode);
+        assertGolden(FIN, new AmstFin(0x2000, 0xa0a1a2a3_a4a5a6a7L), AmstFin::decode);
         assertRefused(
-                Arrays.copyOf(CHECKPOINT, 39),
+                Arrays.copyOf(CHECKPOINT, 15),
                 AmstCheckpoint::decode,
-                "malformed CHECKPOINT frame: payload length: expected 40 bytes, found 39 bytes");
+                "malformed CHECKPOINT frame: payload length: expected 16 bytes, found 15 bytes");
         assertRefused(
-                Arrays.copyOf(FIN, 41),
+                Arrays.copyOf(FIN, 40),
                 AmstFin::decode,
-                "malformed FIN frame: payload length: expected 40 bytes, found 41 bytes");
+                "malformed FIN frame: payload length: expected 16 bytes, found 40 bytes"
+                        + " (a peer of an older release, whose checksum was a SHA-256)");
         assertRefused(
                 with(CHECKPOINT, 0, 0xff),
                 AmstCheckpoint::decode,
@@ -511,8 +476,8 @@ class AmstPayloadsTest {
                         "accept 5 last=false 261",
                         "channel-open 3 256",
                         "data 3 xyz 259",
-                        "checkpoint 3 4096 296",
-                        "fin 3 8192 296"),
+                        "checkpoint 3 4096 272",
+                        "fin 3 8192 272"),
                 calls);
     }
 
@@ -537,7 +502,7 @@ class AmstPayloadsTest {
                 "malformed CHANNEL_OPEN frame: payload length: expected 0 bytes, found 1 bytes");
         assertReaderRefuses(
                 () -> AmstFrameReader.readSequenced(new Frame(FrameType.FIN, 9, 1, Unpooled.wrappedBuffer(ACK)), none),
-                "malformed FIN frame: payload length: expected 40 bytes, found 24 bytes");
+                "malformed FIN frame: payload length: expected 16 bytes, found 24 bytes");
     }
 
     private static void assertReaderRefuses(org.junit.jupiter.api.function.Executable read, String message) {

@@ -179,9 +179,7 @@ class PeerFramesTest {
         assertEquals(
                 "DATA for unknown channel 5",
                 refusal(sequenced(FrameType.DATA, 0, 5, Unpooled.wrappedBuffer(new byte[10]))));
-        assertEquals(
-                "FIN for unknown channel 2",
-                refusal(sequenced(FrameType.FIN, 1, 2, new AmstFin(0, new byte[32]).encode())));
+        assertEquals("FIN for unknown channel 2", refusal(sequenced(FrameType.FIN, 1, 2, new AmstFin(0, 0L).encode())));
         assertEquals(0, owner.checkDone);
     }
 

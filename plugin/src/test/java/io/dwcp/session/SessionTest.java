@@ -12,6 +12,7 @@ import io.dwcp.amst.AmstFin;
 import io.dwcp.amst.AmstOpen;
 import io.dwcp.amst.Frame;
 import io.dwcp.amst.FrameType;
+import io.dwcp.amst.StreamChecksum;
 import io.dwcp.amst.TunnelStream;
 import io.dwcp.codec.CodecMode;
 import io.dwcp.codec.IdentityStreamCodec;
@@ -23,8 +24,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -151,11 +150,15 @@ class SessionTest {
                 session,
                 FrameType.CHECKPOINT,
                 0,
-                new AmstCheckpoint(first.length + second.length, sha256(first, second)).encode());
+                new AmstCheckpoint(first.length + second.length, StreamChecksum.of(first, second)).encode());
         assertEquals(
                 new String(first, StandardCharsets.UTF_8) + new String(second, StandardCharsets.UTF_8),
                 new String(delivered(), StandardCharsets.UTF_8));
-        deliver(session, FrameType.FIN, 0, new AmstFin(first.length + second.length, sha256(first, second)).encode());
+        deliver(
+                session,
+                FrameType.FIN,
+                0,
+                new AmstFin(first.length + second.length, StreamChecksum.of(first, second)).encode());
         assertEquals(Session.State.OPEN, session.state(), "the destination QEMU's own stream has not ended yet");
 
         // the destination QEMU closes: its (empty) return stream ends with a FIN the source must acknowledge
@@ -188,7 +191,7 @@ class SessionTest {
                 held.consumedCredit() >= io.dwcp.amst.FrameCodec.frameCost(bytes.length),
                 "the DATA frame's credit is back before its bytes reached QEMU: " + held);
 
-        deliver(session, FrameType.CHECKPOINT, 0, new AmstCheckpoint(bytes.length, sha256(bytes)).encode());
+        deliver(session, FrameType.CHECKPOINT, 0, new AmstCheckpoint(bytes.length, StreamChecksum.of(bytes)).encode());
         assertEquals(bytes.length, delivered().length);
         assertEquals(
                 List.of(new AmstAck.ChannelDelivered(0, bytes.length)),
@@ -210,7 +213,7 @@ class SessionTest {
                 session,
                 FrameType.FIN,
                 0,
-                new AmstFin(16, sha256("the page it was.".getBytes(StandardCharsets.UTF_8))).encode());
+                new AmstFin(16, StreamChecksum.of("the page it was.".getBytes(StandardCharsets.UTF_8))).encode());
 
         assertEquals(Session.State.FAILED, session.state());
         assertTrue(
@@ -372,7 +375,7 @@ class SessionTest {
             // the destination's return stream ends (empty), then it acknowledges everything
             io.dwcp.amst.AmstAccept accept = new io.dwcp.amst.AmstAccept(Unpooled.EMPTY_BUFFER, true);
             deliver(session, FrameType.ACCEPT, accept.channel(), accept.encode());
-            deliver(session, FrameType.FIN, 0, new AmstFin(0, sha256()).encode());
+            deliver(session, FrameType.FIN, 0, new AmstFin(0, StreamChecksum.of()).encode());
             assertEquals(
                     Session.State.OPEN,
                     session.state(),
@@ -614,17 +617,5 @@ class SessionTest {
             out.writeBytes(bytes);
         }
         return out.toByteArray();
-    }
-
-    private static byte[] sha256(byte[]... parts) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (byte[] part : parts) {
-                digest.update(part);
-            }
-            return digest.digest();
-        } catch (NoSuchAlgorithmException e) {
-            throw new AssertionError(e);
-        }
     }
 }
