@@ -112,8 +112,9 @@ public final class HdeStreamCodec implements StreamCodec {
     /** Applies the link's tier and rate to every encoder (on the thread that drives them). */
     void adjust(double linkBytesPerSecond) {
         LinkTier now = tier.get();
+        boolean cpuSaturated = hostCpu.busyShare(System.nanoTime()) >= CPU_SATURATED;
         for (Encoder encoder : encoders) {
-            encoder.adjust(now, linkBytesPerSecond);
+            encoder.adjust(now, linkBytesPerSecond, cpuSaturated);
         }
     }
 
@@ -122,8 +123,16 @@ public final class HdeStreamCodec implements StreamCodec {
         decoders.forEach(Decoder::close);
     }
 
-    /** The span over which QEMU's supply is measured for the level controller. */
+    /** The span over which QEMU's supply and the host's CPU are measured for the level controller. */
     static final long SUPPLY_WINDOW_NANOS = 4_000_000_000L;
+
+    /**
+     * The host's CPUs busier than this over {@link #SUPPLY_WINDOW_NANOS}: the encoder's CPU is
+     * not free, and the level controller is not told QEMU's supply (see {@link Encoder#adjust}).
+     */
+    static final double CPU_SATURATED = 0.9;
+
+    private final HostCpu hostCpu = new HostCpu(HostCpu.PROC_STAT, SUPPLY_WINDOW_NANOS);
 
     private final class Encoder implements StreamEncoder {
         private final int channel;
@@ -261,7 +270,7 @@ public final class HdeStreamCodec implements StreamCodec {
             }
         }
 
-        void adjust(LinkTier now, double linkBytesPerSecond) {
+        void adjust(LinkTier now, double linkBytesPerSecond, boolean cpuSaturated) {
             if (encoder == null || closed) {
                 return;
             }
@@ -277,7 +286,10 @@ public final class HdeStreamCodec implements StreamCodec {
             double supply = nanos > since[0] ? (fed - since[1]) * 1e9 / (nanos - since[0]) : Double.NaN;
             // the first call only starts the supply's measurement: the level stays until it is known
             if (linkBytesPerSecond > 0 && !Double.isNaN(supply)) {
-                controller.adjust(encoder, stats, linkBytesPerSecond, supply);
+                // a level that keeps up with QEMU's supply leaves it unlimited only if the encoder's
+                // CPU is free; where every core is busy it comes out of QEMU's and the tunnel's, and
+                // QEMU supplies slowly because the encoder is slow: then the link alone decides
+                controller.adjust(encoder, stats, linkBytesPerSecond, cpuSaturated ? Double.NaN : supply);
             }
         }
 

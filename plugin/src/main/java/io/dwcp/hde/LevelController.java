@@ -16,7 +16,10 @@ import java.util.function.IntFunction;
  * {@code max min(speed(L), linkRate / ratio(L))}; but no lower than the highest level up to
  * {@code hde.tier3-initial-level} whose speed keeps up (with the same headroom) with the rate QEMU
  * supplies the stream at: then the encoder does not limit the migration, and a faster level would
- * only leave it idle and send more bytes (a busy host, a TCG guest, a guest that dirties little).
+ * only leave it idle and send more bytes (a TCG guest, a guest that dirties little). That holds
+ * while the encoder runs on CPU nobody else needs: {@code HdeStreamCodec} passes no supply (NaN)
+ * while the host's CPUs are more than {@code CPU_SATURATED} busy, since then a slower level takes
+ * its CPU from QEMU and the tunnel, and QEMU supplies slowly because the encoder is slow.
  *
  * <p>Speed and ratio come from {@link HdeStats#levelSample} once a level has encoded {@link
  * #MIN_SAMPLE_BYTES}; a level not measured yet is estimated from the nearest measured one,
