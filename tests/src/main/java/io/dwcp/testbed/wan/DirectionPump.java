@@ -26,9 +26,10 @@ import io.dwcp.testbed.net.LinuxCalls;
  * come from the model, never from when the previous one left, so the lateness does not add up and
  * the rate is the profile's). That is under 0.25 % of the shortest emulated round trip (S1, 70 ms),
  * and {@code WanFidelityIT} measures its floor on a link of negligible delay. The pump used to wake
- * early and spin through the lateness, releasing within microseconds: at 500 Mbit/s that spin took
- * a third of a core (S2 light through dwcpd: 6.25 CPU-s in 16.4 s), CPU that the hosts it emulates
- * a network for need on this two-core machine, where a real WAN takes none of theirs.
+ * early and spin through the lateness, releasing within microseconds: in S2 light through dwcpd the
+ * emulator then used 6.25 CPU-s in 16.4 s, and 3.2-4.2 CPU-s in 12.1-15.6 s without it (ten runs),
+ * CPU that the hosts it emulates a network for need on this two-core machine, where a real WAN
+ * takes none of theirs.
  */
 final class DirectionPump implements Runnable {
     static final int MAX_PACKET = 2048;
