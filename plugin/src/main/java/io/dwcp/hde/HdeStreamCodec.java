@@ -14,7 +14,6 @@ import io.dwcp.migration.stream.TokenizerOptions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
-import java.util.LinkedList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
@@ -140,8 +139,8 @@ public final class HdeStreamCodec implements StreamCodec {
         private final byte[] scratch = new byte[SCRATCH];
         private final LevelController controller = new LevelController(config);
         private long fed;
-        /** (System.nanoTime(), {@link #fed}) at each {@link #adjust} of the last {@link #SUPPLY_WINDOW_NANOS}, and one before. */
-        private final LinkedList<long[]> supplySamples = new LinkedList<>();
+        /** {@link #fed} over the last {@link #SUPPLY_WINDOW_NANOS}: the rate QEMU supplied the stream at. */
+        private final CounterWindow supplied = new CounterWindow(SUPPLY_WINDOW_NANOS);
         /** Every byte below this stream offset was given to the HDE encoder. */
         private long sent;
 
@@ -278,11 +277,7 @@ public final class HdeStreamCodec implements StreamCodec {
             // what QEMU supplied over the last few seconds (the buffers before the encoder absorb a
             // burst): a level that keeps up with it does not limit the migration
             long nanos = System.nanoTime();
-            supplySamples.addLast(new long[] {nanos, fed});
-            while (supplySamples.size() > 2 && nanos - supplySamples.get(1)[0] >= SUPPLY_WINDOW_NANOS) {
-                supplySamples.removeFirst();
-            }
-            long[] since = supplySamples.getFirst();
+            long[] since = supplied.add(nanos, fed);
             double supply = nanos > since[0] ? (fed - since[1]) * 1e9 / (nanos - since[0]) : Double.NaN;
             // the first call only starts the supply's measurement: the level stays until it is known
             if (linkBytesPerSecond > 0 && !Double.isNaN(supply)) {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 
 /**
  * How busy the host's CPUs were lately: the share of all cores' time, over a window, that was
@@ -16,34 +15,23 @@ final class HostCpu {
     static final Path PROC_STAT = Path.of("/proc/stat");
 
     private final Path stat;
-    private final long windowNanos;
-    /** (nanos, busy ticks, all ticks) within the window, and one before it. */
-    private final ArrayDeque<long[]> samples = new ArrayDeque<>();
+    /** Busy and all ticks. */
+    private final CounterWindow ticks;
 
     HostCpu(Path stat, long windowNanos) {
         this.stat = stat;
-        this.windowNanos = windowNanos;
+        this.ticks = new CounterWindow(windowNanos);
     }
 
     /** The busy share since the oldest sample of the window (0..1), or NaN before two samples or where it cannot be read. */
     double busyShare(long nanos) {
-        long[] ticks = read();
-        if (ticks == null) {
+        long[] now = read();
+        if (now == null) {
             return Double.NaN;
         }
-        samples.addLast(new long[] {nanos, ticks[0], ticks[1]});
-        while (samples.size() > 2 && nanos - secondOldest()[0] >= windowNanos) {
-            samples.removeFirst();
-        }
-        long[] since = samples.getFirst();
-        long all = ticks[1] - since[2];
-        return all > 0 ? (double) (ticks[0] - since[1]) / all : Double.NaN;
-    }
-
-    private long[] secondOldest() {
-        var it = samples.iterator();
-        it.next();
-        return it.next();
+        long[] since = ticks.add(nanos, now[0], now[1]);
+        long all = now[1] - since[2];
+        return all > 0 ? (double) (now[0] - since[1]) / all : Double.NaN;
     }
 
     /** Busy and all ticks of the {@code cpu} line, or null. */

@@ -22,9 +22,9 @@ import java.util.function.Supplier;
 /**
  * One QEMU connection of a session, both directions.
  *
- * <p>From QEMU: bytes go through the {@link StreamEncoder} into DATA frames; a running
- * {@link StreamChecksum} of the raw bytes is sent in a CHECKPOINT whenever QEMU's socket is drained and at least every
- * {@code amst.checkpoint-interval}, and in the FIN at the end.
+ * <p>From QEMU: bytes go through the {@link StreamEncoder} into DATA frames; a running {@link
+ * StreamChecksum} of the raw bytes is sent in a CHECKPOINT whenever QEMU's socket is drained and
+ * at least every {@code amst.checkpoint-interval}, and in the FIN at the end.
  *
  * <p>To QEMU: DATA is decoded and <em>held back</em> until a CHECKPOINT or FIN whose offset and
  * digest match what was received; only verified bytes reach QEMU. So the final bytes of a stream
