@@ -534,6 +534,10 @@ public final class ControlApi {
     }
 
     private Response baselineList() throws Refused {
+        // the commits first: a job records the baseline's VM before it says the commit is done, so
+        // every commit listed as committed finds its baseline below with its VM (read the other way
+        // round, a commit ending between the two reads showed its baseline without its VM)
+        List<BaselineJobs.Outcome> outcomes = baselineJobs.outcomes();
         List<BaselineStore.Entry> entries;
         long used;
         try {
@@ -566,7 +570,7 @@ public final class ControlApi {
             item.put("inUse", entry.inUse());
         }
         ArrayNode commits = answer.putArray("commits");
-        baselineJobs.outcomes().forEach(outcome -> commits.add(commit(outcome)));
+        outcomes.forEach(outcome -> commits.add(commit(outcome)));
         return Response.json(200, answer);
     }
 
