@@ -1,5 +1,7 @@
 package io.dwcp.hde;
 
+import static java.util.Objects.requireNonNull;
+
 import io.dwcp.config.Config;
 import io.dwcp.config.ConfigurationException;
 import io.dwcp.config.DataSize;
@@ -49,6 +51,7 @@ public class HdeConfig {
     private int controllerHeadroomPercent = 20;
     private DataSize deltaCacheSize = DataSize.ofMiB(128);
     private DataSize hashCacheSize = DataSize.ofMiB(128);
+    private String cacheBudget = "auto";
     private DataSize frameSize = DataSize.ofMiB(1);
     private DataSize dictionarySize = DataSize.ofKiB(64);
     private DataSize dictionarySample = DataSize.ofMiB(4);
@@ -230,6 +233,32 @@ public class HdeConfig {
         return this;
     }
 
+    public String getCacheBudget() {
+        return cacheBudget;
+    }
+
+    @Config(
+            value = "hde.cache-budget",
+            description =
+                    "memory for the HDE caches of all sessions together, at each end: auto (half the JVM's maximum heap) or a size; a session that finds less left gets smaller caches, or none")
+    public HdeConfig setCacheBudget(String cacheBudget) {
+        this.cacheBudget = requireNonNull(cacheBudget, "cacheBudget is null").trim();
+        return this;
+    }
+
+    /** {@code hde.cache-budget} in bytes, {@code auto} being half of {@code maxHeap}. */
+    public long cacheBudgetBytes(long maxHeap) {
+        if ("auto".equals(cacheBudget)) {
+            return maxHeap / 2;
+        }
+        try {
+            return DataSize.valueOf(cacheBudget).bytes();
+        } catch (IllegalArgumentException e) {
+            throw ConfigurationException.invalidValue(
+                    "hde.cache-budget", cacheBudget, "expected auto or a size such as 1GiB or 512MiB");
+        }
+    }
+
     public DataSize getFrameSize() {
         return frameSize;
     }
@@ -356,6 +385,7 @@ public class HdeConfig {
     }
 
     public void validate() {
+        cacheBudgetBytes(0);
         if (!isTierAuto() && !tier.matches("[123]")) {
             throw new ConfigurationException("hde.tier must be auto, 1, 2 or 3: " + tier);
         }

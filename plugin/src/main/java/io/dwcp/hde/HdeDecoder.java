@@ -87,6 +87,7 @@ public final class HdeDecoder implements Closeable {
     private final Sink sink;
     private final List<Baseline> offeredBaselines;
     private final int channel;
+    private final SessionCaches session;
     private final int maxDeltaCacheEntries;
     private final int maxHashCacheEntries;
     private final int maxZstdWindowLog;
@@ -142,7 +143,22 @@ public final class HdeDecoder implements Closeable {
      * HdeFrame#connectionCacheEntries}) is refused, so a session holds at most twice them.
      */
     public HdeDecoder(HdeConfig config, HdeStats stats, List<? extends Baseline> baselines, Sink sink, int channel) {
+        this(config, stats, baselines, sink, channel, SessionCaches.UNBOUNDED);
+    }
+
+    /**
+     * As {@link #HdeDecoder(HdeConfig, HdeStats, List, Sink, int)}, and the START frame's caches
+     * are taken from {@code session}'s (refused when more than is left of them).
+     */
+    public HdeDecoder(
+            HdeConfig config,
+            HdeStats stats,
+            List<? extends Baseline> baselines,
+            Sink sink,
+            int channel,
+            SessionCaches session) {
         requireNonNull(config, "config is null");
+        this.session = requireNonNull(session, "session is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.sink = requireNonNull(sink, "sink is null");
         this.offeredBaselines = List.copyOf(requireNonNull(baselines, "baselines is null"));
@@ -375,6 +391,13 @@ public final class HdeDecoder implements Closeable {
                     "at most " + maxHashCacheEntries + " (" + HdeFrame.connectionCacheShare(channel)
                             + "hde.hash-cache-size of this host)",
                     Integer.toUnsignedString(hashEntries));
+        }
+        if (!session.admit(deltaEntries, hashEntries)) {
+            throw error(
+                    4,
+                    "deltaCacheEntries and hashCacheEntries",
+                    "at most what is left of the session's caches: " + session.left(),
+                    Integer.toUnsignedString(deltaEntries) + " and " + Integer.toUnsignedString(hashEntries));
         }
         int count = ((bytes[at + 12] & 0xff) << 8) | (bytes[at + 13] & 0xff);
         if (count > HdeFrame.MAX_BASELINES) {

@@ -153,7 +153,14 @@ public final class HdeEncoder implements Closeable {
             List<BaselineAnnouncement> baselines,
             Consumer<byte[]> frames,
             Executor training) {
-        this(config, stats, baselines, copying(frames), training, 0);
+        this(
+                config,
+                stats,
+                baselines,
+                copying(frames),
+                training,
+                requireNonNull(config, "config is null").deltaCacheEntries(),
+                config.hashCacheEntries());
     }
 
     /**
@@ -169,7 +176,7 @@ public final class HdeEncoder implements Closeable {
     /** An encoder whose frames go to {@code sink} (see {@link FrameSink}); training as in the constructors. */
     public static HdeEncoder writingTo(
             HdeConfig config, HdeStats stats, List<BaselineAnnouncement> baselines, FrameSink sink, Executor training) {
-        return new HdeEncoder(config, stats, baselines, sink, training, 0);
+        return writingTo(config, stats, baselines, sink, training, 0);
     }
 
     /**
@@ -183,7 +190,29 @@ public final class HdeEncoder implements Closeable {
             FrameSink sink,
             Executor training,
             int channel) {
-        return new HdeEncoder(config, stats, baselines, sink, training, channel);
+        return new HdeEncoder(
+                config,
+                stats,
+                baselines,
+                sink,
+                training,
+                HdeFrame.connectionCacheEntries(config.deltaCacheEntries(), channel),
+                HdeFrame.connectionCacheEntries(config.hashCacheEntries(), channel));
+    }
+
+    /**
+     * An encoder whose caches hold {@code deltaEntries} and {@code hashEntries} pages (a session's
+     * connection: its share, or less when the session's {@link SessionCaches} ran short).
+     */
+    static HdeEncoder writingTo(
+            HdeConfig config,
+            HdeStats stats,
+            List<BaselineAnnouncement> baselines,
+            FrameSink sink,
+            Executor training,
+            int deltaEntries,
+            int hashEntries) {
+        return new HdeEncoder(config, stats, baselines, sink, training, deltaEntries, hashEntries);
     }
 
     private static FrameSink copying(Consumer<byte[]> frames) {
@@ -197,7 +226,8 @@ public final class HdeEncoder implements Closeable {
             List<BaselineAnnouncement> baselines,
             FrameSink frames,
             Executor training,
-            int channel) {
+            int deltaEntries,
+            int hashEntries) {
         requireNonNull(config, "config is null");
         this.trainingExecutor = requireNonNull(training, "training is null");
         config.validate();
@@ -210,10 +240,8 @@ public final class HdeEncoder implements Closeable {
         this.frameSize = config.getFrameSize().toIntBytes();
         this.tier2Level = config.getTier2Level();
         this.tier3InitialLevel = config.getTier3InitialLevel();
-        this.previousVersions = new LruCache<>(
-                HdeFrame.connectionCacheEntries(config.deltaCacheEntries(), channel), LruCache.PAGE_KEYS);
-        this.hashes = new LruCache<>(
-                HdeFrame.connectionCacheEntries(config.hashCacheEntries(), channel), LruCache.PAGE_HASHES);
+        this.previousVersions = new LruCache<>(deltaEntries, LruCache.PAGE_KEYS);
+        this.hashes = new LruCache<>(hashEntries, LruCache.PAGE_HASHES);
         this.body = new byte[frameSize + MAX_PAGE_RECORD + MAX_BLOCK_NAME + 32];
         this.pendingRaw = new byte[frameSize];
         this.dictionarySize = config.getDictionarySize().toIntBytes();

@@ -137,6 +137,14 @@ public final class HdeFrame {
         return channel <= CONNECTION_CACHE_SHARES ? entries / CONNECTION_CACHE_SHARES : 0;
     }
 
+    /** What all of a session's connections hold at most together: {@link #connectionCacheEntries} summed over them. */
+    public static int sessionCacheEntries(int entries) {
+        return (int) Math.min(
+                Integer.MAX_VALUE,
+                (long) connectionCacheEntries(entries, 0)
+                        + (long) CONNECTION_CACHE_SHARES * connectionCacheEntries(entries, 1));
+    }
+
     /** {@link #connectionCacheEntries}'s share for QEMU connection {@code channel} in words, before "hde.…-size": "" for the first. */
     static String connectionCacheShare(int channel) {
         if (channel == 0) {

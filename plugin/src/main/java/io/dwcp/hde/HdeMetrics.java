@@ -14,15 +14,17 @@ import java.util.function.ToLongFunction;
 
 /**
  * HDE on {@code /metrics}: the daemon's {@link HdeStats} as counters read at each scrape (pages and
- * bytes per page level, frames and bytes per zstd level, times) and the ratio of frame bytes to
- * QEMU bytes. Runs on the exporter's thread; reads only the thread-safe counters.
+ * bytes per page level, frames and bytes per zstd level, times) the ratio of frame bytes to
+ * QEMU bytes, and the {@link CacheBudget}'s size and what sessions reserved of it. Runs on the exporter's thread; reads only the thread-safe counters.
  */
 public final class HdeMetrics implements MetricsSource {
     private final HdeStats stats;
+    private final CacheBudget budget;
 
     @Inject
-    public HdeMetrics(HdeStats stats) {
+    public HdeMetrics(HdeStats stats, CacheBudget budget) {
         this.stats = requireNonNull(stats, "stats is null");
+        this.budget = requireNonNull(budget, "budget is null");
     }
 
     @Override
@@ -92,6 +94,16 @@ public final class HdeMetrics implements MetricsSource {
                 "dwcp_hde_dictionary_training_failures_total",
                 "zstd dictionary trainings that failed",
                 stats::dictionaryTrainingFailures);
+        gauge(
+                registry,
+                "dwcp_hde_cache_budget_bytes",
+                "Memory for the HDE caches of all sessions together (hde.cache-budget)",
+                budget::capacity);
+        gauge(
+                registry,
+                "dwcp_hde_cache_reserved_bytes",
+                "Memory the running sessions reserved for their HDE caches, out of hde.cache-budget",
+                budget::reserved);
         gauge(registry, "dwcp_hde_ratio", "HDE frame bytes per QEMU byte encoded (lower is better)", () -> {
             long in = stats.bytesIn();
             return in == 0 ? 0 : (double) stats.frameBytesEncoded() / in;

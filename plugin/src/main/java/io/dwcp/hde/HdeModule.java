@@ -13,7 +13,7 @@ import io.dwcp.metrics.MetricsSource;
  * HDE for dwcpd: the session codecs of {@code codec.mode = hde} ({@link HdeSessionCodecs}, in the
  * map of each mode's session codecs the tunnel picks from), one {@link HdeStats} for all streams (on {@code /metrics} through
  * {@link HdeMetrics}), the host's {@link BaselineStore} and the {@link BaselineJobs} that write and
- * expire its baselines (the daemon starts and closes them). Needs
+ * expire its baselines, the {@link CacheBudget} every session's caches come out of (the daemon starts and closes them). Needs
  * {@link HdeConfig} bound (bound and validated with the other configuration classes).
  */
 public final class HdeModule extends AbstractModule {
@@ -21,6 +21,7 @@ public final class HdeModule extends AbstractModule {
     protected void configure() {
         bind(HdeStats.class).in(Singleton.class);
         bind(BaselineJobs.class).in(Singleton.class);
+        bind(CacheBudget.class).in(Singleton.class);
         bind(HdeSessionCodecs.class).in(Singleton.class);
         MapBinder.newMapBinder(binder(), CodecMode.class, SessionCodecs.class)
                 .addBinding(CodecMode.HDE)

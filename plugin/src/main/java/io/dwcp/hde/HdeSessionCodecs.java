@@ -33,8 +33,19 @@ import org.slf4j.LoggerFactory;
  *                             be32 deltaCacheEntries  be32 hashCacheEntries   ; the first QEMU connection's,
  *                                 ; the next ones' are a share of them ({@link HdeFrame#connectionCacheEntries})
  *                             u8 zstdWindowLog   ; per QEMU connection, 0: no ZSTD_STREAM frames
- * answer (destination)      = {@link BaselineAnnouncement} of the baselines it holds (possibly none)
+ *                             be32 sessionDeltaEntries  be32 sessionHashEntries
+ *                                 ; all the session's connections together: what the source's
+ *                                 ; {@code hde.cache-budget} let it reserve, at most their shares summed
+ * answer (destination)      = be32 sessionDeltaEntries  be32 sessionHashEntries
+ *                                 ; what the destination reserved of its own budget, at most the offer's
+ *                             {@link BaselineAnnouncement} of the baselines it holds (possibly none)
  * </pre>
+ * (The offer had 13 bytes and the answer was the announcement alone before the session's caches
+ * were part of the handshake; the frames' format did not change.) The session's connections then
+ * hold at most the lesser of the two ({@link SessionCaches}): each
+ * end keeps its caches within its {@link CacheBudget} whatever number of migrations run at once, and
+ * a session that found the budget short runs with smaller caches (or none) rather than running the
+ * daemon out of memory.
  * The destination refuses (the session fails at once, with the reason at both ends) a format it
  * does not know, caches larger than its own {@code hde.delta-cache-size} / {@code
  * hde.hash-cache-size}, or a zstd window larger than its own {@code hde.zstd-window}: its memory
@@ -69,12 +80,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class HdeSessionCodecs implements SessionCodecs {
     private static final Logger log = LoggerFactory.getLogger(HdeSessionCodecs.class);
-    static final int OFFER_LENGTH = 13;
+    static final int OFFER_LENGTH = 21;
+    static final int ANSWER_CACHES_LENGTH = 8;
 
     private final HdeConfig config;
     private final HdeStats stats;
     private final BaselineStore store;
     private final BaselineJobs jobs;
+    private final CacheBudget budget;
     /** Where dictionary training runs (the daemon's codec threads). */
     private final Executor training;
 
@@ -83,22 +96,34 @@ public final class HdeSessionCodecs implements SessionCodecs {
 
     @Inject
     public HdeSessionCodecs(
-            HdeConfig config, HdeStats stats, BaselineStore store, BaselineJobs jobs, CodecThreads codecThreads) {
+            HdeConfig config,
+            HdeStats stats,
+            BaselineStore store,
+            BaselineJobs jobs,
+            CacheBudget budget,
+            CodecThreads codecThreads) {
         this(
                 config,
                 stats,
                 store,
                 jobs,
+                budget,
                 requireNonNull(codecThreads, "codecThreads is null").background());
     }
 
     /** @param training where the encoders train their zstd dictionaries (CPU-heavy, once per stream) */
     public HdeSessionCodecs(
-            HdeConfig config, HdeStats stats, BaselineStore store, BaselineJobs jobs, Executor training) {
+            HdeConfig config,
+            HdeStats stats,
+            BaselineStore store,
+            BaselineJobs jobs,
+            CacheBudget budget,
+            Executor training) {
         this.config = requireNonNull(config, "config is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.store = requireNonNull(store, "store is null");
         this.jobs = requireNonNull(jobs, "jobs is null");
+        this.budget = requireNonNull(budget, "budget is null");
         this.training = requireNonNull(training, "training is null");
     }
 
@@ -109,18 +134,23 @@ public final class HdeSessionCodecs implements SessionCodecs {
 
     @Override
     public DestinationCodec newDestination(long sessionId, String context, byte[] offer) {
+        if (offer.length >= 4 && ByteBuffer.wrap(offer).getInt() != HdeFrame.FORMAT_VERSION) {
+            throw new CodecException(
+                    "HDE offer: format version " + ByteBuffer.wrap(offer).getInt() + ", this host knows "
+                            + HdeFrame.FORMAT_VERSION + ": install the same DWCP version on both hosts");
+        }
         if (offer.length != OFFER_LENGTH) {
-            throw new CodecException("HDE offer: expected " + OFFER_LENGTH + " bytes, found " + offer.length);
+            // 13 bytes: a source from before the session's caches were part of the handshake
+            throw new CodecException("HDE offer: expected " + OFFER_LENGTH + " bytes, found " + offer.length
+                    + ": install the same DWCP version on both hosts");
         }
         ByteBuffer parameters = ByteBuffer.wrap(offer);
-        int version = parameters.getInt();
+        parameters.getInt();
         int deltaEntries = parameters.getInt();
         int hashEntries = parameters.getInt();
         int windowLog = parameters.get() & 0xff;
-        if (version != HdeFrame.FORMAT_VERSION) {
-            throw new CodecException(
-                    "HDE offer: format version " + version + ", this host knows " + HdeFrame.FORMAT_VERSION);
-        }
+        int sessionDelta = parameters.getInt();
+        int sessionHash = parameters.getInt();
         if (deltaEntries < 0 || deltaEntries > config.deltaCacheEntries()) {
             throw new CodecException("the source's HDE delta cache (" + Integer.toUnsignedString(deltaEntries)
                     + " pages) is larger than this host's hde.delta-cache-size (" + config.deltaCacheEntries()
@@ -137,7 +167,28 @@ public final class HdeSessionCodecs implements SessionCodecs {
                     + " bytes) is larger than this host's hde.zstd-window ("
                     + config.getZstdWindow().bytes() + " bytes): configure both hosts alike");
         }
-        return new Destination(sessionId, context);
+        int maxSessionDelta = HdeFrame.sessionCacheEntries(config.deltaCacheEntries());
+        int maxSessionHash = HdeFrame.sessionCacheEntries(config.hashCacheEntries());
+        if (sessionDelta < 0 || sessionDelta > maxSessionDelta || sessionHash < 0 || sessionHash > maxSessionHash) {
+            throw new CodecException(
+                    "the source's HDE caches for the whole session (" + Integer.toUnsignedString(sessionDelta)
+                            + " + " + Integer.toUnsignedString(sessionHash) + " pages) are larger than this host's ("
+                            + maxSessionDelta + " + " + maxSessionHash + "): configure both hosts alike");
+        }
+        CacheBudget.Grant grant = budget.reserve(CacheBudget.End.DESTINATION, sessionDelta, sessionHash);
+        try {
+            return new Destination(sessionId, context, grant);
+        } catch (RuntimeException e) {
+            grant.close();
+            throw e;
+        }
+    }
+
+    /** A session's caches smaller than asked: why, in its log. */
+    private static void logReduced(String context, String end, CacheBudget.Grant grant) {
+        if (grant.reduced()) {
+            log.info("{} HDE caches reduced at the {}: {}", context, end, grant.describe());
+        }
     }
 
     private SessionRecording recording(long sessionId, String role, String context, boolean enabled) {
@@ -161,6 +212,7 @@ public final class HdeSessionCodecs implements SessionCodecs {
         private final String context;
         private final SessionRecording recording;
         private final HdeStreamCodec codec;
+        private final CacheBudget.Grant grant;
         private volatile LinkTier tier = config.linkTier();
 
         private final List<StoredBaseline> ownBaselines;
@@ -174,6 +226,11 @@ public final class HdeSessionCodecs implements SessionCodecs {
                     sessionId, "source", context, config.baselineRecording().atSource());
             this.codec = new HdeStreamCodec(
                     config, sessionStats, context, List.of(), List.of(), recording, () -> tier, training);
+            this.grant = budget.reserve(
+                    CacheBudget.End.SOURCE,
+                    HdeFrame.sessionCacheEntries(config.deltaCacheEntries()),
+                    HdeFrame.sessionCacheEntries(config.hashCacheEntries()));
+            logReduced(context, "source", grant);
             List<StoredBaseline> newest = openNewestBaselines(context);
             this.ownBaselines =
                     newest.stream().filter(StoredBaseline::hasAddresses).toList();
@@ -192,6 +249,8 @@ public final class HdeSessionCodecs implements SessionCodecs {
                     .putInt(config.deltaCacheEntries())
                     .putInt(config.hashCacheEntries())
                     .put((byte) config.zstdWindowLog())
+                    .putInt(grant.deltaEntries())
+                    .putInt(grant.hashEntries())
                     .array();
         }
 
@@ -202,9 +261,36 @@ public final class HdeSessionCodecs implements SessionCodecs {
 
         @Override
         public void answer(byte[] answer) {
+            if (answer.length < ANSWER_CACHES_LENGTH) {
+                throw new CodecException("HDE answer of the destination: " + answer.length
+                        + " bytes, shorter than its caches (" + ANSWER_CACHES_LENGTH + ")");
+            }
+            ByteBuffer caches = ByteBuffer.wrap(answer, 0, ANSWER_CACHES_LENGTH);
+            int grantedDelta = caches.getInt();
+            int grantedHash = caches.getInt();
+            if (grantedDelta < 0
+                    || grantedDelta > grant.deltaEntries()
+                    || grantedHash < 0
+                    || grantedHash > grant.hashEntries()) {
+                throw new CodecException(
+                        "HDE answer of the destination: caches of " + Integer.toUnsignedString(grantedDelta)
+                                + " + " + Integer.toUnsignedString(grantedHash) + " pages, more than the "
+                                + grant.deltaEntries()
+                                + " + " + grant.hashEntries() + " offered");
+            }
+            if (grantedDelta < grant.deltaEntries() || grantedHash < grant.hashEntries()) {
+                log.info(
+                        "{} HDE caches of {} + {} pages: the destination reserved no more of its hde.cache-budget",
+                        context,
+                        grantedDelta,
+                        grantedHash);
+            }
+            grant.trimTo(grantedDelta, grantedHash);
+            codec.sessionCaches(new SessionCaches(grantedDelta, grantedHash));
             List<BaselineAnnouncement> baselines;
             try {
-                baselines = BaselineAnnouncement.parse(answer);
+                baselines = BaselineAnnouncement.parse(
+                        java.util.Arrays.copyOfRange(answer, ANSWER_CACHES_LENGTH, answer.length));
             } catch (BaselineStoreException e) {
                 throw new CodecException("HDE answer of the destination: " + e.getMessage(), e);
             }
@@ -275,6 +361,7 @@ public final class HdeSessionCodecs implements SessionCodecs {
         @Override
         public void close() {
             codec.close();
+            grant.close();
             if (recording != null) {
                 // after a completed session there is nothing left to keep; after a failed one, what
                 // was sent is kept for the next attempt's deltas
@@ -289,9 +376,12 @@ public final class HdeSessionCodecs implements SessionCodecs {
         private final List<StoredBaseline> baselines;
         private final SessionRecording recording;
         private final HdeStreamCodec codec;
+        private final CacheBudget.Grant grant;
 
-        private Destination(long sessionId, String context) {
+        private Destination(long sessionId, String context, CacheBudget.Grant grant) {
             this.context = context;
+            this.grant = grant;
+            logReduced(context, "destination", grant);
             this.baselines = openNewestBaselines(context);
             this.recording = recording(
                     sessionId,
@@ -300,6 +390,7 @@ public final class HdeSessionCodecs implements SessionCodecs {
                     config.baselineRecording().atDestination());
             this.codec = new HdeStreamCodec(
                     config, new HdeStats(stats), context, List.of(), baselines, recording, config::linkTier, training);
+            codec.sessionCaches(new SessionCaches(grant.deltaEntries(), grant.hashEntries()));
         }
 
         @Override
@@ -309,8 +400,13 @@ public final class HdeSessionCodecs implements SessionCodecs {
 
         @Override
         public byte[] answer() {
-            return BaselineAnnouncement.serialize(
+            byte[] announcement = BaselineAnnouncement.serialize(
                     baselines.stream().map(StoredBaseline::announcement).toList());
+            return ByteBuffer.allocate(ANSWER_CACHES_LENGTH + announcement.length)
+                    .putInt(grant.deltaEntries())
+                    .putInt(grant.hashEntries())
+                    .put(announcement)
+                    .array();
         }
 
         @Override
@@ -333,6 +429,7 @@ public final class HdeSessionCodecs implements SessionCodecs {
         @Override
         public void close() {
             codec.close();
+            grant.close();
             if (recording != null) {
                 // a failed session's verified pages become a baseline: the next attempt resumes
                 recording.keepPartial();

@@ -89,6 +89,17 @@ public final class HdeStreamCodec implements StreamCodec {
         this.versions = requireNonNull(versions, "versions is null");
     }
 
+    private volatile SessionCaches caches = SessionCaches.UNBOUNDED;
+
+    /**
+     * The cache pages the session's connections may hold together (what both ends reserved of their
+     * {@code hde.cache-budget}); applies to the encoders that have not started yet and the decoders
+     * not made yet.
+     */
+    void sessionCaches(SessionCaches caches) {
+        this.caches = requireNonNull(caches, "caches is null");
+    }
+
     /** Source side: what the destination announced; applies to the encoders that have not started yet. */
     void destinationBaselines(List<BaselineAnnouncement> baselines) {
         this.destinationBaselines = List.copyOf(baselines);
@@ -156,7 +167,11 @@ public final class HdeStreamCodec implements StreamCodec {
 
         private HdeEncoder encoder() {
             if (encoder == null) {
-                encoder = HdeEncoder.writingTo(config, stats, destinationBaselines, this::frame, training, channel);
+                int[] entries = caches.take(
+                        HdeFrame.connectionCacheEntries(config.deltaCacheEntries(), channel),
+                        HdeFrame.connectionCacheEntries(config.hashCacheEntries(), channel));
+                encoder = HdeEncoder.writingTo(
+                        config, stats, destinationBaselines, this::frame, training, entries[0], entries[1]);
                 encoder.useBaselineVersions(versions);
                 encoder.setTier(tier.get());
             }
@@ -324,7 +339,7 @@ public final class HdeStreamCodec implements StreamCodec {
 
         private Decoder(int channel) {
             this.channel = channel;
-            this.decoder = new HdeDecoder(config, stats, heldBaselines, this, channel);
+            this.decoder = new HdeDecoder(config, stats, heldBaselines, this, channel, caches);
         }
 
         @Override

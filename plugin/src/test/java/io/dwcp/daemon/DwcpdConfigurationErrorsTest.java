@@ -45,6 +45,7 @@ class DwcpdConfigurationErrorsTest {
             Map.entry("codec.mode", "banana"),
             Map.entry("hde.tier", "banana"),
             Map.entry("hde.baseline-record", "banana"),
+            Map.entry("hde.cache-budget", "banana"),
             Map.entry("tls.provider", "gnutls"),
             Map.entry("region.name", "-east"),
             Map.entry("region.zookeeper.connect", "zk1 zk2"),

@@ -31,6 +31,7 @@ class HdeConfigTest {
                 .expect("hde.controller-headroom-percent", 20)
                 .expect("hde.delta-cache-size", DataSize.ofMiB(128))
                 .expect("hde.hash-cache-size", DataSize.ofMiB(128))
+                .expect("hde.cache-budget", "auto")
                 .expect("hde.frame-size", DataSize.ofMiB(1))
                 .expect("hde.dictionary-size", DataSize.ofKiB(64))
                 .expect("hde.dictionary-sample", DataSize.ofMiB(4))
@@ -62,6 +63,7 @@ class HdeConfigTest {
                         Map.entry("hde.controller-headroom-percent", "50"),
                         Map.entry("hde.delta-cache-size", "1GiB"),
                         Map.entry("hde.hash-cache-size", "512MiB"),
+                        Map.entry("hde.cache-budget", "3GiB"),
                         Map.entry("hde.frame-size", "256KiB"),
                         Map.entry("hde.dictionary-size", "112KiB"),
                         Map.entry("hde.dictionary-sample", "16MiB"),
@@ -87,6 +89,8 @@ class HdeConfigTest {
                     assertEquals(DataSize.ofMiB(512), config.getHashCacheSize());
                     assertEquals(262144, config.deltaCacheEntries());
                     assertEquals(131072, config.hashCacheEntries());
+                    assertEquals("3GiB", config.getCacheBudget());
+                    assertEquals(3L << 30, config.cacheBudgetBytes(1L << 30));
                     assertEquals(DataSize.ofKiB(256), config.getFrameSize());
                     assertEquals(DataSize.ofKiB(112), config.getDictionarySize());
                     assertEquals(DataSize.ofMiB(16), config.getDictionarySample());
@@ -108,7 +112,7 @@ class HdeConfigTest {
     @Test
     void everyKeyIsDescribed() {
         List<String> lines = ConfigurationBinder.describe(HdeConfig.class);
-        assertEquals(20, lines.size());
+        assertEquals(21, lines.size());
         assertTrue(lines.stream().allMatch(line -> line.trim().startsWith("hde.")), lines.toString());
     }
 
@@ -191,6 +195,13 @@ class HdeConfigTest {
                 ConfigurationException.class,
                 () -> new ConfigurationBinder(Map.of("hde.delta-cache-size", "lots")).bind(HdeConfig.class));
         assertEquals("hde.delta-cache-size=lots: expected a size such as 64MiB, 512KiB or 4096B", e.getMessage());
+    }
+
+    @Test
+    void aCacheBudgetIsAutoOrASize() {
+        assertInvalid(
+                new HdeConfig().setCacheBudget("plenty"),
+                "hde.cache-budget=plenty: expected auto or a size such as 1GiB or 512MiB");
     }
 
     private static void assertInvalid(HdeConfig config, String message) {

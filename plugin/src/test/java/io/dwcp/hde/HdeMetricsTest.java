@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 /** HDE's figures as a scraper reads them, from a known state of a daemon's {@link HdeStats} fed through a session's. */
 class HdeMetricsTest {
     private static ScrapedMetrics scrape(HdeStats stats) {
-        return ScrapedMetrics.parse(new MetricsServer(new MetricsConfig(), Set.of(new HdeMetrics(stats))).render());
+        return ScrapedMetrics.parse(new MetricsServer(
+                        new MetricsConfig(), Set.of(new HdeMetrics(stats, new CacheBudget(1L << 30))))
+                .render());
     }
 
     @Test
