@@ -66,5 +66,9 @@
  * registers read it at each scrape, on the metrics exporter's thread.
  * {@link io.dwcp.hde.BaselineStore.Listener}s are called on the thread that changed the store (the
  * baseline jobs' thread, the control socket's), under the store's lock: they only hand news on.
+ * The daemon's {@link io.dwcp.hde.CacheBudget} is thread-safe (one lock): sessions reserve from it
+ * and give back on their lanes, the metrics exporter reads it. A session's {@link
+ * io.dwcp.hde.SessionCaches} is shared by its connections' encoders or decoders, each on the
+ * session's lane, and is thread-safe too.
  */
 package io.dwcp.hde;
