@@ -175,6 +175,9 @@ public final class Dwcpd implements AutoCloseable {
                 "-XX:Tier4MinInvocationThreshold=6000",
                 "-XX:Tier4CompileThreshold=150000",
                 "-XX:Tier4BackEdgeThreshold=400000",
+                // and C2 inlines less: its time is mostly register allocation of large inlined methods
+                "-XX:FreqInlineSize=150",
+                "-XX:InlineSmallCode=1000",
                 "-XX:+UseG1GC",
                 "-XX:MinHeapFreeRatio=10",
                 "-XX:MaxHeapFreeRatio=30",
