@@ -176,28 +176,14 @@ public final class HdeEncoder implements Closeable {
     /** An encoder whose frames go to {@code sink} (see {@link FrameSink}); training as in the constructors. */
     public static HdeEncoder writingTo(
             HdeConfig config, HdeStats stats, List<BaselineAnnouncement> baselines, FrameSink sink, Executor training) {
-        return writingTo(config, stats, baselines, sink, training, 0);
-    }
-
-    /**
-     * The encoder of a session's QEMU connection {@code channel} (0 for the first): its caches are
-     * that connection's share of {@code config}'s ({@link HdeFrame#connectionCacheEntries}).
-     */
-    public static HdeEncoder writingTo(
-            HdeConfig config,
-            HdeStats stats,
-            List<BaselineAnnouncement> baselines,
-            FrameSink sink,
-            Executor training,
-            int channel) {
-        return new HdeEncoder(
+        return writingTo(
                 config,
                 stats,
                 baselines,
                 sink,
                 training,
-                HdeFrame.connectionCacheEntries(config.deltaCacheEntries(), channel),
-                HdeFrame.connectionCacheEntries(config.hashCacheEntries(), channel));
+                requireNonNull(config, "config is null").deltaCacheEntries(),
+                config.hashCacheEntries());
     }
 
     /**

@@ -134,10 +134,10 @@ public final class HdeSessionCodecs implements SessionCodecs {
 
     @Override
     public DestinationCodec newDestination(long sessionId, String context, byte[] offer) {
-        if (offer.length >= 4 && ByteBuffer.wrap(offer).getInt() != HdeFrame.FORMAT_VERSION) {
-            throw new CodecException(
-                    "HDE offer: format version " + ByteBuffer.wrap(offer).getInt() + ", this host knows "
-                            + HdeFrame.FORMAT_VERSION + ": install the same DWCP version on both hosts");
+        int version = offer.length >= 4 ? ByteBuffer.wrap(offer).getInt() : HdeFrame.FORMAT_VERSION;
+        if (version != HdeFrame.FORMAT_VERSION) {
+            throw new CodecException("HDE offer: format version " + version + ", this host knows "
+                    + HdeFrame.FORMAT_VERSION + ": install the same DWCP version on both hosts");
         }
         if (offer.length != OFFER_LENGTH) {
             // 13 bytes: a source from before the session's caches were part of the handshake
