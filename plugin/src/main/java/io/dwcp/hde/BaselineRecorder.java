@@ -458,49 +458,73 @@ public final class BaselineRecorder implements Closeable {
 
     private BaselineStore.BaselineInfo commitAs(String id, PageHash[] hashes) throws BaselineStoreException {
         flushSpool();
-        // each hash's slot, in the order of hashes
-        int[] slotOfIndex = new int[hashes.length];
+        // each live slot's index in hashes, and each index's place in the contents: the live slots
+        // in spool order, so that the contents go out as the spool is read, in large sequential writes
         int[] indexOfSlot = new int[slots];
+        ByteBuffer hashBytes = ByteBuffer.allocate(hashes.length * (PageHash.BYTES + BaselineStore.PLACE_LENGTH));
         for (int i = 0; i < hashes.length; i++) {
-            slotOfIndex[i] = slotOf(hashes[i].high(), hashes[i].low());
-            indexOfSlot[slotOfIndex[i]] = i;
+            indexOfSlot[slotOf(hashes[i].high(), hashes[i].low())] = i;
+            hashBytes.putLong(hashes[i].high()).putLong(hashes[i].low());
+        }
+        int placesAt = hashBytes.position();
+        int place = 0;
+        for (int slot = 0; slot < slots; slot++) {
+            if (slotPages[slot] > 0) {
+                hashBytes.putInt(placesAt + indexOfSlot[slot] * BaselineStore.PLACE_LENGTH, place++);
+            }
         }
         ByteBuffer addresses = addressSection(indexOfSlot);
-        long bytes =
-                BaselineStore.HEADER_LENGTH + (long) hashes.length * BaselineStore.ENTRY_LENGTH + addresses.remaining();
+        long contentsAt = BaselineStore.contentsAt(BaselineStore.MAGIC_3, hashes.length);
+        long bytes = BaselineStore.addressSection(BaselineStore.MAGIC_3, hashes.length) + addresses.remaining();
         store.reserve(id, bytes);
         Path temporary = store.file(id).resolveSibling(id + ".baseline.tmp");
         long created = store.nowMillis();
+        // the contents are gathered in a spare batch buffer (all are back after the flush)
+        ByteBuffer spare = freeBuffers.poll();
+        ByteBuffer gathered = spare != null ? spare : ByteBuffer.allocateDirect(SPOOL_BATCH_PAGES * HdeFrame.PAGE_SIZE);
         try (FileChannel out = FileChannel.open(
                 temporary, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            ByteBuffer hashBytes = ByteBuffer.allocate(hashes.length * PageHash.BYTES);
-            for (PageHash hash : hashes) {
-                hashBytes.putLong(hash.high()).putLong(hash.low());
-            }
             CRC32C crc = new CRC32C();
             crc.update(hashBytes.array(), 0, hashBytes.capacity());
             ByteBuffer header = ByteBuffer.allocate(BaselineStore.HEADER_LENGTH)
-                    .putLong(BaselineStore.MAGIC_2)
+                    .putLong(BaselineStore.MAGIC_3)
                     .putInt(hashes.length)
                     .putLong(created)
                     .putInt((int) crc.getValue());
             write(out, header.flip(), 0);
-            write(out, hashBytes.flip(), BaselineStore.HEADER_LENGTH);
-            long pagesAt = BaselineStore.HEADER_LENGTH + (long) hashes.length * PageHash.BYTES;
-            // the pages in hash order: the spool is read once, in order, a batch at a time, and each
-            // page some page of the guest has is written at its place (the spool is not in the page
-            // cache: a read per page, in hash order, would be a disk seek per page)
+            write(out, hashBytes.clear(), BaselineStore.HEADER_LENGTH);
+            // the spool is read once, in order, a batch at a time (a direct read: the spool is not in
+            // the page cache); its live pages are gathered and written at the end of the contents
+            ByteBuffer batch = gathered;
+            long[] position = {contentsAt};
             readSpool((slot, page) -> {
                 if (slotPages[slot] > 0) {
-                    write(out, page, pagesAt + (long) indexOfSlot[slot] * HdeFrame.PAGE_SIZE);
+                    batch.put(page);
+                    if (!batch.hasRemaining()) {
+                        write(out, batch.flip(), position[0]);
+                        position[0] += batch.limit();
+                        batch.clear();
+                    }
                 }
             });
-            long position = pagesAt + (long) hashes.length * HdeFrame.PAGE_SIZE;
-            write(out, addresses, position);
+            if (batch.position() > 0) {
+                write(out, batch.flip(), position[0]);
+                position[0] += batch.limit();
+            }
+            batch.clear();
+            if (position[0] != contentsAt + (long) hashes.length * HdeFrame.PAGE_SIZE) {
+                throw new IllegalStateException("baseline '" + id + "': " + (position[0] - contentsAt)
+                        + " bytes of contents for " + hashes.length + " pages");
+            }
+            write(out, addresses, position[0]);
             out.force(true);
         } catch (IOException e) {
             deleteQuietly(temporary, e);
             throw failed("writing baseline " + temporary + " (" + bytes + " bytes)", e);
+        } finally {
+            if (spare != null) {
+                freeBuffers.add(spare.clear());
+            }
         }
         try {
             store.publish(id, temporary);

@@ -39,17 +39,26 @@ import org.slf4j.LoggerFactory;
  * One file per baseline, {@code <dir>/<id>.baseline}, written to {@code <id>.baseline.tmp}, forced
  * to disk and renamed, so a crash never leaves a half baseline under its real name:
  * <pre>
- * file      = be64 magic  be32 pages  be64 createdMillis  be32 crc (CRC-32C of hashes)   ; header: 24 bytes
- *             hashes  contents  [addresses]
- * magic     = 0x4457435042534c31 ("DWCPBSL1"): no addresses | 0x4457435042534c32 ("DWCPBSL2"): addresses
+ * file      = be64 magic  be32 pages  be64 createdMillis  be32 crc   ; header: 24 bytes
+ *             hashes  [places]  contents  [addresses]
+ * magic     = 0x4457435042534c31 ("DWCPBSL1"): no places, no addresses
+ *           | 0x4457435042534c32 ("DWCPBSL2"): no places, addresses
+ *           | 0x4457435042534c33 ("DWCPBSL3"): places and addresses (what a commit writes)
+ * crc       = CRC-32C of hashes (versions 1 and 2), of hashes and places (version 3)
  * hashes    = pages * hash[16]          ; {@link PageHash}, ascending unsigned, distinct
- * contents  = pages * page[4096]        ; in the order of hashes; no zero page
+ * places    = pages * be32 place        ; where the content of the hash at the same index is in
+ *                                       ; contents: a permutation of 0 .. pages - 1
+ * contents  = pages * page[4096]        ; versions 1 and 2: in the order of hashes; version 3: in
+ *                                       ; the order of places; no zero page
  * addresses = be32 blocks  blocks * (be16 nameLength  name[nameLength] (UTF-8))
  *             be32 entries  entries * (be16 block  be64 offset  be32 hashIndex)
  *             be32 crc (CRC-32C of the section before it)
  * </pre>
- * A version 1 file's length must be {@code 24 + pages * 4112}; a version 2 file's address section
- * must end at the file's end. {@code addresses} say where each page was in guest memory (a RAM
+ * A version 1 file's length must be {@code 24 + pages * 4112}; the address section of a version 2
+ * or 3 file must end at the file's end. Version 3 keeps the contents in the order the recording
+ * spooled them, so that a commit writes them sequentially, in large writes, instead of one write
+ * per page at its place in hash order (which cost the kernel about as much again as the copy);
+ * versions 1 and 2 are still read. {@code addresses} say where each page was in guest memory (a RAM
  * block's name and the page's offset in it; {@code hashIndex} names its content), so that a later
  * migration from this host can send a page changed since as a delta against this version
  * ({@link StoredBaseline#versionAt}); only that source side reads them, on first use. Opening reads
@@ -78,6 +87,10 @@ public final class BaselineStore {
     private static final Logger log = LoggerFactory.getLogger(BaselineStore.class);
     static final long MAGIC = 0x4457435042534c31L;
     static final long MAGIC_2 = 0x4457435042534c32L;
+    static final long MAGIC_3 = 0x4457435042534c33L;
+    /** A place's length in a version 3 file. */
+    static final int PLACE_LENGTH = 4;
+
     static final int ADDRESS_ENTRY_LENGTH = 2 + 8 + 4;
     static final int HEADER_LENGTH = 8 + 4 + 8 + 4;
     static final int ENTRY_LENGTH = PageHash.BYTES + HdeFrame.PAGE_SIZE;
@@ -326,9 +339,11 @@ public final class BaselineStore {
         }
         try {
             ByteBuffer header = readHeader(id, channel);
+            long magic = header.getLong(0);
             int pages = header.getInt(8);
             int expectedCrc = header.getInt(20);
-            ByteBuffer hashes = ByteBuffer.allocate(pages * PageHash.BYTES);
+            int placesLength = magic == MAGIC_3 ? pages * PLACE_LENGTH : 0;
+            ByteBuffer hashes = ByteBuffer.allocate(pages * PageHash.BYTES + placesLength);
             readFully(channel, hashes, HEADER_LENGTH, file);
             CRC32C crc = new CRC32C();
             crc.update(hashes.array(), 0, hashes.capacity());
@@ -336,6 +351,21 @@ public final class BaselineStore {
                 throw new BaselineStoreException("baseline file " + file
                         + " is corrupt: CRC-32C of its hashes: expected " + Integer.toHexString(expectedCrc)
                         + ", found " + Integer.toHexString((int) crc.getValue()));
+            }
+            int[] places = null;
+            if (magic == MAGIC_3) {
+                places = new int[pages];
+                java.util.BitSet seen = new java.util.BitSet(pages);
+                int at = pages * PageHash.BYTES;
+                for (int i = 0; i < pages; i++) {
+                    int place = hashes.getInt(at + i * PLACE_LENGTH);
+                    if (place < 0 || place >= pages || seen.get(place)) {
+                        throw new BaselineStoreException("baseline file " + file + " is corrupt: page " + i
+                                + " is at place " + place + " (" + pages + " pages, each at its own place)");
+                    }
+                    seen.set(place);
+                    places[i] = place;
+                }
             }
             long[] high = new long[pages];
             long[] low = new long[pages];
@@ -354,8 +384,8 @@ public final class BaselineStore {
                 lastUsed.put(id, nowMillis());
                 unsavedUsage.put(id, nowMillis());
             }
-            long addresses = header.getLong(0) == MAGIC_2 ? HEADER_LENGTH + (long) pages * ENTRY_LENGTH : -1;
-            return new StoredBaseline(this, channel, file, announcement, addresses);
+            long addresses = magic == MAGIC ? -1 : addressSection(magic, pages);
+            return new StoredBaseline(this, channel, file, announcement, contentsAt(magic, pages), places, addresses);
         } catch (BaselineStoreException e) {
             closeQuietly(channel, e);
             throw e;
@@ -649,19 +679,29 @@ public final class BaselineStore {
         }
         readFully(channel, header, 0, file);
         long magic = header.getLong(0);
-        if (magic != MAGIC && magic != MAGIC_2) {
-            throw new BaselineStoreException(
-                    "baseline file " + file + " is corrupt: magic: expected " + Long.toHexString(MAGIC) + " or "
-                            + Long.toHexString(MAGIC_2) + ", found " + Long.toHexString(magic));
+        if (magic != MAGIC && magic != MAGIC_2 && magic != MAGIC_3) {
+            throw new BaselineStoreException("baseline file " + file + " is corrupt: magic: expected "
+                    + Long.toHexString(MAGIC) + ", " + Long.toHexString(MAGIC_2) + " or " + Long.toHexString(MAGIC_3)
+                    + ", found " + Long.toHexString(magic));
         }
         int pages = header.getInt(8);
-        long expectedSize = HEADER_LENGTH + (long) pages * ENTRY_LENGTH;
+        long expectedSize = addressSection(magic, pages);
         if (pages < 0 || (magic == MAGIC ? channel.size() != expectedSize : channel.size() < expectedSize + 12)) {
             throw new BaselineStoreException("baseline file " + file + " is corrupt: length: expected "
                     + (magic == MAGIC ? expectedSize : "at least " + (expectedSize + 12)) + " bytes for "
                     + Integer.toUnsignedString(pages) + " pages, found " + channel.size());
         }
         return header;
+    }
+
+    /** Where the contents start in a file of this version (its magic) and {@code pages}. */
+    static long contentsAt(long magic, int pages) {
+        return HEADER_LENGTH + (long) pages * (magic == MAGIC_3 ? PageHash.BYTES + PLACE_LENGTH : PageHash.BYTES);
+    }
+
+    /** Where the address section starts (or, for a version 1 file, where the file ends). */
+    static long addressSection(long magic, int pages) {
+        return contentsAt(magic, pages) + (long) pages * HdeFrame.PAGE_SIZE;
     }
 
     static void readFully(FileChannel channel, ByteBuffer buffer, long position, Path file) throws IOException {

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * {@link BaselineVersions} from the baselines this host recorded (version 2 files, which say where
+ * {@link BaselineVersions} from the baselines this host recorded (version 2 and 3 files, which say where
  * each page was), newest first: the first that holds a page at the address gives its version.
  * Each version read is checked against its hash here, so a flipped bit on this host's disk costs a
  * whole page, never a wrong delta. Thread-safe: multifd channels encode at once.

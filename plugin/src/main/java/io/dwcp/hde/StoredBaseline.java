@@ -23,6 +23,10 @@ public final class StoredBaseline implements Baseline, Closeable {
     private final FileChannel channel;
     private final Path file;
     private final BaselineAnnouncement announcement;
+    // where the contents start
+    private final long contentsAt;
+    // a version 3 file's place of each hash's content in the contents (null: in the order of hashes)
+    private final int[] places;
     // where the address section starts, -1 for a version 1 file (none)
     private final long addressSection;
     // read on first use: block name -> ascending (page number << 32 | hash index), 8 bytes a page
@@ -34,15 +38,19 @@ public final class StoredBaseline implements Baseline, Closeable {
             FileChannel channel,
             Path file,
             BaselineAnnouncement announcement,
+            long contentsAt,
+            int[] places,
             long addressSection) {
         this.store = requireNonNull(store, "store is null");
         this.channel = requireNonNull(channel, "channel is null");
         this.file = requireNonNull(file, "file is null");
         this.announcement = requireNonNull(announcement, "announcement is null");
+        this.contentsAt = contentsAt;
+        this.places = places;
         this.addressSection = addressSection;
     }
 
-    /** Whether the file says where its pages were in guest memory (a version 2 file). */
+    /** Whether the file says where its pages were in guest memory (a version 2 or 3 file). */
     public boolean hasAddresses() {
         return addressSection >= 0;
     }
@@ -167,9 +175,7 @@ public final class StoredBaseline implements Baseline, Closeable {
             return null;
         }
         ByteBuffer page = ByteBuffer.allocate(HdeFrame.PAGE_SIZE);
-        long position = BaselineStore.HEADER_LENGTH
-                + (long) announcement.pages() * PageHash.BYTES
-                + (long) index * HdeFrame.PAGE_SIZE;
+        long position = contentsAt + (long) (places == null ? index : places[index]) * HdeFrame.PAGE_SIZE;
         try {
             BaselineStore.readFully(channel, page, position, file);
         } catch (IOException e) {

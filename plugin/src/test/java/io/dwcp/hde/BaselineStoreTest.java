@@ -22,14 +22,23 @@ import org.junit.jupiter.api.io.TempDir;
 class BaselineStoreTest {
     private static final long ENTRY = BaselineStore.ENTRY_LENGTH;
     private static final long HEADER = BaselineStore.HEADER_LENGTH;
+    private static final long PLACE = BaselineStore.PLACE_LENGTH;
 
     @TempDir
     Path directory;
 
     /** A baseline file's length: {@code pages} distinct pages at {@code addresses} addresses of block "pc.ram". */
     private static long size(int pages, int addresses) {
-        // header, hashes and contents; then the address section: block count, "pc.ram", entry count, entries, CRC
-        return HEADER + pages * ENTRY + 4 + 2 + 6 + 4 + addresses * (long) BaselineStore.ADDRESS_ENTRY_LENGTH + 4;
+        // header, hashes, places and contents; then the address section: block count, "pc.ram", entry count,
+        // entries, CRC
+        return HEADER
+                + pages * (ENTRY + PLACE)
+                + 4
+                + 2
+                + 6
+                + 4
+                + addresses * (long) BaselineStore.ADDRESS_ENTRY_LENGTH
+                + 4;
     }
 
     private static byte[] page(long seed) {
@@ -46,6 +55,25 @@ class BaselineStoreTest {
             }
             return recorder.commit();
         }
+    }
+
+    /** A version 3 file of {@code pages} pages as a version 2 (or 1: no address section) file: contents in the order of hashes. */
+    private static byte[] olderVersion(byte[] version3, int pages, long magic) {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(version3);
+        int contentsAt = (int) (HEADER + pages * (16 + PLACE));
+        int addressesAt = contentsAt + pages * 4096;
+        int addressesLength = magic == BaselineStore.MAGIC ? 0 : version3.length - addressesAt;
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate((int) HEADER + pages * (16 + 4096) + addressesLength);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(version3, (int) HEADER, pages * 16);
+        out.putLong(magic).putInt(pages).putLong(in.getLong(12)).putInt((int) crc.getValue());
+        out.put(version3, (int) HEADER, pages * 16);
+        for (int i = 0; i < pages; i++) {
+            int place = in.getInt((int) HEADER + pages * 16 + i * 4);
+            out.put(version3, contentsAt + place * 4096, 4096);
+        }
+        out.put(version3, addressesAt, addressesLength);
+        return out.array();
     }
 
     @Test
@@ -332,7 +360,28 @@ class BaselineStoreTest {
                 e.getMessage());
 
         bytes[(int) HEADER + 3] ^= 1;
-        long pagesEnd = HEADER + 3 * ENTRY;
+        // a place is covered by the CRC too
+        bytes[(int) (HEADER + 3 * 16 + 3)] ^= 1;
+        Files.write(file, bytes);
+        e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
+        assertTrue(e.getMessage().contains("is corrupt: CRC-32C of its hashes"), e.getMessage());
+        bytes[(int) (HEADER + 3 * 16 + 3)] ^= 1;
+
+        // two hashes at one place (the CRC made to match): refused, never a wrong page
+        byte[] twoAtOnePlace = bytes.clone();
+        java.nio.ByteBuffer view = java.nio.ByteBuffer.wrap(twoAtOnePlace);
+        view.putInt((int) (HEADER + 3 * 16 + 4), view.getInt((int) (HEADER + 3 * 16)));
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(twoAtOnePlace, (int) HEADER, 3 * 20);
+        view.putInt(20, (int) crc.getValue());
+        Files.write(file, twoAtOnePlace);
+        e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
+        assertEquals(
+                "baseline file " + file + " is corrupt: page 1 is at place " + view.getInt((int) (HEADER + 3 * 16))
+                        + " (3 pages, each at its own place)",
+                e.getMessage());
+
+        long pagesEnd = HEADER + 3 * (ENTRY + PLACE);
         Files.write(file, java.util.Arrays.copyOf(bytes, (int) pagesEnd - 1));
         e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
         assertEquals(
@@ -348,15 +397,32 @@ class BaselineStoreTest {
             assertEquals("baseline file " + file + " is corrupt: CRC-32C of its address section", e.getMessage());
         }
         bytes[bytes.length - 10] ^= 1;
-
-        // a version 1 file (no address section) still opens: its pages are referenced, never delta bases
-        byte[] version1 = java.util.Arrays.copyOf(bytes, (int) pagesEnd);
-        java.nio.ByteBuffer.wrap(version1).putLong(0, BaselineStore.MAGIC);
-        Files.write(file, version1);
+        Files.write(file, bytes);
+        List<byte[]> pagesOfVersion3 = new java.util.ArrayList<>();
+        PageHash atZero;
         try (StoredBaseline baseline = store.open("vm1")) {
-            assertFalse(baseline.hasAddresses());
-            assertNull(baseline.versionAt("pc.ram", 0));
-            assertEquals(3, baseline.announcement().pages());
+            for (int i = 0; i < 3; i++) {
+                pagesOfVersion3.add(baseline.read(baseline.announcement().hash(i)));
+            }
+            atZero = baseline.versionAt("pc.ram", 0);
+            assertEquals(new PageHasher().hash(page(1), 0), atZero);
+        }
+
+        // files of the versions before (contents in the order of hashes) still open, with the same pages:
+        // version 2 with its addresses, version 1 without (its pages are referenced, never delta bases)
+        for (long magic : new long[] {BaselineStore.MAGIC_2, BaselineStore.MAGIC}) {
+            Files.write(file, olderVersion(bytes, 3, magic));
+            try (StoredBaseline baseline = store.open("vm1")) {
+                assertEquals(magic == BaselineStore.MAGIC_2, baseline.hasAddresses());
+                assertEquals(magic == BaselineStore.MAGIC_2 ? atZero : null, baseline.versionAt("pc.ram", 0));
+                assertEquals(3, baseline.announcement().pages());
+                for (int i = 0; i < 3; i++) {
+                    assertArrayEquals(
+                            pagesOfVersion3.get(i),
+                            baseline.read(baseline.announcement().hash(i)),
+                            "page " + i);
+                }
+            }
         }
 
         e = assertThrows(BaselineStoreException.class, () -> store.open("vm2"));
