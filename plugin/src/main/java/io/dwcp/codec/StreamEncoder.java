@@ -17,6 +17,16 @@ public interface StreamEncoder {
      */
     void flush(Consumer<ByteBuf> out);
 
+    /**
+     * The stream offset at which QEMU's switch-over began (it stopped the guest and writes its last
+     * pages and the devices' state), once the encoder saw it in the stream; -1 before, and always
+     * for an encoder that does not parse the stream. Only a hint for the session: correctness never
+     * depends on it.
+     */
+    default long switchoverOffset() {
+        return -1;
+    }
+
     /** One line about the stream for the log at its end (what it carried), or null. */
     default String summary() {
         return null;

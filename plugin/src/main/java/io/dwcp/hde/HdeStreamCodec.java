@@ -154,6 +154,8 @@ public final class HdeStreamCodec implements StreamCodec {
         private final CounterWindow supplied = new CounterWindow(SUPPLY_WINDOW_NANOS);
         /** Every byte below this stream offset was given to the HDE encoder. */
         private long sent;
+        /** Where the first SECTION_END began (QEMU's switch-over), -1 before. */
+        private long switchover = -1;
 
         private long frameBytes;
         private HdeEncoder encoder;
@@ -227,6 +229,11 @@ public final class HdeStreamCodec implements StreamCodec {
         }
 
         private void token(HdeEncoder hde, Token token) {
+            if (switchover < 0 && token.type() == TokenType.SECTION_END) {
+                // QEMU writes the end of its iterable sections (RAM's last dirty pages first) only
+                // once it has stopped the guest for the switch-over
+                switchover = token.streamOffset();
+            }
             long start = token.streamOffset();
             long end = start + token.length();
             if (end <= sent) {
@@ -308,6 +315,11 @@ public final class HdeStreamCodec implements StreamCodec {
             if (encoder != null) {
                 encoder.close();
             }
+        }
+
+        @Override
+        public long switchoverOffset() {
+            return switchover;
         }
 
         @Override

@@ -53,6 +53,8 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
     private final StreamChecksum inboundDigest = new StreamChecksum();
     private long inboundOffset;
     private long sinceCheckpoint;
+    // the lane told the session of QEMU's switch-over (its encoder saw it)
+    private boolean switchoverTold;
     private final StreamChecksum outboundDigest = new StreamChecksum();
     private long outboundOffset;
 
@@ -210,7 +212,12 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
             if (sinceCheckpoint >= checkpointInterval) {
                 checkpoint(out);
             }
+            long switchover = switchoverTold ? -1 : encoder().switchoverOffset();
+            switchoverTold |= switchover >= 0;
             session.run(() -> {
+                if (switchover >= 0) {
+                    session.switchoverSeen(index, switchover);
+                }
                 session.dequeueFromQemu(length);
                 send(out);
                 session.updateReading();

@@ -71,6 +71,8 @@ public final class Session {
     private final long startNanos = System.nanoTime();
     // the loop's: when the first byte was read from QEMU (0: not yet)
     private long firstReadNanos;
+    // source: when a QEMU connection's encoder saw QEMU's switch-over in the stream (0: not yet)
+    private long switchoverNanos;
     private final long startMillis = System.currentTimeMillis();
     // this session's own byte counts, for the control socket (TunnelStats counts the whole daemon)
     private final LongAdder qemuBytesRead = new LongAdder();
@@ -496,6 +498,29 @@ public final class Session {
         readGate.read(bytes);
     }
 
+    /**
+     * The source's encoder of QEMU connection {@code channel} saw QEMU's switch-over at stream
+     * offset {@code offset}: the guest is stopped, and every millisecond from now to the session's
+     * completion is downtime. Logged with the bytes still undelivered; the time to completion is
+     * measured ({@code dwcp_switchover_seconds}).
+     */
+    void switchoverSeen(int channel, long offset) {
+        if (role != Role.SOURCE || switchoverNanos != 0 || state != State.OPEN) {
+            return;
+        }
+        switchoverNanos = System.nanoTime();
+        long undelivered = 0;
+        for (QemuChannel qemu : channels.values()) {
+            undelivered += qemu.undelivered();
+        }
+        log.info(
+                "{} QEMU stopped the guest for the switch-over (connection {}, stream offset {}): {} bytes read from QEMU are not in the peer's QEMU yet",
+                context,
+                channel,
+                offset,
+                undelivered);
+    }
+
     /** Switches each QEMU connection's reading as the session, its queue and raw windows allow ({@link QemuReadGate}). */
     void updateReading() {
         readGate.update();
@@ -699,6 +724,10 @@ public final class Session {
         }
         state = State.COMPLETED;
         stats().sessionsCompleted.increment();
+        long completedNanos = System.nanoTime();
+        if (switchoverNanos != 0) {
+            stats().switchoverCompleted(completedNanos - switchoverNanos);
+        }
         // the destination verified every stream (the source: its FINs were acknowledged after verification)
         onLane(() -> {
             if (source != null && source.codec() != null) {
@@ -709,13 +738,16 @@ public final class Session {
             }
         });
         log.info(
-                "{} migration session completed: {} QEMU connections, {} ms{}",
+                "{} migration session completed: {} QEMU connections, {} ms{}{}",
                 context,
                 channels.size(),
-                (System.nanoTime() - startNanos) / 1_000_000,
+                (completedNanos - startNanos) / 1_000_000,
                 firstReadNanos == 0
                         ? ""
-                        : ", QEMU first read after " + (firstReadNanos - startNanos) / 1_000_000 + " ms");
+                        : ", QEMU first read after " + (firstReadNanos - startNanos) / 1_000_000 + " ms",
+                switchoverNanos == 0
+                        ? ""
+                        : ", " + (completedNanos - switchoverNanos) / 1_000_000 + " ms after the switch-over");
         for (QemuChannel channel : channels.values()) {
             ends.completedWithout(channel.index(), channel.undeliveredBytes());
         }

@@ -175,6 +175,7 @@ public final class TunnelMetrics implements MetricsSource {
         registry.register(stats.frameDeliverySeconds);
         registry.register(stats.pingRttSeconds);
         registry.register(stats.sessionStartSeconds);
+        registry.register(stats.switchoverSeconds);
         registry.register(new SessionsCollector());
     }
 

@@ -55,6 +55,23 @@ public final class TunnelStats extends SenderStats {
             .help("Source sessions: from QEMU's connection to the first byte read from it")
             .build();
 
+    /**
+     * Source sessions: from QEMU's switch-over, as the encoder saw it in the stream (the guest
+     * stopped; HDE sessions only), to the destination's verification of the whole stream: the part
+     * of the migration's downtime the tunnel spends delivering QEMU's last bytes and those queued
+     * before them.
+     */
+    public final Histogram switchoverSeconds = LatencyHistograms.builder()
+            .name("dwcp_switchover_seconds")
+            .help(
+                    "Source sessions: from QEMU's switch-over seen in its stream to the destination's verification of the whole stream")
+            .build();
+
+    /** A source session completed {@code nanos} after its encoder saw QEMU's switch-over. */
+    public void switchoverCompleted(long nanos) {
+        switchoverSeconds.observe(Unit.nanosToSeconds(nanos));
+    }
+
     /** A source session read its first byte from QEMU {@code nanos} after it started. */
     public void sessionStarted(long nanos) {
         sessionStartSeconds.observe(Unit.nanosToSeconds(nanos));

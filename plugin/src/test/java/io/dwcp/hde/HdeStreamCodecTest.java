@@ -2,6 +2,7 @@ package io.dwcp.hde;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,10 @@ import io.dwcp.codec.CodecException;
 import io.dwcp.codec.StreamDecoder;
 import io.dwcp.codec.StreamEncoder;
 import io.dwcp.config.DataSize;
+import io.dwcp.migration.stream.MigrationStreamTokenizer;
+import io.dwcp.migration.stream.Token;
+import io.dwcp.migration.stream.TokenType;
+import io.dwcp.migration.stream.TokenizerOptions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
@@ -93,6 +98,49 @@ class HdeStreamCodecTest {
         System.out.printf(
                 "%s tier %s: %d -> %d bytes (%.1f%%)%n",
                 fixture.getFileName(), config.getTier(), rawTotal, encodedTotal, 100.0 * encodedTotal / rawTotal);
+    }
+
+    /**
+     * On QEMU's own captures (7.2 and 10.0, precopy, multifd, XBZRLE): the main channel's encoder
+     * reports the switch-over where the first SECTION_END begins, and only once it was given those
+     * bytes; after it, the stream has no SECTION_PART (QEMU iterates no more: the guest is stopped).
+     * The multifd channels never report one.
+     */
+    @ParameterizedTest
+    @MethodSource("fixtures")
+    void theMainChannelsEncoderSeesQemusSwitchOverAtItsFirstSectionEnd(Path fixture) {
+        List<byte[]> channels = HdeFixtureTest.channels(fixture);
+        byte[] main = channels.get(0);
+        long expected = -1;
+        boolean partAfter = false;
+        MigrationStreamTokenizer tokenizer = new MigrationStreamTokenizer(TokenizerOptions.lenient());
+        tokenizer.feed(main, 0, main.length);
+        for (Token token = tokenizer.next(); token != null; token = tokenizer.next()) {
+            if (token.type() == TokenType.SECTION_END && expected < 0) {
+                expected = token.streamOffset();
+            } else if (token.type() == TokenType.SECTION_PART && expected >= 0) {
+                partAfter = true;
+            }
+        }
+        assertTrue(expected > 0, fixture + ": a SECTION_END in the main channel");
+        assertFalse(partAfter, fixture + ": a SECTION_PART after the first SECTION_END");
+        assertEquals(3, main[(int) expected], "QEMU_VM_SECTION_END");
+
+        HdeConfig config = new HdeConfig().setTier(3);
+        HdeStreamCodec codec = new HdeStreamCodec(
+                config, new HdeStats(), "[test]", List.of(), List.of(), null, config::linkTier, Runnable::run);
+        StreamEncoder encoder = codec.newEncoder(0);
+        assertEquals(-1, encoder.switchoverOffset());
+        encoder.encode(Unpooled.wrappedBuffer(Arrays.copyOf(main, (int) expected)), ByteBuf::release);
+        assertEquals(-1, encoder.switchoverOffset(), "not before its bytes");
+        encoder.encode(Unpooled.wrappedBuffer(Arrays.copyOfRange(main, (int) expected, main.length)), ByteBuf::release);
+        assertEquals(expected, encoder.switchoverOffset());
+        for (int channel = 1; channel < channels.size(); channel++) {
+            StreamEncoder multifd = codec.newEncoder(channel);
+            multifd.encode(Unpooled.wrappedBuffer(channels.get(channel)), ByteBuf::release);
+            assertEquals(-1, multifd.switchoverOffset(), "multifd channel " + channel);
+        }
+        codec.close();
     }
 
     @Test

@@ -96,6 +96,11 @@ class HdeTunnelTest {
                         0,
                         bed.beta.tunnelStats().sessionsFailed.sum(),
                         bed.beta.sessions().lastFailure());
+                // every capture's switch-over seen by HDE's tokenizer (the pass-through encoder parses nothing)
+                assertEquals(
+                        mode.equals("hde") ? (double) fixtures().size() : 0.0,
+                        ScrapedMetrics.parse(bed.alpha.metrics().render()).require("dwcp_switchover_seconds_count"),
+                        mode);
                 if (mode.equals("hde")) {
                     ScrapedMetrics metrics =
                             ScrapedMetrics.parse(bed.alpha.metrics().render());

@@ -754,14 +754,17 @@ public final class Bench implements Callable<Integer> {
         return String.format(
                 Locale.ROOT,
                 "%.0f frames (%.0f re-sent; %.1f MiB) and %.0f ACKs; %.0f sessions read QEMU's first byte"
-                        + " %.0f ms after it connected (sum), %.0f streams started as spares",
+                        + " %.0f ms after it connected (sum), %.0f streams started as spares; %.0f sessions"
+                        + " completed %.0f ms after QEMU's switch-over (sum)",
                 Dwcpd.metric(metrics, "dwcp_frames_sent_total", "").orElse(Double.NaN),
                 Dwcpd.metric(metrics, "dwcp_frames_resent_total", "").orElse(Double.NaN),
                 Dwcpd.metric(metrics, "dwcp_tunnel_bytes_sent_total", "").orElse(Double.NaN) / 1048576.0,
                 Dwcpd.metric(metrics, "dwcp_acks_sent_total", "").orElse(Double.NaN),
                 Dwcpd.metric(metrics, "dwcp_session_start_seconds_count", "").orElse(Double.NaN),
                 Dwcpd.metric(metrics, "dwcp_session_start_seconds_sum", "").orElse(Double.NaN) * 1000,
-                Dwcpd.metric(metrics, "dwcp_spare_streams_taken_total", "").orElse(Double.NaN));
+                Dwcpd.metric(metrics, "dwcp_spare_streams_taken_total", "").orElse(Double.NaN),
+                Dwcpd.metric(metrics, "dwcp_switchover_seconds_count", "").orElse(Double.NaN),
+                Dwcpd.metric(metrics, "dwcp_switchover_seconds_sum", "").orElse(Double.NaN) * 1000);
     }
 
     private static final Pattern FRAME_BYTES_BY_LEVEL =
