@@ -139,6 +139,12 @@ class DwcpMigrationIT {
                                     .orElse(0)
                             > 0,
                     "dwcpd a encoded no page with HDE:\n" + link.source().metrics());
+            // the source saw QEMU's switch-over in the stream, once (QEMU 7.2 and 10, precopy and multifd)
+            awaitMetric(link.source(), "dwcp_switchover_seconds_count", 1);
+            assertEquals(
+                    1.0,
+                    link.source().metric("dwcp_switchover_seconds_count", "").orElse(0),
+                    link.source().metrics());
         }
     }
 
