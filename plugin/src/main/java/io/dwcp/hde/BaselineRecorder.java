@@ -481,7 +481,7 @@ public final class BaselineRecorder implements Closeable {
         long created = store.nowMillis();
         // the contents are gathered in a spare batch buffer (all are back after the flush)
         ByteBuffer spare = freeBuffers.poll();
-        ByteBuffer gathered = spare != null ? spare : ByteBuffer.allocateDirect(SPOOL_BATCH_PAGES * HdeFrame.PAGE_SIZE);
+        ByteBuffer batch = spare != null ? spare : ByteBuffer.allocateDirect(SPOOL_BATCH_PAGES * HdeFrame.PAGE_SIZE);
         try (FileChannel out = FileChannel.open(
                 temporary, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             CRC32C crc = new CRC32C();
@@ -495,28 +495,16 @@ public final class BaselineRecorder implements Closeable {
             write(out, hashBytes.clear(), BaselineStore.HEADER_LENGTH);
             // the spool is read once, in order, a batch at a time (a direct read: the spool is not in
             // the page cache); its live pages are gathered and written at the end of the contents
-            ByteBuffer batch = gathered;
             long[] position = {contentsAt};
             readSpool((slot, page) -> {
                 if (slotPages[slot] > 0) {
                     batch.put(page);
                     if (!batch.hasRemaining()) {
-                        write(out, batch.flip(), position[0]);
-                        position[0] += batch.limit();
-                        batch.clear();
+                        position[0] = writeGathered(out, batch, position[0]);
                     }
                 }
             });
-            if (batch.position() > 0) {
-                write(out, batch.flip(), position[0]);
-                position[0] += batch.limit();
-            }
-            batch.clear();
-            if (position[0] != contentsAt + (long) hashes.length * HdeFrame.PAGE_SIZE) {
-                throw new IllegalStateException("baseline '" + id + "': " + (position[0] - contentsAt)
-                        + " bytes of contents for " + hashes.length + " pages");
-            }
-            write(out, addresses, position[0]);
+            write(out, addresses, writeGathered(out, batch, position[0]));
             out.force(true);
         } catch (IOException e) {
             deleteQuietly(temporary, e);
@@ -751,6 +739,14 @@ public final class BaselineRecorder implements Closeable {
         String reason =
                 e.getMessage() != null && e.getMessage().contains("No space left") ? "disk full" : e.getMessage();
         return new BaselineStoreException("baseline '" + id + "': " + what + " failed: " + reason, e);
+    }
+
+    /** Writes the pages gathered in {@code batch} at {@code position}, empties it, and returns where the next go. */
+    private static long writeGathered(FileChannel channel, ByteBuffer batch, long position) throws IOException {
+        int length = batch.flip().remaining();
+        write(channel, batch, position);
+        batch.clear();
+        return position + length;
     }
 
     static void write(FileChannel channel, ByteBuffer buffer, long position) throws IOException {

@@ -17,6 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -93,7 +94,6 @@ public final class BaselineStore {
 
     static final int ADDRESS_ENTRY_LENGTH = 2 + 8 + 4;
     static final int HEADER_LENGTH = 8 + 4 + 8 + 4;
-    static final int ENTRY_LENGTH = PageHash.BYTES + HdeFrame.PAGE_SIZE;
     private static final String SUFFIX = ".baseline";
     private static final String META_SUFFIX = ".meta";
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
@@ -355,7 +355,7 @@ public final class BaselineStore {
             int[] places = null;
             if (magic == MAGIC_3) {
                 places = new int[pages];
-                java.util.BitSet seen = new java.util.BitSet(pages);
+                BitSet seen = new BitSet(pages);
                 int at = pages * PageHash.BYTES;
                 for (int i = 0; i < pages; i++) {
                     int place = hashes.getInt(at + i * PLACE_LENGTH);

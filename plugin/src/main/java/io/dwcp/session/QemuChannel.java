@@ -53,8 +53,6 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
     private final StreamChecksum inboundDigest = new StreamChecksum();
     private long inboundOffset;
     private long sinceCheckpoint;
-    // the lane told the session of QEMU's switch-over (its encoder saw it)
-    private boolean switchoverTold;
     private final StreamChecksum outboundDigest = new StreamChecksum();
     private long outboundOffset;
 
@@ -212,8 +210,8 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
             if (sinceCheckpoint >= checkpointInterval) {
                 checkpoint(out);
             }
-            long switchover = switchoverTold ? -1 : encoder().switchoverOffset();
-            switchoverTold |= switchover >= 0;
+            // once the encoder saw QEMU's switch-over (the session heeds the first report)
+            long switchover = encoder().switchoverOffset();
             session.run(() -> {
                 if (switchover >= 0) {
                     session.switchoverSeen(index, switchover);

@@ -55,9 +55,7 @@
  * handlers; tasks run guarded, so a failure fails the session).</li>
  * <li>A session's codec (made there: the source's at start, the destination's at OPEN, since
  * making one may open baseline files), its encoders and decoders, and each
- * {@code QemuChannel}'s two SHA-256 digests with their offsets and whether it told the session of
- * QEMU's switch-over (which an encoder sees; the session measures from it on its loop): the
- * session's <em>codec lane</em>
+ * {@code QemuChannel}'s two SHA-256 digests with their offsets: the session's <em>codec lane</em>
  * ({@code Session.onLane}, through its {@code SessionTasks}, which also keeps the lane's
  * codec-closed flag), a sequential executor on the daemon's {@link
  * io.dwcp.codec.CodecThreads} ({@code dwcp-codec-N}, {@code tunnel.codec-threads}), so that

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The daemon's baseline jobs: a session's commit and its published outcome, the periodic expiry, closing. */
 class BaselineJobsTest {
     private static final long HEADER = BaselineStore.HEADER_LENGTH;
-    private static final long ENTRY = BaselineStore.ENTRY_LENGTH;
+    private static final long ENTRY = PageHash.BYTES + HdeFrame.PAGE_SIZE; // a hash and its page
 
     @TempDir
     Path directory;

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class BaselineStoreTest {
-    private static final long ENTRY = BaselineStore.ENTRY_LENGTH;
+    private static final long ENTRY = PageHash.BYTES + HdeFrame.PAGE_SIZE; // a hash and its page
     private static final long HEADER = BaselineStore.HEADER_LENGTH;
     private static final long PLACE = BaselineStore.PLACE_LENGTH;
 
