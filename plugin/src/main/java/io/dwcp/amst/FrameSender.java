@@ -134,6 +134,63 @@ public final class FrameSender {
         return best;
     }
 
+    /**
+     * The end of the stream was handed over: the newest transmitted, unacknowledged frames get a
+     * second copy each, on another stream, up to {@code budgetBytes} of copies (taken newest first,
+     * written oldest first). While QEMU is stopped for the switch-over, a packet lost in the last
+     * bytes of a stream has no later packets to reveal it: TCP finds it only by its tail loss probe
+     * or retransmission timeout, two round trips or more, and every later frame waits behind it
+     * at the receiver, which keeps only the first copy of a frame. A copy costs its bytes on the
+     * link once, so the budget is a small share of what the link carries in a round trip. Held
+     * frames (the window was full) and frames without a stream are left to the usual paths.
+     * Returns how many copies were written ({@link SenderStats#tailCopies}).
+     */
+    public int copyTail(long budgetBytes) {
+        if (streams.size() < 2 || budgetBytes <= 0) {
+            return 0;
+        }
+        List<InFlight> chosen = new ArrayList<>();
+        long spent = 0;
+        Iterator<InFlight> newestFirst = unacknowledged.descendingIterator();
+        while (newestFirst.hasNext()) {
+            InFlight inFlight = newestFirst.next();
+            if (inFlight.held || inFlight.stream == null) {
+                continue;
+            }
+            long cost = HEADER_LENGTH + inFlight.frame.payloadLength();
+            if (spent + cost > budgetBytes) {
+                break;
+            }
+            spent += cost;
+            chosen.add(inFlight);
+        }
+        // the copies go round the other streams, so that one lost packet holds back few of them
+        int next = 0;
+        for (int i = chosen.size() - 1; i >= 0; i--) {
+            InFlight inFlight = chosen.get(i);
+            TunnelStream other = null;
+            for (int tried = 0; tried < streams.size() && other == null; tried++) {
+                TunnelStream candidate = streams.get(next++ % streams.size());
+                if (candidate != inFlight.stream
+                        && !candidate.isDraining()
+                        && candidate.channel().isActive()) {
+                    other = candidate;
+                }
+            }
+            if (other == null) {
+                break;
+            }
+            stats.tailCopies.increment();
+            transmit(inFlight, other, false);
+        }
+        if (!chosen.isEmpty()) {
+            for (TunnelStream stream : streams) {
+                stream.channel().flush();
+            }
+        }
+        return chosen.size();
+    }
+
     /** Sends a sequenced frame; takes ownership of the payload. */
     public void send(FrameType type, int channel, ByteBuf payload) {
         if (!type.isSequenced()) {
@@ -206,6 +263,11 @@ public final class FrameSender {
 
     public long consumedCredit() {
         return consumedCredit;
+    }
+
+    /** The credit of every sequenced frame handed to {@link #send} so far (frame bytes, headers included). */
+    public long sentCredit() {
+        return sentCredit;
     }
 
     public long nextSequence() {

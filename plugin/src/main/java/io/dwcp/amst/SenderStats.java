@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * What AMST's sending side counts (thread-safe): every frame byte written to a tunnel stream, by a
  * session's {@link FrameSender} or by a {@link ControlWriter}, the sequenced frames sent, re-sent
- * and whose re-sending was withheld, and how long frames took to be acknowledged. The tunnel's own
+ * and whose re-sending was withheld, the copies of a stream's last frames, and how long frames took to be acknowledged. The tunnel's own
  * statistics extend it ({@code io.dwcp.session.TunnelStats}), so one object counts a daemon's
  * tunnel; {@code io.dwcp.session.TunnelMetrics} registers the histogram.
  */
@@ -17,6 +17,8 @@ public class SenderStats {
     public final LongAdder framesSent = new LongAdder();
     public final LongAdder framesResent = new LongAdder();
     public final LongAdder resendsWithheld = new LongAdder();
+    /** Second copies of a stream's last frames ({@link FrameSender#copyTail}). */
+    public final LongAdder tailCopies = new LongAdder();
 
     /**
      * Per sequenced frame, the time from its first transmission to the sender's handling of the

@@ -136,6 +136,11 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
         channel.config().setAutoRead(read);
     }
 
+    /** QEMU's stream on this connection was sent to its end, FIN included. */
+    boolean isFinSent() {
+        return finSent;
+    }
+
     /** Both directions ended: QEMU's stream was sent with its FIN, and the peer's FIN was verified and delivered (or dropped: QEMU is gone). */
     boolean isDone() {
         return finSent && outboundEnded;
@@ -297,10 +302,11 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
             out.add(new Outgoing(FrameType.FIN, new AmstFin(inboundOffset, inboundDigest.value()).encode()));
             session.run(() -> {
                 if (summary != null) {
-                    session.logChannelSummary(index, summary);
+                    session.logChannelSummary(index, summary, undelivered());
                 }
                 if (send(out)) {
                     finSent = true;
+                    session.streamEndSent();
                     session.checkDone();
                 }
             });
@@ -524,6 +530,7 @@ final class QemuChannel implements QemuReadGate.Connection, AckScheduler.Connect
                 && writesInFlight == 0
                 && (channel != null || outboundBroken)) {
             outboundEnded = true;
+            session.logStreamDelivered(index, delivered);
             if (channel instanceof DuplexChannel duplex && channel.isActive() && !outboundBroken) {
                 duplex.shutdownOutput();
             }

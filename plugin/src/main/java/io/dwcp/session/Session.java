@@ -436,8 +436,46 @@ public final class Session {
                 settings.amst().getMaxFramePayload().toIntBytes());
     }
 
-    void logChannelSummary(int channel, String summary) {
-        log.info("{} QEMU connection {} ended: {}", context, channel, summary);
+    /** The source read QEMU connection {@code channel} to its end; {@code undelivered} of its bytes are not in the peer's QEMU yet. */
+    void logChannelSummary(int channel, String summary, long undelivered) {
+        log.info(
+                "{} QEMU connection {} ended: {}; {} bytes of it not in the peer's QEMU yet",
+                context,
+                channel,
+                summary,
+                undelivered);
+    }
+
+    /**
+     * Share of what the link carries in a round trip (its highest recent goodput x the lowest RTT)
+     * that a source session spends on second copies of its last frames once every QEMU connection's
+     * stream was sent to its end ({@link io.dwcp.amst.FrameSender#copyTail}): a quarter of a round
+     * trip on the link at most, against the two or more round trips a packet lost there costs.
+     */
+    static final double TAIL_COPY_SHARE = 0.25;
+
+    /** A QEMU connection's stream was sent to its end: once all were (the source's), the newest frames get a second copy. */
+    void streamEndSent() {
+        if (role != Role.SOURCE || state != State.OPEN) {
+            return;
+        }
+        for (QemuChannel channel : channels.values()) {
+            if (!channel.isFinSent()) {
+                return;
+            }
+        }
+        long budget = (long) (TAIL_COPY_SHARE * readGate.linkRate() * minRttMicros / 1e6);
+        int copies = sender.copyTail(budget);
+        log.debug(
+                "{} the stream's end sent: {} of its last frames copied on other streams (budget {} bytes)",
+                context,
+                copies,
+                budget);
+    }
+
+    /** The peer's whole stream for QEMU connection {@code channel} was written into it (or dropped: QEMU had gone). */
+    void logStreamDelivered(int channel, long bytes) {
+        log.debug("{} QEMU connection {}: the peer's whole stream written ({} bytes)", context, channel, bytes);
     }
 
     void qemuEnded(QemuChannel channel) {
@@ -638,9 +676,13 @@ public final class Session {
         return link;
     }
 
-    /** The source's controller interval: the raw window follows what the destination wrote into its QEMU. */
-    void sampleRawWindow(long nowNanos, long minRttMicros) {
-        readGate.sampleRawWindow(nowNanos, minRttMicros);
+    /**
+     * The source's controller interval: the raw window and the read pace follow what the
+     * destination wrote into its QEMU, at most what the link ({@code linkBytesPerSecond}, frame
+     * bytes) carries of the stream at its recent compression.
+     */
+    void sampleRawWindow(long nowNanos, long minRttMicros, double linkBytesPerSecond) {
+        readGate.sampleRawWindow(nowNanos, minRttMicros, qemuBytesRead(), sender.sentCredit(), linkBytesPerSecond);
     }
 
     /** A measured RTT (0: none): kept when it is the lowest so far. On the loop. */

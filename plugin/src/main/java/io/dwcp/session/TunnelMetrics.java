@@ -113,6 +113,11 @@ public final class TunnelMetrics implements MetricsSource {
                 stats.resendsWithheld::sum);
         counter(
                 registry,
+                "dwcp_frames_tail_copied_total",
+                "Second copies of the last frames of a source session's stream, sent on another stream at its end",
+                stats.tailCopies::sum);
+        counter(
+                registry,
                 "dwcp_frames_duplicate_total",
                 "Received frames dropped as duplicates",
                 stats.framesDuplicate::sum);

@@ -284,4 +284,57 @@ class FrameSenderTest {
         }
         return bytes;
     }
+
+    /**
+     * At the stream's end the newest transmitted, unacknowledged frames get a second copy on
+     * another stream, within the budget, oldest first; acknowledged and held frames get none.
+     */
+    @Test
+    void theTailIsCopiedOnOtherStreamsWithinTheBudget() {
+        SenderStats stats = new SenderStats();
+        FrameSender sender = new FrameSender(8 * COST, stats);
+        List<EmbeddedChannel> channels = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            EmbeddedChannel channel = new EmbeddedChannel();
+            channels.add(channel);
+            sender.streamUp(new TunnelStream(i, channel));
+        }
+        // 10 frames: 0..7 go out round robin (frame n on stream n % 3), 8 and 9 are held by the window
+        for (int i = 0; i < 10; i++) {
+            sender.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
+        }
+        List<List<Long>> first = new ArrayList<>();
+        for (EmbeddedChannel channel : channels) {
+            first.add(drain(channel).stream().map(Frame::sequence).toList());
+        }
+        assertEquals(List.of(List.of(0L, 3L, 6L), List.of(1L, 4L, 7L), List.of(2L, 5L)), first);
+        // 0..2 were acknowledged without their credit being consumed: the window stays full
+        sender.acknowledge(3, 0);
+
+        // a budget of four frames and a half: the four newest transmitted ones, 4..7
+        int copied = sender.copyTail(4 * (FrameCodec.HEADER_LENGTH + PAYLOAD) + PAYLOAD / 2);
+        assertEquals(4, copied);
+        assertEquals(4, stats.tailCopies.sum());
+        List<Long> copies = new ArrayList<>();
+        for (int i = 0; i < channels.size(); i++) {
+            for (Frame frame : drain(channels.get(i))) {
+                assertFalse(
+                        first.get(i).contains(frame.sequence()),
+                        "frame " + frame.sequence() + " copied on its own stream");
+                copies.add(frame.sequence());
+            }
+        }
+        assertEquals(List.of(4L, 5L, 6L, 7L), copies.stream().sorted().toList());
+
+        assertEquals(0, sender.copyTail(0), "no budget, no copies");
+        FrameSender alone = new FrameSender(8 * COST, new SenderStats());
+        EmbeddedChannel only = new EmbeddedChannel();
+        alone.streamUp(new TunnelStream(0, only));
+        alone.send(FrameType.DATA, 0, Unpooled.buffer(PAYLOAD).writeZero(PAYLOAD));
+        assertEquals(0, alone.copyTail(1 << 20), "one stream: nowhere else to copy to");
+        alone.releaseAll();
+        only.finishAndReleaseAll();
+        sender.releaseAll();
+        channels.forEach(EmbeddedChannel::finishAndReleaseAll);
+    }
 }

@@ -60,6 +60,7 @@ class TunnelMetricsTest {
         stats.framesSent.add(7);
         stats.framesResent.add(2);
         stats.resendsWithheld.add(1);
+        stats.tailCopies.add(11);
         stats.framesDuplicate.add(3);
         stats.acksSent.add(9);
         stats.sessionsStarted.add(4);
@@ -80,6 +81,7 @@ class TunnelMetricsTest {
         assertEquals(7, scrape.require("dwcp_frames_sent_total"));
         assertEquals(2, scrape.require("dwcp_frames_resent_total"));
         assertEquals(1, scrape.require("dwcp_frame_resends_withheld_total"));
+        assertEquals(11, scrape.require("dwcp_frames_tail_copied_total"));
         assertEquals(3, scrape.require("dwcp_frames_duplicate_total"));
         assertEquals(9, scrape.require("dwcp_acks_sent_total"));
         assertEquals(4, scrape.require("dwcp_sessions_started_total"));

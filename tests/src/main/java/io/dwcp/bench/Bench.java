@@ -26,6 +26,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -513,18 +515,28 @@ public final class Bench implements Callable<Integer> {
         }
     }
 
-    /** QEMU's estimate when it decided the switch-over, what then remained, and its highest estimate. */
+    /**
+     * QEMU's estimate when it decided the switch-over, what then remained, its highest estimate, and
+     * when the VM stopped (the host's local time, as the daemons log it).
+     */
     static String switchover(MigrationResult.QemuEstimate estimate) {
         if (estimate.switchoverMbps() < 0) {
             return "";
         }
+        String stopped = estimate.stopEpochMs() < 0
+                ? ""
+                : "; stopped at " + STOP_TIME.format(Instant.ofEpochMilli(estimate.stopEpochMs()));
         return String.format(
                 Locale.ROOT,
-                " (switch-over: QEMU's estimate %.0f Mbit/s, %.1f MiB left; its highest %.0f)",
+                " (switch-over: QEMU's estimate %.0f Mbit/s, %.1f MiB left; its highest %.0f%s)",
                 estimate.switchoverMbps(),
                 estimate.switchoverRemainingBytes() / 1048576.0,
-                estimate.maxMbps());
+                estimate.maxMbps(),
+                stopped);
     }
+
+    private static final DateTimeFormatter STOP_TIME =
+            DateTimeFormatter.ofPattern("HH:mm:ss.SSS", Locale.ROOT).withZone(ZoneId.systemDefault());
 
     private BenchRun runOne(
             TwoHostNetwork network,

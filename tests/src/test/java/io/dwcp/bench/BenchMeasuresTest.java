@@ -223,7 +223,12 @@ class BenchMeasuresTest {
         assertEquals("", Bench.switchover(MigrationResult.QemuEstimate.NONE));
         assertEquals(
                 " (switch-over: QEMU's estimate 804 Mbit/s, 27.7 MiB left; its highest 1071)",
-                Bench.switchover(new MigrationResult.QemuEstimate(1071.2, 804.4, 29_045_555)));
+                Bench.switchover(new MigrationResult.QemuEstimate(1071.2, 804.4, 29_045_555, -1)));
+        String withStop =
+                Bench.switchover(new MigrationResult.QemuEstimate(1071.2, 804.4, 29_045_555, 1_765_000_000_123L));
+        assertTrue(
+                withStop.matches(" \\(switch-over: .*; its highest 1071; stopped at \\d\\d:\\d\\d:\\d\\d\\.123\\)"),
+                withStop);
     }
 
     @Test
@@ -252,13 +257,18 @@ class BenchMeasuresTest {
                         "",
                         1,
                         0,
-                        new MigrationResult.QemuEstimate(500, 300, 1 << 20)));
+                        new MigrationResult.QemuEstimate(500, 300, 1 << 20, 1_765_000_000_123L)));
         String text = json.writeValueAsString(run);
         assertTrue(
                 text.contains("\"qemu_estimate\":{\"max_mbps\":500.0,\"switchover_mbps\":300.0,"
-                        + "\"switchover_remaining_bytes\":1048576}"),
+                        + "\"switchover_remaining_bytes\":1048576,\"stop_epoch_ms\":1765000000123}"),
                 text);
         assertEquals(run.qemuEstimate(), json.readValue(text, BenchRun.class).qemuEstimate());
+        String withoutStop = text.replace(",\"stop_epoch_ms\":1765000000123", "");
+        assertEquals(
+                new MigrationResult.QemuEstimate(500, 300, 1 << 20, -1),
+                json.readValue(withoutStop, BenchRun.class).qemuEstimate(),
+                "a file from before the STOP time was kept");
         String old = text.replaceAll(",\"qemu_estimate\":\\{[^}]*\\}", "");
         assertEquals(
                 MigrationResult.QemuEstimate.NONE,

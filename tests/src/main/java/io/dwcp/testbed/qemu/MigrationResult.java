@@ -1,5 +1,6 @@
 package io.dwcp.testbed.qemu;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
@@ -49,13 +50,27 @@ public record MigrationResult(
      * QEMU's bandwidth estimate ({@code query-migrate} {@code mbps}: what it wrote in its last
      * interval of about 100 ms), polled every 100 ms while the migration was active: the highest
      * seen, and the last before the switch-over with what QEMU then still had to send. QEMU
-     * switches over once what remains fits its downtime limit at that estimate.
+     * switches over once what remains fits its downtime limit at that estimate. With the moment the
+     * VM stopped (the source's STOP event, milliseconds since the epoch on the host clock the
+     * daemons' logs share; -1 if not known), to find the switch-over in their logs.
      */
     public record QemuEstimate(
             @JsonProperty("max_mbps") double maxMbps,
             @JsonProperty("switchover_mbps") double switchoverMbps,
-            @JsonProperty("switchover_remaining_bytes") long switchoverRemainingBytes) {
-        public static final QemuEstimate NONE = new QemuEstimate(-1, -1, -1);
+            @JsonProperty("switchover_remaining_bytes") long switchoverRemainingBytes,
+            @JsonProperty("stop_epoch_ms") long stopEpochMs) {
+        public static final QemuEstimate NONE = new QemuEstimate(-1, -1, -1, -1);
+
+        /** Files written before the STOP time was kept have none: -1. */
+        @JsonCreator
+        static QemuEstimate read(
+                @JsonProperty("max_mbps") double maxMbps,
+                @JsonProperty("switchover_mbps") double switchoverMbps,
+                @JsonProperty("switchover_remaining_bytes") long switchoverRemainingBytes,
+                @JsonProperty("stop_epoch_ms") Long stopEpochMs) {
+            return new QemuEstimate(
+                    maxMbps, switchoverMbps, switchoverRemainingBytes, stopEpochMs == null ? -1 : stopEpochMs);
+        }
     }
 
     public boolean completed() {

@@ -169,7 +169,7 @@ public final class MigrationRun {
                 verdict.detail(),
                 resumeAt - startMillis,
                 0,
-                new MigrationResult.QemuEstimate(maxMbps, switchoverMbps, switchoverRemaining));
+                new MigrationResult.QemuEstimate(maxMbps, switchoverMbps, switchoverRemaining, stopAt));
     }
 
     private static MigrationResult cancel(
