@@ -93,6 +93,8 @@ final class QemuReadGate {
     private final double paceShare;
     private final Clock clock;
     private boolean resumeScheduled;
+    // QEMU stopped the guest for the switch-over: its last bytes are read as fast as the session takes them
+    private boolean switchedOver;
     // the highest delivery rate of the session so far, bytes per second; and how many samples were taken
     private double highestRate;
     private int rateSamples;
@@ -232,9 +234,21 @@ final class QemuReadGate {
     long channelRawWindow() {
         int count = connections.size();
         if (count <= 1) {
-            return rawWindow.limit();
+            return switchedOver ? configuredRawWindow : rawWindow.limit();
         }
         return Math.min(configuredRawWindow, Math.max(rawWindowFloor, configuredRawWindow / count));
+    }
+
+    /**
+     * QEMU stopped the guest for the switch-over (the source's encoder saw it in the stream): from
+     * now on its last bytes are read without pacing and within {@code amst.raw-window} itself. The
+     * pace and the adaptive window exist to keep QEMU's bandwidth estimate true until it decides
+     * to switch over, and it has decided; every millisecond its last bytes wait in its socket is
+     * now downtime, and they cross the link in order behind the earlier ones either way.
+     */
+    void switchedOver() {
+        switchedOver = true;
+        pacer.pace(0, clock.nanoTime());
     }
 
     /** The peer's ACK: bytes of this direction's stream it wrote into its QEMU so far (cumulative). */
@@ -258,7 +272,7 @@ final class QemuReadGate {
         rawWindow.sample(nowNanos, peerDelivered, minRttMicros, bound);
         highestRate = Math.max(highestRate, rawWindow.maxRate());
         double rate = bound > 0 ? Math.min(highestRate, bound) : highestRate;
-        if (++rateSamples > PACE_AFTER_SAMPLES) {
+        if (++rateSamples > PACE_AFTER_SAMPLES && !switchedOver) {
             pacer.pace(paceShare * rate, nowNanos);
         }
         if (log.isDebugEnabled()) {

@@ -547,6 +547,7 @@ public final class Session {
             return;
         }
         switchoverNanos = System.nanoTime();
+        readGate.switchedOver();
         long undelivered = 0;
         for (QemuChannel qemu : channels.values()) {
             undelivered += qemu.undelivered();
@@ -557,6 +558,7 @@ public final class Session {
                 channel,
                 offset,
                 undelivered);
+        readGate.update();
     }
 
     /** Switches each QEMU connection's reading as the session, its queue and raw windows allow ({@link QemuReadGate}). */

@@ -366,4 +366,31 @@ class QemuReadGateTest {
         assertEquals(1.25 * 31.25e6, gate.pace(), 1, "not 125 % of the 100 MiB/s the deltas were delivered at");
         assertEquals(31.25e6 * 0.43 + 5 * MIB, gate.channelRawWindow(), 1);
     }
+
+    @Test
+    void fromTheSwitchOverQemusLastBytesAreReadUnpacedWithinTheWholeRawWindow() {
+        QemuReadGate gate = gate(new AmstConfig().setReadPacePercent(125), MIB, true);
+        FakeConnection qemu = connection();
+        gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0, 0);
+        long delivered = deliverSteadily(gate, 0, 20 * MIB, QemuReadGate.PACE_AFTER_SAMPLES + 1);
+        assertEquals(25 * MIB, gate.pace(), 1);
+        assertEquals(20 * MIB * 0.43 + 5 * MIB, gate.channelRawWindow(), 1);
+        qemu.undelivered = 16 * MIB;
+        gate.update();
+        assertFalse(qemu.autoRead, "16 MiB undelivered is beyond the adaptive window");
+
+        gate.switchedOver();
+        assertEquals(0, gate.pace(), 0);
+        assertEquals(64 * MIB, gate.channelRawWindow(), "amst.raw-window itself");
+        gate.update();
+        assertTrue(qemu.autoRead);
+        gate.read((int) (32 * MIB));
+        gate.update();
+        assertTrue(qemu.autoRead, "no pace: reading goes on");
+        assertEquals(0, clock.pending());
+
+        deliverSteadily(gate, delivered, 20 * MIB, 2);
+        assertEquals(0, gate.pace(), 0, "a later sample does not pace again");
+        assertEquals(64 * MIB, gate.channelRawWindow());
+    }
 }
