@@ -265,11 +265,6 @@ public final class FrameSender {
         return consumedCredit;
     }
 
-    /** The credit of every sequenced frame handed to {@link #send} so far (frame bytes, headers included). */
-    public long sentCredit() {
-        return sentCredit;
-    }
-
     public long nextSequence() {
         return nextSequence;
     }

@@ -7,9 +7,8 @@ package io.dwcp.amst;
  * migration's downtime. It is also what makes QEMU's own bandwidth estimate true through an
  * encoding tunnel: QEMU can write only as fast as the peer's QEMU receives.
  *
- * <p>The bound is the largest delivery rate seen over the last {@link #RATE_SAMPLES} samples (at
- * most what the link carries of the stream now, {@link RawRateCeiling}) times (two round trips +
- * the drain target): two round trips keep a path of that rate full (as
+ * <p>The bound is the largest delivery rate seen over the last {@link #RATE_SAMPLES} samples
+ * times (two round trips + the drain target): two round trips keep a path of that rate full (as
  * BBR keeps two bandwidth-delay products in flight), and the drain target is the time the last
  * bytes may queue behind earlier ones. To that come the bytes that have crossed the link but are not
  * counted as delivered yet: those the receiver holds back until the next digest checkpoint
@@ -78,15 +77,6 @@ public final class RawWindow {
      * unknown).
      */
     public void sample(long nowNanos, long delivered, long minRttMicros) {
-        sample(nowNanos, delivered, minRttMicros, 0);
-    }
-
-    /**
-     * A measurement, the rate it follows bounded by {@code ceilingBytesPerSecond} ({@link
-     * RawRateCeiling}; 0 or less: no bound): what the link can carry of the stream now, when that
-     * is less than the highest delivery rate of the recent samples.
-     */
-    public void sample(long nowNanos, long delivered, long minRttMicros, double ceilingBytesPerSecond) {
         if (lastDelivered >= 0 && nowNanos > lastNanos) {
             double rate = (delivered - lastDelivered) * 1e9 / (nowNanos - lastNanos);
             rates[nextRate] = Math.max(0, rate);
@@ -95,9 +85,6 @@ public final class RawWindow {
         lastDelivered = delivered;
         lastNanos = nowNanos;
         double maxRate = maxRate();
-        if (ceilingBytesPerSecond > 0) {
-            maxRate = Math.min(maxRate, ceilingBytesPerSecond);
-        }
         if (drainNanos == 0) {
             return; // the bound stays the maximum; the rate is still measured (see maxRate)
         }

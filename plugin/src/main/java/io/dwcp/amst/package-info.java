@@ -23,9 +23,7 @@
  * carries). Its streams: {@link io.dwcp.amst.StreamPool} (the source dials, re-dials and
  * drains them), {@link io.dwcp.amst.LinkMonitor} (TCP_INFO and ACKs to goodput, loss, RTT),
  * {@link io.dwcp.amst.StreamCountController} (how many), {@link io.dwcp.amst.RawWindow}
- * (how much raw stream in flight), {@link io.dwcp.amst.ReadPacer} (how fast QEMU is read),
- * {@link io.dwcp.amst.RawRateCeiling} (what the link carries of the stream at its recent
- * compression: the most either of the last two follows).</li>
+ * (how much raw stream in flight), {@link io.dwcp.amst.ReadPacer} (how fast QEMU is read).</li>
  * <li>Writing: {@link io.dwcp.amst.FrameSender} sends every frame of a session (sequenced
  * frames with window, striping and re-sending; control frames through its
  * {@link io.dwcp.amst.ControlWriter}), so {@code tunnelBytesSent} counts every byte;
@@ -40,7 +38,6 @@
  * <li>{@link io.dwcp.amst.FrameSender}, {@link io.dwcp.amst.Receiver} (with its
  * {@link io.dwcp.amst.ReorderBuffer}), {@link io.dwcp.amst.StreamPool},
  * {@link io.dwcp.amst.LinkMonitor}, {@link io.dwcp.amst.RawWindow}, {@link io.dwcp.amst.ReadPacer},
- * {@link io.dwcp.amst.RawRateCeiling},
  * {@link io.dwcp.amst.StreamCountController} and the
  * non-volatile fields of {@link io.dwcp.amst.TunnelStream}: the session's event loop only
  * (the sender's stream list is copy-on-write, and a stream's counters volatile, for the metrics

@@ -3,7 +3,6 @@ package io.dwcp.session;
 import static java.util.Objects.requireNonNull;
 
 import io.dwcp.amst.AmstConfig;
-import io.dwcp.amst.RawRateCeiling;
 import io.dwcp.amst.RawWindow;
 import io.dwcp.amst.ReadPacer;
 import java.util.Collection;
@@ -21,9 +20,6 @@ import org.slf4j.LoggerFactory;
  * that, the session's reading is paced ({@link ReadPacer}) at {@code amst.read-pace-percent} of
  * the highest rate the peer's QEMU received the stream at, so that QEMU's bandwidth estimate, from
  * which it decides the switch-over, is what the tunnel delivers; a paced pause ends on a timer.
- * Both the raw window and the pace follow at most what the link carries of the stream at its
- * most recent compression ({@link RawRateCeiling}): a rate reached while pages went as small
- * deltas is not one the pages that compress less will get.
  *
  * <p>Reading is switched with each connection's auto-read. A connection that stops being read
  * is told ({@link Connection#fromQemuPaused}), so that the receiver can release what it holds back:
@@ -82,7 +78,6 @@ final class QemuReadGate {
     private final long rawWindowFloor;
     // bytes read from QEMU and not yet in the peer's QEMU: follows the measured delivery rate (downtime bound)
     private final RawWindow rawWindow;
-    private final RawRateCeiling ceiling = new RawRateCeiling();
     // bytes read from QEMU but not yet handed to the sender; small against the window
     private final long queueLimit;
     private final AtomicLong queued = new AtomicLong();
@@ -257,45 +252,18 @@ final class QemuReadGate {
     }
 
     /**
-     * The source's controller interval: the raw window and the pace follow what the destination
-     * wrote into its QEMU, at most what the link carries of the stream now.
-     *
-     * @param minRttMicros the path's lowest RTT (0 if unknown)
-     * @param rawRead bytes read from QEMU so far (cumulative)
-     * @param wireSent frame bytes handed to the sender so far (cumulative)
-     * @param goodput frame bytes the peer consumed per second in the interval (0 if none)
+     * The source's controller interval: the raw window follows what the destination wrote into its
+     * QEMU ({@code minRttMicros}: the path's lowest RTT, 0 if unknown).
      */
-    void sampleRawWindow(long nowNanos, long minRttMicros, long rawRead, long wireSent, double goodput) {
-        ceiling.sample(rawRead, wireSent, goodput);
-        double bound = ceiling.bytesPerSecond();
+    void sampleRawWindow(long nowNanos, long minRttMicros) {
         long before = rawWindow.limit();
-        rawWindow.sample(nowNanos, peerDelivered, minRttMicros, bound);
+        rawWindow.sample(nowNanos, peerDelivered, minRttMicros);
+        if (rawWindow.limit() != before && log.isDebugEnabled()) {
+            log.debug("{} raw window {} -> {} bytes", context, before, rawWindow.limit());
+        }
         highestRate = Math.max(highestRate, rawWindow.maxRate());
-        double rate = bound > 0 ? Math.min(highestRate, bound) : highestRate;
         if (++rateSamples > PACE_AFTER_SAMPLES && !switchedOver) {
-            pacer.pace(paceShare * rate, nowNanos);
+            pacer.pace(paceShare * highestRate, nowNanos);
         }
-        if (log.isDebugEnabled()) {
-            log.debug(
-                    "{} raw window {} -> {} bytes; highest delivery {} MB/s, link x compression {} MB/s ({} raw per"
-                            + " frame byte), pace {} MB/s",
-                    context,
-                    before,
-                    rawWindow.limit(),
-                    String.format("%.1f", highestRate / 1e6),
-                    String.format("%.1f", bound / 1e6),
-                    String.format("%.2f", ceiling.rawPerWire()),
-                    String.format("%.1f", pacer.pace() / 1e6));
-        }
-    }
-
-    /** The link's rate as the source measured it: the highest goodput of the recent samples, frame bytes per second (0: none yet). */
-    double linkRate() {
-        return ceiling.linkBytesPerSecond();
-    }
-
-    /** The raw rate the link carries of the stream now (bytes per second; 0: not known yet); for tests. */
-    double ceiling() {
-        return ceiling.bytesPerSecond();
     }
 }

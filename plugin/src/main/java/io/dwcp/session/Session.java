@@ -447,7 +447,8 @@ public final class Session {
     }
 
     /**
-     * Share of what the link carries in a round trip (its highest recent goodput x the lowest RTT)
+     * Share of what the link carries in a round trip (its highest recent goodput, {@link
+     * LinkMonitor#highestGoodput}, x the lowest RTT)
      * that a source session spends on second copies of its last frames once every QEMU connection's
      * stream was sent to its end ({@link io.dwcp.amst.FrameSender#copyTail}): a quarter of a round
      * trip on the link at most, against the two or more round trips a packet lost there costs.
@@ -464,7 +465,7 @@ public final class Session {
                 return;
             }
         }
-        long budget = (long) (TAIL_COPY_SHARE * readGate.linkRate() * minRttMicros / 1e6);
+        long budget = (long) (TAIL_COPY_SHARE * link.highestGoodput() * minRttMicros / 1e6);
         int copies = sender.copyTail(budget);
         log.debug(
                 "{} the stream's end sent: {} of its last frames copied on other streams (budget {} bytes)",
@@ -678,13 +679,9 @@ public final class Session {
         return link;
     }
 
-    /**
-     * The source's controller interval: the raw window and the read pace follow what the
-     * destination wrote into its QEMU, at most what the link ({@code linkBytesPerSecond}, frame
-     * bytes) carries of the stream at its recent compression.
-     */
-    void sampleRawWindow(long nowNanos, long minRttMicros, double linkBytesPerSecond) {
-        readGate.sampleRawWindow(nowNanos, minRttMicros, qemuBytesRead(), sender.sentCredit(), linkBytesPerSecond);
+    /** The source's controller interval: the raw window follows what the destination wrote into its QEMU. */
+    void sampleRawWindow(long nowNanos, long minRttMicros) {
+        readGate.sampleRawWindow(nowNanos, minRttMicros);
     }
 
     /** A measured RTT (0: none): kept when it is the lowest so far. On the loop. */

@@ -196,7 +196,7 @@ final class SourceSide {
             stream.measureThroughput(sample.seconds());
         }
         session.noteRtt(sample.minRttMicros());
-        session.sampleRawWindow(now, sample.minRttMicros(), sample.goodput());
+        session.sampleRawWindow(now, sample.minRttMicros());
         Duration interval = settings.amst().getAdaptInterval();
         linkForecast.observe(now, 8 * sample.linkBytesPerSecond());
         goodputForecast.observe(now, 8 * sample.goodput());

@@ -96,4 +96,21 @@ class LinkMonitorTest {
     void refusesANonPositiveInterval() {
         assertThrows(IllegalArgumentException.class, () -> new LinkMonitor(START, 0));
     }
+
+    @Test
+    void theHighestGoodputIsTakenOverTheLastSamples() {
+        LinkMonitor link = new LinkMonitor(START, SECOND);
+        assertEquals(0, link.highestGoodput(), 0);
+        long consumed = 30_000_000;
+        link.sample(START + SECOND, consumed, List.of());
+        assertEquals(30_000_000, link.highestGoodput(), 1e-6);
+        for (int i = 2; i <= LinkMonitor.GOODPUT_SAMPLES; i++) {
+            consumed += 10_000_000;
+            link.sample(START + i * SECOND, consumed, List.of());
+            assertEquals(30_000_000, link.highestGoodput(), 1e-6, "a slower interval does not lower it");
+        }
+        consumed += 10_000_000;
+        link.sample(START + (LinkMonitor.GOODPUT_SAMPLES + 1) * SECOND, consumed, List.of());
+        assertEquals(10_000_000, link.highestGoodput(), 1e-6, "the old one has left the samples");
+    }
 }
