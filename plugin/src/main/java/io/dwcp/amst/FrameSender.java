@@ -146,7 +146,13 @@ public final class FrameSender {
      * Returns how many copies were written ({@link SenderStats#tailCopies}).
      */
     public int copyTail(long budgetBytes) {
-        if (streams.size() < 2 || budgetBytes <= 0) {
+        List<TunnelStream> live = new ArrayList<>(streams.size());
+        for (TunnelStream stream : streams) {
+            if (!stream.isDraining() && stream.channel().isActive()) {
+                live.add(stream);
+            }
+        }
+        if (live.size() < 2 || budgetBytes <= 0) {
             return 0;
         }
         List<InFlight> chosen = new ArrayList<>();
@@ -164,29 +170,20 @@ public final class FrameSender {
             spent += cost;
             chosen.add(inFlight);
         }
-        // the copies go round the other streams, so that one lost packet holds back few of them
+        // the copies go round the live streams, so that one lost packet holds back few of them; of two
+        // streams in a row one is not the frame's own
         int next = 0;
         for (int i = chosen.size() - 1; i >= 0; i--) {
             InFlight inFlight = chosen.get(i);
-            TunnelStream other = null;
-            for (int tried = 0; tried < streams.size() && other == null; tried++) {
-                TunnelStream candidate = streams.get(next++ % streams.size());
-                if (candidate != inFlight.stream
-                        && !candidate.isDraining()
-                        && candidate.channel().isActive()) {
-                    other = candidate;
-                }
-            }
-            if (other == null) {
-                break;
+            TunnelStream other = live.get(next++ % live.size());
+            if (other == inFlight.stream) {
+                other = live.get(next++ % live.size());
             }
             stats.tailCopies.increment();
             transmit(inFlight, other, false);
         }
         if (!chosen.isEmpty()) {
-            for (TunnelStream stream : streams) {
-                stream.channel().flush();
-            }
+            live.forEach(stream -> stream.channel().flush());
         }
         return chosen.size();
     }

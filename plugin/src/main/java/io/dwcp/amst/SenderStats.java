@@ -8,9 +8,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * What AMST's sending side counts (thread-safe): every frame byte written to a tunnel stream, by a
  * session's {@link FrameSender} or by a {@link ControlWriter}, the sequenced frames sent, re-sent
- * and whose re-sending was withheld, the copies of a stream's last frames, and how long frames took to be acknowledged. The tunnel's own
- * statistics extend it ({@code io.dwcp.session.TunnelStats}), so one object counts a daemon's
- * tunnel; {@code io.dwcp.session.TunnelMetrics} registers the histogram.
+ * and whose re-sending was withheld, the copies of a stream's last frames, and how long frames
+ * took to be acknowledged. The tunnel's own statistics extend it ({@code
+ * io.dwcp.session.TunnelStats}), so one object counts a daemon's tunnel; {@code
+ * io.dwcp.session.TunnelMetrics} registers the histogram.
  */
 public class SenderStats {
     public final LongAdder tunnelBytesSent = new LongAdder();

@@ -448,10 +448,10 @@ public final class Session {
 
     /**
      * Share of what the link carries in a round trip (its highest recent goodput, {@link
-     * LinkMonitor#highestGoodput}, x the lowest RTT)
-     * that a source session spends on second copies of its last frames once every QEMU connection's
-     * stream was sent to its end ({@link io.dwcp.amst.FrameSender#copyTail}): a quarter of a round
-     * trip on the link at most, against the two or more round trips a packet lost there costs.
+     * LinkMonitor#highestGoodput}, x the lowest RTT) that a source session spends on second copies
+     * of its last frames once every QEMU connection's stream was sent to its end ({@link
+     * io.dwcp.amst.FrameSender#copyTail}): a quarter of a round trip on the link at most, against
+     * the two or more round trips a packet lost there costs.
      */
     static final double TAIL_COPY_SHARE = 0.25;
 
