@@ -27,6 +27,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
@@ -52,6 +55,9 @@ public final class Dwcpd implements AutoCloseable {
     private static final String MAIN_CLASS = "io.dwcp.daemon.DwcpdCommand";
     private static final String CLI_MAIN_CLASS = "io.dwcp.cli.DwcpCommand";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** A control request's whole exchange, answer included (the daemon bounds only the time to send the request). */
+    private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(60);
+
     private static final Logger LOG = Logger.getLogger(Dwcpd.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -277,11 +283,27 @@ public final class Dwcpd implements AutoCloseable {
                     .append("\r\n");
         }
         request.append("\r\n");
+        AtomicBoolean timedOut = new AtomicBoolean();
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            channel.connect(UnixDomainSocketAddress.of(controlSocket()));
-            channel.write(ByteBuffer.wrap(request.toString().getBytes(StandardCharsets.US_ASCII)));
-            channel.write(ByteBuffer.wrap(body));
-            String response = new String(Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8);
+            // a blocking channel has no read timeout: a daemon that never answers would hold the test
+            // for ever, so the channel is closed at the deadline (the blocked read then fails)
+            CompletableFuture<Boolean> late = new CompletableFuture<>();
+            late.completeOnTimeout(true, CONTROL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .thenAccept(timeout -> {
+                        if (timeout) {
+                            timedOut.set(true);
+                            closeQuietly(channel);
+                        }
+                    });
+            String response;
+            try {
+                channel.connect(UnixDomainSocketAddress.of(controlSocket()));
+                channel.write(ByteBuffer.wrap(request.toString().getBytes(StandardCharsets.US_ASCII)));
+                channel.write(ByteBuffer.wrap(body));
+                response = new String(Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8);
+            } finally {
+                late.complete(false);
+            }
             int end = response.indexOf("\r\n\r\n");
             Matcher status = Pattern.compile("^HTTP/1\\.1 (\\d{3})").matcher(response);
             if (end < 0 || !status.find()) {
@@ -290,7 +312,22 @@ public final class Dwcpd implements AutoCloseable {
             }
             return new ControlAnswer(Integer.parseInt(status.group(1)), response.substring(end + 4));
         } catch (IOException e) {
+            if (timedOut.get()) {
+                throw new IllegalStateException(
+                        this + ": " + method + " " + path + " on " + controlSocket()
+                                + " not answered within " + CONTROL_TIMEOUT.toSeconds() + " s (daemon "
+                                + (process.isAlive() ? "still runs" : "exited") + ")\n" + tail(log()),
+                        e);
+            }
             throw new UncheckedIOException(this + ": " + method + " " + path + " on " + controlSocket(), e);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing to end a blocked read: nothing more to do
         }
     }
 

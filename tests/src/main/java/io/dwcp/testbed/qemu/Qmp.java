@@ -82,7 +82,25 @@ public final class Qmp implements AutoCloseable {
     }
 
     private void handshake(Duration timeout) throws IOException {
-        String greeting = input.readLine();
+        // a blocking channel has no read timeout: a QEMU that accepted but never greets is closed at
+        // the deadline, which ends the read
+        CompletableFuture<Boolean> timedOut = new CompletableFuture<>();
+        timedOut.completeOnTimeout(true, timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .thenAccept(late -> {
+                    if (late) {
+                        try {
+                            channel.close();
+                        } catch (IOException ignored) {
+                            // closed to end the read: the handshake fails below
+                        }
+                    }
+                });
+        String greeting;
+        try {
+            greeting = input.readLine();
+        } finally {
+            timedOut.complete(false);
+        }
         if (greeting == null || !greeting.contains("\"QMP\"")) {
             throw new IOException("not a QMP greeting: " + greeting);
         }

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Command {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration OUTPUT_GRACE = Duration.ofSeconds(10);
 
     private Command() {}
 
@@ -68,8 +69,10 @@ public final class Command {
                         new Result(argv, -1, out.text(), err.text()),
                         "still running after " + timeout.toSeconds() + " s");
             }
-            out.join();
-            err.join();
+            // a process that left a child holding its output open would keep the drains reading for
+            // ever: what arrived within a few seconds of its exit is its output
+            out.join(OUTPUT_GRACE.toMillis());
+            err.join(OUTPUT_GRACE.toMillis());
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
