@@ -40,8 +40,14 @@ public final class Receiver {
      * @throws ReorderBuffer.ReorderOverflowException the peer sent beyond the window (the frame is released)
      */
     public boolean add(Frame frame) {
+        // a duplicate first: a copy of a frame waiting behind a lost one (a tail copy, a re-send) may
+        // arrive while the window is full, and it takes no window
+        if (reorder.holdsOrDelivered(frame.sequence())) {
+            frame.release();
+            return false;
+        }
         long cost = FrameCodec.frameCost(frame.payloadLength());
-        if (frame.sequence() >= reorder.next() && receivedCredit + cost - consumedCredit > limit) {
+        if (receivedCredit + cost - consumedCredit > limit) {
             long sequence = frame.sequence();
             frame.release();
             throw new ReorderBuffer.ReorderOverflowException("the peer announced a window of " + window + " bytes, but "

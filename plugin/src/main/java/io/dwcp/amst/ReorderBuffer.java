@@ -45,6 +45,11 @@ public final class ReorderBuffer {
         return cost;
     }
 
+    /** Whether {@code sequence} was delivered already or is waiting here: a frame with it is a duplicate. */
+    public boolean holdsOrDelivered(long sequence) {
+        return sequence < next || (sequence < next + slots.length && slots[(int) (sequence & mask)] != null);
+    }
+
     /**
      * Adds a frame. Returns false (and releases it) if it is a duplicate: already delivered or
      * already waiting.

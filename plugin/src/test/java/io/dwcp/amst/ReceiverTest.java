@@ -92,6 +92,25 @@ class ReceiverTest {
     }
 
     @Test
+    void aDuplicateOfAWaitingFrameIsRefusedAsADuplicateEvenWithTheWindowFull() {
+        long window = 4 * FrameCodec.frameCost(MAX_PAYLOAD);
+        Receiver receiver = new Receiver(window, MAX_PAYLOAD);
+        // frame 0 lost: 1-5 wait, the window plus one largest frame unconsumed
+        for (int sequence = 1; sequence <= 5; sequence++) {
+            assertTrue(receiver.add(frame(sequence, MAX_PAYLOAD)));
+        }
+        // a second copy of one of them (the sender copies its newest frames at the stream's end)
+        Frame copy = frame(4, MAX_PAYLOAD);
+        assertFalse(receiver.add(copy), "a copy of a waiting frame is a duplicate");
+        assertEquals(0, copy.refCnt());
+        assertEquals(5 * FrameCodec.frameCost(MAX_PAYLOAD), receiver.receivedCredit());
+        // a new frame is still held to the window
+        assertThrows(ReorderBuffer.ReorderOverflowException.class, () -> receiver.add(frame(6, 1)));
+        assertNull(receiver.poll(), "frame 0 is still missing");
+        receiver.releaseAll();
+    }
+
+    @Test
     void refusesNonsense() {
         assertThrows(IllegalArgumentException.class, () -> new Receiver(0, MAX_PAYLOAD));
         Receiver receiver = new Receiver(1 << 20, MAX_PAYLOAD);
