@@ -55,31 +55,56 @@ public final class Qmp implements AutoCloseable {
         this.reader.setDaemon(true);
     }
 
-    /** Connects to {@code socket}, waiting up to {@code timeout} for QEMU to create it, and negotiates capabilities. */
+    /**
+     * Connects to {@code socket}, waiting up to {@code timeout} for QEMU to create it, and negotiates
+     * capabilities. QEMU serves one QMP client at a time, so a connection whose greeting does not
+     * come within {@link #GREETING_WAIT} is closed, never left open, and a new one is tried until the
+     * timeout: a connection left waiting would keep every later one from being served.
+     */
     public static Qmp connect(String name, Path socket, Duration timeout) {
+        return connect(name, socket, timeout, GREETING_WAIT);
+    }
+
+    static Qmp connect(String name, Path socket, Duration timeout, Duration greetingWait) {
         requireNonNull(socket, "socket is null");
         long deadline = System.nanoTime() + timeout.toNanos();
-        IOException last = null;
+        Exception last = null;
+        int attempts = 0;
         while (System.nanoTime() < deadline) {
+            SocketChannel channel = null;
             try {
-                SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-                try {
-                    channel.connect(UnixDomainSocketAddress.of(socket));
-                } catch (IOException e) {
-                    channel.close();
-                    throw e;
+                channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+                // without blocking: a monitor that accepts nobody leaves its backlog full, and a
+                // blocking connect would then wait for ever (a full backlog is an error here, retried)
+                channel.configureBlocking(false);
+                if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
+                    throw new IOException("connection to " + socket + " pending");
                 }
+                channel.configureBlocking(true);
+                attempts++;
                 Qmp qmp = new Qmp(name, channel);
-                qmp.handshake(timeout);
+                long left = Math.max(1, deadline - System.nanoTime());
+                qmp.handshake(Duration.ofNanos(Math.min(left, greetingWait.toNanos())));
                 return qmp;
-            } catch (IOException e) {
+            } catch (IOException | QmpException e) {
+                if (channel != null) {
+                    try {
+                        channel.close();
+                    } catch (IOException ignored) {
+                        // a connection given up on
+                    }
+                }
                 last = e;
                 sleep(50);
             }
         }
-        throw new QmpException(name + ": no QMP monitor at " + socket + " after " + timeout.toSeconds() + " s"
+        throw new QmpException(name + ": no QMP monitor at " + socket + " after " + timeout.toSeconds() + " s ("
+                + attempts + " connections answered no greeting and capabilities)"
                 + (last == null ? "" : ": " + last.getMessage()));
     }
+
+    /** How long one connection waits for QEMU's greeting before it is closed and another is tried. */
+    static final Duration GREETING_WAIT = Duration.ofSeconds(5);
 
     private void handshake(Duration timeout) throws IOException {
         // a blocking channel has no read timeout: a QEMU that accepted but never greets is closed at
