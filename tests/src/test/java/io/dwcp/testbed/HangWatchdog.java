@@ -30,7 +30,7 @@ public final class HangWatchdog implements TestExecutionListener {
     private final Duration after;
     private final Consumer<String> out;
     private final Map<String, ScheduledFuture<?>> running = new ConcurrentHashMap<>();
-    private ScheduledExecutorService timer;
+    private final ScheduledExecutorService timer;
 
     /** What the launcher makes: the time from the system property, the dump on stderr. */
     public HangWatchdog() {
@@ -43,6 +43,13 @@ public final class HangWatchdog implements TestExecutionListener {
     HangWatchdog(Duration after, Consumer<String> out) {
         this.after = after;
         this.out = out;
+        this.timer = after == null
+                ? null
+                : Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread thread = new Thread(r, "hang-watchdog");
+                    thread.setDaemon(true);
+                    return thread;
+                });
     }
 
     private static Duration parse(String value) {
@@ -60,15 +67,6 @@ public final class HangWatchdog implements TestExecutionListener {
     public void executionStarted(TestIdentifier test) {
         if (after == null || !test.isTest()) {
             return;
-        }
-        synchronized (this) {
-            if (timer == null) {
-                timer = Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread thread = new Thread(r, "hang-watchdog");
-                    thread.setDaemon(true);
-                    return thread;
-                });
-            }
         }
         running.put(
                 test.getUniqueId(),

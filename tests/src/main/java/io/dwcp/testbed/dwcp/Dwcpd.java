@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dwcp.testbed.net.Host;
+import io.dwcp.testbed.sys.CloseAtDeadline;
 import io.dwcp.testbed.sys.Command;
 import io.dwcp.testbed.sys.TrackedProcess;
 import java.io.IOException;
@@ -27,9 +28,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
@@ -283,26 +281,23 @@ public final class Dwcpd implements AutoCloseable {
                     .append("\r\n");
         }
         request.append("\r\n");
-        AtomicBoolean timedOut = new AtomicBoolean();
-        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            // a blocking channel has no read timeout: a daemon that never answers would hold the test
-            // for ever, so the channel is closed at the deadline (the blocked read then fails)
-            CompletableFuture<Boolean> late = new CompletableFuture<>();
-            late.completeOnTimeout(true, CONTROL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                    .thenAccept(timeout -> {
-                        if (timeout) {
-                            timedOut.set(true);
-                            closeQuietly(channel);
-                        }
-                    });
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+                CloseAtDeadline deadline = CloseAtDeadline.after(CONTROL_TIMEOUT, channel)) {
             String response;
             try {
                 channel.connect(UnixDomainSocketAddress.of(controlSocket()));
                 channel.write(ByteBuffer.wrap(request.toString().getBytes(StandardCharsets.US_ASCII)));
                 channel.write(ByteBuffer.wrap(body));
                 response = new String(Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8);
-            } finally {
-                late.complete(false);
+            } catch (IOException e) {
+                if (deadline.expired()) {
+                    throw new IllegalStateException(
+                            this + ": " + method + " " + path + " on " + controlSocket()
+                                    + " not answered within " + CONTROL_TIMEOUT.toSeconds() + " s (daemon "
+                                    + (process.isAlive() ? "still runs" : "exited") + ")\n" + tail(log()),
+                            e);
+                }
+                throw e;
             }
             int end = response.indexOf("\r\n\r\n");
             Matcher status = Pattern.compile("^HTTP/1\\.1 (\\d{3})").matcher(response);
@@ -312,22 +307,7 @@ public final class Dwcpd implements AutoCloseable {
             }
             return new ControlAnswer(Integer.parseInt(status.group(1)), response.substring(end + 4));
         } catch (IOException e) {
-            if (timedOut.get()) {
-                throw new IllegalStateException(
-                        this + ": " + method + " " + path + " on " + controlSocket()
-                                + " not answered within " + CONTROL_TIMEOUT.toSeconds() + " s (daemon "
-                                + (process.isAlive() ? "still runs" : "exited") + ")\n" + tail(log()),
-                        e);
-            }
             throw new UncheckedIOException(this + ": " + method + " " + path + " on " + controlSocket(), e);
-        }
-    }
-
-    private static void closeQuietly(SocketChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // closing to end a blocked read: nothing more to do
         }
     }
 

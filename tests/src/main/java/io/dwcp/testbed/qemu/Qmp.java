@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dwcp.testbed.sys.CloseAtDeadline;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -34,6 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Qmp implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long one connection waits for QEMU's greeting before it is closed and another is tried. */
+    static final Duration GREETING_WAIT = Duration.ofSeconds(5);
 
     private final String name;
     private final SocketChannel channel;
@@ -88,11 +91,7 @@ public final class Qmp implements AutoCloseable {
                 return qmp;
             } catch (IOException | QmpException e) {
                 if (channel != null) {
-                    try {
-                        channel.close();
-                    } catch (IOException ignored) {
-                        // a connection given up on
-                    }
+                    CloseAtDeadline.closeQuietly(channel);
                 }
                 last = e;
                 sleep(50);
@@ -103,28 +102,14 @@ public final class Qmp implements AutoCloseable {
                 + (last == null ? "" : ": " + last.getMessage()));
     }
 
-    /** How long one connection waits for QEMU's greeting before it is closed and another is tried. */
-    static final Duration GREETING_WAIT = Duration.ofSeconds(5);
-
     private void handshake(Duration timeout) throws IOException {
-        // a blocking channel has no read timeout: a QEMU that accepted but never greets is closed at
-        // the deadline, which ends the read
-        CompletableFuture<Boolean> timedOut = new CompletableFuture<>();
-        timedOut.completeOnTimeout(true, timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .thenAccept(late -> {
-                    if (late) {
-                        try {
-                            channel.close();
-                        } catch (IOException ignored) {
-                            // closed to end the read: the handshake fails below
-                        }
-                    }
-                });
+        // a QEMU that accepted but never greets: the channel is closed at the deadline, which ends the read
         String greeting;
+        CloseAtDeadline deadline = CloseAtDeadline.after(timeout, channel);
         try {
             greeting = input.readLine();
         } finally {
-            timedOut.complete(false);
+            deadline.close();
         }
         if (greeting == null || !greeting.contains("\"QMP\"")) {
             throw new IOException("not a QMP greeting: " + greeting);
