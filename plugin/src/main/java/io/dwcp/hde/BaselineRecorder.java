@@ -30,7 +30,11 @@ import org.slf4j.LoggerFactory;
  * later migration back to this host references these pages. Zero pages are not stored.
  *
  * <p>Page contents are spooled to {@code <id>.spool} as they come (at most the store's size limit;
- * superseded versions and repeated contents are compacted away when it fills). While the migration
+ * superseded versions and repeated contents are compacted away when it fills). The commit makes
+ * the spool the baseline where it lies ({@link BaselineStore}'s version 4): it writes only the
+ * header page and the index, not the pages again (compacting first when more than half the spool
+ * is superseded), so committing a GiB of guest costs a sort of its hashes, not a second copy of
+ * its pages through the page cache. While the migration
  * runs, a page costs only that copy and an entry in a journal (its key and spool slot): the tables
  * that find a page's content, share repeated contents and count the pages of each are brought up
  * to date from the journal at the commit (or when the spool or the journal fills), off the
@@ -456,69 +460,65 @@ public final class BaselineRecorder implements Closeable {
         return hashes;
     }
 
+    /**
+     * Makes the spool the baseline where it lies (version 4, {@link BaselineStore}): its pages are
+     * on disk already, so only the header page and the index (hashes, places, addresses) are
+     * written; when more than half its slots hold superseded versions, it is compacted first.
+     */
     private BaselineStore.BaselineInfo commitAs(String id, PageHash[] hashes) throws BaselineStoreException {
         flushSpool();
-        // each live slot's index in hashes, and each index's place in the contents: the live slots
-        // in spool order, so that the contents go out as the spool is read, in large sequential writes
-        int[] indexOfSlot = new int[slots];
-        ByteBuffer hashBytes = ByteBuffer.allocate(hashes.length * (PageHash.BYTES + BaselineStore.PLACE_LENGTH));
-        for (int i = 0; i < hashes.length; i++) {
-            indexOfSlot[slotOf(hashes[i].high(), hashes[i].low())] = i;
-            hashBytes.putLong(hashes[i].high()).putLong(hashes[i].low());
+        // the index at most (the address section lists at most every block and every page)
+        long indexAtMost = (long) hashes.length * (PageHash.BYTES + BaselineStore.PLACE_LENGTH)
+                + 12
+                + blockNames.stream()
+                        .mapToLong(name -> 2 + name.getBytes(StandardCharsets.UTF_8).length)
+                        .sum()
+                + (long) pages.size() * BaselineStore.ADDRESS_ENTRY_LENGTH;
+        if (liveSlots < slots
+                && ((long) liveSlots * 2 < slots || spoolPosition(slots) + indexAtMost > store.sizeLimit())) {
+            // more than half superseded, or too large for the limit with them
+            compact();
         }
-        int placesAt = hashBytes.position();
-        int place = 0;
-        for (int slot = 0; slot < slots; slot++) {
-            if (slotPages[slot] > 0) {
-                hashBytes.putInt(placesAt + indexOfSlot[slot] * BaselineStore.PLACE_LENGTH, place++);
-            }
+        // each live slot's index in hashes, and each hash's place: its slot
+        int[] indexOfSlot = new int[slots];
+        int placesAt = hashes.length * PageHash.BYTES;
+        ByteBuffer index = ByteBuffer.allocate(placesAt + hashes.length * BaselineStore.PLACE_LENGTH);
+        for (int i = 0; i < hashes.length; i++) {
+            int slot = slotOf(hashes[i].high(), hashes[i].low());
+            indexOfSlot[slot] = i;
+            index.putLong(hashes[i].high()).putLong(hashes[i].low());
+            index.putInt(placesAt + i * BaselineStore.PLACE_LENGTH, slot);
         }
         ByteBuffer addresses = addressSection(indexOfSlot);
-        long contentsAt = BaselineStore.contentsAt(BaselineStore.MAGIC_3, hashes.length);
-        long bytes = BaselineStore.addressSection(BaselineStore.MAGIC_3, hashes.length) + addresses.remaining();
-        store.reserve(id, bytes);
-        Path temporary = store.file(id).resolveSibling(id + ".baseline.tmp");
+        long hashesAt = BaselineStore.hashesAt(BaselineStore.MAGIC_4, slots);
+        long written = index.capacity() + (long) addresses.remaining();
+        long bytes = hashesAt + written;
+        store.reserve(id, bytes, HdeFrame.PAGE_SIZE + written);
         long created = store.nowMillis();
-        // the contents are gathered in a spare batch buffer (all are back after the flush)
-        ByteBuffer spare = freeBuffers.poll();
-        ByteBuffer batch = spare != null ? spare : ByteBuffer.allocateDirect(SPOOL_BATCH_PAGES * HdeFrame.PAGE_SIZE);
-        try (FileChannel out = FileChannel.open(
-                temporary, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            CRC32C crc = new CRC32C();
-            crc.update(hashBytes.array(), 0, hashBytes.capacity());
-            ByteBuffer header = ByteBuffer.allocate(BaselineStore.HEADER_LENGTH)
-                    .putLong(BaselineStore.MAGIC_3)
-                    .putInt(hashes.length)
-                    .putLong(created)
-                    .putInt((int) crc.getValue());
-            write(out, header.flip(), 0);
-            write(out, hashBytes.clear(), BaselineStore.HEADER_LENGTH);
-            // the spool is read once, in order, a batch at a time (a direct read: the spool is not in
-            // the page cache); its live pages are gathered and written at the end of the contents
-            long[] position = {contentsAt};
-            readSpool((slot, page) -> {
-                if (slotPages[slot] > 0) {
-                    batch.put(page);
-                    if (!batch.hasRemaining()) {
-                        position[0] = writeGathered(out, batch, position[0]);
-                    }
-                }
-            });
-            write(out, addresses, writeGathered(out, batch, position[0]));
+        CRC32C crc = new CRC32C();
+        crc.update(index.array(), 0, index.capacity());
+        ByteBuffer header = ByteBuffer.allocate(HdeFrame.PAGE_SIZE)
+                .putLong(BaselineStore.MAGIC_4)
+                .putInt(hashes.length)
+                .putLong(created)
+                .putInt((int) crc.getValue())
+                .putInt(slots)
+                .clear();
+        // through the page cache (the spool's channel may be for direct I/O, which takes only whole
+        // aligned pages); the contents before the index were written and flushed by now
+        try (FileChannel out = FileChannel.open(spoolFile, StandardOpenOption.WRITE)) {
+            write(out, index.clear(), hashesAt);
+            write(out, addresses, hashesAt + index.capacity());
+            out.truncate(bytes);
+            write(out, header, 0);
             out.force(true);
         } catch (IOException e) {
-            deleteQuietly(temporary, e);
-            throw failed("writing baseline " + temporary + " (" + bytes + " bytes)", e);
-        } finally {
-            if (spare != null) {
-                freeBuffers.add(spare.clear());
-            }
+            throw failed("writing baseline " + spoolFile + " (" + bytes + " bytes)", e);
         }
         try {
-            store.publish(id, temporary);
+            store.publish(id, spoolFile);
         } catch (IOException e) {
-            deleteQuietly(temporary, e);
-            throw failed("renaming " + temporary + " to " + store.file(id), e);
+            throw failed("renaming " + spoolFile + " to " + store.file(id), e);
         }
         close();
         if (shedPages > 0) {
@@ -534,13 +534,21 @@ public final class BaselineRecorder implements Closeable {
         return new BaselineStore.BaselineInfo(id, hashes.length, bytes, created);
     }
 
+    /**
+     * Where slot {@code slot} is in the spool: after the first page, which a commit fills with the
+     * header of the baseline the spool becomes.
+     */
+    static long spoolPosition(int slot) {
+        return HdeFrame.PAGE_SIZE + (long) slot * HdeFrame.PAGE_SIZE;
+    }
+
     /** Reads the spool's slots in order, a batch at a time, and gives each page to {@code visitor} (a buffer of its 4096 bytes). */
     private void readSpool(SpoolVisitor visitor) throws IOException {
         ByteBuffer batch = spoolBuffer;
         for (int first = 0; first < slots; first += SPOOL_BATCH_PAGES) {
             int count = Math.min(SPOOL_BATCH_PAGES, slots - first);
             batch.clear().limit(count * HdeFrame.PAGE_SIZE);
-            BaselineStore.readFully(spool, batch, (long) first * HdeFrame.PAGE_SIZE, spoolFile);
+            BaselineStore.readFully(spool, batch, spoolPosition(first), spoolFile);
             for (int i = 0; i < count; i++) {
                 visitor.visit(first + i, batch.slice(i * HdeFrame.PAGE_SIZE, HdeFrame.PAGE_SIZE));
             }
@@ -583,7 +591,7 @@ public final class BaselineRecorder implements Closeable {
         checkWrites();
         handedOver = true;
         ByteBuffer batch = spoolBuffer.flip();
-        long position = (long) spoolBufferStart * HdeFrame.PAGE_SIZE;
+        long position = spoolPosition(spoolBufferStart);
         FileChannel channel = spool;
         spoolBuffer = null;
         spoolBufferStart = slots;
@@ -687,7 +695,7 @@ public final class BaselineRecorder implements Closeable {
                     return;
                 }
                 if (!out.hasRemaining()) {
-                    write(compactedChannel, out.flip(), (long) (kept[0] - SPOOL_BATCH_PAGES) * HdeFrame.PAGE_SIZE);
+                    write(compactedChannel, out.flip(), spoolPosition(kept[0] - SPOOL_BATCH_PAGES));
                     out.clear();
                 }
                 out.put(page);
@@ -695,10 +703,7 @@ public final class BaselineRecorder implements Closeable {
             });
             if (out.position() > 0) {
                 out.flip();
-                write(
-                        compactedChannel,
-                        out,
-                        (long) (kept[0] - out.remaining() / HdeFrame.PAGE_SIZE) * HdeFrame.PAGE_SIZE);
+                write(compactedChannel, out, spoolPosition(kept[0] - out.remaining() / HdeFrame.PAGE_SIZE));
             }
         } catch (IOException e) {
             deleteQuietly(compacted, e);
@@ -739,14 +744,6 @@ public final class BaselineRecorder implements Closeable {
         String reason =
                 e.getMessage() != null && e.getMessage().contains("No space left") ? "disk full" : e.getMessage();
         return new BaselineStoreException("baseline '" + id + "': " + what + " failed: " + reason, e);
-    }
-
-    /** Writes the pages gathered in {@code batch} at {@code position}, empties it, and returns where the next go. */
-    private static long writeGathered(FileChannel channel, ByteBuffer batch, long position) throws IOException {
-        int length = batch.flip().remaining();
-        write(channel, batch, position);
-        batch.clear();
-        return position + length;
     }
 
     static void write(FileChannel channel, ByteBuffer buffer, long position) throws IOException {

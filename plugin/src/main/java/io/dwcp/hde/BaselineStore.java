@@ -37,29 +37,40 @@ import org.slf4j.LoggerFactory;
  * content) that a later migration to this host can reference instead of sending the pages.
  *
  * <h2>Files</h2>
- * One file per baseline, {@code <dir>/<id>.baseline}, written to {@code <id>.baseline.tmp}, forced
- * to disk and renamed, so a crash never leaves a half baseline under its real name:
+ * One file per baseline, {@code <dir>/<id>.baseline}, forced to disk under a temporary name
+ * (the recording's {@code <id>.spool}, or {@code <id>.baseline.tmp}) and renamed, so a crash never
+ * leaves a half baseline under its real name:
  * <pre>
  * file      = be64 magic  be32 pages  be64 createdMillis  be32 crc   ; header: 24 bytes
- *             hashes  [places]  contents  [addresses]
+ *             hashes  [places]  contents  [addresses]                ; versions 1 to 3
+ *           | be64 magic  be32 pages  be64 createdMillis  be32 crc  be32 slots  zero[4068]
+ *             contents  hashes  places  addresses                    ; version 4: header page
  * magic     = 0x4457435042534c31 ("DWCPBSL1"): no places, no addresses
  *           | 0x4457435042534c32 ("DWCPBSL2"): no places, addresses
- *           | 0x4457435042534c33 ("DWCPBSL3"): places and addresses (what a commit writes)
- * crc       = CRC-32C of hashes (versions 1 and 2), of hashes and places (version 3)
+ *           | 0x4457435042534c33 ("DWCPBSL3"): places and addresses
+ *           | 0x4457435042534c34 ("DWCPBSL4"): the recording's spool as contents (what a commit writes)
+ * crc       = CRC-32C of hashes (versions 1 and 2), of hashes and places (versions 3 and 4)
  * hashes    = pages * hash[16]          ; {@link PageHash}, ascending unsigned, distinct
  * places    = pages * be32 place        ; where the content of the hash at the same index is in
- *                                       ; contents: a permutation of 0 .. pages - 1
+ *                                       ; contents: version 3, a permutation of 0 .. pages - 1;
+ *                                       ; version 4, distinct slots, each below slots
  * contents  = pages * page[4096]        ; versions 1 and 2: in the order of hashes; version 3: in
  *                                       ; the order of places; no zero page
+ *           | slots * page[4096]        ; version 4: the spool as recorded, slot s at 4096 * (s + 1);
+ *                                       ; a slot no place names held a superseded version
  * addresses = be32 blocks  blocks * (be16 nameLength  name[nameLength] (UTF-8))
  *             be32 entries  entries * (be16 block  be64 offset  be32 hashIndex)
  *             be32 crc (CRC-32C of the section before it)
  * </pre>
  * A version 1 file's length must be {@code 24 + pages * 4112}; the address section of a version 2
- * or 3 file must end at the file's end. Version 3 keeps the contents in the order the recording
+ * to 4 file must end at the file's end. Version 3 keeps the contents in the order the recording
  * spooled them, so that a commit writes them sequentially, in large writes, instead of one write
- * per page at its place in hash order (which cost the kernel about as much again as the copy);
- * versions 1 and 2 are still read. {@code addresses} say where each page was in guest memory (a RAM
+ * per page at its place in hash order (which cost the kernel about as much again as the copy).
+ * Version 4 goes further: the spool, whose pages were written during the migration (by direct
+ * I/O, past the page cache), becomes the baseline's contents where it lies, and a commit writes
+ * only the header page and the index after the contents; superseded versions stay in it as dead
+ * slots, unless they are more than half of it ({@link BaselineRecorder} then compacts the spool
+ * first). Versions 1 to 3 are still read. {@code addresses} say where each page was in guest memory (a RAM
  * block's name and the page's offset in it; {@code hashIndex} names its content), so that a later
  * migration from this host can send a page changed since as a delta against this version
  * ({@link StoredBaseline#versionAt}); only that source side reads them, on first use. Opening reads
@@ -89,11 +100,15 @@ public final class BaselineStore {
     static final long MAGIC = 0x4457435042534c31L;
     static final long MAGIC_2 = 0x4457435042534c32L;
     static final long MAGIC_3 = 0x4457435042534c33L;
-    /** A place's length in a version 3 file. */
+    static final long MAGIC_4 = 0x4457435042534c34L;
+    /** A place's length in a version 3 or 4 file. */
     static final int PLACE_LENGTH = 4;
 
     static final int ADDRESS_ENTRY_LENGTH = 2 + 8 + 4;
     static final int HEADER_LENGTH = 8 + 4 + 8 + 4;
+    /** A version 4 header's fields (the header of version 3 and the slots); the header takes a whole page. */
+    static final int HEADER_4_LENGTH = HEADER_LENGTH + 4;
+
     private static final String SUFFIX = ".baseline";
     private static final String META_SUFFIX = ".meta";
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
@@ -342,9 +357,11 @@ public final class BaselineStore {
             long magic = header.getLong(0);
             int pages = header.getInt(8);
             int expectedCrc = header.getInt(20);
-            int placesLength = magic == MAGIC_3 ? pages * PLACE_LENGTH : 0;
+            int slots = slots(header);
+            boolean hasPlaces = magic == MAGIC_3 || magic == MAGIC_4;
+            int placesLength = hasPlaces ? pages * PLACE_LENGTH : 0;
             ByteBuffer hashes = ByteBuffer.allocate(pages * PageHash.BYTES + placesLength);
-            readFully(channel, hashes, HEADER_LENGTH, file);
+            readFully(channel, hashes, hashesAt(magic, slots), file);
             CRC32C crc = new CRC32C();
             crc.update(hashes.array(), 0, hashes.capacity());
             if ((int) crc.getValue() != expectedCrc) {
@@ -353,15 +370,17 @@ public final class BaselineStore {
                         + ", found " + Integer.toHexString((int) crc.getValue()));
             }
             int[] places = null;
-            if (magic == MAGIC_3) {
+            if (hasPlaces) {
+                int contentPages = magic == MAGIC_4 ? slots : pages;
                 places = new int[pages];
-                BitSet seen = new BitSet(pages);
+                BitSet seen = new BitSet(contentPages);
                 int at = pages * PageHash.BYTES;
                 for (int i = 0; i < pages; i++) {
                     int place = hashes.getInt(at + i * PLACE_LENGTH);
-                    if (place < 0 || place >= pages || seen.get(place)) {
+                    if (place < 0 || place >= contentPages || seen.get(place)) {
                         throw new BaselineStoreException("baseline file " + file + " is corrupt: page " + i
-                                + " is at place " + place + " (" + pages + " pages, each at its own place)");
+                                + " is at place " + place + " (" + pages + " pages, each at its own place"
+                                + (magic == MAGIC_4 ? " among " + slots + " slots" : "") + ")");
                     }
                     seen.set(place);
                     places[i] = place;
@@ -384,7 +403,7 @@ public final class BaselineStore {
                 lastUsed.put(id, nowMillis());
                 unsavedUsage.put(id, nowMillis());
             }
-            long addresses = magic == MAGIC ? -1 : addressSection(magic, pages);
+            long addresses = magic == MAGIC ? -1 : addressSection(magic, pages, slots);
             return new StoredBaseline(this, channel, file, announcement, contentsAt(magic, pages), places, addresses);
         } catch (BaselineStoreException e) {
             closeQuietly(channel, e);
@@ -620,6 +639,15 @@ public final class BaselineStore {
 
     /** Makes room for {@code bytes} more: checks the limit, removes the oldest unused baselines, checks the disk. */
     synchronized void reserve(String id, long bytes) throws BaselineStoreException {
+        reserve(id, bytes, bytes);
+    }
+
+    /**
+     * {@link #reserve(String, long)} for a baseline of {@code bytes} of which only {@code written}
+     * are still to be written (the rest is on disk already, as a recording's spool): the disk must
+     * have room for those.
+     */
+    synchronized void reserve(String id, long bytes, long written) throws BaselineStoreException {
         if (bytes > sizeLimit) {
             throw new BaselineStoreException("baseline '" + id + "' needs " + bytes
                     + " bytes, more than hde.baseline-size-limit (" + sizeLimit + " bytes)");
@@ -659,8 +687,8 @@ public final class BaselineStore {
                             + e.getCause().getMessage(),
                     e.getCause());
         }
-        if (usable < bytes) {
-            throw new BaselineStoreException("disk full: baseline '" + id + "' needs " + bytes + " bytes in "
+        if (usable < written) {
+            throw new BaselineStoreException("disk full: baseline '" + id + "' needs " + written + " bytes in "
                     + directory + ", the file system has " + usable + " usable");
         }
     }
@@ -670,37 +698,76 @@ public final class BaselineStore {
         Files.move(temporary, file(id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
+    /**
+     * The header's fields: {@link #HEADER_LENGTH} bytes, {@link #HEADER_4_LENGTH} for a version 4
+     * file (read {@link #slots} from it), checked against the file's length.
+     */
     private ByteBuffer readHeader(String id, FileChannel channel) throws IOException {
         Path file = file(id);
-        ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH);
-        if (channel.size() < HEADER_LENGTH) {
+        ByteBuffer header = ByteBuffer.allocate(HEADER_4_LENGTH);
+        long size = channel.size();
+        if (size < HEADER_LENGTH) {
             throw new BaselineStoreException(
-                    "baseline file " + file + " is corrupt: " + channel.size() + " bytes, shorter than its header");
+                    "baseline file " + file + " is corrupt: " + size + " bytes, shorter than its header");
         }
+        header.limit(HEADER_LENGTH);
         readFully(channel, header, 0, file);
         long magic = header.getLong(0);
-        if (magic != MAGIC && magic != MAGIC_2 && magic != MAGIC_3) {
+        if (magic != MAGIC && magic != MAGIC_2 && magic != MAGIC_3 && magic != MAGIC_4) {
             throw new BaselineStoreException("baseline file " + file + " is corrupt: magic: expected "
-                    + Long.toHexString(MAGIC) + ", " + Long.toHexString(MAGIC_2) + " or " + Long.toHexString(MAGIC_3)
-                    + ", found " + Long.toHexString(magic));
+                    + Long.toHexString(MAGIC) + ", " + Long.toHexString(MAGIC_2) + ", " + Long.toHexString(MAGIC_3)
+                    + " or " + Long.toHexString(MAGIC_4) + ", found " + Long.toHexString(magic));
         }
         int pages = header.getInt(8);
-        long expectedSize = addressSection(magic, pages);
-        if (pages < 0 || (magic == MAGIC ? channel.size() != expectedSize : channel.size() < expectedSize + 12)) {
+        int slots = pages;
+        if (magic == MAGIC_4) {
+            if (size < HdeFrame.PAGE_SIZE) {
+                throw new BaselineStoreException(
+                        "baseline file " + file + " is corrupt: " + size + " bytes, shorter than its header page");
+            }
+            header.limit(HEADER_4_LENGTH);
+            readFully(channel, header, 0, file);
+            slots = header.getInt(HEADER_LENGTH);
+            if (slots < 0 || pages > slots) {
+                throw new BaselineStoreException("baseline file " + file + " is corrupt: "
+                        + Integer.toUnsignedString(pages) + " pages in " + Integer.toUnsignedString(slots)
+                        + " slots");
+            }
+        }
+        header.clear();
+        long expectedSize = addressSection(magic, pages, slots);
+        if (pages < 0 || (magic == MAGIC ? size != expectedSize : size < expectedSize + 12)) {
             throw new BaselineStoreException("baseline file " + file + " is corrupt: length: expected "
                     + (magic == MAGIC ? expectedSize : "at least " + (expectedSize + 12)) + " bytes for "
-                    + Integer.toUnsignedString(pages) + " pages, found " + channel.size());
+                    + Integer.toUnsignedString(pages) + " pages"
+                    + (magic == MAGIC_4 ? " in " + slots + " slots" : "") + ", found " + size);
         }
         return header;
     }
 
+    /** The slots of a version 4 file's contents (from its header, {@link #readHeader}); its pages for the others. */
+    private static int slots(ByteBuffer header) {
+        return header.getLong(0) == MAGIC_4 ? header.getInt(HEADER_LENGTH) : header.getInt(8);
+    }
+
     /** Where the contents start in a file of this version (its magic) and {@code pages}. */
     static long contentsAt(long magic, int pages) {
+        if (magic == MAGIC_4) {
+            return HdeFrame.PAGE_SIZE;
+        }
         return HEADER_LENGTH + (long) pages * (magic == MAGIC_3 ? PageHash.BYTES + PLACE_LENGTH : PageHash.BYTES);
     }
 
+    /** Where the hashes start: after the header, in a version 4 file after the contents (of {@code slots} pages). */
+    static long hashesAt(long magic, int slots) {
+        return magic == MAGIC_4 ? HdeFrame.PAGE_SIZE + (long) slots * HdeFrame.PAGE_SIZE : HEADER_LENGTH;
+    }
+
     /** Where the address section starts (or, for a version 1 file, where the file ends). */
-    static long addressSection(long magic, int pages) {
+    static long addressSection(long magic, int pages, int slots) {
+        if (magic == MAGIC_4) {
+            return hashesAt(magic, slots) + (long) pages * (PageHash.BYTES + PLACE_LENGTH);
+        }
         return contentsAt(magic, pages) + (long) pages * HdeFrame.PAGE_SIZE;
     }
 

@@ -29,16 +29,18 @@ class BaselineStoreTest {
 
     /** A baseline file's length: {@code pages} distinct pages at {@code addresses} addresses of block "pc.ram". */
     private static long size(int pages, int addresses) {
-        // header, hashes, places and contents; then the address section: block count, "pc.ram", entry count,
-        // entries, CRC
-        return HEADER
-                + pages * (ENTRY + PLACE)
-                + 4
-                + 2
-                + 6
-                + 4
-                + addresses * (long) BaselineStore.ADDRESS_ENTRY_LENGTH
-                + 4;
+        return size(pages, pages, addresses);
+    }
+
+    /** A baseline file's length: its spool of {@code slots} pages, {@code pages} of them live, at {@code addresses} addresses. */
+    private static long size(int slots, int pages, int addresses) {
+        // the header page and the spool's slots; then the index: hashes, places and the address section
+        return 4096L * (1 + slots) + written(pages, addresses) - 4096;
+    }
+
+    /** What a commit writes: the header page and the index (hashes, places, the address section: block count, "pc.ram", entry count, entries, CRC). */
+    private static long written(int pages, int addresses) {
+        return 4096 + pages * (16 + PLACE) + 4 + 2 + 6 + 4 + addresses * (long) BaselineStore.ADDRESS_ENTRY_LENGTH + 4;
     }
 
     private static byte[] page(long seed) {
@@ -57,22 +59,35 @@ class BaselineStoreTest {
         }
     }
 
-    /** A version 3 file of {@code pages} pages as a version 2 (or 1: no address section) file: contents in the order of hashes. */
-    private static byte[] olderVersion(byte[] version3, int pages, long magic) {
-        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(version3);
-        int contentsAt = (int) (HEADER + pages * (16 + PLACE));
-        int addressesAt = contentsAt + pages * 4096;
-        int addressesLength = magic == BaselineStore.MAGIC ? 0 : version3.length - addressesAt;
-        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate((int) HEADER + pages * (16 + 4096) + addressesLength);
+    /**
+     * A version 4 file of {@code pages} pages (in as many slots) as a file of an earlier version: 3
+     * (places, the contents in slot order after the hashes), 2 (contents in the order of hashes) or
+     * 1 (that, and no address section).
+     */
+    private static byte[] olderVersion(byte[] version4, int pages, long magic) {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(version4);
+        assertEquals(BaselineStore.MAGIC_4, in.getLong(0));
+        int slots = in.getInt((int) HEADER);
+        assertEquals(pages, slots, "a version 4 file without superseded slots");
+        int hashesAt = 4096 * (1 + slots);
+        int addressesAt = hashesAt + pages * (16 + (int) PLACE);
+        int addressesLength = magic == BaselineStore.MAGIC ? 0 : version4.length - addressesAt;
+        int placesLength = magic == BaselineStore.MAGIC_3 ? pages * (int) PLACE : 0;
+        java.nio.ByteBuffer out =
+                java.nio.ByteBuffer.allocate((int) HEADER + pages * (16 + 4096) + placesLength + addressesLength);
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(version3, (int) HEADER, pages * 16);
+        crc.update(version4, hashesAt, pages * 16 + placesLength);
         out.putLong(magic).putInt(pages).putLong(in.getLong(12)).putInt((int) crc.getValue());
-        out.put(version3, (int) HEADER, pages * 16);
-        for (int i = 0; i < pages; i++) {
-            int place = in.getInt((int) HEADER + pages * 16 + i * 4);
-            out.put(version3, contentsAt + place * 4096, 4096);
+        out.put(version4, hashesAt, pages * 16 + placesLength);
+        if (magic == BaselineStore.MAGIC_3) {
+            out.put(version4, 4096, slots * 4096);
+        } else {
+            for (int i = 0; i < pages; i++) {
+                int place = in.getInt(hashesAt + pages * 16 + i * 4);
+                out.put(version4, 4096 + place * 4096, 4096);
+            }
         }
-        out.put(version3, addressesAt, addressesLength);
+        out.put(version4, addressesAt, addressesLength);
         return out.array();
     }
 
@@ -309,11 +324,12 @@ class BaselineStoreTest {
 
     @Test
     void fullDisk() throws IOException {
-        BaselineStore store = new BaselineStore(directory, 1 << 20, () -> 5000);
+        // the pages are on disk already (the spool): what the commit still needs is the header page and the index
+        BaselineStore store = new BaselineStore(directory, 1 << 20, () -> 4000);
         BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> commit(store, "vm1", 3, 1));
         assertEquals(
-                "disk full: baseline 'vm1' needs " + size(3, 3) + " bytes in " + directory
-                        + ", the file system has 5000 usable",
+                "disk full: baseline 'vm1' needs " + written(3, 3) + " bytes in " + directory
+                        + ", the file system has 4000 usable",
                 e.getMessage());
         try (Stream files = new Stream(directory)) {
             assertEquals(List.of(), files.names(), "the spool and temporary files are removed");
@@ -346,47 +362,124 @@ class BaselineStoreTest {
     }
 
     @Test
+    void theSpoolBecomesTheBaselineWhereItLies() throws IOException {
+        BaselineStore store = new BaselineStore(directory, 1 << 20);
+        PageHasher hasher = new PageHasher();
+        // one page of four superseded: its old version stays in the file as a dead slot, nothing is copied
+        try (BaselineRecorder recorder = store.record("vm1")) {
+            for (int p = 0; p < 4; p++) {
+                recorder.page("pc.ram", p * 4096L, page(10 + p), 0);
+            }
+            recorder.page("pc.ram", 4096, page(20), 0);
+            BaselineStore.BaselineInfo info = recorder.commit();
+            assertEquals(4, info.pages());
+            assertEquals(size(5, 4, 4), info.bytes());
+        }
+        assertFalse(Files.exists(directory.resolve("vm1.spool")));
+        byte[] file = Files.readAllBytes(directory.resolve("vm1.baseline"));
+        assertEquals(size(5, 4, 4), file.length);
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.wrap(file);
+        assertEquals(BaselineStore.MAGIC_4, header.getLong(0));
+        assertEquals(4, header.getInt(8));
+        assertEquals(5, header.getInt(24));
+        for (int i = 28; i < 4096; i++) {
+            assertEquals(0, file[i], "the header page past its fields, byte " + i);
+        }
+        // the slots in the order the pages were recorded, the superseded one among them
+        for (int slot = 0; slot < 5; slot++) {
+            byte[] expected = page(slot < 4 ? 10 + slot : 20);
+            assertArrayEquals(expected, java.util.Arrays.copyOfRange(file, 4096 * (1 + slot), 4096 * (2 + slot)));
+        }
+        try (StoredBaseline baseline = store.open("vm1")) {
+            assertEquals(4, baseline.announcement().pages());
+            for (long seed : new long[] {10, 12, 13, 20}) {
+                assertArrayEquals(page(seed), baseline.read(hasher.hash(page(seed), 0)), "page " + seed);
+            }
+            assertNull(baseline.read(hasher.hash(page(11), 0)));
+            assertEquals(hasher.hash(page(20), 0), baseline.versionAt("pc.ram", 4096));
+            assertEquals(hasher.hash(page(13), 0), baseline.versionAt("pc.ram", 3 * 4096));
+        }
+
+        // more than half the slots superseded: compacted before the commit
+        try (BaselineRecorder recorder = store.record("vm2")) {
+            for (int version = 0; version < 3; version++) {
+                for (int p = 0; p < 2; p++) {
+                    recorder.page("pc.ram", p * 4096L, page(100 + 10 * version + p), 0);
+                }
+            }
+            assertEquals(size(2, 2, 2), recorder.commit().bytes());
+        }
+        try (StoredBaseline baseline = store.open("vm2")) {
+            assertArrayEquals(page(120), baseline.read(hasher.hash(page(120), 0)));
+            assertArrayEquals(page(121), baseline.read(hasher.hash(page(121), 0)));
+            assertNull(baseline.read(hasher.hash(page(100), 0)));
+        }
+    }
+
+    @Test
     void corruptFiles() throws IOException {
         BaselineStore store = new BaselineStore(directory, 1 << 20);
         commit(store, "vm1", 3, 1);
         Path file = directory.resolve("vm1.baseline");
         byte[] bytes = Files.readAllBytes(file);
 
-        bytes[(int) HEADER + 3] ^= 1; // a hash bit
+        int hashesAt = 4096 * (1 + 3); // version 4: the header page and three slots, then the index
+        bytes[hashesAt + 3] ^= 1; // a hash bit
         Files.write(file, bytes);
         BaselineStoreException e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
         assertTrue(
                 e.getMessage().startsWith("baseline file " + file + " is corrupt: CRC-32C of its hashes: expected "),
                 e.getMessage());
 
-        bytes[(int) HEADER + 3] ^= 1;
+        bytes[hashesAt + 3] ^= 1;
         // a place is covered by the CRC too
-        bytes[(int) (HEADER + 3 * 16 + 3)] ^= 1;
+        bytes[hashesAt + 3 * 16 + 3] ^= 1;
         Files.write(file, bytes);
         e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
         assertTrue(e.getMessage().contains("is corrupt: CRC-32C of its hashes"), e.getMessage());
-        bytes[(int) (HEADER + 3 * 16 + 3)] ^= 1;
+        bytes[hashesAt + 3 * 16 + 3] ^= 1;
 
         // two hashes at one place (the CRC made to match): refused, never a wrong page
         byte[] twoAtOnePlace = bytes.clone();
         java.nio.ByteBuffer view = java.nio.ByteBuffer.wrap(twoAtOnePlace);
-        view.putInt((int) (HEADER + 3 * 16 + 4), view.getInt((int) (HEADER + 3 * 16)));
+        view.putInt(hashesAt + 3 * 16 + 4, view.getInt(hashesAt + 3 * 16));
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(twoAtOnePlace, (int) HEADER, 3 * 20);
+        crc.update(twoAtOnePlace, hashesAt, 3 * 20);
         view.putInt(20, (int) crc.getValue());
         Files.write(file, twoAtOnePlace);
         e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
         assertEquals(
-                "baseline file " + file + " is corrupt: page 1 is at place " + view.getInt((int) (HEADER + 3 * 16))
-                        + " (3 pages, each at its own place)",
+                "baseline file " + file + " is corrupt: page 1 is at place " + view.getInt(hashesAt + 3 * 16)
+                        + " (3 pages, each at its own place among 3 slots)",
                 e.getMessage());
 
-        long pagesEnd = HEADER + 3 * (ENTRY + PLACE);
+        // a place past the slots (the CRC made to match)
+        byte[] pastTheSlots = bytes.clone();
+        view = java.nio.ByteBuffer.wrap(pastTheSlots);
+        view.putInt(hashesAt + 3 * 16 + 8, 3);
+        crc.reset();
+        crc.update(pastTheSlots, hashesAt, 3 * 20);
+        view.putInt(20, (int) crc.getValue());
+        Files.write(file, pastTheSlots);
+        e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
+        assertEquals(
+                "baseline file " + file + " is corrupt: page 2 is at place 3 (3 pages, each at its own place among 3"
+                        + " slots)",
+                e.getMessage());
+
+        // more pages than slots
+        byte[] moreThanSlots = bytes.clone();
+        java.nio.ByteBuffer.wrap(moreThanSlots).putInt((int) HEADER, 2);
+        Files.write(file, moreThanSlots);
+        e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
+        assertEquals("baseline file " + file + " is corrupt: 3 pages in 2 slots", e.getMessage());
+
+        long pagesEnd = hashesAt + 3 * (16 + PLACE);
         Files.write(file, java.util.Arrays.copyOf(bytes, (int) pagesEnd - 1));
         e = assertThrows(BaselineStoreException.class, () -> store.open("vm1"));
         assertEquals(
                 "baseline file " + file + " is corrupt: length: expected at least " + (pagesEnd + 12)
-                        + " bytes for 3 pages, found " + (pagesEnd - 1),
+                        + " bytes for 3 pages in 3 slots, found " + (pagesEnd - 1),
                 e.getMessage());
 
         // the address section is checked when first used: a flipped bit there costs the deltas, not a wrong page
@@ -398,27 +491,28 @@ class BaselineStoreTest {
         }
         bytes[bytes.length - 10] ^= 1;
         Files.write(file, bytes);
-        List<byte[]> pagesOfVersion3 = new java.util.ArrayList<>();
+        List<byte[]> pagesOfVersion4 = new java.util.ArrayList<>();
         PageHash atZero;
         try (StoredBaseline baseline = store.open("vm1")) {
             for (int i = 0; i < 3; i++) {
-                pagesOfVersion3.add(baseline.read(baseline.announcement().hash(i)));
+                pagesOfVersion4.add(baseline.read(baseline.announcement().hash(i)));
             }
             atZero = baseline.versionAt("pc.ram", 0);
             assertEquals(new PageHasher().hash(page(1), 0), atZero);
         }
 
-        // files of the versions before (contents in the order of hashes) still open, with the same pages:
-        // version 2 with its addresses, version 1 without (its pages are referenced, never delta bases)
-        for (long magic : new long[] {BaselineStore.MAGIC_2, BaselineStore.MAGIC}) {
+        // files of the versions before still open, with the same pages: version 3 (contents in spool order
+        // after the hashes), version 2 (contents in the order of hashes) with its addresses, version 1 without
+        // (its pages are referenced, never delta bases)
+        for (long magic : new long[] {BaselineStore.MAGIC_3, BaselineStore.MAGIC_2, BaselineStore.MAGIC}) {
             Files.write(file, olderVersion(bytes, 3, magic));
             try (StoredBaseline baseline = store.open("vm1")) {
-                assertEquals(magic == BaselineStore.MAGIC_2, baseline.hasAddresses());
-                assertEquals(magic == BaselineStore.MAGIC_2 ? atZero : null, baseline.versionAt("pc.ram", 0));
+                assertEquals(magic != BaselineStore.MAGIC, baseline.hasAddresses());
+                assertEquals(magic != BaselineStore.MAGIC ? atZero : null, baseline.versionAt("pc.ram", 0));
                 assertEquals(3, baseline.announcement().pages());
                 for (int i = 0; i < 3; i++) {
                     assertArrayEquals(
-                            pagesOfVersion3.get(i),
+                            pagesOfVersion4.get(i),
                             baseline.read(baseline.announcement().hash(i)),
                             "page " + i);
                 }
