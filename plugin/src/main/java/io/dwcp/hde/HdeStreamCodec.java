@@ -341,13 +341,22 @@ public final class HdeStreamCodec implements StreamCodec {
     }
 
     private final class Decoder implements StreamDecoder, HdeDecoder.Sink {
-        /** First capacity of a decoded output buffer: one frame's worth of pages at the default frame size. */
-        private static final int DECODED_CHUNK = 1 << 20;
+        /**
+         * Capacity of a decoded output buffer: a frame's records go into buffers of this size (one
+         * record larger gets a buffer of its own), each handed on when the next record does not fit.
+         * Growing one buffer instead copied all that it held at every doubling, and past the
+         * allocator's chunk size (4 MiB) took fresh memory from the system for every frame that
+         * decoded into more (a zstd frame of a database's pages does), whose page faults cost the
+         * destination's lane more than the copies.
+         */
+        static final int DECODED_CHUNK = 1 << 20;
 
         private final int channel;
         private final HdeDecoder decoder;
         private final byte[] scratch = new byte[SCRATCH];
         private ByteBuf decoded;
+        // where decode() hands its output (set while it runs)
+        private Consumer<ByteBuf> out;
 
         private Decoder(int channel) {
             this.channel = channel;
@@ -356,6 +365,7 @@ public final class HdeStreamCodec implements StreamCodec {
 
         @Override
         public void decode(ByteBuf encoded, Consumer<ByteBuf> out) {
+            this.out = out;
             try {
                 int index = encoded.readerIndex();
                 int end = encoded.writerIndex();
@@ -374,6 +384,7 @@ public final class HdeStreamCodec implements StreamCodec {
                         "HDE decoding of QEMU connection " + channel + " failed: " + e.getMessage(), e);
             } finally {
                 encoded.release();
+                this.out = null;
             }
             if (decoded != null) {
                 out.accept(decoded);
@@ -381,7 +392,12 @@ public final class HdeStreamCodec implements StreamCodec {
             }
         }
 
+        /** The output buffer with room for {@code bytes} more: the current one, or a new one once it is full (that one is handed on). */
         private ByteBuf output(int bytes) {
+            if (decoded != null && decoded.writableBytes() < bytes) {
+                out.accept(decoded);
+                decoded = null;
+            }
             if (decoded == null) {
                 // direct and pooled: it is written to QEMU's socket as it is (a heap buffer would be
                 // copied there, and a new one zeroed for every frame)

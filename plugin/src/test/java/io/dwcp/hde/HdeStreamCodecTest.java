@@ -32,6 +32,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * after every flush the decoder has rebuilt exactly the bytes given so far.
  */
 class HdeStreamCodecTest {
+    private static final int DECODED_CHUNK = 1 << 20;
+
     static List<Path> fixtures() throws Exception {
         return HdeFixtureTest.fixtures().toList();
     }
@@ -139,6 +141,42 @@ class HdeStreamCodecTest {
             StreamEncoder multifd = codec.newEncoder(channel);
             multifd.encode(Unpooled.wrappedBuffer(channels.get(channel)), ByteBuf::release);
             assertEquals(-1, multifd.switchoverOffset(), "multifd channel " + channel);
+        }
+        codec.close();
+    }
+
+    /**
+     * Frames that decode into more than one output buffer holds (a payload of compressed pages) come
+     * out as several buffers of at most {@link HdeStreamCodec} {@code DECODED_CHUNK} bytes, in
+     * order: a full buffer is handed on, never grown (growing copied it and, past the allocator's
+     * chunk, faulted fresh memory in for every frame).
+     */
+    @Test
+    void aPayloadDecodingIntoMoreThanABufferComesOutInBuffersOfAtMostAChunk() throws Exception {
+        byte[] stream = HdeFixtureTest.fixtures()
+                .map(HdeFixtureTest::channels)
+                .map(channels -> channels.get(0))
+                .max(java.util.Comparator.comparingInt(bytes -> bytes.length))
+                .orElseThrow();
+        assertTrue(stream.length > 3 * DECODED_CHUNK, "a capture of " + stream.length + " bytes");
+        HdeConfig config = new HdeConfig().setTier(3);
+        HdeStreamCodec codec = new HdeStreamCodec(
+                config, new HdeStats(), "[test]", List.of(), List.of(), null, config::linkTier, Runnable::run);
+        StreamEncoder encoder = codec.newEncoder(0);
+        ByteArrayOutputStream frames = new ByteArrayOutputStream();
+        encoder.encode(Unpooled.wrappedBuffer(stream), frame -> append(frames, frame));
+        encoder.flush(frame -> append(frames, frame));
+        // every frame in one payload, as a DATA frame carries several
+        List<Integer> sizes = new ArrayList<>();
+        ByteArrayOutputStream decoded = new ByteArrayOutputStream();
+        codec.newDecoder(0).decode(Unpooled.wrappedBuffer(frames.toByteArray()), bytes -> {
+            sizes.add(bytes.readableBytes());
+            append(decoded, bytes);
+        });
+        assertArrayEquals(stream, decoded.toByteArray());
+        assertTrue(sizes.size() >= 3, "buffers " + sizes);
+        for (int size : sizes) {
+            assertTrue(size <= DECODED_CHUNK, "buffers " + sizes);
         }
         codec.close();
     }
