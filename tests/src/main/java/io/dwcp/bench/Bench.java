@@ -634,33 +634,41 @@ public final class Bench implements Callable<Integer> {
                             label,
                             scenario.rateBitsPerSecond());
                 }
-                Measured measured = measured(
-                        cpuMeter(source, destination, link, network),
-                        network::bytesAtoB,
-                        () -> MigrationRun.run(
-                                source,
-                                destination,
-                                listenUri,
-                                connectUri,
-                                limit,
-                                MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
-                                vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
-                                (status, elapsedMs, transferred, remaining, iterations) -> out.printf(
-                                        Locale.ROOT,
-                                        "bench:   %s %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
-                                        label,
-                                        elapsedMs / 1000.0,
-                                        status,
-                                        transferred / 1048576.0,
-                                        remaining / 1048576.0,
-                                        iterations)));
+                Measured measured;
+                try {
+                    measured = measured(
+                            cpuMeter(source, destination, link, network),
+                            network::bytesAtoB,
+                            () -> MigrationRun.run(
+                                    source,
+                                    destination,
+                                    listenUri,
+                                    connectUri,
+                                    limit,
+                                    MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
+                                    vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
+                                    (status, elapsedMs, transferred, remaining, iterations) -> out.printf(
+                                            Locale.ROOT,
+                                            "bench:   %s %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
+                                            label,
+                                            elapsedMs / 1000.0,
+                                            status,
+                                            transferred / 1048576.0,
+                                            remaining / 1048576.0,
+                                            iterations)));
+                } catch (RuntimeException e) {
+                    // a guest that failed its check (or any other error) is diagnosed from these:
+                    // the run's folders go when it ends
+                    saveLogs(link, label, source, destination);
+                    throw e;
+                }
                 MigrationResult result = measured.result();
                 if (link != null) {
                     printTunnelCounts(label, link);
                     printHdeCounts(label, "A", link.source());
-                    if (MigrationResult.FAILED.equals(result.status())) {
-                        saveLogs(link, label);
-                    }
+                }
+                if (MigrationResult.FAILED.equals(result.status()) || !result.guestIntact()) {
+                    saveLogs(link, label, source, destination);
                 }
                 long seconds = Math.max(1, (System.nanoTime() - readyNanos) / 1_000_000_000L);
                 long dirtyRate = sampledDirtyRate >= 0
@@ -729,16 +737,27 @@ public final class Bench implements Callable<Integer> {
         return link == null ? new String[] {tcpUri, tcpUri} : new String[] {link.destinationUri(), link.sourceUri()};
     }
 
-    /** The daemons' logs of a failed migration, beside the JSON ({@code <json>-logs/<run>/}), for its diagnosis. */
-    private void saveLogs(DwcpLink link, String label) {
+    /**
+     * The logs of a run that failed (the migration, or the guest's check after it), beside the JSON
+     * ({@code <json>-logs/<run>/}), for its diagnosis: the daemons' (when the run went through them),
+     * and each QEMU's serial console and stderr ({@code src-console.log}, {@code dst-qemu.err}, ...).
+     */
+    private void saveLogs(DwcpLink link, String label, QemuVm source, QemuVm destination) {
         String file = json.getFileName().toString();
         Path dir = json.resolveSibling(file.replaceFirst("\\.json$", "") + "-logs")
                 .resolve(label.replaceAll("[^A-Za-z0-9.-]+", "_").replaceAll("^_|_$", ""));
         try {
-            link.saveLogs(dir);
-            out.println("bench:   " + label + " the daemons' logs are in " + dir.toAbsolutePath());
-        } catch (RuntimeException e) {
-            out.println("bench:   " + label + " cannot save the daemons' logs to " + dir + ": " + e.getMessage());
+            Files.createDirectories(dir);
+            if (link != null) {
+                link.saveLogs(dir);
+            }
+            Files.writeString(dir.resolve("src-console.log"), source.consoleLog());
+            Files.writeString(dir.resolve("src-qemu.err"), source.stderr());
+            Files.writeString(dir.resolve("dst-console.log"), destination.consoleLog());
+            Files.writeString(dir.resolve("dst-qemu.err"), destination.stderr());
+            out.println("bench:   " + label + " its logs are in " + dir.toAbsolutePath());
+        } catch (IOException | RuntimeException e) {
+            out.println("bench:   " + label + " cannot save its logs to " + dir + ": " + e.getMessage());
         }
     }
 
