@@ -636,26 +636,26 @@ public final class Bench implements Callable<Integer> {
                 }
                 Measured measured;
                 try {
-                    measured = measured(
-                            cpuMeter(source, destination, link, network),
-                            network::bytesAtoB,
-                            () -> MigrationRun.run(
-                                    source,
-                                    destination,
-                                    listenUri,
-                                    connectUri,
-                                    limit,
-                                    MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
-                                    vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict),
-                                    (status, elapsedMs, transferred, remaining, iterations) -> out.printf(
-                                            Locale.ROOT,
-                                            "bench:   %s %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
-                                            label,
-                                            elapsedMs / 1000.0,
-                                            status,
-                                            transferred / 1048576.0,
-                                            remaining / 1048576.0,
-                                            iterations)));
+                    measured = migrateAtoB(
+                            network,
+                            link,
+                            source,
+                            sourceConsole,
+                            destination,
+                            destinationConsole,
+                            listenUri,
+                            connectUri,
+                            limit,
+                            verdict,
+                            (status, elapsedMs, transferred, remaining, iterations) -> out.printf(
+                                    Locale.ROOT,
+                                    "bench:   %s %5.1fs %-10s sent %6.0f MiB, remaining %6.0f MiB, iteration %d%n",
+                                    label,
+                                    elapsedMs / 1000.0,
+                                    status,
+                                    transferred / 1048576.0,
+                                    remaining / 1048576.0,
+                                    iterations));
                 } catch (RuntimeException e) {
                     // a guest that failed its check (or any other error) is diagnosed from these:
                     // the run's folders go when it ends
@@ -947,6 +947,31 @@ public final class Bench implements Callable<Integer> {
         }
     }
 
+    /**
+     * Migrates {@code source} to {@code destination}, from host A to host B, metering CPU and the
+     * link; each guest is checked on its own console ({@code progress} may be null).
+     */
+    private static Measured migrateAtoB(
+            TwoHostNetwork network,
+            DwcpLink link,
+            QemuVm source,
+            GuestConsole sourceConsole,
+            QemuVm destination,
+            GuestConsole destinationConsole,
+            String listenUri,
+            String connectUri,
+            Duration limit,
+            AtomicReference<Verdict> verdict,
+            MigrationRun.Progress progress) {
+        MigrationRun.WireCounter wire = MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA);
+        MigrationRun.GuestCheck guestCheck =
+                vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict);
+        return measured(
+                cpuMeter(source, destination, link, network),
+                network::bytesAtoB,
+                () -> MigrationRun.run(source, destination, listenUri, connectUri, limit, wire, guestCheck, progress));
+    }
+
     /** Runs {@code migration} while metering the processes' CPU and sampling the link's byte counter. */
     private static Measured measured(
             ProcessCpu.Meter cpu, LongSupplier wireCounter, Supplier<MigrationResult> migration) {
@@ -1095,18 +1120,18 @@ public final class Bench implements Callable<Integer> {
         try (QemuVm again = QemuVm.start(againConfig);
                 GuestConsole againConsole = GuestConsole.attach("again", again.consoleChannel())) {
             mode.nativeMode().configure(again.qmp());
-            Measured measured = measured(
-                    cpuMeter(source, again, link, network),
-                    network::bytesAtoB,
-                    () -> MigrationRun.run(
-                            source,
-                            again,
-                            listenUri,
-                            connectUri,
-                            limit,
-                            MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
-                            vm -> check(vm == again ? againConsole : sourceConsole, verdict),
-                            null));
+            Measured measured = migrateAtoB(
+                    network,
+                    link,
+                    source,
+                    sourceConsole,
+                    again,
+                    againConsole,
+                    listenUri,
+                    connectUri,
+                    limit,
+                    verdict,
+                    null);
             if (link != null) {
                 printTunnelCounts(label, link);
                 printHdeCounts(label, "A", link.source());
