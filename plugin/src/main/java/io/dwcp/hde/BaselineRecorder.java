@@ -467,15 +467,9 @@ public final class BaselineRecorder implements Closeable {
      */
     private BaselineStore.BaselineInfo commitAs(String id, PageHash[] hashes) throws BaselineStoreException {
         flushSpool();
-        // the index at most (the address section lists at most every block and every page)
-        long indexAtMost = (long) hashes.length * (PageHash.BYTES + BaselineStore.PLACE_LENGTH)
-                + 12
-                + blockNames.stream()
-                        .mapToLong(name -> 2 + name.getBytes(StandardCharsets.UTF_8).length)
-                        .sum()
-                + (long) pages.size() * BaselineStore.ADDRESS_ENTRY_LENGTH;
         if (liveSlots < slots
-                && ((long) liveSlots * 2 < slots || spoolPosition(slots) + indexAtMost > store.sizeLimit())) {
+                && ((long) liveSlots * 2 < slots
+                        || spoolPosition(slots) + indexAtMost(hashes.length) > store.sizeLimit())) {
             // more than half superseded, or too large for the limit with them
             compact();
         }
@@ -532,6 +526,16 @@ public final class BaselineRecorder implements Closeable {
             log.info("baseline {} committed: {} distinct pages, {} bytes", id, hashes.length, bytes);
         }
         return new BaselineStore.BaselineInfo(id, hashes.length, bytes, created);
+    }
+
+    /** The index of a baseline of {@code hashes} contents at most (its address section lists at most every block and page). */
+    private long indexAtMost(int hashes) {
+        return (long) hashes * (PageHash.BYTES + BaselineStore.PLACE_LENGTH)
+                + 12
+                + blockNames.stream()
+                        .mapToLong(name -> 2 + name.getBytes(StandardCharsets.UTF_8).length)
+                        .sum()
+                + (long) pages.size() * BaselineStore.ADDRESS_ENTRY_LENGTH;
     }
 
     /**

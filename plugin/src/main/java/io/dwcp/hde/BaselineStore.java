@@ -637,15 +637,10 @@ public final class BaselineStore {
         }
     }
 
-    /** Makes room for {@code bytes} more: checks the limit, removes the oldest unused baselines, checks the disk. */
-    synchronized void reserve(String id, long bytes) throws BaselineStoreException {
-        reserve(id, bytes, bytes);
-    }
-
     /**
-     * {@link #reserve(String, long)} for a baseline of {@code bytes} of which only {@code written}
-     * are still to be written (the rest is on disk already, as a recording's spool): the disk must
-     * have room for those.
+     * Makes room for a baseline of {@code bytes}: checks the limit, removes the oldest unused
+     * baselines, checks the disk has room for the {@code written} of them still to be written (the
+     * rest is on disk already, as a recording's spool).
      */
     synchronized void reserve(String id, long bytes, long written) throws BaselineStoreException {
         if (bytes > sizeLimit) {

@@ -42,6 +42,15 @@ import org.slf4j.LoggerFactory;
 public final class HdeStreamCodec implements StreamCodec {
     private static final Logger log = LoggerFactory.getLogger(HdeStreamCodec.class);
     private static final int SCRATCH = 64 * 1024;
+    /**
+     * Capacity of a decoded output buffer: a frame's records go into buffers of this size (one
+     * record larger gets a buffer of its own), each handed on when the next record does not fit.
+     * Growing one buffer instead copied all that it held at every doubling, and past the
+     * allocator's chunk size (4 MiB) took fresh memory from the system for every frame that
+     * decoded into more (a zstd frame of a database's pages does), whose page faults cost the
+     * destination's lane more than the copies.
+     */
+    static final int DECODED_CHUNK = 1 << 20;
 
     private final HdeConfig config;
     private final HdeStats stats;
@@ -341,16 +350,6 @@ public final class HdeStreamCodec implements StreamCodec {
     }
 
     private final class Decoder implements StreamDecoder, HdeDecoder.Sink {
-        /**
-         * Capacity of a decoded output buffer: a frame's records go into buffers of this size (one
-         * record larger gets a buffer of its own), each handed on when the next record does not fit.
-         * Growing one buffer instead copied all that it held at every doubling, and past the
-         * allocator's chunk size (4 MiB) took fresh memory from the system for every frame that
-         * decoded into more (a zstd frame of a database's pages does), whose page faults cost the
-         * destination's lane more than the copies.
-         */
-        static final int DECODED_CHUNK = 1 << 20;
-
         private final int channel;
         private final HdeDecoder decoder;
         private final byte[] scratch = new byte[SCRATCH];

@@ -32,8 +32,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * after every flush the decoder has rebuilt exactly the bytes given so far.
  */
 class HdeStreamCodecTest {
-    private static final int DECODED_CHUNK = 1 << 20;
-
     static List<Path> fixtures() throws Exception {
         return HdeFixtureTest.fixtures().toList();
     }
@@ -147,7 +145,7 @@ class HdeStreamCodecTest {
 
     /**
      * Frames that decode into more than one output buffer holds (a payload of compressed pages) come
-     * out as several buffers of at most {@link HdeStreamCodec} {@code DECODED_CHUNK} bytes, in
+     * out as several buffers of at most {@link HdeStreamCodec#DECODED_CHUNK} bytes, in
      * order: a full buffer is handed on, never grown (growing copied it and, past the allocator's
      * chunk, faulted fresh memory in for every frame).
      */
@@ -158,7 +156,7 @@ class HdeStreamCodecTest {
                 .map(channels -> channels.get(0))
                 .max(java.util.Comparator.comparingInt(bytes -> bytes.length))
                 .orElseThrow();
-        assertTrue(stream.length > 3 * DECODED_CHUNK, "a capture of " + stream.length + " bytes");
+        assertTrue(stream.length > 3 * HdeStreamCodec.DECODED_CHUNK, "a capture of " + stream.length + " bytes");
         HdeConfig config = new HdeConfig().setTier(3);
         HdeStreamCodec codec = new HdeStreamCodec(
                 config, new HdeStats(), "[test]", List.of(), List.of(), null, config::linkTier, Runnable::run);
@@ -176,7 +174,7 @@ class HdeStreamCodecTest {
         assertArrayEquals(stream, decoded.toByteArray());
         assertTrue(sizes.size() >= 3, "buffers " + sizes);
         for (int size : sizes) {
-            assertTrue(size <= DECODED_CHUNK, "buffers " + sizes);
+            assertTrue(size <= HdeStreamCodec.DECODED_CHUNK, "buffers " + sizes);
         }
         codec.close();
     }
