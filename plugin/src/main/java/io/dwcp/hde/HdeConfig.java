@@ -42,6 +42,7 @@ public class HdeConfig {
     private String tier = "auto";
     private Duration tier1MaxRtt = Duration.ofMillis(2);
     private Duration tier2MaxRtt = Duration.ofMillis(20);
+    private String tier1Pages = "raw";
     private String baselineRecord = "both";
     private int baselineAnnounceLimit = 4;
     private int tier2Level = 1;
@@ -122,6 +123,24 @@ public class HdeConfig {
     public HdeConfig setTier2MaxRtt(Duration tier2MaxRtt) {
         this.tier2MaxRtt = tier2MaxRtt;
         return this;
+    }
+
+    public String getTier1Pages() {
+        return tier1Pages;
+    }
+
+    @Config(
+            value = "hde.tier1-pages",
+            description =
+                    "tier 1 (same site): raw (pages pass as QEMU wrote them, in RAW records: none is hashed, cached or recorded in a baseline, since there the encoder's CPU costs more time than the bytes it saves) or encoded (zero pages, references and deltas, as at the other tiers, in raw frames)")
+    public HdeConfig setTier1Pages(String tier1Pages) {
+        this.tier1Pages = tier1Pages;
+        return this;
+    }
+
+    /** Whether pages pass as they are at tier 1 ({@code hde.tier1-pages raw}). */
+    public boolean isTier1PagesRaw() {
+        return "raw".equals(tier1Pages);
     }
 
     public String getBaselineRecord() {
@@ -392,6 +411,9 @@ public class HdeConfig {
         if (tier1MaxRtt.isNegative() || tier2MaxRtt.compareTo(tier1MaxRtt) < 0) {
             throw new ConfigurationException(
                     "need 0 <= hde.tier1-max-rtt <= hde.tier2-max-rtt, got " + tier1MaxRtt + ", " + tier2MaxRtt);
+        }
+        if (!"raw".equals(tier1Pages) && !"encoded".equals(tier1Pages)) {
+            throw new ConfigurationException("hde.tier1-pages must be raw or encoded: " + tier1Pages);
         }
         try {
             baselineRecording();

@@ -110,8 +110,18 @@ public final class HdeEncoder implements Closeable {
 
     private byte[] body;
     private int bodyLength;
-    private byte[] pendingRaw;
+    /**
+     * The bytes of the RAW record being gathered, written where they end up: in {@link #body} from
+     * {@code bodyLength + rawRoom} on, after room for the record's head (its type and length), which
+     * is written when the record ends (and the bytes moved back by what the length's varint did not
+     * need: only for records shorter than a frame's worth, see {@link #writePendingRaw}).
+     */
     private int pendingRawLength;
+    /** Room for a RAW record's head: its type and the varint of the longest length ({@link #frameSize}). */
+    private final int rawRoom;
+    /** A frame's header, for frames whose payload is the body as it is (codec NONE). */
+    private final byte[] header = new byte[HEADER_LENGTH];
+
     private int records;
     private byte[] compressed = new byte[0];
     private long sequence;
@@ -171,6 +181,18 @@ public final class HdeEncoder implements Closeable {
     @FunctionalInterface
     public interface FrameSink {
         void frame(byte[] frame, int length);
+
+        /**
+         * A frame in two pieces, each valid only during the call: its header ({@code header}, all of
+         * it) and its payload {@code payload[0, payloadLength)} (a body sent as it is, from the
+         * encoder's body buffer: no copy into a frame buffer first). By default joined and passed to
+         * {@link #frame(byte[], int)}.
+         */
+        default void frame(byte[] header, byte[] payload, int payloadLength) {
+            byte[] frame = Arrays.copyOf(header, header.length + payloadLength);
+            System.arraycopy(payload, 0, frame, header.length, payloadLength);
+            frame(frame, frame.length);
+        }
     }
 
     /** An encoder whose frames go to {@code sink} (see {@link FrameSink}); training as in the constructors. */
@@ -229,7 +251,7 @@ public final class HdeEncoder implements Closeable {
         this.previousVersions = new LruCache<>(deltaEntries, LruCache.PAGE_KEYS);
         this.hashes = new LruCache<>(hashEntries, LruCache.PAGE_HASHES);
         this.body = new byte[frameSize + MAX_PAGE_RECORD + MAX_BLOCK_NAME + 32];
-        this.pendingRaw = new byte[frameSize];
+        this.rawRoom = 1 + Varint.length(frameSize);
         this.dictionarySize = config.getDictionarySize().toIntBytes();
         this.dictionarySample = config.getDictionarySample().bytes();
         this.zstdWindowLog = config.zstdWindowLog();
@@ -422,9 +444,11 @@ public final class HdeEncoder implements Closeable {
         stats.raw(length, 0);
         int total = length;
         while (length > 0) {
-            // consecutive raw bytes (e.g. zero-page records, section headers) share one RAW record
+            // consecutive raw bytes (e.g. zero-page records, section headers) share one RAW record;
+            // bodyLength < frameSize here (page() and this loop emit a frame that reaches it), so
+            // the bytes stay within the body's room past frameSize
             int piece = Math.min(length, Math.max(1, frameSize - bodyLength - pendingRawLength));
-            System.arraycopy(bytes, offset, pendingRaw, pendingRawLength, piece);
+            System.arraycopy(bytes, offset, body, bodyLength + rawRoom + pendingRawLength, piece);
             pendingRawLength += piece;
             offset += piece;
             length -= piece;
@@ -442,9 +466,13 @@ public final class HdeEncoder implements Closeable {
             return;
         }
         int recordStart = bodyLength;
+        int gathered = bodyLength + rawRoom;
         body[bodyLength++] = HdeFrame.RECORD_RAW;
         bodyLength = Varint.write(body, bodyLength, pendingRawLength);
-        System.arraycopy(pendingRaw, 0, body, bodyLength, pendingRawLength);
+        if (bodyLength != gathered) {
+            // a shorter length than the longest: the bytes move back to follow it (shortest varint)
+            System.arraycopy(body, gathered, body, bodyLength, pendingRawLength);
+        }
         bodyLength += pendingRawLength;
         pendingRawLength = 0;
         records++;
@@ -504,7 +532,6 @@ public final class HdeEncoder implements Closeable {
         hashes.clear();
         // and so do the frame buffers (a frame and a half per encoder, each QEMU connection has one)
         body = new byte[0];
-        pendingRaw = new byte[0];
         compressed = new byte[0];
         baseZstdOut = new byte[0];
     }
@@ -765,10 +792,10 @@ public final class HdeEncoder implements Closeable {
         trainDictionaryIfDue();
         long start = System.nanoTime();
         int statsLevel = level();
-        // the frame is built in this encoder's own buffer (header, then the payload) and handed on
-        // from there: no array per frame
+        // a compressed frame is built in this encoder's own buffer (header, then the payload) and
+        // handed on from there: no array per frame
         int bound = (int) Zstd.compressBound(bodyLength);
-        if (compressed.length < HEADER_LENGTH + Math.max(bound, bodyLength)) {
+        if (tier != LinkTier.LOCAL && compressed.length < HEADER_LENGTH + Math.max(bound, bodyLength)) {
             compressed = new byte[HEADER_LENGTH + Math.max(bound, bodyLength)];
         }
         int frameLength = -1;
@@ -783,12 +810,18 @@ public final class HdeEncoder implements Closeable {
             }
         }
         if (frameLength < 0) {
-            // tier 1, or a body zstd could not shrink (random pages): stored as it is; the decoder's
-            // stream context does not see it, so the next streamed frame starts a new one
+            // tier 1, or a body zstd could not shrink (random pages): stored as it is, handed on
+            // from the body with a header of its own (no copy); the decoder's stream context does
+            // not see it, so the next streamed frame starts a new one
             streamLive = false;
-            System.arraycopy(body, 0, compressed, HEADER_LENGTH, bodyLength);
-            writeHeader(compressed, HdeFrame.TYPE_PAGES, HdeFrame.CODEC_NONE, 0, 0, records, bodyLength, bodyLength);
-            frameLength = HEADER_LENGTH + bodyLength;
+            writeHeader(
+                    header, body, 0, HdeFrame.TYPE_PAGES, HdeFrame.CODEC_NONE, 0, 0, records, bodyLength, bodyLength);
+            stats.frameEncoded(statsLevel, bodyLength, HEADER_LENGTH + bodyLength, System.nanoTime() - start);
+            int length = bodyLength;
+            bodyLength = 0;
+            records = 0;
+            frames.frame(header, body, length);
+            return;
         }
         stats.frameEncoded(statsLevel, bodyLength, frameLength, System.nanoTime() - start);
         bodyLength = 0;
@@ -869,6 +902,21 @@ public final class HdeEncoder implements Closeable {
             int recordCount,
             int bodyBytes,
             int payloadLength) {
+        writeHeader(frame, frame, HEADER_LENGTH, type, codec, zstdLevel, flags, recordCount, bodyBytes, payloadLength);
+    }
+
+    /** The header into {@code frame[0, HEADER_LENGTH)}, its CRC over the payload {@code payload[payloadOffset, + payloadLength)}. */
+    private void writeHeader(
+            byte[] frame,
+            byte[] payload,
+            int payloadOffset,
+            int type,
+            int codec,
+            int zstdLevel,
+            int flags,
+            int recordCount,
+            int bodyBytes,
+            int payloadLength) {
         Bytes.putInt(frame, HdeFrame.MAGIC_OFFSET, HdeFrame.MAGIC);
         frame[HdeFrame.TYPE_OFFSET] = (byte) type;
         frame[HdeFrame.CODEC_OFFSET] = (byte) codec;
@@ -880,7 +928,7 @@ public final class HdeEncoder implements Closeable {
         Bytes.putInt(frame, HdeFrame.PAYLOAD_LENGTH_OFFSET, payloadLength);
         crc.reset();
         crc.update(frame, 0, HdeFrame.CRC_OFFSET);
-        crc.update(frame, HEADER_LENGTH, payloadLength);
+        crc.update(payload, payloadOffset, payloadLength);
         Bytes.putInt(frame, HdeFrame.CRC_OFFSET, (int) crc.getValue());
     }
 

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Source.</b> QEMU's bytes go through the lenient {@link MigrationStreamTokenizer}: whole RAM
  * pages (main channel and multifd packets) become HDE page records, every other token a RAW
- * record; frames are zstd-compressed as the link tier says (raw at tier 1). The tokenizer holds
+ * record; frames are zstd-compressed as the link tier says (raw at tier 1). At tier 1 with {@code
+ * hde.tier1-pages raw} pages are RAW records too, and the session's baseline recording stops. The tokenizer holds
  * back up to {@link MigrationStreamTokenizer#MAX_CARRY} bytes it cannot tokenize yet; {@link
  * StreamEncoder#flush} sends those as RAW (read through {@link MigrationStreamTokenizer#pending},
  * the codec keeps no copy), and the part of a later token that was already sent is
@@ -182,18 +183,34 @@ public final class HdeStreamCodec implements StreamCodec {
                         HdeFrame.connectionCacheEntries(config.deltaCacheEntries(), channel),
                         HdeFrame.connectionCacheEntries(config.hashCacheEntries(), channel));
                 encoder = HdeEncoder.writingTo(
-                        config, stats, destinationBaselines, this::frame, training, entries[0], entries[1]);
+                        config, stats, destinationBaselines, sink, training, entries[0], entries[1]);
                 encoder.useBaselineVersions(versions);
                 encoder.setTier(tier.get());
             }
             return encoder;
         }
 
-        /** A frame in the encoder's buffer: copied once, into a pooled direct buffer (what TLS reads from). */
-        private void frame(byte[] frame, int length) {
-            frameBytes += length;
-            out.accept(ByteBufAllocator.DEFAULT.directBuffer(length, length).writeBytes(frame, 0, length));
-        }
+        /**
+         * A frame in the encoder's buffers: copied once, into a pooled direct buffer (what TLS reads
+         * from), whole or as its header and the body it carries as it is.
+         */
+        private final HdeEncoder.FrameSink sink = new HdeEncoder.FrameSink() {
+            @Override
+            public void frame(byte[] frame, int length) {
+                frameBytes += length;
+                out.accept(ByteBufAllocator.DEFAULT.directBuffer(length, length).writeBytes(frame, 0, length));
+            }
+
+            @Override
+            public void frame(byte[] header, byte[] payload, int payloadLength) {
+                int length = header.length + payloadLength;
+                frameBytes += length;
+                out.accept(ByteBufAllocator.DEFAULT
+                        .directBuffer(length, length)
+                        .writeBytes(header)
+                        .writeBytes(payload, 0, payloadLength));
+            }
+        };
 
         @Override
         public void encode(ByteBuf raw, Consumer<ByteBuf> out) {
@@ -256,7 +273,18 @@ public final class HdeStreamCodec implements StreamCodec {
                 return;
             }
             PageHash hash = null;
-            if (token.type() == TokenType.RAM_PAGE && token.contentLength() == HdeFrame.PAGE_SIZE) {
+            boolean page = token.type() == TokenType.RAM_PAGE && token.contentLength() == HdeFrame.PAGE_SIZE;
+            if (page && config.isTier1PagesRaw() && hde.tier() == LinkTier.LOCAL) {
+                // tier 1: the page as QEMU wrote it, in a RAW record, neither hashed nor cached at
+                // either end (both ends' caches stay alike: neither sees the page)
+                hde.raw(token.array(), token.offset(), token.length());
+                if (recording != null) {
+                    recording.stop("tier 1, where pages pass as they are (hde.tier1-pages raw)");
+                }
+                sent = end;
+                return;
+            }
+            if (page) {
                 hash = hde.page(
                         token.blockName(),
                         token.pageOffset(),

@@ -52,14 +52,31 @@ final class SessionRecording {
         }
     }
 
-    /** The migration completed: writes the baseline in the background. */
+    /** The migration completed: writes the baseline in the background (none when no page was recorded). */
     void commit() {
+        if (recorder != null && recorder.distinctPages() == 0) {
+            // e.g. a destination at tier 1, where pages pass as RAW records (hde.tier1-pages raw)
+            end(BaselineJobs.State.NONE, "no page was recorded");
+            return;
+        }
         BaselineRecorder committing = recorder;
         recorder = null;
         if (committing == null) {
             return;
         }
         jobs.commit(sessionId, context, committing);
+    }
+
+    /**
+     * Ends the recording while the migration goes on, keeping nothing: the pages pass without
+     * being recorded from now on ({@code reason} says why), and a baseline of only the pages
+     * before would hold versions the destination no longer has. Idempotent.
+     */
+    void stop(String reason) {
+        if (recorder != null) {
+            log.info("{} no baseline recorded: {}", context, reason);
+            end(BaselineJobs.State.NONE, reason);
+        }
     }
 
     /**
@@ -80,10 +97,14 @@ final class SessionRecording {
     /** The session ended without completing and nothing is to be kept. */
     void close() {
         if (recorder != null) {
-            recorder.close();
-            recorder = null;
-            jobs.recordingEnded(sessionId, BaselineJobs.State.NONE, "the migration did not complete");
+            end(BaselineJobs.State.NONE, "the migration did not complete");
         }
+    }
+
+    private void end(BaselineJobs.State state, String reason) {
+        recorder.close();
+        recorder = null;
+        jobs.recordingEnded(sessionId, state, reason);
     }
 
     private void abandon(Exception e) {

@@ -44,6 +44,7 @@ class DwcpdConfigurationErrorsTest {
             Map.entry("control.socket-group", "kvm users"),
             Map.entry("codec.mode", "banana"),
             Map.entry("hde.tier", "banana"),
+            Map.entry("hde.tier1-pages", "banana"),
             Map.entry("hde.baseline-record", "banana"),
             Map.entry("hde.cache-budget", "banana"),
             Map.entry("tls.provider", "gnutls"),

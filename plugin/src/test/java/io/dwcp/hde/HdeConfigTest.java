@@ -3,6 +3,7 @@ package io.dwcp.hde;
 import static io.dwcp.config.ConfigAssertions.assertFullMapping;
 import static io.dwcp.config.ConfigAssertions.expectedDefaults;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,6 +23,7 @@ class HdeConfigTest {
                 .expect("hde.tier", "auto")
                 .expect("hde.tier1-max-rtt", Duration.ofMillis(2))
                 .expect("hde.tier2-max-rtt", Duration.ofMillis(20))
+                .expect("hde.tier1-pages", "raw")
                 .expect("hde.baseline-record", "both")
                 .expect("hde.baseline-announce-limit", 4)
                 .expect("hde.tier2-level", 1)
@@ -45,6 +47,7 @@ class HdeConfigTest {
         assertTrue(config.isTierAuto());
         assertEquals(LinkTier.WAN, config.linkTier());
         assertEquals(HdeConfig.BaselineRecording.BOTH, config.baselineRecording());
+        assertTrue(config.isTier1PagesRaw());
         assertEquals(32768, config.deltaCacheEntries());
         assertEquals(32768, config.hashCacheEntries());
         assertEquals(25, config.zstdWindowLog());
@@ -73,6 +76,7 @@ class HdeConfigTest {
                         Map.entry("hde.baseline-size-limit", "100GiB"),
                         Map.entry("hde.tier1-max-rtt", "1ms"),
                         Map.entry("hde.tier2-max-rtt", "30ms"),
+                        Map.entry("hde.tier1-pages", "encoded"),
                         Map.entry("hde.baseline-record", "destination"),
                         Map.entry("hde.baseline-announce-limit", "2"),
                         Map.entry("hde.baseline-max-age", "36h")),
@@ -101,6 +105,8 @@ class HdeConfigTest {
                     assertEquals(DataSize.valueOf("100GiB"), config.getBaselineSizeLimit());
                     assertEquals(Duration.ofMillis(1), config.getTier1MaxRtt());
                     assertEquals(Duration.ofMillis(30), config.getTier2MaxRtt());
+                    assertEquals("encoded", config.getTier1Pages());
+                    assertFalse(config.isTier1PagesRaw());
                     assertEquals("destination", config.getBaselineRecord());
                     assertEquals(HdeConfig.BaselineRecording.DESTINATION, config.baselineRecording());
                     assertEquals(2, config.getBaselineAnnounceLimit());
@@ -112,7 +118,7 @@ class HdeConfigTest {
     @Test
     void everyKeyIsDescribed() {
         List<String> lines = ConfigurationBinder.describe(HdeConfig.class);
-        assertEquals(21, lines.size());
+        assertEquals(22, lines.size());
         assertTrue(lines.stream().allMatch(line -> line.trim().startsWith("hde.")), lines.toString());
     }
 
@@ -120,6 +126,7 @@ class HdeConfigTest {
     void validation() {
         assertInvalid(new HdeConfig().setTier(4), "hde.tier must be auto, 1, 2 or 3: 4");
         assertInvalid(new HdeConfig().setTier("fast"), "hde.tier must be auto, 1, 2 or 3: fast");
+        assertInvalid(new HdeConfig().setTier1Pages("zero"), "hde.tier1-pages must be raw or encoded: zero");
         assertInvalid(
                 new HdeConfig().setBaselineRecord("sometimes"),
                 "hde.baseline-record must be both, source, destination or none: sometimes");

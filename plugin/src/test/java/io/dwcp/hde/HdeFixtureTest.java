@@ -52,7 +52,8 @@ public class HdeFixtureTest {
         }
     }
 
-    static List<byte[]> channels(Path fixture) {
+    /** The capture's QEMU connections (channel 0 first), decompressed. */
+    public static List<byte[]> channels(Path fixture) {
         List<byte[]> channels = new ArrayList<>();
         for (int i = 0; Files.exists(fixture.resolve("channel-" + i + ".bin.zst")); i++) {
             try (InputStream in =

@@ -191,6 +191,36 @@ class HdeRoundTripTest {
         }
     }
 
+    /**
+     * RAW records are gathered in the frame body behind room for the longest length: one of a few
+     * bytes is moved back behind its one-byte length (the format's varints are in shortest form),
+     * one of a whole frame needs no move; both decode exactly, and a frame sent as it is (tier 1)
+     * carries the body byte for byte behind its header.
+     */
+    @Test
+    void rawRecordsCarryTheShortestLengthAndTheBodyGoesAsItIs() {
+        HdeConfig config = new HdeConfig().setTier(1).setFrameSize(DataSize.ofKiB(64));
+        try (Loopback loop = new Loopback(config, java.util.List.of(), java.util.List.of(), true)) {
+            byte[] shortRaw = {10, 20, 30, 40, 50};
+            loop.raw(shortRaw);
+            loop.flushAndCompareCaches();
+            byte[] frame = loop.frames.get(loop.frames.size() - 1);
+            assertArrayEquals(
+                    new byte[] {HdeFrame.RECORD_RAW, 5, 10, 20, 30, 40, 50},
+                    Arrays.copyOfRange(frame, HdeFrame.HEADER_LENGTH, frame.length));
+            byte[] whole = randomBytes(new Random(5), 64 * 1024);
+            loop.raw(whole);
+            loop.flushAndCompareCaches();
+            frame = loop.frames.get(loop.frames.size() - 1);
+            // varint of 65536: 0x80 0x80 0x04
+            assertArrayEquals(
+                    new byte[] {HdeFrame.RECORD_RAW, (byte) 0x80, (byte) 0x80, 0x04},
+                    Arrays.copyOfRange(frame, HdeFrame.HEADER_LENGTH, HdeFrame.HEADER_LENGTH + 4));
+            assertArrayEquals(whole, Arrays.copyOfRange(frame, HdeFrame.HEADER_LENGTH + 4, frame.length));
+            assertArrayEquals(loop.original.toByteArray(), loop.decoded.toByteArray());
+        }
+    }
+
     @Test
     void dictionaryTrainedOffThreadArrivesMidStream() {
         // the training task waits in a queue until the test runs it: frames before use no dictionary

@@ -45,8 +45,10 @@ class HdeStreamCodecTest {
         List<byte[]> channels = HdeFixtureTest.channels(fixture);
         HdeConfig config = new HdeConfig()
                 .setTier(1 + random.nextInt(3))
+                .setTier1Pages(random.nextBoolean() ? "raw" : "encoded")
                 .setDictionarySample(DataSize.ofMiB(1))
                 .setDictionarySize(DataSize.ofKiB(16));
+        boolean rawPages = config.linkTier() == LinkTier.LOCAL && config.isTier1PagesRaw();
         HdeStats stats = new HdeStats();
         HdeStreamCodec codec = new HdeStreamCodec(
                 config, stats, "[test]", List.of(), List.of(), null, config::linkTier, Runnable::run);
@@ -85,19 +87,26 @@ class HdeStreamCodecTest {
             System.out.println("  channel " + channel + ": " + encoder.summary());
         }
         codec.close();
-        if (!fixture.getFileName().toString().endsWith("-zstd")) {
+        long pages = stats.pages(PageLevel.PAGE)
+                + stats.pages(PageLevel.ZERO)
+                + stats.pages(PageLevel.REFERENCE)
+                + stats.pages(PageLevel.DELTA);
+        if (rawPages) {
+            // tier 1, hde.tier1-pages raw: every byte as it came, in RAW records
+            assertEquals(0, pages, "pages encoded at tier 1 with hde.tier1-pages raw");
+            assertEquals(rawTotal, stats.rawBytesIn(), "bytes given as RAW");
+        } else if (!fixture.getFileName().toString().endsWith("-zstd")) {
             // multifd zstd packets are opaque to the tokenizer: no page to encode
-            assertTrue(
-                    stats.pages(PageLevel.PAGE)
-                                    + stats.pages(PageLevel.ZERO)
-                                    + stats.pages(PageLevel.REFERENCE)
-                                    + stats.pages(PageLevel.DELTA)
-                            > 0,
-                    "pages went through HDE");
+            assertTrue(pages > 0, "pages went through HDE");
         }
         System.out.printf(
-                "%s tier %s: %d -> %d bytes (%.1f%%)%n",
-                fixture.getFileName(), config.getTier(), rawTotal, encodedTotal, 100.0 * encodedTotal / rawTotal);
+                "%s tier %s%s: %d -> %d bytes (%.1f%%)%n",
+                fixture.getFileName(),
+                config.getTier(),
+                config.linkTier() == LinkTier.LOCAL ? " (pages " + config.getTier1Pages() + ")" : "",
+                rawTotal,
+                encodedTotal,
+                100.0 * encodedTotal / rawTotal);
     }
 
     /**

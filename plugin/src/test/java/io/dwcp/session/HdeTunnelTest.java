@@ -343,6 +343,25 @@ class HdeTunnelTest {
         throw new AssertionError("migration " + id + " did not complete: " + migration);
     }
 
+    /** The first baseline recording of {@code daemon} once it ended (committed, failed or none), as {@code /v1/baselines} lists it. */
+    private static JsonNode awaitEndedRecording(io.dwcp.daemon.DwcpDaemon daemon) throws Exception {
+        try (ControlClient control = new ControlClient(daemon.control().socket(), Duration.ofSeconds(10))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            JsonNode answer = null;
+            while (System.nanoTime() < deadline) {
+                answer = JSON.readTree(control.get("/v1/baselines").body());
+                for (JsonNode commit : answer.get("commits")) {
+                    String state = commit.get("state").asText();
+                    if (!state.equals("recording") && !state.equals("committing")) {
+                        return commit;
+                    }
+                }
+                Thread.sleep(50);
+            }
+            throw new AssertionError("no recording ended: " + answer);
+        }
+    }
+
     /** Beta's committed baselines by the session that left them (each with its VM), once {@code count} are committed. */
     private static Map<String, JsonNode> awaitDestinationBaselines(ControlClient control, int count) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -439,12 +458,42 @@ class HdeTunnelTest {
         List<byte[]> channels = channels(fixture("qemu-7.2-precopy"));
         // loopback: an RTT far below hde.tier1-max-rtt, so tier 1 (raw frames); the threshold is
         // high because the first RTT sample follows the TLS handshake on a loaded machine (2.3 ms seen)
-        try (TestBed bed = new TestBed(with(
-                with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "50ms"), "hde.tier2-max-rtt", "100ms"))) {
+        Map<String, String> tier1 = with(
+                with(with(with(COMMON, "hde.tier", "auto"), "hde.tier1-max-rtt", "50ms"), "hde.tier2-max-rtt", "100ms"),
+                "hde.baseline-record",
+                "both");
+        try (TestBed bed = new TestBed(tier1)) {
             sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
             ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
             assertTrue(metrics.require("dwcp_hde_frames_total", "zstd_level", "none") > 0, metrics.toString());
             assertTrue(metrics.value("dwcp_hde_frames_total", "zstd_level", "3").isEmpty(), metrics.toString());
+            // hde.tier1-pages raw (the default): every page passes as QEMU wrote it, none is encoded
+            // and neither end keeps a baseline
+            for (String level : List.of("zero", "reference", "delta", "page")) {
+                assertEquals(
+                        0.0,
+                        metrics.value("dwcp_hde_pages_total", "level", level).orElse(0.0),
+                        level + " pages at tier 1: " + metrics);
+            }
+            assertTrue(
+                    metrics.require("dwcp_hde_raw_bytes_in_total")
+                            >= channels.stream().mapToLong(c -> c.length).sum(),
+                    metrics.toString());
+            JsonNode atAlpha = awaitEndedRecording(bed.alpha);
+            assertEquals("none", atAlpha.get("state").asText(), "alpha: " + atAlpha);
+            assertTrue(atAlpha.get("reason").asText().contains("hde.tier1-pages raw"), "alpha: " + atAlpha);
+            JsonNode atBeta = awaitEndedRecording(bed.beta);
+            assertEquals("none", atBeta.get("state").asText(), "beta: " + atBeta);
+            assertEquals("no page was recorded", atBeta.get("reason").asText(), "beta: " + atBeta);
+        }
+        // hde.tier1-pages encoded: the pages go through HDE at tier 1 too (raw frames)
+        try (TestBed bed = new TestBed(with(tier1, "hde.tier1-pages", "encoded"))) {
+            sent(bed, bed.alpha, () -> migrate(bed, "alpha", "beta", channels));
+            ScrapedMetrics metrics = ScrapedMetrics.parse(bed.alpha.metrics().render());
+            assertTrue(metrics.require("dwcp_hde_frames_total", "zstd_level", "none") > 0, metrics.toString());
+            assertTrue(metrics.require("dwcp_hde_pages_total", "level", "page") > 0, metrics.toString());
+            awaitBaselines(bed, "alpha");
+            awaitBaselines(bed, "beta");
         }
         // every RTT above the thresholds: tier 3, zstd from hde.tier3-initial-level
         try (TestBed bed = new TestBed(
