@@ -348,7 +348,7 @@ public final class HdeSessionCodecs implements SessionCodecs {
                     tier = measured;
                 }
             }
-            codec.adjust(link.bytesPerSecond());
+            codec.adjust(link.bytesPerSecond(), link.codecHeldNanos());
         }
 
         @Override

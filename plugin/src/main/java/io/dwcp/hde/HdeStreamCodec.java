@@ -131,11 +131,47 @@ public final class HdeStreamCodec implements StreamCodec {
 
     /** Applies the link's tier and rate to every encoder (on the thread that drives them). */
     void adjust(double linkBytesPerSecond) {
+        adjust(linkBytesPerSecond, -1);
+    }
+
+    /**
+     * Applies the link's tier and rate to every encoder (on the thread that drives them), knowing
+     * how long the session has held QEMU back so far because this codec's lane was behind ({@code
+     * codecHeldNanos}, cumulative; -1 unknown). Where that took more than {@link #CODEC_HELD} of the
+     * last {@link #SUPPLY_WINDOW_NANOS}, QEMU supplied the stream only as fast as the encoder took
+     * it: a level "keeping up" with that supply would be keeping up with itself, so the level
+     * controller is not told the supply, as on a saturated host.
+     */
+    void adjust(double linkBytesPerSecond, long codecHeldNanos) {
         LinkTier now = tier.get();
-        boolean cpuSaturated = hostCpu.busyShare(System.nanoTime()) >= CPU_SATURATED;
+        long nanos = System.nanoTime();
+        boolean cpuSaturated = hostCpu.busyShare(nanos) >= CPU_SATURATED;
+        boolean encoderLimited = encoderLimited(codecHeld, nanos, codecHeldNanos);
         for (Encoder encoder : encoders) {
-            encoder.adjust(now, linkBytesPerSecond, cpuSaturated);
+            encoder.adjust(now, linkBytesPerSecond, cpuSaturated || encoderLimited);
         }
+    }
+
+    /**
+     * The share of {@link #SUPPLY_WINDOW_NANOS} beyond which the codec lane's holding QEMU back
+     * makes QEMU's supply the encoder's own speed (see {@link #adjust(double, long)}).
+     */
+    static final double CODEC_HELD = 0.1;
+
+    /** The session's cumulative codec-held time over {@link #SUPPLY_WINDOW_NANOS}. */
+    private final CounterWindow codecHeld = new CounterWindow(SUPPLY_WINDOW_NANOS);
+
+    /**
+     * Adds the reading {@code heldNanos} (cumulative codec-held time, -1 unknown) taken at {@code
+     * nanos} to {@code window}: whether the codec lane held QEMU back more than {@link #CODEC_HELD}
+     * of the time since the window's oldest reading (false for the first reading, or unknown).
+     */
+    static boolean encoderLimited(CounterWindow window, long nanos, long heldNanos) {
+        if (heldNanos < 0) {
+            return false;
+        }
+        long[] since = window.add(nanos, heldNanos);
+        return nanos > since[0] && (heldNanos - since[1]) > CODEC_HELD * (nanos - since[0]);
     }
 
     void close() {
@@ -328,7 +364,8 @@ public final class HdeStreamCodec implements StreamCodec {
             }
         }
 
-        void adjust(LinkTier now, double linkBytesPerSecond, boolean cpuSaturated) {
+        /** {@code supplyUnknown}: the host's CPUs are saturated or the encoder itself limited QEMU's supply. */
+        void adjust(LinkTier now, double linkBytesPerSecond, boolean supplyUnknown) {
             if (encoder == null || closed) {
                 return;
             }
@@ -341,9 +378,10 @@ public final class HdeStreamCodec implements StreamCodec {
             // the first call only starts the supply's measurement: the level stays until it is known
             if (linkBytesPerSecond > 0 && !Double.isNaN(supply)) {
                 // a level that keeps up with QEMU's supply leaves it unlimited only if the encoder's
-                // CPU is free; where every core is busy it comes out of QEMU's and the tunnel's, and
-                // QEMU supplies slowly because the encoder is slow: then the link alone decides
-                controller.adjust(encoder, stats, linkBytesPerSecond, cpuSaturated ? Double.NaN : supply);
+                // CPU is free and the encoder did not set that supply; where every core is busy it
+                // comes out of QEMU's and the tunnel's, and where the codec lane held QEMU back QEMU
+                // supplied only as fast as the encoder took it: then the link alone decides
+                controller.adjust(encoder, stats, linkBytesPerSecond, supplyUnknown ? Double.NaN : supply);
             }
         }
 

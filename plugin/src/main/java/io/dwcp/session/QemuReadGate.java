@@ -56,6 +56,26 @@ final class QemuReadGate {
         void fromQemuPaused();
     }
 
+    /**
+     * What held the session's reading of QEMU back, the first that applies in this order: nothing
+     * read yet (the streams, OPEN and the codec's answer), the tunnel (the session or its codec not
+     * ready, or its sender's window full), the codec lane (the bytes read and not yet framed reached
+     * the queue limit), the pace ({@link ReadPacer}), the raw window (what was read and is not yet in
+     * the peer's QEMU).
+     */
+    enum Hold {
+        START,
+        TUNNEL,
+        CODEC,
+        PACE,
+        RAW_WINDOW;
+
+        /** Its name in metrics and logs. */
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     /** The session loop's clock and timer, for the pacing. */
     interface Clock {
         long nanoTime();
@@ -93,6 +113,12 @@ final class QemuReadGate {
     // the highest delivery rate of the session so far, bytes per second; and how many samples were taken
     private double highestRate;
     private int rateSamples;
+    // what holds reading back now (null: reading, or every connection's stream ended), since when,
+    // and the time each reason held it back before
+    private final long[] heldNanos = new long[Hold.values().length];
+    private Hold held;
+    private long heldSince;
+    private boolean anyRead;
 
     /**
      * Samples (adaptation intervals, 1 s by default) before the pacing starts: the tunnel's own
@@ -154,6 +180,7 @@ final class QemuReadGate {
 
     /** {@code bytes} were read from QEMU (on the session's loop): they count against the pace. */
     void read(int bytes) {
+        anyRead = true;
         if (isPaced()) {
             pacer.read(bytes, clock.nanoTime());
         }
@@ -187,12 +214,16 @@ final class QemuReadGate {
                 update();
             });
         }
-        boolean open = sessionReady.getAsBoolean() && queued.get() < queueLimit && wait == 0;
+        boolean ready = sessionReady.getAsBoolean();
+        boolean queueFull = queued.get() >= queueLimit;
+        boolean open = ready && !queueFull && wait == 0;
         long limit = channelRawWindow();
         boolean any = false;
+        boolean ended = !connections.isEmpty();
         for (Connection connection : connections) {
             boolean read = open && !connection.isInboundEnded() && connection.undelivered() < limit;
             any |= read;
+            ended &= connection.isInboundEnded();
             if (connection.isRegistered() && !connection.isInboundEnded() && connection.isAutoRead() != read) {
                 connection.setAutoRead(read);
                 if (!read) {
@@ -203,6 +234,14 @@ final class QemuReadGate {
             }
         }
         boolean shouldRead = open && (any || connections.isEmpty());
+        hold(
+                shouldRead || ended
+                        ? null
+                        : !anyRead
+                                ? Hold.START
+                                : !ready
+                                        ? Hold.TUNNEL
+                                        : queueFull ? Hold.CODEC : wait > 0 ? Hold.PACE : Hold.RAW_WINDOW);
         if (shouldRead != reading) {
             reading = shouldRead;
             listener.readingChanged(reading);
@@ -212,6 +251,28 @@ final class QemuReadGate {
                 }
             }
         }
+    }
+
+    // the clock is read only when what holds reading back changes
+    private void hold(Hold hold) {
+        if (hold == held) {
+            return;
+        }
+        long now = clock.nanoTime();
+        if (held != null) {
+            heldNanos[held.ordinal()] += now - heldSince;
+        }
+        held = hold;
+        heldSince = now;
+    }
+
+    /** How long each {@link Hold} held reading QEMU back so far (by ordinal), the current one up to now. */
+    long[] heldNanos() {
+        long[] nanos = heldNanos.clone();
+        if (held != null) {
+            nanos[held.ordinal()] += clock.nanoTime() - heldSince;
+        }
+        return nanos;
     }
 
     /**

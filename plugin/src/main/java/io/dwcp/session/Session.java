@@ -205,6 +205,11 @@ public final class Session {
         return id;
     }
 
+    /** How long reading QEMU was held back because the codec lane was behind, so far (on the session's loop). */
+    long qemuHeldByCodecNanos() {
+        return readGate.heldNanos()[QemuReadGate.Hold.CODEC.ordinal()];
+    }
+
     public Role role() {
         return role;
     }
@@ -778,8 +783,22 @@ public final class Session {
                 destination.codec().completed();
             }
         });
+        String held = "";
+        if (role == Role.SOURCE) {
+            long[] heldNanos = readGate.heldNanos();
+            stats().qemuReadHeld(heldNanos);
+            StringBuilder text = new StringBuilder(", QEMU not read for");
+            for (QemuReadGate.Hold hold : QemuReadGate.Hold.values()) {
+                text.append(hold == QemuReadGate.Hold.START ? " " : ", ")
+                        .append(hold.label())
+                        .append(' ')
+                        .append(heldNanos[hold.ordinal()] / 1_000_000)
+                        .append(" ms");
+            }
+            held = text.toString();
+        }
         log.info(
-                "{} migration session completed: {} QEMU connections, {} ms{}{}",
+                "{} migration session completed: {} QEMU connections, {} ms{}{}{}",
                 context,
                 channels.size(),
                 (completedNanos - startNanos) / 1_000_000,
@@ -788,7 +807,8 @@ public final class Session {
                         : ", QEMU first read after " + (firstReadNanos - startNanos) / 1_000_000 + " ms",
                 switchoverNanos == 0
                         ? ""
-                        : ", " + (completedNanos - switchoverNanos) / 1_000_000 + " ms after the switch-over");
+                        : ", " + (completedNanos - switchoverNanos) / 1_000_000 + " ms after the switch-over",
+                held);
         for (QemuChannel channel : channels.values()) {
             ends.completedWithout(channel.index(), channel.undeliveredBytes());
         }

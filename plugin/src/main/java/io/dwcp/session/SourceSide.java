@@ -203,7 +203,8 @@ final class SourceSide {
         double linkRate = bytesPerSecond(linkForecast.predict(interval), sample.linkBytesPerSecond());
         double goodputExpected = bytesPerSecond(goodputForecast.predict(interval), Double.NaN);
         if (codecReady) {
-            LinkMeasurement measured = new LinkMeasurement(sample.minRttMicros(), linkRate);
+            LinkMeasurement measured =
+                    new LinkMeasurement(sample.minRttMicros(), linkRate, session.qemuHeldByCodecNanos());
             session.onLane(() -> {
                 if (!session.codecClosed()) {
                     codec.linkMeasured(measured);

@@ -152,6 +152,17 @@ public final class TunnelMetrics implements MetricsSource {
                 "Peers' spare streams this daemon holds for their next sessions",
                 stats.spareStreamsHeld::get);
         CounterWithCallback.builder()
+                .name("dwcp_qemu_read_held_seconds_total")
+                .help(
+                        "Completed source sessions: time reading QEMU was held back, by the first reason that held it (start: nothing read yet; tunnel: the sender's window or the session not ready; codec: the codec lane behind; pace: the read pace; raw_window: too much read and not yet in the peer's QEMU)")
+                .labelNames("reason")
+                .callback(callback -> {
+                    for (QemuReadGate.Hold hold : QemuReadGate.Hold.values()) {
+                        callback.call(stats.qemuReadHeldSeconds(hold), hold.label());
+                    }
+                })
+                .register(registry);
+        CounterWithCallback.builder()
                 .name("dwcp_connections_refused_total")
                 .help("Tunnel connections refused, by reason")
                 .labelNames("reason")

@@ -36,6 +36,31 @@ public final class TunnelStats extends SenderStats {
     private final Map<String, LongAdder> connectionsRefused = new ConcurrentHashMap<>();
 
     /**
+     * Completed source sessions: nanoseconds their reading of QEMU was held back, by what held it
+     * ({@link QemuReadGate.Hold}, by ordinal): where a migration's time went that QEMU could not
+     * write.
+     */
+    private final LongAdder[] qemuReadHeldNanos = new LongAdder[QemuReadGate.Hold.values().length];
+
+    {
+        for (int i = 0; i < qemuReadHeldNanos.length; i++) {
+            qemuReadHeldNanos[i] = new LongAdder();
+        }
+    }
+
+    /** A completed source session's {@link QemuReadGate#heldNanos}. */
+    void qemuReadHeld(long[] nanos) {
+        for (int i = 0; i < qemuReadHeldNanos.length; i++) {
+            qemuReadHeldNanos[i].add(nanos[i]);
+        }
+    }
+
+    /** Seconds completed source sessions held back reading QEMU for {@code hold}. */
+    double qemuReadHeldSeconds(QemuReadGate.Hold hold) {
+        return qemuReadHeldNanos[hold.ordinal()].sum() / 1e9;
+    }
+
+    /**
      * Every PING round trip measured on a stream, by peer: what a frame sees end to end, the
      * queueing in the stream's socket buffers included (the TCP_INFO RTT leaves that out).
      */

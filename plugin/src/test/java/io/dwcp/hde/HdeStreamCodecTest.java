@@ -188,6 +188,24 @@ class HdeStreamCodecTest {
         codec.close();
     }
 
+    /**
+     * The encoder limits QEMU's supply where the codec lane held QEMU back more than a tenth of the
+     * last few seconds (then the level controller is not told the supply): measured over the
+     * window, so an early stretch of holding ages out.
+     */
+    @Test
+    void theEncoderLimitsTheSupplyWhereTheCodecLaneHeldQemuBackMoreThanATenthOfTheWindow() {
+        long second = 1_000_000_000L;
+        CounterWindow window = new CounterWindow(HdeStreamCodec.SUPPLY_WINDOW_NANOS);
+        assertFalse(HdeStreamCodec.encoderLimited(window, 10 * second, 0), "the first reading only starts it");
+        assertFalse(HdeStreamCodec.encoderLimited(window, 11 * second, 50_000_000L), "5 % of a second");
+        assertTrue(HdeStreamCodec.encoderLimited(window, 12 * second, 650_000_000L), "60 % of the next: 32 % of two");
+        assertTrue(HdeStreamCodec.encoderLimited(window, 14 * second, 700_000_000L), "650 ms of four seconds");
+        // the held stretch ages out of the window: 16 s back to 12 s, 50 ms held since
+        assertFalse(HdeStreamCodec.encoderLimited(window, 16 * second, 700_000_000L), "nothing held since 12 s");
+        assertFalse(HdeStreamCodec.encoderLimited(window, 17 * second, -1), "unknown: not limited");
+    }
+
     @Test
     void aCorruptFrameIsACodecErrorNamingTheChannel() throws Exception {
         byte[] stream = HdeFixtureTest.channels(HdeFixtureTest.fixtures()

@@ -95,6 +95,53 @@ class QemuReadGateTest {
         assertEquals(2, qemu.paused, "told once as it stopped, and once more as the session stopped reading at all");
     }
 
+    /**
+     * Each stretch in which QEMU is not read counts for the first reason that held it: nothing read
+     * yet, the tunnel not ready, the codec lane's queue full, the raw window full; reading counts
+     * for none, nor does the time after QEMU's stream ended.
+     */
+    @Test
+    void theTimeQemuIsNotReadIsCountedByWhatHeldItBack() {
+        QemuReadGate gate = gate(new AmstConfig().setRawWindow(DataSize.ofKiB(64)), MIB, false);
+        FakeConnection qemu = connection();
+        ready = false;
+        gate.update();
+        clock.advance(3_000_000L); // the start: the streams, OPEN, the codec's answer
+        ready = true;
+        gate.update();
+        assertTrue(qemu.autoRead);
+        gate.read(1000);
+        clock.advance(50_000_000L); // reading: counts for nothing
+        ready = false;
+        gate.update();
+        clock.advance(5_000_000L); // the sender's window is full
+        ready = true;
+        gate.queue((int) MIB);
+        gate.update();
+        assertFalse(qemu.autoRead);
+        clock.advance(7_000_000L); // the codec lane is behind
+        gate.dequeue((int) MIB);
+        qemu.undelivered = 64 * KIB;
+        gate.update();
+        assertFalse(qemu.autoRead);
+        clock.advance(11_000_000L); // the raw window is full
+        long[] soFar = gate.heldNanos();
+        assertEquals(11_000_000L, soFar[QemuReadGate.Hold.RAW_WINDOW.ordinal()], "the stretch in progress counts");
+        qemu.undelivered = 0;
+        gate.update();
+        assertTrue(qemu.autoRead);
+        clock.advance(20_000_000L);
+        qemu.ended = true;
+        gate.update();
+        clock.advance(30_000_000L); // the stream ended: nothing holds it back
+        long[] held = gate.heldNanos();
+        assertEquals(3_000_000L, held[QemuReadGate.Hold.START.ordinal()]);
+        assertEquals(5_000_000L, held[QemuReadGate.Hold.TUNNEL.ordinal()]);
+        assertEquals(7_000_000L, held[QemuReadGate.Hold.CODEC.ordinal()]);
+        assertEquals(0L, held[QemuReadGate.Hold.PACE.ordinal()]);
+        assertEquals(11_000_000L, held[QemuReadGate.Hold.RAW_WINDOW.ordinal()]);
+    }
+
     @Test
     void nothingIsReadWhileTheSessionIsNotReady() {
         QemuReadGate gate = gate(new AmstConfig(), MIB, true);

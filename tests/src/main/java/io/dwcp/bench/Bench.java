@@ -786,7 +786,8 @@ public final class Bench implements Callable<Integer> {
                 Locale.ROOT,
                 "%.0f frames (%.0f re-sent; %.1f MiB) and %.0f ACKs; %.0f sessions read QEMU's first byte"
                         + " %.0f ms after it connected (sum), %.0f streams started as spares; %.0f sessions"
-                        + " completed %.0f ms after QEMU's switch-over (sum)",
+                        + " completed %.0f ms after QEMU's switch-over (sum); QEMU not read (sum, s): start %.2f,"
+                        + " tunnel %.2f, codec %.2f, pace %.2f, raw window %.2f",
                 Dwcpd.metric(metrics, "dwcp_frames_sent_total", "").orElse(Double.NaN),
                 Dwcpd.metric(metrics, "dwcp_frames_resent_total", "").orElse(Double.NaN),
                 Dwcpd.metric(metrics, "dwcp_tunnel_bytes_sent_total", "").orElse(Double.NaN) / 1048576.0,
@@ -795,7 +796,17 @@ public final class Bench implements Callable<Integer> {
                 Dwcpd.metric(metrics, "dwcp_session_start_seconds_sum", "").orElse(Double.NaN) * 1000,
                 Dwcpd.metric(metrics, "dwcp_spare_streams_taken_total", "").orElse(Double.NaN),
                 Dwcpd.metric(metrics, "dwcp_switchover_seconds_count", "").orElse(Double.NaN),
-                Dwcpd.metric(metrics, "dwcp_switchover_seconds_sum", "").orElse(Double.NaN) * 1000);
+                Dwcpd.metric(metrics, "dwcp_switchover_seconds_sum", "").orElse(Double.NaN) * 1000,
+                Dwcpd.metric(metrics, "dwcp_qemu_read_held_seconds_total", "reason=\"start\"")
+                        .orElse(Double.NaN),
+                Dwcpd.metric(metrics, "dwcp_qemu_read_held_seconds_total", "reason=\"tunnel\"")
+                        .orElse(Double.NaN),
+                Dwcpd.metric(metrics, "dwcp_qemu_read_held_seconds_total", "reason=\"codec\"")
+                        .orElse(Double.NaN),
+                Dwcpd.metric(metrics, "dwcp_qemu_read_held_seconds_total", "reason=\"pace\"")
+                        .orElse(Double.NaN),
+                Dwcpd.metric(metrics, "dwcp_qemu_read_held_seconds_total", "reason=\"raw_window\"")
+                        .orElse(Double.NaN));
     }
 
     private static final Pattern FRAME_BYTES_BY_LEVEL =
