@@ -778,7 +778,8 @@ public final class HdeEncoder implements Closeable {
     private void emitControl(int type, byte[] frameBody) {
         byte[] frame = new byte[HEADER_LENGTH + frameBody.length];
         System.arraycopy(frameBody, 0, frame, HEADER_LENGTH, frameBody.length);
-        writeHeader(frame, type, HdeFrame.CODEC_NONE, 0, 0, 0, frameBody.length, frameBody.length);
+        writeHeader(
+                frame, frame, HEADER_LENGTH, type, HdeFrame.CODEC_NONE, 0, 0, 0, frameBody.length, frameBody.length);
         stats.controlFrameEncoded(frame.length);
         frames.frame(frame, frame.length);
     }
@@ -805,7 +806,17 @@ public final class HdeEncoder implements Closeable {
             int codec = prepareCompressor(level);
             int length = zstd.compressByteArray(compressed, HEADER_LENGTH, bound, body, 0, bodyLength);
             if (length < bodyLength) {
-                writeHeader(compressed, HdeFrame.TYPE_PAGES, codec, level, 0, records, bodyLength, length);
+                writeHeader(
+                        compressed,
+                        compressed,
+                        HEADER_LENGTH,
+                        HdeFrame.TYPE_PAGES,
+                        codec,
+                        level,
+                        0,
+                        records,
+                        bodyLength,
+                        length);
                 frameLength = HEADER_LENGTH + length;
             }
         }
@@ -867,6 +878,8 @@ public final class HdeEncoder implements Closeable {
         int length = target.position() - HEADER_LENGTH;
         writeHeader(
                 compressed,
+                compressed,
+                HEADER_LENGTH,
                 HdeFrame.TYPE_PAGES,
                 HdeFrame.CODEC_ZSTD_STREAM,
                 level,
@@ -891,18 +904,6 @@ public final class HdeEncoder implements Closeable {
         }
         zstd.setLevel(zstdLevel);
         return HdeFrame.CODEC_ZSTD_DICTIONARY;
-    }
-
-    private void writeHeader(
-            byte[] frame,
-            int type,
-            int codec,
-            int zstdLevel,
-            int flags,
-            int recordCount,
-            int bodyBytes,
-            int payloadLength) {
-        writeHeader(frame, frame, HEADER_LENGTH, type, codec, zstdLevel, flags, recordCount, bodyBytes, payloadLength);
     }
 
     /** The header into {@code frame[0, HEADER_LENGTH)}, its CRC over the payload {@code payload[payloadOffset, + payloadLength)}. */
