@@ -28,10 +28,10 @@ import org.slf4j.LoggerFactory;
  * or resumes reading, its {@link ReadingListener} hears it (the link monitor, which does not count
  * the time QEMU is not read as the link's).
  *
- * <p>Threads: the session's event loop owns the gate (its reading flag, its raw window and the
- * peer's delivered count) and calls every method but {@link #queue}, which a QEMU connection's own
- * event loop calls as its bytes arrive (it may be behind the session's loop): the queue's count is
- * atomic.
+ * <p>Threads: the session's event loop owns the gate (its reading flag, its raw window, the peer's
+ * delivered count and the times reading was held back) and calls every method but {@link #queue},
+ * which a QEMU connection's own event loop calls as its bytes arrive (it may be behind the session's
+ * loop): the queue's count is atomic.
  */
 final class QemuReadGate {
     private static final Logger log = LoggerFactory.getLogger(QemuReadGate.class);
