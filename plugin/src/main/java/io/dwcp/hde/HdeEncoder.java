@@ -820,24 +820,25 @@ public final class HdeEncoder implements Closeable {
                 frameLength = HEADER_LENGTH + length;
             }
         }
-        if (frameLength < 0) {
+        boolean asItIs = frameLength < 0;
+        if (asItIs) {
             // tier 1, or a body zstd could not shrink (random pages): stored as it is, handed on
             // from the body with a header of its own (no copy); the decoder's stream context does
             // not see it, so the next streamed frame starts a new one
             streamLive = false;
             writeHeader(
                     header, body, 0, HdeFrame.TYPE_PAGES, HdeFrame.CODEC_NONE, 0, 0, records, bodyLength, bodyLength);
-            stats.frameEncoded(statsLevel, bodyLength, HEADER_LENGTH + bodyLength, System.nanoTime() - start);
-            int length = bodyLength;
-            bodyLength = 0;
-            records = 0;
-            frames.frame(header, body, length);
-            return;
+            frameLength = HEADER_LENGTH + bodyLength;
         }
         stats.frameEncoded(statsLevel, bodyLength, frameLength, System.nanoTime() - start);
+        int payloadLength = bodyLength;
         bodyLength = 0;
         records = 0;
-        frames.frame(compressed, frameLength);
+        if (asItIs) {
+            frames.frame(header, body, payloadLength);
+        } else {
+            frames.frame(compressed, frameLength);
+        }
     }
 
     /**

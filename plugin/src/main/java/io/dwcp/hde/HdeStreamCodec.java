@@ -54,6 +54,9 @@ public final class HdeStreamCodec implements StreamCodec {
     static final int DECODED_CHUNK = 1 << 20;
 
     private final HdeConfig config;
+    /** {@code hde.tier1-pages raw}: read once, asked per page. */
+    private final boolean tier1PagesRaw;
+
     private final HdeStats stats;
     private final String context;
     private List<BaselineAnnouncement> destinationBaselines;
@@ -83,6 +86,7 @@ public final class HdeStreamCodec implements StreamCodec {
             Supplier<LinkTier> tier,
             Executor training) {
         this.config = requireNonNull(config, "config is null");
+        this.tier1PagesRaw = config.isTier1PagesRaw();
         this.training = requireNonNull(training, "training is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.context = requireNonNull(context, "context is null");
@@ -127,11 +131,6 @@ public final class HdeStreamCodec implements StreamCodec {
         Decoder decoder = new Decoder(channel);
         decoders.add(decoder);
         return decoder;
-    }
-
-    /** Applies the link's tier and rate to every encoder (on the thread that drives them). */
-    void adjust(double linkBytesPerSecond) {
-        adjust(linkBytesPerSecond, -1);
     }
 
     /**
@@ -310,7 +309,7 @@ public final class HdeStreamCodec implements StreamCodec {
             }
             PageHash hash = null;
             boolean page = token.type() == TokenType.RAM_PAGE && token.contentLength() == HdeFrame.PAGE_SIZE;
-            if (page && config.isTier1PagesRaw() && hde.tier() == LinkTier.LOCAL) {
+            if (page && tier1PagesRaw && hde.tier() == LinkTier.LOCAL) {
                 // tier 1: the page as QEMU wrote it, in a RAW record, neither hashed nor cached at
                 // either end (both ends' caches stay alike: neither sees the page)
                 hde.raw(token.array(), token.offset(), token.length());

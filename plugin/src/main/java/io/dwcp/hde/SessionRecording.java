@@ -109,8 +109,6 @@ final class SessionRecording {
 
     private void abandon(Exception e) {
         log.info("{} baseline recording stopped (the migration goes on): {}", context, e.getMessage());
-        recorder.close();
-        recorder = null;
-        jobs.recordingEnded(sessionId, BaselineJobs.State.FAILED, "recording stopped: " + e.getMessage());
+        end(BaselineJobs.State.FAILED, "recording stopped: " + e.getMessage());
     }
 }

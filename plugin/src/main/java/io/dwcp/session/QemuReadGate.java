@@ -234,14 +234,7 @@ final class QemuReadGate {
             }
         }
         boolean shouldRead = open && (any || connections.isEmpty());
-        hold(
-                shouldRead || ended
-                        ? null
-                        : !anyRead
-                                ? Hold.START
-                                : !ready
-                                        ? Hold.TUNNEL
-                                        : queueFull ? Hold.CODEC : wait > 0 ? Hold.PACE : Hold.RAW_WINDOW);
+        hold(shouldRead || ended ? null : holdReason(ready, queueFull, wait > 0));
         if (shouldRead != reading) {
             reading = shouldRead;
             listener.readingChanged(reading);
@@ -251,6 +244,20 @@ final class QemuReadGate {
                 }
             }
         }
+    }
+
+    /** What holds reading back, the session not reading (see {@link Hold} for the order). */
+    private Hold holdReason(boolean ready, boolean queueFull, boolean paced) {
+        if (!anyRead) {
+            return Hold.START;
+        }
+        if (!ready) {
+            return Hold.TUNNEL;
+        }
+        if (queueFull) {
+            return Hold.CODEC;
+        }
+        return paced ? Hold.PACE : Hold.RAW_WINDOW;
     }
 
     // the clock is read only when what holds reading back changes

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.luben.zstd.ZstdInputStream;
 import com.google.inject.Module;
 import io.dwcp.cli.ControlClient;
 import io.dwcp.codec.CodecMode;
@@ -34,7 +33,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
@@ -718,15 +716,8 @@ class HdeTunnelTest {
         return HdeFixtureTest.fixturesRoot().resolve(name);
     }
 
-    static List<byte[]> channels(Path fixture) throws IOException {
-        List<byte[]> channels = new ArrayList<>();
-        for (int i = 0; Files.exists(fixture.resolve("channel-" + i + ".bin.zst")); i++) {
-            try (InputStream in =
-                    new ZstdInputStream(Files.newInputStream(fixture.resolve("channel-" + i + ".bin.zst")))) {
-                channels.add(in.readAllBytes());
-            }
-        }
-        return channels;
+    static List<byte[]> channels(Path fixture) {
+        return HdeFixtureTest.channels(fixture);
     }
 
     /**

@@ -786,8 +786,7 @@ public final class Bench implements Callable<Integer> {
                 Locale.ROOT,
                 "%.0f frames (%.0f re-sent; %.1f MiB) and %.0f ACKs; %.0f sessions read QEMU's first byte"
                         + " %.0f ms after it connected (sum), %.0f streams started as spares; %.0f sessions"
-                        + " completed %.0f ms after QEMU's switch-over (sum); QEMU not read (sum, s): start %.2f,"
-                        + " tunnel %.2f, codec %.2f, pace %.2f, raw window %.2f",
+                        + " completed %.0f ms after QEMU's switch-over (sum); QEMU not read (sum, s): %s",
                 Dwcpd.metric(metrics, "dwcp_frames_sent_total", "").orElse(Double.NaN),
                 Dwcpd.metric(metrics, "dwcp_frames_resent_total", "").orElse(Double.NaN),
                 Dwcpd.metric(metrics, "dwcp_tunnel_bytes_sent_total", "").orElse(Double.NaN) / 1048576.0,
@@ -797,17 +796,18 @@ public final class Bench implements Callable<Integer> {
                 Dwcpd.metric(metrics, "dwcp_spare_streams_taken_total", "").orElse(Double.NaN),
                 Dwcpd.metric(metrics, "dwcp_switchover_seconds_count", "").orElse(Double.NaN),
                 Dwcpd.metric(metrics, "dwcp_switchover_seconds_sum", "").orElse(Double.NaN) * 1000,
-                Dwcpd.metric(metrics, "dwcp_qemu_read_held_seconds_total", "reason=\"start\"")
-                        .orElse(Double.NaN),
-                Dwcpd.metric(metrics, "dwcp_qemu_read_held_seconds_total", "reason=\"tunnel\"")
-                        .orElse(Double.NaN),
-                Dwcpd.metric(metrics, "dwcp_qemu_read_held_seconds_total", "reason=\"codec\"")
-                        .orElse(Double.NaN),
-                Dwcpd.metric(metrics, "dwcp_qemu_read_held_seconds_total", "reason=\"pace\"")
-                        .orElse(Double.NaN),
-                Dwcpd.metric(metrics, "dwcp_qemu_read_held_seconds_total", "reason=\"raw_window\"")
-                        .orElse(Double.NaN));
+                QEMU_READ_HOLDS.stream()
+                        .map(reason -> String.format(
+                                Locale.ROOT,
+                                "%s %.2f",
+                                reason.replace('_', ' '),
+                                Dwcpd.metric(metrics, "dwcp_qemu_read_held_seconds_total", "reason=\"" + reason + "\"")
+                                        .orElse(Double.NaN)))
+                        .collect(java.util.stream.Collectors.joining(", ")));
     }
+
+    /** The reasons of {@code dwcp_qemu_read_held_seconds_total}, in the order dwcpd weighs them. */
+    private static final List<String> QEMU_READ_HOLDS = List.of("start", "tunnel", "codec", "pace", "raw_window");
 
     private static final Pattern FRAME_BYTES_BY_LEVEL =
             Pattern.compile("^dwcp_hde_frame_bytes_total\\{zstd_level=\"([^\"]+)\"}\\s+(\\S+)$", Pattern.MULTILINE);
