@@ -213,12 +213,31 @@ final class TestBed implements Closeable {
 
     /** Writes {@code length} bytes of the seeded stream. */
     static void writeStream(SocketChannel channel, long seed, long length) throws IOException {
+        try {
+            writeStream(channel, seed, length, length, () -> null);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@link #writeStream(SocketChannel, long, long)}, calling {@code atPause} once {@code pauseAt} bytes are written. */
+    static void writeStream(
+            SocketChannel channel, long seed, long length, long pauseAt, java.util.concurrent.Callable<?> atPause)
+            throws Exception {
         PseudoRandomStream stream = new PseudoRandomStream(seed);
         ByteBuffer buffer = ByteBuffer.allocateDirect(256 * 1024);
         long left = length;
+        boolean paused = pauseAt >= length;
         while (left > 0) {
+            long written = length - left;
+            if (!paused && written == pauseAt) {
+                atPause.call();
+                paused = true;
+            }
             buffer.clear();
-            buffer.limit((int) Math.min(buffer.capacity(), left));
+            buffer.limit((int) Math.min(buffer.capacity(), paused ? left : pauseAt - written));
             stream.fill(buffer);
             buffer.flip();
             while (buffer.hasRemaining()) {

@@ -62,7 +62,16 @@ class TunnelResilienceTest {
                 return null;
             });
             try (SocketChannel source = bed.connectAsSourceQemu()) {
-                writeStream(source, seed, bytes);
+                // half the stream, then the rest once the killed stream is back: otherwise the
+                // stream could end before its replacement is open, and nothing would show it reopens
+                writeStream(source, seed, bytes, bytes / 2, () -> {
+                    killer.get(60, TimeUnit.SECONDS);
+                    await(
+                            "the killed stream to be reopened",
+                            Duration.ofSeconds(60),
+                            () -> bed.alpha.tunnelStats().streamsOpened.sum() >= 5);
+                    return null;
+                });
             }
             killer.get(60, TimeUnit.SECONDS);
             assertEquals(
