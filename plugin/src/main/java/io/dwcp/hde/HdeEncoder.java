@@ -86,7 +86,9 @@ public final class HdeEncoder implements Closeable {
     private final int tier2Level;
     private final int tier3InitialLevel;
     private final PageHasher hasher = new PageHasher();
-    private final LruCache<PageKey, byte[]> previousVersions;
+    // pages whose previous version is kept, and the versions at their entries' places
+    private final LruCache<PageKey, Void> previousVersions;
+    private final PageSlab previousContents;
     private final LruCache<PageHash, Boolean> hashes;
     private final Map<String, Integer> blockIds = new HashMap<>();
     private final CRC32C crc = new CRC32C();
@@ -249,6 +251,7 @@ public final class HdeEncoder implements Closeable {
         this.tier2Level = config.getTier2Level();
         this.tier3InitialLevel = config.getTier3InitialLevel();
         this.previousVersions = new LruCache<>(deltaEntries, LruCache.PAGE_KEYS);
+        this.previousContents = new PageSlab(deltaEntries);
         this.hashes = new LruCache<>(hashEntries, LruCache.PAGE_HASHES);
         this.body = new byte[frameSize + MAX_PAGE_RECORD + MAX_BLOCK_NAME + 32];
         this.rawRoom = 1 + Varint.length(frameSize);
@@ -355,15 +358,16 @@ public final class HdeEncoder implements Closeable {
             previousVersions.remove(key);
         } else {
             hash = hasher.hash(content, contentOffset);
-            byte[] previous = previousVersions.peek(key);
-            int deltaLength = previous == null
-                    ? Integer.MAX_VALUE
-                    : XorDelta.encode(previous, 0, content, contentOffset, delta, 0);
+            int place = previousVersions.place(key);
+            boolean previous = place >= 0;
+            int deltaLength = previous
+                    ? XorDelta.encode(
+                            previousContents.array(place), PageSlab.offset(place), content, contentOffset, delta, 0)
+                    : Integer.MAX_VALUE;
             long announced = announcedIndex(hash);
             boolean cached = hashes.contains(hash);
             boolean referable = cached || announced >= 0;
-            boolean deltaBeatsReference =
-                    previous != null && deltaLength + Varint.length(deltaLength) <= nameLength(announced);
+            boolean deltaBeatsReference = previous && deltaLength + Varint.length(deltaLength) <= nameLength(announced);
             if (referable && !deltaBeatsReference) {
                 pageLevel = PageLevel.REFERENCE;
                 if (!cached) {
@@ -371,7 +375,7 @@ public final class HdeEncoder implements Closeable {
                 }
                 writePageHead(HdeFrame.RECORD_REF, key, header, headerOffset, headerLength);
                 writeName(hash, announced);
-            } else if (previous != null && (deltaLength <= PAGE_SIZE / 2 || referable)) {
+            } else if (previous && (deltaLength <= PAGE_SIZE / 2 || referable)) {
                 // beyond half a page a delta rarely beats the page: the XOR of two unrelated
                 // versions compresses worse than either
                 pageLevel = PageLevel.DELTA;
@@ -380,8 +384,7 @@ public final class HdeEncoder implements Closeable {
                 System.arraycopy(delta, 0, body, bodyLength, deltaLength);
                 bodyLength += deltaLength;
             } else {
-                BaselineVersions.Version base =
-                        previous == null && !referable ? baseVersion(blockName, pageOffset) : null;
+                BaselineVersions.Version base = !previous && !referable ? baseVersion(blockName, pageOffset) : null;
                 int baseDeltaLength = base == null
                         ? Integer.MAX_VALUE
                         : XorDelta.encode(base.content(), 0, content, contentOffset, delta, 0);
@@ -424,7 +427,7 @@ public final class HdeEncoder implements Closeable {
                     sample(content, contentOffset);
                 }
             }
-            rememberPreviousVersion(key, previous, content, contentOffset);
+            rememberPreviousVersion(key, content, contentOffset);
             hashes.put(hash, Boolean.TRUE);
         }
         records++;
@@ -529,6 +532,7 @@ public final class HdeEncoder implements Closeable {
         // the caches hold up to hde.delta-cache-entries pages: let them go with the stream, even
         // while the encoder itself is still referenced (a session kept for its figures)
         previousVersions.clear();
+        previousContents.clear();
         hashes.clear();
         // and so do the frame buffers (a frame and a half per encoder, each QEMU connection has one)
         body = new byte[0];
@@ -662,20 +666,13 @@ public final class HdeEncoder implements Closeable {
         bodyLength += length;
     }
 
-    private void rememberPreviousVersion(PageKey key, byte[] previous, byte[] content, int contentOffset) {
+    private void rememberPreviousVersion(PageKey key, byte[] content, int contentOffset) {
         if (previousVersions.capacity() == 0) {
             return;
         }
-        byte[] copy = previous;
-        if (copy == null) {
-            // the decoder's put() evicts the same entry: reuse its array here
-            copy = previousVersions.evictForInsert(key);
-            if (copy == null) {
-                copy = new byte[PAGE_SIZE];
-            }
-        }
-        System.arraycopy(content, contentOffset, copy, 0, PAGE_SIZE);
-        previousVersions.put(key, copy);
+        // the page's own place, or that of the entry evicted for it (the decoder evicts the same one)
+        int place = previousVersions.putPlace(key);
+        System.arraycopy(content, contentOffset, previousContents.array(place), PageSlab.offset(place), PAGE_SIZE);
     }
 
     // ---- dictionary ----

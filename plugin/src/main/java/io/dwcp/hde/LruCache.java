@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  *
  * <p>A value that leaves the cache (evicted, replaced by {@link #put}, or removed) is passed to the
  * release listener, so that an owner counting references can reuse what nothing holds any more.
- * {@link #clear} and {@link #evictForInsert} (which hands the value to its caller) do not release.
+ * {@link #clear} does not release.
  *
  * <p>Keys are two {@code long}s ({@link Keys}: a page's block and offset, or a content hash) kept
  * in arrays, with the recency list as slot numbers and an open-addressing index: an entry is no
@@ -136,22 +136,35 @@ final class LruCache<K, V> {
         return find(keys.high(key), keys.low(key)) != NONE;
     }
 
-    /**
-     * If {@code key} is absent and the cache is full, removes the least recent entry and returns its
-     * value (for reuse); {@code null} otherwise. {@link #put} would evict the same entry.
-     */
-    V evictForInsert(K key) {
-        if (capacity == 0 || size < capacity || contains(key)) {
-            return null;
-        }
-        return evictEldest();
-    }
-
     /** Makes {@code key} the most recent entry with {@code value}, evicting the least recent one if full. */
     void put(K key, V value) {
-        if (capacity == 0) {
-            return;
+        if (capacity != 0) {
+            insert(key, value);
         }
+    }
+
+    /**
+     * The place of {@code key}'s entry, from 0 to the capacity less one, without changing recency;
+     * -1 if absent. An entry keeps its place until it leaves the cache, so an owner can keep what
+     * belongs to an entry in its own arrays at that place (a {@link PageSlab}).
+     */
+    int place(K key) {
+        return find(keys.high(key), keys.low(key));
+    }
+
+    /**
+     * {@link #put} without a value: makes {@code key} the most recent entry and returns its place
+     * (the one it had if present; otherwise the place of the entry evicted for it, if the cache was
+     * full, or a new one). The capacity must not be 0.
+     */
+    int putPlace(K key) {
+        if (capacity == 0) {
+            throw new IllegalStateException("a cache of capacity 0 has no place");
+        }
+        return insert(key, null);
+    }
+
+    private int insert(K key, V value) {
         long high = keys.high(key);
         long low = keys.low(key);
         int slot = find(high, low);
@@ -161,7 +174,7 @@ final class LruCache<K, V> {
             unlink(slot);
             linkNewest(slot);
             released.accept(replaced);
-            return;
+            return slot;
         }
         if (size >= capacity) {
             released.accept(evictEldest());
@@ -177,6 +190,7 @@ final class LruCache<K, V> {
         } else {
             insertIndex(slot);
         }
+        return slot;
     }
 
     /** Removes {@code key}; its value, released, or {@code null} if absent. */

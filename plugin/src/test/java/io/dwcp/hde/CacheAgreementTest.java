@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -119,10 +120,15 @@ class CacheAgreementTest {
         assertEquals(keys("b", "c"), cache.keys());
         cache.put(k("b"), 4); // a put refreshes "b"
         assertEquals(keys("c", "b"), cache.keys());
-        assertEquals(3, cache.evictForInsert(k("d"))); // the entry put() would evict, handed back for reuse
-        assertEquals(keys("b"), cache.keys());
-        assertNull(cache.evictForInsert(k("b"))); // present: nothing to evict
-        assertEquals(1, cache.evictions() - 1);
+        int placeOfC = cache.place(k("c"));
+        int placeOfB = cache.place(k("b"));
+        assertEquals(placeOfC, cache.putPlace(k("d"))); // evicts "c": "d" takes its place
+        assertEquals(-1, cache.place(k("c")));
+        assertNull(cache.peek(k("d")));
+        assertEquals(keys("b", "d"), cache.keys());
+        assertEquals(placeOfB, cache.putPlace(k("b"))); // present: its place, and it is the newest now
+        assertEquals(keys("d", "b"), cache.keys());
+        assertEquals(2, cache.evictions());
         LruCache<PageKey, Integer> disabled = new LruCache<>(0, LruCache.PAGE_KEYS);
         disabled.put(k("a"), 1);
         assertEquals(0, disabled.size());
@@ -143,9 +149,10 @@ class CacheAgreementTest {
         assertEquals(List.of(1, 2, 3), released);
         assertNull(cache.remove(k("a"))); // absent: nothing released
         cache.put(k("e"), 5);
-        assertEquals(4, cache.evictForInsert(k("d"))); // handed to the caller, not released
+        cache.putPlace(k("d")); // evicts "c"
+        assertEquals(List.of(1, 2, 3, 4), released);
         cache.clear();
-        assertEquals(List.of(1, 2, 3), released);
+        assertEquals(List.of(1, 2, 3, 4), released);
         assertEquals(List.of(), cache.keys());
         assertNull(cache.peek(k("e")));
     }
@@ -153,7 +160,9 @@ class CacheAgreementTest {
     /**
      * Random puts, removes and evictions of content hashes agree with a {@code LinkedHashMap} kept
      * in insertion order (what the cache was before it kept its entries in arrays): the same values,
-     * the same recency order, the same values released.
+     * the same recency order, the same values released. An entry keeps its place from its first put
+     * until it leaves, and the places of the entries are distinct and below the capacity (a
+     * {@link PageSlab} keeps the encoder's previous versions at them).
      */
     @Test
     void agreesWithALinkedHashMapUnderRandomOperations() {
@@ -163,38 +172,54 @@ class CacheAgreementTest {
         int capacity = 300;
         LruCache<PageHash, Integer> cache = new LruCache<>(capacity, LruCache.PAGE_HASHES, released::add);
         java.util.LinkedHashMap<PageHash, Integer> expected = new java.util.LinkedHashMap<>();
+        Map<PageHash, Integer> places = new java.util.HashMap<>();
         for (int step = 0; step < 200_000; step++) {
             // few distinct high halves and clustered low halves: long probe runs in the index
             PageHash hash = new PageHash(random.nextInt(4), random.nextInt(600) * 4096L);
             int what = random.nextInt(10);
             if (what == 0) {
+                boolean present = expected.containsKey(hash);
                 Integer value = expected.remove(hash);
-                if (value != null) {
+                if (present) {
                     expectedReleased.add(value);
                 }
                 assertEquals(value, cache.remove(hash));
-            } else if (what == 1) {
-                Integer eldest = null;
-                if (expected.size() >= capacity && !expected.containsKey(hash)) {
-                    PageHash first = expected.keySet().iterator().next();
-                    eldest = expected.remove(first);
-                }
-                assertEquals(eldest, cache.evictForInsert(hash));
+                places.remove(hash);
             } else if (what == 2) {
                 assertEquals(expected.get(hash), cache.peek(hash));
             } else {
+                // what == 1: a put without a value, whose place the caller uses
+                Integer value = what == 1 ? null : step;
+                boolean present = expected.containsKey(hash);
                 Integer replaced = expected.remove(hash);
-                if (replaced == null && expected.size() >= capacity) {
+                if (!present && expected.size() >= capacity) {
                     PageHash first = expected.keySet().iterator().next();
                     expectedReleased.add(expected.remove(first));
+                    places.remove(first);
                 }
-                expected.put(hash, step);
-                if (replaced != null) {
+                expected.put(hash, value);
+                if (present) {
                     expectedReleased.add(replaced);
                 }
-                cache.put(hash, step);
+                if (what == 1) {
+                    int place = cache.putPlace(hash);
+                    assertEquals(place, cache.place(hash));
+                } else {
+                    cache.put(hash, step);
+                }
+                Integer before = places.put(hash, cache.place(hash));
+                if (present) {
+                    assertEquals(before, places.get(hash), "an entry's place while it stays");
+                }
             }
             assertEquals(expected.size(), cache.size());
+            if (step % 1000 == 0) {
+                assertEquals(places.size(), new java.util.HashSet<>(places.values()).size(), "distinct places");
+                for (Map.Entry<PageHash, Integer> entry : places.entrySet()) {
+                    assertEquals(entry.getValue(), cache.place(entry.getKey()));
+                    assertTrue(entry.getValue() >= 0 && entry.getValue() < capacity, "place " + entry.getValue());
+                }
+            }
         }
         assertEquals(new ArrayList<>(expected.keySet()), cache.keys());
         assertEquals(expectedReleased, released);
