@@ -265,6 +265,13 @@ public final class BaselineJobs implements Closeable {
     private void runCommit(long sessionId, String context, BaselineRecorder recorder) {
         Outcome ended;
         try {
+            if (recorder.distinctPages() == 0) {
+                // every page recorded was sent again as zero or in QEMU's own encoding
+                recorder.close();
+                ended = finished(sessionId, State.NONE, Optional.empty(), Optional.of("no page was recorded"));
+                log.debug("{} baseline outcome {}", context, ended);
+                return;
+            }
             BaselineStore.BaselineInfo info = recorder.commitContentAddressed();
             Optional<BaselineStore.Owner> owner = owners.ownerOf(sessionId);
             if (owner.isPresent()) {

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * runs, a page costs only that copy and an entry in a journal (its key and spool slot): the tables
  * that find a page's content, share repeated contents and count the pages of each are brought up
  * to date from the journal at the commit (or when the spool or the journal fills), off the
- * migration's path. Memory holds, in primitive arrays and no object per page (the recorder lives as
+ * migration's path. Memory holds, in primitive arrays ({@link Chunked} where they grow with the
+ * pages during the migration) and no object per page (the recorder lives as
  * long as the migration, and as {@code HashMap} entries its pages cost G1 about half a CPU-second
  * per GiB of guest at each end), a table from each page (block and offset) to the spool slot of its
  * content, and per slot the content's hash and how many pages have it. One thread; not
@@ -65,13 +66,16 @@ public final class BaselineRecorder implements Closeable {
     // RAM block names in order of first appearance; a page key holds the index
     private final Map<String, Integer> blockIndexes = new HashMap<>();
     private final List<String> blockNames = new ArrayList<>();
+    // the block of the last page recorded, and its index
+    private String lastBlock;
+    private int lastBlockIndex;
     // the page table: key (block, offset) -> slot of its content in the spool
     private final LongIntTable pages = new LongIntTable();
     // per spool slot (position / PAGE_SIZE): its content's hash and how many pages have that content
     // (a slot whose content an earlier slot holds too is never indexed and keeps no page)
-    private long[] slotHigh = new long[1024];
-    private long[] slotLow = new long[1024];
-    private int[] slotPages = new int[1024];
+    private final Chunked.Longs slotHigh = new Chunked.Longs();
+    private final Chunked.Longs slotLow = new Chunked.Longs();
+    private final Chunked.Ints slotPages = new Chunked.Ints();
     private int slots;
     private int liveSlots;
     // content hash -> slot + 1 (0: empty); open addressing on the hash's low bits, which are random
@@ -79,8 +83,8 @@ public final class BaselineRecorder implements Closeable {
     private int indexedSlots;
     // what was recorded since the tables were last brought up to date, in order: each page's key and
     // the spool slot of its new content, or FORGOTTEN
-    private long[] journalKeys;
-    private int[] journalSlots;
+    private final Chunked.Longs journalKeys = new Chunked.Longs();
+    private final Chunked.Ints journalSlots = new Chunked.Ints();
     private int journaled;
     private final int journalLimit;
     private Path spoolFile;
@@ -126,8 +130,6 @@ public final class BaselineRecorder implements Closeable {
             throw new IllegalArgumentException("journalLimit must be a power of two: " + journalLimit);
         }
         this.journalLimit = journalLimit;
-        this.journalKeys = new long[Math.min(1024, journalLimit)];
-        this.journalSlots = new int[journalKeys.length];
         this.store = requireNonNull(store, "store is null");
         this.id = requireNonNull(id, "id is null");
         this.spoolFile = store.spoolFile(id);
@@ -258,16 +260,15 @@ public final class BaselineRecorder implements Closeable {
     }
 
     private void journal(long key, int slot) {
-        if (journaled == journalKeys.length) {
-            if (journaled >= journalLimit) {
-                applyJournal();
-            } else {
-                journalKeys = Arrays.copyOf(journalKeys, journaled * 2);
-                journalSlots = Arrays.copyOf(journalSlots, journaled * 2);
-            }
+        if (journaled == journalLimit) {
+            applyJournal();
         }
-        journalKeys[journaled] = key;
-        journalSlots[journaled] = slot;
+        if (journaled == journalKeys.capacity()) {
+            journalKeys.ensure(journaled + 1);
+            journalSlots.ensure(journaled + 1);
+        }
+        journalKeys.set(journaled, key);
+        journalSlots.set(journaled, slot);
         journaled++;
     }
 
@@ -278,13 +279,13 @@ public final class BaselineRecorder implements Closeable {
      */
     private void applyJournal() {
         for (int i = 0; i < journaled; i++) {
-            long key = journalKeys[i];
-            int spooled = journalSlots[i];
+            long key = journalKeys.get(i);
+            int spooled = journalSlots.get(i);
             if (spooled == FORGOTTEN) {
                 unlink(pages.remove(key));
                 continue;
             }
-            int slot = slotOf(slotHigh[spooled], slotLow[spooled]);
+            int slot = slotOf(slotHigh.get(spooled), slotLow.get(spooled));
             if (slot < 0) {
                 slot = spooled;
                 indexSlot(slot);
@@ -299,6 +300,15 @@ public final class BaselineRecorder implements Closeable {
     }
 
     /** Distinct non-zero pages recorded. */
+    /**
+     * Whether no page's content was recorded at all, which it tells without bringing its tables up
+     * to date: a session asks at its end, on its own lane, and leaves the rest to the commit.
+     */
+    public boolean recordedNothing() {
+        checkOpen();
+        return slots == 0;
+    }
+
     public int distinctPages() {
         checkOpen();
         applyJournal();
@@ -340,6 +350,20 @@ public final class BaselineRecorder implements Closeable {
             return -1;
         }
         String name = block == null ? "" : block;
+        // the pages of a block come one after the other, their name the same string
+        if (name != lastBlock) {
+            int index = blockIndex(name);
+            if (index < 0) {
+                return -1;
+            }
+            lastBlock = name;
+            lastBlockIndex = index;
+        }
+        return (long) lastBlockIndex << OFFSET_BITS | offset;
+    }
+
+    /** The index of a block's name (a new one if it is new), or -1 past {@link HdeFrame#MAX_BLOCKS}. */
+    private int blockIndex(String name) {
         Integer index = blockIndexes.get(name);
         if (index == null) {
             if (blockNames.size() == HdeFrame.MAX_BLOCKS) {
@@ -349,7 +373,7 @@ public final class BaselineRecorder implements Closeable {
             blockIndexes.put(name, index);
             blockNames.add(name);
         }
-        return (long) index << OFFSET_BITS | offset;
+        return index;
     }
 
     /** The spool slot holding content {@code (high, low)}, or -1. */
@@ -360,7 +384,7 @@ public final class BaselineRecorder implements Closeable {
             if (entry == 0) {
                 return -1;
             }
-            if (slotLow[entry - 1] == low && slotHigh[entry - 1] == high) {
+            if (slotLow.get(entry - 1) == low && slotHigh.get(entry - 1) == high) {
                 return entry - 1;
             }
         }
@@ -383,7 +407,7 @@ public final class BaselineRecorder implements Closeable {
 
     private void place(int slot) {
         int mask = contentIndex.length - 1;
-        int i = (int) slotLow[slot] & mask;
+        int i = (int) slotLow.get(slot) & mask;
         while (contentIndex[i] != 0) {
             i = (i + 1) & mask;
         }
@@ -391,13 +415,13 @@ public final class BaselineRecorder implements Closeable {
     }
 
     private void link(int slot) {
-        if (slotPages[slot]++ == 0) {
+        if (slotPages.getAndAdd(slot, 1) == 0) {
             liveSlots++;
         }
     }
 
     private void unlink(int slot) {
-        if (slot != LongIntTable.ABSENT && --slotPages[slot] == 0) {
+        if (slot != LongIntTable.ABSENT && slotPages.getAndAdd(slot, -1) == 1) {
             liveSlots--;
         }
     }
@@ -434,16 +458,15 @@ public final class BaselineRecorder implements Closeable {
             }
         }
         spoolBuffer.put(content, contentOffset, HdeFrame.PAGE_SIZE);
-        if (slots == slotHigh.length) {
-            int capacity = slots * 2;
-            slotHigh = Arrays.copyOf(slotHigh, capacity);
-            slotLow = Arrays.copyOf(slotLow, capacity);
-            slotPages = Arrays.copyOf(slotPages, capacity);
+        if (slots == slotHigh.capacity()) {
+            slotHigh.ensure(slots + 1);
+            slotLow.ensure(slots + 1);
+            slotPages.ensure(slots + 1);
         }
         int slot = slots++;
-        slotHigh[slot] = hash.high();
-        slotLow[slot] = hash.low();
-        slotPages[slot] = 0;
+        slotHigh.set(slot, hash.high());
+        slotLow.set(slot, hash.low());
+        slotPages.set(slot, 0);
         return slot;
     }
 
@@ -452,8 +475,8 @@ public final class BaselineRecorder implements Closeable {
         PageHash[] hashes = new PageHash[liveSlots];
         int n = 0;
         for (int slot = 0; slot < slots; slot++) {
-            if (slotPages[slot] > 0) {
-                hashes[n++] = new PageHash(slotHigh[slot], slotLow[slot]);
+            if (slotPages.get(slot) > 0) {
+                hashes[n++] = new PageHash(slotHigh.get(slot), slotLow.get(slot));
             }
         }
         Arrays.sort(hashes);
@@ -694,7 +717,7 @@ public final class BaselineRecorder implements Closeable {
         }
         try (FileChannel compactedChannel = openSpool(compacted, true)) {
             readSpool((slot, page) -> {
-                if (slotPages[slot] == 0) {
+                if (slotPages.get(slot) == 0) {
                     moved[slot] = -1;
                     return;
                 }
@@ -725,9 +748,9 @@ public final class BaselineRecorder implements Closeable {
         for (int slot = 0; slot < slots; slot++) {
             int to = moved[slot];
             if (to >= 0) {
-                slotHigh[to] = slotHigh[slot];
-                slotLow[to] = slotLow[slot];
-                slotPages[to] = slotPages[slot];
+                slotHigh.set(to, slotHigh.get(slot));
+                slotLow.set(to, slotLow.get(slot));
+                slotPages.set(to, slotPages.get(slot));
             }
         }
         pages.remapValues(moved);

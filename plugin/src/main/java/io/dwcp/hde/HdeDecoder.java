@@ -13,7 +13,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -38,19 +37,29 @@ public final class HdeDecoder implements Closeable {
 
     /** Where decoded bytes go, in stream order. Arrays are valid only during the call and must not be modified. */
     public interface Sink {
-        /** A page: its record header (possibly empty) then its 4096 bytes {@code content[0 .. 4096)}. */
-        void page(byte[] header, int headerOffset, int headerLength, byte[] content) throws IOException;
+        /**
+         * A page: its record header (possibly empty) then its 4096 bytes
+         * {@code content[contentOffset .. contentOffset + 4096)}.
+         */
+        void page(byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset)
+                throws IOException;
 
-        /** A page with its RAM block's name ("" when the source did not know it) and offset: by default {@link #page(byte[], int, int, byte[])}. */
+        /** A page with its RAM block's name ("" when the source did not know it) and offset: by default {@link #page(byte[], int, int, byte[], int)}. */
         default void page(
-                String blockName, long pageOffset, byte[] header, int headerOffset, int headerLength, byte[] content)
+                String blockName,
+                long pageOffset,
+                byte[] header,
+                int headerOffset,
+                int headerLength,
+                byte[] content,
+                int contentOffset)
                 throws IOException {
-            page(header, headerOffset, headerLength, content);
+            page(header, headerOffset, headerLength, content, contentOffset);
         }
 
         /**
          * A page with its block and offset and its content hash ({@code null} for a zero page),
-         * which the decoder verified or computed: by default {@link #page(String, long, byte[], int, int, byte[])}.
+         * which the decoder verified or computed: by default {@link #page(String, long, byte[], int, int, byte[], int)}.
          */
         default void page(
                 String blockName,
@@ -59,9 +68,10 @@ public final class HdeDecoder implements Closeable {
                 byte[] header,
                 int headerOffset,
                 int headerLength,
-                byte[] content)
+                byte[] content,
+                int contentOffset)
                 throws IOException {
-            page(blockName, pageOffset, header, headerOffset, headerLength, content);
+            page(blockName, pageOffset, header, headerOffset, headerLength, content, contentOffset);
         }
 
         void raw(byte[] bytes, int offset, int length) throws IOException;
@@ -72,8 +82,9 @@ public final class HdeDecoder implements Closeable {
         requireNonNull(writer, "writer is null");
         return new Sink() {
             @Override
-            public void page(byte[] header, int headerOffset, int headerLength, byte[] content) throws IOException {
-                writer.writeRecord(header, headerOffset, headerLength, content, 0, PAGE_SIZE);
+            public void page(byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset)
+                    throws IOException {
+                writer.writeRecord(header, headerOffset, headerLength, content, contentOffset, PAGE_SIZE);
             }
 
             @Override
@@ -109,8 +120,18 @@ public final class HdeDecoder implements Closeable {
 
     private LruCache<PageKey, HeldPage> previousVersions;
     private LruCache<PageHash, HeldPage> hashes;
-    /** Arrays of pages neither cache holds any more, for the next pages (fewer arrays for the GC to age). */
-    private final ArrayDeque<byte[]> freePages = new ArrayDeque<>();
+    /**
+     * The contents of the pages the caches hold, and of the page being decoded: each cache's
+     * capacity and one more place (see {@link PageSlab}, and {@link HeldPage} for the places' use).
+     */
+    private PageSlab contents;
+    /** Places no page holds any more, then those never used (from {@link #unusedPlace}). */
+    private int[] freePlaces;
+
+    private int freePlaceCount;
+    private int unusedPlace;
+    /** A page from a baseline given to zstd as its dictionary (it takes an array of the page alone). */
+    private final byte[] zstdBase = new byte[PAGE_SIZE];
 
     private ZstdDictDecompress dictionary;
     private int dictionaryNumber;
@@ -227,6 +248,9 @@ public final class HdeDecoder implements Closeable {
         }
         if (hashes != null) {
             hashes.clear();
+        }
+        if (contents != null) {
+            contents.clear();
         }
     }
 
@@ -450,6 +474,12 @@ public final class HdeDecoder implements Closeable {
         zstdWindowLog = windowLog;
         previousVersions = new LruCache<>(deltaEntries, LruCache.PAGE_KEYS, this::release);
         hashes = new LruCache<>(hashEntries, LruCache.PAGE_HASHES, this::release);
+        // every page held is held by an entry of a cache, so the entries and the page being decoded
+        // never need more places than this
+        contents = new PageSlab(deltaEntries + hashEntries + 1);
+        freePlaces = new int[64];
+        freePlaceCount = 0;
+        unusedPlace = 0;
     }
 
     private void readDictionary(byte[] bytes, int at, int length) throws HdeDecodeException {
@@ -736,126 +766,211 @@ public final class HdeDecoder implements Closeable {
         int header = at;
         at += (int) headerLength;
         PageKey key = new PageKey((int) blockId, pageOffset);
-        byte[] content;
+        // the page's content: a place of the slab (and its cache entry if a cache holds it), or the
+        // zero page. Each kind decodes in a method of its own, so that the compiler works on the
+        // kinds a stream uses, each on its own, not on one method holding every kind
+        decodedHeld = null;
         PageHash hash = null;
         switch (kind) {
             case HdeFrame.RECORD_ZERO -> {
                 previousVersions.remove(key);
-                content = ZERO_PAGE;
+                decodedPlace = -1;
             }
             case HdeFrame.RECORD_REF -> {
                 at = readName("REF", bytes, at, end, offsetInBody);
                 hash = namedHash;
-                content = resolve(hash, key, offsetInBody);
+                decodeReference(hash, key, offsetInBody);
             }
-            case HdeFrame.RECORD_DELTA -> {
-                long length = Varint.read(bytes, at, end);
-                if (length < 0 || length > XorDelta.MAX_LENGTH || at + Varint.length(length) + length > end) {
-                    throw error(
-                            offsetInBody,
-                            "DELTA length",
-                            "at most " + XorDelta.MAX_LENGTH + ", within the body",
-                            describeVarint(length));
-                }
-                at += Varint.length(length);
-                HeldPage previous = previousVersions.peek(key);
-                if (previous == null) {
-                    throw error(
-                            offsetInBody,
-                            "DELTA previous version",
-                            "a previous version of " + describe(key) + " in the cache",
-                            "none (never sent, sent as zero, or evicted)");
-                }
-                content = newPage();
-                int bad = XorDelta.apply(previous.bytes, bytes, at, (int) length, content);
-                if (bad >= 0) {
-                    throw error(
-                            bad - bodyStart, "DELTA run", "runs within the page and the delta", "a run past the end");
-                }
-                at += (int) length;
-            }
-            case HdeFrame.RECORD_BASE_DELTA -> {
-                at = readBaseRecord(kind, bytes, at, end, offsetInBody);
-                int length = baseDataLength;
-                byte[] base = resolve(namedHash, key, offsetInBody);
-                content = newPage();
-                int bad = XorDelta.apply(base, bytes, at, length, content);
-                if (bad >= 0) {
-                    throw error(
-                            bad - bodyStart,
-                            "BASE_DELTA run",
-                            "runs within the page and the delta",
-                            "a run past the end");
-                }
-                at += length;
-            }
-            case HdeFrame.RECORD_BASE_ZSTD -> {
-                at = readBaseRecord(kind, bytes, at, end, offsetInBody);
-                int length = baseDataLength;
-                byte[] base = resolve(namedHash, key, offsetInBody);
-                content = newPage();
-                int decompressed;
-                try {
-                    baseZstd.loadDict(base, ZstdDictContentType.RAW_CONTENT);
-                    decompressed = baseZstd.decompressByteArray(content, 0, PAGE_SIZE, bytes, at, length);
-                } catch (ZstdException e) {
-                    free(content);
-                    throw error(
-                            offsetInBody,
-                            "BASE_ZSTD frame",
-                            "a zstd frame of 4096 bytes against the base",
-                            "zstd error: " + e.getMessage());
-                }
-                if (decompressed != PAGE_SIZE) {
-                    free(content);
-                    throw error(
-                            offsetInBody,
-                            "BASE_ZSTD frame",
-                            "a zstd frame of 4096 bytes against the base",
-                            decompressed + " bytes");
-                }
-                at += length;
-            }
+            case HdeFrame.RECORD_DELTA -> at = decodeDelta(key, bytes, bodyStart, at, end, offsetInBody);
+            case HdeFrame.RECORD_BASE_DELTA -> at = decodeBaseDelta(key, bytes, bodyStart, at, end, offsetInBody);
+            case HdeFrame.RECORD_BASE_ZSTD -> at = decodeBaseZstd(key, bytes, at, end, offsetInBody);
             default -> {
                 if (at + PAGE_SIZE > end) {
                     throw error(offsetInBody, "PAGE content", "4096 bytes within the body", (end - at) + " bytes");
                 }
-                content = newPage();
-                System.arraycopy(bytes, at, content, 0, PAGE_SIZE);
+                decodedPlace = newPlace();
+                System.arraycopy(bytes, at, contents.array(decodedPlace), PageSlab.offset(decodedPlace), PAGE_SIZE);
                 at += PAGE_SIZE;
             }
         }
+        HeldPage held = null;
         if (kind != HdeFrame.RECORD_ZERO) {
-            if (hash == null) {
-                hash = hasher.hash(content, 0);
-            }
-            HeldPage held = hashes.peek(hash);
-            if (held == null) {
-                held = new HeldPage(content);
-            } else if (held.bytes != content) {
-                free(content); // the same bytes are held already: share that array
-                content = held.bytes;
-            }
-            hold(previousVersions, key, held);
-            hold(hashes, hash, held);
+            held = keep(key, hash);
+            hash = keptHash;
         }
+        int place = decodedPlace;
         sink.page(
                 blocks.get(key.blockId()),
                 pageOffset,
-                kind == HdeFrame.RECORD_ZERO ? null : hash,
+                hash,
                 bytes,
                 header,
                 (int) headerLength,
-                content);
+                place < 0 ? ZERO_PAGE : contents.array(place),
+                place < 0 ? 0 : PageSlab.offset(place));
+        if (held != null && held.references == 0) {
+            freePlace(held.place); // no cache holds it (both are of capacity 0)
+        }
         pageOutput = headerLength + PAGE_SIZE;
         return at;
     }
 
-    private byte[] resolve(PageHash hash, PageKey key, int offsetInBody) throws IOException {
+    /** The place of the page {@link #readPage} decodes, or -1 for the zero page. */
+    private int decodedPlace;
+    /** The cache entry of the page {@link #readPage} decodes, if a cache holds it already. */
+    private HeldPage decodedHeld;
+    /** The content hash {@link #keep} computed or was given. */
+    private PageHash keptHash;
+
+    private void decodeReference(PageHash hash, PageKey key, int offsetInBody) throws IOException {
+        resolve(hash, key, offsetInBody);
+        decodedHeld = resolvedHeld;
+        if (resolvedHeld != null) {
+            decodedPlace = resolvedHeld.place;
+        } else {
+            decodedPlace = newPlace();
+            System.arraycopy(
+                    resolvedArray,
+                    resolvedOffset,
+                    contents.array(decodedPlace),
+                    PageSlab.offset(decodedPlace),
+                    PAGE_SIZE);
+        }
+    }
+
+    private int decodeDelta(PageKey key, byte[] bytes, int bodyStart, int at, int end, int offsetInBody)
+            throws IOException {
+        long length = Varint.read(bytes, at, end);
+        if (length < 0 || length > XorDelta.MAX_LENGTH || at + Varint.length(length) + length > end) {
+            throw error(
+                    offsetInBody,
+                    "DELTA length",
+                    "at most " + XorDelta.MAX_LENGTH + ", within the body",
+                    describeVarint(length));
+        }
+        at += Varint.length(length);
+        HeldPage previous = previousVersions.peek(key);
+        if (previous == null) {
+            throw error(
+                    offsetInBody,
+                    "DELTA previous version",
+                    "a previous version of " + describe(key) + " in the cache",
+                    "none (never sent, sent as zero, or evicted)");
+        }
+        int place = newPlace();
+        int bad = XorDelta.apply(
+                contents.array(previous.place),
+                PageSlab.offset(previous.place),
+                bytes,
+                at,
+                (int) length,
+                contents.array(place),
+                PageSlab.offset(place));
+        if (bad >= 0) {
+            freePlace(place);
+            throw error(bad - bodyStart, "DELTA run", "runs within the page and the delta", "a run past the end");
+        }
+        decodedPlace = place;
+        return at + (int) length;
+    }
+
+    private int decodeBaseDelta(PageKey key, byte[] bytes, int bodyStart, int at, int end, int offsetInBody)
+            throws IOException {
+        at = readBaseRecord(HdeFrame.RECORD_BASE_DELTA, bytes, at, end, offsetInBody);
+        int length = baseDataLength;
+        resolve(namedHash, key, offsetInBody);
+        int place = newPlace();
+        int bad = XorDelta.apply(
+                resolvedArray, resolvedOffset, bytes, at, length, contents.array(place), PageSlab.offset(place));
+        if (bad >= 0) {
+            freePlace(place);
+            throw error(bad - bodyStart, "BASE_DELTA run", "runs within the page and the delta", "a run past the end");
+        }
+        decodedPlace = place;
+        return at + length;
+    }
+
+    private int decodeBaseZstd(PageKey key, byte[] bytes, int at, int end, int offsetInBody) throws IOException {
+        at = readBaseRecord(HdeFrame.RECORD_BASE_ZSTD, bytes, at, end, offsetInBody);
+        int length = baseDataLength;
+        resolve(namedHash, key, offsetInBody);
+        byte[] base = resolvedArray;
+        if (resolvedOffset != 0 || base.length != PAGE_SIZE) {
+            // zstd takes a dictionary as a whole array
+            System.arraycopy(resolvedArray, resolvedOffset, zstdBase, 0, PAGE_SIZE);
+            base = zstdBase;
+        }
+        int place = newPlace();
+        int decompressed;
+        try {
+            baseZstd.loadDict(base, ZstdDictContentType.RAW_CONTENT);
+            decompressed = baseZstd.decompressByteArray(
+                    contents.array(place), PageSlab.offset(place), PAGE_SIZE, bytes, at, length);
+        } catch (ZstdException e) {
+            freePlace(place);
+            throw error(
+                    offsetInBody,
+                    "BASE_ZSTD frame",
+                    "a zstd frame of 4096 bytes against the base",
+                    "zstd error: " + e.getMessage());
+        }
+        if (decompressed != PAGE_SIZE) {
+            freePlace(place);
+            throw error(
+                    offsetInBody,
+                    "BASE_ZSTD frame",
+                    "a zstd frame of 4096 bytes against the base",
+                    decompressed + " bytes");
+        }
+        decodedPlace = place;
+        return at + length;
+    }
+
+    /**
+     * Puts the decoded page ({@link #decodedPlace}, {@link #decodedHeld}) in both caches under its
+     * key and its content hash ({@code hash}, or computed here: into {@link #keptHash}); a page whose
+     * content the hash cache holds already gives its place back and takes that one. Returns its entry.
+     */
+    private HeldPage keep(PageKey key, PageHash hash) {
+        int place = decodedPlace;
+        if (hash == null) {
+            hash = hasher.hash(contents.array(place), PageSlab.offset(place));
+        }
+        HeldPage held = decodedHeld;
+        if (held == null) {
+            held = hashes.peek(hash);
+            if (held == null) {
+                held = new HeldPage(place);
+            } else {
+                freePlace(place); // the same bytes are held already: share that place
+                decodedPlace = held.place;
+            }
+        }
+        hold(previousVersions, key, held);
+        hold(hashes, hash, held);
+        keptHash = hash;
+        return held;
+    }
+
+    /** What {@link #resolve} found: the page's array and offset, and its cache entry if a cache holds it. */
+    private byte[] resolvedArray;
+
+    private int resolvedOffset;
+    private HeldPage resolvedHeld;
+
+    /**
+     * Finds the page named {@code hash} in the hash cache or a baseline, into {@link #resolvedArray},
+     * {@link #resolvedOffset} and {@link #resolvedHeld}, and checks that its content hashes to it.
+     */
+    private void resolve(PageHash hash, PageKey key, int offsetInBody) throws IOException {
         HeldPage held = hashes.peek(hash);
-        byte[] content = held == null ? null : held.bytes;
+        byte[] content = null;
+        int offset = 0;
         String source = "the hash cache";
-        if (content == null) {
+        if (held != null) {
+            content = contents.array(held.place);
+            offset = PageSlab.offset(held.place);
+        } else {
             for (Baseline baseline : baselines) {
                 content = baseline.read(hash);
                 if (content != null) {
@@ -877,7 +992,7 @@ public final class HdeDecoder implements Closeable {
                                                     .map(Baseline::id)
                                                     .toList()) + ")");
         }
-        PageHash actual = hasher.hash(content, 0);
+        PageHash actual = hasher.hash(content, offset);
         if (!actual.equals(hash)) {
             throw error(
                     offsetInBody,
@@ -885,37 +1000,41 @@ public final class HdeDecoder implements Closeable {
                     "content hashing to " + hash + " (for " + describe(key) + ")",
                     "content hashing to " + actual + " in " + source);
         }
-        return content;
+        resolvedArray = content;
+        resolvedOffset = offset;
+        resolvedHeld = held;
     }
 
     /**
      * Where a decompressing body continues at {@code produced}: the body buffer, doubled first if
-     * it is full and the frame announces more (never past {@code bodyLength}).
+     * it is full and the frame announces more. It doubles past this frame's {@code bodyLength}
+     * (never past {@link HdeFrame#MAX_BODY_LENGTH}): grown to the length of each frame, it grew
+     * again at almost every frame a little longer than the last, a copy of a MiB each time.
      */
     private ByteBuffer bodyTarget(int produced, int bodyLength) {
         if (produced == body.length && body.length < bodyLength) {
-            body = Arrays.copyOf(body, Math.min(bodyLength, Math.max(2 * body.length, INITIAL_BODY_CAPACITY)));
+            body = Arrays.copyOf(
+                    body, Math.min(HdeFrame.MAX_BODY_LENGTH, Math.max(2 * body.length, INITIAL_BODY_CAPACITY)));
         }
         return ByteBuffer.wrap(body, produced, Math.min(body.length, bodyLength) - produced);
     }
 
-    // ---- page arrays: each held once however many cache entries name it, reused once none does ----
+    // ---- page places: each held once however many cache entries name it, reused once none does ----
 
     /**
-     * A page's bytes in the caches, with how many entries of both caches refer to them. Arrays are
-     * shared (a page whose content the hash cache holds takes that array), and the sink gets them
-     * only for the duration of its call, so an array no entry refers to is free for the next page.
+     * A page's place in {@link #contents}, with how many entries of both caches refer to it. Places
+     * are shared (a page whose content the hash cache holds takes that place), and the sink gets a
+     * page only for the duration of its call, so a place no entry refers to is free for the next
+     * page.
      */
     private static final class HeldPage {
-        final byte[] bytes;
+        final int place;
         int references;
 
-        HeldPage(byte[] bytes) {
-            this.bytes = bytes;
+        HeldPage(int place) {
+            this.place = place;
         }
     }
-
-    private static final int MAX_FREE_PAGES = 256;
 
     private <K> void hold(LruCache<K, HeldPage> cache, K key, HeldPage page) {
         if (cache.capacity() > 0) {
@@ -926,8 +1045,24 @@ public final class HdeDecoder implements Closeable {
 
     private void release(HeldPage page) {
         if (--page.references == 0) {
-            free(page.bytes);
+            freePlace(page.place);
         }
+    }
+
+    /** A place for the page being decoded: one freed, or one never used. */
+    private int newPlace() {
+        if (freePlaceCount > 0) {
+            return freePlaces[--freePlaceCount];
+        }
+        // within the slab's capacity: every place in use but this one is held by a cache entry
+        return unusedPlace++;
+    }
+
+    private void freePlace(int place) {
+        if (freePlaceCount == freePlaces.length) {
+            freePlaces = Arrays.copyOf(freePlaces, freePlaces.length * 2);
+        }
+        freePlaces[freePlaceCount++] = place;
     }
 
     /** The length of a BASE_DELTA or BASE_ZSTD record's data: set by {@link #readBaseRecord}. */
@@ -990,17 +1125,6 @@ public final class HdeDecoder implements Closeable {
                 "0 and a hash, or 1.." + (name - 1 - index) + " (an index into the announced hashes of "
                         + baselines.stream().map(Baseline::id).toList() + ")",
                 Long.toString(name));
-    }
-
-    private byte[] newPage() {
-        byte[] page = freePages.pollLast();
-        return page != null ? page : new byte[PAGE_SIZE];
-    }
-
-    private void free(byte[] page) {
-        if (page != ZERO_PAGE && freePages.size() < MAX_FREE_PAGES) {
-            freePages.addLast(page);
-        }
     }
 
     private String describe(PageKey key) {

@@ -91,6 +91,9 @@ public final class HdeEncoder implements Closeable {
     private final PageSlab previousContents;
     private final LruCache<PageHash, Boolean> hashes;
     private final Map<String, Integer> blockIds = new HashMap<>();
+    // the block of the last page, and its number
+    private String lastBlockName;
+    private int lastBlockId;
     private final CRC32C crc = new CRC32C();
     private final byte[] delta = new byte[XorDelta.MAX_LENGTH];
     /** Compresses a page against a baseline's version (BASE_ZSTD). */
@@ -617,6 +620,17 @@ public final class HdeEncoder implements Closeable {
     }
 
     private int blockId(String name) {
+        // the pages of a block come one after the other, their name the same string
+        if (name == lastBlockName) {
+            return lastBlockId;
+        }
+        int id = newOrKnownBlockId(name);
+        lastBlockName = name;
+        lastBlockId = id;
+        return id;
+    }
+
+    private int newOrKnownBlockId(String name) {
         Integer id = blockIds.get(name);
         if (id != null) {
             return id;
@@ -793,8 +807,10 @@ public final class HdeEncoder implements Closeable {
         // a compressed frame is built in this encoder's own buffer (header, then the payload) and
         // handed on from there: no array per frame
         int bound = (int) Zstd.compressBound(bodyLength);
-        if (tier != LinkTier.LOCAL && compressed.length < HEADER_LENGTH + Math.max(bound, bodyLength)) {
-            compressed = new byte[HEADER_LENGTH + Math.max(bound, bodyLength)];
+        if (tier != LinkTier.LOCAL && compressed.length == 0) {
+            // room for the longest body this encoder makes, so that it is made once and not again
+            // at each frame a little longer than the last
+            compressed = new byte[HEADER_LENGTH + (int) Math.max(Zstd.compressBound(body.length), body.length)];
         }
         int frameLength = -1;
         if (tier != LinkTier.LOCAL && zstdWindowLog != 0) {

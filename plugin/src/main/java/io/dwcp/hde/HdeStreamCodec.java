@@ -478,18 +478,19 @@ public final class HdeStreamCodec implements StreamCodec {
                 byte[] header,
                 int headerOffset,
                 int headerLength,
-                byte[] content) {
+                byte[] content,
+                int contentOffset) {
             output(headerLength + HdeFrame.PAGE_SIZE)
                     .writeBytes(header, headerOffset, headerLength)
-                    .writeBytes(content, 0, HdeFrame.PAGE_SIZE);
+                    .writeBytes(content, contentOffset, HdeFrame.PAGE_SIZE);
             if (recording != null) {
-                recording.page(blockName, pageOffset, content, hash);
+                recording.page(blockName, pageOffset, content, contentOffset, hash);
             }
         }
 
         @Override
-        public void page(byte[] header, int headerOffset, int headerLength, byte[] content) {
-            page(null, -1, null, header, headerOffset, headerLength, content);
+        public void page(byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset) {
+            page(null, -1, null, header, headerOffset, headerLength, content, contentOffset);
         }
 
         @Override

@@ -3,25 +3,35 @@ package io.dwcp.hde;
 import java.util.Arrays;
 
 /**
- * Page-sized places for a cache's contents, numbered from 0, kept in large arrays of
- * {@value #CHUNK_PAGES} pages (32 MiB) each instead of an array per page. A chunk is made when
- * its first place is first asked for, and the last one holds only the places the capacity leaves,
- * so a cache never holds more than its capacity and a short migration only the chunks it used.
+ * Page-sized places for a cache's contents, numbered from 0, kept in large arrays instead of an
+ * array per page. The first chunk holds {@value #FIRST_PAGES} places, each next one twice as many,
+ * up to {@value #CHUNK_PAGES} (32 MiB), and every later one that many. A chunk is made when one of
+ * its places is first asked for, and the last one holds only the places the capacity leaves: the
+ * chunks made never hold more than twice the places used (plus the first chunk), so what a peer
+ * makes a destination allocate still grows with what it sent, and never past the capacity.
  *
  * <p>Why: the source's previous-version cache filling with an array per page (128 MiB by default)
  * made the collector copy each of them out of the young generation while the migration ran (they
  * live until evicted) and grew the small heap in steps, each with a marking cycle: 0.27-0.30
- * CPU-s of G1's threads in the source dwcpd of an S2 {@code app} run, 0.07 with these chunks. Why
- * so large: each chunk is a humongous object, and on a heap kept small each one started a marking
- * cycle; with chunks of 4 MiB the same run spent 0.41-0.51 CPU-s collecting. Not thread-safe.
+ * CPU-s of G1's threads in the source dwcpd of an S2 {@code app} run, 0.07 with chunks of 32 MiB.
+ * Why the chunks are large: each of half a heap region or more is a humongous object, and on a heap
+ * kept small each one started a marking cycle; with chunks of 4 MiB the same run spent 0.41-0.51
+ * CPU-s collecting. Not thread-safe.
  */
 final class PageSlab {
-    static final int CHUNK_SHIFT = 13;
-    static final int CHUNK_PAGES = 1 << CHUNK_SHIFT;
+    static final int FIRST_PAGES = 8;
+    static final int CHUNK_PAGES = 8192;
+    private static final int FIRST_SHIFT = 3;
+    private static final int CHUNK_SHIFT = 13;
+    /** Chunks that grow: sizes FIRST_PAGES, 2 x FIRST_PAGES, ... CHUNK_PAGES. */
+    private static final int GROWING_CHUNKS = CHUNK_SHIFT - FIRST_SHIFT + 1;
+    /** The first place of the first chunk of CHUNK_PAGES after the growing ones. */
+    private static final int GROWN = FIRST_PAGES * ((1 << GROWING_CHUNKS) - 1);
+
     private static final int PAGE_SIZE = HdeFrame.PAGE_SIZE;
 
     private final int capacity;
-    private byte[][] chunks;
+    private final byte[][] chunks;
 
     /** @param capacity places at most (the cache's capacity in entries) */
     PageSlab(int capacity) {
@@ -29,11 +39,27 @@ final class PageSlab {
             throw new IllegalArgumentException("capacity is negative: " + capacity);
         }
         this.capacity = capacity;
-        this.chunks = new byte[(capacity + CHUNK_PAGES - 1) >>> CHUNK_SHIFT][];
+        this.chunks = new byte[capacity == 0 ? 0 : chunk(capacity - 1) + 1][];
     }
 
     int capacity() {
         return capacity;
+    }
+
+    /** The chunk holding place {@code place}. */
+    private static int chunk(int place) {
+        if (place < GROWN) {
+            return 31 - Integer.numberOfLeadingZeros((place >>> FIRST_SHIFT) + 1);
+        }
+        return GROWING_CHUNKS + ((place - GROWN) >>> CHUNK_SHIFT);
+    }
+
+    /** The first place of chunk {@code chunk}. */
+    private static int start(int chunk) {
+        if (chunk < GROWING_CHUNKS) {
+            return FIRST_PAGES * ((1 << chunk) - 1);
+        }
+        return GROWN + ((chunk - GROWING_CHUNKS) << CHUNK_SHIFT);
     }
 
     /** The array that holds place {@code place} (made on first use). */
@@ -41,10 +67,11 @@ final class PageSlab {
         if (place < 0 || place >= capacity) {
             throw new IndexOutOfBoundsException("place " + place + " of " + capacity);
         }
-        int chunk = place >>> CHUNK_SHIFT;
+        int chunk = chunk(place);
         byte[] array = chunks[chunk];
         if (array == null) {
-            int pages = Math.min(CHUNK_PAGES, capacity - (chunk << CHUNK_SHIFT));
+            int start = start(chunk);
+            int pages = Math.min(chunk < GROWING_CHUNKS ? FIRST_PAGES << chunk : CHUNK_PAGES, capacity - start);
             array = new byte[pages * PAGE_SIZE];
             chunks[chunk] = array;
         }
@@ -53,7 +80,7 @@ final class PageSlab {
 
     /** Where place {@code place} starts in {@link #array}. */
     static int offset(int place) {
-        return (place & (CHUNK_PAGES - 1)) * PAGE_SIZE;
+        return (place - start(chunk(place))) * PAGE_SIZE;
     }
 
     /** Bytes the chunks made so far hold. */

@@ -41,12 +41,12 @@ final class SessionRecording {
         }
     }
 
-    void page(String blockName, long pageOffset, byte[] content, PageHash hash) {
+    void page(String blockName, long pageOffset, byte[] content, int contentOffset, PageHash hash) {
         if (recorder == null || pageOffset < 0) {
             return;
         }
         try {
-            recorder.page(blockName, pageOffset, content, 0, hash);
+            recorder.page(blockName, pageOffset, content, contentOffset, hash);
         } catch (BaselineStoreException | RuntimeException e) {
             abandon(e);
         }
@@ -54,7 +54,7 @@ final class SessionRecording {
 
     /** The migration completed: writes the baseline in the background (none when no page was recorded). */
     void commit() {
-        if (recorder != null && recorder.distinctPages() == 0) {
+        if (recorder != null && recorder.recordedNothing()) {
             // e.g. a destination at tier 1, where pages pass as RAW records (hde.tier1-pages raw)
             end(BaselineJobs.State.NONE, "no page was recorded");
             return;
@@ -87,7 +87,7 @@ final class SessionRecording {
      * so a partial baseline only ever stands for the pages it holds.
      */
     void keepPartial() {
-        if (recorder != null && recorder.distinctPages() == 0) {
+        if (recorder != null && recorder.recordedNothing()) {
             close();
             return;
         }

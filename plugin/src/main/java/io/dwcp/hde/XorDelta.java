@@ -62,11 +62,19 @@ final class XorDelta {
     }
 
     /**
-     * Writes {@code previous XOR delta} into {@code out}. Returns -1 on success, or the offset in
-     * the delta of the first malformed run (a run past the page's end, or past the delta's end).
+     * Writes {@code previous XOR delta} into {@code out}, the pages at {@code previousOffset} and
+     * {@code outOffset}. Returns -1 on success, or the offset in the delta of the first malformed run
+     * (a run past the page's end, or past the delta's end).
      */
-    static int apply(byte[] previous, byte[] delta, int deltaOffset, int deltaLength, byte[] out) {
-        System.arraycopy(previous, 0, out, 0, HdeFrame.PAGE_SIZE);
+    static int apply(
+            byte[] previous,
+            int previousOffset,
+            byte[] delta,
+            int deltaOffset,
+            int deltaLength,
+            byte[] out,
+            int outOffset) {
+        System.arraycopy(previous, previousOffset, out, outOffset, HdeFrame.PAGE_SIZE);
         int at = deltaOffset;
         int end = deltaOffset + deltaLength;
         int word = 0;
@@ -88,7 +96,8 @@ final class XorDelta {
             }
             word += (int) zeroWords;
             for (int w = 0; w < literalWords; w++, word++, at += 8) {
-                Bytes.putWord(out, word * 8, Bytes.getWord(out, word * 8) ^ Bytes.getWord(delta, at));
+                int o = outOffset + word * 8;
+                Bytes.putWord(out, o, Bytes.getWord(out, o) ^ Bytes.getWord(delta, at));
             }
         }
         return -1;

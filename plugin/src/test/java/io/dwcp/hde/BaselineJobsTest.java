@@ -39,7 +39,7 @@ class BaselineJobsTest {
         SessionRecording recording = new SessionRecording(
                 jobs, sessionId, "source", "[session=" + sessionId + "]", store.record("recording-" + sessionId));
         for (int i = 0; i < pages; i++) {
-            recording.page("pc.ram", i * 4096L, page(sessionId * 1000 + i), null);
+            recording.page("pc.ram", i * 4096L, page(sessionId * 1000 + i), 0, null);
         }
         return recording;
     }
@@ -144,6 +144,33 @@ class BaselineJobsTest {
             BaselineJobs.Outcome empty = jobs.outcome(2).orElseThrow();
             assertEquals(BaselineJobs.State.NONE, empty.state(), empty.toString());
             assertEquals(1, store.list().size());
+        }
+    }
+
+    @Test
+    void aRecordingWhosePagesAllWentAgainAsZeroStoresNothing() throws Exception {
+        BaselineStore store = new BaselineStore(directory, 1 << 20, Duration.ofDays(7), null, now::get);
+        try (BaselineJobs jobs = new BaselineJobs(store, Duration.ofHours(1), Duration.ofSeconds(30), now::get)) {
+            BaselineRecorder recorder = store.record("recording-5");
+            SessionRecording recording = new SessionRecording(jobs, 5, "destination", "[session=5]", recorder);
+            recording.page("pc.ram", 0, page(1), 0, null);
+            recording.page("pc.ram", 4096, page(2), 0, null);
+            recorder.zero("pc.ram", 0);
+            recorder.zero("pc.ram", 4096);
+            // the session's end does not bring the recorder's tables up to date: the commit job finds it empty
+            recording.commit();
+            jobs.checkNow();
+            BaselineJobs.Outcome outcome = jobs.outcome(5).orElseThrow();
+            assertEquals(BaselineJobs.State.NONE, outcome.state(), outcome.toString());
+            assertEquals(Optional.of("no page was recorded"), outcome.reason());
+            assertEquals(List.of(), store.list());
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            assertEquals(
+                    List.of(),
+                    files.filter(file -> !file.getFileName().toString().startsWith("usage"))
+                            .toList(),
+                    "no spool or baseline left");
         }
     }
 

@@ -814,9 +814,9 @@ class HdeDecoderTest {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
         @Override
-        public void page(byte[] header, int headerOffset, int headerLength, byte[] content) {
+        public void page(byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset) {
             bytes.write(header, headerOffset, headerLength);
-            bytes.write(content, 0, 4096);
+            bytes.write(content, contentOffset, 4096);
         }
 
         @Override

@@ -32,9 +32,9 @@ final class Loopback implements Closeable {
         this.keepFrames = keepFrames;
         this.decoder = new HdeDecoder(config, stats, held, new HdeDecoder.Sink() {
             @Override
-            public void page(byte[] header, int headerOffset, int headerLength, byte[] content) {
+            public void page(byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset) {
                 decoded.write(header, headerOffset, headerLength);
-                decoded.write(content, 0, HdeFrame.PAGE_SIZE);
+                decoded.write(content, contentOffset, HdeFrame.PAGE_SIZE);
             }
 
             @Override

@@ -154,7 +154,7 @@ class SessionCachesTest {
 
     private static final class DiscardingSink implements HdeDecoder.Sink {
         @Override
-        public void page(byte[] header, int headerOffset, int headerLength, byte[] content) {}
+        public void page(byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset) {}
 
         @Override
         public void raw(byte[] bytes, int offset, int length) {}

@@ -191,8 +191,8 @@ public class HdeBenchmark {
         long bytes;
 
         @Override
-        public void page(byte[] header, int headerOffset, int headerLength, byte[] content) {
-            bytes += headerLength + content.length;
+        public void page(byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset) {
+            bytes += headerLength + 4096;
         }
 
         @Override
