@@ -1,0 +1,73 @@
+package io.dwcp.amst;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** A stream's path RTT: the kernel's lowest RTT sample of its TCP connection (tcpi_min_rtt). */
+class TunnelStreamTest {
+    @Test
+    void thePathsLowestRttComesFromTheKernelAndIsAtMostTheSmoothedOne() throws Exception {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        int bytes = 1 << 20;
+        AtomicLong received = new AtomicLong();
+        CountDownLatch all = new CountDownLatch(1);
+        try {
+            Channel server = new ServerBootstrap()
+                    .group(group)
+                    .channel(EpollServerSocketChannel.class)
+                    .childHandler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            received.addAndGet(((io.netty.buffer.ByteBuf) msg).readableBytes());
+                            ReferenceCountUtil.release(msg);
+                            if (received.get() == bytes) {
+                                all.countDown();
+                            }
+                        }
+                    })
+                    .bind(new InetSocketAddress("127.0.0.1", 0))
+                    .sync()
+                    .channel();
+            Channel client = new Bootstrap()
+                    .group(group)
+                    .channel(EpollSocketChannel.class)
+                    .handler(new ChannelInboundHandlerAdapter())
+                    .connect(server.localAddress())
+                    .sync()
+                    .channel();
+            // data acknowledged by the peer: RTT samples beyond the handshake's
+            client.writeAndFlush(Unpooled.wrappedBuffer(new byte[bytes])).sync();
+            assertTrue(all.await(30, TimeUnit.SECONDS), "the peer read " + received.get() + " bytes");
+            TunnelStream stream = new TunnelStream(0, client);
+            long minRtt = stream.pathMinRttMicros();
+            long smoothed = stream.tcpInfo().orElseThrow().rtt();
+            assertTrue(minRtt > 0, "tcpi_min_rtt " + minRtt);
+            assertTrue(minRtt <= smoothed, "lowest " + minRtt + " us, smoothed " + smoothed + " us");
+            client.close().sync();
+            assertEquals(0, stream.pathMinRttMicros(), "a closed stream has none");
+            server.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+        assertEquals(0, new TunnelStream(1, new EmbeddedChannel()).pathMinRttMicros(), "not a TCP socket");
+    }
+}
