@@ -75,7 +75,7 @@ public final class BaselineRecorder implements Closeable {
     // (a slot whose content an earlier slot holds too is never indexed and keeps no page)
     private final Chunked.Longs slotHigh = new Chunked.Longs();
     private final Chunked.Longs slotLow = new Chunked.Longs();
-    private final Chunked.Ints slotPages = new Chunked.Ints();
+    private final Chunked.Longs slotPages = new Chunked.Longs();
     private int slots;
     private int liveSlots;
     // content hash -> slot + 1 (0: empty); open addressing on the hash's low bits, which are random
@@ -84,7 +84,7 @@ public final class BaselineRecorder implements Closeable {
     // what was recorded since the tables were last brought up to date, in order: each page's key and
     // the spool slot of its new content, or FORGOTTEN
     private final Chunked.Longs journalKeys = new Chunked.Longs();
-    private final Chunked.Ints journalSlots = new Chunked.Ints();
+    private final Chunked.Longs journalSlots = new Chunked.Longs();
     private int journaled;
     private final int journalLimit;
     private Path spoolFile;
@@ -280,7 +280,7 @@ public final class BaselineRecorder implements Closeable {
     private void applyJournal() {
         for (int i = 0; i < journaled; i++) {
             long key = journalKeys.get(i);
-            int spooled = journalSlots.get(i);
+            int spooled = (int) journalSlots.get(i);
             if (spooled == FORGOTTEN) {
                 unlink(pages.remove(key));
                 continue;

@@ -3,12 +3,13 @@ package io.dwcp.hde;
 import java.util.Arrays;
 
 /**
- * Arrays of primitives that grow a chunk of {@value #CHUNK} entries at a time instead of by copying
+ * Arrays of longs that grow a chunk of {@value #CHUNK} entries at a time instead of by copying
  * into one array twice the size. A recorder's arrays grow with the pages a migration moves; as
  * single arrays, each doubling past half a heap region (64 Ki longs with 1 MiB regions) was a
  * humongous allocation, and on dwcpd's small heap each one started a marking cycle: in an S2
  * {@code app} run the source dwcpd's collector spent 0.36 CPU-s with baselines recorded against
- * 0.10 without. A chunk is an ordinary young object of 128 KiB at most. Not thread-safe.
+ * 0.10 without. A chunk is an ordinary young object of 128 KiB. Columns of ints are kept as longs
+ * too (4 bytes more per entry) rather than in a second copy of this class. Not thread-safe.
  */
 final class Chunked {
     static final int SHIFT = 14;
@@ -53,38 +54,11 @@ final class Chunked {
         void set(int index, long value) {
             chunks[index >>> SHIFT][index & MASK] = value;
         }
-    }
-
-    static final class Ints {
-        private int[][] chunks = new int[0][];
-
-        int capacity() {
-            return chunks.length << SHIFT;
-        }
-
-        void ensure(int capacity) {
-            int needed = chunksFor(capacity);
-            if (needed > chunks.length) {
-                int old = chunks.length;
-                chunks = Arrays.copyOf(chunks, needed);
-                for (int i = old; i < needed; i++) {
-                    chunks[i] = new int[CHUNK];
-                }
-            }
-        }
-
-        int get(int index) {
-            return chunks[index >>> SHIFT][index & MASK];
-        }
-
-        void set(int index, int value) {
-            chunks[index >>> SHIFT][index & MASK] = value;
-        }
 
         /** Adds {@code delta} to the entry; returns its value before. */
-        int getAndAdd(int index, int delta) {
-            int[] chunk = chunks[index >>> SHIFT];
-            int before = chunk[index & MASK];
+        long getAndAdd(int index, long delta) {
+            long[] chunk = chunks[index >>> SHIFT];
+            long before = chunk[index & MASK];
             chunk[index & MASK] = before + delta;
             return before;
         }

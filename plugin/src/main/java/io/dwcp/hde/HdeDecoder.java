@@ -44,22 +44,10 @@ public final class HdeDecoder implements Closeable {
         void page(byte[] header, int headerOffset, int headerLength, byte[] content, int contentOffset)
                 throws IOException;
 
-        /** A page with its RAM block's name ("" when the source did not know it) and offset: by default {@link #page(byte[], int, int, byte[], int)}. */
-        default void page(
-                String blockName,
-                long pageOffset,
-                byte[] header,
-                int headerOffset,
-                int headerLength,
-                byte[] content,
-                int contentOffset)
-                throws IOException {
-            page(header, headerOffset, headerLength, content, contentOffset);
-        }
-
         /**
-         * A page with its block and offset and its content hash ({@code null} for a zero page),
-         * which the decoder verified or computed: by default {@link #page(String, long, byte[], int, int, byte[], int)}.
+         * A page with its RAM block's name ("" when the source did not know it) and offset and its
+         * content hash ({@code null} for a zero page), which the decoder verified or computed: by
+         * default {@link #page(byte[], int, int, byte[], int)}.
          */
         default void page(
                 String blockName,
@@ -71,7 +59,7 @@ public final class HdeDecoder implements Closeable {
                 byte[] content,
                 int contentOffset)
                 throws IOException {
-            page(blockName, pageOffset, header, headerOffset, headerLength, content, contentOffset);
+            page(header, headerOffset, headerLength, content, contentOffset);
         }
 
         void raw(byte[] bytes, int offset, int length) throws IOException;

@@ -3,16 +3,11 @@ package io.dwcp.amst;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -26,22 +21,10 @@ class SocketTuningTest {
         assumeTrue(available.contains("bbr") && available.contains("cubic"), "needs bbr and cubic: " + available);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
-            Channel server = new ServerBootstrap()
-                    .group(group)
-                    .channel(EpollServerSocketChannel.class)
-                    .childHandler(new ChannelInboundHandlerAdapter())
-                    .bind(new InetSocketAddress("127.0.0.1", 0))
-                    .sync()
-                    .channel();
+            Channel server = EpollLoopback.server(group, new ChannelInboundHandlerAdapter());
             for (String algorithm : new String[] {"bbr", "cubic"}) {
                 SocketTuning tuning = new SocketTuning(algorithm, 0);
-                Channel client = new Bootstrap()
-                        .group(group)
-                        .channel(EpollSocketChannel.class)
-                        .handler(new ChannelInboundHandlerAdapter())
-                        .connect(server.localAddress())
-                        .sync()
-                        .channel();
+                Channel client = EpollLoopback.client(group, server.localAddress());
                 tuning.apply(client);
                 assertEquals(algorithm, SocketTuning.congestionControl(client));
                 new SocketTuning(algorithm, 12_500_000).apply(client);

@@ -3,8 +3,6 @@ package io.dwcp.amst;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -13,10 +11,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetSocketAddress;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,29 +26,17 @@ class TunnelStreamTest {
         AtomicLong received = new AtomicLong();
         CountDownLatch all = new CountDownLatch(1);
         try {
-            Channel server = new ServerBootstrap()
-                    .group(group)
-                    .channel(EpollServerSocketChannel.class)
-                    .childHandler(new ChannelInboundHandlerAdapter() {
-                        @Override
-                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                            received.addAndGet(((io.netty.buffer.ByteBuf) msg).readableBytes());
-                            ReferenceCountUtil.release(msg);
-                            if (received.get() == bytes) {
-                                all.countDown();
-                            }
-                        }
-                    })
-                    .bind(new InetSocketAddress("127.0.0.1", 0))
-                    .sync()
-                    .channel();
-            Channel client = new Bootstrap()
-                    .group(group)
-                    .channel(EpollSocketChannel.class)
-                    .handler(new ChannelInboundHandlerAdapter())
-                    .connect(server.localAddress())
-                    .sync()
-                    .channel();
+            Channel server = EpollLoopback.server(group, new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    received.addAndGet(((io.netty.buffer.ByteBuf) msg).readableBytes());
+                    ReferenceCountUtil.release(msg);
+                    if (received.get() == bytes) {
+                        all.countDown();
+                    }
+                }
+            });
+            Channel client = EpollLoopback.client(group, server.localAddress());
             // data acknowledged by the peer: RTT samples beyond the handshake's
             client.writeAndFlush(Unpooled.wrappedBuffer(new byte[bytes])).sync();
             assertTrue(all.await(30, TimeUnit.SECONDS), "the peer read " + received.get() + " bytes");
