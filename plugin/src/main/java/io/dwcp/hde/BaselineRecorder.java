@@ -66,9 +66,6 @@ public final class BaselineRecorder implements Closeable {
     // RAM block names in order of first appearance; a page key holds the index
     private final Map<String, Integer> blockIndexes = new HashMap<>();
     private final List<String> blockNames = new ArrayList<>();
-    // the block of the last page recorded, and its index
-    private String lastBlock;
-    private int lastBlockIndex;
     // the page table: key (block, offset) -> slot of its content in the spool
     private final LongIntTable pages = new LongIntTable();
     // per spool slot (position / PAGE_SIZE): its content's hash and how many pages have that content
@@ -350,20 +347,6 @@ public final class BaselineRecorder implements Closeable {
             return -1;
         }
         String name = block == null ? "" : block;
-        // the pages of a block come one after the other, their name the same string
-        if (name != lastBlock) {
-            int index = blockIndex(name);
-            if (index < 0) {
-                return -1;
-            }
-            lastBlock = name;
-            lastBlockIndex = index;
-        }
-        return (long) lastBlockIndex << OFFSET_BITS | offset;
-    }
-
-    /** The index of a block's name (a new one if it is new), or -1 past {@link HdeFrame#MAX_BLOCKS}. */
-    private int blockIndex(String name) {
         Integer index = blockIndexes.get(name);
         if (index == null) {
             if (blockNames.size() == HdeFrame.MAX_BLOCKS) {
@@ -373,7 +356,7 @@ public final class BaselineRecorder implements Closeable {
             blockIndexes.put(name, index);
             blockNames.add(name);
         }
-        return index;
+        return (long) index << OFFSET_BITS | offset;
     }
 
     /** The spool slot holding content {@code (high, low)}, or -1. */

@@ -754,10 +754,8 @@ public final class HdeDecoder implements Closeable {
         int header = at;
         at += (int) headerLength;
         PageKey key = new PageKey((int) blockId, pageOffset);
-        // the page's content: a place of the slab (and its cache entry if a cache holds it), or the
-        // zero page. Each kind decodes in a method of its own, so that the compiler works on the
-        // kinds a stream uses, each on its own, not on one method holding every kind
-        decodedHeld = null;
+        // the page's content: a place of the slab, or the zero page (each kind of record that carries
+        // one decodes it into decodedPlace)
         PageHash hash = null;
         switch (kind) {
             case HdeFrame.RECORD_ZERO -> {
@@ -783,8 +781,10 @@ public final class HdeDecoder implements Closeable {
         }
         HeldPage held = null;
         if (kind != HdeFrame.RECORD_ZERO) {
+            if (hash == null) {
+                hash = hasher.hash(contents.array(decodedPlace), PageSlab.offset(decodedPlace));
+            }
             held = keep(key, hash);
-            hash = keptHash;
         }
         int place = decodedPlace;
         sink.page(
@@ -805,16 +805,11 @@ public final class HdeDecoder implements Closeable {
 
     /** The place of the page {@link #readPage} decodes, or -1 for the zero page. */
     private int decodedPlace;
-    /** The cache entry of the page {@link #readPage} decodes, if a cache holds it already. */
-    private HeldPage decodedHeld;
-    /** The content hash {@link #keep} computed or was given. */
-    private PageHash keptHash;
 
     private void decodeReference(PageHash hash, PageKey key, int offsetInBody) throws IOException {
-        resolve(hash, key, offsetInBody);
-        decodedHeld = resolvedHeld;
-        if (resolvedHeld != null) {
-            decodedPlace = resolvedHeld.place;
+        HeldPage held = resolve(hash, key, offsetInBody);
+        if (held != null) {
+            decodedPlace = held.place;
         } else {
             decodedPlace = newPlace();
             System.arraycopy(
@@ -915,42 +910,35 @@ public final class HdeDecoder implements Closeable {
     }
 
     /**
-     * Puts the decoded page ({@link #decodedPlace}, {@link #decodedHeld}) in both caches under its
-     * key and its content hash ({@code hash}, or computed here: into {@link #keptHash}); a page whose
-     * content the hash cache holds already gives its place back and takes that one. Returns its entry.
+     * Puts the decoded page ({@link #decodedPlace}) in both caches under its key and its content
+     * hash; a page whose content the hash cache holds already gives its place back and takes that
+     * one. Returns its entry.
      */
     private HeldPage keep(PageKey key, PageHash hash) {
         int place = decodedPlace;
-        if (hash == null) {
-            hash = hasher.hash(contents.array(place), PageSlab.offset(place));
-        }
-        HeldPage held = decodedHeld;
+        HeldPage held = hashes.peek(hash);
         if (held == null) {
-            held = hashes.peek(hash);
-            if (held == null) {
-                held = new HeldPage(place);
-            } else {
-                freePlace(place); // the same bytes are held already: share that place
-                decodedPlace = held.place;
-            }
+            held = new HeldPage(place);
+        } else if (held.place != place) {
+            freePlace(place); // the same bytes are held already: share that place
+            decodedPlace = held.place;
         }
         hold(previousVersions, key, held);
         hold(hashes, hash, held);
-        keptHash = hash;
         return held;
     }
 
-    /** What {@link #resolve} found: the page's array and offset, and its cache entry if a cache holds it. */
+    /** What {@link #resolve} found: the page's array and offset. */
     private byte[] resolvedArray;
 
     private int resolvedOffset;
-    private HeldPage resolvedHeld;
 
     /**
-     * Finds the page named {@code hash} in the hash cache or a baseline, into {@link #resolvedArray},
-     * {@link #resolvedOffset} and {@link #resolvedHeld}, and checks that its content hashes to it.
+     * Finds the page named {@code hash} in the hash cache or a baseline, into {@link #resolvedArray}
+     * and {@link #resolvedOffset}, and checks that its content hashes to it. Returns its cache entry
+     * if the hash cache holds it, {@code null} if a baseline does.
      */
-    private void resolve(PageHash hash, PageKey key, int offsetInBody) throws IOException {
+    private HeldPage resolve(PageHash hash, PageKey key, int offsetInBody) throws IOException {
         HeldPage held = hashes.peek(hash);
         byte[] content = null;
         int offset = 0;
@@ -990,7 +978,7 @@ public final class HdeDecoder implements Closeable {
         }
         resolvedArray = content;
         resolvedOffset = offset;
-        resolvedHeld = held;
+        return held;
     }
 
     /**

@@ -91,9 +91,6 @@ public final class HdeEncoder implements Closeable {
     private final PageSlab previousContents;
     private final LruCache<PageHash, Boolean> hashes;
     private final Map<String, Integer> blockIds = new HashMap<>();
-    // the block of the last page, and its number
-    private String lastBlockName;
-    private int lastBlockId;
     private final CRC32C crc = new CRC32C();
     private final byte[] delta = new byte[XorDelta.MAX_LENGTH];
     /** Compresses a page against a baseline's version (BASE_ZSTD). */
@@ -620,17 +617,6 @@ public final class HdeEncoder implements Closeable {
     }
 
     private int blockId(String name) {
-        // the pages of a block come one after the other, their name the same string
-        if (name == lastBlockName) {
-            return lastBlockId;
-        }
-        int id = newOrKnownBlockId(name);
-        lastBlockName = name;
-        lastBlockId = id;
-        return id;
-    }
-
-    private int newOrKnownBlockId(String name) {
         Integer id = blockIds.get(name);
         if (id != null) {
             return id;

@@ -42,10 +42,6 @@ final class PageSlab {
         this.chunks = new byte[capacity == 0 ? 0 : chunk(capacity - 1) + 1][];
     }
 
-    int capacity() {
-        return capacity;
-    }
-
     /** The chunk holding place {@code place}. */
     private static int chunk(int place) {
         if (place < GROWN) {
