@@ -1,5 +1,7 @@
 package io.dwcp.amst;
 
+import static java.util.Objects.requireNonNull;
+
 import io.netty.channel.epoll.EpollTcpInfo;
 import java.util.List;
 
@@ -20,11 +22,28 @@ public final class LinkMonitor {
     /** Fewer new segments than this in an interval say nothing of loss. */
     static final long MIN_SEGMENTS_FOR_LOSS = 1000;
 
-    /** One stream's figures at a sample: its TCP_INFO (RTT in microseconds) and the frame bytes it sent. */
+    /**
+     * One stream's figures at a sample: its TCP_INFO (RTT in microseconds), the frame bytes it sent,
+     * and its busy time since the last sample.
+     */
     public record StreamReading(
-            long rttMicros, long congestionWindow, long mss, long totalRetransmits, long bytesSent) {
-        public static StreamReading of(EpollTcpInfo info, long bytesSent) {
-            return new StreamReading(info.rtt(), info.sndCwnd(), info.sndMss(), info.totalRetrans(), bytesSent);
+            long rttMicros,
+            long congestionWindow,
+            long mss,
+            long totalRetransmits,
+            long bytesSent,
+            TunnelStream.Busy busy) {
+        public StreamReading {
+            requireNonNull(busy, "busy is null");
+        }
+
+        /** Without a busy time (not known). */
+        public StreamReading(long rttMicros, long congestionWindow, long mss, long totalRetransmits, long bytesSent) {
+            this(rttMicros, congestionWindow, mss, totalRetransmits, bytesSent, TunnelStream.Busy.UNKNOWN);
+        }
+
+        public static StreamReading of(EpollTcpInfo info, long bytesSent, TunnelStream.Busy busy) {
+            return new StreamReading(info.rtt(), info.sndCwnd(), info.sndMss(), info.totalRetrans(), bytesSent, busy);
         }
     }
 
@@ -38,6 +57,9 @@ public final class LinkMonitor {
      * @param rttMicros the streams' mean smoothed RTT; 0 when none reported one
      * @param minRttMicros the lowest smoothed RTT seen so far
      * @param linkBytesPerSecond the larger of the goodput and what the congestion windows allow per RTT
+     * @param bufferLimited share of the streams' busy time (summed over them) that the peer's receive
+     *     windows or the sockets' send buffers, not the congestion windows, held them back (0..1);
+     *     NaN when the kernel gave no busy time
      */
     public record Sample(
             double seconds,
@@ -46,7 +68,8 @@ public final class LinkMonitor {
             double loss,
             long rttMicros,
             long minRttMicros,
-            double linkBytesPerSecond) {}
+            double linkBytesPerSecond,
+            double bufferLimited) {}
 
     private final long intervalNanos;
     private long lastNanos;
@@ -154,6 +177,8 @@ public final class LinkMonitor {
         int rttCount = 0;
         // what the streams' congestion windows allow per RTT: the link's rate when the tunnel is not what limits
         double windowRate = 0;
+        long busyMicros = 0;
+        long bufferLimitedMicros = 0;
         for (StreamReading stream : streams) {
             if (stream.rttMicros() > 0) {
                 windowRate += (double) stream.congestionWindow() * stream.mss() * 1e6 / stream.rttMicros();
@@ -161,6 +186,8 @@ public final class LinkMonitor {
                 rttCount++;
                 observeRtt(stream.rttMicros());
             }
+            busyMicros += stream.busy().busyMicros();
+            bufferLimitedMicros += stream.busy().bufferLimitedMicros();
             retransmits += stream.totalRetransmits();
             segments += stream.mss() == 0 ? 0 : stream.bytesSent() / stream.mss();
         }
@@ -172,6 +199,7 @@ public final class LinkMonitor {
         lastSegments = segments;
         double limited = Math.min(1, pausedInInterval / 1e9 / seconds);
         linkBytesPerSecond = Math.max(goodput, windowRate);
-        return new Sample(seconds, goodput, limited, loss, rtt, minRttMicros, linkBytesPerSecond);
+        double bufferLimited = busyMicros == 0 ? Double.NaN : (double) bufferLimitedMicros / busyMicros;
+        return new Sample(seconds, goodput, limited, loss, rtt, minRttMicros, linkBytesPerSecond, bufferLimited);
     }
 }

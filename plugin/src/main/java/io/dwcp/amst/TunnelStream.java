@@ -23,6 +23,9 @@ public final class TunnelStream {
     private volatile long rttNanos;
     private volatile double throughput;
     private long lastBytesSent;
+    // the kernel's busy and buffer-limited times at the last busySinceLastCall (0 before the first)
+    private long lastBusyMicros;
+    private long lastLimitedMicros;
 
     public TunnelStream(int index, Channel channel) {
         this.index = index;
@@ -78,7 +81,6 @@ public final class TunnelStream {
         lastBytesSent = sent;
     }
 
-    /** The kernel's TCP_INFO of the socket (RTT, retransmissions), when it is an open epoll socket. */
     /**
      * The lowest RTT the kernel measured on this stream's TCP connection since it opened
      * ({@code tcpi_min_rtt} of TCP_INFO), in microseconds; 0 where it is not known (no sample yet,
@@ -109,9 +111,14 @@ public final class TunnelStream {
     private static final int IPPROTO_TCP = 6;
     private static final int TCP_INFO = 11;
     private static final int TCPI_MIN_RTT_OFFSET = 148;
+    // tcpi_busy_time, tcpi_rwnd_limited and tcpi_sndbuf_limited: u64 microseconds (Linux 4.10 and later)
+    private static final int TCPI_BUSY_TIME_OFFSET = 168;
+    private static final int TCPI_RWND_LIMITED_OFFSET = 176;
+    private static final int TCPI_SNDBUF_LIMITED_OFFSET = 184;
     private static final RawUnixChannelOption TCP_INFO_RAW =
             new RawUnixChannelOption("DWCP_TCP_INFO", IPPROTO_TCP, TCP_INFO, 256);
 
+    /** The kernel's TCP_INFO of the socket (RTT, retransmissions), when it is an open epoll socket. */
     public Optional<EpollTcpInfo> tcpInfo() {
         if (channel instanceof EpollSocketChannel socket && socket.isOpen()) {
             try {
@@ -121,6 +128,50 @@ public final class TunnelStream {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * A stream's sending time over an interval, from the kernel: how long it had data in flight or
+     * waiting ({@code tcpi_busy_time}), and how much of that the peer's receive window or this
+     * socket's send buffer held it back ({@code tcpi_rwnd_limited + tcpi_sndbuf_limited}), the rest
+     * being the congestion window's (the network's). Microseconds.
+     */
+    public record Busy(long busyMicros, long bufferLimitedMicros) {
+        /** Nothing known: not an epoll socket, or a kernel before 4.10. */
+        public static final Busy UNKNOWN = new Busy(0, 0);
+    }
+
+    /**
+     * The stream's {@link Busy} time since the previous call, or since its connection opened on the
+     * first ({@link Busy#UNKNOWN} where the kernel does not say). Only one caller may use it: the
+     * session's link sampling, on the session's event loop.
+     */
+    public Busy busySinceLastCall() {
+        if (!(channel instanceof EpollSocketChannel socket) || !socket.isOpen()) {
+            return Busy.UNKNOWN;
+        }
+        long busy;
+        long limited;
+        try {
+            ByteBuffer info = socket.config().getOption(TCP_INFO_RAW);
+            if (info == null || info.remaining() < TCPI_SNDBUF_LIMITED_OFFSET + 8) {
+                return Busy.UNKNOWN;
+            }
+            ByteBuffer ordered = info.order(ByteOrder.nativeOrder());
+            int at = info.position();
+            busy = ordered.getLong(at + TCPI_BUSY_TIME_OFFSET);
+            limited = ordered.getLong(at + TCPI_RWND_LIMITED_OFFSET) + ordered.getLong(at + TCPI_SNDBUF_LIMITED_OFFSET);
+        } catch (RuntimeException e) {
+            return Busy.UNKNOWN;
+        }
+        long busyDelta = busy - lastBusyMicros;
+        long limitedDelta = limited - lastLimitedMicros;
+        lastBusyMicros = busy;
+        lastLimitedMicros = limited;
+        if (busyDelta < 0 || limitedDelta < 0) {
+            return Busy.UNKNOWN;
+        }
+        return new Busy(busyDelta, Math.min(busyDelta, limitedDelta));
     }
 
     @Override

@@ -361,6 +361,7 @@ public final class HdeSessionCodecs implements SessionCodecs {
         @Override
         public void close() {
             codec.close();
+            log.info("{} HDE encoded: {}", context, sessionStats.describe());
             grant.close();
             if (recording != null) {
                 // after a completed session there is nothing left to keep; after a failed one, what

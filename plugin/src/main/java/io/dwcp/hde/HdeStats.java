@@ -255,6 +255,60 @@ public final class HdeStats {
     }
 
     /**
+     * What was encoded, for a session's log: pages and record bytes per page level (levels with no
+     * page left out), raw bytes, and frames with their body and frame bytes per compression level.
+     * For example {@code pages zero 12 (0.0 MiB), page 30 (0.1 MiB); raw 0.2 -> 0.2 MiB; frames
+     * zstd 1: 4, 0.3 -> 0.1 MiB}.
+     */
+    public String describe() {
+        StringBuilder text = new StringBuilder("pages");
+        String separator = " ";
+        for (PageLevel level : PageLevel.values()) {
+            if (pages(level) != 0) {
+                text.append(separator)
+                        .append(level.name().toLowerCase(java.util.Locale.ROOT))
+                        .append(' ')
+                        .append(pages(level))
+                        .append(" (")
+                        .append(mebibytes(pageBytesOut(level)))
+                        .append(" MiB)");
+                separator = ", ";
+            }
+        }
+        if (separator.equals(" ")) {
+            text.append(" none");
+        }
+        text.append("; raw ")
+                .append(mebibytes(rawBytesIn()))
+                .append(" -> ")
+                .append(mebibytes(rawBytesOut()))
+                .append(" MiB; frames");
+        separator = " ";
+        for (int level : levelsUsed()) {
+            if (levelFrames(level) != 0) {
+                text.append(separator)
+                        .append(level == NO_COMPRESSION ? "none" : "zstd " + level)
+                        .append(": ")
+                        .append(levelFrames(level))
+                        .append(", ")
+                        .append(mebibytes(levelBodyBytes(level)))
+                        .append(" -> ")
+                        .append(mebibytes(levelFrameBytes(level)))
+                        .append(" MiB");
+                separator = ", ";
+            }
+        }
+        if (separator.equals(" ")) {
+            text.append(" none");
+        }
+        return text.toString();
+    }
+
+    private static String mebibytes(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f", bytes / (double) (1 << 20));
+    }
+
+    /**
      * Every compression level that frames were encoded or stream bytes given at, in slot order:
      * {@link #NO_COMPRESSION} first, then zstd's levels from the lowest.
      */

@@ -71,7 +71,8 @@ final class SourceSide {
         this.controller = new StreamCountController(
                 settings.amst().getMinStreams(),
                 settings.amst().getMaxStreams(),
-                settings.amst().getInitialStreams());
+                settings.amst().getInitialStreams(),
+                StreamCountController.SETTLE_INTERVALS);
         this.pool = new StreamPool(
                 controller.count(),
                 (slot, failed) -> host.connectStream(session, slot, failure -> session.run(failed)),
@@ -189,7 +190,9 @@ final class SourceSide {
         List<TunnelStream> streams = List.copyOf(session.sender().streams());
         List<LinkMonitor.StreamReading> readings = new ArrayList<>(streams.size());
         for (TunnelStream stream : streams) {
-            stream.tcpInfo().ifPresent(info -> readings.add(LinkMonitor.StreamReading.of(info, stream.bytesSent())));
+            TunnelStream.Busy busy = stream.busySinceLastCall();
+            stream.tcpInfo()
+                    .ifPresent(info -> readings.add(LinkMonitor.StreamReading.of(info, stream.bytesSent(), busy)));
         }
         LinkMonitor.Sample sample = link.sample(now, session.sender().consumedCredit(), readings);
         for (TunnelStream stream : streams) {
@@ -215,18 +218,20 @@ final class SourceSide {
                 sample.goodput(),
                 goodputExpected,
                 sample.tunnelLimited(),
+                sample.bufferLimited(),
                 sample.loss(),
                 sample.rttMicros(),
                 sample.minRttMicros());
         if (desired != before) {
             log.info(
-                    "{} streams {} -> {} ({}; goodput {} MB/s, tunnel-limited {}%, loss {}%, rtt {} ms, min {} ms)",
+                    "{} streams {} -> {} ({}; goodput {} MB/s, tunnel-limited {}%, buffer-limited {}%, loss {}%, rtt {} ms, min {} ms)",
                     session.context(),
                     before,
                     desired,
                     controller.lastReason(),
                     String.format("%.1f", sample.goodput() / 1e6),
                     Math.round(sample.tunnelLimited() * 100),
+                    Double.isNaN(sample.bufferLimited()) ? "?" : Math.round(sample.bufferLimited() * 100),
                     String.format("%.2f", sample.loss() * 100),
                     String.format("%.1f", sample.rttMicros() / 1000.0),
                     String.format("%.1f", sample.minRttMicros() / 1000.0));

@@ -113,4 +113,20 @@ class LinkMonitorTest {
         link.sample(START + (LinkMonitor.GOODPUT_SAMPLES + 1) * SECOND, consumed, List.of());
         assertEquals(10_000_000, link.highestGoodput(), 1e-6, "the old one has left the samples");
     }
+
+    @Test
+    void theStreamsBufferLimitedShareIsOfTheirSummedBusyTime() {
+        LinkMonitor link = new LinkMonitor(START, SECOND);
+        LinkMonitor.Sample sample = link.sample(
+                START + SECOND,
+                0,
+                List.of(
+                        new LinkMonitor.StreamReading(10_000, 10, 1000, 0, 0, new TunnelStream.Busy(600_000, 300_000)),
+                        new LinkMonitor.StreamReading(10_000, 10, 1000, 0, 0, new TunnelStream.Busy(400_000, 0)),
+                        new LinkMonitor.StreamReading(10_000, 10, 1000, 0, 0)));
+        assertEquals(0.3, sample.bufferLimited(), 1e-9);
+        LinkMonitor.Sample unknown =
+                link.sample(START + 2 * SECOND, 0, List.of(new LinkMonitor.StreamReading(10_000, 10, 1000, 0, 0)));
+        assertTrue(Double.isNaN(unknown.bufferLimited()), "no busy time: not known, " + unknown.bufferLimited());
+    }
 }

@@ -94,4 +94,38 @@ class StreamCountControllerTest {
         assertEquals(8, helped.update(200, 150, 1.0, 0, 0, 0));
         assertEquals(8, helped.update(221, 1.0, 0));
     }
+
+    @Test
+    void probesOnlyWhereTheStreamsBuffersHoldThemBack() {
+        // the tunnel limits QEMU, but the streams were held back by their congestion windows: the
+        // path (or the ends' CPUs) limits them, and cold new streams would only slow the rest down
+        StreamCountController controller = new StreamCountController(1, 256, 4);
+        for (int i = 0; i < 10; i++) {
+            assertEquals(4, controller.update(100, 1.0, 0.05, 0));
+        }
+        assertEquals("tunnel-limited, not by the streams' buffers", controller.lastReason());
+        // a fifth of their busy time the peer's windows or the send buffers held them back: probe
+        assertEquals(8, controller.update(100, 1.0, 0.2, 0));
+        assertEquals("tunnel-limited: probe", controller.lastReason());
+        assertEquals(8, controller.update(200, 1.0, 0.2, 0));
+        assertEquals("probe helped", controller.lastReason());
+        // without the kernel's busy times the tunnel's limit is taken as the streams'
+        StreamCountController unknown = new StreamCountController(1, 256, 4);
+        assertEquals(8, unknown.update(100, 1.0, Double.NaN, 0));
+    }
+
+    @Test
+    void doesNotProbeWhileTheStreamsSettle() {
+        StreamCountController controller = new StreamCountController(1, 256, 4, 3);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(4, controller.update(100 * (i + 1), 1.0, 0.5, 0), "interval " + i);
+            assertEquals("hold", controller.lastReason());
+        }
+        assertEquals(8, controller.update(400, 1.0, 0.5, 0));
+        // loss is acted on from the first interval
+        StreamCountController lossy = new StreamCountController(1, 256, 16, 3);
+        assertEquals(16, lossy.update(100, 1.0, 0.5, 0));
+        assertEquals(12, lossy.update(100, 1.0, 0.5, 0.05));
+        assertEquals("loss", lossy.lastReason());
+    }
 }
