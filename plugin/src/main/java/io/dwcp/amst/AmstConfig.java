@@ -11,7 +11,11 @@ public class AmstConfig {
     private DataSize maxReceiveWindow = DataSize.ofMiB(256);
     private DataSize maxFramePayload = DataSize.ofKiB(256);
     private DataSize checkpointInterval = DataSize.ofMiB(4);
-    private int initialStreams = 4;
+    /** The streams a session starts with unless {@code amst.initial-streams} says otherwise. */
+    public static final int DEFAULT_INITIAL_STREAMS = 8;
+
+    // 0: not set, DEFAULT_INITIAL_STREAMS within [minStreams, maxStreams]
+    private int initialStreams;
     private int minStreams = 1;
     private int maxStreams = 256;
     private Duration adaptInterval = Duration.ofSeconds(1);
@@ -139,12 +143,22 @@ public class AmstConfig {
         return this;
     }
 
+    /**
+     * The streams a session starts with: as set, or {@link #DEFAULT_INITIAL_STREAMS} brought within
+     * {@code amst.min-streams} and {@code amst.max-streams} (so that setting only a lower maximum
+     * is enough).
+     */
     public int getInitialStreams() {
-        return initialStreams;
+        return initialStreams != 0
+                ? initialStreams
+                : Math.max(minStreams, Math.min(maxStreams, DEFAULT_INITIAL_STREAMS));
     }
 
     @Config(value = "amst.initial-streams", description = "TCP streams a session starts with")
     public AmstConfig setInitialStreams(int initialStreams) {
+        if (initialStreams < 1) {
+            throw new IllegalArgumentException("must be at least 1");
+        }
         this.initialStreams = initialStreams;
         return this;
     }
@@ -243,11 +257,11 @@ public class AmstConfig {
         if (minStreams < 1
                 || maxStreams > 256
                 || minStreams > maxStreams
-                || initialStreams < minStreams
-                || initialStreams > maxStreams) {
+                || getInitialStreams() < minStreams
+                || getInitialStreams() > maxStreams) {
             throw new ConfigurationException(
                     "need 1 <= amst.min-streams <= amst.initial-streams <= amst.max-streams <= 256, got " + minStreams
-                            + ", " + initialStreams + ", " + maxStreams);
+                            + ", " + getInitialStreams() + ", " + maxStreams);
         }
         if (maxFramePayload.bytes() < 1024 || maxFramePayload.bytes() > FrameCodec.MAX_PAYLOAD_LIMIT) {
             throw new ConfigurationException(

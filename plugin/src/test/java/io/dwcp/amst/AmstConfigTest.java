@@ -25,7 +25,7 @@ class AmstConfigTest {
                 .expect("amst.max-receive-window", DataSize.ofMiB(256))
                 .expect("amst.max-frame-payload", DataSize.ofKiB(256))
                 .expect("amst.checkpoint-interval", DataSize.ofMiB(4))
-                .expect("amst.initial-streams", 4)
+                .expect("amst.initial-streams", 8)
                 .expect("amst.min-streams", 1)
                 .expect("amst.max-streams", 256)
                 .expect("amst.adapt-interval", Duration.ofSeconds(1))
@@ -99,7 +99,7 @@ class AmstConfigTest {
                                         .bind(AmstConfig.class))
                         .getMessage());
         assertEquals(
-                "need 1 <= amst.min-streams <= amst.initial-streams <= amst.max-streams <= 256, got 1, 4, 257",
+                "need 1 <= amst.min-streams <= amst.initial-streams <= amst.max-streams <= 256, got 1, 8, 257",
                 assertThrows(
                                 ConfigurationException.class,
                                 () -> new AmstConfig().setMaxStreams(257).validate())
@@ -145,5 +145,31 @@ class AmstConfigTest {
                                         .validate())
                         .getMessage());
         new AmstConfig().setCongestionControl("").validate();
+    }
+
+    @Test
+    void theDefaultInitialStreamsKeepWithinTheBoundsSetAndASetCountMustFitThem() {
+        AmstConfig lowMaximum = new AmstConfig().setMaxStreams(4);
+        lowMaximum.validate();
+        assertEquals(4, lowMaximum.getInitialStreams());
+        AmstConfig highMinimum = new AmstConfig().setMinStreams(10);
+        highMinimum.validate();
+        assertEquals(10, highMinimum.getInitialStreams());
+        assertEquals(
+                "need 1 <= amst.min-streams <= amst.initial-streams <= amst.max-streams <= 256, got 1, 6, 4",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new AmstConfig()
+                                        .setInitialStreams(6)
+                                        .setMaxStreams(4)
+                                        .validate())
+                        .getMessage());
+        assertEquals(
+                "amst.initial-streams=0: must be at least 1",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new ConfigurationBinder(Map.of("amst.initial-streams", "0"))
+                                        .bind(AmstConfig.class))
+                        .getMessage());
     }
 }
