@@ -2,6 +2,7 @@ package io.dwcp.hde;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.StringJoiner;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -261,47 +262,21 @@ public final class HdeStats {
      * zstd 1: 4, 0.3 -> 0.1 MiB}.
      */
     public String describe() {
-        StringBuilder text = new StringBuilder("pages");
-        String separator = " ";
+        StringJoiner pageLevels = new StringJoiner(", ", "pages ", "").setEmptyValue("pages none");
         for (PageLevel level : PageLevel.values()) {
             if (pages(level) != 0) {
-                text.append(separator)
-                        .append(level.name().toLowerCase(java.util.Locale.ROOT))
-                        .append(' ')
-                        .append(pages(level))
-                        .append(" (")
-                        .append(mebibytes(pageBytesOut(level)))
-                        .append(" MiB)");
-                separator = ", ";
+                pageLevels.add(level.name().toLowerCase(java.util.Locale.ROOT) + " " + pages(level) + " ("
+                        + mebibytes(pageBytesOut(level)) + " MiB)");
             }
         }
-        if (separator.equals(" ")) {
-            text.append(" none");
-        }
-        text.append("; raw ")
-                .append(mebibytes(rawBytesIn()))
-                .append(" -> ")
-                .append(mebibytes(rawBytesOut()))
-                .append(" MiB; frames");
-        separator = " ";
+        StringJoiner frames = new StringJoiner(", ", "frames ", "").setEmptyValue("frames none");
         for (int level : levelsUsed()) {
             if (levelFrames(level) != 0) {
-                text.append(separator)
-                        .append(level == NO_COMPRESSION ? "none" : "zstd " + level)
-                        .append(": ")
-                        .append(levelFrames(level))
-                        .append(", ")
-                        .append(mebibytes(levelBodyBytes(level)))
-                        .append(" -> ")
-                        .append(mebibytes(levelFrameBytes(level)))
-                        .append(" MiB");
-                separator = ", ";
+                frames.add((level == NO_COMPRESSION ? "none" : "zstd " + level) + ": " + levelFrames(level) + ", "
+                        + mebibytes(levelBodyBytes(level)) + " -> " + mebibytes(levelFrameBytes(level)) + " MiB");
             }
         }
-        if (separator.equals(" ")) {
-            text.append(" none");
-        }
-        return text.toString();
+        return pageLevels + "; raw " + mebibytes(rawBytesIn()) + " -> " + mebibytes(rawBytesOut()) + " MiB; " + frames;
     }
 
     private static String mebibytes(long bytes) {
