@@ -7,7 +7,7 @@ package io.dwcp.amst;
  * <li>only while the tunnel is the bottleneck (QEMU was paused for the window or for full
  * streams during part of the interval) and the streams themselves are what limits it does it
  * probe: the count is doubled. The streams limit it when the kernel says that for at least
- * {@code BUFFER_LIMITED} (10%) of their busy time the peer's receive windows or the sockets' send
+ * {@code BUFFER_LIMITED} (half) of their busy time the peer's receive windows or the sockets' send
  * buffers held them back (per-connection limits that more connections lift), or when the kernel
  * does not say. Where their congestion windows (the path) or the ends' CPUs limit them, new
  * streams only start cold: each takes its share of frames from its first RTTs, while the
@@ -32,7 +32,7 @@ package io.dwcp.amst;
  */
 public final class StreamCountController {
     static final double GAIN = 1.10;
-    static final double BUFFER_LIMITED = 0.10;
+    static final double BUFFER_LIMITED = 0.50;
     /** Intervals a session's controller does not probe at its start ({@link #StreamCountController(int, int, int, int)}). */
     public static final int SETTLE_INTERVALS = 3;
 

@@ -104,10 +104,13 @@ class StreamCountControllerTest {
             assertEquals(4, controller.update(100, 1.0, 0.05, 0));
         }
         assertEquals("tunnel-limited, not by the streams' buffers", controller.lastReason());
-        // a fifth of their busy time the peer's windows or the send buffers held them back: probe
-        assertEquals(8, controller.update(100, 1.0, 0.2, 0));
+        // a third of their busy time: a receiver short of CPU shuts its windows as well, and more
+        // streams do not give it CPU
+        assertEquals(4, controller.update(100, 1.0, 0.35, 0));
+        // most of their busy time the peer's windows or the send buffers held them back: probe
+        assertEquals(8, controller.update(100, 1.0, 0.6, 0));
         assertEquals("tunnel-limited: probe", controller.lastReason());
-        assertEquals(8, controller.update(200, 1.0, 0.2, 0));
+        assertEquals(8, controller.update(200, 1.0, 0.6, 0));
         assertEquals("probe helped", controller.lastReason());
         // without the kernel's busy times the tunnel's limit is taken as the streams'
         StreamCountController unknown = new StreamCountController(1, 256, 4);
@@ -118,10 +121,10 @@ class StreamCountControllerTest {
     void doesNotProbeWhileTheStreamsSettle() {
         StreamCountController controller = new StreamCountController(1, 256, 4, 3);
         for (int i = 0; i < 3; i++) {
-            assertEquals(4, controller.update(100 * (i + 1), 1.0, 0.5, 0), "interval " + i);
+            assertEquals(4, controller.update(100 * (i + 1), 1.0, 0.7, 0), "interval " + i);
             assertEquals("hold", controller.lastReason());
         }
-        assertEquals(8, controller.update(400, 1.0, 0.5, 0));
+        assertEquals(8, controller.update(400, 1.0, 0.7, 0));
         // loss is acted on from the first interval
         StreamCountController lossy = new StreamCountController(1, 256, 16, 3);
         assertEquals(16, lossy.update(100, 1.0, 0.5, 0));
