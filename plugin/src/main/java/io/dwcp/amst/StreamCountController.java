@@ -163,11 +163,11 @@ public final class StreamCountController {
             lastReason = "hold";
             return count;
         }
-        if (tunnelLimitedFraction >= 0.2 && count < max && bufferLimitedFraction < BUFFER_LIMITED) {
-            lastReason = "tunnel-limited, not by the streams' buffers";
-            return count;
-        }
         if (tunnelLimitedFraction >= 0.2 && count < max) {
+            if (bufferLimitedFraction < BUFFER_LIMITED) {
+                lastReason = "tunnel-limited, not by the streams' buffers";
+                return count;
+            }
             lastReason = "tunnel-limited: probe";
             if (forecast > throughput) {
                 previousThroughput = forecast;

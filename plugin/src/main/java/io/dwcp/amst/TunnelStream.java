@@ -89,20 +89,28 @@ public final class TunnelStream {
      * smoothed RTTs of a migration read 1.3-3.4 ms on a busy host, while the path's is 0.4 ms.
      */
     public long pathMinRttMicros() {
-        if (!(channel instanceof EpollSocketChannel socket) || !socket.isOpen()) {
+        ByteBuffer info = rawTcpInfo(TCPI_MIN_RTT_OFFSET + 4);
+        if (info == null) {
             return 0;
+        }
+        long minRtt = Integer.toUnsignedLong(info.getInt(info.position() + TCPI_MIN_RTT_OFFSET));
+        // ~0U: no RTT sample yet
+        return minRtt == 0xFFFF_FFFFL ? 0 : minRtt;
+    }
+
+    /**
+     * The socket's struct tcp_info in native order, when it is an open epoll socket and the kernel
+     * filled at least {@code length} bytes of it; null otherwise.
+     */
+    private ByteBuffer rawTcpInfo(int length) {
+        if (!(channel instanceof EpollSocketChannel socket) || !socket.isOpen()) {
+            return null;
         }
         try {
             ByteBuffer info = socket.config().getOption(TCP_INFO_RAW);
-            if (info == null || info.remaining() < TCPI_MIN_RTT_OFFSET + 4) {
-                return 0;
-            }
-            long minRtt = Integer.toUnsignedLong(
-                    info.order(ByteOrder.nativeOrder()).getInt(info.position() + TCPI_MIN_RTT_OFFSET));
-            // ~0U: no RTT sample yet
-            return minRtt == 0xFFFF_FFFFL ? 0 : minRtt;
+            return info == null || info.remaining() < length ? null : info.order(ByteOrder.nativeOrder());
         } catch (RuntimeException e) {
-            return 0;
+            return null;
         }
     }
 
@@ -147,23 +155,13 @@ public final class TunnelStream {
      * session's link sampling, on the session's event loop.
      */
     public Busy busySinceLastCall() {
-        if (!(channel instanceof EpollSocketChannel socket) || !socket.isOpen()) {
+        ByteBuffer info = rawTcpInfo(TCPI_SNDBUF_LIMITED_OFFSET + 8);
+        if (info == null) {
             return Busy.UNKNOWN;
         }
-        long busy;
-        long limited;
-        try {
-            ByteBuffer info = socket.config().getOption(TCP_INFO_RAW);
-            if (info == null || info.remaining() < TCPI_SNDBUF_LIMITED_OFFSET + 8) {
-                return Busy.UNKNOWN;
-            }
-            ByteBuffer ordered = info.order(ByteOrder.nativeOrder());
-            int at = info.position();
-            busy = ordered.getLong(at + TCPI_BUSY_TIME_OFFSET);
-            limited = ordered.getLong(at + TCPI_RWND_LIMITED_OFFSET) + ordered.getLong(at + TCPI_SNDBUF_LIMITED_OFFSET);
-        } catch (RuntimeException e) {
-            return Busy.UNKNOWN;
-        }
+        int at = info.position();
+        long busy = info.getLong(at + TCPI_BUSY_TIME_OFFSET);
+        long limited = info.getLong(at + TCPI_RWND_LIMITED_OFFSET) + info.getLong(at + TCPI_SNDBUF_LIMITED_OFFSET);
         long busyDelta = busy - lastBusyMicros;
         long limitedDelta = limited - lastLimitedMicros;
         lastBusyMicros = busy;
