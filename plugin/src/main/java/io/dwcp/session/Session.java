@@ -684,9 +684,12 @@ public final class Session {
         return link;
     }
 
-    /** The source's controller interval: the raw window follows what the destination wrote into its QEMU. */
+    /**
+     * The source's controller interval: the raw window follows what the destination wrote into its
+     * QEMU, the pace what the link carries at the stream's present compression.
+     */
     void sampleRawWindow(long nowNanos, long minRttMicros) {
-        readGate.sampleRawWindow(nowNanos, minRttMicros);
+        readGate.sampleRawWindow(nowNanos, minRttMicros, link.highestGoodput(), sender.consumedCredit());
     }
 
     /** A measured RTT (0: none): kept when it is the lowest so far. On the loop. */
