@@ -356,40 +356,42 @@ class QemuReadGateTest {
         QemuReadGate gate = gate(new AmstConfig().setReadPacePercent(125), MIB, true);
         connection();
         gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0);
-        long delivered = 0;
-        long wire = 0;
+        long[] delivered = {0};
+        long[] wire = {0};
         // whole pages at 2:1, the link's goodput 10 MiB/s: 20 MiB/s deliverable, as delivered; the
         // pace has its headroom over the delivery rate
         for (int i = 0; i <= QemuReadGate.PACE_AFTER_SAMPLES; i++) {
-            clock.advance(1_000_000_000L);
-            gate.read((int) (20 * MIB));
-            wire += 10 * MIB;
-            delivered += 20 * MIB;
-            gate.peerDelivered(delivered);
-            gate.sampleRawWindow(clock.nanoTime(), 140_000, 10 * MIB, wire);
+            oneSecond(gate, 20 * MIB, 10 * MIB, 20 * MIB, delivered, wire);
         }
         assertEquals(25 * MIB, gate.pace(), 1);
 
         // the guest's later iterations go as deltas, 10:1: the same link delivers 100 MiB/s of the
         // stream, though the pace let only 30 through in the last interval
-        clock.advance(1_000_000_000L);
-        gate.read((int) (30 * MIB));
-        wire += 3 * MIB;
-        delivered += 30 * MIB;
-        gate.peerDelivered(delivered);
-        gate.sampleRawWindow(clock.nanoTime(), 140_000, 10 * MIB, wire);
+        oneSecond(gate, 30 * MIB, 3 * MIB, 30 * MIB, delivered, wire);
         assertEquals(100 * MIB, gate.pace(), 1, "the link's goodput x the stream's compression");
 
         // an interval of almost no frames says nothing of the compression: the highest delivery rate
-        clock.advance(1_000_000_000L);
-        gate.read((int) (4 * MIB));
-        wire += MIB / 2;
-        gate.sampleRawWindow(clock.nanoTime(), 140_000, 10 * MIB, wire);
+        oneSecond(gate, 4 * MIB, MIB / 2, 0, delivered, wire);
         assertEquals(37.5 * MIB, gate.pace(), 1, "125 % of the 30 MiB/s delivered");
 
         assertEquals(0, QemuReadGate.deliverableRate(0, 10 * MIB, 2 * MIB), 0, "no goodput yet");
         assertEquals(0, QemuReadGate.deliverableRate(10 * MIB, 0, 2 * MIB), 0, "nothing read");
         assertEquals(50 * MIB, QemuReadGate.deliverableRate(10 * MIB, 10 * MIB, 2 * MIB), 1);
+    }
+
+    /**
+     * One controller interval of a second: {@code read} bytes read from QEMU, {@code sent} frame
+     * bytes sent and {@code delivered} bytes in the peer's QEMU (added to the running totals), on a
+     * link of 10 MiB/s highest goodput.
+     */
+    private void oneSecond(
+            QemuReadGate gate, long read, long sent, long delivered, long[] deliveredTotal, long[] sentTotal) {
+        clock.advance(1_000_000_000L);
+        gate.read((int) read);
+        sentTotal[0] += sent;
+        deliveredTotal[0] += delivered;
+        gate.peerDelivered(deliveredTotal[0]);
+        gate.sampleRawWindow(clock.nanoTime(), 140_000, 10 * MIB, sentTotal[0]);
     }
 
     @Test
