@@ -113,8 +113,7 @@ final class QemuReadGate {
     // the highest delivery rate of the session so far, bytes per second; and how many samples were taken
     private double highestRate;
     private int rateSamples;
-    // bytes read from QEMU so far, and at the last sample, with the frame bytes sent at the last sample
-    private long rawRead;
+    // the bytes read from QEMU and the frame bytes sent, at the last sample (the interval's compression)
     private long lastRawRead;
     private long lastWireBytes;
     // what holds reading back now (null: reading, or every connection's stream ended), since when,
@@ -185,7 +184,6 @@ final class QemuReadGate {
     /** {@code bytes} were read from QEMU (on the session's loop): they count against the pace. */
     void read(int bytes) {
         anyRead = true;
-        rawRead += bytes;
         if (isPaced()) {
             pacer.read(bytes, clock.nanoTime());
         }
@@ -332,9 +330,10 @@ final class QemuReadGate {
      * tunnel can deliver QEMU's stream at now ({@link #deliverableRate}).
      *
      * @param highestGoodput the link's highest recent goodput, bytes per second of frames
+     * @param rawRead the bytes read from QEMU so far (cumulative)
      * @param wireBytes the frame bytes handed to the sender so far (cumulative)
      */
-    void sampleRawWindow(long nowNanos, long minRttMicros, double highestGoodput, long wireBytes) {
+    void sampleRawWindow(long nowNanos, long minRttMicros, double highestGoodput, long rawRead, long wireBytes) {
         long before = rawWindow.limit();
         rawWindow.sample(nowNanos, peerDelivered, minRttMicros);
         if (rawWindow.limit() != before && log.isDebugEnabled()) {
@@ -359,13 +358,13 @@ final class QemuReadGate {
     /**
      * The raw rate the tunnel can deliver QEMU's stream at now: the link's highest recent goodput
      * times the compression of the last interval (raw bytes read per frame byte); 0 when the
-     * interval produced too little to say. The pace is the higher of it and {@code
-     * amst.read-pace-percent} of the highest delivery rate: it is a capacity already, and takes
-     * no headroom. The highest delivery rate seen before cannot stand for
+     * interval produced too little to say. The highest delivery rate seen before cannot stand for
      * it once the stream compresses better than it did (a heavily dirtying guest's later
      * iterations go as deltas): on S3 the pace then held QEMU back for half the migration while the
      * link idled, since the pace grows by only a quarter per interval, and QEMU, reading a low
      * bandwidth, took iterations longer to converge (unpaced, `heavy` took 18-20 s against 23-31).
+     * The pace is the higher of it and {@code amst.read-pace-percent} of the highest delivery
+     * rate: it is a capacity already, and takes no headroom.
      */
     static double deliverableRate(double highestGoodput, long rawRead, long wireBytes) {
         if (highestGoodput <= 0 || wireBytes < RATIO_MIN_WIRE_BYTES || rawRead <= 0) {

@@ -689,7 +689,8 @@ public final class Session {
      * QEMU, the pace what the link carries at the stream's present compression.
      */
     void sampleRawWindow(long nowNanos, long minRttMicros) {
-        readGate.sampleRawWindow(nowNanos, minRttMicros, link.highestGoodput(), sender.consumedCredit());
+        readGate.sampleRawWindow(
+                nowNanos, minRttMicros, link.highestGoodput(), qemuBytesRead(), sender.consumedCredit());
     }
 
     /** A measured RTT (0: none): kept when it is the lowest so far. On the loop. */

@@ -275,10 +275,10 @@ class QemuReadGateTest {
         FakeConnection qemu = connection();
         assertEquals(64 * MIB, gate.channelRawWindow(), "the maximum until a rate was measured");
 
-        gate.sampleRawWindow(0, 0, 0, 0);
+        gate.sampleRawWindow(0, 0, 0, 0, 0);
         gate.peerDelivered(10 * MIB);
         gate.peerDelivered(5 * MIB);
-        gate.sampleRawWindow(1_000_000_000L, 0, 0, 0);
+        gate.sampleRawWindow(1_000_000_000L, 0, 0, 0, 0);
         // 10 MiB/s x 150 ms is below the minimum
         assertEquals(8 * MIB, gate.channelRawWindow());
 
@@ -296,7 +296,7 @@ class QemuReadGateTest {
             clock.advance(1_000_000_000L);
             delivered += bytesPerSecond;
             gate.peerDelivered(delivered);
-            gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0);
+            gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0, 0);
         }
         return delivered;
     }
@@ -305,7 +305,7 @@ class QemuReadGateTest {
     void readingIsPacedAtTheShareOfTheHighestDeliveryRateOnceTheTunnelHasStarted() {
         QemuReadGate gate = gate(new AmstConfig().setReadPacePercent(125), MIB, true);
         FakeConnection qemu = connection();
-        gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0);
+        gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0, 0);
         // the first sample is the start; pacing begins with the (PACE_AFTER_SAMPLES + 1)th
         long delivered = deliverSteadily(gate, 0, 40 * MIB, QemuReadGate.PACE_AFTER_SAMPLES - 1);
         assertEquals(0, gate.pace(), 0, "no pacing during the tunnel's start");
@@ -355,23 +355,24 @@ class QemuReadGateTest {
     void thePaceFollowsWhatTheLinkCarriesAtTheStreamsPresentCompression() {
         QemuReadGate gate = gate(new AmstConfig().setReadPacePercent(125), MIB, true);
         connection();
-        gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0);
+        gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0, 0);
+        long[] read = {0};
         long[] delivered = {0};
         long[] wire = {0};
         // whole pages at 2:1, the link's goodput 10 MiB/s: 20 MiB/s deliverable, as delivered; the
         // pace has its headroom over the delivery rate
         for (int i = 0; i <= QemuReadGate.PACE_AFTER_SAMPLES; i++) {
-            oneSecond(gate, 20 * MIB, 10 * MIB, 20 * MIB, delivered, wire);
+            oneSecond(gate, 20 * MIB, 10 * MIB, 20 * MIB, read, delivered, wire);
         }
         assertEquals(25 * MIB, gate.pace(), 1);
 
         // the guest's later iterations go as deltas, 10:1: the same link delivers 100 MiB/s of the
         // stream, though the pace let only 30 through in the last interval
-        oneSecond(gate, 30 * MIB, 3 * MIB, 30 * MIB, delivered, wire);
+        oneSecond(gate, 30 * MIB, 3 * MIB, 30 * MIB, read, delivered, wire);
         assertEquals(100 * MIB, gate.pace(), 1, "the link's goodput x the stream's compression");
 
         // an interval of almost no frames says nothing of the compression: the highest delivery rate
-        oneSecond(gate, 4 * MIB, MIB / 2, 0, delivered, wire);
+        oneSecond(gate, 4 * MIB, MIB / 2, 0, read, delivered, wire);
         assertEquals(37.5 * MIB, gate.pace(), 1, "125 % of the 30 MiB/s delivered");
 
         assertEquals(0, QemuReadGate.deliverableRate(0, 10 * MIB, 2 * MIB), 0, "no goodput yet");
@@ -385,20 +386,27 @@ class QemuReadGateTest {
      * link of 10 MiB/s highest goodput.
      */
     private void oneSecond(
-            QemuReadGate gate, long read, long sent, long delivered, long[] deliveredTotal, long[] sentTotal) {
+            QemuReadGate gate,
+            long read,
+            long sent,
+            long delivered,
+            long[] readTotal,
+            long[] deliveredTotal,
+            long[] sentTotal) {
         clock.advance(1_000_000_000L);
         gate.read((int) read);
+        readTotal[0] += read;
         sentTotal[0] += sent;
         deliveredTotal[0] += delivered;
         gate.peerDelivered(deliveredTotal[0]);
-        gate.sampleRawWindow(clock.nanoTime(), 140_000, 10 * MIB, sentTotal[0]);
+        gate.sampleRawWindow(clock.nanoTime(), 140_000, 10 * MIB, readTotal[0], sentTotal[0]);
     }
 
     @Test
     void zeroPercentNeverPaces() {
         QemuReadGate gate = gate(new AmstConfig().setReadPacePercent(0), MIB, true);
         FakeConnection qemu = connection();
-        gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0);
+        gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0, 0);
         deliverSteadily(gate, 0, 40 * MIB, QemuReadGate.PACE_AFTER_SAMPLES + 3);
         assertEquals(0, gate.pace(), 0);
         gate.update();
@@ -412,7 +420,7 @@ class QemuReadGateTest {
     void aTimerThatFiresAfterTheSessionStoppedBeingReadyReadsNothing() {
         QemuReadGate gate = gate(new AmstConfig(), MIB, true);
         FakeConnection qemu = connection();
-        gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0);
+        gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0, 0);
         deliverSteadily(gate, 0, 10 * MIB, QemuReadGate.PACE_AFTER_SAMPLES + 1);
         gate.update();
         gate.read((int) (4 * MIB));
@@ -428,7 +436,7 @@ class QemuReadGateTest {
     void fromTheSwitchOverQemusLastBytesAreReadUnpacedWithinTheSameRawWindow() {
         QemuReadGate gate = gate(new AmstConfig().setReadPacePercent(125), MIB, true);
         FakeConnection qemu = connection();
-        gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0);
+        gate.sampleRawWindow(clock.nanoTime(), 140_000, 0, 0, 0);
         long delivered = deliverSteadily(gate, 0, 20 * MIB, QemuReadGate.PACE_AFTER_SAMPLES + 1);
         assertEquals(25 * MIB, gate.pace(), 1);
         long window = gate.channelRawWindow();
