@@ -11,6 +11,7 @@ package io.dwcp.amst;
  * ACK           0          0                {@link AmstAck}
  * PING, PONG    0          0                {@link AmstPing}, {@link AmstPong}
  * ABORT         0          0                {@link AmstAbort}
+ * PAD           never: only a spare stream sends it, before HELLO ({@code TunnelServer} discards it)
  * OPEN          any        0                {@link AmstOpen}
  * ACCEPT        any        0 or 1           {@link AmstAccept}
  * CHANNEL_OPEN  any        the channel      empty
@@ -37,6 +38,9 @@ public final class AmstFrameReader {
             case PING -> listener.onPing(stream, AmstPing.decode(frame.payload()));
             case PONG -> listener.onPong(stream, AmstPong.decode(frame.payload()));
             case ABORT -> listener.onAbort(stream, AmstAbort.decode(frame.payload()));
+            case PAD ->
+                throw new AmstProtocolException(
+                        FrameType.PAD, "type", "no PAD on a session's stream (a spare's, before its HELLO)", "PAD");
             case OPEN, ACCEPT, CHANNEL_OPEN, DATA, CHECKPOINT, FIN ->
                 throw new IllegalStateException("sequenced " + type);
         }
@@ -66,7 +70,7 @@ public final class AmstFrameReader {
             case DATA -> listener.onData(channel, frame.payload(), credit);
             case CHECKPOINT -> listener.onCheckpoint(channel, AmstCheckpoint.decode(frame.payload()), credit);
             case FIN -> listener.onFin(channel, AmstFin.decode(frame.payload()), credit);
-            case HELLO, ACK, PING, PONG, ABORT -> throw new IllegalStateException("control " + type);
+            case HELLO, ACK, PING, PONG, ABORT, PAD -> throw new IllegalStateException("control " + type);
         }
     }
 

@@ -4,6 +4,7 @@ import static io.dwcp.amst.FrameCodec.HEADER_LENGTH;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 
 /**
@@ -31,6 +32,12 @@ public final class ControlWriter {
     /** Writes a frame on a connection that is not (yet) a session's stream: counted in the daemon's total only. */
     public void writeUnattached(Channel channel, ControlPayload payload, boolean close) {
         write(channel, Frame.control(payload.type(), payload.encode()), close);
+    }
+
+    /** Writes and flushes a control frame built by the caller (a PAD); the future completes once it is written. */
+    public ChannelFuture writeUnattached(Channel channel, Frame frame) {
+        stats.tunnelBytesSent.add(HEADER_LENGTH + frame.payloadLength());
+        return channel.writeAndFlush(frame);
     }
 
     private void write(Channel channel, Frame frame, boolean close) {

@@ -15,6 +15,11 @@ public enum FrameType {
     PONG(0x04, false),
     /** The whole session failed; payload: UTF-8 reason. */
     ABORT(0x05, false),
+    /**
+     * Bytes a spare stream sends before HELLO to open its TCP congestion window (see {@code
+     * tunnel.spare-prime}); the receiver discards them. Any payload length up to the frame limit.
+     */
+    PAD(0x06, false),
     /** Sequence 0 of the source: what the destination connects to (unix socket name or TCP port). */
     OPEN(0x10, true),
     /** A QEMU connection joined the session; opened at the destination in sequence order. */

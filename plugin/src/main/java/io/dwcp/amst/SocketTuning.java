@@ -81,6 +81,37 @@ public final class SocketTuning {
         }
     }
 
+    // getsockopt(IPPROTO_TCP, TCP_CC_INFO): for BBR a struct tcp_bbr_info (bw_lo, bw_hi, min_rtt,
+    // pacing_gain, cwnd_gain: u32 each, gains in units of 1/256); other algorithms fill less or nothing
+    private static final int TCP_CC_INFO = 26;
+    private static final int BBR_INFO_LENGTH = 20;
+    private static final int BBR_PACING_GAIN_OFFSET = 12;
+    private static final RawUnixChannelOption CC_INFO_RAW =
+            new RawUnixChannelOption("TCP_CC_INFO", IPPROTO_TCP, TCP_CC_INFO, BBR_INFO_LENGTH);
+    /** BBR's pacing gain in its startup, 2/ln 2 in units of 1/256 (Linux's bbr_high_gain). */
+    static final int BBR_STARTUP_PACING_GAIN = 256 * 2885 / 1000 + 1;
+
+    /**
+     * Whether BBR on this socket has left its startup (it found the path full and paces at the
+     * path's rate since): empty when the socket does not run BBR or the kernel does not say.
+     */
+    public static java.util.Optional<Boolean> bbrPastStartup(Channel channel) {
+        if (!(channel instanceof EpollSocketChannel socket) || !socket.isOpen()) {
+            return java.util.Optional.empty();
+        }
+        try {
+            ByteBuffer info = socket.config().getOption(CC_INFO_RAW);
+            if (info == null || info.remaining() < BBR_INFO_LENGTH || !"bbr".equals(congestionControl(channel))) {
+                return java.util.Optional.empty();
+            }
+            info.order(java.nio.ByteOrder.nativeOrder());
+            int gain = info.getInt(info.position() + BBR_PACING_GAIN_OFFSET);
+            return java.util.Optional.of(gain < BBR_STARTUP_PACING_GAIN - 8);
+        } catch (RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /** The congestion control algorithm of a socket as the kernel reports it, or "unknown". */
     public static String congestionControl(Channel channel) {
         if (!(channel instanceof EpollSocketChannel socket) || !socket.isOpen()) {

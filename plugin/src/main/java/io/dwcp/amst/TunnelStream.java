@@ -89,7 +89,12 @@ public final class TunnelStream {
      * smoothed RTTs of a migration read 1.3-3.4 ms on a busy host, while the path's is 0.4 ms.
      */
     public long pathMinRttMicros() {
-        ByteBuffer info = rawTcpInfo(TCPI_MIN_RTT_OFFSET + 4);
+        return pathMinRttMicros(channel);
+    }
+
+    /** {@link #pathMinRttMicros()} of any channel (a spare stream's before it is a session's). */
+    public static long pathMinRttMicros(Channel channel) {
+        ByteBuffer info = rawTcpInfo(channel, TCPI_MIN_RTT_OFFSET + 4);
         if (info == null) {
             return 0;
         }
@@ -102,7 +107,7 @@ public final class TunnelStream {
      * The socket's struct tcp_info in native order, when it is an open epoll socket and the kernel
      * filled at least {@code length} bytes of it; null otherwise.
      */
-    private ByteBuffer rawTcpInfo(int length) {
+    private static ByteBuffer rawTcpInfo(Channel channel, int length) {
         if (!(channel instanceof EpollSocketChannel socket) || !socket.isOpen()) {
             return null;
         }
@@ -128,6 +133,11 @@ public final class TunnelStream {
 
     /** The kernel's TCP_INFO of the socket (RTT, retransmissions), when it is an open epoll socket. */
     public Optional<EpollTcpInfo> tcpInfo() {
+        return tcpInfo(channel);
+    }
+
+    /** {@link #tcpInfo()} of any channel (a spare stream's before it is a session's). */
+    public static Optional<EpollTcpInfo> tcpInfo(Channel channel) {
         if (channel instanceof EpollSocketChannel socket && socket.isOpen()) {
             try {
                 return Optional.of(socket.tcpInfo());
@@ -155,7 +165,7 @@ public final class TunnelStream {
      * session's link sampling, on the session's event loop.
      */
     public Busy busySinceLastCall() {
-        ByteBuffer info = rawTcpInfo(TCPI_SNDBUF_LIMITED_OFFSET + 8);
+        ByteBuffer info = rawTcpInfo(channel, TCPI_SNDBUF_LIMITED_OFFSET + 8);
         if (info == null) {
             return Busy.UNKNOWN;
         }

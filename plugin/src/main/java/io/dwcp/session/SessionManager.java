@@ -70,7 +70,15 @@ public final class SessionManager implements SessionHost {
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.group = requireNonNull(group, "group is null");
-        this.spares = new SpareStreams(tunnel, pipeline, stats, group);
+        this.spares = new SpareStreams(
+                tunnel,
+                pipeline,
+                stats,
+                group,
+                (int) amst.getNotsentLowat().bytes(),
+                peer -> sessions.values().stream()
+                        .anyMatch(session -> session.role() == Session.Role.SOURCE
+                                && session.peer().name().equals(peer)));
         this.settings = new SessionSettings(
                 node.getName(),
                 tunnel,
@@ -227,7 +235,7 @@ public final class SessionManager implements SessionHost {
      * {@code tunnel.spare-linger}: a migration to it was announced.
      */
     public void keepSpareStreams(PeerConfig peer) {
-        spares.keep(peer);
+        spares.keepPrimed(peer);
     }
 
     /** The peers spare streams are kept to (for tests and diagnostics). */

@@ -10,12 +10,16 @@ import io.dwcp.amst.ControlWriter;
 import io.dwcp.amst.Frame;
 import io.dwcp.amst.FrameCodec;
 import io.dwcp.amst.FrameType;
+import io.dwcp.amst.SocketTuning;
 import io.dwcp.amst.TunnelStream;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.EpollTcpInfo;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -29,6 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,28 +51,79 @@ import org.slf4j.LoggerFactory;
  * and replaced, so a spare a session takes was alive a few seconds before. A taken spare sends
  * HELLO and is then a stream like any other. Re-dials after failures back off from 1 s to 30 s.
  *
+ * <p><b>Priming</b> ({@code tunnel.spare-prime}): a new TCP connection starts with a congestion
+ * window of ten segments and doubles it once per round trip, so on a 300 ms, 200 Mbit/s path a
+ * migration's streams needed about 3 s (ten round trips) before they carried the link's rate. A
+ * spare to a peer at least {@code tunnel.spare-prime-min-rtt} away (its connection's lowest RTT;
+ * on shorter paths the ramp costs little: no gain measured on 70 and 140 ms) that is ready while
+ * no session to its peer runs therefore sends PAD frames, which the peer
+ * discards, until the path begins to queue (the smoothed RTT is above 5/4 of the lowest + 2 ms) or
+ * loses a packet, BBR leaves its startup (TCP_CC_INFO's pacing gain), 20 round trips passed, or it
+ * sent {@code tunnel.spare-prime} bytes: the spares together then carry about the path's
+ * bandwidth-delay product, and padding beyond would only fill the bottleneck's queue. An announced
+ * migration starts it on ready spares that were not primed yet. It writes a PAD only when less than two are still
+ * in Netty's buffer, and the socket's TCP_NOTSENT_LOWAT is 128 KiB meanwhile, so a session that
+ * takes the spare finds at most that much padding ahead of its HELLO. A primed spare then PINGs
+ * every 150 ms: a connection idle for longer than its retransmission timeout (200 ms at least)
+ * would restart from the initial window ({@code net.ipv4.tcp_slow_start_after_idle}), while BBR
+ * keeps its window through PINGs alone. The padding never competes with a migration to that peer:
+ * it stops as soon as a session to it runs.
+ *
  * <p>Thread-safe: a peer's state is guarded by its own lock and its ready spares are a concurrent
- * queue; a spare's handler runs on its channel's event loop; timers run on the event loops.
+ * queue; a spare's handler runs on its channel's event loop, and so does its priming (its fields
+ * are the handler's, touched only there); timers run on the event loops.
  */
 final class SpareStreams implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(SpareStreams.class);
     private static final long MIN_BACKOFF_MILLIS = 1000;
     private static final long MAX_BACKOFF_MILLIS = 30_000;
+    /** A primed spare's PING interval: under the shortest retransmission timeout Linux uses (200 ms). */
+    static final long PRIMED_KEEPALIVE_MILLIS = 150;
+    /** Round trips after which priming stops even if BBR (or another algorithm) did not say the path is full. */
+    static final int PRIME_ROUND_TRIPS = 20;
+    /** TCP_NOTSENT_LOWAT while priming: the padding a session's HELLO can find ahead of it in the kernel. */
+    static final int PRIME_NOTSENT_LOWAT = 128 * 1024;
+
+    static final int PAD_LENGTH = 32 * 1024;
+    /** Smoothed RTT above 5/4 of the lowest plus this: the path queues (margin for jitter and a busy host). */
+    static final long QUEUE_MARGIN_MICROS = 2000;
+
+    private static final byte[] PAD = new byte[PAD_LENGTH];
+    private static final String SESSION_RUNS = "a session to the peer runs";
 
     private final TunnelConfig tunnel;
     private final StreamPipeline pipeline;
     private final TunnelStats stats;
     private final EventLoopGroup group;
     private final ControlWriter control;
+    private final long primeBytes;
+    private final long primeMinRttNanos;
+    private final int sessionNotsentLowat;
+    private final Predicate<String> sessionRunning;
     private final Map<String, Peer> peers = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    SpareStreams(TunnelConfig tunnel, StreamPipeline pipeline, TunnelStats stats, EventLoopGroup group) {
+    /**
+     * @param sessionNotsentLowat the TCP_NOTSENT_LOWAT of session streams ({@code
+     *     amst.notsent-lowat}, 0: the kernel's), which a primed spare gets back when taken
+     * @param sessionRunning whether a source session to the named peer runs now (no priming then)
+     */
+    SpareStreams(
+            TunnelConfig tunnel,
+            StreamPipeline pipeline,
+            TunnelStats stats,
+            EventLoopGroup group,
+            int sessionNotsentLowat,
+            Predicate<String> sessionRunning) {
         this.tunnel = requireNonNull(tunnel, "tunnel is null");
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
         this.stats = requireNonNull(stats, "stats is null");
         this.group = requireNonNull(group, "group is null");
         this.control = new ControlWriter(stats);
+        this.primeBytes = tunnel.getSparePrime().bytes();
+        this.primeMinRttNanos = tunnel.getSparePrimeMinRtt().toNanos();
+        this.sessionNotsentLowat = sessionNotsentLowat;
+        this.sessionRunning = requireNonNull(sessionRunning, "sessionRunning is null");
     }
 
     /**
@@ -81,6 +137,24 @@ final class SpareStreams implements Closeable {
             return;
         }
         peers.computeIfAbsent(peer.name(), name -> new Peer()).keep(peer);
+    }
+
+    /**
+     * Keeps spares to {@code peer} as {@link #keep} does, and primes those ready that are not
+     * primed yet (a migration to it was announced: its session comes soon).
+     */
+    void keepPrimed(PeerConfig peer) {
+        keep(peer);
+        Peer state = peers.get(peer.name());
+        if (state == null || primeBytes == 0) {
+            return;
+        }
+        for (Channel channel : state.ready) {
+            SpareHandler handler = channel.pipeline().get(SpareHandler.class);
+            if (handler != null) {
+                channel.eventLoop().execute(handler::prime);
+            }
+        }
     }
 
     /**
@@ -255,6 +329,21 @@ final class SpareStreams implements Closeable {
         private ScheduledFuture<?> keepalive;
         // set by the taker just before it removes this handler (on any thread; read on the loop)
         volatile boolean taken;
+        // priming, on the channel's loop: its context, the first PING's round trip (when the kernel
+        // does not say the path's), PAD bytes sent,
+        // PADs still in Netty's buffer, when it must stop, and whether it is done or going on
+        private ChannelHandlerContext context;
+        private long rttNanos;
+        private long padded;
+        private int padsOut;
+        private long primeDeadline;
+        private boolean priming;
+        private boolean primed;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext context) {
+            this.context = context;
+        }
 
         SpareHandler(Peer owner, PeerConfig peer) {
             this.owner = owner;
@@ -304,11 +393,116 @@ final class SpareStreams implements Closeable {
             }
         }
 
-        /** Stops the keepalive: the taker calls it on the channel's loop before it removes this handler. */
+        /**
+         * Starts or resumes priming, on the channel's loop: only on a ready spare to a peer at
+         * least {@code tunnel.spare-prime-min-rtt} away, not taken, not primed yet, with no session
+         * to the peer running.
+         */
+        void prime() {
+            if (primeBytes == 0
+                    || primed
+                    || priming
+                    || taken
+                    || keepalive == null
+                    || !context.channel().isActive()) {
+                return;
+            }
+            // the kernel's lowest RTT of the connection; a first PING's answer also waits for busy hosts
+            long pathRtt = TunnelStream.pathMinRttMicros(context.channel()) * 1000;
+            if (pathRtt <= 0) {
+                pathRtt = rttNanos;
+            }
+            if (pathRtt < primeMinRttNanos || sessionRunning.test(peer.name())) {
+                return;
+            }
+            priming = true;
+            primeDeadline = System.nanoTime() + PRIME_ROUND_TRIPS * Math.max(pathRtt, 1_000_000L);
+            setNotsentLowat(PRIME_NOTSENT_LOWAT);
+            pad();
+        }
+
+        /** Writes PADs while priming goes on, at most two in Netty's buffer; ends it when it is done. */
+        private void pad() {
+            if (!priming || taken) {
+                return;
+            }
+            Channel channel = context.channel();
+            Optional<String> done = primingDone(channel);
+            if (done.isPresent()) {
+                priming = false;
+                // one paused for a session may prime later; the others are done
+                primed = !done.get().equals(SESSION_RUNS);
+                setNotsentLowat(sessionNotsentLowat);
+                log.debug("spare stream to {}: {} bytes of padding ({})", peer.name(), padded, done.get());
+                return;
+            }
+            while (padsOut < 2 && padded < primeBytes) {
+                padsOut++;
+                padded += PAD_LENGTH;
+                stats.sparePrimeBytes.add(PAD_LENGTH);
+                control.writeUnattached(channel, Frame.control(FrameType.PAD, Unpooled.wrappedBuffer(PAD)))
+                        .addListener(written -> {
+                            padsOut--;
+                            pad();
+                        });
+            }
+        }
+
+        /** Why priming ends now, if it does. */
+        private Optional<String> primingDone(Channel channel) {
+            if (!channel.isActive()) {
+                return Optional.of("closed");
+            }
+            if (sessionRunning.test(peer.name())) {
+                return Optional.of(SESSION_RUNS);
+            }
+            if (padded >= primeBytes) {
+                return Optional.of("tunnel.spare-prime reached");
+            }
+            if (padded == 0) {
+                return Optional.empty(); // the first PADs go whatever the handshake's RTT samples say
+            }
+            if (SocketTuning.bbrPastStartup(channel).orElse(false)) {
+                return Optional.of("BBR found the path full");
+            }
+            // the path's queue began to grow, or lost a packet: the streams together are at its rate
+            Optional<EpollTcpInfo> info = TunnelStream.tcpInfo(channel);
+            long minRtt = TunnelStream.pathMinRttMicros(channel);
+            if (info.isPresent() && minRtt > 0 && info.get().rtt() > minRtt * 5 / 4 + QUEUE_MARGIN_MICROS) {
+                return Optional.of(
+                        "the path queues: smoothed RTT " + info.get().rtt() + " us, lowest " + minRtt + " us");
+            }
+            if (info.isPresent() && info.get().totalRetrans() > 0) {
+                return Optional.of("the path lost a packet");
+            }
+            if (System.nanoTime() - primeDeadline > 0) {
+                return Optional.of(PRIME_ROUND_TRIPS + " round trips");
+            }
+            return Optional.empty();
+        }
+
+        private void setNotsentLowat(int bytes) {
+            if (context.channel() instanceof EpollSocketChannel socket && socket.isOpen()) {
+                try {
+                    socket.config().setOption(SocketTuning.NOTSENT_LOWAT, bytes);
+                } catch (RuntimeException e) {
+                    log.debug("spare stream to {}: cannot set TCP_NOTSENT_LOWAT: {}", peer.name(), e.toString());
+                }
+            }
+        }
+
+        /**
+         * Stops the keepalive and the priming: the taker calls it on the channel's loop before it
+         * removes this handler. The session's own TCP_NOTSENT_LOWAT applies again.
+         */
         void handOver() {
             taken = true;
             if (keepalive != null) {
                 keepalive.cancel(false);
+            }
+            if (priming) {
+                priming = false;
+                setNotsentLowat(sessionNotsentLowat);
             }
         }
 
@@ -329,9 +523,14 @@ final class SpareStreams implements Closeable {
                         context.close();
                         return;
                     }
+                    rttNanos = rtt;
                     long every = Math.max(1, tunnel.getIdleTimeout().toMillis() / 3);
+                    if (primeBytes > 0) {
+                        every = Math.min(every, PRIMED_KEEPALIVE_MILLIS);
+                    }
                     keepalive = context.executor()
                             .scheduleAtFixedRate(() -> ping(context), every, every, TimeUnit.MILLISECONDS);
+                    prime();
                 }
             } catch (AmstProtocolException e) {
                 log.debug("spare stream to {}: {}", peer.name(), e.getMessage());

@@ -2,6 +2,7 @@ package io.dwcp.session;
 
 import io.dwcp.config.Config;
 import io.dwcp.config.ConfigurationException;
+import io.dwcp.config.DataSize;
 import io.dwcp.config.HostAndPort;
 import java.time.Duration;
 
@@ -18,7 +19,9 @@ public class TunnelConfig {
     private Duration idleTimeout = Duration.ofSeconds(15);
     private int maxSessions = 16;
     private int maxPendingConnections = 64;
-    private int spareStreams = 4;
+    private int spareStreams = 8;
+    private DataSize sparePrime = DataSize.ofMiB(2);
+    private Duration sparePrimeMinRtt = Duration.ofMillis(200);
     private Duration spareLinger = Duration.ofMinutes(10);
     private int maxSpareConnections = 64;
     private int ioThreads;
@@ -159,6 +162,35 @@ public class TunnelConfig {
         return this;
     }
 
+    public DataSize getSparePrime() {
+        return sparePrime;
+    }
+
+    @Config(
+            value = "tunnel.spare-prime",
+            description = "bytes a spare stream sends at most, as padding the peer discards, to open its TCP congestion"
+                    + " window before a session takes it: while no session to that peer runs, until the path queues"
+                    + " or loses a packet, BBR leaves its startup, or 20 round trips passed; then it is kept open by a"
+                    + " PING every 150 ms (0 = no padding)")
+    public TunnelConfig setSparePrime(DataSize sparePrime) {
+        this.sparePrime = sparePrime;
+        return this;
+    }
+
+    public Duration getSparePrimeMinRtt() {
+        return sparePrimeMinRtt;
+    }
+
+    @Config(
+            value = "tunnel.spare-prime-min-rtt",
+            description = "spare streams are primed (tunnel.spare-prime) only to a peer whose round trip, the spare's"
+                    + " lowest as TCP measured it, is at least this: on shorter paths TCP's slow start costs little"
+                    + " and the padding's bytes are not worth it (0s = every path)")
+    public TunnelConfig setSparePrimeMinRtt(Duration sparePrimeMinRtt) {
+        this.sparePrimeMinRtt = sparePrimeMinRtt;
+        return this;
+    }
+
     public Duration getSpareLinger() {
         return spareLinger;
     }
@@ -226,6 +258,9 @@ public class TunnelConfig {
         if (spareStreams < 0 || spareStreams > 64 || maxSpareConnections < 0) {
             throw new ConfigurationException(
                     "tunnel.spare-streams must be 0..64 and tunnel.max-spare-connections >= 0");
+        }
+        if (sparePrimeMinRtt.isNegative()) {
+            throw new ConfigurationException("tunnel.spare-prime-min-rtt must not be negative: " + sparePrimeMinRtt);
         }
         if (spareLinger.isNegative() || spareLinger.isZero()) {
             throw new ConfigurationException("tunnel.spare-linger must be positive");

@@ -141,6 +141,11 @@ public final class TunnelMetrics implements MetricsSource {
                 "dwcp_spare_streams_taken_total",
                 "Session streams that started as spare streams (no TCP or TLS handshake then)",
                 stats.spareStreamsTaken::sum);
+        counter(
+                registry,
+                "dwcp_spare_prime_bytes_total",
+                "Padding bytes spare streams sent to open their congestion windows before a session took them",
+                stats.sparePrimeBytes::sum);
         gauge(
                 registry,
                 "dwcp_spare_streams_ready",

@@ -10,6 +10,7 @@ import io.dwcp.amst.AmstPong;
 import io.dwcp.amst.AmstProtocolException;
 import io.dwcp.amst.ControlWriter;
 import io.dwcp.amst.Frame;
+import io.dwcp.amst.FrameCodec;
 import io.dwcp.amst.FrameType;
 import io.dwcp.amst.TunnelStream;
 import io.dwcp.tls.TlsContexts;
@@ -203,6 +204,11 @@ public final class TunnelServer implements Closeable {
                 }
                 if (peer != null && frame.type() == FrameType.PING) {
                     onSparePing(context, frame);
+                    return;
+                }
+                if (spare && frame.type() == FrameType.PAD) {
+                    // a spare opening its congestion window (SpareStreams): counted, discarded
+                    stats.tunnelBytesReceived.add(FrameCodec.HEADER_LENGTH + frame.payloadLength());
                     return;
                 }
                 if (peer == null || frame.type() != FrameType.HELLO) {

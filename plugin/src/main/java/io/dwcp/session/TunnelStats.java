@@ -30,6 +30,8 @@ public final class TunnelStats extends SenderStats {
     public final LongAdder spareStreamsTaken = new LongAdder();
     /** Spare streams this daemon keeps open to its peers now (source). */
     public final AtomicInteger spareStreamsReady = new AtomicInteger();
+    /** PAD bytes spare streams sent to open their congestion windows (source). */
+    public final LongAdder sparePrimeBytes = new LongAdder();
     /** Peers' spare streams this daemon holds now (destination). */
     public final AtomicInteger spareStreamsHeld = new AtomicInteger();
 

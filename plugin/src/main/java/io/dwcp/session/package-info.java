@@ -74,8 +74,9 @@
  * the new connection's event loop and hand the stream to the session's loop.</li>
  * <li>{@code SpareStreams} (the session manager's; closed with its sessions): a peer's spares are
  * guarded by the peer's lock (ready ones also in a concurrent queue any thread may take from);
- * a spare's handler and keepalive run on its channel's event loop, and so does its hand-over to a
- * session (the taker queues it there), which then goes on as in any dialled stream.</li>
+ * a spare's handler, keepalive and priming (its PADs and their completions) run on its channel's
+ * event loop, and so does its hand-over to a session (the taker queues it there), which then goes
+ * on as in any dialled stream.</li>
  * <li>{@link io.dwcp.session.SessionManager}'s session listeners: the new session's creator (an event
  * loop); its end listeners: the ended session's event loop, once it let go of its streams. Both
  * only hand news on (never block).</li>

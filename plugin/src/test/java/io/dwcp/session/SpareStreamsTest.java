@@ -3,22 +3,33 @@ package io.dwcp.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.config.HostAndPort;
 import java.time.Duration;
 import java.util.Map;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 /**
  * Spare tunnel streams between two daemons on loopback with real TLS: kept after a session, taken
  * by the next one (byte-exact as ever) and replaced, refused by a destination that holds no more,
- * closed when nobody wanted them for {@code tunnel.spare-linger}, and none with
- * {@code tunnel.spare-streams=0}.
+ * closed when nobody wanted them for {@code tunnel.spare-linger}, none with
+ * {@code tunnel.spare-streams=0}, and primed with padding the peer discards once a migration is
+ * announced ({@code tunnel.spare-prime}).
  */
 class SpareStreamsTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
 
     @Test
     void theNextSessionStartsOnSpareStreamsAndTheyAreReplaced() throws Exception {
-        try (TestBed bed = new TestBed(Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2"))) {
+        try (TestBed bed = new TestBed(Map.of(
+                "amst.adapt-interval",
+                "0s",
+                "amst.initial-streams",
+                "2",
+                "tunnel.spare-streams",
+                "4",
+                "tunnel.spare-prime",
+                "0"))) {
             TunnelStats alpha = bed.alpha.tunnelStats();
             TunnelStats beta = bed.beta.tunnelStats();
             assertEquals(0, alpha.spareStreamsReady.get(), "no spare before any session or announcement");
@@ -41,13 +52,81 @@ class SpareStreamsTest {
             TestBed.await("beta holds the replacements", WAIT, () -> beta.spareStreamsHeld.get() == 4);
             TestBed.await("2 sessions completed", WAIT, () -> alpha.sessionsCompleted.sum() == 2);
             assertEquals(0, alpha.sessionsFailed.sum() + beta.sessionsFailed.sum());
+            assertEquals(0, alpha.sparePrimeBytes.sum(), "no padding with tunnel.spare-prime=0");
         }
+    }
+
+    @Test
+    void anAnnouncedMigrationPrimesTheSparesWithPaddingThePeerDiscards() throws Exception {
+        // two PADs of 32 KiB per spare: priming ends on its byte limit, before any round trip limit
+        try (TestBed bed = new TestBed(Map.of(
+                "amst.adapt-interval",
+                "0s",
+                "amst.initial-streams",
+                "2",
+                "tunnel.spare-streams",
+                "2",
+                "tunnel.spare-prime",
+                "64KiB",
+                "tunnel.spare-prime-min-rtt",
+                "0s"))) {
+            TunnelStats alpha = bed.alpha.tunnelStats();
+            TunnelStats beta = bed.beta.tunnelStats();
+            long refused = beta.refusedCount("protocol");
+            bed.alpha.sessions().keepSpareStreams(beta(bed));
+            TestBed.await("2 spares ready", WAIT, () -> alpha.spareStreamsReady.get() == 2);
+            TestBed.await("both spares primed", WAIT, () -> alpha.sparePrimeBytes.sum() == 2 * 64 * 1024);
+            long received = beta.tunnelBytesReceived.sum();
+            assertTrue(received >= 2 * 64 * 1024, "beta read the padding: " + received);
+            assertEquals(2, beta.spareStreamsHeld.get(), "beta discarded the padding and holds both spares");
+            assertEquals(refused, beta.refusedCount("protocol"));
+
+            // a session takes them: its HELLO comes after the padding, and its bytes are exact
+            long takenBefore = alpha.spareStreamsTaken.sum();
+            bed.transfer(9, 4 << 20);
+            assertEquals(
+                    2, alpha.spareStreamsTaken.sum() - takenBefore, "the session's 2 streams were the primed spares");
+            TestBed.await("the session completed", WAIT, () -> alpha.sessionsCompleted.sum() == 1);
+            assertEquals(0, alpha.sessionsFailed.sum() + beta.sessionsFailed.sum());
+            assertEquals(2 * 64 * 1024, alpha.sparePrimeBytes.sum(), "nothing more than the limit");
+        }
+    }
+
+    @Test
+    void noPaddingToAPeerCloserThanTheMinimumRoundTrip() throws Exception {
+        // loopback is far below the default tunnel.spare-prime-min-rtt (200 ms)
+        try (TestBed bed = new TestBed(Map.of(
+                "amst.adapt-interval",
+                "0s",
+                "amst.initial-streams",
+                "2",
+                "tunnel.spare-streams",
+                "2",
+                "tunnel.spare-prime",
+                "64KiB"))) {
+            TunnelStats alpha = bed.alpha.tunnelStats();
+            bed.alpha.sessions().keepSpareStreams(beta(bed));
+            TestBed.await("2 spares ready", WAIT, () -> alpha.spareStreamsReady.get() == 2);
+            bed.transfer(10, 2 << 20);
+            TestBed.await("the session completed", WAIT, () -> alpha.sessionsCompleted.sum() == 1);
+            assertEquals(0, alpha.sparePrimeBytes.sum());
+            assertEquals(0, alpha.sessionsFailed.sum());
+        }
+    }
+
+    /** beta as alpha's configuration names it (TestBed: its tunnel port on loopback). */
+    private static PeerConfig beta(TestBed bed) {
+        return new PeerConfig(
+                "beta",
+                new HostAndPort(
+                        "127.0.0.1", bed.beta.tunnelServer().localAddress().getPort()),
+                OptionalInt.empty());
     }
 
     @Test
     void aDestinationThatHoldsNoSpareRefusesThemAndSessionsDialTheirOwn() throws Exception {
         try (TestBed bed = new TestBed(
-                Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2"),
+                Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2", "tunnel.spare-streams", "4"),
                 Map.of("tunnel.max-spare-connections", "0"))) {
             bed.transfer(3, 2 << 20);
             TestBed.await(
@@ -69,7 +148,15 @@ class SpareStreamsTest {
     void sparesNobodyTookCloseAfterTheLinger() throws Exception {
         // PINGs every second (a third of the idle timeout): the linger's end is seen within a second
         try (TestBed bed = new TestBed(
-                Map.of("amst.adapt-interval", "0s", "amst.initial-streams", "2", "tunnel.idle-timeout", "3s"),
+                Map.of(
+                        "amst.adapt-interval",
+                        "0s",
+                        "amst.initial-streams",
+                        "2",
+                        "tunnel.idle-timeout",
+                        "3s",
+                        "tunnel.spare-streams",
+                        "4"),
                 Map.of("tunnel.spare-linger", "2s"),
                 Map.of(),
                 false)) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.dwcp.config.ConfigurationBinder;
 import io.dwcp.config.ConfigurationException;
+import io.dwcp.config.DataSize;
 import io.dwcp.config.HostAndPort;
 import java.time.Duration;
 import java.util.Map;
@@ -28,7 +29,9 @@ class TunnelConfigTest {
                 .expect("tunnel.idle-timeout", Duration.ofSeconds(15))
                 .expect("tunnel.max-sessions", 16)
                 .expect("tunnel.max-pending-connections", 64)
-                .expect("tunnel.spare-streams", 4)
+                .expect("tunnel.spare-streams", 8)
+                .expect("tunnel.spare-prime", DataSize.ofMiB(2))
+                .expect("tunnel.spare-prime-min-rtt", Duration.ofMillis(200))
                 .expect("tunnel.spare-linger", Duration.ofMinutes(10))
                 .expect("tunnel.max-spare-connections", 64)
                 .expect("tunnel.io-threads", 0)
@@ -54,6 +57,8 @@ class TunnelConfigTest {
                         Map.entry("tunnel.max-sessions", "4"),
                         Map.entry("tunnel.max-pending-connections", "8"),
                         Map.entry("tunnel.spare-streams", "2"),
+                        Map.entry("tunnel.spare-prime", "1MiB"),
+                        Map.entry("tunnel.spare-prime-min-rtt", "50ms"),
                         Map.entry("tunnel.spare-linger", "30s"),
                         Map.entry("tunnel.max-spare-connections", "16"),
                         Map.entry("tunnel.io-threads", "2"),
@@ -73,6 +78,8 @@ class TunnelConfigTest {
                     assertEquals(4, config.getMaxSessions());
                     assertEquals(8, config.getMaxPendingConnections());
                     assertEquals(2, config.getSpareStreams());
+                    assertEquals(DataSize.ofMiB(1), config.getSparePrime());
+                    assertEquals(Duration.ofMillis(50), config.getSparePrimeMinRtt());
                     assertEquals(Duration.ofSeconds(30), config.getSpareLinger());
                     assertEquals(16, config.getMaxSpareConnections());
                     assertEquals(2, config.getIoThreads());
@@ -101,5 +108,13 @@ class TunnelConfigTest {
         assertThrows(
                 ConfigurationException.class,
                 () -> new TunnelConfig().setMaxSessions(0).validate());
+        assertEquals(
+                "tunnel.spare-prime-min-rtt must not be negative: PT-0.001S",
+                assertThrows(
+                                ConfigurationException.class,
+                                () -> new TunnelConfig()
+                                        .setSparePrimeMinRtt(Duration.ofMillis(-1))
+                                        .validate())
+                        .getMessage());
     }
 }

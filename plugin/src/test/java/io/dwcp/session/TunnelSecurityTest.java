@@ -298,6 +298,25 @@ class TunnelSecurityTest {
                 () -> bed.beta.tunnelStats().refusedCount("protocol") > before);
     }
 
+    /** PAD is for a spare stream that opens its congestion window: before the spare's PING it is refused. */
+    @Test
+    void paddingFromAStreamThatIsNoSpareIsRefused() throws Exception {
+        long before = bed.beta.tunnelStats().refusedCount("protocol");
+        TlsContexts alpha = new TlsContexts(new TlsConfig()
+                .setCaFile(bed.tls.resolve("ca.pem"))
+                .setCertificateFile(bed.tls.resolve("alpha.pem"))
+                .setKeyFile(bed.tls.resolve("alpha.key")));
+        ByteBuf wire = Unpooled.buffer();
+        write(wire, Frame.control(FrameType.PAD, Unpooled.wrappedBuffer(new byte[1024])));
+        Channel channel = connectTls(alpha, ByteBufUtil.getBytes(wire));
+        wire.release();
+        assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the connection");
+        await(
+                "the PAD to be refused",
+                Duration.ofSeconds(10),
+                () -> bed.beta.tunnelStats().refusedCount("protocol") > before);
+    }
+
     private static void write(ByteBuf wire, Frame frame) {
         FrameEncoder.writeHeader(wire, frame);
         wire.writeBytes(frame.payload());

@@ -596,6 +596,8 @@ public final class Bench implements Callable<Integer> {
             // as dwcp migrate does: the migration is announced at the source daemon before the destination QEMU
             // starts, so that its streams get through TCP and TLS meanwhile (a resumed migration's two attempts
             // go through the peer socket, which takes many sessions)
+            // the wire is counted from the announcement: spare streams may send padding from then on
+            MigrationRun.WireCounter wire = MigrationRun.WireCounter.since(network::bytesAtoB, network::bytesBtoA);
             Dwcpd.Announced announced = link == null || mode.resume()
                     ? null
                     : link.source().announceMigration("bench-" + name + "-" + workloadName, DwcpLink.B);
@@ -638,6 +640,7 @@ public final class Bench implements Callable<Integer> {
                 try {
                     measured = migrateAtoB(
                             network,
+                            wire,
                             link,
                             source,
                             sourceConsole,
@@ -960,10 +963,12 @@ public final class Bench implements Callable<Integer> {
 
     /**
      * Migrates {@code source} to {@code destination}, from host A to host B, metering CPU and the
-     * link; each guest is checked on its own console ({@code progress} may be null).
+     * link ({@code wire} counts from its origin); each guest is checked on its own console
+     * ({@code progress} may be null).
      */
     private static Measured migrateAtoB(
             TwoHostNetwork network,
+            MigrationRun.WireCounter wire,
             DwcpLink link,
             QemuVm source,
             GuestConsole sourceConsole,
@@ -974,7 +979,6 @@ public final class Bench implements Callable<Integer> {
             Duration limit,
             AtomicReference<Verdict> verdict,
             MigrationRun.Progress progress) {
-        MigrationRun.WireCounter wire = MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA);
         MigrationRun.GuestCheck guestCheck =
                 vm -> check(vm == destination ? destinationConsole : sourceConsole, verdict);
         return measured(
@@ -1133,6 +1137,7 @@ public final class Bench implements Callable<Integer> {
             mode.nativeMode().configure(again.qmp());
             Measured measured = migrateAtoB(
                     network,
+                    MigrationRun.WireCounter.of(network::bytesAtoB, network::bytesBtoA),
                     link,
                     source,
                     sourceConsole,

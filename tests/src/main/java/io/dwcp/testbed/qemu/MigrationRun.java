@@ -19,11 +19,25 @@ public final class MigrationRun {
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration RESUME_GRACE = Duration.ofSeconds(60);
 
-    /** Bytes on the wire, read before and after a migration. */
+    /**
+     * Bytes on the wire, read before and after a migration. A migration's count starts from its
+     * origin: the counters as {@code migrate} is sent, or earlier when the tunnel already sent
+     * bytes for it (spare streams primed once the migration was announced).
+     */
     public interface WireCounter {
         long forwardBytes();
 
         long reverseBytes();
+
+        /** Where the migration's forward count starts; by default the counter as {@code migrate} is sent. */
+        default long forwardOrigin() {
+            return forwardBytes();
+        }
+
+        /** Where the migration's reverse count starts; by default the counter as {@code migrate} is sent. */
+        default long reverseOrigin() {
+            return reverseBytes();
+        }
 
         static WireCounter of(LongSupplier forward, LongSupplier reverse) {
             return new WireCounter() {
@@ -35,6 +49,33 @@ public final class MigrationRun {
                 @Override
                 public long reverseBytes() {
                     return reverse.getAsLong();
+                }
+            };
+        }
+
+        /** Counts from the counters' values now (e.g. when the migration is announced), not from {@code migrate}. */
+        static WireCounter since(LongSupplier forward, LongSupplier reverse) {
+            long forwardOrigin = forward.getAsLong();
+            long reverseOrigin = reverse.getAsLong();
+            return new WireCounter() {
+                @Override
+                public long forwardBytes() {
+                    return forward.getAsLong();
+                }
+
+                @Override
+                public long reverseBytes() {
+                    return reverse.getAsLong();
+                }
+
+                @Override
+                public long forwardOrigin() {
+                    return forwardOrigin;
+                }
+
+                @Override
+                public long reverseOrigin() {
+                    return reverseOrigin;
                 }
             };
         }
@@ -78,8 +119,8 @@ public final class MigrationRun {
         drainEvents(dst);
 
         dst.execute("migrate-incoming", Map.of("uri", listenUri));
-        long forward0 = wire.forwardBytes();
-        long reverse0 = wire.reverseBytes();
+        long forward0 = wire.forwardOrigin();
+        long reverse0 = wire.reverseOrigin();
         long startMillis = System.currentTimeMillis();
         long startNanos = System.nanoTime();
         src.execute("migrate", Map.of("uri", connectUri));
