@@ -59,17 +59,7 @@ class SpareStreamsTest {
     @Test
     void anAnnouncedMigrationPrimesTheSparesWithPaddingThePeerDiscards() throws Exception {
         // two PADs of 32 KiB per spare: priming ends on its byte limit, before any round trip limit
-        try (TestBed bed = new TestBed(Map.of(
-                "amst.adapt-interval",
-                "0s",
-                "amst.initial-streams",
-                "2",
-                "tunnel.spare-streams",
-                "2",
-                "tunnel.spare-prime",
-                "64KiB",
-                "tunnel.spare-prime-min-rtt",
-                "0s"))) {
+        try (TestBed bed = primingBed(Map.of("tunnel.spare-prime-min-rtt", "0s"))) {
             TunnelStats alpha = bed.alpha.tunnelStats();
             TunnelStats beta = bed.beta.tunnelStats();
             long refused = beta.refusedCount("protocol");
@@ -88,22 +78,15 @@ class SpareStreamsTest {
                     2, alpha.spareStreamsTaken.sum() - takenBefore, "the session's 2 streams were the primed spares");
             TestBed.await("the session completed", WAIT, () -> alpha.sessionsCompleted.sum() == 1);
             assertEquals(0, alpha.sessionsFailed.sum() + beta.sessionsFailed.sum());
-            assertEquals(2 * 64 * 1024, alpha.sparePrimeBytes.sum(), "nothing more than the limit");
+            // the 2 replacements may prime too if they came up after the session: the limit, each
+            assertTrue(alpha.sparePrimeBytes.sum() <= 4 * 64 * 1024, "padded " + alpha.sparePrimeBytes.sum());
         }
     }
 
     @Test
     void noPaddingToAPeerCloserThanTheMinimumRoundTrip() throws Exception {
         // loopback is far below the default tunnel.spare-prime-min-rtt (200 ms)
-        try (TestBed bed = new TestBed(Map.of(
-                "amst.adapt-interval",
-                "0s",
-                "amst.initial-streams",
-                "2",
-                "tunnel.spare-streams",
-                "2",
-                "tunnel.spare-prime",
-                "64KiB"))) {
+        try (TestBed bed = primingBed(Map.of())) {
             TunnelStats alpha = bed.alpha.tunnelStats();
             bed.alpha.sessions().keepSpareStreams(beta(bed));
             TestBed.await("2 spares ready", WAIT, () -> alpha.spareStreamsReady.get() == 2);
@@ -112,6 +95,17 @@ class SpareStreamsTest {
             assertEquals(0, alpha.sparePrimeBytes.sum());
             assertEquals(0, alpha.sessionsFailed.sum());
         }
+    }
+
+    /** Two spares that pad 64 KiB each (two PADs) where they prime; {@code more} on top. */
+    private static TestBed primingBed(Map<String, String> more) throws java.io.IOException {
+        Map<String, String> config = new java.util.HashMap<>(Map.of(
+                "amst.adapt-interval", "0s",
+                "amst.initial-streams", "2",
+                "tunnel.spare-streams", "2",
+                "tunnel.spare-prime", "64KiB"));
+        config.putAll(more);
+        return new TestBed(config);
     }
 
     /** beta as alpha's configuration names it (TestBed: its tunnel port on loopback). */

@@ -277,42 +277,33 @@ class TunnelSecurityTest {
 
     @Test
     void malformedHelloIsRefused() throws Exception {
-        long before = bed.beta.tunnelStats().refusedCount("protocol");
-        TlsContexts alpha = new TlsContexts(new TlsConfig()
-                .setCaFile(bed.tls.resolve("ca.pem"))
-                .setCertificateFile(bed.tls.resolve("alpha.pem"))
-                .setKeyFile(bed.tls.resolve("alpha.key")));
-        ByteBuf wire = Unpooled.buffer();
         // stream index 300: beyond the 256 streams a session may have
-        write(
-                wire,
-                Frame.control(
-                        FrameType.HELLO,
-                        Unpooled.buffer().writeLong(0x7e57_0002L).writeInt(300).writeLong(64 << 20)));
-        Channel channel = connectTls(alpha, ByteBufUtil.getBytes(wire));
-        wire.release();
-        assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the connection");
-        await(
-                "the HELLO to be refused",
-                Duration.ofSeconds(10),
-                () -> bed.beta.tunnelStats().refusedCount("protocol") > before);
+        assertFirstFrameRefused(Frame.control(
+                FrameType.HELLO,
+                Unpooled.buffer().writeLong(0x7e57_0002L).writeInt(300).writeLong(64 << 20)));
     }
 
     /** PAD is for a spare stream that opens its congestion window: before the spare's PING it is refused. */
     @Test
     void paddingFromAStreamThatIsNoSpareIsRefused() throws Exception {
+        assertFirstFrameRefused(Frame.control(FrameType.PAD, Unpooled.wrappedBuffer(new byte[1024])));
+    }
+
+    /** alpha's first frame after TLS is {@code frame}: beta closes the connection, counted as a protocol refusal. */
+    private void assertFirstFrameRefused(Frame frame) throws Exception {
         long before = bed.beta.tunnelStats().refusedCount("protocol");
         TlsContexts alpha = new TlsContexts(new TlsConfig()
                 .setCaFile(bed.tls.resolve("ca.pem"))
                 .setCertificateFile(bed.tls.resolve("alpha.pem"))
                 .setKeyFile(bed.tls.resolve("alpha.key")));
+        FrameType type = frame.type();
         ByteBuf wire = Unpooled.buffer();
-        write(wire, Frame.control(FrameType.PAD, Unpooled.wrappedBuffer(new byte[1024])));
+        write(wire, frame);
         Channel channel = connectTls(alpha, ByteBufUtil.getBytes(wire));
         wire.release();
         assertTrue(channel.closeFuture().await(10, TimeUnit.SECONDS), "beta closed the connection");
         await(
-                "the PAD to be refused",
+                "the " + type + " to be refused",
                 Duration.ofSeconds(10),
                 () -> bed.beta.tunnelStats().refusedCount("protocol") > before);
     }

@@ -40,44 +40,36 @@ public final class MigrationRun {
         }
 
         static WireCounter of(LongSupplier forward, LongSupplier reverse) {
-            return new WireCounter() {
-                @Override
-                public long forwardBytes() {
-                    return forward.getAsLong();
-                }
-
-                @Override
-                public long reverseBytes() {
-                    return reverse.getAsLong();
-                }
-            };
+            return new Counters(forward, reverse, -1, -1);
         }
 
         /** Counts from the counters' values now (e.g. when the migration is announced), not from {@code migrate}. */
         static WireCounter since(LongSupplier forward, LongSupplier reverse) {
-            long forwardOrigin = forward.getAsLong();
-            long reverseOrigin = reverse.getAsLong();
-            return new WireCounter() {
-                @Override
-                public long forwardBytes() {
-                    return forward.getAsLong();
-                }
+            return new Counters(forward, reverse, forward.getAsLong(), reverse.getAsLong());
+        }
+    }
 
-                @Override
-                public long reverseBytes() {
-                    return reverse.getAsLong();
-                }
+    /** Live counters; an origin below 0 is read at {@code migrate}. */
+    private record Counters(LongSupplier forward, LongSupplier reverse, long forwardStart, long reverseStart)
+            implements WireCounter {
+        @Override
+        public long forwardBytes() {
+            return forward.getAsLong();
+        }
 
-                @Override
-                public long forwardOrigin() {
-                    return forwardOrigin;
-                }
+        @Override
+        public long reverseBytes() {
+            return reverse.getAsLong();
+        }
 
-                @Override
-                public long reverseOrigin() {
-                    return reverseOrigin;
-                }
-            };
+        @Override
+        public long forwardOrigin() {
+            return forwardStart < 0 ? forwardBytes() : forwardStart;
+        }
+
+        @Override
+        public long reverseOrigin() {
+            return reverseStart < 0 ? reverseBytes() : reverseStart;
         }
     }
 
