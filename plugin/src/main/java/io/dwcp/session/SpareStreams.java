@@ -417,6 +417,14 @@ final class SpareStreams implements Closeable {
             }
             priming = true;
             primeDeadline = System.nanoTime() + PRIME_ROUND_TRIPS * Math.max(pathRtt, 1_000_000L);
+            // from now on PINGs keep the window open (an idle connection restarts from the initial one)
+            keepalive.cancel(false);
+            keepalive = context.executor()
+                    .scheduleAtFixedRate(
+                            () -> ping(context),
+                            PRIMED_KEEPALIVE_MILLIS,
+                            PRIMED_KEEPALIVE_MILLIS,
+                            TimeUnit.MILLISECONDS);
             setNotsentLowat(PRIME_NOTSENT_LOWAT);
             pad();
         }
@@ -525,9 +533,6 @@ final class SpareStreams implements Closeable {
                     }
                     rttNanos = rtt;
                     long every = Math.max(1, tunnel.getIdleTimeout().toMillis() / 3);
-                    if (primeBytes > 0) {
-                        every = Math.min(every, PRIMED_KEEPALIVE_MILLIS);
-                    }
                     keepalive = context.executor()
                             .scheduleAtFixedRate(() -> ping(context), every, every, TimeUnit.MILLISECONDS);
                     prime();

@@ -29,7 +29,7 @@ class TunnelConfigTest {
                 .expect("tunnel.idle-timeout", Duration.ofSeconds(15))
                 .expect("tunnel.max-sessions", 16)
                 .expect("tunnel.max-pending-connections", 64)
-                .expect("tunnel.spare-streams", 8)
+                .expect("tunnel.spare-streams", 4)
                 .expect("tunnel.spare-prime", DataSize.ofMiB(2))
                 .expect("tunnel.spare-prime-min-rtt", Duration.ofMillis(200))
                 .expect("tunnel.spare-linger", Duration.ofMinutes(10))
