@@ -30,7 +30,7 @@ class TunnelConfigTest {
                 .expect("tunnel.max-sessions", 16)
                 .expect("tunnel.max-pending-connections", 64)
                 .expect("tunnel.spare-streams", 4)
-                .expect("tunnel.spare-prime", DataSize.ofMiB(2))
+                .expect("tunnel.spare-prime", DataSize.ofBytes(0))
                 .expect("tunnel.spare-prime-min-rtt", Duration.ofMillis(200))
                 .expect("tunnel.spare-linger", Duration.ofMinutes(10))
                 .expect("tunnel.max-spare-connections", 64)
