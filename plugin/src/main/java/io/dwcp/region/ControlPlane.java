@@ -75,7 +75,7 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
     private final GossipStats gossipStats;
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
 
-    private EmbeddedZooKeeper embedded;
+    private volatile EmbeddedZooKeeper embedded;
     private CuratorFramework client;
     private volatile RegionMetadata metadata;
     private PersistentNode registration;
@@ -122,6 +122,15 @@ public final class ControlPlane implements RegionStatus, VmLocks, RegionRecords,
 
     public State state() {
         return state.get();
+    }
+
+    /**
+     * Where the embedded ZooKeeper ({@code region.zookeeper.embedded=true}) listens, with the port
+     * it bound (a free one for port 0); empty without one or before {@link #start}.
+     */
+    public Optional<String> embeddedZooKeeper() {
+        EmbeddedZooKeeper server = embedded;
+        return server == null ? Optional.empty() : Optional.ofNullable(server.connectString());
     }
 
     /** Starts everything, or fails with a message for the operator (and leaves nothing running). */

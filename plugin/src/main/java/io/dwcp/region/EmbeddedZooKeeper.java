@@ -22,6 +22,7 @@ import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 public final class EmbeddedZooKeeper implements Closeable {
     private final ZooKeeperServerEmbedded server;
     private final HostAndPort listen;
+    private volatile String connectString;
 
     public EmbeddedZooKeeper(Path dataDirectory, HostAndPort listen) throws Exception {
         this.listen = requireNonNull(listen, "listen is null");
@@ -46,7 +47,8 @@ public final class EmbeddedZooKeeper implements Closeable {
     }
 
     public void start(Duration timeout) throws Exception {
-        // ZooKeeper's embedded server cannot be closed cleanly after a failed bind: check first
+        // ZooKeeper's embedded server cannot be closed cleanly after a failed bind: check first (port
+        // 0 always binds)
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
             probe.bind(listen.toSocketAddress());
@@ -57,10 +59,14 @@ public final class EmbeddedZooKeeper implements Closeable {
                     e);
         }
         server.start(timeout.toMillis());
+        // the port it bound: the one configured, or the free one it took for port 0
+        HostAndPort bound = HostAndPort.valueOf(server.getConnectionString());
+        this.connectString = new HostAndPort(listen.host(), bound.port()).toString();
     }
 
+    /** Where clients reach it, with the port it bound; null until started. */
     public String connectString() {
-        return listen.toString();
+        return connectString;
     }
 
     @Override

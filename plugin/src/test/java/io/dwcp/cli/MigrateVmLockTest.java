@@ -11,8 +11,6 @@ import io.dwcp.tls.CertificateAuthority;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -141,12 +139,11 @@ class MigrateVmLockTest {
     @Test
     void aSecondMigrationOfTheSameVmIsRefusedAcrossTheRegion() throws Exception {
         Map<String, String> alphaProperties = properties("alpha", "beta");
-        int port = freePort();
         alphaProperties.put("region.zookeeper.embedded", "true");
-        alphaProperties.put("region.zookeeper.embedded-listen", "127.0.0.1:" + port);
-        start(alphaProperties);
+        alphaProperties.put("region.zookeeper.embedded-listen", "127.0.0.1:0");
+        DwcpDaemon alphaDaemon = start(alphaProperties);
         Map<String, String> betaProperties = properties("beta", "alpha");
-        betaProperties.put("region.zookeeper.connect", "127.0.0.1:" + port);
+        betaProperties.put("region.zookeeper.connect", embeddedZooKeeper(alphaDaemon));
         start(betaProperties);
         ControlClient alpha = client("alpha");
         ControlClient beta = client("beta");
@@ -197,16 +194,15 @@ class MigrateVmLockTest {
      */
     @Test
     void aRunningMigrationKeepsItsLockUntilItsSessionEnds() throws Exception {
-        int port = freePort();
         Map<String, String> betaProperties = properties("beta", "alpha");
         betaProperties.put("region.zookeeper.embedded", "true");
-        betaProperties.put("region.zookeeper.embedded-listen", "127.0.0.1:" + port);
+        betaProperties.put("region.zookeeper.embedded-listen", "127.0.0.1:0");
         DwcpDaemon betaDaemon = start(betaProperties);
         Map<String, String> alphaProperties = properties("alpha", "beta");
         alphaProperties.put(
                 "peer.beta.address",
                 "127.0.0.1:" + betaDaemon.tunnelServer().localAddress().getPort());
-        alphaProperties.put("region.zookeeper.connect", "127.0.0.1:" + port);
+        alphaProperties.put("region.zookeeper.connect", embeddedZooKeeper(betaDaemon));
         start(alphaProperties);
         ControlClient alpha = client("alpha");
         ControlClient beta = client("beta");
@@ -286,9 +282,8 @@ class MigrateVmLockTest {
         assertEquals(404, alpha.get("/v1/migrations/" + id).status());
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+    /** The embedded ZooKeeper's address, with the free port it took for port 0. */
+    private static String embeddedZooKeeper(DwcpDaemon daemon) {
+        return daemon.controlPlane().orElseThrow().embeddedZooKeeper().orElseThrow();
     }
 }

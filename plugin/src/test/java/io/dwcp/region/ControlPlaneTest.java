@@ -3,6 +3,7 @@ package io.dwcp.region;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.FreePorts;
 import io.dwcp.TestResources;
 import io.dwcp.config.HostAndPort;
 import io.dwcp.gossip.GossipConfig;
@@ -41,13 +42,6 @@ class ControlPlaneTest {
         resources.close();
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket socket =
-                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
     private ControlPlane controlPlane(
             String host, RegionConfig region, Map<String, HostAndPort> peers, int gossipPort, CertificateAuthority ca) {
         Path tls = directory.resolve("tls");
@@ -81,7 +75,7 @@ class ControlPlaneTest {
         CertificateAuthority ca = CertificateAuthority.create(directory.resolve("tls"), "site CA", Duration.ofDays(1));
         Map<String, HostAndPort> peers = new HashMap<>();
         for (String host : List.of("eu-1", "eu-2", "us-1")) {
-            peers.put(host, new HostAndPort("127.0.0.1", freePort()));
+            peers.put(host, new HostAndPort("127.0.0.1", FreePorts.pick()));
         }
         RegionConfig eu = new RegionConfig().setName("eu").setZookeeperConnect(euZooKeeper.getConnectString());
         RegionConfig us = new RegionConfig().setName("us").setZookeeperConnect(usZooKeeper.getConnectString());
@@ -158,7 +152,7 @@ class ControlPlaneTest {
         CertificateAuthority ca = CertificateAuthority.create(directory.resolve("tls"), "site CA", Duration.ofDays(1));
         Map<String, HostAndPort> peers = new HashMap<>();
         for (String host : List.of("eu-1", "us-1")) {
-            peers.put(host, new HostAndPort("127.0.0.1", freePort()));
+            peers.put(host, new HostAndPort("127.0.0.1", FreePorts.pick()));
         }
         Duration bound = Duration.ofSeconds(1);
         RegionConfig eu = new RegionConfig()
@@ -209,7 +203,7 @@ class ControlPlaneTest {
         CertificateAuthority ca = CertificateAuthority.create(directory.resolve("tls"), "site CA", Duration.ofDays(1));
         Map<String, HostAndPort> ports = new HashMap<>();
         for (String host : List.of("eu-1", "eu-3", "us-1")) {
-            ports.put(host, new HostAndPort("127.0.0.1", freePort()));
+            ports.put(host, new HostAndPort("127.0.0.1", FreePorts.pick()));
         }
         RegionConfig eu = new RegionConfig().setName("eu").setZookeeperConnect(euZooKeeper.getConnectString());
         RegionConfig us = new RegionConfig().setName("us").setZookeeperConnect(usZooKeeper.getConnectString());
@@ -280,12 +274,14 @@ class ControlPlaneTest {
         RegionConfig region = new RegionConfig()
                 .setName("lab")
                 .setZookeeperEmbedded(true)
-                .setZookeeperEmbeddedListen(new HostAndPort("127.0.0.1", freePort()))
+                .setZookeeperEmbeddedListen(new HostAndPort("127.0.0.1", 0))
                 .setZookeeperDataDirectory(directory.resolve("zookeeper"));
         region.validate();
         CertificateAuthority ca = CertificateAuthority.create(directory.resolve("tls"), "site CA", Duration.ofDays(1));
-        ControlPlane controlPlane = controlPlane("solo", region, Map.of(), freePort(), ca);
+        ControlPlane controlPlane = controlPlane("solo", region, Map.of(), FreePorts.pick(), ca);
         controlPlane.start();
+        String zooKeeper = controlPlane.embeddedZooKeeper().orElseThrow();
+        assertTrue(zooKeeper.matches("127\\.0\\.0\\.1:[1-9]\\d*"), "a free port for port 0: " + zooKeeper);
         await(
                 () -> controlPlane.status().thisHostLeads()
                         && controlPlane.status().hosts().size() == 1,

@@ -58,13 +58,6 @@ class DaemonControlPlaneTest {
                 : "exit " + exit + ": " + err.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket socket =
-                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
     @Test
     void withoutARegionNothingChanges() throws Exception {
         try (DwcpDaemon daemon = DwcpDaemon.create(properties("plain"))) {
@@ -89,7 +82,8 @@ class DaemonControlPlaneTest {
         Map<String, String> properties = properties("solo");
         properties.put("region.name", "lab");
         properties.put("region.zookeeper.embedded", "true");
-        properties.put("region.zookeeper.embedded-listen", "127.0.0.1:" + freePort());
+        // port 0: the server takes a free port, and dwcpd's own client connects to that one
+        properties.put("region.zookeeper.embedded-listen", "127.0.0.1:0");
         properties.put("gossip.listen", "127.0.0.1:0");
         try (DwcpDaemon daemon = DwcpDaemon.create(properties)) {
             daemon.start();
@@ -100,6 +94,9 @@ class DaemonControlPlaneTest {
                             .toFile()
                             .isDirectory(),
                     "data under the state dir");
+            String zooKeeper =
+                    daemon.controlPlane().orElseThrow().embeddedZooKeeper().orElseThrow();
+            assertTrue(zooKeeper.matches("127\\.0\\.0\\.1:[1-9]\\d*"), zooKeeper);
             ControlClient client =
                     new ControlClient(directory.resolve("solo-run").resolve("control.sock"), Duration.ofSeconds(5));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dwcp.FreePorts;
 import io.dwcp.TestResources;
 import io.dwcp.cli.ControlClient;
 import io.dwcp.cli.Dwcpd;
@@ -69,7 +70,7 @@ class RegionDataPathTest {
         properties.put("node.name", name);
         properties.put("node.run-dir", directory.resolve(name + "-run").toString());
         properties.put("node.state-dir", directory.resolve(name + "-state").toString());
-        properties.put("tunnel.listen", "127.0.0.1:" + freePort());
+        properties.put("tunnel.listen", "127.0.0.1:" + FreePorts.pick());
         properties.put("metrics.listen", "127.0.0.1:0");
         properties.put("tls.ca-file", tls.resolve("ca.pem").toString());
         properties.put("tls.cert-file", tls.resolve(name + ".pem").toString());
@@ -80,13 +81,6 @@ class RegionDataPathTest {
         properties.put("region.link-publish-interval", "200ms");
         properties.put("gossip.listen", "127.0.0.1:0");
         return properties;
-    }
-
-    private static int freePort() throws IOException {
-        try (java.net.ServerSocket socket =
-                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {

@@ -4,6 +4,7 @@ import static io.dwcp.session.TestBed.readAndVerify;
 import static io.dwcp.session.TestBed.writeStream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.dwcp.FreePorts;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -23,8 +24,8 @@ import org.junit.jupiter.api.Test;
 class QemuTcpPortTest {
     @Test
     void migratesThroughTheLoopbackPort() throws Exception {
-        int port = TestBed.freePort();
-        int destinationPort = TestBed.freePort();
+        int port = FreePorts.pick();
+        int destinationPort = FreePorts.pick();
         long seed = System.nanoTime();
         long bytes = 24L << 20;
         ExecutorService executor = Executors.newCachedThreadPool();

@@ -1,11 +1,11 @@
 package io.dwcp.session;
 
 import com.google.inject.Module;
+import io.dwcp.FreePorts;
 import io.dwcp.daemon.DwcpDaemon;
 import io.dwcp.tls.CertificateAuthority;
 import java.io.Closeable;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -47,7 +47,7 @@ final class TestBed implements Closeable {
             boolean bothWays,
             Module... alphaOverrides)
             throws IOException {
-        int alphaPort = bothWays ? freePort() : 0;
+        int alphaPort = bothWays ? FreePorts.pick() : 0;
         directory = Files.createTempDirectory("dwcp-testbed");
         tls = directory.resolve("tls");
         CertificateAuthority ca = certificateAuthority(tls);
@@ -163,12 +163,6 @@ final class TestBed implements Closeable {
             for (Path each : all) {
                 Files.deleteIfExists(each);
             }
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 

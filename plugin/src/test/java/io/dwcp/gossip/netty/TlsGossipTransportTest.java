@@ -3,6 +3,7 @@ package io.dwcp.gossip.netty;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dwcp.FreePorts;
 import io.dwcp.TestResources;
 import io.dwcp.config.HostAndPort;
 import io.dwcp.gossip.GossipNode;
@@ -69,19 +70,12 @@ class TlsGossipTransportTest {
         return new Peer(node, thread, transport, stats);
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket socket =
-                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
     @Test
     void nodesExchangeUpdatesAndAForeignCaIsRefused() throws Exception {
         Path siteDirectory = directory.resolve("site");
         CertificateAuthority site = CertificateAuthority.create(siteDirectory, "site CA", Duration.ofDays(1));
-        int alphaPort = freePort();
-        int betaPort = freePort();
+        int alphaPort = FreePorts.pick();
+        int betaPort = FreePorts.pick();
         Map<String, HostAndPort> addresses = Map.of(
                 "alpha", new HostAndPort("127.0.0.1", alphaPort), "beta", new HostAndPort("127.0.0.1", betaPort));
         Peer alpha = peer("alpha", tls(site, siteDirectory, "alpha"), Map.of("beta", addresses.get("beta")), alphaPort);
@@ -112,8 +106,11 @@ class TlsGossipTransportTest {
         // "beta" again, but with a certificate of a CA alpha does not trust
         Path rogueDirectory = directory.resolve("rogue");
         CertificateAuthority rogueCa = CertificateAuthority.create(rogueDirectory, "rogue CA", Duration.ofDays(1));
-        Peer rogue =
-                peer("beta", tls(rogueCa, rogueDirectory, "beta"), Map.of("alpha", addresses.get("alpha")), freePort());
+        Peer rogue = peer(
+                "beta",
+                tls(rogueCa, rogueDirectory, "beta"),
+                Map.of("alpha", addresses.get("alpha")),
+                FreePorts.pick());
         long receivedBefore = alpha.stats().messagesReceived();
         rogue.thread().execute(() -> {
             rogue.node().add("hosts/us-east", "intruder");
@@ -143,7 +140,10 @@ class TlsGossipTransportTest {
         Path siteDirectory = directory.resolve("site");
         CertificateAuthority site = CertificateAuthority.create(siteDirectory, "site CA", Duration.ofDays(1));
         Map<String, HostAndPort> addresses = Map.of(
-                "alpha", new HostAndPort("127.0.0.1", freePort()), "beta", new HostAndPort("127.0.0.1", freePort()));
+                "alpha",
+                new HostAndPort("127.0.0.1", FreePorts.pick()),
+                "beta",
+                new HostAndPort("127.0.0.1", FreePorts.pick()));
         Peer alpha = peer(
                 "alpha",
                 tls(site, siteDirectory, "alpha"),
