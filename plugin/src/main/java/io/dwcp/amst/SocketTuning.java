@@ -5,7 +5,9 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.channel.unix.RawUnixChannelOption;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,20 +97,20 @@ public final class SocketTuning {
      * Whether BBR on this socket has left its startup (it found the path full and paces at the
      * path's rate since): empty when the socket does not run BBR or the kernel does not say.
      */
-    public static java.util.Optional<Boolean> bbrPastStartup(Channel channel) {
+    public static Optional<Boolean> bbrPastStartup(Channel channel) {
         if (!(channel instanceof EpollSocketChannel socket) || !socket.isOpen()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try {
             ByteBuffer info = socket.config().getOption(CC_INFO_RAW);
             if (info == null || info.remaining() < BBR_INFO_LENGTH || !"bbr".equals(congestionControl(channel))) {
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
-            info.order(java.nio.ByteOrder.nativeOrder());
+            info.order(ByteOrder.nativeOrder());
             int gain = info.getInt(info.position() + BBR_PACING_GAIN_OFFSET);
-            return java.util.Optional.of(gain < BBR_STARTUP_PACING_GAIN - 8);
+            return Optional.of(gain < BBR_STARTUP_PACING_GAIN - 8);
         } catch (RuntimeException e) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 

@@ -23,8 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -316,7 +318,8 @@ class DwcpSoakIT {
             long heapResidentKiB,
             long jvmDirectKiB,
             long liveHeapKiB,
-            Map<String, Long> sessionObjects) {
+            Map<String, Long> sessionObjects,
+            Map<String, Long> fileDescriptorKinds) {
         /**
          * Open file descriptors and threads each at most {@code 1 + tolerance} times those after the
          * first migration, and the pool at most twice the working level's.
@@ -338,7 +341,7 @@ class DwcpSoakIT {
                     + " fds, " + threads + " threads (heap " + heapResidentKiB + " KiB resident, " + liveHeapKiB
                     + " KiB live, direct: pool " + poolDirectKiB + " KiB, all "
                     + jvmDirectKiB + " KiB" + (sessionObjects.isEmpty() ? "" : ", session objects " + sessionObjects)
-                    + ")";
+                    + "; file descriptors by kind " + fileDescriptorKinds + ")";
         }
     }
 
@@ -368,7 +371,8 @@ class DwcpSoakIT {
                                     .orElse(-1024)
                             / 1024,
                     liveHeapKiB(histogram),
-                    sessionObjects(histogram)));
+                    sessionObjects(histogram),
+                    fileDescriptorKinds(daemon.pid())));
         }
         return figures;
     }
@@ -616,6 +620,90 @@ class DwcpSoakIT {
             throw new UncheckedIOException(e);
         }
         throw new AssertionError("no " + field + " in /proc/" + pid + "/status");
+    }
+
+    /**
+     * A process's open file descriptors by what they are, so that a failed bound says which kind
+     * grew: TCP sockets by state and ports (from the process's own network namespace; ports of
+     * the kernel's ephemeral range as "ephemeral"), other sockets, pipes, anonymous inodes by kind,
+     * files by path (digits as #).
+     */
+    static Map<String, Long> fileDescriptorKinds(long pid) {
+        Map<String, String> tcp = tcpSockets(pid);
+        Map<String, Long> kinds = new TreeMap<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException closedMeanwhile) {
+                    continue;
+                }
+                String kind;
+                if (target.startsWith("socket:[")) {
+                    kind = tcp.getOrDefault(target.substring(8, target.length() - 1), "socket (not TCP)");
+                } else if (target.startsWith("pipe:") || target.startsWith("anon_inode:")) {
+                    kind = target.startsWith("pipe:") ? "pipe" : target;
+                } else {
+                    kind = target.replaceAll("\\d+", "#");
+                }
+                kinds.merge(kind, 1L, Long::sum);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return kinds;
+    }
+
+    /** TCP sockets of a process's network namespace: inode to "tcp STATE local PORT remote PORT". */
+    private static Map<String, String> tcpSockets(long pid) {
+        Map<String, String> sockets = new HashMap<>();
+        for (String table : List.of("tcp", "tcp6")) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(Path.of("/proc", Long.toString(pid), "net", table));
+            } catch (IOException e) {
+                continue;
+            }
+            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                String[] fields = line.trim().split("\\s+");
+                if (fields.length < 10) {
+                    continue;
+                }
+                sockets.put(
+                        fields[9],
+                        "tcp " + TCP_STATES.getOrDefault(fields[3], fields[3]) + " local " + port(fields[1])
+                                + " remote " + port(fields[2]));
+            }
+        }
+        return sockets;
+    }
+
+    private static final Map<String, String> TCP_STATES = Map.of(
+            "01",
+            "ESTABLISHED",
+            "06",
+            "TIME_WAIT",
+            "07",
+            "CLOSE",
+            "08",
+            "CLOSE_WAIT",
+            "0A",
+            "LISTEN",
+            "04",
+            "FIN_WAIT1",
+            "05",
+            "FIN_WAIT2",
+            "09",
+            "LAST_ACK",
+            "0B",
+            "CLOSING",
+            "02",
+            "SYN_SENT");
+
+    private static String port(String address) {
+        int port = Integer.parseInt(address.substring(address.indexOf(':') + 1), 16);
+        return port >= 32768 ? "ephemeral" : Integer.toString(port);
     }
 
     private static long fileDescriptors(long pid) {
