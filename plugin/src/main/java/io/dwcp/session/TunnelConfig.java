@@ -19,8 +19,8 @@ public class TunnelConfig {
     private Duration idleTimeout = Duration.ofSeconds(15);
     private int maxSessions = 16;
     private int maxPendingConnections = 64;
-    private int spareStreams = 4;
-    private DataSize sparePrime = DataSize.ofBytes(0);
+    private int spareStreams = 8;
+    private DataSize sparePrime = DataSize.ofMiB(2);
     private Duration sparePrimeMinRtt = Duration.ofMillis(200);
     private Duration spareLinger = Duration.ofMinutes(10);
     private int maxSpareConnections = 64;
