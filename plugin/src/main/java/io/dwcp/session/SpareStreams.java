@@ -61,13 +61,14 @@ import org.slf4j.LoggerFactory;
  * loses a packet, BBR leaves its startup (TCP_CC_INFO's pacing gain), 20 round trips passed, or it
  * sent {@code tunnel.spare-prime} bytes: the spares together then carry about the path's
  * bandwidth-delay product, and padding beyond would only fill the bottleneck's queue. An announced
- * migration starts it on ready spares that were not primed yet. It writes a PAD only when less than two are still
- * in Netty's buffer, and the socket's TCP_NOTSENT_LOWAT is 128 KiB meanwhile, so a session that
- * takes the spare finds at most that much padding ahead of its HELLO. A primed spare then PINGs
- * every 150 ms: a connection idle for longer than its retransmission timeout (200 ms at least)
- * would restart from the initial window ({@code net.ipv4.tcp_slow_start_after_idle}), while BBR
- * keeps its window through PINGs alone. The padding never competes with a migration to that peer:
- * it stops as soon as a session to it runs.
+ * migration starts it on ready spares that were not primed yet. It writes a PAD only when less
+ * than two are still in Netty's buffer, and the socket's TCP_NOTSENT_LOWAT is 128 KiB meanwhile,
+ * so a session that takes the spare finds at most that much padding ahead of its HELLO. A primed
+ * spare then PINGs every 150 ms: a connection idle for longer than its retransmission timeout
+ * (200 ms at least) would restart from the initial window
+ * ({@code net.ipv4.tcp_slow_start_after_idle}), while BBR keeps its window through PINGs alone.
+ * The padding never competes with a migration to that peer: it stops as soon as a session to it
+ * runs.
  *
  * <p>Thread-safe: a peer's state is guarded by its own lock and its ready spares are a concurrent
  * queue; a spare's handler runs on its channel's event loop, and so does its priming (its fields
@@ -329,9 +330,9 @@ final class SpareStreams implements Closeable {
         private ScheduledFuture<?> keepalive;
         // set by the taker just before it removes this handler (on any thread; read on the loop)
         volatile boolean taken;
-        // priming, on the channel's loop: its context, the first PING's round trip (when the kernel
-        // does not say the path's), PAD bytes sent,
-        // PADs still in Netty's buffer, when it must stop, and whether it is done or going on
+        // priming, on the channel's loop: its context, the first PING's round trip (used when the
+        // kernel does not say the path's), PAD bytes sent, PADs still in Netty's buffer, when it
+        // must stop, and whether it is going on or done
         private ChannelHandlerContext context;
         private long rttNanos;
         private long padded;
