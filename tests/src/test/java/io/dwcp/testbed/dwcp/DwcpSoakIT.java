@@ -318,7 +318,6 @@ class DwcpSoakIT {
     record Figures(
             String daemon,
             long residentKiB,
-            long fileDescriptors,
             long threads,
             long poolDirectKiB,
             long heapResidentKiB,
@@ -326,24 +325,31 @@ class DwcpSoakIT {
             long liveHeapKiB,
             Map<String, Long> sessionObjects,
             Map<String, Long> fileDescriptorKinds) {
-        /**
-         * Open file descriptors and threads each at most {@code 1 + tolerance} times those after the
-         * first migration, and the pool at most twice the working level's.
-         */
+        /** Open file descriptors: those of every kind. */
+        long fileDescriptors() {
+            return fileDescriptorKinds.values().stream()
+                    .mapToLong(Long::longValue)
+                    .sum();
+        }
+
         /** Resident memory apart from the Java heap and the buffer pool's direct memory: the C heap, stacks, code, metadata. */
         long nativeKiB() {
             return residentKiB - heapResidentKiB - poolDirectKiB;
         }
 
+        /**
+         * Open file descriptors and threads each at most {@code 1 + tolerance} times those after the
+         * first migration, and the pool at most twice the working level's.
+         */
         boolean within(Figures afterFirst, Figures working, double tolerance) {
             return poolDirectKiB <= 2 * working.poolDirectKiB
-                    && fileDescriptors <= Math.ceil(afterFirst.fileDescriptors * (1 + tolerance))
+                    && fileDescriptors() <= Math.ceil(afterFirst.fileDescriptors() * (1 + tolerance))
                     && threads <= Math.ceil(afterFirst.threads * (1 + tolerance));
         }
 
         @Override
         public String toString() {
-            return daemon + ": " + residentKiB + " KiB resident (" + nativeKiB() + " native), " + fileDescriptors
+            return daemon + ": " + residentKiB + " KiB resident (" + nativeKiB() + " native), " + fileDescriptors()
                     + " fds, " + threads + " threads (heap " + heapResidentKiB + " KiB resident, " + liveHeapKiB
                     + " KiB live, direct: pool " + poolDirectKiB + " KiB, all "
                     + jvmDirectKiB + " KiB" + (sessionObjects.isEmpty() ? "" : ", session objects " + sessionObjects)
@@ -359,14 +365,12 @@ class DwcpSoakIT {
             trimNativeHeap(daemon.pid());
             long resident = status(daemon.pid(), "VmRSS:");
             long heapResident = heapResidentKiB(daemon.pid(), jcmd(daemon.pid(), "GC.heap_info"));
-            long fds = fileDescriptors(daemon.pid());
             long threads = status(daemon.pid(), "Threads:");
             // scraped after the figures above: the scrape's connection is not counted
             String metrics = daemon.metrics();
             figures.add(new Figures(
                     daemon.name(),
                     resident,
-                    fds,
                     threads,
                     (long) Dwcpd.metric(metrics, "dwcp_buffer_pool_direct_bytes", "")
                                     .orElseThrow(
@@ -634,7 +638,7 @@ class DwcpSoakIT {
      * the kernel's ephemeral range as "ephemeral"), other sockets, pipes, anonymous inodes by kind,
      * files by path (digits as #).
      */
-    static Map<String, Long> fileDescriptorKinds(long pid) {
+    private static Map<String, Long> fileDescriptorKinds(long pid) {
         Map<String, String> tcp = tcpSockets(pid);
         Map<String, Long> kinds = new TreeMap<>();
         try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
@@ -710,13 +714,5 @@ class DwcpSoakIT {
     private static String port(String address) {
         int port = Integer.parseInt(address.substring(address.indexOf(':') + 1), 16);
         return port >= 32768 ? "ephemeral" : Integer.toString(port);
-    }
-
-    private static long fileDescriptors(long pid) {
-        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-            return fds.count();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
